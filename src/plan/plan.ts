@@ -1,0 +1,170 @@
+// Plan trees: plain serializable data (no closures), so they can be explained, cached for prepared
+// statements, costed, and shipped to another node. The binder builds them, the planner rewrites
+// them and picks physical operators, the executor runs them.
+import { DataType } from '../types/data-type';
+import { Expr } from './expr';
+
+export interface OutputColumn {
+  name: string;
+  type: DataType;
+  /** For RowDescription: the source table's OID and attribute number, or 0 when computed. */
+  tableOid?: number;
+  columnAttr?: number;
+}
+
+interface NodeBase {
+  output: OutputColumn[];
+  /** Planner's estimate of output rows (filled by the planner; the executor counts actuals). */
+  estimatedRows?: number;
+}
+
+/**
+ * Reads columns `columns` (attribute indexes, 0-based) of a table's snapshot, skipping deleted rows.
+ * With `withRowId`, one extra int8 column is appended holding each row's RowId (for UPDATE/DELETE).
+ * `filter` (over the output columns) may be evaluated inside the scan.
+ */
+export interface ScanNode extends NodeBase {
+  kind: 'scan';
+  tableId: number;
+  tableName: string;
+  columns: number[];
+  withRowId: boolean;
+  filter: Expr | null;
+}
+/** Literal rows (VALUES, or a SELECT with no FROM: one row of zero columns then a Project). */
+export interface ValuesNode extends NodeBase {
+  kind: 'values';
+  rows: Expr[][];
+}
+export interface FilterNode extends NodeBase {
+  kind: 'filter';
+  input: PlanNode;
+  predicate: Expr;
+}
+export interface ProjectNode extends NodeBase {
+  kind: 'project';
+  input: PlanNode;
+  exprs: Expr[];
+}
+
+export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
+
+/**
+ * Equi-join: builds a hash table on `right` keyed by `rightKeys`, probes with `left`'s `leftKeys`
+ * (key pairs have the same type; NULL keys never match). `residual` is evaluated over left ++ right
+ * columns for candidate pairs. Output: left columns then right columns (semi/anti: left only).
+ */
+export interface HashJoinNode extends NodeBase {
+  kind: 'hashjoin';
+  joinType: JoinType;
+  left: PlanNode;
+  right: PlanNode;
+  leftKeys: Expr[];
+  rightKeys: Expr[];
+  residual: Expr | null;
+}
+/** Any join condition (or none: cross join). Output as HashJoinNode's. */
+export interface NestedLoopJoinNode extends NodeBase {
+  kind: 'nljoin';
+  joinType: JoinType;
+  left: PlanNode;
+  right: PlanNode;
+  condition: Expr | null;
+}
+
+export type AggregateFn =
+  | 'count_star' // count(*) → int8
+  | 'count' // count(x) → int8, non-NULL values
+  | 'sum' // int2/int4 → int8, int8 → numeric, numeric → numeric, float → float8
+  | 'avg' // integers/numeric → numeric (PostgreSQL's division scale), float → float8
+  | 'min'
+  | 'max'
+  | 'bool_and'
+  | 'bool_or'
+  | 'string_agg' // (text, text delimiter const) → text
+  | 'stddev_samp'
+  | 'var_samp';
+
+export interface AggregateCall {
+  fn: AggregateFn;
+  args: Expr[];
+  distinct: boolean;
+  /** FILTER (WHERE …) over the input columns, or null. */
+  filter: Expr | null;
+  type: DataType;
+}
+/**
+ * Groups by `groupBy` (NULLs group together) and computes `aggregates` per group.
+ * Output: the group-by values, then one column per aggregate. With no groupBy, exactly one row
+ * even on empty input (count = 0, others NULL).
+ */
+export interface AggregateNode extends NodeBase {
+  kind: 'aggregate';
+  input: PlanNode;
+  groupBy: Expr[];
+  aggregates: AggregateCall[];
+}
+
+export interface SortKey {
+  expr: Expr;
+  descending: boolean;
+  nullsFirst: boolean;
+}
+/** Sorts by the keys; when `limit` is set only the first `limit` rows are needed (top-N). Output = input columns. */
+export interface SortNode extends NodeBase {
+  kind: 'sort';
+  input: PlanNode;
+  keys: SortKey[];
+  limit: number | null;
+}
+/** LIMIT/OFFSET: expressions are constants or parameters (NULL limit = no limit). */
+export interface LimitNode extends NodeBase {
+  kind: 'limit';
+  input: PlanNode;
+  limit: Expr | null;
+  offset: Expr | null;
+}
+/** Removes duplicate rows (NULLs equal each other), or with `on`, keeps the first row per ON key. */
+export interface DistinctNode extends NodeBase {
+  kind: 'distinct';
+  input: PlanNode;
+  on: Expr[] | null;
+}
+/** UNION / INTERSECT / EXCEPT [ALL]; both inputs have the output's column types. */
+export interface SetOpNode extends NodeBase {
+  kind: 'setop';
+  op: 'union' | 'intersect' | 'except';
+  all: boolean;
+  left: PlanNode;
+  right: PlanNode;
+}
+/** Runs each CTE's plan once (materialized) before `input`; CteScanNode reads them. */
+export interface WithNode extends NodeBase {
+  kind: 'with';
+  ctes: { id: number; plan: PlanNode }[];
+  input: PlanNode;
+}
+export interface CteScanNode extends NodeBase {
+  kind: 'ctescan';
+  cteId: number;
+}
+
+export type PlanNode =
+  | ScanNode
+  | ValuesNode
+  | FilterNode
+  | ProjectNode
+  | HashJoinNode
+  | NestedLoopJoinNode
+  | AggregateNode
+  | SortNode
+  | LimitNode
+  | DistinctNode
+  | SetOpNode
+  | WithNode
+  | CteScanNode;
+
+/** Column index helpers shared by planner and executor. */
+export function joinOutput(joinType: JoinType, left: OutputColumn[], right: OutputColumn[]): OutputColumn[] {
+  return joinType === 'semi' || joinType === 'anti' ? left.slice() : left.concat(right);
+}
