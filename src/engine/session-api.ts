@@ -94,3 +94,11 @@ export interface Session {
   setting(name: string): string;
   close(): Promise<void>;
 }
+
+/** An open database: what the wire server and the embedded API hold. */
+export interface DatabaseHandle {
+  createSession(options: SessionOptions): Session;
+  /** Finds a session by its BackendKeyData, for CancelRequest; undefined when the key is wrong. */
+  findSession(processId: number, secretKey: number): Session | undefined;
+  close(): Promise<void>;
+}
