@@ -74,6 +74,12 @@ export interface WriteTxn {
   dropTable(tableId: number): void;
   createView(def: Omit<ViewDef, 'id'>): ViewDef;
   dropView(viewId: number): void;
+  /**
+   * ALTER TABLE … ADD PRIMARY KEY: validates that the existing rows are unique (23505 otherwise,
+   * worded as PostgreSQL: 'could not create unique index "t_pkey"' with detail 'Key (a)=(1) is duplicated.')
+   * and not NULL, then records the key in the table's definition.
+   */
+  setPrimaryKey(tableId: number, columns: number[], constraintName: string): void;
   /** Makes everything durable (fsync'd unless synchronous_commit is off) and visible to new snapshots. */
   commit(): Promise<void>;
   abort(): void;

@@ -1,0 +1,128 @@
+// COPY … FROM STDIN and COPY … TO STDOUT in text and CSV formats. Incoming rows are parsed straight
+// into typed vectors (VectorBuilder) and appended in batches, never one storage put per row.
+import { PlanNode } from '../plan/plan';
+import { SqlError, SqlState } from '../types/sql-error';
+import { Scalar, Vector } from '../types/vector';
+import { newVector, vectorFromScalars } from '../types/vector-ops';
+import { VectorBuilder } from '../types/vector-builder';
+import { formatCell } from '../types/text-format';
+import { BoundStatement, CopyOptions } from '../sql/bound-statement';
+import { defaultExpr } from '../sql/bind-dml';
+import { CopyInSink, ExecuteResult } from './session-api';
+import type { EngineSession } from './session';
+import { checkNotNull } from './dml';
+import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
+
+/** Rows parsed before they are handed to storage as one batch. */
+const COPY_BATCH_ROWS = 16384;
+
+export async function runCopyFrom(session: EngineSession, bound: Extract<BoundStatement, { kind: 'copyFrom' }>): Promise<ExecuteResult> {
+  const txn = await session.writeTxn();
+  const { table, columns, options } = bound;
+  const fs = session.settings.format();
+  // Columns not listed get their DEFAULT, evaluated once.
+  const ctx = session.bindContext([]);
+  const defaults: Scalar[] = table.columns.map((c, i) => {
+    if (columns.includes(i)) return null;
+    const plan: PlanNode = { kind: 'values', rows: [[defaultExpr(c, ctx)]], output: [{ name: c.name, type: c.type }] };
+    const [batch] = session.runPlan(plan, []);
+    return batch.columns[0].nulls?.[0] === 1 ? null : require('../types/vector-ops').getScalar(batch.columns[0], 0);
+  });
+  const splitter = new CopyRowSplitter(options);
+  let builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
+  let rows = 0;
+  let failed: SqlError | null = null;
+
+  const flush = () => {
+    const n = builders[0]?.length ?? 0;
+    if (n === 0) return;
+    const full: Vector[] = table.columns.map((c, i) => {
+      const k = columns.indexOf(i);
+      if (k !== -1) return builders[k].finish();
+      return defaults[i] === null ? nullColumn(c.type, n) : vectorFromScalars(c.type, new Array(n).fill(defaults[i]));
+    });
+    checkNotNull(session, table, full);
+    txn.append(table.id, full);
+    builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
+  };
+
+  const onRow = (fields: (string | null)[]) => {
+    const line = splitter.lineNumber;
+    if (fields.length > columns.length)
+      throw new SqlError(SqlState.badCopyFileFormat, `extra data after last expected column`, { detail: `COPY ${table.name}, line ${line}` });
+    if (fields.length < columns.length)
+      throw new SqlError(SqlState.badCopyFileFormat, `missing data for column "${table.columns[columns[fields.length]].name}"`, { detail: `COPY ${table.name}, line ${line}` });
+    for (let k = 0; k < fields.length; k++) {
+      const f = fields[k];
+      if (f === null) builders[k].appendNull();
+      else builders[k].appendText(f);
+    }
+    rows++;
+    if (builders[0].length >= COPY_BATCH_ROWS) flush();
+  };
+
+  const guard = (fn: () => void) => {
+    if (failed !== null) return;
+    try {
+      fn();
+    } catch (err) {
+      failed = err instanceof SqlError ? err : new SqlError(SqlState.internalError, String(err));
+      session.abortAfterError();
+      throw failed;
+    }
+  };
+
+  const sink: CopyInSink = {
+    write: (chunk) => guard(() => splitter.push(chunk, onRow)),
+    end: async () => {
+      if (failed !== null) throw failed;
+      guard(() => {
+        splitter.finish(onRow);
+        flush();
+      });
+      await session.finishCopy();
+      return `COPY ${rows}`;
+    },
+    fail: (message) => {
+      if (failed === null) failed = new SqlError(SqlState.queryCanceled, `COPY from stdin failed: ${message}`);
+      session.abortAfterError();
+    },
+  };
+  return { kind: 'copyIn', columnCount: columns.length, format: options.format, sink };
+}
+
+function nullColumn(type: import('../types/data-type').DataType, n: number): Vector {
+  const v = newVector(type, n);
+  v.nulls = new Uint8Array(n).fill(1);
+  return v;
+}
+
+export async function runCopyTo(session: EngineSession, bound: Extract<BoundStatement, { kind: 'copyTo' }>, params: Scalar[]): Promise<ExecuteResult> {
+  const batches = session.runPlan(bound.source, params);
+  const fs = session.settings.format();
+  const { options } = bound;
+  const data: Buffer[] = [];
+  let lines: string[] = [];
+  let rows = 0;
+  const escape = options.format === 'csv' ? (s: string) => escapeCsv(s, options) : (s: string) => escapeCopyText(s, options.delimiter);
+  if (options.header) lines.push(bound.source.output.map((o) => (options.format === 'csv' ? escapeCsv(o.name, options) : o.name)).join(options.delimiter) + '\n');
+  for (const batch of batches) {
+    for (let r = 0; r < batch.length; r++) {
+      const row = batch.selection !== undefined ? batch.selection[r] : r;
+      let line = '';
+      for (let c = 0; c < batch.columns.length; c++) {
+        if (c > 0) line += options.delimiter;
+        const text = formatCell(batch.columns[c], row, fs);
+        line += text === null ? options.null : escape(text);
+      }
+      lines.push(line + '\n');
+      rows++;
+      if (lines.length >= 4096) {
+        data.push(Buffer.from(lines.join(''), 'utf8'));
+        lines = [];
+      }
+    }
+  }
+  if (lines.length > 0) data.push(Buffer.from(lines.join(''), 'utf8'));
+  return { kind: 'copyOut', columnCount: bound.source.output.length, format: options.format as CopyOptions['format'], data, command: `COPY ${rows}` };
+}

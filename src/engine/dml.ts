@@ -1,0 +1,95 @@
+// INSERT / UPDATE / DELETE against storage: rows come from executed plans as batches, are checked
+// (NOT NULL here; primary keys in storage) and applied in the session's write transaction.
+import { PlanNode } from '../plan/plan';
+import { TableDef } from '../storage/api';
+import { SqlError, SqlState } from '../types/sql-error';
+import { Batch, Scalar, Vector } from '../types/vector';
+import { formatCell } from '../types/text-format';
+import { BoundStatement, Returning } from '../sql/bound-statement';
+import { ExecuteResult } from './session-api';
+import type { EngineSession } from './session';
+import { rowsResult } from './session';
+
+/** PostgreSQL's 23502 for the first NULL in a NOT NULL column, with the failing row in the detail. */
+export function checkNotNull(session: EngineSession, table: TableDef, columns: Vector[]): void {
+  for (let c = 0; c < table.columns.length; c++) {
+    const nulls = columns[c].nulls;
+    if (!table.columns[c].notNull || nulls === null) continue;
+    const row = nulls.indexOf(1);
+    if (row === -1) continue;
+    const fs = session.settings.format();
+    const values = columns.map((v) => formatCell(v, row, fs) ?? 'null');
+    throw new SqlError(SqlState.notNullViolation, `null value in column "${table.columns[c].name}" of relation "${table.name}" violates not-null constraint`, {
+      detail: `Failing row contains (${values.join(', ')}).`,
+      table: table.name,
+      column: table.columns[c].name,
+      schema: table.schema,
+    });
+  }
+}
+
+/** Evaluates RETURNING over the affected rows (fed to the plan as a CTE). */
+function returningResult(session: EngineSession, returning: Returning, rows: Batch[], params: Scalar[], verb: string): ExecuteResult {
+  const ROWS_CTE = -1;
+  const plan: PlanNode = {
+    kind: 'project',
+    input: { kind: 'ctescan', cteId: ROWS_CTE, output: [] },
+    exprs: returning.exprs,
+    output: returning.output,
+  };
+  const out = session.runPlan(plan, params, new Map([[ROWS_CTE, rows]]));
+  return rowsResult(returning, out, verb);
+}
+
+export async function runInsert(session: EngineSession, bound: Extract<BoundStatement, { kind: 'insert' }>, params: Scalar[]): Promise<ExecuteResult> {
+  const txn = await session.writeTxn();
+  const batches = session.runPlan(bound.source, params);
+  let count = 0;
+  for (const b of batches) {
+    checkNotNull(session, bound.table, b.columns);
+    txn.append(bound.table.id, b.columns);
+    count += b.length;
+  }
+  if (bound.returning !== null) return returningResult(session, bound.returning, batches, params, 'INSERT 0');
+  return { kind: 'command', command: `INSERT 0 ${count}` };
+}
+
+function rowIdsOf(batches: Batch[], column: number): Float64Array {
+  let n = 0;
+  for (const b of batches) n += b.length;
+  const ids = new Float64Array(n);
+  let off = 0;
+  for (const b of batches) {
+    const v = b.columns[column];
+    if (v.kind !== 'int64') throw new Error('row id column must be int8');
+    ids.set(v.values.subarray(0, b.length), off);
+    off += b.length;
+  }
+  return ids;
+}
+
+export async function runUpdate(session: EngineSession, bound: Extract<BoundStatement, { kind: 'update' }>, params: Scalar[]): Promise<ExecuteResult> {
+  const txn = await session.writeTxn();
+  const width = bound.table.columns.length;
+  const batches = session.runPlan(bound.plan, params);
+  const ids = rowIdsOf(batches, width);
+  const newRows = batches.map((b) => ({ length: b.length, columns: b.columns.slice(0, width) }));
+  for (const b of newRows) checkNotNull(session, bound.table, b.columns);
+  txn.delete(bound.table.id, ids);
+  for (const b of newRows) if (b.length > 0) txn.append(bound.table.id, b.columns);
+  if (bound.returning !== null) return returningResult(session, bound.returning, newRows, params, 'UPDATE');
+  return { kind: 'command', command: `UPDATE ${ids.length}` };
+}
+
+export async function runDelete(session: EngineSession, bound: Extract<BoundStatement, { kind: 'delete' }>, params: Scalar[]): Promise<ExecuteResult> {
+  const txn = await session.writeTxn();
+  const width = bound.table.columns.length;
+  const batches = session.runPlan(bound.plan, params);
+  const ids = rowIdsOf(batches, width);
+  txn.delete(bound.table.id, ids);
+  if (bound.returning !== null) {
+    const oldRows = batches.map((b) => ({ length: b.length, columns: b.columns.slice(0, width) }));
+    return returningResult(session, bound.returning, oldRows, params, 'DELETE');
+  }
+  return { kind: 'command', command: `DELETE ${ids.length}` };
+}

@@ -1,0 +1,177 @@
+// Session settings (SET/SHOW/RESET) with the ones PostgreSQL reports to clients via ParameterStatus.
+import { SqlError, SqlState } from '../types/sql-error';
+import { FormatSettings } from '../types/text-format';
+
+export const SERVER_VERSION = '15.0';
+export const SERVER_VERSION_NUM = '150000';
+
+/** Settings reported to clients at startup and whenever they change (PostgreSQL's GUC_REPORT ones). */
+export const REPORTED = [
+  'application_name',
+  'client_encoding',
+  'DateStyle',
+  'default_transaction_read_only',
+  'in_hot_standby',
+  'integer_datetimes',
+  'IntervalStyle',
+  'is_superuser',
+  'server_encoding',
+  'server_version',
+  'session_authorization',
+  'standard_conforming_strings',
+  'TimeZone',
+] as const;
+
+/** Default value of each known setting; names are matched case-insensitively and shown as spelled here. */
+const DEFAULTS: Record<string, string> = {
+  application_name: '',
+  client_encoding: 'UTF8',
+  DateStyle: 'ISO, MDY',
+  default_transaction_read_only: 'off',
+  in_hot_standby: 'off',
+  integer_datetimes: 'on',
+  IntervalStyle: 'postgres',
+  is_superuser: 'on',
+  server_encoding: 'UTF8',
+  server_version: SERVER_VERSION,
+  server_version_num: SERVER_VERSION_NUM,
+  session_authorization: 'postgres',
+  standard_conforming_strings: 'on',
+  TimeZone: 'UTC',
+  extra_float_digits: '1',
+  search_path: '"$user", public',
+  statement_timeout: '0',
+  lock_timeout: '0',
+  idle_in_transaction_session_timeout: '0',
+  transaction_isolation: 'read committed',
+  default_transaction_isolation: 'read committed',
+  synchronous_commit: 'on',
+  max_parallel_workers: '2',
+  work_mem: '4MB',
+  buffer_pool_size: '256MB',
+  client_min_messages: 'notice',
+  datestyle: 'ISO, MDY',
+  bytea_output: 'hex',
+  row_security: 'on',
+  max_connections: '100',
+  max_identifier_length: '63',
+  block_size: '8192',
+  lc_collate: 'C',
+  lc_ctype: 'C',
+  lc_messages: 'C',
+  lc_monetary: 'C',
+  lc_numeric: 'C',
+  lc_time: 'C',
+  jit: 'off',
+};
+
+const CANONICAL = new Map<string, string>();
+for (const k of Object.keys(DEFAULTS)) if (k !== 'datestyle') CANONICAL.set(k.toLowerCase(), k);
+
+export function canonicalName(name: string): string | undefined {
+  return CANONICAL.get(name.toLowerCase());
+}
+
+export class SessionSettings {
+  private readonly values = new Map<string, string>();
+  private readonly changed = new Set<string>();
+
+  constructor(initial: Map<string, string>) {
+    for (const [k, v] of Object.entries(DEFAULTS)) this.values.set(k, v);
+    for (const [k, v] of initial) {
+      const c = canonicalName(k);
+      if (c !== undefined) this.values.set(c, v);
+    }
+    this.changed.clear();
+  }
+
+  get(name: string): string {
+    const c = canonicalName(name);
+    if (c === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
+    return this.values.get(c)!;
+  }
+
+  set(name: string, value: string | null): void {
+    const c = canonicalName(name);
+    if (c === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
+    const v = value === null ? DEFAULTS[c] : normalize(c, value);
+    if (this.values.get(c) !== v) {
+      this.values.set(c, v);
+      if ((REPORTED as readonly string[]).includes(c)) this.changed.add(c);
+    }
+  }
+
+  reported(): [string, string][] {
+    return REPORTED.map((k) => [k, this.values.get(k)!]);
+  }
+
+  takeChanges(): [string, string][] {
+    const out: [string, string][] = [...this.changed].map((k) => [k, this.values.get(k)!]);
+    this.changed.clear();
+    return out;
+  }
+
+  format(): FormatSettings {
+    return {
+      timeZone: this.values.get('TimeZone')!,
+      dateStyle: this.values.get('DateStyle')!,
+      extraFloatDigits: Number(this.values.get('extra_float_digits')),
+      intervalStyle: this.values.get('IntervalStyle')!,
+    };
+  }
+
+  all(): [string, string][] {
+    return [...this.values.entries()].filter(([k]) => k !== 'datestyle');
+  }
+}
+
+/** Checks and spells values as PostgreSQL shows them after SET. */
+function normalize(name: string, value: string): string {
+  switch (name) {
+    case 'client_encoding':
+      if (!/^utf-?8$/i.test(value) && value.toLowerCase() !== 'unicode')
+        throw new SqlError(SqlState.featureNotSupported, `client_encoding ${value} is not supported (only UTF8)`);
+      return 'UTF8';
+    case 'DateStyle': {
+      const parts = value.split(/\s*,\s*/).map((p) => p.toUpperCase());
+      if (parts.some((p) => !['ISO', 'MDY', 'DMY', 'YMD', 'SQL', 'POSTGRES', 'GERMAN', 'EURO', 'US', 'NONEURO'].includes(p)))
+        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "DateStyle": "${value}"`);
+      if (parts.some((p) => p !== 'ISO' && p !== 'MDY')) throw new SqlError(SqlState.featureNotSupported, `DateStyle ${value} is not supported (only ISO, MDY)`);
+      return 'ISO, MDY';
+    }
+    case 'extra_float_digits': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < -15 || n > 3)
+        throw new SqlError(SqlState.invalidParameterValue, `${value} is outside the valid range for parameter "extra_float_digits" (-15 .. 3)`);
+      return String(n);
+    }
+    case 'TimeZone':
+      return normalizeTimeZone(value);
+    case 'statement_timeout':
+    case 'lock_timeout':
+    case 'idle_in_transaction_session_timeout':
+      return String(parseDurationMs(name, value));
+    default:
+      return value;
+  }
+}
+
+function normalizeTimeZone(value: string): string {
+  const v = value.trim();
+  if (/^(utc|gmt|z|zulu)$/i.test(v)) return v.toUpperCase() === 'Z' || v.toLowerCase() === 'zulu' ? 'UTC' : v.toUpperCase();
+  if (/^[+-]?\d{1,2}(:\d{2})?$/.test(v)) return v;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+    return v;
+  } catch {
+    throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "TimeZone": "${value}"`);
+  }
+}
+
+/** '5s', '100ms', '1min', '1000' (ms) → milliseconds. */
+export function parseDurationMs(name: string, value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/i.exec(value);
+  if (m === null) throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${value}"`);
+  const factor: Record<string, number> = { ms: 1, s: 1000, min: 60000, h: 3600000, d: 86400000 };
+  return Math.round(Number(m[1]) * factor[(m[2] ?? 'ms').toLowerCase()]);
+}

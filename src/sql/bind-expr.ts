@@ -1,0 +1,406 @@
+// Binds libpg-query expression nodes into typed Expr trees over the current FROM scope.
+import { AggregateCall } from '../plan/plan';
+import { Expr } from '../plan/expr';
+import { DataType, Types, dataType, formatType } from '../types/data-type';
+import { Decimal } from '../types/vector';
+import { SqlError, SqlState, notSupported } from '../types/sql-error';
+import { BindContext, QueryLevel, columnNotFound } from './bind-context';
+import { coerce, commonTypeOf, isUnknown, requireType } from './coerce';
+import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFunctionCall, bindUnaryMinus, resolveAggregate } from './functions';
+import { IntervalField, resolveTypeName } from './type-names';
+import { bindSubquery } from './bind-query';
+
+/** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
+export const AGG_BASE = 1 << 24;
+
+/** Collects the aggregate calls of one query level (select list, HAVING, ORDER BY). */
+export class AggregateCollector {
+  readonly calls: AggregateCall[] = [];
+  private readonly keys = new Map<string, number>();
+
+  add(call: AggregateCall): Expr {
+    const key = JSON.stringify(call);
+    let idx = this.keys.get(key);
+    if (idx === undefined) {
+      idx = this.calls.length;
+      this.calls.push(call);
+      this.keys.set(key, idx);
+    }
+    return { kind: 'column', index: AGG_BASE + idx, type: call.type };
+  }
+}
+
+export interface ExprScope {
+  ctx: BindContext;
+  level: QueryLevel;
+  /** Null where aggregates are not allowed; `clause` names the place for the error. */
+  aggregates: AggregateCollector | null;
+  clause: string;
+}
+
+function pos(node: any): number | undefined {
+  return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
+}
+
+function stringConst(value: string): Expr {
+  return { kind: 'const', value, type: Types.unknown };
+}
+
+/** Binds an untyped numeric literal as PostgreSQL does: int4, int8, or numeric. */
+function numberConst(text: string): Expr {
+  if (/^-?\d+$/.test(text)) {
+    const n = Number(text);
+    if (n >= -2147483648 && n <= 2147483647) return { kind: 'const', value: n, type: Types.int4 };
+    if (Number.isSafeInteger(n)) return { kind: 'const', value: n, type: Types.int8 };
+  }
+  const neg = text.startsWith('-');
+  const body = neg ? text.slice(1) : text;
+  let [intPart, frac = ''] = body.toLowerCase().split('e')[0].split('.');
+  const exp = body.toLowerCase().includes('e') ? Number(body.toLowerCase().split('e')[1]) : 0;
+  let digits = BigInt((intPart || '0') + frac);
+  let scale = frac.length - exp;
+  if (scale < 0) {
+    digits *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  const value: Decimal = { decimal: true, digits: neg ? -digits : digits, scale };
+  return { kind: 'const', value, type: Types.numeric };
+}
+
+export function bindConst(node: any): Expr {
+  if (node.isnull) return { kind: 'const', value: null, type: Types.unknown };
+  if (node.ival !== undefined) return { kind: 'const', value: node.ival.ival ?? 0, type: Types.int4 };
+  if (node.fval !== undefined) return numberConst(node.fval.fval);
+  if (node.sval !== undefined) return stringConst(node.sval.sval ?? '');
+  if (node.boolval !== undefined) return { kind: 'const', value: node.boolval.boolval === true, type: Types.bool };
+  if (node.bsval !== undefined) throw notSupported('bit string literals');
+  throw notSupported('this constant');
+}
+
+/** Binds an expression; the result may still have type 'unknown' (an untyped literal or parameter). */
+export function bindExpr(node: any, s: ExprScope): Expr {
+  const [tag] = Object.keys(node);
+  const n = node[tag];
+  switch (tag) {
+    case 'A_Const':
+      return bindConst(n);
+    case 'ColumnRef':
+      return bindColumnRef(n, s);
+    case 'ParamRef': {
+      const index = n.number - 1;
+      if (index < 0) throw new SqlError(SqlState.undefinedParameter, `there is no parameter $${n.number}`, { position: pos(n) });
+      while (s.ctx.paramTypes.length <= index) s.ctx.paramTypes.push(Types.unknown);
+      return { kind: 'param', index, type: s.ctx.paramTypes[index] };
+    }
+    case 'A_Expr':
+      return bindAExpr(n, s);
+    case 'BoolExpr': {
+      const args = n.args.map((a: any) => requireType(bindExpr(a, s), Types.bool, s.ctx, n.boolop === 'AND_EXPR' ? 'AND' : n.boolop === 'OR_EXPR' ? 'OR' : 'NOT'));
+      if (n.boolop === 'NOT_EXPR') return { kind: 'not', arg: args[0], type: Types.bool };
+      return { kind: n.boolop === 'AND_EXPR' ? 'and' : 'or', args, type: Types.bool };
+    }
+    case 'NullTest': {
+      let arg = bindExpr(n.arg, s);
+      if (isUnknown(arg.type)) arg = coerce(arg, Types.text, s.ctx);
+      return { kind: 'isnull', arg, negated: n.nulltesttype === 'IS_NOT_NULL', type: Types.bool };
+    }
+    case 'BooleanTest': {
+      const arg = requireType(bindExpr(n.arg, s), Types.bool, s.ctx, 'IS TRUE');
+      const map: Record<string, [test: 'true' | 'false' | 'unknown', negated: boolean]> = {
+        IS_TRUE: ['true', false],
+        IS_NOT_TRUE: ['true', true],
+        IS_FALSE: ['false', false],
+        IS_NOT_FALSE: ['false', true],
+        IS_UNKNOWN: ['unknown', false],
+        IS_NOT_UNKNOWN: ['unknown', true],
+      };
+      const [test, negated] = map[n.booltesttype];
+      return { kind: 'booltest', arg, test, negated, type: Types.bool };
+    }
+    case 'TypeCast':
+      return bindTypeCast(n, s);
+    case 'FuncCall':
+      return bindFuncCall(n, s);
+    case 'CaseExpr':
+      return bindCase(n, s);
+    case 'CoalesceExpr': {
+      const args = n.args.map((a: any) => bindExpr(a, s));
+      const t = commonTypeOf(args.map((a: Expr) => a.type), 'COALESCE');
+      return { kind: 'coalesce', args: args.map((a: Expr) => coerce(a, t, s.ctx)), type: t };
+    }
+    case 'MinMaxExpr': {
+      const args = n.args.map((a: any) => bindExpr(a, s));
+      const t = commonTypeOf(args.map((a: Expr) => a.type), n.op === 'IS_GREATEST' ? 'GREATEST' : 'LEAST');
+      return { kind: 'call', fn: n.op === 'IS_GREATEST' ? 'greatest' : 'least', args: args.map((a: Expr) => coerce(a, t, s.ctx)), type: t };
+    }
+    case 'SubLink':
+      return bindSubLink(n, s);
+    case 'SQLValueFunction':
+      return bindSqlValueFunction(n);
+    case 'NamedArgExpr':
+      throw notSupported('named function arguments');
+    case 'A_ArrayExpr':
+    case 'A_Indirection':
+      throw notSupported('arrays');
+    case 'RowExpr':
+      throw notSupported('row constructors');
+    case 'CollateClause':
+      return bindExpr(n.arg, s);
+    default:
+      throw notSupported(`expression ${tag}`);
+  }
+}
+
+/** Binds and resolves to a concrete type (an untyped literal alone becomes text). */
+export function bindTypedExpr(node: any, s: ExprScope): Expr {
+  const e = bindExpr(node, s);
+  return isUnknown(e.type) ? coerce(e, Types.text, s.ctx) : e;
+}
+
+function bindColumnRef(n: any, s: ExprScope): Expr {
+  const fields: any[] = n.fields;
+  if (fields.some((f) => f.A_Star !== undefined)) throw new SqlError(SqlState.syntaxError, 'row expansion via "*" is not supported here', { position: pos(n) });
+  const names: string[] = fields.map((f) => f.String.sval);
+  const name = names[names.length - 1];
+  const qualifier = names.length >= 2 ? names[names.length - 2] : null;
+  const position = pos(n);
+  return resolveColumn(s.level, name, qualifier, position);
+}
+
+function resolveColumn(level: QueryLevel, name: string, qualifier: string | null, position?: number): Expr {
+  const col = level.scope.lookup(name, qualifier, position);
+  if (col !== undefined) return { kind: 'column', index: col.index, type: col.type };
+  if (level.parent !== null) {
+    let outer: Expr;
+    try {
+      outer = resolveColumn(level.parent, name, qualifier, position);
+    } catch (err) {
+      if (err instanceof SqlError && (err.code === SqlState.undefinedColumn || err.code === SqlState.undefinedTable) && qualifier === null)
+        throw columnNotFound(name, qualifier, position);
+      throw err;
+    }
+    return level.capture(outer);
+  }
+  if (qualifier !== null && level.scope.findRelation(qualifier) === undefined)
+    throw new SqlError(SqlState.undefinedTable, `missing FROM-clause entry for table "${qualifier}"`, { position });
+  throw columnNotFound(name, qualifier, position);
+}
+
+function opName(n: any): string {
+  const names = n.name as any[];
+  return names[names.length - 1].String.sval;
+}
+
+function bindAExpr(n: any, s: ExprScope): Expr {
+  const position = pos(n);
+  switch (n.kind) {
+    case 'AEXPR_OP': {
+      const op = opName(n);
+      if (n.lexpr === undefined) {
+        const arg = bindExpr(n.rexpr, s);
+        if (op === '-') return bindUnaryMinus(arg, s.ctx, position);
+        if (op === '+') return arg;
+        throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${op} ${formatType(arg.type)}`, { position });
+      }
+      return bindBinaryOperator(op, bindExpr(n.lexpr, s), bindExpr(n.rexpr, s), s.ctx, position);
+    }
+    case 'AEXPR_LIKE':
+    case 'AEXPR_ILIKE':
+      return bindBinaryOperator(opName(n), bindExpr(n.lexpr, s), bindExpr(n.rexpr, s), s.ctx, position);
+    case 'AEXPR_IN': {
+      const arg = bindExpr(n.lexpr, s);
+      const items: Expr[] = n.rexpr.List.items.map((i: any) => bindExpr(i, s));
+      const t = commonTypeOf([arg.type, ...items.map((i) => i.type)], 'IN');
+      return {
+        kind: 'inlist',
+        arg: coerce(arg, t, s.ctx),
+        list: items.map((i) => coerce(i, t, s.ctx)),
+        negated: opName(n) === '<>',
+        type: Types.bool,
+      };
+    }
+    case 'AEXPR_BETWEEN':
+    case 'AEXPR_NOT_BETWEEN': {
+      const arg = bindExpr(n.lexpr, s);
+      const [lo, hi] = n.rexpr.List.items.map((i: any) => bindExpr(i, s));
+      const t = commonTypeOf([arg.type, lo.type, hi.type], 'BETWEEN');
+      const a = coerce(arg, t, s.ctx);
+      const ge = bindComparison('ge', a, coerce(lo, t, s.ctx), s.ctx, '>=', position);
+      const le = bindComparison('le', a, coerce(hi, t, s.ctx), s.ctx, '<=', position);
+      const between: Expr = { kind: 'and', args: [ge, le], type: Types.bool };
+      return n.kind === 'AEXPR_BETWEEN' ? between : { kind: 'not', arg: between, type: Types.bool };
+    }
+    case 'AEXPR_DISTINCT':
+    case 'AEXPR_NOT_DISTINCT': {
+      const l = bindExpr(n.lexpr, s);
+      const r = bindExpr(n.rexpr, s);
+      const eq = bindComparison('eq', l, r, s.ctx, '=', position);
+      const [cl, cr] = (eq as { args: Expr[] }).args;
+      // a IS NOT DISTINCT FROM b ≡ (a = b AND both non-null) OR (both null)
+      const bothNull: Expr = { kind: 'and', args: [isNull(cl), isNull(cr)], type: Types.bool };
+      const bothSet: Expr = { kind: 'and', args: [notNull(cl), notNull(cr), eq], type: Types.bool };
+      const same: Expr = { kind: 'or', args: [bothSet, bothNull], type: Types.bool };
+      const sameTotal: Expr = { kind: 'coalesce', args: [same, { kind: 'const', value: false, type: Types.bool }], type: Types.bool };
+      return n.kind === 'AEXPR_NOT_DISTINCT' ? sameTotal : { kind: 'not', arg: sameTotal, type: Types.bool };
+    }
+    case 'AEXPR_NULLIF': {
+      const l = bindExpr(n.lexpr, s);
+      const r = bindExpr(n.rexpr, s);
+      const t = commonTypeOf([l.type, r.type], 'NULLIF');
+      return { kind: 'call', fn: 'nullif', args: [coerce(l, t, s.ctx), coerce(r, t, s.ctx)], type: t };
+    }
+    case 'AEXPR_OP_ANY':
+    case 'AEXPR_OP_ALL':
+      throw notSupported('ANY/ALL with arrays');
+    case 'AEXPR_SIMILAR':
+      throw notSupported('SIMILAR TO');
+    default:
+      throw notSupported(`operator kind ${n.kind}`);
+  }
+}
+
+function isNull(e: Expr): Expr {
+  return { kind: 'isnull', arg: e, negated: false, type: Types.bool };
+}
+function notNull(e: Expr): Expr {
+  return { kind: 'isnull', arg: e, negated: true, type: Types.bool };
+}
+
+function bindTypeCast(n: any, s: ExprScope): Expr {
+  const resolved = resolveTypeName(n.typeName);
+  const arg = bindExpr(n.arg, s);
+  if (resolved.type.name === 'interval' && resolved.intervalFields !== undefined && arg.kind === 'const' && typeof arg.value === 'string') {
+    // `interval '90' day`: a bare number takes the unit of the qualifier.
+    const unit = intervalUnit(resolved.intervalFields);
+    const text = /^\s*[-+]?\d+(\.\d+)?\s*$/.test(arg.value) && unit !== null ? `${arg.value} ${unit}` : arg.value;
+    return coerce({ kind: 'const', value: text, type: Types.unknown }, Types.interval, s.ctx, true);
+  }
+  return coerce(arg, resolved.type, s.ctx, true);
+}
+
+function intervalUnit(mask: number): string | null {
+  if (mask & IntervalField.second) return 'second';
+  if (mask & IntervalField.minute) return 'minute';
+  if (mask & IntervalField.hour) return 'hour';
+  if (mask & IntervalField.day) return 'day';
+  if (mask & IntervalField.month) return 'month';
+  if (mask & IntervalField.year) return 'year';
+  return null;
+}
+
+function bindFuncCall(n: any, s: ExprScope): Expr {
+  const names: string[] = n.funcname.map((f: any) => f.String.sval);
+  const name = names[names.length - 1].toLowerCase();
+  const position = pos(n);
+  if (n.over !== undefined) throw notSupported('window functions');
+  if (AGGREGATES.has(name) && (names.length === 1 || names[0] === 'pg_catalog')) return bindAggregate(name, n, s);
+  if (n.agg_star || n.agg_distinct) throw new SqlError(SqlState.wrongObjectType, `${n.agg_star ? '*' : 'DISTINCT'} specified, but ${name} is not an aggregate function`, { position });
+  const rawArgs: any[] = n.args ?? [];
+  if (name === 'extract' || name === 'date_part' || name === 'date_trunc') {
+    const field = bindExpr(rawArgs[0], s);
+    if (field.kind === 'const' && typeof field.value === 'string') field.value = field.value.toLowerCase();
+    const arg = bindExpr(rawArgs[1], s);
+    return bindFunctionCall(name, [coerce(field, Types.text, s.ctx), arg], s.ctx, position);
+  }
+  if (name === 'position' && names[0] === 'pg_catalog') {
+    // position(a IN b) arrives as position(b, a)
+    const [hay, needle] = rawArgs.map((a) => bindExpr(a, s));
+    return bindFunctionCall('position', [hay, needle], s.ctx, position);
+  }
+  if (name === 'coalesce') return bindExpr({ CoalesceExpr: { args: rawArgs } }, s);
+  if (name === 'nullif' && rawArgs.length === 2) return bindExpr({ A_Expr: { kind: 'AEXPR_NULLIF', lexpr: rawArgs[0], rexpr: rawArgs[1], name: [] } }, s);
+  if (name === 'greatest' || name === 'least')
+    return bindExpr({ MinMaxExpr: { op: name === 'greatest' ? 'IS_GREATEST' : 'IS_LEAST', args: rawArgs } }, s);
+  const args = rawArgs.map((a) => bindExpr(a, s));
+  return bindFunctionCall(name, args, s.ctx, position);
+}
+
+function bindAggregate(name: string, n: any, s: ExprScope): Expr {
+  const position = pos(n);
+  if (s.aggregates === null)
+    throw new SqlError(SqlState.groupingError, `aggregate functions are not allowed in ${s.clause}`, { position });
+  // Arguments of an aggregate are evaluated per input row: no nested aggregates there.
+  const inner: ExprScope = { ...s, aggregates: null, clause: 'aggregate function calls' };
+  let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
+  if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
+  if (n.agg_order !== undefined && name !== 'string_agg') throw notSupported('ORDER BY inside aggregates');
+  const { fn, type } = resolveAggregate(name, args, n.agg_star === true, position);
+  const filter = n.agg_filter !== undefined ? requireType(bindExpr(n.agg_filter, inner), Types.bool, s.ctx, 'FILTER') : null;
+  return s.aggregates.add({ fn, args, distinct: n.agg_distinct === true, filter, type });
+}
+
+function bindCase(n: any, s: ExprScope): Expr {
+  const operand = n.arg !== undefined ? bindExpr(n.arg, s) : null;
+  const conds: Expr[] = [];
+  const results: Expr[] = [];
+  for (const w of n.args) {
+    const cw = w.CaseWhen;
+    const cond = operand !== null ? bindComparison('eq', operand, bindExpr(cw.expr, s), s.ctx, '=', pos(cw)) : requireType(bindExpr(cw.expr, s), Types.bool, s.ctx, 'CASE/WHEN');
+    conds.push(cond);
+    results.push(bindExpr(cw.result, s));
+  }
+  const elseExpr = n.defresult !== undefined ? bindExpr(n.defresult, s) : null;
+  const t = commonTypeOf([...results, ...(elseExpr ? [elseExpr] : [])].map((e) => e.type), 'CASE');
+  return {
+    kind: 'case',
+    whens: conds.map((when, i) => ({ when, then: coerce(results[i], t, s.ctx) })),
+    else: elseExpr === null ? null : coerce(elseExpr, t, s.ctx),
+    type: t,
+  };
+}
+
+function bindSubLink(n: any, s: ExprScope): Expr {
+  const position = pos(n);
+  const sub = bindSubquery(n.subselect, s.ctx, s.level);
+  const args = sub.captures;
+  switch (n.subLinkType) {
+    case 'EXISTS_SUBLINK':
+      return { kind: 'subquery', mode: 'exists', plan: sub.plan, args, test: null, op: null, type: Types.bool };
+    case 'EXPR_SUBLINK': {
+      if (sub.plan.output.length !== 1) throw new SqlError(SqlState.syntaxError, 'subquery must return only one column', { position });
+      const t = sub.plan.output[0].type;
+      return { kind: 'subquery', mode: 'scalar', plan: sub.plan, args, test: null, op: null, type: isUnknown(t) ? Types.text : t };
+    }
+    case 'ANY_SUBLINK':
+    case 'ALL_SUBLINK': {
+      if (sub.plan.output.length !== 1) throw new SqlError(SqlState.syntaxError, 'subquery has too many columns', { position });
+      const op = n.operName ? n.operName[n.operName.length - 1].String.sval : '=';
+      const cmp = COMPARISON_OPS[op];
+      if (cmp === undefined) throw notSupported(`${op} ANY/ALL (subquery)`);
+      const test = bindExpr(n.testexpr, s);
+      const inner = sub.plan.output[0].type;
+      const t = commonTypeOf([test.type, inner], 'IN');
+      const plan = inner === t ? sub.plan : castPlanOutput(sub.plan, t);
+      return { kind: 'subquery', mode: n.subLinkType === 'ANY_SUBLINK' ? 'any' : 'all', plan, args, test: coerce(test, t, s.ctx), op: cmp, type: Types.bool };
+    }
+    default:
+      throw notSupported(`subquery kind ${n.subLinkType}`);
+  }
+}
+
+/** Wraps a one-column plan in a projection casting its column to `t`. */
+function castPlanOutput(plan: import('../plan/plan').PlanNode, t: DataType): import('../plan/plan').PlanNode {
+  const col: Expr = { kind: 'column', index: 0, type: plan.output[0].type };
+  return { kind: 'project', input: plan, exprs: [{ kind: 'cast', arg: col, type: t }], output: [{ name: plan.output[0].name, type: t }] };
+}
+
+function bindSqlValueFunction(n: any): Expr {
+  switch (n.op) {
+    case 'SVFOP_CURRENT_DATE':
+      return { kind: 'call', fn: 'current_date', args: [], type: Types.date };
+    case 'SVFOP_CURRENT_TIMESTAMP':
+    case 'SVFOP_CURRENT_TIMESTAMP_N':
+      return { kind: 'call', fn: 'now', args: [], type: Types.timestamptz };
+    case 'SVFOP_LOCALTIMESTAMP':
+    case 'SVFOP_LOCALTIMESTAMP_N':
+      return { kind: 'call', fn: 'localtimestamp', args: [], type: Types.timestamp };
+    default:
+      throw notSupported(`SQL function ${n.op.replace('SVFOP_', '').toLowerCase()}`);
+  }
+}
+
+/** Column type for a result: typmods of computed values are dropped, as PostgreSQL reports -1 for them. */
+export function resultType(e: Expr): DataType {
+  if (e.kind === 'column' || e.kind === 'cast' || e.kind === 'const') return e.type;
+  return e.type.typmod === -1 ? e.type : dataType(e.type.name);
+}

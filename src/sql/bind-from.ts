@@ -1,0 +1,210 @@
+// Binds a FROM clause: tables, views, CTE references, subqueries in FROM, and joins. Inner joins and
+// comma lists are handed to the planner's join ordering together with the WHERE conjuncts.
+import { Expr } from '../plan/expr';
+import { PlanNode } from '../plan/plan';
+import { Types } from '../types/data-type';
+import { SqlError, SqlState, notSupported } from '../types/sql-error';
+import { planExplicitJoin, planInnerJoins, JoinRelation } from '../planner/join-planner';
+import { BindContext, QueryLevel, Scope } from './bind-context';
+import { ExprScope, bindExpr } from './bind-expr';
+import { requireType, coerce, commonType } from './coerce';
+import { bindQueryPlan } from './bind-query';
+import { parseSql } from './parse';
+
+/** Statistics the planner needs from the binder's environment. */
+export interface FromItem {
+  plan: PlanNode;
+  scope: Scope;
+  estimatedRows: number;
+}
+
+function pos(node: any): number | undefined {
+  return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
+}
+
+/**
+ * Binds the FROM list and WHERE clause into one plan; level.scope becomes the combined scope.
+ * WHERE conjuncts are bound over the combined scope and planned with the joins.
+ */
+export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, ctx: BindContext, level: QueryLevel): PlanNode {
+  if (fromClause === undefined || fromClause.length === 0) {
+    level.scope = new Scope();
+    const one: PlanNode = { kind: 'values', rows: [[]], output: [] };
+    if (whereClause === undefined) return one;
+    const pred = requireType(bindExpr(whereClause, { ctx, level, aggregates: null, clause: 'WHERE' }), Types.bool, ctx, 'WHERE');
+    return { kind: 'filter', input: one, predicate: pred, output: [] };
+  }
+  // Flatten comma lists and inner joins into relations + conjuncts; outer joins stay whole.
+  const relations: FromItem[] = [];
+  const onConditions: any[] = [];
+  const scope = new Scope();
+  for (const item of fromClause) collectInner(item, ctx, level, relations, onConditions, scope);
+  level.scope = scope;
+  const exprScope: ExprScope = { ctx, level, aggregates: null, clause: 'WHERE' };
+  const conjuncts: Expr[] = [];
+  for (const on of onConditions) {
+    const cond = requireType(bindExpr(on.node, { ...exprScope, clause: 'JOIN conditions' }), Types.bool, ctx, 'JOIN/ON');
+    conjuncts.push(...splitAnd(cond));
+  }
+  if (whereClause !== undefined) conjuncts.push(...splitAnd(requireType(bindExpr(whereClause, exprScope), Types.bool, ctx, 'WHERE')));
+  const rels: JoinRelation[] = relations.map((r) => ({ plan: r.plan, estimatedRows: r.estimatedRows }));
+  return planInnerJoins(rels, conjuncts);
+}
+
+function splitAnd(e: Expr): Expr[] {
+  return e.kind === 'and' ? e.args.flatMap(splitAnd) : [e];
+}
+
+/** Walks inner joins and comma items; everything else becomes one relation. */
+function collectInner(node: any, ctx: BindContext, level: QueryLevel, out: FromItem[], ons: any[], scope: Scope): void {
+  const join = node.JoinExpr;
+  if (join !== undefined && (join.jointype === 'JOIN_INNER' || join.jointype === undefined) && !join.usingClause && !join.isNatural) {
+    collectInner(join.larg, ctx, level, out, ons, scope);
+    collectInner(join.rarg, ctx, level, out, ons, scope);
+    if (join.quals !== undefined) ons.push({ node: join.quals });
+    if (join.alias !== undefined) throw notSupported('aliases on joins');
+    return;
+  }
+  const item = bindFromItem(node, ctx, level);
+  scope.append(item.scope);
+  out.push(item);
+}
+
+/** One FROM item as a relation with its own scope (column indexes local to it). */
+export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): FromItem {
+  const [tag] = Object.keys(node);
+  const n = node[tag];
+  switch (tag) {
+    case 'RangeVar':
+      return bindRangeVar(n, ctx, level);
+    case 'RangeSubselect': {
+      if (n.lateral) throw notSupported('LATERAL');
+      const sub = new QueryLevel(level);
+      const plan = bindQueryPlan(n.subquery, ctx, sub);
+      if (sub.captures.length > 0) throw notSupported('correlated subqueries in FROM');
+      const alias = n.alias?.aliasname;
+      if (alias === undefined) throw new SqlError(SqlState.syntaxError, 'subquery in FROM must have an alias', { position: pos(n) });
+      return relationFromPlan(plan, alias, n.alias.colnames);
+    }
+    case 'JoinExpr':
+      return bindExplicitJoin(n, ctx, level);
+    case 'RangeFunction':
+      throw notSupported('functions in FROM');
+    default:
+      throw notSupported(`FROM item ${tag}`);
+  }
+}
+
+function relationFromPlan(plan: PlanNode, alias: string, colnames: any[] | undefined): FromItem {
+  const names = plan.output.map((c, i) => (colnames?.[i] !== undefined ? colnames[i].String.sval : c.name));
+  const scope = new Scope();
+  scope.add(
+    alias,
+    plan.output.map((c, i) => ({ name: names[i], type: c.type, tableOid: 0, columnAttr: 0 })),
+  );
+  const output = plan.output.map((c, i) => ({ ...c, name: names[i] }));
+  return { plan: { ...plan, output }, scope, estimatedRows: plan.estimatedRows ?? 1000 };
+}
+
+function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
+  const name: string = n.relname;
+  const schema: string | undefined = n.schemaname;
+  const alias: string = n.alias?.aliasname ?? name;
+  const colnames: any[] | undefined = n.alias?.colnames;
+  if (schema === undefined) {
+    const cte = level.findCte(name);
+    if (cte !== undefined) {
+      const plan: PlanNode = { kind: 'ctescan', cteId: cte.id, output: cte.columns.map((c) => ({ name: c.name, type: c.type })) };
+      return relationFromPlan(plan, alias, colnames);
+    }
+  }
+  const sch = schema ?? 'public';
+  const table = ctx.catalog.findTable(sch, name);
+  if (table !== undefined) {
+    const scope = new Scope();
+    const names = table.columns.map((c, i) => (colnames?.[i] !== undefined ? colnames[i].String.sval : c.name));
+    scope.add(
+      alias,
+      table.columns.map((c, i) => ({ name: names[i], type: c.type, tableOid: table.id, columnAttr: i + 1 })),
+    );
+    const plan: PlanNode = {
+      kind: 'scan',
+      tableId: table.id,
+      tableName: table.name,
+      columns: table.columns.map((_, i) => i),
+      withRowId: false,
+      filter: null,
+      output: table.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: table.id, columnAttr: i + 1 })),
+    };
+    const rows = ctx.tableRowCount(table.id);
+    return { plan: { ...plan, estimatedRows: rows }, scope, estimatedRows: rows };
+  }
+  const view = ctx.catalog.findView(sch, name);
+  if (view !== undefined) {
+    if (ctx.expandingViews.has(view.id)) throw new SqlError(SqlState.invalidRecursion, `infinite recursion detected in rules for relation "${name}"`);
+    ctx.expandingViews.add(view.id);
+    try {
+      const [stmt] = parseSql(view.sql);
+      const sub = new QueryLevel(null);
+      const plan = bindQueryPlan(stmt.ast!.SelectStmt ? stmt.ast : stmt.ast, ctx, sub);
+      const renamed = { ...plan, output: plan.output.map((c, i) => ({ ...c, name: view.columnNames[i] ?? c.name })) };
+      return relationFromPlan(renamed, alias, colnames);
+    } finally {
+      ctx.expandingViews.delete(view.id);
+    }
+  }
+  throw new SqlError(SqlState.undefinedTable, `relation "${schema ? schema + '.' : ''}${name}" does not exist`, { position: pos(n) });
+}
+
+function bindExplicitJoin(n: any, ctx: BindContext, level: QueryLevel): FromItem {
+  const kinds: Record<string, 'inner' | 'left' | 'right' | 'full'> = { JOIN_INNER: 'inner', JOIN_LEFT: 'left', JOIN_RIGHT: 'right', JOIN_FULL: 'full' };
+  const joinType = kinds[n.jointype ?? 'JOIN_INNER'];
+  if (joinType === undefined) throw notSupported(`join type ${n.jointype}`);
+  const left = bindJoinSide(n.larg, ctx, level);
+  const right = bindJoinSide(n.rarg, ctx, level);
+  const scope = new Scope();
+  scope.append(left.scope);
+  scope.append(right.scope);
+  const saved = level.scope;
+  level.scope = scope;
+  let condition: Expr | null = null;
+  try {
+    if (n.quals !== undefined)
+      condition = requireType(bindExpr(n.quals, { ctx, level, aggregates: null, clause: 'JOIN conditions' }), Types.bool, ctx, 'JOIN/ON');
+    const using: string[] | null = n.usingClause ? n.usingClause.map((u: any) => u.String.sval) : n.isNatural ? naturalColumns(left.scope, right.scope) : null;
+    if (using !== null) {
+      const eqs: Expr[] = [];
+      for (const name of using) {
+        const l = left.scope.lookup(name, null);
+        const r = right.scope.lookup(name, null);
+        if (l === undefined || r === undefined)
+          throw new SqlError(SqlState.undefinedColumn, `column "${name}" specified in USING clause does not exist in ${l === undefined ? 'left' : 'right'} table`);
+        const t = commonType(l.type, r.type) ?? l.type;
+        eqs.push({
+          kind: 'call',
+          fn: 'eq',
+          args: [coerce({ kind: 'column', index: l.index, type: l.type }, t, ctx), coerce({ kind: 'column', index: left.scope.width + r.index, type: r.type }, t, ctx)],
+          type: Types.bool,
+        });
+        // The merged column is visible unqualified once (from the left side; good enough for inner/left joins).
+        for (const rel of scope.relations.slice(left.scope.relations.length)) (rel.hiddenUnqualified ??= new Set()).add(name);
+      }
+      condition = eqs.length === 0 ? condition : { kind: 'and', args: condition ? [...eqs, condition] : eqs, type: Types.bool };
+    }
+  } finally {
+    level.scope = saved;
+  }
+  const plan = planExplicitJoin(joinType, left.plan, right.plan, condition);
+  return { plan, scope, estimatedRows: Math.max(left.estimatedRows, right.estimatedRows) };
+}
+
+/** A join side: itself possibly a comma-free join tree; inner joins inside are planned on their own. */
+function bindJoinSide(node: any, ctx: BindContext, level: QueryLevel): FromItem {
+  if (node.JoinExpr !== undefined) return bindExplicitJoin(node.JoinExpr, ctx, level);
+  return bindFromItem(node, ctx, level);
+}
+
+function naturalColumns(left: Scope, right: Scope): string[] {
+  const rightNames = new Set(right.allColumns().map((c) => c.name));
+  return left.allColumns().map((c) => c.name).filter((n) => rightNames.has(n));
+}
