@@ -10,6 +10,7 @@ import { ExprScope, bindExpr } from './bind-expr';
 import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
+import { SemiJoin, tryDecorrelate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
 export interface FromItem {
@@ -46,9 +47,23 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     const cond = requireType(bindExpr(on.node, { ...exprScope, clause: 'JOIN conditions' }), Types.bool, ctx, 'JOIN/ON');
     conjuncts.push(...splitAnd(cond));
   }
-  if (whereClause !== undefined) conjuncts.push(...splitAnd(requireType(bindExpr(whereClause, exprScope), Types.bool, ctx, 'WHERE')));
+  const semiJoins: SemiJoin[] = [];
+  for (const node of whereClause === undefined ? [] : splitAndAst(whereClause)) {
+    const semi = tryDecorrelate(node, ctx, level);
+    if (semi !== null) semiJoins.push(semi);
+    else conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
+  }
   const rels: JoinRelation[] = relations.map((r) => ({ plan: r.plan, estimatedRows: r.estimatedRows }));
-  return planInnerJoins(rels, conjuncts);
+  let plan = planInnerJoins(rels, conjuncts);
+  for (const sj of semiJoins)
+    plan = { kind: 'hashjoin', joinType: sj.joinType, left: plan, right: sj.right, leftKeys: sj.leftKeys, rightKeys: sj.rightKeys, residual: sj.residual, output: plan.output, estimatedRows: plan.estimatedRows };
+  return plan;
+}
+
+/** Top-level AND operands of a WHERE clause, as AST nodes. */
+function splitAndAst(node: any): any[] {
+  if (node.BoolExpr?.boolop === 'AND_EXPR') return node.BoolExpr.args.flatMap(splitAndAst);
+  return [node];
 }
 
 function splitAnd(e: Expr): Expr[] {

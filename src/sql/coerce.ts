@@ -40,7 +40,11 @@ export function commonType(a: DataType, b: DataType): DataType | null {
   if (isUnknown(b)) return base(a);
   const na = NUMERIC_RANK[a.name];
   const nb = NUMERIC_RANK[b.name];
-  if (na !== undefined && nb !== undefined) return base(na >= nb ? a : b);
+  if (na !== undefined && nb !== undefined) {
+    // float4 beside another number type resolves to the float8 operators (float48*, PostgreSQL's preferred type).
+    if (a.name === 'float4' || b.name === 'float4') return Types.float8;
+    return base(na >= nb ? a : b);
+  }
   if (isString(a) && isString(b)) return Types.text;
   const da = DATETIME_RANK[a.name];
   const db = DATETIME_RANK[b.name];
