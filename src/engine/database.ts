@@ -6,6 +6,7 @@ import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
 import { EngineDatabase, EngineSession } from './session';
 import { WriteLock } from './write-lock';
+import { lockDataDirectory } from './data-dir-lock';
 
 export interface DatabaseOptions {
   /** Data directory, or null / ':memory:' for a database with no files. */
@@ -35,6 +36,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
   private constructor(
     readonly storage: Storage,
     readonly settings: Map<string, string>,
+    private readonly releaseDirectory: () => void,
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
@@ -42,12 +44,18 @@ export class Database implements DatabaseHandle, EngineDatabase {
     const settings = new Map<string, string>();
     for (const [k, v] of options.settings ?? []) settings.set(k.toLowerCase() === 'timezone' ? 'TimeZone' : k, v);
     const dir = options.dir === ':memory:' ? null : options.dir;
-    const storage = await openStorage({
-      dir,
-      bufferPoolBytes: parseBytes(settings.get('buffer_pool_size') ?? '256MB'),
-      synchronousCommit: isOn(settings.get('synchronous_commit'), true),
-    });
-    return new Database(storage, settings);
+    const release = dir === null ? () => undefined : lockDataDirectory(dir);
+    try {
+      const storage = await openStorage({
+        dir,
+        bufferPoolBytes: parseBytes(settings.get('buffer_pool_size') ?? '256MB'),
+        synchronousCommit: isOn(settings.get('synchronous_commit'), true),
+      });
+      return new Database(storage, settings, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   createSession(options: SessionOptions): EngineSession {
@@ -69,5 +77,6 @@ export class Database implements DatabaseHandle, EngineDatabase {
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) await s.close();
     await this.storage.close();
+    this.releaseDirectory();
   }
 }
