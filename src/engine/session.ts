@@ -19,6 +19,7 @@ import { WriteLock } from './write-lock';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
 import { runDdl } from './ddl';
+import { explainLines } from '../planner/explain';
 
 /** What the session needs from its database. */
 export interface EngineDatabase {
@@ -270,11 +271,11 @@ export class EngineSession implements Session {
         if (bound.name === 'all') {
           const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: 'name', type: Types.text }, { name: 'setting', type: Types.text }] };
           const batch: Batch = { length: rows.length, columns: [vectorFromScalars(Types.text, rows.map((r) => r[0])), vectorFromScalars(Types.text, rows.map((r) => r[1]))] };
-          return rowsResult(plan, [batch], 'SHOW');
+          return { ...rowsResult(plan, [batch], 'SHOW'), command: 'SHOW' } as ExecuteResult;
         }
         const name = bound.name === 'timezone' ? 'TimeZone' : bound.name === 'datestyle' ? 'DateStyle' : bound.name;
         const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: name.toLowerCase(), type: Types.text }] };
-        return rowsResult(plan, [{ length: 1, columns: [vectorFromScalars(Types.text, [rows[0][1]])] }], 'SHOW');
+        return { ...rowsResult(plan, [{ length: 1, columns: [vectorFromScalars(Types.text, [rows[0][1]])] }], 'SHOW'), command: 'SHOW' } as ExecuteResult;
       }
       case 'copyFrom':
         return runCopyFrom(this, bound);
@@ -282,6 +283,12 @@ export class EngineSession implements Session {
         return runCopyTo(this, bound, params);
       case 'analyze':
         return { kind: 'command', command: 'ANALYZE' };
+      case 'explain': {
+        if (bound.analyze) throw notSupported('EXPLAIN ANALYZE');
+        const lines = explainLines(bound.plan);
+        const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: 'QUERY PLAN', type: Types.text }] };
+        return { ...rowsResult(plan, [{ length: lines.length, columns: [vectorFromScalars(Types.text, lines)] }], 'EXPLAIN'), command: 'EXPLAIN' } as ExecuteResult;
+      }
       case 'noop':
         return { kind: 'command', command: bound.command };
     }
@@ -347,6 +354,8 @@ function fieldsOf(bound: BoundStatement): Field[] | null {
       return bound.returning === null ? null : fieldsFromOutput(bound.returning.output);
     case 'show':
       return [{ name: bound.name, type: Types.text, tableOid: 0, columnAttr: 0 }];
+    case 'explain':
+      return [{ name: 'QUERY PLAN', type: Types.text, tableOid: 0, columnAttr: 0 }];
     default:
       return null;
   }

@@ -42,7 +42,7 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
     case 'VacuumStmt':
       return n.is_vacuumcmd ? { kind: 'noop', command: 'VACUUM' } : { kind: 'analyze' };
     case 'ExplainStmt':
-      throw notSupported('EXPLAIN');
+      return bindExplain(n, parsed, ctx);
     default:
       throw notSupported(statementName(tag));
   }
@@ -54,6 +54,23 @@ function statementName(tag: string): string {
     .replace(/Stmt$/, '')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .toUpperCase();
+}
+
+function bindExplain(n: any, parsed: ParsedStatement, ctx: BindContext): BoundStatement {
+  const options: string[] = (n.options ?? []).map((o: any) => o.DefElem.defname);
+  const analyze = options.includes('analyze');
+  const inner = bindStatement({ ast: n.query, text: parsed.text, offset: parsed.offset }, ctx);
+  switch (inner.kind) {
+    case 'query':
+      return { kind: 'explain', plan: inner.plan, analyze };
+    case 'insert':
+      return { kind: 'explain', plan: inner.source, analyze: false };
+    case 'update':
+    case 'delete':
+      return { kind: 'explain', plan: inner.plan, analyze: false };
+    default:
+      throw notSupported(`EXPLAIN of ${inner.kind}`);
+  }
 }
 
 function bindTransaction(n: any): BoundStatement {

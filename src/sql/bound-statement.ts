@@ -34,6 +34,8 @@ export type BoundStatement =
   | { kind: 'copyFrom'; table: TableDef; columns: number[]; options: CopyOptions }
   | { kind: 'copyTo'; source: PlanNode; options: CopyOptions }
   | { kind: 'analyze' }
+  /** EXPLAIN [ANALYZE] of a query (DML is explained through its plan too). */
+  | { kind: 'explain'; plan: PlanNode; analyze: boolean }
   | { kind: 'noop'; command: string };
 
 export interface CopyOptions {
