@@ -47,6 +47,8 @@ export interface CastExpr {
   kind: 'cast';
   arg: Expr;
   type: DataType;
+  /** CAST/:: (char(n)/varchar(n) truncate) rather than an assignment or implicit coercion (too long → 22001). */
+  explicit?: boolean;
 }
 /** Searched CASE (the binder rewrites `CASE x WHEN v` into `x = v` conditions). */
 export interface CaseExpr {

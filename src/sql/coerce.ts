@@ -111,7 +111,7 @@ export function coerce(expr: Expr, to: DataType, ctx: CoercionContext, explicit 
     }
   }
   if (from.name === to.name && to.typmod === -1) return expr;
-  return { kind: 'cast', arg: expr, type: to };
+  return { kind: 'cast', arg: expr, type: to, explicit };
 }
 
 /** Coerces to a type required by context (WHERE → bool …), with PostgreSQL's error when impossible. */

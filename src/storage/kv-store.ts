@@ -1,0 +1,72 @@
+// The key-value layer under storage: LMDB on disk, or a Map for ':memory:' databases.
+// Writes go in batches that are atomic and, on LMDB with sync on, durable when the promise resolves.
+import { open, RootDatabase } from 'lmdb';
+
+export interface KvStore {
+  get(key: string): Buffer | undefined;
+  /** Atomically applies puts (Buffer) and deletes (null). */
+  write(entries: [string, Buffer | null][]): Promise<void>;
+  /** Keys with a prefix (for dropping a table). */
+  keysWithPrefix(prefix: string): string[];
+  close(): Promise<void>;
+}
+
+export class MemoryKv implements KvStore {
+  private readonly map = new Map<string, Buffer>();
+  get(key: string): Buffer | undefined {
+    return this.map.get(key);
+  }
+  async write(entries: [string, Buffer | null][]): Promise<void> {
+    for (const [k, v] of entries) {
+      if (v === null) this.map.delete(k);
+      else this.map.set(k, v);
+    }
+  }
+  keysWithPrefix(prefix: string): string[] {
+    return [...this.map.keys()].filter((k) => k.startsWith(prefix));
+  }
+  async close(): Promise<void> {
+    this.map.clear();
+  }
+}
+
+export class LmdbKv implements KvStore {
+  private readonly db: RootDatabase<Buffer, string>;
+
+  constructor(dir: string, synchronousCommit: boolean) {
+    this.db = open<Buffer, string>({
+      path: dir,
+      encoding: 'binary',
+      compression: false,
+      // noSync=false: LMDB fsyncs each commit, so a resolved write survives kill -9 and power loss.
+      noSync: !synchronousCommit,
+      mapSize: 64 * 1024 * 1024 * 1024,
+    });
+  }
+
+  get(key: string): Buffer | undefined {
+    return this.db.getBinary(key) ?? undefined;
+  }
+
+  write(entries: [string, Buffer | null][]): Promise<void> {
+    return this.db.transaction(() => {
+      for (const [k, v] of entries) {
+        if (v === null) this.db.remove(k);
+        else this.db.put(k, v);
+      }
+    }) as Promise<void>;
+  }
+
+  keysWithPrefix(prefix: string): string[] {
+    const out: string[] = [];
+    for (const key of this.db.getKeys({ start: prefix })) {
+      if (typeof key !== 'string' || !key.startsWith(prefix)) break;
+      out.push(key);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,470 @@
+// Tables as column chunks in a key-value store (LMDB or memory), read through the buffer pool.
+// Committed state is immutable and replaced whole on commit (copy-on-write), so a snapshot taken
+// by a reader never changes under it. Row groups only grow by appends; rows are deleted through
+// per-group deletion bitmaps. An older snapshot that reads a chunk since rewritten with more rows
+// uses only its first rowCount rows — the invariant that lets readers skip chunk versions.
+//
+// Keys: 'catalog' (JSON: tables with row counts per group, views, next OID),
+//       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap).
+import { BufferPool, PolicyName, makePolicy } from '../buffer/buffer-pool';
+import { DataType, dataType, TypeName } from '../types/data-type';
+import { Vector } from '../types/vector';
+import { concatVectors, sliceVector } from '../types/vector-ops';
+import { BufferPoolStats, CatalogView, ROW_GROUP_ROWS, RowId, Storage, StorageOptions, TableDef, TableSnapshot, ViewDef, WriteTxn } from './api';
+import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
+import { KvStore, LmdbKv, MemoryKv } from './kv-store';
+import { PrimaryKeyIndex, buildPrimaryKeyIndex, PendingKeys } from './primary-key-index';
+
+interface GroupState {
+  rowCount: number;
+  deleted: Uint8Array | null;
+  deletedCount: number;
+}
+interface TableState {
+  def: TableDef;
+  groups: GroupState[];
+}
+interface CatalogState {
+  nextOid: number;
+  tables: Map<number, TableState>;
+  views: Map<number, ViewDef>;
+}
+
+const FIRST_OID = 16384;
+
+function chunkKey(tableId: number, column: number, group: number): string {
+  return `c/${tableId}/${column}/${group}`;
+}
+function deletedKey(tableId: number, group: number): string {
+  return `d/${tableId}/${group}`;
+}
+/** The buffer pool's numeric key for a chunk. */
+function poolKey(tableId: number, column: number, group: number): number {
+  return (tableId * 4096 + column) * 65536 + group;
+}
+
+class CatalogViewImpl implements CatalogView {
+  constructor(private readonly state: CatalogState) {}
+  tables(): TableDef[] {
+    return [...this.state.tables.values()].map((t) => t.def);
+  }
+  views(): ViewDef[] {
+    return [...this.state.views.values()];
+  }
+  findTable(schema: string, name: string): TableDef | undefined {
+    for (const t of this.state.tables.values()) if (t.def.name === name && t.def.schema === schema) return t.def;
+    return undefined;
+  }
+  findView(schema: string, name: string): ViewDef | undefined {
+    for (const v of this.state.views.values()) if (v.name === name && v.schema === schema) return v;
+    return undefined;
+  }
+}
+
+class Snapshot implements TableSnapshot {
+  readonly rowGroupCount: number;
+  readonly liveRowCount: number;
+
+  constructor(
+    readonly def: TableDef,
+    private readonly groups: GroupState[],
+    private readonly store: TableStore,
+    private readonly pending: ((group: number) => Vector[] | undefined) | null,
+  ) {
+    this.rowGroupCount = groups.length;
+    let live = 0;
+    for (const g of groups) live += g.rowCount - g.deletedCount;
+    this.liveRowCount = live;
+  }
+  rowCount(group: number): number {
+    return this.groups[group].rowCount;
+  }
+  deleted(group: number): Uint8Array | null {
+    return this.groups[group].deleted;
+  }
+  readColumn(group: number, column: number): Vector {
+    const own = this.pending?.(group);
+    if (own !== undefined) return own[column];
+    return this.store.readChunk(this.def, column, group, this.groups[group].rowCount);
+  }
+}
+
+export class TableStore implements Storage {
+  private state: CatalogState;
+  readonly pool: BufferPool<Vector>;
+  private readonly pkIndexes = new Map<number, PrimaryKeyIndex>();
+
+  private constructor(
+    private readonly kv: KvStore,
+    state: CatalogState,
+    bufferPoolBytes: number,
+    policy: PolicyName,
+  ) {
+    this.state = state;
+    this.pool = new BufferPool<Vector>(makePolicy(policy, bufferPoolBytes));
+  }
+
+  static async open(options: StorageOptions & { replacement?: PolicyName }): Promise<TableStore> {
+    const kv: KvStore = options.dir === null ? new MemoryKv() : new LmdbKv(options.dir, options.synchronousCommit);
+    const state = loadCatalog(kv);
+    return new TableStore(kv, state, options.bufferPoolBytes, options.replacement ?? 'lirs');
+  }
+
+  catalog(): CatalogView {
+    return new CatalogViewImpl(this.state);
+  }
+
+  snapshot(tableId: number): TableSnapshot {
+    const t = this.state.tables.get(tableId);
+    if (t === undefined) throw new Error(`table ${tableId} does not exist`);
+    return new Snapshot(t.def, t.groups, this, null);
+  }
+
+  begin(): WriteTxn {
+    return new Txn(this, this.state);
+  }
+
+  catalogIn(txn: WriteTxn): CatalogView {
+    return new CatalogViewImpl((txn as Txn).catalog);
+  }
+
+  bufferStats(): BufferPoolStats {
+    return { hits: this.pool.hits, misses: this.pool.misses, evictions: this.pool.evictions, residentBytes: this.pool.residentBytes, capacityBytes: this.pool.policy.capacityBytes };
+  }
+
+  async close(): Promise<void> {
+    await this.kv.close();
+  }
+
+  /** A committed chunk, decoded, through the buffer pool; only its first rowCount rows. */
+  readChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
+    const key = poolKey(def.id, column, group);
+    let v = this.pool.get(key);
+    if (v === undefined) {
+      const bytes = this.kv.get(chunkKey(def.id, column, group));
+      if (bytes === undefined) throw new Error(`missing chunk ${chunkKey(def.id, column, group)}`);
+      v = decodeChunk(bytes, def.columns[column].type);
+      this.pool.put(key, v, vectorBytes(v));
+    }
+    return v.length === rowCount ? v : sliceVector(v, 0, rowCount);
+  }
+
+  /** The primary-key index of a committed table, built on first use. */
+  pkIndex(tableId: number): PrimaryKeyIndex {
+    let idx = this.pkIndexes.get(tableId);
+    if (idx === undefined) {
+      idx = buildPrimaryKeyIndex(this.snapshot(tableId));
+      this.pkIndexes.set(tableId, idx);
+    }
+    return idx;
+  }
+
+  /** Commit: one atomic KV write, then the new state becomes visible. */
+  async commit(txn: Txn): Promise<void> {
+    const entries: [string, Buffer | null][] = [];
+    for (const id of txn.dropped) {
+      for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
+    }
+    const written: [number, Vector][] = [];
+    for (const [id, tt] of txn.changed) {
+      if (!txn.catalog.tables.has(id)) continue;
+      for (const g of tt.dirtyGroups) {
+        const cols = tt.materialize(g);
+        cols.forEach((col, c) => {
+          entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+          written.push([poolKey(id, c, g), col]);
+        });
+      }
+      const groups = txn.catalog.tables.get(id)!.groups;
+      for (const g of tt.dirtyDeletes) {
+        const d = groups[g].deleted;
+        entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+      }
+    }
+    entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
+    await this.kv.write(entries);
+    // Durable: publish.
+    this.state = txn.catalog;
+    for (const [key, col] of written) {
+      this.pool.invalidate(key);
+      this.pool.put(key, col, vectorBytes(col));
+    }
+    for (const id of txn.dropped) this.pkIndexes.delete(id);
+    for (const [id, tt] of txn.changed) {
+      if (tt.pkChanged) this.pkIndexes.delete(id);
+      else tt.keys?.applyTo(this.pkIndexes.get(id));
+    }
+  }
+}
+
+/** One table's changes inside a write transaction. */
+class TxnTable {
+  /** Appended batches per group (new rows only). */
+  readonly parts = new Map<number, Vector[][]>();
+  /** Committed rows of a group when this transaction first appended to it. */
+  readonly baseRows = new Map<number, number>();
+  private readonly materialized = new Map<number, Vector[]>();
+  readonly dirtyGroups = new Set<number>();
+  readonly dirtyDeletes = new Set<number>();
+  private readonly copiedBitmaps = new Set<number>();
+  keys: PendingKeys | null = null;
+  pkChanged = false;
+
+  constructor(
+    readonly txn: Txn,
+    readonly tableId: number,
+    /** The table as committed when the transaction began; undefined when created in it. */
+    readonly committed: TableState | undefined,
+  ) {}
+
+  state(): TableState {
+    return this.txn.catalog.tables.get(this.tableId)!;
+  }
+
+  /** Full columns of a group this transaction appended to: committed prefix + new rows. */
+  materialize(g: number): Vector[] {
+    let cols = this.materialized.get(g);
+    if (cols !== undefined) return cols;
+    const def = this.state().def;
+    const base = this.baseRows.get(g) ?? 0;
+    const parts = this.parts.get(g) ?? [];
+    cols = def.columns.map((c, ci) => {
+      const pieces: Vector[] = [];
+      if (base > 0) pieces.push(this.txn.store.readChunk(def, ci, g, base));
+      for (const p of parts) pieces.push(p[ci]);
+      return concatVectors(c.type, pieces);
+    });
+    this.materialized.set(g, cols);
+    return cols;
+  }
+
+  append(columns: Vector[]): RowId {
+    const state = this.state();
+    const groups = state.groups;
+    const n = columns[0]?.length ?? 0;
+    let firstRowId = -1;
+    let offset = 0;
+    while (offset < n) {
+      let g = groups.length - 1;
+      if (g < 0 || groups[g].rowCount >= ROW_GROUP_ROWS) {
+        groups.push({ rowCount: 0, deleted: null, deletedCount: 0 });
+        g = groups.length - 1;
+      }
+      const group = groups[g];
+      if (!this.baseRows.has(g)) this.baseRows.set(g, group.rowCount);
+      const take = Math.min(ROW_GROUP_ROWS - group.rowCount, n - offset);
+      const slice = offset === 0 && take === n ? columns : columns.map((c) => sliceVector(c, offset, offset + take));
+      if (firstRowId < 0) firstRowId = g * ROW_GROUP_ROWS + group.rowCount;
+      let list = this.parts.get(g);
+      if (list === undefined) this.parts.set(g, (list = []));
+      list.push(slice);
+      groups[g] = { ...group, rowCount: group.rowCount + take, deleted: group.deleted === null ? null : extend(group.deleted, group.rowCount + take) };
+      this.dirtyGroups.add(g);
+      this.materialized.delete(g);
+      offset += take;
+    }
+    return firstRowId;
+  }
+
+  delete(rowIds: ArrayLike<RowId>): void {
+    const groups = this.state().groups;
+    for (let i = 0; i < rowIds.length; i++) {
+      const id = rowIds[i];
+      const g = Math.floor(id / ROW_GROUP_ROWS);
+      const off = id - g * ROW_GROUP_ROWS;
+      let group = groups[g];
+      if (!this.copiedBitmaps.has(g)) {
+        const bitmap = new Uint8Array(group.rowCount);
+        if (group.deleted !== null) bitmap.set(group.deleted.subarray(0, group.rowCount));
+        group = groups[g] = { ...group, deleted: bitmap };
+        this.copiedBitmaps.add(g);
+      }
+      if (group.deleted![off] === 0) {
+        group.deleted![off] = 1;
+        group.deletedCount++;
+      }
+      this.dirtyDeletes.add(g);
+    }
+  }
+
+  /** Own view: groups this transaction appended to are read from memory. */
+  snapshot(): TableSnapshot {
+    const state = this.state();
+    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined));
+  }
+}
+
+function extend(bitmap: Uint8Array, length: number): Uint8Array {
+  if (bitmap.length >= length) return bitmap;
+  const out = new Uint8Array(length);
+  out.set(bitmap);
+  return out;
+}
+
+class Txn implements WriteTxn {
+  readonly catalog: CatalogState;
+  readonly changed = new Map<number, TxnTable>();
+  readonly dropped: number[] = [];
+  private done = false;
+
+  constructor(
+    readonly store: TableStore,
+    committed: CatalogState,
+  ) {
+    // Copy-on-write: the maps are copied now, table states when first written.
+    this.catalog = { nextOid: committed.nextOid, tables: new Map(committed.tables), views: new Map(committed.views) };
+  }
+
+  private writable(tableId: number): TxnTable {
+    let tt = this.changed.get(tableId);
+    if (tt !== undefined) return tt;
+    const committed = this.catalog.tables.get(tableId);
+    if (committed === undefined) throw new Error(`table ${tableId} does not exist`);
+    this.catalog.tables.set(tableId, { def: committed.def, groups: committed.groups.slice() });
+    tt = new TxnTable(this, tableId, committed);
+    this.changed.set(tableId, tt);
+    return tt;
+  }
+
+  table(tableId: number): TableSnapshot {
+    const tt = this.changed.get(tableId);
+    if (tt !== undefined) return tt.snapshot();
+    const t = this.catalog.tables.get(tableId);
+    if (t === undefined) throw new Error(`table ${tableId} does not exist`);
+    return new Snapshot(t.def, t.groups, this.store, null);
+  }
+
+  append(tableId: number, columns: Vector[]): RowId {
+    const tt = this.writable(tableId);
+    const def = this.catalog.tables.get(tableId)!.def;
+    const first = this.nextRowId(tt, columns[0]?.length ?? 0);
+    if (def.primaryKey !== null) {
+      tt.keys ??= new PendingKeys(def, this.pkIndexFor(tableId, tt));
+      tt.keys.checkAndAdd(columns, first);
+    }
+    return tt.append(columns);
+  }
+
+  /** RowIds the next append will assign (so keys can be checked before rows are placed). */
+  private nextRowId(tt: TxnTable, n: number): (i: number) => RowId {
+    const groups = tt.state().groups;
+    let g = groups.length - 1;
+    let used = g >= 0 ? groups[g].rowCount : ROW_GROUP_ROWS;
+    if (used >= ROW_GROUP_ROWS) {
+      g++;
+      used = 0;
+    }
+    const start = g * ROW_GROUP_ROWS + used;
+    void n;
+    // Appends fill the tail group then continue in new groups, so ids are contiguous from start.
+    return (i) => start + i;
+  }
+
+  private pkIndexFor(tableId: number, tt: TxnTable): PrimaryKeyIndex {
+    // A table created or re-keyed in this transaction has no committed index yet.
+    if (tt.committed === undefined || tt.pkChanged || !this.store.catalog().findTable(tt.committed.def.schema, tt.committed.def.name))
+      return buildPrimaryKeyIndex(new Snapshot(this.catalog.tables.get(tableId)!.def, [], this.store, null));
+    return this.store.pkIndex(tableId);
+  }
+
+  delete(tableId: number, rowIds: ArrayLike<RowId>): void {
+    const tt = this.writable(tableId);
+    tt.delete(rowIds);
+    if (tt.keys !== null) tt.keys.removeRows(rowIds);
+    else if (this.catalog.tables.get(tableId)!.def.primaryKey !== null) {
+      tt.keys = new PendingKeys(this.catalog.tables.get(tableId)!.def, this.pkIndexFor(tableId, tt));
+      tt.keys.removeRows(rowIds);
+    }
+  }
+
+  createTable(def: Omit<TableDef, 'id'>): TableDef {
+    const full: TableDef = { ...def, id: this.catalog.nextOid++ };
+    this.catalog.tables.set(full.id, { def: full, groups: [] });
+    const tt = new TxnTable(this, full.id, undefined);
+    this.changed.set(full.id, tt);
+    return full;
+  }
+
+  dropTable(tableId: number): void {
+    this.catalog.tables.delete(tableId);
+    this.changed.delete(tableId);
+    this.dropped.push(tableId);
+  }
+
+  createView(def: Omit<ViewDef, 'id'>): ViewDef {
+    const full: ViewDef = { ...def, id: this.catalog.nextOid++ };
+    this.catalog.views.set(full.id, full);
+    return full;
+  }
+
+  dropView(viewId: number): void {
+    this.catalog.views.delete(viewId);
+  }
+
+  setPrimaryKey(tableId: number, columns: number[], constraintName: string): void {
+    const tt = this.writable(tableId);
+    const state = this.catalog.tables.get(tableId)!;
+    const def: TableDef = {
+      ...state.def,
+      columns: state.def.columns.map((c, i) => (columns.includes(i) ? { ...c, notNull: true } : c)),
+      primaryKey: columns,
+      primaryKeyName: constraintName,
+    };
+    // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
+    const index = buildPrimaryKeyIndex(tt.snapshot(), def, true);
+    this.catalog.tables.set(tableId, { def, groups: state.groups });
+    tt.pkChanged = true;
+    tt.keys = new PendingKeys(def, index);
+  }
+
+  async commit(): Promise<void> {
+    if (this.done) throw new Error('transaction already finished');
+    this.done = true;
+    await this.store.commit(this);
+  }
+
+  abort(): void {
+    this.done = true;
+  }
+}
+
+// ---- catalog persistence ----
+
+interface SerializedCatalog {
+  nextOid: number;
+  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: [TypeName, number]; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[] }[];
+  views: ViewDef[];
+}
+
+function serializeCatalog(state: CatalogState): SerializedCatalog {
+  return {
+    nextOid: state.nextOid,
+    tables: [...state.tables.values()].map((t) => ({
+      def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: [c.type.name, c.type.typmod] as [TypeName, number] })) },
+      rowCounts: t.groups.map((g) => g.rowCount),
+    })),
+    views: [...state.views.values()],
+  };
+}
+
+function loadCatalog(kv: KvStore): CatalogState {
+  const raw = kv.get('catalog');
+  const state: CatalogState = { nextOid: FIRST_OID, tables: new Map(), views: new Map() };
+  if (raw === undefined) return state;
+  const s = JSON.parse(raw.toString()) as SerializedCatalog;
+  state.nextOid = s.nextOid;
+  for (const t of s.tables) {
+    const def: TableDef = { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: dataType(c.type[0], c.type[1]) as DataType })) };
+    const groups = t.rowCounts.map((rowCount, g) => {
+      const d = kv.get(deletedKey(def.id, g));
+      const deleted = d === undefined ? null : new Uint8Array(d);
+      let deletedCount = 0;
+      if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
+      return { rowCount, deleted, deletedCount };
+    });
+    state.tables.set(def.id, { def, groups });
+  }
+  for (const v of s.views) state.views.set(v.id, v);
+  return state;
+}

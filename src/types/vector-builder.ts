@@ -1,0 +1,230 @@
+// Builds a vector from text values as they arrive (COPY FROM): numbers and dates are parsed straight
+// into growing typed arrays, strings into a dictionary; the rest through parseScalar.
+import { DataType, numericPrecision, numericScale } from './data-type';
+import { SqlError, SqlState } from './sql-error';
+import { Scalar, Vector } from './vector';
+import { newVector, vectorFromScalars } from './vector-ops';
+import { FormatSettings, fitCharLength, parseDate, parseScalar } from './text-format';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+export class VectorBuilder {
+  private n = 0;
+  private nulls: Uint8Array;
+  private nums: Float64Array | Int32Array | null = null;
+  private codes: Int32Array | null = null;
+  private dict: string[] = [];
+  private dictIndex: Map<string, number> | null = null;
+  private scalars: Scalar[] | null = null;
+  private anyNull = false;
+  private readonly scale: number;
+  /** 10^precision: scaled values at or above it overflow numeric(p,s). */
+  private readonly limit: number;
+
+  constructor(
+    readonly type: DataType,
+    private readonly fs: FormatSettings,
+    capacity = 1024,
+  ) {
+    this.nulls = new Uint8Array(capacity);
+    this.scale = numericScale(type);
+    this.limit = this.scale >= 0 ? Math.pow(10, numericPrecision(type)) : Infinity;
+    switch (type.storage) {
+      case 'int32':
+        this.nums = new Int32Array(capacity);
+        break;
+      case 'int64':
+      case 'float64':
+      case 'timestamp':
+        this.nums = new Float64Array(capacity);
+        break;
+      case 'numeric':
+        // Fixed-scale numeric takes the fast path; unconstrained numeric keeps each value's scale.
+        if (this.scale >= 0) this.nums = new Float64Array(capacity);
+        else this.scalars = [];
+        break;
+      case 'string':
+        this.codes = new Int32Array(capacity);
+        this.dictIndex = new Map();
+        break;
+      default:
+        this.scalars = [];
+    }
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  private grow(): void {
+    const cap = this.nulls.length * 2;
+    const nulls = new Uint8Array(cap);
+    nulls.set(this.nulls);
+    this.nulls = nulls;
+    if (this.nums !== null) {
+      const nums = this.nums instanceof Int32Array ? new Int32Array(cap) : new Float64Array(cap);
+      nums.set(this.nums);
+      this.nums = nums;
+    }
+    if (this.codes !== null) {
+      const codes = new Int32Array(cap);
+      codes.set(this.codes);
+      this.codes = codes;
+    }
+  }
+
+  appendNull(): void {
+    if (this.n === this.nulls.length) this.grow();
+    this.nulls[this.n] = 1;
+    this.anyNull = true;
+    if (this.scalars !== null) this.scalars.push(null);
+    this.n++;
+  }
+
+  appendText(text: string): void {
+    if (this.n === this.nulls.length) this.grow();
+    const i = this.n;
+    const t = this.type;
+    if (this.codes !== null) {
+      const s = t.typmod >= 4 ? fitCharLength(t, text, false) : text;
+      let code = this.dictIndex!.get(s);
+      if (code === undefined) {
+        code = this.dict.length;
+        this.dict.push(s);
+        this.dictIndex!.set(s, code);
+      }
+      this.codes[i] = code;
+    } else if (this.nums !== null) {
+      if (t.name === 'date') this.nums[i] = fastDate(text) ?? parseDate(text);
+      else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') this.nums[i] = fastInt(text, t) ?? (parseScalar(t, text, this.fs) as number);
+      else if (t.storage === 'numeric') {
+        const x = fastScaled(text, this.scale);
+        this.nums[i] = x !== null && Math.abs(x) < this.limit ? x : this.slowScaled(text);
+      }
+      else this.nums[i] = parseScalar(t, text, this.fs) as number;
+    } else this.scalars!.push(parseScalar(t, text, this.fs));
+    this.n++;
+  }
+
+  appendScalar(value: Scalar): void {
+    if (value === null) return this.appendNull();
+    if (this.scalars !== null) {
+      if (this.n === this.nulls.length) this.grow();
+      this.scalars.push(value);
+      this.n++;
+      return;
+    }
+    const v = vectorFromScalars(this.type, [value]);
+    const { formatCell } = require('./text-format') as typeof import('./text-format');
+    this.appendText(formatCell(v, 0, this.fs)!);
+  }
+
+  private slowScaled(text: string): number {
+    const d = parseScalar(this.type, text, this.fs) as { digits: bigint };
+    const x = Number(d.digits);
+    if (!Number.isSafeInteger(x)) throw new SqlError(SqlState.numericValueOutOfRange, `numeric value ${text} is too large for the vector fast path`);
+    return x;
+  }
+
+  finish(): Vector {
+    const n = this.n;
+    let v: Vector;
+    if (this.scalars !== null) v = vectorFromScalars(this.type, this.scalars);
+    else {
+      v = newVector(this.type, n);
+      if (this.codes !== null && v.kind === 'string') {
+        v.codes = this.codes.slice(0, n);
+        v.dict = this.dict;
+      } else if (this.nums !== null) (v as { values: Float64Array | Int32Array }).values = this.nums.slice(0, n);
+      v.nulls = this.anyNull ? this.nulls.slice(0, n) : null;
+    }
+    this.n = 0;
+    this.anyNull = false;
+    this.nulls = new Uint8Array(Math.max(16, n));
+    if (this.nums !== null) this.nums = this.nums instanceof Int32Array ? new Int32Array(Math.max(16, n)) : new Float64Array(Math.max(16, n));
+    if (this.codes !== null) {
+      this.codes = new Int32Array(Math.max(16, n));
+      this.dict = [];
+      this.dictIndex = new Map();
+    }
+    if (this.scalars !== null) this.scalars = [];
+    return v;
+  }
+}
+
+/** 'YYYY-MM-DD' → days since 1970 without allocation; null for anything else. */
+function fastDate(text: string): number | null {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return null;
+  let y = 0;
+  for (let k = 0; k < 4; k++) {
+    const c = text.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return null;
+    y = y * 10 + c;
+  }
+  const m = (text.charCodeAt(5) - 48) * 10 + (text.charCodeAt(6) - 48);
+  const d = (text.charCodeAt(8) - 48) * 10 + (text.charCodeAt(9) - 48);
+  if (m < 1 || m > 12 || d < 1 || d > 28) return null; // let the full parser check month ends
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const mp = (m + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function fastInt(text: string, type: DataType): number | null {
+  const len = text.length;
+  if (len === 0 || len > 15) return null;
+  let i = 0;
+  let neg = false;
+  if (text.charCodeAt(0) === 45) {
+    neg = true;
+    i = 1;
+    if (len === 1) return null;
+  }
+  let x = 0;
+  for (; i < len; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return null;
+    x = x * 10 + c;
+  }
+  if (neg) x = -x;
+  if (type.name === 'int4' && (x < -2147483648 || x > 2147483647)) return null;
+  if (type.name === 'int2' && (x < -32768 || x > 32767)) return null;
+  return x;
+}
+
+/** '123.45' at scale s → 12345 (scaled integer), when it has at most s fraction digits and fits. */
+function fastScaled(text: string, scale: number): number | null {
+  const len = text.length;
+  if (len === 0 || len > 17) return null;
+  let i = 0;
+  let neg = false;
+  if (text.charCodeAt(0) === 45) {
+    neg = true;
+    i = 1;
+  }
+  let x = 0;
+  let frac = -1;
+  let digits = 0;
+  for (; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (frac !== -1) return null;
+      frac = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return null;
+    x = x * 10 + d;
+    digits++;
+    if (frac !== -1) frac++;
+  }
+  if (digits === 0) return null;
+  if (frac === -1) frac = 0;
+  if (frac > scale) return null;
+  for (let k = frac; k < scale; k++) x *= 10;
+  if (x > MAX_SAFE) return null;
+  return neg ? -x : x;
+}
