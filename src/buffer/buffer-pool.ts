@@ -60,4 +60,8 @@ export class BufferPool<T> {
   get residentBytes(): number {
     return this.policy.residentBytes;
   }
+
+  stats(): { hits: number; misses: number; evictions: number; residentBytes: number; capacityBytes: number } {
+    return { hits: this.hits, misses: this.misses, evictions: this.evictions, residentBytes: this.residentBytes, capacityBytes: this.policy.capacityBytes };
+  }
 }

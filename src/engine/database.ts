@@ -2,6 +2,8 @@
 // server and the embedded API open one of these.
 import { Storage } from '../storage/api';
 import { openStorage } from '../storage';
+import { BufferPool, PolicyName, makePolicy } from '../buffer/buffer-pool';
+import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
 import { EngineDatabase, EngineSession } from './session';
@@ -46,9 +48,11 @@ export class Database implements DatabaseHandle, EngineDatabase {
     const dir = options.dir === ':memory:' ? null : options.dir;
     const release = dir === null ? () => undefined : lockDataDirectory(dir);
     try {
+      const policy = (settings.get('buffer_replacement') ?? 'lirs') as PolicyName;
+      const cache = new BufferPool<Vector>(makePolicy(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB')));
       const storage = await openStorage({
         dir,
-        bufferPoolBytes: parseBytes(settings.get('buffer_pool_size') ?? '256MB'),
+        cache,
         synchronousCommit: isOn(settings.get('synchronous_commit'), true),
       });
       return new Database(storage, settings, release);

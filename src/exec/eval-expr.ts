@@ -146,12 +146,24 @@ function evalBoolOp(kind: 'and' | 'or', args: Expr[], batch: Batch, ctx: ExecCon
   const decided = new Uint8Array(n);
   const anyNull = new Uint8Array(n);
   const stop = kind === 'and' ? 0 : 1;
-  for (const a of args) {
-    const v = evalExpr(a, batch, ctx) as BoolVector;
-    for (let i = 0; i < n; i++) {
+  // Cheap arguments first over all rows; arguments with subqueries only on rows still undecided,
+  // so a correlated subquery runs for the rows that survive the other conjuncts.
+  const ordered = [...args.filter((a) => !containsSubquery(a)), ...args.filter(containsSubquery)];
+  for (const a of ordered) {
+    let rows: Uint32Array | null = null;
+    if (containsSubquery(a)) {
+      const open: number[] = [];
+      for (let i = 0; i < n; i++) if (!decided[i]) open.push(i);
+      if (open.length === 0) break;
+      if (open.length < n) rows = Uint32Array.from(open);
+    }
+    const v = evalExpr(a, rows === null ? batch : subBatch(batch, rows), ctx) as BoolVector;
+    const m = rows === null ? n : rows.length;
+    for (let k = 0; k < m; k++) {
+      const i = rows === null ? k : rows[k];
       if (decided[i]) continue;
-      if (v.nulls !== null && v.nulls[i] === 1) anyNull[i] = 1;
-      else if (v.values[i] === stop) decided[i] = 1;
+      if (v.nulls !== null && v.nulls[k] === 1) anyNull[i] = 1;
+      else if (v.values[k] === stop) decided[i] = 1;
     }
   }
   const out = new Uint8Array(n);
@@ -162,6 +174,16 @@ function evalBoolOp(kind: 'and' | 'or', args: Expr[], batch: Batch, ctx: ExecCon
     else out[i] = stop ^ 1;
   }
   return boolVector(n, out, nulls);
+}
+
+const subqueryCache = new WeakMap<Expr, boolean>();
+function containsSubquery(e: Expr): boolean {
+  let r = subqueryCache.get(e);
+  if (r === undefined) {
+    r = JSON.stringify(e, (k, v) => (typeof v === 'bigint' ? 0 : v)).includes('"kind":"subquery"');
+    subqueryCache.set(e, r);
+  }
+  return r;
 }
 
 function evalInList(argExpr: Expr, list: Expr[], negated: boolean, batch: Batch, ctx: ExecContext): Vector {

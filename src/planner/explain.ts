@@ -2,6 +2,7 @@
 // ("->  Hash Join  (rows=…)"), with estimated rows and, for EXPLAIN ANALYZE, actual rows and time.
 import { Expr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
+import { exprKey } from './expr-utils';
 
 export interface ActualStats {
   rows: number;
@@ -63,7 +64,7 @@ export function exprText(e: Expr): string {
     case 'column':
       return `#${e.index}`;
     case 'const':
-      return e.value === null ? 'NULL' : typeof e.value === 'object' ? JSON.stringify(e.value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) : JSON.stringify(e.value);
+      return e.value === null ? 'NULL' : typeof e.value === 'object' ? exprKey(e.value) : JSON.stringify(e.value);
     case 'param':
       return `$${e.index + 1}`;
     case 'outer':

@@ -104,6 +104,8 @@ export function andAll(conjuncts: Expr[]): Expr | null {
   return { kind: 'and', args: conjuncts, type: Types.bool };
 }
 
-export function exprKey(e: Expr): string {
-  return JSON.stringify(e);
+/** A structural identity for an expression (or any plan data): equal trees, equal keys. */
+export function exprKey(e: unknown): string {
+  // Decimal constants hold bigint digits, which JSON cannot write on its own.
+  return JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 }

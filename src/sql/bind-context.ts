@@ -1,5 +1,6 @@
 // Name scopes for binding: the columns a FROM clause makes visible, query levels for correlated
 // subqueries, and the state shared by one statement's binding.
+import { exprKey } from '../planner/expr-utils';
 import { Expr, OuterRefExpr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
 import { DataType } from '../types/data-type';
@@ -99,7 +100,7 @@ export class QueryLevel {
   constructor(readonly parent: QueryLevel | null) {}
 
   capture(expr: Expr): OuterRefExpr {
-    const key = JSON.stringify(expr);
+    const key = exprKey(expr);
     let slot = this.captureKeys.get(key);
     if (slot === undefined) {
       slot = this.captures.length;

@@ -98,6 +98,11 @@ export function bindInsert(n: any, ctx: BindContext): BoundStatement {
   });
   const defaults = table.columns.map((c) => defaultExpr(c, ctx));
   const select = n.selectStmt?.SelectStmt;
+  // Without a column list, values fill the leading columns and the rest take their defaults.
+  if (targetNames.length === 0 && select !== undefined) {
+    const width = select.valuesLists !== undefined ? select.valuesLists[0].List.items.length : null;
+    if (width !== null && width < targets.length) targets.length = width;
+  }
   let source: PlanNode;
   const output = table.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: table.id, columnAttr: i + 1 }));
   if (select === undefined) {
@@ -122,6 +127,7 @@ export function bindInsert(n: any, ctx: BindContext): BoundStatement {
   } else {
     const level = new QueryLevel(null);
     const query = bindQueryPlan(n.selectStmt, ctx, level);
+    if (targetNames.length === 0 && query.output.length < targets.length) targets.length = query.output.length;
     if (query.output.length > targets.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more expressions than target columns');
     if (query.output.length < targets.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more target columns than expressions');
     const exprs = defaults.slice();

@@ -1,4 +1,5 @@
 // Binds libpg-query expression nodes into typed Expr trees over the current FROM scope.
+import { exprKey } from '../planner/expr-utils';
 import { AggregateCall } from '../plan/plan';
 import { Expr } from '../plan/expr';
 import { DataType, Types, dataType, formatType } from '../types/data-type';
@@ -19,7 +20,7 @@ export class AggregateCollector {
   private readonly keys = new Map<string, number>();
 
   add(call: AggregateCall): Expr {
-    const key = JSON.stringify(call);
+    const key = exprKey(call);
     let idx = this.keys.get(key);
     if (idx === undefined) {
       idx = this.calls.length;

@@ -5,6 +5,7 @@ import { PlanNode } from '../plan/plan';
 import { Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { planExplicitJoin, planInnerJoins, JoinRelation } from '../planner/join-planner';
+import { factorOrConjuncts } from '../planner/factor-or';
 import { BindContext, QueryLevel, Scope } from './bind-context';
 import { ExprScope, bindExpr } from './bind-expr';
 import { requireType, coerce, commonType } from './coerce';
@@ -54,7 +55,7 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     else conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
   }
   const rels: JoinRelation[] = relations.map((r) => ({ plan: r.plan, estimatedRows: r.estimatedRows }));
-  let plan = planInnerJoins(rels, conjuncts);
+  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts));
   for (const sj of semiJoins)
     plan = { kind: 'hashjoin', joinType: sj.joinType, left: plan, right: sj.right, leftKeys: sj.leftKeys, rightKeys: sj.rightKeys, residual: sj.residual, output: plan.output, estimatedRows: plan.estimatedRows };
   return plan;

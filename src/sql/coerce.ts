@@ -106,7 +106,7 @@ export function coerce(expr: Expr, to: DataType, ctx: CoercionContext, explicit 
   if (expr.kind === 'const') {
     if (expr.value === null) return { kind: 'const', value: null, type: to };
     if (isUnknown(from) || explicit || from.name !== to.name || from.typmod !== to.typmod) {
-      const value = castScalar(expr.value, isUnknown(from) ? Types.text : from, to, ctx.format ?? DEFAULT_FORMAT, explicit || isUnknown(from));
+      const value = castScalar(expr.value, isUnknown(from) ? Types.text : from, to, ctx.format ?? DEFAULT_FORMAT, explicit);
       return { kind: 'const', value, type: to };
     }
   }

@@ -100,10 +100,21 @@ export interface BufferPoolStats {
   capacityBytes: number;
 }
 
+/**
+ * Where decoded chunks are cached (the buffer pool, which sits above storage and is handed in).
+ * Keys are ChunkIds packed into numbers by storage.
+ */
+export interface ChunkCache {
+  get(key: number): Vector | undefined;
+  put(key: number, value: Vector, bytes: number): void;
+  invalidate(key: number): void;
+  stats(): BufferPoolStats;
+}
+
 export interface StorageOptions {
   /** Data directory, or null for a purely in-memory database (no files). */
   dir: string | null;
-  bufferPoolBytes: number;
+  cache: ChunkCache;
   /** When false, commit returns before the data is flushed (synchronous_commit = off). */
   synchronousCommit: boolean;
 }

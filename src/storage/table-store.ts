@@ -6,11 +6,10 @@
 //
 // Keys: 'catalog' (JSON: tables with row counts per group, views, next OID),
 //       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap).
-import { BufferPool, PolicyName, makePolicy } from '../buffer/buffer-pool';
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, CatalogView, ROW_GROUP_ROWS, RowId, Storage, StorageOptions, TableDef, TableSnapshot, ViewDef, WriteTxn } from './api';
+import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, Storage, StorageOptions, TableDef, TableSnapshot, ViewDef, WriteTxn } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildPrimaryKeyIndex, PendingKeys } from './primary-key-index';
@@ -91,23 +90,20 @@ class Snapshot implements TableSnapshot {
 
 export class TableStore implements Storage {
   private state: CatalogState;
-  readonly pool: BufferPool<Vector>;
   private readonly pkIndexes = new Map<number, PrimaryKeyIndex>();
 
   private constructor(
     private readonly kv: KvStore,
     state: CatalogState,
-    bufferPoolBytes: number,
-    policy: PolicyName,
+    readonly pool: ChunkCache,
   ) {
     this.state = state;
-    this.pool = new BufferPool<Vector>(makePolicy(policy, bufferPoolBytes));
   }
 
-  static async open(options: StorageOptions & { replacement?: PolicyName }): Promise<TableStore> {
+  static async open(options: StorageOptions): Promise<TableStore> {
     const kv: KvStore = options.dir === null ? new MemoryKv() : new LmdbKv(options.dir, options.synchronousCommit);
     const state = loadCatalog(kv);
-    return new TableStore(kv, state, options.bufferPoolBytes, options.replacement ?? 'lirs');
+    return new TableStore(kv, state, options.cache);
   }
 
   catalog(): CatalogView {
@@ -129,7 +125,7 @@ export class TableStore implements Storage {
   }
 
   bufferStats(): BufferPoolStats {
-    return { hits: this.pool.hits, misses: this.pool.misses, evictions: this.pool.evictions, residentBytes: this.pool.residentBytes, capacityBytes: this.pool.policy.capacityBytes };
+    return this.pool.stats();
   }
 
   async close(): Promise<void> {

@@ -6,9 +6,9 @@ import * as path from 'path';
 
 /** Lower rank = higher layer. Layers of equal rank sit beside each other: neither may import the other. */
 const RANK: Record<string, number> = {
-  main: 0,
+  main: -1,
+  embedded: 0,
   wire: 1,
-  embedded: 1,
   config: 1,
   cluster: 1,
   engine: 2,
