@@ -38,6 +38,8 @@ export function loadParser(): Promise<void> {
 /** Splits and parses a query string; syntax errors become 42601 with a 1-based position. */
 export function parseSql(sql: string): ParsedStatement[] {
   if (!ready) throw new Error('parser used before loadParser() finished');
+  // Whitespace, comments or bare semicolons: no statements (EmptyQueryResponse), not an error.
+  if (/^(\s|;|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*$/.test(sql)) return [];
   let result: { stmts: RawStmt[] };
   try {
     result = pgQuery.parseSync(sql);

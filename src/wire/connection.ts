@@ -311,9 +311,13 @@ export class Connection {
         return;
       case 'rows': {
         if (describe) this.rowDescription(result.fields, formats);
+        const before = portal?.p.sent ?? 0;
         const done = await this.sendRows(result.batches, result.fields, formats, portal);
-        if (done) this.out.commandComplete(result.command);
-        else this.out.empty(Backend.portalSuspended);
+        if (!done) this.out.empty(Backend.portalSuspended);
+        else if (portal !== null && result.command.startsWith('SELECT '))
+          // A portal's completion tag counts the rows of this Execute, as PostgreSQL's does.
+          this.out.commandComplete(`SELECT ${portal.p.sent - before}`);
+        else this.out.commandComplete(result.command);
         return;
       }
       case 'copyOut': {
@@ -406,7 +410,8 @@ export class Connection {
       skip = 0;
     }
     if (portal !== null) portal.p.sent += sent;
-    return true;
+    // Reaching the row limit suspends the portal even if no rows remain (PostgreSQL cannot tell either).
+    return !(portal !== null && portal.limit > 0 && budget === 0);
   }
 
   // ---- extended query ----
