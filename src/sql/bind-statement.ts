@@ -48,8 +48,32 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
   }
 }
 
-/** "CreateSeqStmt" → "CREATE SEQUENCE"-like wording for the 0A000 message. */
+const STATEMENT_NAMES: Record<string, string> = {
+  IndexStmt: 'CREATE INDEX',
+  CreateSeqStmt: 'CREATE SEQUENCE',
+  CreateFunctionStmt: 'CREATE FUNCTION',
+  CreateSchemaStmt: 'CREATE SCHEMA',
+  CreateRoleStmt: 'CREATE ROLE',
+  CreatedbStmt: 'CREATE DATABASE',
+  CreateTableAsStmt: 'CREATE TABLE AS',
+  GrantStmt: 'GRANT',
+  TruncateStmt: 'TRUNCATE',
+  PrepareStmt: 'PREPARE',
+  ExecuteStmt: 'EXECUTE',
+  DeallocateStmt: 'DEALLOCATE',
+  DeclareCursorStmt: 'DECLARE CURSOR',
+  FetchStmt: 'FETCH',
+  ListenStmt: 'LISTEN',
+  NotifyStmt: 'NOTIFY',
+  LockStmt: 'LOCK',
+  DoStmt: 'DO',
+  CommentStmt: 'COMMENT',
+  RenameStmt: 'ALTER … RENAME',
+};
+
+/** The statement's name for the 0A000 message, e.g. "CREATE INDEX is not supported". */
 function statementName(tag: string): string {
+  if (STATEMENT_NAMES[tag] !== undefined) return STATEMENT_NAMES[tag];
   return tag
     .replace(/Stmt$/, '')
     .replace(/([a-z])([A-Z])/g, '$1 $2')

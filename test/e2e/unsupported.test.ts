@@ -1,0 +1,41 @@
+// What is not built yet answers 0A000 (or 42883 for functions) naming it, and the session goes on.
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { TestServer, startTestServer } from '../helpers/test-server';
+
+describe('unsupported features', function () {
+  this.timeout(60000);
+  let server: TestServer;
+  let client: Client;
+  before(async () => {
+    server = await startTestServer();
+    client = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
+    await client.connect();
+    await client.query('create table w (a int, b text)');
+  });
+  after(async () => {
+    await client?.end();
+    await server?.stop();
+  });
+
+  const cases: [string, string, RegExp][] = [
+    ['select row_number() over () from w', '0A000', /window functions is not supported/],
+    ['with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) select * from r', '0A000', /WITH RECURSIVE is not supported/],
+    ['create index w_a on w (a)', '0A000', /CREATE INDEX is not supported/],
+    ['create sequence s', '0A000', /CREATE SEQUENCE is not supported/],
+    ['select no_such_function(a) from w', '42883', /function no_such_function\(integer\) does not exist/],
+  ];
+  for (const [sql, code, message] of cases) {
+    it(`${sql.split(' ').slice(0, 3).join(' ')} … → ${code}`, async () => {
+      let err: { code?: string; message: string } | null = null;
+      try {
+        await client.query(sql);
+      } catch (e) {
+        err = e as { code?: string; message: string };
+      }
+      expect(err?.code).to.equal(code);
+      expect(err?.message).to.match(message);
+      expect((await client.query('select count(*)::int as n from w')).rows).to.deep.equal([{ n: 0 }]);
+    });
+  }
+});
