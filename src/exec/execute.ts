@@ -195,11 +195,12 @@ function rowKey(columns: Vector[], i: number): string {
   return k;
 }
 
-function distinct(input: Batch[], on: import('../plan/expr').Expr[] | null, ctx: ExecContext): Batch[] {
+/** Keeps the first row of each distinct key (keysOf gives a batch's key columns). */
+function keepFirstRows(input: Batch[], keysOf: (b: Batch) => Vector[]): Batch[] {
   const seen = new Set<string>();
   const out: Batch[] = [];
   for (const b of input) {
-    const keyCols = on === null ? b.columns : on.map((e) => evalExpr(e, b, ctx));
+    const keyCols = keysOf(b);
     const keep: number[] = [];
     for (let i = 0; i < b.length; i++) {
       const k = rowKey(keyCols, i);
@@ -213,6 +214,10 @@ function distinct(input: Batch[], on: import('../plan/expr').Expr[] | null, ctx:
     }
   }
   return out;
+}
+
+function distinct(input: Batch[], on: import('../plan/expr').Expr[] | null, ctx: ExecContext): Batch[] {
+  return keepFirstRows(input, on === null ? (b) => b.columns : (b) => on.map((e) => evalExpr(e, b, ctx)));
 }
 
 function setOp(op: 'union' | 'intersect' | 'except', all: boolean, left: Batch[], right: Batch[]): Batch[] {
@@ -258,21 +263,5 @@ function setOp(op: 'union' | 'intersect' | 'except', all: boolean, left: Batch[]
 }
 
 function distinctRows(input: Batch[]): Batch[] {
-  const seen = new Set<string>();
-  const out: Batch[] = [];
-  for (const b of input) {
-    const keep: number[] = [];
-    for (let i = 0; i < b.length; i++) {
-      const k = rowKey(b.columns, i);
-      if (!seen.has(k)) {
-        seen.add(k);
-        keep.push(i);
-      }
-    }
-    if (keep.length > 0) {
-      const idx = Uint32Array.from(keep);
-      out.push({ length: idx.length, columns: b.columns.map((c) => gatherVector(c, idx)) });
-    }
-  }
-  return out;
+  return keepFirstRows(input, (b) => b.columns);
 }

@@ -5,6 +5,7 @@ import { SqlError, SqlState } from './sql-error';
 import { Scalar, Vector } from './vector';
 import { newVector, vectorFromScalars } from './vector-ops';
 import { FormatSettings, fitCharLength, parseDate, parseScalar } from './text-format';
+import { daysFromCivil } from './datetime';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -164,13 +165,7 @@ function fastDate(text: string): number | null {
   const m = (text.charCodeAt(5) - 48) * 10 + (text.charCodeAt(6) - 48);
   const d = (text.charCodeAt(8) - 48) * 10 + (text.charCodeAt(9) - 48);
   if (m < 1 || m > 12 || d < 1 || d > 28) return null; // let the full parser check month ends
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const mp = (m + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
+  return daysFromCivil(y, m, d);
 }
 
 function fastInt(text: string, type: DataType): number | null {
