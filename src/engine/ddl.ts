@@ -51,6 +51,9 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
       txn.createView({ schema: bound.schema, name: bound.name, sql: bound.sql, columnNames: bound.columnNames });
       return { kind: 'command', command: 'CREATE VIEW' };
     }
+    case 'truncate':
+      for (const t of bound.tables) txn.truncate(t.id);
+      return { kind: 'command', command: 'TRUNCATE TABLE' };
     case 'addPrimaryKey':
       txn.setPrimaryKey(bound.table.id, bound.columns, bound.constraintName);
       return { kind: 'command', command: 'ALTER TABLE' };

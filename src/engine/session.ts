@@ -258,6 +258,7 @@ export class EngineSession implements Session {
       case 'drop':
       case 'createView':
       case 'addPrimaryKey':
+      case 'truncate':
         return runDdl(this, bound);
       case 'transaction':
         return this.runTransaction(bound);

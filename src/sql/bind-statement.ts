@@ -39,6 +39,8 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
       return { kind: 'show', name: String(n.name).toLowerCase() };
     case 'CopyStmt':
       return bindCopy(n, ctx);
+    case 'TruncateStmt':
+      return { kind: 'truncate', tables: n.relations.map((r: any) => findTableOrThrow(ctx, r.RangeVar)) };
     case 'VacuumStmt':
       return n.is_vacuumcmd ? { kind: 'noop', command: 'VACUUM' } : { kind: 'analyze' };
     case 'ExplainStmt':
@@ -57,7 +59,6 @@ const STATEMENT_NAMES: Record<string, string> = {
   CreatedbStmt: 'CREATE DATABASE',
   CreateTableAsStmt: 'CREATE TABLE AS',
   GrantStmt: 'GRANT',
-  TruncateStmt: 'TRUNCATE',
   PrepareStmt: 'PREPARE',
   ExecuteStmt: 'EXECUTE',
   DeallocateStmt: 'DEALLOCATE',
@@ -185,6 +186,9 @@ function bindCopy(n: any, ctx: BindContext): BoundStatement {
         break;
       case 'escape':
         options.escape = text;
+        break;
+      case 'freeze':
+        // An optimization hint in PostgreSQL (rows written frozen); nothing to do here.
         break;
       case 'encoding':
         if (!/^utf-?8$/i.test(text)) throw notSupported(`COPY encoding ${text}`);

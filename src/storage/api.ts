@@ -70,6 +70,8 @@ export interface WriteTxn {
   append(tableId: number, columns: Vector[]): RowId;
   /** Marks rows deleted. */
   delete(tableId: number, rowIds: ArrayLike<RowId>): void;
+  /** Removes every row (TRUNCATE); the table and its definition stay. */
+  truncate(tableId: number): void;
   createTable(def: Omit<TableDef, 'id'>): TableDef;
   dropTable(tableId: number): void;
   createView(def: Omit<ViewDef, 'id'>): ViewDef;

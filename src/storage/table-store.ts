@@ -158,7 +158,7 @@ export class TableStore implements Storage {
   /** Commit: one atomic KV write, then the new state becomes visible. */
   async commit(txn: Txn): Promise<void> {
     const entries: [string, Buffer | null][] = [];
-    for (const id of txn.dropped) {
+    for (const id of [...txn.dropped, ...txn.truncated]) {
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
     }
@@ -186,7 +186,13 @@ export class TableStore implements Storage {
       this.pool.invalidate(key);
       this.pool.put(key, col, vectorBytes(col));
     }
-    for (const id of txn.dropped) this.pkIndexes.delete(id);
+    for (const id of [...txn.dropped, ...txn.truncated]) this.pkIndexes.delete(id);
+    // TRUNCATE reuses chunk keys: cached chunks of the old rows must go (rewritten ones were replaced above).
+    for (const [id, groups] of txn.truncatedGroups) {
+      const width = txn.catalog.tables.get(id)?.def.columns.length ?? 0;
+      const rewritten = txn.changed.get(id)?.dirtyGroups;
+      for (let c = 0; c < width; c++) for (let g = 0; g < groups; g++) if (!rewritten?.has(g)) this.pool.invalidate(poolKey(id, c, g));
+    }
     for (const [id, tt] of txn.changed) {
       if (tt.pkChanged) this.pkIndexes.delete(id);
       else tt.keys?.applyTo(this.pkIndexes.get(id));
@@ -302,6 +308,9 @@ class Txn implements WriteTxn {
   readonly catalog: CatalogState;
   readonly changed = new Map<number, TxnTable>();
   readonly dropped: number[] = [];
+  readonly truncated: number[] = [];
+  /** Row groups a truncated table had when it was truncated (their cached chunks are stale). */
+  readonly truncatedGroups = new Map<number, number>();
   private done = false;
 
   constructor(
@@ -372,6 +381,19 @@ class Txn implements WriteTxn {
       tt.keys = new PendingKeys(this.catalog.tables.get(tableId)!.def, this.pkIndexFor(tableId, tt));
       tt.keys.removeRows(rowIds);
     }
+  }
+
+  truncate(tableId: number): void {
+    const state = this.catalog.tables.get(tableId);
+    if (state === undefined) throw new Error(`table ${tableId} does not exist`);
+    const committedGroups = this.store.snapshot(tableId).rowGroupCount;
+    this.truncatedGroups.set(tableId, Math.max(this.truncatedGroups.get(tableId) ?? 0, committedGroups, state.groups.length));
+    if (!this.truncated.includes(tableId)) this.truncated.push(tableId);
+    this.catalog.tables.set(tableId, { def: state.def, groups: [] });
+    // Later appends in this transaction start from an empty table with no committed rows or keys.
+    const tt = new TxnTable(this, tableId, undefined);
+    tt.pkChanged = true;
+    this.changed.set(tableId, tt);
   }
 
   createTable(def: Omit<TableDef, 'id'>): TableDef {
