@@ -14,7 +14,7 @@ import { ParsedStatement, parseSql } from '../sql/parse';
 import { ExecContext } from '../exec/context';
 import { executePlan } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
-import { SessionSettings } from './settings';
+import { SessionSettings, canonicalName } from './settings';
 import { WriteLock } from './write-lock';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
@@ -168,6 +168,8 @@ export class EngineSession implements Session {
       tableRowCount: (id) => (txn !== null ? txn.table(id) : storage.snapshot(id)).liveRowCount,
       sessionUser: this.options.user,
       database: this.options.database,
+      setting: (name) => this.settings.get(name),
+      processId: this.processId,
     };
   }
 
@@ -274,8 +276,8 @@ export class EngineSession implements Session {
           const batch: Batch = { length: rows.length, columns: [vectorFromScalars(Types.text, rows.map((r) => r[0])), vectorFromScalars(Types.text, rows.map((r) => r[1]))] };
           return { ...rowsResult(plan, [batch], 'SHOW'), command: 'SHOW' } as ExecuteResult;
         }
-        const name = bound.name === 'timezone' ? 'TimeZone' : bound.name === 'datestyle' ? 'DateStyle' : bound.name;
-        const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: name.toLowerCase(), type: Types.text }] };
+        // The column is named as the setting is spelled (SHOW timezone → "TimeZone"), as in PostgreSQL.
+        const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: canonicalName(bound.name) ?? bound.name, type: Types.text }] };
         return { ...rowsResult(plan, [{ length: 1, columns: [vectorFromScalars(Types.text, [rows[0][1]])] }], 'SHOW'), command: 'SHOW' } as ExecuteResult;
       }
       case 'copyFrom':
@@ -354,7 +356,7 @@ function fieldsOf(bound: BoundStatement): Field[] | null {
     case 'delete':
       return bound.returning === null ? null : fieldsFromOutput(bound.returning.output);
     case 'show':
-      return [{ name: bound.name, type: Types.text, tableOid: 0, columnAttr: 0 }];
+      return [{ name: canonicalName(bound.name) ?? bound.name, type: Types.text, tableOid: 0, columnAttr: 0 }];
     case 'explain':
       return [{ name: 'QUERY PLAN', type: Types.text, tableOid: 0, columnAttr: 0 }];
     default:

@@ -134,6 +134,9 @@ export interface BindContext extends CoercionContext {
   tableRowCount(tableId: number): number;
   sessionUser: string;
   database: string;
+  /** The session's current value of a setting (current_setting, SHOW); throws 42704 for unknown names. */
+  setting(name: string): string;
+  processId: number;
 }
 
 export function columnNotFound(name: string, qualifier: string | null, position?: number): SqlError {

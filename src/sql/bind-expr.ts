@@ -137,7 +137,7 @@ export function bindExpr(node: any, s: ExprScope): Expr {
     case 'SubLink':
       return bindSubLink(n, s);
     case 'SQLValueFunction':
-      return bindSqlValueFunction(n);
+      return bindSqlValueFunction(n, s.ctx);
     case 'NamedArgExpr':
       throw notSupported('named function arguments');
     case 'A_ArrayExpr':
@@ -313,6 +313,10 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   if (name === 'greatest' || name === 'least')
     return bindExpr({ MinMaxExpr: { op: name === 'greatest' ? 'IS_GREATEST' : 'IS_LEAST', args: rawArgs } }, s);
   const args = rawArgs.map((a) => bindExpr(a, s));
+  if (names.length === 1 || names[0] === 'pg_catalog') {
+    const session = bindSessionFunction(name, args, s.ctx, position);
+    if (session !== null) return session;
+  }
   return bindFunctionCall(name, args, s.ctx, position);
 }
 
@@ -385,7 +389,7 @@ function castPlanOutput(plan: import('../plan/plan').PlanNode, t: DataType): imp
   return { kind: 'project', input: plan, exprs: [{ kind: 'cast', arg: col, type: t }], output: [{ name: plan.output[0].name, type: t }] };
 }
 
-function bindSqlValueFunction(n: any): Expr {
+function bindSqlValueFunction(n: any, ctx: BindContext): Expr {
   switch (n.op) {
     case 'SVFOP_CURRENT_DATE':
       return { kind: 'call', fn: 'current_date', args: [], type: Types.date };
@@ -395,10 +399,59 @@ function bindSqlValueFunction(n: any): Expr {
     case 'SVFOP_LOCALTIMESTAMP':
     case 'SVFOP_LOCALTIMESTAMP_N':
       return { kind: 'call', fn: 'localtimestamp', args: [], type: Types.timestamp };
+    case 'SVFOP_CURRENT_USER':
+    case 'SVFOP_CURRENT_ROLE':
+    case 'SVFOP_SESSION_USER':
+    case 'SVFOP_USER':
+      return { kind: 'const', value: ctx.sessionUser, type: Types.name };
+    case 'SVFOP_CURRENT_CATALOG':
+      return { kind: 'const', value: ctx.database, type: Types.name };
+    case 'SVFOP_CURRENT_SCHEMA':
+      return { kind: 'const', value: 'public', type: Types.name };
     default:
       throw notSupported(`SQL function ${n.op.replace('SVFOP_', '').toLowerCase()}`);
   }
 }
+
+/**
+ * Functions answered from the session while binding (their value is fixed for the statement):
+ * version(), current_database(), current_schema(), current_setting(), pg_backend_pid().
+ */
+function bindSessionFunction(name: string, args: Expr[], ctx: BindContext, position?: number): Expr | null {
+  const text = (value: string): Expr => ({ kind: 'const', value, type: Types.text });
+  switch (name) {
+    case 'version':
+      if (args.length !== 0) return null;
+      return text(`PostgreSQL ${ctx.setting('server_version')} (Tessera ${TESSERA_VERSION}) on ${process.arch}-${process.platform}, compiled by TypeScript`);
+    case 'current_database':
+    case 'current_catalog':
+      return args.length === 0 ? { kind: 'const', value: ctx.database, type: Types.name } : null;
+    case 'current_schema':
+      return args.length === 0 ? { kind: 'const', value: 'public', type: Types.name } : null;
+    case 'current_user':
+    case 'session_user':
+      return args.length === 0 ? { kind: 'const', value: ctx.sessionUser, type: Types.name } : null;
+    case 'pg_backend_pid':
+      return args.length === 0 ? { kind: 'const', value: ctx.processId, type: Types.int4 } : null;
+    case 'current_setting': {
+      if (args.length < 1 || args.length > 2) return null;
+      const nameArg = args[0];
+      if (nameArg.kind !== 'const' || typeof nameArg.value !== 'string')
+        throw notSupported('current_setting() with a non-constant name');
+      const missingOk = args[1]?.kind === 'const' && args[1].value === true;
+      try {
+        return text(ctx.setting(nameArg.value));
+      } catch (err) {
+        if (missingOk) return { kind: 'const', value: null, type: Types.text };
+        throw err instanceof SqlError ? new SqlError(err.code, err.message, { position }) : err;
+      }
+    }
+    default:
+      return null;
+  }
+}
+
+const TESSERA_VERSION = '0.1.0';
 
 /** Column type for a result: typmods of computed values are dropped, as PostgreSQL reports -1 for them. */
 export function resultType(e: Expr): DataType {

@@ -1,0 +1,58 @@
+// Session information functions, SET/SHOW/RESET, and ParameterStatus when a reported setting changes.
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { RawClient, serialize } from '../helpers/raw-client';
+import { TestServer, startTestServer } from '../helpers/test-server';
+
+describe('session information and settings', function () {
+  this.timeout(60000);
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => server?.stop());
+
+  it('answers the functions drivers and tools call', async () => {
+    const c = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
+    await c.connect();
+    const r = await c.query(
+      "select version() as v, current_database() as db, current_user as u, session_user as su, current_schema() as s, current_setting('DateStyle') as ds, pg_backend_pid() as pid",
+    );
+    const row = r.rows[0];
+    expect(row.v).to.match(/^PostgreSQL 15\.\d+ \(Tessera /);
+    expect([row.db, row.u, row.su, row.s, row.ds]).to.deep.equal(['postgres', 'postgres', 'postgres', 'public', 'ISO, MDY']);
+    expect(row.pid).to.equal((c as unknown as { processID: number }).processID);
+    let code = '';
+    try {
+      await c.query("select current_setting('no_such_setting')");
+    } catch (err) {
+      code = (err as { code: string }).code;
+    }
+    expect(code).to.equal('42704');
+    await c.end();
+  });
+
+  it('SET changes a setting, SHOW names it as PostgreSQL does, RESET restores it', async () => {
+    const c = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
+    await c.connect();
+    await c.query("set timezone = 'America/New_York'");
+    const shown = await c.query('show timezone');
+    expect(shown.fields[0].name).to.equal('TimeZone');
+    expect(shown.rows).to.deep.equal([{ TimeZone: 'America/New_York' }]);
+    const ts = await c.query("select '2024-07-01 12:00:00+00'::timestamptz::text as t");
+    expect(ts.rows[0].t).to.equal('2024-07-01 08:00:00-04');
+    await c.query('reset timezone');
+    expect((await c.query('show timezone')).rows[0].TimeZone).to.equal('UTC');
+    await c.end();
+  });
+
+  it('sends ParameterStatus when SET changes a reported setting', async () => {
+    const c = await RawClient.connect(server.port);
+    c.send(serialize.query("set application_name = 'reporter'"));
+    const msgs = await c.until('readyForQuery');
+    const status = msgs.find((m) => m.name === 'parameterStatus');
+    expect(status?.parameterName).to.equal('application_name');
+    expect(status?.parameterValue).to.equal('reporter');
+    c.close();
+  });
+});
