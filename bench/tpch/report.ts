@@ -1,0 +1,80 @@
+// The TPC-H report: a markdown table (per-query median times, ratio to PostgreSQL, rows, validity)
+// and an SVG bar chart, plus the raw numbers as JSON, all with the machine named.
+import * as os from 'os';
+
+export interface ReportRow {
+  query: string;
+  tesseraMs: number;
+  postgresMs: number | null;
+  rows: number;
+  valid: string;
+}
+
+export interface Report {
+  sf: string;
+  runs: number;
+  commit: string;
+  machine: string;
+  date: string;
+  load: { table: string; rows: number; tesseraSeconds: number; postgresSeconds: number | null }[];
+  rows: ReportRow[];
+}
+
+export function machineDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
+}
+
+const fmt = (ms: number | null) => (ms === null || Number.isNaN(ms) ? '—' : ms.toFixed(1));
+
+export function markdown(r: Report): string {
+  const withPg = r.rows.some((x) => x.postgresMs !== null);
+  const lines = [
+    `# TPC-H SF ${r.sf}: Tessera${withPg ? ' vs PostgreSQL 15' : ''}`,
+    '',
+    `Machine: ${r.machine}. Commit ${r.commit}, ${r.date}. Median of ${r.runs} hot runs after one warm-up, same connection method for both.`,
+    '',
+    withPg ? '| query | Tessera ms | PostgreSQL ms | Tessera / PostgreSQL | rows | valid |' : '| query | Tessera ms | rows | valid |',
+    withPg ? '|---|---:|---:|---:|---:|---|' : '|---|---:|---:|---|',
+  ];
+  let tTotal = 0;
+  let pTotal = 0;
+  for (const x of r.rows) {
+    tTotal += Number.isNaN(x.tesseraMs) ? 0 : x.tesseraMs;
+    pTotal += x.postgresMs ?? 0;
+    lines.push(
+      withPg
+        ? `| ${x.query} | ${fmt(x.tesseraMs)} | ${fmt(x.postgresMs)} | ${x.postgresMs ? (x.tesseraMs / x.postgresMs).toFixed(2) : '—'} | ${x.rows} | ${x.valid} |`
+        : `| ${x.query} | ${fmt(x.tesseraMs)} | ${x.rows} | ${x.valid} |`,
+    );
+  }
+  lines.push(withPg ? `| **total** | ${fmt(tTotal)} | ${fmt(pTotal)} | ${(tTotal / pTotal).toFixed(2)} | | |` : `| **total** | ${fmt(tTotal)} | | |`);
+  lines.push('', '## Load (COPY FROM STDIN through psql)', '', withPg ? '| table | rows | Tessera s | PostgreSQL s |' : '| table | rows | Tessera s |', withPg ? '|---|---:|---:|---:|' : '|---|---:|---:|');
+  for (const l of r.load)
+    lines.push(withPg ? `| ${l.table} | ${l.rows} | ${l.tesseraSeconds.toFixed(2)} | ${l.postgresSeconds?.toFixed(2) ?? '—'} |` : `| ${l.table} | ${l.rows} | ${l.tesseraSeconds.toFixed(2)} |`);
+  return lines.join('\n') + '\n';
+}
+
+/** Horizontal bars per query (log-free, linear in ms), Tessera and PostgreSQL side by side. */
+export function svgChart(r: Report): string {
+  const rowH = 22;
+  const left = 60;
+  const width = 760;
+  const max = Math.max(...r.rows.map((x) => Math.max(Number.isNaN(x.tesseraMs) ? 0 : x.tesseraMs, x.postgresMs ?? 0)), 1);
+  const scale = (ms: number) => ((width - left - 80) * ms) / max;
+  const parts: string[] = [];
+  r.rows.forEach((x, i) => {
+    const y = 30 + i * rowH;
+    parts.push(`<text x="5" y="${y + 12}" font-size="12" font-family="sans-serif">${x.query}</text>`);
+    const t = Number.isNaN(x.tesseraMs) ? 0 : x.tesseraMs;
+    parts.push(`<rect x="${left}" y="${y}" width="${scale(t).toFixed(1)}" height="8" fill="#3a7bd5"><title>Tessera ${fmt(x.tesseraMs)} ms</title></rect>`);
+    if (x.postgresMs !== null) parts.push(`<rect x="${left}" y="${y + 9}" width="${scale(x.postgresMs).toFixed(1)}" height="8" fill="#999"><title>PostgreSQL ${fmt(x.postgresMs)} ms</title></rect>`);
+    parts.push(`<text x="${left + scale(Math.max(t, x.postgresMs ?? 0)) + 4}" y="${y + 12}" font-size="10" font-family="sans-serif">${fmt(x.tesseraMs)}${x.postgresMs !== null ? ' / ' + fmt(x.postgresMs) : ''} ms</text>`);
+  });
+  const height = 40 + r.rows.length * rowH;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+<text x="5" y="16" font-size="14" font-family="sans-serif">TPC-H SF ${r.sf} median ms — blue: Tessera, grey: PostgreSQL 15</text>
+${parts.join('\n')}
+</svg>
+`;
+}

@@ -1,0 +1,99 @@
+// npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres]
+// Loads a scale factor into a fresh Tessera server (and, when asked, a fresh PostgreSQL 15), runs the
+// 22 queries, validates every answer (against the reference answers at SF 0.01, and cell by cell
+// against PostgreSQL's with --compare-postgres), and writes a report under bench/results/.
+import { execSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { startTestServer, freePort } from '../../test/helpers/test-server';
+import { compareAnswer } from './compare-answers';
+import { sharedDir } from './data-source';
+import { loadTpch, LoadTiming } from './load';
+import { postgresInstalled, startPostgres } from './postgres-instance';
+import { Report, machineDescription, markdown, svgChart } from './report';
+import { QueryTiming, runQueries } from './run-queries';
+
+interface Options {
+  sf: string;
+  runs: number;
+  comparePostgres: boolean;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--sf') o.sf = String(Number(argv[++i]));
+    else if (a === '--runs') o.runs = Number(argv[++i]);
+    else if (a === '--compare-postgres') o.comparePostgres = true;
+    else if (a === '--out') o.out = path.resolve(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --out DIR)`);
+  }
+  return o;
+}
+
+function validity(name: string, got: QueryTiming, reference: string | null): string {
+  if (got.error !== null) return `error: ${got.error}`;
+  if (reference === null) return 'not checked';
+  const problem = compareAnswer(name, reference, got.output);
+  return problem === null ? 'valid' : `INVALID: ${problem.split('\n')[0]}`;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const log = (line: string) => console.log(line);
+  if (o.comparePostgres && !postgresInstalled()) throw new Error('--compare-postgres needs PostgreSQL 15 at /usr/lib/postgresql/15/bin (apt-get install postgresql-15)');
+  log(`TPC-H SF ${o.sf}: loading Tessera`);
+  const server = await startTestServer({ settings: { buffer_pool_size: '2GB' } });
+  let tLoad: LoadTiming[];
+  let tQueries: QueryTiming[];
+  try {
+    tLoad = await loadTpch(server.port, o.sf, log);
+    log('running queries on Tessera');
+    tQueries = await runQueries(server.port, o.runs, log);
+  } finally {
+    await server.stop();
+  }
+  let pLoad: LoadTiming[] | null = null;
+  let pQueries: QueryTiming[] | null = null;
+  if (o.comparePostgres) {
+    const pg = startPostgres(await freePort());
+    try {
+      log('loading PostgreSQL 15');
+      pLoad = await loadTpch(pg.port, o.sf, log);
+      log('running queries on PostgreSQL 15');
+      pQueries = await runQueries(pg.port, o.runs, log);
+    } finally {
+      pg.stop();
+    }
+  }
+  const answersDir = path.join(sharedDir(), 'answers', `sf${o.sf}`);
+  const report: Report = {
+    sf: o.sf,
+    runs: o.runs,
+    commit: execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim(),
+    machine: machineDescription(),
+    date: new Date().toISOString().slice(0, 10),
+    load: tLoad.map((l, i) => ({ table: l.table, rows: l.rows, tesseraSeconds: l.seconds, postgresSeconds: pLoad?.[i].seconds ?? null })),
+    rows: tQueries.map((q, i) => {
+      const answerFile = path.join(answersDir, `${q.query}.out`);
+      const reference = pQueries !== null && pQueries[i].error === null ? pQueries[i].output : fs.existsSync(answerFile) ? fs.readFileSync(answerFile, 'utf8') : null;
+      return { query: q.query, tesseraMs: q.medianMs, postgresMs: pQueries?.[i].medianMs ?? null, rows: q.rows, valid: validity(q.query, q, reference) };
+    }),
+  };
+  fs.mkdirSync(o.out, { recursive: true });
+  const base = path.join(o.out, `tpch-sf${o.sf}${o.comparePostgres ? '-vs-postgres' : ''}`);
+  fs.writeFileSync(`${base}.md`, markdown(report));
+  fs.writeFileSync(`${base}.svg`, svgChart(report));
+  fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2));
+  const valid = report.rows.filter((r) => r.valid === 'valid').length;
+  log(`\n${valid} of 22 valid; report: ${base}.md`);
+  log(markdown(report));
+  if (report.rows.some((r) => r.valid.startsWith('INVALID') || r.valid.startsWith('error'))) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(`tpch: ${(err as Error).message}`);
+  process.exit(1);
+});
