@@ -8,6 +8,7 @@ import { Scalar } from '../types/vector';
 import { parseScalar } from '../types/text-format';
 import { SqlError, SqlState } from '../types/sql-error';
 import { QueryResult, ResultOptions, buildRows, fieldDefs, splitCommandTag } from './result';
+import { startServer } from '../wire/server';
 
 export interface OpenSettings {
   /** Any server setting (buffer_pool_size, synchronous_commit, TimeZone, …). */
@@ -180,13 +181,12 @@ export class EmbeddedDatabase implements Queryable {
     return this.main.copy(`COPY ${quoteIdent(table)}${cols} FROM STDIN WITH (${opts.join(', ')})`, data);
   }
 
-  /** Serves this database over the PostgreSQL wire protocol (so psql can look inside). */
+  /** Serves this database over the PostgreSQL wire protocol (so psql can look inside); port 0 picks a free one. */
   async listen(port: number, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
     this.checkOpen();
-    const { startServer } = require('../wire/server') as typeof import('../wire/server');
-    const server = await startServer(this.database, { host, port, authMethod: 'trust', users: new Map() } as any);
+    const server = await startServer(this.database, { host, port, authMethod: 'trust', users: new Map() });
     this.servers.push(server);
-    return { port: (server as any).port ?? port, close: () => server.close() };
+    return { port: server.port, close: () => server.close() };
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { open, SqlError } from '../../src/index';
+import { psqlAvailable, runPsql } from '../helpers/test-server';
 
 describe('embedded database', function () {
   this.timeout(30000);
@@ -109,6 +110,16 @@ describe('embedded database', function () {
       message = (err as Error).message;
     }
     expect(message).to.match(/already open/);
+    await db.close();
+  });
+
+  it('serves the embedded database to psql with listen()', async function () {
+    if (!psqlAvailable()) this.skip();
+    const db = await open(':memory:');
+    await db.exec("create table app (k int primary key, v text); insert into app values (1, 'in-process'), (2, 'visible')");
+    const server = await db.listen(0);
+    const out = await runPsql(server.port, 'select k, v from app order by k;', ['-A', '-t']);
+    expect(out.stdout).to.equal('1|in-process\n2|visible\n');
     await db.close();
   });
 });
