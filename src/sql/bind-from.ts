@@ -11,7 +11,7 @@ import { ExprScope, bindExpr } from './bind-expr';
 import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
-import { SemiJoin, tryDecorrelate } from './decorrelate';
+import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
 export interface FromItem {
@@ -49,12 +49,24 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     conjuncts.push(...splitAnd(cond));
   }
   const semiJoins: SemiJoin[] = [];
+  const rels: JoinRelation[] = relations.map((r) => ({ plan: r.plan, estimatedRows: r.estimatedRows }));
+  let width = scope.width;
   for (const node of whereClause === undefined ? [] : splitAndAst(whereClause)) {
     const semi = tryDecorrelate(node, ctx, level);
-    if (semi !== null) semiJoins.push(semi);
-    else conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
+    if (semi !== null) {
+      semiJoins.push(semi);
+      continue;
+    }
+    // Grouped subqueries join as extra relations after the FROM items (columns past the scope).
+    const grouped = tryDecorrelateScalarAggregate(node, ctx, level, width);
+    if (grouped !== null) {
+      rels.push({ plan: grouped.relation, estimatedRows: grouped.relation.estimatedRows ?? 1000 });
+      width += grouped.relation.output.length;
+      conjuncts.push(...grouped.conjuncts);
+      continue;
+    }
+    conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
   }
-  const rels: JoinRelation[] = relations.map((r) => ({ plan: r.plan, estimatedRows: r.estimatedRows }));
   let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts));
   for (const sj of semiJoins)
     plan = { kind: 'hashjoin', joinType: sj.joinType, left: plan, right: sj.right, leftKeys: sj.leftKeys, rightKeys: sj.rightKeys, residual: sj.residual, output: plan.output, estimatedRows: plan.estimatedRows };

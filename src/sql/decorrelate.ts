@@ -92,13 +92,23 @@ export function tryDecorrelate(node: any, ctx: BindContext, outer: QueryLevel): 
     relations.push({ plan: rel.plan, estimatedRows: rel.estimatedRows });
   }
   level.scope = scope;
-  const where = stmt.whereClause === undefined ? null : requireType(bindExpr(stmt.whereClause, { ctx, level, aggregates: null, clause: 'WHERE' }), Types.bool, ctx, 'WHERE');
-  const conjuncts = where === null ? [] : splitAnd(where);
-  // Every captured outer value must be a plain expression over the outer FROM row.
-  if (level.captures.some((c) => hasOuterRef(c))) return null;
   const local: Expr[] = [];
   const correlated: Expr[] = [];
-  for (const c of conjuncts) (hasOuterRef(c) ? correlated : local).push(c);
+  let width = scope.width;
+  for (const ast of stmt.whereClause === undefined ? [] : splitAndAst(stmt.whereClause)) {
+    // A correlated scalar aggregate local to the subquery becomes a grouped join inside it.
+    const grouped = tryDecorrelateScalarAggregate(ast, ctx, level, width);
+    if (grouped !== null) {
+      relations.push({ plan: grouped.relation, estimatedRows: grouped.relation.estimatedRows ?? 1000 });
+      width += grouped.relation.output.length;
+      for (const c of grouped.conjuncts) (hasOuterRef(c) ? correlated : local).push(c);
+      continue;
+    }
+    const bound = requireType(bindExpr(ast, { ctx, level, aggregates: null, clause: 'WHERE' }), Types.bool, ctx, 'WHERE');
+    for (const c of splitAnd(bound)) (hasOuterRef(c) ? correlated : local).push(c);
+  }
+  // Every captured outer value must be a plain expression over the outer FROM row.
+  if (level.captures.some((c) => hasOuterRef(c))) return null;
 
   const leftKeys: Expr[] = [];
   const rightKeys: Expr[] = [];
@@ -158,4 +168,116 @@ function substituteOuter(e: Expr, captures: Expr[]): Expr {
 
 function splitAnd(e: Expr): Expr[] {
   return e.kind === 'and' ? e.args.flatMap(splitAnd) : [e];
+}
+
+/**
+ * DecorrelateScalarAggregate: a WHERE conjunct `x op (SELECT f(agg(…)) FROM … WHERE inner = outer AND …)`
+ * becomes a join with the subquery grouped by its correlation keys:
+ *   outer JOIN (SELECT inner_keys, f(agg(…)) FROM … WHERE local GROUP BY inner_keys) g
+ *     ON outer_keys = g.keys AND x op g.value
+ * An outer row with no group would have compared with NULL and been filtered, so an inner join is
+ * exact. count(*) is excluded (it would be 0, not NULL, on an empty group).
+ */
+export interface ScalarAggregateJoin {
+  /** The grouped subquery: its first columns are the keys, the last one the value. */
+  relation: PlanNode;
+  /** Conjuncts over the outer FROM row extended by the relation's columns at `offset`. */
+  conjuncts: Expr[];
+}
+
+const NOT_NULL_ON_EMPTY = new Set(['count']);
+
+export function tryDecorrelateScalarAggregate(node: any, ctx: BindContext, outer: QueryLevel, offset: number): ScalarAggregateJoin | null {
+  const cmp = node.A_Expr;
+  if (cmp === undefined || cmp.kind !== 'AEXPR_OP') return null;
+  const op = cmp.name[cmp.name.length - 1].String.sval as string;
+  const link = cmp.rexpr?.SubLink;
+  if (link === undefined || link.subLinkType !== 'EXPR_SUBLINK' || cmp.lexpr?.SubLink !== undefined) return null;
+  const stmt = link.subselect.SelectStmt;
+  if (
+    stmt === undefined ||
+    (stmt.op !== undefined && stmt.op !== 'SETOP_NONE') ||
+    stmt.groupClause !== undefined ||
+    stmt.havingClause !== undefined ||
+    stmt.distinctClause !== undefined ||
+    stmt.limitCount !== undefined ||
+    stmt.withClause !== undefined ||
+    stmt.fromClause === undefined ||
+    stmt.whereClause === undefined ||
+    stmt.targetList?.length !== 1 ||
+    !usesAggregates(stmt.targetList)
+  )
+    return null;
+  let countLike = false;
+  JSON.stringify(stmt.targetList, (k, v) => {
+    if (k === 'FuncCall' && NOT_NULL_ON_EMPTY.has(v.funcname[v.funcname.length - 1].String.sval)) countLike = true;
+    return v;
+  });
+  if (countLike) return null;
+
+  // Classify the subquery's WHERE conjuncts by binding them once at a child level.
+  const level = new QueryLevel(outer);
+  const scope = new Scope();
+  const { bindFromItem } = require('./bind-from') as typeof import('./bind-from');
+  for (const item of stmt.fromClause) {
+    if (item.JoinExpr !== undefined) return null;
+    scope.append(bindFromItem(item, ctx, level).scope);
+  }
+  level.scope = scope;
+  const conjunctAsts: any[] = splitAndAst(stmt.whereClause);
+  const keysInnerAst: any[] = [];
+  const keysOuter: Expr[] = [];
+  const localAsts: any[] = [];
+  for (const ast of conjunctAsts) {
+    const bound = bindExpr(ast, { ctx, level, aggregates: null, clause: 'WHERE' });
+    if (!hasOuterRef(bound)) {
+      localAsts.push(ast);
+      continue;
+    }
+    // Only `inner = outer` (either order) may be correlated.
+    const a = ast.A_Expr;
+    if (a === undefined || a.kind !== 'AEXPR_OP' || a.name[a.name.length - 1].String.sval !== '=' || bound.kind !== 'call' || bound.fn !== 'eq') return null;
+    const [l, r] = bound.args;
+    const lOuter = hasOuterRef(l) && columnsUsed(l).size === 0;
+    const rOuter = hasOuterRef(r) && columnsUsed(r).size === 0;
+    if (lOuter && !hasOuterRef(r)) {
+      keysInnerAst.push(a.rexpr);
+      keysOuter.push(substituteOuter(l, level.captures));
+    } else if (rOuter && !hasOuterRef(l)) {
+      keysInnerAst.push(a.lexpr);
+      keysOuter.push(substituteOuter(r, level.captures));
+    } else return null;
+  }
+  if (keysInnerAst.length === 0 || level.captures.some((c) => hasOuterRef(c))) return null;
+
+  // The grouped subquery, bound as ordinary SQL.
+  const grouped = {
+    SelectStmt: {
+      targetList: [...keysInnerAst.map((k) => ({ ResTarget: { val: k } })), stmt.targetList[0]],
+      fromClause: stmt.fromClause,
+      whereClause: localAsts.length === 0 ? undefined : localAsts.length === 1 ? localAsts[0] : { BoolExpr: { boolop: 'AND_EXPR', args: localAsts } },
+      groupClause: keysInnerAst,
+      op: 'SETOP_NONE',
+      limitOption: 'LIMIT_OPTION_DEFAULT',
+    },
+  };
+  const { bindQueryPlan } = require('./bind-query') as typeof import('./bind-query');
+  const subLevel = new QueryLevel(outer);
+  const relation = bindQueryPlan(grouped, ctx, subLevel);
+  if (subLevel.captures.length > 0) return null;
+  const { bindComparison, COMPARISON_OPS } = require('./functions') as typeof import('./functions');
+  const cmpFn = COMPARISON_OPS[op];
+  if (cmpFn === undefined) return null;
+  const conjuncts: Expr[] = keysOuter.map((k, i) =>
+    bindComparison('eq', k, { kind: 'column', index: offset + i, type: relation.output[i].type }, ctx, '='),
+  );
+  const valueIdx = keysInnerAst.length;
+  const left = bindExpr(cmp.lexpr, { ctx, level: outer, aggregates: null, clause: 'WHERE' });
+  conjuncts.push(bindComparison(cmpFn, left, { kind: 'column', index: offset + valueIdx, type: relation.output[valueIdx].type }, ctx, op));
+  return { relation, conjuncts };
+}
+
+function splitAndAst(node: any): any[] {
+  if (node.BoolExpr?.boolop === 'AND_EXPR') return node.BoolExpr.args.flatMap(splitAndAst);
+  return [node];
 }
