@@ -20,4 +20,6 @@ export interface ExecContext {
   outer?: Scalar[];
   /** Memoized subquery results for this statement (owned by exec/subquery.ts). */
   subqueries?: Map<unknown, unknown>;
+  /** Values of constant subexpressions for this statement (owned by exec/eval-expr.ts). */
+  constants?: Map<unknown, unknown>;
 }

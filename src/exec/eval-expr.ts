@@ -47,14 +47,68 @@ import { compareScalars } from './scalar-compare';
 import { evalSubquery } from './subquery';
 import { createHash } from 'crypto';
 
+/** A vector of n copies of one value, filled as typed arrays (no per-row scalars). */
 export function constVector(type: DataType, value: Scalar, n: number): Vector {
-  if (type.storage === 'string') {
-    const v = newVector(type, n) as StringVector;
-    if (value === null) v.nulls = new Uint8Array(n).fill(1);
-    else v.dict = [value as string];
+  const v = newVector(type, n);
+  if (value === null) {
+    v.nulls = new Uint8Array(n).fill(1);
     return v;
   }
-  return vectorFromScalars(type, new Array(n).fill(value));
+  switch (v.kind) {
+    case 'string':
+      v.dict = [value as string];
+      return v;
+    case 'bool':
+      v.values.fill(value ? 1 : 0);
+      return v;
+    case 'int32':
+    case 'int64':
+    case 'float64':
+    case 'timestamp':
+      v.values.fill(value as number);
+      return v;
+    default:
+      return vectorFromScalars(type, new Array(n).fill(value));
+  }
+}
+
+/** Whether e depends on nothing but constants and parameters (so it is evaluated once per statement). */
+function isConstant(e: Expr): boolean {
+  switch (e.kind) {
+    case 'const':
+    case 'param':
+      return true;
+    case 'column':
+    case 'outer':
+    case 'subquery':
+      return false;
+    case 'call':
+    case 'and':
+    case 'or':
+    case 'coalesce':
+      return e.args.every(isConstant);
+    case 'cast':
+    case 'not':
+    case 'isnull':
+    case 'booltest':
+      return isConstant(e.arg);
+    case 'case':
+      return e.whens.every((w) => isConstant(w.when) && isConstant(w.then)) && (e.else === null || isConstant(e.else));
+    case 'inlist':
+      return isConstant(e.arg) && e.list.every(isConstant);
+  }
+}
+
+const constantness = new WeakMap<Expr, boolean>();
+const ONE_ROW: Batch = { length: 1, columns: [] };
+
+/** The value of a constant subtree, computed once per statement (cached in the context). */
+function constantValue(e: Expr, ctx: ExecContext): Scalar {
+  const cache = (ctx.constants ??= new Map()) as Map<Expr, Scalar>;
+  if (cache.has(e)) return cache.get(e)!;
+  const v = getScalar(evalNode(e, ONE_ROW, ctx), 0);
+  cache.set(e, v);
+  return v;
 }
 
 function boolVector(n: number, values: Uint8Array, nulls: Uint8Array | null): BoolVector {
@@ -72,6 +126,15 @@ function orNulls(vs: Vector[], n: number): Uint8Array | null {
 }
 
 export function evalExpr(e: Expr, batch: Batch, ctx: ExecContext): Vector {
+  if (e.kind !== 'const' && e.kind !== 'param') {
+    let c = constantness.get(e);
+    if (c === undefined) constantness.set(e, (c = isConstant(e)));
+    if (c) return constVector(e.type, constantValue(e, ctx), batch.length);
+  }
+  return evalNode(e, batch, ctx);
+}
+
+function evalNode(e: Expr, batch: Batch, ctx: ExecContext): Vector {
   const n = batch.length;
   switch (e.kind) {
     case 'column':

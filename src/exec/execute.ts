@@ -17,6 +17,7 @@ const SCAN_BATCH = BATCH_SIZE * 8;
 
 export function executePlan(plan: PlanNode, ctx: ExecContext): Batch[] {
   ctx.subqueries ??= new Map();
+  ctx.constants ??= new Map();
   return run(plan, ctx).filter((b) => b.length > 0);
 }
 
