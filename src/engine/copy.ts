@@ -3,7 +3,7 @@
 import { PlanNode } from '../plan/plan';
 import { SqlError, SqlState } from '../types/sql-error';
 import { Scalar, Vector } from '../types/vector';
-import { newVector, vectorFromScalars } from '../types/vector-ops';
+import { getScalar, newVector, vectorFromScalars } from '../types/vector-ops';
 import { VectorBuilder } from '../types/vector-builder';
 import { formatCell } from '../types/text-format';
 import { BoundStatement, CopyOptions } from '../sql/bound-statement';
@@ -26,7 +26,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     if (columns.includes(i)) return null;
     const plan: PlanNode = { kind: 'values', rows: [[defaultExpr(c, ctx)]], output: [{ name: c.name, type: c.type }] };
     const [batch] = session.runPlan(plan, []);
-    return batch.columns[0].nulls?.[0] === 1 ? null : require('../types/vector-ops').getScalar(batch.columns[0], 0);
+    return getScalar(batch.columns[0], 0);
   });
   const splitter = new CopyRowSplitter(options);
   let builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));

@@ -3,7 +3,7 @@
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
 import { Storage, WriteTxn, CatalogView } from '../storage/api';
-import { Types } from '../types/data-type';
+import { Types, typeFromOid } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { Batch, Scalar } from '../types/vector';
 import { vectorFromScalars } from '../types/vector-ops';
@@ -338,7 +338,7 @@ export class EngineSession implements Session {
 
 function typeForOid(oid: number) {
   if (oid === 0) return Types.unknown;
-  const t = require('../types/data-type').typeFromOid(oid);
+  const t = typeFromOid(oid);
   if (t === undefined) throw new SqlError(SqlState.undefinedObject, `type with OID ${oid} does not exist`);
   return t;
 }

@@ -5,7 +5,7 @@ import { AggregateCall, AggregateNode } from '../plan/plan';
 import { DataType, Types } from '../types/data-type';
 import { Batch, BoolVector, NumericVector, Scalar, Vector } from '../types/vector';
 import { getScalar, vectorFromScalars } from '../types/vector-ops';
-import { NumericSumState, decimal, decimalDiv, numericAvg, numericFromInt } from '../types/numeric';
+import { NumericSumState, decimal, decimalAdd, decimalDiv, decimalToString, numericAvg, numericFromInt, parseDecimal } from '../types/numeric';
 import { ExecContext } from './context';
 import { evalExpr } from './eval-expr';
 import { compareScalars, keyOf } from './scalar-compare';
@@ -172,7 +172,6 @@ function finish(call: AggregateCall, vals: Scalar[], argType: DataType): Scalar 
     case 'avg': {
       if (vals.length === 0) return null;
       if (call.type.name === 'numeric') {
-        const { parseDecimal, decimalAdd } = require('../types/numeric') as typeof import('../types/numeric');
         let acc = decimal(0n, 0);
         for (const v of vals) acc = decimalAdd(acc, typeof v === 'number' ? parseDecimal(String(v))! : (v as never));
         return call.fn === 'avg' ? decimalDiv(acc, decimal(BigInt(vals.length), 0)) : acc;
@@ -184,11 +183,11 @@ function finish(call: AggregateCall, vals: Scalar[], argType: DataType): Scalar 
     case 'stddev_samp':
     case 'var_samp': {
       if (vals.length < 2) return null;
-      const xs = vals.map((v) => (typeof v === 'number' ? v : Number(require('../types/numeric').decimalToString(v))));
+      const xs = vals.map((v) => (typeof v === 'number' ? v : Number(decimalToString(v as never))));
       const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
       const variance = xs.reduce((a, b) => a + (b - mean) * (b - mean), 0) / (xs.length - 1);
       const r = call.fn === 'var_samp' ? variance : Math.sqrt(variance);
-      if (call.type.name === 'numeric') return require('../types/numeric').parseDecimal(r.toPrecision(16));
+      if (call.type.name === 'numeric') return parseDecimal(r.toPrecision(16));
       return r;
     }
   }

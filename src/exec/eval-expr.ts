@@ -2,7 +2,7 @@
 // with typed-array loops for comparisons and arithmetic, per-dictionary-entry evaluation for string
 // functions and LIKE, and a per-row path for the rest.
 import { CallExpr, Expr } from '../plan/expr';
-import { DataType, Types, numericScale } from '../types/data-type';
+import { DataType, Types } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { BoolVector, Decimal, Interval, NumericVector, Scalar, StringVector, Vector, isDecimal } from '../types/vector';
 import { gatherVector, getScalar, newVector, vectorFromScalars } from '../types/vector-ops';
@@ -10,8 +10,8 @@ import { castVector } from '../types/cast';
 import {
   decimal,
   decimalAt,
-  decimalDiv,
   decimalRound,
+  decimalToString,
   fromDecimals,
   numericAbs,
   numericAdd,
@@ -800,7 +800,6 @@ function isUniform(v: Vector): boolean {
 }
 
 function decimalToText(d: Decimal): string {
-  const { decimalToString } = require('../types/numeric') as typeof import('../types/numeric');
   return decimalToString(d);
 }
 
@@ -824,14 +823,14 @@ function mathFunction(fn: string, args: Vector[], n: number, t: DataType): Vecto
     let r: number;
     switch (fn) {
       case 'sqrt':
-        if (x < 0) throw new SqlError(SqlState.invalidParameterValue.replace('22023', '2201F') as never, 'cannot take square root of a negative number');
+        if (x < 0) throw new SqlError(SqlState.invalidArgumentForPowerFunction, 'cannot take square root of a negative number');
         r = Math.sqrt(x);
         break;
       case 'exp':
         r = Math.exp(x);
         break;
       case 'ln':
-        if (x <= 0) throw new SqlError('2201E' as never, x === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number');
+        if (x <= 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, x === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number');
         r = Math.log(x);
         break;
       case 'power':
@@ -888,7 +887,7 @@ function trimChars(s: string, chars: string, fn: string): string {
 /** SQL substring(s FROM start FOR count): positions are 1-based and may start before 1. */
 function sqlSubstring(s: string, start: number, count: number | undefined): string {
   const chars = [...s];
-  if (count !== undefined && count < 0) throw new SqlError(SqlState.invalidParameterValue.replace('22023', '22011') as never, 'negative substring length not allowed');
+  if (count !== undefined && count < 0) throw new SqlError(SqlState.substringError, 'negative substring length not allowed');
   const from = Math.max(start, 1);
   const to = count === undefined ? chars.length + 1 : Math.min(start + count, chars.length + 1);
   if (to <= from) return '';
@@ -905,4 +904,3 @@ function pad(s: string, len: number, fill: string, left: boolean): string {
   return left ? padChars.join('') + s : s + padChars.join('');
 }
 
-export { numericScale };

@@ -169,4 +169,3 @@ export function bindAlterTable(n: any, ctx: BindContext): BoundStatement {
   throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace('AT_', '')}`);
 }
 
-export { parseSql };

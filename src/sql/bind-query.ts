@@ -2,13 +2,13 @@
 // FROM/WHERE → aggregate → HAVING → project (+ hidden sort columns) → DISTINCT → sort → limit.
 import { Expr } from '../plan/expr';
 import { AggregateNode, OutputColumn, PlanNode, SortKey } from '../plan/plan';
-import { Types, dataType } from '../types/data-type';
+import { Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
 import { BindContext, QueryLevel } from './bind-context';
 import { AGG_BASE, AggregateCollector, ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
 import { bindFromWhere } from './bind-from';
-import { coerce, commonTypeOf, isUnknown, requireType } from './coerce';
+import { coerce, commonTypeOf, requireType } from './coerce';
 
 function pos(node: any): number | undefined {
   return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;

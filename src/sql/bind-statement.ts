@@ -2,7 +2,7 @@
 // Imports: types, plan, planner, storage contracts (all below this layer).
 import { PlanNode } from '../plan/plan';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
-import { BindContext, QueryLevel } from './bind-context';
+import { BindContext } from './bind-context';
 import { bindAlterTable, bindCreateTable, bindCreateView, bindDrop } from './bind-ddl';
 import { bindDelete, bindInsert, bindUpdate, findTableOrThrow } from './bind-dml';
 import { bindTopQuery } from './bind-query';
@@ -228,4 +228,3 @@ function bindCopy(n: any, ctx: BindContext): BoundStatement {
   return { kind: 'copyTo', source, options };
 }
 
-export { QueryLevel };

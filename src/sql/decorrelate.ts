@@ -11,7 +11,7 @@ import { planInnerJoins, JoinRelation } from '../planner/join-planner';
 import { BindContext, QueryLevel, Scope } from './bind-context';
 import { bindExpr, bindTypedExpr } from './bind-expr';
 import { coerce, commonTypeOf, requireType } from './coerce';
-import { AGGREGATES } from './functions';
+import { AGGREGATES, COMPARISON_OPS, bindComparison } from './functions';
 
 /** A semi/anti join to put on top of the outer FROM plan (its left input). */
 export interface SemiJoin {
@@ -261,11 +261,11 @@ export function tryDecorrelateScalarAggregate(node: any, ctx: BindContext, outer
       limitOption: 'LIMIT_OPTION_DEFAULT',
     },
   };
+  // bind-query imports this module (through bind-from): a lazy require breaks the cycle.
   const { bindQueryPlan } = require('./bind-query') as typeof import('./bind-query');
   const subLevel = new QueryLevel(outer);
   const relation = bindQueryPlan(grouped, ctx, subLevel);
   if (subLevel.captures.length > 0) return null;
-  const { bindComparison, COMPARISON_OPS } = require('./functions') as typeof import('./functions');
   const cmpFn = COMPARISON_OPS[op];
   if (cmpFn === undefined) return null;
   const conjuncts: Expr[] = keysOuter.map((k, i) =>

@@ -2,9 +2,9 @@
 // casts to and from text, and error details.
 import { DataType, charLength, formatType, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
-import { Decimal, Interval, Scalar, Vector, isDecimal } from './vector';
+import { Interval, Scalar, Vector, isDecimal } from './vector';
 import { getScalar } from './vector-ops';
-import { decimal, decimalToString, fitTypmod, parseDecimal } from './numeric';
+import { decimalToString, fitTypmod, parseDecimal } from './numeric';
 import { MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND, civilFromDays, daysFromCivil, daysInMonth, zoneOffsetMicros } from './datetime';
 import { parseInterval, formatInterval } from './interval-text';
 
@@ -342,5 +342,3 @@ export function fitCharLength(type: DataType, text: string, explicit: boolean): 
   return out;
 }
 
-export { decimal };
-export type { Decimal };

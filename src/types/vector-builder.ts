@@ -4,7 +4,7 @@ import { DataType, numericPrecision, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
 import { Scalar, Vector } from './vector';
 import { newVector, vectorFromScalars } from './vector-ops';
-import { FormatSettings, fitCharLength, parseDate, parseScalar } from './text-format';
+import { FormatSettings, fitCharLength, formatCell, parseDate, parseScalar } from './text-format';
 import { daysFromCivil } from './datetime';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -116,7 +116,6 @@ export class VectorBuilder {
       return;
     }
     const v = vectorFromScalars(this.type, [value]);
-    const { formatCell } = require('./text-format') as typeof import('./text-format');
     this.appendText(formatCell(v, 0, this.fs)!);
   }
 
