@@ -1,26 +1,58 @@
 #!/usr/bin/env node
-// `npm start`: loads the configuration, opens the database and serves it over the wire protocol.
+// `npm start` / `tessera`: loads the configuration, opens the database, serves it over the wire
+// protocol, and shuts down cleanly on SIGINT/SIGTERM.
+import * as fs from 'fs';
 import * as path from 'path';
 import { Database } from './engine/database';
-import { startServer } from './wire/server';
-import { loadConfig, parseCommandLine } from './config/conf-file';
+import { startServer, RunningServer } from './wire/server';
+import { USAGE, parseCommandLine } from './config/command-line';
+import { ConfigError, loadConfig } from './config/server-config';
+
+/** The package root (this file runs as dist/src/main.js). */
+const PACKAGE_ROOT = path.resolve(__dirname, '../..');
 
 async function main(): Promise<void> {
   const cli = parseCommandLine(process.argv.slice(2));
-  const packageRoot = path.resolve(__dirname, '../..');
-  const configFile = cli.configFile ?? path.join(packageRoot, 'conf', 'tessera.conf');
-  const config = loadConfig(configFile, cli.overrides);
+  if (cli.help) {
+    console.log(USAGE);
+    return;
+  }
+  const defaultConf = path.join(PACKAGE_ROOT, 'conf', 'tessera.conf');
+  // An explicit --config must exist; the default one may be absent (built-in defaults then).
+  const configFile = cli.configFile ?? (fs.existsSync(defaultConf) ? defaultConf : null);
+  const config = loadConfig({ configFile, overrides: cli.overrides });
+
   const db = await Database.open({ dir: config.dataDirectory, settings: config.raw });
-  const host = config.listenAddresses === '*' ? '0.0.0.0' : config.listenAddresses.split(',')[0].trim();
-  const server = await startServer(db, { host, port: config.port, authMethod: config.authMethod, users: config.users, maxConnections: config.maxConnections });
-  console.log(`tessera: ready to accept connections on ${host}:${server.port} (data ${config.dataDirectory})`);
+  let server: RunningServer;
+  const hosts = config.listenAddresses.map((a) => (a === '*' ? '0.0.0.0' : a));
+  if (hosts.length === 0) throw new ConfigError('listen_addresses is empty: nothing to listen on');
+  try {
+    server = await startServer(db, {
+      host: hosts,
+      port: config.port,
+      authMethod: config.authMethod,
+      users: config.users,
+      maxConnections: config.maxConnections,
+      startupTimeoutMs: config.authenticationTimeoutMs,
+    });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  console.log(`tessera: ready to accept connections on ${hosts.join(', ')}:${server.port} (data ${config.raw.get('data_directory')})`);
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`tessera: received ${signal}, shutting down`);
-    await server.close();
-    await db.close();
+    try {
+      await server.close();
+      await db.close();
+    } catch (err) {
+      console.error(`tessera: error during shutdown: ${(err as Error).stack ?? err}`);
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -28,6 +60,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`tessera: ${(err as Error).message ?? err}`);
+  // Configuration and usage mistakes are the user's: one clear line. Anything else shows its stack.
+  const known = err instanceof ConfigError || /option|usage/i.test(String((err as Error)?.message));
+  console.error(`tessera: ${known ? (err as Error).message : ((err as Error)?.stack ?? err)}`);
   process.exit(1);
 });

@@ -1,120 +1,117 @@
-// postgresql.conf-style configuration: `name = value` lines, '#' comments, quoted values with ''
-// escapes; names are case-insensitive. Command-line options override the file.
+// The syntax of postgresql.conf-style files (PostgreSQL's guc-file.l): `name = value` lines ('=' is
+// optional), '#' comments, values unquoted (on, 5432, 256MB) or single-quoted with '' and backslash
+// escapes, and `include 'file'` / `include_if_exists 'file'` relative to the including file.
+// Only syntax here: which names exist and what values mean is settings.ts's job.
 import * as fs from 'fs';
+import * as path from 'path';
 
-/** Settings the server understands (anything else in a file is an error naming the line). */
-export const KNOWN_SETTINGS = new Set([
-  'listen_addresses',
-  'port',
-  'data_directory',
-  'buffer_pool_size',
-  'buffer_replacement',
-  'synchronous_commit',
-  'auth_method',
-  'max_connections',
-  'timezone',
-  'datestyle',
-  'extra_float_digits',
-  'statement_timeout',
-  'max_parallel_workers',
-  'work_mem',
-  'client_min_messages',
-]);
-
-export interface ServerConfig {
-  listenAddresses: string;
-  port: number;
-  dataDirectory: string;
-  authMethod: 'trust' | 'scram-sha-256';
-  users: Map<string, string>;
-  maxConnections: number;
-  /** Every setting as text, handed to the database (buffer_pool_size, synchronous_commit, TimeZone…). */
-  raw: Map<string, string>;
+/** One `name = value` line, with where it came from (for error messages). */
+export interface ConfEntry {
+  /** As written (case preserved); compare case-insensitively. */
+  name: string;
+  value: string;
+  file: string;
+  line: number;
 }
 
-function unquote(value: string): string {
-  const v = value.trim();
-  if (v.startsWith("'") && v.endsWith("'") && v.length >= 2) return v.slice(1, -1).replace(/''/g, "'").replace(/\\'/g, "'");
-  return v;
-}
+export class ConfigError extends Error {}
 
-/** Strips a '#' comment that is not inside quotes. */
-function stripComment(line: string): string {
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    if (line[i] === "'") quoted = !quoted;
-    else if (line[i] === '#' && !quoted) return line.slice(0, i);
+const MAX_INCLUDE_DEPTH = 10;
+
+/** Parses conf text; `file` names it in errors and anchors relative includes. */
+export function parseConfText(text: string, file: string, depth = 0): ConfEntry[] {
+  const entries: ConfEntry[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const parsed = parseLine(lines[i], file, lineNo);
+    if (parsed === null) continue;
+    const lower = parsed.name.toLowerCase();
+    if (lower === 'include' || lower === 'include_if_exists') {
+      const target = path.resolve(path.dirname(file), parsed.value);
+      if (!fs.existsSync(target)) {
+        if (lower === 'include_if_exists') continue;
+        throw new ConfigError(`could not open configuration file "${target}": No such file or directory (included from "${file}" line ${lineNo})`);
+      }
+      entries.push(...readConfFile(target, depth + 1));
+      continue;
+    }
+    entries.push({ name: parsed.name, value: parsed.value, file, line: lineNo });
   }
-  return line;
+  return entries;
 }
 
-export function parseConfText(text: string, file: string, into: Map<string, string>): void {
-  text.split('\n').forEach((raw, i) => {
-    const line = stripComment(raw).trim();
-    if (line === '') return;
-    const m = /^([A-Za-z_][A-Za-z0-9_.]*)\s*=?\s*(.*)$/.exec(line);
-    if (m === null) throw new Error(`syntax error in file "${file}" line ${i + 1}, near "${line}"`);
-    const name = m[1].toLowerCase();
-    if (!KNOWN_SETTINGS.has(name) && !name.startsWith('user.'))
-      throw new Error(`unrecognized configuration parameter "${m[1]}" in file "${file}" line ${i + 1}`);
-    into.set(name, unquote(m[2]));
-  });
-}
-
-export interface CommandLine {
-  configFile: string | null;
-  overrides: Map<string, string>;
-}
-
-/** `--port P --data DIR --config FILE -c name=value` (and -p, -D as postgres spells them). */
-export function parseCommandLine(argv: string[]): CommandLine {
-  const overrides = new Map<string, string>();
-  let configFile: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`option ${a} needs a value`);
-      return v;
-    };
-    if (a === '--port' || a === '-p') overrides.set('port', value());
-    else if (a === '--data' || a === '-D') overrides.set('data_directory', value());
-    else if (a === '--config') configFile = value();
-    else if (a === '-c') {
-      const kv = value();
-      const eq = kv.indexOf('=');
-      if (eq === -1) throw new Error(`-c ${kv}: expected name=value`);
-      overrides.set(kv.slice(0, eq).trim().toLowerCase(), unquote(kv.slice(eq + 1)));
-    } else if (a.startsWith('--') && a.includes('=')) {
-      const [k, v] = a.slice(2).split('=', 2);
-      overrides.set(k.replace(/-/g, '_').toLowerCase(), v);
-    } else throw new Error(`unknown option ${a}`);
+export function readConfFile(file: string, depth = 0): ConfEntry[] {
+  if (depth > MAX_INCLUDE_DEPTH) throw new ConfigError(`could not open configuration file "${file}": maximum nesting depth exceeded`);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`could not open configuration file "${file}": ${(err as Error).message}`);
   }
-  return { configFile, overrides };
+  return parseConfText(text, file, depth);
 }
 
-export function loadConfig(configFile: string | null, overrides: Map<string, string>): ServerConfig {
-  const raw = new Map<string, string>();
-  if (configFile !== null) parseConfText(fs.readFileSync(configFile, 'utf8'), configFile, raw);
-  for (const [k, v] of overrides) {
-    if (!KNOWN_SETTINGS.has(k) && !k.startsWith('user.')) throw new Error(`unrecognized configuration parameter "${k}"`);
-    raw.set(k, v);
-  }
-  const users = new Map<string, string>();
-  for (const [k, v] of raw) if (k.startsWith('user.')) users.set(k.slice(5), v);
-  const auth = (raw.get('auth_method') ?? 'trust').toLowerCase();
-  if (auth !== 'trust' && auth !== 'scram-sha-256') throw new Error(`auth_method must be trust or scram-sha-256, not "${auth}"`);
-  const port = Number(raw.get('port') ?? 5432);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port "${raw.get('port')}"`);
-  const settings = new Map<string, string>();
-  for (const [k, v] of raw) if (!k.startsWith('user.')) settings.set(k === 'timezone' ? 'TimeZone' : k === 'datestyle' ? 'DateStyle' : k, v);
-  return {
-    listenAddresses: raw.get('listen_addresses') ?? '127.0.0.1',
-    port,
-    dataDirectory: raw.get('data_directory') ?? './data',
-    authMethod: auth,
-    users,
-    maxConnections: Number(raw.get('max_connections') ?? 100),
-    raw: settings,
+/** One line → name and value, or null for a blank/comment line. */
+function parseLine(line: string, file: string, lineNo: number): { name: string; value: string } | null {
+  let pos = 0;
+  const skipSpace = () => {
+    while (pos < line.length && /\s/.test(line[pos])) pos++;
   };
+  const syntaxError = (near: string) => new ConfigError(`syntax error in file "${file}" line ${lineNo}, near ${near === '' ? 'end of line' : `token "${near}"`}`);
+  skipSpace();
+  if (pos === line.length || line[pos] === '#') return null;
+  const nameMatch = /^[A-Za-z_][A-Za-z0-9_$.]*/.exec(line.slice(pos));
+  if (nameMatch === null) throw syntaxError(line.slice(pos).split(/\s/)[0]);
+  const name = nameMatch[0];
+  pos += name.length;
+  skipSpace();
+  if (line[pos] === '=') {
+    pos++;
+    skipSpace();
+  }
+  let value: string;
+  if (line[pos] === "'") {
+    const q = readQuoted(line, pos + 1);
+    if (q === null) throw new ConfigError(`unterminated quoted string in file "${file}" line ${lineNo}`);
+    value = q.value;
+    pos = q.end;
+  } else {
+    const m = /^[^\s#']+/.exec(line.slice(pos));
+    if (m === null) throw syntaxError('');
+    value = m[0];
+    pos += value.length;
+  }
+  skipSpace();
+  if (pos < line.length && line[pos] !== '#') throw syntaxError(line.slice(pos).split(/\s/)[0]);
+  return { name, value };
+}
+
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** Reads a quoted value starting after its opening quote; '' is a quote, backslash escapes as PostgreSQL's. */
+function readQuoted(line: string, start: number): { value: string; end: number } | null {
+  let out = '';
+  for (let i = start; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === "'") {
+      if (line[i + 1] === "'") {
+        out += "'";
+        i++;
+        continue;
+      }
+      return { value: out, end: i + 1 };
+    }
+    if (ch === '\\' && i + 1 < line.length) {
+      const next = line[++i];
+      const octal = /^[0-7]{1,3}/.exec(line.slice(i));
+      if (octal !== null) {
+        out += String.fromCharCode(parseInt(octal[0], 8));
+        i += octal[0].length - 1;
+      } else out += ESCAPES[next] ?? next;
+      continue;
+    }
+    out += ch;
+  }
+  return null;
 }

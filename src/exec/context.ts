@@ -8,18 +8,17 @@ export interface ExecContext {
   params: Scalar[];
   /** The table as this statement sees it (committed snapshot, or the transaction's own view). */
   snapshot(tableId: number): TableSnapshot;
-  /** TimeZone and output settings, for casts and date arithmetic on timestamptz. */
+  /** TimeZone, DateStyle and output settings, for casts and date arithmetic on timestamptz. */
   format: FormatSettings;
+  /** Start of the statement, microseconds since 1970 (statement_timestamp()). */
   statementStartMicros: number;
+  /** Start of the transaction, microseconds since 1970 (now(), current_date, localtimestamp). */
   transactionStartMicros: number;
-  /** Throws 57014 when the statement was cancelled or timed out; called at least once per batch. */
+  /** Throws SqlError 57014 when the statement was cancelled or timed out; called at least once per batch. */
   checkCancel(): void;
-  /** Materialized CTE results (and the rows RETURNING reads). */
+  /**
+   * Materialized CTE results by CTE id, handed in by the caller (the rows RETURNING reads) and
+   * filled by WithNode while the plan runs. executePlan copies the map, so the caller's is not changed.
+   */
   ctes?: Map<number, Batch[]>;
-  /** Values of the enclosing query's row inside a correlated subquery (OuterRef slots). */
-  outer?: Scalar[];
-  /** Memoized subquery results for this statement (owned by exec/subquery.ts). */
-  subqueries?: Map<unknown, unknown>;
-  /** Values of constant subexpressions for this statement (owned by exec/eval-expr.ts). */
-  constants?: Map<unknown, unknown>;
 }

@@ -1,9 +1,17 @@
-// Builds backend messages into one growing buffer, flushed to the socket in large writes.
-import { Backend } from './protocol-codes';
+// Builds backend messages into one growing buffer, handed to the socket in large writes (one
+// write per batch of messages, never one per message).
+import { Field, Notice } from '../engine/session-api';
+import { SqlError } from '../types/sql-error';
+import { Backend, ErrorField } from './protocol-codes';
+
+const INITIAL_CAPACITY = 64 * 1024;
+/** Below this size take() copies out and keeps the buffer; above, it hands the buffer over. */
+const COPY_OUT_BELOW = 16 * 1024;
 
 export class MessageWriter {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
   private pos = 0;
+  /** Where the length word of the open message sits. */
   private start = -1;
 
   private ensure(n: number): void {
@@ -15,10 +23,12 @@ export class MessageWriter {
     this.buf = b;
   }
 
+  /** Bytes written and not yet taken. */
   get size(): number {
     return this.pos;
   }
 
+  /** Opens a message; its length is filled in by end(). */
   begin(type: number): this {
     this.ensure(5);
     this.buf[this.pos] = type;
@@ -49,10 +59,9 @@ export class MessageWriter {
     return this;
   }
   cstring(s: string): this {
-    const n = Buffer.byteLength(s);
-    this.ensure(n + 1);
-    this.buf.write(s, this.pos);
-    this.pos += n;
+    // Worst case 3 bytes per UTF-16 unit: reserve, write, then advance by what was written.
+    this.ensure(s.length * 3 + 1);
+    this.pos += this.buf.write(s, this.pos);
     this.buf[this.pos++] = 0;
     return this;
   }
@@ -62,27 +71,50 @@ export class MessageWriter {
     this.pos += b.length;
     return this;
   }
-  /** A DataRow cell: length-prefixed UTF-8, or -1 for NULL. */
+  /** A DataRow text cell: int32 length + UTF-8 bytes, or length -1 for NULL. */
   cell(s: string | null): this {
     if (s === null) return this.int32(-1);
-    const n = Buffer.byteLength(s);
-    this.ensure(n + 4);
-    this.buf.writeInt32BE(n, this.pos);
-    this.pos += 4;
-    this.buf.write(s, this.pos);
-    this.pos += n;
+    const n = s.length;
+    this.ensure(n * 3 + 4);
+    const buf = this.buf;
+    const start = this.pos + 4;
+    // Most cells are short ASCII (numbers, dates, codes): copying char codes beats a native
+    // Buffer.write call per cell. Anything else falls back to the UTF-8 encoder.
+    if (n <= 64) {
+      let i = 0;
+      for (; i < n; i++) {
+        const ch = s.charCodeAt(i);
+        if (ch >= 0x80) break;
+        buf[start + i] = ch;
+      }
+      if (i === n) {
+        buf.writeInt32BE(n, this.pos);
+        this.pos = start + n;
+        return this;
+      }
+    }
+    const bytes = buf.write(s, start);
+    buf.writeInt32BE(bytes, this.pos);
+    this.pos = start + bytes;
     return this;
   }
 
   /** Takes what was written so far and resets. */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    if (this.pos < COPY_OUT_BELOW) {
+      const out = Buffer.from(this.buf.subarray(0, this.pos));
+      this.pos = 0;
+      return out;
+    }
+    // Big output: hand the buffer itself to the socket (no copy) and start a fresh one.
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(Math.min(this.buf.length, 4 * 1024 * 1024));
     this.pos = 0;
-    if (this.buf.length > 1 << 22) this.buf = Buffer.allocUnsafe(64 * 1024);
     return out;
   }
 
-  // Common messages
+  // ---- common messages ----
+
   readyForQuery(status: string): this {
     return this.begin(Backend.readyForQuery).int8(status.charCodeAt(0)).end();
   }
@@ -92,7 +124,55 @@ export class MessageWriter {
   commandComplete(tag: string): this {
     return this.begin(Backend.commandComplete).cstring(tag).end();
   }
+  /** A message with no body (ParseComplete, NoData, PortalSuspended, …). */
   empty(type: number): this {
     return this.begin(type).end();
   }
+
+  /** RowDescription; formats as in Bind (none = all text, one = all alike, else per column). */
+  rowDescription(fields: Field[], formats: readonly number[]): this {
+    this.begin(Backend.rowDescription).int16(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      this.cstring(f.name).int32(f.tableOid).int16(f.columnAttr).int32(f.type.oid).int16(f.type.typlen).int32(f.type.typmod).int16(formatOf(formats, i));
+    }
+    return this.end();
+  }
+
+  /** ErrorResponse, with the fields PostgreSQL sends in its order (S V C M D H P s t c n). */
+  error(e: SqlError): this {
+    this.begin(Backend.errorResponse);
+    this.field(ErrorField.severity, e.severity).field(ErrorField.severityV, e.severity);
+    this.field(ErrorField.code, e.code).field(ErrorField.message, e.message);
+    if (e.detail !== undefined) this.field(ErrorField.detail, e.detail);
+    if (e.hint !== undefined) this.field(ErrorField.hint, e.hint);
+    if (e.position !== undefined) this.field(ErrorField.position, String(e.position));
+    if (e.schema !== undefined) this.field(ErrorField.schema, e.schema);
+    if (e.table !== undefined) this.field(ErrorField.table, e.table);
+    if (e.column !== undefined) this.field(ErrorField.column, e.column);
+    if (e.constraint !== undefined) this.field(ErrorField.constraint, e.constraint);
+    return this.int8(0).end();
+  }
+
+  notice(n: Notice): this {
+    this.begin(Backend.noticeResponse);
+    this.field(ErrorField.severity, n.severity).field(ErrorField.severityV, n.severity);
+    this.field(ErrorField.code, n.code).field(ErrorField.message, n.message);
+    if (n.detail !== undefined) this.field(ErrorField.detail, n.detail);
+    return this.int8(0).end();
+  }
+
+  private field(tag: number, value: string): this {
+    return this.int8(tag).cstring(value);
+  }
+}
+
+/** The format code of column i given Bind's list: empty = text, one code = all columns, else per column. */
+export function formatOf(formats: readonly number[], i: number): number {
+  return formats.length === 0 ? 0 : formats.length === 1 ? formats[0] : formats[i];
+}
+
+/** A complete ErrorResponse as bytes (for replies sent outside a Connection, e.g. "too many clients"). */
+export function errorMessageBytes(e: SqlError): Buffer {
+  return new MessageWriter().error(e).take();
 }

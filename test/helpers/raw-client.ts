@@ -1,5 +1,7 @@
 // A bare protocol client for tests that need exact message sequences (portals, pipelining,
-// malformed input): sends pg-protocol-serialized messages and collects parsed backend messages.
+// malformed input): sends pg-protocol-serialized (or hand-made) bytes and collects the backend's
+// messages, both parsed by pg-protocol (`until`) and as raw type + body (`raw`, for binary cells
+// and messages pg-protocol does not know, such as NegotiateProtocolVersion).
 import * as net from 'net';
 import { parse, serialize } from 'pg-protocol';
 
@@ -8,8 +10,17 @@ export interface BackendMessage {
   [field: string]: any;
 }
 
+export interface RawBackendMessage {
+  /** The type byte as a character ('D', 'Z', 'v'…). */
+  type: string;
+  body: Buffer;
+}
+
 export class RawClient {
   private readonly messages: BackendMessage[] = [];
+  /** Every backend message as received, never consumed by until(). */
+  readonly raw: RawBackendMessage[] = [];
+  private pending = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
   closed = false;
 
@@ -18,11 +29,23 @@ export class RawClient {
       this.messages.push(msg);
       this.wake();
     });
+    socket.on('data', (d: Buffer) => this.splitRaw(d));
     socket.on('close', () => {
       this.closed = true;
       this.wake();
     });
     socket.on('error', () => undefined);
+  }
+
+  private splitRaw(d: Buffer): void {
+    this.pending = Buffer.concat([this.pending, d]);
+    // (SSLRequest's one-byte answer is not framed: test it on a plain socket, not with RawClient.)
+    while (this.pending.length >= 5) {
+      const len = this.pending.readInt32BE(1);
+      if (this.pending.length < len + 1) break;
+      this.raw.push({ type: String.fromCharCode(this.pending[0]), body: this.pending.subarray(5, len + 1) });
+      this.pending = this.pending.subarray(len + 1);
+    }
   }
 
   private wake(): void {
@@ -31,15 +54,19 @@ export class RawClient {
     for (const f of w) f();
   }
 
-  static async connect(port: number, startup = true): Promise<RawClient> {
+  /**
+   * Connects to 127.0.0.1:port. With `startup` (the default, user postgres), sends a StartupMessage
+   * and waits for ReadyForQuery; pass parameters to choose them, or false to send nothing.
+   */
+  static async connect(port: number, startup: boolean | Record<string, string> = true): Promise<RawClient> {
     const socket = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
     const c = new RawClient(socket);
-    if (startup) {
-      c.send(serialize.startup({ user: 'postgres', database: 'postgres' }));
+    if (startup !== false) {
+      c.send(serialize.startup(startup === true ? { user: 'postgres', database: 'postgres' } : startup));
       await c.until('readyForQuery');
     }
     return c;
@@ -64,16 +91,22 @@ export class RawClient {
     }
   }
 
-  /** Waits for the server to close the connection; returns what it sent before. */
+  /** Waits for the server to close the connection; returns what it sent before (unconsumed). */
   async untilClosed(timeoutMs = 10000): Promise<BackendMessage[]> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('server did not close the connection');
+      if (Date.now() > deadline) throw new Error(`server did not close the connection; got ${this.messages.map((m) => m.name).join(', ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     return this.messages.splice(0);
   }
 
+  /** Messages received so far and not yet consumed (without waiting). */
+  received(): BackendMessage[] {
+    return this.messages.splice(0);
+  }
+
+  /** Sends Terminate and closes. */
   close(): void {
     this.socket.end(serialize.end());
   }

@@ -1,0 +1,175 @@
+// Compiles a bound expression once per statement into a function over whole vectors. Constant
+// subtrees (literals, parameters, and calls over them) are folded here — as PostgreSQL folds them
+// at plan time, so `1/0` fails even on an empty table. Chains of fixed-width arithmetic,
+// comparisons and boolean logic are fused into one generated loop (fuse.ts); everything else is
+// a kernel call per vector (kernels-*.ts), which for strings works per dictionary entry.
+import { CallExpr, Expr } from '../../plan/expr';
+import { DataType, Types } from '../../types/data-type';
+import { Batch, Scalar } from '../../types/vector';
+import { getScalar } from '../../types/vector-ops';
+import { castKernel } from './kernels-cast';
+import { ConstVectorSource } from '../vector-util';
+import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
+import { compareKernel } from './kernels-compare';
+import { arithKernel } from './kernels-arith';
+import { stringKernel } from './kernels-string';
+import { datetimeKernel } from './kernels-datetime';
+import { mathKernel } from './kernels-math';
+import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
+import { subqueryKernel } from './subquery';
+import { tryFuse } from './fuse';
+
+const ONE_ROW: Batch = { length: 1, columns: [] };
+
+export function constant(type: DataType, value: Scalar): CompiledExpr {
+  const src = new ConstVectorSource(type, value);
+  return { type, eval: (b) => src.get(b.length), isConst: true, value, canError: false, columns: [] };
+}
+
+function union(parts: readonly CompiledExpr[]): number[] {
+  const set = new Set<number>();
+  for (const p of parts) for (const c of p.columns) set.add(c);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** A compiled node over compiled children; folded to a constant when every child is constant. */
+function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, canError: boolean): CompiledExpr {
+  const c: CompiledExpr = { type, eval: fn, isConst: false, value: null, canError: canError || children.some((x) => x.canError), columns: union(children) };
+  if (children.length > 0 && children.every((x) => x.isConst)) return constant(type, getScalar(fn(ONE_ROW), 0));
+  return c;
+}
+
+/** Functions that can raise an error on some input (so lazily evaluated under AND/OR/CASE). */
+const ERRORING = new Set<string>([
+  'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike',
+  'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln',
+]);
+
+export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
+  switch (e.kind) {
+    case 'const':
+      return constant(e.type, e.value);
+    case 'param':
+      return constant(e.type, env.ctx.params[e.index] ?? null);
+    case 'column': {
+      const index = e.index;
+      return { type: e.type, eval: (b) => b.columns[index], isConst: false, value: null, canError: false, columns: [index] };
+    }
+    case 'outer': {
+      const slot = e.slot;
+      const type = e.type;
+      let src: ConstVectorSource | null = null;
+      const fn: VectorFn = (b) => {
+        const v = env.outer[slot] ?? null;
+        if (src === null || src.value !== v) src = new ConstVectorSource(type, v);
+        return src.get(b.length);
+      };
+      return { type, eval: fn, isConst: false, value: null, canError: false, columns: [] };
+    }
+    case 'subquery': {
+      const args = e.args.map((a) => compileExpr(a, env));
+      const test = e.test === null ? null : compileExpr(e.test, env);
+      const fn = subqueryKernel(e, args, test, env);
+      const children = test === null ? args : [...args, test];
+      return { type: e.type, eval: fn, isConst: false, value: null, canError: true, columns: union(children) };
+    }
+    default:
+      break;
+  }
+  const fused = tryFuse(e, env);
+  if (fused !== null) return fused;
+  switch (e.kind) {
+    case 'cast': {
+      const arg = compileExpr(e.arg, env);
+      const to = e.type;
+      const explicit = e.explicit === true;
+      const fs = env.ctx.format;
+      if (arg.type === to) return arg;
+      return node(to, [arg], castKernel(arg, to, fs, explicit), arg.type.storage !== 'string' || to.storage !== 'string' || to.typmod >= 0);
+    }
+    case 'and':
+    case 'or': {
+      const args = e.args.map((a) => compileExpr(a, env));
+      return node(Types.bool, args, andOrKernel(e.kind, args), false);
+    }
+    case 'not': {
+      const arg = compileExpr(e.arg, env);
+      return node(Types.bool, [arg], notKernel(arg), false);
+    }
+    case 'isnull': {
+      const arg = compileExpr(e.arg, env);
+      return node(Types.bool, [arg], isNullKernel(arg, e.negated), false);
+    }
+    case 'booltest': {
+      const arg = compileExpr(e.arg, env);
+      return node(Types.bool, [arg], booltestKernel(arg, e.test, e.negated), false);
+    }
+    case 'inlist': {
+      const arg = compileExpr(e.arg, env);
+      const list = e.list.map((x) => compileExpr(x, env));
+      return node(Types.bool, [arg, ...list], inListKernel(arg, list, e.negated), false);
+    }
+    case 'coalesce': {
+      const args = e.args.map((a) => compileExpr(a, env));
+      return node(e.type, args, coalesceKernel(e.type, args), false);
+    }
+    case 'case': {
+      const whens = e.whens.map((w) => ({ when: compileExpr(w.when, env), then: compileExpr(w.then, env) }));
+      const otherwise = e.else === null ? null : compileExpr(e.else, env);
+      const all = whens.flatMap((w) => [w.when, w.then]).concat(otherwise === null ? [] : [otherwise]);
+      return node(e.type, all, caseKernel(e.type, whens, otherwise), false);
+    }
+    case 'call':
+      return compileCall(e, env);
+  }
+}
+
+function compileCall(e: CallExpr, env: ExprEnv): CompiledExpr {
+  const args = e.args.map((a) => compileExpr(a, env));
+  const canError = ERRORING.has(e.fn);
+  return node(e.type, args, callKernel(e, args, env), canError);
+}
+
+function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
+  switch (e.fn) {
+    case 'eq':
+    case 'ne':
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge':
+      return compareKernel(e.fn, args[0], args[1]);
+    case 'add':
+    case 'sub':
+    case 'mul':
+    case 'div':
+    case 'mod':
+    case 'neg':
+      return arithKernel(e.fn, args, e.type, env);
+    case 'nullif':
+      return nullifKernel(e.type, args[0], args[1]);
+    case 'greatest':
+    case 'least':
+      return greatestLeastKernel(e.fn, e.type, args);
+    case 'extract':
+    case 'date_part':
+    case 'date_trunc':
+    case 'now':
+    case 'current_date':
+    case 'localtimestamp':
+      return datetimeKernel(e.fn, args, e.type, env);
+    case 'abs':
+    case 'round':
+    case 'trunc':
+    case 'ceil':
+    case 'floor':
+    case 'sqrt':
+    case 'power':
+    case 'exp':
+    case 'ln':
+    case 'sign':
+      return mathKernel(e.fn, args, e.type);
+    default:
+      return stringKernel(e.fn, args, e.type);
+  }
+}

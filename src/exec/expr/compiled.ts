@@ -1,0 +1,61 @@
+// The shape of a compiled expression and the environment it is compiled in.
+import type { PlanNode } from '../../plan/plan';
+import { DataType } from '../../types/data-type';
+import { Batch, Scalar, Vector } from '../../types/vector';
+import type { ExecContext } from '../context';
+
+/** Evaluates an expression over every row of a batch (batches are compact: no selection). */
+export type VectorFn = (batch: Batch) => Vector;
+
+export interface CompiledExpr {
+  readonly type: DataType;
+  readonly eval: VectorFn;
+  /** Constant for the whole statement (literals, parameters, and calls over them, folded at compile time). */
+  readonly isConst: boolean;
+  /** The value when isConst. */
+  readonly value: Scalar;
+  /**
+   * Whether evaluating it may raise an error (division, overflow, casts, subqueries…). AND, OR and
+   * CASE evaluate such arguments only on the rows that reach them, as PostgreSQL's per-row evaluation would.
+   */
+  readonly canError: boolean;
+  /** Input column indexes it reads (to gather only those for a subset of rows). */
+  readonly columns: readonly number[];
+}
+
+/** A plan prepared once (expressions compiled) that can be run many times with fresh operator state. */
+export interface PreparedPlan {
+  readonly node: PlanNode;
+  /** Runs the plan to completion; each call starts from scratch. */
+  run(): Batch[];
+  /** Starts a run and returns its pull function (null when exhausted), to stop early (EXISTS). */
+  open(): () => Batch | null;
+}
+
+/**
+ * Where expressions are compiled: the statement's context, and the row of the enclosing query for
+ * a correlated subquery's plan (OuterRefExpr slot k reads outer[k], set before each run).
+ */
+export interface ExprEnv {
+  readonly ctx: ExecContext;
+  outer: Scalar[];
+  /** Materialized CTEs of this statement (shared by every environment of the statement). */
+  readonly ctes: Map<number, Batch[]>;
+  /** Actual rows per plan node (shared; EXPLAIN ANALYZE reads it). */
+  readonly stats: Map<PlanNode, NodeStats>;
+  /** Output columns of each plan node that some consumer reads (needed-columns.ts); absent = all. */
+  readonly needed: Map<PlanNode, boolean[]>;
+  /** Compiles a subquery's plan in a child environment (provided by the executor, which owns plans). */
+  prepareSubplan(plan: PlanNode, env: ExprEnv): PreparedPlan;
+}
+
+/** What the executor counts per plan node (summed over every run of a subplan). */
+export interface NodeStats {
+  /** Rows the node produced. */
+  rows: number;
+  batches: number;
+  /** Times the node was started (a correlated subplan runs once per distinct outer row). */
+  loops: number;
+  /** Wall time inside the node, its inputs included, in milliseconds. */
+  elapsedMs: number;
+}

@@ -1,0 +1,153 @@
+// Hash aggregation. Per input batch: the group-by vectors are hashed as a whole and looked up in a
+// KeyTable (NULLs group together), giving a dense group id per row; new groups remember their
+// first row's key values; then every accumulator consumes the batch's argument vectors at once.
+// DISTINCT aggregates first drop rows whose (group, arguments) pair was seen before (a KeyTable
+// over the group id and the arguments); FILTER is a mask. Output: group keys, then aggregates.
+import { AggregateNode } from '../../plan/plan';
+import { DataType } from '../../types/data-type';
+import { BATCH_SIZE, Batch, BoolVector, Float64Vector, Vector } from '../../types/vector';
+import { gatherVector, newVector } from '../../types/vector-ops';
+import { Types } from '../../types/data-type';
+import { CompiledExpr, ExprEnv } from '../expr/compiled';
+import { compileExpr } from '../expr/compile';
+import { KeyColumn, hashKeys, keyKindOf, toKeyColumn } from '../hash/key-hash';
+import { KeyTable } from '../hash/key-table';
+import { concatColumn, sliceBatch, trueMask } from '../vector-util';
+import { Accumulator } from '../aggregates/accumulator';
+import { makeAccumulator } from '../aggregates/make';
+import { Operator, PrepareChild, PreparedNode } from './operator';
+
+interface CompiledAggregate {
+  args: CompiledExpr[];
+  filter: CompiledExpr | null;
+  distinct: boolean;
+}
+
+export function prepareAggregate(node: AggregateNode, env: ExprEnv, child: PrepareChild): PreparedNode {
+  const input = child(node.input);
+  const groupBy = node.groupBy.map((e) => compileExpr(e, env));
+  const aggs: CompiledAggregate[] = node.aggregates.map((a) => ({
+    args: a.args.map((e) => compileExpr(e, env)),
+    filter: a.filter === null ? null : compileExpr(a.filter, env),
+    distinct: a.distinct,
+  }));
+  return { node, open: () => new HashAggregateOp(node, env, input.open(), groupBy, aggs) };
+}
+
+/** Drops rows whose (group, argument values) were seen already, for one DISTINCT aggregate. */
+class DistinctFilter {
+  private table: KeyTable | null = null;
+  private seen = new Uint8Array(1024);
+
+  /** mask (in/out): rows to count; clears duplicates. */
+  apply(groups: Int32Array, args: readonly Vector[], n: number, mask: Uint8Array): void {
+    const groupVec: Float64Vector = { kind: 'int64', type: Types.int8, length: n, nulls: null, values: Float64Array.from(groups.subarray(0, n)) };
+    const keys: KeyColumn[] = [toKeyColumn(groupVec), ...args.map((a) => toKeyColumn(a))];
+    this.table ??= new KeyTable(keys.map((k) => k.kind));
+    // Masked-out rows are looked up too (harmless: only rows that count mark their key as seen).
+    const hashes = new Int32Array(n);
+    hashKeys(keys, n, hashes);
+    const ids = new Int32Array(n);
+    this.table.findOrInsert(keys, hashes, n, ids);
+    if (this.seen.length < this.table.size) {
+      const s = new Uint8Array(Math.max(this.table.size, this.seen.length * 2));
+      s.set(this.seen);
+      this.seen = s;
+    }
+    for (let i = 0; i < n; i++) {
+      if (mask[i] === 0) continue;
+      const id = ids[i];
+      if (this.seen[id] === 1) mask[i] = 0;
+      else this.seen[id] = 1;
+    }
+  }
+}
+
+class HashAggregateOp extends Operator {
+  private output: Batch | null = null;
+  private pos = 0;
+  private readonly accs: Accumulator[];
+  private readonly distincts: (DistinctFilter | null)[];
+
+  constructor(
+    private readonly node: AggregateNode,
+    env: ExprEnv,
+    private readonly input: Operator,
+    private readonly groupBy: CompiledExpr[],
+    private readonly aggs: CompiledAggregate[],
+  ) {
+    super(node, env);
+    this.accs = node.aggregates.map(makeAccumulator);
+    this.distincts = aggs.map((a) => (a.distinct ? new DistinctFilter() : null));
+  }
+
+  protected produce(): Batch | null {
+    if (this.output === null) this.output = this.aggregate();
+    if (this.pos >= this.output.length) return null;
+    const start = this.pos;
+    this.pos = Math.min(this.output.length, start + BATCH_SIZE);
+    return sliceBatch(this.output, start, this.pos);
+  }
+
+  private aggregate(): Batch {
+    const grouped = this.groupBy.length > 0;
+    const keyTypes: DataType[] = this.node.output.slice(0, this.groupBy.length).map((o) => o.type);
+    const table = grouped ? new KeyTable(this.groupBy.map((g) => keyKindOf(g.type))) : null;
+    const keyParts: Vector[][] = this.groupBy.map(() => []);
+    let groupCount = grouped ? 0 : 1;
+    for (const a of this.accs) a.resize(groupCount);
+    let zeros = new Int32Array(0);
+    for (let b = this.input.next(); b !== null; b = this.input.next()) {
+      const n = b.length;
+      let groups: Int32Array;
+      if (table === null) {
+        if (zeros.length < n) zeros = new Int32Array(Math.max(n, BATCH_SIZE));
+        groups = zeros;
+      } else {
+        const keyVecs = this.groupBy.map((g) => g.eval(b));
+        const keys = keyVecs.map((v) => toKeyColumn(v));
+        const hashes = new Int32Array(n);
+        hashKeys(keys, n, hashes);
+        groups = new Int32Array(n);
+        const before = table.size;
+        table.findOrInsert(keys, hashes, n, groups);
+        if (table.size > before) {
+          // Ids are handed out in row order: the first row of each new group, in id order.
+          const firstRows = new Uint32Array(table.size - before);
+          let expect = before;
+          for (let i = 0; i < n && expect < table.size; i++) if (groups[i] === expect) firstRows[expect++ - before] = i;
+          for (let c = 0; c < keyVecs.length; c++) keyParts[c].push(gatherVector(keyVecs[c], firstRows));
+          groupCount = table.size;
+          for (const a of this.accs) a.resize(groupCount);
+        }
+      }
+      this.accumulate(b, groups, n);
+    }
+    const columns: Vector[] = [];
+    for (let c = 0; c < this.groupBy.length; c++)
+      columns.push(keyParts[c].length === 0 ? newVector(keyTypes[c], 0) : relabel(concatColumn(keyTypes[c], keyParts[c]), keyTypes[c]));
+    for (let k = 0; k < this.accs.length; k++) {
+      const type = this.node.output[this.groupBy.length + k]?.type ?? this.node.aggregates[k].type;
+      columns.push(relabel(this.accs[k].finish(groupCount), type));
+    }
+    return { length: groupCount, columns };
+  }
+
+  private accumulate(b: Batch, groups: Int32Array, n: number): void {
+    for (let k = 0; k < this.aggs.length; k++) {
+      const agg = this.aggs[k];
+      const args = agg.args.map((a) => a.eval(b));
+      let mask: Uint8Array | null = agg.filter === null ? null : trueMask(agg.filter.eval(b) as BoolVector, n);
+      const distinct = this.distincts[k];
+      if (distinct !== null) {
+        mask ??= new Uint8Array(n).fill(1);
+        distinct.apply(groups, args, n, mask);
+      }
+      this.accs[k].update(groups, args, n, mask);
+    }
+  }
+}
+
+function relabel(v: Vector, type: DataType): Vector {
+  return v.type === type || v.type.storage !== type.storage ? v : ({ ...v, type } as Vector);
+}

@@ -1,0 +1,130 @@
+// Hash join: the right input is the build side. Its rows are concatenated into one batch, the key
+// vectors hashed as a whole and inserted into a KeyTable (one id per distinct key; NULL keys are
+// left out since they never match), with the rows of each key chained in input order through an
+// Int32Array. Each left batch is hashed the same way, looked up, and the chains expanded into
+// candidate pairs for the shared JoinEmitter (residual, join-type output).
+import { HashJoinNode } from '../../plan/plan';
+import { Batch } from '../../types/vector';
+import { CompiledExpr, ExprEnv } from '../expr/compiled';
+import { compileExpr } from '../expr/compile';
+import { KeyKind, KeyColumn, hashKeys, pairKind, toKeyColumn } from '../hash/key-hash';
+import { KeyTable } from '../hash/key-table';
+import { concatBatches } from '../vector-util';
+import { JoinEmitter, PairBuffer } from './join-emit';
+import { Operator, PrepareChild, PreparedNode, drain } from './operator';
+
+export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: PrepareChild): PreparedNode {
+  const left = child(node.left);
+  const right = child(node.right);
+  const leftKeys = node.leftKeys.map((k) => compileExpr(k, env));
+  const rightKeys = node.rightKeys.map((k) => compileExpr(k, env));
+  const kinds = leftKeys.map((k, i) => pairKind(k.type, rightKeys[i].type));
+  const residual = node.residual === null ? null : compileExpr(node.residual, env);
+  return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
+}
+
+class HashJoinOp extends Operator {
+  private emitter: JoinEmitter | null = null;
+  private table: KeyTable | null = null;
+  private head = new Int32Array(0);
+  private chain = new Int32Array(0);
+  private readonly queue: Batch[] = [];
+  private queuePos = 0;
+  private leftDone = false;
+  private readonly pairs = new PairBuffer();
+
+  constructor(
+    private readonly node: HashJoinNode,
+    private readonly env: ExprEnv,
+    private readonly left: Operator,
+    private readonly right: Operator,
+    private readonly leftKeys: CompiledExpr[],
+    private readonly rightKeys: CompiledExpr[],
+    private readonly kinds: KeyKind[],
+    private readonly residual: CompiledExpr | null,
+  ) {
+    super(node, env);
+  }
+
+  private build(): void {
+    const build = concatBatches(drain(this.right), this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
+    this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
+    const n = build.length;
+    if (n === 0) return;
+    const keys = this.keyColumns(this.rightKeys, build);
+    const hashes = new Int32Array(n);
+    hashKeys(keys, n, hashes);
+    const table = new KeyTable(this.kinds, n);
+    const ids = new Int32Array(n);
+    table.findOrInsert(keys, hashes, n, ids, true);
+    const head = new Int32Array(table.size).fill(-1);
+    const next = new Int32Array(n);
+    // Insert backwards so each chain lists its rows in input order.
+    for (let r = n - 1; r >= 0; r--) {
+      const g = ids[r];
+      if (g < 0) continue;
+      next[r] = head[g];
+      head[g] = r;
+    }
+    this.table = table;
+    this.head = head;
+    this.chain = next;
+  }
+
+  private keyColumns(exprs: CompiledExpr[], batch: Batch): KeyColumn[] {
+    return exprs.map((e, k) => toKeyColumn(e.eval(batch), this.kinds[k]));
+  }
+
+  protected produce(): Batch | null {
+    if (this.emitter === null) this.build();
+    const emitter = this.emitter!;
+    for (;;) {
+      if (this.queuePos < this.queue.length) {
+        const b = this.queue[this.queuePos];
+        this.queue[this.queuePos++] = undefined as unknown as Batch;
+        if (this.queuePos === this.queue.length) {
+          this.queue.length = 0;
+          this.queuePos = 0;
+        }
+        return b;
+      }
+      if (this.leftDone) return null;
+      const probe = this.left.next();
+      if (probe === null) {
+        this.leftDone = true;
+        emitter.finish(this.queue);
+        continue;
+      }
+      if (this.table === null) {
+        emitter.emitUnmatchedProbe(probe, this.queue);
+        continue;
+      }
+      this.probe(probe, emitter);
+    }
+  }
+
+  private probe(probe: Batch, emitter: JoinEmitter): void {
+    const n = probe.length;
+    const keys = this.keyColumns(this.leftKeys, probe);
+    const hashes = new Int32Array(n);
+    hashKeys(keys, n, hashes);
+    const ids = new Int32Array(n);
+    this.table!.find(keys, hashes, n, ids, false);
+    const pairs = this.pairs;
+    pairs.reset();
+    const type = this.node.joinType;
+    const head = this.head;
+    const next = this.chain;
+    if ((type === 'semi' || type === 'anti') && this.residual === null) {
+      // One pair per matched probe row is enough.
+      for (let i = 0; i < n; i++) if (ids[i] >= 0) pairs.push(i, head[ids[i]]);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const g = ids[i];
+        if (g < 0) continue;
+        for (let r = head[g]; r !== -1; r = next[r]) pairs.push(i, r);
+      }
+    }
+    emitter.emit(probe, pairs, this.queue);
+  }
+}

@@ -1,0 +1,61 @@
+// String ordering as PostgreSQL's C collation: by Unicode code point (the order of UTF-8 bytes).
+// JavaScript's `<` compares UTF-16 code units, which differs only when one side has a surrogate
+// (a code point above U+FFFF) and the other a code unit in U+E000..U+FFFF; we fix that case up.
+
+/** Code unit → a key that orders like code points (surrogates above the rest of the BMP). */
+function unitKey(c: number): number {
+  if (c < 0xd800) return c;
+  if (c <= 0xdfff) return c + 0x2000;
+  return c - 0x800;
+}
+
+/** -1/0/1 comparing two strings by code point. */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      if (x < 0xd800 && y < 0xd800) return x < y ? -1 : 1;
+      return unitKey(x) < unitKey(y) ? -1 : 1;
+    }
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+/** bpchar semantics: trailing spaces are not significant. */
+export function trimTrailingSpaces(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+const trimmedDicts = new WeakMap<string[], string[]>();
+/** The dictionary with trailing spaces removed from each entry (cached per dictionary object). */
+export function trimmedDict(dict: string[]): string[] {
+  let t = trimmedDicts.get(dict);
+  if (t === undefined || t.length !== dict.length) {
+    t = dict.map(trimTrailingSpaces);
+    trimmedDicts.set(dict, t);
+  }
+  return t;
+}
+
+/**
+ * Rank of each dictionary entry in code-point order (equal strings share a rank), so sorts and
+ * comparisons of many rows compare small integers instead of strings.
+ */
+export function dictRanks(dict: string[]): Int32Array {
+  const n = dict.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => compareStrings(dict[a], dict[b]));
+  const ranks = new Int32Array(n);
+  let rank = 0;
+  for (let k = 0; k < n; k++) {
+    if (k > 0 && dict[order[k]] !== dict[order[k - 1]]) rank++;
+    ranks[order[k]] = rank;
+  }
+  return ranks;
+}
