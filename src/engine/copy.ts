@@ -10,7 +10,8 @@ import { BoundStatement, CopyOptions } from '../sql/bound-statement';
 import { defaultExpr } from '../sql/bind-dml';
 import { CopyInSink, ExecuteResult } from './session-api';
 import type { EngineSession } from './session';
-import { checkNotNull } from './dml';
+import { checkNotNull, evaluateDefaults } from './dml';
+import { enforceChecks } from './constraints';
 import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
 
 /** Rows parsed before they are handed to storage as one batch. */
@@ -20,14 +21,9 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   const txn = await session.writeTxn();
   const { table, columns, options } = bound;
   const fs = session.settings.format();
-  // Columns not listed get their DEFAULT, evaluated once.
+  // Columns not listed get their DEFAULT, evaluated per batch of rows (nextval differs per row).
   const ctx = session.bindContext([]);
-  const defaults: Scalar[] = table.columns.map((c, i) => {
-    if (columns.includes(i)) return null;
-    const plan: PlanNode = { kind: 'values', rows: [[defaultExpr(c, ctx)]], output: [{ name: c.name, type: c.type }] };
-    const [batch] = session.runPlan(plan, []);
-    return getScalar(batch.columns[0], 0);
-  });
+  const defaultExprs = table.columns.map((c, i) => (columns.includes(i) ? null : defaultExpr(c, ctx, table)));
   const splitter = new CopyRowSplitter(options);
   let builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
   let rows = 0;
@@ -36,12 +32,13 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   const flush = () => {
     const n = builders[0]?.length ?? 0;
     if (n === 0) return;
+    const defaults = evaluateDefaults(session, table, defaultExprs, n);
     const full: Vector[] = table.columns.map((c, i) => {
       const k = columns.indexOf(i);
-      if (k !== -1) return builders[k].finish();
-      return defaults[i] === null ? nullColumn(c.type, n) : vectorFromScalars(c.type, new Array(n).fill(defaults[i]));
+      return k !== -1 ? builders[k].finish() : defaults[i]!;
     });
     checkNotNull(session, table, full);
+    enforceChecks(session, table, full, n);
     txn.append(table.id, full);
     builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
   };

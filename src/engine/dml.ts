@@ -5,10 +5,14 @@ import { TableDef } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { Batch, Scalar, Vector } from '../types/vector';
 import { formatCell } from '../types/text-format';
+import { concatVectors, gatherVector } from '../types/vector-ops';
+import { Expr } from '../plan/expr';
 import { BoundStatement, Returning } from '../sql/bound-statement';
 import { ExecuteResult } from './session-api';
 import type { EngineSession } from './session';
 import { rowsResult } from './session';
+import { enforceChecks } from './constraints';
+import { runInsertOnConflict } from './on-conflict';
 
 /** PostgreSQL's 23502 for the first NULL in a NOT NULL column, with the failing row in the detail. */
 export function checkNotNull(session: EngineSession, table: TableDef, columns: Vector[]): void {
@@ -28,8 +32,28 @@ export function checkNotNull(session: EngineSession, table: TableDef, columns: V
   }
 }
 
+/** Evaluates DEFAULT expressions for `n` new rows (volatile ones such as nextval once per row); null entries stay null. */
+export function evaluateDefaults(session: EngineSession, table: TableDef, exprs: (Expr | null)[], n: number): (Vector | null)[] {
+  const wanted = exprs.map((e, i) => (e === null ? -1 : i)).filter((i) => i >= 0);
+  const out: (Vector | null)[] = exprs.map(() => null);
+  if (wanted.length === 0) return out;
+  const ROWS = -3;
+  const plan: PlanNode = {
+    kind: 'project',
+    input: { kind: 'ctescan', cteId: ROWS, output: [] },
+    exprs: wanted.map((i) => exprs[i]!),
+    output: wanted.map((i) => ({ name: table.columns[i].name, type: table.columns[i].type })),
+  };
+  const batches = session.runPlan(plan, [], new Map([[ROWS, [{ length: n, columns: [] }]]]));
+  wanted.forEach((col, k) => {
+    const parts = batches.map((b) => (b.selection !== undefined ? gatherVector(b.columns[k], b.selection) : b.columns[k]));
+    out[col] = parts.length === 1 ? parts[0] : concatVectors(table.columns[col].type, parts);
+  });
+  return out;
+}
+
 /** Evaluates RETURNING over the affected rows (fed to the plan as a CTE). */
-function returningResult(session: EngineSession, returning: Returning, rows: Batch[], params: Scalar[], verb: string): ExecuteResult {
+export function returningResult(session: EngineSession, returning: Returning, rows: Batch[], params: Scalar[], verb: string): ExecuteResult {
   const ROWS_CTE = -1;
   const plan: PlanNode = {
     kind: 'project',
@@ -45,8 +69,10 @@ export async function runInsert(session: EngineSession, bound: Extract<BoundStat
   const txn = await session.writeTxn();
   const batches = session.runPlan(bound.source, params);
   let count = 0;
+  if (bound.onConflict != null) return runInsertOnConflict(session, bound, bound.onConflict, batches, params);
   for (const b of batches) {
     checkNotNull(session, bound.table, b.columns);
+    enforceChecks(session, bound.table, b.columns, b.length);
     txn.append(bound.table.id, b.columns);
     count += b.length;
   }
@@ -74,7 +100,10 @@ export async function runUpdate(session: EngineSession, bound: Extract<BoundStat
   const batches = session.runPlan(bound.plan, params);
   const ids = rowIdsOf(batches, width);
   const newRows = batches.map((b) => ({ length: b.length, columns: b.columns.slice(0, width) }));
-  for (const b of newRows) checkNotNull(session, bound.table, b.columns);
+  for (const b of newRows) {
+    checkNotNull(session, bound.table, b.columns);
+    enforceChecks(session, bound.table, b.columns, b.length);
+  }
   txn.delete(bound.table.id, ids);
   for (const b of newRows) if (b.length > 0) txn.append(bound.table.id, b.columns);
   if (bound.returning !== null) return returningResult(session, bound.returning, newRows, params, 'UPDATE');

@@ -19,6 +19,7 @@ import { WriteLock } from './write-lock';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
 import { runDdl } from './ddl';
+import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
 
 /** What the session needs from its database. */
@@ -183,7 +184,18 @@ export class EngineSession implements Session {
       statementStartMicros: Date.now() * 1000,
       transactionStartMicros: this.transactionStartMicros,
       checkCancel: this.checkCancel,
+      sequences: this.sequenceFunctions,
     };
+  }
+
+  /** currval/lastval: this session's last nextval per sequence (PostgreSQL keeps them per backend). */
+  private readonly seqLast = new Map<number, number>();
+  private lastSeqId: number | null = null;
+  private readonly sequenceFunctions = sessionSequences(this);
+
+  /** @internal For sequence-functions.ts. */
+  get sequenceMemory(): { last: Map<number, number>; lastId: number | null; setLastId(id: number): void } {
+    return { last: this.seqLast, lastId: this.lastSeqId, setLastId: (id) => (this.lastSeqId = id) };
   }
 
   /** Runs a plan to completion. */
@@ -261,6 +273,10 @@ export class EngineSession implements Session {
       case 'createView':
       case 'addPrimaryKey':
       case 'truncate':
+      case 'createSequence':
+      case 'alterSequence':
+      case 'alterTable':
+      case 'createIndex':
         return runDdl(this, bound);
       case 'transaction':
         return this.runTransaction(bound);

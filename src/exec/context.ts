@@ -21,4 +21,13 @@ export interface ExecContext {
    * filled by WithNode while the plan runs. executePlan copies the map, so the caller's is not changed.
    */
   ctes?: Map<number, Batch[]>;
+  /** nextval/currval/setval/lastval, by the sequence's name as regclass text (the session resolves it). */
+  sequences?: SequenceFunctions;
+}
+
+export interface SequenceFunctions {
+  nextval(name: string): number;
+  currval(name: string): number;
+  setval(name: string, value: number, isCalled: boolean): number;
+  lastval(): number;
 }

@@ -176,4 +176,6 @@ export type FunctionName =
   | 'extract' | 'date_part' | 'date_trunc'
   | 'now' | 'current_date' | 'localtimestamp'
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
-  | 'nullif' | 'greatest' | 'least';
+  | 'nullif' | 'greatest' | 'least'
+  // Sequences (volatile, never folded): nextval(text) currval(text) setval(text, int8[, bool]) lastval() → int8
+  | 'nextval' | 'currval' | 'setval' | 'lastval';

@@ -5,7 +5,9 @@ import { BindContext, QueryLevel } from './bind-context';
 import { bindExpr } from './bind-expr';
 import { findTableOrThrow, assignTo } from './bind-dml';
 import { bindQueryPlan } from './bind-query';
-import { BoundStatement } from './bound-statement';
+import { BoundStatement, SerialColumn, TableConstraint } from './bound-statement';
+import { bindCheck, checkText, referencedColumns } from './bind-constraints';
+import { sequenceOptions, serialType } from './bind-sequence';
 import { parseSql } from './parse';
 import { resolveTypeName } from './type-names';
 
@@ -19,7 +21,7 @@ function withoutLocations(node: unknown): string {
  * text from the expression's start to the next top-level ',' or ')' and trim trailing words
  * (NOT NULL, PRIMARY KEY…) until it parses to the same expression.
  */
-function expressionText(statementText: string, rawExpr: any): string {
+export function expressionText(statementText: string, rawExpr: any): string {
   const first = Object.values(rawExpr)[0] as { location?: number };
   let start = first.location ?? 0;
   // An expression in parentheses or with a leading sign starts before its node's location.
@@ -64,22 +66,48 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
   const columns: ColumnDef[] = [];
   let primaryKey: number[] | null = null;
   const pkColumnsByName: string[][] = [];
+  let primaryKeyName: string | null = null;
+  const serials: SerialColumn[] = [];
+  const uniqueByName: { name: string | null; columns: string[] }[] = [];
+  const checkTexts: { name: string | null; sql: string }[] = [];
   for (const elt of n.tableElts ?? []) {
     if (elt.ColumnDef !== undefined) {
       const cd = elt.ColumnDef;
       if (columns.some((c) => c.name === cd.colname)) throw new SqlError(SqlState.duplicateColumn, `column "${cd.colname}" specified more than once`);
-      const { type } = resolveTypeName(cd.typeName);
+      const serial = serialType(cd.typeName);
+      const { type } = serial !== null ? { type: serial } : resolveTypeName(cd.typeName);
       const col: ColumnDef = { name: cd.colname, type, notNull: false, defaultSql: null };
+      if (serial !== null) {
+        serials.push({ column: columns.length, identity: null, options: sequenceOptions([], null, serial).options });
+        col.notNull = true;
+      }
       for (const c of cd.constraints ?? []) {
         const con = c.Constraint;
         switch (con.contype) {
+          case 'CONSTR_IDENTITY': {
+            if (serials.some((x) => x.column === columns.length))
+              throw new SqlError(SqlState.syntaxError, `multiple identity specifications for column "${cd.colname}" of table "${name}"`);
+            if (!['int2', 'int4', 'int8'].includes(type.name))
+              throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`);
+            serials.push({ column: columns.length, identity: con.generated_when === 'a' ? 'always' : 'byDefault', options: sequenceOptions(con.options ?? [], null, type).options });
+            col.identity = con.generated_when === 'a' ? 'always' : 'byDefault';
+            col.notNull = true;
+            break;
+          }
+          case 'CONSTR_UNIQUE':
+            uniqueByName.push({ name: con.conname ?? null, columns: [cd.colname] });
+            break;
+          case 'CONSTR_CHECK':
+            checkTexts.push({ name: con.conname ?? null, sql: checkText(statementText, statementOffset, con.location) });
+            break;
           case 'CONSTR_NOTNULL':
             col.notNull = true;
             break;
           case 'CONSTR_NULL':
             break;
           case 'CONSTR_DEFAULT': {
-            const text = expressionText(statementText, con.raw_expr);
+            // Locations count from the start of the whole query string.
+            const text = expressionText(' '.repeat(statementOffset) + statementText, con.raw_expr);
             // Check that the default binds and converts to the column type now, as PostgreSQL does.
             assignTo(bindExpr(con.raw_expr, { ctx, level: new QueryLevel(null), aggregates: null, clause: 'DEFAULT expressions' }), col, ctx);
             col.defaultSql = text;
@@ -87,6 +115,7 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
           }
           case 'CONSTR_PRIMARY':
             pkColumnsByName.push([cd.colname]);
+            primaryKeyName = con.conname ?? primaryKeyName;
             col.notNull = true;
             break;
           default:
@@ -96,8 +125,12 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
       columns.push(col);
     } else if (elt.Constraint !== undefined) {
       const con = elt.Constraint;
-      if (con.contype !== 'CONSTR_PRIMARY') throw notSupported(`table constraint ${con.contype.replace('CONSTR_', '')}`);
-      pkColumnsByName.push(con.keys.map((k: any) => k.String.sval));
+      if (con.contype === 'CONSTR_PRIMARY') {
+        pkColumnsByName.push(con.keys.map((k: any) => k.String.sval));
+        primaryKeyName = con.conname ?? primaryKeyName;
+      } else if (con.contype === 'CONSTR_UNIQUE') uniqueByName.push({ name: con.conname ?? null, columns: con.keys.map((k: any) => k.String.sval) });
+      else if (con.contype === 'CONSTR_CHECK') checkTexts.push({ name: con.conname ?? null, sql: checkText(statementText, statementOffset, con.location) });
+      else throw notSupported(`table constraint ${con.contype.replace('CONSTR_', '')}`);
     } else throw notSupported('this table element');
   }
   if (pkColumnsByName.length > 1)
@@ -110,12 +143,24 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
       return idx;
     });
   }
-  void statementOffset;
-  return { kind: 'createTable', schema, name, columns, primaryKey, ifNotExists: n.if_not_exists === true };
+  const constraints: TableConstraint[] = [];
+  for (const u of uniqueByName) {
+    const idx = u.columns.map((colName) => {
+      const i = columns.findIndex((c) => c.name === colName);
+      if (i === -1) throw new SqlError(SqlState.undefinedColumn, `column "${colName}" named in key does not exist`);
+      return i;
+    });
+    constraints.push({ type: 'unique', name: u.name, columns: idx });
+  }
+  for (const c of checkTexts) {
+    const e = bindCheck(c.sql, name, columns, ctx);
+    constraints.push({ type: 'check', name: c.name, sql: c.sql, columns: [...referencedColumns(e)] });
+  }
+  return { kind: 'createTable', schema, name, columns, primaryKey, ifNotExists: n.if_not_exists === true, primaryKeyName, constraints, serials };
 }
 
 export function bindDrop(n: any): BoundStatement {
-  const types: Record<string, 'table' | 'view'> = { OBJECT_TABLE: 'table', OBJECT_VIEW: 'view' };
+  const types: Record<string, 'table' | 'view' | 'sequence' | 'index'> = { OBJECT_TABLE: 'table', OBJECT_VIEW: 'view', OBJECT_SEQUENCE: 'sequence', OBJECT_INDEX: 'index' };
   const objectType = types[n.removeType];
   if (objectType === undefined) throw notSupported(`DROP ${String(n.removeType).replace('OBJECT_', '')}`);
   const names = n.objects.map((o: any) => {
@@ -149,12 +194,16 @@ function viewQueryText(text: string): string {
   throw new SqlError(SqlState.syntaxError, 'could not find the query of CREATE VIEW');
 }
 
-export function bindAlterTable(n: any, ctx: BindContext): BoundStatement {
+export function bindAlterTable(n: any, ctx: BindContext, statementText = '', statementOffset = 0): BoundStatement {
+  if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') throw notSupported(`ALTER ${String(n.objtype).replace('OBJECT_', '')}`);
+  const schema = n.relation.schemaname ?? 'public';
+  if (n.missing_ok === true && ctx.catalog.findTable(schema, n.relation.relname) === undefined) return { kind: 'noop', command: 'ALTER TABLE' };
   const table = findTableOrThrow(ctx, n.relation);
   const cmds: any[] = n.cmds ?? [];
-  if (cmds.length !== 1) throw notSupported('ALTER TABLE with several actions');
   const cmd = cmds[0].AlterTableCmd;
-  if (cmd.subtype === 'AT_AddConstraint' && cmd.def?.Constraint?.contype === 'CONSTR_PRIMARY') {
+  if (cmds.length > 1 || cmd.subtype !== 'AT_AddConstraint' || cmd.def?.Constraint?.contype !== 'CONSTR_PRIMARY')
+    return { kind: 'alterTable', table, cmds: cmds.map((c) => c.AlterTableCmd), text: statementText, offset: statementOffset };
+  {
     const con = cmd.def.Constraint;
     if (table.primaryKey !== null)
       throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${table.name}" are not allowed`);
@@ -166,6 +215,50 @@ export function bindAlterTable(n: any, ctx: BindContext): BoundStatement {
     });
     return { kind: 'addPrimaryKey', table, columns, constraintName: con.conname ?? `${table.name}_pkey` };
   }
-  throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace('AT_', '')}`);
+}
+
+/** ALTER TABLE … RENAME [COLUMN] / RENAME CONSTRAINT: handled with the ALTER TABLE commands. */
+export function bindRename(n: any, ctx: BindContext): BoundStatement {
+  const schema = n.relation?.schemaname ?? 'public';
+  if (n.renameType === 'OBJECT_INDEX') {
+    for (const t of ctx.catalog.tables())
+      if (t.schema === schema && (t.indexes ?? []).some((i) => i.name === n.relation.relname))
+        return { kind: 'alterTable', table: t, cmds: [{ subtype: 'X_RenameIndex', name: n.relation.relname, newname: n.newname }], text: '', offset: 0 };
+    if (n.missing_ok === true) return { kind: 'noop', command: 'ALTER INDEX' };
+    throw new SqlError(SqlState.undefinedTable, `relation "${n.relation.relname}" does not exist`);
+  }
+  if (n.renameType === 'OBJECT_SEQUENCE') {
+    const seq = ctx.catalog.findSequence(schema, n.relation.relname);
+    if (seq === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${n.relation.relname}" does not exist`);
+    return { kind: 'alterSequence', def: { ...seq, name: n.newname }, restart: null };
+  }
+  if (n.missing_ok === true && ctx.catalog.findTable(schema, n.relation.relname) === undefined) return { kind: 'noop', command: 'ALTER TABLE' };
+  const table = findTableOrThrow(ctx, n.relation);
+  switch (n.renameType) {
+    case 'OBJECT_TABLE':
+      return { kind: 'alterTable', table, cmds: [{ subtype: 'X_RenameTable', newname: n.newname }], text: '', offset: 0 };
+    case 'OBJECT_COLUMN':
+      return { kind: 'alterTable', table, cmds: [{ subtype: 'X_RenameColumn', name: n.subname, newname: n.newname }], text: '', offset: 0 };
+    case 'OBJECT_TABCONSTRAINT':
+      return { kind: 'alterTable', table, cmds: [{ subtype: 'X_RenameConstraint', name: n.subname, newname: n.newname }], text: '', offset: 0 };
+    default:
+      throw notSupported(`ALTER … RENAME of ${String(n.renameType).replace('OBJECT_', '').toLowerCase()}`);
+  }
+}
+
+/** CREATE [UNIQUE] INDEX [IF NOT EXISTS] [name] ON table (col, …): plain columns only. */
+export function bindCreateIndex(n: any, ctx: BindContext): BoundStatement {
+  const table = findTableOrThrow(ctx, n.relation);
+  if (n.accessMethod !== undefined && n.accessMethod !== 'btree' && n.accessMethod !== 'hash') throw notSupported(`index access method "${n.accessMethod}"`);
+  if (n.whereClause !== undefined) throw notSupported('partial indexes');
+  if ((n.indexIncludingParams ?? []).length > 0) throw notSupported('INCLUDE columns in indexes');
+  const columns = (n.indexParams ?? []).map((p: any) => {
+    const e = p.IndexElem;
+    if (e.name === undefined) throw notSupported('indexes on expressions');
+    const idx = table.columns.findIndex((c) => c.name === e.name);
+    if (idx === -1) throw new SqlError(SqlState.undefinedColumn, `column "${e.name}" does not exist`);
+    return idx;
+  });
+  return { kind: 'createIndex', table, name: n.idxname ?? null, columns, unique: n.unique === true, ifNotExists: n.if_not_exists === true };
 }
 

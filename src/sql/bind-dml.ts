@@ -11,7 +11,8 @@ import { ExprScope, bindExpr } from './bind-expr';
 import { assignmentCastable, coerce, isUnknown, requireType } from './coerce';
 import { bindQueryPlan, figureColumnName } from './bind-query';
 import { parseSql } from './parse';
-import { BoundStatement, Returning } from './bound-statement';
+import { BoundStatement, OnConflict, Returning } from './bound-statement';
+import { uniqueKeysOf } from '../storage/api';
 
 function pos(node: any): number | undefined {
   return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
@@ -37,8 +38,17 @@ export function assignTo(expr: Expr, column: ColumnDef, ctx: BindContext, positi
   return coerce(expr, to, ctx);
 }
 
-/** The column's DEFAULT as a bound expression (NULL when it has none). */
-export function defaultExpr(column: ColumnDef, ctx: BindContext): Expr {
+/** The column's DEFAULT as a bound expression (NULL when it has none; nextval of its sequence for an identity column). */
+export function defaultExpr(column: ColumnDef, ctx: BindContext, table?: TableDef): Expr {
+  if (column.identity !== undefined && table !== undefined) {
+    const attr = table.columns.indexOf(column);
+    const seq = ctx.catalog.sequences().find((q) => q.ownedBy?.tableId === table.id && q.ownedBy.column === attr);
+    if (seq !== undefined) {
+      const name = `"${seq.schema.replace(/"/g, '""')}"."${seq.name.replace(/"/g, '""')}"`;
+      const call: Expr = { kind: 'call', fn: 'nextval', args: [{ kind: 'const', value: name, type: Types.text }], type: Types.int8 };
+      return coerce(call, column.type, ctx);
+    }
+  }
   if (column.defaultSql === null) return { kind: 'const', value: null, type: column.type };
   const [stmt] = parseSql(`SELECT ${column.defaultSql}`);
   const node = stmt.ast!.SelectStmt.targetList[0].ResTarget.val;
@@ -85,7 +95,6 @@ function bindReturning(list: any[] | undefined, table: TableDef, ctx: BindContex
 }
 
 export function bindInsert(n: any, ctx: BindContext): BoundStatement {
-  if (n.onConflictClause !== undefined) throw notSupported('INSERT … ON CONFLICT');
   if (n.withClause !== undefined) throw notSupported('WITH on INSERT');
   const table = findTableOrThrow(ctx, n.relation);
   const targetNames: string[] = (n.cols ?? []).map((c: any) => c.ResTarget.name);
@@ -96,7 +105,18 @@ export function bindInsert(n: any, ctx: BindContext): BoundStatement {
     if (targetNames.indexOf(name) !== i) throw new SqlError(SqlState.duplicateColumn, `column "${name}" specified more than once`);
     return idx;
   });
-  const defaults = table.columns.map((c) => defaultExpr(c, ctx));
+  const defaults = table.columns.map((c) => defaultExpr(c, ctx, table));
+  const override: string = n.override ?? 'OVERRIDING_NOT_SET';
+  // GENERATED ALWAYS AS IDENTITY takes no explicit value unless OVERRIDING SYSTEM VALUE; OVERRIDING USER VALUE ignores given values.
+  const explicitIdentity = (col: number) => {
+    const c = table.columns[col];
+    if (c.identity === 'always' && override === 'OVERRIDING_NOT_SET')
+      throw new SqlError(SqlState.generatedAlways, `cannot insert a non-DEFAULT value into column "${c.name}"`, {
+        detail: `Column "${c.name}" is an identity column defined as GENERATED ALWAYS.`,
+        hint: 'Use OVERRIDING SYSTEM VALUE to override.',
+      });
+    return c.identity !== undefined && override === 'OVERRIDING_USER_VALUE';
+  };
   const select = n.selectStmt?.SelectStmt;
   // Without a column list, values fill the leading columns and the rest take their defaults.
   if (targetNames.length === 0 && select !== undefined) {
@@ -119,6 +139,7 @@ export function bindInsert(n: any, ctx: BindContext): BoundStatement {
       items.forEach((item, k) => {
         const col = targets[k];
         if (item.SetToDefault !== undefined) return;
+        if (explicitIdentity(col)) return;
         row[col] = assignTo(bindExpr(item, s), table.columns[col], ctx, pos(Object.values(item)[0]));
       });
       return row;
@@ -132,11 +153,14 @@ export function bindInsert(n: any, ctx: BindContext): BoundStatement {
     if (query.output.length < targets.length) throw new SqlError(SqlState.syntaxError, 'INSERT has more target columns than expressions');
     const exprs = defaults.slice();
     targets.forEach((col, k) => {
+      if (explicitIdentity(col)) return;
       exprs[col] = assignTo({ kind: 'column', index: k, type: query.output[k].type }, table.columns[col], ctx);
     });
     source = { kind: 'project', input: query, exprs, output };
   }
-  return { kind: 'insert', table, source, returning: bindReturning(n.returningList, table, ctx, n.relation.alias?.aliasname ?? table.name) };
+  const alias = n.relation.alias?.aliasname ?? table.name;
+  const onConflict = n.onConflictClause === undefined ? null : bindOnConflict(n.onConflictClause, table, alias, ctx);
+  return { kind: 'insert', table, source, returning: bindReturning(n.returningList, table, ctx, alias), onConflict };
 }
 
 /** Scan of all columns plus RowId, filtered by WHERE; the scope is the table's columns. */
@@ -170,7 +194,11 @@ export function bindUpdate(n: any, ctx: BindContext): BoundStatement {
     if (idx === -1) throw new SqlError(SqlState.undefinedColumn, `column "${rt.name}" of relation "${table.name}" does not exist`, { position: pos(rt) });
     if (seen.has(idx)) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${rt.name}"`);
     seen.add(idx);
-    exprs[idx] = rt.val.SetToDefault !== undefined ? defaultExpr(table.columns[idx], ctx) : assignTo(bindExpr(rt.val, s), table.columns[idx], ctx, pos(rt));
+    if (table.columns[idx].identity === 'always' && rt.val.SetToDefault === undefined)
+      throw new SqlError(SqlState.generatedAlways, `column "${rt.name}" can only be updated to DEFAULT`, {
+        detail: `Column "${rt.name}" is an identity column defined as GENERATED ALWAYS.`,
+      });
+    exprs[idx] = rt.val.SetToDefault !== undefined ? defaultExpr(table.columns[idx], ctx, table) : assignTo(bindExpr(rt.val, s), table.columns[idx], ctx, pos(rt));
   }
   exprs.push({ kind: 'column', index: table.columns.length, type: Types.int8 });
   const plan: PlanNode = { kind: 'project', input, exprs, output: input.output };
@@ -185,3 +213,65 @@ export function bindDelete(n: any, ctx: BindContext): BoundStatement {
 }
 
 export type { DataType };
+
+/**
+ * ON CONFLICT [(cols) | ON CONSTRAINT name] DO NOTHING | DO UPDATE SET … [WHERE …]. The arbiters are
+ * the unique keys whose columns are exactly the listed ones (all keys when none are listed, DO
+ * NOTHING only). SET and WHERE see the existing row under the table's name (or alias) and the
+ * proposed row as `excluded`: columns 0..n-1 and n..2n-1 of the row they are evaluated on.
+ */
+function bindOnConflict(c: any, table: TableDef, alias: string, ctx: BindContext): OnConflict {
+  const keys = uniqueKeysOf(table);
+  let arbiters: string[];
+  const infer = c.infer;
+  if (infer?.conname !== undefined) {
+    const k = keys.find((x) => x.name === infer.conname);
+    if (k === undefined) throw new SqlError(SqlState.undefinedObject, `constraint "${infer.conname}" for table "${table.name}" does not exist`);
+    arbiters = [k.name];
+  } else if (infer?.indexElems !== undefined) {
+    if (infer.whereClause !== undefined) throw notSupported('ON CONFLICT with a partial index predicate');
+    const cols = infer.indexElems.map((e: any) => {
+      const name = e.IndexElem.name;
+      if (name === undefined) throw notSupported('ON CONFLICT on expressions');
+      const idx = table.columns.findIndex((col) => col.name === name);
+      if (idx === -1) throw new SqlError(SqlState.undefinedColumn, `column "${name}" does not exist`);
+      return idx;
+    });
+    const want = [...new Set<number>(cols)].sort((a, b) => a - b).join(',');
+    arbiters = keys.filter((k) => [...k.columns].sort((a, b) => a - b).join(',') === want).map((k) => k.name);
+    if (arbiters.length === 0)
+      throw new SqlError(SqlState.invalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
+  } else {
+    if (c.action === 'ONCONFLICT_UPDATE')
+      throw new SqlError(SqlState.syntaxError, 'ON CONFLICT DO UPDATE requires inference specification or constraint name', {
+        hint: 'For example, ON CONFLICT (column_name).',
+      });
+    arbiters = keys.map((k) => k.name);
+  }
+  if (c.action !== 'ONCONFLICT_UPDATE') return { keys: arbiters, action: 'nothing', set: null, where: null };
+  const level = new QueryLevel(null);
+  const scope = new Scope();
+  const cols = table.columns.map((col, i) => ({ name: col.name, type: col.type, tableOid: table.id, columnAttr: i + 1 }));
+  scope.add(alias, cols);
+  scope.add('excluded', cols);
+  level.scope = scope;
+  const s: ExprScope = { ctx, level, aggregates: null, clause: 'UPDATE' };
+  const set: Expr[] = table.columns.map((col, i) => ({ kind: 'column', index: i, type: col.type }));
+  const seen = new Set<number>();
+  for (const item of c.targetList ?? []) {
+    const rt = item.ResTarget;
+    if (rt.indirection !== undefined) throw notSupported('assignment to a field or array element');
+    const idx = table.columns.findIndex((col) => col.name === rt.name);
+    if (idx === -1) throw new SqlError(SqlState.undefinedColumn, `column "${rt.name}" of relation "${table.name}" does not exist`, { position: pos(rt) });
+    if (seen.has(idx)) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${rt.name}"`);
+    seen.add(idx);
+    if (table.columns[idx].identity === 'always' && rt.val.SetToDefault === undefined)
+      throw new SqlError(SqlState.generatedAlways, `column "${rt.name}" can only be updated to DEFAULT`, { detail: `Column "${rt.name}" is an identity column defined as GENERATED ALWAYS.` });
+    const e = rt.val.SetToDefault !== undefined ? defaultExpr(table.columns[idx], ctx, table) : assignTo(bindExpr(rt.val, s), table.columns[idx], ctx, pos(rt));
+    if (hasSubquery(e)) throw notSupported('subqueries in ON CONFLICT DO UPDATE');
+    set[idx] = e;
+  }
+  const where = c.whereClause === undefined ? null : requireType(bindExpr(c.whereClause, s), Types.bool, ctx, 'WHERE');
+  if (where !== null && hasSubquery(where)) throw notSupported('subqueries in ON CONFLICT … WHERE');
+  return { keys: arbiters, action: 'update', set, where };
+}

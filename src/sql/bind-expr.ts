@@ -10,6 +10,7 @@ import { coerce, commonTypeOf, isUnknown, requireType } from './coerce';
 import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFunctionCall, bindUnaryMinus, resolveAggregate } from './functions';
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
+import { SEQUENCE_FUNCTIONS, bindSequenceCall, stripRegclass } from './bind-sequence';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
 export const AGG_BASE = 1 << 24;
@@ -312,6 +313,8 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   if (name === 'nullif' && rawArgs.length === 2) return bindExpr({ A_Expr: { kind: 'AEXPR_NULLIF', lexpr: rawArgs[0], rexpr: rawArgs[1], name: [] } }, s);
   if (name === 'greatest' || name === 'least')
     return bindExpr({ MinMaxExpr: { op: name === 'greatest' ? 'IS_GREATEST' : 'IS_LEAST', args: rawArgs } }, s);
+  if (SEQUENCE_FUNCTIONS.has(name) && (names.length === 1 || names[0] === 'pg_catalog'))
+    return bindSequenceCall(name, rawArgs.map((a, i) => bindExpr(i === 0 ? stripRegclass(a) : a, s)), s.ctx, position);
   const args = rawArgs.map((a) => bindExpr(a, s));
   if (names.length === 1 || names[0] === 'pg_catalog') {
     const session = bindSessionFunction(name, args, s.ctx, position);

@@ -3,7 +3,8 @@
 import { PlanNode } from '../plan/plan';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { BindContext } from './bind-context';
-import { bindAlterTable, bindCreateTable, bindCreateView, bindDrop } from './bind-ddl';
+import { bindAlterTable, bindCreateIndex, bindCreateTable, bindCreateView, bindDrop, bindRename } from './bind-ddl';
+import { bindAlterSequence, bindCreateSequence } from './bind-sequence';
 import { bindDelete, bindInsert, bindUpdate, findTableOrThrow } from './bind-dml';
 import { bindTopQuery } from './bind-query';
 import { BoundStatement, CopyOptions } from './bound-statement';
@@ -30,7 +31,15 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
     case 'ViewStmt':
       return bindCreateView(n, ctx, parsed.text);
     case 'AlterTableStmt':
-      return bindAlterTable(n, ctx);
+      return bindAlterTable(n, ctx, parsed.text, parsed.offset);
+    case 'RenameStmt':
+      return bindRename(n, ctx);
+    case 'CreateSeqStmt':
+      return bindCreateSequence(n, ctx);
+    case 'AlterSeqStmt':
+      return bindAlterSequence(n, ctx);
+    case 'IndexStmt':
+      return bindCreateIndex(n, ctx);
     case 'TransactionStmt':
       return bindTransaction(n);
     case 'VariableSetStmt':

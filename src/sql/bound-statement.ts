@@ -1,7 +1,32 @@
 // What the binder hands the engine for each kind of statement.
 import { Expr } from '../plan/expr';
 import { OutputColumn, PlanNode } from '../plan/plan';
-import { ColumnDef, TableDef } from '../storage/api';
+import { ColumnDef, SequenceDef, TableDef } from '../storage/api';
+import type { SequenceOptions } from './bind-sequence';
+
+/** A serial or identity column of CREATE TABLE / ADD COLUMN: the engine creates its sequence. */
+export interface SerialColumn {
+  column: number;
+  /** null for serial (a nextval DEFAULT), else GENERATED ALWAYS / BY DEFAULT AS IDENTITY. */
+  identity: 'always' | 'byDefault' | null;
+  options: SequenceOptions;
+}
+
+/** A UNIQUE or CHECK constraint of CREATE TABLE (name null = chosen as PostgreSQL does). */
+export type TableConstraint =
+  | { type: 'unique'; name: string | null; columns: number[] }
+  | { type: 'check'; name: string | null; sql: string; columns: number[] };
+
+/** INSERT … ON CONFLICT: arbiter unique keys (by name), and for DO UPDATE the new row's expressions. */
+export interface OnConflict {
+  /** Names of the unique keys (primary key, UNIQUE constraints, unique indexes) that are arbiters. */
+  keys: string[];
+  action: 'nothing' | 'update';
+  /** DO UPDATE: expressions over [existing row columns…, excluded row columns…] giving the new row. */
+  set: Expr[] | null;
+  /** DO UPDATE … WHERE over the same row, or null. */
+  where: Expr | null;
+}
 
 /** RETURNING: expressions over the table's full row (one column per table column). */
 export interface Returning {
@@ -12,7 +37,7 @@ export interface Returning {
 export type BoundStatement =
   | { kind: 'query'; plan: PlanNode }
   /** `source` yields one column per table column, in table order, already coerced to the column types. */
-  | { kind: 'insert'; table: TableDef; source: PlanNode; returning: Returning | null }
+  | { kind: 'insert'; table: TableDef; source: PlanNode; returning: Returning | null; onConflict?: OnConflict | null }
   /** `plan` yields the new row (one column per table column) followed by the old row's RowId. */
   | { kind: 'update'; table: TableDef; plan: PlanNode; returning: Returning | null }
   /** `plan` yields the old row (one column per table column) followed by its RowId. */
@@ -24,10 +49,19 @@ export type BoundStatement =
       columns: ColumnDef[];
       primaryKey: number[] | null;
       ifNotExists: boolean;
+      /** Named PRIMARY KEY constraint (null: table_pkey). */
+      primaryKeyName?: string | null;
+      constraints?: TableConstraint[];
+      serials?: SerialColumn[];
     }
-  | { kind: 'drop'; objectType: 'table' | 'view'; names: { schema: string; name: string }[]; ifExists: boolean; cascade: boolean }
+  | { kind: 'drop'; objectType: 'table' | 'view' | 'sequence' | 'index'; names: { schema: string; name: string }[]; ifExists: boolean; cascade: boolean }
   | { kind: 'createView'; schema: string; name: string; sql: string; columnNames: string[]; orReplace: boolean }
   | { kind: 'addPrimaryKey'; table: TableDef; columns: number[]; constraintName: string }
+  | { kind: 'createSequence'; schema: string; name: string; options: SequenceOptions; ownedBy: { table: TableDef; column: number } | null; ifNotExists: boolean }
+  | { kind: 'alterSequence'; def: SequenceDef; restart: string | null }
+  /** ALTER TABLE / RENAME: the commands are bound one after another by the engine, each against the table as the previous left it. */
+  | { kind: 'alterTable'; table: TableDef; cmds: any[]; text: string; offset: number }
+  | { kind: 'createIndex'; table: TableDef; name: string | null; columns: number[]; unique: boolean; ifNotExists: boolean }
   | { kind: 'transaction'; action: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo'; name?: string; isolation?: string }
   | { kind: 'set'; name: string; value: string | null; local: boolean }
   | { kind: 'show'; name: string }

@@ -22,6 +22,89 @@ export interface ColumnDef {
   notNull: boolean;
   /** DEFAULT expression as SQL text (re-parsed by the binder), or null. */
   defaultSql: string | null;
+  /**
+   * GENERATED ALWAYS / BY DEFAULT AS IDENTITY (pg_attribute.attidentity 'a' / 'd'); absent = not an
+   * identity column. Its values come from the sequence whose ownedBy names this column.
+   */
+  identity?: 'always' | 'byDefault';
+}
+
+/**
+ * A UNIQUE constraint (pg_constraint contype 'u', backed by a unique index of the same name).
+ * Rows whose key has a NULL never conflict, as in PostgreSQL.
+ */
+export interface UniqueConstraintDef {
+  name: string;
+  /** Attribute indexes (0-based) of the key, in key order. */
+  columns: number[];
+}
+
+/** A CHECK constraint (contype 'c'): rows where the expression is false are rejected (NULL passes). */
+export interface CheckConstraintDef {
+  name: string;
+  /** The expression as SQL text over the table's column names (re-parsed and bound when enforced). */
+  sql: string;
+}
+
+/**
+ * An index made by CREATE [UNIQUE] INDEX (not one backing a constraint). Its entries are derived
+ * from the table's rows (rebuilt in memory on first use, kept up to date on write); the definition
+ * is persisted with the table.
+ */
+export interface IndexDef {
+  /** The index's pg_class OID. */
+  id: number;
+  name: string;
+  /** Attribute indexes (0-based) of the key columns. */
+  columns: number[];
+  unique: boolean;
+}
+
+/** A key that must be unique: the primary key, a UNIQUE constraint or a unique index. */
+export interface UniqueKey {
+  name: string;
+  columns: number[];
+}
+
+/** Every key of the table that is enforced unique, primary key first. */
+export function uniqueKeysOf(def: TableDef): UniqueKey[] {
+  const keys: UniqueKey[] = [];
+  if (def.primaryKey !== null) keys.push({ name: def.primaryKeyName ?? `${def.name}_pkey`, columns: def.primaryKey });
+  for (const u of def.uniques ?? []) keys.push(u);
+  for (const ix of def.indexes ?? []) if (ix.unique) keys.push({ name: ix.name, columns: ix.columns });
+  return keys;
+}
+
+/**
+ * CREATE SEQUENCE (and the sequences behind serial and identity columns). Bounds and steps are
+ * decimal strings because int8 sequences reach 2^63-1, beyond a JS number's exact range.
+ * The current value is not part of the catalog (it is not transactional): see Storage.sequences.
+ */
+export interface SequenceDef {
+  /** Also the sequence's pg_class OID. */
+  id: number;
+  schema: string;
+  name: string;
+  /** int2, int4 or int8 (pg_sequence.seqtypid). */
+  type: DataType;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: number;
+  cycle: boolean;
+  /** OWNED BY table.column (serial and identity columns): dropped with the table or the column. */
+  ownedBy: { tableId: number; column: number } | null;
+}
+
+/** Non-transactional sequence state (nextval/setval are never rolled back, as in PostgreSQL). */
+export interface SequenceAccess {
+  /** Advances and returns the next value (2200H past the bounds without CYCLE). */
+  next(def: SequenceDef): bigint;
+  /** setval: the last value and whether nextval returns the one after it (isCalled) or it itself. */
+  set(def: SequenceDef, value: bigint, isCalled: boolean): void;
+  /** The current state (last_value, is_called), as SELECT * FROM seq shows. */
+  state(def: SequenceDef): { lastValue: bigint; isCalled: boolean };
 }
 
 export interface TableDef {
@@ -34,6 +117,12 @@ export interface TableDef {
   primaryKey: number[] | null;
   /** Name of the primary key constraint, e.g. "orders_pkey". */
   primaryKeyName: string | null;
+  /** UNIQUE constraints (absent = none). */
+  uniques?: UniqueConstraintDef[];
+  /** CHECK constraints (absent = none). */
+  checks?: CheckConstraintDef[];
+  /** Indexes made by CREATE INDEX (absent = none). */
+  indexes?: IndexDef[];
 }
 
 export interface ViewDef {
@@ -82,6 +171,24 @@ export interface WriteTxn {
    * and not NULL, then records the key in the table's definition.
    */
   setPrimaryKey(tableId: number, columns: number[], constraintName: string): void;
+  /**
+   * ALTER TABLE / CREATE INDEX: replaces the table's definition. With `rewrite`, every live row is
+   * passed through it (one call per row group, the group's live rows as one vector per old column;
+   * it returns one vector per new column) and the table is rewritten (RowIds change). Unique keys
+   * that are new or changed are validated over the rows ('could not create unique index', 23505).
+   */
+  alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void;
+  /**
+   * The live row holding `key` (values of the unique key's columns at row `row` of `columns`, a
+   * batch laid out as the table) as this transaction sees it, or -1; for INSERT … ON CONFLICT.
+   */
+  findKey(tableId: number, keyName: string, columns: Vector[], row: number): RowId;
+  /** A fresh OID (for an index's pg_class row). */
+  allocateOid(): number;
+  createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef;
+  dropSequence(sequenceId: number): void;
+  /** Replaces a sequence's definition (ALTER SEQUENCE, or OWNED BY fixed up by ALTER TABLE). */
+  alterSequence(def: SequenceDef): void;
   /** Makes everything durable (fsync'd unless synchronous_commit is off) and visible to new snapshots. */
   commit(): Promise<void>;
   abort(): void;
@@ -92,6 +199,8 @@ export interface CatalogView {
   views(): ViewDef[];
   findTable(schema: string, name: string): TableDef | undefined;
   findView(schema: string, name: string): ViewDef | undefined;
+  sequences(): SequenceDef[];
+  findSequence(schema: string, name: string): SequenceDef | undefined;
 }
 
 export interface BufferPoolStats {
@@ -130,5 +239,7 @@ export interface Storage {
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;
   bufferStats(): BufferPoolStats;
+  /** Sequence values: shared by all sessions, persisted, never rolled back. */
+  readonly sequences: SequenceAccess;
   close(): Promise<void>;
 }

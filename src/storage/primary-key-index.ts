@@ -1,10 +1,10 @@
-// Primary-key uniqueness: an in-memory hash index per table (key text → RowId), built from the
-// committed rows on first use and maintained on commit; a transaction checks its new keys against
-// it plus its own pending keys. (Persisted indexes arrive with CREATE INDEX.)
+// Uniqueness of primary keys, UNIQUE constraints and unique indexes: an in-memory hash index per
+// (table, key) (key text → RowId), built from the committed rows on first use and maintained on
+// commit; a transaction checks its new keys against it plus its own pending keys.
 import { SqlError, SqlState } from '../types/sql-error';
 import { Vector } from '../types/vector';
 import { DEFAULT_FORMAT, formatCell } from '../types/text-format';
-import { RowId, TableDef, TableSnapshot } from './api';
+import { RowId, TableDef, TableSnapshot, UniqueKey } from './api';
 
 export interface PrimaryKeyIndex {
   byKey: Map<string, RowId>;
@@ -12,7 +12,7 @@ export interface PrimaryKeyIndex {
 }
 
 /** Key text of row i; null when a key column is NULL (a NOT NULL error is raised above storage). */
-function keyText(columns: Vector[], pk: number[], i: number): string | null {
+export function keyText(columns: Vector[], pk: number[], i: number): string | null {
   let key = '';
   for (let k = 0; k < pk.length; k++) {
     const cell = formatCell(columns[pk[k]], i, DEFAULT_FORMAT);
@@ -22,16 +22,18 @@ function keyText(columns: Vector[], pk: number[], i: number): string | null {
   return key;
 }
 
-function detailOf(def: TableDef, key: string, verb: string): string {
-  const names = def.primaryKey!.map((c) => def.columns[c].name).join(', ');
+function detailOf(def: TableDef, columns: number[], key: string, verb: string): string {
+  const names = columns.map((c) => def.columns[c].name).join(', ');
   return `Key (${names})=(${key.split('\u0000').join(', ')}) ${verb}.`;
 }
 
-/** Builds the index over a snapshot; with `validating` (ADD PRIMARY KEY) duplicates and NULLs are errors. */
-export function buildPrimaryKeyIndex(snapshot: TableSnapshot, def: TableDef = snapshot.def, validating = false): PrimaryKeyIndex {
+/**
+ * Builds the index of `key` over a snapshot. With `validating` (a key added to existing rows)
+ * duplicates are errors, and so are NULLs when `notNull` (primary keys).
+ */
+export function buildKeyIndex(snapshot: TableSnapshot, def: TableDef, key: UniqueKey, validating = false, notNull = false): PrimaryKeyIndex {
   const index: PrimaryKeyIndex = { byKey: new Map(), keyOfRow: new Map() };
-  const pk = def.primaryKey;
-  if (pk === null) return index;
+  const pk = key.columns;
   for (let g = 0; g < snapshot.rowGroupCount; g++) {
     const n = snapshot.rowCount(g);
     const deleted = snapshot.deleted(g);
@@ -39,17 +41,17 @@ export function buildPrimaryKeyIndex(snapshot: TableSnapshot, def: TableDef = sn
     for (const c of pk) cols[c] = snapshot.readColumn(g, c);
     for (let i = 0; i < n; i++) {
       if (deleted !== null && deleted[i] === 1) continue;
-      const key = keyText(cols, pk, i);
-      if (key === null) {
-        if (!validating) continue;
+      const text = keyText(cols, pk, i);
+      if (text === null) {
+        if (!validating || !notNull) continue;
         const col = pk.find((c) => cols[c].nulls !== null && cols[c].nulls![i] === 1)!;
         throw new SqlError(SqlState.notNullViolation, `column "${def.columns[col].name}" of relation "${def.name}" contains null values`, { table: def.name, column: def.columns[col].name });
       }
-      if (validating && index.byKey.has(key))
-        throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${def.primaryKeyName}"`, { detail: detailOf(def, key, 'is duplicated'), table: def.name, constraint: def.primaryKeyName ?? undefined });
+      if (validating && index.byKey.has(text))
+        throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${key.name}"`, { detail: detailOf(def, pk, text, 'is duplicated'), table: def.name, constraint: key.name, schema: def.schema });
       const rowId = g * 65536 + i;
-      index.byKey.set(key, rowId);
-      index.keyOfRow.set(rowId, key);
+      index.byKey.set(text, rowId);
+      index.keyOfRow.set(rowId, text);
     }
   }
   return index;
@@ -63,11 +65,42 @@ export class PendingKeys {
 
   constructor(
     private readonly def: TableDef,
+    readonly key: UniqueKey,
     private readonly committed: PrimaryKeyIndex,
   ) {}
 
+  /** The live row with this key text as the transaction sees it, or -1. */
+  lookup(text: string): RowId {
+    const own = this.added.get(text);
+    if (own !== undefined) return own;
+    const c = this.committed.byKey.get(text);
+    return c !== undefined && !this.removed.has(c) ? c : -1;
+  }
+
+  /** Throws 23505 when a row of the batch would duplicate a live key; adds nothing then. */
+  check(columns: Vector[]): void {
+    const pk = this.key.columns;
+    const n = columns[0]?.length ?? 0;
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const text = keyText(columns, pk, i);
+      if (text === null) continue;
+      if (seen.has(text) || this.lookup(text) !== -1) throw this.violation(text);
+      seen.add(text);
+    }
+  }
+
+  private violation(text: string): SqlError {
+    return new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${this.key.name}"`, {
+      detail: detailOf(this.def, this.key.columns, text, 'already exists'),
+      table: this.def.name,
+      constraint: this.key.name,
+      schema: this.def.schema,
+    });
+  }
+
   checkAndAdd(columns: Vector[], rowIdOf: (i: number) => RowId): void {
-    const pk = this.def.primaryKey!;
+    const pk = this.key.columns;
     const n = columns[0]?.length ?? 0;
     const fresh: string[] = [];
     for (let i = 0; i < n; i++) {
@@ -80,12 +113,7 @@ export class PendingKeys {
           this.addedByRow.delete(this.added.get(k)!);
           this.added.delete(k);
         }
-        throw new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${this.def.primaryKeyName}"`, {
-          detail: detailOf(this.def, key, 'already exists'),
-          table: this.def.name,
-          constraint: this.def.primaryKeyName ?? undefined,
-          schema: this.def.schema,
-        });
+        throw this.violation(key);
       }
       const rowId = rowIdOf(i);
       this.added.set(key, rowId);

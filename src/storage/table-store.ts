@@ -4,15 +4,17 @@
 // per-group deletion bitmaps. An older snapshot that reads a chunk since rewritten with more rows
 // uses only its first rowCount rows — the invariant that lets readers skip chunk versions.
 //
-// Keys: 'catalog' (JSON: tables with row counts per group, views, next OID),
-//       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap).
+// Keys: 'catalog' (JSON: tables with row counts per group, views, sequences, next OID),
+//       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap),
+//       's/<sequence>' (sequence state, see sequence-store.ts).
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
-import { concatVectors, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, Storage, StorageOptions, TableDef, TableSnapshot, ViewDef, WriteTxn } from './api';
+import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
+import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
-import { PrimaryKeyIndex, buildPrimaryKeyIndex, PendingKeys } from './primary-key-index';
+import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
+import { SequenceStore, sequenceKey } from './sequence-store';
 
 interface GroupState {
   rowCount: number;
@@ -27,6 +29,7 @@ interface CatalogState {
   nextOid: number;
   tables: Map<number, TableState>;
   views: Map<number, ViewDef>;
+  sequences: Map<number, SequenceDef>;
 }
 
 const FIRST_OID = 16384;
@@ -56,6 +59,13 @@ class CatalogViewImpl implements CatalogView {
   }
   findView(schema: string, name: string): ViewDef | undefined {
     for (const v of this.state.views.values()) if (v.name === name && v.schema === schema) return v;
+    return undefined;
+  }
+  sequences(): SequenceDef[] {
+    return [...this.state.sequences.values()];
+  }
+  findSequence(schema: string, name: string): SequenceDef | undefined {
+    for (const q of this.state.sequences.values()) if (q.name === name && q.schema === schema) return q;
     return undefined;
   }
 }
@@ -90,7 +100,9 @@ class Snapshot implements TableSnapshot {
 
 export class TableStore implements Storage {
   private state: CatalogState;
-  private readonly pkIndexes = new Map<number, PrimaryKeyIndex>();
+  /** Committed unique-key indexes per table, by key name (built on first use). */
+  private readonly pkIndexes = new Map<number, Map<string, PrimaryKeyIndex>>();
+  readonly sequences: SequenceStore;
 
   private constructor(
     private readonly kv: KvStore,
@@ -98,6 +110,7 @@ export class TableStore implements Storage {
     readonly pool: ChunkCache,
   ) {
     this.state = state;
+    this.sequences = new SequenceStore(kv);
   }
 
   static async open(options: StorageOptions): Promise<TableStore> {
@@ -129,6 +142,8 @@ export class TableStore implements Storage {
   }
 
   async close(): Promise<void> {
+    const exact = this.sequences.exactEntries().filter(([k]) => [...this.state.sequences.keys()].some((id) => sequenceKey(id) === k));
+    if (exact.length > 0) await this.kv.write(exact);
     await this.kv.close();
   }
 
@@ -145,12 +160,15 @@ export class TableStore implements Storage {
     return v.length === rowCount ? v : sliceVector(v, 0, rowCount);
   }
 
-  /** The primary-key index of a committed table, built on first use. */
-  pkIndex(tableId: number): PrimaryKeyIndex {
-    let idx = this.pkIndexes.get(tableId);
+  /** A unique-key index of a committed table, built on first use. */
+  pkIndex(tableId: number, key: UniqueKey): PrimaryKeyIndex {
+    let byName = this.pkIndexes.get(tableId);
+    if (byName === undefined) this.pkIndexes.set(tableId, (byName = new Map()));
+    let idx = byName.get(key.name);
     if (idx === undefined) {
-      idx = buildPrimaryKeyIndex(this.snapshot(tableId));
-      this.pkIndexes.set(tableId, idx);
+      const snap = this.snapshot(tableId);
+      idx = buildKeyIndex(snap, snap.def, key);
+      byName.set(key.name, idx);
     }
     return idx;
   }
@@ -178,6 +196,7 @@ export class TableStore implements Storage {
         entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
       }
     }
+    for (const id of txn.droppedSequences) entries.push([sequenceKey(id), null]);
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
     await this.kv.write(entries);
     // Durable: publish.
@@ -195,8 +214,11 @@ export class TableStore implements Storage {
     }
     for (const [id, tt] of txn.changed) {
       if (tt.pkChanged) this.pkIndexes.delete(id);
-      else tt.keys?.applyTo(this.pkIndexes.get(id));
+      else if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
     }
+    for (const id of txn.droppedSequences) this.sequences.forget(id);
+    // Stale chunks of dropped columns (ALTER TABLE rewrites) must not be found under reused indexes.
+    for (const [id, [width, groups]] of txn.rewrittenShapes) for (let c = 0; c < width; c++) for (let g = 0; g < groups; g++) this.pool.invalidate(poolKey(id, c, g));
   }
 }
 
@@ -210,7 +232,9 @@ class TxnTable {
   readonly dirtyGroups = new Set<number>();
   readonly dirtyDeletes = new Set<number>();
   private readonly copiedBitmaps = new Set<number>();
-  keys: PendingKeys | null = null;
+  /** Pending unique-key changes by key name; null until the first write that needs them. */
+  keys: Map<string, PendingKeys> | null = null;
+  /** The table's keys changed (or it was truncated/rewritten): the committed indexes no longer apply. */
   pkChanged = false;
 
   constructor(
@@ -311,6 +335,9 @@ class Txn implements WriteTxn {
   readonly truncated: number[] = [];
   /** Row groups a truncated table had when it was truncated (their cached chunks are stale). */
   readonly truncatedGroups = new Map<number, number>();
+  readonly droppedSequences: number[] = [];
+  /** Tables rewritten by ALTER TABLE: [column count, row groups] of their old shape (cached chunks to drop). */
+  readonly rewrittenShapes = new Map<number, [number, number]>();
   private done = false;
 
   constructor(
@@ -318,7 +345,7 @@ class Txn implements WriteTxn {
     committed: CatalogState,
   ) {
     // Copy-on-write: the maps are copied now, table states when first written.
-    this.catalog = { nextOid: committed.nextOid, tables: new Map(committed.tables), views: new Map(committed.views) };
+    this.catalog = { nextOid: committed.nextOid, tables: new Map(committed.tables), views: new Map(committed.views), sequences: new Map(committed.sequences) };
   }
 
   private writable(tableId: number): TxnTable {
@@ -344,9 +371,11 @@ class Txn implements WriteTxn {
     const tt = this.writable(tableId);
     const def = this.catalog.tables.get(tableId)!.def;
     const first = this.nextRowId(tt, columns[0]?.length ?? 0);
-    if (def.primaryKey !== null) {
-      tt.keys ??= new PendingKeys(def, this.pkIndexFor(tableId, tt));
-      tt.keys.checkAndAdd(columns, first);
+    const keys = this.keysFor(tt, def);
+    if (keys !== null) {
+      // Check every key before adding any, so a failed statement leaves no half-added keys.
+      for (const k of keys.values()) k.check(columns);
+      for (const k of keys.values()) k.checkAndAdd(columns, first);
     }
     return tt.append(columns);
   }
@@ -366,21 +395,101 @@ class Txn implements WriteTxn {
     return (i) => start + i;
   }
 
-  private pkIndexFor(tableId: number, tt: TxnTable): PrimaryKeyIndex {
-    // A table created or re-keyed in this transaction has no committed index yet.
-    if (tt.committed === undefined || tt.pkChanged || !this.store.catalog().findTable(tt.committed.def.schema, tt.committed.def.name))
-      return buildPrimaryKeyIndex(new Snapshot(this.catalog.tables.get(tableId)!.def, [], this.store, null));
-    return this.store.pkIndex(tableId);
+  /**
+   * The pending key sets of a table (null when it has no unique keys), made on first use: against
+   * the committed indexes, or — for a table created, truncated or re-keyed in this transaction —
+   * against an index of the rows as the transaction sees them now.
+   */
+  private keysFor(tt: TxnTable, def: TableDef): Map<string, PendingKeys> | null {
+    if (tt.keys !== null) return tt.keys;
+    const keys = uniqueKeysOf(def);
+    if (keys.length === 0) return null;
+    const own = tt.committed === undefined || tt.pkChanged || !this.store.catalog().findTable(tt.committed.def.schema, tt.committed.def.name);
+    const snap = own ? tt.snapshot() : null;
+    tt.keys = new Map(keys.map((k) => [k.name, new PendingKeys(def, k, snap !== null ? buildKeyIndex(snap, def, k) : this.store.pkIndex(tt.tableId, k))]));
+    return tt.keys;
   }
 
   delete(tableId: number, rowIds: ArrayLike<RowId>): void {
     const tt = this.writable(tableId);
+    const keys = this.keysFor(tt, this.catalog.tables.get(tableId)!.def);
     tt.delete(rowIds);
-    if (tt.keys !== null) tt.keys.removeRows(rowIds);
-    else if (this.catalog.tables.get(tableId)!.def.primaryKey !== null) {
-      tt.keys = new PendingKeys(this.catalog.tables.get(tableId)!.def, this.pkIndexFor(tableId, tt));
-      tt.keys.removeRows(rowIds);
+    if (keys !== null) for (const k of keys.values()) k.removeRows(rowIds);
+  }
+
+  findKey(tableId: number, keyName: string, columns: Vector[], row: number): RowId {
+    const tt = this.writable(tableId);
+    const def = this.catalog.tables.get(tableId)!.def;
+    const pending = this.keysFor(tt, def)?.get(keyName);
+    if (pending === undefined) throw new Error(`no unique key ${keyName} on table ${def.name}`);
+    const text = keyText(columns, pending.key.columns, row);
+    return text === null ? -1 : pending.lookup(text);
+  }
+
+  alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
+    const tt = this.writable(tableId);
+    const state = this.catalog.tables.get(tableId)!;
+    const oldKeys = new Map(uniqueKeysOf(state.def).map((k) => [k.name, k.columns.join(',')]));
+    if (rewrite !== null) {
+      const snap = tt.snapshot();
+      const batches: Vector[][] = [];
+      for (let g = 0; g < snap.rowGroupCount; g++) {
+        const n = snap.rowCount(g);
+        const deleted = snap.deleted(g);
+        let cols = state.def.columns.map((_, c) => snap.readColumn(g, c));
+        let live = n;
+        if (deleted !== null) {
+          const idx: number[] = [];
+          for (let i = 0; i < n; i++) if (deleted[i] === 0) idx.push(i);
+          cols = cols.map((v) => gatherVector(v, idx));
+          live = idx.length;
+        }
+        if (live > 0) batches.push(rewrite(cols, live));
+      }
+      const committedGroups = tt.committed?.groups.length ?? 0;
+      const shape = this.rewrittenShapes.get(tableId);
+      this.rewrittenShapes.set(tableId, [Math.max(shape?.[0] ?? 0, state.def.columns.length, def.columns.length), Math.max(shape?.[1] ?? 0, committedGroups, state.groups.length)]);
+      this.truncate(tableId);
+      this.catalog.tables.set(tableId, { def, groups: [] });
+      // Re-appending validates every unique key over the rewritten rows.
+      for (const b of batches) this.append(tableId, b);
+      return;
     }
+    this.catalog.tables.set(tableId, { def, groups: state.groups });
+    const changed = uniqueKeysOf(def).some((k) => oldKeys.get(k.name) !== k.columns.join(','));
+    const dropped = [...oldKeys.keys()].some((name) => !uniqueKeysOf(def).some((k) => k.name === name));
+    // Same keys: the committed indexes and this transaction's pending key sets stay valid.
+    if (!changed && !dropped) return;
+    // Validate new keys over the rows as this transaction sees them, then track keys afresh.
+    const snap = tt.snapshot();
+    const notNull = new Set(def.primaryKey ?? []);
+    tt.keys = new Map(
+      uniqueKeysOf(def).map((k) => {
+        const fresh = oldKeys.get(k.name) !== k.columns.join(',');
+        return [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, fresh, k.columns.every((c) => notNull.has(c)) && k.name === def.primaryKeyName))];
+      }),
+    );
+    tt.pkChanged = true;
+  }
+
+  allocateOid(): number {
+    return this.catalog.nextOid++;
+  }
+
+  createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef {
+    const full: SequenceDef = { ...def, id: this.catalog.nextOid++ };
+    this.catalog.sequences.set(full.id, full);
+    this.store.sequences.reset(full);
+    return full;
+  }
+
+  dropSequence(sequenceId: number): void {
+    this.catalog.sequences.delete(sequenceId);
+    this.droppedSequences.push(sequenceId);
+  }
+
+  alterSequence(def: SequenceDef): void {
+    this.catalog.sequences.set(def.id, def);
   }
 
   truncate(tableId: number): void {
@@ -430,10 +539,11 @@ class Txn implements WriteTxn {
       primaryKeyName: constraintName,
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
-    const index = buildPrimaryKeyIndex(tt.snapshot(), def, true);
+    const snap = tt.snapshot();
+    const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName))]));
     this.catalog.tables.set(tableId, { def, groups: state.groups });
     tt.pkChanged = true;
-    tt.keys = new PendingKeys(def, index);
+    tt.keys = keys;
   }
 
   async commit(): Promise<void> {
@@ -453,6 +563,7 @@ interface SerializedCatalog {
   nextOid: number;
   tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: [TypeName, number]; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[] }[];
   views: ViewDef[];
+  sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
 
 function serializeCatalog(state: CatalogState): SerializedCatalog {
@@ -463,12 +574,13 @@ function serializeCatalog(state: CatalogState): SerializedCatalog {
       rowCounts: t.groups.map((g) => g.rowCount),
     })),
     views: [...state.views.values()],
+    sequences: [...state.sequences.values()].map((q) => ({ ...q, type: [q.type.name, q.type.typmod] as [TypeName, number] })),
   };
 }
 
 function loadCatalog(kv: KvStore): CatalogState {
   const raw = kv.get('catalog');
-  const state: CatalogState = { nextOid: FIRST_OID, tables: new Map(), views: new Map() };
+  const state: CatalogState = { nextOid: FIRST_OID, tables: new Map(), views: new Map(), sequences: new Map() };
   if (raw === undefined) return state;
   const s = JSON.parse(raw.toString()) as SerializedCatalog;
   state.nextOid = s.nextOid;
@@ -484,5 +596,6 @@ function loadCatalog(kv: KvStore): CatalogState {
     state.tables.set(def.id, { def, groups });
   }
   for (const v of s.views) state.views.set(v.id, v);
+  for (const q of s.sequences ?? []) state.sequences.set(q.id, { ...q, type: dataType(q.type[0], q.type[1]) as DataType });
   return state;
 }

@@ -18,6 +18,7 @@ import { mathKernel } from './kernels-math';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
 import { subqueryKernel } from './subquery';
 import { tryFuse } from './fuse';
+import { SEQUENCE_FNS, sequenceCall } from './kernels-sequence';
 
 const ONE_ROW: Batch = { length: 1, columns: [] };
 
@@ -126,6 +127,7 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
 
 function compileCall(e: CallExpr, env: ExprEnv): CompiledExpr {
   const args = e.args.map((a) => compileExpr(a, env));
+  if (SEQUENCE_FNS.has(e.fn)) return sequenceCall(e, args, env);
   const canError = ERRORING.has(e.fn);
   return node(e.type, args, callKernel(e, args, env), canError);
 }
