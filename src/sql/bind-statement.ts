@@ -8,6 +8,7 @@ import { bindDelete, bindInsert, bindUpdate, findTableOrThrow } from './bind-dml
 import { bindTopQuery } from './bind-query';
 import { BoundStatement, CopyOptions } from './bound-statement';
 import { ParsedStatement } from './parse';
+import { emptyCatalogResult } from './system-catalog/empty-fallback';
 
 export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundStatement {
   const ast = parsed.ast;
@@ -16,7 +17,13 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
   const n = ast[tag];
   switch (tag) {
     case 'SelectStmt':
-      return { kind: 'query', plan: bindTopQuery(ast, ctx) };
+      try {
+        return { kind: 'query', plan: bindTopQuery(ast, ctx) };
+      } catch (err) {
+        const empty = emptyCatalogResult(ast, err);
+        if (empty === null) throw err;
+        return { kind: 'query', plan: empty };
+      }
     case 'InsertStmt':
       return bindInsert(n, ctx);
     case 'UpdateStmt':
