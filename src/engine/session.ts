@@ -170,6 +170,7 @@ export class EngineSession implements Session {
       sessionUser: this.options.user,
       database: this.options.database,
       setting: (name) => this.settings.get(name),
+      settingNames: () => this.settings.names(),
       processId: this.processId,
     };
   }

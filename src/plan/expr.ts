@@ -164,6 +164,9 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  *   abs(x) → same; round(numeric[, int4]) → numeric; round(float8) → float8; trunc likewise;
  *   ceil, floor(numeric|float8) → same; sqrt, power, exp, ln (float8|numeric) → same; sign(x) → same
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
+ * Catalog: regex_match, regex_imatch(text, text pattern) → bool (~, ~*; the binder wraps in NOT for !~);
+ *   format_type(int8 type oid, int4 typmod) → text; quote_ident(text) → text;
+ *   array_to_string(text array literal, text) → text
  */
 export type FunctionName =
   | ComparisonFn
@@ -178,4 +181,5 @@ export type FunctionName =
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
   | 'nullif' | 'greatest' | 'least'
   // Sequences (volatile, never folded): nextval(text) currval(text) setval(text, int8[, bool]) lastval() → int8
-  | 'nextval' | 'currval' | 'setval' | 'lastval';
+  | 'nextval' | 'currval' | 'setval' | 'lastval'
+  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string';

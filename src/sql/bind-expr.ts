@@ -11,6 +11,7 @@ import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFun
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
 import { SEQUENCE_FUNCTIONS, bindSequenceCall, stripRegclass } from './bind-sequence';
+import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
 export const AGG_BASE = 1 << 24;
@@ -269,6 +270,15 @@ function notNull(e: Expr): Expr {
 }
 
 function bindTypeCast(n: any, s: ExprScope): Expr {
+  const typeNames: string[] = (n.typeName.names ?? []).map((x: any) => x.String.sval);
+  const last = typeNames[typeNames.length - 1];
+  if (CATALOG_CAST_TYPES.has(last) && (typeNames.length === 1 || typeNames[0] === 'pg_catalog') && (n.typeName.arrayBounds ?? []).length === 0) {
+    // x::regclass::oid is the OID itself (regclass is only shown as a name).
+    const inner = n.arg.TypeCast;
+    const innerLast = inner?.typeName.names?.[inner.typeName.names.length - 1]?.String.sval;
+    if (last === 'oid' && inner !== undefined && innerLast?.startsWith('reg')) return bindCatalogCast(innerLast, bindExpr(inner.arg, s), s.ctx, pos(n));
+    return bindCatalogCast(last, bindExpr(n.arg, s), s.ctx, pos(n));
+  }
   const resolved = resolveTypeName(n.typeName);
   const arg = bindExpr(n.arg, s);
   if (resolved.type.name === 'interval' && resolved.intervalFields !== undefined && arg.kind === 'const' && typeof arg.value === 'string') {
@@ -319,6 +329,8 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   if (names.length === 1 || names[0] === 'pg_catalog') {
     const session = bindSessionFunction(name, args, s.ctx, position);
     if (session !== null) return session;
+    const catalog = bindCatalogFunction(name, args, s.ctx);
+    if (catalog !== null) return catalog;
   }
   return bindFunctionCall(name, args, s.ctx, position);
 }

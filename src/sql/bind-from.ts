@@ -11,6 +11,7 @@ import { ExprScope, bindExpr } from './bind-expr';
 import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
+import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
@@ -145,6 +146,14 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
       const plan: PlanNode = { kind: 'ctescan', cteId: cte.id, output: cte.columns.map((c) => ({ name: c.name, type: c.type })) };
       return relationFromPlan(plan, alias, colnames);
     }
+  }
+  const system = lookupSystemRelation(schema, name);
+  if (system !== undefined) {
+    const plan = bindSystemRelation(system, ctx);
+    const scope = new Scope();
+    const names = plan.output.map((c, i) => (colnames?.[i] !== undefined ? colnames[i].String.sval : c.name));
+    scope.add(alias, plan.output.map((c, i) => ({ name: names[i], type: c.type, tableOid: system.oid, columnAttr: i + 1 })));
+    return { plan, scope, estimatedRows: plan.estimatedRows ?? 100 };
   }
   const sch = schema ?? 'public';
   const table = ctx.catalog.findTable(sch, name);

@@ -43,6 +43,13 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
     const like = call(op.includes('*') ? 'ilike' : 'like', [coerce(l, Types.text, ctx), coerce(r, Types.text, ctx)], Types.bool);
     return op.startsWith('!') ? { kind: 'not', arg: like, type: Types.bool } : like;
   }
+  if (op === '~' || op === '!~' || op === '~*' || op === '!~*') {
+    const lt = isString(l.type) || isUnknown(l.type);
+    const rt = isString(r.type) || isUnknown(r.type);
+    if (!lt || !rt) throw noOperator(op, l.type, r.type, position);
+    const match = call(op.includes('*') ? 'regex_imatch' : 'regex_match', [coerce(l, Types.text, ctx), coerce(r, Types.text, ctx)], Types.bool);
+    return op.startsWith('!') ? { kind: 'not', arg: match, type: Types.bool } : match;
+  }
   const fn = ARITHMETIC[op];
   if (fn === undefined) throw noOperator(op, l.type, r.type, position);
   const a = l.type;

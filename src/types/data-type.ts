@@ -188,3 +188,11 @@ export function typeFromOid(oid: number): DataType | undefined {
   for (const name of Object.keys(STORAGE) as TypeName[]) if (TypeOid[name] === oid) return dataType(name);
   return undefined;
 }
+
+/**
+ * System-catalog column types that Tessera stores like a type it already has, reported to clients
+ * under their own OID: oid (an int8 value, wire OID 26) and "char" (a text value, wire OID 18).
+ * Their `name` is the storing type's, so binding, kernels and casts treat them as int8/text.
+ */
+export const OidType: DataType = Object.freeze({ name: 'int8' as TypeName, oid: TypeOid.oid, typmod: -1, storage: 'int64' as StorageKind, typlen: 4 });
+export const CharType: DataType = Object.freeze({ name: 'text' as TypeName, oid: 18, typmod: -1, storage: 'string' as StorageKind, typlen: 1 });

@@ -35,7 +35,12 @@ export function writeBinaryCell(w: MessageWriter, v: Vector, row: number): void 
       else w.int32(4).int32(v.values[row]);
       return;
     case 'int64':
-      w.int32(8).bytes(int64Bytes(v.values[row]));
+      if (v.type.oid === 26) {
+        // oid (stored like int8): PostgreSQL sends 4 bytes, unsigned.
+        const b = Buffer.allocUnsafe(4);
+        b.writeUInt32BE(v.values[row] >>> 0);
+        w.int32(4).bytes(b);
+      } else w.int32(8).bytes(int64Bytes(v.values[row]));
       return;
     case 'float64': {
       const b = Buffer.allocUnsafe(v.type.name === 'float4' ? 4 : 8);

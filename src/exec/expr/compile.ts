@@ -13,6 +13,7 @@ import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
 import { compareKernel } from './kernels-compare';
 import { arithKernel } from './kernels-arith';
 import { stringKernel } from './kernels-string';
+import { catalogKernel } from './kernels-catalog';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
@@ -42,7 +43,7 @@ function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, c
 
 /** Functions that can raise an error on some input (so lazily evaluated under AND/OR/CASE). */
 const ERRORING = new Set<string>([
-  'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike',
+  'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike', 'regex_match', 'regex_imatch', 'array_to_string',
   'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln',
 ]);
 
@@ -171,6 +172,12 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'ln':
     case 'sign':
       return mathKernel(e.fn, args, e.type);
+    case 'regex_match':
+    case 'regex_imatch':
+    case 'format_type':
+    case 'quote_ident':
+    case 'array_to_string':
+      return catalogKernel(e.fn, args, e.type)!;
     default:
       return stringKernel(e.fn, args, e.type);
   }
