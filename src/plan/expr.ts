@@ -164,6 +164,7 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  *   abs(x) → same; round(numeric[, int4]) → numeric; round(float8) → float8; trunc likewise;
  *   ceil, floor(numeric|float8) → same; sqrt, power, exp, ln (float8|numeric) → same; sign(x) → same
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
+ * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
  */
 export type FunctionName =
   | ComparisonFn
@@ -176,4 +177,5 @@ export type FunctionName =
   | 'extract' | 'date_part' | 'date_trunc'
   | 'now' | 'current_date' | 'localtimestamp'
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
-  | 'nullif' | 'greatest' | 'least';
+  | 'nullif' | 'greatest' | 'least'
+  | 'json_get' | 'json_get_text';
