@@ -167,6 +167,7 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  * Catalog: regex_match, regex_imatch(text, text pattern) → bool (~, ~*; the binder wraps in NOT for !~);
  *   format_type(int8 type oid, int4 typmod) → text; quote_ident(text) → text;
  *   array_to_string(text array literal, text) → text
+ * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
  */
 export type FunctionName =
   | ComparisonFn
@@ -182,4 +183,5 @@ export type FunctionName =
   | 'nullif' | 'greatest' | 'least'
   // Sequences (volatile, never folded): nextval(text) currval(text) setval(text, int8[, bool]) lastval() → int8
   | 'nextval' | 'currval' | 'setval' | 'lastval'
-  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string';
+  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string'
+  | 'json_get' | 'json_get_text';

@@ -315,6 +315,21 @@ function bindTargets(list: any[], s: ExprScope): Target[] {
   return out;
 }
 
+/**
+ * A cast's column name as PostgreSQL's FigureColname picks it: the name of what is cast when that is
+ * strong (a column, a function), else the type name, which is weak: an outer cast replaces it.
+ */
+function castColumnName(n: any): { name: string; strong: boolean } {
+  const names = n.typeName.names;
+  const own = names[names.length - 1].String.sval;
+  if (n.arg.TypeCast !== undefined) {
+    const inner = castColumnName(n.arg.TypeCast);
+    return inner.strong ? inner : { name: own, strong: false };
+  }
+  const inner = figureColumnName(n.arg);
+  return inner !== '?column?' ? { name: inner, strong: true } : { name: own, strong: false };
+}
+
 /** PostgreSQL's FigureColname: the name a result column gets without an alias. */
 export function figureColumnName(node: any): string {
   const [tag] = Object.keys(node);
@@ -327,11 +342,7 @@ export function figureColumnName(node: any): string {
     case 'FuncCall':
       return n.funcname[n.funcname.length - 1].String.sval;
     case 'TypeCast': {
-      const inner = figureColumnName(n.arg);
-      if (inner !== '?column?') return inner;
-      const names = n.typeName.names;
-      const last = names[names.length - 1].String.sval;
-      return last === 'bpchar' ? 'bpchar' : last;
+      return castColumnName(n).name;
     }
     case 'CaseExpr':
       return 'case';

@@ -2,7 +2,7 @@
 // src/plan/expr.ts with arguments coerced to the signature the executor expects.
 import { ComparisonFn, Expr, FunctionName } from '../plan/expr';
 import { AggregateFn } from '../plan/plan';
-import { DataType, Types, dataType, formatType } from '../types/data-type';
+import { DataType, Types, dataType, formatType, isOpaqueString } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { CoercionContext, coerce, commonType, isDatetime, isInteger, isNumber, isString, isUnknown } from './coerce';
 
@@ -25,6 +25,8 @@ export function bindComparison(op: ComparisonFn, l: Expr, r: Expr, ctx: Coercion
   let t = commonType(l.type, r.type);
   if (t === null) throw noOperator(opText, l.type, r.type, position);
   if (isUnknown(t)) t = Types.text;
+  // json has no comparison operators in PostgreSQL (jsonb has; its normalized text compares for equality).
+  if (t.name === 'json') throw noOperator(opText, l.type, r.type, position);
   // bpchar against text compares as text (PostgreSQL's resolution picks text = text).
   return call(op, [coerce(l, t, ctx), coerce(r, t, ctx)], Types.bool);
 }
@@ -50,6 +52,7 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
     const match = call(op.includes('*') ? 'regex_imatch' : 'regex_match', [coerce(l, Types.text, ctx), coerce(r, Types.text, ctx)], Types.bool);
     return op.startsWith('!') ? { kind: 'not', arg: match, type: Types.bool } : match;
   }
+  if (op === '->' || op === '->>') return bindJsonGet(op, l, r, ctx, position);
   const fn = ARITHMETIC[op];
   if (fn === undefined) throw noOperator(op, l.type, r.type, position);
   const a = l.type;
@@ -87,6 +90,17 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
   }
   if (fn === 'div' && a.name === 'interval' && isNumber(b)) return call('div', [l, coerce(r, Types.float8, ctx)], Types.interval);
   throw noOperator(op, a, b, position);
+}
+
+/** json/jsonb `->` and `->>` with a text key or an integer index. */
+function bindJsonGet(op: string, l: Expr, r: Expr, ctx: CoercionContext, position?: number): Expr {
+  const doc = l.type.name;
+  if (doc !== 'json' && doc !== 'jsonb') throw noOperator(op, l.type, r.type, position);
+  let key: Expr;
+  if (isUnknown(r.type) || isString(r.type)) key = coerce(r, Types.text, ctx);
+  else if (isInteger(r.type)) key = coerce(r, Types.int4, ctx);
+  else throw noOperator(op, l.type, r.type, position);
+  return op === '->' ? call('json_get', [l, key], l.type) : call('json_get_text', [l, key], Types.text);
 }
 
 const ARITHMETIC: Record<string, FunctionName> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'mod' };
@@ -254,7 +268,8 @@ export function resolveAggregate(name: string, args: Expr[], star: boolean, posi
       throw missing();
     case 'min':
     case 'max':
-      if (t.name === 'bool') throw missing();
+      // PostgreSQL has no min/max for bool, bytea, uuid, json or jsonb.
+      if (t.name === 'bool' || isOpaqueString(t)) throw missing();
       return { fn: name, type: t.typmod === -1 || t.name === 'bpchar' || t.name === 'varchar' ? t : dataType(t.name) };
     case 'bool_and':
     case 'every':

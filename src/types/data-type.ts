@@ -57,6 +57,10 @@ export type TypeName =
   | 'timestamp'
   | 'timestamptz'
   | 'interval'
+  | 'bytea'
+  | 'uuid'
+  | 'json'
+  | 'jsonb'
   | 'unknown'; // an untyped literal or NULL before coercion
 
 export interface DataType {
@@ -85,6 +89,11 @@ const STORAGE: Record<TypeName, StorageKind> = {
   timestamp: 'timestamp',
   timestamptz: 'timestamp',
   interval: 'interval',
+  // Byte strings, canonical uuid text, json text and normalized jsonb text (see bytea-uuid.ts, json.ts).
+  bytea: 'string',
+  uuid: 'string',
+  json: 'string',
+  jsonb: 'string',
   unknown: 'string',
 };
 
@@ -104,6 +113,10 @@ const TYPLEN: Record<TypeName, number> = {
   timestamp: 8,
   timestamptz: 8,
   interval: 16,
+  bytea: -1,
+  uuid: 16,
+  json: -1,
+  jsonb: -1,
   unknown: -2,
 };
 
@@ -136,6 +149,10 @@ export const Types = {
   timestamp: dataType('timestamp'),
   timestamptz: dataType('timestamptz'),
   interval: dataType('interval'),
+  bytea: dataType('bytea'),
+  uuid: dataType('uuid'),
+  json: dataType('json'),
+  jsonb: dataType('jsonb'),
   unknown: dataType('unknown'),
 } as const;
 
@@ -163,6 +180,10 @@ export function isNumericFamily(t: DataType): boolean {
 }
 export function isStringFamily(t: DataType): boolean {
   return t.storage === 'string';
+}
+/** Types kept in StringVectors whose strings are not their text form (or that are not text category). */
+export function isOpaqueString(t: DataType): boolean {
+  return t.name === 'bytea' || t.name === 'uuid' || t.name === 'json' || t.name === 'jsonb';
 }
 
 /** format_type(): how PostgreSQL spells a type with its modifier, e.g. "numeric(15,2)", "character(25)". */

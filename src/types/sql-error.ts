@@ -28,6 +28,8 @@ export const SqlState = {
   badCopyFileFormat: '22P04',
   invalidEscapeSequence: '22025',
   characterNotInRepertoire: '22021',
+  untranslatableCharacter: '22P05',
+  invalidBinaryRepresentation: '22P03',
   invalidRowCountInLimitClause: '2201W',
   invalidRowCountInResultOffsetClause: '2201X',
   invalidArgumentForLogarithm: '2201E',

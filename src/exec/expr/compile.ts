@@ -16,6 +16,7 @@ import { stringKernel } from './kernels-string';
 import { catalogKernel } from './kernels-catalog';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
+import { jsonGetKernel } from './kernels-json';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
 import { subqueryKernel } from './subquery';
 import { tryFuse } from './fuse';
@@ -178,6 +179,9 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'quote_ident':
     case 'array_to_string':
       return catalogKernel(e.fn, args, e.type)!;
+    case 'json_get':
+    case 'json_get_text':
+      return jsonGetKernel(e.fn === 'json_get_text', args, e.type);
     default:
       return stringKernel(e.fn, args, e.type);
   }
