@@ -10,6 +10,7 @@ import { coerce, commonTypeOf, isUnknown, requireType } from './coerce';
 import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFunctionCall, bindUnaryMinus, resolveAggregate } from './functions';
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
+import { WindowCollector, bindWindowCall } from './bind-window';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
 export const AGG_BASE = 1 << 24;
@@ -37,6 +38,8 @@ export interface ExprScope {
   /** Null where aggregates are not allowed; `clause` names the place for the error. */
   aggregates: AggregateCollector | null;
   clause: string;
+  /** Window calls of the level (select list and ORDER BY only); absent where they are not allowed. */
+  windows?: WindowCollector | null;
 }
 
 function pos(node: any): number | undefined {
@@ -293,7 +296,7 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   const names: string[] = n.funcname.map((f: any) => f.String.sval);
   const name = names[names.length - 1].toLowerCase();
   const position = pos(n);
-  if (n.over !== undefined) throw notSupported('window functions');
+  if (n.over !== undefined) return bindWindowCall(name, n, s);
   if (AGGREGATES.has(name) && (names.length === 1 || names[0] === 'pg_catalog')) return bindAggregate(name, n, s);
   if (n.agg_star || n.agg_distinct) throw new SqlError(SqlState.wrongObjectType, `${n.agg_star ? '*' : 'DISTINCT'} specified, but ${name} is not an aggregate function`, { position });
   const rawArgs: any[] = n.args ?? [];
@@ -325,7 +328,7 @@ function bindAggregate(name: string, n: any, s: ExprScope): Expr {
   if (s.aggregates === null)
     throw new SqlError(SqlState.groupingError, `aggregate functions are not allowed in ${s.clause}`, { position });
   // Arguments of an aggregate are evaluated per input row: no nested aggregates there.
-  const inner: ExprScope = { ...s, aggregates: null, clause: 'aggregate function calls' };
+  const inner: ExprScope = { ...s, aggregates: null, windows: null, clause: 'aggregate function calls' };
   let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
   if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
   if (n.agg_order !== undefined && name !== 'string_agg') throw notSupported('ORDER BY inside aggregates');

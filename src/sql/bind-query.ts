@@ -9,6 +9,7 @@ import { BindContext, QueryLevel } from './bind-context';
 import { AGG_BASE, AggregateCollector, ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
 import { bindFromWhere } from './bind-from';
 import { coerce, commonTypeOf, requireType } from './coerce';
+import { WIN_BASE, WindowCollector, mapWindowCall, resolveWindowRefs } from './bind-window';
 
 function pos(node: any): number | undefined {
   return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
@@ -185,14 +186,14 @@ interface Target {
 function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNode {
   if (stmt.intoClause !== undefined) throw notSupported('SELECT INTO');
   if (stmt.lockingClause !== undefined) throw notSupported('SELECT … FOR UPDATE/SHARE');
-  if (stmt.windowClause !== undefined) throw notSupported('window functions');
   let plan = bindFromWhere(stmt.fromClause, stmt.whereClause, ctx, level);
   const aggregates = new AggregateCollector();
-  const scope: ExprScope = { ctx, level, aggregates, clause: 'SELECT' };
+  const windows = new WindowCollector(stmt.windowClause);
+  const scope: ExprScope = { ctx, level, aggregates, clause: 'SELECT', windows };
 
   const targets = bindTargets(stmt.targetList ?? [], scope);
-  const groupExprs: Expr[] = (stmt.groupClause ?? []).map((g: any) => bindGroupItem(g, targets, { ...scope, aggregates: null, clause: 'GROUP BY' }));
-  const having = stmt.havingClause !== undefined ? requireType(bindExpr(stmt.havingClause, { ...scope, clause: 'HAVING' }), Types.bool, ctx, 'HAVING') : null;
+  const groupExprs: Expr[] = (stmt.groupClause ?? []).map((g: any) => bindGroupItem(g, targets, { ...scope, aggregates: null, windows: null, clause: 'GROUP BY' }));
+  const having = stmt.havingClause !== undefined ? requireType(bindExpr(stmt.havingClause, { ...scope, windows: null, clause: 'HAVING' }), Types.bool, ctx, 'HAVING') : null;
 
   // ORDER BY: output names/ordinals first, then expressions over the FROM scope.
   const distinct = stmt.distinctClause !== undefined;
@@ -227,6 +228,7 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
   let projected: Expr[] = [...targets.map((t) => t.expr), ...hidden];
   let havingExpr = having;
   let onExprs = distinctOnExprs;
+  let windowCalls = windows.calls;
   const aggregating = groupExprs.length > 0 || aggregates.calls.length > 0;
   if (aggregating) {
     const agg: AggregateNode = {
@@ -243,14 +245,23 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
     projected = projected.map(rewrite);
     havingExpr = having === null ? null : rewrite(having);
     onExprs = onExprs.map(rewrite);
+    windowCalls = windowCalls.map((c) => mapWindowCall(c, rewrite));
     plan = agg;
   } else if (having !== null) {
     // HAVING without GROUP BY or aggregates still makes the query a one-group aggregate.
     plan = { kind: 'aggregate', input: plan, groupBy: [], aggregates: [], output: [] };
     projected = projected.map((e) => rewriteAfterAggregate(e, [], level));
     havingExpr = rewriteAfterAggregate(having, [], level);
+    windowCalls = windowCalls.map((c) => mapWindowCall(c, (e) => rewriteAfterAggregate(e, [], level)));
   }
   if (havingExpr !== null) plan = { kind: 'filter', input: plan, predicate: havingExpr, output: plan.output };
+  if (windowCalls.length > 0) {
+    // Window functions run after grouping and HAVING, before the projection, DISTINCT and ORDER BY.
+    const width = plan.output.length;
+    plan = { kind: 'window', input: plan, calls: windowCalls, output: [...plan.output, ...windowCalls.map((c, i) => ({ name: `window${i}`, type: c.type }))] };
+    projected = projected.map((e) => resolveWindowRefs(e, width));
+    onExprs = onExprs.map((e) => resolveWindowRefs(e, width));
+  }
 
   const output: OutputColumn[] = projected.map((e, i) =>
     i < targets.length
@@ -402,6 +413,7 @@ function rewriteAfterAggregate(e: Expr, groupExprs: Expr[], level: QueryLevel): 
     const k = keys.indexOf(exprKey(x));
     if (k !== -1) return { kind: 'column', index: k, type: x.type };
     if (x.kind === 'column') {
+      if (x.index >= WIN_BASE) return x;
       if (x.index >= AGG_BASE) return { kind: 'column', index: g + (x.index - AGG_BASE), type: x.type };
       const rel = level.scope.relations.find((r) => r.columns.some((c) => c.index === x.index));
       const col = rel?.columns.find((c) => c.index === x.index);
