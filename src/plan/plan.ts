@@ -205,6 +205,8 @@ export interface FunctionScanNode extends NodeBase {
   kind: 'functionscan';
   fn: 'generate_series';
   args: Expr[];
+  /** WITH ORDINALITY: a second int8 column numbering the rows from 1. */
+  ordinality: boolean;
 }
 
 export type PlanNode =

@@ -33,7 +33,18 @@ class GenerateSeriesOp extends Operator {
     super(node, env);
   }
 
+  private emitted = 0;
+
   protected produce(): Batch | null {
+    const b = this.series();
+    if (b === null || !this.node.ordinality) return b;
+    // WITH ORDINALITY: 1, 2, … across batches.
+    const ord = new Float64Array(b.length);
+    for (let i = 0; i < b.length; i++) ord[i] = ++this.emitted;
+    return { length: b.length, columns: [b.columns[0], { kind: 'int64', type: this.node.output[1].type, length: b.length, nulls: null, values: ord }] };
+  }
+
+  private series(): Batch | null {
     if (!this.started) this.start();
     if (this.done) return null;
     const type = this.node.output[0].type;
