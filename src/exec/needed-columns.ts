@@ -108,7 +108,7 @@ export function neededColumns(root: PlanNode): Map<PlanNode, boolean[]> {
       }
       case 'aggregate': {
         const exprs: (Expr | null)[] = [...node.groupBy];
-        for (const a of node.aggregates) exprs.push(...a.args, a.filter);
+        for (const a of node.aggregates) exprs.push(...a.args, a.filter, ...(a.orderBy ?? []).map((k) => k.expr));
         return visit(node.input, withExprs(new Array(node.input.output.length).fill(false), exprs));
       }
       case 'sort':

@@ -92,6 +92,8 @@ export interface AggregateCall {
   /** FILTER (WHERE …) over the input columns, or null. */
   filter: Expr | null;
   type: DataType;
+  /** ORDER BY inside the call (string_agg(x, ',' ORDER BY y)): rows reach the aggregate in this order. */
+  orderBy?: SortKey[];
 }
 /**
  * Groups by `groupBy` (NULLs group together) and computes `aggregates` per group.

@@ -1,6 +1,6 @@
 // Binds libpg-query expression nodes into typed Expr trees over the current FROM scope.
 import { exprKey } from '../planner/expr-utils';
-import { AggregateCall } from '../plan/plan';
+import { AggregateCall, SortKey } from '../plan/plan';
 import { Expr } from '../plan/expr';
 import { DataType, Types, dataType, formatType } from '../types/data-type';
 import { Decimal } from '../types/vector';
@@ -331,10 +331,21 @@ function bindAggregate(name: string, n: any, s: ExprScope): Expr {
   const inner: ExprScope = { ...s, aggregates: null, windows: null, clause: 'aggregate function calls' };
   let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
   if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
-  if (n.agg_order !== undefined && name !== 'string_agg') throw notSupported('ORDER BY inside aggregates');
   const { fn, type } = resolveAggregate(name, args, n.agg_star === true, position);
   const filter = n.agg_filter !== undefined ? requireType(bindExpr(n.agg_filter, inner), Types.bool, s.ctx, 'FILTER') : null;
-  return s.aggregates.add({ fn, args, distinct: n.agg_distinct === true, filter, type });
+  const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type };
+  // Only order-sensitive aggregates need their input sorted; for the others ORDER BY changes nothing.
+  if (n.agg_order !== undefined && fn === 'string_agg') call.orderBy = n.agg_order.map((o: any) => aggregateSortKey(o.SortBy, bindTypedExpr(o.SortBy.node, inner)));
+  if (call.distinct && call.orderBy !== undefined && call.orderBy.some((k) => !args.some((a) => exprKey(a) === exprKey(k.expr))))
+    throw new SqlError(SqlState.invalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', { position });
+  return s.aggregates.add(call);
+}
+
+function aggregateSortKey(sb: any, expr: Expr): SortKey {
+  const descending = sb.sortby_dir === 'SORTBY_DESC';
+  if (sb.sortby_dir === 'SORTBY_USING') throw notSupported('ORDER BY USING');
+  const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : descending;
+  return { expr, descending, nullsFirst };
 }
 
 function bindCase(n: any, s: ExprScope): Expr {
