@@ -1,6 +1,6 @@
 // Binds libpg-query expression nodes into typed Expr trees over the current FROM scope.
 import { exprKey } from '../planner/expr-utils';
-import { AggregateCall } from '../plan/plan';
+import { AggregateCall, SortKey } from '../plan/plan';
 import { Expr } from '../plan/expr';
 import { DataType, Types, dataType, formatType } from '../types/data-type';
 import { Decimal } from '../types/vector';
@@ -12,6 +12,7 @@ import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
 import { SEQUENCE_FUNCTIONS, bindSequenceCall, stripRegclass } from './bind-sequence';
 import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
+import { WindowCollector, bindWindowCall } from './bind-window';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
 export const AGG_BASE = 1 << 24;
@@ -39,6 +40,8 @@ export interface ExprScope {
   /** Null where aggregates are not allowed; `clause` names the place for the error. */
   aggregates: AggregateCollector | null;
   clause: string;
+  /** Window calls of the level (select list and ORDER BY only); absent where they are not allowed. */
+  windows?: WindowCollector | null;
 }
 
 function pos(node: any): number | undefined {
@@ -304,7 +307,7 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   const names: string[] = n.funcname.map((f: any) => f.String.sval);
   const name = names[names.length - 1].toLowerCase();
   const position = pos(n);
-  if (n.over !== undefined) throw notSupported('window functions');
+  if (n.over !== undefined) return bindWindowCall(name, n, s);
   if (AGGREGATES.has(name) && (names.length === 1 || names[0] === 'pg_catalog')) return bindAggregate(name, n, s);
   if (n.agg_star || n.agg_distinct) throw new SqlError(SqlState.wrongObjectType, `${n.agg_star ? '*' : 'DISTINCT'} specified, but ${name} is not an aggregate function`, { position });
   const rawArgs: any[] = n.args ?? [];
@@ -340,13 +343,24 @@ function bindAggregate(name: string, n: any, s: ExprScope): Expr {
   if (s.aggregates === null)
     throw new SqlError(SqlState.groupingError, `aggregate functions are not allowed in ${s.clause}`, { position });
   // Arguments of an aggregate are evaluated per input row: no nested aggregates there.
-  const inner: ExprScope = { ...s, aggregates: null, clause: 'aggregate function calls' };
+  const inner: ExprScope = { ...s, aggregates: null, windows: null, clause: 'aggregate function calls' };
   let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
   if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
-  if (n.agg_order !== undefined && name !== 'string_agg') throw notSupported('ORDER BY inside aggregates');
   const { fn, type } = resolveAggregate(name, args, n.agg_star === true, position);
   const filter = n.agg_filter !== undefined ? requireType(bindExpr(n.agg_filter, inner), Types.bool, s.ctx, 'FILTER') : null;
-  return s.aggregates.add({ fn, args, distinct: n.agg_distinct === true, filter, type });
+  const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type };
+  // Only order-sensitive aggregates need their input sorted; for the others ORDER BY changes nothing.
+  if (n.agg_order !== undefined && fn === 'string_agg') call.orderBy = n.agg_order.map((o: any) => aggregateSortKey(o.SortBy, bindTypedExpr(o.SortBy.node, inner)));
+  if (call.distinct && call.orderBy !== undefined && call.orderBy.some((k) => !args.some((a) => exprKey(a) === exprKey(k.expr))))
+    throw new SqlError(SqlState.invalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', { position });
+  return s.aggregates.add(call);
+}
+
+function aggregateSortKey(sb: any, expr: Expr): SortKey {
+  const descending = sb.sortby_dir === 'SORTBY_DESC';
+  if (sb.sortby_dir === 'SORTBY_USING') throw notSupported('ORDER BY USING');
+  const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : descending;
+  return { expr, descending, nullsFirst };
 }
 
 function bindCase(n: any, s: ExprScope): Expr {

@@ -12,6 +12,7 @@ import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
 import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
+import { bindSeriesScan } from './bind-srf';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
@@ -117,8 +118,17 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
     }
     case 'JoinExpr':
       return bindExplicitJoin(n, ctx, level);
-    case 'RangeFunction':
-      throw notSupported('functions in FROM');
+    case 'RangeFunction': {
+      if (n.lateral) throw notSupported('LATERAL');
+      if (n.is_rowsfrom || n.functions.length !== 1) throw notSupported('ROWS FROM');
+      const call = n.functions[0].List.items[0];
+      if (call.FuncCall === undefined) throw notSupported('this function in FROM');
+      const fname: string = call.FuncCall.funcname[call.FuncCall.funcname.length - 1].String.sval;
+      const alias: string = n.alias?.aliasname ?? fname;
+      // A single-column function's column is named after the alias when no column names are given.
+      const plan = bindSeriesScan(call.FuncCall, ctx, level, n.alias?.aliasname ?? fname, n.ordinality === true);
+      return relationFromPlan(plan, alias, n.alias?.colnames);
+    }
     default:
       throw notSupported(`FROM item ${tag}`);
   }

@@ -160,6 +160,10 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   date_part: [{ fn: 'date_part', args: [T.text, 'datetime'], result: T.float8 }],
   date_trunc: [{ fn: 'date_trunc', args: [T.text, 'datetime'], result: 'arg0' }],
   now: [{ fn: 'now', args: [], result: T.timestamptz }],
+  transaction_timestamp: [{ fn: 'now', args: [], result: T.timestamptz }],
+  statement_timestamp: [{ fn: 'statement_timestamp', args: [], result: T.timestamptz }],
+  clock_timestamp: [{ fn: 'clock_timestamp', args: [], result: T.timestamptz }],
+  to_char: [{ fn: 'to_char', args: ['datetime', T.text], result: T.text }],
   abs: [{ fn: 'abs', args: ['number'], result: 'arg0' }],
   round: [
     { fn: 'round', args: [T.numeric, T.int4], result: T.numeric },
@@ -221,9 +225,11 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
     let result: DataType;
     if (sig.result === 'arg0') result = coerced[1] !== undefined && sig.fn === 'date_trunc' ? coerced[1].type : coerced[0].type;
     else if (sig.result === 'numeric-or-float') {
-      // integer arguments go through numeric, as PostgreSQL's round(int) resolves to round(numeric).
-      const t = coerced[0].type;
-      if (t.name === 'float4' || t.name === 'float8') {
+      // PostgreSQL resolves integer arguments to the float8 variant (float8 is the preferred
+      // numeric type), numeric arguments to the numeric one, and any float argument to float8.
+      const anyFloat = coerced.some((c) => c.type.name === 'float4' || c.type.name === 'float8');
+      const anyNumeric = coerced.some((c) => c.type.name === 'numeric');
+      if (anyFloat || !anyNumeric) {
         for (let i = 0; i < coerced.length; i++) coerced[i] = coerce(coerced[i], T.float8, ctx);
         result = T.float8;
       } else {
@@ -231,9 +237,15 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
         result = T.numeric;
       }
     } else result = sig.result;
+    if (sig.fn === 'to_char') {
+      const t = coerced[0].type.name;
+      if (t === 'interval') continue;
+      if (t === 'date') coerced[0] = coerce(coerced[0], T.timestamptz, ctx);
+    }
     if (sig.fn === 'date_trunc' && coerced[1].type.name === 'date') {
-      coerced[1] = coerce(coerced[1], T.timestamp, ctx);
-      result = T.timestamp;
+      // date resolves to date_trunc(text, timestamptz): timestamptz is the preferred datetime type.
+      coerced[1] = coerce(coerced[1], T.timestamptz, ctx);
+      result = T.timestamptz;
     }
     if (result.typmod !== -1) result = dataType(result.name);
     return call(sig.fn, coerced, result);

@@ -158,6 +158,9 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'extract':
     case 'date_part':
     case 'date_trunc':
+    case 'to_char':
+    case 'statement_timestamp':
+    case 'clock_timestamp':
     case 'now':
     case 'current_date':
     case 'localtimestamp':
