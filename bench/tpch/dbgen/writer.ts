@@ -13,7 +13,11 @@ export class RowWriter {
   bytesOut = 0;
   rows = 0;
 
-  constructor(private readonly sink: Sink, private readonly size = 1 << 22) {
+  /**
+   * `trailingBar` false drops the '|' that dbgen writes after a row's last field, as COPY wants
+   * (dbgen's files keep it).
+   */
+  constructor(private readonly sink: Sink, private readonly size = 1 << 22, private readonly trailingBar = true) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -118,6 +122,7 @@ export class RowWriter {
   }
 
   endRow(): void {
+    if (!this.trailingBar) this.pos--;
     this.buf[this.pos++] = NL;
     this.rows++;
   }
