@@ -105,6 +105,7 @@ class ProgressBoard {
 
   add(table: string, counts: Counts): void {
     this.active.set(table, { counts, start: performance.now() });
+    this.lastPlain = performance.now();
     this.timer ??= setInterval(() => this.tick(), this.tty ? 250 : 1000);
   }
 
