@@ -159,8 +159,15 @@ export async function loadTpch(port: number, sf: string, log: (line: string) => 
         const counter = streams.get(table)!.pipe(new Counter());
         return copyTable(port, table, counter, () => counter, board);
       });
-      const results = await Promise.all([...copies, done]);
-      for (const r of results) if (r !== undefined) timings.push(r);
+      try {
+        const results = await Promise.all([...copies, done]);
+        for (const r of results) if (r !== undefined) timings.push(r);
+      } catch (err) {
+        // A failed COPY stops reading; end generation instead of waiting on it forever.
+        for (const s of streams.values()) s.destroy();
+        await done.catch(() => undefined);
+        throw err;
+      }
     }
   } else {
     for (const table of TABLES) {
