@@ -65,21 +65,12 @@ function flatten(dist: D.Dist): Flat {
   return { total: dist.total, lookup, start, length, bytes: Buffer.concat(dist.bytes) };
 }
 
-/** Builds the text pool exactly as dbgen's dbg_text() does on first use (txt_sentence with stream 5). */
+/**
+ * Builds the text pool exactly as dbgen's dbg_text() does on first use (txt_sentence with stream 5).
+ * One function with local state and no closures: this loop is the generator's only serial step.
+ */
 export function buildTextPool(): Uint8Array {
   const pool = new Uint8Array(new SharedArrayBuffer(TEXT_POOL_SIZE + SLACK));
-  let seed = new Streams([T.NONE]).seed[S.TEXT_POOL];
-  let pos = 0;
-  const pick = (f: Flat): number => {
-    seed = nextSeed(seed);
-    return f.lookup[1 + Math.floor((seed / MODULUS) * f.total)];
-  };
-  const word = (f: Flat): void => {
-    const i = pick(f);
-    let from = f.start[i];
-    const end = from + f.length[i];
-    while (from < end) pool[pos++] = f.bytes[from++];
-  };
   const flatOf = new Map<D.Dist, Flat>();
   const flat = (d: D.Dist): Flat => flatOf.get(d) ?? (flatOf.set(d, flatten(d)), flatOf.get(d)!);
   const nounFormsFlat = nounForms.map((f) => ({ slots: f.slots.map(flat), punct: f.punct }));
@@ -89,29 +80,38 @@ export function buildTextPool(): Uint8Array {
   const grammarDist = flat(D.grammar);
   const prepositions = flat(D.prepositions);
   const terminators = flat(D.terminators);
-  const phrase = (forms: { slots: Flat[]; punct: number[] }[], dist: Flat): void => {
-    const form = forms[pick(dist)];
-    for (let i = 0; i < form.slots.length; i++) {
-      word(form.slots[i]);
-      if (form.punct[i] !== 0) pool[pos++] = form.punct[i];
-      pool[pos++] = 0x20;
-    }
-  };
+  let seed = new Streams([T.NONE]).seed[S.TEXT_POOL];
+  let pos = 0;
   while (pos < TEXT_POOL_SIZE) {
     // One sentence: words separated by single spaces, the terminator abutting the last word.
-    const form = sentenceForms[pick(grammarDist)];
+    seed = nextSeed(seed);
+    const form = sentenceForms[grammarDist.lookup[1 + Math.floor((seed / MODULUS) * grammarDist.total)]];
     for (let p = 0; p < form.length; p++) {
       const part = form[p];
-      if (part === 0x4e /* N */) phrase(nounFormsFlat, nounPhraseDist);
-      else if (part === 0x56 /* V */) phrase(verbFormsFlat, verbPhraseDist);
-      else if (part === 0x50 /* P */) {
-        word(prepositions);
-        pool.set(THE, pos);
-        pos += THE.length;
-        phrase(nounFormsFlat, nounPhraseDist);
-      } else {
+      if (part === 0x54 /* T */) {
         pos--; // over the space that ended the previous phrase
-        word(terminators);
+        seed = nextSeed(seed);
+        const w = terminators.lookup[1 + Math.floor((seed / MODULUS) * terminators.total)];
+        for (let i = terminators.start[w], end = i + terminators.length[w]; i < end; i++) pool[pos++] = terminators.bytes[i];
+        continue;
+      }
+      if (part === 0x50 /* P */) {
+        seed = nextSeed(seed);
+        const w = prepositions.lookup[1 + Math.floor((seed / MODULUS) * prepositions.total)];
+        for (let i = prepositions.start[w], end = i + prepositions.length[w]; i < end; i++) pool[pos++] = prepositions.bytes[i];
+        for (let i = 0; i < THE.length; i++) pool[pos++] = THE[i];
+      }
+      // A noun phrase (N, or after a preposition) or a verb phrase (V).
+      const phrases = part === 0x56 /* V */ ? verbPhraseDist : nounPhraseDist;
+      seed = nextSeed(seed);
+      const phrase = (part === 0x56 ? verbFormsFlat : nounFormsFlat)[phrases.lookup[1 + Math.floor((seed / MODULUS) * phrases.total)]];
+      for (let slot = 0; slot < phrase.slots.length; slot++) {
+        const d = phrase.slots[slot];
+        seed = nextSeed(seed);
+        const w = d.lookup[1 + Math.floor((seed / MODULUS) * d.total)];
+        for (let i = d.start[w], end = i + d.length[w]; i < end; i++) pool[pos++] = d.bytes[i];
+        if (phrase.punct[slot] !== 0) pool[pos++] = phrase.punct[slot];
+        pool[pos++] = 0x20;
       }
     }
     // A whole sentence plus its separating space fits, or the sentence is cut at the pool's end.
