@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { createGunzip } from 'zlib';
 import { Transform } from 'stream';
-import { generateFiles, isComplete } from './dbgen/files';
+import { generateFiles, isComplete, progressPrinter } from './dbgen/files';
 
 export const TABLES = ['region', 'nation', 'part', 'supplier', 'partsupp', 'customer', 'orders', 'lineitem'] as const;
 
@@ -31,19 +31,7 @@ export async function ensureData(sf: string, log: (line: string) => void): Promi
   }
   log(`generating SF ${sf} data into ${dir}`);
   const start = performance.now();
-  const tty = process.stdout.isTTY === true;
-  let lastLine = 0;
-  await generateFiles(Number(sf), dir, {
-    onProgress(p) {
-      const mb = p.bytes / 1e6;
-      const line = `  ${p.table.padEnd(9)} ${String(p.rows).padStart(9)} rows ${mb.toFixed(1).padStart(8)} MB`;
-      if (tty) process.stdout.write(`\r${line}\x1b[K${p.done ? '\n' : ''}`);
-      else if (p.done || performance.now() - lastLine > 5000) {
-        lastLine = performance.now();
-        log(line + (p.done ? '  done' : ''));
-      }
-    },
-  });
+  await generateFiles(Number(sf), dir, { onProgress: progressPrinter(log) });
   log(`generated in ${((performance.now() - start) / 1000).toFixed(1)} s`);
 }
 
