@@ -1,4 +1,6 @@
-// npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres]
+// npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres] [--stream] [--replace]
+// Data for SF 0.01 and 0.1 comes from ../shared/tpch; other scale factors are generated once by
+// bench/tpch/dbgen into bench/tpch/data/sf<N> (or, with --stream, piped from the generator into COPY).
 // Loads a scale factor into a fresh Tessera server (and, when asked, a fresh PostgreSQL 15), runs the
 // 22 queries, validates every answer (against the reference answers at SF 0.01, and cell by cell
 // against PostgreSQL's with --compare-postgres), and writes a report under bench/results/.
@@ -7,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { startTestServer, freePort } from '../../test/helpers/test-server';
 import { compareAnswer } from './compare-answers';
-import { sharedDir } from './data-source';
+import { ensureData, sharedDir } from './data-source';
 import { loadTpch, LoadTiming } from './load';
 import { postgresInstalled, startPostgres } from './postgres-instance';
 import { Report, machineDescription, markdown, svgChart } from './report';
@@ -18,17 +20,21 @@ interface Options {
   runs: number;
   comparePostgres: boolean;
   out: string;
+  stream: boolean;
+  replace: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results') };
+  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sf') o.sf = String(Number(argv[++i]));
     else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--compare-postgres') o.comparePostgres = true;
     else if (a === '--out') o.out = path.resolve(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --out DIR)`);
+    else if (a === '--stream') o.stream = true;
+    else if (a === '--replace') o.replace = true;
+    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --out DIR --stream --replace)`);
   }
   return o;
 }
@@ -44,12 +50,13 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const log = (line: string) => console.log(line);
   if (o.comparePostgres && !postgresInstalled()) throw new Error('--compare-postgres needs PostgreSQL 15 at /usr/lib/postgresql/15/bin (apt-get install postgresql-15)');
-  log(`TPC-H SF ${o.sf}: loading Tessera`);
+  if (!o.stream) await ensureData(o.sf, log);
+  log(`TPC-H SF ${o.sf}: loading Tessera${o.stream ? ' (streaming from the generator)' : ''}`);
   const server = await startTestServer({ settings: { buffer_pool_size: '2GB' } });
   let tLoad: LoadTiming[];
   let tQueries: QueryTiming[];
   try {
-    tLoad = await loadTpch(server.port, o.sf, log);
+    tLoad = await loadTpch(server.port, o.sf, log, { stream: o.stream, replace: o.replace });
     log('running queries on Tessera');
     tQueries = await runQueries(server.port, o.runs, log);
   } finally {
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
     const pg = startPostgres(await freePort());
     try {
       log('loading PostgreSQL 15');
-      pLoad = await loadTpch(pg.port, o.sf, log);
+      pLoad = await loadTpch(pg.port, o.sf, log, { stream: o.stream, replace: o.replace });
       log('running queries on PostgreSQL 15');
       pQueries = await runQueries(pg.port, o.runs, log);
     } finally {

@@ -2,7 +2,7 @@
 // Writes the eight TPC-H tables as dbgen-identical .tbl files. Progress updates in place on a
 // terminal and as plain lines otherwise.
 import * as path from 'path';
-import { generateFiles, Progress } from './files';
+import { generateFiles, progressPrinter } from './files';
 
 function parseArgs(argv: string[]): { sf: number; out: string; workers?: number } {
   let sf = 1;
@@ -22,23 +22,9 @@ function parseArgs(argv: string[]): { sf: number; out: string; workers?: number 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const start = performance.now();
-  const tty = process.stdout.isTTY === true;
   const seconds = () => (performance.now() - start) / 1000;
-  let lastLine = 0;
   console.log(`generating TPC-H SF ${o.sf} into ${o.out}`);
-  await generateFiles(o.sf, o.out, {
-    workers: o.workers,
-    onProgress(p: Progress) {
-      const mb = p.bytes / 1e6;
-      const line = `  ${p.table.padEnd(9)} ${String(p.rows).padStart(9)} rows ${mb.toFixed(1).padStart(8)} MB  ${(mb / seconds()).toFixed(1)} MB/s`;
-      if (tty) {
-        process.stdout.write(`\r${line}\x1b[K${p.done ? '\n' : ''}`);
-      } else if (p.done || performance.now() - lastLine > 2000) {
-        lastLine = performance.now();
-        console.log(`${line}${p.done ? '  done' : ''}`);
-      }
-    },
-  });
+  await generateFiles(o.sf, o.out, { workers: o.workers, onProgress: progressPrinter((line) => console.log(line)) });
   console.log(`done in ${seconds().toFixed(1)} s`);
 }
 

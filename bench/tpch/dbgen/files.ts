@@ -15,6 +15,27 @@ export interface Progress {
   done: boolean;
 }
 
+/**
+ * A progress printer: on a terminal one line per table rewritten in place, otherwise a plain line
+ * per table when it is done and every few seconds meanwhile.
+ */
+export function progressPrinter(log: (line: string) => void): (p: Progress) => void {
+  const start = performance.now();
+  const tty = process.stdout.isTTY === true;
+  let lastPlain = start;
+  return (p) => {
+    const mb = p.bytes / 1e6;
+    const seconds = Math.max((performance.now() - start) / 1000, 1e-3);
+    const line = `  ${p.table.padEnd(9)} ${String(p.rows).padStart(9)} rows ${mb.toFixed(1).padStart(8)} MB  ${(mb / seconds).toFixed(1).padStart(6)} MB/s`;
+    if (tty) {
+      process.stdout.write(`\r${line}\x1b[K${p.done ? '\n' : ''}`);
+    } else if (p.done || performance.now() - lastPlain > 5000) {
+      lastPlain = performance.now();
+      log(`${line}${p.done ? '  done' : '  ...'}`);
+    }
+  };
+}
+
 export function allTables(): string[] {
   return FAMILIES.flatMap((f) => [...FAMILY_TABLES[f]]);
 }

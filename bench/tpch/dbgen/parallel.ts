@@ -26,6 +26,8 @@ export interface ParallelOptions {
   sf: number;
   workers?: number;
   families?: readonly Family[];
+  /** Keep dbgen's '|' at the end of each row (true, the default, for .tbl files; false for COPY). */
+  trailingBar?: boolean;
 }
 
 export async function generateParallel(options: ParallelOptions, sink: TableSink): Promise<void> {
@@ -84,7 +86,7 @@ export async function generateParallel(options: ParallelOptions, sink: TableSink
         }
       };
       for (let i = 0; i < workerCount; i++) {
-        const worker = new Worker(workerFile, { workerData: { sf: options.sf, pool: pool.buffer } });
+        const worker = new Worker(workerFile, { workerData: { sf: options.sf, pool: pool.buffer, trailingBar: options.trailingBar ?? true } });
         workers.push(worker);
         idle.push(worker);
         worker.on('error', fail);

@@ -37,6 +37,16 @@ const SEEDS: ReadonlyArray<readonly [number, number, number]> = [
   [T.SUPP, 263032577, 1], [T.SUPP, 753643799, 1], [T.SUPP, 202794285, 1], [T.SUPP, 715851524, 1],
 ];
 
+/**
+ * 16807 * seed mod (2^31 - 1) in 32-bit integer steps (Schrage's method, as in Park & Miller's
+ * paper), much cheaper than a floating-point remainder.
+ */
+export function nextSeed(seed: number): number {
+  const hi = (seed / 127773) | 0;
+  const next = 16807 * (seed - hi * 127773) - 2836 * hi;
+  return next > 0 ? next : next + MODULUS;
+}
+
 /** a*b mod m for a, b < 2^31 without leaving exact double range (the product alone would need 62 bits). */
 function mulMod(a: number, b: number): number {
   const hi = Math.floor(b / 65536);
@@ -76,7 +86,7 @@ export class Streams {
 
   /** Uniform integer in [low, high] (dbgen's UnifInt: scaled through a double, truncated). */
   int(low: number, high: number, s: number): number {
-    const v = (this.seed[s] * MULTIPLIER) % MODULUS;
+    const v = nextSeed(this.seed[s]);
     this.seed[s] = v;
     this.used[s]++;
     return low + Math.floor((v / MODULUS) * (high - low + 1));
@@ -87,7 +97,7 @@ export class Streams {
    * -2^31, so the value is a non-positive number whose low bits a_rnd() then uses.
    */
   wrappedInt(s: number): number {
-    const v = (this.seed[s] * MULTIPLIER) % MODULUS;
+    const v = nextSeed(this.seed[s]);
     this.seed[s] = v;
     this.used[s]++;
     return Math.trunc((v / MODULUS) * -2147483648);
@@ -100,7 +110,7 @@ export class Streams {
       const s = list[i];
       let missing = SEEDS[s][2] - this.used[s];
       let v = this.seed[s];
-      while (missing-- > 0) v = (v * MULTIPLIER) % MODULUS;
+      while (missing-- > 0) v = nextSeed(v);
       this.seed[s] = v;
       this.used[s] = 0;
     }

@@ -3,7 +3,7 @@
 // substring of that pool at a random offset with a random length. The pool is built once per process
 // into a SharedArrayBuffer so worker threads read the same bytes.
 import * as D from './dists';
-import { S, Streams, T } from './random';
+import { S, Streams, T, nextSeed } from './random';
 
 export const TEXT_POOL_SIZE = 300 * 1024 * 1024;
 const SLACK = 1024; // the last sentence may run past the pool's end before it is cut
@@ -33,53 +33,90 @@ const verbForms = parseForms(D.verbPhrases, { D: D.adverbs, V: D.verbs, X: D.aux
 const sentenceForms = D.grammar.words.map((w) => w.split(' ').map((t) => t.charCodeAt(0)));
 const THE = Buffer.from(' the ', 'latin1');
 
-class PoolWriter {
-  pos = 0;
-  constructor(readonly pool: Uint8Array, readonly rng: Streams) {}
+const MODULUS = 2147483647;
 
-  word(dist: Word): void {
-    const w = dist.bytes[dist.pick(this.rng, S.TEXT_POOL)];
-    this.pool.set(w, this.pos);
-    this.pos += w.length;
-  }
-
-  phrase(forms: Form[], dist: D.Dist): void {
-    const form = forms[dist.pick(this.rng, S.TEXT_POOL)];
-    for (let i = 0; i < form.slots.length; i++) {
-      this.word(form.slots[i]);
-      if (form.punct[i] !== 0) this.pool[this.pos++] = form.punct[i];
-      this.pool[this.pos++] = 0x20;
-    }
-  }
-
-  /** One sentence at `pos`; words are separated by single spaces and the terminator abuts the last word. */
-  sentence(): void {
-    const form = sentenceForms[D.grammar.pick(this.rng, S.TEXT_POOL)];
-    for (const part of form) {
-      if (part === 0x4e /* N */) this.phrase(nounForms, D.nounPhrases);
-      else if (part === 0x56 /* V */) this.phrase(verbForms, D.verbPhrases);
-      else if (part === 0x50 /* P */) {
-        this.word(D.prepositions);
-        this.pool.set(THE, this.pos);
-        this.pos += THE.length;
-        this.phrase(nounForms, D.nounPhrases);
-      } else {
-        this.pos--; // over the space that ended the previous phrase
-        this.word(D.terminators);
-      }
-    }
-  }
+/**
+ * A distribution flattened for the pool loop: draw -> member lookup and the members' bytes laid out
+ * in one array, so the hot loop touches no objects.
+ */
+interface Flat {
+  total: number;
+  lookup: Uint8Array;
+  start: Int32Array;
+  length: Int32Array;
+  bytes: Uint8Array;
 }
 
-/** Builds the text pool exactly as dbgen's dbg_text() does on first use. */
+function flatten(dist: D.Dist): Flat {
+  const lookup = new Uint8Array(dist.total + 1);
+  let member = 0;
+  for (let draw = 1; draw <= dist.total; draw++) {
+    while (dist.cumulative[member] < draw) member++;
+    lookup[draw] = member;
+  }
+  const start = new Int32Array(dist.bytes.length);
+  const length = new Int32Array(dist.bytes.length);
+  let at = 0;
+  dist.bytes.forEach((b, i) => {
+    start[i] = at;
+    length[i] = b.length;
+    at += b.length;
+  });
+  return { total: dist.total, lookup, start, length, bytes: Buffer.concat(dist.bytes) };
+}
+
+/**
+ * Builds the text pool exactly as dbgen's dbg_text() does on first use (txt_sentence with stream 5).
+ * One function with local state and no closures: this loop is the generator's only serial step.
+ */
 export function buildTextPool(): Uint8Array {
   const pool = new Uint8Array(new SharedArrayBuffer(TEXT_POOL_SIZE + SLACK));
-  const w = new PoolWriter(pool, new Streams([T.NONE]));
-  while (w.pos < TEXT_POOL_SIZE) {
-    w.sentence();
+  const flatOf = new Map<D.Dist, Flat>();
+  const flat = (d: D.Dist): Flat => flatOf.get(d) ?? (flatOf.set(d, flatten(d)), flatOf.get(d)!);
+  const nounFormsFlat = nounForms.map((f) => ({ slots: f.slots.map(flat), punct: f.punct }));
+  const verbFormsFlat = verbForms.map((f) => ({ slots: f.slots.map(flat), punct: f.punct }));
+  const nounPhraseDist = flat(D.nounPhrases);
+  const verbPhraseDist = flat(D.verbPhrases);
+  const grammarDist = flat(D.grammar);
+  const prepositions = flat(D.prepositions);
+  const terminators = flat(D.terminators);
+  let seed = new Streams([T.NONE]).seed[S.TEXT_POOL];
+  let pos = 0;
+  while (pos < TEXT_POOL_SIZE) {
+    // One sentence: words separated by single spaces, the terminator abutting the last word.
+    seed = nextSeed(seed);
+    const form = sentenceForms[grammarDist.lookup[1 + Math.floor((seed / MODULUS) * grammarDist.total)]];
+    for (let p = 0; p < form.length; p++) {
+      const part = form[p];
+      if (part === 0x54 /* T */) {
+        pos--; // over the space that ended the previous phrase
+        seed = nextSeed(seed);
+        const w = terminators.lookup[1 + Math.floor((seed / MODULUS) * terminators.total)];
+        for (let i = terminators.start[w], end = i + terminators.length[w]; i < end; i++) pool[pos++] = terminators.bytes[i];
+        continue;
+      }
+      if (part === 0x50 /* P */) {
+        seed = nextSeed(seed);
+        const w = prepositions.lookup[1 + Math.floor((seed / MODULUS) * prepositions.total)];
+        for (let i = prepositions.start[w], end = i + prepositions.length[w]; i < end; i++) pool[pos++] = prepositions.bytes[i];
+        for (let i = 0; i < THE.length; i++) pool[pos++] = THE[i];
+      }
+      // A noun phrase (N, or after a preposition) or a verb phrase (V).
+      const phrases = part === 0x56 /* V */ ? verbPhraseDist : nounPhraseDist;
+      seed = nextSeed(seed);
+      const phrase = (part === 0x56 ? verbFormsFlat : nounFormsFlat)[phrases.lookup[1 + Math.floor((seed / MODULUS) * phrases.total)]];
+      for (let slot = 0; slot < phrase.slots.length; slot++) {
+        const d = phrase.slots[slot];
+        seed = nextSeed(seed);
+        const w = d.lookup[1 + Math.floor((seed / MODULUS) * d.total)];
+        for (let i = d.start[w], end = i + d.length[w]; i < end; i++) pool[pos++] = d.bytes[i];
+        if (phrase.punct[slot] !== 0) pool[pos++] = phrase.punct[slot];
+        pool[pos++] = 0x20;
+      }
+    }
     // A whole sentence plus its separating space fits, or the sentence is cut at the pool's end.
-    if (w.pos + 1 <= TEXT_POOL_SIZE) pool[w.pos++] = 0x20;
-    else w.pos = TEXT_POOL_SIZE;
+    if (pos + 1 <= TEXT_POOL_SIZE) pool[pos++] = 0x20;
+    else pos = TEXT_POOL_SIZE;
   }
   return pool.subarray(0, TEXT_POOL_SIZE);
 }

@@ -20,13 +20,13 @@ export interface TaskResult {
   rows: number[];
 }
 
-const { sf, pool } = workerData as { sf: number; pool: SharedArrayBuffer };
+const { sf, pool, trailingBar } = workerData as { sf: number; pool: SharedArrayBuffer; trailingBar: boolean };
 const scale = scaleFor(sf);
 const text = new Uint8Array(pool, 0, TEXT_POOL_SIZE);
 
 parentPort!.on('message', (task: Task) => {
   const chunks: Buffer[][] = FAMILY_TABLES[task.family].map(() => []);
-  const writers = chunks.map((list) => new RowWriter((chunk) => list.push(chunk), 1 << 21));
+  const writers = chunks.map((list) => new RowWriter((chunk) => list.push(chunk), 1 << 21, trailingBar));
   generateRange(task.family, scale, text, task.first, task.count, writers);
   writers.forEach((w) => w.flush());
   const result: TaskResult = { id: task.id, chunks, rows: writers.map((w) => w.rows) };
