@@ -1,0 +1,27 @@
+-- psql meta-commands against a small schema; expected.out is what psql 15 prints against PostgreSQL 15
+-- (regenerate with test/e2e/psql-meta/regenerate.sh).
+create table customers (id int primary key, name varchar(40) not null, balance numeric(12,2) default 0, code char(3), joined date default '2020-01-01', seen timestamp);
+create table orders (order_id bigint primary key, customer_id int not null, amount numeric(10,2), note text default 'none', placed timestamp not null default '2024-01-01 00:00:00');
+create table line_items (order_id bigint, line smallint, qty int default -1, price numeric, ratio real, weight double precision default 1.5, shipped boolean default false, "Mixed Case" text, primary key (order_id, line));
+create table tags (tag text, flag boolean, stamp timestamptz default now(), span interval);
+create view big_orders as select order_id, amount from orders where amount > 100;
+\dt
+\d
+\dv
+\dn
+\df
+\l postgres
+\d customers
+\d orders
+\d line_items
+\d tags
+\d big_orders
+\d nosuchtable
+\dt line*
+\x
+\d customers
+select relname, relkind from pg_class where relname = 'orders';
+\x
+\timing on
+select count(*) from pg_catalog.pg_class c where c.relname ~ '^(customers|orders)$';
+\timing off
