@@ -2,7 +2,7 @@
 import { exprKey } from '../planner/expr-utils';
 import { AggregateCall } from '../plan/plan';
 import { Expr } from '../plan/expr';
-import { DataType, Types, dataType, formatType } from '../types/data-type';
+import { DataType, OidType, Types, dataType, formatType } from '../types/data-type';
 import { Decimal } from '../types/vector';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { BindContext, QueryLevel, columnNotFound } from './bind-context';
@@ -279,6 +279,14 @@ function bindTypeCast(n: any, s: ExprScope): Expr {
     return bindCatalogCast(last, bindExpr(n.arg, s), s.ctx, pos(n));
   }
   const resolved = resolveTypeName(n.typeName);
+  const innerCast = n.arg.TypeCast?.typeName.names;
+  const innerTarget = innerCast?.[innerCast.length - 1]?.String.sval;
+  if (innerTarget !== undefined && innerTarget.startsWith('reg') && CATALOG_CAST_TYPES.has(innerTarget) && resolved.type.storage === 'string') {
+    // 'name'::regclass::text: the literal's OID, shown as the object's name.
+    const inner = bindCatalogCast(innerTarget, bindExpr(n.arg.TypeCast.arg, s), s.ctx, pos(n));
+    const named = inner.type.oid === OidType.oid ? bindCatalogCast(innerTarget, inner, s.ctx, pos(n)) : inner;
+    return coerce(named, resolved.type, s.ctx, true);
+  }
   const arg = bindExpr(n.arg, s);
   if (resolved.type.name === 'interval' && resolved.intervalFields !== undefined && arg.kind === 'const' && typeof arg.value === 'string') {
     // `interval '90' day`: a bare number takes the unit of the qualifier.

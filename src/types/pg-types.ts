@@ -81,7 +81,7 @@ export function pgTypeByOid(oid: number): PgTypeInfo | undefined {
 
 /**
  * format_type(type_oid, typmod): PostgreSQL's spelling with the modifier, e.g. numeric(12,2),
- * character varying(40), character(3); a NULL typmod (null here) spells bpchar as bpchar.
+ * character varying(40), character(3); a NULL typmod (null here) spells bpchar as character, -1 as bpchar.
  */
 export function formatTypeOid(oid: number, typmod: number | null): string {
   const info = BY_OID.get(oid);
@@ -90,8 +90,9 @@ export function formatTypeOid(oid: number, typmod: number | null): string {
   const mod = typmod ?? -1;
   switch (oid) {
     case 1042:
-      if (typmod === null) return 'bpchar';
-      return mod >= 4 ? `character(${mod - 4})` : 'character';
+      // No modifier known (NULL) reads "character"; an explicit -1 reads "bpchar" (format_type_extended).
+      if (typmod === null) return 'character';
+      return mod >= 4 ? `character(${mod - 4})` : 'bpchar';
     case 1043:
       return mod >= 4 ? `character varying(${mod - 4})` : 'character varying';
     case 1700:

@@ -77,9 +77,11 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
     case 'pg_get_expr':
       if (n < 2 || n > 3) return null;
       return coerce(args[0], Types.text, ctx);
-    case 'pg_get_indexdef':
+    case 'pg_get_indexdef': {
       if (n !== 1 && n !== 3) return null;
-      return lookup(args[0], m().indexes.map((i) => [i.oid, i.definition]), Types.text, null, ctx);
+      const pretty = n === 3 && args[2].kind === 'const' && args[2].value === true;
+      return lookup(args[0], m().indexes.map((i) => [i.oid, pretty ? i.prettyDefinition : i.definition]), Types.text, null, ctx);
+    }
     case 'pg_get_constraintdef':
       if (n !== 1 && n !== 2) return null;
       return lookup(args[0], m().constraints.map((c) => [c.oid, c.definition]), Types.text, null, ctx);

@@ -38,6 +38,8 @@ export interface ModelIndex {
   keys: number[];
   primary: boolean;
   definition: string;
+  /** pg_get_indexdef(oid, 0, true): the table unqualified when visible. */
+  prettyDefinition: string;
 }
 
 export interface ModelConstraint {
@@ -113,7 +115,7 @@ export class CatalogModel {
         const indexOid = primaryKeyIndexOid(t.id);
         const keyColumns = t.primaryKey.map((i) => ({ ...rel.columns[i], notNull: false, defaultText: null }));
         this.addRelation({ oid: indexOid, name: t.primaryKeyName, schema: t.schema, namespaceOid: rel.namespaceOid, kind: 'i', columns: keyColumns, hasIndex: false });
-        this.indexes.push({ oid: indexOid, name: t.primaryKeyName, table: rel, keys, primary: true, definition: primaryKeyIndexDef(t) });
+        this.indexes.push({ oid: indexOid, name: t.primaryKeyName, table: rel, keys, primary: true, definition: primaryKeyIndexDef(t, true), prettyDefinition: primaryKeyIndexDef(t, t.schema !== 'public') });
         this.constraints.push({ oid: primaryKeyConstraintOid(t.id), name: t.primaryKeyName, type: 'p', table: rel, indexOid, keys, definition: primaryKeyConstraintDef(t) });
       }
     }

@@ -95,9 +95,9 @@ function constText(value: string, type: DataType): string {
 }
 
 /** pg_get_indexdef() of a table's primary-key index. */
-export function primaryKeyIndexDef(table: TableDef): string {
+export function primaryKeyIndexDef(table: TableDef, qualified: boolean): string {
   const cols = table.primaryKey!.map((i) => quoteIdent(table.columns[i].name)).join(', ');
-  return `CREATE UNIQUE INDEX ${quoteIdent(table.primaryKeyName!)} ON ${quoteIdent(table.schema)}.${quoteIdent(table.name)} USING btree (${cols})`;
+  return `CREATE UNIQUE INDEX ${quoteIdent(table.primaryKeyName!)} ON ${qualified ? quoteIdent(table.schema) + '.' : ''}${quoteIdent(table.name)} USING btree (${cols})`;
 }
 
 /** pg_get_constraintdef() of a table's primary key. */

@@ -404,7 +404,7 @@ is(
 /** information_schema's description of a column's type. */
 function columnTypeFacts(c: ModelColumn): Row {
   const t = c.type;
-  const out: Row = { data_type: formatTypeOid(t.oid, -1), udt_name: PG_TYPES.find((x) => x.oid === t.oid)?.typname ?? t.name };
+  const out: Row = { data_type: formatTypeOid(t.oid, null), udt_name: PG_TYPES.find((x) => x.oid === t.oid)?.typname ?? t.name };
   if (t.oid === 18) out.data_type = '"char"';
   if (t.name === 'varchar' || t.name === 'bpchar') {
     const n = charLength(t);
