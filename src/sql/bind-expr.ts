@@ -10,6 +10,7 @@ import { coerce, commonTypeOf, isUnknown, requireType } from './coerce';
 import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFunctionCall, bindUnaryMinus, resolveAggregate } from './functions';
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
+import { arraySublinkQuery } from './system-catalog/array-sublink';
 import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
@@ -376,6 +377,8 @@ function bindCase(n: any, s: ExprScope): Expr {
 
 function bindSubLink(n: any, s: ExprScope): Expr {
   const position = pos(n);
+  if (n.subLinkType === 'ARRAY_SUBLINK')
+    return bindSubLink({ ...n, subLinkType: 'EXPR_SUBLINK', subselect: arraySublinkQuery(n.subselect) }, s);
   const sub = bindSubquery(n.subselect, s.ctx, s.level);
   const args = sub.captures;
   switch (n.subLinkType) {

@@ -175,6 +175,7 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'format_type':
     case 'quote_ident':
     case 'array_to_string':
+    case 'pg_size_pretty':
       return catalogKernel(e.fn, args, e.type)!;
     default:
       return stringKernel(e.fn, args, e.type);

@@ -63,6 +63,21 @@ function arrayToString(text: string, sep: string): string {
   return out.join(sep);
 }
 
+/** pg_size_pretty(bigint), PostgreSQL 15's rounding: bytes below 10 kB, then kB, MB, GB, TB halved with one extra bit. */
+export function sizePretty(bytes: number): string {
+  const limit = 10 * 1024;
+  const limit2 = limit * 2 - 1;
+  const half = (x: number) => Math.trunc((x + (x < 0 ? -1 : 1)) / 2);
+  let size = bytes;
+  if (Math.abs(size) < limit) return `${size} bytes`;
+  size = Math.floor(size / 512);
+  for (const unit of ['kB', 'MB', 'GB']) {
+    if (Math.abs(size) < limit2) return `${half(size)} ${unit}`;
+    size = Math.floor(size / 1024);
+  }
+  return `${half(size)} TB`;
+}
+
 export function catalogKernel(fn: FunctionName, args: CompiledExpr[], type: DataType): VectorFn | null {
   switch (fn) {
     case 'regex_match':
@@ -81,6 +96,8 @@ export function catalogKernel(fn: FunctionName, args: CompiledExpr[], type: Data
       return mapDictKernel(args[0], type, (s) => quoteIdent(s));
     case 'array_to_string':
       return rowKernel(args, type, ([a, sep]) => arrayToString(a as string, sep as string));
+    case 'pg_size_pretty':
+      return rowKernel(args, type, ([n]) => sizePretty(n as number));
     default:
       return null;
   }

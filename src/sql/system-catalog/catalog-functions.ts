@@ -139,6 +139,13 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
     case 'array_to_string':
       if (n !== 2) return null;
       return call('array_to_string', [coerce(args[0], Types.text, ctx), coerce(args[1], Types.text, ctx)], Types.text);
+    case 'pg_size_pretty':
+      if (n !== 1) return null;
+      return call('pg_size_pretty', [coerce(args[0], Types.int8, ctx)], Types.text);
+    case 'pg_database_size':
+    case 'pg_tablespace_size':
+      if (n !== 1) return null;
+      return constant(0, Types.int8);
     case 'pg_relation_size':
     case 'pg_total_relation_size':
     case 'pg_table_size':

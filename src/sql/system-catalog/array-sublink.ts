@@ -1,0 +1,40 @@
+// ARRAY(subquery), as psql's catalog queries use it (\du's "Member of"). Tessera has no array
+// values; the result is the array's text form ({a,b}, elements quoted as PostgreSQL's array_out
+// does), computed by rewriting the subquery to aggregate its one column with string_agg.
+import { SqlError, SqlState, notSupported } from '../../types/sql-error';
+import { parseSql } from '../parse';
+
+const TEMPLATE = String.raw`SELECT coalesce('{' || string_agg(CASE WHEN __elem IS NULL THEN 'NULL' WHEN __elem::text ~* '[{},"\\\s]|^$|^null$' THEN '"' || replace(replace(__elem::text, '\', '\\'), '"', '\"') || '"' ELSE __elem::text END, ',') || '}', '{}')`;
+
+function substitute(node: any, elem: any): any {
+  if (Array.isArray(node)) return node.map((x) => substitute(x, elem));
+  if (node === null || typeof node !== 'object') return node;
+  const ref = node.ColumnRef;
+  if (ref !== undefined && ref.fields?.length === 1 && ref.fields[0].String?.sval === '__elem') return structuredClone(elem);
+  const out: any = {};
+  for (const [k, v] of Object.entries(node)) out[k] = substitute(v, elem);
+  return out;
+}
+
+/** The SelectStmt that computes ARRAY(`subselect`) as text. */
+export function arraySublinkQuery(subselect: any): any {
+  const sub = subselect.SelectStmt ?? subselect;
+  if (sub.op !== undefined && sub.op !== 'SETOP_NONE') throw notSupported('ARRAY(subquery) over a set operation');
+  if (sub.groupClause !== undefined || sub.distinctClause !== undefined || sub.limitCount !== undefined || sub.havingClause !== undefined || sub.valuesLists !== undefined)
+    throw notSupported('ARRAY(subquery) with GROUP BY, DISTINCT, LIMIT or VALUES');
+  const targets: any[] = sub.targetList ?? [];
+  if (targets.length !== 1) throw new SqlError(SqlState.syntaxError, 'subquery must return only one column');
+  const elem = targets[0].ResTarget.val;
+  const template = parseSql(TEMPLATE)[0].ast!.SelectStmt;
+  const query = substitute(template, elem);
+  const agg = query.targetList[0].ResTarget.val.CoalesceExpr.args[0].A_Expr.lexpr.A_Expr.rexpr.FuncCall;
+  if (sub.sortClause !== undefined)
+    agg.agg_order = sub.sortClause.map((s: any) => {
+      const k = s.SortBy.node.A_Const?.ival?.ival;
+      return k === 1 ? { SortBy: { ...s.SortBy, node: structuredClone(elem) } } : s;
+    });
+  query.fromClause = sub.fromClause;
+  query.whereClause = sub.whereClause;
+  query.withClause = sub.withClause;
+  return { SelectStmt: query };
+}
