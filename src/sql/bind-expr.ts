@@ -11,6 +11,7 @@ import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFun
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
 import { arraySublinkQuery } from './system-catalog/array-sublink';
+import { rewriteAnyAll } from './system-catalog/any-array';
 import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
@@ -254,7 +255,7 @@ function bindAExpr(n: any, s: ExprScope): Expr {
     }
     case 'AEXPR_OP_ANY':
     case 'AEXPR_OP_ALL':
-      throw notSupported('ANY/ALL with arrays');
+      return bindExpr(rewriteAnyAll(n), s);
     case 'AEXPR_SIMILAR':
       throw notSupported('SIMILAR TO');
     default:

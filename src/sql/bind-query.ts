@@ -343,6 +343,7 @@ export function figureColumnName(node: any): string {
       return n.kind === 'AEXPR_NULLIF' ? 'nullif' : '?column?';
     case 'SubLink':
       if (n.subLinkType === 'EXISTS_SUBLINK') return 'exists';
+      if (n.subLinkType === 'ARRAY_SUBLINK') return 'array';
       if (n.subLinkType === 'EXPR_SUBLINK') {
         const first = n.subselect.SelectStmt?.targetList?.[0]?.ResTarget;
         if (first !== undefined) return first.name ?? figureColumnName(first.val);

@@ -9,6 +9,7 @@ create view big_orders as select order_id, amount from orders where amount > 100
 \d
 \dv
 \dn
+\du
 \df
 \l postgres
 \d customers
