@@ -35,6 +35,12 @@ export interface ScanNode extends NodeBase {
 export interface ValuesNode extends NodeBase {
   kind: 'values';
   rows: Expr[][];
+  /**
+   * unnest(array) in FROM: when set (and `rows` is empty), one row per element of this expression's
+   * value, an array in its text form ({a,b}; Tessera has no array values), evaluated when the node
+   * starts (so it may read outer values), converted from text to the one output column's type.
+   */
+  arrayElements?: Expr;
 }
 export interface FilterNode extends NodeBase {
   kind: 'filter';

@@ -10,7 +10,7 @@ import { coerce, commonTypeOf, isUnknown, requireType } from './coerce';
 import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFunctionCall, bindUnaryMinus, resolveAggregate } from './functions';
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
-import { arraySublinkQuery } from './system-catalog/array-sublink';
+import { arrayConstructorExpr, arraySublinkQuery } from './system-catalog/array-sublink';
 import { rewriteAnyAll } from './system-catalog/any-array';
 import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
 
@@ -144,6 +144,8 @@ export function bindExpr(node: any, s: ExprScope): Expr {
     case 'NamedArgExpr':
       throw notSupported('named function arguments');
     case 'A_ArrayExpr':
+      // Arrays are kept in their text form (Tessera has no array values).
+      return bindExpr(arrayConstructorExpr(n.elements ?? []), s);
     case 'A_Indirection':
       throw notSupported('arrays');
     case 'RowExpr':
@@ -279,6 +281,11 @@ function bindTypeCast(n: any, s: ExprScope): Expr {
     const innerLast = inner?.typeName.names?.[inner.typeName.names.length - 1]?.String.sval;
     if (last === 'oid' && inner !== undefined && innerLast?.startsWith('reg')) return bindCatalogCast(innerLast, bindExpr(inner.arg, s), s.ctx, pos(n));
     return bindCatalogCast(last, bindExpr(n.arg, s), s.ctx, pos(n));
+  }
+  if ((n.typeName.arrayBounds ?? []).length > 0) {
+    // Arrays stay in their text form: x::int[] checks the element type's name and keeps the text.
+    resolveTypeName({ ...n.typeName, arrayBounds: undefined });
+    return coerce(bindExpr(n.arg, s), Types.text, s.ctx, true);
   }
   const resolved = resolveTypeName(n.typeName);
   const innerCast = n.arg.TypeCast?.typeName.names;

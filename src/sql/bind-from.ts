@@ -12,6 +12,7 @@ import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
 import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
+import { bindRangeFunction } from './bind-unnest';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
@@ -118,7 +119,7 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
     case 'JoinExpr':
       return bindExplicitJoin(n, ctx, level);
     case 'RangeFunction':
-      throw notSupported('functions in FROM');
+      return bindRangeFunction(n, ctx, level);
     default:
       throw notSupported(`FROM item ${tag}`);
   }

@@ -341,6 +341,8 @@ export function figureColumnName(node: any): string {
       return n.op === 'IS_GREATEST' ? 'greatest' : 'least';
     case 'A_Expr':
       return n.kind === 'AEXPR_NULLIF' ? 'nullif' : '?column?';
+    case 'A_ArrayExpr':
+      return 'array';
     case 'SubLink':
       if (n.subLinkType === 'EXISTS_SUBLINK') return 'exists';
       if (n.subLinkType === 'ARRAY_SUBLINK') return 'array';

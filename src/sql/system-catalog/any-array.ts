@@ -3,6 +3,7 @@
 // no array values, so only arrays written out in the query are accepted: they become the
 // comparisons they stand for (= ANY is an IN list).
 import { notSupported } from '../../types/sql-error';
+import { parseArrayLiteral } from '../../types/pg-types';
 
 /** The array's elements as expression AST nodes, or null when `node` is not an array written in the query. */
 function arrayElements(node: any): any[] | null {
@@ -23,35 +24,6 @@ function arrayElements(node: any): any[] | null {
     const c = item === null ? { A_Const: { isnull: true } } : { A_Const: { sval: { sval: item } } };
     return elementType === null ? c : { TypeCast: { arg: c, typeName: elementType } };
   });
-}
-
-/** '{a,"b c",NULL}' → ['a', 'b c', null]; null when not a one-dimensional array literal. */
-export function parseArrayLiteral(text: string): (string | null)[] | null {
-  const s = text.trim();
-  if (!s.startsWith('{') || !s.endsWith('}')) return null;
-  const out: (string | null)[] = [];
-  let i = 1;
-  const end = s.length - 1;
-  while (i < end) {
-    while (i < end && s[i] === ' ') i++;
-    if (s[i] === '{') return null;
-    let item = '';
-    let quoted = false;
-    if (s[i] === '"') {
-      quoted = true;
-      i++;
-      while (i < end && s[i] !== '"') {
-        if (s[i] === '\\') i++;
-        item += s[i++];
-      }
-      i++;
-    } else while (i < end && s[i] !== ',') item += s[i++];
-    item = quoted ? item : item.trim();
-    out.push(!quoted && item.toUpperCase() === 'NULL' ? null : item);
-    while (i < end && s[i] === ' ') i++;
-    if (s[i] === ',') i++;
-  }
-  return out;
 }
 
 /**

@@ -6,6 +6,22 @@ import { parseSql } from '../parse';
 
 const TEMPLATE = String.raw`SELECT coalesce('{' || string_agg(CASE WHEN __elem IS NULL THEN 'NULL' WHEN __elem::text ~* '[{},"\\\s]|^$|^null$' THEN '"' || replace(replace(__elem::text, '\', '\\'), '"', '\"') || '"' ELSE __elem::text END, ',') || '}', '{}')`;
 
+const ELEMENT = String.raw`SELECT CASE WHEN __elem IS NULL THEN 'NULL' WHEN __elem::text ~* '[{},"\\\s]|^$|^null$' THEN '"' || replace(replace(__elem::text, '\', '\\'), '"', '\"') || '"' ELSE __elem::text END`;
+
+/** ARRAY[a, b, …] as an expression computing the array's text form ({a,b}). */
+export function arrayConstructorExpr(elements: any[]): any {
+  if (elements.some((e) => e.A_ArrayExpr !== undefined)) throw notSupported('multidimensional arrays');
+  const template = parseSql(ELEMENT)[0].ast!.SelectStmt.targetList[0].ResTarget.val;
+  const str = (sval: string) => ({ A_Const: { sval: { sval } } });
+  const concat = (l: any, r: any) => ({ A_Expr: { kind: 'AEXPR_OP', name: [{ String: { sval: '||' } }], lexpr: l, rexpr: r } });
+  let out: any = str('{');
+  elements.forEach((e, i) => {
+    if (i > 0) out = concat(out, str(','));
+    out = concat(out, substitute(template, e));
+  });
+  return concat(out, str('}'));
+}
+
 function substitute(node: any, elem: any): any {
   if (Array.isArray(node)) return node.map((x) => substitute(x, elem));
   if (node === null || typeof node !== 'object') return node;

@@ -125,7 +125,7 @@ pg('pg_attribute', 1249, ATTRIBUTE_SPEC, (m) => {
         atttypmod: c.type.typmod,
         attbyval: info?.typbyval ?? false,
         attalign: c.type.typlen === 8 ? 'd' : c.type.typlen === 2 ? 's' : c.type.typlen === 1 ? 'c' : 'i',
-        attstorage: c.type.typlen === -1 ? 'x' : 'p',
+        attstorage: c.type.name === 'numeric' ? 'm' : c.type.typlen === -1 ? 'x' : 'p',
         attcompression: '',
         attnotnull: c.notNull,
         atthasdef: c.defaultText !== null,

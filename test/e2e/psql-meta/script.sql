@@ -18,6 +18,8 @@ create view big_orders as select order_id, amount from orders where amount > 100
 \d tags
 \d big_orders
 \d nosuchtable
+\d+ customers
+\d+ line_items
 \dt line*
 \x
 \d customers
