@@ -176,6 +176,7 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'quote_ident':
     case 'array_to_string':
     case 'pg_size_pretty':
+    case 'array_has':
       return catalogKernel(e.fn, args, e.type)!;
     default:
       return stringKernel(e.fn, args, e.type);

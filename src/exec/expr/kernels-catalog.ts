@@ -3,7 +3,7 @@
 import { FunctionName } from '../../plan/expr';
 import { DataType } from '../../types/data-type';
 import { SqlError, SqlState } from '../../types/sql-error';
-import { formatTypeOid, quoteIdent } from '../../types/pg-types';
+import { formatTypeOid, parseArrayLiteral, quoteIdent } from '../../types/pg-types';
 import { CompiledExpr, VectorFn } from './compiled';
 import { mapDictKernel, rowKernel } from './kernels-string';
 
@@ -96,6 +96,22 @@ export function catalogKernel(fn: FunctionName, args: CompiledExpr[], type: Data
       return mapDictKernel(args[0], type, (s) => quoteIdent(s));
     case 'array_to_string':
       return rowKernel(args, type, ([a, sep]) => arrayToString(a as string, sep as string));
+    case 'array_has':
+      // SQL semantics of x = ANY(array): true if an element equals x, else NULL if x or an element is NULL, else false.
+      return rowKernel(
+        args,
+        type,
+        ([a, x]) => {
+          if (a === null) return null;
+          const items = parseArrayLiteral(a as string);
+          if (items === null) throw new SqlError(SqlState.invalidTextRepresentation, `malformed array literal: "${a}"`);
+          if (items.length === 0) return false;
+          if (x === null) return null;
+          if (items.includes(x as string)) return true;
+          return items.includes(null) ? null : false;
+        },
+        false,
+      );
     case 'pg_size_pretty':
       return rowKernel(args, type, ([n]) => sizePretty(n as number));
     default:

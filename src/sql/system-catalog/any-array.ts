@@ -32,9 +32,16 @@ function arrayElements(node: any): any[] | null {
  */
 export function rewriteAnyAll(n: any): any {
   const elements = arrayElements(n.rexpr);
-  if (elements === null) throw notSupported('ANY/ALL over array values (only ARRAY[…] and array literals are supported)');
   const op: string = n.name[n.name.length - 1].String.sval;
   const any = n.kind === 'AEXPR_OP_ANY';
+  if (elements === null) {
+    // An array value (a catalog column, current_schemas()): = ANY / <> ALL compare text forms at run time.
+    if ((op === '=' && any) || (op === '<>' && !any)) {
+      const has = { FuncCall: { funcname: [{ String: { sval: '__array_has' } }], args: [n.rexpr, n.lexpr] } };
+      return any ? has : { BoolExpr: { boolop: 'NOT_EXPR', args: [has] } };
+    }
+    throw notSupported('ANY/ALL over array values with operators other than = ANY and <> ALL');
+  }
   if (elements.length === 0) return { A_Const: { boolval: { boolval: !any } } };
   if (op === '=' && any) return { A_Expr: { kind: 'AEXPR_IN', name: [{ String: { sval: '=' } }], lexpr: n.lexpr, rexpr: { List: { items: elements } } } };
   if (op === '<>' && !any) return { A_Expr: { kind: 'AEXPR_IN', name: [{ String: { sval: '<>' } }], lexpr: n.lexpr, rexpr: { List: { items: elements } } } };

@@ -136,6 +136,9 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
     case 'pg_relation_is_publishable':
       if (n !== 1) return null;
       return constant(false, Types.bool);
+    case '__array_has':
+      // x = ANY(array value), from any-array.ts: array's text form, element as text.
+      return call('array_has', [coerce(args[0], Types.text, ctx), coerce(isUnknown(args[1].type) ? coerce(args[1], Types.text, ctx) : args[1], Types.text, ctx)], Types.bool);
     case 'array_to_string':
       if (n !== 2) return null;
       return call('array_to_string', [coerce(args[0], Types.text, ctx), coerce(args[1], Types.text, ctx)], Types.text);

@@ -10,6 +10,7 @@ create view big_orders as select order_id, amount from orders where amount > 100
 \dv
 \dn
 \du
+\dp customers
 \df
 \l postgres
 \d customers
