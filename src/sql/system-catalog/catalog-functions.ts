@@ -74,9 +74,12 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
     case 'format_type':
       if (n !== 2) return null;
       return call('format_type', [asOid(args[0], ctx), coerce(args[1], Types.int4, ctx)], Types.text);
-    case 'pg_get_expr':
+    case 'pg_get_expr': {
       if (n < 2 || n > 3) return null;
-      return coerce(args[0], Types.text, ctx);
+      // adbin & co. hold the expression's text already (as pg_node_tree); the result is text.
+      const e = coerce(args[0], Types.text, ctx);
+      return e.type === Types.text || e.kind === 'const' ? { ...e, type: Types.text } : { kind: 'cast', arg: e, type: Types.text };
+    }
     case 'pg_get_indexdef': {
       if (n !== 1 && n !== 3) return null;
       const pretty = n === 3 && args[2].kind === 'const' && args[2].value === true;

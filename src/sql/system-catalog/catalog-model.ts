@@ -95,7 +95,7 @@ export class CatalogModel {
         schema: s.schema,
         namespaceOid: this.namespaceOid(s.schema),
         kind: s.kind,
-        columns: s.columns.map((c) => ({ name: c.name, type: c.type, notNull: false, defaultText: null })),
+        columns: systemColumns(s),
         hasIndex: false,
       });
     const tables = [...ctx.catalog.tables()].sort((a, b) => a.id - b.id);
@@ -227,3 +227,12 @@ export function splitQualified(text: string): string[] | null {
   return parts.length >= 1 && parts.length <= 3 ? parts.slice(-2) : null;
 }
 
+
+/** A system relation's columns; as in PostgreSQL's catalogs, fixed-width columns before the first variable-width one are NOT NULL. */
+function systemColumns(s: SystemRelationInfo): ModelColumn[] {
+  let fixed = s.kind === 'r';
+  return s.columns.map((c) => {
+    fixed &&= c.type.typlen > 0;
+    return { name: c.name, type: c.type, notNull: fixed, defaultText: null };
+  });
+}
