@@ -46,8 +46,13 @@ class ValuesOp extends Operator {
     if (this.pending === null) {
       this.pending = [];
       const types = this.node.output.map((o) => o.type);
-      const n = this.rows.length;
-      if (n > 0) {
+      const literal = this.node.scalarRows;
+      const n = literal !== undefined ? literal.length : this.rows.length;
+      if (literal !== undefined && n > 0) {
+        const cols: Scalar[][] = types.map(() => new Array(n));
+        for (let r = 0; r < n; r++) for (let c = 0; c < types.length; c++) cols[c][r] = literal[r][c];
+        chunkBatch({ length: n, columns: types.map((t, c) => vectorFromScalars(t, cols[c])) }, this.pending);
+      } else if (n > 0) {
         const cols: Scalar[][] = types.map(() => new Array(n));
         for (let r = 0; r < n; r++) for (let c = 0; c < types.length; c++) cols[c][r] = getScalar(this.rows[r][c].eval(ONE_ROW), 0);
         chunkBatch({ length: n, columns: types.map((t, c) => vectorFromScalars(t, cols[c])) }, this.pending);

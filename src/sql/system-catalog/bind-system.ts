@@ -55,7 +55,8 @@ export function bindSystemRelation(rel: SystemRelation, ctx: BindContext): PlanN
   const rows = building.has(ctx) ? [] : rel.rows(catalogModel(ctx));
   return {
     kind: 'values',
-    rows: rows.map((r) => rowValues(rel, r).map((value, i) => ({ kind: 'const' as const, value, type: rel.columns[i].type }))),
+    rows: [],
+    scalarRows: rows.map((r) => rowValues(rel, r)),
     output: rel.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: rel.oid, columnAttr: i + 1 })),
     estimatedRows: rows.length,
   };
