@@ -167,7 +167,8 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  * Catalog: regex_match, regex_imatch(text, text pattern) → bool (~, ~*; the binder wraps in NOT for !~);
  *   format_type(int8 type oid, int4 typmod) → text; quote_ident(text) → text;
  *   array_to_string(text array literal, text) → text; pg_size_pretty(int8) → text;
- *   array_has(text array literal, text element) → bool (x = ANY(array value), NULLs as SQL's)
+ *   array_has(text array literal, text element) → bool (x = ANY(array value), NULLs as SQL's);
+ *   oid_lookup(int8 key, const text 'k1,k2,…', const text JSON array of values) → text (NULL when absent)
  */
 export type FunctionName =
   | ComparisonFn
@@ -181,4 +182,4 @@ export type FunctionName =
   | 'now' | 'current_date' | 'localtimestamp'
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
   | 'nullif' | 'greatest' | 'least'
-  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string' | 'pg_size_pretty' | 'array_has';
+  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string' | 'pg_size_pretty' | 'array_has' | 'oid_lookup';

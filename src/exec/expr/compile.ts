@@ -177,6 +177,7 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'array_to_string':
     case 'pg_size_pretty':
     case 'array_has':
+    case 'oid_lookup':
       return catalogKernel(e.fn, args, e.type)!;
     default:
       return stringKernel(e.fn, args, e.type);

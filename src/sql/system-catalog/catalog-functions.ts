@@ -28,6 +28,11 @@ function lookup(key: Expr, entries: [number, Scalar][], type: DataType, fallback
     const hit = entries.find(([x]) => x === k.value);
     return hit !== undefined ? constant(hit[1], type) : k.value === null ? constant(null, type) : (fallback ?? constant(null, type));
   }
+  if (entries.length > 8 && type.storage === 'string' && entries.every(([, v]) => typeof v === 'string')) {
+    // Many entries: one hashed lookup rather than a long CASE.
+    const found = call('oid_lookup', [k, constant(entries.map(([x]) => x).join(','), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], type);
+    return fallback === null ? found : { kind: 'coalesce', args: [found, coerce(fallback, type, ctx)], type };
+  }
   const e: CaseExpr = {
     kind: 'case',
     whens: entries.map(([x, v]) => ({ when: call('eq', [k, constant(x, OidType)], Types.bool), then: constant(v, type) })),
@@ -52,8 +57,9 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
   switch (name) {
     case 'pg_table_is_visible': {
       if (n !== 1) return null;
-      const visible = m().relations.filter((r) => m().isVisible(r)).map((r) => constant(r.oid, OidType));
-      return { kind: 'inlist', arg: asOid(args[0], ctx), list: visible, negated: false, type: Types.bool };
+      const visible = m().relations.filter((r) => m().isVisible(r));
+      const found = lookup(args[0], visible.map((r) => [r.oid, 't']), Types.text, null, ctx);
+      return found.kind === 'const' ? constant(found.value !== null, Types.bool) : { kind: 'isnull', arg: found, negated: true, type: Types.bool };
     }
     case 'pg_type_is_visible':
       if (n !== 1) return null;

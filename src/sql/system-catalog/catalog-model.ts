@@ -83,11 +83,16 @@ export class CatalogModel {
   ];
   private readonly byOid = new Map<number, ModelRelation>();
 
+  /** The statement's context (each statement sees the shared model through its own; see bind-system.ts). */
+  ctx: BindContext;
+  private readonly byName = new Map<string, ModelRelation>();
+
   constructor(
-    readonly ctx: BindContext,
+    ctx: BindContext,
     system: SystemRelationInfo[],
     viewColumns: (view: ViewDef) => { name: string; type: DataType }[],
   ) {
+    this.ctx = ctx;
     for (const s of system)
       this.addRelation({
         oid: s.oid,
@@ -135,6 +140,8 @@ export class CatalogModel {
   private addRelation(r: ModelRelation): ModelRelation {
     this.relations.push(r);
     this.byOid.set(r.oid, r);
+    const key = r.schema + '.' + r.name;
+    if (!this.byName.has(key)) this.byName.set(key, r);
     return r;
   }
 
@@ -162,7 +169,7 @@ export class CatalogModel {
 
   resolveUnqualified(name: string): ModelRelation | undefined {
     for (const schema of this.searchPath) {
-      const r = this.relations.find((x) => x.schema === schema && x.name === name);
+      const r = this.byName.get(schema + '.' + name);
       if (r !== undefined) return r;
     }
     return undefined;
@@ -173,7 +180,7 @@ export class CatalogModel {
     const parts = splitQualified(text);
     if (parts === null) return undefined;
     if (parts.length === 1) return this.resolveUnqualified(parts[0]);
-    return this.relations.find((x) => x.schema === parts[0] && x.name === parts[1]);
+    return this.byName.get(parts[0] + '.' + parts[1]);
   }
 
   /** regclass output: the name, schema-qualified when not visible. */
