@@ -168,7 +168,7 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  *   format_type(int8 type oid, int4 typmod) → text; quote_ident(text) → text;
  *   array_to_string(text array literal, text) → text; pg_size_pretty(int8) → text;
  *   array_has(text array literal, text element) → bool (x = ANY(array value), NULLs as SQL's);
- *   oid_lookup(int8 key, const text 'k1,k2,…', const text JSON array of values) → text (NULL when absent)
+ *   oid_lookup(int8|text key, const text JSON array of keys, const text JSON array of values) → text (NULL when absent)
  */
 export type FunctionName =
   | ComparisonFn

@@ -113,13 +113,13 @@ export function catalogKernel(fn: FunctionName, args: CompiledExpr[], type: Data
         false,
       );
     case 'oid_lookup': {
-      // oid_lookup(key, keys 'k1,k2,…', values as a JSON array): the value for key, or NULL.
+      // oid_lookup(key, keys and values as JSON arrays): the value for key, or NULL.
       if (!args[1].isConst || !args[2].isConst) throw new SqlError(SqlState.internalError, 'oid_lookup needs constant keys and values');
-      const keys = String(args[1].value).split(',').map(Number);
+      const keys = JSON.parse(String(args[1].value)) as (number | string)[];
       const values = JSON.parse(String(args[2].value)) as string[];
-      const map = new Map<number, string>();
+      const map = new Map<number | string, string>();
       keys.forEach((k, i) => map.set(k, values[i]));
-      return rowKernel([args[0]], type, ([k]) => map.get(k as number) ?? null);
+      return rowKernel([args[0]], type, ([k]) => map.get(k as number | string) ?? null);
     }
     case 'pg_size_pretty':
       return rowKernel(args, type, ([n]) => sizePretty(n as number));

@@ -30,7 +30,7 @@ function lookup(key: Expr, entries: [number, Scalar][], type: DataType, fallback
   }
   if (entries.length > 8 && type.storage === 'string' && entries.every(([, v]) => typeof v === 'string')) {
     // Many entries: one hashed lookup rather than a long CASE.
-    const found = call('oid_lookup', [k, constant(entries.map(([x]) => x).join(','), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], type);
+    const found = call('oid_lookup', [k, constant(JSON.stringify(entries.map(([x]) => x)), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], type);
     return fallback === null ? found : { kind: 'coalesce', args: [found, coerce(fallback, type, ctx)], type };
   }
   const e: CaseExpr = {
@@ -180,6 +180,17 @@ export function bindCatalogCast(target: string, arg: Expr, ctx: BindContext, pos
   if (target === 'char') return coerce(arg, CharType, ctx, true);
   if (target === 'oid') return asOid(arg, ctx);
   const model = catalogModel(ctx);
+  if (arg.kind === 'param' && (isUnknown(arg.type) || arg.type.storage === 'string') && target === 'regclass') {
+    // $1::regclass: the parameter is a relation name, looked up when the statement runs (NULL when absent).
+    const name = coerce(arg, Types.text, ctx);
+    const entries: [string, string][] = [];
+    for (const r of model.relations) {
+      entries.push([`${r.schema}.${r.name}`, String(r.oid)]);
+      if (model.isVisible(r)) entries.push([r.name, String(r.oid)]);
+    }
+    const found = call('oid_lookup', [name, constant(JSON.stringify(entries.map(([k]) => k)), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], Types.text);
+    return coerce(found, OidType, ctx);
+  }
   const literal = arg.kind === 'const' && (isUnknown(arg.type) || arg.type.storage === 'string');
   if (literal) {
     if (arg.value === null) return constant(null, OidType);
