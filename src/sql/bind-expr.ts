@@ -467,8 +467,8 @@ function bindSessionFunction(name: string, args: Expr[], ctx: BindContext, posit
     case 'current_setting': {
       if (args.length < 1 || args.length > 2) return null;
       const nameArg = args[0];
-      if (nameArg.kind !== 'const' || typeof nameArg.value !== 'string')
-        throw notSupported('current_setting() with a non-constant name');
+      // A name computed per row (psql's \dconfig) is looked up among the session's settings (system-catalog).
+      if (nameArg.kind !== 'const' || typeof nameArg.value !== 'string') return null;
       const missingOk = args[1]?.kind === 'const' && args[1].value === true;
       try {
         return text(ctx.setting(nameArg.value));

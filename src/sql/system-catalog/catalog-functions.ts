@@ -142,6 +142,17 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
         type: OidType,
       };
     }
+    case 'current_setting': {
+      // current_setting(name computed per row): looked up among the session's settings now.
+      if (n < 1 || n > 2) return null;
+      const names = ctx.settingNames?.() ?? [];
+      const key = coerce(args[0], Types.text, ctx);
+      const found = call('oid_lookup', [key, constant(JSON.stringify(names), Types.text), constant(JSON.stringify(names.map((x) => ctx.setting(x))), Types.text)], Types.text);
+      return found;
+    }
+    case 'pg_tablespace_location':
+      if (n !== 1) return null;
+      return constant('', Types.text);
     case 'pg_relation_is_publishable':
       if (n !== 1) return null;
       return constant(false, Types.bool);

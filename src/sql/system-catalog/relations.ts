@@ -364,6 +364,7 @@ pg('pg_foreign_table', 3118, 'ftrelid:oid ftserver:oid ftoptions:text[]', null);
 pg('pg_foreign_server', 1417, 'oid:oid srvname:name srvowner:oid srvfdw:oid srvtype srvversion srvacl:aclitem[] srvoptions:text[]', null);
 pg('pg_foreign_data_wrapper', 2328, 'oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:aclitem[] fdwoptions:text[]', null);
 pg('pg_event_trigger', 3466, 'oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:text[]', null);
+pg('pg_db_role_setting', 2964, 'setdatabase:oid setrole:oid setconfig:text[]', null);
 pg('pg_auth_members', 1261, 'roleid:oid member:oid grantor:oid admin_option:bool', null);
 pg('pg_default_acl', 826, 'oid:oid defaclrole:oid defaclnamespace:oid defaclobjtype:char defaclacl:aclitem[]', null);
 pg('pg_conversion', 2607, 'oid:oid conname:name connamespace:oid conowner:oid conforencoding:int4 contoencoding:int4 conproc:oid condefault:bool', null);
