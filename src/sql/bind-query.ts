@@ -300,7 +300,8 @@ function bindTargets(list: any[], s: ExprScope): Target[] {
         }
       continue;
     }
-    const expr = bindTypedExpr(val, s);
+    // A reg* value in the select list is shown as the object's name (Tessera keeps reg* values as OIDs).
+    const expr = bindTypedExpr(isRegCast(val) ? { TypeCast: { arg: val, typeName: { names: [{ String: { sval: 'text' } }] } } } : val, s);
     let tableOid = 0;
     let columnAttr = 0;
     if (expr.kind === 'column' && expr.index < AGG_BASE) {
@@ -313,6 +314,12 @@ function bindTargets(list: any[], s: ExprScope): Target[] {
     out.push({ expr, name: rt.name ?? figureColumnName(val), tableOid, columnAttr });
   }
   return out;
+}
+
+function isRegCast(node: any): boolean {
+  const names: any[] | undefined = node.TypeCast?.typeName?.names;
+  const last: string | undefined = names?.[names.length - 1]?.String?.sval;
+  return last !== undefined && /^reg(class|type|namespace|role)$/.test(last) && (node.TypeCast.typeName.arrayBounds ?? []).length === 0;
 }
 
 /** PostgreSQL's FigureColname: the name a result column gets without an alias. */
