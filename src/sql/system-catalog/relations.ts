@@ -528,6 +528,59 @@ is('views', 13006, 'table_catalog:name table_schema:name table_name:name view_de
     .map((r) => ({ table_catalog: m.databaseName, table_schema: r.schema, table_name: r.name, view_definition: r.view!.sql, check_option: 'NONE', is_trigger_updatable: 'NO', is_trigger_deletable: 'NO', is_trigger_insertable_into: 'NO' })),
 );
 
+is(
+  'constraint_column_usage',
+  13007,
+  'table_catalog:name table_schema:name table_name:name column_name:name constraint_catalog:name constraint_schema:name constraint_name:name',
+  (m) =>
+    m.constraints.flatMap((c) =>
+      c.keys.map((k) => ({
+        table_catalog: m.databaseName,
+        table_schema: c.table.schema,
+        table_name: c.table.name,
+        column_name: c.table.columns[k - 1].name,
+        constraint_catalog: m.databaseName,
+        constraint_schema: c.table.schema,
+        constraint_name: c.name,
+      })),
+    ),
+);
+is('check_constraints', 13008, 'constraint_catalog:name constraint_schema:name constraint_name:name check_clause', (m) => {
+  const out: Row[] = [];
+  for (const r of m.relations)
+    if (r.kind === 'r' && r.table !== undefined)
+      r.columns.forEach((col, i) => {
+        if (col.notNull)
+          out.push({ constraint_catalog: m.databaseName, constraint_schema: r.schema, constraint_name: `${r.namespaceOid}_${r.oid}_${i + 1}_not_null`, check_clause: `${col.name} IS NOT NULL` });
+      });
+  return out;
+});
+const isEmpty = (name: string, oid: number, spec: string) => rel('information_schema', name, oid, 'v', spec, null);
+isEmpty(
+  'referential_constraints',
+  13009,
+  'constraint_catalog:name constraint_schema:name constraint_name:name unique_constraint_catalog:name unique_constraint_schema:name unique_constraint_name:name match_option update_rule delete_rule',
+);
+isEmpty(
+  'sequences',
+  13010,
+  'sequence_catalog:name sequence_schema:name sequence_name:name data_type numeric_precision:int4 numeric_precision_radix:int4 numeric_scale:int4 start_value minimum_value maximum_value increment cycle_option',
+);
+isEmpty(
+  'triggers',
+  13011,
+  'trigger_catalog:name trigger_schema:name trigger_name:name event_manipulation event_object_catalog:name event_object_schema:name event_object_table:name action_order:int4 action_condition action_statement action_orientation action_timing',
+);
+
+pg(
+  'pg_stat_activity',
+  12020,
+  'datid:oid datname:name pid:int4 leader_pid:int4 usesysid:oid usename:name application_name client_addr client_hostname client_port:int4 backend_start:timestamptz xact_start:timestamptz query_start:timestamptz state_change:timestamptz wait_event_type wait_event state backend_xid:int8 backend_xmin:int8 query_id:int8 query backend_type',
+  // Only this session is known to the binder.
+  (m) => [{ datid: Oids.database, datname: m.databaseName, pid: m.ctx.processId, usesysid: Oids.postgres, usename: m.ctx.sessionUser, application_name: '', state: 'active', backend_type: 'client backend' }],
+  'v',
+);
+
 export const SYSTEM_RELATIONS: readonly SystemRelation[] = RELATIONS;
 
 /** The system relation `schema.name` (schema null: pg_catalog only, as the implicit head of search_path). */
