@@ -30,6 +30,8 @@ export function deparseDefault(col: ColumnDef): string | null {
   } catch {
     return col.defaultSql;
   }
+  // DEFAULT NULL stores no default at all in PostgreSQL (atthasdef is false).
+  if ((node.TypeCast?.arg ?? node).A_Const?.isnull === true) return null;
   return deparseConstFor(node, col.type) ?? col.defaultSql;
 }
 
