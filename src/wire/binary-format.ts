@@ -11,8 +11,11 @@ const BINARY = new Set(['bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'tex
 const PG_EPOCH_DAYS = 10957;
 const PG_EPOCH_MICROS = PG_EPOCH_DAYS * 86400e6;
 
+/** Text-stored types whose binary form is their text's bytes ("char" included; not the catalogs' arrays). */
+const TEXT_LIKE_OIDS = new Set([18, 19, 25, 705, 1042, 1043]);
+
 export function supportsBinary(t: DataType): boolean {
-  return BINARY.has(t.name);
+  return BINARY.has(t.name) && (t.storage !== 'string' || TEXT_LIKE_OIDS.has(t.oid));
 }
 
 export function binaryNotSupported(t: DataType, direction: 'input' | 'output'): SqlError {
