@@ -4,7 +4,7 @@
 // plain data and the executor needs no catalog access.
 import { CaseExpr, Expr } from '../../plan/expr';
 import { CharType, DataType, OidType, Types } from '../../types/data-type';
-import { PG_TYPES, formatTypeOid } from '../../types/pg-types';
+import { PG_TYPES, formatTypeOid, quoteIdent } from '../../types/pg-types';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Scalar } from '../../types/vector';
 import type { BindContext } from '../bind-context';
@@ -89,7 +89,14 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
     case 'pg_get_indexdef': {
       if (n !== 1 && n !== 3) return null;
       const pretty = n === 3 && args[2].kind === 'const' && args[2].value === true;
-      return lookup(args[0], m().indexes.map((i) => [i.oid, pretty ? i.prettyDefinition : i.definition]), Types.text, null, ctx);
+      const whole = lookup(args[0], m().indexes.map((i) => [i.oid, pretty ? i.prettyDefinition : i.definition]), Types.text, null, ctx);
+      if (n === 1 || (args[1].kind === 'const' && args[1].value === 0)) return whole;
+      // pg_get_indexdef(index, column k, …): just the k-th key column (psql's \d index).
+      const col = coerce(args[1], Types.int8, ctx);
+      const key = call('add', [call('mul', [coerce(asOid(args[0], ctx), Types.int8, ctx), constant(1000, Types.int8)], Types.int8), col], Types.int8);
+      const entries: [number, Scalar][] = m().indexes.flatMap((i) => i.keys.map((k, j) => [i.oid * 1000 + j + 1, quoteIdent(i.table.columns[k - 1].name)] as [number, Scalar]));
+      const column = call('oid_lookup', [key, constant(JSON.stringify(entries.map(([x]) => x)), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], Types.text);
+      return { kind: 'case', whens: [{ when: call('eq', [col, constant(0, Types.int8)], Types.bool), then: whole }], else: column, type: Types.text };
     }
     case 'pg_get_constraintdef':
       if (n !== 1 && n !== 2) return null;

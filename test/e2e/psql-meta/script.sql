@@ -24,6 +24,9 @@ create view big_orders as select order_id, amount from orders where amount > 100
 \d+ customers
 \d+ line_items
 \dt line*
+\di
+\d line_items_pkey
+\d+ customers_pkey
 \x
 \d customers
 select relname, relkind from pg_class where relname = 'orders';
