@@ -581,6 +581,19 @@ pg(
   'v',
 );
 
+pg('pg_available_extensions', 12021, 'name:name default_version installed_version comment', null, 'v');
+pg(
+  'pg_stat_user_tables',
+  12022,
+  'relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8 idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_tup_hot_upd:int8 n_live_tup:int8 n_dead_tup:int8',
+  // Only the live row counts are known; the activity counters are not kept.
+  (m) =>
+    m.relations
+      .filter((r) => r.kind === 'r' && r.table !== undefined)
+      .map((r) => ({ relid: r.oid, schemaname: r.schema, relname: r.name, n_live_tup: m.ctx.tableRowCount(r.table!.id), n_dead_tup: 0 })),
+  'v',
+);
+
 export const SYSTEM_RELATIONS: readonly SystemRelation[] = RELATIONS;
 
 /** The system relation `schema.name` (schema null: pg_catalog only, as the implicit head of search_path). */
