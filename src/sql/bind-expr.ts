@@ -385,8 +385,18 @@ function bindCase(n: any, s: ExprScope): Expr {
 
 function bindSubLink(n: any, s: ExprScope): Expr {
   const position = pos(n);
-  if (n.subLinkType === 'ARRAY_SUBLINK')
+  if (n.subLinkType === 'ARRAY_SUBLINK') {
+    const sub = n.subselect.SelectStmt ?? n.subselect;
+    if (sub.sortClause !== undefined) {
+      // Keep the ORDER BY order: aggregate over the subquery as a derived table, unless it is correlated.
+      try {
+        return bindSubLink({ ...n, subLinkType: 'EXPR_SUBLINK', subselect: arraySublinkQuery(n.subselect, true) }, s);
+      } catch (err) {
+        if (!(err instanceof SqlError && err.code === SqlState.featureNotSupported && /correlated/.test(err.message))) throw err;
+      }
+    }
     return bindSubLink({ ...n, subLinkType: 'EXPR_SUBLINK', subselect: arraySublinkQuery(n.subselect) }, s);
+  }
   const sub = bindSubquery(n.subselect, s.ctx, s.level);
   const args = sub.captures;
   switch (n.subLinkType) {

@@ -32,8 +32,12 @@ function substitute(node: any, elem: any): any {
   return out;
 }
 
-/** The SelectStmt that computes ARRAY(`subselect`) as text. */
-export function arraySublinkQuery(subselect: any): any {
+/**
+ * The SelectStmt that computes ARRAY(`subselect`) as text. With `ordered`, the subquery becomes a
+ * derived table aggregated in its ORDER BY order (only possible when it is not correlated); else its
+ * FROM/WHERE are aggregated directly and an ORDER BY is passed to string_agg.
+ */
+export function arraySublinkQuery(subselect: any, ordered = false): any {
   const sub = subselect.SelectStmt ?? subselect;
   if (sub.op !== undefined && sub.op !== 'SETOP_NONE') throw notSupported('ARRAY(subquery) over a set operation');
   if (sub.groupClause !== undefined || sub.distinctClause !== undefined || sub.limitCount !== undefined || sub.havingClause !== undefined || sub.valuesLists !== undefined)
@@ -42,6 +46,12 @@ export function arraySublinkQuery(subselect: any): any {
   if (targets.length !== 1) throw new SqlError(SqlState.syntaxError, 'subquery must return only one column');
   const elem = targets[0].ResTarget.val;
   const template = parseSql(TEMPLATE)[0].ast!.SelectStmt;
+  if (ordered) {
+    const inner = { ...sub, targetList: [{ ResTarget: { ...targets[0].ResTarget, name: '__elem' } }] };
+    const query = substitute(template, { ColumnRef: { fields: [{ String: { sval: '__a' } }, { String: { sval: '__elem' } }] } });
+    query.fromClause = [{ RangeSubselect: { subquery: { SelectStmt: inner }, alias: { aliasname: '__a' } } }];
+    return { SelectStmt: query };
+  }
   const query = substitute(template, elem);
   const agg = query.targetList[0].ResTarget.val.CoalesceExpr.args[0].A_Expr.lexpr.A_Expr.rexpr.FuncCall;
   if (sub.sortClause !== undefined)
