@@ -153,7 +153,8 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
     const plan = bindSystemRelation(system, ctx);
     const scope = new Scope();
     const names = plan.output.map((c, i) => (colnames?.[i] !== undefined ? colnames[i].String.sval : c.name));
-    scope.add(alias, plan.output.map((c, i) => ({ name: names[i], type: c.type, tableOid: system.oid, columnAttr: i + 1 })));
+    const last = plan.output.length - 1; // the hidden system column tableoid
+    scope.add(alias, plan.output.map((c, i) => ({ name: names[i], type: c.type, tableOid: system.oid, columnAttr: i + 1, hidden: i === last })));
     return { plan, scope, estimatedRows: plan.estimatedRows ?? 100 };
   }
   const sch = schema ?? 'public';

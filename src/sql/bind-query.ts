@@ -295,7 +295,7 @@ function bindTargets(list: any[], s: ExprScope): Target[] {
       if (qualifier === null && rels.length === 0) throw new SqlError(SqlState.syntaxError, 'SELECT * with no tables specified is not valid', { position: pos(ref) });
       for (const rel of rels)
         for (const c of rel.columns) {
-          if (qualifier === null && rel.hiddenUnqualified?.has(c.name)) continue;
+          if (c.hidden || (qualifier === null && rel.hiddenUnqualified?.has(c.name))) continue;
           out.push({ expr: { kind: 'column', index: c.index, type: c.type }, name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr });
         }
       continue;

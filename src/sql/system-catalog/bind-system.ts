@@ -1,7 +1,7 @@
 // Binding of system relations (pg_catalog.*, information_schema.*) as literal rows generated from
 // the engine's catalog when the statement is bound, and the per-statement CatalogModel they share.
 import { TableDef, ViewDef } from '../../storage/api';
-import { DataType, Types } from '../../types/data-type';
+import { DataType, OidType, Types } from '../../types/data-type';
 import { PlanNode } from '../../plan/plan';
 import type { BindContext } from '../bind-context';
 import { QueryLevel } from '../bind-context';
@@ -73,11 +73,15 @@ export function lookupSystemRelation(schema: string | undefined, name: string): 
 /** The relation's rows as of now, as a literal-rows plan. */
 export function bindSystemRelation(rel: SystemRelation, ctx: BindContext): PlanNode {
   const rows = building.has(ctx) ? [] : rel.rows(catalogModel(ctx));
+  // Every relation has the system column tableoid (the relation's own OID), last and hidden from `*`.
   return {
     kind: 'values',
     rows: [],
-    scalarRows: rows.map((r) => rowValues(rel, r)),
-    output: rel.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: rel.oid, columnAttr: i + 1 })),
+    scalarRows: rows.map((r) => [...rowValues(rel, r), rel.oid]),
+    output: [
+      ...rel.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: rel.oid, columnAttr: i + 1 })),
+      { name: 'tableoid', type: OidType, tableOid: rel.oid, columnAttr: -6 },
+    ],
     estimatedRows: rows.length,
   };
 }

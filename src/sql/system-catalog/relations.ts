@@ -370,6 +370,7 @@ pg('pg_default_acl', 826, 'oid:oid defaclrole:oid defaclnamespace:oid defaclobjt
 pg('pg_conversion', 2607, 'oid:oid conname:name connamespace:oid conowner:oid conforencoding:int4 contoencoding:int4 conproc:oid condefault:bool', null);
 pg('pg_cast', 2605, 'oid:oid castsource:oid casttarget:oid castfunc:oid castcontext:char castmethod:char', null);
 pg('pg_operator', 2617, 'oid:oid oprname:name oprnamespace:oid oprowner:oid oprkind:char oprcanmerge:bool oprcanhash:bool oprleft:oid oprright:oid oprresult:oid oprcom:oid oprnegate:oid oprcode:oid oprrest:oid oprjoin:oid', null);
+pg('pg_opfamily', 2753, 'oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid', null);
 pg('pg_opclass', 2616, 'oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid opcdefault:bool opckeytype:oid', null);
 pg('pg_aggregate', 2600, 'aggfnoid:oid aggkind:char aggnumdirectargs:int2 aggtransfn:oid aggfinalfn:oid aggtranstype:oid agginitval', null);
 pg('pg_matviews', 12010, 'schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool definition', null, 'v');

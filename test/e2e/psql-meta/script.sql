@@ -12,6 +12,8 @@ create view big_orders as select order_id, amount from orders where amount > 100
 \dn
 \du
 \dp customers
+\dd
+\dD
 \df
 \l postgres
 \d customers
