@@ -363,12 +363,13 @@ function bindTargets(list: any[], s: ExprScope): Target[] {
       if (qualifier === null && rels.length === 0) throw new SqlError(SqlState.syntaxError, 'SELECT * with no tables specified is not valid', { position: pos(ref) });
       for (const rel of rels)
         for (const c of rel.columns) {
-          if (qualifier === null && rel.hiddenUnqualified?.has(c.name)) continue;
+          if (c.hidden || (qualifier === null && rel.hiddenUnqualified?.has(c.name))) continue;
           out.push({ expr: { kind: 'column', index: c.index, type: c.type }, name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr });
         }
       continue;
     }
-    const expr = bindTypedExpr(val, s);
+    // A reg* value in the select list is shown as the object's name (Tessera keeps reg* values as OIDs).
+    const expr = bindTypedExpr(isRegCast(val) ? { TypeCast: { arg: val, typeName: { names: [{ String: { sval: 'text' } }] } } } : val, s);
     let tableOid = 0;
     let columnAttr = 0;
     if (expr.kind === 'column' && expr.index < AGG_BASE) {
@@ -398,6 +399,12 @@ function castColumnName(n: any): { name: string; strong: boolean } {
   return inner !== '?column?' ? { name: inner, strong: true } : { name: own, strong: false };
 }
 
+function isRegCast(node: any): boolean {
+  const names: any[] | undefined = node.TypeCast?.typeName?.names;
+  const last: string | undefined = names?.[names.length - 1]?.String?.sval;
+  return last !== undefined && /^reg(class|type|namespace|role)$/.test(last) && (node.TypeCast.typeName.arrayBounds ?? []).length === 0;
+}
+
 /** PostgreSQL's FigureColname: the name a result column gets without an alias. */
 export function figureColumnName(node: any): string {
   const [tag] = Object.keys(node);
@@ -420,8 +427,11 @@ export function figureColumnName(node: any): string {
       return n.op === 'IS_GREATEST' ? 'greatest' : 'least';
     case 'A_Expr':
       return n.kind === 'AEXPR_NULLIF' ? 'nullif' : '?column?';
+    case 'A_ArrayExpr':
+      return 'array';
     case 'SubLink':
       if (n.subLinkType === 'EXISTS_SUBLINK') return 'exists';
+      if (n.subLinkType === 'ARRAY_SUBLINK') return 'array';
       if (n.subLinkType === 'EXPR_SUBLINK') {
         const first = n.subselect.SelectStmt?.targetList?.[0]?.ResTarget;
         if (first !== undefined) return first.name ?? figureColumnName(first.val);

@@ -26,8 +26,11 @@ const NUMERIC_POS = 0x0000;
 const NUMERIC_NEG = 0x4000;
 const NUMERIC_NAN = 0xc000;
 
+/** Text-stored types whose binary form is their text's bytes ("char" included; not the catalogs' arrays). */
+const TEXT_LIKE_OIDS = new Set([18, 19, 25, 705, 1042, 1043]);
+
 export function supportsBinary(t: DataType): boolean {
-  return BINARY.has(t.name);
+  return BINARY.has(t.name) && (t.storage !== 'string' || TEXT_LIKE_OIDS.has(t.oid));
 }
 
 export function binaryNotSupported(t: DataType, direction: 'input' | 'output'): SqlError {

@@ -181,6 +181,9 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'format_type':
     case 'quote_ident':
     case 'array_to_string':
+    case 'pg_size_pretty':
+    case 'array_has':
+    case 'oid_lookup':
       return catalogKernel(e.fn, args, e.type)!;
     case 'json_get':
     case 'json_get_text':
