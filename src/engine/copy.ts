@@ -12,6 +12,8 @@ import { CopyInSink, ExecuteResult } from './session-api';
 import type { EngineSession } from './session';
 import { checkNotNull } from './dml';
 import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
+import { BinaryCopyReader, binaryCopyHeader, binaryCopyRows, binaryCopyTrailer } from './copy-binary';
+import { decodeBinaryParam } from '../types/binary-value';
 
 /** Rows parsed before they are handed to storage as one batch. */
 const COPY_BATCH_ROWS = 16384;
@@ -28,7 +30,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     const [batch] = session.runPlan(plan, []);
     return getScalar(batch.columns[0], 0);
   });
-  const splitter = new CopyRowSplitter(options);
+  const splitter = options.format === 'binary' ? new BinaryCopyReader() : new CopyRowSplitter(options);
   let builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
   let rows = 0;
   let failed: SqlError | null = null;
@@ -61,6 +63,29 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     if (builders[0].length >= COPY_BATCH_ROWS) flush();
   };
 
+  const onBinaryRow = (fields: (Buffer | null)[]) => {
+    const line = splitter.lineNumber;
+    if (fields.length !== columns.length)
+      throw new SqlError(SqlState.badCopyFileFormat, `row field count is ${fields.length}, expected ${columns.length}`, { detail: `COPY ${table.name}, line ${line}` });
+    for (let k = 0; k < fields.length; k++) {
+      const f = fields[k];
+      if (f === null) builders[k].appendNull();
+      else {
+        const column = table.columns[columns[k]];
+        try {
+          builders[k].appendScalar(decodeBinaryParam(f, column.type, null));
+        } catch (err) {
+          if (!(err instanceof SqlError) || err.detail !== undefined) throw err;
+          throw new SqlError(err.code, err.message, { detail: `COPY ${table.name}, line ${line}, column ${column.name}` });
+        }
+      }
+    }
+    rows++;
+    if (builders[0].length >= COPY_BATCH_ROWS) flush();
+  };
+  const parse = (chunk: Buffer) =>
+    splitter instanceof BinaryCopyReader ? splitter.push(chunk, onBinaryRow) : splitter.push(chunk, onRow);
+
   const guard = (fn: () => void) => {
     if (failed !== null) return;
     try {
@@ -73,11 +98,12 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   };
 
   const sink: CopyInSink = {
-    write: (chunk) => guard(() => splitter.push(chunk, onRow)),
+    write: (chunk) => guard(() => parse(chunk)),
     end: async () => {
       if (failed !== null) throw failed;
       guard(() => {
-        splitter.finish(onRow);
+        if (splitter instanceof BinaryCopyReader) splitter.finish(onBinaryRow);
+        else splitter.finish(onRow);
         flush();
       });
       await session.finishCopy();
@@ -101,6 +127,26 @@ export async function runCopyTo(session: EngineSession, bound: Extract<BoundStat
   const batches = session.runPlan(bound.source, params);
   const fs = session.settings.format();
   const { options } = bound;
+  if (options.format === 'binary') {
+    // Buffers of about 64 kB, each sent as one CopyData message.
+    const data: Buffer[] = [];
+    let parts: Buffer[] = [binaryCopyHeader()];
+    let bytes = 0;
+    let rows = 0;
+    for (const batch of batches) {
+      const before = parts.length;
+      rows += binaryCopyRows(batch, parts);
+      for (let i = before; i < parts.length; i++) bytes += parts[i].length;
+      if (bytes >= 65536) {
+        data.push(Buffer.concat(parts));
+        parts = [];
+        bytes = 0;
+      }
+    }
+    parts.push(binaryCopyTrailer());
+    data.push(Buffer.concat(parts));
+    return { kind: 'copyOut', columnCount: bound.source.output.length, format: 'binary', data, command: `COPY ${rows}` };
+  }
   const data: Buffer[] = [];
   let lines: string[] = [];
   let rows = 0;

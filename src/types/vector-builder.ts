@@ -109,6 +109,12 @@ export class VectorBuilder {
 
   appendScalar(value: Scalar): void {
     if (value === null) return this.appendNull();
+    // Plain numbers (ints, floats, dates, timestamps) go straight into the typed array.
+    if (this.nums !== null && typeof value === 'number' && this.type.storage !== 'numeric') {
+      if (this.n === this.nulls.length) this.grow();
+      this.nums[this.n++] = value;
+      return;
+    }
     if (this.scalars !== null) {
       if (this.n === this.nulls.length) this.grow();
       this.scalars.push(value);
