@@ -1,6 +1,7 @@
 // COPY … FROM STDIN and COPY … TO STDOUT in text and CSV formats. Incoming rows are parsed straight
 // into typed vectors (VectorBuilder) and appended in batches, never one storage put per row.
 import { PlanNode } from '../plan/plan';
+import { Expr } from '../plan/expr';
 import { SqlError, SqlState } from '../types/sql-error';
 import { Scalar, Vector } from '../types/vector';
 import { getScalar, newVector, vectorFromScalars } from '../types/vector-ops';
@@ -24,12 +25,25 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   const fs = session.settings.format();
   // Columns not listed get their DEFAULT, evaluated once.
   const ctx = session.bindContext([]);
+  // Volatile ones (gen_random_uuid()) are evaluated per row instead, as PostgreSQL does.
+  const volatile: (Expr | null)[] = table.columns.map(() => null);
   const defaults: Scalar[] = table.columns.map((c, i) => {
     if (columns.includes(i)) return null;
-    const plan: PlanNode = { kind: 'values', rows: [[defaultExpr(c, ctx)]], output: [{ name: c.name, type: c.type }] };
+    const expr = defaultExpr(c, ctx);
+    if (JSON.stringify(expr).includes('"gen_random_uuid"')) {
+      volatile[i] = expr;
+      return null;
+    }
+    const plan: PlanNode = { kind: 'values', rows: [[expr]], output: [{ name: c.name, type: c.type }] };
     const [batch] = session.runPlan(plan, []);
     return getScalar(batch.columns[0], 0);
   });
+  const volatileColumn = (i: number, n: number): Vector => {
+    const c = table.columns[i];
+    const plan: PlanNode = { kind: 'values', rows: new Array(n).fill([volatile[i]]), output: [{ name: c.name, type: c.type }] };
+    const parts = session.runPlan(plan, []).map((b) => b.columns[0]);
+    return parts.length === 1 ? parts[0] : vectorFromScalars(c.type, parts.flatMap((v) => Array.from({ length: v.length }, (_, r) => getScalar(v, r))));
+  };
   const splitter = options.format === 'binary' ? new BinaryCopyReader() : new CopyRowSplitter(options);
   let builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
   let rows = 0;
@@ -41,6 +55,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     const full: Vector[] = table.columns.map((c, i) => {
       const k = columns.indexOf(i);
       if (k !== -1) return builders[k].finish();
+      if (volatile[i] !== null) return volatileColumn(i, n);
       return defaults[i] === null ? nullColumn(c.type, n) : vectorFromScalars(c.type, new Array(n).fill(defaults[i]));
     });
     checkNotNull(session, table, full);

@@ -165,6 +165,7 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  *   ceil, floor(numeric|float8) → same; sqrt, power, exp, ln (float8|numeric) → same; sign(x) → same
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
  * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
+ * gen_random_uuid() → uuid (volatile: a new value per row)
  */
 export type FunctionName =
   | ComparisonFn
@@ -178,4 +179,5 @@ export type FunctionName =
   | 'now' | 'current_date' | 'localtimestamp'
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
   | 'nullif' | 'greatest' | 'least'
-  | 'json_get' | 'json_get_text';
+  | 'json_get' | 'json_get_text'
+  | 'gen_random_uuid';

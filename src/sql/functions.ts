@@ -172,6 +172,7 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   pow: [{ fn: 'power', args: ['number', 'number'], result: 'numeric-or-float' }],
   sign: [{ fn: 'sign', args: ['number'], result: 'numeric-or-float' }],
   mod: [{ fn: 'mod', args: ['number', 'number'], result: 'arg0' }],
+  gen_random_uuid: [{ fn: 'gen_random_uuid', args: [], result: T.uuid }],
 };
 
 /** Resolves a scalar function call; unknown names or argument types → 42883. */

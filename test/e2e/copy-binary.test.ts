@@ -90,6 +90,11 @@ describe('COPY (FORMAT binary)', function () {
     const r = await copyIn(c, 'copy two (x, y) from stdin (format binary)', Buffer.concat([header, tuple, tuple]), 5);
     expect(r.tag).to.equal('COPY 2');
     expect((await simple(c, 'copy two to stdout')).data.toString()).to.equal('7\thi\n7\thi\n');
+    // Columns left out take their DEFAULT, a volatile one per row.
+    await simple(c, 'create table three (x int8, y text, id uuid default gen_random_uuid())');
+    expect((await copyIn(c, 'copy three (x, y) from stdin (format binary)', Buffer.concat([header, tuple, tuple, tuple]), 1000)).tag).to.equal('COPY 3');
+    const ids = await simple(c, 'copy (select count(distinct id) from three) to stdout');
+    expect(ids.data.toString()).to.equal('3\n');
   });
 
   it("rejects bad binary COPY input with PostgreSQL's codes, and the session goes on", async () => {

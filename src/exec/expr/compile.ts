@@ -15,7 +15,7 @@ import { arithKernel } from './kernels-arith';
 import { stringKernel } from './kernels-string';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
-import { jsonGetKernel } from './kernels-json';
+import { jsonGetKernel, randomUuidKernel } from './kernels-json';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
 import { subqueryKernel } from './subquery';
 import { tryFuse } from './fuse';
@@ -173,6 +173,8 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'json_get':
     case 'json_get_text':
       return jsonGetKernel(e.fn === 'json_get_text', args, e.type);
+    case 'gen_random_uuid':
+      return randomUuidKernel(e.type);
     default:
       return stringKernel(e.fn, args, e.type);
   }
