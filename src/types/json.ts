@@ -280,3 +280,65 @@ export function jsonGet(doc: string, jsonb: boolean, key: string | number, asTex
   if (found.t === 'literal' && found.text === 'null') return null;
   return doc.slice(found.start, found.end);
 }
+
+// ---- jsonb ordering ----
+// PostgreSQL orders jsonb values (compareJsonbContainers): object > array > boolean > number > string
+// > null; containers first by element/pair count; a scalar is a one-element "raw scalar" array that
+// sorts before a real one-element array (so '[]' < any scalar < '[x]'); numbers numerically (1.0 = 1);
+// strings and keys by bytes (C collation); pairs in storage order. jsonbOrderKey() encodes a value
+// as a string whose code-point order and equality are exactly that order, so sorting, comparison,
+// DISTINCT and GROUP BY run on the keys with the ordinary string machinery.
+
+const COUNT_WIDTH = 10;
+const EXP_BIAS = 500000;
+
+function countKey(n: number): string {
+  return String(n).padStart(COUNT_WIDTH, '0');
+}
+
+/** Self-delimiting, order-preserving: \0 and \1 escaped, \0 terminates (so a prefix sorts first). */
+function stringKey(s: string): string {
+  return s.replace(/[\u0000\u0001]/g, (c) => (c === '\u0000' ? '\u0001\u0001' : '\u0001\u0002')) + '\u0000';
+}
+
+/** Numbers: sign class, then exponent and significant digits (inverted for negatives). */
+function numberKey(text: string): string {
+  const d = parseDecimal(text)!;
+  if (d.digits === 0n) return '1';
+  const neg = d.digits < 0n;
+  const all = (neg ? -d.digits : d.digits).toString();
+  const exp = all.length - d.scale;
+  const digits = all.replace(/0+$/, '');
+  if (!neg) return '2' + String(EXP_BIAS + exp).padStart(7, '0') + digits + '!';
+  let inverted = '';
+  for (let i = 0; i < digits.length; i++) inverted += String(9 - (digits.charCodeAt(i) - 48));
+  return '0' + String(EXP_BIAS - exp).padStart(7, '0') + inverted + '~';
+}
+
+// Type tags in PostgreSQL's jbvType order: null < string < numeric < bool < array < object.
+function nodeKey(n: JsonNode): string {
+  switch (n.t) {
+    case 'literal':
+      return n.text === 'null' ? '1' : n.text === 'false' ? '40' : '41';
+    case 'string':
+      return '2' + stringKey(n.value);
+    case 'number':
+      return '3' + numberKey(n.text);
+    case 'array':
+      return '5' + countKey(n.items.length) + '1' + n.items.map(nodeKey).join('');
+    case 'object': {
+      const byKey = new Map<string, JsonNode>();
+      for (let i = 0; i < n.keys.length; i++) byKey.set(n.keys[i], n.values[i]);
+      const keys = [...byKey.keys()].sort(compareKeys);
+      return '6' + countKey(keys.length) + keys.map((k) => stringKey(k) + nodeKey(byKey.get(k)!)).join('');
+    }
+  }
+}
+
+/** The order/equality key of a jsonb value's text (see above). */
+export function jsonbOrderKey(text: string): string {
+  const root = parseJson(text, true);
+  if (root.t === 'array' || root.t === 'object') return nodeKey(root);
+  // A top-level scalar: a raw-scalar array of one element ('0' sorts it before a real array).
+  return '5' + countKey(1) + '0' + nodeKey(root);
+}
