@@ -166,6 +166,7 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
  * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
  * gen_random_uuid() → uuid (volatile: a new value per row)
+ * bytea: concat(bytea, bytea) → bytea ('||'); encode(bytea, text) → text; decode(text, text) → bytea
  */
 export type FunctionName =
   | ComparisonFn
@@ -180,4 +181,4 @@ export type FunctionName =
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
   | 'nullif' | 'greatest' | 'least'
   | 'json_get' | 'json_get_text'
-  | 'gen_random_uuid';
+  | 'gen_random_uuid' | 'encode' | 'decode';

@@ -35,6 +35,8 @@ export function bindComparison(op: ComparisonFn, l: Expr, r: Expr, ctx: Coercion
 export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionContext, position?: number): Expr {
   const cmp = COMPARISON_OPS[op];
   if (cmp !== undefined) return bindComparison(cmp, l, r, ctx, op, position);
+  if (op === '||' && (l.type.name === 'bytea' || r.type.name === 'bytea') && (l.type.name === 'bytea' || isUnknown(l.type)) && (r.type.name === 'bytea' || isUnknown(r.type)))
+    return call('concat', [coerce(l, Types.bytea, ctx), coerce(r, Types.bytea, ctx)], Types.bytea);
   if (op === '||') {
     const lt = isString(l.type) || isUnknown(l.type);
     const rt = isString(r.type) || isUnknown(r.type);
@@ -173,6 +175,8 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   sign: [{ fn: 'sign', args: ['number'], result: 'numeric-or-float' }],
   mod: [{ fn: 'mod', args: ['number', 'number'], result: 'arg0' }],
   gen_random_uuid: [{ fn: 'gen_random_uuid', args: [], result: T.uuid }],
+  encode: [{ fn: 'encode', args: [T.bytea, T.text], result: T.text }],
+  decode: [{ fn: 'decode', args: [T.text, T.text], result: T.bytea }],
 };
 
 /** Resolves a scalar function call; unknown names or argument types → 42883. */
@@ -209,6 +213,7 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
       } else if (want.name === a.type.name) coerced.push(a);
       else if (isNumber(want) && (isNumber(a.type) || isUnknown(a.type)) && (isInteger(want) ? isInteger(a.type) || isUnknown(a.type) : true))
         coerced.push(coerce(a, want, ctx));
+      else if (isUnknown(a.type)) coerced.push(coerce(a, want, ctx));
       else ok = false;
     }
     if (!ok) continue;

@@ -12,10 +12,11 @@ import { ConstVectorSource } from '../vector-util';
 import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
 import { compareKernel } from './kernels-compare';
 import { arithKernel } from './kernels-arith';
-import { stringKernel } from './kernels-string';
+import { rowKernel, stringKernel } from './kernels-string';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
 import { jsonGetKernel, randomUuidKernel } from './kernels-json';
+import { decodeBytea, encodeBytea } from '../../types/bytea-uuid';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
 import { subqueryKernel } from './subquery';
 import { tryFuse } from './fuse';
@@ -43,7 +44,7 @@ function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, c
 /** Functions that can raise an error on some input (so lazily evaluated under AND/OR/CASE). */
 const ERRORING = new Set<string>([
   'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike',
-  'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln',
+  'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln', 'encode', 'decode',
 ]);
 
 export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
@@ -175,6 +176,10 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
       return jsonGetKernel(e.fn === 'json_get_text', args, e.type);
     case 'gen_random_uuid':
       return randomUuidKernel(e.type);
+    case 'encode':
+      return rowKernel(args, e.type, ([b, f]) => encodeBytea(b as string, f as string));
+    case 'decode':
+      return rowKernel(args, e.type, ([t, f]) => decodeBytea(t as string, f as string));
     default:
       return stringKernel(e.fn, args, e.type);
   }
