@@ -13,13 +13,17 @@ type JsonNode =
   | { t: 'number'; text: string; start: number; end: number }
   | { t: 'literal'; text: 'true' | 'false' | 'null'; start: number; end: number };
 
-function syntaxError(detail: string, text: string): SqlError {
+function syntaxError(detail: string): SqlError {
   return new SqlError(SqlState.invalidTextRepresentation, 'invalid input syntax for type json', { detail });
 }
 
 /** Recursive-descent parser of RFC 8259 JSON with PostgreSQL's error details. */
+/** Nesting deeper than this is refused (PostgreSQL stops at its stack depth limit, 54001). */
+const MAX_DEPTH = 2000;
+
 class JsonParser {
   pos = 0;
+  private depth = 0;
   constructor(
     private readonly src: string,
     private readonly jsonb: boolean,
@@ -28,7 +32,7 @@ class JsonParser {
   parseDocument(): JsonNode {
     const v = this.value();
     this.skipSpace();
-    if (this.pos < this.src.length) throw syntaxError(`Expected end of input, but found "${this.token()}".`, this.src);
+    if (this.pos < this.src.length) throw syntaxError(`Expected end of input, but found "${this.token()}".`);
     return v;
   }
 
@@ -50,10 +54,15 @@ class JsonParser {
   private value(): JsonNode {
     this.skipSpace();
     const s = this.src;
-    if (this.pos >= s.length) throw syntaxError('The input string ended unexpectedly.', s);
+    if (this.pos >= s.length) throw syntaxError('The input string ended unexpectedly.');
     const c = s[this.pos];
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
+    if (c === '{' || c === '[') {
+      if (++this.depth > MAX_DEPTH)
+        throw new SqlError(SqlState.stackDepthLimitExceeded, 'stack depth limit exceeded', { hint: 'JSON nesting is too deep.' });
+      const node = c === '{' ? this.object() : this.array();
+      this.depth--;
+      return node;
+    }
     if (c === '"') {
       const start = this.pos;
       const value = this.string();
@@ -61,13 +70,17 @@ class JsonParser {
     }
     const start = this.pos;
     const word = /^[A-Za-z0-9_.+-]+/.exec(s.slice(this.pos));
-    if (word === null) throw syntaxError(`Expected JSON value, but found "${this.token()}".`, s);
+    if (word === null) throw syntaxError(`Expected JSON value, but found "${this.token()}".`);
     const w = word[0];
     if (w === 'true' || w === 'false' || w === 'null') {
       this.pos += w.length;
       return { t: 'literal', text: w, start, end: this.pos };
     }
-    if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(w)) throw syntaxError(`Token "${w}" is invalid.`, s);
+    const num = /^-?(0|[1-9]\d*)(\.\d+)?(?:[eE]([+-]?\d+))?$/.exec(w);
+    if (num === null) throw syntaxError(`Token "${w}" is invalid.`);
+    // numeric's range (PostgreSQL: 131072 digits before the point, 16383 after).
+    if (this.jsonb && num[3] !== undefined && Math.abs(Number(num[3])) > 140000)
+      throw new SqlError(SqlState.numericValueOutOfRange, 'value overflows numeric format');
     this.pos += w.length;
     return { t: 'number', text: w, start, end: this.pos };
   }
@@ -84,14 +97,14 @@ class JsonParser {
     for (;;) {
       this.skipSpace();
       if (this.src[this.pos] !== '"') {
-        if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.', this.src);
-        throw syntaxError(`Expected string, but found "${this.token()}".`, this.src);
+        if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.');
+        throw syntaxError(`Expected string, but found "${this.token()}".`);
       }
       keys.push(this.string());
       this.skipSpace();
       if (this.src[this.pos] !== ':') {
-        if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.', this.src);
-        throw syntaxError(`Expected ":", but found "${this.token()}".`, this.src);
+        if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.');
+        throw syntaxError(`Expected ":", but found "${this.token()}".`);
       }
       this.pos++;
       values.push(this.value());
@@ -105,8 +118,8 @@ class JsonParser {
         this.pos++;
         return { t: 'object', keys, values, start, end: this.pos };
       }
-      if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.', this.src);
-      throw syntaxError(`Expected "," or "}", but found "${this.token()}".`, this.src);
+      if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.');
+      throw syntaxError(`Expected "," or "}", but found "${this.token()}".`);
     }
   }
 
@@ -130,8 +143,8 @@ class JsonParser {
         this.pos++;
         return { t: 'array', items, start, end: this.pos };
       }
-      if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.', this.src);
-      throw syntaxError(`Expected "," or "]", but found "${this.token()}".`, this.src);
+      if (this.pos >= this.src.length) throw syntaxError('The input string ended unexpectedly.');
+      throw syntaxError(`Expected "," or "]", but found "${this.token()}".`);
     }
   }
 
@@ -148,7 +161,7 @@ class JsonParser {
         this.pos++;
         return out;
       }
-      if (c < 0x20) throw syntaxError(`Character with value 0x${c.toString(16).padStart(2, '0')} must be escaped.`, s);
+      if (c < 0x20) throw syntaxError(`Character with value 0x${c.toString(16).padStart(2, '0')} must be escaped.`);
       if (c !== 92) {
         this.pos++;
         continue;
@@ -164,7 +177,7 @@ class JsonParser {
         case 't': out += '\t'; break;
         case 'u': {
           const hex = s.slice(this.pos + 2, this.pos + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw syntaxError('"\\u" must be followed by four hexadecimal digits.', s);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw syntaxError('"\\u" must be followed by four hexadecimal digits.');
           const code = parseInt(hex, 16);
           if (code === 0 && this.jsonb)
             throw new SqlError(SqlState.untranslatableCharacter, 'unsupported Unicode escape sequence', { detail: '\\u0000 cannot be converted to text.' });
@@ -173,14 +186,14 @@ class JsonParser {
           break;
         }
         case undefined:
-          throw syntaxError('The input string ended unexpectedly.', s);
+          throw syntaxError('The input string ended unexpectedly.');
         default:
-          throw syntaxError(`Escape sequence "\\${e}" is invalid.`, s);
+          throw syntaxError(`Escape sequence "\\${e}" is invalid.`);
       }
       this.pos += 2;
       from = this.pos;
     }
-    throw syntaxError('The input string ended unexpectedly.', s);
+    throw syntaxError('The input string ended unexpectedly.');
   }
 }
 
