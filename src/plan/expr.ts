@@ -165,6 +165,8 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  *   ceil, floor(numeric|float8) → same; sqrt, power, exp, ln (float8|numeric) → same; sign(x) → same
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
  * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
+ * JSON: json_typeof(json|jsonb) → text; json_array_length(json|jsonb) → int4; jsonb_exists(jsonb, text) → bool ('?');
+ *   jsonb_contains(jsonb, jsonb) → bool ('@>'; '<@' swaps the arguments)
  * gen_random_uuid() → uuid (volatile: a new value per row)
  * bytea: concat(bytea, bytea) → bytea ('||'); encode(bytea, text) → text; decode(text, text) → bytea
  */
@@ -181,4 +183,5 @@ export type FunctionName =
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
   | 'nullif' | 'greatest' | 'least'
   | 'json_get' | 'json_get_text'
-  | 'gen_random_uuid' | 'encode' | 'decode';
+  | 'gen_random_uuid' | 'encode' | 'decode'
+  | 'json_typeof' | 'json_array_length' | 'jsonb_exists' | 'jsonb_contains';

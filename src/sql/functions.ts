@@ -48,6 +48,16 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
     return op.startsWith('!') ? { kind: 'not', arg: like, type: Types.bool } : like;
   }
   if (op === '->' || op === '->>') return bindJsonGet(op, l, r, ctx, position);
+  if ((op === '?' || op === '@>' || op === '<@') && l.type.name === 'jsonb') {
+    if (op === '?') {
+      if (!isUnknown(r.type) && !isString(r.type)) throw noOperator(op, l.type, r.type, position);
+      return call('jsonb_exists', [l, coerce(r, Types.text, ctx)], Types.bool);
+    }
+    if (!isUnknown(r.type) && r.type.name !== 'jsonb') throw noOperator(op, l.type, r.type, position);
+    const rr = coerce(r, Types.jsonb, ctx);
+    return call('jsonb_contains', op === '@>' ? [l, rr] : [rr, l], Types.bool);
+  }
+  if ((op === '@>' || op === '<@') && r.type.name === 'jsonb' && isUnknown(l.type)) return bindBinaryOperator(op, coerce(l, Types.jsonb, ctx), r, ctx, position);
   const fn = ARITHMETIC[op];
   if (fn === undefined) throw noOperator(op, l.type, r.type, position);
   const a = l.type;
@@ -176,6 +186,10 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   mod: [{ fn: 'mod', args: ['number', 'number'], result: 'arg0' }],
   gen_random_uuid: [{ fn: 'gen_random_uuid', args: [], result: T.uuid }],
   encode: [{ fn: 'encode', args: [T.bytea, T.text], result: T.text }],
+  jsonb_typeof: [{ fn: 'json_typeof', args: [T.jsonb], result: T.text }],
+  json_typeof: [{ fn: 'json_typeof', args: [T.json], result: T.text }],
+  jsonb_array_length: [{ fn: 'json_array_length', args: [T.jsonb], result: T.int4 }],
+  json_array_length: [{ fn: 'json_array_length', args: [T.json], result: T.int4 }],
   decode: [{ fn: 'decode', args: [T.text, T.text], result: T.bytea }],
 };
 

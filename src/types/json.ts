@@ -355,3 +355,75 @@ export function jsonbOrderKey(text: string): string {
   // A top-level scalar: a raw-scalar array of one element ('0' sorts it before a real array).
   return '5' + countKey(1) + '0' + nodeKey(root);
 }
+
+// ---- more jsonb/json functions and operators ----
+
+/** json(b)_typeof: object, array, string, number, boolean or null. */
+export function jsonTypeof(doc: string, jsonb: boolean): string {
+  const n = parseJson(doc, jsonb);
+  if (n.t === 'literal') return n.text === 'null' ? 'null' : 'boolean';
+  return n.t;
+}
+
+/** json(b)_array_length, with PostgreSQL's errors for objects and scalars. */
+export function jsonArrayLength(doc: string, jsonb: boolean): number {
+  const n = parseJson(doc, jsonb);
+  if (n.t === 'array') return n.items.length;
+  throw new SqlError(SqlState.invalidParameterValue, n.t === 'object' ? 'cannot get array length of a non-array' : 'cannot get array length of a scalar');
+}
+
+/** jsonb ? key: a top-level object key, or a string element of a top-level array (or the scalar string itself). */
+export function jsonbExists(doc: string, key: string): boolean {
+  const n = parseJson(doc, true);
+  if (n.t === 'object') return n.keys.includes(key);
+  if (n.t === 'array') return n.items.some((x) => x.t === 'string' && x.value === key);
+  return n.t === 'string' && n.value === key;
+}
+
+function scalarEquals(a: JsonNode, b: JsonNode): boolean {
+  if (a.t !== b.t) return false;
+  if (a.t === 'string') return a.value === (b as typeof a).value;
+  if (a.t === 'number') return numberKey(a.text) === numberKey((b as typeof a).text);
+  if (a.t === 'literal') return a.text === (b as typeof a).text;
+  return false;
+}
+
+/** PostgreSQL's JsonbDeepContains: does `a` contain `b`? */
+function contains(a: JsonNode, b: JsonNode): boolean {
+  if (a.t === 'object') {
+    if (b.t !== 'object') return false;
+    const fields = new Map<string, JsonNode>();
+    for (let i = 0; i < a.keys.length; i++) fields.set(a.keys[i], a.values[i]);
+    for (let i = 0; i < b.keys.length; i++) {
+      const v = fields.get(b.keys[i]);
+      if (v === undefined) return false;
+      const w = b.values[i];
+      if (v.t === 'object' || v.t === 'array' || w.t === 'object' || w.t === 'array') {
+        if (v.t !== w.t || !contains(v, w)) return false;
+      } else if (!scalarEquals(v, w)) return false;
+    }
+    return true;
+  }
+  if (a.t === 'array') {
+    if (b.t !== 'array') return false;
+    for (const w of b.items) {
+      const found =
+        w.t === 'object' || w.t === 'array' ? a.items.some((v) => v.t === w.t && contains(v, w)) : a.items.some((v) => scalarEquals(v, w));
+      if (!found) return false;
+    }
+    return true;
+  }
+  return scalarEquals(a, b);
+}
+
+/** jsonb @> jsonb. Scalars are one-element "raw scalar" arrays: '[1,2]' @> '1', but not '"a"' @> '["a"]'. */
+export function jsonbContains(a: string, b: string): boolean {
+  const x = parseJson(a, true);
+  const y = parseJson(b, true);
+  const xs = x.t !== 'array' && x.t !== 'object';
+  const ys = y.t !== 'array' && y.t !== 'object';
+  if (xs && !ys) return false;
+  if (ys && x.t === 'array') return x.items.some((v) => scalarEquals(v, y));
+  if ((x.t === 'object') !== (y.t === 'object')) return false;
+  return contains(x, y);
+}

@@ -15,7 +15,7 @@ import { arithKernel } from './kernels-arith';
 import { rowKernel, stringKernel } from './kernels-string';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
-import { jsonGetKernel, randomUuidKernel } from './kernels-json';
+import { jsonGetKernel, jsonKernel, randomUuidKernel } from './kernels-json';
 import { decodeBytea, encodeBytea } from '../../types/bytea-uuid';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
 import { subqueryKernel } from './subquery';
@@ -45,6 +45,7 @@ function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, c
 const ERRORING = new Set<string>([
   'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike',
   'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln', 'encode', 'decode',
+  'json_typeof', 'json_array_length', 'jsonb_exists', 'jsonb_contains',
 ]);
 
 export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
@@ -176,6 +177,11 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
       return jsonGetKernel(e.fn === 'json_get_text', args, e.type);
     case 'gen_random_uuid':
       return randomUuidKernel(e.type);
+    case 'json_typeof':
+    case 'json_array_length':
+    case 'jsonb_exists':
+    case 'jsonb_contains':
+      return jsonKernel(e.fn, args, e.type);
     case 'encode':
       return rowKernel(args, e.type, ([b, f]) => encodeBytea(b as string, f as string));
     case 'decode':
