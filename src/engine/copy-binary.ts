@@ -3,8 +3,9 @@
 // count and per field an int32 length (-1 = NULL) and the value in its binary send form; then the
 // int16 -1 trailer.
 import { SqlError, SqlState } from '../types/sql-error';
-import { Batch } from '../types/vector';
-import { binaryCell } from '../types/binary-value';
+import { Batch, Vector } from '../types/vector';
+import { PG_EPOCH_DAYS, binaryCell } from '../types/binary-value';
+import { isOpaqueString } from '../types/data-type';
 
 export const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
@@ -18,23 +19,104 @@ export function binaryCopyTrailer(): Buffer {
   return Buffer.from([0xff, 0xff]);
 }
 
-/** Appends the binary tuples of a batch to `out` (buffers to concatenate); returns the number of rows. */
-export function binaryCopyRows(batch: Batch, out: Buffer[]): number {
-  const ncols = batch.columns.length;
-  for (let r = 0; r < batch.length; r++) {
-    const row = batch.selection !== undefined ? batch.selection[r] : r;
-    const count = Buffer.allocUnsafe(2);
-    count.writeInt16BE(ncols);
-    out.push(count);
-    for (let c = 0; c < ncols; c++) {
-      const cell = binaryCell(batch.columns[c], row);
-      const len = Buffer.allocUnsafe(4);
-      len.writeInt32BE(cell === null ? -1 : cell.length);
-      out.push(len);
-      if (cell !== null) out.push(cell);
-    }
+/**
+ * Writes binary tuples into one growing buffer: fixed-width cells and plain strings straight into
+ * it, other types through their binaryValue() (COPY TO of a big table would otherwise make
+ * millions of small buffers).
+ */
+export class BinaryRowWriter {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private pos = 0;
+  private readonly encodedDicts = new WeakMap<string[], Buffer[]>();
+
+  get size(): number {
+    return this.pos;
   }
-  return batch.length;
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const b = Buffer.allocUnsafe(cap);
+    this.buf.copy(b, 0, 0, this.pos);
+    this.buf = b;
+  }
+
+  bytes(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Appends the tuples of a batch; returns the number of rows. */
+  rows(batch: Batch): number {
+    const cols = batch.columns;
+    const ncols = cols.length;
+    for (let r = 0; r < batch.length; r++) {
+      const row = batch.selection !== undefined ? batch.selection[r] : r;
+      this.ensure(2);
+      this.buf.writeInt16BE(ncols, this.pos);
+      this.pos += 2;
+      for (let c = 0; c < ncols; c++) this.cell(cols[c], row);
+    }
+    return batch.length;
+  }
+
+  private cell(v: Vector, row: number): void {
+    this.ensure(12);
+    const b = this.buf;
+    if (v.nulls !== null && v.nulls[row] === 1) {
+      this.pos = b.writeInt32BE(-1, this.pos);
+      return;
+    }
+    const name = v.type.name;
+    switch (v.kind) {
+      case 'bool':
+        this.pos = b.writeInt32BE(1, this.pos);
+        this.pos = b.writeUInt8(v.values[row] === 1 ? 1 : 0, this.pos);
+        return;
+      case 'int32':
+        if (name === 'int2') {
+          this.pos = b.writeInt32BE(2, this.pos);
+          this.pos = b.writeInt16BE(v.values[row], this.pos);
+        } else {
+          this.pos = b.writeInt32BE(4, this.pos);
+          this.pos = b.writeInt32BE(name === 'date' ? v.values[row] - PG_EPOCH_DAYS : v.values[row], this.pos);
+        }
+        return;
+      case 'float64':
+        if (name === 'float4') {
+          this.pos = b.writeInt32BE(4, this.pos);
+          this.pos = b.writeFloatBE(v.values[row], this.pos);
+        } else {
+          this.pos = b.writeInt32BE(8, this.pos);
+          this.pos = b.writeDoubleBE(v.values[row], this.pos);
+        }
+        return;
+      case 'string':
+        if (!isOpaqueString(v.type)) {
+          // Each dictionary entry is encoded once (a scan's dictionary is shared by its batches).
+          let encoded = this.encodedDicts.get(v.dict);
+          if (encoded === undefined) this.encodedDicts.set(v.dict, (encoded = []));
+          const code = v.codes[row];
+          const bytes = (encoded[code] ??= Buffer.from(v.dict[code], 'utf8'));
+          this.pos = b.writeInt32BE(bytes.length, this.pos);
+          this.bytes(bytes);
+          return;
+        }
+        break;
+    }
+    const cell = binaryCell(v, row)!;
+    this.pos = b.writeInt32BE(cell.length, this.pos);
+    this.bytes(cell);
+  }
+
+  /** The bytes written so far, and a fresh start. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
 }
 
 function badFormat(message: string): SqlError {

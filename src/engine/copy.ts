@@ -13,7 +13,7 @@ import { CopyInSink, ExecuteResult } from './session-api';
 import type { EngineSession } from './session';
 import { checkNotNull } from './dml';
 import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
-import { BinaryCopyReader, binaryCopyHeader, binaryCopyRows, binaryCopyTrailer } from './copy-binary';
+import { BinaryCopyReader, BinaryRowWriter, binaryCopyHeader, binaryCopyTrailer } from './copy-binary';
 import { decodeBinaryParam } from '../types/binary-value';
 
 /** Rows parsed before they are handed to storage as one batch. */
@@ -145,21 +145,15 @@ export async function runCopyTo(session: EngineSession, bound: Extract<BoundStat
   if (options.format === 'binary') {
     // Buffers of about 64 kB, each sent as one CopyData message.
     const data: Buffer[] = [];
-    let parts: Buffer[] = [binaryCopyHeader()];
-    let bytes = 0;
+    const w = new BinaryRowWriter();
+    w.bytes(binaryCopyHeader());
     let rows = 0;
     for (const batch of batches) {
-      const before = parts.length;
-      rows += binaryCopyRows(batch, parts);
-      for (let i = before; i < parts.length; i++) bytes += parts[i].length;
-      if (bytes >= 65536) {
-        data.push(Buffer.concat(parts));
-        parts = [];
-        bytes = 0;
-      }
+      rows += w.rows(batch);
+      if (w.size >= 65536) data.push(w.take());
     }
-    parts.push(binaryCopyTrailer());
-    data.push(Buffer.concat(parts));
+    w.bytes(binaryCopyTrailer());
+    data.push(w.take());
     return { kind: 'copyOut', columnCount: bound.source.output.length, format: 'binary', data, command: `COPY ${rows}` };
   }
   const data: Buffer[] = [];

@@ -108,36 +108,40 @@ function int64Bytes(x: number): Buffer {
  * without leading or trailing zero groups; dscale is the number of fraction digits shown.
  */
 export function numericSend(text: string): Buffer {
-  const neg = text.startsWith('-');
-  const body = neg ? text.slice(1) : text;
-  const [intPart, fracPart = ''] = body.split('.');
-  const dscale = fracPart.length;
-  const intDigits = intPart.replace(/^0+/, '');
-  const intPadded = '0'.repeat((4 - (intDigits.length % 4)) % 4) + intDigits;
-  const fracPadded = fracPart + '0'.repeat((4 - (fracPart.length % 4)) % 4);
-  const groups: number[] = [];
-  for (let i = 0; i < intPadded.length; i += 4) groups.push(Number(intPadded.slice(i, i + 4)));
-  let weight = groups.length - 1;
-  for (let i = 0; i < fracPadded.length; i += 4) groups.push(Number(fracPadded.slice(i, i + 4)));
-  let first = 0;
-  while (first < groups.length && groups[first] === 0) {
-    first++;
-    weight--;
+  const len = text.length;
+  const neg = text.charCodeAt(0) === 45;
+  const first = neg ? 1 : 0;
+  let dot = text.indexOf('.', first);
+  if (dot < 0) dot = len;
+  const dscale = dot === len ? 0 : len - dot - 1;
+  // Digit at power 10^e goes to group floor(e/4) (group 0 = units … 9999), weighted 10^(e mod 4).
+  const top = Math.floor((dot - first - 1) / 4);
+  const bottom = Math.floor(-dscale / 4);
+  const groups = new Array<number>(Math.max(0, top - bottom + 1)).fill(0);
+  for (let i = first; i < len; i++) {
+    if (i === dot) continue;
+    const d = text.charCodeAt(i) - 48;
+    if (d === 0) continue;
+    const e = i < dot ? dot - 1 - i : dot - i;
+    const g = Math.floor(e / 4);
+    groups[top - g] += d * POW10[e - 4 * g];
   }
-  let last = groups.length;
-  while (last > first && groups[last - 1] === 0) last--;
-  const digits = groups.slice(first, last);
-  if (digits.length === 0) weight = 0;
-  const b = Buffer.allocUnsafe(8 + digits.length * 2);
-  b.writeInt16BE(digits.length, 0);
-  b.writeInt16BE(weight, 2);
-  b.writeUInt16BE(digits.length > 0 && neg ? NUMERIC_NEG : NUMERIC_POS, 4);
+  let firstGroup = 0;
+  while (firstGroup < groups.length && groups[firstGroup] === 0) firstGroup++;
+  let lastGroup = groups.length;
+  while (lastGroup > firstGroup && groups[lastGroup - 1] === 0) lastGroup--;
+  const n = lastGroup - firstGroup;
+  const b = Buffer.allocUnsafe(8 + n * 2);
+  b.writeInt16BE(n, 0);
+  b.writeInt16BE(n === 0 ? 0 : top - firstGroup, 2);
+  b.writeUInt16BE(n > 0 && neg ? NUMERIC_NEG : NUMERIC_POS, 4);
   b.writeInt16BE(dscale, 6);
-  for (let i = 0; i < digits.length; i++) b.writeInt16BE(digits[i], 8 + i * 2);
+  for (let i = 0; i < n; i++) b.writeInt16BE(groups[firstGroup + i], 8 + i * 2);
   return b;
 }
 
-/** `param`: the 1-based Bind parameter, or null for a COPY field (whose error context names the place). */
+const POW10 = [1, 10, 100, 1000];
+
 function badBinary(param: number | null): SqlError {
   return new SqlError(SqlState.invalidBinaryRepresentation, param === null ? 'incorrect binary data format' : `incorrect binary data format in bind parameter ${param}`);
 }

@@ -88,13 +88,7 @@ export class VectorBuilder {
     const t = this.type;
     if (this.codes !== null) {
       const s = isOpaqueString(t) ? (parseScalar(t, text, this.fs) as string) : t.typmod >= 4 ? fitCharLength(t, text, false) : text;
-      let code = this.dictIndex!.get(s);
-      if (code === undefined) {
-        code = this.dict.length;
-        this.dict.push(s);
-        this.dictIndex!.set(s, code);
-      }
-      this.codes[i] = code;
+      this.codes[i] = this.intern(s);
     } else if (this.nums !== null) {
       if (t.name === 'date') this.nums[i] = fastDate(text) ?? parseDate(text);
       else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') this.nums[i] = fastInt(text, t) ?? (parseScalar(t, text, this.fs) as number);
@@ -107,8 +101,24 @@ export class VectorBuilder {
     this.n++;
   }
 
+  private intern(s: string): number {
+    let code = this.dictIndex!.get(s);
+    if (code === undefined) {
+      code = this.dict.length;
+      this.dict.push(s);
+      this.dictIndex!.set(s, code);
+    }
+    return code;
+  }
+
+  /** A value already in this type's internal form (as decoded from binary input, lengths checked). */
   appendScalar(value: Scalar): void {
     if (value === null) return this.appendNull();
+    if (this.codes !== null && typeof value === 'string') {
+      if (this.n === this.nulls.length) this.grow();
+      this.codes[this.n++] = this.intern(value);
+      return;
+    }
     // Plain numbers (ints, floats, dates, timestamps) go straight into the typed array.
     if (this.nums !== null && typeof value === 'number' && this.type.storage !== 'numeric') {
       if (this.n === this.nulls.length) this.grow();
