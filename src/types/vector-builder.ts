@@ -2,7 +2,8 @@
 // into growing typed arrays, strings into a dictionary; the rest through parseScalar.
 import { DataType, isOpaqueString, numericPrecision, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
-import { Scalar, Vector } from './vector';
+import { Scalar, Vector, isDecimal } from './vector';
+import { decimalToString } from './numeric';
 import { newVector, vectorFromScalars } from './vector-ops';
 import { FormatSettings, fitCharLength, formatCell, parseDate, parseScalar } from './text-format';
 import { daysFromCivil } from './datetime';
@@ -131,6 +132,8 @@ export class VectorBuilder {
       this.n++;
       return;
     }
+    // Numerics through their exact text (fixed-scale columns then take the scaled-integer fast path).
+    if (isDecimal(value)) return this.appendText(decimalToString(value));
     const v = vectorFromScalars(this.type, [value]);
     this.appendText(formatCell(v, 0, this.fs)!);
   }
