@@ -3,7 +3,10 @@
 // PostgreSQL sent is loaded back with COPY FROM (in small chunks, so tuples straddle CopyData messages).
 import { expect } from 'chai';
 import { RawClient, serialize } from '../helpers/raw-client';
-import { TestServer, startTestServer } from '../helpers/test-server';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TestServer, psqlAvailable, runPsql, startTestServer } from '../helpers/test-server';
 
 const TABLE =
   'create table cb (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8, n numeric(12,3), nn numeric, b bool, t text, v varchar(10), c char(4),' +
@@ -95,6 +98,24 @@ describe('COPY (FORMAT binary)', function () {
     expect((await copyIn(c, 'copy three (x, y) from stdin (format binary)', Buffer.concat([header, tuple, tuple, tuple]), 1000)).tag).to.equal('COPY 3');
     const ids = await simple(c, 'copy (select count(distinct id) from three) to stdout');
     expect(ids.data.toString()).to.equal('3\n');
+  });
+
+  it("writes and reads binary files with psql's \\copy", async function () {
+    if (!psqlAvailable()) {
+      console.log('    (psql is not installed: skipping)');
+      this.skip();
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-copybin-'));
+    try {
+      const file = path.join(dir, 'cb.bin');
+      const script = `\\copy cb to '${file}' (format binary)\n${TABLE.replace('cb', 'cb3')};\n\\copy cb3 from '${file}' (format binary)\nselect count(*) from cb3;\n`;
+      const r = await runPsql(server.port, script, ['-t']);
+      expect(r.stderr).to.equal('');
+      expect(fs.readFileSync(file).toString('hex')).to.equal(PG_COPY.toString('hex'));
+      expect(r.stdout.split('\n').filter((l) => l !== '')).to.deep.equal(['COPY 3', 'CREATE TABLE', 'COPY 3', '3']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("rejects bad binary COPY input with PostgreSQL's codes, and the session goes on", async () => {
