@@ -1,5 +1,6 @@
-// Builds a vector from text values as they arrive (COPY FROM): numbers and dates are parsed straight
-// into growing typed arrays, strings into a dictionary; the rest through parseScalar.
+// Builds a vector from values as they arrive (COPY FROM): text values are parsed straight into
+// growing typed arrays (numbers, dates) or a dictionary (strings), the rest through parseScalar;
+// decoded binary values (appendScalar) go in as they are.
 import { DataType, isOpaqueString, numericPrecision, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
 import { Scalar, Vector, isDecimal } from './vector';
