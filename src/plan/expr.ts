@@ -166,7 +166,8 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
  * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
  * JSON: json_typeof(json|jsonb) → text; json_array_length(json|jsonb) → int4; jsonb_exists(jsonb, text) → bool ('?');
- *   jsonb_contains(jsonb, jsonb) → bool ('@>'; '<@' swaps the arguments)
+ *   jsonb_contains(jsonb, jsonb) → bool ('@>'; '<@' swaps the arguments); jsonb_concat(jsonb, jsonb) → jsonb ('||');
+ *   jsonb_delete(jsonb, text|int4) → jsonb ('-')
  * gen_random_uuid() → uuid (volatile: a new value per row)
  * bytea: concat(bytea, bytea) → bytea ('||'); encode(bytea, text) → text; decode(text, text) → bytea
  */
@@ -184,4 +185,4 @@ export type FunctionName =
   | 'nullif' | 'greatest' | 'least'
   | 'json_get' | 'json_get_text'
   | 'gen_random_uuid' | 'encode' | 'decode'
-  | 'json_typeof' | 'json_array_length' | 'jsonb_exists' | 'jsonb_contains';
+  | 'json_typeof' | 'json_array_length' | 'jsonb_exists' | 'jsonb_contains' | 'jsonb_concat' | 'jsonb_delete';

@@ -35,6 +35,13 @@ export function bindComparison(op: ComparisonFn, l: Expr, r: Expr, ctx: Coercion
 export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionContext, position?: number): Expr {
   const cmp = COMPARISON_OPS[op];
   if (cmp !== undefined) return bindComparison(cmp, l, r, ctx, op, position);
+  if (op === '||' && (l.type.name === 'jsonb' || r.type.name === 'jsonb') && (l.type.name === 'jsonb' || isUnknown(l.type)) && (r.type.name === 'jsonb' || isUnknown(r.type)))
+    return call('jsonb_concat', [coerce(l, Types.jsonb, ctx), coerce(r, Types.jsonb, ctx)], Types.jsonb);
+  if (op === '-' && l.type.name === 'jsonb') {
+    if (isUnknown(r.type) || isString(r.type)) return call('jsonb_delete', [l, coerce(r, Types.text, ctx)], Types.jsonb);
+    if (isInteger(r.type)) return call('jsonb_delete', [l, coerce(r, Types.int4, ctx)], Types.jsonb);
+    throw noOperator(op, l.type, r.type, position);
+  }
   if (op === '||' && (l.type.name === 'bytea' || r.type.name === 'bytea') && (l.type.name === 'bytea' || isUnknown(l.type)) && (r.type.name === 'bytea' || isUnknown(r.type)))
     return call('concat', [coerce(l, Types.bytea, ctx), coerce(r, Types.bytea, ctx)], Types.bytea);
   if (op === '||') {

@@ -427,3 +427,35 @@ export function jsonbContains(a: string, b: string): boolean {
   if ((x.t === 'object') !== (y.t === 'object')) return false;
   return contains(x, y);
 }
+
+const SPAN = { start: 0, end: 0 };
+
+/** jsonb || jsonb: objects merge (the right side's keys win), otherwise arrays concatenate (a scalar or object being one element). */
+export function jsonbConcat(a: string, b: string): string {
+  const x = parseJson(a, true);
+  const y = parseJson(b, true);
+  if (x.t === 'object' && y.t === 'object') {
+    const merged = new Map<string, JsonNode>();
+    for (let i = 0; i < x.keys.length; i++) merged.set(x.keys[i], x.values[i]);
+    for (let i = 0; i < y.keys.length; i++) merged.set(y.keys[i], y.values[i]);
+    return jsonbText({ t: 'object', keys: [...merged.keys()], values: [...merged.values()], ...SPAN });
+  }
+  const items = (n: JsonNode): JsonNode[] => (n.t === 'array' ? n.items : [n]);
+  return jsonbText({ t: 'array', items: [...items(x), ...items(y)], ...SPAN });
+}
+
+/** jsonb - text (an object key, or matching string elements of an array) and jsonb - int (an array element). */
+export function jsonbDelete(doc: string, key: string | number): string {
+  const n = parseJson(doc, true);
+  if (n.t !== 'object' && n.t !== 'array') throw new SqlError(SqlState.invalidParameterValue, 'cannot delete from scalar');
+  if (typeof key === 'number') {
+    if (n.t === 'object') throw new SqlError(SqlState.invalidParameterValue, 'cannot delete from object using integer index');
+    const i = key < 0 ? n.items.length + key : key;
+    return jsonbText({ t: 'array', items: n.items.filter((_, k) => k !== i), ...SPAN });
+  }
+  if (n.t === 'object') {
+    const keep = n.keys.map((k, i) => [k, n.values[i]] as const).filter(([k]) => k !== key);
+    return jsonbText({ t: 'object', keys: keep.map(([k]) => k), values: keep.map(([, v]) => v), ...SPAN });
+  }
+  return jsonbText({ t: 'array', items: n.items.filter((x) => !(x.t === 'string' && x.value === key)), ...SPAN });
+}

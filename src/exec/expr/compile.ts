@@ -45,7 +45,7 @@ function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, c
 const ERRORING = new Set<string>([
   'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike',
   'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln', 'encode', 'decode',
-  'json_typeof', 'json_array_length', 'jsonb_exists', 'jsonb_contains',
+  'json_typeof', 'json_array_length', 'jsonb_exists', 'jsonb_contains', 'jsonb_concat', 'jsonb_delete',
 ]);
 
 export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
@@ -181,6 +181,8 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'json_array_length':
     case 'jsonb_exists':
     case 'jsonb_contains':
+    case 'jsonb_concat':
+    case 'jsonb_delete':
       return jsonKernel(e.fn, args, e.type);
     case 'encode':
       return rowKernel(args, e.type, ([b, f]) => encodeBytea(b as string, f as string));

@@ -2,7 +2,7 @@
 // else row by row. And gen_random_uuid(): a fresh version-4 uuid per row.
 import { randomUUID } from 'crypto';
 import { DataType } from '../../types/data-type';
-import { jsonArrayLength, jsonGet, jsonTypeof, jsonbContains, jsonbExists } from '../../types/json';
+import { jsonArrayLength, jsonGet, jsonTypeof, jsonbConcat, jsonbContains, jsonbDelete, jsonbExists } from '../../types/json';
 import { FunctionName } from '../../plan/expr';
 import { CompiledExpr, VectorFn } from './compiled';
 import { mapDictKernel, rowKernel } from './kernels-string';
@@ -35,7 +35,9 @@ export function randomUuidKernel(type: DataType): VectorFn {
 /** The other json functions and jsonb operators: per dictionary entry when the rest is constant. */
 export function jsonKernel(fn: FunctionName, args: CompiledExpr[], type: DataType): VectorFn {
   const jsonb = args[0].type.name === 'jsonb';
-  let f: (doc: string, other: string) => boolean | number | string;
+  // The binder guarantees the second argument's type per function (text, or text|int4 for jsonb_delete).
+  type Fn = (doc: string, other: string | number) => boolean | number | string;
+  let f: Fn;
   switch (fn) {
     case 'json_typeof':
       f = (doc) => jsonTypeof(doc, jsonb);
@@ -44,15 +46,21 @@ export function jsonKernel(fn: FunctionName, args: CompiledExpr[], type: DataTyp
       f = (doc) => jsonArrayLength(doc, jsonb);
       break;
     case 'jsonb_exists':
-      f = jsonbExists;
+      f = jsonbExists as Fn;
+      break;
+    case 'jsonb_concat':
+      f = jsonbConcat as Fn;
+      break;
+    case 'jsonb_delete':
+      f = jsonbDelete;
       break;
     default:
-      f = jsonbContains;
+      f = jsonbContains as Fn;
   }
   if (args.length === 1 || args[1].isConst) {
-    const other = args.length > 1 ? (args[1].value as string | null) : '';
+    const other = args.length > 1 ? (args[1].value as string | number | null) : '';
     if (other === null) return (batch) => placeholder(type, batch.length);
     return mapDictKernel(args[0], type, (s) => f(s, other));
   }
-  return rowKernel(args, type, ([a, b]) => f(a as string, b as string));
+  return rowKernel(args, type, ([a, b]) => f(a as string, b as string | number));
 }
