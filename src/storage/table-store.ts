@@ -129,6 +129,15 @@ export class TableStore implements Storage {
     return new Snapshot(t.def, t.groups, this, null);
   }
 
+  snapshotAll(): (tableId: number) => TableSnapshot {
+    const state = this.state;
+    return (tableId) => {
+      const t = state.tables.get(tableId);
+      if (t === undefined) throw new Error(`table ${tableId} does not exist`);
+      return new Snapshot(t.def, t.groups, this, null);
+    };
+  }
+
   begin(): WriteTxn {
     return new Txn(this, this.state);
   }
@@ -338,6 +347,10 @@ class Txn implements WriteTxn {
   readonly droppedSequences: number[] = [];
   /** Tables rewritten by ALTER TABLE: [column count, row groups] of their old shape (cached chunks to drop). */
   readonly rewrittenShapes = new Map<number, [number, number]>();
+
+  get rewritesChunks(): boolean {
+    return this.dropped.length > 0 || this.truncated.length > 0 || this.rewrittenShapes.size > 0;
+  }
   private done = false;
 
   constructor(

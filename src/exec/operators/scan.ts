@@ -10,7 +10,7 @@ import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { gatherNeeded, trueRows } from '../vector-util';
 import { absentVector, exprColumns } from '../needed-columns';
-import { Operator, PreparedNode } from './operator';
+import { Operator, PreparedNode, Pulled, YIELD } from './operator';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const filter = node.filter === null ? null : compileExpr(node.filter, env);
@@ -38,10 +38,13 @@ class ScanOp extends Operator {
     super(node, env);
   }
 
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     this.snapshot ??= this.env.ctx.snapshot(this.node.tableId);
     const snap = this.snapshot;
+    const shouldYield = this.env.ctx.shouldYield;
     for (;;) {
+      // Before taking the next slice, so resuming continues exactly here.
+      if (shouldYield !== undefined && shouldYield()) return YIELD;
       if (this.offset >= this.groupRows) {
         this.group++;
         if (this.group >= snap.rowGroupCount) return null;
