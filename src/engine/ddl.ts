@@ -1,4 +1,4 @@
-// CREATE/DROP TABLE and VIEW, ALTER TABLE ADD PRIMARY KEY, applied in the session's write transaction.
+// CREATE/DROP TABLE and VIEW, ALTER TABLE ADD PRIMARY KEY, ANALYZE, applied in the session's write transaction.
 import { CatalogView } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { BoundStatement } from '../sql/bound-statement';
@@ -54,6 +54,9 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
     case 'truncate':
       for (const t of bound.tables) txn.truncate(t.id);
       return { kind: 'command', command: 'TRUNCATE TABLE' };
+    case 'analyze':
+      for (const t of bound.tables.length > 0 ? bound.tables : catalog.tables()) txn.analyze(t.id);
+      return { kind: 'command', command: 'ANALYZE' };
     case 'addPrimaryKey':
       txn.setPrimaryKey(bound.table.id, bound.columns, bound.constraintName);
       return { kind: 'command', command: 'ALTER TABLE' };

@@ -67,7 +67,7 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     }
     conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
   }
-  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts));
+  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), (id) => ctx.tableStatistics(id));
   for (const sj of semiJoins)
     plan = { kind: 'hashjoin', joinType: sj.joinType, left: plan, right: sj.right, leftKeys: sj.leftKeys, rightKeys: sj.rightKeys, residual: sj.residual, output: plan.output, estimatedRows: plan.estimatedRows };
   return plan;

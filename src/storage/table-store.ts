@@ -5,12 +5,15 @@
 // uses only its first rowCount rows — the invariant that lets readers skip chunk versions.
 //
 // Keys: 'catalog' (JSON: tables with row counts per group, views, next OID),
-//       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap).
+//       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap),
+//       's/<table>/<group>' (the group's column statistics, see column-stats.ts).
+import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, Storage, StorageOptions, TableDef, TableSnapshot, ViewDef, WriteTxn } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
+import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, mergeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildPrimaryKeyIndex, PendingKeys } from './primary-key-index';
 
@@ -18,6 +21,8 @@ interface GroupState {
   rowCount: number;
   deleted: Uint8Array | null;
   deletedCount: number;
+  /** Column statistics of the group's rows as last committed; null when never collected. */
+  stats: GroupStats | null;
 }
 interface TableState {
   def: TableDef;
@@ -37,6 +42,12 @@ function chunkKey(tableId: number, column: number, group: number): string {
 function deletedKey(tableId: number, group: number): string {
   return `d/${tableId}/${group}`;
 }
+function statsKey(tableId: number, group: number): string {
+  return `s/${tableId}/${group}`;
+}
+
+/** Merged statistics per committed groups array (committed arrays are never mutated). */
+const statsCache = new WeakMap<GroupState[], TableStatistics | null>();
 /** The buffer pool's numeric key for a chunk. */
 function poolKey(tableId: number, column: number, group: number): number {
   return (tableId * 4096 + column) * 65536 + group;
@@ -80,6 +91,15 @@ class Snapshot implements TableSnapshot {
   }
   deleted(group: number): Uint8Array | null {
     return this.groups[group].deleted;
+  }
+  statistics(): TableStatistics | null {
+    if (this.pending !== null) return tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
+    let s = statsCache.get(this.groups);
+    if (s === undefined) {
+      s = tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
+      statsCache.set(this.groups, s);
+    }
+    return s;
   }
   readColumn(group: number, column: number): Vector {
     const own = this.pending?.(group);
@@ -161,6 +181,7 @@ export class TableStore implements Storage {
     for (const id of [...txn.dropped, ...txn.truncated]) {
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`s/${id}/`)) entries.push([k, null]);
     }
     const written: [number, Vector][] = [];
     for (const [id, tt] of txn.changed) {
@@ -173,6 +194,11 @@ export class TableStore implements Storage {
         });
       }
       const groups = txn.catalog.tables.get(id)!.groups;
+      for (const g of tt.analyzed ? groups.keys() : tt.dirtyGroups) {
+        const stats = tt.groupStats(g);
+        groups[g] = { ...groups[g], stats };
+        entries.push([statsKey(id, g), encodeGroupStats(stats)]);
+      }
       for (const g of tt.dirtyDeletes) {
         const d = groups[g].deleted;
         entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
@@ -212,6 +238,8 @@ class TxnTable {
   private readonly copiedBitmaps = new Set<number>();
   keys: PendingKeys | null = null;
   pkChanged = false;
+  /** ANALYZE ran in the transaction: every group's statistics are rebuilt at commit. */
+  analyzed = false;
 
   constructor(
     readonly txn: Txn,
@@ -241,6 +269,26 @@ class TxnTable {
     return cols;
   }
 
+  /**
+   * The group's statistics to commit: rebuilt from all live rows after ANALYZE (or when the
+   * committed rows have none), else the committed rows' merged with the appended rows'.
+   */
+  groupStats(g: number): GroupStats {
+    const base = this.baseRows.get(g) ?? 0;
+    const old = this.state().groups[g].stats;
+    if (this.analyzed || (base > 0 && (old === null || old === undefined))) {
+      const snap = this.snapshot();
+      const cols = this.dirtyGroups.has(g) ? this.materialize(g) : this.state().def.columns.map((_, c) => snap.readColumn(g, c));
+      return collectGroupStats(cols, this.analyzed ? snap.deleted(g) : null);
+    }
+    let stats: GroupStats | null = base > 0 ? old! : null;
+    for (const part of this.parts.get(g) ?? []) {
+      const s = collectGroupStats(part);
+      stats = stats === null ? s : mergeGroupStats(stats, s);
+    }
+    return stats ?? collectGroupStats(this.materialize(g));
+  }
+
   append(columns: Vector[]): RowId {
     const state = this.state();
     const groups = state.groups;
@@ -250,7 +298,7 @@ class TxnTable {
     while (offset < n) {
       let g = groups.length - 1;
       if (g < 0 || groups[g].rowCount >= ROW_GROUP_ROWS) {
-        groups.push({ rowCount: 0, deleted: null, deletedCount: 0 });
+        groups.push({ rowCount: 0, deleted: null, deletedCount: 0, stats: null });
         g = groups.length - 1;
       }
       const group = groups[g];
@@ -383,6 +431,10 @@ class Txn implements WriteTxn {
     }
   }
 
+  analyze(tableId: number): void {
+    this.writable(tableId).analyzed = true;
+  }
+
   truncate(tableId: number): void {
     const state = this.catalog.tables.get(tableId);
     if (state === undefined) throw new Error(`table ${tableId} does not exist`);
@@ -479,7 +531,8 @@ function loadCatalog(kv: KvStore): CatalogState {
       const deleted = d === undefined ? null : new Uint8Array(d);
       let deletedCount = 0;
       if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
-      return { rowCount, deleted, deletedCount };
+      const s = kv.get(statsKey(def.id, g));
+      return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s) };
     });
     state.tables.set(def.id, { def, groups });
   }
