@@ -1,7 +1,7 @@
 // Per-row-group column statistics: row count, NULL count, min/max and a HyperLogLog sketch of the
-// distinct values. They are collected when a transaction appends to a group (only over the new rows,
-// then merged with the group's earlier statistics, so COPY pays one hash per value) and rebuilt by
-// ANALYZE; groups merge into the table's statistics (sketches merge register-wise).
+// distinct values. They are collected when a transaction commits rows to a group (over the group as
+// it is encoded for storage, so COPY pays about one hash per value) and rebuilt by ANALYZE; groups
+// merge into the table's statistics (sketches merge register-wise).
 // Deleted rows are not subtracted until ANALYZE, as in PostgreSQL.
 import { ColumnStatistics, TableStatistics } from '../plan/statistics';
 import { Vector } from '../types/vector';
@@ -16,6 +16,12 @@ export interface ColumnGroupStats {
   nulls: number;
   min: number | string | null;
   max: number | string | null;
+  /**
+   * Set instead of a sketch for text columns whose values are nearly all distinct (comments, names):
+   * the exact distinct count of these rows, and groups add up. Touching every string to hash it
+   * would cost more than the rest of COPY's work on that column.
+   */
+  distinct?: number;
 }
 
 export interface GroupStats {
@@ -56,82 +62,100 @@ function add(reg: Uint8Array, base: number, h: number): void {
   if (reg[base + j] < rho) reg[base + j] = rho;
 }
 
+/** Hash of a number: integers in int32 range take the cheap path (numerics hash their scaled integer). */
+function hashNumber(x: number): number {
+  return (x | 0) === x ? fmix32(x ^ 0x5bd1e995) : hashDouble(x);
+}
+
+/** Text columns with at least this many distinct values in a group, nearly all distinct, skip the sketch. */
+const UNIQUE_TEXT_MIN = 2048;
+
+/** Strings longer than this hash only their first and last HASH_EDGE characters (and their length). */
+const HASH_EDGE = 12;
+function hashStringFast(s: string): number {
+  const n = s.length;
+  if (n <= 2 * HASH_EDGE) return hashString(s);
+  let h = 0x811c9dc5 ^ n;
+  for (let i = 0; i < HASH_EDGE; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = n - HASH_EDGE; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return fmix32(h);
+}
+
+/**
+ * 1 where a row is left out of the statistics: NULL or skipped (deleted); null when none is.
+ * Counts NULLs among the rows not skipped into nullCount[0].
+ */
+function excluded(v: Vector, skip: Uint8Array | null, nullCount: Int32Array): Uint8Array | null {
+  const nulls = v.nulls;
+  if (nulls === null && skip === null) return null;
+  const n = v.length;
+  const out = new Uint8Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const s = skip !== null ? skip[i] : 0;
+    const isNull = nulls !== null ? nulls[i] : 0;
+    if (s === 0) count += isNull;
+    out[i] = s | isNull;
+  }
+  nullCount[0] = count;
+  return out;
+}
+
 /** Statistics of one column's rows [0, v.length), skipping rows where `skip` is 1. */
 function columnStats(v: Vector, reg: Uint8Array, base: number, skip: Uint8Array | null): ColumnGroupStats {
   const n = v.length;
-  const nulls = v.nulls;
-  let nullCount = 0;
+  const nullCount = new Int32Array(1);
+  const out = excluded(v, skip, nullCount);
   let lo = Infinity;
   let hi = -Infinity;
-  const isNull = (i: number) => (skip !== null && skip[i] === 1) || (nulls !== null && nulls[i] === 1);
   switch (v.kind) {
     case 'string': {
       const seen = new Uint8Array(v.dict.length);
-      for (let i = 0; i < n; i++) {
-        if (skip !== null && skip[i] === 1) continue;
-        if (nulls !== null && nulls[i] === 1) nullCount++;
-        else seen[v.codes[i]] = 1;
-      }
+      const codes = v.codes;
+      let used = 0;
+      for (let i = 0; i < n; i++)
+        if ((out === null || out[i] === 0) && seen[codes[i]] === 0) {
+          seen[codes[i]] = 1;
+          used++;
+        }
+      // Dictionaries of stored vectors hold distinct strings, so `used` is exact.
+      if (used >= UNIQUE_TEXT_MIN && used >= 0.5 * (n - nullCount[0])) return { nulls: nullCount[0], min: null, max: null, distinct: used };
       let min: string | null = null;
       let max: string | null = null;
       for (let c = 0; c < seen.length; c++) {
         if (seen[c] === 0) continue;
         const s = v.dict[c];
-        add(reg, base, hashString(s));
+        add(reg, base, hashStringFast(s));
         if (min === null || s < min) min = s;
         if (max === null || s > max) max = s;
       }
-      return { nulls: nullCount, min, max };
+      return { nulls: nullCount[0], min, max };
     }
     case 'interval':
       for (let i = 0; i < n; i++) {
-        if (skip !== null && skip[i] === 1) continue;
-        if (nulls !== null && nulls[i] === 1) nullCount++;
-        else add(reg, base, fmix32(hashDouble(v.micros[i]) ^ Math.imul(v.months[i], 0x27d4eb2d) ^ Math.imul(v.days[i], 0x165667b1)));
+        if (out !== null && out[i] === 1) continue;
+        add(reg, base, fmix32(hashDouble(v.micros[i]) ^ Math.imul(v.months[i], 0x27d4eb2d) ^ Math.imul(v.days[i], 0x165667b1)));
       }
-      return { nulls: nullCount, min: null, max: null };
-    case 'numeric': {
-      const div = Math.pow(10, v.scale);
-      for (let i = 0; i < n; i++) {
-        if (isNull(i)) {
-          if (skip === null || skip[i] === 0) nullCount++;
-          continue;
-        }
-        const x = v.values[i] / div;
-        add(reg, base, hashDouble(x));
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
-      break;
-    }
-    case 'int32':
-      for (let i = 0; i < n; i++) {
-        if (isNull(i)) {
-          if (skip === null || skip[i] === 0) nullCount++;
-          continue;
-        }
-        const x = v.values[i];
-        add(reg, base, fmix32(x ^ 0x5bd1e995));
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
-      break;
+      return { nulls: nullCount[0], min: null, max: null };
     default: {
+      // int32 values, doubles, and numerics' scaled integers (hashed as scaled: a column keeps its scale).
       const values = v.values;
       for (let i = 0; i < n; i++) {
-        if (isNull(i)) {
-          if (skip === null || skip[i] === 0) nullCount++;
-          continue;
-        }
+        if (out !== null && out[i] === 1) continue;
         const x = values[i];
-        add(reg, base, hashDouble(x));
+        add(reg, base, hashNumber(x));
         if (x < lo) lo = x;
         if (x > hi) hi = x;
       }
     }
   }
+  if (v.kind === 'numeric' && lo <= hi) {
+    const div = Math.pow(10, v.scale);
+    lo /= div;
+    hi /= div;
+  }
   const ordered = v.kind !== 'bool' && lo <= hi;
-  return { nulls: nullCount, min: ordered ? lo : null, max: ordered ? hi : null };
+  return { nulls: nullCount[0], min: ordered ? lo : null, max: ordered ? hi : null };
 }
 
 /** Statistics of a row group's columns; rows with `deleted` = 1 are left out (ANALYZE). */
@@ -161,7 +185,13 @@ export function mergeGroupStats(a: GroupStats, b: GroupStats): GroupStats {
   for (let i = 0; i < sketches.length; i++) if (s[i] > sketches[i]) sketches[i] = s[i];
   return {
     rows: a.rows + b.rows,
-    columns: a.columns.map((c, k) => ({ nulls: c.nulls + b.columns[k].nulls, min: lesser(c.min, b.columns[k].min), max: greater(c.max, b.columns[k].max) })),
+    columns: a.columns.map((c, k) => {
+      const d = b.columns[k];
+      const merged: ColumnGroupStats = { nulls: c.nulls + d.nulls, min: lesser(c.min, d.min), max: greater(c.max, d.max) };
+      if (c.distinct !== undefined || d.distinct !== undefined)
+        merged.distinct = (c.distinct ?? estimateDistinct(a.sketches, k * M)) + (d.distinct ?? estimateDistinct(b.sketches, k * M));
+      return merged;
+    }),
     sketches,
   };
 }
@@ -190,7 +220,7 @@ export function tableStatistics(groups: (GroupStats | null | undefined)[], width
   const rows = merged.rows;
   const columns: ColumnStatistics[] = merged.columns.map((c, k) => {
     const nonNull = Math.max(0, rows - c.nulls);
-    const d = nonNull === 0 ? 0 : Math.max(1, Math.min(nonNull, Math.round(estimateDistinct(merged!.sketches, k * M))));
+    const d = nonNull === 0 ? 0 : Math.max(1, Math.min(nonNull, Math.round(c.distinct ?? estimateDistinct(merged!.sketches, k * M))));
     return { distinct: d, nullFraction: rows > 0 ? c.nulls / rows : 0, min: c.min, max: c.max };
   });
   return { rowCount: rows, columns };
@@ -198,7 +228,7 @@ export function tableStatistics(groups: (GroupStats | null | undefined)[], width
 
 /** Bytes: u32 header length | header JSON (rows, columns) | sketches. */
 export function encodeGroupStats(s: GroupStats): Buffer {
-  const header = Buffer.from(JSON.stringify({ rows: s.rows, columns: s.columns.map((c) => [c.nulls, nonFinite(c.min), nonFinite(c.max)]) }));
+  const header = Buffer.from(JSON.stringify({ rows: s.rows, columns: s.columns.map((c) => [c.nulls, nonFinite(c.min), nonFinite(c.max), ...(c.distinct !== undefined ? [c.distinct] : [])]) }));
   const out = Buffer.alloc(4 + header.length + s.sketches.length);
   out.writeUInt32LE(header.length, 0);
   header.copy(out, 4);
@@ -208,10 +238,10 @@ export function encodeGroupStats(s: GroupStats): Buffer {
 
 export function decodeGroupStats(b: Buffer): GroupStats {
   const len = b.readUInt32LE(0);
-  const header = JSON.parse(b.subarray(4, 4 + len).toString()) as { rows: number; columns: [number, unknown, unknown][] };
+  const header = JSON.parse(b.subarray(4, 4 + len).toString()) as { rows: number; columns: [number, unknown, unknown, number?][] };
   return {
     rows: header.rows,
-    columns: header.columns.map(([nulls, min, max]) => ({ nulls, min: finite(min), max: finite(max) })),
+    columns: header.columns.map(([nulls, min, max, distinct]) => ({ nulls, min: finite(min), max: finite(max), ...(distinct !== undefined ? { distinct } : {}) })),
     sketches: new Uint8Array(b.subarray(4 + len)),
   };
 }

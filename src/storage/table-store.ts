@@ -13,7 +13,7 @@ import { Vector } from '../types/vector';
 import { concatVectors, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, Storage, StorageOptions, TableDef, TableSnapshot, ViewDef, WriteTxn } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
-import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, mergeGroupStats, tableStatistics } from './column-stats';
+import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildPrimaryKeyIndex, PendingKeys } from './primary-key-index';
 
@@ -270,23 +270,14 @@ class TxnTable {
   }
 
   /**
-   * The group's statistics to commit: rebuilt from all live rows after ANALYZE (or when the
-   * committed rows have none), else the committed rows' merged with the appended rows'.
+   * The group's statistics to commit: over the group's rows as written (the dictionaries of the
+   * encoded group are merged, so text distinct counts are exact), or after ANALYZE over its live rows.
    */
   groupStats(g: number): GroupStats {
-    const base = this.baseRows.get(g) ?? 0;
-    const old = this.state().groups[g].stats;
-    if (this.analyzed || (base > 0 && (old === null || old === undefined))) {
-      const snap = this.snapshot();
-      const cols = this.dirtyGroups.has(g) ? this.materialize(g) : this.state().def.columns.map((_, c) => snap.readColumn(g, c));
-      return collectGroupStats(cols, this.analyzed ? snap.deleted(g) : null);
-    }
-    let stats: GroupStats | null = base > 0 ? old! : null;
-    for (const part of this.parts.get(g) ?? []) {
-      const s = collectGroupStats(part);
-      stats = stats === null ? s : mergeGroupStats(stats, s);
-    }
-    return stats ?? collectGroupStats(this.materialize(g));
+    if (!this.analyzed) return collectGroupStats(this.materialize(g));
+    const snap = this.snapshot();
+    const cols = this.dirtyGroups.has(g) ? this.materialize(g) : this.state().def.columns.map((_, c) => snap.readColumn(g, c));
+    return collectGroupStats(cols, snap.deleted(g));
   }
 
   append(columns: Vector[]): RowId {
