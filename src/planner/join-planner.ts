@@ -316,3 +316,23 @@ function splitAnd(e: Expr): Expr[] {
   if (e.kind === 'and') return e.args.flatMap(splitAnd);
   return [e];
 }
+
+/**
+ * A semi/anti join of `left` with `right` on the keys: the hash table goes on the smaller side
+ * (buildLeft when the rows to keep are fewer than the rows to look in).
+ */
+export function planSemiJoin(
+  joinType: 'semi' | 'anti',
+  left: PlanNode,
+  right: PlanNode,
+  leftKeys: Expr[],
+  rightKeys: Expr[],
+  residual: Expr | null,
+  lookup: StatsLookup,
+): PlanNode {
+  const l = relationStats(left, lookup).rows;
+  const r = relationStats(right, lookup).rows;
+  const node: PlanNode = { kind: 'hashjoin', joinType, left, right, leftKeys, rightKeys, residual, output: left.output, ...(2 * l < r ? { buildLeft: true } : {}) };
+  relationStats(node, lookup);
+  return node;
+}

@@ -59,7 +59,12 @@ function limitValue(e: Expr | null): number | null {
 export function relationStats(plan: PlanNode, lookup: StatsLookup, memo = new Map<PlanNode, RelationStats>()): RelationStats {
   const known = memo.get(plan);
   if (known !== undefined) return known;
-  const s = derive(plan, lookup, memo);
+  const derived = derive(plan, lookup, memo);
+  let s = derived;
+  if (plan.estimatedRows !== undefined && plan.estimatedRows !== derived.rows) {
+    // The join planner's estimate (from its join graph) stands; distinct counts follow it.
+    s = { rows: plan.estimatedRows, columns: scaled(derived.columns, derived.rows, plan.estimatedRows) };
+  }
   s.rows = Math.max(s.rows, plan.kind === 'aggregate' && plan.groupBy.length === 0 ? 1 : 0);
   if (plan.estimatedRows === undefined) plan.estimatedRows = s.rows;
   memo.set(plan, s);

@@ -4,7 +4,7 @@ import { Expr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
 import { Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
-import { planExplicitJoin, planInnerJoins, JoinRelation } from '../planner/join-planner';
+import { planExplicitJoin, planInnerJoins, planSemiJoin, JoinRelation } from '../planner/join-planner';
 import { factorOrConjuncts } from '../planner/factor-or';
 import { BindContext, QueryLevel, Scope } from './bind-context';
 import { ExprScope, bindExpr } from './bind-expr';
@@ -67,9 +67,9 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     }
     conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
   }
-  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), (id) => ctx.tableStatistics(id));
-  for (const sj of semiJoins)
-    plan = { kind: 'hashjoin', joinType: sj.joinType, left: plan, right: sj.right, leftKeys: sj.leftKeys, rightKeys: sj.rightKeys, residual: sj.residual, output: plan.output, estimatedRows: plan.estimatedRows };
+  const lookup = (id: number) => ctx.tableStatistics(id);
+  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup);
+  for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
   return plan;
 }
 
