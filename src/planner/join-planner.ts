@@ -263,7 +263,7 @@ function joinPair(acc: Partial, part: Partial, conj: Conjunct[], rows: number): 
  * equalities across the sides become hash keys; for LEFT joins predicates on the right side alone
  * are pushed into the right input (and symmetrically for RIGHT joins).
  */
-export function planExplicitJoin(joinType: 'inner' | 'left' | 'right' | 'full', left: PlanNode, right: PlanNode, condition: Expr | null): PlanNode {
+export function planExplicitJoin(joinType: 'inner' | 'left' | 'right' | 'full', left: PlanNode, right: PlanNode, condition: Expr | null, lookup: StatsLookup = noStatistics): PlanNode {
   const leftWidth = left.output.length;
   const output = joinOutput(joinType, left.output, right.output);
   const conjuncts = condition === null ? [] : splitAnd(condition);
@@ -305,8 +305,38 @@ export function planExplicitJoin(joinType: 'inner' | 'left' | 'right' | 'full', 
     }
     residual.push(c);
   }
-  const l = addFilter(left, pushLeft, left.estimatedRows ?? 1000);
-  const r = addFilter(right, pushRight, right.estimatedRows ?? 1000);
+  const filteredRows = (plan: PlanNode, preds: Expr[]): number => {
+    if (lookup === noStatistics) return plan.estimatedRows ?? 1000;
+    const base = relationStats(plan, lookup);
+    const p = andAll(preds);
+    return Math.max(1, p === null ? base.rows : base.rows * selectivity(p, infoOf(base.columns)));
+  };
+  const l = addFilter(left, pushLeft, filteredRows(left, pushLeft));
+  const r = addFilter(right, pushRight, filteredRows(right, pushRight));
+  if (leftKeys.length > 0 && lookup !== noStatistics && joinType !== 'full') {
+    // The hash table goes on the right input: when the left one is much smaller, swap the inputs
+    // (LEFT ↔ RIGHT) and restore the column order above the join.
+    const lr = relationStats(l, lookup).rows;
+    const rr = relationStats(r, lookup).rows;
+    if (2 * lr < rr) {
+      const nl = leftWidth;
+      const nr = right.output.length;
+      const swapped = joinType === 'left' ? 'right' : joinType === 'right' ? 'left' : 'inner';
+      const res = andAll(residual);
+      const join: PlanNode = {
+        kind: 'hashjoin',
+        joinType: swapped,
+        left: r,
+        right: l,
+        leftKeys: rightKeys,
+        rightKeys: leftKeys,
+        residual: res === null ? null : remapColumns(res, (k) => (k < nl ? k + nr : k - nl)),
+        output: joinOutput(swapped, r.output, l.output),
+      };
+      const exprs: Expr[] = output.map((c, k) => ({ kind: 'column', index: k < nl ? nr + k : k - nl, type: c.type }));
+      return { kind: 'project', input: join, exprs, output };
+    }
+  }
   if (leftKeys.length > 0)
     return { kind: 'hashjoin', joinType, left: l, right: r, leftKeys, rightKeys, residual: andAll(residual), output };
   return { kind: 'nljoin', joinType, left: l, right: r, condition: andAll(residual), output };

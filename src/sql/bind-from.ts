@@ -222,7 +222,7 @@ function bindExplicitJoin(n: any, ctx: BindContext, level: QueryLevel): FromItem
   } finally {
     level.scope = saved;
   }
-  const plan = planExplicitJoin(joinType, left.plan, right.plan, condition);
+  const plan = planExplicitJoin(joinType, left.plan, right.plan, condition, (id) => ctx.tableStatistics(id));
   return { plan, scope, estimatedRows: Math.max(left.estimatedRows, right.estimatedRows) };
 }
 

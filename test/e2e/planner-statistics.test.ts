@@ -1,6 +1,6 @@
 // Statistics end to end: EXPLAIN's estimated rows follow the collected statistics (equality, range,
-// join), ANALYZE refreshes them after deletes, they survive a restart, and semi/anti joins with a
-// small outer side build on it ("Hash Right Semi/Anti Join") and still answer exactly.
+// join), ANALYZE refreshes them after deletes, they survive a restart, and semi/anti and outer joins
+// with a small outer side build on it ("Hash Right Semi/Anti Join", LEFT as RIGHT) and answer exactly.
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { TestServer, startTestServer } from '../helpers/test-server';
@@ -68,6 +68,20 @@ describe('planner statistics', function () {
     expect(antiWant.length).to.equal(46);
     expect((await query(server.port, semi)).map((r) => r.id)).to.deep.equal(semiWant);
     expect((await query(server.port, anti)).map((r) => r.id)).to.deep.equal(antiWant);
+  });
+
+  it('builds outer joins on the smaller side (LEFT becomes RIGHT with the columns put back), with the same answers', async () => {
+    const left = 'select s.id, b.k, b.grp from small s left join big b on b.k = s.k and b.grp <> 91 order by s.id';
+    const right = 'select b.k, s.id from small s right join big b on s.k = b.k and s.id <> 3 where b.k < 2000 order by b.k';
+    expect((await explain(server.port, left)).join('\n')).to.contain('Hash Right Join');
+    expect((await explain(server.port, right)).join('\n')).to.contain('Hash Left Join');
+    const ids = [...Array(50).keys()];
+    const leftWant = ids.map((id) => (id * 397 < N && (id * 397) % 100 !== 91 ? { id, k: id * 397, grp: (id * 397) % 100 } : { id, k: null, grp: null }));
+    const rightWant = [...Array(2000).keys()].map((k) => ({ k, id: k % 397 === 0 && k / 397 !== 3 ? k / 397 : null }));
+    expect(leftWant.filter((r) => r.k === null).length).to.equal(1);
+    expect(rightWant.filter((r) => r.id !== null).length).to.equal(5);
+    expect(await query(server.port, left)).to.deep.equal(leftWant);
+    expect(await query(server.port, right)).to.deep.equal(rightWant);
   });
 
   it('refreshes statistics with ANALYZE after deletes and keeps them across a restart', async () => {
