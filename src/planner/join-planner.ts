@@ -86,7 +86,8 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   for (const c of constants) c.used = true;
 
   const graph = joinGraph(parts, conj, derived, canonical);
-  const tree = orderJoins(graph);
+  // Relation sets are 32-bit masks: past 30 relations the FROM order stands.
+  const tree = parts.length <= MAX_ORDERED ? orderJoins(graph) : fromOrder(parts.length);
   const acc = buildTree(tree, parts, conj, graph);
   let plan = acc.plan;
   const leftover = conj.filter((c) => !c.used).map((c) => c.expr);
@@ -104,6 +105,14 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
     plan = { kind: 'project', input: plan, exprs, output, estimatedRows: acc.rows };
   }
   return addFilter(plan, topFilters, acc.rows);
+}
+
+const MAX_ORDERED = 30;
+
+function fromOrder(n: number): JoinTree {
+  let t: JoinTree = { leaf: 0, mask: 1 };
+  for (let i = 1; i < n; i++) t = { left: t, right: { leaf: i, mask: 0 }, mask: 0 };
+  return t;
 }
 
 function maskOf(relations: Iterable<number>): number {

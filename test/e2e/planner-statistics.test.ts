@@ -84,6 +84,14 @@ describe('planner statistics', function () {
     expect(await query(server.port, right)).to.deep.equal(rightWant);
   });
 
+  it('joins more relations than it orders (past 30 the FROM order stands)', async () => {
+    for (const n of [12, 33]) {
+      const from = [...Array(n).keys()].map((i) => `small s${i}`).join(', ');
+      const where = [...Array(n - 1).keys()].map((i) => `s${i + 1}.id = s${i}.id`).join(' and ');
+      expect(await query(server.port, `select count(*)::int as c, sum(s${n - 1}.k)::int as k from ${from} where ${where} and s0.id < 10`)).to.deep.equal([{ c: 10, k: 397 * 45 }]);
+    }
+  });
+
   it('refreshes statistics with ANALYZE after deletes and keeps them across a restart', async () => {
     await query(server.port, `delete from big where k >= ${N / 2}`);
     // Until ANALYZE the maximum is still N - 1: k > 5000 looks like 3/4 of the live rows.
