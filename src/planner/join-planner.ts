@@ -24,6 +24,8 @@ interface Conjunct {
   used: boolean;
   /** For a restriction derived from an OR across relations: that OR. */
   source?: Conjunct;
+  /** A derived restriction not worth applying. */
+  dropped?: boolean;
 }
 
 interface Partial {
@@ -35,6 +37,9 @@ interface Partial {
 }
 
 const noStatistics: StatsLookup = () => null;
+
+/** Derived OR restrictions that keep more than this fraction of their relation are not applied. */
+const DERIVED_MAX_SELECTIVITY = 0.25;
 
 /**
  * Joins `relations` (columns concatenated in order form the canonical row) under `conjuncts`;
@@ -65,12 +70,18 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   const canonical: (ColumnStatistics | null)[] = [];
   const parts: Partial[] = relations.map((r, i) => {
     const local: Expr[] = [];
+    const base: RelationStats = lookup === noStatistics ? { rows: r.estimatedRows, columns: r.plan.output.map(() => null) } : relationStats(r.plan, lookup);
     for (const c of [...conj, ...derived]) {
       if (c.used || c.relations.size !== 1 || !c.relations.has(i)) continue;
-      local.push(remapColumns(c.expr, (col) => col - offsets[i]));
+      const e = remapColumns(c.expr, (col) => col - offsets[i]);
       c.used = true;
+      // A derived restriction is an extra filter to evaluate: worth it only when it removes most rows.
+      if (c.source !== undefined && selectivity(e, infoOf(base.columns)) > DERIVED_MAX_SELECTIVITY) {
+        c.dropped = true;
+        continue;
+      }
+      local.push(e);
     }
-    const base: RelationStats = lookup === noStatistics ? { rows: r.estimatedRows, columns: r.plan.output.map(() => null) } : relationStats(r.plan, lookup);
     const total = Math.max(1, base.rows);
     const predicate = andAll(local);
     const rows = Math.max(1, predicate === null ? total : total * selectivity(predicate, infoOf(base.columns)));
@@ -186,7 +197,7 @@ function joinGraph(parts: Partial[], conj: Conjunct[], derived: Conjunct[], cano
     }
     let sel = selectivity(c.expr, info);
     // What the derived single-relation filters already counted.
-    for (const d of derived) if (d.source === c) sel /= Math.max(1e-9, selectivity(d.expr, info));
+    for (const d of derived) if (d.source === c && d.dropped !== true) sel /= Math.max(1e-9, selectivity(d.expr, info));
     factors.push({ mask: maskOf(c.relations), selectivity: Math.min(1, sel) });
   }
   for (const p of pairs.values()) {
