@@ -196,12 +196,15 @@ export function mergeGroupStats(a: GroupStats, b: GroupStats): GroupStats {
   };
 }
 
+/** 2^-r for every register value. */
+const INVERSE_POWERS = Float64Array.from({ length: 64 }, (_, r) => Math.pow(2, -r));
+
 function estimateDistinct(reg: Uint8Array, base: number): number {
   let sum = 0;
   let zeros = 0;
   for (let j = 0; j < M; j++) {
     const r = reg[base + j];
-    sum += Math.pow(2, -r);
+    sum += INVERSE_POWERS[r];
     if (r === 0) zeros++;
   }
   const e = (ALPHA * M * M) / sum;
