@@ -1,4 +1,4 @@
-// CREATE/DROP TABLE, VIEW, SEQUENCE and INDEX, ALTER TABLE / SEQUENCE, applied in the session's
+// CREATE/DROP TABLE, VIEW, SEQUENCE and INDEX, ALTER TABLE / SEQUENCE, ANALYZE, applied in the session's
 // write transaction (so DDL commits or rolls back with it, as in PostgreSQL).
 import { CatalogView, ColumnDef, IndexDef, SequenceDef, TableDef, WriteTxn, uniqueKeysOf } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
@@ -102,6 +102,9 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
     case 'truncate':
       for (const t of bound.tables) txn.truncate(t.id);
       return { kind: 'command', command: 'TRUNCATE TABLE' };
+    case 'analyze':
+      for (const t of bound.tables.length > 0 ? bound.tables : catalog.tables()) txn.analyze(t.id);
+      return { kind: 'command', command: 'ANALYZE' };
     case 'addPrimaryKey':
       txn.setPrimaryKey(bound.table.id, bound.columns, bound.constraintName);
       return { kind: 'command', command: 'ALTER TABLE' };

@@ -170,6 +170,13 @@ export class EngineSession implements Session {
       nextCteId: 0,
       expandingViews: new Set(),
       tableRowCount: (id) => (txn !== null ? txn.table(id) : storage.snapshot(id)).liveRowCount,
+      tableStatistics: (id) => {
+        const snap = txn !== null ? txn.table(id) : storage.snapshot(id);
+        const stats = snap.statistics();
+        const rows = snap.liveRowCount;
+        // Distinct counts cannot exceed the live rows (deletions are only counted by ANALYZE).
+        return { rowCount: rows, columns: stats === null ? [] : stats.columns.map((c) => (c.distinct > rows ? { ...c, distinct: Math.max(1, rows) } : c)) };
+      },
       sessionUser: this.options.user,
       database: this.options.database,
       setting: (name) => this.settings.get(name),
@@ -306,6 +313,7 @@ export class EngineSession implements Session {
       case 'alterSequence':
       case 'alterTable':
       case 'createIndex':
+      case 'analyze':
         return runDdl(this, bound);
       case 'transaction':
         return this.runTransaction(bound);
@@ -329,8 +337,7 @@ export class EngineSession implements Session {
         return runCopyFrom(this, bound);
       case 'copyTo':
         return runCopyTo(this, bound, params);
-      case 'analyze':
-        return { kind: 'command', command: 'ANALYZE' };
+
       case 'explain': {
         if (bound.analyze) throw notSupported('EXPLAIN ANALYZE');
         const lines = explainLines(bound.plan);

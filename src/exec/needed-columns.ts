@@ -90,7 +90,16 @@ export function neededColumns(root: PlanNode): Map<PlanNode, boolean[]> {
       case 'filter':
         return visit(node.input, withExprs(need, [node.predicate]));
       case 'project':
-        return visit(node.input, withExprs(new Array(node.input.output.length).fill(false), node.exprs));
+        // A bare column nobody reads above needs nothing below (the join planner's column-order
+        // projects pass every column through); computed expressions still count, as they are
+        // evaluated (and may raise errors) either way.
+        return visit(
+          node.input,
+          withExprs(
+            new Array(node.input.output.length).fill(false),
+            node.exprs.filter((e, i) => need[i] || e.kind !== 'column'),
+          ),
+        );
       case 'hashjoin':
       case 'nljoin': {
         const nl = node.left.output.length;

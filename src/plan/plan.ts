@@ -71,6 +71,8 @@ export interface HashJoinNode extends NodeBase {
   leftKeys: Expr[];
   rightKeys: Expr[];
   residual: Expr | null;
+  /** Semi/anti only: build the hash table on `left` (the output rows) and probe with `right`. */
+  buildLeft?: boolean;
 }
 /** Any join condition (or none: cross join). Output as HashJoinNode's. */
 export interface NestedLoopJoinNode extends NodeBase {

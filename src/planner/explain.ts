@@ -20,7 +20,7 @@ function nodeTitle(node: PlanNode): string {
     case 'project':
       return 'Project';
     case 'hashjoin':
-      return `Hash ${joinWord(node.joinType)}`;
+      return `Hash ${node.buildLeft === true ? 'Right ' : ''}${joinWord(node.joinType)}`;
     case 'nljoin':
       return `Nested Loop ${joinWord(node.joinType)}`.trim();
     case 'aggregate':

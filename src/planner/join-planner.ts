@@ -1,11 +1,16 @@
 // Plans the inner joins of a FROM clause with its WHERE conjuncts: single-relation predicates are
 // pushed into their relation, equality predicates between relations become hash-join keys, and the
-// join order is chosen greedily (smallest estimated relation first, then always the smallest relation
-// connected to what is joined so far, building the hash table on the smaller side).
+// join order is chosen by estimated cost (join-order.ts) from the relations' statistics
+// (relation-stats.ts, cardinality.ts), building each hash table on the smaller side.
 // The result's columns are in the FROM clause's order, so the binder's column indexes stay valid.
 import { Expr } from '../plan/expr';
 import { PlanNode, joinOutput } from '../plan/plan';
-import { andAll, columnsUsed, hasSubquery, remapColumns } from './expr-utils';
+import { ColumnStatistics } from '../plan/statistics';
+import { Types } from '../types/data-type';
+import { scaleColumnStats, selectivity } from './cardinality';
+import { andAll, columnsUsed, hasSubquery, remapColumns, splitConjuncts } from './expr-utils';
+import { JoinEdge, JoinFactor, JoinGraph, JoinTree, orderJoins } from './join-order';
+import { RelationStats, StatsLookup, infoOf, relationStats } from './relation-stats';
 
 export interface JoinRelation {
   plan: PlanNode;
@@ -13,13 +18,14 @@ export interface JoinRelation {
   estimatedRows: number;
 }
 
-/** Guessed selectivity of one pushed-down predicate, until statistics exist (issue: learned optimizer). */
-const FILTER_SELECTIVITY = 0.3;
-
 interface Conjunct {
   expr: Expr;
   relations: Set<number>;
   used: boolean;
+  /** For a restriction derived from an OR across relations: that OR. */
+  source?: Conjunct;
+  /** A derived restriction not worth applying. */
+  dropped?: boolean;
 }
 
 interface Partial {
@@ -30,8 +36,16 @@ interface Partial {
   rows: number;
 }
 
-/** Joins `relations` (columns concatenated in order form the canonical row) under `conjuncts`. */
-export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[]): PlanNode {
+const noStatistics: StatsLookup = () => null;
+
+/** Derived OR restrictions that keep more than this fraction of their relation are not applied. */
+const DERIVED_MAX_SELECTIVITY = 0.25;
+
+/**
+ * Joins `relations` (columns concatenated in order form the canonical row) under `conjuncts`;
+ * `lookup` gives the tables' statistics for estimating sizes.
+ */
+export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], lookup: StatsLookup = noStatistics): PlanNode {
   const offsets: number[] = [];
   let width = 0;
   for (const r of relations) {
@@ -48,42 +62,44 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[]): Pl
     relations: new Set([...columnsUsed(expr)].map(relationOf)),
     used: false,
   }));
+  // An OR across relations implies, per relation, the OR of its own parts of each branch (TPC-H Q7's
+  // (n1 = 'FRANCE' AND n2 = 'GERMANY') OR (n1 = 'GERMANY' AND n2 = 'FRANCE') filters n1 and n2 each).
+  const derived = deriveRestrictions(conj, relationOf);
 
-  // Push single-relation predicates down.
+  // Push single-relation predicates down; estimate each relation's filtered rows and column statistics.
+  const canonical: (ColumnStatistics | null)[] = [];
   const parts: Partial[] = relations.map((r, i) => {
     const local: Expr[] = [];
-    for (const c of conj) {
+    const base: RelationStats = lookup === noStatistics ? { rows: r.estimatedRows, columns: r.plan.output.map(() => null) } : relationStats(r.plan, lookup);
+    for (const c of [...conj, ...derived]) {
       if (c.used || c.relations.size !== 1 || !c.relations.has(i)) continue;
-      local.push(remapColumns(c.expr, (col) => col - offsets[i]));
+      const e = remapColumns(c.expr, (col) => col - offsets[i]);
       c.used = true;
+      // A derived restriction is an extra filter to evaluate: worth it only when it removes most rows.
+      if (c.source !== undefined && selectivity(e, infoOf(base.columns)) > DERIVED_MAX_SELECTIVITY) {
+        c.dropped = true;
+        continue;
+      }
+      local.push(e);
     }
+    const total = Math.max(1, base.rows);
+    const predicate = andAll(local);
+    const rows = Math.max(1, predicate === null ? total : total * selectivity(predicate, infoOf(base.columns)));
+    for (const c of base.columns) canonical.push(scaleColumnStats(c, total, rows));
     const position = new Map<number, number>();
     for (let k = 0; k < r.plan.output.length; k++) position.set(offsets[i] + k, k);
-    const rows = Math.max(1, r.estimatedRows * Math.pow(FILTER_SELECTIVITY, local.length));
     return { plan: addFilter(r.plan, local, rows), position, relations: new Set([i]), rows };
   });
 
   if (parts.length === 0) throw new Error('planInnerJoins needs at least one relation');
-  // Constant predicates (no columns) apply to the first relation.
+  // Constant predicates (no columns) apply on top.
   const constants = conj.filter((c) => !c.used && c.relations.size === 0);
   for (const c of constants) c.used = true;
 
-  const remaining = new Set(parts.map((_, i) => i));
-  let current = pickStart(parts, conj);
-  remaining.delete(current);
-  let acc = parts[current];
-  while (remaining.size > 0) {
-    let best = -1;
-    for (const i of remaining) {
-      if (!connected(acc.relations, i, conj)) continue;
-      if (best === -1 || parts[i].rows < parts[best].rows) best = i;
-    }
-    const cross = best === -1;
-    if (cross) for (const i of remaining) if (best === -1 || parts[i].rows < parts[best].rows) best = i;
-    remaining.delete(best);
-    acc = joinPair(acc, parts[best], conj, cross);
-    current = best;
-  }
+  const graph = joinGraph(parts, conj, derived, canonical);
+  // Relation sets are 32-bit masks: past 30 relations the FROM order stands.
+  const tree = parts.length <= MAX_ORDERED ? orderJoins(graph) : fromOrder(parts.length);
+  const acc = buildTree(tree, parts, conj, graph);
   let plan = acc.plan;
   const leftover = conj.filter((c) => !c.used).map((c) => c.expr);
   const topFilters = [...constants.map((c) => c.expr), ...leftover];
@@ -102,6 +118,107 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[]): Pl
   return addFilter(plan, topFilters, acc.rows);
 }
 
+const MAX_ORDERED = 30;
+
+function fromOrder(n: number): JoinTree {
+  let t: JoinTree = { leaf: 0, mask: 1 };
+  for (let i = 1; i < n; i++) t = { left: t, right: { leaf: i, mask: 0 }, mask: 0 };
+  return t;
+}
+
+function maskOf(relations: Iterable<number>): number {
+  let m = 0;
+  for (const r of relations) m |= 1 << r;
+  return m;
+}
+
+/** Relations an equality's two sides read, when it can be a hash key (each side non-empty, disjoint). */
+function equiSides(c: Conjunct, relationOf: (col: number) => number): [Set<number>, Set<number>] | null {
+  if (!isEquiEdge(c) || c.relations.size < 2) return null;
+  const [a, b] = (c.expr as { args: Expr[] }).args;
+  const ra = new Set([...columnsUsed(a)].map(relationOf));
+  const rb = new Set([...columnsUsed(b)].map(relationOf));
+  if (ra.size === 0 || rb.size === 0 || [...ra].some((r) => rb.has(r))) return null;
+  return [ra, rb];
+}
+
+function deriveRestrictions(conj: Conjunct[], relationOf: (col: number) => number): Conjunct[] {
+  const out: Conjunct[] = [];
+  for (const c of conj) {
+    if (c.expr.kind !== 'or' || c.relations.size < 2 || hasSubquery(c.expr)) continue;
+    const branches = c.expr.args.map((b) => splitConjuncts(b));
+    for (const r of c.relations) {
+      const perBranch = branches.map((b) => b.filter((e) => {
+        const rels = new Set([...columnsUsed(e)].map(relationOf));
+        return rels.size === 1 && rels.has(r);
+      }));
+      if (perBranch.some((p) => p.length === 0)) continue;
+      out.push({ expr: { kind: 'or', args: perBranch.map((p) => andAll(p)!), type: Types.bool }, relations: new Set([r]), used: false, source: c });
+    }
+  }
+  return out;
+}
+
+/**
+ * The join graph for ordering: base rows after pushed-down filters; equalities between two
+ * relations' columns grouped per pair, with selectivity 1 / max over the sides of
+ * min(rows, product of the key columns' distinct counts) (composite keys are not independent);
+ * every other predicate over several relations with its own estimated selectivity.
+ */
+function joinGraph(parts: Partial[], conj: Conjunct[], derived: Conjunct[], canonical: (ColumnStatistics | null)[]): JoinGraph {
+  const offsets: number[] = [];
+  let w = 0;
+  for (const p of parts) {
+    offsets.push(w);
+    w += p.plan.output.length;
+  }
+  const relationOf = (col: number): number => {
+    let lo = 0;
+    for (let i = 0; i < offsets.length; i++) if (offsets[i] <= col) lo = i;
+    return lo;
+  };
+  const info = infoOf(canonical);
+  const factors: JoinFactor[] = [];
+  const edges: JoinEdge[] = [];
+  const pairs = new Map<string, { a: number; b: number; ndvA: number; ndvB: number }>();
+  for (const c of conj) {
+    if (c.used || c.relations.size < 2) continue;
+    const sides = equiSides(c, relationOf);
+    if (sides !== null) edges.push({ a: maskOf(sides[0]), b: maskOf(sides[1]) });
+    const [x, y] = c.expr.kind === 'call' && c.expr.fn === 'eq' && sides !== null ? c.expr.args : [null, null];
+    if (x !== null && y !== null && x.kind === 'column' && y.kind === 'column' && c.relations.size === 2) {
+      const [a, b] = relationOf(x.index) < relationOf(y.index) ? [x.index, y.index] : [y.index, x.index];
+      const key = `${relationOf(a)}/${relationOf(b)}`;
+      const p = pairs.get(key) ?? { a: relationOf(a), b: relationOf(b), ndvA: 1, ndvB: 1 };
+      p.ndvA *= Math.max(1, canonical[a]?.distinct ?? parts[p.a].rows / 10);
+      p.ndvB *= Math.max(1, canonical[b]?.distinct ?? parts[p.b].rows / 10);
+      pairs.set(key, p);
+      continue;
+    }
+    let sel = selectivity(c.expr, info);
+    // What the derived single-relation filters already counted.
+    for (const d of derived) if (d.source === c && d.dropped !== true) sel /= Math.max(1e-9, selectivity(d.expr, info));
+    factors.push({ mask: maskOf(c.relations), selectivity: Math.min(1, sel) });
+  }
+  for (const p of pairs.values()) {
+    const nd = Math.max(Math.min(parts[p.a].rows, p.ndvA), Math.min(parts[p.b].rows, p.ndvB), 1);
+    factors.push({ mask: (1 << p.a) | (1 << p.b), selectivity: 1 / nd });
+  }
+  return new JoinGraph(
+    parts.map((p) => p.rows),
+    factors,
+    edges,
+  );
+}
+
+/** Builds the plan of a join tree (conjuncts are placed at the first join that has all their relations). */
+function buildTree(tree: JoinTree, parts: Partial[], conj: Conjunct[], graph: JoinGraph): Partial {
+  if ('leaf' in tree) return parts[tree.leaf];
+  const l = buildTree(tree.left, parts, conj, graph);
+  const r = buildTree(tree.right, parts, conj, graph);
+  return joinPair(l, r, conj, graph.rows(tree.mask));
+}
+
 function addFilter(plan: PlanNode, predicates: Expr[], rows: number): PlanNode {
   const predicate = andAll(predicates);
   if (predicate === null) return plan;
@@ -112,27 +229,12 @@ function addFilter(plan: PlanNode, predicates: Expr[], rows: number): PlanNode {
   return { kind: 'filter', input: plan, predicate, output: plan.output, estimatedRows: rows };
 }
 
-function pickStart(parts: Partial[], conj: Conjunct[]): number {
-  let best = 0;
-  for (let i = 1; i < parts.length; i++) if (parts[i].rows < parts[best].rows) best = i;
-  // Prefer a relation that joins to something (avoid starting with an isolated cross product).
-  if (parts.length > 1 && !conj.some((c) => c.relations.size > 1 && c.relations.has(best))) {
-    for (let i = 0; i < parts.length; i++)
-      if (conj.some((c) => c.relations.size > 1 && c.relations.has(i)) && (best === -1 || parts[i].rows < parts[best].rows)) best = i;
-  }
-  return best;
-}
-
-function connected(joined: Set<number>, candidate: number, conj: Conjunct[]): boolean {
-  return conj.some((c) => !c.used && isEquiEdge(c) && c.relations.has(candidate) && [...c.relations].every((r) => r === candidate || joined.has(r)) && c.relations.size > 1);
-}
-
 function isEquiEdge(c: Conjunct): boolean {
   return c.expr.kind === 'call' && c.expr.fn === 'eq' && !hasSubquery(c.expr);
 }
 
 /** Joins acc with part; the smaller estimated side becomes the hash table (right input). */
-function joinPair(acc: Partial, part: Partial, conj: Conjunct[], cross: boolean): Partial {
+function joinPair(acc: Partial, part: Partial, conj: Conjunct[], rows: number): Partial {
   const [probe, build] = part.rows < acc.rows ? [acc, part] : [part, acc];
   const relations = new Set([...acc.relations, ...part.relations]);
   const position = new Map<number, number>();
@@ -169,7 +271,6 @@ function joinPair(acc: Partial, part: Partial, conj: Conjunct[], cross: boolean)
     residual.push(remapColumns(c.expr, (k) => position.get(k)!));
   }
   const output = joinOutput('inner', probe.plan.output, build.plan.output);
-  const rows = cross || leftKeys.length === 0 ? probe.rows * build.rows : Math.max(probe.rows, build.rows);
   const plan: PlanNode =
     leftKeys.length > 0
       ? { kind: 'hashjoin', joinType: 'inner', left: probe.plan, right: build.plan, leftKeys, rightKeys, residual: andAll(residual), output, estimatedRows: rows }
@@ -182,7 +283,7 @@ function joinPair(acc: Partial, part: Partial, conj: Conjunct[], cross: boolean)
  * equalities across the sides become hash keys; for LEFT joins predicates on the right side alone
  * are pushed into the right input (and symmetrically for RIGHT joins).
  */
-export function planExplicitJoin(joinType: 'inner' | 'left' | 'right' | 'full', left: PlanNode, right: PlanNode, condition: Expr | null): PlanNode {
+export function planExplicitJoin(joinType: 'inner' | 'left' | 'right' | 'full', left: PlanNode, right: PlanNode, condition: Expr | null, lookup: StatsLookup = noStatistics): PlanNode {
   const leftWidth = left.output.length;
   const output = joinOutput(joinType, left.output, right.output);
   const conjuncts = condition === null ? [] : splitAnd(condition);
@@ -224,8 +325,38 @@ export function planExplicitJoin(joinType: 'inner' | 'left' | 'right' | 'full', 
     }
     residual.push(c);
   }
-  const l = addFilter(left, pushLeft, left.estimatedRows ?? 1000);
-  const r = addFilter(right, pushRight, right.estimatedRows ?? 1000);
+  const filteredRows = (plan: PlanNode, preds: Expr[]): number => {
+    if (lookup === noStatistics) return plan.estimatedRows ?? 1000;
+    const base = relationStats(plan, lookup);
+    const p = andAll(preds);
+    return Math.max(1, p === null ? base.rows : base.rows * selectivity(p, infoOf(base.columns)));
+  };
+  const l = addFilter(left, pushLeft, filteredRows(left, pushLeft));
+  const r = addFilter(right, pushRight, filteredRows(right, pushRight));
+  if (leftKeys.length > 0 && lookup !== noStatistics && joinType !== 'full') {
+    // The hash table goes on the right input: when the left one is much smaller, swap the inputs
+    // (LEFT ↔ RIGHT) and restore the column order above the join.
+    const lr = relationStats(l, lookup).rows;
+    const rr = relationStats(r, lookup).rows;
+    if (2 * lr < rr) {
+      const nl = leftWidth;
+      const nr = right.output.length;
+      const swapped = joinType === 'left' ? 'right' : joinType === 'right' ? 'left' : 'inner';
+      const res = andAll(residual);
+      const join: PlanNode = {
+        kind: 'hashjoin',
+        joinType: swapped,
+        left: r,
+        right: l,
+        leftKeys: rightKeys,
+        rightKeys: leftKeys,
+        residual: res === null ? null : remapColumns(res, (k) => (k < nl ? k + nr : k - nl)),
+        output: joinOutput(swapped, r.output, l.output),
+      };
+      const exprs: Expr[] = output.map((c, k) => ({ kind: 'column', index: k < nl ? nr + k : k - nl, type: c.type }));
+      return { kind: 'project', input: join, exprs, output };
+    }
+  }
   if (leftKeys.length > 0)
     return { kind: 'hashjoin', joinType, left: l, right: r, leftKeys, rightKeys, residual: andAll(residual), output };
   return { kind: 'nljoin', joinType, left: l, right: r, condition: andAll(residual), output };
@@ -234,4 +365,24 @@ export function planExplicitJoin(joinType: 'inner' | 'left' | 'right' | 'full', 
 function splitAnd(e: Expr): Expr[] {
   if (e.kind === 'and') return e.args.flatMap(splitAnd);
   return [e];
+}
+
+/**
+ * A semi/anti join of `left` with `right` on the keys: the hash table goes on the smaller side
+ * (buildLeft when the rows to keep are fewer than the rows to look in).
+ */
+export function planSemiJoin(
+  joinType: 'semi' | 'anti',
+  left: PlanNode,
+  right: PlanNode,
+  leftKeys: Expr[],
+  rightKeys: Expr[],
+  residual: Expr | null,
+  lookup: StatsLookup,
+): PlanNode {
+  const l = relationStats(left, lookup).rows;
+  const r = relationStats(right, lookup).rows;
+  const node: PlanNode = { kind: 'hashjoin', joinType, left, right, leftKeys, rightKeys, residual, output: left.output, ...(2 * l < r ? { buildLeft: true } : {}) };
+  relationStats(node, lookup);
+  return node;
 }

@@ -3,6 +3,7 @@
 import { exprKey } from '../planner/expr-utils';
 import { Expr, OuterRefExpr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
+import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { FormatSettings } from '../types/text-format';
@@ -134,6 +135,8 @@ export interface BindContext extends CoercionContext {
   expandingViews: Set<number>;
   /** Live rows of a table now, for the planner's estimates. */
   tableRowCount(tableId: number): number;
+  /** The table's column statistics (null when none were collected). */
+  tableStatistics(tableId: number): TableStatistics | null;
   sessionUser: string;
   database: string;
   /** The session's current value of a setting (current_setting, SHOW); throws 42704 for unknown names. */

@@ -4,7 +4,7 @@ import { Expr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
 import { Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
-import { planExplicitJoin, planInnerJoins, JoinRelation } from '../planner/join-planner';
+import { planExplicitJoin, planInnerJoins, planSemiJoin, JoinRelation } from '../planner/join-planner';
 import { factorOrConjuncts } from '../planner/factor-or';
 import { BindContext, QueryLevel, Scope } from './bind-context';
 import { ExprScope, bindExpr } from './bind-expr';
@@ -70,9 +70,9 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     }
     conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
   }
-  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts));
-  for (const sj of semiJoins)
-    plan = { kind: 'hashjoin', joinType: sj.joinType, left: plan, right: sj.right, leftKeys: sj.leftKeys, rightKeys: sj.rightKeys, residual: sj.residual, output: plan.output, estimatedRows: plan.estimatedRows };
+  const lookup = (id: number) => ctx.tableStatistics(id);
+  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup);
+  for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
   return plan;
 }
 
@@ -246,7 +246,7 @@ function bindExplicitJoin(n: any, ctx: BindContext, level: QueryLevel): FromItem
   } finally {
     level.scope = saved;
   }
-  const plan = planExplicitJoin(joinType, left.plan, right.plan, condition);
+  const plan = planExplicitJoin(joinType, left.plan, right.plan, condition, (id) => ctx.tableStatistics(id));
   return { plan, scope, estimatedRows: Math.max(left.estimatedRows, right.estimatedRows) };
 }
 

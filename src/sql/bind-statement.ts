@@ -1,6 +1,7 @@
 // Entry point of the SQL layer: one parsed statement → a BoundStatement for the engine.
 // Imports: types, plan, planner, storage contracts (all below this layer).
 import { PlanNode } from '../plan/plan';
+import { annotateEstimates } from '../planner/relation-stats';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { BindContext } from './bind-context';
 import { bindAlterTable, bindCreateIndex, bindCreateTable, bindCreateView, bindDrop, bindRename } from './bind-ddl';
@@ -58,7 +59,8 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
     case 'TruncateStmt':
       return { kind: 'truncate', tables: n.relations.map((r: any) => findTableOrThrow(ctx, r.RangeVar)) };
     case 'VacuumStmt':
-      return n.is_vacuumcmd ? { kind: 'noop', command: 'VACUUM' } : { kind: 'analyze' };
+      if (n.is_vacuumcmd) return { kind: 'noop', command: 'VACUUM' };
+      return { kind: 'analyze', tables: (n.rels ?? []).map((r: any) => findTableOrThrow(ctx, r.VacuumRelation.relation)) };
     case 'ExplainStmt':
       return bindExplain(n, parsed, ctx);
     default:
@@ -113,6 +115,9 @@ function bindExplain(n: any, parsed: ParsedStatement, ctx: BindContext): BoundSt
   const options: string[] = (n.options ?? []).map((o: any) => o.DefElem.defname);
   const analyze = options.includes('analyze');
   const inner = bindStatement({ ast: n.query, text: parsed.text, offset: parsed.offset }, ctx);
+  const plan = inner.kind === 'query' || inner.kind === 'update' || inner.kind === 'delete' ? inner.plan : inner.kind === 'insert' ? inner.source : null;
+  // Every operator shows its estimated rows.
+  if (plan !== null) annotateEstimates(plan, (id) => ctx.tableStatistics(id));
   switch (inner.kind) {
     case 'query':
       return { kind: 'explain', plan: inner.plan, analyze };

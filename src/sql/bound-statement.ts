@@ -67,7 +67,8 @@ export type BoundStatement =
   | { kind: 'show'; name: string }
   | { kind: 'copyFrom'; table: TableDef; columns: number[]; options: CopyOptions }
   | { kind: 'copyTo'; source: PlanNode; options: CopyOptions }
-  | { kind: 'analyze' }
+  /** ANALYZE [table, …]: no tables = every table. */
+  | { kind: 'analyze'; tables: TableDef[] }
   | { kind: 'truncate'; tables: TableDef[] }
   /** EXPLAIN [ANALYZE] of a query (DML is explained through its plan too). */
   | { kind: 'explain'; plan: PlanNode; analyze: boolean }

@@ -1,5 +1,6 @@
 // The storage layer's contract with the layers above (engine, exec). Implementations live beside
 // this file; upper layers name stored data only through TableSnapshot / ChunkId.
+import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { Vector } from '../types/vector';
 
@@ -146,6 +147,8 @@ export interface TableSnapshot {
   readColumn(rowGroup: number, column: number): Vector;
   /** Live rows (not deleted). */
   readonly liveRowCount: number;
+  /** Column statistics as of the last commit that wrote the table (or ANALYZE); null when none were collected. */
+  statistics(): TableStatistics | null;
 }
 
 /**
@@ -159,6 +162,8 @@ export interface WriteTxn {
   append(tableId: number, columns: Vector[]): RowId;
   /** Marks rows deleted. */
   delete(tableId: number, rowIds: ArrayLike<RowId>): void;
+  /** ANALYZE: the table's statistics are rebuilt from its live rows when the transaction commits. */
+  analyze(tableId: number): void;
   /** Removes every row (TRUNCATE); the table and its definition stay. */
   truncate(tableId: number): void;
   createTable(def: Omit<TableDef, 'id'>): TableDef;

@@ -6,12 +6,15 @@
 //
 // Keys: 'catalog' (JSON: tables with row counts per group, views, sequences, next OID),
 //       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap),
-//       's/<sequence>' (sequence state, see sequence-store.ts).
+//       's/<sequence>' (sequence state, see sequence-store.ts),
+//       'st/<table>/<group>' (the group's column statistics, see column-stats.ts).
+import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
+import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
 import { SequenceStore, sequenceKey } from './sequence-store';
@@ -20,6 +23,8 @@ interface GroupState {
   rowCount: number;
   deleted: Uint8Array | null;
   deletedCount: number;
+  /** Column statistics of the group's rows as last committed; null when never collected. */
+  stats: GroupStats | null;
 }
 interface TableState {
   def: TableDef;
@@ -40,6 +45,12 @@ function chunkKey(tableId: number, column: number, group: number): string {
 function deletedKey(tableId: number, group: number): string {
   return `d/${tableId}/${group}`;
 }
+function statsKey(tableId: number, group: number): string {
+  return `st/${tableId}/${group}`;
+}
+
+/** Merged statistics per committed groups array (committed arrays are never mutated). */
+const statsCache = new WeakMap<GroupState[], TableStatistics | null>();
 /** The buffer pool's numeric key for a chunk. */
 function poolKey(tableId: number, column: number, group: number): number {
   return (tableId * 4096 + column) * 65536 + group;
@@ -90,6 +101,15 @@ class Snapshot implements TableSnapshot {
   }
   deleted(group: number): Uint8Array | null {
     return this.groups[group].deleted;
+  }
+  statistics(): TableStatistics | null {
+    if (this.pending !== null) return tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
+    let s = statsCache.get(this.groups);
+    if (s === undefined) {
+      s = tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
+      statsCache.set(this.groups, s);
+    }
+    return s;
   }
   readColumn(group: number, column: number): Vector {
     const own = this.pending?.(group);
@@ -188,6 +208,7 @@ export class TableStore implements Storage {
     for (const id of [...txn.dropped, ...txn.truncated]) {
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`st/${id}/`)) entries.push([k, null]);
     }
     const written: [number, Vector][] = [];
     for (const [id, tt] of txn.changed) {
@@ -200,6 +221,11 @@ export class TableStore implements Storage {
         });
       }
       const groups = txn.catalog.tables.get(id)!.groups;
+      for (const g of tt.analyzed ? groups.keys() : tt.dirtyGroups) {
+        const stats = tt.groupStats(g);
+        groups[g] = { ...groups[g], stats };
+        entries.push([statsKey(id, g), encodeGroupStats(stats)]);
+      }
       for (const g of tt.dirtyDeletes) {
         const d = groups[g].deleted;
         entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
@@ -245,6 +271,8 @@ class TxnTable {
   keys: Map<string, PendingKeys> | null = null;
   /** The table's keys changed (or it was truncated/rewritten): the committed indexes no longer apply. */
   pkChanged = false;
+  /** ANALYZE ran in the transaction: every group's statistics are rebuilt at commit. */
+  analyzed = false;
 
   constructor(
     readonly txn: Txn,
@@ -274,6 +302,17 @@ class TxnTable {
     return cols;
   }
 
+  /**
+   * The group's statistics to commit: over the group's rows as written (the dictionaries of the
+   * encoded group are merged, so text distinct counts are exact), or after ANALYZE over its live rows.
+   */
+  groupStats(g: number): GroupStats {
+    if (!this.analyzed) return collectGroupStats(this.materialize(g));
+    const snap = this.snapshot();
+    const cols = this.dirtyGroups.has(g) ? this.materialize(g) : this.state().def.columns.map((_, c) => snap.readColumn(g, c));
+    return collectGroupStats(cols, snap.deleted(g));
+  }
+
   append(columns: Vector[]): RowId {
     const state = this.state();
     const groups = state.groups;
@@ -283,7 +322,7 @@ class TxnTable {
     while (offset < n) {
       let g = groups.length - 1;
       if (g < 0 || groups[g].rowCount >= ROW_GROUP_ROWS) {
-        groups.push({ rowCount: 0, deleted: null, deletedCount: 0 });
+        groups.push({ rowCount: 0, deleted: null, deletedCount: 0, stats: null });
         g = groups.length - 1;
       }
       const group = groups[g];
@@ -505,6 +544,10 @@ class Txn implements WriteTxn {
     this.catalog.sequences.set(def.id, def);
   }
 
+  analyze(tableId: number): void {
+    this.writable(tableId).analyzed = true;
+  }
+
   truncate(tableId: number): void {
     const state = this.catalog.tables.get(tableId);
     if (state === undefined) throw new Error(`table ${tableId} does not exist`);
@@ -604,7 +647,8 @@ function loadCatalog(kv: KvStore): CatalogState {
       const deleted = d === undefined ? null : new Uint8Array(d);
       let deletedCount = 0;
       if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
-      return { rowCount, deleted, deletedCount };
+      const s = kv.get(statsKey(def.id, g));
+      return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s) };
     });
     state.tables.set(def.id, { def, groups });
   }

@@ -11,6 +11,7 @@ import { KeyKind, KeyColumn, hashKeys, pairKind, toKeyColumn } from '../hash/key
 import { KeyTable } from '../hash/key-table';
 import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
+import { HashSemiBuildLeftOp } from './hash-semi-build-left';
 import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
 export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: PrepareChild): PreparedNode {
@@ -20,6 +21,8 @@ export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: Prepare
   const rightKeys = node.rightKeys.map((k) => compileExpr(k, env));
   const kinds = leftKeys.map((k, i) => pairKind(k.type, rightKeys[i].type));
   const residual = node.residual === null ? null : compileExpr(node.residual, env);
+  if (node.buildLeft === true && (node.joinType === 'semi' || node.joinType === 'anti'))
+    return { node, open: () => new HashSemiBuildLeftOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
   return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
 }
 

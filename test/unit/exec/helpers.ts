@@ -54,6 +54,7 @@ export function snapshotOf(t: MemTable): TableSnapshot {
     },
     readColumn: (g, c) => sliceVector(columns[c], g * per, Math.min(total, (g + 1) * per)),
     liveRowCount: total - deleted.size,
+    statistics: () => null,
   };
 }
 
