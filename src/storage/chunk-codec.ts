@@ -20,12 +20,15 @@ import { Vector } from '../types/vector';
 import { newVector } from '../types/vector-ops';
 import { ByteReader, ByteWriter } from './byte-io';
 import { decodeChunkV1 } from './chunk-codec-v1';
+import { bitWidth } from './bit-pack';
 import { TAG_NAMES, decodeInts, encodeInts } from './int-codec';
 
 const VERSION = 2;
 const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
 const FLAG_NULLS = 1;
 const FLAG_DEFLATED = 2;
+/** fflate level for dictionaries: on TPC-H comments 4 is 16% smaller than 1 for ~30% more time. */
+const DEFLATE_LEVEL = 4;
 /** Dictionaries smaller than this are not worth a deflate attempt. */
 const MIN_DEFLATE_BYTES = 64;
 
@@ -116,7 +119,7 @@ export function encodeChunk(v: Vector): Buffer {
     case 'string': {
       // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
       const remap = new Int32Array(v.dict.length).fill(-1);
-      const dict: string[] = [];
+      let dict: string[] = [];
       const codes = new Float64Array(n);
       let last = 0;
       for (let i = 0; i < n; i++) {
@@ -132,13 +135,32 @@ export function encodeChunk(v: Vector): Buffer {
         }
         codes[i] = last = m;
       }
-      const lengths = new Float64Array(dict.length);
-      for (let d = 0; d < dict.length; d++) lengths[d] = Buffer.byteLength(dict[d]);
+      let lengths = new Float64Array(dict.length);
+      let dictBytes = 0;
+      for (let d = 0; d < dict.length; d++) dictBytes += lengths[d] = Buffer.byteLength(dict[d]);
       for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) raw += lengths[codes[i]];
+      // Nearly unique text (comments, names): repeating the few duplicates costs less than codes
+      // into a large dictionary, so the strings are stored in row order and the codes become a
+      // sequence that delta-encodes to almost nothing.
+      if (raw - dictBytes < (n * bitWidth(dict.length - 1)) / 8) {
+        const rowDict: string[] = [];
+        const rowLengths = new Float64Array(n);
+        let k = -1;
+        for (let i = 0; i < n; i++) {
+          if (nulls === null || nulls[i] === 0) {
+            const c = codes[i];
+            rowLengths[++k] = lengths[c];
+            rowDict.push(dict[c]);
+          }
+          codes[i] = k < 0 ? 0 : k;
+        }
+        dict = rowDict;
+        lengths = rowLengths;
+      }
       w.u32(dict.length);
       encodeInts(w, lengths, dict.length, 4);
       const blob = Buffer.from(dict.join(''));
-      const deflated = blob.length >= MIN_DEFLATE_BYTES ? deflateSync(blob, { level: 1 }) : null;
+      const deflated = blob.length >= MIN_DEFLATE_BYTES ? deflateSync(blob, { level: DEFLATE_LEVEL }) : null;
       if (deflated !== null && deflated.length < blob.length) {
         flags |= FLAG_DEFLATED;
         w.blob(deflated);
