@@ -9,6 +9,7 @@
 //   constant: f64 value
 //   bitpack:  f64 base (min), u8 width, packed (value − base)
 //   delta:    f64 first, f64 minDelta, u8 width, packed (delta − minDelta) for the n − 1 deltas
+//   decimal:  u8 digits k, a stream of the integers v × 10^k (each value is exactly that / 10^k)
 //   rle:      u32 runs, run values (a float64 stream without rle), run lengths (an int32 stream without rle)
 import { bitWidth, packBits, packedBytes, unpackBits } from './bit-pack';
 import { ByteReader, ByteWriter } from './byte-io';
@@ -18,7 +19,10 @@ export const TAG_CONSTANT = 2;
 export const TAG_BITPACK = 3;
 export const TAG_DELTA = 4;
 export const TAG_RLE = 5;
-export const TAG_NAMES: readonly string[] = ['?', 'raw', 'constant', 'bitpack', 'delta', 'rle'];
+export const TAG_DECIMAL = 6;
+export const TAG_NAMES: readonly string[] = ['?', 'raw', 'constant', 'bitpack', 'delta', 'rle', 'decimal'];
+/** Most decimal digits a float64 stream is scaled by to make it integral (see decimalDigits). */
+const MAX_DECIMAL_DIGITS = 6;
 
 /** Where a stream decodes to; its element width is also the raw encoding's width. */
 export type IntTarget = Float64Array | Int32Array | Uint8Array;
@@ -87,6 +91,28 @@ export function encodeInts(w: ByteWriter, vals: Float64Array, n: number, elemByt
     if (rleBytes < best) {
       tag = TAG_RLE;
       best = rleBytes;
+    }
+  }
+
+  // Floats with few decimals (prices, measurements) are integers once scaled, if the scaling is exact.
+  if (!integral && elemBytes === 8 && allowRle && runs > 1) {
+    const k = decimalDigits(vals, n);
+    if (k > 0) {
+      const scaled = new Float64Array(n);
+      const f = 10 ** k;
+      let exact = true;
+      for (let i = 0; i < n; i++) {
+        const m = (scaled[i] = Math.round(vals[i] * f));
+        if (m / f !== vals[i]) exact = false;
+      }
+      const inner = new ByteWriter();
+      if (exact) encodeInts(inner, scaled, n, 8, true);
+      if (exact && inner.length + 1 < best) {
+        w.u8(TAG_DECIMAL);
+        w.u8(k);
+        w.bytes(inner.finish());
+        return TAG_DECIMAL;
+      }
     }
   }
 
@@ -195,9 +221,37 @@ export function decodeInts(r: ByteReader, out: IntTarget, n: number): void {
       if (pos !== n) throw new RangeError('run lengths do not add up to the row count');
       return;
     }
+    case TAG_DECIMAL: {
+      const f = 10 ** r.u8();
+      const scaled = out instanceof Float64Array ? out : new Float64Array(n);
+      decodeInts(r, scaled, n);
+      for (let i = 0; i < n; i++) out[i] = scaled[i] / f;
+      return;
+    }
     default:
       throw new RangeError(`unknown stream encoding ${tag}`);
   }
+}
+
+/**
+ * The fewest decimal digits k (1..MAX_DECIMAL_DIGITS) such that every value is exactly
+ * round(v × 10^k) / 10^k with that integer safe, or 0 when there is none (NaN, ±Infinity, −0, or
+ * values with more digits). The decoder computes the same division, so the values come back bit for bit.
+ */
+function decimalDigits(vals: Float64Array, n: number): number {
+  let k = 1;
+  let f = 10;
+  for (let i = 0; i < n; i++) {
+    const v = vals[i];
+    if (v === 0 && 1 / v < 0) return 0;
+    for (;;) {
+      const m = Math.round(v * f);
+      if (m / f === v && Number.isSafeInteger(m)) break;
+      if (++k > MAX_DECIMAL_DIGITS || !Number.isFinite(v)) return 0;
+      f = 10 ** k;
+    }
+  }
+  return k;
 }
 
 function readWords(r: ByteReader, n: number, width: number): Uint32Array {

@@ -116,6 +116,17 @@ describe('compression: value streams', () => {
     values[9] = 5e-324;
     streamRoundTrip(values, 'f64', TAG_RAW);
   });
+  it('decimal scaling for floats with few decimals, exact to the bit', () => {
+    const rand = rng(7);
+    const prices = Array.from({ length: 5000 }, () => Math.round(rand() * 1e7) / 100);
+    streamRoundTrip(prices, 'f64', 6);
+    const mixed = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? (Math.round(rand() * 1e6) - 5e5) / 1e4 : (Math.round(rand() * 1000) - 500) / 10));
+    streamRoundTrip(mixed, 'f64', 6);
+    streamRoundTrip([0.1, 0.2, 0.30000000000000004, 0.3], 'f64', TAG_RAW);
+    streamRoundTrip([0.5, -0, 0.25, 1.75], 'f64', TAG_RAW);
+    streamRoundTrip([1.5, NaN, 2.5, 3.5], 'f64', TAG_RAW);
+    streamRoundTrip([1e300, 1.5, 1e-300], 'f64', TAG_RAW);
+  });
   it('random data of every kind, 65536 values', () => {
     const rand = rng(4);
     const n = 65536;
