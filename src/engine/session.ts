@@ -182,6 +182,7 @@ export class EngineSession implements Session {
       setting: (name) => this.settings.get(name),
       settingNames: () => this.settings.names(),
       processId: this.processId,
+      storageStats: () => storage.storageStats(),
     };
   }
 

@@ -7,7 +7,7 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { FormatSettings } from '../types/text-format';
-import { CatalogView } from '../storage/api';
+import { CatalogView, ColumnStorageStats } from '../storage/api';
 import { CoercionContext } from './coerce';
 
 /** One visible column of the combined FROM row. */
@@ -144,6 +144,8 @@ export interface BindContext extends CoercionContext {
   /** Names of every setting (pg_settings); optional for contexts without settings. */
   settingNames?(): string[];
   processId: number;
+  /** Bytes on disk per table column (tessera_storage_stats()); optional for contexts without storage. */
+  storageStats?(): ColumnStorageStats[];
 }
 
 export function columnNotFound(name: string, qualifier: string | null, position?: number): SqlError {

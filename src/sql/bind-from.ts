@@ -14,6 +14,7 @@ import { parseSql } from './parse';
 import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
 import { bindSeriesScan } from './bind-srf';
 import { bindRangeFunction } from './bind-unnest';
+import { STORAGE_STATS_FUNCTION, bindStorageStats, isStorageStatsRelation } from './bind-storage-stats';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
@@ -129,6 +130,7 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
       if (call.FuncCall === undefined) throw notSupported('this function in FROM');
       const fname: string = call.FuncCall.funcname[call.FuncCall.funcname.length - 1].String.sval;
       const alias: string = n.alias?.aliasname ?? fname;
+      if (fname === STORAGE_STATS_FUNCTION) return relationFromPlan(bindStorageStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       // A single-column function's column is named after the alias when no column names are given.
       const plan = bindSeriesScan(call.FuncCall, ctx, level, n.alias?.aliasname ?? fname, n.ordinality === true);
       return relationFromPlan(plan, alias, n.alias?.colnames);
@@ -205,6 +207,7 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
       ctx.expandingViews.delete(view.id);
     }
   }
+  if (isStorageStatsRelation(schema, name)) return relationFromPlan(bindStorageStats(ctx, 0), alias, colnames);
   throw new SqlError(SqlState.undefinedTable, `relation "${schema ? schema + '.' : ''}${name}" does not exist`, { position: pos(n) });
 }
 

@@ -237,6 +237,22 @@ export interface StorageOptions {
   synchronousCommit: boolean;
 }
 
+/** Bytes on disk of one table column (all its committed chunks), for tessera_storage_stats(). */
+export interface ColumnStorageStats {
+  schema: string;
+  table: string;
+  column: string;
+  /** Encodings of the column's chunks, most used first, with chunk counts when they differ. */
+  encodings: string;
+  chunks: number;
+  /** Rows stored (deleted ones included, as they still take space). */
+  rows: number;
+  /** Plain size of the values: rows × value width, or the strings' UTF-8 bytes (NULLs excluded). */
+  uncompressedBytes: number;
+  /** Bytes of the encoded chunks (headers and checksums included). */
+  storedBytes: number;
+}
+
 export interface Storage {
   /** The committed catalog as of now. */
   catalog(): CatalogView;
@@ -251,6 +267,8 @@ export interface Storage {
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;
   bufferStats(): BufferPoolStats;
+  /** Committed bytes per table column, read from the chunks' headers (no decoding). */
+  storageStats(): ColumnStorageStats[];
   /** Sequence values: shared by all sessions, persisted, never rolled back. */
   readonly sequences: SequenceAccess;
   close(): Promise<void>;

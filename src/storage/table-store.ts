@@ -12,12 +12,13 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
+import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
 import { SequenceStore, sequenceKey } from './sequence-store';
+import { columnStorageStats } from './storage-stats';
 
 interface GroupState {
   rowCount: number;
@@ -168,6 +169,11 @@ export class TableStore implements Storage {
 
   bufferStats(): BufferPoolStats {
     return this.pool.stats();
+  }
+
+  storageStats(): ColumnStorageStats[] {
+    const tables = [...this.state.tables.values()].map((t) => ({ def: t.def, groups: t.groups.length }));
+    return columnStorageStats(tables, (id, c, g) => this.kv.get(chunkKey(id, c, g)));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,93 @@
+// Little-endian byte writer and reader for the chunk codecs. The reader hands out copies, because
+// typed arrays over chunk bytes need aligned memory the chunk does not own.
+
+export class ByteWriter {
+  private buf = Buffer.alloc(1024);
+  private pos = 0;
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const b = Buffer.alloc(cap);
+    this.buf.copy(b, 0, 0, this.pos);
+    this.buf = b;
+  }
+  get length(): number {
+    return this.pos;
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+  i32(v: number): void {
+    this.ensure(4);
+    this.buf.writeInt32LE(v, this.pos);
+    this.pos += 4;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  typed(a: ArrayBufferView): void {
+    this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  blob(b: Uint8Array): void {
+    this.u32(b.length);
+    this.bytes(b);
+  }
+  /** Overwrites a u32 written earlier at byte offset at (a header field known only at the end). */
+  patchU32(at: number, v: number): void {
+    this.buf.writeUInt32LE(v >>> 0, at);
+  }
+  patchU8(at: number, v: number): void {
+    this.buf[at] = v;
+  }
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+export class ByteReader {
+  pos = 0;
+  constructor(private readonly buf: Buffer) {}
+  u8(): number {
+    return this.buf[this.pos++];
+  }
+  u32(): number {
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  i32(): number {
+    const v = this.buf.readInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  f64(): number {
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  /** A copy (typed arrays need aligned, owned memory). */
+  bytes(n: number): Uint8Array {
+    if (this.pos + n > this.buf.length) throw new RangeError('read past the end of the chunk');
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out;
+  }
+  blob(): Uint8Array {
+    return this.bytes(this.u32());
+  }
+}
