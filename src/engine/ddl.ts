@@ -176,7 +176,7 @@ function runDrop(session: EngineSession, txn: WriteTxn, catalog: CatalogView, bo
         session.notice(`${word} "${name}" does not exist, skipping`);
         continue;
       }
-      throw new SqlError(SqlState.undefinedTable, `${word} "${name}" does not exist`);
+      throw new SqlError(word === 'index' ? SqlState.undefinedObject : SqlState.undefinedTable, `${word} "${name}" does not exist`);
     }
     if (kind !== word)
       throw new SqlError(SqlState.wrongObjectType, `"${name}" is not ${word === 'index' ? 'an' : 'a'} ${word}`, { hint: `Use DROP ${WRONG_TYPE_HINT[kind]} to remove ${kind === 'index' ? 'an' : 'a'} ${kind}.` });

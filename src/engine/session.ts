@@ -171,6 +171,7 @@ export class EngineSession implements Session {
       database: this.options.database,
       setting: (name) => this.settings.get(name),
       processId: this.processId,
+      sequenceState: (def) => storage.sequences.state(def),
     };
   }
 

@@ -6,7 +6,7 @@ import { PlanNode } from '../plan/plan';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { FormatSettings } from '../types/text-format';
-import { CatalogView } from '../storage/api';
+import { CatalogView, SequenceDef } from '../storage/api';
 import { CoercionContext } from './coerce';
 
 /** One visible column of the combined FROM row. */
@@ -137,6 +137,8 @@ export interface BindContext extends CoercionContext {
   /** The session's current value of a setting (current_setting, SHOW); throws 42704 for unknown names. */
   setting(name: string): string;
   processId: number;
+  /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */
+  sequenceState?(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean };
 }
 
 export function columnNotFound(name: string, qualifier: string | null, position?: number): SqlError {

@@ -104,7 +104,7 @@ export interface SequenceAccess {
   /** setval: the last value and whether nextval returns the one after it (isCalled) or it itself. */
   set(def: SequenceDef, value: bigint, isCalled: boolean): void;
   /** The current state (last_value, is_called), as SELECT * FROM seq shows. */
-  state(def: SequenceDef): { lastValue: bigint; isCalled: boolean };
+  state(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean };
 }
 
 export interface TableDef {

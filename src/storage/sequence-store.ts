@@ -103,9 +103,11 @@ export class SequenceStore implements SequenceAccess {
     this.write(def.id, value, isCalled);
   }
 
-  state(def: SequenceDef): { lastValue: bigint; isCalled: boolean } {
+  state(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean } {
     const st = this.load(def);
-    return { lastValue: st.last, isCalled: st.isCalled };
+    // log_cnt as PostgreSQL shows it: values still covered by the stored record.
+    const logCount = st.isCalled && st.logged !== null ? Number((st.logged - st.last) / BigInt(def.increment)) : 0;
+    return { lastValue: st.last, logCount, isCalled: st.isCalled };
   }
 
   /** Clean shutdown: store the exact states (no values skipped after a restart). */
