@@ -16,7 +16,7 @@ import { sequenceOptions, serialType } from '../sql/bind-sequence';
 import { resolveTypeName } from '../sql/type-names';
 import type { EngineSession } from './session';
 import { evaluateDefaults } from './dml';
-import { failingRow, firstFalseRow } from './constraints';
+import { firstFalseRow } from './constraints';
 import { createColumnSequences, relationKind } from './ddl';
 
 type Alter = Extract<BoundStatement, { kind: 'alterTable' }>;
@@ -318,7 +318,6 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
         const row = firstFalseRow(session, table, expr, columns, length);
         if (row !== -1)
           throw new SqlError(SqlState.checkViolation, `check constraint "${name}" of relation "${table.name}" is violated by some row`, {
-            detail: failingRow(session, columns, row),
             table: table.name,
             constraint: name,
             schema: table.schema,

@@ -314,7 +314,7 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   if (name === 'greatest' || name === 'least')
     return bindExpr({ MinMaxExpr: { op: name === 'greatest' ? 'IS_GREATEST' : 'IS_LEAST', args: rawArgs } }, s);
   if (SEQUENCE_FUNCTIONS.has(name) && (names.length === 1 || names[0] === 'pg_catalog'))
-    return bindSequenceCall(name, rawArgs.map((a, i) => bindExpr(i === 0 ? stripRegclass(a) : a, s)), s.ctx, position);
+    return bindSequenceCall(name, rawArgs.map((a, i) => bindExpr(i === 0 ? stripRegclass(a) : a, s)), s.ctx, position, pos(stripRegclass(rawArgs[0])?.A_Const));
   const args = rawArgs.map((a) => bindExpr(a, s));
   if (names.length === 1 || names[0] === 'pg_catalog') {
     const session = bindSessionFunction(name, args, s.ctx, position);

@@ -5,7 +5,7 @@ import { CatalogView, SequenceDef, TableDef } from '../storage/api';
 import { DataType, Types, formatType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { BindContext } from './bind-context';
-import { CoercionContext, coerce, isUnknown, isString } from './coerce';
+import { coerce, isUnknown, isString } from './coerce';
 import { findTableOrThrow } from './bind-dml';
 import { resolveTypeName } from './type-names';
 
@@ -174,7 +174,7 @@ export function stripRegclass(node: any): any {
  * nextval(regclass) → int8, currval(regclass) → int8, setval(regclass, int8[, bool]) → int8, lastval() → int8.
  * The sequence is named by text (as regclass input is) and resolved when the call runs.
  */
-export function bindSequenceCall(name: string, args: Expr[], ctx: CoercionContext, position?: number): Expr {
+export function bindSequenceCall(name: string, args: Expr[], ctx: BindContext, position?: number, namePosition?: number): Expr {
   const arity: Record<string, number[]> = { nextval: [1], currval: [1], setval: [2, 3], lastval: [0] };
   const signature = () => args.map((a) => formatType(isUnknown(a.type) ? Types.unknown : a.type)).join(', ');
   const missing = () =>
@@ -187,6 +187,16 @@ export function bindSequenceCall(name: string, args: Expr[], ctx: CoercionContex
   if (args.length > 0) {
     if (!isString(args[0].type) && !isUnknown(args[0].type)) throw missing();
     coerced.push(coerce(args[0], Types.text, ctx));
+    // A literal name is resolved now, as PostgreSQL's regclass constant is (errors point at it).
+    const a = args[0];
+    if (a.kind === 'const' && typeof a.value === 'string') {
+      try {
+        resolveSequence(ctx.catalog, a.value);
+      } catch (err) {
+        if (err instanceof SqlError && err.code === SqlState.undefinedTable && namePosition !== undefined) throw new SqlError(err.code, err.message, { position: namePosition, hint: err.hint, detail: err.detail });
+        throw err;
+      }
+    }
   }
   if (args.length > 1) {
     const t = args[1].type;
