@@ -9,6 +9,7 @@ import { bindDelete, bindInsert, bindUpdate, findTableOrThrow } from './bind-dml
 import { bindTopQuery } from './bind-query';
 import { BoundStatement, CopyOptions } from './bound-statement';
 import { ParsedStatement } from './parse';
+import { chooseIndexScans } from '../planner/index-choice';
 
 export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundStatement {
   const ast = parsed.ast;
@@ -17,13 +18,19 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
   const n = ast[tag];
   switch (tag) {
     case 'SelectStmt':
-      return { kind: 'query', plan: bindTopQuery(ast, ctx) };
+      return { kind: 'query', plan: chooseIndexScans(bindTopQuery(ast, ctx), ctx.catalog) };
     case 'InsertStmt':
       return bindInsert(n, ctx);
-    case 'UpdateStmt':
-      return bindUpdate(n, ctx);
-    case 'DeleteStmt':
-      return bindDelete(n, ctx);
+    case 'UpdateStmt': {
+      const b = bindUpdate(n, ctx);
+      if (b.kind === 'update') chooseIndexScans(b.plan, ctx.catalog);
+      return b;
+    }
+    case 'DeleteStmt': {
+      const b = bindDelete(n, ctx);
+      if (b.kind === 'delete') chooseIndexScans(b.plan, ctx.catalog);
+      return b;
+    }
     case 'CreateStmt':
       return bindCreateTable(n, ctx, parsed.text, parsed.offset);
     case 'DropStmt':

@@ -146,6 +146,20 @@ export interface TableSnapshot {
   readColumn(rowGroup: number, column: number): Vector;
   /** Live rows (not deleted). */
   readonly liveRowCount: number;
+  /**
+   * Candidate RowIds (live, ascending) for a range on the first column of a CREATE INDEX index:
+   * a superset of the matching rows (the caller still applies its predicate), or null when the
+   * index cannot serve this snapshot (then scan the table).
+   */
+  indexLookup?(indexId: number, range: IndexRange): Float64Array | null;
+}
+
+/** Bounds on an index's first column (null = unbounded); numbers for numeric/date/time keys, strings for text. */
+export interface IndexRange {
+  low: number | string | null;
+  lowInclusive: boolean;
+  high: number | string | null;
+  highInclusive: boolean;
 }
 
 /**

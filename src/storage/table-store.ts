@@ -10,11 +10,12 @@
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, CatalogView, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
+import { BufferPoolStats, ChunkCache, CatalogView, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
 import { SequenceStore, sequenceKey } from './sequence-store';
+import { SortedIndex } from './sorted-index';
 
 interface GroupState {
   rowCount: number;
@@ -24,6 +25,8 @@ interface GroupState {
 interface TableState {
   def: TableDef;
   groups: GroupState[];
+  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); in memory only. */
+  generation?: number;
 }
 interface CatalogState {
   nextOid: number;
@@ -79,6 +82,7 @@ class Snapshot implements TableSnapshot {
     private readonly groups: GroupState[],
     private readonly store: TableStore,
     private readonly pending: ((group: number) => Vector[] | undefined) | null,
+    readonly generation = 0,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -95,6 +99,9 @@ class Snapshot implements TableSnapshot {
     const own = this.pending?.(group);
     if (own !== undefined) return own[column];
     return this.store.readChunk(this.def, column, group, this.groups[group].rowCount);
+  }
+  indexLookup(indexId: number, range: IndexRange): Float64Array | null {
+    return this.store.indexLookup(this, indexId, range);
   }
 }
 
@@ -126,7 +133,27 @@ export class TableStore implements Storage {
   snapshot(tableId: number): TableSnapshot {
     const t = this.state.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this, null);
+    return new Snapshot(t.def, t.groups, this, null, t.generation);
+  }
+
+  /** Sorted indexes of CREATE INDEX, by index OID (built on first use from the committed rows). */
+  private readonly sortedIndexes = new Map<string, SortedIndex | null>();
+
+  indexLookup(snapshot: Snapshot, indexId: number, range: IndexRange): Float64Array | null {
+    const ix = (snapshot.def.indexes ?? []).find((i) => i.id === indexId);
+    const committed = this.state.tables.get(snapshot.def.id);
+    if (ix === undefined || committed === undefined) return null;
+    if ((snapshot.generation ?? 0) !== (committed.generation ?? 0)) return null;
+    // Keyed by table, index and column: an OID can come back after an aborted CREATE INDEX.
+    const key = `${snapshot.def.id}:${indexId}:${ix.columns[0]}`;
+    let idx = this.sortedIndexes.get(key);
+    const current = () => this.snapshot(snapshot.def.id);
+    if (idx === undefined || (idx !== null && (idx.generation !== (committed.generation ?? 0) || idx.staleness(current()) > 0.1))) {
+      idx = SortedIndex.build(current(), ix.columns[0], committed.generation ?? 0);
+      this.sortedIndexes.set(key, idx);
+    }
+    if (idx === null) return null;
+    return idx.lookup(snapshot, range);
   }
 
   begin(): WriteTxn {
@@ -317,7 +344,7 @@ class TxnTable {
   /** Own view: groups this transaction appended to are read from memory. */
   snapshot(): TableSnapshot {
     const state = this.state();
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined));
+    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation);
   }
 }
 
@@ -353,7 +380,7 @@ class Txn implements WriteTxn {
     if (tt !== undefined) return tt;
     const committed = this.catalog.tables.get(tableId);
     if (committed === undefined) throw new Error(`table ${tableId} does not exist`);
-    this.catalog.tables.set(tableId, { def: committed.def, groups: committed.groups.slice() });
+    this.catalog.tables.set(tableId, { def: committed.def, groups: committed.groups.slice(), generation: committed.generation });
     tt = new TxnTable(this, tableId, committed);
     this.changed.set(tableId, tt);
     return tt;
@@ -364,7 +391,7 @@ class Txn implements WriteTxn {
     if (tt !== undefined) return tt.snapshot();
     const t = this.catalog.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this.store, null);
+    return new Snapshot(t.def, t.groups, this.store, null, t.generation);
   }
 
   append(tableId: number, columns: Vector[]): RowId {
@@ -450,12 +477,12 @@ class Txn implements WriteTxn {
       const shape = this.rewrittenShapes.get(tableId);
       this.rewrittenShapes.set(tableId, [Math.max(shape?.[0] ?? 0, state.def.columns.length, def.columns.length), Math.max(shape?.[1] ?? 0, committedGroups, state.groups.length)]);
       this.truncate(tableId);
-      this.catalog.tables.set(tableId, { def, groups: [] });
+      this.catalog.tables.set(tableId, { def, groups: [], generation: this.catalog.tables.get(tableId)!.generation });
       // Re-appending validates every unique key over the rewritten rows.
       for (const b of batches) this.append(tableId, b);
       return;
     }
-    this.catalog.tables.set(tableId, { def, groups: state.groups });
+    this.catalog.tables.set(tableId, { def, groups: state.groups, generation: state.generation });
     const changed = uniqueKeysOf(def).some((k) => oldKeys.get(k.name) !== k.columns.join(','));
     const dropped = [...oldKeys.keys()].some((name) => !uniqueKeysOf(def).some((k) => k.name === name));
     // Same keys: the committed indexes and this transaction's pending key sets stay valid.
@@ -498,7 +525,8 @@ class Txn implements WriteTxn {
     const committedGroups = this.store.snapshot(tableId).rowGroupCount;
     this.truncatedGroups.set(tableId, Math.max(this.truncatedGroups.get(tableId) ?? 0, committedGroups, state.groups.length));
     if (!this.truncated.includes(tableId)) this.truncated.push(tableId);
-    this.catalog.tables.set(tableId, { def: state.def, groups: [] });
+    // Row ids are reused from here on: indexes built on the old rows must not serve the new ones.
+    this.catalog.tables.set(tableId, { def: state.def, groups: [], generation: (state.generation ?? 0) + 1 });
     // Later appends in this transaction start from an empty table with no committed rows or keys.
     const tt = new TxnTable(this, tableId, undefined);
     tt.pkChanged = true;
@@ -541,7 +569,7 @@ class Txn implements WriteTxn {
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
     const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName))]));
-    this.catalog.tables.set(tableId, { def, groups: state.groups });
+    this.catalog.tables.set(tableId, { def, groups: state.groups, generation: state.generation });
     tt.pkChanged = true;
     tt.keys = keys;
   }

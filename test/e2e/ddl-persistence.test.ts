@@ -79,6 +79,27 @@ describe('DDL objects: persistence, concurrency and PostgreSQL error texts', fun
     expect(await query(p(), "select currval('t_id_seq')").catch((e) => e.code)).to.equal('55000');
   });
 
+  it('plans index scans for equality and range predicates, also after a restart', async () => {
+    const p = () => server.port;
+    await query(p(), 'create table ix (id int, grp int, label text)');
+    const rows = Array.from({ length: 5000 }, (_, i) => `(${i}, ${i % 10}, 'l${i % 100}')`).join(', ');
+    await query(p(), `insert into ix values ${rows}`);
+    await query(p(), 'create index ix_id on ix (id)');
+    await query(p(), 'create index ix_label on ix (label)');
+    const plan = async (sql: string) => (await query(p(), `explain ${sql}`)).map((r) => r['QUERY PLAN']).join('\n');
+    expect(await plan('select * from ix where id = 42')).to.match(/Index Scan using ix_id on ix/);
+    expect(await plan('select * from ix where id between 10 and 20')).to.match(/Index Scan using ix_id on ix[\s\S]*Index Cond: \(#0 >= 10 AND #0 <= 20\)/);
+    expect(await plan("select * from ix where label = 'l7'")).to.match(/Index Scan using ix_label on ix/);
+    expect(await plan('select * from ix where grp = 3')).to.match(/Seq Scan on ix/);
+    expect(await plan('update ix set grp = 0 where id = 7')).to.match(/Index Scan using ix_id on ix/);
+    await server.stop();
+    await server.restart();
+    expect(await plan('select * from ix where id = 42')).to.match(/Index Scan using ix_id on ix/);
+    expect(await query(p(), 'select id, grp, label from ix where id = 4242')).to.deep.equal([{ id: 4242, grp: 2, label: 'l42' }]);
+    expect(await query(p(), 'select count(*)::int as n from ix where id >= 100 and id < 200')).to.deep.equal([{ n: 100 }]);
+    expect(await query(p(), "select count(*)::int as n from ix where label = 'l7'")).to.deep.equal([{ n: 50 }]);
+  });
+
   it('never hands out a sequence value twice, even after kill -9', async () => {
     await query(server.port, 'create sequence k');
     await query(server.port, 'create table log (id bigserial primary key, v int)');
