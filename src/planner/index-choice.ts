@@ -1,11 +1,11 @@
 // Index Scan choice: a table scan whose filter has `column op value` conjuncts (op = < <= = >= >,
 // value a constant or parameter of the column's type) on the first column of a CREATE INDEX
 // index becomes an index scan over the range those conjuncts give. The filter stays as it is, so
-// the index only narrows the rows read. Equality is preferred over ranges; text keys serve
+// the index only narrows the rows read. Primary keys and UNIQUE constraints count as indexes. Equality is preferred over ranges; text keys serve
 // equality only (their index order need not be the executor's collation order).
 import { ComparisonFn, Expr } from '../plan/expr';
 import { IndexScanSpec, PlanNode, ScanNode } from '../plan/plan';
-import { CatalogView } from '../storage/api';
+import { CatalogView, scannableIndexesOf } from '../storage/api';
 
 const FLIP: Record<string, ComparisonFn> = { eq: 'eq', lt: 'gt', le: 'ge', gt: 'lt', ge: 'le' };
 
@@ -21,7 +21,7 @@ function conjuncts(e: Expr): Expr[] {
 function chooseForScan(scan: ScanNode, catalog: CatalogView): void {
   if (scan.filter === null) return;
   const table = catalog.tables().find((t) => t.id === scan.tableId);
-  const indexes = table?.indexes ?? [];
+  const indexes = table === undefined ? [] : scannableIndexesOf(table);
   if (table === undefined || indexes.length === 0) return;
   const bounds: { k: number; op: ComparisonFn; value: Expr }[] = [];
   for (const c of conjuncts(scan.filter)) {

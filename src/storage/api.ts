@@ -76,6 +76,20 @@ export function uniqueKeysOf(def: TableDef): UniqueKey[] {
 }
 
 /**
+ * Every index of the table the planner may scan: CREATE INDEX indexes (their OIDs) and the
+ * indexes behind the primary key and UNIQUE constraints (ids -1, -2, … in that order; they have
+ * no OID of their own in this catalog). TableSnapshot.indexLookup takes these ids.
+ */
+export function scannableIndexesOf(def: TableDef): { id: number; name: string; columns: number[] }[] {
+  const out = (def.indexes ?? []).map((i) => ({ id: i.id, name: i.name, columns: i.columns }));
+  const constraints: UniqueKey[] = [];
+  if (def.primaryKey !== null) constraints.push({ name: def.primaryKeyName ?? `${def.name}_pkey`, columns: def.primaryKey });
+  for (const u of def.uniques ?? []) constraints.push(u);
+  constraints.forEach((k, i) => out.push({ id: -(i + 1), name: k.name, columns: k.columns }));
+  return out;
+}
+
+/**
  * CREATE SEQUENCE (and the sequences behind serial and identity columns). Bounds and steps are
  * decimal strings because int8 sequences reach 2^63-1, beyond a JS number's exact range.
  * The current value is not part of the catalog (it is not transactional): see Storage.sequences.

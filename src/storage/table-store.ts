@@ -10,7 +10,7 @@
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, CatalogView, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
+import { BufferPoolStats, ChunkCache, CatalogView, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
@@ -136,16 +136,16 @@ export class TableStore implements Storage {
     return new Snapshot(t.def, t.groups, this, null, t.generation);
   }
 
-  /** Sorted indexes of CREATE INDEX, by index OID (built on first use from the committed rows). */
+  /** Sorted index entries by table and column (built on first use from the committed rows). */
   private readonly sortedIndexes = new Map<string, SortedIndex | null>();
 
   indexLookup(snapshot: Snapshot, indexId: number, range: IndexRange): Float64Array | null {
-    const ix = (snapshot.def.indexes ?? []).find((i) => i.id === indexId);
+    const ix = scannableIndexesOf(snapshot.def).find((i) => i.id === indexId);
     const committed = this.state.tables.get(snapshot.def.id);
     if (ix === undefined || committed === undefined) return null;
     if ((snapshot.generation ?? 0) !== (committed.generation ?? 0)) return null;
-    // Keyed by table, index and column: an OID can come back after an aborted CREATE INDEX.
-    const key = `${snapshot.def.id}:${indexId}:${ix.columns[0]}`;
+    // The entries depend only on the table and the column (indexes on the same first column share them).
+    const key = `${snapshot.def.id}:${ix.columns[0]}`;
     let idx = this.sortedIndexes.get(key);
     const current = () => this.snapshot(snapshot.def.id);
     if (idx === undefined || (idx !== null && (idx.generation !== (committed.generation ?? 0) || idx.staleness(current()) > 0.1))) {

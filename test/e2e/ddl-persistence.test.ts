@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { TestServer, startTestServer } from '../helpers/test-server';
+import { TestServer, runPsql, skipWithoutPsql, startTestServer } from '../helpers/test-server';
 
 async function connect(port: number): Promise<Client> {
   const c = new Client({ host: '127.0.0.1', port, user: 'postgres' });
@@ -98,6 +98,25 @@ describe('DDL objects: persistence, concurrency and PostgreSQL error texts', fun
     expect(await query(p(), 'select id, grp, label from ix where id = 4242')).to.deep.equal([{ id: 4242, grp: 2, label: 'l42' }]);
     expect(await query(p(), 'select count(*)::int as n from ix where id >= 100 and id < 200')).to.deep.equal([{ n: 100 }]);
     expect(await query(p(), "select count(*)::int as n from ix where label = 'l7'")).to.deep.equal([{ n: 50 }]);
+  });
+
+  it('COPY fills serial/identity defaults per row and enforces UNIQUE and CHECK', async function () {
+    skipWithoutPsql(this);
+    const p = server.port;
+    await query(p, 'create table cp (id serial, g bigint generated always as identity, code text unique, qty int check (qty >= 0))');
+    const ok = await runPsql(p, 'COPY cp (code, qty) FROM STDIN;\na\t1\nb\t2\nc\t3\n\\.\n');
+    expect(ok.stdout + ok.stderr).to.contain('COPY 3');
+    expect(await query(p, 'select id, g::int as g, code, qty from cp order by id')).to.deep.equal([
+      { id: 1, g: 1, code: 'a', qty: 1 },
+      { id: 2, g: 2, code: 'b', qty: 2 },
+      { id: 3, g: 3, code: 'c', qty: 3 },
+    ]);
+    const dup = await runPsql(p, 'COPY cp (code, qty) FROM STDIN;\nd\t1\na\t1\n\\.\n');
+    expect(dup.stderr).to.contain('duplicate key value violates unique constraint "cp_code_key"');
+    expect(dup.stderr).to.contain('Key (code)=(a) already exists.');
+    const neg = await runPsql(p, 'COPY cp (code, qty) FROM STDIN;\ne\t-1\n\\.\n');
+    expect(neg.stderr).to.contain('new row for relation "cp" violates check constraint "cp_qty_check"');
+    expect(await query(p, 'select count(*)::int as n from cp')).to.deep.equal([{ n: 3 }]);
   });
 
   it('never hands out a sequence value twice, even after kill -9', async () => {
