@@ -117,6 +117,8 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
         columns: table.columns.filter((_, i) => i !== idx),
         primaryKey: table.primaryKey === null || uses(table.primaryKey) ? null : shift(table.primaryKey),
         primaryKeyName: table.primaryKey === null || uses(table.primaryKey) ? null : table.primaryKeyName,
+        primaryKeyOid: table.primaryKey === null || uses(table.primaryKey) ? undefined : table.primaryKeyOid,
+        primaryKeyIndexOid: table.primaryKey === null || uses(table.primaryKey) ? undefined : table.primaryKeyIndexOid,
         uniques: (table.uniques ?? []).filter((u) => !uses(u.columns)).map((u) => ({ ...u, columns: shift(u.columns) })),
         indexes: (table.indexes ?? []).filter((u) => !uses(u.columns)).map((u) => ({ ...u, columns: shift(u.columns) })),
         checks,
@@ -188,6 +190,8 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
           ...table,
           primaryKey: isPk ? null : table.primaryKey,
           primaryKeyName: isPk ? null : table.primaryKeyName,
+          primaryKeyOid: isPk ? undefined : table.primaryKeyOid,
+          primaryKeyIndexOid: isPk ? undefined : table.primaryKeyIndexOid,
           uniques: (table.uniques ?? []).filter((u) => u.name !== name),
           checks: (table.checks ?? []).filter((k) => k.name !== name),
         },
@@ -302,7 +306,7 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
       const columns = keyColumns();
       if (con.conname !== undefined && taken.has(con.conname)) throw new SqlError(SqlState.duplicateTable, `relation "${con.conname}" already exists`);
       const name = con.conname ?? chooseName(table.name, columns.map((c) => table.columns[c].name), 'key', taken);
-      txn.alterTable(table.id, { ...table, uniques: [...(table.uniques ?? []), { name, columns }] }, null);
+      txn.alterTable(table.id, { ...table, uniques: [...(table.uniques ?? []), { name, columns, oid: txn.allocateOid(), indexOid: txn.allocateOid() }] }, null);
       return;
     }
     case 'CONSTR_CHECK': {
@@ -323,7 +327,7 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
             schema: table.schema,
           });
       }
-      txn.alterTable(table.id, { ...table, checks: [...(table.checks ?? []), { name, sql }] }, null);
+      txn.alterTable(table.id, { ...table, checks: [...(table.checks ?? []), { name, sql, oid: txn.allocateOid() }] }, null);
       return;
     }
     default:

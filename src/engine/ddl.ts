@@ -1,6 +1,6 @@
 // CREATE/DROP TABLE, VIEW, SEQUENCE and INDEX, ALTER TABLE / SEQUENCE, applied in the session's
 // write transaction (so DDL commits or rolls back with it, as in PostgreSQL).
-import { CatalogView, ColumnDef, IndexDef, SequenceDef, TableDef, WriteTxn, uniqueKeysOf } from '../storage/api';
+import { CatalogView, CheckConstraintDef, ColumnDef, IndexDef, SequenceDef, TableDef, UniqueConstraintDef, WriteTxn, uniqueKeysOf } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { BoundStatement, SerialColumn } from '../sql/bound-statement';
 import { chooseName, usedNames } from '../sql/bind-constraints';
@@ -63,8 +63,8 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
       const taken = usedNames(catalog, bound.schema);
       taken.add(bound.name);
       const primaryKeyName = bound.primaryKey === null ? null : bound.primaryKeyName ?? chooseName(bound.name, [], 'pkey', taken);
-      const uniques: { name: string; columns: number[] }[] = [];
-      const checks: { name: string; sql: string }[] = [];
+      const uniques: UniqueConstraintDef[] = [];
+      const checks: CheckConstraintDef[] = [];
       for (const c of bound.constraints ?? []) {
         if (c.name !== null && taken.has(c.name) && (c.type === 'unique' || uniques.some((u) => u.name === c.name) || checks.some((k) => k.name === c.name)))
           throw new SqlError(c.type === 'unique' ? SqlState.duplicateTable : SqlState.duplicateObject, c.type === 'unique' ? `relation "${c.name}" already exists` : `constraint "${c.name}" for relation "${bound.name}" already exists`);
@@ -74,8 +74,8 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
           const key = c.columns.join(',');
           if (bound.primaryKey !== null && bound.primaryKey.join(',') === key) continue;
           if (uniques.some((u) => u.columns.join(',') === key)) continue;
-          uniques.push({ name: c.name ?? chooseName(bound.name, colNames, 'key', taken), columns: c.columns });
-        } else checks.push({ name: c.name ?? chooseName(bound.name, colNames.length === 1 ? colNames : [], 'check', taken), sql: c.sql });
+          uniques.push({ name: c.name ?? chooseName(bound.name, colNames, 'key', taken), columns: c.columns, oid: txn.allocateOid(), indexOid: txn.allocateOid() });
+        } else checks.push({ name: c.name ?? chooseName(bound.name, colNames.length === 1 ? colNames : [], 'check', taken), sql: c.sql, oid: txn.allocateOid() });
       }
       const def = txn.createTable({
         schema: bound.schema,
@@ -83,6 +83,7 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
         columns: bound.columns,
         primaryKey: bound.primaryKey,
         primaryKeyName,
+        ...(bound.primaryKey !== null ? { primaryKeyOid: txn.allocateOid(), primaryKeyIndexOid: txn.allocateOid() } : {}),
         uniques,
         checks,
       });

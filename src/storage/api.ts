@@ -37,11 +37,16 @@ export interface UniqueConstraintDef {
   name: string;
   /** Attribute indexes (0-based) of the key, in key order. */
   columns: number[];
+  /** pg_constraint OID and the OID of the index behind it (absent in catalogs written before they were kept). */
+  oid?: number;
+  indexOid?: number;
 }
 
 /** A CHECK constraint (contype 'c'): rows where the expression is false are rejected (NULL passes). */
 export interface CheckConstraintDef {
   name: string;
+  /** pg_constraint OID (absent in catalogs written before it was kept). */
+  oid?: number;
   /** The expression as SQL text over the table's column names (re-parsed and bound when enforced). */
   sql: string;
 }
@@ -131,6 +136,9 @@ export interface TableDef {
   primaryKey: number[] | null;
   /** Name of the primary key constraint, e.g. "orders_pkey". */
   primaryKeyName: string | null;
+  /** OIDs of the primary key's pg_constraint row and of its index (absent: none, or an older catalog). */
+  primaryKeyOid?: number;
+  primaryKeyIndexOid?: number;
   /** UNIQUE constraints (absent = none). */
   uniques?: UniqueConstraintDef[];
   /** CHECK constraints (absent = none). */

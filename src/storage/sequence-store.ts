@@ -110,6 +110,13 @@ export class SequenceStore implements SequenceAccess {
     return { lastValue: st.last, logCount, isCalled: st.isCalled };
   }
 
+  /** The record that covers every value handed out so far (written when the sequence is committed). */
+  durableRecord(def: SequenceDef): Buffer {
+    const st = this.load(def);
+    const last = st.logged !== null ? st.logged : st.last;
+    return Buffer.from(JSON.stringify({ last: last.toString(), isCalled: st.logged !== null ? true : st.isCalled }));
+  }
+
   /** Clean shutdown: store the exact states (no values skipped after a restart). */
   exactEntries(): [string, Buffer][] {
     return [...this.states].map(([id, st]) => [sequenceKey(id), Buffer.from(JSON.stringify({ last: st.last.toString(), isCalled: st.isCalled }))]);

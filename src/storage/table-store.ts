@@ -224,6 +224,12 @@ export class TableStore implements Storage {
       }
     }
     for (const id of txn.droppedSequences) entries.push([sequenceKey(id), null]);
+    // A new sequence's record is written with the catalog that names it (its OID may be one an
+    // aborted transaction used, whose stale record must not be read after a restart).
+    for (const id of txn.createdSequences) {
+      const def = txn.catalog.sequences.get(id);
+      if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
+    }
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
     await this.kv.write(entries);
     // Durable: publish.
@@ -363,6 +369,7 @@ class Txn implements WriteTxn {
   /** Row groups a truncated table had when it was truncated (their cached chunks are stale). */
   readonly truncatedGroups = new Map<number, number>();
   readonly droppedSequences: number[] = [];
+  readonly createdSequences: number[] = [];
   /** Tables rewritten by ALTER TABLE: [column count, row groups] of their old shape (cached chunks to drop). */
   readonly rewrittenShapes = new Map<number, [number, number]>();
   private done = false;
@@ -507,6 +514,7 @@ class Txn implements WriteTxn {
     const full: SequenceDef = { ...def, id: this.catalog.nextOid++ };
     this.catalog.sequences.set(full.id, full);
     this.store.sequences.reset(full);
+    this.createdSequences.push(full.id);
     return full;
   }
 
@@ -565,6 +573,8 @@ class Txn implements WriteTxn {
       columns: state.def.columns.map((c, i) => (columns.includes(i) ? { ...c, notNull: true } : c)),
       primaryKey: columns,
       primaryKeyName: constraintName,
+      primaryKeyOid: this.catalog.nextOid++,
+      primaryKeyIndexOid: this.catalog.nextOid++,
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
