@@ -4,8 +4,8 @@
 //
 // Serving any snapshot of the same table generation (no TRUNCATE or rewrite in between):
 //  - deleted rows stay in the index and are dropped at lookup through the snapshot's bitmaps;
-//  - rows appended after the build (`covered` per group) are returned as candidates without a key
-//    test, and rows beyond an older snapshot's row count are skipped;
+//  - rows appended after the build (`covered` per group) are tested against the range directly
+//    (their column is read from the snapshot), and rows beyond an older snapshot's row count are skipped;
 // so a lookup returns a superset of the matching rows, and the scan applies the full predicate.
 import { IndexRange, ROW_GROUP_ROWS, RowId, TableSnapshot } from './api';
 
@@ -18,6 +18,8 @@ export class SortedIndex {
     /** RowIds in key order. */
     readonly rowIds: Float64Array,
     readonly generation: number,
+    /** The indexed column (attribute index). */
+    readonly column: number,
   ) {}
 
   /** Builds over every row of the snapshot (deleted ones included) from column `column`. */
@@ -61,7 +63,7 @@ export class SortedIndex {
       for (let k = 0; k < order.length; k++) keys[k] = nums[order[k]];
     }
     for (let k = 0; k < order.length; k++) rowIds[k] = ids[order[k]];
-    return new SortedIndex(covered, keys, rowIds, generation);
+    return new SortedIndex(covered, keys, rowIds, generation, column);
   }
 
   /** Rows appended since the build, as a share of the covered ones (for deciding to rebuild). */
@@ -104,11 +106,26 @@ export class SortedIndex {
       if (del !== null && del[off] === 1) continue;
       out.push(id);
     }
-    // Rows the index does not cover yet are candidates too.
+    // Rows the index does not cover yet: test their keys directly.
+    const inRange = (k: number | string): boolean =>
+      (range.low === null || (range.lowInclusive ? k >= range.low : k > range.low)) && (range.high === null || (range.highInclusive ? k <= range.high : k < range.high));
     for (let g = 0; g < snapshot.rowGroupCount; g++) {
       const n = snapshot.rowCount(g);
+      const from = this.covered[g] ?? 0;
+      if (from >= n) continue;
       const del = snapshot.deleted(g);
-      for (let i = this.covered[g] ?? 0; i < n; i++) if (del === null || del[i] === 0) out.push(g * ROW_GROUP_ROWS + i);
+      const v = snapshot.readColumn(g, this.column);
+      for (let i = from; i < n; i++) {
+        if ((del !== null && del[i] === 1) || (v.nulls !== null && v.nulls[i] === 1)) continue;
+        let key: number | string;
+        if (v.kind === 'string') key = v.dict[v.codes[i]];
+        else if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') key = v.values[i];
+        else {
+          out.push(g * ROW_GROUP_ROWS + i);
+          continue;
+        }
+        if (inRange(key)) out.push(g * ROW_GROUP_ROWS + i);
+      }
     }
     const ids = Float64Array.from(out);
     ids.sort();
