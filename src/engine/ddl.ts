@@ -102,6 +102,9 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
     }
     case 'truncate':
       for (const t of bound.tables) txn.truncate(t.id);
+      // RESTART IDENTITY: the tables' owned sequences start over (serial and identity columns).
+      if (bound.restartIdentity === true)
+        for (const q of catalog.sequences()) if (bound.tables.some((t) => t.id === q.ownedBy?.tableId)) session.db.storage.sequences.set(q, BigInt(q.start), false);
       return { kind: 'command', command: 'TRUNCATE TABLE' };
     case 'addPrimaryKey':
       txn.setPrimaryKey(bound.table.id, bound.columns, bound.constraintName);

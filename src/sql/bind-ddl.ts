@@ -11,6 +11,20 @@ import { sequenceOptions, serialType } from './bind-sequence';
 import { parseSql } from './parse';
 import { resolveTypeName } from './type-names';
 
+/** The smallest `location` anywhere in an AST subtree. */
+function minLocation(node: unknown): number | undefined {
+  let min: number | undefined;
+  const visit = (n: unknown) => {
+    if (n === null || typeof n !== 'object') return;
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) {
+      if (k === 'location' && typeof v === 'number' && v >= 0) min = min === undefined ? v : Math.min(min, v);
+      else visit(v);
+    }
+  };
+  visit(node);
+  return min;
+}
+
 /** Strips `location` fields so two ASTs of the same expression compare equal. */
 function withoutLocations(node: unknown): string {
   return JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v));
@@ -22,8 +36,8 @@ function withoutLocations(node: unknown): string {
  * (NOT NULL, PRIMARY KEY…) until it parses to the same expression.
  */
 export function expressionText(statementText: string, rawExpr: any): string {
-  const first = Object.values(rawExpr)[0] as { location?: number };
-  let start = first.location ?? 0;
+  // The expression starts at its leftmost node (an operator node's own location is the operator's).
+  let start = minLocation(rawExpr) ?? 0;
   // An expression in parentheses or with a leading sign starts before its node's location.
   while (start > 0 && /[\s(+-]/.test(statementText[start - 1]) && statementText.slice(0, start).trimEnd().toUpperCase().endsWith('DEFAULT') === false) start--;
   let depth = 0;

@@ -56,7 +56,7 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
     case 'CopyStmt':
       return bindCopy(n, ctx);
     case 'TruncateStmt':
-      return { kind: 'truncate', tables: n.relations.map((r: any) => findTableOrThrow(ctx, r.RangeVar)) };
+      return { kind: 'truncate', tables: n.relations.map((r: any) => findTableOrThrow(ctx, r.RangeVar)), restartIdentity: n.restart_seqs === true };
     case 'VacuumStmt':
       return n.is_vacuumcmd ? { kind: 'noop', command: 'VACUUM' } : { kind: 'analyze' };
     case 'ExplainStmt':

@@ -68,7 +68,7 @@ export type BoundStatement =
   | { kind: 'copyFrom'; table: TableDef; columns: number[]; options: CopyOptions }
   | { kind: 'copyTo'; source: PlanNode; options: CopyOptions }
   | { kind: 'analyze' }
-  | { kind: 'truncate'; tables: TableDef[] }
+  | { kind: 'truncate'; tables: TableDef[]; restartIdentity?: boolean }
   /** EXPLAIN [ANALYZE] of a query (DML is explained through its plan too). */
   | { kind: 'explain'; plan: PlanNode; analyze: boolean }
   | { kind: 'noop'; command: string };
