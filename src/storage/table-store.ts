@@ -250,6 +250,7 @@ export class TableStore implements Storage {
       else if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
     }
     for (const id of txn.droppedSequences) this.sequences.forget(id);
+    for (const id of txn.dropped) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
     // Stale chunks of dropped columns (ALTER TABLE rewrites) must not be found under reused indexes.
     for (const [id, [width, groups]] of txn.rewrittenShapes) for (let c = 0; c < width; c++) for (let g = 0; g < groups; g++) this.pool.invalidate(poolKey(id, c, g));
   }
