@@ -41,7 +41,10 @@ export function createColumnSequences(txn: WriteTxn, catalog: CatalogView, table
     const col = columns[s.column];
     const name = chooseName(table.name, [col.name], 'seq', taken);
     txn.createSequence({ schema: table.schema, name, ...s.options, ownedBy: { tableId: table.id, column: s.column } });
-    columns[s.column] = s.identity === null ? { ...col, defaultSql: `nextval('${name}'::regclass)` } : { ...col, identity: s.identity };
+    // regclass text as PostgreSQL writes it: quoted when not a plain lower-case name, schema-qualified outside public.
+    const ident = (x: string) => (/^[a-z_][a-z0-9_$]*$/.test(x) ? x : `"${x.replace(/"/g, '""')}"`);
+    const regclass = (table.schema === 'public' ? ident(name) : `${ident(table.schema)}.${ident(name)}`).replace(/'/g, "''");
+    columns[s.column] = s.identity === null ? { ...col, defaultSql: `nextval('${regclass}'::regclass)` } : { ...col, identity: s.identity };
   }
   return { ...table, columns };
 }

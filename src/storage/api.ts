@@ -219,6 +219,8 @@ export interface WriteTxn {
    * batch laid out as the table) as this transaction sees it, or -1; for INSERT … ON CONFLICT.
    */
   findKey(tableId: number, keyName: string, columns: Vector[], row: number): RowId;
+  /** One row as this transaction sees it (one single-row vector per column), without materializing its group. */
+  readRow(tableId: number, rowId: RowId): Vector[];
   /** A fresh OID (for an index's pg_class row). */
   allocateOid(): number;
   createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef;

@@ -461,6 +461,22 @@ class Txn implements WriteTxn {
     return text === null ? -1 : pending.lookup(text);
   }
 
+  readRow(tableId: number, rowId: RowId): Vector[] {
+    const state = this.catalog.tables.get(tableId)!;
+    const g = Math.floor(rowId / ROW_GROUP_ROWS);
+    const off = rowId - g * ROW_GROUP_ROWS;
+    const tt = this.changed.get(tableId);
+    const base = tt === undefined ? state.groups[g].rowCount : tt.baseRows.get(g) ?? state.groups[g].rowCount;
+    if (off < base) return state.def.columns.map((_, c) => sliceVector(this.store.readChunk(state.def, c, g, base), off, off + 1));
+    let at = base;
+    for (const part of tt!.parts.get(g) ?? []) {
+      const n = part[0]?.length ?? 0;
+      if (off < at + n) return part.map((v) => sliceVector(v, off - at, off - at + 1));
+      at += n;
+    }
+    throw new Error(`row ${rowId} of table ${tableId} does not exist`);
+  }
+
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
     const tt = this.writable(tableId);
     const state = this.catalog.tables.get(tableId)!;
