@@ -303,6 +303,7 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
       return;
     }
     case 'CONSTR_UNIQUE': {
+      if (con.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
       const columns = keyColumns();
       if (con.conname !== undefined && taken.has(con.conname)) throw new SqlError(SqlState.duplicateTable, `relation "${con.conname}" already exists`);
       const name = con.conname ?? chooseName(table.name, columns.map((c) => table.columns[c].name), 'key', taken);

@@ -109,6 +109,7 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
             break;
           }
           case 'CONSTR_UNIQUE':
+            if (con.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
             uniqueByName.push({ name: con.conname ?? null, columns: [cd.colname] });
             break;
           case 'CONSTR_CHECK':
@@ -142,7 +143,8 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
       if (con.contype === 'CONSTR_PRIMARY') {
         pkColumnsByName.push(con.keys.map((k: any) => k.String.sval));
         primaryKeyName = con.conname ?? primaryKeyName;
-      } else if (con.contype === 'CONSTR_UNIQUE') uniqueByName.push({ name: con.conname ?? null, columns: con.keys.map((k: any) => k.String.sval) });
+      } else if (con.contype === 'CONSTR_UNIQUE' && con.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
+      else if (con.contype === 'CONSTR_UNIQUE') uniqueByName.push({ name: con.conname ?? null, columns: con.keys.map((k: any) => k.String.sval) });
       else if (con.contype === 'CONSTR_CHECK') checkTexts.push({ name: con.conname ?? null, sql: checkText(statementText, statementOffset, con.location) });
       else throw notSupported(`table constraint ${con.contype.replace('CONSTR_', '')}`);
     } else throw notSupported('this table element');
@@ -265,6 +267,7 @@ export function bindCreateIndex(n: any, ctx: BindContext): BoundStatement {
   const table = findTableOrThrow(ctx, n.relation);
   if (n.accessMethod !== undefined && n.accessMethod !== 'btree' && n.accessMethod !== 'hash') throw notSupported(`index access method "${n.accessMethod}"`);
   if (n.whereClause !== undefined) throw notSupported('partial indexes');
+  if (n.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
   if ((n.indexIncludingParams ?? []).length > 0) throw notSupported('INCLUDE columns in indexes');
   const columns = (n.indexParams ?? []).map((p: any) => {
     const e = p.IndexElem;
