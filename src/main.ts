@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   let server: RunningServer;
   const hosts = config.listenAddresses.map((a) => (a === '*' ? '0.0.0.0' : a));
   if (hosts.length === 0) throw new ConfigError('listen_addresses is empty: nothing to listen on');
+  const socketDirs = config.unixSocketDirectories.map((d) => path.resolve(d));
   try {
     server = await startServer(db, {
       host: hosts,
@@ -34,12 +35,15 @@ async function main(): Promise<void> {
       users: config.users,
       maxConnections: config.maxConnections,
       startupTimeoutMs: config.authenticationTimeoutMs,
+      unixSocketDirectories: socketDirs,
+      dataDirectory: config.dataDirectory,
     });
   } catch (err) {
     await db.close();
     throw err;
   }
-  console.log(`tessera: ready to accept connections on ${hosts.join(', ')}:${server.port} (data ${config.raw.get('data_directory')})`);
+  const sockets = server.unixSockets.length > 0 ? ` and ${server.unixSockets.join(', ')}` : '';
+  console.log(`tessera: ready to accept connections on ${hosts.join(', ')}:${server.port}${sockets} (data ${config.raw.get('data_directory')})`);
 
   let stopping = false;
   const stop = async (signal: string) => {

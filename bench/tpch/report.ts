@@ -6,6 +6,8 @@ export interface ReportRow {
   query: string;
   tesseraMs: number;
   postgresMs: number | null;
+  /** PostgreSQL was canceled at the runner's time limit: postgresMs is that limit, a lower bound. */
+  postgresTimedOut?: boolean;
   rows: number;
   valid: string;
 }
@@ -39,16 +41,21 @@ export function markdown(r: Report): string {
   ];
   let tTotal = 0;
   let pTotal = 0;
+  const pgCell = (x: ReportRow) => (x.postgresTimedOut ? `> ${fmt(x.postgresMs)} (canceled)` : fmt(x.postgresMs));
+  const ratio = (x: ReportRow) => (x.postgresMs ? `${x.postgresTimedOut ? '< ' : ''}${(x.tesseraMs / x.postgresMs).toFixed(x.postgresTimedOut ? 4 : 2)}` : '—');
+  const anyTimedOut = r.rows.some((x) => x.postgresTimedOut);
   for (const x of r.rows) {
     tTotal += Number.isNaN(x.tesseraMs) ? 0 : x.tesseraMs;
     pTotal += x.postgresMs ?? 0;
     lines.push(
       withPg
-        ? `| ${x.query} | ${fmt(x.tesseraMs)} | ${fmt(x.postgresMs)} | ${x.postgresMs ? (x.tesseraMs / x.postgresMs).toFixed(2) : '—'} | ${x.rows} | ${x.valid} |`
+        ? `| ${x.query} | ${fmt(x.tesseraMs)} | ${pgCell(x)} | ${ratio(x)} | ${x.rows} | ${x.valid} |`
         : `| ${x.query} | ${fmt(x.tesseraMs)} | ${x.rows} | ${x.valid} |`,
     );
   }
-  lines.push(withPg ? `| **total** | ${fmt(tTotal)} | ${fmt(pTotal)} | ${(tTotal / pTotal).toFixed(2)} | | |` : `| **total** | ${fmt(tTotal)} | | |`);
+  lines.push(withPg ? `| **total** | ${fmt(tTotal)} | ${anyTimedOut ? '> ' : ''}${fmt(pTotal)} | ${anyTimedOut ? '< ' : ''}${(tTotal / pTotal).toFixed(2)} | | |` : `| **total** | ${fmt(tTotal)} | | |`);
+  if (anyTimedOut)
+    lines.push('', 'PostgreSQL queries marked "canceled" hit the runner\'s time limit (`--postgres-timeout`): their time is a lower bound, and their reference answer comes from PostgreSQL running a hand-decorrelated rewrite with the same answer (bench/tpch/queries-decorrelated/).');
   lines.push('', '## Load (COPY FROM STDIN through psql)', '', withPg ? '| table | rows | Tessera s | PostgreSQL s |' : '| table | rows | Tessera s |', withPg ? '|---|---:|---:|---:|' : '|---|---:|---:|');
   for (const l of r.load)
     lines.push(withPg ? `| ${l.table} | ${l.rows} | ${l.tesseraSeconds.toFixed(2)} | ${l.postgresSeconds?.toFixed(2) ?? '—'} |` : `| ${l.table} | ${l.rows} | ${l.tesseraSeconds.toFixed(2)} |`);
@@ -60,16 +67,18 @@ export function svgChart(r: Report): string {
   const rowH = 22;
   const left = 60;
   const width = 760;
-  const max = Math.max(...r.rows.map((x) => Math.max(Number.isNaN(x.tesseraMs) ? 0 : x.tesseraMs, x.postgresMs ?? 0)), 1);
-  const scale = (ms: number) => ((width - left - 80) * ms) / max;
+  // A canceled PostgreSQL query (time = the limit) would flatten every other bar: it is drawn
+  // to the full width and labelled instead.
+  const max = Math.max(...r.rows.map((x) => Math.max(Number.isNaN(x.tesseraMs) ? 0 : x.tesseraMs, x.postgresTimedOut ? 0 : x.postgresMs ?? 0)), 1);
+  const scale = (ms: number) => ((width - left - 80) * Math.min(ms, max)) / max;
   const parts: string[] = [];
   r.rows.forEach((x, i) => {
     const y = 30 + i * rowH;
     parts.push(`<text x="5" y="${y + 12}" font-size="12" font-family="sans-serif">${x.query}</text>`);
     const t = Number.isNaN(x.tesseraMs) ? 0 : x.tesseraMs;
     parts.push(`<rect x="${left}" y="${y}" width="${scale(t).toFixed(1)}" height="8" fill="#3a7bd5"><title>Tessera ${fmt(x.tesseraMs)} ms</title></rect>`);
-    if (x.postgresMs !== null) parts.push(`<rect x="${left}" y="${y + 9}" width="${scale(x.postgresMs).toFixed(1)}" height="8" fill="#999"><title>PostgreSQL ${fmt(x.postgresMs)} ms</title></rect>`);
-    parts.push(`<text x="${left + scale(Math.max(t, x.postgresMs ?? 0)) + 4}" y="${y + 12}" font-size="10" font-family="sans-serif">${fmt(x.tesseraMs)}${x.postgresMs !== null ? ' / ' + fmt(x.postgresMs) : ''} ms</text>`);
+    if (x.postgresMs !== null) parts.push(`<rect x="${left}" y="${y + 9}" width="${scale(x.postgresMs).toFixed(1)}" height="8" fill="#999"><title>PostgreSQL ${x.postgresTimedOut ? '> ' : ''}${fmt(x.postgresMs)} ms</title></rect>`);
+    parts.push(`<text x="${left + scale(Math.max(t, x.postgresMs ?? 0)) + 4}" y="${y + 12}" font-size="10" font-family="sans-serif">${fmt(x.tesseraMs)}${x.postgresMs !== null ? ' / ' + (x.postgresTimedOut ? '> ' : '') + fmt(x.postgresMs) : ''} ms</text>`);
   });
   const height = 40 + r.rows.length * rowH;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">

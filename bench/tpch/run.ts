@@ -1,4 +1,6 @@
-// npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres]
+// npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres [--postgres-timeout S]] [--stream] [--replace]
+// Data for SF 0.01 and 0.1 comes from ../shared/tpch; other scale factors are generated once by
+// bench/tpch/dbgen into bench/tpch/data/sf<N> (or, with --stream, piped from the generator into COPY).
 // Loads a scale factor into a fresh Tessera server (and, when asked, a fresh PostgreSQL 15), runs the
 // 22 queries, validates every answer (against the reference answers at SF 0.01, and cell by cell
 // against PostgreSQL's with --compare-postgres), and writes a report under bench/results/.
@@ -7,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { startTestServer, freePort } from '../../test/helpers/test-server';
 import { compareAnswer } from './compare-answers';
-import { sharedDir } from './data-source';
+import { ensureData, sharedDir } from './data-source';
 import { loadTpch, LoadTiming } from './load';
 import { postgresInstalled, startPostgres } from './postgres-instance';
 import { Report, machineDescription, markdown, svgChart } from './report';
@@ -18,17 +20,24 @@ interface Options {
   runs: number;
   comparePostgres: boolean;
   out: string;
+  stream: boolean;
+  replace: boolean;
+  /** PostgreSQL's queries are canceled after this many seconds (Q17 and Q20 run for hours at SF 1). */
+  postgresTimeout: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results') };
+  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sf') o.sf = String(Number(argv[++i]));
     else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--compare-postgres') o.comparePostgres = true;
     else if (a === '--out') o.out = path.resolve(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --out DIR)`);
+    else if (a === '--stream') o.stream = true;
+    else if (a === '--replace') o.replace = true;
+    else if (a === '--postgres-timeout') o.postgresTimeout = Number(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace)`);
   }
   return o;
 }
@@ -44,12 +53,13 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const log = (line: string) => console.log(line);
   if (o.comparePostgres && !postgresInstalled()) throw new Error('--compare-postgres needs PostgreSQL 15 at /usr/lib/postgresql/15/bin (apt-get install postgresql-15)');
-  log(`TPC-H SF ${o.sf}: loading Tessera`);
+  if (!o.stream) await ensureData(o.sf, log);
+  log(`TPC-H SF ${o.sf}: loading Tessera${o.stream ? ' (streaming from the generator)' : ''}`);
   const server = await startTestServer({ settings: { buffer_pool_size: '2GB' } });
   let tLoad: LoadTiming[];
   let tQueries: QueryTiming[];
   try {
-    tLoad = await loadTpch(server.port, o.sf, log);
+    tLoad = await loadTpch(server.port, o.sf, log, { stream: o.stream, replace: o.replace });
     log('running queries on Tessera');
     tQueries = await runQueries(server.port, o.runs, log);
   } finally {
@@ -61,9 +71,9 @@ async function main(): Promise<void> {
     const pg = startPostgres(await freePort());
     try {
       log('loading PostgreSQL 15');
-      pLoad = await loadTpch(pg.port, o.sf, log);
+      pLoad = await loadTpch(pg.port, o.sf, log, { stream: o.stream, replace: o.replace });
       log('running queries on PostgreSQL 15');
-      pQueries = await runQueries(pg.port, o.runs, log);
+      pQueries = await runQueries(pg.port, o.runs, log, { timeoutSeconds: o.postgresTimeout });
     } finally {
       pg.stop();
     }
@@ -73,7 +83,7 @@ async function main(): Promise<void> {
   const savedDir = path.resolve(__dirname, '../../../bench/tpch/answers', `sf${o.sf}`);
   const sharedAnswers = path.join(sharedDir(), 'answers', `sf${o.sf}`);
   const answersDir = fs.existsSync(sharedAnswers) ? sharedAnswers : savedDir;
-  if (pQueries !== null && !fs.existsSync(sharedAnswers) && pQueries.every((q) => q.error === null)) {
+  if (pQueries !== null && !fs.existsSync(sharedAnswers) && pQueries.every((q) => q.error === null && q.outputFrom !== null)) {
     fs.mkdirSync(savedDir, { recursive: true });
     for (const q of pQueries) fs.writeFileSync(path.join(savedDir, `${q.query}.out`), q.output);
     log(`saved PostgreSQL's answers as references in ${savedDir}`);
@@ -87,8 +97,11 @@ async function main(): Promise<void> {
     load: tLoad.map((l, i) => ({ table: l.table, rows: l.rows, tesseraSeconds: l.seconds, postgresSeconds: pLoad?.[i].seconds ?? null })),
     rows: tQueries.map((q, i) => {
       const answerFile = path.join(answersDir, `${q.query}.out`);
-      const reference = pQueries !== null && pQueries[i].error === null ? pQueries[i].output : fs.existsSync(answerFile) ? fs.readFileSync(answerFile, 'utf8') : null;
-      return { query: q.query, tesseraMs: q.medianMs, postgresMs: pQueries?.[i].medianMs ?? null, rows: q.rows, valid: validity(q.query, q, reference) };
+      const pq = pQueries?.[i];
+      const reference = pq !== undefined && pq.error === null && pq.outputFrom !== null ? pq.output : fs.existsSync(answerFile) ? fs.readFileSync(answerFile, 'utf8') : null;
+      const valid = validity(q.query, q, reference) + (pq?.outputFrom === 'decorrelated rewrite' ? ' (reference: decorrelated rewrite)' : '');
+      const postgresMs = pq === undefined ? null : pq.timedOut ? o.postgresTimeout * 1000 : pq.medianMs;
+      return { query: q.query, tesseraMs: q.medianMs, postgresMs, postgresTimedOut: pq?.timedOut ?? false, rows: q.rows, valid };
     }),
   };
   fs.mkdirSync(o.out, { recursive: true });
@@ -96,7 +109,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(`${base}.md`, markdown(report));
   fs.writeFileSync(`${base}.svg`, svgChart(report));
   fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2));
-  const valid = report.rows.filter((r) => r.valid === 'valid').length;
+  const valid = report.rows.filter((r) => r.valid.startsWith('valid')).length;
   const unchecked = report.rows.filter((r) => r.valid === 'not checked').length;
   log(`\n${valid} of 22 valid${unchecked > 0 ? `, ${unchecked} not checked (no reference answers: run once with --compare-postgres)` : ''}; report: ${base}.md`);
   log(markdown(report));

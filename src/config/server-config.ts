@@ -8,6 +8,8 @@ export interface ServerConfig {
   port: number;
   /** Addresses to listen on, as given (comma-separated in the file); '*' means all. */
   listenAddresses: string[];
+  /** Directories for Unix-domain sockets (empty: none). */
+  unixSocketDirectories: string[];
   /** Absolute path of the data directory. */
   dataDirectory: string;
   /** Buffer pool budget in bytes. */
@@ -71,6 +73,10 @@ export function loadConfig(options: LoadOptions): ServerConfig {
       .split(',')
       .map((a) => a.trim())
       .filter((a) => a !== ''),
+    unixSocketDirectories: get('unix_socket_directories')
+      .split(',')
+      .map((d) => d.trim())
+      .filter((d) => d !== ''),
     dataDirectory: path.resolve(options.baseDirectory ?? process.cwd(), get('data_directory')),
     bufferPoolSize: parseMemory(get('buffer_pool_size'))!,
     synchronousCommit: get('synchronous_commit') === 'on',

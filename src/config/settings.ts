@@ -26,7 +26,7 @@ const DEFS: SettingDef[] = [
   { name: 'listen_addresses', type: { kind: 'string' }, default: '127.0.0.1', description: "address(es) to listen on: comma-separated host names/IPs, '*' for all" },
   { name: 'port', type: { kind: 'int', min: 0, max: 65535 }, default: '5432', description: 'TCP port (0 = any free port)' },
   { name: 'data_directory', type: { kind: 'string' }, default: './data', description: 'where the database files live' },
-  { name: 'unix_socket_directories', type: { kind: 'string' }, default: '', description: 'directories for Unix-domain sockets (not yet served)' },
+  { name: 'unix_socket_directories', type: { kind: 'string' }, default: '/tmp', description: "directories for Unix-domain sockets .s.PGSQL.<port>, comma-separated ('' = none)" },
   { name: 'buffer_pool_size', type: { kind: 'memory', unit: 1 }, default: '256MB', description: 'memory budget of the column-chunk buffer pool' },
   { name: 'buffer_replacement', type: { kind: 'enum', values: ['lirs', 'arc', 'lru'] }, default: 'lirs', description: 'buffer pool replacement policy' },
   { name: 'work_mem', type: { kind: 'memory', unit: KB }, default: '4MB', description: 'memory per sort/hash operation' },

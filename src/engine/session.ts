@@ -1,5 +1,6 @@
 // A client session: binds and runs statements, owns the transaction state and settings.
 // The wire server and the embedded API are thin adapters over this class.
+import { currentMicros } from '../types/datetime';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
 import { Storage, WriteTxn, CatalogView } from '../storage/api';
@@ -92,7 +93,7 @@ export class EngineSession implements Session {
     this.cancelRequested = false;
     const timeout = Number(this.settings.get('statement_timeout'));
     this.statementDeadline = timeout > 0 ? Date.now() + timeout : 0;
-    if (this.status === 'I') this.transactionStartMicros = Date.now() * 1000;
+    if (this.status === 'I') this.transactionStartMicros = currentMicros();
     try {
       const ctx = this.bindContext(stmt.paramTypes.slice());
       if (this.status === 'E') {
@@ -170,6 +171,7 @@ export class EngineSession implements Session {
       sessionUser: this.options.user,
       database: this.options.database,
       setting: (name) => this.settings.get(name),
+      settingNames: () => this.settings.names(),
       processId: this.processId,
       sequenceState: (def) => storage.sequences.state(def),
     };
@@ -182,7 +184,7 @@ export class EngineSession implements Session {
       params,
       snapshot: (id) => (txn !== null ? txn.table(id) : storage.snapshot(id)),
       format: this.settings.format(),
-      statementStartMicros: Date.now() * 1000,
+      statementStartMicros: currentMicros(),
       transactionStartMicros: this.transactionStartMicros,
       checkCancel: this.checkCancel,
       sequences: this.sequenceFunctions,

@@ -120,6 +120,10 @@ export class SessionSettings {
     };
   }
 
+  names(): string[] {
+    return [...this.values.keys()].filter((k) => k !== 'datestyle').sort();
+  }
+
   all(): [string, string][] {
     return [...this.values.entries()].filter(([k]) => k !== 'datestyle');
   }

@@ -18,6 +18,9 @@ import { prepareNestedLoopJoin } from './operators/nl-join';
 import { prepareAggregate } from './operators/hash-aggregate';
 import { prepareSort } from './operators/sort';
 import { prepareDistinct, prepareSetOp, prepareWith } from './operators/distinct-setop';
+import { prepareWindow } from './operators/window';
+import { prepareRecursiveUnion } from './operators/recursive-union';
+import { prepareFunctionScan } from './operators/function-scan';
 import { chunkBatch } from './vector-util';
 import { neededColumns } from './needed-columns';
 
@@ -52,6 +55,12 @@ function prepareNode(node: PlanNode, env: ExprEnv): PreparedNode {
       return prepareWith(node, env, child);
     case 'ctescan':
       return prepareCteScan(node, env);
+    case 'window':
+      return prepareWindow(node, env, child);
+    case 'recursiveunion':
+      return prepareRecursiveUnion(node, env, child);
+    case 'functionscan':
+      return prepareFunctionScan(node, env);
   }
 }
 

@@ -77,7 +77,16 @@ export function neededColumns(root: PlanNode): Map<PlanNode, boolean[]> {
       case 'scan':
       case 'values':
       case 'ctescan':
+      case 'functionscan':
         return;
+      case 'window': {
+        const exprs: (Expr | null)[] = [];
+        for (const c of node.calls) exprs.push(...c.args, c.filter, ...c.partitionBy, ...c.orderBy.map((k) => k.expr));
+        return visit(node.input, withExprs(need.slice(0, node.input.output.length), exprs));
+      }
+      case 'recursiveunion':
+        visit(node.initial, all(node.initial.output.length));
+        return visit(node.recursive, all(node.recursive.output.length));
       case 'filter':
         return visit(node.input, withExprs(need, [node.predicate]));
       case 'project':
@@ -99,7 +108,7 @@ export function neededColumns(root: PlanNode): Map<PlanNode, boolean[]> {
       }
       case 'aggregate': {
         const exprs: (Expr | null)[] = [...node.groupBy];
-        for (const a of node.aggregates) exprs.push(...a.args, a.filter);
+        for (const a of node.aggregates) exprs.push(...a.args, a.filter, ...(a.orderBy ?? []).map((k) => k.expr));
         return visit(node.input, withExprs(new Array(node.input.output.length).fill(false), exprs));
       }
       case 'sort':

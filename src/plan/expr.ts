@@ -159,11 +159,16 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  * Date/time:
  *   extract(text field const, date|timestamp|timestamptz|interval) → numeric   (PostgreSQL 14+ returns numeric)
  *   date_part(text, …) → float8; date_trunc(text, timestamp|timestamptz) → same
- *   now, current_timestamp () → timestamptz; current_date () → date; localtimestamp () → timestamp
+ *   to_char(timestamp|timestamptz, text format) → text   (dates arrive as timestamptz, as PostgreSQL resolves them)
+ *   now, current_timestamp () → timestamptz (transaction start); statement_timestamp, clock_timestamp () → timestamptz; current_date () → date; localtimestamp () → timestamp
  * Numeric math:
  *   abs(x) → same; round(numeric[, int4]) → numeric; round(float8) → float8; trunc likewise;
  *   ceil, floor(numeric|float8) → same; sqrt, power, exp, ln (float8|numeric) → same; sign(x) → same
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
+ * Catalog: regex_match, regex_imatch(text, text pattern) → bool (~, ~*; the binder wraps in NOT for !~);
+ *   format_type(int8 type oid, int4 typmod) → text; quote_ident(text) → text;
+ *   array_to_string(text array literal, text) → text
+ * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
  */
 export type FunctionName =
   | ComparisonFn
@@ -173,9 +178,11 @@ export type FunctionName =
   | 'length' | 'char_length' | 'octet_length'
   | 'substring' | 'position' | 'strpos' | 'replace' | 'left' | 'right' | 'lpad' | 'rpad'
   | 'repeat' | 'reverse' | 'md5' | 'concat_ws' | 'concat_fn'
-  | 'extract' | 'date_part' | 'date_trunc'
-  | 'now' | 'current_date' | 'localtimestamp'
+  | 'extract' | 'date_part' | 'date_trunc' | 'to_char'
+  | 'now' | 'current_date' | 'localtimestamp' | 'statement_timestamp' | 'clock_timestamp'
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
   | 'nullif' | 'greatest' | 'least'
   // Sequences (volatile, never folded): nextval(text) currval(text) setval(text, int8[, bool]) lastval() → int8
-  | 'nextval' | 'currval' | 'setval' | 'lastval';
+  | 'nextval' | 'currval' | 'setval' | 'lastval'
+  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string'
+  | 'json_get' | 'json_get_text';

@@ -109,6 +109,8 @@ export interface AggregateCall {
   /** FILTER (WHERE …) over the input columns, or null. */
   filter: Expr | null;
   type: DataType;
+  /** ORDER BY inside the call (string_agg(x, ',' ORDER BY y)): rows reach the aggregate in this order. */
+  orderBy?: SortKey[];
 }
 /**
  * Groups by `groupBy` (NULLs group together) and computes `aggregates` per group.
@@ -166,7 +168,70 @@ export interface CteScanNode extends NodeBase {
   cteId: number;
 }
 
+/** Window function ids; 'aggregate' runs `aggregate` (sum, count, …) over the frame. */
+export type WindowFn =
+  | 'row_number' | 'rank' | 'dense_rank' | 'percent_rank' | 'cume_dist' | 'ntile'
+  | 'lag' | 'lead' | 'first_value' | 'last_value' | 'nth_value'
+  | 'aggregate';
+
+/** One end of a window frame; `offset` (a constant or parameter) for the n PRECEDING/FOLLOWING kinds. */
+export interface FrameBound {
+  kind: 'unbounded_preceding' | 'preceding' | 'current_row' | 'following' | 'unbounded_following';
+  offset: Expr | null;
+}
+/** ROWS counts rows; GROUPS peer groups; RANGE compares the (single, numeric) ORDER BY key, or peers for CURRENT ROW. */
+export interface WindowFrame {
+  mode: 'rows' | 'range' | 'groups';
+  start: FrameBound;
+  end: FrameBound;
+}
+export interface WindowCall {
+  fn: WindowFn;
+  /** For fn = 'aggregate': which aggregate (count_star, count, sum, avg, min, max, bool_and, bool_or). */
+  aggregate: AggregateFn | null;
+  /** Arguments over the input row (lag/lead: value, offset, default — already coerced). */
+  args: Expr[];
+  filter: Expr | null;
+  partitionBy: Expr[];
+  orderBy: SortKey[];
+  frame: WindowFrame;
+  type: DataType;
+}
+/**
+ * Window functions: materializes the input, sorts it by each window's partition and order keys,
+ * and computes every call per partition. Output: the input columns, then one column per call,
+ * in the sort order of the last window (as PostgreSQL's stacked WindowAgg nodes).
+ */
+export interface WindowNode extends NodeBase {
+  kind: 'window';
+  input: PlanNode;
+  calls: WindowCall[];
+}
+/**
+ * WITH RECURSIVE's union: runs `initial`, then repeatedly `recursive` — whose WorkTableScan of
+ * `cteId` reads the rows the previous round produced — until a round adds nothing. UNION (not ALL)
+ * drops rows seen before. Output = all rows produced.
+ */
+export interface RecursiveUnionNode extends NodeBase {
+  kind: 'recursiveunion';
+  cteId: number;
+  all: boolean;
+  initial: PlanNode;
+  recursive: PlanNode;
+}
+/** A set-returning function in FROM: generate_series over numbers or timestamps (args: start, stop[, step]). */
+export interface FunctionScanNode extends NodeBase {
+  kind: 'functionscan';
+  fn: 'generate_series';
+  args: Expr[];
+  /** WITH ORDINALITY: a second int8 column numbering the rows from 1. */
+  ordinality: boolean;
+}
+
 export type PlanNode =
+  | WindowNode
+  | RecursiveUnionNode
+  | FunctionScanNode
   | ScanNode
   | ValuesNode
   | FilterNode

@@ -37,6 +37,12 @@ function nodeTitle(node: PlanNode): string {
       return 'CTE Materialize';
     case 'ctescan':
       return `CTE Scan (cte ${node.cteId})`;
+    case 'window':
+      return 'WindowAgg';
+    case 'recursiveunion':
+      return 'Recursive Union';
+    case 'functionscan':
+      return `Function Scan on ${node.fn}`;
   }
 }
 
@@ -133,7 +139,10 @@ function children(node: PlanNode): PlanNode[] {
     case 'sort':
     case 'limit':
     case 'distinct':
+    case 'window':
       return [node.input];
+    case 'recursiveunion':
+      return [node.initial, node.recursive];
     case 'hashjoin':
     case 'nljoin':
     case 'setop':

@@ -136,6 +136,8 @@ export interface BindContext extends CoercionContext {
   database: string;
   /** The session's current value of a setting (current_setting, SHOW); throws 42704 for unknown names. */
   setting(name: string): string;
+  /** Names of every setting (pg_settings); optional for contexts without settings. */
+  settingNames?(): string[];
   processId: number;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */
   sequenceState?(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean };

@@ -1,6 +1,6 @@
 // Binds libpg-query expression nodes into typed Expr trees over the current FROM scope.
 import { exprKey } from '../planner/expr-utils';
-import { AggregateCall } from '../plan/plan';
+import { AggregateCall, SortKey } from '../plan/plan';
 import { Expr } from '../plan/expr';
 import { DataType, Types, dataType, formatType } from '../types/data-type';
 import { Decimal } from '../types/vector';
@@ -11,6 +11,8 @@ import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFun
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
 import { SEQUENCE_FUNCTIONS, bindSequenceCall, stripRegclass } from './bind-sequence';
+import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
+import { WindowCollector, bindWindowCall } from './bind-window';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
 export const AGG_BASE = 1 << 24;
@@ -38,6 +40,8 @@ export interface ExprScope {
   /** Null where aggregates are not allowed; `clause` names the place for the error. */
   aggregates: AggregateCollector | null;
   clause: string;
+  /** Window calls of the level (select list and ORDER BY only); absent where they are not allowed. */
+  windows?: WindowCollector | null;
 }
 
 function pos(node: any): number | undefined {
@@ -269,6 +273,15 @@ function notNull(e: Expr): Expr {
 }
 
 function bindTypeCast(n: any, s: ExprScope): Expr {
+  const typeNames: string[] = (n.typeName.names ?? []).map((x: any) => x.String.sval);
+  const last = typeNames[typeNames.length - 1];
+  if (CATALOG_CAST_TYPES.has(last) && (typeNames.length === 1 || typeNames[0] === 'pg_catalog') && (n.typeName.arrayBounds ?? []).length === 0) {
+    // x::regclass::oid is the OID itself (regclass is only shown as a name).
+    const inner = n.arg.TypeCast;
+    const innerLast = inner?.typeName.names?.[inner.typeName.names.length - 1]?.String.sval;
+    if (last === 'oid' && inner !== undefined && innerLast?.startsWith('reg')) return bindCatalogCast(innerLast, bindExpr(inner.arg, s), s.ctx, pos(n));
+    return bindCatalogCast(last, bindExpr(n.arg, s), s.ctx, pos(n));
+  }
   const resolved = resolveTypeName(n.typeName);
   const arg = bindExpr(n.arg, s);
   if (resolved.type.name === 'interval' && resolved.intervalFields !== undefined && arg.kind === 'const' && typeof arg.value === 'string') {
@@ -294,7 +307,7 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   const names: string[] = n.funcname.map((f: any) => f.String.sval);
   const name = names[names.length - 1].toLowerCase();
   const position = pos(n);
-  if (n.over !== undefined) throw notSupported('window functions');
+  if (n.over !== undefined) return bindWindowCall(name, n, s);
   if (AGGREGATES.has(name) && (names.length === 1 || names[0] === 'pg_catalog')) return bindAggregate(name, n, s);
   if (n.agg_star || n.agg_distinct) throw new SqlError(SqlState.wrongObjectType, `${n.agg_star ? '*' : 'DISTINCT'} specified, but ${name} is not an aggregate function`, { position });
   const rawArgs: any[] = n.args ?? [];
@@ -319,6 +332,8 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   if (names.length === 1 || names[0] === 'pg_catalog') {
     const session = bindSessionFunction(name, args, s.ctx, position);
     if (session !== null) return session;
+    const catalog = bindCatalogFunction(name, args, s.ctx);
+    if (catalog !== null) return catalog;
   }
   return bindFunctionCall(name, args, s.ctx, position);
 }
@@ -328,13 +343,24 @@ function bindAggregate(name: string, n: any, s: ExprScope): Expr {
   if (s.aggregates === null)
     throw new SqlError(SqlState.groupingError, `aggregate functions are not allowed in ${s.clause}`, { position });
   // Arguments of an aggregate are evaluated per input row: no nested aggregates there.
-  const inner: ExprScope = { ...s, aggregates: null, clause: 'aggregate function calls' };
+  const inner: ExprScope = { ...s, aggregates: null, windows: null, clause: 'aggregate function calls' };
   let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
   if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
-  if (n.agg_order !== undefined && name !== 'string_agg') throw notSupported('ORDER BY inside aggregates');
   const { fn, type } = resolveAggregate(name, args, n.agg_star === true, position);
   const filter = n.agg_filter !== undefined ? requireType(bindExpr(n.agg_filter, inner), Types.bool, s.ctx, 'FILTER') : null;
-  return s.aggregates.add({ fn, args, distinct: n.agg_distinct === true, filter, type });
+  const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type };
+  // Only order-sensitive aggregates need their input sorted; for the others ORDER BY changes nothing.
+  if (n.agg_order !== undefined && fn === 'string_agg') call.orderBy = n.agg_order.map((o: any) => aggregateSortKey(o.SortBy, bindTypedExpr(o.SortBy.node, inner)));
+  if (call.distinct && call.orderBy !== undefined && call.orderBy.some((k) => !args.some((a) => exprKey(a) === exprKey(k.expr))))
+    throw new SqlError(SqlState.invalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', { position });
+  return s.aggregates.add(call);
+}
+
+function aggregateSortKey(sb: any, expr: Expr): SortKey {
+  const descending = sb.sortby_dir === 'SORTBY_DESC';
+  if (sb.sortby_dir === 'SORTBY_USING') throw notSupported('ORDER BY USING');
+  const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : descending;
+  return { expr, descending, nullsFirst };
 }
 
 function bindCase(n: any, s: ExprScope): Expr {

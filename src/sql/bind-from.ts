@@ -12,6 +12,8 @@ import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
 import { SequenceDef } from '../storage/api';
+import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
+import { bindSeriesScan } from './bind-srf';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
@@ -117,8 +119,17 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
     }
     case 'JoinExpr':
       return bindExplicitJoin(n, ctx, level);
-    case 'RangeFunction':
-      throw notSupported('functions in FROM');
+    case 'RangeFunction': {
+      if (n.lateral) throw notSupported('LATERAL');
+      if (n.is_rowsfrom || n.functions.length !== 1) throw notSupported('ROWS FROM');
+      const call = n.functions[0].List.items[0];
+      if (call.FuncCall === undefined) throw notSupported('this function in FROM');
+      const fname: string = call.FuncCall.funcname[call.FuncCall.funcname.length - 1].String.sval;
+      const alias: string = n.alias?.aliasname ?? fname;
+      // A single-column function's column is named after the alias when no column names are given.
+      const plan = bindSeriesScan(call.FuncCall, ctx, level, n.alias?.aliasname ?? fname, n.ordinality === true);
+      return relationFromPlan(plan, alias, n.alias?.colnames);
+    }
     default:
       throw notSupported(`FROM item ${tag}`);
   }
@@ -163,6 +174,14 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
       const plan: PlanNode = { kind: 'ctescan', cteId: cte.id, output: cte.columns.map((c) => ({ name: c.name, type: c.type })) };
       return relationFromPlan(plan, alias, colnames);
     }
+  }
+  const system = lookupSystemRelation(schema, name);
+  if (system !== undefined) {
+    const plan = bindSystemRelation(system, ctx);
+    const scope = new Scope();
+    const names = plan.output.map((c, i) => (colnames?.[i] !== undefined ? colnames[i].String.sval : c.name));
+    scope.add(alias, plan.output.map((c, i) => ({ name: names[i], type: c.type, tableOid: system.oid, columnAttr: i + 1 })));
+    return { plan, scope, estimatedRows: plan.estimatedRows ?? 100 };
   }
   const sch = schema ?? 'public';
   const table = ctx.catalog.findTable(sch, name);

@@ -2,13 +2,15 @@
 // FROM/WHERE → aggregate → HAVING → project (+ hidden sort columns) → DISTINCT → sort → limit.
 import { Expr } from '../plan/expr';
 import { AggregateNode, OutputColumn, PlanNode, SortKey } from '../plan/plan';
-import { Types } from '../types/data-type';
+import { Types, formatType } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
 import { BindContext, QueryLevel } from './bind-context';
 import { AGG_BASE, AggregateCollector, ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
 import { bindFromWhere } from './bind-from';
 import { coerce, commonTypeOf, requireType } from './coerce';
+import { expandSelectListSeries } from './bind-srf';
+import { WIN_BASE, WindowCollector, mapWindowCall, resolveWindowRefs } from './bind-window';
 
 function pos(node: any): number | undefined {
   return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
@@ -39,9 +41,12 @@ export function bindQueryPlan(node: any, ctx: BindContext, level: QueryLevel): P
 }
 
 function bindWith(withClause: any, ctx: BindContext, level: QueryLevel): void {
-  if (withClause.recursive) throw notSupported('WITH RECURSIVE');
   for (const c of withClause.ctes) {
     const cte = c.CommonTableExpr;
+    if (withClause.recursive && refersTo(cte.ctequery, cte.ctename)) {
+      bindRecursiveCte(cte, ctx, level);
+      continue;
+    }
     const sub = new QueryLevel(level);
     const plan = bindQueryPlan(cte.ctequery, ctx, sub);
     if (sub.captures.length > 0) throw notSupported('correlated WITH queries');
@@ -50,6 +55,55 @@ function bindWith(withClause: any, ctx: BindContext, level: QueryLevel): void {
     ctx.ctePlans.push({ id, plan });
     level.ctes.set(cte.ctename, { id, name: cte.ctename, columns: plan.output.map((o, i) => ({ name: names[i] ?? o.name, type: o.type })) });
   }
+}
+
+/** Whether a query's AST names relation `name` (unqualified) anywhere. */
+function refersTo(node: any, name: string): boolean {
+  if (Array.isArray(node)) return node.some((x) => refersTo(x, name));
+  if (node === null || typeof node !== 'object') return false;
+  if (node.RangeVar !== undefined && node.RangeVar.schemaname === undefined && node.RangeVar.relname === name) return true;
+  return Object.values(node).some((v) => refersTo(v, name));
+}
+
+/**
+ * WITH RECURSIVE name AS (initial UNION [ALL] recursive): the initial term fixes the column types;
+ * the recursive term reads the working table through a CTE scan of the same id.
+ */
+function bindRecursiveCte(cte: any, ctx: BindContext, level: QueryLevel): void {
+  const name: string = cte.ctename;
+  const q = cte.ctequery.SelectStmt;
+  if (q === undefined || q.op !== 'SETOP_UNION')
+    throw new SqlError(SqlState.invalidRecursion, `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`);
+  if (q.sortClause !== undefined) throw notSupported('ORDER BY in a recursive query');
+  if (q.limitCount !== undefined || q.limitOffset !== undefined) throw notSupported('LIMIT/OFFSET in a recursive query');
+  if (refersTo(q.larg, name)) throw new SqlError(SqlState.invalidRecursion, `recursive reference to query "${name}" must not appear within its non-recursive term`);
+  const first = new QueryLevel(level);
+  const initial = bindQueryPlan(q.larg, ctx, first);
+  if (first.captures.length > 0) throw notSupported('correlated WITH queries');
+  const names: string[] = (cte.aliascolnames ?? []).map((a: any) => a.String.sval);
+  if (names.length > initial.output.length)
+    throw new SqlError(SqlState.invalidColumnReference, `WITH query "${name}" has ${initial.output.length} columns available but ${names.length} columns specified`);
+  const types = initial.output.map((o) => (o.type.name === 'unknown' ? Types.text : o.type));
+  const id = ctx.nextCteId++;
+  level.ctes.set(name, { id, name, columns: initial.output.map((o, i) => ({ name: names[i] ?? o.name, type: types[i] })) });
+  const second = new QueryLevel(level);
+  const recursive = bindQueryPlan(q.rarg, ctx, second);
+  if (second.captures.length > 0) throw notSupported('correlated WITH queries');
+  if (recursive.output.length !== initial.output.length) throw new SqlError(SqlState.syntaxError, 'each UNION query must have the same number of columns');
+  recursive.output.forEach((o, i) => {
+    if (o.type.name !== types[i].name && o.type.name !== 'unknown')
+      throw new SqlError(
+        SqlState.datatypeMismatch,
+        `recursive query "${name}" column ${i + 1} has type ${formatType(types[i])} in non-recursive term but type ${formatType(o.type)} overall`,
+        { hint: 'Cast the output of the non-recursive term to the correct type.' },
+      );
+  });
+  const fit = (p: PlanNode): PlanNode =>
+    p.output.every((o, i) => o.type === types[i])
+      ? p
+      : { kind: 'project', input: p, exprs: p.output.map((o, i) => coerce({ kind: 'column', index: i, type: o.type }, types[i], ctx)), output: p.output.map((o, i) => ({ name: o.name, type: types[i] })) };
+  const output = initial.output.map((o, i) => ({ name: names[i] ?? o.name, type: types[i] }));
+  ctx.ctePlans.push({ id, plan: { kind: 'recursiveunion', cteId: id, all: q.all === true, initial: fit(initial), recursive: fit(recursive), output } });
 }
 
 function bindValues(lists: any[], ctx: BindContext, level: QueryLevel): PlanNode {
@@ -185,14 +239,16 @@ interface Target {
 function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNode {
   if (stmt.intoClause !== undefined) throw notSupported('SELECT INTO');
   if (stmt.lockingClause !== undefined) throw notSupported('SELECT … FOR UPDATE/SHARE');
-  if (stmt.windowClause !== undefined) throw notSupported('window functions');
   let plan = bindFromWhere(stmt.fromClause, stmt.whereClause, ctx, level);
+  const series = expandSelectListSeries(stmt.targetList ?? [], plan, ctx, level);
+  plan = series.plan;
   const aggregates = new AggregateCollector();
-  const scope: ExprScope = { ctx, level, aggregates, clause: 'SELECT' };
+  const windows = new WindowCollector(stmt.windowClause);
+  const scope: ExprScope = { ctx, level, aggregates, clause: 'SELECT', windows };
 
-  const targets = bindTargets(stmt.targetList ?? [], scope);
-  const groupExprs: Expr[] = (stmt.groupClause ?? []).map((g: any) => bindGroupItem(g, targets, { ...scope, aggregates: null, clause: 'GROUP BY' }));
-  const having = stmt.havingClause !== undefined ? requireType(bindExpr(stmt.havingClause, { ...scope, clause: 'HAVING' }), Types.bool, ctx, 'HAVING') : null;
+  const targets = bindTargets(series.targetList, scope);
+  const groupExprs: Expr[] = (stmt.groupClause ?? []).map((g: any) => bindGroupItem(g, targets, { ...scope, aggregates: null, windows: null, clause: 'GROUP BY' }));
+  const having = stmt.havingClause !== undefined ? requireType(bindExpr(stmt.havingClause, { ...scope, windows: null, clause: 'HAVING' }), Types.bool, ctx, 'HAVING') : null;
 
   // ORDER BY: output names/ordinals first, then expressions over the FROM scope.
   const distinct = stmt.distinctClause !== undefined;
@@ -227,7 +283,10 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
   let projected: Expr[] = [...targets.map((t) => t.expr), ...hidden];
   let havingExpr = having;
   let onExprs = distinctOnExprs;
+  let windowCalls = windows.calls;
   const aggregating = groupExprs.length > 0 || aggregates.calls.length > 0;
+  if (series.expanded && (aggregating || having !== null || windows.calls.length > 0))
+    throw notSupported('set-returning functions in the select list together with aggregates or window functions');
   if (aggregating) {
     const agg: AggregateNode = {
       kind: 'aggregate',
@@ -243,14 +302,23 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
     projected = projected.map(rewrite);
     havingExpr = having === null ? null : rewrite(having);
     onExprs = onExprs.map(rewrite);
+    windowCalls = windowCalls.map((c) => mapWindowCall(c, rewrite));
     plan = agg;
   } else if (having !== null) {
     // HAVING without GROUP BY or aggregates still makes the query a one-group aggregate.
     plan = { kind: 'aggregate', input: plan, groupBy: [], aggregates: [], output: [] };
     projected = projected.map((e) => rewriteAfterAggregate(e, [], level));
     havingExpr = rewriteAfterAggregate(having, [], level);
+    windowCalls = windowCalls.map((c) => mapWindowCall(c, (e) => rewriteAfterAggregate(e, [], level)));
   }
   if (havingExpr !== null) plan = { kind: 'filter', input: plan, predicate: havingExpr, output: plan.output };
+  if (windowCalls.length > 0) {
+    // Window functions run after grouping and HAVING, before the projection, DISTINCT and ORDER BY.
+    const width = plan.output.length;
+    plan = { kind: 'window', input: plan, calls: windowCalls, output: [...plan.output, ...windowCalls.map((c, i) => ({ name: `window${i}`, type: c.type }))] };
+    projected = projected.map((e) => resolveWindowRefs(e, width));
+    onExprs = onExprs.map((e) => resolveWindowRefs(e, width));
+  }
 
   const output: OutputColumn[] = projected.map((e, i) =>
     i < targets.length
@@ -315,6 +383,21 @@ function bindTargets(list: any[], s: ExprScope): Target[] {
   return out;
 }
 
+/**
+ * A cast's column name as PostgreSQL's FigureColname picks it: the name of what is cast when that is
+ * strong (a column, a function), else the type name, which is weak: an outer cast replaces it.
+ */
+function castColumnName(n: any): { name: string; strong: boolean } {
+  const names = n.typeName.names;
+  const own = names[names.length - 1].String.sval;
+  if (n.arg.TypeCast !== undefined) {
+    const inner = castColumnName(n.arg.TypeCast);
+    return inner.strong ? inner : { name: own, strong: false };
+  }
+  const inner = figureColumnName(n.arg);
+  return inner !== '?column?' ? { name: inner, strong: true } : { name: own, strong: false };
+}
+
 /** PostgreSQL's FigureColname: the name a result column gets without an alias. */
 export function figureColumnName(node: any): string {
   const [tag] = Object.keys(node);
@@ -327,11 +410,7 @@ export function figureColumnName(node: any): string {
     case 'FuncCall':
       return n.funcname[n.funcname.length - 1].String.sval;
     case 'TypeCast': {
-      const inner = figureColumnName(n.arg);
-      if (inner !== '?column?') return inner;
-      const names = n.typeName.names;
-      const last = names[names.length - 1].String.sval;
-      return last === 'bpchar' ? 'bpchar' : last;
+      return castColumnName(n).name;
     }
     case 'CaseExpr':
       return 'case';
@@ -402,6 +481,7 @@ function rewriteAfterAggregate(e: Expr, groupExprs: Expr[], level: QueryLevel): 
     const k = keys.indexOf(exprKey(x));
     if (k !== -1) return { kind: 'column', index: k, type: x.type };
     if (x.kind === 'column') {
+      if (x.index >= WIN_BASE) return x;
       if (x.index >= AGG_BASE) return { kind: 'column', index: g + (x.index - AGG_BASE), type: x.type };
       const rel = level.scope.relations.find((r) => r.columns.some((c) => c.index === x.index));
       const col = rel?.columns.find((c) => c.index === x.index);

@@ -10,6 +10,7 @@ import { bindTopQuery } from './bind-query';
 import { BoundStatement, CopyOptions } from './bound-statement';
 import { ParsedStatement } from './parse';
 import { chooseIndexScans } from '../planner/index-choice';
+import { emptyCatalogResult } from './system-catalog/empty-fallback';
 
 export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundStatement {
   const ast = parsed.ast;
@@ -18,7 +19,13 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
   const n = ast[tag];
   switch (tag) {
     case 'SelectStmt':
-      return { kind: 'query', plan: chooseIndexScans(bindTopQuery(ast, ctx), ctx.catalog) };
+      try {
+        return { kind: 'query', plan: chooseIndexScans(bindTopQuery(ast, ctx), ctx.catalog) };
+      } catch (err) {
+        const empty = emptyCatalogResult(ast, err);
+        if (empty === null) throw err;
+        return { kind: 'query', plan: empty };
+      }
     case 'InsertStmt':
       return bindInsert(n, ctx);
     case 'UpdateStmt': {
@@ -62,7 +69,7 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
     case 'ExplainStmt':
       return bindExplain(n, parsed, ctx);
     default:
-      throw notSupported(statementName(tag));
+      throw notSupported(tag === 'CreateTableAsStmt' && n.objtype === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : statementName(tag));
   }
 }
 
@@ -86,6 +93,18 @@ const STATEMENT_NAMES: Record<string, string> = {
   DoStmt: 'DO',
   CommentStmt: 'COMMENT',
   RenameStmt: 'ALTER … RENAME',
+  CreateTrigStmt: 'CREATE TRIGGER',
+  CreateEnumStmt: 'CREATE TYPE … AS ENUM',
+  CompositeTypeStmt: 'CREATE TYPE',
+  CreateDomainStmt: 'CREATE DOMAIN',
+  CreatePolicyStmt: 'CREATE POLICY',
+  RuleStmt: 'CREATE RULE',
+  RefreshMatViewStmt: 'REFRESH MATERIALIZED VIEW',
+  CreateStatsStmt: 'CREATE STATISTICS',
+  AlterRoleStmt: 'ALTER ROLE',
+  DropRoleStmt: 'DROP ROLE',
+  ClusterStmt: 'CLUSTER',
+  ReindexStmt: 'REINDEX',
 };
 
 /** The statement's name for the 0A000 message, e.g. "CREATE INDEX is not supported". */

@@ -2,7 +2,7 @@
 // src/plan/expr.ts with arguments coerced to the signature the executor expects.
 import { ComparisonFn, Expr, FunctionName } from '../plan/expr';
 import { AggregateFn } from '../plan/plan';
-import { DataType, Types, dataType, formatType } from '../types/data-type';
+import { DataType, Types, dataType, formatType, isOpaqueString } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { CoercionContext, coerce, commonType, isDatetime, isInteger, isNumber, isString, isUnknown } from './coerce';
 
@@ -25,6 +25,8 @@ export function bindComparison(op: ComparisonFn, l: Expr, r: Expr, ctx: Coercion
   let t = commonType(l.type, r.type);
   if (t === null) throw noOperator(opText, l.type, r.type, position);
   if (isUnknown(t)) t = Types.text;
+  // json has no comparison operators in PostgreSQL (jsonb has; its normalized text compares for equality).
+  if (t.name === 'json') throw noOperator(opText, l.type, r.type, position);
   // bpchar against text compares as text (PostgreSQL's resolution picks text = text).
   return call(op, [coerce(l, t, ctx), coerce(r, t, ctx)], Types.bool);
 }
@@ -43,6 +45,14 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
     const like = call(op.includes('*') ? 'ilike' : 'like', [coerce(l, Types.text, ctx), coerce(r, Types.text, ctx)], Types.bool);
     return op.startsWith('!') ? { kind: 'not', arg: like, type: Types.bool } : like;
   }
+  if (op === '~' || op === '!~' || op === '~*' || op === '!~*') {
+    const lt = isString(l.type) || isUnknown(l.type);
+    const rt = isString(r.type) || isUnknown(r.type);
+    if (!lt || !rt) throw noOperator(op, l.type, r.type, position);
+    const match = call(op.includes('*') ? 'regex_imatch' : 'regex_match', [coerce(l, Types.text, ctx), coerce(r, Types.text, ctx)], Types.bool);
+    return op.startsWith('!') ? { kind: 'not', arg: match, type: Types.bool } : match;
+  }
+  if (op === '->' || op === '->>') return bindJsonGet(op, l, r, ctx, position);
   const fn = ARITHMETIC[op];
   if (fn === undefined) throw noOperator(op, l.type, r.type, position);
   const a = l.type;
@@ -80,6 +90,17 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
   }
   if (fn === 'div' && a.name === 'interval' && isNumber(b)) return call('div', [l, coerce(r, Types.float8, ctx)], Types.interval);
   throw noOperator(op, a, b, position);
+}
+
+/** json/jsonb `->` and `->>` with a text key or an integer index. */
+function bindJsonGet(op: string, l: Expr, r: Expr, ctx: CoercionContext, position?: number): Expr {
+  const doc = l.type.name;
+  if (doc !== 'json' && doc !== 'jsonb') throw noOperator(op, l.type, r.type, position);
+  let key: Expr;
+  if (isUnknown(r.type) || isString(r.type)) key = coerce(r, Types.text, ctx);
+  else if (isInteger(r.type)) key = coerce(r, Types.int4, ctx);
+  else throw noOperator(op, l.type, r.type, position);
+  return op === '->' ? call('json_get', [l, key], l.type) : call('json_get_text', [l, key], Types.text);
 }
 
 const ARITHMETIC: Record<string, FunctionName> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'mod' };
@@ -139,6 +160,10 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   date_part: [{ fn: 'date_part', args: [T.text, 'datetime'], result: T.float8 }],
   date_trunc: [{ fn: 'date_trunc', args: [T.text, 'datetime'], result: 'arg0' }],
   now: [{ fn: 'now', args: [], result: T.timestamptz }],
+  transaction_timestamp: [{ fn: 'now', args: [], result: T.timestamptz }],
+  statement_timestamp: [{ fn: 'statement_timestamp', args: [], result: T.timestamptz }],
+  clock_timestamp: [{ fn: 'clock_timestamp', args: [], result: T.timestamptz }],
+  to_char: [{ fn: 'to_char', args: ['datetime', T.text], result: T.text }],
   abs: [{ fn: 'abs', args: ['number'], result: 'arg0' }],
   round: [
     { fn: 'round', args: [T.numeric, T.int4], result: T.numeric },
@@ -200,9 +225,11 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
     let result: DataType;
     if (sig.result === 'arg0') result = coerced[1] !== undefined && sig.fn === 'date_trunc' ? coerced[1].type : coerced[0].type;
     else if (sig.result === 'numeric-or-float') {
-      // integer arguments go through numeric, as PostgreSQL's round(int) resolves to round(numeric).
-      const t = coerced[0].type;
-      if (t.name === 'float4' || t.name === 'float8') {
+      // PostgreSQL resolves integer arguments to the float8 variant (float8 is the preferred
+      // numeric type), numeric arguments to the numeric one, and any float argument to float8.
+      const anyFloat = coerced.some((c) => c.type.name === 'float4' || c.type.name === 'float8');
+      const anyNumeric = coerced.some((c) => c.type.name === 'numeric');
+      if (anyFloat || !anyNumeric) {
         for (let i = 0; i < coerced.length; i++) coerced[i] = coerce(coerced[i], T.float8, ctx);
         result = T.float8;
       } else {
@@ -210,9 +237,15 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
         result = T.numeric;
       }
     } else result = sig.result;
+    if (sig.fn === 'to_char') {
+      const t = coerced[0].type.name;
+      if (t === 'interval') continue;
+      if (t === 'date') coerced[0] = coerce(coerced[0], T.timestamptz, ctx);
+    }
     if (sig.fn === 'date_trunc' && coerced[1].type.name === 'date') {
-      coerced[1] = coerce(coerced[1], T.timestamp, ctx);
-      result = T.timestamp;
+      // date resolves to date_trunc(text, timestamptz): timestamptz is the preferred datetime type.
+      coerced[1] = coerce(coerced[1], T.timestamptz, ctx);
+      result = T.timestamptz;
     }
     if (result.typmod !== -1) result = dataType(result.name);
     return call(sig.fn, coerced, result);
@@ -247,7 +280,8 @@ export function resolveAggregate(name: string, args: Expr[], star: boolean, posi
       throw missing();
     case 'min':
     case 'max':
-      if (t.name === 'bool') throw missing();
+      // PostgreSQL has no min/max for bool, bytea, uuid, json or jsonb.
+      if (t.name === 'bool' || isOpaqueString(t)) throw missing();
       return { fn: name, type: t.typmod === -1 || t.name === 'bpchar' || t.name === 'varchar' ? t : dataType(t.name) };
     case 'bool_and':
     case 'every':

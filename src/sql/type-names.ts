@@ -30,6 +30,10 @@ const ALIASES: Record<string, TypeName> = {
   timestamp: 'timestamp',
   timestamptz: 'timestamptz',
   interval: 'interval',
+  bytea: 'bytea',
+  uuid: 'uuid',
+  json: 'json',
+  jsonb: 'jsonb',
 };
 
 /** Interval field masks used in interval typmods (datetime.h: INTERVAL_MASK). */

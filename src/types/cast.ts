@@ -1,6 +1,6 @@
 // Conversions between types, with PostgreSQL's rounding and errors. Common numeric and date casts
 // run over whole vectors; the rest go value by value through castScalar.
-import { DataType, formatType, numericScale } from './data-type';
+import { DataType, formatType, isOpaqueString, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
 import { Decimal, Interval, NumericVector, Scalar, Vector, isDecimal } from './vector';
 import { getScalar, newVector, vectorFromScalars } from './vector-ops';
@@ -20,8 +20,9 @@ function isInt(t: DataType): boolean {
 function isFloat(t: DataType): boolean {
   return t.name === 'float4' || t.name === 'float8';
 }
+/** Text-category types (bytea, uuid and json live in StringVectors too but are not text). */
 function isText(t: DataType): boolean {
-  return t.storage === 'string';
+  return t.storage === 'string' && !isOpaqueString(t);
 }
 
 function cannotCast(from: DataType, to: DataType): SqlError {
@@ -52,6 +53,8 @@ export function castScalar(value: Scalar, from: DataType, to: DataType, fs: Form
     return fitCharLength(to, text, explicit);
   }
   if (isText(from) || from.name === 'unknown') return parseScalar(to, value as string, fs);
+  // json ↔ jsonb: through the text form (json → jsonb normalizes it).
+  if ((from.name === 'json' || from.name === 'jsonb') && (to.name === 'json' || to.name === 'jsonb')) return parseScalar(to, value as string, fs);
   if (isInt(to)) {
     const [lo, hi] = INT_LIMITS[to.name];
     let n: number;

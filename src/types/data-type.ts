@@ -57,6 +57,10 @@ export type TypeName =
   | 'timestamp'
   | 'timestamptz'
   | 'interval'
+  | 'bytea'
+  | 'uuid'
+  | 'json'
+  | 'jsonb'
   | 'unknown'; // an untyped literal or NULL before coercion
 
 export interface DataType {
@@ -85,6 +89,11 @@ const STORAGE: Record<TypeName, StorageKind> = {
   timestamp: 'timestamp',
   timestamptz: 'timestamp',
   interval: 'interval',
+  // Byte strings, canonical uuid text, json text and normalized jsonb text (see bytea-uuid.ts, json.ts).
+  bytea: 'string',
+  uuid: 'string',
+  json: 'string',
+  jsonb: 'string',
   unknown: 'string',
 };
 
@@ -104,6 +113,10 @@ const TYPLEN: Record<TypeName, number> = {
   timestamp: 8,
   timestamptz: 8,
   interval: 16,
+  bytea: -1,
+  uuid: 16,
+  json: -1,
+  jsonb: -1,
   unknown: -2,
 };
 
@@ -136,6 +149,10 @@ export const Types = {
   timestamp: dataType('timestamp'),
   timestamptz: dataType('timestamptz'),
   interval: dataType('interval'),
+  bytea: dataType('bytea'),
+  uuid: dataType('uuid'),
+  json: dataType('json'),
+  jsonb: dataType('jsonb'),
   unknown: dataType('unknown'),
 } as const;
 
@@ -164,6 +181,10 @@ export function isNumericFamily(t: DataType): boolean {
 export function isStringFamily(t: DataType): boolean {
   return t.storage === 'string';
 }
+/** Types kept in StringVectors whose strings are not their text form (or that are not text category). */
+export function isOpaqueString(t: DataType): boolean {
+  return t.name === 'bytea' || t.name === 'uuid' || t.name === 'json' || t.name === 'jsonb';
+}
 
 /** format_type(): how PostgreSQL spells a type with its modifier, e.g. "numeric(15,2)", "character(25)". */
 export function formatType(t: DataType): string {
@@ -188,3 +209,11 @@ export function typeFromOid(oid: number): DataType | undefined {
   for (const name of Object.keys(STORAGE) as TypeName[]) if (TypeOid[name] === oid) return dataType(name);
   return undefined;
 }
+
+/**
+ * System-catalog column types that Tessera stores like a type it already has, reported to clients
+ * under their own OID: oid (an int8 value, wire OID 26) and "char" (a text value, wire OID 18).
+ * Their `name` is the storing type's, so binding, kernels and casts treat them as int8/text.
+ */
+export const OidType: DataType = Object.freeze({ name: 'int8' as TypeName, oid: TypeOid.oid, typmod: -1, storage: 'int64' as StorageKind, typlen: 4 });
+export const CharType: DataType = Object.freeze({ name: 'text' as TypeName, oid: 18, typmod: -1, storage: 'string' as StorageKind, typlen: 1 });

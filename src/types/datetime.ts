@@ -213,3 +213,8 @@ export function truncateMicros(field: string, micros: number): number {
       throw unitNotRecognized(field, 'timestamp without time zone');
   }
 }
+
+/** The wall clock in microseconds since 1970 (PostgreSQL's timestamps keep microseconds; Date.now() only has milliseconds). */
+export function currentMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}

@@ -7,6 +7,8 @@ import { getScalar } from './vector-ops';
 import { decimalToString, fitTypmod, parseDecimal } from './numeric';
 import { MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND, civilFromDays, daysFromCivil, daysInMonth, zoneOffsetMicros } from './datetime';
 import { parseInterval, formatInterval } from './interval-text';
+import { formatBytea, parseBytea, parseUuid } from './bytea-uuid';
+import { jsonIn, jsonbIn } from './json';
 
 export interface FormatSettings {
   timeZone: string;
@@ -35,7 +37,7 @@ export function formatCell(v: Vector, row: number, fs: FormatSettings): string |
     case 'timestamp':
       return v.type.name === 'timestamptz' ? formatTimestamptz(v.values[row], fs.timeZone) : formatTimestamp(v.values[row]);
     case 'string':
-      return v.dict[v.codes[row]];
+      return v.type.name === 'bytea' ? formatBytea(v.dict[v.codes[row]]) : v.dict[v.codes[row]];
     default:
       return formatScalar(v.type, getScalar(v, row), fs);
   }
@@ -64,6 +66,8 @@ export function formatScalar(type: DataType, value: Scalar, fs: FormatSettings):
       return formatTimestamptz(value as number, fs.timeZone);
     case 'interval':
       return formatInterval(value as Interval);
+    case 'bytea':
+      return formatBytea(value as string);
     default:
       return String(value);
   }
@@ -316,6 +320,14 @@ export function parseScalar(type: DataType, text: string, fs: FormatSettings): S
     case 'varchar':
     case 'bpchar':
       return fitCharLength(type, text, false);
+    case 'bytea':
+      return parseBytea(text);
+    case 'uuid':
+      return parseUuid(text);
+    case 'json':
+      return jsonIn(text);
+    case 'jsonb':
+      return jsonbIn(text);
     default:
       return text;
   }

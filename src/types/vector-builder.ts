@@ -1,6 +1,6 @@
 // Builds a vector from text values as they arrive (COPY FROM): numbers and dates are parsed straight
 // into growing typed arrays, strings into a dictionary; the rest through parseScalar.
-import { DataType, numericPrecision, numericScale } from './data-type';
+import { DataType, isOpaqueString, numericPrecision, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
 import { Scalar, Vector } from './vector';
 import { newVector, vectorFromScalars } from './vector-ops';
@@ -87,7 +87,7 @@ export class VectorBuilder {
     const i = this.n;
     const t = this.type;
     if (this.codes !== null) {
-      const s = t.typmod >= 4 ? fitCharLength(t, text, false) : text;
+      const s = isOpaqueString(t) ? (parseScalar(t, text, this.fs) as string) : t.typmod >= 4 ? fitCharLength(t, text, false) : text;
       let code = this.dictIndex!.get(s);
       if (code === undefined) {
         code = this.dict.length;

@@ -1,15 +1,30 @@
-// Binary wire format (PostgreSQL's typsend/typrecv) for the types where it is simple; the rest
-// answer 0A000 until binary support for them is added (numeric, interval).
-import { DataType } from '../types/data-type';
+// Binary wire format: PostgreSQL's typsend/typrecv layouts for every type Tessera has, used for
+// DataRow cells of binary result columns, binary Bind parameters and COPY … (FORMAT binary).
+//   bool: 1 byte; int2/int4/int8, float4/float8: big-endian; date: int32 days since 2000-01-01;
+//   timestamp(tz): int64 microseconds since 2000-01-01 (UTC for timestamptz);
+//   interval: int64 micros, int32 days, int32 months; numeric: int16 ndigits, weight, sign, dscale,
+//   then ndigits base-10000 digits; text types and json: UTF-8; bytea: the bytes; uuid: 16 bytes;
+//   jsonb: version byte 1 then the text.
+import { DataType, numericScale } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { fitCharLength } from '../types/text-format';
-import { Scalar, Vector } from '../types/vector';
+import { decimalToString, fitTypmod } from '../types/numeric';
+import { byteaFromBuffer, byteaToBuffer, uuidFromBuffer, uuidToBuffer } from '../types/bytea-uuid';
+import { jsonIn, jsonbIn } from '../types/json';
+import { Decimal, Interval, Scalar, Vector } from '../types/vector';
+import { getScalar } from '../types/vector-ops';
 import { MessageWriter } from './message-writer';
 
-const BINARY = new Set(['bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'text', 'varchar', 'bpchar', 'name', 'unknown', 'date', 'timestamp', 'timestamptz']);
+const BINARY = new Set([
+  'bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar', 'bpchar', 'name', 'unknown',
+  'date', 'timestamp', 'timestamptz', 'interval', 'bytea', 'uuid', 'json', 'jsonb',
+]);
 /** PostgreSQL's epoch (2000-01-01) in days after ours (1970-01-01). */
 const PG_EPOCH_DAYS = 10957;
 const PG_EPOCH_MICROS = PG_EPOCH_DAYS * 86400e6;
+const NUMERIC_POS = 0x0000;
+const NUMERIC_NEG = 0x4000;
+const NUMERIC_NAN = 0xc000;
 
 export function supportsBinary(t: DataType): boolean {
   return BINARY.has(t.name);
@@ -34,25 +49,88 @@ export function writeBinaryCell(w: MessageWriter, v: Vector, row: number): void 
       else if (v.type.name === 'date') w.int32(4).int32(v.values[row] - PG_EPOCH_DAYS);
       else w.int32(4).int32(v.values[row]);
       return;
-    case 'int64':
-      w.int32(8).bytes(int64Bytes(v.values[row]));
-      return;
-    case 'float64': {
-      const b = Buffer.allocUnsafe(v.type.name === 'float4' ? 4 : 8);
-      if (b.length === 4) b.writeFloatBE(v.values[row]);
-      else b.writeDoubleBE(v.values[row]);
-      w.int32(b.length).bytes(b);
+    case 'string': {
+      const s = v.dict[v.codes[row]];
+      if (v.type.name === 'bytea' || v.type.name === 'uuid' || v.type.name === 'jsonb') {
+        const b = binaryValue(v.type, s);
+        w.int32(b.length).bytes(b);
+      } else w.cell(s);
       return;
     }
-    case 'timestamp':
-      w.int32(8).bytes(int64Bytes(Math.round(v.values[row] - PG_EPOCH_MICROS)));
-      return;
-    case 'string':
-      w.cell(v.dict[v.codes[row]]);
-      return;
-    default:
-      throw binaryNotSupported(v.type, 'output');
+    default: {
+      const b = binaryValue(v.type, getScalar(v, row));
+      w.int32(b.length).bytes(b);
+    }
   }
+}
+
+/** The binary send form of one non-NULL value (for COPY binary and the less common DataRow cells). */
+export function binaryValue(t: DataType, value: Scalar): Buffer {
+  switch (t.name) {
+    case 'bool':
+      return Buffer.from([value ? 1 : 0]);
+    case 'int2': {
+      const b = Buffer.allocUnsafe(2);
+      b.writeInt16BE(value as number);
+      return b;
+    }
+    case 'int4': {
+      const b = Buffer.allocUnsafe(4);
+      b.writeInt32BE(value as number);
+      return b;
+    }
+    case 'date': {
+      const b = Buffer.allocUnsafe(4);
+      b.writeInt32BE((value as number) - PG_EPOCH_DAYS);
+      return b;
+    }
+    case 'int8':
+      if (t.oid === 26) {
+        // oid is stored like int8 but sent as PostgreSQL does: 4 bytes, unsigned.
+        const b = Buffer.allocUnsafe(4);
+        b.writeUInt32BE((value as number) >>> 0);
+        return b;
+      }
+      return int64Bytes(value as number);
+    case 'float4': {
+      const b = Buffer.allocUnsafe(4);
+      b.writeFloatBE(value as number);
+      return b;
+    }
+    case 'float8': {
+      const b = Buffer.allocUnsafe(8);
+      b.writeDoubleBE(value as number);
+      return b;
+    }
+    case 'timestamp':
+    case 'timestamptz':
+      return int64Bytes(Math.round((value as number) - PG_EPOCH_MICROS));
+    case 'interval': {
+      const iv = value as Interval;
+      const b = Buffer.allocUnsafe(16);
+      b.writeBigInt64BE(BigInt(Math.round(iv.micros)), 0);
+      b.writeInt32BE(iv.days, 8);
+      b.writeInt32BE(iv.months, 12);
+      return b;
+    }
+    case 'numeric':
+      return numericSend(decimalToString(value as Decimal));
+    case 'bytea':
+      return byteaToBuffer(value as string);
+    case 'uuid':
+      return uuidToBuffer(value as string);
+    case 'jsonb':
+      return Buffer.concat([Buffer.from([1]), Buffer.from(value as string, 'utf8')]);
+    default:
+      return Buffer.from(value as string, 'utf8');
+  }
+}
+
+/** The binary form of a cell of a vector, or null for NULL (COPY binary). */
+export function binaryCell(v: Vector, row: number): Buffer | null {
+  if (v.nulls !== null && v.nulls[row] === 1) return null;
+  if (v.kind === 'string') return binaryValue(v.type, v.dict[v.codes[row]]);
+  return binaryValue(v.type, getScalar(v, row));
 }
 
 function int64Bytes(x: number): Buffer {
@@ -61,11 +139,86 @@ function int64Bytes(x: number): Buffer {
   return b;
 }
 
-function checkLength(b: Buffer, n: number, param: number): void {
-  if (b.length !== n) throw new SqlError('22P03' as SqlError['code'], `incorrect binary data format in bind parameter ${param}`);
+/**
+ * numeric_send from the value's text ('-12.340'): base-10000 digits around the decimal point,
+ * without leading or trailing zero groups; dscale is the number of fraction digits shown.
+ */
+export function numericSend(text: string): Buffer {
+  const neg = text.startsWith('-');
+  const body = neg ? text.slice(1) : text;
+  const [intPart, fracPart = ''] = body.split('.');
+  const dscale = fracPart.length;
+  const intDigits = intPart.replace(/^0+/, '');
+  const intPadded = '0'.repeat((4 - (intDigits.length % 4)) % 4) + intDigits;
+  const fracPadded = fracPart + '0'.repeat((4 - (fracPart.length % 4)) % 4);
+  const groups: number[] = [];
+  for (let i = 0; i < intPadded.length; i += 4) groups.push(Number(intPadded.slice(i, i + 4)));
+  let weight = groups.length - 1;
+  for (let i = 0; i < fracPadded.length; i += 4) groups.push(Number(fracPadded.slice(i, i + 4)));
+  let first = 0;
+  while (first < groups.length && groups[first] === 0) {
+    first++;
+    weight--;
+  }
+  let last = groups.length;
+  while (last > first && groups[last - 1] === 0) last--;
+  const digits = groups.slice(first, last);
+  if (digits.length === 0) weight = 0;
+  const b = Buffer.allocUnsafe(8 + digits.length * 2);
+  b.writeInt16BE(digits.length, 0);
+  b.writeInt16BE(weight, 2);
+  b.writeUInt16BE(digits.length > 0 && neg ? NUMERIC_NEG : NUMERIC_POS, 4);
+  b.writeInt16BE(dscale, 6);
+  for (let i = 0; i < digits.length; i++) b.writeInt16BE(digits[i], 8 + i * 2);
+  return b;
 }
 
-/** Decodes a binary Bind parameter (1-based `param` for error messages). */
+function badBinary(param: number): SqlError {
+  return new SqlError(SqlState.invalidBinaryRepresentation, `incorrect binary data format in bind parameter ${param}`);
+}
+
+/** numeric_recv: back to an exact Decimal with the sent display scale. */
+export function numericRecv(b: Buffer, param: number): Decimal {
+  if (b.length < 8) throw insufficientData();
+  const ndigits = b.readInt16BE(0);
+  const weight = b.readInt16BE(2);
+  const sign = b.readUInt16BE(4);
+  const dscale = b.readInt16BE(6);
+  if (ndigits < 0) throw new SqlError(SqlState.invalidBinaryRepresentation, 'invalid length in external "numeric" value');
+  if (sign === NUMERIC_NAN) throw new SqlError(SqlState.featureNotSupported, 'numeric NaN is not supported');
+  if (sign !== NUMERIC_POS && sign !== NUMERIC_NEG) throw new SqlError(SqlState.invalidBinaryRepresentation, 'invalid sign in external "numeric" value');
+  if (dscale < 0) throw new SqlError(SqlState.invalidBinaryRepresentation, 'invalid scale in external "numeric" value');
+  let digits = 0n;
+  for (let i = 0; i < ndigits; i++) {
+    if (b.length < 10 + i * 2) throw insufficientData();
+    const d = b.readInt16BE(8 + i * 2);
+    if (d < 0 || d > 9999) throw new SqlError(SqlState.invalidBinaryRepresentation, 'invalid digit in external "numeric" value');
+    digits = digits * 10000n + BigInt(d);
+  }
+  if (b.length > 8 + ndigits * 2) throw badBinary(param);
+  // digits holds the value × 10^(4·(ndigits − weight − 1)); bring it to dscale fraction digits.
+  let scale = 4 * (ndigits - weight - 1);
+  if (scale < dscale) {
+    digits *= 10n ** BigInt(dscale - scale);
+    scale = dscale;
+  } else if (scale > dscale) {
+    digits /= 10n ** BigInt(scale - dscale);
+    scale = dscale;
+  }
+  return { decimal: true, digits: sign === NUMERIC_NEG ? -digits : digits, scale };
+}
+
+/** PostgreSQL's checks around a typrecv: too little data is a protocol error, leftover data a 22P03. */
+function checkLength(b: Buffer, n: number, param: number): void {
+  if (b.length < n) throw insufficientData();
+  if (b.length > n) throw badBinary(param);
+}
+
+function insufficientData(): SqlError {
+  return new SqlError(SqlState.protocolViolation, 'insufficient data left in message');
+}
+
+/** Decodes a binary Bind parameter or COPY binary field (1-based `param` for error messages). */
 export function decodeBinaryParam(b: Buffer, t: DataType, param: number): Scalar {
   switch (t.name) {
     case 'bool':
@@ -91,6 +244,10 @@ export function decodeBinaryParam(b: Buffer, t: DataType, param: number): Scalar
     case 'float8':
       checkLength(b, 8, param);
       return b.readDoubleBE(0);
+    case 'numeric': {
+      const d = numericRecv(b, param);
+      return numericScale(t) >= 0 ? fitTypmod(d, t) : d;
+    }
     case 'date':
       checkLength(b, 4, param);
       return b.readInt32BE(0) + PG_EPOCH_DAYS;
@@ -98,6 +255,21 @@ export function decodeBinaryParam(b: Buffer, t: DataType, param: number): Scalar
     case 'timestamptz':
       checkLength(b, 8, param);
       return Number(b.readBigInt64BE(0)) + PG_EPOCH_MICROS;
+    case 'interval':
+      checkLength(b, 16, param);
+      return { micros: Number(b.readBigInt64BE(0)), days: b.readInt32BE(8), months: b.readInt32BE(12) };
+    case 'bytea':
+      return byteaFromBuffer(b);
+    case 'uuid':
+      checkLength(b, 16, param);
+      return uuidFromBuffer(b);
+    case 'json':
+      return jsonIn(b.toString('utf8'));
+    case 'jsonb':
+      if (b.length < 1) throw insufficientData();
+      // PostgreSQL raises this one as an internal error (elog), XX000.
+      if (b[0] !== 1) throw new SqlError(SqlState.internalError, `unsupported jsonb version number ${b[0]}`);
+      return jsonbIn(b.subarray(1).toString('utf8'));
     case 'varchar':
     case 'bpchar':
       return fitCharLength(t, b.toString('utf8'), false);

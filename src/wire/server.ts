@@ -8,6 +8,7 @@ import { Connection } from './connection';
 import { errorMessageBytes } from './message-writer';
 import { verifierFor } from './scram';
 import { AuthSettings } from './startup';
+import { UnixListener, listenUnix } from './unix-socket';
 
 export interface ServerOptions {
   /** Address(es) to listen on ('127.0.0.1', '0.0.0.0', '::', 'localhost'); one listener each, same port. */
@@ -23,12 +24,17 @@ export interface ServerOptions {
   startupTimeoutMs?: number;
   /** How long close() waits for running statements to end after cancelling them (default 10000 ms). */
   shutdownGraceMs?: number;
-  // Unix-domain sockets (unix_socket_directories) will be more listeners fed to the same acceptConnection().
+  /** Directories for Unix-domain sockets `.s.PGSQL.<port>` (unix_socket_directories); none when empty. */
+  unixSocketDirectories?: string[];
+  /** Written into the socket lock files, as PostgreSQL does. */
+  dataDirectory?: string;
 }
 
 export interface RunningServer {
   /** The TCP port actually bound. */
   readonly port: number;
+  /** Paths of the Unix-domain sockets listened on. */
+  readonly unixSockets: string[];
   /** Stops listening, cancels running statements, ends every connection and closes its session. */
   close(): Promise<void>;
 }
@@ -85,11 +91,19 @@ export async function startServer(db: DatabaseHandle, options: ServerOptions): P
     for (const l of listeners) l.close();
     throw err;
   }
+  const unixListeners: UnixListener[] = [];
+  try {
+    for (const dir of options.unixSocketDirectories ?? []) unixListeners.push(await listenUnix(dir, port, options.dataDirectory ?? '', acceptConnection));
+  } catch (err) {
+    for (const l of listeners) l.close();
+    await Promise.all(unixListeners.map((u) => u.close()));
+    throw err;
+  }
 
   let closed: Promise<void> | null = null;
   const close = async () => {
     closing = true;
-    const stopped = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    const stopped = Promise.all([...listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))), ...unixListeners.map((u) => u.close())]);
     const all = [...connections];
     for (const c of all) c.stop();
     let timer: NodeJS.Timeout | undefined;
@@ -102,6 +116,7 @@ export async function startServer(db: DatabaseHandle, options: ServerOptions): P
   };
   return {
     port,
+    unixSockets: unixListeners.map((u) => u.path),
     close: () => (closed ??= close()),
   };
 }

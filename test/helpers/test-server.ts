@@ -76,7 +76,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const launch = async () => {
     if (finished) throw new Error('this test server was stopped and its temporary data directory removed; start a new one');
     // Deterministic defaults (whatever conf/tessera.conf says), then the test's own settings.
-    const settings: Record<string, string> = { listen_addresses: '127.0.0.1', auth_method: 'trust', ...options.settings };
+    // No Unix-domain socket unless a test asks for one (in its own directory), so tests never share /tmp.
+    const settings: Record<string, string> = { listen_addresses: '127.0.0.1', unix_socket_directories: '', auth_method: 'trust', ...options.settings };
     const args = [MAIN, '--port', String(port), '--data', dataDir];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });

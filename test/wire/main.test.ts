@@ -84,7 +84,7 @@ describe('server process (main.ts) and test helpers', function () {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-main-'));
       try {
-        const started = await run(['--port', '0', '--data', dir, '-c', 'auth_method=trust'], /ready to accept connections on \S+:\d+/);
+        const started = await run(['--port', '0', '--data', dir, '-c', 'auth_method=trust', '-c', 'unix_socket_directories='], /ready to accept connections on \S+:\d+/);
         const port = Number(/:(\d+) \(data/.exec(started.out())![1]);
         const c = new Client({ host: '127.0.0.1', port, user: 'postgres' });
         const ended = new Promise<any>((resolve) => c.on('error', resolve));

@@ -1,7 +1,8 @@
 // Per-aggregate state over dense group ids, in typed arrays grown by doubling. An accumulator sees
 // whole vectors: row i of a batch belongs to group groups[i]; mask (FILTER, DISTINCT) says which
 // rows count. Strict aggregates skip NULL inputs; a group that saw no input yields NULL (count: 0).
-import { Vector } from '../../types/vector';
+import { NumericVector, Vector } from '../../types/vector';
+import { numericFromInt } from '../../types/numeric';
 
 export interface Accumulator {
   /** Makes room for groups [0, groupCount). */
@@ -39,4 +40,16 @@ export function liveRows(arg: Vector | null, n: number, mask: Uint8Array | null)
   if (mask === null) for (let i = 0; i < n; i++) out[i] = nulls[i] ^ 1;
   else for (let i = 0; i < n; i++) out[i] = mask[i] & (nulls[i] ^ 1);
   return out;
+}
+
+/**
+ * The argument of an exact numeric aggregate as a numeric vector (integers widened), with rows the
+ * mask excludes turned into NULLs so the (strict) sum states skip them.
+ */
+export function maskedNumericArg(arg: Vector, n: number, mask: Uint8Array | null): NumericVector {
+  const v = arg.kind === 'numeric' ? (arg as NumericVector) : numericFromInt(arg);
+  if (mask === null) return v;
+  const nulls = new Uint8Array(n);
+  for (let i = 0; i < n; i++) nulls[i] = mask[i] === 0 || (v.nulls !== null && v.nulls[i] === 1) ? 1 : 0;
+  return { ...v, nulls };
 }

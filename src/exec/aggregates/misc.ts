@@ -1,10 +1,10 @@
 // bool_and / bool_or, string_agg, and the sample variance / standard deviation.
 import { DataType } from '../../types/data-type';
-import { BoolVector, Decimal, NumericVector, Scalar, StringVector, Vector } from '../../types/vector';
+import { BoolVector, Decimal, Scalar, StringVector, Vector } from '../../types/vector';
 import { newVector, vectorFromScalars } from '../../types/vector-ops';
-import { NumericSumState, decimal, decimalDiv, decimalMul, decimalSub, numericFromInt, numericMul } from '../../types/numeric';
+import { NumericSumState, decimal, decimalDiv, decimalMul, decimalSub, numericMul } from '../../types/numeric';
 import { decimalSqrtAtScale } from './decimal-sqrt';
-import { Accumulator, growF64, growU8, liveRows } from './accumulator';
+import { Accumulator, growF64, growU8, liveRows, maskedNumericArg } from './accumulator';
 
 export class BoolAccumulator implements Accumulator {
   private value = new Uint8Array(16);
@@ -133,12 +133,7 @@ export class NumericVarianceAccumulator implements Accumulator {
     this.sumSquares.ensure(groupCount);
   }
   update(groups: Int32Array, args: readonly Vector[], n: number, mask: Uint8Array | null): void {
-    let v = args[0].kind === 'numeric' ? (args[0] as NumericVector) : numericFromInt(args[0]);
-    if (mask !== null) {
-      const nulls = new Uint8Array(n);
-      for (let i = 0; i < n; i++) nulls[i] = mask[i] === 0 || (v.nulls !== null && v.nulls[i] === 1) ? 1 : 0;
-      v = { ...v, nulls };
-    }
+    const v = maskedNumericArg(args[0], n, mask);
     this.sum.add(groups, v, n);
     this.sumSquares.add(groups, numericMul(v, v), n);
   }

@@ -2,11 +2,11 @@
 // sums (sum(int8), sum/avg(numeric), avg(int)) use NumericSumState, and avg divides with
 // numeric's result scale (numericAvg). Interval sums add the three fields.
 import { DataType } from '../../types/data-type';
-import { Decimal, Float64Vector, IntervalVector, NumericVector, Scalar, Vector } from '../../types/vector';
+import { Decimal, Float64Vector, IntervalVector, Scalar, Vector } from '../../types/vector';
 import { newVector, vectorFromScalars } from '../../types/vector-ops';
-import { NumericSumState, numericAvg, numericFromInt } from '../../types/numeric';
+import { NumericSumState, numericAvg } from '../../types/numeric';
 import { outOfRange, scaleInterval } from '../expr/kernels-arith';
-import { Accumulator, growF64, liveRows } from './accumulator';
+import { Accumulator, growF64, liveRows, maskedNumericArg } from './accumulator';
 
 /** sum(int2/int4) → int8, sum/avg(float) → float. */
 export class FloatSumAccumulator implements Accumulator {
@@ -72,12 +72,7 @@ export class NumericSumAccumulator implements Accumulator {
     this.state.ensure(groupCount);
   }
   update(groups: Int32Array, args: readonly Vector[], n: number, mask: Uint8Array | null): void {
-    let v = args[0].kind === 'numeric' ? (args[0] as NumericVector) : numericFromInt(args[0]);
-    if (mask !== null) {
-      const nulls = new Uint8Array(n);
-      for (let i = 0; i < n; i++) nulls[i] = mask[i] === 0 || (v.nulls !== null && v.nulls[i] === 1) ? 1 : 0;
-      v = { ...v, nulls };
-    }
+    const v = maskedNumericArg(args[0], n, mask);
     this.state.add(groups, v, n);
   }
   finish(groupCount: number): Vector {

@@ -13,8 +13,10 @@ import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
 import { compareKernel } from './kernels-compare';
 import { arithKernel } from './kernels-arith';
 import { stringKernel } from './kernels-string';
+import { catalogKernel } from './kernels-catalog';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
+import { jsonGetKernel } from './kernels-json';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
 import { subqueryKernel } from './subquery';
 import { tryFuse } from './fuse';
@@ -42,7 +44,7 @@ function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, c
 
 /** Functions that can raise an error on some input (so lazily evaluated under AND/OR/CASE). */
 const ERRORING = new Set<string>([
-  'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike',
+  'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike', 'regex_match', 'regex_imatch', 'array_to_string',
   'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln',
 ]);
 
@@ -156,6 +158,9 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'extract':
     case 'date_part':
     case 'date_trunc':
+    case 'to_char':
+    case 'statement_timestamp':
+    case 'clock_timestamp':
     case 'now':
     case 'current_date':
     case 'localtimestamp':
@@ -171,6 +176,15 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'ln':
     case 'sign':
       return mathKernel(e.fn, args, e.type);
+    case 'regex_match':
+    case 'regex_imatch':
+    case 'format_type':
+    case 'quote_ident':
+    case 'array_to_string':
+      return catalogKernel(e.fn, args, e.type)!;
+    case 'json_get':
+    case 'json_get_text':
+      return jsonGetKernel(e.fn === 'json_get_text', args, e.type);
     default:
       return stringKernel(e.fn, args, e.type);
   }

@@ -9,6 +9,27 @@ import { ConstVectorSource } from '../vector-util';
 import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
 import { rowKernel } from './kernels-string';
 import { extractFieldFallback } from './extract-fallback';
+import { compileToChar, formatToChar } from '../../types/to-char';
+
+const abbrevFormatters = new Map<string, Intl.DateTimeFormat>();
+/** The zone's abbreviation at an instant (to_char's TZ): UTC for UTC, else what Intl knows ('EST', 'GMT+1'). */
+function zoneAbbrev(zone: string, micros: number, offset: number): string {
+  const z = zone.trim().toUpperCase();
+  if (z === 'UTC' || z === 'ETC/UTC' || z === 'Z' || z === 'ZULU') return 'UTC';
+  if (z === 'GMT') return 'GMT';
+  try {
+    let f = abbrevFormatters.get(zone);
+    if (f === undefined) abbrevFormatters.set(zone, (f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' })));
+    const part = f.formatToParts(new Date(Math.floor(micros / 1000))).find((p) => p.type === 'timeZoneName');
+    if (part !== undefined && !part.value.startsWith('GMT')) return part.value;
+  } catch {
+    // Not a zone Intl knows (a fixed offset such as '+05'): fall through to the numeric form.
+  }
+  const minutes = Math.round(offset / 60e6);
+  const h = Math.floor(Math.abs(minutes) / 60);
+  const m = Math.abs(minutes) % 60;
+  return (minutes < 0 ? '-' : '+') + String(h).padStart(2, '0') + (m !== 0 ? ':' + String(m).padStart(2, '0') : '');
+}
 
 type ExtractFn = (field: string, kind: 'date' | 'timestamp' | 'timestamptz' | 'interval', value: number | Interval, timeZone: string) => Decimal;
 
@@ -23,6 +44,17 @@ export function datetimeKernel(fn: FunctionName, args: CompiledExpr[], type: Dat
       const src = new ConstVectorSource(Types.timestamptz, ctx.transactionStartMicros);
       return (b) => src.get(b.length);
     }
+    case 'statement_timestamp': {
+      const src = new ConstVectorSource(Types.timestamptz, ctx.statementStartMicros);
+      return (b) => src.get(b.length);
+    }
+    case 'clock_timestamp':
+      // Volatile: the clock when each row is evaluated (one reading per batch row).
+      return (b) => {
+        const values = new Float64Array(b.length);
+        for (let i = 0; i < b.length; i++) values[i] = datetime.currentMicros();
+        return { kind: 'timestamp', type: Types.timestamptz, length: b.length, nulls: null, values };
+      };
     case 'localtimestamp': {
       const src = new ConstVectorSource(Types.timestamp, ctx.transactionStartMicros + zoneOffsetMicros(tz, ctx.transactionStartMicros));
       return (b) => src.get(b.length);
@@ -49,6 +81,16 @@ export function datetimeKernel(fn: FunctionName, args: CompiledExpr[], type: Dat
         // Truncate the local wall-clock time, then map back to UTC with the offset in force then.
         const truncated = truncateMicros(field as string, micros + zoneOffsetMicros(zone, micros));
         return truncated - zoneOffsetMicros(zone, truncated - zoneOffsetMicros(zone, truncated));
+      });
+    }
+    case 'to_char': {
+      const zone = args[0].type.name === 'timestamptz' ? tz : null;
+      return rowKernel(args, type, ([v, format]) => {
+        const micros = v as number;
+        const tokens = compileToChar(format as string);
+        if (zone === null) return formatToChar(micros, tokens, null);
+        const offset = zoneOffsetMicros(zone, micros);
+        return formatToChar(micros + offset, tokens, { offsetMicros: offset, abbrev: zoneAbbrev(zone, micros, offset) });
       });
     }
     default:

@@ -64,6 +64,18 @@ function raiseIfUsed(v: StringVector, errors: Map<number, unknown>): void {
 }
 
 const dictOut = new WeakMap<Scalar[], string[]>();
+const tableNulls = new WeakMap<Scalar[], boolean>();
+
+/** Row nulls: the input's, plus rows whose entry maps to NULL (e.g. json `->` of a missing key). */
+function resultNulls(v: StringVector, table: Scalar[], n: number, copy: boolean): Uint8Array | null {
+  let any = tableNulls.get(table);
+  if (any === undefined) tableNulls.set(table, (any = table.some((x) => x === null)));
+  if (!any) return v.nulls === null ? null : copy ? v.nulls.slice(0, n) : v.nulls;
+  const out = v.nulls === null ? new Uint8Array(n) : v.nulls.slice(0, n);
+  for (let i = 0; i < n; i++) if (table[v.codes[i]] === null) out[i] = 1;
+  return out;
+}
+
 function fromTable(v: StringVector, table: Scalar[], outType: DataType): Vector {
   const n = v.length;
   const codes = v.codes;
@@ -73,10 +85,10 @@ function fromTable(v: StringVector, table: Scalar[], outType: DataType): Vector 
       dict = table as string[];
       dictOut.set(table, dict);
     }
-    return { kind: 'string', type: outType, length: n, nulls: v.nulls, codes: codes.subarray(0, n), dict };
+    return { kind: 'string', type: outType, length: n, nulls: resultNulls(v, table, n, false), codes: codes.subarray(0, n), dict };
   }
   const out = newVector(outType, n);
-  out.nulls = v.nulls === null ? null : v.nulls.slice(0, n);
+  out.nulls = resultNulls(v, table, n, true);
   if (out.kind === 'bool' || out.kind === 'int32' || out.kind === 'int64' || out.kind === 'float64' || out.kind === 'timestamp') {
     const vals = out.values;
     const t = table as (number | boolean)[];

@@ -15,7 +15,7 @@ import { Operator, PrepareChild, PreparedNode, drain } from './operator';
 import { growF64, growU8 } from '../aggregates/accumulator';
 
 /** Ids of each row's key (inserting new keys). */
-function rowIds(table: KeyTable, keyVecs: Vector[], kinds: readonly KeyKind[], n: number): Int32Array {
+export function rowIds(table: KeyTable, keyVecs: Vector[], kinds: readonly KeyKind[], n: number): Int32Array {
   const keys = keyVecs.map((v, c) => toKeyColumn(v, kinds[c]));
   const hashes = new Int32Array(n);
   hashKeys(keys, n, hashes);

@@ -12,7 +12,8 @@ import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { KeyColumn, hashKeys, keyKindOf, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
-import { concatColumn, sliceBatch, trueMask } from '../vector-util';
+import { concatBatches, concatColumn, sliceBatch, trueMask } from '../vector-util';
+import { rowComparator, sortColumn } from './sort';
 import { Accumulator } from '../aggregates/accumulator';
 import { makeAccumulator } from '../aggregates/make';
 import { Operator, PrepareChild, PreparedNode } from './operator';
@@ -21,6 +22,8 @@ interface CompiledAggregate {
   args: CompiledExpr[];
   filter: CompiledExpr | null;
   distinct: boolean;
+  /** ORDER BY inside the call: its rows are fed after the input is complete, sorted by these keys. */
+  order: CompiledExpr[] | null;
 }
 
 export function prepareAggregate(node: AggregateNode, env: ExprEnv, child: PrepareChild): PreparedNode {
@@ -30,6 +33,7 @@ export function prepareAggregate(node: AggregateNode, env: ExprEnv, child: Prepa
     args: a.args.map((e) => compileExpr(e, env)),
     filter: a.filter === null ? null : compileExpr(a.filter, env),
     distinct: a.distinct,
+    order: a.orderBy === undefined || a.orderBy.length === 0 ? null : a.orderBy.map((k) => compileExpr(k.expr, env)),
   }));
   return { node, open: () => new HashAggregateOp(node, env, input.open(), groupBy, aggs) };
 }
@@ -97,6 +101,8 @@ class HashAggregateOp extends Operator {
     let groupCount = grouped ? 0 : 1;
     for (const a of this.accs) a.resize(groupCount);
     let zeros = new Int32Array(0);
+    const ordered = this.aggs.some((a) => a.order !== null);
+    const stash: { b: Batch; groups: Int32Array }[] = [];
     for (let b = this.input.next(); b !== null; b = this.input.next()) {
       const n = b.length;
       let groups: Int32Array;
@@ -122,7 +128,9 @@ class HashAggregateOp extends Operator {
         }
       }
       this.accumulate(b, groups, n);
+      if (ordered) stash.push({ b, groups: groups === zeros ? new Int32Array(n) : groups });
     }
+    if (ordered) this.accumulateOrdered(stash);
     const columns: Vector[] = [];
     for (let c = 0; c < this.groupBy.length; c++)
       columns.push(keyParts[c].length === 0 ? newVector(keyTypes[c], 0) : relabel(concatColumn(keyTypes[c], keyParts[c]), keyTypes[c]));
@@ -133,18 +141,47 @@ class HashAggregateOp extends Operator {
     return { length: groupCount, columns };
   }
 
-  private accumulate(b: Batch, groups: Int32Array, n: number): void {
+  /** Aggregates with ORDER BY: all rows at once, sorted by (group, order keys) — stable, so ties keep input order. */
+  private accumulateOrdered(stash: { b: Batch; groups: Int32Array }[]): void {
+    if (stash.length === 0) return;
+    const types = this.node.input.output.map((o) => o.type);
+    const all = concatBatches(stash.map((s) => s.b), types);
+    const n = all.length;
+    const groups = new Int32Array(n);
+    let off = 0;
+    for (const s of stash) {
+      groups.set(s.groups.subarray(0, s.b.length), off);
+      off += s.b.length;
+    }
     for (let k = 0; k < this.aggs.length; k++) {
       const agg = this.aggs[k];
-      const args = agg.args.map((a) => a.eval(b));
-      let mask: Uint8Array | null = agg.filter === null ? null : trueMask(agg.filter.eval(b) as BoolVector, n);
-      const distinct = this.distincts[k];
-      if (distinct !== null) {
-        mask ??= new Uint8Array(n).fill(1);
-        distinct.apply(groups, args, n, mask);
-      }
-      this.accs[k].update(groups, args, n, mask);
+      if (agg.order === null) continue;
+      const keys = this.node.aggregates[k].orderBy!;
+      const cols = agg.order.map((e, i) => sortColumn(e.eval(all), keys[i]));
+      const perm = new Uint32Array(n);
+      for (let i = 0; i < n; i++) perm[i] = i;
+      perm.sort(rowComparator(cols));
+      const sorted: Batch = { length: n, columns: all.columns.map((c) => gatherVector(c, perm)) };
+      const sortedGroups = new Int32Array(n);
+      for (let i = 0; i < n; i++) sortedGroups[i] = groups[perm[i]];
+      this.accumulateOne(k, sorted, sortedGroups, n);
     }
+  }
+
+  private accumulate(b: Batch, groups: Int32Array, n: number): void {
+    for (let k = 0; k < this.aggs.length; k++) if (this.aggs[k].order === null) this.accumulateOne(k, b, groups, n);
+  }
+
+  private accumulateOne(k: number, b: Batch, groups: Int32Array, n: number): void {
+    const agg = this.aggs[k];
+    const args = agg.args.map((a) => a.eval(b));
+    let mask: Uint8Array | null = agg.filter === null ? null : trueMask(agg.filter.eval(b) as BoolVector, n);
+    const distinct = this.distincts[k];
+    if (distinct !== null) {
+      mask ??= new Uint8Array(n).fill(1);
+      distinct.apply(groups, args, n, mask);
+    }
+    this.accs[k].update(groups, args, n, mask);
   }
 }
 

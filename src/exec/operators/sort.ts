@@ -23,7 +23,7 @@ export function prepareSort(node: SortNode, env: ExprEnv, child: PrepareChild): 
 }
 
 /** A sort key as a column the comparator reads: numbers (values) or exact decimals (slow). */
-interface KeyColumnForSort {
+export interface KeyColumnForSort {
   values: ArrayLike<number> | null;
   decimals: Decimal[] | null;
   float: boolean;
@@ -33,7 +33,7 @@ interface KeyColumnForSort {
   nullOrder: number;
 }
 
-function sortColumn(v: Vector, key: SortKey): KeyColumnForSort {
+export function sortColumn(v: Vector, key: SortKey): KeyColumnForSort {
   const base = { nulls: v.nulls, sign: key.descending ? -1 : 1, nullOrder: key.nullsFirst ? -1 : 1, float: false, decimals: null, values: null };
   switch (v.kind) {
     case 'string': {
@@ -60,28 +60,31 @@ function numericSortColumn(v: NumericVector, base: Omit<KeyColumnForSort, 'value
   return { ...base, values: null, decimals: d };
 }
 
-/** -1/0/1 comparator over row indexes for the given keys, ties broken by index (stable). */
-function rowComparator(cols: KeyColumnForSort[]): (a: number, b: number) => number {
-  return (a, b) => {
-    for (let k = 0; k < cols.length; k++) {
-      const c = cols[k];
-      const nulls = c.nulls;
-      if (nulls !== null) {
-        const na = nulls[a];
-        const nb = nulls[b];
-        if (na !== nb) return na === 1 ? c.nullOrder : -c.nullOrder;
-        if (na === 1) continue;
-      }
-      let r: number;
-      if (c.values !== null) {
-        const x = c.values[a];
-        const y = c.values[b];
-        r = x < y ? -1 : x > y ? 1 : x === y ? 0 : c.float ? compareFloat(x, y) : 0;
-      } else r = decimalCompare(c.decimals![a], c.decimals![b]);
-      if (r !== 0) return r * c.sign;
+/** -1/0/1 comparing rows a and b on the key columns only (0 = peers). */
+export function compareKeys(cols: KeyColumnForSort[], a: number, b: number): number {
+  for (let k = 0; k < cols.length; k++) {
+    const c = cols[k];
+    const nulls = c.nulls;
+    if (nulls !== null) {
+      const na = nulls[a];
+      const nb = nulls[b];
+      if (na !== nb) return na === 1 ? c.nullOrder : -c.nullOrder;
+      if (na === 1) continue;
     }
-    return a - b;
-  };
+    let r: number;
+    if (c.values !== null) {
+      const x = c.values[a];
+      const y = c.values[b];
+      r = x < y ? -1 : x > y ? 1 : x === y ? 0 : c.float ? compareFloat(x, y) : 0;
+    } else r = decimalCompare(c.decimals![a], c.decimals![b]);
+    if (r !== 0) return r * c.sign;
+  }
+  return 0;
+}
+
+/** -1/0/1 comparator over row indexes for the given keys, ties broken by index (stable). */
+export function rowComparator(cols: KeyColumnForSort[]): (a: number, b: number) => number {
+  return (a, b) => compareKeys(cols, a, b) || a - b;
 }
 
 /** Indexes of the `limit` smallest rows under cmp, in order (bounded max-heap). */

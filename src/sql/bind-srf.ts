@@ -1,0 +1,106 @@
+// Set-returning functions: generate_series(start, stop[, step]) as a FROM item (RangeFunction),
+// and in a select list, where `SELECT generate_series(a, b), …` becomes a cross join of the query's
+// rows with the series (arguments must not read the FROM row: no LATERAL evaluation yet).
+import { Expr } from '../plan/expr';
+import { FunctionScanNode, PlanNode } from '../plan/plan';
+import { DataType, Types, formatType } from '../types/data-type';
+import { SqlError, SqlState, notSupported } from '../types/sql-error';
+import { BindContext, QueryLevel } from './bind-context';
+import { bindExpr } from './bind-expr';
+import { coerce, isDatetime, isInteger, isNumber, isUnknown } from './coerce';
+
+function pos(node: any): number | undefined {
+  return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
+}
+
+/** Whether an AST node is a call of a set-returning function we implement. */
+export function isSetReturningCall(node: any): boolean {
+  const f = node?.FuncCall;
+  if (f === undefined || f.over !== undefined) return false;
+  const names: string[] = f.funcname.map((x: any) => x.String.sval);
+  return names[names.length - 1] === 'generate_series' && (names.length === 1 || names[0] === 'pg_catalog');
+}
+
+/** Binds generate_series(…) into a FunctionScan whose single column is named `column`. */
+export function bindSeriesScan(funcCall: any, ctx: BindContext, level: QueryLevel, column: string, ordinality: boolean): FunctionScanNode {
+  const position = pos(funcCall);
+  const names: string[] = funcCall.funcname.map((x: any) => x.String.sval);
+  const name = names[names.length - 1];
+  if (name !== 'generate_series') throw notSupported(`function ${name} in FROM`);
+  // Arguments see no FROM columns of this level (no LATERAL); outer-query references are not supported either.
+  const sub = new QueryLevel(level);
+  const args: Expr[] = (funcCall.args ?? []).map((a: any) => bindExpr(a, { ctx, level: sub, aggregates: null, clause: 'functions in FROM' }));
+  if (sub.captures.length > 0) throw notSupported('generate_series arguments that reference other FROM items or outer queries (LATERAL)');
+  const type = seriesType(args, position);
+  const argTypes: DataType[] = type.storage === 'timestamp' ? [type, type, Types.interval] : [type, type, type];
+  const bound = args.map((a, i) => coerce(a, argTypes[i], ctx));
+  const output = [{ name: column, type }];
+  if (ordinality) output.push({ name: 'ordinality', type: Types.int8 });
+  return { kind: 'functionscan', fn: 'generate_series', args: bound, ordinality, output, estimatedRows: 1000 };
+}
+
+function seriesType(args: Expr[], position?: number): DataType {
+  const missing = () =>
+    new SqlError(SqlState.undefinedFunction, `function generate_series(${args.map((a) => formatType(a.type)).join(', ')}) does not exist`, {
+      position,
+      hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+    });
+  if (args.length < 2 || args.length > 3) throw missing();
+  if (args.every((x) => isUnknown(x.type)))
+    throw new SqlError(SqlState.ambiguousFunction, `function generate_series(${args.map(() => 'unknown').join(', ')}) is not unique`, {
+      position,
+      hint: 'Could not choose a best candidate function. You might need to add explicit type casts.',
+    });
+  const [a, b] = args;
+  const step = args[2];
+  const datetime = [a, b].some((x) => isDatetime(x.type)) || (step !== undefined && step.type.name === 'interval');
+  if (datetime) {
+    if (step === undefined || !(step.type.name === 'interval' || isUnknown(step.type))) throw missing();
+    if (![a, b].every((x) => isDatetime(x.type) || isUnknown(x.type))) throw missing();
+    // timestamp only when both are timestamp; dates and literals resolve to timestamptz (the preferred type).
+    return a.type.name === 'timestamp' && b.type.name === 'timestamp' ? Types.timestamp : Types.timestamptz;
+  }
+  if (!args.every((x) => isNumber(x.type) || isUnknown(x.type))) throw missing();
+  if (args.some((x) => x.type.name === 'numeric' || x.type.name === 'float4' || x.type.name === 'float8')) {
+    if (args.some((x) => x.type.name === 'float4' || x.type.name === 'float8')) throw notSupported('generate_series over double precision');
+    return Types.numeric;
+  }
+  if (args.some((x) => x.type.name === 'int8')) return Types.int8;
+  if (args.every((x) => isInteger(x.type) || isUnknown(x.type))) return Types.int4;
+  return Types.numeric;
+}
+
+/**
+ * `SELECT generate_series(a, b) …`: the query's rows are crossed with the series and the target
+ * becomes a reference to the series column (a hidden relation of the level's scope). Returns the
+ * new FROM plan and target list; at most one set-returning function per select list.
+ */
+export function expandSelectListSeries(targetList: any[], plan: PlanNode, ctx: BindContext, level: QueryLevel): { plan: PlanNode; targetList: any[]; expanded: boolean } {
+  const srfs = targetList.filter((t) => isSetReturningCall(t.ResTarget?.val));
+  if (srfs.length === 0) return { plan, targetList, expanded: false };
+  if (srfs.length > 1) throw notSupported('more than one set-returning function in a select list');
+  const width = plan.output.length;
+  const out = targetList.map((t) => {
+    const rt = t.ResTarget;
+    if (!isSetReturningCall(rt?.val)) return t;
+    const scan = bindSeriesScan(rt.val.FuncCall, ctx, level, HIDDEN, false);
+    plan = {
+      kind: 'nljoin',
+      joinType: 'inner',
+      left: plan,
+      right: scan,
+      condition: null,
+      output: [...plan.output, ...scan.output],
+      estimatedRows: (plan.estimatedRows ?? 1) * (scan.estimatedRows ?? 1000),
+    };
+    const rel = level.scope.add(HIDDEN, [{ name: HIDDEN, type: scan.output[0].type, tableOid: 0, columnAttr: 0 }]);
+    // The series column follows every column of the FROM plan (which may be wider than the scope).
+    rel.columns[0].index = width;
+    level.scope.width = width + 1;
+    rel.hiddenUnqualified = new Set([HIDDEN]);
+    return { ResTarget: { ...rt, name: rt.name ?? 'generate_series', val: { ColumnRef: { fields: [{ String: { sval: HIDDEN } }, { String: { sval: HIDDEN } }], location: rt.val.FuncCall.location } } } };
+  });
+  return { plan, targetList: out, expanded: true };
+}
+
+const HIDDEN = '?series';

@@ -1,0 +1,212 @@
+// The catalog functions psql and drivers call (pg_table_is_visible, pg_get_userbyid, pg_get_indexdef,
+// format_type, obj_description…) and the reg* casts. Functions of the catalog are bound against the
+// statement's CatalogModel: a lookup becomes a CASE over the (few) catalog objects, so plans stay
+// plain data and the executor needs no catalog access.
+import { CaseExpr, Expr } from '../../plan/expr';
+import { CharType, DataType, OidType, Types } from '../../types/data-type';
+import { PG_TYPES, formatTypeOid } from '../../types/pg-types';
+import { SqlError, SqlState } from '../../types/sql-error';
+import { Scalar } from '../../types/vector';
+import type { BindContext } from '../bind-context';
+import { coerce, isUnknown } from '../coerce';
+import { catalogModel } from './bind-system';
+import { CatalogModel, splitQualified } from './catalog-model';
+import { procSignatures } from './procs';
+
+function constant(value: Scalar, type: DataType): Expr {
+  return { kind: 'const', value, type };
+}
+
+function call(fn: Extract<Expr, { kind: 'call' }>['fn'], args: Expr[], type: DataType): Expr {
+  return { kind: 'call', fn, args, type };
+}
+
+/** CASE key WHEN k1 THEN v1 … ELSE fallback END over a numeric key (an oid). */
+function lookup(key: Expr, entries: [number, Scalar][], type: DataType, fallback: Expr | null, ctx: BindContext): Expr {
+  const k = coerce(key, OidType, ctx);
+  if (k.kind === 'const') {
+    const hit = entries.find(([x]) => x === k.value);
+    return hit !== undefined ? constant(hit[1], type) : k.value === null ? constant(null, type) : (fallback ?? constant(null, type));
+  }
+  const e: CaseExpr = {
+    kind: 'case',
+    whens: entries.map(([x, v]) => ({ when: call('eq', [k, constant(x, OidType)], Types.bool), then: constant(v, type) })),
+    else: fallback,
+    type,
+  };
+  return e;
+}
+
+function asOid(e: Expr, ctx: BindContext): Expr {
+  return coerce(isUnknown(e.type) ? coerce(e, Types.text, ctx) : e, OidType, ctx);
+}
+
+function oidAsText(e: Expr, ctx: BindContext): Expr {
+  return coerce(asOid(e, ctx), Types.text, ctx);
+}
+
+/** Binds a catalog function call, or returns null when `name` is not one. */
+export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext): Expr | null {
+  const m = () => catalogModel(ctx);
+  const n = args.length;
+  switch (name) {
+    case 'pg_table_is_visible': {
+      if (n !== 1) return null;
+      const visible = m().relations.filter((r) => m().isVisible(r)).map((r) => constant(r.oid, OidType));
+      return { kind: 'inlist', arg: asOid(args[0], ctx), list: visible, negated: false, type: Types.bool };
+    }
+    case 'pg_type_is_visible':
+      if (n !== 1) return null;
+      return { kind: 'inlist', arg: asOid(args[0], ctx), list: PG_TYPES.map((t) => constant(t.oid, OidType)), negated: false, type: Types.bool };
+    case 'pg_function_is_visible':
+    case 'pg_opclass_is_visible':
+    case 'pg_collation_is_visible':
+    case 'pg_conversion_is_visible':
+    case 'pg_operator_is_visible':
+      if (n !== 1) return null;
+      return { kind: 'isnull', arg: asOid(args[0], ctx), negated: true, type: Types.bool };
+    case 'pg_get_userbyid': {
+      if (n !== 1) return null;
+      const key = asOid(args[0], ctx);
+      const unknown = call('concat', [call('concat', [constant('unknown (OID=', Types.text), oidAsText(key, ctx)], Types.text), constant(')', Types.text)], Types.text);
+      return lookup(key, m().roles.map((r) => [r.oid, r.name]), Types.name, coerce(unknown, Types.name, ctx), ctx);
+    }
+    case 'format_type':
+      if (n !== 2) return null;
+      return call('format_type', [asOid(args[0], ctx), coerce(args[1], Types.int4, ctx)], Types.text);
+    case 'pg_get_expr':
+      if (n < 2 || n > 3) return null;
+      return coerce(args[0], Types.text, ctx);
+    case 'pg_get_indexdef':
+      if (n !== 1 && n !== 3) return null;
+      return lookup(args[0], m().indexes.map((i) => [i.oid, i.definition]), Types.text, null, ctx);
+    case 'pg_get_constraintdef':
+      if (n !== 1 && n !== 2) return null;
+      return lookup(args[0], m().constraints.map((c) => [c.oid, c.definition]), Types.text, null, ctx);
+    case 'pg_get_viewdef':
+      if (n < 1 || n > 2) return null;
+      return lookup(args[0], m().relations.filter((r) => r.view !== undefined).map((r) => [r.oid, ' ' + r.view!.sql + ';']), Types.text, null, ctx);
+    case 'pg_get_function_result':
+    case 'pg_get_function_arguments':
+    case 'pg_get_function_identity_arguments': {
+      if (n !== 1) return null;
+      const which = name === 'pg_get_function_result' ? 'result' : 'args';
+      return lookup(args[0], procSignatures().map((p) => [p.oid, p[which]]), Types.text, null, ctx);
+    }
+    case 'obj_description':
+    case 'col_description':
+    case 'shobj_description':
+      if (n < 1 || n > 2) return null;
+      return constant(null, Types.text);
+    case 'has_table_privilege':
+    case 'has_schema_privilege':
+    case 'has_database_privilege':
+    case 'has_column_privilege':
+    case 'has_any_column_privilege':
+    case 'has_function_privilege':
+    case 'has_sequence_privilege':
+      if (n < 2 || n > 4) return null;
+      return constant(true, Types.bool);
+    case 'pg_encoding_to_char':
+      if (n !== 1) return null;
+      return lookup(args[0], [[0, 'SQL_ASCII'], [6, 'UTF8']], Types.name, constant('', Types.name), ctx);
+    case 'pg_char_to_encoding':
+      if (n !== 1) return null;
+      return constant(6, Types.int4);
+    case 'current_schemas':
+      if (n !== 1) return null;
+      return args[0].kind === 'const' && args[0].value === false ? constant('{public}', Types.text) : constant('{pg_catalog,public}', Types.text);
+    case 'quote_ident':
+      if (n !== 1) return null;
+      return call('quote_ident', [coerce(args[0], Types.text, ctx)], Types.text);
+    case 'to_regclass': {
+      if (n !== 1) return null;
+      const arg = coerce(args[0], Types.text, ctx);
+      if (arg.kind === 'const') return constant(arg.value === null ? null : (m().lookupRelationName(arg.value as string)?.oid ?? null), OidType);
+      const visible = m().relations.filter((r) => m().isVisible(r));
+      return {
+        kind: 'case',
+        whens: visible.map((r) => ({ when: call('eq', [arg, constant(r.name, Types.text)], Types.bool), then: constant(r.oid, OidType) })),
+        else: null,
+        type: OidType,
+      };
+    }
+    case 'pg_relation_is_publishable':
+      if (n !== 1) return null;
+      return constant(false, Types.bool);
+    case 'array_to_string':
+      if (n !== 2) return null;
+      return call('array_to_string', [coerce(args[0], Types.text, ctx), coerce(args[1], Types.text, ctx)], Types.text);
+    case 'pg_relation_size':
+    case 'pg_total_relation_size':
+    case 'pg_table_size':
+    case 'pg_indexes_size':
+      if (n < 1 || n > 2) return null;
+      return constant(0, Types.int8);
+    default:
+      return null;
+  }
+}
+
+/** Names of the reg* types and the catalog types a cast may target, beyond the regular type names. */
+export const CATALOG_CAST_TYPES = new Set(['regclass', 'regtype', 'regnamespace', 'regproc', 'regprocedure', 'regrole', 'oid', 'char']);
+
+/**
+ * `arg::regclass` and friends. A string literal names an object: its OID, found now (42P01 and the
+ * like when absent). Any other value is an OID, shown as the object's name (as text).
+ */
+export function bindCatalogCast(target: string, arg: Expr, ctx: BindContext, position?: number): Expr {
+  if (target === 'char') return coerce(arg, CharType, ctx, true);
+  if (target === 'oid') return asOid(arg, ctx);
+  const model = catalogModel(ctx);
+  const literal = arg.kind === 'const' && (isUnknown(arg.type) || arg.type.storage === 'string');
+  if (literal) {
+    if (arg.value === null) return constant(null, OidType);
+    const text = String(arg.value);
+    if (/^\s*\d+\s*$/.test(text)) return constant(Number(text), OidType);
+    const oid = nameToOid(target, text, model, position);
+    return constant(oid, OidType);
+  }
+  const key = asOid(arg, ctx);
+  const asText = coerce(key, Types.text, ctx);
+  switch (target) {
+    case 'regclass':
+      return lookup(key, model.relations.map((r) => [r.oid, model.regclassName(r)]), Types.text, asText, ctx);
+    case 'regtype':
+      return lookup(key, PG_TYPES.map((t) => [t.oid, formatTypeOid(t.oid, null)]), Types.text, asText, ctx);
+    case 'regnamespace':
+      return lookup(key, model.namespaces.map((ns) => [ns.oid, ns.name]), Types.text, asText, ctx);
+    case 'regrole':
+      return lookup(key, model.roles.map((r) => [r.oid, r.name]), Types.text, asText, ctx);
+    default:
+      return asText;
+  }
+}
+
+function nameToOid(target: string, text: string, model: CatalogModel, position?: number): number {
+  switch (target) {
+    case 'regclass': {
+      const rel = model.lookupRelationName(text);
+      if (rel === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${text}" does not exist`, { position });
+      return rel.oid;
+    }
+    case 'regtype': {
+      const t = PG_TYPES.find((x) => x.typname === text.trim() || x.display === text.trim() || formatTypeOid(x.oid, null) === text.trim());
+      if (t === undefined) throw new SqlError(SqlState.undefinedObject, `type "${text}" does not exist`, { position });
+      return t.oid;
+    }
+    case 'regnamespace': {
+      const name = splitQualified(text)?.[0];
+      const ns = model.namespaces.find((x) => x.name === name);
+      if (ns === undefined) throw new SqlError(SqlState.undefinedSchema, `schema "${text}" does not exist`, { position });
+      return ns.oid;
+    }
+    case 'regrole': {
+      const r = model.roles.find((x) => x.name === text);
+      if (r === undefined) throw new SqlError(SqlState.undefinedObject, `role "${text}" does not exist`, { position });
+      return r.oid;
+    }
+    default:
+      throw new SqlError(SqlState.featureNotSupported, `${target} input of a name is not supported`, { position });
+  }
+}
