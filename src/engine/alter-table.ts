@@ -4,10 +4,11 @@
 // validating the existing rows (SET NOT NULL, ADD CHECK, ADD UNIQUE).
 import { ColumnDef, TableDef, WriteTxn, uniqueKeysOf } from '../storage/api';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
+import { formatType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { gatherVector } from '../types/vector-ops';
 import { BoundStatement } from '../sql/bound-statement';
-import { QueryLevel } from '../sql/bind-context';
+import { QueryLevel, Scope } from '../sql/bind-context';
 import { bindExpr } from '../sql/bind-expr';
 import { assignTo, defaultExpr } from '../sql/bind-dml';
 import { expressionText } from '../sql/bind-ddl';
@@ -15,8 +16,8 @@ import { bindCheck, checkText, chooseName, referencedColumns, usedNames } from '
 import { sequenceOptions, serialType } from '../sql/bind-sequence';
 import { resolveTypeName } from '../sql/type-names';
 import type { EngineSession } from './session';
-import { evaluateDefaults } from './dml';
-import { firstFalseRow } from './constraints';
+import { checkNotNull, evaluateDefaults } from './dml';
+import { enforceChecks, evaluateOverRows, firstFalseRow } from './constraints';
 import { createColumnSequences, relationKind } from './ddl';
 
 type Alter = Extract<BoundStatement, { kind: 'alterTable' }>;
@@ -227,6 +228,8 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
       txn.alterTable(table.id, { ...table, columns: table.columns.map((c, i) => (i === idx ? { ...c, notNull: false } : c)) }, null);
       return;
     }
+    case 'AT_AlterColumnType':
+      return alterColumnType(session, txn, table, cmd);
     default:
       throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace(/^(AT|X)_/, '')}`);
   }
@@ -334,4 +337,47 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
     default:
       throw notSupported(`ALTER TABLE ADD ${String(con.contype).replace('CONSTR_', '')} constraint`);
   }
+}
+
+/**
+ * ALTER COLUMN … [SET DATA] TYPE t [USING expr]: every row's value goes through the USING
+ * expression (default: the column itself) converted to the new type as an assignment, and the
+ * table is rewritten; CHECK constraints are re-checked on the converted rows, keys re-validated.
+ */
+async function alterColumnType(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any): Promise<void> {
+  const idx = columnIndex(table, cmd.name);
+  const col = table.columns[idx];
+  if (col.identity !== undefined) throw notSupported('changing the type of an identity column');
+  const cd = cmd.def.ColumnDef;
+  const type = resolveTypeName(cd.typeName).type;
+  const ctx = session.bindContext([]);
+  const level = new QueryLevel(null);
+  level.scope = new Scope();
+  level.scope.add(table.name, table.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: table.id, columnAttr: i + 1 })));
+  const source = cd.raw_default !== undefined ? bindExpr(cd.raw_default, { ctx, level, aggregates: null, clause: 'transform expressions' }) : ({ kind: 'column', index: idx, type: col.type } as const);
+  const target: ColumnDef = { ...col, type };
+  let expr;
+  try {
+    expr = assignTo(source, target, ctx);
+  } catch (err) {
+    if (cd.raw_default !== undefined || !(err instanceof SqlError) || err.code !== SqlState.datatypeMismatch) throw err;
+    throw new SqlError(SqlState.datatypeMismatch, `column "${col.name}" cannot be cast automatically to type ${formatType(type)}`, {
+      hint: `You might need to specify "USING ${col.name}::${formatType(type)}".`,
+    });
+  }
+  const def: TableDef = { ...table, columns: table.columns.map((c, i) => (i === idx ? target : c)) };
+  if (col.defaultSql !== null) {
+    try {
+      defaultExpr(target, ctx, def);
+    } catch {
+      throw new SqlError(SqlState.datatypeMismatch, `default for column "${col.name}" cannot be cast automatically to type ${formatType(type)}`);
+    }
+  }
+  txn.alterTable(table.id, def, (cols, n) => {
+    const [v] = evaluateOverRows(session, table, [expr], cols, n);
+    const out = cols.map((c, i) => (i === idx ? v : c));
+    checkNotNull(session, def, out);
+    enforceChecks(session, def, out, n);
+    return out;
+  });
 }
