@@ -78,7 +78,7 @@ function renameIdentifier(sql: string, from: string, to: string): string {
       let j = i;
       while (j < sql.length && /[A-Za-z0-9_$]/.test(sql[j])) j++;
       const word = sql.slice(i, j);
-      out += word.toLowerCase() === from && !/\(\s*$/.test('') ? quoted(to) : word;
+      out += word.toLowerCase() === from ? quoted(to) : word;
       i = j;
     } else {
       out += ch;

@@ -210,12 +210,10 @@ function runDrop(session: EngineSession, txn: WriteTxn, catalog: CatalogView, bo
         }
         const users = sequenceUsers(now, seq);
         if (users.length > 0 && !bound.cascade) {
-          const u = users[0];
           throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop sequence ${name} because other objects depend on it`, {
             detail: users.map((x) => `default value for column ${x.table.columns[x.column].name} of table ${x.table.name} depends on sequence ${name}`).join('\n'),
             hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
           });
-          void u;
         }
         for (const u of users) {
           const t = session.catalog().tables().find((x) => x.id === u.table.id)!;
