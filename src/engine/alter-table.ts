@@ -230,6 +230,10 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
     }
     case 'AT_AlterColumnType':
       return alterColumnType(session, txn, table, cmd);
+    case 'AT_AddIdentity':
+    case 'AT_DropIdentity':
+    case 'AT_SetIdentity':
+      return alterIdentity(session, txn, table, cmd);
     default:
       throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace(/^(AT|X)_/, '')}`);
   }
@@ -380,4 +384,54 @@ async function alterColumnType(session: EngineSession, txn: WriteTxn, table: Tab
     enforceChecks(session, def, out, n);
     return out;
   });
+}
+
+/** The sequence owned by a column (serial or identity), if any. */
+function ownedSequence(session: EngineSession, table: TableDef, column: number) {
+  return session.catalog().sequences().find((q) => q.ownedBy?.tableId === table.id && q.ownedBy.column === column);
+}
+
+/** ALTER COLUMN … ADD GENERATED … AS IDENTITY / DROP IDENTITY [IF EXISTS] / SET GENERATED … / RESTART / SET <sequence option>. */
+async function alterIdentity(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any): Promise<void> {
+  const idx = columnIndex(table, cmd.name);
+  const col = table.columns[idx];
+  const where = `column "${col.name}" of relation "${table.name}"`;
+  const setColumn = (c: ColumnDef) => txn.alterTable(table.id, { ...table, columns: table.columns.map((x, i) => (i === idx ? c : x)) }, null);
+  if (cmd.subtype === 'AT_AddIdentity') {
+    const con = cmd.def.Constraint;
+    if (!col.notNull) throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} must be declared NOT NULL before identity can be added`);
+    if (col.identity !== undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} is already an identity column`);
+    if (col.defaultSql !== null) throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} already has a default value`);
+    if (!['int2', 'int4', 'int8'].includes(col.type.name)) throw new SqlError(SqlState.invalidParameterValue, 'identity column type must be smallint, integer, or bigint');
+    const identity = con.generated_when === 'a' ? 'always' : 'byDefault';
+    const wired = createColumnSequences(txn, session.catalog(), table, [{ column: idx, identity, options: sequenceOptions(con.options ?? [], null, col.type).options }]);
+    txn.alterTable(table.id, wired, null);
+    return;
+  }
+  if (col.identity === undefined) {
+    if (cmd.subtype === 'AT_DropIdentity' && cmd.missing_ok === true) {
+      session.notice(`${where} is not an identity column, skipping`);
+      return;
+    }
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} is not an identity column`);
+  }
+  const seq = ownedSequence(session, table, idx);
+  if (cmd.subtype === 'AT_DropIdentity') {
+    const { identity: _dropped, ...rest } = col;
+    void _dropped;
+    setColumn(rest);
+    if (seq !== undefined) txn.dropSequence(seq.id);
+    return;
+  }
+  // SET GENERATED { ALWAYS | BY DEFAULT } and sequence options (RESTART [WITH n], INCREMENT BY …).
+  const items: any[] = cmd.def?.List?.items ?? [];
+  const generated = items.find((o) => o.DefElem.defname === 'generated');
+  const seqItems = items.filter((o) => o.DefElem.defname !== 'generated');
+  if (generated !== undefined) setColumn({ ...col, identity: generated.DefElem.arg.Integer.ival === 97 ? 'always' : 'byDefault' });
+  if (seq !== undefined && seqItems.length > 0) {
+    const { options, restart } = sequenceOptions(seqItems, seq);
+    const def = { ...seq, ...options };
+    txn.alterSequence(def);
+    if (restart !== undefined) session.db.storage.sequences.set(def, restart, false);
+  }
 }
