@@ -160,7 +160,7 @@ export function bindAlterSequence(n: any, ctx: BindContext): import('./bound-sta
 
 // ---- sequence functions ----
 
-export const SEQUENCE_FUNCTIONS = new Set(['nextval', 'currval', 'setval', 'lastval']);
+export const SEQUENCE_FUNCTIONS = new Set(['nextval', 'currval', 'setval', 'lastval', 'pg_get_serial_sequence']);
 
 /** `'name'::regclass` (how serial defaults are written) → just the string literal. */
 export function stripRegclass(node: any): any {
@@ -175,6 +175,7 @@ export function stripRegclass(node: any): any {
  * The sequence is named by text (as regclass input is) and resolved when the call runs.
  */
 export function bindSequenceCall(name: string, args: Expr[], ctx: BindContext, position?: number, namePosition?: number): Expr {
+  if (name === 'pg_get_serial_sequence') return serialSequenceOf(args, ctx);
   const arity: Record<string, number[]> = { nextval: [1], currval: [1], setval: [2, 3], lastval: [0] };
   const signature = () => args.map((a) => formatType(isUnknown(a.type) ? Types.unknown : a.type)).join(', ');
   const missing = () =>
@@ -271,4 +272,24 @@ export function serialType(typeName: any): DataType | null {
     default:
       return null;
   }
+}
+
+/**
+ * pg_get_serial_sequence(table text, column text) → text: the sequence a serial or identity column
+ * owns ('schema.name'), or NULL. Resolved while binding, so its arguments must be constants.
+ */
+function serialSequenceOf(args: Expr[], ctx: BindContext): Expr {
+  const text = (e: Expr | undefined): string | null => (e !== undefined && e.kind === 'const' && typeof e.value === 'string' ? e.value : null);
+  if (args.length !== 2) throw new SqlError(SqlState.undefinedFunction, `function pg_get_serial_sequence with ${args.length} arguments does not exist`);
+  const tableText = text(args[0]);
+  const column = text(args[1]);
+  if (tableText === null || column === null) throw new SqlError(SqlState.featureNotSupported, 'pg_get_serial_sequence with non-constant arguments is not supported');
+  const { schema, name } = parseRelationName(tableText);
+  const table = ctx.catalog.findTable(schema ?? 'public', name);
+  if (table === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${schema === null ? name : `${schema}.${name}`}" does not exist`);
+  const attr = table.columns.findIndex((c) => c.name === column);
+  if (attr === -1) throw new SqlError(SqlState.undefinedColumn, `column "${column}" of relation "${table.name}" does not exist`);
+  const seq = ctx.catalog.sequences().find((q) => q.ownedBy?.tableId === table.id && q.ownedBy.column === attr);
+  const ident = (x: string) => (/^[a-z_][a-z0-9_$]*$/.test(x) ? x : `"${x.replace(/"/g, '""')}"`);
+  return { kind: 'const', value: seq === undefined ? null : `${ident(seq.schema)}.${ident(seq.name)}`, type: Types.text };
 }
