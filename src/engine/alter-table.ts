@@ -15,6 +15,8 @@ import { expressionText } from '../sql/bind-ddl';
 import { bindCheck, checkText, chooseName, referencedColumns, usedNames } from '../sql/bind-constraints';
 import { sequenceOptions, serialType } from '../sql/bind-sequence';
 import { resolveTypeName } from '../sql/type-names';
+import { bindStatement } from '../sql/bind-statement';
+import { parseSql } from '../sql/parse';
 import type { EngineSession } from './session';
 import { checkNotNull, evaluateDefaults } from './dml';
 import { enforceChecks, evaluateOverRows, firstFalseRow } from './constraints';
@@ -130,6 +132,18 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
         else if (q.ownedBy.column > idx) txn.alterSequence({ ...q, ownedBy: { tableId: table.id, column: q.ownedBy.column - 1 } });
       }
       txn.alterTable(table.id, def, (cols) => cols.filter((_, i) => i !== idx));
+      // Views still have to bind without the column (PostgreSQL tracks the dependency; we re-check).
+      for (const view of session.catalog().views()) {
+        try {
+          bindStatement(parseSql(view.sql)[0], session.bindContext([]));
+        } catch (err) {
+          if (!(err instanceof SqlError) || err.code !== SqlState.undefinedColumn) throw err;
+          throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop column ${cmd.name} of table ${table.name} because other objects depend on it`, {
+            detail: `view ${view.name} depends on column ${cmd.name} of table ${table.name}`,
+            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+          });
+        }
+      }
       return;
     }
     case 'X_RenameColumn': {
