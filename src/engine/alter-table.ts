@@ -147,21 +147,58 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
       return;
     }
     case 'X_RenameColumn': {
-      const idx = columnIndex(table, cmd.name);
-      if (table.columns.some((c) => c.name === cmd.newname)) throw new SqlError(SqlState.duplicateColumn, `column "${cmd.newname}" of relation "${table.name}" already exists`);
-      const def: TableDef = {
-        ...table,
-        columns: table.columns.map((c, i) => (i === idx ? { ...c, name: cmd.newname } : c)),
-        checks: (table.checks ?? []).map((k) => ({ ...k, sql: renameIdentifier(k.sql, cmd.name, cmd.newname) })),
-      };
-      txn.alterTable(table.id, def, null);
+      await followRename(session, txn, async () => applyRenameColumn(txn, table, cmd), cmd.name, cmd.newname);
       return;
     }
     case 'X_RenameTable': {
-      if (relationKind(session.catalog(), table.schema, cmd.newname) !== null) throw new SqlError(SqlState.duplicateTable, `relation "${cmd.newname}" already exists`);
-      txn.alterTable(table.id, { ...table, name: cmd.newname }, null);
+      await followRename(session, txn, async () => applyRenameTable(session, txn, table, cmd), table.name, cmd.newname);
       return;
     }
+    default:
+      return applyOther(session, txn, table, cmd, bound, ctx);
+  }
+}
+
+/**
+ * Views keep working across a rename, as PostgreSQL's (which refer to columns by number): a view
+ * that binds before the rename but not after gets the name replaced in its SQL text, if that binds.
+ */
+async function followRename(session: EngineSession, txn: WriteTxn, rename: () => Promise<void>, from: string, to: string): Promise<void> {
+  const binds = (sql: string) => {
+    try {
+      bindStatement(parseSql(sql)[0], session.bindContext([]));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const before = session.catalog().views().filter((v) => binds(v.sql));
+  await rename();
+  for (const v of before) {
+    if (binds(v.sql)) continue;
+    const sql = renameIdentifier(v.sql, from, to);
+    if (binds(sql)) txn.alterView({ ...v, sql });
+  }
+}
+
+function applyRenameColumn(txn: WriteTxn, table: TableDef, cmd: any): void {
+  const idx = columnIndex(table, cmd.name);
+  if (table.columns.some((c) => c.name === cmd.newname)) throw new SqlError(SqlState.duplicateColumn, `column "${cmd.newname}" of relation "${table.name}" already exists`);
+  const def: TableDef = {
+    ...table,
+    columns: table.columns.map((c, i) => (i === idx ? { ...c, name: cmd.newname } : c)),
+    checks: (table.checks ?? []).map((k) => ({ ...k, sql: renameIdentifier(k.sql, cmd.name, cmd.newname) })),
+  };
+  txn.alterTable(table.id, def, null);
+}
+
+function applyRenameTable(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any): void {
+  if (relationKind(session.catalog(), table.schema, cmd.newname) !== null) throw new SqlError(SqlState.duplicateTable, `relation "${cmd.newname}" already exists`);
+  txn.alterTable(table.id, { ...table, name: cmd.newname }, null);
+}
+
+async function applyOther(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any, bound: Alter, ctx: ReturnType<EngineSession['bindContext']>): Promise<void> {
+  switch (cmd.subtype) {
     case 'X_RenameIndex': {
       if (relationKind(session.catalog(), table.schema, cmd.newname) !== null) throw new SqlError(SqlState.duplicateTable, `relation "${cmd.newname}" already exists`);
       txn.alterTable(table.id, { ...table, indexes: (table.indexes ?? []).map((i) => (i.name === cmd.name ? { ...i, name: cmd.newname } : i)) }, null);

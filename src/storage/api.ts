@@ -201,6 +201,8 @@ export interface WriteTxn {
   dropTable(tableId: number): void;
   createView(def: Omit<ViewDef, 'id'>): ViewDef;
   dropView(viewId: number): void;
+  /** Replaces a view's definition in place (same OID), e.g. its SQL after a table or column rename. */
+  alterView(def: ViewDef): void;
   /**
    * ALTER TABLE … ADD PRIMARY KEY: validates that the existing rows are unique (23505 otherwise,
    * worded as PostgreSQL: 'could not create unique index "t_pkey"' with detail 'Key (a)=(1) is duplicated.')

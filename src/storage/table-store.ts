@@ -582,6 +582,10 @@ class Txn implements WriteTxn {
     this.catalog.views.delete(viewId);
   }
 
+  alterView(def: ViewDef): void {
+    this.catalog.views.set(def.id, def);
+  }
+
   setPrimaryKey(tableId: number, columns: number[], constraintName: string): void {
     const tt = this.writable(tableId);
     const state = this.catalog.tables.get(tableId)!;
