@@ -131,18 +131,15 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
         if (q.ownedBy.column === idx) txn.dropSequence(q.id);
         else if (q.ownedBy.column > idx) txn.alterSequence({ ...q, ownedBy: { tableId: table.id, column: q.ownedBy.column - 1 } });
       }
+      // Views that bind now must still bind without the column (PostgreSQL tracks the dependency; we re-check).
+      const working = session.catalog().views().filter((v) => viewBinds(session, v.sql));
       txn.alterTable(table.id, def, (cols) => cols.filter((_, i) => i !== idx));
-      // Views still have to bind without the column (PostgreSQL tracks the dependency; we re-check).
-      for (const view of session.catalog().views()) {
-        try {
-          bindStatement(parseSql(view.sql)[0], session.bindContext([]));
-        } catch (err) {
-          if (!(err instanceof SqlError) || err.code !== SqlState.undefinedColumn) throw err;
+      for (const view of working) {
+        if (!viewBinds(session, view.sql))
           throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop column ${cmd.name} of table ${table.name} because other objects depend on it`, {
             detail: `view ${view.name} depends on column ${cmd.name} of table ${table.name}`,
             hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
           });
-        }
       }
       return;
     }
@@ -163,15 +160,17 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
  * Views keep working across a rename, as PostgreSQL's (which refer to columns by number): a view
  * that binds before the rename but not after gets the name replaced in its SQL text, if that binds.
  */
+function viewBinds(session: EngineSession, sql: string): boolean {
+  try {
+    bindStatement(parseSql(sql)[0], session.bindContext([]));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function followRename(session: EngineSession, txn: WriteTxn, rename: () => Promise<void>, from: string, to: string): Promise<void> {
-  const binds = (sql: string) => {
-    try {
-      bindStatement(parseSql(sql)[0], session.bindContext([]));
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const binds = (sql: string) => viewBinds(session, sql);
   const before = session.catalog().views().filter((v) => binds(v.sql));
   await rename();
   for (const v of before) {
