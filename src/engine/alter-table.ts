@@ -13,7 +13,7 @@ import { bindExpr } from '../sql/bind-expr';
 import { assignTo, defaultExpr } from '../sql/bind-dml';
 import { expressionText } from '../sql/bind-ddl';
 import { bindCheck, checkText, chooseName, referencedColumns, usedNames } from '../sql/bind-constraints';
-import { sequenceOptions, serialType } from '../sql/bind-sequence';
+import { sequenceNameOption, sequenceOptions, serialType } from '../sql/bind-sequence';
 import { resolveTypeName } from '../sql/type-names';
 import { bindStatement } from '../sql/bind-statement';
 import { parseSql } from '../sql/parse';
@@ -333,7 +333,12 @@ async function addColumn(session: EngineSession, txn: WriteTxn, table: TableDef,
   }
   let def: TableDef = { ...table, columns: [...table.columns, col] };
   // The sequence of a serial/identity column exists before the rows are filled from it.
-  const serials = serial !== null ? [{ column: attr, identity: null, options: sequenceOptions([], null, serial).options }] : identity !== null ? [{ column: attr, identity: identity.when, options: sequenceOptions(identity.options, null, type).options }] : [];
+  const serials =
+    serial !== null
+      ? [{ column: attr, identity: null, options: sequenceOptions([], null, serial).options }]
+      : identity !== null
+        ? [{ column: attr, identity: identity.when, options: sequenceOptions(identity.options, null, type).options, sequenceName: sequenceNameOption(identity.options) }]
+        : [];
   def = createColumnSequences(txn, session.catalog(), def, serials);
   const withDefault = defaultExpr(def.columns[attr], session.bindContext([]), def);
   txn.alterTable(
@@ -454,7 +459,9 @@ async function alterIdentity(session: EngineSession, txn: WriteTxn, table: Table
     if (col.defaultSql !== null) throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} already has a default value`);
     if (!['int2', 'int4', 'int8'].includes(col.type.name)) throw new SqlError(SqlState.invalidParameterValue, 'identity column type must be smallint, integer, or bigint');
     const identity = con.generated_when === 'a' ? 'always' : 'byDefault';
-    const wired = createColumnSequences(txn, session.catalog(), table, [{ column: idx, identity, options: sequenceOptions(con.options ?? [], null, col.type).options }]);
+    const wired = createColumnSequences(txn, session.catalog(), table, [
+      { column: idx, identity, options: sequenceOptions(con.options ?? [], null, col.type).options, sequenceName: sequenceNameOption(con.options ?? []) },
+    ]);
     txn.alterTable(table.id, wired, null);
     return;
   }

@@ -39,7 +39,9 @@ export function createColumnSequences(txn: WriteTxn, catalog: CatalogView, table
   const columns: ColumnDef[] = table.columns.slice();
   for (const s of serials) {
     const col = columns[s.column];
-    const name = chooseName(table.name, [col.name], 'seq', taken);
+    if (s.sequenceName !== undefined && taken.has(s.sequenceName)) throw new SqlError(SqlState.duplicateTable, `relation "${s.sequenceName}" already exists`);
+    const name = s.sequenceName ?? chooseName(table.name, [col.name], 'seq', taken);
+    taken.add(name);
     txn.createSequence({ schema: table.schema, name, ...s.options, ownedBy: { tableId: table.id, column: s.column } });
     // regclass text as PostgreSQL writes it: quoted when not a plain lower-case name, schema-qualified outside public.
     const ident = (x: string) => (/^[a-z_][a-z0-9_$]*$/.test(x) ? x : `"${x.replace(/"/g, '""')}"`);

@@ -7,7 +7,7 @@ import { findTableOrThrow, assignTo } from './bind-dml';
 import { bindQueryPlan } from './bind-query';
 import { BoundStatement, SerialColumn, TableConstraint } from './bound-statement';
 import { bindCheck, checkText, referencedColumns } from './bind-constraints';
-import { sequenceOptions, serialType } from './bind-sequence';
+import { sequenceNameOption, sequenceOptions, serialType } from './bind-sequence';
 import { parseSql } from './parse';
 import { resolveTypeName } from './type-names';
 
@@ -103,7 +103,12 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
               throw new SqlError(SqlState.syntaxError, `multiple identity specifications for column "${cd.colname}" of table "${name}"`);
             if (!['int2', 'int4', 'int8'].includes(type.name))
               throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`);
-            serials.push({ column: columns.length, identity: con.generated_when === 'a' ? 'always' : 'byDefault', options: sequenceOptions(con.options ?? [], null, type).options });
+            serials.push({
+              column: columns.length,
+              identity: con.generated_when === 'a' ? 'always' : 'byDefault',
+              options: sequenceOptions(con.options ?? [], null, type).options,
+              sequenceName: sequenceNameOption(con.options ?? []),
+            });
             col.identity = con.generated_when === 'a' ? 'always' : 'byDefault';
             col.notNull = true;
             break;
@@ -211,6 +216,8 @@ function viewQueryText(text: string): string {
 }
 
 export function bindAlterTable(n: any, ctx: BindContext, statementText = '', statementOffset = 0): BoundStatement {
+  const owner = bindChangeOwner(n, ctx);
+  if (owner !== null) return owner;
   if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') throw notSupported(`ALTER ${String(n.objtype).replace('OBJECT_', '')}`);
   const schema = n.relation.schemaname ?? 'public';
   if (n.missing_ok === true && ctx.catalog.findTable(schema, n.relation.relname) === undefined) return { kind: 'noop', command: 'ALTER TABLE' };
@@ -279,3 +286,32 @@ export function bindCreateIndex(n: any, ctx: BindContext): BoundStatement {
   return { kind: 'createIndex', table, name: n.idxname ?? null, columns, unique: n.unique === true, ifNotExists: n.if_not_exists === true };
 }
 
+
+/**
+ * ALTER TABLE/SEQUENCE/VIEW/INDEX … OWNER TO role (as pg_dump writes after every CREATE): every
+ * object belongs to the one superuser here, so naming an existing role changes nothing; null when
+ * the statement has other commands.
+ */
+function bindChangeOwner(n: any, ctx: BindContext): BoundStatement | null {
+  const cmds: any[] = (n.cmds ?? []).map((c: any) => c.AlterTableCmd);
+  if (cmds.length === 0 || cmds.some((c) => c.subtype !== 'AT_ChangeOwner')) return null;
+  const word: Record<string, string> = { OBJECT_TABLE: 'TABLE', OBJECT_SEQUENCE: 'SEQUENCE', OBJECT_VIEW: 'VIEW', OBJECT_INDEX: 'INDEX' };
+  const command = `ALTER ${word[n.objtype] ?? 'TABLE'}`;
+  const schema = n.relation.schemaname ?? 'public';
+  const name: string = n.relation.relname;
+  const exists =
+    ctx.catalog.findTable(schema, name) !== undefined ||
+    ctx.catalog.findView(schema, name) !== undefined ||
+    ctx.catalog.findSequence(schema, name) !== undefined ||
+    ctx.catalog.tables().some((t) => t.schema === schema && (t.indexes ?? []).some((i) => i.name === name));
+  if (!exists) {
+    if (n.missing_ok === true) return { kind: 'noop', command };
+    throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`);
+  }
+  for (const c of cmds) {
+    const role = c.newowner;
+    if (role?.roletype === 'ROLESPEC_CSTRING' && role.rolename !== 'postgres' && role.rolename !== ctx.sessionUser)
+      throw new SqlError(SqlState.undefinedObject, `role "${role.rolename}" does not exist`);
+  }
+  return { kind: 'noop', command };
+}

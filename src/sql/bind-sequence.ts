@@ -121,6 +121,14 @@ export function sequenceOptions(
   };
 }
 
+/** The SEQUENCE NAME option of an identity specification, unqualified, or undefined. */
+export function sequenceNameOption(options: any[]): string | undefined {
+  const d = options.find((o) => o.DefElem?.defname === 'sequence_name')?.DefElem;
+  if (d === undefined) return undefined;
+  const parts: string[] = d.arg.List.items.map((i: any) => i.String.sval);
+  return parts[parts.length - 1];
+}
+
 /** OWNED BY table.column → the table and attribute index. */
 export function resolveOwnedBy(names: string[], ctx: BindContext): { table: TableDef; column: number } {
   if (names.length < 2) throw new SqlError(SqlState.invalidParameterValue, 'invalid OWNED BY option', { hint: 'Specify OWNED BY table.column or OWNED BY NONE.' });

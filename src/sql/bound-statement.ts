@@ -10,6 +10,8 @@ export interface SerialColumn {
   /** null for serial (a nextval DEFAULT), else GENERATED ALWAYS / BY DEFAULT AS IDENTITY. */
   identity: 'always' | 'byDefault' | null;
   options: SequenceOptions;
+  /** SEQUENCE NAME given in the identity options (pg_dump writes it); otherwise table_column_seq. */
+  sequenceName?: string;
 }
 
 /** A UNIQUE or CHECK constraint of CREATE TABLE (name null = chosen as PostgreSQL does). */
