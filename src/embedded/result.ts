@@ -77,6 +77,14 @@ function pgValue(v: Vector, row: number, type: DataType, fs: FormatSettings): un
     }
     case 'timestamptz':
       return new Date(Math.floor((v as { values: Float64Array }).values[row] / MICROS_PER_MS));
+    case 'bytea': {
+      // pg hands bytea over as a Buffer; the vector keeps one char code per byte.
+      const s = v as { codes: Int32Array; dict: string[] };
+      return Buffer.from(s.dict[s.codes[row]], 'latin1');
+    }
+    case 'json':
+    case 'jsonb':
+      return JSON.parse(formatCell(v, row, fs)!);
     default:
       // int8 and numeric stay strings (exactness), text types are strings, interval as its text.
       return formatCell(v, row, fs);

@@ -1,9 +1,7 @@
-// COPY … FROM STDIN and COPY … TO STDOUT in text and CSV formats. Incoming rows are parsed straight
-// into typed vectors (VectorBuilder) and appended in batches, never one storage put per row.
-import { PlanNode } from '../plan/plan';
+// COPY … FROM STDIN and COPY … TO STDOUT in text, CSV and binary formats. Incoming rows are parsed
+// straight into typed vectors (VectorBuilder) and appended in batches, never one storage put per row.
 import { SqlError, SqlState } from '../types/sql-error';
 import { Scalar, Vector } from '../types/vector';
-import { getScalar, newVector, vectorFromScalars } from '../types/vector-ops';
 import { VectorBuilder } from '../types/vector-builder';
 import { formatCell } from '../types/text-format';
 import { BoundStatement, CopyOptions } from '../sql/bound-statement';
@@ -13,6 +11,8 @@ import type { EngineSession } from './session';
 import { checkNotNull, evaluateDefaults } from './dml';
 import { enforceChecks } from './constraints';
 import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
+import { BinaryCopyReader, BinaryRowWriter, binaryCopyHeader, binaryCopyTrailer } from './copy-binary';
+import { decodeBinaryParam } from '../types/binary-value';
 
 /** Rows parsed before they are handed to storage as one batch. */
 const COPY_BATCH_ROWS = 16384;
@@ -24,7 +24,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   // Columns not listed get their DEFAULT, evaluated per batch of rows (nextval differs per row).
   const ctx = session.bindContext([]);
   const defaultExprs = table.columns.map((c, i) => (columns.includes(i) ? null : defaultExpr(c, ctx, table)));
-  const splitter = new CopyRowSplitter(options);
+  const splitter = options.format === 'binary' ? new BinaryCopyReader() : new CopyRowSplitter(options);
   let builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
   let rows = 0;
   let failed: SqlError | null = null;
@@ -58,6 +58,29 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     if (builders[0].length >= COPY_BATCH_ROWS) flush();
   };
 
+  const onBinaryRow = (fields: (Buffer | null)[]) => {
+    const line = splitter.lineNumber;
+    if (fields.length !== columns.length)
+      throw new SqlError(SqlState.badCopyFileFormat, `row field count is ${fields.length}, expected ${columns.length}`, { detail: `COPY ${table.name}, line ${line}` });
+    for (let k = 0; k < fields.length; k++) {
+      const f = fields[k];
+      if (f === null) builders[k].appendNull();
+      else {
+        const column = table.columns[columns[k]];
+        try {
+          builders[k].appendScalar(decodeBinaryParam(f, column.type, null));
+        } catch (err) {
+          if (!(err instanceof SqlError) || err.detail !== undefined) throw err;
+          throw new SqlError(err.code, err.message, { detail: `COPY ${table.name}, line ${line}, column ${column.name}` });
+        }
+      }
+    }
+    rows++;
+    if (builders[0].length >= COPY_BATCH_ROWS) flush();
+  };
+  const parse = (chunk: Buffer) =>
+    splitter instanceof BinaryCopyReader ? splitter.push(chunk, onBinaryRow) : splitter.push(chunk, onRow);
+
   const guard = (fn: () => void) => {
     if (failed !== null) return;
     try {
@@ -70,11 +93,12 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   };
 
   const sink: CopyInSink = {
-    write: (chunk) => guard(() => splitter.push(chunk, onRow)),
+    write: (chunk) => guard(() => parse(chunk)),
     end: async () => {
       if (failed !== null) throw failed;
       guard(() => {
-        splitter.finish(onRow);
+        if (splitter instanceof BinaryCopyReader) splitter.finish(onBinaryRow);
+        else splitter.finish(onRow);
         flush();
       });
       await session.finishCopy();
@@ -88,16 +112,24 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   return { kind: 'copyIn', columnCount: columns.length, format: options.format, sink };
 }
 
-function nullColumn(type: import('../types/data-type').DataType, n: number): Vector {
-  const v = newVector(type, n);
-  v.nulls = new Uint8Array(n).fill(1);
-  return v;
-}
-
 export async function runCopyTo(session: EngineSession, bound: Extract<BoundStatement, { kind: 'copyTo' }>, params: Scalar[]): Promise<ExecuteResult> {
   const batches = session.runPlan(bound.source, params);
   const fs = session.settings.format();
   const { options } = bound;
+  if (options.format === 'binary') {
+    // Buffers of about 64 kB, each sent as one CopyData message.
+    const data: Buffer[] = [];
+    const w = new BinaryRowWriter();
+    w.bytes(binaryCopyHeader());
+    let rows = 0;
+    for (const batch of batches) {
+      rows += w.rows(batch);
+      if (w.size >= 65536) data.push(w.take());
+    }
+    w.bytes(binaryCopyTrailer());
+    data.push(w.take());
+    return { kind: 'copyOut', columnCount: bound.source.output.length, format: 'binary', data, command: `COPY ${rows}` };
+  }
   const data: Buffer[] = [];
   let lines: string[] = [];
   let rows = 0;

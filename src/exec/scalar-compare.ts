@@ -3,7 +3,8 @@
 import { DataType } from '../types/data-type';
 import { Interval, Scalar, isDecimal } from '../types/vector';
 import { decimalCompare, decimalToString } from '../types/numeric';
-import { compareStrings, trimTrailingSpaces } from './string-order';
+import { comparableString, compareStrings, trimTrailingSpaces } from './string-order';
+import { jsonbOrderKey } from '../types/json';
 import { compareFloat } from './expr/kernels-compare';
 
 function intervalSpan(iv: Interval): number {
@@ -15,6 +16,7 @@ export function compareScalars(a: Scalar, b: Scalar, type: DataType): number {
   if (typeof a === 'number') return compareFloat(a, b as number);
   if (typeof a === 'string') {
     if (type.name === 'bpchar') return compareStrings(trimTrailingSpaces(a), trimTrailingSpaces(b as string));
+    if (type.name === 'jsonb') return compareStrings(jsonbOrderKey(a), jsonbOrderKey(b as string));
     return compareStrings(a, b as string);
   }
   if (typeof a === 'boolean') return a === b ? 0 : a ? 1 : -1;
@@ -27,7 +29,7 @@ export function compareScalars(a: Scalar, b: Scalar, type: DataType): number {
 export function scalarKey(v: Scalar, type: DataType): string | number {
   if (v === null) return '\u0001N';
   if (typeof v === 'number') return v === 0 ? 0 : v;
-  if (typeof v === 'string') return type.name === 'bpchar' ? '\u0002' + trimTrailingSpaces(v) : '\u0002' + v;
+  if (typeof v === 'string') return '\u0002' + comparableString(type, v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (isDecimal(v)) {
     const s = decimalToString(v);

@@ -2,6 +2,9 @@
 // JavaScript's `<` compares UTF-16 code units, which differs only when one side has a surrogate
 // (a code point above U+FFFF) and the other a code unit in U+E000..U+FFFF; we fix that case up.
 
+import { DataType } from '../types/data-type';
+import { jsonbOrderKey } from '../types/json';
+
 /** Code unit → a key that orders like code points (surrogates above the rest of the BMP). */
 function unitKey(c: number): number {
   if (c < 0xd800) return c;
@@ -29,6 +32,28 @@ export function trimTrailingSpaces(s: string): string {
   let end = s.length;
   while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
   return end === s.length ? s : s.slice(0, end);
+}
+
+const jsonbDicts = new WeakMap<string[], string[]>();
+/** The dictionary as jsonb order keys (cached per dictionary object): see types/json.ts jsonbOrderKey. */
+export function jsonbKeyDict(dict: string[]): string[] {
+  let t = jsonbDicts.get(dict);
+  if (t === undefined || t.length !== dict.length) {
+    t = dict.map(jsonbOrderKey);
+    jsonbDicts.set(dict, t);
+  }
+  return t;
+}
+
+/**
+ * The strings to compare for a string-stored type: bpchar without trailing spaces, jsonb as order
+ * keys, anything else as it is.
+ */
+export function comparableDict(type: DataType, dict: string[]): string[] {
+  return type.name === 'bpchar' ? trimmedDict(dict) : type.name === 'jsonb' ? jsonbKeyDict(dict) : dict;
+}
+export function comparableString(type: DataType, s: string): string {
+  return type.name === 'bpchar' ? trimTrailingSpaces(s) : type.name === 'jsonb' ? jsonbOrderKey(s) : s;
 }
 
 const trimmedDicts = new WeakMap<string[], string[]>();

@@ -167,8 +167,15 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
  * Catalog: regex_match, regex_imatch(text, text pattern) → bool (~, ~*; the binder wraps in NOT for !~);
  *   format_type(int8 type oid, int4 typmod) → text; quote_ident(text) → text;
- *   array_to_string(text array literal, text) → text
+ *   array_to_string(text array literal, text) → text; pg_size_pretty(int8) → text;
+ *   array_has(text array literal, text element) → bool (x = ANY(array value), NULLs as SQL's);
+ *   oid_lookup(int8|text key, const text JSON array of keys, const text JSON array of values) → text (NULL when absent)
  * JSON: json_get(json|jsonb, text|int4) → same as arg 0 ('->'); json_get_text(json|jsonb, text|int4) → text ('->>')
+ * JSON: json_typeof(json|jsonb) → text; json_array_length(json|jsonb) → int4; jsonb_exists(jsonb, text) → bool ('?');
+ *   jsonb_contains(jsonb, jsonb) → bool ('@>'; '<@' swaps the arguments); jsonb_concat(jsonb, jsonb) → jsonb ('||');
+ *   jsonb_delete(jsonb, text|int4) → jsonb ('-')
+ * gen_random_uuid() → uuid (volatile: a new value per row)
+ * bytea: concat(bytea, bytea) → bytea ('||'); encode(bytea, text) → text; decode(text, text) → bytea
  */
 export type FunctionName =
   | ComparisonFn
@@ -184,5 +191,7 @@ export type FunctionName =
   | 'nullif' | 'greatest' | 'least'
   // Sequences (volatile, never folded): nextval(text) currval(text) setval(text, int8[, bool]) lastval() → int8
   | 'nextval' | 'currval' | 'setval' | 'lastval'
-  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string'
-  | 'json_get' | 'json_get_text';
+  | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string' | 'pg_size_pretty' | 'array_has' | 'oid_lookup'
+  | 'json_get' | 'json_get_text'
+  | 'gen_random_uuid' | 'encode' | 'decode'
+  | 'json_typeof' | 'json_array_length' | 'jsonb_exists' | 'jsonb_contains' | 'jsonb_concat' | 'jsonb_delete';

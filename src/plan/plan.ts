@@ -3,6 +3,7 @@
 // them and picks physical operators, the executor runs them.
 import { DataType } from '../types/data-type';
 import { Expr } from './expr';
+import { Scalar } from '../types/vector';
 
 export interface OutputColumn {
   name: string;
@@ -52,6 +53,14 @@ export interface IndexScanSpec {
 export interface ValuesNode extends NodeBase {
   kind: 'values';
   rows: Expr[][];
+  /**
+   * unnest(array) in FROM: when set (and `rows` is empty), one row per element of this expression's
+   * value, an array in its text form ({a,b}; Tessera has no array values), evaluated when the node
+   * starts (so it may read outer values), converted from text to the one output column's type.
+   */
+  arrayElements?: Expr;
+  /** Rows given as plain values of the output columns' types (system catalogs: many rows, no expressions); `rows` is then empty. */
+  scalarRows?: Scalar[][];
 }
 export interface FilterNode extends NodeBase {
   kind: 'filter';

@@ -17,6 +17,8 @@ export interface ScopeColumn {
   index: number;
   tableOid: number;
   columnAttr: number;
+  /** A system column (tableoid of system relations): found by name, not expanded by `*`. */
+  hidden?: boolean;
 }
 
 /** A FROM item as names see it: `alias.column`. */
@@ -53,7 +55,7 @@ export class Scope {
   /** Every column in order (SELECT *). */
   allColumns(): ScopeColumn[] {
     const out: ScopeColumn[] = [];
-    for (const rel of this.relations) out.push(...rel.columns);
+    for (const rel of this.relations) for (const c of rel.columns) if (!c.hidden) out.push(c);
     return out;
   }
 

@@ -2,7 +2,7 @@
 import { exprKey } from '../planner/expr-utils';
 import { AggregateCall, SortKey } from '../plan/plan';
 import { Expr } from '../plan/expr';
-import { DataType, Types, dataType, formatType } from '../types/data-type';
+import { DataType, OidType, Types, dataType, formatType } from '../types/data-type';
 import { Decimal } from '../types/vector';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { BindContext, QueryLevel, columnNotFound } from './bind-context';
@@ -11,6 +11,8 @@ import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFun
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
 import { SEQUENCE_FUNCTIONS, bindSequenceCall, stripRegclass } from './bind-sequence';
+import { arrayConstructorExpr, arraySublinkQuery } from './system-catalog/array-sublink';
+import { rewriteAnyAll } from './system-catalog/any-array';
 import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
 import { WindowCollector, bindWindowCall } from './bind-window';
 
@@ -146,6 +148,8 @@ export function bindExpr(node: any, s: ExprScope): Expr {
     case 'NamedArgExpr':
       throw notSupported('named function arguments');
     case 'A_ArrayExpr':
+      // Arrays are kept in their text form (Tessera has no array values).
+      return bindExpr(arrayConstructorExpr(n.elements ?? []), s);
     case 'A_Indirection':
       throw notSupported('arrays');
     case 'RowExpr':
@@ -257,7 +261,7 @@ function bindAExpr(n: any, s: ExprScope): Expr {
     }
     case 'AEXPR_OP_ANY':
     case 'AEXPR_OP_ALL':
-      throw notSupported('ANY/ALL with arrays');
+      return bindExpr(rewriteAnyAll(n), s);
     case 'AEXPR_SIMILAR':
       throw notSupported('SIMILAR TO');
     default:
@@ -282,7 +286,20 @@ function bindTypeCast(n: any, s: ExprScope): Expr {
     if (last === 'oid' && inner !== undefined && innerLast?.startsWith('reg')) return bindCatalogCast(innerLast, bindExpr(inner.arg, s), s.ctx, pos(n));
     return bindCatalogCast(last, bindExpr(n.arg, s), s.ctx, pos(n));
   }
+  if ((n.typeName.arrayBounds ?? []).length > 0) {
+    // Arrays stay in their text form: x::int[] checks the element type's name and keeps the text.
+    resolveTypeName({ ...n.typeName, arrayBounds: undefined });
+    return coerce(bindExpr(n.arg, s), Types.text, s.ctx, true);
+  }
   const resolved = resolveTypeName(n.typeName);
+  const innerCast = n.arg.TypeCast?.typeName.names;
+  const innerTarget = innerCast?.[innerCast.length - 1]?.String.sval;
+  if (innerTarget !== undefined && innerTarget.startsWith('reg') && CATALOG_CAST_TYPES.has(innerTarget) && resolved.type.storage === 'string') {
+    // 'name'::regclass::text: the literal's OID, shown as the object's name.
+    const inner = bindCatalogCast(innerTarget, bindExpr(n.arg.TypeCast.arg, s), s.ctx, pos(n));
+    const named = inner.type.oid === OidType.oid ? bindCatalogCast(innerTarget, inner, s.ctx, pos(n)) : inner;
+    return coerce(named, resolved.type, s.ctx, true);
+  }
   const arg = bindExpr(n.arg, s);
   if (resolved.type.name === 'interval' && resolved.intervalFields !== undefined && arg.kind === 'const' && typeof arg.value === 'string') {
     // `interval '90' day`: a bare number takes the unit of the qualifier.
@@ -385,6 +402,18 @@ function bindCase(n: any, s: ExprScope): Expr {
 
 function bindSubLink(n: any, s: ExprScope): Expr {
   const position = pos(n);
+  if (n.subLinkType === 'ARRAY_SUBLINK') {
+    const sub = n.subselect.SelectStmt ?? n.subselect;
+    if (sub.sortClause !== undefined) {
+      // Keep the ORDER BY order: aggregate over the subquery as a derived table, unless it is correlated.
+      try {
+        return bindSubLink({ ...n, subLinkType: 'EXPR_SUBLINK', subselect: arraySublinkQuery(n.subselect, true) }, s);
+      } catch (err) {
+        if (!(err instanceof SqlError && err.code === SqlState.featureNotSupported && /correlated/.test(err.message))) throw err;
+      }
+    }
+    return bindSubLink({ ...n, subLinkType: 'EXPR_SUBLINK', subselect: arraySublinkQuery(n.subselect) }, s);
+  }
   const sub = bindSubquery(n.subselect, s.ctx, s.level);
   const args = sub.captures;
   switch (n.subLinkType) {
@@ -465,8 +494,8 @@ function bindSessionFunction(name: string, args: Expr[], ctx: BindContext, posit
     case 'current_setting': {
       if (args.length < 1 || args.length > 2) return null;
       const nameArg = args[0];
-      if (nameArg.kind !== 'const' || typeof nameArg.value !== 'string')
-        throw notSupported('current_setting() with a non-constant name');
+      // A name computed per row (psql's \dconfig) is looked up among the session's settings (system-catalog).
+      if (nameArg.kind !== 'const' || typeof nameArg.value !== 'string') return null;
       const missingOk = args[1]?.kind === 'const' && args[1].value === true;
       try {
         return text(ctx.setting(nameArg.value));

@@ -14,6 +14,7 @@ import { parseSql } from './parse';
 import { SequenceDef } from '../storage/api';
 import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
 import { bindSeriesScan } from './bind-srf';
+import { bindRangeFunction } from './bind-unnest';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
@@ -120,6 +121,9 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
     case 'JoinExpr':
       return bindExplicitJoin(n, ctx, level);
     case 'RangeFunction': {
+      // unnest(array) is the catalog's (arrays are kept as text); the rest are set-returning functions.
+      const first = n.functions?.[0]?.List?.items?.[0]?.FuncCall;
+      if (first?.funcname?.[first.funcname.length - 1]?.String?.sval === 'unnest') return bindRangeFunction(n, ctx, level);
       if (n.lateral) throw notSupported('LATERAL');
       if (n.is_rowsfrom || n.functions.length !== 1) throw notSupported('ROWS FROM');
       const call = n.functions[0].List.items[0];
@@ -180,7 +184,8 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
     const plan = bindSystemRelation(system, ctx);
     const scope = new Scope();
     const names = plan.output.map((c, i) => (colnames?.[i] !== undefined ? colnames[i].String.sval : c.name));
-    scope.add(alias, plan.output.map((c, i) => ({ name: names[i], type: c.type, tableOid: system.oid, columnAttr: i + 1 })));
+    const last = plan.output.length - 1; // the hidden system column tableoid
+    scope.add(alias, plan.output.map((c, i) => ({ name: names[i], type: c.type, tableOid: system.oid, columnAttr: i + 1, hidden: i === last })));
     return { plan, scope, estimatedRows: plan.estimatedRows ?? 100 };
   }
   const sch = schema ?? 'public';

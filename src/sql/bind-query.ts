@@ -2,7 +2,7 @@
 // FROM/WHERE → aggregate → HAVING → project (+ hidden sort columns) → DISTINCT → sort → limit.
 import { Expr } from '../plan/expr';
 import { AggregateNode, OutputColumn, PlanNode, SortKey } from '../plan/plan';
-import { Types, formatType } from '../types/data-type';
+import { DataType, Types, formatType } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
 import { BindContext, QueryLevel } from './bind-context';
@@ -133,6 +133,7 @@ function bindSetOperation(stmt: any, ctx: BindContext, level: QueryLevel): PlanN
           output: p.output.map((c, i) => ({ name: c.name, type: types[i] })),
         };
   const op = stmt.op === 'SETOP_UNION' ? 'union' : stmt.op === 'SETOP_INTERSECT' ? 'intersect' : 'except';
+  if (stmt.all !== true) for (const t of types) requireJsonOperator(t, 'equality');
   const plan: PlanNode = {
     kind: 'setop',
     op,
@@ -204,7 +205,17 @@ function outputIndex(node: any, output: OutputColumn[]): number {
   return -1;
 }
 
+/** json has neither ordering nor equality operators in PostgreSQL (jsonb has both). */
+function requireJsonOperator(type: DataType, what: 'ordering' | 'equality', position?: number): void {
+  if (type.name === 'json')
+    throw new SqlError(SqlState.undefinedFunction, `could not identify an ${what} operator for type json`, {
+      position,
+      hint: what === 'ordering' ? 'Use an explicit ordering operator or modify the query.' : undefined,
+    });
+}
+
 function sortKey(s: any, expr: Expr): SortKey {
+  requireJsonOperator(expr.type, 'ordering', pos(s.node));
   const descending = s.sortby_dir === 'SORTBY_DESC';
   if (s.sortby_dir === 'SORTBY_USING') throw notSupported('ORDER BY USING');
   const nullsFirst = s.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : s.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : descending;
@@ -248,6 +259,7 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
 
   const targets = bindTargets(series.targetList, scope);
   const groupExprs: Expr[] = (stmt.groupClause ?? []).map((g: any) => bindGroupItem(g, targets, { ...scope, aggregates: null, windows: null, clause: 'GROUP BY' }));
+  for (const g of groupExprs) requireJsonOperator(g.type, 'equality');
   const having = stmt.havingClause !== undefined ? requireType(bindExpr(stmt.havingClause, { ...scope, windows: null, clause: 'HAVING' }), Types.bool, ctx, 'HAVING') : null;
 
   // ORDER BY: output names/ordinals first, then expressions over the FROM scope.
@@ -327,6 +339,7 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
   );
   plan = { kind: 'project', input: plan, exprs: projected, output };
   if (distinct) {
+    for (const e of distinctOn ? onExprs : projected) requireJsonOperator(e.type, 'equality');
     const on = distinctOn ? onExprs.map((e) => projectedIndex(e, projected)) : null;
     plan = { kind: 'distinct', input: plan, on, output };
   }
@@ -363,12 +376,13 @@ function bindTargets(list: any[], s: ExprScope): Target[] {
       if (qualifier === null && rels.length === 0) throw new SqlError(SqlState.syntaxError, 'SELECT * with no tables specified is not valid', { position: pos(ref) });
       for (const rel of rels)
         for (const c of rel.columns) {
-          if (qualifier === null && rel.hiddenUnqualified?.has(c.name)) continue;
+          if (c.hidden || (qualifier === null && rel.hiddenUnqualified?.has(c.name))) continue;
           out.push({ expr: { kind: 'column', index: c.index, type: c.type }, name: c.name, tableOid: c.tableOid, columnAttr: c.columnAttr });
         }
       continue;
     }
-    const expr = bindTypedExpr(val, s);
+    // A reg* value in the select list is shown as the object's name (Tessera keeps reg* values as OIDs).
+    const expr = bindTypedExpr(isRegCast(val) ? { TypeCast: { arg: val, typeName: { names: [{ String: { sval: 'text' } }] } } } : val, s);
     let tableOid = 0;
     let columnAttr = 0;
     if (expr.kind === 'column' && expr.index < AGG_BASE) {
@@ -398,6 +412,12 @@ function castColumnName(n: any): { name: string; strong: boolean } {
   return inner !== '?column?' ? { name: inner, strong: true } : { name: own, strong: false };
 }
 
+function isRegCast(node: any): boolean {
+  const names: any[] | undefined = node.TypeCast?.typeName?.names;
+  const last: string | undefined = names?.[names.length - 1]?.String?.sval;
+  return last !== undefined && /^reg(class|type|namespace|role)$/.test(last) && (node.TypeCast.typeName.arrayBounds ?? []).length === 0;
+}
+
 /** PostgreSQL's FigureColname: the name a result column gets without an alias. */
 export function figureColumnName(node: any): string {
   const [tag] = Object.keys(node);
@@ -420,8 +440,11 @@ export function figureColumnName(node: any): string {
       return n.op === 'IS_GREATEST' ? 'greatest' : 'least';
     case 'A_Expr':
       return n.kind === 'AEXPR_NULLIF' ? 'nullif' : '?column?';
+    case 'A_ArrayExpr':
+      return 'array';
     case 'SubLink':
       if (n.subLinkType === 'EXISTS_SUBLINK') return 'exists';
+      if (n.subLinkType === 'ARRAY_SUBLINK') return 'array';
       if (n.subLinkType === 'EXPR_SUBLINK') {
         const first = n.subselect.SelectStmt?.targetList?.[0]?.ResTarget;
         if (first !== undefined) return first.name ?? figureColumnName(first.val);

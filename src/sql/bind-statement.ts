@@ -236,7 +236,13 @@ function bindCopy(n: any, ctx: BindContext): BoundStatement {
     if (!delimiterSet) options.delimiter = ',';
     if (!nullSet) options.null = '';
   }
-  if (options.format === 'binary') throw notSupported('COPY BINARY');
+  if (options.format === 'binary') {
+    // PostgreSQL's checks (ProcessCopyOptions): text-format options make no sense in binary mode.
+    if (delimiterSet) throw new SqlError(SqlState.syntaxError, 'cannot specify DELIMITER in BINARY mode');
+    if (nullSet) throw new SqlError(SqlState.syntaxError, 'cannot specify NULL in BINARY mode');
+    if (options.quote !== '"' || options.escape !== '"') throw new SqlError(SqlState.featureNotSupported, 'COPY quote available only in CSV mode');
+    if (options.header) throw new SqlError(SqlState.featureNotSupported, 'cannot specify HEADER in BINARY mode');
+  }
   if (n.query !== undefined) {
     if (n.is_from) throw new SqlError(SqlState.syntaxError, 'COPY FROM does not accept a query');
     return { kind: 'copyTo', source: bindTopQuery(n.query, ctx), options };

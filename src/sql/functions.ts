@@ -35,6 +35,15 @@ export function bindComparison(op: ComparisonFn, l: Expr, r: Expr, ctx: Coercion
 export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionContext, position?: number): Expr {
   const cmp = COMPARISON_OPS[op];
   if (cmp !== undefined) return bindComparison(cmp, l, r, ctx, op, position);
+  if (op === '||' && (l.type.name === 'jsonb' || r.type.name === 'jsonb') && (l.type.name === 'jsonb' || isUnknown(l.type)) && (r.type.name === 'jsonb' || isUnknown(r.type)))
+    return call('jsonb_concat', [coerce(l, Types.jsonb, ctx), coerce(r, Types.jsonb, ctx)], Types.jsonb);
+  if (op === '-' && l.type.name === 'jsonb') {
+    if (isUnknown(r.type) || isString(r.type)) return call('jsonb_delete', [l, coerce(r, Types.text, ctx)], Types.jsonb);
+    if (isInteger(r.type)) return call('jsonb_delete', [l, coerce(r, Types.int4, ctx)], Types.jsonb);
+    throw noOperator(op, l.type, r.type, position);
+  }
+  if (op === '||' && (l.type.name === 'bytea' || r.type.name === 'bytea') && (l.type.name === 'bytea' || isUnknown(l.type)) && (r.type.name === 'bytea' || isUnknown(r.type)))
+    return call('concat', [coerce(l, Types.bytea, ctx), coerce(r, Types.bytea, ctx)], Types.bytea);
   if (op === '||') {
     const lt = isString(l.type) || isUnknown(l.type);
     const rt = isString(r.type) || isUnknown(r.type);
@@ -53,6 +62,16 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
     return op.startsWith('!') ? { kind: 'not', arg: match, type: Types.bool } : match;
   }
   if (op === '->' || op === '->>') return bindJsonGet(op, l, r, ctx, position);
+  if ((op === '?' || op === '@>' || op === '<@') && l.type.name === 'jsonb') {
+    if (op === '?') {
+      if (!isUnknown(r.type) && !isString(r.type)) throw noOperator(op, l.type, r.type, position);
+      return call('jsonb_exists', [l, coerce(r, Types.text, ctx)], Types.bool);
+    }
+    if (!isUnknown(r.type) && r.type.name !== 'jsonb') throw noOperator(op, l.type, r.type, position);
+    const rr = coerce(r, Types.jsonb, ctx);
+    return call('jsonb_contains', op === '@>' ? [l, rr] : [rr, l], Types.bool);
+  }
+  if ((op === '@>' || op === '<@') && r.type.name === 'jsonb' && isUnknown(l.type)) return bindBinaryOperator(op, coerce(l, Types.jsonb, ctx), r, ctx, position);
   const fn = ARITHMETIC[op];
   if (fn === undefined) throw noOperator(op, l.type, r.type, position);
   const a = l.type;
@@ -183,6 +202,13 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   pow: [{ fn: 'power', args: ['number', 'number'], result: 'numeric-or-float' }],
   sign: [{ fn: 'sign', args: ['number'], result: 'numeric-or-float' }],
   mod: [{ fn: 'mod', args: ['number', 'number'], result: 'arg0' }],
+  gen_random_uuid: [{ fn: 'gen_random_uuid', args: [], result: T.uuid }],
+  encode: [{ fn: 'encode', args: [T.bytea, T.text], result: T.text }],
+  jsonb_typeof: [{ fn: 'json_typeof', args: [T.jsonb], result: T.text }],
+  json_typeof: [{ fn: 'json_typeof', args: [T.json], result: T.text }],
+  jsonb_array_length: [{ fn: 'json_array_length', args: [T.jsonb], result: T.int4 }],
+  json_array_length: [{ fn: 'json_array_length', args: [T.json], result: T.int4 }],
+  decode: [{ fn: 'decode', args: [T.text, T.text], result: T.bytea }],
 };
 
 /** Resolves a scalar function call; unknown names or argument types → 42883. */
@@ -219,6 +245,7 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
       } else if (want.name === a.type.name) coerced.push(a);
       else if (isNumber(want) && (isNumber(a.type) || isUnknown(a.type)) && (isInteger(want) ? isInteger(a.type) || isUnknown(a.type) : true))
         coerced.push(coerce(a, want, ctx));
+      else if (isUnknown(a.type)) coerced.push(coerce(a, want, ctx));
       else ok = false;
     }
     if (!ok) continue;

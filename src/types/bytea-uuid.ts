@@ -102,3 +102,51 @@ export function uuidToBuffer(uuid: string): Buffer {
 export function uuidFromBuffer(b: Buffer): string {
   return uuidFromHex(b.toString('hex'));
 }
+
+/** encode(bytea, format): 'hex', 'base64' (lines of 76 characters, as PostgreSQL) or 'escape'. */
+export function encodeBytea(bytes: string, format: string): string {
+  const b = Buffer.from(bytes, 'latin1');
+  switch (format.toLowerCase()) {
+    case 'hex':
+      return b.toString('hex');
+    case 'base64':
+      return (b.toString('base64').match(/.{1,76}/g) ?? []).join('\n');
+    case 'escape': {
+      // Only NUL, high-bit bytes and backslash are escaped (PostgreSQL's esc_enc).
+      let out = '';
+      for (const x of b) {
+        if (x === 0 || x >= 0x80) out += '\\' + x.toString(8).padStart(3, '0');
+        else if (x === 92) out += '\\\\';
+        else out += String.fromCharCode(x);
+      }
+      return out;
+    }
+    default:
+      throw new SqlError(SqlState.invalidParameterValue, `unrecognized encoding: "${format}"`);
+  }
+}
+
+/** decode(text, format): the inverse of encodeBytea. */
+export function decodeBytea(text: string, format: string): string {
+  switch (format.toLowerCase()) {
+    case 'hex':
+      return parseBytea('\\x' + text);
+    case 'base64': {
+      const s = text.replace(/[ \t\n\r]/g, '');
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
+        const bad = /[^A-Za-z0-9+/=]/.exec(s);
+        if (bad !== null) throw new SqlError(SqlState.invalidParameterValue, `invalid symbol "${bad[0]}" found while decoding base64 sequence`);
+        throw new SqlError(SqlState.invalidParameterValue, 'unexpected "=" while decoding base64 sequence');
+      }
+      if (s.length % 4 !== 0)
+        throw new SqlError(SqlState.invalidParameterValue, 'invalid base64 end sequence', { hint: 'Input data is missing padding, is truncated, or is otherwise corrupted.' });
+      return Buffer.from(s, 'base64').toString('latin1');
+    }
+    case 'escape':
+      // Escape format only: a leading \x is not hex here but a bad escape, as in PostgreSQL.
+      if (text.startsWith('\\x')) throw new SqlError(SqlState.invalidTextRepresentation, 'invalid input syntax for type bytea');
+      return parseBytea(text);
+    default:
+      throw new SqlError(SqlState.invalidParameterValue, `unrecognized encoding: "${format}"`);
+  }
+}

@@ -81,7 +81,7 @@ export function pgTypeByOid(oid: number): PgTypeInfo | undefined {
 
 /**
  * format_type(type_oid, typmod): PostgreSQL's spelling with the modifier, e.g. numeric(12,2),
- * character varying(40), character(3); a NULL typmod (null here) spells bpchar as bpchar.
+ * character varying(40), character(3); a NULL typmod (null here) spells bpchar as character, -1 as bpchar.
  */
 export function formatTypeOid(oid: number, typmod: number | null): string {
   const info = BY_OID.get(oid);
@@ -90,8 +90,9 @@ export function formatTypeOid(oid: number, typmod: number | null): string {
   const mod = typmod ?? -1;
   switch (oid) {
     case 1042:
-      if (typmod === null) return 'bpchar';
-      return mod >= 4 ? `character(${mod - 4})` : 'character';
+      // No modifier known (NULL) reads "character"; an explicit -1 reads "bpchar" (format_type_extended).
+      if (typmod === null) return 'character';
+      return mod >= 4 ? `character(${mod - 4})` : 'bpchar';
     case 1043:
       return mod >= 4 ? `character varying(${mod - 4})` : 'character varying';
     case 1700:
@@ -124,5 +125,35 @@ const RESERVED = new Set(
 export function quoteIdent(name: string): string {
   if (/^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name)) return name;
   return '"' + name.replace(/"/g, '""') + '"';
+}
+
+
+/** '{a,"b c",NULL}' → ['a', 'b c', null]; null when not a one-dimensional array literal. */
+export function parseArrayLiteral(text: string): (string | null)[] | null {
+  const s = text.trim();
+  if (!s.startsWith('{') || !s.endsWith('}')) return null;
+  const out: (string | null)[] = [];
+  let i = 1;
+  const end = s.length - 1;
+  while (i < end) {
+    while (i < end && s[i] === ' ') i++;
+    if (s[i] === '{') return null;
+    let item = '';
+    let quoted = false;
+    if (s[i] === '"') {
+      quoted = true;
+      i++;
+      while (i < end && s[i] !== '"') {
+        if (s[i] === '\\') i++;
+        item += s[i++];
+      }
+      i++;
+    } else while (i < end && s[i] !== ',') item += s[i++];
+    item = quoted ? item : item.trim();
+    out.push(!quoted && item.toUpperCase() === 'NULL' ? null : item);
+    while (i < end && s[i] === ' ') i++;
+    if (s[i] === ',') i++;
+  }
+  return out;
 }
 

@@ -30,6 +30,7 @@ export const SqlState = {
   characterNotInRepertoire: '22021',
   untranslatableCharacter: '22P05',
   invalidBinaryRepresentation: '22P03',
+  stackDepthLimitExceeded: '54001',
   invalidRowCountInLimitClause: '2201W',
   invalidRowCountInResultOffsetClause: '2201X',
   invalidArgumentForLogarithm: '2201E',

@@ -1,8 +1,10 @@
-// Builds a vector from text values as they arrive (COPY FROM): numbers and dates are parsed straight
-// into growing typed arrays, strings into a dictionary; the rest through parseScalar.
+// Builds a vector from values as they arrive (COPY FROM): text values are parsed straight into
+// growing typed arrays (numbers, dates) or a dictionary (strings), the rest through parseScalar;
+// decoded binary values (appendScalar) go in as they are.
 import { DataType, isOpaqueString, numericPrecision, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
-import { Scalar, Vector } from './vector';
+import { Scalar, Vector, isDecimal } from './vector';
+import { decimalToString } from './numeric';
 import { newVector, vectorFromScalars } from './vector-ops';
 import { FormatSettings, fitCharLength, formatCell, parseDate, parseScalar } from './text-format';
 import { daysFromCivil } from './datetime';
@@ -88,13 +90,7 @@ export class VectorBuilder {
     const t = this.type;
     if (this.codes !== null) {
       const s = isOpaqueString(t) ? (parseScalar(t, text, this.fs) as string) : t.typmod >= 4 ? fitCharLength(t, text, false) : text;
-      let code = this.dictIndex!.get(s);
-      if (code === undefined) {
-        code = this.dict.length;
-        this.dict.push(s);
-        this.dictIndex!.set(s, code);
-      }
-      this.codes[i] = code;
+      this.codes[i] = this.intern(s);
     } else if (this.nums !== null) {
       if (t.name === 'date') this.nums[i] = fastDate(text) ?? parseDate(text);
       else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') this.nums[i] = fastInt(text, t) ?? (parseScalar(t, text, this.fs) as number);
@@ -107,14 +103,38 @@ export class VectorBuilder {
     this.n++;
   }
 
+  private intern(s: string): number {
+    let code = this.dictIndex!.get(s);
+    if (code === undefined) {
+      code = this.dict.length;
+      this.dict.push(s);
+      this.dictIndex!.set(s, code);
+    }
+    return code;
+  }
+
+  /** A value already in this type's internal form (as decoded from binary input, lengths checked). */
   appendScalar(value: Scalar): void {
     if (value === null) return this.appendNull();
+    if (this.codes !== null && typeof value === 'string') {
+      if (this.n === this.nulls.length) this.grow();
+      this.codes[this.n++] = this.intern(value);
+      return;
+    }
+    // Plain numbers (ints, floats, dates, timestamps) go straight into the typed array.
+    if (this.nums !== null && typeof value === 'number' && this.type.storage !== 'numeric') {
+      if (this.n === this.nulls.length) this.grow();
+      this.nums[this.n++] = value;
+      return;
+    }
     if (this.scalars !== null) {
       if (this.n === this.nulls.length) this.grow();
       this.scalars.push(value);
       this.n++;
       return;
     }
+    // Numerics through their exact text (fixed-scale columns then take the scaled-integer fast path).
+    if (isDecimal(value)) return this.appendText(decimalToString(value));
     const v = vectorFromScalars(this.type, [value]);
     this.appendText(formatCell(v, 0, this.fs)!);
   }

@@ -162,6 +162,20 @@ describe('binary format of every type (bytes checked against PostgreSQL 15)', fu
     expect(await firstCell(c, 'select 1', [], [], 0)).to.deep.equal(Buffer.from('1'));
   });
 
+  it('takes Buffers from the pg driver as binary bytea parameters', async () => {
+    const client = new Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await client.query('create table pgbuf (id int, b bytea)');
+      const bytes = Buffer.from([0, 1, 127, 128, 255, 92, 120]);
+      await client.query('insert into pgbuf values ($1, $2)', [1, bytes]);
+      const r = await client.query('select b, length(b) n from pgbuf where b = $1', [bytes]);
+      expect(r.rows).to.deep.equal([{ b: bytes, n: 7 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('gives the pg driver binary results it parses (binary: true)', async () => {
     const client = new Client({ connectionString: server.url });
     await client.connect();

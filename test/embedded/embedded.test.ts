@@ -46,6 +46,15 @@ describe('embedded database', function () {
     expect(fs.readdirSync(process.cwd()).sort()).to.deep.equal(cwdBefore);
   });
 
+  it('hands bytea, uuid, json and jsonb over as node-postgres does (Buffer, string, parsed JSON)', async () => {
+    const db = await open(':memory:');
+    await db.exec('create table x (b bytea, u uuid, j json, jb jsonb)');
+    await db.query('insert into x values ($1, $2, $3, $4)', [Buffer.from([0, 255, 65]), 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', { b: 1, a: [1, 2] }, '{"b": 1, "a": [1, 2.5]}']);
+    const { rows } = await db.query('select b, u, j, jb, jb::text as t from x');
+    expect(rows[0]).to.deep.equal({ b: Buffer.from([0, 255, 65]), u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', j: { b: 1, a: [1, 2] }, jb: { a: [1, 2.5], b: 1 }, t: '{"a": [1, 2.5], "b": 1}' });
+    await db.close();
+  });
+
   it('raises SqlError with the SQLSTATE, and keeps working', async () => {
     const db = await open(':memory:');
     try {

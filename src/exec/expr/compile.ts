@@ -12,11 +12,12 @@ import { ConstVectorSource } from '../vector-util';
 import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
 import { compareKernel } from './kernels-compare';
 import { arithKernel } from './kernels-arith';
-import { stringKernel } from './kernels-string';
+import { rowKernel, stringKernel } from './kernels-string';
 import { catalogKernel } from './kernels-catalog';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
-import { jsonGetKernel } from './kernels-json';
+import { jsonGetKernel, jsonKernel, randomUuidKernel } from './kernels-json';
+import { decodeBytea, encodeBytea } from '../../types/bytea-uuid';
 import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastKernel, inListKernel, isNullKernel, notKernel, nullifKernel } from './kernels-logic';
 import { subqueryKernel } from './subquery';
 import { tryFuse } from './fuse';
@@ -45,7 +46,8 @@ function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, c
 /** Functions that can raise an error on some input (so lazily evaluated under AND/OR/CASE). */
 const ERRORING = new Set<string>([
   'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike', 'regex_match', 'regex_imatch', 'array_to_string',
-  'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln',
+  'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln', 'encode', 'decode',
+  'json_typeof', 'json_array_length', 'jsonb_exists', 'jsonb_contains', 'jsonb_concat', 'jsonb_delete',
 ]);
 
 export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
@@ -181,10 +183,26 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'format_type':
     case 'quote_ident':
     case 'array_to_string':
+    case 'pg_size_pretty':
+    case 'array_has':
+    case 'oid_lookup':
       return catalogKernel(e.fn, args, e.type)!;
     case 'json_get':
     case 'json_get_text':
       return jsonGetKernel(e.fn === 'json_get_text', args, e.type);
+    case 'gen_random_uuid':
+      return randomUuidKernel(e.type);
+    case 'json_typeof':
+    case 'json_array_length':
+    case 'jsonb_exists':
+    case 'jsonb_contains':
+    case 'jsonb_concat':
+    case 'jsonb_delete':
+      return jsonKernel(e.fn, args, e.type);
+    case 'encode':
+      return rowKernel(args, e.type, ([b, f]) => encodeBytea(b as string, f as string));
+    case 'decode':
+      return rowKernel(args, e.type, ([t, f]) => decodeBytea(t as string, f as string));
     default:
       return stringKernel(e.fn, args, e.type);
   }

@@ -3,7 +3,7 @@
 import { FunctionName } from '../../plan/expr';
 import { DataType } from '../../types/data-type';
 import { SqlError, SqlState } from '../../types/sql-error';
-import { formatTypeOid, quoteIdent } from '../../types/pg-types';
+import { formatTypeOid, parseArrayLiteral, quoteIdent } from '../../types/pg-types';
 import { CompiledExpr, VectorFn } from './compiled';
 import { mapDictKernel, rowKernel } from './kernels-string';
 
@@ -63,6 +63,21 @@ function arrayToString(text: string, sep: string): string {
   return out.join(sep);
 }
 
+/** pg_size_pretty(bigint), PostgreSQL 15's rounding: bytes below 10 kB, then kB, MB, GB, TB halved with one extra bit. */
+export function sizePretty(bytes: number): string {
+  const limit = 10 * 1024;
+  const limit2 = limit * 2 - 1;
+  const half = (x: number) => Math.trunc((x + (x < 0 ? -1 : 1)) / 2);
+  let size = bytes;
+  if (Math.abs(size) < limit) return `${size} bytes`;
+  size = Math.floor(size / 512);
+  for (const unit of ['kB', 'MB', 'GB']) {
+    if (Math.abs(size) < limit2) return `${half(size)} ${unit}`;
+    size = Math.floor(size / 1024);
+  }
+  return `${half(size)} TB`;
+}
+
 export function catalogKernel(fn: FunctionName, args: CompiledExpr[], type: DataType): VectorFn | null {
   switch (fn) {
     case 'regex_match':
@@ -81,6 +96,33 @@ export function catalogKernel(fn: FunctionName, args: CompiledExpr[], type: Data
       return mapDictKernel(args[0], type, (s) => quoteIdent(s));
     case 'array_to_string':
       return rowKernel(args, type, ([a, sep]) => arrayToString(a as string, sep as string));
+    case 'array_has':
+      // SQL semantics of x = ANY(array): true if an element equals x, else NULL if x or an element is NULL, else false.
+      return rowKernel(
+        args,
+        type,
+        ([a, x]) => {
+          if (a === null) return null;
+          const items = parseArrayLiteral(a as string);
+          if (items === null) throw new SqlError(SqlState.invalidTextRepresentation, `malformed array literal: "${a}"`);
+          if (items.length === 0) return false;
+          if (x === null) return null;
+          if (items.includes(x as string)) return true;
+          return items.includes(null) ? null : false;
+        },
+        false,
+      );
+    case 'oid_lookup': {
+      // oid_lookup(key, keys and values as JSON arrays): the value for key, or NULL.
+      if (!args[1].isConst || !args[2].isConst) throw new SqlError(SqlState.internalError, 'oid_lookup needs constant keys and values');
+      const keys = JSON.parse(String(args[1].value)) as (number | string)[];
+      const values = JSON.parse(String(args[2].value)) as string[];
+      const map = new Map<number | string, string>();
+      keys.forEach((k, i) => map.set(k, values[i]));
+      return rowKernel([args[0]], type, ([k]) => map.get(k as number | string) ?? null);
+    }
+    case 'pg_size_pretty':
+      return rowKernel(args, type, ([n]) => sizePretty(n as number));
     default:
       return null;
   }

@@ -6,7 +6,8 @@ import { ComparisonFn } from '../../plan/expr';
 import { BoolVector, NumericVector, StringVector, Vector } from '../../types/vector';
 import { numericCompare, numericFromInt } from '../../types/numeric';
 import { boolVector, orNulls } from '../vector-util';
-import { compareStrings, dictRanks, trimTrailingSpaces, trimmedDict } from '../string-order';
+import { compareStrings, dictRanks, jsonbKeyDict, trimTrailingSpaces, trimmedDict } from '../string-order';
+import { jsonbOrderKey } from '../../types/json';
 import { intervalSpans } from '../hash/key-hash';
 import { CompiledExpr, VectorFn } from './compiled';
 
@@ -106,9 +107,10 @@ export function compareVectors(op: ComparisonFn, a: Vector, b: Vector): BoolVect
 
 function compareStringVectors(op: ComparisonFn, a: StringVector, b: StringVector, out: Uint8Array, n: number): void {
   const bp = a.type.name === 'bpchar' || b.type.name === 'bpchar';
+  const jb = a.type.name === 'jsonb';
   if (a.dict === b.dict) {
     // One dictionary: compare ranks (equal strings share a rank).
-    const ranks = bp ? dictRanks(trimmedDict(a.dict)) : dictRanks(a.dict);
+    const ranks = bp ? dictRanks(trimmedDict(a.dict)) : jb ? dictRanks(jsonbKeyDict(a.dict)) : dictRanks(a.dict);
     const ca = a.codes;
     const cb = b.codes;
     switch (op) {
@@ -118,8 +120,8 @@ function compareStringVectors(op: ComparisonFn, a: StringVector, b: StringVector
     }
     return;
   }
-  const da = bp ? trimmedDict(a.dict) : a.dict;
-  const db = bp ? trimmedDict(b.dict) : b.dict;
+  const da = bp ? trimmedDict(a.dict) : jb ? jsonbKeyDict(a.dict) : a.dict;
+  const db = bp ? trimmedDict(b.dict) : jb ? jsonbKeyDict(b.dict) : b.dict;
   const ca = a.codes;
   const cb = b.codes;
   if (op === 'eq' || op === 'ne') {
@@ -132,7 +134,8 @@ function compareStringVectors(op: ComparisonFn, a: StringVector, b: StringVector
 
 /** string op constant, evaluated per dictionary entry; results cached per dictionary object. */
 function stringConstKernel(op: ComparisonFn, col: CompiledExpr, constant: string, bpchar: boolean): VectorFn {
-  const target = bpchar ? trimTrailingSpaces(constant) : constant;
+  const jsonb = col.type.name === 'jsonb';
+  const target = bpchar ? trimTrailingSpaces(constant) : jsonb ? jsonbOrderKey(constant) : constant;
   const perDict = new WeakMap<string[], Uint8Array>();
   const f = col.eval;
   return (batch) => {
@@ -140,7 +143,7 @@ function stringConstKernel(op: ComparisonFn, col: CompiledExpr, constant: string
     const dict = v.dict;
     let table = perDict.get(dict);
     if (table === undefined || table.length !== dict.length) {
-      const d = bpchar ? trimmedDict(dict) : dict;
+      const d = bpchar ? trimmedDict(dict) : jsonb ? jsonbKeyDict(dict) : dict;
       table = new Uint8Array(dict.length);
       if (op === 'eq') for (let k = 0; k < d.length; k++) table[k] = d[k] === target ? 1 : 0;
       else if (op === 'ne') for (let k = 0; k < d.length; k++) table[k] = d[k] !== target ? 1 : 0;

@@ -4,7 +4,8 @@
 import { DataType } from '../../types/data-type';
 import { Batch, BoolVector, Vector } from '../../types/vector';
 import { boolVector, gatherBatch } from '../vector-util';
-import { trimTrailingSpaces } from '../string-order';
+import { jsonbKeyDict, trimTrailingSpaces } from '../string-order';
+import { jsonbOrderKey } from '../../types/json';
 import { CompiledExpr, VectorFn } from './compiled';
 import { compareVectors } from './kernels-compare';
 import { Piece, assembleVector } from './assemble';
@@ -112,14 +113,16 @@ export function inListKernel(arg: CompiledExpr, list: CompiledExpr[], negated: b
     const listHasNull = list.some((x) => x.value === null);
     if (storage === 'string') {
       const bp = arg.type.name === 'bpchar' || list.some((x) => x.type.name === 'bpchar');
-      const set = new Set(list.filter((x) => x.value !== null).map((x) => (bp ? trimTrailingSpaces(x.value as string) : (x.value as string))));
+      const jb = arg.type.name === 'jsonb';
+      const set = new Set(list.filter((x) => x.value !== null).map((x) => (bp ? trimTrailingSpaces(x.value as string) : jb ? jsonbOrderKey(x.value as string) : (x.value as string))));
       const perDict = new WeakMap<string[], Uint8Array>();
       return (batch) => {
         const v = fa(batch) as Extract<Vector, { kind: 'string' }>;
         let table = perDict.get(v.dict);
         if (table === undefined || table.length !== v.dict.length) {
           table = new Uint8Array(v.dict.length);
-          for (let k = 0; k < v.dict.length; k++) table[k] = set.has(bp ? trimTrailingSpaces(v.dict[k]) : v.dict[k]) ? 1 : 0;
+          const d = jb ? jsonbKeyDict(v.dict) : v.dict;
+          for (let k = 0; k < d.length; k++) table[k] = set.has(bp ? trimTrailingSpaces(d[k]) : d[k]) ? 1 : 0;
           perDict.set(v.dict, table);
         }
         const n = v.length;

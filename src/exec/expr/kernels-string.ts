@@ -247,6 +247,8 @@ export function stringKernel(fn: FunctionName, args: CompiledExpr[], type: DataT
     case 'char_length':
       return stringFn(args, type, (s) => charLength(s), true);
     case 'octet_length':
+      // bytea strings hold one char code per byte.
+      if (args[0].type.name === 'bytea') return stringFn(args, type, (s) => s.length);
       return stringFn(args, type, (s) => Buffer.byteLength(s, 'utf8'));
     case 'substring':
       return stringFn(args, type, (s, rest) => sqlSubstring(s, rest[0] as number, rest.length > 1 ? (rest[1] as number) : null));

@@ -8,7 +8,7 @@
 // fixed-width key costs a few multiplications per row and no allocation.
 import { DataType } from '../../types/data-type';
 import { IntervalVector, NumericVector, StringVector, Vector } from '../../types/vector';
-import { trimmedDict } from '../string-order';
+import { comparableDict } from '../string-order';
 
 export type KeyKind = 'num' | 'str' | 'dec';
 
@@ -49,7 +49,7 @@ export function pairKind(a: DataType, b: DataType): KeyKind {
 export function toKeyColumn(v: Vector, kind: KeyKind = keyKindOf(v.type)): KeyColumn {
   if (kind === 'str') {
     const s = v as StringVector;
-    const dict = v.type.name === 'bpchar' ? trimmedDict(s.dict) : s.dict;
+    const dict = comparableDict(v.type, s.dict);
     return { kind: 'str', nulls: v.nulls, codes: s.codes, dict, dictHash: dictHashes(dict) };
   }
   if (kind === 'dec') return decKey(v);

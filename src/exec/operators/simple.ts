@@ -2,6 +2,9 @@
 import { Expr } from '../../plan/expr';
 import { CteScanNode, FilterNode, LimitNode, ProjectNode, ValuesNode } from '../../plan/plan';
 import { SqlError, SqlState } from '../../types/sql-error';
+import { Types } from '../../types/data-type';
+import { castScalar } from '../../types/cast';
+import { parseArrayLiteral } from '../../types/pg-types';
 import { Batch, BoolVector, Scalar, Vector } from '../../types/vector';
 import { compactBatch, getScalar, vectorFromScalars } from '../../types/vector-ops';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
@@ -13,7 +16,21 @@ const ONE_ROW: Batch = { length: 1, columns: [] };
 
 export function prepareValues(node: ValuesNode, env: ExprEnv): PreparedNode {
   const rows = node.rows.map((r) => r.map((e) => compileExpr(e, env)));
+  if (node.arrayElements !== undefined) {
+    const array = compileExpr(node.arrayElements, env);
+    return { node, open: () => new ValuesOp(node, env, arrayRows(array, node, env)) };
+  }
   return { node, open: () => new ValuesOp(node, env, rows) };
+}
+
+/** unnest(): the array's elements (from its text form) as one-column constant rows. */
+function arrayRows(array: CompiledExpr, node: ValuesNode, env: ExprEnv): CompiledExpr[][] {
+  const value = getScalar(array.eval(ONE_ROW), 0);
+  if (value === null) return [];
+  const items = parseArrayLiteral(String(value));
+  if (items === null) throw new SqlError(SqlState.invalidTextRepresentation, `malformed array literal: "${value}"`);
+  const type = node.output[0].type;
+  return items.map((item) => [compileExpr({ kind: 'const', value: item === null ? null : castScalar(item, Types.text, type, env.ctx.format, false), type }, env)]);
 }
 
 class ValuesOp extends Operator {
@@ -29,8 +46,13 @@ class ValuesOp extends Operator {
     if (this.pending === null) {
       this.pending = [];
       const types = this.node.output.map((o) => o.type);
-      const n = this.rows.length;
-      if (n > 0) {
+      const literal = this.node.scalarRows;
+      const n = literal !== undefined ? literal.length : this.rows.length;
+      if (literal !== undefined && n > 0) {
+        const cols: Scalar[][] = types.map(() => new Array(n));
+        for (let r = 0; r < n; r++) for (let c = 0; c < types.length; c++) cols[c][r] = literal[r][c];
+        chunkBatch({ length: n, columns: types.map((t, c) => vectorFromScalars(t, cols[c])) }, this.pending);
+      } else if (n > 0) {
         const cols: Scalar[][] = types.map(() => new Array(n));
         for (let r = 0; r < n; r++) for (let c = 0; c < types.length; c++) cols[c][r] = getScalar(this.rows[r][c].eval(ONE_ROW), 0);
         chunkBatch({ length: n, columns: types.map((t, c) => vectorFromScalars(t, cols[c])) }, this.pending);

@@ -11,7 +11,7 @@ import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { compareFloat } from '../expr/kernels-compare';
 import { intervalSpans } from '../hash/key-hash';
-import { dictRanks, trimmedDict } from '../string-order';
+import { comparableDict, dictRanks } from '../string-order';
 import { concatBatches, gatherNeeded } from '../vector-util';
 import { Operator, PrepareChild, PreparedNode, drain } from './operator';
 
@@ -37,7 +37,7 @@ export function sortColumn(v: Vector, key: SortKey): KeyColumnForSort {
   const base = { nulls: v.nulls, sign: key.descending ? -1 : 1, nullOrder: key.nullsFirst ? -1 : 1, float: false, decimals: null, values: null };
   switch (v.kind) {
     case 'string': {
-      const ranks = dictRanks(v.type.name === 'bpchar' ? trimmedDict(v.dict) : v.dict);
+      const ranks = dictRanks(comparableDict(v.type, v.dict));
       const r = new Int32Array(v.length);
       for (let i = 0; i < v.length; i++) r[i] = ranks[v.codes[i]];
       return { ...base, values: r };

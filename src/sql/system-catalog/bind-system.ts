@@ -1,7 +1,7 @@
 // Binding of system relations (pg_catalog.*, information_schema.*) as literal rows generated from
 // the engine's catalog when the statement is bound, and the per-statement CatalogModel they share.
-import { ViewDef } from '../../storage/api';
-import { DataType, Types } from '../../types/data-type';
+import { TableDef, ViewDef } from '../../storage/api';
+import { DataType, OidType, Types } from '../../types/data-type';
 import { PlanNode } from '../../plan/plan';
 import type { BindContext } from '../bind-context';
 import { QueryLevel } from '../bind-context';
@@ -14,15 +14,35 @@ const models = new WeakMap<BindContext, CatalogModel>();
 /** Contexts building their model now (a view over the catalog must not build it again while it is being built). */
 const building = new WeakSet<BindContext>();
 
+/**
+ * The structural model (relations, columns, indexes…) depends only on the table and view definitions,
+ * which storage replaces (never mutates) on DDL: it is rebuilt when one of them changes, else shared.
+ */
+let shared: { tables: TableDef[]; views: ViewDef[]; core: CatalogModel } | null = null;
+
+function sameObjects<T>(a: T[], b: T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The statement's model: the shared structure, seen with this statement's context (row counts, settings, database). */
 export function catalogModel(ctx: BindContext): CatalogModel {
   let m = models.get(ctx);
   if (m === undefined) {
-    building.add(ctx);
-    try {
-      m = new CatalogModel(ctx, [...SYSTEM_RELATIONS], (v) => viewColumns(v, ctx));
-    } finally {
-      building.delete(ctx);
+    const tables = ctx.catalog.tables();
+    const views = ctx.catalog.views();
+    let core: CatalogModel;
+    if (shared !== null && sameObjects(shared.tables, tables) && sameObjects(shared.views, views)) core = shared.core;
+    else {
+      building.add(ctx);
+      try {
+        core = new CatalogModel(ctx, [...SYSTEM_RELATIONS], (v) => viewColumns(v, ctx));
+      } finally {
+        building.delete(ctx);
+      }
+      shared = { tables, views, core };
     }
+    m = Object.create(core) as CatalogModel;
+    m.ctx = ctx;
     models.set(ctx, m);
   }
   return m;
@@ -53,10 +73,15 @@ export function lookupSystemRelation(schema: string | undefined, name: string): 
 /** The relation's rows as of now, as a literal-rows plan. */
 export function bindSystemRelation(rel: SystemRelation, ctx: BindContext): PlanNode {
   const rows = building.has(ctx) ? [] : rel.rows(catalogModel(ctx));
+  // Every relation has the system column tableoid (the relation's own OID), last and hidden from `*`.
   return {
     kind: 'values',
-    rows: rows.map((r) => rowValues(rel, r).map((value, i) => ({ kind: 'const' as const, value, type: rel.columns[i].type }))),
-    output: rel.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: rel.oid, columnAttr: i + 1 })),
+    rows: [],
+    scalarRows: rows.map((r) => [...rowValues(rel, r), rel.oid]),
+    output: [
+      ...rel.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: rel.oid, columnAttr: i + 1 })),
+      { name: 'tableoid', type: OidType, tableOid: rel.oid, columnAttr: -6 },
+    ],
     estimatedRows: rows.length,
   };
 }

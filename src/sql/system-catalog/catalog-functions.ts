@@ -4,7 +4,7 @@
 // plain data and the executor needs no catalog access.
 import { CaseExpr, Expr } from '../../plan/expr';
 import { CharType, DataType, OidType, Types } from '../../types/data-type';
-import { PG_TYPES, formatTypeOid } from '../../types/pg-types';
+import { PG_TYPES, formatTypeOid, quoteIdent } from '../../types/pg-types';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Scalar } from '../../types/vector';
 import type { BindContext } from '../bind-context';
@@ -27,6 +27,11 @@ function lookup(key: Expr, entries: [number, Scalar][], type: DataType, fallback
   if (k.kind === 'const') {
     const hit = entries.find(([x]) => x === k.value);
     return hit !== undefined ? constant(hit[1], type) : k.value === null ? constant(null, type) : (fallback ?? constant(null, type));
+  }
+  if (entries.length > 8 && type.storage === 'string' && entries.every(([, v]) => typeof v === 'string')) {
+    // Many entries: one hashed lookup rather than a long CASE.
+    const found = call('oid_lookup', [k, constant(JSON.stringify(entries.map(([x]) => x)), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], type);
+    return fallback === null ? found : { kind: 'coalesce', args: [found, coerce(fallback, type, ctx)], type };
   }
   const e: CaseExpr = {
     kind: 'case',
@@ -52,8 +57,9 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
   switch (name) {
     case 'pg_table_is_visible': {
       if (n !== 1) return null;
-      const visible = m().relations.filter((r) => m().isVisible(r)).map((r) => constant(r.oid, OidType));
-      return { kind: 'inlist', arg: asOid(args[0], ctx), list: visible, negated: false, type: Types.bool };
+      const visible = m().relations.filter((r) => m().isVisible(r));
+      const found = lookup(args[0], visible.map((r) => [r.oid, 't']), Types.text, null, ctx);
+      return found.kind === 'const' ? constant(found.value !== null, Types.bool) : { kind: 'isnull', arg: found, negated: true, type: Types.bool };
     }
     case 'pg_type_is_visible':
       if (n !== 1) return null;
@@ -74,12 +80,24 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
     case 'format_type':
       if (n !== 2) return null;
       return call('format_type', [asOid(args[0], ctx), coerce(args[1], Types.int4, ctx)], Types.text);
-    case 'pg_get_expr':
+    case 'pg_get_expr': {
       if (n < 2 || n > 3) return null;
-      return coerce(args[0], Types.text, ctx);
-    case 'pg_get_indexdef':
+      // adbin & co. hold the expression's text already (as pg_node_tree); the result is text.
+      const e = coerce(args[0], Types.text, ctx);
+      return e.type === Types.text || e.kind === 'const' ? { ...e, type: Types.text } : { kind: 'cast', arg: e, type: Types.text };
+    }
+    case 'pg_get_indexdef': {
       if (n !== 1 && n !== 3) return null;
-      return lookup(args[0], m().indexes.map((i) => [i.oid, i.definition]), Types.text, null, ctx);
+      const pretty = n === 3 && args[2].kind === 'const' && args[2].value === true;
+      const whole = lookup(args[0], m().indexes.map((i) => [i.oid, pretty ? i.prettyDefinition : i.definition]), Types.text, null, ctx);
+      if (n === 1 || (args[1].kind === 'const' && args[1].value === 0)) return whole;
+      // pg_get_indexdef(index, column k, …): just the k-th key column (psql's \d index).
+      const col = coerce(args[1], Types.int8, ctx);
+      const key = call('add', [call('mul', [coerce(asOid(args[0], ctx), Types.int8, ctx), constant(1000, Types.int8)], Types.int8), col], Types.int8);
+      const entries: [number, Scalar][] = m().indexes.flatMap((i) => i.keys.map((k, j) => [i.oid * 1000 + j + 1, quoteIdent(i.table.columns[k - 1].name)] as [number, Scalar]));
+      const column = call('oid_lookup', [key, constant(JSON.stringify(entries.map(([x]) => x)), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], Types.text);
+      return { kind: 'case', whens: [{ when: call('eq', [col, constant(0, Types.int8)], Types.bool), then: whole }], else: column, type: Types.text };
+    }
     case 'pg_get_constraintdef':
       if (n !== 1 && n !== 2) return null;
       return lookup(args[0], m().constraints.map((c) => [c.oid, c.definition]), Types.text, null, ctx);
@@ -131,12 +149,33 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
         type: OidType,
       };
     }
+    case 'current_setting': {
+      // current_setting(name computed per row): looked up among the session's settings now.
+      if (n < 1 || n > 2) return null;
+      const names = ctx.settingNames?.() ?? [];
+      const key = coerce(args[0], Types.text, ctx);
+      const found = call('oid_lookup', [key, constant(JSON.stringify(names), Types.text), constant(JSON.stringify(names.map((x) => ctx.setting(x))), Types.text)], Types.text);
+      return found;
+    }
+    case 'pg_tablespace_location':
+      if (n !== 1) return null;
+      return constant('', Types.text);
     case 'pg_relation_is_publishable':
       if (n !== 1) return null;
       return constant(false, Types.bool);
+    case '__array_has':
+      // x = ANY(array value), from any-array.ts: array's text form, element as text.
+      return call('array_has', [coerce(args[0], Types.text, ctx), coerce(isUnknown(args[1].type) ? coerce(args[1], Types.text, ctx) : args[1], Types.text, ctx)], Types.bool);
     case 'array_to_string':
       if (n !== 2) return null;
       return call('array_to_string', [coerce(args[0], Types.text, ctx), coerce(args[1], Types.text, ctx)], Types.text);
+    case 'pg_size_pretty':
+      if (n !== 1) return null;
+      return call('pg_size_pretty', [coerce(args[0], Types.int8, ctx)], Types.text);
+    case 'pg_database_size':
+    case 'pg_tablespace_size':
+      if (n !== 1) return null;
+      return constant(0, Types.int8);
     case 'pg_relation_size':
     case 'pg_total_relation_size':
     case 'pg_table_size':
@@ -159,6 +198,17 @@ export function bindCatalogCast(target: string, arg: Expr, ctx: BindContext, pos
   if (target === 'char') return coerce(arg, CharType, ctx, true);
   if (target === 'oid') return asOid(arg, ctx);
   const model = catalogModel(ctx);
+  if (arg.kind === 'param' && (isUnknown(arg.type) || arg.type.storage === 'string') && target === 'regclass') {
+    // $1::regclass: the parameter is a relation name, looked up when the statement runs (NULL when absent).
+    const name = coerce(arg, Types.text, ctx);
+    const entries: [string, string][] = [];
+    for (const r of model.relations) {
+      entries.push([`${r.schema}.${r.name}`, String(r.oid)]);
+      if (model.isVisible(r)) entries.push([r.name, String(r.oid)]);
+    }
+    const found = call('oid_lookup', [name, constant(JSON.stringify(entries.map(([k]) => k)), Types.text), constant(JSON.stringify(entries.map(([, v]) => v)), Types.text)], Types.text);
+    return coerce(found, OidType, ctx);
+  }
   const literal = arg.kind === 'const' && (isUnknown(arg.type) || arg.type.storage === 'string');
   if (literal) {
     if (arg.value === null) return constant(null, OidType);

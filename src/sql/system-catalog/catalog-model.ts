@@ -38,6 +38,8 @@ export interface ModelIndex {
   keys: number[];
   primary: boolean;
   definition: string;
+  /** pg_get_indexdef(oid, 0, true): the table unqualified when visible. */
+  prettyDefinition: string;
 }
 
 export interface ModelConstraint {
@@ -81,11 +83,16 @@ export class CatalogModel {
   ];
   private readonly byOid = new Map<number, ModelRelation>();
 
+  /** The statement's context (each statement sees the shared model through its own; see bind-system.ts). */
+  ctx: BindContext;
+  private readonly byName = new Map<string, ModelRelation>();
+
   constructor(
-    readonly ctx: BindContext,
+    ctx: BindContext,
     system: SystemRelationInfo[],
     viewColumns: (view: ViewDef) => { name: string; type: DataType }[],
   ) {
+    this.ctx = ctx;
     for (const s of system)
       this.addRelation({
         oid: s.oid,
@@ -93,7 +100,7 @@ export class CatalogModel {
         schema: s.schema,
         namespaceOid: this.namespaceOid(s.schema),
         kind: s.kind,
-        columns: s.columns.map((c) => ({ name: c.name, type: c.type, notNull: false, defaultText: null })),
+        columns: systemColumns(s),
         hasIndex: false,
       });
     const tables = [...ctx.catalog.tables()].sort((a, b) => a.id - b.id);
@@ -113,7 +120,7 @@ export class CatalogModel {
         const indexOid = primaryKeyIndexOid(t.id);
         const keyColumns = t.primaryKey.map((i) => ({ ...rel.columns[i], notNull: false, defaultText: null }));
         this.addRelation({ oid: indexOid, name: t.primaryKeyName, schema: t.schema, namespaceOid: rel.namespaceOid, kind: 'i', columns: keyColumns, hasIndex: false });
-        this.indexes.push({ oid: indexOid, name: t.primaryKeyName, table: rel, keys, primary: true, definition: primaryKeyIndexDef(t) });
+        this.indexes.push({ oid: indexOid, name: t.primaryKeyName, table: rel, keys, primary: true, definition: primaryKeyIndexDef(t, true), prettyDefinition: primaryKeyIndexDef(t, t.schema !== 'public') });
         this.constraints.push({ oid: primaryKeyConstraintOid(t.id), name: t.primaryKeyName, type: 'p', table: rel, indexOid, keys, definition: primaryKeyConstraintDef(t) });
       }
     }
@@ -133,6 +140,8 @@ export class CatalogModel {
   private addRelation(r: ModelRelation): ModelRelation {
     this.relations.push(r);
     this.byOid.set(r.oid, r);
+    const key = r.schema + '.' + r.name;
+    if (!this.byName.has(key)) this.byName.set(key, r);
     return r;
   }
 
@@ -160,7 +169,7 @@ export class CatalogModel {
 
   resolveUnqualified(name: string): ModelRelation | undefined {
     for (const schema of this.searchPath) {
-      const r = this.relations.find((x) => x.schema === schema && x.name === name);
+      const r = this.byName.get(schema + '.' + name);
       if (r !== undefined) return r;
     }
     return undefined;
@@ -171,7 +180,7 @@ export class CatalogModel {
     const parts = splitQualified(text);
     if (parts === null) return undefined;
     if (parts.length === 1) return this.resolveUnqualified(parts[0]);
-    return this.relations.find((x) => x.schema === parts[0] && x.name === parts[1]);
+    return this.byName.get(parts[0] + '.' + parts[1]);
   }
 
   /** regclass output: the name, schema-qualified when not visible. */
@@ -225,3 +234,12 @@ export function splitQualified(text: string): string[] | null {
   return parts.length >= 1 && parts.length <= 3 ? parts.slice(-2) : null;
 }
 
+
+/** A system relation's columns; as in PostgreSQL's catalogs, fixed-width columns before the first variable-width one are NOT NULL. */
+function systemColumns(s: SystemRelationInfo): ModelColumn[] {
+  let fixed = s.kind === 'r';
+  return s.columns.map((c) => {
+    fixed &&= c.type.typlen > 0;
+    return { name: c.name, type: c.type, notNull: fixed, defaultText: null };
+  });
+}

@@ -30,6 +30,8 @@ export function deparseDefault(col: ColumnDef): string | null {
   } catch {
     return col.defaultSql;
   }
+  // DEFAULT NULL stores no default at all in PostgreSQL (atthasdef is false).
+  if ((node.TypeCast?.arg ?? node).A_Const?.isnull === true) return null;
   return deparseConstFor(node, col.type) ?? col.defaultSql;
 }
 
@@ -95,9 +97,9 @@ function constText(value: string, type: DataType): string {
 }
 
 /** pg_get_indexdef() of a table's primary-key index. */
-export function primaryKeyIndexDef(table: TableDef): string {
+export function primaryKeyIndexDef(table: TableDef, qualified: boolean): string {
   const cols = table.primaryKey!.map((i) => quoteIdent(table.columns[i].name)).join(', ');
-  return `CREATE UNIQUE INDEX ${quoteIdent(table.primaryKeyName!)} ON ${quoteIdent(table.schema)}.${quoteIdent(table.name)} USING btree (${cols})`;
+  return `CREATE UNIQUE INDEX ${quoteIdent(table.primaryKeyName!)} ON ${qualified ? quoteIdent(table.schema) + '.' : ''}${quoteIdent(table.name)} USING btree (${cols})`;
 }
 
 /** pg_get_constraintdef() of a table's primary key. */

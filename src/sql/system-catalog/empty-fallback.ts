@@ -7,6 +7,7 @@ import { PlanNode } from '../../plan/plan';
 import { Types } from '../../types/data-type';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { figureColumnName } from '../bind-query';
+import { AGGREGATES } from '../functions';
 import { lookupSystemRelation } from './bind-system';
 
 const MISSING_FEATURE = new Set<string>([SqlState.featureNotSupported, SqlState.undefinedFunction, SqlState.undefinedObject]);
@@ -41,9 +42,14 @@ function emptyQuery(stmt: any): boolean {
     if (stmt.op === 'SETOP_INTERSECT') return l || r;
     return l;
   }
-  if (stmt.groupClause === undefined && (stmt.targetList ?? []).some((t: any) => t.ResTarget?.val?.FuncCall?.agg_star || /"(count|sum|max|min|avg|string_agg|bool_and|bool_or)"/.test(JSON.stringify(t.ResTarget?.val?.FuncCall?.funcname ?? ''))))
-    return false; // an aggregate without GROUP BY returns one row even over no input
+  // An aggregate without GROUP BY returns one row even over no input.
+  if (stmt.groupClause === undefined && (stmt.targetList ?? []).some((t: any) => isAggregateCall(t.ResTarget?.val))) return false;
   return (stmt.fromClause ?? []).some(emptyFromItem);
+}
+
+function isAggregateCall(node: any): boolean {
+  const names: any[] | undefined = node?.FuncCall?.funcname;
+  return names !== undefined && AGGREGATES.has(names[names.length - 1].String.sval);
 }
 
 function firstLeaf(stmt: any): any {

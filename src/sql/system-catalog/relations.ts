@@ -35,7 +35,20 @@ const COLUMN_TYPES: Record<string, DataType> = {
   float8: Types.float8,
   text: Types.text,
   timestamptz: Types.timestamptz,
+  // Array-valued and internal columns: values kept as text (their text form), reported under their own type.
+  int2vector: textAs(22),
+  oidvector: textAs(30),
+  node: textAs(194),
+  'text[]': textAs(1009),
+  'oid[]': textAs(1028),
+  'int2[]': textAs(1005),
+  'char[]': textAs(1002),
+  'aclitem[]': textAs(1034),
 };
+
+function textAs(oid: number): DataType {
+  return Object.freeze({ ...Types.text, oid });
+}
 
 /** 'a:oid b:name c' → columns (untyped names default to text). */
 function cols(spec: string): { name: string; type: DataType }[] {
@@ -60,14 +73,14 @@ const pg = (name: string, oid: number, spec: string, rows: ((m: CatalogModel) =>
 
 // ---- pg_catalog ----
 
-pg('pg_namespace', 2615, 'oid:oid nspname:name nspowner:oid nspacl', (m) => m.namespaces.map((n) => ({ oid: n.oid, nspname: n.name, nspowner: n.owner })));
+pg('pg_namespace', 2615, 'oid:oid nspname:name nspowner:oid nspacl:aclitem[]', (m) => m.namespaces.map((n) => ({ oid: n.oid, nspname: n.name, nspowner: n.owner })));
 
 const CLASS_SPEC =
   'oid:oid relname:name relnamespace:oid reltype:oid reloftype:oid relowner:oid relam:oid relfilenode:oid reltablespace:oid ' +
   'relpages:int4 reltuples:float4 relallvisible:int4 reltoastrelid:oid relhasindex:bool relisshared:bool relpersistence:char ' +
   'relkind:char relnatts:int2 relchecks:int2 relhasrules:bool relhastriggers:bool relhassubclass:bool relrowsecurity:bool ' +
   'relforcerowsecurity:bool relispopulated:bool relreplident:char relispartition:bool relrewrite:oid relfrozenxid:int8 ' +
-  'relminmxid:int8 relacl reloptions relpartbound';
+  'relminmxid:int8 relacl:aclitem[] reloptions:text[] relpartbound:node';
 pg('pg_class', 1259, CLASS_SPEC, (m) =>
   m.relations.map((r) => ({
     oid: r.oid,
@@ -107,7 +120,7 @@ const ATTRIBUTE_SPEC =
   'attrelid:oid attname:name atttypid:oid attstattarget:int4 attlen:int2 attnum:int2 attndims:int4 attcacheoff:int4 ' +
   'atttypmod:int4 attbyval:bool attalign:char attstorage:char attcompression:char attnotnull:bool atthasdef:bool ' +
   'atthasmissing:bool attidentity:char attgenerated:char attisdropped:bool attislocal:bool attinhcount:int4 ' +
-  'attcollation:oid attacl attoptions attfdwoptions attmissingval';
+  'attcollation:oid attacl:aclitem[] attoptions:text[] attfdwoptions:text[] attmissingval';
 pg('pg_attribute', 1249, ATTRIBUTE_SPEC, (m) => {
   const out: Row[] = [];
   for (const r of m.relations)
@@ -125,7 +138,7 @@ pg('pg_attribute', 1249, ATTRIBUTE_SPEC, (m) => {
         atttypmod: c.type.typmod,
         attbyval: info?.typbyval ?? false,
         attalign: c.type.typlen === 8 ? 'd' : c.type.typlen === 2 ? 's' : c.type.typlen === 1 ? 'c' : 'i',
-        attstorage: c.type.typlen === -1 ? 'x' : 'p',
+        attstorage: c.type.name === 'numeric' ? 'm' : c.type.typlen === -1 ? 'x' : 'p',
         attcompression: '',
         attnotnull: c.notNull,
         atthasdef: c.defaultText !== null,
@@ -141,7 +154,7 @@ pg('pg_attribute', 1249, ATTRIBUTE_SPEC, (m) => {
   return out;
 });
 
-pg('pg_attrdef', 2604, 'oid:oid adrelid:oid adnum:int2 adbin', (m) => {
+pg('pg_attrdef', 2604, 'oid:oid adrelid:oid adnum:int2 adbin:node', (m) => {
   const out: Row[] = [];
   for (const r of m.relations)
     if (r.kind === 'r')
@@ -155,7 +168,7 @@ const TYPE_SPEC =
   'oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char typispreferred:bool ' +
   'typisdefined:bool typdelim:char typrelid:oid typsubscript:oid typelem:oid typarray:oid typinput:oid typoutput:oid ' +
   'typreceive:oid typsend:oid typmodin:oid typmodout:oid typanalyze:oid typalign:char typstorage:char typnotnull:bool ' +
-  'typbasetype:oid typtypmod:int4 typndims:int4 typcollation:oid typdefaultbin typdefault typacl';
+  'typbasetype:oid typtypmod:int4 typndims:int4 typcollation:oid typdefaultbin:node typdefault typacl:aclitem[]';
 pg('pg_type', 1247, TYPE_SPEC, () =>
   PG_TYPES.map((x) => ({
     oid: x.oid,
@@ -193,7 +206,7 @@ pg('pg_type', 1247, TYPE_SPEC, () =>
 const INDEX_SPEC =
   'indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool indnullsnotdistinct:bool indisprimary:bool ' +
   'indisexclusion:bool indimmediate:bool indisclustered:bool indisvalid:bool indcheckxmin:bool indisready:bool indislive:bool ' +
-  'indisreplident:bool indkey indcollation indclass indoption indexprs indpred';
+  'indisreplident:bool indkey:int2vector indcollation:oidvector indclass:oidvector indoption:int2vector indexprs:node indpred:node';
 pg('pg_index', 2610, INDEX_SPEC, (m) =>
   m.indexes.map((i) => ({
     indexrelid: i.oid,
@@ -221,7 +234,7 @@ pg('pg_index', 2610, INDEX_SPEC, (m) =>
 const CONSTRAINT_SPEC =
   'oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid ' +
   'contypid:oid conindid:oid conparentid:oid confrelid:oid confupdtype:char confdeltype:char confmatchtype:char conislocal:bool ' +
-  'coninhcount:int4 connoinherit:bool conkey confkey conpfeqop conppeqop conffeqop confdelsetcols conexclop conbin';
+  'coninhcount:int4 connoinherit:bool conkey:int2[] confkey:int2[] conpfeqop:oid[] conppeqop:oid[] conffeqop:oid[] confdelsetcols:int2[] conexclop:oid[] conbin:node';
 pg('pg_constraint', 2606, CONSTRAINT_SPEC, (m) =>
   m.constraints.map((c) => ({
     oid: c.oid,
@@ -254,7 +267,7 @@ pg('pg_am', 2601, 'oid:oid amname:name amhandler:oid amtype:char', () => [
 
 const DATABASE_SPEC =
   'oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool datconnlimit:int4 ' +
-  'datfrozenxid:int8 datminmxid:int8 dattablespace:oid datcollate datctype daticulocale datcollversion datacl';
+  'datfrozenxid:int8 datminmxid:int8 dattablespace:oid datcollate datctype daticulocale datcollversion datacl:aclitem[]';
 pg('pg_database', 1262, DATABASE_SPEC, (m) => [
   {
     oid: Oids.database,
@@ -275,7 +288,7 @@ pg('pg_database', 1262, DATABASE_SPEC, (m) => [
 
 const ROLE_COLUMNS =
   'rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool rolreplication:bool ' +
-  'rolconnlimit:int4 rolpassword rolvaliduntil:timestamptz rolbypassrls:bool rolconfig oid:oid';
+  'rolconnlimit:int4 rolpassword rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[] oid:oid';
 const roleRows = (m: CatalogModel): Row[] =>
   m.roles.map((r) => ({
     rolname: r.name,
@@ -292,7 +305,7 @@ const roleRows = (m: CatalogModel): Row[] =>
   }));
 pg('pg_roles', 12001, ROLE_COLUMNS, roleRows, 'v');
 pg('pg_authid', 1260, ROLE_COLUMNS, roleRows);
-pg('pg_user', 12002, 'usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd valuntil:timestamptz useconfig', (m) =>
+pg('pg_user', 12002, 'usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd valuntil:timestamptz useconfig:text[]', (m) =>
   m.roles
     .filter((r) => r.login)
     .map((r) => ({ usename: r.name, usesysid: r.oid, usecreatedb: r.superuser, usesuper: r.superuser, userepl: r.superuser, usebypassrls: r.superuser, passwd: '********' })),
@@ -318,7 +331,7 @@ pg('pg_collation', 3456, 'oid:oid collname:name collnamespace:oid collowner:oid 
   { oid: Oids.cCollation, collname: 'C', collnamespace: Oids.pgCatalog, collowner: Oids.postgres, collprovider: 'c', collisdeterministic: true, collencoding: -1, collcollate: 'C', collctype: 'C' },
   { oid: Oids.posixCollation, collname: 'POSIX', collnamespace: Oids.pgCatalog, collowner: Oids.postgres, collprovider: 'c', collisdeterministic: true, collencoding: -1, collcollate: 'POSIX', collctype: 'POSIX' },
 ]);
-pg('pg_tablespace', 1213, 'oid:oid spcname:name spcowner:oid spcacl spcoptions', () => [
+pg('pg_tablespace', 1213, 'oid:oid spcname:name spcowner:oid spcacl:aclitem[] spcoptions:text[]', () => [
   { oid: 1663, spcname: 'pg_default', spcowner: Oids.postgres },
   { oid: 1664, spcname: 'pg_global', spcowner: Oids.postgres },
 ]);
@@ -327,35 +340,37 @@ pg(
   1255,
   'oid:oid proname:name pronamespace:oid proowner:oid prolang:oid procost:float4 prorows:float4 provariadic:oid prosupport:oid ' +
     'prokind:char prosecdef:bool proleakproof:bool proisstrict:bool proretset:bool provolatile:char proparallel:char pronargs:int2 ' +
-    'pronargdefaults:int2 prorettype:oid proargtypes proallargtypes proargmodes proargnames proargdefaults protrftypes prosrc probin prosqlbody proconfig proacl',
+    'pronargdefaults:int2 prorettype:oid proargtypes:oidvector proallargtypes:oid[] proargmodes:char[] proargnames:text[] proargdefaults:node protrftypes:oid[] prosrc probin prosqlbody proconfig:text[] proacl:aclitem[]',
   () => procRows(),
 );
-pg('pg_language', 2612, 'oid:oid lanname:name lanowner:oid lanispl:bool lanpltrusted:bool lanplcallfoid:oid laninline:oid lanvalidator:oid lanacl', () => [
+pg('pg_language', 2612, 'oid:oid lanname:name lanowner:oid lanispl:bool lanpltrusted:bool lanplcallfoid:oid laninline:oid lanvalidator:oid lanacl:aclitem[]', () => [
   { oid: Oids.internalLanguage, lanname: 'internal', lanowner: Oids.postgres, lanispl: false, lanpltrusted: false, lanplcallfoid: 0, laninline: 0, lanvalidator: 0 },
   { oid: Oids.sqlLanguage, lanname: 'sql', lanowner: Oids.postgres, lanispl: false, lanpltrusted: true, lanplcallfoid: 0, laninline: 0, lanvalidator: 0 },
 ]);
 pg('pg_inherits', 2611, 'inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool', null);
-pg('pg_trigger', 2620, 'oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool tgconstrrelid:oid tgconstrindid:oid tgconstraint:oid tgdeferrable:bool tginitdeferred:bool tgnargs:int2 tgattr tgargs tgqual tgoldtable:name tgnewtable:name', null);
-pg('pg_policy', 3256, 'oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles polqual polwithcheck', null);
-pg('pg_statistic_ext', 3381, 'oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys stxkind stxexprs', null);
+pg('pg_trigger', 2620, 'oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool tgconstrrelid:oid tgconstrindid:oid tgconstraint:oid tgdeferrable:bool tginitdeferred:bool tgnargs:int2 tgattr:int2vector tgargs tgqual tgoldtable:name tgnewtable:name', null);
+pg('pg_policy', 3256, 'oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:oid[] polqual:node polwithcheck:node', null);
+pg('pg_statistic_ext', 3381, 'oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys:int2vector stxkind:char[] stxexprs:node', null);
 pg('pg_publication', 6104, 'oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool pubtruncate:bool pubviaroot:bool', null);
-pg('pg_publication_rel', 6106, 'oid:oid prpubid:oid prrelid:oid prqual prattrs', null);
+pg('pg_publication_rel', 6106, 'oid:oid prpubid:oid prrelid:oid prqual:node prattrs:int2vector', null);
 pg('pg_publication_namespace', 6237, 'oid:oid pnpubid:oid pnnspid:oid', null);
-pg('pg_rewrite', 2618, 'oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool ev_qual ev_action', null);
+pg('pg_rewrite', 2618, 'oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool ev_qual:node ev_action:node', null);
 pg('pg_depend', 2608, 'classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char', null);
 pg('pg_sequence', 2224, 'seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 seqcycle:bool', null);
-pg('pg_extension', 3079, 'oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool extversion extconfig extcondition', null);
+pg('pg_extension', 3079, 'oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool extversion extconfig:oid[] extcondition:text[]', null);
 pg('pg_enum', 3501, 'oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name', null);
 pg('pg_range', 3541, 'rngtypid:oid rngsubtype:oid rngmultitypid:oid rngcollation:oid rngsubopc:oid rngcanonical:oid rngsubdiff:oid', null);
-pg('pg_foreign_table', 3118, 'ftrelid:oid ftserver:oid ftoptions', null);
-pg('pg_foreign_server', 1417, 'oid:oid srvname:name srvowner:oid srvfdw:oid srvtype srvversion srvacl srvoptions', null);
-pg('pg_foreign_data_wrapper', 2328, 'oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl fdwoptions', null);
-pg('pg_event_trigger', 3466, 'oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags', null);
+pg('pg_foreign_table', 3118, 'ftrelid:oid ftserver:oid ftoptions:text[]', null);
+pg('pg_foreign_server', 1417, 'oid:oid srvname:name srvowner:oid srvfdw:oid srvtype srvversion srvacl:aclitem[] srvoptions:text[]', null);
+pg('pg_foreign_data_wrapper', 2328, 'oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:aclitem[] fdwoptions:text[]', null);
+pg('pg_event_trigger', 3466, 'oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:text[]', null);
+pg('pg_db_role_setting', 2964, 'setdatabase:oid setrole:oid setconfig:text[]', null);
 pg('pg_auth_members', 1261, 'roleid:oid member:oid grantor:oid admin_option:bool', null);
-pg('pg_default_acl', 826, 'oid:oid defaclrole:oid defaclnamespace:oid defaclobjtype:char defaclacl', null);
+pg('pg_default_acl', 826, 'oid:oid defaclrole:oid defaclnamespace:oid defaclobjtype:char defaclacl:aclitem[]', null);
 pg('pg_conversion', 2607, 'oid:oid conname:name connamespace:oid conowner:oid conforencoding:int4 contoencoding:int4 conproc:oid condefault:bool', null);
 pg('pg_cast', 2605, 'oid:oid castsource:oid casttarget:oid castfunc:oid castcontext:char castmethod:char', null);
 pg('pg_operator', 2617, 'oid:oid oprname:name oprnamespace:oid oprowner:oid oprkind:char oprcanmerge:bool oprcanhash:bool oprleft:oid oprright:oid oprresult:oid oprcom:oid oprnegate:oid oprcode:oid oprrest:oid oprjoin:oid', null);
+pg('pg_opfamily', 2753, 'oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid', null);
 pg('pg_opclass', 2616, 'oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid opcdefault:bool opckeytype:oid', null);
 pg('pg_aggregate', 2600, 'aggfnoid:oid aggkind:char aggnumdirectargs:int2 aggtransfn:oid aggfinalfn:oid aggtranstype:oid agginitval', null);
 pg('pg_matviews', 12010, 'schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool definition', null, 'v');
@@ -404,7 +419,7 @@ is(
 /** information_schema's description of a column's type. */
 function columnTypeFacts(c: ModelColumn): Row {
   const t = c.type;
-  const out: Row = { data_type: formatTypeOid(t.oid, -1), udt_name: PG_TYPES.find((x) => x.oid === t.oid)?.typname ?? t.name };
+  const out: Row = { data_type: formatTypeOid(t.oid, null), udt_name: PG_TYPES.find((x) => x.oid === t.oid)?.typname ?? t.name };
   if (t.oid === 18) out.data_type = '"char"';
   if (t.name === 'varchar' || t.name === 'bpchar') {
     const n = charLength(t);
@@ -512,6 +527,72 @@ is('views', 13006, 'table_catalog:name table_schema:name table_name:name view_de
   m.relations
     .filter((r) => r.kind === 'v' && r.view !== undefined)
     .map((r) => ({ table_catalog: m.databaseName, table_schema: r.schema, table_name: r.name, view_definition: r.view!.sql, check_option: 'NONE', is_trigger_updatable: 'NO', is_trigger_deletable: 'NO', is_trigger_insertable_into: 'NO' })),
+);
+
+is(
+  'constraint_column_usage',
+  13007,
+  'table_catalog:name table_schema:name table_name:name column_name:name constraint_catalog:name constraint_schema:name constraint_name:name',
+  (m) =>
+    m.constraints.flatMap((c) =>
+      c.keys.map((k) => ({
+        table_catalog: m.databaseName,
+        table_schema: c.table.schema,
+        table_name: c.table.name,
+        column_name: c.table.columns[k - 1].name,
+        constraint_catalog: m.databaseName,
+        constraint_schema: c.table.schema,
+        constraint_name: c.name,
+      })),
+    ),
+);
+is('check_constraints', 13008, 'constraint_catalog:name constraint_schema:name constraint_name:name check_clause', (m) => {
+  const out: Row[] = [];
+  for (const r of m.relations)
+    if (r.kind === 'r' && r.table !== undefined)
+      r.columns.forEach((col, i) => {
+        if (col.notNull)
+          out.push({ constraint_catalog: m.databaseName, constraint_schema: r.schema, constraint_name: `${r.namespaceOid}_${r.oid}_${i + 1}_not_null`, check_clause: `${col.name} IS NOT NULL` });
+      });
+  return out;
+});
+const isEmpty = (name: string, oid: number, spec: string) => rel('information_schema', name, oid, 'v', spec, null);
+isEmpty(
+  'referential_constraints',
+  13009,
+  'constraint_catalog:name constraint_schema:name constraint_name:name unique_constraint_catalog:name unique_constraint_schema:name unique_constraint_name:name match_option update_rule delete_rule',
+);
+isEmpty(
+  'sequences',
+  13010,
+  'sequence_catalog:name sequence_schema:name sequence_name:name data_type numeric_precision:int4 numeric_precision_radix:int4 numeric_scale:int4 start_value minimum_value maximum_value increment cycle_option',
+);
+isEmpty(
+  'triggers',
+  13011,
+  'trigger_catalog:name trigger_schema:name trigger_name:name event_manipulation event_object_catalog:name event_object_schema:name event_object_table:name action_order:int4 action_condition action_statement action_orientation action_timing',
+);
+
+pg(
+  'pg_stat_activity',
+  12020,
+  'datid:oid datname:name pid:int4 leader_pid:int4 usesysid:oid usename:name application_name client_addr client_hostname client_port:int4 backend_start:timestamptz xact_start:timestamptz query_start:timestamptz state_change:timestamptz wait_event_type wait_event state backend_xid:int8 backend_xmin:int8 query_id:int8 query backend_type',
+  // Only this session is known to the binder.
+  (m) => [{ datid: Oids.database, datname: m.databaseName, pid: m.ctx.processId, usesysid: Oids.postgres, usename: m.ctx.sessionUser, application_name: '', state: 'active', backend_type: 'client backend' }],
+  'v',
+);
+
+pg('pg_available_extensions', 12021, 'name:name default_version installed_version comment', null, 'v');
+pg(
+  'pg_stat_user_tables',
+  12022,
+  'relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8 idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_tup_hot_upd:int8 n_live_tup:int8 n_dead_tup:int8',
+  // Only the live row counts are known; the activity counters are not kept.
+  (m) =>
+    m.relations
+      .filter((r) => r.kind === 'r' && r.table !== undefined)
+      .map((r) => ({ relid: r.oid, schemaname: r.schema, relname: r.name, n_live_tup: m.ctx.tableRowCount(r.table!.id), n_dead_tup: 0 })),
+  'v',
 );
 
 export const SYSTEM_RELATIONS: readonly SystemRelation[] = RELATIONS;

@@ -46,6 +46,10 @@ describe('bytea, uuid, json, jsonb values', () => {
     expect(code(() => jsonbIn('{"a":}'))).to.equal('22P02');
     expect(code(() => jsonbIn('[1,]'))).to.equal('22P02');
     expect(code(() => jsonbIn('"\\u0000"'))).to.equal('22P05');
+    // Limits instead of a crash: nesting (PostgreSQL's stack depth error) and numeric's range.
+    expect(code(() => jsonbIn('['.repeat(3000) + ']'.repeat(3000)))).to.equal('54001');
+    expect(jsonbIn('['.repeat(1500) + ']'.repeat(1500)).length).to.equal(3000);
+    expect(code(() => jsonbIn('1e1000000'))).to.equal('22003');
   });
 
   it('extracts fields and elements with -> and ->>', () => {

@@ -127,6 +127,14 @@ describe('config: loadConfig', () => {
     expect([...c.raw.keys()].some((k) => k.startsWith('user.'))).to.equal(false);
   });
 
+  it('reads unix_socket_directories as PostgreSQL: /tmp by default, a comma list, empty for none', () => {
+    expect(loadConfig({ configFile: null }).unixSocketDirectories).to.deep.equal(['/tmp']);
+    const file = conf("unix_socket_directories = '/var/run/tessera, /tmp/x '");
+    expect(loadConfig({ configFile: file }).unixSocketDirectories).to.deep.equal(['/var/run/tessera', '/tmp/x']);
+    const none = loadConfig({ configFile: file, overrides: new Map([['unix_socket_directories', '']]) });
+    expect(none.unixSocketDirectories).to.deep.equal([]);
+  });
+
   it('lets command-line settings override the file', () => {
     const file = conf('port = 6543\nbuffer_pool_size = 1GB\n');
     const cli = parseCommandLine(['--port', '7000', '-D', 'mydata', '-c', 'buffer_pool_size=64MB', '--max-connections=5', '-cuser.bob=pw', '--config', file]);
