@@ -8,6 +8,7 @@ import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
 import { EngineDatabase, EngineSession } from './session';
 import { WriteLock } from './write-lock';
+import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 
 export interface DatabaseOptions {
@@ -32,6 +33,7 @@ function isOn(text: string | undefined, fallback: boolean): boolean {
 
 export class Database implements DatabaseHandle, EngineDatabase {
   readonly writeLock = new WriteLock();
+  readonly readers = new ActiveReaders();
   private readonly sessions = new Map<number, EngineSession>();
   private nextProcessId = 1000 + (process.pid % 1000) * 100;
 

@@ -13,10 +13,11 @@ import { bindStatement } from '../sql/bind-statement';
 import { BoundStatement } from '../sql/bound-statement';
 import { ParsedStatement, parseSql } from '../sql/parse';
 import { ExecContext } from '../exec/context';
-import { executePlan } from '../exec/execute';
+import { executePlan, executePlanAsync } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
-import { SessionSettings, canonicalName } from './settings';
+import { SessionSettings, canonicalName, parseDurationMs } from './settings';
 import { WriteLock } from './write-lock';
+import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
 import { runDdl } from './ddl';
@@ -27,6 +28,7 @@ import { explainLines } from '../planner/explain';
 export interface EngineDatabase {
   readonly storage: Storage;
   readonly writeLock: WriteLock;
+  readonly readers: ActiveReaders;
   readonly settings: Map<string, string>;
   unregister(session: EngineSession): void;
 }
@@ -91,7 +93,7 @@ export class EngineSession implements Session {
     if (stmt.isEmpty) return { kind: 'empty' };
     const parsed = (stmt as EnginePrepared).parsed;
     this.cancelRequested = false;
-    const timeout = Number(this.settings.get('statement_timeout'));
+    const timeout = parseDurationMs('statement_timeout', this.settings.get('statement_timeout'));
     this.statementDeadline = timeout > 0 ? Date.now() + timeout : 0;
     if (this.status === 'I') this.transactionStartMicros = currentMicros();
     try {
@@ -188,8 +190,16 @@ export class EngineSession implements Session {
       transactionStartMicros: this.transactionStartMicros,
       checkCancel: this.checkCancel,
       sequences: this.sequenceFunctions,
+      setConfig: this.setConfig,
     };
   }
+
+  /** set_config(): as SET (is_local: for the rest of the session too, as SET LOCAL is not kept apart yet). */
+  private readonly setConfig = (name: string, value: string | null, isLocal: boolean): string | null => {
+    void isLocal;
+    this.settings.set(name.toLowerCase(), value);
+    return this.settings.get(name.toLowerCase());
+  };
 
   /** currval/lastval: this session's last nextval per sequence (PostgreSQL keeps them per backend). */
   private readonly seqLast = new Map<number, number>();
@@ -199,6 +209,21 @@ export class EngineSession implements Session {
   /** @internal For sequence-functions.ts. */
   get sequenceMemory(): { last: Map<number, number>; lastId: number | null; setLastId(id: number): void } {
     return { last: this.seqLast, lastId: this.lastSeqId, setLastId: (id) => (this.lastSeqId = id) };
+  }
+
+  /**
+   * Runs a query plan to completion, pausing every few milliseconds so the event loop serves other
+   * sessions and CancelRequests meanwhile. Reads one consistent moment of every table.
+   */
+  async runPlanAsync(plan: PlanNode, params: Scalar[]): Promise<Batch[]> {
+    const ctx = this.execContext(params);
+    if (this.txn === null) ctx.snapshot = this.db.storage.snapshotAll();
+    const leave = this.db.readers.enter();
+    try {
+      return await executePlanAsync(plan, ctx);
+    } finally {
+      leave();
+    }
   }
 
   /** Runs a plan to completion. */
@@ -232,6 +257,8 @@ export class EngineSession implements Session {
     if (txn === null) return;
     this.txn = null;
     try {
+      // Statements still reading the chunks this commit removes finish first.
+      if (txn.rewritesChunks) await this.db.readers.idle();
       await txn.commit();
     } finally {
       this.releaseWriteLock();
@@ -262,7 +289,7 @@ export class EngineSession implements Session {
     switch (bound.kind) {
       case 'query': {
         this.checkParams(params, ctx);
-        const batches = this.runPlan(bound.plan, params);
+        const batches = await this.runPlanAsync(bound.plan, params);
         return rowsResult(bound.plan, batches, 'SELECT');
       }
       case 'insert':

@@ -154,7 +154,7 @@ function normalize(name: string, value: string): string {
     case 'statement_timeout':
     case 'lock_timeout':
     case 'idle_in_transaction_session_timeout':
-      return String(parseDurationMs(name, value));
+      return showDurationMs(parseDurationMs(name, value));
     default:
       return value;
   }
@@ -170,6 +170,13 @@ function normalizeTimeZone(value: string): string {
   } catch {
     throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "TimeZone": "${value}"`);
   }
+}
+
+/** Milliseconds as PostgreSQL shows a time setting: the largest unit that divides it (200ms, 5s, 1min). */
+function showDurationMs(ms: number): string {
+  if (ms === 0) return '0';
+  for (const [unit, size] of [['d', 86400000], ['h', 3600000], ['min', 60000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 /** '5s', '100ms', '1min', '1000' (ms) → milliseconds. */

@@ -17,10 +17,20 @@ export interface ExecContext {
   /** Throws SqlError 57014 when the statement was cancelled or timed out; called at least once per batch. */
   checkCancel(): void;
   /**
+   * True once per time slice when the caller drives the plan asynchronously (scans then return
+   * YIELD so the event loop can run: other sessions, CancelRequests); absent = never yield.
+   */
+  shouldYield?: () => boolean;
+  /**
    * Materialized CTE results by CTE id, handed in by the caller (the rows RETURNING reads) and
    * filled by WithNode while the plan runs. executePlan copies the map, so the caller's is not changed.
    */
   ctes?: Map<number, Batch[]>;
+  /**
+   * set_config(name, value, is_local): changes the session's setting (value null = its default) and
+   * returns the new value as SHOW prints it.
+   */
+  setConfig?: (name: string, value: string | null, isLocal: boolean) => string | null;
   /** nextval/currval/setval/lastval, by the sequence's name as regclass text (the session resolves it). */
   sequences?: SequenceFunctions;
 }

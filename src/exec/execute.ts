@@ -10,7 +10,7 @@ import { PlanNode } from '../plan/plan';
 import { Batch } from '../types/vector';
 import { ExecContext } from './context';
 import { ExprEnv, NodeStats, PreparedPlan } from './expr/compiled';
-import { Operator, PreparedNode, drain } from './operators/operator';
+import { Operator, PreparedNode, YIELD, drain, nextBatch } from './operators/operator';
 import { prepareScan } from './operators/scan';
 import { prepareCteScan, prepareFilter, prepareLimit, prepareProject, prepareValues } from './operators/simple';
 import { prepareHashJoin } from './operators/hash-join';
@@ -70,7 +70,7 @@ function toPreparedPlan(p: PreparedNode): PreparedPlan {
     run: () => drain(p.open()),
     open: () => {
       const op: Operator = p.open();
-      return () => op.next();
+      return () => nextBatch(op);
     },
   };
 }
@@ -99,8 +99,43 @@ export function executePlanWithStats(plan: PlanNode, ctx: ExecContext): { batche
   const env = rootEnv(ctx, plan);
   const op = prepareNode(plan, env).open();
   const batches: Batch[] = [];
-  for (let b = op.next(); b !== null; b = op.next()) chunkBatch(b, batches);
+  for (let b = nextBatch(op); b !== null; b = nextBatch(op)) chunkBatch(b, batches);
   return { batches, stats: env.stats };
+}
+
+/** How long a statement runs before it lets the event loop in (other sessions, CancelRequests). */
+const TIME_SLICE_MS = 20;
+
+/**
+ * As executePlan, but cooperative: every TIME_SLICE_MS the plan pauses (operators keep their state)
+ * and the event loop runs, so a CancelRequest or statement_timeout stops a long CPU-bound query
+ * and other connections are served meanwhile.
+ */
+export async function executePlanAsync(plan: PlanNode, ctx: ExecContext): Promise<Batch[]> {
+  let sliceEnd = performance.now() + TIME_SLICE_MS;
+  const sliced: ExecContext = {
+    ...ctx,
+    shouldYield: () => {
+      const now = performance.now();
+      if (now < sliceEnd) return false;
+      sliceEnd = now + TIME_SLICE_MS;
+      return true;
+    },
+  };
+  const env = rootEnv(sliced, plan);
+  const op = prepareNode(plan, env).open();
+  const batches: Batch[] = [];
+  for (;;) {
+    const b = op.next();
+    if (b === null) break;
+    if (b === YIELD) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceEnd = performance.now() + TIME_SLICE_MS;
+      continue;
+    }
+    chunkBatch(b, batches);
+  }
+  return batches;
 }
 
 /** Pull iteration: yields batches as the plan produces them (for streaming results to a client). */
@@ -108,7 +143,7 @@ export function* executePlanStream(plan: PlanNode, ctx: ExecContext): Generator<
   const env = rootEnv(ctx, plan);
   const op = prepareNode(plan, env).open();
   const out: Batch[] = [];
-  for (let b = op.next(); b !== null; b = op.next()) {
+  for (let b = nextBatch(op); b !== null; b = nextBatch(op)) {
     chunkBatch(b, out);
     while (out.length > 0) yield out.shift()!;
   }

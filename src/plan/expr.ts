@@ -191,6 +191,8 @@ export type FunctionName =
   | 'nullif' | 'greatest' | 'least'
   // Sequences (volatile, never folded): nextval(text) currval(text) setval(text, int8[, bool]) lastval() → int8
   | 'nextval' | 'currval' | 'setval' | 'lastval'
+  // set_config(text, text, bool) → text (volatile: changes the session's setting per evaluated row)
+  | 'set_config'
   | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string' | 'pg_size_pretty' | 'array_has' | 'oid_lookup'
   | 'json_get' | 'json_get_text'
   | 'gen_random_uuid' | 'encode' | 'decode'

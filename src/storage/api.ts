@@ -229,6 +229,8 @@ export interface WriteTxn {
   dropSequence(sequenceId: number): void;
   /** Replaces a sequence's definition (ALTER SEQUENCE, or OWNED BY fixed up by ALTER TABLE). */
   alterSequence(def: SequenceDef): void;
+  /** True when commit removes or rewrites stored chunks (TRUNCATE, DROP TABLE, ALTER TABLE rewrites). */
+  readonly rewritesChunks: boolean;
   /** Makes everything durable (fsync'd unless synchronous_commit is off) and visible to new snapshots. */
   commit(): Promise<void>;
   abort(): void;
@@ -275,6 +277,11 @@ export interface Storage {
   catalog(): CatalogView;
   /** Snapshot of the committed table now. */
   snapshot(tableId: number): TableSnapshot;
+  /**
+   * Every table as committed now: one consistent moment for a statement that may pause (tables are
+   * looked up when first read, but always as of this call).
+   */
+  snapshotAll(): (tableId: number) => TableSnapshot;
   begin(): WriteTxn;
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;

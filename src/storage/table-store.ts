@@ -156,6 +156,15 @@ export class TableStore implements Storage {
     return idx.lookup(snapshot, range);
   }
 
+  snapshotAll(): (tableId: number) => TableSnapshot {
+    const state = this.state;
+    return (tableId) => {
+      const t = state.tables.get(tableId);
+      if (t === undefined) throw new Error(`table ${tableId} does not exist`);
+      return new Snapshot(t.def, t.groups, this, null);
+    };
+  }
+
   begin(): WriteTxn {
     return new Txn(this, this.state);
   }
@@ -373,6 +382,10 @@ class Txn implements WriteTxn {
   readonly createdSequences: number[] = [];
   /** Tables rewritten by ALTER TABLE: [column count, row groups] of their old shape (cached chunks to drop). */
   readonly rewrittenShapes = new Map<number, [number, number]>();
+
+  get rewritesChunks(): boolean {
+    return this.dropped.length > 0 || this.truncated.length > 0 || this.rewrittenShapes.size > 0;
+  }
   private done = false;
 
   constructor(

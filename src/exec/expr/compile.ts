@@ -22,6 +22,7 @@ import { andOrKernel, booltestKernel, caseKernel, coalesceKernel, greatestLeastK
 import { subqueryKernel } from './subquery';
 import { tryFuse } from './fuse';
 import { SEQUENCE_FNS, sequenceCall } from './kernels-sequence';
+import { setConfigCall } from './kernels-settings';
 
 const ONE_ROW: Batch = { length: 1, columns: [] };
 
@@ -132,6 +133,7 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
 function compileCall(e: CallExpr, env: ExprEnv): CompiledExpr {
   const args = e.args.map((a) => compileExpr(a, env));
   if (SEQUENCE_FNS.has(e.fn)) return sequenceCall(e, args, env);
+  if (e.fn === 'set_config') return setConfigCall(e, args, env);
   const canError = ERRORING.has(e.fn);
   return node(e.type, args, callKernel(e, args, env), canError);
 }

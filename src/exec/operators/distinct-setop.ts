@@ -11,7 +11,7 @@ import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { KeyKind, hashKeys, keyKindOf, pairKind, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
-import { Operator, PrepareChild, PreparedNode, drain } from './operator';
+import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD, drain } from './operator';
 import { growF64, growU8 } from '../aggregates/accumulator';
 
 /** Ids of each row's key (inserting new keys). */
@@ -51,9 +51,10 @@ class DistinctOp extends Operator {
     super(node, env);
     this.table = new KeyTable(kinds);
   }
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     while (this.current < this.inputs.length) {
       const b = this.inputs[this.current].next();
+      if (b === YIELD) return YIELD;
       if (b === null) {
         this.current++;
         continue;
@@ -98,7 +99,7 @@ class ConcatOp extends Operator {
   ) {
     super(node, env);
   }
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     while (this.current < this.inputs.length) {
       const b = this.inputs[this.current].next();
       if (b !== null) return b;
@@ -112,19 +113,23 @@ class IntersectExceptOp extends Operator {
   private table: KeyTable | null = null;
   private rightCount = new Float64Array(1024);
   private emitted = new Uint8Array(1024);
+  private readonly rightRows: InputCollector;
   constructor(
     private readonly node: SetOpNode,
     env: ExprEnv,
     private readonly left: Operator,
-    private readonly right: Operator,
+    right: Operator,
     private readonly kinds: KeyKind[],
   ) {
     super(node, env);
+    this.rightRows = new InputCollector(right);
   }
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     if (this.table === null) {
+      const rightBatches = this.rightRows.pull();
+      if (rightBatches === YIELD) return YIELD;
       this.table = new KeyTable(this.kinds);
-      for (const b of drain(this.right)) {
+      for (const b of rightBatches) {
         const ids = rowIds(this.table, b.columns, this.kinds, b.length);
         this.rightCount = growF64(this.rightCount, this.table.size);
         for (let i = 0; i < b.length; i++) this.rightCount[ids[i]]++;
@@ -135,7 +140,7 @@ class IntersectExceptOp extends Operator {
     const all = this.node.all;
     for (;;) {
       const b = this.left.next();
-      if (b === null) return null;
+      if (b === null || b === YIELD) return b;
       const n = b.length;
       const ids = rowIds(table, b.columns, this.kinds, n);
       this.rightCount = growF64(this.rightCount, table.size);
@@ -191,7 +196,7 @@ class WithOp extends Operator {
   ) {
     super(node, env);
   }
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     if (this.input === null) {
       // Each CTE runs once, before the query that reads it (materialized, as PostgreSQL's MATERIALIZED).
       for (const c of this.ctes) this.env.ctes.set(c.id, drain(c.plan.open()));

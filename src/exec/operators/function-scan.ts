@@ -9,7 +9,7 @@ import { decimalAdd, decimalCompare } from '../../types/numeric';
 import { timestampAddInterval } from '../../types/datetime';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
-import { Operator, PreparedNode } from './operator';
+import { Operator, PreparedNode, Pulled, YIELD } from './operator';
 
 const ONE_ROW: Batch = { length: 1, columns: [] };
 
@@ -35,7 +35,10 @@ class GenerateSeriesOp extends Operator {
 
   private emitted = 0;
 
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
+    // A series can be as long as a table: let the event loop in between batches too.
+    const shouldYield = this.env.ctx.shouldYield;
+    if (shouldYield !== undefined && shouldYield()) return YIELD;
     const b = this.series();
     if (b === null || !this.node.ordinality) return b;
     // WITH ORDINALITY: 1, 2, … across batches.

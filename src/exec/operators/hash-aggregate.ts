@@ -16,7 +16,7 @@ import { concatBatches, concatColumn, sliceBatch, trueMask } from '../vector-uti
 import { rowComparator, sortColumn } from './sort';
 import { Accumulator } from '../aggregates/accumulator';
 import { makeAccumulator } from '../aggregates/make';
-import { Operator, PrepareChild, PreparedNode } from './operator';
+import { Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
 interface CompiledAggregate {
   args: CompiledExpr[];
@@ -67,11 +67,22 @@ class DistinctFilter {
   }
 }
 
+/** What aggregation has gathered so far (kept across YIELDs while the input is consumed). */
+interface AggregationState {
+  table: KeyTable | null;
+  keyParts: Vector[][];
+  groupCount: number;
+  zeros: Int32Array;
+  ordered: boolean;
+  stash: { b: Batch; groups: Int32Array }[];
+}
+
 class HashAggregateOp extends Operator {
   private output: Batch | null = null;
   private pos = 0;
   private readonly accs: Accumulator[];
   private readonly distincts: (DistinctFilter | null)[];
+  private state: AggregationState | null = null;
 
   constructor(
     private readonly node: AggregateNode,
@@ -85,60 +96,78 @@ class HashAggregateOp extends Operator {
     this.distincts = aggs.map((a) => (a.distinct ? new DistinctFilter() : null));
   }
 
-  protected produce(): Batch | null {
-    if (this.output === null) this.output = this.aggregate();
+  protected produce(): Pulled {
+    if (this.output === null) {
+      const st = (this.state ??= this.start());
+      for (;;) {
+        const b = this.input.next();
+        if (b === YIELD) return YIELD;
+        if (b === null) break;
+        this.consume(st, b);
+      }
+      this.output = this.finish(st);
+      this.state = null;
+    }
     if (this.pos >= this.output.length) return null;
     const start = this.pos;
     this.pos = Math.min(this.output.length, start + BATCH_SIZE);
     return sliceBatch(this.output, start, this.pos);
   }
 
-  private aggregate(): Batch {
+  private start(): AggregationState {
     const grouped = this.groupBy.length > 0;
-    const keyTypes: DataType[] = this.node.output.slice(0, this.groupBy.length).map((o) => o.type);
-    const table = grouped ? new KeyTable(this.groupBy.map((g) => keyKindOf(g.type))) : null;
-    const keyParts: Vector[][] = this.groupBy.map(() => []);
-    let groupCount = grouped ? 0 : 1;
-    for (const a of this.accs) a.resize(groupCount);
-    let zeros = new Int32Array(0);
-    const ordered = this.aggs.some((a) => a.order !== null);
-    const stash: { b: Batch; groups: Int32Array }[] = [];
-    for (let b = this.input.next(); b !== null; b = this.input.next()) {
-      const n = b.length;
-      let groups: Int32Array;
-      if (table === null) {
-        if (zeros.length < n) zeros = new Int32Array(Math.max(n, BATCH_SIZE));
-        groups = zeros;
-      } else {
-        const keyVecs = this.groupBy.map((g) => g.eval(b));
-        const keys = keyVecs.map((v) => toKeyColumn(v));
-        const hashes = new Int32Array(n);
-        hashKeys(keys, n, hashes);
-        groups = new Int32Array(n);
-        const before = table.size;
-        table.findOrInsert(keys, hashes, n, groups);
-        if (table.size > before) {
-          // Ids are handed out in row order: the first row of each new group, in id order.
-          const firstRows = new Uint32Array(table.size - before);
-          let expect = before;
-          for (let i = 0; i < n && expect < table.size; i++) if (groups[i] === expect) firstRows[expect++ - before] = i;
-          for (let c = 0; c < keyVecs.length; c++) keyParts[c].push(gatherVector(keyVecs[c], firstRows));
-          groupCount = table.size;
-          for (const a of this.accs) a.resize(groupCount);
-        }
+    const st: AggregationState = {
+      table: grouped ? new KeyTable(this.groupBy.map((g) => keyKindOf(g.type))) : null,
+      keyParts: this.groupBy.map(() => []),
+      groupCount: grouped ? 0 : 1,
+      zeros: new Int32Array(0),
+      ordered: this.aggs.some((a) => a.order !== null),
+      stash: [],
+    };
+    for (const a of this.accs) a.resize(st.groupCount);
+    return st;
+  }
+
+  private consume(st: AggregationState, b: Batch): void {
+    const n = b.length;
+    const table = st.table;
+    let groups: Int32Array;
+    if (table === null) {
+      if (st.zeros.length < n) st.zeros = new Int32Array(Math.max(n, BATCH_SIZE));
+      groups = st.zeros;
+    } else {
+      const keyVecs = this.groupBy.map((g) => g.eval(b));
+      const keys = keyVecs.map((v) => toKeyColumn(v));
+      const hashes = new Int32Array(n);
+      hashKeys(keys, n, hashes);
+      groups = new Int32Array(n);
+      const before = table.size;
+      table.findOrInsert(keys, hashes, n, groups);
+      if (table.size > before) {
+        // Ids are handed out in row order: the first row of each new group, in id order.
+        const firstRows = new Uint32Array(table.size - before);
+        let expect = before;
+        for (let i = 0; i < n && expect < table.size; i++) if (groups[i] === expect) firstRows[expect++ - before] = i;
+        for (let c = 0; c < keyVecs.length; c++) st.keyParts[c].push(gatherVector(keyVecs[c], firstRows));
+        st.groupCount = table.size;
+        for (const a of this.accs) a.resize(st.groupCount);
       }
-      this.accumulate(b, groups, n);
-      if (ordered) stash.push({ b, groups: groups === zeros ? new Int32Array(n) : groups });
     }
-    if (ordered) this.accumulateOrdered(stash);
+    this.accumulate(b, groups, n);
+    if (st.ordered) st.stash.push({ b, groups: groups === st.zeros ? new Int32Array(n) : groups });
+  }
+
+  private finish(st: AggregationState): Batch {
+    const keyTypes: DataType[] = this.node.output.slice(0, this.groupBy.length).map((o) => o.type);
+    if (st.ordered) this.accumulateOrdered(st.stash);
     const columns: Vector[] = [];
     for (let c = 0; c < this.groupBy.length; c++)
-      columns.push(keyParts[c].length === 0 ? newVector(keyTypes[c], 0) : relabel(concatColumn(keyTypes[c], keyParts[c]), keyTypes[c]));
+      columns.push(st.keyParts[c].length === 0 ? newVector(keyTypes[c], 0) : relabel(concatColumn(keyTypes[c], st.keyParts[c]), keyTypes[c]));
     for (let k = 0; k < this.accs.length; k++) {
       const type = this.node.output[this.groupBy.length + k]?.type ?? this.node.aggregates[k].type;
-      columns.push(relabel(this.accs[k].finish(groupCount), type));
+      columns.push(relabel(this.accs[k].finish(st.groupCount), type));
     }
-    return { length: groupCount, columns };
+    return { length: st.groupCount, columns };
   }
 
   /** Aggregates with ORDER BY: all rows at once, sorted by (group, order keys) — stable, so ties keep input order. */

@@ -11,7 +11,7 @@ import { KeyKind, KeyColumn, hashKeys, pairKind, toKeyColumn } from '../hash/key
 import { KeyTable } from '../hash/key-table';
 import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
-import { Operator, PrepareChild, PreparedNode, drain } from './operator';
+import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
 export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: PrepareChild): PreparedNode {
   const left = child(node.left);
@@ -32,25 +32,30 @@ class HashJoinOp extends Operator {
   private queuePos = 0;
   private leftDone = false;
   private readonly pairs = new PairBuffer();
+  private readonly rightRows: InputCollector;
 
   constructor(
     private readonly node: HashJoinNode,
     private readonly env: ExprEnv,
     private readonly left: Operator,
-    private readonly right: Operator,
+    right: Operator,
     private readonly leftKeys: CompiledExpr[],
     private readonly rightKeys: CompiledExpr[],
     private readonly kinds: KeyKind[],
     private readonly residual: CompiledExpr | null,
   ) {
     super(node, env);
+    this.rightRows = new InputCollector(right);
   }
 
-  private build(): void {
-    const build = concatBatches(drain(this.right), this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
+  /** Builds the hash table from the right input; false when the input yielded first (call again). */
+  private build(): boolean {
+    const rightBatches = this.rightRows.pull();
+    if (rightBatches === YIELD) return false;
+    const build = concatBatches(rightBatches, this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
     this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
     const n = build.length;
-    if (n === 0) return;
+    if (n === 0) return true;
     const keys = this.keyColumns(this.rightKeys, build);
     const hashes = new Int32Array(n);
     hashKeys(keys, n, hashes);
@@ -69,14 +74,15 @@ class HashJoinOp extends Operator {
     this.table = table;
     this.head = head;
     this.chain = next;
+    return true;
   }
 
   private keyColumns(exprs: CompiledExpr[], batch: Batch): KeyColumn[] {
     return exprs.map((e, k) => toKeyColumn(e.eval(batch), this.kinds[k]));
   }
 
-  protected produce(): Batch | null {
-    if (this.emitter === null) this.build();
+  protected produce(): Pulled {
+    if (this.emitter === null && !this.build()) return YIELD;
     const emitter = this.emitter!;
     for (;;) {
       if (this.queuePos < this.queue.length) {
@@ -90,6 +96,7 @@ class HashJoinOp extends Operator {
       }
       if (this.leftDone) return null;
       const probe = this.left.next();
+      if (probe === YIELD) return YIELD;
       if (probe === null) {
         this.leftDone = true;
         emitter.finish(this.queue);

@@ -7,7 +7,7 @@ import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { concatBatches, sliceBatch } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
-import { Operator, PrepareChild, PreparedNode, drain } from './operator';
+import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
 const PAIRS_PER_BLOCK = 1 << 16;
 
@@ -24,20 +24,24 @@ class NestedLoopJoinOp extends Operator {
   private readonly queue: Batch[] = [];
   private leftDone = false;
   private readonly pairs = new PairBuffer();
+  private readonly rightRows: InputCollector;
 
   constructor(
     private readonly node: NestedLoopJoinNode,
     private readonly env: ExprEnv,
     private readonly left: Operator,
-    private readonly right: Operator,
+    right: Operator,
     private readonly condition: CompiledExpr | null,
   ) {
     super(node, env);
+    this.rightRows = new InputCollector(right);
   }
 
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     if (this.emitter === null) {
-      const build = concatBatches(drain(this.right), this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
+      const rightBatches = this.rightRows.pull();
+      if (rightBatches === YIELD) return YIELD;
+      const build = concatBatches(rightBatches, this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
       this.buildRows = build.length;
       this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.condition, this.env.needed.get(this.node) ?? null);
     }
@@ -47,6 +51,7 @@ class NestedLoopJoinOp extends Operator {
       if (b !== undefined) return b;
       if (this.leftDone) return null;
       const probe = this.left.next();
+      if (probe === YIELD) return YIELD;
       if (probe === null) {
         this.leftDone = true;
         emitter.finish(this.queue);

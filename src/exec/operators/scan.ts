@@ -11,7 +11,7 @@ import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { gatherNeeded, trueRows } from '../vector-util';
 import { absentVector, exprColumns } from '../needed-columns';
-import { Operator, PreparedNode } from './operator';
+import { Operator, PreparedNode, Pulled, YIELD } from './operator';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const filter = node.filter === null ? null : compileExpr(node.filter, env);
@@ -43,12 +43,15 @@ class ScanOp extends Operator {
   private indexRows: Float64Array | null | undefined = undefined;
   private indexPos = 0;
 
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     this.snapshot ??= this.env.ctx.snapshot(this.node.tableId);
     const snap = this.snapshot;
+    const shouldYield = this.env.ctx.shouldYield;
     if (this.indexRows === undefined) this.indexRows = this.node.index === undefined ? null : indexCandidates(this.node.index, snap, this.env);
-    if (this.indexRows !== null) return this.produceIndexed(snap, this.indexRows);
+    if (this.indexRows !== null) return this.produceIndexed(snap, this.indexRows, shouldYield);
     for (;;) {
+      // Before taking the next slice, so resuming continues exactly here.
+      if (shouldYield !== undefined && shouldYield()) return YIELD;
       if (this.offset >= this.groupRows) {
         this.group++;
         if (this.group >= snap.rowGroupCount) return null;
@@ -73,8 +76,9 @@ class ScanOp extends Operator {
   }
 
   /** The next batch of index candidates: up to BATCH_SIZE rows of one group, gathered, then filtered. */
-  private produceIndexed(snap: TableSnapshot, ids: Float64Array): Batch | null {
+  private produceIndexed(snap: TableSnapshot, ids: Float64Array, shouldYield: (() => boolean) | undefined): Pulled {
     while (this.indexPos < ids.length) {
+      if (shouldYield !== undefined && shouldYield()) return YIELD;
       const g = Math.floor(ids[this.indexPos] / ROW_GROUP_ROWS);
       const base = g * ROW_GROUP_ROWS;
       const offsets: number[] = [];

@@ -10,7 +10,7 @@ import { compactBatch, getScalar, vectorFromScalars } from '../../types/vector-o
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { chunkBatch, gatherNeeded, sliceBatch, trueRows } from '../vector-util';
-import { Operator, PrepareChild, PreparedNode } from './operator';
+import { Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
 const ONE_ROW: Batch = { length: 1, columns: [] };
 
@@ -80,10 +80,10 @@ class FilterOp extends Operator {
   ) {
     super(node, env);
   }
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     for (;;) {
       const b = this.input.next();
-      if (b === null) return null;
+      if (b === null || b === YIELD) return b;
       const keep = trueRows(this.predicate.eval(b) as BoolVector, b.length);
       if (keep.length === 0) continue;
       if (keep.length === b.length) return b;
@@ -107,9 +107,9 @@ class ProjectOp extends Operator {
   ) {
     super(node, env);
   }
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     const b = this.input.next();
-    if (b === null) return null;
+    if (b === null || b === YIELD) return b;
     const columns: Vector[] = new Array(this.exprs.length);
     for (let c = 0; c < this.exprs.length; c++) columns[c] = this.exprs[c].eval(b);
     return { length: b.length, columns };
@@ -151,11 +151,11 @@ class LimitOp extends Operator {
   ) {
     super(node, env);
   }
-  protected produce(): Batch | null {
+  protected produce(): Pulled {
     for (;;) {
       if (this.left !== null && this.left <= 0) return null;
       const b = this.input.next();
-      if (b === null) return null;
+      if (b === null || b === YIELD) return b;
       let start = 0;
       if (this.skip > 0) {
         start = Math.min(this.skip, b.length);

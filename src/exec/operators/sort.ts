@@ -13,7 +13,7 @@ import { compareFloat } from '../expr/kernels-compare';
 import { intervalSpans } from '../hash/key-hash';
 import { comparableDict, dictRanks } from '../string-order';
 import { concatBatches, gatherNeeded } from '../vector-util';
-import { Operator, PrepareChild, PreparedNode, drain } from './operator';
+import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
 export function prepareSort(node: SortNode, env: ExprEnv, child: PrepareChild): PreparedNode {
   const input = child(node.input);
@@ -129,19 +129,25 @@ class SortOp extends Operator {
   private all: Batch | null = null;
   private order: Uint32Array | null = null;
   private pos = 0;
+  private readonly input: InputCollector;
 
   constructor(
     private readonly node: SortNode,
     env: ExprEnv,
-    private readonly input: Operator,
+    input: Operator,
     private readonly keys: CompiledExpr[],
     private readonly need: boolean[] | null,
   ) {
     super(node, env);
+    this.input = new InputCollector(input);
   }
 
-  protected produce(): Batch | null {
-    if (this.order === null) this.sort();
+  protected produce(): Pulled {
+    if (this.order === null) {
+      const batches = this.input.pull();
+      if (batches === YIELD) return YIELD;
+      this.sort(batches);
+    }
     const order = this.order!;
     if (this.pos >= order.length) return null;
     const start = this.pos;
@@ -159,8 +165,8 @@ class SortOp extends Operator {
     return need;
   }
 
-  private sort(): void {
-    const all = concatBatches(drain(this.input), this.node.output.map((o) => o.type), this.needForConcat());
+  private sort(batches: Batch[]): void {
+    const all = concatBatches(batches, this.node.output.map((o) => o.type), this.needForConcat());
     this.all = all;
     const n = all.length;
     const cols = this.keys.map((k, i) => sortColumn(k.eval(all), this.node.keys[i]));
