@@ -4,19 +4,22 @@
 // validating the existing rows (SET NOT NULL, ADD CHECK, ADD UNIQUE).
 import { ColumnDef, TableDef, WriteTxn, uniqueKeysOf } from '../storage/api';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
+import { formatType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { gatherVector } from '../types/vector-ops';
 import { BoundStatement } from '../sql/bound-statement';
-import { QueryLevel } from '../sql/bind-context';
+import { QueryLevel, Scope } from '../sql/bind-context';
 import { bindExpr } from '../sql/bind-expr';
 import { assignTo, defaultExpr } from '../sql/bind-dml';
 import { expressionText } from '../sql/bind-ddl';
 import { bindCheck, checkText, chooseName, referencedColumns, usedNames } from '../sql/bind-constraints';
-import { sequenceOptions, serialType } from '../sql/bind-sequence';
+import { sequenceNameOption, sequenceOptions, serialType } from '../sql/bind-sequence';
 import { resolveTypeName } from '../sql/type-names';
+import { bindStatement } from '../sql/bind-statement';
+import { parseSql } from '../sql/parse';
 import type { EngineSession } from './session';
-import { evaluateDefaults } from './dml';
-import { failingRow, firstFalseRow } from './constraints';
+import { checkNotNull, evaluateDefaults } from './dml';
+import { enforceChecks, evaluateOverRows, firstFalseRow } from './constraints';
 import { createColumnSequences, relationKind } from './ddl';
 
 type Alter = Extract<BoundStatement, { kind: 'alterTable' }>;
@@ -77,7 +80,7 @@ function renameIdentifier(sql: string, from: string, to: string): string {
       let j = i;
       while (j < sql.length && /[A-Za-z0-9_$]/.test(sql[j])) j++;
       const word = sql.slice(i, j);
-      out += word.toLowerCase() === from && !/\(\s*$/.test('') ? quoted(to) : word;
+      out += word.toLowerCase() === from ? quoted(to) : word;
       i = j;
     } else {
       out += ch;
@@ -117,6 +120,8 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
         columns: table.columns.filter((_, i) => i !== idx),
         primaryKey: table.primaryKey === null || uses(table.primaryKey) ? null : shift(table.primaryKey),
         primaryKeyName: table.primaryKey === null || uses(table.primaryKey) ? null : table.primaryKeyName,
+        primaryKeyOid: table.primaryKey === null || uses(table.primaryKey) ? undefined : table.primaryKeyOid,
+        primaryKeyIndexOid: table.primaryKey === null || uses(table.primaryKey) ? undefined : table.primaryKeyIndexOid,
         uniques: (table.uniques ?? []).filter((u) => !uses(u.columns)).map((u) => ({ ...u, columns: shift(u.columns) })),
         indexes: (table.indexes ?? []).filter((u) => !uses(u.columns)).map((u) => ({ ...u, columns: shift(u.columns) })),
         checks,
@@ -126,25 +131,73 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
         if (q.ownedBy.column === idx) txn.dropSequence(q.id);
         else if (q.ownedBy.column > idx) txn.alterSequence({ ...q, ownedBy: { tableId: table.id, column: q.ownedBy.column - 1 } });
       }
+      // Views that bind now must still bind without the column (PostgreSQL tracks the dependency; we re-check).
+      const working = session.catalog().views().filter((v) => viewBinds(session, v.sql));
       txn.alterTable(table.id, def, (cols) => cols.filter((_, i) => i !== idx));
+      for (const view of working) {
+        if (!viewBinds(session, view.sql))
+          throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop column ${cmd.name} of table ${table.name} because other objects depend on it`, {
+            detail: `view ${view.name} depends on column ${cmd.name} of table ${table.name}`,
+            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+          });
+      }
       return;
     }
     case 'X_RenameColumn': {
-      const idx = columnIndex(table, cmd.name);
-      if (table.columns.some((c) => c.name === cmd.newname)) throw new SqlError(SqlState.duplicateColumn, `column "${cmd.newname}" of relation "${table.name}" already exists`);
-      const def: TableDef = {
-        ...table,
-        columns: table.columns.map((c, i) => (i === idx ? { ...c, name: cmd.newname } : c)),
-        checks: (table.checks ?? []).map((k) => ({ ...k, sql: renameIdentifier(k.sql, cmd.name, cmd.newname) })),
-      };
-      txn.alterTable(table.id, def, null);
+      await followRename(session, txn, async () => applyRenameColumn(txn, table, cmd), cmd.name, cmd.newname);
       return;
     }
     case 'X_RenameTable': {
-      if (relationKind(session.catalog(), table.schema, cmd.newname) !== null) throw new SqlError(SqlState.duplicateTable, `relation "${cmd.newname}" already exists`);
-      txn.alterTable(table.id, { ...table, name: cmd.newname }, null);
+      await followRename(session, txn, async () => applyRenameTable(session, txn, table, cmd), table.name, cmd.newname);
       return;
     }
+    default:
+      return applyOther(session, txn, table, cmd, bound, ctx);
+  }
+}
+
+/**
+ * Views keep working across a rename, as PostgreSQL's (which refer to columns by number): a view
+ * that binds before the rename but not after gets the name replaced in its SQL text, if that binds.
+ */
+function viewBinds(session: EngineSession, sql: string): boolean {
+  try {
+    bindStatement(parseSql(sql)[0], session.bindContext([]));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function followRename(session: EngineSession, txn: WriteTxn, rename: () => Promise<void>, from: string, to: string): Promise<void> {
+  const binds = (sql: string) => viewBinds(session, sql);
+  const before = session.catalog().views().filter((v) => binds(v.sql));
+  await rename();
+  for (const v of before) {
+    if (binds(v.sql)) continue;
+    const sql = renameIdentifier(v.sql, from, to);
+    if (binds(sql)) txn.alterView({ ...v, sql });
+  }
+}
+
+function applyRenameColumn(txn: WriteTxn, table: TableDef, cmd: any): void {
+  const idx = columnIndex(table, cmd.name);
+  if (table.columns.some((c) => c.name === cmd.newname)) throw new SqlError(SqlState.duplicateColumn, `column "${cmd.newname}" of relation "${table.name}" already exists`);
+  const def: TableDef = {
+    ...table,
+    columns: table.columns.map((c, i) => (i === idx ? { ...c, name: cmd.newname } : c)),
+    checks: (table.checks ?? []).map((k) => ({ ...k, sql: renameIdentifier(k.sql, cmd.name, cmd.newname) })),
+  };
+  txn.alterTable(table.id, def, null);
+}
+
+function applyRenameTable(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any): void {
+  if (relationKind(session.catalog(), table.schema, cmd.newname) !== null) throw new SqlError(SqlState.duplicateTable, `relation "${cmd.newname}" already exists`);
+  txn.alterTable(table.id, { ...table, name: cmd.newname }, null);
+}
+
+async function applyOther(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any, bound: Alter, ctx: ReturnType<EngineSession['bindContext']>): Promise<void> {
+  switch (cmd.subtype) {
     case 'X_RenameIndex': {
       if (relationKind(session.catalog(), table.schema, cmd.newname) !== null) throw new SqlError(SqlState.duplicateTable, `relation "${cmd.newname}" already exists`);
       txn.alterTable(table.id, { ...table, indexes: (table.indexes ?? []).map((i) => (i.name === cmd.name ? { ...i, name: cmd.newname } : i)) }, null);
@@ -188,6 +241,8 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
           ...table,
           primaryKey: isPk ? null : table.primaryKey,
           primaryKeyName: isPk ? null : table.primaryKeyName,
+          primaryKeyOid: isPk ? undefined : table.primaryKeyOid,
+          primaryKeyIndexOid: isPk ? undefined : table.primaryKeyIndexOid,
           uniques: (table.uniques ?? []).filter((u) => u.name !== name),
           checks: (table.checks ?? []).filter((k) => k.name !== name),
         },
@@ -223,6 +278,12 @@ async function applyCommand(session: EngineSession, txn: WriteTxn, table: TableD
       txn.alterTable(table.id, { ...table, columns: table.columns.map((c, i) => (i === idx ? { ...c, notNull: false } : c)) }, null);
       return;
     }
+    case 'AT_AlterColumnType':
+      return alterColumnType(session, txn, table, cmd);
+    case 'AT_AddIdentity':
+    case 'AT_DropIdentity':
+    case 'AT_SetIdentity':
+      return alterIdentity(session, txn, table, cmd);
     default:
       throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace(/^(AT|X)_/, '')}`);
   }
@@ -272,7 +333,12 @@ async function addColumn(session: EngineSession, txn: WriteTxn, table: TableDef,
   }
   let def: TableDef = { ...table, columns: [...table.columns, col] };
   // The sequence of a serial/identity column exists before the rows are filled from it.
-  const serials = serial !== null ? [{ column: attr, identity: null, options: sequenceOptions([], null, serial).options }] : identity !== null ? [{ column: attr, identity: identity.when, options: sequenceOptions(identity.options, null, type).options }] : [];
+  const serials =
+    serial !== null
+      ? [{ column: attr, identity: null, options: sequenceOptions([], null, serial).options }]
+      : identity !== null
+        ? [{ column: attr, identity: identity.when, options: sequenceOptions(identity.options, null, type).options, sequenceName: sequenceNameOption(identity.options) }]
+        : [];
   def = createColumnSequences(txn, session.catalog(), def, serials);
   const withDefault = defaultExpr(def.columns[attr], session.bindContext([]), def);
   txn.alterTable(
@@ -299,10 +365,11 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
       return;
     }
     case 'CONSTR_UNIQUE': {
+      if (con.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
       const columns = keyColumns();
       if (con.conname !== undefined && taken.has(con.conname)) throw new SqlError(SqlState.duplicateTable, `relation "${con.conname}" already exists`);
       const name = con.conname ?? chooseName(table.name, columns.map((c) => table.columns[c].name), 'key', taken);
-      txn.alterTable(table.id, { ...table, uniques: [...(table.uniques ?? []), { name, columns }] }, null);
+      txn.alterTable(table.id, { ...table, uniques: [...(table.uniques ?? []), { name, columns, oid: txn.allocateOid(), indexOid: txn.allocateOid() }] }, null);
       return;
     }
     case 'CONSTR_CHECK': {
@@ -318,16 +385,110 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
         const row = firstFalseRow(session, table, expr, columns, length);
         if (row !== -1)
           throw new SqlError(SqlState.checkViolation, `check constraint "${name}" of relation "${table.name}" is violated by some row`, {
-            detail: failingRow(session, columns, row),
             table: table.name,
             constraint: name,
             schema: table.schema,
           });
       }
-      txn.alterTable(table.id, { ...table, checks: [...(table.checks ?? []), { name, sql }] }, null);
+      txn.alterTable(table.id, { ...table, checks: [...(table.checks ?? []), { name, sql, oid: txn.allocateOid() }] }, null);
       return;
     }
     default:
       throw notSupported(`ALTER TABLE ADD ${String(con.contype).replace('CONSTR_', '')} constraint`);
+  }
+}
+
+/**
+ * ALTER COLUMN … [SET DATA] TYPE t [USING expr]: every row's value goes through the USING
+ * expression (default: the column itself) converted to the new type as an assignment, and the
+ * table is rewritten; CHECK constraints are re-checked on the converted rows, keys re-validated.
+ */
+async function alterColumnType(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any): Promise<void> {
+  const idx = columnIndex(table, cmd.name);
+  const col = table.columns[idx];
+  if (col.identity !== undefined) throw notSupported('changing the type of an identity column');
+  const cd = cmd.def.ColumnDef;
+  const type = resolveTypeName(cd.typeName).type;
+  const ctx = session.bindContext([]);
+  const level = new QueryLevel(null);
+  level.scope = new Scope();
+  level.scope.add(table.name, table.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: table.id, columnAttr: i + 1 })));
+  const source = cd.raw_default !== undefined ? bindExpr(cd.raw_default, { ctx, level, aggregates: null, clause: 'transform expressions' }) : ({ kind: 'column', index: idx, type: col.type } as const);
+  const target: ColumnDef = { ...col, type };
+  let expr;
+  try {
+    expr = assignTo(source, target, ctx);
+  } catch (err) {
+    if (cd.raw_default !== undefined || !(err instanceof SqlError) || err.code !== SqlState.datatypeMismatch) throw err;
+    throw new SqlError(SqlState.datatypeMismatch, `column "${col.name}" cannot be cast automatically to type ${formatType(type)}`, {
+      hint: `You might need to specify "USING ${col.name}::${formatType(type)}".`,
+    });
+  }
+  const def: TableDef = { ...table, columns: table.columns.map((c, i) => (i === idx ? target : c)) };
+  if (col.defaultSql !== null) {
+    try {
+      defaultExpr(target, ctx, def);
+    } catch {
+      throw new SqlError(SqlState.datatypeMismatch, `default for column "${col.name}" cannot be cast automatically to type ${formatType(type)}`);
+    }
+  }
+  txn.alterTable(table.id, def, (cols, n) => {
+    const [v] = evaluateOverRows(session, table, [expr], cols, n);
+    const out = cols.map((c, i) => (i === idx ? v : c));
+    checkNotNull(session, def, out);
+    enforceChecks(session, def, out, n);
+    return out;
+  });
+}
+
+/** The sequence owned by a column (serial or identity), if any. */
+function ownedSequence(session: EngineSession, table: TableDef, column: number) {
+  return session.catalog().sequences().find((q) => q.ownedBy?.tableId === table.id && q.ownedBy.column === column);
+}
+
+/** ALTER COLUMN … ADD GENERATED … AS IDENTITY / DROP IDENTITY [IF EXISTS] / SET GENERATED … / RESTART / SET <sequence option>. */
+async function alterIdentity(session: EngineSession, txn: WriteTxn, table: TableDef, cmd: any): Promise<void> {
+  const idx = columnIndex(table, cmd.name);
+  const col = table.columns[idx];
+  const where = `column "${col.name}" of relation "${table.name}"`;
+  const setColumn = (c: ColumnDef) => txn.alterTable(table.id, { ...table, columns: table.columns.map((x, i) => (i === idx ? c : x)) }, null);
+  if (cmd.subtype === 'AT_AddIdentity') {
+    const con = cmd.def.Constraint;
+    if (!col.notNull) throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} must be declared NOT NULL before identity can be added`);
+    if (col.identity !== undefined) throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} is already an identity column`);
+    if (col.defaultSql !== null) throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} already has a default value`);
+    if (!['int2', 'int4', 'int8'].includes(col.type.name)) throw new SqlError(SqlState.invalidParameterValue, 'identity column type must be smallint, integer, or bigint');
+    const identity = con.generated_when === 'a' ? 'always' : 'byDefault';
+    const wired = createColumnSequences(txn, session.catalog(), table, [
+      { column: idx, identity, options: sequenceOptions(con.options ?? [], null, col.type).options, sequenceName: sequenceNameOption(con.options ?? []) },
+    ]);
+    txn.alterTable(table.id, wired, null);
+    return;
+  }
+  if (col.identity === undefined) {
+    if (cmd.subtype === 'AT_DropIdentity' && cmd.missing_ok === true) {
+      session.notice(`${where} is not an identity column, skipping`);
+      return;
+    }
+    throw new SqlError(SqlState.objectNotInPrerequisiteState, `${where} is not an identity column`);
+  }
+  const seq = ownedSequence(session, table, idx);
+  if (cmd.subtype === 'AT_DropIdentity') {
+    const { identity: _dropped, ...rest } = col;
+    void _dropped;
+    setColumn(rest);
+    if (seq !== undefined) txn.dropSequence(seq.id);
+    return;
+  }
+  // SET GENERATED { ALWAYS | BY DEFAULT } and sequence options (RESTART [WITH n], INCREMENT BY …).
+  const items: any[] = cmd.def?.List?.items ?? [];
+  const generated = items.find((o) => o.DefElem.defname === 'generated');
+  const seqItems = items.filter((o) => o.DefElem.defname !== 'generated');
+  if (generated !== undefined) setColumn({ ...col, identity: generated.DefElem.arg.Integer.ival === 97 ? 'always' : 'byDefault' });
+  if (seq !== undefined && seqItems.length > 0) {
+    const { options, restart } = sequenceOptions(seqItems, seq);
+    const def = { ...seq, ...options };
+    txn.alterSequence(def);
+    if (restart !== undefined) session.db.storage.sequences.set(def, restart, false);
   }
 }

@@ -7,7 +7,7 @@ import { Types } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { formatCell } from '../types/text-format';
 import { Batch, Vector } from '../types/vector';
-import { getScalar } from '../types/vector-ops';
+import { concatVectors, gatherVector, getScalar } from '../types/vector-ops';
 import { bindCheck } from '../sql/bind-constraints';
 import type { EngineSession } from './session';
 
@@ -44,6 +44,21 @@ export function firstFalseRow(session: EngineSession, table: TableDef, expr: Exp
     }
   }
   return -1;
+}
+
+/** Evaluates expressions over the table's rows (one vector per expression, compact). */
+export function evaluateOverRows(session: EngineSession, table: TableDef, exprs: Expr[], columns: Vector[], length: number): Vector[] {
+  const plan: PlanNode = {
+    kind: 'project',
+    input: { kind: 'ctescan', cteId: ROWS, output: table.columns.map((c) => ({ name: c.name, type: c.type })) },
+    exprs,
+    output: exprs.map((e, i) => ({ name: `e${i}`, type: e.type })),
+  };
+  const out = session.runPlan(plan, [], new Map([[ROWS, [{ length, columns }]]]));
+  return exprs.map((e, k) => {
+    const parts = out.map((b) => (b.selection !== undefined ? gatherVector(b.columns[k], b.selection) : b.columns[k]));
+    return parts.length === 1 ? parts[0] : concatVectors(e.type, parts);
+  });
 }
 
 /** The row as PostgreSQL prints it in "Failing row contains (…)". */

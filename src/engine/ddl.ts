@@ -1,6 +1,6 @@
 // CREATE/DROP TABLE, VIEW, SEQUENCE and INDEX, ALTER TABLE / SEQUENCE, ANALYZE, applied in the session's
 // write transaction (so DDL commits or rolls back with it, as in PostgreSQL).
-import { CatalogView, ColumnDef, IndexDef, SequenceDef, TableDef, WriteTxn, uniqueKeysOf } from '../storage/api';
+import { CatalogView, CheckConstraintDef, ColumnDef, IndexDef, SequenceDef, TableDef, UniqueConstraintDef, WriteTxn, uniqueKeysOf } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { BoundStatement, SerialColumn } from '../sql/bound-statement';
 import { chooseName, usedNames } from '../sql/bind-constraints';
@@ -39,9 +39,14 @@ export function createColumnSequences(txn: WriteTxn, catalog: CatalogView, table
   const columns: ColumnDef[] = table.columns.slice();
   for (const s of serials) {
     const col = columns[s.column];
-    const name = chooseName(table.name, [col.name], 'seq', taken);
+    if (s.sequenceName !== undefined && taken.has(s.sequenceName)) throw new SqlError(SqlState.duplicateTable, `relation "${s.sequenceName}" already exists`);
+    const name = s.sequenceName ?? chooseName(table.name, [col.name], 'seq', taken);
+    taken.add(name);
     txn.createSequence({ schema: table.schema, name, ...s.options, ownedBy: { tableId: table.id, column: s.column } });
-    columns[s.column] = s.identity === null ? { ...col, defaultSql: `nextval('${name}'::regclass)` } : { ...col, identity: s.identity };
+    // regclass text as PostgreSQL writes it: quoted when not a plain lower-case name, schema-qualified outside public.
+    const ident = (x: string) => (/^[a-z_][a-z0-9_$]*$/.test(x) ? x : `"${x.replace(/"/g, '""')}"`);
+    const regclass = (table.schema === 'public' ? ident(name) : `${ident(table.schema)}.${ident(name)}`).replace(/'/g, "''");
+    columns[s.column] = s.identity === null ? { ...col, defaultSql: `nextval('${regclass}'::regclass)` } : { ...col, identity: s.identity };
   }
   return { ...table, columns };
 }
@@ -63,8 +68,8 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
       const taken = usedNames(catalog, bound.schema);
       taken.add(bound.name);
       const primaryKeyName = bound.primaryKey === null ? null : bound.primaryKeyName ?? chooseName(bound.name, [], 'pkey', taken);
-      const uniques: { name: string; columns: number[] }[] = [];
-      const checks: { name: string; sql: string }[] = [];
+      const uniques: UniqueConstraintDef[] = [];
+      const checks: CheckConstraintDef[] = [];
       for (const c of bound.constraints ?? []) {
         if (c.name !== null && taken.has(c.name) && (c.type === 'unique' || uniques.some((u) => u.name === c.name) || checks.some((k) => k.name === c.name)))
           throw new SqlError(c.type === 'unique' ? SqlState.duplicateTable : SqlState.duplicateObject, c.type === 'unique' ? `relation "${c.name}" already exists` : `constraint "${c.name}" for relation "${bound.name}" already exists`);
@@ -74,8 +79,8 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
           const key = c.columns.join(',');
           if (bound.primaryKey !== null && bound.primaryKey.join(',') === key) continue;
           if (uniques.some((u) => u.columns.join(',') === key)) continue;
-          uniques.push({ name: c.name ?? chooseName(bound.name, colNames, 'key', taken), columns: c.columns });
-        } else checks.push({ name: c.name ?? chooseName(bound.name, colNames.length === 1 ? colNames : [], 'check', taken), sql: c.sql });
+          uniques.push({ name: c.name ?? chooseName(bound.name, colNames, 'key', taken), columns: c.columns, oid: txn.allocateOid(), indexOid: txn.allocateOid() });
+        } else checks.push({ name: c.name ?? chooseName(bound.name, colNames.length === 1 ? colNames : [], 'check', taken), sql: c.sql, oid: txn.allocateOid() });
       }
       const def = txn.createTable({
         schema: bound.schema,
@@ -83,6 +88,7 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
         columns: bound.columns,
         primaryKey: bound.primaryKey,
         primaryKeyName,
+        ...(bound.primaryKey !== null ? { primaryKeyOid: txn.allocateOid(), primaryKeyIndexOid: txn.allocateOid() } : {}),
         uniques,
         checks,
       });
@@ -101,6 +107,9 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
     }
     case 'truncate':
       for (const t of bound.tables) txn.truncate(t.id);
+      // RESTART IDENTITY: the tables' owned sequences start over (serial and identity columns).
+      if (bound.restartIdentity === true)
+        for (const q of catalog.sequences()) if (bound.tables.some((t) => t.id === q.ownedBy?.tableId)) session.db.storage.sequences.set(q, BigInt(q.start), false);
       return { kind: 'command', command: 'TRUNCATE TABLE' };
     case 'analyze':
       for (const t of bound.tables.length > 0 ? bound.tables : catalog.tables()) txn.analyze(t.id);
@@ -179,7 +188,7 @@ function runDrop(session: EngineSession, txn: WriteTxn, catalog: CatalogView, bo
         session.notice(`${word} "${name}" does not exist, skipping`);
         continue;
       }
-      throw new SqlError(SqlState.undefinedTable, `${word} "${name}" does not exist`);
+      throw new SqlError(word === 'index' ? SqlState.undefinedObject : SqlState.undefinedTable, `${word} "${name}" does not exist`);
     }
     if (kind !== word)
       throw new SqlError(SqlState.wrongObjectType, `"${name}" is not ${word === 'index' ? 'an' : 'a'} ${word}`, { hint: `Use DROP ${WRONG_TYPE_HINT[kind]} to remove ${kind === 'index' ? 'an' : 'a'} ${kind}.` });
@@ -206,12 +215,10 @@ function runDrop(session: EngineSession, txn: WriteTxn, catalog: CatalogView, bo
         }
         const users = sequenceUsers(now, seq);
         if (users.length > 0 && !bound.cascade) {
-          const u = users[0];
           throw new SqlError(SqlState.dependentObjectsStillExist, `cannot drop sequence ${name} because other objects depend on it`, {
             detail: users.map((x) => `default value for column ${x.table.columns[x.column].name} of table ${x.table.name} depends on sequence ${name}`).join('\n'),
             hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
           });
-          void u;
         }
         for (const u of users) {
           const t = session.catalog().tables().find((x) => x.id === u.table.id)!;

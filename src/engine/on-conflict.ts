@@ -4,7 +4,7 @@
 // (DO UPDATE SET … [WHERE …]); updating the same row twice in one command is 21000.
 import { PlanNode } from '../plan/plan';
 import { Expr } from '../plan/expr';
-import { ROW_GROUP_ROWS, RowId, TableDef } from '../storage/api';
+import { RowId, TableDef } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { Batch, Scalar, Vector } from '../types/vector';
 import { concatVectors, getScalar, gatherVector, sliceVector } from '../types/vector-ops';
@@ -28,13 +28,6 @@ function evalOnRow(session: EngineSession, table: TableDef, exprs: Expr[], row: 
   const out = session.runPlan(plan, params, new Map([[ROW, [{ length: 1, columns: row }]]]));
   const b = out.find((x) => x.length > 0)!;
   return b.columns.map((v) => (b.selection !== undefined ? gatherVector(v, b.selection) : v));
-}
-
-function readRow(session: EngineSession, table: TableDef, rowId: RowId, txnTable: ReturnType<Awaited<ReturnType<EngineSession['writeTxn']>>['table']>): Vector[] {
-  const g = Math.floor(rowId / ROW_GROUP_ROWS);
-  const off = rowId - g * ROW_GROUP_ROWS;
-  void session;
-  return table.columns.map((_, c) => sliceVector(txnTable.readColumn(g, c), off, off + 1));
 }
 
 export async function runInsertOnConflict(
@@ -72,7 +65,7 @@ export async function runInsertOnConflict(
         throw new SqlError(SqlState.cardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', {
           hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.',
         });
-      const existing = readRow(session, table, conflict, txn.table(table.id));
+      const existing = txn.readRow(table.id, conflict);
       const combined = [...existing, ...row];
       if (oc.where !== null) {
         const [ok] = evalOnRow(session, table, [oc.where], combined, params);

@@ -183,6 +183,7 @@ export class EngineSession implements Session {
       settingNames: () => this.settings.names(),
       processId: this.processId,
       storageStats: () => storage.storageStats(),
+      sequenceState: (def) => storage.sequences.state(def),
     };
   }
 

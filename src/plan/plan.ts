@@ -31,6 +31,23 @@ export interface ScanNode extends NodeBase {
   columns: number[];
   withRowId: boolean;
   filter: Expr | null;
+  /**
+   * Index Scan: read only the rows an index (CREATE INDEX, first column) finds for these bounds
+   * (row-independent expressions: constants, parameters); `filter` still applies to every row read.
+   * When the storage cannot use the index for the snapshot, the scan reads the whole table.
+   */
+  index?: IndexScanSpec;
+}
+
+export interface IndexScanSpec {
+  indexId: number;
+  indexName: string;
+  /** Position in `columns`/output of the indexed column. */
+  outputColumn: number;
+  low: Expr | null;
+  lowInclusive: boolean;
+  high: Expr | null;
+  highInclusive: boolean;
 }
 /** Literal rows (VALUES, or a SELECT with no FROM: one row of zero columns then a Project). */
 export interface ValuesNode extends NodeBase {

@@ -12,7 +12,7 @@ export interface ActualStats {
 function nodeTitle(node: PlanNode): string {
   switch (node.kind) {
     case 'scan':
-      return `Seq Scan on ${node.tableName}`;
+      return node.index !== undefined ? `Index Scan using ${node.index.indexName} on ${node.tableName}` : `Seq Scan on ${node.tableName}`;
     case 'values':
       return 'Values Scan';
     case 'filter':
@@ -101,8 +101,19 @@ export function exprText(e: Expr): string {
 
 function details(node: PlanNode): string[] {
   switch (node.kind) {
-    case 'scan':
-      return node.filter !== null ? [`Filter: ${exprText(node.filter)}`] : [];
+    case 'scan': {
+      const ix = node.index;
+      const cond: string[] = [];
+      if (ix !== undefined) {
+        const col = `#${ix.outputColumn}`;
+        if (ix.low !== null && ix.low === ix.high) cond.push(`${col} = ${exprText(ix.low)}`);
+        else {
+          if (ix.low !== null) cond.push(`${col} ${ix.lowInclusive ? '>=' : '>'} ${exprText(ix.low)}`);
+          if (ix.high !== null) cond.push(`${col} ${ix.highInclusive ? '<=' : '<'} ${exprText(ix.high)}`);
+        }
+      }
+      return [...(cond.length > 0 ? [`Index Cond: (${cond.join(' AND ')})`] : []), ...(node.filter !== null ? [`Filter: ${exprText(node.filter)}`] : [])];
+    }
     case 'filter':
       return [`Filter: ${exprText(node.predicate)}`];
     case 'hashjoin': {

@@ -91,6 +91,7 @@ export function usedNames(catalog: CatalogView, schema: string): Set<string> {
     names.add(t.name);
     for (const k of uniqueKeysOf(t)) names.add(k.name);
     for (const c of t.checks ?? []) names.add(c.name);
+    for (const i of t.indexes ?? []) names.add(i.name);
   }
   for (const v of catalog.views()) if (v.schema === schema) names.add(v.name);
   for (const q of catalog.sequences()) if (q.schema === schema) names.add(q.name);

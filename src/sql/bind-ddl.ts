@@ -7,9 +7,23 @@ import { findTableOrThrow, assignTo } from './bind-dml';
 import { bindQueryPlan } from './bind-query';
 import { BoundStatement, SerialColumn, TableConstraint } from './bound-statement';
 import { bindCheck, checkText, referencedColumns } from './bind-constraints';
-import { sequenceOptions, serialType } from './bind-sequence';
+import { sequenceNameOption, sequenceOptions, serialType } from './bind-sequence';
 import { parseSql } from './parse';
 import { resolveTypeName } from './type-names';
+
+/** The smallest `location` anywhere in an AST subtree. */
+function minLocation(node: unknown): number | undefined {
+  let min: number | undefined;
+  const visit = (n: unknown) => {
+    if (n === null || typeof n !== 'object') return;
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) {
+      if (k === 'location' && typeof v === 'number' && v >= 0) min = min === undefined ? v : Math.min(min, v);
+      else visit(v);
+    }
+  };
+  visit(node);
+  return min;
+}
 
 /** Strips `location` fields so two ASTs of the same expression compare equal. */
 function withoutLocations(node: unknown): string {
@@ -22,8 +36,8 @@ function withoutLocations(node: unknown): string {
  * (NOT NULL, PRIMARY KEY…) until it parses to the same expression.
  */
 export function expressionText(statementText: string, rawExpr: any): string {
-  const first = Object.values(rawExpr)[0] as { location?: number };
-  let start = first.location ?? 0;
+  // The expression starts at its leftmost node (an operator node's own location is the operator's).
+  let start = minLocation(rawExpr) ?? 0;
   // An expression in parentheses or with a leading sign starts before its node's location.
   while (start > 0 && /[\s(+-]/.test(statementText[start - 1]) && statementText.slice(0, start).trimEnd().toUpperCase().endsWith('DEFAULT') === false) start--;
   let depth = 0;
@@ -89,12 +103,18 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
               throw new SqlError(SqlState.syntaxError, `multiple identity specifications for column "${cd.colname}" of table "${name}"`);
             if (!['int2', 'int4', 'int8'].includes(type.name))
               throw new SqlError(SqlState.invalidParameterValue, `identity column type must be smallint, integer, or bigint`);
-            serials.push({ column: columns.length, identity: con.generated_when === 'a' ? 'always' : 'byDefault', options: sequenceOptions(con.options ?? [], null, type).options });
+            serials.push({
+              column: columns.length,
+              identity: con.generated_when === 'a' ? 'always' : 'byDefault',
+              options: sequenceOptions(con.options ?? [], null, type).options,
+              sequenceName: sequenceNameOption(con.options ?? []),
+            });
             col.identity = con.generated_when === 'a' ? 'always' : 'byDefault';
             col.notNull = true;
             break;
           }
           case 'CONSTR_UNIQUE':
+            if (con.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
             uniqueByName.push({ name: con.conname ?? null, columns: [cd.colname] });
             break;
           case 'CONSTR_CHECK':
@@ -128,7 +148,8 @@ export function bindCreateTable(n: any, ctx: BindContext, statementText: string,
       if (con.contype === 'CONSTR_PRIMARY') {
         pkColumnsByName.push(con.keys.map((k: any) => k.String.sval));
         primaryKeyName = con.conname ?? primaryKeyName;
-      } else if (con.contype === 'CONSTR_UNIQUE') uniqueByName.push({ name: con.conname ?? null, columns: con.keys.map((k: any) => k.String.sval) });
+      } else if (con.contype === 'CONSTR_UNIQUE' && con.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
+      else if (con.contype === 'CONSTR_UNIQUE') uniqueByName.push({ name: con.conname ?? null, columns: con.keys.map((k: any) => k.String.sval) });
       else if (con.contype === 'CONSTR_CHECK') checkTexts.push({ name: con.conname ?? null, sql: checkText(statementText, statementOffset, con.location) });
       else throw notSupported(`table constraint ${con.contype.replace('CONSTR_', '')}`);
     } else throw notSupported('this table element');
@@ -195,6 +216,8 @@ function viewQueryText(text: string): string {
 }
 
 export function bindAlterTable(n: any, ctx: BindContext, statementText = '', statementOffset = 0): BoundStatement {
+  const owner = bindChangeOwner(n, ctx);
+  if (owner !== null) return owner;
   if (n.objtype !== undefined && n.objtype !== 'OBJECT_TABLE') throw notSupported(`ALTER ${String(n.objtype).replace('OBJECT_', '')}`);
   const schema = n.relation.schemaname ?? 'public';
   if (n.missing_ok === true && ctx.catalog.findTable(schema, n.relation.relname) === undefined) return { kind: 'noop', command: 'ALTER TABLE' };
@@ -251,6 +274,7 @@ export function bindCreateIndex(n: any, ctx: BindContext): BoundStatement {
   const table = findTableOrThrow(ctx, n.relation);
   if (n.accessMethod !== undefined && n.accessMethod !== 'btree' && n.accessMethod !== 'hash') throw notSupported(`index access method "${n.accessMethod}"`);
   if (n.whereClause !== undefined) throw notSupported('partial indexes');
+  if (n.nulls_not_distinct === true) throw notSupported('UNIQUE NULLS NOT DISTINCT');
   if ((n.indexIncludingParams ?? []).length > 0) throw notSupported('INCLUDE columns in indexes');
   const columns = (n.indexParams ?? []).map((p: any) => {
     const e = p.IndexElem;
@@ -262,3 +286,32 @@ export function bindCreateIndex(n: any, ctx: BindContext): BoundStatement {
   return { kind: 'createIndex', table, name: n.idxname ?? null, columns, unique: n.unique === true, ifNotExists: n.if_not_exists === true };
 }
 
+
+/**
+ * ALTER TABLE/SEQUENCE/VIEW/INDEX … OWNER TO role (as pg_dump writes after every CREATE): every
+ * object belongs to the one superuser here, so naming an existing role changes nothing; null when
+ * the statement has other commands.
+ */
+function bindChangeOwner(n: any, ctx: BindContext): BoundStatement | null {
+  const cmds: any[] = (n.cmds ?? []).map((c: any) => c.AlterTableCmd);
+  if (cmds.length === 0 || cmds.some((c) => c.subtype !== 'AT_ChangeOwner')) return null;
+  const word: Record<string, string> = { OBJECT_TABLE: 'TABLE', OBJECT_SEQUENCE: 'SEQUENCE', OBJECT_VIEW: 'VIEW', OBJECT_INDEX: 'INDEX' };
+  const command = `ALTER ${word[n.objtype] ?? 'TABLE'}`;
+  const schema = n.relation.schemaname ?? 'public';
+  const name: string = n.relation.relname;
+  const exists =
+    ctx.catalog.findTable(schema, name) !== undefined ||
+    ctx.catalog.findView(schema, name) !== undefined ||
+    ctx.catalog.findSequence(schema, name) !== undefined ||
+    ctx.catalog.tables().some((t) => t.schema === schema && (t.indexes ?? []).some((i) => i.name === name));
+  if (!exists) {
+    if (n.missing_ok === true) return { kind: 'noop', command };
+    throw new SqlError(SqlState.undefinedTable, `relation "${name}" does not exist`);
+  }
+  for (const c of cmds) {
+    const role = c.newowner;
+    if (role?.roletype === 'ROLESPEC_CSTRING' && role.rolename !== 'postgres' && role.rolename !== ctx.sessionUser)
+      throw new SqlError(SqlState.undefinedObject, `role "${role.rolename}" does not exist`);
+  }
+  return { kind: 'noop', command };
+}

@@ -344,7 +344,7 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   if (name === 'greatest' || name === 'least')
     return bindExpr({ MinMaxExpr: { op: name === 'greatest' ? 'IS_GREATEST' : 'IS_LEAST', args: rawArgs } }, s);
   if (SEQUENCE_FUNCTIONS.has(name) && (names.length === 1 || names[0] === 'pg_catalog'))
-    return bindSequenceCall(name, rawArgs.map((a, i) => bindExpr(i === 0 ? stripRegclass(a) : a, s)), s.ctx, position);
+    return bindSequenceCall(name, rawArgs.map((a, i) => bindExpr(i === 0 ? stripRegclass(a) : a, s)), s.ctx, position, pos(stripRegclass(rawArgs[0])?.A_Const));
   const args = rawArgs.map((a) => bindExpr(a, s));
   if (name === 'set_config' && args.length === 3 && (names.length === 1 || names[0] === 'pg_catalog'))
     return { kind: 'call', fn: 'set_config', args: [coerce(args[0], Types.text, s.ctx), coerce(args[1], Types.text, s.ctx), coerce(args[2], Types.bool, s.ctx)], type: Types.text };

@@ -11,6 +11,7 @@ import { ExprScope, bindExpr } from './bind-expr';
 import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
+import { SequenceDef } from '../storage/api';
 import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
 import { bindSeriesScan } from './bind-srf';
 import { bindRangeFunction } from './bind-unnest';
@@ -151,6 +152,23 @@ function relationFromPlan(plan: PlanNode, alias: string, colnames: any[] | undef
   return { plan: { ...plan, output }, scope, estimatedRows: plan.estimatedRows ?? 1000 };
 }
 
+/** SELECT … FROM a sequence: its one row (last_value, log_cnt, is_called) as of binding. */
+function sequenceRow(seq: SequenceDef, st: { lastValue: bigint; logCount: number; isCalled: boolean }): PlanNode {
+  return {
+    kind: 'values',
+    rows: [[
+      { kind: 'const', value: Number(st.lastValue), type: Types.int8 },
+      { kind: 'const', value: st.logCount, type: Types.int8 },
+      { kind: 'const', value: st.isCalled, type: Types.bool },
+    ]],
+    output: [
+      { name: 'last_value', type: Types.int8, tableOid: seq.id, columnAttr: 1 },
+      { name: 'log_cnt', type: Types.int8, tableOid: seq.id, columnAttr: 2 },
+      { name: 'is_called', type: Types.bool, tableOid: seq.id, columnAttr: 3 },
+    ],
+  };
+}
+
 function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
   const name: string = n.relname;
   const schema: string | undefined = n.schemaname;
@@ -208,6 +226,8 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
     }
   }
   if (isStorageStatsRelation(schema, name)) return relationFromPlan(bindStorageStats(ctx, 0), alias, colnames);
+  const seq = ctx.catalog.findSequence(sch, name);
+  if (seq !== undefined && ctx.sequenceState !== undefined) return relationFromPlan(sequenceRow(seq, ctx.sequenceState(seq)), alias, colnames);
   throw new SqlError(SqlState.undefinedTable, `relation "${schema ? schema + '.' : ''}${name}" does not exist`, { position: pos(n) });
 }
 

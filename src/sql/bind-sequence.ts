@@ -5,7 +5,7 @@ import { CatalogView, SequenceDef, TableDef } from '../storage/api';
 import { DataType, Types, formatType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { BindContext } from './bind-context';
-import { CoercionContext, coerce, isUnknown, isString } from './coerce';
+import { coerce, isUnknown, isString } from './coerce';
 import { findTableOrThrow } from './bind-dml';
 import { resolveTypeName } from './type-names';
 
@@ -121,6 +121,14 @@ export function sequenceOptions(
   };
 }
 
+/** The SEQUENCE NAME option of an identity specification, unqualified, or undefined. */
+export function sequenceNameOption(options: any[]): string | undefined {
+  const d = options.find((o) => o.DefElem?.defname === 'sequence_name')?.DefElem;
+  if (d === undefined) return undefined;
+  const parts: string[] = d.arg.List.items.map((i: any) => i.String.sval);
+  return parts[parts.length - 1];
+}
+
 /** OWNED BY table.column → the table and attribute index. */
 export function resolveOwnedBy(names: string[], ctx: BindContext): { table: TableDef; column: number } {
   if (names.length < 2) throw new SqlError(SqlState.invalidParameterValue, 'invalid OWNED BY option', { hint: 'Specify OWNED BY table.column or OWNED BY NONE.' });
@@ -160,7 +168,7 @@ export function bindAlterSequence(n: any, ctx: BindContext): import('./bound-sta
 
 // ---- sequence functions ----
 
-export const SEQUENCE_FUNCTIONS = new Set(['nextval', 'currval', 'setval', 'lastval']);
+export const SEQUENCE_FUNCTIONS = new Set(['nextval', 'currval', 'setval', 'lastval', 'pg_get_serial_sequence']);
 
 /** `'name'::regclass` (how serial defaults are written) → just the string literal. */
 export function stripRegclass(node: any): any {
@@ -174,7 +182,8 @@ export function stripRegclass(node: any): any {
  * nextval(regclass) → int8, currval(regclass) → int8, setval(regclass, int8[, bool]) → int8, lastval() → int8.
  * The sequence is named by text (as regclass input is) and resolved when the call runs.
  */
-export function bindSequenceCall(name: string, args: Expr[], ctx: CoercionContext, position?: number): Expr {
+export function bindSequenceCall(name: string, args: Expr[], ctx: BindContext, position?: number, namePosition?: number): Expr {
+  if (name === 'pg_get_serial_sequence') return serialSequenceOf(args, ctx);
   const arity: Record<string, number[]> = { nextval: [1], currval: [1], setval: [2, 3], lastval: [0] };
   const signature = () => args.map((a) => formatType(isUnknown(a.type) ? Types.unknown : a.type)).join(', ');
   const missing = () =>
@@ -187,6 +196,16 @@ export function bindSequenceCall(name: string, args: Expr[], ctx: CoercionContex
   if (args.length > 0) {
     if (!isString(args[0].type) && !isUnknown(args[0].type)) throw missing();
     coerced.push(coerce(args[0], Types.text, ctx));
+    // A literal name is resolved now, as PostgreSQL's regclass constant is (errors point at it).
+    const a = args[0];
+    if (a.kind === 'const' && typeof a.value === 'string') {
+      try {
+        resolveSequence(ctx.catalog, a.value);
+      } catch (err) {
+        if (err instanceof SqlError && err.code === SqlState.undefinedTable && namePosition !== undefined) throw new SqlError(err.code, err.message, { position: namePosition, hint: err.hint, detail: err.detail });
+        throw err;
+      }
+    }
   }
   if (args.length > 1) {
     const t = args[1].type;
@@ -261,4 +280,24 @@ export function serialType(typeName: any): DataType | null {
     default:
       return null;
   }
+}
+
+/**
+ * pg_get_serial_sequence(table text, column text) → text: the sequence a serial or identity column
+ * owns ('schema.name'), or NULL. Resolved while binding, so its arguments must be constants.
+ */
+function serialSequenceOf(args: Expr[], ctx: BindContext): Expr {
+  const text = (e: Expr | undefined): string | null => (e !== undefined && e.kind === 'const' && typeof e.value === 'string' ? e.value : null);
+  if (args.length !== 2) throw new SqlError(SqlState.undefinedFunction, `function pg_get_serial_sequence with ${args.length} arguments does not exist`);
+  const tableText = text(args[0]);
+  const column = text(args[1]);
+  if (tableText === null || column === null) throw new SqlError(SqlState.featureNotSupported, 'pg_get_serial_sequence with non-constant arguments is not supported');
+  const { schema, name } = parseRelationName(tableText);
+  const table = ctx.catalog.findTable(schema ?? 'public', name);
+  if (table === undefined) throw new SqlError(SqlState.undefinedTable, `relation "${schema === null ? name : `${schema}.${name}`}" does not exist`);
+  const attr = table.columns.findIndex((c) => c.name === column);
+  if (attr === -1) throw new SqlError(SqlState.undefinedColumn, `column "${column}" of relation "${table.name}" does not exist`);
+  const seq = ctx.catalog.sequences().find((q) => q.ownedBy?.tableId === table.id && q.ownedBy.column === attr);
+  const ident = (x: string) => (/^[a-z_][a-z0-9_$]*$/.test(x) ? x : `"${x.replace(/"/g, '""')}"`);
+  return { kind: 'const', value: seq === undefined ? null : `${ident(seq.schema)}.${ident(seq.name)}`, type: Types.text };
 }

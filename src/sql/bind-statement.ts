@@ -10,6 +10,7 @@ import { bindDelete, bindInsert, bindUpdate, findTableOrThrow } from './bind-dml
 import { bindTopQuery } from './bind-query';
 import { BoundStatement, CopyOptions } from './bound-statement';
 import { ParsedStatement } from './parse';
+import { chooseIndexScans } from '../planner/index-choice';
 import { emptyCatalogResult } from './system-catalog/empty-fallback';
 
 export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundStatement {
@@ -20,7 +21,7 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
   switch (tag) {
     case 'SelectStmt':
       try {
-        return { kind: 'query', plan: bindTopQuery(ast, ctx) };
+        return { kind: 'query', plan: chooseIndexScans(bindTopQuery(ast, ctx), ctx.catalog) };
       } catch (err) {
         const empty = emptyCatalogResult(ast, err);
         if (empty === null) throw err;
@@ -28,10 +29,16 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
       }
     case 'InsertStmt':
       return bindInsert(n, ctx);
-    case 'UpdateStmt':
-      return bindUpdate(n, ctx);
-    case 'DeleteStmt':
-      return bindDelete(n, ctx);
+    case 'UpdateStmt': {
+      const b = bindUpdate(n, ctx);
+      if (b.kind === 'update') chooseIndexScans(b.plan, ctx.catalog);
+      return b;
+    }
+    case 'DeleteStmt': {
+      const b = bindDelete(n, ctx);
+      if (b.kind === 'delete') chooseIndexScans(b.plan, ctx.catalog);
+      return b;
+    }
     case 'CreateStmt':
       return bindCreateTable(n, ctx, parsed.text, parsed.offset);
     case 'DropStmt':
@@ -57,7 +64,7 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
     case 'CopyStmt':
       return bindCopy(n, ctx);
     case 'TruncateStmt':
-      return { kind: 'truncate', tables: n.relations.map((r: any) => findTableOrThrow(ctx, r.RangeVar)) };
+      return { kind: 'truncate', tables: n.relations.map((r: any) => findTableOrThrow(ctx, r.RangeVar)), restartIdentity: n.restart_seqs === true };
     case 'VacuumStmt':
       if (n.is_vacuumcmd) return { kind: 'noop', command: 'VACUUM' };
       return { kind: 'analyze', tables: (n.rels ?? []).map((r: any) => findTableOrThrow(ctx, r.VacuumRelation.relation)) };

@@ -10,6 +10,8 @@ export interface SerialColumn {
   /** null for serial (a nextval DEFAULT), else GENERATED ALWAYS / BY DEFAULT AS IDENTITY. */
   identity: 'always' | 'byDefault' | null;
   options: SequenceOptions;
+  /** SEQUENCE NAME given in the identity options (pg_dump writes it); otherwise table_column_seq. */
+  sequenceName?: string;
 }
 
 /** A UNIQUE or CHECK constraint of CREATE TABLE (name null = chosen as PostgreSQL does). */
@@ -69,7 +71,7 @@ export type BoundStatement =
   | { kind: 'copyTo'; source: PlanNode; options: CopyOptions }
   /** ANALYZE [table, …]: no tables = every table. */
   | { kind: 'analyze'; tables: TableDef[] }
-  | { kind: 'truncate'; tables: TableDef[] }
+  | { kind: 'truncate'; tables: TableDef[]; restartIdentity?: boolean }
   /** EXPLAIN [ANALYZE] of a query (DML is explained through its plan too). */
   | { kind: 'explain'; plan: PlanNode; analyze: boolean }
   | { kind: 'noop'; command: string };

@@ -38,11 +38,16 @@ export interface UniqueConstraintDef {
   name: string;
   /** Attribute indexes (0-based) of the key, in key order. */
   columns: number[];
+  /** pg_constraint OID and the OID of the index behind it (absent in catalogs written before they were kept). */
+  oid?: number;
+  indexOid?: number;
 }
 
 /** A CHECK constraint (contype 'c'): rows where the expression is false are rejected (NULL passes). */
 export interface CheckConstraintDef {
   name: string;
+  /** pg_constraint OID (absent in catalogs written before it was kept). */
+  oid?: number;
   /** The expression as SQL text over the table's column names (re-parsed and bound when enforced). */
   sql: string;
 }
@@ -77,6 +82,20 @@ export function uniqueKeysOf(def: TableDef): UniqueKey[] {
 }
 
 /**
+ * Every index of the table the planner may scan: CREATE INDEX indexes (their OIDs) and the
+ * indexes behind the primary key and UNIQUE constraints (ids -1, -2, … in that order; they have
+ * no OID of their own in this catalog). TableSnapshot.indexLookup takes these ids.
+ */
+export function scannableIndexesOf(def: TableDef): { id: number; name: string; columns: number[] }[] {
+  const out = (def.indexes ?? []).map((i) => ({ id: i.id, name: i.name, columns: i.columns }));
+  const constraints: UniqueKey[] = [];
+  if (def.primaryKey !== null) constraints.push({ name: def.primaryKeyName ?? `${def.name}_pkey`, columns: def.primaryKey });
+  for (const u of def.uniques ?? []) constraints.push(u);
+  constraints.forEach((k, i) => out.push({ id: -(i + 1), name: k.name, columns: k.columns }));
+  return out;
+}
+
+/**
  * CREATE SEQUENCE (and the sequences behind serial and identity columns). Bounds and steps are
  * decimal strings because int8 sequences reach 2^63-1, beyond a JS number's exact range.
  * The current value is not part of the catalog (it is not transactional): see Storage.sequences.
@@ -105,7 +124,7 @@ export interface SequenceAccess {
   /** setval: the last value and whether nextval returns the one after it (isCalled) or it itself. */
   set(def: SequenceDef, value: bigint, isCalled: boolean): void;
   /** The current state (last_value, is_called), as SELECT * FROM seq shows. */
-  state(def: SequenceDef): { lastValue: bigint; isCalled: boolean };
+  state(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean };
 }
 
 export interface TableDef {
@@ -118,6 +137,9 @@ export interface TableDef {
   primaryKey: number[] | null;
   /** Name of the primary key constraint, e.g. "orders_pkey". */
   primaryKeyName: string | null;
+  /** OIDs of the primary key's pg_constraint row and of its index (absent: none, or an older catalog). */
+  primaryKeyOid?: number;
+  primaryKeyIndexOid?: number;
   /** UNIQUE constraints (absent = none). */
   uniques?: UniqueConstraintDef[];
   /** CHECK constraints (absent = none). */
@@ -149,6 +171,20 @@ export interface TableSnapshot {
   readonly liveRowCount: number;
   /** Column statistics as of the last commit that wrote the table (or ANALYZE); null when none were collected. */
   statistics(): TableStatistics | null;
+  /**
+   * Candidate RowIds (live, ascending) for a range on the first column of a CREATE INDEX index:
+   * a superset of the matching rows (the caller still applies its predicate), or null when the
+   * index cannot serve this snapshot (then scan the table).
+   */
+  indexLookup?(indexId: number, range: IndexRange): Float64Array | null;
+}
+
+/** Bounds on an index's first column (null = unbounded); numbers for numeric/date/time keys, strings for text. */
+export interface IndexRange {
+  low: number | string | null;
+  lowInclusive: boolean;
+  high: number | string | null;
+  highInclusive: boolean;
 }
 
 /**
@@ -170,6 +206,8 @@ export interface WriteTxn {
   dropTable(tableId: number): void;
   createView(def: Omit<ViewDef, 'id'>): ViewDef;
   dropView(viewId: number): void;
+  /** Replaces a view's definition in place (same OID), e.g. its SQL after a table or column rename. */
+  alterView(def: ViewDef): void;
   /**
    * ALTER TABLE … ADD PRIMARY KEY: validates that the existing rows are unique (23505 otherwise,
    * worded as PostgreSQL: 'could not create unique index "t_pkey"' with detail 'Key (a)=(1) is duplicated.')
@@ -188,6 +226,8 @@ export interface WriteTxn {
    * batch laid out as the table) as this transaction sees it, or -1; for INSERT … ON CONFLICT.
    */
   findKey(tableId: number, keyName: string, columns: Vector[], row: number): RowId;
+  /** One row as this transaction sees it (one single-row vector per column), without materializing its group. */
+  readRow(tableId: number, rowId: RowId): Vector[];
   /** A fresh OID (for an index's pg_class row). */
   allocateOid(): number;
   createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef;

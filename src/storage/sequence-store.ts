@@ -103,9 +103,18 @@ export class SequenceStore implements SequenceAccess {
     this.write(def.id, value, isCalled);
   }
 
-  state(def: SequenceDef): { lastValue: bigint; isCalled: boolean } {
+  state(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean } {
     const st = this.load(def);
-    return { lastValue: st.last, isCalled: st.isCalled };
+    // log_cnt as PostgreSQL shows it: values still covered by the stored record.
+    const logCount = st.isCalled && st.logged !== null ? Number((st.logged - st.last) / BigInt(def.increment)) : 0;
+    return { lastValue: st.last, logCount, isCalled: st.isCalled };
+  }
+
+  /** The record that covers every value handed out so far (written when the sequence is committed). */
+  durableRecord(def: SequenceDef): Buffer {
+    const st = this.load(def);
+    const last = st.logged !== null ? st.logged : st.last;
+    return Buffer.from(JSON.stringify({ last: last.toString(), isCalled: st.logged !== null ? true : st.isCalled }));
   }
 
   /** Clean shutdown: store the exact states (no values skipped after a restart). */

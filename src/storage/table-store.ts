@@ -12,13 +12,14 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, uniqueKeysOf } from './api';
+import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
 import { SequenceStore, sequenceKey } from './sequence-store';
 import { columnStorageStats } from './storage-stats';
+import { SortedIndex } from './sorted-index';
 
 interface GroupState {
   rowCount: number;
@@ -30,6 +31,8 @@ interface GroupState {
 interface TableState {
   def: TableDef;
   groups: GroupState[];
+  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); in memory only. */
+  generation?: number;
 }
 interface CatalogState {
   nextOid: number;
@@ -91,6 +94,7 @@ class Snapshot implements TableSnapshot {
     private readonly groups: GroupState[],
     private readonly store: TableStore,
     private readonly pending: ((group: number) => Vector[] | undefined) | null,
+    readonly generation = 0,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -116,6 +120,9 @@ class Snapshot implements TableSnapshot {
     const own = this.pending?.(group);
     if (own !== undefined) return own[column];
     return this.store.readChunk(this.def, column, group, this.groups[group].rowCount);
+  }
+  indexLookup(indexId: number, range: IndexRange): Float64Array | null {
+    return this.store.indexLookup(this, indexId, range);
   }
 }
 
@@ -147,7 +154,27 @@ export class TableStore implements Storage {
   snapshot(tableId: number): TableSnapshot {
     const t = this.state.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this, null);
+    return new Snapshot(t.def, t.groups, this, null, t.generation);
+  }
+
+  /** Sorted index entries by table and column (built on first use from the committed rows). */
+  private readonly sortedIndexes = new Map<string, SortedIndex | null>();
+
+  indexLookup(snapshot: Snapshot, indexId: number, range: IndexRange): Float64Array | null {
+    const ix = scannableIndexesOf(snapshot.def).find((i) => i.id === indexId);
+    const committed = this.state.tables.get(snapshot.def.id);
+    if (ix === undefined || committed === undefined) return null;
+    if ((snapshot.generation ?? 0) !== (committed.generation ?? 0)) return null;
+    // The entries depend only on the table and the column (indexes on the same first column share them).
+    const key = `${snapshot.def.id}:${ix.columns[0]}`;
+    let idx = this.sortedIndexes.get(key);
+    const current = () => this.snapshot(snapshot.def.id);
+    if (idx === undefined || (idx !== null && (idx.generation !== (committed.generation ?? 0) || idx.staleness(current()) > 0.1))) {
+      idx = SortedIndex.build(current(), ix.columns[0], committed.generation ?? 0);
+      this.sortedIndexes.set(key, idx);
+    }
+    if (idx === null) return null;
+    return idx.lookup(snapshot, range);
   }
 
   snapshotAll(): (tableId: number) => TableSnapshot {
@@ -238,6 +265,12 @@ export class TableStore implements Storage {
       }
     }
     for (const id of txn.droppedSequences) entries.push([sequenceKey(id), null]);
+    // A new sequence's record is written with the catalog that names it (its OID may be one an
+    // aborted transaction used, whose stale record must not be read after a restart).
+    for (const id of txn.createdSequences) {
+      const def = txn.catalog.sequences.get(id);
+      if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
+    }
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
     await this.kv.write(entries);
     // Durable: publish.
@@ -258,6 +291,7 @@ export class TableStore implements Storage {
       else if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
     }
     for (const id of txn.droppedSequences) this.sequences.forget(id);
+    for (const id of txn.dropped) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
     // Stale chunks of dropped columns (ALTER TABLE rewrites) must not be found under reused indexes.
     for (const [id, [width, groups]] of txn.rewrittenShapes) for (let c = 0; c < width; c++) for (let g = 0; g < groups; g++) this.pool.invalidate(poolKey(id, c, g));
   }
@@ -371,7 +405,7 @@ class TxnTable {
   /** Own view: groups this transaction appended to are read from memory. */
   snapshot(): TableSnapshot {
     const state = this.state();
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined));
+    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation);
   }
 }
 
@@ -390,6 +424,7 @@ class Txn implements WriteTxn {
   /** Row groups a truncated table had when it was truncated (their cached chunks are stale). */
   readonly truncatedGroups = new Map<number, number>();
   readonly droppedSequences: number[] = [];
+  readonly createdSequences: number[] = [];
   /** Tables rewritten by ALTER TABLE: [column count, row groups] of their old shape (cached chunks to drop). */
   readonly rewrittenShapes = new Map<number, [number, number]>();
 
@@ -411,7 +446,7 @@ class Txn implements WriteTxn {
     if (tt !== undefined) return tt;
     const committed = this.catalog.tables.get(tableId);
     if (committed === undefined) throw new Error(`table ${tableId} does not exist`);
-    this.catalog.tables.set(tableId, { def: committed.def, groups: committed.groups.slice() });
+    this.catalog.tables.set(tableId, { def: committed.def, groups: committed.groups.slice(), generation: committed.generation });
     tt = new TxnTable(this, tableId, committed);
     this.changed.set(tableId, tt);
     return tt;
@@ -422,7 +457,7 @@ class Txn implements WriteTxn {
     if (tt !== undefined) return tt.snapshot();
     const t = this.catalog.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this.store, null);
+    return new Snapshot(t.def, t.groups, this.store, null, t.generation);
   }
 
   append(tableId: number, columns: Vector[]): RowId {
@@ -484,6 +519,22 @@ class Txn implements WriteTxn {
     return text === null ? -1 : pending.lookup(text);
   }
 
+  readRow(tableId: number, rowId: RowId): Vector[] {
+    const state = this.catalog.tables.get(tableId)!;
+    const g = Math.floor(rowId / ROW_GROUP_ROWS);
+    const off = rowId - g * ROW_GROUP_ROWS;
+    const tt = this.changed.get(tableId);
+    const base = tt === undefined ? state.groups[g].rowCount : tt.baseRows.get(g) ?? state.groups[g].rowCount;
+    if (off < base) return state.def.columns.map((_, c) => sliceVector(this.store.readChunk(state.def, c, g, base), off, off + 1));
+    let at = base;
+    for (const part of tt!.parts.get(g) ?? []) {
+      const n = part[0]?.length ?? 0;
+      if (off < at + n) return part.map((v) => sliceVector(v, off - at, off - at + 1));
+      at += n;
+    }
+    throw new Error(`row ${rowId} of table ${tableId} does not exist`);
+  }
+
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
     const tt = this.writable(tableId);
     const state = this.catalog.tables.get(tableId)!;
@@ -508,12 +559,12 @@ class Txn implements WriteTxn {
       const shape = this.rewrittenShapes.get(tableId);
       this.rewrittenShapes.set(tableId, [Math.max(shape?.[0] ?? 0, state.def.columns.length, def.columns.length), Math.max(shape?.[1] ?? 0, committedGroups, state.groups.length)]);
       this.truncate(tableId);
-      this.catalog.tables.set(tableId, { def, groups: [] });
+      this.catalog.tables.set(tableId, { def, groups: [], generation: this.catalog.tables.get(tableId)!.generation });
       // Re-appending validates every unique key over the rewritten rows.
       for (const b of batches) this.append(tableId, b);
       return;
     }
-    this.catalog.tables.set(tableId, { def, groups: state.groups });
+    this.catalog.tables.set(tableId, { def, groups: state.groups, generation: state.generation });
     const changed = uniqueKeysOf(def).some((k) => oldKeys.get(k.name) !== k.columns.join(','));
     const dropped = [...oldKeys.keys()].some((name) => !uniqueKeysOf(def).some((k) => k.name === name));
     // Same keys: the committed indexes and this transaction's pending key sets stay valid.
@@ -538,6 +589,7 @@ class Txn implements WriteTxn {
     const full: SequenceDef = { ...def, id: this.catalog.nextOid++ };
     this.catalog.sequences.set(full.id, full);
     this.store.sequences.reset(full);
+    this.createdSequences.push(full.id);
     return full;
   }
 
@@ -560,7 +612,8 @@ class Txn implements WriteTxn {
     const committedGroups = this.store.snapshot(tableId).rowGroupCount;
     this.truncatedGroups.set(tableId, Math.max(this.truncatedGroups.get(tableId) ?? 0, committedGroups, state.groups.length));
     if (!this.truncated.includes(tableId)) this.truncated.push(tableId);
-    this.catalog.tables.set(tableId, { def: state.def, groups: [] });
+    // Row ids are reused from here on: indexes built on the old rows must not serve the new ones.
+    this.catalog.tables.set(tableId, { def: state.def, groups: [], generation: (state.generation ?? 0) + 1 });
     // Later appends in this transaction start from an empty table with no committed rows or keys.
     const tt = new TxnTable(this, tableId, undefined);
     tt.pkChanged = true;
@@ -591,6 +644,10 @@ class Txn implements WriteTxn {
     this.catalog.views.delete(viewId);
   }
 
+  alterView(def: ViewDef): void {
+    this.catalog.views.set(def.id, def);
+  }
+
   setPrimaryKey(tableId: number, columns: number[], constraintName: string): void {
     const tt = this.writable(tableId);
     const state = this.catalog.tables.get(tableId)!;
@@ -599,11 +656,13 @@ class Txn implements WriteTxn {
       columns: state.def.columns.map((c, i) => (columns.includes(i) ? { ...c, notNull: true } : c)),
       primaryKey: columns,
       primaryKeyName: constraintName,
+      primaryKeyOid: this.catalog.nextOid++,
+      primaryKeyIndexOid: this.catalog.nextOid++,
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
     const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName))]));
-    this.catalog.tables.set(tableId, { def, groups: state.groups });
+    this.catalog.tables.set(tableId, { def, groups: state.groups, generation: state.generation });
     tt.pkChanged = true;
     tt.keys = keys;
   }

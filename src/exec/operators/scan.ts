@@ -5,7 +5,8 @@ import { ScanNode } from '../../plan/plan';
 import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { Types } from '../../types/data-type';
 import { BATCH_SIZE, Batch, BoolVector, Float64Vector, Vector } from '../../types/vector';
-import { sliceVector } from '../../types/vector-ops';
+import { getScalar, gatherVector, sliceVector } from '../../types/vector-ops';
+import { IndexScanSpec } from '../../plan/plan';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { gatherNeeded, trueRows } from '../vector-util';
@@ -38,10 +39,16 @@ class ScanOp extends Operator {
     super(node, env);
   }
 
+  /** Index Scan: the candidate RowIds (ascending) and how far they have been read; null = full scan. */
+  private indexRows: Float64Array | null | undefined = undefined;
+  private indexPos = 0;
+
   protected produce(): Pulled {
     this.snapshot ??= this.env.ctx.snapshot(this.node.tableId);
     const snap = this.snapshot;
     const shouldYield = this.env.ctx.shouldYield;
+    if (this.indexRows === undefined) this.indexRows = this.node.index === undefined ? null : indexCandidates(this.node.index, snap, this.env);
+    if (this.indexRows !== null) return this.produceIndexed(snap, this.indexRows, shouldYield);
     for (;;) {
       // Before taking the next slice, so resuming continues exactly here.
       if (shouldYield !== undefined && shouldYield()) return YIELD;
@@ -68,6 +75,37 @@ class ScanOp extends Operator {
     }
   }
 
+  /** The next batch of index candidates: up to BATCH_SIZE rows of one group, gathered, then filtered. */
+  private produceIndexed(snap: TableSnapshot, ids: Float64Array, shouldYield: (() => boolean) | undefined): Pulled {
+    while (this.indexPos < ids.length) {
+      if (shouldYield !== undefined && shouldYield()) return YIELD;
+      const g = Math.floor(ids[this.indexPos] / ROW_GROUP_ROWS);
+      const base = g * ROW_GROUP_ROWS;
+      const offsets: number[] = [];
+      while (this.indexPos < ids.length && offsets.length < BATCH_SIZE && ids[this.indexPos] < base + ROW_GROUP_ROWS) offsets.push(ids[this.indexPos++] - base);
+      if (g !== this.group) {
+        this.group = g;
+        const rows = snap.rowCount(g);
+        this.columns = this.node.columns.map((c, k) => (this.read[k] ? snap.readColumn(g, c) : absentVector(this.node.output[k].type, rows)));
+      }
+      const n = offsets.length;
+      const columns = this.columns.map((c, k) => (this.read[k] ? gatherVector(c, offsets) : absentVector(this.node.output[k].type, n)));
+      if (this.node.withRowId) {
+        const values = new Float64Array(n);
+        for (let i = 0; i < n; i++) values[i] = base + offsets[i];
+        const rowIds: Float64Vector = { kind: 'int64', type: Types.int8, length: n, nulls: null, values };
+        columns.push(rowIds);
+      }
+      const batch: Batch = { length: n, columns };
+      if (this.filter === null) return batch;
+      const keep = trueRows(this.filter.eval(batch) as BoolVector, n);
+      if (keep.length === 0) continue;
+      if (keep.length === n) return batch;
+      return gatherNeeded(batch, keep, this.read);
+    }
+    return null;
+  }
+
   /** Rows [start, end) of the current group without the deleted ones, RowIds appended when asked. */
   private sliceLive(start: number, end: number): Batch {
     const n = end - start;
@@ -90,4 +128,22 @@ class ScanOp extends Operator {
     if (live === null) return { length: n, columns };
     return gatherNeeded({ length: n, columns }, live, this.read);
   }
+}
+
+const ONE_ROW: Batch = { length: 1, columns: [] };
+
+/** Evaluates the index bounds and asks the snapshot for candidates; null = scan the whole table. */
+function indexCandidates(spec: IndexScanSpec, snap: TableSnapshot, env: ExprEnv): Float64Array | null {
+  if (snap.indexLookup === undefined) return null;
+  const value = (e: IndexScanSpec['low']): number | string | null | undefined => {
+    if (e === null) return undefined;
+    const v = getScalar(compileExpr(e, env).eval(ONE_ROW), 0);
+    return typeof v === 'number' || typeof v === 'string' || v === null ? v : undefined;
+  };
+  const low = value(spec.low);
+  const high = value(spec.high);
+  // A NULL bound matches nothing (the comparison is never true).
+  if (low === null || high === null) return new Float64Array(0);
+  if ((spec.low !== null && low === undefined) || (spec.high !== null && high === undefined)) return null;
+  return snap.indexLookup(spec.indexId, { low: low ?? null, lowInclusive: spec.lowInclusive, high: high ?? null, highInclusive: spec.highInclusive });
 }

@@ -1,6 +1,6 @@
 // Binding of system relations (pg_catalog.*, information_schema.*) as literal rows generated from
 // the engine's catalog when the statement is bound, and the per-statement CatalogModel they share.
-import { TableDef, ViewDef } from '../../storage/api';
+import { SequenceDef, TableDef, ViewDef } from '../../storage/api';
 import { DataType, OidType, Types } from '../../types/data-type';
 import { PlanNode } from '../../plan/plan';
 import type { BindContext } from '../bind-context';
@@ -18,7 +18,7 @@ const building = new WeakSet<BindContext>();
  * The structural model (relations, columns, indexes…) depends only on the table and view definitions,
  * which storage replaces (never mutates) on DDL: it is rebuilt when one of them changes, else shared.
  */
-let shared: { tables: TableDef[]; views: ViewDef[]; core: CatalogModel } | null = null;
+let shared: { tables: TableDef[]; views: ViewDef[]; sequences: SequenceDef[]; core: CatalogModel } | null = null;
 
 function sameObjects<T>(a: T[], b: T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -30,8 +30,9 @@ export function catalogModel(ctx: BindContext): CatalogModel {
   if (m === undefined) {
     const tables = ctx.catalog.tables();
     const views = ctx.catalog.views();
+    const sequences = ctx.catalog.sequences();
     let core: CatalogModel;
-    if (shared !== null && sameObjects(shared.tables, tables) && sameObjects(shared.views, views)) core = shared.core;
+    if (shared !== null && sameObjects(shared.tables, tables) && sameObjects(shared.views, views) && sameObjects(shared.sequences, sequences)) core = shared.core;
     else {
       building.add(ctx);
       try {
@@ -39,7 +40,7 @@ export function catalogModel(ctx: BindContext): CatalogModel {
       } finally {
         building.delete(ctx);
       }
-      shared = { tables, views, core };
+      shared = { tables, views, sequences, core };
     }
     m = Object.create(core) as CatalogModel;
     m.ctx = ctx;

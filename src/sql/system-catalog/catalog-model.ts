@@ -3,7 +3,7 @@
 // stable OIDs. Built once per statement, when a statement first touches a system relation or a
 // catalog function, and shared by every virtual relation and function of that statement.
 import { TableDef, ViewDef } from '../../storage/api';
-import { DataType } from '../../types/data-type';
+import { DataType, Types } from '../../types/data-type';
 import type { BindContext } from '../bind-context';
 import { Oids, FIRST_EXTRA_NAMESPACE, primaryKeyConstraintOid, primaryKeyIndexOid } from './oids';
 import { deparseDefault, primaryKeyConstraintDef, primaryKeyIndexDef, quoteIdent } from './deparse';
@@ -14,6 +14,8 @@ export interface ModelColumn {
   notNull: boolean;
   /** pg_get_expr() text of the default, or null. */
   defaultText: string | null;
+  /** pg_attribute.attidentity: 'a' (ALWAYS), 'd' (BY DEFAULT) or '' (absent = ''). */
+  identity?: string;
 }
 
 export interface ModelRelation {
@@ -22,7 +24,7 @@ export interface ModelRelation {
   schema: string;
   namespaceOid: number;
   /** pg_class.relkind: r table, v view, i index. */
-  kind: 'r' | 'v' | 'i';
+  kind: 'r' | 'v' | 'i' | 'S';
   columns: ModelColumn[];
   hasIndex: boolean;
   /** The user table, for tables Tessera stores. */
@@ -37,6 +39,8 @@ export interface ModelIndex {
   /** 1-based attribute numbers. */
   keys: number[];
   primary: boolean;
+  /** indisunique (absent = true: primary keys). */
+  unique?: boolean;
   definition: string;
   /** pg_get_indexdef(oid, 0, true): the table unqualified when visible. */
   prettyDefinition: string;
@@ -45,7 +49,8 @@ export interface ModelIndex {
 export interface ModelConstraint {
   oid: number;
   name: string;
-  type: 'p';
+  /** p primary key, u unique, c check. */
+  type: 'p' | 'u' | 'c';
   table: ModelRelation;
   indexOid: number;
   keys: number[];
@@ -111,8 +116,8 @@ export class CatalogModel {
         schema: t.schema,
         namespaceOid: this.namespaceOid(t.schema),
         kind: 'r',
-        columns: t.columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull, defaultText: deparseDefault(c) })),
-        hasIndex: t.primaryKey !== null,
+        columns: t.columns.map((c) => ({ name: c.name, type: c.type, notNull: c.notNull, defaultText: deparseDefault(c), identity: c.identity === 'always' ? 'a' : c.identity === 'byDefault' ? 'd' : '' })),
+        hasIndex: t.primaryKey !== null || (t.uniques ?? []).length > 0 || (t.indexes ?? []).length > 0,
         table: t,
       });
       if (t.primaryKey !== null && t.primaryKeyName !== null) {
@@ -123,7 +128,22 @@ export class CatalogModel {
         this.indexes.push({ oid: indexOid, name: t.primaryKeyName, table: rel, keys, primary: true, definition: primaryKeyIndexDef(t, true), prettyDefinition: primaryKeyIndexDef(t, t.schema !== 'public') });
         this.constraints.push({ oid: primaryKeyConstraintOid(t.id), name: t.primaryKeyName, type: 'p', table: rel, indexOid, keys, definition: primaryKeyConstraintDef(t) });
       }
+      this.addDdlObjects(t, rel);
     }
+    for (const q of [...ctx.catalog.sequences()].sort((a, b) => a.id - b.id))
+      this.addRelation({
+        oid: q.id,
+        name: q.name,
+        schema: q.schema,
+        namespaceOid: this.namespaceOid(q.schema),
+        kind: 'S',
+        columns: [
+          { name: 'last_value', type: Types.int8, notNull: true, defaultText: null },
+          { name: 'log_cnt', type: Types.int8, notNull: true, defaultText: null },
+          { name: 'is_called', type: Types.bool, notNull: true, defaultText: null },
+        ],
+        hasIndex: false,
+      });
     for (const v of [...ctx.catalog.views()].sort((a, b) => a.id - b.id))
       this.addRelation({
         oid: v.id,
@@ -135,6 +155,35 @@ export class CatalogModel {
         hasIndex: false,
         view: v,
       });
+  }
+
+  /**
+   * UNIQUE constraints (with their indexes), CREATE INDEX indexes and CHECK constraints of a table
+   * (src/storage/api.ts). OIDs come from the catalog; constraints made before it kept them get
+   * OIDs derived from the table's.
+   */
+  private addDdlObjects(t: TableDef, rel: ModelRelation): void {
+    const cols = (keys: number[]) => keys.map((i) => quoteIdent(t.columns[i].name)).join(', ');
+    const on = (qualified: boolean) => `${qualified ? quoteIdent(t.schema) + '.' : ''}${quoteIdent(t.name)}`;
+    const derived = (k: number) => 0x70000000 + ((t.id * 97 + k) % 0x0fffffff);
+    const keyColumns = (keys: number[]) => keys.map((i) => ({ ...rel.columns[i], notNull: false, defaultText: null, identity: '' }));
+    (t.uniques ?? []).forEach((u, k) => {
+      const indexOid = u.indexOid ?? derived(2 * k);
+      const keys = u.columns.map((i) => i + 1);
+      const def = (q: boolean) => `CREATE UNIQUE INDEX ${quoteIdent(u.name)} ON ${on(q)} USING btree (${cols(u.columns)})`;
+      this.addRelation({ oid: indexOid, name: u.name, schema: t.schema, namespaceOid: rel.namespaceOid, kind: 'i', columns: keyColumns(u.columns), hasIndex: false });
+      this.indexes.push({ oid: indexOid, name: u.name, table: rel, keys, primary: false, unique: true, definition: def(true), prettyDefinition: def(t.schema !== 'public') });
+      this.constraints.push({ oid: u.oid ?? derived(2 * k + 1), name: u.name, type: 'u', table: rel, indexOid, keys, definition: `UNIQUE (${cols(u.columns)})` });
+    });
+    for (const ix of t.indexes ?? []) {
+      const def = (q: boolean) => `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON ${on(q)} USING btree (${cols(ix.columns)})`;
+      this.addRelation({ oid: ix.id, name: ix.name, schema: t.schema, namespaceOid: rel.namespaceOid, kind: 'i', columns: keyColumns(ix.columns), hasIndex: false });
+      this.indexes.push({ oid: ix.id, name: ix.name, table: rel, keys: ix.columns.map((i) => i + 1), primary: false, unique: ix.unique, definition: def(true), prettyDefinition: def(t.schema !== 'public') });
+    }
+    (t.checks ?? []).forEach((c, k) => {
+      // The expression as written (PostgreSQL would print its own deparse of it).
+      this.constraints.push({ oid: c.oid ?? derived(1000 + k), name: c.name, type: 'c', table: rel, indexOid: 0, keys: [], definition: `CHECK (${c.sql})` });
+    });
   }
 
   private addRelation(r: ModelRelation): ModelRelation {

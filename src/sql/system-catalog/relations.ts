@@ -101,7 +101,7 @@ pg('pg_class', 1259, CLASS_SPEC, (m) =>
     relpersistence: 'p',
     relkind: r.kind,
     relnatts: r.columns.length,
-    relchecks: 0,
+    relchecks: r.table?.checks?.length ?? 0,
     relhasrules: r.kind === 'v',
     relhastriggers: false,
     relhassubclass: false,
@@ -143,7 +143,7 @@ pg('pg_attribute', 1249, ATTRIBUTE_SPEC, (m) => {
         attnotnull: c.notNull,
         atthasdef: c.defaultText !== null,
         atthasmissing: false,
-        attidentity: '',
+        attidentity: c.identity ?? '',
         attgenerated: '',
         attisdropped: false,
         attislocal: true,
@@ -213,7 +213,7 @@ pg('pg_index', 2610, INDEX_SPEC, (m) =>
     indrelid: i.table.oid,
     indnatts: i.keys.length,
     indnkeyatts: i.keys.length,
-    indisunique: true,
+    indisunique: i.unique !== false,
     indnullsnotdistinct: false,
     indisprimary: i.primary,
     indisexclusion: false,
@@ -470,8 +470,7 @@ is(
           udt_schema: 'pg_catalog',
           dtd_identifier: String(i + 1),
           is_self_referencing: 'NO',
-          is_identity: 'NO',
-          identity_cycle: 'NO',
+          ...identityFacts(m, r, i),
           is_generated: 'NEVER',
         }),
       );
@@ -489,7 +488,8 @@ is(
     for (const r of m.relations) {
       if (r.kind !== 'r' || r.table === undefined) continue;
       const base = { constraint_catalog: m.databaseName, constraint_schema: r.schema, table_catalog: m.databaseName, table_schema: r.schema, table_name: r.name, is_deferrable: 'NO', initially_deferred: 'NO', enforced: 'YES' };
-      for (const c of m.constraints.filter((x) => x.table === r)) out.push({ ...base, constraint_name: c.name, constraint_type: 'PRIMARY KEY', nulls_distinct: 'YES' });
+      for (const c of m.constraints.filter((x) => x.table === r))
+        out.push({ ...base, constraint_name: c.name, constraint_type: c.type === 'p' ? 'PRIMARY KEY' : c.type === 'u' ? 'UNIQUE' : 'CHECK', nulls_distinct: c.type === 'u' ? 'YES' : null });
       // PostgreSQL lists each NOT NULL column as a CHECK constraint named <nsp oid>_<rel oid>_<attnum>_not_null.
       r.columns.forEach((col, i) => {
         if (col.notNull) out.push({ ...base, constraint_name: `${r.namespaceOid}_${r.oid}_${i + 1}_not_null`, constraint_type: 'CHECK' });
@@ -554,6 +554,9 @@ is('check_constraints', 13008, 'constraint_catalog:name constraint_schema:name c
         if (col.notNull)
           out.push({ constraint_catalog: m.databaseName, constraint_schema: r.schema, constraint_name: `${r.namespaceOid}_${r.oid}_${i + 1}_not_null`, check_clause: `${col.name} IS NOT NULL` });
       });
+  // CHECK constraints: the expression as written, in PostgreSQL's double parentheses.
+  for (const c of m.constraints)
+    if (c.type === 'c') out.push({ constraint_catalog: m.databaseName, constraint_schema: c.table.schema, constraint_name: c.name, check_clause: `(${c.definition.replace(/^CHECK /, '')})` });
   return out;
 });
 const isEmpty = (name: string, oid: number, spec: string) => rel('information_schema', name, oid, 'v', spec, null);
@@ -607,3 +610,19 @@ export function rowValues(r: SystemRelation, row: Row): Scalar[] {
 }
 
 export type { ModelRelation };
+
+/** information_schema.columns identity facts: from the column's identity kind and its owned sequence. */
+function identityFacts(m: CatalogModel, r: ModelRelation, attr: number): Row {
+  const kind = r.columns[attr].identity;
+  if (r.table === undefined || (kind !== 'a' && kind !== 'd')) return { is_identity: 'NO', identity_cycle: 'NO' };
+  const seq = m.ctx.catalog.sequences().find((q) => q.ownedBy?.tableId === r.table!.id && q.ownedBy.column === attr);
+  return {
+    is_identity: 'YES',
+    identity_generation: kind === 'a' ? 'ALWAYS' : 'BY DEFAULT',
+    identity_start: seq?.start ?? null,
+    identity_increment: seq?.increment ?? null,
+    identity_maximum: seq?.max ?? null,
+    identity_minimum: seq?.min ?? null,
+    identity_cycle: seq?.cycle === true ? 'YES' : 'NO',
+  };
+}

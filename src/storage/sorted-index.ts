@@ -1,0 +1,134 @@
+// CREATE INDEX indexes: a sorted (key, RowId) array over the index's first column, built from the
+// committed rows on first use and kept in memory (the definition is persisted in the catalog; the
+// entries are derived data, rebuilt after a restart as PostgreSQL would REINDEX).
+//
+// Serving any snapshot of the same table generation (no TRUNCATE or rewrite in between):
+//  - deleted rows stay in the index and are dropped at lookup through the snapshot's bitmaps;
+//  - rows appended after the build (`covered` per group) are tested against the range directly
+//    (their column is read from the snapshot), and rows beyond an older snapshot's row count are skipped;
+// so a lookup returns a superset of the matching rows, and the scan applies the full predicate.
+import { IndexRange, ROW_GROUP_ROWS, RowId, TableSnapshot } from './api';
+
+export class SortedIndex {
+  private constructor(
+    /** Rows of each group the index covers (its row count at build time). */
+    readonly covered: number[],
+    /** Keys in ascending order (numbers for fixed-width types, strings for text). */
+    readonly keys: Float64Array | string[],
+    /** RowIds in key order. */
+    readonly rowIds: Float64Array,
+    readonly generation: number,
+    /** The indexed column (attribute index). */
+    readonly column: number,
+  ) {}
+
+  /** Builds over every row of the snapshot (deleted ones included) from column `column`. */
+  static build(snapshot: TableSnapshot, column: number, generation: number): SortedIndex | null {
+    const covered: number[] = [];
+    const ids: number[] = [];
+    const nums: number[] = [];
+    const strs: string[] = [];
+    let kind: 'num' | 'str' | null = null;
+    for (let g = 0; g < snapshot.rowGroupCount; g++) {
+      const n = snapshot.rowCount(g);
+      covered.push(n);
+      if (n === 0) continue;
+      const v = snapshot.readColumn(g, column);
+      const nulls = v.nulls;
+      if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') {
+        kind = 'num';
+        for (let i = 0; i < n; i++) {
+          if (nulls !== null && nulls[i] === 1) continue;
+          nums.push(v.values[i]);
+          ids.push(g * ROW_GROUP_ROWS + i);
+        }
+      } else if (v.kind === 'string') {
+        kind = 'str';
+        for (let i = 0; i < n; i++) {
+          if (nulls !== null && nulls[i] === 1) continue;
+          strs.push(v.dict[v.codes[i]]);
+          ids.push(g * ROW_GROUP_ROWS + i);
+        }
+      } else return null;
+    }
+    const order = ids.map((_, i) => i);
+    if (kind === 'str') order.sort((a, b) => (strs[a] < strs[b] ? -1 : strs[a] > strs[b] ? 1 : ids[a] - ids[b]));
+    else order.sort((a, b) => nums[a] - nums[b] || ids[a] - ids[b]);
+    const rowIds = new Float64Array(order.length);
+    let keys: Float64Array | string[];
+    if (kind === 'str') {
+      keys = order.map((i) => strs[i]);
+    } else {
+      keys = new Float64Array(order.length);
+      for (let k = 0; k < order.length; k++) keys[k] = nums[order[k]];
+    }
+    for (let k = 0; k < order.length; k++) rowIds[k] = ids[order[k]];
+    return new SortedIndex(covered, keys, rowIds, generation, column);
+  }
+
+  /** Rows appended since the build, as a share of the covered ones (for deciding to rebuild). */
+  staleness(snapshot: TableSnapshot): number {
+    let extra = 0;
+    let total = 0;
+    for (let g = 0; g < snapshot.rowGroupCount; g++) {
+      const c = this.covered[g] ?? 0;
+      total += c;
+      extra += Math.max(0, snapshot.rowCount(g) - c);
+    }
+    return extra / Math.max(1024, total);
+  }
+
+  /** First position whose key is >= (or > when `after`) the value. */
+  private bound(value: number | string, after: boolean): number {
+    const keys = this.keys;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = keys[mid];
+      if (k < value || (after && k === value)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Live RowIds of the snapshot that may satisfy the range, ascending. */
+  lookup(snapshot: TableSnapshot, range: IndexRange): Float64Array {
+    const from = range.low === null ? 0 : this.bound(range.low, !range.lowInclusive);
+    const to = range.high === null ? this.keys.length : this.bound(range.high, range.highInclusive);
+    const out: RowId[] = [];
+    for (let k = from; k < to; k++) {
+      const id = this.rowIds[k];
+      const g = Math.floor(id / ROW_GROUP_ROWS);
+      const off = id - g * ROW_GROUP_ROWS;
+      if (g >= snapshot.rowGroupCount || off >= snapshot.rowCount(g)) continue;
+      const del = snapshot.deleted(g);
+      if (del !== null && del[off] === 1) continue;
+      out.push(id);
+    }
+    // Rows the index does not cover yet: test their keys directly.
+    const inRange = (k: number | string): boolean =>
+      (range.low === null || (range.lowInclusive ? k >= range.low : k > range.low)) && (range.high === null || (range.highInclusive ? k <= range.high : k < range.high));
+    for (let g = 0; g < snapshot.rowGroupCount; g++) {
+      const n = snapshot.rowCount(g);
+      const from = this.covered[g] ?? 0;
+      if (from >= n) continue;
+      const del = snapshot.deleted(g);
+      const v = snapshot.readColumn(g, this.column);
+      for (let i = from; i < n; i++) {
+        if ((del !== null && del[i] === 1) || (v.nulls !== null && v.nulls[i] === 1)) continue;
+        let key: number | string;
+        if (v.kind === 'string') key = v.dict[v.codes[i]];
+        else if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') key = v.values[i];
+        else {
+          out.push(g * ROW_GROUP_ROWS + i);
+          continue;
+        }
+        if (inRange(key)) out.push(g * ROW_GROUP_ROWS + i);
+      }
+    }
+    const ids = Float64Array.from(out);
+    ids.sort();
+    return ids;
+  }
+}
