@@ -13,7 +13,7 @@ import { bindStatement } from '../sql/bind-statement';
 import { BoundStatement } from '../sql/bound-statement';
 import { ParsedStatement, parseSql } from '../sql/parse';
 import { ExecContext } from '../exec/context';
-import { executePlan } from '../exec/execute';
+import { executePlan, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName } from './settings';
 import { WriteLock } from './write-lock';
@@ -48,6 +48,8 @@ export class EngineSession implements Session {
   private cancelRequested = false;
   private statementDeadline = 0;
   private transactionStartMicros = 0;
+  /** Time spent binding and planning the current statement (EXPLAIN ANALYZE's Planning Time). */
+  private planningMs = 0;
 
   constructor(
     readonly db: EngineDatabase,
@@ -101,7 +103,9 @@ export class EngineSession implements Session {
         if (kind !== 'TRANS_STMT_ROLLBACK' && kind !== 'TRANS_STMT_COMMIT' && kind !== 'TRANS_STMT_ROLLBACK_TO')
           throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
       }
+      const bindStart = performance.now();
       const bound = bindStatement(parsed, ctx);
+      this.planningMs = performance.now() - bindStart;
       const result = await this.run(bound, params, ctx);
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
       return result;
@@ -288,8 +292,15 @@ export class EngineSession implements Session {
       case 'analyze':
         return { kind: 'command', command: 'ANALYZE' };
       case 'explain': {
-        if (bound.analyze) throw notSupported('EXPLAIN ANALYZE');
-        const lines = explainLines(bound.plan);
+        let lines: string[];
+        if (bound.analyze) {
+          // Runs the query (rows are discarded) and reports each node's actual rows and times.
+          this.checkParams(params, ctx);
+          const start = performance.now();
+          const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
+          const executionMs = performance.now() - start;
+          lines = [...explainLines(bound.plan, stats), `Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`];
+        } else lines = explainLines(bound.plan);
         const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: 'QUERY PLAN', type: Types.text }] };
         return { ...rowsResult(plan, [{ length: lines.length, columns: [vectorFromScalars(Types.text, lines)] }], 'EXPLAIN'), command: 'EXPLAIN' } as ExecuteResult;
       }

@@ -89,9 +89,11 @@ function bindExplain(n: any, parsed: ParsedStatement, ctx: BindContext): BoundSt
     case 'query':
       return { kind: 'explain', plan: inner.plan, analyze };
     case 'insert':
+      if (analyze) throw notSupported('EXPLAIN ANALYZE of INSERT');
       return { kind: 'explain', plan: inner.source, analyze: false };
     case 'update':
     case 'delete':
+      if (analyze) throw notSupported(`EXPLAIN ANALYZE of ${inner.kind.toUpperCase()}`);
       return { kind: 'explain', plan: inner.plan, analyze: false };
     default:
       throw notSupported(`EXPLAIN of ${inner.kind}`);

@@ -11,6 +11,8 @@ import { ExprEnv, NodeStats } from '../expr/compiled';
 export abstract class Operator {
   private readonly stats: NodeStats;
   private readonly ctx: ExecContext;
+  private statsStarted = false;
+  private statsRunMs = 0;
 
   constructor(node: PlanNode, env: ExprEnv) {
     let s = env.stats.get(node);
@@ -25,7 +27,14 @@ export abstract class Operator {
     const start = performance.now();
     const b = this.produce();
     const s = this.stats;
-    s.elapsedMs += performance.now() - start;
+    const spent = performance.now() - start;
+    s.elapsedMs += spent;
+    this.statsRunMs += spent;
+    if (b !== null && !this.statsStarted) {
+      // Startup time of this run (EXPLAIN ANALYZE's first "actual time" figure).
+      this.statsStarted = true;
+      s.startupMs = (s.startupMs ?? 0) + this.statsRunMs;
+    }
     if (b !== null) {
       s.rows += b.length;
       s.batches++;
