@@ -169,7 +169,8 @@ function bindFrame(def: any, orderBy: SortKey[], s: ExprScope): WindowFrame {
     if (mode !== 'range') return coerce(e, Types.int8, s.ctx);
     if (orderBy.length !== 1) throw new SqlError(SqlState.windowingError, 'RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column', { position: pos(node) });
     const keyType = orderBy[0].expr.type;
-    if (!isNumber(keyType)) throw new SqlError(SqlState.featureNotSupported, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${keyType.name === 'timestamp' || keyType.name === 'timestamptz' || keyType.name === 'date' ? keyType.name + ' (interval offsets are not implemented)' : typeLabel(keyType)}`);
+    if (keyType.name === 'date' || keyType.name === 'timestamp' || keyType.name === 'timestamptz') return coerce(e, Types.interval, s.ctx);
+    if (!isNumber(keyType)) throw new SqlError(SqlState.featureNotSupported, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${typeLabel(keyType)}`);
     void which;
     return coerce(e, keyType.name === 'int2' || keyType.name === 'int4' ? Types.int8 : keyType.name === 'float4' ? Types.float8 : keyType.typmod === -1 ? keyType : dataType(keyType.name), s.ctx);
   };

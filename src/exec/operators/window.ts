@@ -127,7 +127,7 @@ class WindowOp extends Operator {
         const sortedArgs = c.args.map((a) => gatherVector(a.eval(all), perm));
         const mask = c.filter === null ? null : trueMask(gatherVector(c.filter.eval(all), perm) as BoolVector, n);
         const offsets = this.frameOffsets(c.call);
-        const sorted = computeCall(c.call, sortedArgs, mask, parts, orderVecs.length === 1 ? gatherVector(orderVecs[0], perm) : null, offsets);
+        const sorted = computeCall(c.call, sortedArgs, mask, parts, orderVecs.length === 1 ? gatherVector(orderVecs[0], perm) : null, offsets, this.env.ctx.format.timeZone);
         results[index] = gatherVector(sorted, inv);
       }
       lastPerm = perm;
@@ -157,6 +157,7 @@ function computeCall(
   p: Partitioning,
   orderKey: Vector | null,
   offsets: FrameOffsets,
+  zone: string,
 ): Vector {
   const n = p.n;
   switch (call.fn) {
@@ -194,7 +195,7 @@ function computeCall(
     case 'first_value':
     case 'last_value':
     case 'nth_value': {
-      const f = computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true);
+      const f = computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true, zone);
       const idx = new Int32Array(n);
       const nth = args[1] as Int32Vector | undefined;
       for (let i = 0; i < n; i++) {
@@ -215,7 +216,7 @@ function computeCall(
       return gatherVector(concatColumn(call.type, [args[0], nullVector(call.type, 1)]), idx);
     }
     case 'aggregate':
-      return frameAggregate(call, args, mask, p, computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true));
+      return frameAggregate(call, args, mask, p, computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true, zone));
   }
 }
 
