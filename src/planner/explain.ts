@@ -48,6 +48,8 @@ function nodeTitle(node: PlanNode): string {
       return 'Recursive Union';
     case 'functionscan':
       return `Function Scan on ${node.fn}`;
+    case 'projectset':
+      return 'ProjectSet';
   }
 }
 
@@ -134,6 +136,7 @@ function children(node: PlanNode): PlanNode[] {
     case 'limit':
     case 'distinct':
     case 'window':
+    case 'projectset':
       return [node.input];
     case 'recursiveunion':
       return [node.initial, node.recursive];
