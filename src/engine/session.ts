@@ -299,8 +299,14 @@ export class EngineSession implements Session {
           const start = performance.now();
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
           const executionMs = performance.now() - start;
-          lines = [...explainLines(bound.plan, stats), `Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`];
-        } else lines = explainLines(bound.plan);
+          const o = bound.options ?? { costs: true, timing: true, summary: true };
+          lines = explainLines(bound.plan, stats, o);
+          if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);
+        } else {
+          const o = bound.options ?? { costs: true, timing: false, summary: false };
+          lines = explainLines(bound.plan, undefined, o);
+          if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`);
+        }
         const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: 'QUERY PLAN', type: Types.text }] };
         return { ...rowsResult(plan, [{ length: lines.length, columns: [vectorFromScalars(Types.text, lines)] }], 'EXPLAIN'), command: 'EXPLAIN' } as ExecuteResult;
       }

@@ -204,9 +204,9 @@ function ms(x: number): string {
  * The plan as lines, in PostgreSQL's layout ("->  " children, details indented under their node).
  * With `actual` (EXPLAIN ANALYZE), each node also shows
  * "(actual time=startup..total rows=r loops=n)" — per-loop averages as PostgreSQL prints them —
- * or "(never executed)".
+ * or "(never executed)". COSTS OFF drops the estimates, TIMING OFF the times.
  */
-export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>): string[] {
+export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>, options: { costs: boolean; timing: boolean } = { costs: true, timing: true }): string[] {
   const lines: string[] = [];
   let subPlanNo = 0;
   const walk = (node: PlanNode, depth: number, label: string | null) => {
@@ -214,17 +214,18 @@ export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>
     if (label !== null) lines.push(`${' '.repeat(Math.max(0, depth * 6 - 4))}${label}`);
     const indent = depth === 0 ? '' : pad + '  ->  ';
     const e = estimate(node);
-    const est = e !== undefined ? `rows=${Math.round(e)}` : 'rows=?';
+    const est = !options.costs ? '' : e !== undefined ? `  (rows=${Math.round(e)})` : '  (rows=?)';
     let act = '';
     if (actual !== undefined) {
       const st = actual.get(node);
       if (st === undefined || st.loops === 0) act = ' (never executed)';
       else {
         const loops = st.loops;
-        act = ` (actual time=${ms((st.startupMs ?? st.elapsedMs) / loops)}..${ms(st.elapsedMs / loops)} rows=${Math.round(st.rows / loops)} loops=${loops})`;
+        const time = options.timing ? `time=${ms((st.startupMs ?? st.elapsedMs) / loops)}..${ms(st.elapsedMs / loops)} ` : '';
+        act = ` (actual ${time}rows=${Math.round(st.rows / loops)} loops=${loops})`;
       }
     }
-    lines.push(`${indent}${nodeTitle(node)}  (${est})${act}`);
+    lines.push(`${indent}${nodeTitle(node)}${est}${act}`);
     const detailPad = ' '.repeat(depth === 0 ? 2 : depth * 6);
     for (const d of details(node)) lines.push(detailPad + d);
     for (const sp of subPlans(node)) walk(sp, depth + 1, `SubPlan ${++subPlanNo}`);

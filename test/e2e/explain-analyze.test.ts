@@ -105,6 +105,23 @@ describe('EXPLAIN ANALYZE', function () {
     expect(series.find((n) => n.title === 'Function Scan on generate_series')!.rows).to.equal(100000);
   });
 
+  it('prints an exact tree with COSTS OFF, TIMING OFF and SUMMARY OFF', async () => {
+    expect(await explain('explain (analyze, costs off, timing off, summary off) select b, count(*) from xa where a <= 6 group by b order by b')).to.deep.equal([
+      'Sort (actual rows=3 loops=1)',
+      '  Sort Key: #0',
+      '  ->  Project (actual rows=3 loops=1)',
+      '        ->  HashAggregate (actual rows=3 loops=1)',
+      '            Group Key: #1',
+      '              ->  Seq Scan on xa (actual rows=6 loops=1)',
+      '                  Filter: le(#0, 6)',
+    ]);
+    expect(await explain('explain (costs off) select * from xb')).to.deep.equal(['Project', '  ->  Seq Scan on xb']);
+    const timed = await explain('explain (analyze true, timing false) select * from xb');
+    expect(timed[0]).to.match(/^Project {2}\(rows=4\) \(actual rows=4 loops=1\)$/);
+    expect(timed[timed.length - 1]).to.match(/^Execution Time: /);
+    expect((await explain('explain (analyze off) select * from xb')).some((l) => l.includes('actual'))).to.equal(false);
+  });
+
   it('explains without running when ANALYZE is absent, and refuses ANALYZE of writes', async () => {
     const lines = await explain('explain select * from xb');
     expect(lines.some((l) => l.includes('actual'))).to.equal(false);
