@@ -70,6 +70,14 @@ function seriesType(args: Expr[], position?: number): DataType {
   return Types.numeric;
 }
 
+/** generate_series arguments bound over a scope (they may read its columns), coerced to the series signature. */
+export function bindSeriesArgs(funcCall: any, scope: import('./bind-expr').ExprScope): Expr[] {
+  const args: Expr[] = (funcCall.args ?? []).map((a: any) => bindExpr(a, scope));
+  const type = seriesType(args, pos(funcCall));
+  const argTypes: DataType[] = type.storage === 'timestamp' ? [type, type, Types.interval] : [type, type, type];
+  return args.map((a, i) => coerce(a, argTypes[i], scope.ctx));
+}
+
 /**
  * `SELECT generate_series(a, b) …`: a ProjectSet repeats each row of the query once per series value
  * and each call becomes a reference to its value column (a hidden relation of the level's scope), so
