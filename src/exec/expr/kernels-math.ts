@@ -1,6 +1,7 @@
 // Numeric functions: abs, round, trunc, ceil, floor, sqrt, power, exp, ln, sign — float8 over
 // typed arrays, numeric exactly through types/numeric (round/trunc/ceil/floor/abs) or, for the
 // transcendental ones, through float8 with PostgreSQL's result scale (approximate in the last digits).
+import { decimalExp, decimalLn, decimalPower } from '../../types/decimal-math';
 import { FunctionName } from '../../plan/expr';
 import { DataType, Types } from '../../types/data-type';
 import { SqlError, SqlState } from '../../types/sql-error';
@@ -90,6 +91,17 @@ function log10Weight(x: number): number {
   return x === 0 ? 0 : Math.floor(Math.log10(Math.abs(x)));
 }
 
+/** numeric.c's estimate_ln_dweight: the decimal weight of ln(d), which sets ln's result scale. */
+function estimateLnDweight(d: Decimal, x: number): number {
+  if (x >= 0.9 && x <= 1.1) {
+    // ln(1 + t) ≈ t: the weight of t's leading decimal digit.
+    const t = d.digits - 10n ** BigInt(d.scale);
+    if (t === 0n) return 0;
+    return (t < 0n ? -t : t).toString().length - 1 - d.scale;
+  }
+  return Math.trunc(Math.log10(Math.abs(Math.log(x))));
+}
+
 function numericTranscendental(fn: FunctionName, vals: Scalar[]): Scalar {
   const d = vals[0] as Decimal;
   const x = toNumber(d);
@@ -97,12 +109,14 @@ function numericTranscendental(fn: FunctionName, vals: Scalar[]): Scalar {
     case 'sqrt':
       return decimalSqrt(d);
     case 'ln': {
-      const r = lnFloat(x);
-      return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, 0)));
+      lnFloat(x); // the argument checks (zero, negative)
+      return decimalLn(d, Math.min(1000, Math.max(16 - estimateLnDweight(d, x), d.scale, 0)));
     }
     case 'exp': {
       const r = expFloat(x);
-      return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, 0)));
+      if (!isFinite(r)) throw outOfRange('value out of range: overflow');
+      // numeric_exp: the result's decimal weight is (int)(x · log10 e), truncated toward zero.
+      return decimalExp(d, Math.min(1000, Math.max(16 - Math.trunc(x * 0.434294481903252), d.scale, 0)), x);
     }
     case 'power': {
       const e = vals[1] as Decimal;
@@ -121,7 +135,11 @@ function numericTranscendental(fn: FunctionName, vals: Scalar[]): Scalar {
         }
       }
       const r = powerFloat(x, y);
-      return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, e.scale, 0)));
+      if (x <= 0) return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, e.scale, 0)));
+      // power_var: the result's decimal weight is (int)(y · ln x · log10 e), truncated toward zero.
+      const lnr = y * Math.log(x);
+      const scale = Math.min(1000, Math.max(16 - Math.trunc(lnr * 0.434294481903252), d.scale, e.scale, 0));
+      return decimalPower(d, e, scale, lnr, y);
     }
     default:
       throw new Error(fn);
@@ -172,14 +190,33 @@ export function mathKernel(fn: FunctionName, args: CompiledExpr[], type: DataTyp
     case 'sqrt':
     case 'exp':
     case 'ln':
-      if (numeric) return rowKernel(args, type, (vals) => numericTranscendental(fn, vals));
+      if (numeric) return rowKernel(args, type, memoized(fn));
       return mapFloat(arg, type, fn === 'sqrt' ? sqrtFloat : fn === 'exp' ? expFloat : lnFloat);
     case 'power':
-      if (numeric) return rowKernel(args, type, (vals) => numericTranscendental(fn, vals));
+      if (numeric) return rowKernel(args, type, memoized(fn));
       return rowKernel(args, type, ([x, y]) => powerFloat(x as number, y as number));
     default:
       throw new Error(`mathKernel ${fn}`);
   }
+}
+
+/**
+ * Exact numeric sqrt/exp/ln/power cost BigInt work per value; columns repeat values, so each
+ * kernel remembers the results of the last few thousand distinct arguments.
+ */
+function memoized(fn: FunctionName): (vals: Scalar[]) => Scalar {
+  const cache = new Map<string, Scalar>();
+  return (vals) => {
+    let key = '';
+    for (const v of vals) key += (v as Decimal).digits.toString() + 'e' + (v as Decimal).scale + ',';
+    let r = cache.get(key);
+    if (r === undefined) {
+      r = numericTranscendental(fn, vals);
+      if (cache.size >= 4096) cache.clear();
+      cache.set(key, r);
+    }
+    return r;
+  };
 }
 
 function oneRow(d: Decimal): NumericVector {
