@@ -167,6 +167,8 @@ export interface WindowFrame {
   mode: 'rows' | 'range' | 'groups';
   start: FrameBound;
   end: FrameBound;
+  /** EXCLUDE CURRENT ROW / GROUP (the row's peers) / TIES (its peers but itself) / NO OTHERS. */
+  exclude: 'no_others' | 'current_row' | 'group' | 'ties';
 }
 export interface WindowCall {
   fn: WindowFn;

@@ -30,7 +30,9 @@ const F = {
   endOffsetPreceding: 0x1000,
   startOffsetFollowing: 0x2000,
   endOffsetFollowing: 0x4000,
-  exclusion: 0x8000 | 0x10000 | 0x20000,
+  excludeCurrentRow: 0x8000,
+  excludeGroup: 0x10000,
+  excludeTies: 0x20000,
 };
 
 /** The window calls of one query level and its named windows (WINDOW clause). */
@@ -159,7 +161,6 @@ function noFunction(name: string, argc: number, position?: number): SqlError {
 
 function bindFrame(def: any, orderBy: SortKey[], s: ExprScope): WindowFrame {
   const o: number = def.frameOptions ?? 1058;
-  if ((o & F.exclusion) !== 0) throw notSupported('window frame EXCLUDE');
   const mode = (o & F.rows) !== 0 ? 'rows' : (o & F.groups) !== 0 ? 'groups' : 'range';
   const offsetScope: ExprScope = { ...s, windows: null, aggregates: null, clause: mode.toUpperCase() };
   const bound = (node: any, which: 'start' | 'end'): Expr | null => {
@@ -190,7 +191,8 @@ function bindFrame(def: any, orderBy: SortKey[], s: ExprScope): WindowFrame {
         : (o & F.endOffsetFollowing) !== 0
           ? { kind: 'following', offset: bound(def.endOffset, 'end') }
           : { kind: 'current_row', offset: null };
-  return { mode, start, end };
+  const exclude = (o & F.excludeCurrentRow) !== 0 ? 'current_row' : (o & F.excludeGroup) !== 0 ? 'group' : (o & F.excludeTies) !== 0 ? 'ties' : 'no_others';
+  return { mode, start, end, exclude };
 }
 
 function typeLabel(t: DataType): string {

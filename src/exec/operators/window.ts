@@ -196,28 +196,71 @@ function computeCall(
     case 'last_value':
     case 'nth_value': {
       const f = computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true, zone);
+      const ex = exclusion(call, p);
       const idx = new Int32Array(n);
       const nth = args[1] as Int32Vector | undefined;
       for (let i = 0; i < n; i++) {
-        let t: number;
-        if (call.fn === 'first_value') t = f.start[i];
-        else if (call.fn === 'last_value') t = f.end[i] - 1;
-        else {
+        let k = 1;
+        if (call.fn === 'nth_value') {
           if (nth!.nulls !== null && nth!.nulls[i] === 1) {
             idx[i] = n;
             continue;
           }
-          const k = nth!.values[i];
+          k = nth!.values[i];
           if (k <= 0) throw new SqlError(SqlState.invalidArgumentForNthValue, 'argument of nth_value must be greater than zero');
-          t = f.start[i] + k - 1;
         }
-        idx[i] = t >= f.start[i] && t < f.end[i] ? t : n;
+        idx[i] = frameMember(f.start[i], f.end[i], i, ex, call.fn === 'last_value' ? -1 : k, n);
       }
       return gatherVector(concatColumn(call.type, [args[0], nullVector(call.type, 1)]), idx);
     }
     case 'aggregate':
-      return frameAggregate(call, args, mask, p, computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true, zone));
+      return frameAggregate(call, args, mask, p, computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true, zone), exclusion(call, p));
   }
+}
+
+/** Per row, the positions EXCLUDE removes from its frame: [from, to) except `keep` (TIES keeps the row). */
+interface Exclusion {
+  from: Int32Array;
+  to: Int32Array;
+  keepSelf: boolean;
+}
+
+function exclusion(call: WindowCall, p: Partitioning): Exclusion | null {
+  switch (call.frame.exclude) {
+    case 'no_others':
+      return null;
+    case 'current_row': {
+      const from = new Int32Array(p.n);
+      const to = new Int32Array(p.n);
+      for (let i = 0; i < p.n; i++) {
+        from[i] = i;
+        to[i] = i + 1;
+      }
+      return { from, to, keepSelf: false };
+    }
+    case 'group':
+    case 'ties':
+      return { from: p.peerStart, to: p.peerEnd, keepSelf: call.frame.exclude === 'ties' };
+  }
+}
+
+function excluded(ex: Exclusion | null, i: number, m: number): boolean {
+  return ex !== null && m >= ex.from[i] && m < ex.to[i] && !(ex.keepSelf && m === i);
+}
+
+/** The k-th member (1-based; -1 = the last) of row i's frame [start, end) after exclusion, or `none`. */
+function frameMember(start: number, end: number, i: number, ex: Exclusion | null, k: number, none: number): number {
+  if (ex === null) {
+    const t = k === -1 ? end - 1 : start + k - 1;
+    return t >= start && t < end ? t : none;
+  }
+  if (k === -1) {
+    for (let m = end - 1; m >= start; m--) if (!excluded(ex, i, m)) return m;
+    return none;
+  }
+  let seen = 0;
+  for (let m = start; m < end; m++) if (!excluded(ex, i, m) && ++seen === k) return m;
+  return none;
 }
 
 function ntile(buckets: Int32Vector, p: Partitioning): Vector {
@@ -276,10 +319,10 @@ function lagLead(call: WindowCall, args: Vector[], p: Partitioning): Vector {
 /** Rows with a non-empty frame in a chunk of pair updates (bounded memory for wide frames). */
 const PAIRS_PER_UPDATE = 1 << 20;
 
-function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | null, p: Partitioning, f: { start: Int32Array; end: Int32Array }): Vector {
+function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | null, p: Partitioning, f: { start: Int32Array; end: Int32Array }, ex: Exclusion | null): Vector {
   const n = p.n;
   const aggCall = { fn: call.aggregate!, args: call.args, distinct: false, filter: call.filter, type: call.type };
-  let growing = true;
+  let growing = ex === null;
   for (let i = 0; i < n && growing; i++) if (f.start[i] !== p.partStart[i]) growing = false;
   if (growing) {
     // Frames that start at the partition start: add rows as the frame end advances.
@@ -327,6 +370,7 @@ function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | nul
     let k = 0;
     for (let r = i; r < j; r++)
       for (let m = f.start[r]; m < f.end[r]; m++) {
+        if (ex !== null && excluded(ex, r, m)) continue;
         groups[k] = r;
         idx[k++] = m;
       }
