@@ -325,6 +325,8 @@ function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | nul
   let growing = ex === null;
   for (let i = 0; i < n && growing; i++) if (f.start[i] !== p.partStart[i]) growing = false;
   if (growing) {
+    const fast = growingFast(call, args, mask, p, f);
+    if (fast !== null) return fast;
     // Frames that start at the partition start: add rows as the frame end advances.
     const pieces: Vector[] = [];
     const which = new Int32Array(n);
@@ -385,6 +387,70 @@ function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | nul
     i = j;
   }
   return relabel(acc.finish(n), call);
+}
+
+/**
+ * Growing frames of count, sum/avg over integers and floats, and min/max over fixed-width values:
+ * one running state per partition in plain numbers, written into a typed array per row (sums
+ * accumulate in sorted order, exactly as PostgreSQL's running aggregate does). Null when the
+ * call needs the general accumulators (numeric, strings, intervals, …).
+ */
+function growingFast(call: WindowCall, args: Vector[], mask: Uint8Array | null, p: Partitioning, f: { end: Int32Array }): Vector | null {
+  const fn = call.aggregate!;
+  const a = args[0] as Vector | undefined;
+  const t = call.type;
+  const fixed = a !== undefined && (a.kind === 'int32' || a.kind === 'int64' || a.kind === 'float64' || a.kind === 'timestamp');
+  // sum(numeric with one display scale) and sum(int8): exact while the scaled sums stay below 2^53.
+  const exactSum = fn === 'sum' && t.storage === 'numeric' && a !== undefined && ((a.kind === 'numeric' && a.wide === null && a.dscale === null) || a.kind === 'int64');
+  const ok =
+    exactSum ||
+    fn === 'count_star' ||
+    fn === 'count' ||
+    ((fn === 'sum' || fn === 'avg') && fixed && (t.storage === 'float64' || (t.name === 'int8' && a!.kind === 'int32'))) ||
+    ((fn === 'min' || fn === 'max') && fixed && t.storage === a!.kind);
+  if (!ok) return null;
+  const n = p.n;
+  const x = a !== undefined && (fixed || exactSum) ? (a as { values: ArrayLike<number> }).values : null;
+  const argNulls = fn === 'count_star' || a === undefined ? null : a.nulls;
+  const out = new Float64Array(n);
+  let nulls: Uint8Array | null = null;
+  const isFloat = a?.kind === 'float64';
+  for (let s = 0; s < n; s = p.partEnd[s]) {
+    let cursor = s;
+    let count = 0;
+    let sum = 0;
+    let best = 0;
+    for (let i = s; i < p.partEnd[s]; i++) {
+      const e = f.end[i];
+      for (; cursor < e; cursor++) {
+        if (mask !== null && mask[cursor] === 0) continue;
+        if (argNulls !== null && argNulls[cursor] === 1) continue;
+        count++;
+        if (x === null) continue;
+        const v = x[cursor];
+        sum += v;
+        if (count === 1) best = v;
+        else if (fn === 'max' ? greater(v, best, isFloat) : greater(best, v, isFloat)) best = v;
+      }
+      if (fn === 'count_star' || fn === 'count') out[i] = count;
+      else if (count === 0) (nulls ??= new Uint8Array(n))[i] = 1;
+      else if (fn === 'sum') {
+        if (exactSum && !(Math.abs(sum) <= Number.MAX_SAFE_INTEGER)) return null;
+        out[i] = t.name === 'float4' ? Math.fround(sum) : sum;
+      }
+      else if (fn === 'avg') out[i] = sum / count;
+      else out[i] = best;
+    }
+  }
+  if (exactSum) return { kind: 'numeric', type: t, length: n, nulls, values: out, scale: a!.kind === 'numeric' ? a!.scale : 0, dscale: null, wide: null };
+  if (t.storage === 'int32') return { kind: 'int32', type: t, length: n, nulls, values: Int32Array.from(out) };
+  return { kind: t.storage as 'int64' | 'float64' | 'timestamp', type: t, length: n, nulls, values: out };
+}
+
+/** a > b, with NaN above every other float (PostgreSQL's float ordering). */
+function greater(a: number, b: number, float: boolean): boolean {
+  if (float && a !== a) return b === b;
+  return a > b;
 }
 
 function relabel(v: Vector, call: WindowCall): Vector {
