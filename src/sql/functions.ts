@@ -161,6 +161,16 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   power: [{ fn: 'power', args: ['number', 'number'], result: 'numeric-or-float' }],
   pow: [{ fn: 'power', args: ['number', 'number'], result: 'numeric-or-float' }],
   sign: [{ fn: 'sign', args: ['number'], result: 'numeric-or-float' }],
+  log: [
+    { fn: 'log', args: [T.numeric, T.numeric], result: T.numeric },
+    { fn: 'log', args: ['number'], result: 'numeric-or-float' },
+  ],
+  log10: [{ fn: 'log', args: ['number'], result: 'numeric-or-float' }],
+  cbrt: [{ fn: 'cbrt', args: [T.float8], result: T.float8 }],
+  degrees: [{ fn: 'degrees', args: [T.float8], result: T.float8 }],
+  radians: [{ fn: 'radians', args: [T.float8], result: T.float8 }],
+  pi: [{ fn: 'pi', args: [], result: T.float8 }],
+  div: [{ fn: 'div_trunc', args: [T.numeric, T.numeric], result: T.numeric }],
   mod: [{ fn: 'mod', args: ['number', 'number'], result: 'arg0' }],
 };
 

@@ -134,3 +134,12 @@ export function decimalPower(base: Decimal, exponent: Decimal, scale: number, ap
   const value = expFixed(product * pow10(se - s), se);
   return decimalRound({ decimal: true, digits: value, scale: se }, scale);
 }
+
+/** log_base(num) rounded to `scale` digits (both positive, base ≠ 1): ln(num) / ln(base). */
+export function decimalLog(base: Decimal, num: Decimal, scale: number, extraDigits: number): Decimal {
+  const s = scale + GUARD + Math.max(0, extraDigits);
+  const lb = lnFixed(toFixed(base, s), s);
+  const ln = lnFixed(toFixed(num, s), s);
+  const q = (ln * pow10(s)) / lb;
+  return decimalRound({ decimal: true, digits: q, scale: s }, scale);
+}

@@ -42,7 +42,7 @@ function node(type: DataType, children: readonly CompiledExpr[], fn: VectorFn, c
 /** Functions that can raise an error on some input (so lazily evaluated under AND/OR/CASE). */
 const ERRORING = new Set<string>([
   'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike',
-  'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln',
+  'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln', 'log', 'div_trunc',
 ]);
 
 export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
@@ -171,6 +171,12 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'exp':
     case 'ln':
     case 'sign':
+    case 'log':
+    case 'cbrt':
+    case 'degrees':
+    case 'radians':
+    case 'pi':
+    case 'div_trunc':
       return mathKernel(e.fn, args, e.type);
     default:
       return stringKernel(e.fn, args, e.type);

@@ -1,7 +1,7 @@
 // Numeric functions: abs, round, trunc, ceil, floor, sqrt, power, exp, ln, sign — float8 over
 // typed arrays, numeric exactly through types/numeric (round/trunc/ceil/floor/abs) or, for the
 // transcendental ones, through float8 with PostgreSQL's result scale (approximate in the last digits).
-import { decimalExp, decimalLn, decimalPower } from '../../types/decimal-math';
+import { decimalExp, decimalLn, decimalLog, decimalPower } from '../../types/decimal-math';
 import { FunctionName } from '../../plan/expr';
 import { DataType, Types } from '../../types/data-type';
 import { SqlError, SqlState } from '../../types/sql-error';
@@ -141,6 +141,22 @@ function numericTranscendental(fn: FunctionName, vals: Scalar[]): Scalar {
       const scale = Math.min(1000, Math.max(16 - Math.trunc(lnr * 0.434294481903252), d.scale, e.scale, 0));
       return decimalPower(d, e, scale, lnr, y);
     }
+    case 'log': {
+      // One argument: log10(x); two: log(base, x) — numeric.c's log_var result scale.
+      const [b, v] = vals.length === 2 ? [vals[0] as Decimal, vals[1] as Decimal] : [decimal(10n, 0), d];
+      for (const z of [b, v]) {
+        if (z.digits === 0n) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of zero');
+        if (z.digits < 0n) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of a negative number');
+      }
+      const bx = toNumber(b);
+      const vx = toNumber(v);
+      if (bx === 1) throw new SqlError(SqlState.divisionByZero, 'division by zero');
+      const lnBase = estimateLnDweight(b, bx);
+      const lnNum = estimateLnDweight(v, vx);
+      const resultDweight = lnNum - lnBase;
+      const scale = Math.min(1000, Math.max(16 - resultDweight, b.scale, v.scale, 0));
+      return decimalLog(b, v, scale, Math.max(0, -lnBase) + Math.max(0, resultDweight));
+    }
     default:
       throw new Error(fn);
   }
@@ -151,6 +167,12 @@ function numericSign(d: Decimal): Decimal {
 }
 
 export function mathKernel(fn: FunctionName, args: CompiledExpr[], type: DataType): VectorFn {
+  if (fn === 'pi')
+    return (b) => {
+      const v = newVector(type, b.length) as Float64Vector;
+      v.values.fill(Math.PI);
+      return v;
+    };
   const arg = args[0];
   const numeric = arg.type.storage === 'numeric';
   const ev = arg.eval;
@@ -195,6 +217,30 @@ export function mathKernel(fn: FunctionName, args: CompiledExpr[], type: DataTyp
     case 'power':
       if (numeric) return rowKernel(args, type, memoized(fn));
       return rowKernel(args, type, ([x, y]) => powerFloat(x as number, y as number));
+    case 'log':
+      // log(x) is log10; log(b, x) takes the base first.
+      if (numeric) return rowKernel(args, type, memoized(fn));
+      return mapFloat(arg, type, (x) => {
+        if (x === 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of zero');
+        if (x < 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of a negative number');
+        return Math.log10(x);
+      });
+    case 'cbrt':
+      return mapFloat(arg, type, Math.cbrt);
+    case 'degrees':
+      return mapFloat(arg, type, (x) => (x * 180) / Math.PI);
+    case 'radians':
+      return mapFloat(arg, type, (x) => x * (Math.PI / 180));
+    case 'div_trunc':
+      return rowKernel(args, type, ([a, b]) => {
+        const x = a as Decimal;
+        const y = b as Decimal;
+        if (y.digits === 0n) throw new SqlError(SqlState.divisionByZero, 'division by zero');
+        // Truncated integer quotient: align the scales, then BigInt division truncates toward zero.
+        const num = x.digits * 10n ** BigInt(Math.max(0, y.scale - x.scale));
+        const den = y.digits * 10n ** BigInt(Math.max(0, x.scale - y.scale));
+        return decimal(num / den, 0);
+      });
     default:
       throw new Error(`mathKernel ${fn}`);
   }
