@@ -228,7 +228,6 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
     } else result = sig.result;
     if (sig.fn === 'to_char') {
       const t = coerced[0].type.name;
-      if (t === 'interval') continue;
       if (t === 'date') coerced[0] = coerce(coerced[0], T.timestamptz, ctx);
     }
     if (sig.fn === 'date_trunc' && coerced[1].type.name === 'date') {

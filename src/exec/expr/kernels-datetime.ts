@@ -9,7 +9,7 @@ import { ConstVectorSource } from '../vector-util';
 import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
 import { rowKernel } from './kernels-string';
 import { extractFieldFallback } from './extract-fallback';
-import { compileToChar, formatToChar } from '../../types/to-char';
+import { compileToChar, formatIntervalToChar, formatToChar } from '../../types/to-char';
 
 const abbrevFormatters = new Map<string, Intl.DateTimeFormat>();
 /** The zone's abbreviation at an instant (to_char's TZ): UTC for UTC, else what Intl knows ('EST', 'GMT+1'). */
@@ -84,6 +84,7 @@ export function datetimeKernel(fn: FunctionName, args: CompiledExpr[], type: Dat
       });
     }
     case 'to_char': {
+      if (args[0].type.name === 'interval') return rowKernel(args, type, ([v, format]) => formatIntervalToChar(v as Interval, compileToChar(format as string)));
       const zone = args[0].type.name === 'timestamptz' ? tz : null;
       return rowKernel(args, type, ([v, format]) => {
         const micros = v as number;
