@@ -233,7 +233,7 @@ function formatFields(f: Fields, tokens: Token[], zone: ZoneInfo | null): string
         break;
       case 'A.M.':
       case 'P.M.':
-        s = applyCase(hour < 12 ? 'A.M.' : 'P.M.', t.letterCase === 'lower' ? 'lower' : 'upper');
+        s = applyCase(hour % 24 < 12 ? 'A.M.' : 'P.M.', t.letterCase === 'lower' ? 'lower' : 'upper');
         break;
       case 'AD':
       case 'BC':
