@@ -8,7 +8,7 @@ import { DataType, Types, dataType } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
 import { ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
-import { coerce, commonTypeOf, isNumber } from './coerce';
+import { coerce, commonTypeOf, isNumber, isUnknown } from './coerce';
 import { AGGREGATES, resolveAggregate } from './functions';
 
 /** Placeholder column indexes for window results (above the aggregates' AGG_BASE range). */
@@ -120,7 +120,11 @@ export function bindWindowCall(name: string, n: any, s: ExprScope): Expr {
   }
   if (n.agg_order !== undefined) throw new SqlError(SqlState.featureNotSupported, 'aggregate ORDER BY is not implemented for window functions', { position });
   if (n.agg_distinct) throw new SqlError(SqlState.featureNotSupported, 'DISTINCT is not implemented for window functions', { position });
-  const args = rawArgs.map((a) => bindTypedExpr(a, argScope));
+  // Untyped literals and parameters take their type from the call (lag's default from its value),
+  // else they resolve to text as elsewhere.
+  const untyped = rawArgs.map((a) => bindExpr(a, argScope));
+  const typed = (e: Expr) => (isUnknown(e.type) ? coerce(e, Types.text, s.ctx) : e);
+  const args = untyped.map((e, i) => ((name === 'lag' || name === 'lead') && i > 0 ? e : typed(e)));
   const int4 = (e: Expr) => coerce(e, Types.int4, s.ctx);
   switch (name) {
     case 'ntile':
