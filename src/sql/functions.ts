@@ -142,7 +142,10 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   transaction_timestamp: [{ fn: 'now', args: [], result: T.timestamptz }],
   statement_timestamp: [{ fn: 'statement_timestamp', args: [], result: T.timestamptz }],
   clock_timestamp: [{ fn: 'clock_timestamp', args: [], result: T.timestamptz }],
-  to_char: [{ fn: 'to_char', args: ['datetime', T.text], result: T.text }],
+  to_char: [
+    { fn: 'to_char', args: ['datetime', T.text], result: T.text },
+    { fn: 'to_char', args: ['number', T.text], result: T.text },
+  ],
   abs: [{ fn: 'abs', args: ['number'], result: 'arg0' }],
   round: [
     { fn: 'round', args: [T.numeric, T.int4], result: T.numeric },
