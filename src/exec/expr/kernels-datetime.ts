@@ -1,4 +1,4 @@
-// extract / date_part / date_trunc and the current-time functions (constant per transaction).
+// extract / date_part / date_trunc, to_char (dates, intervals and numbers) and the current-time functions (constant per transaction).
 import { FunctionName } from '../../plan/expr';
 import { DataType, Types } from '../../types/data-type';
 import { Decimal, Interval } from '../../types/vector';
