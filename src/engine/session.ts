@@ -13,7 +13,7 @@ import { bindStatement } from '../sql/bind-statement';
 import { BoundStatement } from '../sql/bound-statement';
 import { ParsedStatement, parseSql } from '../sql/parse';
 import { ExecContext } from '../exec/context';
-import { executePlan, executePlanAsync } from '../exec/execute';
+import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
 import { WriteLock } from './write-lock';
@@ -51,6 +51,8 @@ export class EngineSession implements Session {
   private cancelRequested = false;
   private statementDeadline = 0;
   private transactionStartMicros = 0;
+  /** Time spent binding and planning the current statement (EXPLAIN ANALYZE's Planning Time). */
+  private planningMs = 0;
 
   constructor(
     readonly db: EngineDatabase,
@@ -104,7 +106,9 @@ export class EngineSession implements Session {
         if (kind !== 'TRANS_STMT_ROLLBACK' && kind !== 'TRANS_STMT_COMMIT' && kind !== 'TRANS_STMT_ROLLBACK_TO')
           throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
       }
+      const bindStart = performance.now();
       const bound = bindStatement(parsed, ctx);
+      this.planningMs = performance.now() - bindStart;
       const result = await this.run(bound, params, ctx);
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
       return result;
@@ -341,8 +345,21 @@ export class EngineSession implements Session {
         return runCopyTo(this, bound, params);
 
       case 'explain': {
-        if (bound.analyze) throw notSupported('EXPLAIN ANALYZE');
-        const lines = explainLines(bound.plan);
+        let lines: string[];
+        if (bound.analyze) {
+          // Runs the query (rows are discarded) and reports each node's actual rows and times.
+          this.checkParams(params, ctx);
+          const start = performance.now();
+          const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
+          const executionMs = performance.now() - start;
+          const o = bound.options ?? { costs: true, timing: true, summary: true };
+          lines = explainLines(bound.plan, stats, o);
+          if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);
+        } else {
+          const o = bound.options ?? { costs: true, timing: false, summary: false };
+          lines = explainLines(bound.plan, undefined, o);
+          if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`);
+        }
         const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: 'QUERY PLAN', type: Types.text }] };
         return { ...rowsResult(plan, [{ length: lines.length, columns: [vectorFromScalars(Types.text, lines)] }], 'EXPLAIN'), command: 'EXPLAIN' } as ExecuteResult;
       }

@@ -21,6 +21,7 @@ import { prepareDistinct, prepareSetOp, prepareWith } from './operators/distinct
 import { prepareWindow } from './operators/window';
 import { prepareRecursiveUnion } from './operators/recursive-union';
 import { prepareFunctionScan } from './operators/function-scan';
+import { prepareProjectSet } from './operators/project-set';
 import { chunkBatch } from './vector-util';
 import { neededColumns } from './needed-columns';
 
@@ -61,6 +62,8 @@ function prepareNode(node: PlanNode, env: ExprEnv): PreparedNode {
       return prepareRecursiveUnion(node, env, child);
     case 'functionscan':
       return prepareFunctionScan(node, env);
+    case 'projectset':
+      return prepareProjectSet(node, env, child);
   }
 }
 

@@ -84,6 +84,8 @@ export function neededColumns(root: PlanNode): Map<PlanNode, boolean[]> {
         for (const c of node.calls) exprs.push(...c.args, c.filter, ...c.partitionBy, ...c.orderBy.map((k) => k.expr));
         return visit(node.input, withExprs(need.slice(0, node.input.output.length), exprs));
       }
+      case 'projectset':
+        return visit(node.input, withExprs(need.slice(0, node.input.output.length), node.calls.flat()));
       case 'recursiveunion':
         visit(node.initial, all(node.initial.output.length));
         return visit(node.recursive, all(node.recursive.output.length));

@@ -164,6 +164,8 @@ export type ComparisonFn = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  * Numeric math:
  *   abs(x) → same; round(numeric[, int4]) → numeric; round(float8) → float8; trunc likewise;
  *   ceil, floor(numeric|float8) → same; sqrt, power, exp, ln (float8|numeric) → same; sign(x) → same
+ *   log(x) = log10 and log(numeric base, numeric x) (float8|numeric) → same; cbrt, degrees, radians (float8) → float8;
+ *   pi() → float8; div_trunc(numeric, numeric) → numeric (SQL div(): the truncated quotient)
  * Misc: nullif(same, same) → same; greatest, least(same…) → same
  * Catalog: regex_match, regex_imatch(text, text pattern) → bool (~, ~*; the binder wraps in NOT for !~);
  *   format_type(int8 type oid, int4 typmod) → text; quote_ident(text) → text;
@@ -188,6 +190,7 @@ export type FunctionName =
   | 'extract' | 'date_part' | 'date_trunc' | 'to_char'
   | 'now' | 'current_date' | 'localtimestamp' | 'statement_timestamp' | 'clock_timestamp'
   | 'abs' | 'round' | 'trunc' | 'ceil' | 'floor' | 'sqrt' | 'power' | 'exp' | 'ln' | 'sign'
+  | 'log' | 'cbrt' | 'degrees' | 'radians' | 'pi' | 'div_trunc'
   | 'nullif' | 'greatest' | 'least'
   // Sequences (volatile, never folded): nextval(text) currval(text) setval(text, int8[, bool]) lastval() → int8
   | 'nextval' | 'currval' | 'setval' | 'lastval'

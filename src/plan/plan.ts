@@ -195,6 +195,8 @@ export interface WindowFrame {
   mode: 'rows' | 'range' | 'groups';
   start: FrameBound;
   end: FrameBound;
+  /** EXCLUDE CURRENT ROW / GROUP (the row's peers) / TIES (its peers but itself) / NO OTHERS. */
+  exclude: 'no_others' | 'current_row' | 'group' | 'ties';
 }
 export interface WindowCall {
   fn: WindowFn;
@@ -239,7 +241,19 @@ export interface FunctionScanNode extends NodeBase {
   ordinality: boolean;
 }
 
+/**
+ * Set-returning functions in the select list (PostgreSQL's ProjectSet): each input row is repeated
+ * as often as the longest of its series (generate_series with `calls[j]` as arguments, evaluated on
+ * that row); shorter series are padded with NULLs. Output: input columns, then one column per call.
+ */
+export interface ProjectSetNode extends NodeBase {
+  kind: 'projectset';
+  input: PlanNode;
+  calls: Expr[][];
+}
+
 export type PlanNode =
+  | ProjectSetNode
   | WindowNode
   | RecursiveUnionNode
   | FunctionScanNode

@@ -4,9 +4,14 @@ import { Expr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
 import { exprKey } from './expr-utils';
 
+/** What EXPLAIN ANALYZE reports per node: totals over every run (loop) of the node. */
 export interface ActualStats {
   rows: number;
-  timeMs: number;
+  loops: number;
+  /** Time to the first row, summed over runs. */
+  startupMs?: number;
+  /** Time inside the node (its inputs included), summed over runs. */
+  elapsedMs: number;
 }
 
 function nodeTitle(node: PlanNode): string {
@@ -43,6 +48,8 @@ function nodeTitle(node: PlanNode): string {
       return 'Recursive Union';
     case 'functionscan':
       return `Function Scan on ${node.fn}`;
+    case 'projectset':
+      return 'ProjectSet';
   }
 }
 
@@ -140,6 +147,7 @@ function children(node: PlanNode): PlanNode[] {
     case 'limit':
     case 'distinct':
     case 'window':
+    case 'projectset':
       return [node.input];
     case 'recursiveunion':
       return [node.initial, node.recursive];
@@ -154,19 +162,86 @@ function children(node: PlanNode): PlanNode[] {
   }
 }
 
-/** The plan as lines; `actual` (when given, for EXPLAIN ANALYZE) maps nodes to their measured stats. */
-export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>): string[] {
-  const lines: string[] = [];
-  const walk = (node: PlanNode, depth: number) => {
-    const indent = depth === 0 ? '' : ' '.repeat(depth * 6 - 6) + '  ->  ';
-    const est = node.estimatedRows !== undefined ? `rows=${Math.round(node.estimatedRows)}` : 'rows=?';
-    const stats = actual?.get(node);
-    const act = stats !== undefined ? ` (actual rows=${stats.rows} time=${stats.timeMs.toFixed(3)} ms)` : '';
-    lines.push(`${indent}${nodeTitle(node)}  (${est})${act}`);
-    const pad = ' '.repeat(depth === 0 ? 2 : depth * 6);
-    for (const d of details(node)) lines.push(pad + d);
-    for (const c of children(node)) walk(c, depth + 1);
+/** Subquery plans inside a node's own expressions (not its inputs), in the order they appear. */
+function subPlans(node: PlanNode): PlanNode[] {
+  const out: PlanNode[] = [];
+  const skip = new Set(['input', 'left', 'right', 'initial', 'recursive', 'ctes', 'output']);
+  const visit = (x: any): void => {
+    if (Array.isArray(x)) return x.forEach(visit);
+    if (x === null || typeof x !== 'object') return;
+    if (x.kind === 'subquery') {
+      out.push(x.plan);
+      x.args.forEach(visit);
+      if (x.test !== null) visit(x.test);
+      return;
+    }
+    for (const k of Object.keys(x)) visit(x[k]);
   };
-  walk(plan, 0);
+  for (const k of Object.keys(node)) if (!skip.has(k)) visit((node as any)[k]);
+  return out;
+}
+
+/** The planner's row estimate, or one derived for display from the node's input (undefined when unknown). */
+function estimate(node: PlanNode): number | undefined {
+  if (node.estimatedRows !== undefined) return node.estimatedRows;
+  switch (node.kind) {
+    case 'project':
+    case 'sort':
+    case 'window':
+    case 'distinct':
+    case 'filter':
+      return estimate(node.input);
+    case 'with':
+      return estimate(node.input);
+    case 'values':
+      return node.rows.length;
+    case 'aggregate':
+      return node.groupBy.length === 0 ? 1 : undefined;
+    case 'limit': {
+      const inner = estimate(node.input);
+      const limit = node.limit?.kind === 'const' && typeof node.limit.value === 'number' ? node.limit.value : undefined;
+      return limit === undefined ? inner : inner === undefined ? limit : Math.min(limit, inner);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function ms(x: number): string {
+  return x.toFixed(3);
+}
+
+/**
+ * The plan as lines, in PostgreSQL's layout ("->  " children, details indented under their node).
+ * With `actual` (EXPLAIN ANALYZE), each node also shows
+ * "(actual time=startup..total rows=r loops=n)" — per-loop averages as PostgreSQL prints them —
+ * or "(never executed)". COSTS OFF drops the estimates, TIMING OFF the times.
+ */
+export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>, options: { costs: boolean; timing: boolean } = { costs: true, timing: true }): string[] {
+  const lines: string[] = [];
+  let subPlanNo = 0;
+  const walk = (node: PlanNode, depth: number, label: string | null) => {
+    const pad = ' '.repeat(depth === 0 ? 0 : depth * 6 - 6);
+    if (label !== null) lines.push(`${' '.repeat(Math.max(0, depth * 6 - 4))}${label}`);
+    const indent = depth === 0 ? '' : pad + '  ->  ';
+    const e = estimate(node);
+    const est = !options.costs ? '' : e !== undefined ? `  (rows=${Math.round(e)})` : '  (rows=?)';
+    let act = '';
+    if (actual !== undefined) {
+      const st = actual.get(node);
+      if (st === undefined || st.loops === 0) act = ' (never executed)';
+      else {
+        const loops = st.loops;
+        const time = options.timing ? `time=${ms((st.startupMs ?? st.elapsedMs) / loops)}..${ms(st.elapsedMs / loops)} ` : '';
+        act = ` (actual ${time}rows=${Math.round(st.rows / loops)} loops=${loops})`;
+      }
+    }
+    lines.push(`${indent}${nodeTitle(node)}${est}${act}`);
+    const detailPad = ' '.repeat(depth === 0 ? 2 : depth * 6);
+    for (const d of details(node)) lines.push(detailPad + d);
+    for (const sp of subPlans(node)) walk(sp, depth + 1, `SubPlan ${++subPlanNo}`);
+    for (const c of children(node)) walk(c, depth + 1, null);
+  };
+  walk(plan, 0, null);
   return lines;
 }

@@ -2,7 +2,7 @@
 // comma lists are handed to the planner's join ordering together with the WHERE conjuncts.
 import { Expr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
-import { Types } from '../types/data-type';
+import { DataType, Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { planExplicitJoin, planInnerJoins, planSemiJoin, JoinRelation } from '../planner/join-planner';
 import { factorOrConjuncts } from '../planner/factor-or';
@@ -13,9 +13,10 @@ import { bindQueryPlan } from './bind-query';
 import { parseSql } from './parse';
 import { SequenceDef } from '../storage/api';
 import { bindSystemRelation, lookupSystemRelation } from './system-catalog/bind-system';
-import { bindSeriesScan } from './bind-srf';
+import { bindSeriesArgs, bindSeriesScan } from './bind-srf';
 import { bindRangeFunction } from './bind-unnest';
 import { STORAGE_STATS_FUNCTION, bindStorageStats, isStorageStatsRelation } from './bind-storage-stats';
+import { columnsUsed, mapChildren } from '../planner/expr-utils';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
 /** Statistics the planner needs from the binder's environment. */
@@ -41,6 +42,11 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     const pred = requireType(bindExpr(whereClause, { ctx, level, aggregates: null, clause: 'WHERE' }), Types.bool, ctx, 'WHERE');
     return { kind: 'filter', input: one, predicate: pred, output: [] };
   }
+  // Trailing function calls whose arguments read earlier FROM items (implicitly LATERAL, as
+  // PostgreSQL treats functions in FROM) run as ProjectSets over the joined rows.
+  let split = fromClause.length;
+  while (split > 1 && isLateralFunction(fromClause[split - 1])) split--;
+  if (split < fromClause.length) return bindLateralFunctions(fromClause.slice(0, split), fromClause.slice(split), whereClause, ctx, level);
   // Flatten comma lists and inner joins into relations + conjuncts; outer joins stay whole.
   const relations: FromItem[] = [];
   const onConditions: any[] = [];
@@ -76,6 +82,73 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
   let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup);
   for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
   return plan;
+}
+
+/** A FROM item `f(args)` whose arguments name columns (so it may read earlier FROM items). */
+function isLateralFunction(node: any): boolean {
+  const f = node.RangeFunction;
+  if (f === undefined || f.functions?.length !== 1) return false;
+  return JSON.stringify(f.functions).includes('"ColumnRef"');
+}
+
+/** Placeholder indexes for lateral function columns while WHERE is bound (their position is known after join planning). */
+const LATERAL_BASE = 1 << 22;
+
+/**
+ * FROM a, b, f(a.x) g: the other items are joined as usual (with the WHERE conjuncts that do not
+ * read g), then each function runs per joined row as a ProjectSet (rows with an empty series
+ * drop out, as in PostgreSQL's lateral join), then the remaining conjuncts filter. Subqueries in
+ * WHERE stay correlated here (no decorrelation into joins).
+ */
+function bindLateralFunctions(items: any[], fns: any[], whereClause: any, ctx: BindContext, level: QueryLevel): PlanNode {
+  const relations: FromItem[] = [];
+  const onConditions: any[] = [];
+  const scope = new Scope();
+  for (const item of items) collectInner(item, ctx, level, relations, onConditions, scope);
+  level.scope = scope;
+  const exprScope: ExprScope = { ctx, level, aggregates: null, clause: 'WHERE' };
+  const fnColumns: { type: DataType; index: number }[] = [];
+  const calls: Expr[][] = [];
+  for (const node of fns) {
+    const n = node.RangeFunction;
+    if (n.ordinality) throw notSupported('WITH ORDINALITY on a function reading other FROM items');
+    const call = n.functions[0].List.items[0]?.FuncCall;
+    if (call === undefined || call.funcname[call.funcname.length - 1].String.sval !== 'generate_series') throw notSupported('this function in FROM');
+    const fname: string = call.funcname[call.funcname.length - 1].String.sval;
+    const args = bindSeriesArgs(call, { ...exprScope, clause: 'functions in FROM' });
+    const k = calls.length;
+    calls.push(args);
+    const colName: string = n.alias?.colnames?.[0]?.String.sval ?? n.alias?.aliasname ?? fname;
+    const rel = scope.add(n.alias?.aliasname ?? fname, [{ name: colName, type: args[0].type, tableOid: 0, columnAttr: 0 }]);
+    rel.columns[0].index = LATERAL_BASE + k;
+    fnColumns.push({ type: args[0].type, index: LATERAL_BASE + k });
+  }
+  const conjuncts: Expr[] = [];
+  for (const on of onConditions) conjuncts.push(...splitAnd(requireType(bindExpr(on.node, { ...exprScope, clause: 'JOIN conditions' }), Types.bool, ctx, 'JOIN/ON')));
+  if (whereClause !== undefined) conjuncts.push(...splitAnd(requireType(bindExpr(whereClause, exprScope), Types.bool, ctx, 'WHERE')));
+  const readsLateral = (e: Expr) => [...columnsUsed(e)].some((c) => c >= LATERAL_BASE);
+  let plan = planInnerJoins(
+    relations.map((r) => ({ plan: r.plan, estimatedRows: r.estimatedRows })),
+    factorOrConjuncts(conjuncts.filter((e) => !readsLateral(e))),
+  );
+  // Placeholders → positions after the joined row.
+  const base = plan.output.length;
+  const remap = (e: Expr): Expr => remapColumns(e, (i) => (i >= LATERAL_BASE ? base + (i - LATERAL_BASE) : i));
+  calls.forEach((args, k) => {
+    plan = { kind: 'projectset', input: plan, calls: [args.map(remap)], output: [...plan.output, { name: `lateral${k}`, type: fnColumns[k].type }], estimatedRows: (plan.estimatedRows ?? 1) * 1000 };
+  });
+  for (const rel of scope.relations) for (const c of rel.columns) if (c.index >= LATERAL_BASE) c.index = base + (c.index - LATERAL_BASE);
+  scope.width = plan.output.length;
+  const post = conjuncts.filter(readsLateral).map(remap);
+  if (post.length > 0) plan = { kind: 'filter', input: plan, predicate: post.length === 1 ? post[0] : { kind: 'and', args: post, type: Types.bool }, output: plan.output };
+  return plan;
+}
+
+/** Rewrites column indexes (subquery args and tests included; their plans have their own rows). */
+function remapColumns(e: Expr, f: (i: number) => number): Expr {
+  if (e.kind === 'column') return { ...e, index: f(e.index) };
+  if (e.kind === 'subquery') return { ...e, args: e.args.map((a) => remapColumns(a, f)), test: e.test === null ? null : remapColumns(e.test, f) };
+  return mapChildren(e, (c) => remapColumns(c, f));
 }
 
 /** Top-level AND operands of a WHERE clause, as AST nodes. */

@@ -338,14 +338,16 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
       : { name: `?sort${i}`, type: e.type },
   );
   plan = { kind: 'project', input: plan, exprs: projected, output };
-  if (distinct) {
-    for (const e of distinctOn ? onExprs : projected) requireJsonOperator(e.type, 'equality');
-    const on = distinctOn ? onExprs.map((e) => projectedIndex(e, projected)) : null;
+  const sortKeys = orderKeys.map((k) => sortKey(k.s, { kind: 'column', index: k.target, type: output[k.target].type }));
+  if (distinct) for (const e of distinctOn ? onExprs : projected) requireJsonOperator(e.type, 'equality');
+  if (distinct && distinctOn) {
+    // DISTINCT ON keeps the first row of each key in ORDER BY order: sort first (the distinct streams in order).
+    const on = onExprs.map((e) => projectedIndex(e, projected));
+    if (sortKeys.length > 0) plan = { kind: 'sort', input: plan, keys: sortKeys, limit: null, output };
     plan = { kind: 'distinct', input: plan, on, output };
-  }
-  if (orderKeys.length > 0) {
-    const keys = orderKeys.map((k) => sortKey(k.s, { kind: 'column', index: k.target, type: output[k.target].type }));
-    plan = { kind: 'sort', input: plan, keys, limit: null, output };
+  } else {
+    if (distinct) plan = { kind: 'distinct', input: plan, on: null, output };
+    if (sortKeys.length > 0) plan = { kind: 'sort', input: plan, keys: sortKeys, limit: null, output };
   }
   plan = bindLimit(plan, stmt, ctx, level);
   if (hidden.length > 0) {

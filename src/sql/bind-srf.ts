@@ -70,35 +70,71 @@ function seriesType(args: Expr[], position?: number): DataType {
   return Types.numeric;
 }
 
+/** generate_series arguments bound over a scope (they may read its columns), coerced to the series signature. */
+export function bindSeriesArgs(funcCall: any, scope: import('./bind-expr').ExprScope): Expr[] {
+  const args: Expr[] = (funcCall.args ?? []).map((a: any) => bindExpr(a, scope));
+  const type = seriesType(args, pos(funcCall));
+  const argTypes: DataType[] = type.storage === 'timestamp' ? [type, type, Types.interval] : [type, type, type];
+  return args.map((a, i) => coerce(a, argTypes[i], scope.ctx));
+}
+
 /**
- * `SELECT generate_series(a, b) …`: the query's rows are crossed with the series and the target
- * becomes a reference to the series column (a hidden relation of the level's scope). Returns the
- * new FROM plan and target list; at most one set-returning function per select list.
+ * `SELECT generate_series(a, b) …`: a ProjectSet repeats each row of the query once per series value
+ * and each call becomes a reference to its value column (a hidden relation of the level's scope), so
+ * it may sit inside a larger expression; several calls run in lockstep as PostgreSQL's.
  */
 export function expandSelectListSeries(targetList: any[], plan: PlanNode, ctx: BindContext, level: QueryLevel): { plan: PlanNode; targetList: any[]; expanded: boolean } {
-  const srfs = targetList.filter((t) => isSetReturningCall(t.ResTarget?.val));
-  if (srfs.length === 0) return { plan, targetList, expanded: false };
-  if (srfs.length > 1) throw notSupported('more than one set-returning function in a select list');
+  const found: any[] = [];
+  const find = (x: any): void => {
+    if (Array.isArray(x)) return x.forEach(find);
+    if (x === null || typeof x !== 'object' || x.SubLink !== undefined) return;
+    if (isSetReturningCall(x)) {
+      found.push(x);
+      return;
+    }
+    Object.values(x).forEach(find);
+  };
+  find(targetList);
+  if (found.length === 0) return { plan, targetList, expanded: false };
   const width = plan.output.length;
+  const calls: Expr[][] = [];
+  const refs = new Map<any, any>();
+  found.forEach((node, j) => {
+    const call = node.FuncCall;
+    const scope = { ctx, level, aggregates: null, clause: 'set-returning function arguments' };
+    const args: Expr[] = (call.args ?? []).map((a: any) => bindExpr(a, scope));
+    const type = seriesType(args, pos(call));
+    const argTypes: DataType[] = type.storage === 'timestamp' ? [type, type, Types.interval] : [type, type, type];
+    calls.push(args.map((a, i) => coerce(a, argTypes[i], ctx)));
+    const name = `${HIDDEN}${j}`;
+    const rel = level.scope.add(name, [{ name, type, tableOid: 0, columnAttr: 0 }]);
+    // The series columns follow every column of the FROM plan (which may be wider than the scope).
+    rel.columns[0].index = width + j;
+    rel.hiddenUnqualified = new Set([name]);
+    refs.set(node, { ColumnRef: { fields: [{ String: { sval: name } }, { String: { sval: name } }], location: call.location } });
+  });
+  level.scope.width = width + found.length;
+  plan = {
+    kind: 'projectset',
+    input: plan,
+    calls,
+    output: [...plan.output, ...calls.map((c, j) => ({ name: `${HIDDEN}${j}`, type: c[0].type }))],
+    estimatedRows: (plan.estimatedRows ?? 1) * 1000,
+  };
+  const replace = (x: any): any => {
+    const r = refs.get(x);
+    if (r !== undefined) return r;
+    if (Array.isArray(x)) return x.map(replace);
+    if (x === null || typeof x !== 'object' || x.SubLink !== undefined) return x;
+    const out: any = {};
+    for (const k of Object.keys(x)) out[k] = replace(x[k]);
+    return out;
+  };
   const out = targetList.map((t) => {
     const rt = t.ResTarget;
-    if (!isSetReturningCall(rt?.val)) return t;
-    const scan = bindSeriesScan(rt.val.FuncCall, ctx, level, HIDDEN, false);
-    plan = {
-      kind: 'nljoin',
-      joinType: 'inner',
-      left: plan,
-      right: scan,
-      condition: null,
-      output: [...plan.output, ...scan.output],
-      estimatedRows: (plan.estimatedRows ?? 1) * (scan.estimatedRows ?? 1000),
-    };
-    const rel = level.scope.add(HIDDEN, [{ name: HIDDEN, type: scan.output[0].type, tableOid: 0, columnAttr: 0 }]);
-    // The series column follows every column of the FROM plan (which may be wider than the scope).
-    rel.columns[0].index = width;
-    level.scope.width = width + 1;
-    rel.hiddenUnqualified = new Set([HIDDEN]);
-    return { ResTarget: { ...rt, name: rt.name ?? 'generate_series', val: { ColumnRef: { fields: [{ String: { sval: HIDDEN } }, { String: { sval: HIDDEN } }], location: rt.val.FuncCall.location } } } };
+    if (rt === undefined || rt.name !== undefined || !refs.has(rt.val)) return replace(t);
+    // A bare call keeps its name, as PostgreSQL names the column after the function.
+    return { ResTarget: { ...rt, name: 'generate_series', val: refs.get(rt.val) } };
   });
   return { plan, targetList: out, expanded: true };
 }

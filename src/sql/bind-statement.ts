@@ -119,19 +119,30 @@ function statementName(tag: string): string {
 }
 
 function bindExplain(n: any, parsed: ParsedStatement, ctx: BindContext): BoundStatement {
-  const options: string[] = (n.options ?? []).map((o: any) => o.DefElem.defname);
-  const analyze = options.includes('analyze');
+  // Boolean options: absent → default; `analyze`, `analyze on|true|1` → true; `off|false|0` → false.
+  const flags = new Map<string, boolean>();
+  for (const o of n.options ?? []) {
+    const d = o.DefElem;
+    const arg = d.arg?.String?.sval ?? (d.arg?.Integer !== undefined ? String(d.arg.Integer.ival ?? 0) : d.arg?.Boolean !== undefined ? String(d.arg.Boolean.boolval === true) : undefined);
+    const value = arg === undefined ? true : !['off', 'false', '0', 'no'].includes(String(arg).toLowerCase());
+    if (d.defname === 'format' && String(arg).toLowerCase() !== 'text') throw notSupported(`EXPLAIN (FORMAT ${String(arg).toUpperCase()})`);
+    flags.set(d.defname, value);
+  }
+  const analyze = flags.get('analyze') ?? false;
+  const options = { costs: flags.get('costs') ?? true, timing: flags.get('timing') ?? analyze, summary: flags.get('summary') ?? analyze };
   const inner = bindStatement({ ast: n.query, text: parsed.text, offset: parsed.offset }, ctx);
   const plan = inner.kind === 'query' || inner.kind === 'update' || inner.kind === 'delete' ? inner.plan : inner.kind === 'insert' ? inner.source : null;
   // Every operator shows its estimated rows.
   if (plan !== null) annotateEstimates(plan, (id) => ctx.tableStatistics(id));
   switch (inner.kind) {
     case 'query':
-      return { kind: 'explain', plan: inner.plan, analyze };
+      return { kind: 'explain', plan: inner.plan, analyze, options };
     case 'insert':
+      if (analyze) throw notSupported('EXPLAIN ANALYZE of INSERT');
       return { kind: 'explain', plan: inner.source, analyze: false };
     case 'update':
     case 'delete':
+      if (analyze) throw notSupported(`EXPLAIN ANALYZE of ${inner.kind.toUpperCase()}`);
       return { kind: 'explain', plan: inner.plan, analyze: false };
     default:
       throw notSupported(`EXPLAIN of ${inner.kind}`);

@@ -8,7 +8,7 @@ import { DataType, Types, dataType } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
 import { ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
-import { coerce, commonTypeOf, isNumber } from './coerce';
+import { coerce, commonTypeOf, isNumber, isUnknown } from './coerce';
 import { AGGREGATES, resolveAggregate } from './functions';
 
 /** Placeholder column indexes for window results (above the aggregates' AGG_BASE range). */
@@ -30,7 +30,9 @@ const F = {
   endOffsetPreceding: 0x1000,
   startOffsetFollowing: 0x2000,
   endOffsetFollowing: 0x4000,
-  exclusion: 0x8000 | 0x10000 | 0x20000,
+  excludeCurrentRow: 0x8000,
+  excludeGroup: 0x10000,
+  excludeTies: 0x20000,
 };
 
 /** The window calls of one query level and its named windows (WINDOW clause). */
@@ -118,7 +120,11 @@ export function bindWindowCall(name: string, n: any, s: ExprScope): Expr {
   }
   if (n.agg_order !== undefined) throw new SqlError(SqlState.featureNotSupported, 'aggregate ORDER BY is not implemented for window functions', { position });
   if (n.agg_distinct) throw new SqlError(SqlState.featureNotSupported, 'DISTINCT is not implemented for window functions', { position });
-  const args = rawArgs.map((a) => bindTypedExpr(a, argScope));
+  // Untyped literals and parameters take their type from the call (lag's default from its value),
+  // else they resolve to text as elsewhere.
+  const untyped = rawArgs.map((a) => bindExpr(a, argScope));
+  const typed = (e: Expr) => (isUnknown(e.type) ? coerce(e, Types.text, s.ctx) : e);
+  const args = untyped.map((e, i) => ((name === 'lag' || name === 'lead') && i > 0 ? e : typed(e)));
   const int4 = (e: Expr) => coerce(e, Types.int4, s.ctx);
   switch (name) {
     case 'ntile':
@@ -159,7 +165,6 @@ function noFunction(name: string, argc: number, position?: number): SqlError {
 
 function bindFrame(def: any, orderBy: SortKey[], s: ExprScope): WindowFrame {
   const o: number = def.frameOptions ?? 1058;
-  if ((o & F.exclusion) !== 0) throw notSupported('window frame EXCLUDE');
   const mode = (o & F.rows) !== 0 ? 'rows' : (o & F.groups) !== 0 ? 'groups' : 'range';
   const offsetScope: ExprScope = { ...s, windows: null, aggregates: null, clause: mode.toUpperCase() };
   const bound = (node: any, which: 'start' | 'end'): Expr | null => {
@@ -169,7 +174,8 @@ function bindFrame(def: any, orderBy: SortKey[], s: ExprScope): WindowFrame {
     if (mode !== 'range') return coerce(e, Types.int8, s.ctx);
     if (orderBy.length !== 1) throw new SqlError(SqlState.windowingError, 'RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column', { position: pos(node) });
     const keyType = orderBy[0].expr.type;
-    if (!isNumber(keyType)) throw new SqlError(SqlState.featureNotSupported, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${keyType.name === 'timestamp' || keyType.name === 'timestamptz' || keyType.name === 'date' ? keyType.name + ' (interval offsets are not implemented)' : typeLabel(keyType)}`);
+    if (keyType.name === 'date' || keyType.name === 'timestamp' || keyType.name === 'timestamptz') return coerce(e, Types.interval, s.ctx);
+    if (!isNumber(keyType)) throw new SqlError(SqlState.featureNotSupported, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${typeLabel(keyType)}`);
     void which;
     return coerce(e, keyType.name === 'int2' || keyType.name === 'int4' ? Types.int8 : keyType.name === 'float4' ? Types.float8 : keyType.typmod === -1 ? keyType : dataType(keyType.name), s.ctx);
   };
@@ -189,7 +195,8 @@ function bindFrame(def: any, orderBy: SortKey[], s: ExprScope): WindowFrame {
         : (o & F.endOffsetFollowing) !== 0
           ? { kind: 'following', offset: bound(def.endOffset, 'end') }
           : { kind: 'current_row', offset: null };
-  return { mode, start, end };
+  const exclude = (o & F.excludeCurrentRow) !== 0 ? 'current_row' : (o & F.excludeGroup) !== 0 ? 'group' : (o & F.excludeTies) !== 0 ? 'ties' : 'no_others';
+  return { mode, start, end, exclude };
 }
 
 function typeLabel(t: DataType): string {

@@ -73,7 +73,7 @@ export type BoundStatement =
   | { kind: 'analyze'; tables: TableDef[] }
   | { kind: 'truncate'; tables: TableDef[]; restartIdentity?: boolean }
   /** EXPLAIN [ANALYZE] of a query (DML is explained through its plan too). */
-  | { kind: 'explain'; plan: PlanNode; analyze: boolean }
+  | { kind: 'explain'; plan: PlanNode; analyze: boolean; options?: ExplainOptions }
   | { kind: 'noop'; command: string };
 
 export interface CopyOptions {
@@ -83,4 +83,11 @@ export interface CopyOptions {
   null: string;
   quote: string;
   escape: string;
+}
+
+/** EXPLAIN's boolean options (PostgreSQL's defaults: COSTS on, TIMING on, SUMMARY on with ANALYZE). */
+export interface ExplainOptions {
+  costs: boolean;
+  timing: boolean;
+  summary: boolean;
 }

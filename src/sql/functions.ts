@@ -182,7 +182,10 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   transaction_timestamp: [{ fn: 'now', args: [], result: T.timestamptz }],
   statement_timestamp: [{ fn: 'statement_timestamp', args: [], result: T.timestamptz }],
   clock_timestamp: [{ fn: 'clock_timestamp', args: [], result: T.timestamptz }],
-  to_char: [{ fn: 'to_char', args: ['datetime', T.text], result: T.text }],
+  to_char: [
+    { fn: 'to_char', args: ['datetime', T.text], result: T.text },
+    { fn: 'to_char', args: ['number', T.text], result: T.text },
+  ],
   abs: [{ fn: 'abs', args: ['number'], result: 'arg0' }],
   round: [
     { fn: 'round', args: [T.numeric, T.int4], result: T.numeric },
@@ -201,6 +204,16 @@ const SCALAR_FUNCTIONS: Record<string, Signature[]> = {
   power: [{ fn: 'power', args: ['number', 'number'], result: 'numeric-or-float' }],
   pow: [{ fn: 'power', args: ['number', 'number'], result: 'numeric-or-float' }],
   sign: [{ fn: 'sign', args: ['number'], result: 'numeric-or-float' }],
+  log: [
+    { fn: 'log', args: [T.numeric, T.numeric], result: T.numeric },
+    { fn: 'log', args: ['number'], result: 'numeric-or-float' },
+  ],
+  log10: [{ fn: 'log', args: ['number'], result: 'numeric-or-float' }],
+  cbrt: [{ fn: 'cbrt', args: [T.float8], result: T.float8 }],
+  degrees: [{ fn: 'degrees', args: [T.float8], result: T.float8 }],
+  radians: [{ fn: 'radians', args: [T.float8], result: T.float8 }],
+  pi: [{ fn: 'pi', args: [], result: T.float8 }],
+  div: [{ fn: 'div_trunc', args: [T.numeric, T.numeric], result: T.numeric }],
   mod: [{ fn: 'mod', args: ['number', 'number'], result: 'arg0' }],
   gen_random_uuid: [{ fn: 'gen_random_uuid', args: [], result: T.uuid }],
   encode: [{ fn: 'encode', args: [T.bytea, T.text], result: T.text }],
@@ -266,7 +279,6 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
     } else result = sig.result;
     if (sig.fn === 'to_char') {
       const t = coerced[0].type.name;
-      if (t === 'interval') continue;
       if (t === 'date') coerced[0] = coerce(coerced[0], T.timestamptz, ctx);
     }
     if (sig.fn === 'date_trunc' && coerced[1].type.name === 'date') {

@@ -2,6 +2,7 @@
 // compiled once into tokens (keyword with its FM/TH modifiers, or literal text), then applied to
 // each value's civil fields. Keywords match case-insensitively, longest first; the case of text
 // fields (MONTH/Month/month, DAY, MON, DY, AM, BC, RM, TZ) follows the case the format used.
+import { SqlError, SqlState } from './sql-error';
 import { MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE, civilFromDays, daysFromCivil, isoDayOfWeek, isoWeek } from './datetime';
 
 const KEYWORDS = [
@@ -135,8 +136,45 @@ export function formatToChar(micros: number, tokens: Token[], zone: ZoneInfo | n
   const second = Math.floor((rest % MICROS_PER_MINUTE) / 1_000_000);
   const frac = rest % 1_000_000;
   const doy = days - daysFromCivil(year, 1, 1) + 1;
+  return formatFields({ year, month, day, hour, minute, second, frac, doy, days, interval: false }, tokens, zone);
+}
+
+/** Fields not tied to a calendar date: PostgreSQL's to_char(interval) refuses these. */
+const CALENDAR_ONLY = new Set(['MONTH', 'MON', 'DAY', 'DY', 'D', 'ID', 'W', 'WW', 'IW', 'IYYY', 'IYY', 'IY', 'I', 'IDDD', 'J', 'RM', 'TZ', 'TZH', 'TZM', 'OF']);
+
+/** to_char(interval): years and months from the month count, then days, and hours that may pass 24. */
+export function formatIntervalToChar(iv: { months: number; days: number; micros: number }, tokens: Token[]): string {
+  for (const t of tokens)
+    if (t.key !== null && CALENDAR_ONLY.has(t.key))
+      throw new SqlError(SqlState.invalidDatetimeFormat, 'invalid format specification for an interval value', { hint: 'Intervals are not tied to specific calendar dates.' });
+  const year = Math.trunc(iv.months / 12);
+  const month = iv.months % 12;
+  const hour = Math.trunc(iv.micros / MICROS_PER_HOUR);
+  const minute = Math.trunc((iv.micros % MICROS_PER_HOUR) / MICROS_PER_MINUTE);
+  const second = Math.trunc((iv.micros % MICROS_PER_MINUTE) / 1_000_000);
+  const frac = Math.abs(iv.micros % 1_000_000);
+  return formatFields({ year, month, day: iv.days, hour, minute, second, frac, doy: iv.days, days: 0, interval: true }, tokens, null);
+}
+
+interface Fields {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  frac: number;
+  doy: number;
+  /** Days since 1970 (calendar fields only). */
+  days: number;
+  interval: boolean;
+}
+
+function formatFields(f: Fields, tokens: Token[], zone: ZoneInfo | null): string {
+  const { year, month, day, hour, minute, second, frac, doy, days } = f;
   const dow = isoDayOfWeek(days) % 7; // 0 = Sunday
-  const bc = year <= 0;
+  // Intervals print their (signed) years as they are; dates before year 1 count as BC.
+  const bc = !f.interval && year <= 0;
   const y = bc ? 1 - year : year;
   let out = '';
   for (const t of tokens) {
@@ -150,6 +188,7 @@ export function formatToChar(micros: number, tokens: Token[], zone: ZoneInfo | n
       case 'HH':
       case 'HH12':
         num = hour % 12 === 0 ? 12 : hour % 12;
+        if (f.interval && num < 0) num = -num;
         s = pad(num, 2, t.fm);
         break;
       case 'HH24':
@@ -190,11 +229,11 @@ export function formatToChar(micros: number, tokens: Token[], zone: ZoneInfo | n
         break;
       case 'AM':
       case 'PM':
-        s = applyCase(hour < 12 ? 'AM' : 'PM', t.letterCase === 'lower' ? 'lower' : 'upper');
+        s = applyCase(hour % 24 < 12 ? 'AM' : 'PM', t.letterCase === 'lower' ? 'lower' : 'upper');
         break;
       case 'A.M.':
       case 'P.M.':
-        s = applyCase(hour < 12 ? 'A.M.' : 'P.M.', t.letterCase === 'lower' ? 'lower' : 'upper');
+        s = applyCase(hour % 24 < 12 ? 'A.M.' : 'P.M.', t.letterCase === 'lower' ? 'lower' : 'upper');
         break;
       case 'AD':
       case 'BC':

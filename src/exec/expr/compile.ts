@@ -49,6 +49,7 @@ const ERRORING = new Set<string>([
   'add', 'sub', 'mul', 'div', 'mod', 'neg', 'abs', 'substring', 'repeat', 'lpad', 'rpad', 'like', 'ilike', 'regex_match', 'regex_imatch', 'array_to_string',
   'extract', 'date_part', 'date_trunc', 'round', 'trunc', 'sqrt', 'power', 'exp', 'ln', 'encode', 'decode',
   'json_typeof', 'json_array_length', 'jsonb_exists', 'jsonb_contains', 'jsonb_concat', 'jsonb_delete',
+  'log', 'div_trunc',
 ]);
 
 export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
@@ -179,6 +180,12 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'exp':
     case 'ln':
     case 'sign':
+    case 'log':
+    case 'cbrt':
+    case 'degrees':
+    case 'radians':
+    case 'pi':
+    case 'div_trunc':
       return mathKernel(e.fn, args, e.type);
     case 'regex_match':
     case 'regex_imatch':

@@ -58,4 +58,6 @@ export interface NodeStats {
   loops: number;
   /** Wall time inside the node, its inputs included, in milliseconds. */
   elapsedMs: number;
+  /** Wall time until the node handed out its first batch (summed over runs that produced one). */
+  startupMs?: number;
 }

@@ -1,4 +1,4 @@
-// extract / date_part / date_trunc and the current-time functions (constant per transaction).
+// extract / date_part / date_trunc, to_char (dates, intervals and numbers) and the current-time functions (constant per transaction).
 import { FunctionName } from '../../plan/expr';
 import { DataType, Types } from '../../types/data-type';
 import { Decimal, Interval } from '../../types/vector';
@@ -9,7 +9,10 @@ import { ConstVectorSource } from '../vector-util';
 import { CompiledExpr, ExprEnv, VectorFn } from './compiled';
 import { rowKernel } from './kernels-string';
 import { extractFieldFallback } from './extract-fallback';
-import { compileToChar, formatToChar } from '../../types/to-char';
+import { compileToChar, formatIntervalToChar, formatToChar } from '../../types/to-char';
+import { numberToChar } from '../../types/to-char-number';
+import { parseDecimal } from '../../types/numeric';
+import { SqlError, SqlState } from '../../types/sql-error';
 
 const abbrevFormatters = new Map<string, Intl.DateTimeFormat>();
 /** The zone's abbreviation at an instant (to_char's TZ): UTC for UTC, else what Intl knows ('EST', 'GMT+1'). */
@@ -84,6 +87,15 @@ export function datetimeKernel(fn: FunctionName, args: CompiledExpr[], type: Dat
       });
     }
     case 'to_char': {
+      if (args[0].type.name === 'interval') return rowKernel(args, type, ([v, format]) => formatIntervalToChar(v as Interval, compileToChar(format as string)));
+      const st = args[0].type.storage;
+      if (st === 'numeric' || st === 'int32' || st === 'int64' || st === 'float64')
+        return rowKernel(args, type, ([v, format]) => {
+          // Floats go through their shortest decimal text, as PostgreSQL formats them from digits.
+          const d = typeof v === 'number' ? (Number.isInteger(v) ? { decimal: true as const, digits: BigInt(v), scale: 0 } : parseDecimal(String(v))) : (v as Decimal);
+          if (d === null) throw new SqlError(SqlState.featureNotSupported, 'to_char of a non-finite or exponent-form float is not supported');
+          return numberToChar(d, format as string);
+        });
       const zone = args[0].type.name === 'timestamptz' ? tz : null;
       return rowKernel(args, type, ([v, format]) => {
         const micros = v as number;

@@ -1,6 +1,7 @@
 // Numeric functions: abs, round, trunc, ceil, floor, sqrt, power, exp, ln, sign — float8 over
 // typed arrays, numeric exactly through types/numeric (round/trunc/ceil/floor/abs) or, for the
 // transcendental ones, through float8 with PostgreSQL's result scale (approximate in the last digits).
+import { decimalExp, decimalLn, decimalLog, decimalPower } from '../../types/decimal-math';
 import { FunctionName } from '../../plan/expr';
 import { DataType, Types } from '../../types/data-type';
 import { SqlError, SqlState } from '../../types/sql-error';
@@ -90,6 +91,17 @@ function log10Weight(x: number): number {
   return x === 0 ? 0 : Math.floor(Math.log10(Math.abs(x)));
 }
 
+/** numeric.c's estimate_ln_dweight: the decimal weight of ln(d), which sets ln's result scale. */
+function estimateLnDweight(d: Decimal, x: number): number {
+  if (x >= 0.9 && x <= 1.1) {
+    // ln(1 + t) ≈ t: the weight of t's leading decimal digit.
+    const t = d.digits - 10n ** BigInt(d.scale);
+    if (t === 0n) return 0;
+    return (t < 0n ? -t : t).toString().length - 1 - d.scale;
+  }
+  return Math.trunc(Math.log10(Math.abs(Math.log(x))));
+}
+
 function numericTranscendental(fn: FunctionName, vals: Scalar[]): Scalar {
   const d = vals[0] as Decimal;
   const x = toNumber(d);
@@ -97,12 +109,14 @@ function numericTranscendental(fn: FunctionName, vals: Scalar[]): Scalar {
     case 'sqrt':
       return decimalSqrt(d);
     case 'ln': {
-      const r = lnFloat(x);
-      return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, 0)));
+      lnFloat(x); // the argument checks (zero, negative)
+      return decimalLn(d, Math.min(1000, Math.max(16 - estimateLnDweight(d, x), d.scale, 0)));
     }
     case 'exp': {
       const r = expFloat(x);
-      return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, 0)));
+      if (!isFinite(r)) throw outOfRange('value out of range: overflow');
+      // numeric_exp: the result's decimal weight is (int)(x · log10 e), truncated toward zero.
+      return decimalExp(d, Math.min(1000, Math.max(16 - Math.trunc(x * 0.434294481903252), d.scale, 0)), x);
     }
     case 'power': {
       const e = vals[1] as Decimal;
@@ -121,7 +135,27 @@ function numericTranscendental(fn: FunctionName, vals: Scalar[]): Scalar {
         }
       }
       const r = powerFloat(x, y);
-      return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, e.scale, 0)));
+      if (x <= 0) return floatToDecimal(r, Math.min(1000, Math.max(16 - log10Weight(r), d.scale, e.scale, 0)));
+      // power_var: the result's decimal weight is (int)(y · ln x · log10 e), truncated toward zero.
+      const lnr = y * Math.log(x);
+      const scale = Math.min(1000, Math.max(16 - Math.trunc(lnr * 0.434294481903252), d.scale, e.scale, 0));
+      return decimalPower(d, e, scale, lnr, y);
+    }
+    case 'log': {
+      // One argument: log10(x); two: log(base, x) — numeric.c's log_var result scale.
+      const [b, v] = vals.length === 2 ? [vals[0] as Decimal, vals[1] as Decimal] : [decimal(10n, 0), d];
+      for (const z of [b, v]) {
+        if (z.digits === 0n) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of zero');
+        if (z.digits < 0n) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of a negative number');
+      }
+      const bx = toNumber(b);
+      const vx = toNumber(v);
+      if (bx === 1) throw new SqlError(SqlState.divisionByZero, 'division by zero');
+      const lnBase = estimateLnDweight(b, bx);
+      const lnNum = estimateLnDweight(v, vx);
+      const resultDweight = lnNum - lnBase;
+      const scale = Math.min(1000, Math.max(16 - resultDweight, b.scale, v.scale, 0));
+      return decimalLog(b, v, scale, Math.max(0, -lnBase) + Math.max(0, resultDweight));
     }
     default:
       throw new Error(fn);
@@ -133,6 +167,12 @@ function numericSign(d: Decimal): Decimal {
 }
 
 export function mathKernel(fn: FunctionName, args: CompiledExpr[], type: DataType): VectorFn {
+  if (fn === 'pi')
+    return (b) => {
+      const v = newVector(type, b.length) as Float64Vector;
+      v.values.fill(Math.PI);
+      return v;
+    };
   const arg = args[0];
   const numeric = arg.type.storage === 'numeric';
   const ev = arg.eval;
@@ -172,14 +212,57 @@ export function mathKernel(fn: FunctionName, args: CompiledExpr[], type: DataTyp
     case 'sqrt':
     case 'exp':
     case 'ln':
-      if (numeric) return rowKernel(args, type, (vals) => numericTranscendental(fn, vals));
+      if (numeric) return rowKernel(args, type, memoized(fn));
       return mapFloat(arg, type, fn === 'sqrt' ? sqrtFloat : fn === 'exp' ? expFloat : lnFloat);
     case 'power':
-      if (numeric) return rowKernel(args, type, (vals) => numericTranscendental(fn, vals));
+      if (numeric) return rowKernel(args, type, memoized(fn));
       return rowKernel(args, type, ([x, y]) => powerFloat(x as number, y as number));
+    case 'log':
+      // log(x) is log10; log(b, x) takes the base first.
+      if (numeric) return rowKernel(args, type, memoized(fn));
+      return mapFloat(arg, type, (x) => {
+        if (x === 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of zero');
+        if (x < 0) throw new SqlError(SqlState.invalidArgumentForLogarithm, 'cannot take logarithm of a negative number');
+        return Math.log10(x);
+      });
+    case 'cbrt':
+      return mapFloat(arg, type, Math.cbrt);
+    case 'degrees':
+      return mapFloat(arg, type, (x) => (x * 180) / Math.PI);
+    case 'radians':
+      return mapFloat(arg, type, (x) => x * (Math.PI / 180));
+    case 'div_trunc':
+      return rowKernel(args, type, ([a, b]) => {
+        const x = a as Decimal;
+        const y = b as Decimal;
+        if (y.digits === 0n) throw new SqlError(SqlState.divisionByZero, 'division by zero');
+        // Truncated integer quotient: align the scales, then BigInt division truncates toward zero.
+        const num = x.digits * 10n ** BigInt(Math.max(0, y.scale - x.scale));
+        const den = y.digits * 10n ** BigInt(Math.max(0, x.scale - y.scale));
+        return decimal(num / den, 0);
+      });
     default:
       throw new Error(`mathKernel ${fn}`);
   }
+}
+
+/**
+ * Exact numeric sqrt/exp/ln/power cost BigInt work per value; columns repeat values, so each
+ * kernel remembers the results of the last few thousand distinct arguments.
+ */
+function memoized(fn: FunctionName): (vals: Scalar[]) => Scalar {
+  const cache = new Map<string, Scalar>();
+  return (vals) => {
+    let key = '';
+    for (const v of vals) key += (v as Decimal).digits.toString() + 'e' + (v as Decimal).scale + ',';
+    let r = cache.get(key);
+    if (r === undefined) {
+      r = numericTranscendental(fn, vals);
+      if (cache.size >= 4096) cache.clear();
+      cache.set(key, r);
+    }
+    return r;
+  };
 }
 
 function oneRow(d: Decimal): NumericVector {

@@ -17,6 +17,8 @@ export type Pulled = Batch | null | typeof YIELD;
 export abstract class Operator {
   private readonly stats: NodeStats;
   private readonly ctx: ExecContext;
+  private statsStarted = false;
+  private statsRunMs = 0;
 
   constructor(node: PlanNode, env: ExprEnv) {
     let s = env.stats.get(node);
@@ -31,7 +33,14 @@ export abstract class Operator {
     const start = performance.now();
     const b = this.produce();
     const s = this.stats;
-    s.elapsedMs += performance.now() - start;
+    const spent = performance.now() - start;
+    s.elapsedMs += spent;
+    this.statsRunMs += spent;
+    if (b !== null && b !== YIELD && !this.statsStarted) {
+      // Startup time of this run (EXPLAIN ANALYZE's first "actual time" figure).
+      this.statsStarted = true;
+      s.startupMs = (s.startupMs ?? 0) + this.statsRunMs;
+    }
     if (b !== null && b !== YIELD) {
       s.rows += b.length;
       s.batches++;

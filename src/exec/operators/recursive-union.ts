@@ -11,6 +11,7 @@ import { KeyTable } from '../hash/key-table';
 import { growU8 } from '../aggregates/accumulator';
 import { Operator, PrepareChild, PreparedNode, drain } from './operator';
 import { rowIds } from './distinct-setop';
+import { chunkBatch, concatBatches } from '../vector-util';
 
 export function prepareRecursiveUnion(node: RecursiveUnionNode, env: ExprEnv, child: PrepareChild): PreparedNode {
   const initial = child(node.initial);
@@ -50,7 +51,11 @@ class RecursiveUnionOp extends Operator {
       work = this.fresh(drain(this.recursive.open()));
       for (const b of work) result.push(b);
     }
-    return result;
+    // Rounds often add a row or two: hand out full batches instead of thousands of tiny ones.
+    if (result.length <= 1) return result;
+    const out: Batch[] = [];
+    chunkBatch(concatBatches(result, this.node.output.map((o) => o.type)), out);
+    return out;
   }
 
   /** The rows not produced before (UNION), or all of them (UNION ALL). */

@@ -5,7 +5,8 @@
 //  is NULL gets its NULL peers as the frame (as PostgreSQL).
 import { WindowFrame } from '../../plan/plan';
 import { SqlError, SqlState } from '../../types/sql-error';
-import { Decimal, Scalar, Vector, isDecimal } from '../../types/vector';
+import { Decimal, Interval, Scalar, Vector, isDecimal } from '../../types/vector';
+import { MICROS_PER_DAY, timestampAddInterval } from '../../types/datetime';
 import type { Partitioning } from './window';
 
 export interface FrameOffsets {
@@ -18,7 +19,8 @@ export interface Frames {
   end: Int32Array;
 }
 
-export function computeFrames(frame: WindowFrame, p: Partitioning, orderKey: Vector | null, offsets: FrameOffsets, descending: boolean): Frames {
+/** `zone`: the session's time zone, for calendar arithmetic on timestamptz keys with interval offsets. */
+export function computeFrames(frame: WindowFrame, p: Partitioning, orderKey: Vector | null, offsets: FrameOffsets, descending: boolean, zone: string): Frames {
   const n = p.n;
   const start = new Int32Array(n);
   const end = new Int32Array(n);
@@ -34,12 +36,12 @@ export function computeFrames(frame: WindowFrame, p: Partitioning, orderKey: Vec
     return { start, end };
   }
   if (frame.mode === 'groups') return groupFrames(frame, p, offsets, start, end);
-  const keys = frame.start.kind === 'preceding' || frame.start.kind === 'following' || frame.end.kind === 'preceding' || frame.end.kind === 'following' ? rangeKeys(orderKey, offsets, descending) : null;
+  const keys = frame.start.kind === 'preceding' || frame.start.kind === 'following' || frame.end.kind === 'preceding' || frame.end.kind === 'following' ? rangeKeys(orderKey, offsets, descending, frame, zone) : null;
   for (let i = 0; i < n; i++) {
     const ps = p.partStart[i];
     const pe = p.partEnd[i];
-    start[i] = boundRange(frame.start.kind, i, p, keys, keys?.start ?? 0, ps, pe, false);
-    end[i] = boundRange(frame.end.kind, i, p, keys, keys?.end ?? 0, ps, pe, true);
+    start[i] = boundRange(frame.start.kind, i, p, keys, keys?.start ?? 0, keys?.startTargets ?? null, ps, pe, false);
+    end[i] = boundRange(frame.end.kind, i, p, keys, keys?.end ?? 0, keys?.endTargets ?? null, ps, pe, true);
   }
   return { start, end };
 }
@@ -80,10 +82,14 @@ interface RangeKeys {
   nulls: Uint8Array | null;
   start: number;
   end: number;
+  /** Per-row targets (interval offsets: calendar arithmetic differs per row), or null for numbers. */
+  startTargets: Float64Array | null;
+  endTargets: Float64Array | null;
 }
 
-function rangeKeys(key: Vector | null, offsets: FrameOffsets, descending: boolean): RangeKeys {
+function rangeKeys(key: Vector | null, offsets: FrameOffsets, descending: boolean, frame: WindowFrame, zone: string): RangeKeys {
   if (key === null) throw new SqlError(SqlState.windowingError, 'RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column');
+  if (key.kind === 'timestamp' || (key.kind === 'int32' && key.type.name === 'date')) return intervalRangeKeys(key, offsets, descending, frame, zone);
   let scale = 1;
   let raw: ArrayLike<number>;
   switch (key.kind) {
@@ -109,7 +115,31 @@ function rangeKeys(key: Vector | null, offsets: FrameOffsets, descending: boolea
     if (x < 0 || Number.isNaN(x)) throw new SqlError(SqlState.invalidPrecedingOrFollowingSize, 'invalid preceding or following size in window function');
     return x * scale;
   };
-  return { values, nulls: key.nulls, start: off(offsets.start), end: off(offsets.end) };
+  return { values, nulls: key.nulls, start: off(offsets.start), end: off(offsets.end), startTargets: null, endTargets: null };
+}
+
+/** Date and timestamp keys with interval offsets: keys in microseconds, each row's bound computed with calendar arithmetic. */
+function intervalRangeKeys(key: Vector, offsets: FrameOffsets, descending: boolean, frame: WindowFrame, zone: string): RangeKeys {
+  const n = key.length;
+  const raw = (key as { values: ArrayLike<number> }).values;
+  const perDay = key.kind === 'int32' ? MICROS_PER_DAY : 1;
+  const tz = key.type.name === 'timestamptz' ? zone : null;
+  const sign = descending ? -1 : 1;
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = sign * raw[i] * perDay;
+  const targets = (bound: WindowFrame['start'], v: Scalar): Float64Array | null => {
+    if (bound.kind !== 'preceding' && bound.kind !== 'following') return null;
+    const iv = v as Interval;
+    if (iv.months * 30 * MICROS_PER_DAY + iv.days * MICROS_PER_DAY + iv.micros < 0)
+      throw new SqlError(SqlState.invalidPrecedingOrFollowingSize, 'invalid preceding or following size in window function');
+    // PRECEDING moves against the sort direction, FOLLOWING with it.
+    const back = (bound.kind === 'preceding') !== descending;
+    const step: Interval = back ? { months: -iv.months, days: -iv.days, micros: -iv.micros } : iv;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = sign * timestampAddInterval(raw[i] * perDay, step, tz);
+    return out;
+  };
+  return { values, nulls: key.nulls, start: 0, end: 0, startTargets: targets(frame.start, offsets.start), endTargets: targets(frame.end, offsets.end) };
 }
 
 function decimalToNumber(d: Decimal): number {
@@ -127,7 +157,7 @@ function search(values: Float64Array, lo: number, hi: number, target: number, st
   return lo;
 }
 
-function boundRange(kind: BoundKind, i: number, p: Partitioning, keys: RangeKeys | null, off: number, ps: number, pe: number, isEnd: boolean): number {
+function boundRange(kind: BoundKind, i: number, p: Partitioning, keys: RangeKeys | null, off: number, targets: Float64Array | null, ps: number, pe: number, isEnd: boolean): number {
   switch (kind) {
     case 'unbounded_preceding':
       return ps;
@@ -145,7 +175,7 @@ function boundRange(kind: BoundKind, i: number, p: Partitioning, keys: RangeKeys
     while (lo < hi && k.nulls[lo] === 1) lo++;
     while (hi > lo && k.nulls[hi - 1] === 1) hi--;
   }
-  const target = kind === 'preceding' ? k.values[i] - off : k.values[i] + off;
+  const target = targets !== null ? targets[i] : kind === 'preceding' ? k.values[i] - off : k.values[i] + off;
   return search(k.values, lo, hi, target, isEnd);
 }
 

@@ -127,7 +127,7 @@ class WindowOp extends Operator {
         const sortedArgs = c.args.map((a) => gatherVector(a.eval(all), perm));
         const mask = c.filter === null ? null : trueMask(gatherVector(c.filter.eval(all), perm) as BoolVector, n);
         const offsets = this.frameOffsets(c.call);
-        const sorted = computeCall(c.call, sortedArgs, mask, parts, orderVecs.length === 1 ? gatherVector(orderVecs[0], perm) : null, offsets);
+        const sorted = computeCall(c.call, sortedArgs, mask, parts, orderVecs.length === 1 ? gatherVector(orderVecs[0], perm) : null, offsets, this.env.ctx.format.timeZone);
         results[index] = gatherVector(sorted, inv);
       }
       lastPerm = perm;
@@ -157,6 +157,7 @@ function computeCall(
   p: Partitioning,
   orderKey: Vector | null,
   offsets: FrameOffsets,
+  zone: string,
 ): Vector {
   const n = p.n;
   switch (call.fn) {
@@ -194,29 +195,72 @@ function computeCall(
     case 'first_value':
     case 'last_value':
     case 'nth_value': {
-      const f = computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true);
+      const f = computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true, zone);
+      const ex = exclusion(call, p);
       const idx = new Int32Array(n);
       const nth = args[1] as Int32Vector | undefined;
       for (let i = 0; i < n; i++) {
-        let t: number;
-        if (call.fn === 'first_value') t = f.start[i];
-        else if (call.fn === 'last_value') t = f.end[i] - 1;
-        else {
+        let k = 1;
+        if (call.fn === 'nth_value') {
           if (nth!.nulls !== null && nth!.nulls[i] === 1) {
             idx[i] = n;
             continue;
           }
-          const k = nth!.values[i];
+          k = nth!.values[i];
           if (k <= 0) throw new SqlError(SqlState.invalidArgumentForNthValue, 'argument of nth_value must be greater than zero');
-          t = f.start[i] + k - 1;
         }
-        idx[i] = t >= f.start[i] && t < f.end[i] ? t : n;
+        idx[i] = frameMember(f.start[i], f.end[i], i, ex, call.fn === 'last_value' ? -1 : k, n);
       }
       return gatherVector(concatColumn(call.type, [args[0], nullVector(call.type, 1)]), idx);
     }
     case 'aggregate':
-      return frameAggregate(call, args, mask, p, computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true));
+      return frameAggregate(call, args, mask, p, computeFrames(call.frame, p, orderKey, offsets, call.orderBy[0]?.descending === true, zone), exclusion(call, p));
   }
+}
+
+/** Per row, the positions EXCLUDE removes from its frame: [from, to) except `keep` (TIES keeps the row). */
+interface Exclusion {
+  from: Int32Array;
+  to: Int32Array;
+  keepSelf: boolean;
+}
+
+function exclusion(call: WindowCall, p: Partitioning): Exclusion | null {
+  switch (call.frame.exclude) {
+    case 'no_others':
+      return null;
+    case 'current_row': {
+      const from = new Int32Array(p.n);
+      const to = new Int32Array(p.n);
+      for (let i = 0; i < p.n; i++) {
+        from[i] = i;
+        to[i] = i + 1;
+      }
+      return { from, to, keepSelf: false };
+    }
+    case 'group':
+    case 'ties':
+      return { from: p.peerStart, to: p.peerEnd, keepSelf: call.frame.exclude === 'ties' };
+  }
+}
+
+function excluded(ex: Exclusion | null, i: number, m: number): boolean {
+  return ex !== null && m >= ex.from[i] && m < ex.to[i] && !(ex.keepSelf && m === i);
+}
+
+/** The k-th member (1-based; -1 = the last) of row i's frame [start, end) after exclusion, or `none`. */
+function frameMember(start: number, end: number, i: number, ex: Exclusion | null, k: number, none: number): number {
+  if (ex === null) {
+    const t = k === -1 ? end - 1 : start + k - 1;
+    return t >= start && t < end ? t : none;
+  }
+  if (k === -1) {
+    for (let m = end - 1; m >= start; m--) if (!excluded(ex, i, m)) return m;
+    return none;
+  }
+  let seen = 0;
+  for (let m = start; m < end; m++) if (!excluded(ex, i, m) && ++seen === k) return m;
+  return none;
 }
 
 function ntile(buckets: Int32Vector, p: Partitioning): Vector {
@@ -275,12 +319,14 @@ function lagLead(call: WindowCall, args: Vector[], p: Partitioning): Vector {
 /** Rows with a non-empty frame in a chunk of pair updates (bounded memory for wide frames). */
 const PAIRS_PER_UPDATE = 1 << 20;
 
-function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | null, p: Partitioning, f: { start: Int32Array; end: Int32Array }): Vector {
+function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | null, p: Partitioning, f: { start: Int32Array; end: Int32Array }, ex: Exclusion | null): Vector {
   const n = p.n;
   const aggCall = { fn: call.aggregate!, args: call.args, distinct: false, filter: call.filter, type: call.type };
-  let growing = true;
+  let growing = ex === null;
   for (let i = 0; i < n && growing; i++) if (f.start[i] !== p.partStart[i]) growing = false;
   if (growing) {
+    const fast = growingFast(call, args, mask, p, f);
+    if (fast !== null) return fast;
     // Frames that start at the partition start: add rows as the frame end advances.
     const pieces: Vector[] = [];
     const which = new Int32Array(n);
@@ -326,6 +372,7 @@ function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | nul
     let k = 0;
     for (let r = i; r < j; r++)
       for (let m = f.start[r]; m < f.end[r]; m++) {
+        if (ex !== null && excluded(ex, r, m)) continue;
         groups[k] = r;
         idx[k++] = m;
       }
@@ -340,6 +387,70 @@ function frameAggregate(call: WindowCall, args: Vector[], mask: Uint8Array | nul
     i = j;
   }
   return relabel(acc.finish(n), call);
+}
+
+/**
+ * Growing frames of count, sum/avg over integers and floats, and min/max over fixed-width values:
+ * one running state per partition in plain numbers, written into a typed array per row (sums
+ * accumulate in sorted order, exactly as PostgreSQL's running aggregate does). Null when the
+ * call needs the general accumulators (numeric, strings, intervals, …).
+ */
+function growingFast(call: WindowCall, args: Vector[], mask: Uint8Array | null, p: Partitioning, f: { end: Int32Array }): Vector | null {
+  const fn = call.aggregate!;
+  const a = args[0] as Vector | undefined;
+  const t = call.type;
+  const fixed = a !== undefined && (a.kind === 'int32' || a.kind === 'int64' || a.kind === 'float64' || a.kind === 'timestamp');
+  // sum(numeric with one display scale) and sum(int8): exact while the scaled sums stay below 2^53.
+  const exactSum = fn === 'sum' && t.storage === 'numeric' && a !== undefined && ((a.kind === 'numeric' && a.wide === null && a.dscale === null) || a.kind === 'int64');
+  const ok =
+    exactSum ||
+    fn === 'count_star' ||
+    fn === 'count' ||
+    ((fn === 'sum' || fn === 'avg') && fixed && (t.storage === 'float64' || (t.name === 'int8' && a!.kind === 'int32'))) ||
+    ((fn === 'min' || fn === 'max') && fixed && t.storage === a!.kind);
+  if (!ok) return null;
+  const n = p.n;
+  const x = a !== undefined && (fixed || exactSum) ? (a as { values: ArrayLike<number> }).values : null;
+  const argNulls = fn === 'count_star' || a === undefined ? null : a.nulls;
+  const out = new Float64Array(n);
+  let nulls: Uint8Array | null = null;
+  const isFloat = a?.kind === 'float64';
+  for (let s = 0; s < n; s = p.partEnd[s]) {
+    let cursor = s;
+    let count = 0;
+    let sum = 0;
+    let best = 0;
+    for (let i = s; i < p.partEnd[s]; i++) {
+      const e = f.end[i];
+      for (; cursor < e; cursor++) {
+        if (mask !== null && mask[cursor] === 0) continue;
+        if (argNulls !== null && argNulls[cursor] === 1) continue;
+        count++;
+        if (x === null) continue;
+        const v = x[cursor];
+        sum += v;
+        if (count === 1) best = v;
+        else if (fn === 'max' ? greater(v, best, isFloat) : greater(best, v, isFloat)) best = v;
+      }
+      if (fn === 'count_star' || fn === 'count') out[i] = count;
+      else if (count === 0) (nulls ??= new Uint8Array(n))[i] = 1;
+      else if (fn === 'sum') {
+        if (exactSum && !(Math.abs(sum) <= Number.MAX_SAFE_INTEGER)) return null;
+        out[i] = t.name === 'float4' ? Math.fround(sum) : sum;
+      }
+      else if (fn === 'avg') out[i] = sum / count;
+      else out[i] = best;
+    }
+  }
+  if (exactSum) return { kind: 'numeric', type: t, length: n, nulls, values: out, scale: a!.kind === 'numeric' ? a!.scale : 0, dscale: null, wide: null };
+  if (t.storage === 'int32') return { kind: 'int32', type: t, length: n, nulls, values: Int32Array.from(out) };
+  return { kind: t.storage as 'int64' | 'float64' | 'timestamp', type: t, length: n, nulls, values: out };
+}
+
+/** a > b, with NaN above every other float (PostgreSQL's float ordering). */
+function greater(a: number, b: number, float: boolean): boolean {
+  if (float && a !== a) return b === b;
+  return a > b;
 }
 
 function relabel(v: Vector, call: WindowCall): Vector {
