@@ -1,0 +1,71 @@
+// The kernel benchmark report: a console/markdown table (kernel, variant, rows, median ms, million
+// rows per second), the raw numbers as JSON, and the comparison with a previous run's JSON.
+
+export interface ResultRow {
+  kernel: string;
+  variant: string;
+  rows: number;
+  medianMs: number;
+  minMs: number;
+  reps: number;
+  /** Million input rows per second at the median. */
+  mrowsPerSec: number;
+}
+
+export interface KernelReport {
+  machine: string;
+  commit: string;
+  date: string;
+  note: string;
+  rows: ResultRow[];
+}
+
+/** A kernel is flagged as a regression when its median is more than this much slower than before. */
+export const REGRESSION = 1.1;
+
+const key = (r: { kernel: string; variant: string }) => `${r.kernel} | ${r.variant}`;
+
+export interface Comparison {
+  row: ResultRow;
+  before: ResultRow | null;
+  /** new median / old median (> 1 = slower). */
+  ratio: number | null;
+  slower: boolean;
+}
+
+export function compare(now: ResultRow[], before: KernelReport): Comparison[] {
+  const old = new Map(before.rows.map((r) => [key(r), r]));
+  return now.map((row) => {
+    const b = old.get(key(row)) ?? null;
+    // Rows of a different size are not comparable (e.g. a --quick run against a full one).
+    const ratio = b === null || b.rows !== row.rows ? null : row.medianMs / b.medianMs;
+    return { row, before: b, ratio, slower: ratio !== null && ratio > REGRESSION };
+  });
+}
+
+/** Table lines: markdown pipes (also readable on a console). */
+export function tableLines(rows: ResultRow[], cmp: Comparison[] | null = null): string[] {
+  const head = cmp === null ? '| kernel | variant | rows | median ms | M rows/s |' : '| kernel | variant | rows | median ms | M rows/s | before ms | ratio |';
+  const lines = [head, cmp === null ? '|---|---|---:|---:|---:|' : '|---|---|---:|---:|---:|---:|---:|'];
+  rows.forEach((r, i) => {
+    const base = `| ${r.kernel} | ${r.variant} | ${r.rows} | ${r.medianMs.toFixed(1)} | ${r.mrowsPerSec.toFixed(1)} |`;
+    if (cmp === null) lines.push(base);
+    else {
+      const c = cmp[i];
+      const ratio = c.ratio === null ? '—' : `${c.ratio.toFixed(2)}${c.slower ? ' **SLOWER**' : ''}`;
+      lines.push(`${base} ${c.before === null || c.ratio === null ? '—' : c.before.medianMs.toFixed(1)} | ${ratio} |`);
+    }
+  });
+  return lines;
+}
+
+export function markdown(r: KernelReport): string {
+  return [
+    '# Kernel micro-benchmarks',
+    '',
+    `Machine: ${r.machine}. Commit ${r.commit}, ${r.date}. ${r.note}`,
+    '',
+    ...tableLines(r.rows),
+    '',
+  ].join('\n');
+}
