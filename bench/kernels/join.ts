@@ -27,7 +27,6 @@ export function joinCases(scale: Scale): BenchCase[] {
     [n, 'dense'],
     [n, 'sparse'],
     [n, 'skewed'],
-    [scale.large, 'dense'],
   ];
   for (const [rows, dist] of builds)
     out.push({

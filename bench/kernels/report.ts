@@ -7,9 +7,13 @@ export interface ResultRow {
   rows: number;
   medianMs: number;
   minMs: number;
+  /** Median process CPU time (user + system) of a repetition. */
+  cpuMs: number;
   reps: number;
-  /** Million input rows per second at the median. */
+  /** Million input rows per second at the median wall time. */
   mrowsPerSec: number;
+  /** Million input rows per second at the median CPU time (steadier on a busy machine). */
+  mrowsPerCpuSec: number;
 }
 
 export interface KernelReport {
@@ -28,7 +32,7 @@ const key = (r: { kernel: string; variant: string }) => `${r.kernel} | ${r.varia
 export interface Comparison {
   row: ResultRow;
   before: ResultRow | null;
-  /** new median / old median (> 1 = slower). */
+  /** new CPU median / old CPU median (> 1 = slower). */
   ratio: number | null;
   slower: boolean;
 }
@@ -38,26 +42,28 @@ export function compare(now: ResultRow[], before: KernelReport): Comparison[] {
   return now.map((row) => {
     const b = old.get(key(row)) ?? null;
     // Rows of a different size are not comparable (e.g. a --quick run against a full one).
-    const ratio = b === null || b.rows !== row.rows ? null : row.medianMs / b.medianMs;
+    const ratio = b === null || b.rows !== row.rows ? null : row.cpuMs / b.cpuMs;
     return { row, before: b, ratio, slower: ratio !== null && ratio > REGRESSION };
   });
 }
 
 /** Table lines: markdown pipes (also readable on a console). */
 export function tableLines(rows: ResultRow[], cmp: Comparison[] | null = null): string[] {
-  const head = cmp === null ? '| kernel | variant | rows | median ms | M rows/s |' : '| kernel | variant | rows | median ms | M rows/s | before ms | ratio |';
-  const lines = [head, cmp === null ? '|---|---|---:|---:|---:|' : '|---|---|---:|---:|---:|---:|---:|'];
+  const head = '| kernel | variant | rows | median ms | M rows/s | CPU ms | M rows/CPU s |' + (cmp === null ? '' : ' CPU ms before | ratio |');
+  const lines = [head, '|---|---|---:|---:|---:|---:|---:|' + (cmp === null ? '' : '---:|---:|')];
   rows.forEach((r, i) => {
-    const base = `| ${r.kernel} | ${r.variant} | ${r.rows} | ${r.medianMs.toFixed(1)} | ${r.mrowsPerSec.toFixed(1)} |`;
+    const base = `| ${r.kernel} | ${r.variant} | ${r.rows} | ${r.medianMs.toFixed(1)} | ${rate(r.mrowsPerSec)} | ${r.cpuMs.toFixed(1)} | ${rate(r.mrowsPerCpuSec)} |`;
     if (cmp === null) lines.push(base);
     else {
       const c = cmp[i];
       const ratio = c.ratio === null ? '—' : `${c.ratio.toFixed(2)}${c.slower ? ' **SLOWER**' : ''}`;
-      lines.push(`${base} ${c.before === null || c.ratio === null ? '—' : c.before.medianMs.toFixed(1)} | ${ratio} |`);
+      lines.push(`${base} ${c.before === null || c.ratio === null ? '—' : c.before.cpuMs.toFixed(1)} | ${ratio} |`);
     }
   });
   return lines;
 }
+
+const rate = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 export function markdown(r: KernelReport): string {
   return [

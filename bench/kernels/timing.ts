@@ -1,23 +1,36 @@
-// Timing for the kernel benchmarks: warm-up runs (JIT, caches), then timed repetitions; the median
-// is reported since the machine is shared and single runs are noisy.
+// Timing for the kernel benchmarks: warm-up runs (JIT, caches), then timed repetitions; medians are
+// reported since the machine is shared and single runs are noisy. Besides wall time, the process's
+// CPU time (user + system, all threads: GC helpers included) is measured per repetition: on a
+// machine shared with other work it is far steadier than wall time, so comparisons use it.
 export interface Timing {
   medianMs: number;
   minMs: number;
+  cpuMedianMs: number;
   reps: number;
 }
 
-export function time(run: () => unknown, warmup: number, reps: number): Timing {
+/** Warm-up runs, then timed ones until `reps` are done (fewer when one run exceeds `slowMs`: at least 3). */
+export function time(run: () => unknown, warmup: number, reps: number, slowMs = Infinity): Timing {
   for (let i = 0; i < warmup; i++) sink(run());
-  const ms: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const start = process.hrtime.bigint();
     sink(run());
-    ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const c = process.cpuUsage(c0);
+    wall.push(ms);
+    cpu.push((c.user + c.system) / 1000);
+    if (ms > slowMs && i >= 2) break;
   }
-  ms.sort((a, b) => a - b);
-  const mid = ms.length >> 1;
-  const medianMs = ms.length % 2 === 1 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
-  return { medianMs, minMs: ms[0], reps };
+  return { medianMs: median(wall), minMs: Math.min(...wall), cpuMedianMs: median(cpu), reps: wall.length };
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Keeps results observable so the JIT cannot drop the work. */
