@@ -58,7 +58,7 @@ export function aggregateCases(scale: Scale): BenchCase[] {
   return out;
 }
 
-function run(columns: Vector[], groupBy: Expr[], aggs: AggregateCall[]): () => unknown {
+function run(columns: Vector[], groupBy: Expr[], aggs: AggregateCall[]): () => number {
   const t = memTable(columns);
   const plan = aggregate(scanOf(t), groupBy, aggs);
   const ctx = contextOf([t]);

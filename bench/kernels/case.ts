@@ -9,7 +9,8 @@ export interface BenchCase {
   variant: string;
   /** Input rows one run processes (the rate is rows / time). */
   rows: number;
-  prepare(): () => unknown;
+  /** The timed run returns a number that depends on all its work (rows out, keys, a hash), so the JIT cannot drop it and a smoke test can check it. */
+  prepare(): () => number;
 }
 
 /** Sizes for a run: `small` for every case (1M by default), `large` for the cheap ones (10M). */

@@ -49,7 +49,7 @@ export function filterCases(scale: Scale): BenchCase[] {
   return out;
 }
 
-function run(columns: Vector[], predicate: Expr | null): () => unknown {
+function run(columns: Vector[], predicate: Expr | null): () => number {
   const t = memTable(columns);
   const scan = scanOf(t);
   const plan: PlanNode = predicate === null ? scan : { kind: 'filter', input: scan, predicate, output: scan.output };

@@ -50,7 +50,9 @@ export function joinCases(scale: Scale): BenchCase[] {
       return () => {
         hashKeys(probe, n, h);
         table.find(probe, h, n, ids, false);
-        return ids[n - 1];
+        let hits = 0;
+        for (let i = 0; i < n; i++) if (ids[i] >= 0) hits++;
+        return hits;
       };
     },
   });

@@ -10,6 +10,8 @@ export interface ResultRow {
   /** Median process CPU time (user + system) of a repetition. */
   cpuMs: number;
   reps: number;
+  /** The run's result: output rows for plans, distinct keys for KeyTable builds, a hash value for hashes. */
+  result: number;
   /** Million input rows per second at the median wall time. */
   mrowsPerSec: number;
   /** Million input rows per second at the median CPU time (steadier on a busy machine). */

@@ -3,7 +3,7 @@
 // functions and operators. Prints kernel, variant, rows, median ms and million rows per second,
 // and writes bench/results/kernels.{md,json}.
 //
-//   node dist/bench/kernels/run.js [--quick] [--only TEXT] [--compare FILE.json] [--out DIR] [--reps N]
+//   node dist/bench/kernels/run.js [--quick] [--only TEXT] [--compare FILE.json] [--out DIR | --no-write] [--reps N] [--quiet]
 //
 // --quick: 10k rows, one repetition, nothing written (the smoke test); --only: cases whose
 // "kernel variant" contains TEXT; --compare: ratio to a previous JSON, kernels more than 10% slower
@@ -28,10 +28,11 @@ interface Options {
   compare: string | null;
   out: string | null;
   reps: number;
+  quiet: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, only: null, compare: null, out: path.resolve(__dirname, '../../../bench/results'), reps: 5 };
+  const o: Options = { quick: false, only: null, compare: null, out: path.resolve(__dirname, '../../../bench/results'), reps: 5, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -44,6 +45,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--compare') o.compare = value();
     else if (a === '--out') o.out = value();
     else if (a === '--no-write') o.out = null;
+    else if (a === '--quiet') o.quiet = true;
     else if (a === '--reps') o.reps = Math.max(1, Number(value()));
     else throw new Error(`unknown option ${a}`);
   }
@@ -59,8 +61,9 @@ export async function main(argv: string[]): Promise<KernelReport> {
   if (o.only !== null) cases = cases.filter((c) => `${c.kernel} ${c.variant}`.toLowerCase().includes(o.only!.toLowerCase()));
   const before: KernelReport | null = o.compare === null ? null : JSON.parse(fs.readFileSync(o.compare, 'utf8'));
 
+  const log = o.quiet ? () => undefined : (line: string) => console.log(line);
   const rows: ResultRow[] = [];
-  console.log(tableLines([])[0]);
+  log(tableLines([])[0]);
   for (const c of cases) {
     const run = c.prepare();
     // Slow cases stop after 3 timed runs: the suite must stay within ~2 minutes of CPU on 2 cores.
@@ -73,11 +76,12 @@ export async function main(argv: string[]): Promise<KernelReport> {
       minMs: t.minMs,
       cpuMs: t.cpuMedianMs,
       reps: t.reps,
+      result: t.result,
       mrowsPerSec: c.rows / t.medianMs / 1000,
       mrowsPerCpuSec: c.rows / t.cpuMedianMs / 1000,
     };
     rows.push(row);
-    console.log(before === null ? tableLines([row])[2] : tableLines([row], compare([row], before))[2]);
+    log(before === null ? tableLines([row])[2] : tableLines([row], compare([row], before))[2]);
   }
 
   const report: KernelReport = {
@@ -91,16 +95,16 @@ export async function main(argv: string[]): Promise<KernelReport> {
   };
   if (before !== null) {
     const cmp = compare(rows, before);
-    console.log(`\nCompared with ${o.compare} (commit ${before.commit}, ${before.date}):\n`);
-    console.log(tableLines(rows, cmp).join('\n'));
+    log(`\nCompared with ${o.compare} (commit ${before.commit}, ${before.date}):\n`);
+    log(tableLines(rows, cmp).join('\n'));
     const slower = cmp.filter((c) => c.slower);
-    console.log(slower.length === 0 ? '\nNo kernel more than 10% slower.' : `\n${slower.length} kernel(s) more than 10% slower: ${slower.map((c) => `${c.row.kernel} / ${c.row.variant} (x${c.ratio!.toFixed(2)})`).join('; ')}`);
+    log(slower.length === 0 ? '\nNo kernel more than 10% slower.' : `\n${slower.length} kernel(s) more than 10% slower: ${slower.map((c) => `${c.row.kernel} / ${c.row.variant} (x${c.ratio!.toFixed(2)})`).join('; ')}`);
   }
   if (o.out !== null) {
     fs.mkdirSync(o.out, { recursive: true });
     fs.writeFileSync(path.join(o.out, 'kernels.md'), markdown(report));
     fs.writeFileSync(path.join(o.out, 'kernels.json'), JSON.stringify(report, null, 2) + '\n');
-    console.log(`\nWrote ${path.join(o.out, 'kernels.md')} and kernels.json`);
+    log(`\nWrote ${path.join(o.out, 'kernels.md')} and kernels.json`);
   }
   return report;
 }

@@ -29,7 +29,7 @@ export function sortCases(scale: Scale): BenchCase[] {
   return out;
 }
 
-function run(columns: Vector[], keys: SortKey[], limit: number | null = null): () => unknown {
+function run(columns: Vector[], keys: SortKey[], limit: number | null = null): () => number {
   const t = memTable(columns);
   const scan = scanOf(t);
   const plan: PlanNode = { kind: 'sort', input: scan, keys, limit, output: scan.output };

@@ -7,38 +7,31 @@ export interface Timing {
   minMs: number;
   cpuMedianMs: number;
   reps: number;
+  /** What the last run returned (a row count, a table size, a hash): a check that the work was done right. */
+  result: number;
 }
 
 /** Warm-up runs, then timed ones until `reps` are done (fewer when one run exceeds `slowMs`: at least 3). */
-export function time(run: () => unknown, warmup: number, reps: number, slowMs = Infinity): Timing {
-  for (let i = 0; i < warmup; i++) sink(run());
+export function time(run: () => number, warmup: number, reps: number, slowMs = Infinity): Timing {
+  let result = 0;
+  for (let i = 0; i < warmup; i++) result = run();
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
     const c0 = process.cpuUsage();
     const start = process.hrtime.bigint();
-    sink(run());
+    result = run();
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const c = process.cpuUsage(c0);
     wall.push(ms);
     cpu.push((c.user + c.system) / 1000);
     if (ms > slowMs && i >= 2) break;
   }
-  return { medianMs: median(wall), minMs: Math.min(...wall), cpuMedianMs: median(cpu), reps: wall.length };
+  return { medianMs: median(wall), minMs: Math.min(...wall), cpuMedianMs: median(cpu), reps: wall.length, result };
 }
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-/** Keeps results observable so the JIT cannot drop the work. */
-let sinkValue = 0;
-function sink(v: unknown): void {
-  if (typeof v === 'number') sinkValue ^= v | 0;
-  else if (v !== null && typeof v === 'object') sinkValue ^= 1;
-}
-export function sinkResult(): number {
-  return sinkValue;
 }
