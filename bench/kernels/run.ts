@@ -10,6 +10,7 @@
 // flagged (exit code stays 0: the machine is noisy, a human judges).
 import { execSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import xxhash from 'xxhash-wasm';
 import { machineDescription } from '../tpch/report';
@@ -84,13 +85,14 @@ export async function main(argv: string[]): Promise<KernelReport> {
     log(before === null ? tableLines([row])[2] : tableLines([row], compare([row], before))[2]);
   }
 
+  const load = os.loadavg()[0].toFixed(1);
   const report: KernelReport = {
     machine: machineDescription(),
     commit: gitCommit(),
     date: new Date().toISOString(),
     note: o.quick
       ? 'Quick smoke run (10k rows, one repetition): not a measurement.'
-      : `Median of ${o.reps} timed repetitions after one warm-up (3 when a run takes over 1 s), one Node process; rate = input rows / median time. CPU ms is the process's user + system time (GC threads included): on a shared machine it is steadier than wall time, and --compare uses it.`,
+      : `Median of ${o.reps} timed repetitions after one warm-up (3 when a run takes over 1 s), one Node process; rate = input rows / median time. CPU ms is the process's user + system time (GC threads included): on a shared machine it is steadier than wall time, and --compare uses it. Load average when the run ended: ${load} on ${os.cpus().length} cores (other work shares the machine when it exceeds ~1).`,
     rows,
   };
   if (before !== null) {
