@@ -9,6 +9,8 @@ export interface ResultRow {
   minMs: number;
   /** Median process CPU time (user + system) of a repetition. */
   cpuMs: number;
+  /** Least CPU time of a repetition (what --compare compares: noise from other work only adds time). */
+  cpuMinMs: number;
   reps: number;
   /** The run's result: output rows for plans, distinct keys for KeyTable builds, a hash value for hashes. */
   result: number;
@@ -34,7 +36,7 @@ const key = (r: { kernel: string; variant: string }) => `${r.kernel} | ${r.varia
 export interface Comparison {
   row: ResultRow;
   before: ResultRow | null;
-  /** new CPU median / old CPU median (> 1 = slower). */
+  /** new / old least CPU time of a repetition (> 1 = slower). */
   ratio: number | null;
   slower: boolean;
 }
@@ -44,22 +46,22 @@ export function compare(now: ResultRow[], before: KernelReport): Comparison[] {
   return now.map((row) => {
     const b = old.get(key(row)) ?? null;
     // Rows of a different size are not comparable (e.g. a --quick run against a full one).
-    const ratio = b === null || b.rows !== row.rows ? null : row.cpuMs / b.cpuMs;
+    const ratio = b === null || b.rows !== row.rows ? null : row.cpuMinMs / (b.cpuMinMs ?? b.cpuMs);
     return { row, before: b, ratio, slower: ratio !== null && ratio > REGRESSION };
   });
 }
 
 /** Table lines: markdown pipes (also readable on a console). */
 export function tableLines(rows: ResultRow[], cmp: Comparison[] | null = null): string[] {
-  const head = '| kernel | variant | rows | median ms | M rows/s | CPU ms | M rows/CPU s |' + (cmp === null ? '' : ' CPU ms before | ratio |');
-  const lines = [head, '|---|---|---:|---:|---:|---:|---:|' + (cmp === null ? '' : '---:|---:|')];
+  const head = '| kernel | variant | rows | median ms | M rows/s | CPU ms | M rows/CPU s | min CPU ms |' + (cmp === null ? '' : ' min CPU ms before | ratio |');
+  const lines = [head, '|---|---|---:|---:|---:|---:|---:|---:|' + (cmp === null ? '' : '---:|---:|')];
   rows.forEach((r, i) => {
-    const base = `| ${r.kernel} | ${r.variant} | ${r.rows} | ${r.medianMs.toFixed(1)} | ${rate(r.mrowsPerSec)} | ${r.cpuMs.toFixed(1)} | ${rate(r.mrowsPerCpuSec)} |`;
+    const base = `| ${r.kernel} | ${r.variant} | ${r.rows} | ${r.medianMs.toFixed(1)} | ${rate(r.mrowsPerSec)} | ${r.cpuMs.toFixed(1)} | ${rate(r.mrowsPerCpuSec)} | ${r.cpuMinMs.toFixed(1)} |`;
     if (cmp === null) lines.push(base);
     else {
       const c = cmp[i];
       const ratio = c.ratio === null ? '—' : `${c.ratio.toFixed(2)}${c.slower ? ' **SLOWER**' : ''}`;
-      lines.push(`${base} ${c.before === null || c.ratio === null ? '—' : c.before.cpuMs.toFixed(1)} | ${ratio} |`);
+      lines.push(`${base} ${c.before === null || c.ratio === null ? '—' : (c.before.cpuMinMs ?? c.before.cpuMs).toFixed(1)} | ${ratio} |`);
     }
   });
   return lines;

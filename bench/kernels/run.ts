@@ -7,7 +7,7 @@
 //
 // --quick: 10k rows, one repetition, nothing written (the smoke test); --only: cases whose
 // "kernel variant" contains TEXT; --compare: ratio to a previous JSON, kernels more than 10% slower
-// flagged (exit code stays 0: the machine is noisy, a human judges).
+// flagged by their least CPU time per repetition (exit code stays 0: the machine is noisy, a human judges).
 import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -76,6 +76,7 @@ export async function main(argv: string[]): Promise<KernelReport> {
       medianMs: t.medianMs,
       minMs: t.minMs,
       cpuMs: t.cpuMedianMs,
+      cpuMinMs: t.cpuMinMs,
       reps: t.reps,
       result: t.result,
       mrowsPerSec: c.rows / t.medianMs / 1000,
@@ -92,7 +93,7 @@ export async function main(argv: string[]): Promise<KernelReport> {
     date: new Date().toISOString(),
     note: o.quick
       ? 'Quick smoke run (10k rows, one repetition): not a measurement.'
-      : `Median of ${o.reps} timed repetitions after one warm-up (3 when a run takes over 1 s), one Node process; rate = input rows / median time. CPU ms is the process's user + system time (GC threads included): on a shared machine it is steadier than wall time, and --compare uses it. Load average when the run ended: ${load} on ${os.cpus().length} cores (other work shares the machine when it exceeds ~1).`,
+      : `Median of ${o.reps} timed repetitions after one warm-up (3 when a run takes over 1 s), one Node process; rate = input rows / median time. CPU ms is the process's user + system time (GC threads included): on a shared machine it is steadier than wall time, and --compare uses the least CPU time of the repetitions (interference only adds time). Load average when the run ended: ${load} on ${os.cpus().length} cores (other work shares the machine when it exceeds ~1).`,
     rows,
   };
   if (before !== null) {

@@ -68,7 +68,7 @@ describe('kernel benchmarks (quick smoke run)', function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    const row = (variant: string, cpuMs: number, rows = 1000): ResultRow => ({ kernel: 'k', variant, rows, medianMs: cpuMs, minMs: cpuMs, cpuMs, reps: 1, result: 0, mrowsPerSec: 1, mrowsPerCpuSec: 1 });
+    const row = (variant: string, cpuMs: number, rows = 1000): ResultRow => ({ kernel: 'k', variant, rows, medianMs: cpuMs, minMs: cpuMs, cpuMs, cpuMinMs: cpuMs, reps: 1, result: 0, mrowsPerSec: 1, mrowsPerCpuSec: 1 });
     const before: KernelReport = { machine: 'm', commit: 'c', date: 'd', note: '', rows: [row('a', 100), row('b', 100), row('c', 100), row('d', 100, 2000)] };
     const cmp = compare([row('a', 109), row('b', 111), row('c', 50), row('d', 500), row('new', 1)], before);
     expect(cmp.map((c) => c.slower)).to.deep.equal([false, true, false, false, false]);
