@@ -40,6 +40,8 @@ export function memTable(columns: Vector[]): MemTable {
     deleted: () => null,
     readColumn: (g, c) => parts[c][g],
     liveRowCount: total,
+    // The kernels run fixed plans: no planner, so no statistics.
+    statistics: () => null,
   };
   return { id, columns, snapshot };
 }
