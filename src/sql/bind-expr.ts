@@ -201,11 +201,22 @@ function opName(n: any): string {
   return names[names.length - 1].String.sval;
 }
 
+/** ARRAY[…], ARRAY(subquery) or a cast to an array type: an array value (kept as text). */
+function isArrayNode(n: any): boolean {
+  if (n === undefined || n === null) return false;
+  if (n.A_ArrayExpr !== undefined) return true;
+  if (n.TypeCast !== undefined) return (n.TypeCast.typeName?.arrayBounds ?? []).length > 0;
+  return n.SubLink?.subLinkType === 'ARRAY_SUBLINK';
+}
+
 function bindAExpr(n: any, s: ExprScope): Expr {
   const position = pos(n);
   switch (n.kind) {
     case 'AEXPR_OP': {
       const op = opName(n);
+      // Arrays live as their text form: only (in)equality means the same on that text; any other
+      // operator (||, @>, &&…) would silently compute on the text, so it is refused.
+      if (op !== '=' && op !== '<>' && op !== '!=' && (isArrayNode(n.lexpr) || isArrayNode(n.rexpr))) throw notSupported(`array operator ${op}`);
       if (n.lexpr === undefined) {
         const arg = bindExpr(n.rexpr, s);
         if (op === '-') return bindUnaryMinus(arg, s.ctx, position);
