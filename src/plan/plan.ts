@@ -110,6 +110,7 @@ export type AggregateFn =
   | 'bool_and'
   | 'bool_or'
   | 'string_agg' // (text, text delimiter const) → text
+  | 'array_agg' // (x; bool as is, other types cast to text by the binder) → the array's text form '{a,b}' (arrays are kept as text)
   | 'stddev_samp'
   | 'var_samp';
 

@@ -376,11 +376,13 @@ function bindAggregate(name: string, n: any, s: ExprScope): Expr {
   const inner: ExprScope = { ...s, aggregates: null, windows: null, clause: 'aggregate function calls' };
   let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
   if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
+  // array_agg's elements are written as their text output (arrays are kept as text); bool keeps t/f.
+  if (name === 'array_agg' && args.length === 1 && args[0].type.name !== 'bool') args = [coerce(args[0], Types.text, s.ctx, true)];
   const { fn, type } = resolveAggregate(name, args, n.agg_star === true, position);
   const filter = n.agg_filter !== undefined ? requireType(bindExpr(n.agg_filter, inner), Types.bool, s.ctx, 'FILTER') : null;
   const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type };
   // Only order-sensitive aggregates need their input sorted; for the others ORDER BY changes nothing.
-  if (n.agg_order !== undefined && fn === 'string_agg') call.orderBy = n.agg_order.map((o: any) => aggregateSortKey(o.SortBy, bindTypedExpr(o.SortBy.node, inner)));
+  if (n.agg_order !== undefined && (fn === 'string_agg' || fn === 'array_agg')) call.orderBy = n.agg_order.map((o: any) => aggregateSortKey(o.SortBy, bindTypedExpr(o.SortBy.node, inner)));
   if (call.distinct && call.orderBy !== undefined && call.orderBy.some((k) => !args.some((a) => exprKey(a) === exprKey(k.expr))))
     throw new SqlError(SqlState.invalidColumnReference, 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', { position });
   return s.aggregates.add(call);

@@ -292,7 +292,7 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
   throw missing();
 }
 
-export const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'stddev', 'stddev_samp', 'variance', 'var_samp']);
+export const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', 'stddev', 'stddev_samp', 'variance', 'var_samp']);
 
 /** The aggregate function id and result type for `name(args)` (PostgreSQL's result types). */
 export function resolveAggregate(name: string, args: Expr[], star: boolean, position?: number): { fn: AggregateFn; type: DataType } {
@@ -331,6 +331,9 @@ export function resolveAggregate(name: string, args: Expr[], star: boolean, posi
       return { fn: 'bool_or', type: T.bool };
     case 'string_agg':
       return { fn: 'string_agg', type: T.text };
+    case 'array_agg':
+      if (args.length !== 1) throw missing();
+      return { fn: 'array_agg', type: T.text };
     case 'stddev':
     case 'stddev_samp':
     case 'variance':

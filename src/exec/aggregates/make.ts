@@ -6,6 +6,7 @@ import { CountAccumulator } from './count';
 import { FloatSumAccumulator, IntervalSumAccumulator, NumericSumAccumulator } from './sum-avg';
 import { FixedMinMaxAccumulator, IntervalMinMaxAccumulator, NumericMinMaxAccumulator, StringMinMaxAccumulator } from './min-max';
 import { BoolAccumulator, FloatVarianceAccumulator, NumericVarianceAccumulator, StringAggAccumulator } from './misc';
+import { ArrayAggAccumulator } from './array-agg';
 
 export function makeAccumulator(call: AggregateCall): Accumulator {
   const arg = call.args[0]?.type;
@@ -37,6 +38,8 @@ export function makeAccumulator(call: AggregateCall): Accumulator {
       return new BoolAccumulator(t, call.fn === 'bool_and');
     case 'string_agg':
       return new StringAggAccumulator(t);
+    case 'array_agg':
+      return new ArrayAggAccumulator(t);
     case 'stddev_samp':
     case 'var_samp':
       if (t.storage === 'numeric') return new NumericVarianceAccumulator(t, call.fn === 'stddev_samp');
