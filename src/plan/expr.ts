@@ -196,6 +196,8 @@ export type FunctionName =
   | 'nextval' | 'currval' | 'setval' | 'lastval'
   // set_config(text, text, bool) → text (volatile: changes the session's setting per evaluated row)
   | 'set_config'
+  // array_cat(text array form, text array form) → text array form (a NULL side yields the other, as PostgreSQL's)
+  | 'array_cat'
   | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string' | 'pg_size_pretty' | 'array_has' | 'oid_lookup'
   | 'json_get' | 'json_get_text'
   | 'gen_random_uuid' | 'encode' | 'decode'

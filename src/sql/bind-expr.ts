@@ -7,6 +7,7 @@ import { Decimal } from '../types/vector';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { BindContext, QueryLevel, columnNotFound } from './bind-context';
 import { coerce, commonTypeOf, isUnknown, requireType } from './coerce';
+import { pgTypeByOid } from '../types/pg-types';
 import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFunctionCall, bindUnaryMinus, resolveAggregate } from './functions';
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
@@ -201,6 +202,11 @@ function opName(n: any): string {
   return names[names.length - 1].String.sval;
 }
 
+/** A type Tessera keeps as an array's text form under the array type's OID (catalog columns, array_agg). */
+function isArrayType(t: DataType): boolean {
+  return pgTypeByOid(t.oid)?.elem !== undefined;
+}
+
 /** ARRAY[…], ARRAY(subquery) or a cast to an array type: an array value (kept as text). */
 function isArrayNode(n: any): boolean {
   if (n === undefined || n === null) return false;
@@ -214,16 +220,25 @@ function bindAExpr(n: any, s: ExprScope): Expr {
   switch (n.kind) {
     case 'AEXPR_OP': {
       const op = opName(n);
-      // Arrays live as their text form: only (in)equality means the same on that text; any other
-      // operator (||, @>, &&…) would silently compute on the text, so it is refused.
-      if (op !== '=' && op !== '<>' && op !== '!=' && (isArrayNode(n.lexpr) || isArrayNode(n.rexpr))) throw notSupported(`array operator ${op}`);
       if (n.lexpr === undefined) {
         const arg = bindExpr(n.rexpr, s);
         if (op === '-') return bindUnaryMinus(arg, s.ctx, position);
         if (op === '+') return arg;
         throw new SqlError(SqlState.undefinedFunction, `operator does not exist: ${op} ${formatType(arg.type)}`, { position });
       }
-      return bindBinaryOperator(op, bindExpr(n.lexpr, s), bindExpr(n.rexpr, s), s.ctx, position);
+      const l = bindExpr(n.lexpr, s);
+      const r = bindExpr(n.rexpr, s);
+      // Arrays live as their text form: only (in)equality means the same on that text; any other
+      // operator (||, @>, &&…) would silently compute on the text, so || is done as arrays and the
+      // rest are refused.
+      const lArray = isArrayNode(n.lexpr) || isArrayType(l.type);
+      const rArray = isArrayNode(n.rexpr) || isArrayType(r.type);
+      if ((lArray || rArray) && op !== '=' && op !== '<>' && op !== '!=') {
+        if (op !== '||') throw notSupported(`array operator ${op}`);
+        if ((!lArray && !isUnknown(l.type)) || (!rArray && !isUnknown(r.type))) throw notSupported('array operator || with a non-array operand');
+        return { kind: 'call', fn: 'array_cat', args: [coerce(l, Types.text, s.ctx), coerce(r, Types.text, s.ctx)], type: lArray ? l.type : r.type };
+      }
+      return bindBinaryOperator(op, l, r, s.ctx, position);
     }
     case 'AEXPR_LIKE':
     case 'AEXPR_ILIKE':
@@ -377,10 +392,16 @@ function bindAggregate(name: string, n: any, s: ExprScope): Expr {
   let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
   if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
   // array_agg's elements are written as their text output (arrays are kept as text); bool keeps t/f.
-  if (name === 'array_agg' && args.length === 1 && args[0].type.name !== 'bool') args = [coerce(args[0], Types.text, s.ctx, true)];
+  // The result is reported under the array type's OID (int4 → int4[]), so drivers parse it as an array.
+  let arrayType: DataType | null = null;
+  if (name === 'array_agg' && args.length === 1) {
+    const arrayOid = pgTypeByOid(args[0].type.oid)?.arrayOid ?? 0;
+    arrayType = arrayOid !== 0 ? Object.freeze({ ...Types.text, oid: arrayOid }) : null;
+    if (args[0].type.name !== 'bool') args = [coerce(args[0], Types.text, s.ctx, true)];
+  }
   const { fn, type } = resolveAggregate(name, args, n.agg_star === true, position);
   const filter = n.agg_filter !== undefined ? requireType(bindExpr(n.agg_filter, inner), Types.bool, s.ctx, 'FILTER') : null;
-  const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type };
+  const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type: arrayType ?? type };
   // Only order-sensitive aggregates need their input sorted; for the others ORDER BY changes nothing.
   if (n.agg_order !== undefined && (fn === 'string_agg' || fn === 'array_agg')) call.orderBy = n.agg_order.map((o: any) => aggregateSortKey(o.SortBy, bindTypedExpr(o.SortBy.node, inner)));
   if (call.distinct && call.orderBy !== undefined && call.orderBy.some((k) => !args.some((a) => exprKey(a) === exprKey(k.expr))))

@@ -14,6 +14,7 @@ import { compareKernel } from './kernels-compare';
 import { arithKernel } from './kernels-arith';
 import { rowKernel, stringKernel } from './kernels-string';
 import { catalogKernel } from './kernels-catalog';
+import { arrayCat } from './array-text';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
 import { jsonGetKernel, jsonKernel, randomUuidKernel } from './kernels-json';
@@ -208,6 +209,8 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'jsonb_concat':
     case 'jsonb_delete':
       return jsonKernel(e.fn, args, e.type);
+    case 'array_cat':
+      return rowKernel(args, e.type, ([a, b]) => arrayCat(a as string | null, b as string | null), false);
     case 'encode':
       return rowKernel(args, e.type, ([b, f]) => encodeBytea(b as string, f as string));
     case 'decode':
