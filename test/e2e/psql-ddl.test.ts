@@ -2,10 +2,9 @@
 // CREATE INDEX indexes and ALTER TABLE changes: the output must equal what psql printed for the
 // same script against PostgreSQL 15 (test/e2e/psql-ddl/expected.out, from regenerate.sh there).
 import { expect } from 'chai';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { TestServer, psqlAvailable, startTestServer } from '../helpers/test-server';
+import { TestServer, psqlAvailable, runPsqlScript, startTestServer } from '../helpers/test-server';
 
 const DIR = path.resolve(__dirname, '../../../test/e2e/psql-ddl');
 
@@ -23,13 +22,7 @@ describe('psql \\d of DDL objects', function () {
 
   it('prints what PostgreSQL 15 prints for constraints, indexes, sequences and identity columns', async () => {
     const script = path.join(DIR, 'script.sql');
-    const out = await new Promise<string>((resolve) => {
-      const p = spawn('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=0', '-f', script]);
-      let text = '';
-      p.stdout.on('data', (d) => (text += d));
-      p.stderr.on('data', (d) => (text += d));
-      p.on('close', () => resolve(text));
-    });
+    const out = await runPsqlScript(server.port, script);
     expect(out.split(script).join('SCRIPT')).to.equal(fs.readFileSync(path.join(DIR, 'expected.out'), 'utf8'));
   });
 });

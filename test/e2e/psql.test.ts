@@ -1,10 +1,9 @@
 // A script of statements through the real psql, compared line for line with what psql printed for
 // the same script against PostgreSQL 15 (test/e2e/psql/expected.out).
 import { expect } from 'chai';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { TestServer, psqlAvailable, startTestServer } from '../helpers/test-server';
+import { TestServer, psqlAvailable, runPsqlScript, startTestServer } from '../helpers/test-server';
 
 const DIR = path.resolve(__dirname, '../../../test/e2e/psql');
 
@@ -22,13 +21,7 @@ describe('psql script', function () {
 
   it('prints what PostgreSQL 15 prints for the same script', async () => {
     const script = path.join(DIR, 'script.sql');
-    const out = await new Promise<string>((resolve) => {
-      const p = spawn('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=0', '-f', script]);
-      let text = '';
-      p.stdout.on('data', (d) => (text += d));
-      p.stderr.on('data', (d) => (text += d));
-      p.on('close', () => resolve(text));
-    });
+    const out = await runPsqlScript(server.port, script);
     const expected = fs.readFileSync(path.join(DIR, 'expected.out'), 'utf8');
     expect(out.split(script).join('SCRIPT')).to.equal(expected);
   });

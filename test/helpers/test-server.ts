@@ -190,3 +190,18 @@ export function runPsql(port: number, script: string, args: string[] = [], env: 
     p.stdin.end(script);
   });
 }
+
+/**
+ * Runs a psql script file with stdout and stderr joined into ONE pipe (`2>&1`), so errors and
+ * results come in the order psql wrote them; two separate pipes could interleave differently
+ * from run to run under load.
+ */
+export function runPsqlScript(port: number, scriptPath: string): Promise<string> {
+  return new Promise((resolve) => {
+    const args = ['-X', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=0', '-f', scriptPath];
+    const p = spawn('sh', ['-c', 'exec psql "$@" 2>&1', 'sh', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    p.stdout!.on('data', (d) => (text += d));
+    p.on('close', () => resolve(text));
+  });
+}
