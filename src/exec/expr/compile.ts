@@ -133,11 +133,35 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
 }
 
 function compileCall(e: CallExpr, env: ExprEnv): CompiledExpr {
+  const onDates = dateComparison(e, env);
+  if (onDates !== null) return onDates;
   const args = e.args.map((a) => compileExpr(a, env));
   if (SEQUENCE_FNS.has(e.fn)) return sequenceCall(e, args, env);
   if (e.fn === 'set_config') return setConfigCall(e, args, env);
   const canError = ERRORING.has(e.fn);
   return node(e.type, args, callKernel(e, args, env), canError);
+}
+
+const COMPARISONS = new Set<string>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+const MICROS_PER_DAY = 86400e6;
+
+/**
+ * date_col < date '…' + interval '…' (TPC-H's favourite predicate) compares a date column cast to
+ * timestamp with a constant timestamp. When that constant is a midnight, comparing the dates
+ * themselves is the same test for every operator, and skips a cast per row.
+ */
+function dateComparison(e: CallExpr, env: ExprEnv): CompiledExpr | null {
+  if (!COMPARISONS.has(e.fn)) return null;
+  for (let side = 0; side < 2; side++) {
+    const cast = e.args[side];
+    const other = e.args[1 - side];
+    if (cast.kind !== 'cast' || cast.type.name !== 'timestamp' || cast.arg.type.name !== 'date' || other.type.name !== 'timestamp') continue;
+    const k = compileExpr(other, env);
+    if (!k.isConst || typeof k.value !== 'number' || !Number.isInteger(k.value / MICROS_PER_DAY)) continue;
+    const day: Expr = { kind: 'const', value: k.value / MICROS_PER_DAY, type: Types.date };
+    return compileCall({ ...e, args: side === 0 ? [cast.arg, day] : [day, cast.arg] }, env);
+  }
+  return null;
 }
 
 function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
