@@ -4,17 +4,11 @@
 // sessions are served while the query runs, and statement_timeout (also through set_config) stops it.
 import { expect } from 'chai';
 import * as net from 'net';
-import { Client } from 'pg';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { connectPg, failure } from '../helpers/pg-client';
 
 /** Several seconds of CPU at least: a billion-row series summed (the test never lets it finish). */
 const LONG_QUERY = 'select sum(g) from generate_series(1, 1000000000) as s(g)';
-
-async function connect(port: number): Promise<Client> {
-  const c = new Client({ host: '127.0.0.1', port, user: 'postgres' });
-  await c.connect();
-  return c;
-}
 
 function sendCancel(port: number, pid: number, key: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -31,16 +25,6 @@ function sendCancel(port: number, pid: number, key: number): Promise<void> {
   });
 }
 
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; ms: number }> {
-  const start = Date.now();
-  try {
-    await p;
-  } catch (err) {
-    return { ...(err as { code?: string; message: string }), message: (err as Error).message, ms: Date.now() - start };
-  }
-  throw new Error('the query was expected to fail');
-}
-
 describe('cancelling a running query', function () {
   this.timeout(60000);
   let server: TestServer;
@@ -52,8 +36,8 @@ describe('cancelling a running query', function () {
   });
 
   it('CancelRequest stops a CPU-bound query with 57014; a wrong key does nothing; the session goes on', async () => {
-    const victim = await connect(server.port);
-    const other = await connect(server.port);
+    const victim = await connectPg(server.port);
+    const other = await connectPg(server.port);
     try {
       const { processID, secretKey } = victim as unknown as { processID: number; secretKey: number };
       const running = failure(victim.query(LONG_QUERY));
@@ -79,7 +63,7 @@ describe('cancelling a running query', function () {
   });
 
   it('statement_timeout set with SET or set_config() cancels a long query', async () => {
-    const c = await connect(server.port);
+    const c = await connectPg(server.port);
     try {
       await c.query("set statement_timeout = '300ms'");
       const a = await failure(c.query(LONG_QUERY));

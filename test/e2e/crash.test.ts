@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { connectPg } from '../helpers/pg-client';
 
 const ACCOUNTS = 20;
 const OPENING = 1000;
@@ -24,19 +25,12 @@ function lcg(seed: number): () => number {
   };
 }
 
-async function connect(port: number): Promise<Client> {
-  const c = new Client({ host: '127.0.0.1', port, user: 'postgres' });
-  c.on('error', () => undefined); // the kill ends these connections
-  await c.connect();
-  return c;
-}
-
 /** One client's loop: transfers until its connection dies; returns the ids whose COMMIT was acknowledged. */
 async function transferLoop(port: number, clientNo: number, round: number, random: () => number, progress: { commits: number }): Promise<number[]> {
   const acknowledged: number[] = [];
   let c: Client;
   try {
-    c = await connect(port);
+    c = await connectPg(port, { tolerateKill: true });
   } catch {
     return acknowledged;
   }
@@ -70,7 +64,7 @@ describe('crash safety under concurrent writes (SIGKILL at random moments)', fun
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-crash-'));
     server = await startTestServer({ dataDir: dir });
-    const c = await connect(server.port);
+    const c = await connectPg(server.port, { tolerateKill: true });
     await c.query('create table accounts (id int primary key, balance int not null)');
     await c.query('create table ledger (id int primary key, src int not null, dst int not null, amount int not null)');
     await c.query(`insert into accounts select g, ${OPENING} from (values ${Array.from({ length: ACCOUNTS }, (_, i) => `(${i + 1})`).join(',')}) as v(g)`);
@@ -94,7 +88,7 @@ describe('crash safety under concurrent writes (SIGKILL at random moments)', fun
       for (const acked of await Promise.all(loops)) allAcknowledged.push(...acked);
       await server.restart();
 
-      const c = await connect(server.port);
+      const c = await connectPg(server.port, { tolerateKill: true });
       try {
         const ledger = (await c.query('select id, src, dst, amount from ledger')).rows as { id: number; src: number; dst: number; amount: number }[];
         const present = new Set(ledger.map((r) => r.id));

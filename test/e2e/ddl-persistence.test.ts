@@ -5,15 +5,10 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Client } from 'pg';
 import { TestServer, runPsql, skipWithoutPsql, startTestServer } from '../helpers/test-server';
+import { connectPg, failure } from '../helpers/pg-client';
 
-async function connect(port: number): Promise<Client> {
-  const c = new Client({ host: '127.0.0.1', port, user: 'postgres' });
-  c.on('error', () => undefined);
-  await c.connect();
-  return c;
-}
+const connect = (port: number) => connectPg(port, { tolerateKill: true });
 
 async function query(port: number, sql: string): Promise<any[]> {
   const c = await connect(port);
@@ -24,14 +19,8 @@ async function query(port: number, sql: string): Promise<any[]> {
   }
 }
 
-async function failure(port: number, sql: string): Promise<{ code?: string; message: string; detail?: string; hint?: string; constraint?: string }> {
-  try {
-    await query(port, sql);
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error(`expected ${sql} to fail`);
-}
+/** How `sql` fails on a fresh connection. */
+const failureOf = (port: number, sql: string) => failure(query(port, sql));
 
 describe('DDL objects: persistence, concurrency and PostgreSQL error texts', function () {
   this.timeout(120000);
@@ -66,11 +55,11 @@ describe('DDL objects: persistence, concurrency and PostgreSQL error texts', fun
       { id: 2, label: 'b', qty: 2, g: 2, extra: 7 },
       { id: 3, label: 'c', qty: 3, g: 3, extra: 7 },
     ]);
-    const dup = await failure(p(), "insert into t (label, qty) values ('a', 5)");
+    const dup = await failureOf(p(), "insert into t (label, qty) values ('a', 5)");
     expect([dup.code, dup.message, dup.detail]).to.deep.equal(['23505', 'duplicate key value violates unique constraint "t_name_key"', 'Key (label)=(a) already exists.']);
-    const check = await failure(p(), "insert into t (label, qty) values ('z', 0)");
+    const check = await failureOf(p(), "insert into t (label, qty) values ('z', 0)");
     expect([check.code, check.message, check.detail]).to.deep.equal(['23514', 'new row for relation "t" violates check constraint "t_qty_check"', 'Failing row contains (5, z, 0, 5, 7).']);
-    expect((await failure(p(), 'create index t_qty_idx on t (id)')).code).to.equal('42P07');
+    expect((await failureOf(p(), 'create index t_qty_idx on t (id)')).code).to.equal('42P07');
     await query(p(), 'drop index t_qty_idx');
     await query(p(), 'drop index t_extra_label');
     await server.stop();
@@ -165,23 +154,23 @@ describe('DDL objects: persistence, concurrency and PostgreSQL error texts', fun
     const p = server.port;
     await query(p, 'create table g (id int generated always as identity, v text)');
     await query(p, 'create table u (id serial primary key, q int)');
-    const identity = await failure(p, "insert into g values (5, 'y')");
+    const identity = await failureOf(p, "insert into g values (5, 'y')");
     expect([identity.code, identity.message, identity.detail, identity.hint]).to.deep.equal([
       '428C9',
       'cannot insert a non-DEFAULT value into column "id"',
       'Column "id" is an identity column defined as GENERATED ALWAYS.',
       'Use OVERRIDING SYSTEM VALUE to override.',
     ]);
-    const twice = await failure(p, 'insert into u (id, q) values (9, 1), (9, 2) on conflict (id) do update set q = 5');
+    const twice = await failureOf(p, 'insert into u (id, q) values (9, 1), (9, 2) on conflict (id) do update set q = 5');
     expect([twice.code, twice.message]).to.deep.equal(['21000', 'ON CONFLICT DO UPDATE command cannot affect row a second time']);
-    const dep = await failure(p, 'drop sequence u_id_seq');
+    const dep = await failureOf(p, 'drop sequence u_id_seq');
     expect([dep.code, dep.message, dep.detail]).to.deep.equal(['2BP01', 'cannot drop sequence u_id_seq because other objects depend on it', 'default value for column id of table u depends on sequence u_id_seq']);
-    const cur = await failure(p, "select currval('u_id_seq')");
+    const cur = await failureOf(p, "select currval('u_id_seq')");
     expect([cur.code, cur.message]).to.deep.equal(['55000', 'currval of sequence "u_id_seq" is not yet defined in this session']);
     await query(p, 'insert into u (q) values (1)');
-    const notNull = await failure(p, 'alter table u add column z int not null');
+    const notNull = await failureOf(p, 'alter table u add column z int not null');
     expect([notNull.code, notNull.message]).to.deep.equal(['23502', 'column "z" of relation "u" contains null values']);
-    const violated = await failure(p, 'alter table u add constraint big check (q > 10)');
+    const violated = await failureOf(p, 'alter table u add constraint big check (q > 10)');
     expect([violated.code, violated.message]).to.deep.equal(['23514', 'check constraint "big" of relation "u" is violated by some row']);
   });
 });

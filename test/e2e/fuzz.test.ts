@@ -4,9 +4,9 @@
 // The generator is seeded, so a failure can be replayed with the seed it prints.
 import { expect } from 'chai';
 import * as net from 'net';
-import { Client } from 'pg';
 import { serialize } from 'pg-protocol';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { connectPg } from '../helpers/pg-client';
 
 const FUZZ_MS = 8000;
 const SEED = Number(process.env.FUZZ_SEED ?? 424242);
@@ -110,8 +110,7 @@ describe('fuzzing the protocol and SQL', function () {
   let checksum: unknown;
 
   const intact = async () => {
-    const c = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
-    await c.connect();
+    const c = await connectPg(server.port);
     try {
       return (await c.query("select count(*)::int as n, sum(k)::int as s, string_agg(v, ',' order by k) as vs from fuzz_t")).rows[0];
     } finally {
@@ -121,8 +120,7 @@ describe('fuzzing the protocol and SQL', function () {
 
   before(async () => {
     server = await startTestServer();
-    const c = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
-    await c.connect();
+    const c = await connectPg(server.port);
     await c.query('create table fuzz_t (k int primary key, v text not null)');
     await c.query("insert into fuzz_t select g, 'v' || g from generate_series(1, 500) as s(g)");
     await c.end();

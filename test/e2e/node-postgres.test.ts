@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { Client, Pool } from 'pg';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { connectPg } from '../helpers/pg-client';
 
 /**
  * A minimal cursor: Parse/Bind/Describe a portal once, then Execute it with a row limit per read()
@@ -86,8 +87,7 @@ describe('node-postgres (pg) against the server', function () {
 
   before(async () => {
     server = await startTestServer();
-    client = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
-    await client.connect();
+    client = await connectPg(server.port);
     await client.query('create table items (id int primary key, name text not null, price numeric(10,2), added date, flag bool)');
     await client.query(
       "insert into items select g, 'item ' || g, g * 1.25, date '2024-01-01' + g, g % 2 = 0 from generate_series(1, 100) as s(g)",

@@ -1,7 +1,7 @@
 // Scripts run through the real psql whose whole output (stdout and stderr joined, as psql wrote them)
 // must equal what psql printed for the same script against PostgreSQL 15. Each folder holds
-// script.sql and expected.out (and, where present, regenerate.sh, which rebuilds expected.out from a
-// fresh PostgreSQL 15 cluster).
+// script.sql and expected.out; `test/e2e/regenerate-expected.sh <folder>` rebuilds expected.out from
+// a fresh PostgreSQL 15 cluster.
 //   psql       statements, results and errors of every class
 //   psql-meta  \dt, \d, \d table, \dv, \dn, \df, \l, \x, \timing (psql's own catalog queries: pg_class,
 //              pg_attribute, pg_index, regex operators, reg* casts…)

@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import { execFile, execFileSync } from 'child_process';
 import * as path from 'path';
-import { Client } from 'pg';
 import { TestServer, psqlAvailable, startTestServer } from '../helpers/test-server';
+import { connectPg } from '../helpers/pg-client';
 
 const DRIVER = path.resolve(__dirname, '../../../test/e2e/psql-tab/drive-psql.py');
 
@@ -34,8 +34,7 @@ describe('psql tab completion', function () {
       this.skip();
     }
     server = await startTestServer();
-    const c = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
-    await c.connect();
+    const c = await connectPg(server.port);
     await c.query('create table tab_orders (order_id int primary key, placed date); create table tab_other (x int)');
     await c.end();
   });

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { connectPg, failure } from '../helpers/pg-client';
 
 describe('unsupported features', function () {
   this.timeout(60000);
@@ -9,8 +10,7 @@ describe('unsupported features', function () {
   let client: Client;
   before(async () => {
     server = await startTestServer();
-    client = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
-    await client.connect();
+    client = await connectPg(server.port);
     await client.query('create table w (a int, b text)');
   });
   after(async () => {
@@ -31,14 +31,9 @@ describe('unsupported features', function () {
   ];
   for (const [sql, code, message] of cases) {
     it(`${sql.split(' ').slice(0, 3).join(' ')} … → ${code}`, async () => {
-      let err: { code?: string; message: string } | null = null;
-      try {
-        await client.query(sql);
-      } catch (e) {
-        err = e as { code?: string; message: string };
-      }
-      expect(err?.code).to.equal(code);
-      expect(err?.message).to.match(message);
+      const err = await failure(client.query(sql));
+      expect(err.code).to.equal(code);
+      expect(err.message).to.match(message);
       expect((await client.query('select count(*)::int as n from w')).rows).to.deep.equal([{ n: 0 }]);
     });
   }

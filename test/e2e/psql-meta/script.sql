@@ -1,5 +1,5 @@
 -- psql meta-commands against a small schema; expected.out is what psql 15 prints against PostgreSQL 15
--- (regenerate with test/e2e/psql-meta/regenerate.sh).
+-- (regenerate with test/e2e/regenerate-expected.sh psql-meta).
 create table customers (id int primary key, name varchar(40) not null, balance numeric(12,2) default 0, code char(3), joined date default '2020-01-01', seen timestamp);
 create table orders (order_id bigint primary key, customer_id int not null, amount numeric(10,2), note text default 'none', placed timestamp not null default '2024-01-01 00:00:00');
 create table line_items (order_id bigint, line smallint, qty int default -1, price numeric, ratio real, weight double precision default 1.5, shipped boolean default false, "Mixed Case" text, primary key (order_id, line));
