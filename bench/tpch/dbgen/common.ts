@@ -53,6 +53,30 @@ export function phone(out: RowWriter, rng: Streams, nation: number, stream: numb
   out.raw(0x7c);
 }
 
+/** The random streams of the columns customer and supplier have in common. */
+export interface PartyStreams {
+  address: number;
+  nation: number;
+  phone: number;
+  balance: number;
+}
+
+/**
+ * The leading columns customer and supplier share (clause 4.2.3): key, name ("Customer#000000042"),
+ * address, nation key, phone and account balance, in dbgen's order of random draws.
+ */
+export function party(out: RowWriter, rng: Streams, key: number, name: Uint8Array, s: PartyStreams): void {
+  out.int(key);
+  out.bytes(name);
+  out.padded(key, 9);
+  out.raw(0x7c);
+  alphaNumeric(out, rng, 25, s.address);
+  const nation = rng.int(0, 24, s.nation);
+  out.int(nation);
+  phone(out, rng, nation, s.phone);
+  out.money(rng.int(-99999, 999999, s.balance));
+}
+
 /** Retail price in cents of a part key (clause 4.2.3). */
 export function retailPrice(partKey: number): number {
   return 90000 + (Math.floor(partKey / 10) % 20001) + (partKey % 1000) * 100;

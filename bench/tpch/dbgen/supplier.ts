@@ -1,11 +1,12 @@
 // SUPPLIER (clause 4.2.3). A few comments (10 per SF in 10,000) carry "Customer ...Complaints" or
 // "Customer ...Recommends" written over the text at random places, for Q16.
-import { TextColumn, alphaNumeric, latin1, phone } from './common';
+import { PartyStreams, TextColumn, latin1, party } from './common';
 import { S, Streams, T } from './random';
 import { Scale } from './scale';
 import { RowWriter } from './writer';
 
 const NAME = latin1('Supplier#');
+const STREAMS: PartyStreams = { address: S.S_ADDR, nation: S.S_NTRG, phone: S.S_PHNE, balance: S.S_ABAL };
 const CUSTOMER = latin1('Customer ');
 const COMPLAINTS = latin1('Complaints');
 const RECOMMENDS = latin1('Recommends');
@@ -15,15 +16,7 @@ export function generateSuppliers(out: RowWriter, pool: Uint8Array, _scale: Scal
   const rng = new Streams([T.SUPP], first);
   for (let key = first; key < first + count; key++) {
     out.reserve();
-    out.int(key);
-    out.bytes(NAME);
-    out.padded(key, 9);
-    out.raw(0x7c);
-    alphaNumeric(out, rng, 25, S.S_ADDR);
-    const nation = rng.int(0, 24, S.S_NTRG);
-    out.int(nation);
-    phone(out, rng, nation, S.S_PHNE);
-    out.money(rng.int(-99999, 999999, S.S_ABAL));
+    party(out, rng, key, NAME, STREAMS);
     const at = out.position;
     const length = comment.write(out, rng, pool);
     const badPress = rng.int(1, 10000, S.BBB_CMNT);
