@@ -191,12 +191,14 @@ export class EngineSession implements Session {
     };
   }
 
-  execContext(params: Scalar[]): ExecContext {
+  /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */
+  execContext(params: Scalar[], consistent = false): ExecContext {
     const storage = this.db.storage;
     const txn = this.txn;
+    const committed = consistent ? storage.snapshotAll() : (id: number) => storage.snapshot(id);
     return {
       params,
-      snapshot: (id) => (txn !== null ? txn.table(id) : storage.snapshot(id)),
+      snapshot: (id) => (txn !== null ? txn.table(id) : committed(id)),
       format: this.settings.format(),
       statementStartMicros: currentMicros(),
       transactionStartMicros: this.transactionStartMicros,
@@ -228,8 +230,7 @@ export class EngineSession implements Session {
    * sessions and CancelRequests meanwhile. Reads one consistent moment of every table.
    */
   async runPlanAsync(plan: PlanNode, params: Scalar[]): Promise<Batch[]> {
-    const ctx = this.execContext(params);
-    if (this.txn === null) ctx.snapshot = this.db.storage.snapshotAll();
+    const ctx = this.execContext(params, true);
     const leave = this.db.readers.enter();
     try {
       return await executePlanAsync(plan, ctx);

@@ -152,7 +152,11 @@ export class TableStore implements Storage {
   }
 
   snapshot(tableId: number): TableSnapshot {
-    const t = this.state.tables.get(tableId);
+    return this.snapshotIn(this.state, tableId);
+  }
+
+  private snapshotIn(state: CatalogState, tableId: number): Snapshot {
+    const t = state.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
     return new Snapshot(t.def, t.groups, this, null, t.generation);
   }
@@ -179,11 +183,7 @@ export class TableStore implements Storage {
 
   snapshotAll(): (tableId: number) => TableSnapshot {
     const state = this.state;
-    return (tableId) => {
-      const t = state.tables.get(tableId);
-      if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-      return new Snapshot(t.def, t.groups, this, null);
-    };
+    return (tableId) => this.snapshotIn(state, tableId);
   }
 
   begin(): WriteTxn {
