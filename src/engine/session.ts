@@ -119,7 +119,10 @@ export class EngineSession implements Session {
   }
 
   async endOfCommandGroup(): Promise<void> {
-    if (!this.inBlock) await this.commitImplicit();
+    if (!this.inBlock) {
+      this.settings.endTransaction(true);
+      await this.commitImplicit();
+    }
   }
 
   cancel(): void {
@@ -208,10 +211,9 @@ export class EngineSession implements Session {
     };
   }
 
-  /** set_config(): as SET (is_local: for the rest of the session too, as SET LOCAL is not kept apart yet). */
+  /** set_config(): as SET, or SET LOCAL with is_local (outside a block: until the end of the implicit transaction). */
   private readonly setConfig = (name: string, value: string | null, isLocal: boolean): string | null => {
-    void isLocal;
-    this.settings.set(name.toLowerCase(), value);
+    this.settings.set(name.toLowerCase(), value, isLocal);
     return this.settings.get(name.toLowerCase());
   };
 
@@ -296,6 +298,7 @@ export class EngineSession implements Session {
   private async failStatement(): Promise<void> {
     this.abortTxn();
     if (this.inBlock) this.status = 'E';
+    else this.settings.endTransaction(false);
   }
 
   private async run(bound: BoundStatement, params: Scalar[], ctx: BindContext): Promise<ExecuteResult> {
@@ -327,7 +330,11 @@ export class EngineSession implements Session {
       case 'set':
         if (bound.name === 'all') throw notSupported('RESET ALL');
         if (bound.name === 'transaction_isolation') return { kind: 'command', command: 'SET' };
-        this.settings.set(bound.name, bound.value);
+        if (bound.local && !this.inBlock) {
+          this.notice('SET LOCAL can only be used in transaction blocks', SqlState.noActiveSqlTransaction, 'WARNING');
+          return { kind: 'command', command: 'SET' };
+        }
+        this.settings.set(bound.name, bound.value, bound.local);
         return { kind: 'command', command: bound.value === null ? 'RESET' : 'SET' };
       case 'show': {
         const rows = bound.name === 'all' ? this.settings.all() : [[bound.name, this.settings.get(bound.name)]];
@@ -389,6 +396,7 @@ export class EngineSession implements Session {
         const failed = this.status === 'E';
         this.inBlock = false;
         this.status = 'I';
+        this.settings.endTransaction(!failed);
         if (failed) {
           this.abortTxn();
           return { kind: 'command', command: 'ROLLBACK' };
@@ -398,6 +406,7 @@ export class EngineSession implements Session {
       }
       case 'rollback':
         if (!this.inBlock) this.notice('there is no transaction in progress', SqlState.noActiveSqlTransaction, 'WARNING');
+        this.settings.endTransaction(false);
         this.abortTxn();
         this.inBlock = false;
         this.status = 'I';

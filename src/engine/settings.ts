@@ -75,6 +75,14 @@ export function canonicalName(name: string): string | undefined {
 export class SessionSettings {
   private readonly values = new Map<string, string>();
   private readonly changed = new Set<string>();
+  /**
+   * Transaction scoping, as PostgreSQL's GUC stack (guc.c AtEOXact_GUC) for the two levels Tessera has:
+   * `beforeTxn` holds each setting's value from before its first change in the current transaction
+   * (restored on rollback, so even a plain SET is undone); `sessionValue` holds, for each setting
+   * changed by SET LOCAL, the value it returns to on commit (a later plain SET replaces it).
+   */
+  private readonly beforeTxn = new Map<string, string>();
+  private readonly sessionValue = new Map<string, string>();
 
   constructor(initial: Map<string, string>) {
     for (const [k, v] of Object.entries(DEFAULTS)) this.values.set(k, v);
@@ -91,10 +99,27 @@ export class SessionSettings {
     return this.values.get(c)!;
   }
 
-  set(name: string, value: string | null): void {
+  /** SET (local: SET LOCAL, whose value lasts until the end of the current transaction). */
+  set(name: string, value: string | null, local = false): void {
     const c = canonicalName(name);
     if (c === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
     const v = value === null ? DEFAULTS[c] : normalize(c, value);
+    const current = this.values.get(c)!;
+    if (!this.beforeTxn.has(c)) this.beforeTxn.set(c, current);
+    if (!local) this.sessionValue.delete(c);
+    else if (!this.sessionValue.has(c)) this.sessionValue.set(c, current);
+    this.assign(c, v);
+  }
+
+  /** End of the transaction: commit keeps plain SETs and undoes SET LOCALs; rollback undoes both. */
+  endTransaction(commit: boolean): void {
+    const restore = commit ? this.sessionValue : this.beforeTxn;
+    for (const [c, v] of restore) this.assign(c, v);
+    this.beforeTxn.clear();
+    this.sessionValue.clear();
+  }
+
+  private assign(c: string, v: string): void {
     if (this.values.get(c) !== v) {
       this.values.set(c, v);
       if ((REPORTED as readonly string[]).includes(c)) this.changed.add(c);
