@@ -17,6 +17,7 @@ export function compareScalars(a: Scalar, b: Scalar, type: DataType): number {
   if (typeof a === 'string') {
     if (type.name === 'bpchar') return compareStrings(trimTrailingSpaces(a), trimTrailingSpaces(b as string));
     if (type.name === 'jsonb') return compareStrings(jsonbOrderKey(a), jsonbOrderKey(b as string));
+    if (type.name === 'array') return compareStrings(comparableString(type, a), comparableString(type, b as string));
     return compareStrings(a, b as string);
   }
   if (typeof a === 'boolean') return a === b ? 0 : a ? 1 : -1;

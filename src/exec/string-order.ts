@@ -4,6 +4,7 @@
 
 import { DataType } from '../types/data-type';
 import { jsonbOrderKey } from '../types/json';
+import { arrayOrderKey } from '../types/array-text';
 
 /** Code unit → a key that orders like code points (surrogates above the rest of the BMP). */
 function unitKey(c: number): number {
@@ -50,10 +51,23 @@ export function jsonbKeyDict(dict: string[]): string[] {
  * keys, anything else as it is.
  */
 export function comparableDict(type: DataType, dict: string[]): string[] {
+  if (type.name === 'array') return arrayKeyDict(type, dict);
   return type.name === 'bpchar' ? trimmedDict(dict) : type.name === 'jsonb' ? jsonbKeyDict(dict) : dict;
 }
 export function comparableString(type: DataType, s: string): string {
+  if (type.name === 'array') return arrayOrderKey(s, type);
   return type.name === 'bpchar' ? trimTrailingSpaces(s) : type.name === 'jsonb' ? jsonbOrderKey(s) : s;
+}
+
+const arrayDicts = new WeakMap<string[], string[]>();
+/** The dictionary as array order keys (cached per dictionary object): see types/array-text.ts arrayOrderKey. */
+export function arrayKeyDict(type: DataType, dict: string[]): string[] {
+  let t = arrayDicts.get(dict);
+  if (t === undefined || t.length !== dict.length) {
+    t = dict.map((s) => arrayOrderKey(s, type));
+    arrayDicts.set(dict, t);
+  }
+  return t;
 }
 
 const trimmedDicts = new WeakMap<string[], string[]>();

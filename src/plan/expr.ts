@@ -198,6 +198,9 @@ export type FunctionName =
   | 'set_config'
   // array_cat(text array form, text array form) → text array form (a NULL side yields the other, as PostgreSQL's)
   | 'array_cat'
+  | 'array_construct' | 'array_construct_nested' | 'array_subscript' | 'array_slice' | 'array_append' | 'array_prepend'
+  | 'array_length' | 'array_lower' | 'array_upper' | 'cardinality' | 'array_ndims' | 'array_dims' | 'array_position'
+  | 'array_contains' | 'array_contained' | 'array_overlaps' | 'array_any' | 'array_all'
   | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string' | 'pg_size_pretty' | 'array_has' | 'oid_lookup'
   | 'json_get' | 'json_get_text'
   | 'gen_random_uuid' | 'encode' | 'decode'

@@ -2,7 +2,7 @@
 import { exprKey } from '../planner/expr-utils';
 import { AggregateCall, SortKey } from '../plan/plan';
 import { Expr } from '../plan/expr';
-import { DataType, OidType, Types, dataType, formatType } from '../types/data-type';
+import { DataType, OidType, Types, arrayType, dataType, formatType, hasArrayType, withoutTypmod } from '../types/data-type';
 import { Decimal } from '../types/vector';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { BindContext, QueryLevel, columnNotFound } from './bind-context';
@@ -12,7 +12,8 @@ import { AGGREGATES, COMPARISON_OPS, bindBinaryOperator, bindComparison, bindFun
 import { IntervalField, resolveTypeName } from './type-names';
 import { bindSubquery } from './bind-query';
 import { SEQUENCE_FUNCTIONS, bindSequenceCall, stripRegclass } from './bind-sequence';
-import { arrayConstructorExpr, arraySublinkQuery } from './system-catalog/array-sublink';
+import { arraySublinkQuery } from './system-catalog/array-sublink';
+import { bindAnyAllArray, bindArrayConstructor, bindArrayFunction, bindArrayOperator, bindIndirection } from './bind-array';
 import { rewriteAnyAll } from './system-catalog/any-array';
 import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
 import { WindowCollector, bindWindowCall } from './bind-window';
@@ -149,10 +150,9 @@ export function bindExpr(node: any, s: ExprScope): Expr {
     case 'NamedArgExpr':
       throw notSupported('named function arguments');
     case 'A_ArrayExpr':
-      // Arrays are kept in their text form (Tessera has no array values).
-      return bindExpr(arrayConstructorExpr(n.elements ?? []), s);
+      return bindArrayConstructor(n, (x) => bindExpr(x, s), s.ctx, null);
     case 'A_Indirection':
-      throw notSupported('arrays');
+      return bindIndirection(n, (x) => bindExpr(x, s), s.ctx);
     case 'RowExpr':
       throw notSupported('row constructors');
     case 'CollateClause':
@@ -228,7 +228,8 @@ function bindAExpr(n: any, s: ExprScope): Expr {
       }
       const l = bindExpr(n.lexpr, s);
       const r = bindExpr(n.rexpr, s);
-      // Arrays live as their text form: only (in)equality means the same on that text; any other
+      if (l.type.name === 'array' || r.type.name === 'array') return bindArrayOperator(op, l, r, s.ctx, position);
+      // System-catalog arrays live as their text form: only (in)equality means the same on that text; any other
       // operator (||, @>, &&…) would silently compute on the text, so || is done as arrays and the
       // rest are refused.
       const lArray = isArrayNode(n.lexpr) || isArrayType(l.type);
@@ -287,7 +288,7 @@ function bindAExpr(n: any, s: ExprScope): Expr {
     }
     case 'AEXPR_OP_ANY':
     case 'AEXPR_OP_ALL':
-      return bindExpr(rewriteAnyAll(n), s);
+      return bindAnyAllArray(n, (x) => bindExpr(x, s), s.ctx) ?? bindExpr(rewriteAnyAll(n), s);
     case 'AEXPR_SIMILAR':
       throw notSupported('SIMILAR TO');
     default:
@@ -313,9 +314,9 @@ function bindTypeCast(n: any, s: ExprScope): Expr {
     return bindCatalogCast(last, bindExpr(n.arg, s), s.ctx, pos(n));
   }
   if ((n.typeName.arrayBounds ?? []).length > 0) {
-    // Arrays stay in their text form: x::int[] checks the element type's name and keeps the text.
-    resolveTypeName({ ...n.typeName, arrayBounds: undefined });
-    return coerce(bindExpr(n.arg, s), Types.text, s.ctx, true);
+    const target = resolveTypeName(n.typeName).type;
+    const arg = n.arg.A_ArrayExpr !== undefined ? bindArrayConstructor(n.arg.A_ArrayExpr, (x) => bindExpr(x, s), s.ctx, target) : bindExpr(n.arg, s);
+    return coerce(arg, target, s.ctx, true);
   }
   const resolved = resolveTypeName(n.typeName);
   const innerCast = n.arg.TypeCast?.typeName.names;
@@ -375,6 +376,8 @@ function bindFuncCall(n: any, s: ExprScope): Expr {
   if (name === 'set_config' && args.length === 3 && (names.length === 1 || names[0] === 'pg_catalog'))
     return { kind: 'call', fn: 'set_config', args: [coerce(args[0], Types.text, s.ctx), coerce(args[1], Types.text, s.ctx), coerce(args[2], Types.bool, s.ctx)], type: Types.text };
   if (names.length === 1 || names[0] === 'pg_catalog') {
+    const array = bindArrayFunction(name, args, s.ctx, position);
+    if (array !== null) return array;
     const session = bindSessionFunction(name, args, s.ctx, position);
     if (session !== null) return session;
     const catalog = bindCatalogFunction(name, args, s.ctx);
@@ -391,17 +394,22 @@ function bindAggregate(name: string, n: any, s: ExprScope): Expr {
   const inner: ExprScope = { ...s, aggregates: null, windows: null, clause: 'aggregate function calls' };
   let args: Expr[] = (n.args ?? []).map((a: any) => bindTypedExpr(a, inner));
   if (name === 'string_agg' && args.length === 2) args = args.map((a) => coerce(a, Types.text, s.ctx));
-  // array_agg's elements are written as their text output (arrays are kept as text); bool keeps t/f.
-  // The result is reported under the array type's OID (int4 → int4[]), so drivers parse it as an array.
-  let arrayType: DataType | null = null;
+  // array_agg over a type with an array type gives that real array (over arrays: one more dimension).
+  // Other values (system-catalog types kept as another type) are written as their text output
+  // under the array type's OID, as before arrays were values.
+  let aggArrayType: DataType | null = null;
   if (name === 'array_agg' && args.length === 1) {
-    const arrayOid = pgTypeByOid(args[0].type.oid)?.arrayOid ?? 0;
-    arrayType = arrayOid !== 0 ? Object.freeze({ ...Types.text, oid: arrayOid }) : null;
-    if (args[0].type.name !== 'bool') args = [coerce(args[0], Types.text, s.ctx, true)];
+    const t = args[0].type;
+    if (t.name === 'array') aggArrayType = withoutTypmod(t);
+    else if (hasArrayType(t)) aggArrayType = arrayType(withoutTypmod(t));
+    else {
+      const arrayOid = pgTypeByOid(t.oid)?.arrayOid ?? 0;
+      aggArrayType = arrayOid !== 0 ? Object.freeze({ ...Types.text, oid: arrayOid }) : null;
+    }
   }
   const { fn, type } = resolveAggregate(name, args, n.agg_star === true, position);
   const filter = n.agg_filter !== undefined ? requireType(bindExpr(n.agg_filter, inner), Types.bool, s.ctx, 'FILTER') : null;
-  const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type: arrayType ?? type };
+  const call: AggregateCall = { fn, args, distinct: n.agg_distinct === true, filter, type: aggArrayType ?? type };
   // Only order-sensitive aggregates need their input sorted; for the others ORDER BY changes nothing.
   if (n.agg_order !== undefined && (fn === 'string_agg' || fn === 'array_agg')) call.orderBy = n.agg_order.map((o: any) => aggregateSortKey(o.SortBy, bindTypedExpr(o.SortBy.node, inner)));
   if (call.distinct && call.orderBy !== undefined && call.orderBy.some((k) => !args.some((a) => exprKey(a) === exprKey(k.expr))))
@@ -550,5 +558,5 @@ const TESSERA_VERSION = '0.1.0';
 /** Column type for a result: typmods of computed values are dropped, as PostgreSQL reports -1 for them. */
 export function resultType(e: Expr): DataType {
   if (e.kind === 'column' || e.kind === 'cast' || e.kind === 'const') return e.type;
-  return e.type.typmod === -1 ? e.type : dataType(e.type.name);
+  return e.type.typmod === -1 ? e.type : withoutTypmod(e.type);
 }

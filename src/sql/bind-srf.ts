@@ -3,7 +3,7 @@
 // rows with the series (arguments must not read the FROM row: no LATERAL evaluation yet).
 import { Expr } from '../plan/expr';
 import { FunctionScanNode, PlanNode } from '../plan/plan';
-import { DataType, Types, formatType } from '../types/data-type';
+import { DataType, Types, formatType, withoutTypmod } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { BindContext, QueryLevel } from './bind-context';
 import { bindExpr } from './bind-expr';
@@ -18,7 +18,26 @@ export function isSetReturningCall(node: any): boolean {
   const f = node?.FuncCall;
   if (f === undefined || f.over !== undefined) return false;
   const names: string[] = f.funcname.map((x: any) => x.String.sval);
-  return names[names.length - 1] === 'generate_series' && (names.length === 1 || names[0] === 'pg_catalog');
+  const name = names[names.length - 1];
+  return (name === 'generate_series' || name === 'unnest') && (names.length === 1 || names[0] === 'pg_catalog');
+}
+
+/** unnest(array) as a ProjectSet call: its one argument, which must be an array value. */
+export function bindUnnestArgs(funcCall: any, scope: import('./bind-expr').ExprScope): Expr[] {
+  const args: Expr[] = (funcCall.args ?? []).map((a: any) => bindExpr(a, scope));
+  if (args.length !== 1 || args[0].type.name !== 'array')
+    throw new SqlError(SqlState.undefinedFunction, `function unnest(${args.map((a) => formatType(a.type)).join(', ')}) does not exist`, {
+      position: pos(funcCall),
+      hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+    });
+  return args;
+}
+/** The column type a ProjectSet call produces. */
+export function setCallType(args: Expr[]): DataType {
+  return args.length === 1 && args[0].type.name === 'array' ? withoutTypmod(args[0].type.elem!) : args[0].type;
+}
+function callName(funcCall: any): string {
+  return funcCall.funcname[funcCall.funcname.length - 1].String.sval;
 }
 
 /** Binds generate_series(…) into a FunctionScan whose single column is named `column`. */
@@ -102,10 +121,9 @@ export function expandSelectListSeries(targetList: any[], plan: PlanNode, ctx: B
   found.forEach((node, j) => {
     const call = node.FuncCall;
     const scope = { ctx, level, aggregates: null, clause: 'set-returning function arguments' };
-    const args: Expr[] = (call.args ?? []).map((a: any) => bindExpr(a, scope));
-    const type = seriesType(args, pos(call));
-    const argTypes: DataType[] = type.storage === 'timestamp' ? [type, type, Types.interval] : [type, type, type];
-    calls.push(args.map((a, i) => coerce(a, argTypes[i], ctx)));
+    const bound = callName(call) === 'unnest' ? bindUnnestArgs(call, scope) : bindSeriesArgs(call, scope);
+    const type = setCallType(bound);
+    calls.push(bound);
     const name = `${HIDDEN}${j}`;
     const rel = level.scope.add(name, [{ name, type, tableOid: 0, columnAttr: 0 }]);
     // The series columns follow every column of the FROM plan (which may be wider than the scope).
@@ -118,7 +136,7 @@ export function expandSelectListSeries(targetList: any[], plan: PlanNode, ctx: B
     kind: 'projectset',
     input: plan,
     calls,
-    output: [...plan.output, ...calls.map((c, j) => ({ name: `${HIDDEN}${j}`, type: c[0].type }))],
+    output: [...plan.output, ...calls.map((c, j) => ({ name: `${HIDDEN}${j}`, type: setCallType(c) }))],
     estimatedRows: (plan.estimatedRows ?? 1) * 1000,
   };
   const replace = (x: any): any => {
@@ -134,7 +152,7 @@ export function expandSelectListSeries(targetList: any[], plan: PlanNode, ctx: B
     const rt = t.ResTarget;
     if (rt === undefined || rt.name !== undefined || !refs.has(rt.val)) return replace(t);
     // A bare call keeps its name, as PostgreSQL names the column after the function.
-    return { ResTarget: { ...rt, name: 'generate_series', val: refs.get(rt.val) } };
+    return { ResTarget: { ...rt, name: callName(rt.val.FuncCall), val: refs.get(rt.val) } };
   });
   return { plan, targetList: out, expanded: true };
 }

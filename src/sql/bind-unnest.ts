@@ -1,8 +1,8 @@
-// unnest(array) in FROM, over arrays in their text form (array literals, ARRAY[…] is not a value
-// in Tessera, and the array-valued catalog columns). The argument may read the enclosing query's
+// unnest(array) in FROM as the only item: over an array value, or over the text form of the
+// array-valued catalog columns. The argument may read the enclosing query's
 // columns (as in psql's \d+ query), so the elements are found when the node starts.
 import { PlanNode } from '../plan/plan';
-import { Types } from '../types/data-type';
+import { Types, withoutTypmod } from '../types/data-type';
 import { notSupported } from '../types/sql-error';
 import { BindContext, QueryLevel, Scope } from './bind-context';
 import { bindExpr } from './bind-expr';
@@ -23,7 +23,11 @@ export function bindRangeFunction(n: any, ctx: BindContext, level: QueryLevel): 
     elementType = resolveTypeName({ ...cast.typeName, arrayBounds: undefined }).type;
     argNode = cast.arg;
   }
-  const arg = coerce(bindExpr(argNode, { ctx, level, aggregates: null, clause: 'functions in FROM' }), Types.text, ctx);
+  let arg = bindExpr(argNode, { ctx, level, aggregates: null, clause: 'functions in FROM' });
+  // A real array value gives its element type; catalog arrays kept as text take the cast's element type.
+  if (arg.type.name === 'array' && cast !== undefined) arg = coerce(arg, resolveTypeName(cast.typeName).type, ctx, true);
+  if (arg.type.name === 'array') elementType = withoutTypmod(arg.type.elem!);
+  else arg = coerce(arg, Types.text, ctx);
   const alias: string = n.alias?.aliasname ?? 'unnest';
   const column: string = n.alias?.colnames?.[0]?.String.sval ?? n.alias?.aliasname ?? 'unnest';
   const plan: PlanNode = { kind: 'values', rows: [], arrayElements: arg, output: [{ name: column, type: elementType }], estimatedRows: 10 };

@@ -4,7 +4,7 @@
 // output layout is known.
 import { Expr } from '../plan/expr';
 import { FrameBound, SortKey, WindowCall, WindowFn, WindowFrame } from '../plan/plan';
-import { DataType, Types, dataType } from '../types/data-type';
+import { DataType, Types, dataType, withoutTypmod } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
 import { ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
@@ -134,7 +134,7 @@ export function bindWindowCall(name: string, n: any, s: ExprScope): Expr {
     case 'lead': {
       if (args.length < 1 || args.length > 3) throw noFunction(name, args.length, position);
       const t = args.length === 3 ? commonTypeOf([args[0].type, args[2].type], name) : args[0].type;
-      const type = t.typmod === -1 ? t : dataType(t.name);
+      const type = t.typmod === -1 ? t : withoutTypmod(t);
       const bound = [coerce(args[0], type, s.ctx), ...(args.length >= 2 ? [int4(args[1])] : []), ...(args.length === 3 ? [coerce(args[2], type, s.ctx)] : [])];
       return windows.add({ fn: name, aggregate: null, args: bound, type, ...base });
     }
@@ -177,7 +177,7 @@ function bindFrame(def: any, orderBy: SortKey[], s: ExprScope): WindowFrame {
     if (keyType.name === 'date' || keyType.name === 'timestamp' || keyType.name === 'timestamptz') return coerce(e, Types.interval, s.ctx);
     if (!isNumber(keyType)) throw new SqlError(SqlState.featureNotSupported, `RANGE with offset PRECEDING/FOLLOWING is not supported for column type ${typeLabel(keyType)}`);
     void which;
-    return coerce(e, keyType.name === 'int2' || keyType.name === 'int4' ? Types.int8 : keyType.name === 'float4' ? Types.float8 : keyType.typmod === -1 ? keyType : dataType(keyType.name), s.ctx);
+    return coerce(e, keyType.name === 'int2' || keyType.name === 'int4' ? Types.int8 : keyType.name === 'float4' ? Types.float8 : keyType.typmod === -1 ? keyType : withoutTypmod(keyType), s.ctx);
   };
   const start: FrameBound =
     (o & F.startUnboundedPreceding) !== 0

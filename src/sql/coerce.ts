@@ -1,7 +1,7 @@
 // Type resolution, after PostgreSQL's rules (docs: "Type Conversion", chapter 10): common types for
 // operators, CASE/UNION/IN, and the coercions that make every bound expression explicitly typed.
 import { Expr } from '../plan/expr';
-import { DataType, Types, dataType, formatType } from '../types/data-type';
+import { DataType, Types, arrayType, dataType, formatType, hasArrayType, withoutTypmod } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { castScalar } from '../types/cast';
 import { DEFAULT_FORMAT, FormatSettings } from '../types/text-format';
@@ -27,7 +27,7 @@ export function isDatetime(t: DataType): boolean {
 }
 
 function base(t: DataType): DataType {
-  return t.typmod === -1 ? t : dataType(t.name);
+  return t.typmod === -1 ? t : withoutTypmod(t);
 }
 
 /**
@@ -35,6 +35,11 @@ function base(t: DataType): DataType {
  * (the caller words the error). Unknown literals take the other side's type.
  */
 export function commonType(a: DataType, b: DataType): DataType | null {
+  if (a.name === 'array' && b.name === 'array') {
+    if (a.elem === b.elem) return a;
+    const e = commonType(a.elem!, b.elem!);
+    return e === null || !hasArrayType(e) ? null : arrayType(e);
+  }
   if (a.name === b.name) return a.typmod === b.typmod ? a : base(a);
   if (isUnknown(a)) return base(b);
   if (isUnknown(b)) return base(a);
@@ -66,6 +71,7 @@ export function commonTypeOf(types: DataType[], context: string): DataType {
 
 /** Whether PostgreSQL applies this conversion without an explicit cast (in expressions). */
 export function implicitlyCastable(from: DataType, to: DataType): boolean {
+  if (from.name === 'array' && to.name === 'array') return implicitlyCastable(from.elem!, to.elem!);
   if (from.name === to.name || isUnknown(from)) return true;
   const nf = NUMERIC_RANK[from.name];
   const nt = NUMERIC_RANK[to.name];
@@ -79,6 +85,7 @@ export function implicitlyCastable(from: DataType, to: DataType): boolean {
 
 /** Conversions allowed in INSERT/UPDATE targets (assignment casts): implicit ones plus number narrowing and anything to text. */
 export function assignmentCastable(from: DataType, to: DataType): boolean {
+  if (from.name === 'array' && to.name === 'array') return assignmentCastable(from.elem!, to.elem!);
   if (implicitlyCastable(from, to)) return true;
   if (isNumber(from) && isNumber(to)) return true;
   if (isString(to)) return true;
@@ -105,12 +112,12 @@ export function coerce(expr: Expr, to: DataType, ctx: CoercionContext, explicit 
   }
   if (expr.kind === 'const') {
     if (expr.value === null) return { kind: 'const', value: null, type: to };
-    if (isUnknown(from) || explicit || from.name !== to.name || from.typmod !== to.typmod) {
+    if (isUnknown(from) || explicit || from.name !== to.name || from.typmod !== to.typmod || from.elem !== to.elem) {
       const value = castScalar(expr.value, isUnknown(from) ? Types.text : from, to, ctx.format ?? DEFAULT_FORMAT, explicit);
       return { kind: 'const', value, type: to };
     }
   }
-  if (from.name === to.name && to.typmod === -1) return expr;
+  if (from.name === to.name && to.typmod === -1 && from.elem === to.elem) return expr;
   return { kind: 'cast', arg: expr, type: to, explicit };
 }
 

@@ -2,7 +2,7 @@
 // src/plan/expr.ts with arguments coerced to the signature the executor expects.
 import { ComparisonFn, Expr, FunctionName } from '../plan/expr';
 import { AggregateFn } from '../plan/plan';
-import { DataType, Types, dataType, formatType, isOpaqueString } from '../types/data-type';
+import { DataType, Types, dataType, formatType, isOpaqueString, withoutTypmod } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { CoercionContext, coerce, commonType, isDatetime, isInteger, isNumber, isString, isUnknown } from './coerce';
 
@@ -12,7 +12,7 @@ function call(fn: FunctionName, args: Expr[], type: DataType): Expr {
   return { kind: 'call', fn, args, type };
 }
 
-function noOperator(op: string, left: DataType | null, right: DataType, position?: number): SqlError {
+export function noOperator(op: string, left: DataType | null, right: DataType, position?: number): SqlError {
   const sig = left === null ? `${op} ${formatType(right)}` : `${formatType(left)} ${op} ${formatType(right)}`;
   return new SqlError(SqlState.undefinedFunction, `operator does not exist: ${sig}`, {
     position,
@@ -81,7 +81,7 @@ export function bindBinaryOperator(op: string, l: Expr, r: Expr, ctx: CoercionCo
   if (isUnknown(b) && !isUnknown(a)) return bindBinaryOperator(op, l, coerce(r, unknownPartner(a, op), ctx), ctx, position);
   if (isNumber(a) && isNumber(b)) {
     const t = commonType(a, b)!;
-    const rt = t.typmod === -1 ? t : dataType(t.name);
+    const rt = t.typmod === -1 ? t : withoutTypmod(t);
     return call(fn, [coerce(l, rt, ctx), coerce(r, rt, ctx)], rt);
   }
   const date = Types.date;
@@ -129,13 +129,13 @@ function unknownPartner(other: DataType, op: string): DataType {
   if (other.name === 'date' && (op === '+' || op === '-')) return Types.int4;
   if ((other.name === 'timestamp' || other.name === 'timestamptz') && (op === '+' || op === '-')) return Types.interval;
   if (other.name === 'interval' && (op === '*' || op === '/')) return Types.float8;
-  return other.typmod === -1 ? other : dataType(other.name);
+  return other.typmod === -1 ? other : withoutTypmod(other);
 }
 
 export function bindUnaryMinus(arg: Expr, ctx: CoercionContext, position?: number): Expr {
   if (isUnknown(arg.type)) arg = coerce(arg, Types.numeric, ctx);
   if (!isNumber(arg.type) && arg.type.name !== 'interval') throw noOperator('-', null, arg.type, position);
-  const t = arg.type.typmod === -1 ? arg.type : dataType(arg.type.name);
+  const t = arg.type.typmod === -1 ? arg.type : withoutTypmod(arg.type);
   return call('neg', [arg], t);
 }
 
@@ -286,7 +286,7 @@ export function bindFunctionCall(name: string, args: Expr[], ctx: CoercionContex
       coerced[1] = coerce(coerced[1], T.timestamptz, ctx);
       result = T.timestamptz;
     }
-    if (result.typmod !== -1) result = dataType(result.name);
+    if (result.typmod !== -1) result = withoutTypmod(result);
     return call(sig.fn, coerced, result);
   }
   throw missing();
@@ -321,7 +321,7 @@ export function resolveAggregate(name: string, args: Expr[], star: boolean, posi
     case 'max':
       // PostgreSQL has no min/max for bool, bytea, uuid, json or jsonb.
       if (t.name === 'bool' || isOpaqueString(t)) throw missing();
-      return { fn: name, type: t.typmod === -1 || t.name === 'bpchar' || t.name === 'varchar' ? t : dataType(t.name) };
+      return { fn: name, type: t.typmod === -1 || t.name === 'bpchar' || t.name === 'varchar' ? t : withoutTypmod(t) };
     case 'bool_and':
     case 'every':
       if (t.name !== 'bool') throw missing();

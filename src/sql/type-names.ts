@@ -1,5 +1,5 @@
 // SQL type names (TypeName AST nodes) → DataType, with PostgreSQL's aliases and modifiers.
-import { DataType, TypeName, charType, dataType, numericType } from '../types/data-type';
+import { DataType, TypeName, arrayType, charType, dataType, hasArrayType, numericType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 
 const ALIASES: Record<string, TypeName> = {
@@ -70,7 +70,12 @@ export function resolveTypeName(typeName: any): ResolvedTypeName {
   if (name === undefined || qualified !== last)
     throw new SqlError(SqlState.undefinedObject, `type "${qualified}" does not exist`, { position });
   const isArray = (typeName.arrayBounds ?? []).length > 0;
-  if (isArray) throw new SqlError(SqlState.featureNotSupported, `array types are not supported`, { position });
+  if (isArray) {
+    // elem[] (any number of [] or ARRAY: PostgreSQL ignores the declared dimensions too).
+    const element = resolveTypeName({ ...typeName, arrayBounds: undefined });
+    if (!hasArrayType(element.type)) throw new SqlError(SqlState.undefinedObject, `type "${qualified}[]" does not exist`, { position });
+    return { type: arrayType(element.type), isArray };
+  }
   const mods = (typeName.typmods ?? []).map(constInt);
   switch (name) {
     case 'numeric': {

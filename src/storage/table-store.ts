@@ -9,7 +9,7 @@
 //       's/<sequence>' (sequence state, see sequence-store.ts),
 //       'st/<table>/<group>' (the group's column statistics, see column-stats.ts).
 import { TableStatistics } from '../plan/statistics';
-import { DataType, dataType, TypeName } from '../types/data-type';
+import { DataType, dataType, TypeName, SerializedType, serializeType, deserializeType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
@@ -682,7 +682,7 @@ class Txn implements WriteTxn {
 
 interface SerializedCatalog {
   nextOid: number;
-  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: [TypeName, number]; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[] }[];
+  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[] }[];
   views: ViewDef[];
   sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
@@ -691,7 +691,7 @@ function serializeCatalog(state: CatalogState): SerializedCatalog {
   return {
     nextOid: state.nextOid,
     tables: [...state.tables.values()].map((t) => ({
-      def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: [c.type.name, c.type.typmod] as [TypeName, number] })) },
+      def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: serializeType(c.type) })) },
       rowCounts: t.groups.map((g) => g.rowCount),
     })),
     views: [...state.views.values()],
@@ -706,7 +706,7 @@ function loadCatalog(kv: KvStore): CatalogState {
   const s = JSON.parse(raw.toString()) as SerializedCatalog;
   state.nextOid = s.nextOid;
   for (const t of s.tables) {
-    const def: TableDef = { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: dataType(c.type[0], c.type[1]) as DataType })) };
+    const def: TableDef = { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: deserializeType(c.type) })) };
     const groups = t.rowCounts.map((rowCount, g) => {
       const d = kv.get(deletedKey(def.id, g));
       const deleted = d === undefined ? null : new Uint8Array(d);

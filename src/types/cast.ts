@@ -7,6 +7,7 @@ import { getScalar, newVector, vectorFromScalars } from './vector-ops';
 import { decimal, decimalToString, fitTypmod, numericFromInt, numericRescale, numericToFloat, parseDecimal, rescaleDigits } from './numeric';
 import { FormatSettings, fitCharLength, formatScalar, parseScalar } from './text-format';
 import { MICROS_PER_DAY, zoneOffsetMicros } from './datetime';
+import { elementText, elementValue, formatArray, parseArrayLiteral } from './array-text';
 
 const INT_LIMITS: Record<string, [number, number, string]> = {
   int2: [-32768, 32767, 'smallint'],
@@ -46,13 +47,14 @@ function roundAway(d: Decimal): number {
 
 export function castScalar(value: Scalar, from: DataType, to: DataType, fs: FormatSettings, explicit: boolean): Scalar {
   if (value === null) return null;
-  if (from.name === to.name && from.typmod === to.typmod) return value;
+  if (from.name === to.name && from.typmod === to.typmod && from.elem === to.elem) return value;
   // Anything to text: its text output.
   if (isText(to)) {
     const text = isText(from) ? (from.name === 'bpchar' && to.name !== 'bpchar' ? (value as string).replace(/ +$/, '') : (value as string)) : formatScalar(from, value, fs)!;
     return fitCharLength(to, text, explicit);
   }
   if (isText(from) || from.name === 'unknown') return parseScalar(to, value as string, fs);
+  if (from.name === 'array' && to.name === 'array') return castArray(value as string, from, to, fs, explicit);
   // json ↔ jsonb: through the text form (json → jsonb normalizes it).
   if ((from.name === 'json' || from.name === 'jsonb') && (to.name === 'json' || to.name === 'jsonb')) return parseScalar(to, value as string, fs);
   if (isInt(to)) {
@@ -117,6 +119,13 @@ export function castScalar(value: Scalar, from: DataType, to: DataType, fs: Form
   throw cannotCast(from, to);
 }
 
+/** elem[] → other[]: each element cast (int[] → text[], text[] → int[] …). */
+function castArray(stored: string, from: DataType, to: DataType, fs: FormatSettings, explicit: boolean): string {
+  const a = parseArrayLiteral(stored);
+  a.items = a.items.map((t) => elementText(to.elem!, castScalar(elementValue(from.elem!, t), from.elem!, to.elem!, fs, explicit)));
+  return formatArray(a);
+}
+
 /**
  * Casts a whole vector. `explicit` distinguishes CAST/:: (char(n)/varchar(n) truncate) from
  * assignment (too long → 22001).
@@ -126,7 +135,7 @@ export function castVector(v: Vector, to: DataType, fs: FormatSettings, explicit
   if (from === to) return v;
   const n = v.length;
   // Same storage and no typmod to enforce: relabel.
-  if (from.name === to.name && to.typmod === -1 && to.name !== 'bpchar') return { ...v, type: to } as Vector;
+  if (from.name === to.name && to.typmod === -1 && to.name !== 'bpchar' && from.elem === to.elem) return { ...v, type: to } as Vector;
   if (isInt(from) && isInt(to)) {
     const [lo, hi] = INT_LIMITS[to.name];
     const src = (v as { values: ArrayLike<number> }).values;

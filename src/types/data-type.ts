@@ -28,6 +28,7 @@ export const TypeOid = {
   uuid: 2950,
   void: 2278,
   jsonb: 3802,
+  array: 2277, // anyarray; a real array type carries its own OID (arrayType)
 } as const;
 
 /** How values of a type sit in a Vector (see vector.ts). */
@@ -61,6 +62,7 @@ export type TypeName =
   | 'uuid'
   | 'json'
   | 'jsonb'
+  | 'array' // elem[]: see arrayType()
   | 'unknown'; // an untyped literal or NULL before coercion
 
 export interface DataType {
@@ -71,6 +73,8 @@ export interface DataType {
   readonly storage: StorageKind;
   /** pg_type.typlen: byte width for fixed-size types, -1 for varlena. */
   readonly typlen: number;
+  /** Arrays only: the element type (its typmod is the array's, as PostgreSQL keeps varchar(10)[]). */
+  readonly elem?: DataType;
 }
 
 const STORAGE: Record<TypeName, StorageKind> = {
@@ -94,6 +98,8 @@ const STORAGE: Record<TypeName, StorageKind> = {
   uuid: 'string',
   json: 'string',
   jsonb: 'string',
+  // Arrays are kept as their canonical text form (see array-text.ts for why).
+  array: 'string',
   unknown: 'string',
 };
 
@@ -117,6 +123,7 @@ const TYPLEN: Record<TypeName, number> = {
   uuid: 16,
   json: -1,
   jsonb: -1,
+  array: -1,
   unknown: -2,
 };
 
@@ -183,7 +190,7 @@ export function isStringFamily(t: DataType): boolean {
 }
 /** Types kept in StringVectors whose strings are not their text form (or that are not text category). */
 export function isOpaqueString(t: DataType): boolean {
-  return t.name === 'bytea' || t.name === 'uuid' || t.name === 'json' || t.name === 'jsonb';
+  return t.name === 'bytea' || t.name === 'uuid' || t.name === 'json' || t.name === 'jsonb' || t.name === 'array';
 }
 
 /** format_type(): how PostgreSQL spells a type with its modifier, e.g. "numeric(15,2)", "character(25)". */
@@ -200,14 +207,50 @@ export function formatType(t: DataType): string {
     case 'bpchar': return t.typmod < 4 ? 'bpchar' : `character(${charLength(t)})`;
     case 'timestamp': return 'timestamp without time zone';
     case 'timestamptz': return 'timestamp with time zone';
+    case 'array': return formatType(t.elem!) + '[]';
     default: return t.name;
   }
 }
 
 /** The DataType of a PostgreSQL type OID, for Parse messages that name parameter types. */
 export function typeFromOid(oid: number): DataType | undefined {
-  for (const name of Object.keys(STORAGE) as TypeName[]) if (TypeOid[name] === oid) return dataType(name);
+  for (const name of Object.keys(STORAGE) as TypeName[]) if (name !== 'array' && TypeOid[name] === oid) return dataType(name);
+  for (const [name, arrayOid] of Object.entries(ARRAY_OID)) if (arrayOid === oid) return arrayType(dataType(name as TypeName));
   return undefined;
+}
+
+/** pg_type.typarray of each element type Tessera has arrays of. */
+const ARRAY_OID: Partial<Record<TypeName, number>> = {
+  bool: 1000, bytea: 1001, name: 1003, int8: 1016, int2: 1005, int4: 1007, text: 1009, json: 199, float4: 1021, float8: 1022,
+  bpchar: 1014, varchar: 1015, date: 1182, timestamp: 1115, timestamptz: 1185, interval: 1187, numeric: 1231, uuid: 2951, jsonb: 3807,
+};
+
+/** The array type over `elem` (interned; typmod is the element's), or 42704 when there is none. */
+export function arrayType(elem: DataType): DataType {
+  const oid = ARRAY_OID[elem.name];
+  if (oid === undefined || elem.oid !== TypeOid[elem.name]) throw new Error(`arrayType: no array type over ${elem.name}`);
+  const key = 'array:' + elem.name + ':' + elem.typmod;
+  let t = typeCache.get(key);
+  if (t === undefined) {
+    t = Object.freeze({ name: 'array' as TypeName, oid, typmod: elem.typmod, storage: 'string' as StorageKind, typlen: -1, elem });
+    typeCache.set(key, t);
+  }
+  return t;
+}
+export function hasArrayType(elem: DataType): boolean {
+  return ARRAY_OID[elem.name] !== undefined && elem.oid === TypeOid[elem.name];
+}
+export function isArray(t: DataType): boolean {
+  return t.name === 'array';
+}
+
+/** A type as stored in the catalog: [name, typmod] or, for arrays, [\'array\', typmod, element name]. */
+export type SerializedType = [TypeName, number] | [TypeName, number, TypeName];
+export function serializeType(t: DataType): SerializedType {
+  return t.elem !== undefined ? [t.name, t.typmod, t.elem.name] : [t.name, t.typmod];
+}
+export function deserializeType(s: SerializedType): DataType {
+  return s[0] === 'array' ? arrayType(dataType(s[2]!, s[1])) : dataType(s[0], s[1]);
 }
 
 /**
@@ -217,3 +260,9 @@ export function typeFromOid(oid: number): DataType | undefined {
  */
 export const OidType: DataType = Object.freeze({ name: 'int8' as TypeName, oid: TypeOid.oid, typmod: -1, storage: 'int64' as StorageKind, typlen: 4 });
 export const CharType: DataType = Object.freeze({ name: 'text' as TypeName, oid: 18, typmod: -1, storage: 'string' as StorageKind, typlen: 1 });
+
+/** The type with its modifier dropped (numeric(10,2) → numeric, varchar(5)[] → varchar[]). */
+export function withoutTypmod(t: DataType): DataType {
+  if (t.typmod === -1) return t;
+  return t.elem !== undefined ? arrayType(withoutTypmod(t.elem)) : dataType(t.name);
+}

@@ -16,6 +16,7 @@ export const SqlState = {
   invalidPassword: '28P01',
   cardinalityViolation: '21000',
   dataException: '22000',
+  arraySubscriptError: '2202E',
   stringDataRightTruncation: '22001',
   numericValueOutOfRange: '22003',
   nullValueNotAllowed: '22004',

@@ -9,6 +9,7 @@ import { MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND, 
 import { parseInterval, formatInterval } from './interval-text';
 import { formatBytea, parseBytea, parseUuid } from './bytea-uuid';
 import { jsonIn, jsonbIn } from './json';
+import { arrayIn, arrayOut } from './array-text';
 
 export interface FormatSettings {
   timeZone: string;
@@ -37,6 +38,7 @@ export function formatCell(v: Vector, row: number, fs: FormatSettings): string |
     case 'timestamp':
       return v.type.name === 'timestamptz' ? formatTimestamptz(v.values[row], fs.timeZone) : formatTimestamp(v.values[row]);
     case 'string':
+      if (v.type.name === 'array') return arrayOut(v.dict[v.codes[row]], v.type, fs);
       return v.type.name === 'bytea' ? formatBytea(v.dict[v.codes[row]]) : v.dict[v.codes[row]];
     default:
       return formatScalar(v.type, getScalar(v, row), fs);
@@ -68,6 +70,8 @@ export function formatScalar(type: DataType, value: Scalar, fs: FormatSettings):
       return formatInterval(value as Interval);
     case 'bytea':
       return formatBytea(value as string);
+    case 'array':
+      return arrayOut(value as string, type, fs);
     default:
       return String(value);
   }
@@ -328,6 +332,8 @@ export function parseScalar(type: DataType, text: string, fs: FormatSettings): S
       return jsonIn(text);
     case 'jsonb':
       return jsonbIn(text);
+    case 'array':
+      return arrayIn(text, type, fs);
     default:
       return text;
   }

@@ -14,7 +14,7 @@ import { compareKernel } from './kernels-compare';
 import { arithKernel } from './kernels-arith';
 import { rowKernel, stringKernel } from './kernels-string';
 import { catalogKernel } from './kernels-catalog';
-import { arrayCat } from './array-text';
+import { ARRAY_ERRORING, ARRAY_FNS, arrayKernel } from './kernels-array';
 import { datetimeKernel } from './kernels-datetime';
 import { mathKernel } from './kernels-math';
 import { jsonGetKernel, jsonKernel, randomUuidKernel } from './kernels-json';
@@ -138,7 +138,7 @@ function compileCall(e: CallExpr, env: ExprEnv): CompiledExpr {
   const args = e.args.map((a) => compileExpr(a, env));
   if (SEQUENCE_FNS.has(e.fn)) return sequenceCall(e, args, env);
   if (e.fn === 'set_config') return setConfigCall(e, args, env);
-  const canError = ERRORING.has(e.fn);
+  const canError = ERRORING.has(e.fn) || ARRAY_ERRORING.has(e.fn);
   return node(e.type, args, callKernel(e, args, env), canError);
 }
 
@@ -165,6 +165,7 @@ function dateComparison(e: CallExpr, env: ExprEnv): CompiledExpr | null {
 }
 
 function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
+  if (ARRAY_FNS.has(e.fn)) return arrayKernel(e, args);
   switch (e.fn) {
     case 'eq':
     case 'ne':
@@ -233,8 +234,6 @@ function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
     case 'jsonb_concat':
     case 'jsonb_delete':
       return jsonKernel(e.fn, args, e.type);
-    case 'array_cat':
-      return rowKernel(args, e.type, ([a, b]) => arrayCat(a as string | null, b as string | null), false);
     case 'encode':
       return rowKernel(args, e.type, ([b, f]) => encodeBytea(b as string, f as string));
     case 'decode':

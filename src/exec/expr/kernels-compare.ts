@@ -6,7 +6,8 @@ import { ComparisonFn } from '../../plan/expr';
 import { BoolVector, NumericVector, StringVector, Vector } from '../../types/vector';
 import { numericCompare, numericFromInt } from '../../types/numeric';
 import { boolVector, orNulls } from '../vector-util';
-import { compareStrings, dictRanks, jsonbKeyDict, trimTrailingSpaces, trimmedDict } from '../string-order';
+import { arrayKeyDict, compareStrings, dictRanks, jsonbKeyDict, trimTrailingSpaces, trimmedDict } from '../string-order';
+import { arrayOrderKey } from '../../types/array-text';
 import { jsonbOrderKey } from '../../types/json';
 import { intervalSpans } from '../hash/key-hash';
 import { CompiledExpr, VectorFn } from './compiled';
@@ -108,9 +109,10 @@ export function compareVectors(op: ComparisonFn, a: Vector, b: Vector): BoolVect
 function compareStringVectors(op: ComparisonFn, a: StringVector, b: StringVector, out: Uint8Array, n: number): void {
   const bp = a.type.name === 'bpchar' || b.type.name === 'bpchar';
   const jb = a.type.name === 'jsonb';
+  const ar = a.type.name === 'array';
   if (a.dict === b.dict) {
     // One dictionary: compare ranks (equal strings share a rank).
-    const ranks = bp ? dictRanks(trimmedDict(a.dict)) : jb ? dictRanks(jsonbKeyDict(a.dict)) : dictRanks(a.dict);
+    const ranks = bp ? dictRanks(trimmedDict(a.dict)) : jb ? dictRanks(jsonbKeyDict(a.dict)) : ar ? dictRanks(arrayKeyDict(a.type, a.dict)) : dictRanks(a.dict);
     const ca = a.codes;
     const cb = b.codes;
     switch (op) {
@@ -120,8 +122,8 @@ function compareStringVectors(op: ComparisonFn, a: StringVector, b: StringVector
     }
     return;
   }
-  const da = bp ? trimmedDict(a.dict) : jb ? jsonbKeyDict(a.dict) : a.dict;
-  const db = bp ? trimmedDict(b.dict) : jb ? jsonbKeyDict(b.dict) : b.dict;
+  const da = bp ? trimmedDict(a.dict) : jb ? jsonbKeyDict(a.dict) : ar ? arrayKeyDict(a.type, a.dict) : a.dict;
+  const db = bp ? trimmedDict(b.dict) : jb ? jsonbKeyDict(b.dict) : ar ? arrayKeyDict(b.type, b.dict) : b.dict;
   const ca = a.codes;
   const cb = b.codes;
   if (op === 'eq' || op === 'ne') {
@@ -135,7 +137,8 @@ function compareStringVectors(op: ComparisonFn, a: StringVector, b: StringVector
 /** string op constant, evaluated per dictionary entry; results cached per dictionary object. */
 function stringConstKernel(op: ComparisonFn, col: CompiledExpr, constant: string, bpchar: boolean): VectorFn {
   const jsonb = col.type.name === 'jsonb';
-  const target = bpchar ? trimTrailingSpaces(constant) : jsonb ? jsonbOrderKey(constant) : constant;
+  const array = col.type.name === 'array';
+  const target = bpchar ? trimTrailingSpaces(constant) : jsonb ? jsonbOrderKey(constant) : array ? arrayOrderKey(constant, col.type) : constant;
   const perDict = new WeakMap<string[], Uint8Array>();
   const f = col.eval;
   return (batch) => {
@@ -143,7 +146,7 @@ function stringConstKernel(op: ComparisonFn, col: CompiledExpr, constant: string
     const dict = v.dict;
     let table = perDict.get(dict);
     if (table === undefined || table.length !== dict.length) {
-      const d = bpchar ? trimmedDict(dict) : jsonb ? jsonbKeyDict(dict) : dict;
+      const d = bpchar ? trimmedDict(dict) : jsonb ? jsonbKeyDict(dict) : array ? arrayKeyDict(col.type, dict) : dict;
       table = new Uint8Array(dict.length);
       if (op === 'eq') for (let k = 0; k < d.length; k++) table[k] = d[k] === target ? 1 : 0;
       else if (op === 'ne') for (let k = 0; k < d.length; k++) table[k] = d[k] !== target ? 1 : 0;

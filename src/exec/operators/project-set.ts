@@ -1,4 +1,4 @@
-// ProjectSet: generate_series calls in a select list. Per input batch each call's arguments are
+// ProjectSet: generate_series and unnest calls in a select list (or reading earlier FROM items). Per input batch each call's arguments are
 // evaluated as vectors and each row's series lengths computed; the row repeats as often as its
 // longest series (a gather index) and every call writes its values beside it, NULL once its own
 // series is exhausted (PostgreSQL runs several set-returning functions in lockstep). Integer
@@ -11,6 +11,7 @@ import { Batch, Decimal, Interval, Scalar, Vector } from '../../types/vector';
 import { getScalar, newVector, vectorFromScalars } from '../../types/vector-ops';
 import { decimalAdd, decimalCompare } from '../../types/numeric';
 import { timestampAddInterval } from '../../types/datetime';
+import { arrayElements } from '../../types/array-ops';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { chunkBatch, gatherNeeded } from '../vector-util';
@@ -83,7 +84,7 @@ class ProjectSetOp extends Operator {
 
   private series(vecs: Vector[], type: DataType, n: number): Series {
     const counts = new Float64Array(n);
-    if (type.storage === 'int32' || type.storage === 'int64') {
+    if ((type.storage === 'int32' || type.storage === 'int64') && vecs[0].type.name !== 'array') {
       const [start, stop, step] = vecs as { values: ArrayLike<number>; nulls: Uint8Array | null }[];
       for (let i = 0; i < n; i++) {
         if (start.nulls?.[i] === 1 || stop.nulls?.[i] === 1 || (step !== undefined && step.nulls?.[i] === 1)) continue;
@@ -128,7 +129,15 @@ class ProjectSetOp extends Operator {
     // numeric and timestamps: values per row as scalars.
     const zone = type.name === 'timestamptz' ? this.env.ctx.format.timeZone : null;
     const perRow: Scalar[][] = new Array(n);
-    for (let i = 0; i < n; i++) {
+    if (vecs.length === 1 && vecs[0].type.name === 'array') {
+      // unnest(array): the elements in row-major order.
+      const elem = vecs[0].type.elem!;
+      for (let i = 0; i < n; i++) {
+        const a = getScalar(vecs[0], i);
+        perRow[i] = a === null ? [] : arrayElements(elem, a as string);
+        counts[i] = perRow[i].length;
+      }
+    } else for (let i = 0; i < n; i++) {
       const [start, stop, step] = vecs.map((v) => getScalar(v, i));
       const vals: Scalar[] = [];
       perRow[i] = vals;

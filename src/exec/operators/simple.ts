@@ -9,6 +9,7 @@ import { Batch, BoolVector, Scalar, Vector } from '../../types/vector';
 import { compactBatch, getScalar, vectorFromScalars } from '../../types/vector-ops';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
+import { arrayElements } from '../../types/array-ops';
 import { chunkBatch, gatherNeeded, sliceBatch, trueRows } from '../vector-util';
 import { Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
@@ -27,6 +28,10 @@ export function prepareValues(node: ValuesNode, env: ExprEnv): PreparedNode {
 function arrayRows(array: CompiledExpr, node: ValuesNode, env: ExprEnv): CompiledExpr[][] {
   const value = getScalar(array.eval(ONE_ROW), 0);
   if (value === null) return [];
+  if (array.type.name === 'array') {
+    const type = array.type.elem!;
+    return arrayElements(type, value as string).map((v) => [compileExpr({ kind: 'const', value: v, type: node.output[0].type }, env)]);
+  }
   const items = parseArrayLiteral(String(value));
   if (items === null) throw new SqlError(SqlState.invalidTextRepresentation, `malformed array literal: "${value}"`);
   const type = node.output[0].type;
