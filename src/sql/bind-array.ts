@@ -4,6 +4,7 @@
 import { Expr, FunctionName } from '../plan/expr';
 import { DataType, Types, arrayType, formatType, hasArrayType, withoutTypmod } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
+import { pgTypeByOid } from '../types/pg-types';
 import { CoercionContext, coerce, commonType, commonTypeOf, isUnknown } from './coerce';
 import { COMPARISON_OPS, bindComparison, noOperator } from './functions';
 
@@ -136,7 +137,8 @@ export function bindAnyAllArray(n: any, bind: BindFn, ctx: CoercionContext): Exp
     arr = coerce(arr, arrayOf(x.type), ctx);
   }
   if (!isArrayT(arr.type)) {
-    if (arr.type.name === 'text' && arr.type.oid !== Types.text.oid) return null; // a catalog array kept as text
+    // A catalog array kept as text (or text holding an array literal): compared as text forms.
+    if (pgTypeByOid(arr.type.oid)?.elem !== undefined || arr.type.storage === 'string') return null;
     throw new SqlError(SqlState.wrongObjectType, 'op ANY/ALL (array) requires array on right side', { position: pos(n) });
   }
   if (cmp === undefined) throw noOperator(op, x.type, arr.type.elem!, pos(n));

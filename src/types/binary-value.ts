@@ -14,6 +14,7 @@ import { byteaFromBuffer, byteaToBuffer, uuidFromBuffer, uuidToBuffer } from './
 import { jsonIn, jsonbIn } from './json';
 import { Decimal, Interval, Scalar, Vector } from './vector';
 import { getScalar } from './vector-ops';
+import { elementText, elementValue, formatArray, parseArrayLiteral } from './array-text';
 
 export const BINARY_TYPES = new Set([
   'bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar', 'bpchar', 'name', 'unknown',
@@ -31,6 +32,7 @@ const TEXT_LIKE_OIDS = new Set([18, 19, 25, 705, 1042, 1043]);
 const STRING_STORED_WITH_OWN_BINARY = new Set(['bytea', 'uuid', 'json', 'jsonb']);
 
 export function supportsBinary(t: DataType): boolean {
+  if (t.name === 'array') return supportsBinary(t.elem!);
   return BINARY_TYPES.has(t.name) && (t.storage !== 'string' || TEXT_LIKE_OIDS.has(t.oid) || STRING_STORED_WITH_OWN_BINARY.has(t.name));
 }
 
@@ -95,6 +97,8 @@ export function binaryValue(t: DataType, value: Scalar): Buffer {
       return uuidToBuffer(value as string);
     case 'jsonb':
       return Buffer.concat([Buffer.from([1]), Buffer.from(value as string, 'utf8')]);
+    case 'array':
+      return arraySend(t, value as string);
     default:
       return Buffer.from(value as string, 'utf8');
   }
@@ -256,7 +260,74 @@ export function decodeBinaryParam(b: Buffer, t: DataType, param: number | null):
     case 'name':
     case 'unknown':
       return b.toString('utf8');
+    case 'array':
+      return arrayRecv(b, t, param);
     default:
       throw binaryNotSupported(t, 'input');
   }
+}
+
+/** array_send: ndim, has-nulls flag, element OID, (length, lower bound) per dimension, then each element as int32 length + bytes (-1: NULL). */
+function arraySend(t: DataType, stored: string): Buffer {
+  const a = parseArrayLiteral(stored);
+  const elem = t.elem!;
+  const parts: Buffer[] = [];
+  const head = Buffer.allocUnsafe(12 + 8 * a.dims.length);
+  head.writeInt32BE(a.dims.length, 0);
+  head.writeInt32BE(a.items.includes(null) ? 1 : 0, 4);
+  head.writeInt32BE(elem.oid, 8);
+  a.dims.forEach((d, k) => {
+    head.writeInt32BE(d, 12 + 8 * k);
+    head.writeInt32BE(a.lbounds[k], 16 + 8 * k);
+  });
+  parts.push(head);
+  for (const item of a.items) {
+    const len = Buffer.allocUnsafe(4);
+    if (item === null) {
+      len.writeInt32BE(-1);
+      parts.push(len);
+      continue;
+    }
+    const body = binaryValue(elem, elementValue(elem, item));
+    len.writeInt32BE(body.length);
+    parts.push(len, body);
+  }
+  return Buffer.concat(parts);
+}
+
+/** array_recv: the layout arraySend writes; the element OID must be the column's element type. */
+function arrayRecv(b: Buffer, t: DataType, param: number | null): string {
+  const elem = t.elem!;
+  if (b.length < 12) throw insufficientData();
+  const ndim = b.readInt32BE(0);
+  const flags = b.readInt32BE(4);
+  const elemOid = b.readInt32BE(8);
+  if (ndim < 0 || ndim > 6) throw new SqlError(SqlState.invalidBinaryRepresentation, `invalid number of dimensions: ${ndim}`);
+  if (flags !== 0 && flags !== 1) throw new SqlError(SqlState.invalidBinaryRepresentation, 'invalid array flags');
+  if (elemOid !== elem.oid) throw new SqlError(SqlState.datatypeMismatch, `binary data has array element type ${elemOid} instead of expected ${elem.oid}`);
+  if (b.length < 12 + 8 * ndim) throw insufficientData();
+  const dims: number[] = [];
+  const lbounds: number[] = [];
+  let count = ndim === 0 ? 0 : 1;
+  for (let k = 0; k < ndim; k++) {
+    dims.push(b.readInt32BE(12 + 8 * k));
+    lbounds.push(b.readInt32BE(16 + 8 * k));
+    count *= dims[k];
+  }
+  let at = 12 + 8 * ndim;
+  const items: (string | null)[] = [];
+  for (let i = 0; i < count; i++) {
+    if (b.length < at + 4) throw insufficientData();
+    const len = b.readInt32BE(at);
+    at += 4;
+    if (len === -1) {
+      items.push(null);
+      continue;
+    }
+    if (len < 0 || b.length < at + len) throw insufficientData();
+    items.push(elementText(elem, decodeBinaryParam(b.subarray(at, at + len), elem, param)));
+    at += len;
+  }
+  if (at !== b.length) throw new SqlError(SqlState.invalidBinaryRepresentation, 'incorrect binary data format in array');
+  return formatArray(count === 0 ? { dims: [], lbounds: [], items: [] } : { dims, lbounds, items });
 }

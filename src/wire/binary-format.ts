@@ -23,7 +23,7 @@ export function writeBinaryCell(w: MessageWriter, v: Vector, row: number): void 
       return;
     case 'string': {
       const s = v.dict[v.codes[row]];
-      if (v.type.name === 'bytea' || v.type.name === 'uuid' || v.type.name === 'jsonb') {
+      if (v.type.name === 'bytea' || v.type.name === 'uuid' || v.type.name === 'jsonb' || v.type.name === 'array') {
         const b = binaryValue(v.type, s);
         w.int32(b.length).bytes(b);
       } else w.cell(s);

@@ -3,7 +3,7 @@
 // statement's CatalogModel: a lookup becomes a CASE over the (few) catalog objects, so plans stay
 // plain data and the executor needs no catalog access.
 import { CaseExpr, Expr } from '../../plan/expr';
-import { CharType, DataType, OidType, Types } from '../../types/data-type';
+import { CharType, DataType, OidType, Types, arrayType } from '../../types/data-type';
 import { PG_TYPES, formatTypeOid, quoteIdent } from '../../types/pg-types';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Scalar } from '../../types/vector';
@@ -133,7 +133,7 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
       return constant(6, Types.int4);
     case 'current_schemas':
       if (n !== 1) return null;
-      return args[0].kind === 'const' && args[0].value === false ? constant('{public}', Types.text) : constant('{pg_catalog,public}', Types.text);
+      return constant(args[0].kind === 'const' && args[0].value === false ? '{public}' : '{pg_catalog,public}', arrayType(Types.name));
     case 'quote_ident':
       if (n !== 1) return null;
       return call('quote_ident', [coerce(args[0], Types.text, ctx)], Types.text);
