@@ -12,6 +12,7 @@ import { coerce, isUnknown } from '../coerce';
 import { catalogModel } from './bind-system';
 import { CatalogModel, splitQualified } from './catalog-model';
 import { procSignatures } from './procs';
+import { deparseView } from './view-deparse';
 
 function constant(value: Scalar, type: DataType): Expr {
   return { kind: 'const', value, type };
@@ -103,7 +104,8 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
       return lookup(args[0], m().constraints.map((c) => [c.oid, c.definition]), Types.text, null, ctx);
     case 'pg_get_viewdef':
       if (n < 1 || n > 2) return null;
-      return lookup(args[0], m().relations.filter((r) => r.view !== undefined).map((r) => [r.oid, ' ' + r.view!.sql + ';']), Types.text, null, ctx);
+      // Deparsed as PostgreSQL's pretty form where view-deparse.ts covers the query, else the stored text.
+      return lookup(args[0], m().relations.filter((r) => r.view !== undefined).map((r) => [r.oid, deparseView(r.view!.sql, m().relations) ?? ' ' + r.view!.sql + ';']), Types.text, null, ctx);
     case 'pg_get_function_result':
     case 'pg_get_function_arguments':
     case 'pg_get_function_identity_arguments': {

@@ -6,6 +6,8 @@ create table line_items (order_id bigint, line smallint, qty int default -1, pri
 create table tags (tag text, flag boolean, stamp timestamptz default now(), span interval);
 create table defaults_demo (a int default -1, b numeric(10,2) default 1.50, c int default '5', d numeric default -1.5, e float8 default 2, f bigint default 7, g varchar(5) default 'ab', h char(2) default 'x', i text default 'it''s', j boolean default true, k timestamp default now(), l date default current_date, m timestamptz default current_timestamp, n numeric(5,1) default '3', o smallint default 1, p real default 1e3, q bigint default 12345678901, r date default '2024-2-3', s text default null, t bool default 'yes');
 create view big_orders as select order_id, amount from orders where amount > 100;
+create view order_summary as select o.customer_id, count(*) as n, sum(o.amount) total from orders o join customers c on c.id = o.customer_id where c.name = 'bob' or o.note <> 'none' group by o.customer_id having count(*) > 1 order by o.customer_id desc limit 5;
+create table arrays_demo (id int, nums int[], names text[] not null, codes varchar(5)[], grid integer ARRAY, prices numeric(8,2)[], stamps timestamptz[]);
 \dt
 \d
 \dv
@@ -36,3 +38,6 @@ select relname, relkind from pg_class where relname = 'orders';
 \timing on
 select count(*) from pg_catalog.pg_class c where c.relname ~ '^(customers|orders)$';
 \timing off
+\d+ big_orders
+\d+ order_summary
+\d arrays_demo
