@@ -1,26 +1,9 @@
-// ARRAY(subquery), as psql's catalog queries use it (\du's "Member of"). Tessera has no array
-// values; the result is the array's text form ({a,b}, elements quoted as PostgreSQL's array_out
-// does), computed by rewriting the subquery to aggregate its one column with string_agg.
+// ARRAY(subquery), as psql's catalog queries use it (\du's "Member of"): the subquery rewritten
+// to aggregate its one column with array_agg (an empty result is the empty array).
 import { SqlError, SqlState, notSupported } from '../../types/sql-error';
 import { parseSql } from '../parse';
 
-const TEMPLATE = String.raw`SELECT coalesce('{' || string_agg(CASE WHEN __elem IS NULL THEN 'NULL' WHEN __elem::text ~* '[{},"\\\s]|^$|^null$' THEN '"' || replace(replace(__elem::text, '\', '\\'), '"', '\"') || '"' ELSE __elem::text END, ',') || '}', '{}')`;
-
-const ELEMENT = String.raw`SELECT CASE WHEN __elem IS NULL THEN 'NULL' WHEN __elem::text ~* '[{},"\\\s]|^$|^null$' THEN '"' || replace(replace(__elem::text, '\', '\\'), '"', '\"') || '"' ELSE __elem::text END`;
-
-/** ARRAY[a, b, …] as an expression computing the array's text form ({a,b}). */
-export function arrayConstructorExpr(elements: any[]): any {
-  if (elements.some((e) => e.A_ArrayExpr !== undefined)) throw notSupported('multidimensional arrays');
-  const template = parseSql(ELEMENT)[0].ast!.SelectStmt.targetList[0].ResTarget.val;
-  const str = (sval: string) => ({ A_Const: { sval: { sval } } });
-  const concat = (l: any, r: any) => ({ A_Expr: { kind: 'AEXPR_OP', name: [{ String: { sval: '||' } }], lexpr: l, rexpr: r } });
-  let out: any = str('{');
-  elements.forEach((e, i) => {
-    if (i > 0) out = concat(out, str(','));
-    out = concat(out, substitute(template, e));
-  });
-  return concat(out, str('}'));
-}
+const TEMPLATE = `SELECT coalesce(array_agg(__elem), '{}')`;
 
 function substitute(node: any, elem: any): any {
   if (Array.isArray(node)) return node.map((x) => substitute(x, elem));
@@ -33,7 +16,7 @@ function substitute(node: any, elem: any): any {
 }
 
 /**
- * The SelectStmt that computes ARRAY(`subselect`) as text. With `ordered`, the subquery becomes a
+ * The SelectStmt that computes ARRAY(`subselect`). With `ordered`, the subquery becomes a
  * derived table aggregated in its ORDER BY order (only possible when it is not correlated); else its
  * FROM/WHERE are aggregated directly and an ORDER BY is passed to string_agg.
  */
@@ -53,7 +36,7 @@ export function arraySublinkQuery(subselect: any, ordered = false): any {
     return { SelectStmt: query };
   }
   const query = substitute(template, elem);
-  const agg = query.targetList[0].ResTarget.val.CoalesceExpr.args[0].A_Expr.lexpr.A_Expr.rexpr.FuncCall;
+  const agg = query.targetList[0].ResTarget.val.CoalesceExpr.args[0].FuncCall;
   if (sub.sortClause !== undefined)
     agg.agg_order = sub.sortClause.map((s: any) => {
       const k = s.SortBy.node.A_Const?.ival?.ival;
