@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import { RawClient, serialize } from '../helpers/raw-client';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { bind, firstCell } from '../helpers/binary-bind';
 
 /** [literal, element type OID of the array, PostgreSQL 15's array_send bytes (hex), its text output] */
 const CASES: [string, number, string, string][] = [
@@ -17,34 +18,6 @@ const CASES: [string, number, string, string][] = [
   ["'{2024-02-29}'::date[]", 1182, '00000001000000000000043a00000001000000010000000400002279', '{2024-02-29}'],
   ["'{t,f}'::bool[]", 1000, '000000010000000000000010000000020000000100000001010000000100', '{t,f}'],
 ];
-
-function i16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(n);
-  return b;
-}
-function i32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-}
-function bind(params: Buffer[], resultFormat: number): Buffer {
-  const parts = [Buffer.from('\0\0'), i16(1), i16(1), i16(params.length)];
-  for (const p of params) parts.push(i32(p.length), p);
-  parts.push(i16(1), i16(resultFormat));
-  const body = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from('B'), i32(body.length + 4), body]);
-}
-async function firstCell(c: RawClient, sql: string, types: number[], params: Buffer[], resultFormat: number): Promise<Buffer | null> {
-  c.raw.length = 0;
-  c.send(serialize.parse({ text: sql, types }), bind(params, resultFormat), serialize.execute({}), serialize.sync());
-  const msgs = await c.until('readyForQuery');
-  const err = msgs.find((m) => m.name === 'error');
-  if (err !== undefined) throw new Error(`${sql}: ${err.code} ${err.message}`);
-  const row = c.raw.find((m) => m.type === 'D')!.body;
-  const len = row.readInt32BE(2);
-  return len === -1 ? null : row.subarray(6, 6 + len);
-}
 
 describe('arrays with real clients', function () {
   this.timeout(60000);
