@@ -196,7 +196,7 @@ export type FunctionName =
   | 'nextval' | 'currval' | 'setval' | 'lastval'
   // set_config(text, text, bool) → text (volatile: changes the session's setting per evaluated row)
   | 'set_config'
-  // array_cat(text array form, text array form) → text array form (a NULL side yields the other, as PostgreSQL's)
+  // Arrays (exec/expr/kernels-array.ts): array_cat(a, b) (a NULL side yields the other, as PostgreSQL's), constructors, subscripts…
   | 'array_cat'
   | 'array_construct' | 'array_construct_nested' | 'array_subscript' | 'array_slice' | 'array_append' | 'array_prepend'
   | 'array_length' | 'array_lower' | 'array_upper' | 'cardinality' | 'array_ndims' | 'array_dims' | 'array_position'

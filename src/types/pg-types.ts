@@ -1,5 +1,6 @@
 // PostgreSQL's built-in types as pg_type lists them (the ones Tessera has plus the ones its system
 // catalogs and clients name), and format_type() over (type OID, typmod).
+import { parseArrayLiteral as parseArrayText } from './array-text';
 
 export interface PgTypeInfo {
   oid: number;
@@ -130,30 +131,10 @@ export function quoteIdent(name: string): string {
 
 /** '{a,"b c",NULL}' → ['a', 'b c', null]; null when not a one-dimensional array literal. */
 export function parseArrayLiteral(text: string): (string | null)[] | null {
-  const s = text.trim();
-  if (!s.startsWith('{') || !s.endsWith('}')) return null;
-  const out: (string | null)[] = [];
-  let i = 1;
-  const end = s.length - 1;
-  while (i < end) {
-    while (i < end && s[i] === ' ') i++;
-    if (s[i] === '{') return null;
-    let item = '';
-    let quoted = false;
-    if (s[i] === '"') {
-      quoted = true;
-      i++;
-      while (i < end && s[i] !== '"') {
-        if (s[i] === '\\') i++;
-        item += s[i++];
-      }
-      i++;
-    } else while (i < end && s[i] !== ',') item += s[i++];
-    item = quoted ? item : item.trim();
-    out.push(!quoted && item.toUpperCase() === 'NULL' ? null : item);
-    while (i < end && s[i] === ' ') i++;
-    if (s[i] === ',') i++;
+  try {
+    const a = parseArrayText(text);
+    return a.dims.length <= 1 ? a.items : null;
+  } catch {
+    return null;
   }
-  return out;
 }
-
