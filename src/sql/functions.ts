@@ -320,7 +320,7 @@ export function resolveAggregate(name: string, args: Expr[], star: boolean, posi
     case 'min':
     case 'max':
       // PostgreSQL has no min/max for bool, bytea, uuid, json or jsonb.
-      if (t.name === 'bool' || isOpaqueString(t)) throw missing();
+      if (t.name === 'bool' || (isOpaqueString(t) && t.name !== 'array')) throw missing();
       return { fn: name, type: t.typmod === -1 || t.name === 'bpchar' || t.name === 'varchar' ? t : withoutTypmod(t) };
     case 'bool_and':
     case 'every':

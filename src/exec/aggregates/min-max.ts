@@ -7,7 +7,7 @@ import { DataType } from '../../types/data-type';
 import { Decimal, IntervalVector, NumericVector, Scalar, StringVector, Vector } from '../../types/vector';
 import { newVector, vectorFromScalars } from '../../types/vector-ops';
 import { decimal, decimalAt, decimalCompare, decimalRound } from '../../types/numeric';
-import { compareStrings, trimTrailingSpaces } from '../string-order';
+import { comparableString, compareStrings, trimTrailingSpaces } from '../string-order';
 import { Accumulator, growF64, growU8, liveRows } from './accumulator';
 
 export class FixedMinMaxAccumulator implements Accumulator {
@@ -61,7 +61,10 @@ export class StringMinMaxAccumulator implements Accumulator {
     private readonly max: boolean,
   ) {
     this.bpchar = type.name === 'bpchar';
+    this.array = type.name === 'array';
   }
+  /** Arrays compare by their elements (an order key per value), not by their text. */
+  private readonly array: boolean;
   resize(groupCount: number): void {
     while (this.best.length < groupCount) this.best.push(undefined);
   }
@@ -77,7 +80,7 @@ export class StringMinMaxAccumulator implements Accumulator {
       const b = best[g];
       if (b === undefined) best[g] = s;
       else if (s !== b) {
-        const c = this.bpchar ? compareStrings(trimTrailingSpaces(s), trimTrailingSpaces(b)) : compareStrings(s, b);
+        const c = this.bpchar ? compareStrings(trimTrailingSpaces(s), trimTrailingSpaces(b)) : this.array ? compareStrings(comparableString(this.type, s), comparableString(this.type, b)) : compareStrings(s, b);
         if (c * sign > 0) best[g] = s;
       }
     }

@@ -421,6 +421,7 @@ function columnTypeFacts(c: ModelColumn): Row {
   const t = c.type;
   const out: Row = { data_type: formatTypeOid(t.oid, null), udt_name: PG_TYPES.find((x) => x.oid === t.oid)?.typname ?? t.name };
   if (t.oid === 18) out.data_type = '"char"';
+  if (t.name === 'array') return { ...out, data_type: 'ARRAY' };
   if (t.name === 'varchar' || t.name === 'bpchar') {
     const n = charLength(t);
     out.character_maximum_length = n >= 0 ? n : null;
