@@ -102,10 +102,21 @@ export function bindCatalogFunction(name: string, args: Expr[], ctx: BindContext
     case 'pg_get_constraintdef':
       if (n !== 1 && n !== 2) return null;
       return lookup(args[0], m().constraints.map((c) => [c.oid, c.definition]), Types.text, null, ctx);
-    case 'pg_get_viewdef':
+    case 'pg_get_viewdef': {
       if (n < 1 || n > 2) return null;
-      // Deparsed as PostgreSQL's pretty form where view-deparse.ts covers the query, else the stored text.
-      return lookup(args[0], m().relations.filter((r) => r.view !== undefined).map((r) => [r.oid, deparseView(r.view!.sql, m().relations) ?? ' ' + r.view!.sql + ';']), Types.text, null, ctx);
+      // Deparsed as PostgreSQL does where view-deparse.ts covers the query, else the stored text.
+      const pretty = n === 2 && args[1].kind === 'const' && args[1].value === true;
+      const views = m().relations.filter((r) => r.view !== undefined);
+      // pg_get_viewdef('name'): the text overload names the view.
+      const a0 = args[0];
+      let key = a0;
+      if (a0.kind === 'const' && typeof a0.value === 'string' && (isUnknown(a0.type) || a0.type.name === 'text')) {
+        const parts = splitQualified(a0.value) ?? [];
+        const name = parts[parts.length - 1];
+        key = constant(views.find((r) => r.name === name && (parts.length === 1 || r.schema === parts[0]))?.oid ?? null, OidType);
+      }
+      return lookup(key, views.map((r) => [r.oid, deparseView(r.view!.sql, m().relations, pretty) ?? ' ' + r.view!.sql + ';']), Types.text, null, ctx);
+    }
     case 'pg_get_function_result':
     case 'pg_get_function_arguments':
     case 'pg_get_function_identity_arguments': {

@@ -3,6 +3,7 @@
 // generated from a CatalogModel. Relations Tessera has nothing for (policies, triggers, publications…)
 // exist with PostgreSQL's columns and no rows, so the catalog queries of psql and drivers bind.
 import { CharType, DataType, OidType, Types } from '../../types/data-type';
+import { deparseView } from './view-deparse';
 import { PG_TYPES, formatTypeOid } from '../../types/pg-types';
 import { charLength, numericPrecision, numericScale } from '../../types/data-type';
 import { Scalar } from '../../types/vector';
@@ -382,7 +383,7 @@ pg('pg_tables', 12004, 'schemaname:name tablename:name tableowner:name tablespac
   'v',
 );
 pg('pg_views', 12005, 'schemaname:name viewname:name viewowner:name definition', (m) =>
-  m.relations.filter((r) => r.kind === 'v').map((r) => ({ schemaname: r.schema, viewname: r.name, viewowner: 'postgres', definition: r.view?.sql ?? null })),
+  m.relations.filter((r) => r.kind === 'v').map((r) => ({ schemaname: r.schema, viewname: r.name, viewowner: 'postgres', definition: r.view === undefined ? null : (deparseView(r.view.sql, m.relations, false) ?? r.view.sql) })),
   'v',
 );
 pg('pg_indexes', 12006, 'schemaname:name tablename:name indexname:name tablespace:name indexdef', (m) =>
@@ -527,7 +528,7 @@ is(
 is('views', 13006, 'table_catalog:name table_schema:name table_name:name view_definition check_option is_updatable is_insertable_into is_trigger_updatable is_trigger_deletable is_trigger_insertable_into', (m) =>
   m.relations
     .filter((r) => r.kind === 'v' && r.view !== undefined)
-    .map((r) => ({ table_catalog: m.databaseName, table_schema: r.schema, table_name: r.name, view_definition: r.view!.sql, check_option: 'NONE', is_trigger_updatable: 'NO', is_trigger_deletable: 'NO', is_trigger_insertable_into: 'NO' })),
+    .map((r) => ({ table_catalog: m.databaseName, table_schema: r.schema, table_name: r.name, view_definition: deparseView(r.view!.sql, m.relations, false) ?? r.view!.sql, check_option: 'NONE', is_trigger_updatable: 'NO', is_trigger_deletable: 'NO', is_trigger_insertable_into: 'NO' })),
 );
 
 is(

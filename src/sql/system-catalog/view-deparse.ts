@@ -1,12 +1,16 @@
-// pg_get_viewdef(view, true): the view's SELECT written back as PostgreSQL's ruleutils prints it in
-// pretty mode — columns qualified by their table or alias, every computed output named with AS,
-// literals with the casts the parser added (amount > 100::numeric, name::text = 'bob'::text), one
-// clause per line with ruleutils' indentation. Covers plain single-level SELECTs over tables
+// pg_get_viewdef(view[, pretty]): the view's SELECT written back as PostgreSQL's ruleutils prints
+// it — columns qualified by their table or alias, every computed output named with AS, literals
+// folded to their type as the parser does ('2024-01-01 00:00:00'::timestamp without time zone,
+// '-2'::integer) and the casts it adds (amount > 100::numeric, name::text = 'bob'::text), one clause
+// per line with ruleutils' indentation; without `pretty`, every operator and cast in parentheses. Covers plain single-level SELECTs over tables
 // (joins, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT) with comparisons, AND/OR/NOT, arithmetic, IS
 // [NOT] NULL and calls; anything else returns null and the caller shows the stored SQL text.
 import { DataType, Types, formatType } from '../../types/data-type';
+import { parseDecimal, decimalToString } from '../../types/numeric';
+import { DEFAULT_FORMAT, formatScalar, parseScalar } from '../../types/text-format';
 import { parseSql } from '../parse';
 import { ModelRelation } from './catalog-model';
+import { resolveTypeName } from '../type-names';
 import { quoteIdent } from '../../types/pg-types';
 
 class Unsupported extends Error {}
@@ -34,13 +38,13 @@ const NUMERIC_RANK: Record<string, number> = { int2: 1, int4: 2, int8: 3, numeri
 const INTEGER = new Set(['int2', 'int4', 'int8']);
 const PREC: Record<string, number> = { OR: 1, AND: 2, NOT: 3, CMP: 4, IS: 5, '+': 6, '-': 6, '*': 7, '/': 7, '%': 7 };
 
-export function deparseView(sql: string, relations: ModelRelation[]): string | null {
+export function deparseView(sql: string, relations: ModelRelation[], pretty = true): string | null {
   try {
     const parsed = parseSql(sql);
     if (parsed.length !== 1) return null;
     const stmt = parsed[0].ast?.SelectStmt;
     if (stmt === undefined) return null;
-    return new ViewDeparser(relations).select(stmt) + ';';
+    return new ViewDeparser(relations, pretty).select(stmt) + ';';
   } catch (err) {
     if (err instanceof Unsupported) return null;
     throw err;
@@ -49,7 +53,30 @@ export function deparseView(sql: string, relations: ModelRelation[]): string | n
 
 class ViewDeparser {
   private items: Item[] = [];
-  constructor(private readonly relations: ModelRelation[]) {}
+  private targets: Typed[] = [];
+  constructor(
+    private readonly relations: ModelRelation[],
+    private readonly pretty: boolean,
+  ) {}
+
+  /** An operator expression: parenthesized always without `pretty`, by precedence with it. */
+  private op(text: string, type: DataType, prec: number): Typed {
+    return this.pretty ? { text, type, prec } : { text: `(${text})`, type, prec: 9 };
+  }
+  private sub(e: Typed, prec: number): string {
+    return this.pretty ? paren(e, prec) : e.text;
+  }
+  /** A cast the parser added: x::t, (x)::t without `pretty`. */
+  private cast(e: Typed, to: DataType): Typed {
+    const name = formatType(to);
+    if (!this.pretty) return { text: `(${e.text})::${name}`, type: to, prec: 9 };
+    return { text: `${e.prec < 9 ? `(${e.text})` : e.text}::${name}`, type: to, prec: 9 };
+  }
+  /** A literal coerced to `type` while parsing: a constant of that type. */
+  private literalAs(literal: string, type: DataType): Typed {
+    const value = parseScalar(type, literal, DEFAULT_FORMAT);
+    return constant(formatScalar(type, value, DEFAULT_FORMAT)!, type);
+  }
 
   select(s: any): string {
     if ((s.op !== undefined && s.op !== 'SETOP_NONE') || s.withClause || s.distinctClause || s.valuesLists || s.lockingClause || s.limitOffset) unsupported();
@@ -57,12 +84,17 @@ class ViewDeparser {
     const fromText = from.map((f) => this.fromItem(f, true));
     const targets: string[] = [];
     for (const t of s.targetList ?? []) targets.push(...this.target(t.ResTarget));
+    const byPosition = (node: any): string => {
+      const k = node.A_Const?.ival?.ival;
+      if (k !== undefined && node.A_Const !== undefined) return (this.targets[k - 1] ?? unsupported()).text;
+      return this.expr(node).text;
+    };
     let out = ' SELECT ' + targets.join(',\n    ');
     if (fromText.length > 0) out += '\n   FROM ' + fromText.join(',\n    ');
     if (s.whereClause !== undefined) out += '\n  WHERE ' + this.expr(s.whereClause).text;
-    if (s.groupClause !== undefined) out += '\n  GROUP BY ' + s.groupClause.map((g: any) => this.expr(g).text).join(', ');
+    if (s.groupClause !== undefined) out += '\n  GROUP BY ' + s.groupClause.map(byPosition).join(', ');
     if (s.havingClause !== undefined) out += '\n HAVING ' + this.expr(s.havingClause).text;
-    if (s.sortClause !== undefined) out += '\n  ORDER BY ' + s.sortClause.map((x: any) => this.sortBy(x.SortBy)).join(', ');
+    if (s.sortClause !== undefined) out += '\n  ORDER BY ' + s.sortClause.map((x: any) => this.sortBy(x.SortBy, byPosition)).join(', ');
     if (s.limitCount !== undefined) out += '\n LIMIT ' + this.expr(s.limitCount).text;
     return out;
   }
@@ -86,7 +118,8 @@ class ViewDeparser {
       const left = this.fromItem(j.larg, false);
       const right = this.fromItem(j.rarg, false);
       void top;
-      return `${left}\n     ${kind} ${right} ON ${this.expr(j.quals).text}`;
+      if (this.pretty) return `${left}\n     ${kind} ${right} ON ${this.expr(j.quals).text}`;
+      return `(${left}\n     ${kind} ${right} ON (${this.expr(j.quals).text}))`;
     }
     return unsupported();
   }
@@ -98,9 +131,16 @@ class ViewDeparser {
       const names: string[] = v.ColumnRef.fields.filter((f: any) => f.String !== undefined).map((f: any) => f.String.sval);
       const items = names.length === 0 ? this.items : this.items.filter((i) => i.qualifier === names[0]);
       if (items.length === 0) unsupported();
-      return items.flatMap((i) => i.rel.columns.map((c) => `${quoteIdent(i.qualifier)}.${quoteIdent(c.name)}`));
+      return items.flatMap((i) =>
+        i.rel.columns.map((c) => {
+          const text = `${quoteIdent(i.qualifier)}.${quoteIdent(c.name)}`;
+          this.targets.push({ text, type: c.type, prec: 9 });
+          return text;
+        }),
+      );
     }
     const e = this.expr(v, true);
+    this.targets.push(e);
     const isColumn = v.ColumnRef !== undefined;
     const natural = isColumn ? v.ColumnRef.fields[v.ColumnRef.fields.length - 1].String.sval : v.FuncCall !== undefined ? v.FuncCall.funcname[v.FuncCall.funcname.length - 1].String.sval : undefined;
     const name: string | undefined = rt.name ?? natural;
@@ -108,9 +148,9 @@ class ViewDeparser {
     return [isColumn && name === natural ? e.text : `${e.text} AS ${quoteIdent(name!)}`];
   }
 
-  private sortBy(sb: any): string {
+  private sortBy(sb: any, byPosition: (node: any) => string): string {
     if (sb.sortby_nulls !== 'SORTBY_NULLS_DEFAULT' || sb.sortby_dir === 'SORTBY_USING') unsupported();
-    const e = this.expr(sb.node).text;
+    const e = byPosition(sb.node);
     return sb.sortby_dir === 'SORTBY_DESC' ? e + ' DESC' : e;
   }
 
@@ -134,11 +174,16 @@ class ViewDeparser {
       case 'ColumnRef':
         return this.column(n.fields.map((f: any) => f.String?.sval ?? unsupported()));
       case 'A_Const': {
-        if (n.ival !== undefined) return { text: String(n.ival.ival ?? 0), type: Types.int4, number: true, prec: 9 };
-        if (n.fval !== undefined) return { text: n.fval.fval, type: /^-?\d+$/.test(n.fval.fval) ? Types.int8 : Types.numeric, number: true, prec: 9 };
+        if (n.ival !== undefined) return { ...constant(String(n.ival.ival ?? 0), Types.int4), number: true };
+        if (n.fval !== undefined) {
+          const text: string = n.fval.fval;
+          if (/^-?\d+$/.test(text)) return { ...constant(text, Types.int8), number: true };
+          const d = parseDecimal(text);
+          return d === null ? unsupported() : { ...constant(decimalToString(d), Types.numeric), number: true };
+        }
         if (n.sval !== undefined) {
-          const lit = quoteLiteral(n.sval.sval ?? '');
-          return top ? { text: lit + '::text', type: Types.text, prec: 9 } : { text: lit, type: Types.unknown, literal: lit, prec: 9 };
+          const literal: string = n.sval.sval ?? '';
+          return top ? constant(literal, Types.text) : { text: quoteLiteral(literal), type: Types.unknown, literal, prec: 9 };
         }
         if (n.boolval !== undefined) return { text: n.boolval.boolval ? 'true' : 'false', type: Types.bool, prec: 9 };
         return unsupported();
@@ -150,25 +195,60 @@ class ViewDeparser {
         const r = this.expr(n.rexpr);
         const cmp = ['=', '<>', '!=', '<', '>', '<=', '>='].includes(op);
         if (!cmp && PREC[op] === undefined) unsupported();
-        const [a, b, type] = unify(l, r);
+        const [a, b, type] = this.unify(l, r);
         const prec = cmp ? PREC.CMP : PREC[op];
-        return { text: `${paren(a, prec)} ${op === '!=' ? '<>' : op} ${paren(b, prec + (cmp ? 0 : 1))}`, type: cmp ? Types.bool : type, prec };
+        return this.op(`${this.sub(a, prec)} ${op === '!=' ? '<>' : op} ${this.sub(b, prec + (cmp ? 0 : 1))}`, cmp ? Types.bool : type, prec);
       }
       case 'BoolExpr': {
         const args: Typed[] = n.args.map((a: any) => this.expr(a));
-        if (n.boolop === 'NOT_EXPR') return { text: `NOT ${paren(args[0], PREC.NOT + 1)}`, type: Types.bool, prec: PREC.NOT };
+        if (args.some((a) => a.literal !== undefined)) unsupported();
+        if (n.boolop === 'NOT_EXPR') return this.op(`NOT ${this.sub(args[0], PREC.NOT + 1)}`, Types.bool, PREC.NOT);
         const word = n.boolop === 'AND_EXPR' ? 'AND' : 'OR';
-        return { text: args.map((a) => paren(a, PREC[word])).join(` ${word} `), type: Types.bool, prec: PREC[word] };
+        return this.op(args.map((a) => this.sub(a, PREC[word] + 1)).join(` ${word} `), Types.bool, PREC[word]);
       }
       case 'NullTest': {
         const a = this.expr(n.arg);
-        return { text: `${paren(a, PREC.IS + 1)} ${n.nulltesttype === 'IS_NOT_NULL' ? 'IS NOT NULL' : 'IS NULL'}`, type: Types.bool, prec: PREC.IS };
+        if (a.literal !== undefined) unsupported();
+        return this.op(`${this.sub(a, PREC.IS + 1)} ${n.nulltesttype === 'IS_NOT_NULL' ? 'IS NOT NULL' : 'IS NULL'}`, Types.bool, PREC.IS);
       }
       case 'FuncCall':
         return this.call(n);
+      case 'TypeCast': {
+        if ((n.typeName.arrayBounds ?? []).length > 0) unsupported();
+        const to = resolveTypeName(n.typeName).type;
+        const arg = this.expr(n.arg);
+        if (arg.literal !== undefined) return this.literalAs(arg.literal, to);
+        return arg.type === to ? arg : this.cast(arg, to);
+      }
       default:
         return unsupported();
     }
+  }
+
+  /** Both operands of an operator as PostgreSQL resolves them, with the casts it adds. */
+  private unify(l: Typed, r: Typed): [Typed, Typed, DataType] {
+    if (l.literal !== undefined && r.literal !== undefined) return unsupported();
+    if (l.literal !== undefined) {
+      const [b, a, t] = this.unify(r, l);
+      return [a, b, t];
+    }
+    if (r.literal !== undefined) {
+      // varchar and name columns compare as text (PostgreSQL has no varchar = operator).
+      if (l.type.name === 'varchar' || l.type.name === 'name') return [this.cast(l, Types.text), this.literalAs(r.literal, Types.text), Types.text];
+      const t = l.type.name === 'bpchar' ? Types.bpchar : l.type.name === 'numeric' ? Types.numeric : l.type;
+      if (t.typmod !== -1) unsupported();
+      return [l, this.literalAs(r.literal, t), t];
+    }
+    if (l.type === r.type || (l.type.name === r.type.name && (l.type.name === 'numeric' || l.type.typmod === -1))) return [l, r, baseType(l.type)];
+    const rl = NUMERIC_RANK[l.type.name];
+    const rr = NUMERIC_RANK[r.type.name];
+    if (rl !== undefined && rr !== undefined) {
+      // int2/int4/int8 have cross-type operators among themselves (so have float4/float8): no cast.
+      if ((INTEGER.has(l.type.name) && INTEGER.has(r.type.name)) || (rl >= 5 && rr >= 5)) return [l, r, rl >= rr ? l.type : r.type];
+      const target = rl >= rr ? baseType(l.type) : baseType(r.type);
+      return rl >= rr ? [l, this.cast(r, target), target] : [this.cast(l, target), r, target];
+    }
+    return unsupported();
   }
 
   private call(n: any): Typed {
@@ -209,40 +289,16 @@ function paren(e: Typed, prec: number): string {
   return e.prec < prec ? `(${e.text})` : e.text;
 }
 
-/** A value shown with a cast as ruleutils prints one: 100::numeric, (-1)::numeric, o.id::numeric. */
-function cast(e: Typed, to: DataType): Typed {
-  const name = formatType(to);
-  const inner = e.text.startsWith('-') || e.prec < 9 ? `(${e.text})` : e.text;
-  return { text: `${inner}::${name}`, type: to, prec: 9 };
+/**
+ * A constant as ruleutils prints one: non-negative int4 bare, numeric bare when it has a point or
+ * exponent, true/false, anything else quoted with its type ('-2'::integer, '1000'::numeric).
+ */
+function constant(text: string, type: DataType): Typed {
+  if (type.name === 'int4' && /^\d+$/.test(text)) return { text, type, prec: 9 };
+  if (type.name === 'numeric' && /^\d/.test(text) && /[.eE]/.test(text)) return { text, type, prec: 9 };
+  if (type.name === 'bool') return { text: text === 't' || text === 'true' ? 'true' : 'false', type, prec: 9 };
+  return { text: `${quoteLiteral(text)}::${formatType(type)}`, type, prec: 9 };
 }
-
-/** Both operands of an operator as PostgreSQL resolves them, with the casts it adds. */
-function unify(l: Typed, r: Typed): [Typed, Typed, DataType] {
-  if (l.literal !== undefined && r.literal !== undefined) return unsupported();
-  if (l.literal !== undefined) {
-    const [b, a, t] = unify(r, l);
-    return [a, b, t];
-  }
-  if (r.literal !== undefined) {
-    // varchar and name columns compare as text (PostgreSQL has no varchar = operator).
-    if (l.type.name === 'varchar' || l.type.name === 'name') return [cast(l, Types.text), { ...r, text: `${r.literal}::text`, type: Types.text }, Types.text];
-    const t = l.type.name === 'bpchar' ? Types.bpchar : l.type.typmod === -1 ? l.type : ({ ...l.type, typmod: -1 } as DataType);
-    return [l, { ...r, text: `${r.literal}::${formatType(t)}`, type: t }, t];
-  }
-  if (l.type === r.type || (l.type.name === r.type.name && l.type.typmod === -1)) return [l, r, l.type];
-  const rl = NUMERIC_RANK[l.type.name];
-  const rr = NUMERIC_RANK[r.type.name];
-  if (rl !== undefined && rr !== undefined) {
-    // int2/int4/int8 have cross-type operators among themselves (so have float4/float8): no cast.
-    if ((INTEGER.has(l.type.name) && INTEGER.has(r.type.name)) || (rl >= 5 && rr >= 5)) return [l, r, rl >= rr ? l.type : r.type];
-    if (l.type.name === r.type.name) return [l, r, l.type];
-    const target = rl >= rr ? baseType(l.type) : baseType(r.type);
-    return [rl >= rr ? l : cast(r, target), rl >= rr ? cast(r, target) : r, target];
-  }
-  if (l.type.name === r.type.name) return [l, r, l.type];
-  return unsupported();
-}
-
 function baseType(t: DataType): DataType {
   return t.name === 'numeric' ? Types.numeric : t;
 }
