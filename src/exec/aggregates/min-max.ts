@@ -7,7 +7,7 @@ import { DataType } from '../../types/data-type';
 import { Decimal, IntervalVector, NumericVector, Scalar, StringVector, Vector } from '../../types/vector';
 import { newVector, vectorFromScalars } from '../../types/vector-ops';
 import { decimal, decimalAt, decimalCompare, decimalRound } from '../../types/numeric';
-import { comparableString, compareStrings, trimTrailingSpaces } from '../string-order';
+import { comparableDict, compareStrings } from '../string-order';
 import { Accumulator, growF64, growU8, liveRows } from './accumulator';
 
 export class FixedMinMaxAccumulator implements Accumulator {
@@ -55,33 +55,35 @@ export class FixedMinMaxAccumulator implements Accumulator {
 
 export class StringMinMaxAccumulator implements Accumulator {
   private best: (string | undefined)[] = [];
-  private readonly bpchar: boolean;
+  /** The comparable form of each group's best (bpchar trimmed, arrays' order keys; else the string). */
+  private bestKey: (string | undefined)[] = [];
   constructor(
     private readonly type: DataType,
     private readonly max: boolean,
-  ) {
-    this.bpchar = type.name === 'bpchar';
-    this.array = type.name === 'array';
-  }
-  /** Arrays compare by their elements (an order key per value), not by their text. */
-  private readonly array: boolean;
+  ) {}
   resize(groupCount: number): void {
-    while (this.best.length < groupCount) this.best.push(undefined);
+    while (this.best.length < groupCount) {
+      this.best.push(undefined);
+      this.bestKey.push(undefined);
+    }
   }
   update(groups: Int32Array, args: readonly Vector[], n: number, mask: Uint8Array | null): void {
     const v = args[0] as StringVector;
     const live = liveRows(v, n, mask);
     const best = this.best;
+    const bestKey = this.bestKey;
+    // One comparable form per dictionary entry (cached per dictionary), not per comparison.
+    const keys = comparableDict(this.type, v.dict);
     const sign = this.max ? 1 : -1;
     for (let i = 0; i < n; i++) {
       if (live !== null && live[i] === 0) continue;
       const g = groups[i];
-      const s = v.dict[v.codes[i]];
-      const b = best[g];
-      if (b === undefined) best[g] = s;
-      else if (s !== b) {
-        const c = this.bpchar ? compareStrings(trimTrailingSpaces(s), trimTrailingSpaces(b)) : this.array ? compareStrings(comparableString(this.type, s), comparableString(this.type, b)) : compareStrings(s, b);
-        if (c * sign > 0) best[g] = s;
+      const code = v.codes[i];
+      const k = keys[code];
+      const b = bestKey[g];
+      if (b === undefined || (k !== b && compareStrings(k, b) * sign > 0)) {
+        best[g] = v.dict[code];
+        bestKey[g] = k;
       }
     }
   }

@@ -103,7 +103,7 @@ function anyAll(any: boolean, args: CompiledExpr[]): VectorFn {
   const op = args[0].value as string;
   const elem = args[2].type.elem!;
   const holds = (c: number) => (op === 'eq' ? c === 0 : op === 'ne' ? c !== 0 : op === 'lt' ? c < 0 : op === 'le' ? c <= 0 : op === 'gt' ? c > 0 : c >= 0);
-  return rowKernel(args.slice(1), Types.bool, ([x, a]) => {
+  const fn = ([x, a]: Scalar[]): Scalar => {
     if (a === null) return null;
     const items = parseArrayLiteral(str(a)).items;
     if (items.length === 0) return !any;
@@ -120,5 +120,9 @@ function anyAll(any: boolean, args: CompiledExpr[]): VectorFn {
       if (!any && !r) return false;
     }
     return sawNull ? null : !any;
-  }, false);
+  };
+  // A constant left side (x = ANY(column)): once per distinct array, not per row.
+  const [x, arr] = [args[1], args[2]];
+  if (x.isConst && !arr.isConst) return mapDictKernel(arr, Types.bool, (a) => fn([x.value, a]));
+  return rowKernel([x, arr], Types.bool, fn, false);
 }
