@@ -36,7 +36,11 @@ function chooseForScan(scan: ScanNode, catalog: CatalogView): void {
     if (k === -1) continue;
     const storage = table.columns[ix.columns[0]].type.storage;
     const numeric = storage === 'int32' || storage === 'int64' || storage === 'timestamp'; // not floats: NaN has no place in a JS sort order
-    const text = storage === 'string' && table.columns[ix.columns[0]].type.name !== 'bpchar';
+    const colType = table.columns[ix.columns[0]].type;
+    // Index keys are the stored text: equal text must mean equal values (not so for bpchar, nor for
+    // arrays of numeric, floats or bpchar, whose equal elements may be spelled apart: {1.0} = {1}).
+    const elem = colType.elem?.name;
+    const text = storage === 'string' && colType.name !== 'bpchar' && elem !== 'numeric' && elem !== 'float4' && elem !== 'float8' && elem !== 'bpchar';
     if (!numeric && !text) continue;
     const mine = bounds.filter((b) => b.k === k);
     const eq = mine.find((b) => b.op === 'eq');
