@@ -170,6 +170,19 @@ export function bindArrayFunction(name: string, args: Expr[], ctx: CoercionConte
   }
   if (name === 'array_append' && args.length === 2) return appendCall('array_append', needArray(args[0]), args[1], ctx, '||', position);
   if (name === 'array_prepend' && args.length === 2) return appendCall('array_prepend', needArray(args[1]), args[0], ctx, '||', position);
+  if (name === 'array_remove' && args.length === 2) {
+    const a = needArray(args[0]);
+    return call('array_remove', [a, coerce(args[1], a.type.elem!, ctx)], a.type);
+  }
+  if (name === 'array_replace' && args.length === 3) {
+    const a = needArray(args[0]);
+    return call('array_replace', [a, coerce(args[1], a.type.elem!, ctx), coerce(args[2], a.type.elem!, ctx)], a.type);
+  }
+  // array_to_string over a real array (catalog arrays kept as text keep the catalog's version).
+  if (name === 'array_to_string' && (args.length === 2 || args.length === 3) && isArrayT(args[0].type))
+    return call('array_to_text', [args[0], ...args.slice(1).map((a) => coerce(a, Types.text, ctx))], Types.text);
+  if (name === 'string_to_array' && (args.length === 2 || args.length === 3))
+    return call('string_to_array', args.map((a) => coerce(a, Types.text, ctx)), arrayType(Types.text));
   if (name === 'array_cat' && args.length === 2) {
     const both = unifyArrays(args[0], args[1], ctx);
     if (both === null) needArray({ ...args[0], type: Types.unknown });

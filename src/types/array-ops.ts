@@ -177,3 +177,42 @@ export function arrayOverlaps(elem: DataType, a: string, b: string): boolean {
 export function arrayElements(elem: DataType, stored: string): Scalar[] {
   return parseArrayLiteral(stored).items.map((t) => elementValue(elem, t));
 }
+
+/** array_remove(a, x): a without the elements equal to x (NULL removes NULLs); one dimension only. */
+export function arrayRemove(elem: DataType, stored: string, value: Scalar): string {
+  const a = parseArrayLiteral(stored);
+  if (a.dims.length > 1) throw new SqlError(SqlState.featureNotSupported, 'removing elements from multidimensional arrays is not supported');
+  const target = elementText(elem, value);
+  const kept = a.items.filter((item) => !(item === null ? target === null : target !== null && elementsEqual(elem, item, target)));
+  return kept.length === a.items.length ? stored : formatArray(kept.length === 0 ? EMPTY_ARRAY : { dims: [kept.length], lbounds: a.lbounds, items: kept });
+}
+
+/** array_replace(a, x, y): every element equal to x (NULL matches NULL) becomes y; any dimensions. */
+export function arrayReplace(elem: DataType, stored: string, from: Scalar, to: Scalar): string {
+  const a = parseArrayLiteral(stored);
+  const target = elementText(elem, from);
+  const replacement = elementText(elem, to);
+  a.items = a.items.map((item) => (item === null ? target === null : target !== null && elementsEqual(elem, item, target)) ? replacement : item);
+  return formatArray(a);
+}
+
+/** array_to_string(a, sep [, null_text]): the elements' text output joined; NULLs skipped unless null_text is given. */
+export function arrayToString(elem: DataType, stored: string, sep: string, nullText: string | null, format: (v: Scalar) => string): string {
+  const out: string[] = [];
+  for (const item of parseArrayLiteral(stored).items) {
+    if (item === null) {
+      if (nullText !== null) out.push(nullText);
+    } else out.push(format(elementValue(elem, item)));
+  }
+  return out.join(sep);
+}
+
+/** string_to_array(s, sep [, null_text]): NULL sep splits into characters, '' sep keeps s whole. */
+export function stringToArray(s: string, sep: string | null, nullText: string | null): string {
+  let parts: string[];
+  if (s === '') parts = [];
+  else if (sep === null) parts = [...s];
+  else if (sep === '') parts = [s];
+  else parts = s.split(sep);
+  return formatArray(vectorArray(parts.map((p) => (nullText !== null && p === nullText ? null : p))));
+}

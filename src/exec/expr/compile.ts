@@ -165,7 +165,7 @@ function dateComparison(e: CallExpr, env: ExprEnv): CompiledExpr | null {
 }
 
 function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
-  if (ARRAY_FNS.has(e.fn)) return arrayKernel(e, args);
+  if (ARRAY_FNS.has(e.fn)) return arrayKernel(e, args, env.ctx.format);
   switch (e.fn) {
     case 'eq':
     case 'ne':

@@ -3,6 +3,7 @@
 // dictionary entry, else per row.
 import { CallExpr } from '../../plan/expr';
 import { DataType, Types } from '../../types/data-type';
+import { FormatSettings, formatScalar } from '../../types/text-format';
 import { Scalar } from '../../types/vector';
 import * as ops from '../../types/array-ops';
 import { elementKey, elementText, parseArrayLiteral } from '../../types/array-text';
@@ -14,10 +15,11 @@ export const ARRAY_FNS = new Set([
   'array_construct', 'array_construct_nested', 'array_subscript', 'array_slice', 'array_cat', 'array_append', 'array_prepend',
   'array_length', 'array_lower', 'array_upper', 'cardinality', 'array_ndims', 'array_dims', 'array_position',
   'array_contains', 'array_contained', 'array_overlaps', 'array_any', 'array_all',
+  'array_remove', 'array_replace', 'array_to_text', 'string_to_array',
 ]);
 
 /** Functions that can raise an error on some input. */
-export const ARRAY_ERRORING = new Set(['array_construct_nested', 'array_cat', 'array_append', 'array_prepend', 'array_position']);
+export const ARRAY_ERRORING = new Set(['array_construct_nested', 'array_cat', 'array_append', 'array_prepend', 'array_position', 'array_remove']);
 
 const num = (v: Scalar) => v as number;
 const str = (v: Scalar) => v as string;
@@ -33,7 +35,7 @@ function perArray(args: CompiledExpr[], outType: DataType, fn: (vals: Scalar[]) 
   return rowKernel(args, outType, fn);
 }
 
-export function arrayKernel(e: CallExpr, args: CompiledExpr[]): VectorFn {
+export function arrayKernel(e: CallExpr, args: CompiledExpr[], fs: FormatSettings): VectorFn {
   const t = e.type;
   const elemOf = (k: number) => args[k].type.elem!;
   switch (e.fn) {
@@ -90,6 +92,18 @@ export function arrayKernel(e: CallExpr, args: CompiledExpr[]): VectorFn {
     case 'array_any':
     case 'array_all':
       return anyAll(e.fn === 'array_any', args);
+    case 'array_remove':
+      return rowKernel(args, t, ([a, x]) => (a === null ? null : ops.arrayRemove(elemOf(0), str(a), x)), false);
+    case 'array_replace':
+      return rowKernel(args, t, ([a, x, y]) => (a === null ? null : ops.arrayReplace(elemOf(0), str(a), x, y)), false);
+    case 'array_to_text': {
+      // (array, separator[, null text]): strict in the first two only, as PostgreSQL's.
+      const elem = elemOf(0);
+      const format = (v: Scalar) => formatScalar(elem, v, fs)!;
+      return rowKernel(args, t, ([a, sep, nul]) => (a === null || sep === null ? null : ops.arrayToString(elem, str(a), str(sep), (nul ?? null) as string | null, format)), false);
+    }
+    case 'string_to_array':
+      return rowKernel(args, t, ([s, sep, nul]) => (s === null ? null : ops.stringToArray(str(s), sep as string | null, (nul ?? null) as string | null)), false);
     default:
       throw new Error(`arrayKernel: ${e.fn}`);
   }
