@@ -202,17 +202,9 @@ function opName(n: any): string {
   return names[names.length - 1].String.sval;
 }
 
-/** A type Tessera keeps as an array's text form under the array type's OID (catalog columns, array_agg). */
-function isArrayType(t: DataType): boolean {
-  return pgTypeByOid(t.oid)?.elem !== undefined;
-}
-
-/** ARRAY[…], ARRAY(subquery) or a cast to an array type: an array value (kept as text). */
-function isArrayNode(n: any): boolean {
-  if (n === undefined || n === null) return false;
-  if (n.A_ArrayExpr !== undefined) return true;
-  if (n.TypeCast !== undefined) return (n.TypeCast.typeName?.arrayBounds ?? []).length > 0;
-  return n.SubLink?.subLinkType === 'ARRAY_SUBLINK';
+/** A system-catalog value kept as an array's text form under the array type's OID (not a real array). */
+function isCatalogArray(t: DataType): boolean {
+  return t.name !== 'array' && pgTypeByOid(t.oid)?.elem !== undefined;
 }
 
 function bindAExpr(n: any, s: ExprScope): Expr {
@@ -229,11 +221,11 @@ function bindAExpr(n: any, s: ExprScope): Expr {
       const l = bindExpr(n.lexpr, s);
       const r = bindExpr(n.rexpr, s);
       if (l.type.name === 'array' || r.type.name === 'array') return bindArrayOperator(op, l, r, s.ctx, position);
-      // System-catalog arrays live as their text form: only (in)equality means the same on that text; any other
-      // operator (||, @>, &&…) would silently compute on the text, so || is done as arrays and the
-      // rest are refused.
-      const lArray = isArrayNode(n.lexpr) || isArrayType(l.type);
-      const rArray = isArrayNode(n.rexpr) || isArrayType(r.type);
+      // System-catalog arrays live as their text form: only (in)equality means the same on that
+      // text; any other operator (||, @>, &&…) would silently compute on the text, so || is done
+      // as arrays and the rest are refused.
+      const lArray = isCatalogArray(l.type);
+      const rArray = isCatalogArray(r.type);
       if ((lArray || rArray) && op !== '=' && op !== '<>' && op !== '!=') {
         if (op !== '||') throw notSupported(`array operator ${op}`);
         if ((!lArray && !isUnknown(l.type)) || (!rArray && !isUnknown(r.type))) throw notSupported('array operator || with a non-array operand');
