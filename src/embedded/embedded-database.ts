@@ -34,8 +34,19 @@ function paramText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
   if (Buffer.isBuffer(value)) return '\\x' + value.toString('hex');
+  if (Array.isArray(value)) return arrayLiteral(value);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** A JS array as an array literal, as node-postgres writes one: '{1,"a b",NULL,{2,3}}'. */
+function arrayLiteral(items: unknown[]): string {
+  const parts = items.map((x) => {
+    if (Array.isArray(x)) return arrayLiteral(x);
+    const text = paramText(x);
+    return text === null ? 'NULL' : '"' + text.replace(/[\\"]/g, '\\$&') + '"';
+  });
+  return '{' + parts.join(',') + '}';
 }
 
 /** Runs statements on one session, one at a time (a session is a single connection's state). */

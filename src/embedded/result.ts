@@ -4,6 +4,8 @@
 import { DataType } from '../types/data-type';
 import { Batch, Vector } from '../types/vector';
 import { FormatSettings, formatCell } from '../types/text-format';
+import { elementValue, parseArrayLiteral } from '../types/array-text';
+import { vectorFromScalars } from '../types/vector-ops';
 import { civilFromDays } from '../types/datetime';
 import { Field } from '../engine/session-api';
 
@@ -85,6 +87,24 @@ function pgValue(v: Vector, row: number, type: DataType, fs: FormatSettings): un
     case 'json':
     case 'jsonb':
       return JSON.parse(formatCell(v, row, fs)!);
+    case 'array': {
+      // As pg's array parsers: nested JS arrays of the elements converted as single values
+      // (numeric elements become numbers, as pg's parseFloatArray does).
+      const a = parseArrayLiteral((v as { codes: Int32Array; dict: string[] }).dict[(v as { codes: Int32Array }).codes[row]]);
+      const elem = type.elem!;
+      const values = a.items.map((item) => {
+        if (item === null) return null;
+        const x = pgValue(vectorFromScalars(elem, [elementValue(elem, item)]), 0, elem, fs);
+        return elem.name === 'numeric' ? parseFloat(x as string) : x;
+      });
+      let pos = 0;
+      const nest = (depth: number): unknown[] => {
+        const out: unknown[] = [];
+        for (let k = 0; k < a.dims[depth]; k++) out.push(depth === a.dims.length - 1 ? values[pos++] : nest(depth + 1));
+        return out;
+      };
+      return a.dims.length === 0 ? [] : nest(0);
+    }
     default:
       // int8 and numeric stay strings (exactness), text types are strings, interval as its text.
       return formatCell(v, row, fs);

@@ -14,6 +14,20 @@ describe('embedded database', function () {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('takes JS arrays as parameters and returns array columns as JS arrays, as node-postgres does', async () => {
+    const db = await open(':memory:');
+    try {
+      await db.exec('create table a (id int, nums int[], words text[], grid int[], prices numeric[])');
+      await db.query('insert into a values ($1, $2, $3, $4, $5)', [1, [3, null, 1], ['x', 'y z', '"q"', null], [[1, 2], [3, 4]], ['1.50', 2]]);
+      const r = await db.query('select nums, words, grid, prices, nums[1] as first from a where id = any($1)', [[1, 2]]);
+      expect(r.fields.map((f) => f.dataTypeID)).to.deep.equal([1007, 1009, 1007, 1231, 23]);
+      // What node-postgres gives for the same row from PostgreSQL (its parsers: integers, strings, floats for numeric[]).
+      expect(r.rows).to.deep.equal([{ nums: [3, null, 1], words: ['x', 'y z', '"q"', null], grid: [[1, 2], [3, 4]], prices: [1.5, 2], first: 3 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("runs queries in ':memory:' with node-postgres-shaped results and no files", async () => {
     const cwdBefore = fs.readdirSync(process.cwd()).sort();
     const db = await open(':memory:');
