@@ -201,7 +201,7 @@ export type FunctionName =
   | 'array_construct' | 'array_construct_nested' | 'array_subscript' | 'array_slice' | 'array_append' | 'array_prepend'
   | 'array_length' | 'array_lower' | 'array_upper' | 'cardinality' | 'array_ndims' | 'array_dims' | 'array_position'
   | 'array_contains' | 'array_contained' | 'array_overlaps' | 'array_any' | 'array_all'
-  | 'array_remove' | 'array_replace' | 'array_to_text' | 'string_to_array'
+  | 'array_remove' | 'array_replace' | 'array_to_text' | 'string_to_array' | 'array_set_element'
   | 'regex_match' | 'regex_imatch' | 'format_type' | 'quote_ident' | 'array_to_string' | 'pg_size_pretty' | 'array_has' | 'oid_lookup'
   | 'json_get' | 'json_get_text'
   | 'gen_random_uuid' | 'encode' | 'decode'

@@ -190,3 +190,13 @@ export function bindArrayFunction(name: string, args: Expr[], ctx: CoercionConte
   }
   return null;
 }
+
+/** UPDATE … SET col[i] = v: the column's new value (one subscript, no slices). */
+export function bindElementAssignment(indirection: any[], column: Expr, value: Expr, bind: BindFn, ctx: CoercionContext, position?: number): Expr {
+  if (!isArrayT(column.type))
+    throw new SqlError(SqlState.datatypeMismatch, `cannot subscript type ${formatType(column.type)} because it does not support subscripting`, { position });
+  const ind = indirection.length === 1 ? indirection[0].A_Indices : undefined;
+  if (ind === undefined || ind.is_slice) throw new SqlError(SqlState.featureNotSupported, 'assignment to an array slice or to several subscripts is not supported');
+  const index = coerce(bind(ind.uidx), Types.int4, ctx);
+  return call('array_set_element', [column, index, coerce(value, column.type.elem!, ctx)], column.type);
+}

@@ -1,6 +1,7 @@
 // INSERT, UPDATE and DELETE: the binder produces plans yielding whole new rows (coerced to the
 // column types, defaults filled) and RowIds of old rows; the engine applies them to storage.
 import { Expr } from '../plan/expr';
+import { bindElementAssignment } from './bind-array';
 import { PlanNode } from '../plan/plan';
 import { ColumnDef, TableDef } from '../storage/api';
 import { DataType, Types, formatType } from '../types/data-type';
@@ -189,7 +190,6 @@ export function bindUpdate(n: any, ctx: BindContext): BoundStatement {
   const s: ExprScope = { ctx, level, aggregates: null, clause: 'UPDATE' };
   for (const item of n.targetList) {
     const rt = item.ResTarget;
-    if (rt.indirection !== undefined) throw notSupported('assignment to a field or array element');
     const idx = table.columns.findIndex((c) => c.name === rt.name);
     if (idx === -1) throw new SqlError(SqlState.undefinedColumn, `column "${rt.name}" of relation "${table.name}" does not exist`, { position: pos(rt) });
     if (seen.has(idx)) throw new SqlError(SqlState.syntaxError, `multiple assignments to same column "${rt.name}"`);
@@ -198,6 +198,12 @@ export function bindUpdate(n: any, ctx: BindContext): BoundStatement {
       throw new SqlError(SqlState.generatedAlways, `column "${rt.name}" can only be updated to DEFAULT`, {
         detail: `Column "${rt.name}" is an identity column defined as GENERATED ALWAYS.`,
       });
+    if (rt.indirection !== undefined) {
+      // SET col[i] = v
+      const column: Expr = { kind: 'column', index: idx, type: table.columns[idx].type };
+      exprs[idx] = bindElementAssignment(rt.indirection, column, bindExpr(rt.val, s), (x) => bindExpr(x, s), ctx, pos(rt));
+      continue;
+    }
     exprs[idx] = rt.val.SetToDefault !== undefined ? defaultExpr(table.columns[idx], ctx, table) : assignTo(bindExpr(rt.val, s), table.columns[idx], ctx, pos(rt));
   }
   exprs.push({ kind: 'column', index: table.columns.length, type: Types.int8 });

@@ -14,6 +14,7 @@ export function bindRangeFunction(n: any, ctx: BindContext, level: QueryLevel): 
   const call = fns.length === 1 ? fns[0].List?.items?.[0]?.FuncCall : undefined;
   const names: string[] = call?.funcname?.map((f: any) => f.String.sval) ?? [];
   const name = names[names.length - 1];
+  if (name === 'unnest' && n.ordinality) throw notSupported('unnest WITH ORDINALITY');
   if (call === undefined || name !== 'unnest' || (names.length === 2 && names[0] !== 'pg_catalog') || (call.args ?? []).length !== 1 || n.ordinality || n.is_rowsfrom)
     throw notSupported('functions in FROM other than unnest(array)');
   let argNode = call.args[0];

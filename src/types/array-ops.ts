@@ -216,3 +216,19 @@ export function stringToArray(s: string, sep: string | null, nullText: string | 
   else parts = s.split(sep);
   return formatArray(vectorArray(parts.map((p) => (nullText !== null && p === nullText ? null : p))));
 }
+
+/** a[i] := v for one-dimensional arrays: beyond either end the array grows, with NULLs in between (PostgreSQL's array_set). */
+export function arraySetElement(elem: DataType, stored: string | null, index: number, value: Scalar): string {
+  const a = stored === null ? EMPTY_ARRAY : parseArrayLiteral(stored);
+  const text = elementText(elem, value);
+  if (a.dims.length === 0) return formatArray({ dims: [1], lbounds: [index], items: [text] });
+  if (a.dims.length > 1) throw new SqlError(SqlState.featureNotSupported, 'assignment to an element of a multidimensional array is not supported');
+  const lb = a.lbounds[0];
+  const ub = lb + a.dims[0] - 1;
+  const from = Math.min(lb, index);
+  const to = Math.max(ub, index);
+  const items: (string | null)[] = new Array(to - from + 1).fill(null);
+  for (let k = 0; k < a.items.length; k++) items[lb - from + k] = a.items[k];
+  items[index - from] = text;
+  return formatArray({ dims: [items.length], lbounds: [from], items });
+}

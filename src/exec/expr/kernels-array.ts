@@ -3,6 +3,7 @@
 // dictionary entry, else per row.
 import { CallExpr } from '../../plan/expr';
 import { DataType, Types } from '../../types/data-type';
+import { SqlError, SqlState } from '../../types/sql-error';
 import { FormatSettings, formatScalar } from '../../types/text-format';
 import { Scalar } from '../../types/vector';
 import * as ops from '../../types/array-ops';
@@ -15,11 +16,11 @@ export const ARRAY_FNS = new Set([
   'array_construct', 'array_construct_nested', 'array_subscript', 'array_slice', 'array_cat', 'array_append', 'array_prepend',
   'array_length', 'array_lower', 'array_upper', 'cardinality', 'array_ndims', 'array_dims', 'array_position',
   'array_contains', 'array_contained', 'array_overlaps', 'array_any', 'array_all',
-  'array_remove', 'array_replace', 'array_to_text', 'string_to_array',
+  'array_remove', 'array_replace', 'array_to_text', 'string_to_array', 'array_set_element',
 ]);
 
 /** Functions that can raise an error on some input. */
-export const ARRAY_ERRORING = new Set(['array_construct_nested', 'array_cat', 'array_append', 'array_prepend', 'array_position', 'array_remove']);
+export const ARRAY_ERRORING = new Set(['array_construct_nested', 'array_cat', 'array_append', 'array_prepend', 'array_position', 'array_remove', 'array_set_element']);
 
 const num = (v: Scalar) => v as number;
 const str = (v: Scalar) => v as string;
@@ -102,6 +103,11 @@ export function arrayKernel(e: CallExpr, args: CompiledExpr[], fs: FormatSetting
       const format = (v: Scalar) => formatScalar(elem, v, fs)!;
       return rowKernel(args, t, ([a, sep, nul]) => (a === null || sep === null ? null : ops.arrayToString(elem, str(a), str(sep), (nul ?? null) as string | null, format)), false);
     }
+    case 'array_set_element':
+      return rowKernel(args, t, ([a, i, v]) => {
+        if (i === null) throw new SqlError(SqlState.nullValueNotAllowed, 'array subscript in assignment must not be null');
+        return ops.arraySetElement(t.elem!, a as string | null, num(i), v);
+      }, false);
     case 'string_to_array':
       return rowKernel(args, t, ([s, sep, nul]) => (s === null ? null : ops.stringToArray(str(s), sep as string | null, (nul ?? null) as string | null)), false);
     default:
