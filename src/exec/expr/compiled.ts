@@ -3,6 +3,7 @@ import type { PlanNode } from '../../plan/plan';
 import { DataType } from '../../types/data-type';
 import { Batch, Scalar, Vector } from '../../types/vector';
 import type { ExecContext } from '../context';
+import type { ChunkScan } from '../../storage/api';
 
 /** Evaluates an expression over every row of a batch (batches are compact: no selection). */
 export type VectorFn = (batch: Batch) => Vector;
@@ -45,6 +46,8 @@ export interface ExprEnv {
   readonly stats: Map<PlanNode, NodeStats>;
   /** Output columns of each plan node that some consumer reads (needed-columns.ts); absent = all. */
   readonly needed: Map<PlanNode, boolean[]>;
+  /** Chunk readers of scans still open: the executor closes them when the statement ends (unpins). */
+  readonly openScans?: Set<ChunkScan>;
   /** Compiles a subquery's plan in a child environment (provided by the executor, which owns plans). */
   prepareSubplan(plan: PlanNode, env: ExprEnv): PreparedPlan;
 }
@@ -60,4 +63,8 @@ export interface NodeStats {
   elapsedMs: number;
   /** Wall time until the node handed out its first batch (summed over runs that produced one). */
   startupMs?: number;
+  /** Scans: buffer-pool chunk hits, chunks read from storage, hits on read-ahead chunks (summed over runs). */
+  bufferHits?: number;
+  bufferReads?: number;
+  prefetchHits?: number;
 }
