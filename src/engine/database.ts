@@ -3,6 +3,7 @@
 import { Storage } from '../storage/api';
 import { openStorage } from '../storage';
 import { BufferPool, PolicyName, makePolicy } from '../buffer/buffer-pool';
+import { AccessTrace } from '../buffer/access-trace';
 import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
@@ -41,6 +42,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
     readonly storage: Storage,
     readonly settings: Map<string, string>,
     private readonly releaseDirectory: () => void,
+    private readonly trace: AccessTrace | null = null,
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
@@ -52,12 +54,15 @@ export class Database implements DatabaseHandle, EngineDatabase {
     try {
       const policy = (settings.get('buffer_replacement') ?? 'lirs') as PolicyName;
       const cache = new BufferPool<Vector>(makePolicy(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB')));
+      // buffer_trace_file: every chunk access is recorded for the replacement benchmark.
+      const tracePath = settings.get('buffer_trace_file') ?? '';
+      if (tracePath !== '') cache.trace = new AccessTrace(tracePath);
       const storage = await openStorage({
         dir,
         cache,
         synchronousCommit: isOn(settings.get('synchronous_commit'), true),
       });
-      return new Database(storage, settings, release);
+      return new Database(storage, settings, release, cache.trace);
     } catch (err) {
       release();
       throw err;
@@ -83,6 +88,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) await s.close();
     await this.storage.close();
+    this.trace?.close();
     this.releaseDirectory();
   }
 }

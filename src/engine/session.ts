@@ -187,6 +187,7 @@ export class EngineSession implements Session {
       settingNames: () => this.settings.names(),
       processId: this.processId,
       storageStats: () => storage.storageStats(),
+      bufferStats: () => storage.bufferStats(),
       sequenceState: (def) => storage.sequences.state(def),
     };
   }
@@ -353,7 +354,7 @@ export class EngineSession implements Session {
           const start = performance.now();
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
           const executionMs = performance.now() - start;
-          const o = bound.options ?? { costs: true, timing: true, summary: true };
+          const o = bound.options ?? { costs: true, timing: true, summary: true, buffers: true };
           lines = explainLines(bound.plan, stats, o);
           if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);
         } else {
