@@ -100,3 +100,26 @@ describe('LIRS against the paper', () => {
     });
   }
 });
+
+describe('LIRS with blocks of different sizes', () => {
+  it('does not let blocks seen once into the LIR set after a large LIR block was demoted', () => {
+    const policy = new LirsPolicy(10_000);
+    const pool = new BufferPool<number>(policy);
+    const touch = (k: number, bytes: number) => {
+      if (pool.get(k) === undefined) pool.put(k, k, bytes);
+    };
+    // Warm-up: one 5000-byte block and 49 of 100 bytes fill the LIR share (9900 bytes).
+    touch(1, 5000);
+    for (let k = 2; k <= 50; k++) touch(k, 100);
+    expect(policy.lirSetBytes).to.equal(9900);
+    // Block 100 enters as HIR, is seen again while in the stack and becomes LIR: block 1, at the
+    // bottom of the stack, is demoted, leaving 4900 bytes of the LIR share free.
+    touch(100, 100);
+    touch(100, 100);
+    expect(policy.lirSetBytes).to.equal(5000);
+    // A one-pass scan of small blocks: all stay HIR (the paper's LIR set only takes re-referenced blocks).
+    for (let k = 1000; k < 1500; k++) touch(k, 100);
+    expect(policy.lirSetBytes).to.equal(5000);
+    for (let k = 2; k <= 50; k++) expect(pool.get(k), `hot block ${k}`).to.equal(k);
+  });
+});
