@@ -30,7 +30,7 @@ const DEFS: SettingDef[] = [
   { name: 'buffer_pool_size', type: { kind: 'memory', unit: 1 }, default: '256MB', description: 'memory budget of the column-chunk buffer pool' },
   { name: 'buffer_replacement', type: { kind: 'enum', values: ['lirs', 'arc', 'lru'] }, default: 'lirs', description: 'buffer pool replacement policy' },
   { name: 'buffer_trace_file', type: { kind: 'string' }, default: '', description: "records every buffer-pool chunk access to this file, for bench/buffer/hit-rate.ts ('' = off)" },
-  { name: 'work_mem', type: { kind: 'memory', unit: KB }, default: '4MB', description: 'memory per sort/hash operation' },
+  { name: 'work_mem', type: { kind: 'memory', unit: KB }, default: '256MB', description: 'memory per hash aggregation before it spills to disk (PostgreSQL: 4MB; Tessera keeps whole columnar batches in memory)' },
   { name: 'synchronous_commit', type: { kind: 'bool' }, default: 'on', description: 'acknowledge a commit only after it is flushed to disk' },
   { name: 'auth_method', type: { kind: 'enum', values: ['trust', 'scram-sha-256'] }, default: 'trust', description: 'client authentication' },
   { name: 'authentication_timeout', type: { kind: 'time', unit: 1000 }, default: '1min', description: 'time allowed for startup and authentication' },

@@ -1,6 +1,8 @@
 // A client session: binds and runs statements, owns the transaction state and settings.
 // The wire server and the embedded API are thin adapters over this class.
+import * as os from 'os';
 import { currentMicros } from '../types/datetime';
+import { memoryBytes } from './memory-units';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
 import { Storage, WriteTxn, CatalogView } from '../storage/api';
@@ -27,6 +29,8 @@ import { explainLines } from '../planner/explain';
 /** What the session needs from its database. */
 export interface EngineDatabase {
   readonly storage: Storage;
+  /** Where operators over work_mem write temp files (the data directory's tmp/); absent: the OS's. */
+  readonly spillDirectory?: string;
   readonly writeLock: WriteLock;
   readonly readers: ActiveReaders;
   readonly settings: Map<string, string>;
@@ -35,6 +39,11 @@ export interface EngineDatabase {
 
 interface EnginePrepared extends PreparedStatement {
   readonly parsed: ParsedStatement;
+}
+
+/** work_mem's text ('4MB', '64kB', or a bare number of kB) in bytes; 4MB when unreadable. */
+function workMemBytes(text: string): number {
+  return memoryBytes(text, 1024) ?? 4 * 1024 * 1024;
 }
 
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
@@ -206,6 +215,7 @@ export class EngineSession implements Session {
       checkCancel: this.checkCancel,
       sequences: this.sequenceFunctions,
       setConfig: this.setConfig,
+      workMem: { bytes: workMemBytes(this.settings.get('work_mem')), dir: this.db.spillDirectory ?? os.tmpdir() },
     };
   }
 

@@ -78,10 +78,10 @@ function toPreparedPlan(p: PreparedNode): PreparedPlan {
   };
 }
 
-/** Statement end: scans stopped early (LIMIT, EXISTS, an error) release their pinned chunks. */
-function closeScans(env: ExprEnv): void {
-  for (const scan of env.openScans ?? []) scan.close();
-  env.openScans?.clear();
+/** Statement end: scans stopped early (LIMIT, EXISTS, an error) release their pinned chunks, spill files go. */
+function releaseAtEnd(env: ExprEnv): void {
+  for (const r of env.closeAtEnd ?? []) r.close();
+  env.closeAtEnd?.clear();
 }
 
 function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {
@@ -91,7 +91,7 @@ function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {
     ctes: new Map(ctx.ctes ?? []),
     stats: new Map(),
     needed: neededColumns(plan),
-    openScans: new Set(),
+    closeAtEnd: new Set(),
     prepareSubplan: (sub, env) => {
       for (const [node, need] of neededColumns(sub)) env.needed.set(node, need);
       return toPreparedPlan(prepareNode(sub, env));
@@ -113,7 +113,7 @@ export function executePlanWithStats(plan: PlanNode, ctx: ExecContext): { batche
     for (let b = nextBatch(op); b !== null; b = nextBatch(op)) chunkBatch(b, batches);
     return { batches, stats: env.stats };
   } finally {
-    closeScans(env);
+    releaseAtEnd(env);
   }
 }
 
@@ -152,7 +152,7 @@ export async function executePlanAsync(plan: PlanNode, ctx: ExecContext): Promis
     }
     return batches;
   } finally {
-    closeScans(env);
+    releaseAtEnd(env);
   }
 }
 
@@ -167,6 +167,6 @@ export function* executePlanStream(plan: PlanNode, ctx: ExecContext): Generator<
       while (out.length > 0) yield out.shift()!;
     }
   } finally {
-    closeScans(env);
+    releaseAtEnd(env);
   }
 }

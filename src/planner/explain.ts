@@ -17,6 +17,8 @@ export interface ActualStats {
   bufferReads?: number;
   /** Of the hits, chunks the prefetcher had read ahead. */
   prefetchHits?: number;
+  /** Rows a hash aggregation wrote to disk (its groups exceeded work_mem). */
+  spilledRows?: number;
 }
 
 /** PostgreSQL's "Buffers: shared hit=… read=…" for a node that read chunks (nothing when it read none). */
@@ -256,6 +258,8 @@ export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>
     lines.push(`${indent}${nodeTitle(node)}${est}${act}`);
     const detailPad = ' '.repeat(depth === 0 ? 2 : depth * 6);
     for (const d of details(node)) lines.push(detailPad + d);
+    const spilled = actual?.get(node)?.spilledRows ?? 0;
+    if (spilled > 0) lines.push(`${detailPad}Disk: ${spilled} rows spilled over work_mem`);
     if (actual !== undefined && options.buffers === true) {
       const b = buffersLine(actual.get(node));
       if (b !== null) lines.push(detailPad + b);

@@ -3,7 +3,6 @@ import type { PlanNode } from '../../plan/plan';
 import { DataType } from '../../types/data-type';
 import { Batch, Scalar, Vector } from '../../types/vector';
 import type { ExecContext } from '../context';
-import type { ChunkScan } from '../../storage/api';
 
 /** Evaluates an expression over every row of a batch (batches are compact: no selection). */
 export type VectorFn = (batch: Batch) => Vector;
@@ -46,8 +45,11 @@ export interface ExprEnv {
   readonly stats: Map<PlanNode, NodeStats>;
   /** Output columns of each plan node that some consumer reads (needed-columns.ts); absent = all. */
   readonly needed: Map<PlanNode, boolean[]>;
-  /** Chunk readers of scans still open: the executor closes them when the statement ends (unpins). */
-  readonly openScans?: Set<ChunkScan>;
+  /**
+   * What must be released when the statement ends, however it ends: chunk readers of scans stopped
+   * early (their pins), spill files of hash aggregation.
+   */
+  readonly closeAtEnd?: Set<{ close(): void }>;
   /** Compiles a subquery's plan in a child environment (provided by the executor, which owns plans). */
   prepareSubplan(plan: PlanNode, env: ExprEnv): PreparedPlan;
 }
@@ -67,4 +69,6 @@ export interface NodeStats {
   bufferHits?: number;
   bufferReads?: number;
   prefetchHits?: number;
+  /** Hash aggregation: input rows written to spill partitions because the groups exceeded work_mem. */
+  spilledRows?: number;
 }

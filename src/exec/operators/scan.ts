@@ -52,7 +52,7 @@ class ScanOp extends Operator {
   private loadGroup(snap: TableSnapshot, group: number, rows: number): Vector[] {
     if (this.chunks === undefined) {
       this.chunks = snap.openScan?.(this.readColumns, this.pattern) ?? null;
-      if (this.chunks !== null) this.env.openScans?.add(this.chunks);
+      if (this.chunks !== null) this.env.closeAtEnd?.add(this.chunks);
     }
     const chunks = this.chunks;
     if (chunks === null) return this.node.columns.map((c, k) => (this.read[k] ? snap.readColumn(group, c) : absentVector(this.node.output[k].type, rows)));
@@ -66,7 +66,7 @@ class ScanOp extends Operator {
     const chunks = this.chunks;
     if (chunks !== null && chunks !== undefined) {
       chunks.close();
-      this.env.openScans?.delete(chunks);
+      this.env.closeAtEnd?.delete(chunks);
       const s = this.env.stats.get(this.node);
       if (s !== undefined) {
         s.bufferHits = (s.bufferHits ?? 0) + chunks.counts.hits;
