@@ -7,6 +7,7 @@ import { LirsPolicy } from './lirs-policy';
 import { LruPolicy } from './lru-policy';
 import { ArcPolicy } from './arc-policy';
 import { AccessTrace } from './access-trace';
+import { BufferPoolStats } from '../storage/api';
 
 export type PolicyName = 'lirs' | 'arc' | 'lru';
 
@@ -21,22 +22,8 @@ export function makePolicy(name: PolicyName, capacityBytes: number): Replacement
   }
 }
 
-export interface PoolCounters {
-  policy: string;
-  hits: number;
-  misses: number;
-  evictions: number;
-  residentBytes: number;
-  residentChunks: number;
-  capacityBytes: number;
-  pinnedChunks: number;
-  /** Chunks read ahead by the prefetcher and put into the pool. */
-  prefetched: number;
-  /** Prefetched chunks a scan then asked for. */
-  prefetchHits: number;
-  /** Prefetched chunks evicted or abandoned before any scan asked for them. */
-  prefetchWasted: number;
-}
+/** The pool's counters (tessera_buffer_stats()); the contract lives with storage, which reports them. */
+export type PoolCounters = BufferPoolStats;
 
 export class BufferPool<T> {
   private readonly frames = new Map<number, T>();
