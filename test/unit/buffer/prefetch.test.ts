@@ -18,6 +18,12 @@ function feed(p: AccessPattern, groups: number[]): AccessPattern {
 
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
 
+/** Waits (turns of the event loop, up to 10 s: LMDB's background read may be slow under load) until `cond`. */
+async function until(cond: () => boolean): Promise<boolean> {
+  for (let waited = 0; waited < 10000 && !cond(); waited += 20) await nextTurn();
+  return cond();
+}
+
 describe('prefetch: access-pattern detection', () => {
   it('detects sequential forward access and reads further ahead as read-ahead pays off', () => {
     const p = feed(new AccessPattern(), [0, 1]);
@@ -107,16 +113,14 @@ describe('prefetch: read-ahead through the pool', function () {
       expect(scan.counts).to.deep.equal({ hits: 0, reads: 3, prefetchHits: 0 });
       // Pattern seen at group 2: group 3 is asked for, and decoded on a later turn of the event loop.
       expect(pool.has(key(3))).to.equal(false);
-      await nextTurn();
-      expect(pool.has(key(3))).to.equal(true);
+      expect(await until(() => pool.has(key(3)))).to.equal(true);
       expect(pool.stats().prefetched).to.equal(1);
       const g3 = scan.load(3)[0] as Int32Vector;
       expect(g3.values[0]).to.equal(3 * ROW_GROUP_ROWS);
       expect(scan.counts).to.deep.equal({ hits: 1, reads: 3, prefetchHits: 1 });
       // The hit doubled the window: groups 4 and 5 come ahead.
       expect(pattern.window).to.equal(2);
-      await nextTurn();
-      expect(pool.has(key(4)) && pool.has(key(5))).to.equal(true);
+      expect(await until(() => pool.has(key(4)) && pool.has(key(5)))).to.equal(true);
       scan.load(4);
       // The scan stops here: group 5 (and what group 4's load asked for) was read for nothing.
       await nextTurn();
