@@ -11,6 +11,15 @@ import { BufferPoolStats } from '../storage/api';
 
 export type PolicyName = 'lirs' | 'arc' | 'lru';
 
+/** Share of the pool's budget that read-ahead chunks may hold while they wait for their scan. */
+const STAGING_SHARE = 0.05;
+
+/** A pool of `budgetBytes`: STAGING_SHARE of it for read-ahead chunks, the rest under the policy. */
+export function makePool<T>(name: PolicyName, budgetBytes: number): BufferPool<T> {
+  const staging = Math.floor(budgetBytes * STAGING_SHARE);
+  return new BufferPool<T>(makePolicy(name, budgetBytes - staging), staging);
+}
+
 export function makePolicy(name: PolicyName, capacityBytes: number): ReplacementPolicy {
   switch (name) {
     case 'lru':
@@ -28,8 +37,14 @@ export type PoolCounters = BufferPoolStats;
 export class BufferPool<T> {
   private readonly frames = new Map<number, T>();
   private readonly pins = new Map<number, number>();
-  /** Chunks put by the prefetcher that no scan has asked for yet, with their bytes. */
+  /**
+   * Read-ahead chunks no scan has asked for yet, with their bytes. They wait here, outside the
+   * replacement policy (whose small HIR share would evict them before use under LIRS), within a
+   * staging budget of STAGING_SHARE of the pool; the first use hands them to the policy as a load.
+   */
   private readonly unclaimed = new Map<number, number>();
+  private stagedBytes = 0;
+  private readonly stagingLimit: number;
   private readonly isPinned = (k: number): boolean => this.pins.has(k);
   hits = 0;
   misses = 0;
@@ -40,7 +55,13 @@ export class BufferPool<T> {
   /** When set, every lookup and load is recorded (see access-trace.ts). */
   trace: AccessTrace | null = null;
 
-  constructor(readonly policy: ReplacementPolicy) {}
+  /** `stagingLimit`: bytes read-ahead chunks may hold besides the policy's capacity (0: no read-ahead). */
+  constructor(
+    readonly policy: ReplacementPolicy,
+    stagingLimit = 0,
+  ) {
+    this.stagingLimit = stagingLimit;
+  }
 
   /** The cached value, counting a hit or a miss. */
   get(key: number): T | undefined {
@@ -74,10 +95,14 @@ export class BufferPool<T> {
   /** A chunk read ahead of its scan: cached like put(), counted as prefetched until asked for. */
   putPrefetched(key: number, value: T, bytes: number): void {
     if (this.frames.has(key)) return;
+    const b = Math.max(1, bytes);
+    // No room left for read-ahead: the prefetcher's window is too wide for this pool.
+    if (this.stagedBytes + b > this.stagingLimit) return;
     this.trace?.load(key, bytes);
-    if (!this.store(key, value, bytes)) return;
+    this.frames.set(key, value);
+    this.stagedBytes += b;
     this.prefetched++;
-    this.unclaimed.set(key, Math.max(1, bytes));
+    this.unclaimed.set(key, b);
   }
 
   /**
@@ -87,15 +112,22 @@ export class BufferPool<T> {
    */
   private claim(key: number): void {
     const bytes = this.unclaimed.get(key)!;
-    this.unclaimed.delete(key);
+    this.unstage(key);
     this.prefetchHits++;
-    this.policy.remove(key);
     for (const k of this.policy.insert(key, bytes, this.isPinned)) this.dropEvicted(k);
   }
 
-  /** A prefetched chunk the scan that asked for it never used (it ended first). */
+  private unstage(key: number): void {
+    this.stagedBytes -= this.unclaimed.get(key)!;
+    this.unclaimed.delete(key);
+  }
+
+  /** A prefetched chunk the scan that asked for it never used (it ended first): dropped. */
   abandonPrefetched(key: number): void {
-    if (this.unclaimed.delete(key)) this.prefetchWasted++;
+    if (!this.unclaimed.has(key)) return;
+    this.unstage(key);
+    this.frames.delete(key);
+    this.prefetchWasted++;
   }
 
   private store(key: number, value: T, bytes: number): boolean {
@@ -110,13 +142,12 @@ export class BufferPool<T> {
   private dropEvicted(k: number): void {
     this.frames.delete(k);
     this.evictions++;
-    if (this.unclaimed.size > 0 && this.unclaimed.delete(k)) this.prefetchWasted++;
   }
 
   invalidate(key: number): void {
+    if (this.unclaimed.has(key)) this.unstage(key);
     this.policy.remove(key);
     this.frames.delete(key);
-    this.unclaimed.delete(key);
   }
 
   pin(key: number): void {
@@ -132,7 +163,7 @@ export class BufferPool<T> {
   }
 
   get residentBytes(): number {
-    return this.policy.residentBytes;
+    return this.policy.residentBytes + this.stagedBytes;
   }
 
   stats(): PoolCounters {
@@ -143,7 +174,7 @@ export class BufferPool<T> {
       evictions: this.evictions,
       residentBytes: this.residentBytes,
       residentChunks: this.frames.size,
-      capacityBytes: this.policy.capacityBytes,
+      capacityBytes: this.policy.capacityBytes + this.stagingLimit,
       pinnedChunks: this.pins.size,
       prefetched: this.prefetched,
       prefetchHits: this.prefetchHits,

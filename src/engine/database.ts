@@ -2,7 +2,7 @@
 // server and the embedded API open one of these.
 import { Storage } from '../storage/api';
 import { openStorage } from '../storage';
-import { BufferPool, PolicyName, makePolicy } from '../buffer/buffer-pool';
+import { PolicyName, makePool } from '../buffer/buffer-pool';
 import { AccessTrace } from '../buffer/access-trace';
 import { memoryBytes } from './memory-units';
 import * as fs from 'fs';
@@ -57,7 +57,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
     const release = dir === null ? () => undefined : lockDataDirectory(dir);
     try {
       const policy = (settings.get('buffer_replacement') ?? 'lirs') as PolicyName;
-      const cache = new BufferPool<Vector>(makePolicy(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB')));
+      const cache = makePool<Vector>(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB'));
       // buffer_trace_file: every chunk access is recorded for the replacement benchmark.
       const tracePath = settings.get('buffer_trace_file') ?? '';
       if (tracePath !== '') cache.trace = new AccessTrace(tracePath);

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AccessPattern } from '../../../src/storage/access-pattern';
-import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
+import { makePool } from '../../../src/buffer/buffer-pool';
 import { openStorage, ROW_GROUP_ROWS, Storage, TableDef } from '../../../src/storage';
 import { Types } from '../../../src/types/data-type';
 import { Int32Vector, Vector } from '../../../src/types/vector';
@@ -102,7 +102,7 @@ describe('prefetch: read-ahead through the pool', function () {
 
   for (const onDisk of [true, false]) {
     it(`reads the next groups of a sequential scan ahead and counts hits and waste (${onDisk ? 'LMDB' : 'memory'})`, async () => {
-      const pool = new BufferPool<Vector>(makePolicy('lirs', 64 << 20));
+      const pool = makePool<Vector>('lirs', 64 << 20);
       const s = await openStorage({ dir: onDisk ? dir : null, synchronousCommit: true, cache: pool });
       const def = await table(s);
       const key = (g: number) => (def.id * 4096) * 65536 + g;
@@ -135,7 +135,7 @@ describe('prefetch: read-ahead through the pool', function () {
   }
 
   it('does not read ahead chunks that are already resident (a warm pool costs nothing)', async () => {
-    const pool = new BufferPool<Vector>(makePolicy('lirs', 64 << 20));
+    const pool = makePool<Vector>('lirs', 64 << 20);
     const s = await openStorage({ dir: null, synchronousCommit: true, cache: pool });
     const def = await table(s);
     const scan = s.snapshot(def.id).openScan!([0], new AccessPattern());
@@ -145,5 +145,27 @@ describe('prefetch: read-ahead through the pool', function () {
     expect(scan.counts).to.deep.equal({ hits: GROUPS, reads: 0, prefetchHits: 0 });
     expect(pool.stats().prefetched).to.equal(0);
     await s.close();
+  });
+});
+
+describe('prefetch: staging of read-ahead chunks', () => {
+  it('keeps read-ahead chunks outside the policy within its staging share, and hands them over on first use', () => {
+    // 100 kB pool: 95 kB under LIRS, 5 kB of staging.
+    const pool = makePool<number>('lirs', 100_000);
+    expect(pool.stats().capacityBytes).to.equal(100_000);
+    pool.putPrefetched(1, 1, 2000);
+    pool.putPrefetched(2, 2, 2000);
+    pool.putPrefetched(3, 3, 2000); // over the 5 kB staging share: refused
+    expect([pool.has(1), pool.has(2), pool.has(3)]).to.deep.equal([true, true, false]);
+    expect(pool.policy.residentBytes).to.equal(0);
+    expect(pool.residentBytes).to.equal(4000);
+    // First use: a hit, counted as a prefetch hit; the policy now holds it as a fresh load.
+    expect(pool.get(1)).to.equal(1);
+    expect(pool.policy.residentBytes).to.equal(2000);
+    // The scan ended without using chunk 2: dropped and counted as wasted.
+    pool.abandonPrefetched(2);
+    expect(pool.has(2)).to.equal(false);
+    const st = pool.stats();
+    expect([st.prefetched, st.prefetchHits, st.prefetchWasted, st.residentBytes]).to.deep.equal([2, 1, 1, 2000]);
   });
 });
