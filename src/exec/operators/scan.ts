@@ -23,7 +23,17 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   // The chunks actually read, and one access-pattern detector for the node across its runs.
   const readColumns = node.columns.filter((_, k) => read[k]);
   const pattern = new AccessPattern();
-  return { node, open: () => new ScanOp(node, env, filter, read, readColumns, pattern) };
+  // Runs of one scan node follow each other (rescans, correlated subplans): a new run ends the
+  // previous one's chunk reader, so runs stopped early (EXISTS, LIMIT) do not pile up pins until
+  // the statement ends.
+  let last: ScanOp | null = null;
+  return {
+    node,
+    open: () => {
+      last?.finish();
+      return (last = new ScanOp(node, env, filter, read, readColumns, pattern));
+    },
+  };
 }
 
 class ScanOp extends Operator {
@@ -62,7 +72,7 @@ class ScanOp extends Operator {
   }
 
   /** End of the run: unpin, and add this run's buffer counts to the node's EXPLAIN ANALYZE stats. */
-  private finish(): null {
+  finish(): null {
     const chunks = this.chunks;
     if (chunks !== null && chunks !== undefined) {
       chunks.close();
