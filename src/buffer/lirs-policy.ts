@@ -34,6 +34,13 @@ export class LirsPolicy implements ReplacementPolicy {
   private hirBytes = 0;
   private nonResident = 0;
   private readonly lirCapacity: number;
+  /**
+   * Warm-up (new blocks become LIR while the LIR set has room) ends when the first block enters
+   * as HIR, as in the paper, where the LIR set then stays full. With blocks of different sizes,
+   * demoting one large LIR block leaves room in bytes; without this flag, blocks seen once (a
+   * scan) would then enter the LIR set directly, which the paper never allows.
+   */
+  private warm = false;
 
   constructor(readonly capacityBytes: number) {
     this.lirCapacity = Math.floor(capacityBytes * LIR_FRACTION);
@@ -93,12 +100,13 @@ export class LirsPolicy implements ReplacementPolicy {
       this.toTop(key);
       this.demoteBottomWhileOver();
       this.prune();
-    } else if (this.lirBytes + bytes <= this.lirCapacity) {
+    } else if (!this.warm && this.lirBytes + bytes <= this.lirCapacity) {
       // Warm-up: while the LIR set has room, new blocks are LIR.
       this.entries.set(key, { status: Status.Lir, bytes });
       this.lirBytes += bytes;
       this.toTop(key);
     } else {
+      this.warm = true;
       this.entries.set(key, { status: Status.HirResident, bytes });
       this.hirBytes += bytes;
       this.toTop(key);

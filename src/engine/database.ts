@@ -2,7 +2,12 @@
 // server and the embedded API open one of these.
 import { Storage } from '../storage/api';
 import { openStorage } from '../storage';
-import { BufferPool, PolicyName, makePolicy } from '../buffer/buffer-pool';
+import { PolicyName, makePool } from '../buffer/buffer-pool';
+import { AccessTrace } from '../buffer/access-trace';
+import { memoryBytes } from './memory-units';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as os from 'os';
 import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
@@ -20,10 +25,9 @@ export interface DatabaseOptions {
 
 /** '256MB', '1GB', '8kB', '1048576' → bytes. */
 export function parseBytes(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?\s*$/i.exec(text);
-  if (m === null) throw new Error(`invalid memory size "${text}"`);
-  const unit: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
-  return Math.round(Number(m[1]) * unit[(m[2] ?? 'b').toLowerCase()]);
+  const bytes = memoryBytes(text);
+  if (bytes === null) throw new Error(`invalid memory size "${text}"`);
+  return bytes;
 }
 
 function isOn(text: string | undefined, fallback: boolean): boolean {
@@ -41,6 +45,8 @@ export class Database implements DatabaseHandle, EngineDatabase {
     readonly storage: Storage,
     readonly settings: Map<string, string>,
     private readonly releaseDirectory: () => void,
+    private readonly trace: AccessTrace | null = null,
+    readonly spillDirectory: string = os.tmpdir(),
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
@@ -51,13 +57,19 @@ export class Database implements DatabaseHandle, EngineDatabase {
     const release = dir === null ? () => undefined : lockDataDirectory(dir);
     try {
       const policy = (settings.get('buffer_replacement') ?? 'lirs') as PolicyName;
-      const cache = new BufferPool<Vector>(makePolicy(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB')));
+      const cache = makePool<Vector>(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB'));
+      // buffer_trace_file: every chunk access is recorded for the replacement benchmark.
+      const tracePath = settings.get('buffer_trace_file') ?? '';
+      if (tracePath !== '') cache.trace = new AccessTrace(tracePath);
       const storage = await openStorage({
         dir,
         cache,
         synchronousCommit: isOn(settings.get('synchronous_commit'), true),
       });
-      return new Database(storage, settings, release);
+      // Temp files of operators over work_mem; leftovers of a crash are removed.
+      const spillDir = dir === null ? path.join(os.tmpdir(), `tessera-spill-${process.pid}`) : path.join(dir, 'tmp');
+      fs.rmSync(spillDir, { recursive: true, force: true });
+      return new Database(storage, settings, release, cache.trace, spillDir);
     } catch (err) {
       release();
       throw err;
@@ -83,6 +95,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) await s.close();
     await this.storage.close();
+    this.trace?.close();
     this.releaseDirectory();
   }
 }

@@ -1,6 +1,8 @@
 // A client session: binds and runs statements, owns the transaction state and settings.
 // The wire server and the embedded API are thin adapters over this class.
+import * as os from 'os';
 import { currentMicros } from '../types/datetime';
+import { memoryBytes } from './memory-units';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
 import { Storage, WriteTxn, CatalogView } from '../storage/api';
@@ -27,6 +29,8 @@ import { explainLines } from '../planner/explain';
 /** What the session needs from its database. */
 export interface EngineDatabase {
   readonly storage: Storage;
+  /** Where operators over work_mem write temp files (the data directory's tmp/); absent: the OS's. */
+  readonly spillDirectory?: string;
   readonly writeLock: WriteLock;
   readonly readers: ActiveReaders;
   readonly settings: Map<string, string>;
@@ -35,6 +39,11 @@ export interface EngineDatabase {
 
 interface EnginePrepared extends PreparedStatement {
   readonly parsed: ParsedStatement;
+}
+
+/** work_mem's text ('4MB', '64kB', or a bare number of kB) in bytes; 4MB when unreadable. */
+function workMemBytes(text: string): number {
+  return memoryBytes(text, 1024) ?? 4 * 1024 * 1024;
 }
 
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
@@ -190,6 +199,7 @@ export class EngineSession implements Session {
       settingNames: () => this.settings.names(),
       processId: this.processId,
       storageStats: () => storage.storageStats(),
+      bufferStats: () => storage.bufferStats(),
       sequenceState: (def) => storage.sequences.state(def),
     };
   }
@@ -208,6 +218,7 @@ export class EngineSession implements Session {
       checkCancel: this.checkCancel,
       sequences: this.sequenceFunctions,
       setConfig: this.setConfig,
+      workMem: { bytes: workMemBytes(this.settings.get('work_mem')), dir: this.db.spillDirectory ?? os.tmpdir() },
     };
   }
 
@@ -360,7 +371,7 @@ export class EngineSession implements Session {
           const start = performance.now();
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
           const executionMs = performance.now() - start;
-          const o = bound.options ?? { costs: true, timing: true, summary: true };
+          const o = bound.options ?? { costs: true, timing: true, summary: true, buffers: true };
           lines = explainLines(bound.plan, stats, o);
           if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);
         } else {

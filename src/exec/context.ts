@@ -31,6 +31,8 @@ export interface ExecContext {
    * returns the new value as SHOW prints it.
    */
   setConfig?: (name: string, value: string | null, isLocal: boolean) => string | null;
+  /** work_mem in bytes and where operators that exceed it write temp files (absent: never spill). */
+  workMem?: { bytes: number; dir: string };
   /** nextval/currval/setval/lastval, by the sequence's name as regclass text (the session resolves it). */
   sequences?: SequenceFunctions;
 }

@@ -78,6 +78,12 @@ function toPreparedPlan(p: PreparedNode): PreparedPlan {
   };
 }
 
+/** Statement end: scans stopped early (LIMIT, EXISTS, an error) release their pinned chunks, spill files go. */
+function releaseAtEnd(env: ExprEnv): void {
+  for (const r of env.closeAtEnd ?? []) r.close();
+  env.closeAtEnd?.clear();
+}
+
 function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {
   return {
     ctx,
@@ -85,6 +91,7 @@ function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {
     ctes: new Map(ctx.ctes ?? []),
     stats: new Map(),
     needed: neededColumns(plan),
+    closeAtEnd: new Set(),
     prepareSubplan: (sub, env) => {
       for (const [node, need] of neededColumns(sub)) env.needed.set(node, need);
       return toPreparedPlan(prepareNode(sub, env));
@@ -100,10 +107,14 @@ export function executePlan(plan: PlanNode, ctx: ExecContext): Batch[] {
 /** As executePlan, with the actual rows, batches, runs and time of every plan node (subplans included). */
 export function executePlanWithStats(plan: PlanNode, ctx: ExecContext): { batches: Batch[]; stats: Map<PlanNode, NodeStats> } {
   const env = rootEnv(ctx, plan);
-  const op = prepareNode(plan, env).open();
-  const batches: Batch[] = [];
-  for (let b = nextBatch(op); b !== null; b = nextBatch(op)) chunkBatch(b, batches);
-  return { batches, stats: env.stats };
+  try {
+    const op = prepareNode(plan, env).open();
+    const batches: Batch[] = [];
+    for (let b = nextBatch(op); b !== null; b = nextBatch(op)) chunkBatch(b, batches);
+    return { batches, stats: env.stats };
+  } finally {
+    releaseAtEnd(env);
+  }
 }
 
 /** How long a statement runs before it lets the event loop in (other sessions, CancelRequests). */
@@ -126,28 +137,36 @@ export async function executePlanAsync(plan: PlanNode, ctx: ExecContext): Promis
     },
   };
   const env = rootEnv(sliced, plan);
-  const op = prepareNode(plan, env).open();
-  const batches: Batch[] = [];
-  for (;;) {
-    const b = op.next();
-    if (b === null) break;
-    if (b === YIELD) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceEnd = performance.now() + TIME_SLICE_MS;
-      continue;
+  try {
+    const op = prepareNode(plan, env).open();
+    const batches: Batch[] = [];
+    for (;;) {
+      const b = op.next();
+      if (b === null) break;
+      if (b === YIELD) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceEnd = performance.now() + TIME_SLICE_MS;
+        continue;
+      }
+      chunkBatch(b, batches);
     }
-    chunkBatch(b, batches);
+    return batches;
+  } finally {
+    releaseAtEnd(env);
   }
-  return batches;
 }
 
 /** Pull iteration: yields batches as the plan produces them (for streaming results to a client). */
 export function* executePlanStream(plan: PlanNode, ctx: ExecContext): Generator<Batch, void, undefined> {
   const env = rootEnv(ctx, plan);
-  const op = prepareNode(plan, env).open();
-  const out: Batch[] = [];
-  for (let b = nextBatch(op); b !== null; b = nextBatch(op)) {
-    chunkBatch(b, out);
-    while (out.length > 0) yield out.shift()!;
+  try {
+    const op = prepareNode(plan, env).open();
+    const out: Batch[] = [];
+    for (let b = nextBatch(op); b !== null; b = nextBatch(op)) {
+      chunkBatch(b, out);
+      while (out.length > 0) yield out.shift()!;
+    }
+  } finally {
+    releaseAtEnd(env);
   }
 }

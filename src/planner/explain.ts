@@ -12,6 +12,24 @@ export interface ActualStats {
   startupMs?: number;
   /** Time inside the node (its inputs included), summed over runs. */
   elapsedMs: number;
+  /** Scans: chunks found in the buffer pool, and chunks read from storage (summed over runs). */
+  bufferHits?: number;
+  bufferReads?: number;
+  /** Of the hits, chunks the prefetcher had read ahead. */
+  prefetchHits?: number;
+  /** Rows a hash aggregation wrote to disk (its groups exceeded work_mem). */
+  spilledRows?: number;
+}
+
+/** PostgreSQL's "Buffers: shared hit=… read=…" for a node that read chunks (nothing when it read none). */
+function buffersLine(st: ActualStats | undefined): string | null {
+  if (st === undefined) return null;
+  const hit = st.bufferHits ?? 0;
+  const read = st.bufferReads ?? 0;
+  if (hit === 0 && read === 0) return null;
+  const parts = [...(hit > 0 ? [`hit=${hit}`] : []), ...(read > 0 ? [`read=${read}`] : [])];
+  const ahead = st.prefetchHits ?? 0;
+  return `Buffers: shared ${parts.join(' ')}${ahead > 0 ? ` (prefetched=${ahead})` : ''}`;
 }
 
 function nodeTitle(node: PlanNode): string {
@@ -215,9 +233,10 @@ function ms(x: number): string {
  * The plan as lines, in PostgreSQL's layout ("->  " children, details indented under their node).
  * With `actual` (EXPLAIN ANALYZE), each node also shows
  * "(actual time=startup..total rows=r loops=n)" — per-loop averages as PostgreSQL prints them —
- * or "(never executed)". COSTS OFF drops the estimates, TIMING OFF the times.
+ * or "(never executed)". COSTS OFF drops the estimates, TIMING OFF the times; BUFFERS (on by default
+ * with ANALYZE, as in PostgreSQL 18) adds each scan's buffer-pool hits and reads.
  */
-export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>, options: { costs: boolean; timing: boolean } = { costs: true, timing: true }): string[] {
+export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>, options: { costs: boolean; timing: boolean; buffers?: boolean } = { costs: true, timing: true }): string[] {
   const lines: string[] = [];
   let subPlanNo = 0;
   const walk = (node: PlanNode, depth: number, label: string | null) => {
@@ -239,6 +258,12 @@ export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>
     lines.push(`${indent}${nodeTitle(node)}${est}${act}`);
     const detailPad = ' '.repeat(depth === 0 ? 2 : depth * 6);
     for (const d of details(node)) lines.push(detailPad + d);
+    const spilled = actual?.get(node)?.spilledRows ?? 0;
+    if (spilled > 0) lines.push(`${detailPad}Disk: ${spilled} rows spilled over work_mem`);
+    if (actual !== undefined && options.buffers === true) {
+      const b = buffersLine(actual.get(node));
+      if (b !== null) lines.push(detailPad + b);
+    }
     for (const sp of subPlans(node)) walk(sp, depth + 1, `SubPlan ${++subPlanNo}`);
     for (const c of children(node)) walk(c, depth + 1, null);
   };

@@ -7,7 +7,7 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { FormatSettings } from '../types/text-format';
-import { CatalogView, ColumnStorageStats, SequenceDef } from '../storage/api';
+import { BufferPoolStats, CatalogView, ColumnStorageStats, SequenceDef } from '../storage/api';
 import { CoercionContext } from './coerce';
 
 /** One visible column of the combined FROM row. */
@@ -146,6 +146,8 @@ export interface BindContext extends CoercionContext {
   processId: number;
   /** Bytes on disk per table column (tessera_storage_stats()); optional for contexts without storage. */
   storageStats?(): ColumnStorageStats[];
+  /** The buffer pool's counters (tessera_buffer_stats()); optional for contexts without storage. */
+  bufferStats?(): BufferPoolStats;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */
   sequenceState?(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean };
 }

@@ -129,7 +129,7 @@ function bindExplain(n: any, parsed: ParsedStatement, ctx: BindContext): BoundSt
     flags.set(d.defname, value);
   }
   const analyze = flags.get('analyze') ?? false;
-  const options = { costs: flags.get('costs') ?? true, timing: flags.get('timing') ?? analyze, summary: flags.get('summary') ?? analyze };
+  const options = { costs: flags.get('costs') ?? true, timing: flags.get('timing') ?? analyze, summary: flags.get('summary') ?? analyze, buffers: flags.get('buffers') ?? analyze };
   const inner = bindStatement({ ast: n.query, text: parsed.text, offset: parsed.offset }, ctx);
   const plan = inner.kind === 'query' || inner.kind === 'update' || inner.kind === 'delete' ? inner.plan : inner.kind === 'insert' ? inner.source : null;
   // Every operator shows its estimated rows.

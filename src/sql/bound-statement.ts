@@ -90,4 +90,6 @@ export interface ExplainOptions {
   costs: boolean;
   timing: boolean;
   summary: boolean;
+  /** Buffer-pool hits and reads per scan (EXPLAIN ANALYZE; on by default with it, as in PostgreSQL 18). */
+  buffers?: boolean;
 }

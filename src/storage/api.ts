@@ -1,5 +1,6 @@
 // The storage layer's contract with the layers above (engine, exec). Implementations live beside
 // this file; upper layers name stored data only through TableSnapshot / ChunkId.
+import { AccessPattern } from './access-pattern';
 import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { Vector } from '../types/vector';
@@ -177,6 +178,11 @@ export interface TableSnapshot {
    * index cannot serve this snapshot (then scan the table).
    */
   indexLookup?(indexId: number, range: IndexRange): Float64Array | null;
+  /**
+   * A pinned, counted, prefetching reader of `columns` for one run of a scan; `pattern` is the scan
+   * node's access-pattern detector (kept across runs). Absent: read with readColumn.
+   */
+  openScan?(columns: readonly number[], pattern: AccessPattern | null): ChunkScan;
 }
 
 /** Bounds on an index's first column (null = unbounded); numbers for numeric/date/time keys, strings for text. */
@@ -251,11 +257,20 @@ export interface CatalogView {
 }
 
 export interface BufferPoolStats {
+  /** The replacement policy: lirs, arc or lru. */
+  policy: string;
   hits: number;
   misses: number;
   evictions: number;
   residentBytes: number;
+  residentChunks: number;
   capacityBytes: number;
+  /** Chunks pinned now by running scans. */
+  pinnedChunks: number;
+  /** Chunks read ahead by the prefetcher, those a scan then used, and those evicted or left unused. */
+  prefetched: number;
+  prefetchHits: number;
+  prefetchWasted: number;
 }
 
 /**
@@ -264,9 +279,39 @@ export interface BufferPoolStats {
  */
 export interface ChunkCache {
   get(key: number): Vector | undefined;
+  /** Resident now? (no counting, no recency change) */
+  has(key: number): boolean;
   put(key: number, value: Vector, bytes: number): void;
+  /** A chunk read ahead of its scan. */
+  putPrefetched(key: number, value: Vector, bytes: number): void;
+  /** A read-ahead chunk its scan ended without using. */
+  abandonPrefetched(key: number): void;
   invalidate(key: number): void;
+  /** A pinned chunk is never evicted; pins nest. */
+  pin(key: number): void;
+  unpin(key: number): void;
   stats(): BufferPoolStats;
+}
+
+/** Buffer traffic of one scan (EXPLAIN ANALYZE's "Buffers: shared hit=… read=…"). */
+export interface ScanBufferCounts {
+  hits: number;
+  /** Chunks read from LMDB and decoded by the scan itself (misses). */
+  reads: number;
+  /** Hits on chunks the prefetcher had read ahead for this scan. */
+  prefetchHits: number;
+}
+
+/**
+ * A scan's reader of whole row groups: pins the chunks of the group being read until the next
+ * group (or close), counts hits and reads, and reads ahead the groups its access pattern predicts.
+ */
+export interface ChunkScan {
+  /** The group's chunks of the scan's columns (in the order given to openScan). */
+  load(group: number): Vector[];
+  /** Unpins, and gives up read-ahead chunks not used. Idempotent. */
+  close(): void;
+  readonly counts: ScanBufferCounts;
 }
 
 export interface StorageOptions {

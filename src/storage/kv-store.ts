@@ -8,6 +8,8 @@ export interface KvStore {
   write(entries: [string, Buffer | null][]): Promise<void>;
   /** Keys with a prefix (for dropping a table). */
   keysWithPrefix(prefix: string): string[];
+  /** Brings the values into memory in the background (LMDB reads them in its own thread). */
+  prefetch?(keys: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,10 @@ export class LmdbKv implements KvStore {
         else this.db.put(k, v);
       }
     }) as Promise<void>;
+  }
+
+  prefetch(keys: string[]): Promise<void> {
+    return this.db.prefetch(keys) as Promise<void>;
   }
 
   keysWithPrefix(prefix: string): string[] {

@@ -12,7 +12,7 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName, SerializedType, serializeType, deserializeType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
+import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
@@ -20,6 +20,8 @@ import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-
 import { SequenceStore, sequenceKey } from './sequence-store';
 import { columnStorageStats } from './storage-stats';
 import { SortedIndex } from './sorted-index';
+import { AccessPattern } from './access-pattern';
+import { ChunkSource, PoolChunkScan } from './chunk-scan';
 
 interface GroupState {
   rowCount: number;
@@ -124,9 +126,12 @@ class Snapshot implements TableSnapshot {
   indexLookup(indexId: number, range: IndexRange): Float64Array | null {
     return this.store.indexLookup(this, indexId, range);
   }
+  openScan(columns: readonly number[], pattern: AccessPattern | null): ChunkScan {
+    return new PoolChunkScan(this.store, this.def, this.rowGroupCount, (g) => this.groups[g].rowCount, this.pending, columns, pattern);
+  }
 }
 
-export class TableStore implements Storage {
+export class TableStore implements Storage, ChunkSource {
   private state: CatalogState;
   /** Committed unique-key indexes per table, by key name (built on first use). */
   private readonly pkIndexes = new Map<number, Map<string, PrimaryKeyIndex>>();
@@ -210,6 +215,19 @@ export class TableStore implements Storage {
   }
 
   /** A committed chunk, decoded, through the buffer pool; only its first rowCount rows. */
+  poolKey(tableId: number, column: number, group: number): number {
+    return poolKey(tableId, column, group);
+  }
+
+  fetchChunk(def: TableDef, column: number, group: number): Vector | undefined {
+    const bytes = this.kv.get(chunkKey(def.id, column, group));
+    return bytes === undefined ? undefined : decodeChunk(bytes, def.columns[column].type);
+  }
+
+  pageIn(def: TableDef, columns: readonly number[], group: number): Promise<void> | null {
+    return this.kv.prefetch?.(columns.map((c) => chunkKey(def.id, c, group))) ?? null;
+  }
+
   readChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
     const key = poolKey(def.id, column, group);
     let v = this.pool.get(key);

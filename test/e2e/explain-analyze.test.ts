@@ -114,6 +114,8 @@ describe('EXPLAIN ANALYZE', function () {
       '            Group Key: #1',
       '              ->  Seq Scan on xa (actual rows=6 loops=1)',
       '                  Filter: le(#0, 6)',
+      // Columns a and b of xa's one row group, both resident since the insert (PostgreSQL 18's default).
+      '                  Buffers: shared hit=2',
     ]);
     expect(await explain('explain (costs off) select * from xb')).to.deep.equal(['Project', '  ->  Seq Scan on xb']);
     const timed = await explain('explain (analyze true, timing false) select * from xb');

@@ -45,6 +45,11 @@ export interface ExprEnv {
   readonly stats: Map<PlanNode, NodeStats>;
   /** Output columns of each plan node that some consumer reads (needed-columns.ts); absent = all. */
   readonly needed: Map<PlanNode, boolean[]>;
+  /**
+   * What must be released when the statement ends, however it ends: chunk readers of scans stopped
+   * early (their pins), spill files of hash aggregation.
+   */
+  readonly closeAtEnd?: Set<{ close(): void }>;
   /** Compiles a subquery's plan in a child environment (provided by the executor, which owns plans). */
   prepareSubplan(plan: PlanNode, env: ExprEnv): PreparedPlan;
 }
@@ -60,4 +65,10 @@ export interface NodeStats {
   elapsedMs: number;
   /** Wall time until the node handed out its first batch (summed over runs that produced one). */
   startupMs?: number;
+  /** Scans: buffer-pool chunk hits, chunks read from storage, hits on read-ahead chunks (summed over runs). */
+  bufferHits?: number;
+  bufferReads?: number;
+  prefetchHits?: number;
+  /** Hash aggregation: input rows written to spill partitions because the groups exceeded work_mem. */
+  spilledRows?: number;
 }

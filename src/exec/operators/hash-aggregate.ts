@@ -12,11 +12,12 @@ import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { KeyColumn, hashKeys, keyKindOf, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
-import { concatBatches, concatColumn, sliceBatch, trueMask } from '../vector-util';
+import { concatBatches, concatColumn, gatherBatch, sliceBatch, trueMask } from '../vector-util';
 import { rowComparator, sortColumn } from './sort';
 import { Accumulator } from '../aggregates/accumulator';
 import { makeAccumulator } from '../aggregates/make';
-import { Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
+import { Operator, PrepareChild, PreparedNode, Pulled, YIELD, drain } from './operator';
+import { MAX_SPILL_LEVEL, PARTITIONS, SpillPartitions, estimatedGroupBytes, partitionOf } from './hash-aggregate-spill';
 
 interface CompiledAggregate {
   args: CompiledExpr[];
@@ -83,17 +84,24 @@ class HashAggregateOp extends Operator {
   private readonly accs: Accumulator[];
   private readonly distincts: (DistinctFilter | null)[];
   private state: AggregationState | null = null;
+  /** Partitions of rows whose groups did not fit in work_mem (hash-aggregate-spill.ts); null = none. */
+  private spill: SpillPartitions | null = null;
+  /** work_mem when this aggregation may spill (grouped, no ORDER BY inside aggregates, level left). */
+  private readonly spillLimit: { bytes: number; dir: string } | null;
 
   constructor(
     private readonly node: AggregateNode,
-    env: ExprEnv,
+    private readonly env: ExprEnv,
     private readonly input: Operator,
     private readonly groupBy: CompiledExpr[],
     private readonly aggs: CompiledAggregate[],
+    private readonly level = 0,
   ) {
     super(node, env);
     this.accs = node.aggregates.map(makeAccumulator);
     this.distincts = aggs.map((a) => (a.distinct ? new DistinctFilter() : null));
+    const wm = env.ctx.workMem;
+    this.spillLimit = wm !== undefined && groupBy.length > 0 && !aggs.some((a) => a.order !== null) && level <= MAX_SPILL_LEVEL ? wm : null;
   }
 
   protected produce(): Pulled {
@@ -107,11 +115,81 @@ class HashAggregateOp extends Operator {
       }
       this.output = this.finish(st);
       this.state = null;
+      if (this.spill !== null) {
+        this.spill.seal();
+        const s = this.env.stats.get(this.node);
+        if (s !== undefined) s.spilledRows = (s.spilledRows ?? 0) + this.spill.rows;
+      }
     }
-    if (this.pos >= this.output.length) return null;
+    // The in-memory groups first, then each spilled partition's groups.
+    while (this.pos >= this.output.length) {
+      const next = this.nextPartition();
+      if (next === null) return null;
+      this.output = next;
+      this.pos = 0;
+    }
     const start = this.pos;
     this.pos = Math.min(this.output.length, start + BATCH_SIZE);
     return sliceBatch(this.output, start, this.pos);
+  }
+
+  /** Aggregates the next spilled partition on its own (it may spill again, a level deeper). */
+  private nextPartition(): Batch | null {
+    const spill = this.spill;
+    if (spill === null) return null;
+    const file = spill.take();
+    if (file === null) {
+      spill.close();
+      this.env.closeAtEnd?.delete(spill);
+      this.spill = null;
+      return null;
+    }
+    // Nested operators count into a private stats map: EXPLAIN shows this node once.
+    const env: ExprEnv = { ...this.env, stats: new Map() };
+    const reader = new BatchReaderOp(this.node.input, env, file.read(this.node.input.output.map((o) => o.type)));
+    const sub = new HashAggregateOp(this.node, env, reader, this.groupBy, this.aggs, this.level + 1);
+    const out = concatBatches(drain(sub), this.node.output.map((o) => o.type));
+    file.remove();
+    return out;
+  }
+
+  /** Over work_mem: from now on rows of new groups go to the partitions. */
+  private startSpill(): void {
+    this.spill = new SpillPartitions(this.spillLimit!.dir, this.level, this.node.input.output.map((o) => o.type), this.spillNeeded());
+    this.env.closeAtEnd?.add(this.spill);
+  }
+
+  /** Input columns the aggregation reads (only those are spilled); null = all. */
+  private spillNeeded(): boolean[] | null {
+    return this.env.needed.get(this.node.input) ?? null;
+  }
+
+  /** While spilling: rows of groups in memory are aggregated, the others written to their partition. */
+  private consumeSpilling(st: AggregationState, b: Batch, keys: KeyColumn[], hashes: Int32Array, n: number): void {
+    const ids = new Int32Array(n);
+    st.table!.find(keys, hashes, n, ids, true);
+    const counts = new Int32Array(PARTITIONS + 1);
+    const part = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = ids[i] >= 0 ? PARTITIONS : partitionOf(hashes[i], this.level);
+      part[i] = p;
+      counts[p]++;
+    }
+    if (counts[PARTITIONS] === n) {
+      this.accumulate(b, ids, n);
+      return;
+    }
+    const rows: Uint32Array[] = Array.from(counts, (c) => new Uint32Array(c));
+    const fill = new Int32Array(PARTITIONS + 1);
+    for (let i = 0; i < n; i++) rows[part[i]][fill[part[i]]++] = i;
+    const inMemory = rows[PARTITIONS];
+    if (inMemory.length > 0) {
+      const groups = new Int32Array(inMemory.length);
+      for (let j = 0; j < inMemory.length; j++) groups[j] = ids[inMemory[j]];
+      this.accumulate(gatherBatch(b, inMemory, inMemory.length, null), groups, inMemory.length);
+    }
+    const needed = this.spillNeeded();
+    for (let p = 0; p < PARTITIONS; p++) if (rows[p].length > 0) this.spill!.files[p].append(gatherBatch(b, rows[p], rows[p].length, needed));
   }
 
   private start(): AggregationState {
@@ -140,6 +218,7 @@ class HashAggregateOp extends Operator {
       const keys = keyVecs.map((v) => toKeyColumn(v));
       const hashes = new Int32Array(n);
       hashKeys(keys, n, hashes);
+      if (this.spill !== null) return this.consumeSpilling(st, b, keys, hashes, n);
       groups = new Int32Array(n);
       const before = table.size;
       table.findOrInsert(keys, hashes, n, groups);
@@ -151,6 +230,8 @@ class HashAggregateOp extends Operator {
         for (let c = 0; c < keyVecs.length; c++) st.keyParts[c].push(gatherVector(keyVecs[c], firstRows));
         st.groupCount = table.size;
         for (const a of this.accs) a.resize(st.groupCount);
+        const limit = this.spillLimit;
+        if (limit !== null && estimatedGroupBytes(table.size, this.groupBy.length, this.accs.length) > limit.bytes) this.startSpill();
       }
     }
     this.accumulate(b, groups, n);
@@ -211,6 +292,21 @@ class HashAggregateOp extends Operator {
       distinct.apply(groups, args, n, mask);
     }
     this.accs[k].update(groups, args, n, mask);
+  }
+}
+
+/** Hands out batches read back from a spill file (the input of a partition's aggregation). */
+class BatchReaderOp extends Operator {
+  constructor(
+    node: AggregateNode['input'],
+    env: ExprEnv,
+    private readonly batches: Iterator<Batch>,
+  ) {
+    super(node, env);
+  }
+  protected produce(): Pulled {
+    const r = this.batches.next();
+    return r.done === true ? null : r.value;
   }
 }
 

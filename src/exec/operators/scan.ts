@@ -2,7 +2,8 @@
 // (no copy), drops deleted rows (a selection, then compacted), appends the RowId column when asked
 // (rowGroup * ROW_GROUP_ROWS + offset) and evaluates the pushed-down filter inside the scan.
 import { ScanNode } from '../../plan/plan';
-import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
+import { ChunkScan, ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
+import { AccessPattern } from '../../storage/access-pattern';
 import { Types } from '../../types/data-type';
 import { BATCH_SIZE, Batch, BoolVector, Float64Vector, Vector } from '../../types/vector';
 import { getScalar, gatherVector, sliceVector } from '../../types/vector-ops';
@@ -19,7 +20,20 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const need = env.needed.get(node);
   const read = node.output.map((_, c) => need === undefined || need[c] === true);
   if (node.filter !== null) for (const c of exprColumns(node.filter, new Set())) read[c] = true;
-  return { node, open: () => new ScanOp(node, env, filter, read) };
+  // The chunks actually read, and one access-pattern detector for the node across its runs.
+  const readColumns = node.columns.filter((_, k) => read[k]);
+  const pattern = new AccessPattern();
+  // Runs of one scan node follow each other (rescans, correlated subplans): a new run ends the
+  // previous one's chunk reader, so runs stopped early (EXISTS, LIMIT) do not pile up pins until
+  // the statement ends.
+  let last: ScanOp | null = null;
+  return {
+    node,
+    open: () => {
+      last?.finish();
+      return (last = new ScanOp(node, env, filter, read, readColumns, pattern));
+    },
+  };
 }
 
 class ScanOp extends Operator {
@@ -35,8 +49,43 @@ class ScanOp extends Operator {
     private readonly env: ExprEnv,
     private readonly filter: CompiledExpr | null,
     private readonly read: boolean[],
+    private readonly readColumns: number[],
+    private readonly pattern: AccessPattern,
   ) {
     super(node, env);
+  }
+
+  /** The pinned, counted, prefetching chunk reader of this run (when the snapshot offers one). */
+  private chunks: ChunkScan | null | undefined = undefined;
+
+  /** The current group's column vectors (absent ones for columns nobody reads). */
+  private loadGroup(snap: TableSnapshot, group: number, rows: number): Vector[] {
+    if (this.chunks === undefined) {
+      this.chunks = snap.openScan?.(this.readColumns, this.pattern) ?? null;
+      if (this.chunks !== null) this.env.closeAtEnd?.add(this.chunks);
+    }
+    const chunks = this.chunks;
+    if (chunks === null) return this.node.columns.map((c, k) => (this.read[k] ? snap.readColumn(group, c) : absentVector(this.node.output[k].type, rows)));
+    const loaded = chunks.load(group);
+    let j = 0;
+    return this.node.columns.map((_, k) => (this.read[k] ? loaded[j++] : absentVector(this.node.output[k].type, rows)));
+  }
+
+  /** End of the run: unpin, and add this run's buffer counts to the node's EXPLAIN ANALYZE stats. */
+  finish(): null {
+    const chunks = this.chunks;
+    if (chunks !== null && chunks !== undefined) {
+      chunks.close();
+      this.env.closeAtEnd?.delete(chunks);
+      const s = this.env.stats.get(this.node);
+      if (s !== undefined) {
+        s.bufferHits = (s.bufferHits ?? 0) + chunks.counts.hits;
+        s.bufferReads = (s.bufferReads ?? 0) + chunks.counts.reads;
+        s.prefetchHits = (s.prefetchHits ?? 0) + chunks.counts.prefetchHits;
+      }
+      this.chunks = null;
+    }
+    return null;
   }
 
   /** Index Scan: the candidate RowIds (ascending) and how far they have been read; null = full scan. */
@@ -54,12 +103,11 @@ class ScanOp extends Operator {
       if (shouldYield !== undefined && shouldYield()) return YIELD;
       if (this.offset >= this.groupRows) {
         this.group++;
-        if (this.group >= snap.rowGroupCount) return null;
+        if (this.group >= snap.rowGroupCount) return this.finish();
         this.groupRows = snap.rowCount(this.group);
         this.offset = 0;
         this.deleted = snap.deleted(this.group);
-        const rows = this.groupRows;
-        this.columns = this.node.columns.map((c, k) => (this.read[k] ? snap.readColumn(this.group, c) : absentVector(this.node.output[k].type, rows)));
+        this.columns = this.loadGroup(snap, this.group, this.groupRows);
         continue;
       }
       const start = this.offset;
@@ -85,8 +133,7 @@ class ScanOp extends Operator {
       while (this.indexPos < ids.length && offsets.length < BATCH_SIZE && ids[this.indexPos] < base + ROW_GROUP_ROWS) offsets.push(ids[this.indexPos++] - base);
       if (g !== this.group) {
         this.group = g;
-        const rows = snap.rowCount(g);
-        this.columns = this.node.columns.map((c, k) => (this.read[k] ? snap.readColumn(g, c) : absentVector(this.node.output[k].type, rows)));
+        this.columns = this.loadGroup(snap, g, snap.rowCount(g));
       }
       const n = offsets.length;
       const columns = this.columns.map((c, k) => (this.read[k] ? gatherVector(c, offsets) : absentVector(this.node.output[k].type, n)));
@@ -103,7 +150,7 @@ class ScanOp extends Operator {
       if (keep.length === n) return batch;
       return gatherNeeded(batch, keep, this.read);
     }
-    return null;
+    return this.finish();
   }
 
   /** Rows [start, end) of the current group without the deleted ones, RowIds appended when asked. */
