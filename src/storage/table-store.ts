@@ -16,7 +16,7 @@ import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, IndexRang
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
-import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
+import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
 import { SequenceStore, sequenceKey } from './sequence-store';
 import { columnStorageStats } from './storage-stats';
 import { SortedIndex } from './sorted-index';
@@ -129,7 +129,7 @@ class Snapshot implements TableSnapshot {
 export class TableStore implements Storage {
   private state: CatalogState;
   /** Committed unique-key indexes per table, by key name (built on first use). */
-  private readonly pkIndexes = new Map<number, Map<string, PrimaryKeyIndex>>();
+  private readonly pkIndexes = new Map<number, Map<string, KeyHashIndex>>();
   readonly sequences: SequenceStore;
 
   private constructor(
@@ -223,7 +223,7 @@ export class TableStore implements Storage {
   }
 
   /** A unique-key index of a committed table, built on first use. */
-  pkIndex(tableId: number, key: UniqueKey): PrimaryKeyIndex {
+  pkIndex(tableId: number, key: UniqueKey): KeyHashIndex {
     let byName = this.pkIndexes.get(tableId);
     if (byName === undefined) this.pkIndexes.set(tableId, (byName = new Map()));
     let idx = byName.get(key.name);
@@ -288,7 +288,7 @@ export class TableStore implements Storage {
     }
     for (const [id, tt] of txn.changed) {
       if (tt.pkChanged) this.pkIndexes.delete(id);
-      else if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
+      else if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) this.pkIndexes.get(id)!.delete(name);
     }
     for (const id of txn.droppedSequences) this.sequences.forget(id);
     for (const id of txn.dropped) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
@@ -463,18 +463,18 @@ class Txn implements WriteTxn {
   append(tableId: number, columns: Vector[]): RowId {
     const tt = this.writable(tableId);
     const def = this.catalog.tables.get(tableId)!.def;
-    const first = this.nextRowId(tt, columns[0]?.length ?? 0);
     const keys = this.keysFor(tt, def);
     if (keys !== null) {
       // Check every key before adding any, so a failed statement leaves no half-added keys.
       for (const k of keys.values()) k.check(columns);
-      for (const k of keys.values()) k.checkAndAdd(columns, first);
+      const first = this.nextRowId(tt);
+      for (const k of keys.values()) k.addChecked(first);
     }
     return tt.append(columns);
   }
 
   /** RowIds the next append will assign (so keys can be checked before rows are placed). */
-  private nextRowId(tt: TxnTable, n: number): (i: number) => RowId {
+  private nextRowId(tt: TxnTable): RowId {
     const groups = tt.state().groups;
     let g = groups.length - 1;
     let used = g >= 0 ? groups[g].rowCount : ROW_GROUP_ROWS;
@@ -482,10 +482,8 @@ class Txn implements WriteTxn {
       g++;
       used = 0;
     }
-    const start = g * ROW_GROUP_ROWS + used;
-    void n;
-    // Appends fill the tail group then continue in new groups, so ids are contiguous from start.
-    return (i) => start + i;
+    // Appends fill the tail group then continue in new groups, so ids are contiguous from here.
+    return g * ROW_GROUP_ROWS + used;
   }
 
   /**
@@ -499,7 +497,7 @@ class Txn implements WriteTxn {
     if (keys.length === 0) return null;
     const own = tt.committed === undefined || tt.pkChanged || !this.store.catalog().findTable(tt.committed.def.schema, tt.committed.def.name);
     const snap = own ? tt.snapshot() : null;
-    tt.keys = new Map(keys.map((k) => [k.name, new PendingKeys(def, k, snap !== null ? buildKeyIndex(snap, def, k) : this.store.pkIndex(tt.tableId, k))]));
+    tt.keys = new Map(keys.map((k) => [k.name, new PendingKeys(def, k, snap !== null ? buildKeyIndex(snap, def, k) : this.store.pkIndex(tt.tableId, k), this.keyRows(tt))]));
     return tt.keys;
   }
 
@@ -515,24 +513,49 @@ class Txn implements WriteTxn {
     const def = this.catalog.tables.get(tableId)!.def;
     const pending = this.keysFor(tt, def)?.get(keyName);
     if (pending === undefined) throw new Error(`no unique key ${keyName} on table ${def.name}`);
-    const text = keyText(columns, pending.key.columns, row);
-    return text === null ? -1 : pending.lookup(text);
+    return pending.lookup(columns, row);
   }
 
   readRow(tableId: number, rowId: RowId): Vector[] {
+    const width = this.catalog.tables.get(tableId)!.def.columns.length;
+    const row: Vector[] = [];
+    for (let c = 0; c < width; c++) {
+      const [v, at] = this.cellOf(tableId, rowId, c);
+      row.push(sliceVector(v, at, at + 1));
+    }
+    return row;
+  }
+
+  /** The vector holding `column` of a row as this transaction sees it, and the row's position in it. */
+  private cellOf(tableId: number, rowId: RowId, column: number): [Vector, number] {
     const state = this.catalog.tables.get(tableId)!;
     const g = Math.floor(rowId / ROW_GROUP_ROWS);
     const off = rowId - g * ROW_GROUP_ROWS;
     const tt = this.changed.get(tableId);
     const base = tt === undefined ? state.groups[g].rowCount : tt.baseRows.get(g) ?? state.groups[g].rowCount;
-    if (off < base) return state.def.columns.map((_, c) => sliceVector(this.store.readChunk(state.def, c, g, base), off, off + 1));
+    if (off < base) return [this.store.readChunk(state.def, column, g, base), off];
     let at = base;
     for (const part of tt!.parts.get(g) ?? []) {
       const n = part[0]?.length ?? 0;
-      if (off < at + n) return part.map((v) => sliceVector(v, off - at, off - at + 1));
+      if (off < at + n) return [part[column], off - at];
       at += n;
     }
     throw new Error(`row ${rowId} of table ${tableId} does not exist`);
+  }
+
+  /** Liveness and values of the table's rows as this transaction sees them (for key checks). */
+  private keyRows(tt: TxnTable): KeyRows {
+    return {
+      live: (rowId) => {
+        const groups = tt.state().groups;
+        const g = Math.floor(rowId / ROW_GROUP_ROWS);
+        const off = rowId - g * ROW_GROUP_ROWS;
+        if (g >= groups.length || off >= groups[g].rowCount) return false;
+        const d = groups[g].deleted;
+        return d === null || d[off] === 0;
+      },
+      cell: (rowId, column) => this.cellOf(tt.tableId, rowId, column),
+    };
   }
 
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
@@ -575,7 +598,7 @@ class Txn implements WriteTxn {
     tt.keys = new Map(
       uniqueKeysOf(def).map((k) => {
         const fresh = oldKeys.get(k.name) !== k.columns.join(',');
-        return [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, fresh, k.columns.every((c) => notNull.has(c)) && k.name === def.primaryKeyName))];
+        return [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, fresh, k.columns.every((c) => notNull.has(c)) && k.name === def.primaryKeyName), this.keyRows(tt))];
       }),
     );
     tt.pkChanged = true;
@@ -661,7 +684,7 @@ class Txn implements WriteTxn {
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
-    const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName))]));
+    const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName), this.keyRows(tt))]));
     this.catalog.tables.set(tableId, { def, groups: state.groups, generation: state.generation });
     tt.pkChanged = true;
     tt.keys = keys;
