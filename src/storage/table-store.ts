@@ -7,7 +7,8 @@
 // Keys: 'catalog' (JSON: tables with row counts per group, views, sequences, next OID),
 //       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap),
 //       's/<sequence>' (sequence state, see sequence-store.ts),
-//       'st/<table>/<group>' (the group's column statistics, see column-stats.ts).
+//       'st/<table>/<group>' (the group's column statistics, see column-stats.ts),
+//       'ix/<table>/<column>' (sorted index entries on the column, see sorted-index.ts).
 import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
@@ -31,7 +32,7 @@ interface GroupState {
 interface TableState {
   def: TableDef;
   groups: GroupState[];
-  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); in memory only. */
+  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); persisted with the catalog. */
   generation?: number;
 }
 interface CatalogState {
@@ -51,6 +52,13 @@ function deletedKey(tableId: number, group: number): string {
 }
 function statsKey(tableId: number, group: number): string {
   return `st/${tableId}/${group}`;
+}
+function sortedIndexKey(tableId: number, column: number): string {
+  return `ix/${tableId}/${column}`;
+}
+/** Columns that lead an index the planner may scan (their sorted entries are kept). */
+function indexedColumns(def: TableDef | undefined): Set<number> {
+  return new Set(def === undefined ? [] : scannableIndexesOf(def).map((i) => i.columns[0]));
 }
 
 /** Merged statistics per committed groups array (committed arrays are never mutated). */
@@ -161,24 +169,56 @@ export class TableStore implements Storage {
     return new Snapshot(t.def, t.groups, this, null, t.generation);
   }
 
-  /** Sorted index entries by table and column (built on first use from the committed rows). */
+  /** Sorted index entries by table and column: loaded from LMDB or built from the committed rows on first use. */
   private readonly sortedIndexes = new Map<string, SortedIndex | null>();
+  /** How index entries were obtained since open (tests tell a load from LMDB from a rebuild by scanning). */
+  readonly sortedIndexStats = { built: 0, loaded: 0 };
+  /** Index writes outside a commit (rebuilds on use), awaited by close(). */
+  private readonly pendingIndexWrites = new Set<Promise<void>>();
 
   indexLookup(snapshot: Snapshot, indexId: number, range: IndexRange): Float64Array | null {
     const ix = scannableIndexesOf(snapshot.def).find((i) => i.id === indexId);
     const committed = this.state.tables.get(snapshot.def.id);
     if (ix === undefined || committed === undefined) return null;
-    if ((snapshot.generation ?? 0) !== (committed.generation ?? 0)) return null;
+    const generation = committed.generation ?? 0;
+    if ((snapshot.generation ?? 0) !== generation) return null;
     // The entries depend only on the table and the column (indexes on the same first column share them).
-    const key = `${snapshot.def.id}:${ix.columns[0]}`;
+    const column = ix.columns[0];
+    const key = `${snapshot.def.id}:${column}`;
     let idx = this.sortedIndexes.get(key);
+    if (idx === undefined) {
+      const stored = this.kv.get(sortedIndexKey(snapshot.def.id, column));
+      const loaded = stored === undefined ? null : SortedIndex.decode(stored);
+      if (loaded !== null && loaded.generation === generation && loaded.column === column) {
+        idx = loaded;
+        this.sortedIndexes.set(key, idx);
+        this.sortedIndexStats.loaded++;
+      }
+    }
     const current = () => this.snapshot(snapshot.def.id);
-    if (idx === undefined || (idx !== null && (idx.generation !== (committed.generation ?? 0) || idx.staleness(current()) > 0.1))) {
-      idx = SortedIndex.build(current(), ix.columns[0], committed.generation ?? 0);
-      this.sortedIndexes.set(key, idx);
+    if (idx === undefined || (idx !== null && (idx.generation !== generation || idx.staleness(current()) > 0.1))) {
+      idx = this.buildSortedIndex(snapshot.def.id, column, false);
     }
     if (idx === null) return null;
     return idx.lookup(snapshot, range);
+  }
+
+  /**
+   * Builds a column's sorted entries over the committed rows and stores them in LMDB (awaited by
+   * `await`, otherwise written behind: they are derived data, checked by generation when loaded).
+   */
+  private buildSortedIndex(tableId: number, column: number, awaitWrite: true): Promise<void>;
+  private buildSortedIndex(tableId: number, column: number, awaitWrite: false): SortedIndex | null;
+  private buildSortedIndex(tableId: number, column: number, awaitWrite: boolean): SortedIndex | null | Promise<void> {
+    const state = this.state.tables.get(tableId)!;
+    const idx = SortedIndex.build(this.snapshot(tableId), column, state.generation ?? 0);
+    this.sortedIndexes.set(`${tableId}:${column}`, idx);
+    this.sortedIndexStats.built++;
+    const write = this.kv.write([[sortedIndexKey(tableId, column), idx === null ? null : idx.encode()]]);
+    if (awaitWrite) return write;
+    const pending = write.catch(() => undefined).finally(() => this.pendingIndexWrites.delete(pending));
+    this.pendingIndexWrites.add(pending);
+    return idx;
   }
 
   snapshotAll(): (tableId: number) => TableSnapshot {
@@ -204,6 +244,7 @@ export class TableStore implements Storage {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.pendingIndexWrites]);
     const exact = this.sequences.exactEntries().filter(([k]) => [...this.state.sequences.keys()].some((id) => sequenceKey(id) === k));
     if (exact.length > 0) await this.kv.write(exact);
     await this.kv.close();
@@ -242,6 +283,15 @@ export class TableStore implements Storage {
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`st/${id}/`)) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`ix/${id}/`)) entries.push([k, null]);
+    }
+    // Sorted index entries: dropped with the last index on their column; CREATE INDEX builds them below.
+    const newIndexColumns: [number, number][] = [];
+    for (const id of txn.changed.keys()) {
+      const before = indexedColumns(this.state.tables.get(id)?.def);
+      const after = indexedColumns(txn.catalog.tables.get(id)?.def);
+      for (const c of before) if (!after.has(c)) entries.push([sortedIndexKey(id, c), null]);
+      for (const c of after) if (!before.has(c)) newIndexColumns.push([id, c]);
     }
     const written: [number, Vector][] = [];
     for (const [id, tt] of txn.changed) {
@@ -291,7 +341,13 @@ export class TableStore implements Storage {
       else if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) this.pkIndexes.get(id)!.delete(name);
     }
     for (const id of txn.droppedSequences) this.sequences.forget(id);
-    for (const id of txn.dropped) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
+    for (const id of [...txn.dropped, ...txn.truncated]) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
+    for (const id of txn.changed.keys()) {
+      const after = indexedColumns(txn.catalog.tables.get(id)?.def);
+      for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`) && !after.has(Number(key.slice(key.indexOf(':') + 1)))) this.sortedIndexes.delete(key);
+    }
+    // CREATE INDEX: the entries are built now, over the committed rows, and stored before it returns.
+    for (const [id, column] of newIndexColumns) if (this.state.tables.has(id)) await this.buildSortedIndex(id, column, true);
     // Stale chunks of dropped columns (ALTER TABLE rewrites) must not be found under reused indexes.
     for (const [id, [width, groups]] of txn.rewrittenShapes) for (let c = 0; c < width; c++) for (let g = 0; g < groups; g++) this.pool.invalidate(poolKey(id, c, g));
   }
@@ -705,7 +761,7 @@ class Txn implements WriteTxn {
 
 interface SerializedCatalog {
   nextOid: number;
-  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: [TypeName, number]; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[] }[];
+  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: [TypeName, number]; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[]; generation?: number }[];
   views: ViewDef[];
   sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
@@ -716,6 +772,7 @@ function serializeCatalog(state: CatalogState): SerializedCatalog {
     tables: [...state.tables.values()].map((t) => ({
       def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: [c.type.name, c.type.typmod] as [TypeName, number] })) },
       rowCounts: t.groups.map((g) => g.rowCount),
+      generation: t.generation,
     })),
     views: [...state.views.values()],
     sequences: [...state.sequences.values()].map((q) => ({ ...q, type: [q.type.name, q.type.typmod] as [TypeName, number] })),
@@ -738,7 +795,7 @@ function loadCatalog(kv: KvStore): CatalogState {
       const s = kv.get(statsKey(def.id, g));
       return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s) };
     });
-    state.tables.set(def.id, { def, groups });
+    state.tables.set(def.id, { def, groups, generation: t.generation });
   }
   for (const v of s.views) state.views.set(v.id, v);
   for (const q of s.sequences ?? []) state.sequences.set(q.id, { ...q, type: dataType(q.type[0], q.type[1]) as DataType });
