@@ -14,7 +14,7 @@ import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
-import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
+import { decodeChunk, encodeChunkAsync, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
@@ -291,15 +291,17 @@ export class TableStore implements Storage {
       const before = indexedColumns(this.state.tables.get(id)?.def);
       const after = indexedColumns(txn.catalog.tables.get(id)?.def);
       for (const c of before) if (!after.has(c)) entries.push([sortedIndexKey(id, c), null]);
-      for (const c of after) if (!before.has(c)) newIndexColumns.push([id, c]);
+      // Only CREATE INDEX builds eagerly (as PostgreSQL's does); a key's entries wait for a lookup.
+      for (const ix of txn.catalog.tables.get(id)?.def.indexes ?? []) if (!before.has(ix.columns[0]) && !newIndexColumns.some(([t, c]) => t === id && c === ix.columns[0])) newIndexColumns.push([id, ix.columns[0]]);
     }
     const written: [number, Vector][] = [];
     for (const [id, tt] of txn.changed) {
       if (!txn.catalog.tables.has(id)) continue;
       for (const g of tt.dirtyGroups) {
         const cols = tt.materialize(g);
+        const chunks = await tt.encodedGroup(g);
         cols.forEach((col, c) => {
-          entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+          entries.push([chunkKey(id, c, g), chunks[c]]);
           written.push([poolKey(id, c, g), col]);
         });
       }
@@ -432,9 +434,27 @@ class TxnTable {
       groups[g] = { ...group, rowCount: group.rowCount + take, deleted: group.deleted === null ? null : extend(group.deleted, group.rowCount + take) };
       this.dirtyGroups.add(g);
       this.materialized.delete(g);
+      this.encoded.delete(g);
+      // A full group gets no more rows: encode it now, its dictionaries deflated on the thread pool
+      // while the next rows are parsed (a bulk load's compression overlaps its parsing).
+      if (groups[g].rowCount === ROW_GROUP_ROWS) this.encodeEarly(g);
       offset += take;
     }
     return firstRowId;
+  }
+
+  /** Encoded chunks of full groups, made as they filled up (see append). */
+  private readonly encoded = new Map<number, Promise<Buffer[]>>();
+
+  private encodeEarly(g: number): void {
+    const chunks = Promise.all(this.materialize(g).map((col) => encodeChunkAsync(col)));
+    chunks.catch(() => undefined); // an aborted transaction never awaits it
+    this.encoded.set(g, chunks);
+  }
+
+  /** The group's chunks as committed: encoded early, or now (deflating on the thread pool in parallel). */
+  encodedGroup(g: number): Promise<Buffer[]> {
+    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkAsync(col)));
   }
 
   delete(rowIds: ArrayLike<RowId>): void {
