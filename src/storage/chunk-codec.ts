@@ -84,6 +84,15 @@ interface StringLayout {
 
 function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
   const n = v.length;
+  if (nulls === null && v.dict.length === n && isIdentity(v.codes, n)) {
+    // One entry per row in row order (COPY of mostly distinct text): already the stored layout.
+    const lengths = new Float64Array(n);
+    let raw = 0;
+    for (let d = 0; d < n; d++) raw += lengths[d] = Buffer.byteLength(v.dict[d]);
+    const codes = new Float64Array(n);
+    for (let i = 0; i < n; i++) codes[i] = i;
+    return { dict: v.dict, lengths, codes, raw, blob: Buffer.from(v.dict.join('')) };
+  }
   // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
   const remap = new Int32Array(v.dict.length).fill(-1);
   let dict: string[] = [];
@@ -126,6 +135,11 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
     lengths = rowLengths;
   }
   return { dict, lengths, codes, raw, blob: Buffer.from(dict.join('')) };
+}
+
+function isIdentity(codes: Int32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (codes[i] !== i) return false;
+  return true;
 }
 
 /** The chunk's bytes, with the dictionary deflated on the thread pool (the rest is encoded here). */

@@ -6,30 +6,11 @@
 import { decimalCompare, decimalAt, decimalToString } from '../types/numeric';
 import { pow10 } from '../types/vector-ops';
 import { NumericVector, Vector } from '../types/vector';
+import { fmix32, hashDouble as hashBits, hashString } from './column-stats';
 
-/** murmur3's 32-bit finalizer: spreads every input bit over the result. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-
+/** Hash of a double: -0 = 0 (column-stats' hash) and every NaN alike. */
 function hashDouble(x: number): number {
-  if (x !== x) return 0x7ff80000;
-  f64[0] = x === 0 ? 0 : x;
-  return fmix32(u32[0] ^ Math.imul(u32[1], 0x9e3779b1));
-}
-
-function hashString(s: string): number {
-  let h = 0x811c9dc5 ^ s.length;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h);
+  return x !== x ? 0x7ff80000 : hashBits(x);
 }
 
 /** The numeric value as the correctly rounded double of its exact value. */

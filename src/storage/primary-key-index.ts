@@ -14,8 +14,8 @@ import { cellsEqual, hashKeyRow, hashKeys } from './key-hash';
 
 /**
  * Open-addressing multimap key hash → RowId (linear probing). Slot s is two Int32s side by side,
- * RowId (-1 = empty) and hash, so a probe touches one cache line: at millions of keys the build is
- * bound by cache misses, not arithmetic.
+ * RowId + 1 (0 = empty, so a new array needs no filling) and hash, so a probe touches one cache
+ * line: at millions of keys the build is bound by cache misses, not arithmetic.
  */
 export class KeyHashIndex {
   private slots: Int32Array;
@@ -30,7 +30,7 @@ export class KeyHashIndex {
   constructor(expected = 0) {
     let cap = 16;
     while (cap < expected * 2) cap *= 2;
-    this.slots = new Int32Array(cap * 2).fill(-1);
+    this.slots = new Int32Array(cap * 2);
     this.mask = cap - 1;
     this.slotBits = Math.log2(cap);
   }
@@ -40,13 +40,13 @@ export class KeyHashIndex {
   }
 
   add(hash: number, rowId: RowId): void {
-    if (rowId > 0x7fffffff) throw new Error('table too large for the key index (RowId beyond 2^31)');
+    if (rowId >= 0x7fffffff) throw new Error('table too large for the key index (RowId beyond 2^31)');
     if ((this.size + 1) * 4 > this.slots.length) this.grow();
     const slots = this.slots;
     const mask = this.mask;
     let s = this.home(hash);
-    while (slots[s * 2] !== -1) s = (s + 1) & mask;
-    slots[s * 2] = rowId;
+    while (slots[s * 2] !== 0) s = (s + 1) & mask;
+    slots[s * 2] = rowId + 1;
     slots[s * 2 + 1] = hash | 0;
     this.size++;
   }
@@ -57,7 +57,7 @@ export class KeyHashIndex {
     const mask = this.mask;
     const h = hash | 0;
     let s = slot === -1 ? this.home(hash) : (slot + 1) & mask;
-    while (slots[s * 2] !== -1) {
+    while (slots[s * 2] !== 0) {
       if (slots[s * 2 + 1] === h) return s;
       s = (s + 1) & mask;
     }
@@ -65,13 +65,13 @@ export class KeyHashIndex {
   }
 
   rowAt(slot: number): RowId {
-    return this.slots[slot * 2];
+    return this.slots[slot * 2] - 1;
   }
 
   /** Adds every entry of `other`. */
   addAll(other: KeyHashIndex): void {
     const o = other.slots;
-    for (let s = 0; s < o.length; s += 2) if (o[s] !== -1) this.add(o[s + 1] >>> 0, o[s]);
+    for (let s = 0; s < o.length; s += 2) if (o[s] !== 0) this.add(o[s + 1] >>> 0, o[s] - 1);
   }
 
   /** Bytes of the slot array. */
@@ -82,11 +82,11 @@ export class KeyHashIndex {
   private grow(): void {
     const old = this.slots;
     const cap = old.length; // twice the slot count
-    this.slots = new Int32Array(cap * 2).fill(-1);
+    this.slots = new Int32Array(cap * 2);
     this.mask = cap - 1;
     this.slotBits = Math.log2(cap);
     this.size = 0;
-    for (let s = 0; s < old.length; s += 2) if (old[s] !== -1) this.add(old[s + 1] >>> 0, old[s]);
+    for (let s = 0; s < old.length; s += 2) if (old[s] !== 0) this.add(old[s + 1] >>> 0, old[s] - 1);
   }
 }
 

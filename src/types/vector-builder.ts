@@ -94,11 +94,18 @@ export class VectorBuilder {
       const s = isOpaqueString(t) ? (parseScalar(t, text, this.fs) as string) : t.typmod >= 4 ? fitCharLength(t, text, false) : text;
       this.codes[i] = this.intern(s);
     } else if (this.nums !== null) {
-      if (t.name === 'date') this.nums[i] = fastDate(text) ?? parseDate(text);
-      else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') this.nums[i] = fastInt(text, t) ?? (parseScalar(t, text, this.fs) as number);
+      // The byte parsers serve text too, through a scratch copy of short ASCII values.
+      const len = asciiScratch(text);
+      if (t.name === 'date') {
+        const x = len < 0 ? NaN : bytesDate(SCRATCH, 0, len);
+        this.nums[i] = x === x ? x : parseDate(text);
+      } else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') {
+        const x = len < 0 ? NaN : bytesInt(SCRATCH, 0, len, t.name);
+        this.nums[i] = x === x ? x : (parseScalar(t, text, this.fs) as number);
+      }
       else if (t.storage === 'numeric') {
-        const x = fastScaled(text, this.scale);
-        this.nums[i] = x !== null && Math.abs(x) < this.limit ? x : this.slowScaled(text);
+        const x = len < 0 ? NaN : bytesScaled(SCRATCH, 0, len, this.scale);
+        this.nums[i] = Math.abs(x) < this.limit ? x : this.slowScaled(text);
       }
       else this.nums[i] = parseScalar(t, text, this.fs) as number;
     } else this.scalars!.push(parseScalar(t, text, this.fs));
@@ -116,7 +123,9 @@ export class VectorBuilder {
     if (this.codes !== null) {
       if (!isOpaqueString(t)) {
         if (this.cacheOn) return this.appendCachedString(buf, start, end);
-        // Mostly distinct strings: no dictionary lookup either (a vector's dictionary may repeat entries).
+        // Mostly distinct strings (over half of the batch's rows so far are new): no dictionary
+        // lookup either (a vector's dictionary may repeat entries). Fewer: the dictionary map.
+        if (this.n < 1024 || this.dict.length <= this.n / 2) return this.appendText(buf.toString('utf8', start, end));
         if (this.n === this.nulls.length) this.grow();
         const text = buf.toString(isAsciiRange(buf, start, end) ? 'latin1' : 'utf8', start, end);
         this.codes[this.n++] = this.dict.length;
@@ -168,7 +177,7 @@ export class VectorBuilder {
       }
     }
     this.cacheMisses++;
-    // Mostly distinct values (comments, names): stop caching, it would only add work.
+    // Too many distinct values for the cache (comments, names, a thousand clerks): stop caching.
     if (this.cacheLookups >= 4096 && this.cacheMisses > this.cacheLookups / 4) this.cacheOn = false;
     const at = this.n;
     this.appendText(buf.toString(ascii < 128 ? 'latin1' : 'utf8', start, end));
@@ -247,75 +256,18 @@ export class VectorBuilder {
   }
 }
 
-/** 'YYYY-MM-DD' → days since 1970 without allocation; null for anything else. */
-function fastDate(text: string): number | null {
-  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return null;
-  let y = 0;
-  for (let k = 0; k < 4; k++) {
-    const c = text.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) return null;
-    y = y * 10 + c;
-  }
-  const m = (text.charCodeAt(5) - 48) * 10 + (text.charCodeAt(6) - 48);
-  const d = (text.charCodeAt(8) - 48) * 10 + (text.charCodeAt(9) - 48);
-  if (m < 1 || m > 12 || d < 1 || d > 28) return null; // let the full parser check month ends
-  return daysFromCivil(y, m, d);
-}
+const SCRATCH = Buffer.alloc(64);
 
-function fastInt(text: string, type: DataType): number | null {
-  const len = text.length;
-  if (len === 0 || len > 15) return null;
-  let i = 0;
-  let neg = false;
-  if (text.charCodeAt(0) === 45) {
-    neg = true;
-    i = 1;
-    if (len === 1) return null;
-  }
-  let x = 0;
-  for (; i < len; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return null;
-    x = x * 10 + c;
-  }
-  if (neg) x = -x;
-  if (type.name === 'int4' && (x < -2147483648 || x > 2147483647)) return null;
-  if (type.name === 'int2' && (x < -32768 || x > 32767)) return null;
-  return x;
-}
-
-/** '123.45' at scale s → 12345 (scaled integer), when it has at most s fraction digits and fits. */
-function fastScaled(text: string, scale: number): number | null {
-  const len = text.length;
-  if (len === 0 || len > 17) return null;
-  let i = 0;
-  let neg = false;
-  if (text.charCodeAt(0) === 45) {
-    neg = true;
-    i = 1;
-  }
-  let x = 0;
-  let frac = -1;
-  let digits = 0;
-  for (; i < len; i++) {
+/** Copies text into SCRATCH when it is ASCII and fits; its length, or -1. */
+function asciiScratch(text: string): number {
+  const n = text.length;
+  if (n > SCRATCH.length) return -1;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (frac !== -1) return null;
-      frac = 0;
-      continue;
-    }
-    const d = c - 48;
-    if (d < 0 || d > 9) return null;
-    x = x * 10 + d;
-    digits++;
-    if (frac !== -1) frac++;
+    if (c > 127) return -1;
+    SCRATCH[i] = c;
   }
-  if (digits === 0) return null;
-  if (frac === -1) frac = 0;
-  if (frac > scale) return null;
-  for (let k = frac; k < scale; k++) x *= 10;
-  if (x > MAX_SAFE) return null;
-  return neg ? -x : x;
+  return n;
 }
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
