@@ -140,6 +140,11 @@ export class CopyRowSplitter {
   }
 }
 
+/** One text-format field (no unescaped delimiter in it, not the NULL marker) with its escapes decoded. */
+export function unescapeCopyField(raw: string, delim: string): string {
+  return splitEscapedLine(raw, delim, '\u0000')[0] ?? '';
+}
+
 /** Text-format line with backslash escapes: \N is NULL only as a whole field. */
 function splitEscapedLine(line: string, delim: string, nullText: string): (string | null)[] {
   const out: (string | null)[] = [];

@@ -11,11 +11,13 @@ import type { EngineSession } from './session';
 import { checkNotNull, evaluateDefaults } from './dml';
 import { enforceChecks } from './constraints';
 import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
+import { CopyTextBytes, copyBytesSupported } from './copy-text-bytes';
+import { ROW_GROUP_ROWS } from '../storage/api';
 import { BinaryCopyReader, BinaryRowWriter, binaryCopyHeader, binaryCopyTrailer } from './copy-binary';
 import { decodeBinaryParam } from '../types/binary-value';
 
-/** Rows parsed before they are handed to storage as one batch. */
-const COPY_BATCH_ROWS = 16384;
+/** Rows parsed before they are handed to storage as one batch (at most: batches end at row-group boundaries). */
+const COPY_BATCH_ROWS = ROW_GROUP_ROWS;
 
 export async function runCopyFrom(session: EngineSession, bound: Extract<BoundStatement, { kind: 'copyFrom' }>): Promise<ExecuteResult> {
   const txn = await session.writeTxn();
@@ -25,13 +27,19 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   const ctx = session.bindContext([]);
   const defaultExprs = table.columns.map((c, i) => (columns.includes(i) ? null : defaultExpr(c, ctx, table)));
   const splitter = options.format === 'binary' ? new BinaryCopyReader() : new CopyRowSplitter(options);
-  let builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
+  // The builders are reused: finish() hands over a batch and starts the next.
+  const builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
   let rows = 0;
   let failed: SqlError | null = null;
+  // Batches end where the table's row groups do, so each stored group is one batch (no concatenation at commit).
+  const snap = txn.table(table.id);
+  const tail = snap.rowGroupCount === 0 ? 0 : snap.rowCount(snap.rowGroupCount - 1) % ROW_GROUP_ROWS;
+  let batchLimit = ROW_GROUP_ROWS - tail;
 
   const flush = () => {
     const n = builders[0]?.length ?? 0;
     if (n === 0) return;
+    batchLimit = COPY_BATCH_ROWS;
     const defaults = evaluateDefaults(session, table, defaultExprs, n);
     const full: Vector[] = table.columns.map((c, i) => {
       const k = columns.indexOf(i);
@@ -40,7 +48,6 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     checkNotNull(session, table, full);
     enforceChecks(session, table, full, n);
     txn.append(table.id, full);
-    builders = columns.map((c) => new VectorBuilder(table.columns[c].type, fs, COPY_BATCH_ROWS));
   };
 
   const onRow = (fields: (string | null)[]) => {
@@ -55,8 +62,20 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
       else builders[k].appendText(f);
     }
     rows++;
-    if (builders[0].length >= COPY_BATCH_ROWS) flush();
+    if (builders[0].length >= batchLimit) flush();
   };
+
+  const bytes = copyBytesSupported(options)
+    ? new CopyTextBytes(options, {
+        builders,
+        columnNames: columns.map((c) => table.columns[c].name),
+        tableName: table.name,
+        rowDone: () => {
+          rows++;
+          if (builders[0].length >= batchLimit) flush();
+        },
+      })
+    : null;
 
   const onBinaryRow = (fields: (Buffer | null)[]) => {
     const line = splitter.lineNumber;
@@ -76,10 +95,10 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
       }
     }
     rows++;
-    if (builders[0].length >= COPY_BATCH_ROWS) flush();
+    if (builders[0].length >= batchLimit) flush();
   };
   const parse = (chunk: Buffer) =>
-    splitter instanceof BinaryCopyReader ? splitter.push(chunk, onBinaryRow) : splitter.push(chunk, onRow);
+    bytes !== null ? bytes.push(chunk) : splitter instanceof BinaryCopyReader ? splitter.push(chunk, onBinaryRow) : splitter.push(chunk, onRow);
 
   const guard = (fn: () => void) => {
     if (failed !== null) return;
@@ -97,7 +116,8 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     end: async () => {
       if (failed !== null) throw failed;
       guard(() => {
-        if (splitter instanceof BinaryCopyReader) splitter.finish(onBinaryRow);
+        if (bytes !== null) bytes.finish();
+        else if (splitter instanceof BinaryCopyReader) splitter.finish(onBinaryRow);
         else splitter.finish(onRow);
         flush();
       });

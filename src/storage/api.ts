@@ -55,7 +55,7 @@ export interface CheckConstraintDef {
 
 /**
  * An index made by CREATE [UNIQUE] INDEX (not one backing a constraint). Its entries are derived
- * from the table's rows (rebuilt in memory on first use, kept up to date on write); the definition
+ * from the table's rows (sorted entries built at CREATE INDEX and stored in LMDB, see sorted-index.ts); the definition
  * is persisted with the table.
  */
 export interface IndexDef {

@@ -13,10 +13,10 @@
 // (keeps runs and deltas intact). Version-1 chunks (raw values) still decode (chunk-codec-v1.ts).
 // The checksum is written with the chunk and verified when it is read back (paired assertion).
 import { isAscii } from 'buffer';
-import { deflateSync, inflateSync } from 'fflate';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'zlib';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
-import { Vector } from '../types/vector';
+import { StringVector, Vector } from '../types/vector';
 import { newVector } from '../types/vector-ops';
 import { ByteReader, ByteWriter } from './byte-io';
 import { decodeChunkV1 } from './chunk-codec-v1';
@@ -27,7 +27,12 @@ const VERSION = 2;
 const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
 const FLAG_NULLS = 1;
 const FLAG_DEFLATED = 2;
-/** fflate level for dictionaries: on TPC-H comments 4 is 16% smaller than 1 for ~30% more time. */
+/**
+ * Deflate level for dictionaries: on TPC-H comments 4 is 16% smaller than 1 for ~30% more time.
+ * Node's native zlib (raw deflate, the format fflate wrote before): several times faster than
+ * fflate's JavaScript deflate, which dominated bulk-load profiles, and encodeChunkAsync runs it on
+ * libuv's thread pool, off the main thread.
+ */
 const DEFLATE_LEVEL = 4;
 /** Dictionaries smaller than this are not worth a deflate attempt. */
 const MIN_DEFLATE_BYTES = 64;
@@ -59,7 +64,99 @@ function filled(src: ArrayLike<number>, n: number, skip: Uint8Array | null): Flo
   return out;
 }
 
-export function encodeChunk(v: Vector): Buffer {
+/** The vector's NULL map when it has a NULL in its rows, else null. */
+function presentNulls(v: Vector): Uint8Array | null {
+  if (v.nulls !== null) for (let i = 0; i < v.length; i++) if (v.nulls[i] === 1) return v.nulls;
+  return null;
+}
+
+/** A string chunk's dictionary as stored: entries, their UTF-8 lengths, row codes, and the joined bytes. */
+interface StringLayout {
+  dict: string[];
+  lengths: Float64Array;
+  codes: Float64Array;
+  /** The rows' plain UTF-8 bytes (NULLs excluded). */
+  raw: number;
+  blob: Buffer;
+  /** The blob deflated, when that made it smaller; undefined = not tried yet. */
+  deflated?: Buffer | null;
+}
+
+function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
+  const n = v.length;
+  if (nulls === null && v.dict.length === n && isIdentity(v.codes, n)) {
+    // One entry per row in row order (COPY of mostly distinct text): already the stored layout.
+    const lengths = new Float64Array(n);
+    let raw = 0;
+    for (let d = 0; d < n; d++) raw += lengths[d] = Buffer.byteLength(v.dict[d]);
+    const codes = new Float64Array(n);
+    for (let i = 0; i < n; i++) codes[i] = i;
+    return { dict: v.dict, lengths, codes, raw, blob: Buffer.from(v.dict.join('')) };
+  }
+  // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
+  const remap = new Int32Array(v.dict.length).fill(-1);
+  let dict: string[] = [];
+  const codes = new Float64Array(n);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== null && nulls[i] === 1) {
+      codes[i] = last;
+      continue;
+    }
+    const c = v.codes[i];
+    let m = remap[c];
+    if (m === -1) {
+      m = remap[c] = dict.length;
+      dict.push(v.dict[c]);
+    }
+    codes[i] = last = m;
+  }
+  let lengths = new Float64Array(dict.length);
+  let dictBytes = 0;
+  let raw = 0;
+  for (let d = 0; d < dict.length; d++) dictBytes += lengths[d] = Buffer.byteLength(dict[d]);
+  for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) raw += lengths[codes[i]];
+  // Nearly unique text (comments, names): repeating the few duplicates costs less than codes
+  // into a large dictionary, so the strings are stored in row order and the codes become a
+  // sequence that delta-encodes to almost nothing.
+  if (raw - dictBytes < (n * bitWidth(dict.length - 1)) / 8) {
+    const rowDict: string[] = [];
+    const rowLengths = new Float64Array(n);
+    let k = -1;
+    for (let i = 0; i < n; i++) {
+      if (nulls === null || nulls[i] === 0) {
+        const c = codes[i];
+        rowLengths[++k] = lengths[c];
+        rowDict.push(dict[c]);
+      }
+      codes[i] = k < 0 ? 0 : k;
+    }
+    dict = rowDict;
+    lengths = rowLengths;
+  }
+  return { dict, lengths, codes, raw, blob: Buffer.from(dict.join('')) };
+}
+
+function isIdentity(codes: Int32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (codes[i] !== i) return false;
+  return true;
+}
+
+/** The chunk's bytes, with the dictionary deflated on the thread pool (the rest is encoded here). */
+export function encodeChunkAsync(v: Vector): Promise<Buffer> {
+  if (v.kind !== 'string') return Promise.resolve(encodeChunk(v));
+  const layout = stringLayout(v, presentNulls(v));
+  if (layout.blob.length < MIN_DEFLATE_BYTES) return Promise.resolve(encodeChunk(v, { ...layout, deflated: null }));
+  return new Promise((resolve, reject) =>
+    // One output buffer for the whole result (the default 16 kB one costs a callback and a copy per piece).
+    deflateRaw(layout.blob, { level: DEFLATE_LEVEL, chunkSize: Math.max(16384, layout.blob.length) }, (err, out) => {
+      if (err !== null) reject(err);
+      else resolve(encodeChunk(v, { ...layout, deflated: out.length < layout.blob.length ? out : null }));
+    }),
+  );
+}
+
+export function encodeChunk(v: Vector, layout?: StringLayout): Buffer {
   const w = new ByteWriter();
   const n = v.length;
   w.u8(VERSION);
@@ -70,14 +167,7 @@ export function encodeChunk(v: Vector): Buffer {
   w.u8(0); // encoding
   w.u8(0); // flags
   let flags = 0;
-  let nulls: Uint8Array | null = null;
-  if (v.nulls !== null) {
-    for (let i = 0; i < n; i++)
-      if (v.nulls[i] === 1) {
-        nulls = v.nulls;
-        break;
-      }
-  }
+  const nulls = presentNulls(v);
   if (nulls !== null) {
     flags |= FLAG_NULLS;
     encodeInts(w, filled(nulls, n, null), n, 1);
@@ -117,50 +207,11 @@ export function encodeChunk(v: Vector): Buffer {
       break;
     }
     case 'string': {
-      // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
-      const remap = new Int32Array(v.dict.length).fill(-1);
-      let dict: string[] = [];
-      const codes = new Float64Array(n);
-      let last = 0;
-      for (let i = 0; i < n; i++) {
-        if (nulls !== null && nulls[i] === 1) {
-          codes[i] = last;
-          continue;
-        }
-        const c = v.codes[i];
-        let m = remap[c];
-        if (m === -1) {
-          m = remap[c] = dict.length;
-          dict.push(v.dict[c]);
-        }
-        codes[i] = last = m;
-      }
-      let lengths = new Float64Array(dict.length);
-      let dictBytes = 0;
-      for (let d = 0; d < dict.length; d++) dictBytes += lengths[d] = Buffer.byteLength(dict[d]);
-      for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) raw += lengths[codes[i]];
-      // Nearly unique text (comments, names): repeating the few duplicates costs less than codes
-      // into a large dictionary, so the strings are stored in row order and the codes become a
-      // sequence that delta-encodes to almost nothing.
-      if (raw - dictBytes < (n * bitWidth(dict.length - 1)) / 8) {
-        const rowDict: string[] = [];
-        const rowLengths = new Float64Array(n);
-        let k = -1;
-        for (let i = 0; i < n; i++) {
-          if (nulls === null || nulls[i] === 0) {
-            const c = codes[i];
-            rowLengths[++k] = lengths[c];
-            rowDict.push(dict[c]);
-          }
-          codes[i] = k < 0 ? 0 : k;
-        }
-        dict = rowDict;
-        lengths = rowLengths;
-      }
+      const { dict, lengths, codes, raw: bytes, blob, deflated: given } = layout ?? stringLayout(v, nulls);
+      raw = bytes;
       w.u32(dict.length);
       encodeInts(w, lengths, dict.length, 4);
-      const blob = Buffer.from(dict.join(''));
-      const deflated = blob.length >= MIN_DEFLATE_BYTES ? deflateSync(blob, { level: DEFLATE_LEVEL }) : null;
+      const deflated = given !== undefined ? given : blob.length >= MIN_DEFLATE_BYTES ? deflateRawSync(blob, { level: DEFLATE_LEVEL }) : null;
       if (deflated !== null && deflated.length < blob.length) {
         flags |= FLAG_DEFLATED;
         w.blob(deflated);
@@ -248,7 +299,7 @@ function decodeV2(r: ByteReader, n: number, type: DataType): Vector {
       const lengths = new Int32Array(size);
       decodeInts(r, lengths, size);
       const stored = r.blob();
-      const blob = Buffer.from((flags & FLAG_DEFLATED) !== 0 ? inflateSync(stored) : stored);
+      const blob = (flags & FLAG_DEFLATED) !== 0 ? inflateRawSync(stored) : Buffer.from(stored);
       // ASCII text (the common case) decodes faster as latin1, which is the same for those bytes.
       const encoding = isAscii(blob) ? 'latin1' : 'utf8';
       const dict: string[] = new Array(size);

@@ -35,7 +35,7 @@ export interface GroupStats {
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -43,12 +43,12 @@ function fmix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function hashDouble(x: number): number {
+export function hashDouble(x: number): number {
   f64[0] = x === 0 ? 0 : x; // -0 and 0 are one value
   return fmix32(fmix32(u32[0]) ^ Math.imul(u32[1], 0x9e3779b1));
 }
 
-function hashString(s: string): number {
+export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return fmix32(h);

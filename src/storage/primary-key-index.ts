@@ -1,151 +1,276 @@
-// Uniqueness of primary keys, UNIQUE constraints and unique indexes: an in-memory hash index per
-// (table, key) (key text → RowId), built from the committed rows on first use and maintained on
-// commit; a transaction checks its new keys against it plus its own pending keys.
+// Uniqueness of primary keys, UNIQUE constraints and unique indexes: per (table, key) a compact
+// open-addressing hash index of RowIds (one typed array: RowId and key hash per slot), built from
+// the committed rows on first use and extended on commit. It holds no key values: a probe that
+// meets an equal hash compares the actual column values of that row, read from storage — rare,
+// since only a real duplicate or a 32-bit hash collision gets that far.
+//
+// Deleted rows are not removed from the index: a candidate is used only when the transaction sees it
+// live (deletion bitmaps), and an index with too many dead entries is dropped and rebuilt.
 import { SqlError, SqlState } from '../types/sql-error';
 import { Vector } from '../types/vector';
 import { DEFAULT_FORMAT, formatCell } from '../types/text-format';
-import { RowId, TableDef, TableSnapshot, UniqueKey } from './api';
+import { ROW_GROUP_ROWS, RowId, TableDef, TableSnapshot, UniqueKey } from './api';
+import { cellsEqual, hashKeyRow, hashKeys } from './key-hash';
 
-export interface PrimaryKeyIndex {
-  byKey: Map<string, RowId>;
-  keyOfRow: Map<RowId, string>;
-}
+/**
+ * Open-addressing multimap key hash → RowId (linear probing). Slot s is two Int32s side by side,
+ * RowId + 1 (0 = empty, so a new array needs no filling) and hash, so a probe touches one cache
+ * line: at millions of keys the build is bound by cache misses, not arithmetic.
+ */
+export class KeyHashIndex {
+  private slots: Int32Array;
+  private mask: number;
+  /** log2 of the slot count; a hash's home slot is its top slotBits bits. */
+  slotBits = 0;
+  /** Entries, dead ones included. */
+  size = 0;
+  /** Entries whose rows were deleted since they were added (an estimate from above). */
+  dead = 0;
 
-/** Key text of row i; null when a key column is NULL (a NOT NULL error is raised above storage). */
-export function keyText(columns: Vector[], pk: number[], i: number): string | null {
-  let key = '';
-  for (let k = 0; k < pk.length; k++) {
-    const cell = formatCell(columns[pk[k]], i, DEFAULT_FORMAT);
-    if (cell === null) return null;
-    key += (k > 0 ? '\u0000' : '') + cell;
+  constructor(expected = 0) {
+    let cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    this.slots = new Int32Array(cap * 2);
+    this.mask = cap - 1;
+    this.slotBits = Math.log2(cap);
   }
-  return key;
+
+  private home(hash: number): number {
+    return hash >>> (32 - this.slotBits);
+  }
+
+  add(hash: number, rowId: RowId): void {
+    if (rowId >= 0x7fffffff) throw new Error('table too large for the key index (RowId beyond 2^31)');
+    if ((this.size + 1) * 4 > this.slots.length) this.grow();
+    const slots = this.slots;
+    const mask = this.mask;
+    let s = this.home(hash);
+    while (slots[s * 2] !== 0) s = (s + 1) & mask;
+    slots[s * 2] = rowId + 1;
+    slots[s * 2 + 1] = hash | 0;
+    this.size++;
+  }
+
+  /** The next slot after `slot` (-1: from the start) in `hash`'s probe sequence holding that hash, or -1. */
+  probe(hash: number, slot: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const h = hash | 0;
+    let s = slot === -1 ? this.home(hash) : (slot + 1) & mask;
+    while (slots[s * 2] !== 0) {
+      if (slots[s * 2 + 1] === h) return s;
+      s = (s + 1) & mask;
+    }
+    return -1;
+  }
+
+  rowAt(slot: number): RowId {
+    return this.slots[slot * 2] - 1;
+  }
+
+  /** Adds every entry of `other`. */
+  addAll(other: KeyHashIndex): void {
+    const o = other.slots;
+    for (let s = 0; s < o.length; s += 2) if (o[s] !== 0) this.add(o[s + 1] >>> 0, o[s] - 1);
+  }
+
+  /** Bytes of the slot array. */
+  bytes(): number {
+    return this.slots.byteLength;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const cap = old.length; // twice the slot count
+    this.slots = new Int32Array(cap * 2);
+    this.mask = cap - 1;
+    this.slotBits = Math.log2(cap);
+    this.size = 0;
+    for (let s = 0; s < old.length; s += 2) if (old[s] !== 0) this.add(old[s + 1] >>> 0, old[s] - 1);
+  }
 }
 
-function detailOf(def: TableDef, columns: number[], key: string, verb: string): string {
-  const names = columns.map((c) => def.columns[c].name).join(', ');
-  return `Key (${names})=(${key.split('\u0000').join(', ')}) ${verb}.`;
+/** How a transaction sees the table's rows, for checking hash candidates. */
+export interface KeyRows {
+  /** Whether the row exists and is not deleted. */
+  live(rowId: RowId): boolean;
+  /** The vector holding `column` of the row, and the row's position in it. */
+  cell(rowId: RowId, column: number): [Vector, number];
+}
+
+function keyValues(columns: Vector[], key: number[], row: number): string {
+  return key.map((c) => formatCell(columns[c], row, DEFAULT_FORMAT)).join(', ');
+}
+
+function detailOf(def: TableDef, key: number[], values: string, verb: string): string {
+  const names = key.map((c) => def.columns[c].name).join(', ');
+  return `Key (${names})=(${values}) ${verb}.`;
 }
 
 /**
- * Builds the index of `key` over a snapshot. With `validating` (a key added to existing rows)
- * duplicates are errors, and so are NULLs when `notNull` (primary keys).
+ * Builds the index of `key` over a snapshot's live rows. With `validating` (a key added to existing
+ * rows) duplicates are errors, and so are NULLs when `notNull` (primary keys).
+ *
+ * Hashes of all rows are gathered first and ordered by their top bits (the bits that choose the
+ * home slot), so the inserts sweep the slot array instead of missing the cache on every row.
  */
-export function buildKeyIndex(snapshot: TableSnapshot, def: TableDef, key: UniqueKey, validating = false, notNull = false): PrimaryKeyIndex {
-  const index: PrimaryKeyIndex = { byKey: new Map(), keyOfRow: new Map() };
+export function buildKeyIndex(snapshot: TableSnapshot, def: TableDef, key: UniqueKey, validating = false, notNull = false): KeyHashIndex {
   const pk = key.columns;
+  let total = 0;
+  for (let g = 0; g < snapshot.rowGroupCount; g++) total += snapshot.rowCount(g);
+  let hashes: Uint32Array = new Uint32Array(total);
+  let ids: Int32Array = new Int32Array(total);
+  let n = 0;
   for (let g = 0; g < snapshot.rowGroupCount; g++) {
-    const n = snapshot.rowCount(g);
+    const rows = snapshot.rowCount(g);
     const deleted = snapshot.deleted(g);
     const cols: Vector[] = [];
     for (const c of pk) cols[c] = snapshot.readColumn(g, c);
-    for (let i = 0; i < n; i++) {
+    const h = hashKeys(cols, pk, rows);
+    const base = g * ROW_GROUP_ROWS;
+    for (let i = 0; i < rows; i++) {
       if (deleted !== null && deleted[i] === 1) continue;
-      const text = keyText(cols, pk, i);
-      if (text === null) {
+      if (h.nulls !== null && h.nulls[i] === 1) {
         if (!validating || !notNull) continue;
         const col = pk.find((c) => cols[c].nulls !== null && cols[c].nulls![i] === 1)!;
         throw new SqlError(SqlState.notNullViolation, `column "${def.columns[col].name}" of relation "${def.name}" contains null values`, { table: def.name, column: def.columns[col].name });
       }
-      if (validating && index.byKey.has(text))
-        throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${key.name}"`, { detail: detailOf(def, pk, text, 'is duplicated'), table: def.name, constraint: key.name, schema: def.schema });
-      const rowId = g * 65536 + i;
-      index.byKey.set(text, rowId);
-      index.keyOfRow.set(rowId, text);
+      hashes[n] = h.hashes[i];
+      ids[n++] = base + i;
     }
+  }
+  const index = new KeyHashIndex(n);
+  [hashes, ids] = sortByTopBits(hashes, ids, n, Math.min(12, index.slotBits));
+  const cell = (rowId: RowId, c: number): [Vector, number] => {
+    const g = Math.floor(rowId / ROW_GROUP_ROWS);
+    return [snapshot.readColumn(g, c), rowId - g * ROW_GROUP_ROWS];
+  };
+  for (let k = 0; k < n; k++) {
+    const h = hashes[k];
+    if (validating) {
+      for (let s = index.probe(h, -1); s !== -1; s = index.probe(h, s)) {
+        const other = index.rowAt(s);
+        if (!pk.every((c) => cellsEqual(...cell(ids[k], c), ...cell(other, c)))) continue;
+        const cols: Vector[] = [];
+        for (const c of pk) cols[c] = cell(ids[k], c)[0];
+        const at = cell(ids[k], pk[0])[1];
+        throw new SqlError(SqlState.uniqueViolation, `could not create unique index "${key.name}"`, {
+          detail: detailOf(def, pk, keyValues(cols, pk, at), 'is duplicated'),
+          table: def.name,
+          constraint: key.name,
+          schema: def.schema,
+        });
+      }
+    }
+    index.add(h, ids[k]);
   }
   return index;
 }
 
+/** Counting sort of (hash, id) pairs by the hash's top `bits` bits (stable). */
+function sortByTopBits(hashes: Uint32Array, ids: Int32Array, n: number, bits: number): [Uint32Array, Int32Array] {
+  if (bits <= 0 || n < 2) return [hashes, ids];
+  const shift = 32 - bits;
+  const starts = new Int32Array((1 << bits) + 1);
+  for (let i = 0; i < n; i++) starts[(hashes[i] >>> shift) + 1]++;
+  for (let b = 1; b < starts.length; b++) starts[b] += starts[b - 1];
+  const outHashes = new Uint32Array(n);
+  const outIds = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = starts[hashes[i] >>> shift]++;
+    outHashes[p] = hashes[i];
+    outIds[p] = ids[i];
+  }
+  return [outHashes, outIds];
+}
+
 /** A transaction's key changes on one table, checked against the committed index. */
 export class PendingKeys {
-  private readonly added = new Map<string, RowId>();
-  private readonly addedByRow = new Map<RowId, string>();
-  private readonly removed = new Set<RowId>();
+  /** Rows this transaction appended. */
+  private readonly added = new KeyHashIndex();
+  private removedCount = 0;
+  /** Hashes of the batch check() accepted, for addChecked(). */
+  private checked: { hashes: Uint32Array; nulls: Uint8Array | null; n: number } | null = null;
 
   constructor(
     private readonly def: TableDef,
     readonly key: UniqueKey,
-    private readonly committed: PrimaryKeyIndex,
+    private readonly committed: KeyHashIndex,
+    private readonly rows: KeyRows,
   ) {}
 
-  /** The live row with this key text as the transaction sees it, or -1. */
-  lookup(text: string): RowId {
-    const own = this.added.get(text);
-    if (own !== undefined) return own;
-    const c = this.committed.byKey.get(text);
-    return c !== undefined && !this.removed.has(c) ? c : -1;
+  /** The live row (as the transaction sees it) whose key equals row `row` of `columns`, or -1. */
+  lookup(columns: Vector[], row: number): RowId {
+    const h = hashKeyRow(columns, this.key.columns, row);
+    return h === -1 ? -1 : this.find(columns, row, h);
   }
 
-  /** Throws 23505 when a row of the batch would duplicate a live key; adds nothing then. */
+  private find(columns: Vector[], row: number, h: number): RowId {
+    const own = this.findIn(this.added, columns, row, h);
+    return own !== -1 ? own : this.findIn(this.committed, columns, row, h);
+  }
+
+  private findIn(index: KeyHashIndex, columns: Vector[], row: number, h: number): RowId {
+    for (let s = index.probe(h, -1); s !== -1; s = index.probe(h, s)) {
+      const id = index.rowAt(s);
+      if (this.rows.live(id) && this.sameKey(columns, row, id)) return id;
+    }
+    return -1;
+  }
+
+  private sameKey(columns: Vector[], row: number, rowId: RowId): boolean {
+    for (const c of this.key.columns) {
+      const [v, at] = this.rows.cell(rowId, c);
+      if (!cellsEqual(columns[c], row, v, at)) return false;
+    }
+    return true;
+  }
+
+  /** Throws 23505 when a row of the batch would duplicate a live key (or another row of the batch); adds nothing. */
   check(columns: Vector[]): void {
     const pk = this.key.columns;
     const n = columns[0]?.length ?? 0;
-    const seen = new Set<string>();
+    const { hashes, nulls } = hashKeys(columns, pk, n);
+    const batch = new KeyHashIndex(n);
     for (let i = 0; i < n; i++) {
-      const text = keyText(columns, pk, i);
-      if (text === null) continue;
-      if (seen.has(text) || this.lookup(text) !== -1) throw this.violation(text);
-      seen.add(text);
+      if (nulls !== null && nulls[i] === 1) continue;
+      const h = hashes[i];
+      for (let s = batch.probe(h, -1); s !== -1; s = batch.probe(h, s)) {
+        const j = batch.rowAt(s);
+        if (pk.every((c) => cellsEqual(columns[c], i, columns[c], j))) throw this.violation(columns, i);
+      }
+      if (this.find(columns, i, h) !== -1) throw this.violation(columns, i);
+      batch.add(h, i);
     }
+    this.checked = { hashes, nulls, n };
   }
 
-  private violation(text: string): SqlError {
+  /** Adds the batch check() just accepted, its rows numbered from `first`. */
+  addChecked(first: RowId): void {
+    const c = this.checked!;
+    this.checked = null;
+    for (let i = 0; i < c.n; i++) if (c.nulls === null || c.nulls[i] === 0) this.added.add(c.hashes[i], first + i);
+  }
+
+  private violation(columns: Vector[], row: number): SqlError {
     return new SqlError(SqlState.uniqueViolation, `duplicate key value violates unique constraint "${this.key.name}"`, {
-      detail: detailOf(this.def, this.key.columns, text, 'already exists'),
+      detail: detailOf(this.def, this.key.columns, keyValues(columns, this.key.columns, row), 'already exists'),
       table: this.def.name,
       constraint: this.key.name,
       schema: this.def.schema,
     });
   }
 
-  checkAndAdd(columns: Vector[], rowIdOf: (i: number) => RowId): void {
-    const pk = this.key.columns;
-    const n = columns[0]?.length ?? 0;
-    const fresh: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const key = keyText(columns, pk, i);
-      if (key === null) continue;
-      const existing = this.added.get(key) ?? this.committed.byKey.get(key);
-      if (existing !== undefined && !this.removed.has(existing)) {
-        // Undo this batch's keys: the statement fails as a whole.
-        for (const k of fresh) {
-          this.addedByRow.delete(this.added.get(k)!);
-          this.added.delete(k);
-        }
-        throw this.violation(key);
-      }
-      const rowId = rowIdOf(i);
-      this.added.set(key, rowId);
-      this.addedByRow.set(rowId, key);
-      fresh.push(key);
-    }
-  }
-
+  /** Rows deleted by the transaction (they stay in the indexes; liveness filters them). */
   removeRows(rowIds: ArrayLike<RowId>): void {
-    for (let i = 0; i < rowIds.length; i++) {
-      const id = rowIds[i];
-      const key = this.addedByRow.get(id);
-      if (key !== undefined) {
-        this.addedByRow.delete(id);
-        this.added.delete(key);
-      } else this.removed.add(id);
-    }
+    this.removedCount += rowIds.length;
   }
 
-  /** After commit: fold the changes into the committed index. */
-  applyTo(index: PrimaryKeyIndex | undefined): void {
-    if (index === undefined) return;
-    for (const id of this.removed) {
-      const key = index.keyOfRow.get(id);
-      if (key !== undefined) {
-        index.keyOfRow.delete(id);
-        if (index.byKey.get(key) === id) index.byKey.delete(key);
-      }
-    }
-    for (const [key, id] of this.added) {
-      index.byKey.set(key, id);
-      index.keyOfRow.set(id, key);
-    }
+  /** After commit: fold the appended rows into the committed index; false when it should be rebuilt instead. */
+  applyTo(index: KeyHashIndex | undefined): boolean {
+    if (index === undefined) return true;
+    index.addAll(this.added);
+    index.dead += this.removedCount;
+    return index.dead <= Math.max(1024, index.size / 2);
   }
 }

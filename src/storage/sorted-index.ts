@@ -1,6 +1,7 @@
 // CREATE INDEX indexes: a sorted (key, RowId) array over the index's first column, built from the
-// committed rows on first use and kept in memory (the definition is persisted in the catalog; the
-// entries are derived data, rebuilt after a restart as PostgreSQL would REINDEX).
+// committed rows (at CREATE INDEX, or on first use) and persisted in LMDB by the table store (see
+// encode/decode), so a restart loads the entries instead of scanning the table; they are tagged
+// with the table generation they were built on and ignored when it no longer matches.
 //
 // Serving any snapshot of the same table generation (no TRUNCATE or rewrite in between):
 //  - deleted rows stay in the index and are dropped at lookup through the snapshot's bitmaps;
@@ -64,6 +65,39 @@ export class SortedIndex {
     }
     for (let k = 0; k < order.length; k++) rowIds[k] = ids[order[k]];
     return new SortedIndex(covered, keys, rowIds, generation, column);
+  }
+
+  /**
+   * Bytes for LMDB: header length (u32), JSON header {generation, column, covered, kind, count},
+   * RowIds (f64), then keys (f64, or a JSON array of strings).
+   */
+  encode(): Buffer {
+    const kind = this.keys instanceof Float64Array ? 'num' : 'str';
+    const header = Buffer.from(JSON.stringify({ generation: this.generation, column: this.column, covered: this.covered, kind, count: this.rowIds.length }));
+    const keys = this.keys instanceof Float64Array ? Buffer.from(this.keys.buffer, this.keys.byteOffset, this.keys.byteLength) : Buffer.from(JSON.stringify(this.keys));
+    const out = Buffer.allocUnsafe(4 + header.length + this.rowIds.byteLength + keys.length);
+    out.writeUInt32LE(header.length, 0);
+    header.copy(out, 4);
+    Buffer.from(this.rowIds.buffer, this.rowIds.byteOffset, this.rowIds.byteLength).copy(out, 4 + header.length);
+    keys.copy(out, 4 + header.length + this.rowIds.byteLength);
+    return out;
+  }
+
+  /** The index `encode` wrote (copied out of the LMDB buffer). */
+  static decode(bytes: Uint8Array): SortedIndex {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const headerLength = buf.readUInt32LE(0);
+    const h = JSON.parse(buf.toString('utf8', 4, 4 + headerLength)) as { generation: number; column: number; covered: number[]; kind: 'num' | 'str'; count: number };
+    let at = 4 + headerLength;
+    const rowIds = new Float64Array(h.count);
+    new Uint8Array(rowIds.buffer).set(buf.subarray(at, at + h.count * 8));
+    at += h.count * 8;
+    let keys: Float64Array | string[];
+    if (h.kind === 'num') {
+      keys = new Float64Array(h.count);
+      new Uint8Array(keys.buffer).set(buf.subarray(at, at + h.count * 8));
+    } else keys = JSON.parse(buf.toString('utf8', at)) as string[];
+    return new SortedIndex(h.covered, keys, rowIds, h.generation, h.column);
   }
 
   /** Rows appended since the build, as a share of the covered ones (for deciding to rebuild). */

@@ -7,16 +7,17 @@
 // Keys: 'catalog' (JSON: tables with row counts per group, views, sequences, next OID),
 //       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap),
 //       's/<sequence>' (sequence state, see sequence-store.ts),
-//       'st/<table>/<group>' (the group's column statistics, see column-stats.ts).
+//       'st/<table>/<group>' (the group's column statistics, see column-stats.ts),
+//       'ix/<table>/<column>' (sorted index entries on the column, see sorted-index.ts).
 import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName, SerializedType, serializeType, deserializeType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
-import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
+import { decodeChunk, encodeChunkAsync, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
-import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-key-index';
+import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
 import { SequenceStore, sequenceKey } from './sequence-store';
 import { columnStorageStats } from './storage-stats';
 import { SortedIndex } from './sorted-index';
@@ -33,7 +34,7 @@ interface GroupState {
 interface TableState {
   def: TableDef;
   groups: GroupState[];
-  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); in memory only. */
+  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); persisted with the catalog. */
   generation?: number;
 }
 interface CatalogState {
@@ -53,6 +54,13 @@ function deletedKey(tableId: number, group: number): string {
 }
 function statsKey(tableId: number, group: number): string {
   return `st/${tableId}/${group}`;
+}
+function sortedIndexKey(tableId: number, column: number): string {
+  return `ix/${tableId}/${column}`;
+}
+/** Columns that lead an index the planner may scan (their sorted entries are kept). */
+function indexedColumns(def: TableDef | undefined): Set<number> {
+  return new Set(def === undefined ? [] : scannableIndexesOf(def).map((i) => i.columns[0]));
 }
 
 /** Merged statistics per committed groups array (committed arrays are never mutated). */
@@ -134,7 +142,7 @@ class Snapshot implements TableSnapshot {
 export class TableStore implements Storage, ChunkSource {
   private state: CatalogState;
   /** Committed unique-key indexes per table, by key name (built on first use). */
-  private readonly pkIndexes = new Map<number, Map<string, PrimaryKeyIndex>>();
+  private readonly pkIndexes = new Map<number, Map<string, KeyHashIndex>>();
   readonly sequences: SequenceStore;
 
   private constructor(
@@ -166,24 +174,56 @@ export class TableStore implements Storage, ChunkSource {
     return new Snapshot(t.def, t.groups, this, null, t.generation);
   }
 
-  /** Sorted index entries by table and column (built on first use from the committed rows). */
+  /** Sorted index entries by table and column: loaded from LMDB or built from the committed rows on first use. */
   private readonly sortedIndexes = new Map<string, SortedIndex | null>();
+  /** How index entries were obtained since open (tests tell a load from LMDB from a rebuild by scanning). */
+  readonly sortedIndexStats = { built: 0, loaded: 0 };
+  /** Index writes outside a commit (rebuilds on use), awaited by close(). */
+  private readonly pendingIndexWrites = new Set<Promise<void>>();
 
   indexLookup(snapshot: Snapshot, indexId: number, range: IndexRange): Float64Array | null {
     const ix = scannableIndexesOf(snapshot.def).find((i) => i.id === indexId);
     const committed = this.state.tables.get(snapshot.def.id);
     if (ix === undefined || committed === undefined) return null;
-    if ((snapshot.generation ?? 0) !== (committed.generation ?? 0)) return null;
+    const generation = committed.generation ?? 0;
+    if ((snapshot.generation ?? 0) !== generation) return null;
     // The entries depend only on the table and the column (indexes on the same first column share them).
-    const key = `${snapshot.def.id}:${ix.columns[0]}`;
+    const column = ix.columns[0];
+    const key = `${snapshot.def.id}:${column}`;
     let idx = this.sortedIndexes.get(key);
+    if (idx === undefined) {
+      const stored = this.kv.get(sortedIndexKey(snapshot.def.id, column));
+      const loaded = stored === undefined ? null : SortedIndex.decode(stored);
+      if (loaded !== null && loaded.generation === generation && loaded.column === column) {
+        idx = loaded;
+        this.sortedIndexes.set(key, idx);
+        this.sortedIndexStats.loaded++;
+      }
+    }
     const current = () => this.snapshot(snapshot.def.id);
-    if (idx === undefined || (idx !== null && (idx.generation !== (committed.generation ?? 0) || idx.staleness(current()) > 0.1))) {
-      idx = SortedIndex.build(current(), ix.columns[0], committed.generation ?? 0);
-      this.sortedIndexes.set(key, idx);
+    if (idx === undefined || (idx !== null && (idx.generation !== generation || idx.staleness(current()) > 0.1))) {
+      idx = this.buildSortedIndex(snapshot.def.id, column, false);
     }
     if (idx === null) return null;
     return idx.lookup(snapshot, range);
+  }
+
+  /**
+   * Builds a column's sorted entries over the committed rows and stores them in LMDB (awaited by
+   * `await`, otherwise written behind: they are derived data, checked by generation when loaded).
+   */
+  private buildSortedIndex(tableId: number, column: number, awaitWrite: true): Promise<void>;
+  private buildSortedIndex(tableId: number, column: number, awaitWrite: false): SortedIndex | null;
+  private buildSortedIndex(tableId: number, column: number, awaitWrite: boolean): SortedIndex | null | Promise<void> {
+    const state = this.state.tables.get(tableId)!;
+    const idx = SortedIndex.build(this.snapshot(tableId), column, state.generation ?? 0);
+    this.sortedIndexes.set(`${tableId}:${column}`, idx);
+    this.sortedIndexStats.built++;
+    const write = this.kv.write([[sortedIndexKey(tableId, column), idx === null ? null : idx.encode()]]);
+    if (awaitWrite) return write;
+    const pending = write.catch(() => undefined).finally(() => this.pendingIndexWrites.delete(pending));
+    this.pendingIndexWrites.add(pending);
+    return idx;
   }
 
   snapshotAll(): (tableId: number) => TableSnapshot {
@@ -209,6 +249,7 @@ export class TableStore implements Storage, ChunkSource {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.pendingIndexWrites]);
     const exact = this.sequences.exactEntries().filter(([k]) => [...this.state.sequences.keys()].some((id) => sequenceKey(id) === k));
     if (exact.length > 0) await this.kv.write(exact);
     await this.kv.close();
@@ -241,7 +282,7 @@ export class TableStore implements Storage, ChunkSource {
   }
 
   /** A unique-key index of a committed table, built on first use. */
-  pkIndex(tableId: number, key: UniqueKey): PrimaryKeyIndex {
+  pkIndex(tableId: number, key: UniqueKey): KeyHashIndex {
     let byName = this.pkIndexes.get(tableId);
     if (byName === undefined) this.pkIndexes.set(tableId, (byName = new Map()));
     let idx = byName.get(key.name);
@@ -260,14 +301,25 @@ export class TableStore implements Storage, ChunkSource {
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`st/${id}/`)) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`ix/${id}/`)) entries.push([k, null]);
+    }
+    // Sorted index entries: dropped with the last index on their column; CREATE INDEX builds them below.
+    const newIndexColumns: [number, number][] = [];
+    for (const id of txn.changed.keys()) {
+      const before = indexedColumns(this.state.tables.get(id)?.def);
+      const after = indexedColumns(txn.catalog.tables.get(id)?.def);
+      for (const c of before) if (!after.has(c)) entries.push([sortedIndexKey(id, c), null]);
+      // Only CREATE INDEX builds eagerly (as PostgreSQL's does); a key's entries wait for a lookup.
+      for (const ix of txn.catalog.tables.get(id)?.def.indexes ?? []) if (!before.has(ix.columns[0]) && !newIndexColumns.some(([t, c]) => t === id && c === ix.columns[0])) newIndexColumns.push([id, ix.columns[0]]);
     }
     const written: [number, Vector][] = [];
     for (const [id, tt] of txn.changed) {
       if (!txn.catalog.tables.has(id)) continue;
       for (const g of tt.dirtyGroups) {
         const cols = tt.materialize(g);
+        const chunks = await tt.encodedGroup(g);
         cols.forEach((col, c) => {
-          entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+          entries.push([chunkKey(id, c, g), chunks[c]]);
           written.push([poolKey(id, c, g), col]);
         });
       }
@@ -306,10 +358,16 @@ export class TableStore implements Storage, ChunkSource {
     }
     for (const [id, tt] of txn.changed) {
       if (tt.pkChanged) this.pkIndexes.delete(id);
-      else if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
+      else if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) this.pkIndexes.get(id)!.delete(name);
     }
     for (const id of txn.droppedSequences) this.sequences.forget(id);
-    for (const id of txn.dropped) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
+    for (const id of [...txn.dropped, ...txn.truncated]) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
+    for (const id of txn.changed.keys()) {
+      const after = indexedColumns(txn.catalog.tables.get(id)?.def);
+      for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`) && !after.has(Number(key.slice(key.indexOf(':') + 1)))) this.sortedIndexes.delete(key);
+    }
+    // CREATE INDEX: the entries are built now, over the committed rows, and stored before it returns.
+    for (const [id, column] of newIndexColumns) if (this.state.tables.has(id)) await this.buildSortedIndex(id, column, true);
     // Stale chunks of dropped columns (ALTER TABLE rewrites) must not be found under reused indexes.
     for (const [id, [width, groups]] of txn.rewrittenShapes) for (let c = 0; c < width; c++) for (let g = 0; g < groups; g++) this.pool.invalidate(poolKey(id, c, g));
   }
@@ -394,9 +452,27 @@ class TxnTable {
       groups[g] = { ...group, rowCount: group.rowCount + take, deleted: group.deleted === null ? null : extend(group.deleted, group.rowCount + take) };
       this.dirtyGroups.add(g);
       this.materialized.delete(g);
+      this.encoded.delete(g);
+      // A full group gets no more rows: encode it now, its dictionaries deflated on the thread pool
+      // while the next rows are parsed (a bulk load's compression overlaps its parsing).
+      if (groups[g].rowCount === ROW_GROUP_ROWS) this.encodeEarly(g);
       offset += take;
     }
     return firstRowId;
+  }
+
+  /** Encoded chunks of full groups, made as they filled up (see append). */
+  private readonly encoded = new Map<number, Promise<Buffer[]>>();
+
+  private encodeEarly(g: number): void {
+    const chunks = Promise.all(this.materialize(g).map((col) => encodeChunkAsync(col)));
+    chunks.catch(() => undefined); // an aborted transaction never awaits it
+    this.encoded.set(g, chunks);
+  }
+
+  /** The group's chunks as committed: encoded early, or now (deflating on the thread pool in parallel). */
+  encodedGroup(g: number): Promise<Buffer[]> {
+    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkAsync(col)));
   }
 
   delete(rowIds: ArrayLike<RowId>): void {
@@ -481,18 +557,18 @@ class Txn implements WriteTxn {
   append(tableId: number, columns: Vector[]): RowId {
     const tt = this.writable(tableId);
     const def = this.catalog.tables.get(tableId)!.def;
-    const first = this.nextRowId(tt, columns[0]?.length ?? 0);
     const keys = this.keysFor(tt, def);
     if (keys !== null) {
       // Check every key before adding any, so a failed statement leaves no half-added keys.
       for (const k of keys.values()) k.check(columns);
-      for (const k of keys.values()) k.checkAndAdd(columns, first);
+      const first = this.nextRowId(tt);
+      for (const k of keys.values()) k.addChecked(first);
     }
     return tt.append(columns);
   }
 
   /** RowIds the next append will assign (so keys can be checked before rows are placed). */
-  private nextRowId(tt: TxnTable, n: number): (i: number) => RowId {
+  private nextRowId(tt: TxnTable): RowId {
     const groups = tt.state().groups;
     let g = groups.length - 1;
     let used = g >= 0 ? groups[g].rowCount : ROW_GROUP_ROWS;
@@ -500,10 +576,8 @@ class Txn implements WriteTxn {
       g++;
       used = 0;
     }
-    const start = g * ROW_GROUP_ROWS + used;
-    void n;
-    // Appends fill the tail group then continue in new groups, so ids are contiguous from start.
-    return (i) => start + i;
+    // Appends fill the tail group then continue in new groups, so ids are contiguous from here.
+    return g * ROW_GROUP_ROWS + used;
   }
 
   /**
@@ -517,7 +591,7 @@ class Txn implements WriteTxn {
     if (keys.length === 0) return null;
     const own = tt.committed === undefined || tt.pkChanged || !this.store.catalog().findTable(tt.committed.def.schema, tt.committed.def.name);
     const snap = own ? tt.snapshot() : null;
-    tt.keys = new Map(keys.map((k) => [k.name, new PendingKeys(def, k, snap !== null ? buildKeyIndex(snap, def, k) : this.store.pkIndex(tt.tableId, k))]));
+    tt.keys = new Map(keys.map((k) => [k.name, new PendingKeys(def, k, snap !== null ? buildKeyIndex(snap, def, k) : this.store.pkIndex(tt.tableId, k), this.keyRows(tt))]));
     return tt.keys;
   }
 
@@ -533,24 +607,49 @@ class Txn implements WriteTxn {
     const def = this.catalog.tables.get(tableId)!.def;
     const pending = this.keysFor(tt, def)?.get(keyName);
     if (pending === undefined) throw new Error(`no unique key ${keyName} on table ${def.name}`);
-    const text = keyText(columns, pending.key.columns, row);
-    return text === null ? -1 : pending.lookup(text);
+    return pending.lookup(columns, row);
   }
 
   readRow(tableId: number, rowId: RowId): Vector[] {
+    const width = this.catalog.tables.get(tableId)!.def.columns.length;
+    const row: Vector[] = [];
+    for (let c = 0; c < width; c++) {
+      const [v, at] = this.cellOf(tableId, rowId, c);
+      row.push(sliceVector(v, at, at + 1));
+    }
+    return row;
+  }
+
+  /** The vector holding `column` of a row as this transaction sees it, and the row's position in it. */
+  private cellOf(tableId: number, rowId: RowId, column: number): [Vector, number] {
     const state = this.catalog.tables.get(tableId)!;
     const g = Math.floor(rowId / ROW_GROUP_ROWS);
     const off = rowId - g * ROW_GROUP_ROWS;
     const tt = this.changed.get(tableId);
     const base = tt === undefined ? state.groups[g].rowCount : tt.baseRows.get(g) ?? state.groups[g].rowCount;
-    if (off < base) return state.def.columns.map((_, c) => sliceVector(this.store.readChunk(state.def, c, g, base), off, off + 1));
+    if (off < base) return [this.store.readChunk(state.def, column, g, base), off];
     let at = base;
     for (const part of tt!.parts.get(g) ?? []) {
       const n = part[0]?.length ?? 0;
-      if (off < at + n) return part.map((v) => sliceVector(v, off - at, off - at + 1));
+      if (off < at + n) return [part[column], off - at];
       at += n;
     }
     throw new Error(`row ${rowId} of table ${tableId} does not exist`);
+  }
+
+  /** Liveness and values of the table's rows as this transaction sees them (for key checks). */
+  private keyRows(tt: TxnTable): KeyRows {
+    return {
+      live: (rowId) => {
+        const groups = tt.state().groups;
+        const g = Math.floor(rowId / ROW_GROUP_ROWS);
+        const off = rowId - g * ROW_GROUP_ROWS;
+        if (g >= groups.length || off >= groups[g].rowCount) return false;
+        const d = groups[g].deleted;
+        return d === null || d[off] === 0;
+      },
+      cell: (rowId, column) => this.cellOf(tt.tableId, rowId, column),
+    };
   }
 
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
@@ -593,7 +692,7 @@ class Txn implements WriteTxn {
     tt.keys = new Map(
       uniqueKeysOf(def).map((k) => {
         const fresh = oldKeys.get(k.name) !== k.columns.join(',');
-        return [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, fresh, k.columns.every((c) => notNull.has(c)) && k.name === def.primaryKeyName))];
+        return [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, fresh, k.columns.every((c) => notNull.has(c)) && k.name === def.primaryKeyName), this.keyRows(tt))];
       }),
     );
     tt.pkChanged = true;
@@ -679,7 +778,7 @@ class Txn implements WriteTxn {
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
-    const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName))]));
+    const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName), this.keyRows(tt))]));
     this.catalog.tables.set(tableId, { def, groups: state.groups, generation: state.generation });
     tt.pkChanged = true;
     tt.keys = keys;
@@ -700,7 +799,7 @@ class Txn implements WriteTxn {
 
 interface SerializedCatalog {
   nextOid: number;
-  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[] }[];
+  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[]; generation?: number }[];
   views: ViewDef[];
   sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
@@ -711,6 +810,7 @@ function serializeCatalog(state: CatalogState): SerializedCatalog {
     tables: [...state.tables.values()].map((t) => ({
       def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: serializeType(c.type) })) },
       rowCounts: t.groups.map((g) => g.rowCount),
+      generation: t.generation,
     })),
     views: [...state.views.values()],
     sequences: [...state.sequences.values()].map((q) => ({ ...q, type: [q.type.name, q.type.typmod] as [TypeName, number] })),
@@ -733,7 +833,7 @@ function loadCatalog(kv: KvStore): CatalogState {
       const s = kv.get(statsKey(def.id, g));
       return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s) };
     });
-    state.tables.set(def.id, { def, groups });
+    state.tables.set(def.id, { def, groups, generation: t.generation });
   }
   for (const v of s.views) state.views.set(v.id, v);
   for (const q of s.sequences ?? []) state.sequences.set(q.id, { ...q, type: dataType(q.type[0], q.type[1]) as DataType });

@@ -343,9 +343,19 @@ export function parseScalar(type: DataType, text: string, fs: FormatSettings): S
  * varchar(n)/char(n) length rules: too long → 22001 unless the excess is spaces (or the cast is
  * explicit, which truncates); char(n) is blank-padded to n.
  */
+function hasSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
 export function fitCharLength(type: DataType, text: string, explicit: boolean): string {
   const n = charLength(type);
   if (n < 0) return text;
+  // Fast path: no surrogate pairs, so UTF-16 length = characters.
+  if (text.length <= n && !hasSurrogate(text)) return type.name === 'bpchar' && text.length < n ? text + ' '.repeat(n - text.length) : text;
   const chars = [...text];
   let out = text;
   if (chars.length > n) {

@@ -10,6 +10,8 @@ import { FormatSettings, fitCharLength, formatCell, parseDate, parseScalar } fro
 import { daysFromCivil } from './datetime';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Slots of VectorBuilder's byte-keyed string cache (a power of two). */
+const STRING_CACHE_SLOTS = 1024;
 
 export class VectorBuilder {
   private n = 0;
@@ -92,15 +94,95 @@ export class VectorBuilder {
       const s = isOpaqueString(t) ? (parseScalar(t, text, this.fs) as string) : t.typmod >= 4 ? fitCharLength(t, text, false) : text;
       this.codes[i] = this.intern(s);
     } else if (this.nums !== null) {
-      if (t.name === 'date') this.nums[i] = fastDate(text) ?? parseDate(text);
-      else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') this.nums[i] = fastInt(text, t) ?? (parseScalar(t, text, this.fs) as number);
+      // The byte parsers serve text too, through a scratch copy of short ASCII values.
+      const len = asciiScratch(text);
+      if (t.name === 'date') {
+        const x = len < 0 ? NaN : bytesDate(SCRATCH, 0, len);
+        this.nums[i] = x === x ? x : parseDate(text);
+      } else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') {
+        const x = len < 0 ? NaN : bytesInt(SCRATCH, 0, len, t.name);
+        this.nums[i] = x === x ? x : (parseScalar(t, text, this.fs) as number);
+      }
       else if (t.storage === 'numeric') {
-        const x = fastScaled(text, this.scale);
-        this.nums[i] = x !== null && Math.abs(x) < this.limit ? x : this.slowScaled(text);
+        const x = len < 0 ? NaN : bytesScaled(SCRATCH, 0, len, this.scale);
+        this.nums[i] = Math.abs(x) < this.limit ? x : this.slowScaled(text);
       }
       else this.nums[i] = parseScalar(t, text, this.fs) as number;
     } else this.scalars!.push(parseScalar(t, text, this.fs));
     this.n++;
+  }
+
+  /**
+   * The value in UTF-8 bytes buf[start, end) (COPY's byte parser: no escapes, not NULL). Integers,
+   * fixed-scale numerics and ISO dates are parsed from the bytes; strings seen before in this batch
+   * are found by their bytes in a small cache, so no string is made for repeated values. Anything
+   * unusual goes through appendText, the reference path.
+   */
+  appendBytes(buf: Buffer, start: number, end: number): void {
+    const t = this.type;
+    if (this.codes !== null) {
+      if (!isOpaqueString(t)) {
+        if (this.cacheOn) return this.appendCachedString(buf, start, end);
+        // Mostly distinct strings (over half of the batch's rows so far are new): no dictionary
+        // lookup either (a vector's dictionary may repeat entries). Fewer: the dictionary map.
+        if (this.n < 1024 || this.dict.length <= this.n / 2) return this.appendText(buf.toString('utf8', start, end));
+        if (this.n === this.nulls.length) this.grow();
+        const text = buf.toString(isAsciiRange(buf, start, end) ? 'latin1' : 'utf8', start, end);
+        this.codes[this.n++] = this.dict.length;
+        this.dict.push(t.typmod >= 4 ? fitCharLength(t, text, false) : text);
+        return;
+      }
+    } else if (this.nums !== null) {
+      let x = NaN;
+      if (t.name === 'date') x = bytesDate(buf, start, end);
+      else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') x = bytesInt(buf, start, end, t.name);
+      else if (t.storage === 'numeric') {
+        x = bytesScaled(buf, start, end, this.scale);
+        if (!(Math.abs(x) < this.limit)) x = NaN;
+      }
+      if (x === x) {
+        if (this.n === this.nulls.length) this.grow();
+        this.nums[this.n++] = x;
+        return;
+      }
+    }
+    this.appendText(buf.toString('utf8', start, end));
+  }
+
+  /** Byte-keyed cache of this batch's strings: slot → code, with the bytes to compare. */
+  private cacheOn = true;
+  private cacheCodes: Int32Array | null = null;
+  private cacheBytes: (Buffer | undefined)[] = [];
+  private cacheLookups = 0;
+  private cacheMisses = 0;
+
+  private appendCachedString(buf: Buffer, start: number, end: number): void {
+    let h = 0x811c9dc5 ^ (end - start);
+    let ascii = 0;
+    for (let i = start; i < end; i++) {
+      const b = buf[i];
+      ascii |= b;
+      h = Math.imul(h ^ b, 0x01000193);
+    }
+    const slot = (h ^ (h >>> 15)) & (STRING_CACHE_SLOTS - 1);
+    if (this.cacheCodes === null) this.cacheCodes = new Int32Array(STRING_CACHE_SLOTS).fill(-1);
+    this.cacheLookups++;
+    const code = this.cacheCodes[slot];
+    if (code !== -1) {
+      const known = this.cacheBytes[slot]!;
+      if (sameBytes(known, buf, start, end)) {
+        if (this.n === this.nulls.length) this.grow();
+        this.codes![this.n++] = code;
+        return;
+      }
+    }
+    this.cacheMisses++;
+    // Too many distinct values for the cache (comments, names, a thousand clerks): stop caching.
+    if (this.cacheLookups >= 4096 && this.cacheMisses > this.cacheLookups / 4) this.cacheOn = false;
+    const at = this.n;
+    this.appendText(buf.toString(ascii < 128 ? 'latin1' : 'utf8', start, end));
+    this.cacheCodes[slot] = this.codes![at];
+    this.cacheBytes[slot] = Buffer.from(buf.subarray(start, end));
   }
 
   private intern(s: string): number {
@@ -166,79 +248,117 @@ export class VectorBuilder {
       this.codes = new Int32Array(Math.max(16, n));
       this.dict = [];
       this.dictIndex = new Map();
+      this.cacheCodes = null;
+      this.cacheBytes = [];
     }
     if (this.scalars !== null) this.scalars = [];
     return v;
   }
 }
 
-/** 'YYYY-MM-DD' → days since 1970 without allocation; null for anything else. */
-function fastDate(text: string): number | null {
-  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return null;
+const SCRATCH = Buffer.alloc(64);
+
+/** Copies text into SCRATCH when it is ASCII and fits; its length, or -1. */
+function asciiScratch(text: string): number {
+  const n = text.length;
+  if (n > SCRATCH.length) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return -1;
+    SCRATCH[i] = c;
+  }
+  return n;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** ISO 'YYYY-MM-DD' in bytes (year 1 or later) → days since 1970; NaN for anything else (left to the full parser). */
+function bytesDate(b: Buffer, s: number, e: number): number {
+  if (e - s !== 10 || b[s + 4] !== 45 || b[s + 7] !== 45) return NaN;
   let y = 0;
   for (let k = 0; k < 4; k++) {
-    const c = text.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) return null;
+    const c = b[s + k] - 48;
+    if (c < 0 || c > 9) return NaN;
     y = y * 10 + c;
   }
-  const m = (text.charCodeAt(5) - 48) * 10 + (text.charCodeAt(6) - 48);
-  const d = (text.charCodeAt(8) - 48) * 10 + (text.charCodeAt(9) - 48);
-  if (m < 1 || m > 12 || d < 1 || d > 28) return null; // let the full parser check month ends
+  const m1 = b[s + 5] - 48;
+  const m2 = b[s + 6] - 48;
+  const d1 = b[s + 8] - 48;
+  const d2 = b[s + 9] - 48;
+  if (m1 < 0 || m1 > 9 || m2 < 0 || m2 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return NaN;
+  const m = m1 * 10 + m2;
+  const d = d1 * 10 + d2;
+  if (m < 1 || m > 12 || d < 1 || y < 1) return NaN;
+  if (d > 28 && d > (m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : MONTH_DAYS[m - 1])) return NaN;
   return daysFromCivil(y, m, d);
 }
 
-function fastInt(text: string, type: DataType): number | null {
-  const len = text.length;
-  if (len === 0 || len > 15) return null;
-  let i = 0;
+/** Decimal integer in bytes (optional '-'), in the type's range; NaN otherwise. */
+function bytesInt(b: Buffer, s: number, e: number, type: string): number {
+  const len = e - s;
+  if (len === 0 || len > 15) return NaN;
+  let i = s;
   let neg = false;
-  if (text.charCodeAt(0) === 45) {
+  if (b[i] === 45) {
     neg = true;
-    i = 1;
-    if (len === 1) return null;
+    i++;
+    if (len === 1) return NaN;
   }
   let x = 0;
-  for (; i < len; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return null;
+  for (; i < e; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) return NaN;
     x = x * 10 + c;
   }
   if (neg) x = -x;
-  if (type.name === 'int4' && (x < -2147483648 || x > 2147483647)) return null;
-  if (type.name === 'int2' && (x < -32768 || x > 32767)) return null;
+  if (type === 'int4' && (x < -2147483648 || x > 2147483647)) return NaN;
+  if (type === 'int2' && (x < -32768 || x > 32767)) return NaN;
   return x;
 }
 
-/** '123.45' at scale s → 12345 (scaled integer), when it has at most s fraction digits and fits. */
-function fastScaled(text: string, scale: number): number | null {
-  const len = text.length;
-  if (len === 0 || len > 17) return null;
-  let i = 0;
+/** '123.45' in bytes at scale s → 12345, when it has at most s fraction digits and fits; NaN otherwise. */
+function bytesScaled(b: Buffer, s: number, e: number, scale: number): number {
+  const len = e - s;
+  if (len === 0 || len > 17) return NaN;
+  let i = s;
   let neg = false;
-  if (text.charCodeAt(0) === 45) {
+  if (b[i] === 45) {
     neg = true;
-    i = 1;
+    i++;
   }
   let x = 0;
   let frac = -1;
   let digits = 0;
-  for (; i < len; i++) {
-    const c = text.charCodeAt(i);
+  for (; i < e; i++) {
+    const c = b[i];
     if (c === 46) {
-      if (frac !== -1) return null;
+      if (frac !== -1) return NaN;
       frac = 0;
       continue;
     }
     const d = c - 48;
-    if (d < 0 || d > 9) return null;
+    if (d < 0 || d > 9) return NaN;
     x = x * 10 + d;
     digits++;
     if (frac !== -1) frac++;
   }
-  if (digits === 0) return null;
+  if (digits === 0) return NaN;
   if (frac === -1) frac = 0;
-  if (frac > scale) return null;
+  if (frac > scale) return NaN;
   for (let k = frac; k < scale; k++) x *= 10;
-  if (x > MAX_SAFE) return null;
+  if (x > MAX_SAFE) return NaN;
   return neg ? -x : x;
+}
+
+export function isAsciiRange(b: Uint8Array, s: number, e: number): boolean {
+  let bits = 0;
+  for (let i = s; i < e; i++) bits |= b[i];
+  return bits < 128;
+}
+
+/** a equals b[s, e) (a JS loop: short values, where a native compare call costs more than it saves). */
+export function sameBytes(a: Uint8Array, b: Uint8Array, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
+  return true;
 }

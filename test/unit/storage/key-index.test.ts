@@ -1,0 +1,91 @@
+// The compact unique-key index: typed-array hash slots, candidates checked on the real values.
+import { expect } from 'chai';
+import { openStorage, Storage, TableDef } from '../../../src/storage';
+import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
+import { KeyHashIndex } from '../../../src/storage/primary-key-index';
+import { cellsEqual, hashKeyRow, hashKeys } from '../../../src/storage/key-hash';
+import { SqlError } from '../../../src/types/sql-error';
+import { Types, dataType } from '../../../src/types/data-type';
+import { Vector } from '../../../src/types/vector';
+import { vectorFromScalars } from '../../../src/types/vector-ops';
+import { decimal } from '../../../src/types/numeric';
+
+function open(): Promise<Storage> {
+  return openStorage({ dir: null, synchronousCommit: true, cache: new BufferPool<Vector>(makePolicy('lirs', 1 << 24)) });
+}
+
+function errorOf(fn: () => void): SqlError {
+  try {
+    fn();
+  } catch (err) {
+    return err as SqlError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('unique-key hash index', () => {
+  it('keeps every entry of equal hashes and finds each by probing', () => {
+    const idx = new KeyHashIndex();
+    for (let i = 0; i < 1000; i++) idx.add(i % 3 === 0 ? 42 : i * 7919, i);
+    const found: number[] = [];
+    for (let s = idx.probe(42, -1); s !== -1; s = idx.probe(42, s)) found.push(idx.rowAt(s));
+    expect(found.sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 334 }, (_, k) => k * 3));
+    expect(idx.size).to.equal(1000);
+  });
+
+  it('hashes equal values alike across vectors: numeric scales, -0, composite keys', () => {
+    const a = vectorFromScalars(dataType('numeric', -1), [decimal(10n, 1), decimal(5n, 0)]);
+    const b = vectorFromScalars(dataType('numeric', -1), [decimal(100n, 2), decimal(50000n, 4)]);
+    expect(hashKeyRow([a], [0], 0)).to.equal(hashKeyRow([b], [0], 0));
+    expect(cellsEqual(a, 0, b, 0)).to.equal(true);
+    expect(cellsEqual(a, 1, b, 1)).to.equal(true);
+    expect(cellsEqual(a, 0, b, 1)).to.equal(false);
+    const x = vectorFromScalars(Types.float8, [0, 1.5]);
+    const y = vectorFromScalars(Types.float8, [-0, 1.5]);
+    expect(hashKeyRow([x], [0], 0)).to.equal(hashKeyRow([y], [0], 0));
+    const cols = [vectorFromScalars(Types.int4, [1, 2, 1]), vectorFromScalars(Types.text, ['a', 'a', null])];
+    const bulk = hashKeys(cols, [0, 1], 3);
+    expect(bulk.hashes[0]).to.equal(hashKeyRow(cols, [0, 1], 0));
+    expect(bulk.hashes[1]).to.equal(hashKeyRow(cols, [0, 1], 1));
+    expect(bulk.hashes[0]).to.not.equal(bulk.hashes[1]);
+    expect(bulk.nulls![2]).to.equal(1);
+    expect(hashKeyRow(cols, [0, 1], 2)).to.equal(-1);
+  });
+
+  it('enforces composite text/date/bigint keys across commits, deletes and statements with PostgreSQL details', async () => {
+    const s = await open();
+    const t = s.begin();
+    const def: TableDef = t.createTable({
+      schema: 'public',
+      name: 'k',
+      columns: [
+        { name: 'a', type: Types.int8, notNull: true, defaultSql: null },
+        { name: 'b', type: Types.text, notNull: true, defaultSql: null },
+        { name: 'd', type: Types.date, notNull: true, defaultSql: null },
+      ],
+      primaryKey: [0, 1, 2],
+      primaryKeyName: 'k_pkey',
+    });
+    const batch = (a: number[], b: string[], d: number[]) => [vectorFromScalars(Types.int8, a), vectorFromScalars(Types.text, b), vectorFromScalars(Types.date, d)];
+    t.append(def.id, batch([1, 1, 2], ['x', 'y', 'x'], [0, 0, 0]));
+    await t.commit();
+    const t2 = s.begin();
+    const dup = errorOf(() => t2.append(def.id, batch([3, 1], ['z', 'y'], [5, 0])));
+    expect(dup.code).to.equal('23505');
+    expect(dup.message).to.equal('duplicate key value violates unique constraint "k_pkey"');
+    expect(dup.detail).to.equal('Key (a, b, d)=(1, y, 1970-01-01) already exists.');
+    // Nothing of the failed batch was added: 3/z is still free.
+    t2.append(def.id, batch([3], ['z'], [5]));
+    expect(t2.findKey(def.id, 'k_pkey', batch([3], ['z'], [5]), 0)).to.be.greaterThan(-1);
+    expect(t2.findKey(def.id, 'k_pkey', batch([3], ['z'], [6]), 0)).to.equal(-1);
+    // A deleted committed row frees its key.
+    const row = t2.findKey(def.id, 'k_pkey', batch([1], ['y'], [0]), 0);
+    t2.delete(def.id, [row]);
+    t2.append(def.id, batch([1], ['y'], [0]));
+    await t2.commit();
+    const t3 = s.begin();
+    expect(errorOf(() => t3.append(def.id, batch([1], ['y'], [0]))).detail).to.equal('Key (a, b, d)=(1, y, 1970-01-01) already exists.');
+    expect(errorOf(() => t3.append(def.id, batch([7, 7], ['q', 'q'], [1, 1]))).detail).to.equal('Key (a, b, d)=(7, q, 1970-01-02) already exists.');
+    t3.abort();
+  });
+});
