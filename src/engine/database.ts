@@ -1,4 +1,4 @@
-// An open database: storage, the write lock, and the sessions connected to it. Both the wire
+// An open database: storage, row locks and the commit log of concurrent transactions, and the sessions connected to it. Both the wire
 // server and the embedded API open one of these.
 import { Storage } from '../storage/api';
 import { openStorage } from '../storage';
@@ -7,7 +7,7 @@ import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
 import { EngineDatabase, EngineSession } from './session';
-import { WriteLock } from './write-lock';
+import { CommitLog, RowLocks } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 
@@ -32,7 +32,8 @@ function isOn(text: string | undefined, fallback: boolean): boolean {
 }
 
 export class Database implements DatabaseHandle, EngineDatabase {
-  readonly writeLock = new WriteLock();
+  readonly rowLocks = new RowLocks();
+  readonly commitLog = new CommitLog();
   readonly readers = new ActiveReaders();
   private readonly sessions = new Map<number, EngineSession>();
   private nextProcessId = 1000 + (process.pid % 1000) * 100;

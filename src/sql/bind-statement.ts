@@ -197,9 +197,14 @@ function bindSet(n: any): BoundStatement {
       return { kind: 'set', name: String(n.name).toLowerCase(), value: null, local };
     case 'VAR_RESET_ALL':
       return { kind: 'set', name: 'all', value: null, local };
-    case 'VAR_SET_MULTI':
-      // SET TRANSACTION / SET SESSION CHARACTERISTICS: accepted; isolation is handled by the transactions issue.
-      return { kind: 'noop', command: 'SET' };
+    case 'VAR_SET_MULTI': {
+      // SET TRANSACTION (local: the warning outside a block) / SET SESSION CHARACTERISTICS AS TRANSACTION.
+      const iso = (n.args ?? []).find((o: any) => o.DefElem?.defname === 'transaction_isolation');
+      if (iso === undefined) return { kind: 'noop', command: 'SET' };
+      const value = constText(iso.DefElem.arg);
+      if (n.name === 'TRANSACTION') return { kind: 'set', name: 'transaction_isolation', value, local: true };
+      return { kind: 'set', name: 'default_transaction_isolation', value, local: false };
+    }
     default:
       throw notSupported(`SET ${n.kind}`);
   }

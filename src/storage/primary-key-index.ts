@@ -69,6 +69,15 @@ export class PendingKeys {
     private readonly committed: PrimaryKeyIndex,
   ) {}
 
+  /** An independent copy (a savepoint's image of the transaction). */
+  clone(): PendingKeys {
+    const c = new PendingKeys(this.def, this.key, this.committed);
+    for (const [k, v] of this.added) c.added.set(k, v);
+    for (const [k, v] of this.addedByRow) c.addedByRow.set(k, v);
+    for (const r of this.removed) c.removed.add(r);
+    return c;
+  }
+
   /** The live row with this key text as the transaction sees it, or -1. */
   lookup(text: string): RowId {
     const own = this.added.get(text);

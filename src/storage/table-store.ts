@@ -12,7 +12,7 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
+import { BufferPoolStats, ChunkCache, CatalogView, ColumnStorageStats, CommitHooks, IndexRange, StorageSnapshot, TxnImage, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
@@ -20,6 +20,7 @@ import { PrimaryKeyIndex, buildKeyIndex, PendingKeys, keyText } from './primary-
 import { SequenceStore, sequenceKey } from './sequence-store';
 import { columnStorageStats } from './storage-stats';
 import { SortedIndex } from './sorted-index';
+import { SqlError, SqlState } from '../types/sql-error';
 
 interface GroupState {
   rowCount: number;
@@ -36,6 +37,8 @@ interface TableState {
 }
 interface CatalogState {
   nextOid: number;
+  /** Commits so far (0 when opened); set when the state is published. */
+  version?: number;
   tables: Map<number, TableState>;
   views: Map<number, ViewDef>;
   sequences: Map<number, SequenceDef>;
@@ -126,6 +129,31 @@ class Snapshot implements TableSnapshot {
   }
 }
 
+class StoreSnapshot implements StorageSnapshot {
+  readonly version: number;
+  constructor(
+    readonly state: CatalogState,
+    private readonly store: TableStore,
+  ) {
+    this.version = state.version ?? 0;
+  }
+  table(tableId: number): TableSnapshot {
+    return this.store.snapshotOf(this.state, tableId);
+  }
+}
+
+/** The commit a transaction cannot apply on top of what was committed since its snapshot. */
+export function concurrentUpdate(): SqlError {
+  return new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
+}
+
+function rowDeleted(t: TableState, id: RowId): boolean {
+  const g = Math.floor(id / ROW_GROUP_ROWS);
+  const off = id - g * ROW_GROUP_ROWS;
+  const group = t.groups[g];
+  return group === undefined || off >= group.rowCount || (group.deleted !== null && group.deleted[off] === 1);
+}
+
 export class TableStore implements Storage {
   private state: CatalogState;
   /** Committed unique-key indexes per table, by key name (built on first use). */
@@ -153,6 +181,31 @@ export class TableStore implements Storage {
 
   snapshot(tableId: number): TableSnapshot {
     return this.snapshotIn(this.state, tableId);
+  }
+
+  get version(): number {
+    return this.state.version ?? 0;
+  }
+
+  /** The committed state now (transactions rebase onto it). */
+  get current(): CatalogState {
+    return this.state;
+  }
+
+  snapshotState(): StorageSnapshot {
+    return new StoreSnapshot(this.state, this);
+  }
+
+  snapshotOf(state: CatalogState, tableId: number): TableSnapshot {
+    return this.snapshotIn(state, tableId);
+  }
+
+  /** OIDs come from one counter shared by concurrent transactions (an aborted one's are not reused). */
+  private oidCounter = 0;
+  takeOid(): number {
+    const id = Math.max(this.oidCounter, this.state.nextOid);
+    this.oidCounter = id + 1;
+    return id;
   }
 
   private snapshotIn(state: CatalogState, tableId: number): Snapshot {
@@ -186,8 +239,8 @@ export class TableStore implements Storage {
     return (tableId) => this.snapshotIn(state, tableId);
   }
 
-  begin(): WriteTxn {
-    return new Txn(this, this.state);
+  begin(base?: StorageSnapshot): WriteTxn {
+    return new Txn(this, base instanceof StoreSnapshot ? base.state : this.state);
   }
 
   catalogIn(txn: WriteTxn): CatalogView {
@@ -235,8 +288,19 @@ export class TableStore implements Storage {
     return idx;
   }
 
-  /** Commit: one atomic KV write, then the new state becomes visible. */
-  async commit(txn: Txn): Promise<void> {
+  /** Commits run one at a time (validation, rebase, write, publish): the short critical section. */
+  private commitChain: Promise<void> = Promise.resolve();
+
+  commit(txn: Txn, hooks: CommitHooks | undefined): Promise<void> {
+    const run = this.commitChain.then(() => this.commitNow(txn, hooks));
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Commit: rebase onto the latest state, validate, one atomic KV write, then the new state becomes visible. */
+  private async commitNow(txn: Txn, hooks: CommitHooks | undefined): Promise<void> {
+    txn.rebase(this.state);
+    hooks?.validate?.(this.state.version ?? 0);
     const entries: [string, Buffer | null][] = [];
     for (const id of [...txn.dropped, ...txn.truncated]) {
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
@@ -274,7 +338,9 @@ export class TableStore implements Storage {
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
     await this.kv.write(entries);
     // Durable: publish.
+    txn.catalog.version = (this.state.version ?? 0) + 1;
     this.state = txn.catalog;
+    hooks?.committed?.(txn.catalog.version);
     for (const [key, col] of written) {
       this.pool.invalidate(key);
       this.pool.put(key, col, vectorBytes(col));
@@ -313,13 +379,74 @@ class TxnTable {
   pkChanged = false;
   /** ANALYZE ran in the transaction: every group's statistics are rebuilt at commit. */
   analyzed = false;
+  /** The table as committed in the transaction's base when first written (undefined: created here). */
+  origin: TableState | undefined;
+  /** Committed rows (of `origin`) this transaction deleted: what a rebase re-applies and checks. */
+  readonly deletedBase = new Set<RowId>();
+  /** Created, truncated, re-keyed or altered here: cannot be rebased, only applied on an unchanged table. */
+  structural = false;
 
   constructor(
     readonly txn: Txn,
     readonly tableId: number,
     /** The table as committed when the transaction began; undefined when created in it. */
     readonly committed: TableState | undefined,
-  ) {}
+  ) {
+    this.origin = committed;
+  }
+
+  /** A copy bound to `txn`, whose catalog holds `state` (this table's state copied alongside). */
+  clone(txn: Txn): TxnTable {
+    const c = new TxnTable(txn, this.tableId, this.committed);
+    for (const [g, list] of this.parts) c.parts.set(g, list.slice());
+    for (const [g, n] of this.baseRows) c.baseRows.set(g, n);
+    for (const g of this.dirtyGroups) c.dirtyGroups.add(g);
+    for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
+    for (const g of this.copiedBitmaps) c.copiedBitmaps.add(g);
+    for (const id of this.deletedBase) c.deletedBase.add(id);
+    c.keys = this.keys === null ? null : new Map([...this.keys].map(([k, v]) => [k, v.clone()]));
+    c.pkChanged = this.pkChanged;
+    c.analyzed = this.analyzed;
+    c.origin = this.origin;
+    c.structural = this.structural;
+    return c;
+  }
+
+  /** Copies a table state this transaction may mutate: the group objects and its private bitmaps. */
+  cloneState(state: TableState): TableState {
+    const groups = state.groups.map((g, i) => (this.copiedBitmaps.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
+    return { def: state.def, groups, generation: state.generation };
+  }
+
+  /** Whether the row was inserted by this transaction (not a row of the committed base). */
+  isOwnRow(id: RowId): boolean {
+    if (this.structural || this.origin === undefined) return true;
+    const g = Math.floor(id / ROW_GROUP_ROWS);
+    const group = this.origin.groups[g];
+    return group === undefined || id - g * ROW_GROUP_ROWS >= group.rowCount;
+  }
+
+  /** This transaction's inserted rows still live, in insertion order (batches laid out as the table). */
+  ownLiveRows(): Vector[][] {
+    const out: Vector[][] = [];
+    const groups = this.state().groups;
+    for (const g of [...this.parts.keys()].sort((a, b) => a - b)) {
+      let at = this.baseRows.get(g) ?? 0;
+      const del = groups[g].deleted;
+      for (const p of this.parts.get(g)!) {
+        const n = p[0]?.length ?? 0;
+        if (del === null) out.push(p);
+        else {
+          const idx: number[] = [];
+          for (let i = 0; i < n; i++) if (del[at + i] === 0) idx.push(i);
+          if (idx.length === n) out.push(p);
+          else if (idx.length > 0) out.push(p.map((v) => gatherVector(v, idx)));
+        }
+        at += n;
+      }
+    }
+    return out;
+  }
 
   state(): TableState {
     return this.txn.catalog.tables.get(this.tableId)!;
@@ -385,6 +512,7 @@ class TxnTable {
     const groups = this.state().groups;
     for (let i = 0; i < rowIds.length; i++) {
       const id = rowIds[i];
+      if (!this.isOwnRow(id)) this.deletedBase.add(id);
       const g = Math.floor(id / ROW_GROUP_ROWS);
       const off = id - g * ROW_GROUP_ROWS;
       let group = groups[g];
@@ -416,17 +544,149 @@ function extend(bitmap: Uint8Array, length: number): Uint8Array {
   return out;
 }
 
+/** Everything a transaction has changed; a savepoint keeps a deep copy. */
+interface TxnState {
+  base: CatalogState;
+  catalog: CatalogState;
+  changed: Map<number, TxnTable>;
+  dropped: number[];
+  truncated: number[];
+  truncatedGroups: Map<number, number>;
+  droppedSequences: number[];
+  createdSequences: number[];
+  rewrittenShapes: Map<number, [number, number]>;
+  viewChanges: Map<number, ViewDef | null>;
+  sequenceChanges: Map<number, SequenceDef | null>;
+}
+
 class Txn implements WriteTxn {
-  readonly catalog: CatalogState;
-  readonly changed = new Map<number, TxnTable>();
-  readonly dropped: number[] = [];
-  readonly truncated: number[] = [];
+  /** The committed state the writes are based on (moved forward by rebase). */
+  base: CatalogState;
+  /** The catalog as this transaction sees it: base plus its own changes. */
+  catalog: CatalogState;
+  changed = new Map<number, TxnTable>();
+  dropped: number[] = [];
+  truncated: number[] = [];
   /** Row groups a truncated table had when it was truncated (their cached chunks are stale). */
-  readonly truncatedGroups = new Map<number, number>();
-  readonly droppedSequences: number[] = [];
-  readonly createdSequences: number[] = [];
+  truncatedGroups = new Map<number, number>();
+  droppedSequences: number[] = [];
+  createdSequences: number[] = [];
   /** Tables rewritten by ALTER TABLE: [column count, row groups] of their old shape (cached chunks to drop). */
-  readonly rewrittenShapes = new Map<number, [number, number]>();
+  rewrittenShapes = new Map<number, [number, number]>();
+  /** Views and sequences created, altered (the new definition) or dropped (null): re-applied by a rebase. */
+  viewChanges = new Map<number, ViewDef | null>();
+  sequenceChanges = new Map<number, SequenceDef | null>();
+
+  get baseVersion(): number {
+    return this.base.version ?? 0;
+  }
+
+  private takeOid(): number {
+    const id = this.store.takeOid();
+    this.catalog.nextOid = Math.max(this.catalog.nextOid, id + 1);
+    return id;
+  }
+
+  /** A deep copy of the transaction's state, bound to this transaction. */
+  private copyState(from: TxnState): TxnState {
+    const catalog: CatalogState = { nextOid: from.catalog.nextOid, version: from.catalog.version, tables: new Map(from.catalog.tables), views: new Map(from.catalog.views), sequences: new Map(from.catalog.sequences) };
+    const changed = new Map<number, TxnTable>();
+    for (const [id, tt] of from.changed) {
+      const st = from.catalog.tables.get(id);
+      if (st !== undefined) catalog.tables.set(id, tt.cloneState(st));
+      changed.set(id, tt.clone(this));
+    }
+    return {
+      base: from.base,
+      catalog,
+      changed,
+      dropped: from.dropped.slice(),
+      truncated: from.truncated.slice(),
+      truncatedGroups: new Map(from.truncatedGroups),
+      droppedSequences: from.droppedSequences.slice(),
+      createdSequences: from.createdSequences.slice(),
+      rewrittenShapes: new Map(from.rewrittenShapes),
+      viewChanges: new Map(from.viewChanges),
+      sequenceChanges: new Map(from.sequenceChanges),
+    };
+  }
+
+  savepoint(): TxnImage {
+    return this.copyState(this) as unknown as TxnImage;
+  }
+
+  rollbackTo(image: TxnImage): void {
+    // Copied again, so the savepoint can be rolled back to more than once.
+    Object.assign(this, this.copyState(image as unknown as TxnState));
+  }
+
+  refresh(): void {
+    this.rebase(this.store.current);
+  }
+
+  isOwnRow(tableId: number, rowId: RowId): boolean {
+    const tt = this.changed.get(tableId);
+    if (tt !== undefined) return tt.isOwnRow(rowId);
+    return false;
+  }
+
+  changedSinceBase(tableId: number, rowIds: ArrayLike<RowId>): boolean {
+    const now = this.store.current.tables.get(tableId);
+    const was = this.changed.get(tableId)?.origin ?? this.base.tables.get(tableId);
+    if (now === was) return false;
+    if (now === undefined || was === undefined || now.def !== was.def || (now.generation ?? 0) !== (was.generation ?? 0)) return true;
+    for (let i = 0; i < rowIds.length; i++) if (!this.isOwnRow(tableId, rowIds[i]) && rowDeleted(now, rowIds[i])) return true;
+    return false;
+  }
+
+  writtenTables(): number[] {
+    return [...this.changed.keys(), ...this.dropped];
+  }
+
+  /**
+   * Moves the transaction's writes onto `next` (a later committed state): tables it only inserted
+   * into or deleted from are replayed there (its deletions must still find their rows live, its
+   * inserted keys must still be free); tables it created, truncated or altered must be unchanged.
+   */
+  rebase(next: CatalogState): void {
+    if (next === this.base) return;
+    const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
+    for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
+    for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
+    for (const id of this.dropped) {
+      if (this.base.tables.has(id) && next.tables.get(id) !== this.base.tables.get(id)) throw concurrentUpdate();
+      cat.tables.delete(id);
+    }
+    const replay: { old: TxnTable; rows: Vector[][]; deleted: RowId[] }[] = [];
+    for (const [id, tt] of this.changed) {
+      const now = next.tables.get(id);
+      const mine = this.catalog.tables.get(id)!;
+      if (tt.structural || tt.origin === undefined) {
+        if (now !== tt.origin) throw concurrentUpdate();
+        cat.tables.set(id, mine);
+        continue;
+      }
+      if (now === tt.origin) {
+        cat.tables.set(id, mine);
+        continue;
+      }
+      if (now === undefined || now.def !== tt.origin.def || (now.generation ?? 0) !== (tt.origin.generation ?? 0)) throw concurrentUpdate();
+      for (const rid of tt.deletedBase) if (rowDeleted(now, rid)) throw concurrentUpdate();
+      replay.push({ old: tt, rows: tt.ownLiveRows(), deleted: [...tt.deletedBase] });
+    }
+    this.base = next;
+    this.catalog = cat;
+    for (const { old, rows, deleted } of replay) {
+      const id = old.tableId;
+      const now = next.tables.get(id)!;
+      cat.tables.set(id, { def: now.def, groups: now.groups.slice(), generation: now.generation });
+      const tt = new TxnTable(this, id, now);
+      tt.analyzed = old.analyzed;
+      this.changed.set(id, tt);
+      if (deleted.length > 0) this.delete(id, deleted);
+      for (const b of rows) this.append(id, b);
+    }
+  }
 
   get rewritesChunks(): boolean {
     return this.dropped.length > 0 || this.truncated.length > 0 || this.rewrittenShapes.size > 0;
@@ -437,8 +697,9 @@ class Txn implements WriteTxn {
     readonly store: TableStore,
     committed: CatalogState,
   ) {
+    this.base = committed;
     // Copy-on-write: the maps are copied now, table states when first written.
-    this.catalog = { nextOid: committed.nextOid, tables: new Map(committed.tables), views: new Map(committed.views), sequences: new Map(committed.sequences) };
+    this.catalog = { nextOid: committed.nextOid, version: committed.version, tables: new Map(committed.tables), views: new Map(committed.views), sequences: new Map(committed.sequences) };
   }
 
   private writable(tableId: number): TxnTable {
@@ -537,6 +798,7 @@ class Txn implements WriteTxn {
 
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
     const tt = this.writable(tableId);
+    tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;
     const oldKeys = new Map(uniqueKeysOf(state.def).map((k) => [k.name, k.columns.join(',')]));
     if (rewrite !== null) {
@@ -582,12 +844,13 @@ class Txn implements WriteTxn {
   }
 
   allocateOid(): number {
-    return this.catalog.nextOid++;
+    return this.takeOid();
   }
 
   createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef {
-    const full: SequenceDef = { ...def, id: this.catalog.nextOid++ };
+    const full: SequenceDef = { ...def, id: this.takeOid() };
     this.catalog.sequences.set(full.id, full);
+    this.sequenceChanges.set(full.id, full);
     this.store.sequences.reset(full);
     this.createdSequences.push(full.id);
     return full;
@@ -595,11 +858,13 @@ class Txn implements WriteTxn {
 
   dropSequence(sequenceId: number): void {
     this.catalog.sequences.delete(sequenceId);
+    this.sequenceChanges.set(sequenceId, null);
     this.droppedSequences.push(sequenceId);
   }
 
   alterSequence(def: SequenceDef): void {
     this.catalog.sequences.set(def.id, def);
+    this.sequenceChanges.set(def.id, def);
   }
 
   analyze(tableId: number): void {
@@ -617,13 +882,16 @@ class Txn implements WriteTxn {
     // Later appends in this transaction start from an empty table with no committed rows or keys.
     const tt = new TxnTable(this, tableId, undefined);
     tt.pkChanged = true;
+    tt.structural = true;
+    tt.origin = this.changed.get(tableId)?.origin ?? this.base.tables.get(tableId);
     this.changed.set(tableId, tt);
   }
 
   createTable(def: Omit<TableDef, 'id'>): TableDef {
-    const full: TableDef = { ...def, id: this.catalog.nextOid++ };
+    const full: TableDef = { ...def, id: this.takeOid() };
     this.catalog.tables.set(full.id, { def: full, groups: [] });
     const tt = new TxnTable(this, full.id, undefined);
+    tt.structural = true;
     this.changed.set(full.id, tt);
     return full;
   }
@@ -635,29 +903,33 @@ class Txn implements WriteTxn {
   }
 
   createView(def: Omit<ViewDef, 'id'>): ViewDef {
-    const full: ViewDef = { ...def, id: this.catalog.nextOid++ };
+    const full: ViewDef = { ...def, id: this.takeOid() };
     this.catalog.views.set(full.id, full);
+    this.viewChanges.set(full.id, full);
     return full;
   }
 
   dropView(viewId: number): void {
     this.catalog.views.delete(viewId);
+    this.viewChanges.set(viewId, null);
   }
 
   alterView(def: ViewDef): void {
     this.catalog.views.set(def.id, def);
+    this.viewChanges.set(def.id, def);
   }
 
   setPrimaryKey(tableId: number, columns: number[], constraintName: string): void {
     const tt = this.writable(tableId);
+    tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;
     const def: TableDef = {
       ...state.def,
       columns: state.def.columns.map((c, i) => (columns.includes(i) ? { ...c, notNull: true } : c)),
       primaryKey: columns,
       primaryKeyName: constraintName,
-      primaryKeyOid: this.catalog.nextOid++,
-      primaryKeyIndexOid: this.catalog.nextOid++,
+      primaryKeyOid: this.takeOid(),
+      primaryKeyIndexOid: this.takeOid(),
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
@@ -667,10 +939,10 @@ class Txn implements WriteTxn {
     tt.keys = keys;
   }
 
-  async commit(): Promise<void> {
+  async commit(hooks?: CommitHooks): Promise<void> {
     if (this.done) throw new Error('transaction already finished');
     this.done = true;
-    await this.store.commit(this);
+    await this.store.commit(this, hooks);
   }
 
   abort(): void {
