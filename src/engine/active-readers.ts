@@ -22,6 +22,11 @@ export class ActiveReaders {
     };
   }
 
+  /** Whether a reader is running now. */
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
   /** Resolves once no reader is running (at once when none is). */
   idle(): Promise<void> {
     if (this.running === 0) return Promise.resolve();

@@ -77,6 +77,39 @@ export class Database implements DatabaseHandle, EngineDatabase {
     return s !== undefined && s.secretKey === secretKey ? s : undefined;
   }
 
+  /** Dead row versions are collected once this many are in a table (and they are half its rows). */
+  private static readonly GC_MIN_DEAD = 1024;
+  private gcRunning = false;
+
+  /**
+   * After a commit: compacts the tables it wrote whose dead versions are half their rows, while no
+   * snapshot that could still see them exists (no REPEATABLE READ / SERIALIZABLE snapshot open, no
+   * statement reading, nobody waiting for a row lock). Runs beside the sessions, not in their commits.
+   */
+  async collectGarbage(tables: number[]): Promise<void> {
+    if (this.gcRunning) return;
+    this.gcRunning = true;
+    try {
+      for (const id of tables) {
+        if (!this.oldSnapshotsGone()) return;
+        try {
+          const moved = await this.storage.compact(id, Database.GC_MIN_DEAD, () => this.oldSnapshotsGone());
+          if (moved !== null) this.rowLocks.remap(id, moved);
+        } catch {
+          // Another commit came first or a snapshot appeared: a later commit tries again.
+        }
+      }
+    } finally {
+      this.gcRunning = false;
+    }
+  }
+
+  private oldSnapshotsGone(): boolean {
+    if (this.readers.busy || this.rowLocks.waiting > 0) return false;
+    for (const s of this.sessions.values()) if (s.holdsSnapshot) return false;
+    return true;
+  }
+
   unregister(session: EngineSession): void {
     this.sessions.delete(session.processId);
   }

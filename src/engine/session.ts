@@ -30,6 +30,7 @@ export interface EngineDatabase {
   readonly storage: Storage;
   readonly rowLocks: RowLocks;
   readonly commitLog: CommitLog;
+  collectGarbage(tables: number[]): Promise<void>;
   readonly readers: ActiveReaders;
   readonly settings: Map<string, string>;
   unregister(session: EngineSession): void;
@@ -313,6 +314,7 @@ export class EngineSession implements Session {
     } finally {
       this.endTransaction();
     }
+    void this.db.collectGarbage(txn.writtenTables());
   }
 
   /** Ends the transaction without committing: its writes are dropped, its row locks released. */
@@ -372,6 +374,11 @@ export class EngineSession implements Session {
       }
     }
     return committed(id);
+  }
+
+  /** Whether a REPEATABLE READ / SERIALIZABLE snapshot is open (old row versions must stay). */
+  get holdsSnapshot(): boolean {
+    return this.txnSnapshot !== null;
   }
 
   /** The transaction savepoints and ROLLBACK TO work on (for transaction-control.ts). */

@@ -340,6 +340,12 @@ export interface Storage {
   readonly version: number;
   /** A write transaction based on `base` (default: the latest committed state). */
   begin(base?: StorageSnapshot): WriteTxn;
+  /**
+   * Garbage-collects the table's dead row versions when at least half its rows (and `minDead`)
+   * are dead, by rewriting its live rows: returns old RowId → new RowId (-1: gone), or null.
+   * `stillSafe` is asked again just before the write: no snapshot older than now may read the table.
+   */
+  compact(tableId: number, minDead: number, stillSafe: () => boolean): Promise<Float64Array | null>;
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;
   bufferStats(): BufferPoolStats;

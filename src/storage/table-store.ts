@@ -34,6 +34,8 @@ interface TableState {
   groups: GroupState[];
   /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); in memory only. */
   generation?: number;
+  /** Set by compaction: where each RowId of generation `from` went (-1: it was dead and is gone). */
+  remap?: { from: number; ids: Float64Array };
 }
 interface CatalogState {
   nextOid: number;
@@ -138,6 +140,10 @@ class StoreSnapshot implements StorageSnapshot {
     this.version = state.version ?? 0;
   }
   table(tableId: number): TableSnapshot {
+    const mine = this.state.tables.get(tableId);
+    const now = this.store.current.tables.get(tableId);
+    // TRUNCATE, table rewrites and compaction reuse chunk keys: a snapshot older than them cannot read the table.
+    if (mine !== undefined && now !== mine && (now === undefined || (now.generation ?? 0) !== (mine.generation ?? 0))) throw concurrentUpdate();
     return this.store.snapshotOf(this.state, tableId);
   }
 }
@@ -286,6 +292,43 @@ export class TableStore implements Storage {
       byName.set(key.name, idx);
     }
     return idx;
+  }
+
+  /**
+   * Garbage collection of dead row versions: when at least half of a table's rows (and at least
+   * `minDead`) are deleted, its live rows are rewritten into fresh row groups by a commit of its
+   * own (the table's generation moves on). Returns where each old RowId went (-1: dead), or null
+   * when the table did not need it. The caller makes sure no snapshot that could still read the
+   * old chunks is open (their keys are reused); transactions that wrote the table meanwhile are
+   * moved onto the new RowIds by their rebase.
+   */
+  async compact(tableId: number, minDead: number, stillSafe: () => boolean): Promise<Float64Array | null> {
+    const t = this.state.tables.get(tableId);
+    if (t === undefined) return null;
+    let dead = 0;
+    let total = 0;
+    for (const g of t.groups) {
+      dead += g.deletedCount;
+      total += g.rowCount;
+    }
+    if (dead < minDead || dead * 2 < total) return null;
+    const ids = new Float64Array(t.groups.length * ROW_GROUP_ROWS).fill(-1);
+    let next = 0;
+    t.groups.forEach((g, gi) => {
+      for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) ids[gi * ROW_GROUP_ROWS + i] = next++;
+    });
+    const txn = new Txn(this, this.state);
+    txn.alterTable(tableId, t.def, (columns) => columns);
+    const from = t.generation ?? 0;
+    await this.commit(txn, {
+      validate: () => {
+        // Another commit got in first: its rows are not in the map; try again after a later commit.
+        if (this.state.tables.get(tableId) !== t || !stillSafe()) throw concurrentUpdate();
+      },
+    });
+    const now = this.state.tables.get(tableId);
+    if (now !== undefined) now.remap = { from, ids };
+    return ids;
   }
 
   /** Commits run one at a time (validation, rebase, write, publish): the short critical section. */
@@ -670,9 +713,17 @@ class Txn implements WriteTxn {
         cat.tables.set(id, mine);
         continue;
       }
-      if (now === undefined || now.def !== tt.origin.def || (now.generation ?? 0) !== (tt.origin.generation ?? 0)) throw concurrentUpdate();
-      for (const rid of tt.deletedBase) if (rowDeleted(now, rid)) throw concurrentUpdate();
-      replay.push({ old: tt, rows: tt.ownLiveRows(), deleted: [...tt.deletedBase] });
+      if (now === undefined || now.def !== tt.origin.def) throw concurrentUpdate();
+      let deleted = [...tt.deletedBase];
+      if ((now.generation ?? 0) !== (tt.origin.generation ?? 0)) {
+        // Compacted since: the rows this transaction deleted moved (a row gone was deleted by another commit).
+        const remap = now.remap;
+        if (remap === undefined || remap.from !== (tt.origin.generation ?? 0)) throw concurrentUpdate();
+        deleted = deleted.map((id) => (id < remap.ids.length ? remap.ids[id] : -1));
+        if (deleted.some((id) => id < 0)) throw concurrentUpdate();
+      }
+      for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();
+      replay.push({ old: tt, rows: tt.ownLiveRows(), deleted });
     }
     this.base = next;
     this.catalog = cat;

@@ -71,6 +71,33 @@ export class RowLocks {
     for (const wake of w ?? []) wake();
   }
 
+  /** Transactions waiting for a lock now. */
+  get waiting(): number {
+    return this.waitsFor.size;
+  }
+
+  /** A table's rows moved (compaction): locks follow their rows; locks on rows that are gone go. */
+  remap(tableId: number, ids: Float64Array): void {
+    const prefix = `${tableId}:`;
+    for (const [owner, keys] of this.byOwner) {
+      const kept: string[] = [];
+      for (const key of keys) {
+        if (!key.startsWith(prefix)) {
+          kept.push(key);
+          continue;
+        }
+        if (this.held.get(key) === owner) this.held.delete(key);
+        const old = Number(key.slice(prefix.length));
+        const moved = old < ids.length ? ids[old] : -1;
+        if (moved < 0) continue;
+        const next = `${prefix}${moved}`;
+        this.held.set(next, owner);
+        kept.push(next);
+      }
+      this.byOwner.set(owner, kept);
+    }
+  }
+
   /** Locks currently held (for tests). */
   get size(): number {
     return this.held.size;
