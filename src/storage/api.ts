@@ -197,7 +197,7 @@ export interface StorageSnapshot {
 export interface CommitHooks {
   /** Throws (e.g. 40001) to refuse the commit; `version` is the last committed version. */
   validate?(version: number): void;
-  /** The commit is durable and visible as `version`. */
+  /** The commit is applied as `version` (called in commit order, as it joins the write that makes it durable). */
   committed?(version: number): void;
 }
 

@@ -271,7 +271,7 @@ export class TableStore implements Storage {
   /** A committed chunk, decoded, through the buffer pool; only its first rowCount rows. */
   readChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
     const key = poolKey(def.id, column, group);
-    let v = this.pool.get(key);
+    let v = this.pendingChunks.get(key) ?? this.pool.get(key);
     if (v === undefined) {
       const bytes = this.kv.get(chunkKey(def.id, column, group));
       if (bytes === undefined) throw new Error(`missing chunk ${chunkKey(def.id, column, group)}`);
@@ -287,7 +287,7 @@ export class TableStore implements Storage {
     if (byName === undefined) this.pkIndexes.set(tableId, (byName = new Map()));
     let idx = byName.get(key.name);
     if (idx === undefined) {
-      const snap = this.snapshot(tableId);
+      const snap = this.snapshotIn(this.batchState ?? this.state, tableId);
       idx = buildKeyIndex(snap, snap.def, key);
       byName.set(key.name, idx);
     }
@@ -331,18 +331,136 @@ export class TableStore implements Storage {
     return ids;
   }
 
-  /** Commits run one at a time (validation, rebase, write, publish): the short critical section. */
-  private commitChain: Promise<void> = Promise.resolve();
+  /**
+   * Commits queue and are applied one at a time in order (rebase, validate, prepare: the short
+   * critical section); those that queued while the previous write was flushing are written
+   * together in one LMDB transaction (group commit: one fsync, and a row group several of them
+   * wrote is encoded once). Commits that rewrite, truncate, drop, re-key or ANALYZE go alone.
+   */
+  private readonly queue: { txn: Txn; hooks: CommitHooks | undefined; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private draining = false;
+  /** Columns written by earlier commits of the batch being prepared, read by the later ones as committed. */
+  private readonly pendingChunks = new Map<number, Vector>();
+  /** The state the batch being prepared has reached (unique-key indexes are built from it). */
+  private batchState: CatalogState | null = null;
 
   commit(txn: Txn, hooks: CommitHooks | undefined): Promise<void> {
-    const run = this.commitChain.then(() => this.commitNow(txn, hooks));
-    this.commitChain = run.catch(() => undefined);
-    return run;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ txn, hooks, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: typeof this.queue = [];
+        while (this.queue.length > 0) {
+          const solo = this.queue[0].txn.needsSoloCommit;
+          if (solo && batch.length > 0) break;
+          batch.push(this.queue.shift()!);
+          if (solo) break;
+        }
+        if (batch.length === 1 && batch[0].txn.needsSoloCommit) {
+          const { txn, hooks, resolve, reject } = batch[0];
+          await this.commitNow(txn, hooks).then(resolve, reject);
+        } else await this.commitBatch(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Group commit of transactions that only inserted and deleted rows (and made sequences or views). */
+  private async commitBatch(batch: typeof this.queue): Promise<void> {
+    let state = this.state;
+    const chunks = new Map<number, { id: number; c: number; g: number; col: Vector }>();
+    const groupsWritten = new Map<string, { id: number; g: number }>();
+    const deletes = new Map<string, { id: number; g: number }>();
+    const other: [string, Buffer | null][] = [];
+    const done: typeof this.queue = [];
+    for (const item of batch) {
+      const { txn, hooks } = item;
+      try {
+        this.batchState = state;
+        txn.rebase(state);
+        hooks?.validate?.(state.version ?? 0);
+        for (const [id, tt] of txn.changed) {
+          if (!txn.catalog.tables.has(id)) continue;
+          for (const g of tt.dirtyGroups) {
+            tt.materialize(g).forEach((col, c) => {
+              const key = poolKey(id, c, g);
+              chunks.set(key, { id, c, g, col });
+              this.pendingChunks.set(key, col);
+            });
+            groupsWritten.set(`${id}/${g}`, { id, g });
+          }
+          for (const g of tt.dirtyDeletes) deletes.set(`${id}/${g}`, { id, g });
+        }
+        for (const id of txn.droppedSequences) other.push([sequenceKey(id), null]);
+        for (const id of txn.createdSequences) {
+          const def = txn.catalog.sequences.get(id);
+          if (def !== undefined) other.push([sequenceKey(id), this.sequences.durableRecord(def)]);
+        }
+        txn.catalog.version = (state.version ?? 0) + 1;
+        state = txn.catalog;
+        // Later commits of the batch check their keys against these.
+        for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
+        hooks?.committed?.(txn.catalog.version);
+        done.push(item);
+      } catch (err) {
+        item.reject(err);
+      }
+    }
+    this.batchState = null;
+    if (done.length === 0) {
+      this.pendingChunks.clear();
+      return;
+    }
+    const entries: [string, Buffer | null][] = [];
+    for (const { id, c, g, col } of chunks.values()) if (state.tables.has(id)) entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+    for (const { id, g } of groupsWritten.values()) {
+      const t = state.tables.get(id);
+      if (t === undefined) continue;
+      // The group's statistics over its rows as finally written (as one commit of them all would collect).
+      const stats = collectGroupStats(t.def.columns.map((_, c) => chunks.get(poolKey(id, c, g))!.col));
+      t.groups[g] = { ...t.groups[g], stats };
+      entries.push([statsKey(id, g), encodeGroupStats(stats)]);
+    }
+    for (const { id, g } of deletes.values()) {
+      const d = state.tables.get(id)?.groups[g]?.deleted;
+      if (d !== undefined) entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+    }
+    entries.push(...other);
+    entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
+    try {
+      await this.kv.write(entries);
+    } catch (err) {
+      // Nothing was written: the key indexes may hold the batch's keys, so they are rebuilt on next use.
+      this.pendingChunks.clear();
+      this.pkIndexes.clear();
+      for (const item of done) item.reject(err);
+      return;
+    }
+    this.state = state;
+    for (const [key, { col }] of chunks) {
+      this.pool.invalidate(key);
+      this.pool.put(key, col, vectorBytes(col));
+    }
+    this.pendingChunks.clear();
+    for (const item of done) for (const id of item.txn.droppedSequences) this.sequences.forget(id);
+    for (const item of done) item.resolve();
   }
 
   /** Commit: rebase onto the latest state, validate, one atomic KV write, then the new state becomes visible. */
   private async commitNow(txn: Txn, hooks: CommitHooks | undefined): Promise<void> {
-    txn.rebase(this.state);
+    this.batchState = this.state;
+    try {
+      txn.rebase(this.state);
+    } finally {
+      this.batchState = null;
+    }
     hooks?.validate?.(this.state.version ?? 0);
     const entries: [string, Buffer | null][] = [];
     for (const id of [...txn.dropped, ...txn.truncated]) {
@@ -739,6 +857,13 @@ class Txn implements WriteTxn {
     }
   }
 
+  /** Commits that cannot share a group commit: chunk rewrites, new or re-keyed tables, ANALYZE. */
+  get needsSoloCommit(): boolean {
+    if (this.rewritesChunks) return true;
+    for (const tt of this.changed.values()) if (tt.structural || tt.analyzed || tt.pkChanged || tt.origin === undefined) return true;
+    return false;
+  }
+
   get rewritesChunks(): boolean {
     return this.dropped.length > 0 || this.truncated.length > 0 || this.rewrittenShapes.size > 0;
   }
@@ -828,7 +953,10 @@ class Txn implements WriteTxn {
     const pending = this.keysFor(tt, def)?.get(keyName);
     if (pending === undefined) throw new Error(`no unique key ${keyName} on table ${def.name}`);
     const text = keyText(columns, pending.key.columns, row);
-    return text === null ? -1 : pending.lookup(text);
+    const found = text === null ? -1 : pending.lookup(text);
+    // A key committed after this transaction's base (its row is not in the transaction's view).
+    if (found >= 0 && rowDeleted(this.catalog.tables.get(tableId)!, found)) throw concurrentUpdate();
+    return found;
   }
 
   readRow(tableId: number, rowId: RowId): Vector[] {
