@@ -5,12 +5,12 @@
 // Writes bench/results/pgbench-s<N>-T<T>.md (and .json).
 //
 //   npm run bench:pgbench -- [--scale 10] [--time 60] [--clients 16] [--threads 2] [--only tessera|postgres]
-import { spawn, ChildProcess } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { freePort } from '../../test/helpers/test-server';
+import { freePort, startTestServer } from '../../test/helpers/test-server';
 import { startPostgres, postgresInstalled } from '../tpch/postgres-instance';
 
 interface Options {
@@ -23,32 +23,10 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { scale: 10, time: 60, clients: 16, threads: 2, only: null };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i + 1];
-    switch (argv[i]) {
-      case '--scale':
-        o.scale = Number(v);
-        i++;
-        break;
-      case '--time':
-        o.time = Number(v);
-        i++;
-        break;
-      case '--clients':
-        o.clients = Number(v);
-        i++;
-        break;
-      case '--threads':
-        o.threads = Number(v);
-        i++;
-        break;
-      case '--only':
-        o.only = v;
-        i++;
-        break;
-      default:
-        throw new Error(`unknown option ${argv[i]}`);
-    }
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i].replace(/^--/, '');
+    if (!(name in o)) throw new Error(`unknown option ${argv[i]}`);
+    (o as unknown as Record<string, unknown>)[name] = name === 'only' ? argv[i + 1] : Number(argv[i + 1]);
   }
   return o;
 }
@@ -62,36 +40,6 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
     p.stderr.on('data', (d) => (out += d));
     p.on('close', (code) => resolve({ code: code ?? -1, out, ms: Date.now() - start }));
   });
-}
-
-async function waitForServer(port: number, ms = 30000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const c = new Client({ host: '127.0.0.1', port, user: 'postgres' });
-    try {
-      await c.connect();
-      await c.end();
-      return;
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-async function startTessera(port: number): Promise<{ stop(): Promise<void> }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-pgbench-'));
-  const main = path.resolve(__dirname, '../../src/main.js');
-  const proc: ChildProcess = spawn(process.execPath, [main, '--port', String(port), '--data', dir, '-c', 'unix_socket_directories='], { stdio: 'ignore' });
-  await waitForServer(port);
-  return {
-    stop: async () => {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 interface Result {
@@ -197,10 +145,9 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const results: Result[] = [];
   if (o.only !== 'postgres') {
-    const port = await freePort();
-    const t = await startTessera(port);
+    const t = await startTestServer({ settings: { unix_socket_directories: '' } });
     try {
-      results.push(await bench('tessera', port, o));
+      results.push(await bench('tessera', t.port, o));
     } finally {
       await t.stop();
     }

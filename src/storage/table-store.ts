@@ -270,8 +270,18 @@ export class TableStore implements Storage {
 
   /** A committed chunk, decoded, through the buffer pool; only its first rowCount rows. */
   readChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
+    const pending = this.pendingGroups.size > 0 ? this.pendingColumns(def, group) : null;
+    if (pending !== null) {
+      const p = pending[column];
+      return p.length === rowCount ? p : sliceVector(p, 0, rowCount);
+    }
+    return this.readCommittedChunk(def, column, group, rowCount);
+  }
+
+  /** A chunk as last written to the store, through the buffer pool; only its first rowCount rows. */
+  private readCommittedChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
     const key = poolKey(def.id, column, group);
-    let v = this.pendingChunks.get(key) ?? this.pool.get(key);
+    let v = this.pool.get(key);
     if (v === undefined) {
       const bytes = this.kv.get(chunkKey(def.id, column, group));
       if (bytes === undefined) throw new Error(`missing chunk ${chunkKey(def.id, column, group)}`);
@@ -339,8 +349,27 @@ export class TableStore implements Storage {
    */
   private readonly queue: { txn: Txn; hooks: CommitHooks | undefined; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
-  /** Columns written by earlier commits of the batch being prepared, read by the later ones as committed. */
-  private readonly pendingChunks = new Map<number, Vector>();
+  /**
+   * Row groups written by the commits of the batch being prepared: the rows committed before the
+   * batch, then each commit's new rows in order (concatenated once, at the write or when a later
+   * commit of the batch reads the group as committed).
+   */
+  private readonly pendingGroups = new Map<string, { def: TableDef; baseRows: number; parts: Vector[][]; columns: Vector[] | null }>();
+
+  private pendingColumns(def: TableDef, group: number): Vector[] | null {
+    const p = this.pendingGroups.get(`${def.id}/${group}`);
+    if (p === undefined) return null;
+    if (p.columns === null) {
+      const base = p.baseRows;
+      p.columns = p.def.columns.map((c, ci) => {
+        const pieces: Vector[] = [];
+        if (base > 0) pieces.push(this.readCommittedChunk(p.def, ci, group, base));
+        for (const part of p.parts) pieces.push(part[ci]);
+        return concatVectors(c.type, pieces);
+      });
+    }
+    return p.columns;
+  }
   /** The state the batch being prepared has reached (unique-key indexes are built from it). */
   private batchState: CatalogState | null = null;
 
@@ -389,12 +418,12 @@ export class TableStore implements Storage {
         for (const [id, tt] of txn.changed) {
           if (!txn.catalog.tables.has(id)) continue;
           for (const g of tt.dirtyGroups) {
-            tt.materialize(g).forEach((col, c) => {
-              const key = poolKey(id, c, g);
-              chunks.set(key, { id, c, g, col });
-              this.pendingChunks.set(key, col);
-            });
-            groupsWritten.set(`${id}/${g}`, { id, g });
+            const key = `${id}/${g}`;
+            let p = this.pendingGroups.get(key);
+            if (p === undefined) this.pendingGroups.set(key, (p = { def: txn.catalog.tables.get(id)!.def, baseRows: tt.baseRows.get(g) ?? 0, parts: [], columns: null }));
+            p.parts.push(...(tt.parts.get(g) ?? []));
+            p.columns = null;
+            groupsWritten.set(key, { id, g });
           }
           for (const g of tt.dirtyDeletes) deletes.set(`${id}/${g}`, { id, g });
         }
@@ -415,16 +444,20 @@ export class TableStore implements Storage {
     }
     this.batchState = null;
     if (done.length === 0) {
-      this.pendingChunks.clear();
+      this.pendingGroups.clear();
       return;
     }
     const entries: [string, Buffer | null][] = [];
-    for (const { id, c, g, col } of chunks.values()) if (state.tables.has(id)) entries.push([chunkKey(id, c, g), encodeChunk(col)]);
     for (const { id, g } of groupsWritten.values()) {
       const t = state.tables.get(id);
       if (t === undefined) continue;
+      const cols = this.pendingColumns(t.def, g)!;
+      cols.forEach((col, c) => {
+        entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+        chunks.set(poolKey(id, c, g), { id, c, g, col });
+      });
       // The group's statistics over its rows as finally written (as one commit of them all would collect).
-      const stats = collectGroupStats(t.def.columns.map((_, c) => chunks.get(poolKey(id, c, g))!.col));
+      const stats = collectGroupStats(cols);
       t.groups[g] = { ...t.groups[g], stats };
       entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     }
@@ -438,7 +471,7 @@ export class TableStore implements Storage {
       await this.kv.write(entries);
     } catch (err) {
       // Nothing was written: the key indexes may hold the batch's keys, so they are rebuilt on next use.
-      this.pendingChunks.clear();
+      this.pendingGroups.clear();
       this.pkIndexes.clear();
       for (const item of done) item.reject(err);
       return;
@@ -448,7 +481,7 @@ export class TableStore implements Storage {
       this.pool.invalidate(key);
       this.pool.put(key, col, vectorBytes(col));
     }
-    this.pendingChunks.clear();
+    this.pendingGroups.clear();
     for (const item of done) for (const id of item.txn.droppedSequences) this.sequences.forget(id);
     for (const item of done) item.resolve();
   }
