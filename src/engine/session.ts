@@ -187,8 +187,8 @@ export class EngineSession implements Session {
       if (snap !== null) {
         try {
           return snap.table(id);
-        } catch {
-          /* created after the snapshot */
+        } catch (err) {
+          if (err instanceof SqlError) throw err; // else created after the snapshot
         }
       }
       return storage.snapshot(id);
@@ -369,8 +369,9 @@ export class EngineSession implements Session {
     if (this.txnSnapshot !== null) {
       try {
         return this.txnSnapshot.table(id);
-      } catch {
+      } catch (err) {
         // A table created after the snapshot: its committed state (its catalog entry is current too).
+        if (err instanceof SqlError) throw err;
       }
     }
     return committed(id);
