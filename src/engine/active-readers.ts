@@ -22,6 +22,44 @@ export class ActiveReaders {
     };
   }
 
+  /** Statements running now (any kind), and the gate a garbage collection's rewrite closes to new ones. */
+  private statements = 0;
+  private gate: Promise<void> | null = null;
+  private openGate: (() => void) | null = null;
+
+  /** A statement starts (after any rewrite being written); call the returned function when it ends. */
+  async enterStatement(): Promise<() => void> {
+    while (this.gate !== null) await this.gate;
+    this.statements++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.statements--;
+    };
+  }
+
+  get statementsRunning(): number {
+    return this.statements;
+  }
+
+  /** Holds new statements back until the returned function is called (a rewrite of chunks is being written). */
+  closeGate(): () => void {
+    this.closers++;
+    if (this.gate === null) this.gate = new Promise<void>((resolve) => (this.openGate = resolve));
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.closers > 0) return;
+      const open = this.openGate;
+      this.gate = null;
+      this.openGate = null;
+      open?.();
+    };
+  }
+  private closers = 0;
+
   /** Whether a reader is running now. */
   get busy(): boolean {
     return this.running > 0;

@@ -89,14 +89,24 @@ export class Database implements DatabaseHandle, EngineDatabase {
   async collectGarbage(tables: number[]): Promise<void> {
     if (this.gcRunning) return;
     this.gcRunning = true;
+    // After the statement that committed has ended.
+    await new Promise((r) => setImmediate(r));
     try {
       for (const id of tables) {
         if (!this.oldSnapshotsGone()) return;
+        let reopen: (() => void) | null = null;
         try {
-          const moved = await this.storage.compact(id, Database.GC_MIN_DEAD, () => this.oldSnapshotsGone());
-          if (moved !== null) this.rowLocks.remap(id, moved);
+          // The rewrite reuses the table's chunk keys: while it is written no statement may start.
+          const safe = () => {
+            if (!this.oldSnapshotsGone()) return false;
+            reopen = this.readers.closeGate();
+            return true;
+          };
+          await this.storage.compact(id, Database.GC_MIN_DEAD, safe, (moved) => this.rowLocks.remap(id, moved));
         } catch {
           // Another commit came first or a snapshot appeared: a later commit tries again.
+        } finally {
+          (reopen as (() => void) | null)?.();
         }
       }
     } finally {
@@ -105,7 +115,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
   }
 
   private oldSnapshotsGone(): boolean {
-    if (this.readers.busy || this.rowLocks.waiting > 0) return false;
+    if (this.readers.busy || this.readers.statementsRunning > 0 || this.rowLocks.waiting > 0) return false;
     for (const s of this.sessions.values()) if (s.holdsSnapshot) return false;
     return true;
   }

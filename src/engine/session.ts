@@ -107,6 +107,15 @@ export class EngineSession implements Session {
     if (stmt.isEmpty) return { kind: 'empty' };
     const parsed = (stmt as EnginePrepared).parsed;
     this.cancelRequested = false;
+    const leave = await this.db.readers.enterStatement();
+    try {
+      return await this.executeEntered(parsed, stmt, params);
+    } finally {
+      leave();
+    }
+  }
+
+  private async executeEntered(parsed: ParsedStatement, stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult> {
     const timeout = parseDurationMs('statement_timeout', this.settings.get('statement_timeout'));
     this.statementDeadline = timeout > 0 ? Date.now() + timeout : 0;
     if (this.status === 'I') {
@@ -303,14 +312,18 @@ export class EngineSession implements Session {
     const snapshotVersion = this.txnSnapshot?.version ?? 0;
     const log = this.db.commitLog;
     try {
-      // Statements still reading the chunks this commit removes finish first.
-      if (txn.rewritesChunks) await this.db.readers.idle();
+      // Statements still reading the chunks this commit removes finish first; new ones wait until it is written.
+      let reopen: (() => void) | null = null;
+      if (txn.rewritesChunks) {
+        await this.db.readers.idle();
+        reopen = this.db.readers.closeGate();
+      }
       await txn.commit({
         validate: () => {
           if (serializable) log.validate(snapshotVersion, this.readTables);
         },
         committed: (version) => log.record(version, txn.writtenTables()),
-      });
+      }).finally(() => reopen?.());
     } finally {
       this.endTransaction();
     }

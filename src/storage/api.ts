@@ -343,9 +343,10 @@ export interface Storage {
   /**
    * Garbage-collects the table's dead row versions when at least half its rows (and `minDead`)
    * are dead, by rewriting its live rows: returns old RowId → new RowId (-1: gone), or null.
-   * `stillSafe` is asked again just before the write: no snapshot older than now may read the table.
+   * `stillSafe` is asked again just before the write: no snapshot older than now may read the table;
+   * `moved` is called as the new state is published (row locks must follow their rows at once).
    */
-  compact(tableId: number, minDead: number, stillSafe: () => boolean): Promise<Float64Array | null>;
+  compact(tableId: number, minDead: number, stillSafe: () => boolean, moved: (ids: Float64Array) => void): Promise<Float64Array | null>;
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;
   bufferStats(): BufferPoolStats;

@@ -124,6 +124,7 @@ class Snapshot implements TableSnapshot {
   readColumn(group: number, column: number): Vector {
     const own = this.pending?.(group);
     if (own !== undefined) return own[column];
+    this.store.checkReadable(this.def.id, this.generation);
     return this.store.readChunk(this.def, column, group, this.groups[group].rowCount);
   }
   indexLookup(indexId: number, range: IndexRange): Float64Array | null {
@@ -204,6 +205,19 @@ export class TableStore implements Storage {
 
   snapshotOf(state: CatalogState, tableId: number): TableSnapshot {
     return this.snapshotIn(state, tableId);
+  }
+
+  /** Tables whose chunks a commit is rewriting under the same keys right now (TRUNCATE, rewrites, compaction). */
+  private readonly rewriting = new Set<number>();
+
+  /**
+   * A snapshot may read a table's chunks only while they are the ones it knows: not while a rewrite
+   * of the table is being written, nor after one (40001 then, never another generation's rows).
+   */
+  checkReadable(tableId: number, generation: number): void {
+    if (this.rewriting.size > 0 && this.rewriting.has(tableId)) throw concurrentUpdate();
+    const now = this.state.tables.get(tableId);
+    if (now !== undefined && (now.generation ?? 0) !== generation) throw concurrentUpdate();
   }
 
   /** OIDs come from one counter shared by concurrent transactions (an aborted one's are not reused). */
@@ -312,7 +326,7 @@ export class TableStore implements Storage {
    * old chunks is open (their keys are reused); transactions that wrote the table meanwhile are
    * moved onto the new RowIds by their rebase.
    */
-  async compact(tableId: number, minDead: number, stillSafe: () => boolean): Promise<Float64Array | null> {
+  async compact(tableId: number, minDead: number, stillSafe: () => boolean, moved: (ids: Float64Array) => void): Promise<Float64Array | null> {
     const t = this.state.tables.get(tableId);
     if (t === undefined) return null;
     let dead = 0;
@@ -335,9 +349,13 @@ export class TableStore implements Storage {
         // Another commit got in first: its rows are not in the map; try again after a later commit.
         if (this.state.tables.get(tableId) !== t || !stillSafe()) throw concurrentUpdate();
       },
+      // At the moment the new state is published, so no transaction sees the new RowIds without the map.
+      committed: () => {
+        const now = this.state.tables.get(tableId);
+        if (now !== undefined) now.remap = { from, ids };
+        moved(ids);
+      },
     });
-    const now = this.state.tables.get(tableId);
-    if (now !== undefined) now.remap = { from, ids };
     return ids;
   }
 
@@ -530,7 +548,13 @@ export class TableStore implements Storage {
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
-    await this.kv.write(entries);
+    const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
+    for (const id of rewritten) this.rewriting.add(id);
+    try {
+      await this.kv.write(entries);
+    } finally {
+      for (const id of rewritten) this.rewriting.delete(id);
+    }
     // Durable: publish.
     txn.catalog.version = (this.state.version ?? 0) + 1;
     this.state = txn.catalog;
