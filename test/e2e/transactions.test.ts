@@ -1,7 +1,7 @@
 // Concurrent transactions through several pg connections: savepoints, READ COMMITTED vs
 // REPEATABLE READ visibility, a long query over a table updated beside it, 40001 on write-write
-// conflicts, write skew prevented at SERIALIZABLE, READ COMMITTED re-reading a row another
-// transaction updated, a bank-transfer invariant at SERIALIZABLE with retries, and concurrent
+// conflicts, a deadlock (40P01), write skew prevented at SERIALIZABLE, READ COMMITTED re-reading a
+// row another transaction updated, a bank-transfer invariant at SERIALIZABLE with retries, and concurrent
 // inserts of one key. The expected outcomes are PostgreSQL 15's for the same interleavings.
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -145,6 +145,33 @@ describe('concurrent transactions', function () {
     await a.query('commit');
     expect((await skipped).rowCount).to.equal(0);
     expect(await one(a, 'select v from rc')).to.deep.equal([{ v: 50 }]);
+  });
+
+  it('two transactions waiting for each other\'s rows: one gets 40P01 deadlock detected, the other goes on', async () => {
+    await a.query('create table dl (id int primary key, v int)');
+    await a.query('insert into dl values (1, 0), (2, 0)');
+    await a.query('begin');
+    await b.query('begin');
+    await a.query('update dl set v = 1 where id = 1');
+    await b.query('update dl set v = 2 where id = 2');
+    // PostgreSQL fails the transaction whose deadlock check runs first (the first waiter, after
+    // deadlock_timeout); Tessera the one whose wait would close the cycle. Either way one fails, one goes on.
+    const settle = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message?: string }) => `${e.code} ${e.message}`);
+    const aWaits = settle(a.query('update dl set v = 1 where id = 2'));
+    await sleep(100);
+    const bWaits = settle(b.query('update dl set v = 2 where id = 1'));
+    const first = await Promise.race([aWaits.then((r) => ({ who: a, r })), bWaits.then((r) => ({ who: b, r }))]);
+    expect(first.r).to.equal('40P01 deadlock detected');
+    const loser = first.who;
+    const winner = loser === a ? b : a;
+    await loser.query('rollback');
+    expect([await aWaits, await bWaits].sort()).to.deep.equal(['40P01 deadlock detected', 'ok']);
+    await winner.query('commit');
+    const v = winner === a ? 1 : 2;
+    expect(await one(a, 'select id, v from dl order by id')).to.deep.equal([
+      { id: 1, v },
+      { id: 2, v },
+    ]);
   });
 
   it('SERIALIZABLE prevents write skew (two doctors on call); REPEATABLE READ allows it, as in PostgreSQL', async () => {
