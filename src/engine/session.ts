@@ -16,7 +16,7 @@ import { ExecContext } from '../exec/context';
 import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
-import { CommitLog, IsolationLevel, RowLocks, parseIsolation, usesTransactionSnapshot } from '../txn';
+import { CommitLog, IsolationLevel, RowLocks, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
@@ -51,6 +51,8 @@ export class EngineSession implements Session {
   private txn: WriteTxn | null = null;
   /** The current transaction's isolation level (default_transaction_isolation when it began). */
   isolation: IsolationLevel = 'read committed';
+  /** READ ONLY transaction (BEGIN READ ONLY, SET TRANSACTION READ ONLY, default_transaction_read_only). */
+  readOnly = false;
   /** REPEATABLE READ / SERIALIZABLE: the snapshot taken by the transaction's first statement. */
   private txnSnapshot: StorageSnapshot | null = null;
   /** Whether a statement has taken a snapshot in this transaction (SET TRANSACTION must come first). */
@@ -352,6 +354,7 @@ export class EngineSession implements Session {
   /** A new transaction: its isolation level is the one BEGIN names, else default_transaction_isolation. */
   resetTransactionState(level: IsolationLevel | null): void {
     this.isolation = level ?? parseIsolation('default_transaction_isolation', this.settings.get('default_transaction_isolation'));
+    this.readOnly = ['on', 'true', 'yes', '1'].includes(this.settings.get('default_transaction_read_only').toLowerCase());
     this.txnSnapshot = null;
     this.snapshotTaken = false;
     this.readTables.clear();
@@ -445,6 +448,10 @@ export class EngineSession implements Session {
   }
 
   private async run(bound: BoundStatement, params: Scalar[], ctx: BindContext): Promise<ExecuteResult> {
+    if (this.readOnly) {
+      const command = writeCommandName(bound);
+      if (command !== null) throw readOnlyViolation(command);
+    }
     if (bound.kind !== 'transaction' && bound.kind !== 'set' && bound.kind !== 'show' && bound.kind !== 'noop') this.beginStatement();
     switch (bound.kind) {
       case 'query': {
@@ -474,12 +481,17 @@ export class EngineSession implements Session {
       case 'set':
         if (bound.name === 'all') throw notSupported('RESET ALL');
         if (bound.name === 'transaction_isolation') return this.setTransactionIsolation(bound.value, bound.local);
+        if (bound.name === 'transaction_read_only') {
+          if (!this.inBlock) this.notice('SET TRANSACTION can only be used in transaction blocks', SqlState.noActiveSqlTransaction, 'WARNING');
+          else this.readOnly = ['on', 'true', 'yes', '1'].includes((bound.value ?? 'off').toLowerCase());
+          return { kind: 'command', command: 'SET' };
+        }
         if (bound.name === 'default_transaction_isolation' && bound.value !== null) parseIsolation(bound.name, bound.value);
         this.settings.set(bound.name, bound.value);
         return { kind: 'command', command: bound.value === null ? 'RESET' : 'SET' };
       case 'show': {
         const rows =
-          bound.name === 'all' ? this.settings.all() : [[bound.name, bound.name === 'transaction_isolation' ? this.isolation : this.settings.get(bound.name)]];
+          bound.name === 'all' ? this.settings.all() : [[bound.name, bound.name === 'transaction_isolation' ? this.isolation : bound.name === 'transaction_read_only' ? (this.readOnly ? 'on' : 'off') : this.settings.get(bound.name)]];
         if (bound.name === 'all') {
           const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: 'name', type: Types.text }, { name: 'setting', type: Types.text }] };
           const batch: Batch = { length: rows.length, columns: [vectorFromScalars(Types.text, rows.map((r) => r[0])), vectorFromScalars(Types.text, rows.map((r) => r[1]))] };

@@ -32,6 +32,7 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       // An implicit transaction (statements before BEGIN in one query string) becomes the block.
       if (session.writeTxnOrNull === null && !session.snapshotTaken) session.resetTransactionState(level);
       else if (level !== null) session.isolation = level;
+      if (bound.readOnly !== undefined) session.readOnly = bound.readOnly;
       session.inTransactionBlock = true;
       session.setStatus('T');
       return command('BEGIN');
