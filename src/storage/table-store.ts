@@ -58,8 +58,6 @@ function statsKey(tableId: number, group: number): string {
   return `st/${tableId}/${group}`;
 }
 
-/** Merged statistics per committed groups array (committed arrays are never mutated). */
-const statsCache = new WeakMap<GroupState[], TableStatistics | null>();
 /** The buffer pool's numeric key for a chunk. */
 function poolKey(tableId: number, column: number, group: number): number {
   return (tableId * 4096 + column) * 65536 + group;
@@ -113,13 +111,7 @@ class Snapshot implements TableSnapshot {
     return this.groups[group].deleted;
   }
   statistics(): TableStatistics | null {
-    if (this.pending !== null) return tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
-    let s = statsCache.get(this.groups);
-    if (s === undefined) {
-      s = tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
-      statsCache.set(this.groups, s);
-    }
-    return s;
+    return this.store.mergedStatistics(this.def, this.groups);
   }
   readColumn(group: number, column: number): Vector {
     const own = this.pending?.(group);
@@ -205,6 +197,22 @@ export class TableStore implements Storage {
 
   snapshotOf(state: CatalogState, tableId: number): TableSnapshot {
     return this.snapshotIn(state, tableId);
+  }
+
+  /**
+   * The last merged statistics per table, with the group statistics they were merged from: every
+   * commit makes a new groups array but replaces only the statistics of the groups it wrote, so
+   * planning (which asks on every statement) merges again only when one of them changed.
+   */
+  private readonly mergedStats = new Map<number, { def: TableDef; parts: (GroupStats | null)[]; merged: TableStatistics | null }>();
+
+  mergedStatistics(def: TableDef, groups: GroupState[]): TableStatistics | null {
+    const hit = this.mergedStats.get(def.id);
+    if (hit !== undefined && hit.def === def && hit.parts.length === groups.length && groups.every((g, i) => g.stats === hit.parts[i])) return hit.merged;
+    const parts = groups.map((g) => g.stats);
+    const merged = tableStatistics(parts, def.columns.length);
+    this.mergedStats.set(def.id, { def, parts, merged });
+    return merged;
   }
 
   /** Tables whose chunks a commit is rewriting under the same keys right now (TRUNCATE, rewrites, compaction). */
