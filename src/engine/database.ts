@@ -1,4 +1,4 @@
-// An open database: storage, the write lock, and the sessions connected to it. Both the wire
+// An open database: storage, row locks and the commit log of concurrent transactions, and the sessions connected to it. Both the wire
 // server and the embedded API open one of these.
 import { Storage } from '../storage/api';
 import { openStorage } from '../storage';
@@ -12,7 +12,7 @@ import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
 import { EngineDatabase, EngineSession } from './session';
-import { WriteLock } from './write-lock';
+import { CommitLog, RowLocks } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 
@@ -36,7 +36,8 @@ function isOn(text: string | undefined, fallback: boolean): boolean {
 }
 
 export class Database implements DatabaseHandle, EngineDatabase {
-  readonly writeLock = new WriteLock();
+  readonly rowLocks = new RowLocks();
+  readonly commitLog = new CommitLog();
   readonly readers = new ActiveReaders();
   private readonly sessions = new Map<number, EngineSession>();
   private nextProcessId = 1000 + (process.pid % 1000) * 100;
@@ -86,6 +87,49 @@ export class Database implements DatabaseHandle, EngineDatabase {
   findSession(processId: number, secretKey: number): EngineSession | undefined {
     const s = this.sessions.get(processId);
     return s !== undefined && s.secretKey === secretKey ? s : undefined;
+  }
+
+  /** Dead row versions are collected once this many are in a table (and they are half its rows). */
+  private static readonly GC_MIN_DEAD = 1024;
+  private gcRunning = false;
+
+  /**
+   * After a commit: compacts the tables it wrote whose dead versions are half their rows, while no
+   * snapshot that could still see them exists (no REPEATABLE READ / SERIALIZABLE snapshot open, no
+   * statement reading, nobody waiting for a row lock). Runs beside the sessions, not in their commits.
+   */
+  async collectGarbage(tables: number[]): Promise<void> {
+    if (this.gcRunning) return;
+    this.gcRunning = true;
+    // After the statement that committed has ended.
+    await new Promise((r) => setImmediate(r));
+    try {
+      for (const id of tables) {
+        if (!this.oldSnapshotsGone()) return;
+        let reopen: (() => void) | null = null;
+        try {
+          // The rewrite reuses the table's chunk keys: while it is written no statement may start.
+          const safe = () => {
+            if (!this.oldSnapshotsGone()) return false;
+            reopen = this.readers.closeGate();
+            return true;
+          };
+          await this.storage.compact(id, Database.GC_MIN_DEAD, safe, (moved) => this.rowLocks.remap(id, moved));
+        } catch {
+          // Another commit came first or a snapshot appeared: a later commit tries again.
+        } finally {
+          (reopen as (() => void) | null)?.();
+        }
+      }
+    } finally {
+      this.gcRunning = false;
+    }
+  }
+
+  private oldSnapshotsGone(): boolean {
+    if (this.readers.busy || this.readers.statementsRunning > 0 || this.rowLocks.waiting > 0) return false;
+    for (const s of this.sessions.values()) if (s.holdsSnapshot) return false;
+    return true;
   }
 
   unregister(session: EngineSession): void {

@@ -67,6 +67,7 @@ export function returningResult(session: EngineSession, returning: Returning, ro
 
 export async function runInsert(session: EngineSession, bound: Extract<BoundStatement, { kind: 'insert' }>, params: Scalar[]): Promise<ExecuteResult> {
   const txn = await session.writeTxn();
+  session.beginStatement();
   const batches = session.runPlan(bound.source, params);
   let count = 0;
   if (bound.onConflict != null) return runInsertOnConflict(session, bound, bound.onConflict, batches, params);
@@ -94,11 +95,25 @@ function rowIdsOf(batches: Batch[], column: number): Float64Array {
   return ids;
 }
 
+/**
+ * Runs an UPDATE/DELETE plan and locks the committed rows it found. Under READ COMMITTED, when
+ * another transaction changed one of them meanwhile (it waited for it to end), the statement is
+ * run again on a fresh snapshot so it sees the rows' newest versions, as PostgreSQL re-checks them.
+ */
+async function findAndLock(session: EngineSession, bound: { table: TableDef; plan: PlanNode }, params: Scalar[]): Promise<{ batches: Batch[]; ids: Float64Array }> {
+  await session.writeTxn();
+  for (;;) {
+    session.beginStatement();
+    const batches = session.runPlan(bound.plan, params);
+    const ids = rowIdsOf(batches, bound.table.columns.length);
+    if (!(await session.lockRows(bound.table.id, ids))) return { batches, ids };
+  }
+}
+
 export async function runUpdate(session: EngineSession, bound: Extract<BoundStatement, { kind: 'update' }>, params: Scalar[]): Promise<ExecuteResult> {
   const txn = await session.writeTxn();
   const width = bound.table.columns.length;
-  const batches = session.runPlan(bound.plan, params);
-  const ids = rowIdsOf(batches, width);
+  const { batches, ids } = await findAndLock(session, bound, params);
   const newRows = batches.map((b) => ({ length: b.length, columns: b.columns.slice(0, width) }));
   for (const b of newRows) {
     checkNotNull(session, bound.table, b.columns);
@@ -113,8 +128,7 @@ export async function runUpdate(session: EngineSession, bound: Extract<BoundStat
 export async function runDelete(session: EngineSession, bound: Extract<BoundStatement, { kind: 'delete' }>, params: Scalar[]): Promise<ExecuteResult> {
   const txn = await session.writeTxn();
   const width = bound.table.columns.length;
-  const batches = session.runPlan(bound.plan, params);
-  const ids = rowIdsOf(batches, width);
+  const { batches, ids } = await findAndLock(session, bound, params);
   txn.delete(bound.table.id, ids);
   if (bound.returning !== null) {
     const oldRows = batches.map((b) => ({ length: b.length, columns: b.columns.slice(0, width) }));

@@ -14,6 +14,8 @@ import type { EngineSession } from './session';
 import { checkNotNull, returningResult } from './dml';
 import { enforceChecks } from './constraints';
 
+const concurrentUpdateError = () => new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
+
 const ROW = -4;
 
 /** Evaluates expressions over one combined row (existing columns then excluded columns). */
@@ -65,6 +67,8 @@ export async function runInsertOnConflict(
         throw new SqlError(SqlState.cardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', {
           hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.',
         });
+      // The existing row is locked as an UPDATE locks it; changed meanwhile by another commit: 40001.
+      if (await session.lockRows(table.id, [conflict])) throw concurrentUpdateError();
       const existing = txn.readRow(table.id, conflict);
       const combined = [...existing, ...row];
       if (oc.where !== null) {

@@ -5,7 +5,7 @@ import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
-import { Storage, WriteTxn, CatalogView } from '../storage/api';
+import { Storage, StorageSnapshot, TableSnapshot, TxnImage, WriteTxn, CatalogView, RowId } from '../storage/api';
 import { Types, typeFromOid } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { Batch, Scalar } from '../types/vector';
@@ -18,20 +18,23 @@ import { ExecContext } from '../exec/context';
 import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
-import { WriteLock } from './write-lock';
+import { CommitLog, IsolationLevel, RowLocks, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
 import { runDdl } from './ddl';
 import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
+import { runTransactionStatement } from './transaction-control';
 
 /** What the session needs from its database. */
 export interface EngineDatabase {
   readonly storage: Storage;
   /** Where operators over work_mem write temp files (the data directory's tmp/); absent: the OS's. */
   readonly spillDirectory?: string;
-  readonly writeLock: WriteLock;
+  readonly rowLocks: RowLocks;
+  readonly commitLog: CommitLog;
+  collectGarbage(tables: number[]): Promise<void>;
   readonly readers: ActiveReaders;
   readonly settings: Map<string, string>;
   unregister(session: EngineSession): void;
@@ -55,7 +58,18 @@ export class EngineSession implements Session {
   private status: TransactionStatus = 'I';
   private inBlock = false;
   private txn: WriteTxn | null = null;
-  private releaseLock: (() => void) | null = null;
+  /** The current transaction's isolation level (default_transaction_isolation when it began). */
+  isolation: IsolationLevel = 'read committed';
+  /** READ ONLY transaction (BEGIN READ ONLY, SET TRANSACTION READ ONLY, default_transaction_read_only). */
+  readOnly = false;
+  /** REPEATABLE READ / SERIALIZABLE: the snapshot taken by the transaction's first statement. */
+  private txnSnapshot: StorageSnapshot | null = null;
+  /** Whether a statement has taken a snapshot in this transaction (SET TRANSACTION must come first). */
+  snapshotTaken = false;
+  /** SERIALIZABLE: tables read by the transaction (its read set). */
+  private readonly readTables = new Set<number>();
+  /** Open savepoints, innermost last; image null when the transaction had not written yet. */
+  savepoints: { name: string; image: TxnImage | null }[] = [];
   private notices: Notice[] = [];
   private cancelRequested = false;
   private statementDeadline = 0;
@@ -104,9 +118,21 @@ export class EngineSession implements Session {
     if (stmt.isEmpty) return { kind: 'empty' };
     const parsed = (stmt as EnginePrepared).parsed;
     this.cancelRequested = false;
+    const leave = await this.db.readers.enterStatement();
+    try {
+      return await this.executeEntered(parsed, stmt, params);
+    } finally {
+      leave();
+    }
+  }
+
+  private async executeEntered(parsed: ParsedStatement, stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult> {
     const timeout = parseDurationMs('statement_timeout', this.settings.get('statement_timeout'));
     this.statementDeadline = timeout > 0 ? Date.now() + timeout : 0;
-    if (this.status === 'I') this.transactionStartMicros = currentMicros();
+    if (this.status === 'I') {
+      this.transactionStartMicros = currentMicros();
+      if (this.txn === null && !this.snapshotTaken) this.resetTransactionState(null);
+    }
     try {
       const ctx = this.bindContext(stmt.paramTypes.slice());
       if (this.status === 'E') {
@@ -178,6 +204,18 @@ export class EngineSession implements Session {
   bindContext(paramTypes: import('../types/data-type').DataType[]): BindContext {
     const storage = this.db.storage;
     const txn = this.txn;
+    const snap = this.txnSnapshot;
+    const visible = (id: number): TableSnapshot => {
+      if (txn !== null) return txn.table(id);
+      if (snap !== null) {
+        try {
+          return snap.table(id);
+        } catch (err) {
+          if (err instanceof SqlError) throw err; // else created after the snapshot
+        }
+      }
+      return storage.snapshot(id);
+    };
     return {
       catalog: this.catalog(),
       format: this.settings.format(),
@@ -185,11 +223,11 @@ export class EngineSession implements Session {
       ctePlans: [],
       nextCteId: 0,
       expandingViews: new Set(),
-      tableRowCount: (id) => (txn !== null ? txn.table(id) : storage.snapshot(id)).liveRowCount,
+      tableRowCount: (id) => visible(id).liveRowCount,
       tableStatistics: (id) => {
-        const snap = txn !== null ? txn.table(id) : storage.snapshot(id);
-        const stats = snap.statistics();
-        const rows = snap.liveRowCount;
+        const t = visible(id);
+        const stats = t.statistics();
+        const rows = t.liveRowCount;
         // Distinct counts cannot exceed the live rows (deletions are only counted by ANALYZE).
         return { rowCount: rows, columns: stats === null ? [] : stats.columns.map((c) => (c.distinct > rows ? { ...c, distinct: Math.max(1, rows) } : c)) };
       },
@@ -207,11 +245,10 @@ export class EngineSession implements Session {
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */
   execContext(params: Scalar[], consistent = false): ExecContext {
     const storage = this.db.storage;
-    const txn = this.txn;
     const committed = consistent ? storage.snapshotAll() : (id: number) => storage.snapshot(id);
     return {
       params,
-      snapshot: (id) => (txn !== null ? txn.table(id) : committed(id)),
+      snapshot: (id) => this.readTable(id, committed),
       format: this.settings.format(),
       statementStartMicros: currentMicros(),
       transactionStartMicros: this.transactionStartMicros,
@@ -259,11 +296,13 @@ export class EngineSession implements Session {
     return executePlan(plan, ctx);
   }
 
-  /** The write transaction, taking the database's write lock on first use. */
+  /**
+   * The write transaction, begun on first use: its writes stay private until COMMIT (based on the
+   * transaction's snapshot under REPEATABLE READ / SERIALIZABLE, on the latest commit otherwise).
+   */
   async writeTxn(): Promise<WriteTxn> {
     if (this.txn !== null) return this.txn;
-    this.releaseLock = await this.db.writeLock.acquire(this, this.checkCancel);
-    this.txn = this.db.storage.begin();
+    this.txn = this.db.storage.begin(this.txnSnapshot ?? undefined);
     return this.txn;
   }
 
@@ -274,45 +313,160 @@ export class EngineSession implements Session {
 
   /** A statement (or COPY) failed outside execute(): same rules as a failed statement. */
   abortAfterError(): void {
-    this.abortTxn();
-    if (this.inBlock) this.status = 'E';
+    void this.failStatement();
   }
 
   private async commitImplicit(): Promise<void> {
     const txn = this.txn;
-    if (txn === null) return;
-    this.txn = null;
-    try {
-      // Statements still reading the chunks this commit removes finish first.
-      if (txn.rewritesChunks) await this.db.readers.idle();
-      await txn.commit();
-    } finally {
-      this.releaseWriteLock();
+    if (txn === null) {
+      this.endTransaction();
+      return;
     }
+    this.txn = null;
+    const serializable = this.isolation === 'serializable' && this.txnSnapshot !== null;
+    const snapshotVersion = this.txnSnapshot?.version ?? 0;
+    const log = this.db.commitLog;
+    try {
+      // Statements still reading the chunks this commit removes finish first; new ones wait until it is written.
+      let reopen: (() => void) | null = null;
+      if (txn.rewritesChunks) {
+        await this.db.readers.idle();
+        reopen = this.db.readers.closeGate();
+      }
+      await txn.commit({
+        validate: () => {
+          if (serializable) log.validate(snapshotVersion, this.readTables);
+        },
+        committed: (version) => log.record(version, txn.writtenTables()),
+      }).finally(() => reopen?.());
+    } finally {
+      this.endTransaction();
+    }
+    void this.db.collectGarbage(txn.writtenTables());
   }
 
-  private abortTxn(): void {
+  /** Ends the transaction without committing: its writes are dropped, its row locks released. */
+  abortTxn(): void {
     if (this.txn !== null) {
       this.txn.abort();
       this.txn = null;
     }
-    this.releaseWriteLock();
+    this.endTransaction();
   }
 
-  private releaseWriteLock(): void {
-    const release = this.releaseLock;
-    this.releaseLock = null;
-    release?.();
+  /** Forgets the per-transaction state (locks, snapshot, savepoints, read set). */
+  private endTransaction(): void {
+    this.db.rowLocks.releaseAll(this);
+    this.db.commitLog.end(this);
+    this.txnSnapshot = null;
+    this.snapshotTaken = false;
+    this.readTables.clear();
+    this.savepoints = [];
   }
 
-  /** A failed statement: inside a block the transaction is aborted until ROLLBACK; otherwise rolled back now. */
+  /** A new transaction: its isolation level is the one BEGIN names, else default_transaction_isolation. */
+  resetTransactionState(level: IsolationLevel | null): void {
+    this.isolation = level ?? parseIsolation('default_transaction_isolation', this.settings.get('default_transaction_isolation'));
+    this.readOnly = ['on', 'true', 'yes', '1'].includes(this.settings.get('default_transaction_read_only').toLowerCase());
+    this.txnSnapshot = null;
+    this.snapshotTaken = false;
+    this.readTables.clear();
+    this.savepoints = [];
+  }
+
+  /**
+   * Called before a statement reads or writes: READ COMMITTED moves its own writes onto the latest
+   * commit (a fresh snapshot per statement); REPEATABLE READ / SERIALIZABLE take the transaction's
+   * snapshot once, at its first statement, as PostgreSQL does.
+   */
+  beginStatement(): void {
+    this.snapshotTaken = true;
+    if (!usesTransactionSnapshot(this.isolation)) {
+      this.txn?.refresh();
+      return;
+    }
+    if (this.txnSnapshot === null) {
+      this.txnSnapshot = this.db.storage.snapshotState();
+      if (this.isolation === 'serializable') this.db.commitLog.begin(this, this.txnSnapshot.version);
+    }
+  }
+
+  /** A table's data as this transaction reads it (own writes, else its snapshot, else the latest commit). */
+  private readTable(id: number, committed: (id: number) => TableSnapshot): TableSnapshot {
+    if (this.isolation === 'serializable') this.readTables.add(id);
+    if (this.txn !== null) return this.txn.table(id);
+    if (this.txnSnapshot !== null) {
+      try {
+        return this.txnSnapshot.table(id);
+      } catch (err) {
+        // A table created after the snapshot: its committed state (its catalog entry is current too).
+        if (err instanceof SqlError) throw err;
+      }
+    }
+    return committed(id);
+  }
+
+  /** Whether a REPEATABLE READ / SERIALIZABLE snapshot is open (old row versions must stay). */
+  get holdsSnapshot(): boolean {
+    return this.txnSnapshot !== null;
+  }
+
+  /** The transaction savepoints and ROLLBACK TO work on (for transaction-control.ts). */
+  get writeTxnOrNull(): WriteTxn | null {
+    return this.txn;
+  }
+  set writeTxnOrNull(txn: WriteTxn | null) {
+    this.txn = txn;
+  }
+  get inTransactionBlock(): boolean {
+    return this.inBlock;
+  }
+  set inTransactionBlock(v: boolean) {
+    this.inBlock = v;
+  }
+  setStatus(s: TransactionStatus): void {
+    this.status = s;
+  }
+
+  /**
+   * Takes the row locks for an UPDATE/DELETE of committed rows. Returns true when READ COMMITTED
+   * must re-run the statement (it waited for another writer, or a commit changed the rows since
+   * its snapshot); REPEATABLE READ and SERIALIZABLE fail with 40001 then, as PostgreSQL does.
+   */
+  async lockRows(tableId: number, rowIds: ArrayLike<RowId>): Promise<boolean> {
+    const txn = this.txn!;
+    const committed: RowId[] = [];
+    for (let i = 0; i < rowIds.length; i++) if (!txn.isOwnRow(tableId, rowIds[i])) committed.push(rowIds[i]);
+    if (committed.length === 0) return false;
+    const waited = await this.db.rowLocks.lock(this, tableId, committed, this.checkCancel);
+    const changed = txn.changedSinceBase(tableId, committed);
+    if (!changed) return false;
+    if (usesTransactionSnapshot(this.isolation)) throw new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
+    void waited;
+    return true;
+  }
+
+  /**
+   * A failed statement: inside a block the transaction is aborted until ROLLBACK or ROLLBACK TO a
+   * savepoint (which restores the savepoint's image, so the writes are kept until then); otherwise
+   * rolled back now.
+   */
   private async failStatement(): Promise<void> {
+    if (this.inBlock && this.savepoints.length > 0) {
+      this.status = 'E';
+      return;
+    }
     this.abortTxn();
     if (this.inBlock) this.status = 'E';
     else this.settings.endTransaction(false);
   }
 
   private async run(bound: BoundStatement, params: Scalar[], ctx: BindContext): Promise<ExecuteResult> {
+    if (this.readOnly) {
+      const command = writeCommandName(bound);
+      if (command !== null) throw readOnlyViolation(command);
+    }
+    if (bound.kind !== 'transaction' && bound.kind !== 'set' && bound.kind !== 'show' && bound.kind !== 'noop') this.beginStatement();
     switch (bound.kind) {
       case 'query': {
         this.checkParams(params, ctx);
@@ -340,15 +494,22 @@ export class EngineSession implements Session {
         return this.runTransaction(bound);
       case 'set':
         if (bound.name === 'all') throw notSupported('RESET ALL');
-        if (bound.name === 'transaction_isolation') return { kind: 'command', command: 'SET' };
+        if (bound.name === 'transaction_isolation') return this.setTransactionIsolation(bound.value, bound.local);
+        if (bound.name === 'transaction_read_only') {
+          if (!this.inBlock) this.notice('SET TRANSACTION can only be used in transaction blocks', SqlState.noActiveSqlTransaction, 'WARNING');
+          else this.readOnly = ['on', 'true', 'yes', '1'].includes((bound.value ?? 'off').toLowerCase());
+          return { kind: 'command', command: 'SET' };
+        }
         if (bound.local && !this.inBlock) {
           this.notice('SET LOCAL can only be used in transaction blocks', SqlState.noActiveSqlTransaction, 'WARNING');
           return { kind: 'command', command: 'SET' };
         }
+        if (bound.name === 'default_transaction_isolation' && bound.value !== null) parseIsolation(bound.name, bound.value);
         this.settings.set(bound.name, bound.value, bound.local);
         return { kind: 'command', command: bound.value === null ? 'RESET' : 'SET' };
       case 'show': {
-        const rows = bound.name === 'all' ? this.settings.all() : [[bound.name, this.settings.get(bound.name)]];
+        const rows =
+          bound.name === 'all' ? this.settings.all() : [[bound.name, bound.name === 'transaction_isolation' ? this.isolation : bound.name === 'transaction_read_only' ? (this.readOnly ? 'on' : 'off') : this.settings.get(bound.name)]];
         if (bound.name === 'all') {
           const plan: PlanNode = { kind: 'values', rows: [], output: [{ name: 'name', type: Types.text }, { name: 'setting', type: Types.text }] };
           const batch: Batch = { length: rows.length, columns: [vectorFromScalars(Types.text, rows.map((r) => r[0])), vectorFromScalars(Types.text, rows.map((r) => r[1]))] };
@@ -393,38 +554,32 @@ export class EngineSession implements Session {
   }
 
   private async runTransaction(bound: Extract<BoundStatement, { kind: 'transaction' }>): Promise<ExecuteResult> {
-    switch (bound.action) {
-      case 'begin':
-        if (this.inBlock) this.notice('there is already a transaction in progress', SqlState.activeSqlTransaction, 'WARNING');
-        this.inBlock = true;
-        this.status = 'T';
-        return { kind: 'command', command: 'BEGIN' };
-      case 'commit': {
-        if (!this.inBlock) {
-          this.notice('there is no transaction in progress', SqlState.noActiveSqlTransaction, 'WARNING');
-          return { kind: 'command', command: 'COMMIT' };
-        }
-        const failed = this.status === 'E';
-        this.inBlock = false;
-        this.status = 'I';
-        this.settings.endTransaction(!failed);
-        if (failed) {
-          this.abortTxn();
-          return { kind: 'command', command: 'ROLLBACK' };
-        }
-        await this.commitImplicit();
-        return { kind: 'command', command: 'COMMIT' };
-      }
-      case 'rollback':
-        if (!this.inBlock) this.notice('there is no transaction in progress', SqlState.noActiveSqlTransaction, 'WARNING');
-        this.settings.endTransaction(false);
-        this.abortTxn();
-        this.inBlock = false;
-        this.status = 'I';
-        return { kind: 'command', command: 'ROLLBACK' };
-      default:
-        throw notSupported('savepoints');
+    return runTransactionStatement(this, bound);
+  }
+
+  /** COMMIT of the open transaction (for transaction-control.ts). */
+  commitTransaction(): Promise<void> {
+    return this.commitImplicit();
+  }
+
+  /** The transaction block ended: SET LOCAL values lapse, and a rollback also undoes plain SETs. */
+  endSettingsTransaction(committed: boolean): void {
+    this.settings.endTransaction(committed);
+  }
+
+  /** SET TRANSACTION ISOLATION LEVEL / SET transaction_isolation: only before the transaction's first query. */
+  private setTransactionIsolation(value: string | null, fromSetTransaction: boolean): ExecuteResult {
+    const level = parseIsolation('transaction_isolation', value ?? this.settings.get('default_transaction_isolation'));
+    if (!this.inBlock) {
+      if (fromSetTransaction) this.notice('SET TRANSACTION can only be used in transaction blocks', SqlState.noActiveSqlTransaction, 'WARNING');
+      return { kind: 'command', command: 'SET' };
     }
+    if (level !== this.isolation) {
+      if (this.snapshotTaken) throw new SqlError(SqlState.activeSqlTransaction, 'SET TRANSACTION ISOLATION LEVEL must be called before any query');
+      if (this.savepoints.length > 0) throw new SqlError(SqlState.activeSqlTransaction, 'SET TRANSACTION ISOLATION LEVEL must not be called in a subtransaction');
+    }
+    this.isolation = level;
+    return { kind: 'command', command: 'SET' };
   }
 }
 

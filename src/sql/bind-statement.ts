@@ -154,7 +154,9 @@ function bindTransaction(n: any): BoundStatement {
     case 'TRANS_STMT_BEGIN':
     case 'TRANS_STMT_START': {
       const iso = (n.options ?? []).find((o: any) => o.DefElem?.defname === 'transaction_isolation');
-      return { kind: 'transaction', action: 'begin', isolation: iso?.DefElem?.arg?.A_Const?.sval?.sval };
+      const ro = (n.options ?? []).find((o: any) => o.DefElem?.defname === 'transaction_read_only');
+      const readOnly = ro === undefined ? undefined : (ro.DefElem.arg?.A_Const?.ival?.ival ?? 0) === 1;
+      return { kind: 'transaction', action: 'begin', isolation: iso?.DefElem?.arg?.A_Const?.sval?.sval, readOnly };
     }
     case 'TRANS_STMT_COMMIT':
       return { kind: 'transaction', action: 'commit' };
@@ -197,9 +199,20 @@ function bindSet(n: any): BoundStatement {
       return { kind: 'set', name: String(n.name).toLowerCase(), value: null, local };
     case 'VAR_RESET_ALL':
       return { kind: 'set', name: 'all', value: null, local };
-    case 'VAR_SET_MULTI':
-      // SET TRANSACTION / SET SESSION CHARACTERISTICS: accepted; isolation is handled by the transactions issue.
-      return { kind: 'noop', command: 'SET' };
+    case 'VAR_SET_MULTI': {
+      // SET TRANSACTION (local: the warning outside a block) / SET SESSION CHARACTERISTICS AS TRANSACTION.
+      const iso = (n.args ?? []).find((o: any) => o.DefElem?.defname === 'transaction_isolation');
+      const ro = (n.args ?? []).find((o: any) => o.DefElem?.defname === 'transaction_read_only');
+      if (iso === undefined && ro !== undefined) {
+        const value = (ro.DefElem.arg?.A_Const?.ival?.ival ?? 0) === 1 ? 'on' : 'off';
+        if (n.name === 'TRANSACTION') return { kind: 'set', name: 'transaction_read_only', value, local: true };
+        return { kind: 'set', name: 'default_transaction_read_only', value, local: false };
+      }
+      if (iso === undefined) return { kind: 'noop', command: 'SET' };
+      const value = constText(iso.DefElem.arg);
+      if (n.name === 'TRANSACTION') return { kind: 'set', name: 'transaction_isolation', value, local: true };
+      return { kind: 'set', name: 'default_transaction_isolation', value, local: false };
+    }
     default:
       throw notSupported(`SET ${n.kind}`);
   }

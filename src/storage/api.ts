@@ -193,11 +193,42 @@ export interface IndexRange {
   highInclusive: boolean;
 }
 
+/** Every table as committed at one moment (a transaction's snapshot); `version` counts commits. */
+export interface StorageSnapshot {
+  readonly version: number;
+  table(tableId: number): TableSnapshot;
+}
+
+/** Run inside commit's short serialized section, after the rebase and before the write. */
+export interface CommitHooks {
+  /** Throws (e.g. 40001) to refuse the commit; `version` is the last committed version. */
+  validate?(version: number): void;
+  /** The commit is applied as `version` (called in commit order, as it joins the write that makes it durable). */
+  committed?(version: number): void;
+}
+
+/** A savepoint's image of a write transaction (opaque). */
+export type TxnImage = { readonly __txnImage: true };
+
 /**
- * The writes of one transaction, applied to LMDB atomically and durably by commit().
- * The caller holds the database's write lock from the first write until commit/abort.
+ * The writes of one transaction, buffered privately and applied to LMDB atomically and durably by
+ * commit(). Transactions run concurrently (optimistic): commit rebases the writes onto the state
+ * committed meanwhile, failing with 40001 when another commit deleted or updated the same rows or
+ * changed the table's definition, and 23505 when another commit took the same unique key.
  */
 export interface WriteTxn {
+  /** Commit version of the state the transaction's writes are based on. */
+  readonly baseVersion: number;
+  /** READ COMMITTED: moves the transaction's own writes onto the latest committed state (40001 on a conflict). */
+  refresh(): void;
+  /** Whether the row is one this transaction inserted (not a committed row, so never locked). */
+  isOwnRow(tableId: number, rowId: RowId): boolean;
+  /** Whether a committed commit since the base deleted or updated any of these rows (or rewrote the table). */
+  changedSinceBase(tableId: number, rowIds: ArrayLike<RowId>): boolean;
+  /** Tables this transaction wrote or dropped (its write set, at table granularity). */
+  writtenTables(): number[];
+  savepoint(): TxnImage;
+  rollbackTo(image: TxnImage): void;
   /** The table as this transaction sees it: committed rows plus its own changes. */
   table(tableId: number): TableSnapshot;
   /** Appends rows (one vector per table column, equal lengths); checks primary-key uniqueness (23505). Returns the first new RowId. */
@@ -243,7 +274,7 @@ export interface WriteTxn {
   /** True when commit removes or rewrites stored chunks (TRUNCATE, DROP TABLE, ALTER TABLE rewrites). */
   readonly rewritesChunks: boolean;
   /** Makes everything durable (fsync'd unless synchronous_commit is off) and visible to new snapshots. */
-  commit(): Promise<void>;
+  commit(hooks?: CommitHooks): Promise<void>;
   abort(): void;
 }
 
@@ -348,7 +379,19 @@ export interface Storage {
    * looked up when first read, but always as of this call).
    */
   snapshotAll(): (tableId: number) => TableSnapshot;
-  begin(): WriteTxn;
+  /** Every table as committed now, with its commit version (a REPEATABLE READ transaction's snapshot). */
+  snapshotState(): StorageSnapshot;
+  /** The last committed version. */
+  readonly version: number;
+  /** A write transaction based on `base` (default: the latest committed state). */
+  begin(base?: StorageSnapshot): WriteTxn;
+  /**
+   * Garbage-collects the table's dead row versions when at least half its rows (and `minDead`)
+   * are dead, by rewriting its live rows: returns old RowId → new RowId (-1: gone), or null.
+   * `stillSafe` is asked again just before the write: no snapshot older than now may read the table;
+   * `moved` is called as the new state is published (row locks must follow their rows at once).
+   */
+  compact(tableId: number, minDead: number, stillSafe: () => boolean, moved: (ids: Float64Array) => void): Promise<Float64Array | null>;
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;
   bufferStats(): BufferPoolStats;

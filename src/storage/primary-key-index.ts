@@ -199,6 +199,14 @@ export class PendingKeys {
     private readonly rows: KeyRows,
   ) {}
 
+  /** An independent copy (a savepoint's image of the transaction). */
+  clone(): PendingKeys {
+    const c = new PendingKeys(this.def, this.key, this.committed, this.rows);
+    c.added.addAll(this.added);
+    c.removedCount = this.removedCount;
+    return c;
+  }
+
   /** The live row (as the transaction sees it) whose key equals row `row` of `columns`, or -1. */
   lookup(columns: Vector[], row: number): RowId {
     const h = hashKeyRow(columns, this.key.columns, row);

@@ -13,8 +13,8 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName, SerializedType, serializeType, deserializeType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
-import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, IndexRange, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
-import { decodeChunk, encodeChunkAsync, vectorBytes } from './chunk-codec';
+import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, CommitHooks, IndexRange, StorageSnapshot, TxnImage, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
+import { decodeChunk, encodeChunk, encodeChunkAsync, vectorBytes } from './chunk-codec';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
@@ -23,6 +23,7 @@ import { columnStorageStats } from './storage-stats';
 import { SortedIndex } from './sorted-index';
 import { AccessPattern } from './access-pattern';
 import { ChunkSource, PoolChunkScan } from './chunk-scan';
+import { SqlError, SqlState } from '../types/sql-error';
 
 interface GroupState {
   rowCount: number;
@@ -36,9 +37,13 @@ interface TableState {
   groups: GroupState[];
   /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); persisted with the catalog. */
   generation?: number;
+  /** Set by compaction: where each RowId of generation `from` went (-1: it was dead and is gone). */
+  remap?: { from: number; ids: Float64Array };
 }
 interface CatalogState {
   nextOid: number;
+  /** Commits so far (0 when opened); set when the state is published. */
+  version?: number;
   tables: Map<number, TableState>;
   views: Map<number, ViewDef>;
   sequences: Map<number, SequenceDef>;
@@ -63,8 +68,6 @@ function indexedColumns(def: TableDef | undefined): Set<number> {
   return new Set(def === undefined ? [] : scannableIndexesOf(def).map((i) => i.columns[0]));
 }
 
-/** Merged statistics per committed groups array (committed arrays are never mutated). */
-const statsCache = new WeakMap<GroupState[], TableStatistics | null>();
 /** The buffer pool's numeric key for a chunk. */
 function poolKey(tableId: number, column: number, group: number): number {
   return (tableId * 4096 + column) * 65536 + group;
@@ -118,17 +121,12 @@ class Snapshot implements TableSnapshot {
     return this.groups[group].deleted;
   }
   statistics(): TableStatistics | null {
-    if (this.pending !== null) return tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
-    let s = statsCache.get(this.groups);
-    if (s === undefined) {
-      s = tableStatistics(this.groups.map((g) => g.stats), this.def.columns.length);
-      statsCache.set(this.groups, s);
-    }
-    return s;
+    return this.store.mergedStatistics(this.def, this.groups);
   }
   readColumn(group: number, column: number): Vector {
     const own = this.pending?.(group);
     if (own !== undefined) return own[column];
+    this.store.checkReadable(this.def.id, this.generation);
     return this.store.readChunk(this.def, column, group, this.groups[group].rowCount);
   }
   indexLookup(indexId: number, range: IndexRange): Float64Array | null {
@@ -137,6 +135,35 @@ class Snapshot implements TableSnapshot {
   openScan(columns: readonly number[], pattern: AccessPattern | null): ChunkScan {
     return new PoolChunkScan(this.store, this.def, this.rowGroupCount, (g) => this.groups[g].rowCount, this.pending, columns, pattern);
   }
+}
+
+class StoreSnapshot implements StorageSnapshot {
+  readonly version: number;
+  constructor(
+    readonly state: CatalogState,
+    private readonly store: TableStore,
+  ) {
+    this.version = state.version ?? 0;
+  }
+  table(tableId: number): TableSnapshot {
+    const mine = this.state.tables.get(tableId);
+    const now = this.store.current.tables.get(tableId);
+    // TRUNCATE, table rewrites and compaction reuse chunk keys: a snapshot older than them cannot read the table.
+    if (mine !== undefined && now !== mine && (now === undefined || (now.generation ?? 0) !== (mine.generation ?? 0))) throw concurrentUpdate();
+    return this.store.snapshotOf(this.state, tableId);
+  }
+}
+
+/** The commit a transaction cannot apply on top of what was committed since its snapshot. */
+export function concurrentUpdate(): SqlError {
+  return new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
+}
+
+function rowDeleted(t: TableState, id: RowId): boolean {
+  const g = Math.floor(id / ROW_GROUP_ROWS);
+  const off = id - g * ROW_GROUP_ROWS;
+  const group = t.groups[g];
+  return group === undefined || off >= group.rowCount || (group.deleted !== null && group.deleted[off] === 1);
 }
 
 export class TableStore implements Storage, ChunkSource {
@@ -166,6 +193,60 @@ export class TableStore implements Storage, ChunkSource {
 
   snapshot(tableId: number): TableSnapshot {
     return this.snapshotIn(this.state, tableId);
+  }
+
+  get version(): number {
+    return this.state.version ?? 0;
+  }
+
+  /** The committed state now (transactions rebase onto it). */
+  get current(): CatalogState {
+    return this.state;
+  }
+
+  snapshotState(): StorageSnapshot {
+    return new StoreSnapshot(this.state, this);
+  }
+
+  snapshotOf(state: CatalogState, tableId: number): TableSnapshot {
+    return this.snapshotIn(state, tableId);
+  }
+
+  /**
+   * The last merged statistics per table, with the group statistics they were merged from: every
+   * commit makes a new groups array but replaces only the statistics of the groups it wrote, so
+   * planning (which asks on every statement) merges again only when one of them changed.
+   */
+  private readonly mergedStats = new Map<number, { def: TableDef; parts: (GroupStats | null)[]; merged: TableStatistics | null }>();
+
+  mergedStatistics(def: TableDef, groups: GroupState[]): TableStatistics | null {
+    const hit = this.mergedStats.get(def.id);
+    if (hit !== undefined && hit.def === def && hit.parts.length === groups.length && groups.every((g, i) => g.stats === hit.parts[i])) return hit.merged;
+    const parts = groups.map((g) => g.stats);
+    const merged = tableStatistics(parts, def.columns.length);
+    this.mergedStats.set(def.id, { def, parts, merged });
+    return merged;
+  }
+
+  /** Tables whose chunks a commit is rewriting under the same keys right now (TRUNCATE, rewrites, compaction). */
+  private readonly rewriting = new Set<number>();
+
+  /**
+   * A snapshot may read a table's chunks only while they are the ones it knows: not while a rewrite
+   * of the table is being written, nor after one (40001 then, never another generation's rows).
+   */
+  checkReadable(tableId: number, generation: number): void {
+    if (this.rewriting.size > 0 && this.rewriting.has(tableId)) throw concurrentUpdate();
+    const now = this.state.tables.get(tableId);
+    if (now !== undefined && (now.generation ?? 0) !== generation) throw concurrentUpdate();
+  }
+
+  /** OIDs come from one counter shared by concurrent transactions (an aborted one's are not reused). */
+  private oidCounter = 0;
+  takeOid(): number {
+    const id = Math.max(this.oidCounter, this.state.nextOid);
+    this.oidCounter = id + 1;
+    return id;
   }
 
   private snapshotIn(state: CatalogState, tableId: number): Snapshot {
@@ -231,8 +312,8 @@ export class TableStore implements Storage, ChunkSource {
     return (tableId) => this.snapshotIn(state, tableId);
   }
 
-  begin(): WriteTxn {
-    return new Txn(this, this.state);
+  begin(base?: StorageSnapshot): WriteTxn {
+    return new Txn(this, base instanceof StoreSnapshot ? base.state : this.state);
   }
 
   catalogIn(txn: WriteTxn): CatalogView {
@@ -270,6 +351,16 @@ export class TableStore implements Storage, ChunkSource {
   }
 
   readChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
+    const pending = this.pendingGroups.size > 0 ? this.pendingColumns(def, group) : null;
+    if (pending !== null) {
+      const p = pending[column];
+      return p.length === rowCount ? p : sliceVector(p, 0, rowCount);
+    }
+    return this.readCommittedChunk(def, column, group, rowCount);
+  }
+
+  /** A chunk as last written to the store, through the buffer pool; only its first rowCount rows. */
+  private readCommittedChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
     const key = poolKey(def.id, column, group);
     let v = this.pool.get(key);
     if (v === undefined) {
@@ -287,15 +378,208 @@ export class TableStore implements Storage, ChunkSource {
     if (byName === undefined) this.pkIndexes.set(tableId, (byName = new Map()));
     let idx = byName.get(key.name);
     if (idx === undefined) {
-      const snap = this.snapshot(tableId);
+      const snap = this.snapshotIn(this.batchState ?? this.state, tableId);
       idx = buildKeyIndex(snap, snap.def, key);
       byName.set(key.name, idx);
     }
     return idx;
   }
 
-  /** Commit: one atomic KV write, then the new state becomes visible. */
-  async commit(txn: Txn): Promise<void> {
+  /**
+   * Garbage collection of dead row versions: when at least half of a table's rows (and at least
+   * `minDead`) are deleted, its live rows are rewritten into fresh row groups by a commit of its
+   * own (the table's generation moves on). Returns where each old RowId went (-1: dead), or null
+   * when the table did not need it. The caller makes sure no snapshot that could still read the
+   * old chunks is open (their keys are reused); transactions that wrote the table meanwhile are
+   * moved onto the new RowIds by their rebase.
+   */
+  async compact(tableId: number, minDead: number, stillSafe: () => boolean, moved: (ids: Float64Array) => void): Promise<Float64Array | null> {
+    const t = this.state.tables.get(tableId);
+    if (t === undefined) return null;
+    let dead = 0;
+    let total = 0;
+    for (const g of t.groups) {
+      dead += g.deletedCount;
+      total += g.rowCount;
+    }
+    if (dead < minDead || dead * 2 < total) return null;
+    const ids = new Float64Array(t.groups.length * ROW_GROUP_ROWS).fill(-1);
+    let next = 0;
+    t.groups.forEach((g, gi) => {
+      for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) ids[gi * ROW_GROUP_ROWS + i] = next++;
+    });
+    const txn = new Txn(this, this.state);
+    txn.alterTable(tableId, t.def, (columns) => columns);
+    const from = t.generation ?? 0;
+    await this.commit(txn, {
+      validate: () => {
+        // Another commit got in first: its rows are not in the map; try again after a later commit.
+        if (this.state.tables.get(tableId) !== t || !stillSafe()) throw concurrentUpdate();
+      },
+      // At the moment the new state is published, so no transaction sees the new RowIds without the map.
+      committed: () => {
+        const now = this.state.tables.get(tableId);
+        if (now !== undefined) now.remap = { from, ids };
+        moved(ids);
+      },
+    });
+    return ids;
+  }
+
+  /**
+   * Commits queue and are applied one at a time in order (rebase, validate, prepare: the short
+   * critical section); those that queued while the previous write was flushing are written
+   * together in one LMDB transaction (group commit: one fsync, and a row group several of them
+   * wrote is encoded once). Commits that rewrite, truncate, drop, re-key or ANALYZE go alone.
+   */
+  private readonly queue: { txn: Txn; hooks: CommitHooks | undefined; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private draining = false;
+  /**
+   * Row groups written by the commits of the batch being prepared: the rows committed before the
+   * batch, then each commit's new rows in order (concatenated once, at the write or when a later
+   * commit of the batch reads the group as committed).
+   */
+  private readonly pendingGroups = new Map<string, { def: TableDef; baseRows: number; parts: Vector[][]; columns: Vector[] | null }>();
+
+  private pendingColumns(def: TableDef, group: number): Vector[] | null {
+    const p = this.pendingGroups.get(`${def.id}/${group}`);
+    if (p === undefined) return null;
+    if (p.columns === null) {
+      const base = p.baseRows;
+      p.columns = p.def.columns.map((c, ci) => {
+        const pieces: Vector[] = [];
+        if (base > 0) pieces.push(this.readCommittedChunk(p.def, ci, group, base));
+        for (const part of p.parts) pieces.push(part[ci]);
+        return concatVectors(c.type, pieces);
+      });
+    }
+    return p.columns;
+  }
+  /** The state the batch being prepared has reached (unique-key indexes are built from it). */
+  private batchState: CatalogState | null = null;
+
+  commit(txn: Txn, hooks: CommitHooks | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ txn, hooks, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: typeof this.queue = [];
+        while (this.queue.length > 0) {
+          const solo = this.queue[0].txn.needsSoloCommit;
+          if (solo && batch.length > 0) break;
+          batch.push(this.queue.shift()!);
+          if (solo) break;
+        }
+        if (batch.length === 1 && batch[0].txn.needsSoloCommit) {
+          const { txn, hooks, resolve, reject } = batch[0];
+          await this.commitNow(txn, hooks).then(resolve, reject);
+        } else await this.commitBatch(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Group commit of transactions that only inserted and deleted rows (and made sequences or views). */
+  private async commitBatch(batch: typeof this.queue): Promise<void> {
+    let state = this.state;
+    const chunks = new Map<number, { id: number; c: number; g: number; col: Vector }>();
+    const groupsWritten = new Map<string, { id: number; g: number }>();
+    const deletes = new Map<string, { id: number; g: number }>();
+    const other: [string, Buffer | null][] = [];
+    const done: typeof this.queue = [];
+    for (const item of batch) {
+      const { txn, hooks } = item;
+      try {
+        this.batchState = state;
+        txn.rebase(state);
+        hooks?.validate?.(state.version ?? 0);
+        for (const [id, tt] of txn.changed) {
+          if (!txn.catalog.tables.has(id)) continue;
+          for (const g of tt.dirtyGroups) {
+            const key = `${id}/${g}`;
+            let p = this.pendingGroups.get(key);
+            if (p === undefined) this.pendingGroups.set(key, (p = { def: txn.catalog.tables.get(id)!.def, baseRows: tt.baseRows.get(g) ?? 0, parts: [], columns: null }));
+            p.parts.push(...(tt.parts.get(g) ?? []));
+            p.columns = null;
+            groupsWritten.set(key, { id, g });
+          }
+          for (const g of tt.dirtyDeletes) deletes.set(`${id}/${g}`, { id, g });
+        }
+        for (const id of txn.droppedSequences) other.push([sequenceKey(id), null]);
+        for (const id of txn.createdSequences) {
+          const def = txn.catalog.sequences.get(id);
+          if (def !== undefined) other.push([sequenceKey(id), this.sequences.durableRecord(def)]);
+        }
+        txn.catalog.version = (state.version ?? 0) + 1;
+        state = txn.catalog;
+        // Later commits of the batch check their keys against these.
+        for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
+        hooks?.committed?.(txn.catalog.version);
+        done.push(item);
+      } catch (err) {
+        item.reject(err);
+      }
+    }
+    this.batchState = null;
+    if (done.length === 0) {
+      this.pendingGroups.clear();
+      return;
+    }
+    const entries: [string, Buffer | null][] = [];
+    for (const { id, g } of groupsWritten.values()) {
+      const t = state.tables.get(id);
+      if (t === undefined) continue;
+      const cols = this.pendingColumns(t.def, g)!;
+      cols.forEach((col, c) => {
+        entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+        chunks.set(poolKey(id, c, g), { id, c, g, col });
+      });
+      // The group's statistics over its rows as finally written (as one commit of them all would collect).
+      const stats = collectGroupStats(cols);
+      t.groups[g] = { ...t.groups[g], stats };
+      entries.push([statsKey(id, g), encodeGroupStats(stats)]);
+    }
+    for (const { id, g } of deletes.values()) {
+      const d = state.tables.get(id)?.groups[g]?.deleted;
+      if (d !== undefined) entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+    }
+    entries.push(...other);
+    entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
+    try {
+      await this.kv.write(entries);
+    } catch (err) {
+      // Nothing was written: the key indexes may hold the batch's keys, so they are rebuilt on next use.
+      this.pendingGroups.clear();
+      this.pkIndexes.clear();
+      for (const item of done) item.reject(err);
+      return;
+    }
+    this.state = state;
+    for (const [key, { col }] of chunks) {
+      this.pool.invalidate(key);
+      this.pool.put(key, col, vectorBytes(col));
+    }
+    this.pendingGroups.clear();
+    for (const item of done) for (const id of item.txn.droppedSequences) this.sequences.forget(id);
+    for (const item of done) item.resolve();
+  }
+
+  /** Commit: rebase onto the latest state, validate, one atomic KV write, then the new state becomes visible. */
+  private async commitNow(txn: Txn, hooks: CommitHooks | undefined): Promise<void> {
+    this.batchState = this.state;
+    try {
+      txn.rebase(this.state);
+    } finally {
+      this.batchState = null;
+    }
+    hooks?.validate?.(this.state.version ?? 0);
     const entries: [string, Buffer | null][] = [];
     for (const id of [...txn.dropped, ...txn.truncated]) {
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
@@ -342,9 +626,17 @@ export class TableStore implements Storage, ChunkSource {
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
-    await this.kv.write(entries);
+    const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
+    for (const id of rewritten) this.rewriting.add(id);
+    try {
+      await this.kv.write(entries);
+    } finally {
+      for (const id of rewritten) this.rewriting.delete(id);
+    }
     // Durable: publish.
+    txn.catalog.version = (this.state.version ?? 0) + 1;
     this.state = txn.catalog;
+    hooks?.committed?.(txn.catalog.version);
     for (const [key, col] of written) {
       this.pool.invalidate(key);
       this.pool.put(key, col, vectorBytes(col));
@@ -389,13 +681,74 @@ class TxnTable {
   pkChanged = false;
   /** ANALYZE ran in the transaction: every group's statistics are rebuilt at commit. */
   analyzed = false;
+  /** The table as committed in the transaction's base when first written (undefined: created here). */
+  origin: TableState | undefined;
+  /** Committed rows (of `origin`) this transaction deleted: what a rebase re-applies and checks. */
+  readonly deletedBase = new Set<RowId>();
+  /** Created, truncated, re-keyed or altered here: cannot be rebased, only applied on an unchanged table. */
+  structural = false;
 
   constructor(
     readonly txn: Txn,
     readonly tableId: number,
     /** The table as committed when the transaction began; undefined when created in it. */
     readonly committed: TableState | undefined,
-  ) {}
+  ) {
+    this.origin = committed;
+  }
+
+  /** A copy bound to `txn`, whose catalog holds `state` (this table's state copied alongside). */
+  clone(txn: Txn): TxnTable {
+    const c = new TxnTable(txn, this.tableId, this.committed);
+    for (const [g, list] of this.parts) c.parts.set(g, list.slice());
+    for (const [g, n] of this.baseRows) c.baseRows.set(g, n);
+    for (const g of this.dirtyGroups) c.dirtyGroups.add(g);
+    for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
+    for (const g of this.copiedBitmaps) c.copiedBitmaps.add(g);
+    for (const id of this.deletedBase) c.deletedBase.add(id);
+    c.keys = this.keys === null ? null : new Map([...this.keys].map(([k, v]) => [k, v.clone()]));
+    c.pkChanged = this.pkChanged;
+    c.analyzed = this.analyzed;
+    c.origin = this.origin;
+    c.structural = this.structural;
+    return c;
+  }
+
+  /** Copies a table state this transaction may mutate: the group objects and its private bitmaps. */
+  cloneState(state: TableState): TableState {
+    const groups = state.groups.map((g, i) => (this.copiedBitmaps.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
+    return { def: state.def, groups, generation: state.generation };
+  }
+
+  /** Whether the row was inserted by this transaction (not a row of the committed base). */
+  isOwnRow(id: RowId): boolean {
+    if (this.structural || this.origin === undefined) return true;
+    const g = Math.floor(id / ROW_GROUP_ROWS);
+    const group = this.origin.groups[g];
+    return group === undefined || id - g * ROW_GROUP_ROWS >= group.rowCount;
+  }
+
+  /** This transaction's inserted rows still live, in insertion order (batches laid out as the table). */
+  ownLiveRows(): Vector[][] {
+    const out: Vector[][] = [];
+    const groups = this.state().groups;
+    for (const g of [...this.parts.keys()].sort((a, b) => a - b)) {
+      let at = this.baseRows.get(g) ?? 0;
+      const del = groups[g].deleted;
+      for (const p of this.parts.get(g)!) {
+        const n = p[0]?.length ?? 0;
+        if (del === null) out.push(p);
+        else {
+          const idx: number[] = [];
+          for (let i = 0; i < n; i++) if (del[at + i] === 0) idx.push(i);
+          if (idx.length === n) out.push(p);
+          else if (idx.length > 0) out.push(p.map((v) => gatherVector(v, idx)));
+        }
+        at += n;
+      }
+    }
+    return out;
+  }
 
   state(): TableState {
     return this.txn.catalog.tables.get(this.tableId)!;
@@ -479,6 +832,7 @@ class TxnTable {
     const groups = this.state().groups;
     for (let i = 0; i < rowIds.length; i++) {
       const id = rowIds[i];
+      if (!this.isOwnRow(id)) this.deletedBase.add(id);
       const g = Math.floor(id / ROW_GROUP_ROWS);
       const off = id - g * ROW_GROUP_ROWS;
       let group = groups[g];
@@ -510,17 +864,164 @@ function extend(bitmap: Uint8Array, length: number): Uint8Array {
   return out;
 }
 
+/** Everything a transaction has changed; a savepoint keeps a deep copy. */
+interface TxnState {
+  base: CatalogState;
+  catalog: CatalogState;
+  changed: Map<number, TxnTable>;
+  dropped: number[];
+  truncated: number[];
+  truncatedGroups: Map<number, number>;
+  droppedSequences: number[];
+  createdSequences: number[];
+  rewrittenShapes: Map<number, [number, number]>;
+  viewChanges: Map<number, ViewDef | null>;
+  sequenceChanges: Map<number, SequenceDef | null>;
+}
+
 class Txn implements WriteTxn {
-  readonly catalog: CatalogState;
-  readonly changed = new Map<number, TxnTable>();
-  readonly dropped: number[] = [];
-  readonly truncated: number[] = [];
+  /** The committed state the writes are based on (moved forward by rebase). */
+  base: CatalogState;
+  /** The catalog as this transaction sees it: base plus its own changes. */
+  catalog: CatalogState;
+  changed = new Map<number, TxnTable>();
+  dropped: number[] = [];
+  truncated: number[] = [];
   /** Row groups a truncated table had when it was truncated (their cached chunks are stale). */
-  readonly truncatedGroups = new Map<number, number>();
-  readonly droppedSequences: number[] = [];
-  readonly createdSequences: number[] = [];
+  truncatedGroups = new Map<number, number>();
+  droppedSequences: number[] = [];
+  createdSequences: number[] = [];
   /** Tables rewritten by ALTER TABLE: [column count, row groups] of their old shape (cached chunks to drop). */
-  readonly rewrittenShapes = new Map<number, [number, number]>();
+  rewrittenShapes = new Map<number, [number, number]>();
+  /** Views and sequences created, altered (the new definition) or dropped (null): re-applied by a rebase. */
+  viewChanges = new Map<number, ViewDef | null>();
+  sequenceChanges = new Map<number, SequenceDef | null>();
+
+  get baseVersion(): number {
+    return this.base.version ?? 0;
+  }
+
+  private takeOid(): number {
+    const id = this.store.takeOid();
+    this.catalog.nextOid = Math.max(this.catalog.nextOid, id + 1);
+    return id;
+  }
+
+  /** A deep copy of the transaction's state, bound to this transaction. */
+  private copyState(from: TxnState): TxnState {
+    const catalog: CatalogState = { nextOid: from.catalog.nextOid, version: from.catalog.version, tables: new Map(from.catalog.tables), views: new Map(from.catalog.views), sequences: new Map(from.catalog.sequences) };
+    const changed = new Map<number, TxnTable>();
+    for (const [id, tt] of from.changed) {
+      const st = from.catalog.tables.get(id);
+      if (st !== undefined) catalog.tables.set(id, tt.cloneState(st));
+      changed.set(id, tt.clone(this));
+    }
+    return {
+      base: from.base,
+      catalog,
+      changed,
+      dropped: from.dropped.slice(),
+      truncated: from.truncated.slice(),
+      truncatedGroups: new Map(from.truncatedGroups),
+      droppedSequences: from.droppedSequences.slice(),
+      createdSequences: from.createdSequences.slice(),
+      rewrittenShapes: new Map(from.rewrittenShapes),
+      viewChanges: new Map(from.viewChanges),
+      sequenceChanges: new Map(from.sequenceChanges),
+    };
+  }
+
+  savepoint(): TxnImage {
+    return this.copyState(this) as unknown as TxnImage;
+  }
+
+  rollbackTo(image: TxnImage): void {
+    // Copied again, so the savepoint can be rolled back to more than once.
+    Object.assign(this, this.copyState(image as unknown as TxnState));
+  }
+
+  refresh(): void {
+    this.rebase(this.store.current);
+  }
+
+  isOwnRow(tableId: number, rowId: RowId): boolean {
+    const tt = this.changed.get(tableId);
+    if (tt !== undefined) return tt.isOwnRow(rowId);
+    return false;
+  }
+
+  changedSinceBase(tableId: number, rowIds: ArrayLike<RowId>): boolean {
+    const now = this.store.current.tables.get(tableId);
+    const was = this.changed.get(tableId)?.origin ?? this.base.tables.get(tableId);
+    if (now === was) return false;
+    if (now === undefined || was === undefined || now.def !== was.def || (now.generation ?? 0) !== (was.generation ?? 0)) return true;
+    for (let i = 0; i < rowIds.length; i++) if (!this.isOwnRow(tableId, rowIds[i]) && rowDeleted(now, rowIds[i])) return true;
+    return false;
+  }
+
+  writtenTables(): number[] {
+    return [...this.changed.keys(), ...this.dropped];
+  }
+
+  /**
+   * Moves the transaction's writes onto `next` (a later committed state): tables it only inserted
+   * into or deleted from are replayed there (its deletions must still find their rows live, its
+   * inserted keys must still be free); tables it created, truncated or altered must be unchanged.
+   */
+  rebase(next: CatalogState): void {
+    if (next === this.base) return;
+    const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
+    for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
+    for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
+    for (const id of this.dropped) {
+      if (this.base.tables.has(id) && next.tables.get(id) !== this.base.tables.get(id)) throw concurrentUpdate();
+      cat.tables.delete(id);
+    }
+    const replay: { old: TxnTable; rows: Vector[][]; deleted: RowId[] }[] = [];
+    for (const [id, tt] of this.changed) {
+      const now = next.tables.get(id);
+      const mine = this.catalog.tables.get(id)!;
+      if (tt.structural || tt.origin === undefined) {
+        if (now !== tt.origin) throw concurrentUpdate();
+        cat.tables.set(id, mine);
+        continue;
+      }
+      if (now === tt.origin) {
+        cat.tables.set(id, mine);
+        continue;
+      }
+      if (now === undefined || now.def !== tt.origin.def) throw concurrentUpdate();
+      let deleted = [...tt.deletedBase];
+      if ((now.generation ?? 0) !== (tt.origin.generation ?? 0)) {
+        // Compacted since: the rows this transaction deleted moved (a row gone was deleted by another commit).
+        const remap = now.remap;
+        if (remap === undefined || remap.from !== (tt.origin.generation ?? 0)) throw concurrentUpdate();
+        deleted = deleted.map((id) => (id < remap.ids.length ? remap.ids[id] : -1));
+        if (deleted.some((id) => id < 0)) throw concurrentUpdate();
+      }
+      for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();
+      replay.push({ old: tt, rows: tt.ownLiveRows(), deleted });
+    }
+    this.base = next;
+    this.catalog = cat;
+    for (const { old, rows, deleted } of replay) {
+      const id = old.tableId;
+      const now = next.tables.get(id)!;
+      cat.tables.set(id, { def: now.def, groups: now.groups.slice(), generation: now.generation });
+      const tt = new TxnTable(this, id, now);
+      tt.analyzed = old.analyzed;
+      this.changed.set(id, tt);
+      if (deleted.length > 0) this.delete(id, deleted);
+      for (const b of rows) this.append(id, b);
+    }
+  }
+
+  /** Commits that cannot share a group commit: chunk rewrites, new or re-keyed tables, ANALYZE. */
+  get needsSoloCommit(): boolean {
+    if (this.rewritesChunks) return true;
+    for (const tt of this.changed.values()) if (tt.structural || tt.analyzed || tt.pkChanged || tt.origin === undefined) return true;
+    return false;
+  }
 
   get rewritesChunks(): boolean {
     return this.dropped.length > 0 || this.truncated.length > 0 || this.rewrittenShapes.size > 0;
@@ -531,8 +1032,9 @@ class Txn implements WriteTxn {
     readonly store: TableStore,
     committed: CatalogState,
   ) {
+    this.base = committed;
     // Copy-on-write: the maps are copied now, table states when first written.
-    this.catalog = { nextOid: committed.nextOid, tables: new Map(committed.tables), views: new Map(committed.views), sequences: new Map(committed.sequences) };
+    this.catalog = { nextOid: committed.nextOid, version: committed.version, tables: new Map(committed.tables), views: new Map(committed.views), sequences: new Map(committed.sequences) };
   }
 
   private writable(tableId: number): TxnTable {
@@ -654,6 +1156,7 @@ class Txn implements WriteTxn {
 
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
     const tt = this.writable(tableId);
+    tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;
     const oldKeys = new Map(uniqueKeysOf(state.def).map((k) => [k.name, k.columns.join(',')]));
     if (rewrite !== null) {
@@ -699,12 +1202,13 @@ class Txn implements WriteTxn {
   }
 
   allocateOid(): number {
-    return this.catalog.nextOid++;
+    return this.takeOid();
   }
 
   createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef {
-    const full: SequenceDef = { ...def, id: this.catalog.nextOid++ };
+    const full: SequenceDef = { ...def, id: this.takeOid() };
     this.catalog.sequences.set(full.id, full);
+    this.sequenceChanges.set(full.id, full);
     this.store.sequences.reset(full);
     this.createdSequences.push(full.id);
     return full;
@@ -712,11 +1216,13 @@ class Txn implements WriteTxn {
 
   dropSequence(sequenceId: number): void {
     this.catalog.sequences.delete(sequenceId);
+    this.sequenceChanges.set(sequenceId, null);
     this.droppedSequences.push(sequenceId);
   }
 
   alterSequence(def: SequenceDef): void {
     this.catalog.sequences.set(def.id, def);
+    this.sequenceChanges.set(def.id, def);
   }
 
   analyze(tableId: number): void {
@@ -734,13 +1240,16 @@ class Txn implements WriteTxn {
     // Later appends in this transaction start from an empty table with no committed rows or keys.
     const tt = new TxnTable(this, tableId, undefined);
     tt.pkChanged = true;
+    tt.structural = true;
+    tt.origin = this.changed.get(tableId)?.origin ?? this.base.tables.get(tableId);
     this.changed.set(tableId, tt);
   }
 
   createTable(def: Omit<TableDef, 'id'>): TableDef {
-    const full: TableDef = { ...def, id: this.catalog.nextOid++ };
+    const full: TableDef = { ...def, id: this.takeOid() };
     this.catalog.tables.set(full.id, { def: full, groups: [] });
     const tt = new TxnTable(this, full.id, undefined);
+    tt.structural = true;
     this.changed.set(full.id, tt);
     return full;
   }
@@ -752,29 +1261,33 @@ class Txn implements WriteTxn {
   }
 
   createView(def: Omit<ViewDef, 'id'>): ViewDef {
-    const full: ViewDef = { ...def, id: this.catalog.nextOid++ };
+    const full: ViewDef = { ...def, id: this.takeOid() };
     this.catalog.views.set(full.id, full);
+    this.viewChanges.set(full.id, full);
     return full;
   }
 
   dropView(viewId: number): void {
     this.catalog.views.delete(viewId);
+    this.viewChanges.set(viewId, null);
   }
 
   alterView(def: ViewDef): void {
     this.catalog.views.set(def.id, def);
+    this.viewChanges.set(def.id, def);
   }
 
   setPrimaryKey(tableId: number, columns: number[], constraintName: string): void {
     const tt = this.writable(tableId);
+    tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;
     const def: TableDef = {
       ...state.def,
       columns: state.def.columns.map((c, i) => (columns.includes(i) ? { ...c, notNull: true } : c)),
       primaryKey: columns,
       primaryKeyName: constraintName,
-      primaryKeyOid: this.catalog.nextOid++,
-      primaryKeyIndexOid: this.catalog.nextOid++,
+      primaryKeyOid: this.takeOid(),
+      primaryKeyIndexOid: this.takeOid(),
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
@@ -784,10 +1297,10 @@ class Txn implements WriteTxn {
     tt.keys = keys;
   }
 
-  async commit(): Promise<void> {
+  async commit(hooks?: CommitHooks): Promise<void> {
     if (this.done) throw new Error('transaction already finished');
     this.done = true;
-    await this.store.commit(this);
+    await this.store.commit(this, hooks);
   }
 
   abort(): void {

@@ -53,6 +53,7 @@ export const SqlState = {
   invalidSqlStatementName: '26000',
   duplicatePreparedStatement: '42P05',
   serializationFailure: '40001',
+  invalidSavepointSpecification: '3B001',
   deadlockDetected: '40P01',
   syntaxError: '42601',
   insufficientPrivilege: '42501',

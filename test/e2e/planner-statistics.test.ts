@@ -94,8 +94,11 @@ describe('planner statistics', function () {
 
   it('refreshes statistics with ANALYZE after deletes and keeps them across a restart', async () => {
     await query(server.port, `delete from big where k >= ${N / 2}`);
-    // Until ANALYZE the maximum is still N - 1: k > 5000 looks like 3/4 of the live rows.
-    expect(estimate(await explain(server.port, 'select * from big where k > 5000'), /Seq Scan on big/)).to.be.within(7000, 8000);
+    // Until ANALYZE the maximum is still N - 1: k > 5000 looks like 3/4 of the live rows — unless
+    // garbage collection has already compacted the table (half its rows are dead), which collects
+    // the rewritten groups' statistics afresh.
+    const before = estimate(await explain(server.port, 'select * from big where k > 5000'), /Seq Scan on big/);
+    expect(before >= 7000 && before <= 8000 ? 'stale' : before >= 4700 && before <= 5300 ? 'compacted' : before).to.be.oneOf(['stale', 'compacted']);
     await query(server.port, 'analyze big');
     expect(estimate(await explain(server.port, 'select * from big where k > 5000'), /Seq Scan on big/)).to.be.within(4700, 5300);
     await server.restart();

@@ -160,12 +160,12 @@ describe('wire protocol', function () {
     c.send(serialize.startup({ user: 'postgres', database: 'postgres' }));
     const startup = await c.until('readyForQuery');
     const key = startup.find((m) => m.name === 'backendKeyData')!;
-    // A write waits on the lock held by another session's open transaction: a statement that runs until cancelled.
+    // An UPDATE waits on the row lock held by another session's open transaction: a statement that runs until cancelled.
     const holder = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres' });
     await holder.connect();
     await holder.query('begin');
-    await holder.query("insert into nums values (100, 'held')");
-    c.send(serialize.query("insert into nums values (101, 'waits')"));
+    await holder.query("update nums set label = 'held' where n = 5");
+    c.send(serialize.query("update nums set label = 'waits' where n = 5"));
     await new Promise((r) => setTimeout(r, 200));
     const sendCancel = async (pid: number, secret: number) => {
       const s = net.connect(server.port, '127.0.0.1');

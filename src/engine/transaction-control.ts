@@ -1,0 +1,90 @@
+// BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE / ROLLBACK TO with PostgreSQL's messages and
+// SQLSTATEs. A savepoint keeps an image of the transaction's private writes; ROLLBACK TO restores
+// it (also from the aborted state, which it leaves) and keeps the savepoint, RELEASE forgets it
+// and every savepoint after it.
+import { SqlError, SqlState } from '../types/sql-error';
+import { BoundStatement } from '../sql/bound-statement';
+import { parseIsolation } from '../txn';
+import { ExecuteResult } from './session-api';
+import type { EngineSession } from './session';
+
+type TransactionStatement = Extract<BoundStatement, { kind: 'transaction' }>;
+
+const command = (tag: string): ExecuteResult => ({ kind: 'command', command: tag });
+
+function onlyInBlock(what: string): SqlError {
+  return new SqlError(SqlState.noActiveSqlTransaction, `${what} can only be used in transaction blocks`);
+}
+
+function findSavepoint(session: EngineSession, name: string): number {
+  for (let i = session.savepoints.length - 1; i >= 0; i--) if (session.savepoints[i].name === name) return i;
+  throw new SqlError(SqlState.invalidSavepointSpecification, `savepoint "${name}" does not exist`);
+}
+
+export async function runTransactionStatement(session: EngineSession, bound: TransactionStatement): Promise<ExecuteResult> {
+  switch (bound.action) {
+    case 'begin': {
+      if (session.inTransactionBlock) {
+        session.notice('there is already a transaction in progress', SqlState.activeSqlTransaction, 'WARNING');
+        return command('BEGIN');
+      }
+      const level = bound.isolation !== undefined ? parseIsolation('transaction_isolation', bound.isolation) : null;
+      // An implicit transaction (statements before BEGIN in one query string) becomes the block.
+      if (session.writeTxnOrNull === null && !session.snapshotTaken) session.resetTransactionState(level);
+      else if (level !== null) session.isolation = level;
+      if (bound.readOnly !== undefined) session.readOnly = bound.readOnly;
+      session.inTransactionBlock = true;
+      session.setStatus('T');
+      return command('BEGIN');
+    }
+    case 'commit': {
+      if (!session.inTransactionBlock) {
+        session.notice('there is no transaction in progress', SqlState.noActiveSqlTransaction, 'WARNING');
+        return command('COMMIT');
+      }
+      const failed = session.transactionStatus === 'E';
+      session.inTransactionBlock = false;
+      session.setStatus('I');
+      session.endSettingsTransaction(!failed);
+      if (failed) {
+        session.abortTxn();
+        return command('ROLLBACK');
+      }
+      await session.commitTransaction();
+      return command('COMMIT');
+    }
+    case 'rollback':
+      if (!session.inTransactionBlock) session.notice('there is no transaction in progress', SqlState.noActiveSqlTransaction, 'WARNING');
+      session.endSettingsTransaction(false);
+      session.abortTxn();
+      session.inTransactionBlock = false;
+      session.setStatus('I');
+      return command('ROLLBACK');
+    case 'savepoint': {
+      if (!session.inTransactionBlock) throw onlyInBlock('SAVEPOINT');
+      const txn = session.writeTxnOrNull;
+      session.savepoints.push({ name: bound.name!, image: txn === null ? null : txn.savepoint() });
+      return command('SAVEPOINT');
+    }
+    case 'release': {
+      if (!session.inTransactionBlock) throw onlyInBlock('RELEASE SAVEPOINT');
+      const at = findSavepoint(session, bound.name!);
+      session.savepoints.length = at;
+      return command('RELEASE');
+    }
+    case 'rollbackTo': {
+      if (!session.inTransactionBlock) throw onlyInBlock('ROLLBACK TO SAVEPOINT');
+      const at = findSavepoint(session, bound.name!);
+      const sp = session.savepoints[at];
+      session.savepoints.length = at + 1;
+      const txn = session.writeTxnOrNull;
+      if (sp.image === null) {
+        // Nothing was written before the savepoint: drop the writes made since (row locks stay, as the transaction goes on).
+        txn?.abort();
+        session.writeTxnOrNull = null;
+      } else txn!.rollbackTo(sp.image);
+      session.setStatus('T');
+      return command('ROLLBACK');
+    }
+  }
+}
