@@ -2,7 +2,9 @@
 // vectors hashed as a whole and inserted into a KeyTable (one id per distinct key; NULL keys are
 // left out since they never match), with the rows of each key chained in input order through an
 // Int32Array. Each left batch is hashed the same way, looked up, and the chains expanded into
-// candidate pairs for the shared JoinEmitter (residual, join-type output).
+// candidate pairs for the shared JoinEmitter (residual, join-type output). Once built, the join arms
+// Bloom filters of its keys for the scans under its left input (runtime-filter.ts); an inner, semi
+// or right join with an empty build side ends without reading its left input at all.
 import { HashJoinNode } from '../../plan/plan';
 import { Batch } from '../../types/vector';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
@@ -13,17 +15,18 @@ import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
 import { HashSemiBuildLeftOp } from './hash-semi-build-left';
 import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
+import { RuntimeFilterSlot, armRuntimeFilters, prepareWithRuntimeFilters } from './runtime-filter';
 
 export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: PrepareChild): PreparedNode {
-  const left = child(node.left);
-  const right = child(node.right);
   const leftKeys = node.leftKeys.map((k) => compileExpr(k, env));
   const rightKeys = node.rightKeys.map((k) => compileExpr(k, env));
   const kinds = leftKeys.map((k, i) => pairKind(k.type, rightKeys[i].type));
+  const { left, slots } = prepareWithRuntimeFilters(node, kinds, () => child(node.left));
+  const right = child(node.right);
   const residual = node.residual === null ? null : compileExpr(node.residual, env);
   if (node.buildLeft === true && (node.joinType === 'semi' || node.joinType === 'anti'))
     return { node, open: () => new HashSemiBuildLeftOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
-  return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
+  return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual, slots) };
 }
 
 class HashJoinOp extends Operator {
@@ -46,9 +49,12 @@ class HashJoinOp extends Operator {
     private readonly rightKeys: CompiledExpr[],
     private readonly kinds: KeyKind[],
     private readonly residual: CompiledExpr | null,
+    private readonly filterSlots: readonly RuntimeFilterSlot[],
   ) {
     super(node, env);
     this.rightRows = new InputCollector(right);
+    // A previous run's filters must not reach this run's scans.
+    for (const s of filterSlots) s.arm(null);
   }
 
   /** Builds the hash table from the right input; false when the input yielded first (call again). */
@@ -58,13 +64,19 @@ class HashJoinOp extends Operator {
     const build = concatBatches(rightBatches, this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
     this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
     const n = build.length;
-    if (n === 0) return true;
+    if (n === 0) {
+      const t = this.node.joinType;
+      // Nothing can match: inner, semi and right joins have no output, their left input is not read.
+      if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
+      return true;
+    }
     const keys = this.keyColumns(this.rightKeys, build);
     const hashes = new Int32Array(n);
     hashKeys(keys, n, hashes);
     const table = new KeyTable(this.kinds, n);
     const ids = new Int32Array(n);
     table.findOrInsert(keys, hashes, n, ids, true);
+    if (this.filterSlots.length > 0) armRuntimeFilters(this.filterSlots, keys, hashes, ids, n, table.size);
     const head = new Int32Array(table.size).fill(-1);
     const next = new Int32Array(n);
     // Insert backwards so each chain lists its rows in input order.

@@ -1,6 +1,8 @@
 // Table scan: reads the snapshot's row groups column by column, cuts them into BATCH_SIZE slices
 // (no copy), drops deleted rows (a selection, then compacted), appends the RowId column when asked
-// (rowGroup * ROW_GROUP_ROWS + offset) and evaluates the pushed-down filter inside the scan.
+// (rowGroup * ROW_GROUP_ROWS + offset) and evaluates the pushed-down filter inside the scan. Bloom
+// filters armed by hash joins above (runtime-filter.ts) drop rows first, before the filter runs and
+// before any column is gathered.
 import { ScanNode } from '../../plan/plan';
 import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { Types } from '../../types/data-type';
@@ -12,6 +14,7 @@ import { compileExpr } from '../expr/compile';
 import { gatherNeeded, trueRows } from '../vector-util';
 import { absentVector, exprColumns } from '../needed-columns';
 import { Operator, PreparedNode, Pulled, YIELD } from './operator';
+import { RuntimeFilterSlot, runtimeFilterRows, takeRuntimeFilters } from './runtime-filter';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const filter = node.filter === null ? null : compileExpr(node.filter, env);
@@ -19,7 +22,9 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const need = env.needed.get(node);
   const read = node.output.map((_, c) => need === undefined || need[c] === true);
   if (node.filter !== null) for (const c of exprColumns(node.filter, new Set())) read[c] = true;
-  return { node, open: () => new ScanOp(node, env, filter, read) };
+  const runtimeFilters = takeRuntimeFilters(node);
+  for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
+  return { node, open: () => new ScanOp(node, env, filter, read, runtimeFilters) };
 }
 
 class ScanOp extends Operator {
@@ -35,8 +40,16 @@ class ScanOp extends Operator {
     private readonly env: ExprEnv,
     private readonly filter: CompiledExpr | null,
     private readonly read: boolean[],
+    private readonly runtimeFilters: readonly RuntimeFilterSlot[],
   ) {
     super(node, env);
+  }
+
+  /** The batch without the rows the joins' Bloom filters rule out (gathered only when some go). */
+  private applyRuntimeFilters(batch: Batch): Batch {
+    if (this.runtimeFilters.length === 0) return batch;
+    const rows = runtimeFilterRows(this.runtimeFilters, batch);
+    return rows === null ? batch : gatherNeeded(batch, rows, this.read);
   }
 
   /** Index Scan: the candidate RowIds (ascending) and how far they have been read; null = full scan. */
@@ -65,7 +78,7 @@ class ScanOp extends Operator {
       const start = this.offset;
       const end = Math.min(this.groupRows, start + BATCH_SIZE);
       this.offset = end;
-      const batch = this.sliceLive(start, end);
+      const batch = this.applyRuntimeFilters(this.sliceLive(start, end));
       if (batch.length === 0) continue;
       if (this.filter === null) return batch;
       const keep = trueRows(this.filter.eval(batch) as BoolVector, batch.length);
@@ -96,11 +109,12 @@ class ScanOp extends Operator {
         const rowIds: Float64Vector = { kind: 'int64', type: Types.int8, length: n, nulls: null, values };
         columns.push(rowIds);
       }
-      const batch: Batch = { length: n, columns };
+      const batch = this.applyRuntimeFilters({ length: n, columns });
+      if (batch.length === 0) continue;
       if (this.filter === null) return batch;
-      const keep = trueRows(this.filter.eval(batch) as BoolVector, n);
+      const keep = trueRows(this.filter.eval(batch) as BoolVector, batch.length);
       if (keep.length === 0) continue;
-      if (keep.length === n) return batch;
+      if (keep.length === batch.length) return batch;
       return gatherNeeded(batch, keep, this.read);
     }
     return null;
