@@ -6,6 +6,8 @@
 // side's keys and hands it to the probe side's scan (runtime-filter.ts), which drops rows whose
 // key cannot match before anything else is done with them.
 
+import { hashInt } from './key-hash';
+
 /** Bits of filter per distinct key. */
 const BITS_PER_KEY = 16;
 const MIN_WORDS = 64;
@@ -33,19 +35,34 @@ export class BloomFilter {
   }
 
   /**
-   * Keeps the rows whose hash may be in the filter: rows[0..count) are row numbers (ascending) and
-   * hashes[rows[i]] their hashes; rows flagged in nulls (a NULL key never matches) are dropped too.
-   * Compacts rows in place and returns the new count.
+   * Keeps the rows whose hash may be in the filter: the rows considered are rows[0..count), or
+   * 0..count-1 when rows is null; hashes[r] is row r's hash. Rows flagged in nulls (a NULL key never
+   * matches) are dropped too. Writes the kept rows (ascending) to out, which may be rows itself,
+   * and returns how many.
    */
-  filterRows(hashes: Int32Array, rows: Uint32Array, count: number, nulls: Uint8Array | null): number {
+  selectHashes(hashes: Int32Array, nulls: Uint8Array | null, rows: Uint32Array | null, count: number, out: Uint32Array): number {
     const words = this.words;
     const shift = this.shift;
     let k = 0;
     for (let i = 0; i < count; i++) {
-      const r = rows[i];
+      const r = rows === null ? i : rows[i];
       const h = hashes[r];
       const m = (1 << (h & 31)) | (1 << ((h >>> 5) & 31)) | (1 << ((h >>> 10) & 31));
-      if ((words[Math.imul(h, 0x9e3779b1) >>> shift] & m) === m && (nulls === null || nulls[r] === 0)) rows[k++] = r;
+      if ((words[Math.imul(h, 0x9e3779b1) >>> shift] & m) === m && (nulls === null || nulls[r] === 0)) out[k++] = r;
+    }
+    return k;
+  }
+
+  /** selectHashes for a single int32 key, hashing as it goes (hashInt, as hashKeys does). */
+  selectInt32(values: Int32Array, nulls: Uint8Array | null, rows: Uint32Array | null, count: number, out: Uint32Array): number {
+    const words = this.words;
+    const shift = this.shift;
+    let k = 0;
+    for (let i = 0; i < count; i++) {
+      const r = rows === null ? i : rows[i];
+      const h = hashInt(values[r]);
+      const m = (1 << (h & 31)) | (1 << ((h >>> 5) & 31)) | (1 << ((h >>> 10) & 31));
+      if ((words[Math.imul(h, 0x9e3779b1) >>> shift] & m) === m && (nulls === null || nulls[r] === 0)) out[k++] = r;
     }
     return k;
   }

@@ -18,7 +18,8 @@
 import { HashJoinNode, PlanNode, ScanNode } from '../../plan/plan';
 import { Batch, Vector } from '../../types/vector';
 import { BloomFilter } from '../hash/bloom-filter';
-import { KeyColumn, KeyKind, anyNullKey, hashKeys, toKeyColumn } from '../hash/key-hash';
+import { IntBitmapFilter } from '../hash/int-bitmap-filter';
+import { KeyColumn, KeyKind, NumKey, anyNullKey, hashKeys, toKeyColumn } from '../hash/key-hash';
 
 /** After this many rows a filter that kept more than MAX_PASS of them is switched off. */
 const SAMPLE_ROWS = 32768;
@@ -28,7 +29,7 @@ const MAX_FILTER_KEYS = 1 << 23;
 
 /** One filter from a join to one scan: which join keys, and where they are in the scan's output. */
 export class RuntimeFilterSlot {
-  filter: BloomFilter | null = null;
+  filter: BloomFilter | IntBitmapFilter | null = null;
   private checked = 0;
   private passed = 0;
 
@@ -41,7 +42,7 @@ export class RuntimeFilterSlot {
   ) {}
 
   /** Called by the join for each run, before its left input is pulled. */
-  arm(filter: BloomFilter | null): void {
+  arm(filter: BloomFilter | IntBitmapFilter | null): void {
     this.filter = filter;
     this.checked = 0;
     this.passed = 0;
@@ -130,13 +131,21 @@ function traceColumn(node: PlanNode, col: number): { scan: ScanNode; column: num
 
 /**
  * Arms each slot with a filter of the build rows' keys (ids[r] < 0: a row with a NULL key, left
- * out). `hashes` is the hash of all keys; a slot over a subset of them hashes its columns anew.
+ * out): an exact bitmap for one integer key over a narrow range, a Bloom filter otherwise.
+ * `hashes` is the hash of all keys; a slot over a subset of them hashes its columns anew.
  */
 export function armRuntimeFilters(slots: readonly RuntimeFilterSlot[], keys: readonly KeyColumn[], hashes: Int32Array, ids: Int32Array, n: number, distinct: number): void {
   for (const slot of slots) {
     if (distinct > MAX_FILTER_KEYS) {
       slot.arm(null);
       continue;
+    }
+    if (slot.keyIndexes.length === 1 && slot.kinds[0] === 'num') {
+      const bitmap = IntBitmapFilter.build((keys[slot.keyIndexes[0]] as NumKey).values, ids, n, distinct);
+      if (bitmap !== null) {
+        slot.arm(bitmap);
+        continue;
+      }
     }
     let h = hashes;
     if (slot.keyIndexes.length !== keys.length) {
@@ -161,15 +170,21 @@ export function runtimeFilterRows(slots: readonly RuntimeFilterSlot[], batch: Ba
   for (const slot of slots) {
     const filter = slot.filter;
     if (filter === null) continue;
-    const keys: KeyColumn[] = slot.scanColumns.map((c, k) => toKeyColumn(batch.columns[c] as Vector, slot.kinds[k]));
-    hashes ??= new Int32Array(n);
-    hashKeys(keys, n, hashes);
-    if (rows === null) {
-      rows = new Uint32Array(n);
-      for (let i = 0; i < n; i++) rows[i] = i;
-    }
+    const out: Uint32Array = rows ?? new Uint32Array(n);
     const before = count;
-    count = filter.filterRows(hashes, rows, count, anyNullKey(keys, n));
+    const first = batch.columns[slot.scanColumns[0]] as Vector;
+    if (filter instanceof IntBitmapFilter) {
+      const key = toKeyColumn(first, 'num') as NumKey;
+      count = filter.select(key.values, key.nulls, rows, count, out);
+    } else if (slot.scanColumns.length === 1 && slot.kinds[0] === 'num' && first.kind === 'int32') {
+      count = filter.selectInt32(first.values, first.nulls, rows, count, out);
+    } else {
+      const keys: KeyColumn[] = slot.scanColumns.map((c, k) => toKeyColumn(batch.columns[c] as Vector, slot.kinds[k]));
+      hashes ??= new Int32Array(n);
+      hashKeys(keys, n, hashes);
+      count = filter.selectHashes(hashes, anyNullKey(keys, n), rows, count, out);
+    }
+    rows = out;
     slot.record(before, count);
     if (count === 0) break;
   }
