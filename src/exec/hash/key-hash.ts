@@ -144,7 +144,8 @@ export function mix32(h: number): number {
 
 const scratchF64 = new Float64Array(1);
 const scratchU32 = new Uint32Array(scratchF64.buffer);
-const NULL_HASH = 0x5bd1e995;
+/** The hash of a NULL key column. */
+export const NULL_HASH = 0x5bd1e995;
 const NAN_HASH = 0x1b873593;
 
 /** Hash of an int32 (the same as hashNumber gives for it). */

@@ -6,7 +6,15 @@
 // are stored column-wise in growable typed arrays and compared exactly after a hash match (hash
 // equality alone never decides). Keys made only of numbers (the usual join and group keys, composite
 // ones included) take a loop specialized for them, without per-row dispatch on the key kind.
-import { KeyColumn, KeyKind, NumKey } from './key-hash';
+//
+// A table over a single integer key starts in direct mode: ids are looked up in an Int32Array
+// indexed by value - base (primary keys, dates, small codes are dense), with no hashing, probing or
+// compare, and keys clustered in the input (lineitem by l_orderkey) read it almost sequentially.
+// It grows while the values stay dense enough, and turns into the hash table (hashing its keys)
+// the first time a batch brings a non-integer or a value that would make the array too sparse.
+// Callers that hash their keys first may ask `hashed` and pass null hashes instead: the table
+// hashes a batch itself when it needs to.
+import { KeyColumn, KeyKind, NULL_HASH, NumKey, hashKeys, hashNumber } from './key-hash';
 
 interface StoredNum {
   kind: 'num';
@@ -28,6 +36,12 @@ interface StoredDec {
 type Stored = StoredNum | StoredStr | StoredDec;
 
 const MAX_LOAD = 0.5;
+/** Direct mode: any span up to this many values is fine (4 MiB of ids)… */
+const DIRECT_SMALL_SPAN = 1 << 20;
+/** …a wider one needs at least one key per this many values… */
+const DIRECT_MIN_DENSITY = 8;
+/** …and none may exceed this (32 MiB of ids). */
+const DIRECT_MAX_SPAN = 1 << 23;
 
 export class KeyTable {
   /** Number of distinct keys (ids are 0 … size-1). */
@@ -39,12 +53,18 @@ export class KeyTable {
   private capacity = 0;
   /** All key columns are numbers: the specialized loops apply. */
   private readonly allNum: boolean;
+  /** Direct mode (see above): ids by value - directBase, -1 = absent; null while empty. */
+  private directMode: boolean;
+  private direct: Int32Array | null = null;
+  private directBase = 0;
+  /** Direct mode: the id of the NULL key, -1 until one is inserted. */
+  private nullId = -1;
 
-  constructor(readonly kinds: readonly KeyKind[], expected = 1024) {
-    let slotCount = 16;
-    while (slotCount * MAX_LOAD < expected) slotCount *= 2;
-    this.slots = new Int32Array(slotCount * 2).fill(-1);
-    this.mask = slotCount - 1;
+  constructor(readonly kinds: readonly KeyKind[], private readonly expected = 1024) {
+    this.directMode = kinds.length === 1 && kinds[0] === 'num';
+    this.slots = new Int32Array(0);
+    this.mask = -1;
+    if (!this.directMode) this.allocateSlots();
     this.allNum = kinds.length > 0 && kinds.every((k) => k === 'num');
     this.stored = kinds.map((k): Stored => {
       switch (k) {
@@ -56,14 +76,34 @@ export class KeyTable {
           return { kind: 'dec', mant: new Float64Array(0), exp: new Int32Array(0), wide: [], nulls: new Uint8Array(0) };
       }
     });
-    this.grow(Math.max(16, expected));
+    this.grow(Math.max(16, this.directMode ? 16 : expected));
+  }
+
+  /** Whether lookups use the keys' hashes (false in direct mode: callers may pass null hashes). */
+  get hashed(): boolean {
+    return !this.directMode;
+  }
+
+  private allocateSlots(): void {
+    let slotCount = 16;
+    while (slotCount * MAX_LOAD < Math.max(this.expected, this.size * 2)) slotCount *= 2;
+    this.slots = new Int32Array(slotCount * 2).fill(-1);
+    this.mask = slotCount - 1;
   }
 
   /**
    * Looks up each row's key, inserting the keys not seen yet; writes ids into out.
    * NULLs equal each other unless skipNullRows: then rows with a NULL in any key get -1 and are not inserted.
    */
-  findOrInsert(keys: readonly KeyColumn[], hashes: Int32Array, n: number, out: Int32Array, skipNullRows = false): void {
+  findOrInsert(keys: readonly KeyColumn[], hashes: Int32Array | null, n: number, out: Int32Array, skipNullRows = false): void {
+    if (this.directMode) {
+      if (this.coverDirect(keys[0] as NumKey, n)) {
+        this.findOrInsertDirect(keys[0] as NumKey, n, out, skipNullRows);
+        return;
+      }
+      this.leaveDirectMode();
+    }
+    if (hashes === null) hashes = hashesOf(keys, n);
     const nullRows = anyNull(keys, n);
     if (nullRows === null && this.allNum) {
       this.findOrInsertNum(keys as readonly NumKey[], hashes, n, out);
@@ -118,7 +158,12 @@ export class KeyTable {
   }
 
   /** Ids of the rows' keys, -1 when absent (and, unless nullsMatch, for rows with a NULL key). */
-  find(keys: readonly KeyColumn[], hashes: Int32Array, n: number, out: Int32Array, nullsMatch: boolean): void {
+  find(keys: readonly KeyColumn[], hashes: Int32Array | null, n: number, out: Int32Array, nullsMatch: boolean): void {
+    if (this.directMode) {
+      this.findDirect(keys[0] as NumKey, n, out, nullsMatch);
+      return;
+    }
+    if (hashes === null) hashes = hashesOf(keys, n);
     const nullRows = anyNull(keys, n);
     if (this.allNum && (nullRows === null || !nullsMatch)) {
       this.findNum(keys as readonly NumKey[], hashes, n, out, nullRows);
@@ -185,6 +230,116 @@ export class KeyTable {
       if (a !== b && (a === a || b === b)) return false;
     }
     return this.stored[0].nulls[id] === 0;
+  }
+
+  /**
+   * Direct mode: makes the id array cover the batch's values (non-NULL rows), or returns false when
+   * a value is not an integer or the array would grow too sparse (the table then leaves direct mode).
+   */
+  private coverDirect(k: NumKey, n: number): boolean {
+    const vals = k.values;
+    const nulls = k.nulls;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (nulls !== null && nulls[i] === 1) continue;
+      const v = vals[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      else if (!(v >= lo)) return false; // NaN
+    }
+    if (lo > hi) return true;
+    if (!(vals instanceof Int32Array) && !(vals instanceof Uint8Array)) {
+      if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) return false;
+      for (let i = 0; i < n; i++) if ((nulls === null || nulls[i] === 0) && Math.floor(vals[i]) !== vals[i]) return false;
+    }
+    const cur = this.direct;
+    const base = cur === null ? lo : Math.min(lo, this.directBase);
+    const end = cur === null ? hi + 1 : Math.max(hi + 1, this.directBase + cur.length);
+    const span = end - base;
+    if (span > DIRECT_MAX_SPAN || (span > DIRECT_SMALL_SPAN && span > DIRECT_MIN_DENSITY * (this.size + n))) return false;
+    if (cur !== null && base === this.directBase && end <= this.directBase + cur.length) return true;
+    // Grow by half at least (keys tend to ascend batch by batch: no copy per batch), within the limit.
+    const len = cur === null ? span : Math.min(Math.max(span, Math.floor(cur.length * 1.5)), DIRECT_MAX_SPAN);
+    const next = new Int32Array(len).fill(-1);
+    if (cur !== null) next.set(cur, this.directBase - base);
+    this.direct = next;
+    this.directBase = base;
+    return true;
+  }
+
+  private findOrInsertDirect(k: NumKey, n: number, out: Int32Array, skipNullRows: boolean): void {
+    const vals = k.values;
+    const nulls = k.nulls;
+    const direct = this.direct;
+    const base = this.directBase;
+    for (let i = 0; i < n; i++) {
+      if (nulls !== null && nulls[i] === 1) {
+        if (skipNullRows) out[i] = -1;
+        else {
+          if (this.nullId === -1) this.nullId = this.appendNum(0, 1);
+          out[i] = this.nullId;
+        }
+        continue;
+      }
+      const v = vals[i];
+      const d = v - base;
+      let id = direct![d];
+      if (id === -1) direct![d] = id = this.appendNum(v, 0);
+      out[i] = id;
+    }
+  }
+
+  private findDirect(k: NumKey, n: number, out: Int32Array, nullsMatch: boolean): void {
+    const vals = k.values;
+    const nulls = k.nulls;
+    const direct = this.direct;
+    if (direct === null) {
+      for (let i = 0; i < n; i++) out[i] = nulls !== null && nulls[i] === 1 && nullsMatch ? this.nullId : -1;
+      return;
+    }
+    const base = this.directBase;
+    const len = direct.length;
+    if (vals instanceof Int32Array) {
+      for (let i = 0; i < n; i++) {
+        const d = vals[i] - base;
+        out[i] = d >= 0 && d < len ? direct[d] : -1;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const d = vals[i] - base;
+        // d >= 0 && d < len is false for NaN; (d | 0) === d rejects fractions.
+        out[i] = d >= 0 && d < len && (d | 0) === d ? direct[d] : -1;
+      }
+    }
+    if (nulls !== null) for (let i = 0; i < n; i++) if (nulls[i] === 1) out[i] = nullsMatch ? this.nullId : -1;
+  }
+
+  /** Direct mode: stores a new key (value, NULL flag) and returns its id. */
+  private appendNum(v: number, isNull: number): number {
+    const id = this.size++;
+    if (id >= this.capacity) this.grow(this.capacity * 2);
+    const s = this.stored[0] as StoredNum;
+    s.values[id] = v;
+    s.nulls[id] = isNull;
+    return id;
+  }
+
+  /** Turns the direct table into the hash table: every stored key hashed (as hashKeys would) into slots. */
+  private leaveDirectMode(): void {
+    this.directMode = false;
+    this.direct = null;
+    this.allocateSlots();
+    const s = this.stored[0] as StoredNum;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let id = 0; id < this.size; id++) {
+      const h = s.nulls[id] === 1 ? NULL_HASH : hashNumber(s.values[id]);
+      let slot = h & mask;
+      while (slots[slot << 1] !== -1) slot = (slot + 1) & mask;
+      slots[slot << 1] = id;
+      slots[(slot << 1) + 1] = h;
+    }
   }
 
   private insert(keys: readonly KeyColumn[], row: number, h: number, slot: number): number {
@@ -282,6 +437,12 @@ export class KeyTable {
     this.slots = slots;
     this.mask = mask;
   }
+}
+
+function hashesOf(keys: readonly KeyColumn[], n: number): Int32Array {
+  const h = new Int32Array(n);
+  hashKeys(keys, n, h);
+  return h;
 }
 
 function anyNull(keys: readonly KeyColumn[], n: number): Uint8Array | null {

@@ -9,7 +9,7 @@ import { HashJoinNode } from '../../plan/plan';
 import { Batch } from '../../types/vector';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
-import { KeyKind, KeyColumn, hashKeys, pairKind, toKeyColumn } from '../hash/key-hash';
+import { KeyKind, KeyColumn, pairKind, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
 import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
@@ -71,12 +71,11 @@ class HashJoinOp extends Operator {
       return true;
     }
     const keys = this.keyColumns(this.rightKeys, build);
-    const hashes = new Int32Array(n);
-    hashKeys(keys, n, hashes);
     const table = new KeyTable(this.kinds, n);
     const ids = new Int32Array(n);
-    table.findOrInsert(keys, hashes, n, ids, true);
-    if (this.filterSlots.length > 0) armRuntimeFilters(this.filterSlots, keys, hashes, ids, n, table.size);
+    // No hashes passed: a direct-mode table needs none, a hash table computes them.
+    table.findOrInsert(keys, null, n, ids, true);
+    if (this.filterSlots.length > 0) armRuntimeFilters(this.filterSlots, keys, ids, n, table.size);
     const head = new Int32Array(table.size).fill(-1);
     const next = new Int32Array(n);
     // Insert backwards so each chain lists its rows in input order.
@@ -128,10 +127,8 @@ class HashJoinOp extends Operator {
   private probe(probe: Batch, emitter: JoinEmitter): void {
     const n = probe.length;
     const keys = this.keyColumns(this.leftKeys, probe);
-    const hashes = new Int32Array(n);
-    hashKeys(keys, n, hashes);
     const ids = new Int32Array(n);
-    this.table!.find(keys, hashes, n, ids, false);
+    this.table!.find(keys, null, n, ids, false);
     const pairs = this.pairs;
     pairs.reset();
     const type = this.node.joinType;

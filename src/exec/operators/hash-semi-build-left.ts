@@ -7,7 +7,7 @@ import { HashJoinNode } from '../../plan/plan';
 import { BATCH_SIZE, Batch, BoolVector, Vector } from '../../types/vector';
 import { gatherVector } from '../../types/vector-ops';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
-import { KeyKind, hashKeys, toKeyColumn } from '../hash/key-hash';
+import { KeyKind, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
 import { concatBatches, placeholder } from '../vector-util';
 import { PairBuffer } from './join-emit';
@@ -62,11 +62,9 @@ export class HashSemiBuildLeftOp extends Operator {
   private probeAll(build: Batch, matched: Uint8Array): void {
     const n = build.length;
     const keys = this.leftKeys.map((e, k) => toKeyColumn(e.eval(build), this.kinds[k]));
-    const hashes = new Int32Array(n);
-    hashKeys(keys, n, hashes);
     const table = new KeyTable(this.kinds, n);
     const ids = new Int32Array(n);
-    table.findOrInsert(keys, hashes, n, ids, true);
+    table.findOrInsert(keys, null, n, ids, true);
     const groups = table.size;
     const head = new Int32Array(groups).fill(-1);
     const next = new Int32Array(n);
@@ -84,10 +82,8 @@ export class HashSemiBuildLeftOp extends Operator {
       if (this.residual === null && unmatchedGroups === 0) continue;
       const m = probe.length;
       const pkeys = this.rightKeys.map((e, k) => toKeyColumn(e.eval(probe), this.kinds[k]));
-      const ph = new Int32Array(m);
-      hashKeys(pkeys, m, ph);
       const pid = new Int32Array(m);
-      table.find(pkeys, ph, m, pid, false);
+      table.find(pkeys, null, m, pid, false);
       if (this.residual === null) {
         for (let i = 0; i < m; i++) {
           const g = pid[i];

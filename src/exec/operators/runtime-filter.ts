@@ -132,9 +132,9 @@ function traceColumn(node: PlanNode, col: number): { scan: ScanNode; column: num
 /**
  * Arms each slot with a filter of the build rows' keys (ids[r] < 0: a row with a NULL key, left
  * out): an exact bitmap for one integer key over a narrow range, a Bloom filter otherwise.
- * `hashes` is the hash of all keys; a slot over a subset of them hashes its columns anew.
+ * A Bloom filter hashes the slot's key columns as hashKeys does.
  */
-export function armRuntimeFilters(slots: readonly RuntimeFilterSlot[], keys: readonly KeyColumn[], hashes: Int32Array, ids: Int32Array, n: number, distinct: number): void {
+export function armRuntimeFilters(slots: readonly RuntimeFilterSlot[], keys: readonly KeyColumn[], ids: Int32Array, n: number, distinct: number): void {
   for (const slot of slots) {
     if (distinct > MAX_FILTER_KEYS) {
       slot.arm(null);
@@ -147,11 +147,8 @@ export function armRuntimeFilters(slots: readonly RuntimeFilterSlot[], keys: rea
         continue;
       }
     }
-    let h = hashes;
-    if (slot.keyIndexes.length !== keys.length) {
-      h = new Int32Array(n);
-      hashKeys(slot.keyIndexes.map((i) => keys[i]), n, h);
-    }
+    const h = new Int32Array(n);
+    hashKeys(slot.keyIndexes.map((i) => keys[i]), n, h);
     const filter = new BloomFilter(distinct);
     filter.addAll(h, n, ids);
     slot.arm(filter);
