@@ -34,6 +34,8 @@ class HashJoinOp extends Operator {
   private table: KeyTable | null = null;
   private head = new Int32Array(0);
   private chain = new Int32Array(0);
+  /** Every key has one build row: chains have length one. */
+  private uniqueKeys = false;
   private readonly queue: Batch[] = [];
   private queuePos = 0;
   private leftDone = false;
@@ -79,12 +81,15 @@ class HashJoinOp extends Operator {
     const head = new Int32Array(table.size).fill(-1);
     const next = new Int32Array(n);
     // Insert backwards so each chain lists its rows in input order.
+    let keyed = 0;
     for (let r = n - 1; r >= 0; r--) {
       const g = ids[r];
       if (g < 0) continue;
+      keyed++;
       next[r] = head[g];
       head[g] = r;
     }
+    this.uniqueKeys = keyed === table.size;
     this.table = table;
     this.head = head;
     this.chain = next;
@@ -134,9 +139,19 @@ class HashJoinOp extends Operator {
     const type = this.node.joinType;
     const head = this.head;
     const next = this.chain;
-    if ((type === 'semi' || type === 'anti') && this.residual === null) {
-      // One pair per matched probe row is enough.
-      for (let i = 0; i < n; i++) if (ids[i] >= 0) pairs.push(i, head[ids[i]]);
+    if (this.uniqueKeys || ((type === 'semi' || type === 'anti') && this.residual === null)) {
+      // One build row per key (a primary key), or one pair per matched probe row is enough.
+      pairs.ensure(n);
+      const pl = pairs.left;
+      const pr = pairs.right;
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const g = ids[i];
+        if (g < 0) continue;
+        pl[k] = i;
+        pr[k++] = head[g];
+      }
+      pairs.count = k;
     } else {
       for (let i = 0; i < n; i++) {
         const g = ids[i];
