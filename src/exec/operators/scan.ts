@@ -6,18 +6,19 @@
 import { ScanNode } from '../../plan/plan';
 import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { Types } from '../../types/data-type';
-import { BATCH_SIZE, Batch, BoolVector, Float64Vector, Vector } from '../../types/vector';
+import { BATCH_SIZE, Batch, Float64Vector, Vector } from '../../types/vector';
 import { getScalar, gatherVector, sliceVector } from '../../types/vector-ops';
 import { IndexScanSpec } from '../../plan/plan';
-import { CompiledExpr, ExprEnv } from '../expr/compiled';
+import { ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
-import { gatherNeeded, trueRows } from '../vector-util';
+import { SelectionFilter, compileSelection } from '../expr/select-filter';
+import { gatherNeeded } from '../vector-util';
 import { absentVector, exprColumns } from '../needed-columns';
 import { Operator, PreparedNode, Pulled, YIELD } from './operator';
 import { RuntimeFilterSlot, runtimeFilterRows, takeRuntimeFilters } from './runtime-filter';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
-  const filter = node.filter === null ? null : compileExpr(node.filter, env);
+  const filter = node.filter === null ? null : compileSelection(node.filter, env);
   // Columns to read: those a consumer needs and those the filter reads; the rest are absent.
   const need = env.needed.get(node);
   const read = node.output.map((_, c) => need === undefined || need[c] === true);
@@ -38,7 +39,7 @@ class ScanOp extends Operator {
   constructor(
     private readonly node: ScanNode,
     private readonly env: ExprEnv,
-    private readonly filter: CompiledExpr | null,
+    private readonly filter: SelectionFilter | null,
     private readonly read: boolean[],
     private readonly runtimeFilters: readonly RuntimeFilterSlot[],
   ) {
@@ -81,9 +82,9 @@ class ScanOp extends Operator {
       const batch = this.applyRuntimeFilters(this.sliceLive(start, end));
       if (batch.length === 0) continue;
       if (this.filter === null) return batch;
-      const keep = trueRows(this.filter.eval(batch) as BoolVector, batch.length);
+      const keep = this.filter.select(batch);
+      if (keep === null) return batch;
       if (keep.length === 0) continue;
-      if (keep.length === batch.length) return batch;
       return gatherNeeded(batch, keep, this.read);
     }
   }
@@ -112,9 +113,9 @@ class ScanOp extends Operator {
       const batch = this.applyRuntimeFilters({ length: n, columns });
       if (batch.length === 0) continue;
       if (this.filter === null) return batch;
-      const keep = trueRows(this.filter.eval(batch) as BoolVector, batch.length);
+      const keep = this.filter.select(batch);
+      if (keep === null) return batch;
       if (keep.length === 0) continue;
-      if (keep.length === batch.length) return batch;
       return gatherNeeded(batch, keep, this.read);
     }
     return null;
