@@ -57,6 +57,9 @@ export class KeyTable {
   private directMode: boolean;
   private direct: Int32Array | null = null;
   private directBase = 0;
+  /** Direct mode: the smallest and largest key inserted. */
+  private keyLo = Infinity;
+  private keyHi = -Infinity;
   /** Direct mode: the id of the NULL key, -1 until one is inserted. */
   private nullId = -1;
 
@@ -253,18 +256,38 @@ export class KeyTable {
       if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) return false;
       for (let i = 0; i < n; i++) if ((nulls === null || nulls[i] === 0) && Math.floor(vals[i]) !== vals[i]) return false;
     }
-    const cur = this.direct;
-    const base = cur === null ? lo : Math.min(lo, this.directBase);
-    const end = cur === null ? hi + 1 : Math.max(hi + 1, this.directBase + cur.length);
-    const span = end - base;
+    const keyLo = Math.min(lo, this.keyLo);
+    const keyHi = Math.max(hi, this.keyHi);
+    const span = keyHi - keyLo + 1;
     if (span > DIRECT_MAX_SPAN || (span > DIRECT_SMALL_SPAN && span > DIRECT_MIN_DENSITY * (this.size + n))) return false;
-    if (cur !== null && base === this.directBase && end <= this.directBase + cur.length) return true;
-    // Grow by half at least (keys tend to ascend batch by batch: no copy per batch), within the limit.
-    const len = cur === null ? span : Math.min(Math.max(span, Math.floor(cur.length * 1.5)), DIRECT_MAX_SPAN);
-    const next = new Int32Array(len).fill(-1);
-    if (cur !== null) next.set(cur, this.directBase - base);
+    this.keyLo = keyLo;
+    this.keyHi = keyHi;
+    const cur = this.direct;
+    const base = this.directBase;
+    if (cur !== null && keyLo >= base && keyHi < base + cur.length) return true;
+    // Grow with slack (half the key span) on the side that grew, so keys arriving in ascending or
+    // descending batches do not copy the array per batch; without slack if that gets too large.
+    let newBase = keyLo;
+    let newEnd = keyHi + 1;
+    if (cur !== null) {
+      newBase = Math.min(keyLo, base);
+      newEnd = Math.max(keyHi + 1, base + cur.length);
+      if (keyLo < base) newBase -= span >> 1;
+      if (keyHi >= base + cur.length) newEnd += span >> 1;
+      if (newEnd - newBase > 2 * DIRECT_MAX_SPAN) {
+        newBase = keyLo;
+        newEnd = keyHi + 1;
+      }
+    }
+    const next = new Int32Array(newEnd - newBase).fill(-1);
+    if (cur !== null) {
+      // Every stored key lies in [keyLo, keyHi], inside both arrays' overlap.
+      const from = Math.max(base, newBase);
+      const to = Math.min(base + cur.length, newEnd);
+      if (to > from) next.set(cur.subarray(from - base, to - base), from - newBase);
+    }
     this.direct = next;
-    this.directBase = base;
+    this.directBase = newBase;
     return true;
   }
 

@@ -79,6 +79,26 @@ describe('KeyTable', () => {
     check(['num', 'num'], [rows.slice(0, 1000), rows, [[1e15, 2], [1.25, 2]]], false, true);
   });
 
+  it('stays in direct mode while dense keys arrive in ascending, descending or scattered batches', () => {
+    for (const order of ['up', 'down', 'scattered'] as const) {
+      const table = new KeyTable(['num']);
+      // Scattered keys span the whole range from the first batch: within the span always allowed.
+      const n = order === 'scattered' ? 1 << 20 : 1 << 22;
+      const ids = new Int32Array(2048);
+      for (let b = 0; b < n / 2048; b++) {
+        const vals = new Int32Array(2048);
+        for (let i = 0; i < 2048; i++) {
+          const k = b * 2048 + i;
+          vals[i] = order === 'up' ? k : order === 'down' ? n - k : (k * 7919) % n;
+        }
+        table.findOrInsert([{ kind: 'num', nulls: null, values: vals }], null, 2048, ids);
+        expect(ids[2047]).to.equal(b * 2048 + 2047);
+      }
+      expect(table.hashed, order).to.equal(false);
+      expect(table.size).to.equal(n);
+    }
+  });
+
   it('join build: rows with a NULL key skipped, then probes without hashes', () => {
     const table = new KeyTable(['num'], 4);
     const ids = new Int32Array(4);
