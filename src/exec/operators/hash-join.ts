@@ -15,17 +15,21 @@ import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
 import { HashSemiBuildLeftOp } from './hash-semi-build-left';
 import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
-import { RuntimeFilterSlot, armRuntimeFilters, prepareWithRuntimeFilters } from './runtime-filter';
+import { RuntimeFilterSlot, armRuntimeFilters, prepareProbeWithRuntimeFilters, prepareWithRuntimeFilters } from './runtime-filter';
 
 export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: PrepareChild): PreparedNode {
   const leftKeys = node.leftKeys.map((k) => compileExpr(k, env));
   const rightKeys = node.rightKeys.map((k) => compileExpr(k, env));
   const kinds = leftKeys.map((k, i) => pairKind(k.type, rightKeys[i].type));
+  if (node.buildLeft === true && (node.joinType === 'semi' || node.joinType === 'anti')) {
+    const buildSide = child(node.left);
+    const probe = prepareProbeWithRuntimeFilters(node.right, node.rightKeys, kinds, () => child(node.right));
+    const residual = node.residual === null ? null : compileExpr(node.residual, env);
+    return { node, open: () => new HashSemiBuildLeftOp(node, env, buildSide.open(), probe.prepared.open(), leftKeys, rightKeys, kinds, residual, probe.slots) };
+  }
   const { left, slots } = prepareWithRuntimeFilters(node, kinds, () => child(node.left));
   const right = child(node.right);
   const residual = node.residual === null ? null : compileExpr(node.residual, env);
-  if (node.buildLeft === true && (node.joinType === 'semi' || node.joinType === 'anti'))
-    return { node, open: () => new HashSemiBuildLeftOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
   return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual, slots) };
 }
 

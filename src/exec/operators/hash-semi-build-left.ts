@@ -3,6 +3,7 @@
 // TPC-H Q21's few thousand candidate lineitems against EXISTS over all of lineitem. Left rows are
 // marked when some right row matches (and passes the residual, evaluated over left ++ right
 // columns); at the end the marked (semi) or unmarked (anti) left rows are emitted in input order.
+// The left keys also become runtime filters for the right input's scans (runtime-filter.ts).
 import { HashJoinNode } from '../../plan/plan';
 import { BATCH_SIZE, Batch, BoolVector, Vector } from '../../types/vector';
 import { gatherVector } from '../../types/vector-ops';
@@ -12,6 +13,7 @@ import { KeyTable } from '../hash/key-table';
 import { concatBatches, placeholder } from '../vector-util';
 import { PairBuffer } from './join-emit';
 import { Operator, drain, nextBatch } from './operator';
+import { RuntimeFilterSlot, armRuntimeFilters } from './runtime-filter';
 
 export class HashSemiBuildLeftOp extends Operator {
   private out: Batch[] | null = null;
@@ -26,8 +28,11 @@ export class HashSemiBuildLeftOp extends Operator {
     private readonly rightKeys: CompiledExpr[],
     private readonly kinds: KeyKind[],
     private readonly residual: CompiledExpr | null,
+    private readonly filterSlots: readonly RuntimeFilterSlot[],
   ) {
     super(node, env);
+    // A previous run's filters must not reach this run's scans.
+    for (const s of filterSlots) s.arm(null);
   }
 
   protected produce(): Batch | null {
@@ -65,6 +70,8 @@ export class HashSemiBuildLeftOp extends Operator {
     const table = new KeyTable(this.kinds, n);
     const ids = new Int32Array(n);
     table.findOrInsert(keys, null, n, ids, true);
+    // The right input's scans drop rows no left key matches (they would mark nothing).
+    if (this.filterSlots.length > 0) armRuntimeFilters(this.filterSlots, keys, ids, n, table.size);
     const groups = table.size;
     const head = new Int32Array(groups).fill(-1);
     const next = new Int32Array(n);

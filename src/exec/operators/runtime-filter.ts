@@ -15,6 +15,7 @@
 // and scan; each run of the join arms them with a fresh filter (or none) before its left input is
 // pulled. The scan checks the first rows and turns a filter off for the run when it keeps nearly
 // every row (the build side holds most keys: a foreign key to an unfiltered table).
+import { Expr } from '../../plan/expr';
 import { HashJoinNode, PlanNode, ScanNode } from '../../plan/plan';
 import { Batch, Vector } from '../../types/vector';
 import { BloomFilter } from '../hash/bloom-filter';
@@ -67,10 +68,22 @@ const pending = new Map<ScanNode, RuntimeFilterSlot[]>();
 export function prepareWithRuntimeFilters<T>(node: HashJoinNode, kinds: readonly KeyKind[], prepareLeft: () => T): { left: T; slots: RuntimeFilterSlot[] } {
   const type = node.joinType;
   if (node.buildLeft === true || (type !== 'inner' && type !== 'semi' && type !== 'right')) return { left: prepareLeft(), slots: [] };
+  const { prepared, slots } = prepareProbeWithRuntimeFilters(node.left, node.leftKeys, kinds, prepareLeft);
+  return { left: prepared, slots };
+}
+
+/**
+ * As prepareWithRuntimeFilters for any probe input: `probe` with its key expressions `probeKeys`.
+ * A semi/anti join that builds on its left input (hash-semi-build-left.ts) probes with its right
+ * one, whose rows only mark left rows as matched: a right row no left key matches does nothing,
+ * so its scans may drop such rows for anti joins too.
+ */
+export function prepareProbeWithRuntimeFilters<T>(probe: PlanNode, probeKeys: readonly Expr[], kinds: readonly KeyKind[], prepareProbe: () => T): { prepared: T; slots: RuntimeFilterSlot[] } {
+  const prepareLeft = prepareProbe;
   const byScan = new Map<ScanNode, { keys: number[]; cols: number[] }>();
-  node.leftKeys.forEach((k, i) => {
+  probeKeys.forEach((k, i) => {
     if (k.kind !== 'column') return;
-    const at = traceColumn(node.left, k.index);
+    const at = traceColumn(probe, k.index);
     if (at === null) return;
     let t = byScan.get(at.scan);
     if (t === undefined) byScan.set(at.scan, (t = { keys: [], cols: [] }));
@@ -86,7 +99,7 @@ export function prepareWithRuntimeFilters<T>(node: HashJoinNode, kinds: readonly
     list.push(slot);
   }
   try {
-    return { left: prepareLeft(), slots };
+    return { prepared: prepareLeft(), slots };
   } finally {
     for (const [scan] of byScan) {
       const list = pending.get(scan);
