@@ -67,6 +67,18 @@ export function compareFloat(a: number, b: number): number {
   return an && bn ? 0 : an ? 1 : -1;
 }
 
+/** out[i] = x[i] op c, plain number comparisons (no float NaN rules). */
+function cmpConst(op: ComparisonFn, x: ArrayLike<number>, c: number, out: Uint8Array, n: number): void {
+  switch (op) {
+    case 'eq': for (let i = 0; i < n; i++) out[i] = x[i] === c ? 1 : 0; break;
+    case 'ne': for (let i = 0; i < n; i++) out[i] = x[i] !== c ? 1 : 0; break;
+    case 'lt': for (let i = 0; i < n; i++) out[i] = x[i] < c ? 1 : 0; break;
+    case 'le': for (let i = 0; i < n; i++) out[i] = x[i] <= c ? 1 : 0; break;
+    case 'gt': for (let i = 0; i < n; i++) out[i] = x[i] > c ? 1 : 0; break;
+    case 'ge': for (let i = 0; i < n; i++) out[i] = x[i] >= c ? 1 : 0; break;
+  }
+}
+
 function cmpFloats(op: ComparisonFn, x: ArrayLike<number>, y: ArrayLike<number>, out: Uint8Array, n: number): void {
   let hasNaN = false;
   for (let i = 0; i < n; i++)
@@ -169,15 +181,7 @@ function numberConstKernel(op: ComparisonFn, col: CompiledExpr, c: number): Vect
     const x = v.values;
     const out = new Uint8Array(n);
     if (float && (c !== c || hasNaN(x, n))) for (let i = 0; i < n; i++) out[i] = cmpHolds(op, compareFloat(x[i], c)) ? 1 : 0;
-    else
-      switch (op) {
-        case 'eq': for (let i = 0; i < n; i++) out[i] = x[i] === c ? 1 : 0; break;
-        case 'ne': for (let i = 0; i < n; i++) out[i] = x[i] !== c ? 1 : 0; break;
-        case 'lt': for (let i = 0; i < n; i++) out[i] = x[i] < c ? 1 : 0; break;
-        case 'le': for (let i = 0; i < n; i++) out[i] = x[i] <= c ? 1 : 0; break;
-        case 'gt': for (let i = 0; i < n; i++) out[i] = x[i] > c ? 1 : 0; break;
-        case 'ge': for (let i = 0; i < n; i++) out[i] = x[i] >= c ? 1 : 0; break;
-      }
+    else cmpConst(op, x, c, out, n);
     return boolVector(n, out, v.nulls === null ? null : v.nulls.slice(0, n));
   };
 }
@@ -205,14 +209,7 @@ function numericConstKernel(op: ComparisonFn, col: CompiledExpr, constant: Decim
     const n = v.length;
     const x = v.values;
     const out = new Uint8Array(n);
-    switch (op) {
-      case 'eq': for (let i = 0; i < n; i++) out[i] = x[i] === c ? 1 : 0; break;
-      case 'ne': for (let i = 0; i < n; i++) out[i] = x[i] !== c ? 1 : 0; break;
-      case 'lt': for (let i = 0; i < n; i++) out[i] = x[i] < c ? 1 : 0; break;
-      case 'le': for (let i = 0; i < n; i++) out[i] = x[i] <= c ? 1 : 0; break;
-      case 'gt': for (let i = 0; i < n; i++) out[i] = x[i] > c ? 1 : 0; break;
-      case 'ge': for (let i = 0; i < n; i++) out[i] = x[i] >= c ? 1 : 0; break;
-    }
+    cmpConst(op, x, c, out, n);
     return boolVector(n, out, v.nulls === null ? null : v.nulls.slice(0, n));
   };
 }
