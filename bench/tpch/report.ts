@@ -20,6 +20,10 @@ export interface Report {
   date: string;
   load: { table: string; rows: number; tesseraSeconds: number; postgresSeconds: number | null }[];
   rows: ReportRow[];
+  /** The Tessera server's peak resident memory during the queries (null: unknown). */
+  tesseraPeakRssBytes?: number | null;
+  /** The 1-minute load average when the Tessera queries started (the machine may be shared). */
+  loadAverage?: number;
 }
 
 export function machineDescription(): string {
@@ -36,6 +40,8 @@ export function markdown(r: Report): string {
     '',
     `Machine: ${r.machine}. Commit ${r.commit}, ${r.date}. Median of ${r.runs} hot runs after one warm-up, same connection method for both.`,
     '',
+    ...(r.tesseraPeakRssBytes != null ? [`Tessera server's peak memory (RSS) during the 22 queries: ${(r.tesseraPeakRssBytes / 2 ** 20).toFixed(0)} MiB.`, ''] : []),
+    ...(r.loadAverage !== undefined ? [`Load average (1 min) when the queries started: ${r.loadAverage.toFixed(2)}.`, ''] : []),
     withPg ? '| query | Tessera ms | PostgreSQL ms | Tessera / PostgreSQL | rows | valid |' : '| query | Tessera ms | rows | valid |',
     withPg ? '|---|---:|---:|---:|---:|---|' : '|---|---:|---:|---|',
   ];

@@ -3,9 +3,11 @@
 // bench/tpch/dbgen into bench/tpch/data/sf<N> (or, with --stream, piped from the generator into COPY).
 // Loads a scale factor into a fresh Tessera server (and, when asked, a fresh PostgreSQL 15), runs the
 // 22 queries, validates every answer (against the reference answers at SF 0.01, and cell by cell
-// against PostgreSQL's with --compare-postgres), and writes a report under bench/results/.
+// against PostgreSQL's with --compare-postgres), and writes a report under bench/results/ with the
+// server's peak memory (RSS) during the queries and the machine's load average when they started.
 import { execSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { startTestServer, freePort } from '../../test/helpers/test-server';
 import { compareAnswer } from './compare-answers';
@@ -14,6 +16,7 @@ import { loadTpch, LoadTiming } from './load';
 import { postgresInstalled, startPostgres } from './postgres-instance';
 import { Report, machineDescription, markdown, svgChart } from './report';
 import { QueryTiming, runQueries } from './run-queries';
+import { PeakMemory } from './peak-memory';
 
 interface Options {
   sf: string;
@@ -58,10 +61,19 @@ async function main(): Promise<void> {
   const server = await startTestServer({ settings: { buffer_pool_size: '2GB' } });
   let tLoad: LoadTiming[];
   let tQueries: QueryTiming[];
+  let peakRss: number | null = null;
+  let loadAverage = 0;
   try {
     tLoad = await loadTpch(server.port, o.sf, log, { stream: o.stream, replace: o.replace });
     log('running queries on Tessera');
-    tQueries = await runQueries(server.port, o.runs, log);
+    loadAverage = os.loadavg()[0];
+    const memory = new PeakMemory(server.pid);
+    try {
+      tQueries = await runQueries(server.port, o.runs, log);
+    } finally {
+      peakRss = memory.stop();
+    }
+    if (peakRss !== null) log(`peak server memory (RSS) during the queries: ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     await server.stop();
   }
@@ -94,6 +106,8 @@ async function main(): Promise<void> {
     commit: execSync('git rev-parse --short HEAD', { cwd: __dirname }).toString().trim(),
     machine: machineDescription(),
     date: new Date().toISOString().slice(0, 10),
+    tesseraPeakRssBytes: peakRss,
+    loadAverage,
     load: tLoad.map((l, i) => ({ table: l.table, rows: l.rows, tesseraSeconds: l.seconds, postgresSeconds: pLoad?.[i].seconds ?? null })),
     rows: tQueries.map((q, i) => {
       const answerFile = path.join(answersDir, `${q.query}.out`);

@@ -51,10 +51,12 @@ export function trueRows(v: BoolVector, n: number): Uint32Array {
 
 /**
  * A source of constant vectors: one vector of the largest length asked so far, sliced (no copy)
- * for shorter batches, so a constant costs nothing per batch.
+ * for shorter batches, and the last slice kept (batches mostly have the same length), so a
+ * constant costs nothing per batch.
  */
 export class ConstVectorSource {
   private cached: Vector | null = null;
+  private lastSlice: Vector | null = null;
   constructor(
     readonly type: DataType,
     readonly value: Scalar,
@@ -62,7 +64,10 @@ export class ConstVectorSource {
   get(n: number): Vector {
     let c = this.cached;
     if (c === null || c.length < n) c = this.cached = constVector(this.type, this.value, Math.max(n, c === null ? 0 : c.length * 2));
-    return c.length === n ? c : sliceVector(c, 0, n);
+    if (c.length === n) return c;
+    const last = this.lastSlice;
+    if (last !== null && last.length === n) return last;
+    return (this.lastSlice = sliceVector(c, 0, n));
   }
 }
 

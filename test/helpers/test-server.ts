@@ -28,6 +28,8 @@ export interface TestServer {
   restart(): Promise<void>;
   /** Everything the server printed to stdout and stderr so far. */
   output(): string;
+  /** The server process's id while it runs (for memory sampling). */
+  readonly pid: number | undefined;
 }
 
 export interface TestServerOptions {
@@ -128,6 +130,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return `postgresql://postgres@127.0.0.1:${port}/postgres`;
     },
     output: () => out,
+    get pid() {
+      return child?.pid;
+    },
     stop: async () => {
       await waitExit('SIGTERM');
       if (ownDir && !finished) {

@@ -134,7 +134,7 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
 
 function compileCall(e: CallExpr, env: ExprEnv): CompiledExpr {
   const onDates = dateComparison(e, env);
-  if (onDates !== null) return onDates;
+  if (onDates !== null) return compileCall(onDates, env);
   const args = e.args.map((a) => compileExpr(a, env));
   if (SEQUENCE_FNS.has(e.fn)) return sequenceCall(e, args, env);
   if (e.fn === 'set_config') return setConfigCall(e, args, env);
@@ -150,7 +150,7 @@ const MICROS_PER_DAY = 86400e6;
  * timestamp with a constant timestamp. When that constant is a midnight, comparing the dates
  * themselves is the same test for every operator, and skips a cast per row.
  */
-function dateComparison(e: CallExpr, env: ExprEnv): CompiledExpr | null {
+export function dateComparison(e: CallExpr, env: ExprEnv): CallExpr | null {
   if (!COMPARISONS.has(e.fn)) return null;
   for (let side = 0; side < 2; side++) {
     const cast = e.args[side];
@@ -159,7 +159,7 @@ function dateComparison(e: CallExpr, env: ExprEnv): CompiledExpr | null {
     const k = compileExpr(other, env);
     if (!k.isConst || typeof k.value !== 'number' || !Number.isInteger(k.value / MICROS_PER_DAY)) continue;
     const day: Expr = { kind: 'const', value: k.value / MICROS_PER_DAY, type: Types.date };
-    return compileCall({ ...e, args: side === 0 ? [cast.arg, day] : [day, cast.arg] }, env);
+    return { ...e, args: side === 0 ? [cast.arg, day] : [day, cast.arg] };
   }
   return null;
 }

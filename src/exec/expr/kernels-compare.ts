@@ -3,7 +3,8 @@
 // a constant string is evaluated once per dictionary entry (cached per dictionary object) and then
 // mapped over the codes. Numeric compares exactly by value across scales; intervals by span.
 import { ComparisonFn } from '../../plan/expr';
-import { BoolVector, NumericVector, StringVector, Vector } from '../../types/vector';
+import { BoolVector, Decimal, NumericVector, StringVector, Vector, isDecimal } from '../../types/vector';
+import { pow10 } from '../../types/vector-ops';
 import { numericCompare, numericFromInt } from '../../types/numeric';
 import { boolVector, orNulls } from '../vector-util';
 import { arrayKeyDict, compareStrings, dictRanks, jsonbKeyDict, trimTrailingSpaces, trimmedDict } from '../string-order';
@@ -65,6 +66,18 @@ export function compareFloat(a: number, b: number): number {
   const an = a !== a;
   const bn = b !== b;
   return an && bn ? 0 : an ? 1 : -1;
+}
+
+/** out[i] = x[i] op c, plain number comparisons (no float NaN rules). */
+function cmpConst(op: ComparisonFn, x: ArrayLike<number>, c: number, out: Uint8Array, n: number): void {
+  switch (op) {
+    case 'eq': for (let i = 0; i < n; i++) out[i] = x[i] === c ? 1 : 0; break;
+    case 'ne': for (let i = 0; i < n; i++) out[i] = x[i] !== c ? 1 : 0; break;
+    case 'lt': for (let i = 0; i < n; i++) out[i] = x[i] < c ? 1 : 0; break;
+    case 'le': for (let i = 0; i < n; i++) out[i] = x[i] <= c ? 1 : 0; break;
+    case 'gt': for (let i = 0; i < n; i++) out[i] = x[i] > c ? 1 : 0; break;
+    case 'ge': for (let i = 0; i < n; i++) out[i] = x[i] >= c ? 1 : 0; break;
+  }
 }
 
 function cmpFloats(op: ComparisonFn, x: ArrayLike<number>, y: ArrayLike<number>, out: Uint8Array, n: number): void {
@@ -171,15 +184,35 @@ function numberConstKernel(op: ComparisonFn, col: CompiledExpr, c: number): Vect
     const x = v.values;
     const out = new Uint8Array(n);
     if (float && (c !== c || hasNaN(x, n))) for (let i = 0; i < n; i++) out[i] = cmpHolds(op, compareFloat(x[i], c)) ? 1 : 0;
-    else
-      switch (op) {
-        case 'eq': for (let i = 0; i < n; i++) out[i] = x[i] === c ? 1 : 0; break;
-        case 'ne': for (let i = 0; i < n; i++) out[i] = x[i] !== c ? 1 : 0; break;
-        case 'lt': for (let i = 0; i < n; i++) out[i] = x[i] < c ? 1 : 0; break;
-        case 'le': for (let i = 0; i < n; i++) out[i] = x[i] <= c ? 1 : 0; break;
-        case 'gt': for (let i = 0; i < n; i++) out[i] = x[i] > c ? 1 : 0; break;
-        case 'ge': for (let i = 0; i < n; i++) out[i] = x[i] >= c ? 1 : 0; break;
-      }
+    else cmpConst(op, x, c, out, n);
+    return boolVector(n, out, v.nulls === null ? null : v.nulls.slice(0, n));
+  };
+}
+
+/**
+ * numeric column op numeric constant: the constant scaled once to the column's scale, then plain
+ * comparisons of the scaled integers (TPC-H's l_discount between .05 and .07, l_quantity < 24).
+ * Batches with values beyond 2^53, or a constant with more decimals than the column, take the
+ * general path.
+ */
+function numericConstKernel(op: ComparisonFn, col: CompiledExpr, constant: Decimal, general: VectorFn): VectorFn {
+  const f = col.eval;
+  let scaledFor = -1;
+  let scaled = NaN;
+  return (batch) => {
+    const v = f(batch);
+    if (v.kind !== 'numeric' || v.wide !== null || v.scale < constant.scale) return general(batch);
+    if (v.scale !== scaledFor) {
+      const c = Number(constant.digits) * pow10(v.scale - constant.scale);
+      scaled = Number.isSafeInteger(c) && BigInt(c) === constant.digits * 10n ** BigInt(v.scale - constant.scale) ? c : NaN;
+      scaledFor = v.scale;
+    }
+    if (scaled !== scaled) return general(batch);
+    const c = scaled;
+    const n = v.length;
+    const x = v.values;
+    const out = new Uint8Array(n);
+    cmpConst(op, x, c, out, n);
     return boolVector(n, out, v.nulls === null ? null : v.nulls.slice(0, n));
   };
 }
@@ -202,5 +235,10 @@ export function compareKernel(op: ComparisonFn, a: CompiledExpr, b: CompiledExpr
   }
   const fa = a.eval;
   const fb = b.eval;
-  return (batch) => compareVectors(op, fa(batch), fb(batch));
+  const general: VectorFn = (batch) => compareVectors(op, fa(batch), fb(batch));
+  if (a.type.storage === 'numeric' && b.type.storage === 'numeric') {
+    if (b.isConst && isDecimal(b.value)) return numericConstKernel(op, a, b.value, general);
+    if (a.isConst && isDecimal(a.value)) return numericConstKernel(swapOp(op), b, a.value, general);
+  }
+  return general;
 }

@@ -144,13 +144,19 @@ export function mix32(h: number): number {
 
 const scratchF64 = new Float64Array(1);
 const scratchU32 = new Uint32Array(scratchF64.buffer);
-const NULL_HASH = 0x5bd1e995;
+/** The hash of a NULL key column. */
+export const NULL_HASH = 0x5bd1e995;
 const NAN_HASH = 0x1b873593;
+
+/** Hash of an int32 (the same as hashNumber gives for it). */
+export function hashInt(i: number): number {
+  return mix32(i ^ 0x27d4eb2f);
+}
 
 /** Hash of a number such that equal numbers (whatever their storage) hash equally. */
 export function hashNumber(v: number): number {
   const i = v | 0;
-  if (i === v) return mix32(i ^ 0x27d4eb2f);
+  if (i === v) return hashInt(i);
   if (v !== v) return NAN_HASH;
   scratchF64[0] = v;
   return mix32(scratchU32[0] ^ mix32(scratchU32[1] + 0x165667b1));
@@ -194,7 +200,7 @@ export function hashKeys(keys: readonly KeyColumn[], n: number, out: Int32Array)
           }
         } else {
           for (let i = 0; i < n; i++) {
-            const h = mix32(vals[i] ^ 0x27d4eb2f);
+            const h = hashInt(vals[i]);
             out[i] = first ? h : combine(out[i], h);
           }
         }

@@ -50,10 +50,8 @@ class DistinctFilter {
     const keys: KeyColumn[] = [toKeyColumn(groupVec), ...args.map((a) => toKeyColumn(a))];
     this.table ??= new KeyTable(keys.map((k) => k.kind));
     // Masked-out rows are looked up too (harmless: only rows that count mark their key as seen).
-    const hashes = new Int32Array(n);
-    hashKeys(keys, n, hashes);
     const ids = new Int32Array(n);
-    this.table.findOrInsert(keys, hashes, n, ids);
+    this.table.findOrInsert(keys, null, n, ids);
     if (this.seen.length < this.table.size) {
       const s = new Uint8Array(Math.max(this.table.size, this.seen.length * 2));
       s.set(this.seen);
@@ -216,12 +214,15 @@ class HashAggregateOp extends Operator {
     } else {
       const keyVecs = this.groupBy.map((g) => g.eval(b));
       const keys = keyVecs.map((v) => toKeyColumn(v));
-      const hashes = new Int32Array(n);
-      hashKeys(keys, n, hashes);
-      if (this.spill !== null) return this.consumeSpilling(st, b, keys, hashes, n);
+      if (this.spill !== null) {
+        const hashes = new Int32Array(n);
+        hashKeys(keys, n, hashes);
+        return this.consumeSpilling(st, b, keys, hashes, n);
+      }
       groups = new Int32Array(n);
       const before = table.size;
-      table.findOrInsert(keys, hashes, n, groups);
+      // Hashes only for a hash table (not one in direct mode, see key-table.ts).
+      table.findOrInsert(keys, null, n, groups);
       if (table.size > before) {
         // Ids are handed out in row order: the first row of each new group, in id order.
         const firstRows = new Uint32Array(table.size - before);

@@ -2,28 +2,35 @@
 // vectors hashed as a whole and inserted into a KeyTable (one id per distinct key; NULL keys are
 // left out since they never match), with the rows of each key chained in input order through an
 // Int32Array. Each left batch is hashed the same way, looked up, and the chains expanded into
-// candidate pairs for the shared JoinEmitter (residual, join-type output).
+// candidate pairs for the shared JoinEmitter (residual, join-type output). Once built, the join arms
+// Bloom filters of its keys for the scans under its left input (runtime-filter.ts); an inner, semi
+// or right join with an empty build side ends without reading its left input at all.
 import { HashJoinNode } from '../../plan/plan';
 import { Batch } from '../../types/vector';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
-import { KeyKind, KeyColumn, hashKeys, pairKind, toKeyColumn } from '../hash/key-hash';
+import { KeyKind, KeyColumn, pairKind, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
 import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
 import { HashSemiBuildLeftOp } from './hash-semi-build-left';
 import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
+import { RuntimeFilterSlot, armRuntimeFilters, prepareProbeWithRuntimeFilters, prepareWithRuntimeFilters } from './runtime-filter';
 
 export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: PrepareChild): PreparedNode {
-  const left = child(node.left);
-  const right = child(node.right);
   const leftKeys = node.leftKeys.map((k) => compileExpr(k, env));
   const rightKeys = node.rightKeys.map((k) => compileExpr(k, env));
   const kinds = leftKeys.map((k, i) => pairKind(k.type, rightKeys[i].type));
+  if (node.buildLeft === true && (node.joinType === 'semi' || node.joinType === 'anti')) {
+    const buildSide = child(node.left);
+    const probe = prepareProbeWithRuntimeFilters(node.right, node.rightKeys, kinds, () => child(node.right));
+    const residual = node.residual === null ? null : compileExpr(node.residual, env);
+    return { node, open: () => new HashSemiBuildLeftOp(node, env, buildSide.open(), probe.prepared.open(), leftKeys, rightKeys, kinds, residual, probe.slots) };
+  }
+  const { left, slots } = prepareWithRuntimeFilters(node, kinds, () => child(node.left));
+  const right = child(node.right);
   const residual = node.residual === null ? null : compileExpr(node.residual, env);
-  if (node.buildLeft === true && (node.joinType === 'semi' || node.joinType === 'anti'))
-    return { node, open: () => new HashSemiBuildLeftOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
-  return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual) };
+  return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual, slots) };
 }
 
 class HashJoinOp extends Operator {
@@ -31,6 +38,8 @@ class HashJoinOp extends Operator {
   private table: KeyTable | null = null;
   private head = new Int32Array(0);
   private chain = new Int32Array(0);
+  /** Every key has one build row: chains have length one. */
+  private uniqueKeys = false;
   private readonly queue: Batch[] = [];
   private queuePos = 0;
   private leftDone = false;
@@ -46,9 +55,12 @@ class HashJoinOp extends Operator {
     private readonly rightKeys: CompiledExpr[],
     private readonly kinds: KeyKind[],
     private readonly residual: CompiledExpr | null,
+    private readonly filterSlots: readonly RuntimeFilterSlot[],
   ) {
     super(node, env);
     this.rightRows = new InputCollector(right);
+    // A previous run's filters must not reach this run's scans.
+    for (const s of filterSlots) s.arm(null);
   }
 
   /** Builds the hash table from the right input; false when the input yielded first (call again). */
@@ -58,22 +70,30 @@ class HashJoinOp extends Operator {
     const build = concatBatches(rightBatches, this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
     this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
     const n = build.length;
-    if (n === 0) return true;
+    if (n === 0) {
+      const t = this.node.joinType;
+      // Nothing can match: inner, semi and right joins have no output, their left input is not read.
+      if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
+      return true;
+    }
     const keys = this.keyColumns(this.rightKeys, build);
-    const hashes = new Int32Array(n);
-    hashKeys(keys, n, hashes);
     const table = new KeyTable(this.kinds, n);
     const ids = new Int32Array(n);
-    table.findOrInsert(keys, hashes, n, ids, true);
+    // No hashes passed: a direct-mode table needs none, a hash table computes them.
+    table.findOrInsert(keys, null, n, ids, true);
+    if (this.filterSlots.length > 0) armRuntimeFilters(this.filterSlots, keys, ids, n, table.size);
     const head = new Int32Array(table.size).fill(-1);
     const next = new Int32Array(n);
     // Insert backwards so each chain lists its rows in input order.
+    let keyed = 0;
     for (let r = n - 1; r >= 0; r--) {
       const g = ids[r];
       if (g < 0) continue;
+      keyed++;
       next[r] = head[g];
       head[g] = r;
     }
+    this.uniqueKeys = keyed === table.size;
     this.table = table;
     this.head = head;
     this.chain = next;
@@ -116,18 +136,26 @@ class HashJoinOp extends Operator {
   private probe(probe: Batch, emitter: JoinEmitter): void {
     const n = probe.length;
     const keys = this.keyColumns(this.leftKeys, probe);
-    const hashes = new Int32Array(n);
-    hashKeys(keys, n, hashes);
     const ids = new Int32Array(n);
-    this.table!.find(keys, hashes, n, ids, false);
+    this.table!.find(keys, null, n, ids, false);
     const pairs = this.pairs;
     pairs.reset();
     const type = this.node.joinType;
     const head = this.head;
     const next = this.chain;
-    if ((type === 'semi' || type === 'anti') && this.residual === null) {
-      // One pair per matched probe row is enough.
-      for (let i = 0; i < n; i++) if (ids[i] >= 0) pairs.push(i, head[ids[i]]);
+    if (this.uniqueKeys || ((type === 'semi' || type === 'anti') && this.residual === null)) {
+      // One build row per key (a primary key), or one pair per matched probe row is enough.
+      pairs.ensure(n);
+      const pl = pairs.left;
+      const pr = pairs.right;
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const g = ids[i];
+        if (g < 0) continue;
+        pl[k] = i;
+        pr[k++] = head[g];
+      }
+      pairs.count = k;
     } else {
       for (let i = 0; i < n; i++) {
         const g = ids[i];

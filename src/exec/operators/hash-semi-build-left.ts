@@ -3,15 +3,17 @@
 // TPC-H Q21's few thousand candidate lineitems against EXISTS over all of lineitem. Left rows are
 // marked when some right row matches (and passes the residual, evaluated over left ++ right
 // columns); at the end the marked (semi) or unmarked (anti) left rows are emitted in input order.
+// The left keys also become runtime filters for the right input's scans (runtime-filter.ts).
 import { HashJoinNode } from '../../plan/plan';
 import { BATCH_SIZE, Batch, BoolVector, Vector } from '../../types/vector';
 import { gatherVector } from '../../types/vector-ops';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
-import { KeyKind, hashKeys, toKeyColumn } from '../hash/key-hash';
+import { KeyKind, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
 import { concatBatches, placeholder } from '../vector-util';
 import { PairBuffer } from './join-emit';
 import { Operator, drain, nextBatch } from './operator';
+import { RuntimeFilterSlot, armRuntimeFilters } from './runtime-filter';
 
 export class HashSemiBuildLeftOp extends Operator {
   private out: Batch[] | null = null;
@@ -26,8 +28,11 @@ export class HashSemiBuildLeftOp extends Operator {
     private readonly rightKeys: CompiledExpr[],
     private readonly kinds: KeyKind[],
     private readonly residual: CompiledExpr | null,
+    private readonly filterSlots: readonly RuntimeFilterSlot[],
   ) {
     super(node, env);
+    // A previous run's filters must not reach this run's scans.
+    for (const s of filterSlots) s.arm(null);
   }
 
   protected produce(): Batch | null {
@@ -62,11 +67,11 @@ export class HashSemiBuildLeftOp extends Operator {
   private probeAll(build: Batch, matched: Uint8Array): void {
     const n = build.length;
     const keys = this.leftKeys.map((e, k) => toKeyColumn(e.eval(build), this.kinds[k]));
-    const hashes = new Int32Array(n);
-    hashKeys(keys, n, hashes);
     const table = new KeyTable(this.kinds, n);
     const ids = new Int32Array(n);
-    table.findOrInsert(keys, hashes, n, ids, true);
+    table.findOrInsert(keys, null, n, ids, true);
+    // The right input's scans drop rows no left key matches (they would mark nothing).
+    if (this.filterSlots.length > 0) armRuntimeFilters(this.filterSlots, keys, ids, n, table.size);
     const groups = table.size;
     const head = new Int32Array(groups).fill(-1);
     const next = new Int32Array(n);
@@ -84,10 +89,8 @@ export class HashSemiBuildLeftOp extends Operator {
       if (this.residual === null && unmatchedGroups === 0) continue;
       const m = probe.length;
       const pkeys = this.rightKeys.map((e, k) => toKeyColumn(e.eval(probe), this.kinds[k]));
-      const ph = new Int32Array(m);
-      hashKeys(pkeys, m, ph);
       const pid = new Int32Array(m);
-      table.find(pkeys, ph, m, pid, false);
+      table.find(pkeys, null, m, pid, false);
       if (this.residual === null) {
         for (let i = 0; i < m; i++) {
           const g = pid[i];

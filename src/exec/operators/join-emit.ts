@@ -31,6 +31,16 @@ export class PairBuffer {
   reset(): void {
     this.count = 0;
   }
+  /** Makes room for cap pairs (keeping those held); then left/right may be written directly. */
+  ensure(cap: number): void {
+    if (this.left.length >= cap) return;
+    const a = new Uint32Array(cap);
+    a.set(this.left.subarray(0, this.count));
+    this.left = a;
+    const b = new Uint32Array(cap);
+    b.set(this.right.subarray(0, this.count));
+    this.right = b;
+  }
 }
 
 export class JoinEmitter {

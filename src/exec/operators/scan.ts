@@ -1,25 +1,31 @@
 // Table scan: reads the snapshot's row groups column by column, cuts them into BATCH_SIZE slices
 // (no copy), drops deleted rows (a selection, then compacted), appends the RowId column when asked
-// (rowGroup * ROW_GROUP_ROWS + offset) and evaluates the pushed-down filter inside the scan.
+// (rowGroup * ROW_GROUP_ROWS + offset) and evaluates the pushed-down filter inside the scan. Bloom
+// filters armed by hash joins above (runtime-filter.ts) drop rows first, before the filter runs and
+// before any column is gathered.
 import { ScanNode } from '../../plan/plan';
 import { ChunkScan, ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { AccessPattern } from '../../storage/access-pattern';
 import { Types } from '../../types/data-type';
-import { BATCH_SIZE, Batch, BoolVector, Float64Vector, Vector } from '../../types/vector';
+import { BATCH_SIZE, Batch, Float64Vector, Vector } from '../../types/vector';
 import { getScalar, gatherVector, sliceVector } from '../../types/vector-ops';
 import { IndexScanSpec } from '../../plan/plan';
-import { CompiledExpr, ExprEnv } from '../expr/compiled';
+import { ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
-import { gatherNeeded, trueRows } from '../vector-util';
+import { SelectionFilter, compileSelection } from '../expr/select-filter';
+import { gatherNeeded } from '../vector-util';
 import { absentVector, exprColumns } from '../needed-columns';
 import { Operator, PreparedNode, Pulled, YIELD } from './operator';
+import { RuntimeFilterSlot, runtimeFilterRows, takeRuntimeFilters } from './runtime-filter';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
-  const filter = node.filter === null ? null : compileExpr(node.filter, env);
+  const filter = node.filter === null ? null : compileSelection(node.filter, env);
   // Columns to read: those a consumer needs and those the filter reads; the rest are absent.
   const need = env.needed.get(node);
   const read = node.output.map((_, c) => need === undefined || need[c] === true);
   if (node.filter !== null) for (const c of exprColumns(node.filter, new Set())) read[c] = true;
+  const runtimeFilters = takeRuntimeFilters(node);
+  for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
   // The chunks actually read, and one access-pattern detector for the node across its runs.
   const readColumns = node.columns.filter((_, k) => read[k]);
   const pattern = new AccessPattern();
@@ -31,7 +37,7 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
     node,
     open: () => {
       last?.finish();
-      return (last = new ScanOp(node, env, filter, read, readColumns, pattern));
+      return (last = new ScanOp(node, env, filter, read, readColumns, pattern, runtimeFilters));
     },
   };
 }
@@ -47,10 +53,11 @@ class ScanOp extends Operator {
   constructor(
     private readonly node: ScanNode,
     private readonly env: ExprEnv,
-    private readonly filter: CompiledExpr | null,
+    private readonly filter: SelectionFilter | null,
     private readonly read: boolean[],
     private readonly readColumns: number[],
     private readonly pattern: AccessPattern,
+    private readonly runtimeFilters: readonly RuntimeFilterSlot[],
   ) {
     super(node, env);
   }
@@ -88,6 +95,13 @@ class ScanOp extends Operator {
     return null;
   }
 
+  /** The batch without the rows the joins' Bloom filters rule out (gathered only when some go). */
+  private applyRuntimeFilters(batch: Batch): Batch {
+    if (this.runtimeFilters.length === 0) return batch;
+    const rows = runtimeFilterRows(this.runtimeFilters, batch);
+    return rows === null ? batch : gatherNeeded(batch, rows, this.read);
+  }
+
   /** Index Scan: the candidate RowIds (ascending) and how far they have been read; null = full scan. */
   private indexRows: Float64Array | null | undefined = undefined;
   private indexPos = 0;
@@ -113,12 +127,12 @@ class ScanOp extends Operator {
       const start = this.offset;
       const end = Math.min(this.groupRows, start + BATCH_SIZE);
       this.offset = end;
-      const batch = this.sliceLive(start, end);
+      const batch = this.applyRuntimeFilters(this.sliceLive(start, end));
       if (batch.length === 0) continue;
       if (this.filter === null) return batch;
-      const keep = trueRows(this.filter.eval(batch) as BoolVector, batch.length);
+      const keep = this.filter.select(batch);
+      if (keep === null) return batch;
       if (keep.length === 0) continue;
-      if (keep.length === batch.length) return batch;
       return gatherNeeded(batch, keep, this.read);
     }
   }
@@ -143,11 +157,12 @@ class ScanOp extends Operator {
         const rowIds: Float64Vector = { kind: 'int64', type: Types.int8, length: n, nulls: null, values };
         columns.push(rowIds);
       }
-      const batch: Batch = { length: n, columns };
+      const batch = this.applyRuntimeFilters({ length: n, columns });
+      if (batch.length === 0) continue;
       if (this.filter === null) return batch;
-      const keep = trueRows(this.filter.eval(batch) as BoolVector, n);
+      const keep = this.filter.select(batch);
+      if (keep === null) return batch;
       if (keep.length === 0) continue;
-      if (keep.length === n) return batch;
       return gatherNeeded(batch, keep, this.read);
     }
     return this.finish();

@@ -5,11 +5,12 @@ import { SqlError, SqlState } from '../../types/sql-error';
 import { Types } from '../../types/data-type';
 import { castScalar } from '../../types/cast';
 import { parseArrayLiteral } from '../../types/pg-types';
-import { Batch, BoolVector, Scalar, Vector } from '../../types/vector';
+import { Batch, Scalar, Vector } from '../../types/vector';
 import { compactBatch, getScalar, vectorFromScalars } from '../../types/vector-ops';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { arrayElements } from '../../types/array-ops';
+import { SelectionFilter, compileSelection } from '../expr/select-filter';
 import { chunkBatch, gatherNeeded, sliceBatch, trueRows } from '../vector-util';
 import { Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
 
@@ -70,7 +71,7 @@ class ValuesOp extends Operator {
 
 export function prepareFilter(node: FilterNode, env: ExprEnv, child: PrepareChild): PreparedNode {
   const input = child(node.input);
-  const predicate = compileExpr(node.predicate, env);
+  const predicate = compileSelection(node.predicate, env);
   const need = env.needed.get(node) ?? null;
   return { node, open: () => new FilterOp(node, env, input.open(), predicate, need) };
 }
@@ -80,7 +81,7 @@ class FilterOp extends Operator {
     node: FilterNode,
     env: ExprEnv,
     private readonly input: Operator,
-    private readonly predicate: CompiledExpr,
+    private readonly predicate: SelectionFilter,
     private readonly need: boolean[] | null,
   ) {
     super(node, env);
@@ -89,9 +90,9 @@ class FilterOp extends Operator {
     for (;;) {
       const b = this.input.next();
       if (b === null || b === YIELD) return b;
-      const keep = trueRows(this.predicate.eval(b) as BoolVector, b.length);
+      const keep = this.predicate.select(b);
+      if (keep === null) return b;
       if (keep.length === 0) continue;
-      if (keep.length === b.length) return b;
       return gatherNeeded(b, keep, this.need);
     }
   }
