@@ -10,6 +10,7 @@ import { EngineDatabase, EngineSession } from './session';
 import { WriteLock } from './write-lock';
 import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
+import { LearnedOptimizer } from '../ml/learned-optimizer';
 
 export interface DatabaseOptions {
   /** Data directory, or null / ':memory:' for a database with no files. */
@@ -36,12 +37,16 @@ export class Database implements DatabaseHandle, EngineDatabase {
   readonly readers = new ActiveReaders();
   private readonly sessions = new Map<number, EngineSession>();
   private nextProcessId = 1000 + (process.pid % 1000) * 100;
+  /** The learned cardinality model, kept in the database's own store. */
+  readonly ml: LearnedOptimizer;
 
   private constructor(
     readonly storage: Storage,
     readonly settings: Map<string, string>,
     private readonly releaseDirectory: () => void,
-  ) {}
+  ) {
+    this.ml = LearnedOptimizer.open(storage.aux);
+  }
 
   static async open(options: DatabaseOptions): Promise<Database> {
     await loadParser();
@@ -82,6 +87,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
 
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) await s.close();
+    await this.ml.close();
     await this.storage.close();
     this.releaseDirectory();
   }

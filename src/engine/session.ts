@@ -23,6 +23,9 @@ import { runDelete, runInsert, runUpdate } from './dml';
 import { runDdl } from './ddl';
 import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
+import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
+import { hasMlAnnotations, samplesFromExecution } from '../ml/learn-from-execution';
+import { NodeStats } from '../exec/execute';
 
 /** What the session needs from its database. */
 export interface EngineDatabase {
@@ -30,6 +33,8 @@ export interface EngineDatabase {
   readonly writeLock: WriteLock;
   readonly readers: ActiveReaders;
   readonly settings: Map<string, string>;
+  /** The learned optimizer (absent in contexts without one: classic planning only). */
+  readonly ml?: LearnedOptimizer;
   unregister(session: EngineSession): void;
 }
 
@@ -181,15 +186,27 @@ export class EngineSession implements Session {
         // Distinct counts cannot exceed the live rows (deletions are only counted by ANALYZE).
         return { rowCount: rows, columns: stats === null ? [] : stats.columns.map((c) => (c.distinct > rows ? { ...c, distinct: Math.max(1, rows) } : c)) };
       },
+      cardinalityModel: this.cardinalityModel(),
       sessionUser: this.options.user,
       database: this.options.database,
       setting: (name) => this.settings.get(name),
       settingNames: () => this.settings.names(),
       processId: this.processId,
       storageStats: () => storage.storageStats(),
+      mlModelStatus: this.db.ml === undefined ? undefined : () => this.db.ml!.status(),
       sequenceState: (def) => storage.sequences.state(def),
     };
   }
+
+  private cardinalityModel() {
+    const mode = parseMlMode(this.settings.get('ml_optimizer')) ?? 'off';
+    return this.db.ml === undefined || mode === 'off' ? undefined : this.db.ml.model(mode);
+  }
+
+  /** Feeds the true rows of the plan's featurized subplans to the learned optimizer. */
+  private readonly learnFrom = (plan: PlanNode) => (stats: Map<PlanNode, NodeStats>): void => {
+    if (this.db.ml !== undefined && hasMlAnnotations(plan)) this.db.ml.learn(samplesFromExecution(plan, stats));
+  };
 
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */
   execContext(params: Scalar[], consistent = false): ExecContext {
@@ -233,7 +250,7 @@ export class EngineSession implements Session {
     const ctx = this.execContext(params, true);
     const leave = this.db.readers.enter();
     try {
-      return await executePlanAsync(plan, ctx);
+      return await executePlanAsync(plan, ctx, this.learnFrom(plan));
     } finally {
       leave();
     }
@@ -353,6 +370,7 @@ export class EngineSession implements Session {
           const start = performance.now();
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
           const executionMs = performance.now() - start;
+          this.learnFrom(bound.plan)(stats);
           const o = bound.options ?? { costs: true, timing: true, summary: true };
           lines = explainLines(bound.plan, stats, o);
           if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);
