@@ -205,7 +205,7 @@ export class EngineSession implements Session {
 
   /** Feeds the true rows of the plan's featurized subplans to the learned optimizer. */
   private readonly learnFrom = (plan: PlanNode) => (stats: Map<PlanNode, NodeStats>): void => {
-    if (this.db.ml !== undefined && hasMlAnnotations(plan)) this.db.ml.learn(samplesFromExecution(plan, stats));
+    if (this.db.ml !== undefined && hasMlAnnotations(plan) && this.settings.get('ml_learn') !== 'off') this.db.ml.learn(samplesFromExecution(plan, stats));
   };
 
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */

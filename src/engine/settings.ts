@@ -65,6 +65,8 @@ const DEFAULTS: Record<string, string> = {
   jit: 'off',
   // The learned optimizer (src/ml): off, shadow (learn and estimate, plan classic) or on.
   ml_optimizer: 'off',
+  // Whether this session's executed queries become training samples (when ml_optimizer is not off).
+  ml_learn: 'on',
 };
 
 const CANONICAL = new Map<string, string>();
