@@ -106,10 +106,12 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   const learned = learning ? learnedJoinEstimates(model!, graph, relationInfos, equiColumnEdges(conj, relations, offsets, relationOf)) : null;
   // Relation sets are 32-bit masks: past 30 relations the FROM order stands.
   const tree = parts.length <= MAX_ORDERED ? orderJoins(graph) : fromOrder(parts.length);
-  if (learned !== null) parts.forEach((p, i) => {
-    p.rows = graph.rows(1 << i);
-    learned.annotate(p.plan, 1 << i);
-  });
+  if (learned !== null)
+    parts.forEach((p, i) => {
+      p.rows = graph.rows(1 << i);
+      // Base tables' filtered scans are learned; derived relations (subqueries, VALUES, functions) only inside joins.
+      if (relations[i].plan.kind === 'scan') learned.annotate(p.plan, 1 << i);
+    });
   const acc = buildTree(tree, parts, conj, graph, learned?.annotate);
   let plan = acc.plan;
   const leftover = conj.filter((c) => !c.used).map((c) => c.expr);
