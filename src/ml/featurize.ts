@@ -141,3 +141,22 @@ function relationVector(r: RelationInfo): Float64Array {
   }
   return v;
 }
+
+/**
+ * The structural parts of a subplan's vector: per present table slot its predicate kinds and the
+ * column buckets it filters, and each join-edge bucket. The model answers only for subplans made
+ * of parts it was trained on (in any combination); on anything else it is uncertain and abstains.
+ */
+export function structureKeys(x: Float64Array, at = 0): string[] {
+  const keys: string[] = [];
+  for (let slot = 0; slot < TABLE_SLOTS; slot++) {
+    const b = at + slot * PER_SLOT;
+    if (x[b] === 0) continue;
+    let k = `t${slot}:${x[b]}`;
+    for (let i = 0; i < KINDS.length; i++) k += `:${x[b + 3 + i]}`;
+    for (let i = 0; i < COLUMN_BUCKETS; i++) k += x[b + 3 + KINDS.length + i] !== 0 ? '1' : '0';
+    keys.push(k);
+  }
+  for (let e = 0; e < EDGE_BUCKETS; e++) if (x[at + EDGE_BASE + e] !== 0) keys.push(`e${e}:${x[at + EDGE_BASE + e]}`);
+  return keys;
+}

@@ -6,7 +6,7 @@
 // classic estimate.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { FEATURE_COUNT } from './featurize';
+import { FEATURE_COUNT, structureKeys } from './featurize';
 import { Mlp } from './mlp';
 import { SampleStore } from './sample-store';
 import { MAX_CORRECTION, TrainRequest, TrainResult, trainRound } from './training';
@@ -91,6 +91,8 @@ export class LearnedOptimizer {
   private readonly recentLearned: number[] = [];
   private readonly recentClassic: number[] = [];
   private closed = false;
+  /** Structural parts of the samples the current weights were trained on (see structureKeys). */
+  private known = new Set<string>();
 
   private constructor(
     private readonly persistence: ModelPersistence,
@@ -111,6 +113,7 @@ export class LearnedOptimizer {
         const params = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
         opt.mlp = new Mlp(FEATURE_COUNT, params);
         opt.header = header;
+        opt.known = knownParts(samples.dataset().x);
       }
     }
     return opt;
@@ -123,6 +126,7 @@ export class LearnedOptimizer {
 
   predict(features: Float64Array, classicRows: number): number | null {
     if (this.mlp === null || !this.header.trusted) return null;
+    for (const k of structureKeys(features)) if (!this.known.has(k)) return null;
     const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predict(features)));
     return Math.max(1, classicRows * Math.exp(correction));
   }
@@ -156,11 +160,13 @@ export class LearnedOptimizer {
     if (this.samples.size === 0) return;
     this.pending = 0;
     const data = this.samples.dataset();
+    const known = knownParts(data.x);
     const req: TrainRequest = { params: this.mlp === null ? null : Float64Array.from(this.mlp.params), ...data, epochs: EPOCHS, seed: this.header.version + 1 };
     const round = this.useWorker ? runInWorker(req) : Promise.resolve(trainRound(req));
     this.training = round
       .then(async (result) => {
         this.mlp = new Mlp(FEATURE_COUNT, result.params);
+        this.known = known;
         this.header = {
           version: this.header.version + 1,
           features: FEATURE_COUNT,
@@ -212,6 +218,12 @@ export class LearnedOptimizer {
     this.closed = true;
     await this.persist();
   }
+}
+
+function knownParts(x: Float64Array): Set<string> {
+  const out = new Set<string>();
+  for (let at = 0; at < x.length; at += FEATURE_COUNT) for (const k of structureKeys(x, at)) out.add(k);
+  return out;
 }
 
 function pushRecent(list: number[], v: number): void {
