@@ -8,4 +8,4 @@ export interface JoinCostConstants {
   output: number;
 }
 
-export const CALIBRATED_JOIN_COSTS: JoinCostConstants = { build: 0.2, probe: 0.05, output: 0.1 };
+export const CALIBRATED_JOIN_COSTS: JoinCostConstants = { build: 1.4, probe: 0.0844, output: 1.17 };
