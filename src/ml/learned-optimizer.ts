@@ -6,6 +6,7 @@
 // classic estimate.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { AuxStore } from '../storage/api';
 import { FEATURE_COUNT, structureKeys } from './featurize';
 import { Mlp } from './mlp';
 import { SampleStore } from './sample-store';
@@ -33,11 +34,8 @@ export interface Sample {
   trueRows: number;
 }
 
-/** Where the model keeps its bytes (the storage's auxiliary key-value space). */
-export interface ModelPersistence {
-  get(key: string): Buffer | undefined;
-  write(entries: [string, Buffer | null][]): Promise<void>;
-}
+/** Where the model keeps its bytes: the storage's auxiliary key-value space. */
+export type ModelPersistence = AuxStore;
 
 export interface ModelStatus {
   version: number;
