@@ -105,7 +105,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   const graph = joinGraph(parts, conj, derived, canonical);
   const learned = learning ? learnedJoinEstimates(model!, graph, relationInfos, equiColumnEdges(conj, relations, offsets, relationOf)) : null;
   // Relation sets are 32-bit masks: past 30 relations the FROM order stands.
-  const tree = parts.length <= MAX_ORDERED ? orderJoins(graph) : fromOrder(parts.length);
+  const tree = parts.length <= MAX_ORDERED ? (learned !== null ? learned.order() : orderJoins(graph)) : fromOrder(parts.length);
   if (learned !== null)
     parts.forEach((p, i) => {
       p.rows = graph.rows(1 << i);
