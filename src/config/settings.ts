@@ -43,6 +43,7 @@ const DEFS: SettingDef[] = [
   { name: 'statement_timeout', type: { kind: 'time', unit: 1 }, default: '0', description: 'abort statements running longer (0 = never)' },
   { name: 'lock_timeout', type: { kind: 'time', unit: 1 }, default: '0', description: 'abort lock waits longer than this (0 = never)' },
   { name: 'idle_in_transaction_session_timeout', type: { kind: 'time', unit: 1 }, default: '0', description: 'end sessions idle in a transaction longer (0 = never)' },
+  { name: 'ml_optimizer', type: { kind: 'enum', values: ['off', 'shadow', 'on'] }, default: 'off', description: 'learned cardinality model: off, shadow (learn and estimate, plan classic) or on' },
   { name: 'client_min_messages', type: { kind: 'enum', values: ['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'log', 'notice', 'warning', 'error'] }, default: 'notice', description: 'lowest notice level sent to clients' },
 ];
 

@@ -15,6 +15,7 @@ import { EngineDatabase, EngineSession } from './session';
 import { CommitLog, RowLocks } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
+import { LearnedOptimizer } from '../ml/learned-optimizer';
 
 export interface DatabaseOptions {
   /** Data directory, or null / ':memory:' for a database with no files. */
@@ -41,6 +42,8 @@ export class Database implements DatabaseHandle, EngineDatabase {
   readonly readers = new ActiveReaders();
   private readonly sessions = new Map<number, EngineSession>();
   private nextProcessId = 1000 + (process.pid % 1000) * 100;
+  /** The learned cardinality model, kept in the database's own store. */
+  readonly ml: LearnedOptimizer;
 
   private constructor(
     readonly storage: Storage,
@@ -48,7 +51,9 @@ export class Database implements DatabaseHandle, EngineDatabase {
     private readonly releaseDirectory: () => void,
     private readonly trace: AccessTrace | null = null,
     readonly spillDirectory: string = os.tmpdir(),
-  ) {}
+  ) {
+    this.ml = LearnedOptimizer.open(storage.aux);
+  }
 
   static async open(options: DatabaseOptions): Promise<Database> {
     await loadParser();
@@ -138,6 +143,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
 
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) await s.close();
+    await this.ml.close();
     await this.storage.close();
     this.trace?.close();
     this.releaseDirectory();

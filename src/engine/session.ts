@@ -26,6 +26,9 @@ import { runDdl } from './ddl';
 import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
 import { runTransactionStatement } from './transaction-control';
+import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
+import { hasMlAnnotations, samplesFromExecution } from '../ml/learn-from-execution';
+import { NodeStats } from '../exec/execute';
 
 /** What the session needs from its database. */
 export interface EngineDatabase {
@@ -37,6 +40,8 @@ export interface EngineDatabase {
   collectGarbage(tables: number[]): Promise<void>;
   readonly readers: ActiveReaders;
   readonly settings: Map<string, string>;
+  /** The learned optimizer (absent in contexts without one: classic planning only). */
+  readonly ml?: LearnedOptimizer;
   unregister(session: EngineSession): void;
 }
 
@@ -231,6 +236,7 @@ export class EngineSession implements Session {
         // Distinct counts cannot exceed the live rows (deletions are only counted by ANALYZE).
         return { rowCount: rows, columns: stats === null ? [] : stats.columns.map((c) => (c.distinct > rows ? { ...c, distinct: Math.max(1, rows) } : c)) };
       },
+      cardinalityModel: this.cardinalityModel(),
       sessionUser: this.options.user,
       database: this.options.database,
       setting: (name) => this.settings.get(name),
@@ -238,9 +244,20 @@ export class EngineSession implements Session {
       processId: this.processId,
       storageStats: () => storage.storageStats(),
       bufferStats: () => storage.bufferStats(),
+      mlModelStatus: this.db.ml === undefined ? undefined : () => this.db.ml!.status(),
       sequenceState: (def) => storage.sequences.state(def),
     };
   }
+
+  private cardinalityModel() {
+    const mode = parseMlMode(this.settings.get('ml_optimizer')) ?? 'off';
+    return this.db.ml === undefined || mode === 'off' ? undefined : this.db.ml.model(mode);
+  }
+
+  /** Feeds the true rows of the plan's featurized subplans to the learned optimizer. */
+  private readonly learnFrom = (plan: PlanNode) => (stats: Map<PlanNode, NodeStats>): void => {
+    if (this.db.ml !== undefined && hasMlAnnotations(plan) && this.settings.get('ml_learn') !== 'off') this.db.ml.learn(samplesFromExecution(plan, stats));
+  };
 
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */
   execContext(params: Scalar[], consistent = false): ExecContext {
@@ -283,7 +300,7 @@ export class EngineSession implements Session {
     const ctx = this.execContext(params, true);
     const leave = this.db.readers.enter();
     try {
-      return await executePlanAsync(plan, ctx);
+      return await executePlanAsync(plan, ctx, this.learnFrom(plan));
     } finally {
       leave();
     }
@@ -532,6 +549,7 @@ export class EngineSession implements Session {
           const start = performance.now();
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
           const executionMs = performance.now() - start;
+          this.learnFrom(bound.plan)(stats);
           const o = bound.options ?? { costs: true, timing: true, summary: true, buffers: true };
           lines = explainLines(bound.plan, stats, o);
           if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);

@@ -63,6 +63,10 @@ const DEFAULTS: Record<string, string> = {
   lc_numeric: 'C',
   lc_time: 'C',
   jit: 'off',
+  // The learned optimizer (src/ml): off, shadow (learn and estimate, plan classic) or on.
+  ml_optimizer: 'off',
+  // Whether this session's executed queries become training samples (when ml_optimizer is not off).
+  ml_learn: 'on',
 };
 
 const CANONICAL = new Map<string, string>();
@@ -176,6 +180,12 @@ function normalize(name: string, value: string): string {
     }
     case 'TimeZone':
       return normalizeTimeZone(value);
+    case 'ml_optimizer': {
+      const v = value.trim().toLowerCase();
+      if (v !== 'on' && v !== 'off' && v !== 'shadow')
+        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "ml_optimizer": "${value}"`, { hint: 'Available values: off, on, shadow.' });
+      return v;
+    }
     case 'statement_timeout':
     case 'lock_timeout':
     case 'idle_in_transaction_session_timeout':

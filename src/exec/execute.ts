@@ -125,7 +125,7 @@ const TIME_SLICE_MS = 20;
  * and the event loop runs, so a CancelRequest or statement_timeout stops a long CPU-bound query
  * and other connections are served meanwhile.
  */
-export async function executePlanAsync(plan: PlanNode, ctx: ExecContext): Promise<Batch[]> {
+export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats?: (stats: Map<PlanNode, NodeStats>) => void): Promise<Batch[]> {
   let sliceEnd = performance.now() + TIME_SLICE_MS;
   const sliced: ExecContext = {
     ...ctx,
@@ -150,6 +150,7 @@ export async function executePlanAsync(plan: PlanNode, ctx: ExecContext): Promis
       }
       chunkBatch(b, batches);
     }
+    onStats?.(env.stats);
     return batches;
   } finally {
     releaseAtEnd(env);

@@ -17,6 +17,15 @@ interface NodeBase {
   output: OutputColumn[];
   /** Planner's estimate of output rows (filled by the planner; the executor counts actuals). */
   estimatedRows?: number;
+  /** The learned optimizer's view of this subplan (join planner's scans and joins), when it is enabled. */
+  ml?: MlEstimate;
+}
+
+/** Features of a subplan for the learned cardinality model, its classic estimate and the model's (if any). */
+export interface MlEstimate {
+  features: Float64Array;
+  classicRows: number;
+  learnedRows: number | null;
 }
 
 /**

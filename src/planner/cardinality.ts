@@ -79,6 +79,8 @@ function asComparison(e: Expr): Comparison | null {
   return null;
 }
 
+const trimEnd = (x: string) => x.replace(/ +$/, '');
+
 function eqSelectivity(s: ColumnStatistics | null): number {
   if (s === null) return DEFAULT_EQ;
   return (1 - s.nullFraction) / Math.max(1, s.distinct);
@@ -186,7 +188,11 @@ function callSelectivity(e: Expr & { kind: 'call' }, info: ColumnInfo): number {
     const s = info.stats(cmp.column);
     if (cmp.value === null) return 0;
     if (cmp.op === 'eq') {
-      if (s !== null && s.min !== null && s.max !== null && typeof cmp.value === typeof s.min && (cmp.value < s.min || cmp.value > s.max)) return 0.0001;
+      // Trailing blanks do not count (char(n) statistics hold padded values, constants are not).
+      const v = typeof cmp.value === 'string' ? trimEnd(cmp.value) : cmp.value;
+      const lo = typeof s?.min === 'string' ? trimEnd(s.min) : s?.min ?? null;
+      const hi = typeof s?.max === 'string' ? trimEnd(s.max) : s?.max ?? null;
+      if (lo !== null && hi !== null && typeof v === typeof lo && (v < lo || v > hi)) return 0.0001;
       return eqSelectivity(s);
     }
     if (cmp.op === 'ne') return s === null ? 1 - DEFAULT_EQ : (1 - s.nullFraction) * (1 - 1 / Math.max(1, s.distinct));

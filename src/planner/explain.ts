@@ -244,7 +244,9 @@ export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>
     if (label !== null) lines.push(`${' '.repeat(Math.max(0, depth * 6 - 4))}${label}`);
     const indent = depth === 0 ? '' : pad + '  ->  ';
     const e = estimate(node);
-    const est = !options.costs ? '' : e !== undefined ? `  (rows=${Math.round(e)})` : '  (rows=?)';
+    // With the learned optimizer enabled, join-planned nodes show its estimate beside the classic one.
+    const ml = node.ml === undefined ? '' : ` ml_rows=${node.ml.learnedRows === null ? '?' : Math.round(node.ml.learnedRows)}`;
+    const est = !options.costs ? '' : e !== undefined ? `  (rows=${Math.round(e)}${ml})` : '  (rows=?)';
     let act = '';
     if (actual !== undefined) {
       const st = actual.get(node);

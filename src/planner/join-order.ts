@@ -31,7 +31,27 @@ export class JoinGraph {
     readonly edges: JoinEdge[],
   ) {}
 
+  /**
+   * The learned optimizer's estimate from a subset's classic one (null: plan with the classic rows),
+   * and its cost constants per build, probe and output row (null: the classic output + build rows).
+   */
+  refine: ((mask: number, classicRows: number) => number) | null = null;
+  costs: { build: number; probe: number; output: number } | null = null;
+  private readonly refinedMemo = new Map<number, number>();
+
+  /** Estimated rows of the join of the relations in mask (the learned estimate when refine is set). */
   rows(mask: number): number {
+    if (this.refine === null) return this.classicRows(mask);
+    let r = this.refinedMemo.get(mask);
+    if (r === undefined) {
+      r = Math.max(1, this.refine(mask, this.classicRows(mask)));
+      this.refinedMemo.set(mask, r);
+    }
+    return r;
+  }
+
+  /** Rows from the relations' filtered rows and the join selectivities (independence). */
+  classicRows(mask: number): number {
     let r = this.rowsMemo.get(mask);
     if (r !== undefined) return r;
     r = 1;
@@ -52,6 +72,12 @@ export class JoinGraph {
   }
 
   joinCost(x: number, y: number): number {
+    const c = this.costs;
+    if (c !== null) {
+      const rx = this.rows(x);
+      const ry = this.rows(y);
+      return c.output * this.rows(x | y) + c.build * Math.min(rx, ry) + c.probe * Math.max(rx, ry);
+    }
     return this.rows(x | y) + Math.min(this.rows(x), this.rows(y));
   }
 }

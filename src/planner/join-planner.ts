@@ -11,6 +11,9 @@ import { scaleColumnStats, selectivity } from './cardinality';
 import { andAll, columnsUsed, hasSubquery, remapColumns, splitConjuncts } from './expr-utils';
 import { JoinEdge, JoinFactor, JoinGraph, JoinTree, orderJoins } from './join-order';
 import { RelationStats, StatsLookup, infoOf, relationStats } from './relation-stats';
+import { CardinalityModel } from '../ml/learned-optimizer';
+import { RelationInfo } from '../ml/featurize';
+import { learnedJoinEstimates } from './learned-estimates';
 
 export interface JoinRelation {
   plan: PlanNode;
@@ -45,7 +48,7 @@ const DERIVED_MAX_SELECTIVITY = 0.25;
  * Joins `relations` (columns concatenated in order form the canonical row) under `conjuncts`;
  * `lookup` gives the tables' statistics for estimating sizes.
  */
-export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], lookup: StatsLookup = noStatistics): PlanNode {
+export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], lookup: StatsLookup = noStatistics, model?: CardinalityModel): PlanNode {
   const offsets: number[] = [];
   let width = 0;
   for (const r of relations) {
@@ -68,6 +71,8 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
 
   // Push single-relation predicates down; estimate each relation's filtered rows and column statistics.
   const canonical: (ColumnStatistics | null)[] = [];
+  const learning = model !== undefined && model.mode !== 'off' && lookup !== noStatistics && relations.length <= MAX_ORDERED;
+  const relationInfos: RelationInfo[] = [];
   const parts: Partial[] = relations.map((r, i) => {
     const local: Expr[] = [];
     const base: RelationStats = lookup === noStatistics ? { rows: r.estimatedRows, columns: r.plan.output.map(() => null) } : relationStats(r.plan, lookup);
@@ -86,6 +91,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
     const predicate = andAll(local);
     const rows = Math.max(1, predicate === null ? total : total * selectivity(predicate, infoOf(base.columns)));
     for (const c of base.columns) canonical.push(scaleColumnStats(c, total, rows));
+    if (learning) relationInfos.push(relationInfo(r.plan, total, local, base));
     const position = new Map<number, number>();
     for (let k = 0; k < r.plan.output.length; k++) position.set(offsets[i] + k, k);
     return { plan: addFilter(r.plan, local, rows), position, relations: new Set([i]), rows };
@@ -97,9 +103,16 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   for (const c of constants) c.used = true;
 
   const graph = joinGraph(parts, conj, derived, canonical);
+  const learned = learning ? learnedJoinEstimates(model!, graph, relationInfos, equiColumnEdges(conj, relations, offsets, relationOf)) : null;
   // Relation sets are 32-bit masks: past 30 relations the FROM order stands.
-  const tree = parts.length <= MAX_ORDERED ? orderJoins(graph) : fromOrder(parts.length);
-  const acc = buildTree(tree, parts, conj, graph);
+  const tree = parts.length <= MAX_ORDERED ? (learned !== null ? learned.order() : orderJoins(graph)) : fromOrder(parts.length);
+  if (learned !== null)
+    parts.forEach((p, i) => {
+      p.rows = graph.rows(1 << i);
+      // Base tables' filtered scans are learned; derived relations (subqueries, VALUES, functions) only inside joins.
+      if (relations[i].plan.kind === 'scan') learned.annotate(p.plan, 1 << i);
+    });
+  const acc = buildTree(tree, parts, conj, graph, learned?.annotate);
   let plan = acc.plan;
   const leftover = conj.filter((c) => !c.used).map((c) => c.expr);
   const topFilters = [...constants.map((c) => c.expr), ...leftover];
@@ -212,11 +225,50 @@ function joinGraph(parts: Partial[], conj: Conjunct[], derived: Conjunct[], cano
 }
 
 /** Builds the plan of a join tree (conjuncts are placed at the first join that has all their relations). */
-function buildTree(tree: JoinTree, parts: Partial[], conj: Conjunct[], graph: JoinGraph): Partial {
+function buildTree(tree: JoinTree, parts: Partial[], conj: Conjunct[], graph: JoinGraph, annotate?: (plan: PlanNode, mask: number) => void): Partial {
   if ('leaf' in tree) return parts[tree.leaf];
-  const l = buildTree(tree.left, parts, conj, graph);
-  const r = buildTree(tree.right, parts, conj, graph);
-  return joinPair(l, r, conj, graph.rows(tree.mask));
+  const l = buildTree(tree.left, parts, conj, graph, annotate);
+  const r = buildTree(tree.right, parts, conj, graph, annotate);
+  const joined = joinPair(l, r, conj, graph.rows(tree.mask));
+  if (annotate !== undefined && tree.mask !== 0) {
+    // Planned with the learned rows; EXPLAIN's rows= stays the classic estimate (ml_rows= beside it).
+    joined.plan.estimatedRows = graph.classicRows(tree.mask);
+    annotate(joined.plan, tree.mask);
+  }
+  return joined;
+}
+
+/** The learned model's view of a relation: its table, base rows and pushed-down predicates. */
+function relationInfo(plan: PlanNode, baseRows: number, local: Expr[], base: RelationStats): RelationInfo {
+  const info = infoOf(base.columns);
+  return {
+    key: plan.kind === 'scan' ? plan.tableId : 0x7fff,
+    baseRows,
+    predicates: local.flatMap((e) => splitConjuncts(e)).map((e) => {
+      const first = [...columnsUsed(e)][0] ?? -1;
+      const column = first < 0 ? -1 : plan.kind === 'scan' ? plan.columns[first] ?? first : first;
+      return { expr: e, column, selectivity: selectivity(e, info) };
+    }),
+  };
+}
+
+/** Column = column equalities between two relations (relation indexes and their attribute numbers). */
+function equiColumnEdges(conj: Conjunct[], relations: JoinRelation[], offsets: number[], relationOf: (col: number) => number) {
+  const attr = (rel: number, col: number): number => {
+    const p = relations[rel].plan;
+    const k = col - offsets[rel];
+    return p.kind === 'scan' ? p.columns[k] ?? k : k;
+  };
+  const out = [];
+  for (const c of conj) {
+    if (c.relations.size !== 2 || c.expr.kind !== 'call' || c.expr.fn !== 'eq') continue;
+    const [x, y] = c.expr.args;
+    if (x.kind !== 'column' || y.kind !== 'column') continue;
+    const a = relationOf(x.index);
+    const b = relationOf(y.index);
+    out.push({ a, b, columnA: attr(a, x.index), columnB: attr(b, y.index) });
+  }
+  return out;
 }
 
 function addFilter(plan: PlanNode, predicates: Expr[], rows: number): PlanNode {

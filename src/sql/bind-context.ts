@@ -1,5 +1,6 @@
 // Name scopes for binding: the columns a FROM clause makes visible, query levels for correlated
 // subqueries, and the state shared by one statement's binding.
+import { CardinalityModel, ModelStatus } from '../ml/learned-optimizer';
 import { exprKey } from '../planner/expr-utils';
 import { Expr, OuterRefExpr } from '../plan/expr';
 import { PlanNode } from '../plan/plan';
@@ -137,6 +138,8 @@ export interface BindContext extends CoercionContext {
   tableRowCount(tableId: number): number;
   /** The table's column statistics (null when none were collected). */
   tableStatistics(tableId: number): TableStatistics | null;
+  /** The learned cardinality model the join planner consults (absent or mode 'off': classic only). */
+  cardinalityModel?: CardinalityModel;
   sessionUser: string;
   database: string;
   /** The session's current value of a setting (current_setting, SHOW); throws 42704 for unknown names. */
@@ -148,6 +151,8 @@ export interface BindContext extends CoercionContext {
   storageStats?(): ColumnStorageStats[];
   /** The buffer pool's counters (tessera_buffer_stats()); optional for contexts without storage. */
   bufferStats?(): BufferPoolStats;
+  /** The learned optimizer's state (tessera_ml_model()); optional for contexts without one. */
+  mlModelStatus?(): ModelStatus;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */
   sequenceState?(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean };
 }

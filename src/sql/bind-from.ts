@@ -17,6 +17,7 @@ import { bindSeriesArgs, bindSeriesScan, bindUnnestArgs, setCallType } from './b
 import { bindRangeFunction } from './bind-unnest';
 import { STORAGE_STATS_FUNCTION, bindStorageStats, isStorageStatsRelation } from './bind-storage-stats';
 import { BUFFER_STATS_FUNCTION, bindBufferStats, isBufferStatsRelation } from './bind-buffer-stats';
+import { ML_MODEL_FUNCTION, bindMlModel, isMlModelRelation } from './bind-ml-model';
 import { columnsUsed, mapChildren } from '../planner/expr-utils';
 import { SemiJoin, tryDecorrelate, tryDecorrelateScalarAggregate } from './decorrelate';
 
@@ -80,7 +81,7 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
     conjuncts.push(...splitAnd(requireType(bindExpr(node, exprScope), Types.bool, ctx, 'WHERE')));
   }
   const lookup = (id: number) => ctx.tableStatistics(id);
-  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup);
+  let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup, ctx.cardinalityModel);
   for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
   return plan;
 }
@@ -208,6 +209,7 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
       const alias: string = n.alias?.aliasname ?? fname;
       if (fname === STORAGE_STATS_FUNCTION) return relationFromPlan(bindStorageStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === BUFFER_STATS_FUNCTION) return relationFromPlan(bindBufferStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
+      if (fname === ML_MODEL_FUNCTION) return relationFromPlan(bindMlModel(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       // A single-column function's column is named after the alias when no column names are given.
       const plan = bindSeriesScan(call.FuncCall, ctx, level, n.alias?.aliasname ?? fname, n.ordinality === true);
       return relationFromPlan(plan, alias, n.alias?.colnames);
@@ -303,6 +305,7 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
   }
   if (isStorageStatsRelation(schema, name)) return relationFromPlan(bindStorageStats(ctx, 0), alias, colnames);
   if (isBufferStatsRelation(schema, name)) return relationFromPlan(bindBufferStats(ctx, 0), alias, colnames);
+  if (isMlModelRelation(schema, name)) return relationFromPlan(bindMlModel(ctx, 0), alias, colnames);
   const seq = ctx.catalog.findSequence(sch, name);
   if (seq !== undefined && ctx.sequenceState !== undefined) return relationFromPlan(sequenceRow(seq, ctx.sequenceState(seq)), alias, colnames);
   throw new SqlError(SqlState.undefinedTable, `relation "${schema ? schema + '.' : ''}${name}" does not exist`, { position: pos(n) });

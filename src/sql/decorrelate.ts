@@ -147,7 +147,7 @@ export function tryDecorrelate(node: any, ctx: BindContext, outer: QueryLevel): 
   if (leftKeys.length === 0) return null;
   if (level.captures.length > 0 && correlated.length === 0 && !isIn) return null;
 
-  const right = planInnerJoins(relations, local, (id) => ctx.tableStatistics(id));
+  const right = planInnerJoins(relations, local, (id) => ctx.tableStatistics(id), ctx.cardinalityModel);
   // Residual: outer refs → outer columns (left side), inner columns shifted after them.
   const residual = residualInner.map((r) => substituteOuter(remapColumns(r, (k) => k + outerWidth), level.captures));
   return {

@@ -369,6 +369,13 @@ export interface ColumnStorageStats {
   storedBytes: number;
 }
 
+/** A small key-value space beside the tables (the learned optimizer keeps its model and samples there). */
+export interface AuxStore {
+  get(key: string): Buffer | undefined;
+  /** Atomically applies puts (Buffer) and deletes (null). */
+  write(entries: [string, Buffer | null][]): Promise<void>;
+}
+
 export interface Storage {
   /** The committed catalog as of now. */
   catalog(): CatalogView;
@@ -399,5 +406,6 @@ export interface Storage {
   storageStats(): ColumnStorageStats[];
   /** Sequence values: shared by all sessions, persisted, never rolled back. */
   readonly sequences: SequenceAccess;
+  readonly aux: AuxStore;
   close(): Promise<void>;
 }

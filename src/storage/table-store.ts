@@ -181,6 +181,12 @@ export class TableStore implements Storage, ChunkSource {
     this.sequences = new SequenceStore(kv);
   }
 
+  /** Auxiliary keys live under 'x/', apart from catalog, chunk and sequence keys. */
+  readonly aux = {
+    get: (key: string): Buffer | undefined => this.kv.get(`x/${key}`),
+    write: (entries: [string, Buffer | null][]): Promise<void> => this.kv.write(entries.map(([k, v]) => [`x/${k}`, v])),
+  };
+
   static async open(options: StorageOptions): Promise<TableStore> {
     const kv: KvStore = options.dir === null ? new MemoryKv() : new LmdbKv(options.dir, options.synchronousCommit);
     const state = loadCatalog(kv);

@@ -1,0 +1,288 @@
+// npm run bench:ml -- [--sf 0.1] [--variants 15] [--heldout 200] [--runs 3] [--seed 1]
+// The learned optimizer against the classic estimator, in-process (embedded Tessera, ':memory:'):
+// 1. loads TPC-H; 2. trains: runs randomized variants of the 22 templates with ml_optimizer = shadow
+// (every executed scan and join becomes a sample; training runs in the worker thread);
+// 3. with learning off, EXPLAIN ANALYZE of the 22 queries (spec parameters) and of held-out join
+// queries (random join graphs and predicates, held-out.ts) gives, for every subplan the join
+// planner built, the classic estimate, the learned one and the true rows → q-error median, p95, max;
+// 4. end to end: the 22 queries planned with ml_optimizer = off and = on (best of N runs each) and
+// the queries whose plan (join order) changed. Writes bench/results/ml-qerror.{md,json}.
+import * as fs from 'fs';
+import * as path from 'path';
+import { open } from '../../src/index';
+import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
+import { Rng } from '../../src/ml/rng';
+import { qError } from '../../src/ml/learned-optimizer';
+import { TABLES, tableFile, tableStream } from '../tpch/data-source';
+import { machineDescription } from '../tpch/report';
+import { queryNames, querySql } from '../tpch/run-queries';
+import { Params, tpchVariant } from './tpch-variants';
+import { heldOutQuery } from './heldout';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+
+interface Options {
+  sf: string;
+  variants: number;
+  heldout: number;
+  runs: number;
+  seed: number;
+}
+
+interface Subplan {
+  classic: number;
+  learned: number;
+  actual: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { sf: '0.1', variants: 15, heldout: 200, runs: 3, seed: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[++i];
+    if (a === '--sf') o.sf = String(Number(v));
+    else if (a === '--variants') o.variants = Number(v);
+    else if (a === '--heldout') o.heldout = Number(v);
+    else if (a === '--runs') o.runs = Number(v);
+    else if (a === '--seed') o.seed = Number(v);
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const log = (line: string) => process.stderr.write(line + '\n');
+
+function statements(sql: string): string[] {
+  return sql
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+const isQuery = (s: string) => /^(select|with)\b/i.test(s);
+
+const ROW = /\(rows=(\d+) ml_rows=(\d+|\?)\) \(actual (?:time=[\d.]+\.\.[\d.]+ )?rows=(\d+) loops=(\d+)\)/;
+
+/** Every join-planned subplan of the query with its classic, learned (classic when the model abstains) and true rows. */
+async function subplans(db: EmbeddedDatabase, sql: string): Promise<Subplan[]> {
+  const out: Subplan[] = [];
+  for (const s of statements(sql)) {
+    if (!isQuery(s)) {
+      await db.exec(s);
+      continue;
+    }
+    const r = await db.query(`explain analyze ${s}`);
+    for (const row of r.rows as Record<string, string>[]) {
+      const m = ROW.exec(row['QUERY PLAN']);
+      if (m === null || m[4] !== '1') continue;
+      const classic = Number(m[1]);
+      out.push({ classic, learned: m[2] === '?' ? classic : Number(m[2]), actual: Number(m[3]) });
+    }
+  }
+  return out;
+}
+
+async function plansText(db: EmbeddedDatabase, sql: string): Promise<string> {
+  const out: string[] = [];
+  for (const s of statements(sql)) {
+    if (!isQuery(s)) {
+      await db.exec(s);
+      continue;
+    }
+    const r = await db.query(`explain (costs off) ${s}`);
+    out.push(...(r.rows as Record<string, string>[]).map((x) => x['QUERY PLAN']));
+  }
+  return out.join('\n');
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
+}
+
+interface Summary {
+  subplans: number;
+  classic: { median: number; p95: number; max: number };
+  learned: { median: number; p95: number; max: number };
+}
+
+function summarize(xs: Subplan[]): Summary {
+  const c = xs.map((x) => qError(x.classic, x.actual)).sort((a, b) => a - b);
+  const l = xs.map((x) => qError(x.learned, x.actual)).sort((a, b) => a - b);
+  const s = (v: number[]) => ({ median: quantile(v, 0.5), p95: quantile(v, 0.95), max: v.length === 0 ? NaN : v[v.length - 1] });
+  return { subplans: xs.length, classic: s(c), learned: s(l) };
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--report-only') {
+    // Rewrites the markdown from the JSON of the last run (after a change to the report's wording).
+    const r = JSON.parse(fs.readFileSync(path.join(repoRoot, 'bench/results/ml-qerror.json'), 'utf8'));
+    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.md'), report(r));
+    return;
+  }
+  const o = parseArgs(process.argv.slice(2));
+  const db = await open(':memory:', { buffer_pool_size: '2GB', ml_optimizer: 'shadow' });
+  try {
+    log(`loading TPC-H SF ${o.sf}`);
+    await db.exec(fs.readFileSync(path.join(repoRoot, 'bench/tpch/schema.sql'), 'utf8'));
+    for (const t of TABLES) {
+      const f = tableFile(o.sf, t);
+      if (f === null) throw new Error(`no data for ${t} at SF ${o.sf} (generate it with npm run tpch:gen)`);
+      await db.copyFrom(t, tableStream(f), { delimiter: '|' });
+    }
+    for (const stmt of statements(fs.readFileSync(path.join(repoRoot, 'bench/tpch/keys.sql'), 'utf8'))) await db.exec(stmt);
+    await db.exec('analyze');
+
+    // Training on randomized template variants.
+    const params = new Params(new Rng(o.seed));
+    const trainStart = performance.now();
+    let trainQueries = 0;
+    const failures: string[] = [];
+    for (let v = 0; v < o.variants; v++) {
+      for (const q of queryNames()) {
+        const sql = tpchVariant(q, params);
+        try {
+          await db.exec(sql);
+          trainQueries++;
+        } catch (err) {
+          failures.push(`${q}: ${(err as Error).message.split('\n')[0]}`);
+          try {
+            await db.exec('drop view if exists revenue0');
+          } catch {
+            /* ignore */
+          }
+        }
+      }
+      log(`  training variants round ${v + 1}/${o.variants}: ${JSON.stringify(db.database.ml.status())}`);
+    }
+    const ml = db.database.ml;
+    for (let i = 0; i < 3; i++) await ml.train();
+    const trainSeconds = (performance.now() - trainStart) / 1000;
+    const status = ml.status();
+    log(`trained: ${JSON.stringify(status)}`);
+    await db.exec('set ml_learn = off');
+
+    // q-error on the 22 queries and on the held-out set.
+    const tpch: Subplan[] = [];
+    for (const q of queryNames()) tpch.push(...(await subplans(db, querySql(q))));
+    const held = new Params(new Rng(o.seed + 1000));
+    const heldOut: Subplan[] = [];
+    for (let i = 0; i < o.heldout; i++) heldOut.push(...(await subplans(db, heldOutQuery(held))));
+    const tpchSummary = summarize(tpch);
+    const heldSummary = summarize(heldOut);
+    log(`TPC-H 22: ${JSON.stringify(tpchSummary)}`);
+    log(`held-out: ${JSON.stringify(heldSummary)}`);
+
+    // End to end: classic vs learned planning.
+    const modes = ['off', 'on'] as const;
+    const best: Record<string, Record<string, number>> = { off: {}, on: {} };
+    const plans: Record<string, Record<string, string>> = { off: {}, on: {} };
+    for (const mode of modes) {
+      await db.exec(`set ml_optimizer = ${mode}`);
+      for (const q of queryNames()) plans[mode][q] = await plansText(db, querySql(q));
+    }
+    // Each query runs under both modes back to back (order alternating per run), so a burst of
+    // load from other jobs hits both about equally.
+    for (let r = 0; r < o.runs; r++) {
+      for (const q of queryNames()) {
+        for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+          await db.exec(`set ml_optimizer = ${mode}`);
+          const t0 = performance.now();
+          await db.exec(querySql(q));
+          const ms = performance.now() - t0;
+          best[mode][q] = Math.min(best[mode][q] ?? Infinity, ms);
+        }
+      }
+    }
+    const changed = queryNames().filter((q) => plans.off[q] !== plans.on[q]);
+    // The queries whose plan changed, timed again with more runs (the others differ only by noise).
+    const focus: { query: string; offMs: number; onMs: number; runs: number }[] = [];
+    for (const q of changed) {
+      const t: Record<string, number> = { off: Infinity, on: Infinity };
+      for (let r = 0; r < 4 * o.runs; r++) {
+        for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+          await db.exec(`set ml_optimizer = ${mode}`);
+          const t0 = performance.now();
+          await db.exec(querySql(q));
+          t[mode] = Math.min(t[mode], performance.now() - t0);
+        }
+      }
+      focus.push({ query: q, offMs: t.off, onMs: t.on, runs: 4 * o.runs });
+    }
+
+    // Online learning: the model keeps learning from queries it runs. Run other held-out queries
+    // (a disjoint draw from the same generator) with learning on, then measure the held-out set again.
+    await db.exec('set ml_optimizer = shadow');
+    await db.exec('set ml_learn = on');
+    const online = new Params(new Rng(o.seed + 2000));
+    for (let i = 0; i < o.heldout; i++) await db.exec(heldOutQuery(online));
+    for (let i = 0; i < 3; i++) await ml.train();
+    await db.exec('set ml_learn = off');
+    const statusOnline = ml.status();
+    log(`after online learning: ${JSON.stringify(statusOnline)}`);
+    const held2 = new Params(new Rng(o.seed + 1000));
+    const heldOutOnline: Subplan[] = [];
+    for (let i = 0; i < o.heldout; i++) heldOutOnline.push(...(await subplans(db, heldOutQuery(held2))));
+    const onlineSummary = summarize(heldOutOnline);
+    log(`held-out after online learning: ${JSON.stringify(onlineSummary)}`);
+    const total = (m: string) => queryNames().reduce((s, q) => s + best[m][q], 0);
+    const result = { options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, endToEnd: { totalOffMs: total('off'), totalOnMs: total('on'), perQuery: queryNames().map((q) => ({ query: q, offMs: best.off[q], onMs: best.on[q], planChanged: changed.includes(q) })), changedRetimed: focus }, changed };
+    fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
+    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.json'), JSON.stringify(result, null, 2) + '\n');
+    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.md'), report(result));
+    log(report(result));
+  } finally {
+    await db.close();
+  }
+}
+
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+
+function report(r: any): string {
+  const row = (name: string, s: Summary) => [`| ${name} classic | ${s.subplans} | ${f2(s.classic.median)} | ${f2(s.classic.p95)} | ${f2(s.classic.max)} |`, `| ${name} learned | ${s.subplans} | ${f2(s.learned.median)} | ${f2(s.learned.p95)} | ${f2(s.learned.max)} |`];
+  const lines = [
+    `# Learned optimizer: q-error and end-to-end (TPC-H SF ${r.options.sf})`,
+    '',
+    `Command: \`npm run bench:ml -- --sf ${r.options.sf} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}\``,
+    `Machine: ${r.machine}. Shared with other jobs: timings are noisy (best of ${r.options.runs} runs per query and mode, the two modes run back to back per query).`,
+    '',
+    `Training: ${r.trainQueries} randomized variants of the 22 templates in ${r.trainSeconds.toFixed(0)} s; model version ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (held-out MSE of log rows: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
+      (r.failures.length > 0 ? ` Failed variants: ${r.failures.length} (${r.failures.slice(0, 3).join('; ')}).` : ''),
+    '',
+    'q-error = max(estimate/true, true/estimate) over every subplan the join planner built (scans with their pushed-down filters, joins) that ran once; the learned column uses the classic estimate where the model abstains.',
+    '',
+    '| set | subplans | median | p95 | max |',
+    '|---|---|---|---|---|',
+    ...row('TPC-H 22', r.tpch),
+    ...row('held-out', r.heldOut),
+    '',
+    `Targets on the held-out set: learned median ≤ 1.5 (${f2(r.heldOut.learned.median)}: ${r.heldOut.learned.median <= 1.5 ? 'met' : 'NOT met'}); learned p95 ≤ half of classic's (${f2(r.heldOut.learned.p95)} vs ${f2(r.heldOut.classic.p95 / 2)}: ${r.heldOut.learned.p95 <= r.heldOut.classic.p95 / 2 ? 'met' : 'NOT met'}).`,
+    '',
+    `## Online: after also learning from ${r.options.heldout} other held-out-style queries`,
+    '',
+    `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (other seed: other join graphs, predicates and constants) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}.`,
+    '',
+    '| set | subplans | median | p95 | max |',
+    '|---|---|---|---|---|',
+    ...row('held-out (online)', r.heldOutOnline),
+    '',
+    `## End to end: the 22 queries planned classic (ml_optimizer = off) vs learned (= on)`,
+    '',
+    `Total: classic ${r.endToEnd.totalOffMs.toFixed(0)} ms, learned ${r.endToEnd.totalOnMs.toFixed(0)} ms (${r.changed.length === 0 ? 'the same plans: the difference is noise' : r.endToEnd.totalOnMs <= r.endToEnd.totalOffMs ? 'not slower' : 'SLOWER'}). Plans changed: ${r.changed.length} (${r.changed.join(', ') || 'none'}).`,
+    '',
+    `Queries whose plan changed, timed again (best of ${4 * r.options.runs} runs per mode, back to back): ` +
+      (r.endToEnd.changedRetimed.map((f: any) => `${f.query} classic ${f.offMs.toFixed(1)} ms, learned ${f.onMs.toFixed(1)} ms`).join('; ') || 'none') +
+      '. The other queries run the same plan in both modes: their differences below are noise from the shared machine.',
+    '',
+    '| query | classic ms | learned ms | plan changed |',
+    '|---|---|---|---|',
+    ...r.endToEnd.perQuery.map((q: any) => `| ${q.query} | ${q.offMs.toFixed(1)} | ${q.onMs.toFixed(1)} | ${q.planChanged ? 'yes' : ''} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,241 @@
+// The learned cardinality model of one database: answers the planner's estimates, takes the true
+// cardinalities of executed subplans as samples, retrains in a worker thread when enough new
+// samples arrived, and keeps weights and samples in the database's key-value store (LMDB, or memory
+// for ':memory:') so they survive a restart. Until it has been trained on MIN_SAMPLES samples and
+// beats the classic estimate on held-out samples, it answers null and the planner keeps the
+// classic estimate.
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { AuxStore } from '../storage/api';
+import { FEATURE_COUNT, structureKeys } from './featurize';
+import { Mlp } from './mlp';
+import { SampleStore } from './sample-store';
+import { MAX_CORRECTION, TrainRequest, TrainResult, trainRound } from './training';
+
+export type MlMode = 'off' | 'on' | 'shadow';
+
+export function parseMlMode(text: string): MlMode | null {
+  const v = text.trim().toLowerCase();
+  return v === 'on' || v === 'off' || v === 'shadow' ? v : null;
+}
+
+/** What the planner asks: the learned rows of a subplan, or null (untrained or not trusted). */
+export interface CardinalityModel {
+  readonly mode: MlMode;
+  /** Whether the model is trained and trusted (predict answers non-null). */
+  readonly ready: boolean;
+  predict(features: Float64Array, classicRows: number): number | null;
+}
+
+/** A subplan's executed outcome. */
+export interface Sample {
+  features: Float64Array;
+  classicRows: number;
+  trueRows: number;
+}
+
+/** Where the model keeps its bytes: the storage's auxiliary key-value space. */
+export type ModelPersistence = AuxStore;
+
+export interface ModelStatus {
+  version: number;
+  samples: number;
+  samplesSeen: number;
+  trusted: boolean;
+  training: boolean;
+  validationLearned: number | null;
+  validationClassic: number | null;
+  recentLearnedQError: number | null;
+  recentClassicQError: number | null;
+  recentCount: number;
+}
+
+/** Samples before the model may be used. */
+export const MIN_SAMPLES = 200;
+/** New samples that trigger a training round. */
+const RETRAIN_AFTER = 100;
+const EPOCHS = 15;
+const RECENT = 500;
+
+const MODEL_KEY = 'ml/model';
+const SAMPLES_KEY = 'ml/samples';
+const blockKey = (i: number) => `ml/block/${i}`;
+
+export function qError(estimate: number, actual: number): number {
+  const e = Math.max(1, estimate);
+  const a = Math.max(1, actual);
+  return Math.max(e / a, a / e);
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = values.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+interface ModelHeader {
+  version: number;
+  trusted: boolean;
+  features: number;
+  validationLearned: number | null;
+  validationClassic: number | null;
+}
+
+export class LearnedOptimizer {
+  private mlp: Mlp | null = null;
+  private header: ModelHeader = { version: 0, trusted: false, features: FEATURE_COUNT, validationLearned: null, validationClassic: null };
+  private pending = 0;
+  private training: Promise<void> | null = null;
+  private readonly recentLearned: number[] = [];
+  private readonly recentClassic: number[] = [];
+  private closed = false;
+  /** Structural parts of the samples the current weights were trained on (see structureKeys). */
+  private known = new Set<string>();
+
+  private constructor(
+    private readonly persistence: ModelPersistence,
+    private readonly samples: SampleStore,
+    /** Train in a worker thread (false: on the calling thread, for tests). */
+    private readonly useWorker: boolean,
+  ) {}
+
+  static open(persistence: ModelPersistence, options: { useWorker?: boolean } = {}): LearnedOptimizer {
+    const samples = SampleStore.restore(persistence.get(SAMPLES_KEY), (i) => persistence.get(blockKey(i)));
+    const opt = new LearnedOptimizer(persistence, samples, options.useWorker ?? true);
+    const raw = persistence.get(MODEL_KEY);
+    if (raw !== undefined) {
+      const len = raw.readUInt32LE(0);
+      const header = JSON.parse(raw.subarray(4, 4 + len).toString()) as ModelHeader;
+      if (header.features === FEATURE_COUNT) {
+        const bytes = raw.subarray(4 + len);
+        const params = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+        opt.mlp = new Mlp(FEATURE_COUNT, params);
+        opt.header = header;
+        opt.known = knownParts(samples.dataset().x);
+      }
+    }
+    return opt;
+  }
+
+  /** The estimator a planning session uses under `mode`. */
+  model(mode: MlMode): CardinalityModel {
+    return { mode, ready: this.mlp !== null && this.header.trusted, predict: (f, c) => this.predict(f, c) };
+  }
+
+  predict(features: Float64Array, classicRows: number): number | null {
+    if (this.mlp === null || !this.header.trusted) return null;
+    for (const k of structureKeys(features)) if (!this.known.has(k)) return null;
+    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predict(features)));
+    return Math.max(1, classicRows * Math.exp(correction));
+  }
+
+  /** Rows the trained model predicts regardless of trust (for q-error reporting), or null before any training. */
+  private raw(features: Float64Array, classicRows: number): number | null {
+    if (this.mlp === null) return null;
+    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predict(features)));
+    return Math.max(1, classicRows * Math.exp(correction));
+  }
+
+  /** Adds executed subplans as samples; starts a training round in the background when due. */
+  learn(samples: Sample[]): void {
+    if (this.closed || samples.length === 0) return;
+    for (const s of samples) {
+      if (!Number.isFinite(s.trueRows) || !Number.isFinite(s.classicRows)) continue;
+      const learned = this.raw(s.features, s.classicRows);
+      if (learned !== null) {
+        pushRecent(this.recentLearned, qError(learned, s.trueRows));
+        pushRecent(this.recentClassic, qError(s.classicRows, s.trueRows));
+      }
+      this.samples.add(s.features, s.classicRows, s.trueRows);
+      this.pending++;
+    }
+    if (this.training === null && this.pending >= RETRAIN_AFTER && this.samples.size >= MIN_SAMPLES / 2) void this.train();
+  }
+
+  /** Runs a training round now (or waits for the running one); resolves when the new weights are in place. */
+  async train(): Promise<void> {
+    if (this.training !== null) return this.training;
+    if (this.samples.size === 0) return;
+    this.pending = 0;
+    const data = this.samples.dataset();
+    const known = knownParts(data.x);
+    const req: TrainRequest = { params: this.mlp === null ? null : Float64Array.from(this.mlp.params), ...data, epochs: EPOCHS, seed: this.header.version + 1 };
+    const round = this.useWorker ? runInWorker(req) : Promise.resolve(trainRound(req));
+    this.training = round
+      .then(async (result) => {
+        this.mlp = new Mlp(FEATURE_COUNT, result.params);
+        this.known = known;
+        this.header = {
+          version: this.header.version + 1,
+          features: FEATURE_COUNT,
+          trusted: this.samples.size >= MIN_SAMPLES && result.validationLearned < result.validationClassic,
+          validationLearned: result.validationLearned,
+          validationClassic: result.validationClassic,
+        };
+        if (!this.closed) await this.persist();
+      })
+      .finally(() => {
+        this.training = null;
+      });
+    return this.training;
+  }
+
+  /** Writes the weights and the changed sample blocks. */
+  async persist(): Promise<void> {
+    const entries: [string, Buffer | null][] = [];
+    const { blocks, header } = this.samples.takeDirty();
+    for (const [i, bytes] of blocks) entries.push([blockKey(i), bytes]);
+    entries.push([SAMPLES_KEY, header]);
+    if (this.mlp !== null) {
+      const h = Buffer.from(JSON.stringify(this.header));
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(h.length, 0);
+      entries.push([MODEL_KEY, Buffer.concat([len, h, Buffer.from(this.mlp.params.buffer, this.mlp.params.byteOffset, this.mlp.params.byteLength)])]);
+    }
+    await this.persistence.write(entries);
+  }
+
+  status(): ModelStatus {
+    return {
+      version: this.header.version,
+      samples: this.samples.size,
+      samplesSeen: this.samples.total,
+      trusted: this.header.trusted,
+      training: this.training !== null,
+      validationLearned: this.header.validationLearned,
+      validationClassic: this.header.validationClassic,
+      recentLearnedQError: median(this.recentLearned),
+      recentClassicQError: median(this.recentClassic),
+      recentCount: this.recentLearned.length,
+    };
+  }
+
+  /** Waits for a running round, then saves what is not saved yet. */
+  async close(): Promise<void> {
+    if (this.training !== null) await this.training.catch(() => undefined);
+    this.closed = true;
+    await this.persist();
+  }
+}
+
+function knownParts(x: Float64Array): Set<string> {
+  const out = new Set<string>();
+  for (let at = 0; at < x.length; at += FEATURE_COUNT) for (const k of structureKeys(x, at)) out.add(k);
+  return out;
+}
+
+function pushRecent(list: number[], v: number): void {
+  list.push(v);
+  if (list.length > RECENT) list.shift();
+}
+
+function runInWorker(req: TrainRequest): Promise<TrainResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(path.join(__dirname, 'train-worker.js'), { workerData: req });
+    worker.once('message', (m: TrainResult) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`training worker exited with code ${code}`));
+    });
+  });
+}

@@ -1,0 +1,66 @@
+// Wires the learned cardinality model into join ordering: every subset of relations the enumerator
+// costs is featurized and estimated by the model ('on': the join order is chosen with the learned
+// rows and the calibrated cost constants; 'shadow': the classic plan, with the learned estimate
+// only recorded on the plan for EXPLAIN). Nodes that are built get their features attached, so
+// their true rows become training samples once the query has run.
+import { PlanNode } from '../plan/plan';
+import { CardinalityModel } from '../ml/learned-optimizer';
+import { EdgeInfo, RelationInfo, SubplanFeaturizer } from '../ml/featurize';
+import { CALIBRATED_JOIN_COSTS } from '../ml/cost-model';
+import { JoinGraph, JoinTree, orderJoins } from './join-order';
+
+/**
+ * The learned join order replaces the classic one only when, by the learned estimates and costs,
+ * it is at least this much cheaper: small estimated gains are within the model's error and not
+ * worth a plan change (the end-to-end target is never being slower than classic).
+ */
+const SWITCH_GAIN = 0.8;
+
+export interface LearnedJoinEstimates {
+  /** The join order: the learned one when clearly cheaper than the classic one, else the classic one. */
+  order(): JoinTree;
+  /** Attaches the subplan's features and both estimates to the node joining the relations in mask. */
+  annotate(plan: PlanNode, mask: number): void;
+}
+
+export function learnedJoinEstimates(model: CardinalityModel, graph: JoinGraph, relations: RelationInfo[], edges: EdgeInfo[]): LearnedJoinEstimates {
+  const featurizer = new SubplanFeaturizer(relations, edges);
+  const memo = new Map<number, { features: Float64Array; learned: number | null }>();
+  const estimate = (mask: number, classic: number) => {
+    let e = memo.get(mask);
+    if (e === undefined) {
+      const features = featurizer.features(mask, classic);
+      e = { features, learned: model.predict(features, classic) };
+      memo.set(mask, e);
+    }
+    return e;
+  };
+  // Untrained or untrusted: the classic estimates and costs, exactly the classic plan.
+  if (model.mode === 'on' && model.ready) {
+    graph.refine = (mask, classic) => estimate(mask, classic).learned ?? classic;
+    graph.costs = CALIBRATED_JOIN_COSTS;
+  }
+  const active = model.mode === 'on' && model.ready;
+  return {
+    order() {
+      if (!active) return orderJoins(graph);
+      const learnedTree = orderJoins(graph);
+      graph.refine = null;
+      graph.costs = null;
+      const classicTree = orderJoins(graph);
+      graph.refine = (mask, classic) => estimate(mask, classic).learned ?? classic;
+      graph.costs = CALIBRATED_JOIN_COSTS;
+      return treeCost(graph, learnedTree) < SWITCH_GAIN * treeCost(graph, classicTree) ? learnedTree : classicTree;
+    },
+    annotate(plan, mask) {
+      const classic = graph.classicRows(mask);
+      const e = estimate(mask, classic);
+      plan.ml = { features: e.features, classicRows: classic, learnedRows: e.learned };
+    },
+  };
+}
+
+function treeCost(g: JoinGraph, t: JoinTree): number {
+  if ('leaf' in t) return 0;
+  return treeCost(g, t.left) + treeCost(g, t.right) + g.joinCost(t.left.mask, t.right.mask);
+}
