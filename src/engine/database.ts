@@ -3,6 +3,7 @@
 import { Storage } from '../storage/api';
 import { openStorage } from '../storage';
 import { BufferPool, PolicyName, makePolicy } from '../buffer/buffer-pool';
+import { SharedChunkCache } from '../buffer/shared-chunk-cache';
 import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
@@ -51,7 +52,8 @@ export class Database implements DatabaseHandle, EngineDatabase {
     const release = dir === null ? () => undefined : lockDataDirectory(dir);
     try {
       const policy = (settings.get('buffer_replacement') ?? 'lirs') as PolicyName;
-      const cache = new BufferPool<Vector>(makePolicy(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB')));
+      // Chunks in shared memory: parallel query workers read them without copies.
+      const cache = new SharedChunkCache(new BufferPool<Vector>(makePolicy(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB'))));
       const storage = await openStorage({
         dir,
         cache,
