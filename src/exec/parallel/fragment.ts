@@ -171,6 +171,12 @@ function drivingPath(n: PlanNode, path: PathStep[]): { scan: ScanNode; path: Pat
   }
 }
 
+export function scansUnder(n: PlanNode, out: ScanNode[]): ScanNode[] {
+  if (n.kind === 'scan') out.push(n);
+  for (const c of planChildren(n)) scansUnder(c, out);
+  return out;
+}
+
 /** Every aggregate node of the plan tree (subquery plans inside expressions excluded). */
 function aggregates(n: PlanNode, out: AggregateNode[]): AggregateNode[] {
   if (n.kind === 'aggregate') out.push(n);
@@ -193,6 +199,10 @@ export function findFragment(plan: PlanNode, tableRows: (tableId: number) => num
     const found = drivingPath(a.input, ['input']);
     if (found === null) continue;
     const rows = tableRows(found.scan.tableId);
+    // Every worker builds the joins' build sides itself: worth it only while probing dominates.
+    let buildRows = 0;
+    for (const s of scansUnder(a.input, [])) if (s !== found.scan) buildRows += tableRows(s.tableId);
+    if (buildRows > rows) continue;
     if (rows > bestRows) {
       best = { aggregate: a, partial, driving: found.scan, path: found.path };
       bestRows = rows;

@@ -7,7 +7,7 @@
 // taken over without any queue. While the workers run, the main thread's event loop stays free:
 // it polls for cancellation and statement_timeout and, when either fires, raises a shared flag
 // the workers check once per batch. The partial rows come back as a CTE that the merge plan reads.
-import { PlanNode, ScanNode } from '../../plan/plan';
+import { PlanNode } from '../../plan/plan';
 import { ROW_GROUP_ROWS } from '../../storage/api';
 import { shareVector } from '../../types/shared-vector';
 import { SqlError, SqlStateCode } from '../../types/sql-error';
@@ -15,7 +15,7 @@ import { Batch } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
-import { ParallelFragment, findFragment, mergePlan, planChildren, replaceNode } from './fragment';
+import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
 import { SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
 
@@ -55,17 +55,11 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
   }
 }
 
-function scans(n: PlanNode, out: ScanNode[]): ScanNode[] {
-  if (n.kind === 'scan') out.push(n);
-  for (const c of planChildren(n)) scans(c, out);
-  return out;
-}
-
 /** Every table the fragment scans, with the chunks of the columns its scans read. */
 function tablesOf(fragment: ParallelFragment, ctx: ExecContext): { tables: SentTable[]; dicts: Map<number, string[]> } {
   const need = neededColumns(fragment.partial);
   const columnsByTable = new Map<number, Set<number>>();
-  for (const s of scans(fragment.partial, [])) {
+  for (const s of scansUnder(fragment.partial, [])) {
     const read = scanReadColumns(s, need.get(s));
     let set = columnsByTable.get(s.tableId);
     if (set === undefined) columnsByTable.set(s.tableId, (set = new Set()));

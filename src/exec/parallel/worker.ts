@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { TableSnapshot } from '../../storage/api';
 import { SqlError, SqlState } from '../../types/sql-error';
-import { Vector } from '../../types/vector';
+import { Batch, StringVector, Vector } from '../../types/vector';
 import { ExecContext, MorselSource } from '../context';
 import { executePlan } from '../execute';
 import { SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
@@ -70,7 +70,33 @@ function run(task: WorkerTask): WorkerReply {
     },
     morselsFor: (node) => (node === driving ? source : undefined),
   };
-  return { batches: executePlan(task.plan, ctx), morsels: claimed };
+  return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed };
+}
+
+/**
+ * Result string vectors keep only the dictionary entries they use: a group key taken from a chunk
+ * (c_comment) still points at the chunk's whole dictionary, which would otherwise be copied back
+ * to the main thread with every batch.
+ */
+function compactDictionaries(b: Batch): Batch {
+  let columns: Vector[] | null = null;
+  b.columns.forEach((v, c) => {
+    if (v.kind !== 'string' || v.dict.length <= v.length) return;
+    const remap = new Int32Array(v.dict.length).fill(-1);
+    const dict: string[] = [];
+    const codes = new Int32Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const code = v.codes[i];
+      if (v.nulls !== null && v.nulls[i] === 1) continue;
+      if (remap[code] < 0) {
+        remap[code] = dict.length;
+        dict.push(v.dict[code]);
+      }
+      codes[i] = remap[code];
+    }
+    (columns ??= b.columns.slice())[c] = { ...v, codes, dict } as StringVector;
+  });
+  return columns === null ? b : { ...b, columns };
 }
 
 parentPort!.on('message', (task: WorkerTask) => {
