@@ -29,7 +29,6 @@ export class WorkerHandle {
     private readonly worker: Worker,
     onExit: () => void,
   ) {
-    worker.unref();
     worker.on('message', (reply: WorkerReply) => {
       const p = this.pending;
       this.pending = null;
@@ -43,6 +42,8 @@ export class WorkerHandle {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`parallel worker exited with code ${code}`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
   }
 
   /** Runs one task; the caller has marked the handle busy. */
