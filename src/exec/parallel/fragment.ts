@@ -8,7 +8,7 @@
 // projection that restores the original aggregate's output (count = sum of counts, avg = sum of
 // sums / sum of counts, …). Everything else in the plan runs serially on the merged result.
 import { CallExpr, CastExpr, ColumnExpr, Expr } from '../../plan/expr';
-import { AggregateCall, AggregateNode, CteScanNode, PlanNode, ProjectNode, ScanNode } from '../../plan/plan';
+import { AggregateCall, AggregateNode, CteScanNode, PlanNode, ProjectNode, ScanNode, planChildren } from '../../plan/plan';
 import { DataType, Types } from '../../types/data-type';
 
 /** Path steps from the partial aggregate down to the driving scan. */
@@ -125,30 +125,6 @@ function nodeExprs(n: PlanNode): Expr[] {
       break;
   }
   return out.filter((e): e is Expr => e !== null && e !== undefined);
-}
-
-export function planChildren(n: PlanNode): PlanNode[] {
-  switch (n.kind) {
-    case 'filter':
-    case 'project':
-    case 'aggregate':
-    case 'sort':
-    case 'limit':
-    case 'distinct':
-    case 'window':
-    case 'projectset':
-      return [n.input];
-    case 'hashjoin':
-    case 'nljoin':
-    case 'setop':
-      return [n.left, n.right];
-    case 'with':
-      return [...n.ctes.map((c) => c.plan), n.input];
-    case 'recursiveunion':
-      return [n.initial, n.recursive];
-    default:
-      return [];
-  }
 }
 
 /** A subtree a worker may run whole (a join's build side): self-contained and deterministic. */
