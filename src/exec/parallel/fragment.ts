@@ -33,7 +33,7 @@ const VOLATILE = new Set(['nextval', 'currval', 'setval', 'lastval', 'set_config
  * Above this many estimated groups the partial results are nearly as large as the input, so the
  * serial merge would cost about what it saves.
  */
-const MAX_PARTIAL_GROUPS = 200_000;
+const MAX_PARTIAL_GROUPS = 50_000;
 
 /**
  * Largest build-side rows (all tables the joins build on) per driving row. Building a hash table
