@@ -41,7 +41,7 @@ export function psql(port: number, args: string[], input?: NodeJS.ReadableStream
 }
 
 /** Row counts of the TPC-H tables that exist on the server (absent tables are left out). */
-async function existingTables(port: number): Promise<Map<string, number>> {
+export async function existingTables(port: number): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   for (const table of TABLES) {
     try {

@@ -1,4 +1,7 @@
 // npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres [--postgres-timeout S]] [--stream] [--replace]
+//                 [--data DIR] [-c name=value ...]
+// --data keeps Tessera's data directory (a later run with the same DIR reuses the loaded tables);
+// -c passes a server setting (e.g. -c max_parallel_workers=0 for serial execution).
 // Data for SF 0.01 and 0.1 comes from ../shared/tpch; other scale factors are generated once by
 // bench/tpch/dbgen into bench/tpch/data/sf<N> (or, with --stream, piped from the generator into COPY).
 // Loads a scale factor into a fresh Tessera server (and, when asked, a fresh PostgreSQL 15), runs the
@@ -12,7 +15,7 @@ import * as path from 'path';
 import { startTestServer, freePort } from '../../test/helpers/test-server';
 import { compareAnswer } from './compare-answers';
 import { ensureData, sharedDir } from './data-source';
-import { loadTpch, LoadTiming } from './load';
+import { existingTables, loadTpch, LoadTiming } from './load';
 import { postgresInstalled, startPostgres } from './postgres-instance';
 import { Report, machineDescription, markdown, svgChart } from './report';
 import { QueryTiming, runQueries } from './run-queries';
@@ -27,10 +30,13 @@ interface Options {
   replace: boolean;
   /** PostgreSQL's queries are canceled after this many seconds (Q17 and Q20 run for hours at SF 1). */
   postgresTimeout: number;
+  /** Tessera's data directory, kept and reused when it already holds the tables (null: a temporary one). */
+  data: string | null;
+  settings: Record<string, string>;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600 };
+  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600, data: null, settings: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sf') o.sf = String(Number(argv[++i]));
@@ -40,7 +46,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--stream') o.stream = true;
     else if (a === '--replace') o.replace = true;
     else if (a === '--postgres-timeout') o.postgresTimeout = Number(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace)`);
+    else if (a === '--data') o.data = path.resolve(argv[++i]);
+    else if (a === '-c') {
+      const [k, ...v] = argv[++i].split('=');
+      o.settings[k] = v.join('=');
+    }
+    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace --data DIR -c name=value)`);
   }
   return o;
 }
@@ -58,13 +69,18 @@ async function main(): Promise<void> {
   if (o.comparePostgres && !postgresInstalled()) throw new Error('--compare-postgres needs PostgreSQL 15 at /usr/lib/postgresql/15/bin (apt-get install postgresql-15)');
   if (!o.stream) await ensureData(o.sf, log);
   log(`TPC-H SF ${o.sf}: loading Tessera${o.stream ? ' (streaming from the generator)' : ''}`);
-  const server = await startTestServer({ settings: { buffer_pool_size: '2GB' } });
+  if (o.data !== null) fs.mkdirSync(o.data, { recursive: true });
+  const server = await startTestServer({ settings: { buffer_pool_size: '2GB', ...o.settings }, dataDir: o.data ?? undefined, startTimeoutMs: 300000 });
   let tLoad: LoadTiming[];
   let tQueries: QueryTiming[];
   let peakRss: number | null = null;
   let loadAverage = 0;
   try {
-    tLoad = await loadTpch(server.port, o.sf, log, { stream: o.stream, replace: o.replace });
+    const existing = o.data === null || o.replace ? new Map<string, number>() : await existingTables(server.port);
+    if (existing.size === 8 && [...existing.values()].every((n) => n > 0)) {
+      log(`reusing the tables loaded in ${o.data}`);
+      tLoad = [];
+    } else tLoad = await loadTpch(server.port, o.sf, log, { stream: o.stream, replace: o.replace });
     log('running queries on Tessera');
     loadAverage = os.loadavg()[0];
     const memory = new PeakMemory(server.pid);

@@ -8,6 +8,7 @@ import { memoryBytes } from './memory-units';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as os from 'os';
+import { SharedChunkCache } from '../buffer/shared-chunk-cache';
 import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
@@ -63,10 +64,12 @@ export class Database implements DatabaseHandle, EngineDatabase {
     const release = dir === null ? () => undefined : lockDataDirectory(dir);
     try {
       const policy = (settings.get('buffer_replacement') ?? 'lirs') as PolicyName;
-      const cache = makePool<Vector>(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB'));
+      const pool = makePool<Vector>(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB'));
       // buffer_trace_file: every chunk access is recorded for the replacement benchmark.
       const tracePath = settings.get('buffer_trace_file') ?? '';
-      if (tracePath !== '') cache.trace = new AccessTrace(tracePath);
+      if (tracePath !== '') pool.trace = new AccessTrace(tracePath);
+      // Chunks in shared memory: parallel query workers read them without copies.
+      const cache = new SharedChunkCache(pool);
       const storage = await openStorage({
         dir,
         cache,
@@ -75,7 +78,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
       // Temp files of operators over work_mem; leftovers of a crash are removed.
       const spillDir = dir === null ? path.join(os.tmpdir(), `tessera-spill-${process.pid}`) : path.join(dir, 'tmp');
       fs.rmSync(spillDir, { recursive: true, force: true });
-      return new Database(storage, settings, release, cache.trace, spillDir);
+      return new Database(storage, settings, release, pool.trace, spillDir);
     } catch (err) {
       release();
       throw err;

@@ -1,4 +1,5 @@
 // What an executing plan needs from its session. Exec imports only plan, storage contracts and types.
+import { ScanNode } from '../plan/plan';
 import { TableSnapshot } from '../storage/api';
 import { FormatSettings } from '../types/text-format';
 import { Batch, Scalar } from '../types/vector';
@@ -35,6 +36,22 @@ export interface ExecContext {
   workMem?: { bytes: number; dir: string };
   /** nextval/currval/setval/lastval, by the sequence's name as regclass text (the session resolves it). */
   sequences?: SequenceFunctions;
+  /**
+   * Worker threads a statement run by executePlanAsync may use (max_parallel_workers); absent or
+   * 0 = serial. See parallel/run-parallel.ts for the plan shapes that run in parallel.
+   */
+  parallelWorkers?: number;
+  /**
+   * Inside a parallel worker: the scan that drives the fragment takes its rows morsel by morsel
+   * from a counter shared with the other workers; every other scan reads the whole table.
+   */
+  morselsFor?: (node: ScanNode) => MorselSource | undefined;
+}
+
+/** Row ranges of one scan, handed out to whichever worker asks first (work stealing). */
+export interface MorselSource {
+  /** The next unclaimed morsel: rows [start, end) of row group `group`; null when all are taken. */
+  claim(): { group: number; start: number; end: number } | null;
 }
 
 export interface SequenceFunctions {

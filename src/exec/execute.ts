@@ -24,6 +24,7 @@ import { prepareFunctionScan } from './operators/function-scan';
 import { prepareProjectSet } from './operators/project-set';
 import { chunkBatch } from './vector-util';
 import { neededColumns } from './needed-columns';
+import { runParallelFragment } from './parallel/run-parallel';
 
 export type { NodeStats } from './expr/compiled';
 
@@ -126,6 +127,9 @@ const TIME_SLICE_MS = 20;
  * and other connections are served meanwhile.
  */
 export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats?: (stats: Map<PlanNode, NodeStats>) => void): Promise<Batch[]> {
+  // The part of the plan that splits by rows runs on worker threads first (when allowed and free).
+  const parallel = await runParallelFragment(plan, ctx);
+  if (parallel !== null) ({ plan, ctx } = parallel);
   let sliceEnd = performance.now() + TIME_SLICE_MS;
   const sliced: ExecContext = {
     ...ctx,

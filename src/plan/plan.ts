@@ -285,3 +285,28 @@ export type PlanNode =
 export function joinOutput(joinType: JoinType, left: OutputColumn[], right: OutputColumn[]): OutputColumn[] {
   return joinType === 'semi' || joinType === 'anti' ? left.slice() : left.concat(right);
 }
+
+/** A node's input plans (subquery plans inside its expressions excluded). */
+export function planChildren(n: PlanNode): PlanNode[] {
+  switch (n.kind) {
+    case 'filter':
+    case 'project':
+    case 'aggregate':
+    case 'sort':
+    case 'limit':
+    case 'distinct':
+    case 'window':
+    case 'projectset':
+      return [n.input];
+    case 'hashjoin':
+    case 'nljoin':
+    case 'setop':
+      return [n.left, n.right];
+    case 'with':
+      return [...n.ctes.map((c) => c.plan), n.input];
+    case 'recursiveunion':
+      return [n.initial, n.recursive];
+    default:
+      return [];
+  }
+}

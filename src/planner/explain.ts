@@ -1,7 +1,7 @@
 // EXPLAIN: the plan tree as indented text lines, in the spirit of PostgreSQL's output
 // ("->  Hash Join  (rows=…)"), with estimated rows and, for EXPLAIN ANALYZE, actual rows and time.
 import { Expr } from '../plan/expr';
-import { PlanNode } from '../plan/plan';
+import { PlanNode, planChildren } from '../plan/plan';
 import { exprKey } from './expr-utils';
 
 /** What EXPLAIN ANALYZE reports per node: totals over every run (loop) of the node. */
@@ -156,29 +156,7 @@ function details(node: PlanNode): string[] {
   }
 }
 
-function children(node: PlanNode): PlanNode[] {
-  switch (node.kind) {
-    case 'filter':
-    case 'project':
-    case 'aggregate':
-    case 'sort':
-    case 'limit':
-    case 'distinct':
-    case 'window':
-    case 'projectset':
-      return [node.input];
-    case 'recursiveunion':
-      return [node.initial, node.recursive];
-    case 'hashjoin':
-    case 'nljoin':
-    case 'setop':
-      return [node.left, node.right];
-    case 'with':
-      return [...node.ctes.map((c) => c.plan), node.input];
-    default:
-      return [];
-  }
-}
+const children = planChildren;
 
 /** Subquery plans inside a node's own expressions (not its inputs), in the order they appear. */
 function subPlans(node: PlanNode): PlanNode[] {

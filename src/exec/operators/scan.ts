@@ -17,13 +17,12 @@ import { gatherNeeded } from '../vector-util';
 import { absentVector, exprColumns } from '../needed-columns';
 import { Operator, PreparedNode, Pulled, YIELD } from './operator';
 import { RuntimeFilterSlot, runtimeFilterRows, takeRuntimeFilters } from './runtime-filter';
+import { MorselSource } from '../context';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const filter = node.filter === null ? null : compileSelection(node.filter, env);
   // Columns to read: those a consumer needs and those the filter reads; the rest are absent.
-  const need = env.needed.get(node);
-  const read = node.output.map((_, c) => need === undefined || need[c] === true);
-  if (node.filter !== null) for (const c of exprColumns(node.filter, new Set())) read[c] = true;
+  const read = scanReadColumns(node, env.needed.get(node));
   const runtimeFilters = takeRuntimeFilters(node);
   for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
   // The chunks actually read, and one access-pattern detector for the node across its runs.
@@ -40,6 +39,13 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
       return (last = new ScanOp(node, env, filter, read, readColumns, pattern, runtimeFilters));
     },
   };
+}
+
+/** Which output columns of a scan are read (a consumer needs them, or the filter does); the rest are absent. */
+export function scanReadColumns(node: ScanNode, need: readonly boolean[] | undefined): boolean[] {
+  const read = node.output.map((_, c) => need === undefined || need[c] === true);
+  if (node.filter !== null) for (const c of exprColumns(node.filter, new Set())) read[c] = true;
+  return read;
 }
 
 class ScanOp extends Operator {
@@ -112,9 +118,14 @@ class ScanOp extends Operator {
     const shouldYield = this.env.ctx.shouldYield;
     if (this.indexRows === undefined) this.indexRows = this.node.index === undefined ? null : indexCandidates(this.node.index, snap, this.env);
     if (this.indexRows !== null) return this.produceIndexed(snap, this.indexRows, shouldYield);
+    this.morsels ??= this.env.ctx.morselsFor?.(this.node) ?? null;
     for (;;) {
       // Before taking the next slice, so resuming continues exactly here.
       if (shouldYield !== undefined && shouldYield()) return YIELD;
+      if (this.offset >= this.groupRows && this.morsels !== null) {
+        if (!this.claimMorsel(snap, this.morsels)) return null;
+        continue;
+      }
       if (this.offset >= this.groupRows) {
         this.group++;
         if (this.group >= snap.rowGroupCount) return this.finish();
@@ -135,6 +146,22 @@ class ScanOp extends Operator {
       if (keep.length === 0) continue;
       return gatherNeeded(batch, keep, this.read);
     }
+  }
+
+  /** Parallel workers: rows of the next morsel (groupRows is then the morsel's end); false when none is left. */
+  private morsels: MorselSource | null | undefined = undefined;
+  private claimMorsel(snap: TableSnapshot, source: MorselSource): boolean {
+    const m = source.claim();
+    if (m === null) return false;
+    if (m.group !== this.group) {
+      this.group = m.group;
+      this.deleted = snap.deleted(m.group);
+      const rows = snap.rowCount(m.group);
+      this.columns = this.node.columns.map((c, k) => (this.read[k] ? snap.readColumn(m.group, c) : absentVector(this.node.output[k].type, rows)));
+    }
+    this.offset = m.start;
+    this.groupRows = m.end;
+    return true;
   }
 
   /** The next batch of index candidates: up to BATCH_SIZE rows of one group, gathered, then filtered. */

@@ -1,0 +1,310 @@
+// Which part of a plan runs in parallel, and how its partial results are merged.
+//
+// The shape handled is an aggregate whose input is driven by one table scan: from the aggregate
+// down, filters, projections and the probe (left) side of hash joins and nested-loop joins lead to
+// a scan (the driving scan). Split into morsels of rows, that scan feeds every worker; the build
+// sides of the joins are read whole by each worker. Each worker runs a partial aggregate over its
+// morsels; the main thread merges the workers' partial groups with a final aggregate and a
+// projection that restores the original aggregate's output (count = sum of counts, avg = sum of
+// sums / sum of counts, …). Everything else in the plan runs serially on the merged result.
+import { CallExpr, CastExpr, ColumnExpr, Expr } from '../../plan/expr';
+import { AggregateCall, AggregateNode, CteScanNode, PlanNode, ProjectNode, ScanNode, planChildren } from '../../plan/plan';
+import { DataType, Types } from '../../types/data-type';
+
+/** Path steps from the partial aggregate down to the driving scan. */
+export type PathStep = 'input' | 'left';
+
+export interface ParallelFragment {
+  /** The aggregate of the original plan that the merge replaces. */
+  aggregate: AggregateNode;
+  /** What each worker runs: the partial aggregate over the original aggregate's input. */
+  partial: AggregateNode;
+  driving: ScanNode;
+  /** From `partial` to `driving`. */
+  path: PathStep[];
+}
+
+/** Aggregates whose partial results merge exactly (no order, no float rounding differences). */
+const MERGEABLE = new Set(['count_star', 'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or']);
+const EXACT_SUM_ARGS = new Set(['int2', 'int4', 'int8', 'numeric']);
+/** Functions whose value differs per call or which touch session state: such plans stay serial. */
+const VOLATILE = new Set(['nextval', 'currval', 'setval', 'lastval', 'set_config', 'gen_random_uuid', 'clock_timestamp']);
+/**
+ * Above this many estimated groups the partial results are nearly as large as the input, so the
+ * serial merge would cost about what it saves.
+ */
+const MAX_PARTIAL_GROUPS = 50_000;
+
+/**
+ * Largest build-side rows (all tables the joins build on) per driving row. Building a hash table
+ * costs far more per row than probing it: at SF 1 with 2 workers, Q3/Q5/Q7/Q10 (orders and customer
+ * built by each worker, about 0.28 build rows per lineitem row) ran 1.2-1.6× slower than serial,
+ * while Q19 (part: 0.03) and scans without joins ran faster. Shared or partitioned builds would lift this.
+ */
+const MAX_BUILD_SHARE = 1 / 8;
+
+function callOk(c: AggregateCall): boolean {
+  if (!MERGEABLE.has(c.fn) || c.distinct || (c.orderBy !== undefined && c.orderBy.length > 0)) return false;
+  if ((c.fn === 'sum' || c.fn === 'avg') && !EXACT_SUM_ARGS.has(c.args[0].type.name)) return false;
+  return c.args.every(exprOk) && (c.filter === null || exprOk(c.filter));
+}
+
+/** No subqueries, outer references or volatile functions. */
+function exprOk(e: Expr): boolean {
+  switch (e.kind) {
+    case 'subquery':
+    case 'outer':
+      return false;
+    case 'column':
+    case 'const':
+    case 'param':
+      return true;
+    case 'call':
+      return !VOLATILE.has(e.fn) && e.args.every(exprOk);
+    case 'and':
+    case 'or':
+    case 'coalesce':
+      return e.args.every(exprOk);
+    case 'cast':
+    case 'not':
+    case 'isnull':
+    case 'booltest':
+      return exprOk(e.arg);
+    case 'case':
+      return e.whens.every((w) => exprOk(w.when) && exprOk(w.then)) && (e.else === null || exprOk(e.else));
+    case 'inlist':
+      return exprOk(e.arg) && e.list.every(exprOk);
+  }
+}
+
+/** The expressions a plan node evaluates itself (not its children's). */
+function nodeExprs(n: PlanNode): Expr[] {
+  const out: (Expr | null | undefined)[] = [];
+  switch (n.kind) {
+    case 'scan':
+      out.push(n.filter, n.index?.low, n.index?.high);
+      break;
+    case 'values':
+      out.push(...n.rows.flat(), n.arrayElements);
+      break;
+    case 'filter':
+      out.push(n.predicate);
+      break;
+    case 'project':
+      out.push(...n.exprs);
+      break;
+    case 'hashjoin':
+      out.push(...n.leftKeys, ...n.rightKeys, n.residual);
+      break;
+    case 'nljoin':
+      out.push(n.condition);
+      break;
+    case 'aggregate':
+      out.push(...n.groupBy);
+      for (const a of n.aggregates) out.push(...a.args, a.filter, ...(a.orderBy ?? []).map((k) => k.expr));
+      break;
+    case 'sort':
+      out.push(...n.keys.map((k) => k.expr));
+      break;
+    case 'limit':
+      out.push(n.limit, n.offset);
+      break;
+    case 'distinct':
+      out.push(...(n.on ?? []));
+      break;
+    case 'window':
+      for (const c of n.calls) out.push(...c.args, c.filter, ...c.partitionBy, ...c.orderBy.map((k) => k.expr), c.frame.start.offset, c.frame.end.offset);
+      break;
+    case 'functionscan':
+      out.push(...n.args);
+      break;
+    case 'projectset':
+      out.push(...n.calls.flat());
+      break;
+    default:
+      break;
+  }
+  return out.filter((e): e is Expr => e !== null && e !== undefined);
+}
+
+/** A subtree a worker may run whole (a join's build side): self-contained and deterministic. */
+function subtreeOk(n: PlanNode): boolean {
+  if (n.kind === 'with' || n.kind === 'ctescan' || n.kind === 'recursiveunion') return false;
+  return nodeExprs(n).every(exprOk) && planChildren(n).every(subtreeOk);
+}
+
+/** The driving scan below `n` and the path to it, or null when the shape does not split by rows. */
+function drivingPath(n: PlanNode, path: PathStep[]): { scan: ScanNode; path: PathStep[] } | null {
+  if (!nodeExprs(n).every(exprOk)) return null;
+  switch (n.kind) {
+    case 'scan':
+      return { scan: n, path };
+    case 'filter':
+    case 'project':
+      return drivingPath(n.input, [...path, 'input']);
+    case 'hashjoin':
+    case 'nljoin': {
+      // Each probe row's output depends only on it and the whole build side: splitting the probe
+      // side splits the output. Right/full joins also emit unmatched build rows: not splittable.
+      const probeSplits = n.joinType === 'inner' || n.joinType === 'left' || n.joinType === 'semi' || n.joinType === 'anti';
+      if (!probeSplits || (n.kind === 'hashjoin' && n.buildLeft === true) || !subtreeOk(n.right)) return null;
+      return drivingPath(n.left, [...path, 'left']);
+    }
+    default:
+      return null;
+  }
+}
+
+export function scansUnder(n: PlanNode, out: ScanNode[]): ScanNode[] {
+  if (n.kind === 'scan') out.push(n);
+  for (const c of planChildren(n)) scansUnder(c, out);
+  return out;
+}
+
+/** Every aggregate node of the plan tree (subquery plans inside expressions excluded). */
+function aggregates(n: PlanNode, out: AggregateNode[]): AggregateNode[] {
+  if (n.kind === 'aggregate') out.push(n);
+  for (const c of planChildren(n)) aggregates(c, out);
+  return out;
+}
+
+/**
+ * The aggregate to run in parallel: among those whose shape splits by rows, the one whose driving
+ * table is largest (rows by `tableRows`); null when none qualifies.
+ */
+export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number): ParallelFragment | null {
+  let best: ParallelFragment | null = null;
+  let bestRows = -1;
+  for (const a of aggregates(plan, [])) {
+    if (!a.aggregates.every(callOk) || !a.groupBy.every(exprOk)) continue;
+    if (a.groupBy.length > 0 && (a.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS) continue;
+    const partial: AggregateNode = { kind: 'aggregate', input: a.input, groupBy: a.groupBy, aggregates: partialCalls(a.aggregates), output: [] };
+    partial.output = [...a.output.slice(0, a.groupBy.length), ...partial.aggregates.map((c, i) => ({ name: `partial${i}`, type: c.type }))];
+    const found = drivingPath(a.input, ['input']);
+    if (found === null) continue;
+    const rows = tableRows(found.scan.tableId);
+    // Every worker builds the joins' build sides itself: worth it only while probing dominates.
+    let buildRows = 0;
+    for (const s of scansUnder(a.input, [])) if (s !== found.scan) buildRows += tableRows(s.tableId);
+    if (buildRows > rows * MAX_BUILD_SHARE) continue;
+    if (rows > bestRows) {
+      best = { aggregate: a, partial, driving: found.scan, path: found.path };
+      bestRows = rows;
+    }
+  }
+  return best;
+}
+
+/** sum's result type for an exact argument type (PostgreSQL: int2/int4 → int8, int8/numeric → numeric). */
+function sumType(arg: DataType): DataType {
+  return arg.name === 'int2' || arg.name === 'int4' ? Types.int8 : Types.numeric;
+}
+
+/** The calls each worker computes: avg becomes sum and count; the others stay as they are. */
+function partialCalls(calls: AggregateCall[]): AggregateCall[] {
+  const out: AggregateCall[] = [];
+  for (const c of calls) {
+    if (c.fn === 'avg') {
+      out.push({ ...c, fn: 'sum', type: sumType(c.args[0].type) });
+      out.push({ ...c, fn: 'count', type: Types.int8 });
+    } else out.push(c);
+  }
+  return out;
+}
+
+const col = (index: number, type: DataType): ColumnExpr => ({ kind: 'column', index, type });
+const cast = (arg: Expr, type: DataType): CastExpr => ({ kind: 'cast', arg, type });
+const call = (fn: CallExpr['fn'], args: Expr[], type: DataType): CallExpr => ({ kind: 'call', fn, args, type });
+const merge = (fn: AggregateCall['fn'], arg: Expr, type: DataType): AggregateCall => ({ fn, args: [arg], distinct: false, filter: null, type });
+
+/**
+ * Replaces the fragment's aggregate: the workers' partial rows (read from CTE `cteId`) grouped
+ * again by the same keys, each call merged, then projected to the original aggregate's output.
+ */
+export function mergePlan(f: ParallelFragment, cteId: number): ProjectNode {
+  const a = f.aggregate;
+  const g = a.groupBy.length;
+  const source: CteScanNode = { kind: 'ctescan', cteId, output: f.partial.output };
+  const groupBy = a.groupBy.map((e, i) => col(i, e.type));
+  const finals: AggregateCall[] = [];
+  const exprs: Expr[] = groupBy.map((e, i) => col(i, e.type));
+  let p = g; // next partial column
+  for (const c of a.aggregates) {
+    const at = (k: number): Expr => col(g + k, finals[k].type);
+    switch (c.fn) {
+      case 'count':
+      case 'count_star':
+        finals.push(merge('sum', col(p++, Types.int8), Types.numeric));
+        exprs.push(cast(at(finals.length - 1), Types.int8));
+        break;
+      case 'sum': {
+        const t = f.partial.output[p].type;
+        finals.push(merge('sum', col(p++, t), sumType(t)));
+        const k = finals.length - 1;
+        exprs.push(finals[k].type.name === c.type.name ? at(k) : cast(at(k), c.type));
+        break;
+      }
+      case 'avg': {
+        const st = f.partial.output[p].type;
+        finals.push(merge('sum', col(p++, st), Types.numeric));
+        finals.push(merge('sum', col(p++, Types.int8), Types.numeric));
+        const k = finals.length - 2;
+        const sum = st.name === 'numeric' ? at(k) : cast(at(k), Types.numeric);
+        // NULLIF: no non-NULL input anywhere → count 0 → NULL (as avg), not a division by zero.
+        const count = call('nullif', [at(k + 1), { kind: 'const', value: { decimal: true, digits: 0n, scale: 0 }, type: Types.numeric }], Types.numeric);
+        exprs.push(call('div', [sum, count], c.type));
+        break;
+      }
+      default:
+        finals.push(merge(c.fn, col(p++, c.type), c.type));
+        exprs.push(at(finals.length - 1));
+    }
+  }
+  const final: AggregateNode = {
+    kind: 'aggregate',
+    input: source,
+    groupBy,
+    aggregates: finals,
+    output: [...a.output.slice(0, g), ...finals.map((c, i) => ({ name: `merged${i}`, type: c.type }))],
+    estimatedRows: a.estimatedRows,
+  };
+  return { kind: 'project', input: final, exprs, output: a.output, estimatedRows: a.estimatedRows };
+}
+
+/** `root` with node `target` replaced by `by` (nodes on the way copied; the original plan is not changed). */
+export function replaceNode(root: PlanNode, target: PlanNode, by: PlanNode): PlanNode {
+  if (root === target) return by;
+  const r = (n: PlanNode): PlanNode => replaceNode(n, target, by);
+  switch (root.kind) {
+    case 'filter':
+    case 'project':
+    case 'aggregate':
+    case 'sort':
+    case 'limit':
+    case 'distinct':
+    case 'window':
+    case 'projectset': {
+      const input = r(root.input);
+      return input === root.input ? root : ({ ...root, input } as PlanNode);
+    }
+    case 'hashjoin':
+    case 'nljoin':
+    case 'setop': {
+      const left = r(root.left);
+      const right = r(root.right);
+      return left === root.left && right === root.right ? root : { ...root, left, right };
+    }
+    case 'with': {
+      const ctes = root.ctes.map((c) => ({ id: c.id, plan: r(c.plan) }));
+      const input = r(root.input);
+      return input === root.input && ctes.every((c, i) => c.plan === root.ctes[i].plan) ? root : { ...root, ctes, input };
+    }
+    case 'recursiveunion': {
+      const initial = r(root.initial);
+      const recursive = r(root.recursive);
+      return initial === root.initial && recursive === root.recursive ? root : { ...root, initial, recursive };
+    }
+    default:
+      return root;
+  }
+}

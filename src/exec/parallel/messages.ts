@@ -1,0 +1,55 @@
+// What the main thread and a parallel query worker send each other (structured clone: typed arrays
+// on SharedArrayBuffers are shared, everything else is copied).
+import { PlanNode, ScanNode } from '../../plan/plan';
+import { TableDef } from '../../storage/api';
+import { FormatSettings } from '../../types/text-format';
+import { Batch, Scalar, Vector } from '../../types/vector';
+import { PathStep } from './fragment';
+
+/** A chunk as sent: a string vector's dictionary travels once per worker, by id (see WorkerHandle). */
+export type SentVector = Vector | (Omit<Vector & { kind: 'string' }, 'dict'> & { dict: null; dictId: number });
+
+export interface SentTable {
+  tableId: number;
+  def: TableDef;
+  rowCounts: number[];
+  deleted: (Uint8Array | null)[];
+  liveRowCount: number;
+  /** [column, one chunk per row group] for the columns some scan reads. */
+  columns: [number, SentVector[]][];
+}
+
+export interface WorkerTask {
+  plan: PlanNode;
+  /** Steps from `plan` to the driving scan. */
+  path: PathStep[];
+  params: Scalar[];
+  format: FormatSettings;
+  statementStartMicros: number;
+  transactionStartMicros: number;
+  tables: SentTable[];
+  /** Morsels of the driving scan as (group, start, end) triples. */
+  morsels: Int32Array;
+  /** Int32Array(1) on a SharedArrayBuffer: the next morsel to claim (Atomics.add). */
+  counter: SharedArrayBuffer;
+  /** Int32Array(1): nonzero once the statement is cancelled. */
+  cancel: SharedArrayBuffer;
+  /** Dictionaries this worker has not seen yet; `clearDicts` drops the ones it kept first. */
+  dicts: [number, string[]][];
+  clearDicts: boolean;
+}
+
+export interface WorkerError {
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+export type WorkerReply = { batches: Batch[]; morsels: number } | { error: WorkerError };
+
+export function drivingNode(plan: PlanNode, path: readonly PathStep[]): ScanNode {
+  let n = plan as unknown as Record<string, unknown>;
+  for (const step of path) n = n[step] as Record<string, unknown>;
+  return n as unknown as ScanNode;
+}

@@ -1,0 +1,97 @@
+// The parallel query worker threads of this process, started on first use and kept (unref'd, so
+// they never keep the process alive). A statement leases idle workers; when another statement
+// holds them all, it runs serially rather than waiting.
+import { Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import { WorkerReply, WorkerTask } from './messages';
+
+/** Dictionary strings a worker may keep before its dictionaries are dropped and sent afresh. */
+const MAX_KEPT_DICT_STRINGS = 8_000_000;
+
+const dictIds = new WeakMap<string[], number>();
+let nextDictId = 1;
+
+/** A stable id for a dictionary array (chunks cached in the buffer pool keep theirs across statements). */
+export function dictId(dict: string[]): number {
+  let id = dictIds.get(dict);
+  if (id === undefined) dictIds.set(dict, (id = nextDictId++));
+  return id;
+}
+
+export class WorkerHandle {
+  /** Dictionaries this worker holds, by id. */
+  readonly sentDicts = new Set<number>();
+  sentStrings = 0;
+  busy = false;
+  private pending: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void } | null = null;
+
+  constructor(
+    private readonly worker: Worker,
+    onExit: () => void,
+  ) {
+    worker.on('message', (reply: WorkerReply) => {
+      const p = this.pending;
+      this.pending = null;
+      p?.resolve(reply);
+    });
+    const fail = (err: Error): void => {
+      onExit();
+      const p = this.pending;
+      this.pending = null;
+      p?.reject(err);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`parallel worker exited with code ${code}`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
+  }
+
+  /** Runs one task; the caller has marked the handle busy. */
+  run(task: WorkerTask): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(task);
+    });
+  }
+
+  /** Called before sending `count` more dictionary strings: true when the worker should drop the ones it kept. */
+  shouldClear(count: number): boolean {
+    if (this.sentStrings + count <= MAX_KEPT_DICT_STRINGS) return false;
+    this.sentDicts.clear();
+    this.sentStrings = 0;
+    return true;
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+const workers: WorkerHandle[] = [];
+
+function startWorker(): WorkerHandle {
+  const w: WorkerHandle = new WorkerHandle(new Worker(path.join(__dirname, 'worker.js')), () => {
+    const i = workers.indexOf(w);
+    if (i >= 0) workers.splice(i, 1);
+  });
+  workers.push(w);
+  return w;
+}
+
+/** Up to `n` idle workers, marked busy (starting new ones as needed); give them back with release(). */
+export function leaseWorkers(n: number): WorkerHandle[] {
+  const out: WorkerHandle[] = [];
+  for (const w of workers) {
+    if (out.length >= n) break;
+    if (!w.busy) out.push(w);
+  }
+  // Start new workers only while no statement holds any (the pool grows to max_parallel_workers
+  // of one statement, not to the sum over concurrent ones).
+  if (out.length === workers.length) while (out.length < n) out.push(startWorker());
+  for (const w of out) w.busy = true;
+  return out;
+}
+
+export function releaseWorkers(ws: readonly WorkerHandle[]): void {
+  for (const w of ws) w.busy = false;
+}

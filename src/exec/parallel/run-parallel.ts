@@ -1,0 +1,169 @@
+// Morsel-driven parallel execution of one plan fragment (see fragment.ts for the shape).
+//
+// The main thread reads the chunks every scan of the fragment needs from the statement's own
+// snapshots (so workers see exactly the rows the statement sees), in shared memory, and cuts the
+// driving scan into morsels of MORSEL_ROWS rows. Each worker claims morsels from one shared
+// counter (Atomics.add): a worker that finishes early simply claims more, so busy workers' work is
+// taken over without any queue. While the workers run, the main thread's event loop stays free:
+// it polls for cancellation and statement_timeout and, when either fires, raises a shared flag
+// the workers check once per batch. The partial rows come back as a CTE that the merge plan reads.
+import { PlanNode } from '../../plan/plan';
+import { ROW_GROUP_ROWS } from '../../storage/api';
+import { shareVector } from '../../types/shared-vector';
+import { SqlError, SqlStateCode } from '../../types/sql-error';
+import { Batch } from '../../types/vector';
+import { ExecContext } from '../context';
+import { neededColumns } from '../needed-columns';
+import { scanReadColumns } from '../operators/scan';
+import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
+import { SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
+
+/** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
+const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
+/** Below this many driving rows a parallel run costs more than it saves. */
+const MIN_PARALLEL_ROWS = 2 * MORSEL_ROWS;
+/** How often the main thread checks for cancel / statement_timeout while workers run. */
+const CANCEL_POLL_MS = 10;
+/** The CTE id under which the merge plan reads the workers' rows (the binder numbers CTEs from 0). */
+const PARTIAL_CTE_ID = -1001;
+
+/** Counters for tests and EXPLAIN-like diagnostics: statements run in parallel, by how many workers. */
+export const parallelStats = { statements: 0, workers: 0, morsels: 0 };
+
+/**
+ * Runs the plan's parallel fragment, if it has one and workers are free, and returns the plan and
+ * context to run serially for the rest (the fragment replaced by a merge of the workers' rows);
+ * null = run the whole plan serially.
+ */
+export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext } | null> {
+  const want = ctx.parallelWorkers ?? 0;
+  if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
+  const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount);
+  if (fragment === null) return null;
+  const driving = ctx.snapshot(fragment.driving.tableId);
+  if (driving.liveRowCount < MIN_PARALLEL_ROWS) return null;
+  const workers = leaseWorkers(want);
+  if (workers.length === 0) return null;
+  try {
+    const batches = await runOnWorkers(fragment, ctx, workers);
+    const ctes = new Map(ctx.ctes ?? []);
+    ctes.set(PARTIAL_CTE_ID, batches);
+    return { plan: replaceNode(plan, fragment.aggregate, mergePlan(fragment, PARTIAL_CTE_ID)), ctx: { ...ctx, ctes } };
+  } finally {
+    releaseWorkers(workers);
+  }
+}
+
+/** Every table the fragment scans, with the chunks of the columns its scans read. */
+function tablesOf(fragment: ParallelFragment, ctx: ExecContext): { tables: SentTable[]; dicts: Map<number, string[]> } {
+  const need = neededColumns(fragment.partial);
+  const columnsByTable = new Map<number, Set<number>>();
+  for (const s of scansUnder(fragment.partial, [])) {
+    const read = scanReadColumns(s, need.get(s));
+    let set = columnsByTable.get(s.tableId);
+    if (set === undefined) columnsByTable.set(s.tableId, (set = new Set()));
+    s.columns.forEach((c, k) => {
+      if (read[k]) set!.add(c);
+    });
+  }
+  const dicts = new Map<number, string[]>();
+  const tables: SentTable[] = [];
+  for (const [tableId, columns] of columnsByTable) {
+    const snap = ctx.snapshot(tableId);
+    const groups = snap.rowGroupCount;
+    const rowCounts: number[] = [];
+    const deleted: (Uint8Array | null)[] = [];
+    for (let g = 0; g < groups; g++) {
+      rowCounts.push(snap.rowCount(g));
+      deleted.push(snap.deleted(g));
+    }
+    const sent: [number, SentVector[]][] = [];
+    for (const c of columns) {
+      const chunks: SentVector[] = [];
+      for (let g = 0; g < groups; g++) {
+        const v = shareVector(snap.readColumn(g, c));
+        if (v.kind === 'string') {
+          const id = dictId(v.dict);
+          dicts.set(id, v.dict);
+          chunks.push({ ...v, dict: null, dictId: id });
+        } else chunks.push(v);
+      }
+      sent.push([c, chunks]);
+    }
+    tables.push({ tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent });
+  }
+  return { tables, dicts };
+}
+
+function morselsOf(rowCounts: readonly number[]): Int32Array {
+  const triples: number[] = [];
+  rowCounts.forEach((rows, g) => {
+    for (let start = 0; start < rows; start += MORSEL_ROWS) triples.push(g, start, Math.min(rows, start + MORSEL_ROWS));
+  });
+  return Int32Array.from(triples);
+}
+
+async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[]): Promise<Batch[]> {
+  const { tables, dicts } = tablesOf(fragment, ctx);
+  const drivingTable = tables.find((t) => t.tableId === fragment.driving.tableId)!;
+  const morsels = morselsOf(drivingTable.rowCounts);
+  const counter = new SharedArrayBuffer(4);
+  const cancel = new SharedArrayBuffer(4);
+  const replies = workers.map((w) => {
+    let newDicts: [number, string[]][] = [...dicts].filter(([id]) => !w.sentDicts.has(id));
+    const clearDicts = w.shouldClear(newDicts.reduce((n, [, d]) => n + d.length, 0));
+    if (clearDicts) newDicts = [...dicts];
+    for (const [id, d] of newDicts) {
+      w.sentDicts.add(id);
+      w.sentStrings += d.length;
+    }
+    const task: WorkerTask = {
+      plan: fragment.partial,
+      path: fragment.path,
+      params: ctx.params,
+      format: ctx.format,
+      statementStartMicros: ctx.statementStartMicros,
+      transactionStartMicros: ctx.transactionStartMicros,
+      tables,
+      morsels,
+      counter,
+      cancel,
+      dicts: newDicts,
+      clearDicts,
+    };
+    return w.run(task).catch((err: Error): WorkerReply => {
+      // A worker that died lost what it was sent; its dictionaries go with it.
+      w.sentDicts.clear();
+      return { error: { code: 'XX000', message: err.message } };
+    });
+  });
+  let cancelled: unknown = null;
+  const poll = setInterval(() => {
+    try {
+      ctx.checkCancel();
+    } catch (err) {
+      cancelled = err;
+      Atomics.store(new Int32Array(cancel), 0, 1);
+      clearInterval(poll);
+    }
+  }, CANCEL_POLL_MS);
+  let results: WorkerReply[];
+  try {
+    results = await Promise.all(replies);
+  } finally {
+    clearInterval(poll);
+  }
+  if (cancelled !== null) throw cancelled;
+  const batches: Batch[] = [];
+  for (const r of results) {
+    if ('error' in r) {
+      throw new SqlError(r.error.code as SqlStateCode, r.error.message, { detail: r.error.detail, hint: r.error.hint });
+    }
+    batches.push(...r.batches);
+    parallelStats.morsels += r.morsels;
+  }
+  parallelStats.statements++;
+  parallelStats.workers += workers.length;
+  return batches;
+}

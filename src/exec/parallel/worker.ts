@@ -1,0 +1,111 @@
+// A parallel query worker thread: runs plan fragments (a partial aggregate over morsels of the
+// driving scan) against chunks the main thread shares with it, and posts the partial rows back.
+// The chunks' typed arrays are SharedArrayBuffers (no copy); string dictionaries are kept across
+// tasks by id so a hot table's dictionaries cross the thread boundary once.
+import { parentPort } from 'node:worker_threads';
+import { TableSnapshot } from '../../storage/api';
+import { SqlError, SqlState } from '../../types/sql-error';
+import { Batch, StringVector, Vector } from '../../types/vector';
+import { ExecContext, MorselSource } from '../context';
+import { executePlan } from '../execute';
+import { SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
+
+const dicts = new Map<number, string[]>();
+
+function receiveVector(v: SentVector): Vector {
+  if (v.kind !== 'string' || v.dict !== null) return v as Vector;
+  const dict = dicts.get((v as { dictId: number }).dictId);
+  if (dict === undefined) throw new Error('parallel worker: unknown dictionary');
+  const { dictId: _, ...rest } = v as SentVector & { dictId: number };
+  return { ...rest, dict } as Vector;
+}
+
+function snapshotOf(t: SentTable): TableSnapshot {
+  const columns = new Map<number, Vector[]>(t.columns.map(([c, chunks]) => [c, chunks.map(receiveVector)]));
+  return {
+    def: t.def,
+    rowGroupCount: t.rowCounts.length,
+    rowCount: (g) => t.rowCounts[g],
+    deleted: (g) => t.deleted[g],
+    readColumn: (g, c) => {
+      const chunks = columns.get(c);
+      if (chunks === undefined) throw new Error(`parallel worker: column ${c} of ${t.def.name} was not sent`);
+      return chunks[g];
+    },
+    liveRowCount: t.liveRowCount,
+    statistics: () => null,
+  };
+}
+
+function run(task: WorkerTask): WorkerReply {
+  if (task.clearDicts) dicts.clear();
+  for (const [id, d] of task.dicts) dicts.set(id, d);
+  const tables = new Map(task.tables.map((t) => [t.tableId, snapshotOf(t)]));
+  const driving = drivingNode(task.plan, task.path);
+  const counter = new Int32Array(task.counter);
+  const cancel = new Int32Array(task.cancel);
+  const m = task.morsels;
+  let claimed = 0;
+  const source: MorselSource = {
+    claim: () => {
+      const i = Atomics.add(counter, 0, 1);
+      if (i * 3 >= m.length) return null;
+      claimed++;
+      return { group: m[i * 3], start: m[i * 3 + 1], end: m[i * 3 + 2] };
+    },
+  };
+  const ctx: ExecContext = {
+    params: task.params,
+    snapshot: (id) => {
+      const s = tables.get(id);
+      if (s === undefined) throw new Error(`parallel worker: table ${id} was not sent`);
+      return s;
+    },
+    format: task.format,
+    statementStartMicros: task.statementStartMicros,
+    transactionStartMicros: task.transactionStartMicros,
+    checkCancel: () => {
+      // The main thread raises the real error (cancel or timeout); this only stops the work.
+      if (Atomics.load(cancel, 0) !== 0) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
+    },
+    morselsFor: (node) => (node === driving ? source : undefined),
+  };
+  return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed };
+}
+
+/**
+ * Result string vectors keep only the dictionary entries they use: a group key taken from a chunk
+ * (c_comment) still points at the chunk's whole dictionary, which would otherwise be copied back
+ * to the main thread with every batch.
+ */
+function compactDictionaries(b: Batch): Batch {
+  let columns: Vector[] | null = null;
+  b.columns.forEach((v, c) => {
+    if (v.kind !== 'string' || v.dict.length <= v.length) return;
+    const remap = new Int32Array(v.dict.length).fill(-1);
+    const dict: string[] = [];
+    const codes = new Int32Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const code = v.codes[i];
+      if (v.nulls !== null && v.nulls[i] === 1) continue;
+      if (remap[code] < 0) {
+        remap[code] = dict.length;
+        dict.push(v.dict[code]);
+      }
+      codes[i] = remap[code];
+    }
+    (columns ??= b.columns.slice())[c] = { ...v, codes, dict } as StringVector;
+  });
+  return columns === null ? b : { ...b, columns };
+}
+
+parentPort!.on('message', (task: WorkerTask) => {
+  let reply: WorkerReply;
+  try {
+    reply = run(task);
+  } catch (err) {
+    const e = err instanceof SqlError ? err : null;
+    reply = { error: { code: e?.code ?? SqlState.internalError, message: err instanceof Error ? err.message : String(err), detail: e?.detail, hint: e?.hint } };
+  }
+  parentPort!.postMessage(reply);
+});

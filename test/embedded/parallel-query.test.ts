@@ -1,0 +1,128 @@
+// Parallel query (worker threads over morsels of shared chunks) answers exactly as serial
+// execution: the 22 TPC-H queries at SF 0.01 with max_parallel_workers = 0, 1 and 2, in LMDB and in
+// ':memory:'; statement_timeout stops a parallel statement and the workers serve the next one.
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { open } from '../../src/index';
+import { parallelStats } from '../../src/exec/parallel/run-parallel';
+
+const TPCH = path.resolve(__dirname, '../../../../shared/tpch');
+const PROJECT_TPCH = path.resolve(__dirname, '../../../bench/tpch');
+const TABLES = ['region', 'nation', 'part', 'supplier', 'partsupp', 'customer', 'orders', 'lineitem'];
+/** Queries whose plans have a parallel fragment over lineitem at SF 0.01 (60175 rows: 4 morsels; Q19 joins part). */
+const EXPECT_PARALLEL = ['q01', 'q06', 'q15', 'q19'];
+
+type Db = Awaited<ReturnType<typeof open>>;
+
+async function loadTpch(db: Db): Promise<void> {
+  for (const stmt of fs.readFileSync(path.join(PROJECT_TPCH, 'schema.sql'), 'utf8').split(';')) if (stmt.trim() !== '') await db.exec(stmt);
+  for (const t of TABLES) {
+    const data = fs.readFileSync(path.join(TPCH, 'sf0.01', `${t}.tbl`), 'utf8').replace(/\|$/gm, '');
+    await db.copyFrom(t, data, { delimiter: '|' });
+  }
+}
+
+/** Every statement's rows of a query file (Q15 creates and drops a view around its SELECT). */
+async function answer(db: Db, sql: string): Promise<unknown[][]> {
+  const results = await db.exec(sql, { rowMode: 'array' });
+  return results.filter((r) => r.command === 'SELECT').map((r) => r.rows);
+}
+
+for (const where of ['lmdb', ':memory:']) {
+  describe(`parallel query (${where}): same answers as serial`, function () {
+    this.timeout(300000);
+    let db: Db;
+    let dir: string | null = null;
+    before(async function () {
+      if (!fs.existsSync(path.join(TPCH, 'sf0.01'))) this.skip();
+      if (where === 'lmdb') dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-parallel-'));
+      db = await open(dir ?? ':memory:');
+      await loadTpch(db);
+    });
+    after(async () => {
+      await db?.close();
+      if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    for (let q = 1; q <= 22; q++) {
+      const name = `q${String(q).padStart(2, '0')}`;
+      it(`${name} with 0, 1 and 2 workers`, async () => {
+        const sql = fs.readFileSync(path.join(PROJECT_TPCH, 'queries', `${name}.sql`), 'utf8');
+        await db.exec('set max_parallel_workers = 0');
+        const before = parallelStats.statements;
+        const serial = await answer(db, sql);
+        expect(parallelStats.statements).to.equal(before, 'max_parallel_workers = 0 runs serially');
+        for (const workers of [1, 2]) {
+          await db.exec(`set max_parallel_workers = ${workers}`);
+          const ranBefore = parallelStats.statements;
+          const workersBefore = parallelStats.workers;
+          const parallel = await answer(db, sql);
+          expect(parallel, `${name} with ${workers} workers`).to.deep.equal(serial);
+          if (EXPECT_PARALLEL.includes(name)) {
+            expect(parallelStats.statements - ranBefore, `${name} ran in parallel`).to.equal(1);
+            expect(parallelStats.workers - workersBefore).to.equal(workers);
+          }
+        }
+      });
+    }
+  });
+}
+
+describe('parallel query: cancellation and errors', function () {
+  this.timeout(120000);
+  let db: Db;
+  before(async () => {
+    db = await open(':memory:');
+    await db.exec('create table big (k int, v numeric(12,2), s text)');
+    await db.exec("insert into big select g, g * 0.01, 'row ' || g from generate_series(1, 400000) g");
+  });
+  after(async () => db?.close());
+
+  it('statement_timeout stops a parallel aggregate; the workers then run the next statement', async () => {
+    await db.exec('set max_parallel_workers = 2');
+    await db.exec('set statement_timeout = 100');
+    const ran = parallelStats.statements;
+    const start = Date.now();
+    let code: string | undefined;
+    try {
+      // md5 of every row, many times over: seconds of work split across the workers.
+      await db.query("select count(*) from big where md5(md5(md5(md5(s || 'a')))) < md5(md5(md5(s || 'b'))) and md5(md5(md5(md5(s || 'c')))) > ''");
+    } catch (err) {
+      code = (err as { code?: string }).code;
+    }
+    expect(code).to.equal('57014');
+    expect(Date.now() - start).to.be.below(3000);
+    expect(parallelStats.statements).to.equal(ran);
+    await db.exec('set statement_timeout = 0');
+    const r = await db.query('select count(*) as n, sum(v) as total from big where k % 3 = 0', [], { rowMode: 'array' });
+    expect(r.rows).to.deep.equal([['133333', '266667333.33']]);
+    expect(parallelStats.statements).to.equal(ran + 1);
+  });
+
+  it("a worker's error reaches the client with its SQLSTATE", async () => {
+    await db.exec('set max_parallel_workers = 2');
+    let err: { code?: string; message?: string } = {};
+    try {
+      await db.query('select sum(v / (k - 300000)) from big');
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.code).to.equal('22012');
+    expect(err.message).to.equal('division by zero');
+  });
+
+  it('avg, min, max, count and sum merge exactly, also over no rows and NULLs', async () => {
+    const q = "select k % 7 as g, count(*), count(nullif(k % 2, 0)), sum(k), avg(k), avg(v), min(s), max(v), bool_and(k > 5) from big group by k % 7 order by g";
+    const empty = 'select count(*), sum(k), avg(v), min(s), max(k) from big where k < 0';
+    await db.exec('set max_parallel_workers = 0');
+    const serial = [(await db.query(q, [], { rowMode: 'array' })).rows, (await db.query(empty, [], { rowMode: 'array' })).rows];
+    await db.exec('set max_parallel_workers = 2');
+    const ran = parallelStats.statements;
+    const parallel = [(await db.query(q, [], { rowMode: 'array' })).rows, (await db.query(empty, [], { rowMode: 'array' })).rows];
+    expect(parallelStats.statements).to.equal(ran + 2);
+    expect(parallel).to.deep.equal(serial);
+    expect(serial[1]).to.deep.equal([['0', null, null, null, null]]);
+  });
+});
