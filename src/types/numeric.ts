@@ -446,11 +446,18 @@ export class NumericSumState {
       if (nulls !== null && nulls[i] === 1) continue;
       const g = groupIdx[i];
       this.counts[g]++;
-      const x = vals[i] * factor;
+      let x = vals[i] * factor;
       if (!(x <= MAX_SAFE && x >= -MAX_SAFE)) {
         const digits = rescaleDigits(decimalAt(v, i).digits, v.scale, this.scale);
         this.wideSums[g] = (this.wideSums[g] ?? 0n) + digits;
         continue;
+      }
+      // A value of 2^52 or more (a partial sum being merged) moves its high part to hi first, so
+      // lo + x below stays under 2^53 and exact.
+      if (x >= LIMB || x <= -LIMB) {
+        const high = Math.trunc(x / LIMB);
+        x -= high * LIMB;
+        this.hi[g] += high;
       }
       let lo = this.lo[g] + x;
       if (lo >= LIMB || lo <= -LIMB) {

@@ -77,4 +77,15 @@ describe('numeric arithmetic (checked against PostgreSQL 15.18)', () => {
     expect(decimalToString(sum)).to.equal(decimalToString({ decimal: true, digits: expected * BigInt(rounds), scale: 2 }));
     expect(decimalToString(numericAvg(d('380456.00'), 14876))).to.equal('25.5751546114546921');
   });
+
+  it('adds partial sums between 2^52 and 2^53 exactly (merging parallel workers\' sums, TPC-H Q1)', () => {
+    // Two partial sums of Q1's sum_charge at SF 0.1 (scale 6): the first stays just under 2^52, and
+    // adding the second to it passes 2^53.
+    const halves = [4503599627370495n, 5881978749214972n];
+    const state = new NumericSumState();
+    state.ensure(1);
+    const v = vectorFromScalars(numericType(38, 6), halves.map((digits) => ({ decimal: true as const, digits, scale: 6 }))) as NumericVector;
+    state.add(new Int32Array(2), v, 2);
+    expect(decimalToString(state.result(0)!)).to.equal('10385578376.585467');
+  });
 });
