@@ -299,6 +299,7 @@ export class EngineSession implements Session {
   async runPlanAsync(plan: PlanNode, params: Scalar[]): Promise<Batch[]> {
     const ctx = this.execContext(params, true);
     ctx.parallelWorkers = Number(this.settings.get('max_parallel_workers'));
+    ctx.parallelMinRows = Number(this.settings.get('parallel_min_rows'));
     const leave = this.db.readers.enter();
     try {
       return await executePlanAsync(plan, ctx, this.learnFrom(plan));

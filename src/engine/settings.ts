@@ -47,6 +47,7 @@ const DEFAULTS: Record<string, string> = {
   default_transaction_isolation: 'read committed',
   synchronous_commit: 'on',
   max_parallel_workers: '2',
+  parallel_min_rows: '262144',
   work_mem: '256MB',
   buffer_pool_size: '256MB',
   client_min_messages: 'notice',

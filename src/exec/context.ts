@@ -41,6 +41,8 @@ export interface ExecContext {
    * 0 = serial. See parallel/run-parallel.ts for the plan shapes that run in parallel.
    */
   parallelWorkers?: number;
+  /** Driving-table rows below which a statement stays serial (parallel_min_rows). */
+  parallelMinRows?: number;
   /**
    * Inside a parallel worker: the scan that drives the fragment takes its rows morsel by morsel
    * from a counter shared with the other workers; every other scan reads the whole table.

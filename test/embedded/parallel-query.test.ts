@@ -38,7 +38,8 @@ for (const where of ['lmdb', ':memory:']) {
     before(async function () {
       if (!fs.existsSync(path.join(TPCH, 'sf0.01'))) this.skip();
       if (where === 'lmdb') dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-parallel-'));
-      db = await open(dir ?? ':memory:');
+      // SF 0.01's lineitem (60175 rows) is below the default parallel_min_rows: lower it so the plans run in parallel.
+      db = await open(dir ?? ':memory:', { parallel_min_rows: '32768' });
       await loadTpch(db);
     });
     after(async () => {
@@ -99,6 +100,20 @@ describe('parallel query: cancellation and errors', function () {
     const r = await db.query('select count(*) as n, sum(v) as total from big where k % 3 = 0', [], { rowMode: 'array' });
     expect(r.rows).to.deep.equal([['133333', '266667333.33']]);
     expect(parallelStats.statements).to.equal(ran + 1);
+  });
+
+  it('stays serial when the driving table has fewer rows than parallel_min_rows', async () => {
+    await db.exec('set max_parallel_workers = 2');
+    const sql = 'select count(*) as n, sum(v) as total from big where k % 3 = 0';
+    const ran = parallelStats.statements;
+    await db.exec('set parallel_min_rows = 400001');
+    const serial = await db.query(sql, [], { rowMode: 'array' });
+    expect(parallelStats.statements).to.equal(ran);
+    await db.exec('set parallel_min_rows = 400000');
+    const parallel = await db.query(sql, [], { rowMode: 'array' });
+    expect(parallelStats.statements).to.equal(ran + 1);
+    expect(parallel.rows).to.deep.equal(serial.rows);
+    await db.exec('reset parallel_min_rows');
   });
 
   it("a worker's error reaches the client with its SQLSTATE", async () => {

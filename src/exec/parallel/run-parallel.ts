@@ -22,7 +22,8 @@ import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
 const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
 /**
- * Below this many driving rows a parallel run costs more than it saves. Four row groups: at 2 morsels
+ * Below this many driving rows a parallel run costs more than it saves (the default of
+ * parallel_min_rows, which sets it per session). Four row groups: at 2 morsels
  * (32k rows) TPC-H SF 0.1's Q2 (partsupp, 80k rows) ran 49 ms in parallel against 25 ms serially and
  * Q22 38 against 25 ms (embedded bench, best of 5); the lineitem scans that gain (Q1, Q6) are larger.
  */
@@ -46,7 +47,7 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
   const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount);
   if (fragment === null) return null;
   const driving = ctx.snapshot(fragment.driving.tableId);
-  if (driving.liveRowCount < MIN_PARALLEL_ROWS) return null;
+  if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
   const workers = leaseWorkers(want);
   if (workers.length === 0) return null;
   try {
