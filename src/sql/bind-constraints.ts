@@ -9,6 +9,7 @@ import { bindExpr } from './bind-expr';
 import { requireType } from './coerce';
 import { hasSubquery } from '../planner/expr-utils';
 import { parseSql } from './parse';
+import { topLevelEnd } from './statement-text';
 
 /**
  * The text between the parentheses of `CHECK ( … )`, for a Constraint node at `location` of the
@@ -17,22 +18,9 @@ import { parseSql } from './parse';
 export function checkText(statementText: string, offset: number, location: number): string {
   let i = Math.max(0, location - offset);
   while (i < statementText.length && statementText[i] !== '(') i++;
-  const start = ++i;
-  let depth = 0;
-  let quote = '';
-  for (; i < statementText.length; i++) {
-    const ch = statementText[i];
-    if (quote !== '') {
-      if (ch === quote) quote = '';
-      continue;
-    }
-    if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')') {
-      if (depth === 0) return statementText.slice(start, i).trim();
-      depth--;
-    }
-  }
+  const start = i + 1;
+  const end = topLevelEnd(statementText, start, false);
+  if (end < statementText.length) return statementText.slice(start, end).trim();
   throw new SqlError(SqlState.syntaxError, 'could not find the CHECK expression');
 }
 

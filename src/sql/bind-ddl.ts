@@ -9,6 +9,7 @@ import { BoundStatement, SerialColumn, TableConstraint } from './bound-statement
 import { bindCheck, checkText, referencedColumns } from './bind-constraints';
 import { sequenceNameOption, sequenceOptions, serialType } from './bind-sequence';
 import { parseSql } from './parse';
+import { topLevelEnd } from './statement-text';
 import { resolveTypeName } from './type-names';
 
 /** The smallest `location` anywhere in an AST subtree. */
@@ -40,22 +41,7 @@ export function expressionText(statementText: string, rawExpr: any): string {
   let start = minLocation(rawExpr) ?? 0;
   // An expression in parentheses or with a leading sign starts before its node's location.
   while (start > 0 && /[\s(+-]/.test(statementText[start - 1]) && statementText.slice(0, start).trimEnd().toUpperCase().endsWith('DEFAULT') === false) start--;
-  let depth = 0;
-  let quote = '';
-  let end = start;
-  for (; end < statementText.length; end++) {
-    const ch = statementText[end];
-    if (quote !== '') {
-      if (ch === quote) quote = '';
-      continue;
-    }
-    if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')') {
-      if (depth === 0) break;
-      depth--;
-    } else if (ch === ',' && depth === 0) break;
-  }
+  const end = topLevelEnd(statementText, start, true);
   const want = withoutLocations(rawExpr);
   const words = statementText.slice(start, end).trim().split(/(\s+)/);
   for (let n = words.length; n > 0; n--) {
