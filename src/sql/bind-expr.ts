@@ -17,24 +17,15 @@ import { bindAnyAllArray, bindArrayConstructor, bindArrayFunction, bindArrayOper
 import { rewriteAnyAll } from './system-catalog/any-array';
 import { CATALOG_CAST_TYPES, bindCatalogCast, bindCatalogFunction } from './system-catalog/catalog-functions';
 import { WindowCollector, bindWindowCall } from './bind-window';
+import { CallCollector } from './call-collector';
 
 /** Placeholder column indexes for aggregate results until the aggregate node's layout is known. */
 export const AGG_BASE = 1 << 24;
 
 /** Collects the aggregate calls of one query level (select list, HAVING, ORDER BY). */
-export class AggregateCollector {
-  readonly calls: AggregateCall[] = [];
-  private readonly keys = new Map<string, number>();
-
-  add(call: AggregateCall): Expr {
-    const key = exprKey(call);
-    let idx = this.keys.get(key);
-    if (idx === undefined) {
-      idx = this.calls.length;
-      this.calls.push(call);
-      this.keys.set(key, idx);
-    }
-    return { kind: 'column', index: AGG_BASE + idx, type: call.type };
+export class AggregateCollector extends CallCollector<AggregateCall> {
+  constructor() {
+    super(AGG_BASE);
   }
 }
 

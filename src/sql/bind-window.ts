@@ -6,10 +6,11 @@ import { Expr } from '../plan/expr';
 import { FrameBound, SortKey, WindowCall, WindowFn, WindowFrame } from '../plan/plan';
 import { DataType, Types, dataType, withoutTypmod } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
-import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
+import { columnsUsed, mapChildren } from '../planner/expr-utils';
 import { ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
 import { coerce, commonTypeOf, isNumber, isUnknown } from './coerce';
 import { AGGREGATES, resolveAggregate } from './functions';
+import { CallCollector } from './call-collector';
 
 /** Placeholder column indexes for window results (above the aggregates' AGG_BASE range). */
 export const WIN_BASE = 1 << 26;
@@ -36,24 +37,12 @@ const F = {
 };
 
 /** The window calls of one query level and its named windows (WINDOW clause). */
-export class WindowCollector {
-  readonly calls: WindowCall[] = [];
-  private readonly keys = new Map<string, number>();
+export class WindowCollector extends CallCollector<WindowCall> {
   readonly named = new Map<string, any>();
 
   constructor(windowClause: any[] | undefined) {
+    super(WIN_BASE);
     for (const w of windowClause ?? []) this.named.set(w.WindowDef.name, w.WindowDef);
-  }
-
-  add(call: WindowCall): Expr {
-    const key = exprKey(call);
-    let idx = this.keys.get(key);
-    if (idx === undefined) {
-      idx = this.calls.length;
-      this.calls.push(call);
-      this.keys.set(key, idx);
-    }
-    return { kind: 'column', index: WIN_BASE + idx, type: call.type };
   }
 }
 
