@@ -6,6 +6,7 @@ import { SqlError, SqlState } from '../types/sql-error';
 import { Batch, Vector } from '../types/vector';
 import { PG_EPOCH_DAYS, binaryCell } from '../types/binary-value';
 import { isOpaqueString } from '../types/data-type';
+import { grownBuffer } from '../types/grow-buffer';
 
 export const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
@@ -34,12 +35,7 @@ export class BinaryRowWriter {
   }
 
   private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = Buffer.allocUnsafe(cap);
-    this.buf.copy(b, 0, 0, this.pos);
-    this.buf = b;
+    this.buf = grownBuffer(this.buf, this.pos, n);
   }
 
   bytes(b: Buffer): void {

@@ -1,16 +1,12 @@
 // Little-endian byte writer and reader for the chunk codecs. The reader hands out copies, because
 // typed arrays over chunk bytes need aligned memory the chunk does not own.
+import { grownBuffer } from '../types/grow-buffer';
 
 export class ByteWriter {
   private buf = Buffer.alloc(1024);
   private pos = 0;
   private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = Buffer.alloc(cap);
-    this.buf.copy(b, 0, 0, this.pos);
-    this.buf = b;
+    this.buf = grownBuffer(this.buf, this.pos, n);
   }
   get length(): number {
     return this.pos;

@@ -3,6 +3,7 @@
 import { Field, Notice } from '../engine/session-api';
 import { SqlError } from '../types/sql-error';
 import { Backend, ErrorField } from './protocol-codes';
+import { grownBuffer } from '../types/grow-buffer';
 
 const INITIAL_CAPACITY = 64 * 1024;
 /** Below this size take() copies out and keeps the buffer; above, it hands the buffer over. */
@@ -15,12 +16,7 @@ export class MessageWriter {
   private start = -1;
 
   private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = Buffer.allocUnsafe(cap);
-    this.buf.copy(b, 0, 0, this.pos);
-    this.buf = b;
+    this.buf = grownBuffer(this.buf, this.pos, n);
   }
 
   /** Bytes written and not yet taken. */
