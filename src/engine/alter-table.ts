@@ -6,7 +6,7 @@ import { ColumnDef, TableDef, WriteTxn, uniqueKeysOf } from '../storage/api';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { formatType } from '../types/data-type';
 import { Vector } from '../types/vector';
-import { gatherVector } from '../types/vector-ops';
+import { liveRowGroups } from '../storage/live-rows';
 import { BoundStatement } from '../sql/bound-statement';
 import { QueryLevel, Scope } from '../sql/bind-context';
 import { bindExpr } from '../sql/bind-expr';
@@ -35,21 +35,8 @@ function columnIndex(table: TableDef, name: string): number {
 }
 
 /** Live rows of the table as the transaction sees it, group by group (full rows). */
-function* liveRows(txn: WriteTxn, table: TableDef): Generator<{ columns: Vector[]; length: number }> {
-  const snap = txn.table(table.id);
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const n = snap.rowCount(g);
-    const deleted = snap.deleted(g);
-    let cols = table.columns.map((_, c) => snap.readColumn(g, c));
-    let live = n;
-    if (deleted !== null) {
-      const idx: number[] = [];
-      for (let i = 0; i < n; i++) if (deleted[i] === 0) idx.push(i);
-      cols = cols.map((v) => gatherVector(v, idx));
-      live = idx.length;
-    }
-    if (live > 0) yield { columns: cols, length: live };
-  }
+function liveRows(txn: WriteTxn, table: TableDef): Generator<{ columns: Vector[]; length: number }> {
+  return liveRowGroups(txn.table(table.id), table.columns.length);
 }
 
 /** Renames an identifier in SQL text (unquoted: case-insensitively; quoted: exactly), leaving string literals alone. */

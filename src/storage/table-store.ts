@@ -21,6 +21,7 @@ import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key
 import { SequenceStore, sequenceKey } from './sequence-store';
 import { columnStorageStats } from './storage-stats';
 import { SortedIndex } from './sorted-index';
+import { liveRowGroups } from './live-rows';
 import { AccessPattern } from './access-pattern';
 import { ChunkSource, PoolChunkScan } from './chunk-scan';
 import { SqlError, SqlState } from '../types/sql-error';
@@ -1168,19 +1169,7 @@ class Txn implements WriteTxn {
     if (rewrite !== null) {
       const snap = tt.snapshot();
       const batches: Vector[][] = [];
-      for (let g = 0; g < snap.rowGroupCount; g++) {
-        const n = snap.rowCount(g);
-        const deleted = snap.deleted(g);
-        let cols = state.def.columns.map((_, c) => snap.readColumn(g, c));
-        let live = n;
-        if (deleted !== null) {
-          const idx: number[] = [];
-          for (let i = 0; i < n; i++) if (deleted[i] === 0) idx.push(i);
-          cols = cols.map((v) => gatherVector(v, idx));
-          live = idx.length;
-        }
-        if (live > 0) batches.push(rewrite(cols, live));
-      }
+      for (const b of liveRowGroups(snap, state.def.columns.length)) batches.push(rewrite(b.columns, b.length));
       const committedGroups = tt.committed?.groups.length ?? 0;
       const shape = this.rewrittenShapes.get(tableId);
       this.rewrittenShapes.set(tableId, [Math.max(shape?.[0] ?? 0, state.def.columns.length, def.columns.length), Math.max(shape?.[1] ?? 0, committedGroups, state.groups.length)]);
