@@ -138,14 +138,20 @@ class ScanOp extends Operator {
       const start = this.offset;
       const end = Math.min(this.groupRows, start + BATCH_SIZE);
       this.offset = end;
-      const batch = this.applyRuntimeFilters(this.sliceLive(start, end));
-      if (batch.length === 0) continue;
-      if (this.filter === null) return batch;
-      const keep = this.filter.select(batch);
-      if (keep === null) return batch;
-      if (keep.length === 0) continue;
-      return gatherNeeded(batch, keep, this.read);
+      const out = this.keptRows(this.sliceLive(start, end));
+      if (out !== null) return out;
     }
+  }
+
+  /** The batch without the rows the runtime filters and the WHERE drop; null when none is left. */
+  private keptRows(rows: Batch): Batch | null {
+    const batch = this.applyRuntimeFilters(rows);
+    if (batch.length === 0) return null;
+    if (this.filter === null) return batch;
+    const keep = this.filter.select(batch);
+    if (keep === null) return batch;
+    if (keep.length === 0) return null;
+    return gatherNeeded(batch, keep, this.read);
   }
 
   /** Parallel workers: rows of the next morsel (groupRows is then the morsel's end); false when none is left. */
@@ -184,13 +190,8 @@ class ScanOp extends Operator {
         const rowIds: Float64Vector = { kind: 'int64', type: Types.int8, length: n, nulls: null, values };
         columns.push(rowIds);
       }
-      const batch = this.applyRuntimeFilters({ length: n, columns });
-      if (batch.length === 0) continue;
-      if (this.filter === null) return batch;
-      const keep = this.filter.select(batch);
-      if (keep === null) return batch;
-      if (keep.length === 0) continue;
-      return gatherNeeded(batch, keep, this.read);
+      const out = this.keptRows({ length: n, columns });
+      if (out !== null) return out;
     }
     return this.finish();
   }
