@@ -179,6 +179,11 @@ export interface TableSnapshot {
    */
   indexLookup?(indexId: number, range: IndexRange): Float64Array | null;
   /**
+   * Where the group's rows stop being committed ones and become this transaction's own inserted
+   * rows (whose RowIds other commits may have used meanwhile); absent or Infinity: all committed.
+   */
+  ownRowsFrom?(rowGroup: number): number;
+  /**
    * A pinned, counted, prefetching reader of `columns` for one run of a scan; `pattern` is the scan
    * node's access-pattern detector (kept across runs). Absent: read with readColumn.
    */

@@ -21,7 +21,38 @@ export class SortedIndex {
     readonly generation: number,
     /** The indexed column (attribute index). */
     readonly column: number,
-  ) {}
+  ) {
+    this.extended = covered.slice();
+  }
+
+  /**
+   * Committed rows appended after the build, by key: kept up to date by `extend` as commits add
+   * rows, so a point lookup finds a recent row version by hashing instead of scanning every row
+   * appended since the build (an UPDATE-heavy table appends a row version per updated row).
+   */
+  private readonly recent = new Map<number | string, number[]>();
+  /** Rows of each group in the sorted entries or in `recent`. */
+  private readonly extended: number[];
+
+  /** Adds the committed rows appended since the last call to `recent` (`committed`: the table as committed now). */
+  extend(committed: TableSnapshot): void {
+    for (let g = 0; g < committed.rowGroupCount; g++) {
+      const from = this.extended[g] ?? 0;
+      const n = committed.rowCount(g);
+      if (from >= n) continue;
+      const v = committed.readColumn(g, this.column);
+      const nulls = v.nulls;
+      for (let i = from; i < n; i++) {
+        if (nulls !== null && nulls[i] === 1) continue;
+        const key = v.kind === 'string' ? v.dict[v.codes[i]] : v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp' ? v.values[i] : null;
+        if (key === null) return; // not a kind build() indexes: lookups scan these rows instead
+        const ids = this.recent.get(key);
+        if (ids === undefined) this.recent.set(key, [g * ROW_GROUP_ROWS + i]);
+        else ids.push(g * ROW_GROUP_ROWS + i);
+      }
+      this.extended[g] = n;
+    }
+  }
 
   /** Builds over every row of the snapshot (deleted ones included) from column `column`. */
   static build(snapshot: TableSnapshot, column: number, generation: number): SortedIndex | null {
@@ -140,12 +171,25 @@ export class SortedIndex {
       if (del !== null && del[off] === 1) continue;
       out.push(id);
     }
-    // Rows the index does not cover yet: test their keys directly.
     const inRange = (k: number | string): boolean =>
       (range.low === null || (range.lowInclusive ? k >= range.low : k > range.low)) && (range.high === null || (range.highInclusive ? k <= range.high : k < range.high));
+    const visible = (id: number): boolean => {
+      const g = Math.floor(id / ROW_GROUP_ROWS);
+      const off = id - g * ROW_GROUP_ROWS;
+      if (g >= snapshot.rowGroupCount || off >= snapshot.rowCount(g)) return false;
+      const del = snapshot.deleted(g);
+      return del === null || del[off] !== 1;
+    };
+    // Committed rows appended since the build: by key.
+    if (this.recent.size > 0) {
+      if (range.low !== null && range.low === range.high && range.lowInclusive && range.highInclusive) {
+        for (const id of this.recent.get(range.low) ?? []) if (visible(id)) out.push(id);
+      } else for (const [key, ids] of this.recent) if (inRange(key)) for (const id of ids) if (visible(id)) out.push(id);
+    }
+    // Rows the index does not know yet (newer commits, the snapshot's own rows): test their keys directly.
     for (let g = 0; g < snapshot.rowGroupCount; g++) {
       const n = snapshot.rowCount(g);
-      const from = this.covered[g] ?? 0;
+      const from = Math.min(this.extended[g] ?? 0, snapshot.ownRowsFrom?.(g) ?? Infinity);
       if (from >= n) continue;
       const del = snapshot.deleted(g);
       const v = snapshot.readColumn(g, this.column);
@@ -163,6 +207,9 @@ export class SortedIndex {
     }
     const ids = Float64Array.from(out);
     ids.sort();
-    return ids;
+    // A row can be both indexed and scanned (a transaction's own rows start below the indexed ones).
+    let n = 0;
+    for (let k = 0; k < ids.length; k++) if (n === 0 || ids[k] !== ids[n - 1]) ids[n++] = ids[k];
+    return n === ids.length ? ids : ids.slice(0, n);
   }
 }

@@ -3,12 +3,13 @@
 import { ColumnStorageStats, TableDef } from './api';
 import { chunkInfo } from './chunk-codec';
 
-export function columnStorageStats(tables: { def: TableDef; groups: number }[], chunk: (tableId: number, column: number, group: number) => Buffer | undefined): ColumnStorageStats[] {
+/** `deltaRows`: rows stored in delta entries rather than chunks (see delta-rows.ts), counted as stored rows. */
+export function columnStorageStats(tables: { def: TableDef; groups: number; deltaRows?: number }[], chunk: (tableId: number, column: number, group: number) => Buffer | undefined): ColumnStorageStats[] {
   const out: ColumnStorageStats[] = [];
-  for (const { def, groups } of tables) {
+  for (const { def, groups, deltaRows } of tables) {
     def.columns.forEach((col, c) => {
       const encodings = new Map<string, number>();
-      let rows = 0;
+      let rows = deltaRows ?? 0;
       let raw = 0;
       let stored = 0;
       let chunks = 0;

@@ -25,6 +25,7 @@ import { liveRowGroups } from './live-rows';
 import { AccessPattern } from './access-pattern';
 import { ChunkSource, PoolChunkScan } from './chunk-scan';
 import { SqlError, SqlState } from '../types/sql-error';
+import { DELTA_MAX_ROWS, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
   rowCount: number;
@@ -32,6 +33,8 @@ interface GroupState {
   deletedCount: number;
   /** Column statistics of the group's rows as last committed; null when never collected. */
   stats: GroupStats | null;
+  /** Rows in the group's stored chunks when fewer than rowCount (the rest are delta entries, see delta-rows.ts). */
+  chunkRows?: number;
 }
 interface TableState {
   def: TableDef;
@@ -109,6 +112,7 @@ class Snapshot implements TableSnapshot {
     private readonly store: TableStore,
     private readonly pending: ((group: number) => Vector[] | undefined) | null,
     readonly generation = 0,
+    private readonly ownFrom: ((group: number) => number) | null = null,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -123,6 +127,9 @@ class Snapshot implements TableSnapshot {
   }
   statistics(): TableStatistics | null {
     return this.store.mergedStatistics(this.def, this.groups);
+  }
+  ownRowsFrom(group: number): number {
+    return this.ownFrom === null ? Infinity : this.ownFrom(group);
   }
   readColumn(group: number, column: number): Vector {
     const own = this.pending?.(group);
@@ -293,6 +300,7 @@ export class TableStore implements Storage, ChunkSource {
       idx = this.buildSortedIndex(snapshot.def.id, column, false);
     }
     if (idx === null) return null;
+    idx.extend(current());
     return idx.lookup(snapshot, range);
   }
 
@@ -332,7 +340,7 @@ export class TableStore implements Storage, ChunkSource {
   }
 
   storageStats(): ColumnStorageStats[] {
-    const tables = [...this.state.tables.values()].map((t) => ({ def: t.def, groups: t.groups.length }));
+    const tables = [...this.state.tables.values()].map((t) => ({ def: t.def, groups: t.groups.length, deltaRows: t.groups.reduce((n, g) => n + (g.chunkRows === undefined ? 0 : g.rowCount - g.chunkRows), 0) }));
     return columnStorageStats(tables, (id, c, g) => this.kv.get(chunkKey(id, c, g)));
   }
 
@@ -350,7 +358,16 @@ export class TableStore implements Storage, ChunkSource {
 
   fetchChunk(def: TableDef, column: number, group: number): Vector | undefined {
     const bytes = this.kv.get(chunkKey(def.id, column, group));
-    return bytes === undefined ? undefined : decodeChunk(bytes, def.columns[column].type);
+    return bytes === undefined ? undefined : this.storedColumn(def, column, group, bytes);
+  }
+
+  /** A column of a group as stored: its chunk, continued by the group's delta entries when it has some. */
+  private storedColumn(def: TableDef, column: number, group: number, chunkBytes: Buffer): Vector {
+    const type = def.columns[column].type;
+    const v = decodeChunk(chunkBytes, type);
+    const g = this.state.tables.get(def.id)?.groups[group];
+    if (g === undefined || g.chunkRows === undefined || v.length >= g.rowCount) return v;
+    return withDeltas(this.kv, def.id, group, column, type, v);
   }
 
   pageIn(def: TableDef, columns: readonly number[], group: number): Promise<void> | null {
@@ -373,7 +390,7 @@ export class TableStore implements Storage, ChunkSource {
     if (v === undefined) {
       const bytes = this.kv.get(chunkKey(def.id, column, group));
       if (bytes === undefined) throw new Error(`missing chunk ${chunkKey(def.id, column, group)}`);
-      v = decodeChunk(bytes, def.columns[column].type);
+      v = this.storedColumn(def, column, group, bytes);
       this.pool.put(key, v, vectorBytes(v));
     }
     return v.length === rowCount ? v : sliceVector(v, 0, rowCount);
@@ -543,14 +560,31 @@ export class TableStore implements Storage, ChunkSource {
     for (const { id, g } of groupsWritten.values()) {
       const t = state.tables.get(id);
       if (t === undefined) continue;
+      const p = this.pendingGroups.get(`${id}/${g}`)!;
       const cols = this.pendingColumns(t.def, g)!;
-      cols.forEach((col, c) => {
-        entries.push([chunkKey(id, c, g), encodeChunk(col)]);
-        chunks.set(poolKey(id, c, g), { id, c, g, col });
-      });
+      const group = t.groups[g];
+      cols.forEach((col, c) => chunks.set(poolKey(id, c, g), { id, c, g, col }));
+      const stored = group.chunkRows ?? p.baseRows;
+      if (p.baseRows > 0 && group.stats !== null && group.rowCount < ROW_GROUP_ROWS && group.rowCount - stored <= DELTA_MAX_ROWS) {
+        // A few rows added to a big group: only they are written (a delta entry), the chunks stay.
+        const added = t.def.columns.map((col, ci) => concatVectors(col.type, p.parts.map((part) => part[ci])));
+        entries.push([deltaKey(id, g, p.baseRows), encodeDelta(added)]);
+        // Statistics follow once the rows not in them pass a tenth of the group (each change makes
+        // planning merge the table's statistics again; a few rows more do not change a plan).
+        if ((group.rowCount - group.stats.rows) * 10 <= group.stats.rows) {
+          t.groups[g] = { ...group, chunkRows: stored };
+          continue;
+        }
+        const stats = collectGroupStats(cols);
+        t.groups[g] = { ...group, stats, chunkRows: stored };
+        entries.push([statsKey(id, g), encodeGroupStats(stats)]);
+        continue;
+      }
+      cols.forEach((col, c) => entries.push([chunkKey(id, c, g), encodeChunk(col)]));
+      if (group.chunkRows !== undefined) for (const k of this.kv.keysWithPrefix(deltaPrefix(id, g))) entries.push([k, null]);
       // The group's statistics over its rows as finally written (as one commit of them all would collect).
       const stats = collectGroupStats(cols);
-      t.groups[g] = { ...t.groups[g], stats };
+      t.groups[g] = { ...group, stats, chunkRows: undefined };
       entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     }
     for (const { id, g } of deletes.values()) {
@@ -593,6 +627,7 @@ export class TableStore implements Storage, ChunkSource {
       for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`st/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`ix/${id}/`)) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`a/${id}/`)) entries.push([k, null]);
     }
     // Sorted index entries: dropped with the last index on their column; CREATE INDEX builds them below.
     const newIndexColumns: [number, number][] = [];
@@ -615,6 +650,12 @@ export class TableStore implements Storage, ChunkSource {
         });
       }
       const groups = txn.catalog.tables.get(id)!.groups;
+      // Groups written whole here: their delta entries are merged into the chunks (truncated tables lost theirs above).
+      for (const g of tt.dirtyGroups) {
+        if (groups[g].chunkRows === undefined) continue;
+        if (!txn.truncated.includes(id)) for (const k of this.kv.keysWithPrefix(deltaPrefix(id, g))) entries.push([k, null]);
+        groups[g] = { ...groups[g], chunkRows: undefined };
+      }
       for (const g of tt.analyzed ? groups.keys() : tt.dirtyGroups) {
         const stats = tt.groupStats(g);
         groups[g] = { ...groups[g], stats };
@@ -761,19 +802,33 @@ class TxnTable {
     return this.txn.catalog.tables.get(this.tableId)!;
   }
 
-  /** Full columns of a group this transaction appended to: committed prefix + new rows. */
+  /**
+   * Full columns of a group this transaction appended to: committed prefix + new rows. Each
+   * column is concatenated when first read (a lookup of one column does not copy the others).
+   */
   materialize(g: number): Vector[] {
     let cols = this.materialized.get(g);
     if (cols !== undefined) return cols;
     const def = this.state().def;
     const base = this.baseRows.get(g) ?? 0;
     const parts = this.parts.get(g) ?? [];
-    cols = def.columns.map((c, ci) => {
-      const pieces: Vector[] = [];
-      if (base > 0) pieces.push(this.txn.store.readChunk(def, ci, g, base));
-      for (const p of parts) pieces.push(p[ci]);
-      return concatVectors(c.type, pieces);
-    });
+    const done: (Vector | undefined)[] = new Array(def.columns.length);
+    cols = new Array<Vector>(def.columns.length);
+    def.columns.forEach((c, ci) =>
+      Object.defineProperty(cols, ci, {
+        enumerable: true,
+        get: () => {
+          let v = done[ci];
+          if (v === undefined) {
+            const pieces: Vector[] = [];
+            if (base > 0) pieces.push(this.txn.store.readChunk(def, ci, g, base));
+            for (const p of parts) pieces.push(p[ci]);
+            v = done[ci] = concatVectors(c.type, pieces);
+          }
+          return v;
+        },
+      }),
+    );
     this.materialized.set(g, cols);
     return cols;
   }
@@ -860,7 +915,8 @@ class TxnTable {
   /** Own view: groups this transaction appended to are read from memory. */
   snapshot(): TableSnapshot {
     const state = this.state();
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation);
+    const ownFrom = this.structural || this.origin === undefined ? () => 0 : (g: number) => this.baseRows.get(g) ?? Infinity;
+    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom);
   }
 }
 
@@ -1307,7 +1363,7 @@ class Txn implements WriteTxn {
 
 interface SerializedCatalog {
   nextOid: number;
-  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[]; generation?: number }[];
+  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[]; chunkRows?: (number | null)[]; generation?: number }[];
   views: ViewDef[];
   sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
@@ -1318,6 +1374,7 @@ function serializeCatalog(state: CatalogState): SerializedCatalog {
     tables: [...state.tables.values()].map((t) => ({
       def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: serializeType(c.type) })) },
       rowCounts: t.groups.map((g) => g.rowCount),
+      chunkRows: t.groups.some((g) => g.chunkRows !== undefined) ? t.groups.map((g) => g.chunkRows ?? null) : undefined,
       generation: t.generation,
     })),
     views: [...state.views.values()],
@@ -1339,7 +1396,8 @@ function loadCatalog(kv: KvStore): CatalogState {
       let deletedCount = 0;
       if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
       const s = kv.get(statsKey(def.id, g));
-      return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s) };
+      const chunkRows = t.chunkRows?.[g] ?? undefined;
+      return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s), chunkRows: chunkRows === null ? undefined : chunkRows };
     });
     state.tables.set(def.id, { def, groups, generation: t.generation });
   }

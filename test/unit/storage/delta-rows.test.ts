@@ -1,0 +1,113 @@
+// The row delta store: small commits to a big row group write delta entries, not the group's
+// chunks; reads (also after reopen, through a cold buffer pool) see every row; a big append merges.
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { open as openLmdb } from 'lmdb';
+import { openStorage, Storage, TableDef } from '../../../src/storage';
+import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
+import { Types } from '../../../src/types/data-type';
+import { Vector } from '../../../src/types/vector';
+import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { DELTA_MAX_ROWS } from '../../../src/storage/delta-rows';
+
+function open(dir: string): Promise<Storage> {
+  return openStorage({ dir, synchronousCommit: true, cache: new BufferPool<Vector>(makePolicy('lirs', 1 << 24)) });
+}
+
+function rows(storage: Storage, def: TableDef): unknown[][] {
+  const snap = storage.snapshot(def.id);
+  const out: unknown[][] = [];
+  for (let g = 0; g < snap.rowGroupCount; g++) {
+    const cols = def.columns.map((_, c) => snap.readColumn(g, c));
+    const del = snap.deleted(g);
+    for (let i = 0; i < snap.rowCount(g); i++) if (del === null || del[i] !== 1) out.push(cols.map((c) => getScalar(c, i)));
+  }
+  return out.sort((a, b) => (a[0] as number) - (b[0] as number));
+}
+
+/** Delta entry keys and the row count of column 0's stored chunk of group 0, read from LMDB itself. */
+async function stored(dir: string, tableId: number): Promise<{ deltas: number; chunkRows: number }> {
+  const db = openLmdb<Buffer, string>({ path: dir, encoding: 'binary' });
+  let deltas = 0;
+  for (const k of db.getKeys({ start: `a/${tableId}/` })) {
+    if (typeof k !== 'string' || !k.startsWith(`a/${tableId}/`)) break;
+    deltas++;
+  }
+  const chunk = db.getBinary(`c/${tableId}/0/0`)!;
+  const chunkRows = chunk.readUInt32LE(2);
+  await db.close();
+  return { deltas, chunkRows };
+}
+
+const columns = [
+  { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
+  { name: 'name', type: Types.text, notNull: false, defaultSql: null },
+];
+
+describe('row delta store', function () {
+  this.timeout(60000);
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-delta-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes small commits as delta entries, reads them after reopen, merges a big append', async () => {
+    let s = await open(dir);
+    const t0 = s.begin();
+    const def = t0.createTable({ schema: 'public', name: 't', columns, primaryKey: [0], primaryKeyName: 't_pkey' });
+    await t0.commit();
+    const t1 = s.begin();
+    const ids = Array.from({ length: 1000 }, (_, i) => i);
+    t1.append(def.id, [vectorFromScalars(Types.int4, ids), vectorFromScalars(Types.text, ids.map((i) => `r${i}`))]);
+    await t1.commit();
+    const expected = new Map(ids.map((i) => [i, `r${i}`]));
+    const old = s.snapshot(def.id);
+    // 40 updates: the old version deleted, the new one appended (as UPDATE does), one commit each.
+    for (let k = 0; k < 40; k++) {
+      const id = (k * 37) % 1000;
+      const txn = s.begin();
+      const at = rows(s, def).findIndex((r) => r[0] === id);
+      expect(at).to.be.greaterThan(-1);
+      const snap = s.snapshot(def.id);
+      let rowId = -1;
+      const col = snap.readColumn(0, 0);
+      const del = snap.deleted(0);
+      for (let i = 0; i < snap.rowCount(0); i++) if (getScalar(col, i) === id && (del === null || del[i] !== 1)) rowId = i;
+      txn.delete(def.id, [rowId]);
+      txn.append(def.id, [vectorFromScalars(Types.int4, [id]), vectorFromScalars(Types.text, [`u${k}`])]);
+      await txn.commit();
+      expected.set(id, `u${k}`);
+    }
+    const want = [...expected].sort((a, b) => a[0] - b[0]).map(([i, v]) => [i, v]);
+    expect(rows(s, def)).to.deep.equal(want);
+    // The snapshot taken before the updates still reads its 1000 rows.
+    expect(old.rowCount(0)).to.equal(1000);
+    expect(getScalar(old.readColumn(0, 1), 999)).to.equal('r999');
+    await s.close();
+
+    // Only delta entries were written for the updates: the stored chunk still has its 1000 rows.
+    const before = await stored(dir, def.id);
+    expect(before.chunkRows).to.equal(1000);
+    expect(before.deltas).to.equal(40);
+
+    // A cold buffer pool after reopen: chunk + delta entries give every row.
+    s = await open(dir);
+    expect(rows(s, def)).to.deep.equal(want);
+
+    // More rows than a group may keep as deltas: the commit writes the chunks whole, deltas go.
+    const t2 = s.begin();
+    const more = Array.from({ length: DELTA_MAX_ROWS + 1 }, (_, i) => 1000 + i);
+    t2.append(def.id, [vectorFromScalars(Types.int4, more), vectorFromScalars(Types.text, more.map((i) => `m${i}`))]);
+    await t2.commit();
+    await s.close();
+    const after = await stored(dir, def.id);
+    expect(after).to.deep.equal({ deltas: 0, chunkRows: 1040 + DELTA_MAX_ROWS + 1 });
+    s = await open(dir);
+    const all = rows(s, def);
+    expect(all.length).to.equal(1000 + DELTA_MAX_ROWS + 1);
+    expect(all.slice(0, 1000)).to.deep.equal(want);
+    expect(all[all.length - 1]).to.deep.equal([1000 + DELTA_MAX_ROWS, `m${1000 + DELTA_MAX_ROWS}`]);
+    await s.close();
+  });
+});
