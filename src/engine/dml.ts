@@ -74,6 +74,7 @@ export async function runInsert(session: EngineSession, bound: Extract<BoundStat
   for (const b of batches) {
     checkNotNull(session, bound.table, b.columns);
     enforceChecks(session, bound.table, b.columns, b.length);
+    await session.lockInsertedKeys(bound.table, b.columns, b.length);
     txn.append(bound.table.id, b.columns);
     count += b.length;
   }

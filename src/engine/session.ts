@@ -5,10 +5,11 @@ import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
-import { Storage, StorageSnapshot, TableSnapshot, TxnImage, WriteTxn, CatalogView, RowId } from '../storage/api';
+import { Storage, StorageSnapshot, TableSnapshot, TxnImage, WriteTxn, CatalogView, RowId, TableDef, uniqueKeysOf } from '../storage/api';
+import { hashKeys } from '../storage/key-hash';
 import { Types, typeFromOid } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
-import { Batch, Scalar } from '../types/vector';
+import { Batch, Scalar, Vector } from '../types/vector';
 import { vectorFromScalars } from '../types/vector-ops';
 import { BindContext } from '../sql/bind-context';
 import { bindStatement } from '../sql/bind-statement';
@@ -29,6 +30,9 @@ import { runTransactionStatement } from './transaction-control';
 import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
 import { hasMlAnnotations, samplesFromExecution } from '../ml/learn-from-execution';
 import { NodeStats } from '../exec/execute';
+
+/** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
+const INSERT_KEY_LOCK_ROWS = 10000;
 
 /** What the session needs from its database. */
 export interface EngineDatabase {
@@ -452,6 +456,30 @@ export class EngineSession implements Session {
    * must re-run the statement (it waited for another writer, or a commit changed the rows since
    * its snapshot); REPEATABLE READ and SERIALIZABLE fail with 40001 then, as PostgreSQL does.
    */
+  /**
+   * Locks the unique keys an INSERT adds until the transaction ends (PostgreSQL's inserter holds
+   * its transaction lock): a second inserter of one of them waits for the first transaction to
+   * end, then fails with 23505 if it committed the key, or goes on if it rolled back. Big inserts
+   * (more than INSERT_KEY_LOCK_ROWS rows) are left to the check at commit.
+   */
+  async lockInsertedKeys(table: TableDef, columns: Vector[], n: number): Promise<void> {
+    const keys = uniqueKeysOf(table);
+    if (keys.length === 0 || n === 0 || n > INSERT_KEY_LOCK_ROWS) return;
+    const names: string[] = [];
+    for (const k of keys) {
+      const { hashes, nulls } = hashKeys(columns, k.columns, n);
+      for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) names.push(`k${table.id}/${k.name}/${hashes[i]}`);
+    }
+    if (!(await this.db.rowLocks.lockNamed(this, names, this.checkCancel))) return;
+    // It waited for a transaction that inserted one of the keys: checked against the commits now.
+    const probe = this.db.storage.begin();
+    try {
+      probe.append(table.id, columns);
+    } finally {
+      probe.abort();
+    }
+  }
+
   async lockRows(tableId: number, rowIds: ArrayLike<RowId>): Promise<boolean> {
     const txn = this.txn!;
     const committed: RowId[] = [];

@@ -1,7 +1,8 @@
 // Row write locks, held from a transaction's UPDATE/DELETE of a committed row until it ends, as
 // PostgreSQL's tuple locks are: a second writer of the same row waits for the first to finish,
 // then (READ COMMITTED) re-reads the row's newest version or (REPEATABLE READ, SERIALIZABLE)
-// fails with 40001 if it was changed. Inserts take no locks (unique keys are checked at commit).
+// fails with 40001 if it was changed. An INSERT locks the unique keys it adds (lockNamed), so a
+// second inserter of a key waits for the first transaction to end, as PostgreSQL's does.
 // A wait that would close a cycle of waiting transactions fails with 40P01 instead.
 import { SqlError, SqlState } from '../types/sql-error';
 
@@ -21,9 +22,15 @@ export class RowLocks {
    * Resolves to true when it had to wait (the rows may have changed meanwhile).
    */
   async lock(owner: LockOwner, tableId: number, rows: ArrayLike<number>, checkCancel: () => void): Promise<boolean> {
+    const keys: string[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) keys[i] = `${tableId}:${rows[i]}`;
+    return this.lockNamed(owner, keys, checkCancel);
+  }
+
+  /** Takes locks named by the caller (names never of the "table:row" form); true when it had to wait. */
+  async lockNamed(owner: LockOwner, keys: readonly string[], checkCancel: () => void): Promise<boolean> {
     let waited = false;
-    for (let i = 0; i < rows.length; i++) {
-      const key = `${tableId}:${rows[i]}`;
+    for (const key of keys) {
       for (;;) {
         const holder = this.held.get(key);
         if (holder === undefined) {

@@ -247,7 +247,7 @@ describe('concurrent transactions', function () {
     await a.query('create table onekey (k int primary key, who int)');
     const clients = await Promise.all([0, 1, 2, 3].map(() => connectPg(server.port)));
     for (const c of clients) await c.query('begin');
-    // PostgreSQL makes the later inserts wait for the first and fail; Tessera fails them at COMMIT.
+    // The later inserts wait for the first transaction and fail at their INSERT, as PostgreSQL's do.
     const outcomes = await Promise.all(
       clients.map(async (c, i) => {
         try {
@@ -264,5 +264,47 @@ describe('concurrent transactions', function () {
     expect(outcomes.filter((o) => o === 'ok')).to.have.length(1);
     expect(outcomes.filter((o) => o === '23505')).to.have.length(3);
     expect(await one(a, 'select count(*)::int as n from onekey')).to.deep.equal([{ n: 1 }]);
+  });
+
+  it('a second inserter of an uncommitted key waits at its INSERT: 23505 there if the first commits, goes on if it rolls back', async () => {
+    await a.query('create table waitkey (k int primary key, who text)');
+    const settled = (p: Promise<unknown>) => {
+      const state = { done: false, code: null as string | null };
+      p.then(
+        () => (state.done = true),
+        (e: { code?: string }) => {
+          state.done = true;
+          state.code = e.code ?? '?';
+        },
+      );
+      return state;
+    };
+    // The first commits: the second's INSERT (not its COMMIT) fails with 23505.
+    await a.query('begin');
+    await a.query("insert into waitkey values (1, 'a')");
+    await b.query('begin');
+    const second = b.query("insert into waitkey values (1, 'b')");
+    const s1 = settled(second);
+    await sleep(300);
+    expect(s1.done).to.equal(false);
+    await a.query('commit');
+    for (let i = 0; i < 100 && !s1.done; i++) await sleep(20);
+    expect(s1).to.deep.equal({ done: true, code: '23505' });
+    await b.query('rollback');
+    // The first rolls back: the second's INSERT goes on and commits.
+    await a.query('begin');
+    await a.query("insert into waitkey values (2, 'a')");
+    await b.query('begin');
+    const third = b.query("insert into waitkey values (2, 'b')");
+    const s2 = settled(third);
+    await sleep(300);
+    expect(s2.done).to.equal(false);
+    await a.query('rollback');
+    await third;
+    await b.query('commit');
+    expect(await one(a, 'select k, who from waitkey order by k')).to.deep.equal([
+      { k: 1, who: 'a' },
+      { k: 2, who: 'b' },
+    ]);
   });
 });
