@@ -71,3 +71,84 @@ export function withDeltas(kv: KvStore, tableId: number, group: number, column: 
   }
   return pieces.length === 1 ? chunk : concatVectors(type, pieces);
 }
+
+// ---- deletions ----
+// A commit that deletes a few rows of a group writes their offsets ('dd/<table>/<group>/<n>', u16
+// each) instead of the group's whole 65,536-byte deletion bitmap; the bitmap 'd/<table>/<group>'
+// plus every such entry of the group give its deletions (bits only ever get set within a table
+// generation, so the entries' order does not matter). Past DELETE_ENTRIES_MAX entries a commit
+// writes the bitmap whole and drops them.
+
+/** Deletion entries a group may have before a commit writes its bitmap whole. */
+export const DELETE_ENTRIES_MAX = 256;
+
+export function deletionPrefix(tableId: number, group: number): string {
+  return `dd/${tableId}/${group}/`;
+}
+
+/** Offsets set in `now` and not in `before` (null: none were), as u16 little-endian; null when there are none. */
+export function newDeletions(before: Uint8Array | null, now: Uint8Array): Buffer | null {
+  let n = 0;
+  for (let i = 0; i < now.length; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) n++;
+  if (n === 0) return null;
+  const out = Buffer.allocUnsafe(n * 2);
+  let at = 0;
+  for (let i = 0; i < now.length; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) at = out.writeUInt16LE(i, at);
+  return out;
+}
+
+/** The group's deletion bitmap as stored: the bitmap entry with the offsets of its deletion entries set. */
+export function storedDeletions(kv: KvStore, tableId: number, group: number, rowCount: number, bitmap: Buffer | undefined): Uint8Array | null {
+  const keys = kv.keysWithPrefix(deletionPrefix(tableId, group));
+  if (keys.length === 0) return bitmap === undefined ? null : new Uint8Array(bitmap);
+  const out = new Uint8Array(Math.max(rowCount, bitmap?.length ?? 0));
+  if (bitmap !== undefined) out.set(bitmap);
+  for (const k of keys) {
+    const e = kv.get(k)!;
+    for (let at = 0; at + 1 < e.length; at += 2) out[e.readUInt16LE(at)] = 1;
+  }
+  return out;
+}
+
+/** Counts and numbers the deletion entries of each group (read from the store on first use). */
+export class DeletionEntries {
+  private readonly groups = new Map<string, { count: number; next: number }>();
+  constructor(private readonly kv: KvStore) {}
+
+  private state(tableId: number, group: number): { count: number; next: number } {
+    const key = `${tableId}/${group}`;
+    let s = this.groups.get(key);
+    if (s === undefined) {
+      const prefix = deletionPrefix(tableId, group);
+      const keys = this.kv.keysWithPrefix(prefix);
+      let next = 0;
+      for (const k of keys) next = Math.max(next, Number(k.slice(prefix.length)) + 1);
+      this.groups.set(key, (s = { count: keys.length, next }));
+    }
+    return s;
+  }
+
+  /** The key for a new entry of the group, or null when the group's bitmap should be written whole now. */
+  claim(tableId: number, group: number): string | null {
+    const s = this.state(tableId, group);
+    if (s.count >= DELETE_ENTRIES_MAX) return null;
+    s.count++;
+    return `${deletionPrefix(tableId, group)}${s.next++}`;
+  }
+
+  /** Keys to delete with a write of the group's whole bitmap. */
+  superseded(tableId: number, group: number): string[] {
+    this.groups.delete(`${tableId}/${group}`);
+    return this.kv.keysWithPrefix(deletionPrefix(tableId, group));
+  }
+
+  /** After a drop, truncate or rewrite of the table. */
+  forget(tableId: number): void {
+    for (const key of [...this.groups.keys()]) if (key.startsWith(`${tableId}/`)) this.groups.delete(key);
+  }
+
+  /** After a failed write: counts are read again from the store. */
+  reset(): void {
+    this.groups.clear();
+  }
+}

@@ -25,7 +25,7 @@ import { liveRowGroups } from './live-rows';
 import { AccessPattern } from './access-pattern';
 import { ChunkSource, PoolChunkScan } from './chunk-scan';
 import { SqlError, SqlState } from '../types/sql-error';
-import { DELTA_MAX_ROWS, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+import { DELTA_MAX_ROWS, DeletionEntries, newDeletions, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
   rowCount: number;
@@ -179,6 +179,7 @@ export class TableStore implements Storage, ChunkSource {
   /** Committed unique-key indexes per table, by key name (built on first use). */
   private readonly pkIndexes = new Map<number, Map<string, KeyHashIndex>>();
   readonly sequences: SequenceStore;
+  private readonly deletionEntries: DeletionEntries;
 
   private constructor(
     private readonly kv: KvStore,
@@ -187,6 +188,7 @@ export class TableStore implements Storage, ChunkSource {
   ) {
     this.state = state;
     this.sequences = new SequenceStore(kv);
+    this.deletionEntries = new DeletionEntries(kv);
   }
 
   /** Auxiliary keys live under 'x/', apart from catalog, chunk and sequence keys. */
@@ -589,7 +591,19 @@ export class TableStore implements Storage, ChunkSource {
     }
     for (const { id, g } of deletes.values()) {
       const d = state.tables.get(id)?.groups[g]?.deleted;
-      if (d !== undefined) entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+      if (d === undefined) continue;
+      if (d !== null) {
+        // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts).
+        const added = newDeletions(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d);
+        if (added === null) continue;
+        const key = this.deletionEntries.claim(id, g);
+        if (key !== null) {
+          entries.push([key, added]);
+          continue;
+        }
+      }
+      for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
+      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
     }
     entries.push(...other);
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
@@ -598,6 +612,7 @@ export class TableStore implements Storage, ChunkSource {
     } catch (err) {
       // Nothing was written: the key indexes may hold the batch's keys, so they are rebuilt on next use.
       this.pendingGroups.clear();
+      this.deletionEntries.reset();
       this.pkIndexes.clear();
       for (const item of done) item.reject(err);
       return;
@@ -628,6 +643,8 @@ export class TableStore implements Storage, ChunkSource {
       for (const k of this.kv.keysWithPrefix(`st/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`ix/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`a/${id}/`)) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`dd/${id}/`)) entries.push([k, null]);
+      this.deletionEntries.forget(id);
     }
     // Sorted index entries: dropped with the last index on their column; CREATE INDEX builds them below.
     const newIndexColumns: [number, number][] = [];
@@ -663,6 +680,7 @@ export class TableStore implements Storage, ChunkSource {
       }
       for (const g of tt.dirtyDeletes) {
         const d = groups[g].deleted;
+        if (!txn.truncated.includes(id)) for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
         entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
       }
     }
@@ -1391,8 +1409,7 @@ function loadCatalog(kv: KvStore): CatalogState {
   for (const t of s.tables) {
     const def: TableDef = { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: deserializeType(c.type) })) };
     const groups = t.rowCounts.map((rowCount, g) => {
-      const d = kv.get(deletedKey(def.id, g));
-      const deleted = d === undefined ? null : new Uint8Array(d);
+      const deleted = storedDeletions(kv, def.id, g, rowCount, kv.get(deletedKey(def.id, g)));
       let deletedCount = 0;
       if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
       const s = kv.get(statsKey(def.id, g));

@@ -10,7 +10,7 @@ import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
 import { Types } from '../../../src/types/data-type';
 import { Vector } from '../../../src/types/vector';
 import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
-import { DELTA_MAX_ROWS } from '../../../src/storage/delta-rows';
+import { DELETE_ENTRIES_MAX, DELTA_MAX_ROWS } from '../../../src/storage/delta-rows';
 
 function open(dir: string): Promise<Storage> {
   return openStorage({ dir, synchronousCommit: true, cache: new BufferPool<Vector>(makePolicy('lirs', 1 << 24)) });
@@ -28,17 +28,20 @@ function rows(storage: Storage, def: TableDef): unknown[][] {
 }
 
 /** Delta entry keys and the row count of column 0's stored chunk of group 0, read from LMDB itself. */
-async function stored(dir: string, tableId: number): Promise<{ deltas: number; chunkRows: number }> {
+async function stored(dir: string, tableId: number): Promise<{ deltas: number; deletions: number; chunkRows: number }> {
   const db = openLmdb<Buffer, string>({ path: dir, encoding: 'binary' });
-  let deltas = 0;
-  for (const k of db.getKeys({ start: `a/${tableId}/` })) {
-    if (typeof k !== 'string' || !k.startsWith(`a/${tableId}/`)) break;
-    deltas++;
-  }
+  const count = (prefix: string) => {
+    let n = 0;
+    for (const k of db.getKeys({ start: prefix })) {
+      if (typeof k !== 'string' || !k.startsWith(prefix)) break;
+      n++;
+    }
+    return n;
+  };
   const chunk = db.getBinary(`c/${tableId}/0/0`)!;
-  const chunkRows = chunk.readUInt32LE(2);
+  const out = { deltas: count(`a/${tableId}/`), deletions: count(`dd/${tableId}/`), chunkRows: chunk.readUInt32LE(2) };
   await db.close();
-  return { deltas, chunkRows };
+  return out;
 }
 
 const columns = [
@@ -88,8 +91,7 @@ describe('row delta store', function () {
 
     // Only delta entries were written for the updates: the stored chunk still has its 1000 rows.
     const before = await stored(dir, def.id);
-    expect(before.chunkRows).to.equal(1000);
-    expect(before.deltas).to.equal(40);
+    expect(before).to.deep.equal({ chunkRows: 1000, deltas: 40, deletions: 40 });
 
     // A cold buffer pool after reopen: chunk + delta entries give every row.
     s = await open(dir);
@@ -102,11 +104,22 @@ describe('row delta store', function () {
     await t2.commit();
     await s.close();
     const after = await stored(dir, def.id);
-    expect(after).to.deep.equal({ deltas: 0, chunkRows: 1040 + DELTA_MAX_ROWS + 1 });
+    expect(after).to.deep.equal({ deltas: 0, deletions: 40, chunkRows: 1040 + DELTA_MAX_ROWS + 1 });
     s = await open(dir);
     const all = rows(s, def);
     expect(all.length).to.equal(1000 + DELTA_MAX_ROWS + 1);
     expect(all.slice(0, 1000)).to.deep.equal(want);
+    // The deletion that would pass the entries a group may keep writes the bitmap whole and drops them.
+    const deletes = DELETE_ENTRIES_MAX - 40 + 1;
+    for (let k = 0; k < deletes; k++) {
+      const txn = s.begin();
+      txn.delete(def.id, [1040 + k]);
+      await txn.commit();
+    }
+    await s.close();
+    expect((await stored(dir, def.id)).deletions).to.equal(0);
+    s = await open(dir);
+    expect(rows(s, def).length).to.equal(1000 + DELTA_MAX_ROWS + 1 - deletes);
     expect(all[all.length - 1]).to.deep.equal([1000 + DELTA_MAX_ROWS, `m${1000 + DELTA_MAX_ROWS}`]);
     await s.close();
   });
