@@ -88,12 +88,21 @@ export function deletionPrefix(tableId: number, group: number): string {
 
 /** Offsets set in `now` and not in `before` (null: none were), as u16 little-endian; null when there are none. */
 export function newDeletions(before: Uint8Array | null, now: Uint8Array): Buffer | null {
-  let n = 0;
-  for (let i = 0; i < now.length; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) n++;
-  if (n === 0) return null;
-  const out = Buffer.allocUnsafe(n * 2);
-  let at = 0;
-  for (let i = 0; i < now.length; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) at = out.writeUInt16LE(i, at);
+  const found: number[] = [];
+  // Four bytes at a time: a commit sets a few bits of a 65,536-byte bitmap.
+  const words = now.byteOffset % 4 === 0 && (before === null || before.byteOffset % 4 === 0) ? now.length >>> 2 : 0;
+  const oldWords = before === null ? 0 : Math.min(words, before.length >>> 2);
+  const n32 = new Uint32Array(now.buffer, now.byteOffset, words);
+  const b32 = before === null ? null : new Uint32Array(before.buffer, before.byteOffset, oldWords);
+  for (let w = 0; w < words; w++) {
+    const x = n32[w];
+    if (x === 0 || (b32 !== null && w < oldWords && b32[w] === x)) continue;
+    for (let i = w * 4; i < w * 4 + 4; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) found.push(i);
+  }
+  for (let i = words * 4; i < now.length; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) found.push(i);
+  if (found.length === 0) return null;
+  const out = Buffer.allocUnsafe(found.length * 2);
+  for (let k = 0; k < found.length; k++) out.writeUInt16LE(found[k], k * 2);
   return out;
 }
 
