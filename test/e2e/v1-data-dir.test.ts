@@ -118,12 +118,17 @@ describe('data directories written before compression (version-1 chunks)', funct
     const stats = async () => (await query("select column_name, encodings from tessera_storage_stats() where table_name = 'old' order by column_name")).map((r) => `${r.column_name}: ${r.encodings}`);
     expect(await stats()).to.deep.equal(['amount: raw (v1)', 'id: raw (v1)', 'name: raw (v1)', 'ok: raw (v1)', 'ts: raw (v1)']);
     expect(await query(summary)).to.deep.equal(before);
-    // Appending to the last row group rewrites its chunks in the new format; the first group stays.
+    // A few rows appended to the last row group are delta entries: its chunks stay as they were.
     await query("insert into old values (70001, 'late', 1.50, timestamp '2031-01-01', true)");
+    expect(await stats()).to.deep.equal(['amount: raw (v1)', 'id: raw (v1)', 'name: raw (v1)', 'ok: raw (v1)', 'ts: raw (v1)']);
+    // More rows than a group keeps as deltas rewrite its chunks in the new format; the first group stays.
+    const more = 4200;
+    await query(`insert into old select g, 'late', 1.50, timestamp '2031-01-01', true from generate_series(70002, ${70000 + more}) as s(g)`);
     const mixed = await stats();
     for (const line of mixed) expect(line).to.match(/raw \(v1\) \(1\)|\(1\), raw \(v1\) \(1\)/);
     expect(mixed.find((l) => l.startsWith('id:'))).to.equal('id: delta (1), raw (v1) (1)');
     const after = (await query(summary))[0];
-    expect(after).to.deep.equal({ ...before[0], n: 70001, ids: String(Number(before[0].ids) + 70001), names: before[0].names + 1, amount: (Number(before[0].amount) + 1.5).toFixed(2), oks: before[0].oks + 1, ts: '2031-01-01 00:00:00' });
+    const newIds = ((70001 + 70000 + more) * more) / 2;
+    expect(after).to.deep.equal({ ...before[0], n: 70000 + more, ids: String(Number(before[0].ids) + newIds), names: before[0].names + more, amount: (Number(before[0].amount) + 1.5 * more).toFixed(2), oks: before[0].oks + more, ts: '2031-01-01 00:00:00' });
   });
 });

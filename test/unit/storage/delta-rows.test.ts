@@ -5,27 +5,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { open as openLmdb } from 'lmdb';
-import { openStorage, Storage, TableDef } from '../../../src/storage';
-import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
+import { Storage, TableDef } from '../../../src/storage';
+import { openStore, liveRows, idNameColumns } from '../../helpers/storage-rows';
 import { Types } from '../../../src/types/data-type';
-import { Vector } from '../../../src/types/vector';
 import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
 import { DELETE_ENTRIES_MAX, DELTA_MAX_ROWS } from '../../../src/storage/delta-rows';
 
-function open(dir: string): Promise<Storage> {
-  return openStorage({ dir, synchronousCommit: true, cache: new BufferPool<Vector>(makePolicy('lirs', 1 << 24)) });
-}
-
-function rows(storage: Storage, def: TableDef): unknown[][] {
-  const snap = storage.snapshot(def.id);
-  const out: unknown[][] = [];
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const cols = def.columns.map((_, c) => snap.readColumn(g, c));
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if (del === null || del[i] !== 1) out.push(cols.map((c) => getScalar(c, i)));
-  }
-  return out.sort((a, b) => (a[0] as number) - (b[0] as number));
-}
+const open = openStore;
+const rows = (storage: Storage, def: TableDef) => liveRows(storage, def).sort((a, b) => (a[0] as number) - (b[0] as number));
 
 /** Delta entry keys and the row count of column 0's stored chunk of group 0, read from LMDB itself. */
 async function stored(dir: string, tableId: number): Promise<{ deltas: number; deletions: number; chunkRows: number }> {
@@ -44,10 +31,7 @@ async function stored(dir: string, tableId: number): Promise<{ deltas: number; d
   return out;
 }
 
-const columns = [
-  { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
-  { name: 'name', type: Types.text, notNull: false, defaultSql: null },
-];
+const columns = idNameColumns;
 
 describe('row delta store', function () {
   this.timeout(60000);

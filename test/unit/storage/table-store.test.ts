@@ -3,31 +3,13 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { openStorage, Storage, TableDef } from '../../../src/storage';
-import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
+import { openStore, liveRows, idNameColumns } from '../../helpers/storage-rows';
 import { Types } from '../../../src/types/data-type';
-import { Vector } from '../../../src/types/vector';
-import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { vectorFromScalars } from '../../../src/types/vector-ops';
 
-function open(dir: string | null): Promise<Storage> {
-  return openStorage({ dir, synchronousCommit: true, cache: new BufferPool<Vector>(makePolicy('lirs', 1 << 24)) });
-}
-
-function rows(storage: Storage, def: TableDef): unknown[][] {
-  const snap = storage.snapshot(def.id);
-  const out: unknown[][] = [];
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const cols = def.columns.map((_, c) => snap.readColumn(g, c));
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if (del === null || del[i] === 0) out.push(cols.map((c) => getScalar(c, i)));
-  }
-  return out;
-}
-
-const columns = [
-  { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
-  { name: 'name', type: Types.text, notNull: false, defaultSql: null },
-];
+const open = openStore;
+const rows = liveRows;
+const columns = idNameColumns;
 
 describe('table storage', function () {
   this.timeout(20000);
