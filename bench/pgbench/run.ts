@@ -5,7 +5,7 @@
 // Writes bench/results/pgbench-s<N>-T<T>.md (and .json).
 //
 //   npm run bench:pgbench -- [--scale 10] [--time 60] [--clients 16] [--threads 2] [--only tessera|postgres]
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -53,6 +53,8 @@ interface Result {
   perStatement: string;
   sums: { accounts: string; history: string; tellers: string; branches: string };
   invariantsHold: boolean;
+  /** 1-minute load average of the machine when the timed run started and when it ended. */
+  load: [number, number];
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -82,7 +84,9 @@ async function bench(target: string, port: number, o: Options): Promise<Result> 
   if (init.code !== 0) throw new Error(`${target}: pgbench -i failed\n${init.out}`);
   const args = [...base, '-c', String(o.clients), '-j', String(o.threads), '-T', String(o.time), '-r', '--max-tries=20', '--failures-detailed', '-l', '--log-prefix=tx', 'postgres'];
   console.log(`${target}: pgbench ${args.slice(base.length).join(' ')}`);
+  const loadBefore = os.loadavg()[0];
   const r = await run('pgbench', args, work);
+  const load: [number, number] = [loadBefore, os.loadavg()[0]];
   if (r.code !== 0 && !/number of transactions actually processed/.test(r.out)) throw new Error(`${target}: pgbench failed\n${r.out}`);
   const num = (re: RegExp) => Number(re.exec(r.out)?.[1] ?? NaN);
   const lat = logLatencies(work, 'tx');
@@ -110,9 +114,18 @@ async function bench(target: string, port: number, o: Options): Promise<Result> 
     perStatement,
     sums,
     invariantsHold: sums.accounts === sums.history && sums.history === sums.tellers && sums.tellers === sums.branches,
+    load,
   };
   console.log(`${target}: ${result.tps.toFixed(1)} tps, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, failed ${result.failed}, retried ${result.retried}, invariants ${result.invariantsHold ? 'hold' : 'BROKEN'}`);
   return result;
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }
 
 function report(o: Options, results: Result[]): string {
@@ -124,12 +137,13 @@ function report(o: Options, results: Result[]): string {
     `in turn on the same machine (${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model ?? '?'}), written ${new Date().toISOString()}.`,
     'Both with synchronous commit (fsync before each commit is acknowledged); PostgreSQL with its default settings.',
     'Latency percentiles are over committed transactions from the per-transaction logs (-l).',
+    `Commit ${gitCommit()}. The load average is the machine's 1-minute one (other work shares the cores): compare the two servers' numbers of one run, not runs.`,
     '',
-    '| server | init s | TPS | transactions | failed | retried | avg ms | p50 ms | p90 ms | p95 ms | p99 ms | max ms | invariants |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | init s | TPS | transactions | failed | retried | avg ms | p50 ms | p90 ms | p95 ms | p99 ms | max ms | invariants | load avg (start → end) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.target} | ${r.initSeconds.toFixed(1)} | ${r.tps.toFixed(1)} | ${r.processed} | ${r.failed} | ${r.retried} | ${f(r.latencyMs.avg)} | ${f(r.latencyMs.p50)} | ${f(r.latencyMs.p90)} | ${f(r.latencyMs.p95)} | ${f(r.latencyMs.p99)} | ${f(r.latencyMs.max)} | ${r.invariantsHold ? 'hold' : 'BROKEN'} |`,
+        `| ${r.target} | ${r.initSeconds.toFixed(1)} | ${r.tps.toFixed(1)} | ${r.processed} | ${r.failed} | ${r.retried} | ${f(r.latencyMs.avg)} | ${f(r.latencyMs.p50)} | ${f(r.latencyMs.p90)} | ${f(r.latencyMs.p95)} | ${f(r.latencyMs.p99)} | ${f(r.latencyMs.max)} | ${r.invariantsHold ? 'hold' : 'BROKEN'} | ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)} |`,
     ),
     '',
     'Invariant check after the run: sum(abalance) of pgbench_accounts, sum(delta) of pgbench_history, sum(tbalance) of pgbench_tellers, sum(bbalance) of pgbench_branches:',
