@@ -44,6 +44,40 @@ describe('garbage collection of old row versions', function () {
     expect(dup).to.equal('23505');
   });
 
+  it('collects while several clients keep updating the same rows (waiting for each other\'s row locks)', async () => {
+    await c.query('create table hot (id int primary key, v int not null)');
+    await c.query('insert into hot select g, 0 from generate_series(1, 10) g');
+    const clients = await Promise.all([0, 1, 2, 3].map(() => connectPg(server.port)));
+    let max = 0;
+    let updates = 0;
+    const target = 4000;
+    const until = Date.now() + 30000;
+    const going = () => updates < target && Date.now() < until;
+    const sampler = (async () => {
+      while (going()) {
+        max = Math.max(max, await storedRows('hot'));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await Promise.all(
+      clients.map(async (k, i) => {
+        for (let n = 0; going(); n++) {
+          await k.query('begin');
+          await k.query('update hot set v = v + 1 where id = $1', [((i + n) % 10) + 1]);
+          await k.query('update hot set v = v + 1 where id = $1', [((i + n + 5) % 10) + 1]);
+          await k.query('commit');
+          updates += 2;
+        }
+      }),
+    );
+    await sampler;
+    for (const k of clients) await k.end();
+    // Far more versions were written than are kept: they were collected during the load.
+    expect(updates).to.be.at.least(target);
+    expect(max).to.be.lessThan(2500);
+    expect((await c.query('select sum(v)::int as s, count(*)::int as n from hot')).rows).to.deep.equal([{ s: updates, n: 10 }]);
+  });
+
   it('keeps old versions while a REPEATABLE READ snapshot can still see them', async () => {
     await c.query('create table held (id int primary key, v int not null)');
     await c.query('insert into held select g, 0 from generate_series(1, 100) g');
