@@ -25,6 +25,7 @@ import { liveRowGroups } from './live-rows';
 import { AccessPattern } from './access-pattern';
 import { ChunkSource, PoolChunkScan } from './chunk-scan';
 import { SqlError, SqlState } from '../types/sql-error';
+import { GrowableColumn } from './growable-column';
 import { DELTA_MAX_ROWS, DeletionEntries, newDeletions, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
@@ -481,6 +482,32 @@ export class TableStore implements Storage, ChunkSource {
     }
     return p.columns;
   }
+  /**
+   * Committed columns of the groups group commits append to, with room to grow (see
+   * growable-column.ts), by pool key; dropped whenever the group is written another way.
+   */
+  private readonly tails = new Map<number, GrowableColumn>();
+
+  /** A group's columns after a group commit added `added` to its committed rows: grown in place where possible. */
+  private grownColumns(def: TableDef, group: number, p: { baseRows: number; columns: Vector[] | null }, added: Vector[]): Vector[] {
+    const cols = def.columns.map((_, c) => {
+      const key = poolKey(def.id, c, group);
+      const tail = this.tails.get(key);
+      const grown = tail !== undefined && tail.length === p.baseRows ? tail.append(added[c]) : null;
+      if (grown !== null) return grown;
+      const full = this.pendingColumns(def, group)![c];
+      const fresh = GrowableColumn.from(full, ROW_GROUP_ROWS);
+      if (fresh === null) {
+        this.tails.delete(key);
+        return full;
+      }
+      this.tails.set(key, fresh);
+      return fresh.view(full.length);
+    });
+    p.columns = cols;
+    return cols;
+  }
+
   /** The state the batch being prepared has reached (unique-key indexes are built from it). */
   private batchState: CatalogState | null = null;
 
@@ -563,14 +590,14 @@ export class TableStore implements Storage, ChunkSource {
       const t = state.tables.get(id);
       if (t === undefined) continue;
       const p = this.pendingGroups.get(`${id}/${g}`)!;
-      const cols = this.pendingColumns(t.def, g)!;
       const group = t.groups[g];
-      cols.forEach((col, c) => chunks.set(poolKey(id, c, g), { id, c, g, col }));
       const stored = group.chunkRows ?? p.baseRows;
       if (p.baseRows > 0 && group.stats !== null && group.rowCount < ROW_GROUP_ROWS && group.rowCount - stored <= DELTA_MAX_ROWS) {
         // A few rows added to a big group: only they are written (a delta entry), the chunks stay.
         const added = t.def.columns.map((col, ci) => concatVectors(col.type, p.parts.map((part) => part[ci])));
         entries.push([deltaKey(id, g, p.baseRows), encodeDelta(added)]);
+        const cols = this.grownColumns(t.def, g, p, added);
+        cols.forEach((col, c) => chunks.set(poolKey(id, c, g), { id, c, g, col }));
         // Statistics follow once the rows not in them pass a tenth of the group (each change makes
         // planning merge the table's statistics again; a few rows more do not change a plan).
         if ((group.rowCount - group.stats.rows) * 10 <= group.stats.rows) {
@@ -582,7 +609,12 @@ export class TableStore implements Storage, ChunkSource {
         entries.push([statsKey(id, g), encodeGroupStats(stats)]);
         continue;
       }
-      cols.forEach((col, c) => entries.push([chunkKey(id, c, g), encodeChunk(col)]));
+      const cols = this.pendingColumns(t.def, g)!;
+      cols.forEach((col, c) => {
+        chunks.set(poolKey(id, c, g), { id, c, g, col });
+        entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+        this.tails.delete(poolKey(id, c, g));
+      });
       if (group.chunkRows !== undefined) for (const k of this.kv.keysWithPrefix(deltaPrefix(id, g))) entries.push([k, null]);
       // The group's statistics over its rows as finally written (as one commit of them all would collect).
       const stats = collectGroupStats(cols);
@@ -613,6 +645,7 @@ export class TableStore implements Storage, ChunkSource {
       // Nothing was written: the key indexes may hold the batch's keys, so they are rebuilt on next use.
       this.pendingGroups.clear();
       this.deletionEntries.reset();
+      this.tails.clear();
       this.pkIndexes.clear();
       for (const item of done) item.reject(err);
       return;
@@ -629,6 +662,9 @@ export class TableStore implements Storage, ChunkSource {
 
   /** Commit: rebase onto the latest state, validate, one atomic KV write, then the new state becomes visible. */
   private async commitNow(txn: Txn, hooks: CommitHooks | undefined): Promise<void> {
+    // Tables written here get their chunks another way: their growable columns are dropped.
+    const touched = new Set([...txn.changed.keys(), ...txn.dropped, ...txn.truncated]);
+    for (const key of [...this.tails.keys()]) if (touched.has(Math.floor(key / (4096 * 65536)))) this.tails.delete(key);
     this.batchState = this.state;
     try {
       txn.rebase(this.state);
