@@ -1,5 +1,5 @@
 // A committed column of a row group that commits keep appending to (a table's last group), with
-// room for the group's remaining rows in shared memory. A group commit writes its new rows after
+// room for more rows in shared memory (the store makes a bigger one when it is full). A group commit writes its new rows after
 // the committed ones and publishes a longer view of the same memory; the shorter views older
 // snapshots hold never see the new rows (each view has its own length), so nothing is copied:
 // without it every group commit concatenated the whole group again (and copied it into shared

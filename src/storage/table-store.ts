@@ -495,8 +495,10 @@ export class TableStore implements Storage, ChunkSource {
       const tail = this.tails.get(key);
       const grown = tail !== undefined && tail.length === p.baseRows ? tail.append(added[c]) : null;
       if (grown !== null) return grown;
+      // New, or full: the group concatenated once more, with room for as many rows again (so a
+      // small table's group does not hold memory for 65,536 rows).
       const full = this.pendingColumns(def, group)![c];
-      const fresh = GrowableColumn.from(full, ROW_GROUP_ROWS);
+      const fresh = GrowableColumn.from(full, Math.min(ROW_GROUP_ROWS, Math.max(1024, full.length * 2)));
       if (fresh === null) {
         this.tails.delete(key);
         return full;
