@@ -19,6 +19,8 @@ export interface QueryTiming {
 }
 
 export interface RunOptions {
+  // runs = 0: each query runs once, cold, and that run is timed (SF 10: a warm-up run costs minutes).
+
   /** Cancel a query after this many seconds (statement_timeout); it is then not repeated. */
   timeoutSeconds?: number;
 }
@@ -62,7 +64,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
       let timedOut = false;
       let outputFrom: QueryTiming['outputFrom'] = null;
       try {
-        for (let r = 0; r <= runs; r++) {
+        for (let r = runs === 0 ? 1 : 0; r <= Math.max(runs, 1); r++) {
           const start = performance.now();
           const result = await client.query({ text: sql, rowMode: 'array', types: rawText } as any);
           const ms = performance.now() - start;
