@@ -23,6 +23,8 @@ export interface RunOptions {
 
   /** Cancel a query after this many seconds (statement_timeout); it is then not repeated. */
   timeoutSeconds?: number;
+  /** Only these queries (names as q01..q22); absent: all 22. */
+  only?: readonly string[];
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
@@ -56,7 +58,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
   if (limit > 0) await client.query(`set statement_timeout = '${limit}s'`);
   const timings: QueryTiming[] = [];
   try {
-    for (const name of queryNames()) {
+    for (const name of queryNames().filter((q) => options.only === undefined || options.only.includes(q))) {
       const sql = querySql(name);
       const runsMs: number[] = [];
       let rendered = { output: '', rows: 0 };
