@@ -1,4 +1,4 @@
-// npm run bench:buffer [-- --record] [--sf 0.1]
+// npm run bench:buffer [-- --record] [--sf 1]  (TPC-H trace: SF 1 by default)
 // Replays chunk-access traces through the buffer pool under LIRS, ARC and LRU at several pool sizes
 // and prints the hit rates (hits / accesses; a miss loads the chunk), then writes
 // bench/results/buffer-hit-rates.md. Workloads:
@@ -137,7 +137,7 @@ function markdown(rows: Row[], workloads: Workload[], tpchNote: string): string 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const sfIdx = args.indexOf('--sf');
-  const sf = sfIdx >= 0 ? String(Number(args[sfIdx + 1])) : '0.1';
+  const sf = sfIdx >= 0 ? String(Number(args[sfIdx + 1])) : '1';
   const tracefile = tracePath(sf);
   if (args.includes('--record') || !fs.existsSync(tracefile)) {
     console.log(`recording the TPC-H SF ${sf} trace`);
