@@ -45,7 +45,7 @@ export function markdown(r: Report): string {
   const lines = [
     `# TPC-H SF ${r.sf}: Tessera${withPg ? ' vs PostgreSQL 15' : ''}`,
     '',
-    `Machine: ${r.machine}. Commit ${r.commit}, ${r.date}. Median of ${r.runs} hot runs after one warm-up, same connection method for both.`,
+    `Machine: ${r.machine}. Commit ${r.commit}, ${r.date}. ${r.runs === 0 ? 'One cold run per query (no warm-up), in order Q1..Q22' : `Median of ${r.runs} hot runs after one warm-up`}, same connection method for both.`,
     '',
     ...(r.tesseraPeakRssBytes != null ? [`Tessera server's peak memory (RSS) during the 22 queries: ${(r.tesseraPeakRssBytes / 2 ** 20).toFixed(0)} MiB.`, ''] : []),
     ...(r.tesseraLoadPeakRssBytes != null ? [`Peak memory (RSS) during the load: ${(r.tesseraLoadPeakRssBytes / 2 ** 20).toFixed(0)} MiB.`, ''] : []),
