@@ -24,6 +24,7 @@ export function generatedDir(sf: string): string {
  */
 export async function ensureData(sf: string, log: (line: string) => void): Promise<void> {
   const dir = generatedDir(sf);
+  if (process.env.TESSERA_TPCH_TBL !== undefined && TABLES.every((t) => fs.existsSync(path.join(process.env.TESSERA_TPCH_TBL!, `${t}.tbl`)))) return;
   if (TABLES.every((t) => tableFile(sf, t) !== null && !tableFile(sf, t)!.startsWith(dir))) return;
   if (isComplete(dir, Number(sf))) {
     log(`using generated SF ${sf} data in ${dir}`);
@@ -38,6 +39,7 @@ export async function ensureData(sf: string, log: (line: string) => void): Promi
 /** The file holding a table at a scale factor, or null when none exists here. */
 export function tableFile(sf: string, table: string): string | null {
   const candidates = [
+    ...(process.env.TESSERA_TPCH_TBL !== undefined ? [path.join(process.env.TESSERA_TPCH_TBL, `${table}.tbl`)] : []),
     path.join(sharedDir(), `sf${sf}`, `${table}.tbl`),
     path.join(sharedDir(), `sf${sf}`, `${table}.tbl.gz`),
     path.resolve(__dirname, '../../../bench/tpch/data', `sf${sf}`, `${table}.tbl`),

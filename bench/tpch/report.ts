@@ -22,6 +22,13 @@ export interface Report {
   rows: ReportRow[];
   /** The Tessera server's peak resident memory during the queries (null: unknown). */
   tesseraPeakRssBytes?: number | null;
+  /** Peak resident memory during the load (null: unknown or no load). */
+  tesseraLoadPeakRssBytes?: number | null;
+  /** Server settings given to the run (buffer_pool_size etc.). */
+  settings?: Record<string, string>;
+  /** Bytes of Tessera's data directory after the load, and of the .tbl files loaded (null: unknown). */
+  storedBytes?: number | null;
+  rawTblBytes?: number | null;
   /** The 1-minute load average when the Tessera queries started (the machine may be shared). */
   loadAverage?: number;
 }
@@ -38,9 +45,12 @@ export function markdown(r: Report): string {
   const lines = [
     `# TPC-H SF ${r.sf}: Tessera${withPg ? ' vs PostgreSQL 15' : ''}`,
     '',
-    `Machine: ${r.machine}. Commit ${r.commit}, ${r.date}. Median of ${r.runs} hot runs after one warm-up, same connection method for both.`,
+    `Machine: ${r.machine}. Commit ${r.commit}, ${r.date}. ${r.runs === 0 ? 'One cold run per query (no warm-up), in order Q1..Q22' : `Median of ${r.runs} hot runs after one warm-up`}, same connection method for both.`,
     '',
     ...(r.tesseraPeakRssBytes != null ? [`Tessera server's peak memory (RSS) during the 22 queries: ${(r.tesseraPeakRssBytes / 2 ** 20).toFixed(0)} MiB.`, ''] : []),
+    ...(r.tesseraLoadPeakRssBytes != null ? [`Peak memory (RSS) during the load: ${(r.tesseraLoadPeakRssBytes / 2 ** 20).toFixed(0)} MiB.`, ''] : []),
+    ...(r.settings !== undefined ? [`Server settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`, ''] : []),
+    ...(r.storedBytes != null && r.rawTblBytes != null ? [`Data directory on disk: ${(r.storedBytes / 2 ** 30).toFixed(2)} GiB; raw .tbl files: ${(r.rawTblBytes / 2 ** 30).toFixed(2)} GiB (${(r.rawTblBytes / r.storedBytes).toFixed(2)}× smaller on disk).`, ''] : []),
     ...(r.loadAverage !== undefined ? [`Load average (1 min) when the queries started: ${r.loadAverage.toFixed(2)}.`, ''] : []),
     withPg ? '| query | Tessera ms | PostgreSQL ms | Tessera / PostgreSQL | rows | valid |' : '| query | Tessera ms | rows | valid |',
     withPg ? '|---|---:|---:|---:|---:|---|' : '|---|---:|---:|---|',

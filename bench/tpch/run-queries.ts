@@ -19,8 +19,12 @@ export interface QueryTiming {
 }
 
 export interface RunOptions {
+  // runs = 0: each query runs once, cold, and that run is timed (SF 10: a warm-up run costs minutes).
+
   /** Cancel a query after this many seconds (statement_timeout); it is then not repeated. */
   timeoutSeconds?: number;
+  /** Only these queries (names as q01..q22); absent: all 22. */
+  only?: readonly string[];
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
@@ -54,7 +58,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
   if (limit > 0) await client.query(`set statement_timeout = '${limit}s'`);
   const timings: QueryTiming[] = [];
   try {
-    for (const name of queryNames()) {
+    for (const name of queryNames().filter((q) => options.only === undefined || options.only.includes(q))) {
       const sql = querySql(name);
       const runsMs: number[] = [];
       let rendered = { output: '', rows: 0 };
@@ -62,7 +66,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
       let timedOut = false;
       let outputFrom: QueryTiming['outputFrom'] = null;
       try {
-        for (let r = 0; r <= runs; r++) {
+        for (let r = runs === 0 ? 1 : 0; r <= Math.max(runs, 1); r++) {
           const start = performance.now();
           const result = await client.query({ text: sql, rowMode: 'array', types: rawText } as any);
           const ms = performance.now() - start;

@@ -1,7 +1,10 @@
 // npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres [--postgres-timeout S]] [--stream] [--replace]
 //                 [--data DIR] [-c name=value ...]
 // --data keeps Tessera's data directory (a later run with the same DIR reuses the loaded tables);
-// -c passes a server setting (e.g. -c max_parallel_workers=0 for serial execution).
+// -c passes a server setting (e.g. -c max_parallel_workers=0 for serial execution). --runs 0 times
+// one cold run per query (no warm-up); --save-answers DIR writes Tessera's answers there. --tbl DIR reads the .tbl files from DIR instead (SF 10 in /tmp).
+// The report names the settings, the server's peak memory during the load and the queries, and the
+// data directory's bytes on disk against the raw .tbl bytes.
 // Data for SF 0.01 and 0.1 comes from ../shared/tpch; other scale factors are generated once by
 // bench/tpch/dbgen into bench/tpch/data/sf<N> (or, with --stream, piped from the generator into COPY).
 // Loads a scale factor into a fresh Tessera server (and, when asked, a fresh PostgreSQL 15), runs the
@@ -20,6 +23,7 @@ import { postgresInstalled, startPostgres } from './postgres-instance';
 import { Report, machineDescription, markdown, svgChart } from './report';
 import { QueryTiming, runQueries } from './run-queries';
 import { PeakMemory } from './peak-memory';
+import { directoryBytes, rawTblBytes } from './data-size';
 
 interface Options {
   sf: string;
@@ -33,10 +37,12 @@ interface Options {
   /** Tessera's data directory, kept and reused when it already holds the tables (null: a temporary one). */
   data: string | null;
   settings: Record<string, string>;
+  /** Where Tessera's answers are written, one <query>.out each (null: not written). */
+  saveAnswers: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600, data: null, settings: {} };
+  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600, data: null, settings: {}, saveAnswers: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sf') o.sf = String(Number(argv[++i]));
@@ -47,11 +53,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--replace') o.replace = true;
     else if (a === '--postgres-timeout') o.postgresTimeout = Number(argv[++i]);
     else if (a === '--data') o.data = path.resolve(argv[++i]);
+    else if (a === '--save-answers') o.saveAnswers = path.resolve(argv[++i]);
+    else if (a === '--tbl') process.env.TESSERA_TPCH_TBL = path.resolve(argv[++i]);
     else if (a === '-c') {
       const [k, ...v] = argv[++i].split('=');
       o.settings[k] = v.join('=');
     }
-    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace --data DIR -c name=value)`);
+    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace --data DIR -c name=value --tbl DIR --save-answers DIR)`);
   }
   return o;
 }
@@ -74,13 +82,22 @@ async function main(): Promise<void> {
   let tLoad: LoadTiming[];
   let tQueries: QueryTiming[];
   let peakRss: number | null = null;
+  let loadPeakRss: number | null = null;
   let loadAverage = 0;
   try {
     const existing = o.data === null || o.replace ? new Map<string, number>() : await existingTables(server.port);
     if (existing.size === 8 && [...existing.values()].every((n) => n > 0)) {
       log(`reusing the tables loaded in ${o.data}`);
       tLoad = [];
-    } else tLoad = await loadTpch(server.port, o.sf, log, { stream: o.stream, replace: o.replace });
+    } else {
+      const loadMemory = new PeakMemory(server.pid);
+      try {
+        tLoad = await loadTpch(server.port, o.sf, log, { stream: o.stream, replace: o.replace });
+      } finally {
+        loadPeakRss = loadMemory.stop();
+      }
+      if (loadPeakRss !== null) log(`peak server memory (RSS) during the load: ${(loadPeakRss / 2 ** 20).toFixed(0)} MiB`);
+    }
     log('running queries on Tessera');
     loadAverage = os.loadavg()[0];
     const memory = new PeakMemory(server.pid);
@@ -92,6 +109,10 @@ async function main(): Promise<void> {
     if (peakRss !== null) log(`peak server memory (RSS) during the queries: ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     await server.stop();
+  }
+  if (o.saveAnswers !== null) {
+    fs.mkdirSync(o.saveAnswers, { recursive: true });
+    for (const q of tQueries) fs.writeFileSync(path.join(o.saveAnswers, `${q.query}.out`), q.error === null ? q.output : `ERROR ${q.error}\n`);
   }
   let pLoad: LoadTiming[] | null = null;
   let pQueries: QueryTiming[] | null = null;
@@ -123,6 +144,10 @@ async function main(): Promise<void> {
     machine: machineDescription(),
     date: new Date().toISOString().slice(0, 10),
     tesseraPeakRssBytes: peakRss,
+    tesseraLoadPeakRssBytes: loadPeakRss,
+    settings: { buffer_pool_size: '2GB', ...o.settings },
+    storedBytes: o.data === null ? null : directoryBytes(o.data),
+    rawTblBytes: rawTblBytes(o.sf),
     loadAverage,
     load: tLoad.map((l, i) => ({ table: l.table, rows: l.rows, tesseraSeconds: l.seconds, postgresSeconds: pLoad?.[i].seconds ?? null })),
     rows: tQueries.map((q, i) => {

@@ -304,6 +304,7 @@ export class EngineSession implements Session {
     const ctx = this.execContext(params, true);
     ctx.parallelWorkers = Number(this.settings.get('max_parallel_workers'));
     ctx.parallelMinRows = Number(this.settings.get('parallel_min_rows'));
+    ctx.parallelRoundBytes = this.db.storage.bufferStats().capacityBytes / 2;
     const leave = this.db.readers.enter();
     try {
       return await executePlanAsync(plan, ctx, this.learnFrom(plan));

@@ -41,6 +41,8 @@ export interface ExecContext {
    * 0 = serial. See parallel/run-parallel.ts for the plan shapes that run in parallel.
    */
   parallelWorkers?: number;
+  /** Decoded bytes of the driving table handed to the workers per round (half the buffer pool); absent: all at once. */
+  parallelRoundBytes?: number;
   /** Driving-table rows below which a statement stays serial (parallel_min_rows). */
   parallelMinRows?: number;
   /**

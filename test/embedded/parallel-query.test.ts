@@ -71,6 +71,41 @@ for (const where of ['lmdb', ':memory:']) {
   });
 }
 
+describe('parallel query: a driving table larger than half the buffer pool runs in rounds', function () {
+  this.timeout(120000);
+  let db: Db;
+  let dir: string;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-parallel-rounds-'));
+    // 4 MB pool: 2 MB of decoded chunks per round; the table's two columns decode to ~6 MB.
+    db = await open(dir, { buffer_pool_size: '4MB', parallel_min_rows: '32768' });
+    await db.exec('create table big (k int, v numeric(12,2), g int)');
+    await db.exec('insert into big select x, x * 0.01, x % 7 from generate_series(1, 500000) x');
+  });
+  after(async () => {
+    await db?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers as serial execution, over several rounds', async () => {
+    const sql = 'select g, count(*), sum(v), min(k), max(k) from big where k % 3 <> 0 group by g order by g';
+    await db.exec('set max_parallel_workers = 0');
+    const serial = (await db.exec(sql, { rowMode: 'array' }))[0].rows;
+    await db.exec('set max_parallel_workers = 2');
+    const before = { ...parallelStats };
+    const parallel = (await db.exec(sql, { rowMode: 'array' }))[0].rows;
+    expect(parallel).to.deep.equal(serial);
+    expect(parallelStats.statements - before.statements).to.equal(1);
+    expect(parallelStats.rounds - before.rounds).to.be.greaterThan(1);
+    // Every morsel ran once: 500000 rows in 16384-row morsels (per row group of 65536: 4).
+    expect(parallelStats.morsels - before.morsels).to.equal(Math.ceil(500000 / 65536) * 4 - (500000 % 65536 <= 3 * 16384 ? 4 - Math.ceil((500000 % 65536) / 16384) : 0));
+    // Independent check of one group: k = 7, 14, ... with k % 3 <> 0.
+    let n = 0;
+    for (let k = 7; k <= 500000; k += 7) if (k % 3 !== 0) n++;
+    expect(String(serial[0][1])).to.equal(String(n));
+  });
+});
+
 describe('parallel query: cancellation and errors', function () {
   this.timeout(120000);
   let db: Db;

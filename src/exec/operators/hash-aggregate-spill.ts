@@ -144,9 +144,9 @@ export class SpillPartitions {
   readonly files: SpillFile[] = [];
   private next = 0;
 
-  constructor(dir: string, level: number, types: readonly DataType[], needed: readonly boolean[] | null) {
+  constructor(dir: string, level: number, types: readonly DataType[], needed: readonly boolean[] | null, prefix = 'hashagg') {
     fs.mkdirSync(dir, { recursive: true });
-    const base = `hashagg-${process.pid}-${++fileCounter}-l${level}`;
+    const base = `${prefix}-${process.pid}-${++fileCounter}-l${level}`;
     for (let p = 0; p < PARTITIONS; p++) this.files.push(new SpillFile(path.join(dir, `${base}-p${p}.spill`), types, needed));
   }
 

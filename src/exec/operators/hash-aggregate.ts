@@ -3,7 +3,7 @@
 // first row's key values; then every accumulator consumes the batch's argument vectors at once.
 // DISTINCT aggregates first drop rows whose (group, arguments) pair was seen before (a KeyTable
 // over the group id and the arguments); FILTER is a mask. Output: group keys, then aggregates.
-import { AggregateNode } from '../../plan/plan';
+import { AggregateNode, PlanNode } from '../../plan/plan';
 import { DataType } from '../../types/data-type';
 import { BATCH_SIZE, Batch, BoolVector, Float64Vector, Vector } from '../../types/vector';
 import { gatherVector, newVector } from '../../types/vector-ops';
@@ -296,10 +296,10 @@ class HashAggregateOp extends Operator {
   }
 }
 
-/** Hands out batches read back from a spill file (the input of a partition's aggregation). */
-class BatchReaderOp extends Operator {
+/** Hands out batches read back from a spill file (the input of a partition's aggregation or join). */
+export class BatchReaderOp extends Operator {
   constructor(
-    node: AggregateNode['input'],
+    node: PlanNode,
     env: ExprEnv,
     private readonly batches: Iterator<Batch>,
   ) {

@@ -14,7 +14,8 @@ import { KeyTable } from '../hash/key-table';
 import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
 import { HashSemiBuildLeftOp } from './hash-semi-build-left';
-import { InputCollector, Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
+import { Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator';
+import { GraceHashJoin, batchBytes, joinSpillLimit } from './hash-join-spill';
 import { RuntimeFilterSlot, armRuntimeFilters, prepareProbeWithRuntimeFilters, prepareWithRuntimeFilters } from './runtime-filter';
 
 export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: PrepareChild): PreparedNode {
@@ -30,7 +31,7 @@ export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: Prepare
   const { left, slots } = prepareWithRuntimeFilters(node, kinds, () => child(node.left));
   const right = child(node.right);
   const residual = node.residual === null ? null : compileExpr(node.residual, env);
-  return { node, open: () => new HashJoinOp(node, env, left.open(), right.open(), leftKeys, rightKeys, kinds, residual, slots) };
+  return { node, open: () => new HashJoinOp(node, env, left.open(), leftKeys, rightKeys, kinds, residual, slots, right.open()) };
 }
 
 class HashJoinOp extends Operator {
@@ -44,29 +45,50 @@ class HashJoinOp extends Operator {
   private queuePos = 0;
   private leftDone = false;
   private readonly pairs = new PairBuffer();
-  private readonly rightRows: InputCollector;
+  /** Build-side batches gathered so far, and their estimated bytes (against work_mem). */
+  private readonly rightBatches: Batch[] = [];
+  private rightBytes = 0;
+  private readonly rightDicts = new Set<string[]>();
+  private rightDone = false;
+  /** Set once the build side exceeded work_mem: the join runs partition by partition (hash-join-spill.ts). */
+  private grace: GraceHashJoin | null = null;
+  private readonly spillLimit: { bytes: number; dir: string } | null;
 
   constructor(
     private readonly node: HashJoinNode,
     private readonly env: ExprEnv,
     private readonly left: Operator,
-    right: Operator,
     private readonly leftKeys: CompiledExpr[],
     private readonly rightKeys: CompiledExpr[],
     private readonly kinds: KeyKind[],
     private readonly residual: CompiledExpr | null,
     private readonly filterSlots: readonly RuntimeFilterSlot[],
+    private readonly right: Operator,
+    private readonly level = 0,
   ) {
     super(node, env);
-    this.rightRows = new InputCollector(right);
+    this.spillLimit = joinSpillLimit(env, level);
     // A previous run's filters must not reach this run's scans.
     for (const s of filterSlots) s.arm(null);
   }
 
   /** Builds the hash table from the right input; false when the input yielded first (call again). */
   private build(): boolean {
-    const rightBatches = this.rightRows.pull();
-    if (rightBatches === YIELD) return false;
+    if (!this.rightDone) {
+      const limit = this.spillLimit;
+      for (let b = this.right.next(); b !== null; b = this.right.next()) {
+        if (b === YIELD) return false;
+        this.rightBatches.push(b);
+        if (limit === null) continue;
+        this.rightBytes += batchBytes(b, this.rightDicts);
+        if (this.rightBytes > limit.bytes) {
+          this.startGrace(limit.dir);
+          return true;
+        }
+      }
+      this.rightDone = true;
+    }
+    const rightBatches = this.rightBatches;
     const build = concatBatches(rightBatches, this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
     this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
     const n = build.length;
@@ -100,12 +122,27 @@ class HashJoinOp extends Operator {
     return true;
   }
 
+  /** Over work_mem: the gathered build rows go to partition files, and so will the rest. */
+  private startGrace(dir: string): void {
+    const keysOf = (side: 'left' | 'right', b: Batch) => this.keyColumns(side === 'left' ? this.leftKeys : this.rightKeys, b);
+    const open = (env: ExprEnv, left: Operator, right: Operator, level: number): Operator =>
+      new HashJoinOp(this.node, env, left, this.leftKeys, this.rightKeys, this.kinds, this.residual, [], right, level);
+    this.grace = new GraceHashJoin(this.node, this.env, this.level, dir, this.left, this.right, keysOf, open, this.rightBatches);
+    this.rightBatches.length = 0;
+  }
+
   private keyColumns(exprs: CompiledExpr[], batch: Batch): KeyColumn[] {
     return exprs.map((e, k) => toKeyColumn(e.eval(batch), this.kinds[k]));
   }
 
   protected produce(): Pulled {
-    if (this.emitter === null && !this.build()) return YIELD;
+    if (this.grace !== null) return this.grace.produce();
+    if (this.emitter === null) {
+      if (!this.build()) return YIELD;
+      // build() may have found the build side over work_mem.
+      const grace = this.grace as GraceHashJoin | null;
+      if (grace !== null) return grace.produce();
+    }
     const emitter = this.emitter!;
     for (;;) {
       if (this.queuePos < this.queue.length) {

@@ -7,8 +7,12 @@
 // taken over without any queue. While the workers run, the main thread's event loop stays free:
 // it polls for cancellation and statement_timeout and, when either fires, raises a shared flag
 // the workers check once per batch. The partial rows come back as a CTE that the merge plan reads.
+// A driving table larger than ctx.parallelRoundBytes (decoded) is handed out in rounds of row
+// groups within that budget, one task per worker and round, so the chunks held for the workers
+// stay within the buffer pool's size instead of the whole table (TPC-H SF 10's lineitem: ~4 GB).
 import { PlanNode } from '../../plan/plan';
 import { ROW_GROUP_ROWS } from '../../storage/api';
+import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
 import { SqlError, SqlStateCode } from '../../types/sql-error';
 import { Batch } from '../../types/vector';
@@ -34,7 +38,7 @@ const CANCEL_POLL_MS = 10;
 const PARTIAL_CTE_ID = -1001;
 
 /** Counters for tests and EXPLAIN-like diagnostics: statements run in parallel, by how many workers. */
-export const parallelStats = { statements: 0, workers: 0, morsels: 0 };
+export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0 };
 
 /**
  * Runs the plan's parallel fragment, if it has one and workers are free, and returns the plan and
@@ -60,8 +64,12 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
   }
 }
 
-/** Every table the fragment scans, with the chunks of the columns its scans read. */
-function tablesOf(fragment: ParallelFragment, ctx: ExecContext): { tables: SentTable[]; dicts: Map<number, string[]> } {
+/**
+ * Every table the fragment scans, with the chunks of the columns its scans read: for the driving
+ * table the row groups from `from` on while their decoded bytes stay within `budget` (at least
+ * one; `end` is the first group left out, other groups' chunks are null), other tables whole.
+ */
+function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, budget: number): { tables: SentTable[]; dicts: Map<number, string[]>; rowCounts: number[]; end: number } {
   const need = neededColumns(fragment.partial);
   const columnsByTable = new Map<number, Set<number>>();
   for (const s of scansUnder(fragment.partial, [])) {
@@ -74,6 +82,8 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext): { tables: SentT
   }
   const dicts = new Map<number, string[]>();
   const tables: SentTable[] = [];
+  let drivingRowCounts: number[] = [];
+  let end = 0;
   for (const [tableId, columns] of columnsByTable) {
     const snap = ctx.snapshot(tableId);
     const groups = snap.rowGroupCount;
@@ -83,36 +93,59 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext): { tables: SentT
       rowCounts.push(snap.rowCount(g));
       deleted.push(snap.deleted(g));
     }
-    const sent: [number, SentVector[]][] = [];
-    for (const c of columns) {
-      const chunks: SentVector[] = [];
-      for (let g = 0; g < groups; g++) {
+    const driving = tableId === fragment.driving.tableId;
+    const sent: [number, SentVector[]][] = [...columns].map((c) => [c, new Array<SentVector>(groups).fill(null as unknown as SentVector)]);
+    let bytes = 0;
+    let g = driving ? from : 0;
+    for (; g < groups && (!driving || g === from || bytes < budget); g++) {
+      for (const [c, chunks] of sent) {
         const v = shareVector(snap.readColumn(g, c));
+        if (driving && budget !== Infinity) bytes += vectorBytes(v);
         if (v.kind === 'string') {
           const id = dictId(v.dict);
           dicts.set(id, v.dict);
-          chunks.push({ ...v, dict: null, dictId: id });
-        } else chunks.push(v);
+          chunks[g] = { ...v, dict: null, dictId: id };
+        } else chunks[g] = v;
       }
-      sent.push([c, chunks]);
+    }
+    if (driving) {
+      drivingRowCounts = rowCounts;
+      end = g;
     }
     tables.push({ tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent });
   }
-  return { tables, dicts };
+  return { tables, dicts, rowCounts: drivingRowCounts, end };
 }
 
-function morselsOf(rowCounts: readonly number[]): Int32Array {
+/** Morsels of row groups [from, end). */
+function morselsOf(rowCounts: readonly number[], from: number, end: number): Int32Array {
   const triples: number[] = [];
-  rowCounts.forEach((rows, g) => {
+  for (let g = from; g < end; g++) {
+    const rows = rowCounts[g];
     for (let start = 0; start < rows; start += MORSEL_ROWS) triples.push(g, start, Math.min(rows, start + MORSEL_ROWS));
-  });
+  }
   return Int32Array.from(triples);
 }
 
 async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[]): Promise<Batch[]> {
-  const { tables, dicts } = tablesOf(fragment, ctx);
-  const drivingTable = tables.find((t) => t.tableId === fragment.driving.tableId)!;
-  const morsels = morselsOf(drivingTable.rowCounts);
+  const groups = ctx.snapshot(fragment.driving.tableId).rowGroupCount;
+  // A table the fragment scans twice is needed whole in every task: one round.
+  const drivingScans = scansUnder(fragment.partial, []).filter((s) => s.tableId === fragment.driving.tableId).length;
+  const budget = drivingScans === 1 ? (ctx.parallelRoundBytes ?? Infinity) : Infinity;
+  const batches: Batch[] = [];
+  for (let from = 0; from < groups || from === 0; ) {
+    const round = tablesOf(fragment, ctx, from, budget);
+    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end))));
+    from = round.end;
+    parallelStats.rounds++;
+    if (groups === 0) break;
+  }
+  parallelStats.statements++;
+  parallelStats.workers += workers.length;
+  return batches;
+}
+
+async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array): Promise<Batch[]> {
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
   const replies = workers.map((w) => {
@@ -168,7 +201,5 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
     batches.push(...r.batches);
     parallelStats.morsels += r.morsels;
   }
-  parallelStats.statements++;
-  parallelStats.workers += workers.length;
   return batches;
 }

@@ -13,7 +13,8 @@ import { SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './m
 const dicts = new Map<number, string[]>();
 
 function receiveVector(v: SentVector): Vector {
-  if (v.kind !== 'string' || v.dict !== null) return v as Vector;
+  // null: a row group of the driving table outside this round (never read).
+  if (v === null || v.kind !== 'string' || v.dict !== null) return v as Vector;
   const dict = dicts.get((v as { dictId: number }).dictId);
   if (dict === undefined) throw new Error('parallel worker: unknown dictionary');
   const { dictId: _, ...rest } = v as SentVector & { dictId: number };
