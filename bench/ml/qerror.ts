@@ -1,19 +1,22 @@
-// npm run bench:ml -- [--sf 0.1] [--variants 15] [--heldout 200] [--runs 3] [--seed 1]
-// The learned optimizer against the classic estimator, in-process (embedded Tessera, ':memory:'):
+// npm run bench:ml -- [--sf 0.1] [--dir :memory:] [--variants 15] [--heldout 200] [--runs 3] [--seed 1]
+// The learned optimizer against the classic estimator, in-process (embedded Tessera; --dir: a data
+// directory loaded once and reused, the model in it reset at the start):
 // 1. loads TPC-H; 2. trains: runs randomized variants of the 22 templates with ml_optimizer = shadow
 // (every executed scan and join becomes a sample; training runs in the worker thread);
-// 3. with learning off, EXPLAIN ANALYZE of the 22 queries (spec parameters) and of held-out join
-// queries (random join graphs and predicates, held-out.ts) gives, for every subplan the join
-// planner built, the classic estimate, the learned one and the true rows → q-error median, p95, max;
+// 3. with learning off, the 22 queries (spec parameters) and held-out join queries (random join
+// graphs and predicates, held-out.ts) run; every subplan the join planner built whose true rows
+// were counted (learn-from-execution.ts: ran to its end, not pruned by a runtime filter from a join
+// above) gives the classic estimate, the learned one and the true rows → q-error median, p95, max.
+// Parallel query is off while samples are taken and measured (parallel fragments are not counted);
 // 4. end to end: the 22 queries planned with ml_optimizer = off and = on (best of N runs each) and
 // the queries whose plan (join order) changed. Writes bench/results/ml-qerror.{md,json}.
 import * as fs from 'fs';
 import * as path from 'path';
-import { open } from '../../src/index';
 import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
 import { Rng } from '../../src/ml/rng';
 import { qError } from '../../src/ml/learned-optimizer';
-import { TABLES, tableFile, tableStream } from '../tpch/data-source';
+import { baselineRows, partOffsets } from '../../src/ml/featurize';
+import { openTpch, statements } from './tpch-db';
 import { machineDescription } from '../tpch/report';
 import { queryNames, querySql } from '../tpch/run-queries';
 import { Params, tpchVariant } from './tpch-variants';
@@ -23,6 +26,7 @@ const repoRoot = path.resolve(__dirname, '../../..');
 
 interface Options {
   sf: string;
+  dir: string;
   variants: number;
   heldout: number;
   runs: number;
@@ -33,14 +37,22 @@ interface Subplan {
   classic: number;
   learned: number;
   actual: number;
+  abstained: boolean;
+  baseline?: number;
+  relations?: number;
+  zeroHits?: number;
+  fewHits?: number;
+  extraEdges?: number;
+  manyToMany?: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.1', variants: 15, heldout: 200, runs: 3, seed: 1 };
+  const o: Options = { sf: '0.1', dir: ':memory:', variants: 15, heldout: 200, runs: 3, seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[++i];
     if (a === '--sf') o.sf = String(Number(v));
+    else if (a === '--dir') o.dir = v;
     else if (a === '--variants') o.variants = Number(v);
     else if (a === '--heldout') o.heldout = Number(v);
     else if (a === '--runs') o.runs = Number(v);
@@ -52,32 +64,26 @@ function parseArgs(argv: string[]): Options {
 
 const log = (line: string) => process.stderr.write(line + '\n');
 
-function statements(sql: string): string[] {
-  return sql
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
 const isQuery = (s: string) => /^(select|with)\b/i.test(s);
-
-const ROW = /\(rows=(\d+) ml_rows=(\d+|\?)\) \(actual (?:time=[\d.]+\.\.[\d.]+ )?rows=(\d+) loops=(\d+)\)/;
 
 /** Every join-planned subplan of the query with its classic, learned (classic when the model abstains) and true rows. */
 async function subplans(db: EmbeddedDatabase, sql: string): Promise<Subplan[]> {
   const out: Subplan[] = [];
-  for (const s of statements(sql)) {
-    if (!isQuery(s)) {
-      await db.exec(s);
-      continue;
+  const ml = db.database.ml!;
+  ml.observer = (samples) => {
+    for (const x of samples) {
+      const learned = ml.predict(x.features, x.classicRows);
+      const parts = partOffsets(x.features);
+      const rel = parts.filter((p) => x.features[p] === 1);
+      const edges = parts.filter((p) => x.features[p + 1] === 1);
+      const sum = (ps: number[], k: number) => ps.reduce((t, p) => t + x.features[p + k], 0);
+      out.push({ classic: x.classicRows, learned: learned ?? x.classicRows, actual: x.trueRows, abstained: learned === null, baseline: baselineRows(x.features, x.classicRows), relations: rel.length, zeroHits: sum(rel, 6), fewHits: sum(rel, 7), extraEdges: sum(edges, 6), manyToMany: 0 });
     }
-    const r = await db.query(`explain analyze ${s}`);
-    for (const row of r.rows as Record<string, string>[]) {
-      const m = ROW.exec(row['QUERY PLAN']);
-      if (m === null || m[4] !== '1') continue;
-      const classic = Number(m[1]);
-      out.push({ classic, learned: m[2] === '?' ? classic : Number(m[2]), actual: Number(m[3]) });
-    }
+  };
+  try {
+    for (const s of statements(sql)) await db.exec(s);
+  } finally {
+    ml.observer = null;
   }
   return out;
 }
@@ -104,34 +110,30 @@ interface Summary {
   subplans: number;
   classic: { median: number; p95: number; max: number };
   learned: { median: number; p95: number; max: number };
+  abstained: number;
 }
 
 function summarize(xs: Subplan[]): Summary {
   const c = xs.map((x) => qError(x.classic, x.actual)).sort((a, b) => a - b);
   const l = xs.map((x) => qError(x.learned, x.actual)).sort((a, b) => a - b);
   const s = (v: number[]) => ({ median: quantile(v, 0.5), p95: quantile(v, 0.95), max: v.length === 0 ? NaN : v[v.length - 1] });
-  return { subplans: xs.length, classic: s(c), learned: s(l) };
+  return { subplans: xs.length, classic: s(c), learned: s(l), abstained: xs.filter((x) => x.abstained).length };
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--report-only') {
     // Rewrites the markdown from the JSON of the last run (after a change to the report's wording).
-    const r = JSON.parse(fs.readFileSync(path.join(repoRoot, 'bench/results/ml-qerror.json'), 'utf8'));
-    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.md'), report(r));
+    const base = resultBase(process.argv[3] ?? '0.1');
+    const r = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8'));
+    fs.writeFileSync(`${base}.md`, report(r));
     return;
   }
   const o = parseArgs(process.argv.slice(2));
-  const db = await open(':memory:', { buffer_pool_size: '2GB', ml_optimizer: 'shadow' });
+  const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow' }, log);
   try {
-    log(`loading TPC-H SF ${o.sf}`);
-    await db.exec(fs.readFileSync(path.join(repoRoot, 'bench/tpch/schema.sql'), 'utf8'));
-    for (const t of TABLES) {
-      const f = tableFile(o.sf, t);
-      if (f === null) throw new Error(`no data for ${t} at SF ${o.sf} (generate it with npm run tpch:gen)`);
-      await db.copyFrom(t, tableStream(f), { delimiter: '|' });
-    }
-    for (const stmt of statements(fs.readFileSync(path.join(repoRoot, 'bench/tpch/keys.sql'), 'utf8'))) await db.exec(stmt);
-    await db.exec('analyze');
+    const ml = db.database.ml!;
+    await ml.reset();
+    await db.exec('set max_parallel_workers = 0');
 
     // Training on randomized template variants.
     const params = new Params(new Rng(o.seed));
@@ -155,7 +157,6 @@ async function main(): Promise<void> {
       }
       log(`  training variants round ${v + 1}/${o.variants}: ${JSON.stringify(db.database.ml.status())}`);
     }
-    const ml = db.database.ml;
     for (let i = 0; i < 3; i++) await ml.train();
     const trainSeconds = (performance.now() - trainStart) / 1000;
     const status = ml.status();
@@ -173,7 +174,8 @@ async function main(): Promise<void> {
     log(`TPC-H 22: ${JSON.stringify(tpchSummary)}`);
     log(`held-out: ${JSON.stringify(heldSummary)}`);
 
-    // End to end: classic vs learned planning.
+    // End to end: classic vs learned planning, with the default parallel query.
+    await db.exec('reset max_parallel_workers');
     const modes = ['off', 'on'] as const;
     const best: Record<string, Record<string, number>> = { off: {}, on: {} };
     const plans: Record<string, Record<string, string>> = { off: {}, on: {} };
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
     // Online learning: the model keeps learning from queries it runs. Run other held-out queries
     // (a disjoint draw from the same generator) with learning on, then measure the held-out set again.
     await db.exec('set ml_optimizer = shadow');
+    await db.exec('set max_parallel_workers = 0');
     await db.exec('set ml_learn = on');
     const online = new Params(new Rng(o.seed + 2000));
     for (let i = 0; i < o.heldout; i++) await db.exec(heldOutQuery(online));
@@ -226,14 +229,20 @@ async function main(): Promise<void> {
     const onlineSummary = summarize(heldOutOnline);
     log(`held-out after online learning: ${JSON.stringify(onlineSummary)}`);
     const total = (m: string) => queryNames().reduce((s, q) => s + best[m][q], 0);
+    fs.writeFileSync(path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${o.sf}.json`), JSON.stringify({ heldOut, heldOutOnline }) + '\n');
     const result = { options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, endToEnd: { totalOffMs: total('off'), totalOnMs: total('on'), perQuery: queryNames().map((q) => ({ query: q, offMs: best.off[q], onMs: best.on[q], planChanged: changed.includes(q) })), changedRetimed: focus }, changed };
     fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
-    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.json'), JSON.stringify(result, null, 2) + '\n');
-    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.md'), report(result));
+    fs.writeFileSync(`${resultBase(o.sf)}.json`, JSON.stringify(result, null, 2) + '\n');
+    fs.writeFileSync(`${resultBase(o.sf)}.md`, report(result));
     log(report(result));
   } finally {
     await db.close();
   }
+}
+
+/** bench/results/ml-qerror (SF 0.1) or ml-qerror-sf<N>, without the extension. */
+function resultBase(sf: string): string {
+  return path.join(repoRoot, 'bench/results', sf === '0.1' ? 'ml-qerror' : `ml-qerror-sf${sf}`);
 }
 
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');

@@ -251,12 +251,16 @@ export class EngineSession implements Session {
 
   private cardinalityModel() {
     const mode = parseMlMode(this.settings.get('ml_optimizer')) ?? 'off';
-    return this.db.ml === undefined || mode === 'off' ? undefined : this.db.ml.model(mode);
+    if (this.db.ml === undefined || mode === 'off') return undefined;
+    const storage = this.db.storage;
+    // Samples come from the latest committed data (an estimate: no read dependency for serializable).
+    let ctx: ExecContext | null = null;
+    return this.db.ml.model(mode, { snapshot: (id) => storage.snapshot(id), context: () => (ctx ??= this.execContext([])) });
   }
 
   /** Feeds the true rows of the plan's featurized subplans to the learned optimizer. */
   private readonly learnFrom = (plan: PlanNode) => (stats: Map<PlanNode, NodeStats>): void => {
-    if (this.db.ml !== undefined && hasMlAnnotations(plan) && this.settings.get('ml_learn') !== 'off') this.db.ml.learn(samplesFromExecution(plan, stats));
+    if (this.db.ml !== undefined && hasMlAnnotations(plan)) this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
   };
 
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */

@@ -6,10 +6,13 @@
 // classic estimate.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { AuxStore } from '../storage/api';
-import { FEATURE_COUNT, structureKeys } from './featurize';
+import { AuxStore, TableSnapshot } from '../storage/api';
+import { Expr } from '../plan/expr';
+import { ExecContext } from '../exec/context';
+import { TableSamples } from './table-sample';
+import { FEATURE_COUNT, PART_WIDTH, baselineRows, partOffsets } from './featurize';
 import { Mlp } from './mlp';
-import { SampleStore } from './sample-store';
+import { MAX_BLOCKS, SampleStore } from './sample-store';
 import { MAX_CORRECTION, TrainRequest, TrainResult, trainRound } from './training';
 
 export type MlMode = 'off' | 'on' | 'shadow';
@@ -25,6 +28,14 @@ export interface CardinalityModel {
   /** Whether the model is trained and trusted (predict answers non-null). */
   readonly ready: boolean;
   predict(features: Float64Array, classicRows: number): number | null;
+  /** The fraction of the table's sample passing a scan's predicate (hits of n), or null when unknown. */
+  sampleSelectivity(tableId: number, columns: readonly number[], predicates: readonly Expr[]): { hits: number; n: number; expected: number } | null;
+}
+
+/** What the model reads tables through: the statement's snapshots and an execution context for predicates. */
+export interface SampleAccess {
+  snapshot(tableId: number): TableSnapshot;
+  context(): ExecContext;
 }
 
 /** A subplan's executed outcome. */
@@ -89,12 +100,13 @@ export class LearnedOptimizer {
   private readonly recentLearned: number[] = [];
   private readonly recentClassic: number[] = [];
   private closed = false;
-  /** Structural parts of the samples the current weights were trained on (see structureKeys). */
-  private known = new Set<string>();
+  /** Per generic feature, the least and greatest value among the samples the weights were trained on. */
+  private known: Float64Array | null = null;
+  private readonly tableSamples = new TableSamples();
 
   private constructor(
     private readonly persistence: ModelPersistence,
-    private readonly samples: SampleStore,
+    private samples: SampleStore,
     /** Train in a worker thread (false: on the calling thread, for tests). */
     private readonly useWorker: boolean,
   ) {}
@@ -109,36 +121,46 @@ export class LearnedOptimizer {
       if (header.features === FEATURE_COUNT) {
         const bytes = raw.subarray(4 + len);
         const params = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-        opt.mlp = new Mlp(FEATURE_COUNT, params);
+        opt.mlp = new Mlp(PART_WIDTH, params);
         opt.header = header;
-        opt.known = knownParts(samples.dataset().x);
+        opt.known = featureRanges(samples.dataset().x);
       }
     }
     return opt;
   }
 
   /** The estimator a planning session uses under `mode`. */
-  model(mode: MlMode): CardinalityModel {
-    return { mode, ready: this.mlp !== null && this.header.trusted, predict: (f, c) => this.predict(f, c) };
+  model(mode: MlMode, access?: SampleAccess): CardinalityModel {
+    return {
+      mode,
+      ready: this.mlp !== null && this.header.trusted,
+      predict: (f, c) => this.predict(f, c),
+      sampleSelectivity: (id, columns, predicates) => (access === undefined ? null : this.tableSamples.selectivity(access.snapshot(id), columns, predicates, access.context())),
+    };
   }
 
   predict(features: Float64Array, classicRows: number): number | null {
     if (this.mlp === null || !this.header.trusted) return null;
-    for (const k of structureKeys(features)) if (!this.known.has(k)) return null;
-    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predict(features)));
-    return Math.max(1, classicRows * Math.exp(correction));
+    const parts = partOffsets(features);
+    if (!inRange(this.known, features, parts)) return null;
+    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predictBag(features, parts)));
+    return Math.max(1, baselineRows(features, classicRows) * Math.exp(correction));
   }
 
   /** Rows the trained model predicts regardless of trust (for q-error reporting), or null before any training. */
   private raw(features: Float64Array, classicRows: number): number | null {
     if (this.mlp === null) return null;
-    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predict(features)));
-    return Math.max(1, classicRows * Math.exp(correction));
+    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predictBag(features, partOffsets(features))));
+    return Math.max(1, baselineRows(features, classicRows) * Math.exp(correction));
   }
 
-  /** Adds executed subplans as samples; starts a training round in the background when due. */
-  learn(samples: Sample[]): void {
-    if (this.closed || samples.length === 0) return;
+  /** Sees every executed query's samples, whether learned from or not (the benchmark's q-error). */
+  observer: ((samples: Sample[]) => void) | null = null;
+
+  /** Adds executed subplans as samples (keep: ml_learn is on); starts a training round in the background when due. */
+  learn(samples: Sample[], keep = true): void {
+    if (this.observer !== null && samples.length > 0) this.observer(samples);
+    if (!keep || this.closed || samples.length === 0) return;
     for (const s of samples) {
       if (!Number.isFinite(s.trueRows) || !Number.isFinite(s.classicRows)) continue;
       const learned = this.raw(s.features, s.classicRows);
@@ -158,12 +180,12 @@ export class LearnedOptimizer {
     if (this.samples.size === 0) return;
     this.pending = 0;
     const data = this.samples.dataset();
-    const known = knownParts(data.x);
+    const known = featureRanges(data.x);
     const req: TrainRequest = { params: this.mlp === null ? null : Float64Array.from(this.mlp.params), ...data, epochs: EPOCHS, seed: this.header.version + 1 };
     const round = this.useWorker ? runInWorker(req) : Promise.resolve(trainRound(req));
     this.training = round
       .then(async (result) => {
-        this.mlp = new Mlp(FEATURE_COUNT, result.params);
+        this.mlp = new Mlp(PART_WIDTH, result.params);
         this.known = known;
         this.header = {
           version: this.header.version + 1,
@@ -210,6 +232,24 @@ export class LearnedOptimizer {
     };
   }
 
+  /** Forgets the weights and every sample, here and in the store (a benchmark's fresh start). */
+  async reset(): Promise<void> {
+    if (this.training !== null) await this.training.catch(() => undefined);
+    this.samples = new SampleStore();
+    this.mlp = null;
+    this.known = null;
+    this.pending = 0;
+    this.header = { version: 0, trusted: false, features: FEATURE_COUNT, validationLearned: null, validationClassic: null };
+    this.recentLearned.length = 0;
+    this.recentClassic.length = 0;
+    const entries: [string, Buffer | null][] = [
+      [MODEL_KEY, null],
+      [SAMPLES_KEY, null],
+    ];
+    for (let i = 0; i < MAX_BLOCKS; i++) entries.push([blockKey(i), null]);
+    await this.persistence.write(entries);
+  }
+
   /** Waits for a running round, then saves what is not saved yet. */
   async close(): Promise<void> {
     if (this.training !== null) await this.training.catch(() => undefined);
@@ -218,10 +258,41 @@ export class LearnedOptimizer {
   }
 }
 
-function knownParts(x: Float64Array): Set<string> {
-  const out = new Set<string>();
-  for (let at = 0; at < x.length; at += FEATURE_COUNT) for (const k of structureKeys(x, at)) out.add(k);
+/** Per part feature, the least and greatest value over the part rows of the training samples (relation and edge rows apart). */
+function featureRanges(x: Float64Array): Float64Array {
+  const out = new Float64Array(4 * PART_WIDTH);
+  for (let i = 0; i < 2 * PART_WIDTH; i++) {
+    out[2 * i] = Infinity;
+    out[2 * i + 1] = -Infinity;
+  }
+  for (let at = 0; at < x.length; at += FEATURE_COUNT)
+    for (const p of partOffsets(x, at)) {
+      const base = x[p + 1] === 1 ? PART_WIDTH : 0;
+      for (let f = 0; f < PART_WIDTH; f++) {
+        const i = base + f;
+        out[2 * i] = Math.min(out[2 * i], x[p + f]);
+        out[2 * i + 1] = Math.max(out[2 * i + 1], x[p + f]);
+      }
+    }
   return out;
+}
+
+/** How far (in scaled feature units) past the training range of a part feature the model still answers. */
+const RANGE_MARGIN = 0.25;
+
+/** Whether every part of the subplan lies within (or near) the parts the model was trained on; else it abstains. */
+function inRange(known: Float64Array | null, x: Float64Array, parts: number[]): boolean {
+  if (known === null || parts.length === 0) return false;
+  for (const p of parts) {
+    const base = x[p + 1] === 1 ? PART_WIDTH : 0;
+    for (let f = 0; f < PART_WIDTH; f++) {
+      const i = base + f;
+      if (!(known[2 * i] <= known[2 * i + 1])) return false;
+      const v = x[p + f];
+      if (v < known[2 * i] - RANGE_MARGIN || v > known[2 * i + 1] + RANGE_MARGIN) return false;
+    }
+  }
+  return true;
 }
 
 function pushRecent(list: number[], v: number): void {

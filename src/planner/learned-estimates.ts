@@ -25,12 +25,12 @@ export interface LearnedJoinEstimates {
 
 export function learnedJoinEstimates(model: CardinalityModel, graph: JoinGraph, relations: RelationInfo[], edges: EdgeInfo[]): LearnedJoinEstimates {
   const featurizer = new SubplanFeaturizer(relations, edges);
-  const memo = new Map<number, { features: Float64Array; learned: number | null }>();
+  const memo = new Map<number, { features: Float64Array | null; learned: number | null }>();
   const estimate = (mask: number, classic: number) => {
     let e = memo.get(mask);
     if (e === undefined) {
       const features = featurizer.features(mask, classic);
-      e = { features, learned: model.predict(features, classic) };
+      e = { features, learned: features === null ? null : model.predict(features, classic) };
       memo.set(mask, e);
     }
     return e;
@@ -55,7 +55,7 @@ export function learnedJoinEstimates(model: CardinalityModel, graph: JoinGraph, 
     annotate(plan, mask) {
       const classic = graph.classicRows(mask);
       const e = estimate(mask, classic);
-      plan.ml = { features: e.features, classicRows: classic, learnedRows: e.learned };
+      if (e.features !== null) plan.ml = { features: e.features, classicRows: classic, learnedRows: e.learned };
     },
   };
 }

@@ -1,7 +1,7 @@
 // The learned optimizer: falls back (null) while untrained, learns a known correction to the
 // classic estimate from samples, persists weights and samples, and reloads them.
 import { expect } from 'chai';
-import { FEATURE_COUNT } from '../../../src/ml/featurize';
+import { FEATURE_COUNT, PART_WIDTH } from '../../../src/ml/featurize';
 import { LearnedOptimizer, MIN_SAMPLES, ModelPersistence, qError } from '../../../src/ml/learned-optimizer';
 import { Rng } from '../../../src/ml/rng';
 
@@ -22,13 +22,12 @@ function samples(n: number, seed: number) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const features = new Float64Array(FEATURE_COUNT);
-    // Table slot 0 present; its base-rows and selectivity features vary.
+    // One relation part (row 0): its base-rows and selectivity features vary.
     features[0] = 1;
-    features[1] = rng.next();
     features[2] = rng.next();
-    features[FEATURE_COUNT - 1] = 1;
+    features[3] = rng.next();
     const classicRows = 1000;
-    out.push({ features, classicRows, trueRows: classicRows * Math.pow(10, 3 * features[1] - 2 * features[2]) });
+    out.push({ features, classicRows, trueRows: classicRows * Math.pow(10, 3 * features[2] - 2 * features[3]) });
   }
   return out;
 }
@@ -68,10 +67,14 @@ describe('ml: learned optimizer', function () {
     const test = samples(300, 3);
     expect(medianQ(opt, test, true)).to.be.lessThan(1.5);
     expect(medianQ(opt, test, false)).to.be.greaterThan(3);
-    // A subplan with a table slot never seen in training: uncertain, the classic estimate stands.
+    // A part far outside the features seen in training: uncertain, the classic estimate stands.
     const unseen = Float64Array.from(test[0].features);
-    unseen[3 * 13] = 1;
+    unseen[2] = 3;
     expect(opt.predict(unseen, 1000)).to.equal(null);
+    // So is an edge part when training saw none.
+    const edge = Float64Array.from(test[0].features);
+    edge[PART_WIDTH + 1] = 1;
+    expect(opt.predict(edge, 1000)).to.equal(null);
     await opt.close();
     const again = LearnedOptimizer.open(store, { useWorker: false });
     expect(again.status()).to.include({ version: st.version, samples: 1500, trusted: true });
