@@ -70,11 +70,13 @@ function draw(snap: TableSnapshot): CachedSample {
   let length = 0;
   const rng = new Rng(snap.def.id + 1);
   const used = Math.min(groups, SAMPLE_GROUPS);
-  for (let k = 0; k < used; k++) {
-    const g = Math.floor(((k + 0.5) * groups) / used);
+  const chosen = Array.from({ length: used }, (_, k) => Math.floor(((k + 0.5) * groups) / used));
+  // Rows from each group in proportion to its size (a table's last group is often partial).
+  const total = chosen.reduce((t, g) => t + snap.rowCount(g), 0);
+  for (const g of chosen) {
     const rows = snap.rowCount(g);
     const deleted = snap.deleted(g);
-    const want = Math.ceil(SAMPLE_ROWS / used);
+    const want = Math.ceil((SAMPLE_ROWS * rows) / Math.max(1, total));
     const idx: number[] = [];
     if (rows <= want) {
       for (let r = 0; r < rows; r++) if (deleted === null || deleted[r] === 0) idx.push(r);
