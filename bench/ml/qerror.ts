@@ -11,6 +11,7 @@
 // 4. end to end: the 22 queries planned with ml_optimizer = off and = on (best of N runs each) and
 // the queries whose plan (join order) changed. Writes bench/results/ml-qerror.{md,json}.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
 import { Rng } from '../../src/ml/rng';
@@ -120,15 +121,91 @@ function summarize(xs: Subplan[]): Summary {
   return { subplans: xs.length, classic: s(c), learned: s(l), abstained: xs.filter((x) => x.abstained).length };
 }
 
+/**
+ * The 22 queries planned classic (ml_optimizer = off) and learned (= on), best of o.runs each, and
+ * which join orders changed: when first planned, and after the plan-time guard has timed both orders.
+ */
+async function endToEnd(db: EmbeddedDatabase, o: Options) {
+  // With the default parallel query.
+  await db.exec('reset max_parallel_workers');
+  const modes = ['off', 'on'] as const;
+  const best: Record<string, Record<string, number>> = { off: {}, on: {} };
+  const plans: Record<string, Record<string, string>> = { off: {}, on: {} };
+  for (const mode of modes) {
+    await db.exec(`set ml_optimizer = ${mode}`);
+    for (const q of queryNames()) plans[mode][q] = await plansText(db, querySql(q));
+  }
+  // Each query runs under both modes back to back (order alternating per run), so a burst of
+  // load from other jobs hits both about equally.
+  for (let r = 0; r < o.runs; r++) {
+    for (const q of queryNames()) {
+      for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+        await db.exec(`set ml_optimizer = ${mode}`);
+        const t0 = performance.now();
+        await db.exec(querySql(q));
+        const ms = performance.now() - t0;
+        best[mode][q] = Math.min(best[mode][q] ?? Infinity, ms);
+      }
+    }
+  }
+  const changed = queryNames().filter((q) => plans.off[q] !== plans.on[q]);
+  // The queries whose plan changed, timed again with more runs (the others differ only by noise).
+  const focus: { query: string; offMs: number; onMs: number; runs: number }[] = [];
+  for (const q of changed) {
+    const t: Record<string, number> = { off: Infinity, on: Infinity };
+    for (let r = 0; r < 4 * o.runs; r++) {
+      for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+        await db.exec(`set ml_optimizer = ${mode}`);
+        const t0 = performance.now();
+        await db.exec(querySql(q));
+        t[mode] = Math.min(t[mode], performance.now() - t0);
+      }
+    }
+    focus.push({ query: q, offMs: t.off, onMs: t.on, runs: 4 * o.runs });
+  }
+  await db.exec('set ml_optimizer = on');
+  const after: Record<string, string> = {};
+  for (const q of queryNames()) after[q] = await plansText(db, querySql(q));
+  const changedAfterFeedback = queryNames().filter((q) => plans.off[q] !== after[q]);
+  await db.exec('set ml_optimizer = shadow');
+  const total = (m: string) => queryNames().reduce((sum, q) => sum + best[m][q], 0);
+  return {
+    endToEnd: { totalOffMs: total('off'), totalOnMs: total('on'), perQuery: queryNames().map((q) => ({ query: q, offMs: best.off[q], onMs: best.on[q], planChanged: changed.includes(q) })), changedRetimed: focus },
+    changed,
+    changedAfterFeedback,
+  };
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--report-only') {
     // Rewrites the markdown from the JSON of the last run (after a change to the report's wording).
-    const base = resultBase(process.argv[3] ?? '0.1');
+    const sf = process.argv[3] ?? '0.1';
+    const base = resultBase(sf);
     const r = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8'));
+    for (let i = 4; i + 1 < process.argv.length; i += 2) r[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+    attachHeldOutDetail(r, sf);
     fs.writeFileSync(`${base}.md`, report(r));
     return;
   }
-  const o = parseArgs(process.argv.slice(2));
+  const e2eOnly = process.argv.includes('--e2e-only');
+  const o = parseArgs(process.argv.slice(2).filter((a) => a !== '--e2e-only'));
+  if (e2eOnly) {
+    // The end-to-end part again with the model trained by the last full run (kept in --dir).
+    const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow', ml_learn: 'off' }, log);
+    try {
+      const r = JSON.parse(fs.readFileSync(`${resultBase(o.sf)}.json`, 'utf8'));
+      const e2e = await endToEnd(db, o);
+      Object.assign(r, e2e, { e2eRerun: { runs: o.runs, load: os.loadavg().map((x) => x.toFixed(1)).join(', '), model: db.database.ml!.status() } });
+      r.options.runs = o.runs;
+      fs.writeFileSync(`${resultBase(o.sf)}.json`, JSON.stringify(r, null, 2) + '\n');
+      attachHeldOutDetail(r, o.sf);
+      fs.writeFileSync(`${resultBase(o.sf)}.md`, report(r));
+      log(report(r));
+    } finally {
+      await db.close();
+    }
+    return;
+  }
   const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow' }, log);
   try {
     const ml = db.database.ml!;
@@ -174,43 +251,7 @@ async function main(): Promise<void> {
     log(`TPC-H 22: ${JSON.stringify(tpchSummary)}`);
     log(`held-out: ${JSON.stringify(heldSummary)}`);
 
-    // End to end: classic vs learned planning, with the default parallel query.
-    await db.exec('reset max_parallel_workers');
-    const modes = ['off', 'on'] as const;
-    const best: Record<string, Record<string, number>> = { off: {}, on: {} };
-    const plans: Record<string, Record<string, string>> = { off: {}, on: {} };
-    for (const mode of modes) {
-      await db.exec(`set ml_optimizer = ${mode}`);
-      for (const q of queryNames()) plans[mode][q] = await plansText(db, querySql(q));
-    }
-    // Each query runs under both modes back to back (order alternating per run), so a burst of
-    // load from other jobs hits both about equally.
-    for (let r = 0; r < o.runs; r++) {
-      for (const q of queryNames()) {
-        for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
-          await db.exec(`set ml_optimizer = ${mode}`);
-          const t0 = performance.now();
-          await db.exec(querySql(q));
-          const ms = performance.now() - t0;
-          best[mode][q] = Math.min(best[mode][q] ?? Infinity, ms);
-        }
-      }
-    }
-    const changed = queryNames().filter((q) => plans.off[q] !== plans.on[q]);
-    // The queries whose plan changed, timed again with more runs (the others differ only by noise).
-    const focus: { query: string; offMs: number; onMs: number; runs: number }[] = [];
-    for (const q of changed) {
-      const t: Record<string, number> = { off: Infinity, on: Infinity };
-      for (let r = 0; r < 4 * o.runs; r++) {
-        for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
-          await db.exec(`set ml_optimizer = ${mode}`);
-          const t0 = performance.now();
-          await db.exec(querySql(q));
-          t[mode] = Math.min(t[mode], performance.now() - t0);
-        }
-      }
-      focus.push({ query: q, offMs: t.off, onMs: t.on, runs: 4 * o.runs });
-    }
+    const e2e = await endToEnd(db, o);
 
     // Online learning: the model keeps learning from queries it runs. Run other held-out queries
     // (a disjoint draw from the same generator) with learning on, then measure the held-out set again.
@@ -228,16 +269,27 @@ async function main(): Promise<void> {
     for (let i = 0; i < o.heldout; i++) heldOutOnline.push(...(await subplans(db, heldOutQuery(held2))));
     const onlineSummary = summarize(heldOutOnline);
     log(`held-out after online learning: ${JSON.stringify(onlineSummary)}`);
-    const total = (m: string) => queryNames().reduce((s, q) => s + best[m][q], 0);
     fs.writeFileSync(path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${o.sf}.json`), JSON.stringify({ heldOut, heldOutOnline }) + '\n');
-    const result = { options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, endToEnd: { totalOffMs: total('off'), totalOnMs: total('on'), perQuery: queryNames().map((q) => ({ query: q, offMs: best.off[q], onMs: best.on[q], planChanged: changed.includes(q) })), changedRetimed: focus }, changed };
+    const load = os.loadavg().map((x) => x.toFixed(1)).join(', ');
+    const result: any = { load, options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, ...e2e };
     fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
     fs.writeFileSync(`${resultBase(o.sf)}.json`, JSON.stringify(result, null, 2) + '\n');
+    attachHeldOutDetail(result, o.sf);
     fs.writeFileSync(`${resultBase(o.sf)}.md`, report(result));
     log(report(result));
   } finally {
     await db.close();
   }
+}
+
+/** Reads the per-subplan held-out file: the classic errors' causes and the baseline-only q-error. */
+function attachHeldOutDetail(r: any, sf: string): void {
+  const file = path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${sf}.json`);
+  if (!fs.existsSync(file)) return;
+  const held = JSON.parse(fs.readFileSync(file, 'utf8')).heldOut as Subplan[];
+  r.heldOutSubplans = held;
+  const b = held.map((x) => qError(x.baseline ?? x.classic, x.actual)).sort((x, y) => x - y);
+  r.heldOutBaseline = { median: quantile(b, 0.5), p95: quantile(b, 0.95), max: b[b.length - 1] };
 }
 
 /** bench/results/ml-qerror (SF 0.1) or ml-qerror-sf<N>, without the extension. */
@@ -247,37 +299,71 @@ function resultBase(sf: string): string {
 
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
+/** Why the classic estimate is far off (q-error ≥ 10) on held-out subplans, by cause. */
+function classicCauses(subplans: Subplan[]): { total: number; empty: number; cycle: number; predicate: number; other: number } {
+  const out = { total: 0, empty: 0, cycle: 0, predicate: 0, other: 0 };
+  for (const x of subplans) {
+    if (qError(x.classic, x.actual) < 10) continue;
+    out.total++;
+    const sampleMoved = x.baseline !== undefined && qError(x.baseline, x.classic) >= 3;
+    if (x.actual === 0) out.empty++;
+    else if ((x.extraEdges ?? 0) > 0) out.cycle++;
+    else if (sampleMoved) out.predicate++;
+    else out.other++;
+  }
+  return out;
+}
+
 function report(r: any): string {
-  const row = (name: string, s: Summary) => [`| ${name} classic | ${s.subplans} | ${f2(s.classic.median)} | ${f2(s.classic.p95)} | ${f2(s.classic.max)} |`, `| ${name} learned | ${s.subplans} | ${f2(s.learned.median)} | ${f2(s.learned.p95)} | ${f2(s.learned.max)} |`];
+  const row = (name: string, s: Summary) => [`| ${name} classic | ${s.subplans} | ${f2(s.classic.median)} | ${f2(s.classic.p95)} | ${f2(s.classic.max)} | |`, `| ${name} learned | ${s.subplans} | ${f2(s.learned.median)} | ${f2(s.learned.p95)} | ${f2(s.learned.max)} | ${s.abstained ?? '–'} |`];
+  const sf = r.options.sf;
+  const dir = r.options.dir ?? ':memory:';
+  const causes = r.heldOutSubplans === undefined ? null : classicCauses(r.heldOutSubplans);
+  const base = r.heldOutBaseline as { median: number; p95: number; max: number } | undefined;
   const lines = [
-    `# Learned optimizer: q-error and end-to-end (TPC-H SF ${r.options.sf})`,
+    `# Learned optimizer: q-error and end-to-end (TPC-H SF ${sf})`,
     '',
-    `Command: \`npm run bench:ml -- --sf ${r.options.sf} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}\``,
-    `Machine: ${r.machine}. Shared with other jobs: timings are noisy (best of ${r.options.runs} runs per query and mode, the two modes run back to back per query).`,
+    `Command: \`npm run build && npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}\`${r.commit ? ` (commit ${r.commit})` : ''}`,
+    `Machine: ${r.machine}; load average ${r.load ?? 'not recorded'} (shared with other jobs: timings are noisy; best of ${r.options.runs} runs per query and mode, the two modes back to back per query).`,
     '',
-    `Training: ${r.trainQueries} randomized variants of the 22 templates in ${r.trainSeconds.toFixed(0)} s; model version ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (held-out MSE of log rows: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
+    `Training: ${r.trainQueries} randomized variants of the 22 templates (bench/ml/tpch-variants.ts: other substitution parameters, seed ${r.options.seed}) in ${r.trainSeconds.toFixed(0)} s; model version ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (validation MSE of ln rows on every 10th sample: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
       (r.failures.length > 0 ? ` Failed variants: ${r.failures.length} (${r.failures.slice(0, 3).join('; ')}).` : ''),
     '',
-    'q-error = max(estimate/true, true/estimate) over every subplan the join planner built (scans with their pushed-down filters, joins) that ran once; the learned column uses the classic estimate where the model abstains.',
+    `Held-out set: ${r.options.heldout} queries from bench/ml/heldout.ts with seed ${r.options.seed + 1000} (training uses seed ${r.options.seed}; the generator is not shaped by the model): a random connected subgraph of 2–6 tables of the TPC-H key graph (closing every cycle the chosen tables form, e.g. lineitem–part–partsupp–supplier), each table with 0–2 predicates drawn from a pool the templates do not use together (ranges on sizes, prices, balances, quantities and dates; equalities and IN on flags, names and priorities; LIKE on names, types, containers and comments; l_receiptdate > l_commitdate), as select count(*).`,
     '',
-    '| set | subplans | median | p95 | max |',
-    '|---|---|---|---|---|',
+    'Subplans measured: every scan (with its pushed-down predicates) and join the join planner built whose count is its true rows: it ran once to its end, and no runtime filter from a join above pruned rows below it (a probe-side scan cut by a Bloom filter counts fewer rows than it has; a probe side never read counts none). The same subplans are the training samples. q-error = max(est/true, true/est), both at least 1. "abstained": subplans where the model answered nothing (a part outside the trained ranges) and the learned column holds the classic estimate.',
+    '',
+    '| set | subplans | median | p95 | max | abstained |',
+    '|---|---|---|---|---|---|',
     ...row('TPC-H 22', r.tpch),
     ...row('held-out', r.heldOut),
+    ...(base === undefined ? [] : [`| held-out baseline only (no MLP) | ${r.heldOut.subplans} | ${f2(base.median)} | ${f2(base.p95)} | ${f2(base.max)} | |`]),
     '',
     `Targets on the held-out set: learned median ≤ 1.5 (${f2(r.heldOut.learned.median)}: ${r.heldOut.learned.median <= 1.5 ? 'met' : 'NOT met'}); learned p95 ≤ half of classic's (${f2(r.heldOut.learned.p95)} vs ${f2(r.heldOut.classic.p95 / 2)}: ${r.heldOut.learned.p95 <= r.heldOut.classic.p95 / 2 ? 'met' : 'NOT met'}).`,
     '',
+    'The learned estimate is a baseline — the classic estimate with each relation\'s selectivity measured on a 4096-row sample of its table in place of the classic one — times the MLP\'s correction, the sum of its outputs over the subplan\'s parts (one per relation, one per join edge; src/ml/featurize.ts). "baseline only" is that baseline without the MLP (an ablation, not used by the planner).',
+    '',
+    ...(causes === null
+      ? []
+      : [
+          `Where the classic estimator's large errors come from (held-out subplans with classic q-error ≥ 10: ${causes.total} of ${r.heldOut.subplans}): ${causes.empty} have no rows at all (contradictory or anti-correlated predicates: n_name = 'IRAN' and n_name in ('RUSSIA', …), r_name = 'AFRICA' and r_name <> 'AFRICA', o_orderstatus = 'P' with late order dates; the classic model multiplies independent selectivities and never reaches 0); ${causes.cycle} are joins whose edges form a cycle (lineitem–part–partsupp–supplier: both part and supplier edges are counted as independent, but they meet in partsupp's composite key, under-estimating by about |supplier|/4); ${causes.predicate} are scans or joins whose predicates the statistics misjudge and a table sample does not (LIKE '%word%', column-to-column comparisons, correlated columns); ${causes.other} other (join fan-out with filtered keys). Group-by is not among them: these are count(*) queries.`,
+          '',
+        ]),
     `## Online: after also learning from ${r.options.heldout} other held-out-style queries`,
     '',
-    `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (other seed: other join graphs, predicates and constants) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}.`,
+    `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (seed ${r.options.seed + 2000}) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}.`,
     '',
-    '| set | subplans | median | p95 | max |',
-    '|---|---|---|---|---|',
+    '| set | subplans | median | p95 | max | abstained |',
+    '|---|---|---|---|---|---|',
     ...row('held-out (online)', r.heldOutOnline),
     '',
     `## End to end: the 22 queries planned classic (ml_optimizer = off) vs learned (= on)`,
     '',
-    `Total: classic ${r.endToEnd.totalOffMs.toFixed(0)} ms, learned ${r.endToEnd.totalOnMs.toFixed(0)} ms (${r.changed.length === 0 ? 'the same plans: the difference is noise' : r.endToEnd.totalOnMs <= r.endToEnd.totalOffMs ? 'not slower' : 'SLOWER'}). Plans changed: ${r.changed.length} (${r.changed.join(', ') || 'none'}).`,
+    `Total: classic ${r.endToEnd.totalOffMs.toFixed(0)} ms, learned ${r.endToEnd.totalOnMs.toFixed(0)} ms (${r.endToEnd.totalOnMs <= r.endToEnd.totalOffMs ? 'not slower' : 'SLOWER'}${r.changed.length === 0 ? '; the same plans: the difference is noise' : ''}). Join orders changed when first planned: ${r.changed.length} (${r.changed.join(', ') || 'none'})` +
+      (r.changedAfterFeedback === undefined ? '.' : `; after the plan-time guard had timed both orders: ${r.changedAfterFeedback.length} (${r.changedAfterFeedback.join(', ') || 'none'}).`),
+    '',
+    'The learned order is considered only when, by the learned rows and the calibrated hash-join constants, it is at least 20% cheaper than the classic order; then the measured times decide (src/ml/learned-optimizer.ts useLearnedOrder): the learned order runs first, the classic one next, and from then on the learned one only if its best time is at least 5% lower. So a learned plan that is slower runs once per join problem and then gives way to the classic one.' +
+      (r.e2eRerun === undefined ? '' : ` This section was re-run with \`--e2e-only --runs ${r.e2eRerun.runs}\` on the model the run above trained (load average ${r.e2eRerun.load}).`),
     '',
     `Queries whose plan changed, timed again (best of ${4 * r.options.runs} runs per mode, back to back): ` +
       (r.endToEnd.changedRetimed.map((f: any) => `${f.query} classic ${f.offMs.toFixed(1)} ms, learned ${f.onMs.toFixed(1)} ms`).join('; ') || 'none') +

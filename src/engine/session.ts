@@ -27,7 +27,7 @@ import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
 import { runTransactionStatement } from './transaction-control';
 import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
-import { hasMlAnnotations, samplesFromExecution } from '../ml/learn-from-execution';
+import { hasMlAnnotations, planTimesFromExecution, samplesFromExecution } from '../ml/learn-from-execution';
 import { NodeStats } from '../exec/execute';
 
 /** What the session needs from its database. */
@@ -260,7 +260,9 @@ export class EngineSession implements Session {
 
   /** Feeds the true rows of the plan's featurized subplans to the learned optimizer. */
   private readonly learnFrom = (plan: PlanNode) => (stats: Map<PlanNode, NodeStats>): void => {
-    if (this.db.ml !== undefined && hasMlAnnotations(plan)) this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
+    if (this.db.ml === undefined || !hasMlAnnotations(plan)) return;
+    this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
+    this.db.ml.recordPlanTimes(planTimesFromExecution(plan, stats));
   };
 
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */

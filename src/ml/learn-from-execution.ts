@@ -21,7 +21,7 @@ function visit(node: PlanNode, f: (n: PlanNode) => boolean): boolean {
 
 /** Whether any node of the plan carries features (cheap check before collecting). */
 export function hasMlAnnotations(plan: PlanNode): boolean {
-  return !visit(plan, (n) => n.ml === undefined);
+  return !visit(plan, (n) => n.ml === undefined && n.mlChoice === undefined);
 }
 
 export function samplesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeStats>): Sample[] {
@@ -33,6 +33,17 @@ export function samplesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeSt
     const s = stats.get(n);
     if (n.ml !== undefined && s !== undefined && s.loops === 1 && s.ended === true && !inexact.has(n))
       out.push({ features: n.ml.features, classicRows: n.ml.classicRows, trueRows: s.rows });
+    return true;
+  });
+  return out;
+}
+
+/** The measured time of every top join whose order was a learned-vs-classic choice (plan feedback). */
+export function planTimesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeStats>): { signature: string; learned: boolean; ms: number }[] {
+  const out: { signature: string; learned: boolean; ms: number }[] = [];
+  visit(plan, (n) => {
+    const s = stats.get(n);
+    if (n.mlChoice !== undefined && s !== undefined && s.loops === 1 && s.ended === true) out.push({ ...n.mlChoice, ms: s.elapsedMs });
     return true;
   });
   return out;

@@ -28,6 +28,12 @@ export interface CardinalityModel {
   /** Whether the model is trained and trusted (predict answers non-null). */
   readonly ready: boolean;
   predict(features: Float64Array, classicRows: number): number | null;
+  /**
+   * Whether to plan the learned join order of a join problem (by signature) whose order differs
+   * from the classic one and is estimated clearly cheaper: by the measured times of both orders
+   * once each has run, trying each once first.
+   */
+  useLearnedOrder(signature: string): boolean;
   /** The fraction of the table's sample passing a scan's predicate (hits of n), or null when unknown. */
   sampleSelectivity(tableId: number, columns: readonly number[], predicates: readonly Expr[]): { hits: number; n: number; expected: number } | null;
 }
@@ -135,6 +141,7 @@ export class LearnedOptimizer {
       mode,
       ready: this.mlp !== null && this.header.trusted,
       predict: (f, c) => this.predict(f, c),
+      useLearnedOrder: (sig) => this.useLearnedOrder(sig),
       sampleSelectivity: (id, columns, predicates) => (access === undefined ? null : this.tableSamples.selectivity(access.snapshot(id), columns, predicates, access.context())),
     };
   }
@@ -145,6 +152,35 @@ export class LearnedOptimizer {
     if (!inRange(this.known, features, parts)) return null;
     const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predictBag(features, parts)));
     return Math.max(1, baselineRows(features, classicRows) * Math.exp(correction));
+  }
+
+  /** Measured times (ms) of the join problems whose learned order differs from the classic one. */
+  private readonly planTimes = new Map<string, { classic: number[]; learned: number[] }>();
+
+  /**
+   * The plan-time guard: the learned order runs first; then the classic one once; from then on
+   * the order whose best time is lower (the learned one only when at least 5% faster). Kept in
+   * memory only: after a restart each order is tried again.
+   */
+  useLearnedOrder(signature: string): boolean {
+    const t = this.planTimes.get(signature);
+    if (t === undefined || t.learned.length === 0) return true;
+    if (t.classic.length === 0) return false;
+    return Math.min(...t.learned) < 0.95 * Math.min(...t.classic);
+  }
+
+  /** Records how long a join problem's planned order took (its top join's time, inputs included). */
+  recordPlanTimes(times: { signature: string; learned: boolean; ms: number }[]): void {
+    for (const x of times) {
+      let t = this.planTimes.get(x.signature);
+      if (t === undefined) {
+        if (this.planTimes.size >= 10000) this.planTimes.clear();
+        this.planTimes.set(x.signature, (t = { classic: [], learned: [] }));
+      }
+      const list = x.learned ? t.learned : t.classic;
+      list.push(x.ms);
+      if (list.length > 8) list.shift();
+    }
   }
 
   /** Rows the trained model predicts regardless of trust (for q-error reporting), or null before any training. */

@@ -117,6 +117,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
       if (relations[i].plan.kind === 'scan') learned.annotate(p.plan, 1 << i);
     });
   const acc = buildTree(tree, parts, conj, graph, learned?.annotate);
+  learned?.markChoice(acc.plan);
   let plan = acc.plan;
   const leftover = conj.filter((c) => !c.used).map((c) => c.expr);
   const topFilters = [...constants.map((c) => c.expr), ...leftover];

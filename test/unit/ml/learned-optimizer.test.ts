@@ -81,6 +81,25 @@ describe('ml: learned optimizer', function () {
     expect(again.predict(test[0].features, 1000)).to.equal(opt.predict(test[0].features, 1000));
   });
 
+  it('plan-time guard: tries the learned order, then the classic one, then keeps the faster', () => {
+    const opt = LearnedOptimizer.open(memoryStore(), { useWorker: false });
+    expect(opt.useLearnedOrder('q')).to.equal(true);
+    opt.recordPlanTimes([{ signature: 'q', learned: true, ms: 30 }]);
+    expect(opt.useLearnedOrder('q')).to.equal(false);
+    opt.recordPlanTimes([{ signature: 'q', learned: false, ms: 20 }]);
+    // The learned order was slower: the classic one stays.
+    expect(opt.useLearnedOrder('q')).to.equal(false);
+    // Another join problem whose learned order is faster keeps it; within 5% is not enough.
+    opt.recordPlanTimes([
+      { signature: 'r', learned: true, ms: 10 },
+      { signature: 'r', learned: false, ms: 20 },
+      { signature: 's', learned: true, ms: 19.5 },
+      { signature: 's', learned: false, ms: 20 },
+    ]);
+    expect(opt.useLearnedOrder('r')).to.equal(true);
+    expect(opt.useLearnedOrder('s')).to.equal(false);
+  });
+
   it('trains in a worker thread', async () => {
     const opt = LearnedOptimizer.open(memoryStore());
     opt.learn(samples(400, 4));
