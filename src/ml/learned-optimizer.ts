@@ -73,6 +73,8 @@ export const MIN_SAMPLES = 200;
 const RETRAIN_AFTER = 100;
 const EPOCHS = 15;
 const RECENT = 500;
+/** Runs of each join order the plan-time guard times before it compares them. */
+const GUARD_RUNS = 3;
 
 const MODEL_KEY = 'ml/model';
 const SAMPLES_KEY = 'ml/samples';
@@ -158,15 +160,15 @@ export class LearnedOptimizer {
   private readonly planTimes = new Map<string, { classic: number[]; learned: number[] }>();
 
   /**
-   * The plan-time guard: the learned order runs first; then the classic one once; from then on
-   * the order whose best time is lower (the learned one only when at least 5% faster). Kept in
-   * memory only: after a restart each order is tried again.
+   * The plan-time guard: until each order has run GUARD_RUNS times, the one that ran fewer times
+   * (the learned one first); then the learned order only when its median time is at least 5% below
+   * the classic one's. Kept in memory only: after a restart both orders are tried again.
    */
   useLearnedOrder(signature: string): boolean {
     const t = this.planTimes.get(signature);
-    if (t === undefined || t.learned.length === 0) return true;
-    if (t.classic.length === 0) return false;
-    return Math.min(...t.learned) < 0.95 * Math.min(...t.classic);
+    if (t === undefined) return true;
+    if (t.learned.length < GUARD_RUNS || t.classic.length < GUARD_RUNS) return t.learned.length <= t.classic.length;
+    return median(t.learned)! < 0.95 * median(t.classic)!;
   }
 
   /** Records how long a join problem's planned order took (its top join's time, inputs included). */

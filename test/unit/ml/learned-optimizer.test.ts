@@ -81,22 +81,24 @@ describe('ml: learned optimizer', function () {
     expect(again.predict(test[0].features, 1000)).to.equal(opt.predict(test[0].features, 1000));
   });
 
-  it('plan-time guard: tries the learned order, then the classic one, then keeps the faster', () => {
+  it('plan-time guard: alternates the two orders three times each, then keeps the faster by median', () => {
     const opt = LearnedOptimizer.open(memoryStore(), { useWorker: false });
-    expect(opt.useLearnedOrder('q')).to.equal(true);
-    opt.recordPlanTimes([{ signature: 'q', learned: true, ms: 30 }]);
-    expect(opt.useLearnedOrder('q')).to.equal(false);
-    opt.recordPlanTimes([{ signature: 'q', learned: false, ms: 20 }]);
+    const run = (sig: string, learnedMs: number, classicMs: number) => {
+      const order: boolean[] = [];
+      for (let i = 0; i < 6; i++) {
+        const learned = opt.useLearnedOrder(sig);
+        order.push(learned);
+        opt.recordPlanTimes([{ signature: sig, learned, ms: learned ? learnedMs : classicMs }]);
+      }
+      return order;
+    };
+    expect(run('q', 30, 20)).to.deep.equal([true, false, true, false, true, false]);
     // The learned order was slower: the classic one stays.
     expect(opt.useLearnedOrder('q')).to.equal(false);
-    // Another join problem whose learned order is faster keeps it; within 5% is not enough.
-    opt.recordPlanTimes([
-      { signature: 'r', learned: true, ms: 10 },
-      { signature: 'r', learned: false, ms: 20 },
-      { signature: 's', learned: true, ms: 19.5 },
-      { signature: 's', learned: false, ms: 20 },
-    ]);
+    run('r', 10, 20);
     expect(opt.useLearnedOrder('r')).to.equal(true);
+    // Within 5% is not enough.
+    run('s', 19.5, 20);
     expect(opt.useLearnedOrder('s')).to.equal(false);
   });
 
