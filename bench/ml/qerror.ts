@@ -188,7 +188,9 @@ async function main(): Promise<void> {
     return;
   }
   const e2eOnly = process.argv.includes('--e2e-only');
-  const o = parseArgs(process.argv.slice(2).filter((a) => a !== '--e2e-only'));
+  // --reuse-model: measure with the model a previous run trained and left in --dir (no retraining).
+  const reuseModel = process.argv.includes('--reuse-model');
+  const o = parseArgs(process.argv.slice(2).filter((a) => a !== '--e2e-only' && a !== '--reuse-model'));
   if (e2eOnly) {
     // The end-to-end part again with the model trained by the last full run (kept in --dir).
     const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow', ml_learn: 'off' }, log);
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
   const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow' }, log);
   try {
     const ml = db.database.ml!;
-    await ml.reset();
+    if (!reuseModel) await ml.reset();
     await db.exec('set max_parallel_workers = 0');
 
     // Training on randomized template variants.
@@ -217,7 +219,7 @@ async function main(): Promise<void> {
     const trainStart = performance.now();
     let trainQueries = 0;
     const failures: string[] = [];
-    for (let v = 0; v < o.variants; v++) {
+    for (let v = 0; v < (reuseModel ? 0 : o.variants); v++) {
       for (const q of queryNames()) {
         const sql = tpchVariant(q, params);
         try {
@@ -234,8 +236,9 @@ async function main(): Promise<void> {
       }
       log(`  training variants round ${v + 1}/${o.variants}: ${JSON.stringify(db.database.ml.status())}`);
     }
-    for (let i = 0; i < 3; i++) await ml.train();
-    const trainSeconds = (performance.now() - trainStart) / 1000;
+    if (!reuseModel) for (let i = 0; i < 3; i++) await ml.train();
+    const trainSeconds = reuseModel ? NaN : (performance.now() - trainStart) / 1000;
+    if (reuseModel) trainQueries = NaN;
     const status = ml.status();
     log(`trained: ${JSON.stringify(status)}`);
     await db.exec('set ml_learn = off');
@@ -245,10 +248,13 @@ async function main(): Promise<void> {
     for (const q of queryNames()) tpch.push(...(await subplans(db, querySql(q))));
     const held = new Params(new Rng(o.seed + 1000));
     const heldOut: Subplan[] = [];
-    for (let i = 0; i < o.heldout; i++) heldOut.push(...(await subplans(db, heldOutQuery(held))));
     const tpchSummary = summarize(tpch);
-    const heldSummary = summarize(heldOut);
     log(`TPC-H 22: ${JSON.stringify(tpchSummary)}`);
+    for (let i = 0; i < o.heldout; i++) {
+      heldOut.push(...(await subplans(db, heldOutQuery(held))));
+      if (i % 20 === 19) log(`  held-out ${i + 1}/${o.heldout}`);
+    }
+    const heldSummary = summarize(heldOut);
     log(`held-out: ${JSON.stringify(heldSummary)}`);
 
     const e2e = await endToEnd(db, o);
@@ -260,7 +266,7 @@ async function main(): Promise<void> {
     await db.exec('set ml_learn = on');
     const online = new Params(new Rng(o.seed + 2000));
     for (let i = 0; i < o.heldout; i++) await db.exec(heldOutQuery(online));
-    for (let i = 0; i < 3; i++) await ml.train();
+    if (o.heldout > 0) for (let i = 0; i < 3; i++) await ml.train();
     await db.exec('set ml_learn = off');
     const statusOnline = ml.status();
     log(`after online learning: ${JSON.stringify(statusOnline)}`);
@@ -271,7 +277,7 @@ async function main(): Promise<void> {
     log(`held-out after online learning: ${JSON.stringify(onlineSummary)}`);
     fs.writeFileSync(path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${o.sf}.json`), JSON.stringify({ heldOut, heldOutOnline }) + '\n');
     const load = os.loadavg().map((x) => x.toFixed(1)).join(', ');
-    const result: any = { load, options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, ...e2e };
+    const result: any = { load, reuseModel, options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, ...e2e };
     fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
     fs.writeFileSync(`${resultBase(o.sf)}.json`, JSON.stringify(result, null, 2) + '\n');
     attachHeldOutDetail(result, o.sf);
@@ -320,36 +326,43 @@ function report(r: any): string {
   const dir = r.options.dir ?? ':memory:';
   const causes = r.heldOutSubplans === undefined ? null : classicCauses(r.heldOutSubplans);
   const base = r.heldOutBaseline as { median: number; p95: number; max: number } | undefined;
+  const held = r.options.heldout > 0;
   const lines = [
     `# Learned optimizer: q-error and end-to-end (TPC-H SF ${sf})`,
     '',
     `Command: \`npm run build && npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}\`${r.commit ? ` (commit ${r.commit})` : ''}`,
     `Machine: ${r.machine}; load average ${r.load ?? 'not recorded'} (shared with other jobs: timings are noisy; best of ${r.options.runs} runs per query and mode, the two modes back to back per query).`,
     '',
-    `Training: ${r.trainQueries} randomized variants of the 22 templates (bench/ml/tpch-variants.ts: other substitution parameters, seed ${r.options.seed}) in ${r.trainSeconds.toFixed(0)} s; model version ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (validation MSE of ln rows on every 10th sample: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
+    (r.reuseModel
+      ? `Training: the model a previous run of this command without --reuse-model trained in --dir on ${r.options.variants * 22} randomized variants of the 22 templates (bench/ml/tpch-variants.ts, seed ${r.options.seed}; that run was stopped during its held-out phase, which at this scale outlasted the time available on the shared machine); model version`
+      : `Training: ${r.trainQueries} randomized variants of the 22 templates (bench/ml/tpch-variants.ts: other substitution parameters, seed ${r.options.seed}) in ${r.trainSeconds.toFixed(0)} s; model version`) +
+      ` ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (validation MSE of ln rows on every 10th sample: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
       (r.failures.length > 0 ? ` Failed variants: ${r.failures.length} (${r.failures.slice(0, 3).join('; ')}).` : ''),
     '',
-    `Held-out set: ${r.options.heldout} queries from bench/ml/heldout.ts with seed ${r.options.seed + 1000} (training uses seed ${r.options.seed}; the generator is not shaped by the model): a random connected subgraph of 2–6 tables of the TPC-H key graph (closing every cycle the chosen tables form, e.g. lineitem–part–partsupp–supplier), each table with 0–2 predicates drawn from a pool the templates do not use together (ranges on sizes, prices, balances, quantities and dates; equalities and IN on flags, names and priorities; LIKE on names, types, containers and comments; l_receiptdate > l_commitdate), as select count(*).`,
+    held ? `Held-out set: ${r.options.heldout} queries from bench/ml/heldout.ts with seed ${r.options.seed + 1000} (training uses seed ${r.options.seed}; the generator is not shaped by the model): a random connected subgraph of 2–6 tables of the TPC-H key graph (closing every cycle the chosen tables form, e.g. lineitem–part–partsupp–supplier), each table with 0–2 predicates drawn from a pool the templates do not use together (ranges on sizes, prices, balances, quantities and dates; equalities and IN on flags, names and priorities; LIKE on names, types, containers and comments; l_receiptdate > l_commitdate), as select count(*).` : 'Held-out set: not measured at this scale (see bench/results/ml-qerror.md, SF 0.1).',
     '',
     'Subplans measured: every scan (with its pushed-down predicates) and join the join planner built whose count is its true rows: it ran once to its end, and no runtime filter from a join above pruned rows below it (a probe-side scan cut by a Bloom filter counts fewer rows than it has; a probe side never read counts none). The same subplans are the training samples. q-error = max(est/true, true/est), both at least 1. "abstained": subplans where the model answered nothing (a part outside the trained ranges) and the learned column holds the classic estimate.',
     '',
     '| set | subplans | median | p95 | max | abstained |',
     '|---|---|---|---|---|---|',
     ...row('TPC-H 22', r.tpch),
-    ...row('held-out', r.heldOut),
-    ...(base === undefined ? [] : [`| held-out baseline only (no MLP) | ${r.heldOut.subplans} | ${f2(base.median)} | ${f2(base.p95)} | ${f2(base.max)} | |`]),
+    ...(held ? row('held-out', r.heldOut) : []),
+    ...(base === undefined || !held ? [] : [`| held-out baseline only (no MLP) | ${r.heldOut.subplans} | ${f2(base.median)} | ${f2(base.p95)} | ${f2(base.max)} | |`]),
     '',
-    `Targets on the held-out set: learned median ≤ 1.5 (${f2(r.heldOut.learned.median)}: ${r.heldOut.learned.median <= 1.5 ? 'met' : 'NOT met'}); learned p95 ≤ half of classic's (${f2(r.heldOut.learned.p95)} vs ${f2(r.heldOut.classic.p95 / 2)}: ${r.heldOut.learned.p95 <= r.heldOut.classic.p95 / 2 ? 'met' : 'NOT met'}).`,
+    held ? `Targets on the held-out set: learned median ≤ 1.5 (${f2(r.heldOut.learned.median)}: ${r.heldOut.learned.median <= 1.5 ? 'met' : 'NOT met'}); learned p95 ≤ half of classic's (${f2(r.heldOut.learned.p95)} vs ${f2(r.heldOut.classic.p95 / 2)}: ${r.heldOut.learned.p95 <= r.heldOut.classic.p95 / 2 ? 'met' : 'NOT met'}).` : '',
     '',
     'The learned estimate is a baseline — the classic estimate with each relation\'s selectivity measured on a 4096-row sample of its table in place of the classic one — times the MLP\'s correction, the sum of its outputs over the subplan\'s parts (one per relation, one per join edge; src/ml/featurize.ts). "baseline only" is that baseline without the MLP (an ablation, not used by the planner).',
     '',
-    ...(causes === null
+    ...(causes === null || !held
       ? []
       : [
           `Where the classic estimator's large errors come from (held-out subplans with classic q-error ≥ 10: ${causes.total} of ${r.heldOut.subplans}): ${causes.empty} have no rows at all (contradictory or anti-correlated predicates: n_name = 'IRAN' and n_name in ('RUSSIA', …), r_name = 'AFRICA' and r_name <> 'AFRICA', o_orderstatus = 'P' with late order dates; the classic model multiplies independent selectivities and never reaches 0); ${causes.cycle} are joins whose edges form a cycle (lineitem–part–partsupp–supplier: both part and supplier edges are counted as independent, but they meet in partsupp's composite key, under-estimating by about |supplier|/4); ${causes.predicate} are scans or joins whose predicates the statistics misjudge and a table sample does not (LIKE '%word%', column-to-column comparisons, correlated columns); ${causes.other} other (join fan-out with filtered keys). Group-by is not among them: these are count(*) queries.`,
           '',
         ]),
-    `## Online: after also learning from ${r.options.heldout} other held-out-style queries`,
+    ...(!held
+      ? []
+      : [
+        `## Online: after also learning from ${r.options.heldout} other held-out-style queries`,
     '',
     `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (seed ${r.options.seed + 2000}) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}.`,
     '',
@@ -357,14 +370,33 @@ function report(r: any): string {
     '|---|---|---|---|---|---|',
     ...row('held-out (online)', r.heldOutOnline),
     '',
+        ]),
     `## End to end: the 22 queries planned classic (ml_optimizer = off) vs learned (= on)`,
     '',
-    `Total: classic ${r.endToEnd.totalOffMs.toFixed(0)} ms, learned ${r.endToEnd.totalOnMs.toFixed(0)} ms (${r.endToEnd.totalOnMs <= r.endToEnd.totalOffMs ? 'not slower' : 'SLOWER'}${r.changed.length === 0 ? '; the same plans: the difference is noise' : ''}). Join orders changed when first planned: ${r.changed.length} (${r.changed.join(', ') || 'none'})` +
+    `Raw total (each mode's best of ${r.options.runs} per query, summed): classic ${r.endToEnd.totalOffMs.toFixed(0)} ms, learned ${r.endToEnd.totalOnMs.toFixed(0)} ms (${r.endToEnd.totalOnMs <= r.endToEnd.totalOffMs ? 'not slower' : 'slower'}; ${22 - (r.changedAfterFeedback ?? r.changed).length} of 22 queries ran the same plan in both modes, so at this load most of the difference is noise). Join orders changed when first planned: ${r.changed.length} (${r.changed.join(', ') || 'none'})` +
       (r.changedAfterFeedback === undefined ? '.' : `; after the plan-time guard had timed both orders: ${r.changedAfterFeedback.length} (${r.changedAfterFeedback.join(', ') || 'none'}).`),
     '',
     'The learned order is considered only when, by the learned rows and the calibrated hash-join constants, it is at least 20% cheaper than the classic order; then the measured times decide (src/ml/learned-optimizer.ts useLearnedOrder): the two orders alternate until each has run 3 times (the time of the join problem\'s top join), and from then on the learned one runs only if its median time is at least 5% lower. So a learned plan that is slower runs 3 times per join problem and then gives way to the classic one. The per-query times below are best of N under ml_optimizer = on, exploration runs included.' +
-      (r.e2eRerun === undefined ? '' : ` This section was re-run with \`--e2e-only --runs ${r.e2eRerun.runs}\` on the model the run above trained (load average ${r.e2eRerun.load}).`),
+      (r.e2eRerun === undefined ? '' : ` This section was re-run with \`--e2e-only --runs ${r.e2eRerun.runs}\` on the model as the run above left it in --dir (version ${r.e2eRerun.model.version}, ${r.e2eRerun.model.samples} samples${r.modelOnline !== undefined && r.e2eRerun.model.version === r.modelOnline.version ? ': after the online learning below' : ''}; load average ${r.e2eRerun.load}).`),
     '',
+    ...(() => {
+      // Queries that ran the same plan in both modes differ only by noise: count them once, at the
+      // best time either mode saw; changed queries at their re-timed best per mode.
+      const retimed = new Map<string, any>(r.endToEnd.changedRetimed.map((f: any) => [f.query, f]));
+      let off = 0;
+      let on = 0;
+      for (const q of r.endToEnd.perQuery) {
+        const f = retimed.get(q.query);
+        if (f !== undefined) {
+          off += f.offMs;
+          on += f.onMs;
+        } else {
+          off += Math.min(q.offMs, q.onMs);
+          on += Math.min(q.offMs, q.onMs);
+        }
+      }
+      return [`Total with each unchanged query counted once (the best time of either mode: the same plan) and each changed one at its re-timed best: classic ${off.toFixed(0)} ms, learned ${on.toFixed(0)} ms (${on <= off ? 'not slower' : 'SLOWER'}).`, ''];
+    })(),
     `Queries whose plan changed, timed again (best of ${4 * r.options.runs} runs per mode, back to back): ` +
       (r.endToEnd.changedRetimed.map((f: any) => `${f.query} classic ${f.offMs.toFixed(1)} ms, learned ${f.onMs.toFixed(1)} ms`).join('; ') || 'none') +
       '. The other queries run the same plan in both modes: their differences below are noise from the shared machine.',
