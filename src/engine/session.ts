@@ -259,10 +259,13 @@ export class EngineSession implements Session {
   }
 
   /** Feeds the true rows of the plan's featurized subplans to the learned optimizer. */
-  private readonly learnFrom = (plan: PlanNode) => (stats: Map<PlanNode, NodeStats>): void => {
-    if (this.db.ml === undefined || !hasMlAnnotations(plan)) return;
-    this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
-    this.db.ml.recordPlanTimes(planTimesFromExecution(plan, stats));
+  private readonly learnFrom = (plan: PlanNode) => {
+    const start = performance.now();
+    return (stats: Map<PlanNode, NodeStats>): void => {
+      if (this.db.ml === undefined || !hasMlAnnotations(plan)) return;
+      this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
+      this.db.ml.recordPlanTimes(planTimesFromExecution(plan, stats, performance.now() - start));
+    };
   };
 
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */

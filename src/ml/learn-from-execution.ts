@@ -38,12 +38,18 @@ export function samplesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeSt
   return out;
 }
 
-/** The measured time of every top join whose order was a learned-vs-classic choice (plan feedback). */
-export function planTimesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeStats>): { signature: string; learned: boolean; ms: number }[] {
+/**
+ * The measured time of every top join whose order was a learned-vs-classic choice (plan feedback):
+ * its own time when the executor counted it (inputs included), else the statement's (`statementMs`:
+ * a parallel plan runs the join in workers, whose nodes are not counted here).
+ */
+export function planTimesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeStats>, statementMs?: number): { signature: string; learned: boolean; ms: number }[] {
   const out: { signature: string; learned: boolean; ms: number }[] = [];
   visit(plan, (n) => {
+    if (n.mlChoice === undefined) return true;
     const s = stats.get(n);
-    if (n.mlChoice !== undefined && s !== undefined && s.loops === 1 && s.ended === true) out.push({ ...n.mlChoice, ms: s.elapsedMs });
+    if (s !== undefined && s.loops === 1 && s.ended === true) out.push({ ...n.mlChoice, ms: s.elapsedMs });
+    else if (s === undefined && statementMs !== undefined) out.push({ ...n.mlChoice, ms: statementMs });
     return true;
   });
   return out;
