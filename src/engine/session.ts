@@ -558,9 +558,10 @@ export class EngineSession implements Session {
           // Runs the query (rows are discarded) and reports each node's actual rows and times.
           this.checkParams(params, ctx);
           const start = performance.now();
+          const learn = this.learnFrom(bound.plan);
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
           const executionMs = performance.now() - start;
-          this.learnFrom(bound.plan)(stats);
+          learn(stats);
           const o = bound.options ?? { costs: true, timing: true, summary: true, buffers: true };
           lines = explainLines(bound.plan, stats, o);
           if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);

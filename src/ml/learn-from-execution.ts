@@ -40,16 +40,17 @@ export function samplesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeSt
 
 /**
  * The measured time of every top join whose order was a learned-vs-classic choice (plan feedback):
- * its own time when the executor counted it (inputs included), else the statement's (`statementMs`:
- * a parallel plan runs the join in workers, whose nodes are not counted here).
+ * the statement's time (`statementMs`: the choice's effect end to end, also when the join ran in
+ * parallel workers or inside a correlated subquery), else the join's own time when it ran once to
+ * its end.
  */
 export function planTimesFromExecution(plan: PlanNode, stats: Map<PlanNode, NodeStats>, statementMs?: number): { signature: string; learned: boolean; ms: number }[] {
   const out: { signature: string; learned: boolean; ms: number }[] = [];
   visit(plan, (n) => {
     if (n.mlChoice === undefined) return true;
     const s = stats.get(n);
-    if (s !== undefined && s.loops === 1 && s.ended === true) out.push({ ...n.mlChoice, ms: s.elapsedMs });
-    else if (s === undefined && statementMs !== undefined) out.push({ ...n.mlChoice, ms: statementMs });
+    if (statementMs !== undefined) out.push({ ...n.mlChoice, ms: statementMs });
+    else if (s !== undefined && s.loops === 1 && s.ended === true) out.push({ ...n.mlChoice, ms: s.elapsedMs });
     return true;
   });
   return out;
