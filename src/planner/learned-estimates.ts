@@ -53,12 +53,18 @@ export function learnedJoinEstimates(model: CardinalityModel, graph: JoinGraph, 
       const classicTree = orderJoins(graph);
       graph.refine = (mask, classic) => estimate(mask, classic).learned ?? classic;
       graph.costs = CALIBRATED_JOIN_COSTS;
-      if (sameTree(learnedTree, classicTree) || treeCost(graph, learnedTree) >= SWITCH_GAIN * treeCost(graph, classicTree)) return classicTree;
+      const classicPlan = () => {
+        // The classic rows from here on too: the build sides of the joins follow them, so the plan is the classic one.
+        graph.refine = null;
+        graph.costs = null;
+        return classicTree;
+      };
+      if (sameTree(learnedTree, classicTree) || treeCost(graph, learnedTree) >= SWITCH_GAIN * treeCost(graph, classicTree)) return classicPlan();
       // Estimated clearly cheaper: measured times of both orders decide (the model may be wrong,
       // and the cost model does not see runtime filters).
       const signature = joinSignature(relations, edges);
       choice = { signature, learned: model.useLearnedOrder(signature) };
-      return choice.learned ? learnedTree : classicTree;
+      return choice.learned ? learnedTree : classicPlan();
     },
     markChoice(top) {
       if (choice !== null) top.mlChoice = choice;
