@@ -330,7 +330,8 @@ function report(r: any): string {
   const lines = [
     `# Learned optimizer: q-error and end-to-end (TPC-H SF ${sf})`,
     '',
-    `Command: \`npm run build && npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}\`${r.commit ? ` (commit ${r.commit})` : ''}`,
+    ...(r.reuseModel ? [`Training command (stopped after training, during its held-out phase): \`npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout 200 --runs 3 --seed ${r.options.seed}\``] : []),
+    `Command: \`npm run build && npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}${r.reuseModel ? ' --reuse-model' : ''}\`${r.commit ? ` (commit ${r.commit})` : ''}`,
     `Machine: ${r.machine}; load average ${r.load ?? 'not recorded'} (shared with other jobs: timings are noisy; best of ${r.options.runs} runs per query and mode, the two modes back to back per query).`,
     '',
     (r.reuseModel
@@ -377,7 +378,7 @@ function report(r: any): string {
       (r.changedAfterFeedback === undefined ? '.' : `; after the plan-time guard had timed both orders: ${r.changedAfterFeedback.length} (${r.changedAfterFeedback.join(', ') || 'none'}).`),
     '',
     'The learned order is considered only when, by the learned rows and the calibrated hash-join constants, it is at least 20% cheaper than the classic order; then the measured times decide (src/ml/learned-optimizer.ts useLearnedOrder): the two orders alternate until each has run 3 times (the statement\'s time), and from then on the learned one runs only if its median time is at least 5% lower. So a learned plan that is slower runs 3 times per join problem and then gives way to the classic one. The per-query times below are best of N under ml_optimizer = on, exploration runs included.' +
-      (r.e2eRerun === undefined ? '' : ` This section was re-run with \`--e2e-only --runs ${r.e2eRerun.runs}\` on the model as the run above left it in --dir (version ${r.e2eRerun.model.version}, ${r.e2eRerun.model.samples} samples${r.modelOnline !== undefined && r.e2eRerun.model.version === r.modelOnline.version ? ': after the online learning below' : ''}; load average ${r.e2eRerun.load}).`),
+      (r.e2eRerun === undefined ? '' : ` This section was re-run with \`--e2e-only --runs ${r.e2eRerun.runs}\` on the model as the run above left it in --dir (version ${r.e2eRerun.model.version}, ${r.e2eRerun.model.samples} samples${r.options.heldout > 0 && r.modelOnline !== undefined && r.e2eRerun.model.version === r.modelOnline.version ? ': after the online learning below' : ''}; load average ${r.e2eRerun.load}).`),
     '',
     ...(() => {
       // Queries that ran the same plan in both modes differ only by noise: count them once, at the
