@@ -199,10 +199,7 @@ async function main(): Promise<void> {
       const e2e = await endToEnd(db, o);
       Object.assign(r, e2e, { e2eRerun: { runs: o.runs, load: os.loadavg().map((x) => x.toFixed(1)).join(', '), model: db.database.ml!.status() } });
       r.options.runs = o.runs;
-      fs.writeFileSync(`${resultBase(o.sf)}.json`, JSON.stringify(r, null, 2) + '\n');
-      attachHeldOutDetail(r, o.sf);
-      fs.writeFileSync(`${resultBase(o.sf)}.md`, report(r));
-      log(report(r));
+      writeResults(r, o.sf);
     } finally {
       await db.close();
     }
@@ -278,14 +275,19 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${o.sf}.json`), JSON.stringify({ heldOut, heldOutOnline }) + '\n');
     const load = os.loadavg().map((x) => x.toFixed(1)).join(', ');
     const result: any = { load, reuseModel, options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, ...e2e };
-    fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
-    fs.writeFileSync(`${resultBase(o.sf)}.json`, JSON.stringify(result, null, 2) + '\n');
-    attachHeldOutDetail(result, o.sf);
-    fs.writeFileSync(`${resultBase(o.sf)}.md`, report(result));
-    log(report(result));
+    writeResults(result, o.sf);
   } finally {
     await db.close();
   }
+}
+
+/** Writes a run's JSON and its markdown report (with the held-out detail) under bench/results. */
+function writeResults(r: any, sf: string): void {
+  fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
+  fs.writeFileSync(`${resultBase(sf)}.json`, JSON.stringify(r, null, 2) + '\n');
+  attachHeldOutDetail(r, sf);
+  fs.writeFileSync(`${resultBase(sf)}.md`, report(r));
+  log(report(r));
 }
 
 /** Reads the per-subplan held-out file: the classic errors' causes and the baseline-only q-error. */
