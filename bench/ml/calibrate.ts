@@ -1,8 +1,11 @@
 // npm run bench:ml:calibrate -- [--sf 0.1] [--runs 3] [--write]
-// Measures this engine's hash join speed per build, probe and output row: runs the 22 TPC-H
-// queries with per-node statistics, takes every inner hash join's own time (its time minus its
-// inputs') and fits time ≈ build·buildRows + probe·probeRows + output·outputRows by least squares
-// (µs per row, clamped at ≥ 0). --write stores the constants in src/ml/cost-model.ts.
+// Measures this engine's operator speeds: runs the 22 TPC-H queries with per-node statistics and
+// fits each operator's own time (its time minus its inputs') by least squares (µs, clamped ≥ 0):
+// - inner hash join ≈ build·buildRows + probe·probeRows + output·outputRows;
+// - full table scan ≈ value·rowsRead·columnsRead + filter·rowsRead (when it filters) + output·rowsOut;
+// - hash aggregation ≈ row·inputRows + call·inputRows·aggregateCalls + group·groups;
+// - sort (whole input) ≈ row·n·log2 n.
+// --write stores the constants in src/ml/cost-model.ts.
 import * as fs from 'fs';
 import * as path from 'path';
 import { open } from '../../src/index';
@@ -27,50 +30,69 @@ function args(): { sf: string; runs: number; write: boolean } {
   return o;
 }
 
+/** One operator run: its cost terms (the fit's x) and its own time in µs. */
 interface Obs {
-  build: number;
-  probe: number;
-  output: number;
+  x: number[];
   micros: number;
 }
 
-function collect(node: PlanNode, stats: Map<PlanNode, NodeStats>, out: Obs[]): void {
-  const rec = node as unknown as Record<string, unknown>;
-  for (const k of ['input', 'left', 'right']) if (rec[k] !== undefined && rec[k] !== null) collect(rec[k] as PlanNode, stats, out);
-  if (node.kind !== 'hashjoin' || node.joinType !== 'inner' || node.buildLeft === true) return;
+type Operator = 'join' | 'scan' | 'aggregate' | 'sort';
+
+function ownMicros(node: PlanNode, stats: Map<PlanNode, NodeStats>, inputs: PlanNode[]): number | null {
   const s = stats.get(node);
-  const l = stats.get(node.left);
-  const r = stats.get(node.right);
-  if (s === undefined || l === undefined || r === undefined || s.loops !== 1) return;
-  const own = s.elapsedMs - l.elapsedMs - r.elapsedMs;
-  if (own > 0) out.push({ build: r.rows, probe: l.rows, output: s.rows, micros: own * 1000 });
+  if (s === undefined || s.loops !== 1) return null;
+  let own = s.elapsedMs;
+  for (const i of inputs) {
+    const si = stats.get(i);
+    if (si === undefined) return null;
+    own -= si.elapsedMs;
+  }
+  return own > 0 ? own * 1000 : null;
 }
 
-/** Least squares for 3 coefficients (normal equations, Gaussian elimination); negatives clamped to 0. */
-function fit(obs: Obs[]): [number, number, number] {
-  const a = [
-    [0, 0, 0, 0],
-    [0, 0, 0, 0],
-    [0, 0, 0, 0],
-  ];
+function collect(node: PlanNode, stats: Map<PlanNode, NodeStats>, tableRows: (id: number) => number, out: Record<Operator, Obs[]>): void {
+  const rec = node as unknown as Record<string, unknown>;
+  for (const k of ['input', 'left', 'right']) if (rec[k] !== undefined && rec[k] !== null) collect(rec[k] as PlanNode, stats, tableRows, out);
+  const s = stats.get(node);
+  if (s === undefined) return;
+  if (node.kind === 'hashjoin' && node.joinType === 'inner' && node.buildLeft !== true) {
+    const own = ownMicros(node, stats, [node.left, node.right]);
+    if (own !== null) out.join.push({ x: [stats.get(node.right)!.rows, stats.get(node.left)!.rows, s.rows], micros: own });
+  } else if (node.kind === 'scan' && node.index === undefined && s.prunedBy === undefined) {
+    const own = ownMicros(node, stats, []);
+    const read = tableRows(node.tableId);
+    if (own !== null) out.scan.push({ x: [read * node.columns.length, node.filter === null ? 0 : read, s.rows], micros: own });
+  } else if (node.kind === 'aggregate') {
+    const own = ownMicros(node, stats, [node.input]);
+    const n = stats.get(node.input)?.rows ?? 0;
+    if (own !== null) out.aggregate.push({ x: [n, n * node.aggregates.length, node.groupBy.length === 0 ? 0 : s.rows], micros: own });
+  } else if (node.kind === 'sort' && node.limit === null) {
+    const own = ownMicros(node, stats, [node.input]);
+    const n = stats.get(node.input)?.rows ?? 0;
+    if (own !== null) out.sort.push({ x: [n * Math.log2(Math.max(2, n))], micros: own });
+  }
+}
+
+/** Least squares for k coefficients (normal equations, Gaussian elimination); negatives clamped to 0. */
+function fit(obs: Obs[], k: number): number[] {
+  const a = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0));
   for (const o of obs) {
-    const x = [o.build, o.probe, o.output];
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) a[i][j] += x[i] * x[j];
-      a[i][3] += x[i] * o.micros;
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) a[i][j] += o.x[i] * o.x[j];
+      a[i][k] += o.x[i] * o.micros;
     }
   }
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < k; i++) {
     let p = i;
-    for (let k = i + 1; k < 3; k++) if (Math.abs(a[k][i]) > Math.abs(a[p][i])) p = k;
+    for (let r = i + 1; r < k; r++) if (Math.abs(a[r][i]) > Math.abs(a[p][i])) p = r;
     [a[i], a[p]] = [a[p], a[i]];
-    for (let k = 0; k < 3; k++) {
-      if (k === i || a[i][i] === 0) continue;
-      const f = a[k][i] / a[i][i];
-      for (let j = i; j < 4; j++) a[k][j] -= f * a[i][j];
+    for (let r = 0; r < k; r++) {
+      if (r === i || a[i][i] === 0) continue;
+      const f = a[r][i] / a[i][i];
+      for (let j = i; j <= k; j++) a[r][j] -= f * a[i][j];
     }
   }
-  return [0, 1, 2].map((i) => Math.max(0, a[i][i] === 0 ? 0 : a[i][3] / a[i][i])) as [number, number, number];
+  return a.map((row, i) => Math.max(0, row[i] === 0 ? 0 : row[k] / row[i]));
 }
 
 async function main(): Promise<void> {
@@ -82,7 +104,9 @@ async function main(): Promise<void> {
     for (const stmt of fs.readFileSync(path.join(repoRoot, 'bench/tpch/keys.sql'), 'utf8').split(';')) if (stmt.trim() !== '') await db.exec(stmt);
     await db.exec('analyze');
     const session = db.database.createSession({ user: 'postgres', database: 'postgres' });
-    const obs: Obs[] = [];
+    const obs: Record<Operator, Obs[]> = { join: [], scan: [], aggregate: [], sort: [] };
+    const ctx = session.execContext([]);
+    const tableRows = (id: number) => ctx.snapshot(id).liveRowCount;
     for (let run = 0; run < o.runs; run++) {
       for (const q of queryNames()) {
         for (const parsed of parseSql(querySql(q))) {
@@ -92,18 +116,26 @@ async function main(): Promise<void> {
             continue;
           }
           const { stats } = executePlanWithStats(bound.plan, session.execContext([]));
-          if (run > 0) collect(bound.plan, stats, obs);
+          if (run > 0) collect(bound.plan, stats, tableRows, obs);
         }
       }
     }
     await session.close();
-    const [build, probe, output] = fit(obs);
     const round = (x: number) => Number(x.toPrecision(3));
-    const constants = { build: round(build), probe: round(probe), output: round(output) };
-    console.log(`${obs.length} hash joins; µs per row: ${JSON.stringify(constants)}`);
+    const [build, probe, output] = fit(obs.join, 3).map(round);
+    const [value, filter, scanOutput] = fit(obs.scan, 3).map(round);
+    const [aggRow, aggCall, aggGroup] = fit(obs.aggregate, 3).map(round);
+    const [sortRow] = fit(obs.sort, 1).map(round);
+    const joins = { build, probe, output };
+    const operators = { scanValue: value, scanFilterRow: filter, scanOutputRow: scanOutput, aggregateRow: aggRow, aggregateCall: aggCall, aggregateGroup: aggGroup, sortRowLog: sortRow };
+    console.log(`${obs.join.length} hash joins; µs per row: ${JSON.stringify(joins)}`);
+    console.log(`${obs.scan.length} scans, ${obs.aggregate.length} aggregations, ${obs.sort.length} sorts; µs: ${JSON.stringify(operators)}`);
     if (o.write) {
       const file = path.join(repoRoot, 'src/ml/cost-model.ts');
-      const text = fs.readFileSync(file, 'utf8').replace(/export const CALIBRATED_JOIN_COSTS: JoinCostConstants = \{[^}]*\};/, `export const CALIBRATED_JOIN_COSTS: JoinCostConstants = { build: ${constants.build}, probe: ${constants.probe}, output: ${constants.output} };`);
+      const text = fs
+        .readFileSync(file, 'utf8')
+        .replace(/export const CALIBRATED_JOIN_COSTS: JoinCostConstants = \{[^}]*\};/, `export const CALIBRATED_JOIN_COSTS: JoinCostConstants = ${JSON.stringify(joins).replace(/"/g, '').replace(/,/g, ', ').replace(/:/g, ': ').replace('{', '{ ').replace(/}$/, ' }')};`)
+        .replace(/export const CALIBRATED_OPERATOR_COSTS: OperatorCostConstants = \{[^}]*\};/, `export const CALIBRATED_OPERATOR_COSTS: OperatorCostConstants = ${JSON.stringify(operators).replace(/"/g, '').replace(/,/g, ', ').replace(/:/g, ': ').replace('{', '{ ').replace(/}$/, ' }')};`);
       fs.writeFileSync(file, text);
       console.log(`wrote ${path.relative(repoRoot, file)}`);
     }

@@ -1,19 +1,23 @@
-// npm run bench:ml -- [--sf 0.1] [--variants 15] [--heldout 200] [--runs 3] [--seed 1]
-// The learned optimizer against the classic estimator, in-process (embedded Tessera, ':memory:'):
+// npm run bench:ml -- [--sf 0.1] [--dir :memory:] [--variants 15] [--heldout 200] [--runs 3] [--seed 1]
+// The learned optimizer against the classic estimator, in-process (embedded Tessera; --dir: a data
+// directory loaded once and reused, the model in it reset at the start):
 // 1. loads TPC-H; 2. trains: runs randomized variants of the 22 templates with ml_optimizer = shadow
 // (every executed scan and join becomes a sample; training runs in the worker thread);
-// 3. with learning off, EXPLAIN ANALYZE of the 22 queries (spec parameters) and of held-out join
-// queries (random join graphs and predicates, held-out.ts) gives, for every subplan the join
-// planner built, the classic estimate, the learned one and the true rows → q-error median, p95, max;
+// 3. with learning off, the 22 queries (spec parameters) and held-out join queries (random join
+// graphs and predicates, held-out.ts) run; every subplan the join planner built whose true rows
+// were counted (learn-from-execution.ts: ran to its end, not pruned by a runtime filter from a join
+// above) gives the classic estimate, the learned one and the true rows → q-error median, p95, max.
+// Parallel query is off while samples are taken and measured (parallel fragments are not counted);
 // 4. end to end: the 22 queries planned with ml_optimizer = off and = on (best of N runs each) and
 // the queries whose plan (join order) changed. Writes bench/results/ml-qerror.{md,json}.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { open } from '../../src/index';
 import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
 import { Rng } from '../../src/ml/rng';
 import { qError } from '../../src/ml/learned-optimizer';
-import { TABLES, tableFile, tableStream } from '../tpch/data-source';
+import { baselineRows, partOffsets } from '../../src/ml/featurize';
+import { openTpch, statements } from './tpch-db';
 import { machineDescription } from '../tpch/report';
 import { queryNames, querySql } from '../tpch/run-queries';
 import { Params, tpchVariant } from './tpch-variants';
@@ -23,6 +27,7 @@ const repoRoot = path.resolve(__dirname, '../../..');
 
 interface Options {
   sf: string;
+  dir: string;
   variants: number;
   heldout: number;
   runs: number;
@@ -33,14 +38,22 @@ interface Subplan {
   classic: number;
   learned: number;
   actual: number;
+  abstained: boolean;
+  baseline?: number;
+  relations?: number;
+  zeroHits?: number;
+  fewHits?: number;
+  extraEdges?: number;
+  manyToMany?: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.1', variants: 15, heldout: 200, runs: 3, seed: 1 };
+  const o: Options = { sf: '0.1', dir: ':memory:', variants: 15, heldout: 200, runs: 3, seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[++i];
     if (a === '--sf') o.sf = String(Number(v));
+    else if (a === '--dir') o.dir = v;
     else if (a === '--variants') o.variants = Number(v);
     else if (a === '--heldout') o.heldout = Number(v);
     else if (a === '--runs') o.runs = Number(v);
@@ -52,32 +65,26 @@ function parseArgs(argv: string[]): Options {
 
 const log = (line: string) => process.stderr.write(line + '\n');
 
-function statements(sql: string): string[] {
-  return sql
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
 const isQuery = (s: string) => /^(select|with)\b/i.test(s);
-
-const ROW = /\(rows=(\d+) ml_rows=(\d+|\?)\) \(actual (?:time=[\d.]+\.\.[\d.]+ )?rows=(\d+) loops=(\d+)\)/;
 
 /** Every join-planned subplan of the query with its classic, learned (classic when the model abstains) and true rows. */
 async function subplans(db: EmbeddedDatabase, sql: string): Promise<Subplan[]> {
   const out: Subplan[] = [];
-  for (const s of statements(sql)) {
-    if (!isQuery(s)) {
-      await db.exec(s);
-      continue;
+  const ml = db.database.ml!;
+  ml.observer = (samples) => {
+    for (const x of samples) {
+      const learned = ml.predict(x.features, x.classicRows);
+      const parts = partOffsets(x.features);
+      const rel = parts.filter((p) => x.features[p] === 1);
+      const edges = parts.filter((p) => x.features[p + 1] === 1);
+      const sum = (ps: number[], k: number) => ps.reduce((t, p) => t + x.features[p + k], 0);
+      out.push({ classic: x.classicRows, learned: learned ?? x.classicRows, actual: x.trueRows, abstained: learned === null, baseline: baselineRows(x.features, x.classicRows), relations: rel.length, zeroHits: sum(rel, 6), fewHits: sum(rel, 7), extraEdges: sum(edges, 6), manyToMany: 0 });
     }
-    const r = await db.query(`explain analyze ${s}`);
-    for (const row of r.rows as Record<string, string>[]) {
-      const m = ROW.exec(row['QUERY PLAN']);
-      if (m === null || m[4] !== '1') continue;
-      const classic = Number(m[1]);
-      out.push({ classic, learned: m[2] === '?' ? classic : Number(m[2]), actual: Number(m[3]) });
-    }
+  };
+  try {
+    for (const s of statements(sql)) await db.exec(s);
+  } finally {
+    ml.observer = null;
   }
   return out;
 }
@@ -104,41 +111,112 @@ interface Summary {
   subplans: number;
   classic: { median: number; p95: number; max: number };
   learned: { median: number; p95: number; max: number };
+  abstained: number;
 }
 
 function summarize(xs: Subplan[]): Summary {
   const c = xs.map((x) => qError(x.classic, x.actual)).sort((a, b) => a - b);
   const l = xs.map((x) => qError(x.learned, x.actual)).sort((a, b) => a - b);
   const s = (v: number[]) => ({ median: quantile(v, 0.5), p95: quantile(v, 0.95), max: v.length === 0 ? NaN : v[v.length - 1] });
-  return { subplans: xs.length, classic: s(c), learned: s(l) };
+  return { subplans: xs.length, classic: s(c), learned: s(l), abstained: xs.filter((x) => x.abstained).length };
+}
+
+/**
+ * The 22 queries planned classic (ml_optimizer = off) and learned (= on), best of o.runs each, and
+ * which join orders changed: when first planned, and after the plan-time guard has timed both orders.
+ */
+async function endToEnd(db: EmbeddedDatabase, o: Options) {
+  // With the default parallel query.
+  await db.exec('reset max_parallel_workers');
+  const modes = ['off', 'on'] as const;
+  const best: Record<string, Record<string, number>> = { off: {}, on: {} };
+  const plans: Record<string, Record<string, string>> = { off: {}, on: {} };
+  for (const mode of modes) {
+    await db.exec(`set ml_optimizer = ${mode}`);
+    for (const q of queryNames()) plans[mode][q] = await plansText(db, querySql(q));
+  }
+  // Each query runs under both modes back to back (order alternating per run), so a burst of
+  // load from other jobs hits both about equally.
+  for (let r = 0; r < o.runs; r++) {
+    for (const q of queryNames()) {
+      for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+        await db.exec(`set ml_optimizer = ${mode}`);
+        const t0 = performance.now();
+        await db.exec(querySql(q));
+        const ms = performance.now() - t0;
+        best[mode][q] = Math.min(best[mode][q] ?? Infinity, ms);
+      }
+    }
+  }
+  const changed = queryNames().filter((q) => plans.off[q] !== plans.on[q]);
+  // The queries whose plan changed, timed again with more runs (the others differ only by noise).
+  const focus: { query: string; offMs: number; onMs: number; runs: number }[] = [];
+  for (const q of changed) {
+    const t: Record<string, number> = { off: Infinity, on: Infinity };
+    for (let r = 0; r < 4 * o.runs; r++) {
+      for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+        await db.exec(`set ml_optimizer = ${mode}`);
+        const t0 = performance.now();
+        await db.exec(querySql(q));
+        t[mode] = Math.min(t[mode], performance.now() - t0);
+      }
+    }
+    focus.push({ query: q, offMs: t.off, onMs: t.on, runs: 4 * o.runs });
+  }
+  await db.exec('set ml_optimizer = on');
+  const after: Record<string, string> = {};
+  for (const q of queryNames()) after[q] = await plansText(db, querySql(q));
+  const changedAfterFeedback = queryNames().filter((q) => plans.off[q] !== after[q]);
+  await db.exec('set ml_optimizer = shadow');
+  const total = (m: string) => queryNames().reduce((sum, q) => sum + best[m][q], 0);
+  return {
+    endToEnd: { totalOffMs: total('off'), totalOnMs: total('on'), perQuery: queryNames().map((q) => ({ query: q, offMs: best.off[q], onMs: best.on[q], planChanged: changed.includes(q) })), changedRetimed: focus },
+    changed,
+    changedAfterFeedback,
+  };
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--report-only') {
     // Rewrites the markdown from the JSON of the last run (after a change to the report's wording).
-    const r = JSON.parse(fs.readFileSync(path.join(repoRoot, 'bench/results/ml-qerror.json'), 'utf8'));
-    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.md'), report(r));
+    const sf = process.argv[3] ?? '0.1';
+    const base = resultBase(sf);
+    const r = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8'));
+    for (let i = 4; i + 1 < process.argv.length; i += 2) r[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+    attachHeldOutDetail(r, sf);
+    fs.writeFileSync(`${base}.md`, report(r));
     return;
   }
-  const o = parseArgs(process.argv.slice(2));
-  const db = await open(':memory:', { buffer_pool_size: '2GB', ml_optimizer: 'shadow' });
-  try {
-    log(`loading TPC-H SF ${o.sf}`);
-    await db.exec(fs.readFileSync(path.join(repoRoot, 'bench/tpch/schema.sql'), 'utf8'));
-    for (const t of TABLES) {
-      const f = tableFile(o.sf, t);
-      if (f === null) throw new Error(`no data for ${t} at SF ${o.sf} (generate it with npm run tpch:gen)`);
-      await db.copyFrom(t, tableStream(f), { delimiter: '|' });
+  const e2eOnly = process.argv.includes('--e2e-only');
+  // --reuse-model: measure with the model a previous run trained and left in --dir (no retraining).
+  const reuseModel = process.argv.includes('--reuse-model');
+  const o = parseArgs(process.argv.slice(2).filter((a) => a !== '--e2e-only' && a !== '--reuse-model'));
+  if (e2eOnly) {
+    // The end-to-end part again with the model trained by the last full run (kept in --dir).
+    const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow', ml_learn: 'off' }, log);
+    try {
+      const r = JSON.parse(fs.readFileSync(`${resultBase(o.sf)}.json`, 'utf8'));
+      const e2e = await endToEnd(db, o);
+      Object.assign(r, e2e, { e2eRerun: { runs: o.runs, load: os.loadavg().map((x) => x.toFixed(1)).join(', '), model: db.database.ml!.status() } });
+      r.options.runs = o.runs;
+      writeResults(r, o.sf);
+    } finally {
+      await db.close();
     }
-    for (const stmt of statements(fs.readFileSync(path.join(repoRoot, 'bench/tpch/keys.sql'), 'utf8'))) await db.exec(stmt);
-    await db.exec('analyze');
+    return;
+  }
+  const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow' }, log);
+  try {
+    const ml = db.database.ml!;
+    if (!reuseModel) await ml.reset();
+    await db.exec('set max_parallel_workers = 0');
 
     // Training on randomized template variants.
     const params = new Params(new Rng(o.seed));
     const trainStart = performance.now();
     let trainQueries = 0;
     const failures: string[] = [];
-    for (let v = 0; v < o.variants; v++) {
+    for (let v = 0; v < (reuseModel ? 0 : o.variants); v++) {
       for (const q of queryNames()) {
         const sql = tpchVariant(q, params);
         try {
@@ -155,9 +233,9 @@ async function main(): Promise<void> {
       }
       log(`  training variants round ${v + 1}/${o.variants}: ${JSON.stringify(db.database.ml.status())}`);
     }
-    const ml = db.database.ml;
-    for (let i = 0; i < 3; i++) await ml.train();
-    const trainSeconds = (performance.now() - trainStart) / 1000;
+    if (!reuseModel) for (let i = 0; i < 3; i++) await ml.train();
+    const trainSeconds = reuseModel ? NaN : (performance.now() - trainStart) / 1000;
+    if (reuseModel) trainQueries = NaN;
     const status = ml.status();
     log(`trained: ${JSON.stringify(status)}`);
     await db.exec('set ml_learn = off');
@@ -167,56 +245,25 @@ async function main(): Promise<void> {
     for (const q of queryNames()) tpch.push(...(await subplans(db, querySql(q))));
     const held = new Params(new Rng(o.seed + 1000));
     const heldOut: Subplan[] = [];
-    for (let i = 0; i < o.heldout; i++) heldOut.push(...(await subplans(db, heldOutQuery(held))));
     const tpchSummary = summarize(tpch);
-    const heldSummary = summarize(heldOut);
     log(`TPC-H 22: ${JSON.stringify(tpchSummary)}`);
+    for (let i = 0; i < o.heldout; i++) {
+      heldOut.push(...(await subplans(db, heldOutQuery(held))));
+      if (i % 20 === 19) log(`  held-out ${i + 1}/${o.heldout}`);
+    }
+    const heldSummary = summarize(heldOut);
     log(`held-out: ${JSON.stringify(heldSummary)}`);
 
-    // End to end: classic vs learned planning.
-    const modes = ['off', 'on'] as const;
-    const best: Record<string, Record<string, number>> = { off: {}, on: {} };
-    const plans: Record<string, Record<string, string>> = { off: {}, on: {} };
-    for (const mode of modes) {
-      await db.exec(`set ml_optimizer = ${mode}`);
-      for (const q of queryNames()) plans[mode][q] = await plansText(db, querySql(q));
-    }
-    // Each query runs under both modes back to back (order alternating per run), so a burst of
-    // load from other jobs hits both about equally.
-    for (let r = 0; r < o.runs; r++) {
-      for (const q of queryNames()) {
-        for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
-          await db.exec(`set ml_optimizer = ${mode}`);
-          const t0 = performance.now();
-          await db.exec(querySql(q));
-          const ms = performance.now() - t0;
-          best[mode][q] = Math.min(best[mode][q] ?? Infinity, ms);
-        }
-      }
-    }
-    const changed = queryNames().filter((q) => plans.off[q] !== plans.on[q]);
-    // The queries whose plan changed, timed again with more runs (the others differ only by noise).
-    const focus: { query: string; offMs: number; onMs: number; runs: number }[] = [];
-    for (const q of changed) {
-      const t: Record<string, number> = { off: Infinity, on: Infinity };
-      for (let r = 0; r < 4 * o.runs; r++) {
-        for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
-          await db.exec(`set ml_optimizer = ${mode}`);
-          const t0 = performance.now();
-          await db.exec(querySql(q));
-          t[mode] = Math.min(t[mode], performance.now() - t0);
-        }
-      }
-      focus.push({ query: q, offMs: t.off, onMs: t.on, runs: 4 * o.runs });
-    }
+    const e2e = await endToEnd(db, o);
 
     // Online learning: the model keeps learning from queries it runs. Run other held-out queries
     // (a disjoint draw from the same generator) with learning on, then measure the held-out set again.
     await db.exec('set ml_optimizer = shadow');
+    await db.exec('set max_parallel_workers = 0');
     await db.exec('set ml_learn = on');
     const online = new Params(new Rng(o.seed + 2000));
     for (let i = 0; i < o.heldout; i++) await db.exec(heldOutQuery(online));
-    for (let i = 0; i < 3; i++) await ml.train();
+    if (o.heldout > 0) for (let i = 0; i < 3; i++) await ml.train();
     await db.exec('set ml_learn = off');
     const statusOnline = ml.status();
     log(`after online learning: ${JSON.stringify(statusOnline)}`);
@@ -225,51 +272,134 @@ async function main(): Promise<void> {
     for (let i = 0; i < o.heldout; i++) heldOutOnline.push(...(await subplans(db, heldOutQuery(held2))));
     const onlineSummary = summarize(heldOutOnline);
     log(`held-out after online learning: ${JSON.stringify(onlineSummary)}`);
-    const total = (m: string) => queryNames().reduce((s, q) => s + best[m][q], 0);
-    const result = { options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, endToEnd: { totalOffMs: total('off'), totalOnMs: total('on'), perQuery: queryNames().map((q) => ({ query: q, offMs: best.off[q], onMs: best.on[q], planChanged: changed.includes(q) })), changedRetimed: focus }, changed };
-    fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
-    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.json'), JSON.stringify(result, null, 2) + '\n');
-    fs.writeFileSync(path.join(repoRoot, 'bench/results/ml-qerror.md'), report(result));
-    log(report(result));
+    fs.writeFileSync(path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${o.sf}.json`), JSON.stringify({ heldOut, heldOutOnline }) + '\n');
+    const load = os.loadavg().map((x) => x.toFixed(1)).join(', ');
+    const result: any = { load, reuseModel, options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, ...e2e };
+    writeResults(result, o.sf);
   } finally {
     await db.close();
   }
 }
 
+/** Writes a run's JSON and its markdown report (with the held-out detail) under bench/results. */
+function writeResults(r: any, sf: string): void {
+  fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
+  fs.writeFileSync(`${resultBase(sf)}.json`, JSON.stringify(r, null, 2) + '\n');
+  attachHeldOutDetail(r, sf);
+  fs.writeFileSync(`${resultBase(sf)}.md`, report(r));
+  log(report(r));
+}
+
+/** Reads the per-subplan held-out file: the classic errors' causes and the baseline-only q-error. */
+function attachHeldOutDetail(r: any, sf: string): void {
+  const file = path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${sf}.json`);
+  if (!fs.existsSync(file)) return;
+  const held = JSON.parse(fs.readFileSync(file, 'utf8')).heldOut as Subplan[];
+  r.heldOutSubplans = held;
+  const b = held.map((x) => qError(x.baseline ?? x.classic, x.actual)).sort((x, y) => x - y);
+  r.heldOutBaseline = { median: quantile(b, 0.5), p95: quantile(b, 0.95), max: b[b.length - 1] };
+}
+
+/** bench/results/ml-qerror (SF 0.1) or ml-qerror-sf<N>, without the extension. */
+function resultBase(sf: string): string {
+  return path.join(repoRoot, 'bench/results', sf === '0.1' ? 'ml-qerror' : `ml-qerror-sf${sf}`);
+}
+
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
+/** Why the classic estimate is far off (q-error ≥ 10) on held-out subplans, by cause. */
+function classicCauses(subplans: Subplan[]): { total: number; empty: number; cycle: number; predicate: number; other: number } {
+  const out = { total: 0, empty: 0, cycle: 0, predicate: 0, other: 0 };
+  for (const x of subplans) {
+    if (qError(x.classic, x.actual) < 10) continue;
+    out.total++;
+    const sampleMoved = x.baseline !== undefined && qError(x.baseline, x.classic) >= 3;
+    if (x.actual === 0) out.empty++;
+    else if ((x.extraEdges ?? 0) > 0) out.cycle++;
+    else if (sampleMoved) out.predicate++;
+    else out.other++;
+  }
+  return out;
+}
+
 function report(r: any): string {
-  const row = (name: string, s: Summary) => [`| ${name} classic | ${s.subplans} | ${f2(s.classic.median)} | ${f2(s.classic.p95)} | ${f2(s.classic.max)} |`, `| ${name} learned | ${s.subplans} | ${f2(s.learned.median)} | ${f2(s.learned.p95)} | ${f2(s.learned.max)} |`];
+  const row = (name: string, s: Summary) => [`| ${name} classic | ${s.subplans} | ${f2(s.classic.median)} | ${f2(s.classic.p95)} | ${f2(s.classic.max)} | |`, `| ${name} learned | ${s.subplans} | ${f2(s.learned.median)} | ${f2(s.learned.p95)} | ${f2(s.learned.max)} | ${s.abstained ?? '–'} |`];
+  const sf = r.options.sf;
+  const dir = r.options.dir ?? ':memory:';
+  const causes = r.heldOutSubplans === undefined ? null : classicCauses(r.heldOutSubplans);
+  const base = r.heldOutBaseline as { median: number; p95: number; max: number } | undefined;
+  const held = r.options.heldout > 0;
   const lines = [
-    `# Learned optimizer: q-error and end-to-end (TPC-H SF ${r.options.sf})`,
+    `# Learned optimizer: q-error and end-to-end (TPC-H SF ${sf})`,
     '',
-    `Command: \`npm run bench:ml -- --sf ${r.options.sf} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}\``,
-    `Machine: ${r.machine}. Shared with other jobs: timings are noisy (best of ${r.options.runs} runs per query and mode, the two modes run back to back per query).`,
+    ...(r.reuseModel ? [`Training command (stopped after training, during its held-out phase): \`npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout 200 --runs 3 --seed ${r.options.seed}\``] : []),
+    `Command: \`npm run build && npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}${r.reuseModel ? ' --reuse-model' : ''}\`${r.commit ? ` (commit ${r.commit})` : ''}`,
+    `Machine: ${r.machine}; load average ${r.load ?? 'not recorded'} (shared with other jobs: timings are noisy; best of ${r.options.runs} runs per query and mode, the two modes back to back per query).`,
     '',
-    `Training: ${r.trainQueries} randomized variants of the 22 templates in ${r.trainSeconds.toFixed(0)} s; model version ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (held-out MSE of log rows: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
+    (r.reuseModel
+      ? `Training: the model a previous run of this command without --reuse-model trained in --dir on ${r.options.variants * 22} randomized variants of the 22 templates (bench/ml/tpch-variants.ts, seed ${r.options.seed}; that run was stopped during its held-out phase, which at this scale outlasted the time available on the shared machine); model version`
+      : `Training: ${r.trainQueries} randomized variants of the 22 templates (bench/ml/tpch-variants.ts: other substitution parameters, seed ${r.options.seed}) in ${r.trainSeconds.toFixed(0)} s; model version`) +
+      ` ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (validation MSE of ln rows on every 10th sample: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
       (r.failures.length > 0 ? ` Failed variants: ${r.failures.length} (${r.failures.slice(0, 3).join('; ')}).` : ''),
     '',
-    'q-error = max(estimate/true, true/estimate) over every subplan the join planner built (scans with their pushed-down filters, joins) that ran once; the learned column uses the classic estimate where the model abstains.',
+    held ? `Held-out set: ${r.options.heldout} queries from bench/ml/heldout.ts with seed ${r.options.seed + 1000} (training uses seed ${r.options.seed}; the generator is not shaped by the model): a random connected subgraph of 2–6 tables of the TPC-H key graph (closing every cycle the chosen tables form, e.g. lineitem–part–partsupp–supplier), each table with 0–2 predicates drawn from a pool the templates do not use together (ranges on sizes, prices, balances, quantities and dates; equalities and IN on flags, names and priorities; LIKE on names, types, containers and comments; l_receiptdate > l_commitdate), as select count(*).` : 'Held-out set: not measured at this scale (see bench/results/ml-qerror.md, SF 0.1).',
     '',
-    '| set | subplans | median | p95 | max |',
-    '|---|---|---|---|---|',
+    'Subplans measured: every scan (with its pushed-down predicates) and join the join planner built whose count is its true rows: it ran once to its end, and no runtime filter from a join above pruned rows below it (a probe-side scan cut by a Bloom filter counts fewer rows than it has; a probe side never read counts none). The same subplans are the training samples. q-error = max(est/true, true/est), both at least 1. "abstained": subplans where the model answered nothing (a part outside the trained ranges) and the learned column holds the classic estimate.',
+    '',
+    '| set | subplans | median | p95 | max | abstained |',
+    '|---|---|---|---|---|---|',
     ...row('TPC-H 22', r.tpch),
-    ...row('held-out', r.heldOut),
+    ...(held ? row('held-out', r.heldOut) : []),
+    ...(base === undefined || !held ? [] : [`| held-out baseline only (no MLP) | ${r.heldOut.subplans} | ${f2(base.median)} | ${f2(base.p95)} | ${f2(base.max)} | |`]),
     '',
-    `Targets on the held-out set: learned median ≤ 1.5 (${f2(r.heldOut.learned.median)}: ${r.heldOut.learned.median <= 1.5 ? 'met' : 'NOT met'}); learned p95 ≤ half of classic's (${f2(r.heldOut.learned.p95)} vs ${f2(r.heldOut.classic.p95 / 2)}: ${r.heldOut.learned.p95 <= r.heldOut.classic.p95 / 2 ? 'met' : 'NOT met'}).`,
+    held ? `Targets on the held-out set: learned median ≤ 1.5 (${f2(r.heldOut.learned.median)}: ${r.heldOut.learned.median <= 1.5 ? 'met' : 'NOT met'}); learned p95 ≤ half of classic's (${f2(r.heldOut.learned.p95)} vs ${f2(r.heldOut.classic.p95 / 2)}: ${r.heldOut.learned.p95 <= r.heldOut.classic.p95 / 2 ? 'met' : 'NOT met'}).` : '',
     '',
-    `## Online: after also learning from ${r.options.heldout} other held-out-style queries`,
+    'The learned estimate is a baseline — the classic estimate with each relation\'s selectivity measured on a 4096-row sample of its table in place of the classic one — times the MLP\'s correction, the sum of its outputs over the subplan\'s parts (one per relation, one per join edge; src/ml/featurize.ts). "baseline only" is that baseline without the MLP (an ablation, not used by the planner).',
     '',
-    `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (other seed: other join graphs, predicates and constants) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}.`,
+    ...(causes === null || !held
+      ? []
+      : [
+          `Where the classic estimator's large errors come from (held-out subplans with classic q-error ≥ 10: ${causes.total} of ${r.heldOut.subplans}): ${causes.empty} have no rows at all (contradictory or anti-correlated predicates: n_name = 'IRAN' and n_name in ('RUSSIA', …), r_name = 'AFRICA' and r_name <> 'AFRICA', o_orderstatus = 'P' with late order dates; the classic model multiplies independent selectivities and never reaches 0); ${causes.cycle} are joins whose edges form a cycle (lineitem–part–partsupp–supplier: both part and supplier edges are counted as independent, but they meet in partsupp's composite key, under-estimating by about |supplier|/4); ${causes.predicate} are scans or joins whose predicates the statistics misjudge and a table sample does not (LIKE '%word%', column-to-column comparisons, correlated columns); ${causes.other} other (join fan-out with filtered keys). Group-by is not among them: these are count(*) queries.`,
+          '',
+        ]),
+    ...(!held
+      ? []
+      : [
+        `## Online: after also learning from ${r.options.heldout} other held-out-style queries`,
     '',
-    '| set | subplans | median | p95 | max |',
-    '|---|---|---|---|---|',
+    `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (seed ${r.options.seed + 2000}) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}.`,
+    '',
+    '| set | subplans | median | p95 | max | abstained |',
+    '|---|---|---|---|---|---|',
     ...row('held-out (online)', r.heldOutOnline),
     '',
+        ]),
     `## End to end: the 22 queries planned classic (ml_optimizer = off) vs learned (= on)`,
     '',
-    `Total: classic ${r.endToEnd.totalOffMs.toFixed(0)} ms, learned ${r.endToEnd.totalOnMs.toFixed(0)} ms (${r.changed.length === 0 ? 'the same plans: the difference is noise' : r.endToEnd.totalOnMs <= r.endToEnd.totalOffMs ? 'not slower' : 'SLOWER'}). Plans changed: ${r.changed.length} (${r.changed.join(', ') || 'none'}).`,
+    `Raw total (each mode's best of ${r.options.runs} per query, summed): classic ${r.endToEnd.totalOffMs.toFixed(0)} ms, learned ${r.endToEnd.totalOnMs.toFixed(0)} ms (${r.endToEnd.totalOnMs <= r.endToEnd.totalOffMs ? 'not slower' : 'slower'}; ${22 - (r.changedAfterFeedback ?? r.changed).length} of 22 queries ran the same plan in both modes, so at this load most of the difference is noise). Join orders changed when first planned: ${r.changed.length} (${r.changed.join(', ') || 'none'})` +
+      (r.changedAfterFeedback === undefined ? '.' : `; after the plan-time guard had timed both orders: ${r.changedAfterFeedback.length} (${r.changedAfterFeedback.join(', ') || 'none'}).`),
     '',
+    'The learned order is considered only when, by the learned rows and the calibrated hash-join constants, it is at least 20% cheaper than the classic order; then the measured times decide (src/ml/learned-optimizer.ts useLearnedOrder): the two orders alternate until each has run 3 times (the statement\'s time), and from then on the learned one runs only if its median time is at least 5% lower. So a learned plan that is slower runs 3 times per join problem and then gives way to the classic one. The per-query times below are best of N under ml_optimizer = on, exploration runs included.' +
+      (r.e2eRerun === undefined ? '' : ` This section was re-run with \`--e2e-only --runs ${r.e2eRerun.runs}\` on the model as the run above left it in --dir (version ${r.e2eRerun.model.version}, ${r.e2eRerun.model.samples} samples${r.options.heldout > 0 && r.modelOnline !== undefined && r.e2eRerun.model.version === r.modelOnline.version ? ': after the online learning below' : ''}; load average ${r.e2eRerun.load}).`),
+    '',
+    ...(() => {
+      // Queries that ran the same plan in both modes differ only by noise: count them once, at the
+      // best time either mode saw; changed queries at their re-timed best per mode.
+      const retimed = new Map<string, any>(r.endToEnd.changedRetimed.map((f: any) => [f.query, f]));
+      let off = 0;
+      let on = 0;
+      for (const q of r.endToEnd.perQuery) {
+        const f = retimed.get(q.query);
+        if (f !== undefined) {
+          off += f.offMs;
+          on += f.onMs;
+        } else {
+          off += Math.min(q.offMs, q.onMs);
+          on += Math.min(q.offMs, q.onMs);
+        }
+      }
+      return [`Total with each unchanged query counted once (the best time of either mode: the same plan) and each changed one at its re-timed best: classic ${off.toFixed(0)} ms, learned ${on.toFixed(0)} ms (${on <= off ? 'not slower' : 'SLOWER'}).`, ''];
+    })(),
     `Queries whose plan changed, timed again (best of ${4 * r.options.runs} runs per mode, back to back): ` +
       (r.endToEnd.changedRetimed.map((f: any) => `${f.query} classic ${f.offMs.toFixed(1)} ms, learned ${f.onMs.toFixed(1)} ms`).join('; ') || 'none') +
       '. The other queries run the same plan in both modes: their differences below are noise from the shared machine.',

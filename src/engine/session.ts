@@ -28,7 +28,7 @@ import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
 import { runTransactionStatement } from './transaction-control';
 import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
-import { hasMlAnnotations, samplesFromExecution } from '../ml/learn-from-execution';
+import { hasMlAnnotations, planTimesFromExecution, samplesFromExecution } from '../ml/learn-from-execution';
 import { NodeStats } from '../exec/execute';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
@@ -255,12 +255,21 @@ export class EngineSession implements Session {
 
   private cardinalityModel() {
     const mode = parseMlMode(this.settings.get('ml_optimizer')) ?? 'off';
-    return this.db.ml === undefined || mode === 'off' ? undefined : this.db.ml.model(mode);
+    if (this.db.ml === undefined || mode === 'off') return undefined;
+    const storage = this.db.storage;
+    // Samples come from the latest committed data (an estimate: no read dependency for serializable).
+    let ctx: ExecContext | null = null;
+    return this.db.ml.model(mode, { snapshot: (id) => storage.snapshot(id), context: () => (ctx ??= this.execContext([])) });
   }
 
   /** Feeds the true rows of the plan's featurized subplans to the learned optimizer. */
-  private readonly learnFrom = (plan: PlanNode) => (stats: Map<PlanNode, NodeStats>): void => {
-    if (this.db.ml !== undefined && hasMlAnnotations(plan) && this.settings.get('ml_learn') !== 'off') this.db.ml.learn(samplesFromExecution(plan, stats));
+  private readonly learnFrom = (plan: PlanNode) => {
+    const start = performance.now();
+    return (stats: Map<PlanNode, NodeStats>): void => {
+      if (this.db.ml === undefined || !hasMlAnnotations(plan)) return;
+      this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
+      this.db.ml.recordPlanTimes(planTimesFromExecution(plan, stats, performance.now() - start));
+    };
   };
 
   /** `consistent`: outside a transaction, every table as of this one moment (for statements that pause). */
@@ -578,9 +587,10 @@ export class EngineSession implements Session {
           // Runs the query (rows are discarded) and reports each node's actual rows and times.
           this.checkParams(params, ctx);
           const start = performance.now();
+          const learn = this.learnFrom(bound.plan);
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
           const executionMs = performance.now() - start;
-          this.learnFrom(bound.plan)(stats);
+          learn(stats);
           const o = bound.options ?? { costs: true, timing: true, summary: true, buffers: true };
           lines = explainLines(bound.plan, stats, o);
           if (o.summary) lines.push(`Planning Time: ${this.planningMs.toFixed(3)} ms`, `Execution Time: ${executionMs.toFixed(3)} ms`);

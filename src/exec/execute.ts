@@ -7,6 +7,8 @@
 // and time of its plan node (executePlanWithStats, for EXPLAIN ANALYZE) and checks for
 // cancellation once per batch.
 import { PlanNode } from '../plan/plan';
+import { Expr as PlanExpr } from '../plan/expr';
+import { compileSelection } from './expr/select-filter';
 import { Batch } from '../types/vector';
 import { ExecContext } from './context';
 import { ExprEnv, NodeStats, PreparedPlan } from './expr/compiled';
@@ -174,4 +176,14 @@ export function* executePlanStream(plan: PlanNode, ctx: ExecContext): Generator<
   } finally {
     releaseAtEnd(env);
   }
+}
+
+/**
+ * How many rows of `batch` the predicate keeps (the learned optimizer evaluates pushed-down
+ * predicates on a table sample this way). Throws what the predicate throws on these rows.
+ */
+export function countSelected(predicate: PlanExpr, batch: Batch, ctx: ExecContext): number {
+  const env: ExprEnv = { ctx, outer: [], ctes: new Map(), stats: new Map(), needed: new Map(), closeAtEnd: new Set(), prepareSubplan: () => { throw new Error('no subqueries in sampled predicates'); } };
+  const keep = compileSelection(predicate, env).select(batch);
+  return keep === null ? batch.length : keep.length;
 }

@@ -6,10 +6,13 @@
 // classic estimate.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { AuxStore } from '../storage/api';
-import { FEATURE_COUNT, structureKeys } from './featurize';
+import { AuxStore, TableSnapshot } from '../storage/api';
+import { Expr } from '../plan/expr';
+import { ExecContext } from '../exec/context';
+import { TableSamples } from './table-sample';
+import { FEATURE_COUNT, PART_WIDTH, baselineRows, partOffsets } from './featurize';
 import { Mlp } from './mlp';
-import { SampleStore } from './sample-store';
+import { MAX_BLOCKS, SampleStore } from './sample-store';
 import { MAX_CORRECTION, TrainRequest, TrainResult, trainRound } from './training';
 
 export type MlMode = 'off' | 'on' | 'shadow';
@@ -25,6 +28,20 @@ export interface CardinalityModel {
   /** Whether the model is trained and trusted (predict answers non-null). */
   readonly ready: boolean;
   predict(features: Float64Array, classicRows: number): number | null;
+  /**
+   * Whether to plan the learned join order of a join problem (by signature) whose order differs
+   * from the classic one and is estimated clearly cheaper: by the measured times of both orders
+   * once each has run, trying each once first.
+   */
+  useLearnedOrder(signature: string): boolean;
+  /** The fraction of the table's sample passing a scan's predicate (hits of n), or null when unknown. */
+  sampleSelectivity(tableId: number, columns: readonly number[], predicates: readonly Expr[]): { hits: number; n: number; expected: number } | null;
+}
+
+/** What the model reads tables through: the statement's snapshots and an execution context for predicates. */
+export interface SampleAccess {
+  snapshot(tableId: number): TableSnapshot;
+  context(): ExecContext;
 }
 
 /** A subplan's executed outcome. */
@@ -56,6 +73,8 @@ export const MIN_SAMPLES = 200;
 const RETRAIN_AFTER = 100;
 const EPOCHS = 15;
 const RECENT = 500;
+/** Runs of each join order the plan-time guard times before it compares them. */
+const GUARD_RUNS = 3;
 
 const MODEL_KEY = 'ml/model';
 const SAMPLES_KEY = 'ml/samples';
@@ -89,12 +108,13 @@ export class LearnedOptimizer {
   private readonly recentLearned: number[] = [];
   private readonly recentClassic: number[] = [];
   private closed = false;
-  /** Structural parts of the samples the current weights were trained on (see structureKeys). */
-  private known = new Set<string>();
+  /** Per generic feature, the least and greatest value among the samples the weights were trained on. */
+  private known: Float64Array | null = null;
+  private readonly tableSamples = new TableSamples();
 
   private constructor(
     private readonly persistence: ModelPersistence,
-    private readonly samples: SampleStore,
+    private samples: SampleStore,
     /** Train in a worker thread (false: on the calling thread, for tests). */
     private readonly useWorker: boolean,
   ) {}
@@ -109,36 +129,76 @@ export class LearnedOptimizer {
       if (header.features === FEATURE_COUNT) {
         const bytes = raw.subarray(4 + len);
         const params = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-        opt.mlp = new Mlp(FEATURE_COUNT, params);
+        opt.mlp = new Mlp(PART_WIDTH, params);
         opt.header = header;
-        opt.known = knownParts(samples.dataset().x);
+        opt.known = featureRanges(samples.dataset().x);
       }
     }
     return opt;
   }
 
   /** The estimator a planning session uses under `mode`. */
-  model(mode: MlMode): CardinalityModel {
-    return { mode, ready: this.mlp !== null && this.header.trusted, predict: (f, c) => this.predict(f, c) };
+  model(mode: MlMode, access?: SampleAccess): CardinalityModel {
+    return {
+      mode,
+      ready: this.mlp !== null && this.header.trusted,
+      predict: (f, c) => this.predict(f, c),
+      useLearnedOrder: (sig) => this.useLearnedOrder(sig),
+      sampleSelectivity: (id, columns, predicates) => (access === undefined ? null : this.tableSamples.selectivity(access.snapshot(id), columns, predicates, access.context())),
+    };
   }
 
   predict(features: Float64Array, classicRows: number): number | null {
     if (this.mlp === null || !this.header.trusted) return null;
-    for (const k of structureKeys(features)) if (!this.known.has(k)) return null;
-    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predict(features)));
-    return Math.max(1, classicRows * Math.exp(correction));
+    const parts = partOffsets(features);
+    if (!inRange(this.known, features, parts)) return null;
+    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predictBag(features, parts)));
+    return Math.max(1, baselineRows(features, classicRows) * Math.exp(correction));
+  }
+
+  /** Measured times (ms) of the join problems whose learned order differs from the classic one. */
+  private readonly planTimes = new Map<string, { classic: number[]; learned: number[] }>();
+
+  /**
+   * The plan-time guard: until each order has run GUARD_RUNS times, the one that ran fewer times
+   * (the learned one first); then the learned order only when its median time is at least 5% below
+   * the classic one's. Kept in memory only: after a restart both orders are tried again.
+   */
+  useLearnedOrder(signature: string): boolean {
+    const t = this.planTimes.get(signature);
+    if (t === undefined) return true;
+    if (t.learned.length < GUARD_RUNS || t.classic.length < GUARD_RUNS) return t.learned.length <= t.classic.length;
+    return median(t.learned)! < 0.95 * median(t.classic)!;
+  }
+
+  /** Records how long a join problem's planned order took (its top join's time, inputs included). */
+  recordPlanTimes(times: { signature: string; learned: boolean; ms: number }[]): void {
+    for (const x of times) {
+      let t = this.planTimes.get(x.signature);
+      if (t === undefined) {
+        if (this.planTimes.size >= 10000) this.planTimes.clear();
+        this.planTimes.set(x.signature, (t = { classic: [], learned: [] }));
+      }
+      const list = x.learned ? t.learned : t.classic;
+      list.push(x.ms);
+      if (list.length > 8) list.shift();
+    }
   }
 
   /** Rows the trained model predicts regardless of trust (for q-error reporting), or null before any training. */
   private raw(features: Float64Array, classicRows: number): number | null {
     if (this.mlp === null) return null;
-    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predict(features)));
-    return Math.max(1, classicRows * Math.exp(correction));
+    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predictBag(features, partOffsets(features))));
+    return Math.max(1, baselineRows(features, classicRows) * Math.exp(correction));
   }
 
-  /** Adds executed subplans as samples; starts a training round in the background when due. */
-  learn(samples: Sample[]): void {
-    if (this.closed || samples.length === 0) return;
+  /** Sees every executed query's samples, whether learned from or not (the benchmark's q-error). */
+  observer: ((samples: Sample[]) => void) | null = null;
+
+  /** Adds executed subplans as samples (keep: ml_learn is on); starts a training round in the background when due. */
+  learn(samples: Sample[], keep = true): void {
+    if (this.observer !== null && samples.length > 0) this.observer(samples);
+    if (!keep || this.closed || samples.length === 0) return;
     for (const s of samples) {
       if (!Number.isFinite(s.trueRows) || !Number.isFinite(s.classicRows)) continue;
       const learned = this.raw(s.features, s.classicRows);
@@ -158,12 +218,12 @@ export class LearnedOptimizer {
     if (this.samples.size === 0) return;
     this.pending = 0;
     const data = this.samples.dataset();
-    const known = knownParts(data.x);
+    const known = featureRanges(data.x);
     const req: TrainRequest = { params: this.mlp === null ? null : Float64Array.from(this.mlp.params), ...data, epochs: EPOCHS, seed: this.header.version + 1 };
     const round = this.useWorker ? runInWorker(req) : Promise.resolve(trainRound(req));
     this.training = round
       .then(async (result) => {
-        this.mlp = new Mlp(FEATURE_COUNT, result.params);
+        this.mlp = new Mlp(PART_WIDTH, result.params);
         this.known = known;
         this.header = {
           version: this.header.version + 1,
@@ -210,6 +270,24 @@ export class LearnedOptimizer {
     };
   }
 
+  /** Forgets the weights and every sample, here and in the store (a benchmark's fresh start). */
+  async reset(): Promise<void> {
+    if (this.training !== null) await this.training.catch(() => undefined);
+    this.samples = new SampleStore();
+    this.mlp = null;
+    this.known = null;
+    this.pending = 0;
+    this.header = { version: 0, trusted: false, features: FEATURE_COUNT, validationLearned: null, validationClassic: null };
+    this.recentLearned.length = 0;
+    this.recentClassic.length = 0;
+    const entries: [string, Buffer | null][] = [
+      [MODEL_KEY, null],
+      [SAMPLES_KEY, null],
+    ];
+    for (let i = 0; i < MAX_BLOCKS; i++) entries.push([blockKey(i), null]);
+    await this.persistence.write(entries);
+  }
+
   /** Waits for a running round, then saves what is not saved yet. */
   async close(): Promise<void> {
     if (this.training !== null) await this.training.catch(() => undefined);
@@ -218,10 +296,41 @@ export class LearnedOptimizer {
   }
 }
 
-function knownParts(x: Float64Array): Set<string> {
-  const out = new Set<string>();
-  for (let at = 0; at < x.length; at += FEATURE_COUNT) for (const k of structureKeys(x, at)) out.add(k);
+/** Per part feature, the least and greatest value over the part rows of the training samples (relation and edge rows apart). */
+function featureRanges(x: Float64Array): Float64Array {
+  const out = new Float64Array(4 * PART_WIDTH);
+  for (let i = 0; i < 2 * PART_WIDTH; i++) {
+    out[2 * i] = Infinity;
+    out[2 * i + 1] = -Infinity;
+  }
+  for (let at = 0; at < x.length; at += FEATURE_COUNT)
+    for (const p of partOffsets(x, at)) {
+      const base = x[p + 1] === 1 ? PART_WIDTH : 0;
+      for (let f = 0; f < PART_WIDTH; f++) {
+        const i = base + f;
+        out[2 * i] = Math.min(out[2 * i], x[p + f]);
+        out[2 * i + 1] = Math.max(out[2 * i + 1], x[p + f]);
+      }
+    }
   return out;
+}
+
+/** How far (in scaled feature units) past the training range of a part feature the model still answers. */
+const RANGE_MARGIN = 0.25;
+
+/** Whether every part of the subplan lies within (or near) the parts the model was trained on; else it abstains. */
+function inRange(known: Float64Array | null, x: Float64Array, parts: number[]): boolean {
+  if (known === null || parts.length === 0) return false;
+  for (const p of parts) {
+    const base = x[p + 1] === 1 ? PART_WIDTH : 0;
+    for (let f = 0; f < PART_WIDTH; f++) {
+      const i = base + f;
+      if (!(known[2 * i] <= known[2 * i + 1])) return false;
+      const v = x[p + f];
+      if (v < known[2 * i] - RANGE_MARGIN || v > known[2 * i + 1] + RANGE_MARGIN) return false;
+    }
+  }
+  return true;
 }
 
 function pushRecent(list: number[], v: number): void {

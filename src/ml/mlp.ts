@@ -85,10 +85,16 @@ export class Mlp {
 
   /** Adds d(0.5·(out − y)²)/dparams · scale for one sample into grad; returns the squared error. */
   private accumulate(x: Float64Array, at: number, y: number, grad: Float64Array, scale: number): number {
+    const err = this.predict(x, at) - y;
+    this.backprop(x, at, err * scale, grad);
+    return err * err;
+  }
+
+  /** Adds g · d(out)/dparams at input x[at..] into grad (runs the forward pass first). */
+  private backprop(x: Float64Array, at: number, g: number, grad: Float64Array): void {
     const p = this.params;
     const n = this.inputs;
-    const err = this.predict(x, at) - y;
-    const g = err * scale;
+    this.predict(x, at);
     grad[this.b3] += g;
     for (let k = 0; k < HIDDEN2; k++) {
       grad[this.w3 + k] += g * this.h2[k];
@@ -112,7 +118,25 @@ export class Mlp {
       const row = this.w1 + j * n;
       for (let i = 0; i < n; i++) grad[row + i] += dj * x[at + i];
     }
-    return err * err;
+  }
+
+  /** The output for a bag of rows (offsets into x): the sum of each row's output. */
+  predictBag(x: Float64Array, rows: ArrayLike<number>): number {
+    let s = 0;
+    for (let i = 0; i < rows.length; i++) s += this.predict(x, rows[i]);
+    return s;
+  }
+
+  /**
+   * Mini-batch Adam where each sample is a bag of rows whose outputs add up to the prediction
+   * (a subplan's parts: the model composes); returns the training loss after each epoch.
+   */
+  trainBags(x: Float64Array, bags: readonly Int32Array[], y: Float64Array, options: TrainOptions): number[] {
+    return this.optimize(y.length, options, (s, grad, scale) => {
+      const err = this.predictBag(x, bags[s]) - y[s];
+      for (let i = 0; i < bags[s].length; i++) this.backprop(x, bags[s][i], err * scale, grad);
+      return err * err;
+    });
   }
 
   /** Mean squared error over samples (x: rows of `inputs` features, y: targets). */
@@ -127,6 +151,11 @@ export class Mlp {
 
   /** Mini-batch Adam over the samples; returns the training loss after each epoch. */
   train(x: Float64Array, y: Float64Array, options: TrainOptions): number[] {
+    return this.optimize(y.length, options, (s, grad, scale) => this.accumulate(x, s * this.inputs, y[s], grad, scale));
+  }
+
+  /** Adam over `count` samples; `step` adds one sample's gradient (times scale) and returns its squared error. */
+  private optimize(count: number, options: TrainOptions, step: (sample: number, grad: Float64Array, scale: number) => number): number[] {
     const lr = options.learningRate ?? 1e-3;
     const batch = options.batchSize ?? 32;
     const decay = options.weightDecay ?? 0;
@@ -138,7 +167,7 @@ export class Mlp {
     const b1 = 0.9;
     const b2 = 0.999;
     let t = 0;
-    const order = new Uint32Array(y.length);
+    const order = new Uint32Array(count);
     for (let i = 0; i < order.length; i++) order[i] = i;
     const losses: number[] = [];
     for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -148,7 +177,7 @@ export class Mlp {
         const end = Math.min(order.length, start + batch);
         grad.fill(0);
         const scale = 1 / (end - start);
-        for (let s = start; s < end; s++) total += this.accumulate(x, order[s] * this.inputs, y[order[s]], grad, scale);
+        for (let s = start; s < end; s++) total += step(order[s], grad, scale);
         t++;
         const c1 = 1 - Math.pow(b1, t);
         const c2 = 1 - Math.pow(b2, t);
@@ -160,7 +189,7 @@ export class Mlp {
           p[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + 1e-8);
         }
       }
-      losses.push(y.length === 0 ? 0 : total / y.length);
+      losses.push(count === 0 ? 0 : total / count);
     }
     return losses;
   }

@@ -1,7 +1,8 @@
 // One training round, as the worker thread runs it (and tests call directly): targets are the log
-// of true over classic rows (the model learns a correction to the classic estimate); every 10th
+// of true rows over the baseline (the classic estimate with sample selectivities, featurize.ts:
+// the model learns a correction to it); every 10th
 // sample is held out to measure whether the corrected estimate beats the classic one.
-import { FEATURE_COUNT } from './featurize';
+import { FEATURE_COUNT, PART_WIDTH, baselineRows, partOffsets } from './featurize';
 import { Mlp } from './mlp';
 
 export interface TrainRequest {
@@ -16,7 +17,7 @@ export interface TrainRequest {
 export interface TrainResult {
   params: Float64Array;
   losses: number[];
-  /** Mean squared log error on the held-out samples: learned, and classic (a zero correction). */
+  /** Mean squared log error on the held-out samples: learned, and classic. */
   validationLearned: number;
   validationClassic: number;
   validationSamples: number;
@@ -31,29 +32,24 @@ export function logRatio(trueRows: number, classicRows: number): number {
 
 export function trainRound(req: TrainRequest): TrainResult {
   const n = req.classic.length;
-  const model = new Mlp(FEATURE_COUNT, req.params === null ? undefined : Float64Array.from(req.params), req.seed);
+  const model = new Mlp(PART_WIDTH, req.params === null ? undefined : Float64Array.from(req.params), req.seed);
   const trainIdx: number[] = [];
   const validIdx: number[] = [];
   for (let i = 0; i < n; i++) (i % 10 === 9 ? validIdx : trainIdx).push(i);
-  const pack = (idx: number[]) => {
-    const x = new Float64Array(idx.length * FEATURE_COUNT);
-    const y = new Float64Array(idx.length);
-    idx.forEach((s, r) => {
-      x.set(req.x.subarray(s * FEATURE_COUNT, (s + 1) * FEATURE_COUNT), r * FEATURE_COUNT);
-      y[r] = logRatio(req.actual[s], req.classic[s]);
-    });
-    return { x, y };
-  };
-  const train = pack(trainIdx);
-  const valid = pack(validIdx);
-  const losses = model.train(train.x, train.y, { epochs: req.epochs, learningRate: 2e-3, batchSize: 32, seed: req.seed, weightDecay: 1e-5 });
+  const bags = (idx: number[]) => idx.map((s) => Int32Array.from(partOffsets(req.x, s * FEATURE_COUNT)));
+  const targets = (idx: number[]) => Float64Array.from(idx, (s) => logRatio(req.actual[s], baselineRows(req.x, req.classic[s], s * FEATURE_COUNT)));
+  const trainY = targets(trainIdx);
+  const validBags = bags(validIdx);
+  const validY = targets(validIdx);
+  const losses = model.trainBags(req.x, bags(trainIdx), trainY, { epochs: req.epochs, learningRate: 2e-3, batchSize: 32, seed: req.seed, weightDecay: 1e-4 });
   let learned = 0;
   let classic = 0;
-  for (let r = 0; r < valid.y.length; r++) {
-    const p = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, model.predict(valid.x, r * FEATURE_COUNT)));
-    learned += (p - valid.y[r]) ** 2;
-    classic += valid.y[r] ** 2;
+  for (let r = 0; r < validY.length; r++) {
+    const s = validIdx[r];
+    const p = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, model.predictBag(req.x, validBags[r])));
+    learned += (p - validY[r]) ** 2;
+    classic += logRatio(req.actual[s], req.classic[s]) ** 2;
   }
-  const m = Math.max(1, valid.y.length);
-  return { params: model.params, losses, validationLearned: learned / m, validationClassic: classic / m, validationSamples: valid.y.length };
+  const m = Math.max(1, validY.length);
+  return { params: model.params, losses, validationLearned: learned / m, validationClassic: classic / m, validationSamples: validY.length };
 }

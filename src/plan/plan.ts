@@ -19,6 +19,14 @@ interface NodeBase {
   estimatedRows?: number;
   /** The learned optimizer's view of this subplan (join planner's scans and joins), when it is enabled. */
   ml?: MlEstimate;
+  /** The top join of a join problem whose learned order differs from the classic one: which ran (plan feedback). */
+  mlChoice?: MlPlanChoice;
+}
+
+/** A join problem (by signature) and whether its learned order (or the classic one) was planned. */
+export interface MlPlanChoice {
+  signature: string;
+  learned: boolean;
 }
 
 /** Features of a subplan for the learned cardinality model, its classic estimate and the model's (if any). */

@@ -73,6 +73,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   const canonical: (ColumnStatistics | null)[] = [];
   const learning = model !== undefined && model.mode !== 'off' && lookup !== noStatistics && relations.length <= MAX_ORDERED;
   const relationInfos: RelationInfo[] = [];
+  const baseStats: RelationStats[] = [];
   const parts: Partial[] = relations.map((r, i) => {
     const local: Expr[] = [];
     const base: RelationStats = lookup === noStatistics ? { rows: r.estimatedRows, columns: r.plan.output.map(() => null) } : relationStats(r.plan, lookup);
@@ -91,7 +92,10 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
     const predicate = andAll(local);
     const rows = Math.max(1, predicate === null ? total : total * selectivity(predicate, infoOf(base.columns)));
     for (const c of base.columns) canonical.push(scaleColumnStats(c, total, rows));
-    if (learning) relationInfos.push(relationInfo(r.plan, total, local, base));
+    if (learning) {
+      relationInfos.push(relationInfo(r.plan, total, rows, local, base, model!));
+      baseStats.push(base);
+    }
     const position = new Map<number, number>();
     for (let k = 0; k < r.plan.output.length; k++) position.set(offsets[i] + k, k);
     return { plan: addFilter(r.plan, local, rows), position, relations: new Set([i]), rows };
@@ -103,7 +107,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   for (const c of constants) c.used = true;
 
   const graph = joinGraph(parts, conj, derived, canonical);
-  const learned = learning ? learnedJoinEstimates(model!, graph, relationInfos, equiColumnEdges(conj, relations, offsets, relationOf)) : null;
+  const learned = learning ? learnedJoinEstimates(model!, graph, relationInfos, equiColumnEdges(conj, relations, offsets, relationOf, baseStats)) : null;
   // Relation sets are 32-bit masks: past 30 relations the FROM order stands.
   const tree = parts.length <= MAX_ORDERED ? (learned !== null ? learned.order() : orderJoins(graph)) : fromOrder(parts.length);
   if (learned !== null)
@@ -113,6 +117,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
       if (relations[i].plan.kind === 'scan') learned.annotate(p.plan, 1 << i);
     });
   const acc = buildTree(tree, parts, conj, graph, learned?.annotate);
+  learned?.markChoice(acc.plan);
   let plan = acc.plan;
   const leftover = conj.filter((c) => !c.used).map((c) => c.expr);
   const topFilters = [...constants.map((c) => c.expr), ...leftover];
@@ -239,11 +244,15 @@ function buildTree(tree: JoinTree, parts: Partial[], conj: Conjunct[], graph: Jo
 }
 
 /** The learned model's view of a relation: its table, base rows and pushed-down predicates. */
-function relationInfo(plan: PlanNode, baseRows: number, local: Expr[], base: RelationStats): RelationInfo {
+function relationInfo(plan: PlanNode, baseRows: number, rows: number, local: Expr[], base: RelationStats, model: CardinalityModel): RelationInfo {
   const info = infoOf(base.columns);
+  const conjuncts = local.flatMap((e) => splitConjuncts(e));
+  const sample = conjuncts.length > 0 && plan.kind === 'scan' && plan.filter === null && !conjuncts.some(hasSubquery) ? model.sampleSelectivity(plan.tableId, plan.columns, conjuncts) : null;
   return {
     key: plan.kind === 'scan' ? plan.tableId : 0x7fff,
     baseRows,
+    rows,
+    sample: sample ?? undefined,
     predicates: local.flatMap((e) => splitConjuncts(e)).map((e) => {
       const first = [...columnsUsed(e)][0] ?? -1;
       const column = first < 0 ? -1 : plan.kind === 'scan' ? plan.columns[first] ?? first : first;
@@ -253,7 +262,7 @@ function relationInfo(plan: PlanNode, baseRows: number, local: Expr[], base: Rel
 }
 
 /** Column = column equalities between two relations (relation indexes and their attribute numbers). */
-function equiColumnEdges(conj: Conjunct[], relations: JoinRelation[], offsets: number[], relationOf: (col: number) => number) {
+function equiColumnEdges(conj: Conjunct[], relations: JoinRelation[], offsets: number[], relationOf: (col: number) => number, stats: RelationStats[]) {
   const attr = (rel: number, col: number): number => {
     const p = relations[rel].plan;
     const k = col - offsets[rel];
@@ -266,7 +275,8 @@ function equiColumnEdges(conj: Conjunct[], relations: JoinRelation[], offsets: n
     if (x.kind !== 'column' || y.kind !== 'column') continue;
     const a = relationOf(x.index);
     const b = relationOf(y.index);
-    out.push({ a, b, columnA: attr(a, x.index), columnB: attr(b, y.index) });
+    const distinct = (rel: number, col: number) => stats[rel]?.columns[col - offsets[rel]]?.distinct;
+    out.push({ a, b, columnA: attr(a, x.index), columnB: attr(b, y.index), distinctA: distinct(a, x.index), distinctB: distinct(b, y.index) });
   }
   return out;
 }

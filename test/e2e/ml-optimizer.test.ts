@@ -80,7 +80,9 @@ describe('learned optimizer (ml_optimizer)', function () {
     const p = server.port;
     const c = await connectPg(p);
     try {
-      // Three subplans per query (two filtered scans, one join): enough samples for training rounds.
+      // Three featurized subplans per query (two filtered scans, one join), two of them samples: the
+      // fact scan under the join's probe side is pruned by the join's runtime filter, so its count
+      // is not its true rows and it is left out (learn-from-execution.ts).
       for (let i = 0; i < 120; i++) await c.query(`select count(*) from fact, dim where fact.dim_id = dim.id and dim.grp = ${i % 10} and fact.v ${i % 3 === 0 ? '=' : '<'} ${(i * 7) % 10}`);
     } finally {
       await c.end();
@@ -91,7 +93,7 @@ describe('learned optimizer (ml_optimizer)', function () {
       m = await model(p);
     }
     expect(m.version).to.be.greaterThan(0);
-    expect(m.samples).to.equal(360);
+    expect(m.samples).to.equal(240);
     const explained = (await query(p, 'explain select count(*) from fact, dim where fact.dim_id = dim.id and dim.grp = 3 and fact.v = 3')).map((r) => r['QUERY PLAN']).join('\n');
     expect(explained).to.match(/ml_rows=(\d+|\?)/);
     await server.stop();

@@ -71,4 +71,11 @@ export interface NodeStats {
   prefetchHits?: number;
   /** Hash aggregation: input rows written to spill partitions because the groups exceeded work_mem. */
   spilledRows?: number;
+  /** Whether the last run was pulled to its end (a probe side left unread, or a run stopped early, is not). */
+  ended?: boolean;
+  /**
+   * Scans: the joins whose runtime filters dropped rows here. Between this scan and such a join
+   * the counted rows are fewer than the subplan's true rows (the learned optimizer skips them).
+   */
+  prunedBy?: Set<PlanNode>;
 }

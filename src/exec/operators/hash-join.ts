@@ -24,7 +24,7 @@ export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: Prepare
   const kinds = leftKeys.map((k, i) => pairKind(k.type, rightKeys[i].type));
   if (node.buildLeft === true && (node.joinType === 'semi' || node.joinType === 'anti')) {
     const buildSide = child(node.left);
-    const probe = prepareProbeWithRuntimeFilters(node.right, node.rightKeys, kinds, () => child(node.right));
+    const probe = prepareProbeWithRuntimeFilters(node, node.right, node.rightKeys, kinds, () => child(node.right));
     const residual = node.residual === null ? null : compileExpr(node.residual, env);
     return { node, open: () => new HashSemiBuildLeftOp(node, env, buildSide.open(), probe.prepared.open(), leftKeys, rightKeys, kinds, residual, probe.slots) };
   }

@@ -24,6 +24,7 @@ export abstract class Operator {
     let s = env.stats.get(node);
     if (s === undefined) env.stats.set(node, (s = { rows: 0, batches: 0, loops: 0, elapsedMs: 0 }));
     s.loops++;
+    s.ended = false;
     this.stats = s;
     this.ctx = env.ctx;
   }
@@ -44,7 +45,7 @@ export abstract class Operator {
     if (b !== null && b !== YIELD) {
       s.rows += b.length;
       s.batches++;
-    }
+    } else if (b === null) s.ended = true;
     return b;
   }
 

@@ -35,6 +35,8 @@ export class RuntimeFilterSlot {
   private passed = 0;
 
   constructor(
+    /** The join whose build side arms this filter (rows it drops are rows that join drops). */
+    readonly owner: PlanNode,
     /** Positions in the join's key lists. */
     readonly keyIndexes: readonly number[],
     /** The same keys as the scan's output columns. */
@@ -68,7 +70,7 @@ const pending = new Map<ScanNode, RuntimeFilterSlot[]>();
 export function prepareWithRuntimeFilters<T>(node: HashJoinNode, kinds: readonly KeyKind[], prepareLeft: () => T): { left: T; slots: RuntimeFilterSlot[] } {
   const type = node.joinType;
   if (node.buildLeft === true || (type !== 'inner' && type !== 'semi' && type !== 'right')) return { left: prepareLeft(), slots: [] };
-  const { prepared, slots } = prepareProbeWithRuntimeFilters(node.left, node.leftKeys, kinds, prepareLeft);
+  const { prepared, slots } = prepareProbeWithRuntimeFilters(node, node.left, node.leftKeys, kinds, prepareLeft);
   return { left: prepared, slots };
 }
 
@@ -78,7 +80,7 @@ export function prepareWithRuntimeFilters<T>(node: HashJoinNode, kinds: readonly
  * one, whose rows only mark left rows as matched: a right row no left key matches does nothing,
  * so its scans may drop such rows for anti joins too.
  */
-export function prepareProbeWithRuntimeFilters<T>(probe: PlanNode, probeKeys: readonly Expr[], kinds: readonly KeyKind[], prepareProbe: () => T): { prepared: T; slots: RuntimeFilterSlot[] } {
+export function prepareProbeWithRuntimeFilters<T>(owner: PlanNode, probe: PlanNode, probeKeys: readonly Expr[], kinds: readonly KeyKind[], prepareProbe: () => T): { prepared: T; slots: RuntimeFilterSlot[] } {
   const prepareLeft = prepareProbe;
   const byScan = new Map<ScanNode, { keys: number[]; cols: number[] }>();
   probeKeys.forEach((k, i) => {
@@ -92,7 +94,7 @@ export function prepareProbeWithRuntimeFilters<T>(probe: PlanNode, probeKeys: re
   });
   const slots: RuntimeFilterSlot[] = [];
   for (const [scan, t] of byScan) {
-    const slot = new RuntimeFilterSlot(t.keys, t.cols, t.keys.map((i) => kinds[i]));
+    const slot = new RuntimeFilterSlot(owner, t.keys, t.cols, t.keys.map((i) => kinds[i]));
     slots.push(slot);
     let list = pending.get(scan);
     if (list === undefined) pending.set(scan, (list = []));

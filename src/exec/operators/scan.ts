@@ -104,8 +104,12 @@ class ScanOp extends Operator {
   /** The batch without the rows the joins' Bloom filters rule out (gathered only when some go). */
   private applyRuntimeFilters(batch: Batch): Batch {
     if (this.runtimeFilters.length === 0) return batch;
+    const armed = this.runtimeFilters.filter((f) => f.filter !== null);
     const rows = runtimeFilterRows(this.runtimeFilters, batch);
-    return rows === null ? batch : gatherNeeded(batch, rows, this.read);
+    if (rows === null) return batch;
+    const stats = this.env.stats.get(this.node);
+    if (stats !== undefined) for (const f of armed) (stats.prunedBy ??= new Set()).add(f.owner);
+    return gatherNeeded(batch, rows, this.read);
   }
 
   /** Index Scan: the candidate RowIds (ascending) and how far they have been read; null = full scan. */

@@ -1,7 +1,8 @@
-// Subplan featurization: fixed length, per-table slots, join edges, the classic estimate's log.
+// Subplan featurization: a bag of part rows (one per relation, one per join edge inside the
+// subset), the baseline with sample selectivities, and the edges a cycle leaves out.
 import { expect } from 'chai';
 import { Expr } from '../../../src/plan/expr';
-import { FEATURE_COUNT, SubplanFeaturizer, TABLE_SLOTS, predicateKind } from '../../../src/ml/featurize';
+import { BASELINE_RATIO_FEATURE, FEATURE_COUNT, MAX_PARTS, PART_WIDTH, SubplanFeaturizer, baselineRows, partOffsets, predicateKind } from '../../../src/ml/featurize';
 import { Types } from '../../../src/types/data-type';
 
 const col = (index: number): Expr => ({ kind: 'column', index, type: Types.int4 });
@@ -9,46 +10,74 @@ const int = (value: number): Expr => ({ kind: 'const', value, type: Types.int4 }
 const call = (fn: string, ...args: Expr[]): Expr => ({ kind: 'call', fn, args, type: Types.bool }) as Expr;
 
 describe('ml: featurizer', () => {
+  // 0: a big table filtered by a range its sample says keeps 10% (classic: 1%); 1: a dimension;
+  // 2: a small table with a LIKE.
   const f = new SubplanFeaturizer(
     [
-      { key: 1, baseRows: 1e6, predicates: [{ expr: call('lt', col(0), int(5)), column: 0, selectivity: 0.01 }] },
+      { key: 1, baseRows: 1e6, rows: 1e4, predicates: [{ expr: call('lt', col(0), int(5)), column: 0, selectivity: 0.01 }], sample: { hits: 400, n: 4000 } },
       { key: 2, baseRows: 1000, predicates: [] },
-      { key: 3, baseRows: 10, predicates: [{ expr: call('like', col(1), int(0)), column: 1, selectivity: 0.1 }] },
+      { key: 3, baseRows: 10, rows: 1, predicates: [{ expr: call('like', col(1), int(0)), column: 1, selectivity: 0.1 }] },
     ],
     [
-      { a: 0, b: 1, columnA: 1, columnB: 0 },
-      { a: 1, b: 2, columnA: 2, columnB: 0 },
+      { a: 0, b: 1, columnA: 1, columnB: 0, distinctA: 1000, distinctB: 1000 },
+      { a: 1, b: 2, columnA: 2, columnB: 0, distinctA: 10, distinctB: 10 },
     ],
   );
+  const parts = (x: Float64Array) => partOffsets(x).map((p) => Array.from(x.subarray(p, p + PART_WIDTH)));
 
-  it('gives a fixed-length vector for any subset', () => {
-    expect(f.features(0b1, 100).length).to.equal(FEATURE_COUNT);
-    expect(f.features(0b111, 100).length).to.equal(FEATURE_COUNT);
+  it('gives a fixed-length vector of one row per relation and per edge of the subset', () => {
+    expect(f.features(0b1, 100)!.length).to.equal(FEATURE_COUNT);
+    expect(partOffsets(f.features(0b1, 100)!)).to.have.length(1);
+    const all = f.features(0b111, 100)!;
+    const rows = parts(all);
+    expect(rows.filter((r) => r[0] === 1)).to.have.length(3);
+    expect(rows.filter((r) => r[1] === 1)).to.have.length(2);
   });
 
-  it('differs by tables, edges and the classic estimate', () => {
-    const a = Array.from(f.features(0b011, 100));
-    const b = Array.from(f.features(0b110, 100));
-    const c = Array.from(f.features(0b011, 1000));
-    expect(a).to.not.deep.equal(b);
-    expect(a).to.not.deep.equal(c);
-    // Only the classic-estimate feature changed between a and c.
-    const changed = a.map((v, i) => (v !== c[i] ? i : -1)).filter((i) => i >= 0);
-    expect(changed).to.have.length(1);
-    expect(c[changed[0]] - a[changed[0]]).to.be.closeTo(1 / 8, 1e-12);
+  it("composes: a subset's rows are its relations' rows plus its edges' rows", () => {
+    const joined = parts(f.features(0b011, 100)!);
+    const a = parts(f.features(0b001, 100)!);
+    const b = parts(f.features(0b010, 100)!);
+    expect(joined.slice(0, 2)).to.deep.equal([...a, ...b]);
+    // Relations 0 and 2 are not joined directly: no edge row.
+    expect(parts(f.features(0b101, 100)!).filter((r) => r[1] === 1)).to.have.length(0);
+    // The classic estimate is not a part feature: only the baseline scales with it.
+    expect(Array.from(f.features(0b011, 100)!)).to.deep.equal(Array.from(f.features(0b011, 1000)!));
   });
 
-  it('counts the edges inside the subset only', () => {
-    // Relations 0 and 2 are not joined directly: no edge feature set.
-    const x = f.features(0b101, 100);
-    const y = f.features(0b001, 100);
-    const z = f.features(0b100, 100);
-    const sum = Array.from(y).map((v, i) => v + z[i]);
-    const diff = Array.from(x).map((v, i) => v - sum[i]);
-    // Only globals differ (relation/predicate counts, classic log, the bias).
-    const slotsAndEdges = diff.slice(0, FEATURE_COUNT - 7);
-    expect(slotsAndEdges.every((d) => Math.abs(d) < 1e-12)).to.equal(true);
-    expect(TABLE_SLOTS).to.equal(8);
+  it("corrects the classic estimate by the sample's selectivity in the baseline", () => {
+    const x = f.features(0b001, 1e4)!;
+    // Sample: (400 + 2·0.01)/(4000 + 2) ≈ 0.1 against the classic 0.01 → about 10× the classic rows.
+    expect(x[BASELINE_RATIO_FEATURE]).to.be.closeTo(1, 0.01);
+    expect(baselineRows(x, 1e4)).to.be.closeTo(1e5, 1e3);
+    // Without a sample the baseline is the classic estimate.
+    expect(baselineRows(f.features(0b100, 7)!, 7)).to.equal(7);
+  });
+
+  it('marks the edge a spanning tree leaves out of a cycle, keeping the most selective ones', () => {
+    const cyc = new SubplanFeaturizer(
+      [0, 1, 2].map((k) => ({ key: k, baseRows: 1e4, predicates: [] })),
+      [
+        { a: 0, b: 1, columnA: 0, columnB: 0, distinctA: 1e4, distinctB: 1e4 },
+        { a: 1, b: 2, columnA: 1, columnB: 0, distinctA: 1e3, distinctB: 1e3 },
+        { a: 2, b: 0, columnA: 1, columnB: 1, distinctA: 25, distinctB: 25 },
+      ],
+    );
+    const edges = parts(cyc.features(0b111, 1)!).filter((r) => r[1] === 1);
+    expect(edges.map((r) => r[6])).to.deep.equal([0, 0, 1]);
+    // Any two of the three relations form a tree: nothing left out.
+    expect(parts(cyc.features(0b101, 1)!).filter((r) => r[1] === 1 && r[6] === 1)).to.have.length(0);
+  });
+
+  it('answers null for subsets with more parts than a vector holds', () => {
+    const n = 12;
+    const big = new SubplanFeaturizer(
+      Array.from({ length: n }, (_, k) => ({ key: k, baseRows: 10, predicates: [] })),
+      Array.from({ length: n - 1 }, (_, k) => ({ a: k, b: k + 1, columnA: 0, columnB: 0 })),
+    );
+    expect(2 * n - 1).to.be.greaterThan(MAX_PARTS);
+    expect(big.features((1 << n) - 1, 1)).to.equal(null);
+    expect(big.features(0b111, 1)).to.not.equal(null);
   });
 
   it('classifies predicate kinds', () => {

@@ -1,7 +1,7 @@
 // The learned optimizer: falls back (null) while untrained, learns a known correction to the
 // classic estimate from samples, persists weights and samples, and reloads them.
 import { expect } from 'chai';
-import { FEATURE_COUNT } from '../../../src/ml/featurize';
+import { FEATURE_COUNT, PART_WIDTH } from '../../../src/ml/featurize';
 import { LearnedOptimizer, MIN_SAMPLES, ModelPersistence, qError } from '../../../src/ml/learned-optimizer';
 import { Rng } from '../../../src/ml/rng';
 
@@ -22,13 +22,12 @@ function samples(n: number, seed: number) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const features = new Float64Array(FEATURE_COUNT);
-    // Table slot 0 present; its base-rows and selectivity features vary.
+    // One relation part (row 0): its base-rows and selectivity features vary.
     features[0] = 1;
-    features[1] = rng.next();
     features[2] = rng.next();
-    features[FEATURE_COUNT - 1] = 1;
+    features[3] = rng.next();
     const classicRows = 1000;
-    out.push({ features, classicRows, trueRows: classicRows * Math.pow(10, 3 * features[1] - 2 * features[2]) });
+    out.push({ features, classicRows, trueRows: classicRows * Math.pow(10, 3 * features[2] - 2 * features[3]) });
   }
   return out;
 }
@@ -68,14 +67,39 @@ describe('ml: learned optimizer', function () {
     const test = samples(300, 3);
     expect(medianQ(opt, test, true)).to.be.lessThan(1.5);
     expect(medianQ(opt, test, false)).to.be.greaterThan(3);
-    // A subplan with a table slot never seen in training: uncertain, the classic estimate stands.
+    // A part far outside the features seen in training: uncertain, the classic estimate stands.
     const unseen = Float64Array.from(test[0].features);
-    unseen[3 * 13] = 1;
+    unseen[2] = 3;
     expect(opt.predict(unseen, 1000)).to.equal(null);
+    // So is an edge part when training saw none.
+    const edge = Float64Array.from(test[0].features);
+    edge[PART_WIDTH + 1] = 1;
+    expect(opt.predict(edge, 1000)).to.equal(null);
     await opt.close();
     const again = LearnedOptimizer.open(store, { useWorker: false });
     expect(again.status()).to.include({ version: st.version, samples: 1500, trusted: true });
     expect(again.predict(test[0].features, 1000)).to.equal(opt.predict(test[0].features, 1000));
+  });
+
+  it('plan-time guard: alternates the two orders three times each, then keeps the faster by median', () => {
+    const opt = LearnedOptimizer.open(memoryStore(), { useWorker: false });
+    const run = (sig: string, learnedMs: number, classicMs: number) => {
+      const order: boolean[] = [];
+      for (let i = 0; i < 6; i++) {
+        const learned = opt.useLearnedOrder(sig);
+        order.push(learned);
+        opt.recordPlanTimes([{ signature: sig, learned, ms: learned ? learnedMs : classicMs }]);
+      }
+      return order;
+    };
+    expect(run('q', 30, 20)).to.deep.equal([true, false, true, false, true, false]);
+    // The learned order was slower: the classic one stays.
+    expect(opt.useLearnedOrder('q')).to.equal(false);
+    run('r', 10, 20);
+    expect(opt.useLearnedOrder('r')).to.equal(true);
+    // Within 5% is not enough.
+    run('s', 19.5, 20);
+    expect(opt.useLearnedOrder('s')).to.equal(false);
   });
 
   it('trains in a worker thread', async () => {

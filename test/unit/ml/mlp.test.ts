@@ -51,3 +51,44 @@ describe('ml: MLP', () => {
     expect(() => new Mlp(3, new Float64Array(5))).to.throw(/expected/);
   });
 });
+
+describe('ml: MLP over bags of parts', () => {
+  // Each part is [kind, v]; a bag's target is the sum over its parts of g(kind, v).
+  const g = (kind: number, v: number) => (kind === 1 ? 2 * v : -v * v);
+  function bags(n: number, seed: number, sizes: number[]) {
+    const rng = new Rng(seed);
+    const rows: number[] = [];
+    const offsets: Int32Array[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const size = sizes[i % sizes.length];
+      const at: number[] = [];
+      let t = 0;
+      for (let k = 0; k < size; k++) {
+        const kind = rng.next() < 0.5 ? 1 : 0;
+        const v = rng.next() * 2 - 1;
+        at.push(rows.length);
+        rows.push(kind, v);
+        t += g(kind, v);
+      }
+      offsets.push(Int32Array.from(at));
+      y.push(t);
+    }
+    return { x: Float64Array.from(rows), offsets, y: Float64Array.from(y) };
+  }
+
+  it('learns parts from bags of one and two, and answers for bags of four (composition)', () => {
+    const train = bags(1500, 1, [1, 2]);
+    const test = bags(200, 2, [4]);
+    const m = new Mlp(2, undefined, 3);
+    const losses = m.trainBags(train.x, train.offsets, train.y, { epochs: 40, learningRate: 3e-3, seed: 4 });
+    expect(losses[losses.length - 1]).to.be.lessThan(losses[0] / 10);
+    let err = 0;
+    let base = 0;
+    test.offsets.forEach((o, i) => {
+      err += (m.predictBag(test.x, o) - test.y[i]) ** 2;
+      base += test.y[i] ** 2;
+    });
+    expect(err / base).to.be.lessThan(0.05);
+  });
+});
