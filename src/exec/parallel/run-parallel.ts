@@ -8,7 +8,7 @@
 // it polls for cancellation and statement_timeout and, when either fires, raises a shared flag
 // the workers check once per batch. The partial rows come back as a CTE that the merge plan reads.
 import { PlanNode } from '../../plan/plan';
-import { ROW_GROUP_ROWS } from '../../storage/api';
+import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { shareVector } from '../../types/shared-vector';
 import { SqlError, SqlStateCode } from '../../types/sql-error';
 import { Batch } from '../../types/vector';
@@ -20,7 +20,7 @@ import { SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
-const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
+export const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
 /**
  * Below this many driving rows a parallel run costs more than it saves (the default of
  * parallel_min_rows, which sets it per session). Four row groups: at 2 morsels
@@ -74,34 +74,48 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext): { tables: SentT
   }
   const dicts = new Map<number, string[]>();
   const tables: SentTable[] = [];
-  for (const [tableId, columns] of columnsByTable) {
-    const snap = ctx.snapshot(tableId);
-    const groups = snap.rowGroupCount;
-    const rowCounts: number[] = [];
-    const deleted: (Uint8Array | null)[] = [];
-    for (let g = 0; g < groups; g++) {
-      rowCounts.push(snap.rowCount(g));
-      deleted.push(snap.deleted(g));
-    }
-    const sent: [number, SentVector[]][] = [];
-    for (const c of columns) {
-      const chunks: SentVector[] = [];
-      for (let g = 0; g < groups; g++) {
-        const v = shareVector(snap.readColumn(g, c));
-        if (v.kind === 'string') {
-          const id = dictId(v.dict);
-          dicts.set(id, v.dict);
-          chunks.push({ ...v, dict: null, dictId: id });
-        } else chunks.push(v);
-      }
-      sent.push([c, chunks]);
-    }
-    tables.push({ tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent });
-  }
+  for (const [tableId, columns] of columnsByTable) tables.push(sharedTable(tableId, ctx.snapshot(tableId), columns, dicts));
   return { tables, dicts };
 }
 
-function morselsOf(rowCounts: readonly number[]): Int32Array {
+/** A table's row groups and the chunks of `columns` as a worker receives them (dictionaries collected in `dicts`). */
+export function sharedTable(tableId: number, snap: TableSnapshot, columns: Iterable<number>, dicts: Map<number, string[]>): SentTable {
+  const groups = snap.rowGroupCount;
+  const rowCounts: number[] = [];
+  const deleted: (Uint8Array | null)[] = [];
+  for (let g = 0; g < groups; g++) {
+    rowCounts.push(snap.rowCount(g));
+    deleted.push(snap.deleted(g));
+  }
+  const sent: [number, SentVector[]][] = [];
+  for (const c of columns) {
+    const chunks: SentVector[] = [];
+    for (let g = 0; g < groups; g++) {
+      const v = shareVector(snap.readColumn(g, c));
+      if (v.kind === 'string') {
+        const id = dictId(v.dict);
+        dicts.set(id, v.dict);
+        chunks.push({ ...v, dict: null, dictId: id });
+      } else chunks.push(v);
+    }
+    sent.push([c, chunks]);
+  }
+  return { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent };
+}
+
+/** The dictionaries of `dicts` worker w does not hold yet (all of them, with clear = true, when it must drop its own first). */
+export function dictsFor(w: WorkerHandle, dicts: Map<number, string[]>): { send: [number, string[]][]; clear: boolean } {
+  let send: [number, string[]][] = [...dicts].filter(([id]) => !w.sentDicts.has(id));
+  const clear = w.shouldClear(send.reduce((n, [, d]) => n + d.length, 0));
+  if (clear) send = [...dicts];
+  for (const [id, d] of send) {
+    w.sentDicts.add(id);
+    w.sentStrings += d.length;
+  }
+  return { send, clear };
+}
+
+export function morselsOf(rowCounts: readonly number[]): Int32Array {
   const triples: number[] = [];
   rowCounts.forEach((rows, g) => {
     for (let start = 0; start < rows; start += MORSEL_ROWS) triples.push(g, start, Math.min(rows, start + MORSEL_ROWS));
@@ -116,13 +130,7 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
   const replies = workers.map((w) => {
-    let newDicts: [number, string[]][] = [...dicts].filter(([id]) => !w.sentDicts.has(id));
-    const clearDicts = w.shouldClear(newDicts.reduce((n, [, d]) => n + d.length, 0));
-    if (clearDicts) newDicts = [...dicts];
-    for (const [id, d] of newDicts) {
-      w.sentDicts.add(id);
-      w.sentStrings += d.length;
-    }
+    const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts);
     const task: WorkerTask = {
       plan: fragment.partial,
       path: fragment.path,
