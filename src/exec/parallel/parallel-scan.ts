@@ -6,7 +6,7 @@
 // though, and a scan's selection needs no hash table: only the row groups, the WHERE and the
 // runtime (Bloom / bitmap) filters its joins armed before pulling it. So when such a scan starts,
 // workers are sent the filter columns' chunks (shared memory) and the filters, claim morsels from
-// a shared counter and write each morsel's kept row offsets to shared memory. The main thread
+// a shared counter and mark each morsel's kept rows in a shared bitmap. The main thread
 // takes the morsels in order: one already claimed by a worker it waits for (Atomics.wait), the
 // next unclaimed one it claims and scans itself, so it never waits while work is left in front of
 // it, and the rows come out in the serial order whatever the number of workers. It then gathers
@@ -51,7 +51,7 @@ export class ParallelScan {
     private readonly counter: Int32Array,
     private readonly cancel: Int32Array,
     private readonly counts: Int32Array,
-    private readonly selected: Uint32Array,
+    private readonly selected: Int32Array,
   ) {
     env.closeAtEnd?.add(this);
   }
@@ -82,7 +82,7 @@ export class ParallelScan {
       const cancel = new SharedArrayBuffer(4);
       const counts = new SharedArrayBuffer(4 * total);
       new Int32Array(counts).fill(MORSEL_PENDING);
-      const selected = new SharedArrayBuffer(4 * total * MORSEL_ROWS);
+      const selected = new SharedArrayBuffer((total * MORSEL_ROWS) / 8);
       const runtimeFilters: SentRuntimeFilter[] = armed.map((s) => ({
         keyIndexes: [...s.keyIndexes],
         scanColumns: [...s.scanColumns],
@@ -113,7 +113,7 @@ export class ParallelScan {
         w.post(task);
       }
       parallelScanStats.scans++;
-      return new ParallelScan(env, workers, morsels, new Int32Array(counter), new Int32Array(cancel), new Int32Array(counts), new Uint32Array(selected));
+      return new ParallelScan(env, workers, morsels, new Int32Array(counter), new Int32Array(cancel), new Int32Array(counts), new Int32Array(selected));
     } catch (err) {
       releaseWorkers(workers);
       throw err;
@@ -139,7 +139,25 @@ export class ParallelScan {
     }
     if (count === MORSEL_FAILED) return { ...at, selected: null };
     parallelScanStats.workerMorsels++;
-    return { ...at, selected: this.selected.subarray(m * MORSEL_ROWS, m * MORSEL_ROWS + count) };
+    return { ...at, selected: this.keptRows(m, at.start, count) };
+  }
+
+  /** The offsets (in the group) of morsel m's kept rows, from its bits. */
+  private keptRows(m: number, start: number, count: number): Uint32Array {
+    const out = new Uint32Array(count);
+    const bits = this.selected;
+    const first = (m * MORSEL_ROWS) >>> 5;
+    const words = MORSEL_ROWS >>> 5;
+    let k = 0;
+    for (let w = 0; w < words && k < count; w++) {
+      let x = bits[first + w];
+      while (x !== 0) {
+        const low = x & -x;
+        out[k++] = start + w * 32 + 31 - Math.clz32(low);
+        x ^= low;
+      }
+    }
+    return out;
   }
 
   /** Stops the workers' claiming (a scan stopped early) and gives them back. */

@@ -2,7 +2,8 @@
 // the shared counter, find the rows of each that survive the deleted-row check, the join's runtime
 // filters and the scan's WHERE, and publish their offsets in shared memory. The main thread reads
 // the rows themselves from its own copy of the chunks, in morsel order, so the scan's output is
-// the serial one whatever the number of workers.
+// the serial one whatever the number of workers. A morsel's kept rows are bits in `selected`
+// (bit d of the morsel's words: row start + d), its count in `counts`.
 import { TableSnapshot } from '../../storage/api';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch } from '../../types/vector';
@@ -70,7 +71,8 @@ export function runScanTask(task: ScanTask, snap: TableSnapshot, morselRows: num
   const counter = new Int32Array(task.counter);
   const cancel = new Int32Array(task.cancel);
   const counts = new Int32Array(task.counts);
-  const selected = new Uint32Array(task.selected);
+  const selected = new Int32Array(task.selected);
+  const scratch = new Uint32Array(morselRows);
   const total = task.morsels.length / 3;
   let filter: SelectionFilter | null = null;
   let slots: RuntimeFilterSlot[] = [];
@@ -111,8 +113,14 @@ export function runScanTask(task: ScanTask, snap: TableSnapshot, morselRows: num
     if (m >= total) return;
     let count: number;
     try {
-      const g = task.morsels[m * 3];
-      count = selectMorsel(task, snap, filter, slots, g, task.morsels[m * 3 + 1], task.morsels[m * 3 + 2], selected.subarray(m * morselRows, (m + 1) * morselRows));
+      const start = task.morsels[m * 3 + 1];
+      count = selectMorsel(task, snap, filter, slots, task.morsels[m * 3], start, task.morsels[m * 3 + 2], scratch);
+      // One bit per row of the morsel: a few hundred KiB for a whole table.
+      const base = (m * morselRows) >>> 5;
+      for (let i = 0; i < count; i++) {
+        const d = scratch[i] - start;
+        selected[base + (d >>> 5)] |= 1 << (d & 31);
+      }
     } catch {
       count = MORSEL_FAILED;
     }
