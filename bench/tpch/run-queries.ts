@@ -21,6 +21,8 @@ export interface QueryTiming {
 export interface RunOptions {
   /** Cancel a query after this many seconds (statement_timeout); it is then not repeated. */
   timeoutSeconds?: number;
+  /** Only these queries (names as queryNames gives them); absent = all 22. */
+  queries?: string[];
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
@@ -54,7 +56,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
   if (limit > 0) await client.query(`set statement_timeout = '${limit}s'`);
   const timings: QueryTiming[] = [];
   try {
-    for (const name of queryNames()) {
+    for (const name of options.queries ?? queryNames()) {
       const sql = querySql(name);
       const runsMs: number[] = [];
       let rendered = { output: '', rows: 0 };
