@@ -171,6 +171,8 @@ class ScanOp extends Operator {
   /** Offsets (in the current group) of the rows the workers kept in the current morsel, and how many are out. */
   private selected: Uint32Array | null = null;
   private selectedPos = 0;
+  /** Columns the scan's consumers read (read minus those only the WHERE needs). */
+  private handedOut: boolean[] | null = null;
 
   /** The next morsel from the parallel scan: its selected rows, or its range to scan here; false at the end. */
   private takeParallelMorsel(snap: TableSnapshot, parallel: ParallelScan): boolean {
@@ -195,6 +197,11 @@ class ScanOp extends Operator {
   private selectedRows(): Batch | null {
     const sel = this.selected!;
     const from = this.selectedPos;
+    // Columns only the WHERE read (the workers evaluated it) are not gathered.
+    if (this.handedOut === null) {
+      const need = this.env.needed.get(this.node);
+      this.handedOut = this.read.map((r, k) => r && (need === undefined || need[k] === true));
+    }
     const n = Math.min(BATCH_SIZE, sel.length - from);
     if (n <= 0) {
       this.selected = null;
@@ -204,7 +211,7 @@ class ScanOp extends Operator {
     const idx = sel.subarray(from, from + n);
     const first = idx[0];
     // A run of consecutive rows is sliced, not gathered.
-    const columns = idx[n - 1] - first === n - 1 ? this.columns.map((c) => sliceVector(c, first, first + n)) : this.columns.map((c, k) => (this.read[k] ? gatherVector(c, idx, n) : absentVector(this.node.output[k].type, n)));
+    const columns = idx[n - 1] - first === n - 1 ? this.columns.map((c) => sliceVector(c, first, first + n)) : this.columns.map((c, k) => (this.handedOut![k] ? gatherVector(c, idx, n) : absentVector(this.node.output[k].type, n)));
     if (this.node.withRowId) {
       const ids = new Float64Array(n);
       const base = this.group * ROW_GROUP_ROWS;
