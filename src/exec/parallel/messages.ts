@@ -45,7 +45,7 @@ export interface WorkerTask {
 /**
  * A filtered scan whose consumer stays on the main thread (parallel-scan.ts): the worker claims
  * morsels, evaluates the deleted rows, runtime filters and WHERE of each, and sets the kept rows'
- * bits in `selected` (MORSEL_ROWS bits per morsel), their count in `counts` (-2: failed, the main
+ * bits in `selected` (SCAN_MORSEL_ROWS bits per morsel), their count in `counts` (-2: failed, the main
  * thread redoes the morsel). No reply message.
  */
 export interface ScanTask {

@@ -21,8 +21,8 @@ import { RuntimeFilterSlot } from '../operators/runtime-filter';
 import { exprOk } from './fragment';
 import { ScanTask, SentRuntimeFilter } from './messages';
 import { WorkerHandle, leaseWorkers, releaseWorkers } from './pool';
-import { MORSEL_ROWS, dictsFor, morselsOf, sharedTable } from './run-parallel';
-import { MORSEL_FAILED, MORSEL_PENDING } from './scan-task';
+import { dictsFor, morselsOf, sharedTable } from './run-parallel';
+import { MORSEL_FAILED, MORSEL_PENDING, SCAN_MORSEL_ROWS } from './scan-task';
 
 /** Below this many live rows a scan stays serial (parallel_min_rows overrides it). */
 const MIN_PARALLEL_ROWS = 4 * 65536;
@@ -76,13 +76,13 @@ export class ParallelScan {
       for (const s of armed) for (const c of s.scanColumns) read[c] = true;
       const dicts = new Map<number, string[]>();
       const table = sharedTable(node.tableId, snap, node.columns.filter((_, k) => read[k]), dicts);
-      const morsels = morselsOf(table.rowCounts);
+      const morsels = morselsOf(table.rowCounts, SCAN_MORSEL_ROWS);
       const total = morsels.length / 3;
       const counter = new SharedArrayBuffer(4);
       const cancel = new SharedArrayBuffer(4);
       const counts = new SharedArrayBuffer(4 * total);
       new Int32Array(counts).fill(MORSEL_PENDING);
-      const selected = new SharedArrayBuffer((total * MORSEL_ROWS) / 8);
+      const selected = new SharedArrayBuffer((total * SCAN_MORSEL_ROWS) / 8);
       const runtimeFilters: SentRuntimeFilter[] = armed.map((s) => ({
         keyIndexes: [...s.keyIndexes],
         scanColumns: [...s.scanColumns],
@@ -146,8 +146,8 @@ export class ParallelScan {
   private keptRows(m: number, start: number, count: number): Uint32Array {
     const out = new Uint32Array(count);
     const bits = this.selected;
-    const first = (m * MORSEL_ROWS) >>> 5;
-    const words = MORSEL_ROWS >>> 5;
+    const first = (m * SCAN_MORSEL_ROWS) >>> 5;
+    const words = SCAN_MORSEL_ROWS >>> 5;
     let k = 0;
     for (let w = 0; w < words && k < count; w++) {
       let x = bits[first + w];

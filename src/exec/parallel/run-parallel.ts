@@ -115,10 +115,10 @@ export function dictsFor(w: WorkerHandle, dicts: Map<number, string[]>): { send:
   return { send, clear };
 }
 
-export function morselsOf(rowCounts: readonly number[]): Int32Array {
+export function morselsOf(rowCounts: readonly number[], size = MORSEL_ROWS): Int32Array {
   const triples: number[] = [];
   rowCounts.forEach((rows, g) => {
-    for (let start = 0; start < rows; start += MORSEL_ROWS) triples.push(g, start, Math.min(rows, start + MORSEL_ROWS));
+    for (let start = 0; start < rows; start += size) triples.push(g, start, Math.min(rows, start + size));
   });
   return Int32Array.from(triples);
 }

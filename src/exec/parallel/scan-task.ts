@@ -4,7 +4,7 @@
 // the rows themselves from its own copy of the chunks, in morsel order, so the scan's output is
 // the serial one whatever the number of workers. A morsel's kept rows are bits in `selected`
 // (bit d of the morsel's words: row start + d), its count in `counts`.
-import { TableSnapshot } from '../../storage/api';
+import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch } from '../../types/vector';
 import { sliceVector } from '../../types/vector-ops';
@@ -17,6 +17,13 @@ import { absentVector } from '../needed-columns';
 import { RuntimeFilterSlot, runtimeFilterRows } from '../operators/runtime-filter';
 import { gatherNeeded } from '../vector-util';
 import { ScanTask } from './messages';
+
+/**
+ * A parallel scan's morsels are whole row groups: a string column's dictionary belongs to its
+ * row group, and a filter over it (LIKE on o_comment, Q13) is evaluated once per dictionary entry,
+ * so a worker taking a quarter of a group would still evaluate the whole dictionary.
+ */
+export const SCAN_MORSEL_ROWS = ROW_GROUP_ROWS;
 
 /** Morsel results in `counts`: not done yet, and failed (the main thread redoes it serially). */
 export const MORSEL_PENDING = -1;

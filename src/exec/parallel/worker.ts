@@ -9,8 +9,7 @@ import { Batch, StringVector, Vector } from '../../types/vector';
 import { ExecContext, MorselSource } from '../context';
 import { executePlan } from '../execute';
 import { ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
-import { runScanTask } from './scan-task';
-import { MORSEL_ROWS } from './run-parallel';
+import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
 
 const dicts = new Map<number, string[]>();
 
@@ -110,7 +109,7 @@ parentPort!.on('message', (task: WorkerTask | ScanTask) => {
     // Answers through shared memory only; a failure leaves its morsels to the main thread.
     try {
       receiveDicts(task);
-      runScanTask(task, snapshotOf(task.table), MORSEL_ROWS);
+      runScanTask(task, snapshotOf(task.table), SCAN_MORSEL_ROWS);
     } catch {
       // Nothing to report: see runScanTask.
     }
