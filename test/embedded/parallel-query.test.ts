@@ -186,4 +186,22 @@ describe('parallel query: cancellation and errors', function () {
     const r = await db.query('select k from big where 100 / (k - 400001) < 0 and k > 399998', [], { rowMode: 'array' });
     expect(r.rows).to.deep.equal([[399999], [400000]]);
   });
+
+  it('a scan inside a correlated subplan stays serial (run once per outer row)', async () => {
+    await db.exec('create table outer_rows (a int)');
+    await db.exec('insert into outer_rows select g from generate_series(1, 20) g');
+    // The scan's WHERE has no outer reference (OFFSET has): the subplan's scan alone could run on workers, 20 times over.
+    const sql = 'select a, (select k from big where k % 1000 = 7 order by k limit 1 offset a) from outer_rows order by a';
+    await db.exec('set max_parallel_workers = 0');
+    const serial = (await db.query(sql, [], { rowMode: 'array' })).rows;
+    await db.exec('set max_parallel_workers = 2');
+    const before = parallelScanStats.scans;
+    const parallel = (await db.query(sql, [], { rowMode: 'array' })).rows;
+    expect(parallelScanStats.scans - before).to.equal(0);
+    expect(parallel).to.deep.equal(serial);
+    expect(serial.slice(0, 2)).to.deep.equal([
+      [1, 1007],
+      [2, 2007],
+    ]);
+  });
 });

@@ -65,6 +65,9 @@ export class ParallelScan {
     const want = ctx.parallelWorkers ?? 0;
     if (want < 1 || ctx.morselsFor !== undefined || typeof SharedArrayBuffer === 'undefined' || node.index !== undefined) return null;
     if (snap.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
+    // A scan run again and again (a correlated subplan, the inner side of a nested loop) often stops
+    // at its first rows (EXISTS): starting workers each time would cost more than it saves.
+    if (env.outer.length > 0 || (env.stats.get(node)?.loops ?? 1) > 1) return null;
     const armed = slots.filter((s) => s.filter !== null);
     if (node.filter === null && armed.length === 0) return null;
     if (node.filter !== null && !exprOk(node.filter)) return null;
