@@ -1,5 +1,5 @@
 // npm run tpch -- --sf 0.1 [--runs 3] [--compare-postgres [--postgres-timeout S]] [--stream] [--replace]
-//                 [--data DIR] [-c name=value ...]
+//                 [--data DIR] [--queries 21,22] [-c name=value ...]
 // --data keeps Tessera's data directory (a later run with the same DIR reuses the loaded tables);
 // -c passes a server setting (e.g. -c max_parallel_workers=0 for serial execution). --runs 0 times
 // one cold run per query (no warm-up); --save-answers DIR writes Tessera's answers there. --tbl DIR reads the .tbl files from DIR instead (SF 10 in /tmp).
@@ -39,10 +39,12 @@ interface Options {
   settings: Record<string, string>;
   /** Where Tessera's answers are written, one <query>.out each (null: not written). */
   saveAnswers: string | null;
+  /** --queries 21,22: only these (the report then lists only them). */
+  queries: string[] | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600, data: null, settings: {}, saveAnswers: null };
+  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600, data: null, settings: {}, saveAnswers: null, queries: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sf') o.sf = String(Number(argv[++i]));
@@ -55,11 +57,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--save-answers') o.saveAnswers = path.resolve(argv[++i]);
     else if (a === '--tbl') process.env.TESSERA_TPCH_TBL = path.resolve(argv[++i]);
+    else if (a === '--queries') o.queries = argv[++i].split(',').map((q) => `q${q.replace(/^q/, '').padStart(2, '0')}`);
     else if (a === '-c') {
       const [k, ...v] = argv[++i].split('=');
       o.settings[k] = v.join('=');
     }
-    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace --data DIR -c name=value --tbl DIR --save-answers DIR)`);
+    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace --data DIR -c name=value --tbl DIR --save-answers DIR --queries 21,22)`);
   }
   return o;
 }
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
     loadAverage = os.loadavg()[0];
     const memory = new PeakMemory(server.pid);
     try {
-      tQueries = await runQueries(server.port, o.runs, log);
+      tQueries = await runQueries(server.port, o.runs, log, { only: o.queries });
     } finally {
       peakRss = memory.stop();
     }
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
       log('loading PostgreSQL 15');
       pLoad = await loadTpch(pg.port, o.sf, log, { stream: o.stream, replace: o.replace });
       log('running queries on PostgreSQL 15');
-      pQueries = await runQueries(pg.port, o.runs, log, { timeoutSeconds: o.postgresTimeout });
+      pQueries = await runQueries(pg.port, o.runs, log, { timeoutSeconds: o.postgresTimeout, only: o.queries });
     } finally {
       pg.stop();
     }
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2));
   const valid = report.rows.filter((r) => r.valid.startsWith('valid')).length;
   const unchecked = report.rows.filter((r) => r.valid === 'not checked').length;
-  log(`\n${valid} of 22 valid${unchecked > 0 ? `, ${unchecked} not checked (no reference answers: run once with --compare-postgres)` : ''}; report: ${base}.md`);
+  log(`\n${valid} of ${report.rows.length} valid${unchecked > 0 ? `, ${unchecked} not checked (no reference answers: run once with --compare-postgres)` : ''}; report: ${base}.md`);
   log(markdown(report));
   if (report.rows.some((r) => r.valid.startsWith('INVALID') || r.valid.startsWith('error'))) process.exitCode = 1;
 }

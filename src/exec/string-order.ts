@@ -5,6 +5,7 @@
 import { DataType } from '../types/data-type';
 import { jsonbOrderKey } from '../types/json';
 import { arrayOrderKey } from '../types/array-text';
+import { trimTrailingSpaces } from '../types/cast';
 
 /** Code unit → a key that orders like code points (surrogates above the rest of the BMP). */
 function unitKey(c: number): number {
@@ -28,12 +29,7 @@ export function compareStrings(a: string, b: string): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
-/** bpchar semantics: trailing spaces are not significant. */
-export function trimTrailingSpaces(s: string): string {
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
-  return end === s.length ? s : s.slice(0, end);
-}
+export { trimTrailingSpaces };
 
 const jsonbDicts = new WeakMap<string[], string[]>();
 /** The dictionary as jsonb order keys (cached per dictionary object): see types/json.ts jsonbOrderKey. */

@@ -34,6 +34,13 @@ function outOfRange(to: DataType): SqlError {
   return new SqlError(SqlState.numericValueOutOfRange, `${INT_LIMITS[to.name][2]} out of range`);
 }
 
+/** bpchar semantics: trailing spaces are not significant (a loop: the regex / +$/ is slow on long dictionaries). */
+export function trimTrailingSpaces(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
 /** Round half to even (float → integer casts, PostgreSQL's rint). */
 function rint(x: number): number {
   const r = Math.round(x);
@@ -50,7 +57,7 @@ export function castScalar(value: Scalar, from: DataType, to: DataType, fs: Form
   if (from.name === to.name && from.typmod === to.typmod && from.elem === to.elem) return value;
   // Anything to text: its text output.
   if (isText(to)) {
-    const text = isText(from) ? (from.name === 'bpchar' && to.name !== 'bpchar' ? (value as string).replace(/ +$/, '') : (value as string)) : formatScalar(from, value, fs)!;
+    const text = isText(from) ? (from.name === 'bpchar' && to.name !== 'bpchar' ? trimTrailingSpaces(value as string) : (value as string)) : formatScalar(from, value, fs)!;
     return fitCharLength(to, text, explicit);
   }
   if (isText(from) || from.name === 'unknown') return parseScalar(to, value as string, fs);

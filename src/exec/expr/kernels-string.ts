@@ -182,9 +182,23 @@ function charLength(s: string): number {
   return n;
 }
 
+function hasSurrogates(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
 /** SQL substring(s FROM start FOR count): positions are 1-based and may start before 1. */
 export function sqlSubstring(s: string, start: number, count: number | null): string {
   if (count !== null && count < 0) throw new SqlError(SqlState.substringError, 'negative substring length not allowed');
+  // Without surrogate pairs code units are characters: slice directly instead of splitting.
+  if (!hasSurrogates(s)) {
+    const from = Math.max(start, 1);
+    const to = count === null ? s.length + 1 : Math.min(start + count, s.length + 1);
+    return to <= from ? '' : s.slice(from - 1, to - 1);
+  }
   const chars = codePoints(s);
   const from = Math.max(start, 1);
   const to = count === null ? chars.length + 1 : Math.min(start + count, chars.length + 1);

@@ -12,15 +12,30 @@ import { hashInt } from './key-hash';
 const BITS_PER_KEY = 16;
 const MIN_WORDS = 64;
 
+export interface BloomState {
+  words: Uint32Array;
+  shift: number;
+}
+
 export class BloomFilter {
   private readonly words: Uint32Array;
   private readonly shift: number;
 
-  constructor(keys: number) {
+  constructor(keys: number, state?: BloomState) {
+    if (state !== undefined) {
+      this.words = state.words;
+      this.shift = state.shift;
+      return;
+    }
     let words = MIN_WORDS;
     while (words * 32 < keys * BITS_PER_KEY) words *= 2;
     this.words = new Uint32Array(words);
     this.shift = 32 - Math.log2(words);
+  }
+
+  /** What a worker thread needs to test the same keys (new BloomFilter(0, state) there). */
+  state(): BloomState {
+    return { words: this.words, shift: this.shift };
   }
 
   /** Adds the hashes of rows [0, n) whose flag in skip is not set (skip: null = none skipped). */

@@ -8,12 +8,26 @@ const MAX_BITS_PER_KEY = 32;
 /** Ranges up to this many values get a bitmap whatever the key count (128 KiB). */
 const SMALL_RANGE = 1 << 20;
 
+export interface IntBitmapState {
+  min: number;
+  range: number;
+  bits: Uint32Array;
+}
+
 export class IntBitmapFilter {
   private constructor(
     private readonly min: number,
     private readonly range: number,
     private readonly bits: Uint32Array,
   ) {}
+
+  /** What a worker thread needs to test the same keys (fromState there). */
+  state(): IntBitmapState {
+    return { min: this.min, range: this.range, bits: this.bits };
+  }
+  static fromState(s: IntBitmapState): IntBitmapFilter {
+    return new IntBitmapFilter(s.min, s.range, s.bits);
+  }
 
   /**
    * A filter of the integer values of rows [0, n) whose ids entry is not negative (-1: a NULL key,

@@ -21,6 +21,7 @@ import { Batch, Vector } from '../../types/vector';
 import { BloomFilter } from '../hash/bloom-filter';
 import { IntBitmapFilter } from '../hash/int-bitmap-filter';
 import { KeyColumn, KeyKind, NumKey, anyNullKey, hashKeys, toKeyColumn } from '../hash/key-hash';
+import { NodeStats } from '../expr/compiled';
 
 /** After this many rows a filter that kept more than MAX_PASS of them is switched off. */
 const SAMPLE_ROWS = 32768;
@@ -35,8 +36,8 @@ export class RuntimeFilterSlot {
   private passed = 0;
 
   constructor(
-    /** The join whose build side arms this filter (rows it drops are rows that join drops). */
-    readonly owner: PlanNode,
+    /** The join whose build side arms this filter (rows it drops are rows that join drops); null in a parallel worker. */
+    readonly owner: PlanNode | null,
     /** Positions in the join's key lists. */
     readonly keyIndexes: readonly number[],
     /** The same keys as the scan's output columns. */
@@ -201,4 +202,9 @@ export function runtimeFilterRows(slots: readonly RuntimeFilterSlot[], batch: Ba
     if (count === 0) break;
   }
   return rows === null || count === n ? null : rows.subarray(0, count);
+}
+
+/** Records on a scan's stats the joins whose armed filters cut its rows (those rows are not the scan's true count). */
+export function markPruned(stats: NodeStats, armed: readonly RuntimeFilterSlot[]): void {
+  for (const f of armed) if (f.owner !== null) (stats.prunedBy ??= new Set()).add(f.owner);
 }

@@ -16,8 +16,9 @@ import { SelectionFilter, compileSelection } from '../expr/select-filter';
 import { gatherNeeded } from '../vector-util';
 import { absentVector, exprColumns } from '../needed-columns';
 import { Operator, PreparedNode, Pulled, YIELD } from './operator';
-import { RuntimeFilterSlot, runtimeFilterRows, takeRuntimeFilters } from './runtime-filter';
+import { RuntimeFilterSlot, markPruned, runtimeFilterRows, takeRuntimeFilters } from './runtime-filter';
 import { MorselSource } from '../context';
+import { ParallelScan } from '../parallel/parallel-scan';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const filter = node.filter === null ? null : compileSelection(node.filter, env);
@@ -86,6 +87,7 @@ class ScanOp extends Operator {
 
   /** End of the run: unpin, and add this run's buffer counts to the node's EXPLAIN ANALYZE stats. */
   finish(): null {
+    this.parallel?.close();
     const chunks = this.chunks;
     if (chunks !== null && chunks !== undefined) {
       chunks.close();
@@ -108,7 +110,7 @@ class ScanOp extends Operator {
     const rows = runtimeFilterRows(this.runtimeFilters, batch);
     if (rows === null) return batch;
     const stats = this.env.stats.get(this.node);
-    if (stats !== undefined) for (const f of armed) (stats.prunedBy ??= new Set()).add(f.owner);
+    if (stats !== undefined) markPruned(stats, armed);
     return gatherNeeded(batch, rows, this.read);
   }
 
@@ -123,9 +125,24 @@ class ScanOp extends Operator {
     if (this.indexRows === undefined) this.indexRows = this.node.index === undefined ? null : indexCandidates(this.node.index, snap, this.env);
     if (this.indexRows !== null) return this.produceIndexed(snap, this.indexRows, shouldYield);
     this.morsels ??= this.env.ctx.morselsFor?.(this.node) ?? null;
+    if (this.parallel === undefined) {
+      this.parallel = this.morsels === null ? ParallelScan.start(this.node, this.env, snap, this.runtimeFilters) : null;
+      // The workers apply the armed runtime filters: this scan's row count is not its true count.
+      const stats = this.env.stats.get(this.node);
+      if (this.parallel !== null && stats !== undefined) markPruned(stats, this.runtimeFilters.filter((f) => f.filter !== null));
+    }
     for (;;) {
       // Before taking the next slice, so resuming continues exactly here.
       if (shouldYield !== undefined && shouldYield()) return YIELD;
+      if (this.selected !== null) {
+        const out = this.selectedRows();
+        if (out !== null) return out;
+        continue;
+      }
+      if (this.offset >= this.groupRows && this.parallel !== null) {
+        if (!this.takeParallelMorsel(snap, this.parallel)) return this.finish();
+        continue;
+      }
       if (this.offset >= this.groupRows && this.morsels !== null) {
         if (!this.claimMorsel(snap, this.morsels)) return null;
         continue;
@@ -156,6 +173,62 @@ class ScanOp extends Operator {
     if (keep === null) return batch;
     if (keep.length === 0) return null;
     return gatherNeeded(batch, keep, this.read);
+  }
+
+  /** Workers selecting this scan's rows (parallel-scan.ts); null = serial. */
+  private parallel: ParallelScan | null | undefined = undefined;
+  /** Offsets (in the current group) of the rows the workers kept in the current morsel, and how many are out. */
+  private selected: Uint32Array | null = null;
+  private selectedPos = 0;
+  /** Columns the scan's consumers read (read minus those only the WHERE needs). */
+  private handedOut: boolean[] | null = null;
+
+  /** The next morsel from the parallel scan: its selected rows, or its range to scan here; false at the end. */
+  private takeParallelMorsel(snap: TableSnapshot, parallel: ParallelScan): boolean {
+    const m = parallel.nextMorsel();
+    if (m === null) return false;
+    if (m.group !== this.group) {
+      this.group = m.group;
+      this.deleted = snap.deleted(m.group);
+      this.columns = this.loadGroup(snap, m.group, snap.rowCount(m.group));
+    }
+    if (m.selected === null) {
+      this.offset = m.start;
+      this.groupRows = m.end;
+    } else {
+      this.selected = m.selected;
+      this.selectedPos = 0;
+    }
+    return true;
+  }
+
+  /** Up to BATCH_SIZE of the workers' selected rows, gathered from the group's chunks; null when the morsel is done. */
+  private selectedRows(): Batch | null {
+    const sel = this.selected!;
+    const from = this.selectedPos;
+    // Columns only the WHERE read (the workers evaluated it) are not gathered.
+    if (this.handedOut === null) {
+      const need = this.env.needed.get(this.node);
+      this.handedOut = this.read.map((r, k) => r && (need === undefined || need[k] === true));
+    }
+    const n = Math.min(BATCH_SIZE, sel.length - from);
+    if (n <= 0) {
+      this.selected = null;
+      return null;
+    }
+    this.selectedPos = from + n;
+    const idx = sel.subarray(from, from + n);
+    const first = idx[0];
+    // A run of consecutive rows is sliced, not gathered.
+    const columns = idx[n - 1] - first === n - 1 ? this.columns.map((c) => sliceVector(c, first, first + n)) : this.columns.map((c, k) => (this.handedOut![k] ? gatherVector(c, idx, n) : absentVector(this.node.output[k].type, n)));
+    if (this.node.withRowId) {
+      const ids = new Float64Array(n);
+      const base = this.group * ROW_GROUP_ROWS;
+      for (let i = 0; i < n; i++) ids[i] = base + idx[i];
+      const rowIds: Float64Vector = { kind: 'int64', type: Types.int8, length: n, nulls: null, values: ids };
+      columns.push(rowIds);
+    }
+    return { length: n, columns };
   }
 
   /** Parallel workers: rows of the next morsel (groupRows is then the morsel's end); false when none is left. */

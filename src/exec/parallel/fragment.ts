@@ -50,7 +50,7 @@ function callOk(c: AggregateCall): boolean {
 }
 
 /** No subqueries, outer references or volatile functions. */
-function exprOk(e: Expr): boolean {
+export function exprOk(e: Expr): boolean {
   switch (e.kind) {
     case 'subquery':
     case 'outer':

@@ -5,6 +5,9 @@ import { TableDef } from '../../storage/api';
 import { FormatSettings } from '../../types/text-format';
 import { Batch, Scalar, Vector } from '../../types/vector';
 import { PathStep } from './fragment';
+import { BloomState } from '../hash/bloom-filter';
+import { IntBitmapState } from '../hash/int-bitmap-filter';
+import { KeyKind } from '../hash/key-hash';
 
 /** A chunk as sent: a string vector's dictionary travels once per worker, by id (see WorkerHandle). */
 export type SentVector = Vector | (Omit<Vector & { kind: 'string' }, 'dict'> & { dict: null; dictId: number });
@@ -37,6 +40,40 @@ export interface WorkerTask {
   /** Dictionaries this worker has not seen yet; `clearDicts` drops the ones it kept first. */
   dicts: [number, string[]][];
   clearDicts: boolean;
+}
+
+/**
+ * A filtered scan whose consumer stays on the main thread (parallel-scan.ts): the worker claims
+ * morsels, evaluates the deleted rows, runtime filters and WHERE of each, and sets the kept rows'
+ * bits in `selected` (SCAN_MORSEL_ROWS bits per morsel), their count in `counts` (-2: failed, the main
+ * thread redoes the morsel). No reply message.
+ */
+export interface ScanTask {
+  kind: 'scan';
+  scan: ScanNode;
+  /** Scan columns (positions in scan.columns) the filters read; the rest are absent in the worker. */
+  read: boolean[];
+  runtimeFilters: SentRuntimeFilter[];
+  params: Scalar[];
+  format: FormatSettings;
+  statementStartMicros: number;
+  transactionStartMicros: number;
+  table: SentTable;
+  morsels: Int32Array;
+  counter: SharedArrayBuffer;
+  cancel: SharedArrayBuffer;
+  counts: SharedArrayBuffer;
+  selected: SharedArrayBuffer;
+  dicts: [number, string[]][];
+  clearDicts: boolean;
+}
+
+export interface SentRuntimeFilter {
+  keyIndexes: number[];
+  scanColumns: number[];
+  kinds: KeyKind[];
+  bloom: BloomState | null;
+  bitmap: IntBitmapState | null;
 }
 
 export interface WorkerError {

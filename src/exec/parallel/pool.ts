@@ -3,7 +3,7 @@
 // holds them all, it runs serially rather than waiting.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import { WorkerReply, WorkerTask } from './messages';
+import { ScanTask, WorkerReply, WorkerTask } from './messages';
 
 /** Dictionary strings a worker may keep before its dictionaries are dropped and sent afresh. */
 const MAX_KEPT_DICT_STRINGS = 8_000_000;
@@ -52,6 +52,11 @@ export class WorkerHandle {
       this.pending = { resolve, reject };
       this.worker.postMessage(task);
     });
+  }
+
+  /** Posts a task that answers through shared memory only (no reply message: see parallel-scan.ts). */
+  post(task: ScanTask): void {
+    this.worker.postMessage(task);
   }
 
   /** Called before sending `count` more dictionary strings: true when the worker should drop the ones it kept. */

@@ -11,7 +11,7 @@
 // groups within that budget, one task per worker and round, so the chunks held for the workers
 // stay within the buffer pool's size instead of the whole table (TPC-H SF 10's lineitem: ~4 GB).
 import { PlanNode } from '../../plan/plan';
-import { ROW_GROUP_ROWS } from '../../storage/api';
+import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
 import { SqlError, SqlStateCode } from '../../types/sql-error';
@@ -24,7 +24,7 @@ import { SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
-const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
+export const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
 /**
  * Below this many driving rows a parallel run costs more than it saves (the default of
  * parallel_min_rows, which sets it per session). Four row groups: at 2 morsels
@@ -85,44 +85,72 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, bu
   let drivingRowCounts: number[] = [];
   let end = 0;
   for (const [tableId, columns] of columnsByTable) {
-    const snap = ctx.snapshot(tableId);
-    const groups = snap.rowGroupCount;
-    const rowCounts: number[] = [];
-    const deleted: (Uint8Array | null)[] = [];
-    for (let g = 0; g < groups; g++) {
-      rowCounts.push(snap.rowCount(g));
-      deleted.push(snap.deleted(g));
-    }
     const driving = tableId === fragment.driving.tableId;
-    const sent: [number, SentVector[]][] = [...columns].map((c) => [c, new Array<SentVector>(groups).fill(null as unknown as SentVector)]);
-    let bytes = 0;
-    let g = driving ? from : 0;
-    for (; g < groups && (!driving || g === from || bytes < budget); g++) {
-      for (const [c, chunks] of sent) {
-        const v = shareVector(snap.readColumn(g, c));
-        if (driving && budget !== Infinity) bytes += vectorBytes(v);
-        if (v.kind === 'string') {
-          const id = dictId(v.dict);
-          dicts.set(id, v.dict);
-          chunks[g] = { ...v, dict: null, dictId: id };
-        } else chunks[g] = v;
-      }
-    }
+    const shared = sharedTable(tableId, ctx.snapshot(tableId), columns, dicts, driving ? from : 0, driving ? budget : Infinity);
     if (driving) {
-      drivingRowCounts = rowCounts;
-      end = g;
+      drivingRowCounts = shared.table.rowCounts;
+      end = shared.end;
     }
-    tables.push({ tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent });
+    tables.push(shared.table);
   }
   return { tables, dicts, rowCounts: drivingRowCounts, end };
 }
 
-/** Morsels of row groups [from, end). */
-function morselsOf(rowCounts: readonly number[], from: number, end: number): Int32Array {
+/**
+ * A table's row groups and the chunks of `columns` as a worker receives them (dictionaries
+ * collected in `dicts`): the groups from `from` on while their decoded bytes stay within `budget`
+ * (at least one; `end` is the first group left out, other groups' chunks are null).
+ */
+export function sharedTable(
+  tableId: number,
+  snap: TableSnapshot,
+  columns: Iterable<number>,
+  dicts: Map<number, string[]>,
+  from = 0,
+  budget = Infinity,
+): { table: SentTable; end: number } {
+  const groups = snap.rowGroupCount;
+  const rowCounts: number[] = [];
+  const deleted: (Uint8Array | null)[] = [];
+  for (let g = 0; g < groups; g++) {
+    rowCounts.push(snap.rowCount(g));
+    deleted.push(snap.deleted(g));
+  }
+  const sent: [number, SentVector[]][] = [...columns].map((c) => [c, new Array<SentVector>(groups).fill(null as unknown as SentVector)]);
+  let bytes = 0;
+  let g = from;
+  for (; g < groups && (g === from || bytes < budget); g++) {
+    for (const [c, chunks] of sent) {
+      const v = shareVector(snap.readColumn(g, c));
+      if (budget !== Infinity) bytes += vectorBytes(v);
+      if (v.kind === 'string') {
+        const id = dictId(v.dict);
+        dicts.set(id, v.dict);
+        chunks[g] = { ...v, dict: null, dictId: id };
+      } else chunks[g] = v;
+    }
+  }
+  return { table: { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent }, end: g };
+}
+
+/** The dictionaries of `dicts` worker w does not hold yet (all of them, with clear = true, when it must drop its own first). */
+export function dictsFor(w: WorkerHandle, dicts: Map<number, string[]>): { send: [number, string[]][]; clear: boolean } {
+  let send: [number, string[]][] = [...dicts].filter(([id]) => !w.sentDicts.has(id));
+  const clear = w.shouldClear(send.reduce((n, [, d]) => n + d.length, 0));
+  if (clear) send = [...dicts];
+  for (const [id, d] of send) {
+    w.sentDicts.add(id);
+    w.sentStrings += d.length;
+  }
+  return { send, clear };
+}
+
+/** Morsels of `size` rows over row groups [from, end). */
+export function morselsOf(rowCounts: readonly number[], from = 0, end = rowCounts.length, size = MORSEL_ROWS): Int32Array {
   const triples: number[] = [];
   for (let g = from; g < end; g++) {
     const rows = rowCounts[g];
-    for (let start = 0; start < rows; start += MORSEL_ROWS) triples.push(g, start, Math.min(rows, start + MORSEL_ROWS));
+    for (let start = 0; start < rows; start += size) triples.push(g, start, Math.min(rows, start + size));
   }
   return Int32Array.from(triples);
 }
@@ -149,13 +177,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
   const replies = workers.map((w) => {
-    let newDicts: [number, string[]][] = [...dicts].filter(([id]) => !w.sentDicts.has(id));
-    const clearDicts = w.shouldClear(newDicts.reduce((n, [, d]) => n + d.length, 0));
-    if (clearDicts) newDicts = [...dicts];
-    for (const [id, d] of newDicts) {
-      w.sentDicts.add(id);
-      w.sentStrings += d.length;
-    }
+    const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts);
     const task: WorkerTask = {
       plan: fragment.partial,
       path: fragment.path,

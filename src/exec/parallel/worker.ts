@@ -8,7 +8,8 @@ import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch, StringVector, Vector } from '../../types/vector';
 import { ExecContext, MorselSource } from '../context';
 import { executePlan } from '../execute';
-import { SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
+import { ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
+import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
 
 const dicts = new Map<number, string[]>();
 
@@ -38,9 +39,13 @@ function snapshotOf(t: SentTable): TableSnapshot {
   };
 }
 
-function run(task: WorkerTask): WorkerReply {
+function receiveDicts(task: WorkerTask | ScanTask): void {
   if (task.clearDicts) dicts.clear();
   for (const [id, d] of task.dicts) dicts.set(id, d);
+}
+
+function run(task: WorkerTask): WorkerReply {
+  receiveDicts(task);
   const tables = new Map(task.tables.map((t) => [t.tableId, snapshotOf(t)]));
   const driving = drivingNode(task.plan, task.path);
   const counter = new Int32Array(task.counter);
@@ -100,10 +105,20 @@ function compactDictionaries(b: Batch): Batch {
   return columns === null ? b : { ...b, columns };
 }
 
-parentPort!.on('message', (task: WorkerTask) => {
+parentPort!.on('message', (task: WorkerTask | ScanTask) => {
+  if ('kind' in task && task.kind === 'scan') {
+    // Answers through shared memory only; a failure leaves its morsels to the main thread.
+    try {
+      receiveDicts(task);
+      runScanTask(task, snapshotOf(task.table), SCAN_MORSEL_ROWS);
+    } catch {
+      // Nothing to report: see runScanTask.
+    }
+    return;
+  }
   let reply: WorkerReply;
   try {
-    reply = run(task);
+    reply = run(task as WorkerTask);
   } catch (err) {
     const e = err instanceof SqlError ? err : null;
     reply = { error: { code: e?.code ?? SqlState.internalError, message: err instanceof Error ? err.message : String(err), detail: e?.detail, hint: e?.hint } };
