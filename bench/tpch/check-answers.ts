@@ -1,4 +1,4 @@
-// node dist/bench/tpch/check-answers.js --port N --answers DIR [--queries q01,q06,q14] [--timeout S] [--runs N]
+// node dist/bench/tpch/check-answers.js --port N --answers DIR [--queries q01,q06,q14] [--timeout S] [--runs N] [--sf N]
 // Runs TPC-H queries on a running server (Tessera or PostgreSQL, 127.0.0.1, user postgres) and
 // compares each answer with the one saved in DIR (e.g. by `run.js --save-answers DIR`) under the
 // TPC-H rules (compare-answers.ts). Used at SF 10, where no reference answers exist: the same
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   let only = queryNames();
   let timeout = 0;
   let runs = 0;
+  let sf = 1;
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -23,10 +24,11 @@ async function main(): Promise<void> {
     else if (a === '--queries') only = argv[++i].split(',');
     else if (a === '--timeout') timeout = Number(argv[++i]);
     else if (a === '--runs') runs = Number(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --port N --answers DIR --queries q01,q06 --timeout S --runs N)`);
+    else if (a === '--sf') sf = Number(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --port N --answers DIR --queries q01,q06 --timeout S --runs N --sf N)`);
   }
   if (!(port > 0) || answers === '') throw new Error('--port and --answers are required');
-  const timings = await runQueries(port, runs, (l) => console.log(l), { timeoutSeconds: timeout, only });
+  const timings = await runQueries(port, runs, (l) => console.log(l), { timeoutSeconds: timeout, only, sf });
   let bad = 0;
   for (const t of timings) {
     const saved = fs.readFileSync(path.join(answers, `${t.query}.out`), 'utf8');

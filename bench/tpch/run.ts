@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     loadAverage = os.loadavg()[0];
     const memory = new PeakMemory(server.pid);
     try {
-      tQueries = await runQueries(server.port, o.runs, log, { only: o.queries });
+      tQueries = await runQueries(server.port, o.runs, log, { only: o.queries, sf: Number(o.sf) });
     } finally {
       peakRss = memory.stop();
     }
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       log('loading PostgreSQL 15');
       pLoad = await loadTpch(pg.port, o.sf, log, { stream: o.stream, replace: o.replace });
       log('running queries on PostgreSQL 15');
-      pQueries = await runQueries(pg.port, o.runs, log, { timeoutSeconds: o.postgresTimeout, only: o.queries });
+      pQueries = await runQueries(pg.port, o.runs, log, { timeoutSeconds: o.postgresTimeout, only: o.queries, sf: Number(o.sf) });
     } finally {
       pg.stop();
     }
