@@ -59,74 +59,104 @@ export class StringBytesBuilder {
     this.arena = arena;
   }
 
-  /** The arena, for writing a value's bytes at `end` (after reserve) before `commit`. */
-  get buffer(): Uint8Array {
-    return this.arena;
-  }
-
-  get end(): number {
-    return this.used;
-  }
-
-  /** OR of the bytes the last put copied (128 or more: not ASCII). */
-  lastOr = 0;
-
-  /** Copies b[s, e) to the arena at `at` (reserve first) and returns the offset after it. */
-  put(b: Uint8Array, s: number, e: number, at: number): number {
-    const arena = this.arena;
+  /**
+   * The ASCII value b[s, e) followed by `pad` spaces (char(n) padding): its dictionary code, an
+   * earlier equal entry's while lookups are on (found without copying the bytes). -1 when the value
+   * is not ASCII: nothing is added, the caller takes the string path.
+   */
+  addAscii(b: Uint8Array, s: number, e: number, pad: number): number {
+    const len = e - s;
+    const total = len + pad;
+    if (this.slots === null) {
+      this.reserve(total);
+      const arena = this.arena;
+      let at = this.used;
+      let or = 0;
+      for (let i = s; i < e; i++) or |= arena[at++] = b[i];
+      if (or >= 128) return -1;
+      for (let k = 0; k < pad; k++) arena[at++] = 32;
+      this.rows++;
+      this.addEntry(this.used, at, 0);
+      return this.count - 1;
+    }
+    let h = 0x811c9dc5 ^ total;
     let or = 0;
-    for (let i = s; i < e; i++) or |= arena[at++] = b[i];
-    this.lastOr = or;
-    return at;
-  }
-
-  /** Writes n spaces at `at` (char(n) padding); returns the offset after them. */
-  pad(at: number, n: number): number {
+    for (let i = s; i < e; i++) {
+      const x = b[i];
+      or |= x;
+      h = Math.imul(h ^ x, 0x01000193);
+    }
+    if (or >= 128) return -1;
+    for (let k = 0; k < pad; k++) h = Math.imul(h ^ 32, 0x01000193);
+    h ^= h >>> 15;
+    const found = this.probe(h, b, s, len, pad);
+    if (found >= 0) {
+      this.rows++;
+      return found;
+    }
+    this.reserve(total);
     const arena = this.arena;
-    for (let i = 0; i < n; i++) arena[at++] = 32;
-    return at;
+    let at = this.used;
+    for (let i = s; i < e; i++) arena[at++] = b[i];
+    for (let k = 0; k < pad; k++) arena[at++] = 32;
+    return this.added(-found - 1, at, h);
   }
 
   /**
-   * The bytes written at the arena's end up to `valueEnd` become a value: its dictionary code
-   * (an earlier equal entry's while lookups are on, the bytes then dropped).
+   * The entry equal to src[s, s + len) + `pad` spaces, or -(free slot + 1) where to record it.
+   * Hash h covers the same bytes (FNV-1a seeded with the length, then h ^= h >>> 15).
    */
-  commit(valueEnd: number): number {
-    const start = this.used;
+  private probe(h: number, src: Uint8Array, s: number, len: number, pad: number): number {
+    const slots = this.slots!;
     const arena = this.arena;
-    this.rows++;
-    if (this.slots !== null) {
-      let h = 0x811c9dc5 ^ (valueEnd - start);
-      for (let i = start; i < valueEnd; i++) h = Math.imul(h ^ arena[i], 0x01000193);
-      h ^= h >>> 15;
-      const slots = this.slots;
-      const mask = slots.length - 1;
-      const len = valueEnd - start;
-      for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-        const e = slots[slot];
-        if (e === 0) {
-          slots[slot] = this.count + 1;
+    const mask = slots.length - 1;
+    const total = len + pad;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const e = slots[slot];
+      if (e === 0) return -slot - 1;
+      const d = e - 1;
+      if (this.hashes[d] !== h) continue;
+      const st = this.starts[d];
+      if ((d + 1 < this.count ? this.starts[d + 1] : this.used) - st !== total) continue;
+      let same = true;
+      for (let i = 0; i < len; i++)
+        if (arena[st + i] !== src[s + i]) {
+          same = false;
           break;
         }
-        const d = e - 1;
-        if (this.hashes[d] !== h) continue;
-        const s = this.starts[d];
-        if ((d + 1 < this.count ? this.starts[d + 1] : start) - s !== len) continue;
-        let same = true;
-        for (let i = 0; i < len; i++)
-          if (arena[s + i] !== arena[start + i]) {
-            same = false;
-            break;
-          }
-        if (same) return d;
-      }
-      this.addEntry(start, valueEnd, h);
-      if (this.count * 2 > this.slots.length) this.rehash();
-      if (this.rows >= DEDUP_PROBE_ROWS && this.count * 2 > this.rows) this.slots = null;
+      for (let i = len; same && i < total; i++) if (arena[st + i] !== 32) same = false;
+      if (same) return d;
+    }
+  }
+
+  /** Records the bytes at the arena's end up to `end` as a new entry in free slot `slot`; its code. */
+  private added(slot: number, end: number, h: number): number {
+    this.rows++;
+    this.slots![slot] = this.count + 1;
+    this.addEntry(this.used, end, h);
+    if (this.count * 2 > this.slots!.length) this.rehash();
+    if (this.rows >= DEDUP_PROBE_ROWS && this.count * 2 > this.rows) this.slots = null;
+    return this.count - 1;
+  }
+
+  /** The bytes written at the arena's end up to `valueEnd` become a value: its dictionary code. */
+  private commit(valueEnd: number): number {
+    const start = this.used;
+    if (this.slots === null) {
+      this.rows++;
+      this.addEntry(start, valueEnd, 0);
       return this.count - 1;
     }
-    this.addEntry(start, valueEnd, 0);
-    return this.count - 1;
+    const arena = this.arena;
+    let h = 0x811c9dc5 ^ (valueEnd - start);
+    for (let i = start; i < valueEnd; i++) h = Math.imul(h ^ arena[i], 0x01000193);
+    h ^= h >>> 15;
+    const found = this.probe(h, arena, start, valueEnd - start, 0);
+    if (found >= 0) {
+      this.rows++;
+      return found;
+    }
+    return this.added(-found - 1, valueEnd, h);
   }
 
   private addEntry(start: number, end: number, h: number): void {

@@ -152,15 +152,11 @@ export class VectorBuilder {
         const len = end - start;
         const limit = this.charLimit;
         if (limit >= 0 && len > limit) break;
-        const sb = this.strings!;
-        const pad = this.padded ? limit - len : 0;
-        sb.reserve(len + pad);
-        let at = sb.put(buf, start, end, sb.end);
+        const code = this.strings!.addAscii(buf, start, end, this.padded ? limit - len : 0);
         // Not ASCII: the string path (it checks characters, not bytes, and replaces bad UTF-8).
-        if (sb.lastOr >= 128) break;
-        if (pad > 0) at = sb.pad(at, pad);
+        if (code < 0) break;
         if (this.n === this.nulls.length) this.grow();
-        this.codes![this.n++] = sb.commit(at);
+        this.codes![this.n++] = code;
         return;
       }
       case BYTES_DATE:

@@ -46,6 +46,8 @@ describe('chunk encoder worker', () => {
       const v = build(type, input);
       expect(isSharedVector(v)).to.equal(true);
       if (v.kind === 'string') expect(stringBytesOf(v)).to.not.equal(undefined);
+      // Padded byte values and the string path's values meet in one dictionary entry each.
+      if (v.kind === 'string' && name.startsWith('char(10)')) expect(v.dict).to.have.members(['AIR       ', 'MAIL      ', 'TRUCK     ', 'REG AIR   ']);
       setChunkWorkerEnabled(true);
       const onWorker = await encodeChunkOffThread(v);
       setChunkWorkerEnabled(false);
