@@ -98,23 +98,9 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
     return { count: n, lengths, codes, raw, blob: Buffer.from(v.dict.join('')) };
   }
   // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
-  const remap = new Int32Array(v.dict.length).fill(-1);
-  let dict: string[] = [];
-  const codes = new Float64Array(n);
-  let last = 0;
-  for (let i = 0; i < n; i++) {
-    if (nulls !== null && nulls[i] === 1) {
-      codes[i] = last;
-      continue;
-    }
-    const c = v.codes[i];
-    let m = remap[c];
-    if (m === -1) {
-      m = remap[c] = dict.length;
-      dict.push(v.dict[c]);
-    }
-    codes[i] = last = m;
-  }
+  const { order, used, codes } = firstUseOrder(v.codes, n, nulls, v.dict.length);
+  let dict: string[] = new Array(used);
+  for (let d = 0; d < used; d++) dict[d] = v.dict[order[d]];
   let lengths = new Float64Array(dict.length);
   let dictBytes = 0;
   let raw = 0;
@@ -157,24 +143,9 @@ function layoutFromBytes(rowCodes: Int32Array, n: number, nulls: Uint8Array | nu
     return { count: n, lengths, codes, raw: starts[n] - starts[0], blob: whole.subarray(starts[0], starts[n]) };
   }
   // As stringLayout: the entries used, renumbered in order of first use; row order when nearly unique.
-  const remap = new Int32Array(size).fill(-1);
-  let order = new Int32Array(size);
-  let used = 0;
-  const codes = new Float64Array(n);
-  let last = 0;
-  for (let i = 0; i < n; i++) {
-    if (nulls !== null && nulls[i] === 1) {
-      codes[i] = last;
-      continue;
-    }
-    const c = rowCodes[i];
-    let m = remap[c];
-    if (m === -1) {
-      m = remap[c] = used;
-      order[used++] = c;
-    }
-    codes[i] = last = m;
-  }
+  const first = firstUseOrder(rowCodes, n, nulls, size);
+  let { order, used } = first;
+  const codes = first.codes;
   let dictBytes = 0;
   let raw = 0;
   for (let d = 0; d < used; d++) dictBytes += starts[order[d] + 1] - starts[order[d]];
@@ -209,6 +180,32 @@ function layoutFromBytes(rowCodes: Int32Array, n: number, nulls: Uint8Array | nu
 /** The chunk of a string vector from its dictionary's byte form (v.dict is not read): what a worker thread encodes. */
 export function encodeChunkFromBytes(v: StringVector, form: StringBytes): Buffer {
   return encodeChunk(v, layoutFromBytes(v.codes, v.length, presentNulls(v), form));
+}
+
+/**
+ * The dictionary entries the rows use, in order of first use (order[0, used)), and each row's
+ * index in that order (NULL rows repeat the previous row's, keeping runs intact).
+ */
+function firstUseOrder(rowCodes: Int32Array, n: number, nulls: Uint8Array | null, size: number): { order: Int32Array; used: number; codes: Float64Array } {
+  const remap = new Int32Array(size).fill(-1);
+  const order = new Int32Array(size);
+  let used = 0;
+  const codes = new Float64Array(n);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== null && nulls[i] === 1) {
+      codes[i] = last;
+      continue;
+    }
+    const c = rowCodes[i];
+    let m = remap[c];
+    if (m === -1) {
+      m = remap[c] = used;
+      order[used++] = c;
+    }
+    codes[i] = last = m;
+  }
+  return { order, used, codes };
 }
 
 function isIdentity(codes: Int32Array, n: number): boolean {
