@@ -62,15 +62,24 @@ export class StringBytesBuilder {
   /**
    * The ASCII value b[s, e) followed by `pad` spaces (char(n) padding): its dictionary code, an
    * earlier equal entry's while lookups are on (found without copying the bytes). -1 when the value
-   * is not ASCII: nothing is added, the caller takes the string path.
+   * is not ASCII: nothing is added, the caller takes the string path. `known`: b is all ASCII.
    */
-  addAscii(b: Uint8Array, s: number, e: number, pad: number): number {
+  addAscii(b: Uint8Array, s: number, e: number, pad: number, known = false): number {
     const len = e - s;
     const total = len + pad;
     if (this.slots === null) {
       this.reserve(total);
       const arena = this.arena;
       let at = this.used;
+      if (known && len > 24) {
+        // Long text known to be ASCII (comments): a native copy.
+        arena.set(b.subarray(s, e), at);
+        at += len;
+        for (let k = 0; k < pad; k++) arena[at++] = 32;
+        this.rows++;
+        this.addEntry(this.used, at, 0);
+        return this.count - 1;
+      }
       let or = 0;
       for (let i = s; i < e; i++) or |= arena[at++] = b[i];
       if (or >= 128) return -1;

@@ -144,15 +144,15 @@ export class VectorBuilder {
    * The value in UTF-8 bytes buf[start, end) (COPY's byte parser: no escapes, not NULL). Integers,
    * fixed-scale numerics and ISO dates are parsed from the bytes; ASCII strings that fit their
    * length go to the byte dictionary as they are (char(n) padded there), no JS string made. Anything
-   * unusual goes through appendText, the reference path.
+   * unusual goes through appendText, the reference path. `ascii`: the caller knows buf is all ASCII.
    */
-  appendBytes(buf: Buffer, start: number, end: number): void {
+  appendBytes(buf: Buffer, start: number, end: number, ascii = false): void {
     switch (this.byteKind) {
       case BYTES_STRING: {
         const len = end - start;
         const limit = this.charLimit;
         if (limit >= 0 && len > limit) break;
-        const code = this.strings!.addAscii(buf, start, end, this.padded ? limit - len : 0);
+        const code = this.strings!.addAscii(buf, start, end, this.padded ? limit - len : 0, ascii);
         // Not ASCII: the string path (it checks characters, not bytes, and replaces bad UTF-8).
         if (code < 0) break;
         if (this.n === this.nulls.length) this.grow();
