@@ -44,12 +44,11 @@ function failAll(err: Error): void {
 function theWorker(): Worker {
   if (worker !== null) return worker;
   const w = new Worker(path.join(__dirname, 'chunk-encode-worker.js'));
-  // Idle, it must not keep the process alive; while chunks are pending, their promises do.
-  w.unref();
   w.on('message', (m: EncodeReply) => {
     const p = pending.get(m.id);
     if (p === undefined) return;
     pending.delete(m.id);
+    if (pending.size === 0) w.unref();
     if (m.chunk !== null) p.resolve(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.length));
     else p.reject(new Error(`chunk encoding failed: ${m.error}`));
   });
@@ -61,6 +60,9 @@ function theWorker(): Worker {
     if (worker === w) worker = null;
     failAll(new Error('chunk encoder worker exited'));
   });
+  // Idle, it must not keep the process alive (unref after the listeners: adding one refs again);
+  // while chunks are pending it must (an awaited promise alone does not).
+  w.unref();
   worker = w;
   return w;
 }
@@ -81,7 +83,9 @@ export function encodeChunkOffThread(v: Vector): Promise<Buffer> {
   const vector = v.kind === 'string' ? { ...v, dict: [] } : v;
   const id = nextId++;
   return new Promise<Buffer>((resolve, reject) => {
+    const w = theWorker();
+    if (pending.size === 0) w.ref();
     pending.set(id, { resolve, reject });
-    theWorker().postMessage({ id, vector, form } satisfies EncodeRequest);
+    w.postMessage({ id, vector, form } satisfies EncodeRequest);
   });
 }
