@@ -4,6 +4,7 @@
 // parsed without a string per field. Fields with backslash escapes take the string path.
 // Rows and errors are those of CopyRowSplitter's text format, which stays the reference (and serves
 // CSV and non-ASCII delimiters).
+import { isAscii } from 'buffer';
 import { SqlError, SqlState } from '../types/sql-error';
 import { VectorBuilder, sameBytes } from '../types/vector-builder';
 import { CopyOptions } from '../sql/bound-statement';
@@ -48,6 +49,7 @@ export class CopyTextBytes {
   /** Parses the chunk's complete lines where they lie; only a line split across chunks is copied. */
   push(chunk: Buffer): void {
     if (this.ended) return;
+    this.backslashIn = null;
     let from = 0;
     if (this.tail !== null) {
       const nl = chunk.indexOf(10);
@@ -67,6 +69,7 @@ export class CopyTextBytes {
   }
 
   finish(): void {
+    this.backslashIn = null;
     if (this.ended || this.tail === null) return;
     const buf = this.tail;
     this.tail = null;
@@ -75,6 +78,8 @@ export class CopyTextBytes {
 
   /** Parses the complete lines of buf from `pos` (and a last unterminated one when final); returns where the rest starts. */
   private lines(buf: Buffer, pos: number, final: boolean): number {
+    // One native check of the whole buffer spares the string builders a per-byte ASCII test.
+    this.ascii = isAscii(buf);
     while (pos < buf.length) {
       let nl = buf.indexOf(10, pos);
       if (nl === -1) {
@@ -99,6 +104,13 @@ export class CopyTextBytes {
     return buf.length;
   }
 
+  /** The buffer being parsed holds only ASCII bytes. */
+  private ascii = false;
+  /** The buffer backslashAt refers to (null: not looked up since the last push). */
+  private backslashIn: Buffer | null = null;
+  /** The first backslash in backslashIn at or after the line being parsed (its length when none). */
+  private backslashAt = 0;
+
   private line(buf: Buffer, start: number, end: number): void {
     const delim = this.delim;
     const columns = this.target.builders.length;
@@ -108,7 +120,25 @@ export class CopyTextBytes {
     let count = 0;
     let fieldStart = start;
     let esc = 0;
-    for (let i = start; i < end; i++) {
+    // One native search finds the next backslash for many lines; lines before it scan for delimiters only.
+    if (this.backslashIn !== buf || this.backslashAt < start) {
+      const at = buf.indexOf(92, start);
+      this.backslashAt = at < 0 ? buf.length : at;
+      this.backslashIn = buf;
+    }
+    if (this.backslashAt >= end) {
+      for (let i = start; i < end; i++) {
+        if (buf[i] !== delim) continue;
+        if (count === starts.length) {
+          this.growFields();
+          ({ starts, ends, escaped } = this);
+        }
+        starts[count] = fieldStart;
+        ends[count] = i;
+        escaped[count++] = 0;
+        fieldStart = i + 1;
+      }
+    } else for (let i = start; i < end; i++) {
       const c = buf[i];
       if (c === delim) {
         if (count === starts.length) {
@@ -143,7 +173,7 @@ export class CopyTextBytes {
       const e = ends[k];
       const b = builders[k];
       if (e - s === nullLength && sameBytes(nullBytes, buf, s, e)) b.appendNull();
-      else if (escaped[k] === 0) b.appendBytes(buf, s, e);
+      else if (escaped[k] === 0) b.appendBytes(buf, s, e, this.ascii);
       else b.appendText(unescapeCopyField(buf.toString('utf8', s, e), this.options.delimiter));
     }
     this.target.rowDone();

@@ -22,6 +22,7 @@ import { ByteReader, ByteWriter } from './byte-io';
 import { decodeChunkV1 } from './chunk-codec-v1';
 import { bitWidth } from './bit-pack';
 import { TAG_NAMES, decodeInts, encodeInts } from './int-codec';
+import { StringBytes, stringBytesOf } from '../types/string-bytes';
 
 const VERSION = 2;
 const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
@@ -72,7 +73,8 @@ function presentNulls(v: Vector): Uint8Array | null {
 
 /** A string chunk's dictionary as stored: entries, their UTF-8 lengths, row codes, and the joined bytes. */
 interface StringLayout {
-  dict: string[];
+  /** Dictionary entries stored. */
+  count: number;
   lengths: Float64Array;
   codes: Float64Array;
   /** The rows' plain UTF-8 bytes (NULLs excluded). */
@@ -84,6 +86,8 @@ interface StringLayout {
 
 function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
   const n = v.length;
+  const form = stringBytesOf(v);
+  if (form !== undefined) return layoutFromBytes(v.codes, n, nulls, form);
   if (nulls === null && v.dict.length === n && isIdentity(v.codes, n)) {
     // One entry per row in row order (COPY of mostly distinct text): already the stored layout.
     const lengths = new Float64Array(n);
@@ -91,26 +95,12 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
     for (let d = 0; d < n; d++) raw += lengths[d] = Buffer.byteLength(v.dict[d]);
     const codes = new Float64Array(n);
     for (let i = 0; i < n; i++) codes[i] = i;
-    return { dict: v.dict, lengths, codes, raw, blob: Buffer.from(v.dict.join('')) };
+    return { count: n, lengths, codes, raw, blob: Buffer.from(v.dict.join('')) };
   }
   // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
-  const remap = new Int32Array(v.dict.length).fill(-1);
-  let dict: string[] = [];
-  const codes = new Float64Array(n);
-  let last = 0;
-  for (let i = 0; i < n; i++) {
-    if (nulls !== null && nulls[i] === 1) {
-      codes[i] = last;
-      continue;
-    }
-    const c = v.codes[i];
-    let m = remap[c];
-    if (m === -1) {
-      m = remap[c] = dict.length;
-      dict.push(v.dict[c]);
-    }
-    codes[i] = last = m;
-  }
+  const { order, used, codes } = firstUseOrder(v.codes, n, nulls, v.dict.length);
+  let dict: string[] = new Array(used);
+  for (let d = 0; d < used; d++) dict[d] = v.dict[order[d]];
   let lengths = new Float64Array(dict.length);
   let dictBytes = 0;
   let raw = 0;
@@ -134,7 +124,88 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
     dict = rowDict;
     lengths = rowLengths;
   }
-  return { dict, lengths, codes, raw, blob: Buffer.from(dict.join('')) };
+  return { count: dict.length, lengths, codes, raw, blob: Buffer.from(dict.join('')) };
+}
+
+/**
+ * stringLayout of a vector whose dictionary COPY built as UTF-8 bytes: the same layout (so the same
+ * chunk bytes), its lengths and blob taken from those bytes instead of from the JS strings.
+ */
+function layoutFromBytes(rowCodes: Int32Array, n: number, nulls: Uint8Array | null, form: StringBytes): StringLayout {
+  const { bytes, starts } = form;
+  const size = starts.length - 1;
+  const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (nulls === null && size === n && isIdentity(rowCodes, n)) {
+    const lengths = new Float64Array(n);
+    for (let d = 0; d < n; d++) lengths[d] = starts[d + 1] - starts[d];
+    const codes = new Float64Array(n);
+    for (let i = 0; i < n; i++) codes[i] = i;
+    return { count: n, lengths, codes, raw: starts[n] - starts[0], blob: whole.subarray(starts[0], starts[n]) };
+  }
+  // As stringLayout: the entries used, renumbered in order of first use; row order when nearly unique.
+  const first = firstUseOrder(rowCodes, n, nulls, size);
+  let { order, used } = first;
+  const codes = first.codes;
+  let dictBytes = 0;
+  let raw = 0;
+  for (let d = 0; d < used; d++) dictBytes += starts[order[d] + 1] - starts[order[d]];
+  for (let i = 0; i < n; i++) {
+    if (nulls !== null && nulls[i] === 1) continue;
+    const c = order[codes[i]];
+    raw += starts[c + 1] - starts[c];
+  }
+  if (raw - dictBytes < (n * bitWidth(used - 1)) / 8) {
+    const entries = new Int32Array(n);
+    let k = -1;
+    for (let i = 0; i < n; i++) {
+      if (nulls === null || nulls[i] === 0) entries[++k] = order[codes[i]];
+      codes[i] = k < 0 ? 0 : k;
+    }
+    order = entries;
+    used = k + 1;
+  }
+  const lengths = new Float64Array(used);
+  let total = 0;
+  for (let d = 0; d < used; d++) total += lengths[d] = starts[order[d] + 1] - starts[order[d]];
+  // Entries are short: a byte loop beats a native copy call per entry.
+  const blob = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let d = 0; d < used; d++) {
+    const e = starts[order[d] + 1];
+    for (let i = starts[order[d]]; i < e; i++) blob[at++] = bytes[i];
+  }
+  return { count: used, lengths, codes, raw, blob };
+}
+
+/** The chunk of a string vector from its dictionary's byte form (v.dict is not read): what a worker thread encodes. */
+export function encodeChunkFromBytes(v: StringVector, form: StringBytes): Buffer {
+  return encodeChunk(v, layoutFromBytes(v.codes, v.length, presentNulls(v), form));
+}
+
+/**
+ * The dictionary entries the rows use, in order of first use (order[0, used)), and each row's
+ * index in that order (NULL rows repeat the previous row's, keeping runs intact).
+ */
+function firstUseOrder(rowCodes: Int32Array, n: number, nulls: Uint8Array | null, size: number): { order: Int32Array; used: number; codes: Float64Array } {
+  const remap = new Int32Array(size).fill(-1);
+  const order = new Int32Array(size);
+  let used = 0;
+  const codes = new Float64Array(n);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== null && nulls[i] === 1) {
+      codes[i] = last;
+      continue;
+    }
+    const c = rowCodes[i];
+    let m = remap[c];
+    if (m === -1) {
+      m = remap[c] = used;
+      order[used++] = c;
+    }
+    codes[i] = last = m;
+  }
+  return { order, used, codes };
 }
 
 function isIdentity(codes: Int32Array, n: number): boolean {
@@ -207,10 +278,10 @@ export function encodeChunk(v: Vector, layout?: StringLayout): Buffer {
       break;
     }
     case 'string': {
-      const { dict, lengths, codes, raw: bytes, blob, deflated: given } = layout ?? stringLayout(v, nulls);
+      const { count, lengths, codes, raw: bytes, blob, deflated: given } = layout ?? stringLayout(v, nulls);
       raw = bytes;
-      w.u32(dict.length);
-      encodeInts(w, lengths, dict.length, 4);
+      w.u32(count);
+      encodeInts(w, lengths, count, 4);
       const deflated = given !== undefined ? given : blob.length >= MIN_DEFLATE_BYTES ? deflateRawSync(blob, { level: DEFLATE_LEVEL }) : null;
       if (deflated !== null && deflated.length < blob.length) {
         flags |= FLAG_DEFLATED;

@@ -14,7 +14,8 @@ import { DataType, dataType, TypeName, SerializedType, serializeType, deserializ
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, CommitHooks, IndexRange, StorageSnapshot, TxnImage, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
-import { decodeChunk, encodeChunk, encodeChunkAsync, vectorBytes } from './chunk-codec';
+import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
+import { encodeChunkOffThread } from './chunk-encoder';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
@@ -466,7 +467,7 @@ export class TableStore implements Storage, ChunkSource {
    * batch, then each commit's new rows in order (concatenated once, at the write or when a later
    * commit of the batch reads the group as committed).
    */
-  private readonly pendingGroups = new Map<string, { def: TableDef; baseRows: number; parts: Vector[][]; columns: Vector[] | null }>();
+  private readonly pendingGroups = new Map<string, { def: TableDef; baseRows: number; parts: Vector[][]; columns: Vector[] | null; only: TxnTable | null }>();
 
   private pendingColumns(def: TableDef, group: number): Vector[] | null {
     const p = this.pendingGroups.get(`${def.id}/${group}`);
@@ -560,7 +561,8 @@ export class TableStore implements Storage, ChunkSource {
           for (const g of tt.dirtyGroups) {
             const key = `${id}/${g}`;
             let p = this.pendingGroups.get(key);
-            if (p === undefined) this.pendingGroups.set(key, (p = { def: txn.catalog.tables.get(id)!.def, baseRows: tt.baseRows.get(g) ?? 0, parts: [], columns: null }));
+            if (p === undefined) this.pendingGroups.set(key, (p = { def: txn.catalog.tables.get(id)!.def, baseRows: tt.baseRows.get(g) ?? 0, parts: [], columns: null, only: tt }));
+            else p.only = null;
             p.parts.push(...(tt.parts.get(g) ?? []));
             p.columns = null;
             groupsWritten.set(key, { id, g });
@@ -611,10 +613,14 @@ export class TableStore implements Storage, ChunkSource {
         entries.push([statsKey(id, g), encodeGroupStats(stats)]);
         continue;
       }
-      const cols = this.pendingColumns(t.def, g)!;
+      // A group only one commit of the batch wrote is that transaction's group: its chunks were
+      // encoded as it filled up (a bulk load's), or are encoded now on the chunk encoder's thread.
+      const only = p.only;
+      const cols = only !== null ? only.materialize(g) : this.pendingColumns(t.def, g)!;
+      const encoded = only !== null ? await only.encodedGroup(g) : cols.map((col) => encodeChunk(col));
       cols.forEach((col, c) => {
         chunks.set(poolKey(id, c, g), { id, c, g, col });
-        entries.push([chunkKey(id, c, g), encodeChunk(col)]);
+        entries.push([chunkKey(id, c, g), encoded[c]]);
         this.tails.delete(poolKey(id, c, g));
       });
       if (group.chunkRows !== undefined) for (const k of this.kv.keysWithPrefix(deltaPrefix(id, g))) entries.push([k, null]);
@@ -924,8 +930,8 @@ class TxnTable {
       this.dirtyGroups.add(g);
       this.materialized.delete(g);
       this.encoded.delete(g);
-      // A full group gets no more rows: encode it now, its dictionaries deflated on the thread pool
-      // while the next rows are parsed (a bulk load's compression overlaps its parsing).
+      // A full group gets no more rows: encode it now, on the chunk encoder's worker thread while
+      // the next rows are parsed (a bulk load's encoding and compression overlap its parsing).
       if (groups[g].rowCount === ROW_GROUP_ROWS) this.encodeEarly(g);
       offset += take;
     }
@@ -936,14 +942,14 @@ class TxnTable {
   private readonly encoded = new Map<number, Promise<Buffer[]>>();
 
   private encodeEarly(g: number): void {
-    const chunks = Promise.all(this.materialize(g).map((col) => encodeChunkAsync(col)));
+    const chunks = Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col)));
     chunks.catch(() => undefined); // an aborted transaction never awaits it
     this.encoded.set(g, chunks);
   }
 
   /** The group's chunks as committed: encoded early, or now (deflating on the thread pool in parallel). */
   encodedGroup(g: number): Promise<Buffer[]> {
-    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkAsync(col)));
+    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col)));
   }
 
   delete(rowIds: ArrayLike<RowId>): void {

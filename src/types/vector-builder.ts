@@ -1,25 +1,44 @@
 // Builds a vector from values as they arrive (COPY FROM): text values are parsed straight into
-// growing typed arrays (numbers, dates) or a dictionary (strings), the rest through parseScalar;
-// decoded binary values (appendScalar) go in as they are.
-import { DataType, isOpaqueString, numericPrecision, numericScale } from './data-type';
+// growing typed arrays (numbers, dates) or a dictionary of UTF-8 bytes (strings, see
+// string-bytes.ts), the rest through parseScalar; decoded binary values (appendScalar) go in as they
+// are. Finished vectors' typed arrays are in shared memory (the buffer pool keeps them so, and a
+// worker thread encodes their chunks without a copy).
+import { DataType, charLength, isOpaqueString, numericPrecision, numericScale } from './data-type';
 import { SqlError, SqlState } from './sql-error';
 import { Scalar, Vector, isDecimal } from './vector';
 import { decimalToString } from './numeric';
 import { newVector, vectorFromScalars } from './vector-ops';
 import { FormatSettings, fitCharLength, formatCell, parseDate, parseScalar } from './text-format';
 import { daysFromCivil } from './datetime';
+import { StringBytesBuilder, setStringBytes } from './string-bytes';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** Slots of VectorBuilder's byte-keyed string cache (a power of two). */
-const STRING_CACHE_SLOTS = 1024;
+/** appendBytes' parsers: through appendText, string bytes, ISO date, integer, fixed-scale numeric. */
+const BYTES_OTHER = 0;
+const BYTES_STRING = 1;
+const BYTES_DATE = 2;
+const BYTES_INT = 3;
+const BYTES_SCALED = 4;
+
+/** A copy of a[0, n) in shared memory. */
+function sharedSlice<T extends Uint8Array | Int32Array | Float64Array>(a: T, n: number): T {
+  const Ctor = a.constructor as { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
+  const out = new Ctor(new SharedArrayBuffer(n * Ctor.BYTES_PER_ELEMENT));
+  out.set(a.subarray(0, n) as never);
+  return out;
+}
 
 export class VectorBuilder {
   private n = 0;
   private nulls: Uint8Array;
   private nums: Float64Array | Int32Array | null = null;
   private codes: Int32Array | null = null;
-  private dict: string[] = [];
-  private dictIndex: Map<string, number> | null = null;
+  private strings: StringBytesBuilder | null = null;
+  /** char(n)/varchar(n): n (characters), else -1; char(n) values are padded to it. */
+  private readonly charLimit: number;
+  private readonly padded: boolean;
+  /** How appendBytes parses this type's values (BYTES_*). */
+  private readonly byteKind: number;
   private scalars: Scalar[] | null = null;
   private anyNull = false;
   private readonly scale: number;
@@ -34,6 +53,15 @@ export class VectorBuilder {
     this.nulls = new Uint8Array(capacity);
     this.scale = numericScale(type);
     this.limit = this.scale >= 0 ? Math.pow(10, numericPrecision(type)) : Infinity;
+    this.charLimit = type.storage === 'string' && !isOpaqueString(type) ? charLength(type) : -1;
+    this.padded = type.name === 'bpchar' && this.charLimit >= 0;
+    const name = type.name;
+    this.byteKind =
+      type.storage === 'string' ? (isOpaqueString(type) ? BYTES_OTHER : BYTES_STRING)
+      : name === 'date' ? BYTES_DATE
+      : name === 'int4' || name === 'int2' || name === 'int8' ? BYTES_INT
+      : type.storage === 'numeric' && this.scale >= 0 ? BYTES_SCALED
+      : BYTES_OTHER;
     switch (type.storage) {
       case 'int32':
         this.nums = new Int32Array(capacity);
@@ -50,7 +78,7 @@ export class VectorBuilder {
         break;
       case 'string':
         this.codes = new Int32Array(capacity);
-        this.dictIndex = new Map();
+        this.strings = new StringBytesBuilder();
         break;
       default:
         this.scalars = [];
@@ -92,7 +120,7 @@ export class VectorBuilder {
     const t = this.type;
     if (this.codes !== null) {
       const s = isOpaqueString(t) ? (parseScalar(t, text, this.fs) as string) : t.typmod >= 4 ? fitCharLength(t, text, false) : text;
-      this.codes[i] = this.intern(s);
+      this.codes[i] = this.strings!.addString(s);
     } else if (this.nums !== null) {
       // The byte parsers serve text too, through a scratch copy of short ASCII values.
       const len = asciiScratch(text);
@@ -114,85 +142,44 @@ export class VectorBuilder {
 
   /**
    * The value in UTF-8 bytes buf[start, end) (COPY's byte parser: no escapes, not NULL). Integers,
-   * fixed-scale numerics and ISO dates are parsed from the bytes; strings seen before in this batch
-   * are found by their bytes in a small cache, so no string is made for repeated values. Anything
-   * unusual goes through appendText, the reference path.
+   * fixed-scale numerics and ISO dates are parsed from the bytes; ASCII strings that fit their
+   * length go to the byte dictionary as they are (char(n) padded there), no JS string made. Anything
+   * unusual goes through appendText, the reference path. `ascii`: the caller knows buf is all ASCII.
    */
-  appendBytes(buf: Buffer, start: number, end: number): void {
-    const t = this.type;
-    if (this.codes !== null) {
-      if (!isOpaqueString(t)) {
-        if (this.cacheOn) return this.appendCachedString(buf, start, end);
-        // Mostly distinct strings (over half of the batch's rows so far are new): no dictionary
-        // lookup either (a vector's dictionary may repeat entries). Fewer: the dictionary map.
-        if (this.n < 1024 || this.dict.length <= this.n / 2) return this.appendText(buf.toString('utf8', start, end));
+  appendBytes(buf: Buffer, start: number, end: number, ascii = false): void {
+    switch (this.byteKind) {
+      case BYTES_STRING: {
+        const len = end - start;
+        const limit = this.charLimit;
+        if (limit >= 0 && len > limit) break;
+        const code = this.strings!.addAscii(buf, start, end, this.padded ? limit - len : 0, ascii);
+        // Not ASCII: the string path (it checks characters, not bytes, and replaces bad UTF-8).
+        if (code < 0) break;
         if (this.n === this.nulls.length) this.grow();
-        const text = buf.toString(isAsciiRange(buf, start, end) ? 'latin1' : 'utf8', start, end);
-        this.codes[this.n++] = this.dict.length;
-        this.dict.push(t.typmod >= 4 ? fitCharLength(t, text, false) : text);
+        this.codes![this.n++] = code;
         return;
       }
-    } else if (this.nums !== null) {
-      let x = NaN;
-      if (t.name === 'date') x = bytesDate(buf, start, end);
-      else if (t.name === 'int4' || t.name === 'int2' || t.name === 'int8') x = bytesInt(buf, start, end, t.name);
-      else if (t.storage === 'numeric') {
-        x = bytesScaled(buf, start, end, this.scale);
-        if (!(Math.abs(x) < this.limit)) x = NaN;
-      }
-      if (x === x) {
-        if (this.n === this.nulls.length) this.grow();
-        this.nums[this.n++] = x;
-        return;
+      case BYTES_DATE:
+        if (this.pushNumber(bytesDate(buf, start, end))) return;
+        break;
+      case BYTES_INT:
+        if (this.pushNumber(bytesInt(buf, start, end, this.type.name))) return;
+        break;
+      case BYTES_SCALED: {
+        const x = bytesScaled(buf, start, end, this.scale);
+        if (Math.abs(x) < this.limit && this.pushNumber(x)) return;
+        break;
       }
     }
     this.appendText(buf.toString('utf8', start, end));
   }
 
-  /** Byte-keyed cache of this batch's strings: slot → code, with the bytes to compare. */
-  private cacheOn = true;
-  private cacheCodes: Int32Array | null = null;
-  private cacheBytes: (Buffer | undefined)[] = [];
-  private cacheLookups = 0;
-  private cacheMisses = 0;
-
-  private appendCachedString(buf: Buffer, start: number, end: number): void {
-    let h = 0x811c9dc5 ^ (end - start);
-    let ascii = 0;
-    for (let i = start; i < end; i++) {
-      const b = buf[i];
-      ascii |= b;
-      h = Math.imul(h ^ b, 0x01000193);
-    }
-    const slot = (h ^ (h >>> 15)) & (STRING_CACHE_SLOTS - 1);
-    if (this.cacheCodes === null) this.cacheCodes = new Int32Array(STRING_CACHE_SLOTS).fill(-1);
-    this.cacheLookups++;
-    const code = this.cacheCodes[slot];
-    if (code !== -1) {
-      const known = this.cacheBytes[slot]!;
-      if (sameBytes(known, buf, start, end)) {
-        if (this.n === this.nulls.length) this.grow();
-        this.codes![this.n++] = code;
-        return;
-      }
-    }
-    this.cacheMisses++;
-    // Too many distinct values for the cache (comments, names, a thousand clerks): stop caching.
-    if (this.cacheLookups >= 4096 && this.cacheMisses > this.cacheLookups / 4) this.cacheOn = false;
-    const at = this.n;
-    this.appendText(buf.toString(ascii < 128 ? 'latin1' : 'utf8', start, end));
-    this.cacheCodes[slot] = this.codes![at];
-    this.cacheBytes[slot] = Buffer.from(buf.subarray(start, end));
-  }
-
-  private intern(s: string): number {
-    let code = this.dictIndex!.get(s);
-    if (code === undefined) {
-      code = this.dict.length;
-      this.dict.push(s);
-      this.dictIndex!.set(s, code);
-    }
-    return code;
+  /** Appends x unless it is NaN (not parsed); whether it did. */
+  private pushNumber(x: number): boolean {
+    if (x !== x) return false;
+    if (this.n === this.nulls.length) this.grow();
+    this.nums![this.n++] = x;
+    return true;
   }
 
   /** A value already in this type's internal form (as decoded from binary input, lengths checked). */
@@ -200,7 +187,7 @@ export class VectorBuilder {
     if (value === null) return this.appendNull();
     if (this.codes !== null && typeof value === 'string') {
       if (this.n === this.nulls.length) this.grow();
-      this.codes[this.n++] = this.intern(value);
+      this.codes[this.n++] = this.strings!.addString(value);
       return;
     }
     // Plain numbers (ints, floats, dates, timestamps) go straight into the typed array.
@@ -235,22 +222,18 @@ export class VectorBuilder {
     else {
       v = newVector(this.type, n);
       if (this.codes !== null && v.kind === 'string') {
-        v.codes = this.codes.slice(0, n);
-        v.dict = this.dict;
-      } else if (this.nums !== null) (v as { values: Float64Array | Int32Array }).values = this.nums.slice(0, n);
-      v.nulls = this.anyNull ? this.nulls.slice(0, n) : null;
+        v.codes = sharedSlice(this.codes, n);
+        const { dict, form } = this.strings!.finish();
+        v.dict = dict;
+        setStringBytes(v, form);
+      } else if (this.nums !== null) (v as { values: Float64Array | Int32Array }).values = sharedSlice(this.nums, n);
+      v.nulls = this.anyNull ? sharedSlice(this.nulls, n) : null;
     }
     this.n = 0;
     this.anyNull = false;
     this.nulls = new Uint8Array(Math.max(16, n));
     if (this.nums !== null) this.nums = this.nums instanceof Int32Array ? new Int32Array(Math.max(16, n)) : new Float64Array(Math.max(16, n));
-    if (this.codes !== null) {
-      this.codes = new Int32Array(Math.max(16, n));
-      this.dict = [];
-      this.dictIndex = new Map();
-      this.cacheCodes = null;
-      this.cacheBytes = [];
-    }
+    if (this.codes !== null) this.codes = new Int32Array(Math.max(16, n));
     if (this.scalars !== null) this.scalars = [];
     return v;
   }

@@ -41,6 +41,8 @@ export interface TestServerOptions {
   startTimeoutMs?: number;
   /** Extra environment for the server process. */
   env?: Record<string, string>;
+  /** Options for node itself, before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 /** A TCP port nobody listens on right now (for servers you start yourself, e.g. a reference PostgreSQL). */
@@ -80,7 +82,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // Deterministic defaults (whatever conf/tessera.conf says), then the test's own settings.
     // No Unix-domain socket unless a test asks for one (in its own directory), so tests never share /tmp.
     const settings: Record<string, string> = { listen_addresses: '127.0.0.1', unix_socket_directories: '', auth_method: 'trust', ...options.settings };
-    const args = [MAIN, '--port', String(port), '--data', dataDir];
+    const args = [...(options.nodeArgs ?? []), MAIN, '--port', String(port), '--data', dataDir];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     child = proc;

@@ -1,0 +1,91 @@
+// Encodes a bulk load's column chunks on a worker thread, so encoding (dictionary layout, integer
+// encodings, deflate, checksum) overlaps with COPY parsing the next rows on the main thread. The
+// vectors COPY builds keep their typed arrays in SharedArrayBuffers and their string dictionaries
+// as UTF-8 bytes (types/string-bytes.ts), so posting one shares memory instead of copying it. Chunks
+// are byte-identical to encodeChunkAsync's (the worker runs the same encoder); anything else
+// (small vectors, JS-only dictionaries, wide numerics, no worker) is encoded here as before.
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { Vector } from '../types/vector';
+import { isSharedVector } from '../types/shared-vector';
+import { StringBytes, stringBytesOf } from '../types/string-bytes';
+import { encodeChunkAsync } from './chunk-codec';
+
+export interface EncodeRequest {
+  id: number;
+  vector: Vector;
+  form: StringBytes | null;
+}
+
+export interface EncodeReply {
+  id: number;
+  chunk: Uint8Array | null;
+  error: string | null;
+}
+
+/** Vectors shorter than this are encoded on the calling thread (a message costs more). */
+const MIN_WORKER_ROWS = 4096;
+
+let worker: Worker | null = null;
+let nextId = 1;
+const pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
+/** Off: every chunk is encoded on the main thread (tests compare both paths). */
+let enabled = true;
+
+export function setChunkWorkerEnabled(on: boolean): void {
+  enabled = on;
+}
+
+function failAll(err: Error): void {
+  for (const p of pending.values()) p.reject(err);
+  pending.clear();
+}
+
+function theWorker(): Worker {
+  if (worker !== null) return worker;
+  const w = new Worker(path.join(__dirname, 'chunk-encode-worker.js'));
+  w.on('message', (m: EncodeReply) => {
+    const p = pending.get(m.id);
+    if (p === undefined) return;
+    pending.delete(m.id);
+    if (pending.size === 0) w.unref();
+    if (m.chunk !== null) p.resolve(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.length));
+    else p.reject(new Error(`chunk encoding failed: ${m.error}`));
+  });
+  w.on('error', (err) => {
+    if (worker === w) worker = null;
+    failAll(err);
+  });
+  w.on('exit', () => {
+    if (worker === w) worker = null;
+    failAll(new Error('chunk encoder worker exited'));
+  });
+  // Idle, it must not keep the process alive (unref after the listeners: adding one refs again);
+  // while chunks are pending it must (an awaited promise alone does not).
+  w.unref();
+  worker = w;
+  return w;
+}
+
+/** Whether the worker can take this vector without copying it (its arrays shared, strings as bytes). */
+function workerCanTake(v: Vector): boolean {
+  if (v.length < MIN_WORKER_ROWS || !isSharedVector(v)) return false;
+  if (v.kind === 'string') return stringBytesOf(v) !== undefined;
+  if (v.kind === 'numeric') return v.wide === null;
+  return true;
+}
+
+/** The chunk's bytes, encoded on the worker thread when the vector suits it. */
+export function encodeChunkOffThread(v: Vector): Promise<Buffer> {
+  if (!enabled || !workerCanTake(v)) return encodeChunkAsync(v);
+  const form = v.kind === 'string' ? stringBytesOf(v)! : null;
+  // The dictionary's JS strings stay here: the worker reads only the byte form.
+  const vector = v.kind === 'string' ? { ...v, dict: [] } : v;
+  const id = nextId++;
+  return new Promise<Buffer>((resolve, reject) => {
+    const w = theWorker();
+    if (pending.size === 0) w.ref();
+    pending.set(id, { resolve, reject });
+    w.postMessage({ id, vector, form } satisfies EncodeRequest);
+  });
+}
