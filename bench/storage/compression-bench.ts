@@ -23,14 +23,13 @@ import { TableStore } from '../../src/storage/table-store';
 import { LmdbKv } from '../../src/storage/kv-store';
 import { SharedChunkCache } from '../../src/buffer/shared-chunk-cache';
 import { makePool } from '../../src/buffer/buffer-pool';
-import { checksum, chunkInfo, decodeChunk } from '../../src/storage/chunk-codec';
+import { KIND_CODE, checksum, chunkInfo, decodeChunk } from '../../src/storage/chunk-codec';
 import { ByteWriter } from '../../src/storage/byte-io';
 import { TAG_RAW } from '../../src/storage/int-codec';
 import { DataType } from '../../src/types/data-type';
 import { Vector } from '../../src/types/vector';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
 
 /** A raw stream as int-codec writes one: TAG_RAW then the values at the target's width. */
 function rawStream(w: ByteWriter, a: ArrayBufferView): void {

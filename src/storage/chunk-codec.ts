@@ -25,7 +25,7 @@ import { TAG_NAMES, decodeInts, encodeInts } from './int-codec';
 import { StringBytes, stringBytesOf } from '../types/string-bytes';
 
 const VERSION = 2;
-const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
+export const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
 const FLAG_NULLS = 1;
 const FLAG_DEFLATED = 2;
 /**
