@@ -114,11 +114,12 @@ export class Database implements DatabaseHandle, EngineDatabase {
     try {
       for (const id of tables) {
         if (!this.oldSnapshotsGone()) return;
+        if (this.writtenByOpenTransaction(id)) continue;
         let reopen: (() => void) | null = null;
         try {
           // The rewrite reuses the table's chunk keys: while it is written no statement may start.
           const safe = () => {
-            if (!this.oldSnapshotsGone()) return false;
+            if (!this.oldSnapshotsGone() || this.writtenByOpenTransaction(id)) return false;
             reopen = this.readers.closeGate();
             return true;
           };
@@ -132,6 +133,16 @@ export class Database implements DatabaseHandle, EngineDatabase {
     } finally {
       this.gcRunning = false;
     }
+  }
+
+  /**
+   * Whether an open transaction has written the table: its private state of the table predates the
+   * rewrite's generation, so compacting now would fail its next statement or its commit with 40001
+   * (even under READ COMMITTED, between two statements of one transaction block).
+   */
+  private writtenByOpenTransaction(tableId: number): boolean {
+    for (const s of this.sessions.values()) if (s.writeTxnOrNull?.writtenTables().includes(tableId) === true) return true;
+    return false;
   }
 
   private oldSnapshotsGone(): boolean {
