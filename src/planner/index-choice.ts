@@ -4,7 +4,7 @@
 // the index only narrows the rows read. Primary keys and UNIQUE constraints count as indexes. Equality is preferred over ranges; text keys serve
 // equality only (their index order need not be the executor's collation order).
 import { ComparisonFn, Expr } from '../plan/expr';
-import { IndexScanSpec, PlanNode, ScanNode } from '../plan/plan';
+import { IndexScanSpec, PlanNode, ScanNode, planChildren } from '../plan/plan';
 import { CatalogView, scannableIndexesOf } from '../storage/api';
 
 const FLIP: Record<string, ComparisonFn> = { eq: 'eq', lt: 'gt', le: 'ge', gt: 'lt', ge: 'le' };
@@ -68,31 +68,8 @@ function chooseForScan(scan: ScanNode, catalog: CatalogView): void {
 /** Marks the scans of a plan that can use an index (in place) and returns the plan. */
 export function chooseIndexScans(plan: PlanNode, catalog: CatalogView): PlanNode {
   const visit = (node: PlanNode): void => {
-    switch (node.kind) {
-      case 'scan':
-        chooseForScan(node, catalog);
-        return;
-      case 'filter':
-      case 'project':
-      case 'aggregate':
-      case 'sort':
-      case 'limit':
-      case 'distinct':
-        return visit(node.input);
-      case 'hashjoin':
-      case 'nljoin':
-      case 'setop':
-        visit(node.left);
-        return visit(node.right);
-      case 'with':
-        for (const c of node.ctes) visit(c.plan);
-        return visit(node.input);
-      default: {
-        // Node kinds added later: look for the usual child fields.
-        const n = node as unknown as { input?: PlanNode; left?: PlanNode; right?: PlanNode };
-        for (const child of [n.input, n.left, n.right]) if (child !== undefined) visit(child);
-      }
-    }
+    if (node.kind === 'scan') chooseForScan(node, catalog);
+    else for (const child of planChildren(node)) visit(child);
   };
   visit(plan);
   return plan;
