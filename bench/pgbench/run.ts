@@ -55,6 +55,22 @@ interface Result {
   invariantsHold: boolean;
   /** 1-minute load average of the machine when the timed run started and when it ended. */
   load: [number, number];
+  /** Server CPU (user + system) per committed transaction over the timed run; null when not measured (PostgreSQL's many processes). */
+  serverCpuMsPerTxn: number | null;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state; utime and stime are the 12th and 13th of them.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return ((Number(f[11]) + Number(f[12])) * 1000) / ticks;
+  } catch {
+    return null;
+  }
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -76,7 +92,7 @@ function logLatencies(dir: string, prefix: string): Float64Array {
   return Float64Array.from(out).sort();
 }
 
-async function bench(target: string, port: number, o: Options): Promise<Result> {
+async function bench(target: string, port: number, o: Options, serverPid?: number): Promise<Result> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `pgbench-${target}-`));
   const base = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'];
   console.log(`${target}: pgbench -i -s ${o.scale}`);
@@ -85,7 +101,9 @@ async function bench(target: string, port: number, o: Options): Promise<Result> 
   const args = [...base, '-c', String(o.clients), '-j', String(o.threads), '-T', String(o.time), '-r', '--max-tries=20', '--failures-detailed', '-l', '--log-prefix=tx', 'postgres'];
   console.log(`${target}: pgbench ${args.slice(base.length).join(' ')}`);
   const loadBefore = os.loadavg()[0];
+  const cpuBefore = processCpuMs(serverPid);
   const r = await run('pgbench', args, work);
+  const cpuAfter = processCpuMs(serverPid);
   const load: [number, number] = [loadBefore, os.loadavg()[0]];
   if (r.code !== 0 && !/number of transactions actually processed/.test(r.out)) throw new Error(`${target}: pgbench failed\n${r.out}`);
   const num = (re: RegExp) => Number(re.exec(r.out)?.[1] ?? NaN);
@@ -115,7 +133,9 @@ async function bench(target: string, port: number, o: Options): Promise<Result> 
     sums,
     invariantsHold: sums.accounts === sums.history && sums.history === sums.tellers && sums.tellers === sums.branches,
     load,
+    serverCpuMsPerTxn: null,
   };
+  if (cpuBefore !== null && cpuAfter !== null && result.processed > 0) result.serverCpuMsPerTxn = (cpuAfter - cpuBefore) / result.processed;
   console.log(`${target}: ${result.tps.toFixed(1)} tps, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, failed ${result.failed}, retried ${result.retried}, invariants ${result.invariantsHold ? 'hold' : 'BROKEN'}`);
   return result;
 }
@@ -137,13 +157,14 @@ function report(o: Options, results: Result[]): string {
     `in turn on the same machine (${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model ?? '?'}), written ${new Date().toISOString()}.`,
     'Both with synchronous commit (fsync before each commit is acknowledged); PostgreSQL with its default settings.',
     'Latency percentiles are over committed transactions from the per-transaction logs (-l).',
+    "Server CPU per transaction: Tessera's process's user + system time (/proc) over the timed run, divided by the committed transactions (includes LMDB's fsync calls and the commit path).",
     `Commit ${gitCommit()}. The load average is the machine's 1-minute one (other work shares the cores): compare the two servers' numbers of one run, not runs.`,
     '',
-    '| server | init s | TPS | transactions | failed | retried | avg ms | p50 ms | p90 ms | p95 ms | p99 ms | max ms | invariants | load avg (start → end) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | init s | TPS | transactions | failed | retried | avg ms | p50 ms | p90 ms | p95 ms | p99 ms | max ms | invariants | load avg (start → end) | server CPU ms per transaction |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.target} | ${r.initSeconds.toFixed(1)} | ${r.tps.toFixed(1)} | ${r.processed} | ${r.failed} | ${r.retried} | ${f(r.latencyMs.avg)} | ${f(r.latencyMs.p50)} | ${f(r.latencyMs.p90)} | ${f(r.latencyMs.p95)} | ${f(r.latencyMs.p99)} | ${f(r.latencyMs.max)} | ${r.invariantsHold ? 'hold' : 'BROKEN'} | ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)} |`,
+        `| ${r.target} | ${r.initSeconds.toFixed(1)} | ${r.tps.toFixed(1)} | ${r.processed} | ${r.failed} | ${r.retried} | ${f(r.latencyMs.avg)} | ${f(r.latencyMs.p50)} | ${f(r.latencyMs.p90)} | ${f(r.latencyMs.p95)} | ${f(r.latencyMs.p99)} | ${f(r.latencyMs.max)} | ${r.invariantsHold ? 'hold' : 'BROKEN'} | ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)} | ${r.serverCpuMsPerTxn === null ? 'not measured' : r.serverCpuMsPerTxn.toFixed(2)} |`,
     ),
     '',
     'Invariant check after the run: sum(abalance) of pgbench_accounts, sum(delta) of pgbench_history, sum(tbalance) of pgbench_tellers, sum(bbalance) of pgbench_branches:',
@@ -161,7 +182,7 @@ async function main(): Promise<void> {
   if (o.only !== 'postgres') {
     const t = await startTestServer({ settings: { unix_socket_directories: '' } });
     try {
-      results.push(await bench('tessera', t.port, o));
+      results.push(await bench('tessera', t.port, o, t.pid));
     } finally {
       await t.stop();
     }
