@@ -8,7 +8,7 @@
 // projection that restores the original aggregate's output (count = sum of counts, avg = sum of
 // sums / sum of counts, …). Everything else in the plan runs serially on the merged result.
 import { CallExpr, CastExpr, ColumnExpr, Expr } from '../../plan/expr';
-import { AggregateCall, AggregateNode, CteScanNode, PlanNode, ProjectNode, ScanNode, planChildren } from '../../plan/plan';
+import { AggregateCall, AggregateNode, CteScanNode, PlanNode, ProjectNode, ScanNode, planChildren, withChildren } from '../../plan/plan';
 import { DataType, Types } from '../../types/data-type';
 
 /** Path steps from the partial aggregate down to the driving scan. */
@@ -274,37 +274,5 @@ export function mergePlan(f: ParallelFragment, cteId: number): ProjectNode {
 /** `root` with node `target` replaced by `by` (nodes on the way copied; the original plan is not changed). */
 export function replaceNode(root: PlanNode, target: PlanNode, by: PlanNode): PlanNode {
   if (root === target) return by;
-  const r = (n: PlanNode): PlanNode => replaceNode(n, target, by);
-  switch (root.kind) {
-    case 'filter':
-    case 'project':
-    case 'aggregate':
-    case 'sort':
-    case 'limit':
-    case 'distinct':
-    case 'window':
-    case 'projectset': {
-      const input = r(root.input);
-      return input === root.input ? root : ({ ...root, input } as PlanNode);
-    }
-    case 'hashjoin':
-    case 'nljoin':
-    case 'setop': {
-      const left = r(root.left);
-      const right = r(root.right);
-      return left === root.left && right === root.right ? root : { ...root, left, right };
-    }
-    case 'with': {
-      const ctes = root.ctes.map((c) => ({ id: c.id, plan: r(c.plan) }));
-      const input = r(root.input);
-      return input === root.input && ctes.every((c, i) => c.plan === root.ctes[i].plan) ? root : { ...root, ctes, input };
-    }
-    case 'recursiveunion': {
-      const initial = r(root.initial);
-      const recursive = r(root.recursive);
-      return initial === root.initial && recursive === root.recursive ? root : { ...root, initial, recursive };
-    }
-    default:
-      return root;
-  }
+  return withChildren(root, planChildren(root).map((c) => replaceNode(c, target, by)));
 }
