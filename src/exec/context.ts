@@ -43,6 +43,8 @@ export interface ExecContext {
   parallelWorkers?: number;
   /** Decoded bytes of the driving table handed to the workers per round (half the buffer pool); absent: all at once. */
   parallelRoundBytes?: number;
+  /** Build-side rows from which a hash join's table is built by the workers in partitions (parallel_join_build_rows). */
+  parallelJoinBuildRows?: number;
   /** Driving-table rows below which a statement stays serial (parallel_min_rows). */
   parallelMinRows?: number;
   /**

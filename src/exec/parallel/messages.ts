@@ -8,6 +8,7 @@ import { PathStep } from './fragment';
 import { BloomState } from '../hash/bloom-filter';
 import { IntBitmapState } from '../hash/int-bitmap-filter';
 import { KeyKind } from '../hash/key-hash';
+import { BuildSync, PartitionedJoinState } from '../hash/partitioned-join-table';
 
 /** A chunk as sent: a string vector's dictionary travels once per worker, by id (see WorkerHandle). */
 export type SentVector = Vector | (Omit<Vector & { kind: 'string' }, 'dict'> & { dict: null; dictId: number });
@@ -66,6 +67,13 @@ export interface ScanTask {
   selected: SharedArrayBuffer;
   dicts: [number, string[]][];
   clearDicts: boolean;
+}
+
+/** Partitions of a parallel hash-join build to claim and build (parallel-join-build.ts); answers through shared memory only. */
+export interface JoinBuildTask {
+  kind: 'joinbuild';
+  table: PartitionedJoinState;
+  sync: BuildSync;
 }
 
 export interface SentRuntimeFilter {

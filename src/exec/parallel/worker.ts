@@ -8,7 +8,8 @@ import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch, StringVector, Vector } from '../../types/vector';
 import { ExecContext, MorselSource } from '../context';
 import { executePlan } from '../execute';
-import { ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
+import { claimPartitions } from '../hash/partitioned-join-table';
+import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
 import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
 
 const dicts = new Map<number, string[]>();
@@ -105,7 +106,12 @@ function compactDictionaries(b: Batch): Batch {
   return columns === null ? b : { ...b, columns };
 }
 
-parentPort!.on('message', (task: WorkerTask | ScanTask) => {
+parentPort!.on('message', (task: WorkerTask | ScanTask | JoinBuildTask) => {
+  if ('kind' in task && task.kind === 'joinbuild') {
+    // Failures are flagged in shared memory (claimPartitions).
+    claimPartitions(task.table, task.sync, true);
+    return;
+  }
   if ('kind' in task && task.kind === 'scan') {
     // Answers through shared memory only; a failure leaves its morsels to the main thread.
     try {
