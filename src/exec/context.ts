@@ -49,12 +49,13 @@ export interface ExecContext {
   parallelMinRows?: number;
   /**
    * Inside a parallel worker: the scan that drives the fragment takes its rows morsel by morsel
-   * from a counter shared with the other workers; every other scan reads the whole table.
+   * from the worker's own queue, stealing from the other workers' once it is empty; every other
+   * scan reads the whole table.
    */
   morselsFor?: (node: ScanNode) => MorselSource | undefined;
 }
 
-/** Row ranges of one scan, handed out to whichever worker asks first (work stealing). */
+/** Row ranges of one scan, handed out to the workers (work stealing: parallel/morsel-queues.ts). */
 export interface MorselSource {
   /** The next unclaimed morsel: rows [start, end) of row group `group`; null when all are taken. */
   claim(): { group: number; start: number; end: number } | null;

@@ -34,8 +34,11 @@ export interface WorkerTask {
   tables: SentTable[];
   /** Morsels of the driving scan as (group, start, end) triples. */
   morsels: Int32Array;
-  /** Int32Array(1) on a SharedArrayBuffer: the next morsel to claim (Atomics.add). */
+  /** Int32Array(1) on a SharedArrayBuffer: the next morsel to claim (Atomics.add), when `queues` is null. */
   counter: SharedArrayBuffer;
+  /** Work-stealing queues over the morsels (morsel-queues.ts), and the one this worker owns. */
+  queues: SharedArrayBuffer | null;
+  queue: number;
   /** Int32Array(1): nonzero once the statement is cancelled. */
   cancel: SharedArrayBuffer;
   /** Dictionaries this worker has not seen yet; `clearDicts` drops the ones it kept first. */
@@ -91,7 +94,7 @@ export interface WorkerError {
   hint?: string;
 }
 
-export type WorkerReply = { batches: Batch[]; morsels: number } | { error: WorkerError };
+export type WorkerReply = { batches: Batch[]; morsels: number; stolen: number } | { error: WorkerError };
 
 export function drivingNode(plan: PlanNode, path: readonly PathStep[]): ScanNode {
   let n = plan as unknown as Record<string, unknown>;

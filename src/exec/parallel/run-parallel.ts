@@ -2,9 +2,9 @@
 //
 // The main thread reads the chunks every scan of the fragment needs from the statement's own
 // snapshots (so workers see exactly the rows the statement sees), in shared memory, and cuts the
-// driving scan into morsels of MORSEL_ROWS rows. Each worker claims morsels from one shared
-// counter (Atomics.add): a worker that finishes early simply claims more, so busy workers' work is
-// taken over without any queue. While the workers run, the main thread's event loop stays free:
+// driving scan into morsels of MORSEL_ROWS rows. Each worker owns a queue of neighbouring morsels
+// and, once it is empty, steals the back half of the fullest other queue (morsel-queues.ts), so a
+// worker that finishes early takes over the work of a busy one. While the workers run, the main thread's event loop stays free:
 // it polls for cancellation and statement_timeout and, when either fires, raises a shared flag
 // the workers check once per batch. The partial rows come back as a CTE that the merge plan reads.
 // A driving table larger than ctx.parallelRoundBytes (decoded) is handed out in rounds of row
@@ -21,6 +21,7 @@ import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
 import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
 import { SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
@@ -38,7 +39,7 @@ const CANCEL_POLL_MS = 10;
 const PARTIAL_CTE_ID = -1001;
 
 /** Counters for tests and EXPLAIN-like diagnostics: statements run in parallel, by how many workers. */
-export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0 };
+export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0 };
 
 /**
  * Runs the plan's parallel fragment, if it has one and workers are free, and returns the plan and
@@ -176,7 +177,9 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
 async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array): Promise<Batch[]> {
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
-  const replies = workers.map((w) => {
+  const total = morsels.length / 3;
+  const queues = total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
+  const replies = workers.map((w, queue) => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts);
     const task: WorkerTask = {
       plan: fragment.partial,
@@ -188,6 +191,8 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       tables,
       morsels,
       counter,
+      queues,
+      queue,
       cancel,
       dicts: newDicts,
       clearDicts,
@@ -222,6 +227,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
     }
     batches.push(...r.batches);
     parallelStats.morsels += r.morsels;
+    parallelStats.stolen += r.stolen;
   }
   return batches;
 }

@@ -10,6 +10,7 @@ import { ExecContext, MorselSource } from '../context';
 import { executePlan } from '../execute';
 import { claimPartitions } from '../hash/partitioned-join-table';
 import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
+import { MorselQueues } from './morsel-queues';
 import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
 
 const dicts = new Map<number, string[]>();
@@ -52,11 +53,12 @@ function run(task: WorkerTask): WorkerReply {
   const counter = new Int32Array(task.counter);
   const cancel = new Int32Array(task.cancel);
   const m = task.morsels;
+  const queues = task.queues === null ? null : new MorselQueues(task.queues);
   let claimed = 0;
   const source: MorselSource = {
     claim: () => {
-      const i = Atomics.add(counter, 0, 1);
-      if (i * 3 >= m.length) return null;
+      const i = queues !== null ? queues.claim(task.queue) : Atomics.add(counter, 0, 1);
+      if (i < 0 || i * 3 >= m.length) return null;
       claimed++;
       return { group: m[i * 3], start: m[i * 3 + 1], end: m[i * 3 + 2] };
     },
@@ -77,7 +79,7 @@ function run(task: WorkerTask): WorkerReply {
     },
     morselsFor: (node) => (node === driving ? source : undefined),
   };
-  return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed };
+  return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed, stolen: queues?.stolen ?? 0 };
 }
 
 /**
