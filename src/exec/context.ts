@@ -1,5 +1,6 @@
 // What an executing plan needs from its session. Exec imports only plan, storage contracts and types.
-import { ScanNode } from '../plan/plan';
+import { HashJoinNode, ScanNode } from '../plan/plan';
+import { PartitionedJoinState } from './hash/partitioned-join-table';
 import { TableSnapshot } from '../storage/api';
 import { FormatSettings } from '../types/text-format';
 import { Batch, Scalar } from '../types/vector';
@@ -53,6 +54,16 @@ export interface ExecContext {
    * scan reads the whole table.
    */
   morselsFor?: (node: ScanNode) => MorselSource | undefined;
+  /** Inside a parallel worker: the hash joins whose tables the main thread built (and shared) before the fragment started. */
+  prebuiltJoin?: (node: HashJoinNode) => PrebuiltJoin | undefined;
+}
+
+/** A hash join's build rows and table, built once for every worker of a fragment (parallel/shared-joins.ts). */
+export interface PrebuiltJoin {
+  build: Batch;
+  table: PartitionedJoinState;
+  /** Build rows with a NULL key (null: none). */
+  nullRows: Uint8Array | null;
 }
 
 /** Row ranges of one scan, handed out to the workers (work stealing: parallel/morsel-queues.ts). */

@@ -9,6 +9,11 @@
 // order through `next` (each row belongs to one partition, so the threads write disjoint entries).
 // A partition inserts its rows backwards and prepends each to its key's chain, so the chains list
 // rows in input order and the join's output is the serial one.
+//
+// One integer key over a dense enough range (primary keys: o_orderkey, p_partkey) takes direct
+// mode instead, as KeyTable does: the first row of each value sits at value - base in one shared
+// Int32Array, partitions are ranges of values (each thread writes its own part of the array), and
+// neither side hashes — a probe is one array read.
 import { NumKey, hashKeys } from './key-hash';
 
 /** Partitions: many more than threads, so a thread that finishes early claims more (balance). */
@@ -33,6 +38,34 @@ export interface PartitionedJoinState {
   slotMask: Int32Array;
   /** Distinct keys per partition, written by its builder. */
   distinct: Int32Array;
+  /** Direct mode (see above): first row by value - directBase (-1: none), partitions of directWidth values; null otherwise. */
+  direct: Int32Array | null;
+  directBase: number;
+  directWidth: number;
+}
+
+/** Direct mode's limits, as KeyTable's: any span up to DIRECT_SMALL_SPAN, a wider one at most DIRECT_MIN_DENSITY values per row, never above DIRECT_MAX_SPAN. */
+const DIRECT_SMALL_SPAN = 1 << 20;
+const DIRECT_MIN_DENSITY = 8;
+const DIRECT_MAX_SPAN = 1 << 23;
+
+/** The [lo, hi] of a single integer key's non-NULL values when direct mode suits it, else null. */
+function directRange(keys: readonly NumKey[], n: number, nullRows: Uint8Array | null): { lo: number; span: number } | null {
+  if (keys.length !== 1) return null;
+  const vals = keys[0].values;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (nullRows !== null && nullRows[i] === 1) continue;
+    const v = vals[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (!(v === Math.floor(v))) return null; // fractions, NaN, ±Infinity
+  }
+  if (lo > hi) return null;
+  const span = hi - lo + 1;
+  if (span > DIRECT_MAX_SPAN || (span > DIRECT_SMALL_SPAN && span > DIRECT_MIN_DENSITY * n)) return null;
+  return { lo, span };
 }
 
 function sharedInt32(n: number): Int32Array {
@@ -57,8 +90,16 @@ export function preparePartitionedJoin(keys: readonly NumKey[], n: number, nullR
     v.set(k.values.subarray(0, n));
     return v;
   });
+  const range = directRange(keys, n, nullRows);
+  // Each row's partition; in direct mode `hashes` holds it (no hash is needed).
   const hashes = sharedInt32(n);
-  hashKeys(keys, n, hashes);
+  let width = 0;
+  if (range !== null) {
+    width = Math.ceil(range.span / JOIN_PARTITIONS);
+    const vals = keys[0].values;
+    // Shifted so that `>>> PARTITION_SHIFT` below gives the partition, as for hashes.
+    for (let i = 0; i < n; i++) hashes[i] = Math.floor((vals[i] - range.lo) / width) << PARTITION_SHIFT;
+  } else hashKeys(keys, n, hashes);
   const counts = new Int32Array(JOIN_PARTITIONS + 1);
   for (let i = 0; i < n; i++) if (nullRows === null || nullRows[i] === 0) counts[(hashes[i] >>> PARTITION_SHIFT) + 1]++;
   const partStart = sharedInt32(JOIN_PARTITIONS + 1);
@@ -69,7 +110,7 @@ export function preparePartitionedJoin(keys: readonly NumKey[], n: number, nullR
   const slotStart = sharedInt32(JOIN_PARTITIONS);
   const slotMask = sharedInt32(JOIN_PARTITIONS);
   let total = 0;
-  for (let p = 0; p < JOIN_PARTITIONS; p++) {
+  for (let p = 0; p < JOIN_PARTITIONS && range === null; p++) {
     // Load at most one half, as KeyTable.
     let size = 16;
     while (size < 2 * (partStart[p + 1] - partStart[p])) size *= 2;
@@ -77,11 +118,47 @@ export function preparePartitionedJoin(keys: readonly NumKey[], n: number, nullR
     slotMask[p] = size - 1;
     total += size;
   }
-  return { n, keys: shared, hashes, next: sharedInt32(n), rows, partStart, slots: sharedInt32(2 * total), slotStart, slotMask, distinct: sharedInt32(JOIN_PARTITIONS) };
+  return {
+    n,
+    keys: shared,
+    hashes,
+    next: sharedInt32(n),
+    rows,
+    partStart,
+    slots: sharedInt32(2 * total),
+    slotStart,
+    slotMask,
+    distinct: sharedInt32(JOIN_PARTITIONS),
+    direct: range === null ? null : sharedInt32(range.span),
+    directBase: range?.lo ?? 0,
+    directWidth: width,
+  };
+}
+
+/** Direct mode's buildPartition: partition p's values are [p * width, (p + 1) * width) above the base. */
+function buildDirectPartition(t: PartitionedJoinState, direct: Int32Array, p: number): void {
+  const { next, rows } = t;
+  const vals = t.keys[0];
+  const base = t.directBase;
+  direct.fill(-1, Math.min(direct.length, p * t.directWidth), Math.min(direct.length, (p + 1) * t.directWidth));
+  let distinct = 0;
+  for (let j = t.partStart[p + 1] - 1; j >= t.partStart[p]; j--) {
+    const r = rows[j];
+    const d = vals[r] - base;
+    const first = direct[d];
+    if (first === -1) distinct++;
+    next[r] = first;
+    direct[d] = r;
+  }
+  t.distinct[p] = distinct;
 }
 
 /** Builds partition p (any thread; each partition exactly once). */
 export function buildPartition(t: PartitionedJoinState, p: number): void {
+  if (t.direct !== null) {
+    buildDirectPartition(t, t.direct, p);
+    return;
+  }
   const { keys, hashes, next, rows, slots } = t;
   const base = t.slotStart[p];
   const mask = t.slotMask[p];
@@ -165,6 +242,10 @@ export function distinctKeys(t: PartitionedJoinState): number {
  * none matches; rows with a NULL key never match.
  */
 export function findFirstRows(t: PartitionedJoinState, keys: readonly NumKey[], n: number, out: Int32Array): void {
+  if (t.direct !== null) {
+    findDirect(t.direct, t.directBase, keys[0], n, out);
+    return;
+  }
   const hashes = new Int32Array(n);
   hashKeys(keys, n, hashes);
   const nullRows = nullKeyRows(keys, n);
@@ -209,4 +290,16 @@ function probeRestEqual(stored: Float64Array[], keys: readonly NumKey[], nk: num
     if (a !== b && (a === a || b === b)) return false;
   }
   return true;
+}
+
+function findDirect(direct: Int32Array, base: number, key: NumKey, n: number, out: Int32Array): void {
+  const vals = key.values;
+  const len = direct.length;
+  for (let i = 0; i < n; i++) {
+    const d = vals[i] - base;
+    // False for NaN and out of range; (d | 0) === d rejects fractions.
+    out[i] = d >= 0 && d < len && (d | 0) === d ? direct[d] : -1;
+  }
+  const nulls = key.nulls;
+  if (nulls !== null) for (let i = 0; i < n; i++) if (nulls[i] === 1) out[i] = -1;
 }

@@ -80,6 +80,8 @@ class HashJoinOp extends Operator {
 
   /** Builds the hash table from the right input; false when the input yielded first (call again). */
   private build(): boolean {
+    const prebuilt = this.level === 0 ? this.env.ctx.prebuiltJoin?.(this.node) : undefined;
+    if (prebuilt !== undefined) return this.adopt(prebuilt.build, { table: prebuilt.table, nullRows: prebuilt.nullRows });
     if (!this.rightDone) {
       const limit = this.spillLimit;
       for (let b = this.right.next(); b !== null; b = this.right.next()) {
@@ -107,17 +109,7 @@ class HashJoinOp extends Operator {
     const keys = this.keyColumns(this.rightKeys, build);
     const shared = this.level === 0 ? buildJoinTableInParallel(keys, this.kinds, n, this.env.ctx) : null;
     if (shared !== null) {
-      const t = shared.table;
-      const distinct = distinctKeys(t);
-      if (this.filterSlots.length > 0) {
-        // Only the skipped rows (NULL keys) matter to the filters: every other row counts as keyed.
-        const ids = new Int32Array(n);
-        if (shared.nullRows !== null) for (let r = 0; r < n; r++) if (shared.nullRows[r] === 1) ids[r] = -1;
-        armRuntimeFilters(this.filterSlots, keys, ids, n, distinct);
-      }
-      this.uniqueKeys = t.partStart[t.partStart.length - 1] === distinct;
-      this.shared = shared;
-      this.chain = t.next;
+      this.useShared(shared, keys, n);
       return true;
     }
     const table = new KeyTable(this.kinds, n);
@@ -140,6 +132,35 @@ class HashJoinOp extends Operator {
     this.table = table;
     this.head = head;
     this.chain = next;
+    return true;
+  }
+
+  /** Takes a table built in shared memory (here or, inside a parallel worker, by the main thread). */
+  private useShared(shared: ParallelJoinTable, keys: KeyColumn[], n: number): void {
+    const t = shared.table;
+    const distinct = distinctKeys(t);
+    if (this.filterSlots.length > 0) {
+      // Only the skipped rows (NULL keys) matter to the filters: every other row counts as keyed.
+      const ids = new Int32Array(n);
+      if (shared.nullRows !== null) for (let r = 0; r < n; r++) if (shared.nullRows[r] === 1) ids[r] = -1;
+      armRuntimeFilters(this.filterSlots, keys, ids, n, distinct);
+    }
+    this.uniqueKeys = t.partStart[t.partStart.length - 1] === distinct;
+    this.shared = shared;
+    this.chain = t.next;
+  }
+
+  /** Inside a parallel worker: the build rows and table the main thread prepared (parallel/shared-joins.ts). */
+  private adopt(build: Batch, shared: ParallelJoinTable): boolean {
+    this.rightDone = true;
+    this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
+    const n = build.length;
+    if (n === 0) {
+      const t = this.node.joinType;
+      if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
+      return true;
+    }
+    this.useShared(shared, this.filterSlots.length > 0 ? this.keyColumns(this.rightKeys, build) : [], n);
     return true;
   }
 

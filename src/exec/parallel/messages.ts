@@ -44,6 +44,17 @@ export interface WorkerTask {
   /** Dictionaries this worker has not seen yet; `clearDicts` drops the ones it kept first. */
   dicts: [number, string[]][];
   clearDicts: boolean;
+  /** Hash joins of `plan` built by the main thread (shared-joins.ts); their build inputs are empty VALUES in `plan`. */
+  joins: SentPrebuiltJoin[];
+}
+
+/** A prebuilt hash join as sent: its node's path from the plan, build rows (shared chunks) and table. */
+export interface SentPrebuiltJoin {
+  path: PathStep[];
+  length: number;
+  columns: SentVector[];
+  table: PartitionedJoinState;
+  nullRows: Uint8Array | null;
 }
 
 /**
@@ -96,8 +107,13 @@ export interface WorkerError {
 
 export type WorkerReply = { batches: Batch[]; morsels: number; stolen: number } | { error: WorkerError };
 
-export function drivingNode(plan: PlanNode, path: readonly PathStep[]): ScanNode {
+/** The node `path` leads to from `plan`. */
+export function nodeAt(plan: PlanNode, path: readonly PathStep[]): PlanNode {
   let n = plan as unknown as Record<string, unknown>;
   for (const step of path) n = n[step] as Record<string, unknown>;
-  return n as unknown as ScanNode;
+  return n as unknown as PlanNode;
+}
+
+export function drivingNode(plan: PlanNode, path: readonly PathStep[]): ScanNode {
+  return nodeAt(plan, path) as ScanNode;
 }

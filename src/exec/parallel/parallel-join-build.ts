@@ -7,7 +7,7 @@
 import { SqlError, SqlState } from '../../types/sql-error';
 import { ExecContext } from '../context';
 import { KeyColumn, KeyKind, NumKey } from '../hash/key-hash';
-import { BuildSync, JOIN_PARTITIONS, PartitionedJoinState, claimPartitions, nullKeyRows, preparePartitionedJoin } from '../hash/partitioned-join-table';
+import { BuildSync, JOIN_PARTITIONS, PartitionedJoinState, buildPartition, claimPartitions, nullKeyRows, preparePartitionedJoin } from '../hash/partitioned-join-table';
 import { JoinBuildTask } from './messages';
 import { leaseWorkers, releaseWorkers } from './pool';
 
@@ -59,4 +59,14 @@ export function buildJoinTableInParallel(keys: readonly KeyColumn[], kinds: read
     Atomics.store(sync.counter, 0, JOIN_PARTITIONS);
     releaseWorkers(workers);
   }
+}
+
+/** The shared table over numeric `keys`: built in parallel when buildJoinTableInParallel would, else here, partition by partition. */
+export function buildSharedJoinTable(keys: readonly NumKey[], n: number, ctx: ExecContext): ParallelJoinTable {
+  const parallel = buildJoinTableInParallel(keys, keys.map(() => 'num'), n, ctx);
+  if (parallel !== null) return parallel;
+  const nullRows = nullKeyRows(keys, n);
+  const table = preparePartitionedJoin(keys, n, nullRows);
+  for (let p = 0; p < JOIN_PARTITIONS; p++) buildPartition(table, p);
+  return { table, nullRows };
 }

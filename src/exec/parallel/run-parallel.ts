@@ -15,12 +15,13 @@ import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
 import { SqlError, SqlStateCode } from '../../types/sql-error';
-import { Batch } from '../../types/vector';
+import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
 import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
-import { SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
 
@@ -39,7 +40,7 @@ const CANCEL_POLL_MS = 10;
 const PARTIAL_CTE_ID = -1001;
 
 /** Counters for tests and EXPLAIN-like diagnostics: statements run in parallel, by how many workers. */
-export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0 };
+export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0, sharedJoins: 0 };
 
 /**
  * Runs the plan's parallel fragment, if it has one and workers are free, and returns the plan and
@@ -53,10 +54,14 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
   if (fragment === null) return null;
   const driving = ctx.snapshot(fragment.driving.tableId);
   if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
+  // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
+  const prebuilt = fragment.shared.length > 0 ? prebuildJoins(fragment, ctx) : null;
   const workers = leaseWorkers(want);
+  // No worker free (another statement holds them): the serial plan builds those sides again.
   if (workers.length === 0) return null;
   try {
-    const batches = await runOnWorkers(fragment, ctx, workers);
+    const work = prebuilt === null ? fragment : { ...fragment, partial: prebuilt.plan };
+    const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map());
     const ctes = new Map(ctx.ctes ?? []);
     ctes.set(PARTIAL_CTE_ID, batches);
     return { plan: replaceNode(plan, fragment.aggregate, mergePlan(fragment, PARTIAL_CTE_ID)), ctx: { ...ctx, ctes } };
@@ -124,14 +129,19 @@ export function sharedTable(
     for (const [c, chunks] of sent) {
       const v = shareVector(snap.readColumn(g, c));
       if (budget !== Infinity) bytes += vectorBytes(v);
-      if (v.kind === 'string') {
-        const id = dictId(v.dict);
-        dicts.set(id, v.dict);
-        chunks[g] = { ...v, dict: null, dictId: id };
-      } else chunks[g] = v;
+      chunks[g] = sendVector(v, dicts);
     }
   }
   return { table: { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent }, end: g };
+}
+
+/** A vector as a worker receives it: typed arrays shared, a string dictionary by id (collected in `dicts`). */
+export function sendVector(v: Vector, dicts: Map<number, string[]>): SentVector {
+  const s = shareVector(v);
+  if (s.kind !== 'string') return s;
+  const id = dictId(s.dict);
+  dicts.set(id, s.dict);
+  return { ...s, dict: null, dictId: id };
 }
 
 /** The dictionaries of `dicts` worker w does not hold yet (all of them, with clear = true, when it must drop its own first). */
@@ -156,7 +166,7 @@ export function morselsOf(rowCounts: readonly number[], from = 0, end = rowCount
   return Int32Array.from(triples);
 }
 
-async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[]): Promise<Batch[]> {
+async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>): Promise<Batch[]> {
   const groups = ctx.snapshot(fragment.driving.tableId).rowGroupCount;
   // A table the fragment scans twice is needed whole in every task: one round.
   const drivingScans = scansUnder(fragment.partial, []).filter((s) => s.tableId === fragment.driving.tableId).length;
@@ -164,17 +174,19 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
   const batches: Batch[] = [];
   for (let from = 0; from < groups || from === 0; ) {
     const round = tablesOf(fragment, ctx, from, budget);
-    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end))));
+    for (const [id, d] of joinDicts) round.dicts.set(id, d);
+    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end), joins)));
     from = round.end;
     parallelStats.rounds++;
     if (groups === 0) break;
   }
   parallelStats.statements++;
+  parallelStats.sharedJoins += joins.length;
   parallelStats.workers += workers.length;
   return batches;
 }
 
-async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array): Promise<Batch[]> {
+async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array, joins: SentPrebuiltJoin[]): Promise<Batch[]> {
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
   const total = morsels.length / 3;
@@ -196,6 +208,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       cancel,
       dicts: newDicts,
       clearDicts,
+      joins,
     };
     return w.run(task).catch((err: Error): WorkerReply => {
       // A worker that died lost what it was sent; its dictionaries go with it.

@@ -6,10 +6,11 @@ import { parentPort } from 'node:worker_threads';
 import { TableSnapshot } from '../../storage/api';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch, StringVector, Vector } from '../../types/vector';
-import { ExecContext, MorselSource } from '../context';
+import { ExecContext, MorselSource, PrebuiltJoin } from '../context';
 import { executePlan } from '../execute';
 import { claimPartitions } from '../hash/partitioned-join-table';
-import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
+import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode, nodeAt } from './messages';
+import { PlanNode } from '../../plan/plan';
 import { MorselQueues } from './morsel-queues';
 import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
 
@@ -50,6 +51,8 @@ function run(task: WorkerTask): WorkerReply {
   receiveDicts(task);
   const tables = new Map(task.tables.map((t) => [t.tableId, snapshotOf(t)]));
   const driving = drivingNode(task.plan, task.path);
+  const prebuilt = new Map<PlanNode, PrebuiltJoin>();
+  for (const j of task.joins) prebuilt.set(nodeAt(task.plan, j.path), { build: { length: j.length, columns: j.columns.map(receiveVector) }, table: j.table, nullRows: j.nullRows });
   const counter = new Int32Array(task.counter);
   const cancel = new Int32Array(task.cancel);
   const m = task.morsels;
@@ -78,6 +81,7 @@ function run(task: WorkerTask): WorkerReply {
       if (Atomics.load(cancel, 0) !== 0) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
     },
     morselsFor: (node) => (node === driving ? source : undefined),
+    prebuiltJoin: (node) => prebuilt.get(node),
   };
   return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed, stolen: queues?.stolen ?? 0 };
 }
