@@ -314,6 +314,7 @@ export class EngineSession implements Session {
     ctx.parallelWorkers = Number(this.settings.get('max_parallel_workers'));
     ctx.parallelMinRows = Number(this.settings.get('parallel_min_rows'));
     ctx.parallelJoinBuildRows = Number(this.settings.get('parallel_join_build_rows'));
+    ctx.parallelSharedJoinRows = Number(this.settings.get('parallel_shared_join_rows'));
     ctx.parallelRoundBytes = this.db.storage.bufferStats().capacityBytes / 2;
     const leave = this.db.readers.enter();
     try {

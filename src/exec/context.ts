@@ -46,6 +46,8 @@ export interface ExecContext {
   parallelRoundBytes?: number;
   /** Build-side rows from which a hash join's table is built by the workers in partitions (parallel_join_build_rows). */
   parallelJoinBuildRows?: number;
+  /** Build-side rows from which a parallel fragment's hash join is built once and shared with its workers (parallel_shared_join_rows; 0: never). */
+  parallelSharedJoinRows?: number;
   /** Driving-table rows below which a statement stays serial (parallel_min_rows). */
   parallelMinRows?: number;
   /**

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { open } from '../../src/index';
 import { parallelJoinStats } from '../../src/exec/parallel/parallel-join-build';
+import { parallelStats } from '../../src/exec/parallel/run-parallel';
 
 type Db = Awaited<ReturnType<typeof open>>;
 
@@ -89,5 +90,50 @@ describe('parallel hash-join build: same rows as the serial build', function () 
     await db.query('select count(*) from p join b on p.k = b.k');
     expect(parallelJoinStats.builds).to.equal(before + 1);
     await db.exec('reset parallel_join_build_rows');
+  });
+});
+
+describe('parallel aggregate over a join whose table is built once and shared with the workers', function () {
+  this.timeout(120000);
+  let db: Db;
+  before(async () => {
+    // Build sides of 60000 rows against a 200000-row probe (more than the 1/8 each worker would build itself).
+    db = await open(':memory:', { parallel_shared_join_rows: '1000', parallel_min_rows: '32768', parallel_join_build_rows: '50000' });
+    await db.exec('create table p (k int, k2 int, v int)');
+    await db.exec('create table b (k int, k2 int, w int, s text)');
+    await db.exec('insert into p select case when g % 101 = 0 then null else g % 50000 end, g % 7, g from generate_series(1, 200000) g');
+    await db.exec("insert into b select case when g % 97 = 0 then null else g % 30000 end, g % 5, g, 'name ' || (g % 13) from generate_series(1, 60000) g");
+  });
+  after(async () => db?.close());
+
+  const AGGREGATES: [string, string][] = [
+    ['inner, grouped by a build-side text column', 'select b.s, count(*), sum(p.v), min(b.w), max(p.k) from p join b on p.k = b.k group by b.s order by b.s'],
+    ['inner, composite key and residual', 'select p.k2, count(*), sum(b.w) from p join b on p.k = b.k and p.k2 = b.k2 where p.v > b.w group by p.k2 order by p.k2'],
+    ['left', 'select count(*), count(b.w), sum(b.w) from p left join b on p.k = b.k'],
+    ['semi', 'select p.k2, count(*) from p where exists (select 1 from b where b.k = p.k and b.k2 = p.k2) group by p.k2 order by p.k2'],
+    ['anti', 'select count(*), sum(p.v) from p where not exists (select 1 from b where b.k = p.k)'],
+  ];
+  for (const [name, sql] of AGGREGATES) {
+    it(name, async () => {
+      await db.exec('set max_parallel_workers = 0');
+      const before = { ...parallelStats };
+      const serial = (await db.query(sql, [], { rowMode: 'array' })).rows;
+      expect(parallelStats.statements).to.equal(before.statements);
+      await db.exec('set max_parallel_workers = 2');
+      const parallel = (await db.query(sql, [], { rowMode: 'array' })).rows;
+      expect(parallelStats.statements - before.statements, 'ran in parallel').to.equal(1);
+      expect(parallelStats.sharedJoins - before.sharedJoins, 'one shared join table').to.equal(1);
+      expect(parallel).to.deep.equal(serial);
+      expect(serial.length).to.be.above(0);
+    });
+  }
+
+  it('stays a serial plan with parallel_shared_join_rows = 0 (the default)', async () => {
+    await db.exec('set max_parallel_workers = 2');
+    await db.exec('set parallel_shared_join_rows = 0');
+    const before = parallelStats.statements;
+    await db.query('select count(*) from p join b on p.k = b.k');
+    expect(parallelStats.statements).to.equal(before);
+    await db.exec('reset parallel_shared_join_rows');
   });
 });

@@ -49,11 +49,14 @@ const MAX_PARTIAL_GROUPS = 50_000;
  */
 const MAX_BUILD_SHARE = 1 / 8;
 /**
- * A hash join on the driving path whose build side reads at least this many rows, over numeric
- * keys, may have its table built once and shared with the workers, when the other build sides
- * stay within MAX_BUILD_SHARE…
+ * A hash join on the driving path whose build side reads at least parallel_shared_join_rows rows
+ * (0: never), over numeric keys, may have its table built once and shared with the workers, when
+ * the other build sides stay within MAX_BUILD_SHARE… Off by default: at SF 1 it made Q3, Q5, Q7 and
+ * Q10 several times slower (their serial plans skip most lineitem rows by runtime filters and zone
+ * maps on the main thread; the workers' morsel scans decode and filter every chunk, and the main
+ * thread spends the time sending them).
  */
-const MIN_SHARED_BUILD_ROWS = 65536;
+export const PARALLEL_SHARED_JOIN_ROWS = 0;
 /**
  * …and the shared ones within this share of the driving rows: the main thread runs the shared
  * build sides' plans before the workers start, so they must stay small against the probe.
@@ -205,7 +208,7 @@ function aggregates(n: PlanNode, out: AggregateNode[]): AggregateNode[] {
  * The aggregate to run in parallel: among those whose shape splits by rows, the one whose driving
  * table is largest (rows by `tableRows`); null when none qualifies.
  */
-export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number): ParallelFragment | null {
+export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number, sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS): ParallelFragment | null {
   let best: ParallelFragment | null = null;
   let bestRows = -1;
   for (const a of aggregates(plan, [])) {
@@ -221,12 +224,13 @@ export function findFragment(plan: PlanNode, tableRows: (tableId: number) => num
     for (const s of scansUnder(a.input, [])) if (s !== found.scan) buildRows += tableRows(s.tableId);
     const shared: PathStep[][] = [];
     if (buildRows > rows * MAX_BUILD_SHARE) {
+      if (sharedJoinRows <= 0) continue;
       // Unless the large build sides are built once and shared.
       let perWorker = 0;
       let once = 0;
       for (const j of joinsOnPath(partial, found.path)) {
         const jrows = scansUnder(j.node.right, []).reduce((n, s) => n + tableRows(s.tableId), 0);
-        if (j.node.kind === 'hashjoin' && jrows >= MIN_SHARED_BUILD_ROWS && numericKeys(j.node)) {
+        if (j.node.kind === 'hashjoin' && jrows >= sharedJoinRows && numericKeys(j.node)) {
           shared.push(j.path);
           once += jrows;
         } else perWorker += jrows;

@@ -50,7 +50,7 @@ export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0,
 export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext } | null> {
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
-  const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount);
+  const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount, ctx.parallelSharedJoinRows);
   if (fragment === null) return null;
   const driving = ctx.snapshot(fragment.driving.tableId);
   if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
