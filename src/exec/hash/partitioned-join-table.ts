@@ -14,7 +14,8 @@
 // mode instead, as KeyTable does: the first row of each value sits at value - base in one shared
 // Int32Array, partitions are ranges of values (each thread writes its own part of the array), and
 // neither side hashes — a probe is one array read.
-import { NumKey, hashKeys } from './key-hash';
+import { NumKey, anyNullKey, hashKeys } from './key-hash';
+import { DIRECT_MAX_SPAN, DIRECT_MIN_DENSITY, DIRECT_SMALL_SPAN } from './key-table';
 
 /** Partitions: many more than threads, so a thread that finishes early claims more (balance). */
 export const JOIN_PARTITIONS = 64;
@@ -44,12 +45,7 @@ export interface PartitionedJoinState {
   directWidth: number;
 }
 
-/** Direct mode's limits, as KeyTable's: any span up to DIRECT_SMALL_SPAN, a wider one at most DIRECT_MIN_DENSITY values per row, never above DIRECT_MAX_SPAN. */
-const DIRECT_SMALL_SPAN = 1 << 20;
-const DIRECT_MIN_DENSITY = 8;
-const DIRECT_MAX_SPAN = 1 << 23;
-
-/** The [lo, hi] of a single integer key's non-NULL values when direct mode suits it, else null. */
+/** The range of a single integer key's non-NULL values when KeyTable's direct-mode limits allow it, else null. */
 function directRange(keys: readonly NumKey[], n: number, nullRows: Uint8Array | null): { lo: number; span: number } | null {
   if (keys.length !== 1) return null;
   const vals = keys[0].values;
@@ -60,7 +56,7 @@ function directRange(keys: readonly NumKey[], n: number, nullRows: Uint8Array | 
     const v = vals[i];
     if (v < lo) lo = v;
     if (v > hi) hi = v;
-    if (!(v === Math.floor(v))) return null; // fractions, NaN, ±Infinity
+    if (!(v === Math.floor(v))) return null; // fractions, NaN (±Infinity: the span check below)
   }
   if (lo > hi) return null;
   const span = hi - lo + 1;
@@ -70,17 +66,6 @@ function directRange(keys: readonly NumKey[], n: number, nullRows: Uint8Array | 
 
 function sharedInt32(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * Math.max(1, n)));
-}
-
-/** Rows with a NULL in any key (null: none). */
-export function nullKeyRows(keys: readonly NumKey[], n: number): Uint8Array | null {
-  let out: Uint8Array | null = null;
-  for (const k of keys) {
-    if (k.nulls === null) continue;
-    out ??= new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] |= k.nulls[i];
-  }
-  return out;
 }
 
 /** The shared arrays of a table over `keys` (n build rows), rows hashed and partitioned; no partition built yet. */
@@ -248,7 +233,7 @@ export function findFirstRows(t: PartitionedJoinState, keys: readonly NumKey[], 
   }
   const hashes = new Int32Array(n);
   hashKeys(keys, n, hashes);
-  const nullRows = nullKeyRows(keys, n);
+  const nullRows = anyNullKey(keys, n);
   const { slots, slotStart, slotMask } = t;
   const stored = t.keys;
   const s0 = stored[0];

@@ -98,14 +98,8 @@ class HashJoinOp extends Operator {
     }
     const rightBatches = this.rightBatches;
     const build = concatBatches(rightBatches, this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
-    this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
+    if (!this.startEmitter(build)) return true;
     const n = build.length;
-    if (n === 0) {
-      const t = this.node.joinType;
-      // Nothing can match: inner, semi and right joins have no output, their left input is not read.
-      if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
-      return true;
-    }
     const keys = this.keyColumns(this.rightKeys, build);
     const shared = this.level === 0 ? buildJoinTableInParallel(keys, this.kinds, n, this.env.ctx) : null;
     if (shared !== null) {
@@ -153,15 +147,18 @@ class HashJoinOp extends Operator {
   /** Inside a parallel worker: the build rows and table the main thread prepared (parallel/shared-joins.ts). */
   private adopt(build: Batch, shared: ParallelJoinTable): boolean {
     this.rightDone = true;
-    this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
-    const n = build.length;
-    if (n === 0) {
-      const t = this.node.joinType;
-      if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
-      return true;
-    }
-    this.useShared(shared, this.filterSlots.length > 0 ? this.keyColumns(this.rightKeys, build) : [], n);
+    if (this.startEmitter(build)) this.useShared(shared, this.filterSlots.length > 0 ? this.keyColumns(this.rightKeys, build) : [], build.length);
     return true;
+  }
+
+  /** The emitter over the build rows; false when there are none (no table is needed). */
+  private startEmitter(build: Batch): boolean {
+    this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
+    if (build.length > 0) return true;
+    const t = this.node.joinType;
+    // Nothing can match: inner, semi and right joins have no output, their left input is not read.
+    if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
+    return false;
   }
 
   /** Over work_mem: the gathered build rows go to partition files, and so will the rest. */

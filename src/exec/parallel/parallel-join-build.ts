@@ -4,10 +4,9 @@
 // rows (one pass), posts the shared arrays to the workers, claims partitions itself like them, and
 // waits (Atomics.wait, checking for cancellation) until every partition is built. All synchronous,
 // so the pull-based join above is unchanged; the probe then reads the shared table in place.
-import { SqlError, SqlState } from '../../types/sql-error';
 import { ExecContext } from '../context';
-import { KeyColumn, KeyKind, NumKey } from '../hash/key-hash';
-import { BuildSync, JOIN_PARTITIONS, PartitionedJoinState, buildPartition, claimPartitions, nullKeyRows, preparePartitionedJoin } from '../hash/partitioned-join-table';
+import { KeyColumn, KeyKind, NumKey, anyNullKey } from '../hash/key-hash';
+import { BuildSync, JOIN_PARTITIONS, PartitionedJoinState, buildPartition, claimPartitions, preparePartitionedJoin } from '../hash/partitioned-join-table';
 import { JoinBuildTask } from './messages';
 import { leaseWorkers, releaseWorkers } from './pool';
 
@@ -41,7 +40,7 @@ export function buildJoinTableInParallel(keys: readonly KeyColumn[], kinds: read
   if (workers.length === 0) return null;
   const sync: BuildSync = { counter: sharedCounter(), built: sharedCounter(), failed: sharedCounter(), byWorkers: sharedCounter() };
   try {
-    const nullRows = nullKeyRows(keys as readonly NumKey[], n);
+    const nullRows = anyNullKey(keys as readonly NumKey[], n);
     const table = preparePartitionedJoin(keys as readonly NumKey[], n, nullRows);
     for (const w of workers) w.post({ kind: 'joinbuild', table, sync } satisfies JoinBuildTask);
     claimPartitions(table, sync, false);
@@ -49,7 +48,8 @@ export function buildJoinTableInParallel(keys: readonly KeyColumn[], kinds: read
       Atomics.wait(sync.built, 0, b, WAIT_SLICE_MS);
       ctx.checkCancel();
     }
-    if (Atomics.load(sync.failed, 0) !== 0) throw new SqlError(SqlState.internalError, 'parallel hash join build failed in a worker');
+    // A partition that failed (a bug, not bad data: building only compares numbers) leaves the build to the serial path.
+    if (Atomics.load(sync.failed, 0) !== 0) return null;
     parallelJoinStats.builds++;
     parallelJoinStats.workerPartitions += Atomics.load(sync.byWorkers, 0);
     return { table, nullRows };
@@ -65,7 +65,7 @@ export function buildJoinTableInParallel(keys: readonly KeyColumn[], kinds: read
 export function buildSharedJoinTable(keys: readonly NumKey[], n: number, ctx: ExecContext): ParallelJoinTable {
   const parallel = buildJoinTableInParallel(keys, keys.map(() => 'num'), n, ctx);
   if (parallel !== null) return parallel;
-  const nullRows = nullKeyRows(keys, n);
+  const nullRows = anyNullKey(keys, n);
   const table = preparePartitionedJoin(keys, n, nullRows);
   for (let p = 0; p < JOIN_PARTITIONS; p++) buildPartition(table, p);
   return { table, nullRows };
