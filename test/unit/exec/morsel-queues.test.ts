@@ -65,12 +65,16 @@ describe('morsel queues (work stealing)', () => {
     // claimedBy[m] = the thread (1-based) that claimed morsel m; a second claim would be caught by the CAS below.
     const claimedBy = new Int32Array(new SharedArrayBuffer(4 * total));
     const doubles = new Int32Array(new SharedArrayBuffer(4));
+    const ready = new Int32Array(new SharedArrayBuffer(4));
     const modulePath = path.resolve(__dirname, '../../../src/exec/parallel/morsel-queues.js');
     const code = `
       const { workerData, parentPort } = require('worker_threads');
       const { MorselQueues } = require(${JSON.stringify(modulePath)});
-      const { buffer, claimedBy, doubles, q, spin } = workerData;
+      const { buffer, claimedBy, doubles, ready, q, spin } = workerData;
       const queues = new MorselQueues(buffer);
+      // Start together (threads start slowly on a loaded machine): all four are claiming at once.
+      Atomics.add(ready, 0, 1);
+      for (let r = Atomics.load(ready, 0); r < 4; r = Atomics.load(ready, 0)) Atomics.wait(ready, 0, r, 5);
       let own = 0;
       for (let m = queues.claim(q); m >= 0; m = queues.claim(q)) {
         if (Atomics.compareExchange(claimedBy, m, 0, q + 1) !== 0) Atomics.add(doubles, 0, 1);
@@ -85,7 +89,7 @@ describe('morsel queues (work stealing)', () => {
       [0, 1, 2, 3].map(
         (q) =>
           new Promise<{ own: number; stolen: number }>((resolve, reject) => {
-            const w = new Worker(code, { eval: true, workerData: { buffer, claimedBy, doubles, q, spin: q === 0 ? 200000 : 2000 } });
+            const w = new Worker(code, { eval: true, workerData: { buffer, claimedBy, doubles, ready, q, spin: q === 0 ? 200000 : 2000 } });
             w.once('message', resolve);
             w.once('error', reject);
           }),
