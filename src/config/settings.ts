@@ -37,6 +37,8 @@ const DEFS: SettingDef[] = [
   { name: 'max_connections', type: { kind: 'int', min: 1, max: 262143 }, default: '100', description: 'concurrent client sessions' },
   { name: 'max_parallel_workers', type: { kind: 'int', min: 0, max: 1024 }, default: '2', description: 'worker threads for parallel query' },
   { name: 'parallel_min_rows', type: { kind: 'int', min: 0, max: 2147483647 }, default: '262144', description: 'rows a driving table needs before a query runs in parallel' },
+  { name: 'parallel_shared_join_rows', type: { kind: 'int', min: 0, max: 2147483647 }, default: '0', description: 'build-side rows from which a parallel aggregate shares one hash table with its workers (0: never)' },
+  { name: 'parallel_join_build_rows', type: { kind: 'int', min: 0, max: 2147483647 }, default: '1000000', description: 'build-side rows from which a hash join builds its table in parallel partitions' },
   { name: 'TimeZone', type: { kind: 'string' }, default: 'UTC', description: 'default session time zone' },
   { name: 'DateStyle', type: { kind: 'string' }, default: 'ISO, MDY', description: 'default date output style' },
   { name: 'IntervalStyle', type: { kind: 'enum', values: ['postgres', 'postgres_verbose', 'sql_standard', 'iso_8601'] }, default: 'postgres', description: 'default interval output style' },

@@ -313,6 +313,8 @@ export class EngineSession implements Session {
     const ctx = this.execContext(params, true);
     ctx.parallelWorkers = Number(this.settings.get('max_parallel_workers'));
     ctx.parallelMinRows = Number(this.settings.get('parallel_min_rows'));
+    ctx.parallelJoinBuildRows = Number(this.settings.get('parallel_join_build_rows'));
+    ctx.parallelSharedJoinRows = Number(this.settings.get('parallel_shared_join_rows'));
     ctx.parallelRoundBytes = this.db.storage.bufferStats().capacityBytes / 2;
     const leave = this.db.readers.enter();
     try {

@@ -48,6 +48,8 @@ const DEFAULTS: Record<string, string> = {
   synchronous_commit: 'on',
   max_parallel_workers: '2',
   parallel_min_rows: '262144',
+  parallel_join_build_rows: '1000000',
+  parallel_shared_join_rows: '0',
   work_mem: '256MB',
   buffer_pool_size: '256MB',
   client_min_messages: 'notice',

@@ -1,5 +1,6 @@
 // What an executing plan needs from its session. Exec imports only plan, storage contracts and types.
-import { ScanNode } from '../plan/plan';
+import { HashJoinNode, ScanNode } from '../plan/plan';
+import { PartitionedJoinState } from './hash/partitioned-join-table';
 import { TableSnapshot } from '../storage/api';
 import { FormatSettings } from '../types/text-format';
 import { Batch, Scalar } from '../types/vector';
@@ -43,16 +44,31 @@ export interface ExecContext {
   parallelWorkers?: number;
   /** Decoded bytes of the driving table handed to the workers per round (half the buffer pool); absent: all at once. */
   parallelRoundBytes?: number;
+  /** Build-side rows from which a hash join's table is built by the workers in partitions (parallel_join_build_rows). */
+  parallelJoinBuildRows?: number;
+  /** Build-side rows from which a parallel fragment's hash join is built once and shared with its workers (parallel_shared_join_rows; 0: never). */
+  parallelSharedJoinRows?: number;
   /** Driving-table rows below which a statement stays serial (parallel_min_rows). */
   parallelMinRows?: number;
   /**
    * Inside a parallel worker: the scan that drives the fragment takes its rows morsel by morsel
-   * from a counter shared with the other workers; every other scan reads the whole table.
+   * from the worker's own queue, stealing from the other workers' once it is empty; every other
+   * scan reads the whole table.
    */
   morselsFor?: (node: ScanNode) => MorselSource | undefined;
+  /** Inside a parallel worker: the hash joins whose tables the main thread built (and shared) before the fragment started. */
+  prebuiltJoin?: (node: HashJoinNode) => PrebuiltJoin | undefined;
 }
 
-/** Row ranges of one scan, handed out to whichever worker asks first (work stealing). */
+/** A hash join's build rows and table, built once for every worker of a fragment (parallel/shared-joins.ts). */
+export interface PrebuiltJoin {
+  build: Batch;
+  table: PartitionedJoinState;
+  /** Build rows with a NULL key (null: none). */
+  nullRows: Uint8Array | null;
+}
+
+/** Row ranges of one scan, handed out to the workers (work stealing: parallel/morsel-queues.ts). */
 export interface MorselSource {
   /** The next unclaimed morsel: rows [start, end) of row group `group`; null when all are taken. */
   claim(): { group: number; start: number; end: number } | null;

@@ -318,3 +318,34 @@ export function planChildren(n: PlanNode): PlanNode[] {
       return [];
   }
 }
+
+/**
+ * `n` with its inputs replaced by `children` (in planChildren's order); `n` itself when every
+ * child is the same object (so callers that rebuild a path copy only the nodes that changed).
+ */
+export function withChildren(n: PlanNode, children: PlanNode[]): PlanNode {
+  const old = planChildren(n);
+  if (old.length !== children.length) throw new Error(`withChildren: ${n.kind} has ${old.length} inputs, got ${children.length}`);
+  if (old.every((c, i) => c === children[i])) return n;
+  switch (n.kind) {
+    case 'filter':
+    case 'project':
+    case 'aggregate':
+    case 'sort':
+    case 'limit':
+    case 'distinct':
+    case 'window':
+    case 'projectset':
+      return { ...n, input: children[0] } as PlanNode;
+    case 'hashjoin':
+    case 'nljoin':
+    case 'setop':
+      return { ...n, left: children[0], right: children[1] };
+    case 'with':
+      return { ...n, ctes: n.ctes.map((c, i) => ({ id: c.id, plan: children[i] })), input: children[n.ctes.length] };
+    case 'recursiveunion':
+      return { ...n, initial: children[0], recursive: children[1] };
+    default:
+      return n;
+  }
+}

@@ -37,11 +37,11 @@ type Stored = StoredNum | StoredStr | StoredDec;
 
 const MAX_LOAD = 0.5;
 /** Direct mode: any span up to this many values is fine (4 MiB of ids)… */
-const DIRECT_SMALL_SPAN = 1 << 20;
+export const DIRECT_SMALL_SPAN = 1 << 20;
 /** …a wider one needs at least one key per this many values… */
-const DIRECT_MIN_DENSITY = 8;
+export const DIRECT_MIN_DENSITY = 8;
 /** …and none may exceed this (32 MiB of ids). */
-const DIRECT_MAX_SPAN = 1 << 23;
+export const DIRECT_MAX_SPAN = 1 << 23;
 
 export class KeyTable {
   /** Number of distinct keys (ids are 0 … size-1). */

@@ -4,13 +4,17 @@
 // Int32Array. Each left batch is hashed the same way, looked up, and the chains expanded into
 // candidate pairs for the shared JoinEmitter (residual, join-type output). Once built, the join arms
 // Bloom filters of its keys for the scans under its left input (runtime-filter.ts); an inner, semi
-// or right join with an empty build side ends without reading its left input at all.
+// or right join with an empty build side ends without reading its left input at all. A large build
+// side (parallel_join_build_rows, numeric keys) is built by the parallel workers in partitions
+// instead (parallel/parallel-join-build.ts) and probed in shared memory; the output is the same.
 import { HashJoinNode } from '../../plan/plan';
 import { Batch } from '../../types/vector';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
-import { KeyKind, KeyColumn, pairKind, toKeyColumn } from '../hash/key-hash';
+import { KeyKind, KeyColumn, NumKey, pairKind, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
+import { findFirstRows, distinctKeys } from '../hash/partitioned-join-table';
+import { ParallelJoinTable, buildJoinTableInParallel } from '../parallel/parallel-join-build';
 import { concatBatches } from '../vector-util';
 import { JoinEmitter, PairBuffer } from './join-emit';
 import { HashSemiBuildLeftOp } from './hash-semi-build-left';
@@ -37,8 +41,10 @@ export function prepareHashJoin(node: HashJoinNode, env: ExprEnv, child: Prepare
 class HashJoinOp extends Operator {
   private emitter: JoinEmitter | null = null;
   private table: KeyTable | null = null;
+  /** The table when built in parallel (then `table` and `head` stay unset; `chain` is its `next`). */
+  private shared: ParallelJoinTable | null = null;
   private head = new Int32Array(0);
-  private chain = new Int32Array(0);
+  private chain: Int32Array<ArrayBufferLike> = new Int32Array(0);
   /** Every key has one build row: chains have length one. */
   private uniqueKeys = false;
   private readonly queue: Batch[] = [];
@@ -74,6 +80,8 @@ class HashJoinOp extends Operator {
 
   /** Builds the hash table from the right input; false when the input yielded first (call again). */
   private build(): boolean {
+    const prebuilt = this.level === 0 ? this.env.ctx.prebuiltJoin?.(this.node) : undefined;
+    if (prebuilt !== undefined) return this.adopt(prebuilt.build, { table: prebuilt.table, nullRows: prebuilt.nullRows });
     if (!this.rightDone) {
       const limit = this.spillLimit;
       for (let b = this.right.next(); b !== null; b = this.right.next()) {
@@ -90,15 +98,14 @@ class HashJoinOp extends Operator {
     }
     const rightBatches = this.rightBatches;
     const build = concatBatches(rightBatches, this.node.right.output.map((o) => o.type), this.env.needed.get(this.node.right) ?? null);
-    this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
+    if (!this.startEmitter(build)) return true;
     const n = build.length;
-    if (n === 0) {
-      const t = this.node.joinType;
-      // Nothing can match: inner, semi and right joins have no output, their left input is not read.
-      if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
+    const keys = this.keyColumns(this.rightKeys, build);
+    const shared = this.level === 0 ? buildJoinTableInParallel(keys, this.kinds, n, this.env.ctx) : null;
+    if (shared !== null) {
+      this.useShared(shared, keys, n);
       return true;
     }
-    const keys = this.keyColumns(this.rightKeys, build);
     const table = new KeyTable(this.kinds, n);
     const ids = new Int32Array(n);
     // No hashes passed: a direct-mode table needs none, a hash table computes them.
@@ -120,6 +127,38 @@ class HashJoinOp extends Operator {
     this.head = head;
     this.chain = next;
     return true;
+  }
+
+  /** Takes a table built in shared memory (here or, inside a parallel worker, by the main thread). */
+  private useShared(shared: ParallelJoinTable, keys: KeyColumn[], n: number): void {
+    const t = shared.table;
+    const distinct = distinctKeys(t);
+    if (this.filterSlots.length > 0) {
+      // Only the skipped rows (NULL keys) matter to the filters: every other row counts as keyed.
+      const ids = new Int32Array(n);
+      if (shared.nullRows !== null) for (let r = 0; r < n; r++) if (shared.nullRows[r] === 1) ids[r] = -1;
+      armRuntimeFilters(this.filterSlots, keys, ids, n, distinct);
+    }
+    this.uniqueKeys = t.partStart[t.partStart.length - 1] === distinct;
+    this.shared = shared;
+    this.chain = t.next;
+  }
+
+  /** Inside a parallel worker: the build rows and table the main thread prepared (parallel/shared-joins.ts). */
+  private adopt(build: Batch, shared: ParallelJoinTable): boolean {
+    this.rightDone = true;
+    if (this.startEmitter(build)) this.useShared(shared, this.filterSlots.length > 0 ? this.keyColumns(this.rightKeys, build) : [], build.length);
+    return true;
+  }
+
+  /** The emitter over the build rows; false when there are none (no table is needed). */
+  private startEmitter(build: Batch): boolean {
+    this.emitter = new JoinEmitter(this.node.joinType, this.node.left.output.map((o) => o.type), build, this.residual, this.env.needed.get(this.node) ?? null);
+    if (build.length > 0) return true;
+    const t = this.node.joinType;
+    // Nothing can match: inner, semi and right joins have no output, their left input is not read.
+    if (t === 'inner' || t === 'semi' || t === 'right') this.leftDone = true;
+    return false;
   }
 
   /** Over work_mem: the gathered build rows go to partition files, and so will the rest. */
@@ -162,7 +201,7 @@ class HashJoinOp extends Operator {
         emitter.finish(this.queue);
         continue;
       }
-      if (this.table === null) {
+      if (this.table === null && this.shared === null) {
         emitter.emitUnmatchedProbe(probe, this.queue);
         continue;
       }
@@ -173,12 +212,17 @@ class HashJoinOp extends Operator {
   private probe(probe: Batch, emitter: JoinEmitter): void {
     const n = probe.length;
     const keys = this.keyColumns(this.leftKeys, probe);
+    // ids: the first build row of each probe row's key, -1 when none.
     const ids = new Int32Array(n);
-    this.table!.find(keys, null, n, ids, false);
+    if (this.shared !== null) findFirstRows(this.shared.table, keys as NumKey[], n, ids);
+    else {
+      this.table!.find(keys, null, n, ids, false);
+      const head = this.head;
+      for (let i = 0; i < n; i++) if (ids[i] >= 0) ids[i] = head[ids[i]];
+    }
     const pairs = this.pairs;
     pairs.reset();
     const type = this.node.joinType;
-    const head = this.head;
     const next = this.chain;
     if (this.uniqueKeys || ((type === 'semi' || type === 'anti') && this.residual === null)) {
       // One build row per key (a primary key), or one pair per matched probe row is enough.
@@ -190,14 +234,14 @@ class HashJoinOp extends Operator {
         const g = ids[i];
         if (g < 0) continue;
         pl[k] = i;
-        pr[k++] = head[g];
+        pr[k++] = g;
       }
       pairs.count = k;
     } else {
       for (let i = 0; i < n; i++) {
         const g = ids[i];
         if (g < 0) continue;
-        for (let r = head[g]; r !== -1; r = next[r]) pairs.push(i, r);
+        for (let r = g; r !== -1; r = next[r]) pairs.push(i, r);
       }
     }
     emitter.emit(probe, pairs, this.queue);

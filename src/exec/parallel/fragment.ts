@@ -7,8 +7,12 @@
 // morsels; the main thread merges the workers' partial groups with a final aggregate and a
 // projection that restores the original aggregate's output (count = sum of counts, avg = sum of
 // sums / sum of counts, …). Everything else in the plan runs serially on the merged result.
+// Build sides too large for every worker to build (orders under a lineitem probe) are built once
+// instead, by the main thread and the workers in partitions of shared memory, and probed there by
+// every worker (shared-joins.ts): a join-then-aggregate whose probe runs on the workers.
 import { CallExpr, CastExpr, ColumnExpr, Expr } from '../../plan/expr';
-import { AggregateCall, AggregateNode, CteScanNode, PlanNode, ProjectNode, ScanNode, planChildren } from '../../plan/plan';
+import { AggregateCall, AggregateNode, CteScanNode, HashJoinNode, NestedLoopJoinNode, PlanNode, ProjectNode, ScanNode, planChildren, withChildren } from '../../plan/plan';
+import { pairKind } from '../hash/key-hash';
 import { DataType, Types } from '../../types/data-type';
 
 /** Path steps from the partial aggregate down to the driving scan. */
@@ -22,6 +26,8 @@ export interface ParallelFragment {
   driving: ScanNode;
   /** From `partial` to `driving`. */
   path: PathStep[];
+  /** Paths from `partial` to the hash joins whose tables are built once and shared (shared-joins.ts). */
+  shared: PathStep[][];
 }
 
 /** Aggregates whose partial results merge exactly (no order, no float rounding differences). */
@@ -42,6 +48,20 @@ const MAX_PARTIAL_GROUPS = 50_000;
  * while Q19 (part: 0.03) and scans without joins ran faster. Shared or partitioned builds would lift this.
  */
 const MAX_BUILD_SHARE = 1 / 8;
+/**
+ * A hash join on the driving path whose build side reads at least parallel_shared_join_rows rows
+ * (0: never), over numeric keys, may have its table built once and shared with the workers, when
+ * the other build sides stay within MAX_BUILD_SHARE… Off by default: at SF 1 it made Q3, Q5, Q7 and
+ * Q10 several times slower (their serial plans skip most lineitem rows by runtime filters and zone
+ * maps on the main thread; the workers' morsel scans decode and filter every chunk, and the main
+ * thread spends the time sending them).
+ */
+export const PARALLEL_SHARED_JOIN_ROWS = 0;
+/**
+ * …and the shared ones within this share of the driving rows: the main thread runs the shared
+ * build sides' plans before the workers start, so they must stay small against the probe.
+ */
+const MAX_SHARED_BUILD_SHARE = 1 / 2;
 
 function callOk(c: AggregateCall): boolean {
   if (!MERGEABLE.has(c.fn) || c.distinct || (c.orderBy !== undefined && c.orderBy.length > 0)) return false;
@@ -155,6 +175,22 @@ function drivingPath(n: PlanNode, path: PathStep[]): { scan: ScanNode; path: Pat
   }
 }
 
+/** The joins on the path from `root` (the joins whose probe side leads to the driving scan), with their paths. */
+function joinsOnPath(root: PlanNode, path: readonly PathStep[]): { node: HashJoinNode | NestedLoopJoinNode; path: PathStep[] }[] {
+  const out: { node: HashJoinNode | NestedLoopJoinNode; path: PathStep[] }[] = [];
+  let n = root;
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] === 'left' && (n.kind === 'hashjoin' || n.kind === 'nljoin')) out.push({ node: n, path: path.slice(0, i) });
+    n = (n as unknown as Record<PathStep, PlanNode>)[path[i]];
+  }
+  return out;
+}
+
+/** Every key pair of the join hashes as numbers (the shared table's keys: partitioned-join-table.ts). */
+function numericKeys(j: HashJoinNode): boolean {
+  return j.leftKeys.length > 0 && j.leftKeys.every((k, i) => pairKind(k.type, j.rightKeys[i].type) === 'num');
+}
+
 export function scansUnder(n: PlanNode, out: ScanNode[]): ScanNode[] {
   if (n.kind === 'scan') out.push(n);
   for (const c of planChildren(n)) scansUnder(c, out);
@@ -172,7 +208,7 @@ function aggregates(n: PlanNode, out: AggregateNode[]): AggregateNode[] {
  * The aggregate to run in parallel: among those whose shape splits by rows, the one whose driving
  * table is largest (rows by `tableRows`); null when none qualifies.
  */
-export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number): ParallelFragment | null {
+export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number, sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS): ParallelFragment | null {
   let best: ParallelFragment | null = null;
   let bestRows = -1;
   for (const a of aggregates(plan, [])) {
@@ -186,9 +222,23 @@ export function findFragment(plan: PlanNode, tableRows: (tableId: number) => num
     // Every worker builds the joins' build sides itself: worth it only while probing dominates.
     let buildRows = 0;
     for (const s of scansUnder(a.input, [])) if (s !== found.scan) buildRows += tableRows(s.tableId);
-    if (buildRows > rows * MAX_BUILD_SHARE) continue;
+    const shared: PathStep[][] = [];
+    if (buildRows > rows * MAX_BUILD_SHARE) {
+      if (sharedJoinRows <= 0) continue;
+      // Unless the large build sides are built once and shared.
+      let perWorker = 0;
+      let once = 0;
+      for (const j of joinsOnPath(partial, found.path)) {
+        const jrows = scansUnder(j.node.right, []).reduce((n, s) => n + tableRows(s.tableId), 0);
+        if (j.node.kind === 'hashjoin' && jrows >= sharedJoinRows && numericKeys(j.node)) {
+          shared.push(j.path);
+          once += jrows;
+        } else perWorker += jrows;
+      }
+      if (perWorker > rows * MAX_BUILD_SHARE || once > rows * MAX_SHARED_BUILD_SHARE) continue;
+    }
     if (rows > bestRows) {
-      best = { aggregate: a, partial, driving: found.scan, path: found.path };
+      best = { aggregate: a, partial, driving: found.scan, path: found.path, shared };
       bestRows = rows;
     }
   }
@@ -274,37 +324,5 @@ export function mergePlan(f: ParallelFragment, cteId: number): ProjectNode {
 /** `root` with node `target` replaced by `by` (nodes on the way copied; the original plan is not changed). */
 export function replaceNode(root: PlanNode, target: PlanNode, by: PlanNode): PlanNode {
   if (root === target) return by;
-  const r = (n: PlanNode): PlanNode => replaceNode(n, target, by);
-  switch (root.kind) {
-    case 'filter':
-    case 'project':
-    case 'aggregate':
-    case 'sort':
-    case 'limit':
-    case 'distinct':
-    case 'window':
-    case 'projectset': {
-      const input = r(root.input);
-      return input === root.input ? root : ({ ...root, input } as PlanNode);
-    }
-    case 'hashjoin':
-    case 'nljoin':
-    case 'setop': {
-      const left = r(root.left);
-      const right = r(root.right);
-      return left === root.left && right === root.right ? root : { ...root, left, right };
-    }
-    case 'with': {
-      const ctes = root.ctes.map((c) => ({ id: c.id, plan: r(c.plan) }));
-      const input = r(root.input);
-      return input === root.input && ctes.every((c, i) => c.plan === root.ctes[i].plan) ? root : { ...root, ctes, input };
-    }
-    case 'recursiveunion': {
-      const initial = r(root.initial);
-      const recursive = r(root.recursive);
-      return initial === root.initial && recursive === root.recursive ? root : { ...root, initial, recursive };
-    }
-    default:
-      return root;
-  }
+  return withChildren(root, planChildren(root).map((c) => replaceNode(c, target, by)));
 }

@@ -8,6 +8,7 @@ import { PathStep } from './fragment';
 import { BloomState } from '../hash/bloom-filter';
 import { IntBitmapState } from '../hash/int-bitmap-filter';
 import { KeyKind } from '../hash/key-hash';
+import { BuildSync, PartitionedJoinState } from '../hash/partitioned-join-table';
 
 /** A chunk as sent: a string vector's dictionary travels once per worker, by id (see WorkerHandle). */
 export type SentVector = Vector | (Omit<Vector & { kind: 'string' }, 'dict'> & { dict: null; dictId: number });
@@ -33,13 +34,27 @@ export interface WorkerTask {
   tables: SentTable[];
   /** Morsels of the driving scan as (group, start, end) triples. */
   morsels: Int32Array;
-  /** Int32Array(1) on a SharedArrayBuffer: the next morsel to claim (Atomics.add). */
+  /** Int32Array(1) on a SharedArrayBuffer: the next morsel to claim (Atomics.add), when `queues` is null. */
   counter: SharedArrayBuffer;
+  /** Work-stealing queues over the morsels (morsel-queues.ts), and the one this worker owns. */
+  queues: SharedArrayBuffer | null;
+  queue: number;
   /** Int32Array(1): nonzero once the statement is cancelled. */
   cancel: SharedArrayBuffer;
   /** Dictionaries this worker has not seen yet; `clearDicts` drops the ones it kept first. */
   dicts: [number, string[]][];
   clearDicts: boolean;
+  /** Hash joins of `plan` built by the main thread (shared-joins.ts); their build inputs are empty VALUES in `plan`. */
+  joins: SentPrebuiltJoin[];
+}
+
+/** A prebuilt hash join as sent: its node's path from the plan, build rows (shared chunks) and table. */
+export interface SentPrebuiltJoin {
+  path: PathStep[];
+  length: number;
+  columns: SentVector[];
+  table: PartitionedJoinState;
+  nullRows: Uint8Array | null;
 }
 
 /**
@@ -68,6 +83,13 @@ export interface ScanTask {
   clearDicts: boolean;
 }
 
+/** Partitions of a parallel hash-join build to claim and build (parallel-join-build.ts); answers through shared memory only. */
+export interface JoinBuildTask {
+  kind: 'joinbuild';
+  table: PartitionedJoinState;
+  sync: BuildSync;
+}
+
 export interface SentRuntimeFilter {
   keyIndexes: number[];
   scanColumns: number[];
@@ -83,10 +105,15 @@ export interface WorkerError {
   hint?: string;
 }
 
-export type WorkerReply = { batches: Batch[]; morsels: number } | { error: WorkerError };
+export type WorkerReply = { batches: Batch[]; morsels: number; stolen: number } | { error: WorkerError };
 
-export function drivingNode(plan: PlanNode, path: readonly PathStep[]): ScanNode {
+/** The node `path` leads to from `plan`. */
+export function nodeAt(plan: PlanNode, path: readonly PathStep[]): PlanNode {
   let n = plan as unknown as Record<string, unknown>;
   for (const step of path) n = n[step] as Record<string, unknown>;
-  return n as unknown as ScanNode;
+  return n as unknown as PlanNode;
+}
+
+export function drivingNode(plan: PlanNode, path: readonly PathStep[]): ScanNode {
+  return nodeAt(plan, path) as ScanNode;
 }

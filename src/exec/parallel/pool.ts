@@ -3,7 +3,7 @@
 // holds them all, it runs serially rather than waiting.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import { ScanTask, WorkerReply, WorkerTask } from './messages';
+import { JoinBuildTask, ScanTask, WorkerReply, WorkerTask } from './messages';
 
 /** Dictionary strings a worker may keep before its dictionaries are dropped and sent afresh. */
 const MAX_KEPT_DICT_STRINGS = 8_000_000;
@@ -54,8 +54,8 @@ export class WorkerHandle {
     });
   }
 
-  /** Posts a task that answers through shared memory only (no reply message: see parallel-scan.ts). */
-  post(task: ScanTask): void {
+  /** Posts a task that answers through shared memory only (no reply message: see parallel-scan.ts, parallel-join-build.ts). */
+  post(task: ScanTask | JoinBuildTask): void {
     this.worker.postMessage(task);
   }
 

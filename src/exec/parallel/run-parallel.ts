@@ -2,9 +2,9 @@
 //
 // The main thread reads the chunks every scan of the fragment needs from the statement's own
 // snapshots (so workers see exactly the rows the statement sees), in shared memory, and cuts the
-// driving scan into morsels of MORSEL_ROWS rows. Each worker claims morsels from one shared
-// counter (Atomics.add): a worker that finishes early simply claims more, so busy workers' work is
-// taken over without any queue. While the workers run, the main thread's event loop stays free:
+// driving scan into morsels of MORSEL_ROWS rows. Each worker owns a queue of neighbouring morsels
+// and, once it is empty, steals the back half of the fullest other queue (morsel-queues.ts), so a
+// worker that finishes early takes over the work of a busy one. While the workers run, the main thread's event loop stays free:
 // it polls for cancellation and statement_timeout and, when either fires, raises a shared flag
 // the workers check once per batch. The partial rows come back as a CTE that the merge plan reads.
 // A driving table larger than ctx.parallelRoundBytes (decoded) is handed out in rounds of row
@@ -15,12 +15,14 @@ import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
 import { SqlError, SqlStateCode } from '../../types/sql-error';
-import { Batch } from '../../types/vector';
+import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
 import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
-import { SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { prebuildJoins } from './shared-joins';
+import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
@@ -38,7 +40,7 @@ const CANCEL_POLL_MS = 10;
 const PARTIAL_CTE_ID = -1001;
 
 /** Counters for tests and EXPLAIN-like diagnostics: statements run in parallel, by how many workers. */
-export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0 };
+export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0, sharedJoins: 0 };
 
 /**
  * Runs the plan's parallel fragment, if it has one and workers are free, and returns the plan and
@@ -48,14 +50,18 @@ export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0 
 export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext } | null> {
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
-  const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount);
+  const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount, ctx.parallelSharedJoinRows);
   if (fragment === null) return null;
   const driving = ctx.snapshot(fragment.driving.tableId);
   if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
+  // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
+  const prebuilt = fragment.shared.length > 0 ? prebuildJoins(fragment, ctx) : null;
   const workers = leaseWorkers(want);
+  // No worker free (another statement holds them): the serial plan builds those sides again.
   if (workers.length === 0) return null;
   try {
-    const batches = await runOnWorkers(fragment, ctx, workers);
+    const work = prebuilt === null ? fragment : { ...fragment, partial: prebuilt.plan };
+    const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map());
     const ctes = new Map(ctx.ctes ?? []);
     ctes.set(PARTIAL_CTE_ID, batches);
     return { plan: replaceNode(plan, fragment.aggregate, mergePlan(fragment, PARTIAL_CTE_ID)), ctx: { ...ctx, ctes } };
@@ -123,14 +129,19 @@ export function sharedTable(
     for (const [c, chunks] of sent) {
       const v = shareVector(snap.readColumn(g, c));
       if (budget !== Infinity) bytes += vectorBytes(v);
-      if (v.kind === 'string') {
-        const id = dictId(v.dict);
-        dicts.set(id, v.dict);
-        chunks[g] = { ...v, dict: null, dictId: id };
-      } else chunks[g] = v;
+      chunks[g] = sendVector(v, dicts);
     }
   }
   return { table: { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent }, end: g };
+}
+
+/** A vector as a worker receives it: typed arrays shared, a string dictionary by id (collected in `dicts`). */
+export function sendVector(v: Vector, dicts: Map<number, string[]>): SentVector {
+  const s = shareVector(v);
+  if (s.kind !== 'string') return s;
+  const id = dictId(s.dict);
+  dicts.set(id, s.dict);
+  return { ...s, dict: null, dictId: id };
 }
 
 /** The dictionaries of `dicts` worker w does not hold yet (all of them, with clear = true, when it must drop its own first). */
@@ -155,7 +166,7 @@ export function morselsOf(rowCounts: readonly number[], from = 0, end = rowCount
   return Int32Array.from(triples);
 }
 
-async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[]): Promise<Batch[]> {
+async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>): Promise<Batch[]> {
   const groups = ctx.snapshot(fragment.driving.tableId).rowGroupCount;
   // A table the fragment scans twice is needed whole in every task: one round.
   const drivingScans = scansUnder(fragment.partial, []).filter((s) => s.tableId === fragment.driving.tableId).length;
@@ -163,20 +174,24 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
   const batches: Batch[] = [];
   for (let from = 0; from < groups || from === 0; ) {
     const round = tablesOf(fragment, ctx, from, budget);
-    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end))));
+    for (const [id, d] of joinDicts) round.dicts.set(id, d);
+    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end), joins)));
     from = round.end;
     parallelStats.rounds++;
     if (groups === 0) break;
   }
   parallelStats.statements++;
+  parallelStats.sharedJoins += joins.length;
   parallelStats.workers += workers.length;
   return batches;
 }
 
-async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array): Promise<Batch[]> {
+async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array, joins: SentPrebuiltJoin[]): Promise<Batch[]> {
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
-  const replies = workers.map((w) => {
+  const total = morsels.length / 3;
+  const queues = total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
+  const replies = workers.map((w, queue) => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts);
     const task: WorkerTask = {
       plan: fragment.partial,
@@ -188,9 +203,12 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       tables,
       morsels,
       counter,
+      queues,
+      queue,
       cancel,
       dicts: newDicts,
       clearDicts,
+      joins,
     };
     return w.run(task).catch((err: Error): WorkerReply => {
       // A worker that died lost what it was sent; its dictionaries go with it.
@@ -222,6 +240,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
     }
     batches.push(...r.batches);
     parallelStats.morsels += r.morsels;
+    parallelStats.stolen += r.stolen;
   }
   return batches;
 }

@@ -6,9 +6,12 @@ import { parentPort } from 'node:worker_threads';
 import { TableSnapshot } from '../../storage/api';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch, StringVector, Vector } from '../../types/vector';
-import { ExecContext, MorselSource } from '../context';
+import { ExecContext, MorselSource, PrebuiltJoin } from '../context';
 import { executePlan } from '../execute';
-import { ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode } from './messages';
+import { claimPartitions } from '../hash/partitioned-join-table';
+import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode, nodeAt } from './messages';
+import { PlanNode } from '../../plan/plan';
+import { MorselQueues } from './morsel-queues';
 import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
 
 const dicts = new Map<number, string[]>();
@@ -48,14 +51,17 @@ function run(task: WorkerTask): WorkerReply {
   receiveDicts(task);
   const tables = new Map(task.tables.map((t) => [t.tableId, snapshotOf(t)]));
   const driving = drivingNode(task.plan, task.path);
+  const prebuilt = new Map<PlanNode, PrebuiltJoin>();
+  for (const j of task.joins) prebuilt.set(nodeAt(task.plan, j.path), { build: { length: j.length, columns: j.columns.map(receiveVector) }, table: j.table, nullRows: j.nullRows });
   const counter = new Int32Array(task.counter);
   const cancel = new Int32Array(task.cancel);
   const m = task.morsels;
+  const queues = task.queues === null ? null : new MorselQueues(task.queues);
   let claimed = 0;
   const source: MorselSource = {
     claim: () => {
-      const i = Atomics.add(counter, 0, 1);
-      if (i * 3 >= m.length) return null;
+      const i = queues !== null ? queues.claim(task.queue) : Atomics.add(counter, 0, 1);
+      if (i < 0 || i * 3 >= m.length) return null;
       claimed++;
       return { group: m[i * 3], start: m[i * 3 + 1], end: m[i * 3 + 2] };
     },
@@ -75,8 +81,9 @@ function run(task: WorkerTask): WorkerReply {
       if (Atomics.load(cancel, 0) !== 0) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
     },
     morselsFor: (node) => (node === driving ? source : undefined),
+    prebuiltJoin: (node) => prebuilt.get(node),
   };
-  return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed };
+  return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed, stolen: queues?.stolen ?? 0 };
 }
 
 /**
@@ -105,7 +112,12 @@ function compactDictionaries(b: Batch): Batch {
   return columns === null ? b : { ...b, columns };
 }
 
-parentPort!.on('message', (task: WorkerTask | ScanTask) => {
+parentPort!.on('message', (task: WorkerTask | ScanTask | JoinBuildTask) => {
+  if ('kind' in task && task.kind === 'joinbuild') {
+    // Failures are flagged in shared memory (claimPartitions).
+    claimPartitions(task.table, task.sync, true);
+    return;
+  }
   if ('kind' in task && task.kind === 'scan') {
     // Answers through shared memory only; a failure leaves its morsels to the main thread.
     try {
