@@ -113,6 +113,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
 
   const sink: CopyInSink = {
     write: (chunk) => guard(() => parse(chunk)),
+    ready: () => (failed === null ? txn.backlog?.() ?? null : null),
     end: async () => {
       if (failed !== null) throw failed;
       guard(() => {
