@@ -29,6 +29,7 @@ import { AccessPattern } from './access-pattern';
 import { ChunkSource, PoolChunkScan } from './chunk-scan';
 import { SqlError, SqlState } from '../types/sql-error';
 import { GrowableColumn } from './growable-column';
+import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DELTA_MAX_ROWS, DeletionEntries, newDeletions, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
@@ -624,7 +625,10 @@ export class TableStore implements Storage, ChunkSource {
             let p = this.pendingGroups.get(key);
             if (p === undefined) this.pendingGroups.set(key, (p = { def: txn.catalog.tables.get(id)!.def, baseRows: tt.baseRows.get(g) ?? 0, parts: [], columns: null, only: tt }));
             else p.only = null;
-            p.parts.push(...(tt.parts.get(g) ?? []));
+            for (const part of tt.parts.get(g) ?? []) {
+              for (const v of part) ensureStrings(v);
+              p.parts.push(part);
+            }
             p.columns = null;
             groupsWritten.set(key, { id, g });
           }
@@ -932,6 +936,7 @@ class TxnTable {
       // A spilled group is read back whole (a rebase of a transaction that spilled: rare, and not bounded in memory).
       const spilled = this.spilled.has(g) ? [this.state().def.columns.map((_, c) => this.spilledColumn(g, c))] : null;
       for (const p of spilled ?? this.parts.get(g)!) {
+        for (const v of p) ensureStrings(v);
         const n = p[0]?.length ?? 0;
         if (del === null) out.push(p);
         else {
@@ -976,7 +981,10 @@ class TxnTable {
           if (v === undefined) {
             const pieces: Vector[] = [];
             if (base > 0) pieces.push(this.txn.store.readChunk(def, ci, g, base));
-            for (const p of parts) pieces.push(p[ci]);
+            for (const p of parts) {
+              ensureStrings(p[ci]);
+              pieces.push(p[ci]);
+            }
             v = done[ci] = concatVectors(c.type, pieces);
           }
           return v;
@@ -1015,6 +1023,8 @@ class TxnTable {
       const group = groups[g];
       if (!this.baseRows.has(g)) this.baseRows.set(g, group.rowCount);
       const take = Math.min(ROW_GROUP_ROWS - group.rowCount, n - offset);
+      // Text kept as bytes only (a bulk load's) stays so only in a batch that fills a group alone and will be spilled.
+      if (take !== ROW_GROUP_ROWS || !this.txn.spillAllowed) for (const c of columns) ensureStrings(c);
       const slice = offset === 0 && take === n ? columns : columns.map((c) => sliceVector(c, offset, offset + take));
       if (firstRowId < 0) firstRowId = g * ROW_GROUP_ROWS + group.rowCount;
       let list = this.parts.get(g);
@@ -1038,8 +1048,15 @@ class TxnTable {
   /** Encoded chunks of full groups, made as they filled up (see append). */
   private readonly encoded = new Map<number, Promise<Buffer[]>>();
 
+  /** A group's columns for encoding: the one batch that filled it as it is (text maybe still bytes only), else materialized. */
+  private columnsToEncode(g: number): Vector[] {
+    const parts = this.parts.get(g);
+    if (parts !== undefined && parts.length === 1 && (this.baseRows.get(g) ?? 0) === 0) return parts[0];
+    return this.materialize(g);
+  }
+
   private encodeEarly(g: number): void {
-    const chunks = Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col)));
+    const chunks = Promise.all(this.columnsToEncode(g).map((col) => encodeChunkOffThread(col)));
     chunks.catch(() => undefined); // an aborted transaction never awaits it
     this.encoded.set(g, chunks);
   }
@@ -1053,7 +1070,7 @@ class TxnTable {
     const list = this.parts.get(g);
     const chunks = this.encoded.get(g);
     if (list === undefined || chunks === undefined) return;
-    const cols = this.materialize(g);
+    const cols = this.columnsToEncode(g);
     const txn = this.txn;
     const ref = txn.newSpillRef();
     txn.trackSpill(
@@ -1366,6 +1383,7 @@ class Txn implements WriteTxn {
     const def = this.catalog.tables.get(tableId)!.def;
     const keys = this.keysFor(tt, def);
     if (keys !== null) {
+      for (const k of keys.values()) for (const c of k.key.columns) ensureStrings(columns[c]);
       // Check every key before adding any, so a failed statement leaves no half-added keys.
       for (const k of keys.values()) k.check(columns);
       const first = this.nextRowId(tt);
@@ -1439,7 +1457,10 @@ class Txn implements WriteTxn {
     let at = base;
     for (const part of tt!.parts.get(g) ?? []) {
       const n = part[0]?.length ?? 0;
-      if (off < at + n) return [part[column], off - at];
+      if (off < at + n) {
+        ensureStrings(part[column]);
+        return [part[column], off - at];
+      }
       at += n;
     }
     throw new Error(`row ${rowId} of table ${tableId} does not exist`);
