@@ -17,7 +17,7 @@ import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, CommitHooks, IndexRange, StorageSnapshot, TxnImage, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
-import { encodeChunkOffThread } from './chunk-encoder';
+import { encodeChunkOffThread, stealQueuedChunks } from './chunk-encoder';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
@@ -1099,7 +1099,20 @@ class TxnTable {
 
   /** The group's chunks as committed: encoded early, or now (deflating on the thread pool in parallel). */
   encodedGroup(g: number): Promise<Buffer[]> {
-    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col)));
+    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col, true)));
+  }
+
+  /**
+   * A bulk load ends: its groups still in memory (the partial last one) are encoded now, while the
+   * commit waits for the spilled groups still being written, not after.
+   */
+  encodeRest(): void {
+    for (const g of this.dirtyGroups) {
+      if (this.spilled.has(g) || this.encoded.has(g) || (this.baseRows.get(g) ?? 0) > 0) continue;
+      const chunks = this.encodedGroup(g);
+      chunks.catch(() => undefined);
+      this.encoded.set(g, chunks);
+    }
   }
 
   delete(rowIds: ArrayLike<RowId>): void {
@@ -1339,6 +1352,8 @@ class Txn implements WriteTxn {
 
   backlog(): Promise<void> | null {
     if (this.spillWrites.size < MAX_SPILLS_IN_FLIGHT) return null;
+    // Instead of waiting idle, this thread encodes what the worker has not started yet.
+    stealQueuedChunks();
     return Promise.race([...this.spillWrites]);
   }
 
@@ -1615,6 +1630,10 @@ class Txn implements WriteTxn {
   async commit(hooks?: CommitHooks): Promise<void> {
     if (this.done) throw new Error('transaction already finished');
     // Spilled groups are durable before the commit that names them is written.
+    if (this.spillRefs.length > 0) {
+      for (const tt of this.changed.values()) tt.encodeRest();
+      stealQueuedChunks();
+    }
     await this.settleSpills();
     this.done = true;
     this.committing = true;
