@@ -882,8 +882,13 @@ class TxnTable {
   structural = false;
   /** Full groups of own rows moved to the store before commit (see spilled-groups.ts): no longer in `parts`. */
   readonly spilled = new Map<number, { ref: string; stats: GroupStats }>();
-  /** The last spilled group read back (a key check or a scan reads one group's columns in a row). */
+  /** The last spilled group read back (a scan reads one group's columns in a row). */
   private spillRead: { g: number; cols: (Vector | undefined)[] } | null = null;
+  /**
+   * Unique-key columns of spilled groups once read back, kept: key checks compare candidates of
+   * equal hash in any group (about n²/2³³ of n rows), which must not decode a chunk each time.
+   */
+  private readonly spilledKeyColumns = new Map<string, Vector>();
 
   constructor(
     readonly txn: Txn,
@@ -1091,6 +1096,12 @@ class TxnTable {
   /** A column of a spilled group, decoded from the store (the last group read is kept). */
   spilledColumn(g: number, column: number): Vector {
     const sp = this.spilled.get(g)!;
+    if (this.keys !== null && [...this.keys.values()].some((k) => k.key.columns.includes(column))) {
+      const key = `${g}/${column}`;
+      let kept = this.spilledKeyColumns.get(key);
+      if (kept === undefined) this.spilledKeyColumns.set(key, (kept = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type)));
+      return kept;
+    }
     if (this.spillRead === null || this.spillRead.g !== g) this.spillRead = { g, cols: [] };
     let v = this.spillRead.cols[column];
     if (v === undefined) v = this.spillRead.cols[column] = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type);
