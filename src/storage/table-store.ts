@@ -489,6 +489,7 @@ export class TableStore implements Storage, ChunkSource {
       for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) ids[gi * ROW_GROUP_ROWS + i] = next++;
     });
     const txn = new Txn(this, this.state);
+    txn.spillable = false;
     txn.alterTable(tableId, t.def, (columns) => columns);
     const from = t.generation ?? 0;
     await this.commit(txn, {
@@ -1341,8 +1342,11 @@ class Txn implements WriteTxn {
     return this.done;
   }
 
+  /** Off for transactions the store commits itself (compaction), which never go through commit()'s settling. */
+  spillable = true;
+
   get spillAllowed(): boolean {
-    return !this.done && !this.committing && this.store.onDisk;
+    return this.spillable && !this.done && !this.committing && this.store.onDisk;
   }
 
   newSpillRef(): string {
