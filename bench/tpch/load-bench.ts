@@ -81,6 +81,8 @@ interface Row {
   tessera: number;
   postgres: number | null;
   loadAverage: number;
+  /** Tessera server's peak RSS while this table was copied (bytes; null when unknown). */
+  peak: number | null;
 }
 
 async function main(): Promise<void> {
@@ -104,9 +106,13 @@ async function main(): Promise<void> {
       const loadAverage = os.loadavg()[0];
       let tessera = Infinity;
       let postgres = o.postgres ? Infinity : null;
+      let tablePeak: number | null = null;
       for (let run = 0; run < o.runs; run++) {
         if (run > 0) await psql(server.port, ['-c', `TRUNCATE ${table}`]);
+        const during = new PeakMemory(server.pid);
         tessera = Math.min(tessera, await copyOnce(server.port, table, file));
+        const p = during.stop();
+        if (p !== null) tablePeak = Math.max(tablePeak ?? 0, p);
         if (pg !== null) {
           if (run > 0) await psql(pg.port, ['-c', `TRUNCATE ${table}`]);
           postgres = Math.min(postgres!, await copyOnce(pg.port, table, file));
@@ -117,13 +123,14 @@ async function main(): Promise<void> {
         const pgRows = Number((await psql(pg.port, ['-At', '-c', `select count(*) from ${table}`])).trim());
         if (pgRows !== rows) throw new Error(`${table}: Tessera holds ${rows} rows, PostgreSQL ${pgRows}`);
       }
-      const row = { table, rows, tessera, postgres, loadAverage };
+      const row = { table, rows, tessera, postgres, loadAverage, peak: tablePeak };
       results.push(row);
       console.log(line(row));
     }
     const cpuAfter = cpuSeconds(server.pid);
     cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
-    peak = memory.stop();
+    // Each table's sampler resets the kernel's high-water mark: the whole load's peak is the highest of them all.
+    peak = [memory.stop(), ...results.map((r) => r.peak)].reduce<number | null>((m, p) => (p === null ? m : Math.max(m ?? 0, p)), null);
   } finally {
     await server.stop();
     pg?.stop();
@@ -134,6 +141,7 @@ async function main(): Promise<void> {
     tessera: results.reduce((n, r) => n + r.tessera, 0),
     postgres: o.postgres ? results.reduce((n, r) => n + r.postgres!, 0) : null,
     loadAverage: os.loadavg()[0],
+    peak,
   };
   console.log(line(total));
   if (peak !== null) console.log(`Tessera server peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB, CPU ${cpu?.toFixed(1) ?? '?'} s (user + system)`);
@@ -144,9 +152,13 @@ function rate(rows: number, s: number | null): string {
   return s === null ? '–' : String(Math.round(rows / s));
 }
 
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
+}
+
 function line(r: Row): string {
   const ratio = r.postgres === null ? '' : `  ratio ${(r.postgres / r.tessera).toFixed(2)}`;
-  return `${r.table.padEnd(9)} ${String(r.rows).padStart(8)} rows  Tessera ${r.tessera.toFixed(2).padStart(7)} s ${rate(r.rows, r.tessera).padStart(8)} rows/s  PostgreSQL ${r.postgres?.toFixed(2).padStart(7) ?? '      –'} s ${rate(r.rows, r.postgres).padStart(8)} rows/s${ratio}  (load ${r.loadAverage.toFixed(1)})`;
+  return `${r.table.padEnd(9)} ${String(r.rows).padStart(8)} rows  Tessera ${r.tessera.toFixed(2).padStart(7)} s ${rate(r.rows, r.tessera).padStart(8)} rows/s  PostgreSQL ${r.postgres?.toFixed(2).padStart(7) ?? '      –'} s ${rate(r.rows, r.postgres).padStart(8)} rows/s${ratio}  (load ${r.loadAverage.toFixed(1)})${r.peak === null ? '' : `  peak RSS ${mib(r.peak)} MiB`}`;
 }
 
 function report(o: Options, rows: Row[], total: Row, peak: number | null, cpu: number | null, started: Date): string {
@@ -159,11 +171,11 @@ function report(o: Options, rows: Row[], total: Row, peak: number | null, cpu: n
     `Each table's .tbl file is sent by psql (\`\\copy … from pstdin with (delimiter '|')\`) into a fresh Tessera server and a fresh PostgreSQL 15 (default settings, schema bench/tpch/schema.sql without keys), table by table, Tessera first.${o.runs > 1 ? ` Best of ${o.runs} copies per table (TRUNCATE in between).` : ''}`,
     '"rows/s ratio" is Tessera rows/s ÷ PostgreSQL rows/s (above 1: Tessera faster). "load" is the 1-minute load average when the table started (other jobs share the 2 cores).',
     '',
-    '| table | rows | Tessera s | Tessera rows/s | PostgreSQL s | PostgreSQL rows/s | rows/s ratio | load |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| table | rows | Tessera s | Tessera rows/s | PostgreSQL s | PostgreSQL rows/s | rows/s ratio | load | Tessera peak RSS MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of [...rows, total])
-    out.push(`| ${r.table} | ${r.rows} | ${r.tessera.toFixed(2)} | ${rate(r.rows, r.tessera)} | ${r.postgres?.toFixed(2) ?? '–'} | ${rate(r.rows, r.postgres)} | ${r.postgres === null ? '–' : (r.postgres / r.tessera).toFixed(2)} | ${r.loadAverage.toFixed(1)} |`);
+    out.push(`| ${r.table} | ${r.rows} | ${r.tessera.toFixed(2)} | ${rate(r.rows, r.tessera)} | ${r.postgres?.toFixed(2) ?? '–'} | ${rate(r.rows, r.postgres)} | ${r.postgres === null ? '–' : (r.postgres / r.tessera).toFixed(2)} | ${r.loadAverage.toFixed(1)} | ${r.peak === null ? '–' : mib(r.peak)} |`);
   out.push('', `Tessera server: peak RSS ${peak === null ? 'unknown' : `${(peak / 2 ** 20).toFixed(0)} MiB`}, CPU ${cpu === null ? 'unknown' : `${cpu.toFixed(1)} s`} (user + system) over the whole load.`, '');
   return out.join('\n');
 }

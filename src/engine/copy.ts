@@ -41,9 +41,12 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     if (n === 0) return;
     batchLimit = COPY_BATCH_ROWS;
     const defaults = evaluateDefaults(session, table, defaultExprs, n);
+    // Without CHECK constraints nothing reads the text values here: storage makes their strings
+    // only when something reads them (a row group spilled whole never does, see ensureStrings).
+    const lazy = (table.checks ?? []).length === 0;
     const full: Vector[] = table.columns.map((c, i) => {
       const k = columns.indexOf(i);
-      return k !== -1 ? builders[k].finish() : defaults[i]!;
+      return k !== -1 ? builders[k].finish(lazy) : defaults[i]!;
     });
     checkNotNull(session, table, full);
     enforceChecks(session, table, full, n);
@@ -113,6 +116,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
 
   const sink: CopyInSink = {
     write: (chunk) => guard(() => parse(chunk)),
+    ready: () => (failed === null ? txn.backlog?.() ?? null : null),
     end: async () => {
       if (failed !== null) throw failed;
       guard(() => {

@@ -44,6 +44,8 @@ export type ExecuteResult =
 export interface CopyInSink {
   /** Any slice of the stream: lines may be split across calls. Throws SqlError on bad data. */
   write(chunk: Buffer): void;
+  /** A promise to await before the next write when the load is ahead of storage (else null). */
+  ready?(): Promise<void> | null;
   /** End of data (CopyDone): loads the rest and commits; returns the command tag "COPY n". */
   end(): Promise<string>;
   /** CopyFail from the client, or connection lost: nothing of this COPY is kept. */

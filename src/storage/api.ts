@@ -281,6 +281,12 @@ export interface WriteTxn {
   /** Makes everything durable (fsync'd unless synchronous_commit is off) and visible to new snapshots. */
   commit(hooks?: CommitHooks): Promise<void>;
   abort(): void;
+  /**
+   * While too many of the transaction's full row groups are still being encoded and written out
+   * of memory (spilled before commit), a promise that settles when one is done; otherwise null.
+   * A bulk load waits on it, so its memory stays bounded when parsing outpaces encoding.
+   */
+  backlog?(): Promise<void> | null;
 }
 
 export interface CatalogView {

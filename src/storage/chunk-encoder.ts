@@ -29,6 +29,12 @@ const MIN_WORKER_ROWS = 4096;
 let worker: Worker | null = null;
 let nextId = 1;
 const pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
+/**
+ * Chunks waiting for the worker, not posted yet: it gets at most WORKER_DEPTH at a time, so the
+ * ones behind can still be taken back by a thread that would otherwise wait (stealQueuedChunks).
+ */
+const queued: { v: Vector; resolve: (b: Buffer) => void; reject: (e: Error) => void }[] = [];
+const WORKER_DEPTH = 2;
 /** Off: every chunk is encoded on the main thread (tests compare both paths). */
 let enabled = true;
 
@@ -39,6 +45,31 @@ export function setChunkWorkerEnabled(on: boolean): void {
 function failAll(err: Error): void {
   for (const p of pending.values()) p.reject(err);
   pending.clear();
+  for (const q of queued.splice(0)) q.reject(err);
+}
+
+/** Hands queued chunks to the worker while it has fewer than WORKER_DEPTH. */
+function postQueued(): void {
+  while (pending.size < WORKER_DEPTH && queued.length > 0) {
+    const { v, resolve, reject } = queued.shift()!;
+    const form = v.kind === 'string' ? stringBytesOf(v)! : null;
+    // The dictionary's JS strings stay here: the worker reads only the byte form.
+    const vector = v.kind === 'string' ? { ...v, dict: [] } : v;
+    const id = nextId++;
+    const w = theWorker();
+    if (pending.size === 0) w.ref();
+    pending.set(id, { resolve, reject });
+    w.postMessage({ id, vector, form } satisfies EncodeRequest);
+  }
+}
+
+/**
+ * Encodes the chunks still queued for the worker on this thread instead (deflate on libuv's
+ * thread pool): called where this thread would otherwise wait for them (a commit, or COPY held
+ * back while storage catches up), so the worker and this thread share the encoding.
+ */
+export function stealQueuedChunks(): void {
+  for (const q of queued.splice(0)) encodeChunkAsync(q.v).then(q.resolve, q.reject);
 }
 
 function theWorker(): Worker {
@@ -48,6 +79,7 @@ function theWorker(): Worker {
     const p = pending.get(m.id);
     if (p === undefined) return;
     pending.delete(m.id);
+    postQueued();
     if (pending.size === 0) w.unref();
     if (m.chunk !== null) p.resolve(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.length));
     else p.reject(new Error(`chunk encoding failed: ${m.error}`));
@@ -75,17 +107,15 @@ function workerCanTake(v: Vector): boolean {
   return true;
 }
 
-/** The chunk's bytes, encoded on the worker thread when the vector suits it. */
-export function encodeChunkOffThread(v: Vector): Promise<Buffer> {
-  if (!enabled || !workerCanTake(v)) return encodeChunkAsync(v);
-  const form = v.kind === 'string' ? stringBytesOf(v)! : null;
-  // The dictionary's JS strings stay here: the worker reads only the byte form.
-  const vector = v.kind === 'string' ? { ...v, dict: [] } : v;
-  const id = nextId++;
+/**
+ * The chunk's bytes, encoded on the worker thread when the vector suits it. `unlessBusy`: while the
+ * worker still has chunks queued (a bulk load's full groups), encode here instead (deflating on
+ * libuv's thread pool), beside it: a commit waiting for its last group is not queued behind them.
+ */
+export function encodeChunkOffThread(v: Vector, unlessBusy = false): Promise<Buffer> {
+  if (!enabled || !workerCanTake(v) || (unlessBusy && pending.size > 0)) return encodeChunkAsync(v);
   return new Promise<Buffer>((resolve, reject) => {
-    const w = theWorker();
-    if (pending.size === 0) w.ref();
-    pending.set(id, { resolve, reject });
-    w.postMessage({ id, vector, form } satisfies EncodeRequest);
+    queued.push({ v, resolve, reject });
+    postQueued();
   });
 }

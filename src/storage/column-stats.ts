@@ -5,6 +5,7 @@
 // Deleted rows are not subtracted until ANALYZE, as in PostgreSQL.
 import { ColumnStatistics, TableStatistics } from '../plan/statistics';
 import { Vector } from '../types/vector';
+import { dictionaryEntry, dictionarySize } from '../types/string-bytes';
 
 /** HyperLogLog with 2^12 registers: about 1.6% standard error (small counts by linear counting are
  * near exact), 4 KiB per column and row group. */
@@ -110,7 +111,8 @@ function columnStats(v: Vector, reg: Uint8Array, base: number, skip: Uint8Array 
   let hi = -Infinity;
   switch (v.kind) {
     case 'string': {
-      const seen = new Uint8Array(v.dict.length);
+      // A bulk load's dictionary may still be bytes only (see ensureStrings): entries are made for the seen ones.
+      const seen = new Uint8Array(dictionarySize(v));
       const codes = v.codes;
       let used = 0;
       for (let i = 0; i < n; i++)
@@ -124,7 +126,7 @@ function columnStats(v: Vector, reg: Uint8Array, base: number, skip: Uint8Array 
       let max: string | null = null;
       for (let c = 0; c < seen.length; c++) {
         if (seen[c] === 0) continue;
-        const s = v.dict[c];
+        const s = dictionaryEntry(v, c);
         add(reg, base, hashStringFast(s));
         if (min === null || s < min) min = s;
         if (max === null || s > max) max = s;

@@ -8,14 +8,16 @@
 //       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap),
 //       's/<sequence>' (sequence state, see sequence-store.ts),
 //       'st/<table>/<group>' (the group's column statistics, see column-stats.ts),
-//       'ix/<table>/<column>' (sorted index entries on the column, see sorted-index.ts).
+//       'ix/<table>/<column>' (sorted index entries on the column, see sorted-index.ts),
+//       'sp/<tag>/<n>/<column>' (chunks of a group a transaction spilled before commit; the group's
+//       chunks once its commit names them, see spilled-groups.ts).
 import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName, SerializedType, serializeType, deserializeType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, CommitHooks, IndexRange, StorageSnapshot, TxnImage, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
-import { encodeChunkOffThread } from './chunk-encoder';
+import { encodeChunkOffThread, stealQueuedChunks } from './chunk-encoder';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
 import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
@@ -27,6 +29,8 @@ import { AccessPattern } from './access-pattern';
 import { ChunkSource, PoolChunkScan } from './chunk-scan';
 import { SqlError, SqlState } from '../types/sql-error';
 import { GrowableColumn } from './growable-column';
+import { ensureStrings } from '../types/string-bytes';
+import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DELTA_MAX_ROWS, DeletionEntries, newDeletions, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
@@ -37,6 +41,8 @@ interface GroupState {
   stats: GroupStats | null;
   /** Rows in the group's stored chunks when fewer than rowCount (the rest are delta entries, see delta-rows.ts). */
   chunkRows?: number;
+  /** The group's chunks are the spilled ones of the transaction that filled it (see spilled-groups.ts). */
+  spill?: string;
 }
 interface TableState {
   def: TableDef;
@@ -202,6 +208,9 @@ export class TableStore implements Storage, ChunkSource {
   static async open(options: StorageOptions): Promise<TableStore> {
     const kv: KvStore = options.dir === null ? new MemoryKv() : new LmdbKv(options.dir, options.synchronousCommit);
     const state = loadCatalog(kv);
+    const referenced = new Set<string>();
+    for (const t of state.tables.values()) for (const g of t.groups) if (g.spill !== undefined) referenced.add(g.spill);
+    await removeUnreferencedSpills(kv, referenced);
     return new TableStore(kv, state, options.cache);
   }
 
@@ -345,7 +354,7 @@ export class TableStore implements Storage, ChunkSource {
 
   storageStats(): ColumnStorageStats[] {
     const tables = [...this.state.tables.values()].map((t) => ({ def: t.def, groups: t.groups.length, deltaRows: t.groups.reduce((n, g) => n + (g.chunkRows === undefined ? 0 : g.rowCount - g.chunkRows), 0) }));
-    return columnStorageStats(tables, (id, c, g) => this.kv.get(chunkKey(id, c, g)));
+    return columnStorageStats(tables, (id, c, g) => this.kv.get(this.storedChunkKey(id, c, g)));
   }
 
   async close(): Promise<void> {
@@ -360,8 +369,51 @@ export class TableStore implements Storage, ChunkSource {
     return poolKey(tableId, column, group);
   }
 
+  /** The key of a committed group's chunk: its own, or the spilled one its commit named. */
+  private storedChunkKey(tableId: number, column: number, group: number): string {
+    const ref = (this.batchState ?? this.state).tables.get(tableId)?.groups[group]?.spill ?? this.state.tables.get(tableId)?.groups[group]?.spill;
+    return ref === undefined ? chunkKey(tableId, column, group) : spillKey(ref, column);
+  }
+
+  /** Whether the store is on disk (a ':memory:' database keeps a transaction's rows in memory: there is nowhere to move them). */
+  get onDisk(): boolean {
+    return this.kv instanceof LmdbKv;
+  }
+
+  /** Writes chunks a transaction spilled (durable before the commit that names them is written). */
+  writeSpill(entries: [string, Buffer | null][]): Promise<void> {
+    return this.kv.write(entries);
+  }
+
+  readSpill(key: string): Buffer {
+    const bytes = this.kv.get(key);
+    if (bytes === undefined) throw new Error(`missing spilled chunk ${key}`);
+    return bytes;
+  }
+
+  /** Deletes the spilled chunks of a transaction that did not commit them (after its writes of them settled). */
+  discardSpills(refs: string[], settled: Promise<void>): void {
+    if (refs.length === 0) return;
+    void settled
+      .then(() => {
+        const keys: [string, null][] = [];
+        for (const ref of refs) for (const k of this.kv.keysWithPrefix(spillGroupPrefix(ref))) keys.push([k, null]);
+        return keys.length > 0 ? this.kv.write(keys) : undefined;
+      })
+      .catch(() => undefined); // left for the next open to delete
+  }
+
+  spillKeysOf(ref: string): string[] {
+    return this.kv.keysWithPrefix(spillGroupPrefix(ref));
+  }
+
+  /** Delete entries for the spilled chunks of `groups` (a dropped, truncated or rewritten table's). */
+  private spillDeletes(groups: GroupState[] | undefined, entries: [string, Buffer | null][]): void {
+    for (const g of groups ?? []) if (g.spill !== undefined) for (const k of this.kv.keysWithPrefix(spillGroupPrefix(g.spill))) entries.push([k, null]);
+  }
+
   fetchChunk(def: TableDef, column: number, group: number): Vector | undefined {
-    const bytes = this.kv.get(chunkKey(def.id, column, group));
+    const bytes = this.kv.get(this.storedChunkKey(def.id, column, group));
     return bytes === undefined ? undefined : this.storedColumn(def, column, group, bytes);
   }
 
@@ -375,7 +427,7 @@ export class TableStore implements Storage, ChunkSource {
   }
 
   pageIn(def: TableDef, columns: readonly number[], group: number): Promise<void> | null {
-    return this.kv.prefetch?.(columns.map((c) => chunkKey(def.id, c, group))) ?? null;
+    return this.kv.prefetch?.(columns.map((c) => this.storedChunkKey(def.id, c, group))) ?? null;
   }
 
   readChunk(def: TableDef, column: number, group: number, rowCount: number): Vector {
@@ -392,8 +444,8 @@ export class TableStore implements Storage, ChunkSource {
     const key = poolKey(def.id, column, group);
     let v = this.pool.get(key);
     if (v === undefined) {
-      const bytes = this.kv.get(chunkKey(def.id, column, group));
-      if (bytes === undefined) throw new Error(`missing chunk ${chunkKey(def.id, column, group)}`);
+      const bytes = this.kv.get(this.storedChunkKey(def.id, column, group));
+      if (bytes === undefined) throw new Error(`missing chunk ${this.storedChunkKey(def.id, column, group)}`);
       v = this.storedColumn(def, column, group, bytes);
       this.pool.put(key, v, vectorBytes(v));
     }
@@ -437,6 +489,7 @@ export class TableStore implements Storage, ChunkSource {
       for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) ids[gi * ROW_GROUP_ROWS + i] = next++;
     });
     const txn = new Txn(this, this.state);
+    txn.spillable = false;
     txn.alterTable(tableId, t.def, (columns) => columns);
     const from = t.generation ?? 0;
     await this.commit(txn, {
@@ -549,26 +602,40 @@ export class TableStore implements Storage, ChunkSource {
     const groupsWritten = new Map<string, { id: number; g: number }>();
     const deletes = new Map<string, { id: number; g: number }>();
     const other: [string, Buffer | null][] = [];
+    const spilledWritten: { id: number; g: number; stats: GroupStats; width: number }[] = [];
     const done: typeof this.queue = [];
     for (const item of batch) {
       const { txn, hooks } = item;
       try {
         this.batchState = state;
         txn.rebase(state);
+        const spilledHere: typeof spilledWritten = [];
         hooks?.validate?.(state.version ?? 0);
         for (const [id, tt] of txn.changed) {
           if (!txn.catalog.tables.has(id)) continue;
+          const groups = txn.catalog.tables.get(id)!.groups;
           for (const g of tt.dirtyGroups) {
             const key = `${id}/${g}`;
+            const sp = tt.spilled.get(g);
+            if (sp !== undefined) {
+              // A full group of this transaction's own rows, already in the store: named, not written.
+              groups[g] = { ...groups[g], spill: sp.ref, stats: sp.stats, chunkRows: undefined };
+              spilledHere.push({ id, g, stats: sp.stats, width: txn.catalog.tables.get(id)!.def.columns.length });
+              continue;
+            }
             let p = this.pendingGroups.get(key);
             if (p === undefined) this.pendingGroups.set(key, (p = { def: txn.catalog.tables.get(id)!.def, baseRows: tt.baseRows.get(g) ?? 0, parts: [], columns: null, only: tt }));
             else p.only = null;
-            p.parts.push(...(tt.parts.get(g) ?? []));
+            for (const part of tt.parts.get(g) ?? []) {
+              for (const v of part) ensureStrings(v);
+              p.parts.push(part);
+            }
             p.columns = null;
             groupsWritten.set(key, { id, g });
           }
           for (const g of tt.dirtyDeletes) deletes.set(`${id}/${g}`, { id, g });
         }
+        txn.unusedSpillDeletes(other);
         for (const id of txn.droppedSequences) other.push([sequenceKey(id), null]);
         for (const id of txn.createdSequences) {
           const def = txn.catalog.sequences.get(id);
@@ -576,6 +643,7 @@ export class TableStore implements Storage, ChunkSource {
         }
         txn.catalog.version = (state.version ?? 0) + 1;
         state = txn.catalog;
+        spilledWritten.push(...spilledHere);
         // Later commits of the batch check their keys against these.
         for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
         hooks?.committed?.(txn.catalog.version);
@@ -629,6 +697,7 @@ export class TableStore implements Storage, ChunkSource {
       t.groups[g] = { ...group, stats, chunkRows: undefined };
       entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     }
+    for (const { id, g, stats } of spilledWritten) if (state.tables.has(id)) entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     for (const { id, g } of deletes.values()) {
       const d = state.tables.get(id)?.groups[g]?.deleted;
       if (d === undefined) continue;
@@ -659,10 +728,12 @@ export class TableStore implements Storage, ChunkSource {
       return;
     }
     this.state = state;
+    for (const item of done) item.txn.published = true;
     for (const [key, { col }] of chunks) {
       this.pool.invalidate(key);
       this.pool.put(key, col, vectorBytes(col));
     }
+    for (const { id, g, width } of spilledWritten) for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(id, c, g));
     this.pendingGroups.clear();
     for (const item of done) for (const id of item.txn.droppedSequences) this.sequences.forget(id);
     for (const item of done) item.resolve();
@@ -682,6 +753,7 @@ export class TableStore implements Storage, ChunkSource {
     hooks?.validate?.(this.state.version ?? 0);
     const entries: [string, Buffer | null][] = [];
     for (const id of [...txn.dropped, ...txn.truncated]) {
+      this.spillDeletes(this.state.tables.get(id)?.groups, entries);
       for (const k of this.kv.keysWithPrefix(`c/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`d/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`st/${id}/`)) entries.push([k, null]);
@@ -700,9 +772,18 @@ export class TableStore implements Storage, ChunkSource {
       for (const ix of txn.catalog.tables.get(id)?.def.indexes ?? []) if (!before.has(ix.columns[0]) && !newIndexColumns.some(([t, c]) => t === id && c === ix.columns[0])) newIndexColumns.push([id, ix.columns[0]]);
     }
     const written: [number, Vector][] = [];
+    const spilledGroups: [number, number, number][] = [];
     for (const [id, tt] of txn.changed) {
       if (!txn.catalog.tables.has(id)) continue;
       for (const g of tt.dirtyGroups) {
+        const sp = tt.spilled.get(g);
+        if (sp !== undefined) {
+          // Already in the store under the transaction's private keys: the catalog names them.
+          const groups = txn.catalog.tables.get(id)!.groups;
+          groups[g] = { ...groups[g], spill: sp.ref };
+          spilledGroups.push([id, g, txn.catalog.tables.get(id)!.def.columns.length]);
+          continue;
+        }
         const cols = tt.materialize(g);
         const chunks = await tt.encodedGroup(g);
         cols.forEach((col, c) => {
@@ -728,6 +809,7 @@ export class TableStore implements Storage, ChunkSource {
         entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
       }
     }
+    txn.unusedSpillDeletes(entries);
     for (const id of txn.droppedSequences) entries.push([sequenceKey(id), null]);
     // A new sequence's record is written with the catalog that names it (its OID may be one an
     // aborted transaction used, whose stale record must not be read after a restart).
@@ -744,6 +826,7 @@ export class TableStore implements Storage, ChunkSource {
       for (const id of rewritten) this.rewriting.delete(id);
     }
     // Durable: publish.
+    txn.published = true;
     txn.catalog.version = (this.state.version ?? 0) + 1;
     this.state = txn.catalog;
     hooks?.committed?.(txn.catalog.version);
@@ -751,6 +834,7 @@ export class TableStore implements Storage, ChunkSource {
       this.pool.invalidate(key);
       this.pool.put(key, col, vectorBytes(col));
     }
+    for (const [id, g, width] of spilledGroups) for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(id, c, g));
     for (const id of [...txn.dropped, ...txn.truncated]) this.pkIndexes.delete(id);
     // TRUNCATE reuses chunk keys: cached chunks of the old rows must go (rewritten ones were replaced above).
     for (const [id, groups] of txn.truncatedGroups) {
@@ -797,6 +881,15 @@ class TxnTable {
   readonly deletedBase = new Set<RowId>();
   /** Created, truncated, re-keyed or altered here: cannot be rebased, only applied on an unchanged table. */
   structural = false;
+  /** Full groups of own rows moved to the store before commit (see spilled-groups.ts): no longer in `parts`. */
+  readonly spilled = new Map<number, { ref: string; stats: GroupStats }>();
+  /** The last spilled group read back (a scan reads one group's columns in a row). */
+  private spillRead: { g: number; cols: (Vector | undefined)[] } | null = null;
+  /**
+   * Unique-key columns of spilled groups once read back, kept: key checks compare candidates of
+   * equal hash in any group (about n²/2³³ of n rows), which must not decode a chunk each time.
+   */
+  private readonly spilledKeyColumns = new Map<string, Vector>();
 
   constructor(
     readonly txn: Txn,
@@ -816,6 +909,7 @@ class TxnTable {
     for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
     for (const g of this.copiedBitmaps) c.copiedBitmaps.add(g);
     for (const id of this.deletedBase) c.deletedBase.add(id);
+    for (const [g, sp] of this.spilled) c.spilled.set(g, sp);
     c.keys = this.keys === null ? null : new Map([...this.keys].map(([k, v]) => [k, v.clone()]));
     c.pkChanged = this.pkChanged;
     c.analyzed = this.analyzed;
@@ -842,10 +936,13 @@ class TxnTable {
   ownLiveRows(): Vector[][] {
     const out: Vector[][] = [];
     const groups = this.state().groups;
-    for (const g of [...this.parts.keys()].sort((a, b) => a - b)) {
+    for (const g of [...this.parts.keys(), ...this.spilled.keys()].sort((a, b) => a - b)) {
       let at = this.baseRows.get(g) ?? 0;
       const del = groups[g].deleted;
-      for (const p of this.parts.get(g)!) {
+      // A spilled group is read back whole (a rebase of a transaction that spilled: rare, and not bounded in memory).
+      const spilled = this.spilled.has(g) ? [this.state().def.columns.map((_, c) => this.spilledColumn(g, c))] : null;
+      for (const p of spilled ?? this.parts.get(g)!) {
+        for (const v of p) ensureStrings(v);
         const n = p[0]?.length ?? 0;
         if (del === null) out.push(p);
         else {
@@ -872,6 +969,12 @@ class TxnTable {
     let cols = this.materialized.get(g);
     if (cols !== undefined) return cols;
     const def = this.state().def;
+    if (this.spilled.has(g)) {
+      // Read back from the store column by column, never kept (they left memory on purpose).
+      const lazy = new Array<Vector>(def.columns.length);
+      def.columns.forEach((_, ci) => Object.defineProperty(lazy, ci, { enumerable: true, get: () => this.spilledColumn(g, ci) }));
+      return lazy;
+    }
     const base = this.baseRows.get(g) ?? 0;
     const parts = this.parts.get(g) ?? [];
     const done: (Vector | undefined)[] = new Array(def.columns.length);
@@ -884,7 +987,10 @@ class TxnTable {
           if (v === undefined) {
             const pieces: Vector[] = [];
             if (base > 0) pieces.push(this.txn.store.readChunk(def, ci, g, base));
-            for (const p of parts) pieces.push(p[ci]);
+            for (const p of parts) {
+              ensureStrings(p[ci]);
+              pieces.push(p[ci]);
+            }
             v = done[ci] = concatVectors(c.type, pieces);
           }
           return v;
@@ -900,6 +1006,8 @@ class TxnTable {
    * encoded group are merged, so text distinct counts are exact), or after ANALYZE over its live rows.
    */
   groupStats(g: number): GroupStats {
+    const sp = this.spilled.get(g);
+    if (!this.analyzed && sp !== undefined) return sp.stats;
     if (!this.analyzed) return collectGroupStats(this.materialize(g));
     const snap = this.snapshot();
     const cols = this.dirtyGroups.has(g) ? this.materialize(g) : this.state().def.columns.map((_, c) => snap.readColumn(g, c));
@@ -921,6 +1029,8 @@ class TxnTable {
       const group = groups[g];
       if (!this.baseRows.has(g)) this.baseRows.set(g, group.rowCount);
       const take = Math.min(ROW_GROUP_ROWS - group.rowCount, n - offset);
+      // Text kept as bytes only (a bulk load's) stays so only in a batch that fills a group alone and will be spilled.
+      if (take !== ROW_GROUP_ROWS || !this.txn.spillAllowed) for (const c of columns) ensureStrings(c);
       const slice = offset === 0 && take === n ? columns : columns.map((c) => sliceVector(c, offset, offset + take));
       if (firstRowId < 0) firstRowId = g * ROW_GROUP_ROWS + group.rowCount;
       let list = this.parts.get(g);
@@ -932,7 +1042,10 @@ class TxnTable {
       this.encoded.delete(g);
       // A full group gets no more rows: encode it now, on the chunk encoder's worker thread while
       // the next rows are parsed (a bulk load's encoding and compression overlap its parsing).
-      if (groups[g].rowCount === ROW_GROUP_ROWS) this.encodeEarly(g);
+      if (groups[g].rowCount === ROW_GROUP_ROWS) {
+        this.encodeEarly(g);
+        if (this.baseRows.get(g) === 0 && this.txn.spillAllowed) this.spill(g);
+      }
       offset += take;
     }
     return firstRowId;
@@ -941,15 +1054,77 @@ class TxnTable {
   /** Encoded chunks of full groups, made as they filled up (see append). */
   private readonly encoded = new Map<number, Promise<Buffer[]>>();
 
+  /** A group's columns for encoding: the one batch that filled it as it is (text maybe still bytes only), else materialized. */
+  private columnsToEncode(g: number): Vector[] {
+    const parts = this.parts.get(g);
+    if (parts !== undefined && parts.length === 1 && (this.baseRows.get(g) ?? 0) === 0) return parts[0];
+    return this.materialize(g);
+  }
+
   private encodeEarly(g: number): void {
-    const chunks = Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col)));
+    const chunks = Promise.all(this.columnsToEncode(g).map((col) => encodeChunkOffThread(col)));
     chunks.catch(() => undefined); // an aborted transaction never awaits it
     this.encoded.set(g, chunks);
   }
 
+  /**
+   * Moves a full group of own rows out of memory: once its chunks are encoded (on the encoder's
+   * thread), they are written under the transaction's private keys and the rows dropped. Until the
+   * write is done the group stays in memory as before; if it fails, it stays there for good.
+   */
+  private spill(g: number): void {
+    const list = this.parts.get(g);
+    const chunks = this.encoded.get(g);
+    if (list === undefined || chunks === undefined) return;
+    const cols = this.columnsToEncode(g);
+    const txn = this.txn;
+    const ref = txn.newSpillRef();
+    txn.trackSpill(
+      chunks.then(async (encoded) => {
+        if (txn.finished) return;
+        // Collected here once: the commit takes them as they are (the group cannot change any more).
+        const stats = collectGroupStats(cols);
+        await txn.store.writeSpill(encoded.map((bytes, c) => [spillKey(ref, c), bytes]));
+        if (this.parts.get(g) !== list) return; // rolled back or rebased meanwhile: the keys go unused
+        this.spilled.set(g, { ref, stats });
+        this.parts.delete(g);
+        this.encoded.delete(g);
+        this.materialized.delete(g);
+      }),
+    );
+  }
+
+  /** A column of a spilled group, decoded from the store (the last group read is kept). */
+  spilledColumn(g: number, column: number): Vector {
+    const sp = this.spilled.get(g)!;
+    if (this.keys !== null && [...this.keys.values()].some((k) => k.key.columns.includes(column))) {
+      const key = `${g}/${column}`;
+      let kept = this.spilledKeyColumns.get(key);
+      if (kept === undefined) this.spilledKeyColumns.set(key, (kept = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type)));
+      return kept;
+    }
+    if (this.spillRead === null || this.spillRead.g !== g) this.spillRead = { g, cols: [] };
+    let v = this.spillRead.cols[column];
+    if (v === undefined) v = this.spillRead.cols[column] = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type);
+    return v;
+  }
+
   /** The group's chunks as committed: encoded early, or now (deflating on the thread pool in parallel). */
   encodedGroup(g: number): Promise<Buffer[]> {
-    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col)));
+    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col, true)));
+  }
+
+  /**
+   * A bulk load ends: its groups still in memory (the partial last one) are encoded now, while the
+   * commit waits for the spilled groups still being written, not after.
+   */
+  encodeRest(): void {
+    for (const g of this.dirtyGroups) {
+      if (this.spilled.has(g) || this.encoded.has(g) || (this.baseRows.get(g) ?? 0) > 0) continue;
+      const chunks = this.encodedGroup(g);
+      chunks.catch(() => undefined);
+      this.encoded.set(g, chunks);
+    }
   }
 
   delete(rowIds: ArrayLike<RowId>): void {
@@ -1153,6 +1328,58 @@ class Txn implements WriteTxn {
   }
   private done = false;
 
+  // ---- spilled groups (see spilled-groups.ts) ----
+  private spillTag: string | null = null;
+  /** References of every group this transaction spilled or is spilling. */
+  private readonly spillRefs: string[] = [];
+  private readonly spillWrites = new Set<Promise<void>>();
+  /** Off while the commit replays rows (its writes must not race the commit's own). */
+  private committing = false;
+  /** The commit was written: its spilled groups belong to the table now. */
+  published = false;
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Off for transactions the store commits itself (compaction), which never go through commit()'s settling. */
+  spillable = true;
+
+  get spillAllowed(): boolean {
+    return this.spillable && !this.done && !this.committing && this.store.onDisk;
+  }
+
+  newSpillRef(): string {
+    if (this.spillTag === null) this.spillTag = newSpillTag();
+    const ref = `${this.spillTag}/${this.spillRefs.length}`;
+    this.spillRefs.push(ref);
+    return ref;
+  }
+
+  trackSpill(work: Promise<void>): void {
+    const p: Promise<void> = work.catch(() => undefined).finally(() => this.spillWrites.delete(p));
+    this.spillWrites.add(p);
+  }
+
+  private async settleSpills(): Promise<void> {
+    while (this.spillWrites.size > 0) await Promise.all([...this.spillWrites]);
+  }
+
+  backlog(): Promise<void> | null {
+    if (this.spillWrites.size < MAX_SPILLS_IN_FLIGHT) return null;
+    // Instead of waiting idle, this thread encodes what the worker has not started yet.
+    stealQueuedChunks();
+    return Promise.race([...this.spillWrites]);
+  }
+
+  /** Deletes of the spilled groups the commit does not name (rolled back to a savepoint, rebased, dropped). */
+  unusedSpillDeletes(entries: [string, Buffer | null][]): void {
+    if (this.spillRefs.length === 0) return;
+    const named = new Set<string>();
+    for (const [id, tt] of this.changed) if (this.catalog.tables.has(id)) for (const sp of tt.spilled.values()) named.add(sp.ref);
+    for (const ref of this.spillRefs) if (!named.has(ref)) for (const k of this.store.spillKeysOf(ref)) entries.push([k, null]);
+  }
+
   constructor(
     readonly store: TableStore,
     committed: CatalogState,
@@ -1186,6 +1413,7 @@ class Txn implements WriteTxn {
     const def = this.catalog.tables.get(tableId)!.def;
     const keys = this.keysFor(tt, def);
     if (keys !== null) {
+      for (const k of keys.values()) for (const c of k.key.columns) ensureStrings(columns[c]);
       // Check every key before adding any, so a failed statement leaves no half-added keys.
       for (const k of keys.values()) k.check(columns);
       const first = this.nextRowId(tt);
@@ -1255,10 +1483,14 @@ class Txn implements WriteTxn {
     const tt = this.changed.get(tableId);
     const base = tt === undefined ? state.groups[g].rowCount : tt.baseRows.get(g) ?? state.groups[g].rowCount;
     if (off < base) return [this.store.readChunk(state.def, column, g, base), off];
+    if (tt!.spilled.has(g)) return [tt!.spilledColumn(g, column), off - base];
     let at = base;
     for (const part of tt!.parts.get(g) ?? []) {
       const n = part[0]?.length ?? 0;
-      if (off < at + n) return [part[column], off - at];
+      if (off < at + n) {
+        ensureStrings(part[column]);
+        return [part[column], off - at];
+      }
       at += n;
     }
     throw new Error(`row ${rowId} of table ${tableId} does not exist`);
@@ -1412,12 +1644,25 @@ class Txn implements WriteTxn {
 
   async commit(hooks?: CommitHooks): Promise<void> {
     if (this.done) throw new Error('transaction already finished');
+    // Spilled groups are durable before the commit that names them is written.
+    if (this.spillRefs.length > 0) {
+      for (const tt of this.changed.values()) tt.encodeRest();
+      stealQueuedChunks();
+    }
+    await this.settleSpills();
     this.done = true;
-    await this.store.commit(this, hooks);
+    this.committing = true;
+    try {
+      await this.store.commit(this, hooks);
+    } catch (err) {
+      if (!this.published) this.store.discardSpills(this.spillRefs, Promise.resolve());
+      throw err;
+    }
   }
 
   abort(): void {
     this.done = true;
+    if (!this.published) this.store.discardSpills(this.spillRefs, this.settleSpills());
   }
 }
 
@@ -1425,7 +1670,7 @@ class Txn implements WriteTxn {
 
 interface SerializedCatalog {
   nextOid: number;
-  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[]; chunkRows?: (number | null)[]; generation?: number }[];
+  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[]; chunkRows?: (number | null)[]; spill?: (string | null)[]; generation?: number }[];
   views: ViewDef[];
   sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
@@ -1437,6 +1682,7 @@ function serializeCatalog(state: CatalogState): SerializedCatalog {
       def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: serializeType(c.type) })) },
       rowCounts: t.groups.map((g) => g.rowCount),
       chunkRows: t.groups.some((g) => g.chunkRows !== undefined) ? t.groups.map((g) => g.chunkRows ?? null) : undefined,
+      spill: t.groups.some((g) => g.spill !== undefined) ? t.groups.map((g) => g.spill ?? null) : undefined,
       generation: t.generation,
     })),
     views: [...state.views.values()],
@@ -1458,7 +1704,8 @@ function loadCatalog(kv: KvStore): CatalogState {
       if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
       const s = kv.get(statsKey(def.id, g));
       const chunkRows = t.chunkRows?.[g] ?? undefined;
-      return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s), chunkRows: chunkRows === null ? undefined : chunkRows };
+      const spill = t.spill?.[g] ?? undefined;
+      return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s), chunkRows: chunkRows === null ? undefined : chunkRows, spill: spill === null ? undefined : spill };
     });
     state.tables.set(def.id, { def, groups, generation: t.generation });
   }

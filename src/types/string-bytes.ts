@@ -4,6 +4,8 @@
 // lengths + joined bytes) without measuring and re-encoding every JS string. The arena lives in a
 // SharedArrayBuffer, so a worker thread can encode the chunk from it without a copy.
 
+import type { StringVector, Vector } from './vector';
+
 /** The UTF-8 form of a StringVector's dictionary: entry d is bytes[starts[d], starts[d + 1]). */
 export interface StringBytes {
   bytes: Uint8Array;
@@ -21,6 +23,41 @@ export function stringBytesOf(v: object): StringBytes | undefined {
 
 export function setStringBytes(v: object, form: StringBytes): void {
   forms.set(v, form);
+}
+
+/** Entries of the dictionary of `v`: its strings', or its byte form's while they are not made yet. */
+export function dictionarySize(v: StringVector): number {
+  if (v.dict.length > 0) return v.dict.length;
+  const form = forms.get(v);
+  return form === undefined ? 0 : form.starts.length - 1;
+}
+
+/** Dictionary entry d of `v` (from the byte form while the strings are not made). */
+export function dictionaryEntry(v: StringVector, d: number): string {
+  if (v.dict.length > 0) return v.dict[d];
+  const form = forms.get(v)!;
+  return Buffer.from(form.bytes.buffer, form.bytes.byteOffset, form.bytes.length).toString(form.ascii ? 'latin1' : 'utf8', form.starts[d], form.starts[d + 1]);
+}
+
+/**
+ * Makes the JS strings of a dictionary COPY left as bytes only (VectorBuilder.finish(true)): before
+ * anything reads `dict`. A full row group a transaction spills never needs them (it is encoded and
+ * its statistics collected from the bytes), so a bulk load makes no string per distinct value.
+ */
+export function ensureStrings(v: Vector): void {
+  if (v.kind !== 'string' || v.dict.length > 0) return;
+  const form = forms.get(v);
+  if (form === undefined) return;
+  v.dict = dictionaryStrings(form);
+}
+
+function dictionaryStrings(form: StringBytes): string[] {
+  const count = form.starts.length - 1;
+  const buf = Buffer.from(form.bytes.buffer, form.bytes.byteOffset, form.bytes.length);
+  const dict: string[] = new Array(count);
+  const encoding = form.ascii ? 'latin1' : 'utf8';
+  for (let d = 0; d < count; d++) dict[d] = buf.toString(encoding, form.starts[d], form.starts[d + 1]);
+  return dict;
 }
 
 /** Rows after which the hash lookups stop when over half of the values were new. */
@@ -205,17 +242,15 @@ export class StringBytesBuilder {
   }
 
   /** The dictionary as JS strings and its byte form; the builder starts over empty. */
-  finish(): { dict: string[]; form: StringBytes } {
+  /** The dictionary (its strings made only unless `lazy`: see ensureStrings) and its byte form. */
+  finish(lazy = false): { dict: string[]; form: StringBytes } {
     const count = this.count;
     const starts = new Int32Array(count + 1);
     starts.set(this.starts.subarray(0, count));
     starts[count] = this.used;
     const ascii = this.orBits < 128;
-    const buf = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.used);
-    const dict: string[] = new Array(count);
-    const encoding = ascii ? 'latin1' : 'utf8';
-    for (let d = 0; d < count; d++) dict[d] = buf.toString(encoding, starts[d], starts[d + 1]);
     const form: StringBytes = { bytes: this.arena.subarray(0, this.used), starts, ascii };
+    const dict = lazy ? [] : dictionaryStrings(form);
     this.arena = sharedBytes(Math.max(this.used, 1 << 16));
     this.used = 0;
     this.count = 0;

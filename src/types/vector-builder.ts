@@ -215,7 +215,8 @@ export class VectorBuilder {
     return x;
   }
 
-  finish(): Vector {
+  /** The rows so far as a vector; `lazyStrings`: a string dictionary stays bytes until ensureStrings (see string-bytes.ts). */
+  finish(lazyStrings = false): Vector {
     const n = this.n;
     let v: Vector;
     if (this.scalars !== null) v = vectorFromScalars(this.type, this.scalars);
@@ -223,7 +224,7 @@ export class VectorBuilder {
       v = newVector(this.type, n);
       if (this.codes !== null && v.kind === 'string') {
         v.codes = sharedSlice(this.codes, n);
-        const { dict, form } = this.strings!.finish();
+        const { dict, form } = this.strings!.finish(lazyStrings);
         v.dict = dict;
         setStringBytes(v, form);
       } else if (this.nums !== null) (v as { values: Float64Array | Int32Array }).values = sharedSlice(this.nums, n);

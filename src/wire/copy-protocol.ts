@@ -35,6 +35,9 @@ export async function runCopyIn(io: SocketIO, copy: CopyIn): Promise<void> {
       case Frontend.copyData:
         try {
           copy.sink.write(m.body);
+          // Storage is behind (row groups still being written out): unread input pauses the socket meanwhile.
+          const ready = copy.sink.ready?.();
+          if (ready) await ready;
         } catch (err) {
           copy.sink.fail(err instanceof Error ? err.message : String(err));
           throw err;

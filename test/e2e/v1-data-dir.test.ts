@@ -69,13 +69,18 @@ function encodeV1(v: Vector): Buffer {
 /** Rewrites every chunk of a stopped server's data directory in the version-1 format. */
 async function downgradeChunks(dir: string): Promise<number> {
   const db = open<Buffer, string>({ path: dir, encoding: 'binary', compression: false });
-  const catalog = JSON.parse(db.getBinary('catalog')!.toString()) as { tables: { def: { id: number; columns: { type: [TypeName, number] }[] } }[] };
+  const catalog = JSON.parse(db.getBinary('catalog')!.toString()) as { tables: { def: { id: number; columns: { type: [TypeName, number] }[] }; spill?: (string | null)[] }[] };
   const types = new Map<string, DataType>();
   for (const t of catalog.tables) t.def.columns.forEach((c, i) => types.set(`${t.def.id}/${i}`, dataType(c.type[0], c.type[1])));
-  const keys = [...db.getKeys({ start: 'c/' })].filter((k) => typeof k === 'string' && k.startsWith('c/')) as string[];
+  // Full groups a transaction spilled before its commit keep their chunks under 'sp/<ref>/<column>'.
+  const spilledTable = new Map<string, number>();
+  for (const t of catalog.tables) for (const ref of t.spill ?? []) if (ref !== null) spilledTable.set(ref, t.def.id);
+  const chunkKeys = (prefix: string) => [...db.getKeys({ start: prefix })].filter((k) => typeof k === 'string' && k.startsWith(prefix)) as string[];
+  const keys = [...chunkKeys('c/'), ...chunkKeys('sp/')];
   await db.transaction(() => {
     for (const key of keys) {
-      const [, table, column] = key.split('/');
+      const parts = key.split('/');
+      const [table, column] = parts[0] === 'sp' ? [spilledTable.get(`${parts[1]}/${parts[2]}`), parts[3]] : [parts[1], parts[2]];
       const type = types.get(`${table}/${column}`)!;
       db.put(key, encodeV1(decodeChunk(db.getBinary(key)!, type)));
     }
