@@ -58,7 +58,7 @@ describe('ml: learned optimizer', function () {
   it('learns the correction, beats the classic estimate, and survives a reload', async () => {
     const store = memoryStore();
     const opt = LearnedOptimizer.open(store, { useWorker: false });
-    opt.learn(samples(800, 2));
+    opt.learn(samples(500, 2));
     await opt.train();
     const st = opt.status();
     expect(st.trusted).to.equal(true);
@@ -79,21 +79,21 @@ describe('ml: learned optimizer', function () {
     expect(opt.predict(edge, 1000)).to.equal(1000);
     await opt.close();
     const again = LearnedOptimizer.open(store, { useWorker: false });
-    expect(again.status()).to.include({ version: st.version, samples: 800, trusted: true });
+    expect(again.status()).to.include({ version: st.version, samples: 500, trusted: true });
     expect(again.predict(test[0].features, 1000)).to.equal(opt.predict(test[0].features, 1000));
   });
 
   it('applies no correction that does not carry over to subplan structures left out of training', async () => {
-    // 40 structures (tables of other sizes), 30 samples each: the true rows deviate from the
+    // 32 structures (tables of other sizes), 20 samples each: the true rows deviate from the
     // classic estimate by a factor fixed per structure but unrelated to the features' trend (what one
     // query template's variants share and others do not). A model trained on them fits each
     // structure, yet predicts the structures it has not seen no better than no correction.
     const rng = new Rng(9);
     const set = [];
-    for (let g = 0; g < 40; g++) {
+    for (let g = 0; g < 32; g++) {
       // Neighbouring structures deviate in opposite directions: nothing to interpolate.
       const off = g % 2 === 0 ? 2 : -2;
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0; i < 20; i++) {
         const features = new Float64Array(FEATURE_COUNT);
         features[0] = 1;
         features[2] = 0.3 + g / 100;
