@@ -64,7 +64,7 @@ export interface ModelStatus {
   validationClassic: number | null;
   /** The baseline's (sample selectivities, no correction) error on the same held-out groups. */
   validationBaseline: number | null;
-  /** The share of the MLP's correction applied to scans and to joins (0: it did not carry over to held-out groups). */
+  /** The share of the MLP's correction applied to scans, joins and aggregations' groups (0: it did not carry over to held-out structures). */
   scale: CorrectionScale | null;
   recentLearnedQError: number | null;
   recentClassicQError: number | null;
