@@ -11,12 +11,14 @@
 // 4. end to end: the 22 queries planned with ml_optimizer = off and = on (best of N runs each) and
 // the queries whose plan (join order) changed. Writes bench/results/ml-qerror.{md,json}.
 import * as fs from 'fs';
+import { execSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
 import { Rng } from '../../src/ml/rng';
 import { qError } from '../../src/ml/learned-optimizer';
 import { baselineRows, partOffsets } from '../../src/ml/featurize';
+import { subplanKind } from '../../src/ml/training';
 import { openTpch, statements } from './tpch-db';
 import { machineDescription } from '../tpch/report';
 import { queryNames, querySql } from '../tpch/run-queries';
@@ -38,7 +40,10 @@ interface Subplan {
   classic: number;
   learned: number;
   actual: number;
+  /** No correction applied: a part outside the trained ranges, or the correction's scale for its kind is 0 (the learned rows are the baseline). */
   abstained: boolean;
+  /** An aggregation's groups (GROUP BY over a featurized subplan). */
+  group?: boolean;
   baseline?: number;
   relations?: number;
   zeroHits?: number;
@@ -78,7 +83,7 @@ async function subplans(db: EmbeddedDatabase, sql: string): Promise<Subplan[]> {
       const rel = parts.filter((p) => x.features[p] === 1);
       const edges = parts.filter((p) => x.features[p + 1] === 1);
       const sum = (ps: number[], k: number) => ps.reduce((t, p) => t + x.features[p + k], 0);
-      out.push({ classic: x.classicRows, learned: learned ?? x.classicRows, actual: x.trueRows, abstained: learned === null, baseline: baselineRows(x.features, x.classicRows), relations: rel.length, zeroHits: sum(rel, 6), fewHits: sum(rel, 7), extraEdges: sum(edges, 6), manyToMany: 0 });
+      out.push({ classic: x.classicRows, learned: learned ?? x.classicRows, actual: x.trueRows, abstained: !ml.corrects(x.features), group: subplanKind(x.features, parts) === 'group', baseline: baselineRows(x.features, x.classicRows), relations: rel.length, zeroHits: sum(rel, 6), fewHits: sum(rel, 7), extraEdges: sum(edges, 6), manyToMany: 0 });
     }
   };
   try {
@@ -107,18 +112,35 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
 }
 
+interface Quantiles {
+  median: number;
+  p95: number;
+  max: number;
+  /** Mean of ln q-error (the geometric mean's log). */
+  meanLog?: number;
+}
+
 interface Summary {
   subplans: number;
-  classic: { median: number; p95: number; max: number };
-  learned: { median: number; p95: number; max: number };
+  classic: Quantiles;
+  learned: Quantiles;
+  baseline?: Quantiles;
   abstained: number;
 }
 
+function quantiles(q: number[]): Quantiles {
+  const v = q.slice().sort((a, b) => a - b);
+  return { median: quantile(v, 0.5), p95: quantile(v, 0.95), max: v.length === 0 ? NaN : v[v.length - 1], meanLog: v.length === 0 ? NaN : v.reduce((t, x) => t + Math.log(x), 0) / v.length };
+}
+
 function summarize(xs: Subplan[]): Summary {
-  const c = xs.map((x) => qError(x.classic, x.actual)).sort((a, b) => a - b);
-  const l = xs.map((x) => qError(x.learned, x.actual)).sort((a, b) => a - b);
-  const s = (v: number[]) => ({ median: quantile(v, 0.5), p95: quantile(v, 0.95), max: v.length === 0 ? NaN : v[v.length - 1] });
-  return { subplans: xs.length, classic: s(c), learned: s(l), abstained: xs.filter((x) => x.abstained).length };
+  return {
+    subplans: xs.length,
+    classic: quantiles(xs.map((x) => qError(x.classic, x.actual))),
+    learned: quantiles(xs.map((x) => qError(x.learned, x.actual))),
+    baseline: quantiles(xs.map((x) => qError(x.baseline ?? x.classic, x.actual))),
+    abstained: xs.filter((x) => x.abstained).length,
+  };
 }
 
 /**
@@ -205,6 +227,7 @@ async function main(): Promise<void> {
     }
     return;
   }
+  const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(', ');
   const db = await openTpch(o.sf, o.dir, { buffer_pool_size: '4GB', ml_optimizer: 'shadow' }, log);
   try {
     const ml = db.database.ml!;
@@ -245,7 +268,8 @@ async function main(): Promise<void> {
     for (const q of queryNames()) tpch.push(...(await subplans(db, querySql(q))));
     const held = new Params(new Rng(o.seed + 1000));
     const heldOut: Subplan[] = [];
-    const tpchSummary = summarize(tpch);
+    const tpchSummary = summarize(tpch.filter((x) => !x.group));
+    const tpchGroups = summarize(tpch.filter((x) => x.group));
     log(`TPC-H 22: ${JSON.stringify(tpchSummary)}`);
     for (let i = 0; i < o.heldout; i++) {
       heldOut.push(...(await subplans(db, heldOutQuery(held))));
@@ -274,7 +298,8 @@ async function main(): Promise<void> {
     log(`held-out after online learning: ${JSON.stringify(onlineSummary)}`);
     fs.writeFileSync(path.join(repoRoot, `bench/results/ml-heldout-subplans-sf${o.sf}.json`), JSON.stringify({ heldOut, heldOutOnline }) + '\n');
     const load = os.loadavg().map((x) => x.toFixed(1)).join(', ');
-    const result: any = { load, reuseModel, options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, ...e2e };
+    const commit = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
+    const result: any = { commit, load, loadBefore, reuseModel, options: o, machine: machineDescription(), trainQueries, trainSeconds, failures, model: status, tpch: tpchSummary, tpchGroups, heldOut: heldSummary, modelOnline: statusOnline, heldOutOnline: onlineSummary, ...e2e };
     writeResults(result, o.sf);
   } finally {
     await db.close();
@@ -307,6 +332,12 @@ function resultBase(sf: string): string {
 
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
+/** The model's grouped cross-validation, as the report states it. */
+function validation(m: any): string {
+  if (m.scale === undefined || m.scale === null) return `(validation MSE of ln rows: learned ${f2(m.validationLearned)}, classic ${f2(m.validationClassic)}).`;
+  return `Grouped cross-validation (samples grouped by subplan structure — tables and join edges, predicates aside — each quarter of the structures predicted by a model trained on the others): mean squared ln error learned ${f2(m.validationLearned)}, baseline ${f2(m.validationBaseline)}, classic ${f2(m.validationClassic)}; correction applied ×${m.scale.scan} to scans, ×${m.scale.join} to joins, ×${m.scale.group} to aggregations' groups, below ${m.scale.threshold ?? 0} (ln) dropped.`;
+}
+
 /** Why the classic estimate is far off (q-error ≥ 10) on held-out subplans, by cause. */
 function classicCauses(subplans: Subplan[]): { total: number; empty: number; cycle: number; predicate: number; other: number } {
   const out = { total: 0, empty: 0, cycle: 0, predicate: 0, other: 0 };
@@ -323,7 +354,12 @@ function classicCauses(subplans: Subplan[]): { total: number; empty: number; cyc
 }
 
 function report(r: any): string {
-  const row = (name: string, s: Summary) => [`| ${name} classic | ${s.subplans} | ${f2(s.classic.median)} | ${f2(s.classic.p95)} | ${f2(s.classic.max)} | |`, `| ${name} learned | ${s.subplans} | ${f2(s.learned.median)} | ${f2(s.learned.p95)} | ${f2(s.learned.max)} | ${s.abstained ?? '–'} |`];
+  const line = (name: string, n: number, q: Quantiles, extra = '') => `| ${name} | ${n} | ${f2(q.median)} | ${f2(q.p95)} | ${f2(q.max)} | ${q.meanLog === undefined ? '–' : q.meanLog.toFixed(3)} | ${extra} |`;
+  const row = (name: string, s: Summary) => [
+    line(`${name} classic`, s.subplans, s.classic),
+    ...(s.baseline === undefined ? [] : [line(`${name} baseline (samples, no MLP)`, s.subplans, s.baseline)]),
+    line(`${name} learned`, s.subplans, s.learned, String(s.abstained ?? '–')),
+  ];
   const sf = r.options.sf;
   const dir = r.options.dir ?? ':memory:';
   const causes = r.heldOutSubplans === undefined ? null : classicCauses(r.heldOutSubplans);
@@ -334,32 +370,32 @@ function report(r: any): string {
     '',
     ...(r.reuseModel ? [`Training command (stopped after training, during its held-out phase): \`npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout 200 --runs 3 --seed ${r.options.seed}\``] : []),
     `Command: \`npm run build && npm run bench:ml -- --sf ${sf}${dir === ':memory:' ? '' : ` --dir ${dir}`} --variants ${r.options.variants} --heldout ${r.options.heldout} --runs ${r.options.runs} --seed ${r.options.seed}${r.reuseModel ? ' --reuse-model' : ''}\`${r.commit ? ` (commit ${r.commit})` : ''}`,
-    `Machine: ${r.machine}; load average ${r.load ?? 'not recorded'} (shared with other jobs: timings are noisy; best of ${r.options.runs} runs per query and mode, the two modes back to back per query).`,
+    `Machine: ${r.machine}; load average ${r.loadBefore === undefined ? '' : `${r.loadBefore} at the start, `}${r.load ?? 'not recorded'}${r.loadBefore === undefined ? '' : ' at the end'} (shared with other jobs: timings are noisy; best of ${r.options.runs} runs per query and mode, the two modes back to back per query).`,
     '',
     (r.reuseModel
       ? `Training: the model a previous run of this command without --reuse-model trained in --dir on ${r.options.variants * 22} randomized variants of the 22 templates (bench/ml/tpch-variants.ts, seed ${r.options.seed}; that run was stopped during its held-out phase, which at this scale outlasted the time available on the shared machine); model version`
       : `Training: ${r.trainQueries} randomized variants of the 22 templates (bench/ml/tpch-variants.ts: other substitution parameters, seed ${r.options.seed}) in ${r.trainSeconds.toFixed(0)} s; model version`) +
-      ` ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted} (validation MSE of ln rows on every 10th sample: learned ${f2(r.model.validationLearned)}, classic ${f2(r.model.validationClassic)}).` +
+      ` ${r.model.version}, ${r.model.samples} samples, trusted: ${r.model.trusted}. ${validation(r.model)}` +
       (r.failures.length > 0 ? ` Failed variants: ${r.failures.length} (${r.failures.slice(0, 3).join('; ')}).` : ''),
     '',
     held ? `Held-out set: ${r.options.heldout} queries from bench/ml/heldout.ts with seed ${r.options.seed + 1000} (training uses seed ${r.options.seed}; the generator is not shaped by the model): a random connected subgraph of 2–6 tables of the TPC-H key graph (closing every cycle the chosen tables form, e.g. lineitem–part–partsupp–supplier), each table with 0–2 predicates drawn from a pool the templates do not use together (ranges on sizes, prices, balances, quantities and dates; equalities and IN on flags, names and priorities; LIKE on names, types, containers and comments; l_receiptdate > l_commitdate), as select count(*).` : 'Held-out set: not measured at this scale (see bench/results/ml-qerror.md, SF 0.1).',
     '',
-    'Subplans measured: every scan (with its pushed-down predicates) and join the join planner built whose count is its true rows: it ran once to its end, and no runtime filter from a join above pruned rows below it (a probe-side scan cut by a Bloom filter counts fewer rows than it has; a probe side never read counts none). The same subplans are the training samples. q-error = max(est/true, true/est), both at least 1. "abstained": subplans where the model answered nothing (a part outside the trained ranges) and the learned column holds the classic estimate.',
+    'Subplans measured: every scan (with its pushed-down predicates) and join the join planner built, and every aggregation over one (its groups), whose count is its true rows: it ran once to its end, and no runtime filter from a join above pruned rows below it (a probe-side scan cut by a Bloom filter counts fewer rows than it has; a probe side never read counts none). The same subplans are the training samples. q-error = max(est/true, true/est), both at least 1; "mean ln q" is the mean of ln q-error. "no correction": subplans the MLP did not correct (a part outside the trained ranges, or its kind\'s correction scale is 0), whose learned estimate is the baseline.',
     '',
-    '| set | subplans | median | p95 | max | abstained |',
-    '|---|---|---|---|---|---|',
+    '| set | subplans | median | p95 | max | mean ln q | no correction |',
+    '|---|---|---|---|---|---|---|',
     ...row('TPC-H 22', r.tpch),
+    ...(r.tpchGroups !== undefined && r.tpchGroups.subplans > 0 ? row('TPC-H 22 group-by', r.tpchGroups) : []),
     ...(held ? row('held-out', r.heldOut) : []),
-    ...(base === undefined || !held ? [] : [`| held-out baseline only (no MLP) | ${r.heldOut.subplans} | ${f2(base.median)} | ${f2(base.p95)} | ${f2(base.max)} | |`]),
     '',
     held ? `Targets on the held-out set: learned median ≤ 1.5 (${f2(r.heldOut.learned.median)}: ${r.heldOut.learned.median <= 1.5 ? 'met' : 'NOT met'}); learned p95 ≤ half of classic's (${f2(r.heldOut.learned.p95)} vs ${f2(r.heldOut.classic.p95 / 2)}: ${r.heldOut.learned.p95 <= r.heldOut.classic.p95 / 2 ? 'met' : 'NOT met'}).` : '',
     '',
-    'The learned estimate is a baseline — the classic estimate with each relation\'s selectivity measured on a 4096-row sample of its table in place of the classic one — times the MLP\'s correction, the sum of its outputs over the subplan\'s parts (one per relation, one per join edge; src/ml/featurize.ts). "baseline only" is that baseline without the MLP (an ablation, not used by the planner).',
+    'The learned estimate is a baseline — the classic estimate with each relation\'s selectivity measured on a 4096-row sample of its table in place of the classic one (exact when the sample holds the whole table); for an aggregation, the classic groups capped by its input\'s baseline rows — times the MLP\'s correction, the sum of its outputs over the subplan\'s parts (one per relation, one per join edge, one per group-by; src/ml/featurize.ts), scaled per kind of subplan by what grouped cross-validation found to carry over (src/ml/training.ts). "baseline" is that estimate without the MLP (an ablation, not used by the planner). The classic estimator treats a join on several columns that cover a table\'s unique key as one key join, also when the columns meet around a cycle (src/planner/equivalence-classes.ts).',
     '',
     ...(causes === null || !held
       ? []
       : [
-          `Where the classic estimator's large errors come from (held-out subplans with classic q-error ≥ 10: ${causes.total} of ${r.heldOut.subplans}): ${causes.empty} have no rows at all (contradictory or anti-correlated predicates: n_name = 'IRAN' and n_name in ('RUSSIA', …), r_name = 'AFRICA' and r_name <> 'AFRICA', o_orderstatus = 'P' with late order dates; the classic model multiplies independent selectivities and never reaches 0); ${causes.cycle} are joins whose edges form a cycle (lineitem–part–partsupp–supplier: both part and supplier edges are counted as independent, but they meet in partsupp's composite key, under-estimating by about |supplier|/4); ${causes.predicate} are scans or joins whose predicates the statistics misjudge and a table sample does not (LIKE '%word%', column-to-column comparisons, correlated columns); ${causes.other} other (join fan-out with filtered keys). Group-by is not among them: these are count(*) queries.`,
+          `Where the classic estimator's large errors come from (held-out subplans with classic q-error ≥ 10: ${causes.total} of ${r.heldOut.subplans}): ${causes.empty} have no rows at all (contradictory or anti-correlated predicates: n_name = 'IRAN' and n_name in ('RUSSIA', …), r_name = 'AFRICA' and r_name <> 'AFRICA', o_orderstatus = 'P' with late order dates; the classic model multiplies independent selectivities and never reaches 0); ${causes.cycle} are other joins whose edges form a cycle; ${causes.predicate} are scans or joins whose predicates the statistics misjudge and a table sample does not (LIKE '%word%', column-to-column comparisons, correlated columns); ${causes.other} other (join fan-out with filtered keys). Group-by is not among them: these are count(*) queries.`,
           '',
         ]),
     ...(!held
@@ -367,10 +403,10 @@ function report(r: any): string {
       : [
         `## Online: after also learning from ${r.options.heldout} other held-out-style queries`,
     '',
-    `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (seed ${r.options.seed + 2000}) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}.`,
+    `The model learns from every query it runs. A disjoint draw of ${r.options.heldout} queries from the held-out generator (seed ${r.options.seed + 2000}) was run with learning on; then the same held-out set as above was measured again. Model version ${r.modelOnline.version}, ${r.modelOnline.samples} samples, trusted: ${r.modelOnline.trusted}. ${validation(r.modelOnline)}`,
     '',
-    '| set | subplans | median | p95 | max | abstained |',
-    '|---|---|---|---|---|---|',
+    '| set | subplans | median | p95 | max | mean ln q | no correction |',
+    '|---|---|---|---|---|---|---|',
     ...row('held-out (online)', r.heldOutOnline),
     '',
         ]),

@@ -238,7 +238,8 @@ export class EngineSession implements Session {
         const stats = t.statistics();
         const rows = t.liveRowCount;
         // Distinct counts cannot exceed the live rows (deletions are only counted by ANALYZE).
-        return { rowCount: rows, columns: stats === null ? [] : stats.columns.map((c) => (c.distinct > rows ? { ...c, distinct: Math.max(1, rows) } : c)) };
+        const uniqueKeys = uniqueKeysOf(t.def).map((k) => k.columns);
+        return { rowCount: rows, columns: stats === null ? [] : stats.columns.map((c) => (c.distinct > rows ? { ...c, distinct: Math.max(1, rows) } : c)), uniqueKeys };
       },
       cardinalityModel: this.cardinalityModel(),
       sessionUser: this.options.user,

@@ -21,7 +21,7 @@ export const FEATURE_COUNT = MAX_PARTS * PART_WIDTH + 1;
 /** Index of the feature holding log10(baseline / classic rows). */
 export const BASELINE_RATIO_FEATURE = MAX_PARTS * PART_WIDTH;
 
-/** Row layout: [0] 1 on a relation row, [1] 1 on an edge row (0 and 0: unused). */
+/** Row layout: [0] 1 on a relation row, [1] 1 on an edge row, both on a group-by row (0 and 0: unused). */
 
 /** One pushed-down predicate of a relation: its expression, the column it reads, its classic selectivity. */
 export interface PredicateInfo {
@@ -54,10 +54,15 @@ export interface EdgeInfo {
   distinctB?: number;
 }
 
+/** A GROUP BY over a featurized subplan: its keys and the classic estimate of its groups. */
 export interface GroupInfo {
   keys: number;
-  /** Classic estimate of the groups (product of the keys' distinct counts, capped). */
+  /** Classic estimate of the groups (product of the keys' distinct counts, capped by the input rows). */
   groups: number;
+  /** Classic rows of the input. */
+  inputRows: number;
+  /** Distinct counts of the keys that are columns with statistics (others are left out). */
+  keyDistinct: number[];
 }
 
 const log10 = (x: number) => Math.log10(Math.max(1e-12, x));
@@ -84,6 +89,9 @@ export function predicateKind(e: Expr): Kind {
   }
 }
 
+/** Selectivity of a relation no row of which passes (log10 of it: -12, so every subplan holding it estimates 1 row). */
+const EMPTY_SELECTIVITY = 1e-12;
+
 /** Weight of the classic selectivity as a prior over the sample's hits (in sample rows). */
 const PRIOR_ROWS = 2;
 
@@ -94,10 +102,15 @@ function classicSelectivity(r: RelationInfo): number {
   return s;
 }
 
-/** The relation's selectivity from its sample, shrunk toward the classic one when hits are few; the classic one without a sample. */
+/**
+ * The relation's selectivity from its sample, shrunk toward the classic one when hits are few; the
+ * classic one without a sample. A sample holding every row of the table (nation, region, small
+ * tables) measures it exactly, also when no row passes (contradictory predicates: the subplan is empty).
+ */
 export function sampleSelectivity(r: RelationInfo): number {
   const c = classicSelectivity(r);
   if (r.sample === undefined || r.sample.n === 0) return c;
+  if (r.sample.n >= r.baseRows) return Math.max(EMPTY_SELECTIVITY, r.sample.hits / r.sample.n);
   return (r.sample.hits + PRIOR_ROWS * c) / (r.sample.n + PRIOR_ROWS);
 }
 
@@ -126,7 +139,7 @@ export class SubplanFeaturizer {
    * The vector of the subplan joining the relations in `mask` whose classic estimate is
    * `classicRows`, or null when it has more parts than a vector holds.
    */
-  features(mask: number, classicRows: number, _group?: GroupInfo): Float64Array | null {
+  features(mask: number, classicRows: number): Float64Array | null {
     const x = new Float64Array(FEATURE_COUNT);
     let part = 0;
     let ratio = 0;
@@ -220,6 +233,40 @@ function droppedEdges(inside: EdgeInfo[], relations: RelationInfo[]): Set<number
     else out.add(k);
   }
   return out;
+}
+
+/**
+ * The vector of an aggregation's output (its groups) over a subplan with vector `input`: the
+ * input's parts plus a group row (kind: both flags set) with the keys' count and distinct counts,
+ * the classic groups and input rows; or null when the vector is full. Its baseline is the classic
+ * groups, at most the input's baseline rows (the groups cannot outnumber the rows the table
+ * samples say come in).
+ */
+export function groupFeatures(input: Float64Array, inputClassicRows: number, g: GroupInfo): Float64Array | null {
+  const parts = partOffsets(input);
+  if (parts.length >= MAX_PARTS) return null;
+  const x = Float64Array.from(input);
+  const at = parts.length * PART_WIDTH;
+  const groups = Math.max(1, g.groups);
+  const rows = Math.max(1, g.inputRows);
+  const product = g.keyDistinct.reduce((t, d) => t * Math.max(1, d), 1);
+  x[at] = 1;
+  x[at + 1] = 1;
+  x[at + 2] = g.keys / 4;
+  x[at + 3] = log10(groups) / 8;
+  x[at + 4] = log10(rows) / 8;
+  x[at + 5] = log10(groups / rows) / 4;
+  x[at + 6] = log10(Math.max(1, ...g.keyDistinct)) / 8;
+  x[at + 7] = g.keys === 0 ? 0 : g.keyDistinct.length / g.keys;
+  x[at + 8] = log10(product / groups) / 8;
+  x[at + 15] = 1;
+  x[BASELINE_RATIO_FEATURE] = log10(Math.min(groups, baselineRows(input, inputClassicRows))) - log10(groups);
+  return x;
+}
+
+/** The kind of part row at offset p: 0 relation, 1 join edge, 2 group-by. */
+export function partKind(x: Float64Array, p: number): 0 | 1 | 2 {
+  return x[p] === 1 && x[p + 1] === 1 ? 2 : x[p + 1] === 1 ? 1 : 0;
 }
 
 /** The part rows of a vector (rows whose kind is set), as offsets into x. */

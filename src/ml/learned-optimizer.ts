@@ -10,10 +10,10 @@ import { AuxStore, TableSnapshot } from '../storage/api';
 import { Expr } from '../plan/expr';
 import { ExecContext } from '../exec/context';
 import { TableSamples } from './table-sample';
-import { FEATURE_COUNT, PART_WIDTH, baselineRows, partOffsets } from './featurize';
+import { FEATURE_COUNT, PART_WIDTH, baselineRows, partKind, partOffsets } from './featurize';
 import { Mlp } from './mlp';
 import { MAX_BLOCKS, SampleStore } from './sample-store';
-import { MAX_CORRECTION, TrainRequest, TrainResult, trainRound } from './training';
+import { CorrectionScale, TrainRequest, TrainResult, scaledCorrection, subplanKind, trainRound } from './training';
 
 export type MlMode = 'off' | 'on' | 'shadow';
 
@@ -62,6 +62,10 @@ export interface ModelStatus {
   training: boolean;
   validationLearned: number | null;
   validationClassic: number | null;
+  /** The baseline's (sample selectivities, no correction) error on the same held-out groups. */
+  validationBaseline: number | null;
+  /** The share of the MLP's correction applied to scans, joins and aggregations' groups (0: it did not carry over to held-out structures). */
+  scale: CorrectionScale | null;
   recentLearnedQError: number | null;
   recentClassicQError: number | null;
   recentCount: number;
@@ -71,7 +75,8 @@ export interface ModelStatus {
 export const MIN_SAMPLES = 200;
 /** New samples that trigger a training round. */
 const RETRAIN_AFTER = 100;
-const EPOCHS = 15;
+/** Epochs of a training round (each round trains fresh weights: the cross-validated ones). */
+const EPOCHS = 20;
 const RECENT = 500;
 /** Runs of each join order the plan-time guard times before it compares them. */
 const GUARD_RUNS = 3;
@@ -98,6 +103,8 @@ interface ModelHeader {
   features: number;
   validationLearned: number | null;
   validationClassic: number | null;
+  validationBaseline?: number | null;
+  scale?: CorrectionScale;
 }
 
 export class LearnedOptimizer {
@@ -148,12 +155,29 @@ export class LearnedOptimizer {
     };
   }
 
+  /**
+   * The learned rows: the baseline times the MLP's correction, scaled by how well it predicted
+   * structures left out of training; the baseline alone for a subplan with a part outside the
+   * trained ranges. Null (the classic estimate) while untrained or untrusted.
+   */
   predict(features: Float64Array, classicRows: number): number | null {
     if (this.mlp === null || !this.header.trusted) return null;
     const parts = partOffsets(features);
-    if (!inRange(this.known, features, parts)) return null;
-    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predictBag(features, parts)));
+    const correction = this.corrects(features) ? scaledCorrection(this.mlp, this.scale(), features, parts) : 0;
     return Math.max(1, baselineRows(features, classicRows) * Math.exp(correction));
+  }
+
+  /** Whether the trained model applies a correction to this subplan (every part within the trained ranges, and a non-zero scale). */
+  corrects(features: Float64Array): boolean {
+    if (this.mlp === null) return false;
+    const parts = partOffsets(features);
+    const s = this.scale();
+    return s[subplanKind(features, parts)] > 0 && inRange(this.known, features, parts);
+  }
+
+  private scale(): CorrectionScale {
+    // Models saved before the scale was measured apply their whole correction.
+    return this.header.scale ?? { scan: 1, join: 1, group: 1 };
   }
 
   /** Measured times (ms) of the join problems whose learned order differs from the classic one. */
@@ -188,7 +212,7 @@ export class LearnedOptimizer {
   /** Rows the trained model predicts regardless of trust (for q-error reporting), or null before any training. */
   private raw(features: Float64Array, classicRows: number): number | null {
     if (this.mlp === null) return null;
-    const correction = Math.max(-MAX_CORRECTION, Math.min(MAX_CORRECTION, this.mlp.predictBag(features, partOffsets(features))));
+    const correction = this.corrects(features) ? scaledCorrection(this.mlp, this.scale(), features, partOffsets(features)) : 0;
     return Math.max(1, baselineRows(features, classicRows) * Math.exp(correction));
   }
 
@@ -228,9 +252,12 @@ export class LearnedOptimizer {
         this.header = {
           version: this.header.version + 1,
           features: FEATURE_COUNT,
+          // Trusted when, on structures it was not trained on, it beats the classic estimate.
           trusted: this.samples.size >= MIN_SAMPLES && result.validationLearned < result.validationClassic,
           validationLearned: result.validationLearned,
           validationClassic: result.validationClassic,
+          validationBaseline: result.validationBaseline,
+          scale: result.scale,
         };
         if (!this.closed) await this.persist();
       })
@@ -264,6 +291,8 @@ export class LearnedOptimizer {
       training: this.training !== null,
       validationLearned: this.header.validationLearned,
       validationClassic: this.header.validationClassic,
+      validationBaseline: this.header.validationBaseline ?? null,
+      scale: this.header.scale ?? null,
       recentLearnedQError: median(this.recentLearned),
       recentClassicQError: median(this.recentClassic),
       recentCount: this.recentLearned.length,
@@ -296,16 +325,16 @@ export class LearnedOptimizer {
   }
 }
 
-/** Per part feature, the least and greatest value over the part rows of the training samples (relation and edge rows apart). */
+/** Per part feature, the least and greatest value over the part rows of the training samples (relation, edge and group-by rows apart). */
 function featureRanges(x: Float64Array): Float64Array {
-  const out = new Float64Array(4 * PART_WIDTH);
-  for (let i = 0; i < 2 * PART_WIDTH; i++) {
+  const out = new Float64Array(6 * PART_WIDTH);
+  for (let i = 0; i < 3 * PART_WIDTH; i++) {
     out[2 * i] = Infinity;
     out[2 * i + 1] = -Infinity;
   }
   for (let at = 0; at < x.length; at += FEATURE_COUNT)
     for (const p of partOffsets(x, at)) {
-      const base = x[p + 1] === 1 ? PART_WIDTH : 0;
+      const base = partKind(x, p) * PART_WIDTH;
       for (let f = 0; f < PART_WIDTH; f++) {
         const i = base + f;
         out[2 * i] = Math.min(out[2 * i], x[p + f]);
@@ -322,7 +351,7 @@ const RANGE_MARGIN = 0.25;
 function inRange(known: Float64Array | null, x: Float64Array, parts: number[]): boolean {
   if (known === null || parts.length === 0) return false;
   for (const p of parts) {
-    const base = x[p + 1] === 1 ? PART_WIDTH : 0;
+    const base = partKind(x, p) * PART_WIDTH;
     for (let f = 0; f < PART_WIDTH; f++) {
       const i = base + f;
       if (!(known[2 * i] <= known[2 * i + 1])) return false;

@@ -19,4 +19,6 @@ export interface TableStatistics {
   /** Rows the statistics describe (live rows of the table when collected). */
   rowCount: number;
   columns: ColumnStatistics[];
+  /** The table's unique keys (primary key, UNIQUE constraints and indexes) as attribute numbers, when known. */
+  uniqueKeys?: number[][];
 }

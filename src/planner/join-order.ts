@@ -6,6 +6,8 @@
 // must be joined by an equality, so no cross products); above it, greedy pairing of the cheapest
 // connected pair. Components the join graph leaves unconnected are crossed at the end, smallest first.
 
+import { EquivalenceClasses } from './equivalence-classes';
+
 export type JoinTree = { leaf: number; mask: number } | { left: JoinTree; right: JoinTree; mask: number };
 
 /** A join predicate's contribution: when every relation in `mask` is present, rows are multiplied by `selectivity`. */
@@ -29,6 +31,8 @@ export class JoinGraph {
     readonly baseRows: number[],
     readonly factors: JoinFactor[],
     readonly edges: JoinEdge[],
+    /** Column = column equalities between relations, by equivalence class (their selectivity depends on the set). */
+    readonly equalities: EquivalenceClasses | null = null,
   ) {}
 
   /**
@@ -57,6 +61,7 @@ export class JoinGraph {
     r = 1;
     for (let i = 0; i < this.baseRows.length; i++) if (mask & (1 << i)) r *= this.baseRows[i];
     for (const f of this.factors) if ((f.mask & mask) === f.mask) r *= f.selectivity;
+    if (this.equalities !== null) r *= this.equalities.selectivity(mask);
     r = Math.max(1, r);
     this.rowsMemo.set(mask, r);
     return r;

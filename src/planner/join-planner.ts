@@ -14,6 +14,7 @@ import { RelationStats, StatsLookup, infoOf, relationStats } from './relation-st
 import { CardinalityModel } from '../ml/learned-optimizer';
 import { RelationInfo } from '../ml/featurize';
 import { learnedJoinEstimates } from './learned-estimates';
+import { ClassMember, EquivalenceClasses, RelationKeys } from './equivalence-classes';
 
 export interface JoinRelation {
   plan: PlanNode;
@@ -73,6 +74,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   const canonical: (ColumnStatistics | null)[] = [];
   const learning = model !== undefined && model.mode !== 'off' && lookup !== noStatistics && relations.length <= MAX_ORDERED;
   const relationInfos: RelationInfo[] = [];
+  const relationKeys: { baseRows: number; unique: number[][] }[] = [];
   const baseStats: RelationStats[] = [];
   const parts: Partial[] = relations.map((r, i) => {
     const local: Expr[] = [];
@@ -89,6 +91,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
       local.push(e);
     }
     const total = Math.max(1, base.rows);
+    relationKeys.push({ baseRows: total, unique: uniqueColumns(r.plan, lookup) });
     const predicate = andAll(local);
     const rows = Math.max(1, predicate === null ? total : total * selectivity(predicate, infoOf(base.columns)));
     for (const c of base.columns) canonical.push(scaleColumnStats(c, total, rows));
@@ -106,7 +109,7 @@ export function planInnerJoins(relations: JoinRelation[], conjuncts: Expr[], loo
   const constants = conj.filter((c) => !c.used && c.relations.size === 0);
   for (const c of constants) c.used = true;
 
-  const graph = joinGraph(parts, conj, derived, canonical);
+  const graph = joinGraph(parts, conj, derived, canonical, relationKeys);
   const learned = learning ? learnedJoinEstimates(model!, graph, relationInfos, equiColumnEdges(conj, relations, offsets, relationOf, baseStats)) : null;
   // Relation sets are 32-bit masks: past 30 relations the FROM order stands.
   const tree = parts.length <= MAX_ORDERED ? (learned !== null ? learned.order() : orderJoins(graph)) : fromOrder(parts.length);
@@ -179,11 +182,12 @@ function deriveRestrictions(conj: Conjunct[], relationOf: (col: number) => numbe
 
 /**
  * The join graph for ordering: base rows after pushed-down filters; equalities between two
- * relations' columns grouped per pair, with selectivity 1 / max over the sides of
- * min(rows, product of the key columns' distinct counts) (composite keys are not independent);
- * every other predicate over several relations with its own estimated selectivity.
+ * relations' columns by equivalence class (equivalence-classes.ts: a multi-column join to a
+ * composite key counts as one key join, also around a cycle); every other predicate over several
+ * relations with its own estimated selectivity. `keys`: per relation, its unfiltered rows and
+ * unique column sets (positions in its output).
  */
-function joinGraph(parts: Partial[], conj: Conjunct[], derived: Conjunct[], canonical: (ColumnStatistics | null)[]): JoinGraph {
+function joinGraph(parts: Partial[], conj: Conjunct[], derived: Conjunct[], canonical: (ColumnStatistics | null)[], keys: { baseRows: number; unique: number[][] }[]): JoinGraph {
   const offsets: number[] = [];
   let w = 0;
   for (const p of parts) {
@@ -198,19 +202,19 @@ function joinGraph(parts: Partial[], conj: Conjunct[], derived: Conjunct[], cano
   const info = infoOf(canonical);
   const factors: JoinFactor[] = [];
   const edges: JoinEdge[] = [];
-  const pairs = new Map<string, { a: number; b: number; ndvA: number; ndvB: number }>();
+  const equalities: [ClassMember, ClassMember][] = [];
+  const member = (col: number): ClassMember => {
+    const relation = relationOf(col);
+    const rows = parts[relation].rows;
+    return { relation, column: col, distinct: Math.max(1, Math.min(rows, canonical[col]?.distinct ?? rows / 10)) };
+  };
   for (const c of conj) {
     if (c.used || c.relations.size < 2) continue;
     const sides = equiSides(c, relationOf);
     if (sides !== null) edges.push({ a: maskOf(sides[0]), b: maskOf(sides[1]) });
     const [x, y] = c.expr.kind === 'call' && c.expr.fn === 'eq' && sides !== null ? c.expr.args : [null, null];
     if (x !== null && y !== null && x.kind === 'column' && y.kind === 'column' && c.relations.size === 2) {
-      const [a, b] = relationOf(x.index) < relationOf(y.index) ? [x.index, y.index] : [y.index, x.index];
-      const key = `${relationOf(a)}/${relationOf(b)}`;
-      const p = pairs.get(key) ?? { a: relationOf(a), b: relationOf(b), ndvA: 1, ndvB: 1 };
-      p.ndvA *= Math.max(1, canonical[a]?.distinct ?? parts[p.a].rows / 10);
-      p.ndvB *= Math.max(1, canonical[b]?.distinct ?? parts[p.b].rows / 10);
-      pairs.set(key, p);
+      equalities.push([member(x.index), member(y.index)]);
       continue;
     }
     let sel = selectivity(c.expr, info);
@@ -218,14 +222,12 @@ function joinGraph(parts: Partial[], conj: Conjunct[], derived: Conjunct[], cano
     for (const d of derived) if (d.source === c && d.dropped !== true) sel /= Math.max(1e-9, selectivity(d.expr, info));
     factors.push({ mask: maskOf(c.relations), selectivity: Math.min(1, sel) });
   }
-  for (const p of pairs.values()) {
-    const nd = Math.max(Math.min(parts[p.a].rows, p.ndvA), Math.min(parts[p.b].rows, p.ndvB), 1);
-    factors.push({ mask: (1 << p.a) | (1 << p.b), selectivity: 1 / nd });
-  }
+  const relationKeys: RelationKeys[] = parts.map((p, i) => ({ baseRows: keys[i].baseRows, rows: p.rows, unique: keys[i].unique.map((k) => k.map((c) => c + offsets[i])) }));
   return new JoinGraph(
     parts.map((p) => p.rows),
     factors,
     edges,
+    equalities.length === 0 ? null : EquivalenceClasses.fromEqualities(equalities, relationKeys),
   );
 }
 
@@ -241,6 +243,18 @@ function buildTree(tree: JoinTree, parts: Partial[], conj: Conjunct[], graph: Jo
     annotate(joined.plan, tree.mask);
   }
   return joined;
+}
+
+/** The unique keys of a scanned table as positions in the scan's output (keys it does not read all of are left out). */
+function uniqueColumns(plan: PlanNode, lookup: StatsLookup): number[][] {
+  if (plan.kind !== 'scan') return [];
+  const keys = lookup(plan.tableId)?.uniqueKeys ?? [];
+  const out: number[][] = [];
+  for (const key of keys) {
+    const positions = key.map((attr) => plan.columns.indexOf(attr));
+    if (positions.every((p) => p >= 0)) out.push(positions);
+  }
+  return out;
 }
 
 /** The learned model's view of a relation: its table, base rows and pushed-down predicates. */

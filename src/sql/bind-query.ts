@@ -8,6 +8,7 @@ import { columnsUsed, exprKey, mapChildren } from '../planner/expr-utils';
 import { BindContext, QueryLevel } from './bind-context';
 import { AGG_BASE, AggregateCollector, ExprScope, bindExpr, bindTypedExpr } from './bind-expr';
 import { bindFromWhere } from './bind-from';
+import { annotateAggregate } from '../planner/learned-aggregate';
 import { coerce, commonTypeOf, requireType } from './coerce';
 import { expandSelectListSeries } from './bind-srf';
 import { WIN_BASE, WindowCollector, mapWindowCall, resolveWindowRefs } from './bind-window';
@@ -310,6 +311,7 @@ function bindSelectCore(stmt: any, ctx: BindContext, level: QueryLevel): PlanNod
         ...aggregates.calls.map((a, i) => ({ name: `agg${i}`, type: a.type })),
       ],
     };
+    annotateAggregate(agg, (id) => ctx.tableStatistics(id), ctx.cardinalityModel);
     const rewrite = (e: Expr) => rewriteAfterAggregate(e, groupExprs, level);
     projected = projected.map(rewrite);
     havingExpr = having === null ? null : rewrite(having);

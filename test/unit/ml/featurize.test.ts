@@ -2,7 +2,7 @@
 // subset), the baseline with sample selectivities, and the edges a cycle leaves out.
 import { expect } from 'chai';
 import { Expr } from '../../../src/plan/expr';
-import { BASELINE_RATIO_FEATURE, FEATURE_COUNT, MAX_PARTS, PART_WIDTH, SubplanFeaturizer, baselineRows, partOffsets, predicateKind } from '../../../src/ml/featurize';
+import { BASELINE_RATIO_FEATURE, FEATURE_COUNT, MAX_PARTS, PART_WIDTH, SubplanFeaturizer, baselineRows, groupFeatures, partKind, partOffsets, predicateKind, sampleSelectivity } from '../../../src/ml/featurize';
 import { Types } from '../../../src/types/data-type';
 
 const col = (index: number): Expr => ({ kind: 'column', index, type: Types.int4 });
@@ -52,6 +52,36 @@ describe('ml: featurizer', () => {
     expect(baselineRows(x, 1e4)).to.be.closeTo(1e5, 1e3);
     // Without a sample the baseline is the classic estimate.
     expect(baselineRows(f.features(0b100, 7)!, 7)).to.equal(7);
+  });
+
+  it('measures a small table exactly when its sample holds every row: contradictory predicates give an empty relation', () => {
+    const pred = [{ expr: call('eq', col(1), int(3)), column: 1, selectivity: 0.04 }];
+    // nation: 25 rows, all in the sample; no row passes.
+    expect(sampleSelectivity({ key: 9, baseRows: 25, rows: 1, predicates: pred, sample: { hits: 0, n: 25 } })).to.be.below(1e-11);
+    expect(sampleSelectivity({ key: 9, baseRows: 25, rows: 1, predicates: pred, sample: { hits: 3, n: 25 } })).to.equal(3 / 25);
+    // A partial sample with no hits is shrunk toward the classic selectivity, not trusted as zero.
+    expect(sampleSelectivity({ key: 1, baseRows: 1e6, rows: 4e4, predicates: pred, sample: { hits: 0, n: 4096 } })).to.be.closeTo((2 * 0.04) / 4098, 1e-9);
+    const empty = new SubplanFeaturizer([{ key: 9, baseRows: 25, rows: 1, predicates: pred, sample: { hits: 0, n: 25 } }, { key: 2, baseRows: 1e4, predicates: [] }], [{ a: 0, b: 1, columnA: 0, columnB: 3, distinctA: 25, distinctB: 25 }]);
+    expect(baselineRows(empty.features(0b11, 400)!, 400)).to.equal(1);
+  });
+
+  it('adds a group-by row to the input subplan, with a baseline of at most the input baseline rows', () => {
+    const input = f.features(0b001, 1e4)!;
+    const g = groupFeatures(input, 1e4, { keys: 2, groups: 5e5, inputRows: 1e4, keyDistinct: [1000, 500] })!;
+    const rows = partOffsets(g);
+    expect(rows).to.have.length(2);
+    expect(rows.map((p) => partKind(g, p))).to.deep.equal([0, 2]);
+    // The input's rows are unchanged; the group row holds the keys and the distinct counts' product over the groups.
+    expect(Array.from(g.subarray(0, PART_WIDTH))).to.deep.equal(Array.from(input.subarray(0, PART_WIDTH)));
+    expect(g[PART_WIDTH + 2]).to.equal(0.5);
+    expect(g[PART_WIDTH + 8]).to.be.closeTo(Math.log10(5e5 / 5e5) / 8, 1e-12);
+    // The classic groups (5e5) exceed the input's baseline, about 1e5 rows: the baseline groups are capped there.
+    expect(baselineRows(g, 5e5)).to.be.closeTo(1e5, 1e3);
+    expect(baselineRows(groupFeatures(input, 1e4, { keys: 1, groups: 50, inputRows: 1e4, keyDistinct: [50] })!, 50)).to.be.closeTo(50, 1e-9);
+    // No room left for the group row.
+    const full = new Float64Array(FEATURE_COUNT);
+    for (let p = 0; p < MAX_PARTS; p++) full[p * PART_WIDTH] = 1;
+    expect(groupFeatures(full, 10, { keys: 1, groups: 5, inputRows: 10, keyDistinct: [5] })).to.equal(null);
   });
 
   it('marks the edge a spanning tree leaves out of a cycle, keeping the most selective ones', () => {
