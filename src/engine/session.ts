@@ -30,7 +30,7 @@ import { runTransactionStatement } from './transaction-control';
 import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
 import { hasMlAnnotations, planTimesFromExecution, samplesFromExecution } from '../ml/learn-from-execution';
 import { NodeStats } from '../exec/execute';
-import { CachedStatement, StatementCache, statementCacheChecks, verifyCachedPlan } from './statement-cache';
+import { CachedStatement, StatementCache, preparedEntry, statementCacheChecks, verifyCachedPlan } from './statement-cache';
 import { LiteralScan } from '../sql/literal-params';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
@@ -57,12 +57,19 @@ interface EnginePrepared extends PreparedStatement {
   readonly cached?: { entry: CachedStatement; params: Scalar[] };
   /** A simple query whose shape was seen before: a cache entry is made when it is bound. */
   readonly shape?: { sql: string; scan: LiteralScan };
+  /** A prepared statement (extended protocol): its bound plan, kept from its second execution on. */
+  readonly reuse?: { executions: number; entry: CachedStatement | null };
 }
 
 /** work_mem's text ('4MB', '64kB', or a bare number of kB) in bytes; 4MB when unreadable. */
 function workMemBytes(text: string): number {
-  return memoryBytes(text, 1024) ?? 4 * 1024 * 1024;
+  if (text === lastWorkMem.text) return lastWorkMem.bytes;
+  const bytes = memoryBytes(text, 1024) ?? 4 * 1024 * 1024;
+  lastWorkMem = { text, bytes };
+  return bytes;
 }
+/** The last work_mem parsed (every statement asks; it rarely changes). */
+let lastWorkMem = { text: '', bytes: 0 };
 
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
 
@@ -141,7 +148,7 @@ export class EngineSession implements Session {
     const ctx = this.bindContext(paramTypeOids.map((oid) => typeForOid(oid)));
     const bound = bindStatement(parsed[0], ctx);
     const paramTypes = ctx.paramTypes.map((t) => (t.name === 'unknown' ? Types.text : t));
-    return { sql, paramTypes, fields: fieldsOf(bound), isEmpty: false, parsed: parsed[0] } as EnginePrepared;
+    return { sql, paramTypes, fields: fieldsOf(bound), isEmpty: false, parsed: parsed[0], reuse: { executions: 0, entry: null } } as EnginePrepared;
   }
 
   private emptyStatement(sql: string): EnginePrepared {
@@ -168,6 +175,14 @@ export class EngineSession implements Session {
     }
     let parsed = stmt.parsed;
     let shape = stmt.shape;
+    const reuse = stmt.reuse;
+    if (reuse !== undefined && reuse.entry !== null) {
+      if (this.statementCacheUsable() && StatementCache.valid(reuse.entry, this.catalog(), this.settings.version)) {
+        if (statementCacheChecks.verify && this.status !== 'E') verifyCachedPlan(reuse.entry, params, () => bindStatement(parsed, this.bindContext(stmt.paramTypes.slice())), stmt.sql);
+        return this.executeCached(reuse.entry, params);
+      }
+      reuse.entry = null;
+    }
     if (stmt.cached !== undefined) {
       const { entry } = stmt.cached;
       if (this.statementCacheUsable() && StatementCache.valid(entry, this.catalog(), this.settings.version)) {
@@ -190,6 +205,9 @@ export class EngineSession implements Session {
           settingsVersion: this.settings.version,
           bind: (ast, paramTypes) => bindStatement({ ast, text: parsed.text, offset: parsed.offset }, this.bindContext(paramTypes)),
         });
+      // A prepared statement executed again keeps its plan (not the first time: most are run once).
+      if (reuse !== undefined && ++reuse.executions >= 2 && this.statementCacheUsable())
+        reuse.entry = preparedEntry(parsed.ast, bound, ctx.paramTypes, ctx.catalog, this.settings.version);
       this.planningMs = performance.now() - bindStart;
       const result = await this.run(bound, params, ctx.paramTypes);
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();

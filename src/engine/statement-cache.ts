@@ -29,7 +29,7 @@ import { Types, DataType } from '../types/data-type';
 import { Scalar } from '../types/vector';
 import { bindConst } from '../sql/bind-expr';
 import { BoundStatement } from '../sql/bound-statement';
-import { LiteralScan, LiteralSlot, constBody, literalValue, parameterize, scanLiterals } from '../sql/literal-params';
+import { LiteralScan, LiteralSlot, constBody, literalValue, parameterize, relationsOf, scanLiterals } from '../sql/literal-params';
 import { CatalogView, TableDef } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 
@@ -168,18 +168,39 @@ function makeEntry(sql: string, scan: LiteralScan, ast: Record<string, any> | un
     paramTypes[slot.param] = c.type;
     values[slot.param] = c.value;
   }
-  const relations: CachedStatement['relations'] = [];
-  for (const r of p.relations) {
-    const schema = r.schema ?? 'public';
-    const def = ctx.catalog.findTable(schema, r.name);
-    if (def === undefined) return null; // a view, sequence, system relation or CTE: not cached
-    relations.push({ schema, name: r.name, def });
-  }
+  const relations = resolveRelations(p.relations, ctx.catalog);
+  if (relations === null) return null;
   const bound = ctx.bind(p.ast, paramTypes.slice());
   if (!boundAllowed(bound)) return null;
   if (!sameModuloParams(literalBound, bound, values)) return null;
   deepFreeze(bound);
   return { ast: p.ast, bound, paramTypes, slots: p.slots, relations, settingsVersion: ctx.settingsVersion };
+}
+
+/** The named relations as tables of the catalog; null when one is not a table (a view, sequence, system relation or CTE). */
+function resolveRelations(named: { schema: string | undefined; name: string }[], catalog: CatalogView): CachedStatement['relations'] | null {
+  const relations: CachedStatement['relations'] = [];
+  for (const r of named) {
+    const schema = r.schema ?? 'public';
+    const def = catalog.findTable(schema, r.name);
+    if (def === undefined) return null;
+    relations.push({ schema, name: r.name, def });
+  }
+  return relations;
+}
+
+/**
+ * A prepared statement's (extended protocol) bound plan, kept for its later executions: binding
+ * the same AST with the same parameter types against the same catalog and settings gives the same
+ * plan, so only the checks that keep bind-time data out of it apply (the AST allow-list and plan
+ * kinds); `valid` decides when it must be bound again. Null when it may not be kept.
+ */
+export function preparedEntry(ast: Record<string, any> | undefined, bound: BoundStatement, paramTypes: DataType[], catalog: CatalogView, settingsVersion: number): CachedStatement | null {
+  if (ast === undefined || !astAllowed(ast) || !boundAllowed(bound)) return null;
+  const relations = resolveRelations(relationsOf(ast), catalog);
+  if (relations === null) return null;
+  deepFreeze(bound);
+  return { ast, bound, paramTypes, slots: [], relations, settingsVersion };
 }
 
 // ---- what may be cached ----
@@ -211,6 +232,7 @@ const ALLOWED_TAGS = new Set([
   'MinMaxExpr',
   'SQLValueFunction',
   'FuncCall',
+  'ParamRef',
 ]);
 
 /** Fields whose content is no expression of the allow-list (and whose nodes come without a tag). */

@@ -251,6 +251,13 @@ function withParams(node: unknown, swap: Map<Record<string, any>, number>): any 
   return out;
 }
 
+/** Every relation a statement names (schema undefined when unqualified). */
+export function relationsOf(ast: Record<string, any>): ParameterizedStatement['relations'] {
+  const out: Collected = { consts: new Map(), relations: [] };
+  collect(ast, out);
+  return out.relations;
+}
+
 /**
  * The statement of `sql` (parsed: its only statement's AST) with its value literals as parameters,
  * or null when its literals do not map one to one onto A_Const nodes holding exactly the values

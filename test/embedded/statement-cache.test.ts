@@ -212,6 +212,32 @@ describe('statement cache', function () {
     expect(await simple(cached, 'SET plan_cache_mode = sometimes')).to.deep.equal([{ error: '22023', message: 'invalid value for parameter "plan_cache_mode": "sometimes"' }]);
   });
 
+  it('keeps a prepared statement\'s plan from its second execution, rebinding after DDL and SET', async () => {
+    const run = async (session: EngineSession, stmt: ReturnType<EngineSession['prepare']>, params: (number | string)[]) => {
+      try {
+        const r = await session.execute(stmt, params);
+        await session.endOfCommandGroup();
+        return r.kind === 'rows' ? buildRows(r.batches, r.fields, session.settings.format(), { types: 'text', rowMode: 'array' }) : r.kind === 'command' ? r.command : r.kind;
+      } catch (err) {
+        await session.endOfCommandGroup();
+        return { error: (err as SqlError).code };
+      }
+    };
+    const texts = ['SELECT id, i4 + $2, f8 FROM t WHERE id = $1', 'UPDATE t SET i4 = i4 + $2 WHERE id = $1', 'SELECT * FROM t WHERE id = $1 AND $2 > 0'];
+    const ddl = ['ALTER TABLE t ADD COLUMN extra int DEFAULT 5', 'SET extra_float_digits = 0', 'ALTER TABLE t RENAME COLUMN f8 TO g8', 'ALTER TABLE t RENAME COLUMN g8 TO f8', 'CREATE INDEX t_i4 ON t (i4)'];
+    const prepared = texts.map((sql) => [cached.prepare(sql, []), plain.prepare(sql, [])] as const);
+    for (let round = 0; round <= ddl.length; round++) {
+      for (let i = 1; i <= 4; i++)
+        for (const [c, p] of prepared) {
+          const params = [i + round * 10, i % 2 === 0 ? 3 : -3];
+          expect(await run(cached, c, params)).to.deep.equal(await run(plain, p, params));
+        }
+      if (round < ddl.length) await both(ddl[round]);
+    }
+    expect(cached.statementCache.hits).to.be.greaterThan(30);
+    expect(plain.statementCache.hits).to.equal(0);
+  });
+
   it('leaves statements it cannot prove alone: system views, sequences, CTEs, joins, functions reading the catalog', async () => {
     await both('CREATE SEQUENCE sq');
     const shapes = [
