@@ -13,9 +13,11 @@
 // - When the entry is made, the plan bound with parameters must equal, node for node, the plan
 //   the normal path bound for that same string, each parameter standing exactly where that plan
 //   has the literal's constant (estimates aside). So the binder did nothing with those literals
-//   but place them: a literal it folded into another value (a cast to the column type, LIMIT's
-//   top-N, an ORDER BY position) leaves the shape uncached. The executor compiles a parameter
-//   exactly as a constant (exec/expr/compile.ts), so running the plan is running the literal plan.
+//   but place them: a literal it folded into another value (a narrowing cast to the column type,
+//   LIMIT's top-N, an ORDER BY position) leaves the shape uncached. The one fold allowed is a
+//   widening cast that is exact for every value (int4 → int8, float8 or numeric; int8 → numeric),
+//   where the plan casts the parameter instead. The executor compiles a parameter exactly as a
+//   constant (exec/expr/compile.ts), so running the plan is running the literal plan.
 // - Only single-table plans (scan, filter, project, sort, limit, VALUES) without subqueries, over
 //   ordinary tables, built from an allow-list of AST nodes: index choice looks only at types there
 //   and no estimate steers anything, so other literal values would not have bound another plan;
@@ -32,6 +34,8 @@ import { BoundStatement } from '../sql/bound-statement';
 import { LiteralScan, LiteralSlot, constBody, literalValue, parameterize, relationsOf, scanLiterals } from '../sql/literal-params';
 import { CatalogView, TableDef } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
+import { castScalar } from '../types/cast';
+import { DEFAULT_FORMAT } from '../types/text-format';
 
 /** Shapes (and first sightings) kept per session; the oldest quarter goes when full. */
 const MAX_ENTRIES = 256;
@@ -309,11 +313,25 @@ export function sameModuloParams(lit: unknown, par: unknown, values: Scalar[]): 
   const l = lit as Record<string, any>;
   const p = par as Record<string, any>;
   if (p.kind === 'param' && l.kind === 'const') return l.type === p.type && sameModuloParams(l.value, values[p.index], []) && values[p.index] !== undefined;
+  // A literal the binder widened to its context's type (int4 → int8 beside an int8 column): the
+  // constant it folded must be what the cast of the parameter computes, and such casts never fail.
+  if (p.kind === 'cast' && !p.explicit && p.arg.kind === 'param' && l.kind === 'const' && widening(p.arg.type, p.type) && sameModuloParams(l.type, p.type, [])) {
+    const v = values[p.arg.index];
+    return v !== undefined && v !== null && sameModuloParams(l.value, castScalar(v, p.arg.type, p.type, DEFAULT_FORMAT, false), []);
+  }
   const lk = Object.keys(l).filter((k) => !ESTIMATES.has(k));
   const pk = Object.keys(p).filter((k) => !ESTIMATES.has(k));
   if (lk.length !== pk.length) return false;
   for (const k of lk) if (!(k in p) || !sameModuloParams(l[k], p[k], values)) return false;
   return true;
+}
+
+/** Casts that are exact for every value: int4 → int8, int4 → float8, and integers → numeric without a typmod. */
+function widening(from: DataType, to: DataType): boolean {
+  if (from !== Types.int4 && from !== Types.int8) return false;
+  if (to.name === 'numeric') return to.typmod === -1 && to.elem === undefined;
+  if (from !== Types.int4) return false;
+  return (to.name === 'int8' || to.name === 'float8') && to.elem === undefined;
 }
 
 /** Freezes a plan tree so shared executions cannot change it (catalog objects and types are not ours to freeze). */
