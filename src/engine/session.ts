@@ -30,6 +30,8 @@ import { runTransactionStatement } from './transaction-control';
 import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
 import { hasMlAnnotations, planTimesFromExecution, samplesFromExecution } from '../ml/learn-from-execution';
 import { NodeStats } from '../exec/execute';
+import { CachedStatement, StatementCache, preparedEntry, statementCacheChecks, verifyCachedPlan } from './statement-cache';
+import { LiteralScan } from '../sql/literal-params';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
 const INSERT_KEY_LOCK_ROWS = 10000;
@@ -51,12 +53,23 @@ export interface EngineDatabase {
 
 interface EnginePrepared extends PreparedStatement {
   readonly parsed: ParsedStatement;
+  /** A simple query whose shape is cached: its plan and this string's literals as parameter values. */
+  readonly cached?: { entry: CachedStatement; params: Scalar[] };
+  /** A simple query whose shape was seen before: a cache entry is made when it is bound. */
+  readonly shape?: { sql: string; scan: LiteralScan };
+  /** A prepared statement (extended protocol): its bound plan, kept from its second execution on. */
+  readonly reuse?: { executions: number; entry: CachedStatement | null };
 }
 
 /** work_mem's text ('4MB', '64kB', or a bare number of kB) in bytes; 4MB when unreadable. */
 function workMemBytes(text: string): number {
-  return memoryBytes(text, 1024) ?? 4 * 1024 * 1024;
+  if (text === lastWorkMem.text) return lastWorkMem.bytes;
+  const bytes = memoryBytes(text, 1024) ?? 4 * 1024 * 1024;
+  lastWorkMem = { text, bytes };
+  return bytes;
 }
+/** The last work_mem parsed (every statement asks; it rarely changes). */
+let lastWorkMem = { text: '', bytes: 0 };
 
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
 
@@ -85,6 +98,10 @@ export class EngineSession implements Session {
   private transactionStartMicros = 0;
   /** Time spent binding and planning the current statement (EXPLAIN ANALYZE's Planning Time). */
   private planningMs = 0;
+  /** Bound plans of simple-query strings by shape (statement-cache.ts). */
+  readonly statementCache = new StatementCache();
+  /** The transaction ran DDL: the statement cache stands aside until it ends. */
+  private ddlInTransaction = false;
 
   constructor(
     readonly db: EngineDatabase,
@@ -104,9 +121,24 @@ export class EngineSession implements Session {
   }
 
   parseSimple(sql: string): PreparedStatement[] {
+    const look = this.statementCacheUsable() ? this.statementCache.lookup(sql) : null;
+    if (look !== null && look.hit !== null) {
+      const cached: EnginePrepared = { sql, paramTypes: [], fields: null, isEmpty: false, parsed: { ast: look.hit.ast, text: sql, offset: 0 }, cached: { entry: look.hit, params: look.params } };
+      return [cached];
+    }
     const parsed = parseSql(sql);
     if (parsed.length === 0) return [this.emptyStatement(sql)];
+    if (look !== null && parsed.length === 1) {
+      if (!look.seenBefore) this.statementCache.noteSeen(look.scan);
+      else return [{ sql: parsed[0].text, paramTypes: [], fields: null, isEmpty: false, parsed: parsed[0], shape: { sql, scan: look.scan } } as EnginePrepared];
+    }
     return parsed.map((p) => ({ sql: p.text, paramTypes: [], fields: null, isEmpty: false, parsed: p }) as EnginePrepared);
+  }
+
+  /** Whether simple queries may use (and fill) the statement cache now. */
+  private statementCacheUsable(): boolean {
+    if (this.ddlInTransaction || this.settings.get('plan_cache_mode') === 'force_custom_plan') return false;
+    return this.db.ml === undefined || this.settings.get('ml_optimizer') === 'off';
   }
 
   prepare(sql: string, paramTypeOids: number[]): PreparedStatement {
@@ -116,7 +148,7 @@ export class EngineSession implements Session {
     const ctx = this.bindContext(paramTypeOids.map((oid) => typeForOid(oid)));
     const bound = bindStatement(parsed[0], ctx);
     const paramTypes = ctx.paramTypes.map((t) => (t.name === 'unknown' ? Types.text : t));
-    return { sql, paramTypes, fields: fieldsOf(bound), isEmpty: false, parsed: parsed[0] } as EnginePrepared;
+    return { sql, paramTypes, fields: fieldsOf(bound), isEmpty: false, parsed: parsed[0], reuse: { executions: 0, entry: null } } as EnginePrepared;
   }
 
   private emptyStatement(sql: string): EnginePrepared {
@@ -125,41 +157,89 @@ export class EngineSession implements Session {
 
   async execute(stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult> {
     if (stmt.isEmpty) return { kind: 'empty' };
-    const parsed = (stmt as EnginePrepared).parsed;
     this.cancelRequested = false;
     const leave = await this.db.readers.enterStatement();
     try {
-      return await this.executeEntered(parsed, stmt, params);
+      return await this.executeEntered(stmt as EnginePrepared, params);
     } finally {
       leave();
     }
   }
 
-  private async executeEntered(parsed: ParsedStatement, stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult> {
+  private async executeEntered(stmt: EnginePrepared, params: Scalar[]): Promise<ExecuteResult> {
     const timeout = parseDurationMs('statement_timeout', this.settings.get('statement_timeout'));
     this.statementDeadline = timeout > 0 ? Date.now() + timeout : 0;
     if (this.status === 'I') {
       this.transactionStartMicros = currentMicros();
       if (this.txn === null && !this.snapshotTaken) this.resetTransactionState(null);
     }
+    let parsed = stmt.parsed;
+    let shape = stmt.shape;
+    const reuse = stmt.reuse;
+    if (reuse !== undefined && reuse.entry !== null) {
+      if (this.statementCacheUsable() && StatementCache.valid(reuse.entry, this.catalog(), this.settings.version)) {
+        if (statementCacheChecks.verify && this.status !== 'E') verifyCachedPlan(reuse.entry, params, () => bindStatement(parsed, this.bindContext(stmt.paramTypes.slice())), stmt.sql);
+        return this.executeCached(reuse.entry, params);
+      }
+      reuse.entry = null;
+    }
+    if (stmt.cached !== undefined) {
+      const { entry } = stmt.cached;
+      if (this.statementCacheUsable() && StatementCache.valid(entry, this.catalog(), this.settings.version)) {
+        if (statementCacheChecks.verify && this.status !== 'E') verifyCachedPlan(entry, stmt.cached.params, () => bindStatement(parseSql(stmt.sql)[0], this.bindContext([])), stmt.sql);
+        return this.executeCached(entry, stmt.cached.params);
+      }
+      // Something binding read changed (DDL, a setting): bound anew, and cached anew from this binding.
+      [parsed] = parseSql(stmt.sql);
+      const scan = this.statementCache.forget(stmt.sql);
+      shape = scan === null ? undefined : { sql: stmt.sql, scan };
+    }
     try {
       const ctx = this.bindContext(stmt.paramTypes.slice());
-      if (this.status === 'E') {
-        const tag = parsed.ast !== undefined ? Object.keys(parsed.ast)[0] : '';
-        const kind = tag === 'TransactionStmt' ? parsed.ast!.TransactionStmt.kind : '';
-        if (kind !== 'TRANS_STMT_ROLLBACK' && kind !== 'TRANS_STMT_COMMIT' && kind !== 'TRANS_STMT_ROLLBACK_TO')
-          throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
-      }
+      this.refuseIfAborted(parsed.ast);
       const bindStart = performance.now();
       const bound = bindStatement(parsed, ctx);
+      if (shape !== undefined && this.statementCacheUsable())
+        this.statementCache.build(shape.sql, shape.scan, parsed.ast, bound, {
+          catalog: ctx.catalog,
+          settingsVersion: this.settings.version,
+          bind: (ast, paramTypes) => bindStatement({ ast, text: parsed.text, offset: parsed.offset }, this.bindContext(paramTypes)),
+        });
+      // A prepared statement executed again keeps its plan (not the first time: most are run once).
+      if (reuse !== undefined && ++reuse.executions >= 2 && this.statementCacheUsable())
+        reuse.entry = preparedEntry(parsed.ast, bound, ctx.paramTypes, ctx.catalog, this.settings.version);
       this.planningMs = performance.now() - bindStart;
-      const result = await this.run(bound, params, ctx);
+      const result = await this.run(bound, params, ctx.paramTypes);
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
       return result;
     } catch (err) {
       await this.failStatement();
       throw err;
     }
+  }
+
+  /** executeEntered for a statement whose bound plan is cached (statement-cache.ts): no parse, bind or plan. */
+  private async executeCached(entry: CachedStatement, params: Scalar[]): Promise<ExecuteResult> {
+    try {
+      this.refuseIfAborted(entry.ast);
+      this.planningMs = 0;
+      this.statementCache.hits++;
+      const result = await this.run(entry.bound, params, entry.paramTypes);
+      if (!this.inBlock) await this.commitImplicit();
+      return result;
+    } catch (err) {
+      await this.failStatement();
+      throw err;
+    }
+  }
+
+  /** In an aborted transaction block only COMMIT, ROLLBACK and ROLLBACK TO are accepted (25P02). */
+  private refuseIfAborted(ast: Record<string, any> | undefined): void {
+    if (this.status !== 'E') return;
+    const tag = ast !== undefined ? Object.keys(ast)[0] : '';
+    const kind = tag === 'TransactionStmt' ? ast!.TransactionStmt.kind : '';
+    if (kind !== 'TRANS_STMT_ROLLBACK' && kind !== 'TRANS_STMT_COMMIT' && kind !== 'TRANS_STMT_ROLLBACK_TO')
+      throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
   }
 
   async endOfCommandGroup(): Promise<void> {
@@ -398,6 +478,7 @@ export class EngineSession implements Session {
     this.snapshotTaken = false;
     this.readTables.clear();
     this.savepoints = [];
+    this.ddlInTransaction = false;
   }
 
   /** A new transaction: its isolation level is the one BEGIN names, else default_transaction_isolation. */
@@ -521,7 +602,7 @@ export class EngineSession implements Session {
     else this.settings.endTransaction(false);
   }
 
-  private async run(bound: BoundStatement, params: Scalar[], ctx: BindContext): Promise<ExecuteResult> {
+  private async run(bound: BoundStatement, params: Scalar[], paramTypes: readonly unknown[]): Promise<ExecuteResult> {
     if (this.readOnly) {
       const command = writeCommandName(bound);
       if (command !== null) throw readOnlyViolation(command);
@@ -529,7 +610,7 @@ export class EngineSession implements Session {
     if (bound.kind !== 'transaction' && bound.kind !== 'set' && bound.kind !== 'show' && bound.kind !== 'noop') this.beginStatement();
     switch (bound.kind) {
       case 'query': {
-        this.checkParams(params, ctx);
+        this.checkParams(params, paramTypes);
         const batches = await this.runPlanAsync(bound.plan, params);
         return rowsResult(bound.plan, batches, 'SELECT');
       }
@@ -549,6 +630,7 @@ export class EngineSession implements Session {
       case 'alterTable':
       case 'createIndex':
       case 'analyze':
+        this.ddlInTransaction = true;
         return runDdl(this, bound);
       case 'transaction':
         return this.runTransaction(bound);
@@ -588,7 +670,7 @@ export class EngineSession implements Session {
         let lines: string[];
         if (bound.analyze) {
           // Runs the query (rows are discarded) and reports each node's actual rows and times.
-          this.checkParams(params, ctx);
+          this.checkParams(params, paramTypes);
           const start = performance.now();
           const learn = this.learnFrom(bound.plan);
           const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
@@ -610,9 +692,9 @@ export class EngineSession implements Session {
     }
   }
 
-  private checkParams(params: Scalar[], ctx: BindContext): void {
-    if (params.length < ctx.paramTypes.length)
-      throw new SqlError(SqlState.protocolViolation, `bind message supplies ${params.length} parameters, but prepared statement requires ${ctx.paramTypes.length}`);
+  private checkParams(params: Scalar[], paramTypes: readonly unknown[]): void {
+    if (params.length < paramTypes.length)
+      throw new SqlError(SqlState.protocolViolation, `bind message supplies ${params.length} parameters, but prepared statement requires ${paramTypes.length}`);
   }
 
   private async runTransaction(bound: Extract<BoundStatement, { kind: 'transaction' }>): Promise<ExecuteResult> {

@@ -70,6 +70,8 @@ const DEFAULTS: Record<string, string> = {
   ml_optimizer: 'off',
   // Whether this session's executed queries become training samples (when ml_optimizer is not off).
   ml_learn: 'on',
+  // force_custom_plan: every simple query is bound and planned anew (no statement cache, engine/statement-cache.ts).
+  plan_cache_mode: 'auto',
 };
 
 const CANONICAL = new Map<string, string>();
@@ -90,6 +92,8 @@ export class SessionSettings {
    */
   private readonly beforeTxn = new Map<string, string>();
   private readonly sessionValue = new Map<string, string>();
+  /** Bumped whenever a setting's value changes (cached plans bound under other settings are not used). */
+  version = 0;
 
   constructor(initial: Map<string, string>) {
     for (const [k, v] of Object.entries(DEFAULTS)) this.values.set(k, v);
@@ -129,6 +133,7 @@ export class SessionSettings {
   private assign(c: string, v: string): void {
     if (this.values.get(c) !== v) {
       this.values.set(c, v);
+      this.version++;
       if ((REPORTED as readonly string[]).includes(c)) this.changed.add(c);
     }
   }
@@ -187,6 +192,12 @@ function normalize(name: string, value: string): string {
       const v = value.trim().toLowerCase();
       if (v !== 'on' && v !== 'off' && v !== 'shadow')
         throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "ml_optimizer": "${value}"`, { hint: 'Available values: off, on, shadow.' });
+      return v;
+    }
+    case 'plan_cache_mode': {
+      const v = value.trim().toLowerCase();
+      if (v !== 'auto' && v !== 'force_custom_plan' && v !== 'force_generic_plan')
+        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "plan_cache_mode": "${value}"`, { hint: 'Available values: auto, force_generic_plan, force_custom_plan.' });
       return v;
     }
     case 'statement_timeout':

@@ -87,13 +87,24 @@ function releaseAtEnd(env: ExprEnv): void {
   env.closeAtEnd?.clear();
 }
 
+/** neededColumns of frozen plans (the engine's statement cache shares one plan between executions). */
+const neededOfFrozen = new WeakMap<PlanNode, Map<PlanNode, boolean[]>>();
+
+function neededFor(plan: PlanNode): Map<PlanNode, boolean[]> {
+  if (!Object.isFrozen(plan)) return neededColumns(plan);
+  let needed = neededOfFrozen.get(plan);
+  if (needed === undefined) neededOfFrozen.set(plan, (needed = neededColumns(plan)));
+  // A copy: subplans prepared during the run add their own entries.
+  return new Map(needed);
+}
+
 function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {
   return {
     ctx,
     outer: [],
     ctes: new Map(ctx.ctes ?? []),
     stats: new Map(),
-    needed: neededColumns(plan),
+    needed: neededFor(plan),
     closeAtEnd: new Set(),
     prepareSubplan: (sub, env) => {
       for (const [node, need] of neededColumns(sub)) env.needed.set(node, need);
