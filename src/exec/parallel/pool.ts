@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { ScanTask, WorkerReply, WorkerTask } from './messages';
+import { WORKER_MEMORY_SLOTS, WorkerMemory, readWorkerMemory, resetWorkerMemoryPeaks } from './worker-memory';
 
 /** Dictionary strings a worker may keep before its dictionaries are dropped and sent afresh. */
 const MAX_KEPT_DICT_STRINGS = 8_000_000;
@@ -27,6 +28,8 @@ export class WorkerHandle {
 
   constructor(
     private readonly worker: Worker,
+    /** The worker's memory figures, written by the worker (worker-memory.ts). */
+    readonly memory: Float64Array,
     onExit: () => void,
   ) {
     worker.on('message', (reply: WorkerReply) => {
@@ -75,7 +78,8 @@ export class WorkerHandle {
 const workers: WorkerHandle[] = [];
 
 function startWorker(): WorkerHandle {
-  const w: WorkerHandle = new WorkerHandle(new Worker(path.join(__dirname, 'worker.js')), () => {
+  const memory = new Float64Array(new SharedArrayBuffer(WORKER_MEMORY_SLOTS * 8));
+  const w: WorkerHandle = new WorkerHandle(new Worker(path.join(__dirname, 'worker.js'), { workerData: { memory: memory.buffer } }), memory, () => {
     const i = workers.indexOf(w);
     if (i >= 0) workers.splice(i, 1);
   });
@@ -99,4 +103,13 @@ export function leaseWorkers(n: number): WorkerHandle[] {
 
 export function releaseWorkers(ws: readonly WorkerHandle[]): void {
   for (const w of ws) w.busy = false;
+}
+
+/** Each running worker's memory (tessera_parallel_workers()); reset: forget the maxima afterwards. */
+export function workerMemory(reset = false): WorkerMemory[] {
+  return workers.map((w) => {
+    const m = readWorkerMemory(w.memory);
+    if (reset) resetWorkerMemoryPeaks(w.memory);
+    return m;
+  });
 }
