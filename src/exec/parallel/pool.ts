@@ -6,8 +6,29 @@ import * as path from 'node:path';
 import { ScanTask, WorkerReply, WorkerTask } from './messages';
 import { WORKER_MEMORY_SLOTS, WorkerMemory, readWorkerMemory, resetWorkerMemoryPeaks } from './worker-memory';
 
-/** Dictionary strings a worker may keep before its dictionaries are dropped and sent afresh. */
-const MAX_KEPT_DICT_STRINGS = 8_000_000;
+/**
+ * Estimated bytes of dictionaries a worker keeps across tasks when the caller names no budget
+ * (callers pass their share of the parallel round budget, half the buffer pool). It was a count of
+ * 8 million strings: at TPC-H SF 10 that let each worker hold about 1.3 GB of o_comment strings
+ * (tessera_parallel_workers() measured 2.7 GB of worker heaps after Q13), outside the buffer pool.
+ */
+const DEFAULT_KEPT_DICT_BYTES = 256 * 2 ** 20;
+
+const dictByteMemo = new WeakMap<string[], number>();
+
+/**
+ * A dictionary's estimated size in a worker's heap (each worker gets its own copy): the same
+ * per-string estimate as the buffer pool's vectorBytes (header + UTF-16 worst case).
+ */
+export function dictBytes(dict: string[]): number {
+  let bytes = dictByteMemo.get(dict);
+  if (bytes === undefined) {
+    bytes = 0;
+    for (let i = 0; i < dict.length; i++) bytes += 16 + dict[i].length * 2;
+    dictByteMemo.set(dict, bytes);
+  }
+  return bytes;
+}
 
 const dictIds = new WeakMap<string[], number>();
 let nextDictId = 1;
@@ -22,7 +43,8 @@ export function dictId(dict: string[]): number {
 export class WorkerHandle {
   /** Dictionaries this worker holds, by id. */
   readonly sentDicts = new Set<number>();
-  sentStrings = 0;
+  /** Estimated bytes of the dictionaries in sentDicts (dictBytes). */
+  sentBytes = 0;
   busy = false;
   private pending: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void } | null = null;
 
@@ -62,11 +84,11 @@ export class WorkerHandle {
     this.worker.postMessage(task);
   }
 
-  /** Called before sending `count` more dictionary strings: true when the worker should drop the ones it kept. */
-  shouldClear(count: number): boolean {
-    if (this.sentStrings + count <= MAX_KEPT_DICT_STRINGS) return false;
+  /** Called before sending `bytes` more of dictionaries: true when the worker should drop the ones it kept. */
+  shouldClear(bytes: number, keepBytes = DEFAULT_KEPT_DICT_BYTES): boolean {
+    if (this.sentBytes + bytes <= keepBytes) return false;
     this.sentDicts.clear();
-    this.sentStrings = 0;
+    this.sentBytes = 0;
     return true;
   }
 
