@@ -23,6 +23,10 @@ export interface QueryMemory {
   /** The parallel workers' V8 heaps (committed) and their external memory, summed over workers. */
   workersHeapBytes: number;
   workersBuffersBytes: number;
+  /** After the query: the main thread's V8 heap and external memory (array buffers: decoded chunks), the pool's resident bytes. */
+  mainHeapBytes?: number;
+  mainExternalBytes?: number;
+  poolResidentBytes?: number;
 }
 
 export interface Report {
@@ -57,16 +61,16 @@ const hasMemory = (r: Report) => r.rows.some((x) => x.memory !== undefined);
 
 /** Optional columns: the reference each answer was checked against, and per-query memory. */
 function extraHeader(r: Report): string {
-  return (hasChecked(r) ? ' checked against |' : '') + (hasMemory(r) ? " peak RSS MiB | peak anon. RSS MiB | workers' heaps MiB | workers' external MiB |" : '');
+  return (hasChecked(r) ? ' checked against |' : '') + (hasMemory(r) ? " peak RSS MiB | peak anon. RSS MiB | workers' heaps MiB | workers' external MiB | main heap after MiB | main external after MiB | pool resident after MiB |" : '');
 }
 
 function extraRule(r: Report): string {
-  return (hasChecked(r) ? '---|' : '') + (hasMemory(r) ? '---:|---:|---:|---:|' : '');
+  return (hasChecked(r) ? '---|' : '') + (hasMemory(r) ? '---:|---:|---:|---:|---:|---:|---:|' : '');
 }
 
 function extraCells(r: Report, x: ReportRow): string {
   const m = x.memory;
-  return (hasChecked(r) ? ` ${x.checkedAgainst ?? '—'} |` : '') + (hasMemory(r) ? ` ${mib(m?.peakRssBytes)} | ${mib(m?.peakAnonBytes)} | ${mib(m?.workersHeapBytes)} | ${mib(m?.workersBuffersBytes)} |` : '');
+  return (hasChecked(r) ? ` ${x.checkedAgainst ?? '—'} |` : '') + (hasMemory(r) ? ` ${mib(m?.peakRssBytes)} | ${mib(m?.peakAnonBytes)} | ${mib(m?.workersHeapBytes)} | ${mib(m?.workersBuffersBytes)} | ${mib(m?.mainHeapBytes)} | ${mib(m?.mainExternalBytes)} | ${mib(m?.poolResidentBytes)} |` : '');
 }
 
 const fmt = (ms: number | null) => (ms === null || Number.isNaN(ms) ? '—' : ms.toFixed(1));

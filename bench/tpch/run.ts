@@ -83,7 +83,9 @@ function parseArgs(argv: string[]): Options {
  */
 function perQueryMemory(pid: number | undefined, into: Map<string, QueryMemory>, log: (line: string) => void) {
   let peak: PeakMemory | null = null;
-  const workers = async (client: Client) => (await client.query('select sum(peak_heap_total_bytes)::float8 as heap, sum(peak_array_buffer_bytes)::float8 as buffers, sum(peak_external_bytes - peak_array_buffer_bytes)::float8 as other from tessera_parallel_workers(true)')).rows[0];
+  const workers = async (client: Client) => (await client.query('select sum(peak_heap_total_bytes)::float8 as heap, sum(peak_array_buffer_bytes)::float8 as buffers, sum(peak_external_bytes - peak_array_buffer_bytes)::float8 as other from tessera_parallel_workers(true) where worker > 0')).rows[0];
+  const main = async (client: Client) => (await client.query('select heap_total_bytes::float8 as heap, external_bytes::float8 as external from tessera_parallel_workers() where worker = 0')).rows[0];
+  const pool = async (client: Client) => Number((await client.query('select resident_bytes from tessera_buffer_stats()')).rows[0].resident_bytes);
   return {
     beforeEach: async (_name: string, client: Client) => {
       await workers(client);
@@ -92,9 +94,10 @@ function perQueryMemory(pid: number | undefined, into: Map<string, QueryMemory>,
     afterEach: async (name: string, client: Client) => {
       const rss = peak!.stop();
       const w = await workers(client);
-      const m: QueryMemory = { peakRssBytes: rss, peakAnonBytes: peak!.peakAnonBytes(), workersHeapBytes: w.heap ?? 0, workersBuffersBytes: (w.buffers ?? 0) + (w.other ?? 0) };
+      const t = await main(client);
+      const m: QueryMemory = { peakRssBytes: rss, peakAnonBytes: peak!.peakAnonBytes(), workersHeapBytes: w.heap ?? 0, workersBuffersBytes: (w.buffers ?? 0) + (w.other ?? 0), mainHeapBytes: t.heap, mainExternalBytes: t.external, poolResidentBytes: await pool(client) };
       into.set(name, m);
-      log(`  ${name} memory: peak RSS ${mib(m.peakRssBytes)} MiB, anonymous ${mib(m.peakAnonBytes)} MiB, workers' heaps ${mib(m.workersHeapBytes)} MiB + external ${mib(m.workersBuffersBytes)} MiB`);
+      log(`  ${name} memory: peak RSS ${mib(m.peakRssBytes)} MiB, anonymous ${mib(m.peakAnonBytes)} MiB, workers' heaps ${mib(m.workersHeapBytes)} MiB + external ${mib(m.workersBuffersBytes)} MiB; after it: main heap ${mib(t.heap)} MiB, main external ${mib(t.external)} MiB, pool resident ${mib(m.poolResidentBytes!)} MiB`);
     },
   };
 }
