@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   const sharedAnswers = path.join(sharedDir(), 'answers', `sf${o.sf}`);
   const answersDir = o.answers ?? (fs.existsSync(sharedAnswers) ? sharedAnswers : savedDir);
   const sourcesFile = path.join(answersDir, 'sources.json');
-  const sources: Record<string, AnswerSource> = o.answers !== null && fs.existsSync(sourcesFile) ? JSON.parse(fs.readFileSync(sourcesFile, 'utf8')) : {};
+  const sources: Record<string, AnswerSource> = fs.existsSync(sourcesFile) ? JSON.parse(fs.readFileSync(sourcesFile, 'utf8')) : {};
   if (pQueries !== null && !fs.existsSync(sharedAnswers) && pQueries.every((q) => q.error === null && q.outputFrom !== null)) {
     fs.mkdirSync(savedDir, { recursive: true });
     for (const q of pQueries) fs.writeFileSync(path.join(savedDir, `${q.query}.out`), q.output);

@@ -53,9 +53,16 @@ describe('parallel workers: memory outside the buffer pool', function () {
     expect(groups.rows.length).to.equal(400000);
     expect(parallelStats.statements).to.equal(ran + 1);
     const after = await workers(db);
-    const grew = after.map((w, i) => Number(w.peak_heap_used_bytes) - Number(reset[i]?.heap_used_bytes ?? 0));
-    // Each worker aggregated about half the 400000 strings into its own hash table.
-    expect(Math.max(...grew)).to.be.greaterThan(10e6);
+    // The statement was one task per worker, recorded when it ended. Each worker still holds the
+    // s column's dictionaries it was sent (400000 strings of about 30 characters, kept across
+    // tasks), whatever its garbage collector did meanwhile (other tests may have left garbage in
+    // these workers, so growth against the reset values is not asserted).
+    const workedOn = after.filter((w) => Number(w.tasks) === Number(reset.find((r) => r.worker === w.worker)?.tasks ?? 0) + 1);
+    expect(workedOn.length).to.equal(2);
+    for (const w of workedOn) {
+      expect(Number(w.heap_used_bytes)).to.be.greaterThan(15e6);
+      expect(Number(w.peak_heap_used_bytes)).to.be.at.least(Number(w.heap_used_bytes));
+    }
   });
 
   it("reports the main thread as worker 0 (its heap and array buffers now)", async () => {
