@@ -23,70 +23,11 @@ import { TableStore } from '../../src/storage/table-store';
 import { LmdbKv } from '../../src/storage/kv-store';
 import { SharedChunkCache } from '../../src/buffer/shared-chunk-cache';
 import { makePool } from '../../src/buffer/buffer-pool';
-import { KIND_CODE, checksum, chunkInfo, decodeChunk } from '../../src/storage/chunk-codec';
-import { ByteWriter } from '../../src/storage/byte-io';
-import { TAG_RAW } from '../../src/storage/int-codec';
+import { checksum, chunkInfo, decodeChunk, encodeChunkRaw } from '../../src/storage/chunk-codec';
 import { DataType } from '../../src/types/data-type';
 import { Vector } from '../../src/types/vector';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** A raw stream as int-codec writes one: TAG_RAW then the values at the target's width. */
-function rawStream(w: ByteWriter, a: ArrayBufferView): void {
-  w.u8(TAG_RAW);
-  w.typed(a);
-}
-
-/**
- * The vector as an uncompressed version-2 chunk (what encodeChunk writes when no encoding beats raw
- * and deflate does not shrink the dictionary). Strings keep the vector's dictionary and codes as
- * they are (one entry per row for the nearly unique text columns).
- */
-function encodeRaw(v: Vector): Buffer {
-  const w = new ByteWriter();
-  const n = v.length;
-  w.u8(2);
-  w.u8(KIND_CODE[v.kind]);
-  w.u32(n);
-  w.u32(0);
-  w.u8(TAG_RAW);
-  w.u8(v.nulls !== null ? 1 : 0);
-  if (v.nulls !== null) rawStream(w, v.nulls);
-  switch (v.kind) {
-    case 'bool':
-    case 'int32':
-    case 'int64':
-    case 'float64':
-    case 'timestamp':
-      rawStream(w, v.values);
-      break;
-    case 'numeric':
-      if (v.wide !== null) throw new Error('wide numerics are not in TPC-H');
-      w.i32(v.scale);
-      w.u8(v.dscale !== null ? 1 : 0);
-      if (v.dscale !== null) rawStream(w, v.dscale);
-      rawStream(w, v.values);
-      break;
-    case 'string': {
-      const parts = v.dict.map((s) => Buffer.from(s));
-      w.u32(parts.length);
-      rawStream(w, Int32Array.from(parts, (p) => p.length));
-      w.blob(Buffer.concat(parts));
-      rawStream(w, v.codes);
-      break;
-    }
-    case 'interval':
-      rawStream(w, v.months);
-      rawStream(w, v.days);
-      rawStream(w, v.micros);
-      break;
-  }
-  const body = w.finish();
-  const out = Buffer.alloc(body.length + 4);
-  body.copy(out);
-  out.writeUInt32LE(checksum(out, body.length), body.length);
-  return out;
-}
 
 interface Chunk {
   type: DataType;
@@ -224,7 +165,7 @@ async function main(): Promise<void> {
       const compressed = Buffer.from(buf); // owned copy, outside LMDB's map
       const type = def.columns[c].type;
       const info = chunkInfo(compressed);
-      chunks.push({ type, plainBytes: info.uncompressedBytes, rows: info.rows, compressed, raw: encodeRaw(decodeChunk(compressed, type)) });
+      chunks.push({ type, plainBytes: info.uncompressedBytes, rows: info.rows, compressed, raw: encodeChunkRaw(decodeChunk(compressed, type)) });
     }
   }
   await kv.close();

@@ -4,7 +4,7 @@
 // fallback where the reset is not allowed. Linux only; elsewhere the peak is unknown (null).
 import * as fs from 'fs';
 
-function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon'): number | null {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m === null ? null : Number(m[1]);
@@ -15,6 +15,8 @@ function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
 
 export class PeakMemory {
   private sampledKb = 0;
+  /** Largest anonymous RSS sampled: the process's own memory, without LMDB's mapped file pages. */
+  private sampledAnonKb = 0;
   private readonly timer: NodeJS.Timeout | null;
   private readonly hwmReset: boolean;
 
@@ -35,6 +37,13 @@ export class PeakMemory {
   private sample(): void {
     const kb = this.pid === undefined ? null : statusKb(this.pid, 'VmRSS');
     if (kb !== null && kb > this.sampledKb) this.sampledKb = kb;
+    const anon = this.pid === undefined ? null : statusKb(this.pid, 'RssAnon');
+    if (anon !== null && anon > this.sampledAnonKb) this.sampledAnonKb = anon;
+  }
+
+  /** The largest anonymous RSS sampled (every 100 ms, so a shorter spike can be missed), or null. */
+  peakAnonBytes(): number | null {
+    return this.sampledAnonKb === 0 ? null : this.sampledAnonKb * 1024;
   }
 
   /** Stops sampling; the peak in bytes, or null when nothing could be read. */

@@ -10,6 +10,23 @@ export interface ReportRow {
   postgresTimedOut?: boolean;
   rows: number;
   valid: string;
+  /** Where the reference answer came from (e.g. PostgreSQL 15 at SF 10, or its decorrelated rewrite). */
+  checkedAgainst?: string;
+  memory?: QueryMemory;
+}
+
+/** One query's memory (run.ts --memory-per-query). */
+export interface QueryMemory {
+  peakRssBytes: number | null;
+  /** Anonymous RSS: the process's own memory, LMDB's mapped file pages excluded. */
+  peakAnonBytes: number | null;
+  /** The parallel workers' V8 heaps (committed) and their external memory, summed over workers. */
+  workersHeapBytes: number;
+  workersBuffersBytes: number;
+  /** After the query: the main thread's V8 heap and external memory (array buffers: decoded chunks), the pool's resident bytes. */
+  mainHeapBytes?: number;
+  mainExternalBytes?: number;
+  poolResidentBytes?: number;
 }
 
 export interface Report {
@@ -38,6 +55,24 @@ export function machineDescription(): string {
   return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
 }
 
+const mib = (b: number | null | undefined) => (b == null ? '—' : (b / 2 ** 20).toFixed(0));
+const hasChecked = (r: Report) => r.rows.some((x) => x.checkedAgainst !== undefined);
+const hasMemory = (r: Report) => r.rows.some((x) => x.memory !== undefined);
+
+/** Optional columns: the reference each answer was checked against, and per-query memory. */
+function extraHeader(r: Report): string {
+  return (hasChecked(r) ? ' checked against |' : '') + (hasMemory(r) ? " peak RSS MiB | peak anon. RSS MiB | workers' heaps MiB | workers' external MiB | main heap after MiB | main external after MiB | pool resident after MiB |" : '');
+}
+
+function extraRule(r: Report): string {
+  return (hasChecked(r) ? '---|' : '') + (hasMemory(r) ? '---:|---:|---:|---:|---:|---:|---:|' : '');
+}
+
+function extraCells(r: Report, x: ReportRow): string {
+  const m = x.memory;
+  return (hasChecked(r) ? ` ${x.checkedAgainst ?? '—'} |` : '') + (hasMemory(r) ? ` ${mib(m?.peakRssBytes)} | ${mib(m?.peakAnonBytes)} | ${mib(m?.workersHeapBytes)} | ${mib(m?.workersBuffersBytes)} | ${mib(m?.mainHeapBytes)} | ${mib(m?.mainExternalBytes)} | ${mib(m?.poolResidentBytes)} |` : '');
+}
+
 const fmt = (ms: number | null) => (ms === null || Number.isNaN(ms) ? '—' : ms.toFixed(1));
 
 export function markdown(r: Report): string {
@@ -52,8 +87,8 @@ export function markdown(r: Report): string {
     ...(r.settings !== undefined ? [`Server settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`, ''] : []),
     ...(r.storedBytes != null && r.rawTblBytes != null ? [`Data directory on disk: ${(r.storedBytes / 2 ** 30).toFixed(2)} GiB; raw .tbl files: ${(r.rawTblBytes / 2 ** 30).toFixed(2)} GiB (${(r.rawTblBytes / r.storedBytes).toFixed(2)}× smaller on disk).`, ''] : []),
     ...(r.loadAverage !== undefined ? [`Load average (1 min) when the queries started: ${r.loadAverage.toFixed(2)}.`, ''] : []),
-    withPg ? '| query | Tessera ms | PostgreSQL ms | Tessera / PostgreSQL | rows | valid |' : '| query | Tessera ms | rows | valid |',
-    withPg ? '|---|---:|---:|---:|---:|---|' : '|---|---:|---:|---|',
+    (withPg ? '| query | Tessera ms | PostgreSQL ms | Tessera / PostgreSQL | rows | valid |' : '| query | Tessera ms | rows | valid |') + extraHeader(r),
+    (withPg ? '|---|---:|---:|---:|---:|---|' : '|---|---:|---:|---|') + extraRule(r),
   ];
   let tTotal = 0;
   let pTotal = 0;
@@ -65,11 +100,12 @@ export function markdown(r: Report): string {
     pTotal += x.postgresMs ?? 0;
     lines.push(
       withPg
-        ? `| ${x.query} | ${fmt(x.tesseraMs)} | ${pgCell(x)} | ${ratio(x)} | ${x.rows} | ${x.valid} |`
-        : `| ${x.query} | ${fmt(x.tesseraMs)} | ${x.rows} | ${x.valid} |`,
+        ? `| ${x.query} | ${fmt(x.tesseraMs)} | ${pgCell(x)} | ${ratio(x)} | ${x.rows} | ${x.valid} |${extraCells(r, x)}`
+        : `| ${x.query} | ${fmt(x.tesseraMs)} | ${x.rows} | ${x.valid} |${extraCells(r, x)}`,
     );
   }
-  lines.push(withPg ? `| **total** | ${fmt(tTotal)} | ${anyTimedOut ? '> ' : ''}${fmt(pTotal)} | ${anyTimedOut ? '< ' : ''}${(tTotal / pTotal).toFixed(2)} | | |` : `| **total** | ${fmt(tTotal)} | | |`);
+  const blanks = ' |'.repeat(extraRule(r).split('|').length - 1);
+  lines.push((withPg ? `| **total** | ${fmt(tTotal)} | ${anyTimedOut ? '> ' : ''}${fmt(pTotal)} | ${anyTimedOut ? '< ' : ''}${(tTotal / pTotal).toFixed(2)} | | |` : `| **total** | ${fmt(tTotal)} | | |`) + blanks);
   if (anyTimedOut)
     lines.push('', 'PostgreSQL queries marked "canceled" hit the runner\'s time limit (`--postgres-timeout`): their time is a lower bound, and their reference answer comes from PostgreSQL running a hand-decorrelated rewrite with the same answer (bench/tpch/queries-decorrelated/).');
   lines.push('', '## Load (COPY FROM STDIN through psql)', '', withPg ? '| table | rows | Tessera s | PostgreSQL s |' : '| table | rows | Tessera s |', withPg ? '|---|---:|---:|---:|' : '|---|---:|---:|');

@@ -27,9 +27,12 @@ export interface RunOptions {
   only?: readonly string[];
   /** The scale factor (Q11's FRACTION depends on it); absent: 1. */
   sf?: number;
+  /** Called before and after each query on the same connection (per-query memory measurement). */
+  beforeEach?: (name: string, client: Client) => Promise<void>;
+  afterEach?: (name: string, client: Client) => Promise<void>;
 }
 
-const rawText = { getTypeParser: () => (value: string) => value };
+export const rawText = { getTypeParser: () => (value: string) => value };
 
 export function queryNames(): string[] {
   return Array.from({ length: 22 }, (_, i) => `q${String(i + 1).padStart(2, '0')}`);
@@ -47,12 +50,12 @@ export function querySql(name: string, sf = 1): string {
 }
 
 /** A hand-decorrelated rewrite with the same answer (Q17, Q20), used only to get a reference answer. */
-function decorrelatedSql(name: string): string | null {
+export function decorrelatedSql(name: string): string | null {
   const file = path.resolve(__dirname, '../../../bench/tpch/queries-decorrelated', `${name}.sql`);
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
 }
 
-function render(result: any): { output: string; rows: number } {
+export function render(result: any): { output: string; rows: number } {
   const results = Array.isArray(result) ? result : [result];
   const withRows = results.find((r) => r.fields !== undefined && r.fields.length > 0) ?? results[0];
   const lines = [withRows.fields.map((f: { name: string }) => f.name).join('|')];
@@ -69,6 +72,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
   try {
     for (const name of queryNames().filter((q) => options.only === undefined || options.only.includes(q))) {
       const sql = querySql(name, options.sf);
+      await options.beforeEach?.(name, client);
       const runsMs: number[] = [];
       let rendered = { output: '', rows: 0 };
       let error: string | null = null;
@@ -97,6 +101,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
           }
         } else error = (err as Error).message;
       }
+      await options.afterEach?.(name, client);
       const sorted = runsMs.slice().sort((a, b) => a - b);
       const medianMs = sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
       timings.push({ query: name, medianMs, runsMs, rows: rendered.rows, output: rendered.output, error, timedOut, outputFrom });

@@ -15,6 +15,7 @@ import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Client } from 'pg';
 import { startTestServer, freePort } from '../../test/helpers/test-server';
 import { compareAnswer } from './compare-answers';
 import { ensureData, sharedDir } from './data-source';
@@ -23,6 +24,8 @@ import { postgresInstalled, startPostgres } from './postgres-instance';
 import { Report, machineDescription, markdown, svgChart } from './report';
 import { QueryTiming, runQueries } from './run-queries';
 import { PeakMemory } from './peak-memory';
+import type { AnswerSource } from './reference-answers';
+import { QueryMemory } from './report';
 import { directoryBytes, rawTblBytes } from './data-size';
 
 interface Options {
@@ -41,10 +44,14 @@ interface Options {
   saveAnswers: string | null;
   /** --queries 21,22: only these (the report then lists only them). */
   queries: string[] | undefined;
+  /** --answers DIR: the reference answers (e.g. PostgreSQL's at SF 10 from reference-answers.ts). */
+  answers: string | null;
+  /** --memory-per-query: each query's peak RSS, anonymous RSS and parallel workers' memory. */
+  memoryPerQuery: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600, data: null, settings: {}, saveAnswers: null, queries: undefined };
+  const o: Options = { sf: '0.01', runs: 3, comparePostgres: false, out: path.resolve(__dirname, '../../../bench/results'), stream: false, replace: false, postgresTimeout: 600, data: null, settings: {}, saveAnswers: null, queries: undefined, answers: null, memoryPerQuery: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sf') o.sf = String(Number(argv[++i]));
@@ -57,15 +64,45 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--save-answers') o.saveAnswers = path.resolve(argv[++i]);
     else if (a === '--tbl') process.env.TESSERA_TPCH_TBL = path.resolve(argv[++i]);
+    else if (a === '--answers') o.answers = path.resolve(argv[++i]);
+    else if (a === '--memory-per-query') o.memoryPerQuery = true;
     else if (a === '--queries') o.queries = argv[++i].split(',').map((q) => `q${q.replace(/^q/, '').padStart(2, '0')}`);
     else if (a === '-c') {
       const [k, ...v] = argv[++i].split('=');
       o.settings[k] = v.join('=');
     }
-    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace --data DIR -c name=value --tbl DIR --save-answers DIR --queries 21,22)`);
+    else throw new Error(`unknown option ${a} (use --sf N --runs N --compare-postgres --postgres-timeout S --out DIR --stream --replace --data DIR -c name=value --tbl DIR --save-answers DIR --queries 21,22 --answers DIR --memory-per-query)`);
   }
   return o;
 }
+
+/**
+ * Hooks measuring each query's memory: the process's peak RSS (VmHWM, reset per query) and peak
+ * anonymous RSS (sampled every 100 ms; without LMDB's mapped file pages), and the parallel
+ * workers' largest heap and array buffers (tessera_parallel_workers(true): reset per query).
+ */
+function perQueryMemory(pid: number | undefined, into: Map<string, QueryMemory>, log: (line: string) => void) {
+  let peak: PeakMemory | null = null;
+  const workers = async (client: Client) => (await client.query('select sum(peak_heap_total_bytes)::float8 as heap, sum(peak_array_buffer_bytes)::float8 as buffers, sum(peak_external_bytes - peak_array_buffer_bytes)::float8 as other from tessera_parallel_workers(true) where worker > 0')).rows[0];
+  const main = async (client: Client) => (await client.query('select heap_total_bytes::float8 as heap, external_bytes::float8 as external from tessera_parallel_workers() where worker = 0')).rows[0];
+  const pool = async (client: Client) => Number((await client.query('select resident_bytes from tessera_buffer_stats()')).rows[0].resident_bytes);
+  return {
+    beforeEach: async (_name: string, client: Client) => {
+      await workers(client);
+      peak = new PeakMemory(pid);
+    },
+    afterEach: async (name: string, client: Client) => {
+      const rss = peak!.stop();
+      const w = await workers(client);
+      const t = await main(client);
+      const m: QueryMemory = { peakRssBytes: rss, peakAnonBytes: peak!.peakAnonBytes(), workersHeapBytes: w.heap ?? 0, workersBuffersBytes: (w.buffers ?? 0) + (w.other ?? 0), mainHeapBytes: t.heap, mainExternalBytes: t.external, poolResidentBytes: await pool(client) };
+      into.set(name, m);
+      log(`  ${name} memory: peak RSS ${mib(m.peakRssBytes)} MiB, anonymous ${mib(m.peakAnonBytes)} MiB, workers' heaps ${mib(m.workersHeapBytes)} MiB + external ${mib(m.workersBuffersBytes)} MiB; after it: main heap ${mib(t.heap)} MiB, main external ${mib(t.external)} MiB, pool resident ${mib(m.poolResidentBytes!)} MiB`);
+    },
+  };
+}
+
+const mib = (b: number | null) => (b === null ? '?' : (b / 2 ** 20).toFixed(0));
 
 function validity(name: string, got: QueryTiming, reference: string | null): string {
   if (got.error !== null) return `error: ${got.error}`;
@@ -87,6 +124,7 @@ async function main(): Promise<void> {
   let peakRss: number | null = null;
   let loadPeakRss: number | null = null;
   let loadAverage = 0;
+  const queryMemory = new Map<string, QueryMemory>();
   try {
     const existing = o.data === null || o.replace ? new Map<string, number>() : await existingTables(server.port);
     if (existing.size === 8 && [...existing.values()].every((n) => n > 0)) {
@@ -105,10 +143,11 @@ async function main(): Promise<void> {
     loadAverage = os.loadavg()[0];
     const memory = new PeakMemory(server.pid);
     try {
-      tQueries = await runQueries(server.port, o.runs, log, { only: o.queries, sf: Number(o.sf) });
+      tQueries = await runQueries(server.port, o.runs, log, { only: o.queries, sf: Number(o.sf), ...(o.memoryPerQuery ? perQueryMemory(server.pid, queryMemory, log) : {}) });
     } finally {
       peakRss = memory.stop();
     }
+    if (o.memoryPerQuery) peakRss = Math.max(peakRss ?? 0, ...[...queryMemory.values()].map((m) => m.peakRssBytes ?? 0));
     if (peakRss !== null) log(`peak server memory (RSS) during the queries: ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     await server.stop();
@@ -134,7 +173,9 @@ async function main(): Promise<void> {
   // --compare-postgres run under bench/tpch/answers/sf<N>/ in the same psql format.
   const savedDir = path.resolve(__dirname, '../../../bench/tpch/answers', `sf${o.sf}`);
   const sharedAnswers = path.join(sharedDir(), 'answers', `sf${o.sf}`);
-  const answersDir = fs.existsSync(sharedAnswers) ? sharedAnswers : savedDir;
+  const answersDir = o.answers ?? (fs.existsSync(sharedAnswers) ? sharedAnswers : savedDir);
+  const sourcesFile = path.join(answersDir, 'sources.json');
+  const sources: Record<string, AnswerSource> = fs.existsSync(sourcesFile) ? JSON.parse(fs.readFileSync(sourcesFile, 'utf8')) : {};
   if (pQueries !== null && !fs.existsSync(sharedAnswers) && pQueries.every((q) => q.error === null && q.outputFrom !== null)) {
     fs.mkdirSync(savedDir, { recursive: true });
     for (const q of pQueries) fs.writeFileSync(path.join(savedDir, `${q.query}.out`), q.output);
@@ -159,7 +200,9 @@ async function main(): Promise<void> {
       const reference = pq !== undefined && pq.error === null && pq.outputFrom !== null ? pq.output : fs.existsSync(answerFile) ? fs.readFileSync(answerFile, 'utf8') : null;
       const valid = validity(q.query, q, reference) + (pq?.outputFrom === 'decorrelated rewrite' ? ' (reference: decorrelated rewrite)' : '');
       const postgresMs = pq === undefined ? null : pq.timedOut ? o.postgresTimeout * 1000 : pq.medianMs;
-      return { query: q.query, tesseraMs: q.medianMs, postgresMs, postgresTimedOut: pq?.timedOut ?? false, rows: q.rows, valid };
+      const source = sources[q.query];
+      const checkedAgainst = reference === null ? undefined : source !== undefined ? `PostgreSQL 15, ${source.from === 'query' ? 'the same query' : 'its decorrelated rewrite'} (${(source.ms / 1000).toFixed(1)} s)` : o.answers !== null ? `answers in ${o.answers}` : undefined;
+      return { query: q.query, tesseraMs: q.medianMs, postgresMs, postgresTimedOut: pq?.timedOut ?? false, rows: q.rows, valid, checkedAgainst, memory: queryMemory.get(q.query) };
     }),
   };
   fs.mkdirSync(o.out, { recursive: true });

@@ -21,11 +21,11 @@ import { newVector } from '../types/vector-ops';
 import { ByteReader, ByteWriter } from './byte-io';
 import { decodeChunkV1 } from './chunk-codec-v1';
 import { bitWidth } from './bit-pack';
-import { TAG_NAMES, decodeInts, encodeInts } from './int-codec';
+import { TAG_NAMES, decodeInts, encodeInts, encodeIntsRaw } from './int-codec';
 import { StringBytes, stringBytesOf } from '../types/string-bytes';
 
 const VERSION = 2;
-export const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
+const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
 const FLAG_NULLS = 1;
 const FLAG_DEFLATED = 2;
 /**
@@ -227,7 +227,16 @@ export function encodeChunkAsync(v: Vector): Promise<Buffer> {
   );
 }
 
-export function encodeChunk(v: Vector, layout?: StringLayout): Buffer {
+/**
+ * The chunk with every stream raw and the dictionary not deflated (the layout encodeChunk falls back
+ * to when no encoding pays): the uncompressed baseline the compression benchmark decodes.
+ */
+export function encodeChunkRaw(v: Vector): Buffer {
+  return encodeChunk(v, undefined, true);
+}
+
+export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false): Buffer {
+  const put = rawStreams ? encodeIntsRaw : encodeInts;
   const w = new ByteWriter();
   const n = v.length;
   w.u8(VERSION);
@@ -241,23 +250,23 @@ export function encodeChunk(v: Vector, layout?: StringLayout): Buffer {
   const nulls = presentNulls(v);
   if (nulls !== null) {
     flags |= FLAG_NULLS;
-    encodeInts(w, filled(nulls, n, null), n, 1);
+    put(w, filled(nulls, n, null), n, 1);
   }
   let tag = 0;
   let raw = 0;
   switch (v.kind) {
     case 'bool':
-      tag = encodeInts(w, filled(v.values, n, nulls), n, 1);
+      tag = put(w, filled(v.values, n, nulls), n, 1);
       raw = n;
       break;
     case 'int32':
-      tag = encodeInts(w, filled(v.values, n, nulls), n, 4);
+      tag = put(w, filled(v.values, n, nulls), n, 4);
       raw = n * 4;
       break;
     case 'int64':
     case 'float64':
     case 'timestamp':
-      tag = encodeInts(w, filled(v.values, n, nulls), n, 8);
+      tag = put(w, filled(v.values, n, nulls), n, 8);
       raw = n * 8;
       break;
     case 'numeric': {
@@ -265,7 +274,7 @@ export function encodeChunk(v: Vector, layout?: StringLayout): Buffer {
       const wide: [number, string][] = [];
       if (v.wide !== null) for (let i = 0; i < n; i++) if (v.wide[i] !== undefined) wide.push([i, v.wide[i]!.toString()]);
       w.u8((v.dscale !== null ? 1 : 0) | (wide.length > 0 ? 2 : 0));
-      if (v.dscale !== null) encodeInts(w, filled(v.dscale, n, null), n, 1);
+      if (v.dscale !== null) put(w, filled(v.dscale, n, null), n, 1);
       let skip = nulls;
       if (wide.length > 0) {
         // Wide rows hold NaN in values; the decoder puts it back.
@@ -273,7 +282,7 @@ export function encodeChunk(v: Vector, layout?: StringLayout): Buffer {
         skip = nulls !== null ? nulls.slice(0, n) : new Uint8Array(n);
         for (const [i] of wide) skip[i] = 1;
       }
-      tag = encodeInts(w, filled(v.values, n, skip), n, 8);
+      tag = put(w, filled(v.values, n, skip), n, 8);
       raw = n * 8;
       break;
     }
@@ -281,19 +290,19 @@ export function encodeChunk(v: Vector, layout?: StringLayout): Buffer {
       const { count, lengths, codes, raw: bytes, blob, deflated: given } = layout ?? stringLayout(v, nulls);
       raw = bytes;
       w.u32(count);
-      encodeInts(w, lengths, count, 4);
-      const deflated = given !== undefined ? given : blob.length >= MIN_DEFLATE_BYTES ? deflateRawSync(blob, { level: DEFLATE_LEVEL }) : null;
+      put(w, lengths, count, 4);
+      const deflated = rawStreams ? null : given !== undefined ? given : blob.length >= MIN_DEFLATE_BYTES ? deflateRawSync(blob, { level: DEFLATE_LEVEL }) : null;
       if (deflated !== null && deflated.length < blob.length) {
         flags |= FLAG_DEFLATED;
         w.blob(deflated);
       } else w.blob(blob);
-      tag = encodeInts(w, codes, n, 4);
+      tag = put(w, codes, n, 4);
       break;
     }
     case 'interval':
-      encodeInts(w, filled(v.months, n, nulls), n, 4);
-      encodeInts(w, filled(v.days, n, nulls), n, 4);
-      tag = encodeInts(w, filled(v.micros, n, nulls), n, 8);
+      put(w, filled(v.months, n, nulls), n, 4);
+      put(w, filled(v.days, n, nulls), n, 4);
+      tag = put(w, filled(v.micros, n, nulls), n, 8);
       raw = n * 16;
       break;
   }

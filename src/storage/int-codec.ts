@@ -119,9 +119,7 @@ export function encodeInts(w: ByteWriter, vals: Float64Array, n: number, elemByt
   w.u8(tag);
   switch (tag) {
     case TAG_RAW:
-      if (elemBytes === 8) w.typed(vals.subarray(0, n));
-      else if (elemBytes === 4) w.typed(Int32Array.from(vals.subarray(0, n)));
-      else w.typed(Uint8Array.from(vals.subarray(0, n)));
+      writeRaw(w, vals, n, elemBytes);
       break;
     case TAG_CONSTANT:
       w.f64(vals[0]);
@@ -164,6 +162,19 @@ export function encodeInts(w: ByteWriter, vals: Float64Array, n: number, elemByt
     }
   }
   return tag;
+}
+
+function writeRaw(w: ByteWriter, vals: Float64Array, n: number, elemBytes: number): void {
+  if (elemBytes === 8) w.typed(vals.subarray(0, n));
+  else if (elemBytes === 4) w.typed(Int32Array.from(vals.subarray(0, n)));
+  else w.typed(Uint8Array.from(vals.subarray(0, n)));
+}
+
+/** The stream encodeInts writes when it picks no encoding: TAG_RAW, then the values at elemBytes each. */
+export function encodeIntsRaw(w: ByteWriter, vals: Float64Array, n: number, elemBytes: number): number {
+  w.u8(TAG_RAW);
+  if (n > 0) writeRaw(w, vals, n, elemBytes);
+  return TAG_RAW;
 }
 
 /** Decodes a stream of n values written by encodeInts into out[0 .. n). */

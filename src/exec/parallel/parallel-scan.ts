@@ -21,7 +21,7 @@ import { RuntimeFilterSlot } from '../operators/runtime-filter';
 import { exprOk } from './fragment';
 import { ScanTask, SentRuntimeFilter } from './messages';
 import { WorkerHandle, leaseWorkers, releaseWorkers } from './pool';
-import { dictsFor, morselsOf, sharedTable } from './run-parallel';
+import { dictBytesToSend, dictsFor, keptDictBytes, morselsOf, sharedTable } from './run-parallel';
 import { MORSEL_FAILED, MORSEL_PENDING, SCAN_MORSEL_ROWS } from './scan-task';
 
 /** Below this many live rows a scan stays serial (parallel_min_rows overrides it). */
@@ -82,7 +82,15 @@ export class ParallelScan {
     if (workers.length === 0) return null;
     try {
       const dicts = new Map<number, string[]>();
-      const { table } = sharedTable(node.tableId, snap, node.columns.filter((_, k) => read[k]), dicts);
+      // Reading stops once the decoded chunks (string dictionaries included) pass the round budget,
+      // and each worker gets its own copy of the dictionaries it does not hold yet: both count
+      // against the budget (SF 10's o_comment, 15M strings, about 1.7 GB decoded, is scanned serially).
+      const budget = ctx.parallelRoundBytes ?? Infinity;
+      const { table, end } = sharedTable(node.tableId, snap, node.columns.filter((_, k) => read[k]), dicts, 0, budget);
+      if (end < snap.rowGroupCount || roughBytes + dictBytesToSend(workers, dicts) > budget) {
+        releaseWorkers(workers);
+        return null;
+      }
       const morsels = morselsOf(table.rowCounts, 0, table.rowCounts.length, SCAN_MORSEL_ROWS);
       const total = morsels.length / 3;
       const counter = new SharedArrayBuffer(4);
@@ -98,7 +106,7 @@ export class ParallelScan {
         bitmap: s.filter instanceof BloomFilter ? null : s.filter!.state(),
       }));
       for (const w of workers) {
-        const { send, clear } = dictsFor(w, dicts);
+        const { send, clear } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
         const task: ScanTask = {
           kind: 'scan',
           scan: node,

@@ -4,9 +4,31 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { JoinBuildTask, ScanTask, WorkerReply, WorkerTask } from './messages';
+import { WORKER_MEMORY_SLOTS, WorkerMemory, readWorkerMemory, resetWorkerMemoryPeaks } from './worker-memory';
 
-/** Dictionary strings a worker may keep before its dictionaries are dropped and sent afresh. */
-const MAX_KEPT_DICT_STRINGS = 8_000_000;
+/**
+ * Estimated bytes of dictionaries a worker keeps across tasks when the caller names no budget
+ * (callers pass their share of the parallel round budget, half the buffer pool). It was a count of
+ * 8 million strings: at TPC-H SF 10 that let each worker hold about 1.3 GB of o_comment strings
+ * (tessera_parallel_workers() measured 2.7 GB of worker heaps after Q13), outside the buffer pool.
+ */
+const DEFAULT_KEPT_DICT_BYTES = 256 * 2 ** 20;
+
+const dictByteMemo = new WeakMap<string[], number>();
+
+/**
+ * A dictionary's estimated size in a worker's heap (each worker gets its own copy): the same
+ * per-string estimate as the buffer pool's vectorBytes (header + UTF-16 worst case).
+ */
+export function dictBytes(dict: string[]): number {
+  let bytes = dictByteMemo.get(dict);
+  if (bytes === undefined) {
+    bytes = 0;
+    for (let i = 0; i < dict.length; i++) bytes += 16 + dict[i].length * 2;
+    dictByteMemo.set(dict, bytes);
+  }
+  return bytes;
+}
 
 const dictIds = new WeakMap<string[], number>();
 let nextDictId = 1;
@@ -21,12 +43,15 @@ export function dictId(dict: string[]): number {
 export class WorkerHandle {
   /** Dictionaries this worker holds, by id. */
   readonly sentDicts = new Set<number>();
-  sentStrings = 0;
+  /** Estimated bytes of the dictionaries in sentDicts (dictBytes). */
+  sentBytes = 0;
   busy = false;
   private pending: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void } | null = null;
 
   constructor(
     private readonly worker: Worker,
+    /** The worker's memory figures, written by the worker (worker-memory.ts). */
+    readonly memory: Float64Array,
     onExit: () => void,
   ) {
     worker.on('message', (reply: WorkerReply) => {
@@ -59,11 +84,11 @@ export class WorkerHandle {
     this.worker.postMessage(task);
   }
 
-  /** Called before sending `count` more dictionary strings: true when the worker should drop the ones it kept. */
-  shouldClear(count: number): boolean {
-    if (this.sentStrings + count <= MAX_KEPT_DICT_STRINGS) return false;
+  /** Called before sending `bytes` more of dictionaries: true when the worker should drop the ones it kept. */
+  shouldClear(bytes: number, keepBytes = DEFAULT_KEPT_DICT_BYTES): boolean {
+    if (this.sentBytes + bytes <= keepBytes) return false;
     this.sentDicts.clear();
-    this.sentStrings = 0;
+    this.sentBytes = 0;
     return true;
   }
 
@@ -75,7 +100,8 @@ export class WorkerHandle {
 const workers: WorkerHandle[] = [];
 
 function startWorker(): WorkerHandle {
-  const w: WorkerHandle = new WorkerHandle(new Worker(path.join(__dirname, 'worker.js')), () => {
+  const memory = new Float64Array(new SharedArrayBuffer(WORKER_MEMORY_SLOTS * 8));
+  const w: WorkerHandle = new WorkerHandle(new Worker(path.join(__dirname, 'worker.js'), { workerData: { memory: memory.buffer } }), memory, () => {
     const i = workers.indexOf(w);
     if (i >= 0) workers.splice(i, 1);
   });
@@ -99,4 +125,13 @@ export function leaseWorkers(n: number): WorkerHandle[] {
 
 export function releaseWorkers(ws: readonly WorkerHandle[]): void {
   for (const w of ws) w.busy = false;
+}
+
+/** Each running worker's memory (tessera_parallel_workers()); reset: forget the maxima afterwards. */
+export function workerMemory(reset = false): WorkerMemory[] {
+  return workers.map((w) => {
+    const m = readWorkerMemory(w.memory);
+    if (reset) resetWorkerMemoryPeaks(w.memory);
+    return m;
+  });
 }

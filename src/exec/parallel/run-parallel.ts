@@ -23,7 +23,7 @@ import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } fr
 import { SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
-import { WorkerHandle, dictId, leaseWorkers, releaseWorkers } from './pool';
+import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from './pool';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
 export const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
@@ -144,16 +144,31 @@ export function sendVector(v: Vector, dicts: Map<number, string[]>): SentVector 
   return { ...s, dict: null, dictId: id };
 }
 
-/** The dictionaries of `dicts` worker w does not hold yet (all of them, with clear = true, when it must drop its own first). */
-export function dictsFor(w: WorkerHandle, dicts: Map<number, string[]>): { send: [number, string[]][]; clear: boolean } {
+/**
+ * The dictionaries of `dicts` worker w does not hold yet (all of them, with clear = true, when it
+ * must drop its own first: it keeps at most keepBytes of them across tasks).
+ */
+export function dictsFor(w: WorkerHandle, dicts: Map<number, string[]>, keepBytes?: number): { send: [number, string[]][]; clear: boolean } {
   let send: [number, string[]][] = [...dicts].filter(([id]) => !w.sentDicts.has(id));
-  const clear = w.shouldClear(send.reduce((n, [, d]) => n + d.length, 0));
+  const clear = w.shouldClear(send.reduce((n, [, d]) => n + dictBytes(d), 0), keepBytes);
   if (clear) send = [...dicts];
   for (const [id, d] of send) {
     w.sentDicts.add(id);
-    w.sentStrings += d.length;
+    w.sentBytes += dictBytes(d);
   }
   return { send, clear };
+}
+
+/** Estimated bytes of dictionaries the workers would receive for `dicts` (each gets its own copy). */
+export function dictBytesToSend(workers: readonly WorkerHandle[], dicts: Map<number, string[]>): number {
+  let bytes = 0;
+  for (const w of workers) for (const [id, d] of dicts) if (!w.sentDicts.has(id)) bytes += dictBytes(d);
+  return bytes;
+}
+
+/** Each worker's share of the round budget for dictionaries kept across tasks (undefined: the pool's default). */
+export function keptDictBytes(ctx: ExecContext, workers: number): number | undefined {
+  return ctx.parallelRoundBytes === undefined ? undefined : ctx.parallelRoundBytes / Math.max(1, workers);
 }
 
 /** Morsels of `size` rows over row groups [from, end). */
@@ -192,7 +207,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
   const total = morsels.length / 3;
   const queues = total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
   const replies = workers.map((w, queue) => {
-    const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts);
+    const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
     const task: WorkerTask = {
       plan: fragment.partial,
       path: fragment.path,

@@ -2,7 +2,7 @@
 // driving scan) against chunks the main thread shares with it, and posts the partial rows back.
 // The chunks' typed arrays are SharedArrayBuffers (no copy); string dictionaries are kept across
 // tasks by id so a hot table's dictionaries cross the thread boundary once.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { TableSnapshot } from '../../storage/api';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch, StringVector, Vector } from '../../types/vector';
@@ -13,6 +13,9 @@ import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask
 import { PlanNode } from '../../plan/plan';
 import { MorselQueues } from './morsel-queues';
 import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
+import { recordWorkerMemory } from './worker-memory';
+
+const memory = new Float64Array((workerData as { memory: SharedArrayBuffer }).memory);
 
 const dicts = new Map<number, string[]>();
 
@@ -126,6 +129,7 @@ parentPort!.on('message', (task: WorkerTask | ScanTask | JoinBuildTask) => {
     } catch {
       // Nothing to report: see runScanTask.
     }
+    recordWorkerMemory(memory);
     return;
   }
   let reply: WorkerReply;
@@ -135,5 +139,6 @@ parentPort!.on('message', (task: WorkerTask | ScanTask | JoinBuildTask) => {
     const e = err instanceof SqlError ? err : null;
     reply = { error: { code: e?.code ?? SqlState.internalError, message: err instanceof Error ? err.message : String(err), detail: e?.detail, hint: e?.hint } };
   }
+  recordWorkerMemory(memory);
   parentPort!.postMessage(reply);
 });

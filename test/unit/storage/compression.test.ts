@@ -3,7 +3,7 @@
 // chunks written by the version-1 codec (raw values) still decode.
 import { expect } from 'chai';
 import { ByteReader, ByteWriter } from '../../../src/storage/byte-io';
-import { chunkInfo, decodeChunk, encodeChunk } from '../../../src/storage/chunk-codec';
+import { chunkInfo, decodeChunk, encodeChunk, encodeChunkRaw } from '../../../src/storage/chunk-codec';
 import { TAG_BITPACK, TAG_CONSTANT, TAG_DELTA, TAG_NAMES, TAG_RAW, TAG_RLE, decodeInts, encodeInts } from '../../../src/storage/int-codec';
 import { DataType, Types, numericType } from '../../../src/types/data-type';
 import { Scalar, Vector } from '../../../src/types/vector';
@@ -208,6 +208,29 @@ describe('compression: chunks', () => {
     expect(nearlyUnique.encoding).to.equal('dictionary+delta+deflate');
     const uniqueWithLeadingNulls = chunkRoundTrip(Types.varchar, [null, null, ...Array.from({ length: 3000 }, (_, i) => `name#${i}`)]);
     expect(uniqueWithLeadingNulls.encoding).to.equal('dictionary+delta+deflate');
+  });
+
+  it('writes every stream raw and no dictionary deflated in raw mode (the benchmark\'s uncompressed baseline), and it decodes the same', () => {
+    const n = 65536;
+    const words = 'the quick brown fox jumps over lazy dogs'.split(' ');
+    const cases: [DataType, Scalar[], number][] = [
+      // [type, values, bytes of the value streams when raw]
+      [Types.int4, Array.from({ length: n }, (_, i) => (i % 100 === 0 ? null : i)), n + n * 4],
+      [Types.date, Array.from({ length: n }, (_, i) => 8000 + Math.floor(i / 30)), n * 4],
+      [Types.int8, Array.from({ length: n }, () => 7), n * 8],
+      [numericType(15, 2), Array.from({ length: n }, (_, i) => ({ decimal: true as const, digits: BigInt(i % 1000), scale: 2 })), n * 8],
+      [Types.text, Array.from({ length: n }, (_, i) => words[i % words.length]), n * 4],
+    ];
+    for (const [type, values, streamBytes] of cases) {
+      const v = vectorFromScalars(type, values);
+      const raw = encodeChunkRaw(v);
+      sameScalars(v, decodeChunk(raw, type));
+      const info = chunkInfo(raw);
+      expect(info.encoding, type.name).to.equal(type === Types.text ? 'dictionary+raw' : 'raw');
+      expect(info.uncompressedBytes, type.name).to.equal(chunkInfo(encodeChunk(v)).uncompressedBytes);
+      expect(raw.length, type.name).to.be.above(streamBytes).and.below(streamBytes + 200);
+      expect(raw.length, type.name).to.be.above(encodeChunk(v).length);
+    }
   });
 
   it('detects truncated or corrupted compressed chunks', () => {
