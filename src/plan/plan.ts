@@ -294,29 +294,32 @@ export function joinOutput(joinType: JoinType, left: OutputColumn[], right: Outp
   return joinType === 'semi' || joinType === 'anti' ? left.slice() : left.concat(right);
 }
 
+/**
+ * The fields holding each kind's input plans, in order; kinds not listed have none. One table for
+ * reading the inputs (planChildren) and rebuilding a node with new ones (withChildren). A `with`
+ * node's CTE plans come before its `input`.
+ */
+const INPUT_FIELDS: Partial<Record<PlanNode['kind'], readonly string[]>> = {
+  filter: ['input'],
+  project: ['input'],
+  aggregate: ['input'],
+  sort: ['input'],
+  limit: ['input'],
+  distinct: ['input'],
+  window: ['input'],
+  projectset: ['input'],
+  with: ['input'],
+  hashjoin: ['left', 'right'],
+  nljoin: ['left', 'right'],
+  setop: ['left', 'right'],
+  recursiveunion: ['initial', 'recursive'],
+};
+
 /** A node's input plans (subquery plans inside its expressions excluded). */
 export function planChildren(n: PlanNode): PlanNode[] {
-  switch (n.kind) {
-    case 'filter':
-    case 'project':
-    case 'aggregate':
-    case 'sort':
-    case 'limit':
-    case 'distinct':
-    case 'window':
-    case 'projectset':
-      return [n.input];
-    case 'hashjoin':
-    case 'nljoin':
-    case 'setop':
-      return [n.left, n.right];
-    case 'with':
-      return [...n.ctes.map((c) => c.plan), n.input];
-    case 'recursiveunion':
-      return [n.initial, n.recursive];
-    default:
-      return [];
-  }
+  const fields = INPUT_FIELDS[n.kind] ?? [];
+  const own = fields.map((f) => (n as unknown as Record<string, PlanNode>)[f]);
+  return n.kind === 'with' ? [...n.ctes.map((c) => c.plan), ...own] : own;
 }
 
 /**
@@ -327,25 +330,9 @@ export function withChildren(n: PlanNode, children: PlanNode[]): PlanNode {
   const old = planChildren(n);
   if (old.length !== children.length) throw new Error(`withChildren: ${n.kind} has ${old.length} inputs, got ${children.length}`);
   if (old.every((c, i) => c === children[i])) return n;
-  switch (n.kind) {
-    case 'filter':
-    case 'project':
-    case 'aggregate':
-    case 'sort':
-    case 'limit':
-    case 'distinct':
-    case 'window':
-    case 'projectset':
-      return { ...n, input: children[0] } as PlanNode;
-    case 'hashjoin':
-    case 'nljoin':
-    case 'setop':
-      return { ...n, left: children[0], right: children[1] };
-    case 'with':
-      return { ...n, ctes: n.ctes.map((c, i) => ({ id: c.id, plan: children[i] })), input: children[n.ctes.length] };
-    case 'recursiveunion':
-      return { ...n, initial: children[0], recursive: children[1] };
-    default:
-      return n;
-  }
+  const copy: Record<string, unknown> = { ...n };
+  let i = 0;
+  if (n.kind === 'with') copy.ctes = n.ctes.map((c) => ({ ...c, plan: children[i++] }));
+  for (const f of INPUT_FIELDS[n.kind] ?? []) copy[f] = children[i++];
+  return copy as unknown as PlanNode;
 }
