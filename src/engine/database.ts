@@ -13,7 +13,7 @@ import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
 import { EngineDatabase, EngineSession } from './session';
-import { CommitLog, RowLocks } from '../txn';
+import { CommitLog, RowLocks, TableLocks } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 import { LearnedOptimizer } from '../ml/learned-optimizer';
@@ -39,6 +39,7 @@ function isOn(text: string | undefined, fallback: boolean): boolean {
 
 export class Database implements DatabaseHandle, EngineDatabase {
   readonly rowLocks = new RowLocks();
+  readonly tableLocks = new TableLocks();
   readonly commitLog = new CommitLog();
   readonly readers = new ActiveReaders();
   private readonly sessions = new Map<number, EngineSession>();

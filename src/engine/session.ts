@@ -19,7 +19,7 @@ import { ExecContext } from '../exec/context';
 import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
-import { CommitLog, IsolationLevel, RowLocks, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
+import { CommitLog, IsolationLevel, RowLocks, TableLocks, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
@@ -32,6 +32,7 @@ import { hasMlAnnotations, planTimesFromExecution, samplesFromExecution } from '
 import { NodeStats } from '../exec/execute';
 import { CachedStatement, StatementCache, preparedEntry, statementCacheChecks, verifyCachedPlan } from './statement-cache';
 import { LiteralScan } from '../sql/literal-params';
+import { statementLocks } from './statement-locks';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
 const INSERT_KEY_LOCK_ROWS = 10000;
@@ -42,6 +43,7 @@ export interface EngineDatabase {
   /** Where operators over work_mem write temp files (the data directory's tmp/); absent: the OS's. */
   readonly spillDirectory?: string;
   readonly rowLocks: RowLocks;
+  readonly tableLocks: TableLocks;
   readonly commitLog: CommitLog;
   collectGarbage(tables: number[]): Promise<void>;
   readonly readers: ActiveReaders;
@@ -177,7 +179,7 @@ export class EngineSession implements Session {
     let shape = stmt.shape;
     const reuse = stmt.reuse;
     if (reuse !== undefined && reuse.entry !== null) {
-      if (this.statementCacheUsable() && StatementCache.valid(reuse.entry, this.catalog(), this.settings.version)) {
+      if (this.statementCacheUsable() && (await this.lockTablesOf(reuse.entry)) && StatementCache.valid(reuse.entry, this.catalog(), this.settings.version)) {
         if (statementCacheChecks.verify && this.status !== 'E') verifyCachedPlan(reuse.entry, params, () => bindStatement(parsed, this.bindContext(stmt.paramTypes.slice())), stmt.sql);
         return this.executeCached(reuse.entry, params);
       }
@@ -185,7 +187,7 @@ export class EngineSession implements Session {
     }
     if (stmt.cached !== undefined) {
       const { entry } = stmt.cached;
-      if (this.statementCacheUsable() && StatementCache.valid(entry, this.catalog(), this.settings.version)) {
+      if (this.statementCacheUsable() && (await this.lockTablesOf(entry)) && StatementCache.valid(entry, this.catalog(), this.settings.version)) {
         if (statementCacheChecks.verify && this.status !== 'E') verifyCachedPlan(entry, stmt.cached.params, () => bindStatement(parseSql(stmt.sql)[0], this.bindContext([])), stmt.sql);
         return this.executeCached(entry, stmt.cached.params);
       }
@@ -195,10 +197,15 @@ export class EngineSession implements Session {
       shape = scan === null ? undefined : { sql: stmt.sql, scan };
     }
     try {
-      const ctx = this.bindContext(stmt.paramTypes.slice());
+      let ctx = this.bindContext(stmt.paramTypes.slice());
       this.refuseIfAborted(parsed.ast);
       const bindStart = performance.now();
-      const bound = bindStatement(parsed, ctx);
+      let bound = bindStatement(parsed, ctx);
+      // Waited for another transaction's table lock: bound again against what it committed (a DROP, an ALTER), as PostgreSQL looks the names up again.
+      while (await this.lockTables(bound)) {
+        ctx = this.bindContext(stmt.paramTypes.slice());
+        bound = bindStatement(parsed, ctx);
+      }
       if (shape !== undefined && this.statementCacheUsable())
         this.statementCache.build(shape.sql, shape.scan, parsed.ast, bound, {
           catalog: ctx.catalog,
@@ -227,6 +234,28 @@ export class EngineSession implements Session {
       const result = await this.run(entry.bound, params, entry.paramTypes);
       if (!this.inBlock) await this.commitImplicit();
       return result;
+    } catch (err) {
+      await this.failStatement();
+      throw err;
+    }
+  }
+
+  /**
+   * Takes the table locks a statement needs (statement-locks.ts), held until the transaction ends;
+   * true when it had to wait for another transaction (what that one committed may change the binding).
+   */
+  private lockTables(bound: BoundStatement): Promise<boolean> {
+    const { mode, tables } = statementLocks(bound, this.catalog());
+    if (tables.length === 0) return Promise.resolve(false);
+    return this.db.tableLocks.lock(this, tables, mode, this.checkCancel);
+  }
+
+  /** For a cached plan: takes its table locks; true when the plan may still be used (the session state is failed on an error). */
+  private async lockTablesOf(entry: CachedStatement): Promise<boolean> {
+    try {
+      this.refuseIfAborted(entry.ast);
+      await this.lockTables(entry.bound);
+      return true;
     } catch (err) {
       await this.failStatement();
       throw err;
@@ -473,6 +502,7 @@ export class EngineSession implements Session {
   /** Forgets the per-transaction state (locks, snapshot, savepoints, read set). */
   private endTransaction(): void {
     this.db.rowLocks.releaseAll(this);
+    this.db.tableLocks.releaseAll(this);
     this.db.commitLog.end(this);
     this.txnSnapshot = null;
     this.snapshotTaken = false;

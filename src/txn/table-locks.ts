@@ -1,0 +1,144 @@
+// Table locks, held until the transaction ends, as PostgreSQL's relation locks are (reduced to the
+// two modes that matter here): every statement that reads or writes a table takes it in 'share'
+// mode (PostgreSQL's ACCESS SHARE / ROW EXCLUSIVE, which do not conflict with each other), and
+// DROP TABLE, TRUNCATE and ALTER TABLE take it in 'exclusive' mode (ACCESS EXCLUSIVE). So a DROP
+// waits for the transactions that used the table to end instead of failing their commits, and a
+// statement waits for an uncommitted DROP or ALTER instead of reading a table about to change.
+//
+// Requests queue in order: a share request waits behind an exclusive one already waiting (so a
+// stream of readers cannot starve a DROP), except when its transaction already holds the table
+// (it would otherwise wait for a request that waits for it). A wait that would close a cycle of
+// waiting transactions fails with 40P01, as row locks do.
+import { SqlError, SqlState } from '../types/sql-error';
+import type { LockOwner } from './row-locks';
+
+export type TableLockMode = 'share' | 'exclusive';
+
+interface TableEntry {
+  /** Holders and the strongest mode each holds. */
+  readonly holders: Map<LockOwner, TableLockMode>;
+  /** Requests waiting, in arrival order. */
+  readonly queue: { owner: LockOwner; mode: TableLockMode }[];
+}
+
+export class TableLocks {
+  private readonly tables = new Map<number, TableEntry>();
+  private readonly byOwner = new Map<LockOwner, Set<number>>();
+  /** What each waiting transaction waits for (for deadlock detection). */
+  private readonly waitsFor = new Map<LockOwner, LockOwner[]>();
+  /** Wakes the waiters whenever a lock is released (they re-check their own table). */
+  private wake: (() => void)[] = [];
+
+  /**
+   * Takes `mode` on each table for `owner`, waiting while another transaction's lock conflicts.
+   * Resolves to true when it had to wait (the tables may have changed meanwhile).
+   */
+  async lock(owner: LockOwner, tableIds: readonly number[], mode: TableLockMode, checkCancel: () => void): Promise<boolean> {
+    let waited = false;
+    for (const id of tableIds) {
+      let entry = this.tables.get(id);
+      if (entry === undefined) this.tables.set(id, (entry = { holders: new Map(), queue: [] }));
+      const held = entry.holders.get(owner);
+      if (held === 'exclusive' || held === mode) continue;
+      if (this.blockers(entry, owner, mode, held !== undefined).length > 0) {
+        await this.waitFor(entry, owner, mode, held !== undefined, checkCancel);
+        waited = true;
+      }
+      entry.holders.set(owner, mode);
+      let mine = this.byOwner.get(owner);
+      if (mine === undefined) this.byOwner.set(owner, (mine = new Set()));
+      mine.add(id);
+    }
+    return waited;
+  }
+
+  /** The transactions `owner`'s request must wait for: conflicting holders, then earlier exclusive requests. */
+  private blockers(entry: TableEntry, owner: LockOwner, mode: TableLockMode, holdsAlready: boolean): LockOwner[] {
+    const out: LockOwner[] = [];
+    for (const [other, m] of entry.holders) if (other !== owner && (mode === 'exclusive' || m === 'exclusive')) out.push(other);
+    if (holdsAlready) return out;
+    for (const q of entry.queue) {
+      if (q.owner === owner) break;
+      if (q.mode === 'exclusive' || mode === 'exclusive') out.push(q.owner);
+    }
+    return out;
+  }
+
+  private async waitFor(entry: TableEntry, owner: LockOwner, mode: TableLockMode, holdsAlready: boolean, checkCancel: () => void): Promise<void> {
+    const request = { owner, mode };
+    entry.queue.push(request);
+    try {
+      for (;;) {
+        const blockers = this.blockers(entry, owner, mode, holdsAlready);
+        if (blockers.length === 0) {
+          // Granted before the others woken below look again, so two cannot both be granted.
+          entry.holders.set(owner, mode);
+          return;
+        }
+        this.waitsFor.set(owner, blockers);
+        if (this.closesCycle(owner)) throw new SqlError(SqlState.deadlockDetected, 'deadlock detected', { detail: 'Two transactions wait for tables the other has locked.' });
+        // Poll as well, so a CancelRequest or statement_timeout can end the wait.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 20);
+          timer.unref();
+          this.wake.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        checkCancel();
+      }
+    } finally {
+      this.waitsFor.delete(owner);
+      const at = entry.queue.indexOf(request);
+      if (at >= 0) entry.queue.splice(at, 1);
+      // Requests queued behind this one may go now.
+      this.wakeAll();
+    }
+  }
+
+  /** Whether following "waits for" edges from `owner` leads back to it. */
+  private closesCycle(owner: LockOwner): boolean {
+    const seen = new Set<LockOwner>();
+    const stack = [...(this.waitsFor.get(owner) ?? [])];
+    while (stack.length > 0) {
+      const o = stack.pop()!;
+      if (o === owner) return true;
+      if (seen.has(o)) continue;
+      seen.add(o);
+      for (const next of this.waitsFor.get(o) ?? []) stack.push(next);
+    }
+    return false;
+  }
+
+  /** The transaction ended: its table locks go, and waiting requests re-check. */
+  releaseAll(owner: LockOwner): void {
+    const mine = this.byOwner.get(owner);
+    if (mine === undefined) return;
+    this.byOwner.delete(owner);
+    for (const id of mine) {
+      const entry = this.tables.get(id);
+      if (entry === undefined) continue;
+      entry.holders.delete(owner);
+      if (entry.holders.size === 0 && entry.queue.length === 0) this.tables.delete(id);
+    }
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    if (this.wake.length === 0) return;
+    const w = this.wake;
+    this.wake = [];
+    for (const f of w) f();
+  }
+
+  /** The mode `owner` holds on the table, if any (for tests and pg_locks-style views). */
+  heldBy(owner: LockOwner, tableId: number): TableLockMode | undefined {
+    return this.tables.get(tableId)?.holders.get(owner);
+  }
+
+  /** Transactions waiting for a table lock now. */
+  get waiting(): number {
+    return this.waitsFor.size;
+  }
+}

@@ -1,0 +1,144 @@
+// Table locks between DDL and the transactions that use a table, through two pg connections. The
+// expected outcomes are PostgreSQL 15's for the same interleavings (checked by running this file's
+// steps against it): DROP TABLE, TRUNCATE and ALTER TABLE wait for open transactions that read or
+// wrote the table, and statements wait for an uncommitted DROP or ALTER, then see what it committed.
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { TestServer, startTestServer } from '../helpers/test-server';
+import { connectPg, failure } from '../helpers/pg-client';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const settle = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message?: string }) => `${e.code} ${e.message}`);
+
+describe('table locks (DDL against open transactions)', function () {
+  this.timeout(60000);
+  let server: TestServer;
+  let a: Client;
+  let b: Client;
+  before(async () => {
+    server = await startTestServer();
+    a = await connectPg(server.port);
+    b = await connectPg(server.port);
+  });
+  after(async () => {
+    await a?.end().catch(() => undefined);
+    await b?.end().catch(() => undefined);
+    await server?.stop();
+  });
+  afterEach(async () => {
+    await a.query('rollback').catch(() => undefined);
+    await b.query('rollback').catch(() => undefined);
+    await b.query('reset statement_timeout');
+  });
+
+  it('DROP TABLE waits for a transaction that updated the table; that commit succeeds, then the drop', async () => {
+    await a.query('create table lk1 (id int primary key, v int)');
+    await a.query('insert into lk1 values (1, 1)');
+    await a.query('begin');
+    await a.query('update lk1 set v = 2 where id = 1');
+    let dropped = false;
+    const drop = b.query('drop table lk1').then(() => (dropped = true));
+    await sleep(300);
+    expect(dropped).to.equal(false);
+    await a.query('commit');
+    await drop;
+    expect(dropped).to.equal(true);
+    expect((await failure(a.query('select * from lk1'))).code).to.equal('42P01');
+  });
+
+  it('a statement waits for an uncommitted DROP TABLE, then fails with 42P01 as the table is gone', async () => {
+    await a.query('create table lk2 (id int)');
+    await a.query('insert into lk2 values (1)');
+    await a.query('begin');
+    await a.query('drop table lk2');
+    const read = settle(b.query('select * from lk2'));
+    await sleep(300);
+    await a.query('commit');
+    expect(await read).to.equal('42P01 relation "lk2" does not exist');
+  });
+
+  it('a statement waits for an uncommitted ALTER TABLE and sees its new column after the commit', async () => {
+    await a.query('create table lk3 (id int)');
+    await a.query('insert into lk3 values (7)');
+    await a.query('begin');
+    await a.query('alter table lk3 add column w int default 5');
+    const read = b.query('select * from lk3');
+    await sleep(300);
+    await a.query('commit');
+    expect((await read).rows).to.deep.equal([{ id: 7, w: 5 }]);
+  });
+
+  it('after a rolled-back DROP the waiting statement reads the table as it was', async () => {
+    await a.query('create table lk4 (id int)');
+    await a.query('insert into lk4 values (1), (2)');
+    await a.query('begin');
+    await a.query('drop table lk4');
+    const read = b.query('select count(*)::int as n from lk4');
+    await sleep(200);
+    await a.query('rollback');
+    expect((await read).rows).to.deep.equal([{ n: 2 }]);
+  });
+
+  it('TRUNCATE waiting for a reading transaction ends at statement_timeout (57014) and the session goes on', async () => {
+    await a.query('create table lk5 (id int)');
+    await a.query('insert into lk5 values (1)');
+    await a.query('begin');
+    expect((await a.query('select count(*)::int as n from lk5')).rows).to.deep.equal([{ n: 1 }]);
+    await b.query("set statement_timeout = '300ms'");
+    expect(await settle(b.query('truncate lk5'))).to.equal('57014 canceling statement due to statement timeout');
+    await a.query('commit');
+    await b.query('reset statement_timeout');
+    await b.query('truncate lk5');
+    expect((await a.query('select count(*)::int as n from lk5')).rows).to.deep.equal([{ n: 0 }]);
+  });
+
+  it('repeated (cached) statements wait for a DROP like any other', async () => {
+    await a.query('create table lk6 (id int primary key, v int)');
+    await a.query('insert into lk6 values (1, 10)');
+    for (let i = 0; i < 3; i++) expect((await b.query('select v from lk6 where id = 1')).rows).to.deep.equal([{ v: 10 }]);
+    await b.query('begin');
+    await b.query('select v from lk6 where id = 1');
+    const drop = settle(a.query('drop table lk6'));
+    await sleep(200);
+    // b holds the table: its own statements go on while the DROP waits.
+    expect((await b.query('update lk6 set v = 11 where id = 1')).rowCount).to.equal(1);
+    await b.query('commit');
+    expect(await drop).to.equal('ok');
+    expect(await settle(b.query('select v from lk6 where id = 1'))).to.equal('42P01 relation "lk6" does not exist');
+  });
+
+  it('two transactions each waiting to drop the table the other read: one gets 40P01, the other drops', async () => {
+    const c = await connectPg(server.port);
+    const d = await connectPg(server.port);
+    try {
+      await c.query('create table lk7a (id int)');
+      await c.query('create table lk7b (id int)');
+      await c.query('begin');
+      await d.query('begin');
+      await c.query('select * from lk7a');
+      await d.query('select * from lk7b');
+      const cWaits = settle(c.query('drop table lk7b'));
+      await sleep(100);
+      const dWaits = settle(d.query('drop table lk7a'));
+      const first = await Promise.race([cWaits.then((r) => ({ who: c, r })), dWaits.then((r) => ({ who: d, r }))]);
+      expect(first.r).to.equal('40P01 deadlock detected');
+      await first.who.query('rollback');
+      expect([await cWaits, await dWaits].sort()).to.deep.equal(['40P01 deadlock detected', 'ok']);
+      await (first.who === c ? d : c).query('commit');
+      const left = (await c.query("select count(*)::int as n from pg_class where relname in ('lk7a', 'lk7b')")).rows;
+      expect(left).to.deep.equal([{ n: 1 }]);
+    } finally {
+      await c.end();
+      await d.end();
+    }
+  });
+
+  it('a transaction that read a table may alter it itself while nobody else holds it', async () => {
+    await a.query('create table lk8 (id int)');
+    await a.query('begin');
+    await a.query('select * from lk8');
+    await a.query('alter table lk8 add column w int');
+    await a.query('commit');
+    expect((await b.query('select * from lk8')).fields.map((f) => f.name)).to.deep.equal(['id', 'w']);
+  });
+});
