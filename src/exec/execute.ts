@@ -27,6 +27,7 @@ import { prepareProjectSet } from './operators/project-set';
 import { chunkBatch } from './vector-util';
 import { neededColumns } from './needed-columns';
 import { runParallelFragment } from './parallel/run-parallel';
+import { originalPlanStats } from './parallel/fragment-stats';
 
 export type { NodeStats } from './expr/compiled';
 
@@ -141,6 +142,7 @@ const TIME_SLICE_MS = 20;
  */
 export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats?: (stats: Map<PlanNode, NodeStats>) => void): Promise<Batch[]> {
   // The part of the plan that splits by rows runs on worker threads first (when allowed and free).
+  const original = plan;
   const parallel = await runParallelFragment(plan, ctx);
   if (parallel !== null) ({ plan, ctx } = parallel);
   let sliceEnd = performance.now() + TIME_SLICE_MS;
@@ -167,7 +169,8 @@ export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats
       }
       chunkBatch(b, batches);
     }
-    onStats?.(env.stats);
+    // Stats by the statement's own plan nodes (EXPLAIN ANALYZE, the learned optimizer), workers' included.
+    onStats?.(parallel === null ? env.stats : originalPlanStats(original, parallel.run, env.stats));
     return batches;
   } finally {
     releaseAtEnd(env);

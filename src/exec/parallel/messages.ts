@@ -79,6 +79,10 @@ export interface ScanTask {
   cancel: SharedArrayBuffer;
   counts: SharedArrayBuffer;
   selected: SharedArrayBuffer;
+  /** Float64Array: per participant (0: the main thread, then the workers) morsels, kept rows, ms (scan-task.ts). */
+  stats: SharedArrayBuffer;
+  /** This worker's participant number in `stats`. */
+  slot: number;
   dicts: [number, string[]][];
   clearDicts: boolean;
 }
@@ -88,6 +92,8 @@ export interface JoinBuildTask {
   kind: 'joinbuild';
   table: PartitionedJoinState;
   sync: BuildSync;
+  /** This worker's participant number in sync.perThread. */
+  slot: number;
 }
 
 export interface SentRuntimeFilter {
@@ -105,7 +111,14 @@ export interface WorkerError {
   hint?: string;
 }
 
-export type WorkerReply = { batches: Batch[]; morsels: number; stolen: number } | { error: WorkerError };
+/**
+ * A worker's partial rows, with for EXPLAIN ANALYZE the milliseconds it spent and the stats of the
+ * fragment's plan nodes in the order of fragment-stats.ts.
+ */
+export type WorkerReply = { batches: Batch[]; morsels: number; stolen: number; elapsedMs: number; nodeStats: SentNodeStats[] } | { error: WorkerError };
+
+/** A plan node's stats as a worker sends them: rows, loops, elapsed and startup milliseconds (null: the node did not run). */
+export type SentNodeStats = [number, number, number, number] | null;
 
 /** The node `path` leads to from `plan`. */
 export function nodeAt(plan: PlanNode, path: readonly PathStep[]): PlanNode {

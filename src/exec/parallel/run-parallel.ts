@@ -14,13 +14,15 @@ import { PlanNode } from '../../plan/plan';
 import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
-import { SqlError, SqlStateCode } from '../../types/sql-error';
+import { SqlError, SqlState, SqlStateCode } from '../../types/sql-error';
 import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
 import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
-import { SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { SentNodeStats, SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { ParticipantStats } from '../expr/compiled';
+import { FragmentRun } from './fragment-stats';
 import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from './pool';
@@ -47,7 +49,7 @@ export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0,
  * context to run serially for the rest (the fragment replaced by a merge of the workers' rows);
  * null = run the whole plan serially.
  */
-export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext } | null> {
+export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; run: FragmentRun } | null> {
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
   const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount, ctx.parallelSharedJoinRows);
@@ -60,11 +62,26 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
   // No worker free (another statement holds them): the serial plan builds those sides again.
   if (workers.length === 0) return null;
   try {
+    const started = performance.now();
     const work = prebuilt === null ? fragment : { ...fragment, partial: prebuilt.plan };
-    const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map());
+    const shares = workers.map((_, i): WorkerShare => ({ participant: { worker: i, units: 0, rows: 0, ms: 0 }, nodeStats: [] }));
+    const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map(), shares);
     const ctes = new Map(ctx.ctes ?? []);
     ctes.set(PARTIAL_CTE_ID, batches);
-    return { plan: replaceNode(plan, fragment.aggregate, mergePlan(fragment, PARTIAL_CTE_ID)), ctx: { ...ctx, ctes } };
+    const merge = mergePlan(fragment, PARTIAL_CTE_ID);
+    const rewritten = replaceNode(plan, fragment.aggregate, merge);
+    const run: FragmentRun = {
+      rewritten,
+      aggregate: fragment.aggregate,
+      merge,
+      workPlan: work.partial,
+      partial: fragment.partial,
+      driving: fragment.driving,
+      workerNodeStats: shares.map((s) => s.nodeStats),
+      parallel: { kind: 'aggregate', planned: want, launched: workers.length, participants: shares.map((s) => s.participant) },
+      phaseMs: performance.now() - started,
+    };
+    return { plan: rewritten, ctx: { ...ctx, ctes }, run };
   } finally {
     releaseWorkers(workers);
   }
@@ -105,7 +122,8 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, bu
 /**
  * A table's row groups and the chunks of `columns` as a worker receives them (dictionaries
  * collected in `dicts`): the groups from `from` on while their decoded bytes stay within `budget`
- * (at least one; `end` is the first group left out, other groups' chunks are null).
+ * (at least one; `end` is the first group left out, other groups' chunks are null). `bytes`: the
+ * decoded bytes of the groups read, measured when there is a budget (else 0).
  */
 export function sharedTable(
   tableId: number,
@@ -114,7 +132,7 @@ export function sharedTable(
   dicts: Map<number, string[]>,
   from = 0,
   budget = Infinity,
-): { table: SentTable; end: number } {
+): { table: SentTable; end: number; bytes: number } {
   const groups = snap.rowGroupCount;
   const rowCounts: number[] = [];
   const deleted: (Uint8Array | null)[] = [];
@@ -132,7 +150,7 @@ export function sharedTable(
       chunks[g] = sendVector(v, dicts);
     }
   }
-  return { table: { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent }, end: g };
+  return { table: { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent }, end: g, bytes };
 }
 
 /** A vector as a worker receives it: typed arrays shared, a string dictionary by id (collected in `dicts`). */
@@ -181,7 +199,24 @@ export function morselsOf(rowCounts: readonly number[], from = 0, end = rowCount
   return Int32Array.from(triples);
 }
 
-async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>): Promise<Batch[]> {
+/** One worker's part of a fragment, summed over rounds. */
+interface WorkerShare {
+  participant: ParticipantStats;
+  nodeStats: SentNodeStats[];
+}
+
+function addShare(share: WorkerShare, reply: Exclude<WorkerReply, { error: unknown }>): void {
+  share.participant.units += reply.morsels;
+  share.participant.rows += reply.batches.reduce((n, b) => n + b.length, 0);
+  share.participant.ms = (share.participant.ms ?? 0) + reply.elapsedMs;
+  reply.nodeStats.forEach((s, i) => {
+    const t = share.nodeStats[i];
+    if (s === null) return;
+    share.nodeStats[i] = t === null || t === undefined ? [...s] : [t[0] + s[0], t[1] + s[1], t[2] + s[2], t[3] + s[3]];
+  });
+}
+
+async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>, shares: WorkerShare[]): Promise<Batch[]> {
   const groups = ctx.snapshot(fragment.driving.tableId).rowGroupCount;
   // A table the fragment scans twice is needed whole in every task: one round.
   const drivingScans = scansUnder(fragment.partial, []).filter((s) => s.tableId === fragment.driving.tableId).length;
@@ -190,7 +225,7 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
   for (let from = 0; from < groups || from === 0; ) {
     const round = tablesOf(fragment, ctx, from, budget);
     for (const [id, d] of joinDicts) round.dicts.set(id, d);
-    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end), joins)));
+    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end), joins, shares)));
     from = round.end;
     parallelStats.rounds++;
     if (groups === 0) break;
@@ -201,11 +236,12 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
   return batches;
 }
 
-async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array, joins: SentPrebuiltJoin[]): Promise<Batch[]> {
+async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array, joins: SentPrebuiltJoin[], shares: WorkerShare[]): Promise<Batch[]> {
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
   const total = morsels.length / 3;
   const queues = total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
+  let lost: unknown = null;
   const replies = workers.map((w, queue) => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
     const task: WorkerTask = {
@@ -225,10 +261,11 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       clearDicts,
       joins,
     };
-    return w.run(task).catch((err: Error): WorkerReply => {
-      // A worker that died lost what it was sent; its dictionaries go with it.
-      w.sentDicts.clear();
-      return { error: { code: 'XX000', message: err.message } };
+    return w.run(task).catch((err: unknown): WorkerReply => {
+      // A worker that died (pool.ts): the others stop claiming morsels, the statement fails.
+      Atomics.store(new Int32Array(cancel), 0, 1);
+      lost ??= err;
+      return { error: { code: SqlState.objectNotInPrerequisiteState, message: String(err) } };
     });
   });
   let cancelled: unknown = null;
@@ -248,11 +285,13 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
     clearInterval(poll);
   }
   if (cancelled !== null) throw cancelled;
+  if (lost !== null) throw lost;
   const batches: Batch[] = [];
-  for (const r of results) {
+  for (const [i, r] of results.entries()) {
     if ('error' in r) {
       throw new SqlError(r.error.code as SqlStateCode, r.error.message, { detail: r.error.detail, hint: r.error.hint });
     }
+    addShare(shares[i], r);
     batches.push(...r.batches);
     parallelStats.morsels += r.morsels;
     parallelStats.stolen += r.stolen;
