@@ -32,6 +32,9 @@ import { originalPlanStats } from './parallel/fragment-stats';
 export type { NodeStats } from './expr/compiled';
 
 function prepareNode(node: PlanNode, env: ExprEnv): PreparedNode {
+  // An aggregate whose partial aggregation already ran on the parallel workers runs as their merge.
+  const replaced = env.ctx.replacedNodes?.get(node);
+  if (replaced !== undefined) return prepareNode(replaced, env);
   const child = (n: PlanNode) => prepareNode(n, env);
   switch (node.kind) {
     case 'scan':
@@ -170,7 +173,7 @@ export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats
       chunkBatch(b, batches);
     }
     // Stats by the statement's own plan nodes (EXPLAIN ANALYZE, the learned optimizer), workers' included.
-    onStats?.(parallel === null ? env.stats : originalPlanStats(original, parallel.run, env.stats));
+    onStats?.(parallel === null ? env.stats : originalPlanStats(original, parallel.runs, env.stats));
     return batches;
   } finally {
     releaseAtEnd(env);

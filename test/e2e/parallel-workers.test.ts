@@ -132,6 +132,45 @@ describe('parallel workers: a lost worker, and EXPLAIN ANALYZE of the parallel w
     expect(groups.every((g) => g.time)).to.equal(true);
   });
 
+  it("an IN subquery's aggregate over many groups runs on the workers, each aggregating its own share of the groups", async () => {
+    const sql =
+      'select k, w from small where k in (select k / 3 from big group by k / 3 having count(*) = 3 and avg(v) > 500 and min(v) >= 1 and max(v) < 999 and sum(v) % 2 = 0) order by k';
+    const expected = await serial(sql);
+    // The same groups computed here: k / 3 over k = 1..600000 (v = k % 1000), then small's k = 7·w.
+    const want: { k: number; w: number }[] = [];
+    for (let g = 1; g < 200000; g++) {
+      const vs = [3 * g, 3 * g + 1, 3 * g + 2].map((k) => k % 1000);
+      const total = vs[0] + vs[1] + vs[2];
+      if (total / 3 > 500 && Math.min(...vs) >= 1 && Math.max(...vs) < 999 && total % 2 === 0 && g % 7 === 0 && g / 7 <= 50000) want.push({ k: g, w: g / 7 });
+    }
+    expect(expected).to.deep.equal(want);
+    expect((await client.query(sql)).rows).to.deep.equal(expected);
+    const lines = await explain(sql);
+    const groups = participants(lines, /Finalize HashAggregate .*rows=200001 loops=1\)$/);
+    expect(groups.map((g) => g.who)).to.deep.equal(['Worker 0', 'Worker 1']);
+    // Disjoint shares of the 200001 groups (k / 3 = 0 … 200000), each worker reading every morsel.
+    expect(sum(groups)).to.equal(200001);
+    for (const g of groups) expect(g.rows).to.be.within(80000, 120000);
+    expect(groups[0].units).to.equal(groups[1].units);
+    const scan = participants(lines, /Parallel Seq Scan on big/);
+    expect(scan.map((x) => x.rows)).to.deep.equal([600000, 600000]);
+  });
+
+  it("a scalar subquery's aggregate runs on the workers, merged", async () => {
+    const sql = 'select count(*) from small where w > (select avg(v) from big where k % 3 = 0)';
+    // avg(v) over k = 3, 6, …, 600000: v = k % 1000 takes each multiple of 3 below 1000 … exactly 499.5.
+    let total = 0;
+    for (let k = 3; k <= 600000; k += 3) total += k % 1000;
+    expect(total / 200000).to.equal(499.5);
+    expect(await serial(sql)).to.deep.equal([{ count: String(50000 - 499) }]);
+    expect((await client.query(sql)).rows).to.deep.equal([{ count: String(50000 - 499) }]);
+    const lines = await explain(sql);
+    const workers = participants(lines, /Finalize Aggregate .*rows=1 loops=1\)$/);
+    expect(workers.map((w) => w.rows)).to.deep.equal(workers.map((w) => (w.units > 0 ? 1 : 0)));
+    // The scan's kept rows: k % 3 = 0.
+    expect(sum(participants(lines, /Parallel Seq Scan on big/))).to.equal(200000);
+  });
+
   it('EXPLAIN ANALYZE of a parallel join build: the partitions and build rows per participant', async () => {
     const lines = await explain(JOIN, 'ANALYZE, COSTS OFF, TIMING OFF');
     expect(lines.some((l) => l.trim() === 'Parallel Build: Workers Launched: 2'), lines.join('\n')).to.equal(true);

@@ -98,6 +98,8 @@ class HashAggregateOp extends Operator {
     super(node, env);
     this.accs = node.aggregates.map(makeAccumulator);
     this.distincts = aggs.map((a) => (a.distinct ? new DistinctFilter() : null));
+    const part = env.ctx.aggregatePartition;
+    this.partition = part !== undefined && part.node === node && groupBy.length > 0 ? part : null;
     const wm = env.ctx.workMem;
     this.spillLimit = wm !== undefined && groupBy.length > 0 && !aggs.some((a) => a.order !== null) && level <= MAX_SPILL_LEVEL ? wm : null;
   }
@@ -204,15 +206,36 @@ class HashAggregateOp extends Operator {
     return st;
   }
 
-  private consume(st: AggregationState, b: Batch): void {
+  /** A parallel worker's share of the groups (ExecContext.aggregatePartition), null: all of them. */
+  private readonly partition: { part: number; parts: number } | null;
+
+  /** The rows of `b` whose group key hashes to this worker's partition (high hash bits: the table's slots use the low ones). */
+  private ownRows(b: Batch, keyVecs: Vector[]): { b: Batch; keyVecs: Vector[] } {
+    const { part, parts } = this.partition!;
     const n = b.length;
+    const hashes = new Int32Array(n);
+    hashKeys(keyVecs.map((v) => toKeyColumn(v)), n, hashes);
+    const keep = new Uint32Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) if ((((hashes[i] >>> 0) * parts) / 4294967296) >>> 0 === part) keep[k++] = i;
+    if (k === n) return { b, keyVecs };
+    const rows = keep.subarray(0, k);
+    return { b: gatherBatch(b, rows, k, null), keyVecs: keyVecs.map((v) => gatherVector(v, rows)) };
+  }
+
+  private consume(st: AggregationState, whole: Batch): void {
+    let b = whole;
     const table = st.table;
     let groups: Int32Array;
     if (table === null) {
+      const n = b.length;
       if (st.zeros.length < n) st.zeros = new Int32Array(Math.max(n, BATCH_SIZE));
       groups = st.zeros;
     } else {
-      const keyVecs = this.groupBy.map((g) => g.eval(b));
+      let keyVecs = this.groupBy.map((g) => g.eval(b));
+      if (this.partition !== null) ({ b, keyVecs } = this.ownRows(b, keyVecs));
+      const n = b.length;
+      if (n === 0) return;
       const keys = keyVecs.map((v) => toKeyColumn(v));
       if (this.spill !== null) {
         const hashes = new Int32Array(n);
@@ -235,8 +258,8 @@ class HashAggregateOp extends Operator {
         if (limit !== null && estimatedGroupBytes(table.size, this.groupBy.length, this.accs.length) > limit.bytes) this.startSpill();
       }
     }
-    this.accumulate(b, groups, n);
-    if (st.ordered) st.stash.push({ b, groups: groups === st.zeros ? new Int32Array(n) : groups });
+    this.accumulate(b, groups, b.length);
+    if (st.ordered) st.stash.push({ b, groups: groups === st.zeros ? new Int32Array(b.length) : groups });
   }
 
   private finish(st: AggregationState): Batch {

@@ -51,8 +51,10 @@ function addRun(into: Map<PlanNode, NodeStats>, node: PlanNode, s: SentNodeStats
 
 /** What a parallel fragment's run leaves for EXPLAIN ANALYZE. */
 export interface FragmentRun {
-  /** The plan the main thread ran in place of the original. */
-  rewritten: PlanNode;
+  /** The plan the main thread ran in place of the original (null: the aggregate was replaced through ExecContext.replacedNodes). */
+  rewritten: PlanNode | null;
+  /** The plan the fragment was found in: the statement's, or a subquery's. */
+  root: PlanNode;
   /** The original plan's aggregate that the merge replaced, and the merge node. */
   aggregate: PlanNode;
   merge: PlanNode;
@@ -69,10 +71,32 @@ export interface FragmentRun {
 }
 
 /** The stats of the original plan's nodes, from the main thread's run of the rewritten plan and the workers'. */
-export function originalPlanStats(original: PlanNode, run: FragmentRun, mainStats: Map<PlanNode, NodeStats>): Map<PlanNode, NodeStats> {
+export function originalPlanStats(original: PlanNode, runs: readonly FragmentRun[], mainStats: Map<PlanNode, NodeStats>): Map<PlanNode, NodeStats> {
   // Subquery plans inside expressions are shared by both plans: their entries are already right.
   const out = new Map(mainStats);
-  for (const [copy, orig] of pairNodes(run.rewritten, original, new Map(), run.aggregate)) {
+  for (const run of runs) addFragmentStats(original, run, mainStats, out);
+  return out;
+}
+
+/** The nodes from `root` down to `target` (planChildren only), `target` excluded; null when it is not below `root`. */
+function pathTo(root: PlanNode, target: PlanNode): PlanNode[] | null {
+  if (root === target) return [];
+  for (const c of planChildren(root)) {
+    const p = pathTo(c, target);
+    if (p !== null) return [root, ...p];
+  }
+  return null;
+}
+
+function addFragmentStats(original: PlanNode, run: FragmentRun, mainStats: Map<PlanNode, NodeStats>, out: Map<PlanNode, NodeStats>): void {
+  // A subquery's fragment: the nodes of the subquery above its aggregate ran around it too.
+  if (run.rewritten === null)
+    for (const n of pathTo(run.root, run.aggregate) ?? []) {
+      const s = out.get(n);
+      if (s !== undefined) out.set(n, { ...s, elapsedMs: s.elapsedMs + run.phaseMs, startupMs: (s.startupMs ?? s.elapsedMs) + run.phaseMs });
+    }
+  const pairs = run.rewritten === null ? new Map<PlanNode, PlanNode>() : pairNodes(run.rewritten, original, new Map(), run.aggregate);
+  for (const [copy, orig] of pairs) {
     if (orig === run.aggregate) continue;
     const s = mainStats.get(copy);
     if (s === undefined) continue;
@@ -103,5 +127,4 @@ export function originalPlanStats(original: PlanNode, run: FragmentRun, mainStat
   // The driving scan: each worker's morsels and rows (shown as a Parallel Seq Scan).
   const driving = out.get(run.driving);
   if (driving !== undefined) addParallelStats(driving, { ...run.parallel, kind: 'scan', participants: drivingShares });
-  return out;
 }

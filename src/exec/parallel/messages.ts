@@ -46,6 +46,8 @@ export interface WorkerTask {
   clearDicts: boolean;
   /** Hash joins of `plan` built by the main thread (shared-joins.ts); their build inputs are empty VALUES in `plan`. */
   joins: SentPrebuiltJoin[];
+  /** Key-partitioned fragment (fragment.ts): this worker aggregates the groups of partition `part` of `parts` over all morsels. */
+  partition: { part: number; parts: number } | null;
 }
 
 /** A prebuilt hash join as sent: its node's path from the plan, build rows (shared chunks) and table. */

@@ -19,7 +19,7 @@ import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
-import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
+import { MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
 import { SentNodeStats, SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { ParticipantStats } from '../expr/compiled';
 import { FragmentRun } from './fragment-stats';
@@ -45,15 +45,61 @@ const PARTIAL_CTE_ID = -1001;
 export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0, sharedJoins: 0 };
 
 /**
- * Runs the plan's parallel fragment, if it has one and workers are free, and returns the plan and
- * context to run serially for the rest (the fragment replaced by a merge of the workers' rows);
- * null = run the whole plan serially.
+ * Runs the plan's parallel fragments, if it has any and workers are free, and returns the plan and
+ * context to run serially for the rest; null = run the whole plan serially. The fragments: the
+ * aggregate of each uncorrelated subquery that has one (Q18's IN (SELECT l_orderkey … GROUP BY
+ * l_orderkey HAVING …)), replaced through ctx.replacedNodes, and then the plan's own, replaced in
+ * the returned plan; each by a merge of its workers' rows.
  */
-export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; run: FragmentRun } | null> {
+export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
-  const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount, ctx.parallelSharedJoinRows);
-  if (fragment === null) return null;
+  const rows = (id: number): number => ctx.snapshot(id).liveRowCount;
+  const runs: FragmentRun[] = [];
+  const ctes = new Map(ctx.ctes ?? []);
+  const replacedNodes = new Map(ctx.replacedNodes ?? []);
+  let cteId = PARTIAL_CTE_ID;
+  for (const sub of uncorrelatedSubplans(plan)) {
+    const found = findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity);
+    const partitioned = found !== null && keyPartitioned(found);
+    // Many groups and not partitioned (a join below): the merge would cost what the workers save.
+    const tooMany = found !== null && !partitioned && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS;
+    const f = found === null || tooMany ? null : { ...found, partitioned };
+    const r = f === null ? null : await runFragment(f, sub, ctx, cteId);
+    if (r === null) continue;
+    ctes.set(cteId--, r.batches);
+    replacedNodes.set(r.run.aggregate, r.run.merge);
+    runs.push(r.run);
+  }
+  let rest = plan;
+  const f = findFragment(plan, rows, ctx.parallelSharedJoinRows);
+  const r = f === null ? null : await runFragment(f, plan, ctx, cteId);
+  if (r !== null) {
+    ctes.set(cteId, r.batches);
+    rest = r.run.rewritten = replaceNode(plan, r.run.aggregate, r.run.merge);
+    runs.push(r.run);
+  }
+  if (runs.length === 0) return null;
+  parallelStats.statements++;
+  parallelStats.workers += Math.max(...runs.map((x) => x.parallel.launched));
+  return { plan: rest, ctx: { ...ctx, ctes, replacedNodes }, runs };
+}
+
+/**
+ * Whether a subquery's fragment runs key-partitioned (fragment.ts): a grouped aggregate straight
+ * over its scan (no join whose probe every worker would then repeat) whose groups are not known to
+ * be few. Q18's IN (SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING …): 1.5M groups of
+ * 6M rows, where the main thread's merge of the workers' groups cost about half the serial
+ * aggregate. Top-level fragments keep their morsel split (their planner estimates bound the groups).
+ */
+function keyPartitioned(f: ParallelFragment): boolean {
+  const groups = f.aggregate.estimatedRows;
+  return f.aggregate.groupBy.length > 0 && !f.path.includes('left') && (groups === undefined || groups > MAX_PARTIAL_GROUPS);
+}
+
+/** Runs one fragment on the workers: its partial rows (for CTE `cteId`) and the merge that reads them; null = not run (too small, no worker free). */
+async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: ExecContext, cteId: number): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
+  const want = ctx.parallelWorkers ?? 0;
   const driving = ctx.snapshot(fragment.driving.tableId);
   if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
   // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
@@ -66,14 +112,11 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
     const work = prebuilt === null ? fragment : { ...fragment, partial: prebuilt.plan };
     const shares = workers.map((_, i): WorkerShare => ({ participant: { worker: i, units: 0, rows: 0, ms: 0 }, nodeStats: [] }));
     const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map(), shares);
-    const ctes = new Map(ctx.ctes ?? []);
-    ctes.set(PARTIAL_CTE_ID, batches);
-    const merge = mergePlan(fragment, PARTIAL_CTE_ID);
-    const rewritten = replaceNode(plan, fragment.aggregate, merge);
     const run: FragmentRun = {
-      rewritten,
+      rewritten: null,
+      root,
       aggregate: fragment.aggregate,
-      merge,
+      merge: fragment.partitioned === true ? disjointMergePlan(fragment, cteId) : mergePlan(fragment, cteId),
       workPlan: work.partial,
       partial: fragment.partial,
       driving: fragment.driving,
@@ -81,7 +124,7 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
       parallel: { kind: 'aggregate', planned: want, launched: workers.length, participants: shares.map((s) => s.participant) },
       phaseMs: performance.now() - started,
     };
-    return { plan: rewritten, ctx: { ...ctx, ctes }, run };
+    return { batches, run };
   } finally {
     releaseWorkers(workers);
   }
@@ -230,9 +273,7 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
     parallelStats.rounds++;
     if (groups === 0) break;
   }
-  parallelStats.statements++;
   parallelStats.sharedJoins += joins.length;
-  parallelStats.workers += workers.length;
   return batches;
 }
 
@@ -240,7 +281,9 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
   const total = morsels.length / 3;
-  const queues = total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
+  // Key-partitioned: each worker claims every morsel from a counter of its own.
+  const partitioned = fragment.partitioned === true;
+  const queues = !partitioned && total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
   let lost: unknown = null;
   const replies = workers.map((w, queue) => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
@@ -253,13 +296,14 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       transactionStartMicros: ctx.transactionStartMicros,
       tables,
       morsels,
-      counter,
+      counter: partitioned ? new SharedArrayBuffer(4) : counter,
       queues,
       queue,
       cancel,
       dicts: newDicts,
       clearDicts,
       joins,
+      partition: partitioned ? { part: queue, parts: workers.length } : null,
     };
     return w.run(task).catch((err: unknown): WorkerReply => {
       // A worker that died (pool.ts): the others stop claiming morsels, the statement fails.

@@ -93,6 +93,7 @@ function run(task: WorkerTask): WorkerReply {
     },
     morselsFor: (node) => (node === driving ? source : undefined),
     prebuiltJoin: (node) => prebuilt.get(node),
+    aggregatePartition: task.partition === null ? undefined : { node: task.plan, ...task.partition },
   };
   const { batches, stats } = executePlanWithStats(task.plan, ctx);
   return { batches: batches.map(compactDictionaries), morsels: claimed, stolen: queues?.stolen ?? 0, elapsedMs: performance.now() - started, nodeStats: nodeStatsInOrder(task.plan, stats) };
