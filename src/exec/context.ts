@@ -63,9 +63,10 @@ export interface ExecContext {
   replacedNodes?: Map<PlanNode, PlanNode>;
   /**
    * Inside a parallel worker of a key-partitioned fragment (run-parallel.ts): `node` aggregates only
-   * the rows whose group key hashes to partition `part` of `parts`, so the workers' groups are disjoint.
+   * the rows whose single integer group key falls in slice `part` of `parts` of [lo, hi], so the
+   * workers' groups are disjoint.
    */
-  aggregatePartition?: { node: PlanNode; part: number; parts: number };
+  aggregatePartition?: { node: PlanNode; part: number; parts: number; lo: number; hi: number };
   /** Inside a parallel worker: the hash joins whose tables the main thread built (and shared) before the fragment started. */
   prebuiltJoin?: (node: HashJoinNode) => PrebuiltJoin | undefined;
 }

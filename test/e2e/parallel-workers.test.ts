@@ -63,6 +63,8 @@ describe('parallel workers: a lost worker, and EXPLAIN ANALYZE of the parallel w
     await client.query('insert into big select g, g % 1000, md5(g::text) from generate_series(1, 600000) g');
     await client.query('create table small (k int, w int)');
     await client.query('insert into small select g * 7, g from generate_series(1, 50000) g');
+    await client.query('create table dup (g int, v int)');
+    await client.query('insert into dup select g / 3, g % 1000 from generate_series(1, 600000) g');
     await client.query('set parallel_min_rows = 100000');
     await client.query('set parallel_join_build_rows = 1000');
   });
@@ -132,11 +134,11 @@ describe('parallel workers: a lost worker, and EXPLAIN ANALYZE of the parallel w
     expect(groups.every((g) => g.time)).to.equal(true);
   });
 
-  it("an IN subquery's aggregate over many groups runs on the workers, each aggregating its own share of the groups", async () => {
+  it("an IN subquery's aggregate over many groups runs on the workers, each aggregating its own slice of the keys", async () => {
     const sql =
-      'select k, w from small where k in (select k / 3 from big group by k / 3 having count(*) = 3 and avg(v) > 500 and min(v) >= 1 and max(v) < 999 and sum(v) % 2 = 0) order by k';
+      'select k, w from small where k in (select g from dup group by g having count(*) = 3 and avg(v) > 500 and min(v) >= 1 and max(v) < 999 and sum(v) % 2 = 0) order by k';
     const expected = await serial(sql);
-    // The same groups computed here: k / 3 over k = 1..600000 (v = k % 1000), then small's k = 7·w.
+    // The same groups computed here: g = k / 3 over k = 1..600000 (v = k % 1000), then small's k = 7·w.
     const want: { k: number; w: number }[] = [];
     for (let g = 1; g < 200000; g++) {
       const vs = [3 * g, 3 * g + 1, 3 * g + 2].map((k) => k % 1000);
@@ -148,12 +150,25 @@ describe('parallel workers: a lost worker, and EXPLAIN ANALYZE of the parallel w
     const lines = await explain(sql);
     const groups = participants(lines, /Finalize HashAggregate .*rows=200001 loops=1\)$/);
     expect(groups.map((g) => g.who)).to.deep.equal(['Worker 0', 'Worker 1']);
-    // Disjoint shares of the 200001 groups (k / 3 = 0 … 200000), each worker reading every morsel.
-    expect(sum(groups)).to.equal(200001);
-    for (const g of groups) expect(g.rows).to.be.within(80000, 120000);
-    expect(groups[0].units).to.equal(groups[1].units);
-    const scan = participants(lines, /Parallel Seq Scan on big/);
-    expect(scan.map((x) => x.rows)).to.deep.equal([600000, 600000]);
+    // Disjoint halves of the key range 0 … 200000.
+    expect(groups.map((g) => g.rows)).to.deep.equal([100001, 100000]);
+    // dup is stored in key order: each worker reads only the morsels that reach its half (one
+    // morsel of 16384 rows straddles both), not all 600000 rows.
+    const scan = participants(lines, /Parallel Seq Scan on dup/);
+    expect(sum(scan)).to.be.within(600000, 600000 + 16384);
+    for (const x of scan) expect(x.rows).to.be.within(300000 - 16384, 300000 + 16384);
+  });
+
+  it('a key-partitioned aggregate over keys in no order: every worker reads every morsel and keeps its slice', async () => {
+    const sql = 'select k, w from small where k in (select v from big group by v having sum(k) % 3 = 0 and count(*) = 600) order by k';
+    // v = k % 1000: 600 rows per v, summing 600·v + 1000·(0 + 1 + … + 599).
+    const want: { k: number; w: number }[] = [];
+    for (let v = 0; v < 1000; v++) if ((600 * v + 1000 * 179700) % 3 === 0 && v % 7 === 0 && v > 0) want.push({ k: v, w: v / 7 });
+    expect(await serial(sql)).to.deep.equal(want);
+    expect((await client.query(sql)).rows).to.deep.equal(want);
+    const lines = await explain(sql);
+    expect(participants(lines, /Finalize HashAggregate .*rows=1000 loops=1\)$/).map((g) => g.rows)).to.deep.equal([500, 500]);
+    expect(participants(lines, /Parallel Seq Scan on big/).map((x) => x.rows)).to.deep.equal([600000, 600000]);
   });
 
   it("a scalar subquery's aggregate runs on the workers, merged", async () => {

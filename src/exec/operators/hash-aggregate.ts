@@ -17,6 +17,7 @@ import { rowComparator, sortColumn } from './sort';
 import { Accumulator } from '../aggregates/accumulator';
 import { makeAccumulator } from '../aggregates/make';
 import { Operator, PrepareChild, PreparedNode, Pulled, YIELD, drain } from './operator';
+import { keySlice } from '../parallel/key-range';
 import { MAX_SPILL_LEVEL, PARTITIONS, SpillPartitions, estimatedGroupBytes, partitionOf } from './hash-aggregate-spill';
 
 interface CompiledAggregate {
@@ -99,7 +100,7 @@ class HashAggregateOp extends Operator {
     this.accs = node.aggregates.map(makeAccumulator);
     this.distincts = aggs.map((a) => (a.distinct ? new DistinctFilter() : null));
     const part = env.ctx.aggregatePartition;
-    this.partition = part !== undefined && part.node === node && groupBy.length > 0 ? part : null;
+    this.partition = part !== undefined && part.node === node && groupBy.length === 1 ? part : null;
     const wm = env.ctx.workMem;
     this.spillLimit = wm !== undefined && groupBy.length > 0 && !aggs.some((a) => a.order !== null) && level <= MAX_SPILL_LEVEL ? wm : null;
   }
@@ -207,20 +208,28 @@ class HashAggregateOp extends Operator {
   }
 
   /** A parallel worker's share of the groups (ExecContext.aggregatePartition), null: all of them. */
-  private readonly partition: { part: number; parts: number } | null;
+  private readonly partition: { part: number; parts: number; lo: number; hi: number } | null;
 
-  /** The rows of `b` whose group key hashes to this worker's partition (high hash bits: the table's slots use the low ones). */
+  /**
+   * The rows of `b` whose (single, integer) group key falls in this worker's slice of [lo, hi]
+   * (values outside go to the first or last slice, NULL to the first). Slices of the value range
+   * rather than of hashes: each worker's keys stay as dense as the whole, so its KeyTable keeps
+   * direct mode (key-table.ts).
+   */
   private ownRows(b: Batch, keyVecs: Vector[]): { b: Batch; keyVecs: Vector[] } {
-    const { part, parts } = this.partition!;
+    const { part, parts, lo, hi } = this.partition!;
     const n = b.length;
-    const hashes = new Int32Array(n);
-    hashKeys(keyVecs.map((v) => toKeyColumn(v)), n, hashes);
+    const key = toKeyColumn(keyVecs[0]);
+    if (key.kind !== 'num') throw new Error('aggregate partition: the group key is not a number');
+    const values = key.values;
+    const nulls = key.nulls;
     const keep = new Uint32Array(n);
     let k = 0;
-    for (let i = 0; i < n; i++) if ((((hashes[i] >>> 0) * parts) / 4294967296) >>> 0 === part) keep[k++] = i;
+    for (let i = 0; i < n; i++) if (keySlice(values[i], nulls !== null && nulls[i] === 1, lo, hi, parts) === part) keep[k++] = i;
     if (k === n) return { b, keyVecs };
     const rows = keep.subarray(0, k);
-    return { b: gatherBatch(b, rows, k, null), keyVecs: keyVecs.map((v) => gatherVector(v, rows)) };
+    // Only the columns the aggregation reads (the scan's others are placeholders).
+    return { b: gatherBatch(b, rows, k, this.spillNeeded()), keyVecs: keyVecs.map((v) => gatherVector(v, rows)) };
   }
 
   private consume(st: AggregationState, whole: Batch): void {

@@ -30,10 +30,11 @@ export interface ParallelFragment {
   shared: PathStep[][];
   /**
    * Key-partitioned (set by the caller): every worker reads all the driving rows but aggregates only
-   * the groups whose key hashes to its partition, so the workers' groups are disjoint and need no
-   * merge (disjointMergePlan): for many groups, where merging would cost nearly what it saves.
+   * the groups whose single integer key falls in its slice of [lo, hi], so the workers' groups are
+   * disjoint and need no merge (disjointMergePlan): for many groups, where merging would cost
+   * nearly what it saves.
    */
-  partitioned?: boolean;
+  partitioned?: { lo: number; hi: number } | null;
 }
 
 /** Aggregates whose partial results merge exactly (no order, no float rounding differences). */

@@ -46,8 +46,8 @@ export interface WorkerTask {
   clearDicts: boolean;
   /** Hash joins of `plan` built by the main thread (shared-joins.ts); their build inputs are empty VALUES in `plan`. */
   joins: SentPrebuiltJoin[];
-  /** Key-partitioned fragment (fragment.ts): this worker aggregates the groups of partition `part` of `parts` over all morsels. */
-  partition: { part: number; parts: number } | null;
+  /** Key-partitioned fragment (fragment.ts): this worker aggregates the groups of slice `part` of `parts` of the key range [lo, hi], over all morsels. */
+  partition: { part: number; parts: number; lo: number; hi: number } | null;
 }
 
 /** A prebuilt hash join as sent: its node's path from the plan, build rows (shared chunks) and table. */

@@ -15,6 +15,8 @@ import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
 import { SqlError, SqlState, SqlStateCode } from '../../types/sql-error';
+import { ColumnExpr } from '../../plan/expr';
+import { keySlice } from './key-range';
 import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
@@ -61,9 +63,9 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
   let cteId = PARTIAL_CTE_ID;
   for (const sub of uncorrelatedSubplans(plan)) {
     const found = findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity);
-    const partitioned = found !== null && keyPartitioned(found);
-    // Many groups and not partitioned (a join below): the merge would cost what the workers save.
-    const tooMany = found !== null && !partitioned && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS;
+    const partitioned = found === null ? null : keyRange(found, ctx);
+    // Many groups and not partitioned: the merge would cost what the workers save.
+    const tooMany = found !== null && partitioned === null && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS;
     const f = found === null || tooMany ? null : { ...found, partitioned };
     const r = f === null ? null : await runFragment(f, sub, ctx, cteId);
     if (r === null) continue;
@@ -86,15 +88,60 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
 }
 
 /**
- * Whether a subquery's fragment runs key-partitioned (fragment.ts): a grouped aggregate straight
- * over its scan (no join whose probe every worker would then repeat) whose groups are not known to
- * be few. Q18's IN (SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING …): 1.5M groups of
- * 6M rows, where the main thread's merge of the workers' groups cost about half the serial
- * aggregate. Top-level fragments keep their morsel split (their planner estimates bound the groups).
+ * The key range over which a subquery's fragment runs key-partitioned (fragment.ts), or null: a
+ * single integer group key that is a column of the driving scan straight below (filters aside:
+ * no join whose probe every worker would repeat), whose groups are not known to be few, with the
+ * column's min and max from the table statistics (stale ones only unbalance the slices). Q18's
+ * IN (SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING …): 1.5M groups of 6M rows,
+ * where a merge of the workers' groups on the main thread cost about half the serial aggregate.
+ * Top-level fragments keep their morsel split (their planner estimates bound the groups).
  */
-function keyPartitioned(f: ParallelFragment): boolean {
-  const groups = f.aggregate.estimatedRows;
-  return f.aggregate.groupBy.length > 0 && !f.path.includes('left') && (groups === undefined || groups > MAX_PARTIAL_GROUPS);
+function keyRange(f: ParallelFragment, ctx: ExecContext): { lo: number; hi: number } | null {
+  const a = f.aggregate;
+  const groups = a.estimatedRows;
+  if (a.groupBy.length !== 1 || (groups !== undefined && groups <= MAX_PARTIAL_GROUPS)) return null;
+  const key = a.groupBy[0];
+  if (key.kind !== 'column' || !INTEGER_KEYS.has(key.type.name)) return null;
+  let n: PlanNode = a.input;
+  while (n.kind === 'filter') n = n.input;
+  if (n !== f.driving) return null;
+  const stats = ctx.snapshot(f.driving.tableId).statistics()?.columns[f.driving.columns[key.index]];
+  const lo = stats?.min;
+  const hi = stats?.max;
+  return typeof lo === 'number' && typeof hi === 'number' && hi > lo ? { lo, hi } : null;
+}
+
+const INTEGER_KEYS = new Set(['int2', 'int4', 'int8', 'date']);
+
+/**
+ * For each of `parts` slices of the key range, the morsels (triples) holding a key of it (a NULL key
+ * belongs to slice 0), from the minimum and maximum key of each morsel in the round's chunks.
+ */
+function morselsBySlice(fragment: ParallelFragment, range: { lo: number; hi: number }, tables: SentTable[], morsels: Int32Array, parts: number): Int32Array[] {
+  const key = fragment.aggregate.groupBy[0] as ColumnExpr;
+  const column = fragment.driving.columns[key.index];
+  const chunks = tables.find((t) => t.tableId === fragment.driving.tableId)?.columns.find(([c]) => c === column)?.[1];
+  if (chunks === undefined) return Array.from({ length: parts }, () => morsels);
+  const out: number[][] = Array.from({ length: parts }, () => []);
+  for (let m = 0; m < morsels.length; m += 3) {
+    const [g, start, end] = [morsels[m], morsels[m + 1], morsels[m + 2]];
+    const v = chunks[g] as Vector & { values: ArrayLike<number> };
+    let lo = Infinity;
+    let hi = -Infinity;
+    let hasNull = false;
+    for (let i = start; i < end; i++) {
+      if (v.nulls !== null && v.nulls[i] === 1) hasNull = true;
+      else {
+        const x = v.values[i];
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+    }
+    const first = hasNull || lo > hi ? 0 : keySlice(lo, false, range.lo, range.hi, parts);
+    const last = lo > hi ? 0 : keySlice(hi, false, range.lo, range.hi, parts);
+    for (let p = first; p <= last; p++) out[p].push(g, start, end);
+  }
+  return out.map((t) => Int32Array.from(t));
 }
 
 /** Runs one fragment on the workers: its partial rows (for CTE `cteId`) and the merge that reads them; null = not run (too small, no worker free). */
@@ -116,7 +163,7 @@ async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: Exec
       rewritten: null,
       root,
       aggregate: fragment.aggregate,
-      merge: fragment.partitioned === true ? disjointMergePlan(fragment, cteId) : mergePlan(fragment, cteId),
+      merge: fragment.partitioned != null ? disjointMergePlan(fragment, cteId) : mergePlan(fragment, cteId),
       workPlan: work.partial,
       partial: fragment.partial,
       driving: fragment.driving,
@@ -282,9 +329,12 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
   const cancel = new SharedArrayBuffer(4);
   const total = morsels.length / 3;
   // Key-partitioned: each worker claims every morsel from a counter of its own.
-  const partitioned = fragment.partitioned === true;
+  const range = fragment.partitioned ?? null;
+  const partitioned = range !== null;
   const queues = !partitioned && total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
   let lost: unknown = null;
+  // Key-partitioned: each worker only the morsels whose keys reach its slice (sorted data: about its share).
+  const own = range === null ? null : morselsBySlice(fragment, range, tables, morsels, workers.length);
   const replies = workers.map((w, queue) => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
     const task: WorkerTask = {
@@ -295,7 +345,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       statementStartMicros: ctx.statementStartMicros,
       transactionStartMicros: ctx.transactionStartMicros,
       tables,
-      morsels,
+      morsels: own?.[queue] ?? morsels,
       counter: partitioned ? new SharedArrayBuffer(4) : counter,
       queues,
       queue,
@@ -303,7 +353,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       dicts: newDicts,
       clearDicts,
       joins,
-      partition: partitioned ? { part: queue, parts: workers.length } : null,
+      partition: range === null ? null : { part: queue, parts: workers.length, ...range },
     };
     return w.run(task).catch((err: unknown): WorkerReply => {
       // A worker that died (pool.ts): the others stop claiming morsels, the statement fails.
