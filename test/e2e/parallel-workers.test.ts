@@ -171,6 +171,30 @@ describe('parallel workers: a lost worker, and EXPLAIN ANALYZE of the parallel w
     expect(participants(lines, /Parallel Seq Scan on big/).map((x) => x.rows)).to.deep.equal([600000, 600000]);
   });
 
+  it('key slices take NULL keys and keys outside the statistics range (a transaction\'s own rows) exactly once', async () => {
+    const sql = 'select (select count(*) from (select g, sum(v) as s from dup group by g) x where s >= 0) as groups, (select sum(v) from dup) as total';
+    await client.query('begin');
+    try {
+      await client.query('insert into dup values (null, 5), (null, 7), (300000, 1), (300000, 2), (-5, 3)');
+      // 200001 groups of 0 … 200000, plus NULL, 300000 and -5.
+      let total = 18;
+      for (let k = 1; k <= 600000; k++) total += k % 1000;
+      const want = [{ groups: '200004', total: String(total) }];
+      expect(await serial(sql)).to.deep.equal(want);
+      expect((await client.query(sql)).rows).to.deep.equal(want);
+      const lines = await explain(sql);
+      const shares = participants(lines, /Finalize HashAggregate .*rows=200004 loops=1\)$/);
+      expect(sum(shares)).to.equal(200004);
+      expect(shares).to.have.length(2);
+      // Key-partitioned, not merged: the morsel holding the new rows reaches both slices (-5 and
+      // NULL the first, 300000 the last), so both workers read it and the scan counts it twice.
+      const scan = participants(lines, /Parallel Seq Scan on dup/);
+      expect(sum(scan)).to.be.above(600005);
+    } finally {
+      await client.query('rollback');
+    }
+  });
+
   it("a scalar subquery's aggregate runs on the workers, merged", async () => {
     const sql = 'select count(*) from small where w > (select avg(v) from big where k % 3 = 0)';
     // avg(v) over k = 3, 6, …, 600000: v = k % 1000 takes each multiple of 3 below 1000 … exactly 499.5.
