@@ -419,7 +419,7 @@ export class EngineSession implements Session {
    * Runs a query plan to completion, pausing every few milliseconds so the event loop serves other
    * sessions and CancelRequests meanwhile. Reads one consistent moment of every table.
    */
-  async runPlanAsync(plan: PlanNode, params: Scalar[]): Promise<Batch[]> {
+  async runPlanAsync(plan: PlanNode, params: Scalar[], onStats = this.learnFrom(plan)): Promise<Batch[]> {
     const ctx = this.execContext(params, true);
     ctx.parallelWorkers = Number(this.settings.get('max_parallel_workers'));
     ctx.parallelMinRows = Number(this.settings.get('parallel_min_rows'));
@@ -428,7 +428,7 @@ export class EngineSession implements Session {
     ctx.parallelRoundBytes = this.db.storage.bufferStats().capacityBytes / 2;
     const leave = this.db.readers.enter();
     try {
-      return await executePlanAsync(plan, ctx, this.learnFrom(plan));
+      return await executePlanAsync(plan, ctx, onStats);
     } finally {
       leave();
     }
@@ -703,7 +703,8 @@ export class EngineSession implements Session {
           this.checkParams(params, paramTypes);
           const start = performance.now();
           const learn = this.learnFrom(bound.plan);
-          const { stats } = executePlanWithStats(bound.plan, this.execContext(params));
+          let stats = new Map<PlanNode, NodeStats>();
+          await this.runPlanAsync(bound.plan, params, (s) => (stats = s));
           const executionMs = performance.now() - start;
           learn(stats);
           const o = bound.options ?? { costs: true, timing: true, summary: true, buffers: true };

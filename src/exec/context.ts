@@ -1,5 +1,5 @@
 // What an executing plan needs from its session. Exec imports only plan, storage contracts and types.
-import { HashJoinNode, ScanNode } from '../plan/plan';
+import { HashJoinNode, PlanNode, ScanNode } from '../plan/plan';
 import { PartitionedJoinState } from './hash/partitioned-join-table';
 import { TableSnapshot } from '../storage/api';
 import { FormatSettings } from '../types/text-format';
@@ -56,6 +56,17 @@ export interface ExecContext {
    * scan reads the whole table.
    */
   morselsFor?: (node: ScanNode) => MorselSource | undefined;
+  /**
+   * Plan nodes to run as another plan: the aggregates of uncorrelated subqueries whose partial
+   * aggregation ran on the parallel workers before the statement, run as the merge of their rows.
+   */
+  replacedNodes?: Map<PlanNode, PlanNode>;
+  /**
+   * Inside a parallel worker of a key-partitioned fragment (run-parallel.ts): `node` aggregates only
+   * the rows whose single integer group key falls in slice `part` of `parts` of [lo, hi], so the
+   * workers' groups are disjoint.
+   */
+  aggregatePartition?: { node: PlanNode; part: number; parts: number; lo: number; hi: number };
   /** Inside a parallel worker: the hash joins whose tables the main thread built (and shared) before the fragment started. */
   prebuiltJoin?: (node: HashJoinNode) => PrebuiltJoin | undefined;
 }

@@ -27,10 +27,14 @@ import { prepareProjectSet } from './operators/project-set';
 import { chunkBatch } from './vector-util';
 import { neededColumns } from './needed-columns';
 import { runParallelFragment } from './parallel/run-parallel';
+import { originalPlanStats } from './parallel/fragment-stats';
 
 export type { NodeStats } from './expr/compiled';
 
 function prepareNode(node: PlanNode, env: ExprEnv): PreparedNode {
+  // An aggregate whose partial aggregation already ran on the parallel workers runs as their merge.
+  const replaced = env.ctx.replacedNodes?.get(node);
+  if (replaced !== undefined) return prepareNode(replaced, env);
   const child = (n: PlanNode) => prepareNode(n, env);
   switch (node.kind) {
     case 'scan':
@@ -141,6 +145,7 @@ const TIME_SLICE_MS = 20;
  */
 export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats?: (stats: Map<PlanNode, NodeStats>) => void): Promise<Batch[]> {
   // The part of the plan that splits by rows runs on worker threads first (when allowed and free).
+  const original = plan;
   const parallel = await runParallelFragment(plan, ctx);
   if (parallel !== null) ({ plan, ctx } = parallel);
   let sliceEnd = performance.now() + TIME_SLICE_MS;
@@ -167,7 +172,8 @@ export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats
       }
       chunkBatch(b, batches);
     }
-    onStats?.(env.stats);
+    // Stats by the statement's own plan nodes (EXPLAIN ANALYZE, the learned optimizer), workers' included.
+    onStats?.(parallel === null ? env.stats : originalPlanStats(original, parallel.runs, env.stats));
     return batches;
   } finally {
     releaseAtEnd(env);

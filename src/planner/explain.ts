@@ -3,6 +3,7 @@
 import { Expr } from '../plan/expr';
 import { PlanNode, planChildren } from '../plan/plan';
 import { exprKey } from './expr-utils';
+import { ParallelStats } from '../exec/expr/compiled';
 
 /** What EXPLAIN ANALYZE reports per node: totals over every run (loop) of the node. */
 export interface ActualStats {
@@ -19,6 +20,22 @@ export interface ActualStats {
   prefetchHits?: number;
   /** Rows a hash aggregation wrote to disk (its groups exceeded work_mem). */
   spilledRows?: number;
+  /** Work done by parallel workers: a partial aggregate, a filtered scan's morsels, a join's build partitions. */
+  parallel?: ParallelStats;
+}
+
+/**
+ * PostgreSQL's "Workers Planned/Launched" and per-worker lines for a node whose work parallel
+ * workers shared; the main thread's share, where it had one, as "Leader". Rows per participant:
+ * a scan's kept rows, an aggregate's partial groups, a build's rows in the partitions it built.
+ */
+function parallelLines(p: ParallelStats | undefined, timing: boolean): string[] {
+  if (p === undefined) return [];
+  const unit = p.kind === 'build' ? 'partitions' : 'morsels';
+  const share = (x: ParallelStats['participants'][number]) =>
+    `${x.worker === null ? 'Leader' : `Worker ${x.worker}`}:  ${unit}=${x.units} rows=${x.rows}${timing && x.ms !== undefined ? ` time=${ms(x.ms)}` : ''}`;
+  const head = p.kind === 'build' ? 'Parallel Build: ' : '';
+  return [`${head}Workers Planned: ${p.planned}`, `${head}Workers Launched: ${p.launched}`, ...p.participants.map(share)];
 }
 
 /** PostgreSQL's "Buffers: shared hit=… read=…" for a node that read chunks (nothing when it read none). */
@@ -235,9 +252,12 @@ export function explainLines(plan: PlanNode, actual?: Map<PlanNode, ActualStats>
         act = ` (actual ${time}rows=${Math.round(st.rows / loops)} loops=${loops})`;
       }
     }
-    lines.push(`${indent}${nodeTitle(node)}${est}${act}`);
+    const par = actual?.get(node)?.parallel;
+    const prefix = par?.kind === 'aggregate' ? 'Finalize ' : par?.kind === 'scan' ? 'Parallel ' : '';
+    lines.push(`${indent}${prefix}${nodeTitle(node)}${est}${act}`);
     const detailPad = ' '.repeat(depth === 0 ? 2 : depth * 6);
     for (const d of details(node)) lines.push(detailPad + d);
+    for (const d of parallelLines(par, options.timing)) lines.push(detailPad + d);
     const spilled = actual?.get(node)?.spilledRows ?? 0;
     if (spilled > 0) lines.push(`${detailPad}Disk: ${spilled} rows spilled over work_mem`);
     if (actual !== undefined && options.buffers === true) {

@@ -78,4 +78,47 @@ export interface NodeStats {
    * the counted rows are fewer than the subplan's true rows (the learned optimizer skips them).
    */
   prunedBy?: Set<PlanNode>;
+  /** Work of this node done by parallel workers (EXPLAIN ANALYZE's "Workers Launched" and per-worker lines). */
+  parallel?: ParallelStats;
+}
+
+/**
+ * How a node's work was shared out: a partial aggregate run by the workers ('aggregate'), a
+ * filtered scan whose morsels the workers and the main thread split ('scan'), a hash join's table
+ * built in partitions by both ('build'). Summed over the node's runs.
+ */
+export interface ParallelStats {
+  kind: 'aggregate' | 'scan' | 'build';
+  /** Workers asked for (max_parallel_workers), and workers that took part summed over runs. */
+  planned: number;
+  launched: number;
+  /** The main thread (worker null), then each worker by its position among the leased ones. */
+  participants: ParticipantStats[];
+}
+
+export interface ParticipantStats {
+  worker: number | null;
+  /** Morsels (scans, aggregates) or partitions (builds) this participant did. */
+  units: number;
+  /** Rows it produced: kept rows of a scan, partial groups of an aggregate, build rows of its partitions. */
+  rows: number;
+  /** Milliseconds it spent on them (absent: not measurable apart from other work). */
+  ms?: number;
+}
+
+/** Adds one run's participants to `into` (matched by worker number). */
+export function addParallelStats(s: NodeStats, run: ParallelStats): void {
+  const into = (s.parallel ??= { kind: run.kind, planned: 0, launched: 0, participants: [] });
+  into.planned = Math.max(into.planned, run.planned);
+  into.launched += run.launched;
+  for (const p of run.participants) {
+    const q = into.participants.find((x) => x.worker === p.worker);
+    if (q === undefined) into.participants.push({ ...p });
+    else {
+      q.units += p.units;
+      q.rows += p.rows;
+      if (p.ms !== undefined) q.ms = (q.ms ?? 0) + p.ms;
+    }
+  }
+  into.participants.sort((a, b) => (a.worker ?? -1) - (b.worker ?? -1));
 }

@@ -197,17 +197,37 @@ export interface BuildSync {
   failed: Int32Array;
   /** Partitions finished by workers (statistics; counted before `built`). */
   byWorkers: Int32Array;
+  /**
+   * EXPLAIN ANALYZE: per participant (0: the main thread, 1…: the workers) partitions built, their
+   * rows and milliseconds spent, PARTICIPANT_STATS values each; absent when nobody asks.
+   */
+  perThread?: Float64Array;
 }
 
-/** Claims partitions and builds them until none is left; `worker`: count them in byWorkers. */
-export function claimPartitions(t: PartitionedJoinState, sync: BuildSync, worker: boolean): void {
+/** Values per participant in BuildSync.perThread: partitions, rows, milliseconds. */
+export const PARTICIPANT_STATS = 3;
+
+/**
+ * Claims partitions and builds them until none is left; `worker`: count them in byWorkers; `slot`:
+ * this thread's entry in sync.perThread; `onClaim` runs after each claim (a test hook).
+ */
+export function claimPartitions(t: PartitionedJoinState, sync: BuildSync, worker: boolean, slot = 0, onClaim?: () => void): void {
   for (;;) {
     const p = Atomics.add(sync.counter, 0, 1);
     if (p >= JOIN_PARTITIONS) return;
+    onClaim?.();
+    const start = sync.perThread === undefined ? 0 : performance.now();
     try {
       buildPartition(t, p);
     } catch {
       Atomics.store(sync.failed, 0, 1);
+    }
+    const stats = sync.perThread;
+    if (stats !== undefined) {
+      const at = slot * PARTICIPANT_STATS;
+      stats[at]++;
+      stats[at + 1] += t.partStart[p + 1] - t.partStart[p];
+      stats[at + 2] += performance.now() - start;
     }
     if (worker) Atomics.add(sync.byWorkers, 0, 1);
     Atomics.add(sync.built, 0, 1);

@@ -17,6 +17,7 @@ import { rowComparator, sortColumn } from './sort';
 import { Accumulator } from '../aggregates/accumulator';
 import { makeAccumulator } from '../aggregates/make';
 import { Operator, PrepareChild, PreparedNode, Pulled, YIELD, drain } from './operator';
+import { keySlice } from '../parallel/key-range';
 import { MAX_SPILL_LEVEL, PARTITIONS, SpillPartitions, estimatedGroupBytes, partitionOf } from './hash-aggregate-spill';
 
 interface CompiledAggregate {
@@ -98,6 +99,8 @@ class HashAggregateOp extends Operator {
     super(node, env);
     this.accs = node.aggregates.map(makeAccumulator);
     this.distincts = aggs.map((a) => (a.distinct ? new DistinctFilter() : null));
+    const part = env.ctx.aggregatePartition;
+    this.partition = part !== undefined && part.node === node && groupBy.length === 1 ? part : null;
     const wm = env.ctx.workMem;
     this.spillLimit = wm !== undefined && groupBy.length > 0 && !aggs.some((a) => a.order !== null) && level <= MAX_SPILL_LEVEL ? wm : null;
   }
@@ -204,15 +207,44 @@ class HashAggregateOp extends Operator {
     return st;
   }
 
-  private consume(st: AggregationState, b: Batch): void {
+  /** A parallel worker's share of the groups (ExecContext.aggregatePartition), null: all of them. */
+  private readonly partition: { part: number; parts: number; lo: number; hi: number } | null;
+
+  /**
+   * The rows of `b` whose (single, integer) group key falls in this worker's slice of [lo, hi]
+   * (values outside go to the first or last slice, NULL to the first). Slices of the value range
+   * rather than of hashes: each worker's keys stay as dense as the whole, so its KeyTable keeps
+   * direct mode (key-table.ts).
+   */
+  private ownRows(b: Batch, keyVecs: Vector[]): { b: Batch; keyVecs: Vector[] } {
+    const { part, parts, lo, hi } = this.partition!;
     const n = b.length;
+    const key = toKeyColumn(keyVecs[0]);
+    if (key.kind !== 'num') throw new Error('aggregate partition: the group key is not a number');
+    const values = key.values;
+    const nulls = key.nulls;
+    const keep = new Uint32Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) if (keySlice(values[i], nulls !== null && nulls[i] === 1, lo, hi, parts) === part) keep[k++] = i;
+    if (k === n) return { b, keyVecs };
+    const rows = keep.subarray(0, k);
+    // Only the columns the aggregation reads (the scan's others are placeholders).
+    return { b: gatherBatch(b, rows, k, this.spillNeeded()), keyVecs: keyVecs.map((v) => gatherVector(v, rows)) };
+  }
+
+  private consume(st: AggregationState, whole: Batch): void {
+    let b = whole;
     const table = st.table;
     let groups: Int32Array;
     if (table === null) {
+      const n = b.length;
       if (st.zeros.length < n) st.zeros = new Int32Array(Math.max(n, BATCH_SIZE));
       groups = st.zeros;
     } else {
-      const keyVecs = this.groupBy.map((g) => g.eval(b));
+      let keyVecs = this.groupBy.map((g) => g.eval(b));
+      if (this.partition !== null) ({ b, keyVecs } = this.ownRows(b, keyVecs));
+      const n = b.length;
+      if (n === 0) return;
       const keys = keyVecs.map((v) => toKeyColumn(v));
       if (this.spill !== null) {
         const hashes = new Int32Array(n);
@@ -235,8 +267,8 @@ class HashAggregateOp extends Operator {
         if (limit !== null && estimatedGroupBytes(table.size, this.groupBy.length, this.accs.length) > limit.bytes) this.startSpill();
       }
     }
-    this.accumulate(b, groups, n);
-    if (st.ordered) st.stash.push({ b, groups: groups === st.zeros ? new Int32Array(n) : groups });
+    this.accumulate(b, groups, b.length);
+    if (st.ordered) st.stash.push({ b, groups: groups === st.zeros ? new Int32Array(b.length) : groups });
   }
 
   private finish(st: AggregationState): Batch {

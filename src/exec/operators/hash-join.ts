@@ -9,7 +9,7 @@
 // instead (parallel/parallel-join-build.ts) and probed in shared memory; the output is the same.
 import { HashJoinNode } from '../../plan/plan';
 import { Batch } from '../../types/vector';
-import { CompiledExpr, ExprEnv } from '../expr/compiled';
+import { CompiledExpr, ExprEnv, addParallelStats } from '../expr/compiled';
 import { compileExpr } from '../expr/compile';
 import { KeyKind, KeyColumn, NumKey, pairKind, toKeyColumn } from '../hash/key-hash';
 import { KeyTable } from '../hash/key-table';
@@ -103,6 +103,8 @@ class HashJoinOp extends Operator {
     const keys = this.keyColumns(this.rightKeys, build);
     const shared = this.level === 0 ? buildJoinTableInParallel(keys, this.kinds, n, this.env.ctx) : null;
     if (shared !== null) {
+      const stats = this.env.stats.get(this.node);
+      if (shared.parallel !== undefined && stats !== undefined) addParallelStats(stats, shared.parallel);
       this.useShared(shared, keys, n);
       return true;
     }

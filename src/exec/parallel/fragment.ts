@@ -10,7 +10,7 @@
 // Build sides too large for every worker to build (orders under a lineitem probe) are built once
 // instead, by the main thread and the workers in partitions of shared memory, and probed there by
 // every worker (shared-joins.ts): a join-then-aggregate whose probe runs on the workers.
-import { CallExpr, CastExpr, ColumnExpr, Expr } from '../../plan/expr';
+import { CallExpr, CastExpr, ColumnExpr, Expr, SubqueryExpr } from '../../plan/expr';
 import { AggregateCall, AggregateNode, CteScanNode, HashJoinNode, NestedLoopJoinNode, PlanNode, ProjectNode, ScanNode, planChildren, withChildren } from '../../plan/plan';
 import { pairKind } from '../hash/key-hash';
 import { DataType, Types } from '../../types/data-type';
@@ -28,6 +28,13 @@ export interface ParallelFragment {
   path: PathStep[];
   /** Paths from `partial` to the hash joins whose tables are built once and shared (shared-joins.ts). */
   shared: PathStep[][];
+  /**
+   * Key-partitioned (set by the caller): every worker reads all the driving rows but aggregates only
+   * the groups whose single integer key falls in its slice of [lo, hi], so the workers' groups are
+   * disjoint and need no merge (disjointMergePlan): for many groups, where merging would cost
+   * nearly what it saves.
+   */
+  partitioned?: { lo: number; hi: number } | null;
 }
 
 /** Aggregates whose partial results merge exactly (no order, no float rounding differences). */
@@ -39,7 +46,7 @@ const VOLATILE = new Set(['nextval', 'currval', 'setval', 'lastval', 'set_config
  * Above this many estimated groups the partial results are nearly as large as the input, so the
  * serial merge would cost about what it saves.
  */
-const MAX_PARTIAL_GROUPS = 50_000;
+export const MAX_PARTIAL_GROUPS = 50_000;
 
 /**
  * Largest build-side rows (all tables the joins build on) per driving row. Building a hash table
@@ -98,7 +105,7 @@ export function exprOk(e: Expr): boolean {
 }
 
 /** The expressions a plan node evaluates itself (not its children's). */
-function nodeExprs(n: PlanNode): Expr[] {
+export function nodeExprs(n: PlanNode): Expr[] {
   const out: (Expr | null | undefined)[] = [];
   switch (n.kind) {
     case 'scan':
@@ -191,6 +198,57 @@ function numericKeys(j: HashJoinNode): boolean {
   return j.leftKeys.length > 0 && j.leftKeys.every((k, i) => pairKind(k.type, j.rightKeys[i].type) === 'num');
 }
 
+function subqueriesIn(e: Expr, out: SubqueryExpr[]): void {
+  switch (e.kind) {
+    case 'subquery':
+      out.push(e);
+      e.args.forEach((a) => subqueriesIn(a, out));
+      if (e.test !== null) subqueriesIn(e.test, out);
+      return;
+    case 'call':
+    case 'and':
+    case 'or':
+    case 'coalesce':
+      e.args.forEach((a) => subqueriesIn(a, out));
+      return;
+    case 'cast':
+    case 'not':
+    case 'isnull':
+    case 'booltest':
+      subqueriesIn(e.arg, out);
+      return;
+    case 'case':
+      for (const w of e.whens) {
+        subqueriesIn(w.when, out);
+        subqueriesIn(w.then, out);
+      }
+      if (e.else !== null) subqueriesIn(e.else, out);
+      return;
+    case 'inlist':
+      subqueriesIn(e.arg, out);
+      e.list.forEach((a) => subqueriesIn(a, out));
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * The plans of the uncorrelated subqueries (no args: run once per statement) in the expressions of
+ * `plan`'s nodes, and of those subqueries' own nodes, outermost first.
+ */
+export function uncorrelatedSubplans(plan: PlanNode, out: PlanNode[] = []): PlanNode[] {
+  const subs: SubqueryExpr[] = [];
+  for (const e of nodeExprs(plan)) subqueriesIn(e, subs);
+  for (const s of subs) {
+    if (s.args.length > 0 || out.includes(s.plan)) continue;
+    out.push(s.plan);
+    uncorrelatedSubplans(s.plan, out);
+  }
+  for (const c of planChildren(plan)) uncorrelatedSubplans(c, out);
+  return out;
+}
+
 export function scansUnder(n: PlanNode, out: ScanNode[]): ScanNode[] {
   if (n.kind === 'scan') out.push(n);
   for (const c of planChildren(n)) scansUnder(c, out);
@@ -206,14 +264,15 @@ function aggregates(n: PlanNode, out: AggregateNode[]): AggregateNode[] {
 
 /**
  * The aggregate to run in parallel: among those whose shape splits by rows, the one whose driving
- * table is largest (rows by `tableRows`); null when none qualifies.
+ * table is largest (rows by `tableRows`); null when none qualifies. `maxGroups`: the most groups
+ * estimated for a grouped aggregate (key-partitioned fragments take more: run-parallel.ts).
  */
-export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number, sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS): ParallelFragment | null {
+export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number, sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS, maxGroups = MAX_PARTIAL_GROUPS): ParallelFragment | null {
   let best: ParallelFragment | null = null;
   let bestRows = -1;
   for (const a of aggregates(plan, [])) {
     if (!a.aggregates.every(callOk) || !a.groupBy.every(exprOk)) continue;
-    if (a.groupBy.length > 0 && (a.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS) continue;
+    if (a.groupBy.length > 0 && (a.estimatedRows ?? 0) > maxGroups) continue;
     const partial: AggregateNode = { kind: 'aggregate', input: a.input, groupBy: a.groupBy, aggregates: partialCalls(a.aggregates), output: [] };
     partial.output = [...a.output.slice(0, a.groupBy.length), ...partial.aggregates.map((c, i) => ({ name: `partial${i}`, type: c.type }))];
     const found = drivingPath(a.input, ['input']);
@@ -319,6 +378,30 @@ export function mergePlan(f: ParallelFragment, cteId: number): ProjectNode {
     estimatedRows: a.estimatedRows,
   };
   return { kind: 'project', input: final, exprs, output: a.output, estimatedRows: a.estimatedRows };
+}
+
+/**
+ * Replaces a key-partitioned fragment's aggregate: the workers' groups are disjoint, so each
+ * partial row is already its group's final row; only avg is computed from its sum and count.
+ */
+export function disjointMergePlan(f: ParallelFragment, cteId: number): ProjectNode {
+  const a = f.aggregate;
+  const g = a.groupBy.length;
+  const source: CteScanNode = { kind: 'ctescan', cteId, output: f.partial.output };
+  const exprs: Expr[] = a.groupBy.map((e, i) => col(i, e.type));
+  let p = g;
+  for (const c of a.aggregates) {
+    if (c.fn !== 'avg') {
+      exprs.push(col(p, f.partial.output[p++].type));
+      continue;
+    }
+    const st = f.partial.output[p].type;
+    const sum = st.name === 'numeric' ? col(p, st) : cast(col(p, st), Types.numeric);
+    const count = call('nullif', [cast(col(p + 1, Types.int8), Types.numeric), { kind: 'const', value: { decimal: true, digits: 0n, scale: 0 }, type: Types.numeric }], Types.numeric);
+    p += 2;
+    exprs.push(call('div', [sum, count], c.type));
+  }
+  return { kind: 'project', input: source, exprs, output: a.output, estimatedRows: a.estimatedRows };
 }
 
 /** `root` with node `target` replaced by `by` (nodes on the way copied; the original plan is not changed). */

@@ -46,6 +46,8 @@ export interface WorkerTask {
   clearDicts: boolean;
   /** Hash joins of `plan` built by the main thread (shared-joins.ts); their build inputs are empty VALUES in `plan`. */
   joins: SentPrebuiltJoin[];
+  /** Key-partitioned fragment (fragment.ts): this worker aggregates the groups of slice `part` of `parts` of the key range [lo, hi], over all morsels. */
+  partition: { part: number; parts: number; lo: number; hi: number } | null;
 }
 
 /** A prebuilt hash join as sent: its node's path from the plan, build rows (shared chunks) and table. */
@@ -79,6 +81,10 @@ export interface ScanTask {
   cancel: SharedArrayBuffer;
   counts: SharedArrayBuffer;
   selected: SharedArrayBuffer;
+  /** Float64Array: per participant (0: the main thread, then the workers) morsels, kept rows, ms (scan-task.ts). */
+  stats: SharedArrayBuffer;
+  /** This worker's participant number in `stats`. */
+  slot: number;
   dicts: [number, string[]][];
   clearDicts: boolean;
 }
@@ -88,6 +94,8 @@ export interface JoinBuildTask {
   kind: 'joinbuild';
   table: PartitionedJoinState;
   sync: BuildSync;
+  /** This worker's participant number in sync.perThread. */
+  slot: number;
 }
 
 export interface SentRuntimeFilter {
@@ -105,7 +113,14 @@ export interface WorkerError {
   hint?: string;
 }
 
-export type WorkerReply = { batches: Batch[]; morsels: number; stolen: number } | { error: WorkerError };
+/**
+ * A worker's partial rows, with for EXPLAIN ANALYZE the milliseconds it spent and the stats of the
+ * fragment's plan nodes in the order of fragment-stats.ts.
+ */
+export type WorkerReply = { batches: Batch[]; morsels: number; stolen: number; elapsedMs: number; nodeStats: SentNodeStats[] } | { error: WorkerError };
+
+/** A plan node's stats as a worker sends them: rows, loops, elapsed and startup milliseconds (null: the node did not run). */
+export type SentNodeStats = [number, number, number, number] | null;
 
 /** The node `path` leads to from `plan`. */
 export function nodeAt(plan: PlanNode, path: readonly PathStep[]): PlanNode {

@@ -6,9 +6,10 @@
 // so the pull-based join above is unchanged; the probe then reads the shared table in place.
 import { ExecContext } from '../context';
 import { KeyColumn, KeyKind, NumKey, anyNullKey } from '../hash/key-hash';
-import { BuildSync, JOIN_PARTITIONS, PartitionedJoinState, buildPartition, claimPartitions, preparePartitionedJoin } from '../hash/partitioned-join-table';
+import { BuildSync, JOIN_PARTITIONS, PARTICIPANT_STATS, PartitionedJoinState, buildPartition, claimPartitions, preparePartitionedJoin } from '../hash/partitioned-join-table';
+import { ParallelStats } from '../expr/compiled';
 import { JoinBuildTask } from './messages';
-import { leaseWorkers, releaseWorkers } from './pool';
+import { checkWorkersAlive, leaseWorkers, releaseWorkers } from './pool';
 
 /**
  * Default of parallel_join_build_rows: below it a build stays on the main thread (KeyTable, whose
@@ -24,6 +25,8 @@ export const parallelJoinStats = { builds: 0, workerPartitions: 0 };
 export interface ParallelJoinTable {
   table: PartitionedJoinState;
   nullRows: Uint8Array | null;
+  /** Who built which partitions (EXPLAIN ANALYZE); absent when built serially. */
+  parallel?: ParallelStats;
 }
 
 const sharedCounter = (): Int32Array => new Int32Array(new SharedArrayBuffer(4));
@@ -38,21 +41,27 @@ export function buildJoinTableInParallel(keys: readonly KeyColumn[], kinds: read
   if (n === 0 || n < (ctx.parallelJoinBuildRows ?? PARALLEL_JOIN_BUILD_ROWS) || !kinds.every((k) => k === 'num')) return null;
   const workers = leaseWorkers(want);
   if (workers.length === 0) return null;
-  const sync: BuildSync = { counter: sharedCounter(), built: sharedCounter(), failed: sharedCounter(), byWorkers: sharedCounter() };
+  const perThread = new Float64Array(new SharedArrayBuffer(8 * PARTICIPANT_STATS * (workers.length + 1)));
+  const sync: BuildSync = { counter: sharedCounter(), built: sharedCounter(), failed: sharedCounter(), byWorkers: sharedCounter(), perThread };
   try {
     const nullRows = anyNullKey(keys as readonly NumKey[], n);
     const table = preparePartitionedJoin(keys as readonly NumKey[], n, nullRows);
-    for (const w of workers) w.post({ kind: 'joinbuild', table, sync } satisfies JoinBuildTask);
-    claimPartitions(table, sync, false);
+    workers.forEach((w, i) => w.post({ kind: 'joinbuild', table, sync, slot: i + 1 } satisfies JoinBuildTask));
+    claimPartitions(table, sync, false, 0);
     for (let b = Atomics.load(sync.built, 0); b < JOIN_PARTITIONS; b = Atomics.load(sync.built, 0)) {
-      Atomics.wait(sync.built, 0, b, WAIT_SLICE_MS);
+      // A worker that died inside a partition never finishes it: fail rather than wait for ever.
+      if (Atomics.wait(sync.built, 0, b, WAIT_SLICE_MS) === 'timed-out') checkWorkersAlive(workers);
       ctx.checkCancel();
     }
     // A partition that failed (a bug, not bad data: building only compares numbers) leaves the build to the serial path.
     if (Atomics.load(sync.failed, 0) !== 0) return null;
     parallelJoinStats.builds++;
     parallelJoinStats.workerPartitions += Atomics.load(sync.byWorkers, 0);
-    return { table, nullRows };
+    const participants = [null, ...workers.map((_, i) => i)].map((worker, k) => {
+      const at = k * PARTICIPANT_STATS;
+      return { worker, units: perThread[at], rows: perThread[at + 1], ms: perThread[at + 2] };
+    });
+    return { table, nullRows, parallel: { kind: 'build', planned: want, launched: workers.length, participants } };
   } finally {
     // Cancelled: no partition is claimed any more. Workers still inside one finish it (bounded
     // work); a task posted to them next waits in their queue until then.

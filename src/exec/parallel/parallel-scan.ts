@@ -20,9 +20,10 @@ import { exprColumns } from '../needed-columns';
 import { RuntimeFilterSlot } from '../operators/runtime-filter';
 import { exprOk } from './fragment';
 import { ScanTask, SentRuntimeFilter } from './messages';
-import { WorkerHandle, leaseWorkers, releaseWorkers } from './pool';
+import { WorkerHandle, checkWorkersAlive, leaseWorkers, releaseWorkers } from './pool';
 import { dictBytesToSend, dictsFor, keptDictBytes, morselsOf, sharedTable } from './run-parallel';
-import { MORSEL_FAILED, MORSEL_PENDING, SCAN_MORSEL_ROWS } from './scan-task';
+import { MORSEL_FAILED, MORSEL_PENDING, SCAN_MORSEL_ROWS, SCAN_PARTICIPANT_STATS } from './scan-task';
+import { NodeStats, ParticipantStats, addParallelStats } from '../expr/compiled';
 
 /** Below this many live rows a scan stays serial (parallel_min_rows overrides it). */
 const MIN_PARALLEL_ROWS = 4 * 65536;
@@ -43,6 +44,10 @@ export interface ScanMorsel {
 export class ParallelScan {
   private next = 0;
   private closed = false;
+  /** Morsels the main thread scanned itself. */
+  private ownMorsels = 0;
+  /** The node's row count when this run started (the main thread's rows are the rest of this run's). */
+  private readonly rowsBefore: number;
 
   private constructor(
     private readonly env: ExprEnv,
@@ -52,8 +57,13 @@ export class ParallelScan {
     private readonly cancel: Int32Array,
     private readonly counts: Int32Array,
     private readonly selected: Int32Array,
+    /** Per participant morsels, kept rows and ms (scan-task.ts); participant 0 (the main thread) is not filled in. */
+    private readonly shares: Float64Array,
+    private readonly planned: number,
+    private readonly stats: NodeStats | undefined,
   ) {
     env.closeAtEnd?.add(this);
+    this.rowsBefore = stats?.rows ?? 0;
   }
 
   /**
@@ -86,8 +96,9 @@ export class ParallelScan {
       // and each worker gets its own copy of the dictionaries it does not hold yet: both count
       // against the budget (SF 10's o_comment, 15M strings, about 1.7 GB decoded, is scanned serially).
       const budget = ctx.parallelRoundBytes ?? Infinity;
-      const { table, end } = sharedTable(node.tableId, snap, node.columns.filter((_, k) => read[k]), dicts, 0, budget);
-      if (end < snap.rowGroupCount || roughBytes + dictBytesToSend(workers, dicts) > budget) {
+      const { table, end, bytes } = sharedTable(node.tableId, snap, node.columns.filter((_, k) => read[k]), dicts, 0, budget);
+      // The measured bytes now, not the 8-bytes-a-value estimate the check before leasing used.
+      if (end < snap.rowGroupCount || bytes + dictBytesToSend(workers, dicts) > budget) {
         releaseWorkers(workers);
         return null;
       }
@@ -98,6 +109,7 @@ export class ParallelScan {
       const counts = new SharedArrayBuffer(4 * total);
       new Int32Array(counts).fill(MORSEL_PENDING);
       const selected = new SharedArrayBuffer((total * SCAN_MORSEL_ROWS) / 8);
+      const shares = new SharedArrayBuffer(8 * SCAN_PARTICIPANT_STATS * (workers.length + 1));
       const runtimeFilters: SentRuntimeFilter[] = armed.map((s) => ({
         keyIndexes: [...s.keyIndexes],
         scanColumns: [...s.scanColumns],
@@ -105,7 +117,7 @@ export class ParallelScan {
         bloom: s.filter instanceof BloomFilter ? s.filter.state() : null,
         bitmap: s.filter instanceof BloomFilter ? null : s.filter!.state(),
       }));
-      for (const w of workers) {
+      for (const [i, w] of workers.entries()) {
         const { send, clear } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
         const task: ScanTask = {
           kind: 'scan',
@@ -122,13 +134,15 @@ export class ParallelScan {
           cancel,
           counts,
           selected,
+          stats: shares,
+          slot: i + 1,
           dicts: send,
           clearDicts: clear,
         };
         w.post(task);
       }
       parallelScanStats.scans++;
-      return new ParallelScan(env, workers, morsels, new Int32Array(counter), new Int32Array(cancel), new Int32Array(counts), new Int32Array(selected));
+      return new ParallelScan(env, workers, morsels, new Int32Array(counter), new Int32Array(cancel), new Int32Array(counts), new Int32Array(selected), new Float64Array(shares), want, env.stats.get(node));
     } catch (err) {
       releaseWorkers(workers);
       throw err;
@@ -146,10 +160,14 @@ export class ParallelScan {
     this.next++;
     const at = { group: this.morsels[m * 3], start: this.morsels[m * 3 + 1], end: this.morsels[m * 3 + 2] };
     // The next unclaimed morsel is this one: the main thread scans it itself.
-    if (Atomics.compareExchange(this.counter, 0, m, m + 1) === m) return { ...at, selected: null };
+    if (Atomics.compareExchange(this.counter, 0, m, m + 1) === m) {
+      this.ownMorsels++;
+      return { ...at, selected: null };
+    }
     let count: number;
     while ((count = Atomics.load(this.counts, m)) === MORSEL_PENDING) {
-      Atomics.wait(this.counts, m, MORSEL_PENDING, WAIT_SLICE_MS);
+      // A worker that died holding this morsel never counts it: fail rather than wait for ever.
+      if (Atomics.wait(this.counts, m, MORSEL_PENDING, WAIT_SLICE_MS) === 'timed-out') checkWorkersAlive(this.workers);
       this.env.ctx.checkCancel();
     }
     if (count === MORSEL_FAILED) return { ...at, selected: null };
@@ -184,5 +202,18 @@ export class ParallelScan {
     // next waits in their queue until then.
     releaseWorkers(this.workers);
     this.env.closeAtEnd?.delete(this);
+    if (this.stats !== undefined) addParallelStats(this.stats, { kind: 'scan', planned: this.planned, launched: this.workers.length, participants: this.participants(this.stats.rows - this.rowsBefore) });
+  }
+
+  /** The main thread's and each worker's morsels and kept rows (`rows`: the scan's output rows of this run). */
+  private participants(rows: number): ParticipantStats[] {
+    const s = this.shares;
+    const workers = this.workers.map((_, i): ParticipantStats => {
+      const at = (i + 1) * SCAN_PARTICIPANT_STATS;
+      return { worker: i, units: s[at], rows: s[at + 1], ms: s[at + 2] };
+    });
+    // The main thread's time on its own morsels is not separable from its consumers' (it pulls them).
+    const leader: ParticipantStats = { worker: null, units: this.ownMorsels, rows: Math.max(0, rows - workers.reduce((n, w) => n + w.rows, 0)) };
+    return [leader, ...workers];
   }
 }

@@ -3,8 +3,11 @@
 // holds them all, it runs serially rather than waiting.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
+import { SqlError, SqlState } from '../../types/sql-error';
 import { JoinBuildTask, ScanTask, WorkerReply, WorkerTask } from './messages';
 import { WORKER_MEMORY_SLOTS, WorkerMemory, readWorkerMemory, resetWorkerMemoryPeaks } from './worker-memory';
+import { LIVENESS_SLOTS, workerStopped } from './worker-liveness';
+import { TestExits, testExitsFromEnv } from './test-exits';
 
 /**
  * Estimated bytes of dictionaries a worker keeps across tasks when the caller names no budget
@@ -46,27 +49,32 @@ export class WorkerHandle {
   /** Estimated bytes of the dictionaries in sentDicts (dictBytes). */
   sentBytes = 0;
   busy = false;
+  /** Why the worker is gone (null while it runs): its 'error', its exit code, or what a synchronous wait noticed. */
+  lost: string | null = null;
   private pending: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void } | null = null;
 
   constructor(
     private readonly worker: Worker,
     /** The worker's memory figures, written by the worker (worker-memory.ts). */
     readonly memory: Float64Array,
-    onExit: () => void,
+    /** Started / exited flags shared with the worker (worker-liveness.ts). */
+    private readonly liveness: Int32Array,
+    private readonly onExit: () => void,
   ) {
     worker.on('message', (reply: WorkerReply) => {
       const p = this.pending;
       this.pending = null;
       p?.resolve(reply);
     });
-    const fail = (err: Error): void => {
-      onExit();
+    const fail = (reason: string): void => {
+      this.markLost(reason);
       const p = this.pending;
       this.pending = null;
-      p?.reject(err);
+      p?.reject(lostWorkerError(this.lost!));
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`parallel worker exited with code ${code}`)));
+    // 'error' (an uncaught exception, the heap limit) comes before 'exit' and says more.
+    worker.on('error', (err) => fail(`A parallel worker thread failed: ${err.message}.`));
+    worker.on('exit', (code) => fail(`A parallel worker thread exited with code ${code}.`));
     // After the listeners: adding a 'message' listener refs the worker's port again.
     worker.unref();
   }
@@ -95,13 +103,49 @@ export class WorkerHandle {
   terminate(): Promise<number> {
     return this.worker.terminate();
   }
+
+  /**
+   * Whether the worker is gone, asked synchronously (by waits that keep the event loop from
+   * delivering its 'exit'). A worker found gone leaves the pool at once, so the next lease starts
+   * a new one in its place.
+   */
+  isLost(): boolean {
+    if (this.lost === null && workerStopped(this.worker, this.liveness)) this.markLost('A parallel worker thread stopped while it ran a task.');
+    return this.lost !== null;
+  }
+
+  private markLost(reason: string): void {
+    // The first reason stays ('error' says more than the exit code after it).
+    this.lost ??= reason;
+    this.sentDicts.clear();
+    this.sentBytes = 0;
+    this.onExit();
+  }
+}
+
+/**
+ * PostgreSQL's error when a parallel worker disappears under its leader (parallel.c):
+ * "lost connection to parallel worker", SQLSTATE 55000. The detail says what became of the thread.
+ */
+export function lostWorkerError(reason: string): SqlError {
+  return new SqlError(SqlState.objectNotInPrerequisiteState, 'lost connection to parallel worker', { detail: reason });
+}
+
+/** Throws lostWorkerError when one of `ws` is gone (called by synchronous waits once per slice). */
+export function checkWorkersAlive(ws: readonly WorkerHandle[]): void {
+  for (const w of ws) if (w.isLost()) throw lostWorkerError(w.lost!);
 }
 
 const workers: WorkerHandle[] = [];
+const testExits: TestExits | null = testExitsFromEnv();
 
 function startWorker(): WorkerHandle {
   const memory = new Float64Array(new SharedArrayBuffer(WORKER_MEMORY_SLOTS * 8));
-  const w: WorkerHandle = new WorkerHandle(new Worker(path.join(__dirname, 'worker.js'), { workerData: { memory: memory.buffer } }), memory, () => {
+  const liveness = new Int32Array(new SharedArrayBuffer(LIVENESS_SLOTS * 4));
+  const workerData = { memory: memory.buffer, liveness: liveness.buffer, testExits };
+  // Only when tests arm the heap-limit exit: a small heap, so that the worker reaches it quickly.
+  const resourceLimits = testExits?.modes.includes('oom') ? { maxOldGenerationSizeMb: 192 } : undefined;
+  const w: WorkerHandle = new WorkerHandle(new Worker(path.join(__dirname, 'worker.js'), { workerData, resourceLimits }), memory, liveness, () => {
     const i = workers.indexOf(w);
     if (i >= 0) workers.splice(i, 1);
   });
@@ -112,9 +156,10 @@ function startWorker(): WorkerHandle {
 /** Up to `n` idle workers, marked busy (starting new ones as needed); give them back with release(). */
 export function leaseWorkers(n: number): WorkerHandle[] {
   const out: WorkerHandle[] = [];
-  for (const w of workers) {
+  for (const w of [...workers]) {
     if (out.length >= n) break;
-    if (!w.busy) out.push(w);
+    // A worker that died between statements is replaced now rather than failing the next one.
+    if (!w.busy && !w.isLost()) out.push(w);
   }
   // Start new workers only while no statement holds any (the pool grows to max_parallel_workers
   // of one statement, not to the sum over concurrent ones).

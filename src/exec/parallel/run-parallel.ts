@@ -14,13 +14,17 @@ import { PlanNode } from '../../plan/plan';
 import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
-import { SqlError, SqlStateCode } from '../../types/sql-error';
+import { SqlError, SqlState, SqlStateCode } from '../../types/sql-error';
+import { ColumnExpr } from '../../plan/expr';
+import { keySlice } from './key-range';
 import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
-import { ParallelFragment, findFragment, mergePlan, replaceNode, scansUnder } from './fragment';
-import { SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
+import { SentNodeStats, SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
+import { ParticipantStats } from '../expr/compiled';
+import { FragmentRun } from './fragment-stats';
 import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from './pool';
@@ -43,15 +47,106 @@ const PARTIAL_CTE_ID = -1001;
 export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0, sharedJoins: 0 };
 
 /**
- * Runs the plan's parallel fragment, if it has one and workers are free, and returns the plan and
- * context to run serially for the rest (the fragment replaced by a merge of the workers' rows);
- * null = run the whole plan serially.
+ * Runs the plan's parallel fragments, if it has any and workers are free, and returns the plan and
+ * context to run serially for the rest; null = run the whole plan serially. The fragments: the
+ * aggregate of each uncorrelated subquery that has one (Q18's IN (SELECT l_orderkey … GROUP BY
+ * l_orderkey HAVING …)), replaced through ctx.replacedNodes, and then the plan's own, replaced in
+ * the returned plan; each by a merge of its workers' rows.
  */
-export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext } | null> {
+export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
-  const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount, ctx.parallelSharedJoinRows);
-  if (fragment === null) return null;
+  const rows = (id: number): number => ctx.snapshot(id).liveRowCount;
+  const runs: FragmentRun[] = [];
+  const ctes = new Map(ctx.ctes ?? []);
+  const replacedNodes = new Map(ctx.replacedNodes ?? []);
+  let cteId = PARTIAL_CTE_ID;
+  for (const sub of uncorrelatedSubplans(plan)) {
+    const found = findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity);
+    const partitioned = found === null ? null : keyRange(found, ctx);
+    // Many groups and not partitioned: the merge would cost what the workers save.
+    const tooMany = found !== null && partitioned === null && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS;
+    const f = found === null || tooMany ? null : { ...found, partitioned };
+    const r = f === null ? null : await runFragment(f, sub, ctx, cteId);
+    if (r === null) continue;
+    ctes.set(cteId--, r.batches);
+    replacedNodes.set(r.run.aggregate, r.run.merge);
+    runs.push(r.run);
+  }
+  let rest = plan;
+  const f = findFragment(plan, rows, ctx.parallelSharedJoinRows);
+  const r = f === null ? null : await runFragment(f, plan, ctx, cteId);
+  if (r !== null) {
+    ctes.set(cteId, r.batches);
+    rest = r.run.rewritten = replaceNode(plan, r.run.aggregate, r.run.merge);
+    runs.push(r.run);
+  }
+  if (runs.length === 0) return null;
+  parallelStats.statements++;
+  parallelStats.workers += Math.max(...runs.map((x) => x.parallel.launched));
+  return { plan: rest, ctx: { ...ctx, ctes, replacedNodes }, runs };
+}
+
+/**
+ * The key range over which a subquery's fragment runs key-partitioned (fragment.ts), or null: a
+ * single integer group key that is a column of the driving scan straight below (filters aside:
+ * no join whose probe every worker would repeat), whose groups are not known to be few, with the
+ * column's min and max from the table statistics (stale ones only unbalance the slices). Q18's
+ * IN (SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING …): 1.5M groups of 6M rows,
+ * where a merge of the workers' groups on the main thread cost about half the serial aggregate.
+ * Top-level fragments keep their morsel split (their planner estimates bound the groups).
+ */
+function keyRange(f: ParallelFragment, ctx: ExecContext): { lo: number; hi: number } | null {
+  const a = f.aggregate;
+  const groups = a.estimatedRows;
+  if (a.groupBy.length !== 1 || (groups !== undefined && groups <= MAX_PARTIAL_GROUPS)) return null;
+  const key = a.groupBy[0];
+  if (key.kind !== 'column' || !INTEGER_KEYS.has(key.type.name)) return null;
+  let n: PlanNode = a.input;
+  while (n.kind === 'filter') n = n.input;
+  if (n !== f.driving) return null;
+  const stats = ctx.snapshot(f.driving.tableId).statistics()?.columns[f.driving.columns[key.index]];
+  const lo = stats?.min;
+  const hi = stats?.max;
+  return typeof lo === 'number' && typeof hi === 'number' && hi > lo ? { lo, hi } : null;
+}
+
+const INTEGER_KEYS = new Set(['int2', 'int4', 'int8', 'date']);
+
+/**
+ * For each of `parts` slices of the key range, the morsels (triples) holding a key of it (a NULL key
+ * belongs to slice 0), from the minimum and maximum key of each morsel in the round's chunks.
+ */
+function morselsBySlice(fragment: ParallelFragment, range: { lo: number; hi: number }, tables: SentTable[], morsels: Int32Array, parts: number): Int32Array[] {
+  const key = fragment.aggregate.groupBy[0] as ColumnExpr;
+  const column = fragment.driving.columns[key.index];
+  const chunks = tables.find((t) => t.tableId === fragment.driving.tableId)?.columns.find(([c]) => c === column)?.[1];
+  if (chunks === undefined) return Array.from({ length: parts }, () => morsels);
+  const out: number[][] = Array.from({ length: parts }, () => []);
+  for (let m = 0; m < morsels.length; m += 3) {
+    const [g, start, end] = [morsels[m], morsels[m + 1], morsels[m + 2]];
+    const v = chunks[g] as Vector & { values: ArrayLike<number> };
+    let lo = Infinity;
+    let hi = -Infinity;
+    let hasNull = false;
+    for (let i = start; i < end; i++) {
+      if (v.nulls !== null && v.nulls[i] === 1) hasNull = true;
+      else {
+        const x = v.values[i];
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+    }
+    const first = hasNull || lo > hi ? 0 : keySlice(lo, false, range.lo, range.hi, parts);
+    const last = lo > hi ? 0 : keySlice(hi, false, range.lo, range.hi, parts);
+    for (let p = first; p <= last; p++) out[p].push(g, start, end);
+  }
+  return out.map((t) => Int32Array.from(t));
+}
+
+/** Runs one fragment on the workers: its partial rows (for CTE `cteId`) and the merge that reads them; null = not run (too small, no worker free). */
+async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: ExecContext, cteId: number): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
+  const want = ctx.parallelWorkers ?? 0;
   const driving = ctx.snapshot(fragment.driving.tableId);
   if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
   // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
@@ -60,11 +155,23 @@ export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Pro
   // No worker free (another statement holds them): the serial plan builds those sides again.
   if (workers.length === 0) return null;
   try {
+    const started = performance.now();
     const work = prebuilt === null ? fragment : { ...fragment, partial: prebuilt.plan };
-    const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map());
-    const ctes = new Map(ctx.ctes ?? []);
-    ctes.set(PARTIAL_CTE_ID, batches);
-    return { plan: replaceNode(plan, fragment.aggregate, mergePlan(fragment, PARTIAL_CTE_ID)), ctx: { ...ctx, ctes } };
+    const shares = workers.map((_, i): WorkerShare => ({ participant: { worker: i, units: 0, rows: 0, ms: 0 }, nodeStats: [] }));
+    const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map(), shares);
+    const run: FragmentRun = {
+      rewritten: null,
+      root,
+      aggregate: fragment.aggregate,
+      merge: fragment.partitioned != null ? disjointMergePlan(fragment, cteId) : mergePlan(fragment, cteId),
+      workPlan: work.partial,
+      partial: fragment.partial,
+      driving: fragment.driving,
+      workerNodeStats: shares.map((s) => s.nodeStats),
+      parallel: { kind: 'aggregate', planned: want, launched: workers.length, participants: shares.map((s) => s.participant) },
+      phaseMs: performance.now() - started,
+    };
+    return { batches, run };
   } finally {
     releaseWorkers(workers);
   }
@@ -105,7 +212,8 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, bu
 /**
  * A table's row groups and the chunks of `columns` as a worker receives them (dictionaries
  * collected in `dicts`): the groups from `from` on while their decoded bytes stay within `budget`
- * (at least one; `end` is the first group left out, other groups' chunks are null).
+ * (at least one; `end` is the first group left out, other groups' chunks are null). `bytes`: the
+ * decoded bytes of the groups read, measured when there is a budget (else 0).
  */
 export function sharedTable(
   tableId: number,
@@ -114,7 +222,7 @@ export function sharedTable(
   dicts: Map<number, string[]>,
   from = 0,
   budget = Infinity,
-): { table: SentTable; end: number } {
+): { table: SentTable; end: number; bytes: number } {
   const groups = snap.rowGroupCount;
   const rowCounts: number[] = [];
   const deleted: (Uint8Array | null)[] = [];
@@ -132,7 +240,7 @@ export function sharedTable(
       chunks[g] = sendVector(v, dicts);
     }
   }
-  return { table: { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent }, end: g };
+  return { table: { tableId, def: snap.def, rowCounts, deleted, liveRowCount: snap.liveRowCount, columns: sent }, end: g, bytes };
 }
 
 /** A vector as a worker receives it: typed arrays shared, a string dictionary by id (collected in `dicts`). */
@@ -181,7 +289,24 @@ export function morselsOf(rowCounts: readonly number[], from = 0, end = rowCount
   return Int32Array.from(triples);
 }
 
-async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>): Promise<Batch[]> {
+/** One worker's part of a fragment, summed over rounds. */
+interface WorkerShare {
+  participant: ParticipantStats;
+  nodeStats: SentNodeStats[];
+}
+
+function addShare(share: WorkerShare, reply: Exclude<WorkerReply, { error: unknown }>): void {
+  share.participant.units += reply.morsels;
+  share.participant.rows += reply.batches.reduce((n, b) => n + b.length, 0);
+  share.participant.ms = (share.participant.ms ?? 0) + reply.elapsedMs;
+  reply.nodeStats.forEach((s, i) => {
+    const t = share.nodeStats[i];
+    if (s === null) return;
+    share.nodeStats[i] = t === null || t === undefined ? [...s] : [t[0] + s[0], t[1] + s[1], t[2] + s[2], t[3] + s[3]];
+  });
+}
+
+async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>, shares: WorkerShare[]): Promise<Batch[]> {
   const groups = ctx.snapshot(fragment.driving.tableId).rowGroupCount;
   // A table the fragment scans twice is needed whole in every task: one round.
   const drivingScans = scansUnder(fragment.partial, []).filter((s) => s.tableId === fragment.driving.tableId).length;
@@ -190,22 +315,26 @@ async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, worker
   for (let from = 0; from < groups || from === 0; ) {
     const round = tablesOf(fragment, ctx, from, budget);
     for (const [id, d] of joinDicts) round.dicts.set(id, d);
-    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end), joins)));
+    batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end), joins, shares)));
     from = round.end;
     parallelStats.rounds++;
     if (groups === 0) break;
   }
-  parallelStats.statements++;
   parallelStats.sharedJoins += joins.length;
-  parallelStats.workers += workers.length;
   return batches;
 }
 
-async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array, joins: SentPrebuiltJoin[]): Promise<Batch[]> {
+async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array, joins: SentPrebuiltJoin[], shares: WorkerShare[]): Promise<Batch[]> {
   const counter = new SharedArrayBuffer(4);
   const cancel = new SharedArrayBuffer(4);
   const total = morsels.length / 3;
-  const queues = total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
+  // Key-partitioned: each worker claims every morsel from a counter of its own.
+  const range = fragment.partitioned ?? null;
+  const partitioned = range !== null;
+  const queues = !partitioned && total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
+  let lost: unknown = null;
+  // Key-partitioned: each worker only the morsels whose keys reach its slice (sorted data: about its share).
+  const own = range === null ? null : morselsBySlice(fragment, range, tables, morsels, workers.length);
   const replies = workers.map((w, queue) => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
     const task: WorkerTask = {
@@ -216,19 +345,21 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       statementStartMicros: ctx.statementStartMicros,
       transactionStartMicros: ctx.transactionStartMicros,
       tables,
-      morsels,
-      counter,
+      morsels: own?.[queue] ?? morsels,
+      counter: partitioned ? new SharedArrayBuffer(4) : counter,
       queues,
       queue,
       cancel,
       dicts: newDicts,
       clearDicts,
       joins,
+      partition: range === null ? null : { part: queue, parts: workers.length, ...range },
     };
-    return w.run(task).catch((err: Error): WorkerReply => {
-      // A worker that died lost what it was sent; its dictionaries go with it.
-      w.sentDicts.clear();
-      return { error: { code: 'XX000', message: err.message } };
+    return w.run(task).catch((err: unknown): WorkerReply => {
+      // A worker that died (pool.ts): the others stop claiming morsels, the statement fails.
+      Atomics.store(new Int32Array(cancel), 0, 1);
+      lost ??= err;
+      return { error: { code: SqlState.objectNotInPrerequisiteState, message: String(err) } };
     });
   });
   let cancelled: unknown = null;
@@ -248,11 +379,13 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
     clearInterval(poll);
   }
   if (cancelled !== null) throw cancelled;
+  if (lost !== null) throw lost;
   const batches: Batch[] = [];
-  for (const r of results) {
+  for (const [i, r] of results.entries()) {
     if ('error' in r) {
       throw new SqlError(r.error.code as SqlStateCode, r.error.message, { detail: r.error.detail, hint: r.error.hint });
     }
+    addShare(shares[i], r);
     batches.push(...r.batches);
     parallelStats.morsels += r.morsels;
     parallelStats.stolen += r.stolen;

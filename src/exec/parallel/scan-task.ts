@@ -73,12 +73,19 @@ function compose(idx: Uint32Array | null, rows: Uint32Array): Uint32Array {
   return out;
 }
 
-/** Runs the task until no morsel is left (or the scan is closed); every claimed morsel gets a count. */
-export function runScanTask(task: ScanTask, snap: TableSnapshot, morselRows: number): void {
+/** Values per participant in ScanTask.stats: morsels, kept rows, milliseconds. */
+export const SCAN_PARTICIPANT_STATS = 3;
+
+/**
+ * Runs the task until no morsel is left (or the scan is closed); every claimed morsel gets a count.
+ * `onClaim` runs after each claim (a test hook).
+ */
+export function runScanTask(task: ScanTask, snap: TableSnapshot, morselRows: number, onClaim?: () => void): void {
   const counter = new Int32Array(task.counter);
   const cancel = new Int32Array(task.cancel);
   const counts = new Int32Array(task.counts);
   const selected = new Int32Array(task.selected);
+  const stats = new Float64Array(task.stats);
   const scratch = new Uint32Array(morselRows);
   const total = task.morsels.length / 3;
   let filter: SelectionFilter | null = null;
@@ -118,6 +125,8 @@ export function runScanTask(task: ScanTask, snap: TableSnapshot, morselRows: num
     if (Atomics.load(cancel, 0) !== 0) return;
     const m = Atomics.add(counter, 0, 1);
     if (m >= total) return;
+    onClaim?.();
+    const started = performance.now();
     let count: number;
     try {
       const start = task.morsels[m * 3 + 1];
@@ -131,6 +140,11 @@ export function runScanTask(task: ScanTask, snap: TableSnapshot, morselRows: num
     } catch {
       count = MORSEL_FAILED;
     }
+    // Before the count is published: the main thread reads these once it has seen every count.
+    const at = task.slot * SCAN_PARTICIPANT_STATS;
+    stats[at]++;
+    if (count > 0) stats[at + 1] += count;
+    stats[at + 2] += performance.now() - started;
     Atomics.store(counts, m, count);
     Atomics.notify(counts, m);
   }

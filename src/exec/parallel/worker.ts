@@ -7,15 +7,21 @@ import { TableSnapshot } from '../../storage/api';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch, StringVector, Vector } from '../../types/vector';
 import { ExecContext, MorselSource, PrebuiltJoin } from '../context';
-import { executePlan } from '../execute';
+import { executePlanWithStats } from '../execute';
 import { claimPartitions } from '../hash/partitioned-join-table';
 import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode, nodeAt } from './messages';
 import { PlanNode } from '../../plan/plan';
 import { MorselQueues } from './morsel-queues';
 import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
 import { recordWorkerMemory } from './worker-memory';
+import { watchOwnExit } from './worker-liveness';
+import { TestExits, isTestCrash, maybeExitForTest } from './test-exits';
+import { nodeStatsInOrder } from './fragment-stats';
 
-const memory = new Float64Array((workerData as { memory: SharedArrayBuffer }).memory);
+const data = workerData as { memory: SharedArrayBuffer; liveness: SharedArrayBuffer; testExits: TestExits | null };
+const memory = new Float64Array(data.memory);
+watchOwnExit(new Int32Array(data.liveness));
+const testExits = data.testExits;
 
 const dicts = new Map<number, string[]>();
 
@@ -61,10 +67,12 @@ function run(task: WorkerTask): WorkerReply {
   const m = task.morsels;
   const queues = task.queues === null ? null : new MorselQueues(task.queues);
   let claimed = 0;
+  const started = performance.now();
   const source: MorselSource = {
     claim: () => {
       const i = queues !== null ? queues.claim(task.queue) : Atomics.add(counter, 0, 1);
       if (i < 0 || i * 3 >= m.length) return null;
+      maybeExitForTest(testExits, 'aggregate');
       claimed++;
       return { group: m[i * 3], start: m[i * 3 + 1], end: m[i * 3 + 2] };
     },
@@ -85,8 +93,10 @@ function run(task: WorkerTask): WorkerReply {
     },
     morselsFor: (node) => (node === driving ? source : undefined),
     prebuiltJoin: (node) => prebuilt.get(node),
+    aggregatePartition: task.partition === null ? undefined : { node: task.plan, ...task.partition },
   };
-  return { batches: executePlan(task.plan, ctx).map(compactDictionaries), morsels: claimed, stolen: queues?.stolen ?? 0 };
+  const { batches, stats } = executePlanWithStats(task.plan, ctx);
+  return { batches: batches.map(compactDictionaries), morsels: claimed, stolen: queues?.stolen ?? 0, elapsedMs: performance.now() - started, nodeStats: nodeStatsInOrder(task.plan, stats) };
 }
 
 /**
@@ -118,16 +128,17 @@ function compactDictionaries(b: Batch): Batch {
 parentPort!.on('message', (task: WorkerTask | ScanTask | JoinBuildTask) => {
   if ('kind' in task && task.kind === 'joinbuild') {
     // Failures are flagged in shared memory (claimPartitions).
-    claimPartitions(task.table, task.sync, true);
+    claimPartitions(task.table, task.sync, true, task.slot, () => maybeExitForTest(testExits, 'joinbuild'));
     return;
   }
   if ('kind' in task && task.kind === 'scan') {
     // Answers through shared memory only; a failure leaves its morsels to the main thread.
     try {
       receiveDicts(task);
-      runScanTask(task, snapshotOf(task.table), SCAN_MORSEL_ROWS);
-    } catch {
-      // Nothing to report: see runScanTask.
+      runScanTask(task, snapshotOf(task.table), SCAN_MORSEL_ROWS, () => maybeExitForTest(testExits, 'scan'));
+    } catch (err) {
+      if (isTestCrash(err)) throw err;
+      // Nothing else to report: see runScanTask.
     }
     recordWorkerMemory(memory);
     return;
@@ -136,6 +147,7 @@ parentPort!.on('message', (task: WorkerTask | ScanTask | JoinBuildTask) => {
   try {
     reply = run(task as WorkerTask);
   } catch (err) {
+    if (isTestCrash(err)) throw err;
     const e = err instanceof SqlError ? err : null;
     reply = { error: { code: e?.code ?? SqlState.internalError, message: err instanceof Error ? err.message : String(err), detail: e?.detail, hint: e?.hint } };
   }
