@@ -105,7 +105,8 @@ export class SessionSettings {
   }
 
   get(name: string): string {
-    const c = canonicalName(name);
+    // Callers mostly spell names in lower case already: no lowering then.
+    const c = CANONICAL.get(name) ?? canonicalName(name);
     if (c === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
     return this.values.get(c)!;
   }
