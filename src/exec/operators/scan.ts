@@ -299,12 +299,25 @@ class ScanOp extends Operator {
 
 const ONE_ROW: Batch = { length: 1, columns: [] };
 
+/** Whether a one-row vector of this storage reads a constant back unchanged. */
+function exactInVector(value: unknown, storage: string): boolean {
+  if (value === null) return true;
+  if (typeof value === 'string') return storage === 'string';
+  if (typeof value !== 'number') return false;
+  if (storage === 'int32') return Object.is(value | 0, value);
+  return storage === 'int64' || storage === 'float64' || storage === 'timestamp';
+}
+
 /** Evaluates the index bounds and asks the snapshot for candidates; null = scan the whole table. */
 function indexCandidates(spec: IndexScanSpec, snap: TableSnapshot, env: ExprEnv): Float64Array | null {
   if (snap.indexLookup === undefined) return null;
   const value = (e: IndexScanSpec['low']): number | string | null | undefined => {
     if (e === null) return undefined;
-    const v = getScalar(compileExpr(e, env).eval(ONE_ROW), 0);
+    const c = compileExpr(e, env);
+    // A constant bound (a literal or parameter, as in every point lookup) is its value: no vector
+    // is built to read it back — where the vector holds exactly that value (a string, a double,
+    // an integer in int32 range), else the vector's reading stays the bound.
+    const v = c.isConst && exactInVector(c.value, c.type.storage) ? c.value : getScalar(c.eval(ONE_ROW), 0);
     return typeof v === 'number' || typeof v === 'string' || v === null ? v : undefined;
   };
   const low = value(spec.low);
