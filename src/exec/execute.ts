@@ -142,7 +142,8 @@ const TIME_SLICE_MS = 20;
  */
 export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats?: (stats: Map<PlanNode, NodeStats>) => void): Promise<Batch[]> {
   // The part of the plan that splits by rows runs on worker threads first (when allowed and free).
-  const parallel = await runParallelFragment(plan, ctx);
+  const starting = runParallelFragment(plan, ctx);
+  const parallel = starting === null ? null : await starting;
   if (parallel !== null) ({ plan, ctx } = parallel);
   let sliceEnd = performance.now() + TIME_SLICE_MS;
   ctx.shouldYield = () => {

@@ -47,13 +47,18 @@ export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0,
  * context to run serially for the rest (the fragment replaced by a merge of the workers' rows);
  * null = run the whole plan serially.
  */
-export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext } | null> {
+export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext } | null> | null {
+  // Null at once (no promise to await) when the plan runs serially: every small statement.
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
   const fragment = findFragment(plan, (id) => ctx.snapshot(id).liveRowCount, ctx.parallelSharedJoinRows);
   if (fragment === null) return null;
   const driving = ctx.snapshot(fragment.driving.tableId);
   if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
+  return runFragment(plan, ctx, fragment, want);
+}
+
+async function runFragment(plan: PlanNode, ctx: ExecContext, fragment: ParallelFragment, want: number): Promise<{ plan: PlanNode; ctx: ExecContext } | null> {
   // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
   const prebuilt = fragment.shared.length > 0 ? prebuildJoins(fragment, ctx) : null;
   const workers = leaseWorkers(want);
