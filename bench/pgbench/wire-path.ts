@@ -1,7 +1,8 @@
 // The wire path of small simple queries: many clients, each sending one Query message and waiting
 // for its ReadyForQuery before the next (as pgbench does), against a real server process. The
-// clients speak the protocol on raw sockets (no driver) so the bench process itself stays light on
-// the shared cores. Reports queries per second and the server's CPU time (user + system, /proc)
+// clients speak the protocol on raw sockets (no driver; test/helpers/raw-client.ts parses and keeps
+// every message, too heavy for a load generator) so the bench process itself stays light on the
+// shared cores. Reports queries per second and the server's CPU time (user + system, /proc)
 // per query: what the socket reads and writes, message decoding, the session's per-statement work
 // and the response encoding cost, beside the statement's own execution.
 //
