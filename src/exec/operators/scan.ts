@@ -27,7 +27,9 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const runtimeFilters = takeRuntimeFilters(node);
   for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
   // The chunks actually read, and one access-pattern detector for the node across its runs.
-  const readColumns = node.columns.filter((_, k) => read[k]);
+  // Loops rather than filter/map: a cached plan's arrays are frozen, which the array builtins handle slowly.
+  const readColumns: number[] = [];
+  for (let k = 0; k < node.columns.length; k++) if (read[k]) readColumns.push(node.columns[k]);
   const pattern = new AccessPattern();
   // Runs of one scan node follow each other (rescans, correlated subplans): a new run ends the
   // previous one's chunk reader, so runs stopped early (EXISTS, LIMIT) do not pile up pins until
@@ -44,7 +46,8 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
 
 /** Which output columns of a scan are read (a consumer needs them, or the filter does); the rest are absent. */
 export function scanReadColumns(node: ScanNode, need: readonly boolean[] | undefined): boolean[] {
-  const read = node.output.map((_, c) => need === undefined || need[c] === true);
+  const read: boolean[] = new Array(node.output.length);
+  for (let c = 0; c < read.length; c++) read[c] = need === undefined || need[c] === true;
   if (node.filter !== null) for (const c of exprColumns(node.filter, new Set())) read[c] = true;
   return read;
 }
