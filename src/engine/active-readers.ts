@@ -36,6 +36,13 @@ export class ActiveReaders {
   private gate: Promise<void> | null = null;
   private openGate: (() => void) | null = null;
 
+  /** enterStatement without waiting: null while the gate is closed (then await enterStatement). */
+  enterStatementNow(): (() => void) | null {
+    if (this.gate !== null) return null;
+    this.statements++;
+    return once(() => this.statements--);
+  }
+
   /** A statement starts (after any rewrite being written); call the returned function when it ends. */
   async enterStatement(): Promise<() => void> {
     while (this.gate !== null) await this.gate;

@@ -90,7 +90,9 @@ function rowIdsOf(batches: Batch[], column: number): Float64Array {
   for (const b of batches) {
     const v = b.columns[column];
     if (v.kind !== 'int64') throw new Error('row id column must be int8');
-    ids.set(v.values.subarray(0, b.length), off);
+    // A loop, not set(subarray()): most UPDATEs touch a row or a few, where making the view costs more than copying.
+    const values = v.values;
+    for (let i = 0; i < b.length; i++) ids[off + i] = values[i];
     off += b.length;
   }
   return ids;

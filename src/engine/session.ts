@@ -73,6 +73,22 @@ function workMemBytes(text: string): number {
 /** The last work_mem parsed (every statement asks; it rarely changes). */
 let lastWorkMem = { text: '', bytes: 0 };
 
+/** fn, remembering its last argument and result (settings every statement parses; they rarely change). A throw is not remembered. */
+function lastOf<T>(fn: (text: string) => T): (text: string) => T {
+  let text: string | null = null;
+  let result: T;
+  return (t) => {
+    if (t !== text) {
+      result = fn(t);
+      text = t;
+    }
+    return result;
+  };
+}
+const statementTimeoutMs = lastOf((t) => parseDurationMs('statement_timeout', t));
+const defaultIsolation = lastOf((t) => parseIsolation('default_transaction_isolation', t));
+const defaultReadOnly = lastOf((t) => ['on', 'true', 'yes', '1'].includes(t.toLowerCase()));
+
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
 
 export class EngineSession implements Session {
@@ -160,7 +176,7 @@ export class EngineSession implements Session {
   async execute(stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult> {
     if (stmt.isEmpty) return { kind: 'empty' };
     this.cancelRequested = false;
-    const leave = await this.db.readers.enterStatement();
+    const leave = this.db.readers.enterStatementNow() ?? (await this.db.readers.enterStatement());
     try {
       return await this.executeEntered(stmt as EnginePrepared, params);
     } finally {
@@ -169,7 +185,7 @@ export class EngineSession implements Session {
   }
 
   private async executeEntered(stmt: EnginePrepared, params: Scalar[]): Promise<ExecuteResult> {
-    const timeout = parseDurationMs('statement_timeout', this.settings.get('statement_timeout'));
+    const timeout = statementTimeoutMs(this.settings.get('statement_timeout'));
     this.statementDeadline = timeout > 0 ? Date.now() + timeout : 0;
     if (this.status === 'I') {
       this.transactionStartMicros = currentMicros();
@@ -513,8 +529,8 @@ export class EngineSession implements Session {
 
   /** A new transaction: its isolation level is the one BEGIN names, else default_transaction_isolation. */
   resetTransactionState(level: IsolationLevel | null): void {
-    this.isolation = level ?? parseIsolation('default_transaction_isolation', this.settings.get('default_transaction_isolation'));
-    this.readOnly = ['on', 'true', 'yes', '1'].includes(this.settings.get('default_transaction_read_only').toLowerCase());
+    this.isolation = level ?? defaultIsolation(this.settings.get('default_transaction_isolation'));
+    this.readOnly = defaultReadOnly(this.settings.get('default_transaction_read_only'));
     this.txnSnapshot = null;
     this.snapshotTaken = false;
     this.readTables.clear();

@@ -105,7 +105,8 @@ export class SessionSettings {
   }
 
   get(name: string): string {
-    const c = canonicalName(name);
+    // Callers mostly spell names in lower case already: no lowering then.
+    const c = CANONICAL.get(name) ?? canonicalName(name);
     if (c === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
     return this.values.get(c)!;
   }
@@ -124,6 +125,8 @@ export class SessionSettings {
 
   /** End of the transaction: commit keeps plain SETs and undoes SET LOCALs; rollback undoes both. */
   endTransaction(commit: boolean): void {
+    // Every simple query ends a command group: most change no setting.
+    if (this.beforeTxn.size === 0 && this.sessionValue.size === 0) return;
     const restore = commit ? this.sessionValue : this.beforeTxn;
     for (const [c, v] of restore) this.assign(c, v);
     this.beforeTxn.clear();

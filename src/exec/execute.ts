@@ -141,24 +141,23 @@ const TIME_SLICE_MS = 20;
 /**
  * As executePlan, but cooperative: every TIME_SLICE_MS the plan pauses (operators keep their state)
  * and the event loop runs, so a CancelRequest or statement_timeout stops a long CPU-bound query
- * and other connections are served meanwhile.
+ * and other connections are served meanwhile. The context is the statement's own: its
+ * shouldYield is set here (copying the context instead cost more than a point lookup's scan).
  */
 export async function executePlanAsync(plan: PlanNode, ctx: ExecContext, onStats?: (stats: Map<PlanNode, NodeStats>) => void): Promise<Batch[]> {
   // The part of the plan that splits by rows runs on worker threads first (when allowed and free).
   const original = plan;
-  const parallel = await runParallelFragment(plan, ctx);
+  const starting = runParallelFragment(plan, ctx);
+  const parallel = starting === null ? null : await starting;
   if (parallel !== null) ({ plan, ctx } = parallel);
   let sliceEnd = performance.now() + TIME_SLICE_MS;
-  const sliced: ExecContext = {
-    ...ctx,
-    shouldYield: () => {
-      const now = performance.now();
-      if (now < sliceEnd) return false;
-      sliceEnd = now + TIME_SLICE_MS;
-      return true;
-    },
+  ctx.shouldYield = () => {
+    const now = performance.now();
+    if (now < sliceEnd) return false;
+    sliceEnd = now + TIME_SLICE_MS;
+    return true;
   };
-  const env = rootEnv(sliced, plan);
+  const env = rootEnv(ctx, plan);
   try {
     const op = prepareNode(plan, env).open();
     const batches: Batch[] = [];

@@ -135,7 +135,7 @@ export class Connection {
       } finally {
         this.busy = false;
       }
-      await this.io.maybeFlush();
+      if (this.io.mustFlush) await this.io.flush();
     }
   }
 
@@ -234,8 +234,10 @@ export class Connection {
       for (const stmt of stmts) {
         const result = await session.execute(stmt, []);
         this.sendNotices();
-        await this.writeSimpleResult(result);
-        await this.io.maybeFlush();
+        // A command tag or a result that fits the buffer is written without an await.
+        const writing = this.writeSimpleResult(result);
+        if (writing !== undefined) await writing;
+        if (this.io.mustFlush) await this.io.flush();
       }
     } catch (err) {
       // The rest of the query string is skipped.
@@ -245,20 +247,24 @@ export class Connection {
     await this.io.flush();
   }
 
-  private async writeSimpleResult(result: ExecuteResult): Promise<void> {
+  private writeSimpleResult(result: ExecuteResult): Promise<void> | undefined {
     const out = this.io.out;
     switch (result.kind) {
       case 'empty':
         out.empty(Backend.emptyQueryResponse);
-        return;
+        return undefined;
       case 'command':
         out.commandComplete(result.command);
-        return;
-      case 'rows':
+        return undefined;
+      case 'rows': {
         out.rowDescription(result.fields, []);
-        await writeDataRows(this.io, result.batches, [], this.formatSettings(), { batch: 0, row: 0 }, 0);
-        out.commandComplete(result.command);
-        return;
+        const written = writeDataRows(this.io, result.batches, [], this.formatSettings(), { batch: 0, row: 0 }, 0);
+        if (typeof written === 'number') {
+          out.commandComplete(result.command);
+          return undefined;
+        }
+        return written.then(() => void out.commandComplete(result.command));
+      }
       case 'copyIn':
         return runCopyIn(this.io, result);
       case 'copyOut':

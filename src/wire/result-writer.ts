@@ -15,11 +15,29 @@ export interface RowCursor {
 
 /**
  * Writes DataRows from `cursor` on, at most `limit` of them (0 = all), flushing to the socket as
- * the buffer grows so a big result never sits in memory twice. Returns how many rows were written.
+ * the buffer grows so a big result never sits in memory twice. Returns how many rows were written:
+ * at once when the rows fit in the buffer (most results: no promise, no await), else a promise.
  */
-export async function writeDataRows(io: SocketIO, batches: Batch[], formats: readonly number[], fs: FormatSettings, cursor: RowCursor, limit: number): Promise<number> {
-  const out = io.out;
+export function writeDataRows(io: SocketIO, batches: Batch[], formats: readonly number[], fs: FormatSettings, cursor: RowCursor, limit: number): number | Promise<number> {
   const budget = limit > 0 ? limit : Infinity;
+  const sent = encodeRows(io, batches, formats, fs, cursor, budget);
+  if (io.out.size < FLUSH_BYTES) return sent;
+  return flushAndGoOn(io, batches, formats, fs, cursor, budget, sent);
+}
+
+async function flushAndGoOn(io: SocketIO, batches: Batch[], formats: readonly number[], fs: FormatSettings, cursor: RowCursor, budget: number, sent: number): Promise<number> {
+  for (;;) {
+    await io.flush();
+    // The client left in the middle of a big result: stop encoding it.
+    if (io.closed) throw new ConnectionClosed();
+    sent += encodeRows(io, batches, formats, fs, cursor, budget - sent);
+    if (io.out.size < FLUSH_BYTES) return sent;
+  }
+}
+
+/** Encodes rows from `cursor` on until `budget` rows, the end, or the buffer reaching FLUSH_BYTES; returns how many. */
+function encodeRows(io: SocketIO, batches: Batch[], formats: readonly number[], fs: FormatSettings, cursor: RowCursor, budget: number): number {
+  const out = io.out;
   let sent = 0;
   let binary: boolean[] | null = null;
   for (; cursor.batch < batches.length; cursor.batch++, cursor.row = 0) {
@@ -45,11 +63,7 @@ export async function writeDataRows(io: SocketIO, batches: Batch[], formats: rea
       out.end();
       cursor.row++;
       sent++;
-      if (out.size >= FLUSH_BYTES) {
-        await io.flush();
-        // The client left in the middle of a big result: stop encoding it.
-        if (io.closed) throw new ConnectionClosed();
-      }
+      if (out.size >= FLUSH_BYTES) return sent;
     }
   }
   return sent;

@@ -103,6 +103,11 @@ export class SocketIO {
     while (!this.closed && this.socket.writableNeedDrain) await new Promise<void>((resolve) => (this.wakeWriter = resolve));
   }
 
+  /** Whether the buffer has grown big enough to be written out now (tested without an await). */
+  get mustFlush(): boolean {
+    return this.out.size >= FLUSH_BYTES;
+  }
+
   /** Writes out when the buffer has grown big; call between rows of a large result. */
   async maybeFlush(): Promise<void> {
     if (this.out.size >= FLUSH_BYTES) await this.flush();

@@ -32,7 +32,16 @@ export function constant(type: DataType, value: Scalar): CompiledExpr {
   return { type, eval: (b) => src.get(b.length), isConst: true, value, canError: false, columns: [] };
 }
 
-function union(parts: readonly CompiledExpr[]): number[] {
+function union(parts: readonly CompiledExpr[]): readonly number[] {
+  // Most nodes have one argument reading columns (a call over a column and constants): its list as it is.
+  let only: readonly number[] | null = null;
+  let many = false;
+  for (const p of parts)
+    if (p.columns.length > 0) {
+      if (only === null) only = p.columns;
+      else many = true;
+    }
+  if (!many) return only ?? [];
   const set = new Set<number>();
   for (const p of parts) for (const c of p.columns) set.add(c);
   return [...set].sort((a, b) => a - b);
@@ -52,6 +61,13 @@ const ERRORING = new Set<string>([
   'json_typeof', 'json_array_length', 'jsonb_exists', 'jsonb_contains', 'jsonb_concat', 'jsonb_delete',
   'log', 'div_trunc',
 ]);
+
+/** compileExpr of each, in order (a loop: a cached plan's arrays are frozen, and map is slow on frozen arrays). */
+export function compileAll(exprs: readonly Expr[], env: ExprEnv): CompiledExpr[] {
+  const out: CompiledExpr[] = new Array(exprs.length);
+  for (let i = 0; i < exprs.length; i++) out[i] = compileExpr(exprs[i], env);
+  return out;
+}
 
 export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
   switch (e.kind) {
@@ -75,7 +91,7 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
       return { type, eval: fn, isConst: false, value: null, canError: false, columns: [] };
     }
     case 'subquery': {
-      const args = e.args.map((a) => compileExpr(a, env));
+      const args = compileAll(e.args, env);
       const test = e.test === null ? null : compileExpr(e.test, env);
       const fn = subqueryKernel(e, args, test, env);
       const children = test === null ? args : [...args, test];
@@ -97,7 +113,7 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
     }
     case 'and':
     case 'or': {
-      const args = e.args.map((a) => compileExpr(a, env));
+      const args = compileAll(e.args, env);
       return node(Types.bool, args, andOrKernel(e.kind, args), false);
     }
     case 'not': {
@@ -114,11 +130,11 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
     }
     case 'inlist': {
       const arg = compileExpr(e.arg, env);
-      const list = e.list.map((x) => compileExpr(x, env));
+      const list = compileAll(e.list, env);
       return node(Types.bool, [arg, ...list], inListKernel(arg, list, e.negated), false);
     }
     case 'coalesce': {
-      const args = e.args.map((a) => compileExpr(a, env));
+      const args = compileAll(e.args, env);
       return node(e.type, args, coalesceKernel(e.type, args), false);
     }
     case 'case': {
@@ -135,7 +151,7 @@ export function compileExpr(e: Expr, env: ExprEnv): CompiledExpr {
 function compileCall(e: CallExpr, env: ExprEnv): CompiledExpr {
   const onDates = dateComparison(e, env);
   if (onDates !== null) return compileCall(onDates, env);
-  const args = e.args.map((a) => compileExpr(a, env));
+  const args = compileAll(e.args, env);
   if (SEQUENCE_FNS.has(e.fn)) return sequenceCall(e, args, env);
   if (e.fn === 'set_config') return setConfigCall(e, args, env);
   const canError = ERRORING.has(e.fn) || ARRAY_ERRORING.has(e.fn);

@@ -27,8 +27,8 @@ interface SimpleConjunct {
   column: number;
   /** The constant: a number for fixed-width columns, a Decimal for numeric ones. */
   value: number | Decimal;
-  /** The conjunct compiled as usual (numeric batches the loop cannot take). */
-  general: CompiledExpr;
+  /** The conjunct compiled as usual, for numeric batches the loop cannot take (null for fixed-width columns, which it always takes). */
+  general: CompiledExpr | null;
 }
 interface GeneralConjunct {
   kind: 'general';
@@ -58,7 +58,8 @@ function simpleConjunct(e: Expr, env: ExprEnv): SimpleConjunct | null {
     if (!k.isConst || k.value === null) continue;
     if (fixed ? typeof k.value !== 'number' : !isDecimal(k.value)) continue;
     const op = (side === 0 ? call.fn : swapOp(call.fn as ComparisonFn)) as ComparisonFn;
-    return { kind: 'simple', op, column: col.index, value: k.value as number | Decimal, general: compileExpr(e, env) };
+    // Compiling the general form costs as much as the rest of a point lookup's preparation: only numeric needs it.
+    return { kind: 'simple', op, column: col.index, value: k.value as number | Decimal, general: fixed ? null : compileExpr(e, env) };
   }
   return null;
 }
@@ -125,7 +126,8 @@ function refineSimple(c: SimpleConjunct, batch: Batch, sel: Uint32Array | null, 
     const d = c.value;
     const scaled = v.kind === 'numeric' && v.wide === null && v.scale >= d.scale ? Number(d.digits) * pow10(v.scale - d.scale) : NaN;
     if (!Number.isSafeInteger(scaled) || BigInt(scaled) !== d.digits * 10n ** BigInt((v as { scale: number }).scale - d.scale)) {
-      return refineGeneral({ kind: 'general', expr: c.general, needed: neededOf(c.general) }, batch, sel, count, out);
+      const general = c.general!;
+      return refineGeneral({ kind: 'general', expr: general, needed: neededOf(general) }, batch, sel, count, out);
     }
     k = scaled;
   }

@@ -27,7 +27,9 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const runtimeFilters = takeRuntimeFilters(node);
   for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
   // The chunks actually read, and one access-pattern detector for the node across its runs.
-  const readColumns = node.columns.filter((_, k) => read[k]);
+  // Loops rather than filter/map: a cached plan's arrays are frozen, which the array builtins handle slowly.
+  const readColumns: number[] = [];
+  for (let k = 0; k < node.columns.length; k++) if (read[k]) readColumns.push(node.columns[k]);
   const pattern = new AccessPattern();
   // Runs of one scan node follow each other (rescans, correlated subplans): a new run ends the
   // previous one's chunk reader, so runs stopped early (EXISTS, LIMIT) do not pile up pins until
@@ -44,7 +46,8 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
 
 /** Which output columns of a scan are read (a consumer needs them, or the filter does); the rest are absent. */
 export function scanReadColumns(node: ScanNode, need: readonly boolean[] | undefined): boolean[] {
-  const read = node.output.map((_, c) => need === undefined || need[c] === true);
+  const read: boolean[] = new Array(node.output.length);
+  for (let c = 0; c < read.length; c++) read[c] = need === undefined || need[c] === true;
   if (node.filter !== null) for (const c of exprColumns(node.filter, new Set())) read[c] = true;
   return read;
 }
@@ -299,12 +302,25 @@ class ScanOp extends Operator {
 
 const ONE_ROW: Batch = { length: 1, columns: [] };
 
+/** Whether a one-row vector of this storage reads a constant back unchanged. */
+function exactInVector(value: unknown, storage: string): boolean {
+  if (value === null) return true;
+  if (typeof value === 'string') return storage === 'string';
+  if (typeof value !== 'number') return false;
+  if (storage === 'int32') return Object.is(value | 0, value);
+  return storage === 'int64' || storage === 'float64' || storage === 'timestamp';
+}
+
 /** Evaluates the index bounds and asks the snapshot for candidates; null = scan the whole table. */
 function indexCandidates(spec: IndexScanSpec, snap: TableSnapshot, env: ExprEnv): Float64Array | null {
   if (snap.indexLookup === undefined) return null;
   const value = (e: IndexScanSpec['low']): number | string | null | undefined => {
     if (e === null) return undefined;
-    const v = getScalar(compileExpr(e, env).eval(ONE_ROW), 0);
+    const c = compileExpr(e, env);
+    // A constant bound (a literal or parameter, as in every point lookup) is its value: no vector
+    // is built to read it back — where the vector holds exactly that value (a string, a double,
+    // an integer in int32 range), else the vector's reading stays the bound.
+    const v = c.isConst && exactInVector(c.value, c.type.storage) ? c.value : getScalar(c.eval(ONE_ROW), 0);
     return typeof v === 'number' || typeof v === 'string' || v === null ? v : undefined;
   };
   const low = value(spec.low);

@@ -8,7 +8,7 @@ import { parseArrayLiteral } from '../../types/pg-types';
 import { Batch, Scalar, Vector } from '../../types/vector';
 import { compactBatch, getScalar, vectorFromScalars } from '../../types/vector-ops';
 import { CompiledExpr, ExprEnv } from '../expr/compiled';
-import { compileExpr } from '../expr/compile';
+import { compileAll, compileExpr } from '../expr/compile';
 import { arrayElements } from '../../types/array-ops';
 import { SelectionFilter, compileSelection } from '../expr/select-filter';
 import { chunkBatch, gatherNeeded, sliceBatch, trueRows } from '../vector-util';
@@ -17,7 +17,8 @@ import { Operator, PrepareChild, PreparedNode, Pulled, YIELD } from './operator'
 const ONE_ROW: Batch = { length: 1, columns: [] };
 
 export function prepareValues(node: ValuesNode, env: ExprEnv): PreparedNode {
-  const rows = node.rows.map((r) => r.map((e) => compileExpr(e, env)));
+  const rows: CompiledExpr[][] = [];
+  for (const r of node.rows) rows.push(compileAll(r, env));
   if (node.arrayElements !== undefined) {
     const array = compileExpr(node.arrayElements, env);
     return { node, open: () => new ValuesOp(node, env, arrayRows(array, node, env)) };
@@ -100,7 +101,7 @@ class FilterOp extends Operator {
 
 export function prepareProject(node: ProjectNode, env: ExprEnv, child: PrepareChild): PreparedNode {
   const input = child(node.input);
-  const exprs = node.exprs.map((e) => compileExpr(e, env));
+  const exprs = compileAll(node.exprs, env);
   return { node, open: () => new ProjectOp(node, env, input.open(), exprs) };
 }
 

@@ -53,10 +53,16 @@ export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0,
  * l_orderkey HAVING …)), replaced through ctx.replacedNodes, and then the plan's own, replaced in
  * the returned plan; each by a merge of its workers' rows.
  */
-export async function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
+export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> | null {
+  // Null at once (no promise to await) when the plan runs serially: every small statement.
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
   const rows = (id: number): number => ctx.snapshot(id).liveRowCount;
+  if (findFragment(plan, rows, ctx.parallelSharedJoinRows) === null && uncorrelatedSubplans(plan).every((sub) => findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity) === null)) return null;
+  return runParallelFragments(plan, ctx, rows);
+}
+
+async function runParallelFragments(plan: PlanNode, ctx: ExecContext, rows: (id: number) => number): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
   const runs: FragmentRun[] = [];
   const ctes = new Map(ctx.ctes ?? []);
   const replacedNodes = new Map(ctx.replacedNodes ?? []);
