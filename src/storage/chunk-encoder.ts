@@ -99,6 +99,17 @@ function theWorker(): Worker {
   return w;
 }
 
+/**
+ * Chunks encoded before the vector reached storage (a COPY parse worker encodes the row groups it
+ * parses whole): taken once, by the encodeChunkOffThread the group's filling calls at once.
+ */
+const encodedBefore = new WeakMap<object, Buffer>();
+
+/** Records v's chunk, encoded elsewhere by the same encoder (encodeChunk / encodeChunkFromBytes). */
+export function setEncodedChunk(v: Vector, chunk: Buffer): void {
+  encodedBefore.set(v, chunk);
+}
+
 /** Whether the worker can take this vector without copying it (its arrays shared, strings as bytes). */
 function workerCanTake(v: Vector): boolean {
   if (v.length < MIN_WORKER_ROWS || !isSharedVector(v)) return false;
@@ -113,6 +124,11 @@ function workerCanTake(v: Vector): boolean {
  * libuv's thread pool), beside it: a commit waiting for its last group is not queued behind them.
  */
 export function encodeChunkOffThread(v: Vector, unlessBusy = false): Promise<Buffer> {
+  const before = encodedBefore.get(v);
+  if (before !== undefined) {
+    encodedBefore.delete(v);
+    return Promise.resolve(before);
+  }
   if (!enabled || !workerCanTake(v) || (unlessBusy && pending.size > 0)) return encodeChunkAsync(v);
   return new Promise<Buffer>((resolve, reject) => {
     queued.push({ v, resolve, reject });

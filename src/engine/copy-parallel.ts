@@ -1,0 +1,327 @@
+// COPY FROM's text format parsed on worker threads. The main thread only cuts the incoming bytes
+// into blocks of whole lines — one row group's worth each (65,536 lines, the first one up to the
+// table's next group boundary) — and hands them to a pool of parse workers (copy-parse-worker.ts),
+// which parse them with the serial byte parser, and encode and collect statistics for a block that
+// fills a row group whole. Blocks are parsed side by side and stored in input order, so the table,
+// the rows, the errors and their line numbers are the serial parser's: the first failing block in
+// input order reports its error (with the line number counted from the start), and nothing after it
+// is stored. Memory stays bounded: at most MAX_BLOCKS_IN_FLIGHT blocks are out at a time (COPY
+// waits in ready() meanwhile).
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { DataType } from '../types/data-type';
+import { SqlError, SqlState, SqlStateCode } from '../types/sql-error';
+import { FormatSettings } from '../types/text-format';
+import { Vector } from '../types/vector';
+import { StringBytes, setStringBytes } from '../types/string-bytes';
+import { CopyOptions } from '../sql/bound-statement';
+import { ROW_GROUP_ROWS } from '../storage/api';
+import { setEncodedChunk } from '../storage/chunk-encoder';
+import { GroupStats, setColumnStats, sketchOf } from '../storage/column-stats';
+
+export interface ParseRequest {
+  id: number;
+  /** Whole lines (the last block's last one maybe unterminated), in shared memory the sender reuses once answered. */
+  bytes: Uint8Array;
+  /** Lines of input before the block's first (for error messages). */
+  firstLine: number;
+  /** Lines in the block (at most: the last may hold one unterminated line more). */
+  lines: number;
+  /** Encode the chunks and collect statistics when the block fills a row group. */
+  encode: boolean;
+  options: CopyOptions;
+  types: DataType[];
+  fs: FormatSettings;
+  columnNames: string[];
+  tableName: string;
+}
+
+export interface ParseReply {
+  id: number;
+  rows: number;
+  vectors: Vector[] | null;
+  forms: (StringBytes | null)[] | null;
+  chunks: Uint8Array[] | null;
+  stats: GroupStats | null;
+  error: { code: string; message: string; detail: string | undefined; hint: string | undefined } | null;
+}
+
+/** Input bytes before a COPY is parsed on the workers: smaller loads are parsed here, serially. */
+export const PARALLEL_MIN_BYTES = 2 << 20;
+/** Column types whose vectors cross threads as plain data. */
+const PARALLEL_STORAGE = new Set(['int32', 'int64', 'float64', 'timestamp', 'string', 'numeric', 'bool']);
+
+export function parallelParseSupported(types: DataType[]): boolean {
+  return workerCount() > 1 && types.length > 0 && types.every((t) => PARALLEL_STORAGE.has(t.storage));
+}
+
+let forcedWorkers: number | null = null;
+/** Tests: the number of parse workers (0: back to the default); with 1 or fewer the serial parser runs. */
+export function setCopyParseWorkers(n: number): void {
+  forcedWorkers = n > 0 ? n : null;
+}
+
+function workerCount(): number {
+  return forcedWorkers ?? Math.min(4, os.availableParallelism());
+}
+
+// ---- the pool (shared by every COPY of the process; idle workers do not keep it alive) ----
+interface PoolWorker {
+  w: Worker;
+  pending: number;
+}
+const pool: PoolWorker[] = [];
+const waiting = new Map<number, (r: ParseReply | Error) => void>();
+let nextId = 1;
+
+function spawn(): PoolWorker {
+  const pw: PoolWorker = { w: new Worker(path.join(__dirname, 'copy-parse-worker.js')), pending: 0 };
+  pw.w.on('message', (r: ParseReply) => {
+    pw.pending--;
+    if (pw.pending === 0) pw.w.unref();
+    const done = waiting.get(r.id);
+    waiting.delete(r.id);
+    done?.(r);
+  });
+  const lost = (err: Error) => {
+    const i = pool.indexOf(pw);
+    if (i !== -1) pool.splice(i, 1);
+    // Its blocks are lost: every waiting COPY fails (rare: a crash of the worker itself).
+    for (const [id, done] of [...waiting]) {
+      waiting.delete(id);
+      done(err);
+    }
+  };
+  pw.w.on('error', lost);
+  pw.w.on('exit', () => lost(new Error('COPY parse worker exited')));
+  pw.w.unref();
+  return pw;
+}
+
+function dispatch(req: ParseRequest, done: (r: ParseReply | Error) => void): void {
+  while (pool.length < workerCount()) pool.push(spawn());
+  let pw = pool[0];
+  for (const p of pool) if (p.pending < pw.pending) pw = p;
+  if (pw.pending === 0) pw.w.ref();
+  pw.pending++;
+  waiting.set(req.id, done);
+  pw.w.postMessage(req);
+}
+
+/** Blocks out at a time per worker (one parsing, one queued behind it). */
+const BLOCKS_PER_WORKER = 2;
+
+export interface ParallelCopyTarget {
+  options: CopyOptions;
+  types: DataType[];
+  fs: FormatSettings;
+  columnNames: string[];
+  tableName: string;
+  /** Rows of the first block (to the table's next row-group boundary). */
+  firstBlockRows: number;
+  /** A parsed block, in input order: store it (throws SqlError to fail the COPY). */
+  store(vectors: Vector[], rows: number): void;
+}
+
+export class ParallelCopyText {
+  private block: Buffer;
+  private used = 0;
+  /** Where the line being scanned starts (newlines before it are counted). */
+  private scanPos = 0;
+  /** The block's first byte (after a skipped header line). */
+  private blockStart = 0;
+  private blockLines = 0;
+  private blockLimit: number;
+  /** Lines of input before the current block. */
+  private linesBefore = 0;
+  private headerPending: boolean;
+  private ended = false;
+  private nextId = 0;
+  private nextToStore = 0;
+  private readonly replies = new Map<number, ParseReply | Error>();
+  private outstanding = 0;
+  private error: SqlError | null = null;
+  private errorThrown = false;
+  private cancelled = false;
+  private wake: (() => void) | null = null;
+  rows = 0;
+
+  constructor(private readonly t: ParallelCopyTarget) {
+    this.blockLimit = t.firstBlockRows;
+    this.headerPending = t.options.header;
+    this.block = this.newBlock(1 << 20);
+  }
+
+  /** Takes a slice of the stream; throws the first failed block's error once it is known. */
+  push(chunk: Buffer): void {
+    this.throwIfFailed();
+    if (this.ended) return;
+    if (this.used + chunk.length > this.block.length) this.grow(this.used + chunk.length);
+    chunk.copy(this.block, this.used);
+    this.used += chunk.length;
+    this.scan();
+  }
+
+  /** A promise to await before more input while enough blocks are out; null when none is needed. */
+  ready(): Promise<void> | null {
+    if (this.outstanding < this.maxOutstanding() || this.error !== null) return null;
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  /** End of input: parses the rest and waits for every block; throws the first error. */
+  async finish(): Promise<void> {
+    this.throwIfFailed();
+    if (!this.ended && this.used > this.blockStart) this.send(this.used, this.used);
+    this.ended = true;
+    while (this.outstanding > 0 && this.error === null) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.throwIfFailed();
+  }
+
+  /** The COPY failed or was cancelled elsewhere: nothing more is stored. */
+  cancel(): void {
+    this.cancelled = true;
+    this.ended = true;
+  }
+
+  private maxOutstanding(): number {
+    return BLOCKS_PER_WORKER * workerCount();
+  }
+
+  private throwIfFailed(): void {
+    if (this.error !== null && !this.errorThrown) {
+      this.errorThrown = true;
+      throw this.error;
+    }
+  }
+
+  /**
+   * Block buffers come back once their block is answered (the worker keeps no reference into one)
+   * and are reused: a load touches a few blocks' memory, not fresh memory for every block.
+   */
+  private readonly free: Buffer[] = [];
+
+  private newBlock(size: number): Buffer {
+    for (let i = 0; i < this.free.length; i++) if (this.free[i].length >= size) return this.free.splice(i, 1)[0];
+    return Buffer.from(new SharedArrayBuffer(size));
+  }
+
+  private grow(need: number): void {
+    let cap = this.block.length * 2;
+    while (cap < need) cap *= 2;
+    const b = this.newBlock(cap);
+    this.block.copy(b, 0, 0, this.used);
+    this.free.push(this.block);
+    this.block = b;
+  }
+
+  /** Counts the lines of the new bytes; sends a block when it has its lines, stops at the end marker \. */
+  private scan(): void {
+    const view = this.block;
+    const used = this.used;
+    let pos = this.scanPos;
+    for (;;) {
+      // A JS loop: a native indexOf per line costs more than the bytes of a short line.
+      let nl = pos;
+      while (nl < used && view[nl] !== 10) nl++;
+      if (nl === used) break;
+      const start = pos;
+      pos = nl + 1;
+      if (view[start] === 92 && nl - start <= 3) {
+        const end = nl > start && view[nl - 1] === 13 ? nl - 1 : nl;
+        if (end - start === 2 && view[start + 1] === 46) {
+          // End-of-data marker: what follows is ignored (the serial parser's rule).
+          this.scanPos = start;
+          this.send(start, start);
+          this.ended = true;
+          return;
+        }
+      }
+      if (this.headerPending) {
+        this.headerPending = false;
+        this.blockStart = pos;
+        this.linesBefore++;
+        continue;
+      }
+      if (++this.blockLines === this.blockLimit) {
+        this.scanPos = pos;
+        this.send(pos, used);
+        this.blockLimit = ROW_GROUP_ROWS;
+        return this.scan();
+      }
+    }
+    this.scanPos = pos;
+  }
+
+  /** Sends block bytes [blockStart, end) to a worker; bytes [end, keepTo) start the next block. */
+  private send(end: number, keepTo: number): void {
+    const old = this.block;
+    const rest = keepTo - end;
+    // The next block starts about as large as this one was (a row group of the same table).
+    const next = this.newBlock(Math.max(1 << 16, end - this.blockStart + rest, rest * 2));
+    old.copy(next, 0, end, keepTo);
+    const lines = this.blockLines;
+    const req: ParseRequest = {
+      id: nextId++,
+      bytes: new Uint8Array(old.buffer, old.byteOffset + this.blockStart, end - this.blockStart),
+      firstLine: this.linesBefore,
+      lines,
+      encode: this.blockLimit === ROW_GROUP_ROWS,
+      options: this.t.options,
+      types: this.t.types,
+      fs: this.t.fs,
+      columnNames: this.t.columnNames,
+      tableName: this.t.tableName,
+    };
+    this.linesBefore += lines;
+    this.block = next;
+    this.used = rest;
+    this.scanPos = 0;
+    this.blockStart = 0;
+    this.blockLines = 0;
+    if (req.bytes.length === 0) {
+      this.free.push(old);
+      return;
+    }
+    const seq = this.nextId++;
+    this.outstanding++;
+    dispatch(req, (r) => {
+      this.free.push(old);
+      this.replies.set(seq, r);
+      this.storeInOrder();
+    });
+  }
+
+  private storeInOrder(): void {
+    for (let r = this.replies.get(this.nextToStore); r !== undefined; r = this.replies.get(this.nextToStore)) {
+      this.replies.delete(this.nextToStore++);
+      this.outstanding--;
+      if (this.cancelled || this.error !== null) continue;
+      try {
+        if (r instanceof Error) throw new SqlError(SqlState.internalError, r.message);
+        if (r.error !== null) throw new SqlError(r.error.code as SqlStateCode, r.error.message, { detail: r.error.detail, hint: r.error.hint });
+        this.t.store(this.vectorsOf(r), r.rows);
+        this.rows += r.rows;
+      } catch (err) {
+        this.error = err instanceof SqlError ? err : new SqlError(SqlState.internalError, String(err));
+        this.ended = true;
+      }
+    }
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** The reply's vectors as this thread's: the columns' own types, string byte forms, and what the worker encoded and collected. */
+  private vectorsOf(r: ParseReply): Vector[] {
+    return r.vectors!.map((raw, k) => {
+      const v = { ...raw, type: this.t.types[k] } as Vector;
+      const form = r.forms![k];
+      if (form !== null) setStringBytes(v, form);
+      const chunk = r.chunks?.[k];
+      if (chunk !== undefined) setEncodedChunk(v, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      if (r.stats !== null) setColumnStats(v, r.stats.columns[k], sketchOf(r.stats, k));
+      return v;
+    });
+  }
+}
