@@ -12,7 +12,7 @@ import { checkNotNull, evaluateDefaults } from './dml';
 import { enforceChecks } from './constraints';
 import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
 import { CopyTextBytes, copyBytesSupported } from './copy-text-bytes';
-import { PARALLEL_MIN_BYTES, ParallelCopyText, parallelParseSupported } from './copy-parallel';
+import { PARALLEL_MIN_BYTES, ParallelCopyText, copyParseWorkers } from './copy-parallel';
 import { ensureStrings } from '../types/string-bytes';
 import { ROW_GROUP_ROWS } from '../storage/api';
 import { BinaryCopyReader, BinaryRowWriter, binaryCopyHeader, binaryCopyTrailer } from './copy-binary';
@@ -112,7 +112,8 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   // A large text COPY is parsed on worker threads (copy-parallel.ts): its first PARALLEL_MIN_BYTES
   // are held until it shows to be large; a smaller one is parsed here at its end, serially.
   const types = columns.map((c) => table.columns[c].type);
-  let held: Buffer[] | null = bytes !== null && parallelParseSupported(types) ? [] : null;
+  const workers = bytes !== null ? copyParseWorkers(types, Number(session.settings.get('max_parallel_workers'))) : 0;
+  let held: Buffer[] | null = workers > 0 ? [] : null;
   let heldBytes = 0;
   let par: ParallelCopyText | null = null;
   const goParallel = () => {
@@ -122,6 +123,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
       fs,
       columnNames: columns.map((c) => table.columns[c].name),
       tableName: table.name,
+      workers,
       firstBlockRows: batchLimit,
       store,
     });
