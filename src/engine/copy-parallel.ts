@@ -2,11 +2,11 @@
 // into blocks of whole lines — one row group's worth each (65,536 lines, the first one up to the
 // table's next group boundary) — and hands them to a pool of parse workers (copy-parse-worker.ts),
 // which parse them with the serial byte parser, and encode and collect statistics for a block that
-// fills a row group whole. Blocks are parsed side by side and stored in input order, so the table,
+// makes a row group of its own. Blocks are parsed side by side and stored in input order, so the table,
 // the rows, the errors and their line numbers are the serial parser's: the first failing block in
 // input order reports its error (with the line number counted from the start), and nothing after it
-// is stored. Memory stays bounded: at most MAX_BLOCKS_IN_FLIGHT blocks are out at a time (COPY
-// waits in ready() meanwhile).
+// is stored. Memory stays bounded: at most BLOCKS_PER_WORKER blocks per worker are out at a time
+// (COPY waits in ready() meanwhile).
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -28,8 +28,13 @@ export interface ParseRequest {
   firstLine: number;
   /** Lines in the block (at most: the last may hold one unterminated line more). */
   lines: number;
-  /** Encode the chunks and collect statistics when the block fills a row group. */
+  /**
+   * The block starts a row group: encode its chunks and collect its statistics when it fills the
+   * group, or when it is the last (its partial group is committed as it is, or not at all).
+   */
   encode: boolean;
+  /** The last block of the COPY. */
+  final: boolean;
   options: CopyOptions;
   types: DataType[];
   fs: FormatSettings;
@@ -174,7 +179,7 @@ export class ParallelCopyText {
   /** End of input: parses the rest and waits for every block; throws the first error. */
   async finish(): Promise<void> {
     this.throwIfFailed();
-    if (!this.ended && this.used > this.blockStart) this.send(this.used, this.used);
+    if (!this.ended && this.used > this.blockStart) this.send(this.used, this.used, true);
     this.ended = true;
     while (this.outstanding > 0 && this.error === null) await new Promise<void>((resolve) => (this.wake = resolve));
     this.throwIfFailed();
@@ -233,7 +238,7 @@ export class ParallelCopyText {
         if (end - start === 2 && view[start + 1] === 46) {
           // End-of-data marker: what follows is ignored (the serial parser's rule).
           this.scanPos = start;
-          this.send(start, start);
+          this.send(start, start, true);
           this.ended = true;
           return;
         }
@@ -255,7 +260,7 @@ export class ParallelCopyText {
   }
 
   /** Sends block bytes [blockStart, end) to a worker; bytes [end, keepTo) start the next block. */
-  private send(end: number, keepTo: number): void {
+  private send(end: number, keepTo: number, final = false): void {
     const old = this.block;
     const rest = keepTo - end;
     // The next block starts about as large as this one was (a row group of the same table).
@@ -268,6 +273,7 @@ export class ParallelCopyText {
       firstLine: this.linesBefore,
       lines,
       encode: this.blockLimit === ROW_GROUP_ROWS,
+      final,
       options: this.t.options,
       types: this.t.types,
       fs: this.t.fs,

@@ -1,8 +1,8 @@
 // Worker thread of the parallel COPY text parser (copy-parallel.ts): receives a block of complete
 // lines (one row group's worth), parses it with the serial byte parser (CopyTextBytes into
 // VectorBuilders, so rows, errors and line numbers are the serial parser's), and when the block
-// fills a row group whole also encodes its column chunks and collects its statistics here, so the
-// main thread only forwards bytes and stores what comes back.
+// makes a row group of its own (a full one, or the COPY's last) also encodes its column chunks and
+// collects its statistics here, so the main thread only forwards bytes and stores what comes back.
 import { parentPort } from 'worker_threads';
 import { VectorBuilder } from '../types/vector-builder';
 import { StringBytes, stringBytesOf } from '../types/string-bytes';
@@ -37,7 +37,7 @@ function parseBlock(m: ParseRequest): { reply: ParseReply; transfer: ArrayBuffer
   parser.finish();
   const vectors = builders.map((b) => b.finish(true));
   const forms: (StringBytes | null)[] = vectors.map((v) => (v.kind === 'string' ? stringBytesOf(v) ?? null : null));
-  if (!m.encode || rows !== ROW_GROUP_ROWS) return { reply: { id: m.id, rows, vectors, forms, chunks: null, stats: null, error: null }, transfer: [] };
+  if (!m.encode || (rows !== ROW_GROUP_ROWS && !m.final) || rows === 0) return { reply: { id: m.id, rows, vectors, forms, chunks: null, stats: null, error: null }, transfer: [] };
   // Byte-identical to what the chunk encoder's worker makes of these vectors (same encoder).
   const chunks = vectors.map((v, k) => {
     const form = forms[k];

@@ -100,14 +100,20 @@ function theWorker(): Worker {
 }
 
 /**
- * Chunks encoded before the vector reached storage (a COPY parse worker encodes the row groups it
- * parses whole): taken once, by the encodeChunkOffThread the group's filling calls at once.
+ * Chunks encoded before the vector reached storage (a COPY parse worker encodes each row group it
+ * parses whole): taken once, by the vector's first encodeChunkOffThread (when its group fills, or
+ * at commit for a COPY's last, partial group; a group that changed in between is other vectors).
  */
 const encodedBefore = new WeakMap<object, Buffer>();
 
 /** Records v's chunk, encoded elsewhere by the same encoder (encodeChunk / encodeChunkFromBytes). */
 export function setEncodedChunk(v: Vector, chunk: Buffer): void {
   encodedBefore.set(v, chunk);
+}
+
+/** Whether v's chunk was encoded before and not taken yet (tests). */
+export function hasEncodedChunk(v: Vector): boolean {
+  return encodedBefore.has(v);
 }
 
 /** Whether the worker can take this vector without copying it (its arrays shared, strings as bytes). */
