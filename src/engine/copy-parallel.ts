@@ -58,13 +58,25 @@ export const PARALLEL_MIN_BYTES = 2 << 20;
 const PARALLEL_STORAGE = new Set(['int32', 'int64', 'float64', 'timestamp', 'string', 'numeric', 'bool']);
 
 /**
+ * TESSERA_COPY_PARALLEL=always (tests): parse on the workers whatever the machine's load; =never:
+ * always serially. Otherwise see copyParseWorkers.
+ */
+const forced = process.env.TESSERA_COPY_PARALLEL;
+
+/**
  * Parse workers for a COPY allowed `maxWorkers` threads (max_parallel_workers): none below two (one
  * worker would only move the serial parse off this thread, at the cost of the hand-over), at most
  * one per core (more would only share the cores), 0 when a column's type is not handled here.
+ * None either while the machine has no idle core (1-minute load average at or above the cores):
+ * the workers spend 20-35% more CPU in all than the serial parse (two heaps, two JITs, the
+ * hand-over), which only pays when they run on cores that would otherwise idle; on a busy machine
+ * the serial parse finishes sooner (bench/results/load-sf1-vs-postgres-h-load.md).
  */
 export function copyParseWorkers(types: DataType[], maxWorkers: number): number {
-  const n = Math.min(maxWorkers, os.availableParallelism(), MAX_POOL);
-  return n >= 2 && types.length > 0 && types.every((t) => PARALLEL_STORAGE.has(t.storage)) ? n : 0;
+  const cores = os.availableParallelism();
+  const n = Math.min(maxWorkers, cores, MAX_POOL);
+  if (n < 2 || forced === 'never' || types.length === 0 || !types.every((t) => PARALLEL_STORAGE.has(t.storage))) return 0;
+  return forced === 'always' || os.loadavg()[0] < cores ? n : 0;
 }
 
 /** The pool never grows beyond this. */
