@@ -90,7 +90,9 @@ async function main(): Promise<void> {
   if (o.postgres && !postgresInstalled()) throw new Error('PostgreSQL 15 is needed at /usr/lib/postgresql/15/bin (or pass --no-postgres)');
   const schema = fs.readFileSync(path.resolve(__dirname, '../../../bench/tpch/schema.sql'), 'utf8');
   const nodeArgs = o.profile !== null ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : [];
-  const server = await startTestServer({ settings: { buffer_pool_size: '1GB', ...o.settings }, nodeArgs, startTimeoutMs: 120000 });
+  // Its own session, as PostgreSQL's (pg_ctl runs it under setsid): each server gets its own
+  // share of the CPU under the kernel's autogroup scheduling, not one shared with this process and psql.
+  const server = await startTestServer({ settings: { buffer_pool_size: '1GB', ...o.settings }, nodeArgs, startTimeoutMs: 120000, ownSession: true });
   const pg = o.postgres ? startPostgres(await freePort()) : null;
   const results: Row[] = [];
   let peak: number | null = null;
@@ -168,7 +170,7 @@ function report(o: Options, rows: Row[], total: Row, peak: number | null, cpu: n
     '',
     `Command: \`node dist/bench/tpch/load-bench.js ${process.argv.slice(2).join(' ')}\``,
     `Commit ${commit}, ${started.toISOString()}, ${machineDescription()}.`,
-    `Each table's .tbl file is sent by psql (\`\\copy … from pstdin with (delimiter '|')\`) into a fresh Tessera server and a fresh PostgreSQL 15 (default settings, schema bench/tpch/schema.sql without keys), table by table, Tessera first.${o.runs > 1 ? ` Best of ${o.runs} copies per table (TRUNCATE in between).` : ''}`,
+    `Each table's .tbl file is sent by psql (\`\\copy … from pstdin with (delimiter '|')\`) into a fresh Tessera server and a fresh PostgreSQL 15 (default settings, schema bench/tpch/schema.sql without keys), table by table, Tessera first. Both servers run in sessions of their own (Tessera under setsid, PostgreSQL as pg_ctl starts it), so under the kernel's autogroup scheduling each gets its own share of the CPU.${o.runs > 1 ? ` Best of ${o.runs} copies per table (TRUNCATE in between).` : ''}`,
     '"rows/s ratio" is Tessera rows/s ÷ PostgreSQL rows/s (above 1: Tessera faster). "load" is the 1-minute load average when the table started (other jobs share the 2 cores).',
     '',
     '| table | rows | Tessera s | Tessera rows/s | PostgreSQL s | PostgreSQL rows/s | rows/s ratio | load | Tessera peak RSS MiB |',

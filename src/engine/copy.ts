@@ -12,6 +12,8 @@ import { checkNotNull, evaluateDefaults } from './dml';
 import { enforceChecks } from './constraints';
 import { CopyRowSplitter, escapeCopyText, escapeCsv } from './copy-text';
 import { CopyTextBytes, copyBytesSupported } from './copy-text-bytes';
+import { PARALLEL_MIN_BYTES, ParallelCopyText, copyParseWorkers } from './copy-parallel';
+import { ensureStrings } from '../types/string-bytes';
 import { ROW_GROUP_ROWS } from '../storage/api';
 import { BinaryCopyReader, BinaryRowWriter, binaryCopyHeader, binaryCopyTrailer } from './copy-binary';
 import { decodeBinaryParam } from '../types/binary-value';
@@ -36,21 +38,28 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
   const tail = snap.rowGroupCount === 0 ? 0 : snap.rowCount(snap.rowGroupCount - 1) % ROW_GROUP_ROWS;
   let batchLimit = ROW_GROUP_ROWS - tail;
 
-  const flush = () => {
-    const n = builders[0]?.length ?? 0;
-    if (n === 0) return;
-    batchLimit = COPY_BATCH_ROWS;
+  /** Stores n parsed rows (the listed columns' vectors, text maybe still bytes only). */
+  const store = (parsed: Vector[], n: number) => {
     const defaults = evaluateDefaults(session, table, defaultExprs, n);
     // Without CHECK constraints nothing reads the text values here: storage makes their strings
     // only when something reads them (a row group spilled whole never does, see ensureStrings).
-    const lazy = (table.checks ?? []).length === 0;
+    if ((table.checks ?? []).length > 0) for (const v of parsed) ensureStrings(v);
     const full: Vector[] = table.columns.map((c, i) => {
       const k = columns.indexOf(i);
-      return k !== -1 ? builders[k].finish(lazy) : defaults[i]!;
+      return k !== -1 ? parsed[k] : defaults[i]!;
     });
     checkNotNull(session, table, full);
     enforceChecks(session, table, full, n);
     txn.append(table.id, full);
+  };
+  const flush = () => {
+    const n = builders[0]?.length ?? 0;
+    if (n === 0) return;
+    batchLimit = COPY_BATCH_ROWS;
+    store(
+      builders.map((b) => b.finish(true)),
+      n,
+    );
   };
 
   const onRow = (fields: (string | null)[]) => {
@@ -100,8 +109,40 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     rows++;
     if (builders[0].length >= batchLimit) flush();
   };
-  const parse = (chunk: Buffer) =>
-    bytes !== null ? bytes.push(chunk) : splitter instanceof BinaryCopyReader ? splitter.push(chunk, onBinaryRow) : splitter.push(chunk, onRow);
+  // A large text COPY is parsed on worker threads (copy-parallel.ts): its first PARALLEL_MIN_BYTES
+  // are held until it shows to be large; a smaller one is parsed here at its end, serially.
+  const types = columns.map((c) => table.columns[c].type);
+  const workers = bytes !== null ? copyParseWorkers(types, Number(session.settings.get('max_parallel_workers'))) : 0;
+  let held: Buffer[] | null = workers > 0 ? [] : null;
+  let heldBytes = 0;
+  let par: ParallelCopyText | null = null;
+  const goParallel = () => {
+    par = new ParallelCopyText({
+      options,
+      types,
+      fs,
+      columnNames: columns.map((c) => table.columns[c].name),
+      tableName: table.name,
+      workers,
+      firstBlockRows: batchLimit,
+      store,
+    });
+    for (const b of held!) par.push(b);
+    held = null;
+  };
+  const parse = (chunk: Buffer) => {
+    if (par !== null) return par.push(chunk);
+    if (held !== null) {
+      // A copy: the chunk's memory may be reused by the reader once this returns.
+      held.push(Buffer.from(chunk));
+      heldBytes += chunk.length;
+      if (heldBytes >= PARALLEL_MIN_BYTES) goParallel();
+      return;
+    }
+    if (bytes !== null) bytes.push(chunk);
+    else if (splitter instanceof BinaryCopyReader) splitter.push(chunk, onBinaryRow);
+    else splitter.push(chunk, onRow);
+  };
 
   const guard = (fn: () => void) => {
     if (failed !== null) return;
@@ -109,6 +150,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
       fn();
     } catch (err) {
       failed = err instanceof SqlError ? err : new SqlError(SqlState.internalError, String(err));
+      par?.cancel();
       session.abortAfterError();
       throw failed;
     }
@@ -116,10 +158,26 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
 
   const sink: CopyInSink = {
     write: (chunk) => guard(() => parse(chunk)),
-    ready: () => (failed === null ? txn.backlog?.() ?? null : null),
+    ready: () => (failed === null ? par?.ready() ?? txn.backlog?.() ?? null : null),
     end: async () => {
       if (failed !== null) throw failed;
+      if (par !== null) {
+        const p: ParallelCopyText = par;
+        try {
+          await p.finish();
+        } catch (err) {
+          guard(() => {
+            throw err;
+          });
+        }
+        await session.finishCopy();
+        return `COPY ${p.rows}`;
+      }
       guard(() => {
+        if (held !== null) {
+          for (const b of held) bytes!.push(b);
+          held = null;
+        }
         if (bytes !== null) bytes.finish();
         else if (splitter instanceof BinaryCopyReader) splitter.finish(onBinaryRow);
         else splitter.finish(onRow);
@@ -130,6 +188,7 @@ export async function runCopyFrom(session: EngineSession, bound: Extract<BoundSt
     },
     fail: (message) => {
       if (failed === null) failed = new SqlError(SqlState.queryCanceled, `COPY from stdin failed: ${message}`);
+      par?.cancel();
       session.abortAfterError();
     },
   };

@@ -29,12 +29,14 @@ const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3,
 const FLAG_NULLS = 1;
 const FLAG_DEFLATED = 2;
 /**
- * Deflate level for dictionaries: on TPC-H comments 4 is 16% smaller than 1 for ~30% more time.
+ * Deflate level for dictionaries: level 1. On TPC-H SF 1's text columns (65,536-row dictionaries)
+ * level 4 is 5-20% smaller but takes 1.6-2.4× the CPU time, which made deflate a quarter of a bulk
+ * load's CPU on the small tables (see bench/results/load-sf1-vs-postgres-h-load.md).
  * Node's native zlib (raw deflate, the format fflate wrote before): several times faster than
  * fflate's JavaScript deflate, which dominated bulk-load profiles, and encodeChunkAsync runs it on
  * libuv's thread pool, off the main thread.
  */
-const DEFLATE_LEVEL = 4;
+const DEFLATE_LEVEL = 1;
 /** Dictionaries smaller than this are not worth a deflate attempt. */
 const MIN_DEFLATE_BYTES = 64;
 

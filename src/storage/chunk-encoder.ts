@@ -99,6 +99,23 @@ function theWorker(): Worker {
   return w;
 }
 
+/**
+ * Chunks encoded before the vector reached storage (a COPY parse worker encodes each row group it
+ * parses whole): taken once, by the vector's first encodeChunkOffThread (when its group fills, or
+ * at commit for a COPY's last, partial group; a group that changed in between is other vectors).
+ */
+const encodedBefore = new WeakMap<object, Buffer>();
+
+/** Records v's chunk, encoded elsewhere by the same encoder (encodeChunk / encodeChunkFromBytes). */
+export function setEncodedChunk(v: Vector, chunk: Buffer): void {
+  encodedBefore.set(v, chunk);
+}
+
+/** Whether v's chunk was encoded before and not taken yet (tests). */
+export function hasEncodedChunk(v: Vector): boolean {
+  return encodedBefore.has(v);
+}
+
 /** Whether the worker can take this vector without copying it (its arrays shared, strings as bytes). */
 function workerCanTake(v: Vector): boolean {
   if (v.length < MIN_WORKER_ROWS || !isSharedVector(v)) return false;
@@ -113,6 +130,11 @@ function workerCanTake(v: Vector): boolean {
  * libuv's thread pool), beside it: a commit waiting for its last group is not queued behind them.
  */
 export function encodeChunkOffThread(v: Vector, unlessBusy = false): Promise<Buffer> {
+  const before = encodedBefore.get(v);
+  if (before !== undefined) {
+    encodedBefore.delete(v);
+    return Promise.resolve(before);
+  }
   if (!enabled || !workerCanTake(v) || (unlessBusy && pending.size > 0)) return encodeChunkAsync(v);
   return new Promise<Buffer>((resolve, reject) => {
     queued.push({ v, resolve, reject });

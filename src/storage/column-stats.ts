@@ -160,13 +160,36 @@ function columnStats(v: Vector, reg: Uint8Array, base: number, skip: Uint8Array 
   return { nulls: nullCount[0], min: ordered ? lo : null, max: ordered ? hi : null };
 }
 
+/**
+ * A column's statistics collected where its chunk was encoded (a COPY parse worker), taken once by
+ * the collectGroupStats that sees this vector (it cannot have changed in between: see setColumnStats).
+ */
+const collected = new WeakMap<object, { stats: ColumnGroupStats; sketch: Uint8Array }>();
+
+/** Records statistics already collected over v's rows (as collectGroupStats would, no rows deleted). */
+export function setColumnStats(v: Vector, stats: ColumnGroupStats, sketch: Uint8Array): void {
+  collected.set(v, { stats, sketch });
+}
+
+/** Column k's sketch registers in s. */
+export function sketchOf(s: GroupStats, k: number): Uint8Array {
+  return s.sketches.subarray(k * M, (k + 1) * M);
+}
+
 /** Statistics of a row group's columns; rows with `deleted` = 1 are left out (ANALYZE). */
 export function collectGroupStats(columns: Vector[], deleted: Uint8Array | null = null): GroupStats {
   const sketches = new Uint8Array(M * columns.length);
   const rows = columns[0]?.length ?? 0;
   let live = rows;
   if (deleted !== null) for (let i = 0; i < rows; i++) live -= deleted[i];
-  return { rows: live, columns: columns.map((c, k) => columnStats(c, sketches, k * M, deleted)), sketches };
+  const stats = columns.map((c, k) => {
+    const pre = deleted === null ? collected.get(c) : undefined;
+    if (pre === undefined) return columnStats(c, sketches, k * M, deleted);
+    collected.delete(c);
+    sketches.set(pre.sketch, k * M);
+    return pre.stats;
+  });
+  return { rows: live, columns: stats, sketches };
 }
 
 function lesser(a: number | string | null, b: number | string | null): number | string | null {

@@ -43,6 +43,12 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Options for node itself, before the script (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /**
+   * Run the server in a session of its own (setsid), as a daemon is and as pg_ctl starts PostgreSQL:
+   * with the kernel's autogroup scheduling a session shares the CPU with other sessions as one,
+   * so a server left in the caller's session would share its slice with the caller and its clients.
+   */
+  ownSession?: boolean;
 }
 
 /** A TCP port nobody listens on right now (for servers you start yourself, e.g. a reference PostgreSQL). */
@@ -84,7 +90,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const settings: Record<string, string> = { listen_addresses: '127.0.0.1', unix_socket_directories: '', auth_method: 'trust', ...options.settings };
     const args = [...(options.nodeArgs ?? []), MAIN, '--port', String(port), '--data', dataDir];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, detached: options.ownSession === true });
     child = proc;
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
