@@ -155,13 +155,15 @@ async function main(): Promise<void> {
   // Decode speed: lineitem's chunks as stored and re-encoded raw.
   const store = await TableStore.open({ dir, cache: new SharedChunkCache(makePool<Vector>('lru', 1 << 20)), synchronousCommit: false });
   const def = store.catalog().tables().find((t) => t.name === 'lineitem')!;
+  // A group a COPY spilled before its commit keeps its chunks under the spill's keys (spilled-groups.ts).
+  const keys = store.storedChunkKeys(def.id);
   await store.close();
   const kv = new LmdbKv(dir, false);
   const chunks: Chunk[] = [];
   for (let c = 0; c < def.columns.length; c++) {
-    for (let g = 0; ; g++) {
-      const buf = kv.get(`c/${def.id}/${c}/${g}`);
-      if (buf === undefined) break;
+    for (const key of keys[c]) {
+      const buf = kv.get(key);
+      if (buf === undefined) throw new Error(`chunk ${key} of lineitem is missing`);
       const compressed = Buffer.from(buf); // owned copy, outside LMDB's map
       const type = def.columns[c].type;
       const info = chunkInfo(compressed);

@@ -369,6 +369,13 @@ export class TableStore implements Storage, ChunkSource {
     return poolKey(tableId, column, group);
   }
 
+  /** The LMDB keys of a committed table's chunks, by column then row group (for benches that read chunks as stored). */
+  storedChunkKeys(tableId: number): string[][] {
+    const t = this.state.tables.get(tableId);
+    if (t === undefined) return [];
+    return t.def.columns.map((_, c) => t.groups.map((_g, g) => this.storedChunkKey(tableId, c, g)));
+  }
+
   /** The key of a committed group's chunk: its own, or the spilled one its commit named. */
   private storedChunkKey(tableId: number, column: number, group: number): string {
     const ref = (this.batchState ?? this.state).tables.get(tableId)?.groups[group]?.spill ?? this.state.tables.get(tableId)?.groups[group]?.spill;
