@@ -31,7 +31,7 @@ import { SqlError, SqlState } from '../types/sql-error';
 import { GrowableColumn } from './growable-column';
 import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
-import { DELTA_MAX_ROWS, DeletionEntries, newDeletions, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+import { DELTA_MAX_ROWS, DeletionEntries, deletionEntry, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
   rowCount: number;
@@ -600,7 +600,8 @@ export class TableStore implements Storage, ChunkSource {
     let state = this.state;
     const chunks = new Map<number, { id: number; c: number; g: number; col: Vector }>();
     const groupsWritten = new Map<string, { id: number; g: number }>();
-    const deletes = new Map<string, { id: number; g: number }>();
+    /** Groups the batch deleted rows of, with the offsets its transactions named (see deletionEntry). */
+    const deletes = new Map<string, { id: number; g: number; offsets: number[][] }>();
     const other: [string, Buffer | null][] = [];
     const spilledWritten: { id: number; g: number; stats: GroupStats; width: number }[] = [];
     const done: typeof this.queue = [];
@@ -633,7 +634,13 @@ export class TableStore implements Storage, ChunkSource {
             p.columns = null;
             groupsWritten.set(key, { id, g });
           }
-          for (const g of tt.dirtyDeletes) deletes.set(`${id}/${g}`, { id, g });
+          for (const g of tt.dirtyDeletes) {
+            const key = `${id}/${g}`;
+            let d = deletes.get(key);
+            if (d === undefined) deletes.set(key, (d = { id, g, offsets: [] }));
+            const offs = tt.deletedOffsets.get(g);
+            if (offs !== undefined) d.offsets.push(offs);
+          }
         }
         txn.unusedSpillDeletes(other);
         for (const id of txn.droppedSequences) other.push([sequenceKey(id), null]);
@@ -698,12 +705,12 @@ export class TableStore implements Storage, ChunkSource {
       entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     }
     for (const { id, g, stats } of spilledWritten) if (state.tables.has(id)) entries.push([statsKey(id, g), encodeGroupStats(stats)]);
-    for (const { id, g } of deletes.values()) {
+    for (const { id, g, offsets } of deletes.values()) {
       const d = state.tables.get(id)?.groups[g]?.deleted;
       if (d === undefined) continue;
       if (d !== null) {
         // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts).
-        const added = newDeletions(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d);
+        const added = deletionEntry(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d, offsets);
         if (added === null) continue;
         const key = this.deletionEntries.claim(id, g);
         if (key !== null) {
@@ -712,7 +719,7 @@ export class TableStore implements Storage, ChunkSource {
         }
       }
       for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
-      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, state.tables.get(id)!.groups[g].rowCount))]);
     }
     entries.push(...other);
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
@@ -806,7 +813,7 @@ export class TableStore implements Storage, ChunkSource {
       for (const g of tt.dirtyDeletes) {
         const d = groups[g].deleted;
         if (!txn.truncated.includes(id)) for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
-        entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+        entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, groups[g].rowCount))]);
       }
     }
     txn.unusedSpillDeletes(entries);
@@ -869,6 +876,8 @@ class TxnTable {
   readonly dirtyGroups = new Set<number>();
   readonly dirtyDeletes = new Set<number>();
   private readonly copiedBitmaps = new Set<number>();
+  /** Offsets each delete() call named, by group (duplicates possible): what a group commit writes as deletion entries. */
+  readonly deletedOffsets = new Map<number, number[]>();
   /** Pending unique-key changes by key name; null until the first write that needs them. */
   keys: Map<string, PendingKeys> | null = null;
   /** The table's keys changed (or it was truncated/rewritten): the committed indexes no longer apply. */
@@ -908,6 +917,7 @@ class TxnTable {
     for (const g of this.dirtyGroups) c.dirtyGroups.add(g);
     for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
     for (const g of this.copiedBitmaps) c.copiedBitmaps.add(g);
+    for (const [g, offs] of this.deletedOffsets) c.deletedOffsets.set(g, offs.slice());
     for (const id of this.deletedBase) c.deletedBase.add(id);
     for (const [g, sp] of this.spilled) c.spilled.set(g, sp);
     c.keys = this.keys === null ? null : new Map([...this.keys].map(([k, v]) => [k, v.clone()]));
@@ -1127,6 +1137,30 @@ class TxnTable {
     }
   }
 
+  /**
+   * After a rebase onto `now` (same table generation): takes over the private deletion bitmaps of
+   * `old` (this table in the transaction before the rebase, `mine` its state then) for the groups
+   * whose committed deletions did not change since `old` began, instead of copying the group's
+   * bitmap again for the deletions the rebase replays. Only when the old bitmap marks no row
+   * appended by the transaction itself: those offsets denote other rows after the rebase.
+   */
+  adoptBitmaps(old: TxnTable, mine: TableState, now: TableState): void {
+    const origin = old.origin;
+    if (origin === undefined || (origin.generation ?? 0) !== (now.generation ?? 0)) return;
+    const groups = this.state().groups;
+    for (const g of old.copiedBitmaps) {
+      const was = origin.groups[g];
+      const cur = groups[g];
+      const private_ = mine.groups[g]?.deleted;
+      if (was === undefined || cur === undefined || private_ == null || cur.deleted !== was.deleted) continue;
+      let ownMarked = false;
+      for (let i = was.rowCount; i < mine.groups[g].rowCount && !ownMarked; i++) ownMarked = private_[i] === 1;
+      if (ownMarked) continue;
+      groups[g] = { ...cur, deleted: extend(private_, cur.rowCount), deletedCount: cur.deletedCount + (mine.groups[g].deletedCount - was.deletedCount) };
+      this.copiedBitmaps.add(g);
+    }
+  }
+
   delete(rowIds: ArrayLike<RowId>): void {
     const groups = this.state().groups;
     for (let i = 0; i < rowIds.length; i++) {
@@ -1145,6 +1179,9 @@ class TxnTable {
         group.deleted![off] = 1;
         group.deletedCount++;
       }
+      let offs = this.deletedOffsets.get(g);
+      if (offs === undefined) this.deletedOffsets.set(g, (offs = []));
+      offs.push(off);
       this.dirtyDeletes.add(g);
     }
   }
@@ -1157,9 +1194,15 @@ class TxnTable {
   }
 }
 
+/**
+ * The bitmap, long enough for `length` rows. A new one gets room to spare (up to a full group), so
+ * a group that keeps getting a few rows appended is not copied on every append. Readers only look
+ * at offsets below the group's row count, and the bytes past it stay 0: a bitmap is written only by
+ * the transaction that copied it (TxnTable.delete) and never after it was committed.
+ */
 function extend(bitmap: Uint8Array, length: number): Uint8Array {
   if (bitmap.length >= length) return bitmap;
-  const out = new Uint8Array(length);
+  const out = new Uint8Array(Math.min(ROW_GROUP_ROWS, Math.max(length, bitmap.length * 2)));
   out.set(bitmap);
   return out;
 }
@@ -1277,7 +1320,7 @@ class Txn implements WriteTxn {
       if (this.base.tables.has(id) && next.tables.get(id) !== this.base.tables.get(id)) throw concurrentUpdate();
       cat.tables.delete(id);
     }
-    const replay: { old: TxnTable; rows: Vector[][]; deleted: RowId[] }[] = [];
+    const replay: { old: TxnTable; mine: TableState; rows: Vector[][]; deleted: RowId[] }[] = [];
     for (const [id, tt] of this.changed) {
       const now = next.tables.get(id);
       const mine = this.catalog.tables.get(id)!;
@@ -1300,17 +1343,18 @@ class Txn implements WriteTxn {
         if (deleted.some((id) => id < 0)) throw concurrentUpdate();
       }
       for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();
-      replay.push({ old: tt, rows: tt.ownLiveRows(), deleted });
+      replay.push({ old: tt, mine, rows: tt.ownLiveRows(), deleted });
     }
     this.base = next;
     this.catalog = cat;
-    for (const { old, rows, deleted } of replay) {
+    for (const { old, mine, rows, deleted } of replay) {
       const id = old.tableId;
       const now = next.tables.get(id)!;
       cat.tables.set(id, { def: now.def, groups: now.groups.slice(), generation: now.generation });
       const tt = new TxnTable(this, id, now);
       tt.analyzed = old.analyzed;
       this.changed.set(id, tt);
+      tt.adoptBitmaps(old, mine, now);
       if (deleted.length > 0) this.delete(id, deleted);
       for (const b of rows) this.append(id, b);
     }
