@@ -90,20 +90,31 @@ export function deletionPrefix(tableId: number, group: number): string {
 }
 
 /**
- * The offsets set in `now` and not in `before` (null: none were), ascending, as u16 little-endian;
- * null when there are none. Found among `candidates`, offsets known to include every one of them
- * (those the commit's transactions deleted), so the 65,536-byte bitmaps are not scanned.
+ * The offsets set in `now` and not in `before` (null: none were), ascending and once each. Found
+ * among `candidates`, offsets known to include every one of them (those the commit's transactions
+ * deleted), so the 65,536-byte bitmaps are not scanned.
  */
-export function deletionEntry(before: Uint8Array | null, now: Uint8Array, candidates: readonly (readonly number[])[]): Buffer | null {
+export function newlyDeleted(before: Uint8Array | null, now: Uint8Array, candidates: readonly (readonly number[])[]): number[] {
   const found: number[] = [];
   for (const list of candidates) for (const off of list) if (now[off] === 1 && (before === null || before[off] !== 1)) found.push(off);
-  if (found.length === 0) return null;
   found.sort((a, b) => a - b);
   let n = 0;
   for (let k = 0; k < found.length; k++) if (n === 0 || found[k] !== found[n - 1]) found[n++] = found[k];
-  const out = Buffer.allocUnsafe(n * 2);
-  for (let k = 0; k < n; k++) out.writeUInt16LE(found[k], k * 2);
+  found.length = n;
+  return found;
+}
+
+/** A deletion entry's bytes: the offsets as u16 little-endian; null when there are none. */
+export function deletionEntryBytes(offsets: readonly number[]): Buffer | null {
+  if (offsets.length === 0) return null;
+  const out = Buffer.allocUnsafe(offsets.length * 2);
+  for (let k = 0; k < offsets.length; k++) out.writeUInt16LE(offsets[k], k * 2);
   return out;
+}
+
+/** newlyDeleted's offsets as a deletion entry's bytes (null when there are none). */
+export function deletionEntry(before: Uint8Array | null, now: Uint8Array, candidates: readonly (readonly number[])[]): Buffer | null {
+  return deletionEntryBytes(newlyDeleted(before, now, candidates));
 }
 
 /** The group's deletion bitmap as stored: the bitmap entry with the offsets of its deletion entries set. */

@@ -239,16 +239,19 @@ export class PendingKeys {
     const pk = this.key.columns;
     const n = columns[0]?.length ?? 0;
     const { hashes, nulls } = hashKeys(columns, pk, n);
-    const batch = new KeyHashIndex(n);
+    // A one-row batch (an UPDATE's or INSERT's row) cannot duplicate itself: no batch index.
+    const batch = n > 1 ? new KeyHashIndex(n) : null;
     for (let i = 0; i < n; i++) {
       if (nulls !== null && nulls[i] === 1) continue;
       const h = hashes[i];
-      for (let s = batch.probe(h, -1); s !== -1; s = batch.probe(h, s)) {
-        const j = batch.rowAt(s);
-        if (pk.every((c) => cellsEqual(columns[c], i, columns[c], j))) throw this.violation(columns, i);
+      if (batch !== null) {
+        for (let s = batch.probe(h, -1); s !== -1; s = batch.probe(h, s)) {
+          const j = batch.rowAt(s);
+          if (pk.every((c) => cellsEqual(columns[c], i, columns[c], j))) throw this.violation(columns, i);
+        }
       }
       if (this.find(columns, i, h) !== -1) throw this.violation(columns, i);
-      batch.add(h, i);
+      batch?.add(h, i);
     }
     this.checked = { hashes, nulls, n };
   }

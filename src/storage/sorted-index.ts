@@ -131,6 +131,13 @@ export class SortedIndex {
     return new SortedIndex(h.covered, keys, rowIds, h.generation, h.column);
   }
 
+  /** Rows (deleted ones included) the sorted entries were built over. */
+  coveredRows(): number {
+    let n = 0;
+    for (const c of this.covered) n += c;
+    return n;
+  }
+
   /** Rows appended since the build, as a share of the covered ones (for deciding to rebuild). */
   staleness(snapshot: TableSnapshot): number {
     let extra = 0;

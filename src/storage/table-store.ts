@@ -31,7 +31,8 @@ import { SqlError, SqlState } from '../types/sql-error';
 import { GrowableColumn } from './growable-column';
 import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
-import { DELTA_MAX_ROWS, DeletionEntries, deletionEntry, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+import { DeletionLog } from './deletion-log';
+import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
   rowCount: number;
@@ -188,6 +189,8 @@ export class TableStore implements Storage, ChunkSource {
   private readonly pkIndexes = new Map<number, Map<string, KeyHashIndex>>();
   readonly sequences: SequenceStore;
   private readonly deletionEntries: DeletionEntries;
+  /** Rows recent group commits deleted, by group: what a rebase sets in a transaction's private bitmaps. */
+  readonly deletionLog = new DeletionLog();
 
   private constructor(
     private readonly kv: KvStore,
@@ -328,6 +331,10 @@ export class TableStore implements Storage, ChunkSource {
     const idx = SortedIndex.build(this.snapshot(tableId), column, state.generation ?? 0);
     this.sortedIndexes.set(`${tableId}:${column}`, idx);
     this.sortedIndexStats.built++;
+    // A small table's entries are rebuilt in a moment (and a hot one's often, as its updates make
+    // them stale): written only at CREATE INDEX, not on every rebuild, which would add an LMDB
+    // write and its fsync beside the commits.
+    if (!awaitWrite && (idx === null || idx.coveredRows() < ROW_GROUP_ROWS)) return idx;
     const write = this.kv.write([[sortedIndexKey(tableId, column), idx === null ? null : idx.encode()]]);
     if (awaitWrite) return write;
     const pending = write.catch(() => undefined).finally(() => this.pendingIndexWrites.delete(pending));
@@ -604,6 +611,13 @@ export class TableStore implements Storage, ChunkSource {
     const deletes = new Map<string, { id: number; g: number; offsets: number[][] }>();
     const other: [string, Buffer | null][] = [];
     const spilledWritten: { id: number; g: number; stats: GroupStats; width: number }[] = [];
+    /**
+     * Unique-key indexes whose dead entries passed the limit (see PendingKeys.applyTo): dropped once
+     * the batch is published, so the next use rebuilds them from the rows it committed. Every
+     * updated row leaves a dead entry under its key's hash, and a hot small table's (pgbench's
+     * branches) probes would otherwise walk all the versions of their key ever committed.
+     */
+    const staleKeys: [number, string][] = [];
     const done: typeof this.queue = [];
     for (const item of batch) {
       const { txn, hooks } = item;
@@ -652,7 +666,7 @@ export class TableStore implements Storage, ChunkSource {
         state = txn.catalog;
         spilledWritten.push(...spilledHere);
         // Later commits of the batch check their keys against these.
-        for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
+        for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) staleKeys.push([id, name]);
         hooks?.committed?.(txn.catalog.version);
         done.push(item);
       } catch (err) {
@@ -705,12 +719,16 @@ export class TableStore implements Storage, ChunkSource {
       entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     }
     for (const { id, g, stats } of spilledWritten) if (state.tables.has(id)) entries.push([statsKey(id, g), encodeGroupStats(stats)]);
-    for (const { id, g, offsets } of deletes.values()) {
+    /** Offsets the batch deleted, by group key (for the deletion log once published). */
+    const deletedNow = new Map<string, number[]>();
+    for (const [groupKey, { id, g, offsets }] of deletes) {
       const d = state.tables.get(id)?.groups[g]?.deleted;
       if (d === undefined) continue;
       if (d !== null) {
         // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts).
-        const added = deletionEntry(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d, offsets);
+        const found = newlyDeleted(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d, offsets);
+        deletedNow.set(groupKey, found);
+        const added = deletionEntryBytes(found);
         if (added === null) continue;
         const key = this.deletionEntries.claim(id, g);
         if (key !== null) {
@@ -734,7 +752,13 @@ export class TableStore implements Storage, ChunkSource {
       for (const item of done) item.reject(err);
       return;
     }
+    const published = this.state;
     this.state = state;
+    for (const [key, { id, g }] of [...groupsWritten, ...deletes]) {
+      const now = state.tables.get(id)?.groups[g];
+      if (now !== undefined) this.deletionLog.record(id, g, published.tables.get(id)?.groups[g]?.deleted ?? null, now.deleted, deletedNow.get(key) ?? []);
+    }
+    for (const [id, name] of staleKeys) this.pkIndexes.get(id)?.delete(name);
     for (const item of done) item.txn.published = true;
     for (const [key, { col }] of chunks) {
       this.pool.invalidate(key);
@@ -768,6 +792,7 @@ export class TableStore implements Storage, ChunkSource {
       for (const k of this.kv.keysWithPrefix(`a/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`dd/${id}/`)) entries.push([k, null]);
       this.deletionEntries.forget(id);
+      this.deletionLog.forget(id);
     }
     // Sorted index entries: dropped with the last index on their column; CREATE INDEX builds them below.
     const newIndexColumns: [number, number][] = [];
@@ -1139,10 +1164,13 @@ class TxnTable {
 
   /**
    * After a rebase onto `now` (same table generation): takes over the private deletion bitmaps of
-   * `old` (this table in the transaction before the rebase, `mine` its state then) for the groups
-   * whose committed deletions did not change since `old` began, instead of copying the group's
-   * bitmap again for the deletions the rebase replays. Only when the old bitmap marks no row
-   * appended by the transaction itself: those offsets denote other rows after the rebase.
+   * `old` (this table in the transaction before the rebase, `mine` its state then) instead of
+   * copying the group's committed bitmap again for the deletions the rebase replays: as they are
+   * when the group's committed deletions did not change since `old` began, else with the rows
+   * deleted since set in place (from the store's deletion log; when it cannot tell, the bitmap is
+   * copied as before). Nothing else reads the old bitmap by then: a transaction's statements run
+   * one at a time, and a rebase comes before a statement or at commit. Only when the old bitmap
+   * marks no row appended by the transaction itself: those offsets denote other rows after the rebase.
    */
   adoptBitmaps(old: TxnTable, mine: TableState, now: TableState): void {
     const origin = old.origin;
@@ -1152,11 +1180,21 @@ class TxnTable {
       const was = origin.groups[g];
       const cur = groups[g];
       const private_ = mine.groups[g]?.deleted;
-      if (was === undefined || cur === undefined || private_ == null || cur.deleted !== was.deleted) continue;
+      if (was === undefined || cur === undefined || private_ == null) continue;
+      let since: (readonly number[])[] = [];
+      if (cur.deleted !== was.deleted) {
+        const known = was.deleted === null || cur.deleted === null ? null : this.txn.store.deletionLog.since(this.tableId, g, was.deleted, cur.deleted);
+        if (known === null) continue;
+        since = known;
+      }
       let ownMarked = false;
       for (let i = was.rowCount; i < mine.groups[g].rowCount && !ownMarked; i++) ownMarked = private_[i] === 1;
       if (ownMarked) continue;
-      groups[g] = { ...cur, deleted: extend(private_, cur.rowCount), deletedCount: cur.deletedCount + (mine.groups[g].deletedCount - was.deletedCount) };
+      const bitmap = extend(private_, cur.rowCount);
+      // Rows deleted by the commits since: none of them is one this transaction deleted (the rebase
+      // checked that before replaying), so the count adds up.
+      for (const offsets of since) for (const off of offsets) bitmap[off] = 1;
+      groups[g] = { ...cur, deleted: bitmap, deletedCount: cur.deletedCount + (mine.groups[g].deletedCount - was.deletedCount) };
       this.copiedBitmaps.add(g);
     }
   }
