@@ -74,6 +74,19 @@ export class KeyHashIndex {
     for (let s = 0; s < o.length; s += 2) if (o[s] !== 0) this.add(o[s + 1] >>> 0, o[s] - 1);
   }
 
+  /**
+   * A copy without the entries whose rows `gone` says are deleted, sized for the rest (what a
+   * rebuild from the committed rows would hold, without reading or hashing a row).
+   */
+  withoutDead(gone: (rowId: RowId) => boolean): KeyHashIndex {
+    const o = this.slots;
+    let live = 0;
+    for (let s = 0; s < o.length; s += 2) if (o[s] !== 0 && !gone(o[s] - 1)) live++;
+    const out = new KeyHashIndex(live);
+    for (let s = 0; s < o.length; s += 2) if (o[s] !== 0 && !gone(o[s] - 1)) out.add(o[s + 1] >>> 0, o[s] - 1);
+    return out;
+  }
+
   /** Bytes of the slot array. */
   bytes(): number {
     return this.slots.byteLength;
@@ -282,6 +295,8 @@ export class PendingKeys {
     if (index === undefined) return true;
     index.addAll(this.added);
     index.dead += this.removedCount;
-    return index.dead <= Math.max(1024, index.size / 2);
+    // A small table's dead entries share their live key's hash (a hot row's versions): its probe
+    // chains grow by one per update, so it is cleaned after a few dozen, a big table's at half.
+    return index.dead <= Math.max(64, index.size / 2);
   }
 }

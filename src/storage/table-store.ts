@@ -612,10 +612,10 @@ export class TableStore implements Storage, ChunkSource {
     const other: [string, Buffer | null][] = [];
     const spilledWritten: { id: number; g: number; stats: GroupStats; width: number }[] = [];
     /**
-     * Unique-key indexes whose dead entries passed the limit (see PendingKeys.applyTo): dropped once
-     * the batch is published, so the next use rebuilds them from the rows it committed. Every
+     * Unique-key indexes whose dead entries passed the limit (see PendingKeys.applyTo): replaced,
+     * once the batch is published, by a copy without the entries of rows deleted in it. Every
      * updated row leaves a dead entry under its key's hash, and a hot small table's (pgbench's
-     * branches) probes would otherwise walk all the versions of their key ever committed.
+     * branches) adds and probes would otherwise walk all the versions of their key ever committed.
      */
     const staleKeys: [number, string][] = [];
     const done: typeof this.queue = [];
@@ -758,7 +758,14 @@ export class TableStore implements Storage, ChunkSource {
       const now = state.tables.get(id)?.groups[g];
       if (now !== undefined) this.deletionLog.record(id, g, published.tables.get(id)?.groups[g]?.deleted ?? null, now.deleted, deletedNow.get(key) ?? []);
     }
-    for (const [id, name] of staleKeys) this.pkIndexes.get(id)?.delete(name);
+    for (const [id, name] of staleKeys) {
+      const byName = this.pkIndexes.get(id);
+      const idx = byName?.get(name);
+      const t = state.tables.get(id);
+      if (idx === undefined || t === undefined) continue;
+      // Transactions holding the old index move to the new one at their next rebase (the table changed).
+      byName!.set(name, idx.withoutDead((rowId) => rowDeleted(t, rowId)));
+    }
     for (const item of done) item.txn.published = true;
     for (const [key, { col }] of chunks) {
       this.pool.invalidate(key);
@@ -876,7 +883,13 @@ export class TableStore implements Storage, ChunkSource {
     }
     for (const [id, tt] of txn.changed) {
       if (tt.pkChanged) this.pkIndexes.delete(id);
-      else if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) this.pkIndexes.get(id)!.delete(name);
+      else if (tt.keys !== null) {
+        const t = this.state.tables.get(id);
+        for (const [name, keys] of tt.keys) {
+          const idx = this.pkIndexes.get(id)?.get(name);
+          if (!keys.applyTo(idx) && t !== undefined) this.pkIndexes.get(id)!.set(name, idx!.withoutDead((rowId) => rowDeleted(t, rowId)));
+        }
+      }
     }
     for (const id of txn.droppedSequences) this.sequences.forget(id);
     for (const id of [...txn.dropped, ...txn.truncated]) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
