@@ -10,6 +10,37 @@
 // so a lookup returns a superset of the matching rows, and the scan applies the full predicate.
 import { IndexRange, ROW_GROUP_ROWS, RowId, TableSnapshot } from './api';
 
+/** RowIds below this (2^27: tables of up to 2048 row groups) pack with a small integer key into one float64. */
+const ID_SPACE = 2 ** 27;
+/** Keys of magnitude below this pack exactly: |key| * ID_SPACE + id stays under 2^53. */
+const KEY_LIMIT = 2 ** 25;
+
+/**
+ * (key, RowId) pairs sorted by key, then RowId, when every key is an integer small enough to pack
+ * with its RowId into one float64 (key * 2^27 + id): a native sort of one Float64Array instead of a
+ * comparator sort of an index array, several times faster (a 1M-row table's first index lookup
+ * builds this); null when a key does not fit (then the caller sorts with a comparator).
+ */
+export function sortedPacked(nums: readonly number[], ids: readonly number[]): { keys: Float64Array; rowIds: Float64Array } | null {
+  const n = nums.length;
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = nums[i];
+    const id = ids[i];
+    if (!Number.isInteger(key) || key >= KEY_LIMIT || key <= -KEY_LIMIT || id >= ID_SPACE) return null;
+    packed[i] = key * ID_SPACE + id;
+  }
+  packed.sort();
+  const keys = new Float64Array(n);
+  const rowIds = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const key = Math.floor(packed[k] / ID_SPACE);
+    keys[k] = key;
+    rowIds[k] = packed[k] - key * ID_SPACE;
+  }
+  return { keys, rowIds };
+}
+
 export class SortedIndex {
   private constructor(
     /** Rows of each group the index covers (its row count at build time). */
@@ -82,6 +113,10 @@ export class SortedIndex {
           ids.push(g * ROW_GROUP_ROWS + i);
         }
       } else return null;
+    }
+    if (kind !== 'str') {
+      const packed = sortedPacked(nums, ids);
+      if (packed !== null) return new SortedIndex(covered, packed.keys, packed.rowIds, generation, column);
     }
     const order = ids.map((_, i) => i);
     if (kind === 'str') order.sort((a, b) => (strs[a] < strs[b] ? -1 : strs[a] > strs[b] ? 1 : ids[a] - ids[b]));
