@@ -1271,6 +1271,7 @@ interface TxnState {
   rewrittenShapes: Map<number, [number, number]>;
   viewChanges: Map<number, ViewDef | null>;
   sequenceChanges: Map<number, SequenceDef | null>;
+  stale: Set<number>;
 }
 
 class Txn implements WriteTxn {
@@ -1290,6 +1291,12 @@ class Txn implements WriteTxn {
   /** Views and sequences created, altered (the new definition) or dropped (null): re-applied by a rebase. */
   viewChanges = new Map<number, ViewDef | null>();
   sequenceChanges = new Map<number, SequenceDef | null>();
+  /**
+   * Written tables whose move onto `base` a statement's rebase left for their first use (see
+   * rebase): until then their state in `catalog` is the one of an older base, and every method that
+   * reads or writes a table brings it up to date first (fresh).
+   */
+  stale = new Set<number>();
 
   get baseVersion(): number {
     return this.base.version ?? 0;
@@ -1322,6 +1329,7 @@ class Txn implements WriteTxn {
       rewrittenShapes: new Map(from.rewrittenShapes),
       viewChanges: new Map(from.viewChanges),
       sequenceChanges: new Map(from.sequenceChanges),
+      stale: new Set(from.stale),
     };
   }
 
@@ -1335,16 +1343,26 @@ class Txn implements WriteTxn {
   }
 
   refresh(): void {
-    this.rebase(this.store.current);
+    this.rebase(this.store.current, true);
+  }
+
+  /** Moves a table a lazy rebase left behind onto `base` (throws 40001 when that is not possible). */
+  private fresh(tableId: number): void {
+    if (this.stale.size === 0 || !this.stale.has(tableId)) return;
+    const plan = this.replayPlan(this.changed.get(tableId)!, this.base.tables.get(tableId), this.catalog.tables.get(tableId)!);
+    this.stale.delete(tableId);
+    this.replay(plan, this.base.tables.get(tableId)!);
   }
 
   isOwnRow(tableId: number, rowId: RowId): boolean {
+    this.fresh(tableId);
     const tt = this.changed.get(tableId);
     if (tt !== undefined) return tt.isOwnRow(rowId);
     return false;
   }
 
   changedSinceBase(tableId: number, rowIds: ArrayLike<RowId>): boolean {
+    this.fresh(tableId);
     const now = this.store.current.tables.get(tableId);
     const was = this.changed.get(tableId)?.origin ?? this.base.tables.get(tableId);
     if (now === was) return false;
@@ -1361,54 +1379,73 @@ class Txn implements WriteTxn {
    * Moves the transaction's writes onto `next` (a later committed state): tables it only inserted
    * into or deleted from are replayed there (its deletions must still find their rows live, its
    * inserted keys must still be free); tables it created, truncated or altered must be unchanged.
+   * With `lazy` (a READ COMMITTED statement's refresh) the replay of a table waits for the table's
+   * first use (fresh): a statement that does not touch a table the transaction wrote earlier does
+   * not replay it (pgbench's later statements each replayed every table written before them).
+   * Every use of a table goes through a method of this class that calls fresh first, and a commit
+   * rebases eagerly, so what is read, checked and committed is the same as with an eager replay.
    */
-  rebase(next: CatalogState): void {
-    if (next === this.base) return;
-    const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
-    for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
-    for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
-    for (const id of this.dropped) {
-      if (this.base.tables.has(id) && next.tables.get(id) !== this.base.tables.get(id)) throw concurrentUpdate();
-      cat.tables.delete(id);
-    }
-    const replay: { old: TxnTable; mine: TableState; rows: Vector[][]; deleted: RowId[] }[] = [];
-    for (const [id, tt] of this.changed) {
-      const now = next.tables.get(id);
-      const mine = this.catalog.tables.get(id)!;
-      if (tt.structural || tt.origin === undefined) {
-        if (now !== tt.origin) throw concurrentUpdate();
-        cat.tables.set(id, mine);
-        continue;
+  rebase(next: CatalogState, lazy = false): void {
+    if (next !== this.base) {
+      const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
+      for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
+      for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
+      for (const id of this.dropped) {
+        if (this.base.tables.has(id) && next.tables.get(id) !== this.base.tables.get(id)) throw concurrentUpdate();
+        cat.tables.delete(id);
       }
-      if (now === tt.origin) {
-        cat.tables.set(id, mine);
-        continue;
+      const replay: ReturnType<Txn['replayPlan']>[] = [];
+      for (const [id, tt] of this.changed) {
+        const now = next.tables.get(id);
+        const mine = this.catalog.tables.get(id)!;
+        if (tt.structural || tt.origin === undefined) {
+          if (now !== tt.origin) throw concurrentUpdate();
+          cat.tables.set(id, mine);
+          continue;
+        }
+        if (now === tt.origin || lazy) {
+          cat.tables.set(id, mine);
+          if (now !== tt.origin) this.stale.add(id);
+          continue;
+        }
+        replay.push(this.replayPlan(tt, now, mine));
       }
-      if (now === undefined || now.def !== tt.origin.def) throw concurrentUpdate();
-      let deleted = [...tt.deletedBase];
-      if ((now.generation ?? 0) !== (tt.origin.generation ?? 0)) {
-        // Compacted since: the rows this transaction deleted moved (a row gone was deleted by another commit).
-        const remap = now.remap;
-        if (remap === undefined || remap.from !== (tt.origin.generation ?? 0)) throw concurrentUpdate();
-        deleted = deleted.map((id) => (id < remap.ids.length ? remap.ids[id] : -1));
-        if (deleted.some((id) => id < 0)) throw concurrentUpdate();
+      this.base = next;
+      this.catalog = cat;
+      for (const plan of replay) {
+        this.stale.delete(plan.old.tableId);
+        this.replay(plan, next.tables.get(plan.old.tableId)!);
       }
-      for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();
-      replay.push({ old: tt, mine, rows: tt.ownLiveRows(), deleted });
     }
-    this.base = next;
-    this.catalog = cat;
-    for (const { old, mine, rows, deleted } of replay) {
-      const id = old.tableId;
-      const now = next.tables.get(id)!;
-      cat.tables.set(id, { def: now.def, groups: now.groups.slice(), generation: now.generation });
-      const tt = new TxnTable(this, id, now);
-      tt.analyzed = old.analyzed;
-      this.changed.set(id, tt);
-      tt.adoptBitmaps(old, mine, now);
-      if (deleted.length > 0) this.delete(id, deleted);
-      for (const b of rows) this.append(id, b);
+    if (!lazy) for (const id of [...this.stale]) this.fresh(id);
+  }
+
+  /** Checks that a written table can move onto `now` (its state in a later base) and gathers what its replay needs. */
+  private replayPlan(tt: TxnTable, now: TableState | undefined, mine: TableState): { old: TxnTable; mine: TableState; rows: Vector[][]; deleted: RowId[] } {
+    const origin = tt.origin!;
+    if (now === undefined || now.def !== origin.def) throw concurrentUpdate();
+    let deleted = [...tt.deletedBase];
+    if ((now.generation ?? 0) !== (origin.generation ?? 0)) {
+      // Compacted since: the rows this transaction deleted moved (a row gone was deleted by another commit).
+      const remap = now.remap;
+      if (remap === undefined || remap.from !== (origin.generation ?? 0)) throw concurrentUpdate();
+      deleted = deleted.map((id) => (id < remap.ids.length ? remap.ids[id] : -1));
+      if (deleted.some((id) => id < 0)) throw concurrentUpdate();
     }
+    for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();
+    return { old: tt, mine, rows: tt.ownLiveRows(), deleted };
+  }
+
+  /** Replays a written table's rows and deletions onto `now` (its state in `base`), in `catalog`. */
+  private replay({ old, mine, rows, deleted }: { old: TxnTable; mine: TableState; rows: Vector[][]; deleted: RowId[] }, now: TableState): void {
+    const id = old.tableId;
+    this.catalog.tables.set(id, { def: now.def, groups: now.groups.slice(), generation: now.generation });
+    const tt = new TxnTable(this, id, now);
+    tt.analyzed = old.analyzed;
+    this.changed.set(id, tt);
+    tt.adoptBitmaps(old, mine, now);
+    if (deleted.length > 0) this.delete(id, deleted);
+    for (const b of rows) this.append(id, b);
   }
 
   /** Commits that cannot share a group commit: chunk rewrites, new or re-keyed tables, ANALYZE. */
@@ -1496,6 +1533,7 @@ class Txn implements WriteTxn {
   }
 
   table(tableId: number): TableSnapshot {
+    this.fresh(tableId);
     const tt = this.changed.get(tableId);
     if (tt !== undefined) return tt.snapshot();
     const t = this.catalog.tables.get(tableId);
@@ -1504,6 +1542,7 @@ class Txn implements WriteTxn {
   }
 
   append(tableId: number, columns: Vector[]): RowId {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     const def = this.catalog.tables.get(tableId)!.def;
     const keys = this.keysFor(tt, def);
@@ -1546,6 +1585,7 @@ class Txn implements WriteTxn {
   }
 
   delete(tableId: number, rowIds: ArrayLike<RowId>): void {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     const keys = this.keysFor(tt, this.catalog.tables.get(tableId)!.def);
     tt.delete(rowIds);
@@ -1553,6 +1593,7 @@ class Txn implements WriteTxn {
   }
 
   findKey(tableId: number, keyName: string, columns: Vector[], row: number): RowId {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     const def = this.catalog.tables.get(tableId)!.def;
     const pending = this.keysFor(tt, def)?.get(keyName);
@@ -1561,6 +1602,7 @@ class Txn implements WriteTxn {
   }
 
   readRow(tableId: number, rowId: RowId): Vector[] {
+    this.fresh(tableId);
     const width = this.catalog.tables.get(tableId)!.def.columns.length;
     const row: Vector[] = [];
     for (let c = 0; c < width; c++) {
@@ -1607,6 +1649,7 @@ class Txn implements WriteTxn {
   }
 
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;
@@ -1666,10 +1709,12 @@ class Txn implements WriteTxn {
   }
 
   analyze(tableId: number): void {
+    this.fresh(tableId);
     this.writable(tableId).analyzed = true;
   }
 
   truncate(tableId: number): void {
+    this.fresh(tableId);
     const state = this.catalog.tables.get(tableId);
     if (state === undefined) throw new Error(`table ${tableId} does not exist`);
     const committedGroups = this.store.snapshot(tableId).rowGroupCount;
@@ -1695,6 +1740,7 @@ class Txn implements WriteTxn {
   }
 
   dropTable(tableId: number): void {
+    this.fresh(tableId);
     this.catalog.tables.delete(tableId);
     this.changed.delete(tableId);
     this.dropped.push(tableId);
@@ -1718,6 +1764,7 @@ class Txn implements WriteTxn {
   }
 
   setPrimaryKey(tableId: number, columns: number[], constraintName: string): void {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;
