@@ -64,6 +64,14 @@ export class SortedIndex {
   private readonly recent = new Map<number | string, number[]>();
   /** Rows of each group in the sorted entries or in `recent`. */
   private readonly extended: number[];
+  /**
+   * Set when the entries leave out the rows already deleted in the committed state of this version
+   * (a small hot table, mostly dead row versions: pgbench's branches and tellers, whose every
+   * point lookup otherwise walked all the versions of its key): only snapshots of this version or
+   * later may use them (TableStore.indexLookup; older ones scan). Never written to LMDB (versions
+   * count from the store's open).
+   */
+  liveOnlyFrom: number | null = null;
 
   /** Adds the committed rows appended since the last call to `recent` (`committed`: the table as committed now). */
   extend(committed: TableSnapshot): void {
@@ -85,8 +93,17 @@ export class SortedIndex {
     }
   }
 
-  /** Builds over every row of the snapshot (deleted ones included) from column `column`. */
-  static build(snapshot: TableSnapshot, column: number, generation: number): SortedIndex | null {
+  /**
+   * Builds over every row of the snapshot (deleted ones included) from column `column`; with
+   * `liveOnlyFrom` (the version of the committed state `snapshot` is) over its live rows only.
+   */
+  static build(snapshot: TableSnapshot, column: number, generation: number, liveOnlyFrom: number | null = null): SortedIndex | null {
+    const built = SortedIndex.buildEntries(snapshot, column, generation, liveOnlyFrom !== null);
+    if (built !== null) built.liveOnlyFrom = liveOnlyFrom;
+    return built;
+  }
+
+  private static buildEntries(snapshot: TableSnapshot, column: number, generation: number, liveOnly: boolean): SortedIndex | null {
     const covered: number[] = [];
     const ids: number[] = [];
     const nums: number[] = [];
@@ -98,17 +115,18 @@ export class SortedIndex {
       if (n === 0) continue;
       const v = snapshot.readColumn(g, column);
       const nulls = v.nulls;
+      const del = liveOnly ? snapshot.deleted(g) : null;
       if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') {
         kind = 'num';
         for (let i = 0; i < n; i++) {
-          if (nulls !== null && nulls[i] === 1) continue;
+          if ((nulls !== null && nulls[i] === 1) || (del !== null && del[i] === 1)) continue;
           nums.push(v.values[i]);
           ids.push(g * ROW_GROUP_ROWS + i);
         }
       } else if (v.kind === 'string') {
         kind = 'str';
         for (let i = 0; i < n; i++) {
-          if (nulls !== null && nulls[i] === 1) continue;
+          if ((nulls !== null && nulls[i] === 1) || (del !== null && del[i] === 1)) continue;
           strs.push(v.dict[v.codes[i]]);
           ids.push(g * ROW_GROUP_ROWS + i);
         }
@@ -182,7 +200,9 @@ export class SortedIndex {
       total += c;
       extra += Math.max(0, snapshot.rowCount(g) - c);
     }
-    return extra / Math.max(1024, total);
+    // Live-only entries go stale against the live rows they hold (a hot table's appended versions
+    // pile up in `recent`, which point lookups walk), full ones against all rows.
+    return extra / Math.max(1024, this.liveOnlyFrom !== null ? this.rowIds.length : total);
   }
 
   /** First position whose key is >= (or > when `after`) the value. */

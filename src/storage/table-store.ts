@@ -122,6 +122,8 @@ class Snapshot implements TableSnapshot {
     private readonly pending: ((group: number) => Vector[] | undefined) | null,
     readonly generation = 0,
     private readonly ownFrom: ((group: number) => number) | null = null,
+    /** The version of the committed state the snapshot reads (its transaction's base); -1: unknown. */
+    readonly version = -1,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -282,7 +284,7 @@ export class TableStore implements Storage, ChunkSource {
   private snapshotIn(state: CatalogState, tableId: number): Snapshot {
     const t = state.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this, null, t.generation);
+    return new Snapshot(t.def, t.groups, this, null, t.generation, null, state.version ?? 0);
   }
 
   /** Sorted index entries by table and column: loaded from LMDB or built from the committed rows on first use. */
@@ -316,6 +318,8 @@ export class TableStore implements Storage, ChunkSource {
       idx = this.buildSortedIndex(snapshot.def.id, column, false);
     }
     if (idx === null) return null;
+    // Entries without the rows deleted by the build's time serve only snapshots that see those deletions.
+    if (idx.liveOnlyFrom !== null && snapshot.version < idx.liveOnlyFrom) return null;
     idx.extend(current());
     return idx.lookup(snapshot, range);
   }
@@ -328,13 +332,22 @@ export class TableStore implements Storage, ChunkSource {
   private buildSortedIndex(tableId: number, column: number, awaitWrite: false): SortedIndex | null;
   private buildSortedIndex(tableId: number, column: number, awaitWrite: boolean): SortedIndex | null | Promise<void> {
     const state = this.state.tables.get(tableId)!;
-    const idx = SortedIndex.build(this.snapshot(tableId), column, state.generation ?? 0);
+    // Mostly dead row versions (a small table updated over and over): entries of the live rows only,
+    // for snapshots at least this recent (built on use only; CREATE INDEX's serve every snapshot).
+    let dead = 0;
+    let rows = 0;
+    for (const g of state.groups) {
+      dead += g.deletedCount;
+      rows += g.rowCount;
+    }
+    const liveOnly = !awaitWrite && dead * 2 >= rows && rows > 0;
+    const idx = SortedIndex.build(this.snapshot(tableId), column, state.generation ?? 0, liveOnly ? this.state.version ?? 0 : null);
     this.sortedIndexes.set(`${tableId}:${column}`, idx);
     this.sortedIndexStats.built++;
     // A small table's entries are rebuilt in a moment (and a hot one's often, as its updates make
     // them stale): written only at CREATE INDEX, not on every rebuild, which would add an LMDB
     // write and its fsync beside the commits.
-    if (!awaitWrite && (idx === null || idx.coveredRows() < ROW_GROUP_ROWS)) return idx;
+    if (!awaitWrite && (idx === null || idx.liveOnlyFrom !== null || idx.coveredRows() < ROW_GROUP_ROWS)) return idx;
     const write = this.kv.write([[sortedIndexKey(tableId, column), idx === null ? null : idx.encode()]]);
     if (awaitWrite) return write;
     const pending = write.catch(() => undefined).finally(() => this.pendingIndexWrites.delete(pending));
@@ -1241,7 +1254,7 @@ class TxnTable {
   snapshot(): TableSnapshot {
     const state = this.state();
     const ownFrom = this.structural || this.origin === undefined ? () => 0 : (g: number) => this.baseRows.get(g) ?? Infinity;
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom);
+    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom, this.txn.base.version ?? 0);
   }
 }
 
@@ -1538,7 +1551,7 @@ class Txn implements WriteTxn {
     if (tt !== undefined) return tt.snapshot();
     const t = this.catalog.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this.store, null, t.generation);
+    return new Snapshot(t.def, t.groups, this.store, null, t.generation, null, this.base.version ?? 0);
   }
 
   append(tableId: number, columns: Vector[]): RowId {
