@@ -199,8 +199,8 @@ function sortByTopBits(hashes: Uint32Array, ids: Int32Array, n: number, bits: nu
 
 /** A transaction's key changes on one table, checked against the committed index. */
 export class PendingKeys {
-  /** Rows this transaction appended. */
-  private readonly added = new KeyHashIndex();
+  /** Rows this transaction appended (made on its first append: a transaction replays its tables' keys at every rebase). */
+  private added: KeyHashIndex | null = null;
   private removedCount = 0;
   /** Hashes of the batch check() accepted, for addChecked(). */
   private checked: { hashes: Uint32Array; nulls: Uint8Array | null; n: number } | null = null;
@@ -215,7 +215,7 @@ export class PendingKeys {
   /** An independent copy (a savepoint's image of the transaction). */
   clone(): PendingKeys {
     const c = new PendingKeys(this.def, this.key, this.committed, this.rows);
-    c.added.addAll(this.added);
+    if (this.added !== null) (c.added = new KeyHashIndex()).addAll(this.added);
     c.removedCount = this.removedCount;
     return c;
   }
@@ -227,7 +227,7 @@ export class PendingKeys {
   }
 
   private find(columns: Vector[], row: number, h: number): RowId {
-    const own = this.findIn(this.added, columns, row, h);
+    const own = this.added === null ? -1 : this.findIn(this.added, columns, row, h);
     return own !== -1 ? own : this.findIn(this.committed, columns, row, h);
   }
 
@@ -273,7 +273,8 @@ export class PendingKeys {
   addChecked(first: RowId): void {
     const c = this.checked!;
     this.checked = null;
-    for (let i = 0; i < c.n; i++) if (c.nulls === null || c.nulls[i] === 0) this.added.add(c.hashes[i], first + i);
+    const added = (this.added ??= new KeyHashIndex(c.n));
+    for (let i = 0; i < c.n; i++) if (c.nulls === null || c.nulls[i] === 0) added.add(c.hashes[i], first + i);
   }
 
   private violation(columns: Vector[], row: number): SqlError {
@@ -293,7 +294,7 @@ export class PendingKeys {
   /** After commit: fold the appended rows into the committed index; false when it should be rebuilt instead. */
   applyTo(index: KeyHashIndex | undefined): boolean {
     if (index === undefined) return true;
-    index.addAll(this.added);
+    if (this.added !== null) index.addAll(this.added);
     index.dead += this.removedCount;
     // A small table's dead entries share their live key's hash (a hot row's versions): its probe
     // chains grow by one per update, so it is cleaned after a few dozen, a big table's at half.

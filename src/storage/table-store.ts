@@ -1234,7 +1234,9 @@ class TxnTable {
       const off = id - g * ROW_GROUP_ROWS;
       let group = groups[g];
       if (!this.copiedBitmaps.has(g)) {
-        const bitmap = new Uint8Array(group.rowCount);
+        // With room for rows appended later (an UPDATE appends its new version right after): the
+        // appends, and the later transactions' appends to the committed copy, need not copy it again.
+        const bitmap = new Uint8Array(Math.min(ROW_GROUP_ROWS, group.rowCount + (group.rowCount >> 3) + 64));
         if (group.deleted !== null) bitmap.set(group.deleted.subarray(0, group.rowCount));
         group = groups[g] = { ...group, deleted: bitmap };
         this.copiedBitmaps.add(g);
