@@ -6,34 +6,25 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Storage, TableDef, WriteTxn, ROW_GROUP_ROWS } from '../../../src/storage';
 import { DeletionLog } from '../../../src/storage/deletion-log';
-import { newlyDeleted } from '../../../src/storage/delta-rows';
-import { openStore, idNameColumns } from '../../helpers/storage-rows';
-import { Types } from '../../../src/types/data-type';
-import { Vector } from '../../../src/types/vector';
-import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { Storage, TableDef } from '../../../src/storage';
+import { openStore, idNameColumns, idRows, liveIds, rowIdOf } from '../../helpers/storage-rows';
 
-const rows = (...keys: number[]): Vector[] => [vectorFromScalars(Types.int4, keys), vectorFromScalars(Types.text, keys.map((k) => `v${k}`))];
+const rows = idRows;
 
-function liveIds(snap: ReturnType<Storage['snapshot']>): number[] {
-  const ids: number[] = [];
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const col = snap.readColumn(g, 0);
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if (del === null || del[i] === 0) ids.push(getScalar(col, i) as number);
-  }
-  return ids.sort((a, b) => a - b);
-}
-
-function rowIdOf(txn: WriteTxn, def: TableDef, key: number): number {
-  const snap = txn.table(def.id);
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const col = snap.readColumn(g, 0);
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && getScalar(col, i) === key) return g * ROW_GROUP_ROWS + i;
-  }
-  throw new Error(`no row ${key}`);
+/**
+ * A table of rows 0..n-1, then a group commit deleting row 0 (so the group has a committed bitmap
+ * the log has seen).
+ */
+async function setup(s: Storage, n: number): Promise<TableDef> {
+  const t0 = s.begin();
+  const def = t0.createTable({ schema: 'public', name: 't', columns: idNameColumns, primaryKey: [0], primaryKeyName: 't_pkey' });
+  t0.append(def.id, rows(...Array.from({ length: n }, (_, i) => i)));
+  await t0.commit();
+  const w = s.begin();
+  w.delete(def.id, [rowIdOf(w, def, 0)]);
+  await w.commit();
+  return def;
 }
 
 describe('deletion log', function () {
@@ -67,27 +58,9 @@ describe('deletion log', function () {
     expect(log.since(1, 0, b4, b5)).to.equal(null);
   });
 
-  it('newlyDeleted: the offsets set since, ascending and once', () => {
-    const before = new Uint8Array(10);
-    before[2] = 1;
-    const now = new Uint8Array(16);
-    now[2] = 1;
-    now[7] = 1;
-    now[12] = 1;
-    expect(newlyDeleted(before, now, [[12, 2], [7, 12]])).to.deep.equal([7, 12]);
-    expect(newlyDeleted(null, now, [[12, 2]])).to.deep.equal([2, 12]);
-  });
-
   it('a rebase onto group commits that deleted rows of the same group updates the private bitmap in place', async () => {
     const s = await openStore(dir);
-    const t0 = s.begin();
-    const def = t0.createTable({ schema: 'public', name: 't', columns: idNameColumns, primaryKey: [0], primaryKeyName: 't_pkey' });
-    t0.append(def.id, rows(...Array.from({ length: 200 }, (_, i) => i)));
-    await t0.commit();
-    // A first group commit that deletes a row, so the group has a committed bitmap the log knows.
-    const w = s.begin();
-    w.delete(def.id, [rowIdOf(w, def, 0)]);
-    await w.commit();
+    const def = await setup(s, 200);
 
     const a = s.begin();
     a.delete(def.id, [rowIdOf(a, def, 10)]);
@@ -118,13 +91,7 @@ describe('deletion log', function () {
 
   it('copies the bitmap when a solo commit changed the group in between', async () => {
     const s = await openStore(dir);
-    const t0 = s.begin();
-    const def = t0.createTable({ schema: 'public', name: 't', columns: idNameColumns, primaryKey: [0], primaryKeyName: 't_pkey' });
-    t0.append(def.id, rows(...Array.from({ length: 100 }, (_, i) => i)));
-    await t0.commit();
-    const w = s.begin();
-    w.delete(def.id, [rowIdOf(w, def, 0)]);
-    await w.commit();
+    const def = await setup(s, 100);
 
     const a = s.begin();
     a.delete(def.id, [rowIdOf(a, def, 10)]);

@@ -2,34 +2,11 @@
 // only when a statement first uses them (or at commit): the rows it then sees, the conflicts it
 // then detects and what it commits are those of an eager move at the refresh.
 import { expect } from 'chai';
-import { Storage, TableDef, WriteTxn, ROW_GROUP_ROWS } from '../../../src/storage';
-import { openStore, idNameColumns } from '../../helpers/storage-rows';
+import { Storage, TableDef, WriteTxn } from '../../../src/storage';
+import { openStore, idNameColumns, idRows, liveIds, rowIdOf } from '../../helpers/storage-rows';
 import { SqlError } from '../../../src/types/sql-error';
-import { Types } from '../../../src/types/data-type';
-import { Vector } from '../../../src/types/vector';
-import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
 
-const rows = (...keys: number[]): Vector[] => [vectorFromScalars(Types.int4, keys), vectorFromScalars(Types.text, keys.map((k) => `v${k}`))];
-
-function liveIds(snap: ReturnType<Storage['snapshot']>): number[] {
-  const ids: number[] = [];
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const col = snap.readColumn(g, 0);
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if (del === null || del[i] === 0) ids.push(getScalar(col, i) as number);
-  }
-  return ids.sort((a, b) => a - b);
-}
-
-function rowIdOf(txn: WriteTxn, def: TableDef, key: number): number {
-  const snap = txn.table(def.id);
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const col = snap.readColumn(g, 0);
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && getScalar(col, i) === key) return g * ROW_GROUP_ROWS + i;
-  }
-  throw new Error(`no row ${key}`);
-}
+const rows = idRows;
 
 const stale = (t: WriteTxn): Set<number> => (t as unknown as { stale: Set<number> }).stale;
 

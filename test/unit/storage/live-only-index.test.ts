@@ -2,25 +2,15 @@
 // over) are built over its live rows only, and serve only snapshots that see the deletions they
 // left out: an older snapshot gets null (its caller scans) instead of missing a row it still sees.
 import { expect } from 'chai';
-import { Storage, TableDef, WriteTxn, ROW_GROUP_ROWS } from '../../../src/storage';
+import { Storage, TableDef, ROW_GROUP_ROWS } from '../../../src/storage';
 import { TableStore } from '../../../src/storage/table-store';
-import { openStore, idNameColumns } from '../../helpers/storage-rows';
+import { openStore, idNameColumns, rowIdOf } from '../../helpers/storage-rows';
 import { Types } from '../../../src/types/data-type';
 import { Vector } from '../../../src/types/vector';
 import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
 
 const rows = (keys: number[], names: string[]): Vector[] => [vectorFromScalars(Types.int4, keys), vectorFromScalars(Types.text, names)];
 const pk = -1; // scannableIndexesOf numbers the primary key's index -1
-
-function rowIdOf(txn: WriteTxn, def: TableDef, key: number): number {
-  const snap = txn.table(def.id);
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const col = snap.readColumn(g, 0);
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && getScalar(col, i) === key) return g * ROW_GROUP_ROWS + i;
-  }
-  throw new Error(`no row ${key}`);
-}
 
 /** The names of the rows a lookup of `key` returns (the candidates' names, as the caller would read them). */
 function namesAt(snap: ReturnType<Storage['snapshot']>, ids: Float64Array): string[] {

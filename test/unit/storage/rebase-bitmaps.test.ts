@@ -8,13 +8,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Storage, TableDef, WriteTxn, ROW_GROUP_ROWS } from '../../../src/storage';
-import { openStore, idNameColumns } from '../../helpers/storage-rows';
-import { Types } from '../../../src/types/data-type';
-import { Vector } from '../../../src/types/vector';
-import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { openStore, idNameColumns, idRows, rowIdOf } from '../../helpers/storage-rows';
+import { getScalar } from '../../../src/types/vector-ops';
 import { deletionEntry } from '../../../src/storage/delta-rows';
 
-const rows = (...keys: number[]): Vector[] => [vectorFromScalars(Types.int4, keys), vectorFromScalars(Types.text, keys.map((k) => `v${k}`))];
+const rows = idRows;
 
 /** Live ids as a snapshot shows them (sorted), and the deleted count the snapshot's groups claim. */
 function live(snap: ReturnType<Storage['snapshot']>): { ids: number[]; liveCount: number } {
@@ -25,17 +23,6 @@ function live(snap: ReturnType<Storage['snapshot']>): { ids: number[]; liveCount
     for (let i = 0; i < snap.rowCount(g); i++) if (del === null || del[i] === 0) ids.push(getScalar(col, i) as number);
   }
   return { ids: ids.sort((a, b) => a - b), liveCount: snap.liveRowCount };
-}
-
-/** The RowId of the live row with id `key` as the transaction sees it. */
-function rowIdOf(txn: WriteTxn, def: TableDef, key: number): number {
-  const snap = txn.table(def.id);
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    const col = snap.readColumn(g, 0);
-    const del = snap.deleted(g);
-    for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && getScalar(col, i) === key) return g * ROW_GROUP_ROWS + i;
-  }
-  throw new Error(`no row ${key}`);
 }
 
 async function setup(s: Storage, n: number): Promise<TableDef> {
