@@ -5,9 +5,10 @@
 // write that needs the main thread (lmdb-js's transaction callbacks) but not one done entirely on
 // lmdb's writer thread. With --compare the commits alternate between lmdb-js's two ways of writing
 // an atomic batch on one database opened as LmdbKv opens it, `transaction(callback)` (the callback
-// runs on the main thread once the writer thread has begun the transaction) and `batch(callback)`
-// (queued at once, applied on the writer thread; what LmdbKv.write uses), so both meet the same
-// disk and load.
+// runs on the main thread once the writer thread has begun the transaction; what LmdbKv.write
+// uses) and `batch(callback)` (queued at once, applied on the writer thread), so both meet the same
+// disk and load. (Measured on a shared machine: no difference beyond the disk's noise, so LmdbKv
+// kept `transaction`.)
 //
 //   node dist/bench/storage/kv-commit.js [--commits 300] [--busy] [--compare]
 import * as fs from 'fs';

@@ -50,20 +50,13 @@ export class LmdbKv implements KvStore {
     return this.db.getBinary(key) ?? undefined;
   }
 
-  /**
-   * One atomic batch (lmdb-js `batch`): the puts and removes are queued now, on this thread, and
-   * LMDB's writer thread applies, commits and syncs them without calling back into this thread
-   * (`transaction(callback)` runs its callback here once the writer has begun the transaction, so
-   * a busy event loop held every commit open; see bench/storage/kv-commit.ts). The promise
-   * resolves once the batch is committed and flushed (overlappingSync without separateFlushed).
-   */
-  async write(entries: [string, Buffer | null][]): Promise<void> {
-    await this.db.batch(() => {
+  write(entries: [string, Buffer | null][]): Promise<void> {
+    return this.db.transaction(() => {
       for (const [k, v] of entries) {
-        if (v === null) void this.db.remove(k);
-        else void this.db.put(k, v);
+        if (v === null) this.db.remove(k);
+        else this.db.put(k, v);
       }
-    });
+    }) as Promise<void>;
   }
 
   prefetch(keys: string[]): Promise<void> {
