@@ -237,6 +237,15 @@ export function encodeChunkRaw(v: Vector): Buffer {
   return encodeChunk(v, undefined, true);
 }
 
+/**
+ * The chunk's bytes without deflating a string dictionary: for small, short-lived chunks (delta
+ * entries of a few rows, see delta-rows.ts), where a deflate call costs more than it saves.
+ */
+export function encodeChunkUndeflated(v: Vector): Buffer {
+  if (v.kind !== 'string') return encodeChunk(v);
+  return encodeChunk(v, { ...stringLayout(v, presentNulls(v)), deflated: null });
+}
+
 export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false): Buffer {
   const put = rawStreams ? encodeIntsRaw : encodeInts;
   const w = new ByteWriter();

@@ -9,7 +9,7 @@
 import { DataType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors } from '../types/vector-ops';
-import { decodeChunk, encodeChunk } from './chunk-codec';
+import { decodeChunk, encodeChunkUndeflated } from './chunk-codec';
 import { KvStore } from './kv-store';
 
 /** Rows a group may hold in delta entries before a commit merges them into its chunks. */
@@ -23,9 +23,12 @@ export function deltaKey(tableId: number, group: number, firstRow: number): stri
   return `${deltaPrefix(tableId, group)}${firstRow}`;
 }
 
-/** The rows' columns: column count (u32), then per column its encoded chunk's length (u32) and bytes. */
+/**
+ * The rows' columns: column count (u32), then per column its encoded chunk's length (u32) and bytes.
+ * Text is not deflated: an entry holds a few rows and lives until the group's next merge.
+ */
 export function encodeDelta(columns: Vector[]): Buffer {
-  const parts = columns.map((c) => encodeChunk(c));
+  const parts = columns.map((c) => encodeChunkUndeflated(c));
   let size = 4;
   for (const p of parts) size += 4 + p.length;
   const out = Buffer.allocUnsafe(size);
@@ -86,24 +89,32 @@ export function deletionPrefix(tableId: number, group: number): string {
   return `dd/${tableId}/${group}/`;
 }
 
-/** Offsets set in `now` and not in `before` (null: none were), as u16 little-endian; null when there are none. */
-export function newDeletions(before: Uint8Array | null, now: Uint8Array): Buffer | null {
+/**
+ * The offsets set in `now` and not in `before` (null: none were), ascending and once each. Found
+ * among `candidates`, offsets known to include every one of them (those the commit's transactions
+ * deleted), so the 65,536-byte bitmaps are not scanned.
+ */
+export function newlyDeleted(before: Uint8Array | null, now: Uint8Array, candidates: readonly (readonly number[])[]): number[] {
   const found: number[] = [];
-  // Four bytes at a time: a commit sets a few bits of a 65,536-byte bitmap.
-  const words = now.byteOffset % 4 === 0 && (before === null || before.byteOffset % 4 === 0) ? now.length >>> 2 : 0;
-  const oldWords = before === null ? 0 : Math.min(words, before.length >>> 2);
-  const n32 = new Uint32Array(now.buffer, now.byteOffset, words);
-  const b32 = before === null ? null : new Uint32Array(before.buffer, before.byteOffset, oldWords);
-  for (let w = 0; w < words; w++) {
-    const x = n32[w];
-    if (x === 0 || (b32 !== null && w < oldWords && b32[w] === x)) continue;
-    for (let i = w * 4; i < w * 4 + 4; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) found.push(i);
-  }
-  for (let i = words * 4; i < now.length; i++) if (now[i] === 1 && (before === null || before[i] !== 1)) found.push(i);
-  if (found.length === 0) return null;
-  const out = Buffer.allocUnsafe(found.length * 2);
-  for (let k = 0; k < found.length; k++) out.writeUInt16LE(found[k], k * 2);
+  for (const list of candidates) for (const off of list) if (now[off] === 1 && (before === null || before[off] !== 1)) found.push(off);
+  found.sort((a, b) => a - b);
+  let n = 0;
+  for (let k = 0; k < found.length; k++) if (n === 0 || found[k] !== found[n - 1]) found[n++] = found[k];
+  found.length = n;
+  return found;
+}
+
+/** A deletion entry's bytes: the offsets as u16 little-endian; null when there are none. */
+export function deletionEntryBytes(offsets: readonly number[]): Buffer | null {
+  if (offsets.length === 0) return null;
+  const out = Buffer.allocUnsafe(offsets.length * 2);
+  for (let k = 0; k < offsets.length; k++) out.writeUInt16LE(offsets[k], k * 2);
   return out;
+}
+
+/** newlyDeleted's offsets as a deletion entry's bytes (null when there are none). */
+export function deletionEntry(before: Uint8Array | null, now: Uint8Array, candidates: readonly (readonly number[])[]): Buffer | null {
+  return deletionEntryBytes(newlyDeleted(before, now, candidates));
 }
 
 /** The group's deletion bitmap as stored: the bitmap entry with the offsets of its deletion entries set. */

@@ -74,6 +74,19 @@ export class KeyHashIndex {
     for (let s = 0; s < o.length; s += 2) if (o[s] !== 0) this.add(o[s + 1] >>> 0, o[s] - 1);
   }
 
+  /**
+   * A copy without the entries whose rows `gone` says are deleted, sized for the rest (what a
+   * rebuild from the committed rows would hold, without reading or hashing a row).
+   */
+  withoutDead(gone: (rowId: RowId) => boolean): KeyHashIndex {
+    const o = this.slots;
+    let live = 0;
+    for (let s = 0; s < o.length; s += 2) if (o[s] !== 0 && !gone(o[s] - 1)) live++;
+    const out = new KeyHashIndex(live);
+    for (let s = 0; s < o.length; s += 2) if (o[s] !== 0 && !gone(o[s] - 1)) out.add(o[s + 1] >>> 0, o[s] - 1);
+    return out;
+  }
+
   /** Bytes of the slot array. */
   bytes(): number {
     return this.slots.byteLength;
@@ -186,8 +199,8 @@ function sortByTopBits(hashes: Uint32Array, ids: Int32Array, n: number, bits: nu
 
 /** A transaction's key changes on one table, checked against the committed index. */
 export class PendingKeys {
-  /** Rows this transaction appended. */
-  private readonly added = new KeyHashIndex();
+  /** Rows this transaction appended (made on its first append: a transaction replays its tables' keys at every rebase). */
+  private added: KeyHashIndex | null = null;
   private removedCount = 0;
   /** Hashes of the batch check() accepted, for addChecked(). */
   private checked: { hashes: Uint32Array; nulls: Uint8Array | null; n: number } | null = null;
@@ -202,7 +215,7 @@ export class PendingKeys {
   /** An independent copy (a savepoint's image of the transaction). */
   clone(): PendingKeys {
     const c = new PendingKeys(this.def, this.key, this.committed, this.rows);
-    c.added.addAll(this.added);
+    if (this.added !== null) (c.added = new KeyHashIndex()).addAll(this.added);
     c.removedCount = this.removedCount;
     return c;
   }
@@ -214,7 +227,7 @@ export class PendingKeys {
   }
 
   private find(columns: Vector[], row: number, h: number): RowId {
-    const own = this.findIn(this.added, columns, row, h);
+    const own = this.added === null ? -1 : this.findIn(this.added, columns, row, h);
     return own !== -1 ? own : this.findIn(this.committed, columns, row, h);
   }
 
@@ -239,16 +252,19 @@ export class PendingKeys {
     const pk = this.key.columns;
     const n = columns[0]?.length ?? 0;
     const { hashes, nulls } = hashKeys(columns, pk, n);
-    const batch = new KeyHashIndex(n);
+    // A one-row batch (an UPDATE's or INSERT's row) cannot duplicate itself: no batch index.
+    const batch = n > 1 ? new KeyHashIndex(n) : null;
     for (let i = 0; i < n; i++) {
       if (nulls !== null && nulls[i] === 1) continue;
       const h = hashes[i];
-      for (let s = batch.probe(h, -1); s !== -1; s = batch.probe(h, s)) {
-        const j = batch.rowAt(s);
-        if (pk.every((c) => cellsEqual(columns[c], i, columns[c], j))) throw this.violation(columns, i);
+      if (batch !== null) {
+        for (let s = batch.probe(h, -1); s !== -1; s = batch.probe(h, s)) {
+          const j = batch.rowAt(s);
+          if (pk.every((c) => cellsEqual(columns[c], i, columns[c], j))) throw this.violation(columns, i);
+        }
       }
       if (this.find(columns, i, h) !== -1) throw this.violation(columns, i);
-      batch.add(h, i);
+      batch?.add(h, i);
     }
     this.checked = { hashes, nulls, n };
   }
@@ -257,7 +273,8 @@ export class PendingKeys {
   addChecked(first: RowId): void {
     const c = this.checked!;
     this.checked = null;
-    for (let i = 0; i < c.n; i++) if (c.nulls === null || c.nulls[i] === 0) this.added.add(c.hashes[i], first + i);
+    const added = (this.added ??= new KeyHashIndex(c.n));
+    for (let i = 0; i < c.n; i++) if (c.nulls === null || c.nulls[i] === 0) added.add(c.hashes[i], first + i);
   }
 
   private violation(columns: Vector[], row: number): SqlError {
@@ -277,8 +294,10 @@ export class PendingKeys {
   /** After commit: fold the appended rows into the committed index; false when it should be rebuilt instead. */
   applyTo(index: KeyHashIndex | undefined): boolean {
     if (index === undefined) return true;
-    index.addAll(this.added);
+    if (this.added !== null) index.addAll(this.added);
     index.dead += this.removedCount;
-    return index.dead <= Math.max(1024, index.size / 2);
+    // A small table's dead entries share their live key's hash (a hot row's versions): its probe
+    // chains grow by one per update, so it is cleaned after a few dozen, a big table's at half.
+    return index.dead <= Math.max(64, index.size / 2);
   }
 }

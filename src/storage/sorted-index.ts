@@ -10,6 +10,37 @@
 // so a lookup returns a superset of the matching rows, and the scan applies the full predicate.
 import { IndexRange, ROW_GROUP_ROWS, RowId, TableSnapshot } from './api';
 
+/** RowIds below this (2^27: tables of up to 2048 row groups) pack with a small integer key into one float64. */
+const ID_SPACE = 2 ** 27;
+/** Keys of magnitude below this pack exactly: |key| * ID_SPACE + id stays under 2^53. */
+const KEY_LIMIT = 2 ** 25;
+
+/**
+ * (key, RowId) pairs sorted by key, then RowId, when every key is an integer small enough to pack
+ * with its RowId into one float64 (key * 2^27 + id): a native sort of one Float64Array instead of a
+ * comparator sort of an index array, several times faster (a 1M-row table's first index lookup
+ * builds this); null when a key does not fit (then the caller sorts with a comparator).
+ */
+export function sortedPacked(nums: readonly number[], ids: readonly number[]): { keys: Float64Array; rowIds: Float64Array } | null {
+  const n = nums.length;
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = nums[i];
+    const id = ids[i];
+    if (!Number.isInteger(key) || key >= KEY_LIMIT || key <= -KEY_LIMIT || id >= ID_SPACE) return null;
+    packed[i] = key * ID_SPACE + id;
+  }
+  packed.sort();
+  const keys = new Float64Array(n);
+  const rowIds = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const key = Math.floor(packed[k] / ID_SPACE);
+    keys[k] = key;
+    rowIds[k] = packed[k] - key * ID_SPACE;
+  }
+  return { keys, rowIds };
+}
+
 export class SortedIndex {
   private constructor(
     /** Rows of each group the index covers (its row count at build time). */
@@ -33,6 +64,14 @@ export class SortedIndex {
   private readonly recent = new Map<number | string, number[]>();
   /** Rows of each group in the sorted entries or in `recent`. */
   private readonly extended: number[];
+  /**
+   * Set when the entries leave out the rows already deleted in the committed state of this version
+   * (a small hot table, mostly dead row versions: pgbench's branches and tellers, whose every
+   * point lookup otherwise walked all the versions of its key): only snapshots of this version or
+   * later may use them (TableStore.indexLookup; older ones scan). Never written to LMDB (versions
+   * count from the store's open).
+   */
+  liveOnlyFrom: number | null = null;
 
   /** Adds the committed rows appended since the last call to `recent` (`committed`: the table as committed now). */
   extend(committed: TableSnapshot): void {
@@ -54,8 +93,17 @@ export class SortedIndex {
     }
   }
 
-  /** Builds over every row of the snapshot (deleted ones included) from column `column`. */
-  static build(snapshot: TableSnapshot, column: number, generation: number): SortedIndex | null {
+  /**
+   * Builds over every row of the snapshot (deleted ones included) from column `column`; with
+   * `liveOnlyFrom` (the version of the committed state `snapshot` is) over its live rows only.
+   */
+  static build(snapshot: TableSnapshot, column: number, generation: number, liveOnlyFrom: number | null = null): SortedIndex | null {
+    const built = SortedIndex.buildEntries(snapshot, column, generation, liveOnlyFrom !== null);
+    if (built !== null) built.liveOnlyFrom = liveOnlyFrom;
+    return built;
+  }
+
+  private static buildEntries(snapshot: TableSnapshot, column: number, generation: number, liveOnly: boolean): SortedIndex | null {
     const covered: number[] = [];
     const ids: number[] = [];
     const nums: number[] = [];
@@ -67,21 +115,26 @@ export class SortedIndex {
       if (n === 0) continue;
       const v = snapshot.readColumn(g, column);
       const nulls = v.nulls;
+      const del = liveOnly ? snapshot.deleted(g) : null;
       if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') {
         kind = 'num';
         for (let i = 0; i < n; i++) {
-          if (nulls !== null && nulls[i] === 1) continue;
+          if ((nulls !== null && nulls[i] === 1) || (del !== null && del[i] === 1)) continue;
           nums.push(v.values[i]);
           ids.push(g * ROW_GROUP_ROWS + i);
         }
       } else if (v.kind === 'string') {
         kind = 'str';
         for (let i = 0; i < n; i++) {
-          if (nulls !== null && nulls[i] === 1) continue;
+          if ((nulls !== null && nulls[i] === 1) || (del !== null && del[i] === 1)) continue;
           strs.push(v.dict[v.codes[i]]);
           ids.push(g * ROW_GROUP_ROWS + i);
         }
       } else return null;
+    }
+    if (kind !== 'str') {
+      const packed = sortedPacked(nums, ids);
+      if (packed !== null) return new SortedIndex(covered, packed.keys, packed.rowIds, generation, column);
     }
     const order = ids.map((_, i) => i);
     if (kind === 'str') order.sort((a, b) => (strs[a] < strs[b] ? -1 : strs[a] > strs[b] ? 1 : ids[a] - ids[b]));
@@ -131,6 +184,13 @@ export class SortedIndex {
     return new SortedIndex(h.covered, keys, rowIds, h.generation, h.column);
   }
 
+  /** Rows (deleted ones included) the sorted entries were built over. */
+  coveredRows(): number {
+    let n = 0;
+    for (const c of this.covered) n += c;
+    return n;
+  }
+
   /** Rows appended since the build, as a share of the covered ones (for deciding to rebuild). */
   staleness(snapshot: TableSnapshot): number {
     let extra = 0;
@@ -140,7 +200,9 @@ export class SortedIndex {
       total += c;
       extra += Math.max(0, snapshot.rowCount(g) - c);
     }
-    return extra / Math.max(1024, total);
+    // Live-only entries go stale against the live rows they hold (a hot table's appended versions
+    // pile up in `recent`, which point lookups walk), full ones against all rows.
+    return extra / Math.max(1024, this.liveOnlyFrom !== null ? this.rowIds.length : total);
   }
 
   /** First position whose key is >= (or > when `after`) the value. */

@@ -31,7 +31,8 @@ import { SqlError, SqlState } from '../types/sql-error';
 import { GrowableColumn } from './growable-column';
 import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
-import { DELTA_MAX_ROWS, DeletionEntries, newDeletions, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+import { DeletionLog } from './deletion-log';
+import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
   rowCount: number;
@@ -121,6 +122,8 @@ class Snapshot implements TableSnapshot {
     private readonly pending: ((group: number) => Vector[] | undefined) | null,
     readonly generation = 0,
     private readonly ownFrom: ((group: number) => number) | null = null,
+    /** The version of the committed state the snapshot reads (its transaction's base); -1: unknown. */
+    readonly version = -1,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -188,6 +191,8 @@ export class TableStore implements Storage, ChunkSource {
   private readonly pkIndexes = new Map<number, Map<string, KeyHashIndex>>();
   readonly sequences: SequenceStore;
   private readonly deletionEntries: DeletionEntries;
+  /** Rows recent group commits deleted, by group: what a rebase sets in a transaction's private bitmaps. */
+  readonly deletionLog = new DeletionLog();
 
   private constructor(
     private readonly kv: KvStore,
@@ -279,7 +284,7 @@ export class TableStore implements Storage, ChunkSource {
   private snapshotIn(state: CatalogState, tableId: number): Snapshot {
     const t = state.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this, null, t.generation);
+    return new Snapshot(t.def, t.groups, this, null, t.generation, null, state.version ?? 0);
   }
 
   /** Sorted index entries by table and column: loaded from LMDB or built from the committed rows on first use. */
@@ -313,6 +318,8 @@ export class TableStore implements Storage, ChunkSource {
       idx = this.buildSortedIndex(snapshot.def.id, column, false);
     }
     if (idx === null) return null;
+    // Entries without the rows deleted by the build's time serve only snapshots that see those deletions.
+    if (idx.liveOnlyFrom !== null && snapshot.version < idx.liveOnlyFrom) return null;
     idx.extend(current());
     return idx.lookup(snapshot, range);
   }
@@ -325,9 +332,22 @@ export class TableStore implements Storage, ChunkSource {
   private buildSortedIndex(tableId: number, column: number, awaitWrite: false): SortedIndex | null;
   private buildSortedIndex(tableId: number, column: number, awaitWrite: boolean): SortedIndex | null | Promise<void> {
     const state = this.state.tables.get(tableId)!;
-    const idx = SortedIndex.build(this.snapshot(tableId), column, state.generation ?? 0);
+    // Mostly dead row versions (a small table updated over and over): entries of the live rows only,
+    // for snapshots at least this recent (built on use only; CREATE INDEX's serve every snapshot).
+    let dead = 0;
+    let rows = 0;
+    for (const g of state.groups) {
+      dead += g.deletedCount;
+      rows += g.rowCount;
+    }
+    const liveOnly = !awaitWrite && dead * 2 >= rows && rows > 0;
+    const idx = SortedIndex.build(this.snapshot(tableId), column, state.generation ?? 0, liveOnly ? this.state.version ?? 0 : null);
     this.sortedIndexes.set(`${tableId}:${column}`, idx);
     this.sortedIndexStats.built++;
+    // A small table's entries are rebuilt in a moment (and a hot one's often, as its updates make
+    // them stale): written only at CREATE INDEX, not on every rebuild, which would add an LMDB
+    // write and its fsync beside the commits.
+    if (!awaitWrite && (idx === null || idx.liveOnlyFrom !== null || idx.coveredRows() < ROW_GROUP_ROWS)) return idx;
     const write = this.kv.write([[sortedIndexKey(tableId, column), idx === null ? null : idx.encode()]]);
     if (awaitWrite) return write;
     const pending = write.catch(() => undefined).finally(() => this.pendingIndexWrites.delete(pending));
@@ -607,9 +627,17 @@ export class TableStore implements Storage, ChunkSource {
     let state = this.state;
     const chunks = new Map<number, { id: number; c: number; g: number; col: Vector }>();
     const groupsWritten = new Map<string, { id: number; g: number }>();
-    const deletes = new Map<string, { id: number; g: number }>();
+    /** Groups the batch deleted rows of, with the offsets its transactions named (see deletionEntry). */
+    const deletes = new Map<string, { id: number; g: number; offsets: number[][] }>();
     const other: [string, Buffer | null][] = [];
     const spilledWritten: { id: number; g: number; stats: GroupStats; width: number }[] = [];
+    /**
+     * Unique-key indexes whose dead entries passed the limit (see PendingKeys.applyTo): replaced,
+     * once the batch is published, by a copy without the entries of rows deleted in it. Every
+     * updated row leaves a dead entry under its key's hash, and a hot small table's (pgbench's
+     * branches) adds and probes would otherwise walk all the versions of their key ever committed.
+     */
+    const staleKeys: [number, string][] = [];
     const done: typeof this.queue = [];
     for (const item of batch) {
       const { txn, hooks } = item;
@@ -640,7 +668,13 @@ export class TableStore implements Storage, ChunkSource {
             p.columns = null;
             groupsWritten.set(key, { id, g });
           }
-          for (const g of tt.dirtyDeletes) deletes.set(`${id}/${g}`, { id, g });
+          for (const g of tt.dirtyDeletes) {
+            const key = `${id}/${g}`;
+            let d = deletes.get(key);
+            if (d === undefined) deletes.set(key, (d = { id, g, offsets: [] }));
+            const offs = tt.deletedOffsets.get(g);
+            if (offs !== undefined) d.offsets.push(offs);
+          }
         }
         txn.unusedSpillDeletes(other);
         for (const id of txn.droppedSequences) other.push([sequenceKey(id), null]);
@@ -652,7 +686,7 @@ export class TableStore implements Storage, ChunkSource {
         state = txn.catalog;
         spilledWritten.push(...spilledHere);
         // Later commits of the batch check their keys against these.
-        for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) keys.applyTo(this.pkIndexes.get(id)?.get(name));
+        for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) staleKeys.push([id, name]);
         hooks?.committed?.(txn.catalog.version);
         done.push(item);
       } catch (err) {
@@ -705,12 +739,16 @@ export class TableStore implements Storage, ChunkSource {
       entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     }
     for (const { id, g, stats } of spilledWritten) if (state.tables.has(id)) entries.push([statsKey(id, g), encodeGroupStats(stats)]);
-    for (const { id, g } of deletes.values()) {
+    /** Offsets the batch deleted, by group key (for the deletion log once published). */
+    const deletedNow = new Map<string, number[]>();
+    for (const [groupKey, { id, g, offsets }] of deletes) {
       const d = state.tables.get(id)?.groups[g]?.deleted;
       if (d === undefined) continue;
       if (d !== null) {
         // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts).
-        const added = newDeletions(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d);
+        const found = newlyDeleted(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d, offsets);
+        deletedNow.set(groupKey, found);
+        const added = deletionEntryBytes(found);
         if (added === null) continue;
         const key = this.deletionEntries.claim(id, g);
         if (key !== null) {
@@ -719,7 +757,7 @@ export class TableStore implements Storage, ChunkSource {
         }
       }
       for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
-      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, state.tables.get(id)!.groups[g].rowCount))]);
     }
     entries.push(...other);
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
@@ -734,7 +772,20 @@ export class TableStore implements Storage, ChunkSource {
       for (const item of done) item.reject(err);
       return;
     }
+    const published = this.state;
     this.state = state;
+    for (const [key, { id, g }] of [...groupsWritten, ...deletes]) {
+      const now = state.tables.get(id)?.groups[g];
+      if (now !== undefined) this.deletionLog.record(id, g, published.tables.get(id)?.groups[g]?.deleted ?? null, now.deleted, deletedNow.get(key) ?? []);
+    }
+    for (const [id, name] of staleKeys) {
+      const byName = this.pkIndexes.get(id);
+      const idx = byName?.get(name);
+      const t = state.tables.get(id);
+      if (idx === undefined || t === undefined) continue;
+      // Transactions holding the old index move to the new one at their next rebase (the table changed).
+      byName!.set(name, idx.withoutDead((rowId) => rowDeleted(t, rowId)));
+    }
     for (const item of done) item.txn.published = true;
     for (const [key, { col }] of chunks) {
       this.pool.invalidate(key);
@@ -768,6 +819,7 @@ export class TableStore implements Storage, ChunkSource {
       for (const k of this.kv.keysWithPrefix(`a/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`dd/${id}/`)) entries.push([k, null]);
       this.deletionEntries.forget(id);
+      this.deletionLog.forget(id);
     }
     // Sorted index entries: dropped with the last index on their column; CREATE INDEX builds them below.
     const newIndexColumns: [number, number][] = [];
@@ -813,7 +865,7 @@ export class TableStore implements Storage, ChunkSource {
       for (const g of tt.dirtyDeletes) {
         const d = groups[g].deleted;
         if (!txn.truncated.includes(id)) for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
-        entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d)]);
+        entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, groups[g].rowCount))]);
       }
     }
     txn.unusedSpillDeletes(entries);
@@ -851,7 +903,13 @@ export class TableStore implements Storage, ChunkSource {
     }
     for (const [id, tt] of txn.changed) {
       if (tt.pkChanged) this.pkIndexes.delete(id);
-      else if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) this.pkIndexes.get(id)!.delete(name);
+      else if (tt.keys !== null) {
+        const t = this.state.tables.get(id);
+        for (const [name, keys] of tt.keys) {
+          const idx = this.pkIndexes.get(id)?.get(name);
+          if (!keys.applyTo(idx) && t !== undefined) this.pkIndexes.get(id)!.set(name, idx!.withoutDead((rowId) => rowDeleted(t, rowId)));
+        }
+      }
     }
     for (const id of txn.droppedSequences) this.sequences.forget(id);
     for (const id of [...txn.dropped, ...txn.truncated]) for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${id}:`)) this.sortedIndexes.delete(key);
@@ -876,6 +934,8 @@ class TxnTable {
   readonly dirtyGroups = new Set<number>();
   readonly dirtyDeletes = new Set<number>();
   private readonly copiedBitmaps = new Set<number>();
+  /** Offsets each delete() call named, by group (duplicates possible): what a group commit writes as deletion entries. */
+  readonly deletedOffsets = new Map<number, number[]>();
   /** Pending unique-key changes by key name; null until the first write that needs them. */
   keys: Map<string, PendingKeys> | null = null;
   /** The table's keys changed (or it was truncated/rewritten): the committed indexes no longer apply. */
@@ -915,6 +975,7 @@ class TxnTable {
     for (const g of this.dirtyGroups) c.dirtyGroups.add(g);
     for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
     for (const g of this.copiedBitmaps) c.copiedBitmaps.add(g);
+    for (const [g, offs] of this.deletedOffsets) c.deletedOffsets.set(g, offs.slice());
     for (const id of this.deletedBase) c.deletedBase.add(id);
     for (const [g, sp] of this.spilled) c.spilled.set(g, sp);
     c.keys = this.keys === null ? null : new Map([...this.keys].map(([k, v]) => [k, v.clone()]));
@@ -1134,6 +1195,43 @@ class TxnTable {
     }
   }
 
+  /**
+   * After a rebase onto `now` (same table generation): takes over the private deletion bitmaps of
+   * `old` (this table in the transaction before the rebase, `mine` its state then) instead of
+   * copying the group's committed bitmap again for the deletions the rebase replays: as they are
+   * when the group's committed deletions did not change since `old` began, else with the rows
+   * deleted since set in place (from the store's deletion log; when it cannot tell, the bitmap is
+   * copied as before). Nothing else reads the old bitmap by then: a transaction's statements run
+   * one at a time, and a rebase comes before a statement or at commit. Only when the old bitmap
+   * marks no row appended by the transaction itself: those offsets denote other rows after the rebase.
+   */
+  adoptBitmaps(old: TxnTable, mine: TableState, now: TableState): void {
+    const origin = old.origin;
+    if (origin === undefined || (origin.generation ?? 0) !== (now.generation ?? 0)) return;
+    const groups = this.state().groups;
+    for (const g of old.copiedBitmaps) {
+      const was = origin.groups[g];
+      const cur = groups[g];
+      const private_ = mine.groups[g]?.deleted;
+      if (was === undefined || cur === undefined || private_ == null) continue;
+      let since: (readonly number[])[] = [];
+      if (cur.deleted !== was.deleted) {
+        const known = was.deleted === null || cur.deleted === null ? null : this.txn.store.deletionLog.since(this.tableId, g, was.deleted, cur.deleted);
+        if (known === null) continue;
+        since = known;
+      }
+      let ownMarked = false;
+      for (let i = was.rowCount; i < mine.groups[g].rowCount && !ownMarked; i++) ownMarked = private_[i] === 1;
+      if (ownMarked) continue;
+      const bitmap = extend(private_, cur.rowCount);
+      // Rows deleted by the commits since: none of them is one this transaction deleted (the rebase
+      // checked that before replaying), so the count adds up.
+      for (const offsets of since) for (const off of offsets) bitmap[off] = 1;
+      groups[g] = { ...cur, deleted: bitmap, deletedCount: cur.deletedCount + (mine.groups[g].deletedCount - was.deletedCount) };
+      this.copiedBitmaps.add(g);
+    }
+  }
+
   delete(rowIds: ArrayLike<RowId>): void {
     const groups = this.state().groups;
     for (let i = 0; i < rowIds.length; i++) {
@@ -1143,7 +1241,9 @@ class TxnTable {
       const off = id - g * ROW_GROUP_ROWS;
       let group = groups[g];
       if (!this.copiedBitmaps.has(g)) {
-        const bitmap = new Uint8Array(group.rowCount);
+        // With room for rows appended later (an UPDATE appends its new version right after): the
+        // appends, and the later transactions' appends to the committed copy, need not copy it again.
+        const bitmap = new Uint8Array(Math.min(ROW_GROUP_ROWS, group.rowCount + (group.rowCount >> 3) + 64));
         if (group.deleted !== null) bitmap.set(group.deleted.subarray(0, group.rowCount));
         group = groups[g] = { ...group, deleted: bitmap };
         this.copiedBitmaps.add(g);
@@ -1152,6 +1252,9 @@ class TxnTable {
         group.deleted![off] = 1;
         group.deletedCount++;
       }
+      let offs = this.deletedOffsets.get(g);
+      if (offs === undefined) this.deletedOffsets.set(g, (offs = []));
+      offs.push(off);
       this.dirtyDeletes.add(g);
     }
   }
@@ -1160,13 +1263,19 @@ class TxnTable {
   snapshot(): TableSnapshot {
     const state = this.state();
     const ownFrom = this.structural || this.origin === undefined ? () => 0 : (g: number) => this.baseRows.get(g) ?? Infinity;
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom);
+    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom, this.txn.base.version ?? 0);
   }
 }
 
+/**
+ * The bitmap, long enough for `length` rows. A new one gets room to spare (up to a full group), so
+ * a group that keeps getting a few rows appended is not copied on every append. Readers only look
+ * at offsets below the group's row count, and the bytes past it stay 0: a bitmap is written only by
+ * the transaction that copied it (TxnTable.delete) and never after it was committed.
+ */
 function extend(bitmap: Uint8Array, length: number): Uint8Array {
   if (bitmap.length >= length) return bitmap;
-  const out = new Uint8Array(length);
+  const out = new Uint8Array(Math.min(ROW_GROUP_ROWS, Math.max(length, bitmap.length * 2)));
   out.set(bitmap);
   return out;
 }
@@ -1184,6 +1293,7 @@ interface TxnState {
   rewrittenShapes: Map<number, [number, number]>;
   viewChanges: Map<number, ViewDef | null>;
   sequenceChanges: Map<number, SequenceDef | null>;
+  stale: Set<number>;
 }
 
 class Txn implements WriteTxn {
@@ -1203,6 +1313,12 @@ class Txn implements WriteTxn {
   /** Views and sequences created, altered (the new definition) or dropped (null): re-applied by a rebase. */
   viewChanges = new Map<number, ViewDef | null>();
   sequenceChanges = new Map<number, SequenceDef | null>();
+  /**
+   * Written tables whose move onto `base` a statement's rebase left for their first use (see
+   * rebase): until then their state in `catalog` is the one of an older base, and every method that
+   * reads or writes a table brings it up to date first (fresh).
+   */
+  stale = new Set<number>();
 
   get baseVersion(): number {
     return this.base.version ?? 0;
@@ -1235,6 +1351,7 @@ class Txn implements WriteTxn {
       rewrittenShapes: new Map(from.rewrittenShapes),
       viewChanges: new Map(from.viewChanges),
       sequenceChanges: new Map(from.sequenceChanges),
+      stale: new Set(from.stale),
     };
   }
 
@@ -1248,16 +1365,26 @@ class Txn implements WriteTxn {
   }
 
   refresh(): void {
-    this.rebase(this.store.current);
+    this.rebase(this.store.current, true);
+  }
+
+  /** Moves a table a lazy rebase left behind onto `base` (throws 40001 when that is not possible). */
+  private fresh(tableId: number): void {
+    if (this.stale.size === 0 || !this.stale.has(tableId)) return;
+    const plan = this.replayPlan(this.changed.get(tableId)!, this.base.tables.get(tableId), this.catalog.tables.get(tableId)!);
+    this.stale.delete(tableId);
+    this.replay(plan, this.base.tables.get(tableId)!);
   }
 
   isOwnRow(tableId: number, rowId: RowId): boolean {
+    this.fresh(tableId);
     const tt = this.changed.get(tableId);
     if (tt !== undefined) return tt.isOwnRow(rowId);
     return false;
   }
 
   changedSinceBase(tableId: number, rowIds: ArrayLike<RowId>): boolean {
+    this.fresh(tableId);
     const now = this.store.current.tables.get(tableId);
     const was = this.changed.get(tableId)?.origin ?? this.base.tables.get(tableId);
     if (now === was) return false;
@@ -1274,53 +1401,73 @@ class Txn implements WriteTxn {
    * Moves the transaction's writes onto `next` (a later committed state): tables it only inserted
    * into or deleted from are replayed there (its deletions must still find their rows live, its
    * inserted keys must still be free); tables it created, truncated or altered must be unchanged.
+   * With `lazy` (a READ COMMITTED statement's refresh) the replay of a table waits for the table's
+   * first use (fresh): a statement that does not touch a table the transaction wrote earlier does
+   * not replay it (pgbench's later statements each replayed every table written before them).
+   * Every use of a table goes through a method of this class that calls fresh first, and a commit
+   * rebases eagerly, so what is read, checked and committed is the same as with an eager replay.
    */
-  rebase(next: CatalogState): void {
-    if (next === this.base) return;
-    const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
-    for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
-    for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
-    for (const id of this.dropped) {
-      if (this.base.tables.has(id) && next.tables.get(id) !== this.base.tables.get(id)) throw concurrentUpdate();
-      cat.tables.delete(id);
-    }
-    const replay: { old: TxnTable; rows: Vector[][]; deleted: RowId[] }[] = [];
-    for (const [id, tt] of this.changed) {
-      const now = next.tables.get(id);
-      const mine = this.catalog.tables.get(id)!;
-      if (tt.structural || tt.origin === undefined) {
-        if (now !== tt.origin) throw concurrentUpdate();
-        cat.tables.set(id, mine);
-        continue;
+  rebase(next: CatalogState, lazy = false): void {
+    if (next !== this.base) {
+      const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
+      for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
+      for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
+      for (const id of this.dropped) {
+        if (this.base.tables.has(id) && next.tables.get(id) !== this.base.tables.get(id)) throw concurrentUpdate();
+        cat.tables.delete(id);
       }
-      if (now === tt.origin) {
-        cat.tables.set(id, mine);
-        continue;
+      const replay: ReturnType<Txn['replayPlan']>[] = [];
+      for (const [id, tt] of this.changed) {
+        const now = next.tables.get(id);
+        const mine = this.catalog.tables.get(id)!;
+        if (tt.structural || tt.origin === undefined) {
+          if (now !== tt.origin) throw concurrentUpdate();
+          cat.tables.set(id, mine);
+          continue;
+        }
+        if (now === tt.origin || lazy) {
+          cat.tables.set(id, mine);
+          if (now !== tt.origin) this.stale.add(id);
+          continue;
+        }
+        replay.push(this.replayPlan(tt, now, mine));
       }
-      if (now === undefined || now.def !== tt.origin.def) throw concurrentUpdate();
-      let deleted = [...tt.deletedBase];
-      if ((now.generation ?? 0) !== (tt.origin.generation ?? 0)) {
-        // Compacted since: the rows this transaction deleted moved (a row gone was deleted by another commit).
-        const remap = now.remap;
-        if (remap === undefined || remap.from !== (tt.origin.generation ?? 0)) throw concurrentUpdate();
-        deleted = deleted.map((id) => (id < remap.ids.length ? remap.ids[id] : -1));
-        if (deleted.some((id) => id < 0)) throw concurrentUpdate();
+      this.base = next;
+      this.catalog = cat;
+      for (const plan of replay) {
+        this.stale.delete(plan.old.tableId);
+        this.replay(plan, next.tables.get(plan.old.tableId)!);
       }
-      for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();
-      replay.push({ old: tt, rows: tt.ownLiveRows(), deleted });
     }
-    this.base = next;
-    this.catalog = cat;
-    for (const { old, rows, deleted } of replay) {
-      const id = old.tableId;
-      const now = next.tables.get(id)!;
-      cat.tables.set(id, { def: now.def, groups: now.groups.slice(), generation: now.generation });
-      const tt = new TxnTable(this, id, now);
-      tt.analyzed = old.analyzed;
-      this.changed.set(id, tt);
-      if (deleted.length > 0) this.delete(id, deleted);
-      for (const b of rows) this.append(id, b);
+    if (!lazy) for (const id of [...this.stale]) this.fresh(id);
+  }
+
+  /** Checks that a written table can move onto `now` (its state in a later base) and gathers what its replay needs. */
+  private replayPlan(tt: TxnTable, now: TableState | undefined, mine: TableState): { old: TxnTable; mine: TableState; rows: Vector[][]; deleted: RowId[] } {
+    const origin = tt.origin!;
+    if (now === undefined || now.def !== origin.def) throw concurrentUpdate();
+    let deleted = [...tt.deletedBase];
+    if ((now.generation ?? 0) !== (origin.generation ?? 0)) {
+      // Compacted since: the rows this transaction deleted moved (a row gone was deleted by another commit).
+      const remap = now.remap;
+      if (remap === undefined || remap.from !== (origin.generation ?? 0)) throw concurrentUpdate();
+      deleted = deleted.map((id) => (id < remap.ids.length ? remap.ids[id] : -1));
+      if (deleted.some((id) => id < 0)) throw concurrentUpdate();
     }
+    for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();
+    return { old: tt, mine, rows: tt.ownLiveRows(), deleted };
+  }
+
+  /** Replays a written table's rows and deletions onto `now` (its state in `base`), in `catalog`. */
+  private replay({ old, mine, rows, deleted }: { old: TxnTable; mine: TableState; rows: Vector[][]; deleted: RowId[] }, now: TableState): void {
+    const id = old.tableId;
+    this.catalog.tables.set(id, { def: now.def, groups: now.groups.slice(), generation: now.generation });
+    const tt = new TxnTable(this, id, now);
+    tt.analyzed = old.analyzed;
+    this.changed.set(id, tt);
+    tt.adoptBitmaps(old, mine, now);
+    if (deleted.length > 0) this.delete(id, deleted);
+    for (const b of rows) this.append(id, b);
   }
 
   /** Commits that cannot share a group commit: chunk rewrites, new or re-keyed tables, ANALYZE. */
@@ -1408,14 +1555,16 @@ class Txn implements WriteTxn {
   }
 
   table(tableId: number): TableSnapshot {
+    this.fresh(tableId);
     const tt = this.changed.get(tableId);
     if (tt !== undefined) return tt.snapshot();
     const t = this.catalog.tables.get(tableId);
     if (t === undefined) throw new Error(`table ${tableId} does not exist`);
-    return new Snapshot(t.def, t.groups, this.store, null, t.generation);
+    return new Snapshot(t.def, t.groups, this.store, null, t.generation, null, this.base.version ?? 0);
   }
 
   append(tableId: number, columns: Vector[]): RowId {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     const def = this.catalog.tables.get(tableId)!.def;
     const keys = this.keysFor(tt, def);
@@ -1458,6 +1607,7 @@ class Txn implements WriteTxn {
   }
 
   delete(tableId: number, rowIds: ArrayLike<RowId>): void {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     const keys = this.keysFor(tt, this.catalog.tables.get(tableId)!.def);
     tt.delete(rowIds);
@@ -1465,6 +1615,7 @@ class Txn implements WriteTxn {
   }
 
   findKey(tableId: number, keyName: string, columns: Vector[], row: number): RowId {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     const def = this.catalog.tables.get(tableId)!.def;
     const pending = this.keysFor(tt, def)?.get(keyName);
@@ -1473,6 +1624,7 @@ class Txn implements WriteTxn {
   }
 
   readRow(tableId: number, rowId: RowId): Vector[] {
+    this.fresh(tableId);
     const width = this.catalog.tables.get(tableId)!.def.columns.length;
     const row: Vector[] = [];
     for (let c = 0; c < width; c++) {
@@ -1519,6 +1671,7 @@ class Txn implements WriteTxn {
   }
 
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;
@@ -1578,10 +1731,12 @@ class Txn implements WriteTxn {
   }
 
   analyze(tableId: number): void {
+    this.fresh(tableId);
     this.writable(tableId).analyzed = true;
   }
 
   truncate(tableId: number): void {
+    this.fresh(tableId);
     const state = this.catalog.tables.get(tableId);
     if (state === undefined) throw new Error(`table ${tableId} does not exist`);
     const committedGroups = this.store.snapshot(tableId).rowGroupCount;
@@ -1607,6 +1762,7 @@ class Txn implements WriteTxn {
   }
 
   dropTable(tableId: number): void {
+    this.fresh(tableId);
     this.catalog.tables.delete(tableId);
     this.changed.delete(tableId);
     this.dropped.push(tableId);
@@ -1630,6 +1786,7 @@ class Txn implements WriteTxn {
   }
 
   setPrimaryKey(tableId: number, columns: number[], constraintName: string): void {
+    this.fresh(tableId);
     const tt = this.writable(tableId);
     tt.structural = true;
     const state = this.catalog.tables.get(tableId)!;

@@ -1,10 +1,10 @@
 // Storage-level test helpers: a table store on a directory (or in memory) with a small buffer
 // pool, and the live rows of a table as its latest committed snapshot holds them.
-import { openStorage, Storage, TableDef } from '../../src/storage';
+import { openStorage, Storage, TableDef, TableSnapshot, WriteTxn, ROW_GROUP_ROWS } from '../../src/storage';
 import { BufferPool, makePolicy } from '../../src/buffer/buffer-pool';
 import { Types } from '../../src/types/data-type';
 import { Vector } from '../../src/types/vector';
-import { getScalar } from '../../src/types/vector-ops';
+import { getScalar, vectorFromScalars } from '../../src/types/vector-ops';
 
 export function openStore(dir: string | null): Promise<Storage> {
   return openStorage({ dir, synchronousCommit: true, cache: new BufferPool<Vector>(makePolicy('lirs', 1 << 24)) });
@@ -27,3 +27,30 @@ export const idNameColumns = [
   { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
   { name: 'name', type: Types.text, notNull: false, defaultSql: null },
 ];
+
+/** Rows of idNameColumns: the ids, named `v<id>`. */
+export function idRows(...keys: number[]): Vector[] {
+  return [vectorFromScalars(Types.int4, keys), vectorFromScalars(Types.text, keys.map((k) => `v${k}`))];
+}
+
+/** The first column's values of the snapshot's live rows, ascending. */
+export function liveIds(snap: TableSnapshot): number[] {
+  const ids: number[] = [];
+  for (let g = 0; g < snap.rowGroupCount; g++) {
+    const col = snap.readColumn(g, 0);
+    const del = snap.deleted(g);
+    for (let i = 0; i < snap.rowCount(g); i++) if (del === null || del[i] === 0) ids.push(getScalar(col, i) as number);
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+/** The RowId of the live row whose first column is `key`, as the transaction sees it. */
+export function rowIdOf(txn: WriteTxn, def: TableDef, key: number): number {
+  const snap = txn.table(def.id);
+  for (let g = 0; g < snap.rowGroupCount; g++) {
+    const col = snap.readColumn(g, 0);
+    const del = snap.deleted(g);
+    for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && getScalar(col, i) === key) return g * ROW_GROUP_ROWS + i;
+  }
+  throw new Error(`no row ${key}`);
+}

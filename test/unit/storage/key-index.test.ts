@@ -7,7 +7,7 @@ import { cellsEqual, hashKeyRow, hashKeys } from '../../../src/storage/key-hash'
 import { SqlError } from '../../../src/types/sql-error';
 import { Types, dataType } from '../../../src/types/data-type';
 import { Vector } from '../../../src/types/vector';
-import { vectorFromScalars } from '../../../src/types/vector-ops';
+import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
 import { decimal } from '../../../src/types/numeric';
 
 function open(): Promise<Storage> {
@@ -31,6 +31,59 @@ describe('unique-key hash index', () => {
     for (let s = idx.probe(42, -1); s !== -1; s = idx.probe(42, s)) found.push(idx.rowAt(s));
     expect(found.sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 334 }, (_, k) => k * 3));
     expect(idx.size).to.equal(1000);
+  });
+
+  it('withoutDead copies the entries of live rows only, equal hashes included', () => {
+    const idx = new KeyHashIndex();
+    for (let i = 0; i < 300; i++) idx.add(i % 2 === 0 ? 42 : i * 7919, i);
+    const clean = idx.withoutDead((rowId) => rowId % 3 === 0);
+    const found: number[] = [];
+    for (let s = clean.probe(42, -1); s !== -1; s = clean.probe(42, s)) found.push(clean.rowAt(s));
+    expect(found.sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 150 }, (_, k) => k * 2).filter((r) => r % 3 !== 0));
+    expect(clean.size).to.equal(200);
+    expect(clean.dead).to.equal(0);
+    expect(clean.probe(7919, -1)).to.not.equal(-1); // row 1
+    expect(clean.probe(3 * 7919, -1)).to.equal(-1); // row 3 was dead
+    expect(idx.size).to.equal(300); // the original is left as it was
+  });
+
+  it('a row updated many times keeps its key enforced while the index sheds its dead versions', async () => {
+    const s = await open();
+    const t = s.begin();
+    const def: TableDef = t.createTable({
+      schema: 'public',
+      name: 'hot',
+      columns: [
+        { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
+        { name: 'n', type: Types.int4, notNull: true, defaultSql: null },
+      ],
+      primaryKey: [0],
+      primaryKeyName: 'hot_pkey',
+    });
+    const row = (id: number, n: number) => [vectorFromScalars(Types.int4, [id]), vectorFromScalars(Types.int4, [n])];
+    t.append(def.id, [vectorFromScalars(Types.int4, [1, 2]), vectorFromScalars(Types.int4, [0, 0])]);
+    await t.commit();
+    const store = s as unknown as { pkIndex(id: number, key: { name: string; columns: number[] }): KeyHashIndex };
+    const sizes: number[] = [];
+    for (let i = 1; i <= 300; i++) {
+      // An UPDATE of row 1: delete its live version, append the new one (two at once: a group commit).
+      const u = s.begin();
+      u.delete(def.id, [u.findKey(def.id, 'hot_pkey', row(1, 0), 0)]);
+      u.append(def.id, row(1, i));
+      await u.commit();
+      sizes.push(store.pkIndex(def.id, { name: 'hot_pkey', columns: [0] }).size);
+    }
+    // Cleaned every few dozen updates: never the 302 entries of every version.
+    expect(Math.max(...sizes)).to.be.lessThan(100);
+    const v = s.begin();
+    expect(errorOf(() => v.append(def.id, row(1, -1))).code).to.equal('23505');
+    expect(errorOf(() => v.append(def.id, row(2, -1))).code).to.equal('23505');
+    v.append(def.id, row(3, -1));
+    const live = v.findKey(def.id, 'hot_pkey', row(1, 0), 0);
+    const snap = v.table(def.id);
+    const g = Math.floor(live / 65536);
+    expect(getScalar(snap.readColumn(g, 1), live - g * 65536)).to.equal(300);
+    v.abort();
   });
 
   it('hashes equal values alike across vectors: numeric scales, -0, composite keys', () => {
