@@ -24,6 +24,24 @@ function errorOf(fn: () => void): SqlError {
 }
 
 describe('unique-key hash index', () => {
+  it('folds a large index into a small one with every entry findable, sized once for both', () => {
+    const added = new KeyHashIndex(50000);
+    const keys = Array.from({ length: 50000 }, (_, i) => i + 1);
+    const { hashes } = hashKeys([vectorFromScalars(Types.int4, keys)], [0], keys.length);
+    for (let i = 0; i < keys.length; i++) added.add(hashes[i], i);
+    const committed = new KeyHashIndex();
+    committed.add(12345, 99999);
+    committed.addAll(added);
+    expect(committed.size).to.equal(50001);
+    // Grown once to the final size: at most half the slots used, as add() keeps it.
+    expect(committed.bytes()).to.equal(new KeyHashIndex(50001).bytes());
+    for (let i = 0; i < keys.length; i += 997) {
+      const rows: number[] = [];
+      for (let s = committed.probe(hashes[i], -1); s !== -1; s = committed.probe(hashes[i], s)) rows.push(committed.rowAt(s));
+      expect(rows).to.include(i);
+    }
+  });
+
   it('keeps every entry of equal hashes and finds each by probing', () => {
     const idx = new KeyHashIndex();
     for (let i = 0; i < 1000; i++) idx.add(i % 3 === 0 ? 42 : i * 7919, i);
