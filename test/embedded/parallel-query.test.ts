@@ -111,6 +111,22 @@ describe('parallel query: a driving table larger than half the buffer pool runs 
     for (let k = 7; k <= 500000; k += 7) if (k % 3 !== 0) n++;
     expect(String(serial[0][1])).to.equal(String(n));
   });
+
+  it('a key-sliced subquery aggregate over several rounds merges the groups a key has in two rounds', async () => {
+    // Each key has two rows, 300,000 apart: in different rounds. Every key has count 2, so all rows qualify.
+    await db.exec('create table pairs (k int, v int)');
+    await db.exec('insert into pairs select x % 300000, 1 from generate_series(1, 600000) x');
+    await db.exec('analyze pairs');
+    const sql = 'select count(*) from pairs where k in (select k from pairs group by k having count(*) > 1)';
+    await db.exec('set max_parallel_workers = 0');
+    const serial = (await db.exec(sql, { rowMode: 'array' }))[0].rows;
+    expect(String(serial[0][0])).to.equal('600000');
+    await db.exec('set max_parallel_workers = 2');
+    const before = { ...parallelStats };
+    const parallel = (await db.exec(sql, { rowMode: 'array' }))[0].rows;
+    expect(parallelStats.rounds - before.rounds).to.be.greaterThan(1);
+    expect(parallel).to.deep.equal(serial);
+  });
 });
 
 describe('parallel query: cancellation and errors', function () {

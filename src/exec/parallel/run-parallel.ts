@@ -164,12 +164,14 @@ async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: Exec
     const started = performance.now();
     const work = prebuilt === null ? fragment : { ...fragment, partial: prebuilt.plan };
     const shares = workers.map((_, i): WorkerShare => ({ participant: { worker: i, units: 0, rows: 0, ms: 0 }, nodeStats: [] }));
-    const batches = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map(), shares);
+    const { batches, rounds } = await runOnWorkers(work, ctx, workers, prebuilt?.joins ?? [], prebuilt?.dicts ?? new Map(), shares);
     const run: FragmentRun = {
       rewritten: null,
       root,
       aggregate: fragment.aggregate,
-      merge: fragment.partitioned != null ? disjointMergePlan(fragment, cteId) : mergePlan(fragment, cteId),
+      // Key slices keep each group on one worker within a round only: a key whose rows fall in two
+      // rounds comes out as two partial groups, which the general merge combines.
+      merge: fragment.partitioned != null && rounds === 1 ? disjointMergePlan(fragment, cteId) : mergePlan(fragment, cteId),
       workPlan: work.partial,
       partial: fragment.partial,
       driving: fragment.driving,
@@ -312,22 +314,25 @@ function addShare(share: WorkerShare, reply: Exclude<WorkerReply, { error: unkno
   });
 }
 
-async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>, shares: WorkerShare[]): Promise<Batch[]> {
+/** The workers' partial rows, and in how many rounds the driving table was read (see tablesOf). */
+async function runOnWorkers(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], joins: SentPrebuiltJoin[], joinDicts: Map<number, string[]>, shares: WorkerShare[]): Promise<{ batches: Batch[]; rounds: number }> {
   const groups = ctx.snapshot(fragment.driving.tableId).rowGroupCount;
   // A table the fragment scans twice is needed whole in every task: one round.
   const drivingScans = scansUnder(fragment.partial, []).filter((s) => s.tableId === fragment.driving.tableId).length;
   const budget = drivingScans === 1 ? (ctx.parallelRoundBytes ?? Infinity) : Infinity;
   const batches: Batch[] = [];
+  let rounds = 0;
   for (let from = 0; from < groups || from === 0; ) {
     const round = tablesOf(fragment, ctx, from, budget);
     for (const [id, d] of joinDicts) round.dicts.set(id, d);
     batches.push(...(await runRound(fragment, ctx, workers, round.tables, round.dicts, morselsOf(round.rowCounts, from, round.end), joins, shares)));
     from = round.end;
+    rounds++;
     parallelStats.rounds++;
     if (groups === 0) break;
   }
   parallelStats.sharedJoins += joins.length;
-  return batches;
+  return { batches, rounds };
 }
 
 async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: WorkerHandle[], tables: SentTable[], dicts: Map<number, string[]>, morsels: Int32Array, joins: SentPrebuiltJoin[], shares: WorkerShare[]): Promise<Batch[]> {
