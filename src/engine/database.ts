@@ -13,7 +13,7 @@ import { Vector } from '../types/vector';
 import { loadParser } from '../sql/parse';
 import { DatabaseHandle, SessionOptions } from './session-api';
 import { EngineDatabase, EngineSession } from './session';
-import { CommitLog, RowLocks, TableLocks } from '../txn';
+import { CommitLog, RowLocks, TableLocks, WaitGraph } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 import { LearnedOptimizer } from '../ml/learned-optimizer';
@@ -38,8 +38,10 @@ function isOn(text: string | undefined, fallback: boolean): boolean {
 }
 
 export class Database implements DatabaseHandle, EngineDatabase {
-  readonly rowLocks = new RowLocks();
-  readonly tableLocks = new TableLocks();
+  /** Who waits for whom, across row and table locks, so a deadlock through both is found. */
+  private readonly waits = new WaitGraph();
+  readonly rowLocks = new RowLocks(this.waits);
+  readonly tableLocks = new TableLocks(this.waits);
   readonly commitLog = new CommitLog();
   readonly readers = new ActiveReaders();
   private readonly sessions = new Map<number, EngineSession>();

@@ -195,7 +195,8 @@ export class EngineSession implements Session {
     let shape = stmt.shape;
     const reuse = stmt.reuse;
     if (reuse !== undefined && reuse.entry !== null) {
-      if (this.statementCacheUsable() && (await this.lockTablesOf(reuse.entry)) && StatementCache.valid(reuse.entry, this.catalog(), this.settings.version)) {
+      const locked = this.statementCacheUsable() ? this.lockTablesOf(reuse.entry) : false;
+      if (locked !== false && (locked === true || (await locked)) && StatementCache.valid(reuse.entry, this.catalog(), this.settings.version)) {
         if (statementCacheChecks.verify && this.status !== 'E') verifyCachedPlan(reuse.entry, params, () => bindStatement(parsed, this.bindContext(stmt.paramTypes.slice())), stmt.sql);
         return this.executeCached(reuse.entry, params);
       }
@@ -203,7 +204,8 @@ export class EngineSession implements Session {
     }
     if (stmt.cached !== undefined) {
       const { entry } = stmt.cached;
-      if (this.statementCacheUsable() && (await this.lockTablesOf(entry)) && StatementCache.valid(entry, this.catalog(), this.settings.version)) {
+      const locked = this.statementCacheUsable() ? this.lockTablesOf(entry) : false;
+      if (locked !== false && (locked === true || (await locked)) && StatementCache.valid(entry, this.catalog(), this.settings.version)) {
         if (statementCacheChecks.verify && this.status !== 'E') verifyCachedPlan(entry, stmt.cached.params, () => bindStatement(parseSql(stmt.sql)[0], this.bindContext([])), stmt.sql);
         return this.executeCached(entry, stmt.cached.params);
       }
@@ -218,7 +220,7 @@ export class EngineSession implements Session {
       const bindStart = performance.now();
       let bound = bindStatement(parsed, ctx);
       // Waited for another transaction's table lock: bound again against what it committed (a DROP, an ALTER), as PostgreSQL looks the names up again.
-      while (await this.lockTables(bound)) {
+      for (let w = this.lockTables(bound); w !== false && (await w); w = this.lockTables(bound)) {
         ctx = this.bindContext(stmt.paramTypes.slice());
         bound = bindStatement(parsed, ctx);
       }
@@ -260,22 +262,29 @@ export class EngineSession implements Session {
    * Takes the table locks a statement needs (statement-locks.ts), held until the transaction ends;
    * true when it had to wait for another transaction (what that one committed may change the binding).
    */
-  private lockTables(bound: BoundStatement): Promise<boolean> {
+  private lockTables(bound: BoundStatement): false | Promise<boolean> {
     const { mode, tables } = statementLocks(bound, this.catalog());
-    if (tables.length === 0) return Promise.resolve(false);
+    if (tables.length === 0) return false;
     return this.db.tableLocks.lock(this, tables, mode, this.checkCancel);
   }
 
-  /** For a cached plan: takes its table locks; true when the plan may still be used (the session state is failed on an error). */
-  private async lockTablesOf(entry: CachedStatement): Promise<boolean> {
+  /**
+   * For a cached plan: takes its table locks. True at once when nothing had to wait (no promise, as
+   * for nearly every statement); else a promise of true once they are taken. An error fails the statement.
+   */
+  private lockTablesOf(entry: CachedStatement): true | Promise<true> {
+    let w: false | Promise<boolean>;
     try {
       this.refuseIfAborted(entry.ast);
-      await this.lockTables(entry.bound);
-      return true;
+      w = this.lockTables(entry.bound);
     } catch (err) {
-      await this.failStatement();
-      throw err;
+      return this.failStatement().then(() => Promise.reject(err));
     }
+    if (w === false) return true;
+    return w.then(
+      () => true as const,
+      (err: unknown) => this.failStatement().then(() => Promise.reject(err)),
+    );
   }
 
   /** In an aborted transaction block only COMMIT, ROLLBACK and ROLLBACK TO are accepted (25P02). */

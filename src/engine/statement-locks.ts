@@ -1,6 +1,6 @@
 // Which tables a bound statement locks, and in which mode (see txn/table-locks.ts): the tables it
-// reads or writes in share mode, the tables DROP TABLE, TRUNCATE and ALTER TABLE change in
-// exclusive mode. Computed once per bound statement (cached plans are executed many times).
+// reads or writes (and CREATE INDEX's and ANALYZE's) in share mode, the tables DROP TABLE, TRUNCATE
+// and ALTER TABLE change in exclusive mode. Computed once per bound statement (cached plans are executed many times).
 import type { BoundStatement } from '../sql/bound-statement';
 import type { CatalogView } from '../storage';
 import type { TableLockMode } from '../txn/table-locks';
@@ -33,7 +33,10 @@ function compute(bound: BoundStatement, catalog: CatalogView): StatementLocks {
     case 'delete':
       return { mode: 'share', tables: withTable(bound.table.id, scannedTables(bound.plan)) };
     case 'copyFrom':
+    case 'createIndex':
       return { mode: 'share', tables: [bound.table.id] };
+    case 'analyze':
+      return { mode: 'share', tables: bound.tables.map((t) => t.id) };
     case 'copyTo':
       return { mode: 'share', tables: scannedTables(bound.source) };
     case 'truncate':

@@ -3,4 +3,5 @@
 export * from './isolation';
 export * from './row-locks';
 export * from './table-locks';
+export * from './wait-graph';
 export * from './commit-log';

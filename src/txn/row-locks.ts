@@ -5,6 +5,7 @@
 // second inserter of a key waits for the first transaction to end, as PostgreSQL's does.
 // A wait that would close a cycle of waiting transactions fails with 40P01 instead.
 import { SqlError, SqlState } from '../types/sql-error';
+import { WaitGraph } from './wait-graph';
 
 export type LockOwner = object;
 
@@ -12,8 +13,11 @@ export class RowLocks {
   /** "table:row" → the transaction holding it. */
   private readonly held = new Map<string, LockOwner>();
   private readonly byOwner = new Map<LockOwner, string[]>();
-  /** Who each waiting transaction waits for (for deadlock detection). */
-  private readonly waitsFor = new Map<LockOwner, LockOwner>();
+  /** Transactions waiting for a row lock now. */
+  private readonly waitingOwners = new Set<LockOwner>();
+
+  /** `graph`: who waits for whom, shared with the table locks (deadlock detection across both). */
+  constructor(private readonly graph: WaitGraph = new WaitGraph()) {}
   /** Resolvers of the waits on each owner's end. */
   private readonly waiters = new Map<LockOwner, (() => void)[]>();
 
@@ -49,9 +53,12 @@ export class RowLocks {
   }
 
   private async waitFor(owner: LockOwner, holder: LockOwner, checkCancel: () => void): Promise<void> {
-    for (let h: LockOwner | undefined = holder; h !== undefined; h = this.waitsFor.get(h))
-      if (h === owner) throw new SqlError(SqlState.deadlockDetected, 'deadlock detected', { detail: 'Two transactions wait for rows the other has updated.' });
-    this.waitsFor.set(owner, holder);
+    this.graph.wait(owner, [holder]);
+    if (this.graph.closesCycle(owner)) {
+      this.graph.done(owner);
+      throw new SqlError(SqlState.deadlockDetected, 'deadlock detected', { detail: 'Two transactions wait for rows or tables the other has locked.' });
+    }
+    this.waitingOwners.add(owner);
     let wake!: () => void;
     const ended = new Promise<boolean>((resolve) => (wake = () => resolve(true)));
     let list = this.waiters.get(holder);
@@ -65,7 +72,8 @@ export class RowLocks {
         checkCancel();
       }
     } finally {
-      this.waitsFor.delete(owner);
+      this.graph.done(owner);
+      this.waitingOwners.delete(owner);
     }
   }
 
@@ -80,7 +88,7 @@ export class RowLocks {
 
   /** Transactions waiting for a lock now. */
   get waiting(): number {
-    return this.waitsFor.size;
+    return this.waitingOwners.size;
   }
 
   /** A table's rows moved (compaction): locks follow their rows; locks on rows that are gone go. */

@@ -11,6 +11,7 @@
 // waiting transactions fails with 40P01, as row locks do.
 import { SqlError, SqlState } from '../types/sql-error';
 import type { LockOwner } from './row-locks';
+import { WaitGraph } from './wait-graph';
 
 export type TableLockMode = 'share' | 'exclusive';
 
@@ -24,16 +25,40 @@ interface TableEntry {
 export class TableLocks {
   private readonly tables = new Map<number, TableEntry>();
   private readonly byOwner = new Map<LockOwner, Set<number>>();
-  /** What each waiting transaction waits for (for deadlock detection). */
-  private readonly waitsFor = new Map<LockOwner, LockOwner[]>();
+  /** Transactions waiting for a table lock now. */
+  private readonly waitingOwners = new Set<LockOwner>();
   /** Wakes the waiters whenever a lock is released (they re-check their own table). */
-  private wake: (() => void)[] = [];
+  private readonly wake = new Set<() => void>();
+
+  /** `graph`: who waits for whom, shared with the row locks (deadlock detection across both). */
+  constructor(private readonly graph: WaitGraph = new WaitGraph()) {}
 
   /**
    * Takes `mode` on each table for `owner`, waiting while another transaction's lock conflicts.
-   * Resolves to true when it had to wait (the tables may have changed meanwhile).
+   * False at once (no promise) when nothing had to wait, as for nearly every statement; else a
+   * promise of true (the tables may have changed meanwhile).
    */
-  async lock(owner: LockOwner, tableIds: readonly number[], mode: TableLockMode, checkCancel: () => void): Promise<boolean> {
+  lock(owner: LockOwner, tableIds: readonly number[], mode: TableLockMode, checkCancel: () => void): false | Promise<boolean> {
+    for (let i = 0; i < tableIds.length; i++) {
+      const id = tableIds[i];
+      let entry = this.tables.get(id);
+      if (entry === undefined) this.tables.set(id, (entry = { holders: new Map(), queue: [] }));
+      const held = entry.holders.get(owner);
+      if (held === 'exclusive' || held === mode) continue;
+      if (this.blockers(entry, owner, mode, held !== undefined).length > 0) return this.lockWaiting(owner, tableIds.slice(i), mode, checkCancel);
+      this.grant(entry, owner, id, mode);
+    }
+    return false;
+  }
+
+  private grant(entry: TableEntry, owner: LockOwner, id: number, mode: TableLockMode): void {
+    entry.holders.set(owner, mode);
+    let mine = this.byOwner.get(owner);
+    if (mine === undefined) this.byOwner.set(owner, (mine = new Set()));
+    mine.add(id);
+  }
+
+  private async lockWaiting(owner: LockOwner, tableIds: readonly number[], mode: TableLockMode, checkCancel: () => void): Promise<boolean> {
     let waited = false;
     for (const id of tableIds) {
       let entry = this.tables.get(id);
@@ -44,10 +69,7 @@ export class TableLocks {
         await this.waitFor(entry, owner, mode, held !== undefined, checkCancel);
         waited = true;
       }
-      entry.holders.set(owner, mode);
-      let mine = this.byOwner.get(owner);
-      if (mine === undefined) this.byOwner.set(owner, (mine = new Set()));
-      mine.add(id);
+      this.grant(entry, owner, id, mode);
     }
     return waited;
   }
@@ -75,40 +97,30 @@ export class TableLocks {
           entry.holders.set(owner, mode);
           return;
         }
-        this.waitsFor.set(owner, blockers);
-        if (this.closesCycle(owner)) throw new SqlError(SqlState.deadlockDetected, 'deadlock detected', { detail: 'Two transactions wait for tables the other has locked.' });
+        this.graph.wait(owner, blockers);
+        this.waitingOwners.add(owner);
+        if (this.graph.closesCycle(owner)) throw new SqlError(SqlState.deadlockDetected, 'deadlock detected', { detail: 'Two transactions wait for rows or tables the other has locked.' });
         // Poll as well, so a CancelRequest or statement_timeout can end the wait.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 20);
-          timer.unref();
-          this.wake.push(() => {
+          const wake = (): void => {
             clearTimeout(timer);
+            this.wake.delete(wake);
             resolve();
-          });
+          };
+          const timer = setTimeout(wake, 20);
+          timer.unref();
+          this.wake.add(wake);
         });
         checkCancel();
       }
     } finally {
-      this.waitsFor.delete(owner);
+      this.graph.done(owner);
+      this.waitingOwners.delete(owner);
       const at = entry.queue.indexOf(request);
       if (at >= 0) entry.queue.splice(at, 1);
       // Requests queued behind this one may go now.
       this.wakeAll();
     }
-  }
-
-  /** Whether following "waits for" edges from `owner` leads back to it. */
-  private closesCycle(owner: LockOwner): boolean {
-    const seen = new Set<LockOwner>();
-    const stack = [...(this.waitsFor.get(owner) ?? [])];
-    while (stack.length > 0) {
-      const o = stack.pop()!;
-      if (o === owner) return true;
-      if (seen.has(o)) continue;
-      seen.add(o);
-      for (const next of this.waitsFor.get(o) ?? []) stack.push(next);
-    }
-    return false;
   }
 
   /** The transaction ended: its table locks go, and waiting requests re-check. */
@@ -126,10 +138,7 @@ export class TableLocks {
   }
 
   private wakeAll(): void {
-    if (this.wake.length === 0) return;
-    const w = this.wake;
-    this.wake = [];
-    for (const f of w) f();
+    for (const wake of [...this.wake]) wake();
   }
 
   /** The mode `owner` holds on the table, if any (for tests and pg_locks-style views). */
@@ -139,6 +148,6 @@ export class TableLocks {
 
   /** Transactions waiting for a table lock now. */
   get waiting(): number {
-    return this.waitsFor.size;
+    return this.waitingOwners.size;
   }
 }

@@ -133,6 +133,47 @@ describe('table locks (DDL against open transactions)', function () {
     }
   });
 
+  it('a cycle through a row lock and a table lock: one of the two gets 40P01, the other goes on', async () => {
+    const c = await connectPg(server.port);
+    const d = await connectPg(server.port);
+    try {
+      await c.query('create table lk9 (id int primary key, v int)');
+      await c.query('insert into lk9 values (1, 0)');
+      await c.query('begin');
+      await c.query('update lk9 set v = 1 where id = 1');
+      await d.query('begin');
+      // d holds lk9 (share) and waits for c's row lock; c's TRUNCATE then waits for d: a cycle.
+      const dWaits = settle(d.query('update lk9 set v = 2 where id = 1'));
+      await sleep(100);
+      const cWaits = settle(c.query('truncate lk9'));
+      const first = await Promise.race([cWaits.then((r) => ({ who: c, r })), dWaits.then((r) => ({ who: d, r }))]);
+      expect(first.r).to.equal('40P01 deadlock detected');
+      await first.who.query('rollback');
+      expect([await cWaits, await dWaits].sort()).to.deep.equal(['40P01 deadlock detected', 'ok']);
+      await (first.who === c ? d : c).query('commit');
+    } finally {
+      await c.end();
+      await d.end();
+    }
+  });
+
+  it('CREATE INDEX and ANALYZE wait for an uncommitted DROP TABLE, then fail with 42P01', async () => {
+    await a.query('create table lk10 (id int)');
+    await a.query('begin');
+    await a.query('drop table lk10');
+    const index = settle(b.query('create index on lk10 (id)'));
+    await sleep(200);
+    await a.query('commit');
+    expect(await index).to.equal('42P01 relation "lk10" does not exist');
+    await a.query('create table lk11 (id int)');
+    await a.query('begin');
+    await a.query('drop table lk11');
+    const analyze = settle(b.query('analyze lk11'));
+    await sleep(200);
+    await a.query('commit');
+    expect(await analyze).to.equal('42P01 relation "lk11" does not exist');
+  });
+
   it('a transaction that read a table may alter it itself while nobody else holds it', async () => {
     await a.query('create table lk8 (id int)');
     await a.query('begin');
