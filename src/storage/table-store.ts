@@ -774,7 +774,9 @@ export class TableStore implements Storage, ChunkSource {
     }
     const published = this.state;
     this.state = state;
-    for (const [key, { id, g }] of [...groupsWritten, ...deletes]) {
+    // A group both appended to and deleted from (an UPDATE on a one-group table) is recorded once:
+    // twice would break the log's chain of (previous, next) bitmaps.
+    for (const [key, { id, g }] of new Map([...groupsWritten, ...deletes])) {
       const now = state.tables.get(id)?.groups[g];
       if (now !== undefined) this.deletionLog.record(id, g, published.tables.get(id)?.groups[g]?.deleted ?? null, now.deleted, deletedNow.get(key) ?? []);
     }
