@@ -86,15 +86,18 @@ const MAX_POOL = 8;
 interface PoolWorker {
   w: Worker;
   pending: number;
+  /** Ids of the blocks sent to this worker and not answered yet. */
+  readonly ids: Set<number>;
 }
 const pool: PoolWorker[] = [];
 const waiting = new Map<number, (r: ParseReply | Error) => void>();
 let nextId = 1;
 
 function spawn(): PoolWorker {
-  const pw: PoolWorker = { w: new Worker(path.join(__dirname, 'copy-parse-worker.js')), pending: 0 };
+  const pw: PoolWorker = { w: new Worker(path.join(__dirname, 'copy-parse-worker.js')), pending: 0, ids: new Set() };
   pw.w.on('message', (r: ParseReply) => {
     pw.pending--;
+    pw.ids.delete(r.id);
     if (pw.pending === 0) pw.w.unref();
     const done = waiting.get(r.id);
     waiting.delete(r.id);
@@ -103,11 +106,14 @@ function spawn(): PoolWorker {
   const lost = (err: Error) => {
     const i = pool.indexOf(pw);
     if (i !== -1) pool.splice(i, 1);
-    // Its blocks are lost: every waiting COPY fails (rare: a crash of the worker itself).
-    for (const [id, done] of [...waiting]) {
+    // Its own blocks are lost: the COPYs that sent them fail (rare: a crash of the worker itself);
+    // blocks other workers parse, of these COPYs or others, are answered as usual.
+    for (const id of pw.ids) {
+      const done = waiting.get(id);
       waiting.delete(id);
-      done(err);
+      done?.(err);
     }
+    pw.ids.clear();
   };
   pw.w.on('error', lost);
   pw.w.on('exit', () => lost(new Error('COPY parse worker exited')));
@@ -122,6 +128,7 @@ function dispatch(req: ParseRequest, workers: number, done: (r: ParseReply | Err
   for (let i = 1; i < workers; i++) if (pool[i].pending < pw.pending) pw = pool[i];
   if (pw.pending === 0) pw.w.ref();
   pw.pending++;
+  pw.ids.add(req.id);
   waiting.set(req.id, done);
   pw.w.postMessage(req);
 }
