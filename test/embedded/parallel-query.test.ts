@@ -139,6 +139,19 @@ describe('parallel query: cancellation and errors', function () {
   });
   after(async () => db?.close());
 
+  it('a subquery aggregate run ahead on the workers raises its error only if the statement evaluates it', async () => {
+    await db.exec('set max_parallel_workers = 2');
+    // The CASE never reaches the subquery: PostgreSQL never evaluates it, so no division by zero.
+    const skipped = 'select case when k > 0 then 1 else (select sum(1 / (k - k)) from big) end as x from big where k = 1';
+    expect((await db.exec(skipped, { rowMode: 'array' }))[0].rows).to.deep.equal([['1']]);
+    const code = await db.exec('select (select sum(1 / (k - k)) from big) as x').then(
+      () => 'ok',
+      (e: { code?: string }) => e.code,
+    );
+    expect(code).to.equal('22012');
+    await db.exec('reset max_parallel_workers');
+  });
+
   it('statement_timeout stops a parallel aggregate; the workers then run the next statement', async () => {
     await db.exec('set max_parallel_workers = 2');
     await db.exec('set statement_timeout = 100');

@@ -73,7 +73,7 @@ async function runParallelFragments(plan: PlanNode, ctx: ExecContext, rows: (id:
     // Many groups and not partitioned: the merge would cost what the workers save.
     const tooMany = found !== null && partitioned === null && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS;
     const f = found === null || tooMany ? null : { ...found, partitioned };
-    const r = f === null ? null : await runFragment(f, sub, ctx, cteId);
+    const r = f === null ? null : await preRun(f, sub, ctx, cteId);
     if (r === null) continue;
     ctes.set(cteId--, r.batches);
     replacedNodes.set(r.run.aggregate, r.run.merge);
@@ -148,6 +148,22 @@ function morselsBySlice(fragment: ParallelFragment, range: { lo: number; hi: num
     for (let p = first; p <= last; p++) out[p].push(g, start, end);
   }
   return out.map((t) => Int32Array.from(t));
+}
+
+/**
+ * A subquery's fragment run ahead of the statement. PostgreSQL evaluates such a subquery only when
+ * the statement reaches it (a CASE branch not taken, an AND already false, an empty outer query
+ * never do), so an error raised here (22012 in an aggregate's argument, a lost worker) is not the
+ * statement's: the subquery is left to the serial plan, which raises it only if it evaluates it.
+ * A cancel or statement_timeout is the statement's and goes on.
+ */
+async function preRun(f: ParallelFragment, sub: PlanNode, ctx: ExecContext, cteId: number): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
+  try {
+    return await runFragment(f, sub, ctx, cteId);
+  } catch (err) {
+    if (err instanceof SqlError && err.code !== SqlState.queryCanceled) return null;
+    throw err;
+  }
 }
 
 /** Runs one fragment on the workers: its partial rows (for CTE `cteId`) and the merge that reads them; null = not run (too small, no worker free). */
