@@ -45,10 +45,19 @@ export class TableLocks {
       if (entry === undefined) this.tables.set(id, (entry = { holders: new Map(), queue: [] }));
       const held = entry.holders.get(owner);
       if (held === 'exclusive' || held === mode) continue;
-      if (this.blockers(entry, owner, mode, held !== undefined).length > 0) return this.lockWaiting(owner, tableIds.slice(i), mode, checkCancel);
+      if (this.blockers(entry, owner, mode, held !== undefined).length > 0) return this.waitThenLock(entry, owner, tableIds.slice(i), mode, held !== undefined, checkCancel);
       this.grant(entry, owner, id, mode);
     }
     return false;
+  }
+
+  /** Waits for the first of `tableIds` (its entry), then takes it and the rest as lock() does. */
+  private async waitThenLock(entry: TableEntry, owner: LockOwner, tableIds: readonly number[], mode: TableLockMode, holdsAlready: boolean, checkCancel: () => void): Promise<true> {
+    await this.waitFor(entry, owner, mode, holdsAlready, checkCancel);
+    this.grant(entry, owner, tableIds[0], mode);
+    const rest = this.lock(owner, tableIds.slice(1), mode, checkCancel);
+    if (rest !== false) await rest;
+    return true;
   }
 
   private grant(entry: TableEntry, owner: LockOwner, id: number, mode: TableLockMode): void {
@@ -56,22 +65,6 @@ export class TableLocks {
     let mine = this.byOwner.get(owner);
     if (mine === undefined) this.byOwner.set(owner, (mine = new Set()));
     mine.add(id);
-  }
-
-  private async lockWaiting(owner: LockOwner, tableIds: readonly number[], mode: TableLockMode, checkCancel: () => void): Promise<boolean> {
-    let waited = false;
-    for (const id of tableIds) {
-      let entry = this.tables.get(id);
-      if (entry === undefined) this.tables.set(id, (entry = { holders: new Map(), queue: [] }));
-      const held = entry.holders.get(owner);
-      if (held === 'exclusive' || held === mode) continue;
-      if (this.blockers(entry, owner, mode, held !== undefined).length > 0) {
-        await this.waitFor(entry, owner, mode, held !== undefined, checkCancel);
-        waited = true;
-      }
-      this.grant(entry, owner, id, mode);
-    }
-    return waited;
   }
 
   /** The transactions `owner`'s request must wait for: conflicting holders, then earlier exclusive requests. */
