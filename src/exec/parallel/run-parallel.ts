@@ -58,30 +58,34 @@ export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
   const rows = (id: number): number => ctx.snapshot(id).liveRowCount;
-  if (findFragment(plan, rows, ctx.parallelSharedJoinRows) === null && uncorrelatedSubplans(plan).every((sub) => findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity) === null)) return null;
-  return runParallelFragments(plan, ctx, rows);
+  const subs: [PlanNode, ParallelFragment][] = [];
+  for (const sub of uncorrelatedSubplans(plan)) {
+    const found = findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity);
+    if (found !== null) subs.push([sub, found]);
+  }
+  const top = findFragment(plan, rows, ctx.parallelSharedJoinRows);
+  if (top === null && subs.length === 0) return null;
+  return runParallelFragments(plan, ctx, subs, top);
 }
 
-async function runParallelFragments(plan: PlanNode, ctx: ExecContext, rows: (id: number) => number): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
+/** Runs the fragments runParallelFragment found: the subqueries' (`subs`), then the plan's own (`top`). */
+async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [PlanNode, ParallelFragment][], top: ParallelFragment | null): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
   const runs: FragmentRun[] = [];
   const ctes = new Map(ctx.ctes ?? []);
   const replacedNodes = new Map(ctx.replacedNodes ?? []);
   let cteId = PARTIAL_CTE_ID;
-  for (const sub of uncorrelatedSubplans(plan)) {
-    const found = findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity);
-    const partitioned = found === null ? null : keyRange(found, ctx);
+  for (const [sub, found] of subs) {
+    const partitioned = keyRange(found, ctx);
     // Many groups and not partitioned: the merge would cost what the workers save.
-    const tooMany = found !== null && partitioned === null && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS;
-    const f = found === null || tooMany ? null : { ...found, partitioned };
-    const r = f === null ? null : await preRun(f, sub, ctx, cteId);
+    if (partitioned === null && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS) continue;
+    const r = await preRun({ ...found, partitioned }, sub, ctx, cteId);
     if (r === null) continue;
     ctes.set(cteId--, r.batches);
     replacedNodes.set(r.run.aggregate, r.run.merge);
     runs.push(r.run);
   }
   let rest = plan;
-  const f = findFragment(plan, rows, ctx.parallelSharedJoinRows);
-  const r = f === null ? null : await runFragment(f, plan, ctx, cteId);
+  const r = top === null ? null : await runFragment(top, plan, ctx, cteId);
   if (r !== null) {
     ctes.set(cteId, r.batches);
     rest = r.run.rewritten = replaceNode(plan, r.run.aggregate, r.run.merge);
