@@ -1,6 +1,7 @@
 // Table locks between DDL and the transactions that use a table, through two pg connections. The
-// expected outcomes are PostgreSQL 15's for the same interleavings (checked by running this file's
-// steps against it): DROP TABLE, TRUNCATE and ALTER TABLE wait for open transactions that read or
+// expected outcomes are PostgreSQL 15's for the same interleavings: with TESSERA_TEST_POSTGRES_PORT
+// set, this file runs against the PostgreSQL listening there (on 127.0.0.1, user postgres) instead of
+// a Tessera server, and passes the same way. DROP TABLE, TRUNCATE and ALTER TABLE wait for open transactions that read or
 // wrote the table, and statements wait for an uncommitted DROP or ALTER, then see what it committed.
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -9,6 +10,32 @@ import { connectPg, failure } from '../helpers/pg-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const settle = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message?: string }) => `${e.code} ${e.message}`);
+const postgresPort = process.env.TESSERA_TEST_POSTGRES_PORT;
+
+/**
+ * Two fresh connections each start a wait; the second closes a cycle. One of them gets 40P01 and
+ * rolls back, the other's statement then succeeds and it commits.
+ */
+async function deadlockBetween(port: number, setup: (c: Client, d: Client) => Promise<void>, cWait: string, dWait: string, dFirst = false): Promise<Client> {
+  const c = await connectPg(port);
+  const d = await connectPg(port);
+  try {
+    await setup(c, d);
+    const [firstSql, firstClient] = dFirst ? [dWait, d] : [cWait, c];
+    const firstWaits = settle(firstClient.query(firstSql));
+    await sleep(100);
+    const secondClient = dFirst ? c : d;
+    const secondWaits = settle(secondClient.query(dFirst ? cWait : dWait));
+    const first = await Promise.race([firstWaits.then((r) => ({ who: firstClient, r })), secondWaits.then((r) => ({ who: secondClient, r }))]);
+    expect(first.r).to.equal('40P01 deadlock detected');
+    await first.who.query('rollback');
+    expect([await firstWaits, await secondWaits].sort()).to.deep.equal(['40P01 deadlock detected', 'ok']);
+    await (first.who === c ? d : c).query('commit');
+    return c;
+  } finally {
+    await d.end();
+  }
+}
 
 describe('table locks (DDL against open transactions)', function () {
   this.timeout(60000);
@@ -16,7 +43,12 @@ describe('table locks (DDL against open transactions)', function () {
   let a: Client;
   let b: Client;
   before(async () => {
-    server = await startTestServer();
+    if (postgresPort !== undefined) {
+      server = { port: Number(postgresPort), stop: async () => undefined } as unknown as TestServer;
+      const c = await connectPg(server.port);
+      await c.query('drop table if exists lk1, lk2, lk3, lk4, lk5, lk6, lk7a, lk7b, lk8, lk9, lk10, lk11');
+      await c.end();
+    } else server = await startTestServer();
     a = await connectPg(server.port);
     b = await connectPg(server.port);
   });
@@ -108,53 +140,34 @@ describe('table locks (DDL against open transactions)', function () {
   });
 
   it('two transactions each waiting to drop the table the other read: one gets 40P01, the other drops', async () => {
-    const c = await connectPg(server.port);
-    const d = await connectPg(server.port);
-    try {
+    const setup = async (c: Client, d: Client) => {
       await c.query('create table lk7a (id int)');
       await c.query('create table lk7b (id int)');
       await c.query('begin');
       await d.query('begin');
       await c.query('select * from lk7a');
       await d.query('select * from lk7b');
-      const cWaits = settle(c.query('drop table lk7b'));
-      await sleep(100);
-      const dWaits = settle(d.query('drop table lk7a'));
-      const first = await Promise.race([cWaits.then((r) => ({ who: c, r })), dWaits.then((r) => ({ who: d, r }))]);
-      expect(first.r).to.equal('40P01 deadlock detected');
-      await first.who.query('rollback');
-      expect([await cWaits, await dWaits].sort()).to.deep.equal(['40P01 deadlock detected', 'ok']);
-      await (first.who === c ? d : c).query('commit');
+    };
+    const c = await deadlockBetween(server.port, setup, 'drop table lk7b', 'drop table lk7a');
+    try {
       const left = (await c.query("select count(*)::int as n from pg_class where relname in ('lk7a', 'lk7b')")).rows;
       expect(left).to.deep.equal([{ n: 1 }]);
     } finally {
       await c.end();
-      await d.end();
     }
   });
 
   it('a cycle through a row lock and a table lock: one of the two gets 40P01, the other goes on', async () => {
-    const c = await connectPg(server.port);
-    const d = await connectPg(server.port);
-    try {
+    const setup = async (c: Client, d: Client) => {
       await c.query('create table lk9 (id int primary key, v int)');
       await c.query('insert into lk9 values (1, 0)');
       await c.query('begin');
       await c.query('update lk9 set v = 1 where id = 1');
       await d.query('begin');
-      // d holds lk9 (share) and waits for c's row lock; c's TRUNCATE then waits for d: a cycle.
-      const dWaits = settle(d.query('update lk9 set v = 2 where id = 1'));
-      await sleep(100);
-      const cWaits = settle(c.query('truncate lk9'));
-      const first = await Promise.race([cWaits.then((r) => ({ who: c, r })), dWaits.then((r) => ({ who: d, r }))]);
-      expect(first.r).to.equal('40P01 deadlock detected');
-      await first.who.query('rollback');
-      expect([await cWaits, await dWaits].sort()).to.deep.equal(['40P01 deadlock detected', 'ok']);
-      await (first.who === c ? d : c).query('commit');
-    } finally {
-      await c.end();
-      await d.end();
-    }
+    };
+    // d holds lk9 (share) and waits for c's row lock; c's TRUNCATE then waits for d: a cycle.
+    const c = await deadlockBetween(server.port, setup, 'truncate lk9', 'update lk9 set v = 2 where id = 1', true);
+    await c.end();
   });
 
   it('CREATE INDEX and ANALYZE wait for an uncommitted DROP TABLE, then fail with 42P01', async () => {
