@@ -32,10 +32,12 @@ export class MemoryKv implements KvStore {
   }
 }
 
+function ignore(): void {}
+
 export class LmdbKv implements KvStore {
   private readonly db: RootDatabase<Buffer, string>;
 
-  constructor(dir: string, synchronousCommit: boolean) {
+  constructor(dir: string, private readonly synchronousCommit: boolean) {
     this.db = open<Buffer, string>({
       path: dir,
       encoding: 'binary',
@@ -51,12 +53,21 @@ export class LmdbKv implements KvStore {
   }
 
   write(entries: [string, Buffer | null][]): Promise<void> {
-    return this.db.transaction(() => {
+    const committed = this.db.transaction(() => {
       for (const [k, v] of entries) {
         if (v === null) this.db.remove(k);
         else this.db.put(k, v);
       }
-    }) as Promise<void>;
+    }) as Promise<unknown>;
+    if (!this.synchronousCommit) return committed.then(ignore);
+    // lmdb-js on Linux commits with overlappingSync: the transaction's promise resolves once the commit
+    // is visible, and the fdatasync follows in the background (overlapping the next commit). A commit
+    // is acknowledged only once durable, so the write also waits for `flushed`, read right after the
+    // transaction was queued: then it is the flush of the batch this transaction joined.
+    const flushed = new Promise<void>((resolve, reject) => {
+      this.db.flushed.then(() => resolve(), reject);
+    });
+    return committed.then(() => flushed);
   }
 
   prefetch(keys: string[]): Promise<void> {
