@@ -34,6 +34,14 @@ export class MemoryKv implements KvStore {
 
 function ignore(): void {}
 
+/** Few entries and bytes: written through lmdb-js's batch (see LmdbKv.write). */
+function isSmall(entries: [string, Buffer | null][]): boolean {
+  if (entries.length > 256) return false;
+  let bytes = 0;
+  for (const [, v] of entries) if (v !== null) bytes += v.length;
+  return bytes <= 256 * 1024;
+}
+
 export class LmdbKv implements KvStore {
   private readonly db: RootDatabase<Buffer, string>;
 
@@ -53,12 +61,18 @@ export class LmdbKv implements KvStore {
   }
 
   write(entries: [string, Buffer | null][]): Promise<void> {
-    const committed = this.db.transaction(() => {
+    const apply = (): void => {
       for (const [k, v] of entries) {
         if (v === null) this.db.remove(k);
         else this.db.put(k, v);
       }
-    }) as Promise<unknown>;
+    };
+    // A transaction callback runs on this thread once LMDB's write thread has opened the transaction:
+    // a round trip through a busy event loop while the write lock is held, which every commit of a
+    // small OLTP batch would wait for. A batch queues its writes now, as one atomic block of one LMDB
+    // transaction. Large writes (bulk loads) keep the callback, which writes inside the open
+    // transaction instead of buffering every value in lmdb-js's instruction queue first.
+    const committed = (isSmall(entries) ? this.db.batch(apply) : this.db.transaction(apply)) as Promise<unknown>;
     if (!this.synchronousCommit) return committed.then(ignore);
     // lmdb-js on Linux commits with overlappingSync: the transaction's promise resolves once the commit
     // is visible, and the fdatasync follows in the background (overlapping the next commit). A commit
