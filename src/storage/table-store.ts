@@ -760,7 +760,7 @@ export class TableStore implements Storage, ChunkSource {
       entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, state.tables.get(id)!.groups[g].rowCount))]);
     }
     entries.push(...other);
-    entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
+    entries.push(['catalog', Buffer.from(catalogJson(state))]);
     try {
       await this.kv.write(entries);
     } catch (err) {
@@ -878,7 +878,7 @@ export class TableStore implements Storage, ChunkSource {
       const def = txn.catalog.sequences.get(id);
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
-    entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
+    entries.push(['catalog', Buffer.from(catalogJson(txn.catalog))]);
     const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
     for (const id of rewritten) this.rewriting.add(id);
     try {
@@ -1841,19 +1841,39 @@ interface SerializedCatalog {
   sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
 
-function serializeCatalog(state: CatalogState): SerializedCatalog {
-  return {
-    nextOid: state.nextOid,
-    tables: [...state.tables.values()].map((t) => ({
-      def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: serializeType(c.type) })) },
-      rowCounts: t.groups.map((g) => g.rowCount),
-      chunkRows: t.groups.some((g) => g.chunkRows !== undefined) ? t.groups.map((g) => g.chunkRows ?? null) : undefined,
-      spill: t.groups.some((g) => g.spill !== undefined) ? t.groups.map((g) => g.spill ?? null) : undefined,
-      generation: t.generation,
-    })),
-    views: [...state.views.values()],
-    sequences: [...state.sequences.values()].map((q) => ({ ...q, type: [q.type.name, q.type.typmod] as [TypeName, number] })),
-  };
+/**
+ * The catalog as stored (a SerializedCatalog's JSON), with each table definition, view and sequence turned
+ * into JSON once per object (definitions are replaced, never changed, when altered): every group
+ * commit writes the catalog for its new row counts, and stringifying every column's definition
+ * again each time was most of that commit's own work under pgbench.
+ */
+const defJson = new WeakMap<object, string>();
+function jsonOnce<T extends object>(o: T, make: (o: T) => unknown): string {
+  let s = defJson.get(o);
+  if (s === undefined) defJson.set(o, (s = JSON.stringify(make(o))));
+  return s;
+}
+function catalogJson(state: CatalogState): string {
+  const tables: string[] = [];
+  for (const t of state.tables.values()) {
+    let s = `{"def":${jsonOnce(t.def, (d) => ({ ...d, columns: d.columns.map((c) => ({ ...c, type: serializeType(c.type) })) }))},"rowCounts":[`;
+    let chunkRows = false;
+    let spill = false;
+    for (let g = 0; g < t.groups.length; g++) {
+      const group = t.groups[g];
+      s += g === 0 ? `${group.rowCount}` : `,${group.rowCount}`;
+      chunkRows ||= group.chunkRows !== undefined;
+      spill ||= group.spill !== undefined;
+    }
+    s += ']';
+    if (chunkRows) s += `,"chunkRows":${JSON.stringify(t.groups.map((g) => g.chunkRows ?? null))}`;
+    if (spill) s += `,"spill":${JSON.stringify(t.groups.map((g) => g.spill ?? null))}`;
+    if (t.generation !== undefined) s += `,"generation":${JSON.stringify(t.generation)}`;
+    tables.push(`${s}}`);
+  }
+  const views = [...state.views.values()].map((v) => jsonOnce(v, (x) => x));
+  const sequences = [...state.sequences.values()].map((q) => jsonOnce(q, (x) => ({ ...x, type: [x.type.name, x.type.typmod] })));
+  return `{"nextOid":${JSON.stringify(state.nextOid)},"tables":[${tables.join(',')}],"views":[${views.join(',')}],"sequences":[${sequences.join(',')}]}`;
 }
 
 function loadCatalog(kv: KvStore): CatalogState {
