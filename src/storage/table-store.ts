@@ -32,6 +32,7 @@ import { GrowableColumn } from './growable-column';
 import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DeletionLog } from './deletion-log';
+import { OwnRowsScratch } from './own-rows-scratch';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
@@ -193,6 +194,8 @@ export class TableStore implements Storage, ChunkSource {
   private readonly deletionEntries: DeletionEntries;
   /** Rows recent group commits deleted, by group: what a rebase sets in a transaction's private bitmaps. */
   readonly deletionLog = new DeletionLog();
+  /** Memory for transactions' views of groups they appended to (see own-rows-scratch.ts). */
+  readonly ownRowsScratch = new OwnRowsScratch();
 
   private constructor(
     private readonly kv: KvStore,
@@ -1061,7 +1064,10 @@ class TxnTable {
               ensureStrings(p[ci]);
               pieces.push(p[ci]);
             }
-            v = done[ci] = concatVectors(c.type, pieces);
+            // Committed rows then own ones, in a scratch the store lends until the transaction ends
+            // (not while it commits: what a commit materializes may be kept as the committed chunk).
+            const leased = base > 0 && !this.txn.finished ? this.txn.store.ownRowsScratch.view(poolKey(def.id, ci, g), this.state().generation ?? 0, pieces[0], pieces.slice(1), this.txn) : null;
+            v = done[ci] = leased ?? concatVectors(c.type, pieces);
           }
           return v;
         },
@@ -1085,6 +1091,10 @@ class TxnTable {
   }
 
   append(columns: Vector[]): RowId {
+    // Rows read from this transaction's own view of a group (INSERT … SELECT from the table) may be
+    // views of a scratch lent until the transaction ends; the rows kept must own their memory.
+    const scratch = this.txn.store.ownRowsScratch;
+    if (columns.some((c) => scratch.aliases(c))) columns = columns.map((c) => (scratch.aliases(c) ? { ...c, values: (c as { values: Uint8Array }).values.slice(0, c.length), nulls: c.nulls?.slice(0, c.length) ?? null } as Vector : c));
     const state = this.state();
     const groups = state.groups;
     const n = columns[0]?.length ?? 0;
@@ -1259,6 +1269,11 @@ class TxnTable {
       offs.push(off);
       this.dirtyDeletes.add(g);
     }
+  }
+
+  /** Drops the columns materialize() made (their memory may be a scratch lent until the transaction ended). */
+  forgetMaterialized(): void {
+    this.materialized.clear();
   }
 
   /** Own view: groups this transaction appended to are read from memory. */
@@ -1818,6 +1833,10 @@ class Txn implements WriteTxn {
     await this.settleSpills();
     this.done = true;
     this.committing = true;
+    // Its views of own groups are not read any more: the scratches behind them go back to the store,
+    // and the commit materializes what it needs afresh.
+    this.store.ownRowsScratch.release(this);
+    for (const tt of this.changed.values()) tt.forgetMaterialized();
     try {
       await this.store.commit(this, hooks);
     } catch (err) {
@@ -1828,6 +1847,7 @@ class Txn implements WriteTxn {
 
   abort(): void {
     this.done = true;
+    this.store.ownRowsScratch.release(this);
     if (!this.published) this.store.discardSpills(this.spillRefs, this.settleSpills());
   }
 }
