@@ -2,8 +2,22 @@
 // typed arrays over chunk bytes need aligned memory the chunk does not own.
 import { grownBuffer } from '../types/grow-buffer';
 
+/**
+ * Buffers writers start in, handed back by finish(): every chunk encoding (a group commit encodes
+ * each column of the few rows it appends) allocated and zeroed a fresh 1 KiB buffer, an
+ * ArrayBuffer the garbage collector then had to sweep. Kept up to SPARE_MAX bytes each.
+ */
+const spare: Buffer[] = [];
+const SPARE_MAX = 65536;
+const SPARE_COUNT = 4;
+
+/**
+ * Writes bytes into a growing buffer. The Buffer finish() returns is the writer's own memory, reused
+ * by the next writer: callers copy it before they start another writer (chunk-codec copies it into
+ * the chunk with its checksum; a nested stream is copied into its outer writer).
+ */
 export class ByteWriter {
-  private buf = Buffer.alloc(1024);
+  private buf = spare.pop() ?? Buffer.allocUnsafeSlow(1024);
   private pos = 0;
   private ensure(n: number): void {
     this.buf = grownBuffer(this.buf, this.pos, n);
@@ -49,7 +63,9 @@ export class ByteWriter {
   patchU8(at: number, v: number): void {
     this.buf[at] = v;
   }
+  /** The bytes written; valid until the next ByteWriter is made (see the class comment). */
   finish(): Buffer {
+    if (this.buf.length <= SPARE_MAX && spare.length < SPARE_COUNT && !spare.includes(this.buf)) spare.push(this.buf);
     return this.buf.subarray(0, this.pos);
   }
 }

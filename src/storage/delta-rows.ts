@@ -9,7 +9,7 @@
 import { DataType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors } from '../types/vector-ops';
-import { decodeChunk, encodeChunkUndeflated } from './chunk-codec';
+import { decodeChunk, encodeChunkRaw, encodeChunkUndeflated } from './chunk-codec';
 import { KvStore } from './kv-store';
 
 /** Rows a group may hold in delta entries before a commit merges them into its chunks. */
@@ -24,11 +24,19 @@ export function deltaKey(tableId: number, group: number, firstRow: number): stri
 }
 
 /**
+ * Rows up to which a delta entry's columns are written raw (every stream as plain values): choosing
+ * an encoding for each of a few values cost more than the encoding saves (most group commits add
+ * one or a few rows to a group: an UPDATE's new row version, a history row).
+ */
+const RAW_DELTA_ROWS = 64;
+
+/**
  * The rows' columns: column count (u32), then per column its encoded chunk's length (u32) and bytes.
  * Text is not deflated: an entry holds a few rows and lives until the group's next merge.
  */
 export function encodeDelta(columns: Vector[]): Buffer {
-  const parts = columns.map((c) => encodeChunkUndeflated(c));
+  const raw = (columns[0]?.length ?? 0) <= RAW_DELTA_ROWS;
+  const parts = columns.map((c) => (raw ? encodeChunkRaw(c) : encodeChunkUndeflated(c)));
   let size = 4;
   for (const p of parts) size += 4 + p.length;
   const out = Buffer.allocUnsafe(size);

@@ -15,20 +15,43 @@ export interface KvStore {
 
 export class MemoryKv implements KvStore {
   private readonly map = new Map<string, Buffer>();
+  /**
+   * Keys by their directory (the key up to its last '/'): commits ask for a group's delta and
+   * deletion entries by prefix, and filtering every key of the database for each (thousands of
+   * one-row delta entries under pgbench) cost more than the commit itself.
+   */
+  private readonly dirs = new Map<string, Set<string>>();
   get(key: string): Buffer | undefined {
     return this.map.get(key);
   }
   async write(entries: [string, Buffer | null][]): Promise<void> {
     for (const [k, v] of entries) {
-      if (v === null) this.map.delete(k);
-      else this.map.set(k, v);
+      const dir = k.slice(0, k.lastIndexOf('/') + 1);
+      if (v === null) {
+        if (this.map.delete(k)) {
+          const keys = this.dirs.get(dir)!;
+          keys.delete(k);
+          if (keys.size === 0) this.dirs.delete(dir);
+        }
+      } else {
+        this.map.set(k, v);
+        let keys = this.dirs.get(dir);
+        if (keys === undefined) this.dirs.set(dir, (keys = new Set()));
+        keys.add(k);
+      }
     }
   }
   keysWithPrefix(prefix: string): string[] {
-    return [...this.map.keys()].filter((k) => k.startsWith(prefix));
+    const out: string[] = [];
+    for (const [dir, keys] of this.dirs) {
+      if (dir.startsWith(prefix)) for (const k of keys) out.push(k);
+      else if (prefix.startsWith(dir)) for (const k of keys) if (k.startsWith(prefix)) out.push(k);
+    }
+    return out;
   }
   async close(): Promise<void> {
     this.map.clear();
+    this.dirs.clear();
   }
 }
 

@@ -32,6 +32,7 @@ import { GrowableColumn } from './growable-column';
 import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DeletionLog } from './deletion-log';
+import { OwnRowsScratch } from './own-rows-scratch';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 interface GroupState {
@@ -193,6 +194,8 @@ export class TableStore implements Storage, ChunkSource {
   private readonly deletionEntries: DeletionEntries;
   /** Rows recent group commits deleted, by group: what a rebase sets in a transaction's private bitmaps. */
   readonly deletionLog = new DeletionLog();
+  /** Memory for transactions' views of groups they appended to (see own-rows-scratch.ts). */
+  readonly ownRowsScratch = new OwnRowsScratch();
 
   private constructor(
     private readonly kv: KvStore,
@@ -760,7 +763,7 @@ export class TableStore implements Storage, ChunkSource {
       entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, state.tables.get(id)!.groups[g].rowCount))]);
     }
     entries.push(...other);
-    entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
+    entries.push(['catalog', Buffer.from(catalogJson(state))]);
     try {
       await this.kv.write(entries);
     } catch (err) {
@@ -878,7 +881,7 @@ export class TableStore implements Storage, ChunkSource {
       const def = txn.catalog.sequences.get(id);
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
-    entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
+    entries.push(['catalog', Buffer.from(catalogJson(txn.catalog))]);
     const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
     for (const id of rewritten) this.rewriting.add(id);
     try {
@@ -1061,7 +1064,10 @@ class TxnTable {
               ensureStrings(p[ci]);
               pieces.push(p[ci]);
             }
-            v = done[ci] = concatVectors(c.type, pieces);
+            // Committed rows then own ones, in a scratch the store lends until the transaction ends
+            // (not while it commits: what a commit materializes may be kept as the committed chunk).
+            const leased = base > 0 && !this.txn.finished ? this.txn.store.ownRowsScratch.view(poolKey(def.id, ci, g), this.state().generation ?? 0, pieces[0], pieces.slice(1), this.txn) : null;
+            v = done[ci] = leased ?? concatVectors(c.type, pieces);
           }
           return v;
         },
@@ -1085,6 +1091,10 @@ class TxnTable {
   }
 
   append(columns: Vector[]): RowId {
+    // Rows read from this transaction's own view of a group (INSERT … SELECT from the table) may be
+    // views of a scratch lent until the transaction ends; the rows kept must own their memory.
+    const scratch = this.txn.store.ownRowsScratch;
+    if (columns.some((c) => scratch.aliases(c))) columns = columns.map((c) => (scratch.aliases(c) ? { ...c, values: (c as { values: Uint8Array }).values.slice(0, c.length), nulls: c.nulls?.slice(0, c.length) ?? null } as Vector : c));
     const state = this.state();
     const groups = state.groups;
     const n = columns[0]?.length ?? 0;
@@ -1259,6 +1269,11 @@ class TxnTable {
       offs.push(off);
       this.dirtyDeletes.add(g);
     }
+  }
+
+  /** Drops the columns materialize() made (their memory may be a scratch lent until the transaction ended). */
+  forgetMaterialized(): void {
+    this.materialized.clear();
   }
 
   /** Own view: groups this transaction appended to are read from memory. */
@@ -1818,6 +1833,10 @@ class Txn implements WriteTxn {
     await this.settleSpills();
     this.done = true;
     this.committing = true;
+    // Its views of own groups are not read any more: the scratches behind them go back to the store,
+    // and the commit materializes what it needs afresh.
+    this.store.ownRowsScratch.release(this);
+    for (const tt of this.changed.values()) tt.forgetMaterialized();
     try {
       await this.store.commit(this, hooks);
     } catch (err) {
@@ -1828,6 +1847,7 @@ class Txn implements WriteTxn {
 
   abort(): void {
     this.done = true;
+    this.store.ownRowsScratch.release(this);
     if (!this.published) this.store.discardSpills(this.spillRefs, this.settleSpills());
   }
 }
@@ -1841,19 +1861,39 @@ interface SerializedCatalog {
   sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
 }
 
-function serializeCatalog(state: CatalogState): SerializedCatalog {
-  return {
-    nextOid: state.nextOid,
-    tables: [...state.tables.values()].map((t) => ({
-      def: { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: serializeType(c.type) })) },
-      rowCounts: t.groups.map((g) => g.rowCount),
-      chunkRows: t.groups.some((g) => g.chunkRows !== undefined) ? t.groups.map((g) => g.chunkRows ?? null) : undefined,
-      spill: t.groups.some((g) => g.spill !== undefined) ? t.groups.map((g) => g.spill ?? null) : undefined,
-      generation: t.generation,
-    })),
-    views: [...state.views.values()],
-    sequences: [...state.sequences.values()].map((q) => ({ ...q, type: [q.type.name, q.type.typmod] as [TypeName, number] })),
-  };
+/**
+ * The catalog as stored (a SerializedCatalog's JSON), with each table definition, view and sequence turned
+ * into JSON once per object (definitions are replaced, never changed, when altered): every group
+ * commit writes the catalog for its new row counts, and stringifying every column's definition
+ * again each time was most of that commit's own work under pgbench.
+ */
+const defJson = new WeakMap<object, string>();
+function jsonOnce<T extends object>(o: T, make: (o: T) => unknown): string {
+  let s = defJson.get(o);
+  if (s === undefined) defJson.set(o, (s = JSON.stringify(make(o))));
+  return s;
+}
+function catalogJson(state: CatalogState): string {
+  const tables: string[] = [];
+  for (const t of state.tables.values()) {
+    let s = `{"def":${jsonOnce(t.def, (d) => ({ ...d, columns: d.columns.map((c) => ({ ...c, type: serializeType(c.type) })) }))},"rowCounts":[`;
+    let chunkRows = false;
+    let spill = false;
+    for (let g = 0; g < t.groups.length; g++) {
+      const group = t.groups[g];
+      s += g === 0 ? `${group.rowCount}` : `,${group.rowCount}`;
+      chunkRows ||= group.chunkRows !== undefined;
+      spill ||= group.spill !== undefined;
+    }
+    s += ']';
+    if (chunkRows) s += `,"chunkRows":${JSON.stringify(t.groups.map((g) => g.chunkRows ?? null))}`;
+    if (spill) s += `,"spill":${JSON.stringify(t.groups.map((g) => g.spill ?? null))}`;
+    if (t.generation !== undefined) s += `,"generation":${JSON.stringify(t.generation)}`;
+    tables.push(`${s}}`);
+  }
+  const views = [...state.views.values()].map((v) => jsonOnce(v, (x) => x));
+  const sequences = [...state.sequences.values()].map((q) => jsonOnce(q, (x) => ({ ...x, type: [x.type.name, x.type.typmod] })));
+  return `{"nextOid":${JSON.stringify(state.nextOid)},"tables":[${tables.join(',')}],"views":[${views.join(',')}],"sequences":[${sequences.join(',')}]}`;
 }
 
 function loadCatalog(kv: KvStore): CatalogState {

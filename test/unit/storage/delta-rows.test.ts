@@ -9,7 +9,8 @@ import { Storage, TableDef } from '../../../src/storage';
 import { openStore, liveRows, idNameColumns } from '../../helpers/storage-rows';
 import { Types } from '../../../src/types/data-type';
 import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
-import { DELETE_ENTRIES_MAX, DELTA_MAX_ROWS } from '../../../src/storage/delta-rows';
+import { DELETE_ENTRIES_MAX, DELTA_MAX_ROWS, deltaColumn, encodeDelta } from '../../../src/storage/delta-rows';
+import { Scalar } from '../../../src/types/vector';
 
 const open = openStore;
 const rows = (storage: Storage, def: TableDef) => liveRows(storage, def).sort((a, b) => (a[0] as number) - (b[0] as number));
@@ -106,5 +107,32 @@ describe('row delta store', function () {
     expect(rows(s, def).length).to.equal(1000 + DELTA_MAX_ROWS + 1 - deletes);
     expect(all[all.length - 1]).to.deep.equal([1000 + DELTA_MAX_ROWS, `m${1000 + DELTA_MAX_ROWS}`]);
     await s.close();
+  });
+
+  it('encodes delta entries of one row, a few rows (raw streams) and many rows; every column reads back, nulls included', () => {
+    const types = [Types.bool, Types.int2, Types.int4, Types.int8, Types.float8, Types.text, Types.bpchar, Types.timestamp, Types.date];
+    const value = (t: number, i: number): Scalar => {
+      if (i % 7 === 3) return null;
+      switch (t) {
+        case 0:
+          return i % 2 === 0;
+        case 5:
+        case 6:
+          return `v${i % 5}`;
+        case 4:
+          return i / 4 - 3;
+        default:
+          return i * 1000 - 7;
+      }
+    };
+    for (const n of [1, 5, 64, 65, 300]) {
+      const cols = types.map((type, t) => vectorFromScalars(type, Array.from({ length: n }, (_, i) => value(t, i))));
+      const bytes = encodeDelta(cols);
+      types.forEach((type, t) => {
+        const back = deltaColumn(bytes, t, type);
+        expect(back.length).to.equal(n);
+        for (let i = 0; i < n; i++) expect(getScalar(back, i), `${n} rows, column ${t}, row ${i}`).to.deep.equal(getScalar(cols[t], i));
+      });
+    }
   });
 });
