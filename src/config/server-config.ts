@@ -77,7 +77,8 @@ export function loadConfig(options: LoadOptions): ServerConfig {
       .split(',')
       .map((d) => d.trim())
       .filter((d) => d !== ''),
-    dataDirectory: path.resolve(options.baseDirectory ?? process.cwd(), get('data_directory')),
+    // ':memory:' (as the embedded open() takes it): a server with no files, for trying things and for tests.
+    dataDirectory: get('data_directory') === ':memory:' ? ':memory:' : path.resolve(options.baseDirectory ?? process.cwd(), get('data_directory')),
     bufferPoolSize: parseMemory(get('buffer_pool_size'))!,
     synchronousCommit: get('synchronous_commit') === 'on',
     authMethod: get('auth_method') as ServerConfig['authMethod'],

@@ -33,6 +33,7 @@ import { NodeStats } from '../exec/execute';
 import { CachedStatement, StatementCache, preparedEntry, statementCacheChecks, verifyCachedPlan } from './statement-cache';
 import { LiteralScan } from '../sql/literal-params';
 import { statementLocks } from './statement-locks';
+import { runLockingSelect } from './locking-select';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
 const INSERT_KEY_LOCK_ROWS = 10000;
@@ -629,6 +630,11 @@ export class EngineSession implements Session {
     }
   }
 
+  /** A row's lock without waiting (SELECT … NOWAIT / SKIP LOCKED); the transaction's own rows need none. */
+  tryLockRow(tableId: number, rowId: RowId): boolean {
+    return this.txn!.isOwnRow(tableId, rowId) || this.db.rowLocks.tryLock(this, tableId, rowId);
+  }
+
   async lockRows(tableId: number, rowIds: ArrayLike<RowId>): Promise<boolean> {
     const txn = this.txn!;
     const committed: RowId[] = [];
@@ -675,6 +681,9 @@ export class EngineSession implements Session {
         return runUpdate(this, bound, params);
       case 'delete':
         return runDelete(this, bound, params);
+      case 'lockingSelect':
+        this.checkParams(params, paramTypes);
+        return runLockingSelect(this, bound, params);
       case 'createTable':
       case 'drop':
       case 'createView':
@@ -802,6 +811,8 @@ function fieldsOf(bound: BoundStatement): Field[] | null {
     case 'update':
     case 'delete':
       return bound.returning === null ? null : fieldsFromOutput(bound.returning.output);
+    case 'lockingSelect':
+      return fieldsFromOutput(bound.targets.output);
     case 'show':
       return [{ name: canonicalName(bound.name) ?? bound.name, type: Types.text, tableOid: 0, columnAttr: 0 }];
     case 'explain':

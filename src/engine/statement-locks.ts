@@ -32,6 +32,8 @@ function compute(bound: BoundStatement, catalog: CatalogView): StatementLocks {
     case 'update':
     case 'delete':
       return { mode: 'share', tables: withTable(bound.table.id, scannedTables(bound.plan)) };
+    case 'lockingSelect':
+      return { mode: 'share', tables: withTable(bound.table.id, scannedTables(bound.rows)) };
     case 'copyFrom':
     case 'createIndex':
       return { mode: 'share', tables: [bound.table.id] };

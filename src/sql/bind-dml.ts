@@ -67,12 +67,13 @@ function tableScope(table: TableDef): Scope {
   return scope;
 }
 
-function bindReturning(list: any[] | undefined, table: TableDef, ctx: BindContext, alias: string): Returning | null {
+/** RETURNING (or a locking SELECT's target list, `clause` naming it in errors): expressions over the table's row. */
+export function bindReturning(list: any[] | undefined, table: TableDef, ctx: BindContext, alias: string, clause = 'RETURNING'): Returning | null {
   if (list === undefined || list.length === 0) return null;
   const level = new QueryLevel(null);
   level.scope = tableScope(table);
   if (alias !== table.name) level.scope.relations[0].alias = alias;
-  const s: ExprScope = { ctx, level, aggregates: null, clause: 'RETURNING' };
+  const s: ExprScope = { ctx, level, aggregates: null, clause };
   const exprs: Expr[] = [];
   const output = [];
   for (const item of list) {
@@ -87,7 +88,7 @@ function bindReturning(list: any[] | undefined, table: TableDef, ctx: BindContex
     }
     let e = bindExpr(rt.val, s);
     if (isUnknown(e.type)) e = coerce(e, Types.text, ctx);
-    if (hasSubquery(e)) throw notSupported('subqueries in RETURNING');
+    if (hasSubquery(e)) throw notSupported(`subqueries in ${clause}`);
     exprs.push(e);
     const col = e.kind === 'column' ? e.index : -1;
     output.push({ name: rt.name ?? figureColumnName(rt.val), type: e.type, tableOid: col >= 0 ? table.id : 0, columnAttr: col >= 0 ? col + 1 : 0 });
@@ -165,7 +166,7 @@ export function bindInsert(n: any, ctx: BindContext): BoundStatement {
 }
 
 /** Scan of all columns plus RowId, filtered by WHERE; the scope is the table's columns. */
-function scanForUpdate(n: any, table: TableDef, ctx: BindContext, level: QueryLevel): PlanNode {
+export function scanForUpdate(n: any, table: TableDef, ctx: BindContext, level: QueryLevel): PlanNode {
   const alias = n.relation.alias?.aliasname ?? table.name;
   level.scope = tableScope(table);
   level.scope.relations[0].alias = alias;

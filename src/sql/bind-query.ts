@@ -189,7 +189,7 @@ function finishQuery(plan: PlanNode, stmt: any, ctx: BindContext, level: QueryLe
 }
 
 /** Index of an ORDER BY item naming an output column (by name or ordinal), or -1. */
-function outputIndex(node: any, output: OutputColumn[]): number {
+export function outputIndex(node: any, output: OutputColumn[]): number {
   const c = node.A_Const;
   if (c !== undefined && c.ival !== undefined) {
     const n = c.ival.ival ?? 0;
@@ -215,7 +215,7 @@ function requireJsonOperator(type: DataType, what: 'ordering' | 'equality', posi
     });
 }
 
-function sortKey(s: any, expr: Expr): SortKey {
+export function sortKey(s: any, expr: Expr): SortKey {
   requireJsonOperator(expr.type, 'ordering', pos(s.node));
   const descending = s.sortby_dir === 'SORTBY_DESC';
   if (s.sortby_dir === 'SORTBY_USING') throw notSupported('ORDER BY USING');

@@ -8,6 +8,7 @@ import { bindAlterTable, bindCreateIndex, bindCreateTable, bindCreateView, bindD
 import { bindAlterSequence, bindCreateSequence } from './bind-sequence';
 import { bindDelete, bindInsert, bindUpdate, findTableOrThrow } from './bind-dml';
 import { bindTopQuery } from './bind-query';
+import { bindLockingSelect } from './bind-locking-select';
 import { BoundStatement, CopyOptions } from './bound-statement';
 import { ParsedStatement } from './parse';
 import { chooseIndexScans } from '../planner/index-choice';
@@ -20,6 +21,11 @@ export function bindStatement(parsed: ParsedStatement, ctx: BindContext): BoundS
   const n = ast[tag];
   switch (tag) {
     case 'SelectStmt':
+      if (n.lockingClause !== undefined) {
+        const b = bindLockingSelect(ast, ctx);
+        chooseIndexScans(b.kind === 'lockingSelect' ? b.rows : b.plan, ctx.catalog);
+        return b;
+      }
       try {
         return { kind: 'query', plan: chooseIndexScans(bindTopQuery(ast, ctx), ctx.catalog) };
       } catch (err) {

@@ -44,6 +44,12 @@ export type BoundStatement =
   | { kind: 'update'; table: TableDef; plan: PlanNode; returning: Returning | null }
   /** `plan` yields the old row (one column per table column) followed by its RowId. */
   | { kind: 'delete'; table: TableDef; plan: PlanNode; returning: Returning | null }
+  /**
+   * SELECT … FOR UPDATE/SHARE of one table (bind-locking-select.ts): `rows` yields the matching rows
+   * (one column per table column, then the RowId) in ORDER BY order; the engine locks them as
+   * `waitPolicy` says, then applies `offset`/`limit` and projects `targets`.
+   */
+  | { kind: 'lockingSelect'; table: TableDef; rows: PlanNode; targets: Returning; limit: Expr | null; offset: Expr | null; lockName: string; waitPolicy: 'block' | 'skip' | 'error' }
   | {
       kind: 'createTable';
       schema: string;

@@ -21,8 +21,10 @@ export function usesTransactionSnapshot(level: IsolationLevel): boolean {
 }
 
 /** The command a read-only transaction refuses, named as PostgreSQL's 25006 message names it; null when allowed. */
-export function writeCommandName(bound: { kind: string; objectType?: string }): string | null {
+export function writeCommandName(bound: { kind: string; objectType?: string; lockName?: string }): string | null {
   switch (bound.kind) {
+    case 'lockingSelect':
+      return `SELECT ${bound.lockName}`;
     case 'insert':
       return 'INSERT';
     case 'update':

@@ -31,6 +31,21 @@ export class RowLocks {
     return this.lockNamed(owner, keys, checkCancel);
   }
 
+  /** Takes a row's lock if no other transaction holds it (NOWAIT, SKIP LOCKED); false if one does. */
+  tryLock(owner: LockOwner, tableId: number, row: number): boolean {
+    const key = `${tableId}:${row}`;
+    const holder = this.held.get(key);
+    if (holder === undefined) this.take(owner, key);
+    return holder === undefined || holder === owner;
+  }
+
+  private take(owner: LockOwner, key: string): void {
+    this.held.set(key, owner);
+    let list = this.byOwner.get(owner);
+    if (list === undefined) this.byOwner.set(owner, (list = []));
+    list.push(key);
+  }
+
   /** Takes locks named by the caller (names never of the "table:row" form); true when it had to wait. */
   async lockNamed(owner: LockOwner, keys: readonly string[], checkCancel: () => void): Promise<boolean> {
     let waited = false;
@@ -38,10 +53,7 @@ export class RowLocks {
       for (;;) {
         const holder = this.held.get(key);
         if (holder === undefined) {
-          this.held.set(key, owner);
-          let list = this.byOwner.get(owner);
-          if (list === undefined) this.byOwner.set(owner, (list = []));
-          list.push(key);
+          this.take(owner, key);
           break;
         }
         if (holder === owner) break;

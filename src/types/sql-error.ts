@@ -55,6 +55,7 @@ export const SqlState = {
   serializationFailure: '40001',
   invalidSavepointSpecification: '3B001',
   deadlockDetected: '40P01',
+  lockNotAvailable: '55P03',
   syntaxError: '42601',
   insufficientPrivilege: '42501',
   undefinedColumn: '42703',

@@ -127,6 +127,11 @@ describe('config: loadConfig', () => {
     expect([...c.raw.keys()].some((k) => k.startsWith('user.'))).to.equal(false);
   });
 
+  it("keeps data_directory = ':memory:' (no files) instead of resolving it as a path", () => {
+    expect(loadConfig({ configFile: conf("data_directory = ':memory:'") }).dataDirectory).to.equal(':memory:');
+    expect(loadConfig({ configFile: conf("data_directory = 'memory'"), baseDirectory: '/srv' }).dataDirectory).to.equal('/srv/memory');
+  });
+
   it('reads unix_socket_directories as PostgreSQL: /tmp by default, a comma list, empty for none', () => {
     expect(loadConfig({ configFile: null }).unixSocketDirectories).to.deep.equal(['/tmp']);
     const file = conf("unix_socket_directories = '/var/run/tessera, /tmp/x '");
