@@ -256,14 +256,24 @@ class ScanOp extends Operator {
       if (shouldYield !== undefined && shouldYield()) return YIELD;
       const g = Math.floor(ids[this.indexPos] / ROW_GROUP_ROWS);
       const base = g * ROW_GROUP_ROWS;
-      const offsets: number[] = [];
-      while (this.indexPos < ids.length && offsets.length < BATCH_SIZE && ids[this.indexPos] < base + ROW_GROUP_ROWS) offsets.push(ids[this.indexPos++] - base);
-      if (g !== this.group) {
-        this.group = g;
-        this.columns = this.loadGroup(snap, g, snap.rowCount(g));
+      let end = this.indexPos + 1;
+      while (end < ids.length && end - this.indexPos < BATCH_SIZE && ids[end] < base + ROW_GROUP_ROWS) end++;
+      const n = end - this.indexPos;
+      const offsets = new Uint32Array(n);
+      for (let i = 0; i < n; i++) offsets[i] = ids[this.indexPos + i] - base;
+      this.indexPos = end;
+      const columns: Vector[] = new Array(this.node.columns.length);
+      if (snap.readRows !== undefined && (snap.ownRowsFrom?.(g) ?? Infinity) < snap.rowCount(g)) {
+        // A group this transaction appended to (an UPDATE's new row version): only the rows looked
+        // up are read, where loading the group would assemble each column read from all its rows.
+        for (let k = 0; k < columns.length; k++) columns[k] = this.read[k] ? snap.readRows(g, this.node.columns[k], offsets) : absentVector(this.node.output[k].type, n);
+      } else {
+        if (g !== this.group) {
+          this.group = g;
+          this.columns = this.loadGroup(snap, g, snap.rowCount(g));
+        }
+        for (let k = 0; k < columns.length; k++) columns[k] = this.read[k] ? gatherVector(this.columns[k], offsets) : absentVector(this.node.output[k].type, n);
       }
-      const n = offsets.length;
-      const columns = this.columns.map((c, k) => (this.read[k] ? gatherVector(c, offsets) : absentVector(this.node.output[k].type, n)));
       if (this.node.withRowId) {
         const values = new Float64Array(n);
         for (let i = 0; i < n; i++) values[i] = base + offsets[i];
