@@ -71,10 +71,12 @@ export async function runInsert(session: EngineSession, bound: Extract<BoundStat
   const batches = session.runPlan(bound.source, params);
   let count = 0;
   if (bound.onConflict != null) return runInsertOnConflict(session, bound, bound.onConflict, batches, params);
+  let rows = 0;
+  for (const b of batches) rows += b.length;
   for (const b of batches) {
     checkNotNull(session, bound.table, b.columns);
     enforceChecks(session, bound.table, b.columns, b.length);
-    await session.lockInsertedKeys(bound.table, b.columns, b.length);
+    await session.lockInsertedKeys(bound.table, b.columns, b.length, rows);
     txn.append(bound.table.id, b.columns);
     count += b.length;
   }

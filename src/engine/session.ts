@@ -89,6 +89,15 @@ const statementTimeoutMs = lastOf((t) => parseDurationMs('statement_timeout', t)
 const defaultIsolation = lastOf((t) => parseIsolation('default_transaction_isolation', t));
 const defaultReadOnly = lastOf((t) => ['on', 'true', 'yes', '1'].includes(t.toLowerCase()));
 
+/** hasMlAnnotations, remembered for frozen plans (the statement cache's, run many times). */
+const annotatedFrozen = new WeakMap<PlanNode, boolean>();
+function mlAnnotated(plan: PlanNode): boolean {
+  if (!Object.isFrozen(plan)) return hasMlAnnotations(plan);
+  let v = annotatedFrozen.get(plan);
+  if (v === undefined) annotatedFrozen.set(plan, (v = hasMlAnnotations(plan)));
+  return v;
+}
+
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
 
 export class EngineSession implements Session {
@@ -401,7 +410,7 @@ export class EngineSession implements Session {
   private readonly learnFrom = (plan: PlanNode) => {
     const start = performance.now();
     return (stats: Map<PlanNode, NodeStats>): void => {
-      if (this.db.ml === undefined || !hasMlAnnotations(plan)) return;
+      if (this.db.ml === undefined || !mlAnnotated(plan)) return;
       this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
       this.db.ml.recordPlanTimes(planTimesFromExecution(plan, stats, performance.now() - start));
     };
@@ -609,11 +618,11 @@ export class EngineSession implements Session {
    * Locks the unique keys an INSERT adds until the transaction ends (PostgreSQL's inserter holds
    * its transaction lock): a second inserter of one of them waits for the first transaction to
    * end, then fails with 23505 if it committed the key, or goes on if it rolled back. Big inserts
-   * (more than INSERT_KEY_LOCK_ROWS rows) are left to the check at commit.
+   * (more than INSERT_KEY_LOCK_ROWS rows in the statement, `statementRows`, not only in this batch) are left to the check at commit.
    */
-  async lockInsertedKeys(table: TableDef, columns: Vector[], n: number): Promise<void> {
+  async lockInsertedKeys(table: TableDef, columns: Vector[], n: number, statementRows = n): Promise<void> {
     const keys = uniqueKeysOf(table);
-    if (keys.length === 0 || n === 0 || n > INSERT_KEY_LOCK_ROWS) return;
+    if (keys.length === 0 || n === 0 || statementRows > INSERT_KEY_LOCK_ROWS) return;
     const names: string[] = [];
     for (const k of keys) {
       const { hashes, nulls } = hashKeys(columns, k.columns, n);

@@ -299,14 +299,18 @@ export class TableStore implements Storage, ChunkSource {
   /** Index writes outside a commit (rebuilds on use), awaited by close(). */
   private readonly pendingIndexWrites = new Set<Promise<void>>();
 
+  /** The first column of each scannable index by id, per table definition (DDL makes new definitions). */
+  private readonly indexColumns = new WeakMap<TableDef, Map<number, number>>();
+
   indexLookup(snapshot: Snapshot, indexId: number, range: IndexRange): Float64Array | null {
-    const ix = scannableIndexesOf(snapshot.def).find((i) => i.id === indexId);
+    let columns = this.indexColumns.get(snapshot.def);
+    if (columns === undefined) this.indexColumns.set(snapshot.def, (columns = new Map(scannableIndexesOf(snapshot.def).map((i) => [i.id, i.columns[0]]))));
+    const column = columns.get(indexId);
     const committed = this.state.tables.get(snapshot.def.id);
-    if (ix === undefined || committed === undefined) return null;
+    if (column === undefined || committed === undefined) return null;
     const generation = committed.generation ?? 0;
     if ((snapshot.generation ?? 0) !== generation) return null;
     // The entries depend only on the table and the column (indexes on the same first column share them).
-    const column = ix.columns[0];
     const key = `${snapshot.def.id}:${column}`;
     let idx = this.sortedIndexes.get(key);
     if (idx === undefined) {

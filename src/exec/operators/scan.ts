@@ -22,14 +22,9 @@ import { ParallelScan } from '../parallel/parallel-scan';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const filter = node.filter === null ? null : compileSelection(node.filter, env);
-  // Columns to read: those a consumer needs and those the filter reads; the rest are absent.
-  const read = scanReadColumns(node, env.needed.get(node));
+  // Columns to read: those a consumer needs and those the filter reads (and the runtime filters); the rest are absent.
   const runtimeFilters = takeRuntimeFilters(node);
-  for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
-  // The chunks actually read, and one access-pattern detector for the node across its runs.
-  // Loops rather than filter/map: a cached plan's arrays are frozen, which the array builtins handle slowly.
-  const readColumns: number[] = [];
-  for (let k = 0; k < node.columns.length; k++) if (read[k]) readColumns.push(node.columns[k]);
+  const { read, readColumns } = runtimeFilters.length === 0 ? readSets(node, env.needed.get(node)) : readSetsWith(node, env.needed.get(node), runtimeFilters);
   const pattern = new AccessPattern();
   // Runs of one scan node follow each other (rescans, correlated subplans): a new run ends the
   // previous one's chunk reader, so runs stopped early (EXISTS, LIMIT) do not pile up pins until
@@ -42,6 +37,33 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
       return (last = new ScanOp(node, env, filter, read, readColumns, pattern, runtimeFilters));
     },
   };
+}
+
+/** The columns a scan reads: by output position (`read`) and as table columns (`readColumns`). Both read-only. */
+interface ReadSets {
+  read: boolean[];
+  readColumns: number[];
+}
+
+function readSetsWith(node: ScanNode, need: readonly boolean[] | undefined, runtimeFilters: readonly RuntimeFilterSlot[]): ReadSets {
+  const read = scanReadColumns(node, need);
+  for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
+  // Loops rather than filter/map: a cached plan's arrays are frozen, which the array builtins handle slowly.
+  const readColumns: number[] = [];
+  for (let k = 0; k < node.columns.length; k++) if (read[k]) readColumns.push(node.columns[k]);
+  return { read, readColumns };
+}
+
+/** The read sets of frozen scan nodes (the statement cache's plans), by the needed columns they were made for. */
+const readSetsOfFrozen = new WeakMap<ScanNode, { need: readonly boolean[] | undefined; sets: ReadSets }>();
+
+function readSets(node: ScanNode, need: readonly boolean[] | undefined): ReadSets {
+  if (!Object.isFrozen(node)) return readSetsWith(node, need, []);
+  const hit = readSetsOfFrozen.get(node);
+  if (hit !== undefined && hit.need === need) return hit.sets;
+  const sets = readSetsWith(node, need, []);
+  readSetsOfFrozen.set(node, { need, sets });
+  return sets;
 }
 
 /** Which output columns of a scan are read (a consumer needs them, or the filter does); the rest are absent. */

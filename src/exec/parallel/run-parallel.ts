@@ -21,7 +21,7 @@ import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
-import { MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
+import { MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, hasFragmentCandidates, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
 import { SentNodeStats, SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { ParticipantStats } from '../expr/compiled';
 import { FragmentRun } from './fragment-stats';
@@ -56,7 +56,7 @@ export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0,
 export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> | null {
   // Null at once (no promise to await) when the plan runs serially: every small statement.
   const want = ctx.parallelWorkers ?? 0;
-  if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
+  if (want < 1 || typeof SharedArrayBuffer === 'undefined' || !mayHaveFragments(plan)) return null;
   const rows = (id: number): number => ctx.snapshot(id).liveRowCount;
   const subs: [PlanNode, ParallelFragment][] = [];
   for (const sub of uncorrelatedSubplans(plan)) {
@@ -66,6 +66,16 @@ export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{
   const top = findFragment(plan, rows, ctx.parallelSharedJoinRows);
   if (top === null && subs.length === 0) return null;
   return runParallelFragments(plan, ctx, subs, top);
+}
+
+/** hasFragmentCandidates of frozen plans (the engine's statement cache runs one plan many times). */
+const candidatesOfFrozen = new WeakMap<PlanNode, boolean>();
+
+function mayHaveFragments(plan: PlanNode): boolean {
+  if (!Object.isFrozen(plan)) return hasFragmentCandidates(plan);
+  let found = candidatesOfFrozen.get(plan);
+  if (found === undefined) candidatesOfFrozen.set(plan, (found = hasFragmentCandidates(plan)));
+  return found;
 }
 
 /** Runs the fragments runParallelFragment found: the subqueries' (`subs`), then the plan's own (`top`). */
