@@ -480,6 +480,11 @@ export class EngineSession implements Session {
    * transaction's snapshot under REPEATABLE READ / SERIALIZABLE, on the latest commit otherwise).
    */
   async writeTxn(): Promise<WriteTxn> {
+    return this.writeTxnNow();
+  }
+
+  /** writeTxn without a promise (the DML path, once per statement). */
+  writeTxnNow(): WriteTxn {
     if (this.txn !== null) return this.txn;
     this.txn = this.db.storage.begin(this.txnSnapshot ?? undefined);
     return this.txn;
