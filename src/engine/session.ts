@@ -5,6 +5,7 @@ import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
+import { memoizedForFrozen } from '../plan/frozen-memo';
 import { Storage, StorageSnapshot, TableSnapshot, TxnImage, WriteTxn, CatalogView, RowId, TableDef, uniqueKeysOf } from '../storage/api';
 import { hashKeys } from '../storage/key-hash';
 import { Types, typeFromOid } from '../types/data-type';
@@ -90,13 +91,7 @@ const defaultIsolation = lastOf((t) => parseIsolation('default_transaction_isola
 const defaultReadOnly = lastOf((t) => ['on', 'true', 'yes', '1'].includes(t.toLowerCase()));
 
 /** hasMlAnnotations, remembered for frozen plans (the statement cache's, run many times). */
-const annotatedFrozen = new WeakMap<PlanNode, boolean>();
-function mlAnnotated(plan: PlanNode): boolean {
-  if (!Object.isFrozen(plan)) return hasMlAnnotations(plan);
-  let v = annotatedFrozen.get(plan);
-  if (v === undefined) annotatedFrozen.set(plan, (v = hasMlAnnotations(plan)));
-  return v;
-}
+const mlAnnotated = memoizedForFrozen(hasMlAnnotations);
 
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
 

@@ -7,6 +7,7 @@
 // and time of its plan node (executePlanWithStats, for EXPLAIN ANALYZE) and checks for
 // cancellation once per batch.
 import { PlanNode } from '../plan/plan';
+import { memoizedForFrozen } from '../plan/frozen-memo';
 import { Expr as PlanExpr } from '../plan/expr';
 import { compileSelection } from './expr/select-filter';
 import { Batch } from '../types/vector';
@@ -92,7 +93,7 @@ function releaseAtEnd(env: ExprEnv): void {
 }
 
 /** neededColumns of frozen plans (the engine's statement cache shares one plan between executions). */
-const neededOfFrozen = new WeakMap<PlanNode, Map<PlanNode, boolean[]>>();
+const neededOfFrozen = memoizedForFrozen(neededColumns);
 
 /** A run's own needed-columns entries over a frozen plan's shared ones (subplans prepared during the run add theirs here). */
 class NeededOverlay extends Map<PlanNode, boolean[]> {
@@ -109,10 +110,8 @@ class NeededOverlay extends Map<PlanNode, boolean[]> {
 
 function neededFor(plan: PlanNode): Map<PlanNode, boolean[]> {
   if (!Object.isFrozen(plan)) return neededColumns(plan);
-  let needed = neededOfFrozen.get(plan);
-  if (needed === undefined) neededOfFrozen.set(plan, (needed = neededColumns(plan)));
   // Not a copy of the shared map (a copy per execution cost more than a point lookup's scan).
-  return new NeededOverlay(needed);
+  return new NeededOverlay(neededOfFrozen(plan));
 }
 
 function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {

@@ -11,6 +11,7 @@
 // groups within that budget, one task per worker and round, so the chunks held for the workers
 // stay within the buffer pool's size instead of the whole table (TPC-H SF 10's lineitem: ~4 GB).
 import { PlanNode } from '../../plan/plan';
+import { memoizedForFrozen } from '../../plan/frozen-memo';
 import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
@@ -68,15 +69,8 @@ export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{
   return runParallelFragments(plan, ctx, subs, top);
 }
 
-/** hasFragmentCandidates of frozen plans (the engine's statement cache runs one plan many times). */
-const candidatesOfFrozen = new WeakMap<PlanNode, boolean>();
-
-function mayHaveFragments(plan: PlanNode): boolean {
-  if (!Object.isFrozen(plan)) return hasFragmentCandidates(plan);
-  let found = candidatesOfFrozen.get(plan);
-  if (found === undefined) candidatesOfFrozen.set(plan, (found = hasFragmentCandidates(plan)));
-  return found;
-}
+/** hasFragmentCandidates, remembered for frozen plans (the engine's statement cache runs one plan many times). */
+const mayHaveFragments = memoizedForFrozen(hasFragmentCandidates);
 
 /** Runs the fragments runParallelFragment found: the subqueries' (`subs`), then the plan's own (`top`). */
 async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [PlanNode, ParallelFragment][], top: ParallelFragment | null): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
