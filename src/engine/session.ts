@@ -11,6 +11,7 @@ import { hashKeys } from '../storage/key-hash';
 import { Types, typeFromOid } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { Batch, Scalar, Vector } from '../types/vector';
+import { FormatSettings } from '../types/text-format';
 import { vectorFromScalars } from '../types/vector-ops';
 import { BindContext } from '../sql/bind-context';
 import { bindStatement } from '../sql/bind-statement';
@@ -336,6 +337,9 @@ export class EngineSession implements Session {
   }
   setting(name: string): string {
     return this.settings.get(name);
+  }
+  formatSettings(): FormatSettings {
+    return this.settings.format();
   }
 
   async close(): Promise<void> {
