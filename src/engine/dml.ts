@@ -66,15 +66,17 @@ export function returningResult(session: EngineSession, returning: Returning, ro
 }
 
 export async function runInsert(session: EngineSession, bound: Extract<BoundStatement, { kind: 'insert' }>, params: Scalar[]): Promise<ExecuteResult> {
-  const txn = await session.writeTxn();
+  const txn = session.writeTxnNow();
   session.beginStatement();
   const batches = session.runPlan(bound.source, params);
   let count = 0;
   if (bound.onConflict != null) return runInsertOnConflict(session, bound, bound.onConflict, batches, params);
+  let rows = 0;
+  for (const b of batches) rows += b.length;
   for (const b of batches) {
     checkNotNull(session, bound.table, b.columns);
     enforceChecks(session, bound.table, b.columns, b.length);
-    await session.lockInsertedKeys(bound.table, b.columns, b.length);
+    await session.lockInsertedKeys(bound.table, b.columns, b.length, rows);
     txn.append(bound.table.id, b.columns);
     count += b.length;
   }
@@ -104,7 +106,7 @@ function rowIdsOf(batches: Batch[], column: number): Float64Array {
  * run again on a fresh snapshot so it sees the rows' newest versions, as PostgreSQL re-checks them.
  */
 async function findAndLock(session: EngineSession, bound: { table: TableDef; plan: PlanNode }, params: Scalar[]): Promise<{ batches: Batch[]; ids: Float64Array }> {
-  await session.writeTxn();
+  session.writeTxnNow();
   for (;;) {
     session.beginStatement();
     const batches = session.runPlan(bound.plan, params);
@@ -114,7 +116,7 @@ async function findAndLock(session: EngineSession, bound: { table: TableDef; pla
 }
 
 export async function runUpdate(session: EngineSession, bound: Extract<BoundStatement, { kind: 'update' }>, params: Scalar[]): Promise<ExecuteResult> {
-  const txn = await session.writeTxn();
+  const txn = session.writeTxnNow();
   const width = bound.table.columns.length;
   const { batches, ids } = await findAndLock(session, bound, params);
   const newRows = batches.map((b) => ({ length: b.length, columns: b.columns.slice(0, width) }));
@@ -129,7 +131,7 @@ export async function runUpdate(session: EngineSession, bound: Extract<BoundStat
 }
 
 export async function runDelete(session: EngineSession, bound: Extract<BoundStatement, { kind: 'delete' }>, params: Scalar[]): Promise<ExecuteResult> {
-  const txn = await session.writeTxn();
+  const txn = session.writeTxnNow();
   const width = bound.table.columns.length;
   const { batches, ids } = await findAndLock(session, bound, params);
   txn.delete(bound.table.id, ids);

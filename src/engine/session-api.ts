@@ -2,6 +2,7 @@
 // API (src/embedded) are both thin adapters over Session.
 import { DataType } from '../types/data-type';
 import { Batch, Scalar } from '../types/vector';
+import { FormatSettings } from '../types/text-format';
 
 /** One column of a result, as RowDescription describes it. */
 export interface Field {
@@ -94,6 +95,8 @@ export interface Session {
   takeNotices(): Notice[];
   /** Current value of a setting (TimeZone, DateStyle, extra_float_digits, …), for encoders. */
   setting(name: string): string;
+  /** The settings value encoders read, as one object (the same one while no setting changes). */
+  formatSettings(): FormatSettings;
   close(): Promise<void>;
 }
 

@@ -5,11 +5,13 @@ import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
+import { memoizedForFrozen } from '../plan/frozen-memo';
 import { Storage, StorageSnapshot, TableSnapshot, TxnImage, WriteTxn, CatalogView, RowId, TableDef, uniqueKeysOf } from '../storage/api';
 import { hashKeys } from '../storage/key-hash';
 import { Types, typeFromOid } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { Batch, Scalar, Vector } from '../types/vector';
+import { FormatSettings } from '../types/text-format';
 import { vectorFromScalars } from '../types/vector-ops';
 import { BindContext } from '../sql/bind-context';
 import { bindStatement } from '../sql/bind-statement';
@@ -89,6 +91,9 @@ function lastOf<T>(fn: (text: string) => T): (text: string) => T {
 const statementTimeoutMs = lastOf((t) => parseDurationMs('statement_timeout', t));
 const defaultIsolation = lastOf((t) => parseIsolation('default_transaction_isolation', t));
 const defaultReadOnly = lastOf((t) => ['on', 'true', 'yes', '1'].includes(t.toLowerCase()));
+
+/** hasMlAnnotations, remembered for frozen plans (the statement cache's, run many times). */
+const mlAnnotated = memoizedForFrozen(hasMlAnnotations);
 
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
 
@@ -334,6 +339,9 @@ export class EngineSession implements Session {
   setting(name: string): string {
     return this.settings.get(name);
   }
+  formatSettings(): FormatSettings {
+    return this.settings.format();
+  }
 
   async close(): Promise<void> {
     this.abortTxn();
@@ -402,7 +410,7 @@ export class EngineSession implements Session {
   private readonly learnFrom = (plan: PlanNode) => {
     const start = performance.now();
     return (stats: Map<PlanNode, NodeStats>): void => {
-      if (this.db.ml === undefined || !hasMlAnnotations(plan)) return;
+      if (this.db.ml === undefined || !mlAnnotated(plan)) return;
       this.db.ml.learn(samplesFromExecution(plan, stats), this.settings.get('ml_learn') !== 'off');
       this.db.ml.recordPlanTimes(planTimesFromExecution(plan, stats, performance.now() - start));
     };
@@ -472,6 +480,11 @@ export class EngineSession implements Session {
    * transaction's snapshot under REPEATABLE READ / SERIALIZABLE, on the latest commit otherwise).
    */
   async writeTxn(): Promise<WriteTxn> {
+    return this.writeTxnNow();
+  }
+
+  /** writeTxn without a promise (the DML path, once per statement). */
+  writeTxnNow(): WriteTxn {
     if (this.txn !== null) return this.txn;
     this.txn = this.db.storage.begin(this.txnSnapshot ?? undefined);
     return this.txn;
@@ -610,11 +623,11 @@ export class EngineSession implements Session {
    * Locks the unique keys an INSERT adds until the transaction ends (PostgreSQL's inserter holds
    * its transaction lock): a second inserter of one of them waits for the first transaction to
    * end, then fails with 23505 if it committed the key, or goes on if it rolled back. Big inserts
-   * (more than INSERT_KEY_LOCK_ROWS rows) are left to the check at commit.
+   * (more than INSERT_KEY_LOCK_ROWS rows in the statement, `statementRows`, not only in this batch) are left to the check at commit.
    */
-  async lockInsertedKeys(table: TableDef, columns: Vector[], n: number): Promise<void> {
+  async lockInsertedKeys(table: TableDef, columns: Vector[], n: number, statementRows = n): Promise<void> {
     const keys = uniqueKeysOf(table);
-    if (keys.length === 0 || n === 0 || n > INSERT_KEY_LOCK_ROWS) return;
+    if (keys.length === 0 || n === 0 || statementRows > INSERT_KEY_LOCK_ROWS) return;
     const names: string[] = [];
     for (const k of keys) {
       const { hashes, nulls } = hashKeys(columns, k.columns, n);

@@ -151,13 +151,19 @@ export class SessionSettings {
     return out;
   }
 
+  /** The last format() and the settings version it was made at (every statement asks; settings rarely change). */
+  private lastFormat: { version: number; format: FormatSettings } | null = null;
+
   format(): FormatSettings {
-    return {
+    if (this.lastFormat !== null && this.lastFormat.version === this.version) return this.lastFormat.format;
+    const format: FormatSettings = Object.freeze({
       timeZone: this.values.get('TimeZone')!,
       dateStyle: this.values.get('DateStyle')!,
       extraFloatDigits: Number(this.values.get('extra_float_digits')),
       intervalStyle: this.values.get('IntervalStyle')!,
-    };
+    });
+    this.lastFormat = { version: this.version, format };
+    return format;
   }
 
   names(): string[] {

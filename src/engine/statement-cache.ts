@@ -151,11 +151,29 @@ function paramValues(e: CachedStatement, sql: string, scan: LiteralScan): Scalar
       if (sql.slice(slot.negated ? lit.minus : lit.start, lit.end) !== slot.text) return null;
       continue;
     }
+    const small = e.paramTypes[slot.param] === Types.int4 ? smallInteger(sql, lit.start, lit.end) : -1;
+    if (small >= 0) {
+      // What binding the literal gives (an int4 constant), without making its AST node.
+      params[slot.param] = (slot.negated ? -small : small) | 0;
+      continue;
+    }
     const c = bindConst(constBody(literalValue(sql, lit, slot.negated)));
     if (c.kind !== 'const' || c.type !== e.paramTypes[slot.param]) return null;
     params[slot.param] = c.value;
   }
   return params;
+}
+
+/** The value of sql[start, end) when it is at most 9 digits (an int4 literal), else -1. */
+function smallInteger(sql: string, start: number, end: number): number {
+  if (end - start > 9) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = sql.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return end > start ? v : -1;
 }
 
 function makeEntry(sql: string, scan: LiteralScan, ast: Record<string, any> | undefined, literalBound: BoundStatement, ctx: CacheBuildContext): CachedStatement | null {

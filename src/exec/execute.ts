@@ -7,6 +7,7 @@
 // and time of its plan node (executePlanWithStats, for EXPLAIN ANALYZE) and checks for
 // cancellation once per batch.
 import { PlanNode } from '../plan/plan';
+import { memoizedForFrozen } from '../plan/frozen-memo';
 import { Expr as PlanExpr } from '../plan/expr';
 import { compileSelection } from './expr/select-filter';
 import { Batch } from '../types/vector';
@@ -92,14 +93,25 @@ function releaseAtEnd(env: ExprEnv): void {
 }
 
 /** neededColumns of frozen plans (the engine's statement cache shares one plan between executions). */
-const neededOfFrozen = new WeakMap<PlanNode, Map<PlanNode, boolean[]>>();
+const neededOfFrozen = memoizedForFrozen(neededColumns);
+
+/** A run's own needed-columns entries over a frozen plan's shared ones (subplans prepared during the run add theirs here). */
+class NeededOverlay extends Map<PlanNode, boolean[]> {
+  constructor(private readonly shared: Map<PlanNode, boolean[]>) {
+    super();
+  }
+  override get(node: PlanNode): boolean[] | undefined {
+    return this.size > 0 && super.has(node) ? super.get(node) : this.shared.get(node);
+  }
+  override has(node: PlanNode): boolean {
+    return super.has(node) || this.shared.has(node);
+  }
+}
 
 function neededFor(plan: PlanNode): Map<PlanNode, boolean[]> {
   if (!Object.isFrozen(plan)) return neededColumns(plan);
-  let needed = neededOfFrozen.get(plan);
-  if (needed === undefined) neededOfFrozen.set(plan, (needed = neededColumns(plan)));
-  // A copy: subplans prepared during the run add their own entries.
-  return new Map(needed);
+  // Not a copy of the shared map (a copy per execution cost more than a point lookup's scan).
+  return new NeededOverlay(neededOfFrozen(plan));
 }
 
 function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {

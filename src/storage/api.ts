@@ -184,6 +184,12 @@ export interface TableSnapshot {
    */
   ownRowsFrom?(rowGroup: number): number;
   /**
+   * The column's rows at `offsets` (ascending) of the group, as gatherVector(readColumn(…)) gives
+   * them, without assembling the whole column where the snapshot would have to (a transaction's
+   * own rows: point lookups read them this way). Absent: gather from readColumn.
+   */
+  readRows?(rowGroup: number, column: number, offsets: Uint32Array): Vector;
+  /**
    * A pinned, counted, prefetching reader of `columns` for one run of a scan; `pattern` is the scan
    * node's access-pattern detector (kept across runs). Absent: read with readColumn.
    */

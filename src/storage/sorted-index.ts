@@ -9,6 +9,7 @@
 //    (their column is read from the snapshot), and rows beyond an older snapshot's row count are skipped;
 // so a lookup returns a superset of the matching rows, and the scan applies the full predicate.
 import { IndexRange, ROW_GROUP_ROWS, RowId, TableSnapshot } from './api';
+import { Vector } from '../types/vector';
 
 /** RowIds below this (2^27: tables of up to 2048 row groups) pack with a small integer key into one float64. */
 const ID_SPACE = 2 ** 27;
@@ -72,6 +73,8 @@ export class SortedIndex {
    * count from the store's open).
    */
   liveOnlyFrom: number | null = null;
+  /** The committed table state (an opaque object) `extend` last saw: the same one again adds nothing. */
+  extendedTo: object | null = null;
 
   /** Adds the committed rows appended since the last call to `recent` (`committed`: the table as committed now). */
   extend(committed: TableSnapshot): void {
@@ -226,52 +229,64 @@ export class SortedIndex {
     const out: RowId[] = [];
     for (let k = from; k < to; k++) {
       const id = this.rowIds[k];
-      const g = Math.floor(id / ROW_GROUP_ROWS);
-      const off = id - g * ROW_GROUP_ROWS;
-      if (g >= snapshot.rowGroupCount || off >= snapshot.rowCount(g)) continue;
-      const del = snapshot.deleted(g);
-      if (del !== null && del[off] === 1) continue;
-      out.push(id);
+      if (visibleIn(snapshot, id)) out.push(id);
     }
-    const inRange = (k: number | string): boolean =>
-      (range.low === null || (range.lowInclusive ? k >= range.low : k > range.low)) && (range.high === null || (range.highInclusive ? k <= range.high : k < range.high));
-    const visible = (id: number): boolean => {
-      const g = Math.floor(id / ROW_GROUP_ROWS);
-      const off = id - g * ROW_GROUP_ROWS;
-      if (g >= snapshot.rowGroupCount || off >= snapshot.rowCount(g)) return false;
-      const del = snapshot.deleted(g);
-      return del === null || del[off] !== 1;
-    };
     // Committed rows appended since the build: by key.
     if (this.recent.size > 0) {
       if (range.low !== null && range.low === range.high && range.lowInclusive && range.highInclusive) {
-        for (const id of this.recent.get(range.low) ?? []) if (visible(id)) out.push(id);
-      } else for (const [key, ids] of this.recent) if (inRange(key)) for (const id of ids) if (visible(id)) out.push(id);
+        const ids = this.recent.get(range.low);
+        if (ids !== undefined) for (const id of ids) if (visibleIn(snapshot, id)) out.push(id);
+      } else for (const [key, ids] of this.recent) if (inRange(key, range)) for (const id of ids) if (visibleIn(snapshot, id)) out.push(id);
     }
     // Rows the index does not know yet (newer commits, the snapshot's own rows): test their keys directly.
     for (let g = 0; g < snapshot.rowGroupCount; g++) {
       const n = snapshot.rowCount(g);
-      const from = Math.min(this.extended[g] ?? 0, snapshot.ownRowsFrom?.(g) ?? Infinity);
+      const own = snapshot.ownRowsFrom?.(g) ?? Infinity;
+      const from = Math.min(this.extended[g] ?? 0, own);
       if (from >= n) continue;
       const del = snapshot.deleted(g);
-      const v = snapshot.readColumn(g, this.column);
+      // A transaction's own rows are read alone (reading the column would assemble the whole group).
+      let v: Vector;
+      let at = 0;
+      if (from >= own && snapshot.readRows !== undefined) {
+        const offsets = new Uint32Array(n - from);
+        for (let i = 0; i < offsets.length; i++) offsets[i] = from + i;
+        v = snapshot.readRows(g, this.column, offsets);
+        at = from;
+      } else v = snapshot.readColumn(g, this.column);
       for (let i = from; i < n; i++) {
-        if ((del !== null && del[i] === 1) || (v.nulls !== null && v.nulls[i] === 1)) continue;
+        if ((del !== null && del[i] === 1) || (v.nulls !== null && v.nulls[i - at] === 1)) continue;
         let key: number | string;
-        if (v.kind === 'string') key = v.dict[v.codes[i]];
-        else if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') key = v.values[i];
+        if (v.kind === 'string') key = v.dict[v.codes[i - at]];
+        else if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') key = v.values[i - at];
         else {
           out.push(g * ROW_GROUP_ROWS + i);
           continue;
         }
-        if (inRange(key)) out.push(g * ROW_GROUP_ROWS + i);
+        if (inRange(key, range)) out.push(g * ROW_GROUP_ROWS + i);
       }
     }
-    const ids = Float64Array.from(out);
+    // A loop, not Float64Array.from (the iterator protocol cost more than the rest of a point lookup).
+    const ids = new Float64Array(out.length);
+    for (let k = 0; k < out.length; k++) ids[k] = out[k];
+    if (ids.length < 2) return ids;
     ids.sort();
     // A row can be both indexed and scanned (a transaction's own rows start below the indexed ones).
     let n = 0;
     for (let k = 0; k < ids.length; k++) if (n === 0 || ids[k] !== ids[n - 1]) ids[n++] = ids[k];
     return n === ids.length ? ids : ids.slice(0, n);
   }
+}
+
+/** Whether the row is live in the snapshot (within its row counts, not deleted). */
+function visibleIn(snapshot: TableSnapshot, id: number): boolean {
+  const g = Math.floor(id / ROW_GROUP_ROWS);
+  const off = id - g * ROW_GROUP_ROWS;
+  if (g >= snapshot.rowGroupCount || off >= snapshot.rowCount(g)) return false;
+  const del = snapshot.deleted(g);
+  return del === null || del[off] !== 1;
+}
+
+function inRange(k: number | string, range: IndexRange): boolean {
+  return (range.low === null || (range.lowInclusive ? k >= range.low : k > range.low)) && (range.high === null || (range.highInclusive ? k <= range.high : k < range.high));
 }

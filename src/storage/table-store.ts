@@ -125,6 +125,8 @@ class Snapshot implements TableSnapshot {
     private readonly ownFrom: ((group: number) => number) | null = null,
     /** The version of the committed state the snapshot reads (its transaction's base); -1: unknown. */
     readonly version = -1,
+    /** A transaction's rows of a group it appended to, gathered without assembling the group (null: it cannot). */
+    private readonly pendingRows: ((group: number, column: number, offsets: Uint32Array) => Vector | null) | null = null,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -151,6 +153,9 @@ class Snapshot implements TableSnapshot {
   }
   indexLookup(indexId: number, range: IndexRange): Float64Array | null {
     return this.store.indexLookup(this, indexId, range);
+  }
+  readRows(group: number, column: number, offsets: Uint32Array): Vector {
+    return this.pendingRows?.(group, column, offsets) ?? gatherVector(this.readColumn(group, column), offsets);
   }
   openScan(columns: readonly number[], pattern: AccessPattern | null): ChunkScan {
     return new PoolChunkScan(this.store, this.def, this.rowGroupCount, (g) => this.groups[g].rowCount, this.pending, columns, pattern);
@@ -297,14 +302,18 @@ export class TableStore implements Storage, ChunkSource {
   /** Index writes outside a commit (rebuilds on use), awaited by close(). */
   private readonly pendingIndexWrites = new Set<Promise<void>>();
 
+  /** The first column of each scannable index by id, per table definition (DDL makes new definitions). */
+  private readonly indexColumns = new WeakMap<TableDef, Map<number, number>>();
+
   indexLookup(snapshot: Snapshot, indexId: number, range: IndexRange): Float64Array | null {
-    const ix = scannableIndexesOf(snapshot.def).find((i) => i.id === indexId);
+    let columns = this.indexColumns.get(snapshot.def);
+    if (columns === undefined) this.indexColumns.set(snapshot.def, (columns = new Map(scannableIndexesOf(snapshot.def).map((i) => [i.id, i.columns[0]]))));
+    const column = columns.get(indexId);
     const committed = this.state.tables.get(snapshot.def.id);
-    if (ix === undefined || committed === undefined) return null;
+    if (column === undefined || committed === undefined) return null;
     const generation = committed.generation ?? 0;
     if ((snapshot.generation ?? 0) !== generation) return null;
     // The entries depend only on the table and the column (indexes on the same first column share them).
-    const column = ix.columns[0];
     const key = `${snapshot.def.id}:${column}`;
     let idx = this.sortedIndexes.get(key);
     if (idx === undefined) {
@@ -317,13 +326,17 @@ export class TableStore implements Storage, ChunkSource {
       }
     }
     const current = () => this.snapshot(snapshot.def.id);
-    if (idx === undefined || (idx !== null && (idx.generation !== generation || idx.staleness(current()) > 0.1))) {
+    // Staleness and new rows change only with the committed table state (most lookups see the last one again).
+    if (idx === undefined || (idx !== null && (idx.generation !== generation || (idx.extendedTo !== committed && idx.staleness(current()) > 0.1)))) {
       idx = this.buildSortedIndex(snapshot.def.id, column, false);
     }
     if (idx === null) return null;
     // Entries without the rows deleted by the build's time serve only snapshots that see those deletions.
     if (idx.liveOnlyFrom !== null && snapshot.version < idx.liveOnlyFrom) return null;
-    idx.extend(current());
+    if (idx.extendedTo !== committed) {
+      idx.extend(current());
+      idx.extendedTo = committed;
+    }
     return idx.lookup(snapshot, range);
   }
 
@@ -1078,6 +1091,25 @@ class TxnTable {
   }
 
   /**
+   * Rows `offsets` (ascending) of a column of a group this transaction appended to, without
+   * materializing the group: all committed ones are gathered from the committed chunk, all own ones
+   * from the one batch appended (a point lookup after an UPDATE in the same transaction); null otherwise.
+   */
+  gatherRows(g: number, column: number, offsets: Uint32Array): Vector | null {
+    const n = offsets.length;
+    if (n === 0 || this.spilled.has(g)) return null;
+    const base = this.baseRows.get(g) ?? 0;
+    const parts = this.parts.get(g);
+    if (offsets[n - 1] < base) return gatherVector(this.txn.store.readChunk(this.state().def, column, g, base), offsets);
+    if (offsets[0] < base || parts === undefined || parts.length !== 1) return null;
+    const v = parts[0][column];
+    ensureStrings(v);
+    const at = new Uint32Array(n);
+    for (let i = 0; i < n; i++) at[i] = offsets[i] - base;
+    return gatherVector(v, at);
+  }
+
+  /**
    * The group's statistics to commit: over the group's rows as written (the dictionaries of the
    * encoded group are merged, so text distinct counts are exact), or after ANALYZE over its live rows.
    */
@@ -1280,7 +1312,9 @@ class TxnTable {
   snapshot(): TableSnapshot {
     const state = this.state();
     const ownFrom = this.structural || this.origin === undefined ? () => 0 : (g: number) => this.baseRows.get(g) ?? Infinity;
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom, this.txn.base.version ?? 0);
+    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom, this.txn.base.version ?? 0, (g, c, offsets) =>
+      this.dirtyGroups.has(g) ? this.gatherRows(g, c, offsets) : null,
+    );
   }
 }
 

@@ -216,8 +216,7 @@ export class Connection {
   }
 
   private formatSettings(): FormatSettings {
-    const s = this.session!;
-    return { timeZone: s.setting('TimeZone'), dateStyle: s.setting('DateStyle'), extraFloatDigits: Number(s.setting('extra_float_digits')), intervalStyle: s.setting('IntervalStyle') };
+    return this.session!.formatSettings();
   }
 
   // ---- simple query ----

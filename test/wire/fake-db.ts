@@ -23,6 +23,7 @@ import { DatabaseHandle, ExecuteResult, Field, Notice, PreparedStatement, Sessio
 import { DataType, Types, typeFromOid } from '../../src/types/data-type';
 import { SqlError, SqlState } from '../../src/types/sql-error';
 import { Batch, Scalar } from '../../src/types/vector';
+import { FormatSettings } from '../../src/types/text-format';
 import { vectorFromScalars } from '../../src/types/vector-ops';
 
 function field(name: string, type: DataType): Field {
@@ -280,6 +281,10 @@ export class FakeSession implements Session {
     const v = this.settings.get(name);
     if (v === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
     return v;
+  }
+
+  formatSettings(): FormatSettings {
+    return { timeZone: this.setting('TimeZone'), dateStyle: this.setting('DateStyle'), extraFloatDigits: Number(this.setting('extra_float_digits')), intervalStyle: this.setting('IntervalStyle') };
   }
 
   async close(): Promise<void> {

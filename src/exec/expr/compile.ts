@@ -4,6 +4,7 @@
 // comparisons and boolean logic are fused into one generated loop (fuse.ts); everything else is
 // a kernel call per vector (kernels-*.ts), which for strings works per dictionary entry.
 import { CallExpr, Expr } from '../../plan/expr';
+import { memoizedForFrozen } from '../../plan/frozen-memo';
 import { DataType, Types } from '../../types/data-type';
 import { Batch, Scalar } from '../../types/vector';
 import { getScalar } from '../../types/vector-ops';
@@ -167,7 +168,7 @@ const MICROS_PER_DAY = 86400e6;
  * themselves is the same test for every operator, and skips a cast per row.
  */
 export function dateComparison(e: CallExpr, env: ExprEnv): CallExpr | null {
-  if (!COMPARISONS.has(e.fn)) return null;
+  if (!dateComparisonShape(e)) return null;
   for (let side = 0; side < 2; side++) {
     const cast = e.args[side];
     const other = e.args[1 - side];
@@ -179,6 +180,16 @@ export function dateComparison(e: CallExpr, env: ExprEnv): CallExpr | null {
   }
   return null;
 }
+
+/** Whether the comparison has dateComparison's shape (its constant side not yet looked at); remembered for frozen trees. */
+const dateComparisonShape = memoizedForFrozen((e: CallExpr): boolean => {
+  if (!COMPARISONS.has(e.fn)) return false;
+  for (let side = 0; side < 2; side++) {
+    const cast = e.args[side];
+    if (cast.kind === 'cast' && cast.type.name === 'timestamp' && cast.arg.type.name === 'date' && e.args[1 - side].type.name === 'timestamp') return true;
+  }
+  return false;
+});
 
 function callKernel(e: CallExpr, args: CompiledExpr[], env: ExprEnv): VectorFn {
   if (ARRAY_FNS.has(e.fn)) return arrayKernel(e, args, env.ctx.format);

@@ -7,6 +7,7 @@
 // its own kernel before the loop; such an input that can raise an error is not allowed below a
 // short-circuit (the node then falls back to the per-vector kernels).
 import { Expr } from '../../plan/expr';
+import { memoizedForFrozen } from '../../plan/frozen-memo';
 import { DataType, StorageKind } from '../../types/data-type';
 import { SqlError, SqlState } from '../../types/sql-error';
 import { Batch, Vector } from '../../types/vector';
@@ -292,8 +293,11 @@ const FLOAT = { cmp: compareFloat };
 type Kernel = (n: number, V: ArrayLike<number>[], N: Uint8Array[], C: number[], out: { [i: number]: number }, onull: Uint8Array, E: typeof HELPERS, F: typeof FLOAT) => number;
 const kernelCache = new Map<string, Kernel>();
 
+/** Whether a tree is worth fusing (two operations or more), remembered for the frozen trees of cached plans. */
+const worthFusing = memoizedForFrozen((e: Expr): boolean => fusableOp(e) && countOps(e) >= 2);
+
 export function tryFuse(e: Expr, env: ExprEnv): CompiledExpr | null {
-  if (!fuseSettings.enabled || !fusableOp(e) || countOps(e) < 2) return null;
+  if (!fuseSettings.enabled || !worthFusing(e)) return null;
   const g = new Generator(env);
   let root: Gen;
   try {

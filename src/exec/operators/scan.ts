@@ -22,14 +22,9 @@ import { ParallelScan } from '../parallel/parallel-scan';
 
 export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
   const filter = node.filter === null ? null : compileSelection(node.filter, env);
-  // Columns to read: those a consumer needs and those the filter reads; the rest are absent.
-  const read = scanReadColumns(node, env.needed.get(node));
+  // Columns to read: those a consumer needs and those the filter reads (and the runtime filters); the rest are absent.
   const runtimeFilters = takeRuntimeFilters(node);
-  for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
-  // The chunks actually read, and one access-pattern detector for the node across its runs.
-  // Loops rather than filter/map: a cached plan's arrays are frozen, which the array builtins handle slowly.
-  const readColumns: number[] = [];
-  for (let k = 0; k < node.columns.length; k++) if (read[k]) readColumns.push(node.columns[k]);
+  const { read, readColumns } = runtimeFilters.length === 0 ? readSets(node, env.needed.get(node)) : readSetsWith(node, env.needed.get(node), runtimeFilters);
   const pattern = new AccessPattern();
   // Runs of one scan node follow each other (rescans, correlated subplans): a new run ends the
   // previous one's chunk reader, so runs stopped early (EXISTS, LIMIT) do not pile up pins until
@@ -42,6 +37,33 @@ export function prepareScan(node: ScanNode, env: ExprEnv): PreparedNode {
       return (last = new ScanOp(node, env, filter, read, readColumns, pattern, runtimeFilters));
     },
   };
+}
+
+/** The columns a scan reads: by output position (`read`) and as table columns (`readColumns`). Both read-only. */
+interface ReadSets {
+  read: boolean[];
+  readColumns: number[];
+}
+
+function readSetsWith(node: ScanNode, need: readonly boolean[] | undefined, runtimeFilters: readonly RuntimeFilterSlot[]): ReadSets {
+  const read = scanReadColumns(node, need);
+  for (const s of runtimeFilters) for (const c of s.scanColumns) read[c] = true;
+  // Loops rather than filter/map: a cached plan's arrays are frozen, which the array builtins handle slowly.
+  const readColumns: number[] = [];
+  for (let k = 0; k < node.columns.length; k++) if (read[k]) readColumns.push(node.columns[k]);
+  return { read, readColumns };
+}
+
+/** The read sets of frozen scan nodes (the statement cache's plans), by the needed columns they were made for. */
+const readSetsOfFrozen = new WeakMap<ScanNode, { need: readonly boolean[] | undefined; sets: ReadSets }>();
+
+function readSets(node: ScanNode, need: readonly boolean[] | undefined): ReadSets {
+  if (!Object.isFrozen(node)) return readSetsWith(node, need, []);
+  const hit = readSetsOfFrozen.get(node);
+  if (hit !== undefined && hit.need === need) return hit.sets;
+  const sets = readSetsWith(node, need, []);
+  readSetsOfFrozen.set(node, { need, sets });
+  return sets;
 }
 
 /** Which output columns of a scan are read (a consumer needs them, or the filter does); the rest are absent. */
@@ -256,14 +278,24 @@ class ScanOp extends Operator {
       if (shouldYield !== undefined && shouldYield()) return YIELD;
       const g = Math.floor(ids[this.indexPos] / ROW_GROUP_ROWS);
       const base = g * ROW_GROUP_ROWS;
-      const offsets: number[] = [];
-      while (this.indexPos < ids.length && offsets.length < BATCH_SIZE && ids[this.indexPos] < base + ROW_GROUP_ROWS) offsets.push(ids[this.indexPos++] - base);
-      if (g !== this.group) {
-        this.group = g;
-        this.columns = this.loadGroup(snap, g, snap.rowCount(g));
+      let end = this.indexPos + 1;
+      while (end < ids.length && end - this.indexPos < BATCH_SIZE && ids[end] < base + ROW_GROUP_ROWS) end++;
+      const n = end - this.indexPos;
+      const offsets = new Uint32Array(n);
+      for (let i = 0; i < n; i++) offsets[i] = ids[this.indexPos + i] - base;
+      this.indexPos = end;
+      const columns: Vector[] = new Array(this.node.columns.length);
+      if (snap.readRows !== undefined && (snap.ownRowsFrom?.(g) ?? Infinity) < snap.rowCount(g)) {
+        // A group this transaction appended to (an UPDATE's new row version): only the rows looked
+        // up are read, where loading the group would assemble each column read from all its rows.
+        for (let k = 0; k < columns.length; k++) columns[k] = this.read[k] ? snap.readRows(g, this.node.columns[k], offsets) : absentVector(this.node.output[k].type, n);
+      } else {
+        if (g !== this.group) {
+          this.group = g;
+          this.columns = this.loadGroup(snap, g, snap.rowCount(g));
+        }
+        for (let k = 0; k < columns.length; k++) columns[k] = this.read[k] ? gatherVector(this.columns[k], offsets) : absentVector(this.node.output[k].type, n);
       }
-      const n = offsets.length;
-      const columns = this.columns.map((c, k) => (this.read[k] ? gatherVector(c, offsets) : absentVector(this.node.output[k].type, n)));
       if (this.node.withRowId) {
         const values = new Float64Array(n);
         for (let i = 0; i < n; i++) values[i] = base + offsets[i];

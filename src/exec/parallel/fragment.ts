@@ -249,6 +249,13 @@ export function uncorrelatedSubplans(plan: PlanNode, out: PlanNode[] = []): Plan
   return out;
 }
 
+/** Whether the plan or one of its uncorrelated subqueries has an aggregate (only those make fragments). */
+export function hasFragmentCandidates(plan: PlanNode): boolean {
+  if (aggregates(plan, []).length > 0) return true;
+  for (const sub of uncorrelatedSubplans(plan)) if (aggregates(sub, []).length > 0) return true;
+  return false;
+}
+
 export function scansUnder(n: PlanNode, out: ScanNode[]): ScanNode[] {
   if (n.kind === 'scan') out.push(n);
   for (const c of planChildren(n)) scansUnder(c, out);

@@ -11,6 +11,7 @@
 // groups within that budget, one task per worker and round, so the chunks held for the workers
 // stay within the buffer pool's size instead of the whole table (TPC-H SF 10's lineitem: ~4 GB).
 import { PlanNode } from '../../plan/plan';
+import { memoizedForFrozen } from '../../plan/frozen-memo';
 import { ROW_GROUP_ROWS, TableSnapshot } from '../../storage/api';
 import { vectorBytes } from '../../storage/chunk-codec';
 import { shareVector } from '../../types/shared-vector';
@@ -21,7 +22,7 @@ import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
-import { MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
+import { MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, hasFragmentCandidates, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
 import { SentNodeStats, SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { ParticipantStats } from '../expr/compiled';
 import { FragmentRun } from './fragment-stats';
@@ -56,7 +57,7 @@ export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0,
 export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> | null {
   // Null at once (no promise to await) when the plan runs serially: every small statement.
   const want = ctx.parallelWorkers ?? 0;
-  if (want < 1 || typeof SharedArrayBuffer === 'undefined') return null;
+  if (want < 1 || typeof SharedArrayBuffer === 'undefined' || !mayHaveFragments(plan)) return null;
   const rows = (id: number): number => ctx.snapshot(id).liveRowCount;
   const subs: [PlanNode, ParallelFragment][] = [];
   for (const sub of uncorrelatedSubplans(plan)) {
@@ -67,6 +68,9 @@ export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{
   if (top === null && subs.length === 0) return null;
   return runParallelFragments(plan, ctx, subs, top);
 }
+
+/** hasFragmentCandidates, remembered for frozen plans (the engine's statement cache runs one plan many times). */
+const mayHaveFragments = memoizedForFrozen(hasFragmentCandidates);
 
 /** Runs the fragments runParallelFragment found: the subqueries' (`subs`), then the plan's own (`top`). */
 async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [PlanNode, ParallelFragment][], top: ParallelFragment | null): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
