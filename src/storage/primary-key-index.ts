@@ -222,6 +222,8 @@ export class PendingKeys {
   private removedCount = 0;
   /** Hashes of the batch check() accepted, for addChecked(). */
   private checked: { hashes: Uint32Array; nulls: Uint8Array | null; n: number } | null = null;
+  /** The hash of the one-row batch check() accepted (-1: a NULL key), when `checked` is null. */
+  private checkedOne = -1;
 
   /**
    * `owned`: `committed` is not the store's shared index but one built for this transaction over
@@ -274,8 +276,15 @@ export class PendingKeys {
   check(columns: Vector[]): void {
     const pk = this.key.columns;
     const n = columns[0]?.length ?? 0;
+    if (n === 1) {
+      // An UPDATE's or INSERT's row: cannot duplicate itself, and needs no hash arrays.
+      const h = hashKeyRow(columns, pk, 0);
+      if (h !== -1 && this.find(columns, 0, h) !== -1) throw this.violation(columns, 0);
+      this.checked = null;
+      this.checkedOne = h;
+      return;
+    }
     const { hashes, nulls } = hashKeys(columns, pk, n);
-    // A one-row batch (an UPDATE's or INSERT's row) cannot duplicate itself: no batch index.
     const batch = n > 1 ? new KeyHashIndex(n) : null;
     for (let i = 0; i < n; i++) {
       if (nulls !== null && nulls[i] === 1) continue;
@@ -294,7 +303,12 @@ export class PendingKeys {
 
   /** Adds the batch check() just accepted, its rows numbered from `first`. */
   addChecked(first: RowId): void {
-    const c = this.checked!;
+    const c = this.checked;
+    if (c === null) {
+      if (this.checkedOne !== -1) (this.added ??= new KeyHashIndex()).add(this.checkedOne, first);
+      this.checkedOne = -1;
+      return;
+    }
     this.checked = null;
     const added = (this.added ??= new KeyHashIndex(c.n));
     for (let i = 0; i < c.n; i++) if (c.nulls === null || c.nulls[i] === 0) added.add(c.hashes[i], first + i);
