@@ -341,8 +341,10 @@ export class PendingKeys {
    */
   ownIndex(key: UniqueKey): KeyHashIndex | null {
     if (!this.owns(key)) return null;
-    const index = this.committed;
-    if (this.added !== null) index.addAll(this.added);
+    // A table created or truncated here: its index is the appended rows' (folding a million of
+    // them into the empty one took ~0.3 s).
+    const index = this.committed.size === 0 && this.added !== null ? this.added : this.committed;
+    if (index !== this.added && this.added !== null) index.addAll(this.added);
     index.dead += this.removedCount;
     this.added = null;
     this.removedCount = 0;
