@@ -207,6 +207,21 @@ describe('unique-key hash index', () => {
     tr2.append(def.id, [ints([2, 3]), ints([1, 1])]);
     await tr2.commit();
 
+    // Rolled back to a savepoint: the kept index has the rows the commit made, not the undone ones.
+    const sp = s.begin();
+    const sd = sp.createTable({ schema: 'public', name: 's', columns: [col('id'), col('n')], primaryKey: [0], primaryKeyName: 's_pkey' });
+    sp.append(sd.id, [ints([1]), ints([0])]);
+    const image = sp.savepoint();
+    sp.append(sd.id, [ints([2]), ints([0])]);
+    sp.rollbackTo(image);
+    sp.append(sd.id, [ints([3]), ints([0])]);
+    await sp.commit();
+    const sp2 = s.begin();
+    expect(errorOf(() => sp2.append(sd.id, [ints([1]), ints([1])])).code).to.equal('23505');
+    expect(errorOf(() => sp2.append(sd.id, [ints([3]), ints([1])])).code).to.equal('23505');
+    sp2.append(sd.id, [ints([2]), ints([1])]);
+    await sp2.commit();
+
     // Compaction moves rows to new RowIds: the kept index names the new ones.
     const d = s.begin();
     d.delete(def.id, [d.findKey(def.id, 'c_pkey', [ints([1])], 0), d.findKey(def.id, 'c_pkey', [ints([2])], 0), d.findKey(def.id, 'c_pkey', [ints([20])], 0)]);
