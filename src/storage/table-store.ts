@@ -20,7 +20,7 @@ import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { encodeChunkOffThread, stealQueuedChunks } from './chunk-encoder';
 import { GroupStats, collectGroupStats, decodeGroupStats, encodeGroupStats, tableStatistics } from './column-stats';
 import { KvStore, LmdbKv, MemoryKv } from './kv-store';
-import { KeyHashIndex, KeyRows, buildKeyIndex, PendingKeys } from './primary-key-index';
+import { KeyHashIndex, KeyRows, buildKeyIndex, ownKeyIndexes, PendingKeys } from './primary-key-index';
 import { SequenceStore, sequenceKey } from './sequence-store';
 import { columnStorageStats } from './storage-stats';
 import { SortedIndex } from './sorted-index';
@@ -920,9 +920,12 @@ export class TableStore implements Storage, ChunkSource {
       for (let c = 0; c < width; c++) for (let g = 0; g < groups; g++) if (!rewritten?.has(g)) this.pool.invalidate(poolKey(id, c, g));
     }
     for (const [id, tt] of txn.changed) {
-      if (tt.pkChanged) this.pkIndexes.delete(id);
+      const t = this.state.tables.get(id);
+      // A table this commit created, truncated, rewrote or re-keyed keeps the indexes its checks built.
+      const own = t === undefined ? null : ownKeyIndexes(uniqueKeysOf(t.def), tt.keys, (rowId) => rowDeleted(t, rowId));
+      if (own !== null) this.pkIndexes.set(id, own);
+      else if (tt.pkChanged) this.pkIndexes.delete(id);
       else if (tt.keys !== null) {
-        const t = this.state.tables.get(id);
         for (const [name, keys] of tt.keys) {
           const idx = this.pkIndexes.get(id)?.get(name);
           if (!keys.applyTo(idx) && t !== undefined) this.pkIndexes.get(id)!.set(name, idx!.withoutDead((rowId) => rowDeleted(t, rowId)));
@@ -1653,7 +1656,7 @@ class Txn implements WriteTxn {
     if (keys.length === 0) return null;
     const own = tt.committed === undefined || tt.pkChanged || !this.store.catalog().findTable(tt.committed.def.schema, tt.committed.def.name);
     const snap = own ? tt.snapshot() : null;
-    tt.keys = new Map(keys.map((k) => [k.name, new PendingKeys(def, k, snap !== null ? buildKeyIndex(snap, def, k) : this.store.pkIndex(tt.tableId, k), this.keyRows(tt))]));
+    tt.keys = new Map(keys.map((k) => [k.name, new PendingKeys(def, k, snap !== null ? buildKeyIndex(snap, def, k) : this.store.pkIndex(tt.tableId, k), this.keyRows(tt), snap !== null)]));
     return tt.keys;
   }
 
@@ -1751,7 +1754,7 @@ class Txn implements WriteTxn {
     tt.keys = new Map(
       uniqueKeysOf(def).map((k) => {
         const fresh = oldKeys.get(k.name) !== k.columns.join(',');
-        return [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, fresh, k.columns.every((c) => notNull.has(c)) && k.name === def.primaryKeyName), this.keyRows(tt))];
+        return [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, fresh, k.columns.every((c) => notNull.has(c)) && k.name === def.primaryKeyName), this.keyRows(tt), true)];
       }),
     );
     tt.pkChanged = true;
@@ -1851,7 +1854,7 @@ class Txn implements WriteTxn {
     };
     // Validates uniqueness and NOT NULL over the rows as this transaction sees them.
     const snap = tt.snapshot();
-    const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName), this.keyRows(tt))]));
+    const keys = new Map(uniqueKeysOf(def).map((k) => [k.name, new PendingKeys(def, k, buildKeyIndex(snap, def, k, k.name === constraintName, k.name === constraintName), this.keyRows(tt), true)]));
     this.catalog.tables.set(tableId, { def, groups: state.groups, generation: state.generation });
     tt.pkChanged = true;
     tt.keys = keys;

@@ -23,7 +23,6 @@ describe('unsupported features', function () {
     ['alter table w alter column a set statistics 100', '0A000', /ALTER TABLE SetStatistics is not supported/],
     ['create schema s2', '0A000', /CREATE SCHEMA is not supported/],
     ['select * from unnest(array[1,2]) with ordinality', '0A000', /unnest WITH ORDINALITY is not supported/],
-    ['select a from w for update', '0A000', /FOR UPDATE\/SHARE is not supported/],
     ['select * from w, lateral (select w.a) s', '0A000', /LATERAL is not supported/],
     ['create trigger t before insert on w for each row execute function f()', '0A000', /CREATE TRIGGER is not supported/],
     ['create materialized view mv as select a from w', '0A000', /CREATE MATERIALIZED VIEW is not supported/],

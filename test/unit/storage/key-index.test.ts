@@ -159,4 +159,80 @@ describe('unique-key hash index', () => {
     expect(errorOf(() => t3.append(def.id, batch([7, 7], ['q', 'q'], [1, 1]))).detail).to.equal('Key (a, b, d)=(7, q, 1970-01-02) already exists.');
     t3.abort();
   });
+  it('a table created, re-keyed, truncated or compacted in a commit keeps the index its checks built, and it enforces keys', async () => {
+    const s = await open();
+    const store = s as unknown as { pkIndex(id: number, key: { name: string; columns: number[] }): KeyHashIndex };
+    const keyOf = (name: string) => ({ name, columns: [0] });
+    const ints = (xs: number[]) => vectorFromScalars(Types.int4, xs);
+    const t = s.begin();
+    const col = (name: string) => ({ name, type: Types.int4, notNull: true, defaultSql: null });
+    const def: TableDef = t.createTable({ schema: 'public', name: 'c', columns: [col('id'), col('n')], primaryKey: [0], primaryKeyName: 'c_pkey' });
+    t.append(def.id, [ints([1, 2, 3]), ints([0, 0, 0])]);
+    t.delete(def.id, [t.findKey(def.id, 'c_pkey', [ints([2])], 0)]);
+    t.append(def.id, [ints([2]), ints([5])]);
+    await t.commit();
+    // Kept, not rebuilt: a rebuild from the rows would hold the 3 live entries, the kept one the dead one too.
+    expect(store.pkIndex(def.id, keyOf('c_pkey')).size).to.equal(4);
+    const t2 = s.begin();
+    expect(errorOf(() => t2.append(def.id, [ints([2]), ints([9])])).code).to.equal('23505');
+    expect(errorOf(() => t2.append(def.id, [ints([3]), ints([9])])).code).to.equal('23505');
+    const live = t2.findKey(def.id, 'c_pkey', [ints([2])], 0);
+    expect(getScalar(t2.table(def.id).readColumn(0, 1), live)).to.equal(5);
+    t2.append(def.id, [ints([4]), ints([0])]);
+    await t2.commit();
+
+    // A primary key added to a table's existing rows (ALTER TABLE ... ADD PRIMARY KEY).
+    const u = s.begin();
+    const other: TableDef = u.createTable({ schema: 'public', name: 'p', columns: [col('id'), col('n')], primaryKey: null, primaryKeyName: null });
+    u.append(other.id, [ints([7, 8, 9]), ints([0, 0, 0])]);
+    await u.commit();
+    const a = s.begin();
+    a.setPrimaryKey(other.id, [0], 'p_pkey');
+    a.append(other.id, [ints([10]), ints([0])]);
+    await a.commit();
+    expect(store.pkIndex(other.id, keyOf('p_pkey')).size).to.equal(4);
+    const a2 = s.begin();
+    expect(errorOf(() => a2.append(other.id, [ints([8]), ints([1])])).code).to.equal('23505');
+    expect(errorOf(() => a2.append(other.id, [ints([10]), ints([1])])).code).to.equal('23505');
+    a2.abort();
+
+    // TRUNCATE: the old keys are free, the new ones taken.
+    const tr = s.begin();
+    tr.truncate(def.id);
+    tr.append(def.id, [ints([1, 20]), ints([0, 0])]);
+    await tr.commit();
+    expect(store.pkIndex(def.id, keyOf('c_pkey')).size).to.equal(2);
+    const tr2 = s.begin();
+    expect(errorOf(() => tr2.append(def.id, [ints([20]), ints([1])])).code).to.equal('23505');
+    tr2.append(def.id, [ints([2, 3]), ints([1, 1])]);
+    await tr2.commit();
+
+    // Rolled back to a savepoint: the kept index has the rows the commit made, not the undone ones.
+    const sp = s.begin();
+    const sd = sp.createTable({ schema: 'public', name: 's', columns: [col('id'), col('n')], primaryKey: [0], primaryKeyName: 's_pkey' });
+    sp.append(sd.id, [ints([1]), ints([0])]);
+    const image = sp.savepoint();
+    sp.append(sd.id, [ints([2]), ints([0])]);
+    sp.rollbackTo(image);
+    sp.append(sd.id, [ints([3]), ints([0])]);
+    await sp.commit();
+    const sp2 = s.begin();
+    expect(errorOf(() => sp2.append(sd.id, [ints([1]), ints([1])])).code).to.equal('23505');
+    expect(errorOf(() => sp2.append(sd.id, [ints([3]), ints([1])])).code).to.equal('23505');
+    sp2.append(sd.id, [ints([2]), ints([1])]);
+    await sp2.commit();
+
+    // Compaction moves rows to new RowIds: the kept index names the new ones.
+    const d = s.begin();
+    d.delete(def.id, [d.findKey(def.id, 'c_pkey', [ints([1])], 0), d.findKey(def.id, 'c_pkey', [ints([2])], 0), d.findKey(def.id, 'c_pkey', [ints([20])], 0)]);
+    await d.commit();
+    expect(await s.compact(def.id, 1, () => true, () => {})).to.not.equal(null);
+    expect(store.pkIndex(def.id, keyOf('c_pkey')).size).to.equal(1);
+    const c = s.begin();
+    expect(errorOf(() => c.append(def.id, [ints([3]), ints([2])])).code).to.equal('23505');
+    expect(getScalar(c.table(def.id).readColumn(0, 0), c.findKey(def.id, 'c_pkey', [ints([3])], 0))).to.equal(3);
+    c.append(def.id, [ints([1, 2, 20]), ints([2, 2, 2])]);
+    c.abort();
+    await s.close();
+  });
 });
