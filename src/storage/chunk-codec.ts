@@ -70,20 +70,23 @@ export function checksum(b: Uint8Array, end: number): number {
 }
 
 /** A float64 copy of src[0 .. n) where rows with skip[i] = 1 repeat the previous kept value. */
-function filled(src: ArrayLike<number>, n: number, skip: Uint8Array | null): Float64Array {
+function filled(src: Float64Array | Int32Array | Uint8Array, n: number, skip: Uint8Array | null): Float64Array {
   const out = new Float64Array(n);
-  if (skip === null) {
-    for (let i = 0; i < n; i++) out[i] = src[i];
-    return out;
-  }
+  // A native conversion of any array type (a JS loop here was recompiled for each type it met).
+  out.set(src.subarray(0, n));
+  if (skip !== null) fillSkipped(out, n, skip);
+  return out;
+}
+
+/** Rows with skip[i] = 1 take the value of the kept row before them (rows before the first kept one, its value). */
+function fillSkipped(out: Float64Array, n: number, skip: Uint8Array): void {
   let first = 0;
   while (first < n && skip[first] === 1) first++;
-  let last = first < n ? src[first] : 0;
+  let last = first < n ? out[first] : 0;
   for (let i = 0; i < n; i++) {
     if (skip[i] === 1) out[i] = last;
-    else out[i] = last = src[i];
+    else last = out[i];
   }
-  return out;
 }
 
 /** The vector's NULL map when it has a NULL in its rows, else null. */
@@ -151,43 +154,81 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
 /**
  * stringLayout of a vector whose dictionary COPY built as UTF-8 bytes: the same layout (so the same
  * chunk bytes), its lengths and blob taken from those bytes instead of from the JS strings.
+ * Each loop is a function of its own (below): a bulk load calls this for every text column of every
+ * row group, with different branches taken by different columns, and one function holding all the
+ * loops was compiled on stack replacement at one loop and thrown away at the next branch it had not
+ * seen, again and again (over a dozen compilations in one COPY of part, on each thread).
  */
 function layoutFromBytes(rowCodes: Int32Array, n: number, nulls: Uint8Array | null, form: StringBytes): StringLayout {
   const { bytes, starts } = form;
   const size = starts.length - 1;
-  const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (nulls === null && size === n && isIdentity(rowCodes, n)) {
-    const lengths = new Float64Array(n);
-    for (let d = 0; d < n; d++) lengths[d] = starts[d + 1] - starts[d];
-    const codes = new Float64Array(n);
-    for (let i = 0; i < n; i++) codes[i] = i;
-    return { count: n, lengths, codes, raw: starts[n] - starts[0], blob: whole.subarray(starts[0], starts[n]) };
+    const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    return { count: n, lengths: entryLengths(starts, null, n), codes: iota(n), raw: starts[n] - starts[0], blob: whole.subarray(starts[0], starts[n]) };
   }
   // As stringLayout: the entries used, renumbered in order of first use; row order when nearly unique.
   const first = firstUseOrder(rowCodes, n, nulls, size);
   let { order, used } = first;
   const codes = first.codes;
-  let dictBytes = 0;
+  let total = entriesBytes(starts, order, used);
+  const raw = rowsBytes(starts, order, codes, nulls, n);
+  if (raw - total < (n * bitWidth(used - 1)) / 8) {
+    order = rowOrderEntries(order, codes, nulls, n);
+    used = order.length;
+    total = raw;
+  }
+  return { count: used, lengths: entryLengths(starts, order, used), codes, raw, blob: joinEntries(bytes, starts, order, used, total) };
+}
+
+/** 0, 1, …, n − 1. */
+function iota(n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+/** Byte lengths of entries order[0, used) (of entries 0 .. used − 1 when order is null). */
+function entryLengths(starts: Int32Array, order: Int32Array | null, used: number): Float64Array {
+  const out = new Float64Array(used);
+  if (order === null) for (let d = 0; d < used; d++) out[d] = starts[d + 1] - starts[d];
+  else for (let d = 0; d < used; d++) out[d] = starts[order[d] + 1] - starts[order[d]];
+  return out;
+}
+
+/** Bytes of entries order[0, used) together. */
+function entriesBytes(starts: Int32Array, order: Int32Array, used: number): number {
+  let total = 0;
+  for (let d = 0; d < used; d++) total += starts[order[d] + 1] - starts[order[d]];
+  return total;
+}
+
+/** Bytes of the rows' values (NULLs excluded): row i holds entry order[codes[i]]. */
+function rowsBytes(starts: Int32Array, order: Int32Array, codes: Float64Array, nulls: Uint8Array | null, n: number): number {
   let raw = 0;
-  for (let d = 0; d < used; d++) dictBytes += starts[order[d] + 1] - starts[order[d]];
   for (let i = 0; i < n; i++) {
     if (nulls !== null && nulls[i] === 1) continue;
     const c = order[codes[i]];
     raw += starts[c + 1] - starts[c];
   }
-  if (raw - dictBytes < (n * bitWidth(used - 1)) / 8) {
-    const entries = new Int32Array(n);
-    let k = -1;
-    for (let i = 0; i < n; i++) {
-      if (nulls === null || nulls[i] === 0) entries[++k] = order[codes[i]];
-      codes[i] = k < 0 ? 0 : k;
-    }
-    order = entries;
-    used = k + 1;
+  return raw;
+}
+
+/**
+ * Nearly unique text: one entry per non-NULL row in row order (the entries it repeats); codes become
+ * each row's position among them (a NULL row repeats its predecessor's). Returns the entries.
+ */
+function rowOrderEntries(order: Int32Array, codes: Float64Array, nulls: Uint8Array | null, n: number): Int32Array {
+  const entries = new Int32Array(n);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    if (nulls === null || nulls[i] === 0) entries[++k] = order[codes[i]];
+    codes[i] = k < 0 ? 0 : k;
   }
-  const lengths = new Float64Array(used);
-  let total = 0;
-  for (let d = 0; d < used; d++) total += lengths[d] = starts[order[d] + 1] - starts[order[d]];
+  return entries.subarray(0, k + 1);
+}
+
+/** Entries order[0, used) joined (total bytes together). */
+function joinEntries(bytes: Uint8Array, starts: Int32Array, order: Int32Array, used: number, total: number): Buffer {
   // Entries are short: a byte loop beats a native copy call per entry.
   const blob = Buffer.allocUnsafe(total);
   let at = 0;
@@ -195,7 +236,7 @@ function layoutFromBytes(rowCodes: Int32Array, n: number, nulls: Uint8Array | nu
     const e = starts[order[d] + 1];
     for (let i = starts[order[d]]; i < e; i++) blob[at++] = bytes[i];
   }
-  return { count: used, lengths, codes, raw, blob };
+  return blob;
 }
 
 /** The chunk of a string vector from its dictionary's byte form (v.dict is not read): what a worker thread encodes. */
