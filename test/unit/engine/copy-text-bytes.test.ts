@@ -79,6 +79,21 @@ describe('COPY text parsed from bytes', () => {
     expect(parse(round, [], text, false)).to.deep.equal(parse(round, [], text, true));
   });
 
+  it('finds delimiters at every position of the 4-byte words it scans, whatever the buffer alignment', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) lines.push(`${i}|${i * 3}|${i}.25|2024-01-0${(i % 9) + 1}|${'abc'.slice(0, i % 4)}|${'w'.repeat(i % 11)}|${'long text '.repeat(i % 5)}${'x'.repeat(i % 4)}`);
+    const body = lines.join('\n') + '\n';
+    const expected = parse(Buffer.from(body), [], text, false);
+    expect(expected).to.have.length(40);
+    for (let shift = 0; shift < 4; shift++) {
+      // Buffer.alloc: a buffer of its own, so the subarray starts `shift` bytes past a word boundary.
+      const big = Buffer.alloc(body.length + shift);
+      big.write(body, shift);
+      expect(parse(big.subarray(shift), [], text, true), `shift ${shift}`).to.deep.equal(expected);
+      expect(parse(big.subarray(shift), [37, 501], text, true), `shift ${shift}, cut`).to.deep.equal(expected);
+    }
+  });
+
   it('finds repeated strings through its byte cache and keeps mostly distinct ones right', () => {
     const lines: string[] = [];
     for (let i = 0; i < 6000; i++) lines.push(`${i}|${i}|${i}.5|2024-01-0${(i % 9) + 1}|${['A', 'N', 'R'][i % 3]}|v${i % 7}|comment ${i * 7919}`);
