@@ -2,18 +2,19 @@
 // that suit its data (see int-codec.ts for how a stream's encoding is chosen). Layout (little endian):
 //   u8 version (2) | u8 kind | u32 rows | u32 uncompressed bytes | u8 encoding | u8 flags |
 //   [NULL map stream] | payload | u32 checksum
-// flags: 1 = has NULLs, 2 = string dictionary deflated. The uncompressed size (rows × value width,
+// flags: 1 = has NULLs, 2 = string dictionary deflated (raw deflate: chunks written before brotli),
+// 4 = string dictionary compressed with brotli. The uncompressed size (rows × value width,
 // or the strings' UTF-8 bytes) and the encoding of the main stream are kept in the header so the
 // storage statistics can be read without decoding. Payloads:
 //   bool, int32, int64, float64, timestamp: one value stream
 //   numeric: i32 scale | u8 (1 = display scales, 2 = wide values) | [dscale stream] | [wide JSON] | value stream
-//   string: u32 dictionary size | length stream | blob (UTF-8, maybe deflated) | code stream
+//   string: u32 dictionary size | length stream | blob (UTF-8, maybe compressed) | code stream
 //   interval: months stream | days stream | micros stream
 // Values under NULLs are unspecified, so they are replaced by their predecessor before encoding
 // (keeps runs and deltas intact). Version-1 chunks (raw values) still decode (chunk-codec-v1.ts).
 // The checksum is written with the chunk and verified when it is read back (paired assertion).
 import { isAscii } from 'buffer';
-import { ZlibOptions, constants as zlibConstants, deflateRaw, deflateRawSync, inflateRawSync } from 'zlib';
+import { BrotliOptions, brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlibConstants, inflateRawSync } from 'zlib';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { StringVector, Vector } from '../types/vector';
@@ -28,35 +29,33 @@ const VERSION = 2;
 const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
 const FLAG_NULLS = 1;
 const FLAG_DEFLATED = 2;
+const FLAG_BROTLI = 4;
 /**
- * Deflate level for dictionaries: level 1. On TPC-H SF 1's text columns (65,536-row dictionaries)
- * level 4 is 5-20% smaller but takes 1.6-2.4× the CPU time, which made deflate a quarter of a bulk
- * load's CPU on the small tables (see bench/results/load-sf1-vs-postgres-h-load.md).
- * Node's native zlib (raw deflate, the format fflate wrote before): several times faster than
- * fflate's JavaScript deflate, which dominated bulk-load profiles, and encodeChunkAsync runs it on
- * libuv's thread pool, off the main thread.
+ * Dictionaries are compressed with brotli at quality 0 (Node's zlib module, native). Against raw
+ * deflate at level 1, which chunks used before, on TPC-H SF 1's text columns (65,536-row
+ * dictionaries): 2-3× less CPU time for about the same size (p_name 7 vs 15 ms, ×3.33 vs ×3.49;
+ * c_comment 11 vs 28 ms, ×3.81 vs ×3.87; random text such as c_address 4 vs 30 ms, ×1.32 vs ×1.33),
+ * decoding about as fast (some columns faster, ps_comment about 2× slower), and a small blob costs
+ * about 10 µs instead of deflate's 80-100 µs of stream setup. Compression was a quarter to a third of
+ * a bulk load's CPU time on the text-heavy tables (bench/results/load-sf1-vs-postgres.md).
  */
-const DEFLATE_LEVEL = 1;
-/** Dictionaries smaller than this are not worth a deflate attempt. */
-const MIN_DEFLATE_BYTES = 64;
-const FULL_DEFLATE: ZlibOptions = { level: DEFLATE_LEVEL };
-const HUFFMAN_ONLY: ZlibOptions = { level: DEFLATE_LEVEL, strategy: zlibConstants.Z_HUFFMAN_ONLY };
-/** Bytes of a dictionary deflated both ways to choose between them (see deflateOptions). */
-const SAMPLE_BYTES = 16384;
+const BROTLI_QUALITY = 0;
+/** Dictionaries smaller than this are not worth a compression attempt. */
+const MIN_COMPRESS_BYTES = 64;
 
-/**
- * How a dictionary blob is deflated: with string matching (LZ77) and Huffman coding, or Huffman
- * coding alone. Random-looking text (TPC-H's addresses and phone numbers) offers LZ77 nothing to
- * match, yet searching costs level 1 most of its time on such bytes: about 5× Huffman alone for the
- * same size (customer's c_address: ×1.33 both ways). Text with repeats (names, comments) gains
- * 1.5-3× more from LZ77. A sample of the blob is deflated both ways; Huffman alone is taken unless
- * LZ77 makes the sample at least 10% smaller. Small blobs are not sampled (the sample would cost
- * about as much as the saving). Both are plain raw deflate: decoding does not change.
- */
-export function deflateOptions(blob: Uint8Array): ZlibOptions {
-  if (blob.length < 4 * SAMPLE_BYTES) return FULL_DEFLATE;
-  const sample = blob.subarray(0, SAMPLE_BYTES);
-  return deflateRawSync(sample, FULL_DEFLATE).length < 0.9 * deflateRawSync(sample, HUFFMAN_ONLY).length ? FULL_DEFLATE : HUFFMAN_ONLY;
+function brotliOptions(blob: Uint8Array): BrotliOptions {
+  return {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: blob.length },
+    // One output buffer for the whole result (the default 16 kB one costs a callback and a copy per piece).
+    chunkSize: Math.max(16384, blob.length),
+  };
+}
+
+/** The blob compressed (null when that does not make it smaller, or it is too small to try). */
+function compressBlob(blob: Buffer): Buffer | null {
+  if (blob.length < MIN_COMPRESS_BYTES) return null;
+  const out = brotliCompressSync(blob, brotliOptions(blob));
+  return out.length < blob.length ? out : null;
 }
 
 /** FNV-1a over the bytes: cheap, and enough to catch torn or corrupted chunks. */
@@ -104,8 +103,8 @@ interface StringLayout {
   /** The rows' plain UTF-8 bytes (NULLs excluded). */
   raw: number;
   blob: Buffer;
-  /** The blob deflated, when that made it smaller; undefined = not tried yet. */
-  deflated?: Buffer | null;
+  /** The blob compressed, when that made it smaller; undefined = not tried yet. */
+  packed?: Buffer | null;
 }
 
 function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
@@ -275,16 +274,15 @@ function isIdentity(codes: Int32Array, n: number): boolean {
   return true;
 }
 
-/** The chunk's bytes, with the dictionary deflated on the thread pool (the rest is encoded here). */
+/** The chunk's bytes, with the dictionary compressed on the thread pool (the rest is encoded here). */
 export function encodeChunkAsync(v: Vector): Promise<Buffer> {
   if (v.kind !== 'string') return Promise.resolve(encodeChunk(v));
   const layout = stringLayout(v, presentNulls(v));
-  if (layout.blob.length < MIN_DEFLATE_BYTES) return Promise.resolve(encodeChunk(v, { ...layout, deflated: null }));
+  if (layout.blob.length < MIN_COMPRESS_BYTES) return Promise.resolve(encodeChunk(v, { ...layout, packed: null }));
   return new Promise((resolve, reject) =>
-    // One output buffer for the whole result (the default 16 kB one costs a callback and a copy per piece).
-    deflateRaw(layout.blob, { ...deflateOptions(layout.blob), chunkSize: Math.max(16384, layout.blob.length) }, (err, out) => {
+    brotliCompress(layout.blob, brotliOptions(layout.blob), (err, out) => {
       if (err !== null) reject(err);
-      else resolve(encodeChunk(v, { ...layout, deflated: out.length < layout.blob.length ? out : null }));
+      else resolve(encodeChunk(v, { ...layout, packed: out.length < layout.blob.length ? out : null }));
     }),
   );
 }
@@ -303,7 +301,7 @@ export function encodeChunkRaw(v: Vector): Buffer {
  */
 export function encodeChunkUndeflated(v: Vector): Buffer {
   if (v.kind !== 'string') return encodeChunk(v);
-  return encodeChunk(v, { ...stringLayout(v, presentNulls(v)), deflated: null });
+  return encodeChunk(v, { ...stringLayout(v, presentNulls(v)), packed: null });
 }
 
 export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false): Buffer {
@@ -358,14 +356,14 @@ export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false
       break;
     }
     case 'string': {
-      const { count, lengths, codes, raw: bytes, blob, deflated: given } = layout ?? stringLayout(v, nulls);
+      const { count, lengths, codes, raw: bytes, blob, packed: given } = layout ?? stringLayout(v, nulls);
       raw = bytes;
       w.u32(count);
       put(w, lengths, count, 4);
-      const deflated = rawStreams ? null : given !== undefined ? given : blob.length >= MIN_DEFLATE_BYTES ? deflateRawSync(blob, deflateOptions(blob)) : null;
-      if (deflated !== null && deflated.length < blob.length) {
-        flags |= FLAG_DEFLATED;
-        w.blob(deflated);
+      const packed = rawStreams ? null : given !== undefined ? given : compressBlob(blob);
+      if (packed !== null) {
+        flags |= FLAG_BROTLI;
+        w.blob(packed);
       } else w.blob(blob);
       tag = put(w, codes, n, 4);
       break;
@@ -450,7 +448,7 @@ function decodeV2(r: ByteReader, n: number, type: DataType): Vector {
       const lengths = new Int32Array(size);
       decodeInts(r, lengths, size);
       const stored = r.blob();
-      const blob = (flags & FLAG_DEFLATED) !== 0 ? inflateRawSync(stored) : Buffer.from(stored);
+      const blob = (flags & FLAG_BROTLI) !== 0 ? brotliDecompressSync(stored) : (flags & FLAG_DEFLATED) !== 0 ? inflateRawSync(stored) : Buffer.from(stored);
       // ASCII text (the common case) decodes faster as latin1, which is the same for those bytes.
       const encoding = isAscii(blob) ? 'latin1' : 'utf8';
       const dict: string[] = new Array(size);
@@ -480,7 +478,7 @@ export interface ChunkInfo {
   rows: number;
   /** The values' plain size: rows × value width, or the strings' UTF-8 bytes (NULLs excluded). */
   uncompressedBytes: number;
-  /** e.g. 'delta', 'rle', 'dictionary+bitpack+deflate'; 'raw (v1)' for version-1 chunks. */
+  /** e.g. 'delta', 'rle', 'dictionary+bitpack+brotli' ('+deflate': written before brotli); 'raw (v1)' for version-1 chunks. */
   encoding: string;
 }
 
@@ -491,7 +489,7 @@ export function chunkInfo(buf: Buffer): ChunkInfo {
   if (version === 1) return { version, rows, uncompressedBytes: buf.length, encoding: 'raw (v1)' };
   const tag = TAG_NAMES[buf[10]] ?? '?';
   const flags = buf[11];
-  const encoding = kind === KIND_CODE.string ? `dictionary+${tag}${(flags & FLAG_DEFLATED) !== 0 ? '+deflate' : ''}` : tag;
+  const encoding = kind === KIND_CODE.string ? `dictionary+${tag}${(flags & FLAG_BROTLI) !== 0 ? '+brotli' : (flags & FLAG_DEFLATED) !== 0 ? '+deflate' : ''}` : tag;
   return { version, rows, uncompressedBytes: buf.readUInt32LE(6), encoding };
 }
 
