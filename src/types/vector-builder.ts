@@ -231,10 +231,10 @@ export class VectorBuilder {
       v.nulls = this.anyNull ? sharedSlice(this.nulls, n) : null;
     }
     this.n = 0;
+    // The rows were copied out (sharedSlice): the arrays take the next batch's (COPY's batches are
+    // row groups: new arrays each time made a bulk load allocate and collect megabytes per group).
+    if (this.anyNull) this.nulls.fill(0, 0, n);
     this.anyNull = false;
-    this.nulls = new Uint8Array(Math.max(16, n));
-    if (this.nums !== null) this.nums = this.nums instanceof Int32Array ? new Int32Array(Math.max(16, n)) : new Float64Array(Math.max(16, n));
-    if (this.codes !== null) this.codes = new Int32Array(Math.max(16, n));
     if (this.scalars !== null) this.scalars = [];
     return v;
   }
