@@ -245,7 +245,8 @@ export class StringBytesBuilder {
   /** The dictionary (its strings made only unless `lazy`: see ensureStrings) and its byte form. */
   finish(lazy = false): { dict: string[]; form: StringBytes } {
     const count = this.count;
-    const starts = new Int32Array(count + 1);
+    // Shared as the arena is: the chunk encoder posts the form to its worker without a copy.
+    const starts = new Int32Array(new SharedArrayBuffer((count + 1) * 4));
     starts.set(this.starts.subarray(0, count));
     starts[count] = this.used;
     const ascii = this.orBits < 128;

@@ -221,7 +221,9 @@ export class VectorBuilder {
     let v: Vector;
     if (this.scalars !== null) v = vectorFromScalars(this.type, this.scalars);
     else {
-      v = newVector(this.type, n);
+      // Made empty, then given the rows' arrays (newVector(type, n) would allocate arrays of n only to drop them).
+      v = newVector(this.type, 0);
+      (v as { length: number }).length = n;
       if (this.codes !== null && v.kind === 'string') {
         v.codes = sharedSlice(this.codes, n);
         const { dict, form } = this.strings!.finish(lazyStrings);
