@@ -109,6 +109,9 @@ export class VectorBuilder {
   appendNull(): void {
     if (this.n === this.nulls.length) this.grow();
     this.nulls[this.n] = 1;
+    // A NULL's slot holds 0, as in a fresh array (the arrays are reused batch after batch: see finish).
+    if (this.nums !== null) this.nums[this.n] = 0;
+    if (this.codes !== null) this.codes[this.n] = 0;
     this.anyNull = true;
     if (this.scalars !== null) this.scalars.push(null);
     this.n++;

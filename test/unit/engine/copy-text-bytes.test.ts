@@ -94,6 +94,24 @@ describe('COPY text parsed from bytes', () => {
     }
   });
 
+  it('gives a NULL row the value slot 0 in every batch, though the builder reuses its arrays', () => {
+    for (const type of [Types.int4, Types.text]) {
+      const b = new VectorBuilder(type, DEFAULT_FORMAT, 4);
+      for (const batch of [['7', '8', '9'], [null, '5', null]]) {
+        for (const x of batch) {
+          if (x === null) b.appendNull();
+          else b.appendText(x);
+        }
+        const v = b.finish();
+        const slots = v.kind === 'string' ? v.codes : v.kind === 'int32' ? v.values : null;
+        batch.forEach((x, i) => {
+          if (x === null) expect(slots![i], `${type.name} row ${i}`).to.equal(0);
+          else expect(formatCell(v, i, DEFAULT_FORMAT)).to.equal(x);
+        });
+      }
+    }
+  });
+
   it('finds repeated strings through its byte cache and keeps mostly distinct ones right', () => {
     const lines: string[] = [];
     for (let i = 0; i < 6000; i++) lines.push(`${i}|${i}|${i}.5|2024-01-0${(i % 9) + 1}|${['A', 'N', 'R'][i % 3]}|v${i % 7}|comment ${i * 7919}`);
