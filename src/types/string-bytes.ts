@@ -60,6 +60,13 @@ function dictionaryStrings(form: StringBytes): string[] {
   return dict;
 }
 
+/**
+ * Values at least this long are copied by a native call (a view and a memmove): beyond about 100
+ * bytes that beats the byte loop (partsupp's comments, 124 bytes on average: its parse about 15-20%
+ * faster), below it the call costs more than the loop.
+ */
+const LONG_VALUE_BYTES = 96;
+
 /** Rows after which the hash lookups stop when over half of the values were new. */
 const DEDUP_PROBE_ROWS = 4096;
 
@@ -110,8 +117,11 @@ export class StringBytesBuilder {
       let at = this.used;
       if (known) {
         // Text known to be ASCII (comments, names): a plain byte copy (a native one costs a view
-        // object and a call per value, more than the bytes of a TPC-H comment).
-        for (let i = s; i < e; i++) arena[at++] = b[i];
+        // object and a call per value, more than the bytes of a short value).
+        if (len >= LONG_VALUE_BYTES) {
+          arena.set(b.subarray(s, e), at);
+          at += len;
+        } else for (let i = s; i < e; i++) arena[at++] = b[i];
         for (let k = 0; k < pad; k++) arena[at++] = 32;
         this.rows++;
         this.addEntry(this.used, at, 0);

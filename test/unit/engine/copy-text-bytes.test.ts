@@ -112,6 +112,15 @@ describe('COPY text parsed from bytes', () => {
     }
   });
 
+  it('keeps long distinct values right (copied natively once the byte cache is off)', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) lines.push(`${i}|${i}|1.5|2024-01-01|a|v|${'word '.repeat(15 + (i % 30))}${i}`);
+    const b = Buffer.from(lines.join('\n') + '\n');
+    const expected = parse(b, [], text, false);
+    expect((expected as string[][])[4999][6]).to.equal(`${'word '.repeat(15 + (4999 % 30))}4999`);
+    expect(parse(b, [1000, 70000], text, true)).to.deep.equal(expected);
+  });
+
   it('finds repeated strings through its byte cache and keeps mostly distinct ones right', () => {
     const lines: string[] = [];
     for (let i = 0; i < 6000; i++) lines.push(`${i}|${i}|${i}.5|2024-01-0${(i % 9) + 1}|${['A', 'N', 'R'][i % 3]}|v${i % 7}|comment ${i * 7919}`);
