@@ -8,6 +8,8 @@
 // best time counts. Prints rows/s per table and the ratio Tessera/PostgreSQL; with --out writes a
 // markdown report (command, commit, machine, load average, Tessera's peak RSS and CPU seconds).
 // --profile DIR runs the Tessera server under `node --cpu-prof` writing its profile into DIR.
+// Beside the times it reports each server's CPU seconds per copy (Linux /proc; the least of the runs):
+// on a shared, loaded machine the wall time mostly measures the scheduler, the CPU time the work.
 import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -63,16 +65,55 @@ async function copyOnce(port: number, table: string, file: string): Promise<numb
   return (performance.now() - start) / 1000;
 }
 
-/** User + system CPU seconds a process has used so far (Linux /proc), or null. */
-function cpuSeconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
+/** Fields of /proc/<pid>/stat after the command name (state is [0], ppid [1]), or null. */
+function statFields(pid: number): string[] | null {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(') ') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc), or null. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  const fields = statFields(pid);
+  // utime and stime, in clock ticks (100 per second on Linux).
+  return fields === null ? null : (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds of a PostgreSQL cluster so far: the postmaster's own, its exited children's (the
+ * backends of finished sessions, reaped by it: cutime and cstime) and its live children's
+ * (checkpointer, WAL writer, a backend not reaped yet), or null when unknown.
+ */
+function postgresCpuSeconds(socketDir: string): number | null {
+  let postmaster: number;
+  try {
+    postmaster = Number(fs.readFileSync(path.join(socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+  const all = (f: string[]) => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  const own = statFields(postmaster);
+  if (own === null) return null;
+  let ticks = all(own);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(Number(entry));
+    if (f !== null && Number(f[1]) === postmaster) ticks += all(f);
+  }
+  return ticks / 100;
+}
+
+/** The CPU seconds `measure` reads spent over fn (null when unknown); waits a moment for an exiting backend to be reaped. */
+async function cpuOver(measure: () => number | null, fn: () => Promise<number>): Promise<{ s: number; cpu: number | null }> {
+  const before = measure();
+  const s = await fn();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const after = measure();
+  return { s, cpu: before === null || after === null ? null : after - before };
 }
 
 interface Row {
@@ -83,6 +124,9 @@ interface Row {
   loadAverage: number;
   /** Tessera server's peak RSS while this table was copied (bytes; null when unknown). */
   peak: number | null;
+  /** Least CPU seconds of the runs: Tessera's server, PostgreSQL's cluster (null when unknown). */
+  tesseraCpu: number | null;
+  postgresCpu: number | null;
 }
 
 async function main(): Promise<void> {
@@ -109,15 +153,22 @@ async function main(): Promise<void> {
       let tessera = Infinity;
       let postgres = o.postgres ? Infinity : null;
       let tablePeak: number | null = null;
+      let tesseraCpu: number | null = null;
+      let postgresCpu: number | null = null;
+      const least = (a: number | null, b: number | null) => (b === null ? a : a === null ? b : Math.min(a, b));
       for (let run = 0; run < o.runs; run++) {
         if (run > 0) await psql(server.port, ['-c', `TRUNCATE ${table}`]);
         const during = new PeakMemory(server.pid);
-        tessera = Math.min(tessera, await copyOnce(server.port, table, file));
+        const t = await cpuOver(() => cpuSeconds(server.pid), () => copyOnce(server.port, table, file));
+        tessera = Math.min(tessera, t.s);
+        tesseraCpu = least(tesseraCpu, t.cpu);
         const p = during.stop();
         if (p !== null) tablePeak = Math.max(tablePeak ?? 0, p);
         if (pg !== null) {
           if (run > 0) await psql(pg.port, ['-c', `TRUNCATE ${table}`]);
-          postgres = Math.min(postgres!, await copyOnce(pg.port, table, file));
+          const q = await cpuOver(() => postgresCpuSeconds(pg.socketDir), () => copyOnce(pg.port, table, file));
+          postgres = Math.min(postgres!, q.s);
+          postgresCpu = least(postgresCpu, q.cpu);
         }
       }
       const rows = Number((await psql(server.port, ['-At', '-c', `select count(*) from ${table}`])).trim());
@@ -125,7 +176,7 @@ async function main(): Promise<void> {
         const pgRows = Number((await psql(pg.port, ['-At', '-c', `select count(*) from ${table}`])).trim());
         if (pgRows !== rows) throw new Error(`${table}: Tessera holds ${rows} rows, PostgreSQL ${pgRows}`);
       }
-      const row = { table, rows, tessera, postgres, loadAverage, peak: tablePeak };
+      const row = { table, rows, tessera, postgres, loadAverage, peak: tablePeak, tesseraCpu, postgresCpu };
       results.push(row);
       console.log(line(row));
     }
@@ -144,10 +195,20 @@ async function main(): Promise<void> {
     postgres: o.postgres ? results.reduce((n, r) => n + r.postgres!, 0) : null,
     loadAverage: os.loadavg()[0],
     peak,
+    tesseraCpu: sumOrNull(results.map((r) => r.tesseraCpu)),
+    postgresCpu: o.postgres ? sumOrNull(results.map((r) => r.postgresCpu)) : null,
   };
   console.log(line(total));
   if (peak !== null) console.log(`Tessera server peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB, CPU ${cpu?.toFixed(1) ?? '?'} s (user + system)`);
   if (o.out !== null) fs.writeFileSync(o.out, report(o, results, total, peak, cpu, started));
+}
+
+function sumOrNull(xs: (number | null)[]): number | null {
+  return xs.some((x) => x === null) ? null : xs.reduce<number>((n, x) => n + x!, 0);
+}
+
+function cpuText(s: number | null): string {
+  return s === null ? '–' : s.toFixed(2);
 }
 
 function rate(rows: number, s: number | null): string {
@@ -160,7 +221,7 @@ function mib(bytes: number): string {
 
 function line(r: Row): string {
   const ratio = r.postgres === null ? '' : `  ratio ${(r.postgres / r.tessera).toFixed(2)}`;
-  return `${r.table.padEnd(9)} ${String(r.rows).padStart(8)} rows  Tessera ${r.tessera.toFixed(2).padStart(7)} s ${rate(r.rows, r.tessera).padStart(8)} rows/s  PostgreSQL ${r.postgres?.toFixed(2).padStart(7) ?? '      –'} s ${rate(r.rows, r.postgres).padStart(8)} rows/s${ratio}  (load ${r.loadAverage.toFixed(1)})${r.peak === null ? '' : `  peak RSS ${mib(r.peak)} MiB`}`;
+  return `${r.table.padEnd(9)} ${String(r.rows).padStart(8)} rows  Tessera ${r.tessera.toFixed(2).padStart(7)} s ${rate(r.rows, r.tessera).padStart(8)} rows/s  PostgreSQL ${r.postgres?.toFixed(2).padStart(7) ?? '      –'} s ${rate(r.rows, r.postgres).padStart(8)} rows/s${ratio}  CPU ${cpuText(r.tesseraCpu)} s vs ${cpuText(r.postgresCpu)} s  (load ${r.loadAverage.toFixed(1)})${r.peak === null ? '' : `  peak RSS ${mib(r.peak)} MiB`}`;
 }
 
 function report(o: Options, rows: Row[], total: Row, peak: number | null, cpu: number | null, started: Date): string {
@@ -172,12 +233,15 @@ function report(o: Options, rows: Row[], total: Row, peak: number | null, cpu: n
     `Commit ${commit}, ${started.toISOString()}, ${machineDescription()}.`,
     `Each table's .tbl file is sent by psql (\`\\copy … from pstdin with (delimiter '|')\`) into a fresh Tessera server and a fresh PostgreSQL 15 (default settings, schema bench/tpch/schema.sql without keys), table by table, Tessera first. Both servers run in sessions of their own (Tessera under setsid, PostgreSQL as pg_ctl starts it), so under the kernel's autogroup scheduling each gets its own share of the CPU.${o.runs > 1 ? ` Best of ${o.runs} copies per table (TRUNCATE in between).` : ''}`,
     '"rows/s ratio" is Tessera rows/s ÷ PostgreSQL rows/s (above 1: Tessera faster). "load" is the 1-minute load average when the table started (other jobs share the 2 cores).',
+    '"CPU s" is the CPU time (user + system, all threads) the server spent on one copy, the least of the runs: Tessera\'s server process; PostgreSQL\'s postmaster and all its processes (the backend, WAL writer, checkpointer). "CPU ratio" is PostgreSQL CPU ÷ Tessera CPU (above 1: Tessera spends less). /proc counts in 10 ms ticks.',
     '',
-    '| table | rows | Tessera s | Tessera rows/s | PostgreSQL s | PostgreSQL rows/s | rows/s ratio | load | Tessera peak RSS MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| table | rows | Tessera s | Tessera rows/s | PostgreSQL s | PostgreSQL rows/s | rows/s ratio | Tessera CPU s | PostgreSQL CPU s | CPU ratio | load | Tessera peak RSS MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of [...rows, total])
-    out.push(`| ${r.table} | ${r.rows} | ${r.tessera.toFixed(2)} | ${rate(r.rows, r.tessera)} | ${r.postgres?.toFixed(2) ?? '–'} | ${rate(r.rows, r.postgres)} | ${r.postgres === null ? '–' : (r.postgres / r.tessera).toFixed(2)} | ${r.loadAverage.toFixed(1)} | ${r.peak === null ? '–' : mib(r.peak)} |`);
+    out.push(
+      `| ${r.table} | ${r.rows} | ${r.tessera.toFixed(2)} | ${rate(r.rows, r.tessera)} | ${r.postgres?.toFixed(2) ?? '–'} | ${rate(r.rows, r.postgres)} | ${r.postgres === null ? '–' : (r.postgres / r.tessera).toFixed(2)} | ${cpuText(r.tesseraCpu)} | ${cpuText(r.postgresCpu)} | ${r.tesseraCpu === null || r.postgresCpu === null || r.tesseraCpu === 0 ? '–' : (r.postgresCpu / r.tesseraCpu).toFixed(2)} | ${r.loadAverage.toFixed(1)} | ${r.peak === null ? '–' : mib(r.peak)} |`,
+    );
   out.push('', `Tessera server: peak RSS ${peak === null ? 'unknown' : `${(peak / 2 ** 20).toFixed(0)} MiB`}, CPU ${cpu === null ? 'unknown' : `${cpu.toFixed(1)} s`} (user + system) over the whole load.`, '');
   return out.join('\n');
 }

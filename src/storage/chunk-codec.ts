@@ -2,18 +2,19 @@
 // that suit its data (see int-codec.ts for how a stream's encoding is chosen). Layout (little endian):
 //   u8 version (2) | u8 kind | u32 rows | u32 uncompressed bytes | u8 encoding | u8 flags |
 //   [NULL map stream] | payload | u32 checksum
-// flags: 1 = has NULLs, 2 = string dictionary deflated. The uncompressed size (rows × value width,
+// flags: 1 = has NULLs, 2 = string dictionary deflated (raw deflate: chunks written before brotli),
+// 4 = string dictionary compressed with brotli. The uncompressed size (rows × value width,
 // or the strings' UTF-8 bytes) and the encoding of the main stream are kept in the header so the
 // storage statistics can be read without decoding. Payloads:
 //   bool, int32, int64, float64, timestamp: one value stream
 //   numeric: i32 scale | u8 (1 = display scales, 2 = wide values) | [dscale stream] | [wide JSON] | value stream
-//   string: u32 dictionary size | length stream | blob (UTF-8, maybe deflated) | code stream
+//   string: u32 dictionary size | length stream | blob (UTF-8, maybe compressed) | code stream
 //   interval: months stream | days stream | micros stream
 // Values under NULLs are unspecified, so they are replaced by their predecessor before encoding
 // (keeps runs and deltas intact). Version-1 chunks (raw values) still decode (chunk-codec-v1.ts).
 // The checksum is written with the chunk and verified when it is read back (paired assertion).
 import { isAscii } from 'buffer';
-import { deflateRaw, deflateRawSync, inflateRawSync } from 'zlib';
+import { BrotliOptions, brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlibConstants, inflateRawSync } from 'zlib';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { StringVector, Vector } from '../types/vector';
@@ -28,17 +29,34 @@ const VERSION = 2;
 const KIND_CODE: Record<Vector['kind'], number> = { bool: 1, int32: 2, int64: 3, float64: 4, timestamp: 5, numeric: 6, string: 7, interval: 8 };
 const FLAG_NULLS = 1;
 const FLAG_DEFLATED = 2;
+const FLAG_BROTLI = 4;
 /**
- * Deflate level for dictionaries: level 1. On TPC-H SF 1's text columns (65,536-row dictionaries)
- * level 4 is 5-20% smaller but takes 1.6-2.4× the CPU time, which made deflate a quarter of a bulk
- * load's CPU on the small tables (see bench/results/load-sf1-vs-postgres-h-load.md).
- * Node's native zlib (raw deflate, the format fflate wrote before): several times faster than
- * fflate's JavaScript deflate, which dominated bulk-load profiles, and encodeChunkAsync runs it on
- * libuv's thread pool, off the main thread.
+ * Dictionaries are compressed with brotli at quality 0 (Node's zlib module, native). Against raw
+ * deflate at level 1, which chunks used before, on TPC-H SF 1's text columns (65,536-row
+ * dictionaries): 2-3× less CPU time for about the same size (p_name 7 vs 15 ms, ×3.33 vs ×3.49;
+ * c_comment 11 vs 28 ms, ×3.81 vs ×3.87; random text such as c_address 4 vs 30 ms, ×1.32 vs ×1.33),
+ * decoding about as fast (some columns faster, ps_comment about 2× slower), and a small blob costs
+ * about 10 µs instead of deflate's 80-100 µs of stream setup. Compression was a quarter to a third of
+ * a bulk load's CPU time on the text-heavy tables (bench/results/load-sf1-vs-postgres.md).
  */
-const DEFLATE_LEVEL = 1;
-/** Dictionaries smaller than this are not worth a deflate attempt. */
-const MIN_DEFLATE_BYTES = 64;
+const BROTLI_QUALITY = 0;
+/** Dictionaries smaller than this are not worth a compression attempt. */
+const MIN_COMPRESS_BYTES = 64;
+
+function brotliOptions(blob: Uint8Array): BrotliOptions {
+  return {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: blob.length },
+    // One output buffer for the whole result (the default 16 kB one costs a callback and a copy per piece).
+    chunkSize: Math.max(16384, blob.length),
+  };
+}
+
+/** The blob compressed (null when that does not make it smaller, or it is too small to try). */
+function compressBlob(blob: Buffer): Buffer | null {
+  if (blob.length < MIN_COMPRESS_BYTES) return null;
+  const out = brotliCompressSync(blob, brotliOptions(blob));
+  return out.length < blob.length ? out : null;
+}
 
 /** FNV-1a over the bytes: cheap, and enough to catch torn or corrupted chunks. */
 export function checksum(b: Uint8Array, end: number): number {
@@ -51,20 +69,23 @@ export function checksum(b: Uint8Array, end: number): number {
 }
 
 /** A float64 copy of src[0 .. n) where rows with skip[i] = 1 repeat the previous kept value. */
-function filled(src: ArrayLike<number>, n: number, skip: Uint8Array | null): Float64Array {
+function filled(src: Float64Array | Int32Array | Uint8Array, n: number, skip: Uint8Array | null): Float64Array {
   const out = new Float64Array(n);
-  if (skip === null) {
-    for (let i = 0; i < n; i++) out[i] = src[i];
-    return out;
-  }
+  // A native conversion of any array type (a JS loop here was recompiled for each type it met).
+  out.set(src.subarray(0, n));
+  if (skip !== null) fillSkipped(out, n, skip);
+  return out;
+}
+
+/** Rows with skip[i] = 1 take the value of the kept row before them (rows before the first kept one, its value). */
+function fillSkipped(out: Float64Array, n: number, skip: Uint8Array): void {
   let first = 0;
   while (first < n && skip[first] === 1) first++;
-  let last = first < n ? src[first] : 0;
+  let last = first < n ? out[first] : 0;
   for (let i = 0; i < n; i++) {
     if (skip[i] === 1) out[i] = last;
-    else out[i] = last = src[i];
+    else last = out[i];
   }
-  return out;
 }
 
 /** The vector's NULL map when it has a NULL in its rows, else null. */
@@ -82,8 +103,8 @@ interface StringLayout {
   /** The rows' plain UTF-8 bytes (NULLs excluded). */
   raw: number;
   blob: Buffer;
-  /** The blob deflated, when that made it smaller; undefined = not tried yet. */
-  deflated?: Buffer | null;
+  /** The blob compressed, when that made it smaller; undefined = not tried yet. */
+  packed?: Buffer | null;
 }
 
 function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
@@ -132,43 +153,81 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
 /**
  * stringLayout of a vector whose dictionary COPY built as UTF-8 bytes: the same layout (so the same
  * chunk bytes), its lengths and blob taken from those bytes instead of from the JS strings.
+ * Each loop is a function of its own (below): a bulk load calls this for every text column of every
+ * row group, with different branches taken by different columns, and one function holding all the
+ * loops was compiled on stack replacement at one loop and thrown away at the next branch it had not
+ * seen, again and again (over a dozen compilations in one COPY of part, on each thread).
  */
 function layoutFromBytes(rowCodes: Int32Array, n: number, nulls: Uint8Array | null, form: StringBytes): StringLayout {
   const { bytes, starts } = form;
   const size = starts.length - 1;
-  const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (nulls === null && size === n && isIdentity(rowCodes, n)) {
-    const lengths = new Float64Array(n);
-    for (let d = 0; d < n; d++) lengths[d] = starts[d + 1] - starts[d];
-    const codes = new Float64Array(n);
-    for (let i = 0; i < n; i++) codes[i] = i;
-    return { count: n, lengths, codes, raw: starts[n] - starts[0], blob: whole.subarray(starts[0], starts[n]) };
+    const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    return { count: n, lengths: entryLengths(starts, null, n), codes: iota(n), raw: starts[n] - starts[0], blob: whole.subarray(starts[0], starts[n]) };
   }
   // As stringLayout: the entries used, renumbered in order of first use; row order when nearly unique.
   const first = firstUseOrder(rowCodes, n, nulls, size);
   let { order, used } = first;
   const codes = first.codes;
-  let dictBytes = 0;
+  let total = entriesBytes(starts, order, used);
+  const raw = rowsBytes(starts, order, codes, nulls, n);
+  if (raw - total < (n * bitWidth(used - 1)) / 8) {
+    order = rowOrderEntries(order, codes, nulls, n);
+    used = order.length;
+    total = raw;
+  }
+  return { count: used, lengths: entryLengths(starts, order, used), codes, raw, blob: joinEntries(bytes, starts, order, used, total) };
+}
+
+/** 0, 1, …, n − 1. */
+function iota(n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+/** Byte lengths of entries order[0, used) (of entries 0 .. used − 1 when order is null). */
+function entryLengths(starts: Int32Array, order: Int32Array | null, used: number): Float64Array {
+  const out = new Float64Array(used);
+  if (order === null) for (let d = 0; d < used; d++) out[d] = starts[d + 1] - starts[d];
+  else for (let d = 0; d < used; d++) out[d] = starts[order[d] + 1] - starts[order[d]];
+  return out;
+}
+
+/** Bytes of entries order[0, used) together. */
+function entriesBytes(starts: Int32Array, order: Int32Array, used: number): number {
+  let total = 0;
+  for (let d = 0; d < used; d++) total += starts[order[d] + 1] - starts[order[d]];
+  return total;
+}
+
+/** Bytes of the rows' values (NULLs excluded): row i holds entry order[codes[i]]. */
+function rowsBytes(starts: Int32Array, order: Int32Array, codes: Float64Array, nulls: Uint8Array | null, n: number): number {
   let raw = 0;
-  for (let d = 0; d < used; d++) dictBytes += starts[order[d] + 1] - starts[order[d]];
   for (let i = 0; i < n; i++) {
     if (nulls !== null && nulls[i] === 1) continue;
     const c = order[codes[i]];
     raw += starts[c + 1] - starts[c];
   }
-  if (raw - dictBytes < (n * bitWidth(used - 1)) / 8) {
-    const entries = new Int32Array(n);
-    let k = -1;
-    for (let i = 0; i < n; i++) {
-      if (nulls === null || nulls[i] === 0) entries[++k] = order[codes[i]];
-      codes[i] = k < 0 ? 0 : k;
-    }
-    order = entries;
-    used = k + 1;
+  return raw;
+}
+
+/**
+ * Nearly unique text: one entry per non-NULL row in row order (the entries it repeats); codes become
+ * each row's position among them (a NULL row repeats its predecessor's). Returns the entries.
+ */
+function rowOrderEntries(order: Int32Array, codes: Float64Array, nulls: Uint8Array | null, n: number): Int32Array {
+  const entries = new Int32Array(n);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    if (nulls === null || nulls[i] === 0) entries[++k] = order[codes[i]];
+    codes[i] = k < 0 ? 0 : k;
   }
-  const lengths = new Float64Array(used);
-  let total = 0;
-  for (let d = 0; d < used; d++) total += lengths[d] = starts[order[d] + 1] - starts[order[d]];
+  return entries.subarray(0, k + 1);
+}
+
+/** Entries order[0, used) joined (total bytes together). */
+function joinEntries(bytes: Uint8Array, starts: Int32Array, order: Int32Array, used: number, total: number): Buffer {
   // Entries are short: a byte loop beats a native copy call per entry.
   const blob = Buffer.allocUnsafe(total);
   let at = 0;
@@ -176,7 +235,7 @@ function layoutFromBytes(rowCodes: Int32Array, n: number, nulls: Uint8Array | nu
     const e = starts[order[d] + 1];
     for (let i = starts[order[d]]; i < e; i++) blob[at++] = bytes[i];
   }
-  return { count: used, lengths, codes, raw, blob };
+  return blob;
 }
 
 /** The chunk of a string vector from its dictionary's byte form (v.dict is not read): what a worker thread encodes. */
@@ -215,16 +274,15 @@ function isIdentity(codes: Int32Array, n: number): boolean {
   return true;
 }
 
-/** The chunk's bytes, with the dictionary deflated on the thread pool (the rest is encoded here). */
+/** The chunk's bytes, with the dictionary compressed on the thread pool (the rest is encoded here). */
 export function encodeChunkAsync(v: Vector): Promise<Buffer> {
   if (v.kind !== 'string') return Promise.resolve(encodeChunk(v));
   const layout = stringLayout(v, presentNulls(v));
-  if (layout.blob.length < MIN_DEFLATE_BYTES) return Promise.resolve(encodeChunk(v, { ...layout, deflated: null }));
+  if (layout.blob.length < MIN_COMPRESS_BYTES) return Promise.resolve(encodeChunk(v, { ...layout, packed: null }));
   return new Promise((resolve, reject) =>
-    // One output buffer for the whole result (the default 16 kB one costs a callback and a copy per piece).
-    deflateRaw(layout.blob, { level: DEFLATE_LEVEL, chunkSize: Math.max(16384, layout.blob.length) }, (err, out) => {
+    brotliCompress(layout.blob, brotliOptions(layout.blob), (err, out) => {
       if (err !== null) reject(err);
-      else resolve(encodeChunk(v, { ...layout, deflated: out.length < layout.blob.length ? out : null }));
+      else resolve(encodeChunk(v, { ...layout, packed: out.length < layout.blob.length ? out : null }));
     }),
   );
 }
@@ -243,7 +301,7 @@ export function encodeChunkRaw(v: Vector): Buffer {
  */
 export function encodeChunkUndeflated(v: Vector): Buffer {
   if (v.kind !== 'string') return encodeChunk(v);
-  return encodeChunk(v, { ...stringLayout(v, presentNulls(v)), deflated: null });
+  return encodeChunk(v, { ...stringLayout(v, presentNulls(v)), packed: null });
 }
 
 export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false): Buffer {
@@ -298,14 +356,14 @@ export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false
       break;
     }
     case 'string': {
-      const { count, lengths, codes, raw: bytes, blob, deflated: given } = layout ?? stringLayout(v, nulls);
+      const { count, lengths, codes, raw: bytes, blob, packed: given } = layout ?? stringLayout(v, nulls);
       raw = bytes;
       w.u32(count);
       put(w, lengths, count, 4);
-      const deflated = rawStreams ? null : given !== undefined ? given : blob.length >= MIN_DEFLATE_BYTES ? deflateRawSync(blob, { level: DEFLATE_LEVEL }) : null;
-      if (deflated !== null && deflated.length < blob.length) {
-        flags |= FLAG_DEFLATED;
-        w.blob(deflated);
+      const packed = rawStreams ? null : given !== undefined ? given : compressBlob(blob);
+      if (packed !== null) {
+        flags |= FLAG_BROTLI;
+        w.blob(packed);
       } else w.blob(blob);
       tag = put(w, codes, n, 4);
       break;
@@ -390,7 +448,7 @@ function decodeV2(r: ByteReader, n: number, type: DataType): Vector {
       const lengths = new Int32Array(size);
       decodeInts(r, lengths, size);
       const stored = r.blob();
-      const blob = (flags & FLAG_DEFLATED) !== 0 ? inflateRawSync(stored) : Buffer.from(stored);
+      const blob = (flags & FLAG_BROTLI) !== 0 ? brotliDecompressSync(stored) : (flags & FLAG_DEFLATED) !== 0 ? inflateRawSync(stored) : Buffer.from(stored);
       // ASCII text (the common case) decodes faster as latin1, which is the same for those bytes.
       const encoding = isAscii(blob) ? 'latin1' : 'utf8';
       const dict: string[] = new Array(size);
@@ -420,7 +478,7 @@ export interface ChunkInfo {
   rows: number;
   /** The values' plain size: rows × value width, or the strings' UTF-8 bytes (NULLs excluded). */
   uncompressedBytes: number;
-  /** e.g. 'delta', 'rle', 'dictionary+bitpack+deflate'; 'raw (v1)' for version-1 chunks. */
+  /** e.g. 'delta', 'rle', 'dictionary+bitpack+brotli' ('+deflate': written before brotli); 'raw (v1)' for version-1 chunks. */
   encoding: string;
 }
 
@@ -431,7 +489,7 @@ export function chunkInfo(buf: Buffer): ChunkInfo {
   if (version === 1) return { version, rows, uncompressedBytes: buf.length, encoding: 'raw (v1)' };
   const tag = TAG_NAMES[buf[10]] ?? '?';
   const flags = buf[11];
-  const encoding = kind === KIND_CODE.string ? `dictionary+${tag}${(flags & FLAG_DEFLATED) !== 0 ? '+deflate' : ''}` : tag;
+  const encoding = kind === KIND_CODE.string ? `dictionary+${tag}${(flags & FLAG_BROTLI) !== 0 ? '+brotli' : (flags & FLAG_DEFLATED) !== 0 ? '+deflate' : ''}` : tag;
   return { version, rows, uncompressedBytes: buf.readUInt32LE(6), encoding };
 }
 

@@ -1,6 +1,6 @@
 // Worker thread that encodes column chunks (see chunk-encoder.ts): receives a vector whose typed
 // arrays are in shared memory (and a string dictionary's byte form), answers with the chunk bytes,
-// their buffer transferred. Deflate runs here too, synchronously: this thread is the parallelism.
+// their buffer transferred. Compression runs here too, synchronously: this thread is the parallelism.
 import { parentPort } from 'worker_threads';
 import { encodeChunk, encodeChunkFromBytes } from './chunk-codec';
 import type { EncodeReply, EncodeRequest } from './chunk-encoder';

@@ -1,5 +1,5 @@
 // Encodes a bulk load's column chunks on a worker thread, so encoding (dictionary layout, integer
-// encodings, deflate, checksum) overlaps with COPY parsing the next rows on the main thread. The
+// encodings, dictionary compression, checksum) overlaps with COPY parsing the next rows on the main thread. The
 // vectors COPY builds keep their typed arrays in SharedArrayBuffers and their string dictionaries
 // as UTF-8 bytes (types/string-bytes.ts), so posting one shares memory instead of copying it. Chunks
 // are byte-identical to encodeChunkAsync's (the worker runs the same encoder); anything else
@@ -64,7 +64,7 @@ function postQueued(): void {
 }
 
 /**
- * Encodes the chunks still queued for the worker on this thread instead (deflate on libuv's
+ * Encodes the chunks still queued for the worker on this thread instead (compression on libuv's
  * thread pool): called where this thread would otherwise wait for them (a commit, or COPY held
  * back while storage catches up), so the worker and this thread share the encoding.
  */
@@ -126,7 +126,7 @@ function workerCanTake(v: Vector): boolean {
 
 /**
  * The chunk's bytes, encoded on the worker thread when the vector suits it. `unlessBusy`: while the
- * worker still has chunks queued (a bulk load's full groups), encode here instead (deflating on
+ * worker still has chunks queued (a bulk load's full groups), encode here instead (compressing on
  * libuv's thread pool), beside it: a commit waiting for its last group is not queued behind them.
  */
 export function encodeChunkOffThread(v: Vector, unlessBusy = false): Promise<Buffer> {

@@ -102,6 +102,39 @@ function excluded(v: Vector, skip: Uint8Array | null, nullCount: Int32Array): Ui
   return out;
 }
 
+/**
+ * seen[c] = 1 for each code c of a row not left out; returns how many codes that is. The loops over
+ * rows are functions of their own: inside columnStats, a loop compiled on stack replacement for one
+ * column kind was thrown away at the next kind's branch, several times per COPY.
+ */
+function markSeen(codes: Int32Array, n: number, out: Uint8Array | null, seen: Uint8Array): number {
+  let used = 0;
+  for (let i = 0; i < n; i++)
+    if ((out === null || out[i] === 0) && seen[codes[i]] === 0) {
+      seen[codes[i]] = 1;
+      used++;
+    }
+  return used;
+}
+
+/** numberStats' least and greatest value (Infinity, -Infinity when every row is left out). */
+const RANGE = new Float64Array(2);
+
+/** Sketches the values of the rows not left out, and their range into RANGE. */
+function numberStats(values: Float64Array | Int32Array | Uint8Array, n: number, out: Uint8Array | null, reg: Uint8Array, base: number): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (out !== null && out[i] === 1) continue;
+    const x = values[i];
+    add(reg, base, hashNumber(x));
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  RANGE[0] = lo;
+  RANGE[1] = hi;
+}
+
 /** Statistics of one column's rows [0, v.length), skipping rows where `skip` is 1. */
 function columnStats(v: Vector, reg: Uint8Array, base: number, skip: Uint8Array | null): ColumnGroupStats {
   const n = v.length;
@@ -113,13 +146,7 @@ function columnStats(v: Vector, reg: Uint8Array, base: number, skip: Uint8Array 
     case 'string': {
       // A bulk load's dictionary may still be bytes only (see ensureStrings): entries are made for the seen ones.
       const seen = new Uint8Array(dictionarySize(v));
-      const codes = v.codes;
-      let used = 0;
-      for (let i = 0; i < n; i++)
-        if ((out === null || out[i] === 0) && seen[codes[i]] === 0) {
-          seen[codes[i]] = 1;
-          used++;
-        }
+      const used = markSeen(v.codes, n, out, seen);
       // Dictionaries of stored vectors hold distinct strings, so `used` is exact.
       if (used >= UNIQUE_TEXT_MIN && used >= 0.5 * (n - nullCount[0])) return { nulls: nullCount[0], min: null, max: null, distinct: used };
       let min: string | null = null;
@@ -141,14 +168,9 @@ function columnStats(v: Vector, reg: Uint8Array, base: number, skip: Uint8Array 
       return { nulls: nullCount[0], min: null, max: null };
     default: {
       // int32 values, doubles, and numerics' scaled integers (hashed as scaled: a column keeps its scale).
-      const values = v.values;
-      for (let i = 0; i < n; i++) {
-        if (out !== null && out[i] === 1) continue;
-        const x = values[i];
-        add(reg, base, hashNumber(x));
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-      }
+      numberStats(v.values, n, out, reg, base);
+      lo = RANGE[0];
+      hi = RANGE[1];
     }
   }
   if (v.kind === 'numeric' && lo <= hi) {

@@ -34,38 +34,14 @@ export function encodeInts(w: ByteWriter, vals: Float64Array, n: number, elemByt
     return TAG_RAW;
   }
   // Statistics in one pass.
-  let integral = true;
-  let min = vals[0];
-  let max = vals[0];
-  let runs = 1;
-  let run = 1;
-  let maxRun = 1;
-  let minD = Infinity;
-  let maxD = -Infinity;
-  let p = vals[0];
-  if (!Number.isSafeInteger(p) || Object.is(p, -0)) integral = false;
-  for (let i = 1; i < n; i++) {
-    const v = vals[i];
-    if (v === p && (v !== 0 || 1 / v === 1 / p)) {
-      run++;
-    } else {
-      if (run > maxRun) maxRun = run;
-      runs++;
-      run = 1;
-    }
-    if (integral) {
-      if (!Number.isSafeInteger(v) || (v === 0 && 1 / v < 0)) integral = false;
-      else {
-        if (v < min) min = v;
-        if (v > max) max = v;
-        const d = v - p;
-        if (d < minD) minD = d;
-        if (d > maxD) maxD = d;
-      }
-    }
-    p = v;
-  }
-  if (run > maxRun) maxRun = run;
+  streamStats(vals, n);
+  const integral = STATS[0] === 1;
+  const min = STATS[1];
+  const max = STATS[2];
+  const runs = STATS[3];
+  const maxRun = STATS[4];
+  const minD = STATS[5];
+  const maxD = STATS[6];
 
   // Estimated sizes; the smallest wins (ties go to the cheaper decoder, listed first).
   let tag = TAG_RAW;
@@ -99,12 +75,7 @@ export function encodeInts(w: ByteWriter, vals: Float64Array, n: number, elemByt
     const k = decimalDigits(vals, n);
     if (k > 0) {
       const scaled = new Float64Array(n);
-      const f = 10 ** k;
-      let exact = true;
-      for (let i = 0; i < n; i++) {
-        const m = (scaled[i] = Math.round(vals[i] * f));
-        if (m / f !== vals[i]) exact = false;
-      }
+      const exact = scaleExactly(vals, n, 10 ** k, scaled);
       const inner = new ByteWriter();
       if (exact) encodeInts(inner, scaled, n, 8, true);
       if (exact && inner.length + 1 < best) {
@@ -129,31 +100,16 @@ export function encodeInts(w: ByteWriter, vals: Float64Array, n: number, elemByt
       w.u8(valueWidth);
       w.typed(packBits(vals, 0, n, min, valueWidth));
       break;
-    case TAG_DELTA: {
-      const deltas = new Float64Array(n - 1);
-      for (let i = 1; i < n; i++) deltas[i - 1] = vals[i] - vals[i - 1];
+    case TAG_DELTA:
       w.f64(vals[0]);
       w.f64(minD);
       w.u8(deltaWidth);
-      w.typed(packBits(deltas, 0, n - 1, minD, deltaWidth));
+      w.typed(packBits(deltasOf(vals, n), 0, n - 1, minD, deltaWidth));
       break;
-    }
     case TAG_RLE: {
       const runVals = new Float64Array(runs);
       const runLens = new Float64Array(runs);
-      let r = 0;
-      let start = 0;
-      for (let i = 1; i <= n; i++) {
-        if (i < n) {
-          const v = vals[i];
-          const q = vals[i - 1];
-          if (v === q && (v !== 0 || 1 / v === 1 / q)) continue;
-        }
-        runVals[r] = vals[start];
-        runLens[r] = i - start;
-        r++;
-        start = i;
-      }
+      runsOf(vals, n, runVals, runLens);
       w.u32(runs);
       // Run values decode into a float64 scratch array, so their raw form is float64.
       encodeInts(w, runVals, runs, 8, false);
@@ -162,6 +118,93 @@ export function encodeInts(w: ByteWriter, vals: Float64Array, n: number, elemByt
     }
   }
   return tag;
+}
+
+/**
+ * streamStats' results: integral (1/0), min, max, runs, longest run, least and greatest delta (min,
+ * max and deltas only while integral). A module array, not an object per call.
+ */
+const STATS = new Float64Array(7);
+
+/**
+ * The statistics encodeInts chooses from, in one pass over vals[0 .. n) (n ≥ 1). Its own function,
+ * as the loops below: encodeInts branches differently per stream, and a loop compiled inside it on
+ * stack replacement was discarded whenever another stream took a branch it had not seen.
+ */
+function streamStats(vals: Float64Array, n: number): void {
+  let integral = true;
+  let min = vals[0];
+  let max = vals[0];
+  let runs = 1;
+  let run = 1;
+  let maxRun = 1;
+  let minD = Infinity;
+  let maxD = -Infinity;
+  let p = vals[0];
+  if (!Number.isSafeInteger(p) || Object.is(p, -0)) integral = false;
+  for (let i = 1; i < n; i++) {
+    const v = vals[i];
+    if (v === p && (v !== 0 || 1 / v === 1 / p)) {
+      run++;
+    } else {
+      if (run > maxRun) maxRun = run;
+      runs++;
+      run = 1;
+    }
+    if (integral) {
+      if (!Number.isSafeInteger(v) || (v === 0 && 1 / v < 0)) integral = false;
+      else {
+        if (v < min) min = v;
+        if (v > max) max = v;
+        const d = v - p;
+        if (d < minD) minD = d;
+        if (d > maxD) maxD = d;
+      }
+    }
+    p = v;
+  }
+  if (run > maxRun) maxRun = run;
+  STATS[0] = integral ? 1 : 0;
+  STATS[1] = min;
+  STATS[2] = max;
+  STATS[3] = runs;
+  STATS[4] = maxRun;
+  STATS[5] = minD;
+  STATS[6] = maxD;
+}
+
+/** scaled[i] = round(vals[i] × f); whether every one divides back to its value exactly. */
+function scaleExactly(vals: Float64Array, n: number, f: number, scaled: Float64Array): boolean {
+  let exact = true;
+  for (let i = 0; i < n; i++) {
+    const m = (scaled[i] = Math.round(vals[i] * f));
+    if (m / f !== vals[i]) exact = false;
+  }
+  return exact;
+}
+
+/** The n − 1 differences vals[i] − vals[i − 1]. */
+function deltasOf(vals: Float64Array, n: number): Float64Array {
+  const deltas = new Float64Array(n - 1);
+  for (let i = 1; i < n; i++) deltas[i - 1] = vals[i] - vals[i - 1];
+  return deltas;
+}
+
+/** The runs of equal values (−0 and 0 differ) of vals[0 .. n): each one's value and length. */
+function runsOf(vals: Float64Array, n: number, runVals: Float64Array, runLens: Float64Array): void {
+  let r = 0;
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n) {
+      const v = vals[i];
+      const q = vals[i - 1];
+      if (v === q && (v !== 0 || 1 / v === 1 / q)) continue;
+    }
+    runVals[r] = vals[start];
+    runLens[r] = i - start;
+    r++;
+    start = i;
+  }
 }
 
 function writeRaw(w: ByteWriter, vals: Float64Array, n: number, elemBytes: number): void {

@@ -1224,7 +1224,7 @@ class TxnTable {
     return v;
   }
 
-  /** The group's chunks as committed: encoded early, or now (deflating on the thread pool in parallel). */
+  /** The group's chunks as committed: encoded early, or now (compressing on the thread pool in parallel). */
   encodedGroup(g: number): Promise<Buffer[]> {
     return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col, true)));
   }

@@ -60,6 +60,13 @@ function dictionaryStrings(form: StringBytes): string[] {
   return dict;
 }
 
+/**
+ * Values at least this long are copied by a native call (a view and a memmove): beyond about 100
+ * bytes that beats the byte loop (partsupp's comments, 124 bytes on average: its parse about 15-20%
+ * faster), below it the call costs more than the loop.
+ */
+const LONG_VALUE_BYTES = 96;
+
 /** Rows after which the hash lookups stop when over half of the values were new. */
 const DEDUP_PROBE_ROWS = 4096;
 
@@ -110,8 +117,11 @@ export class StringBytesBuilder {
       let at = this.used;
       if (known) {
         // Text known to be ASCII (comments, names): a plain byte copy (a native one costs a view
-        // object and a call per value, more than the bytes of a TPC-H comment).
-        for (let i = s; i < e; i++) arena[at++] = b[i];
+        // object and a call per value, more than the bytes of a short value).
+        if (len >= LONG_VALUE_BYTES) {
+          arena.set(b.subarray(s, e), at);
+          at += len;
+        } else for (let i = s; i < e; i++) arena[at++] = b[i];
         for (let k = 0; k < pad; k++) arena[at++] = 32;
         this.rows++;
         this.addEntry(this.used, at, 0);
@@ -245,7 +255,8 @@ export class StringBytesBuilder {
   /** The dictionary (its strings made only unless `lazy`: see ensureStrings) and its byte form. */
   finish(lazy = false): { dict: string[]; form: StringBytes } {
     const count = this.count;
-    const starts = new Int32Array(count + 1);
+    // Shared as the arena is: the chunk encoder posts the form to its worker without a copy.
+    const starts = new Int32Array(new SharedArrayBuffer((count + 1) * 4));
     starts.set(this.starts.subarray(0, count));
     starts[count] = this.used;
     const ascii = this.orBits < 128;

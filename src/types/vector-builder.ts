@@ -109,6 +109,9 @@ export class VectorBuilder {
   appendNull(): void {
     if (this.n === this.nulls.length) this.grow();
     this.nulls[this.n] = 1;
+    // A NULL's slot holds 0, as in a fresh array (the arrays are reused batch after batch: see finish).
+    if (this.nums !== null) this.nums[this.n] = 0;
+    if (this.codes !== null) this.codes[this.n] = 0;
     this.anyNull = true;
     if (this.scalars !== null) this.scalars.push(null);
     this.n++;
@@ -221,7 +224,9 @@ export class VectorBuilder {
     let v: Vector;
     if (this.scalars !== null) v = vectorFromScalars(this.type, this.scalars);
     else {
-      v = newVector(this.type, n);
+      // Made empty, then given the rows' arrays (newVector(type, n) would allocate arrays of n only to drop them).
+      v = newVector(this.type, 0);
+      (v as { length: number }).length = n;
       if (this.codes !== null && v.kind === 'string') {
         v.codes = sharedSlice(this.codes, n);
         const { dict, form } = this.strings!.finish(lazyStrings);
@@ -231,10 +236,10 @@ export class VectorBuilder {
       v.nulls = this.anyNull ? sharedSlice(this.nulls, n) : null;
     }
     this.n = 0;
+    // The rows were copied out (sharedSlice): the arrays take the next batch's (COPY's batches are
+    // row groups: new arrays each time made a bulk load allocate and collect megabytes per group).
+    if (this.anyNull) this.nulls.fill(0, 0, n);
     this.anyNull = false;
-    this.nulls = new Uint8Array(Math.max(16, n));
-    if (this.nums !== null) this.nums = this.nums instanceof Int32Array ? new Int32Array(Math.max(16, n)) : new Float64Array(Math.max(16, n));
-    if (this.codes !== null) this.codes = new Int32Array(Math.max(16, n));
     if (this.scalars !== null) this.scalars = [];
     return v;
   }

@@ -50,7 +50,7 @@ describe('storage statistics view (compressed chunks)', function () {
     expect(by.get('mode').stored).to.be.below((100000 * 2) / 8 + 200);
     expect(by.get('price')).to.include({ raw: 800000 });
     expect(by.get('price').encodings).to.match(/^(bitpack|delta)/);
-    expect(by.get('note').encodings).to.match(/^dictionary\+delta\+deflate/);
+    expect(by.get('note').encodings).to.match(/^dictionary\+delta\+brotli/);
     expect(by.get('maybe').raw).to.equal(400000);
     expect(by.get('maybe').ratio).to.be.above(1);
   });

@@ -79,6 +79,48 @@ describe('COPY text parsed from bytes', () => {
     expect(parse(round, [], text, false)).to.deep.equal(parse(round, [], text, true));
   });
 
+  it('finds delimiters at every position of the 4-byte words it scans, whatever the buffer alignment', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) lines.push(`${i}|${i * 3}|${i}.25|2024-01-0${(i % 9) + 1}|${'abc'.slice(0, i % 4)}|${'w'.repeat(i % 11)}|${'long text '.repeat(i % 5)}${'x'.repeat(i % 4)}`);
+    const body = lines.join('\n') + '\n';
+    const expected = parse(Buffer.from(body), [], text, false);
+    expect(expected).to.have.length(40);
+    for (let shift = 0; shift < 4; shift++) {
+      // Buffer.alloc: a buffer of its own, so the subarray starts `shift` bytes past a word boundary.
+      const big = Buffer.alloc(body.length + shift);
+      big.write(body, shift);
+      expect(parse(big.subarray(shift), [], text, true), `shift ${shift}`).to.deep.equal(expected);
+      expect(parse(big.subarray(shift), [37, 501], text, true), `shift ${shift}, cut`).to.deep.equal(expected);
+    }
+  });
+
+  it('gives a NULL row the value slot 0 in every batch, though the builder reuses its arrays', () => {
+    for (const type of [Types.int4, Types.text]) {
+      const b = new VectorBuilder(type, DEFAULT_FORMAT, 4);
+      for (const batch of [['7', '8', '9'], [null, '5', null]]) {
+        for (const x of batch) {
+          if (x === null) b.appendNull();
+          else b.appendText(x);
+        }
+        const v = b.finish();
+        const slots = v.kind === 'string' ? v.codes : v.kind === 'int32' ? v.values : null;
+        batch.forEach((x, i) => {
+          if (x === null) expect(slots![i], `${type.name} row ${i}`).to.equal(0);
+          else expect(formatCell(v, i, DEFAULT_FORMAT)).to.equal(x);
+        });
+      }
+    }
+  });
+
+  it('keeps long distinct values right (copied natively once the byte cache is off)', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) lines.push(`${i}|${i}|1.5|2024-01-01|a|v|${'word '.repeat(15 + (i % 30))}${i}`);
+    const b = Buffer.from(lines.join('\n') + '\n');
+    const expected = parse(b, [], text, false);
+    expect((expected as string[][])[4999][6]).to.equal(`${'word '.repeat(15 + (4999 % 30))}4999`);
+    expect(parse(b, [1000, 70000], text, true)).to.deep.equal(expected);
+  });
+
   it('finds repeated strings through its byte cache and keeps mostly distinct ones right', () => {
     const lines: string[] = [];
     for (let i = 0; i < 6000; i++) lines.push(`${i}|${i}|${i}.5|2024-01-0${(i % 9) + 1}|${['A', 'N', 'R'][i % 3]}|v${i % 7}|comment ${i * 7919}`);

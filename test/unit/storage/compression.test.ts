@@ -201,13 +201,13 @@ describe('compression: chunks', () => {
     expect(smallRange.bytes).to.be.below((n * 6) / 8 + 100);
     const words = 'the quick brown fox jumps over lazy dogs carefully final requests'.split(' ');
     const text = chunkRoundTrip(Types.text, Array.from({ length: n }, () => Array.from({ length: 5 }, () => words[Math.floor(rand() * words.length)]).join(' ')));
-    expect(text.encoding).to.match(/^dictionary\+(delta|bitpack)\+deflate$/);
+    expect(text.encoding).to.match(/^dictionary\+(delta|bitpack)\+brotli$/);
     // Nearly unique text with a few duplicates and NULLs: strings in row order, codes a delta sequence.
     const comments = Array.from({ length: n }, (_, i) => (i % 1000 === 7 ? null : i % 500 === 3 ? 'repeated remark' : `comment ${i} ${words[i % words.length]}`));
     const nearlyUnique = chunkRoundTrip(Types.text, comments);
-    expect(nearlyUnique.encoding).to.equal('dictionary+delta+deflate');
+    expect(nearlyUnique.encoding).to.equal('dictionary+delta+brotli');
     const uniqueWithLeadingNulls = chunkRoundTrip(Types.varchar, [null, null, ...Array.from({ length: 3000 }, (_, i) => `name#${i}`)]);
-    expect(uniqueWithLeadingNulls.encoding).to.equal('dictionary+delta+deflate');
+    expect(uniqueWithLeadingNulls.encoding).to.equal('dictionary+delta+brotli');
   });
 
   it('writes every stream raw and no dictionary deflated in raw mode (the benchmark\'s uncompressed baseline), and it decodes the same', () => {
