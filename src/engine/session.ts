@@ -583,6 +583,11 @@ export class EngineSession implements Session {
     return this.txnSnapshot !== null;
   }
 
+  /** The commit version of the REPEATABLE READ / SERIALIZABLE snapshot held, or null. */
+  get snapshotVersion(): number | null {
+    return this.txnSnapshot?.version ?? null;
+  }
+
   /** The transaction savepoints and ROLLBACK TO work on (for transaction-control.ts). */
   get writeTxnOrNull(): WriteTxn | null {
     return this.txn;
