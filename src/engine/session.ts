@@ -19,7 +19,7 @@ import { ExecContext } from '../exec/context';
 import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
-import { CommitLog, IsolationLevel, RowLocks, TableLocks, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
+import { CommitLog, IsolationLevel, RowLocks, TableLocks, TableLockMode, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
@@ -51,6 +51,12 @@ export interface EngineDatabase {
   /** The learned optimizer (absent in contexts without one: classic planning only). */
   readonly ml?: LearnedOptimizer;
   unregister(session: EngineSession): void;
+}
+
+/** A savepoint's record of the transaction's locks (what ROLLBACK TO keeps). */
+export interface SavepointLocks {
+  rows: number;
+  tables: Map<number, TableLockMode>;
 }
 
 interface EnginePrepared extends PreparedStatement {
@@ -109,7 +115,7 @@ export class EngineSession implements Session {
   /** SERIALIZABLE: tables read by the transaction (its read set). */
   private readonly readTables = new Set<number>();
   /** Open savepoints, innermost last; image null when the transaction had not written yet. */
-  savepoints: { name: string; image: TxnImage | null }[] = [];
+  savepoints: { name: string; image: TxnImage | null; locks?: SavepointLocks }[] = [];
   private notices: Notice[] = [];
   private cancelRequested = false;
   private statementDeadline = 0;
@@ -522,6 +528,17 @@ export class EngineSession implements Session {
       this.txn = null;
     }
     this.endTransaction();
+  }
+
+  /** Where the transaction's row and table locks are at a SAVEPOINT. */
+  lockMark(): SavepointLocks {
+    return { rows: this.db.rowLocks.mark(), tables: this.db.tableLocks.mark(this) };
+  }
+
+  /** ROLLBACK TO SAVEPOINT: the row and table locks taken since the savepoint go, as in PostgreSQL. */
+  releaseLocksSince(mark: SavepointLocks): void {
+    this.db.rowLocks.releaseSince(this, mark.rows);
+    this.db.tableLocks.releaseSince(this, mark.tables);
   }
 
   /** Forgets the per-transaction state (locks, snapshot, savepoints, read set). */
