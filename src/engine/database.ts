@@ -144,8 +144,19 @@ export class Database implements DatabaseHandle, EngineDatabase {
   private async dropRetiredLater(tableId: number, version: number): Promise<void> {
     await this.readers.statementsEnded();
     // Snapshots taken before the switch read the old generation until their transactions end.
-    while (!this.closing && [...this.sessions.values()].some((s) => (s.snapshotVersion ?? Infinity) < version)) await new Promise((r) => setTimeout(r, 50).unref());
-    if (!this.closing) await this.storage.dropRetired(tableId).catch(() => undefined);
+    // So does a COPY receiving rows into a transaction that wrote the table before the switch
+    // (between its messages no statement runs, but its key checks read the old rows). Other
+    // transactions behind move onto the new rows at their next statement, before reading.
+    const held = () => {
+      for (const s of this.sessions.values()) {
+        if ((s.snapshotVersion ?? Infinity) < version) return true;
+        const txn = s.writeTxnOrNull;
+        if (s.copying && txn !== null && this.storage.writerBlocksCompaction(txn, tableId)) return true;
+      }
+      return false;
+    };
+    while (!this.closing && held()) await new Promise((r) => setTimeout(r, 10).unref());
+    if (!this.closing) await this.storage.dropRetired(tableId, version).catch(() => undefined);
   }
 
   /** Whether an open transaction's writes to the table cannot be moved onto a compacted table now. */

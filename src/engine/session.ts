@@ -242,6 +242,7 @@ export class EngineSession implements Session {
       this.planningMs = performance.now() - bindStart;
       const result = await this.run(bound, params, ctx.paramTypes);
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
+      if (result.kind === 'copyIn') this.copying = true;
       return result;
     } catch (err) {
       await this.failStatement();
@@ -484,11 +485,13 @@ export class EngineSession implements Session {
 
   /** COPY FROM STDIN finished: commit unless inside a transaction block. */
   async finishCopy(): Promise<void> {
+    this.copying = false;
     if (!this.inBlock) await this.commitImplicit();
   }
 
   /** A statement (or COPY) failed outside execute(): same rules as a failed statement. */
   abortAfterError(): void {
+    this.copying = false;
     void this.failStatement();
   }
 
@@ -599,6 +602,9 @@ export class EngineSession implements Session {
   get holdsSnapshot(): boolean {
     return this.txnSnapshot !== null;
   }
+
+  /** A COPY FROM STDIN is receiving rows (outside any running statement): its key checks read the table as its transaction does. */
+  copying = false;
 
   /** The commit version of the REPEATABLE READ / SERIALIZABLE snapshot held, or null. */
   get snapshotVersion(): number | null {

@@ -416,7 +416,7 @@ export interface Storage {
   /** Whether `txn`'s writes to the table keep a compaction of it from switching now. */
   writerBlocksCompaction(txn: WriteTxn, tableId: number): boolean;
   /** Removes the chunks of the generation a compaction replaced (no statement or snapshot older than it is left). */
-  dropRetired(tableId: number): Promise<void>;
+  dropRetired(tableId: number, version: number): Promise<void>;
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;
   bufferStats(): BufferPoolStats;

@@ -1,8 +1,8 @@
 // Garbage collection of dead row versions by compaction, while the table keeps being written.
 //
 // A compaction copies the live rows of a table as committed at one moment (T0) into new row groups
-// placed after every group the table has (a new "region" of group numbers, so new chunk, delta,
-// deletion and statistics keys never collide with the old ones), off the commit path and without
+// placed apart from every group the table has rows in (a new "region" of group numbers, so new
+// chunk, delta, deletion and statistics keys never collide with the old ones), off the commit path and without
 // stopping anyone. Then, in one short exclusive turn of the commit queue, it moves onto the table
 // as committed now (Tn): rows deleted since T0 are deleted in the copy, rows appended since T0 are
 // appended to it, and the new table state (the next generation, the groups below the new region
@@ -18,8 +18,11 @@
 //   one retired generation: the next compaction waits for it to be dropped.
 // - the buffer pool's entries of the old groups stay valid (their group numbers are not reused).
 //
-// Group numbers only grow (each compaction starts its region after the table's last group); the
-// empty groups below cost a placeholder each and no storage.
+// The new region starts after the table's last group, or at group 0 when the previous compaction
+// left enough empty groups there (compactionStart): the rows alternate between two regions. Appends
+// to the compacted table that reach the retired generation's groups before it was dropped take them
+// over: its readers then fail with 40001 (revokeReachedRetired in table-store.ts). The empty groups
+// below a region cost a placeholder each and no storage.
 import { KvStore } from './kv-store';
 
 /** A row group's committed state (mirrors table-store.ts's GroupState: only what compaction reads). */
@@ -35,6 +38,8 @@ export interface RetiredGeneration {
   groups: RetiredGroup[];
   /** The commit version that published the compaction. */
   version: number;
+  /** Its first group with rows: the compacted table's appends must not reach it (see revokeReachedRetired in table-store.ts). */
+  firstGroup: number;
 }
 
 /** Groups of free room left between the table's last group and a compaction's new region. */
@@ -56,6 +61,11 @@ export class CompactionRecords {
     return r !== undefined && r.generation === generation && current === generation + 1;
   }
 
+  /** Whether `generation` was compacted away and its groups are no longer kept (its readers fail with 40001). */
+  gone(tableId: number, generation: number, current: number): boolean {
+    return current === generation + 1 && this.remaps.get(tableId)?.from === generation && this.retired.get(tableId)?.generation !== generation;
+  }
+
   /**
    * The stored state of group `group` for a read: the current group, or — when the current
    * generation has no rows there — the retired generation's group (the two never both have rows).
@@ -70,6 +80,24 @@ export class CompactionRecords {
     this.remaps.delete(tableId);
     this.retired.delete(tableId);
   }
+}
+
+/** The first group that has rows (the groups' count when none has). */
+export function firstRowGroup(groups: readonly { rowCount: number }[]): number {
+  for (let g = 0; g < groups.length; g++) if (groups[g].rowCount > 0) return g;
+  return groups.length;
+}
+
+/**
+ * Where a compaction's new region starts: at group 0 when the `needed` groups (one more for rows
+ * appended meanwhile) and the free slack fit below the table's first group with rows (the empty
+ * groups a previous compaction left), else after its last group and the slack (room for the groups
+ * appends add meanwhile) — and high enough that the next compaction fits below it. So a table's
+ * rows alternate between two regions and its group numbers stay bounded.
+ */
+export function compactionStart(groups: readonly { rowCount: number }[], needed: number): number {
+  const room = needed + 1 + COMPACTION_SLACK_GROUPS;
+  return room <= firstRowGroup(groups) ? 0 : Math.max(groups.length + COMPACTION_SLACK_GROUPS, room);
 }
 
 /** Parses the group number out of a per-group key ('<kind>/<table>/…'); `at`: its position among the '/' parts. */

@@ -32,7 +32,7 @@ import { GrowableColumn } from './growable-column';
 import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DeletionLog } from './deletion-log';
-import { CompactionRecords, COMPACTION_SLACK_GROUPS, leftoverGroupKeys, retiredKeys } from './compaction';
+import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
 export interface GroupState {
@@ -151,7 +151,12 @@ class Snapshot implements TableSnapshot {
     return this.store.indexLookup(this, indexId, range);
   }
   openScan(columns: readonly number[], pattern: AccessPattern | null): ChunkScan {
-    return new PoolChunkScan(this.store, this.def, this.rowGroupCount, (g) => this.groups[g].rowCount, this.pending, columns, pattern);
+    // Checked per group: a compaction's retired generation may stop being readable (see compaction.ts).
+    const rows = (g: number) => {
+      if (this.store.compactions.gone(this.def.id, this.generation, this.store.current.tables.get(this.def.id)?.generation ?? 0)) throw concurrentUpdate();
+      return this.groups[g].rowCount;
+    };
+    return new PoolChunkScan(this.store, this.def, this.rowGroupCount, rows, this.pending, columns, pattern);
   }
 }
 
@@ -449,7 +454,7 @@ export class TableStore implements Storage, ChunkSource {
 
   /** A group below a compaction's region holds no rows and has no chunks: read as empty. */
   private emptyGroupColumn(def: TableDef, column: number, group: number): Vector | undefined {
-    const g = this.state.tables.get(def.id)?.groups[group];
+    const g = this.compactions.groupFor(def.id, group, this.state.tables.get(def.id)?.groups[group]);
     return g !== undefined && g.rowCount === 0 ? vectorFromScalars(def.columns[column].type, []) : undefined;
   }
 
@@ -482,7 +487,7 @@ export class TableStore implements Storage, ChunkSource {
     if (v === undefined) {
       const bytes = this.kv.get(this.storedChunkKey(def.id, column, group));
       if (bytes === undefined) {
-        const empty = this.emptyGroupColumn(def, column, group);
+        const empty = rowCount === 0 ? vectorFromScalars(def.columns[column].type, []) : this.emptyGroupColumn(def, column, group);
         if (empty === undefined) throw new Error(`missing chunk ${this.storedChunkKey(def.id, column, group)}`);
         return empty;
       }
@@ -530,7 +535,7 @@ export class TableStore implements Storage, ChunkSource {
     const def = t0.def;
     const width = def.columns.length;
     const generation = t0.generation ?? 0;
-    const start = t0.groups.length + COMPACTION_SLACK_GROUPS;
+    const start = compactionStart(t0.groups, Math.ceil((total - dead) / ROW_GROUP_ROWS));
     const ids = new Float64Array(t0.groups.length * ROW_GROUP_ROWS).fill(-1);
     const written: [string, null][] = [];
     const prepared: GroupState[] = [];
@@ -571,7 +576,10 @@ export class TableStore implements Storage, ChunkSource {
           entries.push([statsKey(tableId, index), encodeGroupStats(stats)]);
           for (const [k] of entries) written.push([k, null]);
           await this.kv.write(entries);
-          group.forEach((v, c) => this.pool.put(poolKey(tableId, c, index), v, vectorBytes(v)));
+          group.forEach((v, c) => {
+            this.pool.invalidate(poolKey(tableId, c, index));
+            this.pool.put(poolKey(tableId, c, index), v, vectorBytes(v));
+          });
           prepared.push({ rowCount: ROW_GROUP_ROWS, deleted: null, deletedCount: 0, stats });
         }
       }
@@ -603,7 +611,7 @@ export class TableStore implements Storage, ChunkSource {
     const def = tn.def;
     const width = def.columns.length;
     // Rows appended since T0 went into groups below the new region (it starts after COMPACTION_SLACK_GROUPS free ones).
-    if (tn.groups.length > start) throw concurrentUpdate();
+    if (start >= t0.groups.length && tn.groups.length > start) throw concurrentUpdate();
     const ids = new Float64Array(tn.groups.length * ROW_GROUP_ROWS).fill(-1);
     ids.set(t0Ids.subarray(0, Math.min(t0Ids.length, ids.length)));
     let next = start * ROW_GROUP_ROWS + prepared.length * ROW_GROUP_ROWS + (rest?.[0].length ?? 0);
@@ -653,6 +661,8 @@ export class TableStore implements Storage, ChunkSource {
         target.deletedCount++;
       }
     }
+    // A region below the table's rows must leave COMPACTION_SLACK_GROUPS free groups below them.
+    if (start < t0.groups.length && groups.length + COMPACTION_SLACK_GROUPS > firstRowGroup(tn.groups)) throw concurrentUpdate();
     groups.forEach((g, gi) => {
       if (gi < start) return;
       if (g.deleted !== null) entries.push([deletedKey(tableId, gi), Buffer.from(g.deleted.subarray(0, g.rowCount))]);
@@ -672,8 +682,14 @@ export class TableStore implements Storage, ChunkSource {
     // Published at once, with the row locks moved, so no transaction sees the new RowIds without the map.
     this.state = cat;
     this.compactions.remaps.set(tableId, { from: generation, ids });
-    this.compactions.retired.set(tableId, { generation, groups: tn.groups, version: cat.version! });
+    // Appends to a region above the old groups never reach them; to one below, they may.
+    const firstGroup = start >= t0.groups.length ? Infinity : firstRowGroup(tn.groups);
+    this.compactions.retired.set(tableId, { generation, groups: tn.groups, version: cat.version!, firstGroup });
     moved(ids);
+    // The copied groups' pool entries are the copy's (a reader of an empty group there may have cached an empty column).
+    prepared.forEach((g, i) => {
+      for (let c = 0; c < width; c++) if (this.pool.has(poolKey(tableId, c, start + i)) && this.pool.get(poolKey(tableId, c, start + i))!.length !== g.rowCount) this.pool.invalidate(poolKey(tableId, c, start + i));
+    });
     for (const [key, v] of put) {
       this.pool.invalidate(key);
       this.pool.put(key, v, vectorBytes(v));
@@ -683,7 +699,6 @@ export class TableStore implements Storage, ChunkSource {
     for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${tableId}:`)) this.sortedIndexes.delete(key);
     this.deletionEntries.forget(tableId);
     this.deletionLog.forget(tableId);
-    void width;
     return cat.version!;
   }
 
@@ -698,9 +713,9 @@ export class TableStore implements Storage, ChunkSource {
   }
 
   /** A compaction's previous generation has no reader left: its chunks and delta entries go. */
-  async dropRetired(tableId: number): Promise<void> {
+  async dropRetired(tableId: number, version: number): Promise<void> {
     const retired = this.compactions.retired.get(tableId);
-    if (retired === undefined) return;
+    if (retired === undefined || retired.version !== version) return;
     this.compactions.retired.delete(tableId);
     const now = this.state.tables.get(tableId);
     // Truncated, rewritten or dropped since: those commits removed every old key already.
@@ -711,6 +726,24 @@ export class TableStore implements Storage, ChunkSource {
     retired.groups.forEach((g, gi) => {
       if (g.rowCount > 0) for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(tableId, c, gi));
     });
+  }
+
+  /**
+   * Before a commit's write: a compacted table whose rows reach the groups of its retired
+   * generation (appends filled the free groups between the two) takes them over. The retired
+   * generation stops being readable at once (its readers fail with 40001, never read the new rows)
+   * and its keys are deleted by the commit's own write, ahead of the commit's puts.
+   */
+  private revokeReachedRetired(state: CatalogState, entries: [string, Buffer | null][]): void {
+    for (const [id, r] of this.compactions.retired) {
+      const t = state.tables.get(id);
+      if (t === undefined || (t.generation ?? 0) !== r.generation + 1 || t.groups.length <= r.firstGroup) continue;
+      this.compactions.retired.delete(id);
+      entries.unshift(...retiredKeys(this.kv, id, t.def.columns.length, r, spillGroupPrefix));
+      r.groups.forEach((g, gi) => {
+        if (g.rowCount > 0) for (let c = 0; c < t.def.columns.length; c++) this.pool.invalidate(poolKey(id, c, gi));
+      });
+    }
   }
 
   /**
@@ -948,6 +981,7 @@ export class TableStore implements Storage, ChunkSource {
     }
     entries.push(...other);
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(state)))]);
+    if (this.compactions.retired.size > 0) this.revokeReachedRetired(state, entries);
     try {
       await this.kv.write(entries);
     } catch (err) {
@@ -1066,6 +1100,7 @@ export class TableStore implements Storage, ChunkSource {
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
     entries.push(['catalog', Buffer.from(JSON.stringify(serializeCatalog(txn.catalog)))]);
+    if (this.compactions.retired.size > 0) this.revokeReachedRetired(txn.catalog, entries);
     const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
     for (const id of rewritten) this.rewriting.add(id);
     try {
