@@ -102,7 +102,8 @@ export class Database implements DatabaseHandle, EngineDatabase {
 
   /** Dead row versions are collected once this many are in a table (and they are half its rows). */
   private static readonly GC_MIN_DEAD = 1024;
-  private gcRunning = false;
+  /** Tables being compacted now. */
+  private readonly compacting = new Set<number>();
   private closing = false;
 
   /**
@@ -113,12 +114,15 @@ export class Database implements DatabaseHandle, EngineDatabase {
    * REPEATABLE READ / SERIALIZABLE snapshots older than it have ended.
    */
   async collectGarbage(tables: number[]): Promise<void> {
-    if (this.gcRunning || this.closing) return;
-    this.gcRunning = true;
+    if (this.closing) return;
+    // One compaction per table at a time; a big table's copy does not hold back a small hot one's.
+    const mine = tables.filter((id) => !this.compacting.has(id));
+    if (mine.length === 0) return;
+    for (const id of mine) this.compacting.add(id);
     // After the statement that committed has ended.
     await new Promise((r) => setImmediate(r));
     try {
-      for (const id of tables) {
+      for (const id of mine) {
         let done: { ids: Float64Array; version: number } | null = null;
         try {
           done = await this.storage.compact(id, Database.GC_MIN_DEAD, {
@@ -128,13 +132,14 @@ export class Database implements DatabaseHandle, EngineDatabase {
         } catch {
           // The table changed shape or a writer could not be moved: a later commit tries again.
         }
+        this.compacting.delete(id);
         if (done !== null) {
           const drop: Promise<void> = this.dropRetiredLater(id, done.version).finally(() => this.retiring.delete(drop));
           this.retiring.add(drop);
         }
       }
     } finally {
-      this.gcRunning = false;
+      for (const id of mine) this.compacting.delete(id);
     }
   }
 

@@ -53,6 +53,8 @@ export interface EngineDatabase {
   unregister(session: EngineSession): void;
 }
 
+const NO_ROWS: RowId[] = [];
+
 /** A savepoint's record of the transaction's locks (what ROLLBACK TO keeps). */
 export interface SavepointLocks {
   rows: number;
@@ -662,6 +664,11 @@ export class EngineSession implements Session {
     const committed: RowId[] = [];
     for (let i = 0; i < rowIds.length; i++) if (!txn.isOwnRow(tableId, rowIds[i])) committed.push(rowIds[i]);
     if (committed.length === 0) return false;
+    // The table was compacted (or rewritten) since the statement read it: its RowIds name other rows now, so none is locked.
+    if (txn.changedSinceBase(tableId, NO_ROWS)) {
+      if (usesTransactionSnapshot(this.isolation)) throw new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
+      return true;
+    }
     const waited = await this.db.rowLocks.lock(this, tableId, committed, this.checkCancel);
     const changed = txn.changedSinceBase(tableId, committed);
     if (!changed) return false;

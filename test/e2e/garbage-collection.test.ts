@@ -155,10 +155,11 @@ describe('garbage collection of old row versions', function () {
     } finally {
       for (const k of [h1, h2, bulk]) await k.end();
     }
-    // 120 updates of 998 rows: about 120 000 versions written, far fewer kept.
+    // 120 updates of 998 rows: about 120 000 versions written, far fewer kept (a compaction is due
+    // at 2000 stored rows and waits for the one before to be dropped; the margin is for a loaded machine).
     expect(bulkUpdates).to.equal(rounds * 2);
-    expect(max).to.be.lessThan(8000);
-    expect(await storedRows('churn')).to.be.lessThan(8000);
+    expect(max, 'most rows stored at once').to.be.lessThan(15000);
+    expect(await storedRows('churn')).to.be.lessThan(15000);
     // The first holder transaction's first update, then two per round.
     const r = await c.query('select count(*)::int as n, sum(v) filter (where id > 2)::int as bulk, sum(v) filter (where id <= 2)::int as held from churn');
     expect(r.rows[0]).to.deep.equal({ n: 1000, bulk: 998 * rounds * 2, held: 1 + 2 * holderCommits });
