@@ -171,7 +171,8 @@ class StoreSnapshot implements StorageSnapshot {
   table(tableId: number): TableSnapshot {
     const mine = this.state.tables.get(tableId);
     const now = this.store.current.tables.get(tableId);
-    // TRUNCATE, table rewrites and compaction reuse chunk keys: a snapshot older than them cannot read the table.
+    // TRUNCATE and table rewrites reuse chunk keys: a snapshot older than them cannot read the table
+    // (the generation a compaction replaced stays readable while it is kept, see compaction.ts).
     if (mine !== undefined && now !== mine && (now === undefined || ((now.generation ?? 0) !== (mine.generation ?? 0) && !this.store.compactions.readable(tableId, mine.generation ?? 0, now.generation ?? 0)))) throw concurrentUpdate();
     return this.store.snapshotOf(this.state, tableId);
   }
@@ -266,7 +267,7 @@ export class TableStore implements Storage, ChunkSource {
     return merged;
   }
 
-  /** Tables whose chunks a commit is rewriting under the same keys right now (TRUNCATE, rewrites, compaction). */
+  /** Tables whose chunks a commit is rewriting under the same keys right now (TRUNCATE, rewrites). */
   private readonly rewriting = new Set<number>();
 
   /**
@@ -537,6 +538,7 @@ export class TableStore implements Storage, ChunkSource {
     const generation = t0.generation ?? 0;
     const start = compactionStart(t0.groups, Math.ceil((total - dead) / ROW_GROUP_ROWS));
     const ids = new Float64Array(t0.groups.length * ROW_GROUP_ROWS).fill(-1);
+    const tag = newSpillTag();
     const written: [string, null][] = [];
     const prepared: GroupState[] = [];
     let next = start * ROW_GROUP_ROWS;
@@ -568,19 +570,16 @@ export class TableStore implements Storage, ChunkSource {
           const group = full.map((v) => sliceVector(v, 0, ROW_GROUP_ROWS));
           pending = pendingRows > ROW_GROUP_ROWS ? [full.map((v) => sliceVector(v, ROW_GROUP_ROWS, v.length))] : [];
           pendingRows -= ROW_GROUP_ROWS;
-          const index = start + prepared.length;
+          // A full group: under keys of its own, as a spilled group (never appended to, so never
+          // rewritten under its group number), which no commit of the table meanwhile can touch.
+          const ref = `${tag}/${prepared.length}`;
           for (const v of group) ensureStrings(v);
           const encoded = await Promise.all(group.map((v) => encodeChunkOffThread(v)));
           const stats = collectGroupStats(group);
-          const entries: [string, Buffer | null][] = encoded.map((bytes, c) => [chunkKey(tableId, c, index), bytes]);
-          entries.push([statsKey(tableId, index), encodeGroupStats(stats)]);
+          const entries: [string, Buffer | null][] = encoded.map((bytes, c) => [spillKey(ref, c), bytes]);
           for (const [k] of entries) written.push([k, null]);
           await this.kv.write(entries);
-          group.forEach((v, c) => {
-            this.pool.invalidate(poolKey(tableId, c, index));
-            this.pool.put(poolKey(tableId, c, index), v, vectorBytes(v));
-          });
-          prepared.push({ rowCount: ROW_GROUP_ROWS, deleted: null, deletedCount: 0, stats });
+          prepared.push({ rowCount: ROW_GROUP_ROWS, deleted: null, deletedCount: 0, stats, spill: ref });
         }
       }
       const rest = pendingRows === 0 ? null : def.columns.map((col, c) => concatVectors(col.type, pending.map((p) => p[c])));
@@ -595,8 +594,7 @@ export class TableStore implements Storage, ChunkSource {
       });
       return { ids, version };
     } catch (err) {
-      // Not switched: the copy's keys go (the catalog never named them).
-      for (let i = 0; i < prepared.length; i++) for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(tableId, c, start + i));
+      // Not switched: the copy's keys go (the catalog never named them; a crash leaves them to removeUnreferencedSpills).
       if (written.length > 0) await this.kv.write(written).catch(() => undefined);
       throw err;
     }
@@ -665,6 +663,10 @@ export class TableStore implements Storage, ChunkSource {
     if (start < t0.groups.length && groups.length + COMPACTION_SLACK_GROUPS > firstRowGroup(tn.groups)) throw concurrentUpdate();
     groups.forEach((g, gi) => {
       if (gi < start) return;
+      // Nothing of an earlier use of the group number may be read as this group's (dropped generations' keys are gone; this makes sure).
+      for (const k of this.kv.keysWithPrefix(deltaPrefix(tableId, gi))) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`dd/${tableId}/${gi}/`)) entries.push([k, null]);
+      if (g.spill !== undefined && g.stats !== null) entries.push([statsKey(tableId, gi), encodeGroupStats(g.stats)]);
       if (g.deleted !== null) entries.push([deletedKey(tableId, gi), Buffer.from(g.deleted.subarray(0, g.rowCount))]);
     });
     // The old groups' deletions and statistics are kept in memory for their readers; their chunks and delta entries stay until dropRetired.
@@ -686,9 +688,9 @@ export class TableStore implements Storage, ChunkSource {
     const firstGroup = start >= t0.groups.length ? Infinity : firstRowGroup(tn.groups);
     this.compactions.retired.set(tableId, { generation, groups: tn.groups, version: cat.version!, firstGroup });
     moved(ids);
-    // The copied groups' pool entries are the copy's (a reader of an empty group there may have cached an empty column).
-    prepared.forEach((g, i) => {
-      for (let c = 0; c < width; c++) if (this.pool.has(poolKey(tableId, c, start + i)) && this.pool.get(poolKey(tableId, c, start + i))!.length !== g.rowCount) this.pool.invalidate(poolKey(tableId, c, start + i));
+    // The copied groups are read from the store on first use (the pool may hold an empty group's empty column under their numbers).
+    prepared.forEach((_, i) => {
+      for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(tableId, c, start + i));
     });
     for (const [key, v] of put) {
       this.pool.invalidate(key);
