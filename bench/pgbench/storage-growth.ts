@@ -1,8 +1,8 @@
 // Whether pgbench's tables stay bounded under a continuous write load (garbage collection of old
 // row versions, see src/storage/compaction.ts): runs `pgbench -i -s N` then `pgbench -c C -j 2 -T T`
 // against a Tessera server while sampling tessera_storage_stats() (stored rows, dead ones included)
-// of pgbench_accounts every second; prints the samples' maximum, the final count, the live rows,
-// TPS and whether the TPC-B balances agree.
+// of pgbench_accounts, pgbench_tellers and pgbench_branches every second; prints the samples'
+// maximum, the final count and the live rows of each, TPS and whether the TPC-B balances agree.
 //
 //   node dist/bench/pgbench/storage-growth.js [--scale 1] [--time 60] [--clients 16]
 import { spawn } from 'child_process';
@@ -35,8 +35,12 @@ async function main(): Promise<void> {
   try {
     await run([...base, '-i', '-s', String(scale), 'postgres']);
     await c.connect();
-    const stored = async () => (await c.query("select max(rows)::int as n from tessera_storage_stats() where table_name = 'pgbench_accounts'")).rows[0].n as number;
-    const samples: number[] = [await stored()];
+    const tables = ['pgbench_accounts', 'pgbench_tellers', 'pgbench_branches'];
+    const stored = async (): Promise<number[]> => {
+      const r = await c.query('select table_name as t, max(rows)::int as n from tessera_storage_stats() group by table_name');
+      return tables.map((t) => (r.rows as { t: string; n: number }[]).find((x) => x.t === t)?.n ?? 0);
+    };
+    const samples: number[][] = [await stored()];
     const load = [os.loadavg()[0]];
     const bench = run([...base, '-c', String(clients), '-j', '2', '-T', String(time), '--max-tries=20', 'postgres']);
     let done = false;
@@ -49,12 +53,13 @@ async function main(): Promise<void> {
     load.push(os.loadavg()[0]);
     const tps = /tps = ([\d.]+)/.exec(out)?.[1];
     const failed = /number of failed transactions: (\d+)/.exec(out)?.[1];
-    const sums = (await c.query('select (select sum(abalance) from pgbench_accounts)::text a, (select sum(delta) from pgbench_history)::text h, (select sum(tbalance) from pgbench_tellers)::text t, (select sum(bbalance) from pgbench_branches)::text b, (select count(*) from pgbench_accounts)::int live')).rows[0];
+    const sums = (await c.query('select (select sum(abalance) from pgbench_accounts)::text a, (select sum(delta) from pgbench_history)::text h, (select sum(tbalance) from pgbench_tellers)::text t, (select sum(bbalance) from pgbench_branches)::text b')).rows[0];
+    const live = (await c.query('select (select count(*) from pgbench_accounts)::int a, (select count(*) from pgbench_tellers)::int t, (select count(*) from pgbench_branches)::int b')).rows[0];
     const final = await stored();
     console.log(`scale ${scale}, ${clients} clients, ${time} s; load average ${load[0].toFixed(2)} -> ${load[1].toFixed(2)}`);
     console.log(`tps ${tps}, failed ${failed}`);
-    console.log(`pgbench_accounts stored rows: start ${samples[0]}, max ${Math.max(...samples)}, final ${final}; live ${sums.live}`);
-    console.log(`samples: ${samples.join(' ')}`);
+    tables.forEach((t, i) => console.log(`${t} stored rows: start ${samples[0][i]}, max ${Math.max(...samples.map((x) => x[i]))}, final ${final[i]}; live ${[live.a, live.t, live.b][i]}`));
+    console.log(`pgbench_accounts samples: ${samples.map((x) => x[0]).join(' ')}`);
     console.log(`balances agree: ${sums.a === sums.h && sums.h === sums.t && sums.t === sums.b} (${sums.a}, ${sums.h}, ${sums.t}, ${sums.b})`);
   } finally {
     await c.end().catch(() => undefined);
