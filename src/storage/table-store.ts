@@ -720,8 +720,14 @@ export class TableStore implements Storage, ChunkSource {
     if (retired === undefined || retired.version !== version) return;
     this.compactions.retired.delete(tableId);
     const now = this.state.tables.get(tableId);
-    // Truncated, rewritten or dropped since: those commits removed every old key already.
-    if (now === undefined || (now.generation ?? 0) !== retired.generation + 1) return;
+    // Truncated, rewritten or dropped since: those commits removed the old chunk keys, not the
+    // retired groups' spilled ones (no group names them any more).
+    if (now === undefined || (now.generation ?? 0) !== retired.generation + 1) {
+      const spilled: [string, null][] = [];
+      for (const g of retired.groups) if (g.spill !== undefined) for (const k of this.kv.keysWithPrefix(spillGroupPrefix(g.spill))) spilled.push([k, null]);
+      if (spilled.length > 0) await this.kv.write(spilled);
+      return;
+    }
     const width = now.def.columns.length;
     const entries = retiredKeys(this.kv, tableId, width, retired, spillGroupPrefix);
     await this.kv.write(entries);
