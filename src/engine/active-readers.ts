@@ -39,15 +39,54 @@ export class ActiveReaders {
   /** enterStatement without waiting: null while the gate is closed (then await enterStatement). */
   enterStatementNow(): (() => void) | null {
     if (this.gate !== null) return null;
+    return this.started();
+  }
+
+  /** Statements running per epoch (the epoch moves on at each statementsEnded call). */
+  private epoch = 0;
+  private readonly perEpoch = new Map<number, number>();
+  private epochWaiters: { epoch: number; wake: () => void }[] = [];
+
+  private started(): () => void {
     this.statements++;
-    return once(() => this.statements--);
+    const e = this.epoch;
+    this.perEpoch.set(e, (this.perEpoch.get(e) ?? 0) + 1);
+    return once(() => {
+      this.statements--;
+      const left = this.perEpoch.get(e)! - 1;
+      if (left > 0) this.perEpoch.set(e, left);
+      else {
+        this.perEpoch.delete(e);
+        this.wakeEpochWaiters();
+      }
+    });
+  }
+
+  private oldestEpoch(): number {
+    let oldest = Infinity;
+    for (const e of this.perEpoch.keys()) oldest = Math.min(oldest, e);
+    return oldest;
+  }
+
+  private wakeEpochWaiters(): void {
+    const oldest = this.oldestEpoch();
+    const ready = this.epochWaiters.filter((w) => w.epoch < oldest);
+    if (ready.length === 0) return;
+    this.epochWaiters = this.epochWaiters.filter((w) => w.epoch >= oldest);
+    for (const w of ready) w.wake();
+  }
+
+  /** Resolves once every statement running now has ended (those that start later are not waited for). */
+  statementsEnded(): Promise<void> {
+    const e = this.epoch++;
+    if (this.oldestEpoch() > e) return Promise.resolve();
+    return new Promise((wake) => this.epochWaiters.push({ epoch: e, wake }));
   }
 
   /** A statement starts (after any rewrite being written); call the returned function when it ends. */
   async enterStatement(): Promise<() => void> {
     while (this.gate !== null) await this.gate;
-    this.statements++;
-    return once(() => this.statements--);
+    return this.started();
   }
 
   get statementsRunning(): number {

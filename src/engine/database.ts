@@ -102,56 +102,75 @@ export class Database implements DatabaseHandle, EngineDatabase {
 
   /** Dead row versions are collected once this many are in a table (and they are half its rows). */
   private static readonly GC_MIN_DEAD = 1024;
-  private gcRunning = false;
+  /** Tables being compacted now. */
+  private readonly compacting = new Set<number>();
+  private closing = false;
 
   /**
-   * After a commit: compacts the tables it wrote whose dead versions are half their rows, while no
-   * snapshot that could still see them exists (no REPEATABLE READ / SERIALIZABLE snapshot open, no
-   * statement reading, nobody waiting for a row lock). Runs beside the sessions, not in their commits.
+   * After a commit: compacts the tables it wrote whose dead versions are half their rows (see
+   * storage/compaction.ts), beside the sessions: writers go on, statements are not held back.
+   * Open transactions that wrote the table are moved onto the new RowIds (their row locks at once);
+   * the generation it replaced is dropped once the statements running at the switch and the
+   * REPEATABLE READ / SERIALIZABLE snapshots older than it have ended.
    */
   async collectGarbage(tables: number[]): Promise<void> {
-    if (this.gcRunning) return;
-    this.gcRunning = true;
+    if (this.closing) return;
+    // One compaction per table at a time; a big table's copy does not hold back a small hot one's.
+    const mine = tables.filter((id) => !this.compacting.has(id));
+    if (mine.length === 0) return;
+    for (const id of mine) this.compacting.add(id);
     // After the statement that committed has ended.
     await new Promise((r) => setImmediate(r));
     try {
-      for (const id of tables) {
-        if (!this.oldSnapshotsGone()) return;
-        if (this.writtenByOpenTransaction(id)) continue;
-        let reopen: (() => void) | null = null;
+      for (const id of mine) {
+        let done: { ids: Float64Array; version: number } | null = null;
         try {
-          // The rewrite reuses the table's chunk keys: while it is written no statement may start.
-          const safe = () => {
-            if (!this.oldSnapshotsGone() || this.writtenByOpenTransaction(id)) return false;
-            reopen = this.readers.closeGate();
-            return true;
-          };
-          await this.storage.compact(id, Database.GC_MIN_DEAD, safe, (moved) => this.rowLocks.remap(id, moved));
+          done = await this.storage.compact(id, Database.GC_MIN_DEAD, {
+            ready: () => !this.closing && !this.writersBlockCompaction(id),
+            moved: (ids) => this.rowLocks.remap(id, ids),
+          });
         } catch {
-          // Another commit came first or a snapshot appeared: a later commit tries again.
-        } finally {
-          (reopen as (() => void) | null)?.();
+          // The table changed shape or a writer could not be moved: a later commit tries again.
+        }
+        this.compacting.delete(id);
+        if (done !== null) {
+          const drop: Promise<void> = this.dropRetiredLater(id, done.version).finally(() => this.retiring.delete(drop));
+          this.retiring.add(drop);
         }
       }
     } finally {
-      this.gcRunning = false;
+      for (const id of mine) this.compacting.delete(id);
     }
   }
 
-  /**
-   * Whether an open transaction has written the table: its private state of the table predates the
-   * rewrite's generation, so compacting now would fail its next statement or its commit with 40001
-   * (even under READ COMMITTED, between two statements of one transaction block).
-   */
-  private writtenByOpenTransaction(tableId: number): boolean {
-    for (const s of this.sessions.values()) if (s.writeTxnOrNull?.writtenTables().includes(tableId) === true) return true;
-    return false;
+  /** Drops of retired generations waiting for their readers (awaited by close). */
+  private readonly retiring = new Set<Promise<void>>();
+
+  private async dropRetiredLater(tableId: number, version: number): Promise<void> {
+    await this.readers.statementsEnded();
+    // Snapshots taken before the switch read the old generation until their transactions end.
+    // So does a COPY receiving rows into a transaction that wrote the table before the switch
+    // (between its messages no statement runs, but its key checks read the old rows). Other
+    // transactions behind move onto the new rows at their next statement, before reading.
+    const held = () => {
+      for (const s of this.sessions.values()) {
+        if ((s.snapshotVersion ?? Infinity) < version) return true;
+        const txn = s.writeTxnOrNull;
+        if (s.copying && txn !== null && this.storage.writerBlocksCompaction(txn, tableId)) return true;
+      }
+      return false;
+    };
+    while (!this.closing && held()) await new Promise((r) => setTimeout(r, 10).unref());
+    if (!this.closing) await this.storage.dropRetired(tableId, version).catch(() => undefined);
   }
 
-  private oldSnapshotsGone(): boolean {
-    if (this.readers.busy || this.readers.statementsRunning > 0 || this.rowLocks.waiting > 0) return false;
-    for (const s of this.sessions.values()) if (s.holdsSnapshot) return false;
-    return true;
+  /** Whether an open transaction's writes to the table cannot be moved onto a compacted table now. */
+  private writersBlockCompaction(tableId: number): boolean {
+    for (const s of this.sessions.values()) {
+      const txn = s.writeTxnOrNull;
+      if (txn !== null && this.storage.writerBlocksCompaction(txn, tableId)) return true;
+    }
+    return false;
   }
 
   unregister(session: EngineSession): void {
@@ -160,6 +179,9 @@ export class Database implements DatabaseHandle, EngineDatabase {
 
   async close(): Promise<void> {
     for (const s of [...this.sessions.values()]) await s.close();
+    // Retired generations not dropped yet are removed at the next open (leftover keys).
+    this.closing = true;
+    await Promise.all([...this.retiring]);
     await this.ml.close();
     await this.storage.close();
     this.trace?.close();

@@ -21,7 +21,7 @@ import { ExecContext } from '../exec/context';
 import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
-import { CommitLog, IsolationLevel, RowLocks, TableLocks, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
+import { CommitLog, IsolationLevel, RowLocks, TableLocks, TableLockMode, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
@@ -54,6 +54,14 @@ export interface EngineDatabase {
   /** The learned optimizer (absent in contexts without one: classic planning only). */
   readonly ml?: LearnedOptimizer;
   unregister(session: EngineSession): void;
+}
+
+const NO_ROWS: RowId[] = [];
+
+/** A savepoint's record of the transaction's locks (what ROLLBACK TO keeps). */
+export interface SavepointLocks {
+  rows: number;
+  tables: Map<number, TableLockMode>;
 }
 
 interface EnginePrepared extends PreparedStatement {
@@ -115,7 +123,7 @@ export class EngineSession implements Session {
   /** SERIALIZABLE: tables read by the transaction (its read set). */
   private readonly readTables = new Set<number>();
   /** Open savepoints, innermost last; image null when the transaction had not written yet. */
-  savepoints: { name: string; image: TxnImage | null }[] = [];
+  savepoints: { name: string; image: TxnImage | null; locks?: SavepointLocks }[] = [];
   private notices: Notice[] = [];
   private cancelRequested = false;
   private statementDeadline = 0;
@@ -242,6 +250,7 @@ export class EngineSession implements Session {
       this.planningMs = performance.now() - bindStart;
       const result = await this.run(bound, params, ctx.paramTypes);
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
+      if (result.kind === 'copyIn') this.copying = true;
       return result;
     } catch (err) {
       await this.failStatement();
@@ -492,11 +501,13 @@ export class EngineSession implements Session {
 
   /** COPY FROM STDIN finished: commit unless inside a transaction block. */
   async finishCopy(): Promise<void> {
+    this.copying = false;
     if (!this.inBlock) await this.commitImplicit();
   }
 
   /** A statement (or COPY) failed outside execute(): same rules as a failed statement. */
   abortAfterError(): void {
+    this.copying = false;
     void this.failStatement();
   }
 
@@ -536,6 +547,17 @@ export class EngineSession implements Session {
       this.txn = null;
     }
     this.endTransaction();
+  }
+
+  /** Where the transaction's row and table locks are at a SAVEPOINT. */
+  lockMark(): SavepointLocks {
+    return { rows: this.db.rowLocks.mark(), tables: this.db.tableLocks.mark(this) };
+  }
+
+  /** ROLLBACK TO SAVEPOINT: the row and table locks taken since the savepoint go, as in PostgreSQL. */
+  releaseLocksSince(mark: SavepointLocks): void {
+    this.db.rowLocks.releaseSince(this, mark.rows);
+    this.db.tableLocks.releaseSince(this, mark.tables);
   }
 
   /** Forgets the per-transaction state (locks, snapshot, savepoints, read set). */
@@ -597,6 +619,14 @@ export class EngineSession implements Session {
     return this.txnSnapshot !== null;
   }
 
+  /** A COPY FROM STDIN is receiving rows (outside any running statement): its key checks read the table as its transaction does. */
+  copying = false;
+
+  /** The commit version of the REPEATABLE READ / SERIALIZABLE snapshot held, or null. */
+  get snapshotVersion(): number | null {
+    return this.txnSnapshot?.version ?? null;
+  }
+
   /** The transaction savepoints and ROLLBACK TO work on (for transaction-control.ts). */
   get writeTxnOrNull(): WriteTxn | null {
     return this.txn;
@@ -653,6 +683,11 @@ export class EngineSession implements Session {
     const committed: RowId[] = [];
     for (let i = 0; i < rowIds.length; i++) if (!txn.isOwnRow(tableId, rowIds[i])) committed.push(rowIds[i]);
     if (committed.length === 0) return false;
+    // The table was compacted (or rewritten) since the statement read it: its RowIds name other rows now, so none is locked.
+    if (txn.changedSinceBase(tableId, NO_ROWS)) {
+      if (usesTransactionSnapshot(this.isolation)) throw new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
+      return true;
+    }
     const waited = await this.db.rowLocks.lock(this, tableId, committed, this.checkCancel);
     const changed = txn.changedSinceBase(tableId, committed);
     if (!changed) return false;

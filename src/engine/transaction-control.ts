@@ -63,7 +63,7 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
     case 'savepoint': {
       if (!session.inTransactionBlock) throw onlyInBlock('SAVEPOINT');
       const txn = session.writeTxnOrNull;
-      session.savepoints.push({ name: bound.name!, image: txn === null ? null : txn.savepoint() });
+      session.savepoints.push({ name: bound.name!, image: txn === null ? null : txn.savepoint(), locks: session.lockMark() });
       return command('SAVEPOINT');
     }
     case 'release': {
@@ -79,10 +79,12 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       session.savepoints.length = at + 1;
       const txn = session.writeTxnOrNull;
       if (sp.image === null) {
-        // Nothing was written before the savepoint: drop the writes made since (row locks stay, as the transaction goes on).
+        // Nothing was written before the savepoint: drop the writes made since.
         txn?.abort();
         session.writeTxnOrNull = null;
       } else txn!.rollbackTo(sp.image);
+      // The locks taken since the savepoint go with its writes (PostgreSQL's subtransaction locks).
+      if (sp.locks !== undefined) session.releaseLocksSince(sp.locks);
       session.setStatus('T');
       return command('ROLLBACK');
     }

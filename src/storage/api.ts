@@ -411,11 +411,18 @@ export interface Storage {
   begin(base?: StorageSnapshot): WriteTxn;
   /**
    * Garbage-collects the table's dead row versions when at least half its rows (and `minDead`)
-   * are dead, by rewriting its live rows: returns old RowId → new RowId (-1: gone), or null.
-   * `stillSafe` is asked again just before the write: no snapshot older than now may read the table;
-   * `moved` is called as the new state is published (row locks must follow their rows at once).
+   * are dead, by copying its live rows into new row groups while writers go on (see
+   * storage/compaction.ts): returns old RowId → new RowId (-1: gone) and the commit version of the
+   * switch, or null. `ready` is asked before the copy and again at the switch (the open
+   * transactions' writes to the table can be moved); `moved` is called as the new state is
+   * published (row locks must follow their rows at once). The previous generation stays readable
+   * by older snapshots until dropRetired.
    */
-  compact(tableId: number, minDead: number, stillSafe: () => boolean, moved: (ids: Float64Array) => void): Promise<Float64Array | null>;
+  compact(tableId: number, minDead: number, hooks: { ready(): boolean; moved(ids: Float64Array): void }): Promise<{ ids: Float64Array; version: number } | null>;
+  /** Whether `txn`'s writes to the table keep a compaction of it from switching now. */
+  writerBlocksCompaction(txn: WriteTxn, tableId: number): boolean;
+  /** Removes the chunks of the generation a compaction replaced (no statement or snapshot older than it is left). */
+  dropRetired(tableId: number, version: number): Promise<void>;
   /** The catalog as a write transaction sees it (its own DDL included). */
   catalogIn(txn: WriteTxn): CatalogView;
   bufferStats(): BufferPoolStats;

@@ -14,7 +14,7 @@
 import { TableStatistics } from '../plan/statistics';
 import { DataType, dataType, TypeName, SerializedType, serializeType, deserializeType } from '../types/data-type';
 import { Vector } from '../types/vector';
-import { concatVectors, gatherVector, sliceVector } from '../types/vector-ops';
+import { concatVectors, gatherVector, sliceVector, vectorFromScalars } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, CommitHooks, IndexRange, StorageSnapshot, TxnImage, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
 import { decodeChunk, encodeChunk, vectorBytes } from './chunk-codec';
 import { encodeChunkOffThread, stealQueuedChunks } from './chunk-encoder';
@@ -33,9 +33,10 @@ import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DeletionLog } from './deletion-log';
 import { OwnRowsScratch } from './own-rows-scratch';
+import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
-interface GroupState {
+export interface GroupState {
   rowCount: number;
   deleted: Uint8Array | null;
   deletedCount: number;
@@ -46,13 +47,11 @@ interface GroupState {
   /** The group's chunks are the spilled ones of the transaction that filled it (see spilled-groups.ts). */
   spill?: string;
 }
-interface TableState {
+export interface TableState {
   def: TableDef;
   groups: GroupState[];
   /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); persisted with the catalog. */
   generation?: number;
-  /** Set by compaction: where each RowId of generation `from` went (-1: it was dead and is gone). */
-  remap?: { from: number; ids: Float64Array };
 }
 interface CatalogState {
   nextOid: number;
@@ -158,7 +157,12 @@ class Snapshot implements TableSnapshot {
     return this.pendingRows?.(group, column, offsets) ?? gatherVector(this.readColumn(group, column), offsets);
   }
   openScan(columns: readonly number[], pattern: AccessPattern | null): ChunkScan {
-    return new PoolChunkScan(this.store, this.def, this.rowGroupCount, (g) => this.groups[g].rowCount, this.pending, columns, pattern);
+    // Checked per group: a compaction's retired generation may stop being readable (see compaction.ts).
+    const rows = (g: number) => {
+      if (this.store.compactions.gone(this.def.id, this.generation, this.store.current.tables.get(this.def.id)?.generation ?? 0)) throw concurrentUpdate();
+      return this.groups[g].rowCount;
+    };
+    return new PoolChunkScan(this.store, this.def, this.rowGroupCount, rows, this.pending, columns, pattern);
   }
 }
 
@@ -173,8 +177,9 @@ class StoreSnapshot implements StorageSnapshot {
   table(tableId: number): TableSnapshot {
     const mine = this.state.tables.get(tableId);
     const now = this.store.current.tables.get(tableId);
-    // TRUNCATE, table rewrites and compaction reuse chunk keys: a snapshot older than them cannot read the table.
-    if (mine !== undefined && now !== mine && (now === undefined || (now.generation ?? 0) !== (mine.generation ?? 0))) throw concurrentUpdate();
+    // TRUNCATE and table rewrites reuse chunk keys: a snapshot older than them cannot read the table
+    // (the generation a compaction replaced stays readable while it is kept, see compaction.ts).
+    if (mine !== undefined && now !== mine && (now === undefined || ((now.generation ?? 0) !== (mine.generation ?? 0) && !this.store.compactions.readable(tableId, mine.generation ?? 0, now.generation ?? 0)))) throw concurrentUpdate();
     return this.store.snapshotOf(this.state, tableId);
   }
 }
@@ -224,6 +229,8 @@ export class TableStore implements Storage, ChunkSource {
     const referenced = new Set<string>();
     for (const t of state.tables.values()) for (const g of t.groups) if (g.spill !== undefined) referenced.add(g.spill);
     await removeUnreferencedSpills(kv, referenced);
+    const leftovers = leftoverGroupKeys(kv, [...state.tables.values()].map((t) => ({ id: t.def.id, rowCounts: t.groups.map((g) => g.rowCount) })));
+    if (leftovers.length > 0) await kv.write(leftovers);
     return new TableStore(kv, state, options.cache);
   }
 
@@ -268,7 +275,7 @@ export class TableStore implements Storage, ChunkSource {
     return merged;
   }
 
-  /** Tables whose chunks a commit is rewriting under the same keys right now (TRUNCATE, rewrites, compaction). */
+  /** Tables whose chunks a commit is rewriting under the same keys right now (TRUNCATE, rewrites). */
   private readonly rewriting = new Set<number>();
 
   /**
@@ -278,7 +285,7 @@ export class TableStore implements Storage, ChunkSource {
   checkReadable(tableId: number, generation: number): void {
     if (this.rewriting.size > 0 && this.rewriting.has(tableId)) throw concurrentUpdate();
     const now = this.state.tables.get(tableId);
-    if (now !== undefined && (now.generation ?? 0) !== generation) throw concurrentUpdate();
+    if (now !== undefined && (now.generation ?? 0) !== generation && !this.compactions.readable(tableId, generation, now.generation ?? 0)) throw concurrentUpdate();
   }
 
   /** OIDs come from one counter shared by concurrent transactions (an aborted one's are not reused). */
@@ -390,7 +397,8 @@ export class TableStore implements Storage, ChunkSource {
 
   storageStats(): ColumnStorageStats[] {
     const tables = [...this.state.tables.values()].map((t) => ({ def: t.def, groups: t.groups.length, deltaRows: t.groups.reduce((n, g) => n + (g.chunkRows === undefined ? 0 : g.rowCount - g.chunkRows), 0) }));
-    return columnStorageStats(tables, (id, c, g) => this.kv.get(this.storedChunkKey(id, c, g)));
+    // Groups with no rows (below a compaction's region) may still hold the retired generation's chunks: not the table's.
+    return columnStorageStats(tables, (id, c, g) => ((this.state.tables.get(id)?.groups[g]?.rowCount ?? 0) > 0 ? this.kv.get(this.storedChunkKey(id, c, g)) : undefined));
   }
 
   async close(): Promise<void> {
@@ -414,7 +422,8 @@ export class TableStore implements Storage, ChunkSource {
 
   /** The key of a committed group's chunk: its own, or the spilled one its commit named. */
   private storedChunkKey(tableId: number, column: number, group: number): string {
-    const ref = (this.batchState ?? this.state).tables.get(tableId)?.groups[group]?.spill ?? this.state.tables.get(tableId)?.groups[group]?.spill;
+    const now = (this.batchState ?? this.state).tables.get(tableId)?.groups[group] ?? this.state.tables.get(tableId)?.groups[group];
+    const ref = this.compactions.groupFor(tableId, group, now)?.spill;
     return ref === undefined ? chunkKey(tableId, column, group) : spillKey(ref, column);
   }
 
@@ -457,14 +466,20 @@ export class TableStore implements Storage, ChunkSource {
 
   fetchChunk(def: TableDef, column: number, group: number): Vector | undefined {
     const bytes = this.kv.get(this.storedChunkKey(def.id, column, group));
-    return bytes === undefined ? undefined : this.storedColumn(def, column, group, bytes);
+    return bytes === undefined ? this.emptyGroupColumn(def, column, group) : this.storedColumn(def, column, group, bytes);
+  }
+
+  /** A group below a compaction's region holds no rows and has no chunks: read as empty. */
+  private emptyGroupColumn(def: TableDef, column: number, group: number): Vector | undefined {
+    const g = this.compactions.groupFor(def.id, group, this.state.tables.get(def.id)?.groups[group]);
+    return g !== undefined && g.rowCount === 0 ? vectorFromScalars(def.columns[column].type, []) : undefined;
   }
 
   /** A column of a group as stored: its chunk, continued by the group's delta entries when it has some. */
   private storedColumn(def: TableDef, column: number, group: number, chunkBytes: Buffer): Vector {
     const type = def.columns[column].type;
     const v = decodeChunk(chunkBytes, type);
-    const g = this.state.tables.get(def.id)?.groups[group];
+    const g = this.compactions.groupFor(def.id, group, this.state.tables.get(def.id)?.groups[group]);
     if (g === undefined || g.chunkRows === undefined || v.length >= g.rowCount) return v;
     return withDeltas(this.kv, def.id, group, column, type, v);
   }
@@ -488,7 +503,11 @@ export class TableStore implements Storage, ChunkSource {
     let v = this.pool.get(key);
     if (v === undefined) {
       const bytes = this.kv.get(this.storedChunkKey(def.id, column, group));
-      if (bytes === undefined) throw new Error(`missing chunk ${this.storedChunkKey(def.id, column, group)}`);
+      if (bytes === undefined) {
+        const empty = rowCount === 0 ? vectorFromScalars(def.columns[column].type, []) : this.emptyGroupColumn(def, column, group);
+        if (empty === undefined) throw new Error(`missing chunk ${this.storedChunkKey(def.id, column, group)}`);
+        return empty;
+      }
       v = this.storedColumn(def, column, group, bytes);
       this.pool.put(key, v, vectorBytes(v));
     }
@@ -508,46 +527,247 @@ export class TableStore implements Storage, ChunkSource {
     return idx;
   }
 
+  /** Remaps and retired generations of compacted tables (see compaction.ts). */
+  readonly compactions = new CompactionRecords();
+
   /**
-   * Garbage collection of dead row versions: when at least half of a table's rows (and at least
-   * `minDead`) are deleted, its live rows are rewritten into fresh row groups by a commit of its
-   * own (the table's generation moves on). Returns where each old RowId went (-1: dead), or null
-   * when the table did not need it. The caller makes sure no snapshot that could still read the
-   * old chunks is open (their keys are reused); transactions that wrote the table meanwhile are
-   * moved onto the new RowIds by their rebase.
+   * Garbage collection of dead row versions (see compaction.ts): when at least half of a table's
+   * rows (and at least `minDead`) are deleted, its live rows are copied into a new region of row
+   * groups beside the running transactions, then switched to in one exclusive turn of the commit
+   * queue (if `ready()` still agrees). Returns where each old RowId went and the commit version of
+   * the switch, or null when the table did not need it or could not be compacted now. The caller
+   * drops the retired generation (dropRetired) once no statement or snapshot older than the
+   * switch remains.
    */
-  async compact(tableId: number, minDead: number, stillSafe: () => boolean, moved: (ids: Float64Array) => void): Promise<Float64Array | null> {
-    const t = this.state.tables.get(tableId);
-    if (t === undefined) return null;
+  async compact(tableId: number, minDead: number, hooks: { ready(): boolean; moved(ids: Float64Array): void }): Promise<{ ids: Float64Array; version: number } | null> {
+    const t0 = this.state.tables.get(tableId);
+    if (t0 === undefined || this.compactions.retired.has(tableId)) return null;
     let dead = 0;
     let total = 0;
-    for (const g of t.groups) {
+    for (const g of t0.groups) {
       dead += g.deletedCount;
       total += g.rowCount;
     }
-    if (dead < minDead || dead * 2 < total) return null;
-    const ids = new Float64Array(t.groups.length * ROW_GROUP_ROWS).fill(-1);
-    let next = 0;
-    t.groups.forEach((g, gi) => {
-      for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) ids[gi * ROW_GROUP_ROWS + i] = next++;
+    if (dead < minDead || dead * 2 < total || !hooks.ready()) return null;
+    const def = t0.def;
+    const width = def.columns.length;
+    const generation = t0.generation ?? 0;
+    const start = compactionStart(t0.groups, Math.ceil((total - dead) / ROW_GROUP_ROWS));
+    const ids = new Float64Array(t0.groups.length * ROW_GROUP_ROWS).fill(-1);
+    const tag = newSpillTag();
+    const written: [string, null][] = [];
+    const prepared: GroupState[] = [];
+    let next = start * ROW_GROUP_ROWS;
+    let pending: Vector[][] = [];
+    let pendingRows = 0;
+    const unchanged = () => {
+      const now = this.state.tables.get(tableId);
+      return now !== undefined && now.def === def && (now.generation ?? 0) === generation;
+    };
+    try {
+      // The copy of T0's live rows, full groups written as they fill (nobody reads these keys yet).
+      const snap = this.snapshotIn(this.state, tableId);
+      for (let gi = 0; gi < t0.groups.length; gi++) {
+        if (!unchanged()) throw concurrentUpdate();
+        const g = t0.groups[gi];
+        const live: number[] = [];
+        for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) live.push(i);
+        if (live.length === 0) continue;
+        for (const off of live) ids[gi * ROW_GROUP_ROWS + off] = next++;
+        const cols: Vector[] = [];
+        for (let c = 0; c < width; c++) {
+          const v = snap.readColumn(gi, c);
+          cols.push(live.length === v.length ? v : gatherVector(v, live));
+        }
+        pending.push(cols);
+        pendingRows += live.length;
+        while (pendingRows >= ROW_GROUP_ROWS) {
+          const full = def.columns.map((col, c) => concatVectors(col.type, pending.map((p) => p[c])));
+          const group = full.map((v) => sliceVector(v, 0, ROW_GROUP_ROWS));
+          pending = pendingRows > ROW_GROUP_ROWS ? [full.map((v) => sliceVector(v, ROW_GROUP_ROWS, v.length))] : [];
+          pendingRows -= ROW_GROUP_ROWS;
+          // A full group: under keys of its own, as a spilled group (never appended to, so never
+          // rewritten under its group number), which no commit of the table meanwhile can touch.
+          const ref = `${tag}/${prepared.length}`;
+          for (const v of group) ensureStrings(v);
+          const encoded = await Promise.all(group.map((v) => encodeChunkOffThread(v)));
+          const stats = collectGroupStats(group);
+          const entries: [string, Buffer | null][] = encoded.map((bytes, c) => [spillKey(ref, c), bytes]);
+          for (const [k] of entries) written.push([k, null]);
+          await this.kv.write(entries);
+          prepared.push({ rowCount: ROW_GROUP_ROWS, deleted: null, deletedCount: 0, stats, spill: ref });
+        }
+      }
+      const rest = pendingRows === 0 ? null : def.columns.map((col, c) => concatVectors(col.type, pending.map((p) => p[c])));
+      let version = -1;
+      await new Promise<void>((resolve, reject) => {
+        const exclusive = async () => {
+          if (!unchanged() || !hooks.ready()) throw concurrentUpdate();
+          version = await this.switchCompaction(tableId, t0, start, ids, prepared, rest, hooks.moved);
+        };
+        this.queue.push({ txn: null as unknown as Txn, hooks: undefined, resolve, reject, exclusive });
+        if (!this.draining) void this.drain();
+      });
+      return { ids, version };
+    } catch (err) {
+      // Not switched: the copy's keys go (the catalog never named them; a crash leaves them to removeUnreferencedSpills).
+      if (written.length > 0) await this.kv.write(written).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * The switch of a compaction (alone in the commit queue): the copy of T0 (`prepared` full groups
+   * and the `rest` of its rows) catches up with the table as committed now, and is published.
+   */
+  private async switchCompaction(tableId: number, t0: TableState, start: number, t0Ids: Float64Array, prepared: GroupState[], rest: Vector[] | null, moved: (ids: Float64Array) => void): Promise<number> {
+    const tn = this.state.tables.get(tableId)!;
+    const def = tn.def;
+    const width = def.columns.length;
+    // Rows appended since T0 went into groups below the new region (it starts after COMPACTION_SLACK_GROUPS free ones).
+    if (start >= t0.groups.length && tn.groups.length > start) throw concurrentUpdate();
+    const ids = new Float64Array(tn.groups.length * ROW_GROUP_ROWS).fill(-1);
+    ids.set(t0Ids.subarray(0, Math.min(t0Ids.length, ids.length)));
+    let next = start * ROW_GROUP_ROWS + prepared.length * ROW_GROUP_ROWS + (rest?.[0].length ?? 0);
+    // Rows appended since T0 and still live: copied after T0's.
+    const snap = this.snapshotIn(this.state, tableId);
+    const tail: Vector[][] = rest === null ? [] : [rest];
+    for (let gi = 0; gi < tn.groups.length; gi++) {
+      const g = tn.groups[gi];
+      const from = t0.groups[gi]?.rowCount ?? 0;
+      const live: number[] = [];
+      for (let i = from; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) live.push(i);
+      if (live.length === 0) continue;
+      for (const off of live) ids[gi * ROW_GROUP_ROWS + off] = next++;
+      tail.push(def.columns.map((_, c) => gatherVector(snap.readColumn(gi, c), live)));
+    }
+    const groups: GroupState[] = [];
+    for (let i = 0; i < start; i++) groups.push({ rowCount: 0, deleted: null, deletedCount: 0, stats: null });
+    groups.push(...prepared.map((g) => ({ ...g })));
+    const entries: [string, Buffer | null][] = [];
+    const put: [number, Vector][] = [];
+    if (tail.length > 0) {
+      const all = def.columns.map((col, c) => concatVectors(col.type, tail.map((p) => p[c])));
+      for (let at = 0; at < all[0].length; at += ROW_GROUP_ROWS) {
+        const index = groups.length;
+        const cols = all.map((v) => sliceVector(v, at, Math.min(v.length, at + ROW_GROUP_ROWS)));
+        for (const v of cols) ensureStrings(v);
+        const stats = collectGroupStats(cols);
+        cols.forEach((v, c) => {
+          entries.push([chunkKey(tableId, c, index), encodeChunk(v)]);
+          put.push([poolKey(tableId, c, index), v]);
+        });
+        entries.push([statsKey(tableId, index), encodeGroupStats(stats)]);
+        groups.push({ rowCount: cols[0].length, deleted: null, deletedCount: 0, stats });
+      }
+    }
+    // Rows of T0 deleted since: deleted in the copy too.
+    for (let gi = 0; gi < tn.groups.length; gi++) {
+      const d = tn.groups[gi].deleted;
+      if (d === null) continue;
+      const n = t0.groups[gi]?.rowCount ?? 0;
+      for (let i = 0; i < n; i++) {
+        const to = ids[gi * ROW_GROUP_ROWS + i];
+        if (to < 0 || d[i] === 0) continue;
+        const target = groups[Math.floor(to / ROW_GROUP_ROWS)];
+        if (target.deleted === null) target.deleted = new Uint8Array(ROW_GROUP_ROWS);
+        target.deleted[to % ROW_GROUP_ROWS] = 1;
+        target.deletedCount++;
+      }
+    }
+    // A region below the table's rows must leave COMPACTION_SLACK_GROUPS free groups below them.
+    if (start < t0.groups.length && groups.length + COMPACTION_SLACK_GROUPS > firstRowGroup(tn.groups)) throw concurrentUpdate();
+    groups.forEach((g, gi) => {
+      if (gi < start) return;
+      // Nothing of an earlier use of the group number may be read as this group's (dropped generations' keys are gone; this makes sure).
+      for (const k of this.kv.keysWithPrefix(deltaPrefix(tableId, gi))) entries.push([k, null]);
+      for (const k of this.kv.keysWithPrefix(`dd/${tableId}/${gi}/`)) entries.push([k, null]);
+      if (g.spill !== undefined && g.stats !== null) entries.push([statsKey(tableId, gi), encodeGroupStats(g.stats)]);
+      if (g.deleted !== null) entries.push([deletedKey(tableId, gi), Buffer.from(g.deleted.subarray(0, g.rowCount))]);
     });
-    const txn = new Txn(this, this.state);
-    txn.spillable = false;
-    txn.alterTable(tableId, t.def, (columns) => columns);
-    const from = t.generation ?? 0;
-    await this.commit(txn, {
-      validate: () => {
-        // Another commit got in first: its rows are not in the map; try again after a later commit.
-        if (this.state.tables.get(tableId) !== t || !stillSafe()) throw concurrentUpdate();
-      },
-      // At the moment the new state is published, so no transaction sees the new RowIds without the map.
-      committed: () => {
-        const now = this.state.tables.get(tableId);
-        if (now !== undefined) now.remap = { from, ids };
-        moved(ids);
-      },
+    // The old groups' deletions and statistics are kept in memory for their readers; their chunks and delta entries stay until dropRetired.
+    tn.groups.forEach((g, gi) => {
+      if (g.rowCount === 0) return;
+      entries.push([deletedKey(tableId, gi), null], [statsKey(tableId, gi), null]);
+      for (const k of this.kv.keysWithPrefix(`dd/${tableId}/${gi}/`)) entries.push([k, null]);
     });
-    return ids;
+    const generation = tn.generation ?? 0;
+    const next1: TableState = { def, groups, generation: generation + 1 };
+    const cat: CatalogState = { ...this.state, tables: new Map(this.state.tables), version: (this.state.version ?? 0) + 1 };
+    cat.tables.set(tableId, next1);
+    entries.push(['catalog', Buffer.from(catalogJson(cat))]);
+    await this.kv.write(entries);
+    // Published at once, with the row locks moved, so no transaction sees the new RowIds without the map.
+    this.state = cat;
+    this.compactions.remaps.set(tableId, { from: generation, ids });
+    // Appends to a region above the old groups never reach them; to one below, they may.
+    const firstGroup = start >= t0.groups.length ? Infinity : firstRowGroup(tn.groups);
+    this.compactions.retired.set(tableId, { generation, groups: tn.groups, version: cat.version!, firstGroup });
+    moved(ids);
+    // The copied groups are read from the store on first use (the pool may hold an empty group's empty column under their numbers).
+    prepared.forEach((_, i) => {
+      for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(tableId, c, start + i));
+    });
+    for (const [key, v] of put) {
+      this.pool.invalidate(key);
+      this.pool.put(key, v, vectorBytes(v));
+    }
+    for (const key of [...this.tails.keys()]) if (Math.floor(key / (4096 * 65536)) === tableId) this.tails.delete(key);
+    this.pkIndexes.delete(tableId);
+    for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${tableId}:`)) this.sortedIndexes.delete(key);
+    this.deletionEntries.forget(tableId);
+    this.deletionLog.forget(tableId);
+    return cat.version!;
+  }
+
+  /** Whether an open transaction's writes to the table keep a compaction from switching now (it could not be moved). */
+  writerBlocksCompaction(txn: WriteTxn, tableId: number): boolean {
+    const tt = (txn as Txn).changed.get(tableId);
+    if (tt === undefined) return false;
+    const now = this.state.tables.get(tableId);
+    if (tt.structural || tt.pkChanged || tt.origin === undefined || now === undefined) return true;
+    // Still on an older generation (idle since a previous compaction): only one generation back can be remapped.
+    return (tt.origin.generation ?? 0) !== (now.generation ?? 0);
+  }
+
+  /** A compaction's previous generation has no reader left: its chunks and delta entries go. */
+  async dropRetired(tableId: number, version: number): Promise<void> {
+    const retired = this.compactions.retired.get(tableId);
+    if (retired === undefined || retired.version !== version) return;
+    this.compactions.retired.delete(tableId);
+    const now = this.state.tables.get(tableId);
+    // Truncated, rewritten or dropped since: those commits removed the old chunk keys, not the
+    // retired groups' spilled ones (no group names them any more).
+    if (now === undefined || (now.generation ?? 0) !== retired.generation + 1) {
+      const spilled: [string, null][] = [];
+      for (const g of retired.groups) if (g.spill !== undefined) for (const k of this.kv.keysWithPrefix(spillGroupPrefix(g.spill))) spilled.push([k, null]);
+      if (spilled.length > 0) await this.kv.write(spilled);
+      return;
+    }
+    const width = now.def.columns.length;
+    const entries = retiredKeys(this.kv, tableId, width, retired, spillGroupPrefix);
+    await this.kv.write(entries);
+    retired.groups.forEach((g, gi) => {
+      if (g.rowCount > 0) for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(tableId, c, gi));
+    });
+  }
+
+  /**
+   * Before a commit's write: a compacted table whose rows reach the groups of its retired
+   * generation (appends filled the free groups between the two) takes them over. The retired
+   * generation stops being readable at once (its readers fail with 40001, never read the new rows)
+   * and its keys are deleted by the commit's own write, ahead of the commit's puts.
+   */
+  private revokeReachedRetired(state: CatalogState, entries: [string, Buffer | null][]): void {
+    for (const [id, r] of this.compactions.retired) {
+      const t = state.tables.get(id);
+      if (t === undefined || (t.generation ?? 0) !== r.generation + 1 || t.groups.length <= r.firstGroup) continue;
+      this.compactions.retired.delete(id);
+      entries.unshift(...retiredKeys(this.kv, id, t.def.columns.length, r, spillGroupPrefix));
+      r.groups.forEach((g, gi) => {
+        if (g.rowCount > 0) for (let c = 0; c < t.def.columns.length; c++) this.pool.invalidate(poolKey(id, c, gi));
+      });
+    }
   }
 
   /**
@@ -556,7 +776,7 @@ export class TableStore implements Storage, ChunkSource {
    * together in one LMDB transaction (group commit: one fsync, and a row group several of them
    * wrote is encoded once). Commits that rewrite, truncate, drop, re-key or ANALYZE go alone.
    */
-  private readonly queue: { txn: Txn; hooks: CommitHooks | undefined; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private readonly queue: { txn: Txn; hooks: CommitHooks | undefined; resolve: () => void; reject: (err: unknown) => void; exclusive?: () => Promise<void> }[] = [];
   private draining = false;
   /**
    * Row groups written by the commits of the batch being prepared: the rows committed before the
@@ -621,8 +841,16 @@ export class TableStore implements Storage, ChunkSource {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
+        const first = this.queue[0];
+        if (first.exclusive !== undefined) {
+          // A compaction's switch: alone, between two commits (see compaction.ts).
+          this.queue.shift();
+          await first.exclusive().then(first.resolve, first.reject);
+          continue;
+        }
         const batch: typeof this.queue = [];
         while (this.queue.length > 0) {
+          if (this.queue[0].exclusive !== undefined) break;
           const solo = this.queue[0].txn.needsSoloCommit;
           if (solo && batch.length > 0) break;
           batch.push(this.queue.shift()!);
@@ -777,6 +1005,7 @@ export class TableStore implements Storage, ChunkSource {
     }
     entries.push(...other);
     entries.push(['catalog', Buffer.from(catalogJson(state))]);
+    if (this.compactions.retired.size > 0) this.revokeReachedRetired(state, entries);
     try {
       await this.kv.write(entries);
     } catch (err) {
@@ -895,6 +1124,7 @@ export class TableStore implements Storage, ChunkSource {
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
     entries.push(['catalog', Buffer.from(catalogJson(txn.catalog))]);
+    if (this.compactions.retired.size > 0) this.revokeReachedRetired(txn.catalog, entries);
     const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
     for (const id of rewritten) this.rewriting.add(id);
     try {
@@ -1503,9 +1733,9 @@ class Txn implements WriteTxn {
     let deleted = [...tt.deletedBase];
     if ((now.generation ?? 0) !== (origin.generation ?? 0)) {
       // Compacted since: the rows this transaction deleted moved (a row gone was deleted by another commit).
-      const remap = now.remap;
-      if (remap === undefined || remap.from !== (origin.generation ?? 0)) throw concurrentUpdate();
-      deleted = deleted.map((id) => (id < remap.ids.length ? remap.ids[id] : -1));
+      const ids = this.store.compactions.remapFrom(tt.tableId, origin.generation ?? 0);
+      if (ids === null) throw concurrentUpdate();
+      deleted = deleted.map((id) => (id < ids.length ? ids[id] : -1));
       if (deleted.some((id) => id < 0)) throw concurrentUpdate();
     }
     for (const rid of deleted) if (rowDeleted(now, rid)) throw concurrentUpdate();

@@ -12,7 +12,9 @@ export type LockOwner = object;
 export class RowLocks {
   /** "table:row" → the transaction holding it. */
   private readonly held = new Map<string, LockOwner>();
-  private readonly byOwner = new Map<LockOwner, string[]>();
+  /** Each owner's keys, with the order they were taken in (see mark / releaseSince). */
+  private readonly byOwner = new Map<LockOwner, Map<string, number>>();
+  private taken = 0;
   /** Transactions waiting for a row lock now. */
   private readonly waitingOwners = new Set<LockOwner>();
 
@@ -41,9 +43,9 @@ export class RowLocks {
 
   private take(owner: LockOwner, key: string): void {
     this.held.set(key, owner);
-    let list = this.byOwner.get(owner);
-    if (list === undefined) this.byOwner.set(owner, (list = []));
-    list.push(key);
+    let mine = this.byOwner.get(owner);
+    if (mine === undefined) this.byOwner.set(owner, (mine = new Map()));
+    mine.set(key, this.taken++);
   }
 
   /** Takes locks named by the caller (names never of the "table:row" form); true when it had to wait. */
@@ -91,8 +93,34 @@ export class RowLocks {
 
   /** The transaction ended (after its commit was published, or on abort): its locks go, its waiters wake. */
   releaseAll(owner: LockOwner): void {
-    for (const key of this.byOwner.get(owner) ?? []) if (this.held.get(key) === owner) this.held.delete(key);
+    for (const key of this.byOwner.get(owner)?.keys() ?? []) if (this.held.get(key) === owner) this.held.delete(key);
     this.byOwner.delete(owner);
+    this.wakeWaitersOn(owner);
+  }
+
+  /** Where a savepoint is: locks taken after it are those releaseSince releases. */
+  mark(): number {
+    return this.taken;
+  }
+
+  /**
+   * ROLLBACK TO SAVEPOINT: the locks `owner` took after `mark` go (as PostgreSQL releases a rolled
+   * back subtransaction's locks); those taken before stay. Waiters on `owner` look again.
+   */
+  releaseSince(owner: LockOwner, mark: number): void {
+    const mine = this.byOwner.get(owner);
+    if (mine === undefined) return;
+    let released = false;
+    for (const [key, at] of mine) {
+      if (at < mark) continue;
+      mine.delete(key);
+      if (this.held.get(key) === owner) this.held.delete(key);
+      released = true;
+    }
+    if (released) this.wakeWaitersOn(owner);
+  }
+
+  private wakeWaitersOn(owner: LockOwner): void {
     const w = this.waiters.get(owner);
     this.waiters.delete(owner);
     for (const wake of w ?? []) wake();
@@ -107,10 +135,10 @@ export class RowLocks {
   remap(tableId: number, ids: Float64Array): void {
     const prefix = `${tableId}:`;
     for (const [owner, keys] of this.byOwner) {
-      const kept: string[] = [];
-      for (const key of keys) {
+      const kept = new Map<string, number>();
+      for (const [key, at] of keys) {
         if (!key.startsWith(prefix)) {
-          kept.push(key);
+          kept.set(key, at);
           continue;
         }
         if (this.held.get(key) === owner) this.held.delete(key);
@@ -119,7 +147,7 @@ export class RowLocks {
         if (moved < 0) continue;
         const next = `${prefix}${moved}`;
         this.held.set(next, owner);
-        kept.push(next);
+        kept.set(next, at);
       }
       this.byOwner.set(owner, kept);
     }

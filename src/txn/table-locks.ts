@@ -130,6 +130,41 @@ export class TableLocks {
     this.wakeAll();
   }
 
+  /** The tables `owner` holds and in which mode (a savepoint's record, for releaseSince). */
+  mark(owner: LockOwner): Map<number, TableLockMode> {
+    const out = new Map<number, TableLockMode>();
+    for (const id of this.byOwner.get(owner) ?? []) {
+      const mode = this.tables.get(id)?.holders.get(owner);
+      if (mode !== undefined) out.set(id, mode);
+    }
+    return out;
+  }
+
+  /**
+   * ROLLBACK TO SAVEPOINT: `owner` keeps only what it held at the savepoint (`before`, from mark):
+   * tables locked since are released and a share lock made exclusive since is share again, as
+   * PostgreSQL releases a rolled back subtransaction's locks. Waiting requests re-check.
+   */
+  releaseSince(owner: LockOwner, before: Map<number, TableLockMode>): void {
+    const mine = this.byOwner.get(owner);
+    if (mine === undefined) return;
+    let changed = false;
+    for (const id of [...mine]) {
+      const entry = this.tables.get(id);
+      const was = before.get(id);
+      if (entry === undefined || entry.holders.get(owner) === was) continue;
+      changed = true;
+      if (was !== undefined) {
+        entry.holders.set(owner, was);
+        continue;
+      }
+      entry.holders.delete(owner);
+      mine.delete(id);
+      if (entry.holders.size === 0 && entry.queue.length === 0) this.tables.delete(id);
+    }
+    if (changed) this.wakeAll();
+  }
+
   private wakeAll(): void {
     for (const wake of [...this.wake]) wake();
   }

@@ -46,7 +46,7 @@ describe('table locks (DDL against open transactions)', function () {
     if (postgresPort !== undefined) {
       server = { port: Number(postgresPort), stop: async () => undefined } as unknown as TestServer;
       const c = await connectPg(server.port);
-      await c.query('drop table if exists lk1, lk2, lk3, lk4, lk5, lk6, lk7a, lk7b, lk8, lk9, lk10, lk11');
+      await c.query('drop table if exists lk1, lk2, lk3, lk4, lk5, lk6, lk7a, lk7b, lk8, lk9, lk10, lk11, lk12, lk13, lk14, lk15');
       await c.end();
     } else server = await startTestServer();
     a = await connectPg(server.port);
@@ -194,5 +194,83 @@ describe('table locks (DDL against open transactions)', function () {
     await a.query('alter table lk8 add column w int');
     await a.query('commit');
     expect((await b.query('select * from lk8')).fields.map((f) => f.name)).to.deep.equal(['id', 'w']);
+  });
+
+  // ROLLBACK TO SAVEPOINT releases the locks taken since the savepoint, as PostgreSQL's rolled back
+  // subtransaction does; those taken before it stay until the transaction ends.
+  it('ROLLBACK TO SAVEPOINT releases a row lock taken after the savepoint: the waiting UPDATE goes on', async () => {
+    await a.query('create table lk12 (id int primary key, v int)');
+    await a.query('insert into lk12 values (1, 0), (2, 0)');
+    await a.query('begin');
+    await a.query('update lk12 set v = 10 where id = 2');
+    await a.query('savepoint s');
+    await a.query('update lk12 set v = 1 where id = 1');
+    let done = false;
+    const update = b.query('update lk12 set v = 2 where id = 1').then((r) => ((done = true), r.rowCount));
+    await sleep(300);
+    expect(done).to.equal(false);
+    await a.query('rollback to savepoint s');
+    expect(await update).to.equal(1);
+    // The row locked before the savepoint stays locked.
+    await b.query('set statement_timeout = 300');
+    expect((await failure(b.query('update lk12 set v = 3 where id = 2'))).code).to.equal('57014');
+    await a.query('commit');
+    expect((await b.query('select id, v from lk12 order by id')).rows).to.deep.equal([{ id: 1, v: 2 }, { id: 2, v: 10 }]);
+  });
+
+  it('ROLLBACK TO SAVEPOINT releases the key lock of a row inserted after it: the second inserter goes on', async () => {
+    await a.query('create table lk13 (id int primary key, v int)');
+    await a.query('begin');
+    await a.query('savepoint s');
+    await a.query('insert into lk13 values (3, 0)');
+    let done = false;
+    const insert = b.query('insert into lk13 values (3, 9)').then((r) => ((done = true), r.rowCount));
+    await sleep(300);
+    expect(done).to.equal(false);
+    await a.query('rollback to savepoint s');
+    expect(await insert).to.equal(1);
+    await a.query('commit');
+    expect((await b.query('select id, v from lk13')).rows).to.deep.equal([{ id: 3, v: 9 }]);
+  });
+
+  it('ROLLBACK TO SAVEPOINT releases a table lock taken after it: a waiting DROP TABLE goes on', async () => {
+    await a.query('create table lk14 (id int)');
+    await a.query('insert into lk14 values (1)');
+    await a.query('begin');
+    await a.query('savepoint s');
+    await a.query('select * from lk14');
+    let dropped = false;
+    const drop = b.query('drop table lk14').then(() => (dropped = true));
+    await sleep(300);
+    expect(dropped).to.equal(false);
+    await a.query('rollback to savepoint s');
+    await drop;
+    expect(dropped).to.equal(true);
+    await a.query('commit');
+  });
+
+  it('ROLLBACK TO SAVEPOINT gives back an exclusive lock taken after it, keeping the shared one from before', async () => {
+    await a.query('create table lk15 (id int)');
+    await a.query('insert into lk15 values (1)');
+    await a.query('begin');
+    await a.query('select * from lk15');
+    await a.query('savepoint s');
+    await a.query('alter table lk15 add column w int');
+    const read = b.query('select * from lk15');
+    let readDone = false;
+    void read.then(() => (readDone = true), () => undefined);
+    await sleep(300);
+    expect(readDone).to.equal(false);
+    await a.query('rollback to savepoint s');
+    // The column was rolled back with the savepoint; the reader sees the table as it was.
+    expect((await read).rows).to.deep.equal([{ id: 1 }]);
+    // The transaction still holds the table shared: a DROP waits for its end.
+    let dropped = false;
+    const drop = b.query('drop table lk15').then(() => (dropped = true));
+    await sleep(300);
+    expect(dropped).to.equal(false);
+    await a.query('commit');
+    await drop;
+    expect(dropped).to.equal(true);
   });
 });

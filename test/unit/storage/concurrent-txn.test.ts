@@ -120,7 +120,7 @@ describe('concurrent storage transactions', function () {
       }
     expect(victim).to.be.greaterThan(before.liveRowCount - 1);
     t.delete(def.id, [victim]);
-    const moved = await s.compact(def.id, 1, () => true, () => undefined);
+    const moved = await s.compact(def.id, 1, { ready: () => true, moved: () => undefined });
     expect(moved).to.not.equal(null);
     expect(s.snapshot(def.id).liveRowCount).to.equal(before.liveRowCount);
     await t.commit();

@@ -1,6 +1,6 @@
 // The compact unique-key index: typed-array hash slots, candidates checked on the real values.
 import { expect } from 'chai';
-import { openStorage, Storage, TableDef } from '../../../src/storage';
+import { openStorage, ROW_GROUP_ROWS, Storage, TableDef } from '../../../src/storage';
 import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
 import { KeyHashIndex } from '../../../src/storage/primary-key-index';
 import { cellsEqual, hashKeyRow, hashKeys } from '../../../src/storage/key-hash';
@@ -226,11 +226,13 @@ describe('unique-key hash index', () => {
     const d = s.begin();
     d.delete(def.id, [d.findKey(def.id, 'c_pkey', [ints([1])], 0), d.findKey(def.id, 'c_pkey', [ints([2])], 0), d.findKey(def.id, 'c_pkey', [ints([20])], 0)]);
     await d.commit();
-    expect(await s.compact(def.id, 1, () => true, () => {})).to.not.equal(null);
+    expect(await s.compact(def.id, 1, { ready: () => true, moved: () => {} })).to.not.equal(null);
     expect(store.pkIndex(def.id, keyOf('c_pkey')).size).to.equal(1);
     const c = s.begin();
     expect(errorOf(() => c.append(def.id, [ints([3]), ints([2])])).code).to.equal('23505');
-    expect(getScalar(c.table(def.id).readColumn(0, 0), c.findKey(def.id, 'c_pkey', [ints([3])], 0))).to.equal(3);
+    // Compaction may put the rows in another row group than 0 (its regions alternate).
+    const moved = c.findKey(def.id, 'c_pkey', [ints([3])], 0);
+    expect(getScalar(c.table(def.id).readColumn(Math.floor(moved / ROW_GROUP_ROWS), 0), moved % ROW_GROUP_ROWS)).to.equal(3);
     c.append(def.id, [ints([1, 2, 20]), ints([2, 2, 2])]);
     c.abort();
     await s.close();
