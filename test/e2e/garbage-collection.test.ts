@@ -155,11 +155,14 @@ describe('garbage collection of old row versions', function () {
     } finally {
       for (const k of [h1, h2, bulk]) await k.end();
     }
-    // 120 updates of 998 rows: about 120 000 versions written, far fewer kept (a compaction is due
-    // at 2000 stored rows and waits for the one before to be dropped; the margin is for a loaded machine).
+    // 120 updates of 998 rows: about 120 000 versions written, far fewer kept. A compaction is due at
+    // 2000 stored rows and waits for the one before to be dropped, so how many pile up meanwhile
+    // depends on how many bulk updates fit in one compaction cycle: 9 000-12 000 stored alone on an
+    // idle machine, 17 000 once inside the whole suite. The bound (a third of what no collection
+    // keeps) leaves room for a slow machine and still fails if the table is not collected.
     expect(bulkUpdates).to.equal(rounds * 2);
-    expect(max, 'most rows stored at once').to.be.lessThan(15000);
-    expect(await storedRows('churn')).to.be.lessThan(15000);
+    expect(max, 'most rows stored at once').to.be.lessThan(40000);
+    expect(await storedRows('churn')).to.be.lessThan(40000);
     // The first holder transaction's first update, then two per round.
     const r = await c.query('select count(*)::int as n, sum(v) filter (where id > 2)::int as bulk, sum(v) filter (where id <= 2)::int as held from churn');
     expect(r.rows[0]).to.deep.equal({ n: 1000, bulk: 998 * rounds * 2, held: 1 + 2 * holderCommits });
