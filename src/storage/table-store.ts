@@ -1143,6 +1143,9 @@ export class TableStore implements Storage, ChunkSource {
     }
     for (const [id, g, width] of spilledGroups) for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(id, c, g));
     for (const id of [...txn.dropped, ...txn.truncated]) this.pkIndexes.delete(id);
+    // A compaction's remap serves writers of the generation it replaced: none is left once the table is
+    // dropped, truncated or rewritten (those commits held its exclusive lock), and the map is 8 bytes per RowId.
+    for (const id of [...txn.dropped, ...txn.truncated]) this.compactions.remaps.delete(id);
     // TRUNCATE reuses chunk keys: cached chunks of the old rows must go (rewritten ones were replaced above).
     for (const [id, groups] of txn.truncatedGroups) {
       const width = txn.catalog.tables.get(id)?.def.columns.length ?? 0;
