@@ -160,7 +160,11 @@ export class ExtendedQuery {
     const p = this.portal(name);
     if (p.result === null) {
       // The statement runs here, at the first Execute, not at Bind.
+      const before = this.session.transactionStatus;
       p.result = await this.session.execute(p.stmt, p.params);
+      // It ended the transaction block (COMMIT, ROLLBACK): the block's portals end too, as in
+      // PostgreSQL, before a Sync (their rows may be views of memory lent to the transaction).
+      if (before !== 'I' && this.session.transactionStatus === 'I') this.portals.clear();
     }
     this.afterStatement();
     const result = p.result;
