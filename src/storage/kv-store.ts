@@ -104,6 +104,9 @@ export class LmdbKv implements KvStore {
     const flushed = new Promise<void>((resolve, reject) => {
       this.db.flushed.then(() => resolve(), reject);
     });
+    // If the commit fails, its error is what the caller gets; a failed flush must not also surface
+    // as an unhandled rejection (which ends the process).
+    flushed.catch(ignore);
     return committed.then(() => flushed);
   }
 
