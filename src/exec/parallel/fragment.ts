@@ -11,6 +11,7 @@
 // instead, by the main thread and the workers in partitions of shared memory, and probed there by
 // every worker (shared-joins.ts): a join-then-aggregate whose probe runs on the workers.
 import { CallExpr, CastExpr, ColumnExpr, Expr, SubqueryExpr } from '../../plan/expr';
+import { forEachChild } from '../../plan/expr-children';
 import { AggregateCall, AggregateNode, CteScanNode, HashJoinNode, NestedLoopJoinNode, PlanNode, ProjectNode, ScanNode, planChildren, withChildren } from '../../plan/plan';
 import { pairKind } from '../hash/key-hash';
 import { DataType, Types } from '../../types/data-type';
@@ -199,38 +200,8 @@ function numericKeys(j: HashJoinNode): boolean {
 }
 
 function subqueriesIn(e: Expr, out: SubqueryExpr[]): void {
-  switch (e.kind) {
-    case 'subquery':
-      out.push(e);
-      e.args.forEach((a) => subqueriesIn(a, out));
-      if (e.test !== null) subqueriesIn(e.test, out);
-      return;
-    case 'call':
-    case 'and':
-    case 'or':
-    case 'coalesce':
-      e.args.forEach((a) => subqueriesIn(a, out));
-      return;
-    case 'cast':
-    case 'not':
-    case 'isnull':
-    case 'booltest':
-      subqueriesIn(e.arg, out);
-      return;
-    case 'case':
-      for (const w of e.whens) {
-        subqueriesIn(w.when, out);
-        subqueriesIn(w.then, out);
-      }
-      if (e.else !== null) subqueriesIn(e.else, out);
-      return;
-    case 'inlist':
-      subqueriesIn(e.arg, out);
-      e.list.forEach((a) => subqueriesIn(a, out));
-      return;
-    default:
-      return;
-  }
+  if (e.kind === 'subquery') out.push(e);
+  forEachChild(e, (c) => subqueriesIn(c, out));
 }
 
 /**
