@@ -4,11 +4,10 @@
 // and passes the same way.
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { TestServer, startTestServer } from '../helpers/test-server';
+import { TestServer, startServerOrPostgres } from '../helpers/test-server';
 import { connectPg, failure } from '../helpers/pg-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const postgresPort = process.env.TESSERA_TEST_POSTGRES_PORT;
 
 describe('SELECT … FOR UPDATE / FOR SHARE', function () {
   this.timeout(60000);
@@ -16,8 +15,7 @@ describe('SELECT … FOR UPDATE / FOR SHARE', function () {
   let a: Client;
   let b: Client;
   before(async () => {
-    if (postgresPort !== undefined) server = { port: Number(postgresPort), stop: async () => undefined } as unknown as TestServer;
-    else server = await startTestServer();
+    server = await startServerOrPostgres();
     a = await connectPg(server.port);
     b = await connectPg(server.port);
   });

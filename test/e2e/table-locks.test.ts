@@ -5,7 +5,7 @@
 // wrote the table, and statements wait for an uncommitted DROP or ALTER, then see what it committed.
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { TestServer, startTestServer } from '../helpers/test-server';
+import { TestServer, startServerOrPostgres } from '../helpers/test-server';
 import { connectPg, failure } from '../helpers/pg-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,12 +43,12 @@ describe('table locks (DDL against open transactions)', function () {
   let a: Client;
   let b: Client;
   before(async () => {
+    server = await startServerOrPostgres();
     if (postgresPort !== undefined) {
-      server = { port: Number(postgresPort), stop: async () => undefined } as unknown as TestServer;
       const c = await connectPg(server.port);
       await c.query('drop table if exists lk1, lk2, lk3, lk4, lk5, lk6, lk7a, lk7b, lk8, lk9, lk10, lk11, lk12, lk13, lk14, lk15');
       await c.end();
-    } else server = await startTestServer();
+    }
     a = await connectPg(server.port);
     b = await connectPg(server.port);
   });

@@ -54,3 +54,33 @@ export function rowIdOf(txn: WriteTxn, def: TableDef, key: number): number {
   }
   throw new Error(`no row ${key}`);
 }
+
+/** (id int4 not null, v int8). */
+export const idValueColumns = [
+  { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
+  { name: 'v', type: Types.int8, notNull: false, defaultSql: null },
+];
+
+/** Rows of idValueColumns: the ids, and v computed from each. */
+export function idValueRows(ids: number[], v: (id: number) => number): Vector[] {
+  return [vectorFromScalars(Types.int4, ids), vectorFromScalars(Types.int8, ids.map(v))];
+}
+
+/** from, from + 1, …, n numbers. */
+export function range(from: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => from + i);
+}
+
+/** Deletes, in one committed transaction, the live rows whose first column (an int id) passes `test`. */
+export async function deleteWhere(s: Storage, def: TableDef, test: (id: number) => boolean): Promise<void> {
+  const t = s.begin();
+  const snap = t.table(def.id);
+  const doomed: number[] = [];
+  for (let g = 0; g < snap.rowGroupCount; g++) {
+    const ids = snap.readColumn(g, 0);
+    const del = snap.deleted(g);
+    for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && test(getScalar(ids, i) as number)) doomed.push(g * ROW_GROUP_ROWS + i);
+  }
+  t.delete(def.id, doomed);
+  await t.commit();
+}

@@ -158,6 +158,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 }
 
 /** Whether psql is on the PATH. */
+/**
+ * The server a behaviour test checked against PostgreSQL runs on: a fresh Tessera, or, with
+ * TESSERA_TEST_POSTGRES_PORT set, the PostgreSQL listening on that port (127.0.0.1, user postgres).
+ */
+export async function startServerOrPostgres(): Promise<TestServer> {
+  const port = process.env.TESSERA_TEST_POSTGRES_PORT;
+  if (port === undefined) return startTestServer();
+  return { port: Number(port), stop: async () => undefined } as unknown as TestServer;
+}
+
 export function psqlAvailable(): boolean {
   try {
     execFileSync('psql', ['--version'], { stdio: 'ignore' });

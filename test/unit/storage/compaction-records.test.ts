@@ -2,16 +2,9 @@
 // compaction keeps for writers of the replaced generation (8 bytes per RowId) goes with the table.
 import { expect } from 'chai';
 import { Storage, TableDef } from '../../../src/storage';
-import { openStore } from '../../helpers/storage-rows';
-import { Types } from '../../../src/types/data-type';
-import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { deleteWhere, idValueColumns, idValueRows, openStore, range } from '../../helpers/storage-rows';
+import { getScalar } from '../../../src/types/vector-ops';
 
-const cols = [
-  { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
-  { name: 'v', type: Types.int8, notNull: false, defaultSql: null },
-];
-const rows = (ids: number[], v: (id: number) => number) => [vectorFromScalars(Types.int4, ids), vectorFromScalars(Types.int8, ids.map(v))];
-const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 const hooks = { ready: () => true, moved: () => undefined };
 
 function live(snap: ReturnType<Storage['snapshot']>): [number, number][] {
@@ -31,34 +24,21 @@ describe('compaction records and own rows across a switch', () => {
   beforeEach(async () => {
     s = await openStore(null);
     const t = s.begin();
-    def = t.createTable({ schema: 'public', name: 't', columns: cols, primaryKey: null, primaryKeyName: null } as unknown as Omit<TableDef, 'id'>);
-    t.append(def.id, rows(range(0, 1000), (i) => i * 10));
+    def = t.createTable({ schema: 'public', name: 't', columns: idValueColumns, primaryKey: null, primaryKeyName: null } as unknown as Omit<TableDef, 'id'>);
+    t.append(def.id, idValueRows(range(0, 1000), (i) => i * 10));
     await t.commit();
   });
   afterEach(() => s.close());
 
-  async function deleteWhere(test: (id: number) => boolean) {
-    const t = s.begin();
-    const snap = t.table(def.id);
-    const doomed: number[] = [];
-    for (let g = 0; g < snap.rowGroupCount; g++) {
-      const ids = snap.readColumn(g, 0);
-      const del = snap.deleted(g);
-      for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && test(getScalar(ids, i) as number)) doomed.push(g * 65536 + i);
-    }
-    t.delete(def.id, doomed);
-    await t.commit();
-  }
-
   it('a writer whose own-row view was leased before a compaction reads right after it', async () => {
-    await deleteWhere((id) => id < 600);
+    await deleteWhere(s, def, (id) => id < 600);
     const w = s.begin();
-    w.append(def.id, rows([5000], () => 1));
+    w.append(def.id, idValueRows([5000], () => 1));
     expect(live(w.table(def.id)).length).to.equal(401);
     const done = await s.compact(def.id, 1, hooks);
     expect(done).to.not.equal(null);
     const other = s.begin();
-    other.append(def.id, rows([6000], () => 2));
+    other.append(def.id, idValueRows([6000], () => 2));
     await other.commit();
     const seen = live(w.table(def.id));
     expect(seen).to.deep.equal([...range(600, 400).map((i) => [i, i * 10]), [5000, 1]]);
@@ -67,7 +47,7 @@ describe('compaction records and own rows across a switch', () => {
   });
 
   it('forgets the remap of a compacted table once it is dropped', async () => {
-    await deleteWhere((id) => id < 600);
+    await deleteWhere(s, def, (id) => id < 600);
     const done = await s.compact(def.id, 1, hooks);
     await s.dropRetired(def.id, done!.version);
     const d = s.begin();

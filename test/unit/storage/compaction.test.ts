@@ -12,6 +12,7 @@ import { BufferPool, makePolicy } from '../../../src/buffer/buffer-pool';
 import { Types } from '../../../src/types/data-type';
 import { Vector } from '../../../src/types/vector';
 import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { deleteWhere } from '../../helpers/storage-rows';
 
 function open(dir: string): Promise<Storage> {
   return openStorage({ dir, synchronousCommit: false, cache: new BufferPool<Vector>(makePolicy('lirs', 1 << 16)) });
@@ -66,18 +67,6 @@ describe('compaction beside readers and writers', function () {
     return def;
   }
 
-  async function deleteIds(s: Storage, def: TableDef, test: (id: number) => boolean): Promise<void> {
-    const t = s.begin();
-    const snap = t.table(def.id);
-    const doomed: number[] = [];
-    for (let g = 0; g < snap.rowGroupCount; g++) {
-      const ids = snap.readColumn(g, 0);
-      const del = snap.deleted(g);
-      for (let i = 0; i < snap.rowCount(g); i++) if ((del === null || del[i] === 0) && test(getScalar(ids, i) as number)) doomed.push(g * 65536 + i);
-    }
-    t.delete(def.id, doomed);
-    await t.commit();
-  }
 
   const hooks = { ready: () => true, moved: () => undefined };
 
@@ -91,7 +80,7 @@ describe('compaction beside readers and writers', function () {
     few.append(def.id, rows(70000, 10));
     await few.commit();
     const old = s.snapshotState();
-    await deleteIds(s, def, (id) => id < 60000);
+    await deleteWhere(s, def, (id) => id < 60000);
     const done = await s.compact(def.id, 1, hooks);
     expect(done).to.not.equal(null);
     expect(contents(s.snapshot(def.id))).to.deep.equal({ n: 10010, sum: sumOf(60000, 70009), ok: true });
@@ -122,7 +111,7 @@ describe('compaction beside readers and writers', function () {
       const add = s.begin();
       add.append(def.id, rows(base, 3000));
       await add.commit();
-      await deleteIds(s, def, (id) => id < base || id >= base + 1000);
+      await deleteWhere(s, def, (id) => id < base || id >= base + 1000);
       const open1 = s.begin();
       const snap = open1.table(def.id);
       // The writer deletes the first live row it sees (by its RowId of the generation before the compaction).
@@ -160,10 +149,10 @@ describe('compaction beside readers and writers', function () {
     load.append(def.id, rows(0, 2000));
     await load.commit();
     // First compaction: its region starts above the table; the second one goes back to group 0.
-    await deleteIds(s, def, (id) => id < 1500);
+    await deleteWhere(s, def, (id) => id < 1500);
     const first = await s.compact(def.id, 1, hooks);
     await s.dropRetired(def.id, first!.version);
-    await deleteIds(s, def, (id) => id < 1800);
+    await deleteWhere(s, def, (id) => id < 1800);
     const old = s.snapshotState();
     expect(contents(old.table(def.id)).n).to.equal(200);
     const second = await s.compact(def.id, 1, hooks);
@@ -188,7 +177,7 @@ describe('compaction beside readers and writers', function () {
     load.append(def.id, rows(0, 140000));
     await load.commit();
     // 70 000 live rows: the copy writes a full group (and waits for it) while the commit below goes in.
-    await deleteIds(s, def, (id) => id < 70000);
+    await deleteWhere(s, def, (id) => id < 70000);
     // The copy waits for its full group's encoding while the commit below appends three groups:
     // the new region (two groups above the table) is taken, so the switch gives up (40001; seen so
     // here, though the order of the two is up to the event loop), and no row is lost either way.
@@ -204,7 +193,7 @@ describe('compaction beside readers and writers', function () {
     const n = 70000 + 3 * 65536;
     expect(contents(s.snapshot(def.id))).to.deep.equal({ n, sum: sumOf(70000, 139999) + sumOf(200000, 200000 + 3 * 65536 - 1), ok: true });
     // The table compacts later all the same.
-    await deleteIds(s, def, (id) => id >= 200000);
+    await deleteWhere(s, def, (id) => id >= 200000);
     expect(await s.compact(def.id, 1, hooks)).to.not.equal(null);
     expect(contents(s.snapshot(def.id))).to.deep.equal({ n: 70000, sum: sumOf(70000, 139999), ok: true });
     await s.close();

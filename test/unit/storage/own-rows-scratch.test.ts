@@ -8,17 +8,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Storage, TableDef, WriteTxn, ROW_GROUP_ROWS } from '../../../src/storage';
-import { openStore } from '../../helpers/storage-rows';
-import { Types } from '../../../src/types/data-type';
-import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { idValueColumns, idValueRows, openStore, range } from '../../helpers/storage-rows';
+import { getScalar } from '../../../src/types/vector-ops';
 import { Vector } from '../../../src/types/vector';
 
-const cols = [
-  { name: 'id', type: Types.int4, notNull: true, defaultSql: null },
-  { name: 'v', type: Types.int8, notNull: false, defaultSql: null },
-];
-const rows = (ids: number[], v: (id: number) => number) => [vectorFromScalars(Types.int4, ids), vectorFromScalars(Types.int8, ids.map(v))];
-const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
 /** (id, v) of every row of group 0 as the transaction (or the committed state) sees it, deleted ones left out. */
 function seen(snap: ReturnType<Storage['snapshot']>): [number, number][] {
@@ -36,8 +29,8 @@ describe('own rows scratch', () => {
   beforeEach(async () => {
     s = await openStore(null);
     const t = s.begin();
-    def = t.createTable({ schema: 'public', name: 't', columns: cols, primaryKey: null, primaryKeyName: null } as unknown as Omit<TableDef, 'id'>);
-    t.append(def.id, rows(range(0, 1000), (i) => i * 10));
+    def = t.createTable({ schema: 'public', name: 't', columns: idValueColumns, primaryKey: null, primaryKeyName: null } as unknown as Omit<TableDef, 'id'>);
+    t.append(def.id, idValueRows(range(0, 1000), (i) => i * 10));
     await t.commit();
   });
   afterEach(() => s.close());
@@ -51,7 +44,7 @@ describe('own rows scratch', () => {
       const t = s.begin();
       const ids = range(next, 1 + (round % 3));
       next += 10;
-      t.append(def.id, rows(ids, (i) => -i));
+      t.append(def.id, idValueRows(ids, (i) => -i));
       const own = ids.map((i) => [i, -i] as [number, number]);
       expect(seen(t.table(def.id))).to.deep.equal([...committed, ...own]);
       open.push({ t, own, base: committed.slice() });
@@ -96,13 +89,13 @@ describe('own rows scratch', () => {
     const d = await openStore(dir);
     try {
       const setup = d.begin();
-      const t = setup.createTable({ schema: 'public', name: 't', columns: cols, primaryKey: null, primaryKeyName: null } as unknown as Omit<TableDef, 'id'>);
-      setup.append(t.id, rows(range(0, 100), (i) => i));
+      const t = setup.createTable({ schema: 'public', name: 't', columns: idValueColumns, primaryKey: null, primaryKeyName: null } as unknown as Omit<TableDef, 'id'>);
+      setup.append(t.id, idValueRows(range(0, 100), (i) => i));
       await setup.commit();
       const x = d.begin();
-      x.append(t.id, rows([500], () => 500));
+      x.append(t.id, idValueRows([500], () => 500));
       const a = d.begin();
-      a.append(t.id, rows([600], () => 600));
+      a.append(t.id, idValueRows([600], () => 600));
       const view = a.table(t.id);
       const idCol = view.readColumn(0, 0) as Extract<Vector, { kind: 'int32' }>;
       const vCol = view.readColumn(0, 1) as Extract<Vector, { kind: 'int64' | 'float64' | 'timestamp' }>;
@@ -116,7 +109,7 @@ describe('own rows scratch', () => {
       await new Promise((resolve) => setImmediate(resolve));
       // Meanwhile another transaction on the same base reads its own view (the scratch a gave back).
       const b = d.begin();
-      b.append(t.id, rows([700, 701], () => 700));
+      b.append(t.id, idValueRows([700, 701], () => 700));
       expect(seen(b.table(t.id)).slice(100)).to.deep.equal([[700, 700], [701, 700]]);
       await Promise.all([px, pa]);
       b.abort();
