@@ -56,8 +56,6 @@ export interface EngineDatabase {
   unregister(session: EngineSession): void;
 }
 
-const NO_ROWS: RowId[] = [];
-
 /** A savepoint's record of the transaction's locks (what ROLLBACK TO keeps). */
 export interface SavepointLocks {
   rows: number;
@@ -645,11 +643,6 @@ export class EngineSession implements Session {
   }
 
   /**
-   * Takes the row locks for an UPDATE/DELETE of committed rows. Returns true when READ COMMITTED
-   * must re-run the statement (it waited for another writer, or a commit changed the rows since
-   * its snapshot); REPEATABLE READ and SERIALIZABLE fail with 40001 then, as PostgreSQL does.
-   */
-  /**
    * Locks the unique keys an INSERT adds until the transaction ends (PostgreSQL's inserter holds
    * its transaction lock): a second inserter of one of them waits for the first transaction to
    * end, then fails with 23505 if it committed the key, or goes on if it rolled back. Big inserts
@@ -675,24 +668,47 @@ export class EngineSession implements Session {
 
   /** A row's lock without waiting (SELECT … NOWAIT / SKIP LOCKED); the transaction's own rows need none. */
   tryLockRow(tableId: number, rowId: RowId): boolean {
-    return this.txn!.isOwnRow(tableId, rowId) || this.db.rowLocks.tryLock(this, tableId, rowId);
+    const txn = this.txn!;
+    if (txn.isOwnRow(tableId, rowId)) return true;
+    const now = txn.rowsNow(tableId, [rowId]);
+    // Changed since the statement read it: lockRows says so (the statement runs again, or 40001).
+    if (now === null || now[0] < 0) return true;
+    return this.db.rowLocks.tryLock(this, tableId, now[0]);
   }
 
+  /**
+   * Takes the row locks for an UPDATE/DELETE (or FOR UPDATE) of committed rows the statement read.
+   * Returns true when READ COMMITTED must re-run the statement (a commit changed one of the rows
+   * since its snapshot, typically the writer it waited for); REPEATABLE READ and SERIALIZABLE fail
+   * with 40001 then, as PostgreSQL does. Locks are named by the rows' RowIds in the table's
+   * committed state now: a compaction since the statement read the rows (or during the wait) moved
+   * them, which alone changes no row.
+   */
   async lockRows(tableId: number, rowIds: ArrayLike<RowId>): Promise<boolean> {
     const txn = this.txn!;
     const committed: RowId[] = [];
     for (let i = 0; i < rowIds.length; i++) if (!txn.isOwnRow(tableId, rowIds[i])) committed.push(rowIds[i]);
     if (committed.length === 0) return false;
-    // The table was compacted (or rewritten) since the statement read it: its RowIds name other rows now, so none is locked.
-    if (txn.changedSinceBase(tableId, NO_ROWS)) {
-      if (usesTransactionSnapshot(this.isolation)) throw new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
-      return true;
+    const locks = this.db.rowLocks;
+    for (;;) {
+      const now = txn.rowsNow(tableId, committed);
+      if (now === null || now.includes(-1)) return this.rowsChanged();
+      const moves = locks.moveCount(tableId);
+      const mark = locks.mark();
+      await locks.lock(this, tableId, now, this.checkCancel);
+      if (locks.moveCount(tableId) !== moves) {
+        // Compacted while it waited: the locks taken since were named by stale RowIds (other rows'
+        // now, or none). They go, and the rows are locked again under their new RowIds.
+        locks.releaseSince(this, mark);
+        continue;
+      }
+      const after = txn.rowsNow(tableId, committed);
+      return after === null || after.includes(-1) ? this.rowsChanged() : false;
     }
-    const waited = await this.db.rowLocks.lock(this, tableId, committed, this.checkCancel);
-    const changed = txn.changedSinceBase(tableId, committed);
-    if (!changed) return false;
+  }
+
+  private rowsChanged(): true {
     if (usesTransactionSnapshot(this.isolation)) throw new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
-    void waited;
     return true;
   }
 

@@ -131,8 +131,17 @@ export class RowLocks {
     return this.waitingOwners.size;
   }
 
+  /** How many times each table's rows moved (remap): a wait that saw it change took its locks under stale RowIds. */
+  private readonly moves = new Map<number, number>();
+
+  /** Changes whenever the table's rows move to new RowIds (see remap). */
+  moveCount(tableId: number): number {
+    return this.moves.get(tableId) ?? 0;
+  }
+
   /** A table's rows moved (compaction): locks follow their rows; locks on rows that are gone go. */
   remap(tableId: number, ids: Float64Array): void {
+    this.moves.set(tableId, this.moveCount(tableId) + 1);
     const prefix = `${tableId}:`;
     for (const [owner, keys] of this.byOwner) {
       const kept = new Map<string, number>();
