@@ -73,6 +73,21 @@ describe('row locks and snapshots across a compaction', function () {
     expect((await c.query('select count(*)::int as n, sum(v)::int as s from cr_rr')).rows).to.deep.equal([{ n: 398, s: 8 }]);
   });
 
+  it('REPEATABLE READ and READ COMMITTED writers that wrote the table before its compaction write it again after and commit', async () => {
+    for (const level of ['repeatable read', 'read committed']) {
+      await table('cr_again');
+      await a.query(`begin isolation level ${level}`);
+      await a.query('update cr_again set v = 1 where id = 2000');
+      await c.query('delete from cr_again where id <= 1500');
+      await compacted('cr_again', 601);
+      await a.query('update cr_again set v = 2 where id = 2001');
+      await a.query('update cr_again set v = v + 10 where id = 2000');
+      await a.query('delete from cr_again where id = 2002');
+      await a.query('commit');
+      expect((await c.query('select count(*)::int as n, sum(v)::int as s from cr_again')).rows, level).to.deep.equal([{ n: 599, s: 13 }]);
+    }
+  });
+
   it('REPEATABLE READ: a writer waiting for a row lock while the table is compacted gets the row (its holder rolled back) and holds its lock', async () => {
     await table('cr_wait');
     await a.query('begin');
