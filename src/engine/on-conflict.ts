@@ -4,12 +4,14 @@
 // (DO UPDATE SET … [WHERE …]); updating the same row twice in one command is 21000.
 import { PlanNode } from '../plan/plan';
 import { Expr } from '../plan/expr';
-import { RowId, TableDef } from '../storage/api';
+import { StorageSnapshot, TableDef, UniqueKey, uniqueKeysOf } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { Batch, Scalar, Vector } from '../types/vector';
+import { formatCell } from '../types/text-format';
 import { concatVectors, getScalar, gatherVector, sliceVector } from '../types/vector-ops';
 import { BoundStatement, OnConflict } from '../sql/bound-statement';
 import { ExecuteResult } from './session-api';
+import { INSERT_KEY_LOCK_ROWS } from './session';
 import type { EngineSession } from './session';
 import { checkNotNull, returningResult } from './dml';
 import { enforceChecks } from './constraints';
@@ -41,7 +43,18 @@ export async function runInsertOnConflict(
 ): Promise<ExecuteResult> {
   const txn = await session.writeTxn();
   const table = bound.table;
-  const touched = new Set<RowId>();
+  const arbiters = uniqueKeysOf(table).filter((k) => oc.keys.includes(k.name));
+  const fs = session.settings.format();
+  const keyText = (k: UniqueKey, row: Vector[]) => k.columns.map((c) => formatCell(row[c], 0, fs) ?? '\0').join('\0');
+  /** The arbiter keys of the rows this command inserted or updated: updating one of them again is 21000. */
+  const writtenKeys = new Set<string>();
+  const wrote = (row: Vector[]) => {
+    for (const k of arbiters) writtenKeys.add(`${k.name}\0${keyText(k, row)}`);
+  };
+  let statementRows = 0;
+  for (const b of batches) statementRows += b.length;
+  // Keys are locked as an INSERT's are, so a concurrent inserter of the key is waited for; not for big statements (see lockInsertedKeys).
+  const lockKeys = statementRows <= INSERT_KEY_LOCK_ROWS;
   const written: Batch[] = [];
   let count = 0;
   for (const raw of batches) {
@@ -50,39 +63,51 @@ export async function runInsertOnConflict(
     enforceChecks(session, table, columns, raw.length);
     for (let i = 0; i < raw.length; i++) {
       const row = columns.map((v) => sliceVector(v, i, i + 1));
-      let conflict = -1;
-      for (const key of oc.keys) {
-        conflict = txn.findKey(table.id, key, row, 0);
-        if (conflict !== -1) break;
-      }
-      if (conflict === -1) {
-        const id = txn.append(table.id, row);
-        touched.add(id);
-        written.push({ length: 1, columns: row });
+      // Once more when the conflicting row changed while this waited for its lock (READ COMMITTED).
+      for (;;) {
+        // As PostgreSQL's speculative insertion: a transaction inserting one of the row's keys is
+        // waited for; READ COMMITTED then looks for the conflict among the latest commits.
+        if (lockKeys) await session.lockKeysOf(table, row, 1);
+        if (session.transactionSnapshot === null && session.db.storage.version !== txn.baseVersion) txn.refresh();
+        let conflict = -1;
+        let arbiter = arbiters[0];
+        for (const key of arbiters) {
+          conflict = txn.findKey(table.id, key.name, row, 0);
+          arbiter = key;
+          if (conflict !== -1) break;
+        }
+        if (conflict === -1) {
+          if (arbiters.some((k) => keyCommittedUnseen(session, table, k.name, row))) throw concurrentUpdateError();
+          txn.append(table.id, row);
+          wrote(row);
+          written.push({ length: 1, columns: row });
+          count++;
+          break;
+        }
+        if (oc.action === 'nothing') break;
+        const existing = txn.readRow(table.id, conflict);
+        if (writtenKeys.has(`${arbiter.name}\0${keyText(arbiter, existing)}`))
+          throw new SqlError(SqlState.cardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', {
+            hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.',
+          });
+        // The existing row is locked as an UPDATE locks it; changed meanwhile by another commit:
+        // READ COMMITTED looks again (PostgreSQL retries the speculative insertion), else 40001.
+        if (await session.lockRows(table.id, [conflict])) continue;
+        const combined = [...existing, ...row];
+        if (oc.where !== null) {
+          const [ok] = evalOnRow(session, table, [oc.where], combined, params);
+          if (getScalar(ok, 0) !== true) break;
+        }
+        const updated = evalOnRow(session, table, oc.set!, combined, params);
+        checkNotNull(session, table, updated);
+        enforceChecks(session, table, updated, 1);
+        txn.delete(table.id, [conflict]);
+        txn.append(table.id, updated);
+        wrote(updated);
+        written.push({ length: 1, columns: updated });
         count++;
-        continue;
+        break;
       }
-      if (oc.action === 'nothing') continue;
-      if (touched.has(conflict))
-        throw new SqlError(SqlState.cardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time', {
-          hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.',
-        });
-      // The existing row is locked as an UPDATE locks it; changed meanwhile by another commit: 40001.
-      if (await session.lockRows(table.id, [conflict])) throw concurrentUpdateError();
-      const existing = txn.readRow(table.id, conflict);
-      const combined = [...existing, ...row];
-      if (oc.where !== null) {
-        const [ok] = evalOnRow(session, table, [oc.where], combined, params);
-        if (getScalar(ok, 0) !== true) continue;
-      }
-      const updated = evalOnRow(session, table, oc.set!, combined, params);
-      checkNotNull(session, table, updated);
-      enforceChecks(session, table, updated, 1);
-      txn.delete(table.id, [conflict]);
-      const id = txn.append(table.id, updated);
-      touched.add(id);
-      written.push({ length: 1, columns: updated });
-      count++;
     }
   }
   if (bound.returning !== null) {
@@ -90,4 +115,25 @@ export async function runInsertOnConflict(
     return returningResult(session, bound.returning, merged, params, 'INSERT 0');
   }
   return { kind: 'command', command: `INSERT 0 ${count}` };
+}
+
+/**
+ * REPEATABLE READ / SERIALIZABLE: whether a transaction the snapshot does not see committed the
+ * key (the transaction found no row with it): PostgreSQL fails with 40001 then, rather than
+ * inserting a duplicate or updating a row the snapshot cannot see. A row with the key that the
+ * snapshot saw is one this transaction deleted itself: no conflict.
+ */
+function keyCommittedUnseen(session: EngineSession, table: TableDef, keyName: string, row: Vector[]): boolean {
+  const snapshot = session.transactionSnapshot;
+  const storage = session.db.storage;
+  if (snapshot === null || storage.version === snapshot.version) return false;
+  const found = (base?: StorageSnapshot): boolean => {
+    const probe = storage.begin(base);
+    try {
+      return probe.findKey(table.id, keyName, row, 0) !== -1;
+    } finally {
+      probe.abort();
+    }
+  };
+  return found() && !found(snapshot);
 }

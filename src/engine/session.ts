@@ -38,7 +38,7 @@ import { statementLocks } from './statement-locks';
 import { runLockingSelect } from './locking-select';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
-const INSERT_KEY_LOCK_ROWS = 10000;
+export const INSERT_KEY_LOCK_ROWS = 10000;
 
 /** What the session needs from its database. */
 export interface EngineDatabase {
@@ -620,6 +620,11 @@ export class EngineSession implements Session {
   /** A COPY FROM STDIN is receiving rows (outside any running statement): its key checks read the table as its transaction does. */
   copying = false;
 
+  /** The REPEATABLE READ / SERIALIZABLE snapshot held, or null. */
+  get transactionSnapshot(): StorageSnapshot | null {
+    return this.txnSnapshot;
+  }
+
   /** The commit version of the REPEATABLE READ / SERIALIZABLE snapshot held, or null. */
   get snapshotVersion(): number | null {
     return this.txnSnapshot?.version ?? null;
@@ -649,14 +654,8 @@ export class EngineSession implements Session {
    * (more than INSERT_KEY_LOCK_ROWS rows in the statement, `statementRows`, not only in this batch) are left to the check at commit.
    */
   async lockInsertedKeys(table: TableDef, columns: Vector[], n: number, statementRows = n): Promise<void> {
-    const keys = uniqueKeysOf(table);
-    if (keys.length === 0 || n === 0 || statementRows > INSERT_KEY_LOCK_ROWS) return;
-    const names: string[] = [];
-    for (const k of keys) {
-      const { hashes, nulls } = hashKeys(columns, k.columns, n);
-      for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) names.push(`k${table.id}/${k.name}/${hashes[i]}`);
-    }
-    if (!(await this.db.rowLocks.lockNamed(this, names, this.checkCancel))) return;
+    if (n === 0 || statementRows > INSERT_KEY_LOCK_ROWS) return;
+    if (!(await this.lockKeysOf(table, columns, n))) return;
     // It waited for a transaction that inserted one of the keys: checked against the commits now.
     const probe = this.db.storage.begin();
     try {
@@ -664,6 +663,16 @@ export class EngineSession implements Session {
     } finally {
       probe.abort();
     }
+  }
+
+  /** Locks the unique keys of `n` rows until the transaction ends (see lockInsertedKeys); true when it waited for another transaction. */
+  async lockKeysOf(table: TableDef, columns: Vector[], n: number): Promise<boolean> {
+    const names: string[] = [];
+    for (const k of uniqueKeysOf(table)) {
+      const { hashes, nulls } = hashKeys(columns, k.columns, n);
+      for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) names.push(`k${table.id}/${k.name}/${hashes[i]}`);
+    }
+    return names.length > 0 && this.db.rowLocks.lockNamed(this, names, this.checkCancel);
   }
 
   /** A row's lock without waiting (SELECT … NOWAIT / SKIP LOCKED); the transaction's own rows need none. */
