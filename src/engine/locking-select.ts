@@ -52,7 +52,7 @@ async function lockRows(session: EngineSession, bound: LockingSelect, batches: B
     });
     rows: for (let r = 0; r < batches[b].length && picked.length < wanted; r++) {
       for (let t = 0; t < rowIds.length; t++) {
-        if (bound.waitPolicy === 'block' || session.tryLockRow(bound.locked[t].table.id, rowIds[t][r])) continue;
+        if (bound.waitPolicy === 'block' || session.tryLockRow(bound.locked[t].table.id, rowIds[t][r], bound.locked[t].share ? 'share' : 'exclusive')) continue;
         if (bound.waitPolicy === 'skip') continue rows;
         throw new SqlError(SqlState.lockNotAvailable, `could not obtain lock on row in relation "${bound.locked[t].table.name}"`);
       }
@@ -63,7 +63,7 @@ async function lockRows(session: EngineSession, bound: LockingSelect, batches: B
   // Waits for the rows' holders (the rows taken above without waiting are this transaction's
   // already), and tells whether a commit changed any of them since this statement's snapshot.
   let changed = false;
-  for (let t = 0; t < ids.length; t++) if (await session.lockRows(bound.locked[t].table.id, ids[t])) changed = true;
+  for (let t = 0; t < ids.length; t++) if (await session.lockRows(bound.locked[t].table.id, ids[t], bound.locked[t].share ? 'share' : 'exclusive')) changed = true;
   return changed ? null : picked;
 }
 function gatherRows(batches: Batch[], picked: number[], width: number): Batch[] {

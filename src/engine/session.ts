@@ -21,7 +21,7 @@ import { ExecContext } from '../exec/context';
 import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
-import { CommitLog, IsolationLevel, RowLocks, TableLocks, TableLockMode, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
+import { CommitLog, IsolationLevel, RowLockMode, RowLocks, TableLocks, TableLockMode, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
@@ -676,13 +676,13 @@ export class EngineSession implements Session {
   }
 
   /** A row's lock without waiting (SELECT … NOWAIT / SKIP LOCKED); the transaction's own rows need none. */
-  tryLockRow(tableId: number, rowId: RowId): boolean {
+  tryLockRow(tableId: number, rowId: RowId, mode: RowLockMode = 'exclusive'): boolean {
     const txn = this.txn!;
     if (txn.isOwnRow(tableId, rowId)) return true;
     const now = txn.rowsNow(tableId, [rowId]);
     // Changed since the statement read it: lockRows says so (the statement runs again, or 40001).
     if (now === null || now[0] < 0) return true;
-    return this.db.rowLocks.tryLock(this, tableId, now[0]);
+    return this.db.rowLocks.tryLock(this, tableId, now[0], mode);
   }
 
   /**
@@ -693,7 +693,7 @@ export class EngineSession implements Session {
    * committed state now: a compaction since the statement read the rows (or during the wait) moved
    * them, which alone changes no row.
    */
-  async lockRows(tableId: number, rowIds: ArrayLike<RowId>): Promise<boolean> {
+  async lockRows(tableId: number, rowIds: ArrayLike<RowId>, mode: RowLockMode = 'exclusive'): Promise<boolean> {
     const txn = this.txn!;
     const committed: RowId[] = [];
     for (let i = 0; i < rowIds.length; i++) if (!txn.isOwnRow(tableId, rowIds[i])) committed.push(rowIds[i]);
@@ -704,7 +704,7 @@ export class EngineSession implements Session {
       if (now === null || now.includes(-1)) return this.rowsChanged();
       const moves = locks.moveCount(tableId);
       const mark = locks.mark();
-      await locks.lock(this, tableId, now, this.checkCancel);
+      await locks.lock(this, tableId, now, this.checkCancel, mode);
       if (locks.moveCount(tableId) !== moves) {
         // Compacted while it waited: the locks taken since were named by stale RowIds (other rows'
         // now, or none). They go, and the rows are locked again under their new RowIds.

@@ -54,21 +54,36 @@ function fromRelations(from: any[], ctx: BindContext): FromRelation[] {
   return out;
 }
 
-export function bindLockingJoin(stmt: any, clauses: any[], ctx: BindContext, lockName: string, waitPolicy: LockingSelect['waitPolicy'], rowCount: (node: any, what: 'LIMIT' | 'OFFSET', scope: ExprScope) => Expr | null): LockingSelect {
+/** `shared`: the clause strengths whose locks are share locks; `rowCount`: binds LIMIT / OFFSET (bind-locking-select.ts). */
+export function bindLockingJoin(
+  stmt: any,
+  clauses: any[],
+  ctx: BindContext,
+  lockName: string,
+  waitPolicy: LockingSelect['waitPolicy'],
+  shared: ReadonlySet<string>,
+  rowCount: (node: any, what: 'LIMIT' | 'OFFSET', scope: ExprScope) => Expr | null,
+): LockingSelect {
   if (stmt.withClause !== undefined) throw notSupported(`SELECT … ${lockName} with WITH`);
   const rels = fromRelations(stmt.fromClause, ctx);
-  // Each locked relation with the strength of the clause that names it (for the messages).
+  // Each locked relation with the strength of the first clause that names it (for the messages),
+  // and whether every clause naming it asks for a share lock only.
   const locked = new Map<FromRelation, string>();
+  const exclusive = new Set<FromRelation>();
+  const add = (r: FromRelation, c: any, strength: string) => {
+    if (!locked.has(r)) locked.set(r, strength);
+    if (!shared.has(c.strength)) exclusive.add(r);
+  };
   for (const c of clauses) {
     const strength = STRENGTHS[c.strength] ?? lockName;
     const named: any[] = c.lockedRels ?? [];
-    if (named.length === 0) for (const r of rels) if (!locked.has(r)) locked.set(r, strength);
+    if (named.length === 0) for (const r of rels) add(r, c, strength);
     for (const n of named) {
       const rv = n.RangeVar;
       const r = rels.find((x) => x.alias === rv.relname && (rv.schemaname === undefined || x.node?.alias === undefined));
       if (r === undefined)
         throw new SqlError(SqlState.undefinedTable, `relation "${rv.relname}" in ${strength} clause not found in FROM clause`, { position: typeof rv.location === 'number' ? rv.location + 1 : undefined });
-      if (!locked.has(r)) locked.set(r, strength);
+      add(r, c, strength);
     }
   }
   for (const [r, strength] of locked) {
@@ -92,6 +107,6 @@ export function bindLockingJoin(stmt: any, clauses: any[], ctx: BindContext, loc
   const scope: ExprScope = { ctx, level: new QueryLevel(null), aggregates: null, clause: 'LIMIT' };
   const limit = rowCount(stmt.limitCount, 'LIMIT', scope);
   const offset = rowCount(stmt.limitOffset, 'OFFSET', scope);
-  const lockedTables = order.map((r, i) => ({ table: r.table!, column: width + i }));
+  const lockedTables = order.map((r, i) => ({ table: r.table!, column: width + i, share: !exclusive.has(r) }));
   return { kind: 'lockingSelect', table: lockedTables[0].table, rows, width, locked: lockedTables, targets, limit, offset, lockName, waitPolicy };
 }

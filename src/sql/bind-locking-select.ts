@@ -25,6 +25,9 @@ const STRENGTHS: Record<string, string> = {
   LCS_FORKEYSHARE: 'FOR KEY SHARE',
 };
 
+/** The strengths whose row locks several transactions hold together (PostgreSQL's FOR KEY SHARE conflicts with less still: taken as FOR SHARE here). */
+export const SHARED = new Set(['LCS_FORSHARE', 'LCS_FORKEYSHARE']);
+
 function pos(node: any): number | undefined {
   return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
 }
@@ -52,7 +55,7 @@ export function bindLockingSelect(ast: any, ctx: BindContext): Extract<BoundStat
   // The strictest wait policy of the clauses, as PostgreSQL combines them.
   const policies = clauses.map((c) => c.waitPolicy);
   const waitPolicy = policies.includes('LockWaitError') ? 'error' : policies.includes('LockWaitSkip') ? 'skip' : 'block';
-  if (from.length > 1 || from[0].JoinExpr !== undefined) return bindLockingJoin(stmt, clauses, ctx, lockName, waitPolicy, rowCountExpr);
+  if (from.length > 1 || from[0].JoinExpr !== undefined) return bindLockingJoin(stmt, clauses, ctx, lockName, waitPolicy, SHARED, rowCountExpr);
   const rangeVar = from[0].RangeVar;
   if (rangeVar === undefined || stmt.withClause !== undefined || ctx.catalog.findTable(rangeVar.schemaname ?? 'public', rangeVar.relname) === undefined)
     throw notSupported(`SELECT … ${lockName} of anything but base tables (subqueries, views, WITH)`);
@@ -74,7 +77,8 @@ export function bindLockingSelect(ast: any, ctx: BindContext): Extract<BoundStat
   const limit = rowCountExpr(stmt.limitCount, 'LIMIT', scope);
   const offset = rowCountExpr(stmt.limitOffset, 'OFFSET', scope);
   const width = table.columns.length;
-  return { kind: 'lockingSelect', table, rows, width, locked: [{ table, column: width }], targets, limit, offset, lockName, waitPolicy };
+  const share = clauses.every((c) => SHARED.has(c.strength));
+  return { kind: 'lockingSelect', table, rows, width, locked: [{ table, column: width, share }], targets, limit, offset, lockName, waitPolicy };
 }
 
 /** An ORDER BY item: an output column's position or name (PostgreSQL looks those up first), else an expression over the table. */

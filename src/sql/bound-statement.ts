@@ -56,7 +56,8 @@ export type BoundStatement =
       /** The rows: `width` columns `targets` are evaluated over, then the RowIds of each locked table's row (`locked`). */
       rows: PlanNode;
       width: number;
-      locked: { table: TableDef; column: number }[];
+      /** `share`: FOR SHARE / FOR KEY SHARE (row locks several transactions hold together). */
+      locked: { table: TableDef; column: number; share: boolean }[];
       targets: Returning;
       limit: Expr | null;
       offset: Expr | null;
