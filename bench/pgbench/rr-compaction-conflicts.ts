@@ -6,26 +6,11 @@
 // (--max-tries=1), so the failures are counted as they happen.
 //
 //   node dist/bench/pgbench/rr-compaction-conflicts.js --port 5432 [--time 20] [--clients 8]
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-}
-
-function run(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('pgbench', args);
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('close', (code) => (code === 0 || /actually processed/.test(out) ? resolve(out) : reject(new Error(out))));
-  });
-}
+import { option, runPgbench as run } from './pgbench-cli';
 
 const SCRIPT = `\\set id :client_id + 1
 BEGIN ISOLATION LEVEL REPEATABLE READ;
