@@ -706,8 +706,8 @@ export class EngineSession implements Session {
       const mark = locks.mark();
       await locks.lock(this, tableId, now, this.checkCancel, mode);
       if (locks.moveCount(tableId) !== moves) {
-        // Compacted while it waited: the locks taken since were named by stale RowIds (other rows'
-        // now, or none). They go, and the rows are locked again under their new RowIds.
+        // Compacted while it waited: lock() stopped there (its RowIds name other rows now, or none).
+        // What it took goes, and the rows are locked again under their new RowIds.
         locks.releaseSince(this, mark);
         continue;
       }

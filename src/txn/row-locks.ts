@@ -32,12 +32,15 @@ export class RowLocks {
 
   /**
    * Takes the locks on `rows` of `tableId` for `owner`, waiting for other holders to end.
-   * Resolves to true when it had to wait (the rows may have changed meanwhile).
+   * Resolves to true when it had to wait (the rows may have changed meanwhile). When the table's
+   * rows moved during a wait (moveCount changed) it stops there, some rows not locked: the RowIds
+   * it was given name other rows now, and the caller locks the rows again under their new ones.
    */
   async lock(owner: LockOwner, tableId: number, rows: ArrayLike<number>, checkCancel: () => void, mode: RowLockMode = 'exclusive'): Promise<boolean> {
     const keys: string[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) keys[i] = `${tableId}:${rows[i]}`;
-    return this.lockNamed(owner, keys, checkCancel, mode);
+    const moves = this.moveCount(tableId);
+    return this.lockKeys(owner, keys, checkCancel, mode, () => this.moveCount(tableId) !== moves);
   }
 
   /** Takes a row's lock if no other transaction holds it in a conflicting mode (NOWAIT, SKIP LOCKED); false if one does. */
@@ -82,6 +85,11 @@ export class RowLocks {
 
   /** Takes locks named by the caller (names never of the "table:row" form); true when it had to wait. */
   async lockNamed(owner: LockOwner, keys: readonly string[], checkCancel: () => void, mode: RowLockMode = 'exclusive'): Promise<boolean> {
+    return this.lockKeys(owner, keys, checkCancel, mode, null);
+  }
+
+  /** lockNamed that gives up after a wait when `moved()` says the keys name other rows now. */
+  private async lockKeys(owner: LockOwner, keys: readonly string[], checkCancel: () => void, mode: RowLockMode, moved: (() => boolean) | null): Promise<boolean> {
     let waited = false;
     for (const key of keys) {
       for (;;) {
@@ -92,6 +100,7 @@ export class RowLocks {
         }
         await this.waitFor(owner, blockers, checkCancel);
         waited = true;
+        if (moved?.() === true) return true;
       }
     }
     return waited;

@@ -1,7 +1,8 @@
 // RowLocks: share locks (FOR SHARE) of different owners coexist and an exclusive request waits for
 // all of them; an owner's own share lock does not hold back its exclusive one; a compaction's remap
 // moves both kinds to the rows' new RowIds (counted by moveCount) and drops those of rows gone;
-// ROLLBACK TO SAVEPOINT releases what was taken after it, of either kind.
+// a lock wait the remap happened during takes nothing under the stale RowIds; ROLLBACK TO
+// SAVEPOINT releases what was taken after it, of either kind.
 import { expect } from 'chai';
 import { RowLocks } from '../../../src/txn/row-locks';
 
@@ -63,6 +64,24 @@ describe('RowLocks', () => {
     expect(locks.tryLock(c, 1, 100)).to.equal(false);
     locks.releaseAll(b);
     expect(locks.tryLock(c, 1, 100)).to.equal(true);
+  });
+
+  it('a lock wait during which the table was remapped stops there: no lock is taken under the stale RowIds', async () => {
+    const locks = new RowLocks();
+    const [a, b, c] = [{}, {}, {}];
+    await locks.lock(a, 1, [1], noCancel);
+    let got: boolean | null = null;
+    const x = locks.lock(b, 1, [0, 1, 2], noCancel).then((w) => (got = w));
+    await tick();
+    locks.remap(1, Float64Array.from([10, 11, 12]));
+    locks.releaseAll(a);
+    await x;
+    expect(got).to.equal(true);
+    // b took RowId 0 before the wait (moved to 10 with it); 1 and 2 name nothing now and stay free.
+    expect(locks.tryLock(c, 1, 1)).to.equal(true);
+    expect(locks.tryLock(c, 1, 2)).to.equal(true);
+    expect(locks.tryLock(c, 1, 10)).to.equal(false);
+    expect(locks.tryLock(c, 1, 11)).to.equal(true);
   });
 
   it('releaseSince releases the share and exclusive locks taken after the mark only', async () => {
