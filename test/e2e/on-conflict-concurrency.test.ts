@@ -149,6 +149,23 @@ describe('INSERT … ON CONFLICT beside a concurrent writer of the key', functio
       ]);
     });
 
+    it('DO UPDATE of a key the transaction deleted itself inserts, also with commits after its snapshot (at both levels)', async () => {
+      for (const [k, level] of [[7, 'repeatable read'], [8, 'read committed']] as const) {
+        await b.query(`begin isolation level ${level}`);
+        await b.query('select count(*) from oc_kv');
+        await a.query(`insert into oc_kv values (${k}, '${level}')`);
+        await b.query('delete from oc_kv where k = 2');
+        expect((await b.query(upsert, [2])).rows, level).to.deep.equal([{ v: 'b' }]);
+        await b.query('commit');
+        await a.query("update oc_kv set v = 'two' where k = 2");
+      }
+      expect(await rows()).to.deep.equal([
+        { k: 2, v: 'two' },
+        { k: 7, v: 'repeatable read' },
+        { k: 8, v: 'read committed' },
+      ]);
+    });
+
     it('DO UPDATE of a row another transaction updates and commits meanwhile fails with 40001', async () => {
       await b.query('begin isolation level repeatable read');
       await b.query('select count(*) from oc_kv');
