@@ -5,25 +5,10 @@
 // maximum, the final count and the live rows of each, TPS and whether the TPC-B balances agree.
 //
 //   node dist/bench/pgbench/storage-growth.js [--scale 1] [--time 60] [--clients 16]
-import { spawn } from 'child_process';
 import * as os from 'os';
 import { Client } from 'pg';
+import { option, runPgbench as run } from './pgbench-cli';
 import { startTestServer } from '../../test/helpers/test-server';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-}
-
-function run(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('pgbench', args);
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('close', (code) => (code === 0 || /actually processed/.test(out) ? resolve(out) : reject(new Error(out))));
-  });
-}
 
 async function main(): Promise<void> {
   const scale = option('scale', 1);

@@ -58,7 +58,7 @@ async function fresh(dir: string | null, accounts: number): Promise<{ s: Storage
 function update(t: WriteTxn, def: TableDef, id: number, balance: number, delta: number): [number, number] {
   const rowId = t.findKey(def.id, `${def.name}_pkey`, [vectorFromScalars(Types.int4, [id])], 0);
   if (rowId < 0) throw new Error(`${def.name} ${id} not found`);
-  if (t.changedSinceBase(def.id, [rowId])) throw Object.assign(new Error('changed'), { code: '40001' });
+  if (t.rowsNow(def.id, [rowId])?.[0] !== rowId) throw Object.assign(new Error('changed'), { code: '40001' });
   const row = t.readRow(def.id, rowId);
   row[balance] = vectorFromScalars(Types.int4, [(getScalar(row[balance], 0) as number) + delta]);
   t.delete(def.id, [rowId]);

@@ -1,5 +1,5 @@
 // SELECT … FOR UPDATE/SHARE (bound by sql/bind-locking-select.ts): the matching rows, in ORDER BY
-// order, are row-locked as UPDATE locks them (held until the transaction ends), then cut to
+// order, are row-locked (over a join, the rows of each locked table that make up a result row) as UPDATE locks them (held until the transaction ends), then cut to
 // OFFSET/LIMIT and projected. Waiting (the default), NOWAIT (55P03 at the first row another
 // transaction holds) and SKIP LOCKED (such rows are passed over and do not count toward LIMIT)
 // follow PostgreSQL. Under READ COMMITTED, a row that a transaction committed a change to while
@@ -21,43 +21,51 @@ type LockingSelect = Extract<BoundStatement, { kind: 'lockingSelect' }>;
 export async function runLockingSelect(session: EngineSession, bound: LockingSelect, params: Scalar[]): Promise<ExecuteResult> {
   await session.writeTxn();
   const { limit, offset } = rowCounts(session, bound, params);
-  const width = bound.table.columns.length;
   for (;;) {
     session.beginStatement();
-    const batches = session.runPlan(bound.rows, params);
+    const batches = session.runPlan(bound.rows, params).map(flat);
     const wanted = limit === null ? Infinity : offset + limit;
-    const picked = await lockRows(session, bound, batches, width, wanted);
+    const picked = await lockRows(session, bound, batches, wanted);
     if (picked === null) continue;
     // OFFSET's rows were locked too (PostgreSQL's LockRows is below its Limit).
     const kept = picked.slice(Math.min(offset, picked.length));
-    return returningResult(session, bound.targets, gatherRows(batches, kept, width), params, 'SELECT');
+    return returningResult(session, bound.targets, gatherRows(batches, kept, bound.width), params, 'SELECT');
   }
 }
 
+/** A batch without a selection vector (its rows are addressed by position). */
+function flat(b: Batch): Batch {
+  const sel = b.selection;
+  return sel === undefined ? b : { length: b.length, columns: b.columns.map((v) => gatherVector(v, sel)) };
+}
+
 /** Positions (batch, row) packed as batch * 2^32 + row of the rows taken, in order; null: run again on a fresh snapshot. */
-async function lockRows(session: EngineSession, bound: LockingSelect, batches: Batch[], width: number, wanted: number): Promise<number[] | null> {
-  const tableId = bound.table.id;
+async function lockRows(session: EngineSession, bound: LockingSelect, batches: Batch[], wanted: number): Promise<number[] | null> {
   const picked: number[] = [];
-  const ids: number[] = [];
+  // Per locked table: the RowIds of its rows in the rows picked.
+  const ids: number[][] = bound.locked.map(() => []);
   for (let b = 0; b < batches.length && picked.length < wanted; b++) {
-    const idColumn = batches[b].columns[width];
-    if (idColumn.kind !== 'int64') throw new Error('row id column must be int8');
-    const rowIds = idColumn.values;
-    for (let r = 0; r < batches[b].length && picked.length < wanted; r++) {
-      const id = rowIds[r];
-      if (bound.waitPolicy !== 'block' && !session.tryLockRow(tableId, id)) {
-        if (bound.waitPolicy === 'skip') continue;
-        throw new SqlError(SqlState.lockNotAvailable, `could not obtain lock on row in relation "${bound.table.name}"`);
+    const rowIds = bound.locked.map(({ column }) => {
+      const v = batches[b].columns[column];
+      if (v.kind !== 'int64') throw new Error('row id column must be int8');
+      return v.values;
+    });
+    rows: for (let r = 0; r < batches[b].length && picked.length < wanted; r++) {
+      for (let t = 0; t < rowIds.length; t++) {
+        if (bound.waitPolicy === 'block' || session.tryLockRow(bound.locked[t].table.id, rowIds[t][r], bound.locked[t].share ? 'share' : 'exclusive')) continue;
+        if (bound.waitPolicy === 'skip') continue rows;
+        throw new SqlError(SqlState.lockNotAvailable, `could not obtain lock on row in relation "${bound.locked[t].table.name}"`);
       }
       picked.push(b * 2 ** 32 + r);
-      ids.push(id);
+      for (let t = 0; t < rowIds.length; t++) ids[t].push(rowIds[t][r]);
     }
   }
   // Waits for the rows' holders (the rows taken above without waiting are this transaction's
   // already), and tells whether a commit changed any of them since this statement's snapshot.
-  return (await session.lockRows(tableId, ids)) ? null : picked;
+  let changed = false;
+  for (let t = 0; t < ids.length; t++) if (await session.lockRows(bound.locked[t].table.id, ids[t], bound.locked[t].share ? 'share' : 'exclusive')) changed = true;
+  return changed ? null : picked;
 }
-
 function gatherRows(batches: Batch[], picked: number[], width: number): Batch[] {
   const out: Batch[] = [];
   let i = 0;

@@ -21,7 +21,7 @@ import { ExecContext } from '../exec/context';
 import { executePlan, executePlanAsync, executePlanWithStats } from '../exec/execute';
 import { ExecuteResult, Field, Notice, PreparedStatement, Session, SessionOptions, TransactionStatus } from './session-api';
 import { SessionSettings, canonicalName, parseDurationMs } from './settings';
-import { CommitLog, IsolationLevel, RowLocks, TableLocks, TableLockMode, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
+import { CommitLog, IsolationLevel, RowLockMode, RowLocks, TableLocks, TableLockMode, parseIsolation, readOnlyViolation, usesTransactionSnapshot, writeCommandName } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { runCopyFrom, runCopyTo } from './copy';
 import { runDelete, runInsert, runUpdate } from './dml';
@@ -38,7 +38,7 @@ import { statementLocks } from './statement-locks';
 import { runLockingSelect } from './locking-select';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
-const INSERT_KEY_LOCK_ROWS = 10000;
+export const INSERT_KEY_LOCK_ROWS = 10000;
 
 /** What the session needs from its database. */
 export interface EngineDatabase {
@@ -55,8 +55,6 @@ export interface EngineDatabase {
   readonly ml?: LearnedOptimizer;
   unregister(session: EngineSession): void;
 }
-
-const NO_ROWS: RowId[] = [];
 
 /** A savepoint's record of the transaction's locks (what ROLLBACK TO keeps). */
 export interface SavepointLocks {
@@ -622,6 +620,11 @@ export class EngineSession implements Session {
   /** A COPY FROM STDIN is receiving rows (outside any running statement): its key checks read the table as its transaction does. */
   copying = false;
 
+  /** The REPEATABLE READ / SERIALIZABLE snapshot held, or null. */
+  get transactionSnapshot(): StorageSnapshot | null {
+    return this.txnSnapshot;
+  }
+
   /** The commit version of the REPEATABLE READ / SERIALIZABLE snapshot held, or null. */
   get snapshotVersion(): number | null {
     return this.txnSnapshot?.version ?? null;
@@ -645,25 +648,14 @@ export class EngineSession implements Session {
   }
 
   /**
-   * Takes the row locks for an UPDATE/DELETE of committed rows. Returns true when READ COMMITTED
-   * must re-run the statement (it waited for another writer, or a commit changed the rows since
-   * its snapshot); REPEATABLE READ and SERIALIZABLE fail with 40001 then, as PostgreSQL does.
-   */
-  /**
    * Locks the unique keys an INSERT adds until the transaction ends (PostgreSQL's inserter holds
    * its transaction lock): a second inserter of one of them waits for the first transaction to
    * end, then fails with 23505 if it committed the key, or goes on if it rolled back. Big inserts
    * (more than INSERT_KEY_LOCK_ROWS rows in the statement, `statementRows`, not only in this batch) are left to the check at commit.
    */
   async lockInsertedKeys(table: TableDef, columns: Vector[], n: number, statementRows = n): Promise<void> {
-    const keys = uniqueKeysOf(table);
-    if (keys.length === 0 || n === 0 || statementRows > INSERT_KEY_LOCK_ROWS) return;
-    const names: string[] = [];
-    for (const k of keys) {
-      const { hashes, nulls } = hashKeys(columns, k.columns, n);
-      for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) names.push(`k${table.id}/${k.name}/${hashes[i]}`);
-    }
-    if (!(await this.db.rowLocks.lockNamed(this, names, this.checkCancel))) return;
+    if (n === 0 || statementRows > INSERT_KEY_LOCK_ROWS) return;
+    if (!(await this.lockKeysOf(table, columns, n))) return;
     // It waited for a transaction that inserted one of the keys: checked against the commits now.
     const probe = this.db.storage.begin();
     try {
@@ -673,26 +665,59 @@ export class EngineSession implements Session {
     }
   }
 
-  /** A row's lock without waiting (SELECT … NOWAIT / SKIP LOCKED); the transaction's own rows need none. */
-  tryLockRow(tableId: number, rowId: RowId): boolean {
-    return this.txn!.isOwnRow(tableId, rowId) || this.db.rowLocks.tryLock(this, tableId, rowId);
+  /** Locks the unique keys of `n` rows until the transaction ends (see lockInsertedKeys); true when it waited for another transaction. */
+  async lockKeysOf(table: TableDef, columns: Vector[], n: number): Promise<boolean> {
+    const names: string[] = [];
+    for (const k of uniqueKeysOf(table)) {
+      const { hashes, nulls } = hashKeys(columns, k.columns, n);
+      for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) names.push(`k${table.id}/${k.name}/${hashes[i]}`);
+    }
+    return names.length > 0 && this.db.rowLocks.lockNamed(this, names, this.checkCancel);
   }
 
-  async lockRows(tableId: number, rowIds: ArrayLike<RowId>): Promise<boolean> {
+  /** A row's lock without waiting (SELECT … NOWAIT / SKIP LOCKED); the transaction's own rows need none. */
+  tryLockRow(tableId: number, rowId: RowId, mode: RowLockMode = 'exclusive'): boolean {
+    const txn = this.txn!;
+    if (txn.isOwnRow(tableId, rowId)) return true;
+    const now = txn.rowsNow(tableId, [rowId]);
+    // Changed since the statement read it: lockRows says so (the statement runs again, or 40001).
+    if (now === null || now[0] < 0) return true;
+    return this.db.rowLocks.tryLock(this, tableId, now[0], mode);
+  }
+
+  /**
+   * Takes the row locks for an UPDATE/DELETE (or FOR UPDATE) of committed rows the statement read.
+   * Returns true when READ COMMITTED must re-run the statement (a commit changed one of the rows
+   * since its snapshot, typically the writer it waited for); REPEATABLE READ and SERIALIZABLE fail
+   * with 40001 then, as PostgreSQL does. Locks are named by the rows' RowIds in the table's
+   * committed state now: a compaction since the statement read the rows (or during the wait) moved
+   * them, which alone changes no row.
+   */
+  async lockRows(tableId: number, rowIds: ArrayLike<RowId>, mode: RowLockMode = 'exclusive'): Promise<boolean> {
     const txn = this.txn!;
     const committed: RowId[] = [];
     for (let i = 0; i < rowIds.length; i++) if (!txn.isOwnRow(tableId, rowIds[i])) committed.push(rowIds[i]);
     if (committed.length === 0) return false;
-    // The table was compacted (or rewritten) since the statement read it: its RowIds name other rows now, so none is locked.
-    if (txn.changedSinceBase(tableId, NO_ROWS)) {
-      if (usesTransactionSnapshot(this.isolation)) throw new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
-      return true;
+    const locks = this.db.rowLocks;
+    for (;;) {
+      const now = txn.rowsNow(tableId, committed);
+      if (now === null || now.includes(-1)) return this.rowsChanged();
+      const moves = locks.moveCount(tableId);
+      const mark = locks.mark();
+      await locks.lock(this, tableId, now, this.checkCancel, mode);
+      if (locks.moveCount(tableId) !== moves) {
+        // Compacted while it waited: lock() stopped there (its RowIds name other rows now, or none).
+        // What it took goes, and the rows are locked again under their new RowIds.
+        locks.releaseSince(this, mark);
+        continue;
+      }
+      const after = txn.rowsNow(tableId, committed);
+      return after === null || after.includes(-1) ? this.rowsChanged() : false;
     }
-    const waited = await this.db.rowLocks.lock(this, tableId, committed, this.checkCancel);
-    const changed = txn.changedSinceBase(tableId, committed);
-    if (!changed) return false;
+  }
+
+  private rowsChanged(): true {
     if (usesTransactionSnapshot(this.isolation)) throw new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
-    void waited;
     return true;
   }
 

@@ -155,7 +155,12 @@ export interface BindContext extends CoercionContext {
   mlModelStatus?(): ModelStatus;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */
   sequenceState?(def: SequenceDef): { lastValue: bigint; logCount: number; isCalled: boolean };
+  /** SELECT … FOR UPDATE over a join: the FROM items (RangeVar nodes) whose scans also give their rows' RowIds, as the hidden column ROW_ID_COLUMN. */
+  rowIdRangeVars?: Set<object>;
 }
+
+/** Name of the hidden RowId column of a table scanned for SELECT … FOR UPDATE (not a name SQL can spell unquoted). */
+export const ROW_ID_COLUMN = '?rowid';
 
 export function columnNotFound(name: string, qualifier: string | null, position?: number): SqlError {
   const full = qualifier === null ? name : `${qualifier}.${name}`;

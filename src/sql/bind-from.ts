@@ -6,7 +6,7 @@ import { DataType, Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { planExplicitJoin, planInnerJoins, planSemiJoin, JoinRelation } from '../planner/join-planner';
 import { factorOrConjuncts } from '../planner/factor-or';
-import { BindContext, QueryLevel, Scope } from './bind-context';
+import { BindContext, QueryLevel, ROW_ID_COLUMN, Scope } from './bind-context';
 import { ExprScope, bindExpr } from './bind-expr';
 import { requireType, coerce, commonType } from './coerce';
 import { bindQueryPlan } from './bind-query';
@@ -275,18 +275,17 @@ function bindRangeVar(n: any, ctx: BindContext, level: QueryLevel): FromItem {
   if (table !== undefined) {
     const scope = new Scope();
     const names = table.columns.map((c, i) => (colnames?.[i] !== undefined ? colnames[i].String.sval : c.name));
-    scope.add(
-      alias,
-      table.columns.map((c, i) => ({ name: names[i], type: c.type, tableOid: table.id, columnAttr: i + 1 })),
-    );
+    const withRowId = ctx.rowIdRangeVars?.has(n) === true;
+    const rowId = withRowId ? [{ name: ROW_ID_COLUMN, type: Types.int8, tableOid: table.id, columnAttr: 0, hidden: true }] : [];
+    scope.add(alias, [...table.columns.map((c, i) => ({ name: names[i], type: c.type, tableOid: table.id, columnAttr: i + 1 })), ...rowId]);
     const plan: PlanNode = {
       kind: 'scan',
       tableId: table.id,
       tableName: table.name,
       columns: table.columns.map((_, i) => i),
-      withRowId: false,
+      withRowId,
       filter: null,
-      output: table.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: table.id, columnAttr: i + 1 })),
+      output: [...table.columns.map((c, i) => ({ name: c.name, type: c.type, tableOid: table.id, columnAttr: i + 1 })), ...rowId.map((c) => ({ name: c.name, type: c.type }))],
     };
     const rows = ctx.tableRowCount(table.id);
     return { plan: { ...plan, estimatedRows: rows }, scope, estimatedRows: rows };

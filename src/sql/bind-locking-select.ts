@@ -1,6 +1,7 @@
 // SELECT … FOR UPDATE / FOR NO KEY UPDATE / FOR SHARE / FOR KEY SHARE [OF t] [NOWAIT | SKIP LOCKED]
-// over one table: the rows the query would return are found (WHERE, then ORDER BY), row-locked by
-// the engine (engine/locking-select.ts) until the transaction ends, and only then cut to
+// over one table (over joins: bind-locking-join.ts): the rows the query would return are found
+// (WHERE, then ORDER BY), row-locked by the engine (engine/locking-select.ts) until the
+// transaction ends, and only then cut to
 // LIMIT/OFFSET and projected, so that SKIP LOCKED counts the rows it could lock, as PostgreSQL's
 // LockRows node sits below its Limit. The checks and their messages are PostgreSQL's
 // (CheckSelectLocking in parser/analyze.c).
@@ -15,6 +16,7 @@ import { bindReturning, findTableOrThrow, scanForUpdate } from './bind-dml';
 import { bindTopQuery, outputIndex, sortKey } from './bind-query';
 import { BoundStatement, Returning } from './bound-statement';
 import { coerce } from './coerce';
+import { bindLockingJoin } from './bind-locking-join';
 
 const STRENGTHS: Record<string, string> = {
   LCS_FORUPDATE: 'FOR UPDATE',
@@ -22,6 +24,9 @@ const STRENGTHS: Record<string, string> = {
   LCS_FORSHARE: 'FOR SHARE',
   LCS_FORKEYSHARE: 'FOR KEY SHARE',
 };
+
+/** The strengths whose row locks several transactions hold together (PostgreSQL's FOR KEY SHARE conflicts with less still: taken as FOR SHARE here). */
+export const SHARED = new Set(['LCS_FORSHARE', 'LCS_FORKEYSHARE']);
 
 function pos(node: any): number | undefined {
   return typeof node?.location === 'number' && node.location >= 0 ? node.location + 1 : undefined;
@@ -47,9 +52,13 @@ export function bindLockingSelect(ast: any, ctx: BindContext): Extract<BoundStat
   const from: any[] = stmt.fromClause ?? [];
   // No table (SELECT 1 FOR UPDATE): nothing to lock, as in PostgreSQL.
   if (from.length === 0) return { kind: 'query', plan: plain };
-  const rangeVar = from.length === 1 ? from[0].RangeVar : undefined;
+  // The strictest wait policy of the clauses, as PostgreSQL combines them.
+  const policies = clauses.map((c) => c.waitPolicy);
+  const waitPolicy = policies.includes('LockWaitError') ? 'error' : policies.includes('LockWaitSkip') ? 'skip' : 'block';
+  if (from.length > 1 || from[0].JoinExpr !== undefined) return bindLockingJoin(stmt, clauses, ctx, lockName, waitPolicy, SHARED, rowCountExpr);
+  const rangeVar = from[0].RangeVar;
   if (rangeVar === undefined || stmt.withClause !== undefined || ctx.catalog.findTable(rangeVar.schemaname ?? 'public', rangeVar.relname) === undefined)
-    throw notSupported(`SELECT … ${lockName} of anything but one table (joins, subqueries, views, WITH)`);
+    throw notSupported(`SELECT … ${lockName} of anything but base tables (subqueries, views, WITH)`);
   const table = findTableOrThrow(ctx, rangeVar);
   const alias: string = rangeVar.alias?.aliasname ?? table.name;
   for (const c of clauses)
@@ -58,10 +67,6 @@ export function bindLockingSelect(ast: any, ctx: BindContext): Extract<BoundStat
       if (rel.relname !== alias || (rel.schemaname !== undefined && rangeVar.alias !== undefined))
         throw new SqlError(SqlState.undefinedTable, `relation "${rel.relname}" in ${STRENGTHS[c.strength] ?? lockName} clause not found in FROM clause`, { position: pos(rel) });
     }
-  // The strictest wait policy of the clauses, as PostgreSQL combines them.
-  const policies = clauses.map((c) => c.waitPolicy);
-  const waitPolicy = policies.includes('LockWaitError') ? 'error' : policies.includes('LockWaitSkip') ? 'skip' : 'block';
-
   const level = new QueryLevel(null);
   let rows = scanForUpdate({ relation: rangeVar, whereClause: stmt.whereClause }, table, ctx, level);
   const targets = bindReturning(stmt.targetList, table, ctx, alias, 'SELECT')!;
@@ -71,7 +76,9 @@ export function bindLockingSelect(ast: any, ctx: BindContext): Extract<BoundStat
   if (stmt.limitOption === 'LIMIT_OPTION_WITH_TIES') throw notSupported('FETCH … WITH TIES');
   const limit = rowCountExpr(stmt.limitCount, 'LIMIT', scope);
   const offset = rowCountExpr(stmt.limitOffset, 'OFFSET', scope);
-  return { kind: 'lockingSelect', table, rows, targets, limit, offset, lockName, waitPolicy };
+  const width = table.columns.length;
+  const share = clauses.every((c) => SHARED.has(c.strength));
+  return { kind: 'lockingSelect', table, rows, width, locked: [{ table, column: width, share }], targets, limit, offset, lockName, waitPolicy };
 }
 
 /** An ORDER BY item: an output column's position or name (PostgreSQL looks those up first), else an expression over the table. */

@@ -49,7 +49,21 @@ export type BoundStatement =
    * (one column per table column, then the RowId) in ORDER BY order; the engine locks them as
    * `waitPolicy` says, then applies `offset`/`limit` and projects `targets`.
    */
-  | { kind: 'lockingSelect'; table: TableDef; rows: PlanNode; targets: Returning; limit: Expr | null; offset: Expr | null; lockName: string; waitPolicy: 'block' | 'skip' | 'error' }
+  | {
+      kind: 'lockingSelect';
+      /** The first table locked (the statement's table lock is taken on every table it scans). */
+      table: TableDef;
+      /** The rows: `width` columns `targets` are evaluated over, then the RowIds of each locked table's row (`locked`). */
+      rows: PlanNode;
+      width: number;
+      /** `share`: FOR SHARE / FOR KEY SHARE (row locks several transactions hold together). */
+      locked: { table: TableDef; column: number; share: boolean }[];
+      targets: Returning;
+      limit: Expr | null;
+      offset: Expr | null;
+      lockName: string;
+      waitPolicy: 'block' | 'skip' | 'error';
+    }
   | {
       kind: 'createTable';
       schema: string;

@@ -234,8 +234,12 @@ export interface WriteTxn {
   refresh(): void;
   /** Whether the row is one this transaction inserted (not a committed row, so never locked). */
   isOwnRow(tableId: number, rowId: RowId): boolean;
-  /** Whether a committed commit since the base deleted or updated any of these rows (or rewrote the table). */
-  changedSinceBase(tableId: number, rowIds: ArrayLike<RowId>): boolean;
+  /**
+   * Committed rows as this transaction read them, in the table's committed state now: their RowIds
+   * there (a compaction since moved them), -1 for a row a commit deleted or updated since; null
+   * when the table was dropped, rewritten or compacted twice since.
+   */
+  rowsNow(tableId: number, rowIds: ArrayLike<RowId>): Float64Array | null;
   /** Tables this transaction wrote or dropped (its write set, at table granularity). */
   writtenTables(): number[];
   savepoint(): TxnImage;

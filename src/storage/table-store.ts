@@ -1670,14 +1670,20 @@ class Txn implements WriteTxn {
     return false;
   }
 
-  changedSinceBase(tableId: number, rowIds: ArrayLike<RowId>): boolean {
+  rowsNow(tableId: number, rowIds: ArrayLike<RowId>): Float64Array | null {
     this.fresh(tableId);
     const now = this.store.current.tables.get(tableId);
     const was = this.changed.get(tableId)?.origin ?? this.base.tables.get(tableId);
-    if (now === was) return false;
-    if (now === undefined || was === undefined || now.def !== was.def || (now.generation ?? 0) !== (was.generation ?? 0)) return true;
-    for (let i = 0; i < rowIds.length; i++) if (!this.isOwnRow(tableId, rowIds[i]) && rowDeleted(now, rowIds[i])) return true;
-    return false;
+    if (now === undefined || was === undefined || now.def !== was.def) return null;
+    const out = Float64Array.from(rowIds);
+    if ((now.generation ?? 0) !== (was.generation ?? 0)) {
+      // Compacted since: the rows moved (one generation back at most; a row gone was deleted by a commit).
+      const ids = this.store.compactions.remapFrom(tableId, was.generation ?? 0);
+      if (ids === null) return null;
+      for (let i = 0; i < out.length; i++) out[i] = out[i] < ids.length ? ids[out[i]] : -1;
+    }
+    if (now !== was) for (let i = 0; i < out.length; i++) if (out[i] >= 0 && rowDeleted(now, out[i])) out[i] = -1;
+    return out;
   }
 
   writtenTables(): number[] {
