@@ -146,6 +146,8 @@ export class SessionSettings {
   }
 
   takeChanges(): [string, string][] {
+    // Asked at every ReadyForQuery; nearly always nothing changed.
+    if (this.changed.size === 0) return [];
     const out: [string, string][] = [...this.changed].map((k) => [k, this.values.get(k)!]);
     this.changed.clear();
     return out;
