@@ -44,9 +44,9 @@ function hashRange(h: number, s: string, from: number, to: number): number {
   return h;
 }
 
-/** The hash of a key (32-bit FNV-1a over its UTF-16 units), as scanLiterals computes it for a string's key. */
+/** The hash of a key (FNV-1a over its UTF-16 units, 30 bits: a small integer to V8), as scanLiterals computes it for a string's key. */
 export function keyHash(key: string): number {
-  return hashRange(FNV_OFFSET, key, 0, key.length) >>> 0;
+  return hashRange(FNV_OFFSET, key, 0, key.length) & 0x3fffffff;
 }
 
 class Scan implements LiteralScan {
@@ -162,7 +162,7 @@ export function scanLiterals(sql: string): LiteralScan | null {
       from = i;
     } else i++;
   }
-  return new Scan(sql, literals, hashRange(hash, sql, from, n) >>> 0);
+  return new Scan(sql, literals, hashRange(hash, sql, from, n) & 0x3fffffff);
 }
 
 /** A literal as the grammar makes it: an Integer (int4 range) or a Float holding the text. */
