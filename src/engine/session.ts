@@ -107,6 +107,7 @@ const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling stat
 
 /** takeNotices() when there is none (frozen: nothing may be added to it). */
 const NO_NOTICES: Notice[] = Object.freeze([]) as unknown as Notice[];
+
 export class EngineSession implements Session {
   readonly processId: number;
   readonly secretKey = randomInt(1, 0x7fffffff);

@@ -131,8 +131,7 @@ export class Connection {
       if (this.skippingUntilSync && m.type !== Frontend.sync) continue;
       this.busy = true;
       try {
-        const handling = this.dispatch(m);
-        if (handling !== undefined) await handling;
+        await this.dispatch(m);
       } finally {
         this.busy = false;
       }
@@ -140,8 +139,8 @@ export class Connection {
     }
   }
 
-  /** Handles one message; a promise only when the handler had to wait (most Sync, Flush and Bind handling does not). */
-  private dispatch(m: Message): Promise<void> | undefined {
+  /** Handles one message: the handler's own promise, not wrapped in another one (every simple query passes here). */
+  private dispatch(m: Message): Promise<void> {
     switch (m.type) {
       case Frontend.query:
         return this.simpleQuery(m);
