@@ -82,8 +82,8 @@ export interface Session {
   prepare(sql: string, paramTypeOids: number[]): PreparedStatement;
   /** Runs a statement with its parameter values (already decoded to the statement's paramTypes). */
   execute(stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult>;
-  /** Called by the wire when a simple-query message or an extended-query Sync completes, to end an implicit transaction. */
-  endOfCommandGroup(): Promise<void>;
+  /** Called by the wire when a simple-query message or an extended-query Sync completes, to end an implicit transaction (undefined: nothing to wait for). */
+  endOfCommandGroup(): Promise<void> | undefined;
   /** Requests cancellation of the running statement (CancelRequest): it fails with 57014. */
   cancel(): void;
 

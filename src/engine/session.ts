@@ -103,6 +103,9 @@ const mlAnnotated = memoizedForFrozen(hasMlAnnotations);
 
 const queryCanceled = () => new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
 
+/** takeNotices() when there is none (frozen: nothing may be added to it). */
+const NO_NOTICES: Notice[] = Object.freeze([]) as unknown as Notice[];
+
 export class EngineSession implements Session {
   readonly processId: number;
   readonly secretKey = randomInt(1, 0x7fffffff);
@@ -309,11 +312,11 @@ export class EngineSession implements Session {
       throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
   }
 
-  async endOfCommandGroup(): Promise<void> {
-    if (!this.inBlock) {
-      this.settings.endTransaction(true);
-      await this.commitImplicit();
-    }
+  /** Nothing to wait for (undefined, no promise) inside a transaction block. */
+  endOfCommandGroup(): Promise<void> | undefined {
+    if (this.inBlock) return undefined;
+    this.settings.endTransaction(true);
+    return this.commitImplicit();
   }
 
   cancel(): void {
@@ -337,6 +340,8 @@ export class EngineSession implements Session {
   }
   takeNotices(): Notice[] {
     const n = this.notices;
+    // Asked after every statement; nearly always there is none (no new array then).
+    if (n.length === 0) return NO_NOTICES;
     this.notices = [];
     return n;
   }

@@ -83,6 +83,8 @@ export function canonicalName(name: string): string | undefined {
 
 export class SessionSettings {
   private readonly values = new Map<string, string>();
+  /** The same values by lower-case name, as get() is nearly always asked (one lookup, several per statement). */
+  private readonly byLower = new Map<string, string>();
   private readonly changed = new Set<string>();
   /**
    * Transaction scoping, as PostgreSQL's GUC stack (guc.c AtEOXact_GUC) for the two levels Tessera has:
@@ -101,10 +103,13 @@ export class SessionSettings {
       const c = canonicalName(k);
       if (c !== undefined) this.values.set(c, v);
     }
+    for (const [lower, c] of CANONICAL) this.byLower.set(lower, this.values.get(c)!);
     this.changed.clear();
   }
 
   get(name: string): string {
+    const known = this.byLower.get(name);
+    if (known !== undefined) return known;
     // Callers mostly spell names in lower case already: no lowering then.
     const c = CANONICAL.get(name) ?? canonicalName(name);
     if (c === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
@@ -136,6 +141,7 @@ export class SessionSettings {
   private assign(c: string, v: string): void {
     if (this.values.get(c) !== v) {
       this.values.set(c, v);
+      this.byLower.set(c.toLowerCase(), v);
       this.version++;
       if ((REPORTED as readonly string[]).includes(c)) this.changed.add(c);
     }
@@ -146,6 +152,8 @@ export class SessionSettings {
   }
 
   takeChanges(): [string, string][] {
+    // Asked at every ReadyForQuery; nearly always nothing changed.
+    if (this.changed.size === 0) return [];
     const out: [string, string][] = [...this.changed].map((k) => [k, this.values.get(k)!]);
     this.changed.clear();
     return out;

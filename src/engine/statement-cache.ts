@@ -31,7 +31,7 @@ import { Types, DataType } from '../types/data-type';
 import { Scalar } from '../types/vector';
 import { bindConst } from '../sql/bind-expr';
 import { BoundStatement } from '../sql/bound-statement';
-import { LiteralScan, LiteralSlot, constBody, literalValue, parameterize, relationsOf, scanLiterals } from '../sql/literal-params';
+import { LiteralScan, LiteralSlot, constBody, keyHash, literalValue, parameterize, relationsOf, scanLiterals } from '../sql/literal-params';
 import { CatalogView, TableDef } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { castScalar } from '../types/cast';
@@ -72,13 +72,20 @@ export interface CacheBuildContext {
 
 export class StatementCache {
   private readonly entries = new Map<string, CachedStatement | 'seen' | 'uncacheable'>();
+  /**
+   * The key of each entry by its hash: a string of a known shape finds its key here and compares
+   * it in place, instead of building its own key string and hashing it for the Map (every
+   * statement pgbench sends). A colliding shape just builds its key.
+   */
+  private readonly keyByHash = new Map<number, string>();
   /** Executions that used a cached plan (for tests). */
   hits = 0;
 
   lookup(sql: string): CacheLookup | null {
     const scan = scanLiterals(sql);
     if (scan === null) return null;
-    const e = this.entries.get(scan.key);
+    const known = this.keyByHash.get(scan.hash);
+    const e = this.entries.get(known !== undefined && scan.matches(known) ? known : scan.key);
     if (e === 'uncacheable') return null;
     if (e === undefined || e === 'seen') return { hit: null, scan, seenBefore: e === 'seen' || statementCacheChecks.verify };
     const params = paramValues(e, sql, scan);
@@ -114,7 +121,7 @@ export class StatementCache {
   /** Forgets the entry of a string's shape (it no longer binds as it did); the string's scan, for rebuilding it. */
   forget(sql: string): LiteralScan | null {
     const scan = scanLiterals(sql);
-    if (scan !== null) this.entries.delete(scan.key);
+    if (scan !== null) this.remove(scan.key);
     return scan;
   }
 
@@ -122,11 +129,18 @@ export class StatementCache {
     if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) {
       let n = MAX_ENTRIES / 4;
       for (const k of this.entries.keys()) {
-        this.entries.delete(k);
+        this.remove(k);
         if (--n === 0) break;
       }
     }
     this.entries.set(key, value);
+    this.keyByHash.set(keyHash(key), key);
+  }
+
+  private remove(key: string): void {
+    this.entries.delete(key);
+    const h = keyHash(key);
+    if (this.keyByHash.get(h) === key) this.keyByHash.delete(h);
   }
 }
 

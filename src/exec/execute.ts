@@ -118,7 +118,7 @@ function rootEnv(ctx: ExecContext, plan: PlanNode): ExprEnv {
   return {
     ctx,
     outer: [],
-    ctes: new Map(ctx.ctes ?? []),
+    ctes: ctx.ctes === undefined ? new Map() : new Map(ctx.ctes),
     stats: new Map(),
     needed: neededFor(plan),
     closeAtEnd: new Set(),

@@ -8,7 +8,9 @@ export function memoizedForFrozen<K extends object, V>(compute: (key: K) => V): 
   const memo = new WeakMap<K, V>();
   return (key) => {
     if (!Object.isFrozen(key)) return compute(key);
-    if (memo.has(key)) return memo.get(key) as V;
+    // One lookup for nearly every call (has() only for a remembered undefined).
+    const known = memo.get(key);
+    if (known !== undefined || memo.has(key)) return known as V;
     const value = compute(key);
     memo.set(key, value);
     return value;

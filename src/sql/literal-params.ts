@@ -21,12 +21,70 @@ export interface Literal {
   end: number;
   /** Offset of a '-' just before it (only whitespace between), else -1. */
   minus: number;
+  /** The second character of its marker in the key: i (at most 9 digits), b (more) or n (not an integer). */
+  marker: number;
 }
 
 /** A query string's key (numeric literals replaced by markers) and its literals, in order. */
 export interface LiteralScan {
-  key: string;
-  literals: Literal[];
+  /** Made on first use (a string whose shape is cached is matched by hash and matches() instead). */
+  readonly key: string;
+  readonly literals: Literal[];
+  /** keyHash(key), computed while scanning. */
+  readonly hash: number;
+  /** Whether `key` is this string's key, compared in place (no key string made). */
+  matches(key: string): boolean;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function hashRange(h: number, s: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/** The hash of a key (FNV-1a over its UTF-16 units, 30 bits: a small integer to V8), as scanLiterals computes it for a string's key. */
+export function keyHash(key: string): number {
+  return hashRange(FNV_OFFSET, key, 0, key.length) & 0x3fffffff;
+}
+
+class Scan implements LiteralScan {
+  private madeKey: string | null = null;
+  constructor(
+    private readonly sql: string,
+    readonly literals: Literal[],
+    readonly hash: number,
+  ) {}
+
+  get key(): string {
+    if (this.madeKey !== null) return this.madeKey;
+    const sql = this.sql;
+    let key = '';
+    let from = 0;
+    for (const lit of this.literals) {
+      key += sql.slice(from, lit.start) + '\0' + String.fromCharCode(lit.marker);
+      from = lit.end;
+    }
+    return (this.madeKey = key + sql.slice(from));
+  }
+
+  matches(key: string): boolean {
+    const sql = this.sql;
+    let k = 0;
+    let from = 0;
+    for (let l = 0; l <= this.literals.length; l++) {
+      const lit = l < this.literals.length ? this.literals[l] : null;
+      const to = lit === null ? sql.length : lit.start;
+      if (k + (to - from) > key.length) return false;
+      for (let i = from; i < to; i++) if (key.charCodeAt(k++) !== sql.charCodeAt(i)) return false;
+      if (lit === null) break;
+      if (key.charCodeAt(k) !== 0 || key.charCodeAt(k + 1) !== lit.marker) return false;
+      k += 2;
+      from = lit.end;
+    }
+    return k === key.length;
+  }
 }
 
 /** Longer strings are not cached (the cache is for short statements sent over and over). */
@@ -53,7 +111,7 @@ export function scanLiterals(sql: string): LiteralScan | null {
   const n = sql.length;
   if (n > MAX_LENGTH) return null;
   const literals: Literal[] = [];
-  let key = '';
+  let hash = FNV_OFFSET;
   let from = 0;
   let i = 0;
   while (i < n) {
@@ -96,14 +154,15 @@ export function scanLiterals(sql: string): LiteralScan | null {
       if (i < n && (isIdentChar(next) || next === 46)) return null;
       let m = start - 1;
       while (m >= 0 && isSpace(sql.charCodeAt(m))) m--;
-      literals.push({ start, end: i, minus: m >= 0 && sql.charCodeAt(m) === 45 ? m : -1 });
       // The marker tells small integers, big ones and decimals apart (a hint only: the cache
       // compares the literal's bound type anyway).
-      key += sql.slice(from, start) + (integer ? (i - start <= 9 ? '\0i' : '\0b') : '\0n');
+      const marker = integer ? (i - start <= 9 ? 105 : 98) : 110;
+      literals.push({ start, end: i, minus: m >= 0 && sql.charCodeAt(m) === 45 ? m : -1, marker });
+      hash = Math.imul(Math.imul(hashRange(hash, sql, from, start) ^ 0, FNV_PRIME) ^ marker, FNV_PRIME);
       from = i;
     } else i++;
   }
-  return { key: key + sql.slice(from), literals };
+  return new Scan(sql, literals, hashRange(hash, sql, from, n) & 0x3fffffff);
 }
 
 /** A literal as the grammar makes it: an Integer (int4 range) or a Float holding the text. */

@@ -45,7 +45,7 @@ export class TableLocks {
       if (entry === undefined) this.tables.set(id, (entry = { holders: new Map(), queue: [] }));
       const held = entry.holders.get(owner);
       if (held === 'exclusive' || held === mode) continue;
-      if (this.blockers(entry, owner, mode, held !== undefined).length > 0) return this.waitThenLock(entry, owner, tableIds.slice(i), mode, held !== undefined, checkCancel);
+      if (this.mustWait(entry, owner, mode, held !== undefined)) return this.waitThenLock(entry, owner, tableIds.slice(i), mode, held !== undefined, checkCancel);
       this.grant(entry, owner, id, mode);
     }
     return false;
@@ -65,6 +65,26 @@ export class TableLocks {
     let mine = this.byOwner.get(owner);
     if (mine === undefined) this.byOwner.set(owner, (mine = new Set()));
     mine.add(id);
+  }
+
+  /**
+   * Whether blockers() would name anyone, without making the list (every statement asks, for each
+   * table it uses; nearly always no). Only for a request `owner` does not hold in exclusive mode.
+   */
+  private mustWait(entry: TableEntry, owner: LockOwner, mode: TableLockMode, holdsAlready: boolean): boolean {
+    if (mode === 'exclusive') {
+      if (entry.holders.size > (holdsAlready ? 1 : 0)) return true;
+    } else {
+      // `owner` holds no exclusive lock here, so an exclusive holder is another transaction.
+      for (const m of entry.holders.values()) if (m === 'exclusive') return true;
+    }
+    if (holdsAlready) return false;
+    for (let i = 0; i < entry.queue.length; i++) {
+      const q = entry.queue[i];
+      if (q.owner === owner) break;
+      if (q.mode === 'exclusive' || mode === 'exclusive') return true;
+    }
+    return false;
   }
 
   /** The transactions `owner`'s request must wait for: conflicting holders, then earlier exclusive requests. */

@@ -139,10 +139,18 @@ export class Connection {
     }
   }
 
-  private async dispatch(m: Message): Promise<void> {
+  /** Handles one message: the handler's own promise, not wrapped in another one (every simple query passes here). */
+  private dispatch(m: Message): Promise<void> {
     switch (m.type) {
       case Frontend.query:
         return this.simpleQuery(m);
+      default:
+        return this.dispatchOther(m);
+    }
+  }
+
+  private async dispatchOther(m: Message): Promise<void> {
+    switch (m.type) {
       case Frontend.parse:
       case Frontend.bind:
       case Frontend.describe:
@@ -200,14 +208,32 @@ export class Connection {
     for (const [k, v] of this.session!.takeParameterChanges()) this.io.out.parameterStatus(k, v);
   }
 
-  /** End of a simple query or of an extended batch: implicit commit, then ReadyForQuery. */
-  private async readyForQuery(): Promise<void> {
-    const session = this.session!;
+  /**
+   * End of a simple query or of an extended batch: implicit commit, then ReadyForQuery. A promise
+   * only when the session had a transaction to end (inside a block nothing is waited for).
+   */
+  private readyForQuery(): Promise<void> | undefined {
+    let ending: Promise<void> | undefined;
     try {
-      await session.endOfCommandGroup();
+      ending = this.session!.endOfCommandGroup();
     } catch (err) {
       this.reportError(err);
     }
+    if (ending === undefined) {
+      this.sendReadyForQuery();
+      return undefined;
+    }
+    return ending.then(
+      () => this.sendReadyForQuery(),
+      (err: unknown) => {
+        this.reportError(err);
+        this.sendReadyForQuery();
+      },
+    );
+  }
+
+  private sendReadyForQuery(): void {
+    const session = this.session!;
     this.sendNotices();
     this.sendParameterChanges();
     // Portals live until their transaction ends.
@@ -242,8 +268,11 @@ export class Connection {
       // The rest of the query string is skipped.
       this.reportError(err);
     }
-    await this.readyForQuery();
-    await this.io.flush();
+    const ending = this.readyForQuery();
+    if (ending !== undefined) await ending;
+    // The whole response (results, notices, ReadyForQuery) goes out in one socket write.
+    const writing = this.io.flush();
+    if (writing !== undefined) await writing;
   }
 
   private writeSimpleResult(result: ExecuteResult): Promise<void> | undefined {

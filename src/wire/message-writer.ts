@@ -57,9 +57,27 @@ export class MessageWriter {
   cstring(s: string): this {
     // Worst case 3 bytes per UTF-16 unit: reserve, write, then advance by what was written.
     this.ensure(s.length * 3 + 1);
-    this.pos += this.buf.write(s, this.pos);
+    const ascii = this.shortAscii(s, this.pos);
+    this.pos += ascii >= 0 ? ascii : this.buf.write(s, this.pos);
     this.buf[this.pos++] = 0;
     return this;
+  }
+  /**
+   * Most strings sent are short ASCII (command tags, numbers, dates, codes): copying char codes
+   * beats a native Buffer.write call. Writes s at `at` and returns its length when it is such a
+   * string; else -1 (the bytes written are garbage to be overwritten by the UTF-8 encoder).
+   * The caller has reserved room.
+   */
+  private shortAscii(s: string, at: number): number {
+    const n = s.length;
+    if (n > 64) return -1;
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch >= 0x80) return -1;
+      buf[at + i] = ch;
+    }
+    return n;
   }
   bytes(b: Uint8Array): this {
     this.ensure(b.length);
@@ -70,26 +88,11 @@ export class MessageWriter {
   /** A DataRow text cell: int32 length + UTF-8 bytes, or length -1 for NULL. */
   cell(s: string | null): this {
     if (s === null) return this.int32(-1);
-    const n = s.length;
-    this.ensure(n * 3 + 4);
+    this.ensure(s.length * 3 + 4);
     const buf = this.buf;
     const start = this.pos + 4;
-    // Most cells are short ASCII (numbers, dates, codes): copying char codes beats a native
-    // Buffer.write call per cell. Anything else falls back to the UTF-8 encoder.
-    if (n <= 64) {
-      let i = 0;
-      for (; i < n; i++) {
-        const ch = s.charCodeAt(i);
-        if (ch >= 0x80) break;
-        buf[start + i] = ch;
-      }
-      if (i === n) {
-        buf.writeInt32BE(n, this.pos);
-        this.pos = start + n;
-        return this;
-      }
-    }
-    const bytes = buf.write(s, start);
+    const ascii = this.shortAscii(s, start);
+    const bytes = ascii >= 0 ? ascii : buf.write(s, start);
     buf.writeInt32BE(bytes, this.pos);
     this.pos = start + bytes;
     return this;
@@ -98,7 +101,9 @@ export class MessageWriter {
   /** Takes what was written so far and resets. */
   take(): Buffer {
     if (this.pos < COPY_OUT_BELOW) {
-      const out = Buffer.from(this.buf.subarray(0, this.pos));
+      // From Node's shared pool (small sizes), filled by one native copy.
+      const out = Buffer.allocUnsafe(this.pos);
+      this.buf.copy(out, 0, 0, this.pos);
       this.pos = 0;
       return out;
     }

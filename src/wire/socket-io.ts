@@ -94,12 +94,19 @@ export class SocketIO {
     this.wake();
   }
 
-  /** Writes what is buffered; waits while the socket's own buffer is full (a slow client). */
-  async flush(): Promise<void> {
-    if (this.out.size === 0) return;
+  /**
+   * Writes what is buffered; a promise only when the socket's own buffer is full (a slow client),
+   * resolved once it drained. Every response goes through here: no promise, no await otherwise.
+   */
+  flush(): Promise<void> | undefined {
+    if (this.out.size === 0) return undefined;
     const data = this.out.take();
-    if (this.closed || this.socket.writableEnded) return;
-    if (this.socket.write(data)) return;
+    if (this.closed || this.socket.writableEnded) return undefined;
+    if (this.socket.write(data)) return undefined;
+    return this.drained();
+  }
+
+  private async drained(): Promise<void> {
     while (!this.closed && this.socket.writableNeedDrain) await new Promise<void>((resolve) => (this.wakeWriter = resolve));
   }
 

@@ -5,7 +5,7 @@
 // locations aside: literals of other lengths shift them, and nothing bound from the AST keeps them).
 import { expect } from 'chai';
 import { loadParser, parseSql } from '../../../src/sql/parse';
-import { constBody, literalValue, parameterize, scanLiterals } from '../../../src/sql/literal-params';
+import { constBody, keyHash, literalValue, parameterize, scanLiterals } from '../../../src/sql/literal-params';
 
 /** The parameterized AST with each ParamRef $k replaced by the A_Const the literal of slot k would be. */
 function fillParams(node: unknown, values: Map<number, Record<string, unknown>>): unknown {
@@ -97,5 +97,18 @@ describe('literal parameters (statement cache keys)', () => {
     for (const sql of ["select E'\\'1'", 'select 1 -- 2', 'select /* 1 */ 2', 'select $$1$$', 'select $1 + 2', 'select 0x1f', 'select 1_000', "select 'é', 1", 'select 1.2.3'])
       expect(scanLiterals(sql), sql).to.equal(null);
     expect(scanLiterals("select 'x1', \"y2\", t3.a4 + 12, 1.5, 3000000000 from t3")!.key).to.equal("select 'x1', \"y2\", t3.a4 + \0i, \0n, \0b from t3");
+  });
+
+  it("matches a key in place exactly when it is the string's own key, and hashes it as keyHash does", () => {
+    const strings = ['select 1', 'select 12', 'select 1.5', 'select 3000000000', 'select 1 ', 'select a from t where x = 1 and y = 2', 'select a from t where x = 17 and y = 2', 'select a from t where x = 1 and y = 2.0', 'begin', '', 'update t set b = b + -5 where a = 9;'];
+    for (const sql of strings) {
+      const scan = scanLiterals(sql)!;
+      expect(scan.hash, sql).to.equal(keyHash(scan.key));
+      for (const other of strings) {
+        const key = scanLiterals(other)!.key;
+        expect(scan.matches(key), `${sql} / ${other}`).to.equal(key === scan.key);
+        expect(scan.matches(key + 'x')).to.equal(false);
+      }
+    }
   });
 });
