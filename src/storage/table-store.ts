@@ -33,6 +33,7 @@ import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DeletionLog } from './deletion-log';
 import { OwnRowsScratch } from './own-rows-scratch';
+import { OwnDeletedRows, OwnDeletions } from './own-deletions';
 import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
@@ -126,6 +127,8 @@ class Snapshot implements TableSnapshot {
     readonly version = -1,
     /** A transaction's rows of a group it appended to, gathered without assembling the group (null: it cannot). */
     private readonly pendingRows: ((group: number, column: number, offsets: Uint32Array) => Vector | null) | null = null,
+    /** A transaction's own deletions, kept apart from the groups' committed bitmaps (see OwnDeletions). */
+    private readonly own: OwnDeletedRows | null = null,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -136,7 +139,15 @@ class Snapshot implements TableSnapshot {
     return this.groups[group].rowCount;
   }
   deleted(group: number): Uint8Array | null {
-    return this.groups[group].deleted;
+    return this.own?.dense(group) ?? this.groups[group].deleted;
+  }
+  rowDeleted(rowId: RowId): boolean {
+    const g = Math.floor(rowId / ROW_GROUP_ROWS);
+    const off = rowId - g * ROW_GROUP_ROWS;
+    const group = this.groups[g];
+    if (group === undefined || off >= group.rowCount) return true;
+    if (group.deleted !== null && group.deleted[off] === 1) return true;
+    return this.own !== null && this.own.has(g, off);
   }
   statistics(): TableStatistics | null {
     return this.store.mergedStatistics(this.def, this.groups);
@@ -1187,7 +1198,13 @@ class TxnTable {
   private readonly materialized = new Map<number, Vector[]>();
   readonly dirtyGroups = new Set<number>();
   readonly dirtyDeletes = new Set<number>();
-  private readonly copiedBitmaps = new Set<number>();
+  /**
+   * Rows deleted here, as offsets per group beside the groups' committed bitmaps (see
+   * own-deletions.ts): the bitmap in this transaction's state is the committed one until commit.
+   */
+  ownDeleted = new OwnDeletions(ROW_GROUP_ROWS);
+  /** Groups whose bitmap in this transaction's state is its own copy, written in place (it deleted many rows there). */
+  private readonly privateBitmaps = new Set<number>();
   /** Offsets each delete() call named, by group (duplicates possible): what a group commit writes as deletion entries. */
   readonly deletedOffsets = new Map<number, number[]>();
   /** Pending unique-key changes by key name; null until the first write that needs them. */
@@ -1228,7 +1245,8 @@ class TxnTable {
     for (const [g, n] of this.baseRows) c.baseRows.set(g, n);
     for (const g of this.dirtyGroups) c.dirtyGroups.add(g);
     for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
-    for (const g of this.copiedBitmaps) c.copiedBitmaps.add(g);
+    for (const g of this.privateBitmaps) c.privateBitmaps.add(g);
+    c.ownDeleted = this.ownDeleted.clone();
     for (const [g, offs] of this.deletedOffsets) c.deletedOffsets.set(g, offs.slice());
     for (const id of this.deletedBase) c.deletedBase.add(id);
     for (const [g, sp] of this.spilled) c.spilled.set(g, sp);
@@ -1242,8 +1260,38 @@ class TxnTable {
 
   /** Copies a table state this transaction may mutate: the group objects and its private bitmaps. */
   cloneState(state: TableState): TableState {
-    const groups = state.groups.map((g, i) => (this.copiedBitmaps.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
+    const groups = state.groups.map((g, i) => (this.privateBitmaps.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
     return { def: state.def, groups, generation: state.generation };
+  }
+
+  /** Whether the row is deleted as this transaction sees it (false past the group's rows). */
+  isDeleted(g: number, off: number): boolean {
+    const d = this.state().groups[g]?.deleted;
+    return (d != null && d[off] === 1) || this.ownDeleted.has(g, off);
+  }
+
+  /** This transaction's deletions for its own view's readers (see own-deletions.ts). */
+  private readonly ownDeletedRows: OwnDeletedRows = {
+    has: (g, off) => this.ownDeleted.has(g, off),
+    dense: (g) => {
+      if (this.ownDeleted.empty) return undefined;
+      const group = this.state().groups[g];
+      return this.ownDeleted.dense(g, group.deleted, group.rowCount);
+    },
+  };
+
+  /**
+   * At commit (after the last rebase): the groups this transaction deleted rows of get their new
+   * bitmaps (the committed one with its deletions set), which the commit writes and publishes.
+   */
+  settleDeletions(): void {
+    if (this.ownDeleted.empty) return;
+    const groups = this.state().groups;
+    for (const g of [...this.ownDeleted.groups()]) {
+      const group = groups[g];
+      groups[g] = { ...group, deleted: this.ownDeleted.detach(g, group.deleted, group.rowCount, false)! };
+      this.privateBitmaps.add(g);
+    }
   }
 
   /** Whether the row was inserted by this transaction (not a row of the committed base). */
@@ -1261,15 +1309,16 @@ class TxnTable {
     for (const g of [...this.parts.keys(), ...this.spilled.keys()].sort((a, b) => a - b)) {
       let at = this.baseRows.get(g) ?? 0;
       const del = groups[g].deleted;
+      const own = this.ownDeleted;
       // A spilled group is read back whole (a rebase of a transaction that spilled: rare, and not bounded in memory).
       const spilled = this.spilled.has(g) ? [this.state().def.columns.map((_, c) => this.spilledColumn(g, c))] : null;
       for (const p of spilled ?? this.parts.get(g)!) {
         for (const v of p) ensureStrings(v);
         const n = p[0]?.length ?? 0;
-        if (del === null) out.push(p);
+        if (del === null && own.empty) out.push(p);
         else {
           const idx: number[] = [];
-          for (let i = 0; i < n; i++) if (del[at + i] === 0) idx.push(i);
+          for (let i = 0; i < n; i++) if ((del === null || del[at + i] !== 1) && !own.has(g, at + i)) idx.push(i);
           if (idx.length === n) out.push(p);
           else if (idx.length > 0) out.push(p.map((v) => gatherVector(v, idx)));
         }
@@ -1475,68 +1524,44 @@ class TxnTable {
     }
   }
 
-  /**
-   * After a rebase onto `now` (same table generation): takes over the private deletion bitmaps of
-   * `old` (this table in the transaction before the rebase, `mine` its state then) instead of
-   * copying the group's committed bitmap again for the deletions the rebase replays: as they are
-   * when the group's committed deletions did not change since `old` began, else with the rows
-   * deleted since set in place (from the store's deletion log; when it cannot tell, the bitmap is
-   * copied as before). Nothing else reads the old bitmap by then: a transaction's statements run
-   * one at a time, and a rebase comes before a statement or at commit. Only when the old bitmap
-   * marks no row appended by the transaction itself: those offsets denote other rows after the rebase.
-   */
-  adoptBitmaps(old: TxnTable, mine: TableState, now: TableState): void {
-    const origin = old.origin;
-    if (origin === undefined || (origin.generation ?? 0) !== (now.generation ?? 0)) return;
-    const groups = this.state().groups;
-    for (const g of old.copiedBitmaps) {
-      const was = origin.groups[g];
-      const cur = groups[g];
-      const private_ = mine.groups[g]?.deleted;
-      if (was === undefined || cur === undefined || private_ == null) continue;
-      let since: (readonly number[])[] = [];
-      if (cur.deleted !== was.deleted) {
-        const known = was.deleted === null || cur.deleted === null ? null : this.txn.store.deletionLog.since(this.tableId, g, was.deleted, cur.deleted);
-        if (known === null) continue;
-        since = known;
-      }
-      let ownMarked = false;
-      for (let i = was.rowCount; i < mine.groups[g].rowCount && !ownMarked; i++) ownMarked = private_[i] === 1;
-      if (ownMarked) continue;
-      const bitmap = extend(private_, cur.rowCount);
-      // Rows deleted by the commits since: none of them is one this transaction deleted (the rebase
-      // checked that before replaying), so the count adds up.
-      for (const offsets of since) for (const off of offsets) bitmap[off] = 1;
-      groups[g] = { ...cur, deleted: bitmap, deletedCount: cur.deletedCount + (mine.groups[g].deletedCount - was.deletedCount) };
-      this.copiedBitmaps.add(g);
-    }
-  }
-
   delete(rowIds: ArrayLike<RowId>): void {
     const groups = this.state().groups;
+    // Rows newly deleted in group `counting`, added to its count when the group changes.
+    let counting = -1;
+    let counted = 0;
     for (let i = 0; i < rowIds.length; i++) {
       const id = rowIds[i];
       if (!this.isOwnRow(id)) this.deletedBase.add(id);
       const g = Math.floor(id / ROW_GROUP_ROWS);
       const off = id - g * ROW_GROUP_ROWS;
-      let group = groups[g];
-      if (!this.copiedBitmaps.has(g)) {
-        // With room for rows appended later (an UPDATE appends its new version right after): the
-        // appends, and the later transactions' appends to the committed copy, need not copy it again.
-        const bitmap = new Uint8Array(Math.min(ROW_GROUP_ROWS, group.rowCount + (group.rowCount >> 3) + 64));
-        if (group.deleted !== null) bitmap.set(group.deleted.subarray(0, group.rowCount));
-        group = groups[g] = { ...group, deleted: bitmap };
-        this.copiedBitmaps.add(g);
+      if (g !== counting) {
+        addDeletedCount(groups, counting, counted);
+        counting = g;
+        counted = 0;
       }
-      if (group.deleted![off] === 0) {
-        group.deleted![off] = 1;
-        group.deletedCount++;
+      const group = groups[g];
+      const d = group.deleted;
+      if (this.privateBitmaps.has(g)) {
+        if (d![off] === 0) {
+          d![off] = 1;
+          counted++;
+        }
+      } else if ((d === null || d[off] !== 1) && !this.ownDeleted.has(g, off)) {
+        counted++;
+        // Past SPARSE_MAX rows in a group (a bulk DELETE), a bitmap of its own is cheaper than the set.
+        if (this.ownDeleted.add(g, off) > SPARSE_MAX) {
+          addDeletedCount(groups, g, counted);
+          counted = 0;
+          groups[g] = { ...groups[g], deleted: this.ownDeleted.detach(g, d, group.rowCount, true)! };
+          this.privateBitmaps.add(g);
+        }
       }
       let offs = this.deletedOffsets.get(g);
       if (offs === undefined) this.deletedOffsets.set(g, (offs = []));
       offs.push(off);
       this.dirtyDeletes.add(g);
     }
+    addDeletedCount(groups, counting, counted);
   }
 
   /** Drops the columns materialize() made (their memory may be a scratch lent until the transaction ended). */
@@ -1548,11 +1573,27 @@ class TxnTable {
   snapshot(): TableSnapshot {
     const state = this.state();
     const ownFrom = this.structural || this.origin === undefined ? () => 0 : (g: number) => this.baseRows.get(g) ?? Infinity;
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom, this.txn.base.version ?? 0, (g, c, offsets) =>
-      this.dirtyGroups.has(g) ? this.gatherRows(g, c, offsets) : null,
+    return new Snapshot(
+      state.def,
+      state.groups,
+      this.txn.store,
+      (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined),
+      state.generation,
+      ownFrom,
+      this.txn.base.version ?? 0,
+      (g, c, offsets) => (this.dirtyGroups.has(g) ? this.gatherRows(g, c, offsets) : null),
+      this.ownDeletedRows,
     );
   }
 }
+
+/** Adds `n` rows to a group's deleted count, in a new group state (the old one may be shared with snapshots). */
+function addDeletedCount(groups: GroupState[], g: number, n: number): void {
+  if (n > 0) groups[g] = { ...groups[g], deletedCount: groups[g].deletedCount + n };
+}
+
+/** Rows a transaction deletes in one group before it keeps a bitmap of its own for the group (see own-deletions.ts). */
+const SPARSE_MAX = 1024;
 
 /**
  * The bitmap, long enough for `length` rows. A new one gets room to spare (up to a full group), so
@@ -1727,6 +1768,8 @@ class Txn implements WriteTxn {
       }
     }
     if (!lazy) for (const id of [...this.stale]) this.fresh(id);
+    // Only a commit rebases eagerly (its deletions are then final): its groups' new deletion bitmaps are made now, once.
+    if (!lazy) for (const tt of this.changed.values()) tt.settleDeletions();
   }
 
   /** Checks that a written table can move onto `now` (its state in a later base) and gathers what its replay needs. */
@@ -1752,7 +1795,6 @@ class Txn implements WriteTxn {
     const tt = new TxnTable(this, id, now);
     tt.analyzed = old.analyzed;
     this.changed.set(id, tt);
-    tt.adoptBitmaps(old, mine, now);
     if (deleted.length > 0) this.delete(id, deleted);
     for (const b of rows) this.append(id, b);
   }
@@ -1950,8 +1992,8 @@ class Txn implements WriteTxn {
         const g = Math.floor(rowId / ROW_GROUP_ROWS);
         const off = rowId - g * ROW_GROUP_ROWS;
         if (g >= groups.length || off >= groups[g].rowCount) return false;
-        const d = groups[g].deleted;
-        return d === null || d[off] === 0;
+        // The table's changes as they are now (a savepoint's rollback replaces them; these key sets are kept).
+        return !(this.changed.get(tt.tableId) ?? tt).isDeleted(g, off);
       },
       cell: (rowId, column) => this.cellOf(tt.tableId, rowId, column),
     };
