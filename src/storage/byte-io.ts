@@ -52,6 +52,16 @@ export class ByteWriter {
   typed(a: ArrayBufferView): void {
     this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
+  /** n values as little-endian float64 (elemBytes 8), int32 (4, wrapped as ToInt32) or uint8 (1, wrapped as ToUint8): as typed() of such an array. */
+  values(vals: Float64Array, n: number, elemBytes: number): void {
+    this.ensure(n * elemBytes);
+    const b = this.buf;
+    let p = this.pos;
+    if (elemBytes === 8) for (let i = 0; i < n; i++, p += 8) b.writeDoubleLE(vals[i], p);
+    else if (elemBytes === 4) for (let i = 0; i < n; i++, p += 4) b.writeInt32LE(vals[i] | 0, p);
+    else for (let i = 0; i < n; i++) b[p++] = vals[i] & 255;
+    this.pos = p;
+  }
   blob(b: Uint8Array): void {
     this.u32(b.length);
     this.bytes(b);
