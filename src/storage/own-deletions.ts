@@ -29,20 +29,21 @@ export function bitmapLength(rowCount: number, maxRows: number): number {
 
 export class OwnDeletions {
   /** Offsets deleted, by group (only groups with at least one). */
-  private readonly sets = new Map<number, Set<number>>();
+  private sets: Map<number, Set<number>> | null = null;
   /** The last dense bitmap made per group, the committed bitmap it was made from, and whether it still holds every offset of the set. */
   private made: Map<number, { base: Uint8Array | null; bitmap: Uint8Array; current: boolean }> | null = null;
 
   constructor(private readonly maxRows: number) {}
 
   has(group: number, offset: number): boolean {
-    if (this.sets.size === 0) return false;
+    if (this.sets === null) return false;
     const set = this.sets.get(group);
     return set !== undefined && set.has(offset);
   }
 
   /** Records a deletion (the caller checked the row was live). Returns how many the group has now. */
   add(group: number, offset: number): number {
+    this.sets ??= new Map();
     let set = this.sets.get(group);
     if (set === undefined) this.sets.set(group, (set = new Set()));
     set.add(offset);
@@ -52,17 +53,17 @@ export class OwnDeletions {
   }
 
   /** Groups with deletions. */
-  groups(): IterableIterator<number> {
-    return this.sets.keys();
+  groups(): Iterable<number> {
+    return this.sets?.keys() ?? [];
   }
 
   get empty(): boolean {
-    return this.sets.size === 0;
+    return this.sets === null || this.sets.size === 0;
   }
 
   /** Offsets deleted in the group, in no order. */
   offsets(group: number): Iterable<number> {
-    return this.sets.get(group) ?? [];
+    return this.sets?.get(group) ?? [];
   }
 
   /**
@@ -71,7 +72,7 @@ export class OwnDeletions {
    * only after a deletion or when the committed bitmap or the row count outgrew the last one.
    */
   dense(group: number, base: Uint8Array | null, rowCount: number): Uint8Array | undefined {
-    const set = this.sets.get(group);
+    const set = this.sets?.get(group);
     if (set === undefined) return undefined;
     const made = this.made?.get(group);
     if (made !== undefined && made.current && made.base === base && made.bitmap.length >= rowCount) return made.bitmap;
@@ -90,7 +91,7 @@ export class OwnDeletions {
   detach(group: number, base: Uint8Array | null, rowCount: number, writable: boolean): Uint8Array | undefined {
     if (writable) this.made?.delete(group);
     const bitmap = this.dense(group, base, rowCount);
-    this.sets.delete(group);
+    this.sets?.delete(group);
     this.made?.delete(group);
     return bitmap;
   }
@@ -98,7 +99,7 @@ export class OwnDeletions {
   /** An independent copy (a savepoint's); bitmaps made are not shared (they are rebuilt on demand). */
   clone(): OwnDeletions {
     const c = new OwnDeletions(this.maxRows);
-    for (const [g, set] of this.sets) c.sets.set(g, new Set(set));
+    if (this.sets !== null) c.sets = new Map([...this.sets].map(([g, set]) => [g, new Set(set)]));
     return c;
   }
 }

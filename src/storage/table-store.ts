@@ -1195,7 +1195,10 @@ class TxnTable {
   readonly parts = new Map<number, Vector[][]>();
   /** Committed rows of a group when this transaction first appended to it. */
   readonly baseRows = new Map<number, number>();
-  private readonly materialized = new Map<number, Vector[]>();
+  // Maps most transactions never fill are made on first use (null until then): a READ COMMITTED
+  // transaction makes a TxnTable for each table at every statement that replays it, and their
+  // empty maps were a tenth of what a pgbench transaction allocated.
+  private materialized: Map<number, Vector[]> | null = null;
   readonly dirtyGroups = new Set<number>();
   readonly dirtyDeletes = new Set<number>();
   /**
@@ -1204,7 +1207,7 @@ class TxnTable {
    */
   ownDeleted = new OwnDeletions(ROW_GROUP_ROWS);
   /** Groups whose bitmap in this transaction's state is its own copy, written in place (it deleted many rows there). */
-  private readonly privateBitmaps = new Set<number>();
+  private privateBitmaps: Set<number> | null = null;
   /** Offsets each delete() call named, by group (duplicates possible): what a group commit writes as deletion entries. */
   readonly deletedOffsets = new Map<number, number[]>();
   /** Pending unique-key changes by key name; null until the first write that needs them. */
@@ -1220,14 +1223,17 @@ class TxnTable {
   /** Created, truncated, re-keyed or altered here: cannot be rebased, only applied on an unchanged table. */
   structural = false;
   /** Full groups of own rows moved to the store before commit (see spilled-groups.ts): no longer in `parts`. */
-  readonly spilled = new Map<number, { ref: string; stats: GroupStats }>();
+  get spilled(): ReadonlyMap<number, SpilledGroup> {
+    return this.spilledGroups ?? NO_SPILLED_GROUPS;
+  }
+  private spilledGroups: Map<number, SpilledGroup> | null = null;
   /** The last spilled group read back (a scan reads one group's columns in a row). */
   private spillRead: { g: number; cols: (Vector | undefined)[] } | null = null;
   /**
    * Unique-key columns of spilled groups once read back, kept: key checks compare candidates of
    * equal hash in any group (about n²/2³³ of n rows), which must not decode a chunk each time.
    */
-  private readonly spilledKeyColumns = new Map<string, Vector>();
+  private spilledKeyColumns: Map<string, Vector> | null = null;
 
   constructor(
     readonly txn: Txn,
@@ -1245,11 +1251,11 @@ class TxnTable {
     for (const [g, n] of this.baseRows) c.baseRows.set(g, n);
     for (const g of this.dirtyGroups) c.dirtyGroups.add(g);
     for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
-    for (const g of this.privateBitmaps) c.privateBitmaps.add(g);
+    if (this.privateBitmaps !== null) c.privateBitmaps = new Set(this.privateBitmaps);
     c.ownDeleted = this.ownDeleted.clone();
     for (const [g, offs] of this.deletedOffsets) c.deletedOffsets.set(g, offs.slice());
     for (const id of this.deletedBase) c.deletedBase.add(id);
-    for (const [g, sp] of this.spilled) c.spilled.set(g, sp);
+    if (this.spilledGroups !== null) c.spilledGroups = new Map(this.spilledGroups);
     c.keys = this.keys === null ? null : new Map([...this.keys].map(([k, v]) => [k, v.clone()]));
     c.pkChanged = this.pkChanged;
     c.analyzed = this.analyzed;
@@ -1260,7 +1266,7 @@ class TxnTable {
 
   /** Copies a table state this transaction may mutate: the group objects and its private bitmaps. */
   cloneState(state: TableState): TableState {
-    const groups = state.groups.map((g, i) => (this.privateBitmaps.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
+    const groups = state.groups.map((g, i) => (this.privateBitmaps?.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
     return { def: state.def, groups, generation: state.generation };
   }
 
@@ -1270,15 +1276,18 @@ class TxnTable {
     return (d != null && d[off] === 1) || this.ownDeleted.has(g, off);
   }
 
-  /** This transaction's deletions for its own view's readers (see own-deletions.ts). */
-  private readonly ownDeletedRows: OwnDeletedRows = {
-    has: (g, off) => this.ownDeleted.has(g, off),
-    dense: (g) => {
-      if (this.ownDeleted.empty) return undefined;
-      const group = this.state().groups[g];
-      return this.ownDeleted.dense(g, group.deleted, group.rowCount);
-    },
-  };
+  /** This transaction's deletions for its own view's readers (see own-deletions.ts); made with the first snapshot. */
+  private ownDeletedRows: OwnDeletedRows | null = null;
+  private ownDeletedView(): OwnDeletedRows {
+    return (this.ownDeletedRows ??= {
+      has: (g, off) => this.ownDeleted.has(g, off),
+      dense: (g) => {
+        if (this.ownDeleted.empty) return undefined;
+        const group = this.state().groups[g];
+        return this.ownDeleted.dense(g, group.deleted, group.rowCount);
+      },
+    });
+  }
 
   /**
    * At commit (after the last rebase): the groups this transaction deleted rows of get their new
@@ -1290,7 +1299,7 @@ class TxnTable {
     for (const g of [...this.ownDeleted.groups()]) {
       const group = groups[g];
       groups[g] = { ...group, deleted: this.ownDeleted.detach(g, group.deleted, group.rowCount, false)! };
-      this.privateBitmaps.add(g);
+      (this.privateBitmaps ??= new Set()).add(g);
     }
   }
 
@@ -1337,7 +1346,7 @@ class TxnTable {
    * column is concatenated when first read (a lookup of one column does not copy the others).
    */
   materialize(g: number): Vector[] {
-    let cols = this.materialized.get(g);
+    let cols = this.materialized?.get(g);
     if (cols !== undefined) return cols;
     const def = this.state().def;
     if (this.spilled.has(g)) {
@@ -1371,7 +1380,7 @@ class TxnTable {
         },
       }),
     );
-    this.materialized.set(g, cols);
+    (this.materialized ??= new Map()).set(g, cols);
     return cols;
   }
 
@@ -1435,8 +1444,8 @@ class TxnTable {
       list.push(slice);
       groups[g] = { ...group, rowCount: group.rowCount + take, deleted: group.deleted === null ? null : extend(group.deleted, group.rowCount + take) };
       this.dirtyGroups.add(g);
-      this.materialized.delete(g);
-      this.encoded.delete(g);
+      this.materialized?.delete(g);
+      this.encoded?.delete(g);
       // A full group gets no more rows: encode it now, on the chunk encoder's worker thread while
       // the next rows are parsed (a bulk load's encoding and compression overlap its parsing).
       if (groups[g].rowCount === ROW_GROUP_ROWS) {
@@ -1449,7 +1458,7 @@ class TxnTable {
   }
 
   /** Encoded chunks of full groups, made as they filled up (see append). */
-  private readonly encoded = new Map<number, Promise<Buffer[]>>();
+  private encoded: Map<number, Promise<Buffer[]>> | null = null;
 
   /** A group's columns for encoding: the one batch that filled it as it is (text maybe still bytes only), else materialized. */
   private columnsToEncode(g: number): Vector[] {
@@ -1461,7 +1470,7 @@ class TxnTable {
   private encodeEarly(g: number): void {
     const chunks = Promise.all(this.columnsToEncode(g).map((col) => encodeChunkOffThread(col)));
     chunks.catch(() => undefined); // an aborted transaction never awaits it
-    this.encoded.set(g, chunks);
+    (this.encoded ??= new Map()).set(g, chunks);
   }
 
   /**
@@ -1471,7 +1480,7 @@ class TxnTable {
    */
   private spill(g: number): void {
     const list = this.parts.get(g);
-    const chunks = this.encoded.get(g);
+    const chunks = this.encoded?.get(g);
     if (list === undefined || chunks === undefined) return;
     const cols = this.columnsToEncode(g);
     const txn = this.txn;
@@ -1483,10 +1492,10 @@ class TxnTable {
         const stats = collectGroupStats(cols);
         await txn.store.writeSpill(encoded.map((bytes, c) => [spillKey(ref, c), bytes]));
         if (this.parts.get(g) !== list) return; // rolled back or rebased meanwhile: the keys go unused
-        this.spilled.set(g, { ref, stats });
+        (this.spilledGroups ??= new Map()).set(g, { ref, stats });
         this.parts.delete(g);
-        this.encoded.delete(g);
-        this.materialized.delete(g);
+        this.encoded?.delete(g);
+        this.materialized?.delete(g);
       }),
     );
   }
@@ -1496,8 +1505,8 @@ class TxnTable {
     const sp = this.spilled.get(g)!;
     if (this.keys !== null && [...this.keys.values()].some((k) => k.key.columns.includes(column))) {
       const key = `${g}/${column}`;
-      let kept = this.spilledKeyColumns.get(key);
-      if (kept === undefined) this.spilledKeyColumns.set(key, (kept = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type)));
+      let kept = this.spilledKeyColumns?.get(key);
+      if (kept === undefined) (this.spilledKeyColumns ??= new Map()).set(key, (kept = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type)));
       return kept;
     }
     if (this.spillRead === null || this.spillRead.g !== g) this.spillRead = { g, cols: [] };
@@ -1508,7 +1517,7 @@ class TxnTable {
 
   /** The group's chunks as committed: encoded early, or now (compressing on the thread pool in parallel). */
   encodedGroup(g: number): Promise<Buffer[]> {
-    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col, true)));
+    return this.encoded?.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col, true)));
   }
 
   /**
@@ -1517,10 +1526,10 @@ class TxnTable {
    */
   encodeRest(): void {
     for (const g of this.dirtyGroups) {
-      if (this.spilled.has(g) || this.encoded.has(g) || (this.baseRows.get(g) ?? 0) > 0) continue;
+      if (this.spilled.has(g) || this.encoded?.has(g) || (this.baseRows.get(g) ?? 0) > 0) continue;
       const chunks = this.encodedGroup(g);
       chunks.catch(() => undefined);
-      this.encoded.set(g, chunks);
+      (this.encoded ??= new Map()).set(g, chunks);
     }
   }
 
@@ -1541,7 +1550,7 @@ class TxnTable {
       }
       const group = groups[g];
       const d = group.deleted;
-      if (this.privateBitmaps.has(g)) {
+      if (this.privateBitmaps?.has(g)) {
         if (d![off] === 0) {
           d![off] = 1;
           counted++;
@@ -1553,7 +1562,7 @@ class TxnTable {
           addDeletedCount(groups, g, counted);
           counted = 0;
           groups[g] = { ...groups[g], deleted: this.ownDeleted.detach(g, d, group.rowCount, true)! };
-          this.privateBitmaps.add(g);
+          (this.privateBitmaps ??= new Set()).add(g);
         }
       }
       let offs = this.deletedOffsets.get(g);
@@ -1566,7 +1575,7 @@ class TxnTable {
 
   /** Drops the columns materialize() made (their memory may be a scratch lent until the transaction ended). */
   forgetMaterialized(): void {
-    this.materialized.clear();
+    this.materialized = null;
   }
 
   /** Own view: groups this transaction appended to are read from memory. */
@@ -1582,10 +1591,17 @@ class TxnTable {
       ownFrom,
       this.txn.base.version ?? 0,
       (g, c, offsets) => (this.dirtyGroups.has(g) ? this.gatherRows(g, c, offsets) : null),
-      this.ownDeletedRows,
+      this.ownDeletedView(),
     );
   }
 }
+
+/** A transaction's spilled group: its chunks' keys and its statistics. */
+interface SpilledGroup {
+  ref: string;
+  stats: GroupStats;
+}
+const NO_SPILLED_GROUPS: ReadonlyMap<number, SpilledGroup> = new Map();
 
 /** Adds `n` rows to a group's deleted count, in a new group state (the old one may be shared with snapshots). */
 function addDeletedCount(groups: GroupState[], g: number, n: number): void {
@@ -1737,7 +1753,10 @@ class Txn implements WriteTxn {
    */
   rebase(next: CatalogState, lazy = false): void {
     if (next !== this.base) {
-      const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
+      // Views and sequences are shared with the committed state until this transaction changes one (see names()).
+      const views = this.viewChanges.size === 0 ? next.views : new Map(next.views);
+      const sequences = this.sequenceChanges.size === 0 ? next.sequences : new Map(next.sequences);
+      const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views, sequences };
       for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
       for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
       for (const id of this.dropped) {
@@ -1869,7 +1888,18 @@ class Txn implements WriteTxn {
   ) {
     this.base = committed;
     // Copy-on-write: the maps are copied now, table states when first written.
-    this.catalog = { nextOid: committed.nextOid, version: committed.version, tables: new Map(committed.tables), views: new Map(committed.views), sequences: new Map(committed.sequences) };
+    this.catalog = { nextOid: committed.nextOid, version: committed.version, tables: new Map(committed.tables), views: committed.views, sequences: committed.sequences };
+  }
+
+  /**
+   * The catalog's views and sequences, to change: copied first while they are still the committed
+   * state's (a transaction shares them until it changes one; most never do, and each statement's
+   * rebase copied both maps).
+   */
+  private names(): { views: Map<number, ViewDef>; sequences: Map<number, SequenceDef> } {
+    if (this.catalog.views === this.base.views) this.catalog.views = new Map(this.catalog.views);
+    if (this.catalog.sequences === this.base.sequences) this.catalog.sequences = new Map(this.catalog.sequences);
+    return this.catalog;
   }
 
   private writable(tableId: number): TxnTable {
@@ -2041,7 +2071,7 @@ class Txn implements WriteTxn {
 
   createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef {
     const full: SequenceDef = { ...def, id: this.takeOid() };
-    this.catalog.sequences.set(full.id, full);
+    this.names().sequences.set(full.id, full);
     this.sequenceChanges.set(full.id, full);
     this.store.sequences.reset(full);
     this.createdSequences.push(full.id);
@@ -2049,13 +2079,13 @@ class Txn implements WriteTxn {
   }
 
   dropSequence(sequenceId: number): void {
-    this.catalog.sequences.delete(sequenceId);
+    this.names().sequences.delete(sequenceId);
     this.sequenceChanges.set(sequenceId, null);
     this.droppedSequences.push(sequenceId);
   }
 
   alterSequence(def: SequenceDef): void {
-    this.catalog.sequences.set(def.id, def);
+    this.names().sequences.set(def.id, def);
     this.sequenceChanges.set(def.id, def);
   }
 
@@ -2099,18 +2129,18 @@ class Txn implements WriteTxn {
 
   createView(def: Omit<ViewDef, 'id'>): ViewDef {
     const full: ViewDef = { ...def, id: this.takeOid() };
-    this.catalog.views.set(full.id, full);
+    this.names().views.set(full.id, full);
     this.viewChanges.set(full.id, full);
     return full;
   }
 
   dropView(viewId: number): void {
-    this.catalog.views.delete(viewId);
+    this.names().views.delete(viewId);
     this.viewChanges.set(viewId, null);
   }
 
   alterView(def: ViewDef): void {
-    this.catalog.views.set(def.id, def);
+    this.names().views.set(def.id, def);
     this.viewChanges.set(def.id, def);
   }
 
