@@ -66,6 +66,10 @@ export class ByteWriter {
     this.u32(b.length);
     this.bytes(b);
   }
+  /** The bytes written from byte offset `start` on; valid until the next write. */
+  bytesFrom(start: number): Buffer {
+    return this.buf.subarray(start, this.pos);
+  }
   /** Overwrites a u32 written earlier at byte offset at (a header field known only at the end). */
   patchU32(at: number, v: number): void {
     this.buf.writeUInt32LE(v >>> 0, at);

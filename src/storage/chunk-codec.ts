@@ -305,8 +305,34 @@ export function encodeChunkUndeflated(v: Vector): Buffer {
 }
 
 export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false): Buffer {
-  const put = rawStreams ? encodeIntsRaw : encodeInts;
   const w = new ByteWriter();
+  writeChunkBody(w, v, layout, rawStreams);
+  const body = w.finish();
+  const out = Buffer.alloc(body.length + 4);
+  body.copy(out);
+  out.writeUInt32LE(checksum(out, body.length), body.length);
+  return out;
+}
+
+/**
+ * Chunks of the columns with raw streams, each as encodeChunkRaw makes it, written one after the
+ * other into `w`, each preceded by its length (u32): a group commit's delta entry (see delta-rows.ts),
+ * written in one buffer instead of a buffer per column copied into another.
+ */
+export function writeRawChunks(w: ByteWriter, columns: readonly Vector[]): void {
+  for (const v of columns) {
+    const lengthAt = w.length;
+    w.u32(0);
+    const start = w.length;
+    writeChunkBody(w, v, undefined, true);
+    w.u32(checksum(w.bytesFrom(start), w.length - start));
+    w.patchU32(lengthAt, w.length - start);
+  }
+}
+
+/** A chunk's bytes but its checksum, written into `w` from where it stands. */
+function writeChunkBody(w: ByteWriter, v: Vector, layout: StringLayout | undefined, rawStreams: boolean): void {
+  const put = rawStreams ? encodeIntsRaw : encodeInts;
   const n = v.length;
   w.u8(VERSION);
   w.u8(KIND_CODE[v.kind]);
@@ -378,11 +404,6 @@ export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false
   w.patchU32(headerAt, Math.min(raw, 0xffffffff));
   w.patchU8(headerAt + 4, tag);
   w.patchU8(headerAt + 5, flags);
-  const body = w.finish();
-  const out = Buffer.alloc(body.length + 4);
-  body.copy(out);
-  out.writeUInt32LE(checksum(out, body.length), body.length);
-  return out;
 }
 
 function corrupted(what: string): SqlError {
