@@ -47,6 +47,7 @@ export interface GroupState {
   chunkRows?: number;
   /** The group's chunks are the spilled ones of the transaction that filled it (see spilled-groups.ts). */
   spill?: string;
+  // (groupWith below copies every field: a new one must be added there.)
 }
 export interface TableState {
   def: TableDef;
@@ -1298,7 +1299,7 @@ class TxnTable {
     const groups = this.state().groups;
     for (const g of [...this.ownDeleted.groups()]) {
       const group = groups[g];
-      groups[g] = { ...group, deleted: this.ownDeleted.detach(g, group.deleted, group.rowCount, false)! };
+      groups[g] = groupWith(group, group.rowCount, this.ownDeleted.detach(g, group.deleted, group.rowCount, false)!, group.deletedCount);
       (this.privateBitmaps ??= new Set()).add(g);
     }
   }
@@ -1442,7 +1443,7 @@ class TxnTable {
       let list = this.parts.get(g);
       if (list === undefined) this.parts.set(g, (list = []));
       list.push(slice);
-      groups[g] = { ...group, rowCount: group.rowCount + take, deleted: group.deleted === null ? null : extend(group.deleted, group.rowCount + take) };
+      groups[g] = groupWith(group, group.rowCount + take, group.deleted === null ? null : extend(group.deleted, group.rowCount + take), group.deletedCount);
       this.dirtyGroups.add(g);
       this.materialized?.delete(g);
       this.encoded?.delete(g);
@@ -1561,7 +1562,7 @@ class TxnTable {
         if (this.ownDeleted.add(g, off) > SPARSE_MAX) {
           addDeletedCount(groups, g, counted);
           counted = 0;
-          groups[g] = { ...groups[g], deleted: this.ownDeleted.detach(g, d, group.rowCount, true)! };
+          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, d, group.rowCount, true)!, groups[g].deletedCount);
           (this.privateBitmaps ??= new Set()).add(g);
         }
       }
@@ -1605,7 +1606,16 @@ const NO_SPILLED_GROUPS: ReadonlyMap<number, SpilledGroup> = new Map();
 
 /** Adds `n` rows to a group's deleted count, in a new group state (the old one may be shared with snapshots). */
 function addDeletedCount(groups: GroupState[], g: number, n: number): void {
-  if (n > 0) groups[g] = { ...groups[g], deletedCount: groups[g].deletedCount + n };
+  if (n > 0) groups[g] = groupWith(groups[g], groups[g].rowCount, groups[g].deleted, groups[g].deletedCount + n);
+}
+
+/**
+ * A copy of a group state with these row count and deletions: every field written out (one object
+ * shape), where a spread of the variously shaped group states was a slow generic copy on the
+ * transaction's path (a new field of GroupState must be copied here too).
+ */
+function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number): GroupState {
+  return { rowCount, deleted, deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
 }
 
 /** Rows a transaction deletes in one group before it keeps a bitmap of its own for the group (see own-deletions.ts). */
