@@ -122,6 +122,9 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
   }
   // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
   const { order, used, codes } = firstUseOrder(v.codes, n, nulls, v.dict.length);
+  // Every row NULL (a delta entry's row with a NULL text column, as pgbench's filler): no entries,
+  // and none of the zero-length typed arrays below (which cost tens of µs each time under a busy heap).
+  if (used === 0) return { count: 0, lengths: NO_LENGTHS, codes, raw: 0, blob: NO_BYTES };
   let dict: string[] = new Array(used);
   for (let d = 0; d < used; d++) dict[d] = v.dict[order[d]];
   let lengths = new Float64Array(dict.length);
@@ -248,6 +251,9 @@ export function encodeChunkFromBytes(v: StringVector, form: StringBytes): Buffer
  * index in that order (NULL rows repeat the previous row's, keeping runs intact).
  */
 function firstUseOrder(rowCodes: Int32Array, n: number, nulls: Uint8Array | null, size: number): { order: Int32Array; used: number; codes: Float64Array } {
+  // A few rows over a large dictionary (a delta entry's row, gathered from a chunk with its whole
+  // dictionary): entries found through a map, not an array as long as the dictionary, filled for each.
+  if (size === 0 || size > 4 * n + 64) return firstUseOrderSparse(rowCodes, n, nulls);
   const remap = new Int32Array(size).fill(-1);
   const order = new Int32Array(size);
   let used = 0;
@@ -262,6 +268,33 @@ function firstUseOrder(rowCodes: Int32Array, n: number, nulls: Uint8Array | null
     let m = remap[c];
     if (m === -1) {
       m = remap[c] = used;
+      order[used++] = c;
+    }
+    codes[i] = last = m;
+  }
+  return { order, used, codes };
+}
+
+const NO_LENGTHS = new Float64Array(0);
+const NO_BYTES = Buffer.alloc(0);
+
+/** firstUseOrder with a map from dictionary entries to their order (the same result). */
+function firstUseOrderSparse(rowCodes: Int32Array, n: number, nulls: Uint8Array | null): { order: Int32Array; used: number; codes: Float64Array } {
+  const remap = new Map<number, number>();
+  const order = new Int32Array(n);
+  let used = 0;
+  const codes = new Float64Array(n);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== null && nulls[i] === 1) {
+      codes[i] = last;
+      continue;
+    }
+    const c = rowCodes[i];
+    let m = remap.get(c);
+    if (m === undefined) {
+      m = used;
+      remap.set(c, m);
       order[used++] = c;
     }
     codes[i] = last = m;

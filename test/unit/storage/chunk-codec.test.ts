@@ -2,8 +2,8 @@
 import { expect } from 'chai';
 import { decodeChunk, encodeChunk, encodeChunkRaw } from '../../../src/storage/chunk-codec';
 import { DataType, Types, numericType, charType } from '../../../src/types/data-type';
-import { Scalar } from '../../../src/types/vector';
-import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { Scalar, StringVector } from '../../../src/types/vector';
+import { gatherVector, getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
 
 function roundTrip(type: DataType, values: Scalar[]): Scalar[] {
   const v = vectorFromScalars(type, values);
@@ -43,6 +43,20 @@ describe('chunk codec', () => {
         const back = decodeChunk(encodeChunkRaw(vectorFromScalars(type, all)), type);
         expect(all.map((_, i) => same(getScalar(back, i))), `${name} x${copies}`).to.deep.equal(all.map(same));
       }
+    }
+  });
+
+  it('encodes a few rows gathered from a large dictionary as the same rows with a dictionary of their own', () => {
+    const big = vectorFromScalars(Types.text, [...Array.from({ length: 5000 }, (_, i) => `v${i}`), null]);
+    const rows = [4321, 7, 5000, 4321, 12, 2999];
+    const picked = rows.map((r) => (r === 5000 ? null : `v${r}`));
+    const gathered = gatherVector(big, Uint32Array.from(rows));
+    expect((gathered as StringVector).dict.length).to.be.greaterThan(1000);
+    for (const encode of [encodeChunk, encodeChunkRaw]) {
+      const bytes = encode(gathered);
+      expect(bytes.equals(encode(vectorFromScalars(Types.text, picked)))).to.equal(true);
+      const back = decodeChunk(bytes, Types.text);
+      expect(picked.map((_, i) => getScalar(back, i))).to.deep.equal(picked);
     }
   });
 
