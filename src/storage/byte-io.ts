@@ -53,7 +53,7 @@ export class ByteWriter {
     this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
   /** n values as little-endian float64 (elemBytes 8), int32 (4, wrapped as ToInt32) or uint8 (1, wrapped as ToUint8): as typed() of such an array. */
-  values(vals: Float64Array, n: number, elemBytes: number): void {
+  values(vals: Float64Array | Int32Array | Uint8Array, n: number, elemBytes: number): void {
     this.ensure(n * elemBytes);
     const b = this.buf;
     let p = this.pos;

@@ -375,26 +375,30 @@ function writeChunkBody(w: ByteWriter, v: Vector, layout: StringLayout | undefin
   w.u8(0); // encoding
   w.u8(0); // flags
   let flags = 0;
+  // A stream of the rows' values (those under `skip` replaced, see filled): raw streams with nothing
+  // to replace are written from the values as they are, without a float64 copy.
+  const stream = (values: Float64Array | Int32Array | Uint8Array, skip: Uint8Array | null, elemBytes: number): number =>
+    rawStreams && skip === null ? encodeIntsRaw(w, values, n, elemBytes) : put(w, filled(values, n, skip), n, elemBytes);
   const nulls = presentNulls(v);
   if (nulls !== null) {
     flags |= FLAG_NULLS;
-    put(w, filled(nulls, n, null), n, 1);
+    stream(nulls, null, 1);
   }
   let tag = 0;
   let raw = 0;
   switch (v.kind) {
     case 'bool':
-      tag = put(w, filled(v.values, n, nulls), n, 1);
+      tag = stream(v.values, nulls, 1);
       raw = n;
       break;
     case 'int32':
-      tag = put(w, filled(v.values, n, nulls), n, 4);
+      tag = stream(v.values, nulls, 4);
       raw = n * 4;
       break;
     case 'int64':
     case 'float64':
     case 'timestamp':
-      tag = put(w, filled(v.values, n, nulls), n, 8);
+      tag = stream(v.values, nulls, 8);
       raw = n * 8;
       break;
     case 'numeric': {
@@ -402,7 +406,7 @@ function writeChunkBody(w: ByteWriter, v: Vector, layout: StringLayout | undefin
       const wide: [number, string][] = [];
       if (v.wide !== null) for (let i = 0; i < n; i++) if (v.wide[i] !== undefined) wide.push([i, v.wide[i]!.toString()]);
       w.u8((v.dscale !== null ? 1 : 0) | (wide.length > 0 ? 2 : 0));
-      if (v.dscale !== null) put(w, filled(v.dscale, n, null), n, 1);
+      if (v.dscale !== null) stream(v.dscale, null, 1);
       let skip = nulls;
       if (wide.length > 0) {
         // Wide rows hold NaN in values; the decoder puts it back.
@@ -410,7 +414,7 @@ function writeChunkBody(w: ByteWriter, v: Vector, layout: StringLayout | undefin
         skip = nulls !== null ? nulls.slice(0, n) : new Uint8Array(n);
         for (const [i] of wide) skip[i] = 1;
       }
-      tag = put(w, filled(v.values, n, skip), n, 8);
+      tag = stream(v.values, skip, 8);
       raw = n * 8;
       break;
     }
@@ -428,9 +432,9 @@ function writeChunkBody(w: ByteWriter, v: Vector, layout: StringLayout | undefin
       break;
     }
     case 'interval':
-      put(w, filled(v.months, n, nulls), n, 4);
-      put(w, filled(v.days, n, nulls), n, 4);
-      tag = put(w, filled(v.micros, n, nulls), n, 8);
+      stream(v.months, nulls, 4);
+      stream(v.days, nulls, 4);
+      tag = stream(v.micros, nulls, 8);
       raw = n * 16;
       break;
   }
