@@ -8,7 +8,11 @@
 // checks, liveness of one row) test the committed bitmap and the set instead.
 //
 // The bitmap made for a reader is never written afterwards (a later deletion makes a new one), so
-// a reader holding it keeps the rows it saw.
+// a reader holding it keeps the rows it saw. Past SPARSE_MAX deletions in one group (a bulk DELETE)
+// the transaction takes a new bitmap of its own for the group and sets further deletions in it
+// (TxnTable.delete). The copy at commit remains: the commit path publishes each version of a
+// group's deletions as a dense bitmap of its own and compares it with the previous one
+// (bench/results/storage-path-s8.md says what removing it would take).
 
 /** A transaction's view of which rows it deleted itself (what a snapshot of its own view consults). */
 export interface OwnDeletedRows {
