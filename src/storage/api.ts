@@ -166,6 +166,12 @@ export interface TableSnapshot {
   rowCount(rowGroup: number): number;
   /** 1 for rows deleted as of this snapshot; null when none are. */
   deleted(rowGroup: number): Uint8Array | null;
+  /**
+   * Whether one row is deleted (or past its group's rows) as of this snapshot, without a whole
+   * group's bitmap: a transaction's own view may have to make that bitmap (see own-deletions.ts),
+   * so point readers ask this instead. Absent: read deleted().
+   */
+  rowDeleted?(rowId: RowId): boolean;
   /** The column's values for the whole group (length = rowCount), decoded, through the buffer pool. */
   readColumn(rowGroup: number, column: number): Vector;
   /** Live rows (not deleted). */

@@ -52,9 +52,23 @@ export class ByteWriter {
   typed(a: ArrayBufferView): void {
     this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
+  /** n values as little-endian float64 (elemBytes 8), int32 (4, wrapped as ToInt32) or uint8 (1, wrapped as ToUint8): as typed() of such an array. */
+  values(vals: Float64Array | Int32Array | Uint8Array, n: number, elemBytes: number): void {
+    this.ensure(n * elemBytes);
+    const b = this.buf;
+    let p = this.pos;
+    if (elemBytes === 8) for (let i = 0; i < n; i++, p += 8) b.writeDoubleLE(vals[i], p);
+    else if (elemBytes === 4) for (let i = 0; i < n; i++, p += 4) b.writeInt32LE(vals[i] | 0, p);
+    else for (let i = 0; i < n; i++) b[p++] = vals[i] & 255;
+    this.pos = p;
+  }
   blob(b: Uint8Array): void {
     this.u32(b.length);
     this.bytes(b);
+  }
+  /** The bytes written from byte offset `start` on; valid until the next write. */
+  bytesFrom(start: number): Buffer {
+    return this.buf.subarray(start, this.pos);
   }
   /** Overwrites a u32 written earlier at byte offset at (a header field known only at the end). */
   patchU32(at: number, v: number): void {

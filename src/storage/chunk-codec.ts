@@ -122,6 +122,9 @@ function stringLayout(v: StringVector, nulls: Uint8Array | null): StringLayout {
   }
   // Only the dictionary entries this chunk uses, renumbered densely in order of first use.
   const { order, used, codes } = firstUseOrder(v.codes, n, nulls, v.dict.length);
+  // Every row NULL (a delta entry's row with a NULL text column, as pgbench's filler): no entries,
+  // and none of the zero-length typed arrays below (which cost tens of µs each time under a busy heap).
+  if (used === 0) return { count: 0, lengths: NO_LENGTHS, codes, raw: 0, blob: NO_BYTES };
   let dict: string[] = new Array(used);
   for (let d = 0; d < used; d++) dict[d] = v.dict[order[d]];
   let lengths = new Float64Array(dict.length);
@@ -248,6 +251,9 @@ export function encodeChunkFromBytes(v: StringVector, form: StringBytes): Buffer
  * index in that order (NULL rows repeat the previous row's, keeping runs intact).
  */
 function firstUseOrder(rowCodes: Int32Array, n: number, nulls: Uint8Array | null, size: number): { order: Int32Array; used: number; codes: Float64Array } {
+  // A few rows over a large dictionary (a delta entry's row, gathered from a chunk with its whole
+  // dictionary): entries found through a map, not an array as long as the dictionary, filled for each.
+  if (size === 0 || size > 4 * n + 64) return firstUseOrderSparse(rowCodes, n, nulls);
   const remap = new Int32Array(size).fill(-1);
   const order = new Int32Array(size);
   let used = 0;
@@ -262,6 +268,33 @@ function firstUseOrder(rowCodes: Int32Array, n: number, nulls: Uint8Array | null
     let m = remap[c];
     if (m === -1) {
       m = remap[c] = used;
+      order[used++] = c;
+    }
+    codes[i] = last = m;
+  }
+  return { order, used, codes };
+}
+
+const NO_LENGTHS = new Float64Array(0);
+const NO_BYTES = Buffer.alloc(0);
+
+/** firstUseOrder with a map from dictionary entries to their order (the same result). */
+function firstUseOrderSparse(rowCodes: Int32Array, n: number, nulls: Uint8Array | null): { order: Int32Array; used: number; codes: Float64Array } {
+  const remap = new Map<number, number>();
+  const order = new Int32Array(n);
+  let used = 0;
+  const codes = new Float64Array(n);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== null && nulls[i] === 1) {
+      codes[i] = last;
+      continue;
+    }
+    const c = rowCodes[i];
+    let m = remap.get(c);
+    if (m === undefined) {
+      m = used;
+      remap.set(c, m);
       order[used++] = c;
     }
     codes[i] = last = m;
@@ -305,8 +338,34 @@ export function encodeChunkUndeflated(v: Vector): Buffer {
 }
 
 export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false): Buffer {
-  const put = rawStreams ? encodeIntsRaw : encodeInts;
   const w = new ByteWriter();
+  writeChunkBody(w, v, layout, rawStreams);
+  const body = w.finish();
+  const out = Buffer.alloc(body.length + 4);
+  body.copy(out);
+  out.writeUInt32LE(checksum(out, body.length), body.length);
+  return out;
+}
+
+/**
+ * Chunks of the columns with raw streams, each as encodeChunkRaw makes it, written one after the
+ * other into `w`, each preceded by its length (u32): a group commit's delta entry (see delta-rows.ts),
+ * written in one buffer instead of a buffer per column copied into another.
+ */
+export function writeRawChunks(w: ByteWriter, columns: readonly Vector[]): void {
+  for (const v of columns) {
+    const lengthAt = w.length;
+    w.u32(0);
+    const start = w.length;
+    writeChunkBody(w, v, undefined, true);
+    w.u32(checksum(w.bytesFrom(start), w.length - start));
+    w.patchU32(lengthAt, w.length - start);
+  }
+}
+
+/** A chunk's bytes but its checksum, written into `w` from where it stands. */
+function writeChunkBody(w: ByteWriter, v: Vector, layout: StringLayout | undefined, rawStreams: boolean): void {
+  const put = rawStreams ? encodeIntsRaw : encodeInts;
   const n = v.length;
   w.u8(VERSION);
   w.u8(KIND_CODE[v.kind]);
@@ -316,26 +375,30 @@ export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false
   w.u8(0); // encoding
   w.u8(0); // flags
   let flags = 0;
+  // A stream of the rows' values (those under `skip` replaced, see filled): raw streams with nothing
+  // to replace are written from the values as they are, without a float64 copy.
+  const stream = (values: Float64Array | Int32Array | Uint8Array, skip: Uint8Array | null, elemBytes: number): number =>
+    rawStreams && skip === null ? encodeIntsRaw(w, values, n, elemBytes) : put(w, filled(values, n, skip), n, elemBytes);
   const nulls = presentNulls(v);
   if (nulls !== null) {
     flags |= FLAG_NULLS;
-    put(w, filled(nulls, n, null), n, 1);
+    stream(nulls, null, 1);
   }
   let tag = 0;
   let raw = 0;
   switch (v.kind) {
     case 'bool':
-      tag = put(w, filled(v.values, n, nulls), n, 1);
+      tag = stream(v.values, nulls, 1);
       raw = n;
       break;
     case 'int32':
-      tag = put(w, filled(v.values, n, nulls), n, 4);
+      tag = stream(v.values, nulls, 4);
       raw = n * 4;
       break;
     case 'int64':
     case 'float64':
     case 'timestamp':
-      tag = put(w, filled(v.values, n, nulls), n, 8);
+      tag = stream(v.values, nulls, 8);
       raw = n * 8;
       break;
     case 'numeric': {
@@ -343,7 +406,7 @@ export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false
       const wide: [number, string][] = [];
       if (v.wide !== null) for (let i = 0; i < n; i++) if (v.wide[i] !== undefined) wide.push([i, v.wide[i]!.toString()]);
       w.u8((v.dscale !== null ? 1 : 0) | (wide.length > 0 ? 2 : 0));
-      if (v.dscale !== null) put(w, filled(v.dscale, n, null), n, 1);
+      if (v.dscale !== null) stream(v.dscale, null, 1);
       let skip = nulls;
       if (wide.length > 0) {
         // Wide rows hold NaN in values; the decoder puts it back.
@@ -351,7 +414,7 @@ export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false
         skip = nulls !== null ? nulls.slice(0, n) : new Uint8Array(n);
         for (const [i] of wide) skip[i] = 1;
       }
-      tag = put(w, filled(v.values, n, skip), n, 8);
+      tag = stream(v.values, skip, 8);
       raw = n * 8;
       break;
     }
@@ -369,20 +432,15 @@ export function encodeChunk(v: Vector, layout?: StringLayout, rawStreams = false
       break;
     }
     case 'interval':
-      put(w, filled(v.months, n, nulls), n, 4);
-      put(w, filled(v.days, n, nulls), n, 4);
-      tag = put(w, filled(v.micros, n, nulls), n, 8);
+      stream(v.months, nulls, 4);
+      stream(v.days, nulls, 4);
+      tag = stream(v.micros, nulls, 8);
       raw = n * 16;
       break;
   }
   w.patchU32(headerAt, Math.min(raw, 0xffffffff));
   w.patchU8(headerAt + 4, tag);
   w.patchU8(headerAt + 5, flags);
-  const body = w.finish();
-  const out = Buffer.alloc(body.length + 4);
-  body.copy(out);
-  out.writeUInt32LE(checksum(out, body.length), body.length);
-  return out;
 }
 
 function corrupted(what: string): SqlError {

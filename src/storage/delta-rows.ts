@@ -9,7 +9,8 @@
 import { DataType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors } from '../types/vector-ops';
-import { decodeChunk, encodeChunkRaw, encodeChunkUndeflated } from './chunk-codec';
+import { decodeChunk, encodeChunkUndeflated, writeRawChunks } from './chunk-codec';
+import { ByteWriter } from './byte-io';
 import { KvStore } from './kv-store';
 
 /** Rows a group may hold in delta entries before a commit merges them into its chunks. */
@@ -36,7 +37,14 @@ const RAW_DELTA_ROWS = 64;
  */
 export function encodeDelta(columns: Vector[]): Buffer {
   const raw = (columns[0]?.length ?? 0) <= RAW_DELTA_ROWS;
-  const parts = columns.map((c) => (raw ? encodeChunkRaw(c) : encodeChunkUndeflated(c)));
+  if (raw) {
+    // The usual entry (a row or a few): every chunk written in one buffer, then copied out once.
+    const w = new ByteWriter();
+    w.u32(columns.length);
+    writeRawChunks(w, columns);
+    return Buffer.from(w.finish());
+  }
+  const parts = columns.map((c) => encodeChunkUndeflated(c));
   let size = 4;
   for (const p of parts) size += 4 + p.length;
   const out = Buffer.allocUnsafe(size);

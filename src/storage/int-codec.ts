@@ -207,14 +207,32 @@ function runsOf(vals: Float64Array, n: number, runVals: Float64Array, runLens: F
   }
 }
 
-function writeRaw(w: ByteWriter, vals: Float64Array, n: number, elemBytes: number): void {
-  if (elemBytes === 8) w.typed(vals.subarray(0, n));
-  else if (elemBytes === 4) w.typed(Int32Array.from(vals.subarray(0, n)));
-  else w.typed(Uint8Array.from(vals.subarray(0, n)));
+/** Values up to which writeRaw writes one at a time (a group commit's delta entries hold a row or a few). */
+const RAW_LOOP_MAX = 64;
+
+function writeRaw(w: ByteWriter, vals: Float64Array | Int32Array | Uint8Array, n: number, elemBytes: number): void {
+  if (n <= RAW_LOOP_MAX) {
+    // No typed arrays made for a few values (Int32Array.from's iterator cost most of a one-row delta entry).
+    w.values(vals, n, elemBytes);
+    return;
+  }
+  if (elemBytes === 8) {
+    if (!(vals instanceof Float64Array)) {
+      const wide = new Float64Array(n);
+      wide.set(vals.subarray(0, n));
+      vals = wide;
+    }
+    w.typed(vals.subarray(0, n));
+    return;
+  }
+  // A native conversion (wrapping as ToInt32 / ToUint8 do).
+  const out = elemBytes === 4 ? new Int32Array(n) : new Uint8Array(n);
+  out.set(vals.subarray(0, n));
+  w.typed(out);
 }
 
 /** The stream encodeInts writes when it picks no encoding: TAG_RAW, then the values at elemBytes each. */
-export function encodeIntsRaw(w: ByteWriter, vals: Float64Array, n: number, elemBytes: number): number {
+export function encodeIntsRaw(w: ByteWriter, vals: Float64Array | Int32Array | Uint8Array, n: number, elemBytes: number): number {
   w.u8(TAG_RAW);
   if (n > 0) writeRaw(w, vals, n, elemBytes);
   return TAG_RAW;

@@ -244,7 +244,8 @@ export class SortedIndex {
       const own = snapshot.ownRowsFrom?.(g) ?? Infinity;
       const from = Math.min(this.extended[g] ?? 0, own);
       if (from >= n) continue;
-      const del = snapshot.deleted(g);
+      // One row at a time where the snapshot can tell (a transaction's own view would make the group's whole bitmap).
+      const del = snapshot.rowDeleted === undefined ? snapshot.deleted(g) : null;
       // A transaction's own rows are read alone (reading the column would assemble the whole group).
       let v: Vector;
       let at = 0;
@@ -255,7 +256,7 @@ export class SortedIndex {
         at = from;
       } else v = snapshot.readColumn(g, this.column);
       for (let i = from; i < n; i++) {
-        if ((del !== null && del[i] === 1) || (v.nulls !== null && v.nulls[i - at] === 1)) continue;
+        if ((del !== null ? del[i] === 1 : snapshot.rowDeleted !== undefined && snapshot.rowDeleted(g * ROW_GROUP_ROWS + i)) || (v.nulls !== null && v.nulls[i - at] === 1)) continue;
         let key: number | string;
         if (v.kind === 'string') key = v.dict[v.codes[i - at]];
         else if (v.kind === 'int32' || v.kind === 'int64' || v.kind === 'float64' || v.kind === 'timestamp') key = v.values[i - at];
@@ -283,6 +284,7 @@ function visibleIn(snapshot: TableSnapshot, id: number): boolean {
   const g = Math.floor(id / ROW_GROUP_ROWS);
   const off = id - g * ROW_GROUP_ROWS;
   if (g >= snapshot.rowGroupCount || off >= snapshot.rowCount(g)) return false;
+  if (snapshot.rowDeleted !== undefined) return !snapshot.rowDeleted(id);
   const del = snapshot.deleted(g);
   return del === null || del[off] !== 1;
 }

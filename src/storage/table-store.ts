@@ -33,6 +33,7 @@ import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
 import { DeletionLog } from './deletion-log';
 import { OwnRowsScratch } from './own-rows-scratch';
+import { OwnDeletedRows, OwnDeletions } from './own-deletions';
 import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 
@@ -46,6 +47,7 @@ export interface GroupState {
   chunkRows?: number;
   /** The group's chunks are the spilled ones of the transaction that filled it (see spilled-groups.ts). */
   spill?: string;
+  // (groupWith below copies every field: a new one must be added there.)
 }
 export interface TableState {
   def: TableDef;
@@ -126,6 +128,8 @@ class Snapshot implements TableSnapshot {
     readonly version = -1,
     /** A transaction's rows of a group it appended to, gathered without assembling the group (null: it cannot). */
     private readonly pendingRows: ((group: number, column: number, offsets: Uint32Array) => Vector | null) | null = null,
+    /** A transaction's own deletions, kept apart from the groups' committed bitmaps (see OwnDeletions). */
+    private readonly own: OwnDeletedRows | null = null,
   ) {
     this.rowGroupCount = groups.length;
     let live = 0;
@@ -136,7 +140,15 @@ class Snapshot implements TableSnapshot {
     return this.groups[group].rowCount;
   }
   deleted(group: number): Uint8Array | null {
-    return this.groups[group].deleted;
+    return this.own?.dense(group) ?? this.groups[group].deleted;
+  }
+  rowDeleted(rowId: RowId): boolean {
+    const g = Math.floor(rowId / ROW_GROUP_ROWS);
+    const off = rowId - g * ROW_GROUP_ROWS;
+    const group = this.groups[g];
+    if (group === undefined || off >= group.rowCount) return true;
+    if (group.deleted !== null && group.deleted[off] === 1) return true;
+    return this.own !== null && this.own.has(g, off);
   }
   statistics(): TableStatistics | null {
     return this.store.mergedStatistics(this.def, this.groups);
@@ -1184,10 +1196,19 @@ class TxnTable {
   readonly parts = new Map<number, Vector[][]>();
   /** Committed rows of a group when this transaction first appended to it. */
   readonly baseRows = new Map<number, number>();
-  private readonly materialized = new Map<number, Vector[]>();
+  // Maps most transactions never fill are made on first use (null until then): a READ COMMITTED
+  // transaction makes a TxnTable for each table at every statement that replays it, and their
+  // empty maps were a tenth of what a pgbench transaction allocated.
+  private materialized: Map<number, Vector[]> | null = null;
   readonly dirtyGroups = new Set<number>();
   readonly dirtyDeletes = new Set<number>();
-  private readonly copiedBitmaps = new Set<number>();
+  /**
+   * Rows deleted here, as offsets per group beside the groups' committed bitmaps (see
+   * own-deletions.ts): the bitmap in this transaction's state is the committed one until commit.
+   */
+  ownDeleted = new OwnDeletions(ROW_GROUP_ROWS);
+  /** Groups whose bitmap in this transaction's state is its own copy, written in place (it deleted many rows there). */
+  private privateBitmaps: Set<number> | null = null;
   /** Offsets each delete() call named, by group (duplicates possible): what a group commit writes as deletion entries. */
   readonly deletedOffsets = new Map<number, number[]>();
   /** Pending unique-key changes by key name; null until the first write that needs them. */
@@ -1203,14 +1224,17 @@ class TxnTable {
   /** Created, truncated, re-keyed or altered here: cannot be rebased, only applied on an unchanged table. */
   structural = false;
   /** Full groups of own rows moved to the store before commit (see spilled-groups.ts): no longer in `parts`. */
-  readonly spilled = new Map<number, { ref: string; stats: GroupStats }>();
+  get spilled(): ReadonlyMap<number, SpilledGroup> {
+    return this.spilledGroups ?? NO_SPILLED_GROUPS;
+  }
+  private spilledGroups: Map<number, SpilledGroup> | null = null;
   /** The last spilled group read back (a scan reads one group's columns in a row). */
   private spillRead: { g: number; cols: (Vector | undefined)[] } | null = null;
   /**
    * Unique-key columns of spilled groups once read back, kept: key checks compare candidates of
    * equal hash in any group (about n²/2³³ of n rows), which must not decode a chunk each time.
    */
-  private readonly spilledKeyColumns = new Map<string, Vector>();
+  private spilledKeyColumns: Map<string, Vector> | null = null;
 
   constructor(
     readonly txn: Txn,
@@ -1228,10 +1252,11 @@ class TxnTable {
     for (const [g, n] of this.baseRows) c.baseRows.set(g, n);
     for (const g of this.dirtyGroups) c.dirtyGroups.add(g);
     for (const g of this.dirtyDeletes) c.dirtyDeletes.add(g);
-    for (const g of this.copiedBitmaps) c.copiedBitmaps.add(g);
+    if (this.privateBitmaps !== null) c.privateBitmaps = new Set(this.privateBitmaps);
+    c.ownDeleted = this.ownDeleted.clone();
     for (const [g, offs] of this.deletedOffsets) c.deletedOffsets.set(g, offs.slice());
     for (const id of this.deletedBase) c.deletedBase.add(id);
-    for (const [g, sp] of this.spilled) c.spilled.set(g, sp);
+    if (this.spilledGroups !== null) c.spilledGroups = new Map(this.spilledGroups);
     c.keys = this.keys === null ? null : new Map([...this.keys].map(([k, v]) => [k, v.clone()]));
     c.pkChanged = this.pkChanged;
     c.analyzed = this.analyzed;
@@ -1242,8 +1267,41 @@ class TxnTable {
 
   /** Copies a table state this transaction may mutate: the group objects and its private bitmaps. */
   cloneState(state: TableState): TableState {
-    const groups = state.groups.map((g, i) => (this.copiedBitmaps.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
+    const groups = state.groups.map((g, i) => (this.privateBitmaps?.has(i) && g.deleted !== null ? { ...g, deleted: g.deleted.slice() } : { ...g }));
     return { def: state.def, groups, generation: state.generation };
+  }
+
+  /** Whether the row is deleted as this transaction sees it (false past the group's rows). */
+  isDeleted(g: number, off: number): boolean {
+    const d = this.state().groups[g]?.deleted;
+    return (d != null && d[off] === 1) || this.ownDeleted.has(g, off);
+  }
+
+  /** This transaction's deletions for its own view's readers (see own-deletions.ts); made with the first snapshot. */
+  private ownDeletedRows: OwnDeletedRows | null = null;
+  private ownDeletedView(): OwnDeletedRows {
+    return (this.ownDeletedRows ??= {
+      has: (g, off) => this.ownDeleted.has(g, off),
+      dense: (g) => {
+        if (this.ownDeleted.empty) return undefined;
+        const group = this.state().groups[g];
+        return this.ownDeleted.dense(g, group.deleted, group.rowCount);
+      },
+    });
+  }
+
+  /**
+   * At commit (after the last rebase): the groups this transaction deleted rows of get their new
+   * bitmaps (the committed one with its deletions set), which the commit writes and publishes.
+   */
+  settleDeletions(): void {
+    if (this.ownDeleted.empty) return;
+    const groups = this.state().groups;
+    for (const g of [...this.ownDeleted.groups()]) {
+      const group = groups[g];
+      groups[g] = groupWith(group, group.rowCount, this.ownDeleted.detach(g, group.deleted, group.rowCount, false)!, group.deletedCount);
+      (this.privateBitmaps ??= new Set()).add(g);
+    }
   }
 
   /** Whether the row was inserted by this transaction (not a row of the committed base). */
@@ -1261,15 +1319,16 @@ class TxnTable {
     for (const g of [...this.parts.keys(), ...this.spilled.keys()].sort((a, b) => a - b)) {
       let at = this.baseRows.get(g) ?? 0;
       const del = groups[g].deleted;
+      const own = this.ownDeleted;
       // A spilled group is read back whole (a rebase of a transaction that spilled: rare, and not bounded in memory).
       const spilled = this.spilled.has(g) ? [this.state().def.columns.map((_, c) => this.spilledColumn(g, c))] : null;
       for (const p of spilled ?? this.parts.get(g)!) {
         for (const v of p) ensureStrings(v);
         const n = p[0]?.length ?? 0;
-        if (del === null) out.push(p);
+        if (del === null && own.empty) out.push(p);
         else {
           const idx: number[] = [];
-          for (let i = 0; i < n; i++) if (del[at + i] === 0) idx.push(i);
+          for (let i = 0; i < n; i++) if ((del === null || del[at + i] !== 1) && !own.has(g, at + i)) idx.push(i);
           if (idx.length === n) out.push(p);
           else if (idx.length > 0) out.push(p.map((v) => gatherVector(v, idx)));
         }
@@ -1288,7 +1347,7 @@ class TxnTable {
    * column is concatenated when first read (a lookup of one column does not copy the others).
    */
   materialize(g: number): Vector[] {
-    let cols = this.materialized.get(g);
+    let cols = this.materialized?.get(g);
     if (cols !== undefined) return cols;
     const def = this.state().def;
     if (this.spilled.has(g)) {
@@ -1322,7 +1381,7 @@ class TxnTable {
         },
       }),
     );
-    this.materialized.set(g, cols);
+    (this.materialized ??= new Map()).set(g, cols);
     return cols;
   }
 
@@ -1384,10 +1443,10 @@ class TxnTable {
       let list = this.parts.get(g);
       if (list === undefined) this.parts.set(g, (list = []));
       list.push(slice);
-      groups[g] = { ...group, rowCount: group.rowCount + take, deleted: group.deleted === null ? null : extend(group.deleted, group.rowCount + take) };
+      groups[g] = groupWith(group, group.rowCount + take, group.deleted === null ? null : extend(group.deleted, group.rowCount + take), group.deletedCount);
       this.dirtyGroups.add(g);
-      this.materialized.delete(g);
-      this.encoded.delete(g);
+      this.materialized?.delete(g);
+      this.encoded?.delete(g);
       // A full group gets no more rows: encode it now, on the chunk encoder's worker thread while
       // the next rows are parsed (a bulk load's encoding and compression overlap its parsing).
       if (groups[g].rowCount === ROW_GROUP_ROWS) {
@@ -1400,7 +1459,7 @@ class TxnTable {
   }
 
   /** Encoded chunks of full groups, made as they filled up (see append). */
-  private readonly encoded = new Map<number, Promise<Buffer[]>>();
+  private encoded: Map<number, Promise<Buffer[]>> | null = null;
 
   /** A group's columns for encoding: the one batch that filled it as it is (text maybe still bytes only), else materialized. */
   private columnsToEncode(g: number): Vector[] {
@@ -1412,7 +1471,7 @@ class TxnTable {
   private encodeEarly(g: number): void {
     const chunks = Promise.all(this.columnsToEncode(g).map((col) => encodeChunkOffThread(col)));
     chunks.catch(() => undefined); // an aborted transaction never awaits it
-    this.encoded.set(g, chunks);
+    (this.encoded ??= new Map()).set(g, chunks);
   }
 
   /**
@@ -1422,7 +1481,7 @@ class TxnTable {
    */
   private spill(g: number): void {
     const list = this.parts.get(g);
-    const chunks = this.encoded.get(g);
+    const chunks = this.encoded?.get(g);
     if (list === undefined || chunks === undefined) return;
     const cols = this.columnsToEncode(g);
     const txn = this.txn;
@@ -1434,10 +1493,10 @@ class TxnTable {
         const stats = collectGroupStats(cols);
         await txn.store.writeSpill(encoded.map((bytes, c) => [spillKey(ref, c), bytes]));
         if (this.parts.get(g) !== list) return; // rolled back or rebased meanwhile: the keys go unused
-        this.spilled.set(g, { ref, stats });
+        (this.spilledGroups ??= new Map()).set(g, { ref, stats });
         this.parts.delete(g);
-        this.encoded.delete(g);
-        this.materialized.delete(g);
+        this.encoded?.delete(g);
+        this.materialized?.delete(g);
       }),
     );
   }
@@ -1447,8 +1506,8 @@ class TxnTable {
     const sp = this.spilled.get(g)!;
     if (this.keys !== null && [...this.keys.values()].some((k) => k.key.columns.includes(column))) {
       const key = `${g}/${column}`;
-      let kept = this.spilledKeyColumns.get(key);
-      if (kept === undefined) this.spilledKeyColumns.set(key, (kept = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type)));
+      let kept = this.spilledKeyColumns?.get(key);
+      if (kept === undefined) (this.spilledKeyColumns ??= new Map()).set(key, (kept = decodeChunk(this.txn.store.readSpill(spillKey(sp.ref, column)), this.state().def.columns[column].type)));
       return kept;
     }
     if (this.spillRead === null || this.spillRead.g !== g) this.spillRead = { g, cols: [] };
@@ -1459,7 +1518,7 @@ class TxnTable {
 
   /** The group's chunks as committed: encoded early, or now (compressing on the thread pool in parallel). */
   encodedGroup(g: number): Promise<Buffer[]> {
-    return this.encoded.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col, true)));
+    return this.encoded?.get(g) ?? Promise.all(this.materialize(g).map((col) => encodeChunkOffThread(col, true)));
   }
 
   /**
@@ -1468,91 +1527,99 @@ class TxnTable {
    */
   encodeRest(): void {
     for (const g of this.dirtyGroups) {
-      if (this.spilled.has(g) || this.encoded.has(g) || (this.baseRows.get(g) ?? 0) > 0) continue;
+      if (this.spilled.has(g) || this.encoded?.has(g) || (this.baseRows.get(g) ?? 0) > 0) continue;
       const chunks = this.encodedGroup(g);
       chunks.catch(() => undefined);
-      this.encoded.set(g, chunks);
-    }
-  }
-
-  /**
-   * After a rebase onto `now` (same table generation): takes over the private deletion bitmaps of
-   * `old` (this table in the transaction before the rebase, `mine` its state then) instead of
-   * copying the group's committed bitmap again for the deletions the rebase replays: as they are
-   * when the group's committed deletions did not change since `old` began, else with the rows
-   * deleted since set in place (from the store's deletion log; when it cannot tell, the bitmap is
-   * copied as before). Nothing else reads the old bitmap by then: a transaction's statements run
-   * one at a time, and a rebase comes before a statement or at commit. Only when the old bitmap
-   * marks no row appended by the transaction itself: those offsets denote other rows after the rebase.
-   */
-  adoptBitmaps(old: TxnTable, mine: TableState, now: TableState): void {
-    const origin = old.origin;
-    if (origin === undefined || (origin.generation ?? 0) !== (now.generation ?? 0)) return;
-    const groups = this.state().groups;
-    for (const g of old.copiedBitmaps) {
-      const was = origin.groups[g];
-      const cur = groups[g];
-      const private_ = mine.groups[g]?.deleted;
-      if (was === undefined || cur === undefined || private_ == null) continue;
-      let since: (readonly number[])[] = [];
-      if (cur.deleted !== was.deleted) {
-        const known = was.deleted === null || cur.deleted === null ? null : this.txn.store.deletionLog.since(this.tableId, g, was.deleted, cur.deleted);
-        if (known === null) continue;
-        since = known;
-      }
-      let ownMarked = false;
-      for (let i = was.rowCount; i < mine.groups[g].rowCount && !ownMarked; i++) ownMarked = private_[i] === 1;
-      if (ownMarked) continue;
-      const bitmap = extend(private_, cur.rowCount);
-      // Rows deleted by the commits since: none of them is one this transaction deleted (the rebase
-      // checked that before replaying), so the count adds up.
-      for (const offsets of since) for (const off of offsets) bitmap[off] = 1;
-      groups[g] = { ...cur, deleted: bitmap, deletedCount: cur.deletedCount + (mine.groups[g].deletedCount - was.deletedCount) };
-      this.copiedBitmaps.add(g);
+      (this.encoded ??= new Map()).set(g, chunks);
     }
   }
 
   delete(rowIds: ArrayLike<RowId>): void {
     const groups = this.state().groups;
+    // Rows newly deleted in group `counting`, added to its count when the group changes.
+    let counting = -1;
+    let counted = 0;
     for (let i = 0; i < rowIds.length; i++) {
       const id = rowIds[i];
       if (!this.isOwnRow(id)) this.deletedBase.add(id);
       const g = Math.floor(id / ROW_GROUP_ROWS);
       const off = id - g * ROW_GROUP_ROWS;
-      let group = groups[g];
-      if (!this.copiedBitmaps.has(g)) {
-        // With room for rows appended later (an UPDATE appends its new version right after): the
-        // appends, and the later transactions' appends to the committed copy, need not copy it again.
-        const bitmap = new Uint8Array(Math.min(ROW_GROUP_ROWS, group.rowCount + (group.rowCount >> 3) + 64));
-        if (group.deleted !== null) bitmap.set(group.deleted.subarray(0, group.rowCount));
-        group = groups[g] = { ...group, deleted: bitmap };
-        this.copiedBitmaps.add(g);
+      if (g !== counting) {
+        addDeletedCount(groups, counting, counted);
+        counting = g;
+        counted = 0;
       }
-      if (group.deleted![off] === 0) {
-        group.deleted![off] = 1;
-        group.deletedCount++;
+      const group = groups[g];
+      const d = group.deleted;
+      if (this.privateBitmaps?.has(g)) {
+        if (d![off] === 0) {
+          d![off] = 1;
+          counted++;
+        }
+      } else if ((d === null || d[off] !== 1) && !this.ownDeleted.has(g, off)) {
+        counted++;
+        // Past SPARSE_MAX rows in a group (a bulk DELETE), a bitmap of its own is cheaper than the set.
+        if (this.ownDeleted.add(g, off) > SPARSE_MAX) {
+          addDeletedCount(groups, g, counted);
+          counted = 0;
+          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, d, group.rowCount, true)!, groups[g].deletedCount);
+          (this.privateBitmaps ??= new Set()).add(g);
+        }
       }
       let offs = this.deletedOffsets.get(g);
       if (offs === undefined) this.deletedOffsets.set(g, (offs = []));
       offs.push(off);
       this.dirtyDeletes.add(g);
     }
+    addDeletedCount(groups, counting, counted);
   }
 
   /** Drops the columns materialize() made (their memory may be a scratch lent until the transaction ended). */
   forgetMaterialized(): void {
-    this.materialized.clear();
+    this.materialized = null;
   }
 
   /** Own view: groups this transaction appended to are read from memory. */
   snapshot(): TableSnapshot {
     const state = this.state();
     const ownFrom = this.structural || this.origin === undefined ? () => 0 : (g: number) => this.baseRows.get(g) ?? Infinity;
-    return new Snapshot(state.def, state.groups, this.txn.store, (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined), state.generation, ownFrom, this.txn.base.version ?? 0, (g, c, offsets) =>
-      this.dirtyGroups.has(g) ? this.gatherRows(g, c, offsets) : null,
+    return new Snapshot(
+      state.def,
+      state.groups,
+      this.txn.store,
+      (g) => (this.dirtyGroups.has(g) ? this.materialize(g) : undefined),
+      state.generation,
+      ownFrom,
+      this.txn.base.version ?? 0,
+      (g, c, offsets) => (this.dirtyGroups.has(g) ? this.gatherRows(g, c, offsets) : null),
+      this.ownDeletedView(),
     );
   }
 }
+
+/** A transaction's spilled group: its chunks' keys and its statistics. */
+interface SpilledGroup {
+  ref: string;
+  stats: GroupStats;
+}
+const NO_SPILLED_GROUPS: ReadonlyMap<number, SpilledGroup> = new Map();
+
+/** Adds `n` rows to a group's deleted count, in a new group state (the old one may be shared with snapshots). */
+function addDeletedCount(groups: GroupState[], g: number, n: number): void {
+  if (n > 0) groups[g] = groupWith(groups[g], groups[g].rowCount, groups[g].deleted, groups[g].deletedCount + n);
+}
+
+/**
+ * A copy of a group state with these row count and deletions: every field written out (one object
+ * shape), where a spread of the variously shaped group states was a slow generic copy on the
+ * transaction's path (a new field of GroupState must be copied here too).
+ */
+function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number): GroupState {
+  return { rowCount, deleted, deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
+}
+
+/** Rows a transaction deletes in one group before it keeps a bitmap of its own for the group (see own-deletions.ts). */
+const SPARSE_MAX = 1024;
 
 /**
  * The bitmap, long enough for `length` rows. A new one gets room to spare (up to a full group), so
@@ -1702,7 +1769,10 @@ class Txn implements WriteTxn {
    */
   rebase(next: CatalogState, lazy = false): void {
     if (next !== this.base) {
-      const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views: new Map(next.views), sequences: new Map(next.sequences) };
+      // Views and sequences are shared with the committed state until this transaction changes one (see names()).
+      const views = this.viewChanges.size === 0 ? next.views : new Map(next.views);
+      const sequences = this.sequenceChanges.size === 0 ? next.sequences : new Map(next.sequences);
+      const cat: CatalogState = { nextOid: Math.max(next.nextOid, this.catalog.nextOid), version: next.version, tables: new Map(next.tables), views, sequences };
       for (const [id, v] of this.viewChanges) if (v === null) cat.views.delete(id); else cat.views.set(id, v);
       for (const [id, q] of this.sequenceChanges) if (q === null) cat.sequences.delete(id); else cat.sequences.set(id, q);
       for (const id of this.dropped) {
@@ -1733,6 +1803,8 @@ class Txn implements WriteTxn {
       }
     }
     if (!lazy) for (const id of [...this.stale]) this.fresh(id);
+    // Only a commit rebases eagerly (its deletions are then final): its groups' new deletion bitmaps are made now, once.
+    if (!lazy) for (const tt of this.changed.values()) tt.settleDeletions();
   }
 
   /** Checks that a written table can move onto `now` (its state in a later base) and gathers what its replay needs. */
@@ -1758,7 +1830,6 @@ class Txn implements WriteTxn {
     const tt = new TxnTable(this, id, now);
     tt.analyzed = old.analyzed;
     this.changed.set(id, tt);
-    tt.adoptBitmaps(old, mine, now);
     if (deleted.length > 0) this.delete(id, deleted);
     for (const b of rows) this.append(id, b);
   }
@@ -1833,7 +1904,18 @@ class Txn implements WriteTxn {
   ) {
     this.base = committed;
     // Copy-on-write: the maps are copied now, table states when first written.
-    this.catalog = { nextOid: committed.nextOid, version: committed.version, tables: new Map(committed.tables), views: new Map(committed.views), sequences: new Map(committed.sequences) };
+    this.catalog = { nextOid: committed.nextOid, version: committed.version, tables: new Map(committed.tables), views: committed.views, sequences: committed.sequences };
+  }
+
+  /**
+   * The catalog's views and sequences, to change: copied first while they are still the committed
+   * state's (a transaction shares them until it changes one; most never do, and each statement's
+   * rebase copied both maps).
+   */
+  private names(): { views: Map<number, ViewDef>; sequences: Map<number, SequenceDef> } {
+    if (this.catalog.views === this.base.views) this.catalog.views = new Map(this.catalog.views);
+    if (this.catalog.sequences === this.base.sequences) this.catalog.sequences = new Map(this.catalog.sequences);
+    return this.catalog;
   }
 
   private writable(tableId: number): TxnTable {
@@ -1956,8 +2038,8 @@ class Txn implements WriteTxn {
         const g = Math.floor(rowId / ROW_GROUP_ROWS);
         const off = rowId - g * ROW_GROUP_ROWS;
         if (g >= groups.length || off >= groups[g].rowCount) return false;
-        const d = groups[g].deleted;
-        return d === null || d[off] === 0;
+        // The table's changes as they are now (a savepoint's rollback replaces them; these key sets are kept).
+        return !(this.changed.get(tt.tableId) ?? tt).isDeleted(g, off);
       },
       cell: (rowId, column) => this.cellOf(tt.tableId, rowId, column),
     };
@@ -2005,7 +2087,7 @@ class Txn implements WriteTxn {
 
   createSequence(def: Omit<SequenceDef, 'id'>): SequenceDef {
     const full: SequenceDef = { ...def, id: this.takeOid() };
-    this.catalog.sequences.set(full.id, full);
+    this.names().sequences.set(full.id, full);
     this.sequenceChanges.set(full.id, full);
     this.store.sequences.reset(full);
     this.createdSequences.push(full.id);
@@ -2013,13 +2095,13 @@ class Txn implements WriteTxn {
   }
 
   dropSequence(sequenceId: number): void {
-    this.catalog.sequences.delete(sequenceId);
+    this.names().sequences.delete(sequenceId);
     this.sequenceChanges.set(sequenceId, null);
     this.droppedSequences.push(sequenceId);
   }
 
   alterSequence(def: SequenceDef): void {
-    this.catalog.sequences.set(def.id, def);
+    this.names().sequences.set(def.id, def);
     this.sequenceChanges.set(def.id, def);
   }
 
@@ -2063,18 +2145,18 @@ class Txn implements WriteTxn {
 
   createView(def: Omit<ViewDef, 'id'>): ViewDef {
     const full: ViewDef = { ...def, id: this.takeOid() };
-    this.catalog.views.set(full.id, full);
+    this.names().views.set(full.id, full);
     this.viewChanges.set(full.id, full);
     return full;
   }
 
   dropView(viewId: number): void {
-    this.catalog.views.delete(viewId);
+    this.names().views.delete(viewId);
     this.viewChanges.set(viewId, null);
   }
 
   alterView(def: ViewDef): void {
-    this.catalog.views.set(def.id, def);
+    this.names().views.set(def.id, def);
     this.viewChanges.set(def.id, def);
   }
 

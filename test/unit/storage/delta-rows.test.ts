@@ -9,6 +9,7 @@ import { Storage, TableDef } from '../../../src/storage';
 import { openStore, liveRows, idNameColumns } from '../../helpers/storage-rows';
 import { Types } from '../../../src/types/data-type';
 import { getScalar, vectorFromScalars } from '../../../src/types/vector-ops';
+import { encodeChunkRaw } from '../../../src/storage/chunk-codec';
 import { DELETE_ENTRIES_MAX, DELTA_MAX_ROWS, deltaColumn, encodeDelta } from '../../../src/storage/delta-rows';
 import { Scalar } from '../../../src/types/vector';
 
@@ -128,6 +129,12 @@ describe('row delta store', function () {
     for (const n of [1, 5, 64, 65, 300]) {
       const cols = types.map((type, t) => vectorFromScalars(type, Array.from({ length: n }, (_, i) => value(t, i))));
       const bytes = encodeDelta(cols);
+      if (n <= 64) {
+        // Written in one buffer: the same bytes as each column's raw chunk after its length.
+        const parts = cols.map((c) => encodeChunkRaw(c));
+        const expected = Buffer.concat([Buffer.from(Uint32Array.of(cols.length).buffer), ...parts.flatMap((p) => [Buffer.from(Uint32Array.of(p.length).buffer), p])]);
+        expect(bytes.equals(expected), `${n} rows`).to.equal(true);
+      }
       types.forEach((type, t) => {
         const back = deltaColumn(bytes, t, type);
         expect(back.length).to.equal(n);
