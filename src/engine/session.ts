@@ -249,6 +249,7 @@ export class EngineSession implements Session {
         reuse.entry = preparedEntry(parsed.ast, bound, ctx.paramTypes, ctx.catalog, this.settings.version);
       this.planningMs = performance.now() - bindStart;
       const result = await this.run(bound, params, ctx.paramTypes);
+      await this.awaitDurableReads();
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
       if (result.kind === 'copyIn') this.copying = true;
       return result;
@@ -265,6 +266,7 @@ export class EngineSession implements Session {
       this.planningMs = 0;
       this.statementCache.hits++;
       const result = await this.run(entry.bound, params, entry.paramTypes);
+      await this.awaitDurableReads();
       if (!this.inBlock) await this.commitImplicit();
       return result;
     } catch (err) {
@@ -533,6 +535,9 @@ export class EngineSession implements Session {
           if (serializable) log.validate(snapshotVersion, this.readTables);
         },
         committed: (version) => log.record(version, txn.writtenTables()),
+        // Decided (visible, its durable write queued): the row locks go now, so their waiters go on
+        // while the write is in flight; the rest of the transaction's state goes once it is durable.
+        decided: () => this.db.rowLocks.releaseAll(this),
       }).finally(() => reopen?.());
     } finally {
       this.endTransaction();
@@ -599,10 +604,33 @@ export class EngineSession implements Session {
     }
   }
 
+  /** The newest commit version the running statement may have read outside a writing transaction (see awaitDurableReads). */
+  private readVersion = 0;
+
+  /**
+   * Commits are visible once decided, before their write is durable (storage/write-pipeline.ts).
+   * A statement that is not part of a transaction that has written (an autocommit SELECT, the
+   * statements of a read-only transaction, whose COMMIT then has nothing left to wait for) waits,
+   * before its result is returned, until every commit its snapshots held is durable: a client
+   * never sees data a crash could still take back. A writing transaction's statements do not
+   * wait: its own COMMIT is written after those commits, so it is acknowledged only once they are
+   * durable too. Usually nothing is pending and this is one comparison.
+   */
+  private async awaitDurableReads(): Promise<void> {
+    const version = this.readVersion;
+    this.readVersion = 0;
+    if (version === 0 || this.txn !== null) return;
+    const wait = this.db.storage.durableAt(version);
+    if (wait !== null) await wait;
+  }
+
   /** A table's data as this transaction reads it (own writes, else its snapshot, else the latest commit). */
   private readTable(id: number, committed: (id: number) => TableSnapshot): TableSnapshot {
     if (this.isolation === 'serializable') this.readTables.add(id);
     if (this.txn !== null) return this.txn.table(id);
+    // At least the version of the snapshot read below (the latest commit's when there is no transaction snapshot).
+    const seen = this.txnSnapshot?.version ?? this.db.storage.version;
+    if (seen > this.readVersion) this.readVersion = seen;
     if (this.txnSnapshot !== null) {
       try {
         return this.txnSnapshot.table(id);
