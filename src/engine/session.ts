@@ -403,6 +403,7 @@ export class EngineSession implements Session {
       processId: this.processId,
       storageStats: () => storage.storageStats(),
       bufferStats: () => storage.bufferStats(),
+      commitStats: () => storage.commitQueueStats(),
       mlModelStatus: this.db.ml === undefined ? undefined : () => this.db.ml!.status(),
       sequenceState: (def) => storage.sequences.state(def),
     };

@@ -1,6 +1,9 @@
 // The storage layer's contract with the layers above (engine, exec). Implementations live beside
 // this file; upper layers name stored data only through TableSnapshot / ChunkId.
 import { AccessPattern } from './access-pattern';
+import type { KvStore } from './kv-store';
+
+export type { KvStore };
 import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { Vector } from '../types/vector';
@@ -396,6 +399,8 @@ export interface StorageOptions {
   cache: ChunkCache;
   /** When false, commit returns before the data is flushed (synchronous_commit = off). */
   synchronousCommit: boolean;
+  /** A key-value store to use instead of one on `dir` (tests: writes that can be held back or failed). */
+  kv?: KvStore;
 }
 
 /** Bytes on disk of one table column (all its committed chunks), for tessera_storage_stats(). */
