@@ -912,7 +912,16 @@ export class TableStore implements Storage, ChunkSource {
           this.queueStats.soloCommits++;
           if (this.kv.failed !== null) reject(this.kv.failed);
           else await this.commitNow(txn, hooks).then(resolve, reject);
-        } else await this.commitBatch(batch);
+        } else
+          await this.commitBatch(batch).catch((err: unknown) => {
+            // Failed before it was decided (an encoding failed): nothing was published, but the
+            // key indexes may hold the batch's keys, so they are rebuilt on next use.
+            this.pendingGroups.clear();
+            this.deletionEntries.reset();
+            this.tails.clear();
+            this.pkIndexes.clear();
+            for (const item of batch) item.reject(err);
+          });
       }
     } finally {
       this.draining = false;
