@@ -105,10 +105,10 @@ describe('own rows scratch', () => {
         { ...vCol, length: 1, values: vCol.values.subarray(100, 101) },
       ]);
       const px = x.commit(); // written first (fsync): a's commit waits behind it in the queue
-      const pa = a.commit();
-      await new Promise((resolve) => setImmediate(resolve));
+      let pa!: Promise<void>;
+      await new Promise<void>((decided) => (pa = a.commit({ decided })));
       // Meanwhile another transaction reads its own view (the scratch a gave back). x and a are
-      // decided by now (visible, their write in flight: see write-pipeline.ts), so b's view has
+      // decided (visible, their write not yet durable: see write-pipeline.ts), so b's view has
       // their rows before its own.
       const b = d.begin();
       b.append(t.id, idValueRows([700, 701], () => 700));
