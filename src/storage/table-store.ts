@@ -868,8 +868,9 @@ export class TableStore implements Storage, ChunkSource {
       this.queue.push({ txn, hooks, resolve, reject, queued: performance.now() });
       if (this.draining) return;
       // Decided after the event loop's current turn, with the commits the other sessions queue in
-      // it: a batch costs per group it writes (a delta entry, a deletion entry, a bitmap record),
-      // and one commit per batch (what deciding at once gives) doubled those costs under pgbench.
+      // it: a batch costs per group it writes (a delta entry, a deletion entry, a bitmap record).
+      // Deciding each commit at once (one per batch) released row locks ~0.5 ms sooner under
+      // pgbench but cost more server CPU per transaction and fewer TPS (bench/results/early-lock-release.md).
       this.draining = true;
       setImmediate(() => void this.drain());
     });
