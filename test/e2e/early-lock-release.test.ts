@@ -145,6 +145,28 @@ describe('early lock release', function () {
     expect((again as { code: string }).code).to.equal('58030');
   });
 
+  it('tessera_commit_stats() counts the commit queue: batches, commits, writes, and reads that waited', async () => {
+    await open();
+    const [a, r, ...writers] = [await connect(), await connect(), await connect(), await connect(), await connect()];
+    await a.query('create table cs (k int)');
+    const before = (await a.query('select * from tessera_commit_stats()')).rows[0];
+    kv.hold();
+    const inserts = writers.map((w, k) => track(w.query('insert into cs values ($1)', [k])));
+    await sleep(50);
+    const read = track(r.query('select count(*)::int as n from cs'));
+    await sleep(50);
+    kv.release();
+    await Promise.all([...inserts.map((i) => i.done), read.done]);
+    const after = (await a.query('select * from tessera_commit_stats()')).rows[0];
+    expect(Number(after.commits) - Number(before.commits)).to.equal(3);
+    expect(Number(after.acknowledged) - Number(before.acknowledged)).to.equal(3);
+    expect(Number(after.writes)).to.be.greaterThan(Number(before.writes));
+    expect(Number(after.read_waits) - Number(before.read_waits)).to.equal(1);
+    expect(after.commits_per_batch).to.be.a('number');
+    const err = await a.query('select * from tessera_commit_stats(1)').catch((e: { code: string }) => e);
+    expect((err as { code: string }).code).to.equal('42883');
+  });
+
   it('synchronous_commit = off acknowledges a commit once decided', async () => {
     await open([['synchronous_commit', 'off']]);
     const a = await connect();
