@@ -540,6 +540,11 @@ export class EngineSession implements Session {
         // while the write is in flight; the rest of the transaction's state goes once it is durable.
         decided: () => this.db.rowLocks.releaseAll(this),
       }).finally(() => reopen?.());
+      // Durable, so is every commit decided before it (what its statements read).
+      this.readVersion = 0;
+    } catch (err) {
+      await this.readsDurable(true);
+      throw err;
     } finally {
       this.endTransaction();
     }
@@ -605,7 +610,7 @@ export class EngineSession implements Session {
     }
   }
 
-  /** The newest commit version the running statement may have read outside a writing transaction (see awaitDurableReads). */
+  /** The newest commit version the statements may have read and not yet waited for (see awaitDurableReads). */
   private readVersion = 0;
 
   /**
@@ -615,23 +620,34 @@ export class EngineSession implements Session {
    * before its result is returned, until every commit its snapshots held is durable: a client
    * never sees data a crash could still take back. A writing transaction's statements do not
    * wait: its own COMMIT is written after those commits, so it is acknowledged only once they are
-   * durable too. Usually nothing is pending and this is one comparison.
+   * durable too; if it rolls back, or its COMMIT fails, that waits instead (readsDurable).
+   * Usually nothing is pending and this is one comparison.
    */
   private async awaitDurableReads(): Promise<void> {
+    if (this.txn === null) await this.readsDurable(false);
+  }
+
+  /**
+   * Waits until every commit the transaction's statements may have read is durable. `quiet`: a
+   * failed store (58030) is not this statement's error (ROLLBACK, a COMMIT that already failed).
+   */
+  async readsDurable(quiet: boolean): Promise<void> {
     const version = this.readVersion;
     this.readVersion = 0;
-    if (version === 0 || this.txn !== null) return;
+    if (version === 0) return;
     const wait = this.db.storage.durableAt(version);
-    if (wait !== null) await wait;
+    if (wait === null) return;
+    if (quiet) await wait.catch(() => undefined);
+    else await wait;
   }
 
   /** A table's data as this transaction reads it (own writes, else its snapshot, else the latest commit). */
   private readTable(id: number, committed: (id: number) => TableSnapshot): TableSnapshot {
     if (this.isolation === 'serializable') this.readTables.add(id);
-    if (this.txn !== null) return this.txn.table(id);
     // At least the version of the snapshot read below (the latest commit's when there is no transaction snapshot).
     const seen = this.txnSnapshot?.version ?? this.db.storage.version;
     if (seen > this.readVersion) this.readVersion = seen;
+    if (this.txn !== null) return this.txn.table(id);
     if (this.txnSnapshot !== null) {
       try {
         return this.txnSnapshot.table(id);

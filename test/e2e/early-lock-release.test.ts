@@ -1,7 +1,8 @@
 // Early lock release (storage/write-pipeline.ts, engine session): a commit's row locks go when it is
 // decided, before its write is durable, so a second writer of the row goes on while the first one's
 // write is in flight; COMMIT is still acknowledged only once durable; a read outside a writing
-// transaction does not return a decided-but-not-durable value until it is durable; and a failed
+// transaction does not return a decided-but-not-durable value until it is durable (nor does the
+// ROLLBACK of a writing transaction that read one); and a failed
 // write of decided commits fails the store (58030) instead of going on from a state not on disk.
 // Real pg clients against a server in this process whose key-value store can hold writes back.
 import { expect } from 'chai';
@@ -121,6 +122,26 @@ describe('early lock release', function () {
     await Promise.all([aUpdate.done, bCommit.done]);
     expect([aUpdate.state(), bCommit.state()]).to.deep.equal(['resolved', 'resolved']);
     expect((await a.query('select v from w order by k')).rows).to.deep.equal([{ v: 10 }, { v: 20 }]);
+  });
+
+  it('ROLLBACK of a writing transaction that read a decided value returns once that value is durable', async () => {
+    await open();
+    const [a, b] = [await connect(), await connect()];
+    await a.query('create table rb (k int primary key, v int)');
+    await a.query('insert into rb values (1, 1), (2, 2)');
+    await b.query('begin');
+    await b.query('update rb set v = 20 where k = 2');
+    kv.hold();
+    const aUpdate = track(a.query('update rb set v = 10 where k = 1'));
+    await sleep(50);
+    expect((await b.query('select v from rb order by k')).rows).to.deep.equal([{ v: 10 }, { v: 20 }]);
+    const rollback = track(b.query('rollback'));
+    await sleep(100);
+    expect(rollback.state()).to.equal('pending'); // b saw a's value, which is not durable yet
+    kv.release();
+    await Promise.all([aUpdate.done, rollback.done]);
+    expect([aUpdate.state(), rollback.state()]).to.deep.equal(['resolved', 'resolved']);
+    expect((await b.query('select v from rb order by k')).rows).to.deep.equal([{ v: 10 }, { v: 2 }]);
   });
 
   it('a failed write of a decided commit fails the store: that commit and every later one get 58030, and so do reads of what it decided', async () => {
