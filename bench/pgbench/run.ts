@@ -57,6 +57,44 @@ interface Result {
   load: [number, number];
   /** Server CPU (user + system) per committed transaction over the timed run; null when not measured (PostgreSQL's many processes). */
   serverCpuMsPerTxn: number | null;
+  /** Tessera's commit queue over the timed run (tessera_commit_stats(), after minus before); null for PostgreSQL. */
+  commitQueue: Record<string, number> | null;
+}
+
+/** tessera_commit_stats()'s counters now (null when the server has none: PostgreSQL). */
+async function commitStats(port: number): Promise<Record<string, number> | null> {
+  const c = new Client({ host: '127.0.0.1', port, user: 'postgres' });
+  await c.connect();
+  try {
+    const row = (await c.query('select * from tessera_commit_stats()')).rows[0];
+    return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
+  } catch {
+    return null;
+  } finally {
+    await c.end();
+  }
+}
+
+/** The commit queue's counters over an interval, with its averages recomputed from the sums. */
+function commitStatsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const d = (k: string) => after[k] - before[k];
+  const per = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : NaN);
+  const batches = d('batches');
+  const writes = d('writes');
+  const acknowledged = d('acknowledged');
+  return {
+    batches,
+    commits: d('commits'),
+    commits_per_batch: per(d('commits'), batches),
+    solo_commits: d('solo_commits'),
+    writes,
+    batches_per_write: per(d('written_batches'), writes),
+    avg_write_ms: per(d('write_ms'), writes),
+    max_write_ms: after.max_write_ms,
+    avg_decide_ms: per(d('decide_ms'), acknowledged),
+    avg_commit_ms: per(d('commit_ms'), acknowledged),
+    read_waits: d('read_waits'),
+  };
 }
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
@@ -101,9 +139,11 @@ async function bench(target: string, port: number, o: Options, serverPid?: numbe
   const args = [...base, '-c', String(o.clients), '-j', String(o.threads), '-T', String(o.time), '-r', '--max-tries=20', '--failures-detailed', '-l', '--log-prefix=tx', 'postgres'];
   console.log(`${target}: pgbench ${args.slice(base.length).join(' ')}`);
   const loadBefore = os.loadavg()[0];
+  const queueBefore = serverPid === undefined ? null : await commitStats(port);
   const cpuBefore = processCpuMs(serverPid);
   const r = await run('pgbench', args, work);
   const cpuAfter = processCpuMs(serverPid);
+  const queueAfter = queueBefore === null ? null : await commitStats(port);
   const load: [number, number] = [loadBefore, os.loadavg()[0]];
   if (r.code !== 0 && !/number of transactions actually processed/.test(r.out)) throw new Error(`${target}: pgbench failed\n${r.out}`);
   const num = (re: RegExp) => Number(re.exec(r.out)?.[1] ?? NaN);
@@ -134,8 +174,10 @@ async function bench(target: string, port: number, o: Options, serverPid?: numbe
     invariantsHold: sums.accounts === sums.history && sums.history === sums.tellers && sums.tellers === sums.branches,
     load,
     serverCpuMsPerTxn: null,
+    commitQueue: queueBefore !== null && queueAfter !== null ? commitStatsDelta(queueBefore, queueAfter) : null,
   };
   if (cpuBefore !== null && cpuAfter !== null && result.processed > 0) result.serverCpuMsPerTxn = (cpuAfter - cpuBefore) / result.processed;
+  if (result.commitQueue !== null) console.log(`${target}: commit queue ${JSON.stringify(result.commitQueue)}`);
   console.log(`${target}: ${result.tps.toFixed(1)} tps, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, failed ${result.failed}, retried ${result.retried}, invariants ${result.invariantsHold ? 'hold' : 'BROKEN'}`);
   return result;
 }
@@ -171,6 +213,11 @@ function report(o: Options, results: Result[]): string {
     '',
     ...results.map((r) => `- ${r.target}: ${r.sums.accounts} / ${r.sums.history} / ${r.sums.tellers} / ${r.sums.branches}`),
   ];
+  for (const r of results) {
+    if (r.commitQueue === null) continue;
+    const keys = Object.keys(r.commitQueue);
+    lines.push('', `${r.target}'s commit queue over the timed run (tessera_commit_stats(); avg_decide_ms: queued to row locks released, avg_commit_ms: queued to acknowledged):`, '', `| ${keys.join(' | ')} |`, `|${keys.map(() => '---').join('|')}|`, `| ${keys.map((k) => String(r.commitQueue![k])).join(' | ')} |`);
+  }
   if (results.length === 2 && results[1].tps > 0) lines.push('', `Tessera's TPS is ${((results[0].tps / results[1].tps) * 100).toFixed(0)}% of PostgreSQL's.`);
   for (const r of results) lines.push('', `## ${r.target}: pgbench -r statement latencies`, '', '```', r.perStatement, '```');
   return lines.join('\n') + '\n';

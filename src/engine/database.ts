@@ -1,6 +1,6 @@
 // An open database: storage, row locks and the commit log of concurrent transactions, and the sessions connected to it. Both the wire
 // server and the embedded API open one of these.
-import { Storage } from '../storage/api';
+import { KvStore, Storage } from '../storage/api';
 import { openStorage } from '../storage';
 import { PolicyName, makePool } from '../buffer/buffer-pool';
 import { AccessTrace } from '../buffer/access-trace';
@@ -23,6 +23,8 @@ export interface DatabaseOptions {
   dir: string | null;
   /** Settings from the conf file and -c options (raw text values). */
   settings?: Map<string, string>;
+  /** The storage's key-value store instead of one on `dir` (tests: writes that can be held back or failed). */
+  kv?: KvStore;
 }
 
 /** '256MB', '1GB', '8kB', '1048576' → bytes. */
@@ -77,6 +79,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
         dir,
         cache,
         synchronousCommit: isOn(settings.get('synchronous_commit'), true),
+        kv: options.kv,
       });
       // Temp files of operators over work_mem; leftovers of a crash are removed.
       const spillDir = dir === null ? path.join(os.tmpdir(), `tessera-spill-${process.pid}`) : path.join(dir, 'tmp');

@@ -250,6 +250,7 @@ export class EngineSession implements Session {
         reuse.entry = preparedEntry(parsed.ast, bound, ctx.paramTypes, ctx.catalog, this.settings.version);
       this.planningMs = performance.now() - bindStart;
       const result = await this.run(bound, params, ctx.paramTypes);
+      await this.awaitDurableReads();
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
       if (result.kind === 'copyIn') this.copying = true;
       return result;
@@ -266,6 +267,7 @@ export class EngineSession implements Session {
       this.planningMs = 0;
       this.statementCache.hits++;
       const result = await this.run(entry.bound, params, entry.paramTypes);
+      await this.awaitDurableReads();
       if (!this.inBlock) await this.commitImplicit();
       return result;
     } catch (err) {
@@ -404,6 +406,7 @@ export class EngineSession implements Session {
       processId: this.processId,
       storageStats: () => storage.storageStats(),
       bufferStats: () => storage.bufferStats(),
+      commitStats: () => storage.commitQueueStats(),
       mlModelStatus: this.db.ml === undefined ? undefined : () => this.db.ml!.status(),
       sequenceState: (def) => storage.sequences.state(def),
     };
@@ -536,7 +539,15 @@ export class EngineSession implements Session {
           if (serializable) log.validate(snapshotVersion, this.readTables);
         },
         committed: (version) => log.record(version, txn.writtenTables()),
+        // Decided (visible, its durable write queued): the row locks go now, so their waiters go on
+        // while the write is in flight; the rest of the transaction's state goes once it is durable.
+        decided: () => this.db.rowLocks.releaseAll(this),
       }).finally(() => reopen?.());
+      // Durable, so is every commit decided before it (what its statements read).
+      this.readVersion = 0;
+    } catch (err) {
+      await this.readsDurable(true);
+      throw err;
     } finally {
       this.endTransaction();
     }
@@ -602,9 +613,43 @@ export class EngineSession implements Session {
     }
   }
 
+  /** The newest commit version the statements may have read and not yet waited for (see awaitDurableReads). */
+  private readVersion = 0;
+
+  /**
+   * Commits are visible once decided, before their write is durable (storage/write-pipeline.ts).
+   * A statement that is not part of a transaction that has written (an autocommit SELECT, the
+   * statements of a read-only transaction, whose COMMIT then has nothing left to wait for) waits,
+   * before its result is returned, until every commit its snapshots held is durable: a client
+   * never sees data a crash could still take back. A writing transaction's statements do not
+   * wait: its own COMMIT is written after those commits, so it is acknowledged only once they are
+   * durable too; if it rolls back, or its COMMIT fails, that waits instead (readsDurable).
+   * Usually nothing is pending and this is one comparison.
+   */
+  private async awaitDurableReads(): Promise<void> {
+    if (this.txn === null) await this.readsDurable(false);
+  }
+
+  /**
+   * Waits until every commit the transaction's statements may have read is durable. `quiet`: a
+   * failed store (58030) is not this statement's error (ROLLBACK, a COMMIT that already failed).
+   */
+  async readsDurable(quiet: boolean): Promise<void> {
+    const version = this.readVersion;
+    this.readVersion = 0;
+    if (version === 0) return;
+    const wait = this.db.storage.durableAt(version);
+    if (wait === null) return;
+    if (quiet) await wait.catch(() => undefined);
+    else await wait;
+  }
+
   /** A table's data as this transaction reads it (own writes, else its snapshot, else the latest commit). */
   private readTable(id: number, committed: (id: number) => TableSnapshot): TableSnapshot {
     if (this.isolation === 'serializable') this.readTables.add(id);
+    // At least the version of the snapshot read below (the latest commit's when there is no transaction snapshot).
+    const seen = this.txnSnapshot?.version ?? this.db.storage.version;
+    if (seen > this.readVersion) this.readVersion = seen;
     if (this.txn !== null) return this.txn.table(id);
     if (this.txnSnapshot !== null) {
       try {

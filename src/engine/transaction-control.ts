@@ -48,6 +48,7 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       session.endSettingsTransaction(!failed);
       if (failed) {
         session.abortTxn();
+        await session.readsDurable(true);
         return command('ROLLBACK');
       }
       await session.commitTransaction();
@@ -59,6 +60,8 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       session.abortTxn();
       session.inTransactionBlock = false;
       session.setStatus('I');
+      // What the transaction read is durable before ROLLBACK returns (see awaitDurableReads).
+      await session.readsDurable(true);
       return command('ROLLBACK');
     case 'savepoint': {
       if (!session.inTransactionBlock) throw onlyInBlock('SAVEPOINT');

@@ -8,7 +8,7 @@ import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { SqlError, SqlState } from '../types/sql-error';
 import { FormatSettings } from '../types/text-format';
-import { BufferPoolStats, CatalogView, ColumnStorageStats, SequenceDef } from '../storage/api';
+import { BufferPoolStats, CatalogView, CommitQueueStats, ColumnStorageStats, SequenceDef } from '../storage/api';
 import { CoercionContext } from './coerce';
 
 /** One visible column of the combined FROM row. */
@@ -151,6 +151,8 @@ export interface BindContext extends CoercionContext {
   storageStats?(): ColumnStorageStats[];
   /** The buffer pool's counters (tessera_buffer_stats()); optional for contexts without storage. */
   bufferStats?(): BufferPoolStats;
+  /** The commit queue's counters (tessera_commit_stats()); optional for contexts without storage. */
+  commitStats?(): CommitQueueStats;
   /** The learned optimizer's state (tessera_ml_model()); optional for contexts without one. */
   mlModelStatus?(): ModelStatus;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */

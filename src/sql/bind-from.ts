@@ -17,6 +17,7 @@ import { bindSeriesArgs, bindSeriesScan, bindUnnestArgs, setCallType } from './b
 import { bindRangeFunction } from './bind-unnest';
 import { STORAGE_STATS_FUNCTION, bindStorageStats, isStorageStatsRelation } from './bind-storage-stats';
 import { BUFFER_STATS_FUNCTION, bindBufferStats, isBufferStatsRelation } from './bind-buffer-stats';
+import { COMMIT_STATS_FUNCTION, bindCommitStats } from './bind-commit-stats';
 import { ML_MODEL_FUNCTION, bindMlModel, isMlModelRelation } from './bind-ml-model';
 import { WORKER_MEMORY_FUNCTION, bindWorkerMemory } from './bind-worker-memory';
 import { columnsUsed, mapChildren } from '../planner/expr-utils';
@@ -210,6 +211,7 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
       const alias: string = n.alias?.aliasname ?? fname;
       if (fname === STORAGE_STATS_FUNCTION) return relationFromPlan(bindStorageStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === BUFFER_STATS_FUNCTION) return relationFromPlan(bindBufferStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
+      if (fname === COMMIT_STATS_FUNCTION) return relationFromPlan(bindCommitStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === ML_MODEL_FUNCTION) return relationFromPlan(bindMlModel(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === WORKER_MEMORY_FUNCTION) return relationFromPlan(bindWorkerMemory(call.FuncCall.args), alias, n.alias?.colnames);
       // A single-column function's column is named after the alias when no column names are given.

@@ -1,6 +1,9 @@
 // The storage layer's contract with the layers above (engine, exec). Implementations live beside
 // this file; upper layers name stored data only through TableSnapshot / ChunkId.
 import { AccessPattern } from './access-pattern';
+import type { KvStore } from './kv-store';
+
+export type { KvStore };
 import { TableStatistics } from '../plan/statistics';
 import { DataType } from '../types/data-type';
 import { Vector } from '../types/vector';
@@ -222,6 +225,34 @@ export interface CommitHooks {
   validate?(version: number): void;
   /** The commit is applied as `version` (called in commit order, as it joins the write that makes it durable). */
   committed?(version: number): void;
+  /**
+   * The commit is decided: published to new snapshots and queued for its durable write, which
+   * commit()'s promise still waits for (see write-pipeline.ts). The engine releases the
+   * transaction's row locks here, so a waiter goes on while the write is in flight.
+   */
+  decided?(): void;
+}
+
+/** Counters of the commit queue and its writes (tessera_commit_stats()). */
+export interface CommitQueueStats {
+  /** Group-commit batches decided, and the commits in them. */
+  batches: number;
+  commits: number;
+  /** Commits that went alone (DDL, TRUNCATE, rewrites, ANALYZE, compaction switches). */
+  soloCommits: number;
+  /** LMDB writes of the pipeline, the batches they carried, and their total and longest duration. */
+  writes: number;
+  writtenBatches: number;
+  writeMs: number;
+  maxWriteMs: number;
+  /** Commits acknowledged, and their total time from queueing to acknowledgement. */
+  acknowledged: number;
+  waitMs: number;
+  /** Total time from queueing to decision (the row locks' release) of those commits. */
+  decideMs: number;
+  /** Reads (statements outside writing transactions) that waited for decided commits to become durable. */
+  readWaits: number;
+  readWaitMs: number;
 }
 
 /** A savepoint's image of a write transaction (opaque). */
@@ -378,6 +409,8 @@ export interface StorageOptions {
   cache: ChunkCache;
   /** When false, commit returns before the data is flushed (synchronous_commit = off). */
   synchronousCommit: boolean;
+  /** A key-value store to use instead of one on `dir` (tests: writes that can be held back or failed). */
+  kv?: KvStore;
 }
 
 /** Bytes on disk of one table column (all its committed chunks), for tessera_storage_stats(). */
@@ -438,6 +471,14 @@ export interface Storage {
   bufferStats(): BufferPoolStats;
   /** Committed bytes per table column, read from the chunks' headers (no decoding). */
   storageStats(): ColumnStorageStats[];
+  /**
+   * Null when commit `version` is durable; else a promise that settles once it is (rejecting if the
+   * store failed). Commits are visible once decided, before they are durable: a statement that is
+   * not part of a transaction that has written waits on this before its result is returned.
+   */
+  durableAt(version: number): Promise<void> | null;
+  /** The commit queue's counters (tessera_commit_stats()). */
+  commitQueueStats(): CommitQueueStats;
   /** Sequence values: shared by all sessions, persisted, never rolled back. */
   readonly sequences: SequenceAccess;
   readonly aux: AuxStore;

@@ -91,6 +91,7 @@ export const SqlState = {
   objectNotInPrerequisiteState: '55000',
   internalError: 'XX000',
   dataCorrupted: 'XX001',
+  ioError: '58030',
 } as const;
 
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];

@@ -1,0 +1,209 @@
+// The commit queue's write pipeline (early lock release). A group commit is *decided* in memory —
+// rebased, validated, given its version, published to new snapshots, its row locks released — before
+// its KV entries are durable; the entries are queued here. One LMDB write runs at a time, and each
+// takes every write queued while the previous one ran (in queue order, one atomic LMDB transaction,
+// one fsync), so a batch never reaches the disk before an earlier one: a commit that read or
+// overwrote another's decided data is durable only if that one is. A commit is acknowledged when the
+// write holding it is durable ("acknowledged = durable" holds as before).
+//
+// Until its write is done, a queued entry stays in an overlay that every read of the store goes
+// through (a chunk the buffer pool evicted is read back from the overlay, not from an LMDB that lacks
+// it yet; a key listing sees the delta and deletion entries of decided commits).
+//
+// Every write of the store goes through here, not only commits' (spilled chunks, sequences, index
+// entries): one ordered stream, as LMDB's writes are one at a time anyway.
+//
+// A failed write of a decided commit cannot be undone in memory: later commits were decided on top
+// of it, and readers may have seen it. As PostgreSQL PANICs when an fsync fails, the store fails:
+// that write's commits and every later write and commit reject with 58030 (io_error), and the server
+// must be restarted (it recovers the last durable state from LMDB).
+import { SqlError, SqlState } from '../types/sql-error';
+import { CommitQueueStats } from './api';
+import { KvStore } from './kv-store';
+
+type Entries = [string, Buffer | null][];
+
+interface QueuedWrite {
+  entries: Entries;
+  /** The commit version this write makes durable, or 0 (writes that are no commit: spills, sequences, index entries). */
+  version: number;
+  /** Entries a later queued write's replace (the catalog): only the last queued one's are made, when the write starts. */
+  latest: (() => Entries) | null;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export function emptyCommitQueueStats(): CommitQueueStats {
+  return { batches: 0, commits: 0, soloCommits: 0, writes: 0, writtenBatches: 0, writeMs: 0, maxWriteMs: 0, acknowledged: 0, waitMs: 0, decideMs: 0, readWaits: 0, readWaitMs: 0 };
+}
+
+export class WritePipeline implements KvStore {
+  /** Entries queued or being written, by key (the latest queued value; null = deleted). */
+  private readonly overlay = new Map<string, Buffer | null>();
+  private queued: QueuedWrite[] = [];
+  private writing = false;
+  /** The highest commit version known durable. */
+  private durableVersion = 0;
+  private failure: SqlError | null = null;
+  private readonly durableWaits: { version: number; resolve(): void; reject(err: unknown): void }[] = [];
+  private idleWaits: (() => void)[] = [];
+
+  constructor(
+    readonly kv: KvStore,
+    readonly stats: CommitQueueStats = emptyCommitQueueStats(),
+  ) {}
+
+  get(key: string): Buffer | undefined {
+    if (this.overlay.size > 0 && this.overlay.has(key)) return this.overlay.get(key) ?? undefined;
+    return this.kv.get(key);
+  }
+
+  keysWithPrefix(prefix: string): string[] {
+    const stored = this.kv.keysWithPrefix(prefix);
+    if (this.overlay.size === 0) return stored;
+    let keys: Set<string> | null = null;
+    for (const [k, v] of this.overlay) {
+      if (!k.startsWith(prefix)) continue;
+      keys ??= new Set(stored);
+      if (v === null) keys.delete(k);
+      else keys.add(k);
+    }
+    // In LMDB's order (its string keys sort by their bytes, as ASCII strings sort here).
+    return keys === null ? stored : [...keys].sort();
+  }
+
+  prefetch(keys: string[]): Promise<void> {
+    return this.kv.prefetch?.(keys) ?? Promise.resolve();
+  }
+
+  /** A write that is no commit (spilled chunks, sequence records, index entries): in order with the commits'. */
+  write(entries: Entries): Promise<void> {
+    return this.enqueue(entries, 0, null);
+  }
+
+  /**
+   * Queues a decided batch's entries; resolves once they are durable (or, with `version` 0, once
+   * written). `latest`: entries only the last queued write's of which are made (the catalog).
+   */
+  enqueue(entries: Entries, version: number, latest: (() => Entries) | null): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      for (const [k, v] of entries) this.overlay.set(k, v);
+      this.queued.push({ entries, version, latest, resolve, reject });
+      if (!this.writing) void this.pump();
+    });
+  }
+
+  /** The store failed (a commit's write failed after it was decided), else null. */
+  get failed(): SqlError | null {
+    return this.failure;
+  }
+
+  /** The highest commit version known durable. */
+  get durable(): number {
+    return this.durableVersion;
+  }
+
+  /** A commit written outside the pipeline while it was idle (a solo commit, a compaction's switch) is durable. */
+  markDurable(version: number): void {
+    if (version > this.durableVersion) this.durableVersion = version;
+  }
+
+  /** Null when commit `version` is durable; else a promise that settles when it is (rejecting if the store failed). */
+  durableAt(version: number): Promise<void> | null {
+    if (version <= this.durableVersion) return null;
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => this.durableWaits.push({ version, resolve, reject }));
+  }
+
+  /** Resolves when nothing is queued or being written (solo commits and compaction switches wait for it). */
+  idle(): Promise<void> {
+    if (!this.writing && this.queued.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaits.push(resolve));
+  }
+
+  private async pump(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queued.length > 0) {
+        const taken = this.queued;
+        this.queued = [];
+        if (this.failure !== null) {
+          for (const w of taken) w.reject(this.failure);
+          continue;
+        }
+        let entries: Entries = [];
+        let version = 0;
+        let batches = 0;
+        let latest: (() => Entries) | null = null;
+        for (const w of taken) {
+          entries = entries.length === 0 ? w.entries : entries.concat(w.entries);
+          if (w.version > version) version = w.version;
+          if (w.version > 0) batches++;
+          if (w.latest !== null) latest = w.latest;
+        }
+        const t0 = performance.now();
+        try {
+          if (latest !== null) entries = entries.concat(latest());
+          await this.kv.write(entries);
+        } catch (err) {
+          this.failed_(taken, err, batches > 0);
+          continue;
+        }
+        const ms = performance.now() - t0;
+        this.stats.writes++;
+        this.stats.writtenBatches += batches;
+        this.stats.writeMs += ms;
+        if (ms > this.stats.maxWriteMs) this.stats.maxWriteMs = ms;
+        this.forget(taken);
+        if (version > this.durableVersion) this.durableVersion = version;
+        for (const w of taken) w.resolve();
+        this.wakeDurable();
+      }
+    } finally {
+      this.writing = false;
+      const waits = this.idleWaits;
+      this.idleWaits = [];
+      for (const wake of waits) wake();
+    }
+  }
+
+  /** Written (or failed): the overlay stops answering for the entries no later queued write set again. */
+  private forget(taken: QueuedWrite[]): void {
+    for (const w of taken) for (const [k, v] of w.entries) if (this.overlay.get(k) === v) this.overlay.delete(k);
+  }
+
+  private failed_(taken: QueuedWrite[], err: unknown, heldCommits: boolean): void {
+    if (!heldCommits) {
+      // Only writes that are no commit (a spill, an index entry): they fail, the store goes on.
+      this.forget(taken);
+      for (const w of taken) w.reject(err);
+      return;
+    }
+    // See the file comment: the decided state in memory is not on disk, and cannot be taken back.
+    const cause = err instanceof Error ? err.message : String(err);
+    this.failure = new SqlError(SqlState.ioError, `could not write committed data to disk: ${cause}`, {
+      detail: 'Commits were made visible before this write failed; the database refuses further commits until it is restarted.',
+    });
+    for (const w of taken) w.reject(this.failure);
+    for (const w of this.queued) w.reject(this.failure);
+    this.queued = [];
+    for (const w of this.durableWaits.splice(0)) w.reject(this.failure);
+  }
+
+  private wakeDurable(): void {
+    if (this.durableWaits.length === 0) return;
+    const still: typeof this.durableWaits = [];
+    for (const w of this.durableWaits) {
+      if (w.version <= this.durableVersion) w.resolve();
+      else still.push(w);
+    }
+    this.durableWaits.length = 0;
+    this.durableWaits.push(...still);
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    await this.kv.close();
+  }
+}
