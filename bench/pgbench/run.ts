@@ -4,7 +4,12 @@
 // TPC-B invariants are checked on each: sum(abalance) = sum(delta) = sum(tbalance) = sum(bbalance).
 // Writes bench/results/pgbench-s<N>-T<T>.md (and .json).
 //
-//   npm run bench:pgbench -- [--scale 10] [--time 60] [--clients 16] [--threads 2] [--only tessera|postgres]
+//   npm run bench:pgbench -- [--scale 10] [--time 60] [--clients 16] [--threads 2] [--only tessera|postgres] [--socket unix|tcp]
+//
+// --socket: how pgbench connects to both servers. `unix` (the default) is what the issue's command
+// `pgbench -c 16 -j 2 -T 60` does without -h: the Unix-domain socket .s.PGSQL.<port>. `tcp` connects
+// to 127.0.0.1, where every response's write also runs the loopback TCP path (for Tessera's one
+// main thread, that write was 16% of its time in a profile of this run).
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -19,15 +24,17 @@ interface Options {
   clients: number;
   threads: number;
   only: string | null;
+  socket: 'unix' | 'tcp';
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scale: 10, time: 60, clients: 16, threads: 2, only: null };
+  const o: Options = { scale: 10, time: 60, clients: 16, threads: 2, only: null, socket: 'unix' };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i].replace(/^--/, '');
     if (!(name in o)) throw new Error(`unknown option ${argv[i]}`);
-    (o as unknown as Record<string, unknown>)[name] = name === 'only' ? argv[i + 1] : Number(argv[i + 1]);
+    (o as unknown as Record<string, unknown>)[name] = name === 'only' || name === 'socket' ? argv[i + 1] : Number(argv[i + 1]);
   }
+  if (o.socket !== 'unix' && o.socket !== 'tcp') throw new Error(`--socket must be unix or tcp, not ${String(o.socket)}`);
   return o;
 }
 
@@ -130,9 +137,10 @@ function logLatencies(dir: string, prefix: string): Float64Array {
   return Float64Array.from(out).sort();
 }
 
-async function bench(target: string, port: number, o: Options, serverPid?: number): Promise<Result> {
+/** `socketDir`: where the server's Unix-domain socket is (pgbench connects there unless --socket tcp). */
+async function bench(target: string, port: number, socketDir: string, o: Options, serverPid?: number): Promise<Result> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `pgbench-${target}-`));
-  const base = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'];
+  const base = ['-h', o.socket === 'tcp' ? '127.0.0.1' : socketDir, '-p', String(port), '-U', 'postgres'];
   console.log(`${target}: pgbench -i -s ${o.scale}`);
   const init = await run('pgbench', [...base, '-i', '-s', String(o.scale), 'postgres'], work);
   if (init.code !== 0) throw new Error(`${target}: pgbench -i failed\n${init.out}`);
@@ -195,7 +203,8 @@ function report(o: Options, results: Result[]): string {
   const lines = [
     `# pgbench TPC-B-like: Tessera vs PostgreSQL 15`,
     '',
-    `\`pgbench -i -s ${o.scale}\`, then \`pgbench -c ${o.clients} -j ${o.threads} -T ${o.time} -r --max-tries=20 --failures-detailed -l\` against each server`,
+    `\`pgbench -i -s ${o.scale}\`, then \`pgbench -c ${o.clients} -j ${o.threads} -T ${o.time} -r --max-tries=20 --failures-detailed -l\` against each server,`,
+    o.socket === 'tcp' ? 'connected over TCP to 127.0.0.1 (`--socket tcp`),' : "connected through each server's Unix-domain socket (`--socket unix`, as pgbench without -h),",
     `in turn on the same machine (${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model ?? '?'}), written ${new Date().toISOString()}.`,
     'Both with synchronous commit (fsync before each commit is acknowledged); PostgreSQL with its default settings.',
     'Latency percentiles are over committed transactions from the per-transaction logs (-l).',
@@ -227,24 +236,26 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const results: Result[] = [];
   if (o.only !== 'postgres') {
-    const t = await startTestServer({ settings: { unix_socket_directories: '' } });
+    const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-sock-'));
+    const t = await startTestServer({ settings: { unix_socket_directories: socketDir } });
     try {
-      results.push(await bench('tessera', t.port, o, t.pid));
+      results.push(await bench('tessera', t.port, socketDir, o, t.pid));
     } finally {
       await t.stop();
+      fs.rmSync(socketDir, { recursive: true, force: true });
     }
   }
   if (o.only !== 'tessera') {
     if (!postgresInstalled()) throw new Error('PostgreSQL 15 is not installed in /usr/lib/postgresql/15');
     const pg = startPostgres(await freePort());
     try {
-      results.push(await bench('postgresql-15', pg.port, o));
+      results.push(await bench('postgresql-15', pg.port, pg.socketDir, o));
     } finally {
       pg.stop();
     }
   }
   const outDir = path.resolve(__dirname, '../../../bench/results');
-  const name = `pgbench-s${o.scale}-T${o.time}`;
+  const name = `pgbench-s${o.scale}-T${o.time}${o.socket === 'tcp' ? '-tcp' : ''}`;
   fs.writeFileSync(path.join(outDir, `${name}.md`), report(o, results));
   fs.writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify({ options: o, results }, null, 2) + '\n');
   console.log(`wrote bench/results/${name}.md`);
