@@ -546,6 +546,8 @@ export class EngineSession implements Session {
       // Durable, so is every commit decided before it (what its statements read).
       this.readVersion = 0;
     } catch (err) {
+      // A refused commit (40001, 23505) may have been refused because of a decided commit.
+      this.readDecided();
       await this.readsDurable(true);
       throw err;
     } finally {
@@ -777,13 +779,25 @@ export class EngineSession implements Session {
    * rolled back now.
    */
   private async failStatement(): Promise<void> {
+    // The error may come from any commit decided so far (a duplicate key, a conflict, a row's
+    // value): it is answered (outside a block), or the block's ROLLBACK returns, once they are durable.
+    this.readDecided();
     if (this.inBlock && this.savepoints.length > 0) {
       this.status = 'E';
       return;
     }
     this.abortTxn();
     if (this.inBlock) this.status = 'E';
-    else this.settings.endTransaction(false);
+    else {
+      this.settings.endTransaction(false);
+      await this.readsDurable(true);
+    }
+  }
+
+  /** Counts every commit decided so far as read (see readsDurable): an error may depend on any of them. */
+  private readDecided(): void {
+    const version = this.db.storage.version;
+    if (version > this.readVersion) this.readVersion = version;
   }
 
   private async run(bound: BoundStatement, params: Scalar[], paramTypes: readonly unknown[]): Promise<ExecuteResult> {
