@@ -515,12 +515,16 @@ export class EngineSession implements Session {
   abortAfterError(): void {
     this.copying = false;
     void this.failStatement();
+    // The error is answered with the end of the command group, which waits (see commitImplicit).
+    this.readDecided();
   }
 
   private async commitImplicit(): Promise<void> {
     const txn = this.txn;
     if (txn === null) {
       this.endTransaction();
+      // Nothing when the statements waited already; a failed COPY's error waits here.
+      await this.readsDurable(true);
       return;
     }
     this.txn = null;

@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { Database } from '../../src/engine/database';
 import { RunningServer, startServer } from '../../src/wire/server';
 import { HeldKv } from '../helpers/held-kv';
+import { RawClient, serialize } from '../helpers/raw-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,6 +42,12 @@ describe('errors that depend on decided commits wait for their durability', func
     return c;
   }
 
+  /** Waits until a write reached the store after `started` (a commit decided, its write held). */
+  async function writeStarted(started: number): Promise<void> {
+    for (let i = 0; i < 500 && kv.started <= started; i++) await sleep(10);
+    expect(kv.started).to.be.greaterThan(started);
+  }
+
   afterEach(async () => {
     kv?.release();
     for (const c of clients.splice(0)) await c.end().catch(() => undefined);
@@ -53,8 +60,9 @@ describe('errors that depend on decided commits wait for their durability', func
     const [a, b] = [await connect(), await connect()];
     await a.query('create table dk (k int primary key)');
     kv.hold();
+    const started = kv.started;
     const aInsert = track(a.query('insert into dk values (1)'));
-    await sleep(50);
+    await writeStarted(started);
     expect(aInsert.state()).to.equal('pending'); // decided, not durable
     const bInsert = track(b.query('insert into dk values (1)'));
     await sleep(150);
@@ -71,8 +79,9 @@ describe('errors that depend on decided commits wait for their durability', func
     await a.query('create table dz (k int primary key, v int)');
     await a.query('insert into dz values (1, 1)');
     kv.hold();
+    const started = kv.started;
     const aUpdate = track(a.query('update dz set v = 0 where k = 1'));
-    await sleep(50);
+    await writeStarted(started);
     const bSelect = track(b.query('select 10 / v from dz'));
     await sleep(150);
     expect(bSelect.state()).to.equal('pending');
@@ -93,9 +102,10 @@ describe('errors that depend on decided commits wait for their durability', func
     await c.query('begin isolation level repeatable read');
     await c.query('select v from dr where k = 2');
     kv.hold();
+    const started = kv.started;
     // a writes what b read (b's COMMIT fails validation) and the row c then updates (40001).
     const aUpdate = track(a.query('update dr set v = 5 where k = 1'));
-    await sleep(50);
+    await writeStarted(started);
     const bCommit = track(b.query('commit'));
     const cUpdate = track(c.query('update dr set v = 7 where k = 1'));
     await cUpdate.done;
@@ -110,5 +120,30 @@ describe('errors that depend on decided commits wait for their durability', func
     expect(aUpdate.state()).to.equal('resolved');
     expect(bCommit.state()).to.equal('40001');
     expect(cRollback.state()).to.equal('resolved');
+  });
+  it('a COPY FROM STDIN of a key a not yet durable commit inserted fails with 23505 only once that commit is durable', async () => {
+    await open();
+    const a = await connect();
+    await a.query('create table dc (k int primary key)');
+    kv.hold();
+    const started = kv.started;
+    const aInsert = track(a.query('insert into dc values (1)'));
+    await writeStarted(started);
+    const raw = await RawClient.connect(server.port);
+    try {
+      raw.send(serialize.query('copy dc from stdin'));
+      await raw.until('copyInResponse');
+      raw.send(serialize.copyData(Buffer.from('2\n1\n')));
+      raw.send(serialize.copyDone());
+      await sleep(200);
+      expect(raw.received().some((m) => m.name === 'error')).to.equal(false);
+      kv.release();
+      const msgs = await raw.until('readyForQuery');
+      expect(msgs.find((m) => m.name === 'error')?.code).to.equal('23505');
+      await aInsert.done;
+      expect(aInsert.state()).to.equal('resolved');
+    } finally {
+      raw.close();
+    }
   });
 });
