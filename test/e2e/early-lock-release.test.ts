@@ -308,11 +308,12 @@ describe('early lock release', function () {
   it("a COMMIT refused (23505) because of a commit decided in the same batch answers once that commit is durable", async () => {
     await open();
     const [a, b] = [await connect(), await connect()];
-    await a.query('create table bb (k int primary key)');
-    // More rows than INSERT_KEY_LOCK_ROWS: no key locks, the keys are checked at COMMIT.
+    await a.query('create table bb (k int primary key, t text)');
+    // More rows than INSERT_KEY_LOCK_ROWS: no key locks, the keys are checked at COMMIT. The text
+    // column is compressed on a thread while the batch is decided (an await inside commitBatch).
     for (const c of [a, b]) {
       await c.query('begin');
-      await c.query('insert into bb select g from generate_series(1, 10500) g');
+      await c.query("insert into bb select g, repeat('x', 40) || g from generate_series(1, 10500) g");
     }
     kv.hold();
     const started = kv.started;
