@@ -515,12 +515,16 @@ export class EngineSession implements Session {
   abortAfterError(): void {
     this.copying = false;
     void this.failStatement();
+    // The error is answered with the end of the command group, which waits (see commitImplicit).
+    this.readDecided();
   }
 
   private async commitImplicit(): Promise<void> {
     const txn = this.txn;
     if (txn === null) {
       this.endTransaction();
+      // Nothing when the statements waited already; a failed COPY's error waits here.
+      await this.readsDurable(true);
       return;
     }
     this.txn = null;
@@ -546,6 +550,8 @@ export class EngineSession implements Session {
       // Durable, so is every commit decided before it (what its statements read).
       this.readVersion = 0;
     } catch (err) {
+      // A refused commit (40001, 23505) may have been refused because of a decided commit.
+      this.readDecided();
       await this.readsDurable(true);
       throw err;
     } finally {
@@ -777,13 +783,25 @@ export class EngineSession implements Session {
    * rolled back now.
    */
   private async failStatement(): Promise<void> {
+    // The error may come from any commit decided so far (a duplicate key, a conflict, a row's
+    // value): it is answered (outside a block), or the block's ROLLBACK returns, once they are durable.
+    this.readDecided();
     if (this.inBlock && this.savepoints.length > 0) {
       this.status = 'E';
       return;
     }
     this.abortTxn();
     if (this.inBlock) this.status = 'E';
-    else this.settings.endTransaction(false);
+    else {
+      this.settings.endTransaction(false);
+      await this.readsDurable(true);
+    }
+  }
+
+  /** Counts every commit decided so far as read (see readsDurable): an error may depend on any of them. */
+  private readDecided(): void {
+    const version = this.db.storage.version;
+    if (version > this.readVersion) this.readVersion = version;
   }
 
   private async run(bound: BoundStatement, params: Scalar[], paramTypes: readonly unknown[]): Promise<ExecuteResult> {

@@ -968,6 +968,13 @@ export class TableStore implements Storage, ChunkSource {
      */
     const staleKeys: [number, string][] = [];
     const done: typeof this.queue = [];
+    // Commits refused here (40001, 23505) are told once the batch is published: the refusal may come
+    // from an earlier commit of this batch, and the session then waits until what is decided is
+    // durable (its error must not reach the client before the commit that caused it is durable).
+    const refused: (() => void)[] = [];
+    const refuse = (): void => {
+      for (const r of refused.splice(0)) r();
+    };
     for (const item of batch) {
       const { txn, hooks } = item;
       try {
@@ -1019,11 +1026,12 @@ export class TableStore implements Storage, ChunkSource {
         hooks?.committed?.(txn.catalog.version);
         done.push(item);
       } catch (err) {
-        item.reject(err);
+        refused.push(() => item.reject(err));
       }
     }
     this.batchState = null;
     if (done.length === 0) {
+      refuse();
       this.pendingGroups.clear();
       return;
     }
@@ -1097,6 +1105,7 @@ export class TableStore implements Storage, ChunkSource {
     const durable = this.kv.enqueue(entries, decided.version ?? 0, () => [['catalog', Buffer.from(catalogJson(decided))]]);
     const published = this.state;
     this.state = state;
+    refuse();
     // A group both appended to and deleted from (an UPDATE on a one-group table) is recorded once:
     // twice would break the log's chain of (previous, next) bitmaps.
     for (const [key, { id, g }] of new Map([...groupsWritten, ...deletes])) {
