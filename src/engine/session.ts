@@ -170,9 +170,16 @@ export class EngineSession implements Session {
 
   /** Whether simple queries may use (and fill) the statement cache now. */
   private statementCacheUsable(): boolean {
-    if (this.ddlInTransaction || this.settings.get('plan_cache_mode') === 'force_custom_plan') return false;
-    return this.db.ml === undefined || this.settings.get('ml_optimizer') === 'off';
+    if (this.ddlInTransaction) return false;
+    // What the settings say, worked out again only when one changed (asked twice per statement).
+    if (this.cacheUsableAt !== this.settings.version) {
+      this.cacheUsableBySettings = this.settings.get('plan_cache_mode') !== 'force_custom_plan' && (this.db.ml === undefined || this.settings.get('ml_optimizer') === 'off');
+      this.cacheUsableAt = this.settings.version;
+    }
+    return this.cacheUsableBySettings;
   }
+  private cacheUsableAt = -1;
+  private cacheUsableBySettings = false;
 
   prepare(sql: string, paramTypeOids: number[]): PreparedStatement {
     const parsed = parseSql(sql);
@@ -281,7 +288,7 @@ export class EngineSession implements Session {
    * true when it had to wait for another transaction (what that one committed may change the binding).
    */
   private lockTables(bound: BoundStatement): false | Promise<boolean> {
-    const { mode, tables } = statementLocks(bound, this.catalog());
+    const { mode, tables } = statementLocks(bound, this.currentCatalog);
     if (tables.length === 0) return false;
     return this.db.tableLocks.lock(this, tables, mode, this.checkCancel);
   }
@@ -366,6 +373,8 @@ export class EngineSession implements Session {
   catalog(): CatalogView {
     return this.txn !== null ? this.db.storage.catalogIn(this.txn) : this.db.storage.catalog();
   }
+  /** catalog(), for who needs it only sometimes (statementLocks: DROP). */
+  private readonly currentCatalog = (): CatalogView => this.catalog();
 
   bindContext(paramTypes: import('../types/data-type').DataType[]): BindContext {
     const storage = this.db.storage;
@@ -752,6 +761,8 @@ export class EngineSession implements Session {
     for (;;) {
       const now = txn.rowsNow(tableId, committed);
       if (now === null || now.includes(-1)) return this.rowsChanged();
+      // Nobody else holds them: locked with nothing run in between, so they are still what rowsNow found.
+      if (locks.lockNow(this, tableId, now, mode)) return false;
       const moves = locks.moveCount(tableId);
       const mark = locks.mark();
       await locks.lock(this, tableId, now, this.checkCancel, mode);
