@@ -479,11 +479,12 @@ export class EngineSession implements Session {
    */
   async runPlanAsync(plan: PlanNode, params: Scalar[], onStats = this.learnFrom(plan)): Promise<Batch[]> {
     const ctx = this.execContext(params, true);
-    ctx.parallelWorkers = Number(this.settings.get('max_parallel_workers'));
-    ctx.parallelMinRows = Number(this.settings.get('parallel_min_rows'));
-    ctx.parallelJoinBuildRows = Number(this.settings.get('parallel_join_build_rows'));
-    ctx.parallelSharedJoinRows = Number(this.settings.get('parallel_shared_join_rows'));
-    ctx.parallelRoundBytes = this.db.storage.bufferStats().capacityBytes / 2;
+    const p = this.parallelSettings();
+    ctx.parallelWorkers = p.workers;
+    ctx.parallelMinRows = p.minRows;
+    ctx.parallelJoinBuildRows = p.joinBuildRows;
+    ctx.parallelSharedJoinRows = p.sharedJoinRows;
+    ctx.parallelRoundBytes = p.roundBytes;
     const leave = this.db.readers.enter();
     try {
       return await executePlanAsync(plan, ctx, onStats);
@@ -491,6 +492,23 @@ export class EngineSession implements Session {
       leave();
     }
   }
+
+  /** The parallel-execution settings, read again only when a setting changed (every query asks). */
+  private parallelSettings(): { workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number } {
+    if (this.parallelAt?.version !== this.settings.version) {
+      this.parallelAt = {
+        version: this.settings.version,
+        workers: Number(this.settings.get('max_parallel_workers')),
+        minRows: Number(this.settings.get('parallel_min_rows')),
+        joinBuildRows: Number(this.settings.get('parallel_join_build_rows')),
+        sharedJoinRows: Number(this.settings.get('parallel_shared_join_rows')),
+        // The buffer pool's capacity is fixed when the database opens.
+        roundBytes: this.db.storage.bufferStats().capacityBytes / 2,
+      };
+    }
+    return this.parallelAt;
+  }
+  private parallelAt: { version: number; workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number } | null = null;
 
   /** Runs a plan to completion. */
   runPlan(plan: PlanNode, params: Scalar[], extraCtes?: Map<number, Batch[]>): Batch[] {
