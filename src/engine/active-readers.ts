@@ -69,6 +69,8 @@ export class ActiveReaders {
   }
 
   private wakeEpochWaiters(): void {
+    // Nearly always nobody waits (a statement's end, every statement): no scan, no arrays then.
+    if (this.epochWaiters.length === 0) return;
     const oldest = this.oldestEpoch();
     const ready = this.epochWaiters.filter((w) => w.epoch < oldest);
     if (ready.length === 0) return;

@@ -170,9 +170,16 @@ export class EngineSession implements Session {
 
   /** Whether simple queries may use (and fill) the statement cache now. */
   private statementCacheUsable(): boolean {
-    if (this.ddlInTransaction || this.settings.get('plan_cache_mode') === 'force_custom_plan') return false;
-    return this.db.ml === undefined || this.settings.get('ml_optimizer') === 'off';
+    if (this.ddlInTransaction) return false;
+    // What the settings say, worked out again only when one changed (asked twice per statement).
+    if (this.cacheUsableAt !== this.settings.version) {
+      this.cacheUsableBySettings = this.settings.get('plan_cache_mode') !== 'force_custom_plan' && (this.db.ml === undefined || this.settings.get('ml_optimizer') === 'off');
+      this.cacheUsableAt = this.settings.version;
+    }
+    return this.cacheUsableBySettings;
   }
+  private cacheUsableAt = -1;
+  private cacheUsableBySettings = false;
 
   prepare(sql: string, paramTypeOids: number[]): PreparedStatement {
     const parsed = parseSql(sql);
@@ -281,7 +288,7 @@ export class EngineSession implements Session {
    * true when it had to wait for another transaction (what that one committed may change the binding).
    */
   private lockTables(bound: BoundStatement): false | Promise<boolean> {
-    const { mode, tables } = statementLocks(bound, this.catalog());
+    const { mode, tables } = statementLocks(bound, this.currentCatalog);
     if (tables.length === 0) return false;
     return this.db.tableLocks.lock(this, tables, mode, this.checkCancel);
   }
@@ -366,6 +373,8 @@ export class EngineSession implements Session {
   catalog(): CatalogView {
     return this.txn !== null ? this.db.storage.catalogIn(this.txn) : this.db.storage.catalog();
   }
+  /** catalog(), for who needs it only sometimes (statementLocks: DROP). */
+  private readonly currentCatalog = (): CatalogView => this.catalog();
 
   bindContext(paramTypes: import('../types/data-type').DataType[]): BindContext {
     const storage = this.db.storage;
@@ -470,11 +479,12 @@ export class EngineSession implements Session {
    */
   async runPlanAsync(plan: PlanNode, params: Scalar[], onStats = this.learnFrom(plan)): Promise<Batch[]> {
     const ctx = this.execContext(params, true);
-    ctx.parallelWorkers = Number(this.settings.get('max_parallel_workers'));
-    ctx.parallelMinRows = Number(this.settings.get('parallel_min_rows'));
-    ctx.parallelJoinBuildRows = Number(this.settings.get('parallel_join_build_rows'));
-    ctx.parallelSharedJoinRows = Number(this.settings.get('parallel_shared_join_rows'));
-    ctx.parallelRoundBytes = this.db.storage.bufferStats().capacityBytes / 2;
+    const p = this.parallelSettings();
+    ctx.parallelWorkers = p.workers;
+    ctx.parallelMinRows = p.minRows;
+    ctx.parallelJoinBuildRows = p.joinBuildRows;
+    ctx.parallelSharedJoinRows = p.sharedJoinRows;
+    ctx.parallelRoundBytes = p.roundBytes;
     const leave = this.db.readers.enter();
     try {
       return await executePlanAsync(plan, ctx, onStats);
@@ -482,6 +492,23 @@ export class EngineSession implements Session {
       leave();
     }
   }
+
+  /** The parallel-execution settings, read again only when a setting changed (every query asks). */
+  private parallelSettings(): { workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number } {
+    if (this.parallelAt?.version !== this.settings.version) {
+      this.parallelAt = {
+        version: this.settings.version,
+        workers: Number(this.settings.get('max_parallel_workers')),
+        minRows: Number(this.settings.get('parallel_min_rows')),
+        joinBuildRows: Number(this.settings.get('parallel_join_build_rows')),
+        sharedJoinRows: Number(this.settings.get('parallel_shared_join_rows')),
+        // The buffer pool's capacity is fixed when the database opens.
+        roundBytes: this.db.storage.bufferStats().capacityBytes / 2,
+      };
+    }
+    return this.parallelAt;
+  }
+  private parallelAt: { version: number; workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number } | null = null;
 
   /** Runs a plan to completion. */
   runPlan(plan: PlanNode, params: Scalar[], extraCtes?: Map<number, Batch[]>): Batch[] {
@@ -758,6 +785,8 @@ export class EngineSession implements Session {
     for (;;) {
       const now = txn.rowsNow(tableId, committed);
       if (now === null || now.includes(-1)) return this.rowsChanged();
+      // Nobody else holds them: locked with nothing run in between, so they are still what rowsNow found.
+      if (locks.lockNow(this, tableId, now, mode)) return false;
       const moves = locks.moveCount(tableId);
       const mark = locks.mark();
       await locks.lock(this, tableId, now, this.checkCancel, mode);

@@ -31,7 +31,7 @@ import { Types, DataType } from '../types/data-type';
 import { Scalar } from '../types/vector';
 import { bindConst } from '../sql/bind-expr';
 import { BoundStatement } from '../sql/bound-statement';
-import { LiteralScan, LiteralSlot, constBody, keyHash, literalValue, parameterize, relationsOf, scanLiterals } from '../sql/literal-params';
+import { KnownKey, LiteralScan, LiteralSlot, constBody, keyHash, knownKey, literalValue, parameterize, relationsOf, scanLiterals } from '../sql/literal-params';
 import { CatalogView, TableDef } from '../storage/api';
 import { SqlError, SqlState } from '../types/sql-error';
 import { castScalar } from '../types/cast';
@@ -77,7 +77,7 @@ export class StatementCache {
    * it in place, instead of building its own key string and hashing it for the Map (every
    * statement pgbench sends). A colliding shape just builds its key.
    */
-  private readonly keyByHash = new Map<number, string>();
+  private readonly keyByHash = new Map<number, KnownKey>();
   /** Executions that used a cached plan (for tests). */
   hits = 0;
 
@@ -85,7 +85,7 @@ export class StatementCache {
     const scan = scanLiterals(sql);
     if (scan === null) return null;
     const known = this.keyByHash.get(scan.hash);
-    const e = this.entries.get(known !== undefined && scan.matches(known) ? known : scan.key);
+    const e = this.entries.get(known !== undefined && scan.matchesKnown(known) ? known.key : scan.key);
     if (e === 'uncacheable') return null;
     if (e === undefined || e === 'seen') return { hit: null, scan, seenBefore: e === 'seen' || statementCacheChecks.verify };
     const params = paramValues(e, sql, scan);
@@ -134,13 +134,13 @@ export class StatementCache {
       }
     }
     this.entries.set(key, value);
-    this.keyByHash.set(keyHash(key), key);
+    this.keyByHash.set(keyHash(key), knownKey(key));
   }
 
   private remove(key: string): void {
     this.entries.delete(key);
     const h = keyHash(key);
-    if (this.keyByHash.get(h) === key) this.keyByHash.delete(h);
+    if (this.keyByHash.get(h)?.key === key) this.keyByHash.delete(h);
   }
 }
 

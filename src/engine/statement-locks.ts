@@ -13,7 +13,8 @@ export interface StatementLocks {
 const NONE: StatementLocks = { mode: 'share', tables: [] };
 const known = new WeakMap<BoundStatement, StatementLocks>();
 
-export function statementLocks(bound: BoundStatement, catalog: CatalogView): StatementLocks {
+/** `catalog`: asked only for DROP, whose tables are found by name (every other statement's locks come from its plan). */
+export function statementLocks(bound: BoundStatement, catalog: () => CatalogView): StatementLocks {
   const hit = known.get(bound);
   if (hit !== undefined) return hit;
   const locks = compute(bound, catalog);
@@ -22,7 +23,7 @@ export function statementLocks(bound: BoundStatement, catalog: CatalogView): Sta
   return locks;
 }
 
-function compute(bound: BoundStatement, catalog: CatalogView): StatementLocks {
+function compute(bound: BoundStatement, catalog: () => CatalogView): StatementLocks {
   switch (bound.kind) {
     case 'query':
     case 'explain':
@@ -49,8 +50,9 @@ function compute(bound: BoundStatement, catalog: CatalogView): StatementLocks {
     case 'drop': {
       if (bound.objectType !== 'table') return NONE;
       const ids: number[] = [];
+      const view = catalog();
       for (const n of bound.names) {
-        const t = catalog.findTable(n.schema, n.name);
+        const t = view.findTable(n.schema, n.name);
         if (t !== undefined) ids.push(t.id);
       }
       return { mode: 'exclusive', tables: ids };

@@ -34,6 +34,28 @@ export interface LiteralScan {
   readonly hash: number;
   /** Whether `key` is this string's key, compared in place (no key string made). */
   matches(key: string): boolean;
+  /** matches(known.key), with the key split once beforehand (the statement cache keeps it so). */
+  matchesKnown(known: KnownKey): boolean;
+}
+
+/** A key split at its literal markers: the texts between them, and the markers' second characters. */
+export interface KnownKey {
+  readonly key: string;
+  readonly texts: readonly string[];
+  readonly markers: readonly number[];
+}
+
+export function knownKey(key: string): KnownKey {
+  const texts: string[] = [];
+  const markers: number[] = [];
+  let from = 0;
+  for (let at = key.indexOf('\0'); at >= 0; at = key.indexOf('\0', from)) {
+    texts.push(key.slice(from, at));
+    markers.push(key.charCodeAt(at + 1));
+    from = at + 2;
+  }
+  texts.push(key.slice(from));
+  return { key, texts, markers };
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -70,20 +92,24 @@ class Scan implements LiteralScan {
   }
 
   matches(key: string): boolean {
+    return this.matchesKnown(knownKey(key));
+  }
+
+  matchesKnown(known: KnownKey): boolean {
     const sql = this.sql;
-    let k = 0;
+    const literals = this.literals;
+    const texts = known.texts;
+    if (texts.length !== literals.length + 1) return false;
     let from = 0;
-    for (let l = 0; l <= this.literals.length; l++) {
-      const lit = l < this.literals.length ? this.literals[l] : null;
-      const to = lit === null ? sql.length : lit.start;
-      if (k + (to - from) > key.length) return false;
-      for (let i = from; i < to; i++) if (key.charCodeAt(k++) !== sql.charCodeAt(i)) return false;
-      if (lit === null) break;
-      if (key.charCodeAt(k) !== 0 || key.charCodeAt(k + 1) !== lit.marker) return false;
-      k += 2;
+    for (let l = 0; l < literals.length; l++) {
+      const lit = literals[l];
+      const text = texts[l];
+      // startsWith compares natively, without a substring of sql.
+      if (lit.start - from !== text.length || known.markers[l] !== lit.marker || !sql.startsWith(text, from)) return false;
       from = lit.end;
     }
-    return k === key.length;
+    const last = texts[literals.length];
+    return sql.length - from === last.length && sql.startsWith(last, from);
   }
 }
 

@@ -33,6 +33,31 @@ describe('RowLocks', () => {
     expect(locks.size).to.equal(0);
   });
 
+  it('lockNow takes every row at once when none is held by another owner, and none when one is', () => {
+    const locks = new RowLocks();
+    const [a, b] = [{}, {}];
+    expect(locks.lockNow(a, 1, [5, 6])).to.equal(true);
+    expect(locks.size).to.equal(2);
+    // Its own rows again (and as share): nothing new is held.
+    expect(locks.lockNow(a, 1, [6, 5], 'share')).to.equal(true);
+    expect(locks.size).to.equal(2);
+    // Row 6 is a's: b takes neither 7 nor 6, and tryLock shows 7 is still free.
+    expect(locks.lockNow(b, 1, [7, 6])).to.equal(false);
+    expect(locks.lockNow(b, 1, [6])).to.equal(false);
+    expect(locks.size).to.equal(2);
+    expect(locks.tryLock(b, 1, 7)).to.equal(true);
+    locks.releaseAll(a);
+    locks.releaseAll(b);
+    // Share holders: another share request goes through at once, an exclusive one does not (and takes nothing).
+    expect(locks.lockNow(a, 2, [1], 'share')).to.equal(true);
+    expect(locks.lockNow(b, 2, [1], 'share')).to.equal(true);
+    expect(locks.lockNow(b, 2, [2, 1])).to.equal(false);
+    expect(locks.tryLock(a, 2, 2)).to.equal(true);
+    locks.releaseAll(a);
+    locks.releaseAll(b);
+    expect(locks.size).to.equal(0);
+  });
+
   it("an owner's own share lock becomes exclusive when no other holds the row", async () => {
     const locks = new RowLocks();
     const [a, b] = [{}, {}];
