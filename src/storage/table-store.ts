@@ -36,11 +36,16 @@ import { DeletionLog } from './deletion-log';
 import { OwnRowsScratch } from './own-rows-scratch';
 import { OwnDeletedRows, OwnDeletions } from './own-deletions';
 import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
-import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+
+import { DeletedSince, deletedAt, denseDeleted, hasDeletions, newlyDeletedIn, withDeleted } from './layered-deletions';
 
 export interface GroupState {
   rowCount: number;
+  /** The deletion bitmap; with `since`, only part of the deletions: read them through layered-deletions.ts. */
   deleted: Uint8Array | null;
+  /** Offsets deleted since `deleted` was made (see layered-deletions.ts). */
+  since?: DeletedSince;
   deletedCount: number;
   /** Column statistics of the group's rows as last committed; null when never collected. */
   stats: GroupStats | null;
@@ -141,14 +146,14 @@ class Snapshot implements TableSnapshot {
     return this.groups[group].rowCount;
   }
   deleted(group: number): Uint8Array | null {
-    return this.own?.dense(group) ?? this.groups[group].deleted;
+    return this.own?.dense(group) ?? denseDeleted(this.groups[group]);
   }
   rowDeleted(rowId: RowId): boolean {
     const g = Math.floor(rowId / ROW_GROUP_ROWS);
     const off = rowId - g * ROW_GROUP_ROWS;
     const group = this.groups[g];
     if (group === undefined || off >= group.rowCount) return true;
-    if (group.deleted !== null && group.deleted[off] === 1) return true;
+    if (deletedAt(group, off)) return true;
     return this.own !== null && this.own.has(g, off);
   }
   statistics(): TableStatistics | null {
@@ -216,7 +221,7 @@ function rowDeleted(t: TableState, id: RowId): boolean {
   const g = Math.floor(id / ROW_GROUP_ROWS);
   const off = id - g * ROW_GROUP_ROWS;
   const group = t.groups[g];
-  return group === undefined || off >= group.rowCount || (group.deleted !== null && group.deleted[off] === 1);
+  return group === undefined || off >= group.rowCount || deletedAt(group, off);
 }
 
 export class TableStore implements Storage, ChunkSource {
@@ -616,7 +621,8 @@ export class TableStore implements Storage, ChunkSource {
         if (!unchanged()) throw concurrentUpdate();
         const g = t0.groups[gi];
         const live: number[] = [];
-        for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) live.push(i);
+        const d = denseDeleted(g);
+        for (let i = 0; i < g.rowCount; i++) if (d === null || d[i] !== 1) live.push(i);
         if (live.length === 0) continue;
         for (const off of live) ids[gi * ROW_GROUP_ROWS + off] = next++;
         const cols: Vector[] = [];
@@ -681,7 +687,8 @@ export class TableStore implements Storage, ChunkSource {
       const g = tn.groups[gi];
       const from = t0.groups[gi]?.rowCount ?? 0;
       const live: number[] = [];
-      for (let i = from; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) live.push(i);
+      const d = denseDeleted(g);
+      for (let i = from; i < g.rowCount; i++) if (d === null || d[i] !== 1) live.push(i);
       if (live.length === 0) continue;
       for (const off of live) ids[gi * ROW_GROUP_ROWS + off] = next++;
       tail.push(def.columns.map((_, c) => gatherVector(snap.readColumn(gi, c), live)));
@@ -708,12 +715,12 @@ export class TableStore implements Storage, ChunkSource {
     }
     // Rows of T0 deleted since: deleted in the copy too.
     for (let gi = 0; gi < tn.groups.length; gi++) {
-      const d = tn.groups[gi].deleted;
+      const d = denseDeleted(tn.groups[gi]);
       if (d === null) continue;
       const n = t0.groups[gi]?.rowCount ?? 0;
       for (let i = 0; i < n; i++) {
         const to = ids[gi * ROW_GROUP_ROWS + i];
-        if (to < 0 || d[i] === 0) continue;
+        if (to < 0 || d[i] !== 1) continue;
         const target = groups[Math.floor(to / ROW_GROUP_ROWS)];
         if (target.deleted === null) target.deleted = new Uint8Array(ROW_GROUP_ROWS);
         target.deleted[to % ROW_GROUP_ROWS] = 1;
@@ -1071,11 +1078,12 @@ export class TableStore implements Storage, ChunkSource {
     /** Offsets the batch deleted, by group key (for the deletion log once published). */
     const deletedNow = new Map<string, number[]>();
     for (const [groupKey, { id, g, offsets }] of deletes) {
-      const d = state.tables.get(id)?.groups[g]?.deleted;
-      if (d === undefined) continue;
-      if (d !== null) {
-        // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts).
-        const found = newlyDeleted(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d, offsets);
+      const now = state.tables.get(id)?.groups[g];
+      if (now === undefined) continue;
+      if (hasDeletions(now)) {
+        // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts),
+        // taken from the offsets the transactions deleted (no bitmap is made, see layered-deletions.ts).
+        const found = newlyDeletedIn(this.state.tables.get(id)?.groups[g], now, offsets);
         deletedNow.set(groupKey, found);
         const added = deletionEntryBytes(found);
         if (added === null) continue;
@@ -1086,7 +1094,10 @@ export class TableStore implements Storage, ChunkSource {
         }
       }
       for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
-      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, state.tables.get(id)!.groups[g].rowCount))]);
+      const d = denseDeleted(now);
+      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, now.rowCount))]);
+      // The bitmap made for the write is the group's from now on (its layer folded into it).
+      if (now.since !== undefined) state.tables.get(id)!.groups[g] = groupWith(now, now.rowCount, d, now.deletedCount, undefined);
     }
     entries.push(...other);
     if (this.compactions.retired.size > 0) this.revokeReachedRetired(state, entries);
@@ -1217,7 +1228,7 @@ export class TableStore implements Storage, ChunkSource {
         entries.push([statsKey(id, g), encodeGroupStats(stats)]);
       }
       for (const g of tt.dirtyDeletes) {
-        const d = groups[g].deleted;
+        const d = denseDeleted(groups[g]);
         if (!txn.truncated.includes(id)) for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
         entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, groups[g].rowCount))]);
       }
@@ -1370,8 +1381,8 @@ class TxnTable {
 
   /** Whether the row is deleted as this transaction sees it (false past the group's rows). */
   isDeleted(g: number, off: number): boolean {
-    const d = this.state().groups[g]?.deleted;
-    return (d != null && d[off] === 1) || this.ownDeleted.has(g, off);
+    const group = this.state().groups[g];
+    return (group !== undefined && deletedAt(group, off)) || this.ownDeleted.has(g, off);
   }
 
   /** This transaction's deletions for its own view's readers (see own-deletions.ts); made with the first snapshot. */
@@ -1382,22 +1393,24 @@ class TxnTable {
       dense: (g) => {
         if (this.ownDeleted.empty) return undefined;
         const group = this.state().groups[g];
-        return this.ownDeleted.dense(g, group.deleted, group.rowCount);
+        return this.ownDeleted.dense(g, denseDeleted(group), group.rowCount);
       },
     });
   }
 
   /**
    * At commit (after the last rebase): the groups this transaction deleted rows of get their new
-   * bitmaps (the committed one with its deletions set), which the commit writes and publishes.
+   * deletions (the committed ones with its offsets layered on, see layered-deletions.ts), which the
+   * commit writes and publishes.
    */
   settleDeletions(): void {
     if (this.ownDeleted.empty) return;
     const groups = this.state().groups;
     for (const g of [...this.ownDeleted.groups()]) {
       const group = groups[g];
-      groups[g] = groupWith(group, group.rowCount, this.ownDeleted.detach(g, group.deleted, group.rowCount, false)!, group.deletedCount);
-      (this.privateBitmaps ??= new Set()).add(g);
+      // A layer over the committed bitmap (shared, not copied), folded every FOLD_AFTER deletions.
+      const { deleted, since } = withDeleted(group, this.ownDeleted.take(g));
+      groups[g] = groupWith(group, group.rowCount, deleted, group.deletedCount, since);
     }
   }
 
@@ -1415,7 +1428,7 @@ class TxnTable {
     const groups = this.state().groups;
     for (const g of [...this.parts.keys(), ...this.spilled.keys()].sort((a, b) => a - b)) {
       let at = this.baseRows.get(g) ?? 0;
-      const del = groups[g].deleted;
+      const del = denseDeleted(groups[g]);
       const own = this.ownDeleted;
       // A spilled group is read back whole (a rebase of a transaction that spilled: rare, and not bounded in memory).
       const spilled = this.spilled.has(g) ? [this.state().def.columns.map((_, c) => this.spilledColumn(g, c))] : null;
@@ -1653,13 +1666,13 @@ class TxnTable {
           d![off] = 1;
           counted++;
         }
-      } else if ((d === null || d[off] !== 1) && !this.ownDeleted.has(g, off)) {
+      } else if (!deletedAt(group, off) && !this.ownDeleted.has(g, off)) {
         counted++;
         // Past SPARSE_MAX rows in a group (a bulk DELETE), a bitmap of its own is cheaper than the set.
         if (this.ownDeleted.add(g, off) > SPARSE_MAX) {
           addDeletedCount(groups, g, counted);
           counted = 0;
-          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, d, group.rowCount, true)!, groups[g].deletedCount);
+          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, denseDeleted(group), group.rowCount, true)!, groups[g].deletedCount, undefined);
           (this.privateBitmaps ??= new Set()).add(g);
         }
       }
@@ -1711,8 +1724,8 @@ function addDeletedCount(groups: GroupState[], g: number, n: number): void {
  * shape), where a spread of the variously shaped group states was a slow generic copy on the
  * transaction's path (a new field of GroupState must be copied here too).
  */
-function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number): GroupState {
-  return { rowCount, deleted, deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
+function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number, since: DeletedSince | undefined = g.since): GroupState {
+  return { rowCount, deleted, since, deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
 }
 
 /** Rows a transaction deletes in one group before it keeps a bitmap of its own for the group (see own-deletions.ts). */
