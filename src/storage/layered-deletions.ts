@@ -3,23 +3,37 @@
 // UPDATE of an account deletes one row of a full 65,536-row group per transaction; publishing each
 // commit's deletions as a dense bitmap of its own copied 64 KiB per transaction (and left it to the
 // garbage collector). A commit now adds its offsets to a copy of the short list (a few KiB at most)
-// and folds the list into a new bitmap only every FOLD_AFTER deletions.
+// and folds the list into a new bitmap only every FOLD_AFTER deletions (fewer in smaller groups,
+// see foldLimit).
 //
 // Point readers (liveness of a row, key checks, index lookups) test the bitmap and the list. Readers
 // that want the whole bitmap (scans, compaction, writing the bitmap to disk) ask denseDeleted, which
 // makes it once per layer and base (each published version of a group has its own layer object, so
 // repeated scans of one version share one bitmap).
 
-/** Offsets deleted in a layer before its list is folded into a new bitmap. */
-export const FOLD_AFTER = 512;
+/** Offsets deleted in a full group's layer before its list is folded into a new bitmap. */
+export const FOLD_AFTER = 256;
 
-/** Offsets deleted since a group's bitmap was made: ascending, never changed after construction. */
+/**
+ * The longest list a group of `rowCount` rows keeps before folding. Each commit copies the list
+ * (a merge), a fold copies the bitmap (`rowCount` bytes, an allocation outside the JS heap): a
+ * small group's bitmap is cheaper to copy than a long list (pgbench's branches and tellers).
+ */
+export function foldLimit(rowCount: number): number {
+  return Math.max(8, Math.min(FOLD_AFTER, rowCount >> 8));
+}
+
+/**
+ * Offsets deleted since a group's bitmap was made: ascending, never changed after construction. A
+ * plain array of small integers (on the JS heap; a typed array of this size would be an external
+ * allocation per commit, what the garbage collector handles slowest).
+ */
 export class DeletedSince {
   /** The dense bitmap last made, and the base it was made from. */
   private made: Uint8Array | null = null;
   private madeFrom: Uint8Array | null = null;
 
-  constructor(readonly offsets: Int32Array) {}
+  constructor(readonly offsets: readonly number[]) {}
 
   get size(): number {
     return this.offsets.length;
@@ -87,7 +101,7 @@ export function withDeleted(g: LayeredDeletions, added: Iterable<number>): { del
   fresh.sort((a, b) => a - b);
   const old = g.since?.offsets;
   const n = (old?.length ?? 0) + fresh.length;
-  if (n > FOLD_AFTER) {
+  if (n > foldLimit(g.rowCount)) {
     const bitmap = new Uint8Array(Math.max(g.rowCount, g.deleted?.length ?? 0));
     if (g.deleted !== null) bitmap.set(g.deleted);
     if (old !== undefined) for (let k = 0; k < old.length; k++) bitmap[old[k]] = 1;
@@ -95,16 +109,15 @@ export function withDeleted(g: LayeredDeletions, added: Iterable<number>): { del
     return { deleted: bitmap, since: undefined };
   }
   // Merge of two ascending lists (duplicates within `fresh` dropped).
-  const out = new Int32Array(n);
+  const out: number[] = [];
   let i = 0;
   let j = 0;
-  let w = 0;
   const m = old?.length ?? 0;
   while (i < m || j < fresh.length) {
     const v = j >= fresh.length || (i < m && old![i] < fresh[j]) ? old![i++] : fresh[j++];
-    if (w === 0 || out[w - 1] !== v) out[w++] = v;
+    if (out.length === 0 || out[out.length - 1] !== v) out.push(v);
   }
-  return { deleted: g.deleted, since: new DeletedSince(w === n ? out : out.slice(0, w)) };
+  return { deleted: g.deleted, since: new DeletedSince(out) };
 }
 
 /**

@@ -1097,7 +1097,7 @@ export class TableStore implements Storage, ChunkSource {
       const d = denseDeleted(now);
       entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, now.rowCount))]);
       // The bitmap made for the write is the group's from now on (its layer folded into it).
-      if (now.since !== undefined) state.tables.get(id)!.groups[g] = groupWith(now, now.rowCount, d, now.deletedCount, undefined);
+      if (now.since !== undefined) state.tables.get(id)!.groups[g] = groupWith(now, now.rowCount, d, now.deletedCount, null);
     }
     entries.push(...other);
     if (this.compactions.retired.size > 0) this.revokeReachedRetired(state, entries);
@@ -1410,7 +1410,7 @@ class TxnTable {
       const group = groups[g];
       // A layer over the committed bitmap (shared, not copied), folded every FOLD_AFTER deletions.
       const { deleted, since } = withDeleted(group, this.ownDeleted.take(g));
-      groups[g] = groupWith(group, group.rowCount, deleted, group.deletedCount, since);
+      groups[g] = groupWith(group, group.rowCount, deleted, group.deletedCount, since ?? null);
     }
   }
 
@@ -1428,17 +1428,18 @@ class TxnTable {
     const groups = this.state().groups;
     for (const g of [...this.parts.keys(), ...this.spilled.keys()].sort((a, b) => a - b)) {
       let at = this.baseRows.get(g) ?? 0;
-      const del = denseDeleted(groups[g]);
+      // Point checks (own rows are few): no whole bitmap is made of a layered group (see layered-deletions.ts).
+      const group = groups[g];
       const own = this.ownDeleted;
       // A spilled group is read back whole (a rebase of a transaction that spilled: rare, and not bounded in memory).
       const spilled = this.spilled.has(g) ? [this.state().def.columns.map((_, c) => this.spilledColumn(g, c))] : null;
       for (const p of spilled ?? this.parts.get(g)!) {
         for (const v of p) ensureStrings(v);
         const n = p[0]?.length ?? 0;
-        if (del === null && own.empty) out.push(p);
+        if (!hasDeletions(group) && own.empty) out.push(p);
         else {
           const idx: number[] = [];
-          for (let i = 0; i < n; i++) if ((del === null || del[at + i] !== 1) && !own.has(g, at + i)) idx.push(i);
+          for (let i = 0; i < n; i++) if (!deletedAt(group, at + i) && !own.has(g, at + i)) idx.push(i);
           if (idx.length === n) out.push(p);
           else if (idx.length > 0) out.push(p.map((v) => gatherVector(v, idx)));
         }
@@ -1672,7 +1673,7 @@ class TxnTable {
         if (this.ownDeleted.add(g, off) > SPARSE_MAX) {
           addDeletedCount(groups, g, counted);
           counted = 0;
-          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, denseDeleted(group), group.rowCount, true)!, groups[g].deletedCount, undefined);
+          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, denseDeleted(group), group.rowCount, true)!, groups[g].deletedCount, null);
           (this.privateBitmaps ??= new Set()).add(g);
         }
       }
@@ -1724,8 +1725,9 @@ function addDeletedCount(groups: GroupState[], g: number, n: number): void {
  * shape), where a spread of the variously shaped group states was a slow generic copy on the
  * transaction's path (a new field of GroupState must be copied here too).
  */
-function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number, since: DeletedSince | undefined = g.since): GroupState {
-  return { rowCount, deleted, since, deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
+function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number, since?: DeletedSince | null): GroupState {
+  // `since` absent: g's layer stays; null: no layer (the bitmap holds every deletion).
+  return { rowCount, deleted, since: since === undefined ? g.since : (since ?? undefined), deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
 }
 
 /** Rows a transaction deletes in one group before it keeps a bitmap of its own for the group (see own-deletions.ts). */

@@ -58,7 +58,7 @@ describe('layered committed deletions', function () {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-layered-del-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('withDeleted merges offsets into a sorted list over the bitmap, skips ones deleted, and folds past FOLD_AFTER', () => {
+  it('withDeleted merges offsets into a sorted list over the bitmap, skips ones deleted, and folds past its limit', () => {
     const base = new Uint8Array(100);
     base[5] = 1;
     const g0 = { rowCount: 100, deleted: base };
@@ -80,7 +80,9 @@ describe('layered committed deletions', function () {
     // Found among candidates: only what `now` deleted beyond `before`.
     expect(newlyDeletedIn(g1, g2, [[50, 7, 5], [3, 3, 9]])).to.deep.equal([3, 50]);
     expect(newlyDeletedIn(undefined, g2, [[50, 1]])).to.deep.equal([50]);
-    // Past FOLD_AFTER offsets the list becomes a new bitmap.
+    // Past FOLD_AFTER offsets (in a full group) the list becomes a new bitmap; in a small group past fewer.
+    expect(withDeleted({ rowCount: 1000, deleted: null }, range(0, 8)).since!.size).to.equal(8);
+    expect(withDeleted({ rowCount: 1000, deleted: null }, range(0, 9)).since).to.equal(undefined);
     const big = { rowCount: ROW_GROUP_ROWS, deleted: null };
     const c = withDeleted(big, range(0, FOLD_AFTER));
     expect(c.deleted).to.equal(null);
