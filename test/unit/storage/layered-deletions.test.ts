@@ -177,6 +177,29 @@ describe('layered committed deletions', function () {
     await s.close();
   });
 
+  it('rows appended to a group with a layer (the layer kept) read right in the transaction and after commit', async () => {
+    const s = await openStore(dir);
+    const def = await setup(s);
+    const tail = ROW_GROUP_ROWS + 7; // group 1 has 300 rows
+    await deleteKeys(s, def, [tail, 5]);
+    await deleteKeys(s, def, [tail + 1]);
+    expect(committedGroup(s, def, 1).since).to.not.equal(undefined);
+    const t = s.begin();
+    t.append(def.id, rows(-1, -2));
+    const own = liveIds(t.table(def.id));
+    expect(own).to.include.members([-1, -2]);
+    expect(own).to.not.include.members([tail, tail + 1, 5]);
+    t.delete(def.id, [rowIdOf(t, def, -1)]);
+    await t.commit();
+    const expected = [-2, ...range(0, N).filter((k) => ![5, tail, tail + 1].includes(k))];
+    expect(liveIds(s.snapshot(def.id))).to.deep.equal(expected);
+    expect(seen(s, def, tail)).to.deep.equal(absent);
+    await s.close();
+    const again = await openStore(dir);
+    expect(liveIds(again.snapshot(def.id))).to.deep.equal(expected);
+    await again.close();
+  });
+
   it('compaction copies only the rows live under the layer', async () => {
     const s = await openStore(dir);
     const def = await setup(s);
