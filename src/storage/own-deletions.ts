@@ -3,8 +3,8 @@
 // transaction that deletes a row of a full group used to copy it whole on its first deletion there
 // (pgbench's UPDATE of an account: every transaction). Here the transaction's deletions in a group
 // are a set of offsets, and a dense bitmap (committed bits plus these) is made only when asked for:
-// by a reader that wants the whole group's bitmap (a scan of the transaction's own view). Point readers (index lookups, key
-// checks, liveness of one row) test the committed bitmap and the set instead.
+// by a reader that wants the whole group's bitmap (a scan of the transaction's own view). Point
+// readers (index lookups, key checks, liveness of one row) test the committed bitmap and the set.
 //
 // The bitmap made for a reader is never written afterwards (a later deletion makes a new one), so
 // a reader holding it keeps the rows it saw. Past SPARSE_MAX deletions in one group (a bulk DELETE)

@@ -37,7 +37,6 @@ import { OwnRowsScratch } from './own-rows-scratch';
 import { OwnDeletedRows, OwnDeletions } from './own-deletions';
 import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
-
 import { DeletedSince, deletedAt, denseDeleted, hasDeletions, newlyDeletedIn, withDeleted } from './layered-deletions';
 
 export interface GroupState {
@@ -1408,7 +1407,7 @@ class TxnTable {
     const groups = this.state().groups;
     for (const g of [...this.ownDeleted.groups()]) {
       const group = groups[g];
-      // A layer over the committed bitmap (shared, not copied), folded every FOLD_AFTER deletions.
+      // A layer over the committed bitmap (shared, not copied), folded now and then (see foldLimit).
       const { deleted, since } = withDeleted(group, this.ownDeleted.take(g));
       groups[g] = groupWith(group, group.rowCount, deleted, group.deletedCount, since ?? null);
     }
