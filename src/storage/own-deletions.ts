@@ -3,16 +3,14 @@
 // transaction that deletes a row of a full group used to copy it whole on its first deletion there
 // (pgbench's UPDATE of an account: every transaction). Here the transaction's deletions in a group
 // are a set of offsets, and a dense bitmap (committed bits plus these) is made only when asked for:
-// by a reader that wants the whole group's bitmap (a scan of the transaction's own view), and once
-// at commit, when the group's new committed bitmap is made. Point readers (index lookups, key
-// checks, liveness of one row) test the committed bitmap and the set instead.
+// by a reader that wants the whole group's bitmap (a scan of the transaction's own view). Point
+// readers (index lookups, key checks, liveness of one row) test the committed bitmap and the set.
 //
 // The bitmap made for a reader is never written afterwards (a later deletion makes a new one), so
 // a reader holding it keeps the rows it saw. Past SPARSE_MAX deletions in one group (a bulk DELETE)
 // the transaction takes a new bitmap of its own for the group and sets further deletions in it
-// (TxnTable.delete). The copy at commit remains: the commit path publishes each version of a
-// group's deletions as a dense bitmap of its own and compares it with the previous one
-// (bench/results/storage-path-s8.md says what removing it would take).
+// (TxnTable.delete). At commit the set becomes a layer over the committed bitmap, not a copy of
+// it (see layered-deletions.ts).
 
 /** A transaction's view of which rows it deleted itself (what a snapshot of its own view consults). */
 export interface OwnDeletedRows {
@@ -98,6 +96,14 @@ export class OwnDeletions {
     this.sets?.delete(group);
     this.made?.delete(group);
     return bitmap;
+  }
+
+  /** The group's offsets (in no order), dropped from this set (at commit, when they become committed deletions). */
+  take(group: number): Iterable<number> {
+    const set = this.sets?.get(group) ?? [];
+    this.sets?.delete(group);
+    this.made?.delete(group);
+    return set;
   }
 
   /** An independent copy (a savepoint's); bitmaps made are not shared (they are rebuilt on demand). */

@@ -36,11 +36,15 @@ import { DeletionLog } from './deletion-log';
 import { OwnRowsScratch } from './own-rows-scratch';
 import { OwnDeletedRows, OwnDeletions } from './own-deletions';
 import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
-import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, newlyDeleted, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
+import { DeletedSince, deletedAt, denseDeleted, hasDeletions, newlyDeletedIn, withDeleted } from './layered-deletions';
 
 export interface GroupState {
   rowCount: number;
+  /** The deletion bitmap; with `since`, only part of the deletions: read them through layered-deletions.ts. */
   deleted: Uint8Array | null;
+  /** Offsets deleted since `deleted` was made (see layered-deletions.ts). */
+  since?: DeletedSince;
   deletedCount: number;
   /** Column statistics of the group's rows as last committed; null when never collected. */
   stats: GroupStats | null;
@@ -141,14 +145,14 @@ class Snapshot implements TableSnapshot {
     return this.groups[group].rowCount;
   }
   deleted(group: number): Uint8Array | null {
-    return this.own?.dense(group) ?? this.groups[group].deleted;
+    return this.own?.dense(group) ?? denseDeleted(this.groups[group]);
   }
   rowDeleted(rowId: RowId): boolean {
     const g = Math.floor(rowId / ROW_GROUP_ROWS);
     const off = rowId - g * ROW_GROUP_ROWS;
     const group = this.groups[g];
     if (group === undefined || off >= group.rowCount) return true;
-    if (group.deleted !== null && group.deleted[off] === 1) return true;
+    if (deletedAt(group, off)) return true;
     return this.own !== null && this.own.has(g, off);
   }
   statistics(): TableStatistics | null {
@@ -216,7 +220,7 @@ function rowDeleted(t: TableState, id: RowId): boolean {
   const g = Math.floor(id / ROW_GROUP_ROWS);
   const off = id - g * ROW_GROUP_ROWS;
   const group = t.groups[g];
-  return group === undefined || off >= group.rowCount || (group.deleted !== null && group.deleted[off] === 1);
+  return group === undefined || off >= group.rowCount || deletedAt(group, off);
 }
 
 export class TableStore implements Storage, ChunkSource {
@@ -616,7 +620,8 @@ export class TableStore implements Storage, ChunkSource {
         if (!unchanged()) throw concurrentUpdate();
         const g = t0.groups[gi];
         const live: number[] = [];
-        for (let i = 0; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) live.push(i);
+        const d = denseDeleted(g);
+        for (let i = 0; i < g.rowCount; i++) if (d === null || d[i] !== 1) live.push(i);
         if (live.length === 0) continue;
         for (const off of live) ids[gi * ROW_GROUP_ROWS + off] = next++;
         const cols: Vector[] = [];
@@ -681,7 +686,8 @@ export class TableStore implements Storage, ChunkSource {
       const g = tn.groups[gi];
       const from = t0.groups[gi]?.rowCount ?? 0;
       const live: number[] = [];
-      for (let i = from; i < g.rowCount; i++) if (g.deleted === null || g.deleted[i] === 0) live.push(i);
+      const d = denseDeleted(g);
+      for (let i = from; i < g.rowCount; i++) if (d === null || d[i] !== 1) live.push(i);
       if (live.length === 0) continue;
       for (const off of live) ids[gi * ROW_GROUP_ROWS + off] = next++;
       tail.push(def.columns.map((_, c) => gatherVector(snap.readColumn(gi, c), live)));
@@ -708,12 +714,12 @@ export class TableStore implements Storage, ChunkSource {
     }
     // Rows of T0 deleted since: deleted in the copy too.
     for (let gi = 0; gi < tn.groups.length; gi++) {
-      const d = tn.groups[gi].deleted;
+      const d = denseDeleted(tn.groups[gi]);
       if (d === null) continue;
       const n = t0.groups[gi]?.rowCount ?? 0;
       for (let i = 0; i < n; i++) {
         const to = ids[gi * ROW_GROUP_ROWS + i];
-        if (to < 0 || d[i] === 0) continue;
+        if (to < 0 || d[i] !== 1) continue;
         const target = groups[Math.floor(to / ROW_GROUP_ROWS)];
         if (target.deleted === null) target.deleted = new Uint8Array(ROW_GROUP_ROWS);
         target.deleted[to % ROW_GROUP_ROWS] = 1;
@@ -1079,11 +1085,12 @@ export class TableStore implements Storage, ChunkSource {
     /** Offsets the batch deleted, by group key (for the deletion log once published). */
     const deletedNow = new Map<string, number[]>();
     for (const [groupKey, { id, g, offsets }] of deletes) {
-      const d = state.tables.get(id)?.groups[g]?.deleted;
-      if (d === undefined) continue;
-      if (d !== null) {
-        // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts).
-        const found = newlyDeleted(this.state.tables.get(id)?.groups[g]?.deleted ?? null, d, offsets);
+      const now = state.tables.get(id)?.groups[g];
+      if (now === undefined) continue;
+      if (hasDeletions(now)) {
+        // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts),
+        // taken from the offsets the transactions deleted (no bitmap is made, see layered-deletions.ts).
+        const found = newlyDeletedIn(this.state.tables.get(id)?.groups[g], now, offsets);
         deletedNow.set(groupKey, found);
         const added = deletionEntryBytes(found);
         if (added === null) continue;
@@ -1094,7 +1101,10 @@ export class TableStore implements Storage, ChunkSource {
         }
       }
       for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
-      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, state.tables.get(id)!.groups[g].rowCount))]);
+      const d = denseDeleted(now);
+      entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, now.rowCount))]);
+      // The bitmap made for the write is the group's from now on (its layer folded into it).
+      if (now.since !== undefined) state.tables.get(id)!.groups[g] = groupWith(now, now.rowCount, d, now.deletedCount, null);
     }
     entries.push(...other);
     if (this.compactions.retired.size > 0) this.revokeReachedRetired(state, entries);
@@ -1226,7 +1236,7 @@ export class TableStore implements Storage, ChunkSource {
         entries.push([statsKey(id, g), encodeGroupStats(stats)]);
       }
       for (const g of tt.dirtyDeletes) {
-        const d = groups[g].deleted;
+        const d = denseDeleted(groups[g]);
         if (!txn.truncated.includes(id)) for (const k of this.deletionEntries.superseded(id, g)) entries.push([k, null]);
         entries.push([deletedKey(id, g), d === null ? null : Buffer.from(d.subarray(0, groups[g].rowCount))]);
       }
@@ -1379,8 +1389,8 @@ class TxnTable {
 
   /** Whether the row is deleted as this transaction sees it (false past the group's rows). */
   isDeleted(g: number, off: number): boolean {
-    const d = this.state().groups[g]?.deleted;
-    return (d != null && d[off] === 1) || this.ownDeleted.has(g, off);
+    const group = this.state().groups[g];
+    return (group !== undefined && deletedAt(group, off)) || this.ownDeleted.has(g, off);
   }
 
   /** This transaction's deletions for its own view's readers (see own-deletions.ts); made with the first snapshot. */
@@ -1391,22 +1401,24 @@ class TxnTable {
       dense: (g) => {
         if (this.ownDeleted.empty) return undefined;
         const group = this.state().groups[g];
-        return this.ownDeleted.dense(g, group.deleted, group.rowCount);
+        return this.ownDeleted.dense(g, denseDeleted(group), group.rowCount);
       },
     });
   }
 
   /**
    * At commit (after the last rebase): the groups this transaction deleted rows of get their new
-   * bitmaps (the committed one with its deletions set), which the commit writes and publishes.
+   * deletions (the committed ones with its offsets layered on, see layered-deletions.ts), which the
+   * commit writes and publishes.
    */
   settleDeletions(): void {
     if (this.ownDeleted.empty) return;
     const groups = this.state().groups;
     for (const g of [...this.ownDeleted.groups()]) {
       const group = groups[g];
-      groups[g] = groupWith(group, group.rowCount, this.ownDeleted.detach(g, group.deleted, group.rowCount, false)!, group.deletedCount);
-      (this.privateBitmaps ??= new Set()).add(g);
+      // A layer over the committed bitmap (shared, not copied), folded now and then (see foldLimit).
+      const { deleted, since } = withDeleted(group, this.ownDeleted.take(g));
+      groups[g] = groupWith(group, group.rowCount, deleted, group.deletedCount, since ?? null);
     }
   }
 
@@ -1424,17 +1436,18 @@ class TxnTable {
     const groups = this.state().groups;
     for (const g of [...this.parts.keys(), ...this.spilled.keys()].sort((a, b) => a - b)) {
       let at = this.baseRows.get(g) ?? 0;
-      const del = groups[g].deleted;
+      // Point checks (own rows are few): no whole bitmap is made of a layered group (see layered-deletions.ts).
+      const group = groups[g];
       const own = this.ownDeleted;
       // A spilled group is read back whole (a rebase of a transaction that spilled: rare, and not bounded in memory).
       const spilled = this.spilled.has(g) ? [this.state().def.columns.map((_, c) => this.spilledColumn(g, c))] : null;
       for (const p of spilled ?? this.parts.get(g)!) {
         for (const v of p) ensureStrings(v);
         const n = p[0]?.length ?? 0;
-        if (del === null && own.empty) out.push(p);
+        if (!hasDeletions(group) && own.empty) out.push(p);
         else {
           const idx: number[] = [];
-          for (let i = 0; i < n; i++) if ((del === null || del[at + i] !== 1) && !own.has(g, at + i)) idx.push(i);
+          for (let i = 0; i < n; i++) if (!deletedAt(group, at + i) && !own.has(g, at + i)) idx.push(i);
           if (idx.length === n) out.push(p);
           else if (idx.length > 0) out.push(p.map((v) => gatherVector(v, idx)));
         }
@@ -1662,13 +1675,13 @@ class TxnTable {
           d![off] = 1;
           counted++;
         }
-      } else if ((d === null || d[off] !== 1) && !this.ownDeleted.has(g, off)) {
+      } else if (!deletedAt(group, off) && !this.ownDeleted.has(g, off)) {
         counted++;
         // Past SPARSE_MAX rows in a group (a bulk DELETE), a bitmap of its own is cheaper than the set.
         if (this.ownDeleted.add(g, off) > SPARSE_MAX) {
           addDeletedCount(groups, g, counted);
           counted = 0;
-          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, d, group.rowCount, true)!, groups[g].deletedCount);
+          groups[g] = groupWith(groups[g], group.rowCount, this.ownDeleted.detach(g, denseDeleted(group), group.rowCount, true)!, groups[g].deletedCount, null);
           (this.privateBitmaps ??= new Set()).add(g);
         }
       }
@@ -1720,8 +1733,9 @@ function addDeletedCount(groups: GroupState[], g: number, n: number): void {
  * shape), where a spread of the variously shaped group states was a slow generic copy on the
  * transaction's path (a new field of GroupState must be copied here too).
  */
-function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number): GroupState {
-  return { rowCount, deleted, deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
+function groupWith(g: GroupState, rowCount: number, deleted: Uint8Array | null, deletedCount: number, since?: DeletedSince | null): GroupState {
+  // `since` absent: g's layer stays; null: no layer (the bitmap holds every deletion).
+  return { rowCount, deleted, since: since === undefined ? g.since : (since ?? undefined), deletedCount, stats: g.stats, chunkRows: g.chunkRows, spill: g.spill };
 }
 
 /** Rows a transaction deletes in one group before it keeps a bitmap of its own for the group (see own-deletions.ts). */

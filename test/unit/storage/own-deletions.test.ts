@@ -43,9 +43,16 @@ function seen(t: WriteTxn, def: TableDef, key: number, id: number): { scan: bool
 const present = { scan: true, point: true, findKey: true, index: true };
 const absent = { scan: false, point: false, findKey: false, index: false };
 
-/** The bitmap of group `g` in the transaction's own table state (what a commit publishes). */
-function stateBitmap(t: WriteTxn, def: TableDef, g: number): Uint8Array | null {
-  return (t as unknown as { catalog: { tables: Map<number, { groups: { deleted: Uint8Array | null }[] }> } }).catalog.tables.get(def.id)!.groups[g].deleted;
+type Groups = { tables: Map<number, { groups: { deleted: Uint8Array | null; since?: unknown }[] }> };
+/** The deletions of group `g` in the transaction's own table state (what a commit publishes): bitmap and layer (see layered-deletions.ts). */
+function stateBitmap(t: WriteTxn, def: TableDef, g: number): [Uint8Array | null, unknown] {
+  const group = (t as unknown as { catalog: Groups }).catalog.tables.get(def.id)!.groups[g];
+  return [group.deleted, group.since];
+}
+/** The same of the store's committed state. */
+function committedBitmap(s: Storage, def: TableDef, g: number): [Uint8Array | null, unknown] {
+  const group = (s as unknown as { current: Groups }).current.tables.get(def.id)!.groups[g];
+  return [group.deleted, group.since];
 }
 
 describe('a transaction\'s own deletions beside the committed bitmaps', function () {
@@ -63,15 +70,19 @@ describe('a transaction\'s own deletions beside the committed bitmaps', function
       await w.commit();
     })();
     const committed = s.snapshot(def.id).deleted(0);
+    const committedState = committedBitmap(s, def, 0);
     const t = s.begin();
     const id = rowIdOf(t, def, 500);
     expect(seen(t, def, 500, id)).to.deep.equal(present);
     t.delete(def.id, [id]);
-    expect(stateBitmap(t, def, 0)).to.equal(committed); // not copied
+    // Not copied: the same bitmap and layer.
+    expect(stateBitmap(t, def, 0)[0]).to.equal(committedState[0]);
+    expect(stateBitmap(t, def, 0)[1]).to.equal(committedState[1]);
     expect(seen(t, def, 500, id)).to.deep.equal(absent);
     expect(t.table(def.id).liveRowCount).to.equal(N - 2);
     // Still not copied by the point readers; a scan's bitmap is made for it, the committed one untouched.
-    expect(stateBitmap(t, def, 0)).to.equal(committed);
+    expect(stateBitmap(t, def, 0)[0]).to.equal(committedState[0]);
+    expect(stateBitmap(t, def, 0)[1]).to.equal(committedState[1]);
     expect(committed![id]).to.equal(0);
     expect(liveIds(s.snapshot(def.id))).to.include(500);
     await t.commit();
