@@ -17,6 +17,38 @@
 // of it, and readers may have seen it. As PostgreSQL PANICs when an fsync fails, the store fails:
 // that write's commits and every later write and commit reject with 58030 (io_error), and the server
 // must be restarted (it recovers the last durable state from LMDB).
+//
+// Why one write at a time, each started only once the previous one is durable (checked against
+// lmdb-js 3.5.6 in node_modules/lmdb; "mdb.c" is its patched LMDB, dependencies/lmdb/libraries/liblmdb):
+// - Durability is ordered in LMDB itself: if write N+1 survives a crash, so does N. LMDB copies on
+//   write, so every meta page names a complete tree of every transaction up to its own. With
+//   lmdb-js's overlappingSync a commit writes its pages and a meta marked unsynced without syncing
+//   (mdb.c:5070-5089), releases the write lock (mdb.c:5119-5131, which lets the next transaction
+//   start), then takes the sync mutex, copies the newest meta (transaction T >= N), fdatasyncs the
+//   data file (mdb.c:5157) and only then writes T's "flushed" meta through the O_DSYNC descriptor
+//   (mdb_env_write_meta, the half-page slot, mdb.c:5458-5466; me_synced_txn_id = T, mdb.c:5164).
+//   N's pages were written before N+1 could begin (the write lock orders them), so the flushed meta
+//   of N+1 is written after a sync that covered N. After an OS crash (another boot id) LMDB opens on
+//   a meta not marked unsynced (mdb_pick_meta, mdb.c:5182-5193; mdb_env_pick_meta, mdb.c:5525-5535),
+//   and pages the last synced tree uses are not reused before the next sync (mdb_find_oldest,
+//   mdb.c:2627). After a process crash (SIGKILL) the page cache keeps every write and LMDB opens on
+//   the newest meta. Either way what survives is a prefix of the writes.
+// - But lmdb-js gives no earlier signal than durability: the sync runs inside mdb_txn_commit on the
+//   write thread (mdb.c:5119-5175), and TXN_COMMITTED is set only after it returns (writer.cpp:506,
+//   527); write.js resolves a transaction's promise only on that flag (resolveWrites, write.js:538-557;
+//   the "visible" callback, writer.cpp:444-445 -> write.js:500, finds nothing to resolve), and
+//   `flushed` in the same callback (write.js:503-506). Measured: a batch's promise and `flushed`
+//   settle within 0.02 ms of each other. So the next write cannot be issued "once the previous one
+//   is committed but not yet flushed" and still know the previous commit succeeded: issuing it
+//   earlier (lmdb-js would then overlap its transaction with the previous sync) means writing N+1
+//   before knowing whether N was written at all, and after a failed N, N+1 would reach the disk
+//   without it. See bench/results/commit-overlap.md.
+// - A failed sync (fdatasync) is reported after the transaction became visible (mdb.c:5158-5160 ->
+//   writer.cpp:520-523: the promise rejects). Linux reports a writeback error once; a later fdatasync
+//   can succeed although N's pages never reached the disk, so a later write's synced meta would name
+//   a tree with lost pages. Hence a failed write of commits stops every later write and
+//   acknowledgement (58030 below), as PostgreSQL PANICs when an fsync fails (data_sync_retry = off)
+//   rather than retrying it and trusting the next one.
 import { SqlError, SqlState } from '../types/sql-error';
 import { CommitQueueStats } from './api';
 import { KvStore } from './kv-store';
