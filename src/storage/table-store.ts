@@ -894,10 +894,11 @@ export class TableStore implements Storage, ChunkSource {
       // bitmap record). Deciding each commit at once released row locks ~0.5 ms sooner under
       // pgbench but cost ~0.25 ms more server CPU per transaction and a fifth of the TPS; two turns
       // made ~12% more TPS than one, four no more than two (bench/results/early-lock-release.md).
+      // But with no write in flight a second turn only delays the write (commit-overlap.md).
       this.draining = true;
       let turns = DECIDE_AFTER_TURNS;
       const next = (): void => {
-        if (--turns > 0) setImmediate(next);
+        if (--turns > 0 && this.kv.busy) setImmediate(next);
         else void this.drain();
       };
       setImmediate(next);

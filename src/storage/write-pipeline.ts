@@ -36,9 +36,10 @@
 // - But lmdb-js gives no earlier signal than durability: the sync runs inside mdb_txn_commit on the
 //   write thread (mdb.c:5119-5175), and TXN_COMMITTED is set only after it returns (writer.cpp:506,
 //   527); write.js resolves a transaction's promise only on that flag (resolveWrites, write.js:538-557;
-//   the "visible" callback, writer.cpp:444-445 -> write.js:500, finds nothing to resolve), and
-//   `flushed` in the same callback (write.js:503-506). Measured: a batch's promise and `flushed`
-//   settle within 0.02 ms of each other. So the next write cannot be issued "once the previous one
+//   the "visible" callback, writer.cpp:444-445 -> write.js:500, would find nothing to resolve, and
+//   wrapping env.startWriting showed it never arrives: only the final status 0 does), and `flushed`
+//   in that same callback (write.js:503-506). Measured: a batch's promise and `flushed` settle
+//   within 0.02 ms of each other. So the next write cannot be issued "once the previous one
 //   is committed but not yet flushed" and still know the previous commit succeeded: issuing it
 //   earlier (lmdb-js would then overlap its transaction with the previous sync) means writing N+1
 //   before knowing whether N was written at all, and after a failed N, N+1 would reach the disk
@@ -129,6 +130,11 @@ export class WritePipeline implements KvStore {
   /** The store failed (a commit's write failed after it was decided), else null. */
   get failed(): SqlError | null {
     return this.failure;
+  }
+
+  /** A write is in flight or queued (the commit queue decides sooner when not: see TableStore.commit). */
+  get busy(): boolean {
+    return this.writing || this.queued.length > 0;
   }
 
   /** The highest commit version known durable. */

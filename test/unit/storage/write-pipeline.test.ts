@@ -69,6 +69,27 @@ describe('write pipeline', () => {
     expect(await stateOf(pipe.idle())).to.equal('resolved');
   });
 
+  it('is busy while a write is in flight or queued, and the next write starts only once the previous one is durable', async () => {
+    const kv = new HeldKv();
+    const pipe = new WritePipeline(kv);
+    expect(pipe.busy).to.equal(false);
+    kv.hold();
+    const first = track(pipe.enqueue([['a/1', buf('x')]], 1, null));
+    expect(pipe.busy).to.equal(true);
+    await tick();
+    const second = track(pipe.enqueue([['a/2', buf('y')]], 2, null));
+    await tick();
+    // lmdb-js resolves a write only once it is durable (see the file comment): nothing else starts before.
+    expect(kv.started).to.equal(1);
+    expect([first.state(), second.state()]).to.deep.equal(['pending', 'pending']);
+    kv.release();
+    await tick();
+    await tick();
+    expect([first.state(), second.state()]).to.deep.equal(['resolved', 'resolved']);
+    expect(kv.writes).to.deep.equal([['a/1'], ['a/2']]);
+    expect(pipe.busy).to.equal(false);
+  });
+
   it('fails the store when a write of commits fails: those commits, the ones queued after them and every later one reject with 58030', async () => {
     const kv = new HeldKv();
     const pipe = new WritePipeline(kv);
