@@ -25,7 +25,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PhiAccrualDetector } from '../../src/cluster/phi-accrual';
 
-interface SimParams {
+export interface SimParams {
   hours: number;
   seed: number;
   intervalMs: number;
@@ -46,7 +46,7 @@ interface SimParams {
   title: string;
 }
 
-function parseArgs(argv: string[]): SimParams {
+export function parseArgs(argv: string[]): SimParams {
   const p: SimParams = {
     hours: 24,
     seed: 1,
@@ -124,14 +124,14 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-interface ConfigResult {
+export interface ConfigResult {
   acceptablePauseMs: number;
   falseSuspicions: number[]; // per threshold
   fromDeath: Float64Array[]; // per threshold, sorted
   fromLast: Float64Array[];
 }
 
-function simulate(p: SimParams): { results: ConfigResult[]; heartbeats: number; pauses: number; deaths: number; maxGapMs: number } {
+export function simulate(p: SimParams): { results: ConfigResult[]; heartbeats: number; pauses: number; deaths: number; maxGapMs: number } {
   const u = rng(p.seed);
   const endMs = p.hours * 3600_000;
   const detectors = p.acceptablePausesMs.map(
@@ -238,7 +238,8 @@ function main(): void {
     });
   }
   const table = rows.join('\n');
-  const cmd = `node dist/bench/cluster/detector-sim.js ${process.argv.slice(2).join(' ')}`.trim();
+  const args = process.argv.slice(2).map((a) => (/^[\w.,/=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  const cmd = `node dist/bench/cluster/detector-sim.js ${args.join(' ')}`.trim();
   const model = [
     `- heartbeat interval ${p.intervalMs} ms; sender timer jitter uniform [0, ${p.timerJitterMs}] ms`,
     `- network delay log-normal, median ${p.delayMedianMs} ms, log-sd ${p.delaySigma} (mean ${f(p.delayMedianMs * Math.exp((p.delaySigma * p.delaySigma) / 2), 2)} ms), in order`,
@@ -278,4 +279,4 @@ function main(): void {
   }
 }
 
-main();
+if (require.main === module) main();
