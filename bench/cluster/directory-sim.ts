@@ -4,22 +4,22 @@
 // nodes, how many replica copies move at replication factor 2, how long a lookup and a ring build take.
 //
 //   node dist/bench/cluster/directory-sim.js [--resources 1000000] [--nodes 3,10,100,500]
-//                                            [--vnodes 256] [--out bench/results/directory-sim.md]
+//                                            [--vnodes 256[,64,1024...]] [--out bench/results/directory-sim.md]
 import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { chunkResource, HashRing, NodeId } from '../../src/cluster/hash-ring';
 
-interface Options { resources: number; nodes: number[]; vnodes: number; out: string | null }
+interface Options { resources: number; nodes: number[]; vnodes: number[]; out: string | null }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { resources: 1_000_000, nodes: [3, 10, 100, 500], vnodes: 256, out: 'bench/results/directory-sim.md' };
+  const o: Options = { resources: 1_000_000, nodes: [3, 10, 100, 500], vnodes: [256], out: 'bench/results/directory-sim.md' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = argv[i + 1];
     if (a === '--resources') { o.resources = Number(v); i++; }
     else if (a === '--nodes') { o.nodes = v.split(',').map(Number); i++; }
-    else if (a === '--vnodes') { o.vnodes = Number(v); i++; }
+    else if (a === '--vnodes') { o.vnodes = v.split(',').map(Number); i++; }
     else if (a === '--out') { o.out = v === '-' ? null : v; i++; }
     else throw new Error(`directory-sim: unknown argument ${a}`);
   }
@@ -75,7 +75,7 @@ function bestOf(times: number, fn: () => void): number {
 }
 
 interface Row {
-  n: number; joinFrac: number; leaveFrac: number; target: number; maxMean: number; minMean: number;
+  n: number; vnodes: number; joinFrac: number; leaveFrac: number; target: number; maxMean: number; minMean: number;
   rf2Join: number; rf2Leave: number; lookupNs: number; buildMs: number;
 }
 
@@ -107,7 +107,7 @@ function simulate(n: number, vnodes: number, res: string[]): Row {
   if (sink === -1) console.log(sink);
 
   return {
-    n, joinFrac, leaveFrac, target: 1 / n + 0.01, maxMean: max / mean, minMean: min / mean,
+    n, vnodes, joinFrac, leaveFrac, target: 1 / n + 0.01, maxMean: max / mean, minMean: min / mean,
     rf2Join, rf2Leave, lookupNs, buildMs,
   };
 }
@@ -117,15 +117,15 @@ function pct(x: number): string { return (x * 100).toFixed(2) + '%'; }
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
   const res = makeResources(o.resources);
-  const header = '| nodes | join remapped | leave remapped | target 1/N+1% | max/mean | min/mean | rf2 copies moved (join) | rf2 copies moved (leave) | masterOf ns | build ms |';
-  const rule = '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const header = '| nodes | vnodes | join remapped | leave remapped | target 1/N+1% | max/mean | min/mean | rf2 copies moved (join) | rf2 copies moved (leave) | masterOf ns | build ms |';
+  const rule = '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = [header, rule];
   console.log(header); console.log(rule);
   const loadBefore = os.loadavg();
-  for (const n of o.nodes) {
-    const r = simulate(n, o.vnodes, res);
+  for (const v of o.vnodes) for (const n of o.nodes) {
+    const r = simulate(n, v, res);
     const ok = r.joinFrac <= r.target && r.leaveFrac <= r.target ? '' : ' (over target)';
-    const line = `| ${r.n} | ${pct(r.joinFrac)} | ${pct(r.leaveFrac)} | ${pct(r.target)}${ok} | ${r.maxMean.toFixed(3)} | ` +
+    const line = `| ${r.n} | ${r.vnodes} | ${pct(r.joinFrac)} | ${pct(r.leaveFrac)} | ${pct(r.target)}${ok} | ${r.maxMean.toFixed(3)} | ` +
       `${r.minMean.toFixed(3)} | ${pct(r.rf2Join)} | ${pct(r.rf2Leave)} | ${r.lookupNs.toFixed(0)} | ${r.buildMs.toFixed(1)} |`;
     console.log(line);
     lines.push(line);
@@ -145,7 +145,7 @@ function main(): void {
     `Load average (1/5/15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after: ${loadAfter.map((x) => x.toFixed(2)).join(' ')}  `,
     `Date: ${new Date().toISOString()}`,
     '',
-    `${o.resources.toLocaleString('en-US')} resources (\`chunk/t<k>/<group>\`, 100 tables), ${o.vnodes} virtual nodes per node,`,
+    `${o.resources.toLocaleString('en-US')} resources (\`chunk/t<k>/<group>\`, 100 tables), ${o.vnodes.join(' / ')} virtual nodes per node,`,
     'hash FNV-1a 32 + murmur3 fmix32. Join adds one node; leave removes the middle node.',
     '',
     ...lines,
