@@ -75,7 +75,7 @@ function bestOf(times: number, fn: () => void): number {
 }
 
 interface Row {
-  n: number; vnodes: number; joinFrac: number; leaveFrac: number; target: number; maxMean: number; minMean: number;
+  n: number; vnodes: number; joinFrac: number; leaveFrac: number; target: number; maxMean: number; minMean: number; arcMax: number; arcMin: number;
   rf2Join: number; rf2Leave: number; lookupNs: number; buildMs: number;
 }
 
@@ -93,6 +93,10 @@ function simulate(n: number, vnodes: number, res: string[]): Row {
   let max = 0, min = Infinity;
   for (const id of ids) { const c = counts.get(id) ?? 0; max = Math.max(max, c); min = Math.min(min, c); }
 
+  const shares = ring.circleShares();
+  let arcMax = 0, arcMin = Infinity;
+  for (const x of shares) { arcMax = Math.max(arcMax, x * n); arcMin = Math.min(arcMin, x * n); }
+
   const joinFrac = remapped(base, masters(joined, res));
   const leaveFrac = remapped(base, masters(left, res));
 
@@ -107,7 +111,7 @@ function simulate(n: number, vnodes: number, res: string[]): Row {
   if (sink === -1) console.log(sink);
 
   return {
-    n, vnodes, joinFrac, leaveFrac, target: 1 / n + 0.01, maxMean: max / mean, minMean: min / mean,
+    n, vnodes, joinFrac, leaveFrac, target: 1 / n + 0.01, maxMean: max / mean, minMean: min / mean, arcMax, arcMin,
     rf2Join, rf2Leave, lookupNs, buildMs,
   };
 }
@@ -117,8 +121,8 @@ function pct(x: number): string { return (x * 100).toFixed(2) + '%'; }
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
   const res = makeResources(o.resources);
-  const header = '| nodes | vnodes | join remapped | leave remapped | target 1/N+1% | max/mean | min/mean | rf2 copies moved (join) | rf2 copies moved (leave) | masterOf ns | build ms |';
-  const rule = '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const header = '| nodes | vnodes | join remapped | leave remapped | target 1/N+1% | max/mean | min/mean | arc max/mean | arc min/mean | rf2 copies moved (join) | rf2 copies moved (leave) | masterOf ns | build ms |';
+  const rule = '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = [header, rule];
   console.log(header); console.log(rule);
   const loadBefore = os.loadavg();
@@ -126,7 +130,7 @@ function main(): void {
     const r = simulate(n, v, res);
     const ok = r.joinFrac <= r.target && r.leaveFrac <= r.target ? '' : ' (over target)';
     const line = `| ${r.n} | ${r.vnodes} | ${pct(r.joinFrac)} | ${pct(r.leaveFrac)} | ${pct(r.target)}${ok} | ${r.maxMean.toFixed(3)} | ` +
-      `${r.minMean.toFixed(3)} | ${pct(r.rf2Join)} | ${pct(r.rf2Leave)} | ${r.lookupNs.toFixed(0)} | ${r.buildMs.toFixed(1)} |`;
+      `${r.minMean.toFixed(3)} | ${r.arcMax.toFixed(3)} | ${r.arcMin.toFixed(3)} | ${pct(r.rf2Join)} | ${pct(r.rf2Leave)} | ${r.lookupNs.toFixed(0)} | ${r.buildMs.toFixed(1)} |`;
     console.log(line);
     lines.push(line);
   }
@@ -153,6 +157,8 @@ function main(): void {
     '- *remapped*: fraction of resources whose master differs between the two epochs (the ideal is 1/(N+1) on a',
     '  join and 1/N on a leave; the issue\'s target is ≤ 1/N + 1%).',
     '- *max/mean*, *min/mean*: resources per node on the base ring against the even share.',
+    '- *arc max/mean*, *arc min/mean*: the same, computed exactly from each node\'s share of the hash circle',
+    '  (no sampling noise from the finite resource count).',
     '- *rf2 copies moved*: replica copies (master + next distinct node clockwise) that land on a node that held no',
     '  copy before, as a fraction of all copies: the data a membership change makes the cluster copy.',
     '- *masterOf ns*: one lookup (hash of the id string + binary search), best of 5 passes over all resources;',

@@ -143,6 +143,23 @@ export class HashRing {
     return out;
   }
 
+  /**
+   * Each node's exact share of the hash circle (fractions summing to 1), indexed like `nodes`: the load
+   * a node is expected to master when resources hash uniformly. Not a hot path (used by the simulation
+   * and for reporting balance).
+   */
+  circleShares(): Float64Array {
+    const shares = new Float64Array(this.nodes.length);
+    const pts = this.points, total = pts.length;
+    if (total === 0) return shares;
+    // Point i owns the arc (previous point, point i]; the first point also owns the wrap-around arc.
+    for (let i = 0; i < total; i++) {
+      const prev = i === 0 ? pts[total - 1] - 4294967296 : pts[i - 1];
+      shares[this.owners[i]] += (pts[i] - prev) / 4294967296;
+    }
+    return shares;
+  }
+
   /** The ring of the next epoch after `id` joins. */
   withNode(id: NodeId): HashRing {
     if (this.indexOf(id) >= 0) throw new Error(`hash ring: node ${String(id)} is already a member`);

@@ -95,6 +95,16 @@ describe('cluster: hash ring', () => {
     expect(Math.min(...counts) / mean).to.be.above(0.75);
   });
 
+  it('reports circle shares that sum to 1 and match the sampled load', () => {
+    const ring = new HashRing(nodeIds(10));
+    const shares = ring.circleShares();
+    expect(shares.reduce((x, y) => x + y, 0)).to.be.closeTo(1, 1e-9);
+    const counts = new Array<number>(10).fill(0);
+    for (const r of RESOURCES) counts[ring.masterIndexOf(r)]++;
+    for (let i = 0; i < 10; i++) expect(counts[i] / RESOURCES.length).to.be.closeTo(shares[i], 0.01);
+    expect(new HashRing(['only']).circleShares()[0]).to.be.closeTo(1, 1e-12);
+  });
+
   it('rejects an empty ring, duplicate and unknown members, bad vnode counts', () => {
     const empty = new HashRing([]);
     expect(() => empty.masterOf('chunk/t/0')).to.throw(/no nodes/);
