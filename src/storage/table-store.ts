@@ -32,7 +32,6 @@ import { SqlError, SqlState } from '../types/sql-error';
 import { GrowableColumn } from './growable-column';
 import { ensureStrings } from '../types/string-bytes';
 import { MAX_SPILLS_IN_FLIGHT, newSpillTag, removeUnreferencedSpills, spillGroupPrefix, spillKey } from './spilled-groups';
-import { DeletionLog } from './deletion-log';
 import { OwnRowsScratch } from './own-rows-scratch';
 import { OwnDeletedRows, OwnDeletions } from './own-deletions';
 import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
@@ -230,7 +229,6 @@ export class TableStore implements Storage, ChunkSource {
   readonly sequences: SequenceStore;
   private readonly deletionEntries: DeletionEntries;
   /** Rows recent group commits deleted, by group: what a rebase sets in a transaction's private bitmaps. */
-  readonly deletionLog = new DeletionLog();
   /** Memory for transactions' views of groups they appended to (see own-rows-scratch.ts). */
   readonly ownRowsScratch = new OwnRowsScratch();
 
@@ -768,7 +766,6 @@ export class TableStore implements Storage, ChunkSource {
     this.pkIndexes.delete(tableId);
     for (const key of [...this.sortedIndexes.keys()]) if (key.startsWith(`${tableId}:`)) this.sortedIndexes.delete(key);
     this.deletionEntries.forget(tableId);
-    this.deletionLog.forget(tableId);
     return cat.version!;
   }
 
@@ -1083,16 +1080,13 @@ export class TableStore implements Storage, ChunkSource {
       entries.push([statsKey(id, g), encodeGroupStats(stats)]);
     }
     for (const { id, g, stats } of spilledWritten) if (state.tables.has(id)) entries.push([statsKey(id, g), encodeGroupStats(stats)]);
-    /** Offsets the batch deleted, by group key (for the deletion log once published). */
-    const deletedNow = new Map<string, number[]>();
-    for (const [groupKey, { id, g, offsets }] of deletes) {
+    for (const { id, g, offsets } of deletes.values()) {
       const now = state.tables.get(id)?.groups[g];
       if (now === undefined) continue;
       if (hasDeletions(now)) {
         // A few more deleted rows: their offsets, not the group's whole bitmap (see delta-rows.ts),
         // taken from the offsets the transactions deleted (no bitmap is made, see layered-deletions.ts).
         const found = newlyDeletedIn(this.state.tables.get(id)?.groups[g], now, offsets);
-        deletedNow.set(groupKey, found);
         const added = deletionEntryBytes(found);
         if (added === null) continue;
         const key = this.deletionEntries.claim(id, g);
@@ -1114,15 +1108,8 @@ export class TableStore implements Storage, ChunkSource {
     // one's catalog is encoded and written. The next batch is prepared on this state at once.
     const decided = state;
     const durable = this.kv.enqueue(entries, decided.version ?? 0, () => [['catalog', Buffer.from(catalogJson(decided))]]);
-    const published = this.state;
     this.state = state;
     refuse();
-    // A group both appended to and deleted from (an UPDATE on a one-group table) is recorded once:
-    // twice would break the log's chain of (previous, next) bitmaps.
-    for (const [key, { id, g }] of new Map([...groupsWritten, ...deletes])) {
-      const now = state.tables.get(id)?.groups[g];
-      if (now !== undefined) this.deletionLog.record(id, g, published.tables.get(id)?.groups[g]?.deleted ?? null, now.deleted, deletedNow.get(key) ?? []);
-    }
     for (const [id, name] of staleKeys) {
       const byName = this.pkIndexes.get(id);
       const idx = byName?.get(name);
@@ -1193,7 +1180,6 @@ export class TableStore implements Storage, ChunkSource {
       for (const k of this.kv.keysWithPrefix(`a/${id}/`)) entries.push([k, null]);
       for (const k of this.kv.keysWithPrefix(`dd/${id}/`)) entries.push([k, null]);
       this.deletionEntries.forget(id);
-      this.deletionLog.forget(id);
     }
     // Sorted index entries: dropped with the last index on their column; CREATE INDEX builds them below.
     const newIndexColumns: [number, number][] = [];
