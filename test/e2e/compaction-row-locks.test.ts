@@ -7,25 +7,18 @@
 // with TESSERA_TEST_POSTGRES_PORT set, this file runs against that PostgreSQL and passes the same way.
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { TestServer, startServerOrPostgres } from '../helpers/test-server';
-import { connectPg, failure } from '../helpers/pg-client';
+import { failure, sleep, useServerAndClients } from '../helpers/pg-client';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const onPostgres = process.env.TESSERA_TEST_POSTGRES_PORT !== undefined;
 
 describe('row locks and snapshots across a compaction', function () {
   this.timeout(120000);
-  let server: TestServer;
+  const env = useServerAndClients(3);
   let a: Client;
   let b: Client;
   let c: Client;
-  before(async () => {
-    server = await startServerOrPostgres();
-    [a, b, c] = await Promise.all([connectPg(server.port), connectPg(server.port), connectPg(server.port)]);
-  });
-  after(async () => {
-    for (const x of [a, b, c]) await x?.end().catch(() => undefined);
-    await server?.stop();
+  before(() => {
+    [a, b, c] = env.clients;
   });
   afterEach(async () => {
     for (const x of [a, b, c]) await x.query('rollback').catch(() => undefined);

@@ -6,23 +6,16 @@
 // set, this file runs against that PostgreSQL and passes the same way.
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { TestServer, startServerOrPostgres } from '../helpers/test-server';
-import { connectPg, failure } from '../helpers/pg-client';
+import { connectPg, failure, sleep, useServerAndClients } from '../helpers/pg-client';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('INSERT … ON CONFLICT beside a concurrent writer of the key', function () {
   this.timeout(60000);
-  let server: TestServer;
+  const env = useServerAndClients(2);
   let a: Client;
   let b: Client;
-  before(async () => {
-    server = await startServerOrPostgres();
-    [a, b] = await Promise.all([connectPg(server.port), connectPg(server.port)]);
-  });
-  after(async () => {
-    for (const x of [a, b]) await x?.end().catch(() => undefined);
-    await server?.stop();
+  before(() => {
+    [a, b] = env.clients;
   });
   beforeEach(async () => {
     await a.query('drop table if exists oc_kv');
@@ -117,7 +110,7 @@ describe('INSERT … ON CONFLICT beside a concurrent writer of the key', functio
 
   it('READ COMMITTED: clients upserting counters of overlapping keys concurrently never fail and lose no increment', async () => {
     await a.query('create table oc_counts (k int primary key, n int not null)');
-    const clients = await Promise.all([0, 1, 2, 3].map(() => connectPg(server.port)));
+    const clients = await Promise.all([0, 1, 2, 3].map(() => connectPg(env.server.port)));
     try {
       const perClient = 300;
       const failures: string[] = [];

@@ -4,23 +4,16 @@
 // PostgreSQL and passes the same way.
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { TestServer, startServerOrPostgres } from '../helpers/test-server';
-import { connectPg, failure } from '../helpers/pg-client';
+import { failure, sleep, useServerAndClients } from '../helpers/pg-client';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('SELECT … FOR UPDATE over joins', function () {
   this.timeout(60000);
-  let server: TestServer;
+  const env = useServerAndClients(2);
   let a: Client;
   let b: Client;
-  before(async () => {
-    server = await startServerOrPostgres();
-    [a, b] = await Promise.all([connectPg(server.port), connectPg(server.port)]);
-  });
-  after(async () => {
-    for (const x of [a, b]) await x?.end().catch(() => undefined);
-    await server?.stop();
+  before(() => {
+    [a, b] = env.clients;
   });
   beforeEach(async () => {
     await a.query('drop table if exists fj_orders');

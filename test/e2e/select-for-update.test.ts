@@ -4,25 +4,16 @@
 // and passes the same way.
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { TestServer, startServerOrPostgres } from '../helpers/test-server';
-import { connectPg, failure } from '../helpers/pg-client';
+import { connectPg, failure, sleep, useServerAndClients } from '../helpers/pg-client';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('SELECT … FOR UPDATE / FOR SHARE', function () {
   this.timeout(60000);
-  let server: TestServer;
+  const env = useServerAndClients(2);
   let a: Client;
   let b: Client;
-  before(async () => {
-    server = await startServerOrPostgres();
-    a = await connectPg(server.port);
-    b = await connectPg(server.port);
-  });
-  after(async () => {
-    await a?.end().catch(() => undefined);
-    await b?.end().catch(() => undefined);
-    await server?.stop();
+  before(() => {
+    [a, b] = env.clients;
   });
   beforeEach(async () => {
     await a.query('drop table if exists fu_jobs');
@@ -54,7 +45,7 @@ describe('SELECT … FOR UPDATE / FOR SHARE', function () {
     await sleep(300);
     expect(updated).to.equal(false);
     // Rows the lock did not cover are free.
-    const c = await connectPg(server.port);
+    const c = await connectPg(env.server.port);
     await c.query('update fu_jobs set n = n + 1 where id = 2');
     await c.end();
     await a.query('commit');
