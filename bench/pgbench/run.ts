@@ -9,7 +9,7 @@
 // --socket: how pgbench connects to both servers. `unix` (the default) is what the issue's command
 // `pgbench -c 16 -j 2 -T 60` does without -h: the Unix-domain socket .s.PGSQL.<port>. `tcp` connects
 // to 127.0.0.1, where every response's write also runs the loopback TCP path (for Tessera's one
-// main thread, that write was 16% of its time in a profile of this run).
+// main thread, the largest single cost in a CPU profile of this run taken by hand).
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
