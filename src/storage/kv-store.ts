@@ -10,6 +10,11 @@ export interface KvStore {
   keysWithPrefix(prefix: string): string[];
   /** Brings the values into memory in the background (LMDB reads them in its own thread). */
   prefetch?(keys: string[]): Promise<void>;
+  /**
+   * Every entry in key order, as of one consistent moment (a cluster node sends this to a node that
+   * must start over from a copy). Values may be views the caller must copy before the next write.
+   */
+  entries(): Iterable<[string, Buffer]>;
   close(): Promise<void>;
 }
 
@@ -48,6 +53,9 @@ export class MemoryKv implements KvStore {
       else if (prefix.startsWith(dir)) for (const k of keys) if (k.startsWith(prefix)) out.push(k);
     }
     return out;
+  }
+  entries(): Iterable<[string, Buffer]> {
+    return [...this.map].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
   async close(): Promise<void> {
     this.map.clear();
@@ -121,6 +129,11 @@ export class LmdbKv implements KvStore {
       out.push(key);
     }
     return out;
+  }
+
+  *entries(): Iterable<[string, Buffer]> {
+    // One getRange runs in one read transaction: an LMDB snapshot, unaffected by writes meanwhile.
+    for (const { key, value } of this.db.getRange({})) if (typeof key === 'string') yield [key, value];
   }
 
   async close(): Promise<void> {

@@ -109,6 +109,11 @@ export class WritePipeline implements KvStore {
     return this.kv.prefetch?.(keys) ?? Promise.resolve();
   }
 
+  /** The stored entries only: queued writes are not in them. */
+  entries(): Iterable<[string, Buffer]> {
+    return this.kv.entries();
+  }
+
   /** A write that is no commit (spilled chunks, sequence records, index entries): in order with the commits'. */
   write(entries: Entries): Promise<void> {
     return this.enqueue(entries, 0, null);

@@ -37,6 +37,10 @@ export class HeldKv implements KvStore {
     return this.inner.keysWithPrefix(prefix);
   }
 
+  entries(): Iterable<[string, Buffer]> {
+    return this.inner.entries();
+  }
+
   async write(entries: [string, Buffer | null][]): Promise<void> {
     this.started++;
     while (this.gate !== null) await this.gate;

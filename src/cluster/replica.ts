@@ -1,0 +1,133 @@
+// A follower's copy of the leader's store: applies replicated batches in the leader's order, each in one
+// LMDB transaction together with the position it reaches, and answers once that is durable. The
+// leader acknowledges a commit only after every in-sync follower answered (replication.ts), so a
+// committed write survives the loss of any one node.
+//
+// Batches of one leader arrive in order over one link; several that arrive while the previous write is
+// still being flushed go to LMDB together (one fsync for all), as the leader's group commit does.
+import { KvStore } from '../storage/kv-store';
+import { KvEntries, POSITION_KEY, Position, decodeBatch, decodePosition, encodePosition } from './kv-batch';
+
+/** A batch the follower cannot place: the leader must resend from the follower's position. */
+export class ReplicationGapError extends Error {
+  readonly retryable = true;
+}
+
+interface Pending {
+  term: number;
+  seq: number;
+  entries: KvEntries;
+  resolve(p: Position): void;
+  reject(err: unknown): void;
+}
+
+export class Replica {
+  private applied: Position;
+  /** The highest seq queued for writing (applied ≤ queued). */
+  private queuedSeq: number;
+  private queuedTerm: number;
+  private pending: Pending[] = [];
+  private writing = false;
+  /** Batches from leaders of earlier terms are refused once a later leader is known. */
+  private minTerm = 0;
+
+  constructor(readonly kv: KvStore) {
+    this.applied = decodePosition(kv.get(POSITION_KEY));
+    this.queuedSeq = this.applied.seq;
+    this.queuedTerm = this.applied.term;
+  }
+
+  /** The last durable position: what this node offers in an election and when it rejoins. */
+  position(): Position {
+    return { ...this.applied };
+  }
+
+  /** A leader of `term` was elected: its predecessors may no longer append here. */
+  fenceBelow(term: number): void {
+    if (term > this.minTerm) this.minTerm = term;
+  }
+
+  /** Applies one encoded batch; resolves with the durable position once it (and all before it) is written. */
+  append(frame: Buffer): Promise<Position> {
+    const batch = decodeBatch(frame);
+    if (batch.term < this.minTerm) {
+      return Promise.reject(new Error(`replicated batch of term ${batch.term} refused: a leader of term ${this.minTerm} is known`));
+    }
+    // A resend of something already queued (after a lost link): answer where we are.
+    if (batch.seq <= this.queuedSeq) return this.settled();
+    if (batch.seq !== this.queuedSeq + 1) {
+      return Promise.reject(new ReplicationGapError(`replicated batch ${batch.seq} does not follow ${this.queuedSeq}`));
+    }
+    this.queuedSeq = batch.seq;
+    this.queuedTerm = batch.term;
+    return new Promise<Position>((resolve, reject) => {
+      this.pending.push({ term: batch.term, seq: batch.seq, entries: batch.entries, resolve, reject });
+      if (!this.writing) void this.pump();
+    });
+  }
+
+  /** Resolves with the position once everything queued so far is durable. */
+  private settled(): Promise<Position> {
+    if (!this.writing && this.pending.length === 0) return Promise.resolve(this.position());
+    return new Promise<Position>((resolve, reject) => this.pending.push({ term: this.queuedTerm, seq: this.queuedSeq, entries: [], resolve, reject }));
+  }
+
+  private async pump(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      const entries: KvEntries = [];
+      const reached: Position = { ...this.applied };
+      for (const p of group) {
+        for (const e of p.entries) entries.push(e);
+        if (p.seq > reached.seq) {
+          reached.seq = p.seq;
+          reached.term = p.term;
+        }
+      }
+      entries.push([POSITION_KEY, encodePosition(reached)]);
+      try {
+        await this.kv.write(entries);
+      } catch (err) {
+        // The store is in doubt: refuse everything until the node restarts and catches up again.
+        for (const p of group) p.reject(err);
+        for (const p of this.pending) p.reject(err);
+        this.pending = [];
+        this.queuedSeq = this.applied.seq;
+        this.queuedTerm = this.applied.term;
+        this.writing = false;
+        return;
+      }
+      this.applied = reached;
+      for (const p of group) p.resolve(this.position());
+    }
+    this.writing = false;
+  }
+
+  /**
+   * Starts over from a copy of the leader's store: removes every key, then takes the copy's entries
+   * (snapshotChunk) and finally its position (endSnapshot).
+   */
+  async beginSnapshot(): Promise<void> {
+    if (this.writing || this.pending.length > 0) throw new ReplicationGapError('a snapshot cannot start while batches are being applied');
+    const keys: string[] = [];
+    for (const [k] of this.kv.entries()) keys.push(k);
+    for (let i = 0; i < keys.length; i += 4096) await this.kv.write(keys.slice(i, i + 4096).map((k): [string, null] => [k, null]));
+    this.applied = { term: 0, seq: 0 };
+    this.queuedSeq = 0;
+    this.queuedTerm = 0;
+  }
+
+  snapshotChunk(entries: KvEntries): Promise<void> {
+    // The copy's own r/pos entry must not count until the copy is complete.
+    return this.kv.write(entries.filter(([k]) => k !== POSITION_KEY));
+  }
+
+  async endSnapshot(at: Position): Promise<void> {
+    await this.kv.write([[POSITION_KEY, encodePosition(at)]]);
+    this.applied = { ...at };
+    this.queuedSeq = at.seq;
+    this.queuedTerm = at.term;
+  }
+}

@@ -1,0 +1,383 @@
+// The leader's store: every write of the storage layer is numbered, written locally and sent to every
+// follower; it resolves (and so the commit it carries is acknowledged) only once the local write and
+// every in-sync follower's copy are durable. Losing any one node then loses no acknowledged commit.
+//
+// A follower is *in sync* once it has caught up with the head of the log; from then on every write
+// waits for it, until the agreed membership removes it (a dead node stalls commits for as long as the
+// failure detector and its lease take to remove it, never longer). A follower behind the head — just
+// joined, restarted, or back after a lost link — is fed from the in-memory log of recent batches, or,
+// when the log no longer reaches back to its position or its history diverged from the leader's (it
+// was a leader that wrote batches nobody else received), from a consistent copy of the whole store.
+import { KvStore } from '../storage/kv-store';
+import { KvEntries, POSITION_KEY, Position, TERM_PREFIX, decodeBatch, decodePosition, encodeBatch, encodePosition } from './kv-batch';
+import { Replica } from './replica';
+
+export const MSG_REPL_APPEND = 0x10;
+export const MSG_REPL_POSITION = 0x11;
+export const MSG_REPL_SNAPSHOT = 0x12;
+
+/** What replication needs of the interconnect. */
+export interface RequestTransport {
+  request(to: number, type: number, payload: Uint8Array, timeoutMs?: number): Promise<Buffer>;
+}
+
+export interface ReplicationOptions {
+  /** The membership epoch in which this node became leader. */
+  term: number;
+  /** Batches every follower has that are kept anyway, for followers that come back (bytes). */
+  logBytes?: number;
+  /** Bound on the log even when a follower still lacks its batches (it then gets a full copy). */
+  maxLogBytes?: number;
+  /** Pipelined appends per follower. */
+  maxInFlight?: number;
+  /** Bytes per snapshot message. */
+  snapshotChunkBytes?: number;
+  requestTimeoutMs?: number;
+  /** Checked before a write resolves: false once this node may no longer act as leader (lease lost). */
+  mayAcknowledge?: () => boolean;
+  log?: (msg: string) => void;
+}
+
+interface LoggedBatch {
+  seq: number;
+  frame: Buffer;
+}
+
+interface Follower {
+  id: number;
+  /** Highest seq the follower reported durable. */
+  acked: number;
+  /** Highest seq sent (sent ≥ acked). */
+  sent: number;
+  inFlight: number;
+  /** Commits wait for this follower. */
+  inSync: boolean;
+  /** A resend from its position (or a snapshot) is in progress; normal sends pause. */
+  recovering: boolean;
+  removed: boolean;
+  failures: number;
+}
+
+interface Waiter {
+  seq: number;
+  /** In-sync followers that have yet to acknowledge, and the local write (id -1). */
+  pending: Set<number>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** Snapshot messages: u8 kind (0 begin, 1 entries, 2 end) then a batch frame (entries) or a position. */
+const SNAP_BEGIN = 0;
+const SNAP_ENTRIES = 1;
+const SNAP_END = 2;
+
+export class NotLeaderError extends Error {
+  readonly retryable = true;
+  readonly code = '57P01';
+}
+
+export class ReplicatedKv implements KvStore {
+  private head: Position;
+  private readonly log: LoggedBatch[] = [];
+  private logBytes = 0;
+  private readonly followers = new Map<number, Follower>();
+  private waiters: Waiter[] = [];
+  private readonly opts: Required<Omit<ReplicationOptions, 'log' | 'mayAcknowledge'>>;
+  private stopped: Error | null = null;
+  /** Counters for tessera_replication_stats(). */
+  readonly stats = { batches: 0, bytes: 0, snapshots: 0, resends: 0 };
+
+  constructor(
+    readonly local: KvStore,
+    private readonly transport: RequestTransport,
+    private readonly options: ReplicationOptions,
+  ) {
+    this.head = decodePosition(local.get(POSITION_KEY));
+    this.opts = {
+      term: options.term,
+      logBytes: options.logBytes ?? 64 * 1024 * 1024,
+      maxLogBytes: options.maxLogBytes ?? 1024 * 1024 * 1024,
+      maxInFlight: options.maxInFlight ?? 64,
+      snapshotChunkBytes: options.snapshotChunkBytes ?? 4 * 1024 * 1024,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    };
+  }
+
+  /** The first write of a new leader records where its term starts (see divergedAt). */
+  startTerm(): Promise<void> {
+    return this.write([[`${TERM_PREFIX}${String(this.opts.term).padStart(12, '0')}`, encodePosition({ term: this.opts.term, seq: this.head.seq })]]);
+  }
+
+  position(): Position {
+    return { ...this.head };
+  }
+
+  get(key: string): Buffer | undefined {
+    return this.local.get(key);
+  }
+  keysWithPrefix(prefix: string): string[] {
+    return this.local.keysWithPrefix(prefix);
+  }
+  prefetch(keys: string[]): Promise<void> {
+    return this.local.prefetch?.(keys) ?? Promise.resolve();
+  }
+  entries(): Iterable<[string, Buffer]> {
+    return this.local.entries();
+  }
+  async close(): Promise<void> {
+    this.stop(new NotLeaderError('the node is shutting down'));
+    await this.local.close();
+  }
+
+  /** No more writes are acknowledged (lease lost, demoted, closing): pending ones fail. */
+  stop(err: Error): void {
+    if (this.stopped !== null) return;
+    this.stopped = err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters = [];
+  }
+
+  /** The agreed membership changed: `ids` are the followers (every live member but this one). */
+  setFollowers(ids: readonly number[]): void {
+    const keep = new Set(ids);
+    for (const [id, f] of this.followers) {
+      if (keep.has(id)) continue;
+      f.removed = true;
+      this.followers.delete(id);
+      for (const w of this.waiters) w.pending.delete(id);
+    }
+    this.settleWaiters();
+    for (const id of ids) {
+      if (this.followers.has(id)) continue;
+      const f: Follower = { id, acked: 0, sent: 0, inFlight: 0, inSync: false, recovering: false, removed: false, failures: 0 };
+      this.followers.set(id, f);
+      this.startRecovery(f);
+    }
+  }
+
+  /** Followers and how far each has got, for the system view. */
+  followerStates(): { id: number; acked: number; inSync: boolean; recovering: boolean }[] {
+    return [...this.followers.values()].map((f) => ({ id: f.id, acked: f.acked, inSync: f.inSync, recovering: f.recovering }));
+  }
+
+  write(entries: KvEntries): Promise<void> {
+    if (this.stopped !== null) return Promise.reject(this.stopped);
+    const seq = this.head.seq + 1;
+    this.head = { term: this.opts.term, seq };
+    const frame = encodeBatch(this.opts.term, seq, entries);
+    this.log.push({ seq, frame });
+    this.logBytes += frame.length;
+    this.stats.batches++;
+    this.stats.bytes += frame.length;
+    const pending = new Set<number>([-1]);
+    for (const f of this.followers.values()) if (f.inSync) pending.add(f.id);
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, pending, resolve, reject }));
+    this.local.write([...entries, [POSITION_KEY, encodePosition(this.head)]]).then(
+      () => this.acknowledged(-1, seq),
+      (err) => this.stop(err instanceof Error ? err : new Error(String(err))),
+    );
+    for (const f of this.followers.values()) this.pump(f);
+    return done;
+  }
+
+  private acknowledged(id: number, seq: number): void {
+    for (const w of this.waiters) {
+      if (w.seq > seq) break;
+      w.pending.delete(id);
+    }
+    this.settleWaiters();
+  }
+
+  private settleWaiters(): void {
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n].pending.size === 0) n++;
+    if (n === 0) return;
+    const done = this.waiters.splice(0, n);
+    if (this.options.mayAcknowledge !== undefined && !this.options.mayAcknowledge()) {
+      this.stop(new NotLeaderError('this node lost its membership lease: the commit outcome is unknown; reconnect and retry'));
+      for (const w of done) w.reject(this.stopped);
+      return;
+    }
+    for (const w of done) w.resolve();
+    this.trimLog();
+  }
+
+  /** Drops batches every follower has beyond logBytes of history, and any beyond maxLogBytes. */
+  private trimLog(): void {
+    let floor = this.head.seq;
+    for (const f of this.followers.values()) if (f.acked < floor) floor = f.acked;
+    let drop = 0;
+    while (drop < this.log.length && this.logBytes > this.opts.logBytes && (this.log[drop].seq <= floor || this.logBytes > this.opts.maxLogBytes)) {
+      this.logBytes -= this.log[drop].frame.length;
+      drop++;
+    }
+    if (drop > 0) this.log.splice(0, drop);
+  }
+
+  private logged(seq: number): LoggedBatch | undefined {
+    const first = this.log.length > 0 ? this.log[0].seq : this.head.seq + 1;
+    return this.log[seq - first];
+  }
+
+  /** Sends the follower what it lacks, a few batches in flight at a time. */
+  private pump(f: Follower): void {
+    if (f.recovering || f.removed || this.stopped !== null) return;
+    while (f.inFlight < this.opts.maxInFlight && f.sent < this.head.seq) {
+      const batch = this.logged(f.sent + 1);
+      if (batch === undefined) {
+        this.startRecovery(f);
+        return;
+      }
+      f.sent = batch.seq;
+      f.inFlight++;
+      this.transport.request(f.id, MSG_REPL_APPEND, batch.frame, this.opts.requestTimeoutMs).then(
+        (reply) => {
+          f.inFlight--;
+          const at = decodePosition(reply);
+          if (at.seq > f.acked) f.acked = at.seq;
+          f.failures = 0;
+          if (!f.inSync && f.acked === this.head.seq) f.inSync = true;
+          this.acknowledged(f.id, f.acked);
+          this.pump(f);
+        },
+        (err) => {
+          f.inFlight--;
+          this.failed(f, err);
+        },
+      );
+    }
+  }
+
+  private failed(f: Follower, err: unknown): void {
+    if (f.removed || this.stopped !== null) return;
+    f.failures++;
+    this.options.log?.(`replication to node ${f.id} failed (${(err as Error).message}); resending from its position`);
+    // The follower stays in sync (commits keep waiting for it) until membership removes it.
+    this.startRecovery(f);
+  }
+
+  private startRecovery(f: Follower): void {
+    if (f.recovering) return;
+    f.recovering = true;
+    void this.recover(f);
+  }
+
+  /** Asks the follower where it is; resends from there, or sends a full copy. Normal sends pause meanwhile. */
+  private async recover(f: Follower): Promise<void> {
+    try {
+      // Appends still in flight settle first (each either lands or fails), so `acked` is final.
+      while (f.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+      while (!f.removed && this.stopped === null) {
+        if (f.failures > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** Math.min(f.failures, 6))));
+        if (f.removed || this.stopped !== null) return;
+        let at: Position;
+        try {
+          at = decodePosition(await this.transport.request(f.id, MSG_REPL_POSITION, Buffer.alloc(0), this.opts.requestTimeoutMs));
+        } catch (err) {
+          f.failures++;
+          this.options.log?.(`node ${f.id} does not answer (${(err as Error).message})`);
+          continue;
+        }
+        const resend = !this.divergedAt(at) && (at.seq === this.head.seq || this.logged(at.seq + 1) !== undefined);
+        if (resend) {
+          this.stats.resends++;
+          f.acked = at.seq;
+          f.sent = at.seq;
+        } else {
+          try {
+            await this.sendSnapshot(f);
+          } catch (err) {
+            f.failures++;
+            this.options.log?.(`copy to node ${f.id} failed (${(err as Error).message})`);
+            continue;
+          }
+        }
+        f.failures = 0;
+        if (f.acked === this.head.seq) f.inSync = true;
+        this.acknowledged(f.id, f.acked);
+        break;
+      }
+    } finally {
+      f.recovering = false;
+    }
+    this.pump(f);
+  }
+
+  /**
+   * True when a node whose last batch is `at` holds batches the leader's history does not: they came
+   * from a leader of term at.term after the point where the next term's leader took over.
+   */
+  private divergedAt(at: Position): boolean {
+    if (at.seq === 0) return false;
+    if (at.seq > this.head.seq) return true;
+    for (const key of this.local.keysWithPrefix(TERM_PREFIX)) {
+      const term = Number(key.slice(TERM_PREFIX.length));
+      if (term <= at.term) continue;
+      // The first later term: its leader started after `start`; batches of at.term beyond it are not ours.
+      const start = decodePosition(this.local.get(key)).seq;
+      return at.seq > start;
+    }
+    return at.term > this.opts.term;
+  }
+
+  /** A consistent copy of the whole local store, then the position it stands for. */
+  private async sendSnapshot(f: Follower): Promise<void> {
+    this.stats.snapshots++;
+    this.options.log?.(`sending node ${f.id} a copy of the store`);
+    await this.transport.request(f.id, MSG_REPL_SNAPSHOT, Buffer.from([SNAP_BEGIN]), this.opts.requestTimeoutMs);
+    let at: Position = { term: 0, seq: 0 };
+    let chunk: KvEntries = [];
+    let bytes = 0;
+    const flush = async () => {
+      const frame = encodeBatch(0, 0, chunk);
+      await this.transport.request(f.id, MSG_REPL_SNAPSHOT, Buffer.concat([Buffer.from([SNAP_ENTRIES]), frame]), this.opts.requestTimeoutMs);
+      chunk = [];
+      bytes = 0;
+    };
+    for (const [k, v] of this.local.entries()) {
+      if (k === POSITION_KEY) {
+        at = decodePosition(v);
+        continue;
+      }
+      chunk.push([k, Buffer.from(v)]);
+      bytes += k.length + v.length;
+      if (bytes >= this.opts.snapshotChunkBytes) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    await this.transport.request(f.id, MSG_REPL_SNAPSHOT, Buffer.concat([Buffer.from([SNAP_END]), encodePosition(at)]), this.opts.requestTimeoutMs);
+    f.acked = at.seq;
+    f.sent = at.seq;
+  }
+}
+
+/** What a follower needs of the interconnect: request handlers by message type. */
+export interface RequestHandlers {
+  handle(type: number, handler: (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>): void;
+}
+
+/**
+ * The follower's side: answers the leader's appends, position queries and copies. `leader()` names the
+ * node this follower currently takes batches from (the agreed leader); anyone else is refused.
+ */
+export function serveReplica(handlers: RequestHandlers, replica: Replica, leader: () => number | null): void {
+  const check = (from: number) => {
+    if (from !== leader()) throw new NotLeaderError(`node ${from} is not the leader this node follows (${leader() ?? 'none'})`);
+  };
+  handlers.handle(MSG_REPL_APPEND, async (from, payload) => {
+    check(from);
+    return encodePosition(await replica.append(payload));
+  });
+  handlers.handle(MSG_REPL_POSITION, (from) => {
+    check(from);
+    return encodePosition(replica.position());
+  });
+  handlers.handle(MSG_REPL_SNAPSHOT, async (from, payload) => {
+    check(from);
+    const kind = payload[0];
+    if (kind === SNAP_BEGIN) await replica.beginSnapshot();
+    else if (kind === SNAP_ENTRIES) await replica.snapshotChunk(decodeBatch(payload.subarray(1)).entries);
+    else if (kind === SNAP_END) await replica.endSnapshot(decodePosition(payload.subarray(1)));
+    else throw new Error(`unknown snapshot message ${kind}`);
+    return Buffer.alloc(0);
+  });
+}

@@ -1,0 +1,230 @@
+// Log replication between a leader's store and its followers' (src/cluster/replication.ts, replica.ts),
+// over an in-process transport that can cut a node off.
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { KvStore, LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
+import { Replica } from '../../../src/cluster/replica';
+import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica } from '../../../src/cluster/replication';
+import { POSITION_KEY, decodePosition } from '../../../src/cluster/kv-batch';
+
+type Handler = (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>;
+
+/** Nodes by id; a request runs the target's handler on a later turn, unless the target is cut off. */
+class FakeNet {
+  readonly handlers = new Map<number, Map<number, Handler>>();
+  readonly cut = new Set<number>();
+  requests = 0;
+  node(id: number): RequestHandlers & RequestTransport {
+    const net = this;
+    return {
+      handle(type, handler) {
+        let byType = net.handlers.get(id);
+        if (byType === undefined) net.handlers.set(id, (byType = new Map()));
+        byType.set(type, handler);
+      },
+      async request(to, type, payload) {
+        net.requests++;
+        await new Promise((r) => setImmediate(r));
+        if (net.cut.has(to) || net.cut.has(id)) throw Object.assign(new Error(`node ${to} unreachable`), { retryable: true });
+        const h = net.handlers.get(to)?.get(type);
+        if (h === undefined) throw new Error(`node ${to} has no handler for ${type}`);
+        const out = await h(id, Buffer.from(payload));
+        if (net.cut.has(to) || net.cut.has(id)) throw Object.assign(new Error(`node ${to} unreachable`), { retryable: true });
+        return Buffer.from(out);
+      },
+    };
+  }
+}
+
+function contents(kv: KvStore): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of kv.entries()) out.set(k, v.toString('hex'));
+  return out;
+}
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function settledWithin<T>(p: Promise<T>, ms: number): Promise<boolean> {
+  return Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+}
+
+const put = (k: string, v: string): [string, Buffer] => [k, Buffer.from(v)];
+
+describe('cluster replication', () => {
+  it('acknowledges a write only once every in-sync follower has it, and followers end equal to the leader', async () => {
+    const net = new FakeNet();
+    const f2 = new Replica(new MemoryKv());
+    const f3 = new Replica(new MemoryKv());
+    serveReplica(net.node(2), f2, () => 1);
+    serveReplica(net.node(3), f3, () => 1);
+    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
+    leader.setFollowers([2, 3]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) writes.push(leader.write([put(`k/${i % 37}`, `v${i}`), ...(i % 5 === 0 ? [[`k/${(i + 1) % 37}`, null] as [string, null]] : [])]));
+    await Promise.all(writes);
+    // Acknowledged means durable on both followers already.
+    expect(f2.position().seq).to.equal(200);
+    expect(f3.position().seq).to.equal(200);
+    expect(contents(f2.kv)).to.deep.equal(contents(leader.local));
+    expect(contents(f3.kv)).to.deep.equal(contents(leader.local));
+  });
+
+  it('stalls commits while an in-sync follower is unreachable, until membership removes it; it catches up on return', async () => {
+    const net = new FakeNet();
+    const f2 = new Replica(new MemoryKv());
+    const f3 = new Replica(new MemoryKv());
+    serveReplica(net.node(2), f2, () => 1);
+    serveReplica(net.node(3), f3, () => 1);
+    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
+    leader.setFollowers([2, 3]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    await leader.write([put('a', '1')]);
+    net.cut.add(3);
+    const stalled = leader.write([put('a', '2')]);
+    expect(await settledWithin(stalled, 150)).to.equal(false);
+    leader.setFollowers([2]);
+    expect(await settledWithin(stalled, 500)).to.equal(true);
+    await leader.write([put('b', '3')]);
+    // Node 3 comes back and is admitted again: it is resent what it missed, from the log.
+    net.cut.delete(3);
+    leader.setFollowers([2, 3]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    await leader.write([put('c', '4')]);
+    expect(contents(f3.kv)).to.deep.equal(contents(leader.local));
+    expect(leader.stats.snapshots).to.equal(0);
+  });
+
+  it('sends a full copy to a follower the log no longer reaches back to', async () => {
+    const net = new FakeNet();
+    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1, logBytes: 1024 });
+    leader.setFollowers([]);
+    for (let i = 0; i < 100; i++) await leader.write([put(`row/${i}`, 'x'.repeat(100))]);
+    const f2 = new Replica(new MemoryKv());
+    serveReplica(net.node(2), f2, () => 1);
+    leader.setFollowers([2]);
+    await until(() => leader.followerStates()[0].inSync);
+    await leader.write([put('after', 'y')]);
+    expect(leader.stats.snapshots).to.equal(1);
+    expect(contents(f2.kv)).to.deep.equal(contents(leader.local));
+    expect(f2.position()).to.deep.equal({ term: 1, seq: 101 });
+  });
+
+  it('gives a former leader that wrote batches nobody received a full copy instead of resending', async () => {
+    const net = new FakeNet();
+    // Term 1: node 1 leads; node 2 follows and has seq 1..3; node 1 also wrote seq 4 only locally.
+    const n1 = new MemoryKv();
+    const n2 = new MemoryKv();
+    const old = new ReplicatedKv(n1, net.node(1), { term: 1 });
+    const r2 = new Replica(n2);
+    serveReplica(net.node(2), r2, () => 1);
+    old.setFollowers([2]);
+    await until(() => old.followerStates()[0].inSync);
+    for (let i = 1; i <= 3; i++) await old.write([put('k', `term1-${i}`)]);
+    net.cut.add(2);
+    void old.write([put('k', 'lost')]).catch(() => undefined);
+    await until(() => decodePosition(n1.get(POSITION_KEY)).seq === 4);
+    old.stop(new Error('node 1 died'));
+    net.cut.delete(2);
+    // Term 5: node 2 leads, starting after seq 3, and writes seq 4 and 5 of its own.
+    net.handlers.clear();
+    const leader = new ReplicatedKv(n2, net.node(2), { term: 5 });
+    await leader.startTerm();
+    await leader.write([put('k', 'term5')]);
+    // Node 1 rejoins as a follower of node 2: its seq 4 is not node 2's seq 4.
+    const r1 = new Replica(n1);
+    serveReplica(net.node(1), r1, () => 2);
+    leader.setFollowers([1]);
+    await until(() => leader.followerStates()[0].inSync);
+    expect(leader.stats.snapshots).to.equal(1);
+    expect(n1.get('k')!.toString()).to.equal('term5');
+    expect(contents(n1)).to.deep.equal(contents(n2));
+  });
+
+  it('a replica refuses batches of an earlier term and requests from a node that is not its leader', async () => {
+    const net = new FakeNet();
+    const r2 = new Replica(new MemoryKv());
+    let leaderId = 1;
+    serveReplica(net.node(2), r2, () => leaderId);
+    const l1 = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
+    l1.setFollowers([2]);
+    await until(() => l1.followerStates()[0].inSync);
+    await l1.write([put('a', '1')]);
+    // Node 3 was elected in term 4: node 1's later batches must not land on node 2.
+    leaderId = 3;
+    r2.fenceBelow(4);
+    const w = l1.write([put('a', 'stale')]);
+    expect(await settledWithin(w, 200)).to.equal(false);
+    expect(r2.kv.get('a')!.toString()).to.equal('1');
+    l1.stop(new Error('demoted'));
+    let refused: Error | null = null;
+    await w.catch((e) => (refused = e));
+    expect(refused).to.be.instanceOf(Error);
+  });
+
+  it('writes batches that arrive during a follower write together, and keeps their order', async () => {
+    let writes = 0;
+    const inner = new MemoryKv();
+    const slow: KvStore = {
+      get: (k) => inner.get(k),
+      keysWithPrefix: (p) => inner.keysWithPrefix(p),
+      entries: () => inner.entries(),
+      close: () => inner.close(),
+      async write(entries) {
+        writes++;
+        await new Promise((r) => setTimeout(r, 5));
+        await inner.write(entries);
+      },
+    };
+    const net = new FakeNet();
+    const r2 = new Replica(slow);
+    serveReplica(net.node(2), r2, () => 1);
+    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
+    leader.setFollowers([2]);
+    await until(() => leader.followerStates()[0].inSync);
+    const before = writes;
+    await Promise.all(Array.from({ length: 100 }, (_, i) => leader.write([put('k', String(i))])));
+    expect(inner.get('k')!.toString()).to.equal('99');
+    expect(writes - before).to.be.lessThan(50);
+    expect(r2.position().seq).to.equal(100);
+  });
+
+  it('copies an LMDB store consistently while the leader keeps writing', async () => {
+    const dir1 = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-repl-'));
+    const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-repl-'));
+    const l = new LmdbKv(dir1, false);
+    const f = new LmdbKv(dir2, false);
+    try {
+      const net = new FakeNet();
+      const leader = new ReplicatedKv(l, net.node(1), { term: 1, logBytes: 1, snapshotChunkBytes: 2048 });
+      leader.setFollowers([]);
+      for (let i = 0; i < 300; i++) await leader.write([put(`row/${String(i).padStart(4, '0')}`, 'v'.repeat(200))]);
+      const r2 = new Replica(f);
+      serveReplica(net.node(2), r2, () => 1);
+      leader.setFollowers([2]);
+      // Writes go on while the copy is sent; each rewrites every tenth row.
+      let n = 0;
+      while (!leader.followerStates()[0].inSync) {
+        await leader.write([put(`row/${String((n * 10) % 300).padStart(4, '0')}`, `w${n}`), put('counter', String(n))]);
+        n++;
+      }
+      await leader.write([put('last', '1')]);
+      expect(leader.stats.snapshots).to.equal(1);
+      expect(n).to.be.greaterThan(0);
+      expect(contents(f)).to.deep.equal(contents(l));
+    } finally {
+      await l.close();
+      await f.close();
+      fs.rmSync(dir1, { recursive: true, force: true });
+      fs.rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+});
