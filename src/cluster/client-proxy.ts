@@ -1,0 +1,144 @@
+// A client connected to a follower is served by the leader: the follower relays the connection's bytes
+// both ways, unchanged (authentication, extended protocol, COPY and cancel all pass through), so every
+// node accepts clients and every client sees one database.
+//
+// Two things are not plain relaying:
+// - TLS/GSS encryption requests are answered 'N' here, before the leader is involved, exactly as the
+//   server itself answers them, so the leader only ever sees the startup packet.
+// - When the leader is lost mid-connection, the client gets a FATAL ErrorResponse with SQLSTATE 57P01
+//   ("reconnect and retry") at the next message boundary instead of a bare closed socket, so drivers
+//   and applications can tell a failover from a bug. Until the response of the statement in flight is
+//   complete the outcome of that statement is unknown, as after any lost connection.
+import { Socket, connect } from 'net';
+
+export interface ProxyTarget {
+  host: string;
+  port: number;
+}
+
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+
+/** A backend ErrorResponse (severity FATAL) built by hand: the cluster layer sits beside the wire layer. */
+export function fatalErrorBytes(code: string, message: string): Buffer {
+  const fields = [`SFATAL`, `VFATAL`, `C${code}`, `M${message}`];
+  let len = 4 + 1;
+  for (const f of fields) len += Buffer.byteLength(f) + 1;
+  const out = Buffer.alloc(1 + len);
+  out[0] = 0x45; // 'E'
+  out.writeInt32BE(len, 1);
+  let p = 5;
+  for (const f of fields) {
+    p += out.write(f, p, 'utf8');
+    out[p++] = 0;
+  }
+  out[p] = 0;
+  return out;
+}
+
+/**
+ * Relays `client` to the node `target()` names at connect time. `target` returns null when no leader
+ * is known: the client is then refused with 57P03 (cannot connect now).
+ */
+export function proxyClient(client: Socket, target: () => ProxyTarget | null): void {
+  client.setNoDelay(true);
+  let pending: Buffer = Buffer.alloc(0);
+  let upstream: Socket | null = null;
+  let closed = false;
+  client.on('error', () => undefined);
+
+  const refuse = (code: string, message: string) => {
+    closed = true;
+    client.end(fatalErrorBytes(code, message));
+  };
+
+  const onStartupData = (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    // The startup phase: an int32 length (itself included), then an int32 code.
+    while (pending.length >= 8) {
+      const len = pending.readInt32BE(0);
+      if (len < 8 || len > 10000) {
+        client.destroy();
+        return;
+      }
+      const code = pending.readInt32BE(4);
+      if ((code === SSL_REQUEST || code === GSSENC_REQUEST) && pending.length >= len) {
+        client.write(Buffer.from('N'));
+        pending = pending.subarray(len);
+        continue;
+      }
+      if (pending.length < len) return;
+      // The startup packet or a CancelRequest: from here on, bytes go to the leader as they come.
+      client.off('data', onStartupData);
+      client.pause();
+      openUpstream();
+      return;
+    }
+  };
+
+  const openUpstream = () => {
+    const to = target();
+    if (to === null) {
+      refuse('57P03', 'the cluster has no leader at the moment; retry shortly');
+      return;
+    }
+    const up = connect({ host: to.host, port: to.port });
+    upstream = up;
+    up.setNoDelay(true);
+    // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
+    // reported between two messages rather than inside one.
+    let header = 0;
+    const head = Buffer.alloc(5);
+    let bodyLeft = 0;
+    let lastType = 0;
+    up.on('data', (chunk: Buffer) => {
+      let i = 0;
+      while (i < chunk.length) {
+        if (bodyLeft > 0) {
+          const n = Math.min(bodyLeft, chunk.length - i);
+          bodyLeft -= n;
+          i += n;
+        } else {
+          head[header++] = chunk[i++];
+          if (header === 5) {
+            lastType = head[0];
+            bodyLeft = head.readInt32BE(1) - 4;
+            header = 0;
+          }
+        }
+      }
+      if (!client.write(chunk)) up.pause();
+    });
+    client.on('drain', () => up.resume());
+    up.on('drain', () => client.resume());
+    // Written now (the socket holds it until connected): the client may end at once after it (a
+    // CancelRequest), and an end must follow the packet.
+    up.write(pending);
+    pending = Buffer.alloc(0);
+    client.on('data', (chunk: Buffer) => {
+      if (!up.write(chunk)) client.pause();
+    });
+    client.resume();
+    up.on('error', () => undefined);
+    up.once('close', () => {
+      if (closed) return;
+      closed = true;
+      const atBoundary = header === 0 && bodyLeft === 0;
+      // After the leader's own FATAL error (bad password, shutdown) there is nothing to add.
+      if (atBoundary && lastType !== 0x45 && !client.destroyed) {
+        client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
+      } else client.destroy();
+    });
+    const clientGone = () => {
+      closed = true;
+      up.end();
+    };
+    client.once('end', clientGone);
+    client.once('close', clientGone);
+  };
+
+  client.on('data', onStartupData);
+  client.once('close', () => {
+    if (upstream === null) closed = true;
+  });
+}
