@@ -28,8 +28,6 @@ export class Replica {
   private queuedTerm: number;
   private pending: Pending[] = [];
   private writing = false;
-  /** Batches from leaders of earlier terms are refused once a later leader is known. */
-  private minTerm = 0;
 
   constructor(readonly kv: KvStore) {
     this.applied = decodePosition(kv.get(POSITION_KEY));
@@ -42,16 +40,12 @@ export class Replica {
     return { ...this.applied };
   }
 
-  /** A leader of `term` was elected: its predecessors may no longer append here. */
-  fenceBelow(term: number): void {
-    if (term > this.minTerm) this.minTerm = term;
-  }
-
   /** Applies one encoded batch; resolves with the durable position once it (and all before it) is written. */
   append(frame: Buffer): Promise<Position> {
     const batch = decodeBatch(frame);
-    if (batch.term < this.minTerm) {
-      return Promise.reject(new Error(`replicated batch of term ${batch.term} refused: a leader of term ${this.minTerm} is known`));
+    // Terms never go back along one history: a lower one comes from a deposed leader.
+    if (batch.term < this.queuedTerm) {
+      return Promise.reject(new Error(`replicated batch of term ${batch.term} refused: this node already follows term ${this.queuedTerm}`));
     }
     // A resend of something already queued (after a lost link): answer where we are.
     if (batch.seq <= this.queuedSeq) return this.settled();

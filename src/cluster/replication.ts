@@ -33,6 +33,13 @@ export interface ReplicationOptions {
   /** Bytes per snapshot message. */
   snapshotChunkBytes?: number;
   requestTimeoutMs?: number;
+  /**
+   * Copies a write needs before it is acknowledged, this node's included (replication_factor): with
+   * fewer nodes in sync, commits wait. Any majority of the configured nodes then holds every
+   * acknowledged commit when replication_factor + majority > nodes (2 of 3), so a leader elected by
+   * a majority (the one with the highest position) never lacks one, even after a full restart.
+   */
+  minCopies?: number;
   /** Checked before a write resolves: false once this node may no longer act as leader (lease lost). */
   mayAcknowledge?: () => boolean;
   log?: (msg: string) => void;
@@ -100,6 +107,7 @@ export class ReplicatedKv implements KvStore {
       maxInFlight: options.maxInFlight ?? 64,
       snapshotChunkBytes: options.snapshotChunkBytes ?? 4 * 1024 * 1024,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      minCopies: options.minCopies ?? 1,
     };
   }
 
@@ -188,9 +196,18 @@ export class ReplicatedKv implements KvStore {
     this.settleWaiters();
   }
 
+  /** The waiter's in-sync followers and the local write have it, and so do enough nodes in all. */
+  private ready(w: Waiter): boolean {
+    if (w.pending.size > 0) return false;
+    if (this.opts.minCopies <= 1) return true;
+    let copies = 1;
+    for (const f of this.followers.values()) if (f.acked >= w.seq) copies++;
+    return copies >= this.opts.minCopies;
+  }
+
   private settleWaiters(): void {
     let n = 0;
-    while (n < this.waiters.length && this.waiters[n].pending.size === 0) n++;
+    while (n < this.waiters.length && this.ready(this.waiters[n])) n++;
     if (n === 0) return;
     const done = this.waiters.splice(0, n);
     if (this.options.mayAcknowledge !== undefined && !this.options.mayAcknowledge()) {

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { KvStore, LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
 import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica } from '../../../src/cluster/replication';
-import { POSITION_KEY, decodePosition } from '../../../src/cluster/kv-batch';
+import { POSITION_KEY, decodePosition, encodeBatch } from '../../../src/cluster/kv-batch';
 
 type Handler = (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>;
 
@@ -149,7 +149,7 @@ describe('cluster replication', () => {
     expect(contents(n1)).to.deep.equal(contents(n2));
   });
 
-  it('a replica refuses batches of an earlier term and requests from a node that is not its leader', async () => {
+  it('a replica refuses requests from a node that is not its leader, and batches of an earlier term', async () => {
     const net = new FakeNet();
     const r2 = new Replica(new MemoryKv());
     let leaderId = 1;
@@ -158,9 +158,8 @@ describe('cluster replication', () => {
     l1.setFollowers([2]);
     await until(() => l1.followerStates()[0].inSync);
     await l1.write([put('a', '1')]);
-    // Node 3 was elected in term 4: node 1's later batches must not land on node 2.
+    // Node 3 leads now: node 1's later batches must not land on node 2.
     leaderId = 3;
-    r2.fenceBelow(4);
     const w = l1.write([put('a', 'stale')]);
     expect(await settledWithin(w, 200)).to.equal(false);
     expect(r2.kv.get('a')!.toString()).to.equal('1');
@@ -168,6 +167,29 @@ describe('cluster replication', () => {
     let refused: Error | null = null;
     await w.catch((e) => (refused = e));
     expect(refused).to.be.instanceOf(Error);
+    // Node 3's batches (term 4) land; a batch of term 1 after them is refused even if node 1 led again.
+    const l3 = new ReplicatedKv(new MemoryKv(), net.node(3), { term: 4 });
+    l3.setFollowers([2]);
+    await until(() => l3.followerStates()[0].inSync);
+    await l3.write([put('a', 'term4')]);
+    const late = encodeBatch(1, r2.position().seq + 1, [put('a', 'late')]);
+    let lateErr: Error | null = null;
+    await r2.append(late).catch((e) => (lateErr = e));
+    expect(lateErr).to.be.instanceOf(Error);
+    expect(r2.kv.get('a')!.toString()).to.equal('term4');
+  });
+
+  it('waits for replication_factor copies even when fewer followers are in sync', async () => {
+    const net = new FakeNet();
+    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1, minCopies: 2 });
+    leader.setFollowers([]);
+    const w = leader.write([put('a', '1')]);
+    expect(await settledWithin(w, 150)).to.equal(false);
+    const r2 = new Replica(new MemoryKv());
+    serveReplica(net.node(2), r2, () => 1);
+    leader.setFollowers([2]);
+    expect(await settledWithin(w, 2000)).to.equal(true);
+    expect(r2.kv.get('a')!.toString()).to.equal('1');
   });
 
   it('writes batches that arrive during a follower write together, and keeps their order', async () => {
