@@ -48,7 +48,7 @@ export class Replica {
       return Promise.reject(new Error(`replicated batch of term ${batch.term} refused: this node already follows term ${this.queuedTerm}`));
     }
     // A resend of something already queued (after a lost link): answer where we are.
-    if (batch.seq <= this.queuedSeq) return this.settled();
+    if (batch.seq <= this.queuedSeq) return this.flushed();
     if (batch.seq !== this.queuedSeq + 1) {
       return Promise.reject(new ReplicationGapError(`replicated batch ${batch.seq} does not follow ${this.queuedSeq}`));
     }
@@ -61,7 +61,7 @@ export class Replica {
   }
 
   /** Resolves with the position once everything queued so far is durable. */
-  private settled(): Promise<Position> {
+  flushed(): Promise<Position> {
     if (!this.writing && this.pending.length === 0) return Promise.resolve(this.position());
     return new Promise<Position>((resolve, reject) => this.pending.push({ term: this.queuedTerm, seq: this.queuedSeq, entries: [], resolve, reject }));
   }

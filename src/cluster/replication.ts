@@ -374,22 +374,20 @@ export interface RequestHandlers {
 
 /**
  * The follower's side: answers the leader's appends, position queries and copies. `leader()` names the
- * node this follower currently takes batches from (the agreed leader); anyone else is refused.
+ * node this follower currently takes batches from (the agreed leader); anyone else is refused, as is
+ * everyone while `current()` gives no replica (this node leads, or is between roles).
  */
-export function serveReplica(handlers: RequestHandlers, replica: Replica, leader: () => number | null): void {
-  const check = (from: number) => {
+export function serveReplica(handlers: RequestHandlers, current: () => Replica | null, leader: () => number | null): void {
+  const check = (from: number): Replica => {
     if (from !== leader()) throw new NotLeaderError(`node ${from} is not the leader this node follows (${leader() ?? 'none'})`);
+    const replica = current();
+    if (replica === null) throw new NotLeaderError('this node does not follow a leader now');
+    return replica;
   };
-  handlers.handle(MSG_REPL_APPEND, async (from, payload) => {
-    check(from);
-    return encodePosition(await replica.append(payload));
-  });
-  handlers.handle(MSG_REPL_POSITION, (from) => {
-    check(from);
-    return encodePosition(replica.position());
-  });
+  handlers.handle(MSG_REPL_APPEND, async (from, payload) => encodePosition(await check(from).append(payload)));
+  handlers.handle(MSG_REPL_POSITION, (from) => encodePosition(check(from).position()));
   handlers.handle(MSG_REPL_SNAPSHOT, async (from, payload) => {
-    check(from);
+    const replica = check(from);
     const kind = payload[0];
     if (kind === SNAP_BEGIN) await replica.beginSnapshot();
     else if (kind === SNAP_ENTRIES) await replica.snapshotChunk(decodeBatch(payload.subarray(1)).entries);

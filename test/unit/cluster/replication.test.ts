@@ -63,8 +63,8 @@ describe('cluster replication', () => {
     const net = new FakeNet();
     const f2 = new Replica(new MemoryKv());
     const f3 = new Replica(new MemoryKv());
-    serveReplica(net.node(2), f2, () => 1);
-    serveReplica(net.node(3), f3, () => 1);
+    serveReplica(net.node(2), () => f2, () => 1);
+    serveReplica(net.node(3), () => f3, () => 1);
     const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
     leader.setFollowers([2, 3]);
     await until(() => leader.followerStates().every((f) => f.inSync));
@@ -82,8 +82,8 @@ describe('cluster replication', () => {
     const net = new FakeNet();
     const f2 = new Replica(new MemoryKv());
     const f3 = new Replica(new MemoryKv());
-    serveReplica(net.node(2), f2, () => 1);
-    serveReplica(net.node(3), f3, () => 1);
+    serveReplica(net.node(2), () => f2, () => 1);
+    serveReplica(net.node(3), () => f3, () => 1);
     const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
     leader.setFollowers([2, 3]);
     await until(() => leader.followerStates().every((f) => f.inSync));
@@ -109,7 +109,7 @@ describe('cluster replication', () => {
     leader.setFollowers([]);
     for (let i = 0; i < 100; i++) await leader.write([put(`row/${i}`, 'x'.repeat(100))]);
     const f2 = new Replica(new MemoryKv());
-    serveReplica(net.node(2), f2, () => 1);
+    serveReplica(net.node(2), () => f2, () => 1);
     leader.setFollowers([2]);
     await until(() => leader.followerStates()[0].inSync);
     await leader.write([put('after', 'y')]);
@@ -125,7 +125,7 @@ describe('cluster replication', () => {
     const n2 = new MemoryKv();
     const old = new ReplicatedKv(n1, net.node(1), { term: 1 });
     const r2 = new Replica(n2);
-    serveReplica(net.node(2), r2, () => 1);
+    serveReplica(net.node(2), () => r2, () => 1);
     old.setFollowers([2]);
     await until(() => old.followerStates()[0].inSync);
     for (let i = 1; i <= 3; i++) await old.write([put('k', `term1-${i}`)]);
@@ -141,7 +141,7 @@ describe('cluster replication', () => {
     await leader.write([put('k', 'term5')]);
     // Node 1 rejoins as a follower of node 2: its seq 4 is not node 2's seq 4.
     const r1 = new Replica(n1);
-    serveReplica(net.node(1), r1, () => 2);
+    serveReplica(net.node(1), () => r1, () => 2);
     leader.setFollowers([1]);
     await until(() => leader.followerStates()[0].inSync);
     expect(leader.stats.snapshots).to.equal(1);
@@ -153,7 +153,7 @@ describe('cluster replication', () => {
     const net = new FakeNet();
     const r2 = new Replica(new MemoryKv());
     let leaderId = 1;
-    serveReplica(net.node(2), r2, () => leaderId);
+    serveReplica(net.node(2), () => r2, () => leaderId);
     const l1 = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
     l1.setFollowers([2]);
     await until(() => l1.followerStates()[0].inSync);
@@ -186,7 +186,7 @@ describe('cluster replication', () => {
     const w = leader.write([put('a', '1')]);
     expect(await settledWithin(w, 150)).to.equal(false);
     const r2 = new Replica(new MemoryKv());
-    serveReplica(net.node(2), r2, () => 1);
+    serveReplica(net.node(2), () => r2, () => 1);
     leader.setFollowers([2]);
     expect(await settledWithin(w, 2000)).to.equal(true);
     expect(r2.kv.get('a')!.toString()).to.equal('1');
@@ -208,7 +208,7 @@ describe('cluster replication', () => {
     };
     const net = new FakeNet();
     const r2 = new Replica(slow);
-    serveReplica(net.node(2), r2, () => 1);
+    serveReplica(net.node(2), () => r2, () => 1);
     const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1 });
     leader.setFollowers([2]);
     await until(() => leader.followerStates()[0].inSync);
@@ -230,7 +230,7 @@ describe('cluster replication', () => {
       leader.setFollowers([]);
       for (let i = 0; i < 300; i++) await leader.write([put(`row/${String(i).padStart(4, '0')}`, 'v'.repeat(200))]);
       const r2 = new Replica(f);
-      serveReplica(net.node(2), r2, () => 1);
+      serveReplica(net.node(2), () => r2, () => 1);
       leader.setFollowers([2]);
       // Writes go on while the copy is sent; each rewrites every tenth row.
       let n = 0;
