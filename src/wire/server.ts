@@ -11,7 +11,7 @@ import { AuthSettings } from './startup';
 import { UnixListener, listenUnix } from './unix-socket';
 
 export interface ServerOptions {
-  /** Address(es) to listen on ('127.0.0.1', '0.0.0.0', '::', 'localhost'); one listener each, same port. */
+  /** Address(es) to listen on ('127.0.0.1', '0.0.0.0', '::', 'localhost'); one listener each, same port; none: see accept(). */
   host: string | string[];
   /** TCP port; 0 picks a free one (see RunningServer.port). */
   port: number;
@@ -31,8 +31,13 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  /** The TCP port actually bound. */
+  /** The TCP port actually bound (the given port when no host is listened on). */
   readonly port: number;
+  /**
+   * Serves a connection accepted elsewhere (a cluster node owns its client port and hands the server
+   * the connections it does not relay to another node).
+   */
+  accept(socket: Socket): void;
   /** Paths of the Unix-domain sockets listened on. */
   readonly unixSockets: string[];
   /** Stops listening, cancels running statements, ends every connection and closes its session. */
@@ -116,6 +121,7 @@ export async function startServer(db: DatabaseHandle, options: ServerOptions): P
   };
   return {
     port,
+    accept: acceptConnection,
     unixSockets: unixListeners.map((u) => u.path),
     close: () => (closed ??= close()),
   };
