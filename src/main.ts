@@ -70,15 +70,8 @@ async function main(): Promise<void> {
       clusterNode = await startClusterNode({
         self: info(self),
         nodes: c.nodes.map(info),
-        clusterName: c.name,
-        etcdEndpoints: c.etcdEndpoints,
-        replicationFactor: c.replicationFactor,
-        leaseTtlMs: c.leaseTtlMs,
-        heartbeatIntervalMs: c.heartbeatIntervalMs,
-        phiThreshold: c.phiThreshold,
-        acceptablePauseMs: c.acceptablePauseMs,
-        batchWindowMs: c.batchWindowMs,
-        maxBatch: c.maxBatch,
+        // A ClusterConfig is the ClusterSettings plus the node list and where etcd runs.
+        settings: c,
         dataDirectory: self.dataDirectory,
         database: db,
       });

@@ -5,6 +5,7 @@
 // For now it only records the node's identity and options: the interconnect (interconnect.ts) and the
 // etcd membership (membership.ts) are started from here once they exist, so main.ts stays unchanged.
 import { Database } from '../engine/database';
+import { ClusterSettings } from '../types/cluster-settings';
 import { NodeInfo } from './cluster-types';
 
 export interface ClusterNodeOptions {
@@ -12,16 +13,8 @@ export interface ClusterNodeOptions {
   self: NodeInfo;
   /** Every node the cluster conf lists, sorted by id (self included). */
   nodes: NodeInfo[];
-  clusterName: string;
-  /** etcd client URLs (http://host:port). */
-  etcdEndpoints: string[];
-  replicationFactor: number;
-  leaseTtlMs: number;
-  heartbeatIntervalMs: number;
-  phiThreshold: number;
-  acceptablePauseMs: number;
-  batchWindowMs: number;
-  maxBatch: number;
+  /** What conf/cluster.conf says for the whole cluster. */
+  settings: ClusterSettings;
   /** Absolute path of this node's data directory. */
   dataDirectory: string;
   /** The node's open database (its local storage and buffer pool). */
@@ -42,12 +35,13 @@ export interface ClusterNode {
 export async function startClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
   const { self, nodes } = options;
   if (!nodes.some((n) => n.id === self.id)) throw new Error(`node ${self.id} is not one of the cluster's nodes (${nodes.map((n) => n.id).join(', ')})`);
-  if (options.replicationFactor < 1 || options.replicationFactor > nodes.length) {
-    throw new Error(`replication factor ${options.replicationFactor} needs 1 .. ${nodes.length} nodes`);
+  const { settings } = options;
+  if (settings.replicationFactor < 1 || settings.replicationFactor > nodes.length) {
+    throw new Error(`replication factor ${settings.replicationFactor} needs 1 .. ${nodes.length} nodes`);
   }
   const log = options.log ?? ((line: string) => console.log(`tessera: ${line}`));
   log(
-    `cluster "${options.clusterName}" node ${self.id} of ${nodes.length} (interconnect ${self.host}:${self.interconnectPort}, etcd ${options.etcdEndpoints.join(',')}); ` +
+    `cluster "${settings.name}" node ${self.id} of ${nodes.length} (interconnect ${self.host}:${self.interconnectPort}, etcd ${settings.etcdEndpoints.join(',')}); ` +
       'interconnect and membership are not started yet: this node serves its own data only',
   );
   let closed = false;

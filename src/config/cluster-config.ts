@@ -8,6 +8,7 @@
 import * as path from 'path';
 import { ConfEntry, ConfigError, parseConfText, readConfFile } from './conf-file';
 import { parseTime } from './settings';
+import { ClusterSettings } from '../types/cluster-settings';
 
 /** One node as the conf lists it: the fields of cluster/cluster-types.ts NodeInfo plus its data directory. */
 export interface ClusterNodeConfig {
@@ -28,27 +29,11 @@ export interface LocalEtcdConfig {
   dataDirectory: string;
 }
 
-export interface ClusterConfig {
-  /** Absolute path of the file read ('' when parsed from text without a file). */
+export interface ClusterConfig extends ClusterSettings {
+  /** Absolute path of the file read (as given when parsed from text). */
   file: string;
-  name: string;
-  /** Client URLs of etcd (http://host:port); for `etcd = local` the one the launcher starts. */
-  etcdEndpoints: string[];
-  /** Set when `etcd = local`: the launcher starts this etcd. */
+  /** Set when `etcd = local`: the launcher starts this etcd (etcdEndpoints then names it). */
   localEtcd: LocalEtcdConfig | null;
-  /** Copies of each chunk: its master plus the next nodes on the ring. */
-  replicationFactor: number;
-  /** etcd lease time-to-live of a node's membership key. */
-  leaseTtlMs: number;
-  heartbeatIntervalMs: number;
-  /** Phi-accrual suspicion threshold. */
-  phiThreshold: number;
-  /** Heartbeat silence tolerated before phi starts to grow (GC and scheduling stalls). */
-  acceptablePauseMs: number;
-  /** How long the interconnect holds messages to one destination before it writes them (0: no batching). */
-  batchWindowMs: number;
-  /** Messages to one destination that flush a batch before the window ends. */
-  maxBatch: number;
   /** Sorted by id. */
   nodes: ClusterNodeConfig[];
 }
