@@ -137,12 +137,15 @@ async function main(): Promise<void> {
   await checkPortsFree(config);
 
   let etcd: EtcdProcess | null = null;
+  // Set while etcd starts, so a signal then still stops the etcd that is coming up.
+  let etcdStarting: Promise<EtcdProcess> | null = null;
   const running: RunningNode[] = [];
   let stopping = false;
   const stopAll = async () => {
     stopping = true;
     await Promise.all(running.map((n) => stopProcess(n.child)));
-    await etcd?.stop();
+    const e = etcd ?? (await etcdStarting?.catch(() => null)) ?? null;
+    await e?.stop();
   };
   // Whatever ends this process (an exception included) takes the nodes with it.
   process.on('exit', () => {
@@ -171,7 +174,8 @@ async function main(): Promise<void> {
   try {
     if (config.localEtcd !== null) {
       const e = config.localEtcd;
-      etcd = await startEtcd({ dataDir: e.dataDirectory, clientPort: e.clientPort, peerPort: e.peerPort, host: e.host, startTimeoutMs: args.startTimeoutMs });
+      etcdStarting = startEtcd({ dataDir: e.dataDirectory, clientPort: e.clientPort, peerPort: e.peerPort, host: e.host, startTimeoutMs: args.startTimeoutMs });
+      etcd = await etcdStarting;
       console.log(`[launcher] etcd ready at ${etcd.endpoint} (log ${e.dataDirectory}.log)`);
     }
     const extraArgs = args.nodeSettings.flatMap((s) => ['-c', s]);
@@ -210,7 +214,7 @@ async function main(): Promise<void> {
   }
   if (stopRequested !== null) return;
   printTable(config, etcd, running);
-  // Keep the process alive until a signal (the child processes' pipes alone would, but say so).
+  // Runs until a signal stops the cluster or the last node dies (both exit from their handlers).
   await Promise.all(running.map((n) => processExited(n.child)));
 }
 

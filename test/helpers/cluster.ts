@@ -197,6 +197,8 @@ function makeNode(n: ClusterNodeConfig, confFile: string, extraArgs: string[], e
       const proc = child!;
       proc.kill(signal);
       if (signal === 'SIGSTOP' || signal === 'SIGCONT') return;
+      // A paused node acts on SIGTERM/SIGINT only once it runs again.
+      proc.kill('SIGCONT');
       await processExited(proc);
     },
     restart: async () => {
