@@ -43,6 +43,25 @@ async function main(): Promise<void> {
   }
 
   const db = await Database.open({ dir: config.dataDirectory, settings: config.raw });
+  // The node joins its cluster before it takes clients: once its client port answers, it is a member.
+  let clusterNode: ClusterNode | null = null;
+  if (cluster !== null) {
+    const { config: c, self } = cluster;
+    const info = (n: ClusterNodeConfig) => ({ id: n.id, host: n.host, interconnectPort: n.interconnectPort, clientPort: n.clientPort });
+    try {
+      clusterNode = await startClusterNode({
+        self: info(self),
+        nodes: c.nodes.map(info),
+        // A ClusterConfig is the ClusterSettings plus the node list and where etcd runs.
+        settings: c,
+        dataDirectory: self.dataDirectory,
+        database: db,
+      });
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
   let server: RunningServer;
   const hosts = config.listenAddresses.map((a) => (a === '*' ? '0.0.0.0' : a));
   if (hosts.length === 0) throw new ConfigError('listen_addresses is empty: nothing to listen on');
@@ -59,27 +78,9 @@ async function main(): Promise<void> {
       dataDirectory: config.dataDirectory,
     });
   } catch (err) {
+    await clusterNode?.close();
     await db.close();
     throw err;
-  }
-  let clusterNode: ClusterNode | null = null;
-  if (cluster !== null) {
-    const { config: c, self } = cluster;
-    const info = (n: ClusterNodeConfig) => ({ id: n.id, host: n.host, interconnectPort: n.interconnectPort, clientPort: n.clientPort });
-    try {
-      clusterNode = await startClusterNode({
-        self: info(self),
-        nodes: c.nodes.map(info),
-        // A ClusterConfig is the ClusterSettings plus the node list and where etcd runs.
-        settings: c,
-        dataDirectory: self.dataDirectory,
-        database: db,
-      });
-    } catch (err) {
-      await server.close();
-      await db.close();
-      throw err;
-    }
   }
   const sockets = server.unixSockets.length > 0 ? ` and ${server.unixSockets.join(', ')}` : '';
   console.log(`tessera: ready to accept connections on ${hosts.join(', ')}:${server.port}${sockets} (data ${config.raw.get('data_directory')})`);

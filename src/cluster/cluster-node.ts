@@ -1,6 +1,7 @@
 // One server process's part in a cluster: who it is, who the others are, and the settings the cluster
-// agreed on in its cluster conf. main.ts calls startClusterNode once the database is open and the
-// client port listens (--cluster FILE --node-id N), and close() before the database closes.
+// agreed on in its cluster conf. main.ts (--cluster FILE --node-id N) calls startClusterNode once the
+// database is open and before the client port listens, and close() after the client port has closed
+// and before the database closes.
 //
 // For now it only records the node's identity and options: the interconnect (interconnect.ts) and the
 // etcd membership (membership.ts) are started from here once they exist, so main.ts stays unchanged.
