@@ -7,6 +7,8 @@ import { Database } from './engine/database';
 import { startServer, RunningServer } from './wire/server';
 import { USAGE, parseCommandLine } from './config/command-line';
 import { ConfigError, loadConfig } from './config/server-config';
+import { ClusterConfig, ClusterNodeConfig, readClusterConfig } from './config/cluster-config';
+import { ClusterNode, startClusterNode } from './cluster/cluster-node';
 
 /** The package root (this file runs as dist/src/main.js). */
 const PACKAGE_ROOT = path.resolve(__dirname, '../..');
@@ -20,9 +22,46 @@ async function main(): Promise<void> {
   const defaultConf = path.join(PACKAGE_ROOT, 'conf', 'tessera.conf');
   // An explicit --config must exist; the default one may be absent (built-in defaults then).
   const configFile = cli.configFile ?? (fs.existsSync(defaultConf) ? defaultConf : null);
-  const config = loadConfig({ configFile, overrides: cli.overrides });
+  // A cluster node (--cluster FILE --node-id N) listens on its host and client port and keeps its data
+  // where the cluster conf says; its other settings come from tessera.conf and -c as for any server.
+  let cluster: { config: ClusterConfig; self: ClusterNodeConfig } | null = null;
+  const overrides = new Map(cli.overrides);
+  if (cli.clusterFile !== null) {
+    const clusterConfig = readClusterConfig(cli.clusterFile);
+    const self = clusterConfig.nodes.find((n) => n.id === cli.nodeId);
+    if (self === undefined) throw new ConfigError(`node ${cli.nodeId} is not listed in "${clusterConfig.file}" (nodes: ${clusterConfig.nodes.map((n) => n.id).join(', ')})`);
+    cluster = { config: clusterConfig, self };
+    overrides.set('listen_addresses', self.host);
+    overrides.set('port', String(self.clientPort));
+    overrides.set('data_directory', self.dataDirectory);
+    overrides.set('cluster_node_id', String(self.id));
+    overrides.set('cluster_name', clusterConfig.name);
+  }
+  const config = loadConfig({ configFile, overrides });
+  if (cluster === null && (config.raw.get('cluster_node_id') !== '0' || config.raw.get('cluster_name') !== '')) {
+    throw new ConfigError(`cluster_node_id and cluster_name are set by --cluster FILE --node-id N, not ${config.sources.get('cluster_node_id') !== 'default' ? config.sources.get('cluster_node_id') : config.sources.get('cluster_name')}`);
+  }
 
   const db = await Database.open({ dir: config.dataDirectory, settings: config.raw });
+  // The node joins its cluster before it takes clients: once its client port answers, it is a member.
+  let clusterNode: ClusterNode | null = null;
+  if (cluster !== null) {
+    const { config: c, self } = cluster;
+    const info = (n: ClusterNodeConfig) => ({ id: n.id, host: n.host, interconnectPort: n.interconnectPort, clientPort: n.clientPort });
+    try {
+      clusterNode = await startClusterNode({
+        self: info(self),
+        nodes: c.nodes.map(info),
+        // A ClusterConfig is the ClusterSettings plus the node list and where etcd runs.
+        settings: c,
+        dataDirectory: self.dataDirectory,
+        database: db,
+      });
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
   let server: RunningServer;
   const hosts = config.listenAddresses.map((a) => (a === '*' ? '0.0.0.0' : a));
   if (hosts.length === 0) throw new ConfigError('listen_addresses is empty: nothing to listen on');
@@ -39,6 +78,7 @@ async function main(): Promise<void> {
       dataDirectory: config.dataDirectory,
     });
   } catch (err) {
+    await clusterNode?.close();
     await db.close();
     throw err;
   }
@@ -52,6 +92,7 @@ async function main(): Promise<void> {
     console.log(`tessera: received ${signal}, shutting down`);
     try {
       await server.close();
+      await clusterNode?.close();
       await db.close();
     } catch (err) {
       console.error(`tessera: error during shutdown: ${(err as Error).stack ?? err}`);

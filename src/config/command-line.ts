@@ -6,6 +6,10 @@ export interface CommandLine {
   /** name → value from --port, --data, -c name=value, --name=value (names as given; case-insensitive). */
   overrides: Map<string, string>;
   help: boolean;
+  /** --cluster FILE: run as one node of the cluster that file lists (with --node-id). */
+  clusterFile: string | null;
+  /** --node-id N: which node of --cluster this process is. */
+  nodeId: number | null;
 }
 
 export const USAGE = `Usage: tessera [options]
@@ -14,6 +18,9 @@ export const USAGE = `Usage: tessera [options]
       --config FILE        configuration file (default: conf/tessera.conf)
   -c NAME=VALUE            set any setting, e.g. -c buffer_pool_size=1GB -c user.alice=secret
       --NAME=VALUE         same as -c NAME=VALUE
+      --cluster FILE       run as a node of the cluster FILE lists (conf/cluster.conf), with --node-id;
+                           its client port and data directory come from FILE
+      --node-id N          this node's id in --cluster FILE
   -h, --help               show this help`;
 
 /** Parses argv (without node and the script); throws an Error with a readable message on bad usage. */
@@ -21,6 +28,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const overrides = new Map<string, string>();
   let configFile: string | null = null;
   let help = false;
+  let clusterFile: string | null = null;
+  let nodeId: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -44,8 +53,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     else if (a === '-c') setting(value());
     else if (a.startsWith('-c') && a.length > 2) setting(a.slice(2));
     else if (a === '-h' || a === '--help') help = true;
+    else if (a === '--cluster') clusterFile = value();
+    else if (a.startsWith('--cluster=')) clusterFile = a.slice(10);
+    else if (a === '--node-id') nodeId = value();
+    else if (a.startsWith('--node-id=')) nodeId = a.slice(10);
     else if (a.startsWith('--') && a.includes('=')) setting(a.slice(2));
     else throw new Error(`unknown option "${a}"\n${USAGE}`);
   }
-  return { configFile, overrides, help };
+  if ((clusterFile === null) !== (nodeId === null)) throw new Error(`options --cluster and --node-id go together\n${USAGE}`);
+  if (nodeId !== null && !/^[1-9]\d*$/.test(nodeId)) throw new Error(`option --node-id ${nodeId}: expected a positive integer`);
+  return { configFile, overrides, help, clusterFile, nodeId: nodeId === null ? null : Number(nodeId) };
 }

@@ -47,6 +47,9 @@ const DEFS: SettingDef[] = [
   { name: 'lock_timeout', type: { kind: 'time', unit: 1 }, default: '0', description: 'abort lock waits longer than this (0 = never)' },
   { name: 'idle_in_transaction_session_timeout', type: { kind: 'time', unit: 1 }, default: '0', description: 'end sessions idle in a transaction longer (0 = never)' },
   { name: 'ml_optimizer', type: { kind: 'enum', values: ['off', 'shadow', 'on'] }, default: 'off', description: 'learned cardinality model: off, shadow (learn and estimate, plan classic) or on' },
+  // Set by --cluster/--node-id from the cluster conf (main.ts), shown by SHOW; not for tessera.conf.
+  { name: 'cluster_node_id', type: { kind: 'int', min: 0, max: 65535 }, default: '0', description: "this node's id in its cluster (0 = not clustered)" },
+  { name: 'cluster_name', type: { kind: 'string' }, default: '', description: 'the cluster this node belongs to (empty = not clustered)' },
   { name: 'client_min_messages', type: { kind: 'enum', values: ['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'log', 'notice', 'warning', 'error'] }, default: 'notice', description: 'lowest notice level sent to clients' },
 ];
 

@@ -72,7 +72,13 @@ const DEFAULTS: Record<string, string> = {
   ml_learn: 'on',
   // force_custom_plan: every simple query is bound and planned anew (no statement cache, engine/statement-cache.ts).
   plan_cache_mode: 'auto',
+  // Cluster mode (main.ts --cluster --node-id): fixed for the server's life, SET refuses them.
+  cluster_node_id: '0',
+  cluster_name: '',
 };
+
+/** Settings fixed at server start (PostgreSQL's PGC_POSTMASTER ones) that SET must not change. */
+const FIXED_AT_START = new Set(['cluster_node_id', 'cluster_name']);
 
 const CANONICAL = new Map<string, string>();
 for (const k of Object.keys(DEFAULTS)) if (k !== 'datestyle') CANONICAL.set(k.toLowerCase(), k);
@@ -120,6 +126,7 @@ export class SessionSettings {
   set(name: string, value: string | null, local = false): void {
     const c = canonicalName(name);
     if (c === undefined) throw new SqlError(SqlState.undefinedObject, `unrecognized configuration parameter "${name}"`);
+    if (FIXED_AT_START.has(c)) throw new SqlError(SqlState.cantChangeRuntimeParam, `parameter "${c}" cannot be changed without restarting the server`);
     const v = value === null ? DEFAULTS[c] : normalize(c, value);
     const current = this.values.get(c)!;
     if (!this.beforeTxn.has(c)) this.beforeTxn.set(c, current);

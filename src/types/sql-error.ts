@@ -89,6 +89,8 @@ export const SqlState = {
   programLimitExceeded: '54000',
   tooManyConnections: '53300',
   objectNotInPrerequisiteState: '55000',
+  /** SET of a setting fixed at server start. */
+  cantChangeRuntimeParam: '55P02',
   internalError: 'XX000',
   dataCorrupted: 'XX001',
   ioError: '58030',
