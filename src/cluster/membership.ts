@@ -17,7 +17,9 @@
 // describes, every member that notices races to write epoch+1 with a txn comparing the epoch key's
 // mod_revision with the one it read: exactly one wins, the others re-read. Views are taken from the
 // epoch key's values as etcd's watch delivers them, in revision order, so every node sees the same
-// sequence of ClusterViews (the same members and leader for the same epoch number). Between two
+// sequence of ClusterViews (the same members and leader for the same epoch number), every epoch from
+// its join on, none skipped (unless etcd compacted its history past a long-stalled watch: then the
+// node takes the latest epoch and the ones between are lost to it). Between two
 // epochs the description may briefly lag reality; the epoch number is what other modules key on.
 //
 // TTL: the lease TTL bounds how long a dead or paused node keeps its membership (the survivors
@@ -212,7 +214,7 @@ export class Membership extends EventEmitter {
     try {
       await this.register();
       const start = await this.client.range(this.root);
-      this.applyState(start.kvs);
+      this.adoptEpoch(parseState(this.root, start.kvs).epoch);
       this.startWatch(start.revision + 1);
       this.resyncTimer = setInterval(() => this.scheduleReconcile(), this.resyncIntervalMs);
       this.scheduleReconcile();
@@ -430,7 +432,7 @@ export class Membership extends EventEmitter {
         if (this.suspended) this.pendingEvents.push(events);
         else this.onWatchEvents(events);
       },
-      onCompacted: () => this.scheduleReconcile(),
+      onCompacted: () => this.resyncAfterCompaction(),
       onError: (err) => (this.lastError = err),
     });
   }
@@ -463,10 +465,15 @@ export class Membership extends EventEmitter {
     this.emit('view', toView(record));
   }
 
-  private applyState(kvs: KeyValue[]): State {
-    const state = parseState(this.root, kvs);
-    this.adoptEpoch(state.epoch);
-    return state;
+  /** Events were compacted away: epochs may have been missed; take the latest from a full read. */
+  private resyncAfterCompaction(): void {
+    this.client.range(this.root).then(
+      (read) => {
+        this.adoptEpoch(parseState(this.root, read.kvs).epoch);
+        this.scheduleReconcile();
+      },
+      (err: Error) => (this.lastError = err),
+    );
   }
 
   private waitForOwnView(): Promise<ClusterView> {
@@ -519,7 +526,8 @@ export class Membership extends EventEmitter {
       if (!this.active || this.suspended || this.isFenced || this.leaseId === null) return;
       const lease = this.leaseId;
       const read = await this.client.range(this.root);
-      const state = this.applyState(read.kvs);
+      // Views come from the watch only (in order, so no epoch is skipped); this read just decides.
+      const state = parseState(this.root, read.kvs);
       const me = state.members.get(this.self.id);
       if (me === undefined || me.lease !== lease) {
         // Registration gone (expired or overwritten) while we hold this lease: we are out.
