@@ -36,8 +36,9 @@
 // itself once etcd answers, or via rejoin()), which produces a new epoch.
 // What fencing does not guarantee: a paused node (SIGSTOP, a long stall) does not know it was
 // fenced until it runs again, and events queued in its sockets arrive late. So a writer must ask
-// canServeWrites() right before acknowledging a commit: true only while the monotonic clock is before
-// (send time of the last successful keep-alive) + TTL − margin. etcd started counting the TTL no
+// canServeWrites() right before acknowledging a commit: true only while the latest epoch it knows
+// includes its current lease and the monotonic clock is before (send time of the last successful
+// keep-alive) + TTL − margin. etcd started counting the TTL no
 // earlier than that send time, so while canServeWrites() is true the lease is still alive in etcd
 // and no other node can have taken over the leader key; the margin covers clock-rate differences
 // between this machine and the etcd leader and the time between the check and the acknowledgment.
@@ -190,12 +191,15 @@ export class Membership extends EventEmitter {
   }
 
   /**
-   * True only while this node's lease is certainly alive in etcd: not fenced, and the monotonic clock
-   * is before (send time of the last successful keep-alive) + TTL − margin. Check it right before
-   * acknowledging a write.
+   * True only while this node's lease is certainly alive in etcd and the latest agreed epoch it knows
+   * includes it under that lease: not fenced, and the monotonic clock is before (send time of the
+   * last successful keep-alive) + TTL − margin. Check it right before acknowledging a write.
+   * (A node that just re-joined waits for the epoch describing its new lease: the views it had before
+   * are stale and may still name it leader.)
    */
   canServeWrites(): boolean {
     if (!this.active || this.isFenced || this.leaseId === null) return false;
+    if (this.current === null || this.current.leases[String(this.self.id)] !== this.leaseId) return false;
     return now() < this.writeDeadline();
   }
 

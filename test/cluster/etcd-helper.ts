@@ -47,3 +47,54 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: () =
   }
   return Date.now() - start;
 }
+
+/**
+ * A TCP proxy in front of etcd that can cut one node off (a network partition): while cut, every
+ * connection is dropped and new ones are accepted but never answered, as with a black-holed route.
+ */
+export interface PartitionProxy {
+  endpoint: string;
+  cut(): void;
+  heal(): void;
+  close(): Promise<void>;
+}
+
+export async function startPartitionProxy(target: string): Promise<PartitionProxy> {
+  const net = await import('net');
+  const url = new URL(target);
+  const sockets = new Set<import('net').Socket>();
+  let cut = false;
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => undefined);
+    if (cut) return; // black hole: accepted, never answered
+    const upstream = net.connect(Number(url.port), url.hostname);
+    sockets.add(upstream);
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      client.destroy();
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('net').AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    cut: () => {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    heal: () => {
+      cut = false;
+      for (const s of sockets) s.destroy(); // black-holed connections: the client retries on new ones
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { ClusterView, NodeInfo } from '../../src/cluster/cluster-types';
 import { highestPositionCandidate, Membership, MembershipOptions } from '../../src/cluster/membership';
-import { startTestEtcd, TestEtcd, waitFor } from './etcd-helper';
+import { startPartitionProxy, startTestEtcd, TestEtcd, waitFor } from './etcd-helper';
 
 const TTL_S = 2; // etcd's minimum with default election settings
 const node = (id: number): NodeInfo => ({ id, host: '127.0.0.1', interconnectPort: 7000 + id, clientPort: 6000 + id });
@@ -220,6 +220,40 @@ describe('cluster: membership through etcd', function () {
     expect([1, 2, 3].filter((id) => may(id, [[1, 5], [2, 9], [3, 9]]))).to.deep.equal([2]);
     expect([1, 2, 3].filter((id) => may(id, [[3, 0]]))).to.deep.equal([3]);
     expect([1, 2, 3].filter((id) => may(id, []))).to.deep.equal([1]);
+  });
+
+  it('a leader cut off from etcd (partition) stops serving writes within the TTL while the others go on; healed, it rejoins', async () => {
+    const proxy = await startPartitionProxy(etcd.endpoint);
+    try {
+      const c = harness();
+      await c.add(3, { endpoint: proxy.endpoint }).join(); // joins first: leads
+      for (const id of [1, 2]) await c.add(id).join();
+      await waitFor(() => c.agree([1, 2, 3], [1, 2, 3], 3), 5000, () => c.describe());
+      const before = c.nodes.get(1)!.view()!;
+      const cut = c.nodes.get(3)!;
+      proxy.cut();
+      const cutAt = Date.now();
+      await waitFor(() => cut.fenced(), TTL_S * 1000, () => c.describe());
+      expect(cut.canServeWrites()).to.equal(false);
+      expect(c.fences.get(3)![0]).to.match(/no successful keep-alive|no keep-alive answered/);
+      await waitFor(() => c.agree([1, 2], [1, 2]), TTL_S * 1000 + 2000, () => c.describe());
+      const during = c.nodes.get(1)!.view()!;
+      expect(during.epoch).to.be.greaterThan(before.epoch);
+      const droppedMs = Date.now() - cutAt;
+      // Still cut off: its re-join attempts fail, it stays fenced, and it never saw the new epoch.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(cut.fenced()).to.equal(true);
+      expect(cut.view()!.epoch).to.equal(before.epoch);
+      proxy.heal();
+      await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]) && !cut.fenced(), 10_000, () => c.describe());
+      expect(cut.view()!.epoch).to.be.greaterThan(during.epoch);
+      expect(cut.view()!.leader).to.equal(during.leader);
+      expect(cut.canServeWrites()).to.equal(true);
+      c.checkHistories();
+      console.log(`      cut-off leader fenced itself, survivors agreed without it after ${droppedMs} ms (TTL ${TTL_S} s)`);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('when etcd is unreachable past the TTL every node fences itself, then re-joins by itself at a new epoch', async () => {
