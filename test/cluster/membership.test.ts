@@ -41,6 +41,13 @@ class Harness {
     return m;
   }
 
+  /** Nodes 1, 2, 3 join one after the other; resolves with the view they all agree on. */
+  async joinThree(): Promise<ClusterView> {
+    for (const id of [1, 2, 3]) await this.add(id).join();
+    await waitFor(() => this.agree([1, 2, 3], [1, 2, 3]), 5000, () => this.describe());
+    return this.nodes.get(1)!.view()!;
+  }
+
   /** True when every listed node's latest view has exactly these members (and, if given, this leader). */
   agree(ids: number[], members: number[], leader?: number): boolean {
     const vs = ids.map((id) => this.nodes.get(id)!.view());
@@ -119,9 +126,7 @@ describe('cluster: membership through etcd', function () {
 
   it('a node that leaves disappears at once and a new epoch (with a new leader if needed) is agreed', async () => {
     const c = harness();
-    for (const id of [1, 2, 3]) await c.add(id).join();
-    await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]), 5000, () => c.describe());
-    const before = c.nodes.get(1)!.view()!;
+    const before = await c.joinThree();
     const leaving = before.leader!;
     const rest = [1, 2, 3].filter((id) => id !== leaving);
     await c.nodes.get(leaving)!.leave();
@@ -137,9 +142,7 @@ describe('cluster: membership through etcd', function () {
 
   it('a paused leader (keep-alives stopped) is dropped within TTL + 1.5 s, fenced, and rejoins at a later epoch without two leaders', async () => {
     const c = harness();
-    for (const id of [1, 2, 3]) await c.add(id).join();
-    await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]), 5000, () => c.describe());
-    const before = c.nodes.get(1)!.view()!;
+    const before = await c.joinThree();
     const paused = before.leader!;
     const rest = [1, 2, 3].filter((id) => id !== paused);
     const p = c.nodes.get(paused)!;
@@ -258,9 +261,7 @@ describe('cluster: membership through etcd', function () {
 
   it('when etcd is unreachable past the TTL every node fences itself, then re-joins by itself at a new epoch', async () => {
     const c = harness();
-    for (const id of [1, 2, 3]) await c.add(id).join();
-    await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]), 5000, () => c.describe());
-    const e0 = c.nodes.get(1)!.view()!.epoch;
+    const e0 = (await c.joinThree()).epoch;
     const restart = etcd.restart(TTL_S * 1000 + 500);
     await waitFor(() => [1, 2, 3].every((id) => !c.nodes.get(id)!.canServeWrites()), TTL_S * 1000 + 500, () => c.describe());
     await restart;
