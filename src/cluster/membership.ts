@@ -117,7 +117,7 @@ interface State {
   epochModRevision: number;
 }
 
-export type MembershipEvent = 'view' | 'fenced' | 'joined' | 'left';
+export type MembershipEvent = 'view' | 'fenced' | 'joined' | 'left' | 'watch-restarted';
 
 const now = () => performance.now();
 
@@ -147,6 +147,8 @@ export class Membership extends EventEmitter {
   private current: EpochRecord | null = null;
   private watchHandle: WatchHandle | null = null;
   private watchRevision = 0;
+  /** performance.now() since when a read showed a newer epoch than the watch delivered (0: not behind). */
+  private watchBehindSince = 0;
   private pendingEvents: WatchEvent[][] = [];
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private keepAliveInFlight = false;
@@ -429,6 +431,25 @@ export class Membership extends EventEmitter {
 
   // ---- watch and views -------------------------------------------------------------------------
 
+  /**
+   * A watch stream can die without an error (a connection silently dropped on the way): if reads keep
+   * showing an epoch the watch has not delivered for two resync periods, the watch is restarted from
+   * the last revision it delivered.
+   */
+  private checkWatchLag(state: State): void {
+    const behind = state.epoch !== null && (this.current === null || state.epoch.epoch > this.current.epoch);
+    if (!behind) {
+      this.watchBehindSince = 0;
+    } else if (this.watchBehindSince === 0) {
+      this.watchBehindSince = now();
+    } else if (now() - this.watchBehindSince > 2 * this.resyncIntervalMs && this.active) {
+      this.watchBehindSince = 0;
+      this.watchHandle?.cancel();
+      this.startWatch(this.watchRevision);
+      this.emit('watch-restarted');
+    }
+  }
+
   private startWatch(fromRevision: number): void {
     this.watchRevision = fromRevision;
     this.watchHandle = this.client.watch(this.root, fromRevision, {
@@ -532,6 +553,7 @@ export class Membership extends EventEmitter {
       const read = await this.client.range(this.root);
       // Views come from the watch only (in order, so no epoch is skipped); this read just decides.
       const state = parseState(this.root, read.kvs);
+      this.checkWatchLag(state);
       const me = state.members.get(this.self.id);
       if (me === undefined || me.lease !== lease) {
         // Registration gone (expired or overwritten) while we hold this lease: we are out.

@@ -1,7 +1,9 @@
 // Membership agreed through a real etcd: three Membership instances in one process.
 import { expect } from 'chai';
 import { ClusterView, NodeInfo } from '../../src/cluster/cluster-types';
+import { EtcdClient, EtcdUnavailableError } from '../../src/cluster/etcd-client';
 import { highestPositionCandidate, Membership, MembershipOptions } from '../../src/cluster/membership';
+import { freePort } from '../helpers/test-server';
 import { startPartitionProxy, startTestEtcd, TestEtcd, waitFor } from './etcd-helper';
 
 const TTL_S = 2; // etcd's minimum with default election settings
@@ -257,6 +259,49 @@ describe('cluster: membership through etcd', function () {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('a node whose member key is deleted behind its back is fenced and rejoins at a new epoch', async () => {
+    const c = harness();
+    const before = await c.joinThree();
+    const victim = before.members.find((m) => m.id !== before.leader)!.id;
+    const admin = new EtcdClient(etcd.endpoint);
+    try {
+      expect(await admin.delete(`/tessera/${c.cluster}/members/${victim}`)).to.equal(1);
+    } finally {
+      admin.close();
+    }
+    await waitFor(() => c.fences.get(victim)!.length > 0, 3000, () => c.describe());
+    expect(c.fences.get(victim)![0]).to.match(/member key .* (was deleted|is gone)/);
+    await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]) && c.nodes.get(victim)!.canServeWrites(), 5000, () => c.describe());
+    expect(c.nodes.get(victim)!.view()!.epoch).to.be.greaterThan(before.epoch);
+    expect(c.nodes.get(victim)!.view()!.leader).to.equal(before.leader);
+    c.checkHistories();
+  });
+
+  it('a watch stream that dies silently is noticed by the periodic read and restarted: no epoch missed', async () => {
+    const c = harness();
+    for (const id of [1, 2, 3]) await c.add(id, { resyncIntervalMs: 200 }).join();
+    await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]), 5000, () => c.describe());
+    const deaf = c.nodes.get(1)!;
+    let restarts = 0;
+    deaf.on('watch-restarted', () => restarts++);
+    (deaf as any).watchHandle.cancel(); // the stream is gone, and nothing said so
+    const leaving = c.nodes.get(1)!.view()!.leader === 3 ? 2 : 3;
+    await c.nodes.get(leaving)!.leave();
+    c.nodes.delete(leaving);
+    const rest = [1, 2, 3].filter((id) => id !== leaving);
+    await waitFor(() => c.agree(rest, rest), 3000, () => c.describe());
+    expect(restarts).to.equal(1);
+    c.checkHistories();
+  });
+
+  it('join() against an etcd that does not answer fails with a retryable error', async () => {
+    const m = new Membership({ endpoint: `http://127.0.0.1:${await freePort()}`, cluster: 'none', self: node(9) });
+    const err = await m.join().then(() => null, (e) => e);
+    expect(err).to.be.instanceOf(EtcdUnavailableError);
+    expect(err.retryable).to.equal(true);
+    expect(m.canServeWrites()).to.equal(false);
   });
 
   it('when etcd is unreachable past the TTL every node fences itself, then re-joins by itself at a new epoch', async () => {
