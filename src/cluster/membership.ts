@@ -106,11 +106,14 @@ export interface MembershipOptions {
 interface EpochRecord extends ClusterView {
   /** Lease of each member at this epoch: a member that re-joined with a new lease makes a new epoch. */
   leases: Record<string, string>;
+  /** Lease the leader key hangs on (the leader's current lease), null with no leader. */
+  leaderLease: string | null;
 }
 
 interface State {
   members: Map<number, { info: NodeInfo; lease: string }>;
   leader: number | null;
+  leaderLease: string | null;
   leaderKeyPresent: boolean;
   positions: Map<number, number>;
   epoch: EpochRecord | null;
@@ -207,7 +210,8 @@ export class Membership extends EventEmitter {
 
   /** This node leads the latest agreed epoch and may act on it (its lease is valid). */
   isLeader(): boolean {
-    return this.current !== null && this.current.leader === this.self.id && this.canServeWrites();
+    const c = this.current;
+    return c !== null && c.leader === this.self.id && c.leaderLease === this.leaseId && this.canServeWrites();
   }
 
   /**
@@ -218,6 +222,7 @@ export class Membership extends EventEmitter {
     if (this.active) throw new Error(`node ${this.self.id} has already joined`);
     this.active = true;
     try {
+      await this.revokeGhost();
       await this.register();
       const start = await this.client.range(this.root);
       this.adoptEpoch(parseState(this.root, start.kvs).epoch);
@@ -292,6 +297,15 @@ export class Membership extends EventEmitter {
 
   private writeDeadline(): number {
     return this.renewedAt + this.ttlMs - this.marginMs();
+  }
+
+  /**
+   * A previous incarnation of this node (killed, restarted) may still hold a lease with our member
+   * key, and perhaps the leader key, on it: revoke it now rather than wait for it to expire.
+   */
+  private async revokeGhost(): Promise<void> {
+    const old = await this.client.get(`${this.root}members/${this.self.id}`);
+    if (old !== null && old.lease !== '0') await this.client.leaseRevoke(old.lease);
   }
 
   /** Grants a new lease and puts this node's keys under it. */
@@ -593,7 +607,7 @@ function parseEpoch(text: string): EpochRecord | null {
   try {
     const r = JSON.parse(text);
     if (typeof r.epoch !== 'number' || !Array.isArray(r.members)) return null;
-    return { epoch: r.epoch, members: r.members, leader: r.leader ?? null, leases: r.leases ?? {} };
+    return { epoch: r.epoch, members: r.members, leader: r.leader ?? null, leases: r.leases ?? {}, leaderLease: r.leaderLease ?? null };
   } catch {
     return null;
   }
@@ -603,6 +617,7 @@ function parseState(root: string, kvs: KeyValue[]): State {
   const state: State = {
     members: new Map(),
     leader: null,
+    leaderLease: null,
     leaderKeyPresent: false,
     positions: new Map(),
     epoch: null,
@@ -622,6 +637,7 @@ function parseState(root: string, kvs: KeyValue[]): State {
     } else if (rest === 'leader') {
       state.leaderKeyPresent = true;
       state.leader = Number(kv.value);
+      state.leaderLease = kv.lease;
     } else if (rest === 'epoch') {
       state.epoch = parseEpoch(kv.value);
       state.epochModRevision = kv.modRevision;
@@ -637,13 +653,22 @@ function describe(state: State): Omit<EpochRecord, 'epoch'> {
   const ids = [...state.members.keys()].sort((a, b) => a - b);
   const leases: Record<string, string> = {};
   for (const id of ids) leases[String(id)] = state.members.get(id)!.lease;
-  const leader = state.leader !== null && state.members.has(state.leader) ? state.leader : null;
-  return { members: ids.map((id) => state.members.get(id)!.info), leader, leases };
+  // A leader key left by a previous incarnation of a node (its old lease not yet expired) names no
+  // live leader: nobody leads until it expires or is revoked.
+  const m = state.leader === null ? undefined : state.members.get(state.leader);
+  const leads = m !== undefined && m.lease === state.leaderLease;
+  return {
+    members: ids.map((id) => state.members.get(id)!.info),
+    leader: leads ? state.leader : null,
+    leaderLease: leads ? state.leaderLease : null,
+    leases,
+  };
 }
 
 function sameDescription(a: Omit<EpochRecord, 'epoch'>, b: Omit<EpochRecord, 'epoch'>): boolean {
   return (
     a.leader === b.leader &&
+    a.leaderLease === b.leaderLease &&
     a.members.length === b.members.length &&
     a.members.every((m, i) => sameNode(m, b.members[i]) && a.leases[String(m.id)] === b.leases[String(m.id)])
   );

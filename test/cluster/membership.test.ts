@@ -296,6 +296,21 @@ describe('cluster: membership through etcd', function () {
     c.checkHistories();
   });
 
+  it('a node restarted after dying (its old lease still alive, holding the leader key) takes over at once', async () => {
+    const c = harness();
+    const before = await c.joinThree();
+    const dead = before.leader!;
+    await c.nodes.get(dead)!.close(); // like kill -9: the lease lives on in etcd for up to the TTL
+    const diedAt = Date.now();
+    c.add(dead); // the restarted process: same node id, new Membership
+    const v = await c.nodes.get(dead)!.join();
+    expect(Date.now() - diedAt, 'rejoined before the old lease could expire').to.be.below(TTL_S * 1000);
+    expect(v.epoch).to.be.greaterThan(before.epoch);
+    await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]), 3000, () => c.describe());
+    expect(Date.now() - diedAt, 'a leader again before the old lease could expire').to.be.below(TTL_S * 1000);
+    c.checkHistories();
+  });
+
   it('join() against an etcd that does not answer fails with a retryable error', async () => {
     const m = new Membership({ endpoint: `http://127.0.0.1:${await freePort()}`, cluster: 'none', self: node(9) });
     const err = await m.join().then(() => null, (e) => e);
