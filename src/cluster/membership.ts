@@ -10,7 +10,11 @@
 //   leader         the leader's id, attached to the leader's lease, created only if absent (txn on
 //                  create_revision == 0), so at most one node holds it at any revision.
 //   position/<id>  optional, a node's replicated log position (for the leader claim rule), leased.
-//   epoch          JSON {epoch, members, leader, leases}: the numbered description of the membership.
+//   epoch          JSON {epoch, members, leader, leases, leaderLease}: the numbered description of
+//                  the membership. Not leased: it outlives a whole-cluster restart, so epochs only grow.
+// The leader named by an epoch is a live member whose current lease holds the leader key; a leader key
+// left on the lease of a dead incarnation of a node names no leader. A node restarting under the same
+// id revokes its predecessor's lease at join() instead of waiting for it to expire.
 //
 // The epoch: whenever the live member set (member keys and the leases they hang on, so a node that
 // re-joins with a new lease counts as a change) or the leader key differs from what the epoch key
@@ -188,6 +192,11 @@ export class Membership extends EventEmitter {
 
   fenced(): boolean {
     return this.isFenced;
+  }
+
+  /** Resolves with the first agreed view (the current one included) for which pred holds. */
+  waitForView(pred: (view: ClusterView) => boolean, timeoutMs: number): Promise<ClusterView> {
+    return this.waitFor((rec) => pred(toView(rec)), timeoutMs, 'no agreed view matching the condition');
   }
 
   /** The lease this node currently holds (null when fenced or not joined). */
@@ -516,25 +525,31 @@ export class Membership extends EventEmitter {
   }
 
   private waitForOwnView(): Promise<ClusterView> {
+    return this.waitFor(
+      (rec) => this.leaseId !== null && rec.leases[String(this.self.id)] === this.leaseId,
+      this.joinTimeoutMs,
+      'no agreed view including it',
+    );
+  }
+
+  private waitFor(pred: (rec: EpochRecord) => boolean, timeoutMs: number, what: string): Promise<ClusterView> {
     return new Promise((resolve, reject) => {
-      const check = (): boolean => {
+      const check = (): void => {
         const rec = this.current;
-        if (rec === null || this.leaseId === null || rec.leases[String(this.self.id)] !== this.leaseId) return false;
+        if (rec === null || !pred(rec)) return;
         cleanup();
         resolve(toView(rec));
-        return true;
       };
-      const onView = () => void check();
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`node ${this.self.id}: no agreed view including it within ${this.joinTimeoutMs} ms` +
+        reject(new Error(`node ${this.self.id}: ${what} within ${timeoutMs} ms` +
           (this.lastError ? ` (last etcd error: ${this.lastError.message})` : '')));
-      }, this.joinTimeoutMs);
+      }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
-        this.off('view', onView);
+        this.off('view', check);
       };
-      this.on('view', onView);
+      this.on('view', check);
       check();
     });
   }

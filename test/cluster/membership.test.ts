@@ -120,6 +120,10 @@ describe('cluster: membership through etcd', function () {
     const v = c.nodes.get(1)!.view()!;
     expect(v.members).to.deep.equal([node(1), node(2), node(3)]);
     expect([1, 2, 3]).to.include(v.leader);
+    const viaWait = await c.nodes.get(2)!.waitForView((x) => x.members.length === 3, 1000);
+    expect(viaWait).to.deep.equal(v);
+    const none = await c.nodes.get(2)!.waitForView((x) => x.members.length === 4, 100).then(() => null, (e) => e);
+    expect(none.message).to.match(/node 2: no agreed view matching the condition within 100 ms/);
     const leaders = [1, 2, 3].filter((id) => c.nodes.get(id)!.isLeader());
     expect(leaders).to.deep.equal([v.leader]);
     for (const m of c.nodes.values()) expect(m.canServeWrites()).to.equal(true);
