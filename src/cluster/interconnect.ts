@@ -123,7 +123,7 @@ export class Interconnect implements LinkHost {
   private lastCheckMs = 0;
   private readonly checkIntervalMs: number;
   /** Counters of links closed by setPeers, so totals do not go backwards. */
-  private readonly retired = new LinkCounters();
+  private retired = new LinkCounters();
 
   constructor(options: InterconnectOptions) {
     this.self = options.self;
@@ -326,6 +326,12 @@ export class Interconnect implements LinkHost {
       peers.push(statsOf(id, link.counters, link.isConnected, this.suspectedPeers.has(id), this.detectors.phi(id, now)));
     }
     return { peers, total: statsOf(null, total, peers.every((p) => p.connected), this.suspectedPeers.size > 0, 0) };
+  }
+
+  /** Zeroes every counter and latency histogram (benchmarks measure a window after warm-up). */
+  resetStats(): void {
+    this.retired = new LinkCounters();
+    for (const link of this.links.values()) link.counters = new LinkCounters();
   }
 
   async close(): Promise<void> {

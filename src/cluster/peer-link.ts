@@ -86,7 +86,7 @@ export function readHello(payload: Buffer): { nodeId: number; version: number } 
 }
 
 export class PeerLink implements FrameSink {
-  readonly counters = new LinkCounters();
+  counters = new LinkCounters();
   /** This side opens the connection (lower id dials). */
   readonly dials: boolean;
   private socket: net.Socket | null = null;
