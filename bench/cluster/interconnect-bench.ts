@@ -8,7 +8,7 @@
 // count of write/writev calls is printed beside the interconnect's own count (a cross-check; strace
 // slows the nodes, so those runs' rates are not the reported ones).
 //
-//   npm run bench:interconnect -- [--seconds 5] [--rate 20000] [--block-rate 5000] [--strace] [--out bench/results/interconnect.md]
+//   npm run bench:interconnect -- [--seconds 5] [--repeat 1] [--rate 20000] [--block-rate 5000] [--strace] [--out bench/results/interconnect.md]
 import { fork, spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -221,6 +221,17 @@ function straceWrites(file: string): number {
   return n;
 }
 
+function rowOf(r: RunResult, load: string): string {
+  const cfg = r.cfg;
+  return `| ${cfg.requestBytes} B → ${cfg.responseBytes} B | ${cfg.rate} | ${cfg.batching ? 'on' : 'off'} | ${fmt(r.requestsPerSec)} | ${fmt(r.messagesPerSec)} | ${fmt(r.writesPerSec)} | ${fmt(r.messagesPerWrite, 1)} | ${fmt(r.cpuMsPer1000, 1)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${r.failed} | ${load} |`;
+}
+
+function median(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
 function fmt(x: number | null, digits = 0): string {
   return x === null ? '-' : x.toFixed(digits);
 }
@@ -236,6 +247,7 @@ async function main(): Promise<void> {
   const blockRate = Number(arg('block-rate', '5000'));
   const out = arg('out', '');
   const useStrace = process.argv.includes('--strace');
+  const repeat = Number(arg('repeat', '1'));
   const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const configs: RunConfig[] = [];
   for (const [requestBytes, responseBytes, r] of [
@@ -247,12 +259,40 @@ async function main(): Promise<void> {
   const header = '| payload (request → answer) | offered req/s | batching | answered req/s | messages/s | socket writes/s | messages/write | CPU ms / 1000 req | p50 ms | p99 ms | failed | load avg |';
   rows.push(header, '|---|---|---|---|---|---|---|---|---|---|---|---|');
   const straceRows: string[] = [];
+  const results: RunResult[][] = configs.map(() => []);
+  const loads: number[][] = configs.map(() => []);
+  // Rounds alternate the configurations, so a change of machine load hits all of them alike.
+  for (let round = 0; round < repeat; round++)
+    for (let ci = 0; ci < configs.length; ci++) {
+      const cfg = configs[ci];
+      const r = await runOnce(cfg, false);
+      const load = os.loadavg()[0];
+      results[ci].push(r);
+      loads[ci].push(load);
+      const row = rowOf(r, load.toFixed(2));
+      rows.push(row);
+      console.log(row);
+    }
+  const medians = [header.replace('| load avg |', '| load avg (range) |'), rows[1]];
+  for (let ci = 0; ci < configs.length; ci++) {
+    const rs = results[ci];
+    const med = (f: (r: RunResult) => number | null): number | null => median(rs.map(f));
+    const m: RunResult = {
+      cfg: configs[ci],
+      seconds: 0,
+      requestsPerSec: med((r) => r.requestsPerSec)!,
+      messagesPerSec: med((r) => r.messagesPerSec)!,
+      writesPerSec: med((r) => r.writesPerSec)!,
+      messagesPerWrite: med((r) => r.messagesPerWrite)!,
+      cpuMsPer1000: med((r) => r.cpuMsPer1000)!,
+      p50Ms: med((r) => r.p50Ms),
+      p99Ms: med((r) => r.p99Ms),
+      failed: rs.reduce((s, r) => s + r.failed, 0),
+    };
+    medians.push(rowOf(m, `${Math.min(...loads[ci]).toFixed(1)}-${Math.max(...loads[ci]).toFixed(1)}`));
+  }
+  if (repeat > 1) console.log(['medians:', ...medians].join('\n'));
   for (const cfg of configs) {
-    const r = await runOnce(cfg, false);
-    const load = os.loadavg()[0].toFixed(2);
-    const row = `| ${cfg.requestBytes} B → ${cfg.responseBytes} B | ${cfg.rate} | ${cfg.batching ? 'on' : 'off'} | ${fmt(r.requestsPerSec)} | ${fmt(r.messagesPerSec)} | ${fmt(r.writesPerSec)} | ${fmt(r.messagesPerWrite, 1)} | ${fmt(r.cpuMsPer1000, 1)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${r.failed} | ${load} |`;
-    rows.push(row);
-    console.log(row);
     if (useStrace && cfg.responseBytes === cfg.requestBytes) {
       const s = await runOnce({ ...cfg, measureMs: Math.min(cfg.measureMs, 3000) }, true);
       for (const t of s.strace!) {
@@ -279,6 +319,7 @@ async function main(): Promise<void> {
       '',
       `Three node processes on loopback; node 1 offers requests on a fixed schedule (open loop), alternating between nodes 2 and 3; each run has 1 s of warm-up, then ${seconds} s measured. "messages" counts every request and answer sent by any node, "socket writes" every socket.write the interconnect made on any node (heartbeats included), CPU is user+system of all three processes. Latency is node 1's request round trip (send to answer).`,
       '',
+      ...(repeat > 1 ? [`Medians over ${repeat} rounds (rounds alternate the configurations; failed = sum):`, '', ...medians, '', 'Every run:', ''] : []),
       ...rows,
       '',
     ];

@@ -310,6 +310,12 @@ export class Interconnect implements LinkHost {
     return this.detectors.phi(peer, performance.now());
   }
 
+  /** The detector's view of a peer's heartbeats (diagnostics); null before its first heartbeat. */
+  heartbeatHistory(peer: number): { samples: number; meanMs: number; stdDevMs: number } | null {
+    const d = this.detectors.get(peer);
+    return d === undefined ? null : { samples: d.sampleCount, meanMs: d.meanIntervalMs, stdDevMs: d.stdDevMs };
+  }
+
   /** Test and fault-injection hook: cuts the link to `peer` as a network failure would (it reconnects). */
   disconnect(peer: number): void {
     this.links.get(peer)?.disconnect();
@@ -404,6 +410,13 @@ export class Interconnect implements LinkHost {
   }
 
   onHeartbeat(link: PeerLink): void {
+    // The first heartbeat after a reconnect or after a suspicion restarts the peer's history: the
+    // silence just ended is an outage, not a sample of its heartbeat rhythm, and left in the window it
+    // would inflate the mean and deviation and slow every later suspicion.
+    if (!link.heartbeatSinceConnect || this.suspectedPeers.has(link.id)) {
+      link.heartbeatSinceConnect = true;
+      this.detectors.remove(link.id);
+    }
     this.detectors.heartbeat(link.id, performance.now());
   }
 

@@ -10,7 +10,9 @@
 // Outgoing messages are queued per destination and written in one socket write (one syscall) when
 // `batchWindowMs` has passed since the first queued message or `maxBatch` messages are queued. The
 // queue is parallel arrays (no object per message); the flush copies headers and payloads once into
-// one buffer. Heartbeats bypass the queue, so batching never delays the failure detector.
+// one buffer. Answers produced while handling an incoming chunk are flushed when that chunk is done
+// (they are a batch already; waiting another window would double the round trip). Heartbeats bypass
+// the queue, so batching never delays the failure detector.
 import * as net from 'net';
 import { FRAME_HEADER_BYTES, FrameDecoder, FrameKind, FrameSink, encodeFrame, writeFrameHeader } from './frame';
 import { InterconnectError, decodeRemoteError } from './interconnect-error';
@@ -98,6 +100,10 @@ export class PeerLink implements FrameSink {
   private readonly qRequestIds: number[] = [];
   private readonly qPayloads: Uint8Array[] = [];
   private queuedBytes = 0;
+  /** A response is queued (flushed at the end of the incoming chunk that asked for it). */
+  private answersQueued = false;
+  /** False until the first heartbeat on the current connection (the detector's history restarts there). */
+  heartbeatSinceConnect = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private backoffMs: number;
@@ -159,7 +165,12 @@ export class PeerLink implements FrameSink {
         decoder.push(chunk);
       } catch (err) {
         socket.destroy(err as Error);
+        return;
       }
+      // Answers to the requests of this chunk leave together now instead of after another window:
+      // they are already coalesced (one write per incoming batch), and a round trip pays one
+      // batching window, not two.
+      if (this.answersQueued) this.flush();
     });
     socket.on('error', () => undefined); // 'close' follows and does the work
     socket.on('close', () => this.lost(socket, 'connection closed'));
@@ -167,6 +178,7 @@ export class PeerLink implements FrameSink {
 
   private becomeConnected(): void {
     this.connected = true;
+    this.heartbeatSinceConnect = false;
     this.counters.connects++;
     this.flush();
   }
@@ -187,6 +199,7 @@ export class PeerLink implements FrameSink {
     this.qRequestIds.push(requestId);
     this.qPayloads.push(payload);
     this.queuedBytes += bytes;
+    if (kind === FrameKind.response || kind === FrameKind.errorResponse) this.answersQueued = true;
     if (!this.connected) return;
     const n = this.qKinds.length;
     if (n >= this.options.maxBatch || !this.options.batching) this.flush();
@@ -250,6 +263,7 @@ export class PeerLink implements FrameSink {
     this.qRequestIds.length = 0;
     this.qPayloads.length = 0;
     this.queuedBytes = 0;
+    this.answersQueued = false;
   }
 
   addPending(requestId: number, type: number, resolve: (payload: Buffer) => void, reject: (err: Error) => void, nowMs: number, timeoutMs: number): void {
