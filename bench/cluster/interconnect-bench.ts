@@ -31,7 +31,6 @@ interface RunConfig {
 interface NodeReport {
   id: number;
   total: InterconnectPeerStats;
-  lifetimeSocketWrites: number;
   cpuMs: number;
   issued?: number;
   completed?: number;
@@ -52,6 +51,7 @@ async function nodeMain(): Promise<void> {
   let cpuAtReset = process.cpuUsage();
   let writesBeforeReset = 0;
   let load: { issued: number; completed: number; failed: number } | undefined;
+  let stopLoad = (): void => undefined;
   const send = (m: unknown) => process.send!(m);
   process.on('message', async (m: { cmd: string }) => {
     switch (m.cmd) {
@@ -61,7 +61,7 @@ async function nodeMain(): Promise<void> {
         return;
       case 'load':
         load = { issued: 0, completed: 0, failed: 0 };
-        offerLoad(ic, cfg, load);
+        stopLoad = offerLoad(ic, cfg, load);
         return;
       case 'reset':
         writesBeforeReset += ic.stats().total.socketWrites;
@@ -73,20 +73,25 @@ async function nodeMain(): Promise<void> {
       case 'stats': {
         const cpu = process.cpuUsage(cpuAtReset);
         const total = ic.stats().total;
-        const report: NodeReport = { id: self.id, total, lifetimeSocketWrites: writesBeforeReset + total.socketWrites, cpuMs: (cpu.user + cpu.system) / 1000, ...load };
+        const report: NodeReport = { id: self.id, total, cpuMs: (cpu.user + cpu.system) / 1000, ...load };
         send({ cmd: 'stats', report });
         return;
       }
       case 'exit':
+        // Final count for the strace cross-check: strace counts the process's whole life.
+        stopLoad();
+        await new Promise((r) => setTimeout(r, 200)); // answers still in flight
+        send({ cmd: 'final', lifetimeSocketWrites: writesBeforeReset + ic.stats().total.socketWrites });
         await ic.close();
-        process.exit(0);
+        process.disconnect();
+        return;
     }
   });
   send({ cmd: 'ready' });
 }
 
 /** Issues requests on schedule (rate per second) until told to stop; the schedule does not wait for answers. */
-function offerLoad(ic: Interconnect, cfg: RunConfig, counts: { issued: number; completed: number; failed: number }): void {
+function offerLoad(ic: Interconnect, cfg: RunConfig, counts: { issued: number; completed: number; failed: number }): () => void {
   const payload = Buffer.alloc(cfg.requestBytes, 1);
   const type = cfg.responseBytes > cfg.requestBytes ? MessageType.benchBlock : MessageType.benchEcho;
   const targets = ic.peerIds();
@@ -105,9 +110,13 @@ function offerLoad(ic: Interconnect, cfg: RunConfig, counts: { issued: number; c
       issuedTotal++;
       counts.issued++;
     }
-    setTimeout(tick, 1);
+    if (!stopped) setTimeout(tick, 1);
   };
+  let stopped = false;
   tick();
+  return () => {
+    stopped = true;
+  };
 }
 
 // ---------------------------------------------------------------- coordinator
@@ -182,7 +191,9 @@ async function runOnce(cfg: RunConfig, useStrace: boolean): Promise<RunResult> {
     const reports = (await Promise.all(statsP)).map((m) => m.report);
     const seconds = (performance.now() - t0) / 1000;
     const exits = children.map((c) => new Promise((r) => c.once('exit', r)));
+    const finals = children.map((c) => waitFor<{ lifetimeSocketWrites: number }>(c, 'final'));
     children.forEach((c) => c.send({ cmd: 'exit' }));
+    const lifetime = (await Promise.all(finals)).map((f) => f.lifetimeSocketWrites);
     await Promise.all(exits);
     const client = reports[0];
     const messages = reports.reduce((s, r) => s + r.total.messagesSent, 0);
@@ -201,7 +212,7 @@ async function runOnce(cfg: RunConfig, useStrace: boolean): Promise<RunResult> {
       failed: client.failed!,
     };
     if (useStrace) {
-      result.strace = reports.map((r) => ({ node: r.id, kernelWrites: straceWrites(path.join(traceDir, `node${r.id}.txt`)), ownWrites: r.lifetimeSocketWrites }));
+      result.strace = reports.map((r) => ({ node: r.id, kernelWrites: straceWrites(path.join(traceDir, `node${r.id}.txt`)), ownWrites: lifetime[r.id - 1] }));
       fs.rmSync(traceDir, { recursive: true, force: true });
     }
     return result;
