@@ -317,7 +317,7 @@ async function main(): Promise<void> {
     let commit = 'unknown';
     try {
       commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-      if (execSync('git status --porcelain -- src bench', { encoding: 'utf8' }).trim() !== '') commit += ' (with uncommitted changes)';
+      if (execSync("git status --porcelain -- src bench ':!bench/results'", { encoding: 'utf8' }).trim() !== '') commit += ' (with uncommitted changes)';
     } catch {
       // not a git checkout
     }
