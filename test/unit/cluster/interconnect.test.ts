@@ -142,6 +142,32 @@ describe('cluster interconnect', function () {
     }
   });
 
+  it('holds messages for the batching window while heartbeats go out at once', async () => {
+    const ports = await nodes(2);
+    const opts = { peers: ports, batchWindowMs: 600, maxBatch: 1000, heartbeatIntervalMs: 20, acceptablePauseMs: 100 };
+    const a = new Interconnect({ self: ports[0], ...opts });
+    const b = new Interconnect({ self: ports[1], ...opts });
+    const got: number[] = [];
+    b.on(NOTE, () => got.push(performance.now()));
+    try {
+      await Promise.all([a.listen(), b.listen()]);
+      await a.waitConnected();
+      await b.waitConnected();
+      const sentAt = performance.now();
+      a.send(2, NOTE, Buffer.alloc(4));
+      const beatsBefore = b.stats().peers[0].heartbeatsReceived;
+      await new Promise((r) => setTimeout(r, 300));
+      // Half the window gone: the message waits, the heartbeats did not.
+      expect(got).to.deep.equal([]);
+      expect(b.stats().peers[0].heartbeatsReceived - beatsBefore).to.be.at.least(5);
+      expect(b.suspected()).to.deep.equal([]);
+      await until(() => got.length === 1, 3000, 'the batched message');
+      expect(got[0] - sentAt).to.be.at.least(590);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('fails a request past its timeout with a retryable error', async () => {
     const start = performance.now();
     const err = await ics[1].request(3, NEVER, Buffer.alloc(0), 150).catch((e) => e);
