@@ -13,10 +13,10 @@ import { fork, spawn, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as net from 'net';
 import { execSync } from 'child_process';
 import { Interconnect, InterconnectPeerStats } from '../../src/cluster/interconnect';
 import { MessageType } from '../../src/cluster/message-types';
+import { freePort } from '../../test/helpers/test-server';
 import type { NodeInfo } from '../../src/cluster/cluster-types';
 
 interface RunConfig {
@@ -120,17 +120,6 @@ function offerLoad(ic: Interconnect, cfg: RunConfig, counts: { issued: number; c
 }
 
 // ---------------------------------------------------------------- coordinator
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function waitFor<T>(child: ChildProcess, cmd: string): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -197,7 +197,7 @@ export class Interconnect implements LinkHost {
   private removeLink(id: number, link: PeerLink, reason: string): void {
     this.links.delete(id);
     link.close(reason);
-    addCounters(this.retired, link.counters);
+    this.retired.add(link.counters);
     this.detectors.remove(id);
     this.suspectedPeers.delete(id);
   }
@@ -325,10 +325,10 @@ export class Interconnect implements LinkHost {
     const now = performance.now();
     const peers: InterconnectPeerStats[] = [];
     const total = new LinkCounters();
-    addCounters(total, this.retired);
+    total.add(this.retired);
     for (const id of this.peerIds()) {
       const link = this.links.get(id)!;
-      addCounters(total, link.counters);
+      total.add(link.counters);
       peers.push(statsOf(id, link.counters, link.isConnected, this.suspectedPeers.has(id), this.detectors.phi(id, now)));
     }
     return { peers, total: statsOf(null, total, peers.every((p) => p.connected), this.suspectedPeers.size > 0, 0) };
@@ -474,43 +474,14 @@ function checkType(type: number): void {
   if (!Number.isInteger(type) || type < 0 || type > 0xffff) throw new RangeError(`interconnect message type ${type} is not a u16`);
 }
 
-function addCounters(into: LinkCounters, from: LinkCounters): void {
-  into.messagesSent += from.messagesSent;
-  into.messagesReceived += from.messagesReceived;
-  into.batches += from.batches;
-  into.socketWrites += from.socketWrites;
-  into.bytesSent += from.bytesSent;
-  into.bytesReceived += from.bytesReceived;
-  into.heartbeatsSent += from.heartbeatsSent;
-  into.heartbeatsReceived += from.heartbeatsReceived;
-  into.requestsCompleted += from.requestsCompleted;
-  into.requestsFailed += from.requestsFailed;
-  into.timeouts += from.timeouts;
-  into.dropped += from.dropped;
-  into.connects += from.connects;
-  into.latency.add(from.latency);
-}
-
 function statsOf(peer: number | null, c: LinkCounters, connected: boolean, suspected: boolean, phi: number): InterconnectPeerStats {
   return {
     peer,
     connected,
     suspected,
     phi,
-    messagesSent: c.messagesSent,
-    messagesReceived: c.messagesReceived,
-    batches: c.batches,
+    ...c.snapshot(),
     avgBatch: c.batches === 0 ? null : c.messagesSent / c.batches,
-    socketWrites: c.socketWrites,
-    bytesSent: c.bytesSent,
-    bytesReceived: c.bytesReceived,
-    heartbeatsSent: c.heartbeatsSent,
-    heartbeatsReceived: c.heartbeatsReceived,
-    requestsCompleted: c.requestsCompleted,
-    requestsFailed: c.requestsFailed,
-    timeouts: c.timeouts,
-    dropped: c.dropped,
-    connects: c.connects,
     p50Ms: c.latency.quantile(0.5),
     p99Ms: c.latency.quantile(0.99),
   };

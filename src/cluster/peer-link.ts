@@ -59,7 +59,26 @@ export class LinkCounters {
   dropped = 0;
   connects = 0;
   readonly latency = new LatencyHistogram();
+
+  /** Adds another link's counters (totals; links closed by a membership change). */
+  add(other: LinkCounters): void {
+    for (const name of COUNTER_NAMES) this[name] += other[name];
+    this.latency.add(other.latency);
+  }
+
+  /** The plain counts, as a new object (stats()). */
+  snapshot(): Record<CounterName, number> {
+    const out = {} as Record<CounterName, number>;
+    for (const name of COUNTER_NAMES) out[name] = this[name];
+    return out;
+  }
 }
+
+const COUNTER_NAMES = [
+  'messagesSent', 'messagesReceived', 'batches', 'socketWrites', 'bytesSent', 'bytesReceived', 'heartbeatsSent',
+  'heartbeatsReceived', 'requestsCompleted', 'requestsFailed', 'timeouts', 'dropped', 'connects',
+] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
 
 /** A request awaiting its answer. */
 class PendingRequest {

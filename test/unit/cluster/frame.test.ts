@@ -3,6 +3,7 @@
 // (no copy); lengths past the bound, shorter than the header, or unknown kinds are protocol errors.
 import { expect } from 'chai';
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, FrameDecoder, FrameKind, FrameProtocolError, FrameSink, encodeFrame } from '../../../src/cluster/frame';
+import { Rng } from '../../../src/ml/rng';
 
 interface Decoded {
   kind: number;
@@ -21,18 +22,6 @@ function collector(): FrameSink & { frames: Decoded[] } {
   };
 }
 
-/** Deterministic PRNG (mulberry32), so a failure is reproducible from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('cluster frames', () => {
   it('encodes the documented little-endian layout', () => {
     const f = encodeFrame(FrameKind.request, 0x1234, 0xdeadbeef, Buffer.from([9, 8, 7]));
@@ -42,7 +31,8 @@ describe('cluster frames', () => {
 
   for (const seed of [1, 2, 3, 42, 1234]) {
     it(`decodes random frames cut into random chunks (seed ${seed})`, () => {
-      const rand = rng(seed);
+      const gen = new Rng(seed);
+      const rand = (): number => gen.next();
       const expected: Decoded[] = [];
       const parts: Buffer[] = [];
       for (let i = 0; i < 300; i++) {
