@@ -42,9 +42,13 @@ export interface InterconnectOptions {
   reconnectMaxMs?: number;
 }
 
-/** Answers a request: the payload of the response (a thrown error becomes an error response). */
+/**
+ * Answers a request: the payload of the response (a thrown error becomes an error response; its
+ * `message`, a string `code` and `retryable: true` reach the requester's RemoteError). The payload is
+ * a view into the socket's read buffer: copy it if kept long (a view keeps the whole chunk alive).
+ */
 export type RequestHandler = (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>;
-/** Receives a one-way message. */
+/** Receives a one-way message (payload: a view, as for RequestHandler). */
 export type MessageHandler = (from: number, payload: Buffer) => void;
 /** A peer became suspected (true) or trusted again (false). */
 export type SuspicionListener = (peer: number, suspected: boolean) => void;
