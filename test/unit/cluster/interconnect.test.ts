@@ -191,6 +191,19 @@ describe('cluster interconnect', function () {
     expect((await ics[0].request(3, ECHO, Buffer.from('again'))).toString()).to.equal('again');
   });
 
+  it('does not blame the peers for a stall of its own event loop', async () => {
+    const events: string[] = [];
+    ics[0].onSuspicion((peer, s) => events.push(`${peer}:${s}`));
+    await new Promise((r) => setTimeout(r, 50));
+    const until = performance.now() + 600; // all three nodes live in this process: all stall
+    while (performance.now() < until) {
+      // busy: no timers, no socket reads
+    }
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events).to.deep.equal([]);
+    expect(ics[0].suspected()).to.deep.equal([]);
+  });
+
   it('suspects a peer that stops heartbeating and trusts it again once it is back', async () => {
     const events: string[] = [];
     ics[0].onSuspicion((peer, s) => events.push(`${peer}:${s ? 'suspected' : 'trusted'}`));
