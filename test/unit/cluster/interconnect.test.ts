@@ -6,6 +6,9 @@ import { expect } from 'chai';
 import { Interconnect, InterconnectError, InterconnectOptions, RemoteError } from '../../../src/cluster/interconnect';
 import type { NodeInfo } from '../../../src/cluster/cluster-types';
 import { freePort } from '../../helpers/test-server';
+import * as net from 'net';
+import { FrameKind, encodeFrame } from '../../../src/cluster/frame';
+import { helloFrame } from '../../../src/cluster/peer-link';
 
 const ECHO = 1;
 const SLOW = 2;
@@ -189,6 +192,27 @@ describe('cluster interconnect', function () {
     expect(err.message).to.match(/link to node 3 lost/);
     await until(() => ics[0].stats().peers.find((p) => p.peer === 3)!.connects > connectsBefore && ics[0].isConnected(3) && ics[2].isConnected(1), 3000, 'reconnect');
     expect((await ics[0].request(3, ECHO, Buffer.from('again'))).toString()).to.equal('again');
+  });
+
+  it('closes connections that do not start with a valid hello, and keeps serving', async () => {
+    const closedAfter = (bytes: Buffer) =>
+      new Promise<boolean>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port: infos[2].interconnectPort }, () => s.write(bytes));
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(true));
+        setTimeout(() => {
+          s.destroy();
+          resolve(false);
+        }, 2000);
+      });
+    const huge = Buffer.alloc(11);
+    huge.writeUInt32LE(0xffffffff, 0);
+    expect(await closedAfter(huge)).to.equal(true); // length past the bound
+    expect(await closedAfter(encodeFrame(FrameKind.message, 1, 0, Buffer.alloc(3)))).to.equal(true); // not a hello
+    expect(await closedAfter(helloFrame(99))).to.equal(true); // not a member
+    expect(await closedAfter(helloFrame(3))).to.equal(true); // node 3 itself: only lower ids dial node 3
+    expect((await ics[0].request(3, ECHO, Buffer.from('still'))).toString()).to.equal('still');
+    expect((await ics[1].request(3, ECHO, Buffer.from('here'))).toString()).to.equal('here');
   });
 
   it('does not blame the peers for a stall of its own event loop', async () => {
