@@ -17,6 +17,7 @@ import { CommitLog, RowLocks, TableLocks, WaitGraph } from '../txn';
 import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 import { LearnedOptimizer } from '../ml/learned-optimizer';
+import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
 
 export interface DatabaseOptions {
   /** Data directory, or null / ':memory:' for a database with no files. */
@@ -50,6 +51,11 @@ export class Database implements DatabaseHandle, EngineDatabase {
   private nextProcessId = 1000 + (process.pid % 1000) * 100;
   /** The learned cardinality model, kept in the database's own store. */
   readonly ml: LearnedOptimizer;
+  /**
+   * Provider of tessera_interconnect_stats()'s rows, set by the cluster layer when this node joins a
+   * cluster (the engine does not import the cluster); undefined: the function returns no rows.
+   */
+  interconnectStats: (() => InterconnectStatsRow[]) | undefined = undefined;
 
   private constructor(
     readonly storage: Storage,

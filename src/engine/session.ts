@@ -1,5 +1,6 @@
 // A client session: binds and runs statements, owns the transaction state and settings.
 // The wire server and the embedded API are thin adapters over this class.
+import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
 import * as os from 'os';
 import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
@@ -53,6 +54,8 @@ export interface EngineDatabase {
   readonly settings: Map<string, string>;
   /** The learned optimizer (absent in contexts without one: classic planning only). */
   readonly ml?: LearnedOptimizer;
+  /** Set by the cluster layer: its interconnect's per-peer counters (tessera_interconnect_stats()). */
+  interconnectStats?: () => InterconnectStatsRow[];
   unregister(session: EngineSession): void;
 }
 
@@ -416,6 +419,7 @@ export class EngineSession implements Session {
       storageStats: () => storage.storageStats(),
       bufferStats: () => storage.bufferStats(),
       commitStats: () => storage.commitQueueStats(),
+      interconnectStats: () => this.db.interconnectStats?.() ?? [],
       mlModelStatus: this.db.ml === undefined ? undefined : () => this.db.ml!.status(),
       sequenceState: (def) => storage.sequences.state(def),
     };

@@ -1,5 +1,6 @@
 // Name scopes for binding: the columns a FROM clause makes visible, query levels for correlated
 // subqueries, and the state shared by one statement's binding.
+import type { InterconnectStatsRow } from './bind-interconnect-stats';
 import { CardinalityModel, ModelStatus } from '../ml/learned-optimizer';
 import { exprKey } from '../planner/expr-utils';
 import { Expr, OuterRefExpr } from '../plan/expr';
@@ -153,6 +154,8 @@ export interface BindContext extends CoercionContext {
   bufferStats?(): BufferPoolStats;
   /** The commit queue's counters (tessera_commit_stats()); optional for contexts without storage. */
   commitStats?(): CommitQueueStats;
+  /** The cluster interconnect's per-peer counters (tessera_interconnect_stats()); absent or empty without a cluster. */
+  interconnectStats?(): InterconnectStatsRow[];
   /** The learned optimizer's state (tessera_ml_model()); optional for contexts without one. */
   mlModelStatus?(): ModelStatus;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */

@@ -1,0 +1,15 @@
+// Interconnect message types (the u16 in every frame), one table for the whole cluster so two
+// subsystems never pick the same number. Ranges per subsystem; add entries, do not renumber (nodes of
+// different builds would misread each other).
+//   1-99      tests and benchmarks
+//   100-199   membership and fencing
+//   200-299   replication and commit (2PC)
+//   300-399   cache fusion (block transfer)
+//   400-499   distributed query (fragments, shuffles, partial aggregates)
+//   500-599   recovery (remastering, redo shipping)
+export const MessageType = {
+  /** Benchmark: echo of the request payload. */
+  benchEcho: 1,
+  /** Benchmark: a fixed-size "block" answered to a small request. */
+  benchBlock: 2,
+} as const;
