@@ -8,7 +8,7 @@ import { startServer, RunningServer } from './wire/server';
 import { USAGE, parseCommandLine } from './config/command-line';
 import { ConfigError, loadConfig } from './config/server-config';
 import { ClusterConfig, ClusterNodeConfig, readClusterConfig } from './config/cluster-config';
-import { ClusterNode, startClusterNode } from './cluster/cluster-node';
+import { serveClusterNode } from './cluster-serve';
 
 /** The package root (this file runs as dist/src/main.js). */
 const PACKAGE_ROOT = path.resolve(__dirname, '../..');
@@ -42,26 +42,9 @@ async function main(): Promise<void> {
     throw new ConfigError(`cluster_node_id and cluster_name are set by --cluster FILE --node-id N, not ${config.sources.get('cluster_node_id') !== 'default' ? config.sources.get('cluster_node_id') : config.sources.get('cluster_name')}`);
   }
 
+  if (cluster !== null) return serveClusterNode(config, cluster.config, cluster.self);
+
   const db = await Database.open({ dir: config.dataDirectory, settings: config.raw });
-  // The node joins its cluster before it takes clients: once its client port answers, it is a member.
-  let clusterNode: ClusterNode | null = null;
-  if (cluster !== null) {
-    const { config: c, self } = cluster;
-    const info = (n: ClusterNodeConfig) => ({ id: n.id, host: n.host, interconnectPort: n.interconnectPort, clientPort: n.clientPort });
-    try {
-      clusterNode = await startClusterNode({
-        self: info(self),
-        nodes: c.nodes.map(info),
-        // A ClusterConfig is the ClusterSettings plus the node list and where etcd runs.
-        settings: c,
-        dataDirectory: self.dataDirectory,
-        database: db,
-      });
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
-  }
   let server: RunningServer;
   const hosts = config.listenAddresses.map((a) => (a === '*' ? '0.0.0.0' : a));
   if (hosts.length === 0) throw new ConfigError('listen_addresses is empty: nothing to listen on');
@@ -78,7 +61,6 @@ async function main(): Promise<void> {
       dataDirectory: config.dataDirectory,
     });
   } catch (err) {
-    await clusterNode?.close();
     await db.close();
     throw err;
   }
@@ -92,7 +74,6 @@ async function main(): Promise<void> {
     console.log(`tessera: received ${signal}, shutting down`);
     try {
       await server.close();
-      await clusterNode?.close();
       await db.close();
     } catch (err) {
       console.error(`tessera: error during shutdown: ${(err as Error).stack ?? err}`);

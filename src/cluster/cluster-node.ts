@@ -1,59 +1,219 @@
-// One server process's part in a cluster: who it is, who the others are, and the settings the cluster
-// agreed on in its cluster conf. main.ts (--cluster FILE --node-id N) calls startClusterNode once the
-// database is open and before the client port listens, and close() after the client port has closed
-// and before the database closes.
+// One server process's part in a cluster: it joins the agreed membership (etcd), links to the other
+// nodes (interconnect), and plays the role the membership gives it.
 //
-// For now it only records the node's identity and options: the interconnect (interconnect.ts) and the
-// etcd membership (membership.ts) are started from here once they exist, so main.ts stays unchanged.
+// - The leader runs the engine. Its store is a ReplicatedKv: every write is sent to every follower and
+//   a commit is acknowledged only once replication_factor nodes (and every in-sync follower) hold it.
+// - A follower keeps a Replica of the leader's store, written in the leader's order, and relays its
+//   clients to the leader (client-proxy.ts).
+// - When the leader is gone (its lease expired: dead, paused, or cut off from etcd), the agreed view
+//   shows no leader. Every follower stops taking batches, waits for its last ones to be durable, and
+//   publishes its position; once every live member has, and they are a majority of the configured
+//   nodes, the one with the highest position claims the leadership (etcd decides who wins), opens the
+//   engine on its copy and serves. With replication_factor + majority > nodes, that copy holds every
+//   acknowledged commit.
+// - A leader that loses its lease stops acknowledging (its pending commits fail), closes its engine and
+//   comes back as a follower with a new lease; the new leader gives it what it lacks (resent batches,
+//   or a whole copy when it had written batches nobody else received).
 import { Database } from '../engine/database';
+import { lockDataDirectory } from '../engine/data-dir-lock';
+import { KvStore, LmdbKv } from '../storage/kv-store';
 import { ClusterSettings } from '../types/cluster-settings';
-import { NodeInfo } from './cluster-types';
+import { ClusterView, NodeInfo } from './cluster-types';
+import { Interconnect } from './interconnect';
+import { provideInterconnectStats } from './interconnect-stats-view';
+import { Position } from './kv-batch';
+import { LeaderClaimContext, Membership, highestPositionCandidate } from './membership';
+import { Replica } from './replica';
+import { NotLeaderError, ReplicatedKv, serveReplica } from './replication';
 
 export interface ClusterNodeOptions {
-  /** This node (one of `nodes`). */
   self: NodeInfo;
-  /** Every node the cluster conf lists, sorted by id (self included). */
+  /** Every node the cluster conf lists, self included. */
   nodes: NodeInfo[];
-  /** What conf/cluster.conf says for the whole cluster. */
   settings: ClusterSettings;
-  /** Absolute path of this node's data directory. */
   dataDirectory: string;
-  /** The node's open database (its local storage and buffer pool). */
-  database: Database;
-  /** Where the node reports what it does (default: console.log with a "tessera: " prefix). */
+  synchronousCommit: boolean;
+  /** Opens the engine over the leader's store. */
+  openDatabase(kv: KvStore): Promise<Database>;
+  /** This node now leads: serve clients on `db`. */
+  onLeader(db: Database): Promise<void>;
+  /** This node stops leading: end the sessions on its engine (it is closed next). */
+  onStepDown(): Promise<void>;
   log?: (line: string) => void;
 }
 
-export interface ClusterNode {
-  readonly self: NodeInfo;
-  readonly options: Readonly<ClusterNodeOptions>;
-  /** True once close() has been called. */
-  readonly closed: boolean;
-  /** Leaves the cluster; idempotent. Call before closing the database. */
-  close(): Promise<void>;
+export type ClusterRole = 'follower' | 'promoting' | 'leader' | 'stepping-down' | 'closed';
+
+/** A position as one number that orders like (term, seq), for the leader claim rule. */
+export function positionRank(p: Position): number {
+  return p.term * 2 ** 32 + p.seq;
 }
 
-export async function startClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
-  const { self, nodes } = options;
-  if (!nodes.some((n) => n.id === self.id)) throw new Error(`node ${self.id} is not one of the cluster's nodes (${nodes.map((n) => n.id).join(', ')})`);
-  const { settings } = options;
-  if (settings.replicationFactor < 1 || settings.replicationFactor > nodes.length) {
-    throw new Error(`replication factor ${settings.replicationFactor} needs 1 .. ${nodes.length} nodes`);
+export class ClusterNode {
+  private role: ClusterRole = 'follower';
+  private kv: LmdbKv;
+  private replica: Replica;
+  private replicated: ReplicatedKv | null = null;
+  private db: Database | null = null;
+  private following: number | null = null;
+  private current: ClusterView | null = null;
+  readonly interconnect: Interconnect;
+  readonly membership: Membership;
+  private readonly log: (line: string) => void;
+  /** Role changes run one after another. */
+  private transition: Promise<void> = Promise.resolve();
+  private unprovide: (() => void) | null = null;
+  /** The data directory is this process's for as long as the node runs, whatever its role. */
+  private readonly unlock: () => void;
+
+  constructor(private readonly options: ClusterNodeOptions) {
+    this.unlock = lockDataDirectory(options.dataDirectory);
+    this.log = options.log ?? ((line) => console.log(`tessera: ${line}`));
+    this.kv = new LmdbKv(options.dataDirectory, options.synchronousCommit);
+    this.replica = new Replica(this.kv);
+    const s = options.settings;
+    this.interconnect = new Interconnect({
+      self: options.self,
+      peers: options.nodes,
+      batchWindowMs: s.batchWindowMs,
+      maxBatch: s.maxBatch,
+      heartbeatIntervalMs: s.heartbeatIntervalMs,
+      phiThreshold: s.phiThreshold,
+      acceptablePauseMs: s.acceptablePauseMs,
+    });
+    serveReplica(this.interconnect, () => (this.role === 'follower' ? this.replica : null), () => this.following);
+    const majority = Math.floor(options.nodes.length / 2) + 1;
+    this.membership = new Membership({
+      endpoint: s.etcdEndpoints[0],
+      cluster: s.name,
+      self: options.self,
+      leaseTtlSeconds: Math.max(1, Math.round(s.leaseTtlMs / 1000)),
+      // Only a majority elects, only nodes that stopped following take part, and the most complete copy wins.
+      leaderCandidate: (ctx: LeaderClaimContext) =>
+        ctx.members.length >= majority && ctx.members.every((m) => (ctx.positions.get(m.id) ?? -1) >= 0) && highestPositionCandidate(ctx),
+    });
   }
-  const log = options.log ?? ((line: string) => console.log(`tessera: ${line}`));
-  log(
-    `cluster "${settings.name}" node ${self.id} of ${nodes.length} (interconnect ${self.host}:${self.interconnectPort}, etcd ${settings.etcdEndpoints.join(',')}); ` +
-      'interconnect and membership are not started yet: this node serves its own data only',
-  );
-  let closed = false;
-  return {
-    self,
-    options,
-    get closed() {
-      return closed;
-    },
-    close: async () => {
-      closed = true;
-    },
-  };
+
+  async start(): Promise<void> {
+    await this.interconnect.listen();
+    this.membership.on('view', (v: ClusterView) => this.enqueue(() => this.onView(v)));
+    this.membership.on('fenced', () => this.enqueue(() => this.onFenced()));
+    // A position of -1: not a candidate until this node has seen the leadership vacant.
+    await this.membership.publishPosition(-1).catch(() => undefined);
+    await this.membership.join();
+  }
+
+  view(): ClusterView | null {
+    return this.current;
+  }
+
+  roleNow(): ClusterRole {
+    return this.role;
+  }
+
+  /** The leader's engine, while this node leads. */
+  database(): Database | null {
+    return this.role === 'leader' ? this.db : null;
+  }
+
+  /** Where clients of a follower go: the leader's client port (null: none known, or this node not ready). */
+  leaderTarget(): { host: string; port: number } | null {
+    const v = this.current;
+    if (v === null || v.leader === null || v.leader === this.options.self.id) return null;
+    const leader = v.members.find((m) => m.id === v.leader);
+    return leader === undefined ? null : { host: leader.host, port: leader.clientPort };
+  }
+
+  position(): Position {
+    return this.replicated !== null ? this.replicated.position() : this.replica.position();
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.transition = this.transition.then(step).catch((err) => this.log(`cluster: ${(err as Error).stack ?? err}`));
+  }
+
+  private async onView(view: ClusterView): Promise<void> {
+    if (this.role === 'closed') return;
+    this.current = view;
+    const self = this.options.self.id;
+    const others = view.members.filter((m) => m.id !== self).map((m) => m.id);
+    if (view.leader === self) {
+      if (this.role === 'follower') await this.promote(view);
+      else this.replicated?.setFollowers(others);
+      return;
+    }
+    if (this.role === 'leader' || this.role === 'promoting') {
+      await this.stepDown(`epoch ${view.epoch} names ${view.leader === null ? 'no leader' : `node ${view.leader}`}`);
+    }
+    if (view.leader === null) {
+      // Stop taking batches, wait for those taken to be durable, then offer that position.
+      this.following = null;
+      const at = await this.replica.flushed();
+      this.log(`cluster: epoch ${view.epoch} has no leader; offering position ${at.term}/${at.seq}`);
+      await this.membership.publishPosition(positionRank(at)).catch(() => undefined);
+    } else if (this.following !== view.leader) {
+      this.following = view.leader;
+      this.log(`cluster: epoch ${view.epoch}: following node ${view.leader}`);
+      await this.membership.publishPosition(-1).catch(() => undefined);
+    }
+  }
+
+  private async promote(view: ClusterView): Promise<void> {
+    this.role = 'promoting';
+    this.following = null;
+    const at = await this.replica.flushed();
+    const started = Date.now();
+    this.log(`cluster: epoch ${view.epoch}: this node leads, from position ${at.term}/${at.seq}`);
+    const replicated = new ReplicatedKv(this.kv, this.interconnect, {
+      term: view.epoch,
+      minCopies: Math.min(this.options.settings.replicationFactor, this.options.nodes.length),
+      mayAcknowledge: () => this.membership.canServeWrites(),
+      log: (line) => this.log(`cluster: ${line}`),
+    });
+    this.replicated = replicated;
+    replicated.setFollowers(view.members.filter((m) => m.id !== this.options.self.id).map((m) => m.id));
+    await replicated.startTerm();
+    this.db = await this.options.openDatabase(replicated);
+    this.unprovide = provideInterconnectStats(this.db, this.interconnect);
+    this.role = 'leader';
+    await this.options.onLeader(this.db);
+    this.log(`cluster: serving as leader after ${Date.now() - started} ms`);
+  }
+
+  private async stepDown(reason: string): Promise<void> {
+    this.role = 'stepping-down';
+    this.log(`cluster: stepping down (${reason})`);
+    this.replicated?.stop(new NotLeaderError(`this node is no longer the leader (${reason}); reconnect and retry`));
+    await this.options.onStepDown();
+    this.unprovide?.();
+    this.unprovide = null;
+    const db = this.db;
+    this.db = null;
+    this.replicated = null;
+    // Closing the engine closes the store under it; the follower opens it again.
+    if (db !== null) await db.close().catch((err) => this.log(`cluster: closing the engine: ${(err as Error).message}`));
+    else await this.kv.close();
+    this.kv = new LmdbKv(this.options.dataDirectory, this.options.synchronousCommit);
+    this.replica = new Replica(this.kv);
+    this.role = 'follower';
+  }
+
+  private async onFenced(): Promise<void> {
+    if (this.role === 'leader' || this.role === 'promoting') await this.stepDown('lease lost');
+    this.following = null;
+  }
+
+  /** Leaves the cluster (the lease is revoked, so the others move on at once) and closes the store. */
+  async close(): Promise<void> {
+    await this.transition;
+    this.role = 'closed';
+    await this.membership.leave().catch(() => undefined);
+    this.replicated?.stop(new NotLeaderError('the node is shutting down'));
+    this.unprovide?.();
+    if (this.db !== null) await this.options.onStepDown();
+    if (this.db !== null) await this.db.close();
+    else await this.kv.close();
+    await this.interconnect.close();
+    this.unlock();
+  }
 }

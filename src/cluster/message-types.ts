@@ -12,4 +12,10 @@ export const MessageType = {
   benchEcho: 1,
   /** Benchmark: a fixed-size "block" answered to a small request. */
   benchBlock: 2,
+  /** Replication: one numbered store write from the leader; answered with the follower's durable position. */
+  replAppend: 200,
+  /** Replication: the follower's durable position (the leader asks before resending). */
+  replPosition: 201,
+  /** Replication: a full copy of the leader's store, in begin / entries / end messages. */
+  replSnapshot: 202,
 } as const;

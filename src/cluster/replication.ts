@@ -10,11 +10,12 @@
 // was a leader that wrote batches nobody else received), from a consistent copy of the whole store.
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, Position, TERM_PREFIX, decodeBatch, decodePosition, encodeBatch, encodePosition } from './kv-batch';
+import { MessageType } from './message-types';
 import { Replica } from './replica';
 
-export const MSG_REPL_APPEND = 0x10;
-export const MSG_REPL_POSITION = 0x11;
-export const MSG_REPL_SNAPSHOT = 0x12;
+const MSG_REPL_APPEND = MessageType.replAppend;
+const MSG_REPL_POSITION = MessageType.replPosition;
+const MSG_REPL_SNAPSHOT = MessageType.replSnapshot;
 
 /** What replication needs of the interconnect. */
 export interface RequestTransport {

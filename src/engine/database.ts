@@ -24,7 +24,10 @@ export interface DatabaseOptions {
   dir: string | null;
   /** Settings from the conf file and -c options (raw text values). */
   settings?: Map<string, string>;
-  /** The storage's key-value store instead of one on `dir` (tests: writes that can be held back or failed). */
+  /**
+   * The storage's key-value store instead of one on `dir` (tests: writes that can be held back or
+   * failed; a cluster node: its replicated store). Whoever supplies it owns it and locks `dir`.
+   */
   kv?: KvStore;
 }
 
@@ -72,7 +75,7 @@ export class Database implements DatabaseHandle, EngineDatabase {
     const settings = new Map<string, string>();
     for (const [k, v] of options.settings ?? []) settings.set(k.toLowerCase() === 'timezone' ? 'TimeZone' : k, v);
     const dir = options.dir === ':memory:' ? null : options.dir;
-    const release = dir === null ? () => undefined : lockDataDirectory(dir);
+    const release = dir === null || options.kv !== undefined ? () => undefined : lockDataDirectory(dir);
     try {
       const policy = (settings.get('buffer_replacement') ?? 'lirs') as PolicyName;
       const pool = makePool<Vector>(policy, parseBytes(settings.get('buffer_pool_size') ?? '256MB'));

@@ -72,7 +72,7 @@ describe('cluster launcher (npm run cluster -- --nodes 3)', function () {
     if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts etcd and 3 nodes that answer with their ids, reports a node that dies, and SIGINT stops the rest', async () => {
+  it('starts etcd and 3 nodes that all take clients (sessions run on the leader), reports a node that dies, and SIGINT stops the rest', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-launcher-'));
     const base = await freeRange(8);
     const proc = spawn(process.execPath, [LAUNCHER, '--nodes', '3', '--base-port', String(base), '--dir', dir, '-c', 'unix_socket_directories='], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -96,12 +96,16 @@ describe('cluster launcher (npm run cluster -- --nodes 3)', function () {
     // Node output reaches the launcher's terminal, prefixed.
     expect(out).to.match(/^\[node 2\] tessera: ready to accept connections on 127\.0\.0\.1:\d+ \(data .*node-2\)$/m);
 
+    // Every node takes clients; the session runs on the leader (the same node whichever port is used).
+    const leaders = new Set<string>();
     for (const id of [1, 2, 3]) {
       const port = base + id - 1;
       expect(await query({ host: '127.0.0.1', port }, 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
-      expect(await query({ host: '127.0.0.1', port }, 'SHOW cluster_node_id')).to.deep.equal([{ cluster_node_id: String(id) }]);
+      leaders.add((await query({ host: '127.0.0.1', port }, 'SHOW cluster_node_id'))[0].cluster_node_id as string);
       expect(await query({ host: '127.0.0.1', port }, 'SHOW cluster_name')).to.deep.equal([{ cluster_name: 'tessera' }]);
     }
+    expect(leaders.size).to.equal(1);
+    expect(['1', '2', '3']).to.include([...leaders][0]);
     // Fixed at start, as PostgreSQL's cluster_name: SET refuses it with 55P02.
     const err = await query({ host: '127.0.0.1', port: base }, 'SET cluster_node_id = 7').then(
       () => null,
@@ -134,7 +138,8 @@ describe('startTestCluster (test/helpers/cluster.ts)', function () {
     expect(c.nodes.map((n) => n.id)).to.deep.equal([1, 2, 3]);
     expect(new Set(c.nodes.flatMap((n) => [n.clientPort, n.interconnectPort])).size).to.equal(6);
     expect(c.etcd).to.not.equal(null);
-    for (const n of c.nodes) expect(await query(c.clientConfig(n.id), 'SHOW cluster_node_id')).to.deep.equal([{ cluster_node_id: String(n.id) }]);
+    // Equal positions at the start: the lowest id leads, and every node's sessions run there.
+    for (const n of c.nodes) expect(await query(c.clientConfig(n.id), 'SHOW cluster_node_id')).to.deep.equal([{ cluster_node_id: '1' }]);
 
     await query(c.clientConfig(2), 'CREATE TABLE t (a int); INSERT INTO t VALUES (42)');
     const node2 = c.node(2);
