@@ -17,6 +17,7 @@
 import { Database } from '../engine/database';
 import { lockDataDirectory } from '../engine/data-dir-lock';
 import { KvStore, LmdbKv } from '../storage/kv-store';
+import type { ClusterNodeRow } from '../sql/bind-cluster-nodes';
 import { ClusterSettings } from '../types/cluster-settings';
 import { ClusterView, NodeInfo } from './cluster-types';
 import { Interconnect } from './interconnect';
@@ -95,6 +96,9 @@ export class ClusterNode {
   }
 
   async start(): Promise<void> {
+    this.interconnect.onSuspicion((peer, suspected) => {
+      if (suspected) void this.onSuspected(peer);
+    });
     await this.interconnect.listen();
     this.membership.on('view', (v: ClusterView) => this.enqueue(() => this.onView(v)));
     this.membership.on('fenced', () => this.enqueue(() => this.onFenced()));
@@ -126,6 +130,29 @@ export class ClusterNode {
 
   position(): Position {
     return this.replicated !== null ? this.replicated.position() : this.replica.position();
+  }
+
+  /** tessera_cluster_nodes(): every configured node, as this leader sees it. */
+  private nodeRows(): ClusterNodeRow[] {
+    const v = this.current;
+    const followers = new Map((this.replicated?.followerStates() ?? []).map((f) => [f.id, f]));
+    const suspected = new Set(this.interconnect.suspected());
+    return this.options.nodes.map((n) => {
+      const live = v?.members.some((m) => m.id === n.id) ?? false;
+      const isLeader = v?.leader === n.id;
+      const f = followers.get(n.id);
+      return {
+        id: n.id,
+        host: n.host,
+        clientPort: n.clientPort,
+        interconnectPort: n.interconnectPort,
+        role: !live ? 'absent' : isLeader ? 'leader' : 'follower',
+        epoch: v?.epoch ?? 0,
+        replicatedSeq: n.id === this.options.self.id ? this.position().seq : (f?.acked ?? null),
+        inSync: n.id === this.options.self.id ? true : (f?.inSync ?? null),
+        suspected: suspected.has(n.id),
+      };
+    });
   }
 
   private enqueue(step: () => Promise<void>): void {
@@ -174,7 +201,13 @@ export class ClusterNode {
     replicated.setFollowers(view.members.filter((m) => m.id !== this.options.self.id).map((m) => m.id));
     await replicated.startTerm();
     this.db = await this.options.openDatabase(replicated);
-    this.unprovide = provideInterconnectStats(this.db, this.interconnect);
+    const unprovideStats = provideInterconnectStats(this.db, this.interconnect);
+    const db = this.db;
+    db.clusterNodes = () => this.nodeRows();
+    this.unprovide = () => {
+      unprovideStats();
+      db.clusterNodes = undefined;
+    };
     this.role = 'leader';
     await this.options.onLeader(this.db);
     this.log(`cluster: serving as leader after ${Date.now() - started} ms`);
@@ -190,12 +223,32 @@ export class ClusterNode {
     const db = this.db;
     this.db = null;
     this.replicated = null;
-    // Closing the engine closes the store under it; the follower opens it again.
-    if (db !== null) await db.close().catch((err) => this.log(`cluster: closing the engine: ${(err as Error).message}`));
-    else await this.kv.close();
+    // Closing the engine closes the store under it; the follower opens it again. The engine's last
+    // writes (statistics on close) are refused now that replication stopped: the store is closed anyway.
+    if (db !== null) await db.close().catch((err) => this.log(`cluster: the engine closed with: ${(err as Error).message}`));
+    await this.kv.close().catch(() => undefined);
     this.kv = new LmdbKv(this.options.dataDirectory, this.options.synchronousCommit);
     this.replica = new Replica(this.kv);
     this.role = 'follower';
+  }
+
+  /**
+   * The heartbeats of `peer` stopped (phi past the threshold): a follower that suspects its leader, or
+   * a leader that suspects a follower its commits wait for, expels it through etcd, so the agreed
+   * epoch moves on within the detector's time instead of the lease's TTL (replication keeps an
+   * expelled node from counting: see Membership.expel).
+   */
+  private async onSuspected(peer: number): Promise<void> {
+    const v = this.current;
+    if (v === null || !v.members.some((m) => m.id === peer)) return;
+    const leaderGone = this.role === 'follower' && v.leader === peer;
+    const followerGone = this.role === 'leader';
+    if (!leaderGone && !followerGone) return;
+    try {
+      if (await this.membership.expel(peer)) this.log(`cluster: node ${peer} is suspected (phi ${this.interconnect.phi(peer).toFixed(1)}); its lease was revoked`);
+    } catch (err) {
+      this.log(`cluster: could not expel node ${peer}: ${(err as Error).message}`);
+    }
   }
 
   private async onFenced(): Promise<void> {

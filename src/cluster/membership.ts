@@ -273,6 +273,19 @@ export class Membership extends EventEmitter {
     this.client.close();
   }
 
+  /**
+   * Revokes another member's lease, as the latest agreed epoch records it: its keys vanish and the
+   * others agree a new epoch at once instead of after its TTL. For a member the failure detector
+   * suspects. Safe when the suspicion is false: the member is fenced (it learns so at its next
+   * keep-alive) and re-joins; what it did meanwhile cannot count, since its peers follow the new epoch.
+   */
+  async expel(nodeId: number): Promise<boolean> {
+    const lease = this.current?.leases[String(nodeId)];
+    if (lease === undefined || nodeId === this.self.id || !this.canServeWrites()) return false;
+    await this.client.leaseRevoke(lease);
+    return true;
+  }
+
   /** Publishes this node's replicated log position (position/<id>, leased) for the leader claim rule. */
   async publishPosition(position: number): Promise<void> {
     this.position = position;

@@ -18,6 +18,7 @@ import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 import { LearnedOptimizer } from '../ml/learned-optimizer';
 import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
+import type { ClusterNodeRow } from '../sql/bind-cluster-nodes';
 
 export interface DatabaseOptions {
   /** Data directory, or null / ':memory:' for a database with no files. */
@@ -59,6 +60,8 @@ export class Database implements DatabaseHandle, EngineDatabase {
    * cluster (the engine does not import the cluster); undefined: the function returns no rows.
    */
   interconnectStats: (() => InterconnectStatsRow[]) | undefined = undefined;
+  /** Provider of tessera_cluster_nodes()'s rows, set likewise by the cluster layer. */
+  clusterNodes: (() => ClusterNodeRow[]) | undefined = undefined;
 
   private constructor(
     readonly storage: Storage,

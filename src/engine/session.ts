@@ -1,6 +1,7 @@
 // A client session: binds and runs statements, owns the transaction state and settings.
 // The wire server and the embedded API are thin adapters over this class.
 import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
+import type { ClusterNodeRow } from '../sql/bind-cluster-nodes';
 import * as os from 'os';
 import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
@@ -56,6 +57,8 @@ export interface EngineDatabase {
   readonly ml?: LearnedOptimizer;
   /** Set by the cluster layer: its interconnect's per-peer counters (tessera_interconnect_stats()). */
   interconnectStats?: () => InterconnectStatsRow[];
+  /** Set by the cluster layer: the cluster's nodes (tessera_cluster_nodes()). */
+  clusterNodes?: () => ClusterNodeRow[];
   unregister(session: EngineSession): void;
 }
 
@@ -420,6 +423,7 @@ export class EngineSession implements Session {
       bufferStats: () => storage.bufferStats(),
       commitStats: () => storage.commitQueueStats(),
       interconnectStats: () => this.db.interconnectStats?.() ?? [],
+      clusterNodes: () => this.db.clusterNodes?.() ?? [],
       mlModelStatus: this.db.ml === undefined ? undefined : () => this.db.ml!.status(),
       sequenceState: (def) => storage.sequences.state(def),
     };

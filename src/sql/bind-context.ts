@@ -1,6 +1,7 @@
 // Name scopes for binding: the columns a FROM clause makes visible, query levels for correlated
 // subqueries, and the state shared by one statement's binding.
 import type { InterconnectStatsRow } from './bind-interconnect-stats';
+import type { ClusterNodeRow } from './bind-cluster-nodes';
 import { CardinalityModel, ModelStatus } from '../ml/learned-optimizer';
 import { exprKey } from '../planner/expr-utils';
 import { Expr, OuterRefExpr } from '../plan/expr';
@@ -156,6 +157,8 @@ export interface BindContext extends CoercionContext {
   commitStats?(): CommitQueueStats;
   /** The cluster interconnect's per-peer counters (tessera_interconnect_stats()); absent or empty without a cluster. */
   interconnectStats?(): InterconnectStatsRow[];
+  /** The cluster's nodes as the leader sees them (tessera_cluster_nodes()); absent or empty without a cluster. */
+  clusterNodes?(): ClusterNodeRow[];
   /** The learned optimizer's state (tessera_ml_model()); optional for contexts without one. */
   mlModelStatus?(): ModelStatus;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */
