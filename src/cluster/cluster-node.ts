@@ -24,8 +24,13 @@ import { Interconnect } from './interconnect';
 import { provideInterconnectStats } from './interconnect-stats-view';
 import { Position } from './kv-batch';
 import { LeaderClaimContext, Membership, highestPositionCandidate } from './membership';
+import { gatherElsewhere, serveChunks } from './chunk-transfer';
+import { Placement } from './placement';
 import { Replica } from './replica';
-import { NotLeaderError, ReplicatedKv, serveReplica } from './replication';
+import { NotLeaderError, ReplicatedKv, requestTrim, serveReplica } from './replication';
+
+/** How often a leader with every configured node in sync lets followers drop chunks placed elsewhere. */
+const TRIM_INTERVAL_MS = 1000;
 
 export interface ClusterNodeOptions {
   self: NodeInfo;
@@ -64,14 +69,17 @@ export class ClusterNode {
   /** Role changes run one after another. */
   private transition: Promise<void> = Promise.resolve();
   private unprovide: (() => void) | null = null;
+  private readonly placement: Placement;
+  private trimTimer: NodeJS.Timeout | null = null;
   /** The data directory is this process's for as long as the node runs, whatever its role. */
   private readonly unlock: () => void;
 
   constructor(private readonly options: ClusterNodeOptions) {
     this.unlock = lockDataDirectory(options.dataDirectory);
     this.log = options.log ?? ((line) => console.log(`tessera: ${line}`));
+    this.placement = new Placement(options.nodes.map((n) => n.id), options.settings.replicationFactor);
     this.kv = new LmdbKv(options.dataDirectory, options.synchronousCommit);
-    this.replica = new Replica(this.kv);
+    this.replica = this.newReplica();
     const s = options.settings;
     this.interconnect = new Interconnect({
       self: options.self,
@@ -83,6 +91,7 @@ export class ClusterNode {
       acceptablePauseMs: s.acceptablePauseMs,
     });
     serveReplica(this.interconnect, () => (this.role === 'follower' ? this.replica : null), () => this.following);
+    serveChunks(this.interconnect, () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv));
     const majority = Math.floor(options.nodes.length / 2) + 1;
     this.membership = new Membership({
       endpoint: s.etcdEndpoints[0],
@@ -155,6 +164,24 @@ export class ClusterNode {
     });
   }
 
+  private newReplica(): Replica {
+    return new Replica(this.kv, { self: this.options.self.id, placement: this.placement });
+  }
+
+  /**
+   * While every configured node is a member and in sync, followers may drop the bytes of chunks the
+   * placement puts elsewhere: every chunk's holders (and this leader) then have them.
+   */
+  private trimFollowers(): void {
+    const v = this.current;
+    const upTo = this.replicated?.durableEverywhere() ?? null;
+    if (v === null || upTo === null || v.members.length < this.options.nodes.length) return;
+    for (const m of v.members) {
+      if (m.id === this.options.self.id) continue;
+      requestTrim(this.interconnect, m.id, upTo).catch(() => undefined);
+    }
+  }
+
   private enqueue(step: () => Promise<void>): void {
     this.transition = this.transition.then(step).catch((err) => this.log(`cluster: ${(err as Error).stack ?? err}`));
   }
@@ -191,6 +218,21 @@ export class ClusterNode {
     const at = await this.replica.flushed();
     const started = Date.now();
     this.log(`cluster: epoch ${view.epoch}: this node leads, from position ${at.term}/${at.seq}`);
+    // Remastering: the engine reads every chunk, so the bytes this node left to their holders come first.
+    const others = view.members.filter((m) => m.id !== this.options.self.id).map((m) => m.id);
+    let gathered;
+    try {
+      gathered = await gatherElsewhere(this.kv, this.placement, this.interconnect, others);
+    } catch (err) {
+      // Leading now would serve tables with holes. Give the leadership up; a holder that comes back
+      // (or this node, once one has) takes it.
+      this.log(`cluster: cannot lead: ${(err as Error).message}; giving the leadership up`);
+      this.role = 'follower';
+      await new Promise((r) => setTimeout(r, 1000));
+      await this.membership.rejoin().catch(() => undefined);
+      return;
+    }
+    if (gathered.chunks > 0) this.log(`cluster: fetched ${gathered.chunks} chunk(s), ${gathered.bytes} bytes, from their holders in ${gathered.ms} ms`);
     const replicated = new ReplicatedKv(this.kv, this.interconnect, {
       term: view.epoch,
       minCopies: Math.min(this.options.settings.replicationFactor, this.options.nodes.length),
@@ -198,7 +240,7 @@ export class ClusterNode {
       log: (line) => this.log(`cluster: ${line}`),
     });
     this.replicated = replicated;
-    replicated.setFollowers(view.members.filter((m) => m.id !== this.options.self.id).map((m) => m.id));
+    replicated.setFollowers(others);
     await replicated.startTerm();
     this.db = await this.options.openDatabase(replicated);
     const unprovideStats = provideInterconnectStats(this.db, this.interconnect);
@@ -209,6 +251,8 @@ export class ClusterNode {
       db.clusterNodes = undefined;
     };
     this.role = 'leader';
+    this.trimTimer = setInterval(() => this.trimFollowers(), TRIM_INTERVAL_MS);
+    this.trimTimer.unref();
     await this.options.onLeader(this.db);
     this.log(`cluster: serving as leader after ${Date.now() - started} ms`);
   }
@@ -216,6 +260,8 @@ export class ClusterNode {
   private async stepDown(reason: string): Promise<void> {
     this.role = 'stepping-down';
     this.log(`cluster: stepping down (${reason})`);
+    if (this.trimTimer !== null) clearInterval(this.trimTimer);
+    this.trimTimer = null;
     this.replicated?.stop(new NotLeaderError(`this node is no longer the leader (${reason}); reconnect and retry`));
     await this.options.onStepDown();
     this.unprovide?.();
@@ -228,7 +274,7 @@ export class ClusterNode {
     if (db !== null) await db.close().catch((err) => this.log(`cluster: the engine closed with: ${(err as Error).message}`));
     await this.kv.close().catch(() => undefined);
     this.kv = new LmdbKv(this.options.dataDirectory, this.options.synchronousCommit);
-    this.replica = new Replica(this.kv);
+    this.replica = this.newReplica();
     this.role = 'follower';
   }
 
@@ -260,6 +306,7 @@ export class ClusterNode {
   async close(): Promise<void> {
     await this.transition;
     this.role = 'closed';
+    if (this.trimTimer !== null) clearInterval(this.trimTimer);
     await this.membership.leave().catch(() => undefined);
     this.replicated?.stop(new NotLeaderError('the node is shutting down'));
     this.unprovide?.();

@@ -18,4 +18,8 @@ export const MessageType = {
   replPosition: 201,
   /** Replication: a full copy of the leader's store, in begin / entries / end messages. */
   replSnapshot: 202,
+  /** Replication: drop the bytes of chunks placed elsewhere written up to a batch every node has. */
+  replTrim: 203,
+  /** Chunk transfer: the bytes of some chunks from a node that holds them. */
+  chunkFetch: 300,
 } as const;

@@ -7,6 +7,13 @@
 // still being flushed go to LMDB together (one fsync for all), as the leader's group commit does.
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, Position, decodeBatch, decodePosition, encodePosition } from './kv-batch';
+import { ELSEWHERE, Placement, isElsewhere } from './placement';
+
+/** Where a follower's chunk bytes may go: the placement, and who this node is in it. */
+export interface ReplicaPlacement {
+  self: number;
+  placement: Placement;
+}
 
 /** A batch the follower cannot place: the leader must resend from the follower's position. */
 export class ReplicationGapError extends Error {
@@ -28,11 +35,45 @@ export class Replica {
   private queuedTerm: number;
   private pending: Pending[] = [];
   private writing = false;
+  /**
+   * Chunk bytes this node keeps although the placement puts them elsewhere, with the batch that wrote
+   * them: every batch arrives whole (so a commit never depends on which follower holds what), and the
+   * bytes are dropped later (trim) once the chunk's holders are known to have that batch.
+   */
+  private readonly trimmable = new Map<string, number>();
+  private trimUpTo: number | null = null;
+  private trimWaits: (() => void)[] = [];
 
-  constructor(readonly kv: KvStore) {
+  constructor(
+    readonly kv: KvStore,
+    private readonly where: ReplicaPlacement | null = null,
+  ) {
     this.applied = decodePosition(kv.get(POSITION_KEY));
     this.queuedSeq = this.applied.seq;
     this.queuedTerm = this.applied.term;
+    if (where !== null) for (const [k, v] of kv.entries()) this.track(k, v, this.applied.seq);
+  }
+
+  private track(key: string, value: Buffer | null, seq: number): void {
+    if (this.where === null) return;
+    if (value === null || isElsewhere(value) || this.where.placement.holds(this.where.self, key)) this.trimmable.delete(key);
+    else this.trimmable.set(key, seq);
+  }
+
+  /** Chunk bytes kept beyond this node's placement (dropped by trim). */
+  untrimmed(): number {
+    return this.trimmable.size;
+  }
+
+  /**
+   * Drops the bytes of chunks placed elsewhere that batches up to `upTo` wrote: the caller (the leader)
+   * knows every holder has made those batches durable. Resolves once written.
+   */
+  trim(upTo: number): Promise<void> {
+    this.trimUpTo = Math.max(this.trimUpTo ?? 0, upTo);
+    const done = new Promise<void>((resolve) => this.trimWaits.push(resolve));
+    if (!this.writing) void this.pump();
+    return done;
   }
 
   /** The last durable position: what this node offers in an election and when it rejoins. */
@@ -68,7 +109,11 @@ export class Replica {
 
   private async pump(): Promise<void> {
     this.writing = true;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.trimUpTo !== null) {
+      if (this.pending.length === 0) {
+        await this.trimNow();
+        continue;
+      }
       const group = this.pending;
       this.pending = [];
       const entries: KvEntries = [];
@@ -94,9 +139,27 @@ export class Replica {
         return;
       }
       this.applied = reached;
+      for (const p of group) for (const [k, v] of p.entries) this.track(k, v, p.seq);
       for (const p of group) p.resolve(this.position());
     }
     this.writing = false;
+  }
+
+  /** One trim write, between two replicated writes (so a later batch's bytes land after the marker). */
+  private async trimNow(): Promise<void> {
+    const upTo = this.trimUpTo!;
+    this.trimUpTo = null;
+    const waits = this.trimWaits;
+    this.trimWaits = [];
+    const entries: KvEntries = [];
+    for (const [k, seq] of this.trimmable) if (seq <= upTo) entries.push([k, ELSEWHERE]);
+    try {
+      if (entries.length > 0) await this.kv.write(entries);
+      for (const [k] of entries) this.trimmable.delete(k);
+    } catch {
+      // Bytes not dropped are only extra copies: the next trim tries again.
+    }
+    for (const w of waits) w();
   }
 
   /**
@@ -111,15 +174,19 @@ export class Replica {
     this.applied = { term: 0, seq: 0 };
     this.queuedSeq = 0;
     this.queuedTerm = 0;
+    this.trimmable.clear();
   }
 
-  snapshotChunk(entries: KvEntries): Promise<void> {
+  async snapshotChunk(entries: KvEntries): Promise<void> {
     // The copy's own r/pos entry must not count until the copy is complete.
-    return this.kv.write(entries.filter(([k]) => k !== POSITION_KEY));
+    await this.kv.write(entries.filter(([k]) => k !== POSITION_KEY));
+    // The copy's bytes count as written by its last batch (known at its end).
+    for (const [k, v] of entries) this.track(k, v, Number.MAX_SAFE_INTEGER);
   }
 
   async endSnapshot(at: Position): Promise<void> {
     await this.kv.write([[POSITION_KEY, encodePosition(at)]]);
+    for (const [k, seq] of this.trimmable) if (seq === Number.MAX_SAFE_INTEGER) this.trimmable.set(k, at.seq);
     this.applied = { ...at };
     this.queuedSeq = at.seq;
     this.queuedTerm = at.term;

@@ -16,6 +16,12 @@ import { Replica } from './replica';
 const MSG_REPL_APPEND = MessageType.replAppend;
 const MSG_REPL_POSITION = MessageType.replPosition;
 const MSG_REPL_SNAPSHOT = MessageType.replSnapshot;
+const MSG_REPL_TRIM = MessageType.replTrim;
+
+/** Asks a follower to drop the bytes of chunks placed elsewhere, written by batches up to `upTo`. */
+export function requestTrim(transport: RequestTransport, follower: number, upTo: number): Promise<Buffer> {
+  return transport.request(follower, MSG_REPL_TRIM, encodePosition({ term: 0, seq: upTo }));
+}
 
 /** What replication needs of the interconnect. */
 export interface RequestTransport {
@@ -162,6 +168,19 @@ export class ReplicatedKv implements KvStore {
       this.followers.set(id, f);
       this.startRecovery(f);
     }
+  }
+
+  /**
+   * The batch every follower has made durable, when all of them are in sync (null otherwise): what
+   * the followers may trim up to (replica.ts).
+   */
+  durableEverywhere(): number | null {
+    let min = this.head.seq;
+    for (const f of this.followers.values()) {
+      if (!f.inSync || f.recovering) return null;
+      if (f.acked < min) min = f.acked;
+    }
+    return min;
   }
 
   /** Followers and how far each has got, for the system view. */
@@ -387,6 +406,10 @@ export function serveReplica(handlers: RequestHandlers, current: () => Replica |
   };
   handlers.handle(MSG_REPL_APPEND, async (from, payload) => encodePosition(await check(from).append(payload)));
   handlers.handle(MSG_REPL_POSITION, (from) => encodePosition(check(from).position()));
+  handlers.handle(MSG_REPL_TRIM, async (from, payload) => {
+    await check(from).trim(decodePosition(payload).seq);
+    return Buffer.alloc(0);
+  });
   handlers.handle(MSG_REPL_SNAPSHOT, async (from, payload) => {
     const replica = check(from);
     const kind = payload[0];

@@ -1,0 +1,82 @@
+// Shipping chunk bytes between nodes: a node asks a chunk's holder for it instead of reading a copy it
+// does not have (placement.ts). A new leader uses it to gather, from the surviving holders, every chunk
+// its follower copy kept only as a marker, before it opens the engine (remastering); other readers of
+// chunks they do not hold (query fragments on followers) use the same request.
+import { KvStore } from '../storage/kv-store';
+import { KvEntries, decodeBatch, encodeBatch } from './kv-batch';
+import { MessageType } from './message-types';
+import { Placement, isElsewhere } from './placement';
+import { RequestHandlers, RequestTransport } from './replication';
+
+/** Keys per request: a few MiB of chunks at most. */
+const KEYS_PER_REQUEST = 32;
+/** Requests in flight per holder. */
+const IN_FLIGHT = 4;
+
+/** Answers chunk requests from this node's store: the bytes, or null for a key it does not hold. */
+export function serveChunks(handlers: RequestHandlers, store: () => KvStore | null): void {
+  handlers.handle(MessageType.chunkFetch, (_from, payload) => {
+    const kv = store();
+    if (kv === null) throw new Error('this node has no store open right now');
+    const keys = payload.toString('utf8').split('\n');
+    const out: KvEntries = keys.map((k) => {
+      const v = kv.get(k);
+      return [k, v === undefined || isElsewhere(v) ? null : v];
+    });
+    return encodeBatch(0, 0, out);
+  });
+}
+
+/** Fetches `keys` from `holder`; a key it does not hold comes back null. */
+export async function fetchChunks(transport: RequestTransport, holder: number, keys: string[], timeoutMs = 30_000): Promise<KvEntries> {
+  return decodeBatch(await transport.request(holder, MessageType.chunkFetch, Buffer.from(keys.join('\n')), timeoutMs)).entries;
+}
+
+export interface GatherResult {
+  chunks: number;
+  bytes: number;
+  ms: number;
+}
+
+/**
+ * Replaces every marker in `kv` by the chunk's bytes from a live holder (`live`: the agreed members,
+ * this node excluded). Throws when some chunk has no live holder that has it: this node must not lead
+ * then, or it would serve a table with a hole in it.
+ */
+export async function gatherElsewhere(kv: KvStore, placement: Placement, transport: RequestTransport, live: readonly number[]): Promise<GatherResult> {
+  const started = Date.now();
+  const byHolder = new Map<number, string[]>();
+  const unplaced: string[] = [];
+  for (const [k, v] of kv.entries()) {
+    if (!isElsewhere(v)) continue;
+    const holder = placement.holders(k)?.find((n) => live.includes(n));
+    if (holder === undefined) unplaced.push(k);
+    else {
+      let list = byHolder.get(holder);
+      if (list === undefined) byHolder.set(holder, (list = []));
+      list.push(k);
+    }
+  }
+  if (unplaced.length > 0) throw new Error(`${unplaced.length} chunk(s) have no live holder (e.g. ${unplaced[0]}): more nodes are down than replication_factor allows`);
+  let chunks = 0;
+  let bytes = 0;
+  await Promise.all(
+    [...byHolder].map(async ([holder, keys]) => {
+      let next = 0;
+      const lane = async () => {
+        while (next < keys.length) {
+          const part = keys.slice(next, next + KEYS_PER_REQUEST);
+          next += KEYS_PER_REQUEST;
+          const got = await fetchChunks(transport, holder, part);
+          const missing = got.find(([, v]) => v === null);
+          if (missing !== undefined) throw new Error(`node ${holder} does not have chunk ${missing[0]} it should hold`);
+          await kv.write(got);
+          chunks += got.length;
+          for (const [, v] of got) bytes += v!.length;
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+    }),
+  );
+  return { chunks, bytes, ms: Date.now() - started };
+}

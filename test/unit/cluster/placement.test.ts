@@ -1,0 +1,119 @@
+// Chunk placement (src/cluster/placement.ts): followers keep every batch whole, drop the bytes of chunks
+// placed elsewhere once the leader says every holder has them (Replica.trim), and a new leader gathers
+// those bytes back from the holders (chunk-transfer.ts).
+import { expect } from 'chai';
+import { KvStore, MemoryKv } from '../../../src/storage/kv-store';
+import { Placement, chunkResourceOfKey } from '../../../src/cluster/placement';
+import { Replica } from '../../../src/cluster/replica';
+import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica, requestTrim } from '../../../src/cluster/replication';
+import { gatherElsewhere, serveChunks } from '../../../src/cluster/chunk-transfer';
+
+type Handler = (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>;
+
+function net() {
+  const handlers = new Map<number, Map<number, Handler>>();
+  return (id: number): RequestHandlers & RequestTransport => ({
+    handle(type, h) {
+      if (!handlers.has(id)) handlers.set(id, new Map());
+      handlers.get(id)!.set(type, h);
+    },
+    async request(to, type, payload) {
+      await new Promise((r) => setImmediate(r));
+      return Buffer.from(await handlers.get(to)!.get(type)!(id, Buffer.from(payload)));
+    },
+  });
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 3000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function bytesOf(kv: KvStore): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of kv.entries()) out.set(k, v.length);
+  return out;
+}
+
+describe('cluster chunk placement', () => {
+  const placement = new Placement([1, 2, 3], 2);
+
+  it('names chunk keys (committed and bulk-loaded) by their table and group, and gives them two holders', () => {
+    expect(chunkResourceOfKey('c/16384/3/7')).to.equal('chunk/16384/7');
+    expect(chunkResourceOfKey('sp/abc123/2')).to.equal('spill/abc123');
+    expect(chunkResourceOfKey('d/16384/7')).to.equal(null);
+    expect(chunkResourceOfKey('cat')).to.equal(null);
+    expect(placement.holders('d/16384/7')).to.equal(null);
+    const perNode = new Map<number, number>();
+    for (let g = 0; g < 3000; g++) {
+      const h = placement.holders(`c/16384/0/${g}`)!;
+      expect(new Set(h).size).to.equal(2);
+      // Every column of a group sits on the same nodes (a row group's chunks travel together).
+      expect(placement.holders(`c/16384/5/${g}`)).to.deep.equal(h);
+      for (const n of h) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+    }
+    // Two thirds of the groups per node, within a few percent.
+    for (const n of [1, 2, 3]) expect(perNode.get(n)! / 3000).to.be.within(0.6, 0.73);
+  });
+
+  it('trims followers to their placed chunks once every holder has them, and a new leader gathers the rest', async () => {
+    const node = net();
+    const stores = new Map<number, MemoryKv>([[2, new MemoryKv()], [3, new MemoryKv()]]);
+    const replicas = new Map<number, Replica>();
+    for (const id of [2, 3]) {
+      const r = new Replica(stores.get(id)!, { self: id, placement });
+      replicas.set(id, r);
+      serveReplica(node(id), () => r, () => 1);
+      serveChunks(node(id), () => stores.get(id)!);
+    }
+    const leader = new ReplicatedKv(new MemoryKv(), node(1), { term: 1, minCopies: 2 });
+    leader.setFollowers([2, 3]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    for (let g = 0; g < 60; g++) {
+      await leader.write([[`c/20000/0/${g}`, Buffer.alloc(100, g)], [`c/20000/1/${g}`, Buffer.alloc(50, g)], [`st/20000/${g}`, Buffer.from([g])]]);
+    }
+    // Before any trim, both followers hold everything.
+    for (const id of [2, 3]) expect(replicas.get(id)!.untrimmed()).to.be.greaterThan(0);
+    const upTo = leader.durableEverywhere()!;
+    expect(upTo).to.equal(60);
+    for (const id of [2, 3]) await requestTrim(node(1), id, upTo);
+    for (const id of [2, 3]) {
+      const b = bytesOf(stores.get(id)!);
+      for (let g = 0; g < 60; g++) {
+        const mine = placement.holders(`c/20000/0/${g}`)!.includes(id);
+        expect(b.get(`c/20000/0/${g}`), `node ${id} group ${g}`).to.equal(mine ? 100 : 0);
+        expect(b.get(`c/20000/1/${g}`)).to.equal(mine ? 50 : 0);
+        // Metadata stays everywhere.
+        expect(b.get(`st/20000/${g}`)).to.equal(1);
+      }
+      expect(replicas.get(id)!.untrimmed()).to.equal(0);
+    }
+    // A trimmed chunk rewritten later is whole again until the next trim.
+    const notOn2 = [...Array(60).keys()].find((g) => !placement.holders(`c/20000/0/${g}`)!.includes(2))!;
+    await leader.write([[`c/20000/0/${notOn2}`, Buffer.alloc(120, 7)]]);
+    expect(bytesOf(stores.get(2)!).get(`c/20000/0/${notOn2}`)).to.equal(120);
+    // The leader dies; node 2 takes over and gathers every marker from node 3.
+    const gathered = await gatherElsewhere(stores.get(2)!, placement, node(2), [3]);
+    expect(gathered.chunks).to.be.greaterThan(0);
+    const after = bytesOf(stores.get(2)!);
+    const full = bytesOf(leader.local);
+    for (const [k, n] of full) expect(after.get(k), k).to.equal(n);
+  });
+
+  it('refuses to gather when a chunk has no live holder', async () => {
+    const node = net();
+    const kv = new MemoryKv();
+    const key = [...Array(100).keys()].map((g) => `c/1/0/${g}`).find((k) => !placement.holders(k)!.includes(2))!;
+    await kv.write([[key, Buffer.alloc(0)]]);
+    const holders = placement.holders(key)!;
+    let err: Error | null = null;
+    // Node 2 is alive but not among the holders, which are both down.
+    expect(holders).to.not.include(2);
+    await gatherElsewhere(kv, placement, node(2), [2]).catch((e) => (err = e));
+    expect(err).to.be.instanceOf(Error);
+    expect(String(err)).to.match(/no live holder/);
+  });
+});
