@@ -16,6 +16,7 @@ export interface ProxyTarget {
   port: number;
 }
 
+const CANCEL_REQUEST = 80877102;
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 
@@ -34,6 +35,40 @@ export function fatalErrorBytes(code: string, message: string): Buffer {
   }
   out[p] = 0;
   return out;
+}
+
+/**
+ * Follows the message boundaries of one direction of a v3 connection after startup (type byte, int32
+ * length, body), without copying: whether the stream stands between two messages, and the type of the
+ * last message begun.
+ */
+class MessageBoundaries {
+  private header = 0;
+  private readonly head = Buffer.alloc(5);
+  private bodyLeft = 0;
+  lastType = 0;
+
+  push(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, chunk.length - i);
+        this.bodyLeft -= n;
+        i += n;
+      } else {
+        this.head[this.header++] = chunk[i++];
+        if (this.header === 5) {
+          this.lastType = this.head[0];
+          this.bodyLeft = this.head.readInt32BE(1) - 4;
+          this.header = 0;
+        }
+      }
+    }
+  }
+
+  get atBoundary(): boolean {
+    return this.header === 0 && this.bodyLeft === 0;
+  }
 }
 
 /**
@@ -71,12 +106,12 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
       // The startup packet or a CancelRequest: from here on, bytes go to the leader as they come.
       client.off('data', onStartupData);
       client.pause();
-      openUpstream();
+      openUpstream(code === CANCEL_REQUEST, len);
       return;
     }
   };
 
-  const openUpstream = () => {
+  const openUpstream = (cancel: boolean, startupLength: number) => {
     const to = target();
     if (to === null) {
       refuse('57P03', 'the cluster has no leader at the moment; retry shortly');
@@ -85,28 +120,12 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     const up = connect({ host: to.host, port: to.port });
     upstream = up;
     up.setNoDelay(true);
-    // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
-    // reported between two messages rather than inside one.
-    let header = 0;
-    const head = Buffer.alloc(5);
-    let bodyLeft = 0;
-    let lastType = 0;
+    // Both ways relayed whole, but message boundaries are tracked: a lost leader is reported between
+    // two messages rather than inside one, and not at all when the client asked to end (Terminate).
+    const fromServer = new MessageBoundaries();
+    const fromClient = new MessageBoundaries();
     up.on('data', (chunk: Buffer) => {
-      let i = 0;
-      while (i < chunk.length) {
-        if (bodyLeft > 0) {
-          const n = Math.min(bodyLeft, chunk.length - i);
-          bodyLeft -= n;
-          i += n;
-        } else {
-          head[header++] = chunk[i++];
-          if (header === 5) {
-            lastType = head[0];
-            bodyLeft = head.readInt32BE(1) - 4;
-            header = 0;
-          }
-        }
-      }
+      fromServer.push(chunk);
       if (!client.write(chunk)) up.pause();
     });
     client.on('drain', () => up.resume());
@@ -114,8 +133,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     // Written now (the socket holds it until connected): the client may end at once after it (a
     // CancelRequest), and an end must follow the packet.
     up.write(pending);
+    if (pending.length > startupLength) fromClient.push(pending.subarray(startupLength));
     pending = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
+      fromClient.push(chunk);
       if (!up.write(chunk)) client.pause();
     });
     client.resume();
@@ -123,9 +144,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     up.once('close', () => {
       if (closed) return;
       closed = true;
-      const atBoundary = header === 0 && bodyLeft === 0;
-      // After the leader's own FATAL error (bad password, shutdown) there is nothing to add.
-      if (atBoundary && lastType !== 0x45 && !client.destroyed) {
+      // Nothing to add after a cancel, after the client's Terminate, or after the leader's own FATAL
+      // error (bad password, shutdown).
+      const expected = cancel || fromClient.lastType === 0x58 /* X */ || fromServer.lastType === 0x45; /* E */
+      if (fromServer.atBoundary && !expected && !client.destroyed) {
         client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
       } else client.destroy();
     });

@@ -281,10 +281,13 @@ export class ClusterNode {
   /**
    * The heartbeats of `peer` stopped (phi past the threshold): a follower that suspects its leader, or
    * a leader that suspects a follower its commits wait for, expels it through etcd, so the agreed
-   * epoch moves on within the detector's time instead of the lease's TTL (replication keeps an
+   * epoch moves on after the detector's time plus expel_after instead of the lease's TTL (replication keeps an
    * expelled node from counting: see Membership.expel).
    */
   private async onSuspected(peer: number): Promise<void> {
+    // A stall of the peer (GC, a loaded machine) ends by itself: only a suspicion that lasts is acted on.
+    await new Promise((r) => setTimeout(r, this.options.settings.expelAfterMs));
+    if (!this.interconnect.suspected().includes(peer)) return;
     const v = this.current;
     if (v === null || !v.members.some((m) => m.id === peer)) return;
     const leaderGone = this.role === 'follower' && v.leader === peer;

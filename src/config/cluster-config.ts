@@ -52,6 +52,7 @@ const CLUSTER_SETTINGS: Record<string, { type: Scalar; default: string }> = {
   heartbeat_interval: { type: { kind: 'time' }, default: '100ms' },
   phi_threshold: { type: { kind: 'number', min: 0.1, max: 1000 }, default: '8' },
   acceptable_pause: { type: { kind: 'time' }, default: '500ms' },
+  expel_after: { type: { kind: 'time' }, default: '1s' },
   batch_window: { type: { kind: 'time' }, default: '1ms' },
   max_batch: { type: { kind: 'int', min: 1, max: 100000 }, default: '100' },
 };
@@ -157,6 +158,7 @@ function clusterConfigFromEntries(entries: ConfEntry[], file: string, baseDirect
     heartbeatIntervalMs: parseTime(get('heartbeat_interval'))!,
     phiThreshold: Number(get('phi_threshold')),
     acceptablePauseMs: parseTime(get('acceptable_pause'))!,
+    expelAfterMs: parseTime(get('expel_after'))!,
     batchWindowMs: parseTime(get('batch_window'))!,
     maxBatch: Number(get('max_batch')),
     nodes: nodeList,

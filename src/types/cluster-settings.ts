@@ -15,6 +15,8 @@ export interface ClusterSettings {
   phiThreshold: number;
   /** Heartbeat silence tolerated before phi starts to grow (GC and scheduling stalls). */
   acceptablePauseMs: number;
+  /** Suspicion that lasts this long gets the suspected node expelled (its lease revoked). */
+  expelAfterMs: number;
   /** How long the interconnect holds messages to one destination before it writes them (0: no batching). */
   batchWindowMs: number;
   /** Messages to one destination that flush a batch before the window ends. */

@@ -114,10 +114,12 @@ describe('cluster launcher (npm run cluster -- --nodes 3)', function () {
     expect([err?.code, err?.message]).to.deep.equal(['55P02', 'parameter "cluster_node_id" cannot be changed without restarting the server']);
 
     // A node that dies is reported and left dead; the others go on serving.
-    process.kill(pids[2], 'SIGKILL');
-    await waitFor('the report of node 3 dying', () => /exited unexpectedly/.test(out), 10_000);
-    expect(out).to.match(new RegExp(`^\\[launcher\\] node 3 \\(pid ${pids[2]}\\) exited unexpectedly \\(SIGKILL\\); not restarting it$`, 'm'));
-    expect(await query({ host: '127.0.0.1', port: base }, 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
+    // (A follower: the leader's death would be a failover, which test/cluster's fault tests cover.)
+    const victim = [3, 2, 1].find((id) => String(id) !== [...leaders][0])!;
+    process.kill(pids[victim - 1], 'SIGKILL');
+    await waitFor(`the report of node ${victim} dying`, () => /exited unexpectedly/.test(out), 10_000);
+    expect(out).to.match(new RegExp(`^\\[launcher\\] node ${victim} \\(pid ${pids[victim - 1]}\\) exited unexpectedly \\(SIGKILL\\); not restarting it$`, 'm'));
+    expect(await query({ host: '127.0.0.1', port: base + Number([...leaders][0]) - 1 }, 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
 
     proc.kill('SIGINT');
     expect(await exit, out).to.equal(0);
@@ -138,35 +140,37 @@ describe('startTestCluster (test/helpers/cluster.ts)', function () {
     expect(c.nodes.map((n) => n.id)).to.deep.equal([1, 2, 3]);
     expect(new Set(c.nodes.flatMap((n) => [n.clientPort, n.interconnectPort])).size).to.equal(6);
     expect(c.etcd).to.not.equal(null);
-    // Equal positions at the start: the lowest id leads, and every node's sessions run there.
-    for (const n of c.nodes) expect(await query(c.clientConfig(n.id), 'SHOW cluster_node_id')).to.deep.equal([{ cluster_node_id: '1' }]);
+    // Every node's sessions run on the one leader.
+    const leader = Number((await query(c.clientConfig(1), 'SHOW cluster_node_id'))[0].cluster_node_id);
+    for (const n of c.nodes) expect(await query(c.clientConfig(n.id), 'SHOW cluster_node_id')).to.deep.equal([{ cluster_node_id: String(leader) }]);
+    const [f1, f2] = c.nodes.map((n) => n.id).filter((id) => id !== leader);
 
-    await query(c.clientConfig(2), 'CREATE TABLE t (a int); INSERT INTO t VALUES (42)');
-    const node2 = c.node(2);
+    await query(c.clientConfig(f1), 'CREATE TABLE t (a int); INSERT INTO t VALUES (42)');
+    const node2 = c.node(f1);
     const oldPid = node2.pid!;
     await node2.kill(); // SIGKILL
     expect([node2.running, alive(oldPid)]).to.deep.equal([false, false]);
-    const refused = await query(c.clientConfig(2), 'SELECT 1').then(
+    const refused = await query(c.clientConfig(f1), 'SELECT 1').then(
       () => 'answered',
       (e: Error) => e.message,
     );
     expect(refused).to.match(/ECONNREFUSED/);
-    expect(await query(c.clientConfig(1), 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
+    expect(await query(c.clientConfig(leader), 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
     await node2.restart();
     expect(node2.pid).to.not.equal(oldPid);
-    expect(await query(c.clientConfig(2), 'SELECT a FROM t')).to.deep.equal([{ a: 42 }]);
+    expect(await query(c.clientConfig(f1), 'SELECT a FROM t')).to.deep.equal([{ a: 42 }]);
     expect(node2.output()).to.match(/ready to accept connections[^]*ready to accept connections/);
 
     // SIGSTOP: the node holds its port but answers nothing until SIGCONT.
-    const node3 = c.node(3);
+    const node3 = c.node(f2);
     await node3.kill('SIGSTOP');
-    const paused = await query({ ...c.clientConfig(3), connectionTimeoutMillis: 500 }, 'SELECT 1').then(
+    const paused = await query({ ...c.clientConfig(f2), connectionTimeoutMillis: 500 }, 'SELECT 1').then(
       () => 'answered',
       (e: Error) => e.message,
     );
     expect(paused).to.match(/timeout/i);
     await node3.kill('SIGCONT');
-    expect(await query(c.clientConfig(3), 'SELECT 3 AS three')).to.deep.equal([{ three: 3 }]);
+    expect(await query(c.clientConfig(f2), 'SELECT 3 AS three')).to.deep.equal([{ three: 3 }]);
 
     const all = [...c.nodes.map((n) => n.pid!), c.etcd!.pid];
     await c.stop();
