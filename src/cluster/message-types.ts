@@ -12,4 +12,6 @@ export const MessageType = {
   benchEcho: 1,
   /** Benchmark: a fixed-size "block" answered to a small request. */
   benchBlock: 2,
+  /** Distributed query: run morsels of a parallel fragment over this node's copy of the store (fragment-service.ts). */
+  fragmentRun: 400,
 } as const;

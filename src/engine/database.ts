@@ -18,6 +18,7 @@ import { ActiveReaders } from './active-readers';
 import { lockDataDirectory } from './data-dir-lock';
 import { LearnedOptimizer } from '../ml/learned-optimizer';
 import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
+import type { RemoteFragmentProvider } from '../exec/parallel/remote-types';
 
 export interface DatabaseOptions {
   /** Data directory, or null / ':memory:' for a database with no files. */
@@ -56,6 +57,11 @@ export class Database implements DatabaseHandle, EngineDatabase {
    * cluster (the engine does not import the cluster); undefined: the function returns no rows.
    */
   interconnectStats: (() => InterconnectStatsRow[]) | undefined = undefined;
+  /**
+   * Other cluster nodes that take morsels of parallel fragments (set by the cluster layer on the
+   * leader: cluster/fragment-provider.ts); undefined: parallel query uses this node's workers only.
+   */
+  remoteFragments: RemoteFragmentProvider | undefined = undefined;
 
   private constructor(
     readonly storage: Storage,

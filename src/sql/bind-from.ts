@@ -19,6 +19,7 @@ import { STORAGE_STATS_FUNCTION, bindStorageStats, isStorageStatsRelation } from
 import { BUFFER_STATS_FUNCTION, bindBufferStats, isBufferStatsRelation } from './bind-buffer-stats';
 import { COMMIT_STATS_FUNCTION, bindCommitStats } from './bind-commit-stats';
 import { INTERCONNECT_STATS_FUNCTION, bindInterconnectStats } from './bind-interconnect-stats';
+import { FRAGMENT_STATS_FUNCTION, bindFragmentStats } from './bind-fragment-stats';
 import { ML_MODEL_FUNCTION, bindMlModel, isMlModelRelation } from './bind-ml-model';
 import { WORKER_MEMORY_FUNCTION, bindWorkerMemory } from './bind-worker-memory';
 import { columnsUsed, mapChildren } from '../planner/expr-utils';
@@ -214,6 +215,7 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
       if (fname === BUFFER_STATS_FUNCTION) return relationFromPlan(bindBufferStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === COMMIT_STATS_FUNCTION) return relationFromPlan(bindCommitStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === INTERCONNECT_STATS_FUNCTION) return relationFromPlan(bindInterconnectStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
+      if (fname === FRAGMENT_STATS_FUNCTION) return relationFromPlan(bindFragmentStats(call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === ML_MODEL_FUNCTION) return relationFromPlan(bindMlModel(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === WORKER_MEMORY_FUNCTION) return relationFromPlan(bindWorkerMemory(call.FuncCall.args), alias, n.alias?.colnames);
       // A single-column function's column is named after the alias when no column names are given.

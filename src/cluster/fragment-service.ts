@@ -1,0 +1,93 @@
+// A follower's side of cluster parallel query: answers the leader's requests to run morsels of a
+// parallel fragment (exec/parallel/remote-types.ts) over this node's own replica of the store, and
+// replies with the partial aggregate rows (v8 serialization: typed arrays travel as bytes).
+//
+// Why reading this node's copy gives the statement's snapshot, although the copy may be newer than
+// the snapshot (it is at or past the position the leader sent, taken after the snapshot):
+// - rows of a row group are only ever appended, in the same order on every node (an UPDATE appends
+//   a new version and marks the old one deleted), so a newer chunk begins with the snapshot's rows;
+//   the snapshot's row counts, sent with the request, cut off anything appended later
+//   (storage/kv-chunk-source.ts);
+// - deletions are not read here at all: the request carries the snapshot's deletion bitmaps;
+// - a copy that lacks some of the snapshot's rows (a commit the leader published before its write
+//   reached the log) is seen by its length, and the request is answered 'behind';
+// - a compaction moves the live rows into new group numbers and keeps the retired generation's
+//   chunk and delta keys until no statement or snapshot older than the switch is left on the leader
+//   (storage/compaction.ts; engine/database.ts calls storage.dropRetired from dropRetiredLater only
+//   after the readers registered before the switch have left): the leader's statement is running
+//   while it waits for this answer, so the delete of those keys is not in the log yet and no copy
+//   can lack them. One exception, also the leader's: appends that reach the retired groups take them
+//   over at once (revokeReachedRetired in table-store.ts) and old snapshots then fail with 40001; the
+//   coordinator checks its snapshots are still readable after the remote answers are in
+//   (remote-request.ts recheck), so a statement that read such a group fails as it would locally.
+// - TRUNCATE and table rewrites reuse the chunk keys; a snapshot of the old generation is unreadable
+//   after them (40001 on the leader), and the same recheck applies.
+import * as v8 from 'v8';
+import { MissingChunkError, runRemoteFragment } from '../exec/parallel/remote-exec';
+import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
+import { readStoredColumn } from '../storage/kv-chunk-source';
+import { KvStore } from '../storage/kv-store';
+import { MessageType } from './message-types';
+import type { RequestHandlers } from './replication';
+
+/** What the service reads: the node's replica (Replica satisfies it). */
+export interface FragmentStore {
+  readonly kv: KvStore;
+  position(): { seq: number };
+}
+
+export interface FragmentServiceOptions {
+  /** How long a request waits for this node's copy to reach the leader's position (default 2000 ms). */
+  waitMs?: number;
+  /** Test hook: runs before each request is served (a slow node: a delay). */
+  beforeRun?: (request: RemoteFragmentRequest) => Promise<void> | void;
+}
+
+/** Counters of this node's service (tests, diagnostics). */
+export interface FragmentServiceStats {
+  served: number;
+  behind: number;
+  morsels: number;
+}
+
+/**
+ * Answers MessageType.fragmentRun on `handlers` (the node's Interconnect) from the store `current()`
+ * gives (the follower's Replica; null while this node holds none: requests fail and the leader runs
+ * the morsels itself).
+ */
+export function serveFragments(handlers: RequestHandlers, current: () => FragmentStore | null, options: FragmentServiceOptions = {}): FragmentServiceStats {
+  const stats: FragmentServiceStats = { served: 0, behind: 0, morsels: 0 };
+  const waitMs = options.waitMs ?? 2000;
+  handlers.handle(MessageType.fragmentRun, async (_from, payload) => {
+    const request = v8.deserialize(payload) as RemoteFragmentRequest;
+    const store = current();
+    if (store === null) throw Object.assign(new Error('this node holds no copy of the store'), { retryable: true });
+    const behind = (): Uint8Array => {
+      stats.behind++;
+      return v8.serialize({ kind: 'behind', position: store.position().seq } satisfies RemoteFragmentReply);
+    };
+    if (!(await reached(store, request.position, waitMs))) return behind();
+    await options.beforeRun?.(request);
+    let out;
+    try {
+      out = runRemoteFragment(request, (t, k, g) => readStoredColumn(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]));
+    } catch (err) {
+      if (err instanceof MissingChunkError) return behind();
+      throw err;
+    }
+    stats.served++;
+    stats.morsels += out.morsels;
+    return v8.serialize({ kind: 'done', ...out } satisfies RemoteFragmentReply);
+  });
+  return stats;
+}
+
+/** Waits (polling, bounded) until the store's applied position reaches `position`. */
+async function reached(store: FragmentStore, position: number, waitMs: number): Promise<boolean> {
+  const deadline = performance.now() + waitMs;
+  while (store.position().seq < position) {
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return true;
+}
