@@ -13,15 +13,19 @@
 //   reached the log) is seen by its length, and the request is answered 'behind';
 // - a compaction moves the live rows into new group numbers and keeps the retired generation's
 //   chunk and delta keys until no statement or snapshot older than the switch is left on the leader
-//   (storage/compaction.ts; engine/database.ts calls storage.dropRetired from dropRetiredLater only
-//   after the readers registered before the switch have left): the leader's statement is running
-//   while it waits for this answer, so the delete of those keys is not in the log yet and no copy
-//   can lack them. One exception, also the leader's: appends that reach the retired groups take them
-//   over at once (revokeReachedRetired in table-store.ts) and old snapshots then fail with 40001; the
-//   coordinator checks its snapshots are still readable after the remote answers are in
-//   (remote-request.ts recheck), so a statement that read such a group fails as it would locally.
-// - TRUNCATE and table rewrites reuse the chunk keys; a snapshot of the old generation is unreadable
-//   after them (40001 on the leader), and the same recheck applies.
+//   (storage/compaction.ts; verified in engine/database.ts: dropRetiredLater first awaits
+//   readers.statementsEnded() — every statement running at the switch — then polls until no
+//   session's snapshot is older than the switch, and only then calls storage.dropRetired, whose
+//   key deletes are a replicated write like any other). The leader's statement is running while it
+//   waits for this answer, so those deletes are not in the log yet and no copy can lack the keys.
+//   One exception, also the leader's: appends that reach the retired groups take them over at once
+//   (revokeReachedRetired in table-store.ts) and old snapshots then fail with 40001; the
+//   coordinator checks its snapshots are still readable once the remote answers are in
+//   (remote-request.ts recheck), so a statement that may have read such a group fails as it would
+//   locally;
+// - TRUNCATE, DROP and table rewrites, which reuse or remove chunk keys, wait until no reading
+//   statement runs (engine/active-readers.ts), so none is written while the coordinator waits.
+// An answer that comes after the statement ended (a straggler beaten by its duplicate) is dropped.
 import * as v8 from 'v8';
 import { MissingChunkError, runRemoteFragment } from '../exec/parallel/remote-exec';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';

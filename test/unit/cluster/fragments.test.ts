@@ -50,7 +50,7 @@ describe('cluster parallel query (remote fragments)', function () {
       const replica = new Replica(new MemoryKv());
       replicas.set(id, replica);
       serveReplica(ics[id - 1], () => replica, () => 1);
-      services.set(id, serveFragments(ics[id - 1], () => replica, { beforeRun: () => hooks.get(id)?.() }));
+      services.set(id, serveFragments(ics[id - 1], () => replica, { waitMs: 20, beforeRun: () => hooks.get(id)?.() }));
     }
     leaderKv = new ReplicatedKv(new MemoryKv(), ics[0], { term: 1 });
     leaderKv.setFollowers([2, 3]);
@@ -137,6 +137,31 @@ describe('cluster parallel query (remote fragments)', function () {
     expect(delta(before, 2, 'failures')).to.be.greaterThan(0);
     expect(delta(before, 2, 'fallbackMorsels')).to.be.greaterThan(0);
     await ics[0].waitConnected();
+  });
+
+  it('followers behind the statement position answer "behind" after a bounded wait (20 ms here, below the duplicate floor): the leader runs their morsels', async () => {
+    const provider = database.remoteFragments!;
+    // As if the leader's log were far ahead of both copies.
+    database.remoteFragments = { ...provider, position: () => provider.position() + 1_000_000 };
+    const before = snapshotStats();
+    try {
+      const { on, off } = await both('SELECT s, count(*), sum(v) FROM g GROUP BY s ORDER BY s');
+      expect(on).to.deep.equal(off);
+    } finally {
+      database.remoteFragments = provider;
+    }
+    expect(delta(before, 2, 'behind') + delta(before, 3, 'behind')).to.equal(2);
+    expect(delta(before, 2, 'fallbackMorsels') + delta(before, 3, 'fallbackMorsels')).to.be.greaterThan(0);
+  });
+
+  it('cluster_parallel_query takes a Boolean', async () => {
+    await db.exec('SET cluster_parallel_query = false');
+    expect((await db.query('SHOW cluster_parallel_query')).rows).to.deep.equal([{ cluster_parallel_query: 'off' }]);
+    await db.exec('RESET cluster_parallel_query');
+    expect((await db.query('SHOW cluster_parallel_query')).rows).to.deep.equal([{ cluster_parallel_query: 'on' }]);
+    let code: string | undefined;
+    await db.exec('SET cluster_parallel_query = maybe').catch((err: { code?: string }) => (code = err.code));
+    expect(code).to.equal('22023');
   });
 
   it('writes during the query: inside REPEATABLE READ the answer equals the local one at the same snapshot', async () => {
