@@ -31,6 +31,10 @@ import { MissingChunkError, runRemoteFragment } from '../exec/parallel/remote-ex
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
 import { readStoredColumn } from '../storage/kv-chunk-source';
 import { KvStore } from '../storage/kv-store';
+import { TableDef } from '../storage/api';
+import { vectorBytes } from '../storage/chunk-codec';
+import { Vector } from '../types/vector';
+import { sliceVector } from '../types/vector-ops';
 import { MessageType } from './message-types';
 import type { RequestHandlers } from './replication';
 
@@ -43,6 +47,8 @@ export interface FragmentStore {
 export interface FragmentServiceOptions {
   /** How long a request waits for this node's copy to reach the leader's position (default 2000 ms). */
   waitMs?: number;
+  /** Decoded chunks kept between requests while the copy does not change (default 256 MiB). */
+  cacheBytes?: number;
   /** Test hook: runs before each request is served (a slow node: a delay). */
   beforeRun?: (request: RemoteFragmentRequest) => Promise<void> | void;
 }
@@ -62,6 +68,7 @@ export interface FragmentServiceStats {
 export function serveFragments(handlers: RequestHandlers, current: () => FragmentStore | null, options: FragmentServiceOptions = {}): FragmentServiceStats {
   const stats: FragmentServiceStats = { served: 0, behind: 0, morsels: 0 };
   const waitMs = options.waitMs ?? 2000;
+  const chunks = new DecodedChunks(options.cacheBytes ?? 256 * 1024 * 1024);
   handlers.handle(MessageType.fragmentRun, async (_from, payload) => {
     const request = v8.deserialize(payload) as RemoteFragmentRequest;
     const store = current();
@@ -72,9 +79,10 @@ export function serveFragments(handlers: RequestHandlers, current: () => Fragmen
     };
     if (!(await reached(store, request.position, waitMs))) return behind();
     await options.beforeRun?.(request);
+    const cache = chunks.at(store.position().seq);
     let out;
     try {
-      out = runRemoteFragment(request, (t, k, g) => readStoredColumn(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]));
+      out = runRemoteFragment(request, (t, k, g) => cache.read(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]));
     } catch (err) {
       if (err instanceof MissingChunkError) return behind();
       throw err;
@@ -84,6 +92,43 @@ export function serveFragments(handlers: RequestHandlers, current: () => Fragmen
     return v8.serialize({ kind: 'done', ...out } satisfies RemoteFragmentReply);
   });
   return stats;
+}
+
+/**
+ * Decoded chunks by store key, kept while the copy stays at one position: the ranges of one
+ * statement (and of read-only ones after it) read the same row groups, each decoded once instead
+ * of once per request. Any replicated write empties it (simple and plainly safe: a key's chunk may
+ * be rewritten); past its byte budget it is emptied too.
+ */
+class DecodedChunks {
+  private readonly byKey = new Map<string, Vector>();
+  private position = -1;
+  private bytes = 0;
+
+  constructor(private readonly budget: number) {}
+
+  at(position: number): this {
+    if (position !== this.position) this.clear();
+    this.position = position;
+    return this;
+  }
+
+  read(kv: KvStore, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
+    const hit = this.byKey.get(key);
+    if (hit !== undefined && hit.length >= rowCount) return hit.length === rowCount ? hit : sliceVector(hit, 0, rowCount);
+    const v = readStoredColumn(kv, def, column, group, key, rowCount);
+    if (v === null || key === '') return v;
+    const size = vectorBytes(v);
+    if (this.bytes + size > this.budget) this.clear();
+    this.byKey.set(key, v);
+    this.bytes += size;
+    return v;
+  }
+
+  private clear(): void {
+    this.byKey.clear();
+    this.bytes = 0;
+  }
 }
 
 /** Waits (polling, bounded) until the store's applied position reaches `position`. */
