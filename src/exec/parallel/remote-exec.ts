@@ -5,9 +5,9 @@
 import { PlanNode } from '../../plan/plan';
 import { TableSnapshot } from '../../storage/api';
 import { Batch, Vector } from '../../types/vector';
-import { ExecContext, MorselSource } from '../context';
+import { MorselSource } from '../context';
 import { executePlanWithStats } from '../execute';
-import { drivingNode } from './messages';
+import { fragmentContext, sentSnapshot } from './fragment-context';
 import { RemoteFragmentRequest, RemoteTable } from './remote-types';
 
 /** A chunk the copy lacks: the coordinator must run the request itself (reply 'behind'). */
@@ -19,33 +19,24 @@ export type RemoteChunkReader = (table: RemoteTable, k: number, group: number) =
 function remoteSnapshot(t: RemoteTable, read: RemoteChunkReader): TableSnapshot {
   const slot = new Map<number, number>(t.columns.map((c, k) => [c, k]));
   const cache = new Map<number, Vector>();
-  return {
-    def: t.def,
-    rowGroupCount: t.rowCounts.length,
-    rowCount: (g) => t.rowCounts[g],
-    deleted: (g) => t.deleted[g],
-    readColumn: (g, c) => {
-      const k = slot.get(c);
-      if (k === undefined) throw new Error(`remote fragment: column ${c} of ${t.def.name} was not requested`);
-      const at = k * t.rowCounts.length + g;
-      let v = cache.get(at);
-      if (v === undefined) {
-        const read1 = read(t, k, g);
-        if (read1 === null) throw new MissingChunkError(`chunk of column ${c}, group ${g} of ${t.def.name} is not in this node's copy yet`);
-        cache.set(at, (v = read1));
-      }
-      return v;
-    },
-    liveRowCount: t.liveRowCount,
-    statistics: () => null,
-  };
+  return sentSnapshot(t, (g, c) => {
+    const k = slot.get(c);
+    if (k === undefined) throw new Error(`remote fragment: column ${c} of ${t.def.name} was not requested`);
+    const at = k * t.rowCounts.length + g;
+    let v = cache.get(at);
+    if (v === undefined) {
+      const chunk = read(t, k, g);
+      if (chunk === null) throw new MissingChunkError(`chunk of column ${c}, group ${g} of ${t.def.name} is not in this node's copy yet`);
+      cache.set(at, (v = chunk));
+    }
+    return v;
+  });
 }
 
 /** Runs the request's morsels in order; throws MissingChunkError when the copy lacks a chunk. */
 export function runRemoteFragment(req: RemoteFragmentRequest, read: RemoteChunkReader): { batches: Batch[]; morsels: number; elapsedMs: number } {
   const started = performance.now();
   const tables = new Map(req.tables.map((t) => [t.tableId, remoteSnapshot(t, read)]));
-  const driving = drivingNode(req.plan, req.path);
   const m = req.morsels;
   let next = 0;
   const source: MorselSource = {
@@ -55,19 +46,7 @@ export function runRemoteFragment(req: RemoteFragmentRequest, read: RemoteChunkR
       return { group: m[i * 3], start: m[i * 3 + 1], end: m[i * 3 + 2] };
     },
   };
-  const ctx: ExecContext = {
-    params: req.params,
-    snapshot: (id) => {
-      const s = tables.get(id);
-      if (s === undefined) throw new Error(`remote fragment: table ${id} was not sent`);
-      return s;
-    },
-    format: req.format,
-    statementStartMicros: req.statementStartMicros,
-    transactionStartMicros: req.transactionStartMicros,
-    checkCancel: () => undefined,
-    morselsFor: (node) => (node === driving ? source : undefined),
-  };
+  const ctx = fragmentContext(req, tables, source, () => undefined, 'remote fragment');
   const { batches } = executePlanWithStats(req.plan as PlanNode, ctx);
   return { batches, morsels: next, elapsedMs: performance.now() - started };
 }

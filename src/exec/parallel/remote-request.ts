@@ -4,6 +4,7 @@
 // reads the chunks from its own copy of the store.
 import { ExecContext } from '../context';
 import { ParallelFragment } from './fragment';
+import { fragmentBase } from './fragment-context';
 import { SentTable } from './messages';
 import { RemoteFragmentProvider, RemoteFragmentRequest, RemoteParticipant, RemoteTable } from './remote-types';
 
@@ -45,17 +46,13 @@ export function remotePlanOf(fragment: ParallelFragment, ctx: ExecContext, table
   // Taken after the statement's snapshot: a copy at this position holds every chunk the snapshot's stored groups name.
   const position = provider.position();
   const drivingId = fragment.driving.tableId;
+  const base = fragmentBase(fragment, ctx);
   return {
     provider,
     participants,
     tables: remoteTables,
     request: (morsels) => ({
-      plan: fragment.partial,
-      path: fragment.path,
-      params: ctx.params,
-      format: ctx.format,
-      statementStartMicros: ctx.statementStartMicros,
-      transactionStartMicros: ctx.transactionStartMicros,
+      ...base,
       tables: remoteTables.map((t) => (t.tableId === drivingId ? { ...t, deleted: deletedOf(t, morsels) } : t)),
       morsels,
       position,

@@ -2,11 +2,9 @@
 // on the coordinator, the cluster layer's fragment service on the others). The engine does not
 // know the cluster: the cluster layer sets a RemoteFragmentProvider on the database, which hands
 // it to every statement's ExecContext; without one (a single node) nothing here is used.
-import { PlanNode } from '../../plan/plan';
 import { TableDef } from '../../storage/api';
-import { FormatSettings } from '../../types/text-format';
-import { Batch, Scalar } from '../../types/vector';
-import { PathStep } from './fragment';
+import { Batch } from '../../types/vector';
+import { FragmentBase } from './messages';
 
 /** A table the fragment reads, as of the statement's snapshot; the chunks come from the remote node's own copy of the store. */
 export interface RemoteTable {
@@ -21,13 +19,7 @@ export interface RemoteTable {
   keys: string[][];
 }
 
-export interface RemoteFragmentRequest {
-  plan: PlanNode;
-  path: PathStep[];
-  params: Scalar[];
-  format: FormatSettings;
-  statementStartMicros: number;
-  transactionStartMicros: number;
+export interface RemoteFragmentRequest extends FragmentBase {
   tables: RemoteTable[];
   /** Morsels of the driving scan to run, as (group, start, end) triples. */
   morsels: Int32Array;

@@ -30,6 +30,7 @@ import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from './pool';
 import { remotePlanOf } from './remote-request';
+import { fragmentBase } from './fragment-context';
 import { runRemoteRanges } from './remote-round';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
@@ -377,12 +378,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
   const taskFor = (w: WorkerHandle, queue: number, taskMorsels: Int32Array, taskCounter: SharedArrayBuffer, taskQueues: SharedArrayBuffer | null): WorkerTask => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
     return {
-      plan: fragment.partial,
-      path: fragment.path,
-      params: ctx.params,
-      format: ctx.format,
-      statementStartMicros: ctx.statementStartMicros,
-      transactionStartMicros: ctx.transactionStartMicros,
+      ...fragmentBase(fragment, ctx),
       tables,
       morsels: taskMorsels,
       counter: taskCounter,
