@@ -170,8 +170,8 @@ class Snapshot implements TableSnapshot {
     return this.store.indexLookup(this, indexId, range);
   }
   storedChunkKey(group: number, column: number): string | null {
-    if (this.pending?.(group) !== undefined) return null;
     if (this.ownFrom !== null && this.ownFrom(group) < this.groups[group].rowCount) return null;
+    if (this.pending?.(group) !== undefined) return null;
     this.store.checkReadable(this.def.id, this.generation);
     return this.store.chunkKeyFor(this.def.id, column, group);
   }

@@ -164,6 +164,20 @@ describe('cluster parallel query (remote fragments)', function () {
     expect(code).to.equal('22023');
   });
 
+  it('a transaction that appended to the table reads its own rows locally (no follower has them)', async () => {
+    const sql = "SELECT s, count(*), sum(v) FROM g GROUP BY s ORDER BY s";
+    const before = snapshotStats();
+    const r = await db.transaction(async (tx) => {
+      await tx.exec("INSERT INTO g SELECT i, 1, 5, 'own' FROM generate_series(900000, 900999) i");
+      const on = (await tx.query(sql)).rows;
+      await tx.exec('SET LOCAL cluster_parallel_query = off');
+      return { on, off: (await tx.query(sql)).rows };
+    });
+    expect(r.on).to.deep.equal(r.off);
+    expect(r.on.find((row: { s: string }) => row.s === 'own')).to.deep.include({ count: '1000' });
+    expect(delta(before, 2, 'morsels') + delta(before, 3, 'morsels')).to.equal(0);
+  });
+
   it('writes during the query: inside REPEATABLE READ the answer equals the local one at the same snapshot', async () => {
     await until(() => leaderKv.followerStates().every((f) => f.inSync) && ics[0].isConnected(2) && ics[0].isConnected(3));
     const sql = 'SELECT k % 100 AS b, count(*), sum(v), max(id) FROM g GROUP BY 1 ORDER BY 1';
