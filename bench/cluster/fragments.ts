@@ -1,5 +1,5 @@
 // Cluster parallel query: TPC-H Q1 and Q6 on a leader with 0, 1 and 2 followers in separate processes
-// (fragment-follower.ts), each holding a replica of the leader's store (loaded through replication)
+// (test/cluster/fragment-follower-process.ts), each holding a replica of the leader's store (loaded through replication)
 // and running ranges of morsels of the leader's parallel fragments. Writes a markdown report.
 //
 //   node dist/bench/cluster/fragments.js [--sf 0.1] [--runs 5] [--out bench/results/cluster-fragments.md]
@@ -7,7 +7,7 @@
 // All processes share this machine's cores: on a 2-core machine the leader's two workers and the
 // followers compete for the same two cores, so no speedup is expected; the numbers show the cost
 // of shipping fragments and partial rows over the interconnect.
-import { ChildProcess, execSync, fork } from 'child_process';
+import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -21,6 +21,7 @@ import { MemoryKv } from '../../src/storage/kv-store';
 import type { NodeInfo } from '../../src/cluster/cluster-types';
 import { tableFile, tableStream } from '../tpch/data-source';
 import { freePort } from '../../test/helpers/test-server';
+import { startFragmentFollower } from '../../test/helpers/fragment-followers';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
@@ -29,24 +30,13 @@ function arg(name: string, dflt: string): string {
 
 const QUERIES = ['q01', 'q06'];
 
-async function startFollower(self: NodeInfo, peers: NodeInfo[]): Promise<ChildProcess> {
-  const child = fork(path.join(__dirname, 'fragment-follower.js'), [JSON.stringify(self), JSON.stringify(peers)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`follower ${self.id} exited (${code})`)));
-  });
-  return child;
-}
-
 async function main(): Promise<void> {
   const sf = arg('--sf', '0.1');
   const runs = Number(arg('--runs', '5'));
   const out = arg('--out', path.resolve(__dirname, '../../../bench/results/cluster-fragments.md'));
   const infos: NodeInfo[] = [];
   for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: 0 });
-  const followers = [await startFollower(infos[1], infos), await startFollower(infos[2], infos)];
+  const followers = [await startFragmentFollower(infos[1], infos), await startFragmentFollower(infos[2], infos)];
   const ic = new Interconnect({ self: infos[0], peers: infos, acceptablePauseMs: 10_000, requestTimeoutMs: 60_000 });
   try {
     await ic.listen();

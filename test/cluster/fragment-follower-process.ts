@@ -1,8 +1,8 @@
-// A follower process for bench/cluster/fragments.ts: an interconnect, a replica of the leader's store
-// in memory, and the fragment service over it. Prints "ready" once listening; exits on SIGTERM or
-// when its parent goes away.
+// A follower process for test/cluster/fragments-process.test.ts and bench/cluster/fragments.ts: an
+// interconnect, a replica of the leader's store in memory (the leader is node 1), and the fragment
+// service over it. Prints "ready" once listening; exits on SIGTERM or when its parent goes away.
 //
-//   node dist/bench/cluster/fragment-follower.js '<self NodeInfo JSON>' '<peers NodeInfo[] JSON>'
+//   node dist/test/cluster/fragment-follower-process.js '<self NodeInfo JSON>' '<peers NodeInfo[] JSON>'
 import { Interconnect } from '../../src/cluster/interconnect';
 import { Replica } from '../../src/cluster/replica';
 import { serveReplica } from '../../src/cluster/replication';
