@@ -50,6 +50,8 @@ describe('cluster parallel query with follower processes', function () {
     provideRemoteFragments(database, ic, kv);
     await db.exec(`CREATE TABLE g (id int, k int, v numeric(12,2));
       INSERT INTO g SELECT i, i % 4001, (i % 1000) / 100.0 FROM generate_series(1, 200000) i`);
+    // The load stalled every event loop for a while: both followers in sync, connected, trusted.
+    await until(() => database.remoteFragments!.participants().length === 2, 20000);
     // From here on nothing is written: a dead follower stalls no commit.
     await db.exec('SET cluster_parallel_query = off');
     expected = (await db.query(SQL)).rows;

@@ -79,9 +79,15 @@ interface Range {
   duplicate: boolean;
 }
 
-/** Morsels per remote request: a few per participant and round, so the pull balances, and at most 16. */
+/**
+ * Morsels per remote request: a few per participant and round, so the pull balances, and at most
+ * MAX_RANGE_MORSELS. A follower runs a range on its main thread, where its replication acks and
+ * heartbeats wait meanwhile (commits wait for in-sync followers): a range stays about one row group.
+ */
+export const MAX_RANGE_MORSELS = 4;
+
 export function rangeSize(total: number, participants: number): number {
-  return Math.max(1, Math.min(16, Math.floor(total / (4 * Math.max(1, participants)))));
+  return Math.max(1, Math.min(MAX_RANGE_MORSELS, Math.floor(total / (4 * Math.max(1, participants)))));
 }
 
 function meanPlus2Sigma(samples: readonly number[]): number {

@@ -68,6 +68,8 @@ describe('cluster parallel query (remote fragments)', function () {
     await db.exec(`CREATE TABLE g (id int, k int, v numeric(12,2), s text);
       INSERT INTO g SELECT i, i % 7919, (i % 1000) / 100.0, 'key' || (i % 13) FROM generate_series(1, 200000) i;
       ANALYZE`);
+    // The load stalled the event loop for a while: both followers in sync, connected, trusted.
+    await until(() => database.remoteFragments!.participants().length === 2, 20000);
   });
 
   after(async () => {
@@ -141,6 +143,7 @@ describe('cluster parallel query (remote fragments)', function () {
 
   it('followers behind the statement position answer "behind" after a bounded wait (20 ms here, below the duplicate floor): the leader runs their morsels', async () => {
     const provider = database.remoteFragments!;
+    await until(() => provider.participants().length === 2);
     // As if the leader's log were far ahead of both copies.
     database.remoteFragments = { ...provider, position: () => provider.position() + 1_000_000 };
     const before = snapshotStats();
@@ -179,7 +182,7 @@ describe('cluster parallel query (remote fragments)', function () {
   });
 
   it('writes during the query: inside REPEATABLE READ the answer equals the local one at the same snapshot', async () => {
-    await until(() => leaderKv.followerStates().every((f) => f.inSync) && ics[0].isConnected(2) && ics[0].isConnected(3));
+    await until(() => database.remoteFragments!.participants().length === 2);
     const sql = 'SELECT k % 100 AS b, count(*), sum(v), max(id) FROM g GROUP BY 1 ORDER BY 1';
     const before = snapshotStats();
     const answers = await db.transaction(async (tx) => {
