@@ -22,4 +22,6 @@ export const MessageType = {
   replTrim: 203,
   /** Chunk transfer: the bytes of some chunks from a node that holds them. */
   chunkFetch: 300,
+  /** Distributed query: run morsels of a parallel fragment over this node's copy of the store (fragment-service.ts). */
+  fragmentRun: 400,
 } as const;

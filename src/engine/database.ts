@@ -19,6 +19,7 @@ import { lockDataDirectory } from './data-dir-lock';
 import { LearnedOptimizer } from '../ml/learned-optimizer';
 import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
 import type { ClusterNodeRow } from '../sql/bind-cluster-nodes';
+import type { RemoteFragmentProvider } from '../exec/parallel/remote-types';
 
 export interface DatabaseOptions {
   /** Data directory, or null / ':memory:' for a database with no files. */
@@ -62,6 +63,11 @@ export class Database implements DatabaseHandle, EngineDatabase {
   interconnectStats: (() => InterconnectStatsRow[]) | undefined = undefined;
   /** Provider of tessera_cluster_nodes()'s rows, set likewise by the cluster layer. */
   clusterNodes: (() => ClusterNodeRow[]) | undefined = undefined;
+  /**
+   * Other cluster nodes that take morsels of parallel fragments (set by the cluster layer on the
+   * leader: cluster/fragment-provider.ts); undefined: parallel query uses this node's workers only.
+   */
+  remoteFragments: RemoteFragmentProvider | undefined = undefined;
 
   private constructor(
     readonly storage: Storage,

@@ -2,6 +2,7 @@
 // The wire server and the embedded API are thin adapters over this class.
 import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
 import type { ClusterNodeRow } from '../sql/bind-cluster-nodes';
+import type { RemoteFragmentProvider } from '../exec/parallel/remote-types';
 import * as os from 'os';
 import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
@@ -59,6 +60,8 @@ export interface EngineDatabase {
   interconnectStats?: () => InterconnectStatsRow[];
   /** Set by the cluster layer: the cluster's nodes (tessera_cluster_nodes()). */
   clusterNodes?: () => ClusterNodeRow[];
+  /** Set by the cluster layer on the leader: other nodes that take morsels of parallel fragments. */
+  remoteFragments?: RemoteFragmentProvider;
   unregister(session: EngineSession): void;
 }
 
@@ -493,6 +496,7 @@ export class EngineSession implements Session {
     ctx.parallelJoinBuildRows = p.joinBuildRows;
     ctx.parallelSharedJoinRows = p.sharedJoinRows;
     ctx.parallelRoundBytes = p.roundBytes;
+    if (this.db.remoteFragments !== undefined && p.cluster) ctx.remoteFragments = this.db.remoteFragments;
     const leave = this.db.readers.enter();
     try {
       return await executePlanAsync(plan, ctx, onStats);
@@ -502,7 +506,7 @@ export class EngineSession implements Session {
   }
 
   /** The parallel-execution settings, read again only when a setting changed (every query asks). */
-  private parallelSettings(): { workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number } {
+  private parallelSettings(): { workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number; cluster: boolean } {
     if (this.parallelAt?.version !== this.settings.version) {
       this.parallelAt = {
         version: this.settings.version,
@@ -510,13 +514,14 @@ export class EngineSession implements Session {
         minRows: Number(this.settings.get('parallel_min_rows')),
         joinBuildRows: Number(this.settings.get('parallel_join_build_rows')),
         sharedJoinRows: Number(this.settings.get('parallel_shared_join_rows')),
+        cluster: this.settings.get('cluster_parallel_query') === 'on',
         // The buffer pool's capacity is fixed when the database opens.
         roundBytes: this.db.storage.bufferStats().capacityBytes / 2,
       };
     }
     return this.parallelAt;
   }
-  private parallelAt: { version: number; workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number } | null = null;
+  private parallelAt: { version: number; workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number; cluster: boolean } | null = null;
 
   /** Runs a plan to completion. */
   runPlan(plan: PlanNode, params: Scalar[], extraCtes?: Map<number, Batch[]>): Batch[] {

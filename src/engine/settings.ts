@@ -50,6 +50,8 @@ const DEFAULTS: Record<string, string> = {
   parallel_min_rows: '262144',
   parallel_join_build_rows: '1000000',
   parallel_shared_join_rows: '0',
+  // In a cluster: other nodes take morsels of parallel fragments (no effect on a single node).
+  cluster_parallel_query: 'on',
   work_mem: '256MB',
   buffer_pool_size: '256MB',
   client_min_messages: 'notice',
@@ -223,6 +225,12 @@ function normalize(name: string, value: string): string {
       if (v !== 'auto' && v !== 'force_custom_plan' && v !== 'force_generic_plan')
         throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "plan_cache_mode": "${value}"`, { hint: 'Available values: auto, force_generic_plan, force_custom_plan.' });
       return v;
+    }
+    case 'cluster_parallel_query': {
+      const v = value.trim().toLowerCase();
+      if (['on', 'true', 'yes', '1'].includes(v)) return 'on';
+      if (['off', 'false', 'no', '0'].includes(v)) return 'off';
+      throw new SqlError(SqlState.invalidParameterValue, `parameter "cluster_parallel_query" requires a Boolean value`);
     }
     case 'statement_timeout':
     case 'lock_timeout':

@@ -3,6 +3,7 @@ import { HashJoinNode, PlanNode, ScanNode } from '../plan/plan';
 import { PartitionedJoinState } from './hash/partitioned-join-table';
 import { TableSnapshot } from '../storage/api';
 import { FormatSettings } from '../types/text-format';
+import type { RemoteFragmentProvider } from './parallel/remote-types';
 import { Batch, Scalar } from '../types/vector';
 
 export interface ExecContext {
@@ -50,6 +51,8 @@ export interface ExecContext {
   parallelSharedJoinRows?: number;
   /** Driving-table rows below which a statement stays serial (parallel_min_rows). */
   parallelMinRows?: number;
+  /** Other cluster nodes that take morsels of parallel fragments (cluster_parallel_query; absent: this node alone). */
+  remoteFragments?: RemoteFragmentProvider;
   /**
    * Inside a parallel worker: the scan that drives the fragment takes its rows morsel by morsel
    * from the worker's own queue, stealing from the other workers' once it is empty; every other

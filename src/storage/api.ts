@@ -203,6 +203,13 @@ export interface TableSnapshot {
    * node's access-pattern detector (kept across runs). Absent: read with readColumn.
    */
   openScan?(columns: readonly number[], pattern: AccessPattern | null): ChunkScan;
+  /**
+   * The key-value store key of the group's stored chunk of `column` (its first rows; delta entries
+   * continue it: delta-rows.ts), for a node reading a copy of this store (cluster fragments,
+   * kv-chunk-source.ts); null when the snapshot's rows of the group are not all in the store (a
+   * transaction's own rows). Absent: no such key (an in-memory or a worker's snapshot).
+   */
+  storedChunkKey?(rowGroup: number, column: number): string | null;
 }
 
 /** Bounds on an index's first column (null = unbounded); numbers for numeric/date/time keys, strings for text. */

@@ -169,6 +169,12 @@ class Snapshot implements TableSnapshot {
   indexLookup(indexId: number, range: IndexRange): Float64Array | null {
     return this.store.indexLookup(this, indexId, range);
   }
+  storedChunkKey(group: number, column: number): string | null {
+    if (this.ownFrom !== null && this.ownFrom(group) < this.groups[group].rowCount) return null;
+    if (this.pending?.(group) !== undefined) return null;
+    this.store.checkReadable(this.def.id, this.generation);
+    return this.store.chunkKeyFor(this.def.id, column, group);
+  }
   readRows(group: number, column: number, offsets: Uint32Array): Vector {
     return this.pendingRows?.(group, column, offsets) ?? gatherVector(this.readColumn(group, column), offsets);
   }
@@ -465,6 +471,11 @@ export class TableStore implements Storage, ChunkSource {
     const t = this.state.tables.get(tableId);
     if (t === undefined) return [];
     return t.def.columns.map((_, c) => t.groups.map((_g, g) => this.storedChunkKey(tableId, c, g)));
+  }
+
+  /** The key under which a committed group's chunk is stored (for nodes reading a replicated copy of the store). */
+  chunkKeyFor(tableId: number, column: number, group: number): string {
+    return this.storedChunkKey(tableId, column, group);
   }
 
   /** The key of a committed group's chunk: its own, or the spilled one its commit named. */

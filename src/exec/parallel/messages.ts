@@ -23,7 +23,8 @@ export interface SentTable {
   columns: [number, SentVector[]][];
 }
 
-export interface WorkerTask {
+/** What every runner of a fragment's partial plan gets: a local worker (WorkerTask) or another node (remote-types.ts). */
+export interface FragmentBase {
   plan: PlanNode;
   /** Steps from `plan` to the driving scan. */
   path: PathStep[];
@@ -31,6 +32,9 @@ export interface WorkerTask {
   format: FormatSettings;
   statementStartMicros: number;
   transactionStartMicros: number;
+}
+
+export interface WorkerTask extends FragmentBase {
   tables: SentTable[];
   /** Morsels of the driving scan as (group, start, end) triples. */
   morsels: Int32Array;

@@ -29,6 +29,9 @@ import { FragmentRun } from './fragment-stats';
 import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from './pool';
+import { remotePlanOf } from './remote-request';
+import { fragmentBase } from './fragment-context';
+import { runRemoteRanges } from './remote-round';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
 export const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
@@ -366,23 +369,20 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
   // Key-partitioned: each worker claims every morsel from a counter of its own.
   const range = fragment.partitioned ?? null;
   const partitioned = range !== null;
-  const queues = !partitioned && total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
+  // Other cluster nodes draw ranges of morsels from the same counter (remote-round.ts): no queues then.
+  const remote = partitioned || joins.length > 0 ? null : remotePlanOf(fragment, ctx, tables);
+  const queues = !partitioned && remote === null && total <= MAX_QUEUED_MORSELS ? MorselQueues.share(total, workers.length) : null;
   let lost: unknown = null;
   // Key-partitioned: each worker only the morsels whose keys reach its slice (sorted data: about its share).
   const own = range === null ? null : morselsBySlice(fragment, range, tables, morsels, workers.length);
-  const replies = workers.map((w, queue) => {
+  const taskFor = (w: WorkerHandle, queue: number, taskMorsels: Int32Array, taskCounter: SharedArrayBuffer, taskQueues: SharedArrayBuffer | null): WorkerTask => {
     const { send: newDicts, clear: clearDicts } = dictsFor(w, dicts, keptDictBytes(ctx, workers.length));
-    const task: WorkerTask = {
-      plan: fragment.partial,
-      path: fragment.path,
-      params: ctx.params,
-      format: ctx.format,
-      statementStartMicros: ctx.statementStartMicros,
-      transactionStartMicros: ctx.transactionStartMicros,
+    return {
+      ...fragmentBase(fragment, ctx),
       tables,
-      morsels: own?.[queue] ?? morsels,
-      counter: partitioned ? new SharedArrayBuffer(4) : counter,
-      queues,
+      morsels: taskMorsels,
+      counter: taskCounter,
+      queues: taskQueues,
       queue,
       cancel,
       dicts: newDicts,
@@ -390,6 +390,26 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       joins,
       partition: range === null ? null : { part: queue, parts: workers.length, ...range },
     };
+  };
+  let cancelled: unknown = null;
+  // The remote nodes claim their first ranges before the local workers start: their answers take longer to come back.
+  let localDoneWith: (perMorsel: number[]) => void = () => undefined;
+  const localDone = new Promise<number[]>((resolve) => (localDoneWith = resolve));
+  const remoteRows =
+    remote === null
+      ? null
+      : runRemoteRanges({
+          ...remote,
+          counter: new Int32Array(counter),
+          morsels,
+          drivingTableId: fragment.driving.tableId,
+          localSlots: workers.length,
+          runLocal: localRunner(workers, (w, m) => taskFor(w, 0, m, new SharedArrayBuffer(4), null)),
+          localDone,
+          stopped: () => cancelled !== null || lost !== null,
+        });
+  const replies = workers.map((w, queue) => {
+    const task = taskFor(w, queue, own?.[queue] ?? morsels, partitioned ? new SharedArrayBuffer(4) : counter, queues);
     return w.run(task).catch((err: unknown): WorkerReply => {
       // A worker that died (pool.ts): the others stop claiming morsels, the statement fails.
       Atomics.store(new Int32Array(cancel), 0, 1);
@@ -397,7 +417,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
       return { error: { code: SqlState.objectNotInPrerequisiteState, message: String(err) } };
     });
   });
-  let cancelled: unknown = null;
+  void Promise.all(replies).then((rs) => localDoneWith(rs.flatMap((r) => ('error' in r || r.morsels === 0 ? [] : [r.elapsedMs / r.morsels]))));
   const poll = setInterval(() => {
     try {
       ctx.checkCancel();
@@ -408,13 +428,16 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
     }
   }, CANCEL_POLL_MS);
   let results: WorkerReply[];
+  let remoteBatches: Batch[] = [];
   try {
     results = await Promise.all(replies);
+    if (remoteRows !== null) remoteBatches = await remoteRows;
   } finally {
     clearInterval(poll);
   }
   if (cancelled !== null) throw cancelled;
   if (lost !== null) throw lost;
+  remote?.recheck();
   const batches: Batch[] = [];
   for (const [i, r] of results.entries()) {
     if ('error' in r) {
@@ -425,5 +448,23 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
     parallelStats.morsels += r.morsels;
     parallelStats.stolen += r.stolen;
   }
+  batches.push(...remoteBatches);
   return batches;
+}
+
+/** Runs morsels on one of `workers` that is free (they all are once the round's own tasks are done). */
+function localRunner(workers: WorkerHandle[], taskFor: (w: WorkerHandle, morsels: Int32Array) => WorkerTask): (morsels: Int32Array) => Promise<Batch[]> {
+  const free = [...workers];
+  return async (morsels) => {
+    const w = free.pop();
+    if (w === undefined) throw new Error('parallel query: no free worker for a remote fragment run locally');
+    try {
+      const r = await w.run(taskFor(w, morsels));
+      if ('error' in r) throw new SqlError(r.error.code as SqlStateCode, r.error.message, { detail: r.error.detail, hint: r.error.hint });
+      parallelStats.morsels += r.morsels;
+      return r.batches;
+    } finally {
+      free.push(w);
+    }
+  };
 }

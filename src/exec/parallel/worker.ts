@@ -9,7 +9,7 @@ import { Batch, StringVector, Vector } from '../../types/vector';
 import { ExecContext, MorselSource, PrebuiltJoin } from '../context';
 import { executePlanWithStats } from '../execute';
 import { claimPartitions } from '../hash/partitioned-join-table';
-import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, drivingNode, nodeAt } from './messages';
+import { JoinBuildTask, ScanTask, SentTable, SentVector, WorkerReply, WorkerTask, nodeAt } from './messages';
 import { PlanNode } from '../../plan/plan';
 import { MorselQueues } from './morsel-queues';
 import { SCAN_MORSEL_ROWS, runScanTask } from './scan-task';
@@ -17,6 +17,7 @@ import { recordWorkerMemory } from './worker-memory';
 import { watchOwnExit } from './worker-liveness';
 import { TestExits, isTestCrash, maybeExitForTest } from './test-exits';
 import { nodeStatsInOrder } from './fragment-stats';
+import { fragmentContext, sentSnapshot } from './fragment-context';
 
 const data = workerData as { memory: SharedArrayBuffer; liveness: SharedArrayBuffer; testExits: TestExits | null };
 const memory = new Float64Array(data.memory);
@@ -36,19 +37,11 @@ function receiveVector(v: SentVector): Vector {
 
 function snapshotOf(t: SentTable): TableSnapshot {
   const columns = new Map<number, Vector[]>(t.columns.map(([c, chunks]) => [c, chunks.map(receiveVector)]));
-  return {
-    def: t.def,
-    rowGroupCount: t.rowCounts.length,
-    rowCount: (g) => t.rowCounts[g],
-    deleted: (g) => t.deleted[g],
-    readColumn: (g, c) => {
-      const chunks = columns.get(c);
-      if (chunks === undefined) throw new Error(`parallel worker: column ${c} of ${t.def.name} was not sent`);
-      return chunks[g];
-    },
-    liveRowCount: t.liveRowCount,
-    statistics: () => null,
-  };
+  return sentSnapshot(t, (g, c) => {
+    const chunks = columns.get(c);
+    if (chunks === undefined) throw new Error(`parallel worker: column ${c} of ${t.def.name} was not sent`);
+    return chunks[g];
+  });
 }
 
 function receiveDicts(task: WorkerTask | ScanTask): void {
@@ -59,7 +52,6 @@ function receiveDicts(task: WorkerTask | ScanTask): void {
 function run(task: WorkerTask): WorkerReply {
   receiveDicts(task);
   const tables = new Map(task.tables.map((t) => [t.tableId, snapshotOf(t)]));
-  const driving = drivingNode(task.plan, task.path);
   const prebuilt = new Map<PlanNode, PrebuiltJoin>();
   for (const j of task.joins) prebuilt.set(nodeAt(task.plan, j.path), { build: { length: j.length, columns: j.columns.map(receiveVector) }, table: j.table, nullRows: j.nullRows });
   const counter = new Int32Array(task.counter);
@@ -78,20 +70,10 @@ function run(task: WorkerTask): WorkerReply {
     },
   };
   const ctx: ExecContext = {
-    params: task.params,
-    snapshot: (id) => {
-      const s = tables.get(id);
-      if (s === undefined) throw new Error(`parallel worker: table ${id} was not sent`);
-      return s;
-    },
-    format: task.format,
-    statementStartMicros: task.statementStartMicros,
-    transactionStartMicros: task.transactionStartMicros,
-    checkCancel: () => {
+    ...fragmentContext(task, tables, source, () => {
       // The main thread raises the real error (cancel or timeout); this only stops the work.
       if (Atomics.load(cancel, 0) !== 0) throw new SqlError(SqlState.queryCanceled, 'canceling statement due to user request');
-    },
-    morselsFor: (node) => (node === driving ? source : undefined),
+    }, 'parallel worker'),
     prebuiltJoin: (node) => prebuilt.get(node),
     aggregatePartition: task.partition === null ? undefined : { node: task.plan, ...task.partition },
   };

@@ -1,0 +1,66 @@
+// The leader's side of cluster parallel query: the followers that take morsels of its parallel
+// fragments (exec/parallel/remote-round.ts), set on the database as Database.remoteFragments. A
+// follower takes part while it is in sync with the replication log, connected and not suspected; a
+// request to it fails at once when the failure detector starts suspecting it (its morsels are then
+// run on the leader), else after the request timeout.
+import * as v8 from 'v8';
+import type { Database } from '../engine/database';
+import { RemoteFragmentProvider, RemoteFragmentReply, RemoteParticipant } from '../exec/parallel/remote-types';
+import { Interconnect, InterconnectError } from './interconnect';
+import { MessageType } from './message-types';
+import { ReplicatedKv } from './replication';
+
+export interface FragmentProviderOptions {
+  /** Bound on one request (default 30 s: a straggler is duplicated long before). */
+  timeoutMs?: number;
+}
+
+export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, options: FragmentProviderOptions = {}): RemoteFragmentProvider {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  /** Requests in flight per node: rejected when the node becomes suspected. */
+  const inFlight = new Map<number, Set<(err: Error) => void>>();
+  ic.onSuspicion((peer, suspected) => {
+    if (!suspected) return;
+    for (const reject of inFlight.get(peer) ?? []) reject(new InterconnectError(`node ${peer} is suspected`, peer, true));
+  });
+  const participant = (node: number): RemoteParticipant => ({
+    node,
+    run: (request) =>
+      new Promise<RemoteFragmentReply>((resolve, reject) => {
+        let set = inFlight.get(node);
+        if (set === undefined) inFlight.set(node, (set = new Set()));
+        const pending = set;
+        const fail = (err: Error): void => {
+          pending.delete(fail);
+          reject(err);
+        };
+        pending.add(fail);
+        ic.request(node, MessageType.fragmentRun, v8.serialize(request), timeoutMs).then(
+          (answer) => {
+            pending.delete(fail);
+            resolve(v8.deserialize(answer) as RemoteFragmentReply);
+          },
+          (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
+        );
+      }),
+  });
+  return {
+    participants: () => {
+      const suspected = new Set(ic.suspected());
+      return kv
+        .followerStates()
+        .filter((f) => f.inSync && !f.recovering && ic.isConnected(f.id) && !suspected.has(f.id))
+        .map((f) => participant(f.id));
+    },
+    position: () => kv.position().seq,
+  };
+}
+
+/** Makes `db`'s parallel fragments use the followers of `kv`; returns a function that detaches it. */
+export function provideRemoteFragments(db: Pick<Database, 'remoteFragments'>, ic: Interconnect, kv: ReplicatedKv, options?: FragmentProviderOptions): () => void {
+  const provider = clusterFragmentProvider(ic, kv, options);
+  db.remoteFragments = provider;
+  return () => {
+    if (db.remoteFragments === provider) db.remoteFragments = undefined;
+  };
+}

@@ -1,0 +1,50 @@
+// The execution context a fragment's partial plan runs in, away from the statement's session: on a
+// parallel worker (worker.ts) or on another cluster node (remote-exec.ts). Tables are the ones sent
+// (or read through the sent metadata); the driving scan takes its rows from `source`.
+import { ExecContext, MorselSource } from '../context';
+import { ParallelFragment } from './fragment';
+import { FragmentBase, drivingNode } from './messages';
+import { TableSnapshot } from '../../storage/api';
+import { Vector } from '../../types/vector';
+
+/** The fields of a fragment's task that come from the fragment and the statement's context. */
+export function fragmentBase(fragment: Pick<ParallelFragment, 'partial' | 'path'>, ctx: ExecContext): FragmentBase {
+  return {
+    plan: fragment.partial,
+    path: fragment.path,
+    params: ctx.params,
+    format: ctx.format,
+    statementStartMicros: ctx.statementStartMicros,
+    transactionStartMicros: ctx.transactionStartMicros,
+  };
+}
+
+export function fragmentContext(task: FragmentBase, tables: Map<number, TableSnapshot>, source: MorselSource, checkCancel: () => void, who: string): ExecContext {
+  const driving = drivingNode(task.plan, task.path);
+  return {
+    params: task.params,
+    snapshot: (id) => {
+      const s = tables.get(id);
+      if (s === undefined) throw new Error(`${who}: table ${id} was not sent`);
+      return s;
+    },
+    format: task.format,
+    statementStartMicros: task.statementStartMicros,
+    transactionStartMicros: task.transactionStartMicros,
+    checkCancel,
+    morselsFor: (node) => (node === driving ? source : undefined),
+  };
+}
+
+/** A table as a fragment's runner sees it: the snapshot's row counts and deletions as sent, chunks from `readColumn`. */
+export function sentSnapshot(t: { def: TableSnapshot['def']; rowCounts: number[]; deleted: (Uint8Array | null)[]; liveRowCount: number }, readColumn: (group: number, column: number) => Vector): TableSnapshot {
+  return {
+    def: t.def,
+    rowGroupCount: t.rowCounts.length,
+    rowCount: (g) => t.rowCounts[g],
+    deleted: (g) => t.deleted[g],
+    readColumn,
+    liveRowCount: t.liveRowCount,
+    statistics: () => null,
+  };
+}

@@ -1,0 +1,74 @@
+// The coordinator's half of a remote fragment round: whether other nodes can take part, and the
+// request for a range of morsels (remote-types.ts). Only the table metadata of the statement's
+// snapshot travels — row counts, deletion bitmaps, the store key of each chunk; the remote node
+// reads the chunks from its own copy of the store.
+import { ExecContext } from '../context';
+import { ParallelFragment } from './fragment';
+import { fragmentBase } from './fragment-context';
+import { SentTable } from './messages';
+import { RemoteFragmentProvider, RemoteFragmentRequest, RemoteParticipant, RemoteTable } from './remote-types';
+
+export interface RemotePlan {
+  provider: RemoteFragmentProvider;
+  participants: RemoteParticipant[];
+  tables: RemoteTable[];
+  request(morsels: Int32Array): RemoteFragmentRequest;
+  /** After the remote ranges are in: 40001 if a table was rewritten meanwhile, as a local read would raise. */
+  recheck(): void;
+}
+
+/**
+ * The remote side of a round over `tables` (the round's SentTables), or null when there is none:
+ * no provider or participant, or some chunk is not in the store (the transaction's own rows).
+ */
+export function remotePlanOf(fragment: ParallelFragment, ctx: ExecContext, tables: SentTable[]): RemotePlan | null {
+  const provider = ctx.remoteFragments;
+  if (provider === undefined) return null;
+  const participants = provider.participants();
+  if (participants.length === 0) return null;
+  const remoteTables: RemoteTable[] = [];
+  for (const t of tables) {
+    const snap = ctx.snapshot(t.tableId);
+    if (snap.storedChunkKey === undefined) return null;
+    const columns = t.columns.map(([c]) => c);
+    const keys: string[][] = [];
+    for (const c of columns) {
+      const perGroup: string[] = [];
+      for (let g = 0; g < t.rowCounts.length; g++) {
+        const key = t.rowCounts[g] === 0 ? '' : snap.storedChunkKey(g, c);
+        if (key === null) return null;
+        perGroup.push(key);
+      }
+      keys.push(perGroup);
+    }
+    remoteTables.push({ tableId: t.tableId, def: t.def, rowCounts: t.rowCounts, deleted: t.deleted, liveRowCount: t.liveRowCount, columns, keys });
+  }
+  // Taken after the statement's snapshot: a copy at this position holds every chunk the snapshot's stored groups name.
+  const position = provider.position();
+  const drivingId = fragment.driving.tableId;
+  const base = fragmentBase(fragment, ctx);
+  return {
+    provider,
+    participants,
+    tables: remoteTables,
+    request: (morsels) => ({
+      ...base,
+      tables: remoteTables.map((t) => (t.tableId === drivingId ? { ...t, deleted: deletedOf(t, morsels) } : t)),
+      morsels,
+      position,
+    }),
+    recheck: () => {
+      for (const t of remoteTables) {
+        const g = t.rowCounts.findIndex((n) => n > 0);
+        if (g >= 0 && t.columns.length > 0) ctx.snapshot(t.tableId).storedChunkKey?.(g, t.columns[0]);
+      }
+    },
+  };
+}
+
+/** The driving table's deletion bitmaps of the groups the morsels read only (64 KiB each). */
+function deletedOf(t: RemoteTable, morsels: Int32Array): (Uint8Array | null)[] {
+  const out: (Uint8Array | null)[] = new Array(t.deleted.length).fill(null);
+  for (let i = 0; i < morsels.length; i += 3) out[morsels[i]] = t.deleted[morsels[i]];
+  return out;
+}

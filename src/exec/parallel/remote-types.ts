@@ -1,0 +1,56 @@
+// What a parallel fragment's coordinator exchanges with other nodes of a cluster (remote-round.ts
+// on the coordinator, the cluster layer's fragment service on the others). The engine does not
+// know the cluster: the cluster layer sets a RemoteFragmentProvider on the database, which hands
+// it to every statement's ExecContext; without one (a single node) nothing here is used.
+import { TableDef } from '../../storage/api';
+import { Batch } from '../../types/vector';
+import { FragmentBase } from './messages';
+
+/** A table the fragment reads, as of the statement's snapshot; the chunks come from the remote node's own copy of the store. */
+export interface RemoteTable {
+  tableId: number;
+  def: TableDef;
+  rowCounts: number[];
+  /** Deleted rows per group at the snapshot (null: none, or a group the request does not read). */
+  deleted: (Uint8Array | null)[];
+  liveRowCount: number;
+  /** The columns some scan reads, and for each the store key of its chunk per group (keys[k][group]). */
+  columns: number[];
+  keys: string[][];
+}
+
+export interface RemoteFragmentRequest extends FragmentBase {
+  tables: RemoteTable[];
+  /** Morsels of the driving scan to run, as (group, start, end) triples. */
+  morsels: Int32Array;
+  /** The coordinator's store position (replicated batches written) when the request was made: the copy read must have reached it. */
+  position: number;
+}
+
+export type RemoteFragmentReply =
+  | { kind: 'done'; batches: Batch[]; morsels: number; elapsedMs: number }
+  /** The remote copy had not reached the position in time, or lacked some rows: the coordinator runs the morsels itself. */
+  | { kind: 'behind'; position: number };
+
+/** Another node that can run morsels of a fragment. */
+export interface RemoteParticipant {
+  readonly node: number;
+  /** Rejects when the node fails, its link is lost or it is suspected: its morsels are then run locally. */
+  run(request: RemoteFragmentRequest): Promise<RemoteFragmentReply>;
+}
+
+/**
+ * Set on the database by the cluster layer (Database.remoteFragments). `participants()` names the
+ * nodes to use now (none: the statement runs as on a single node); `position()` the store position
+ * they must have reached to read the statement's snapshot.
+ */
+export interface RemoteFragmentProvider {
+  participants(): RemoteParticipant[];
+  position(): number;
+  /**
+   * Placement hook: whether `node` holds the chunks of `group` of `tableId`. Absent: every node
+   * holds every chunk (full replication, today). When present, remote-round.ts offers a node the
+   * ranges of morsels whose groups it holds first.
+   */
+  holds?(node: number, tableId: number, group: number): boolean;
+}
