@@ -25,6 +25,8 @@ import { provideInterconnectStats } from './interconnect-stats-view';
 import { Position } from './kv-batch';
 import { LeaderClaimContext, Membership, highestPositionCandidate } from './membership';
 import { gatherElsewhere, serveChunks } from './chunk-transfer';
+import { provideRemoteFragments } from './fragment-provider';
+import { serveFragments } from './fragment-service';
 import { Placement } from './placement';
 import { Replica } from './replica';
 import { NotLeaderError, ReplicatedKv, requestTrim, serveReplica } from './replication';
@@ -92,6 +94,7 @@ export class ClusterNode {
     });
     serveReplica(this.interconnect, () => (this.role === 'follower' ? this.replica : null), () => this.following);
     serveChunks(this.interconnect, () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv));
+    serveFragments(this.interconnect, () => (this.role === 'follower' ? this.replica : null));
     const majority = Math.floor(options.nodes.length / 2) + 1;
     this.membership = new Membership({
       endpoint: s.etcdEndpoints[0],
@@ -244,10 +247,13 @@ export class ClusterNode {
     await replicated.startTerm();
     this.db = await this.options.openDatabase(replicated);
     const unprovideStats = provideInterconnectStats(this.db, this.interconnect);
+    // Followers run morsels of parallel fragments, each the ranges whose chunks it holds.
+    const unprovideFragments = provideRemoteFragments(this.db, this.interconnect, replicated, { holds: (node, key) => this.placement.holds(node, key) });
     const db = this.db;
     db.clusterNodes = () => this.nodeRows();
     this.unprovide = () => {
       unprovideStats();
+      unprovideFragments();
       db.clusterNodes = undefined;
     };
     this.role = 'leader';

@@ -13,6 +13,8 @@ import { ReplicatedKv } from './replication';
 export interface FragmentProviderOptions {
   /** Bound on one request (default 30 s: a straggler is duplicated long before). */
   timeoutMs?: number;
+  /** Whether a node holds a chunk's bytes (placement.ts); absent: every node holds every chunk. */
+  holds?: (node: number, key: string) => boolean;
 }
 
 export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, options: FragmentProviderOptions = {}): RemoteFragmentProvider {
@@ -53,6 +55,7 @@ export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, opti
         .map((f) => participant(f.id));
     },
     position: () => kv.position().seq,
+    holds: options.holds,
   };
 }
 

@@ -35,8 +35,10 @@ import { TableDef } from '../storage/api';
 import { vectorBytes } from '../storage/chunk-codec';
 import { Vector } from '../types/vector';
 import { sliceVector } from '../types/vector-ops';
+import { fetchChunks } from './chunk-transfer';
 import { MessageType } from './message-types';
-import type { RequestHandlers } from './replication';
+import { isElsewhere } from './placement';
+import type { RequestHandlers, RequestTransport } from './replication';
 
 /** What the service reads: the node's replica (Replica satisfies it). */
 export interface FragmentStore {
@@ -58,18 +60,23 @@ export interface FragmentServiceStats {
   served: number;
   behind: number;
   morsels: number;
+  /** Chunks this node holds only as a marker (placed elsewhere), fetched from the leader. */
+  fetched: number;
 }
+
+/** Rounds of fetching missing chunks before a request is answered 'behind'. */
+const FETCH_ROUNDS = 3;
 
 /**
  * Answers MessageType.fragmentRun on `handlers` (the node's Interconnect) from the store `current()`
  * gives (the follower's Replica; null while this node holds none: requests fail and the leader runs
  * the morsels itself).
  */
-export function serveFragments(handlers: RequestHandlers, current: () => FragmentStore | null, options: FragmentServiceOptions = {}): FragmentServiceStats {
-  const stats: FragmentServiceStats = { served: 0, behind: 0, morsels: 0 };
+export function serveFragments(handlers: RequestHandlers & RequestTransport, current: () => FragmentStore | null, options: FragmentServiceOptions = {}): FragmentServiceStats {
+  const stats: FragmentServiceStats = { served: 0, behind: 0, morsels: 0, fetched: 0 };
   const waitMs = options.waitMs ?? 2000;
   const chunks = new DecodedChunks(options.cacheBytes ?? 256 * 1024 * 1024);
-  handlers.handle(MessageType.fragmentRun, async (_from, payload) => {
+  handlers.handle(MessageType.fragmentRun, async (from, payload) => {
     const request = v8.deserialize(payload) as RemoteFragmentRequest;
     const store = current();
     if (store === null) throw Object.assign(new Error('this node holds no copy of the store'), { retryable: true });
@@ -81,11 +88,27 @@ export function serveFragments(handlers: RequestHandlers, current: () => Fragmen
     await options.beforeRun?.(request);
     const cache = chunks.at(store.position().seq);
     let out;
-    try {
-      out = runRemoteFragment(request, (t, k, g) => cache.read(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]));
-    } catch (err) {
-      if (err instanceof MissingChunkError) return behind();
-      throw err;
+    // Cache fusion: a chunk this node keeps only as a marker (the placement puts its bytes on other
+    // nodes) is fetched from the leader, which holds every chunk, and the run is retried; a chunk
+    // the leader lacks too (the copy is behind) leaves the work to the leader.
+    for (let round = 0; ; round++) {
+      const missing: string[] = [];
+      try {
+        out = runRemoteFragment(request, (t, k, g) => {
+          const v = cache.read(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]);
+          if (v === null && cache.elsewhere(store.kv, t.keys[k][g])) missing.push(t.keys[k][g]);
+          return v;
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof MissingChunkError)) throw err;
+        if (missing.length === 0 || round === FETCH_ROUNDS) return behind();
+      }
+      const wanted = [...new Set(missing)];
+      const got = await fetchChunks(handlers, from, wanted);
+      if (got.some(([, v]) => v === null)) return behind();
+      cache.fetched(got as [string, Buffer][]);
+      stats.fetched += got.length;
     }
     stats.served++;
     stats.morsels += out.morsels;
@@ -113,10 +136,27 @@ class DecodedChunks {
     return this;
   }
 
+  /** Chunk bytes fetched from other nodes (kept, like the decoded chunks, while the position holds). */
+  private readonly borrowed = new Map<string, Buffer>();
+
+  /** Whether the store keeps `key` only as a marker and nothing was fetched for it yet. */
+  elsewhere(kv: KvStore, key: string): boolean {
+    const v = kv.get(key);
+    return v !== undefined && isElsewhere(v) && !this.borrowed.has(key);
+  }
+
+  fetched(entries: [string, Buffer][]): void {
+    for (const [k, v] of entries) {
+      this.borrowed.set(k, v);
+      this.bytes += v.length;
+    }
+  }
+
   read(kv: KvStore, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
     const hit = this.byKey.get(key);
     if (hit !== undefined && hit.length >= rowCount) return hit.length === rowCount ? hit : sliceVector(hit, 0, rowCount);
-    const v = readStoredColumn(kv, def, column, group, key, rowCount);
+    const lent = this.borrowed.get(key);
+    const v = readStoredColumn(lent === undefined ? kv : withEntry(kv, key, lent), def, column, group, key, rowCount);
     if (v === null || key === '') return v;
     const size = vectorBytes(v);
     if (this.bytes + size > this.budget) this.clear();
@@ -127,8 +167,20 @@ class DecodedChunks {
 
   private clear(): void {
     this.byKey.clear();
+    this.borrowed.clear();
     this.bytes = 0;
   }
+}
+
+/** `kv` with one key's value replaced (a chunk fetched from another node; its delta rows stay local). */
+function withEntry(kv: KvStore, key: string, value: Buffer): KvStore {
+  return {
+    get: (k) => (k === key ? value : kv.get(k)),
+    write: (e) => kv.write(e),
+    keysWithPrefix: (p) => kv.keysWithPrefix(p),
+    entries: () => kv.entries(),
+    close: () => kv.close(),
+  };
 }
 
 /** Waits (polling, bounded) until the store's applied position reaches `position`. */

@@ -18,7 +18,8 @@ export function readStoredColumn(kv: KvStore, def: TableDef, column: number, gro
   const type = def.columns[column].type;
   if (rowCount === 0) return vectorFromScalars(type, []);
   const bytes = kv.get(key);
-  if (bytes === undefined) return null;
+  // Empty: a cluster follower's marker for a chunk whose bytes the placement keeps on other nodes.
+  if (bytes === undefined || bytes.length === 0) return null;
   let v = decodeChunk(bytes, type);
   if (v.length < rowCount) v = withDeltas(kv, def.id, group, column, type, v);
   if (v.length < rowCount) return null;

@@ -104,6 +104,8 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
   const { counter, morsels } = round;
   const total = morsels.length / 3;
   const k = rangeSize(total, round.participants.length + round.localSlots);
+  // The driving table's chunk key per group (its first read column), for the placement hook.
+  const groupKeys = round.provider.holds === undefined ? null : (round.request(new Int32Array(0)).tables.find((t) => t.tableId === round.drivingTableId)?.keys[0] ?? null);
   const ranges: Range[] = [];
   const localQueue: Range[] = [];
   /** Milliseconds per morsel of finished work (remote ranges, local tasks). */
@@ -131,7 +133,7 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
       ranges.push(r);
       // Placement hook: a node offered a range it does not hold hands it to the local workers
       // (with placement, claims would first go to ranges of chunks the node holds).
-      if (round.provider.holds !== undefined && !holdsAll(round, p.node, slice(r))) {
+      if (groupKeys !== null && !holdsAll(round, groupKeys, p.node, slice(r))) {
         toLocal(r);
         continue;
       }
@@ -230,7 +232,7 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
   return out;
 }
 
-function holdsAll(round: RemoteRound, node: number, triples: Int32Array): boolean {
-  for (let i = 0; i < triples.length; i += 3) if (!round.provider.holds!(node, round.drivingTableId, triples[i])) return false;
+function holdsAll(round: RemoteRound, groupKeys: string[], node: number, triples: Int32Array): boolean {
+  for (let i = 0; i < triples.length; i += 3) if (!round.provider.holds!(node, groupKeys[triples[i]])) return false;
   return true;
 }

@@ -48,9 +48,10 @@ export interface RemoteFragmentProvider {
   participants(): RemoteParticipant[];
   position(): number;
   /**
-   * Placement hook: whether `node` holds the chunks of `group` of `tableId`. Absent: every node
-   * holds every chunk (full replication, today). When present, remote-round.ts offers a node the
-   * ranges of morsels whose groups it holds first.
+   * Placement: whether `node` holds the bytes of the chunk stored under `key` (all chunks of a row
+   * group share their nodes). Absent: every node holds every chunk. When present, remote-round.ts
+   * gives a node only ranges of morsels whose driving chunks it holds (locality); the rest run on
+   * the local workers.
    */
-  holds?(node: number, tableId: number, group: number): boolean;
+  holds?(node: number, key: string): boolean;
 }
