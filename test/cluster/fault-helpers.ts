@@ -1,8 +1,10 @@
 // Shared pieces of the cluster fault tests (*.faults.ts, run by `npm run test:cluster`): which errors a
 // client may see during a failover, finding the leader, waiting for conditions, and a write workload
 // that records which commits were acknowledged.
+import { expect } from 'chai';
 import { Client, ClientConfig } from 'pg';
 import { TestCluster } from '../helpers/cluster';
+import { startTestServer } from '../helpers/test-server';
 
 /**
  * SQLSTATEs a client may get during a failover or from optimistic concurrency, after which the
@@ -183,4 +185,33 @@ export function missingOrDuplicated(acked: number[], present: number[]): { missi
 /** Node outputs, for a failing assertion's message. */
 export function outputs(cluster: TestCluster): string {
   return cluster.nodes.map((n) => `--- node ${n.id}:\n${n.output().split('\n').slice(-40).join('\n')}`).join('\n');
+}
+
+/**
+ * Stops the cluster's nodes (the followers first, then `leader`) and opens each node's data directory
+ * alone: every copy must hold every id in `acked` once, and the copies must hold the same rows of
+ * `table` (an id column). Returns each copy's summary.
+ */
+export async function compareCopies(cluster: TestCluster, leader: number, table: string, acked: number[]): Promise<string[]> {
+  for (const n of cluster.nodes) if (n.id !== leader) await n.stop();
+  await cluster.node(leader).stop();
+  const summaries: string[] = [];
+  for (const n of cluster.nodes) {
+    const server = await startTestServer({ dataDir: n.dataDir });
+    const client = new Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
+    try {
+      await client.connect();
+      const rows = (await client.query(`SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM ${table}`)).rows;
+      summaries.push(JSON.stringify(rows[0]));
+      const ids = (await client.query(`SELECT id FROM ${table}`)).rows.map((r: { id: string }) => Number(r.id));
+      const { missing, duplicated } = missingOrDuplicated(acked, ids);
+      expect(missing, `node ${n.id}'s copy lacks acknowledged rows`).to.deep.equal([]);
+      expect(duplicated, `node ${n.id}'s copy holds rows twice`).to.deep.equal([]);
+    } finally {
+      await client.end().catch(() => undefined);
+      await server.stop();
+    }
+  }
+  for (let i = 1; i < summaries.length; i++) expect(summaries[i], `copies differ: ${summaries.join(' / ')}`).to.equal(summaries[0]);
+  return summaries;
 }
