@@ -50,7 +50,7 @@ export async function waitFor<T>(what: string, cond: () => Promise<T | undefined
 
 /** A connected client on node `id` that never throws an unhandled 'error' event; queries time out. */
 export async function connectTo(cluster: TestCluster, id: number, queryTimeoutMs = 15_000): Promise<Client> {
-  const config: ClientConfig = { ...cluster.clientConfig(id), connectionTimeoutMillis: 5000, query_timeout: queryTimeoutMs };
+  const config: ClientConfig = { ...cluster.clientConfig(id), connectionTimeoutMillis: Math.min(5000, queryTimeoutMs), query_timeout: queryTimeoutMs };
   const client = new Client(config);
   client.on('error', () => undefined);
   try {
@@ -83,7 +83,7 @@ export async function agreedLeader(cluster: TestCluster, ids: number[], timeoutM
   return waitFor(
     `nodes ${ids.join(', ')} to agree on a leader`,
     async () => {
-      const seen = await Promise.all(ids.map((id) => leaderVia(cluster, id)));
+      const seen = await Promise.all(ids.map((id) => leaderVia(cluster, id, 1000)));
       return seen.every((s) => s === seen[0]) && ids.includes(seen[0]) ? seen[0] : undefined;
     },
     timeoutMs,

@@ -54,10 +54,19 @@ describe('cluster faults: SIGSTOP of the leader past the lease TTL, then SIGCONT
       await waitFor('60 acknowledged inserts', async () => writers.reduce((n, w) => n + w.stats.acked.length, 0) >= 60, 30_000);
       pausedAt = Date.now();
       await c.node(old).kill('SIGSTOP');
+      const firstAck = await waitFor(
+        'a commit acknowledged after the pause',
+        async () => {
+          const after = writers.flatMap((w) => w.stats.ackTimes.filter((t) => t > pausedAt));
+          return after.length > 0 ? Math.min(...after) : undefined;
+        },
+        30_000,
+        20,
+      );
       newLeader = await agreedLeader(c, others, 30_000);
       const electedAt = Date.now();
       expect(newLeader).to.not.equal(old);
-      console.log(`      SIGSTOP of leader ${old}: node ${newLeader} leads after ${electedAt - pausedAt} ms (lease ttl ${LEASE_MS} ms)`);
+      console.log(`      SIGSTOP of leader ${old}: first commit acknowledged by node ${newLeader} ${firstAck - pausedAt} ms later (lease ttl ${LEASE_MS} ms)`);
       await waitFor('acknowledged inserts on the new leader', async () => writers.reduce((n, w) => n + w.stats.ackTimes.filter((t) => t > electedAt).length, 0) >= 30, 30_000);
       resumedAt = Date.now();
       await c.node(old).kill('SIGCONT');
@@ -70,6 +79,9 @@ describe('cluster faults: SIGSTOP of the leader past the lease TTL, then SIGCONT
       await poller;
       await Promise.all(writers.map((w) => w.stop()));
     }
+    const kinds = new Map<string, number>();
+    for (const w of writers) for (const [k, n] of w.stats.retryable) kinds.set(k, (kinds.get(k) ?? 0) + n);
+    console.log(`      retryable errors seen by the writers: ${[...kinds].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
     const unexpected = writers.flatMap((w) => w.stats.unexpected);
     expect(unexpected, `non-retryable errors:\n${unexpected.join('\n')}`).to.deep.equal([]);
     // Once the new leader was answering, no port ever named the old one as leader.
