@@ -36,14 +36,28 @@ export function fatalErrorBytes(code: string, message: string): Buffer {
   return out;
 }
 
+/** A relayed connection, as its follower sees it. */
+export interface Relay {
+  /** Where the connection is relayed to (null until the startup packet has been read). */
+  target(): ProxyTarget | null;
+  /**
+   * Ends the relay because its target is no longer the leader (the follower saw a new one elected):
+   * a target that is paused or cut off never closes the connection itself, and the client would wait
+   * forever. The client gets FATAL 57P01 at a message boundary, as when the leader dies.
+   */
+  abandon(): void;
+}
+
 /**
  * Relays `client` to the node `target()` names at connect time. `target` returns null when no leader
  * is known: the client is then refused with 57P03 (cannot connect now).
  */
-export function proxyClient(client: Socket, target: () => ProxyTarget | null): void {
+export function proxyClient(client: Socket, target: () => ProxyTarget | null): Relay {
   client.setNoDelay(true);
   let pending: Buffer = Buffer.alloc(0);
   let upstream: Socket | null = null;
+  let relayedTo: ProxyTarget | null = null;
+  let abandon = (): void => undefined;
   let closed = false;
   client.on('error', () => undefined);
 
@@ -84,6 +98,7 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     }
     const up = connect({ host: to.host, port: to.port });
     upstream = up;
+    relayedTo = to;
     up.setNoDelay(true);
     // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
     // reported between two messages rather than inside one.
@@ -120,15 +135,19 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     });
     client.resume();
     up.on('error', () => undefined);
-    up.once('close', () => {
+    const endClient = (message: string) => {
       if (closed) return;
       closed = true;
       const atBoundary = header === 0 && bodyLeft === 0;
       // After the leader's own FATAL error (bad password, shutdown) there is nothing to add.
-      if (atBoundary && lastType !== 0x45 && !client.destroyed) {
-        client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
-      } else client.destroy();
-    });
+      if (atBoundary && lastType !== 0x45 && !client.destroyed) client.end(fatalErrorBytes('57P01', message));
+      else client.destroy();
+    };
+    up.once('close', () => endClient('terminating connection because the cluster lost its leader node; reconnect and retry'));
+    abandon = () => {
+      endClient('terminating connection because the cluster elected another leader; reconnect and retry');
+      up.destroy();
+    };
     const clientGone = () => {
       closed = true;
       up.end();
@@ -141,4 +160,5 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
   client.once('close', () => {
     if (upstream === null) closed = true;
   });
+  return { target: () => relayedTo, abandon: () => abandon() };
 }
