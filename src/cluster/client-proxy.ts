@@ -36,18 +36,6 @@ export function fatalErrorBytes(code: string, message: string): Buffer {
   return out;
 }
 
-/** A relayed connection, as its follower sees it. */
-export interface Relay {
-  /** Where the connection is relayed to (null until the startup packet has been read). */
-  target(): ProxyTarget | null;
-  /**
-   * Ends the relay because its target is no longer the leader (the follower saw a new one elected):
-   * a target that is paused or cut off never closes the connection itself, and the client would wait
-   * forever. The client gets FATAL 57P01 at a message boundary, as when the leader dies.
-   */
-  abandon(): void;
-}
-
 /**
  * Relays `client` to the node `target()` names at connect time. `target` returns null when no leader
  * is known: the client is then refused with 57P03 (cannot connect now).
@@ -55,9 +43,8 @@ export interface Relay {
 export function proxyClient(client: Socket, target: () => ProxyTarget | null): Relay {
   client.setNoDelay(true);
   let pending: Buffer = Buffer.alloc(0);
-  let upstream: Socket | null = null;
   let relayedTo: ProxyTarget | null = null;
-  let abandon = (): void => undefined;
+  let upstream: Socket | null = null;
   let closed = false;
   client.on('error', () => undefined);
 
@@ -97,8 +84,8 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
       return;
     }
     const up = connect({ host: to.host, port: to.port });
-    upstream = up;
     relayedTo = to;
+    upstream = up;
     up.setNoDelay(true);
     // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
     // reported between two messages rather than inside one.
@@ -135,19 +122,15 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     });
     client.resume();
     up.on('error', () => undefined);
-    const endClient = (message: string) => {
+    up.once('close', () => {
       if (closed) return;
       closed = true;
       const atBoundary = header === 0 && bodyLeft === 0;
       // After the leader's own FATAL error (bad password, shutdown) there is nothing to add.
-      if (atBoundary && lastType !== 0x45 && !client.destroyed) client.end(fatalErrorBytes('57P01', message));
-      else client.destroy();
-    };
-    up.once('close', () => endClient('terminating connection because the cluster lost its leader node; reconnect and retry'));
-    abandon = () => {
-      endClient('terminating connection because the cluster elected another leader; reconnect and retry');
-      up.destroy();
-    };
+      if (atBoundary && lastType !== 0x45 && !client.destroyed) {
+        client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
+      } else client.destroy();
+    });
     const clientGone = () => {
       closed = true;
       up.end();
@@ -160,5 +143,18 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
   client.once('close', () => {
     if (upstream === null) closed = true;
   });
-  return { target: () => relayedTo, abandon: () => abandon() };
+  // Dropping the upstream ends the client as a lost leader does: FATAL 57P01 at a message boundary.
+  return { target: () => relayedTo, abandon: () => upstream?.destroy() };
+}
+
+/** A relayed connection, as its follower sees it. */
+export interface Relay {
+  /** Where the connection is relayed to (null until the startup packet has been read). */
+  target(): ProxyTarget | null;
+  /**
+   * Ends the relay because its target is no longer the leader (the follower saw another one elected):
+   * a paused or cut-off old leader never closes the connection itself, and the client would wait for
+   * it forever. The client gets FATAL 57P01 at a message boundary, as when the leader dies.
+   */
+  abandon(): void;
 }

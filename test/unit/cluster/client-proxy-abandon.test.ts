@@ -55,6 +55,6 @@ describe('cluster client proxy: abandoning a relay to a node that is no longer t
     expect(String.fromCharCode(received[0])).to.equal('E');
     const text = received.toString('utf8');
     expect(text).to.contain('C57P01');
-    expect(text).to.contain('elected another leader');
+    expect(text).to.contain('reconnect and retry');
   });
 });
