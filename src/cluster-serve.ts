@@ -3,7 +3,7 @@
 // follows (or is between roles) they are relayed to the leader (cluster/client-proxy.ts).
 import { Server, Socket, createServer } from 'net';
 import { ClusterNode } from './cluster/cluster-node';
-import { proxyClient } from './cluster/client-proxy';
+import { Relay, proxyClient } from './cluster/client-proxy';
 import { ClusterConfig, ClusterNodeConfig } from './config/cluster-config';
 import { ServerConfig } from './config/server-config';
 import { Database } from './engine/database';
@@ -36,12 +36,28 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
     },
   });
   const relayed = new Set<Socket>();
+  const relays = new Set<Relay>();
   const clients: Server = createServer((socket) => {
     if (wire !== null) return wire.accept(socket);
     relayed.add(socket);
-    socket.once('close', () => relayed.delete(socket));
-    proxyClient(socket, () => node.leaderTarget());
+    const relay = proxyClient(socket, () => node.leaderTarget());
+    relays.add(relay);
+    socket.once('close', () => {
+      relayed.delete(socket);
+      relays.delete(relay);
+    });
   });
+  // Sessions relayed to a node that is no longer the leader end with 57P01: a paused or cut-off old
+  // leader never closes them itself, and its clients would wait for it instead of reconnecting.
+  const abandonStale = setInterval(() => {
+    if (relays.size === 0) return;
+    const now = node.leaderTarget();
+    for (const r of relays) {
+      const to = r.target();
+      if (to !== null && (now === null || to.host !== now.host || to.port !== now.port) && node.view()?.leader !== null) r.abandon();
+    }
+  }, 200);
+  abandonStale.unref();
   try {
     await node.start();
     await new Promise<void>((resolve, reject) => {

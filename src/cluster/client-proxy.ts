@@ -75,9 +75,10 @@ class MessageBoundaries {
  * Relays `client` to the node `target()` names at connect time. `target` returns null when no leader
  * is known: the client is then refused with 57P03 (cannot connect now).
  */
-export function proxyClient(client: Socket, target: () => ProxyTarget | null): void {
+export function proxyClient(client: Socket, target: () => ProxyTarget | null): Relay {
   client.setNoDelay(true);
   let pending: Buffer = Buffer.alloc(0);
+  let relayedTo: ProxyTarget | null = null;
   let upstream: Socket | null = null;
   let closed = false;
   client.on('error', () => undefined);
@@ -118,6 +119,7 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
       return;
     }
     const up = connect({ host: to.host, port: to.port });
+    relayedTo = to;
     upstream = up;
     up.setNoDelay(true);
     // Both ways relayed whole, but message boundaries are tracked: a lost leader is reported between
@@ -163,4 +165,18 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
   client.once('close', () => {
     if (upstream === null) closed = true;
   });
+  // Dropping the upstream ends the client as a lost leader does: FATAL 57P01 at a message boundary.
+  return { target: () => relayedTo, abandon: () => upstream?.destroy() };
+}
+
+/** A relayed connection, as its follower sees it. */
+export interface Relay {
+  /** Where the connection is relayed to (null until the startup packet has been read). */
+  target(): ProxyTarget | null;
+  /**
+   * Ends the relay because its target is no longer the leader (the follower saw another one elected):
+   * a paused or cut-off old leader never closes the connection itself, and the client would wait for
+   * it forever. The client gets FATAL 57P01 at a message boundary, as when the leader dies.
+   */
+  abandon(): void;
 }

@@ -206,9 +206,12 @@ export class PeerLink implements FrameSink {
   enqueue(kind: FrameKind, type: number, requestId: number, payload: Uint8Array): void {
     if (this.closed) throw new InterconnectError(`node ${this.peer.id} is not a member any more`, this.peer.id, true);
     const bytes = FRAME_HEADER_BYTES + payload.length;
-    const buffered = this.socket === null ? 0 : this.socket.writableLength;
-    if (this.queuedBytes + buffered + bytes > this.options.maxQueuedBytes)
-      throw new InterconnectError(`send queue to node ${this.peer.id} is full (${this.queuedBytes + buffered} bytes)`, this.peer.id, true);
+    const backlog = this.queuedBytes + (this.socket === null ? 0 : this.socket.writableLength);
+    // The limit bounds the backlog to a slow or absent peer. A single frame larger than the whole limit
+    // (a replicated batch of a big COPY) is taken while little else waits: refused, it could never go.
+    const max = this.options.maxQueuedBytes;
+    if (backlog + bytes > max && !(bytes > max && backlog <= max / 4))
+      throw new InterconnectError(`send queue to node ${this.peer.id} is full (${backlog} bytes)`, this.peer.id, true);
     if (!this.options.batching && this.connected && this.qKinds.length === 0) {
       this.writeOne(kind, type, requestId, payload);
       return;

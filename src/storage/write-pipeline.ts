@@ -225,9 +225,15 @@ export class WritePipeline implements KvStore {
     }
     // See the file comment: the decided state in memory is not on disk, and cannot be taken back.
     const cause = err instanceof Error ? err.message : String(err);
-    this.failure = new SqlError(SqlState.ioError, `could not write committed data to disk: ${cause}`, {
-      detail: 'Commits were made visible before this write failed; the database refuses further commits until it is restarted.',
-    });
+    // A cluster leader's replicated store stops with a retryable 57P01 when the node loses its
+    // leadership: clients must see that code (reconnect and retry), not an I/O error.
+    const e = err as { code?: unknown; retryable?: unknown };
+    this.failure =
+      e.retryable === true && e.code === SqlState.adminShutdown
+        ? new SqlError(SqlState.adminShutdown, cause)
+        : new SqlError(SqlState.ioError, `could not write committed data to disk: ${cause}`, {
+            detail: 'Commits were made visible before this write failed; the database refuses further commits until it is restarted.',
+          });
     for (const w of taken) w.reject(this.failure);
     for (const w of this.queued) w.reject(this.failure);
     this.queued = [];

@@ -110,6 +110,20 @@ describe('write pipeline', () => {
     expect(kv.writes).to.deep.equal([]);
   });
 
+  it("a store that stops because the node lost its cluster leadership (retryable 57P01) fails the commits with 57P01, not 58030", async () => {
+    const kv = new HeldKv();
+    const pipe = new WritePipeline(kv);
+    kv.hold();
+    const first = track(pipe.enqueue([['a/1', buf('x')]], 1, null));
+    await tick();
+    kv.failNext(Object.assign(new Error('this node is no longer the leader (lease lost); reconnect and retry'), { code: '57P01', retryable: true }));
+    kv.release();
+    await tick();
+    expect(first.state()).to.equal('57P01');
+    expect(pipe.failed?.message).to.equal('this node is no longer the leader (lease lost); reconnect and retry');
+    expect(await stateOf(pipe.enqueue([['a/2', buf('z')]], 2, null))).to.equal('57P01');
+  });
+
   it('a failed write that holds no commit (a spill, an index entry) fails alone, and the store goes on', async () => {
     const kv = new HeldKv();
     const pipe = new WritePipeline(kv);
