@@ -320,8 +320,10 @@ export class ClusterNode {
     this.replicated?.stop(new NotLeaderError('the node is shutting down'));
     this.unprovide?.();
     if (this.db !== null) await this.options.onStepDown();
-    if (this.db !== null) await this.db.close();
-    else await this.kv.close();
+    // The engine's last writes (statistics) are refused once replication stopped: with the followers
+    // already gone they could not get their second copy anyway. Nothing acknowledged depends on them.
+    if (this.db !== null) await this.db.close().catch((err) => this.log(`cluster: the engine closed with: ${(err as Error).message}`));
+    await this.kv.close().catch(() => undefined);
     await this.interconnect.close();
     this.unlock();
   }

@@ -20,6 +20,8 @@ export const MessageType = {
   replSnapshot: 202,
   /** Replication: drop the bytes of chunks placed elsewhere written up to a batch every node has. */
   replTrim: 203,
+  /** Replication: one part of a batch larger than a frame (the last is answered like an append). */
+  replPart: 204,
   /** Chunk transfer: the bytes of some chunks from a node that holds them. */
   chunkFetch: 300,
   /** Distributed query: run morsels of a parallel fragment over this node's copy of the store (fragment-service.ts). */

@@ -11,12 +11,13 @@
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, Position, TERM_PREFIX, decodeBatch, decodePosition, encodeBatch, encodePosition } from './kv-batch';
 import { MessageType } from './message-types';
-import { Replica } from './replica';
+import { Replica, ReplicationGapError } from './replica';
 
 const MSG_REPL_APPEND = MessageType.replAppend;
 const MSG_REPL_POSITION = MessageType.replPosition;
 const MSG_REPL_SNAPSHOT = MessageType.replSnapshot;
 const MSG_REPL_TRIM = MessageType.replTrim;
+const MSG_REPL_PART = MessageType.replPart;
 
 /** Asks a follower to drop the bytes of chunks placed elsewhere, written by batches up to `upTo`. */
 export function requestTrim(transport: RequestTransport, follower: number, upTo: number): Promise<Buffer> {
@@ -37,6 +38,8 @@ export interface ReplicationOptions {
   maxLogBytes?: number;
   /** Pipelined appends per follower. */
   maxInFlight?: number;
+  /** Batches above this many bytes travel in parts (below the interconnect's frame limit). */
+  maxFrameBytes?: number;
   /** Bytes per snapshot message. */
   snapshotChunkBytes?: number;
   requestTimeoutMs?: number;
@@ -112,6 +115,7 @@ export class ReplicatedKv implements KvStore {
       logBytes: options.logBytes ?? 64 * 1024 * 1024,
       maxLogBytes: options.maxLogBytes ?? 1024 * 1024 * 1024,
       maxInFlight: options.maxInFlight ?? 64,
+      maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 * 1024,
       snapshotChunkBytes: options.snapshotChunkBytes ?? 4 * 1024 * 1024,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       minCopies: options.minCopies ?? 1,
@@ -265,11 +269,15 @@ export class ReplicatedKv implements KvStore {
         this.startRecovery(f);
         return;
       }
+      // A batch above the frame size goes alone, in parts: nothing may overtake it on the link.
+      const large = batch.frame.length > this.opts.maxFrameBytes;
+      if (large && f.inFlight > 0) return;
       f.sent = batch.seq;
-      f.inFlight++;
-      this.transport.request(f.id, MSG_REPL_APPEND, batch.frame, this.opts.requestTimeoutMs).then(
+      f.inFlight += large ? this.opts.maxInFlight : 1;
+      const sent = large ? this.sendInParts(f, batch) : this.transport.request(f.id, MSG_REPL_APPEND, batch.frame, this.opts.requestTimeoutMs);
+      sent.then(
         (reply) => {
-          f.inFlight--;
+          f.inFlight -= large ? this.opts.maxInFlight : 1;
           const at = decodePosition(reply);
           if (at.seq > f.acked) f.acked = at.seq;
           f.failures = 0;
@@ -278,11 +286,31 @@ export class ReplicatedKv implements KvStore {
           this.pump(f);
         },
         (err) => {
-          f.inFlight--;
+          f.inFlight -= large ? this.opts.maxInFlight : 1;
           this.failed(f, err);
         },
       );
     }
+  }
+
+  /**
+   * A batch larger than one frame (a bulk load's commit: SF 10 lineitem is ~1.5 GB) in parts of
+   * maxFrameBytes, one after another; the follower puts them together and answers the last with its
+   * position, as an append.
+   */
+  private async sendInParts(f: Follower, batch: LoggedBatch): Promise<Buffer> {
+    const size = this.opts.maxFrameBytes;
+    const count = Math.ceil(batch.frame.length / size);
+    let reply: Buffer = Buffer.alloc(0);
+    for (let i = 0; i < count; i++) {
+      const head = Buffer.allocUnsafe(16);
+      head.writeUInt32LE(i, 0);
+      head.writeUInt32LE(count, 4);
+      head.writeDoubleLE(batch.seq, 8);
+      const part = Buffer.concat([head, batch.frame.subarray(i * size, Math.min(batch.frame.length, (i + 1) * size))]);
+      reply = await this.transport.request(f.id, MSG_REPL_PART, part, this.opts.requestTimeoutMs);
+    }
+    return reply;
   }
 
   private failed(f: Follower, err: unknown): void {
@@ -406,6 +434,25 @@ export function serveReplica(handlers: RequestHandlers, current: () => Replica |
   };
   handlers.handle(MSG_REPL_APPEND, async (from, payload) => encodePosition(await check(from).append(payload)));
   handlers.handle(MSG_REPL_POSITION, (from) => encodePosition(check(from).position()));
+  // A large batch's parts (ReplicatedKv.sendInParts), kept until the last arrives.
+  let parts: { from: number; seq: number; pieces: Buffer[] } | null = null;
+  handlers.handle(MSG_REPL_PART, async (from, payload) => {
+    const replica = check(from);
+    const index = payload.readUInt32LE(0);
+    const count = payload.readUInt32LE(4);
+    const seq = payload.readDoubleLE(8);
+    if (index === 0) parts = { from, seq, pieces: [] };
+    if (parts === null || parts.from !== from || parts.seq !== seq || parts.pieces.length !== index) {
+      parts = null;
+      throw new ReplicationGapError(`part ${index} of batch ${seq} arrived out of order`);
+    }
+    // Copied: a payload is a view into the link's read buffer.
+    parts.pieces.push(Buffer.from(payload.subarray(16)));
+    if (index + 1 < count) return Buffer.alloc(0);
+    const frame = Buffer.concat(parts.pieces);
+    parts = null;
+    return encodePosition(await replica.append(frame));
+  });
   handlers.handle(MSG_REPL_TRIM, async (from, payload) => {
     await check(from).trim(decodePosition(payload).seq);
     return Buffer.alloc(0);
