@@ -98,6 +98,8 @@ export class ReplicatedKv implements KvStore {
   private waiters: Waiter[] = [];
   private readonly opts: Required<Omit<ReplicationOptions, 'log' | 'mayAcknowledge'>>;
   private stopped: Error | null = null;
+  /** The seq this leader's term started after (its head when it took over). */
+  private readonly termStart: number;
   /** Counters for tessera_replication_stats(). */
   readonly stats = { batches: 0, bytes: 0, snapshots: 0, resends: 0 };
 
@@ -107,6 +109,7 @@ export class ReplicatedKv implements KvStore {
     private readonly options: ReplicationOptions,
   ) {
     this.head = decodePosition(local.get(POSITION_KEY));
+    this.termStart = this.head.seq;
     this.opts = {
       term: options.term,
       logBytes: options.logBytes ?? 64 * 1024 * 1024,
@@ -341,20 +344,23 @@ export class ReplicatedKv implements KvStore {
   }
 
   /**
-   * True when a node whose last batch is `at` holds batches the leader's history does not: they came
-   * from a leader of term at.term after the point where the next term's leader took over.
+   * True when a node whose last batch is `at` holds batches the leader's history does not: the leader's
+   * own batch at.seq is of another term. (Comparing with the start of the first later term only is not
+   * enough: a follower whose last batch came from a leader this one never heard of, written at exactly
+   * the seq this leader's history has a batch of an earlier term at, looked like a prefix of it.)
    */
   private divergedAt(at: Position): boolean {
     if (at.seq === 0) return false;
     if (at.seq > this.head.seq) return true;
+    // `r/term/<t>` holds the seq term t started after: batch s is of the latest term that started before s.
+    // This leader's own term counts even before its r/term key is written (startTerm is asynchronous).
+    let termAt: number | null = at.seq > this.termStart ? this.opts.term : null;
     for (const key of this.local.keysWithPrefix(TERM_PREFIX)) {
       const term = Number(key.slice(TERM_PREFIX.length));
-      if (term <= at.term) continue;
-      // The first later term: its leader started after `start`; batches of at.term beyond it are not ours.
-      const start = decodePosition(this.local.get(key)).seq;
-      return at.seq > start;
+      if (decodePosition(this.local.get(key)).seq < at.seq && (termAt === null || term > termAt)) termAt = term;
     }
-    return at.term > this.opts.term;
+    // No term covers it: history from before terms were recorded, trusted as before.
+    return termAt !== null && termAt !== at.term;
   }
 
   /** A consistent copy of the whole local store, then the position it stands for. */
@@ -365,7 +371,13 @@ export class ReplicatedKv implements KvStore {
     let at: Position = { term: 0, seq: 0 };
     let chunk: KvEntries = [];
     let bytes = 0;
+    // A copy to a follower that left the membership (or to anyone, once this node stopped leading) ends
+    // here: going on would land its late pieces inside the copy that follower gets when it is back.
+    const stillWanted = () => {
+      if (f.removed || this.stopped !== null) throw new Error(`node ${f.id} is no longer a follower of this leader`);
+    };
     const flush = async () => {
+      stillWanted();
       const frame = encodeBatch(0, 0, chunk);
       await this.transport.request(f.id, MSG_REPL_SNAPSHOT, Buffer.concat([Buffer.from([SNAP_ENTRIES]), frame]), this.opts.requestTimeoutMs);
       chunk = [];
@@ -381,6 +393,7 @@ export class ReplicatedKv implements KvStore {
       if (bytes >= this.opts.snapshotChunkBytes) await flush();
     }
     if (chunk.length > 0) await flush();
+    stillWanted();
     await this.transport.request(f.id, MSG_REPL_SNAPSHOT, Buffer.concat([Buffer.from([SNAP_END]), encodePosition(at)]), this.opts.requestTimeoutMs);
     f.acked = at.seq;
     f.sent = at.seq;
