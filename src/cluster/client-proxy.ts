@@ -91,19 +91,28 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     const head = Buffer.alloc(5);
     let bodyLeft = 0;
     let lastType = 0;
+    // The start of an ErrorResponse's body ('S' and its severity): only the leader's own FATAL (or
+    // PANIC) ends the session; after an ERROR (a pipelined statement failed, the leader waits for
+    // Sync) a lost leader still needs reporting.
+    let severity = '';
+    let lastFatal = false;
     up.on('data', (chunk: Buffer) => {
       let i = 0;
       while (i < chunk.length) {
         if (bodyLeft > 0) {
           const n = Math.min(bodyLeft, chunk.length - i);
+          if (lastType === 0x45 && severity.length < 6) severity += chunk.toString('latin1', i, i + Math.min(n, 6 - severity.length));
           bodyLeft -= n;
           i += n;
+          if (bodyLeft === 0 && lastType === 0x45) lastFatal = severity === 'SFATAL' || severity === 'SPANIC';
         } else {
           head[header++] = chunk[i++];
           if (header === 5) {
             lastType = head[0];
             bodyLeft = head.readInt32BE(1) - 4;
             header = 0;
+            severity = '';
+            lastFatal = false;
           }
         }
       }
@@ -124,10 +133,12 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
       if (closed) return;
       closed = true;
       const atBoundary = header === 0 && bodyLeft === 0;
-      // After the leader's own FATAL error (bad password, shutdown) there is nothing to add.
-      if (atBoundary && lastType !== 0x45 && !client.destroyed) {
+      // After the leader's own FATAL error (bad password, shutdown) there is nothing to add, but what
+      // is still queued for the client must reach it (end, not destroy).
+      if (atBoundary && !lastFatal && !client.destroyed) {
         client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
-      } else client.destroy();
+      } else if (atBoundary) client.end();
+      else client.destroy();
     });
     const clientGone = () => {
       closed = true;

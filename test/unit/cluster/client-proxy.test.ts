@@ -1,9 +1,9 @@
 // The follower's relay of client connections to the leader (src/cluster/client-proxy.ts), in front of
 // a real server process: pg and psql talk through it, cancel works, and a lost leader is reported.
 import { expect } from 'chai';
-import { Server, connect, createServer } from 'net';
+import { Server, Socket, connect, createServer } from 'net';
 import { Client } from 'pg';
-import { proxyClient, ProxyTarget } from '../../../src/cluster/client-proxy';
+import { fatalErrorBytes, proxyClient, ProxyTarget } from '../../../src/cluster/client-proxy';
 import { TestServer, psqlAvailable, runPsql, startTestServer } from '../../helpers/test-server';
 import { failure } from '../../helpers/pg-client';
 
@@ -104,3 +104,97 @@ function sendCancel(port: number, pid: number, secret: number): Promise<void> {
     s.on('error', reject);
   });
 }
+
+// Review: the relay in front of a scripted leader, so the exact bytes and the moment it goes can be chosen.
+describe('cluster client proxy, byte stream at the end of a session', function () {
+  this.timeout(20000);
+  const servers: Server[] = [];
+  after(() => {
+    for (const s of servers) s.close();
+  });
+
+  /** A leader that answers the startup packet with `script(socket)`; returns the proxy's port. */
+  async function relayTo(script: (leader: Socket) => void): Promise<number> {
+    const leader = createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => script(s));
+    });
+    await new Promise<void>((r) => leader.listen(0, '127.0.0.1', () => r()));
+    const port = (leader.address() as { port: number }).port;
+    const proxy = createServer((socket) => proxyClient(socket, () => ({ host: '127.0.0.1', port })));
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    servers.push(leader, proxy);
+    return (proxy.address() as { port: number }).port;
+  }
+
+  /** Connects, sends a startup packet (and `then`), reads until the proxy closes; `pauseMs`: read nothing at first. */
+  function session(port: number, then: Buffer, pauseMs = 0): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const parts: Buffer[] = [];
+      const s = connect(port, '127.0.0.1', () => {
+        const user = Buffer.from('user\0postgres\0\0');
+        const startup = Buffer.alloc(8);
+        startup.writeInt32BE(8 + user.length, 0);
+        startup.writeInt32BE(196608, 4);
+        s.write(Buffer.concat([startup, user, then]));
+        if (pauseMs > 0) {
+          s.pause();
+          setTimeout(() => s.resume(), pauseMs);
+        }
+      });
+      s.on('data', (b) => parts.push(b));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(Buffer.concat(parts)));
+    });
+  }
+
+  /** The messages of a backend byte stream: [type, body]; a truncated last one is reported as such. */
+  function messages(b: Buffer): { type: string; body: Buffer; truncated?: boolean }[] {
+    const out: { type: string; body: Buffer; truncated?: boolean }[] = [];
+    let p = 0;
+    while (p < b.length) {
+      const len = p + 5 <= b.length ? b.readInt32BE(p + 1) : Infinity;
+      if (p + 1 + len > b.length) {
+        out.push({ type: String.fromCharCode(b[p]), body: b.subarray(p + 5), truncated: true });
+        break;
+      }
+      out.push({ type: String.fromCharCode(b[p]), body: b.subarray(p + 5, p + 1 + len) });
+      p += 1 + len;
+    }
+    return out;
+  }
+
+  const msg = (type: string, body: Buffer) => {
+    const h = Buffer.alloc(5);
+    h.write(type, 0, 'latin1');
+    h.writeInt32BE(body.length + 4, 1);
+    return Buffer.concat([h, body]);
+  };
+  const ready = Buffer.concat([msg('R', Buffer.alloc(4)), msg('Z', Buffer.from('I'))]);
+  const sqlstate = (body: Buffer) => /C([0-9A-Z]{5})\0/.exec(body.toString('latin1'))?.[1];
+
+  it('reports a leader lost right after a (non-fatal) error of a pipelined statement with 57P01', async () => {
+    // The extended protocol: Parse fails, the leader answers ERROR and waits for Sync; then it dies.
+    // (The client's Parse arrives with its startup packet.)
+    const port = await relayTo((leader) => {
+      const err = Buffer.from('SERROR\0VERROR\0C42601\0Msyntax error\0\0', 'latin1');
+      leader.write(Buffer.concat([ready, msg('E', err)]), () => leader.destroy());
+    });
+    const parse = msg('P', Buffer.from('\0SELEC 1\0\0\0', 'latin1'));
+    const got = messages(await session(port, parse));
+    expect(got.map((m) => m.type).join('')).to.equal('RZEE');
+    expect(sqlstate(got[2].body)).to.equal('42601');
+    expect(sqlstate(got[3].body)).to.equal('57P01');
+  });
+
+  it('hands a slow client every byte of a large result and the leader\'s own FATAL before closing', async () => {
+    const rows: Buffer[] = [];
+    for (let i = 0; i < 4000; i++) rows.push(msg('D', Buffer.alloc(2000, i % 251)));
+    const fatal = fatalErrorBytes('57P01', 'terminating connection due to administrator command');
+    const sent = Buffer.concat([ready, ...rows, fatal]);
+    const port = await relayTo((leader) => leader.end(sent));
+    const got = await session(port, Buffer.alloc(0), 500);
+    expect(got.length).to.equal(sent.length);
+    expect(got.equals(sent)).to.equal(true);
+  });
+});
