@@ -100,6 +100,8 @@ export class ReplicatedKv implements KvStore {
   private stopped: Error | null = null;
   /** The seq this leader's term started after (its head when it took over). */
   private readonly termStart: number;
+  /** The highest seq the local store has made durable. */
+  private localDurable: number;
   /** Counters for tessera_replication_stats(). */
   readonly stats = { batches: 0, bytes: 0, snapshots: 0, resends: 0 };
 
@@ -110,6 +112,7 @@ export class ReplicatedKv implements KvStore {
   ) {
     this.head = decodePosition(local.get(POSITION_KEY));
     this.termStart = this.head.seq;
+    this.localDurable = this.head.seq;
     this.opts = {
       term: options.term,
       logBytes: options.logBytes ?? 64 * 1024 * 1024,
@@ -178,7 +181,8 @@ export class ReplicatedKv implements KvStore {
    * the followers may trim up to (replica.ts).
    */
   durableEverywhere(): number | null {
-    let min = this.head.seq;
+    // This node's own copy counts as one of a chunk's copies too: not beyond what its store made durable.
+    let min = this.localDurable;
     for (const f of this.followers.values()) {
       if (!f.inSync || f.recovering) return null;
       if (f.acked < min) min = f.acked;
@@ -204,7 +208,10 @@ export class ReplicatedKv implements KvStore {
     for (const f of this.followers.values()) if (f.inSync) pending.add(f.id);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, pending, resolve, reject }));
     this.local.write([...entries, [POSITION_KEY, encodePosition(this.head)]]).then(
-      () => this.acknowledged(-1, seq),
+      () => {
+        if (seq > this.localDurable) this.localDurable = seq;
+        this.acknowledged(-1, seq);
+      },
       (err) => this.stop(err instanceof Error ? err : new Error(String(err))),
     );
     for (const f of this.followers.values()) this.pump(f);

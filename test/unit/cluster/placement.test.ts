@@ -144,4 +144,38 @@ describe('cluster chunk placement', () => {
     expect(kv.get(key)!.length).to.equal(40);
     expect(kv.get('st/1/7')!.length).to.equal(0);
   });
+
+  // Review: the leader is one of a chunk's holders; followers must not drop their extra copies of a
+  // batch the leader's own store has not made durable yet.
+  it('lets followers trim only up to what the leader\'s own store has made durable', async () => {
+    const node = net();
+    let hold: Promise<void> | null = null;
+    const inner = new MemoryKv();
+    const slowLocal: KvStore = {
+      get: (k) => inner.get(k),
+      keysWithPrefix: (p) => inner.keysWithPrefix(p),
+      entries: () => inner.entries(),
+      close: () => inner.close(),
+      async write(entries) {
+        if (hold !== null) await hold;
+        await inner.write(entries);
+      },
+    };
+    const r2 = new Replica(new MemoryKv(), { self: 2, placement });
+    serveReplica(node(2), () => r2, () => 1);
+    const leader = new ReplicatedKv(slowLocal, node(1), { term: 1 });
+    leader.setFollowers([2]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    await leader.write([['c/30000/0/1', Buffer.alloc(10, 1)]]);
+    expect(leader.durableEverywhere()).to.equal(1);
+    let release!: () => void;
+    hold = new Promise<void>((r) => (release = r));
+    const w = leader.write([['c/30000/0/2', Buffer.alloc(10, 2)]]);
+    await until(() => leader.followerStates()[0].acked === 2);
+    // Node 2 has batch 2; the leader's own copy is still being written.
+    expect(leader.durableEverywhere()).to.equal(1);
+    release();
+    await w;
+    expect(leader.durableEverywhere()).to.equal(2);
+  });
 });
