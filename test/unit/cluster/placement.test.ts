@@ -178,4 +178,34 @@ describe('cluster chunk placement', () => {
     await w;
     expect(leader.durableEverywhere()).to.equal(2);
   });
+
+  // Review, NOT FIXED (too big for the session): a follower that is sent a full copy of the store (it
+  // rejoined after writing batches nobody received, or the log no longer reaches back to it) first
+  // deletes its whole store (Replica.beginSnapshot), including the chunks the placement makes it hold.
+  // The third node trimmed those chunks long ago, so while the copy is under way the leader is their
+  // only copy: if the leader dies then, the survivor that wins the election has only markers for them,
+  // their other holder has nothing, and it refuses to lead ('no live holder') until the dead leader
+  // comes back -- one failure stops the cluster (no silent loss: nobody serves a table with holes).
+  // A fix has to keep a holder's chunk bytes across the copy (or trim only while no copy can be needed)
+  // without ever serving a chunk version from the abandoned history.
+  it.skip('keeps every chunk on two live nodes while a holder is being sent a full copy', async () => {
+    const node = net();
+    const stores = new Map<number, MemoryKv>([[2, new MemoryKv()], [3, new MemoryKv()]]);
+    const replicas = new Map<number, Replica>();
+    for (const id of [2, 3]) {
+      const r = new Replica(stores.get(id)!, { self: id, placement });
+      replicas.set(id, r);
+      serveReplica(node(id), () => r, () => 1);
+      serveChunks(node(id), () => stores.get(id)!);
+    }
+    const leader = new ReplicatedKv(new MemoryKv(), node(1), { term: 1, minCopies: 2 });
+    leader.setFollowers([2, 3]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    for (let g = 0; g < 30; g++) await leader.write([[`c/40000/0/${g}`, Buffer.alloc(100, g)]]);
+    for (const id of [2, 3]) await requestTrim(node(1), id, leader.durableEverywhere()!);
+    // Node 3 starts receiving a full copy; node 1, the leader, dies before it is complete.
+    await replicas.get(3)!.beginSnapshot();
+    // Node 2 (the highest position) takes over: every chunk must still have a live copy.
+    await gatherElsewhere(stores.get(2)!, placement, node(2), [3]);
+  });
 });
