@@ -84,6 +84,11 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     }
     const up = connect({ host: to.host, port: to.port });
     upstream = up;
+    // A leader that cannot be reached at all (it died and its lease has not expired yet, so the agreed
+    // view still names it): the client never had a session, so it is refused like one arriving while
+    // no leader is known (57P03, retry), not told that its session was terminated.
+    let reached = false;
+    up.once('connect', () => (reached = true));
     up.setNoDelay(true);
     // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
     // reported between two messages rather than inside one.
@@ -135,7 +140,9 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
       const atBoundary = header === 0 && bodyLeft === 0;
       // After the leader's own FATAL error (bad password, shutdown) there is nothing to add, but what
       // is still queued for the client must reach it (end, not destroy).
-      if (atBoundary && !lastFatal && !client.destroyed) {
+      if (!reached && !client.destroyed) {
+        client.end(fatalErrorBytes('57P03', 'the cluster\'s leader node cannot be reached at the moment; retry shortly'));
+      } else if (atBoundary && !lastFatal && !client.destroyed) {
         client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
       } else if (atBoundary) client.end();
       else client.destroy();

@@ -187,6 +187,19 @@ describe('cluster client proxy, byte stream at the end of a session', function (
     expect(sqlstate(got[3].body)).to.equal('57P01');
   });
 
+  it('refuses a client with 57P03 (retry) when the leader it names cannot be reached at all', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const proxy = createServer((socket) => proxyClient(socket, () => ({ host: '127.0.0.1', port: deadPort })));
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    servers.push(proxy);
+    const got = messages(await session((proxy.address() as { port: number }).port, Buffer.alloc(0)));
+    expect(got.map((m) => m.type).join('')).to.equal('E');
+    expect(sqlstate(got[0].body)).to.equal('57P03');
+  });
+
   it('hands a slow client every byte of a large result and the leader\'s own FATAL before closing', async () => {
     const rows: Buffer[] = [];
     for (let i = 0; i < 4000; i++) rows.push(msg('D', Buffer.alloc(2000, i % 251)));
