@@ -40,7 +40,19 @@ export function fatalErrorBytes(code: string, message: string): Buffer {
  * Relays `client` to the node `target()` names at connect time. `target` returns null when no leader
  * is known: the client is then refused with 57P03 (cannot connect now).
  */
-export function proxyClient(client: Socket, target: () => ProxyTarget | null): void {
+export interface RelayedSession {
+  /** Where the session was relayed (null until the startup packet arrived, or when refused). */
+  target(): ProxyTarget | null;
+  /**
+   * The agreed view no longer names that node leader: end the session as if its leader was lost (57P01
+   * at a message boundary). A paused leader (SIGSTOP) keeps its sockets open, so without this the
+   * session would hang for as long as it stays paused.
+   */
+  abandon(): void;
+}
+
+export function proxyClient(client: Socket, target: () => ProxyTarget | null): RelayedSession {
+  let relayedTo: ProxyTarget | null = null;
   client.setNoDelay(true);
   let pending: Buffer = Buffer.alloc(0);
   let upstream: Socket | null = null;
@@ -84,6 +96,7 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
     }
     const up = connect({ host: to.host, port: to.port });
     upstream = up;
+    relayedTo = to;
     // A leader that cannot be reached at all (it died and its lease has not expired yet, so the agreed
     // view still names it): the client never had a session, so it is refused like one arriving while
     // no leader is known (57P03, retry), not told that its session was terminated.
@@ -159,4 +172,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): v
   client.once('close', () => {
     if (upstream === null) closed = true;
   });
+  return {
+    target: () => relayedTo,
+    abandon: () => {
+      if (upstream !== null && !closed) upstream.destroy();
+    },
+  };
 }

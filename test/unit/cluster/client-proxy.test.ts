@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { Server, Socket, connect, createServer } from 'net';
 import { Client } from 'pg';
-import { fatalErrorBytes, proxyClient, ProxyTarget } from '../../../src/cluster/client-proxy';
+import { fatalErrorBytes, proxyClient, ProxyTarget, RelayedSession } from '../../../src/cluster/client-proxy';
 import { TestServer, psqlAvailable, runPsql, startTestServer } from '../../helpers/test-server';
 import { failure } from '../../helpers/pg-client';
 
@@ -198,6 +198,34 @@ describe('cluster client proxy, byte stream at the end of a session', function (
     const got = messages(await session((proxy.address() as { port: number }).port, Buffer.alloc(0)));
     expect(got.map((m) => m.type).join('')).to.equal('E');
     expect(sqlstate(got[0].body)).to.equal('57P03');
+  });
+
+  it('ends a session with 57P01 when its leader is deposed but still holds the connection (paused)', async () => {
+    // The leader answers the startup and then says nothing more, as a SIGSTOPped process would.
+    const leader = createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => s.write(ready));
+    });
+    await new Promise<void>((r) => leader.listen(0, '127.0.0.1', () => r()));
+    const port = (leader.address() as { port: number }).port;
+    const sessions: RelayedSession[] = [];
+    const proxy = createServer((socket) => sessions.push(proxyClient(socket, () => ({ host: '127.0.0.1', port }))));
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    servers.push(leader, proxy);
+    const query = msg('Q', Buffer.from('SELECT 1\0'));
+    const done = session((proxy.address() as { port: number }).port, query);
+    const deadline = Date.now() + 5000;
+    while (sessions.length === 0 || sessions[0].target() === null) {
+      if (Date.now() > deadline) throw new Error('the session was not relayed');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(sessions[0].target()).to.deep.equal({ host: '127.0.0.1', port });
+    await new Promise((r) => setTimeout(r, 100));
+    // The agreed view names another leader now.
+    sessions[0].abandon();
+    const got = messages(await done);
+    expect(got.map((m) => m.type).join('')).to.equal('RZE');
+    expect(sqlstate(got[2].body)).to.equal('57P01');
   });
 
   it('hands a slow client every byte of a large result and the leader\'s own FATAL before closing', async () => {
