@@ -42,6 +42,22 @@ function bytesOf(kv: KvStore): Map<string, number> {
 describe('cluster chunk placement', () => {
   const placement = new Placement([1, 2, 3], 2);
 
+  /** Node 1 leads; nodes 2 and 3 follow it (in sync) and serve the chunks they hold. */
+  async function leaderOfTwo(node: ReturnType<typeof net>) {
+    const stores = new Map<number, MemoryKv>([[2, new MemoryKv()], [3, new MemoryKv()]]);
+    const replicas = new Map<number, Replica>();
+    for (const id of [2, 3]) {
+      const r = new Replica(stores.get(id)!, { self: id, placement });
+      replicas.set(id, r);
+      serveReplica(node(id), () => r, () => 1);
+      serveChunks(node(id), () => stores.get(id)!);
+    }
+    const leader = new ReplicatedKv(new MemoryKv(), node(1), { term: 1, minCopies: 2 });
+    leader.setFollowers([2, 3]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    return { stores, replicas, leader };
+  }
+
   it('names chunk keys (committed and bulk-loaded) by their table and group, and gives them two holders', () => {
     expect(chunkResourceOfKey('c/16384/3/7')).to.equal('chunk/16384/7');
     expect(chunkResourceOfKey('sp/abc123/2')).to.equal('spill/abc123');
@@ -62,17 +78,7 @@ describe('cluster chunk placement', () => {
 
   it('trims followers to their placed chunks once every holder has them, and a new leader gathers the rest', async () => {
     const node = net();
-    const stores = new Map<number, MemoryKv>([[2, new MemoryKv()], [3, new MemoryKv()]]);
-    const replicas = new Map<number, Replica>();
-    for (const id of [2, 3]) {
-      const r = new Replica(stores.get(id)!, { self: id, placement });
-      replicas.set(id, r);
-      serveReplica(node(id), () => r, () => 1);
-      serveChunks(node(id), () => stores.get(id)!);
-    }
-    const leader = new ReplicatedKv(new MemoryKv(), node(1), { term: 1, minCopies: 2 });
-    leader.setFollowers([2, 3]);
-    await until(() => leader.followerStates().every((f) => f.inSync));
+    const { stores, replicas, leader } = await leaderOfTwo(node);
     for (let g = 0; g < 60; g++) {
       await leader.write([[`c/20000/0/${g}`, Buffer.alloc(100, g)], [`c/20000/1/${g}`, Buffer.alloc(50, g)], [`st/20000/${g}`, Buffer.from([g])]]);
     }
@@ -190,17 +196,7 @@ describe('cluster chunk placement', () => {
   // without ever serving a chunk version from the abandoned history.
   it.skip('keeps every chunk on two live nodes while a holder is being sent a full copy', async () => {
     const node = net();
-    const stores = new Map<number, MemoryKv>([[2, new MemoryKv()], [3, new MemoryKv()]]);
-    const replicas = new Map<number, Replica>();
-    for (const id of [2, 3]) {
-      const r = new Replica(stores.get(id)!, { self: id, placement });
-      replicas.set(id, r);
-      serveReplica(node(id), () => r, () => 1);
-      serveChunks(node(id), () => stores.get(id)!);
-    }
-    const leader = new ReplicatedKv(new MemoryKv(), node(1), { term: 1, minCopies: 2 });
-    leader.setFollowers([2, 3]);
-    await until(() => leader.followerStates().every((f) => f.inSync));
+    const { stores, replicas, leader } = await leaderOfTwo(node);
     for (let g = 0; g < 30; g++) await leader.write([[`c/40000/0/${g}`, Buffer.alloc(100, g)]]);
     for (const id of [2, 3]) await requestTrim(node(1), id, leader.durableEverywhere()!);
     // Node 3 starts receiving a full copy; node 1, the leader, dies before it is complete.
