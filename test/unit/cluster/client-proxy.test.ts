@@ -71,6 +71,20 @@ describe('cluster client proxy', function () {
     }
   });
 
+  // Review: COPY in both directions through the relay, compared with the same COPY straight to the server.
+  it('relays COPY FROM STDIN and COPY TO STDOUT byte for byte', async function () {
+    if (!psqlAvailable()) this.skip();
+    const lines: string[] = [];
+    for (let i = 0; i < 30000; i++) lines.push(`${i}\t${'x'.repeat(i % 97)}\t${i % 7 === 0 ? '\\N' : `v${i}`}`);
+    const load = await runPsql(proxyPort, `CREATE TABLE copied (id int, s text, t text);\nCOPY copied FROM STDIN;\n${lines.join('\n')}\n\\.\n`);
+    expect(load.stdout).to.match(/COPY 30000/);
+    const out = 'COPY (SELECT * FROM copied ORDER BY id) TO STDOUT;';
+    const viaProxy = await runPsql(proxyPort, out);
+    const direct = await runPsql(server.port, out);
+    expect(viaProxy.stdout).to.equal(lines.join('\n') + '\n');
+    expect(viaProxy.stdout).to.equal(direct.stdout);
+  });
+
   it('reports a lost leader as FATAL 57P01 between messages, and refuses with 57P03 while none is known', async () => {
     const c = await connectProxied();
     const lost = new Promise<{ code?: string; message: string }>((resolve) => c.on('error', (e) => resolve(e as { code?: string; message: string })));
