@@ -57,6 +57,31 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
   let pending: Buffer = Buffer.alloc(0);
   let upstream: Socket | null = null;
   let closed = false;
+  let startupLength = 0;
+  // Client → leader message boundaries, to see the client's Terminate ('X'): after it the leader closing
+  // the connection is the normal end of the session, not a lost leader (no 57P01 for a client that is
+  // already leaving; drivers would take it for an error on an idle connection).
+  let cHeader = 0;
+  let cBodyLeft = 0;
+  const cHead = Buffer.alloc(5);
+  let terminating = false;
+  const watchClient = (chunk: Buffer) => {
+    let i = 0;
+    while (i < chunk.length) {
+      if (cBodyLeft > 0) {
+        const n = Math.min(cBodyLeft, chunk.length - i);
+        cBodyLeft -= n;
+        i += n;
+      } else {
+        cHead[cHeader++] = chunk[i++];
+        if (cHeader === 5) {
+          cHeader = 0;
+          cBodyLeft = cHead.readInt32BE(1) - 4;
+          if (cHead[0] === 0x58) terminating = true;
+        }
+      }
+    }
+  };
   client.on('error', () => undefined);
 
   const refuse = (code: string, message: string) => {
@@ -83,6 +108,7 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
       // The startup packet or a CancelRequest: from here on, bytes go to the leader as they come.
       client.off('data', onStartupData);
       client.pause();
+      startupLength = len;
       openUpstream();
       return;
     }
@@ -141,8 +167,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     // Written now (the socket holds it until connected): the client may end at once after it (a
     // CancelRequest), and an end must follow the packet.
     up.write(pending);
+    watchClient(pending.subarray(startupLength));
     pending = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
+      watchClient(chunk);
       if (!up.write(chunk)) client.pause();
     });
     client.resume();
@@ -153,7 +181,8 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
       const atBoundary = header === 0 && bodyLeft === 0;
       // After the leader's own FATAL error (bad password, shutdown) there is nothing to add, but what
       // is still queued for the client must reach it (end, not destroy).
-      if (!reached && !client.destroyed) {
+      if (terminating) client.end();
+      else if (!reached && !client.destroyed) {
         client.end(fatalErrorBytes('57P03', 'the cluster\'s leader node cannot be reached at the moment; retry shortly'));
       } else if (atBoundary && !lastFatal && !client.destroyed) {
         client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));

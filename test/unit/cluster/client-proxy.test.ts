@@ -128,10 +128,10 @@ describe('cluster client proxy, byte stream at the end of a session', function (
   });
 
   /** A leader that answers the startup packet with `script(socket)`; returns the proxy's port. */
-  async function relayTo(script: (leader: Socket) => void): Promise<number> {
+  async function relayTo(script: (leader: Socket, first: Buffer) => void): Promise<number> {
     const leader = createServer((s) => {
       s.on('error', () => undefined);
-      s.once('data', () => script(s));
+      s.once('data', (first) => script(s, first));
     });
     await new Promise<void>((r) => leader.listen(0, '127.0.0.1', () => r()));
     const port = (leader.address() as { port: number }).port;
@@ -240,6 +240,17 @@ describe('cluster client proxy, byte stream at the end of a session', function (
     const got = messages(await done);
     expect(got.map((m) => m.type).join('')).to.equal('RZE');
     expect(sqlstate(got[2].body)).to.equal('57P01');
+  });
+
+  it('adds nothing when the leader closes the session after the client\'s Terminate', async () => {
+    // The leader closes as soon as Terminate arrives, before the client's own end reaches the relay.
+    const port = await relayTo((leader, first) => {
+      leader.write(ready);
+      // The Terminate comes right after the startup packet (the client sends both at once).
+      if (first[first.length - 5] === 0x58) leader.destroy();
+    });
+    const got = messages(await session(port, msg('X', Buffer.alloc(0))));
+    expect(got.map((m) => m.type).join('')).to.equal('RZ');
   });
 
   it('hands a slow client every byte of a large result and the leader\'s own FATAL before closing', async () => {
