@@ -3,7 +3,8 @@
 // follows (or is between roles) they are relayed to the leader (cluster/client-proxy.ts).
 import { Server, Socket, createServer } from 'net';
 import { ClusterNode } from './cluster/cluster-node';
-import { Relay, proxyClient } from './cluster/client-proxy';
+import { RelayedSession, proxyClient } from './cluster/client-proxy';
+import { ClusterView } from './cluster/cluster-types';
 import { ClusterConfig, ClusterNodeConfig } from './config/cluster-config';
 import { ServerConfig } from './config/server-config';
 import { Database } from './engine/database';
@@ -35,29 +36,21 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
       await w?.close();
     },
   });
-  const relayed = new Set<Socket>();
-  const relays = new Set<Relay>();
+  const relayed = new Map<Socket, RelayedSession>();
   const clients: Server = createServer((socket) => {
     if (wire !== null) return wire.accept(socket);
-    relayed.add(socket);
-    const relay = proxyClient(socket, () => node.leaderTarget());
-    relays.add(relay);
-    socket.once('close', () => {
-      relayed.delete(socket);
-      relays.delete(relay);
-    });
+    relayed.set(socket, proxyClient(socket, () => node.leaderTarget()));
+    socket.once('close', () => relayed.delete(socket));
   });
-  // Sessions relayed to a node that is no longer the leader end with 57P01: a paused or cut-off old
-  // leader never closes them itself, and its clients would wait for it instead of reconnecting.
-  const abandonStale = setInterval(() => {
-    if (relays.size === 0) return;
-    const now = node.leaderTarget();
-    for (const r of relays) {
-      const to = r.target();
-      if (to !== null && (now === null || to.host !== now.host || to.port !== now.port) && node.view()?.leader !== null) r.abandon();
+  // A relayed session whose node no longer leads the agreed view is ended (57P01): a deposed leader
+  // that is paused would otherwise hold it open, and hang it, for as long as it stays paused.
+  node.membership.on('view', (v: ClusterView) => {
+    const leader = v.members.find((m) => m.id === v.leader);
+    for (const session of relayed.values()) {
+      const to = session.target();
+      if (to !== null && (leader === undefined || leader.id === self.id || leader.host !== to.host || leader.clientPort !== to.port)) session.abandon();
     }
-  }, 200);
-  abandonStale.unref();
+  });
   try {
     await node.start();
     await new Promise<void>((resolve, reject) => {
@@ -82,7 +75,7 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
     console.log(`tessera: received ${signal}, leaving the cluster and shutting down`);
     try {
       const closed = new Promise<void>((resolve) => clients.close(() => resolve()));
-      for (const s of relayed) s.destroy();
+      for (const s of relayed.keys()) s.destroy();
       await node.close();
       await closed;
     } catch (err) {

@@ -18,6 +18,7 @@ import { QueryTiming, runQueries } from '../tpch/run-queries';
 import { startTestCluster } from '../../test/helpers/cluster';
 import { startTestServer } from '../../test/helpers/test-server';
 import { agreedLeader } from '../../test/cluster/fault-helpers';
+import { Client } from 'pg';
 
 interface Options {
   sf: string;
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
   const settings = { buffer_pool_size: o.bufferPool };
   const log = (line: string) => console.log(line);
   const sides: Side[] = [];
+  /** tessera_fragment_stats() on the leader after both cluster passes. */
+  let fragmentRows: Record<string, unknown>[] = [];
   const started = new Date().toISOString();
 
   // The single node stays up while the cluster runs, and runs its queries again afterwards: the two
@@ -103,6 +106,10 @@ async function main(): Promise<void> {
       console.log(`cluster: running the 22 queries through a follower (node ${follower})`);
       avg = load();
       sides.push({ label: `cluster via follower (node ${follower})`, loadSeconds: null, loadAvg: avg, timings: await runQueries(cluster.node(follower).clientPort, o.runs, log, { sf: Number(o.sf) }) });
+      const stats = new Client(cluster.clientConfig(leader));
+      await stats.connect();
+      fragmentRows = (await stats.query('SELECT * FROM tessera_fragment_stats() ORDER BY 1')).rows;
+      await stats.end();
     } catch (err) {
       for (const n of cluster.nodes) console.error(`--- node ${n.id}:\n${n.output().split('\n').slice(-30).join('\n')}`);
       throw err;
@@ -160,8 +167,9 @@ async function main(): Promise<void> {
     `Command: \`nice -n 10 npm run bench:cluster-tpch -- --sf ${o.sf}${o.data !== null ? ` --data ${o.data}` : ''} --runs ${o.runs} --out ${o.out}\``,
     `Commit ${commit}, started ${started}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}.`,
     `Every server: buffer_pool_size=${o.bufferPool}. Times: ${o.runs === 0 ? 'one cold run per query' : `median of ${o.runs} run(s) after a warm-up run`}, one connection, as bench/tpch/run-queries.ts runs them.`,
-    'The cluster: etcd + 3 node processes on loopback (replication_factor 2); the leader runs every query (this cluster',
-    'mode replicates the store; it does not spread a query over nodes), a follower relays its clients byte for byte to the leader.',
+    'The cluster: etcd + 3 node processes on loopback (replication_factor 2); the leader coordinates every query and hands',
+    'ranges of morsels of its parallel fragments to the followers that hold their chunks (see the fragment counts below);',
+    'a follower relays its clients byte for byte to the leader.',
     'All processes share the machine\'s cores with each other (and with other work: see the load averages). The single node',
     'runs its queries before and again after the cluster (it stays up, idle, meanwhile); the ratios divide by the faster of',
     'its two passes, and the spread between its two passes is the noise to judge them by.',
@@ -173,6 +181,12 @@ async function main(): Promise<void> {
     '| side | load s (schema, COPY of all tables, keys; wall) | load average (1, 5, 15 min) when its queries started |',
     '|---|---:|---|',
     ...sides.map((s) => `| ${s.label} | ${s.loadSeconds === null ? '–' : s.loadSeconds.toFixed(1)} | ${s.loadAvg} |`),
+    '',
+    'Parallel fragments the followers ran (`tessera_fragment_stats()` on the leader after both cluster passes, warm-ups included):',
+    '',
+    `| ${Object.keys(fragmentRows[0] ?? { node: '' }).join(' | ')} |`,
+    `|${Object.keys(fragmentRows[0] ?? { node: '' }).map(() => '---:').join('|')}|`,
+    ...fragmentRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
     '',
   ].join('\n');
   fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });

@@ -46,14 +46,20 @@ export interface GatherResult {
 export async function gatherElsewhere(kv: KvStore, placement: Placement, transport: RequestTransport, live: readonly number[]): Promise<GatherResult> {
   const started = Date.now();
   const byHolder = new Map<number, string[]>();
+  /** Every live holder of each marker's chunk, master first: the next is asked when one lacks it. */
+  const holdersOf = new Map<string, number[]>();
   const unplaced: string[] = [];
   for (const [k, v] of kv.entries()) {
     if (!isElsewhere(v)) continue;
-    const holder = placement.holders(k)?.find((n) => live.includes(n));
-    if (holder === undefined) unplaced.push(k);
+    const holders = placement.holders(k);
+    // Only chunk data is ever replaced by a marker: an empty value under any other key is a value.
+    if (holders === null) continue;
+    const liveHolders = holders.filter((n) => live.includes(n));
+    if (liveHolders.length === 0) unplaced.push(k);
     else {
-      let list = byHolder.get(holder);
-      if (list === undefined) byHolder.set(holder, (list = []));
+      holdersOf.set(k, liveHolders);
+      let list = byHolder.get(liveHolders[0]);
+      if (list === undefined) byHolder.set(liveHolders[0], (list = []));
       list.push(k);
     }
   }
@@ -67,9 +73,18 @@ export async function gatherElsewhere(kv: KvStore, placement: Placement, transpo
         while (next < keys.length) {
           const part = keys.slice(next, next + KEYS_PER_REQUEST);
           next += KEYS_PER_REQUEST;
-          const got = await fetchChunks(transport, holder, part);
-          const missing = got.find(([, v]) => v === null);
-          if (missing !== undefined) throw new Error(`node ${holder} does not have chunk ${missing[0]} it should hold`);
+          const got: KvEntries = [];
+          for (const [k, v] of await fetchChunks(transport, holder, part)) {
+            // A holder that lacks a chunk (it is behind, or a copy of the store is being sent to it): the
+            // chunk's other live holders may have it.
+            let value = v;
+            for (const other of value === null ? holdersOf.get(k)!.slice(1) : []) {
+              value = (await fetchChunks(transport, other, [k]))[0][1];
+              if (value !== null) break;
+            }
+            if (value === null) throw new Error(`no live holder of chunk ${k} has it (asked ${holdersOf.get(k)!.join(', ')})`);
+            got.push([k, value]);
+          }
           await kv.write(got);
           chunks += got.length;
           for (const [, v] of got) bytes += v!.length;

@@ -16,7 +16,6 @@ export interface ProxyTarget {
   port: number;
 }
 
-const CANCEL_REQUEST = 80877102;
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 
@@ -38,49 +37,51 @@ export function fatalErrorBytes(code: string, message: string): Buffer {
 }
 
 /**
- * Follows the message boundaries of one direction of a v3 connection after startup (type byte, int32
- * length, body), without copying: whether the stream stands between two messages, and the type of the
- * last message begun.
- */
-class MessageBoundaries {
-  private header = 0;
-  private readonly head = Buffer.alloc(5);
-  private bodyLeft = 0;
-  lastType = 0;
-
-  push(chunk: Buffer): void {
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.bodyLeft > 0) {
-        const n = Math.min(this.bodyLeft, chunk.length - i);
-        this.bodyLeft -= n;
-        i += n;
-      } else {
-        this.head[this.header++] = chunk[i++];
-        if (this.header === 5) {
-          this.lastType = this.head[0];
-          this.bodyLeft = this.head.readInt32BE(1) - 4;
-          this.header = 0;
-        }
-      }
-    }
-  }
-
-  get atBoundary(): boolean {
-    return this.header === 0 && this.bodyLeft === 0;
-  }
-}
-
-/**
  * Relays `client` to the node `target()` names at connect time. `target` returns null when no leader
  * is known: the client is then refused with 57P03 (cannot connect now).
  */
-export function proxyClient(client: Socket, target: () => ProxyTarget | null): Relay {
+export interface RelayedSession {
+  /** Where the session was relayed (null until the startup packet arrived, or when refused). */
+  target(): ProxyTarget | null;
+  /**
+   * The agreed view no longer names that node leader: end the session as if its leader was lost (57P01
+   * at a message boundary). A paused leader (SIGSTOP) keeps its sockets open, so without this the
+   * session would hang for as long as it stays paused.
+   */
+  abandon(): void;
+}
+
+export function proxyClient(client: Socket, target: () => ProxyTarget | null): RelayedSession {
+  let relayedTo: ProxyTarget | null = null;
   client.setNoDelay(true);
   let pending: Buffer = Buffer.alloc(0);
-  let relayedTo: ProxyTarget | null = null;
   let upstream: Socket | null = null;
   let closed = false;
+  let startupLength = 0;
+  // Client → leader message boundaries, to see the client's Terminate ('X'): after it the leader closing
+  // the connection is the normal end of the session, not a lost leader (no 57P01 for a client that is
+  // already leaving; drivers would take it for an error on an idle connection).
+  let cHeader = 0;
+  let cBodyLeft = 0;
+  const cHead = Buffer.alloc(5);
+  let terminating = false;
+  const watchClient = (chunk: Buffer) => {
+    let i = 0;
+    while (i < chunk.length) {
+      if (cBodyLeft > 0) {
+        const n = Math.min(cBodyLeft, chunk.length - i);
+        cBodyLeft -= n;
+        i += n;
+      } else {
+        cHead[cHeader++] = chunk[i++];
+        if (cHeader === 5) {
+          cHeader = 0;
+          cBodyLeft = cHead.readInt32BE(1) - 4;
+          if (cHead[0] === 0x58) terminating = true;
+        }
+      }
+    }
+  };
   client.on('error', () => undefined);
 
   const refuse = (code: string, message: string) => {
@@ -107,27 +108,58 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
       // The startup packet or a CancelRequest: from here on, bytes go to the leader as they come.
       client.off('data', onStartupData);
       client.pause();
-      openUpstream(code === CANCEL_REQUEST, len);
+      startupLength = len;
+      openUpstream();
       return;
     }
   };
 
-  const openUpstream = (cancel: boolean, startupLength: number) => {
+  const openUpstream = () => {
     const to = target();
     if (to === null) {
       refuse('57P03', 'the cluster has no leader at the moment; retry shortly');
       return;
     }
     const up = connect({ host: to.host, port: to.port });
-    relayedTo = to;
     upstream = up;
+    relayedTo = to;
+    // A leader that cannot be reached at all (it died and its lease has not expired yet, so the agreed
+    // view still names it): the client never had a session, so it is refused like one arriving while
+    // no leader is known (57P03, retry), not told that its session was terminated.
+    let reached = false;
+    up.once('connect', () => (reached = true));
     up.setNoDelay(true);
-    // Both ways relayed whole, but message boundaries are tracked: a lost leader is reported between
-    // two messages rather than inside one, and not at all when the client asked to end (Terminate).
-    const fromServer = new MessageBoundaries();
-    const fromClient = new MessageBoundaries();
+    // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
+    // reported between two messages rather than inside one.
+    let header = 0;
+    const head = Buffer.alloc(5);
+    let bodyLeft = 0;
+    let lastType = 0;
+    // The start of an ErrorResponse's body ('S' and its severity): only the leader's own FATAL (or
+    // PANIC) ends the session; after an ERROR (a pipelined statement failed, the leader waits for
+    // Sync) a lost leader still needs reporting.
+    let severity = '';
+    let lastFatal = false;
     up.on('data', (chunk: Buffer) => {
-      fromServer.push(chunk);
+      let i = 0;
+      while (i < chunk.length) {
+        if (bodyLeft > 0) {
+          const n = Math.min(bodyLeft, chunk.length - i);
+          if (lastType === 0x45 && severity.length < 6) severity += chunk.toString('latin1', i, i + Math.min(n, 6 - severity.length));
+          bodyLeft -= n;
+          i += n;
+          if (bodyLeft === 0 && lastType === 0x45) lastFatal = severity === 'SFATAL' || severity === 'SPANIC';
+        } else {
+          head[header++] = chunk[i++];
+          if (header === 5) {
+            lastType = head[0];
+            bodyLeft = head.readInt32BE(1) - 4;
+            header = 0;
+            severity = '';
+            lastFatal = false;
+          }
+        }
+      }
       if (!client.write(chunk)) up.pause();
     });
     client.on('drain', () => up.resume());
@@ -135,10 +167,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     // Written now (the socket holds it until connected): the client may end at once after it (a
     // CancelRequest), and an end must follow the packet.
     up.write(pending);
-    if (pending.length > startupLength) fromClient.push(pending.subarray(startupLength));
+    watchClient(pending.subarray(startupLength));
     pending = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
-      fromClient.push(chunk);
+      watchClient(chunk);
       if (!up.write(chunk)) client.pause();
     });
     client.resume();
@@ -146,12 +178,16 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     up.once('close', () => {
       if (closed) return;
       closed = true;
-      // Nothing to add after a cancel, after the client's Terminate, or after the leader's own FATAL
-      // error (bad password, shutdown).
-      const expected = cancel || fromClient.lastType === 0x58 /* X */ || fromServer.lastType === 0x45; /* E */
-      if (fromServer.atBoundary && !expected && !client.destroyed) {
+      const atBoundary = header === 0 && bodyLeft === 0;
+      // After the leader's own FATAL error (bad password, shutdown) there is nothing to add, but what
+      // is still queued for the client must reach it (end, not destroy).
+      if (terminating) client.end();
+      else if (!reached && !client.destroyed) {
+        client.end(fatalErrorBytes('57P03', 'the cluster\'s leader node cannot be reached at the moment; retry shortly'));
+      } else if (atBoundary && !lastFatal && !client.destroyed) {
         client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
-      } else client.destroy();
+      } else if (atBoundary) client.end();
+      else client.destroy();
     });
     const clientGone = () => {
       closed = true;
@@ -165,18 +201,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
   client.once('close', () => {
     if (upstream === null) closed = true;
   });
-  // Dropping the upstream ends the client as a lost leader does: FATAL 57P01 at a message boundary.
-  return { target: () => relayedTo, abandon: () => upstream?.destroy() };
-}
-
-/** A relayed connection, as its follower sees it. */
-export interface Relay {
-  /** Where the connection is relayed to (null until the startup packet has been read). */
-  target(): ProxyTarget | null;
-  /**
-   * Ends the relay because its target is no longer the leader (the follower saw another one elected):
-   * a paused or cut-off old leader never closes the connection itself, and the client would wait for
-   * it forever. The client gets FATAL 57P01 at a message boundary, as when the leader dies.
-   */
-  abandon(): void;
+  return {
+    target: () => relayedTo,
+    abandon: () => {
+      if (upstream !== null && !closed) upstream.destroy();
+    },
+  };
 }

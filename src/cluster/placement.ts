@@ -15,8 +15,11 @@ import { HashRing, chunkResource } from './hash-ring';
 
 /** `c/<table>/<column>/<group>`: a committed group's column chunk. */
 const CHUNK_KEY = /^c\/(\d+)\/\d+\/(\d+)$/;
-/** `sp/<ref>/<column>`: a column chunk of a group a bulk load wrote ahead of its commit. */
-const SPILL_KEY = /^sp\/([^/]+)\/\d+$/;
+/**
+ * `sp/<ref>/<column>`: a column chunk of a group a bulk load wrote ahead of its commit. The ref is
+ * `<tag>/<n>` (storage/spilled-groups.ts), so it may hold a slash: the column is the last part.
+ */
+const SPILL_KEY = /^sp\/(.+)\/\d+$/;
 
 /** The directory resource a key's bytes belong to, or null when the key is not chunk data. */
 export function chunkResourceOfKey(key: string): string | null {

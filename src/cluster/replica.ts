@@ -168,13 +168,16 @@ export class Replica {
    */
   async beginSnapshot(): Promise<void> {
     if (this.writing || this.pending.length > 0) throw new ReplicationGapError('a snapshot cannot start while batches are being applied');
-    const keys: string[] = [];
-    for (const [k] of this.kv.entries()) keys.push(k);
-    for (let i = 0; i < keys.length; i += 4096) await this.kv.write(keys.slice(i, i + 4096).map((k): [string, null] => [k, null]));
+    // The position goes first, on its own: the deletes below take several transactions, and a node killed
+    // between two of them must not come back claiming its old position over a half-deleted store.
     this.applied = { term: 0, seq: 0 };
     this.queuedSeq = 0;
     this.queuedTerm = 0;
     this.trimmable.clear();
+    await this.kv.write([[POSITION_KEY, null]]);
+    const keys: string[] = [];
+    for (const [k] of this.kv.entries()) keys.push(k);
+    for (let i = 0; i < keys.length; i += 4096) await this.kv.write(keys.slice(i, i + 4096).map((k): [string, null] => [k, null]));
   }
 
   async snapshotChunk(entries: KvEntries): Promise<void> {

@@ -101,6 +101,10 @@ export class ReplicatedKv implements KvStore {
   private waiters: Waiter[] = [];
   private readonly opts: Required<Omit<ReplicationOptions, 'log' | 'mayAcknowledge'>>;
   private stopped: Error | null = null;
+  /** The seq this leader's term started after (its head when it took over). */
+  private readonly termStart: number;
+  /** The highest seq the local store has made durable. */
+  private localDurable: number;
   /** Counters for tessera_replication_stats(). */
   readonly stats = { batches: 0, bytes: 0, snapshots: 0, resends: 0 };
 
@@ -110,6 +114,8 @@ export class ReplicatedKv implements KvStore {
     private readonly options: ReplicationOptions,
   ) {
     this.head = decodePosition(local.get(POSITION_KEY));
+    this.termStart = this.head.seq;
+    this.localDurable = this.head.seq;
     this.opts = {
       term: options.term,
       logBytes: options.logBytes ?? 64 * 1024 * 1024,
@@ -179,7 +185,8 @@ export class ReplicatedKv implements KvStore {
    * the followers may trim up to (replica.ts).
    */
   durableEverywhere(): number | null {
-    let min = this.head.seq;
+    // This node's own copy counts as one of a chunk's copies too: not beyond what its store made durable.
+    let min = this.localDurable;
     for (const f of this.followers.values()) {
       if (!f.inSync || f.recovering) return null;
       if (f.acked < min) min = f.acked;
@@ -205,7 +212,10 @@ export class ReplicatedKv implements KvStore {
     for (const f of this.followers.values()) if (f.inSync) pending.add(f.id);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, pending, resolve, reject }));
     this.local.write([...entries, [POSITION_KEY, encodePosition(this.head)]]).then(
-      () => this.acknowledged(-1, seq),
+      () => {
+        if (seq > this.localDurable) this.localDurable = seq;
+        this.acknowledged(-1, seq);
+      },
       (err) => this.stop(err instanceof Error ? err : new Error(String(err))),
     );
     for (const f of this.followers.values()) this.pump(f);
@@ -369,20 +379,23 @@ export class ReplicatedKv implements KvStore {
   }
 
   /**
-   * True when a node whose last batch is `at` holds batches the leader's history does not: they came
-   * from a leader of term at.term after the point where the next term's leader took over.
+   * True when a node whose last batch is `at` holds batches the leader's history does not: the leader's
+   * own batch at.seq is of another term. (Comparing with the start of the first later term only is not
+   * enough: a follower whose last batch came from a leader this one never heard of, written at exactly
+   * the seq this leader's history has a batch of an earlier term at, looked like a prefix of it.)
    */
   private divergedAt(at: Position): boolean {
     if (at.seq === 0) return false;
     if (at.seq > this.head.seq) return true;
+    // `r/term/<t>` holds the seq term t started after: batch s is of the latest term that started before s.
+    // This leader's own term counts even before its r/term key is written (startTerm is asynchronous).
+    let termAt: number | null = at.seq > this.termStart ? this.opts.term : null;
     for (const key of this.local.keysWithPrefix(TERM_PREFIX)) {
       const term = Number(key.slice(TERM_PREFIX.length));
-      if (term <= at.term) continue;
-      // The first later term: its leader started after `start`; batches of at.term beyond it are not ours.
-      const start = decodePosition(this.local.get(key)).seq;
-      return at.seq > start;
+      if (decodePosition(this.local.get(key)).seq < at.seq && (termAt === null || term > termAt)) termAt = term;
     }
-    return at.term > this.opts.term;
+    // No term covers it: history from before terms were recorded, trusted as before.
+    return termAt !== null && termAt !== at.term;
   }
 
   /** A consistent copy of the whole local store, then the position it stands for. */
@@ -393,7 +406,13 @@ export class ReplicatedKv implements KvStore {
     let at: Position = { term: 0, seq: 0 };
     let chunk: KvEntries = [];
     let bytes = 0;
+    // A copy to a follower that left the membership (or to anyone, once this node stopped leading) ends
+    // here: going on would land its late pieces inside the copy that follower gets when it is back.
+    const stillWanted = () => {
+      if (f.removed || this.stopped !== null) throw new Error(`node ${f.id} is no longer a follower of this leader`);
+    };
     const flush = async () => {
+      stillWanted();
       const frame = encodeBatch(0, 0, chunk);
       await this.transport.request(f.id, MSG_REPL_SNAPSHOT, Buffer.concat([Buffer.from([SNAP_ENTRIES]), frame]), this.opts.requestTimeoutMs);
       chunk = [];
@@ -409,6 +428,7 @@ export class ReplicatedKv implements KvStore {
       if (bytes >= this.opts.snapshotChunkBytes) await flush();
     }
     if (chunk.length > 0) await flush();
+    stillWanted();
     await this.transport.request(f.id, MSG_REPL_SNAPSHOT, Buffer.concat([Buffer.from([SNAP_END]), encodePosition(at)]), this.opts.requestTimeoutMs);
     f.acked = at.seq;
     f.sent = at.seq;

@@ -1,9 +1,9 @@
-// A follower ends the sessions it relays to a node that is no longer the leader (Relay.abandon(),
+// A follower ends the sessions it relays to a node that is no longer the leader (RelayedSession.abandon(),
 // called by cluster-serve.ts when another leader is elected): a paused or cut-off old leader never
 // closes them itself. The client gets FATAL 57P01 and the connection closes; the upstream is dropped.
 import { expect } from 'chai';
 import { AddressInfo, Server, Socket, connect, createServer } from 'net';
-import { Relay, proxyClient } from '../../../src/cluster/client-proxy';
+import { RelayedSession, proxyClient } from '../../../src/cluster/client-proxy';
 
 function startupPacket(): Buffer {
   const params = Buffer.from('user\0postgres\0database\0postgres\0\0');
@@ -37,7 +37,7 @@ describe('cluster client proxy: abandoning a relay to a node that is no longer t
       servers.push(silent);
     });
     const upPort = await listen(servers[0]);
-    let relay: Relay | null = null;
+    let relay: RelayedSession | null = null;
     const proxy = createServer((socket) => (relay = proxyClient(socket, () => ({ host: '127.0.0.1', port: upPort }))));
     servers.push(proxy);
     const proxyPort = await listen(proxy);
@@ -48,7 +48,7 @@ describe('cluster client proxy: abandoning a relay to a node that is no longer t
     client.write(startupPacket());
     const deadline = Date.now() + 5000;
     while (startupBytes < startupPacket().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect((relay as Relay | null)?.target()).to.deep.equal({ host: '127.0.0.1', port: upPort });
+    expect((relay as RelayedSession | null)?.target()).to.deep.equal({ host: '127.0.0.1', port: upPort });
     relay!.abandon();
     await clientClosed;
     await upstreamClosed;

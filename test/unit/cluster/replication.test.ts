@@ -7,7 +7,7 @@ import * as path from 'path';
 import { KvStore, LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
 import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica } from '../../../src/cluster/replication';
-import { POSITION_KEY, decodePosition, encodeBatch } from '../../../src/cluster/kv-batch';
+import { POSITION_KEY, decodePosition, encodeBatch, encodePosition } from '../../../src/cluster/kv-batch';
 
 type Handler = (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>;
 
@@ -248,5 +248,112 @@ describe('cluster replication', () => {
       fs.rmSync(dir1, { recursive: true, force: true });
       fs.rmSync(dir2, { recursive: true, force: true });
     }
+  });
+
+  // Review: the term of a follower's last batch must be the term of the leader's batch at that seq.
+  it('gives a full copy to a node whose last batch is of a term the leader never saw, at the seq the leader started from', async () => {
+    const net = new FakeNet();
+    const n1 = new MemoryKv();
+    const n2 = new MemoryKv();
+    // Term 2: node 1 leads, node 2 has seq 1..3; node 1 also wrote seq 4 that nobody received, and dies.
+    const a = new ReplicatedKv(n1, net.node(1), { term: 2 });
+    const r2 = new Replica(n2);
+    serveReplica(net.node(2), () => r2, () => 1);
+    a.setFollowers([2]);
+    await until(() => a.followerStates()[0].inSync);
+    await a.startTerm();
+    await a.write([put('k', 't2-2')]);
+    await a.write([put('k', 't2-3')]);
+    net.cut.add(2);
+    void a.write([put('k', 't2-4'), put('only-term2', 'x')]).catch(() => undefined);
+    await until(() => decodePosition(n1.get(POSITION_KEY)).seq === 4);
+    a.stop(new Error('node 1 died'));
+    net.cut.delete(2);
+    net.handlers.clear();
+    // Term 3: node 2 leads from seq 3, writes its term's first batch (seq 4) and dies before anyone has it.
+    const b = new ReplicatedKv(n2, net.node(2), { term: 3 });
+    b.setFollowers([]);
+    await b.startTerm();
+    b.stop(new Error('node 2 died'));
+    expect(decodePosition(n2.get(POSITION_KEY))).to.deep.equal({ term: 3, seq: 4 });
+    net.handlers.clear();
+    // Term 5: node 1 (2/4) leads, starting after seq 4; node 2 (3/4) rejoins: its seq 4 is not node 1's.
+    const c = new ReplicatedKv(n1, net.node(1), { term: 5 });
+    await c.startTerm();
+    await c.write([put('k', 't5')]);
+    const r2b = new Replica(n2);
+    serveReplica(net.node(2), () => r2b, () => 1);
+    c.setFollowers([2]);
+    await until(() => c.followerStates()[0].inSync);
+    await c.write([put('after', '1')]);
+    expect(c.stats.snapshots).to.equal(1);
+    expect(n2.get('only-term2')?.toString()).to.equal('x');
+    expect(contents(n2)).to.deep.equal(contents(n1));
+  });
+
+  // Review: a copy deletes the old store in several writes; a kill between two of them must not leave
+  // the old position standing over a partly deleted store.
+  it('a node killed while a copy clears its store does not come back claiming its old position', async () => {
+    const inner = new MemoryKv();
+    const rows: [string, Buffer][] = [];
+    for (let i = 0; i < 5000; i++) rows.push(put(`c/16384/0/${i}`, 'v'));
+    await inner.write([...rows, [POSITION_KEY, encodePosition({ term: 1, seq: 42 })]]);
+    let writes = 0;
+    const dying: KvStore = {
+      get: (k) => inner.get(k),
+      keysWithPrefix: (p) => inner.keysWithPrefix(p),
+      entries: () => inner.entries(),
+      close: () => inner.close(),
+      async write(entries) {
+        if (++writes === 2) throw new Error('killed');
+        await inner.write(entries);
+      },
+    };
+    await new Replica(dying).beginSnapshot().catch(() => undefined);
+    const restarted = new Replica(inner);
+    const left = [...inner.entries()].filter(([k]) => k.startsWith('c/')).length;
+    // Either the store is whole at its position, or the position is gone.
+    if (restarted.position().seq === 42) expect(left).to.equal(5000);
+    expect(restarted.position().seq).to.equal(0);
+  });
+
+  // Review: a copy that was under way when the follower left the membership must stop, or its late
+  // messages land in the copy the follower gets after it came back.
+  it('stops sending a copy to a follower that left, so the copy it gets on return is exact', async () => {
+    const net = new FakeNet();
+    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1, logBytes: 1, snapshotChunkBytes: 512 });
+    leader.setFollowers([]);
+    for (let i = 0; i < 200; i++) await leader.write([put(`row/${String(i).padStart(4, '0')}`, 'v'.repeat(100))]);
+    const r2 = new Replica(new MemoryKv());
+    // The follower answers its third piece of the first copy late (it is busy), so the copy is under way
+    // when the follower leaves and comes back.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const chunkOf = r2.snapshotChunk.bind(r2);
+    let chunks = 0;
+    r2.snapshotChunk = async (entries) => {
+      await chunkOf(entries);
+      if (++chunks === 3) await gate;
+    };
+    const beginOf = r2.beginSnapshot.bind(r2);
+    let begins = 0;
+    r2.beginSnapshot = () => {
+      begins++;
+      return beginOf();
+    };
+    serveReplica(net.node(2), () => r2, () => 1);
+    leader.setFollowers([2]);
+    await until(() => chunks === 3);
+    // The last row goes while the copy is on its way; node 2 leaves the membership and comes back.
+    await leader.write([['row/0199', null]]);
+    leader.setFollowers([]);
+    leader.setFollowers([2]);
+    await until(() => begins === 2);
+    release();
+    await until(() => leader.followerStates()[0]?.inSync === true);
+    await leader.write([put('last', '1')]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(r2.kv.get('row/0199')).to.equal(undefined);
+    expect(contents(r2.kv)).to.deep.equal(contents(leader.local));
   });
 });
