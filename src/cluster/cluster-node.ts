@@ -287,13 +287,15 @@ export class ClusterNode {
   /**
    * The heartbeats of `peer` stopped (phi past the threshold): a follower that suspects its leader, or
    * a leader that suspects a follower its commits wait for, expels it through etcd, so the agreed
-   * epoch moves on after the detector's time plus expel_after instead of the lease's TTL (replication keeps an
-   * expelled node from counting: see Membership.expel).
+   * epoch moves on after the detector's time plus expel_after instead of the lease's TTL (replication
+   * keeps an expelled node from counting: see Membership.expel) — but only when its link is down too.
+   * A process that died has its connections closed by the kernel at once; one that is silent with its
+   * link up is stalled (a long commit of a bulk load, GC, SIGSTOP) or cut off, and is left to its lease:
+   * expelling a busy leader would fail the work it is doing.
    */
   private async onSuspected(peer: number): Promise<void> {
-    // A stall of the peer (GC, a loaded machine) ends by itself: only a suspicion that lasts is acted on.
     await new Promise((r) => setTimeout(r, this.options.settings.expelAfterMs));
-    if (!this.interconnect.suspected().includes(peer)) return;
+    if (this.interconnect.phi(peer) < this.options.settings.phiThreshold || this.interconnect.isConnected(peer)) return;
     const v = this.current;
     if (v === null || !v.members.some((m) => m.id === peer)) return;
     const leaderGone = this.role === 'follower' && v.leader === peer;
