@@ -58,7 +58,9 @@ async function main(): Promise<void> {
         const first = await waitFor(
           'a commit acknowledged by the new leader',
           async () => {
-            const after = writers.flatMap((w) => w.stats.ackTimes.filter((t) => t > killedAt));
+            // A statement sent after the kill: an acknowledgment the old leader sent just before it died
+            // may still arrive after the kill.
+            const after = writers.flatMap((w) => w.stats.ackTimes.filter((_t, i) => w.stats.sentTimes[i] > killedAt));
             return after.length > 0 ? Math.min(...after) : undefined;
           },
           60_000,

@@ -119,6 +119,8 @@ export interface WriterStats {
   unexpected: string[];
   /** Acknowledgement times (ms since epoch), one per acked id. */
   ackTimes: number[];
+  /** When each acked statement was sent (ms since epoch), one per acked id. */
+  sentTimes: number[];
 }
 
 /**
@@ -126,7 +128,7 @@ export interface WriterStats {
  * writer*1e6 + k, until stop() — reconnecting after every retryable error.
  */
 export function startWriter(cluster: TestCluster, table: string, writer: number, nodeId: number, pauseMs = 5): { stats: WriterStats; stop: () => Promise<void> } {
-  const stats: WriterStats = { acked: [], unknown: [], retryable: new Map(), unexpected: [], ackTimes: [] };
+  const stats: WriterStats = { acked: [], unknown: [], retryable: new Map(), unexpected: [], ackTimes: [], sentTimes: [] };
   let stopping = false;
   let next = writer * 1_000_000;
   const loop = async () => {
@@ -141,9 +143,11 @@ export function startWriter(cluster: TestCluster, table: string, writer: number,
       }
       const id = next++;
       try {
+        const sent = Date.now();
         await client.query(`INSERT INTO ${table} VALUES (${id}, ${writer})`);
         stats.acked.push(id);
         stats.ackTimes.push(Date.now());
+        stats.sentTimes.push(sent);
       } catch (err) {
         stats.unknown.push(id);
         count(stats, err);
