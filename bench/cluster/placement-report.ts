@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     const lines = [
       `# Chunk placement on a 3-node cluster (TPC-H SF ${sf}, replication_factor 2)`,
       '',
-      `Command: \`node dist/bench/cluster/placement-report.js --sf ${sf}\` at ${execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim()}, ` +
+      `Command: \`node dist/bench/cluster/placement-report.js --sf ${sf} --out ${out}\` at ${execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim()}, ` +
         `${os.cpus().length}-core ${os.cpus()[0].model}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}. Load through node ${entry.id}: ${loadMs} ms.`,
       '',
       '| node | role | chunk bytes held (MiB) | chunks held | chunks left to holders | other bytes (MiB) |',
