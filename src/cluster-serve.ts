@@ -9,6 +9,7 @@ import { ClusterConfig, ClusterNodeConfig } from './config/cluster-config';
 import { ServerConfig } from './config/server-config';
 import { Database } from './engine/database';
 import { RunningServer, startServer } from './wire/server';
+import { stopOnSignal } from './stop-on-signal';
 
 export async function serveClusterNode(config: ServerConfig, cluster: ClusterConfig, self: ClusterNodeConfig): Promise<void> {
   const info = (n: ClusterNodeConfig) => ({ id: n.id, host: n.host, interconnectPort: n.interconnectPort, clientPort: n.clientPort });
@@ -68,22 +69,10 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
   console.log(`tessera: node ${self.id} of cluster "${cluster.name}" joined`);
   console.log(`tessera: ready to accept connections on ${self.host}:${self.clientPort} (data ${config.dataDirectory})`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`tessera: received ${signal}, leaving the cluster and shutting down`);
-    try {
-      const closed = new Promise<void>((resolve) => clients.close(() => resolve()));
-      for (const s of relayed.keys()) s.destroy();
-      await node.close();
-      await closed;
-    } catch (err) {
-      console.error(`tessera: error during shutdown: ${(err as Error).stack ?? err}`);
-      process.exit(1);
-    }
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignal('leaving the cluster and shutting down', async () => {
+    const closed = new Promise<void>((resolve) => clients.close(() => resolve()));
+    for (const s of relayed.keys()) s.destroy();
+    await node.close();
+    await closed;
+  });
 }

@@ -9,6 +9,7 @@ import { USAGE, parseCommandLine } from './config/command-line';
 import { ConfigError, loadConfig } from './config/server-config';
 import { ClusterConfig, ClusterNodeConfig, readClusterConfig } from './config/cluster-config';
 import { serveClusterNode } from './cluster-serve';
+import { stopOnSignal } from './stop-on-signal';
 
 /** The package root (this file runs as dist/src/main.js). */
 const PACKAGE_ROOT = path.resolve(__dirname, '../..');
@@ -67,22 +68,10 @@ async function main(): Promise<void> {
   const sockets = server.unixSockets.length > 0 ? ` and ${server.unixSockets.join(', ')}` : '';
   console.log(`tessera: ready to accept connections on ${hosts.join(', ')}:${server.port}${sockets} (data ${config.raw.get('data_directory')})`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`tessera: received ${signal}, shutting down`);
-    try {
-      await server.close();
-      await db.close();
-    } catch (err) {
-      console.error(`tessera: error during shutdown: ${(err as Error).stack ?? err}`);
-      process.exit(1);
-    }
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignal('shutting down', async () => {
+    await server.close();
+    await db.close();
+  });
 }
 
 main().catch((err) => {

@@ -119,19 +119,6 @@ export class ClusterNode {
     await this.membership.join();
   }
 
-  view(): ClusterView | null {
-    return this.current;
-  }
-
-  roleNow(): ClusterRole {
-    return this.role;
-  }
-
-  /** The leader's engine, while this node leads. */
-  database(): Database | null {
-    return this.role === 'leader' ? this.db : null;
-  }
-
   /** Where clients of a follower go: the leader's client port (null: none known, or this node not ready). */
   leaderTarget(): { host: string; port: number } | null {
     const v = this.current;
@@ -207,11 +194,31 @@ export class ClusterNode {
       this.following = null;
       const at = await this.replica.flushed();
       this.log(`cluster: epoch ${view.epoch} has no leader; offering position ${at.term}/${at.seq}`);
-      await this.membership.publishPosition(positionRank(at)).catch(() => undefined);
+      await this.publish(positionRank(at));
     } else if (this.following !== view.leader) {
       this.following = view.leader;
       this.log(`cluster: epoch ${view.epoch}: following node ${view.leader}`);
-      await this.membership.publishPosition(-1).catch(() => undefined);
+      await this.publish(-1);
+    }
+  }
+
+  /**
+   * Publishes this node's claim position (-1: following, no claim), retried: a stale value left from
+   * an earlier vacancy could let a node with less than this one claim the leadership next time.
+   */
+  private async publish(rank: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.membership.publishPosition(rank);
+        return;
+      } catch (err) {
+        if (attempt === 20 || this.role === 'closed') {
+          // etcd is unreachable for seconds: this node's lease expires, and with it the stale key.
+          this.log(`cluster: could not publish position ${rank}: ${(err as Error).message}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   }
 
