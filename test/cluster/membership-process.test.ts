@@ -69,6 +69,9 @@ describe('cluster: a node process paused with SIGSTOP', function () {
       const during = locals[0].view()!;
       expect(during.epoch).to.be.greaterThan(before.epoch);
       expect([2, 3]).to.include(during.leader);
+      // The view can name the new leader a moment before its isLeader() turns true (it also needs a
+      // keep-alive inside the agreed epoch): wait until the sampler has seen it act.
+      await waitFor(() => leaderSince.has(during.leader!), 5000, () => `node ${during.leader} never seen acting as leader`);
       const newLeaderAt = leaderSince.get(during.leader!)!;
       await new Promise((r) => setTimeout(r, 300)); // paused well past its lease
 
