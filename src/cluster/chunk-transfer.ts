@@ -43,17 +43,18 @@ export interface GatherResult {
  * this node excluded). Throws when some chunk has no live holder that has it: this node must not lead
  * then, or it would serve a table with a hole in it.
  */
-export async function gatherElsewhere(kv: KvStore, placement: Placement, transport: RequestTransport, live: readonly number[]): Promise<GatherResult> {
+export async function gatherElsewhere(kv: KvStore, placement: Placement, self: number, transport: RequestTransport, live: readonly number[]): Promise<GatherResult> {
   const started = Date.now();
   const byHolder = new Map<number, string[]>();
   /** Every live holder of each marker's chunk, master first: the next is asked when one lacks it. */
   const holdersOf = new Map<string, number[]>();
   const unplaced: string[] = [];
-  for (const [k, v] of kv.entries()) {
-    if (!isElsewhere(v)) continue;
-    const holders = placement.holders(k);
-    // Only chunk data is ever replaced by a marker: an empty value under any other key is a value.
-    if (holders === null) continue;
+  // Only chunk data this node does not hold is ever replaced by a marker (an empty value under any
+  // other key is a value).
+  for (const k of placement.notHeldBy(self, kv)) {
+    const v = kv.get(k);
+    if (v === undefined || !isElsewhere(v)) continue;
+    const holders = placement.holders(k)!;
     const liveHolders = holders.filter((n) => live.includes(n));
     if (liveHolders.length === 0) unplaced.push(k);
     else {

@@ -232,7 +232,7 @@ export class ClusterNode {
     const others = view.members.filter((m) => m.id !== this.options.self.id).map((m) => m.id);
     let gathered;
     try {
-      gathered = await gatherElsewhere(this.kv, this.placement, this.interconnect, others);
+      gathered = await gatherElsewhere(this.kv, this.placement, this.options.self.id, this.interconnect, others);
     } catch (err) {
       // Leading now would serve tables with holes. Give the leadership up; a holder that comes back
       // (or this node, once one has) takes it.

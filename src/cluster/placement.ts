@@ -11,6 +11,7 @@
 // The ring is over the configured nodes, not the live ones: a chunk's holders do not change when a node
 // dies (its other holder and the leader still have it), so a failure moves no data; the live holder
 // that comes first on the ring acts as the chunk's master.
+import type { KvStore } from '../storage/kv-store';
 import { HashRing, chunkResource } from './hash-ring';
 
 /** `c/<table>/<column>/<group>`: a committed group's column chunk. */
@@ -20,6 +21,8 @@ const CHUNK_KEY = /^c\/(\d+)\/\d+\/(\d+)$/;
  * `<tag>/<n>` (storage/spilled-groups.ts), so it may hold a slash: the column is the last part.
  */
 const SPILL_KEY = /^sp\/(.+)\/\d+$/;
+/** Prefixes of every chunk key (committed and bulk-loaded). */
+const CHUNK_PREFIXES = ['c/', 'sp/'];
 
 /** The directory resource a key's bytes belong to, or null when the key is not chunk data. */
 export function chunkResourceOfKey(key: string): string | null {
@@ -62,18 +65,14 @@ export class Placement {
     return h === null || h.includes(node);
   }
 
-  /** A follower's entries: chunk bytes it does not hold become markers (deletes stay deletes). */
-  forNode(node: number, entries: [string, Buffer | null][]): [string, Buffer | null][] {
-    let out: [string, Buffer | null][] | null = null;
-    for (let i = 0; i < entries.length; i++) {
-      const [k, v] = entries[i];
-      if (v === null || v.length === 0 || this.holds(node, k)) {
-        if (out !== null) out.push(entries[i]);
-        continue;
-      }
-      out ??= entries.slice(0, i);
-      out.push([k, ELSEWHERE]);
-    }
-    return out ?? entries;
+  /**
+   * The chunk keys in `kv` whose bytes `node` does not hold by placement: the only keys that may be
+   * markers there, or extra bytes to trim. Read by key (chunk prefixes only), so a node's start-up
+   * and a promotion do not read the values of the chunks it holds.
+   */
+  notHeldBy(node: number, kv: KvStore): string[] {
+    const out: string[] = [];
+    for (const prefix of CHUNK_PREFIXES) for (const k of kv.keysWithPrefix(prefix)) if (!this.holds(node, k)) out.push(k);
+    return out;
   }
 }

@@ -51,7 +51,7 @@ export class Replica {
     this.applied = decodePosition(kv.get(POSITION_KEY));
     this.queuedSeq = this.applied.seq;
     this.queuedTerm = this.applied.term;
-    if (where !== null) for (const [k, v] of kv.entries()) this.track(k, v, this.applied.seq);
+    if (where !== null) for (const k of where.placement.notHeldBy(where.self, kv)) this.track(k, kv.get(k) ?? null, this.applied.seq);
   }
 
   private track(key: string, value: Buffer | null, seq: number): void {

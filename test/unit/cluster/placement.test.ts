@@ -103,7 +103,7 @@ describe('cluster chunk placement', () => {
     await leader.write([[`c/20000/0/${notOn2}`, Buffer.alloc(120, 7)]]);
     expect(bytesOf(stores.get(2)!).get(`c/20000/0/${notOn2}`)).to.equal(120);
     // The leader dies; node 2 takes over and gathers every marker from node 3.
-    const gathered = await gatherElsewhere(stores.get(2)!, placement, node(2), [3]);
+    const gathered = await gatherElsewhere(stores.get(2)!, placement, 2, node(2), [3]);
     expect(gathered.chunks).to.be.greaterThan(0);
     const after = bytesOf(stores.get(2)!);
     const full = bytesOf(leader.local);
@@ -119,7 +119,7 @@ describe('cluster chunk placement', () => {
     let err: Error | null = null;
     // Node 2 is alive but not among the holders, which are both down.
     expect(holders).to.not.include(2);
-    await gatherElsewhere(kv, placement, node(2), [2]).catch((e) => (err = e));
+    await gatherElsewhere(kv, placement, 2, node(2), [2]).catch((e) => (err = e));
     expect(err).to.be.instanceOf(Error);
     expect(String(err)).to.match(/no live holder/);
   });
@@ -135,17 +135,18 @@ describe('cluster chunk placement', () => {
 
   // Review: a new leader took any empty value for a marker, and asked only the first live holder.
   it('gathers a chunk from its next live holder when the first lacks it, and leaves empty non-chunk values alone', async () => {
-    const three = new Placement([1, 2, 3], 3);
+    const twoCopies = new Placement([1, 2, 3], 2);
     const node = net();
-    const key = 'c/1/0/7';
-    const [first, second] = three.holders(key)!.filter((n) => n !== 1);
+    // A chunk node 1 (the new leader) does not hold: only such chunks are ever markers on it.
+    const key = [...Array(100).keys()].map((g) => `c/1/0/${g}`).find((k) => !twoCopies.holders(k)!.includes(1))!;
+    const [first, second] = twoCopies.holders(key)!;
     const stores = new Map<number, MemoryKv>([[first, new MemoryKv()], [second, new MemoryKv()]]);
     // The first holder is behind (or being sent a copy): it does not have the chunk yet.
     await stores.get(second)!.write([[key, Buffer.alloc(40, 9)]]);
     for (const id of [first, second]) serveChunks(node(id), () => stores.get(id)!);
     const kv = new MemoryKv();
     await kv.write([[key, Buffer.alloc(0)], ['st/1/7', Buffer.alloc(0)]]);
-    const gathered = await gatherElsewhere(kv, three, node(1), [first, second]);
+    const gathered = await gatherElsewhere(kv, twoCopies, 1, node(1), [first, second]);
     expect(gathered.chunks).to.equal(1);
     expect(kv.get(key)!.length).to.equal(40);
     expect(kv.get('st/1/7')!.length).to.equal(0);
@@ -202,6 +203,6 @@ describe('cluster chunk placement', () => {
     // Node 3 starts receiving a full copy; node 1, the leader, dies before it is complete.
     await replicas.get(3)!.beginSnapshot();
     // Node 2 (the highest position) takes over: every chunk must still have a live copy.
-    await gatherElsewhere(stores.get(2)!, placement, node(2), [3]);
+    await gatherElsewhere(stores.get(2)!, placement, 2, node(2), [3]);
   });
 });
