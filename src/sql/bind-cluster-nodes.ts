@@ -4,9 +4,8 @@
 // Like tessera_interconnect_stats(), the rows come from a provider the cluster layer sets on the
 // database (Database.clusterNodes); without a cluster the function returns no rows.
 import { PlanNode } from '../plan/plan';
-import { DataType, Types } from '../types/data-type';
-import { SqlError, SqlState } from '../types/sql-error';
-import { Scalar } from '../types/vector';
+import { Types } from '../types/data-type';
+import { SystemColumn, systemRowsPlan } from './system-rows';
 import type { BindContext } from './bind-context';
 
 export const CLUSTER_NODES_FUNCTION = 'tessera_cluster_nodes';
@@ -25,7 +24,7 @@ export interface ClusterNodeRow {
   suspected: boolean;
 }
 
-const COLUMNS: { name: string; type: DataType; value: (s: ClusterNodeRow) => Scalar }[] = [
+const COLUMNS: SystemColumn<ClusterNodeRow>[] = [
   { name: 'node_id', type: Types.int4, value: (s) => s.id },
   { name: 'host', type: Types.text, value: (s) => s.host },
   { name: 'client_port', type: Types.int4, value: (s) => s.clientPort },
@@ -38,8 +37,5 @@ const COLUMNS: { name: string; type: DataType; value: (s: ClusterNodeRow) => Sca
 ];
 
 export function bindClusterNodes(ctx: BindContext, argCount: number): PlanNode {
-  if (argCount > 0) throw new SqlError(SqlState.undefinedFunction, `function ${CLUSTER_NODES_FUNCTION} with ${argCount} argument(s) does not exist`, { hint: 'It takes no arguments.' });
-  const nodes = ctx.clusterNodes?.() ?? [];
-  const rows = nodes.map((s) => COLUMNS.map((c) => ({ kind: 'const' as const, value: c.value(s), type: c.type })));
-  return { kind: 'values', rows, output: COLUMNS.map((c) => ({ name: c.name, type: c.type })), estimatedRows: rows.length };
+  return systemRowsPlan(CLUSTER_NODES_FUNCTION, argCount, COLUMNS, ctx.clusterNodes?.() ?? []);
 }

@@ -5,14 +5,13 @@
 // storage/write-pipeline.ts). One row, read when the statement is bound, like tessera_buffer_stats().
 import { CommitQueueStats } from '../storage/api';
 import { PlanNode } from '../plan/plan';
-import { DataType, Types } from '../types/data-type';
-import { SqlError, SqlState } from '../types/sql-error';
-import { Scalar } from '../types/vector';
+import { Types } from '../types/data-type';
+import { SystemColumn, systemRowsPlan } from './system-rows';
 import type { BindContext } from './bind-context';
 
 export const COMMIT_STATS_FUNCTION = 'tessera_commit_stats';
 
-const COLUMNS: { name: string; type: DataType; value: (s: CommitQueueStats) => Scalar }[] = [
+const COLUMNS: SystemColumn<CommitQueueStats>[] = [
   { name: 'batches', type: Types.int8, value: (s) => s.batches },
   { name: 'commits', type: Types.int8, value: (s) => s.commits },
   { name: 'commits_per_batch', type: Types.float8, value: (s) => ratio(s.commits, s.batches) },
@@ -41,8 +40,6 @@ function ratio(a: number, b: number): number | null {
 }
 
 export function bindCommitStats(ctx: BindContext, argCount: number): PlanNode {
-  if (argCount > 0) throw new SqlError(SqlState.undefinedFunction, `function ${COMMIT_STATS_FUNCTION} with ${argCount} argument(s) does not exist`, { hint: 'It takes no arguments.' });
   const s = ctx.commitStats?.();
-  const rows = s === undefined ? [] : [COLUMNS.map((c) => ({ kind: 'const' as const, value: c.value(s), type: c.type }))];
-  return { kind: 'values', rows, output: COLUMNS.map((c) => ({ name: c.name, type: c.type })), estimatedRows: rows.length };
+  return systemRowsPlan(COMMIT_STATS_FUNCTION, argCount, COLUMNS, s === undefined ? [] : [s]);
 }

@@ -5,13 +5,12 @@
 // the node's own answer (exec/parallel/remote-round.ts). No rows on a node that never used others.
 import { PlanNode } from '../plan/plan';
 import { remoteFragmentStats, NodeFragmentStats } from '../exec/parallel/remote-round';
-import { DataType, Types } from '../types/data-type';
-import { SqlError, SqlState } from '../types/sql-error';
-import { Scalar } from '../types/vector';
+import { Types } from '../types/data-type';
+import { SystemColumn, systemRowsPlan } from './system-rows';
 
 export const FRAGMENT_STATS_FUNCTION = 'tessera_fragment_stats';
 
-const COLUMNS: { name: string; type: DataType; value: (s: NodeFragmentStats) => Scalar }[] = [
+const COLUMNS: SystemColumn<NodeFragmentStats>[] = [
   { name: 'node_id', type: Types.int4, value: (s) => s.node },
   { name: 'fragments', type: Types.int8, value: (s) => s.fragments },
   { name: 'morsels', type: Types.int8, value: (s) => s.morsels },
@@ -24,8 +23,5 @@ const COLUMNS: { name: string; type: DataType; value: (s: NodeFragmentStats) => 
 ];
 
 export function bindFragmentStats(argCount: number): PlanNode {
-  if (argCount > 0) throw new SqlError(SqlState.undefinedFunction, `function ${FRAGMENT_STATS_FUNCTION} with ${argCount} argument(s) does not exist`, { hint: 'It takes no arguments.' });
-  const stats = [...remoteFragmentStats.values()].sort((a, b) => a.node - b.node);
-  const rows = stats.map((s) => COLUMNS.map((c) => ({ kind: 'const' as const, value: c.value(s), type: c.type })));
-  return { kind: 'values', rows, output: COLUMNS.map((c) => ({ name: c.name, type: c.type })), estimatedRows: rows.length };
+  return systemRowsPlan(FRAGMENT_STATS_FUNCTION, argCount, COLUMNS, [...remoteFragmentStats.values()].sort((a, b) => a.node - b.node));
 }

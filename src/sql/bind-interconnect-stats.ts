@@ -4,9 +4,8 @@
 // the cluster layer hands the database a provider of these rows (Database.interconnectStats); without
 // a cluster the function returns no rows.
 import { PlanNode } from '../plan/plan';
-import { DataType, Types } from '../types/data-type';
-import { SqlError, SqlState } from '../types/sql-error';
-import { Scalar } from '../types/vector';
+import { Types } from '../types/data-type';
+import { SystemColumn, systemRowsPlan } from './system-rows';
 import type { BindContext } from './bind-context';
 
 export const INTERCONNECT_STATS_FUNCTION = 'tessera_interconnect_stats';
@@ -25,7 +24,7 @@ export interface InterconnectStatsRow {
   suspected: boolean;
 }
 
-const COLUMNS: { name: string; type: DataType; value: (s: InterconnectStatsRow) => Scalar }[] = [
+const COLUMNS: SystemColumn<InterconnectStatsRow>[] = [
   { name: 'peer_id', type: Types.int4, value: (s) => s.peer },
   { name: 'messages_sent', type: Types.int8, value: (s) => s.messagesSent },
   { name: 'messages_received', type: Types.int8, value: (s) => s.messagesReceived },
@@ -43,8 +42,5 @@ function round(x: number | null): number | null {
 }
 
 export function bindInterconnectStats(ctx: BindContext, argCount: number): PlanNode {
-  if (argCount > 0) throw new SqlError(SqlState.undefinedFunction, `function ${INTERCONNECT_STATS_FUNCTION} with ${argCount} argument(s) does not exist`, { hint: 'It takes no arguments.' });
-  const peers = ctx.interconnectStats?.() ?? [];
-  const rows = peers.map((s) => COLUMNS.map((c) => ({ kind: 'const' as const, value: c.value(s), type: c.type })));
-  return { kind: 'values', rows, output: COLUMNS.map((c) => ({ name: c.name, type: c.type })), estimatedRows: rows.length };
+  return systemRowsPlan(INTERCONNECT_STATS_FUNCTION, argCount, COLUMNS, ctx.interconnectStats?.() ?? []);
 }
