@@ -13,19 +13,12 @@ import { MemoryKv } from '../../src/storage/kv-store';
 import type { NodeInfo } from '../../src/cluster/cluster-types';
 import { freePort } from '../helpers/test-server';
 import { killFollower, startFragmentFollower } from '../helpers/fragment-followers';
+import { until } from '../helpers/cluster-fakes';
 
 const SQL = 'SELECT k, count(*) AS n, sum(v) AS total, max(id) AS hi FROM g GROUP BY k ORDER BY k';
 
 function count(node: number, key: keyof NodeFragmentStats): number {
   return remoteFragmentStats.get(node)?.[key] ?? 0;
-}
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 1));
-  }
 }
 
 describe('cluster parallel query with follower processes', function () {
@@ -51,7 +44,7 @@ describe('cluster parallel query with follower processes', function () {
     await db.exec(`CREATE TABLE g (id int, k int, v numeric(12,2));
       INSERT INTO g SELECT i, i % 4001, (i % 1000) / 100.0 FROM generate_series(1, 200000) i`);
     // The load stalled every event loop for a while: both followers in sync, connected, trusted.
-    await until(() => database.remoteFragments!.participants().length === 2, 20000);
+    await until(() => database.remoteFragments!.participants().length === 2, 20000, 1);
     // From here on nothing is written: a dead follower stalls no commit.
     await db.exec('SET cluster_parallel_query = off');
     expected = (await db.query(SQL)).rows;
@@ -93,10 +86,10 @@ describe('cluster parallel query with follower processes', function () {
     // Stopped first, so the range it is given is surely still unanswered when it dies.
     child.kill('SIGSTOP');
     const query = db.query(SQL);
-    await until(() => count(2, 'fragments') > sent, 5000);
+    await until(() => count(2, 'fragments') > sent, 5000, 1);
     child.kill('SIGKILL');
     expect((await query).rows).to.deep.equal(expected);
-    await until(() => count(2, 'failures') > failures, 5000);
+    await until(() => count(2, 'failures') > failures, 5000, 1);
     // The next statement leaves the dead node out.
     const fragments = count(2, 'fragments');
     expect((await db.query(SQL)).rows).to.deep.equal(expected);

@@ -16,16 +16,9 @@ import { provideRemoteFragments } from '../../../src/cluster/fragment-provider';
 import { MemoryKv } from '../../../src/storage/kv-store';
 import type { NodeInfo } from '../../../src/cluster/cluster-types';
 import { freePort } from '../../helpers/test-server';
+import { until } from '../../helpers/cluster-fakes';
 
 const TPCH = '/work/shared/tpch';
-
-async function until(cond: () => boolean, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('cluster parallel query over placed chunks (locality, cache fusion)', function () {
   this.timeout(60000);
@@ -62,7 +55,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     await db.exec(`CREATE TABLE g (id int, k int, v numeric(12,2));
       INSERT INTO g SELECT i, i % 997, (i % 1000) / 100.0 FROM generate_series(1, 400000) i;
       ANALYZE`);
-    await until(() => database.remoteFragments!.participants().length === 2);
+    await until(() => database.remoteFragments!.participants().length === 2, 20000);
     for (const id of [2, 3]) await requestTrim(ics[0], id, leaderKv.durableEverywhere()!);
   });
 
@@ -122,7 +115,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     }
     expect(build).to.not.equal('');
     // The followers drop the new table's chunks placed elsewhere.
-    await until(() => database.remoteFragments!.participants().length === 2);
+    await until(() => database.remoteFragments!.participants().length === 2, 20000);
     for (const id of [2, 3]) await requestTrim(ics[0], id, leaderKv.durableEverywhere()!);
     const before = [...services.values()].map((s) => ({ ...s }));
     const { on, off } = await both(`SELECT count(*) AS n, sum(g.v) AS total, max(d.label) AS top FROM g JOIN ${build} d ON d.id = g.k WHERE d.id % 3 = 0`);

@@ -17,6 +17,7 @@ import { NodeFragmentStats, remoteFragmentStats } from '../../../src/exec/parall
 import { MemoryKv } from '../../../src/storage/kv-store';
 import type { NodeInfo } from '../../../src/cluster/cluster-types';
 import { freePort } from '../../helpers/test-server';
+import { until } from '../../helpers/cluster-fakes';
 
 const TPCH = '/work/shared/tpch';
 const tpchQuery = (n: string): string => fs.readFileSync(path.join(TPCH, 'queries', `q${n}.sql`), 'utf8');
@@ -143,7 +144,7 @@ describe('cluster parallel query (remote fragments)', function () {
 
   it('followers behind the statement position answer "behind" after a bounded wait (20 ms here, below the duplicate floor): the leader runs their morsels', async () => {
     const provider = database.remoteFragments!;
-    await until(() => provider.participants().length === 2);
+    await until(() => provider.participants().length === 2, 5000);
     // As if the leader's log were far ahead of both copies.
     database.remoteFragments = { ...provider, position: () => provider.position() + 1_000_000 };
     const before = snapshotStats();
@@ -182,7 +183,7 @@ describe('cluster parallel query (remote fragments)', function () {
   });
 
   it('writes during the query: inside REPEATABLE READ the answer equals the local one at the same snapshot', async () => {
-    await until(() => database.remoteFragments!.participants().length === 2);
+    await until(() => database.remoteFragments!.participants().length === 2, 5000);
     const sql = 'SELECT k % 100 AS b, count(*), sum(v), max(id) FROM g GROUP BY 1 ORDER BY 1';
     const before = snapshotStats();
     const answers = await db.transaction(async (tx) => {
@@ -219,10 +220,3 @@ describe('cluster parallel query (remote fragments)', function () {
   });
 });
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -6,32 +6,9 @@ import { KvStore, MemoryKv } from '../../../src/storage/kv-store';
 import { Placement, chunkResourceOfKey } from '../../../src/cluster/placement';
 import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica, requestTrim } from '../../../src/cluster/replication';
+import { FakeNet, until } from '../../helpers/cluster-fakes';
 import { gatherElsewhere, serveChunks } from '../../../src/cluster/chunk-transfer';
 import { spillKey } from '../../../src/storage/spilled-groups';
-
-type Handler = (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>;
-
-function net() {
-  const handlers = new Map<number, Map<number, Handler>>();
-  return (id: number): RequestHandlers & RequestTransport => ({
-    handle(type, h) {
-      if (!handlers.has(id)) handlers.set(id, new Map());
-      handlers.get(id)!.set(type, h);
-    },
-    async request(to, type, payload) {
-      await new Promise((r) => setImmediate(r));
-      return Buffer.from(await handlers.get(to)!.get(type)!(id, Buffer.from(payload)));
-    },
-  });
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 3000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function bytesOf(kv: KvStore): Map<string, number> {
   const out = new Map<string, number>();
@@ -43,7 +20,7 @@ describe('cluster chunk placement', () => {
   const placement = new Placement([1, 2, 3], 2);
 
   /** Node 1 leads; nodes 2 and 3 follow it (in sync) and serve the chunks they hold. */
-  async function leaderOfTwo(node: ReturnType<typeof net>) {
+  async function leaderOfTwo(node: (id: number) => RequestHandlers & RequestTransport) {
     const stores = new Map<number, MemoryKv>([[2, new MemoryKv()], [3, new MemoryKv()]]);
     const replicas = new Map<number, Replica>();
     for (const id of [2, 3]) {
@@ -77,7 +54,8 @@ describe('cluster chunk placement', () => {
   });
 
   it('trims followers to their placed chunks once every holder has them, and a new leader gathers the rest', async () => {
-    const node = net();
+    const fake = new FakeNet();
+    const node = (id: number) => fake.node(id);
     const { stores, replicas, leader } = await leaderOfTwo(node);
     for (let g = 0; g < 60; g++) {
       await leader.write([[`c/20000/0/${g}`, Buffer.alloc(100, g)], [`c/20000/1/${g}`, Buffer.alloc(50, g)], [`st/20000/${g}`, Buffer.from([g])]]);
@@ -111,7 +89,8 @@ describe('cluster chunk placement', () => {
   });
 
   it('refuses to gather when a chunk has no live holder', async () => {
-    const node = net();
+    const fake = new FakeNet();
+    const node = (id: number) => fake.node(id);
     const kv = new MemoryKv();
     const key = [...Array(100).keys()].map((g) => `c/1/0/${g}`).find((k) => !placement.holders(k)!.includes(2))!;
     await kv.write([[key, Buffer.alloc(0)]]);
@@ -136,7 +115,8 @@ describe('cluster chunk placement', () => {
   // Review: a new leader took any empty value for a marker, and asked only the first live holder.
   it('gathers a chunk from its next live holder when the first lacks it, and leaves empty non-chunk values alone', async () => {
     const twoCopies = new Placement([1, 2, 3], 2);
-    const node = net();
+    const fake = new FakeNet();
+    const node = (id: number) => fake.node(id);
     // A chunk node 1 (the new leader) does not hold: only such chunks are ever markers on it.
     const key = [...Array(100).keys()].map((g) => `c/1/0/${g}`).find((k) => !twoCopies.holders(k)!.includes(1))!;
     const [first, second] = twoCopies.holders(key)!;
@@ -155,7 +135,8 @@ describe('cluster chunk placement', () => {
   // Review: the leader is one of a chunk's holders; followers must not drop their extra copies of a
   // batch the leader's own store has not made durable yet.
   it('lets followers trim only up to what the leader\'s own store has made durable', async () => {
-    const node = net();
+    const fake = new FakeNet();
+    const node = (id: number) => fake.node(id);
     let hold: Promise<void> | null = null;
     const inner = new MemoryKv();
     const slowLocal: KvStore = {
@@ -196,7 +177,8 @@ describe('cluster chunk placement', () => {
   // A fix has to keep a holder's chunk bytes across the copy (or trim only while no copy can be needed)
   // without ever serving a chunk version from the abandoned history.
   it.skip('keeps every chunk on two live nodes while a holder is being sent a full copy', async () => {
-    const node = net();
+    const fake = new FakeNet();
+    const node = (id: number) => fake.node(id);
     const { stores, replicas, leader } = await leaderOfTwo(node);
     for (let g = 0; g < 30; g++) await leader.write([[`c/40000/0/${g}`, Buffer.alloc(100, g)]]);
     for (const id of [2, 3]) await requestTrim(node(1), id, leader.durableEverywhere()!);

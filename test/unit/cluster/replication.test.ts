@@ -6,50 +6,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { KvStore, LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
 import { Replica } from '../../../src/cluster/replica';
-import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica } from '../../../src/cluster/replication';
+import { ReplicatedKv, serveReplica } from '../../../src/cluster/replication';
+import { FakeNet, until } from '../../helpers/cluster-fakes';
 import { POSITION_KEY, decodePosition, encodeBatch, encodePosition } from '../../../src/cluster/kv-batch';
-
-type Handler = (from: number, payload: Buffer) => Uint8Array | Promise<Uint8Array>;
-
-/** Nodes by id; a request runs the target's handler on a later turn, unless the target is cut off. */
-class FakeNet {
-  readonly handlers = new Map<number, Map<number, Handler>>();
-  readonly cut = new Set<number>();
-  requests = 0;
-  node(id: number): RequestHandlers & RequestTransport {
-    const net = this;
-    return {
-      handle(type, handler) {
-        let byType = net.handlers.get(id);
-        if (byType === undefined) net.handlers.set(id, (byType = new Map()));
-        byType.set(type, handler);
-      },
-      async request(to, type, payload) {
-        net.requests++;
-        await new Promise((r) => setImmediate(r));
-        if (net.cut.has(to) || net.cut.has(id)) throw Object.assign(new Error(`node ${to} unreachable`), { retryable: true });
-        const h = net.handlers.get(to)?.get(type);
-        if (h === undefined) throw new Error(`node ${to} has no handler for ${type}`);
-        const out = await h(id, Buffer.from(payload));
-        if (net.cut.has(to) || net.cut.has(id)) throw Object.assign(new Error(`node ${to} unreachable`), { retryable: true });
-        return Buffer.from(out);
-      },
-    };
-  }
-}
 
 function contents(kv: KvStore): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of kv.entries()) out.set(k, v.toString('hex'));
   return out;
-}
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function settledWithin<T>(p: Promise<T>, ms: number): Promise<boolean> {
