@@ -32,13 +32,13 @@ export function embedded(database: Database): EmbeddedDatabase {
 }
 
 /** Node 1 leads, nodes 2 and 3 follow with standbys; `store(id)` makes a follower's store (default: memory). */
-export async function standbyCluster(options: { store?: (id: number) => KvStore; settings?: [string, string][] } = {}): Promise<StandbyCluster> {
+export async function standbyCluster(options: { store?: (id: number) => KvStore; leaderStore?: KvStore; settings?: [string, string][] } = {}): Promise<StandbyCluster> {
   const net = new FakeNet();
   const placement = new Placement([1, 2, 3], 2);
   const stores = new Map<number, KvStore>();
   const replicas = new Map<number, Replica>();
   const told = new Set<number>();
-  const leaderLocal = new MemoryKv();
+  const leaderLocal = options.leaderStore ?? new MemoryKv();
   serveChunks(net.node(1), () => leaderLocal);
   for (const id of [2, 3]) {
     const store = options.store?.(id) ?? new MemoryKv();
