@@ -861,6 +861,10 @@ export class EngineSession implements Session {
   }
 
   private async run(bound: BoundStatement, params: Scalar[], paramTypes: readonly unknown[]): Promise<ExecuteResult> {
+    // Allowed in a read-only transaction, not on a hot standby (PostgreSQL: PreventCommandDuringRecovery).
+    if (this.db.hotStandby === true && (bound.kind === 'analyze' || (bound.kind === 'noop' && bound.command === 'VACUUM'))) {
+      throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${bound.kind === 'analyze' ? 'ANALYZE' : 'VACUUM'} during recovery`);
+    }
     if (this.readOnly) {
       const command = writeCommandName(bound);
       if (command !== null) throw readOnlyViolation(command);

@@ -92,6 +92,9 @@ describe('cluster standby engines', function () {
     expect(await rows(c.on(2), 'SELECT count(*)::int AS n, min(x) AS m FROM r')).to.deep.equal([{ n: 140, m: 11 }]);
   });
 
+  // Messages and SQLSTATEs as a PostgreSQL 15 hot standby answers them (checked against one streaming
+  // from a primary). One deliberate difference: PostgreSQL lets SET default_transaction_read_only = off
+  // through (its transactions stay read-only); here it is refused like BEGIN READ WRITE.
   it('refuses writes as a PostgreSQL hot standby does (25006), and says which node it is', async () => {
     await c.leader.exec('CREATE TABLE w (x int); CREATE SEQUENCE q');
     const s = c.on(2);
@@ -101,6 +104,12 @@ describe('cluster standby engines', function () {
     expect([create.code, create.message]).to.deep.equal(['25006', 'cannot execute CREATE TABLE in a read-only transaction']);
     const next = await failure(s.query("SELECT nextval('q')"));
     expect([next.code, next.message]).to.deep.equal(['25006', 'cannot execute nextval() in a read-only transaction']);
+    const analyze = await failure(s.query('ANALYZE w'));
+    expect([analyze.code, analyze.message]).to.deep.equal(['25006', 'cannot execute ANALYZE during recovery']);
+    const vacuum = await failure(s.query('VACUUM'));
+    expect([vacuum.code, vacuum.message]).to.deep.equal(['25006', 'cannot execute VACUUM during recovery']);
+    const lock = await failure(s.query('SELECT * FROM w FOR UPDATE'));
+    expect([lock.code, lock.message]).to.deep.equal(['25006', 'cannot execute SELECT FOR UPDATE in a read-only transaction']);
     const rw = await failure(s.query('BEGIN READ WRITE'));
     expect([rw.code, rw.message]).to.deep.equal(['0A000', 'cannot set transaction read-write mode during recovery']);
     const set = await failure(s.query('SET default_transaction_read_only = off'));
