@@ -62,6 +62,8 @@ export interface EngineDatabase {
   clusterNodes?: () => ClusterNodeRow[];
   /** Set by the cluster layer on the leader: other nodes that take morsels of parallel fragments. */
   remoteFragments?: RemoteFragmentProvider;
+  /** The engine was closed (its sessions' statements are refused). */
+  readonly closed?: boolean;
   /** A cluster follower's read-only engine over its copy of the leader's store (no transaction may write). */
   readonly hotStandby?: boolean;
   unregister(session: EngineSession): void;
@@ -208,6 +210,9 @@ export class EngineSession implements Session {
 
   async execute(stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult> {
     if (stmt.isEmpty) return { kind: 'empty' };
+    // A cluster follower's standby engine is closed when the node is promoted or its copy replaced:
+    // a connection still holding it must not read a copy no longer kept current.
+    if (this.db.closed === true) throw new SqlError(SqlState.adminShutdown, 'terminating connection because its engine was closed (this node stopped serving it); reconnect');
     this.cancelRequested = false;
     const leave = this.db.readers.enterStatementNow() ?? (await this.db.readers.enterStatement());
     try {
