@@ -183,6 +183,31 @@ describe('cluster standby engines', function () {
     expect(await rows(c.on(2), 'SELECT sum(v)::int AS s, count(*)::int AS n FROM k')).to.deep.equal([{ s: 8010000, n: 4001 }]);
   });
 
+  it('follows DDL and index changes: ALTER TABLE, CREATE INDEX, TRUNCATE, DROP; a snapshot older than a TRUNCATE fails with 40001', async () => {
+    await c.leader.query('CREATE TABLE d (id int, v int)');
+    await c.leader.query('INSERT INTO d SELECT i, i * 2 FROM generate_series(1, 20000) i');
+    await c.leader.query('CREATE INDEX d_v ON d (v)');
+    await c.leader.query('DELETE FROM d WHERE id % 3 = 0');
+    await c.leader.query('INSERT INTO d SELECT i, i * 2 FROM generate_series(20001, 20100) i');
+    expect(await same('SELECT count(*)::int AS n, sum(id)::int AS s FROM d WHERE v BETWEEN 100 AND 40150')).to.deep.equal([{ n: 13376, s: 134848700 }]);
+    await c.leader.query("ALTER TABLE d ADD COLUMN w text DEFAULT 'w'");
+    expect(await same('SELECT w, count(*)::int AS n FROM d GROUP BY w')).to.deep.equal([{ w: 'w', n: 13434 }]);
+    const err = await c.on(3)
+      .transaction(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        expect((await tx.query('SELECT count(*)::int AS n FROM d')).rows).to.deep.equal([{ n: 13434 }]);
+        await c.leader.query('TRUNCATE d');
+        await c.leader.query('INSERT INTO d VALUES (1, 1, \'x\')');
+        return failure(tx.query('SELECT count(*)::int AS n FROM d'));
+      })
+      .catch((e: unknown) => e as { code?: string; message: string });
+    expect([err.code, err.message]).to.deep.equal(['40001', 'canceling statement due to conflict with recovery']);
+    expect(await same('SELECT id, v, w FROM d')).to.deep.equal([{ id: 1, v: 1, w: 'x' }]);
+    await c.leader.query('DROP TABLE d');
+    const gone = await failure(c.on(2).query('SELECT 1 FROM d'));
+    expect([gone.code, gone.message]).to.deep.equal(['42P01', 'relation "d" does not exist']);
+  });
+
   it('is in sync only once the leader said so and every batch received is applied', async () => {
     await c.close();
     const held = new HeldKv();
