@@ -5,12 +5,14 @@
 // of reading the whole committed state again (what a refresh would cost without the changed keys).
 //
 //   node dist/bench/cluster/standby-refresh.js [--sf-dir /work/shared/tpch/sf0.01] [--big-rows 2000000] [--commits 300]
+//   (--sf-dir may hold .tbl or .tbl.gz files)
 //
 // Leader and follower stores are LMDB in temporary directories (synchronous_commit off: fsyncs are
 // not what is measured); both engines share this process.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { LmdbKv } from '../../src/storage/kv-store';
 import { readCatalog } from '../../src/storage/committed-refresh';
 import { Standby } from '../../src/cluster/standby';
@@ -19,6 +21,12 @@ import { standbyCluster } from '../../test/helpers/standby-cluster';
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : dflt;
+}
+
+/** A table's .tbl text (or its .tbl.gz's). */
+function tableText(dir: string, table: string): string {
+  const plain = path.join(dir, `${table}.tbl`);
+  return fs.existsSync(plain) ? fs.readFileSync(plain, 'utf8') : zlib.gunzipSync(fs.readFileSync(`${plain}.gz`)).toString('utf8');
 }
 
 const TABLES = ['lineitem', 'orders', 'customer', 'nation', 'region', 'supplier', 'part', 'partsupp'];
@@ -55,7 +63,7 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|');
     await c.leader.exec(fs.readFileSync(path.join(sfDir, '..', 'schema.sql'), 'utf8'));
     await measure(`COPY TPC-H (${path.basename(sfDir)})`, async () => {
-      for (const t of TABLES) await c.leader.copyFrom(t, fs.readFileSync(path.join(sfDir, `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
+      for (const t of TABLES) await c.leader.copyFrom(t, tableText(sfDir, t).replace(/\|\n/g, '\n'), { delimiter: '|' });
     });
     const orders = Number((await c.leader.query('SELECT max(o_orderkey)::int AS m FROM orders')).rows[0].m);
     await measure('UPDATE orders one row', async () => {
