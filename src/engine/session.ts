@@ -31,7 +31,7 @@ import { runDelete, runInsert, runUpdate } from './dml';
 import { runDdl } from './ddl';
 import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
-import { refuseReadWriteOnStandby, runTransactionStatement } from './transaction-control';
+import { refuseReadWriteOnStandby, refuseSerializableOnStandby, runTransactionStatement } from './transaction-control';
 import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
 import { hasMlAnnotations, planTimesFromExecution, samplesFromExecution } from '../ml/learn-from-execution';
 import { NodeStats } from '../exec/execute';
@@ -272,7 +272,8 @@ export class EngineSession implements Session {
       if (reuse !== undefined && ++reuse.executions >= 2 && this.statementCacheUsable())
         reuse.entry = preparedEntry(parsed.ast, bound, ctx.paramTypes, ctx.catalog, this.settings.version);
       this.planningMs = performance.now() - bindStart;
-      await this.prepareRead(bound);
+      const prepared = this.prepareRead(bound);
+      if (prepared !== null) await prepared;
       const result = await this.run(bound, params, ctx.paramTypes);
       await this.awaitDurableReads();
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
@@ -290,7 +291,8 @@ export class EngineSession implements Session {
       this.refuseIfAborted(entry.ast);
       this.planningMs = 0;
       this.statementCache.hits++;
-      await this.prepareRead(entry.bound);
+      const prepared = this.prepareRead(entry.bound);
+      if (prepared !== null) await prepared;
       const result = await this.run(entry.bound, params, entry.paramTypes);
       await this.awaitDurableReads();
       if (!this.inBlock) await this.commitImplicit();
@@ -335,7 +337,7 @@ export class EngineSession implements Session {
    * they are fetched before a reading statement runs (storage.prepareRead). Usually null (no wait).
    */
   private prepareRead(bound: BoundStatement): Promise<void> | null {
-    if (this.db.storage.prepareRead === undefined || (bound.kind !== 'query' && bound.kind !== 'explain' && bound.kind !== 'copyTo')) return null;
+    if (this.db.hotStandby !== true || this.db.storage.prepareRead === undefined || (bound.kind !== 'query' && bound.kind !== 'explain' && bound.kind !== 'copyTo')) return null;
     const { tables } = statementLocks(bound, this.currentCatalog);
     return tables.length === 0 ? null : this.db.storage.prepareRead(tables, this.txnSnapshot);
   }
@@ -673,6 +675,7 @@ export class EngineSession implements Session {
       return;
     }
     if (this.txnSnapshot === null) {
+      if (this.isolation === 'serializable') refuseSerializableOnStandby(this.db, true);
       this.txnSnapshot = this.db.storage.snapshotState();
       if (this.isolation === 'serializable') this.db.commitLog.begin(this, this.txnSnapshot.version);
     }
@@ -986,6 +989,7 @@ export class EngineSession implements Session {
   /** SET TRANSACTION ISOLATION LEVEL / SET transaction_isolation: only before the transaction's first query. */
   private setTransactionIsolation(value: string | null, fromSetTransaction: boolean): ExecuteResult {
     const level = parseIsolation('transaction_isolation', value ?? this.settings.get('default_transaction_isolation'));
+    if (level === 'serializable' && value !== null) refuseSerializableOnStandby(this.db);
     if (!this.inBlock) {
       if (fromSetTransaction) this.notice('SET TRANSACTION can only be used in transaction blocks', SqlState.noActiveSqlTransaction, 'WARNING');
       return { kind: 'command', command: 'SET' };

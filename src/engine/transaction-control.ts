@@ -29,6 +29,7 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
         return command('BEGIN');
       }
       const level = bound.isolation !== undefined ? parseIsolation('transaction_isolation', bound.isolation) : null;
+      if (level === 'serializable') refuseSerializableOnStandby(session.db);
       // An implicit transaction (statements before BEGIN in one query string) becomes the block.
       if (session.writeTxnOrNull === null && !session.snapshotTaken) session.resetTransactionState(level);
       else if (level !== null) session.isolation = level;
@@ -103,4 +104,13 @@ export function refuseReadWriteOnStandby(db: { readonly hotStandby?: boolean }, 
   if (db.hotStandby !== true) return;
   const on = value !== null && value !== undefined && ['on', 'true', 'yes', '1'].includes(value.toLowerCase());
   if (!on) throw new SqlError(SqlState.featureNotSupported, 'cannot set transaction read-write mode during recovery');
+}
+
+/** Serializable transactions need the commit log of writers a standby does not have (PostgreSQL refuses them too). */
+export function refuseSerializableOnStandby(db: { readonly hotStandby?: boolean }, byDefault = false): void {
+  if (db.hotStandby !== true) return;
+  throw new SqlError(SqlState.featureNotSupported, 'cannot use serializable mode in a hot standby', {
+    detail: byDefault ? '"default_transaction_isolation" is set to "serializable".' : undefined,
+    hint: byDefault ? 'You can use "SET default_transaction_isolation = \'repeatable read\'" to change the default.' : 'You can use REPEATABLE READ instead.',
+  });
 }

@@ -14,11 +14,11 @@ async function rows(db: { query(sql: string): Promise<{ rows: unknown[] }> }, sq
   return (await db.query(sql)).rows;
 }
 
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; detail?: string }> {
+async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; detail?: string; hint?: string }> {
   try {
     await p;
   } catch (err) {
-    return err as { code?: string; message: string; detail?: string };
+    return err as { code?: string; message: string; detail?: string; hint?: string };
   }
   throw new Error('expected the statement to fail');
 }
@@ -112,6 +112,17 @@ describe('cluster standby engines', function () {
     expect([lock.code, lock.message]).to.deep.equal(['25006', 'cannot execute SELECT FOR UPDATE in a read-only transaction']);
     const rw = await failure(s.query('BEGIN READ WRITE'));
     expect([rw.code, rw.message]).to.deep.equal(['0A000', 'cannot set transaction read-write mode during recovery']);
+    const serializable = await failure(s.query('BEGIN ISOLATION LEVEL SERIALIZABLE'));
+    expect([serializable.code, serializable.message, serializable.hint]).to.deep.equal(['0A000', 'cannot use serializable mode in a hot standby', 'You can use REPEATABLE READ instead.']);
+    const byDefault = await failure(
+      s.transaction(async (tx) => {
+        await tx.query('SET default_transaction_isolation = serializable');
+        await tx.query('COMMIT');
+        await tx.query('BEGIN');
+        await tx.query('SELECT 1');
+      }),
+    );
+    expect([byDefault.code, byDefault.message, byDefault.detail]).to.deep.equal(['0A000', 'cannot use serializable mode in a hot standby', '"default_transaction_isolation" is set to "serializable".']);
     const set = await failure(s.query('SET default_transaction_read_only = off'));
     expect([set.code, set.message]).to.deep.equal(['0A000', 'cannot set transaction read-write mode during recovery']);
     expect(await rows(s, 'SHOW transaction_read_only')).to.deep.equal([{ transaction_read_only: 'on' }]);
