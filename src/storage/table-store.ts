@@ -470,7 +470,17 @@ export class TableStore implements Storage, ChunkSource {
   storageStats(): ColumnStorageStats[] {
     const tables = [...this.state.tables.values()].map((t) => ({ def: t.def, groups: t.groups.length, deltaRows: t.groups.reduce((n, g) => n + (g.chunkRows === undefined ? 0 : g.rowCount - g.chunkRows), 0) }));
     // Groups with no rows (below a compaction's region) may still hold the retired generation's chunks: not the table's.
-    return columnStorageStats(tables, (id, c, g) => ((this.state.tables.get(id)?.groups[g]?.rowCount ?? 0) > 0 ? this.kv.get(this.storedChunkKey(id, c, g)) : undefined));
+    return columnStorageStats(tables, (id, c, g) => ((this.state.tables.get(id)?.groups[g]?.rowCount ?? 0) > 0 ? this.storedBytes(this.storedChunkKey(id, c, g)) : undefined));
+  }
+
+  /** A chunk's bytes for the storage statistics; on a copy, one whose bytes are on other nodes only counts as not stored here. */
+  private storedBytes(key: string): Buffer | undefined {
+    if (!this.readOnlyCopy) return this.kv.get(key);
+    try {
+      return this.kv.get(key);
+    } catch {
+      return undefined;
+    }
   }
 
   async close(): Promise<void> {
