@@ -34,6 +34,14 @@ describe('cluster standby engines', function () {
     await c?.close();
   });
 
+  /** The table's live rows in the committed state of the leader and of both standbys, read synchronously. */
+  function liveRows(table: string): number[] {
+    return [c.leader.database, c.standbys.get(2)!.database, c.standbys.get(3)!.database].map((db) => {
+      const id = db.storage.catalog().findTable('public', table)!.id;
+      return db.storage.snapshot(id).liveRowCount;
+    });
+  }
+
   /** The same query on the leader and on both standbys, right after the leader's acknowledgment. */
   async function same(sql: string): Promise<unknown[]> {
     const want = await rows(c.leader, sql);
@@ -45,10 +53,13 @@ describe('cluster standby engines', function () {
     await c.leader.query('CREATE TABLE t (id int PRIMARY KEY, v text, n numeric(10,2))');
     expect(await same("SELECT count(*)::int AS n FROM t")).to.deep.equal([{ n: 0 }]);
     await c.leader.query("INSERT INTO t SELECT i, 'v' || i, i / 4.0 FROM generate_series(1, 1000) i");
+    // Published before the follower acknowledged the batch: already there in the turn the leader's commit returns in.
+    expect(liveRows('t')).to.deep.equal([1000, 1000, 1000]);
     expect(await same('SELECT count(*)::int AS n, sum(n)::text AS s FROM t')).to.deep.equal([{ n: 1000, s: '125125.00' }]);
     await c.leader.query("UPDATE t SET v = 'changed' WHERE id % 10 = 0");
     expect(await same("SELECT count(*)::int AS n FROM t WHERE v = 'changed'")).to.deep.equal([{ n: 100 }]);
     await c.leader.query('DELETE FROM t WHERE id > 900');
+    expect(liveRows('t')).to.deep.equal([900, 900, 900]);
     expect(await same('SELECT count(*)::int AS n, max(id) AS m FROM t')).to.deep.equal([{ n: 900, m: 900 }]);
     // A point lookup through the primary key on the standby, after the rows changed.
     expect(await same('SELECT v FROM t WHERE id = 500')).to.deep.equal([{ v: 'changed' }]);
