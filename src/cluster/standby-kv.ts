@@ -133,7 +133,14 @@ export class StandbyKv implements KvStore {
   }
 
   private async fetchPart(keys: string[]): Promise<void> {
-    const { entries, seq } = await this.fetcher(keys);
+    let got: { entries: KvEntries; seq: number };
+    try {
+      got = await this.fetcher(keys);
+    } catch (err) {
+      // The leader is unreachable or gone: the statement fails, retryable (on the new leader, or here once it is back).
+      throw notFetched(keys[0], `fetching it from the leader failed (${(err as Error).message})`);
+    }
+    const { entries, seq } = got;
     for (const [k, v] of entries) {
       if (v === null) {
         this.absent.add(k);

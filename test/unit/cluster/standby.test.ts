@@ -162,6 +162,18 @@ describe('cluster standby engines', function () {
     for (const id of [2, 3]) expect(c.standbys.get(id)!.kv.stats.fetched, `node ${id} fetched`).to.equal(elsewhere(id));
     // The storage statistics read stored chunks too: a chunk held elsewhere counts as not stored here.
     for (const id of [2, 3]) expect(await rows(c.on(id), 'SELECT * FROM tessera_storage_stats()'), `node ${id}`).to.have.length(3);
+    // The leader unreachable: a statement that needs chunks held elsewhere fails, retryable, with the reason.
+    await c.leader.query('CREATE TABLE m2 (g int, k int, s text)');
+    await c.leader.query('INSERT INTO m2 SELECT * FROM m');
+    await c.trim();
+    const m2 = c.leader.database.storage.catalog().findTable('public', 'm2')!.id;
+    const cold = [2, 3].find((id) => [0, 1, 2, 3].some((g) => !c.placement.holds(id, `c/${m2}/0/${g}`)))!;
+    c.net.cut.add(1);
+    const unreachable = await failure(c.on(cold).query('SELECT count(*) FROM m2'));
+    c.net.cut.delete(1);
+    expect(unreachable.code).to.equal('40001');
+    expect(unreachable.message).to.match(/on this standby: fetching it from the leader failed \(node 1 unreachable\)/);
+    expect(await rows(c.on(cold), 'SELECT count(*)::int AS n FROM m2')).to.deep.equal([{ n: 200000 }]);
     // A write after the trim: the rewritten chunks arrive whole, the rest are still read through the cache.
     await c.leader.query('INSERT INTO m VALUES (7, -1, \'new\')');
     await same('SELECT count(*)::int AS n, sum(k)::text AS s, max(s) AS m FROM m');
