@@ -437,6 +437,12 @@ class RoutedSession implements RelayedSession {
         if (m.type === Msg.readyForQuery) this.phase = 'ready';
         continue;
       }
+      if (m.type === Msg.errorResponse && isFatal(m.bytes)) {
+        // The standby's session ended (its server shut down): the client's session is the leader's
+        // and goes on; this unit is answered by localLost().
+        this.local?.destroy();
+        break;
+      }
       if (this.localSilent > 0) {
         if (m.type === Msg.readyForQuery) this.localSilent--;
         continue;

@@ -6,6 +6,7 @@ import { Server, Socket, createServer } from 'net';
 import { Client, ClientConfig } from 'pg';
 import { LocalEngineServer, serveLocalEngine } from '../../src/cluster-local-engine';
 import { RouteCounters } from '../../src/cluster/route-counters';
+import { RelayedSession } from '../../src/cluster/client-proxy';
 import { RouterContext, routeClient } from '../../src/cluster/statement-router';
 import { Database } from '../../src/engine/database';
 import { RunningServer, startServer } from '../../src/wire/server';
@@ -25,6 +26,10 @@ export interface RoutedFollower {
   /** Whether the node has a standby at all (default true). */
   hasStandby: boolean;
   client(config?: Partial<ClientConfig>): Promise<Client>;
+  /** Ends every session on the standby engine and serves it anew (as a standby that went away and came back). */
+  restartStandby(): Promise<void>;
+  /** What cluster-serve.ts does when the agreed view names another leader: every routed session loses its leader. */
+  abandonAll(): void;
   stop(): Promise<void>;
 }
 
@@ -39,7 +44,8 @@ export async function runOn(db: Database, sql: string): Promise<void> {
   }
 }
 
-export async function startRoutedFollower(): Promise<RoutedFollower> {
+/** `trust`: the leader lets in without a password (for the bare protocol client of test/helpers/raw-client.ts). */
+export async function startRoutedFollower(options: { trust?: boolean } = {}): Promise<RoutedFollower> {
   const leaderDb = await Database.open({ dir: null, settings: new Map([['cluster_node_id', LEADER_ID]]) });
   const standbyDb = await Database.open({ dir: null, settings: new Map([['cluster_node_id', STANDBY_ID]]) });
   // Same schema, different rows: "which side answered" is in every result.
@@ -48,10 +54,10 @@ export async function startRoutedFollower(): Promise<RoutedFollower> {
   await runOn(standbyDb, `${schema} INSERT INTO who VALUES ('standby', 2);`);
   // As h-standby's engine: every session on the standby is read-only.
   standbyDb.settings.set('default_transaction_read_only', 'on');
-  const leader: RunningServer = await startServer(leaderDb, { host: '127.0.0.1', port: 0, authMethod: 'scram-sha-256', users: new Map([['postgres', PASSWORD]]) });
+  const leader: RunningServer = await startServer(leaderDb, { host: '127.0.0.1', port: 0, authMethod: options.trust === true ? 'trust' : 'scram-sha-256', users: new Map([['postgres', PASSWORD]]) });
   const counters = new RouteCounters();
   const state = { inSync: true, hasStandby: true };
-  const local: LocalEngineServer = await serveLocalEngine(standbyDb, () => state.inSync, 100);
+  let local: LocalEngineServer = await serveLocalEngine(standbyDb, () => state.inSync, 100);
   const ctx: RouterContext = {
     leader: () => ({ host: '127.0.0.1', port: leader.port }),
     local: () => (state.hasStandby ? local.engine : null),
@@ -59,11 +65,10 @@ export async function startRoutedFollower(): Promise<RoutedFollower> {
     cancelByLeaderKey: new Map(),
   };
   standbyDb.routeStats = () => [{ nodeId: Number(STANDBY_ID), localUnits: counters.localUnits, leaderUnits: counters.leaderUnits, relayedSessions: counters.relayedSessions }];
-  const sockets = new Set<Socket>();
+  const sockets = new Map<Socket, RelayedSession>();
   const router: Server = createServer((socket) => {
-    sockets.add(socket);
+    sockets.set(socket, routeClient(socket, ctx));
     socket.once('close', () => sockets.delete(socket));
-    routeClient(socket, ctx);
   });
   await new Promise<void>((r) => router.listen(0, '127.0.0.1', () => r()));
   const port = (router.address() as { port: number }).port;
@@ -91,8 +96,15 @@ export async function startRoutedFollower(): Promise<RoutedFollower> {
       await c.connect();
       return c;
     },
+    restartStandby: async () => {
+      await local.close();
+      local = await serveLocalEngine(standbyDb, () => state.inSync, 100);
+    },
+    abandonAll: () => {
+      for (const s of sockets.values()) s.abandon();
+    },
     stop: async () => {
-      for (const s of sockets) s.destroy();
+      for (const s of sockets.keys()) s.destroy();
       await new Promise<void>((r) => router.close(() => r()));
       await local.close();
       await leader.close();
