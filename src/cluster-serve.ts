@@ -21,6 +21,7 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
     dataDirectory: config.dataDirectory,
     synchronousCommit: config.synchronousCommit,
     openDatabase: (kv) => Database.open({ dir: config.dataDirectory, settings: config.raw, kv }),
+    standbySettings: config.raw,
     onLeader: async (db) => {
       wire = await startServer(db, {
         host: [],

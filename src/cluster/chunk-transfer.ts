@@ -3,7 +3,7 @@
 // its follower copy kept only as a marker, before it opens the engine (remastering); other readers of
 // chunks they do not hold (query fragments on followers) use the same request.
 import { KvStore } from '../storage/kv-store';
-import { KvEntries, decodeBatch, encodeBatch } from './kv-batch';
+import { KvEntries, POSITION_KEY, decodeBatch, decodePosition, encodeBatch } from './kv-batch';
 import { MessageType } from './message-types';
 import { Placement, isElsewhere } from './placement';
 import { RequestHandlers, RequestTransport } from './replication';
@@ -13,23 +13,38 @@ const KEYS_PER_REQUEST = 32;
 /** Requests in flight per holder. */
 const IN_FLIGHT = 4;
 
-/** Answers chunk requests from this node's store: the bytes, or null for a key it does not hold. */
+/**
+ * Answers chunk requests from this node's store: the bytes, or null for a key it does not hold,
+ * stamped with the store's position (the batch header's term and seq): the bytes are as of that
+ * batch, which the asker may need to have applied before it uses them (see standby-kv.ts).
+ */
 export function serveChunks(handlers: RequestHandlers, store: () => KvStore | null): void {
   handlers.handle(MessageType.chunkFetch, (_from, payload) => {
     const kv = store();
     if (kv === null) throw new Error('this node has no store open right now');
     const keys = payload.toString('utf8').split('\n');
-    const out: KvEntries = keys.map((k) => {
-      const v = kv.get(k);
-      return [k, v === undefined || isElsewhere(v) ? null : v];
-    });
-    return encodeBatch(0, 0, out);
+    // The position read after the bytes and compared with the one before: no write came between.
+    for (;;) {
+      const before = decodePosition(kv.get(POSITION_KEY));
+      const out: KvEntries = keys.map((k) => {
+        const v = kv.get(k);
+        return [k, v === undefined || isElsewhere(v) ? null : v];
+      });
+      const after = decodePosition(kv.get(POSITION_KEY));
+      if (after.seq === before.seq && after.term === before.term) return encodeBatch(after.term, after.seq, out);
+    }
   });
 }
 
 /** Fetches `keys` from `holder`; a key it does not hold comes back null. */
 export async function fetchChunks(transport: RequestTransport, holder: number, keys: string[], timeoutMs = 30_000): Promise<KvEntries> {
-  return decodeBatch(await transport.request(holder, MessageType.chunkFetch, Buffer.from(keys.join('\n')), timeoutMs)).entries;
+  return (await fetchChunksAt(transport, holder, keys, timeoutMs)).entries;
+}
+
+/** fetchChunks, with the batch (seq) of the holder's store the bytes are as of. */
+export async function fetchChunksAt(transport: RequestTransport, holder: number, keys: string[], timeoutMs = 30_000): Promise<{ entries: KvEntries; seq: number }> {
+  const batch = decodeBatch(await transport.request(holder, MessageType.chunkFetch, Buffer.from(keys.join('\n')), timeoutMs));
+  return { entries: batch.entries, seq: batch.seq };
 }
 
 export interface GatherResult {

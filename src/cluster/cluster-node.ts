@@ -4,7 +4,8 @@
 // - The leader runs the engine. Its store is a ReplicatedKv: every write is sent to every follower and
 //   a commit is acknowledged only once replication_factor nodes (and every in-sync follower) hold it.
 // - A follower keeps a Replica of the leader's store, written in the leader's order, and relays its
-//   clients to the leader (client-proxy.ts).
+//   clients to the leader (client-proxy.ts). It also runs a read-only engine over that copy (a standby,
+//   standby.ts), kept current with every batch it applies, for its clients' reads.
 // - When the leader is gone (its lease expired: dead, paused, or cut off from etcd), the agreed view
 //   shows no leader. Every follower stops taking batches, waits for its last ones to be durable, and
 //   publishes its position; once every live member has, and they are a majority of the configured
@@ -24,11 +25,12 @@ import { Interconnect } from './interconnect';
 import { provideInterconnectStats } from './interconnect-stats-view';
 import { Position } from './kv-batch';
 import { LeaderClaimContext, Membership, highestPositionCandidate } from './membership';
-import { gatherElsewhere, serveChunks } from './chunk-transfer';
+import { fetchChunksAt, gatherElsewhere, serveChunks } from './chunk-transfer';
 import { provideRemoteFragments } from './fragment-provider';
 import { serveFragments } from './fragment-service';
 import { Placement } from './placement';
-import { Replica } from './replica';
+import { Replica, ReplicaListener } from './replica';
+import { Standby, StandbyHandle } from './standby';
 import { NotLeaderError, ReplicatedKv, requestTrim, serveReplica } from './replication';
 
 /** How often a leader with every configured node in sync lets followers drop chunks placed elsewhere. */
@@ -47,6 +49,8 @@ export interface ClusterNodeOptions {
   onLeader(db: Database): Promise<void>;
   /** This node stops leading: end the sessions on its engine (it is closed next). */
   onStepDown(): Promise<void>;
+  /** Settings of the followers' standby engine (the server's, as the leader's engine gets); cluster_node_id is added. */
+  standbySettings?: Map<string, string>;
   log?: (line: string) => void;
 }
 
@@ -75,6 +79,10 @@ export class ClusterNode {
   private trimTimer: NodeJS.Timeout | null = null;
   /** The data directory is this process's for as long as the node runs, whatever its role. */
   private readonly unlock: () => void;
+  /** The read-only engine over this follower's copy (null: leading, or no consistent copy yet). */
+  private standbyEngine: Standby | null = null;
+  /** The leader followed now said this node is in sync (replication.ts tellInSync). */
+  private countedInSync = false;
 
   constructor(private readonly options: ClusterNodeOptions) {
     this.unlock = lockDataDirectory(options.dataDirectory);
@@ -92,7 +100,14 @@ export class ClusterNode {
       phiThreshold: s.phiThreshold,
       acceptablePauseMs: s.acceptablePauseMs,
     });
-    serveReplica(this.interconnect, () => (this.role === 'follower' ? this.replica : null), () => this.following);
+    serveReplica(
+      this.interconnect,
+      () => (this.role === 'follower' ? this.replica : null),
+      () => this.following,
+      (from) => {
+        if (from === this.following) this.countedInSync = true;
+      },
+    );
     serveChunks(this.interconnect, () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv));
     serveFragments(this.interconnect, () => (this.role === 'follower' ? this.replica : null));
     const majority = Math.floor(options.nodes.length / 2) + 1;
@@ -155,7 +170,69 @@ export class ClusterNode {
   }
 
   private newReplica(): Replica {
-    return new Replica(this.kv, { self: this.options.self.id, placement: this.placement });
+    const replica = new Replica(this.kv, { self: this.options.self.id, placement: this.placement });
+    replica.listen(this.standbyListener);
+    return replica;
+  }
+
+  /** The standby engine of this follower (h-route sends its clients' read-only statements there); null while not following or not ready. */
+  standby(): StandbyHandle | null {
+    return this.role === 'follower' ? this.standbyEngine : null;
+  }
+
+  /** The replica's changes go to the standby open at the time. */
+  private readonly standbyListener: ReplicaListener = {
+    applied: (seq, entries) => this.standbyEngine?.applied(seq, entries),
+    trimmed: (keys) => this.standbyEngine?.trimmed(keys),
+    // A whole copy replaces the store: the standby's sessions end before its first key goes.
+    replacing: () => this.closeStandby(),
+    replaced: () => this.enqueue(() => this.ensureStandby()),
+  };
+
+  /** Opens the standby when this node follows a leader with a consistent copy and has none open. */
+  private async ensureStandby(): Promise<void> {
+    if (this.role !== 'follower' || this.standbyEngine !== null || this.following === null || this.replica.receivingCopy || this.replica.position().seq === 0) return;
+    const replica = this.replica;
+    const settings = new Map(this.options.standbySettings ?? []);
+    settings.set('cluster_node_id', String(this.options.self.id));
+    const standby = await Standby.open({
+      replica,
+      kv: this.kv,
+      self: this.options.self.id,
+      placement: this.placement,
+      fetch: (keys) => {
+        const leader = this.following;
+        if (leader === null) return Promise.reject(Object.assign(new Error('this node follows no leader now: chunks held elsewhere cannot be fetched'), { code: '40001' }));
+        return fetchChunksAt(this.interconnect, leader, keys);
+      },
+      leaderCountsInSync: () => this.leaderCountsInSync(),
+      dataDirectory: this.options.dataDirectory,
+      settings,
+      log: (line) => this.log(`cluster: ${line}`),
+    });
+    // The role or the copy changed while it opened: not this one.
+    if (this.role !== 'follower' || this.replica !== replica || replica.receivingCopy || this.standbyEngine !== null) {
+      await standby.close();
+      return;
+    }
+    standby.onFailure = () => this.enqueue(async () => {
+      if (this.standbyEngine !== standby) return;
+      await this.closeStandby();
+      await this.ensureStandby();
+    });
+    this.standbyEngine = standby;
+  }
+
+  /** Ends the standby's sessions and closes its engine (before promotion, a whole copy, closing). */
+  private async closeStandby(): Promise<void> {
+    const standby = this.standbyEngine;
+    this.standbyEngine = null;
+    if (standby !== null) await standby.close().catch((err) => this.log(`cluster: the standby engine closed with: ${(err as Error).message}`));
+  }
+
+  private leaderCountsInSync(): boolean {
+    const leader = this.following;
+    return this.countedInSync && leader !== null && this.role === 'follower' && this.interconnect.isConnected(leader) && !this.interconnect.suspected().includes(leader);
   }
 
   /**
@@ -192,14 +269,17 @@ export class ClusterNode {
     if (view.leader === null) {
       // Stop taking batches, wait for those taken to be durable, then offer that position.
       this.following = null;
+      this.countedInSync = false;
       const at = await this.replica.flushed();
       this.log(`cluster: epoch ${view.epoch} has no leader; offering position ${at.term}/${at.seq}`);
       await this.publish(positionRank(at));
     } else if (this.following !== view.leader) {
       this.following = view.leader;
+      this.countedInSync = false;
       this.log(`cluster: epoch ${view.epoch}: following node ${view.leader}`);
       await this.publish(-1);
     }
+    await this.ensureStandby();
   }
 
   /**
@@ -225,6 +305,9 @@ export class ClusterNode {
   private async promote(view: ClusterView): Promise<void> {
     this.role = 'promoting';
     this.following = null;
+    this.countedInSync = false;
+    // The standby's sessions end before the leader's engine opens over the same store.
+    await this.closeStandby();
     const at = await this.replica.flushed();
     const started = Date.now();
     this.log(`cluster: epoch ${view.epoch}: this node leads, from position ${at.term}/${at.seq}`);
@@ -253,6 +336,8 @@ export class ClusterNode {
     replicated.setFollowers(others);
     await replicated.startTerm();
     this.db = await this.options.openDatabase(replicated);
+    // SHOW cluster_node_id names the node that ran a statement (the standby's engine says its own).
+    this.db.settings.set('cluster_node_id', String(this.options.self.id));
     const unprovideStats = provideInterconnectStats(this.db, this.interconnect);
     // Followers run morsels of parallel fragments, each the ranges whose chunks it holds.
     const unprovideFragments = provideRemoteFragments(this.db, this.interconnect, replicated, { holds: (node, key) => this.placement.holds(node, key) });
@@ -318,12 +403,14 @@ export class ClusterNode {
   private async onFenced(): Promise<void> {
     if (this.role === 'leader' || this.role === 'promoting') await this.stepDown('lease lost');
     this.following = null;
+    this.countedInSync = false;
   }
 
   /** Leaves the cluster (the lease is revoked, so the others move on at once) and closes the store. */
   async close(): Promise<void> {
     await this.transition;
     this.role = 'closed';
+    await this.closeStandby();
     if (this.trimTimer !== null) clearInterval(this.trimTimer);
     await this.membership.leave().catch(() => undefined);
     this.replicated?.stop(new NotLeaderError('the node is shutting down'));

@@ -22,6 +22,8 @@ export const MessageType = {
   replTrim: 203,
   /** Replication: one part of a batch larger than a frame (the last is answered like an append). */
   replPart: 204,
+  /** Replication: the leader counts this follower in sync (its commits wait for it): a standby's reads see every acknowledged commit. */
+  replInSync: 205,
   /** Chunk transfer: the bytes of some chunks from a node that holds them. */
   chunkFetch: 300,
   /** Distributed query: run morsels of a parallel fragment over this node's copy of the store (fragment-service.ts). */

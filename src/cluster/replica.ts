@@ -15,6 +15,22 @@ export interface ReplicaPlacement {
   placement: Placement;
 }
 
+/** What else reads the copy (a standby engine, standby.ts) hears of its changes. */
+export interface ReplicaListener {
+  /**
+   * Batches up to `seq` were applied: `entries` (in order) are in the store. Called synchronously
+   * before they are acknowledged to the leader, so a reader refreshed here sees every commit the
+   * leader then acknowledges.
+   */
+  applied(seq: number, entries: KvEntries): void;
+  /** The bytes of these chunk keys were replaced by markers (the same rows, held elsewhere). */
+  trimmed(keys: string[]): void;
+  /** The copy is about to be replaced whole: awaited before the first key is removed. */
+  replacing(): Promise<void>;
+  /** A whole copy was received (its position is written). */
+  replaced(): void;
+}
+
 /** A batch the follower cannot place: the leader must resend from the follower's position. */
 export class ReplicationGapError extends Error {
   readonly retryable = true;
@@ -43,6 +59,9 @@ export class Replica {
   private readonly trimmable = new Map<string, number>();
   private trimUpTo: number | null = null;
   private trimWaits: (() => void)[] = [];
+  private listener: ReplicaListener | null = null;
+  /** A whole copy is being received (beginSnapshot until endSnapshot): the store is not a consistent state. */
+  private replacing = false;
 
   constructor(
     readonly kv: KvStore,
@@ -58,6 +77,20 @@ export class Replica {
     if (this.where === null) return;
     if (value === null || isElsewhere(value) || this.where.placement.holds(this.where.self, key)) this.trimmable.delete(key);
     else this.trimmable.set(key, seq);
+  }
+
+  listen(listener: ReplicaListener | null): void {
+    this.listener = listener;
+  }
+
+  /** A whole copy of the leader's store is being received: the store is no consistent state now. */
+  get receivingCopy(): boolean {
+    return this.replacing;
+  }
+
+  /** Every batch received has been applied, and no whole copy is being received. */
+  caughtUp(): boolean {
+    return !this.replacing && this.applied.seq === this.queuedSeq && this.applied.seq > 0;
   }
 
   /** Chunk bytes kept beyond this node's placement (dropped by trim). */
@@ -140,6 +173,9 @@ export class Replica {
       }
       this.applied = reached;
       for (const p of group) for (const [k, v] of p.entries) this.track(k, v, p.seq);
+      // Before the acknowledgment below: the leader acknowledges the commit to its client once this
+      // node answers, and that client may read here next.
+      this.listener?.applied(reached.seq, entries);
       for (const p of group) p.resolve(this.position());
     }
     this.writing = false;
@@ -156,6 +192,7 @@ export class Replica {
     try {
       if (entries.length > 0) await this.kv.write(entries);
       for (const [k] of entries) this.trimmable.delete(k);
+      if (entries.length > 0) this.listener?.trimmed(entries.map(([k]) => k));
     } catch {
       // Bytes not dropped are only extra copies: the next trim tries again.
     }
@@ -168,6 +205,8 @@ export class Replica {
    */
   async beginSnapshot(): Promise<void> {
     if (this.writing || this.pending.length > 0) throw new ReplicationGapError('a snapshot cannot start while batches are being applied');
+    this.replacing = true;
+    await this.listener?.replacing();
     // The position goes first, on its own: the deletes below take several transactions, and a node killed
     // between two of them must not come back claiming its old position over a half-deleted store.
     this.applied = { term: 0, seq: 0 };
@@ -193,5 +232,7 @@ export class Replica {
     this.applied = { ...at };
     this.queuedSeq = at.seq;
     this.queuedTerm = at.term;
+    this.replacing = false;
+    this.listener?.replaced();
   }
 }

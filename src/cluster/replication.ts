@@ -18,6 +18,7 @@ const MSG_REPL_POSITION = MessageType.replPosition;
 const MSG_REPL_SNAPSHOT = MessageType.replSnapshot;
 const MSG_REPL_TRIM = MessageType.replTrim;
 const MSG_REPL_PART = MessageType.replPart;
+const MSG_REPL_IN_SYNC = MessageType.replInSync;
 
 /** Asks a follower to drop the bytes of chunks placed elsewhere, written by batches up to `upTo`. */
 export function requestTrim(transport: RequestTransport, follower: number, upTo: number): Promise<Buffer> {
@@ -73,6 +74,8 @@ interface Follower {
   recovering: boolean;
   removed: boolean;
   failures: number;
+  /** The follower was told it is in sync (MSG_REPL_IN_SYNC answered). */
+  told: boolean;
 }
 
 interface Waiter {
@@ -174,7 +177,7 @@ export class ReplicatedKv implements KvStore {
     this.settleWaiters();
     for (const id of ids) {
       if (this.followers.has(id)) continue;
-      const f: Follower = { id, acked: 0, sent: 0, inFlight: 0, inSync: false, recovering: false, removed: false, failures: 0 };
+      const f: Follower = { id, acked: 0, sent: 0, inFlight: 0, inSync: false, recovering: false, removed: false, failures: 0, told: false };
       this.followers.set(id, f);
       this.startRecovery(f);
     }
@@ -292,6 +295,7 @@ export class ReplicatedKv implements KvStore {
           if (at.seq > f.acked) f.acked = at.seq;
           f.failures = 0;
           if (!f.inSync && f.acked === this.head.seq) f.inSync = true;
+          this.tellInSync(f);
           this.acknowledged(f.id, f.acked);
           this.pump(f);
         },
@@ -321,6 +325,18 @@ export class ReplicatedKv implements KvStore {
       reply = await this.transport.request(f.id, MSG_REPL_PART, part, this.opts.requestTimeoutMs);
     }
     return reply;
+  }
+
+  /**
+   * Tells a follower, once, that its acknowledgments now count for every commit: its standby engine
+   * (standby.ts) then sees every commit acknowledged to a client. Retried at its next answer if lost.
+   */
+  private tellInSync(f: Follower): void {
+    if (!f.inSync || f.told || f.removed || this.stopped !== null) return;
+    f.told = true;
+    this.transport.request(f.id, MSG_REPL_IN_SYNC, Buffer.alloc(0), this.opts.requestTimeoutMs).catch(() => {
+      f.told = false;
+    });
   }
 
   private failed(f: Follower, err: unknown): void {
@@ -369,6 +385,7 @@ export class ReplicatedKv implements KvStore {
         }
         f.failures = 0;
         if (f.acked === this.head.seq) f.inSync = true;
+        this.tellInSync(f);
         this.acknowledged(f.id, f.acked);
         break;
       }
@@ -445,7 +462,7 @@ export interface RequestHandlers {
  * node this follower currently takes batches from (the agreed leader); anyone else is refused, as is
  * everyone while `current()` gives no replica (this node leads, or is between roles).
  */
-export function serveReplica(handlers: RequestHandlers, current: () => Replica | null, leader: () => number | null): void {
+export function serveReplica(handlers: RequestHandlers, current: () => Replica | null, leader: () => number | null, inSync: (from: number) => void = () => undefined): void {
   const check = (from: number): Replica => {
     if (from !== leader()) throw new NotLeaderError(`node ${from} is not the leader this node follows (${leader() ?? 'none'})`);
     const replica = current();
@@ -454,6 +471,11 @@ export function serveReplica(handlers: RequestHandlers, current: () => Replica |
   };
   handlers.handle(MSG_REPL_APPEND, async (from, payload) => encodePosition(await check(from).append(payload)));
   handlers.handle(MSG_REPL_POSITION, (from) => encodePosition(check(from).position()));
+  handlers.handle(MSG_REPL_IN_SYNC, (from) => {
+    check(from);
+    inSync(from);
+    return Buffer.alloc(0);
+  });
   // A large batch's parts (ReplicatedKv.sendInParts), kept until the last arrives.
   let parts: { from: number; seq: number; pieces: Buffer[] } | null = null;
   handlers.handle(MSG_REPL_PART, async (from, payload) => {

@@ -32,6 +32,12 @@ export interface DatabaseOptions {
    * failed; a cluster node: its replicated store). Whoever supplies it owns it and locks `dir`.
    */
   kv?: KvStore;
+  /**
+   * `kv` is a cluster follower's copy of the leader's store, which the leader writes: every session is
+   * read-only, as on a PostgreSQL hot standby (writes 25006), and the copy's changes are published by
+   * `storage.refreshCommitted` (see cluster/standby.ts).
+   */
+  hotStandby?: boolean;
 }
 
 /** '256MB', '1GB', '8kB', '1048576' → bytes. */
@@ -71,6 +77,8 @@ export class Database implements DatabaseHandle, EngineDatabase {
    * leader: cluster/fragment-provider.ts); undefined: parallel query uses this node's workers only.
    */
   remoteFragments: RemoteFragmentProvider | undefined = undefined;
+  /** Every session is read-only: the store is a cluster follower's copy (DatabaseOptions.hotStandby). */
+  hotStandby = false;
 
   private constructor(
     readonly storage: Storage,
@@ -86,6 +94,10 @@ export class Database implements DatabaseHandle, EngineDatabase {
     await loadParser();
     const settings = new Map<string, string>();
     for (const [k, v] of options.settings ?? []) settings.set(k.toLowerCase() === 'timezone' ? 'TimeZone' : k, v);
+    if (options.hotStandby === true) {
+      settings.set('default_transaction_read_only', 'on');
+      settings.set('in_hot_standby', 'on');
+    }
     const dir = options.dir === ':memory:' ? null : options.dir;
     const release = dir === null || options.kv !== undefined ? () => undefined : lockDataDirectory(dir);
     try {
@@ -101,11 +113,14 @@ export class Database implements DatabaseHandle, EngineDatabase {
         cache,
         synchronousCommit: isOn(settings.get('synchronous_commit'), true),
         kv: options.kv,
+        readOnlyCopy: options.hotStandby === true,
       });
       // Temp files of operators over work_mem; leftovers of a crash are removed.
       const spillDir = dir === null ? path.join(os.tmpdir(), `tessera-spill-${process.pid}`) : path.join(dir, 'tmp');
       fs.rmSync(spillDir, { recursive: true, force: true });
-      return new Database(storage, settings, release, pool.trace, spillDir);
+      const db = new Database(storage, settings, release, pool.trace, spillDir);
+      db.hotStandby = options.hotStandby === true;
+      return db;
     } catch (err) {
       release();
       throw err;

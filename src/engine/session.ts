@@ -32,7 +32,7 @@ import { runDelete, runInsert, runUpdate } from './dml';
 import { runDdl } from './ddl';
 import { sessionSequences } from './sequence-functions';
 import { explainLines } from '../planner/explain';
-import { runTransactionStatement } from './transaction-control';
+import { refuseReadWriteOnStandby, runTransactionStatement } from './transaction-control';
 import { LearnedOptimizer, parseMlMode } from '../ml/learned-optimizer';
 import { hasMlAnnotations, planTimesFromExecution, samplesFromExecution } from '../ml/learn-from-execution';
 import { NodeStats } from '../exec/execute';
@@ -65,6 +65,8 @@ export interface EngineDatabase {
   routeStats?: () => RouteStatsRow[];
   /** Set by the cluster layer on the leader: other nodes that take morsels of parallel fragments. */
   remoteFragments?: RemoteFragmentProvider;
+  /** A cluster follower's read-only engine over its copy of the leader's store (no transaction may write). */
+  readonly hotStandby?: boolean;
   unregister(session: EngineSession): void;
 }
 
@@ -268,6 +270,7 @@ export class EngineSession implements Session {
       if (reuse !== undefined && ++reuse.executions >= 2 && this.statementCacheUsable())
         reuse.entry = preparedEntry(parsed.ast, bound, ctx.paramTypes, ctx.catalog, this.settings.version);
       this.planningMs = performance.now() - bindStart;
+      await this.prepareRead(bound);
       const result = await this.run(bound, params, ctx.paramTypes);
       await this.awaitDurableReads();
       if (!this.inBlock && result.kind !== 'copyIn') await this.commitImplicit();
@@ -285,6 +288,7 @@ export class EngineSession implements Session {
       this.refuseIfAborted(entry.ast);
       this.planningMs = 0;
       this.statementCache.hits++;
+      await this.prepareRead(entry.bound);
       const result = await this.run(entry.bound, params, entry.paramTypes);
       await this.awaitDurableReads();
       if (!this.inBlock) await this.commitImplicit();
@@ -322,6 +326,16 @@ export class EngineSession implements Session {
       () => true as const,
       (err: unknown) => this.failStatement().then(() => Promise.reject(err)),
     );
+  }
+
+  /**
+   * A cluster standby's store keeps some chunks only as markers (their bytes are on other nodes):
+   * they are fetched before a reading statement runs (storage.prepareRead). Usually null (no wait).
+   */
+  private prepareRead(bound: BoundStatement): Promise<void> | null {
+    if (this.db.storage.prepareRead === undefined || (bound.kind !== 'query' && bound.kind !== 'explain' && bound.kind !== 'copyTo')) return null;
+    const { tables } = statementLocks(bound, this.currentCatalog);
+    return tables.length === 0 ? null : this.db.storage.prepareRead(tables, this.txnSnapshot);
   }
 
   /** In an aborted transaction block only COMMIT, ROLLBACK and ROLLBACK TO are accepted (25P02). */
@@ -639,7 +653,7 @@ export class EngineSession implements Session {
   /** A new transaction: its isolation level is the one BEGIN names, else default_transaction_isolation. */
   resetTransactionState(level: IsolationLevel | null): void {
     this.isolation = level ?? defaultIsolation(this.settings.get('default_transaction_isolation'));
-    this.readOnly = defaultReadOnly(this.settings.get('default_transaction_read_only'));
+    this.readOnly = this.db.hotStandby === true || defaultReadOnly(this.settings.get('default_transaction_read_only'));
     this.txnSnapshot = null;
     this.snapshotTaken = false;
     this.readTables.clear();
@@ -888,6 +902,7 @@ export class EngineSession implements Session {
       case 'set':
         if (bound.name === 'all') throw notSupported('RESET ALL');
         if (bound.name === 'transaction_isolation') return this.setTransactionIsolation(bound.value, bound.local);
+        if (bound.name === 'transaction_read_only' || bound.name === 'default_transaction_read_only') refuseReadWriteOnStandby(this.db, bound.value);
         if (bound.name === 'transaction_read_only') {
           if (!this.inBlock) this.notice('SET TRANSACTION can only be used in transaction blocks', SqlState.noActiveSqlTransaction, 'WARNING');
           else this.readOnly = ['on', 'true', 'yes', '1'].includes((bound.value ?? 'off').toLowerCase());
@@ -1014,3 +1029,4 @@ export function rowsResult(plan: { output: PlanNode['output'] }, batches: Batch[
   for (const b of batches) rowCount += b.length;
   return { kind: 'rows', fields: fieldsFromOutput(plan.output), batches, rowCount, command: `${verb} ${rowCount}` };
 }
+

@@ -32,6 +32,7 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       // An implicit transaction (statements before BEGIN in one query string) becomes the block.
       if (session.writeTxnOrNull === null && !session.snapshotTaken) session.resetTransactionState(level);
       else if (level !== null) session.isolation = level;
+      if (bound.readOnly === false) refuseReadWriteOnStandby(session.db, 'off');
       if (bound.readOnly !== undefined) session.readOnly = bound.readOnly;
       session.inTransactionBlock = true;
       session.setStatus('T');
@@ -92,4 +93,14 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       return command('ROLLBACK');
     }
   }
+}
+
+/**
+ * A hot standby's transactions are read-only whatever is asked (PostgreSQL refuses read-write mode
+ * during recovery with this error, 0A000, from the check of transaction_read_only).
+ */
+export function refuseReadWriteOnStandby(db: { readonly hotStandby?: boolean }, value: string | null | undefined): void {
+  if (db.hotStandby !== true) return;
+  const on = value !== null && value !== undefined && ['on', 'true', 'yes', '1'].includes(value.toLowerCase());
+  if (!on) throw new SqlError(SqlState.featureNotSupported, 'cannot set transaction read-write mode during recovery');
 }

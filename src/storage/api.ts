@@ -418,6 +418,12 @@ export interface StorageOptions {
   synchronousCommit: boolean;
   /** A key-value store to use instead of one on `dir` (tests: writes that can be held back or failed). */
   kv?: KvStore;
+  /**
+   * `kv` is a copy another node writes (a cluster follower's standby): nothing is written at open,
+   * TableStore.refreshCommitted publishes the copy's changes, and rows removed under a reader fail
+   * it with a conflict with recovery (40001).
+   */
+  readOnlyCopy?: boolean;
 }
 
 /** Bytes on disk of one table column (all its committed chunks), for tessera_storage_stats(). */
@@ -446,6 +452,10 @@ export interface AuxStore {
 export interface Storage {
   /** The committed catalog as of now. */
   catalog(): CatalogView;
+  /** A copy's store (StorageOptions.readOnlyCopy): brings in what a statement reading `tables` needs first; null: nothing to wait for. */
+  prepareRead?(tables: readonly number[], snapshot: StorageSnapshot | null): Promise<void> | null;
+  /** A copy's store: publishes what the node that writes it wrote under `keys` (see TableStore). */
+  refreshCommitted?(keys: Iterable<string>): void;
   /** Snapshot of the committed table now. */
   snapshot(tableId: number): TableSnapshot;
   /**

@@ -37,6 +37,7 @@ import { OwnDeletedRows, OwnDeletions } from './own-deletions';
 import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGroup, leftoverGroupKeys, retiredKeys } from './compaction';
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 import { DeletedSince, deletedAt, denseDeleted, hasDeletions, newlyDeletedIn, withDeleted } from './layered-deletions';
+import { ChangedKeys, readCatalog, refreshedCatalog } from './committed-refresh';
 
 export interface GroupState {
   rowCount: number;
@@ -181,7 +182,7 @@ class Snapshot implements TableSnapshot {
   openScan(columns: readonly number[], pattern: AccessPattern | null): ChunkScan {
     // Checked per group: a compaction's retired generation may stop being readable (see compaction.ts).
     const rows = (g: number) => {
-      if (this.store.compactions.gone(this.def.id, this.generation, this.store.current.tables.get(this.def.id)?.generation ?? 0)) throw concurrentUpdate();
+      if (this.store.compactions.gone(this.def.id, this.generation, this.store.current.tables.get(this.def.id)?.generation ?? 0)) throw this.store.readConflict();
       return this.groups[g].rowCount;
     };
     return new PoolChunkScan(this.store, this.def, this.rowGroupCount, rows, this.pending, columns, pattern);
@@ -201,7 +202,7 @@ class StoreSnapshot implements StorageSnapshot {
     const now = this.store.current.tables.get(tableId);
     // TRUNCATE and table rewrites reuse chunk keys: a snapshot older than them cannot read the table
     // (the generation a compaction replaced stays readable while it is kept, see compaction.ts).
-    if (mine !== undefined && now !== mine && (now === undefined || ((now.generation ?? 0) !== (mine.generation ?? 0) && !this.store.compactions.readable(tableId, mine.generation ?? 0, now.generation ?? 0)))) throw concurrentUpdate();
+    if (mine !== undefined && now !== mine && (now === undefined || ((now.generation ?? 0) !== (mine.generation ?? 0) && !this.store.compactions.readable(tableId, mine.generation ?? 0, now.generation ?? 0)))) throw this.store.readConflict();
     return this.store.snapshotOf(this.state, tableId);
   }
 }
@@ -209,6 +210,11 @@ class StoreSnapshot implements StorageSnapshot {
 /** The commit a transaction cannot apply on top of what was committed since its snapshot. */
 export function concurrentUpdate(): SqlError {
   return new SqlError(SqlState.serializationFailure, 'could not serialize access due to concurrent update');
+}
+
+/** PostgreSQL hot standby's cancel of a query whose rows the replayed writes removed (a cluster follower's copy). */
+export function recoveryConflict(): SqlError {
+  return new SqlError(SqlState.serializationFailure, 'canceling statement due to conflict with recovery', { detail: 'User query might have needed to see row versions that must be removed.' });
 }
 
 /**
@@ -247,6 +253,8 @@ export class TableStore implements Storage, ChunkSource {
     readonly pool: ChunkCache,
     /** synchronous_commit: when off, a commit is acknowledged once decided (its write follows). */
     private readonly synchronousCommit = true,
+    /** A store another node writes (StorageOptions.readOnlyCopy): refreshCommitted publishes its changes. */
+    readonly readOnlyCopy = false,
   ) {
     this.kv = new WritePipeline(kv, this.queueStats);
     this.state = state;
@@ -264,6 +272,8 @@ export class TableStore implements Storage, ChunkSource {
   static async open(options: StorageOptions): Promise<TableStore> {
     const kv: KvStore = options.kv ?? (options.dir === null ? new MemoryKv() : new LmdbKv(options.dir, options.synchronousCommit));
     const state = loadCatalog(kv);
+    // A copy is cleaned by the node that writes it (its leftovers may be a bulk load in progress there).
+    if (options.readOnlyCopy === true) return new TableStore(kv, state, options.cache, options.synchronousCommit, true);
     const referenced = new Set<string>();
     for (const t of state.tables.values()) for (const g of t.groups) if (g.spill !== undefined) referenced.add(g.spill);
     await removeUnreferencedSpills(kv, referenced);
@@ -323,7 +333,16 @@ export class TableStore implements Storage, ChunkSource {
   checkReadable(tableId: number, generation: number): void {
     if (this.rewriting.size > 0 && this.rewriting.has(tableId)) throw concurrentUpdate();
     const now = this.state.tables.get(tableId);
-    if (now !== undefined && (now.generation ?? 0) !== generation && !this.compactions.readable(tableId, generation, now.generation ?? 0)) throw concurrentUpdate();
+    if (now !== undefined && (now.generation ?? 0) !== generation && !this.compactions.readable(tableId, generation, now.generation ?? 0)) throw this.readConflict();
+  }
+
+  /**
+   * A read whose snapshot's rows are gone: 40001 either way, but on a cluster follower's copy
+   * (readOnlyCopy) what removed them is the leader's replicated write, which PostgreSQL's hot standby
+   * reports as a conflict with recovery.
+   */
+  readConflict(): SqlError {
+    return this.readOnlyCopy ? recoveryConflict() : concurrentUpdate();
   }
 
   /** OIDs come from one counter shared by concurrent transactions (an aborted one's are not reused). */
@@ -524,7 +543,11 @@ export class TableStore implements Storage, ChunkSource {
 
   fetchChunk(def: TableDef, column: number, group: number): Vector | undefined {
     const bytes = this.kv.get(this.storedChunkKey(def.id, column, group));
-    return bytes === undefined ? this.emptyGroupColumn(def, column, group) : this.storedColumn(def, column, group, bytes);
+    if (bytes !== undefined) return this.storedColumn(def, column, group, bytes);
+    const empty = this.emptyGroupColumn(def, column, group);
+    // On a copy, the leader's replicated write removed it under the reader (see refreshCommitted).
+    if (empty === undefined && this.readOnlyCopy) throw recoveryConflict();
+    return empty;
   }
 
   /** A group below a compaction's region holds no rows and has no chunks: read as empty. */
@@ -563,10 +586,12 @@ export class TableStore implements Storage, ChunkSource {
       const bytes = this.kv.get(this.storedChunkKey(def.id, column, group));
       if (bytes === undefined) {
         const empty = rowCount === 0 ? vectorFromScalars(def.columns[column].type, []) : this.emptyGroupColumn(def, column, group);
-        if (empty === undefined) throw new Error(`missing chunk ${this.storedChunkKey(def.id, column, group)}`);
+        if (empty === undefined) throw this.readOnlyCopy ? recoveryConflict() : new Error(`missing chunk ${this.storedChunkKey(def.id, column, group)}`);
         return empty;
       }
       v = this.storedColumn(def, column, group, bytes);
+      // A copy's delta rows removed under the reader (with their chunk): never a short column.
+      if (v.length < rowCount && this.readOnlyCopy) throw recoveryConflict();
       this.pool.put(key, v, vectorBytes(v));
     }
     return v.length === rowCount ? v : sliceVector(v, 0, rowCount);
@@ -587,6 +612,85 @@ export class TableStore implements Storage, ChunkSource {
 
   /** Remaps and retired generations of compacted tables (see compaction.ts). */
   readonly compactions = new CompactionRecords();
+
+  /**
+   * A copy's store (readOnlyCopy) was written by the node that writes it (a cluster leader's batch,
+   * applied by this follower): publishes the committed state as now stored, as a new state object
+   * (statements running keep the one they started with). Only the groups whose keys `keys` names
+   * are read again (committed-refresh.ts); cached chunks, key and sorted indexes they change go.
+   */
+  refreshCommitted(keys: Iterable<string>): void {
+    const changed = new ChangedKeys(keys);
+    if (!changed.touchesState) return;
+    const old = this.state;
+    const next = refreshedCatalog(this.kv, old, changed) as CatalogState;
+    next.version = (old.version ?? 0) + 1;
+    for (const [t, c, g] of changed.chunks) this.pool.invalidate(poolKey(t, c, g));
+    for (const [id, t] of next.tables) {
+      const before = old.tables.get(id);
+      if (before === t) continue;
+      this.pkIndexes.delete(id);
+      // Decoded chunks hold the group's delta rows as of their read: read again once rows were added.
+      const width = Math.max(t.def.columns.length, before?.def.columns.length ?? 0);
+      t.groups.forEach((g, gi) => {
+        const b = before?.groups[gi];
+        if (b !== undefined && b.rowCount === g.rowCount && b.chunkRows === g.chunkRows && b.spill === g.spill) return;
+        for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(id, c, gi));
+      });
+    }
+    for (const id of old.tables.keys()) if (!next.tables.has(id)) this.pkIndexes.delete(id);
+    for (const [t, c] of changed.sortedIndexes) this.sortedIndexes.delete(`${t}:${c}`);
+    for (const id of changed.sequences) this.sequences.forget(id);
+    this.retireOnCopy(old, next, changed);
+    this.state = next;
+    this.kv.markDurable(next.version);
+  }
+
+  /**
+   * On a copy: a table whose generation moved on (a compaction's switch, or TRUNCATE and rewrites)
+   * stays readable at its previous generation for statements and snapshots that started before,
+   * until a batch writes or deletes any key of that generation's groups (the leader dropping it once
+   * its own readers ended, or appends reaching its group numbers, or a rewrite reusing its keys):
+   * from then on they fail with a conflict with recovery instead of reading what replaced them.
+   */
+  private retireOnCopy(old: CatalogState, next: CatalogState, changed: ChangedKeys): void {
+    const touched = (id: number, r: { groups: readonly { rowCount: number; spill?: string }[] }) => r.groups.some((g, gi) => g.rowCount > 0 && (changed.groupChanged(id, gi) || (g.spill !== undefined && changed.spills.has(g.spill))));
+    for (const [id, r] of this.compactions.retired) if (touched(id, r)) this.compactions.retired.delete(id);
+    for (const [id, t] of next.tables) {
+      const before = old.tables.get(id);
+      if (before === undefined || (before.generation ?? 0) === (t.generation ?? 0)) continue;
+      // No RowIds to remap (a copy has no writers); the entry makes readers of the old generation see it gone once it is no longer retired.
+      this.compactions.remaps.set(id, { from: before.generation ?? 0, ids: new Float64Array(0) });
+      this.compactions.retired.delete(id);
+      const r = { generation: before.generation ?? 0, groups: before.groups, version: next.version!, firstGroup: firstRowGroup(before.groups) };
+      if (!touched(id, r)) this.compactions.retired.set(id, r);
+    }
+    for (const id of [...this.compactions.remaps.keys()]) if (!next.tables.has(id)) this.compactions.forget(id);
+  }
+
+  /**
+   * On a copy, before a statement reads `tables`: lets the store bring in the chunks it keeps only
+   * as markers (KvStore.prefetch of a cluster standby's store fetches them from a node that holds
+   * them). Null when there is nothing to wait for.
+   */
+  prepareRead(tables: readonly number[], snapshot: StorageSnapshot | null): Promise<void> | null {
+    if (!this.readOnlyCopy || this.kv.kv.prefetch === undefined) return null;
+    const keys = new Set<string>();
+    const states = [this.state, snapshot instanceof StoreSnapshot ? snapshot.state : this.state];
+    for (const state of states) {
+      for (const id of tables) {
+        const t = state.tables.get(id);
+        if (t === undefined) continue;
+        t.groups.forEach((g, gi) => {
+          const stored = this.compactions.groupFor(id, gi, g);
+          if (stored === undefined || stored.rowCount === 0) return;
+          for (let c = 0; c < t.def.columns.length; c++) keys.add(stored.spill === undefined ? chunkKey(id, c, gi) : spillKey(stored.spill, c));
+        });
+      }
+      if (states[1] === states[0]) break;
+    }
+    return keys.size === 0 ? null : this.kv.kv.prefetch([...keys]);
+  }
 
   /**
    * Garbage collection of dead row versions (see compaction.ts): when at least half of a table's
@@ -2330,15 +2434,8 @@ class Txn implements WriteTxn {
 
 // ---- catalog persistence ----
 
-interface SerializedCatalog {
-  nextOid: number;
-  tables: { def: Omit<TableDef, 'columns'> & { columns: { name: string; type: SerializedType; notNull: boolean; defaultSql: string | null }[] }; rowCounts: number[]; chunkRows?: (number | null)[]; spill?: (string | null)[]; generation?: number }[];
-  views: ViewDef[];
-  sequences?: (Omit<SequenceDef, 'type'> & { type: [TypeName, number] })[];
-}
-
 /**
- * The catalog as stored (a SerializedCatalog's JSON), with each table definition, view and sequence turned
+ * The catalog as stored (committed-refresh.ts's SerializedCatalog as JSON), with each table definition, view and sequence turned
  * into JSON once per object (definitions are replaced, never changed, when altered): every group
  * commit writes the catalog for its new row counts, and stringifying every column's definition
  * again each time was most of that commit's own work under pgbench.
@@ -2373,25 +2470,5 @@ function catalogJson(state: CatalogState): string {
 }
 
 function loadCatalog(kv: KvStore): CatalogState {
-  const raw = kv.get('catalog');
-  const state: CatalogState = { nextOid: FIRST_OID, tables: new Map(), views: new Map(), sequences: new Map() };
-  if (raw === undefined) return state;
-  const s = JSON.parse(raw.toString()) as SerializedCatalog;
-  state.nextOid = s.nextOid;
-  for (const t of s.tables) {
-    const def: TableDef = { ...t.def, columns: t.def.columns.map((c) => ({ ...c, type: deserializeType(c.type) })) };
-    const groups = t.rowCounts.map((rowCount, g) => {
-      const deleted = storedDeletions(kv, def.id, g, rowCount, kv.get(deletedKey(def.id, g)));
-      let deletedCount = 0;
-      if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
-      const s = kv.get(statsKey(def.id, g));
-      const chunkRows = t.chunkRows?.[g] ?? undefined;
-      const spill = t.spill?.[g] ?? undefined;
-      return { rowCount, deleted, deletedCount, stats: s === undefined ? null : decodeGroupStats(s), chunkRows: chunkRows === null ? undefined : chunkRows, spill: spill === null ? undefined : spill };
-    });
-    state.tables.set(def.id, { def, groups, generation: t.generation });
-  }
-  for (const v of s.views) state.views.set(v.id, v);
-  for (const q of s.sequences ?? []) state.sequences.set(q.id, { ...q, type: dataType(q.type[0], q.type[1]) as DataType });
-  return state;
+  return readCatalog(kv);
 }

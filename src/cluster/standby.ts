@@ -1,0 +1,101 @@
+// A follower's standby engine: the node a client is connected to coordinates its reads, so each
+// follower runs a read-only engine (a Database, as PostgreSQL's hot standby runs queries during
+// recovery) over its own copy of the leader's store, kept current with it:
+//
+// - every session is read-only (DatabaseOptions.hotStandby: writes 25006, read-write mode refused);
+// - the Replica calls `applied` synchronously after each replicated write and before acknowledging
+//   it to the leader, and the engine's committed state is refreshed there (TableStore
+//   .refreshCommitted, which reads again only what the batch changed): a commit the leader has
+//   acknowledged to any client is visible to every statement that starts here afterwards, while
+//   this node is in sync;
+// - chunks this node keeps only as markers are fetched from the leader (standby-kv.ts);
+// - statements that need rows a replicated write removed fail with 40001, "canceling statement due
+//   to conflict with recovery" (table-store.ts readConflict / recoveryConflict).
+import { Database } from '../engine/database';
+import { KvStore } from '../storage/kv-store';
+import { KvEntries } from './kv-batch';
+import { Placement, isElsewhere } from './placement';
+import { Replica, ReplicaListener } from './replica';
+import { ChunkFetcher, StandbyKv, StandbyKvOptions } from './standby-kv';
+
+export interface StandbyHandle {
+  /** The engine over this follower's replicated copy; every session on it is read-only. */
+  readonly database: Database;
+  /** True while this copy holds every commit the leader has acknowledged to any client (the leader counts
+   *  this node in sync and everything received is applied): local reads then see every acknowledged commit. */
+  inSync(): boolean;
+}
+
+export interface StandbyOptions {
+  replica: Replica;
+  /** The replica's store. */
+  kv: KvStore;
+  self: number;
+  placement: Placement;
+  /** Fetches chunk bytes from the leader (chunk-transfer.ts fetchChunksAt). */
+  fetch: ChunkFetcher;
+  /** Whether the leader counts this node in sync now (and this node still follows it). */
+  leaderCountsInSync: () => boolean;
+  dataDirectory: string | null;
+  settings: Map<string, string>;
+  kvOptions?: StandbyKvOptions;
+  log?: (line: string) => void;
+}
+
+export class Standby implements StandbyHandle, ReplicaListener {
+  /** A refresh failed: this engine's state is no longer the copy's (the owner replaces it). */
+  private failure: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly database: Database,
+    readonly kv: StandbyKv,
+    private readonly options: StandbyOptions,
+  ) {}
+
+  /** Opens the engine over the replica's copy (call when the copy is consistent: not while a whole copy is being received). */
+  static async open(options: StandbyOptions): Promise<Standby> {
+    const markers: string[] = [];
+    for (const k of options.placement.notHeldBy(options.self, options.kv)) {
+      const v = options.kv.get(k);
+      if (v !== undefined && isElsewhere(v)) markers.push(k);
+    }
+    const kv = new StandbyKv(options.kv, markers, options.replica.position().seq, options.fetch, options.kvOptions);
+    const database = await Database.open({ dir: options.dataDirectory, settings: options.settings, kv, hotStandby: true });
+    return new Standby(database, kv, options);
+  }
+
+  inSync(): boolean {
+    return !this.closed && this.failure === null && this.options.replica.caughtUp() && this.options.leaderCountsInSync();
+  }
+
+  /** Set when a refresh failed (the owner closes this standby and opens another). */
+  onFailure: ((err: Error) => void) | null = null;
+
+  applied(seq: number, entries: KvEntries): void {
+    if (this.closed || this.failure !== null) return;
+    try {
+      this.kv.applied(seq, entries);
+      this.database.storage.refreshCommitted!(entries.map(([k]) => k));
+    } catch (err) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      this.options.log?.(`standby: could not read batch ${seq} of the copy: ${this.failure.message}`);
+      this.onFailure?.(this.failure);
+    }
+  }
+
+  trimmed(keys: string[]): void {
+    this.kv.trimmed(keys);
+  }
+
+  /** Handled by the owner (ClusterNode closes the standby first, through `replacing`). */
+  async replacing(): Promise<void> {}
+  replaced(): void {}
+
+  /** Ends its sessions and closes the engine (the copy stays open: it is the replica's). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.database.close();
+  }
+}
