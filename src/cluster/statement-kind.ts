@@ -97,17 +97,17 @@ export function classifyQuery(sql: string): QueryKind {
       kind.readOnly = false;
       const set = ast.VariableSetStmt as { name?: string; is_local?: boolean };
       // SET LOCAL ends with the transaction, which runs on the leader: nothing to keep in step.
-      if (set.is_local !== true && !NOT_MIRRORED.has((set.name ?? '').toLowerCase())) kind.mirror.push(s.text);
+      if (set.is_local !== true && !NOT_MIRRORED.has((set.name ?? '').toLowerCase())) kind.mirror.push(s.text.trim());
     } else if (ast.DiscardStmt !== undefined || ast.DeallocateStmt !== undefined) {
       kind.readOnly = false;
-      kind.mirror.push(s.text);
+      kind.mirror.push(s.text.trim());
       const name = (ast.DeallocateStmt as { name?: string } | undefined)?.name;
       if (name !== undefined) kind.dropsPrepared.push(name);
       else if (ast.DeallocateStmt !== undefined || ast.DiscardStmt?.target === 'DISCARD_ALL') kind.dropsAllPrepared = true;
     } else if (ast.SelectStmt !== undefined || ast.VariableShowStmt !== undefined || ast.ExplainStmt?.query?.SelectStmt !== undefined) {
       if (w.writes || w.setConfig) kind.readOnly = false;
       // set_config() changes a setting as SET does; a SELECT that also writes is not replayed.
-      if (w.setConfig && !w.writes) kind.mirror.push(s.text);
+      if (w.setConfig && !w.writes) kind.mirror.push(s.text.trim());
     } else kind.readOnly = false;
   }
   return kind;

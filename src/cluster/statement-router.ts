@@ -335,6 +335,8 @@ class RoutedSession implements RelayedSession {
     }
     const out: Buffer[] = [];
     for (const m of messages) {
+      // The leader's own FATAL (a wrong password, its shutdown) ends the session: nothing to add to it.
+      if (m.type === Msg.errorResponse) this.leaderFatal = isFatal(m.bytes);
       if (this.phase === 'auth') {
         out.push(m.bytes);
         if (m.type === Msg.backendKeyData) this.leaderKey = `${m.bytes.readInt32BE(5)}/${m.bytes.readInt32BE(9)}`;
@@ -344,7 +346,6 @@ class RoutedSession implements RelayedSession {
         }
         continue;
       }
-      if (m.type === Msg.errorResponse) this.leaderFatal = isFatal(m.bytes);
       if (this.leaderSilent > 0) {
         if (m.type === Msg.readyForQuery) this.leaderSilent--;
         continue;

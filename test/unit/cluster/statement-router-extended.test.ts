@@ -70,6 +70,26 @@ describe('cluster statement router (extended protocol)', function () {
     }
   });
 
+  it('relays a unit whose client waits for answers before its Sync (Flush, as cursors fetch) to the leader as it comes', async () => {
+    const c = await RawClient.connect(f.port);
+    try {
+      const sql = "SELECT g, current_setting('cluster_node_id') AS node FROM generate_series(1, 3) g";
+      c.send(serialize.parse({ text: sql }), serialize.bind({ portal: 'cur' }), serialize.describe({ type: 'P', name: 'cur' }), serialize.execute({ portal: 'cur', rows: 2 }), serialize.flush());
+      const first = await c.until('portalSuspended');
+      expect(first.filter((m) => m.name === 'dataRow').map((m) => m.fields)).to.deep.equal([
+        ['1', LEADER_ID],
+        ['2', LEADER_ID],
+      ]);
+      c.send(serialize.execute({ portal: 'cur', rows: 0 }), serialize.sync());
+      const rest = await c.until('readyForQuery');
+      expect(rest.filter((m) => m.name === 'dataRow').map((m) => m.fields)).to.deep.equal([['3', LEADER_ID]]);
+      c.send(serialize.query('SHOW cluster_node_id'));
+      expect((await c.until('readyForQuery')).filter((m) => m.name === 'dataRow').map((m) => m.fields)).to.deep.equal([[STANDBY_ID]]);
+    } finally {
+      c.close();
+    }
+  });
+
   it('keeps the session usable after an error on the standby, and passes a leader error on too', async () => {
     const c = await f.client();
     try {

@@ -3,6 +3,8 @@
 // missing or behind at connect, unit by unit when it falls behind or goes away later — and reports a
 // lost leader as the plain relay does (57P01).
 import { expect } from 'chai';
+import { connect } from 'net';
+import { serialize } from 'pg-protocol';
 import { failure } from '../../helpers/pg-client';
 import { psqlAvailable, runPsql } from '../../helpers/test-server';
 import { LEADER_ID, PASSWORD, RoutedFollower, STANDBY_ID, startRoutedFollower } from '../../helpers/routed-follower';
@@ -27,6 +29,10 @@ describe('cluster statement router (sessions)', function () {
   it('leaves authentication to the leader: a wrong password is refused', async () => {
     const err = await failure(f.client({ password: 'wrong' }));
     expect(err.code).to.equal('28P01');
+    // Byte level: the leader's FATAL is the last thing the client hears (no 57P01 of the router's after it).
+    const raw = await rawFailedLogin(f.port);
+    expect(raw.match(/S(FATAL|ERROR)\0/g)).to.deep.equal(['SFATAL\0']);
+    expect(raw).to.contain('C28P01\0');
     const c = await f.client();
     expect(await nodeOf(c)).to.equal(STANDBY_ID);
     await c.end();
@@ -112,3 +118,26 @@ describe('cluster statement router (sessions)', function () {
     expect(out.stdout).to.equal(lines.join('\n') + '\n');
   });
 });
+
+/** Everything the router sends a client that answers the leader's SCRAM challenge with a wrong proof, until the connection ends. */
+function rawFailedLogin(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(serialize.startup({ user: 'postgres', database: 'postgres' })));
+    let got = Buffer.alloc(0);
+    let step = 0;
+    s.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (step === 0 && got.includes('SCRAM-SHA-256')) {
+        step = 1;
+        s.write(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', 'n,,n=*,r=abcdefghijklmnopqrstuvwx'));
+      } else if (step === 1 && got.includes('r=abcdefghijklmnopqrstuvwx', got.indexOf('SCRAM-SHA-256') + 14)) {
+        step = 2;
+        const first = got.toString('latin1');
+        const nonce = /r=([^,]+),/.exec(first)![1];
+        s.write(serialize.sendSCRAMClientFinalMessage(`c=biws,r=${nonce},p=${Buffer.alloc(32).toString('base64')}`));
+      }
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(got.toString('latin1')));
+  });
+}
