@@ -25,6 +25,7 @@ import { Duplex } from 'stream';
 import { ProxyTarget, RelayedSession, fatalErrorBytes, proxyClient } from './client-proxy';
 import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorResponse, queryMessage, readyForQuery, syncMessage } from './pg-messages';
 import { RouteCounters } from './route-counters';
+import { CANCEL_REQUEST, awaitStartupPacket } from './startup-packet';
 import { PreparedNames, runsLocally, unitFacts, UnitFacts } from './unit-side';
 
 /** The follower's standby engine as the router uses it (built on cluster/standby.ts's StandbyHandle). */
@@ -45,56 +46,30 @@ export interface RouterContext {
   cancelByLeaderKey: Map<string, () => void>;
 }
 
-const SSL_REQUEST = 80877103;
-const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
-
 /** Reads the startup packet, then routes the session, relays it untouched, or relays a CancelRequest. */
 export function routeClient(client: Socket, ctx: RouterContext): RelayedSession {
   client.setNoDelay(true);
   client.on('error', () => undefined);
   let inner: RelayedSession | null = null;
-  let pending: Buffer = Buffer.alloc(0);
 
-  const relayUntouched = () => {
-    // The bytes read so far go back in front of the stream, for the plain relay to read from the start.
-    client.pause();
-    client.unshift(pending);
-    inner = proxyClient(client, () => ctx.leader());
-    client.resume();
-  };
-
-  const onStartupData = (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 8) {
-      const len = pending.readInt32BE(0);
-      if (len < 8 || len > 10000) {
-        client.destroy();
-        return;
-      }
-      const code = pending.readInt32BE(4);
-      if ((code === SSL_REQUEST || code === GSSENC_REQUEST) && pending.length >= len) {
-        client.write(Buffer.from('N'));
-        pending = pending.subarray(len);
-        continue;
-      }
-      if (pending.length < len) return;
-      client.off('data', onStartupData);
-      if (code === CANCEL_REQUEST && len === 16) {
-        ctx.cancelByLeaderKey.get(`${pending.readInt32BE(8)}/${pending.readInt32BE(12)}`)?.();
-        return relayUntouched();
-      }
-      const engine = ctx.local();
-      if (engine === null || !engine.inSync()) {
-        ctx.counters.relayedSessions++;
-        return relayUntouched();
-      }
-      const session = new RoutedSession(client, ctx, engine, Buffer.from(pending.subarray(0, len)), pending.subarray(len));
-      inner = session;
-      return;
+  awaitStartupPacket(client, (pending, len) => {
+    const relayUntouched = () => {
+      // The bytes read so far go back in front of the stream, for the plain relay to read from the start.
+      client.unshift(pending);
+      inner = proxyClient(client, () => ctx.leader());
+      client.resume();
+    };
+    if (pending.readInt32BE(4) === CANCEL_REQUEST && len === 16) {
+      ctx.cancelByLeaderKey.get(`${pending.readInt32BE(8)}/${pending.readInt32BE(12)}`)?.();
+      return relayUntouched();
     }
-  };
-  client.on('data', onStartupData);
+    const engine = ctx.local();
+    if (engine === null || !engine.inSync()) {
+      ctx.counters.relayedSessions++;
+      return relayUntouched();
+    }
+    inner = new RoutedSession(client, ctx, engine, Buffer.from(pending.subarray(0, len)), pending.subarray(len));
+  });
   return {
     target: () => inner?.target() ?? null,
     abandon: () => inner?.abandon(),
@@ -170,6 +145,7 @@ class RoutedSession implements RelayedSession {
     up.write(startupPacket);
     if (rest.length > 0) up.write(rest);
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    client.resume();
     const gone = () => this.clientGone();
     client.once('end', gone);
     client.once('close', gone);
