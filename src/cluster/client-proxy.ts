@@ -10,6 +10,7 @@
 //   and applications can tell a failover from a bug. Until the response of the statement in flight is
 //   complete the outcome of that statement is unknown, as after any lost connection.
 import { Socket, connect } from 'net';
+import { errorResponse } from './pg-messages';
 import { awaitStartupPacket } from './startup-packet';
 
 export interface ProxyTarget {
@@ -17,21 +18,9 @@ export interface ProxyTarget {
   port: number;
 }
 
-/** A backend ErrorResponse (severity FATAL) built by hand: the cluster layer sits beside the wire layer. */
+/** A backend ErrorResponse with severity FATAL: the session ends after it. */
 export function fatalErrorBytes(code: string, message: string): Buffer {
-  const fields = [`SFATAL`, `VFATAL`, `C${code}`, `M${message}`];
-  let len = 4 + 1;
-  for (const f of fields) len += Buffer.byteLength(f) + 1;
-  const out = Buffer.alloc(1 + len);
-  out[0] = 0x45; // 'E'
-  out.writeInt32BE(len, 1);
-  let p = 5;
-  for (const f of fields) {
-    p += out.write(f, p, 'utf8');
-    out[p++] = 0;
-  }
-  out[p] = 0;
-  return out;
+  return errorResponse(code, message, 'FATAL');
 }
 
 /**

@@ -115,9 +115,9 @@ export function errorCode(bytes: Buffer): string {
   return '';
 }
 
-/** A backend ErrorResponse with severity ERROR (a FATAL one is client-proxy.ts's fatalErrorBytes). */
-export function errorResponse(code: string, text: string): Buffer {
-  return message(Msg.errorResponse, ['SERROR', 'VERROR', `C${code}`, `M${text}`, '']);
+/** A backend ErrorResponse built here (the cluster layer sits beside the wire layer). */
+export function errorResponse(code: string, text: string, severity: 'ERROR' | 'FATAL' = 'ERROR'): Buffer {
+  return message(Msg.errorResponse, [`S${severity}`, `V${severity}`, `C${code}`, `M${text}`, '']);
 }
 
 export function readyForQuery(status: string): Buffer {
