@@ -240,7 +240,8 @@ class RoutedSession implements RelayedSession {
     const facts = unitFacts(unit);
     const local = !streaming && !noReply && this.localUsable() && runsLocally(facts, this.names, this.leaderStatus === 'I');
     if (noReply) {
-      // No Sync: there will be no ReadyForQuery to wait for.
+      // No Sync: there will be no ReadyForQuery to wait for (nor a place to hide a replayed Parse's reply).
+      for (const name of facts.parses.keys()) this.names.set(name, { parse: facts.parses.get(name)!, local: false, leader: true });
       for (const m of unit) this.leaderSocket.write(m.bytes);
       return;
     }
@@ -428,7 +429,7 @@ class RoutedSession implements RelayedSession {
       out.push(m.bytes);
       if (m.type === Msg.readyForQuery) this.inflight = null;
     }
-    if (this.local !== null) this.toClient(out, this.local);
+    this.toClient(out, this.local);
     this.pump();
   }
 
@@ -444,9 +445,9 @@ class RoutedSession implements RelayedSession {
     this.pump();
   }
 
-  private toClient(out: Buffer[], from: Duplex): void {
+  private toClient(out: Buffer[], from: Duplex | null): void {
     if (out.length === 0 || this.closed) return;
-    if (!this.client.write(out.length === 1 ? out[0] : Buffer.concat(out))) from.pause();
+    if (!this.client.write(out.length === 1 ? out[0] : Buffer.concat(out))) from?.pause();
   }
 
   // ---- endings ----
