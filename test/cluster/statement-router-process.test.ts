@@ -54,11 +54,14 @@ describe('cluster: a follower coordinates its clients\' reads (statement router,
     // replicated write, not yet when the first write arrives; a restart of the follower gets it there.
     await cluster.node(follower).restart();
     // A session opened before the follower's standby is ready and in sync is relayed whole: wait for one that is routed.
-    const c = await until('a routed session on the follower', 30000, async () => {
+    const c = await until('a routed session on the follower', 60000, async () => {
       const s = await connect(follower);
       if ((await s.query('SHOW cluster_node_id')).rows[0].cluster_node_id === String(follower)) return s;
       await s.end();
       return null;
+    }).catch(async (err) => {
+      const nodes = await connect(leader).then((l) => l.query('SELECT * FROM tessera_cluster_nodes()'));
+      throw new Error(`${(err as Error).message}\nnodes: ${JSON.stringify(nodes.rows)}\nfollower ${follower} printed:\n${cluster.node(follower).output().slice(-4000)}`);
     });
     const stat = async () => Number((await c.query('SELECT local_units FROM tessera_route_stats()')).rows[0].local_units);
     const local0 = await stat();
