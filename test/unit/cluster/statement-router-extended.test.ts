@@ -45,6 +45,36 @@ describe('cluster statement router (extended protocol)', function () {
     }
   });
 
+  it('closes a statement on both sessions once it was replayed, so the name can be parsed again on either', async () => {
+    const c = await RawClient.connect(f.port);
+    const run = async (...msgs: Buffer[]) => {
+      c.send(...msgs, serialize.sync());
+      return (await c.until('readyForQuery')).filter((m) => m.name === 'dataRow' || m.name === 'error').map((m) => (m.name === 'error' ? `error ${m.code}` : m.fields[0]));
+    };
+    const exec = (stmt: string) => [serialize.bind({ statement: stmt }), serialize.execute({})];
+    try {
+      const node = "SELECT current_setting('cluster_node_id')";
+      expect(await run(serialize.parse({ name: 's1', text: node }), ...exec('s1'))).to.deep.equal([STANDBY_ID]);
+      c.send(serialize.query('BEGIN'));
+      await c.until('readyForQuery');
+      expect(await run(...exec('s1'))).to.deep.equal([LEADER_ID]); // replayed on the leader
+      c.send(serialize.query('COMMIT'));
+      await c.until('readyForQuery');
+      expect(await run(serialize.close({ type: 'S', name: 's1' }))).to.deep.equal([]);
+      // Gone on both: parsed again, in a transaction (the leader) and then at idle (the standby).
+      c.send(serialize.query('BEGIN'));
+      await c.until('readyForQuery');
+      expect(await run(serialize.parse({ name: 's1', text: 'SELECT 1' }), ...exec('s1'))).to.deep.equal(['1']);
+      c.send(serialize.query('COMMIT'));
+      await c.until('readyForQuery');
+      expect(await run(serialize.parse({ name: 's2', text: node }), ...exec('s2'))).to.deep.equal([STANDBY_ID]);
+      // A name the leader holds cannot be parsed again: the leader says so (42P05).
+      expect(await run(serialize.parse({ name: 's1', text: 'SELECT 2' }))).to.deep.equal(['error 42P05']);
+    } finally {
+      c.close();
+    }
+  });
+
   it('answers pipelined units in order, from whichever side ran each', async () => {
     const c = await RawClient.connect(f.port);
     try {
