@@ -81,6 +81,8 @@ export class ClusterNode {
   private readonly unlock: () => void;
   /** The read-only engine over this follower's copy (null: leading, or no consistent copy yet). */
   private standbyEngine: Standby | null = null;
+  /** An ensureStandby is queued. */
+  private standbyWanted = false;
   /** The leader followed now said this node is in sync (replication.ts tellInSync). */
   private countedInSync = false;
 
@@ -182,7 +184,17 @@ export class ClusterNode {
 
   /** The replica's changes go to the standby open at the time. */
   private readonly standbyListener: ReplicaListener = {
-    applied: (seq, entries) => this.standbyEngine?.applied(seq, entries),
+    applied: (seq, entries) => {
+      if (this.standbyEngine !== null) this.standbyEngine.applied(seq, entries);
+      // The first batch of an empty copy (or one applied while none was open): a standby can open now.
+      else if (!this.standbyWanted) {
+        this.standbyWanted = true;
+        this.enqueue(async () => {
+          this.standbyWanted = false;
+          await this.ensureStandby();
+        });
+      }
+    },
     trimmed: (keys) => this.standbyEngine?.trimmed(keys),
     // A whole copy replaces the store: the standby's sessions end before its first key goes.
     replacing: () => this.closeStandby(),

@@ -72,11 +72,20 @@ export class Standby implements StandbyHandle, ReplicaListener {
   /** Set when a refresh failed (the owner closes this standby and opens another). */
   onFailure: ((err: Error) => void) | null = null;
 
+  /** Refreshes after applied batches: how many, and their time (bench/cluster/standby-refresh.ts). */
+  readonly refreshStats = { batches: 0, totalMs: 0, maxMs: 0 };
+
   applied(seq: number, entries: KvEntries): void {
     if (this.closed || this.failure !== null) return;
     try {
+      const t0 = performance.now();
       this.kv.applied(seq, entries);
       this.database.storage.refreshCommitted!(entries.map(([k]) => k));
+      const ms = performance.now() - t0;
+      const st = this.refreshStats;
+      st.batches++;
+      st.totalMs += ms;
+      if (ms > st.maxMs) st.maxMs = ms;
     } catch (err) {
       this.failure = err instanceof Error ? err : new Error(String(err));
       this.options.log?.(`standby: could not read batch ${seq} of the copy: ${this.failure.message}`);

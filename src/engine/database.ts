@@ -216,10 +216,15 @@ export class Database implements DatabaseHandle, EngineDatabase {
     this.sessions.delete(session.processId);
   }
 
+  /** close() was called: statements of sessions still holding this engine are refused (see EngineSession.execute). */
+  get closed(): boolean {
+    return this.closing;
+  }
+
   async close(): Promise<void> {
-    for (const s of [...this.sessions.values()]) await s.close();
     // Retired generations not dropped yet are removed at the next open (leftover keys).
     this.closing = true;
+    for (const s of [...this.sessions.values()]) await s.close();
     await Promise.all([...this.retiring]);
     await this.ml.close();
     await this.storage.close();

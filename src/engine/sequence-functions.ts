@@ -5,11 +5,14 @@ import { SequenceFunctions } from '../exec/context';
 import { SqlError, SqlState } from '../types/sql-error';
 import { resolveSequence } from '../sql/bind-sequence';
 import type { EngineSession } from './session';
+import { readOnlyViolation } from '../txn';
 
 export function sessionSequences(session: EngineSession): SequenceFunctions {
   const storage = () => session.db.storage.sequences;
   return {
     nextval(name) {
+      // Sequences are written outside transactions, yet PostgreSQL refuses them in read-only ones (and on a hot standby).
+      if (session.readOnly) throw readOnlyViolation('nextval()');
       const seq = resolveSequence(session.catalog(), name);
       const v = Number(storage().next(seq));
       const mem = session.sequenceMemory;
@@ -24,6 +27,7 @@ export function sessionSequences(session: EngineSession): SequenceFunctions {
       return v;
     },
     setval(name, value, isCalled) {
+      if (session.readOnly) throw readOnlyViolation('setval()');
       const seq = resolveSequence(session.catalog(), name);
       storage().set(seq, BigInt(value), isCalled);
       // setval with is_called makes currval return the value, as in PostgreSQL.

@@ -65,6 +65,8 @@ export interface EngineDatabase {
   routeStats?: () => RouteStatsRow[];
   /** Set by the cluster layer on the leader: other nodes that take morsels of parallel fragments. */
   remoteFragments?: RemoteFragmentProvider;
+  /** The engine was closed (its sessions' statements are refused). */
+  readonly closed?: boolean;
   /** A cluster follower's read-only engine over its copy of the leader's store (no transaction may write). */
   readonly hotStandby?: boolean;
   unregister(session: EngineSession): void;
@@ -211,6 +213,9 @@ export class EngineSession implements Session {
 
   async execute(stmt: PreparedStatement, params: Scalar[]): Promise<ExecuteResult> {
     if (stmt.isEmpty) return { kind: 'empty' };
+    // A cluster follower's standby engine is closed when the node is promoted or its copy replaced:
+    // a connection still holding it must not read a copy no longer kept current.
+    if (this.db.closed === true) throw new SqlError(SqlState.adminShutdown, 'terminating connection because its engine was closed (this node stopped serving it); reconnect');
     this.cancelRequested = false;
     const leave = this.db.readers.enterStatementNow() ?? (await this.db.readers.enterStatement());
     try {
@@ -865,6 +870,10 @@ export class EngineSession implements Session {
   }
 
   private async run(bound: BoundStatement, params: Scalar[], paramTypes: readonly unknown[]): Promise<ExecuteResult> {
+    // Allowed in a read-only transaction, not on a hot standby (PostgreSQL: PreventCommandDuringRecovery).
+    if (this.db.hotStandby === true && (bound.kind === 'analyze' || (bound.kind === 'noop' && bound.command === 'VACUUM'))) {
+      throw new SqlError(SqlState.readOnlySqlTransaction, `cannot execute ${bound.kind === 'analyze' ? 'ANALYZE' : 'VACUUM'} during recovery`);
+    }
     if (this.readOnly) {
       const command = writeCommandName(bound);
       if (command !== null) throw readOnlyViolation(command);

@@ -60,7 +60,14 @@ function tableDefOf(raw: SerializedCatalog['tables'][number]['def'], reuse: Tabl
 
 /** One group's committed state as stored: its deletions (bitmap and entries) and statistics. */
 export function loadGroup(kv: KvStore, tableId: number, g: number, rowCount: number, chunkRows: number | null | undefined, spill: string | null | undefined): StoredGroup {
-  const deleted = storedDeletions(kv, tableId, g, rowCount, kv.get(`d/${tableId}/${g}`));
+  let deleted = storedDeletions(kv, tableId, g, rowCount, kv.get(`d/${tableId}/${g}`));
+  // The stored bitmap may be shorter than the group: rows appended after its last write are live,
+  // and readers take an offset past its end for a deleted one.
+  if (deleted !== null && deleted.length < rowCount) {
+    const whole = new Uint8Array(rowCount);
+    whole.set(deleted);
+    deleted = whole;
+  }
   let deletedCount = 0;
   if (deleted !== null) for (let i = 0; i < rowCount; i++) deletedCount += deleted[i];
   const s = kv.get(`st/${tableId}/${g}`);

@@ -1,0 +1,95 @@
+// A leader engine over a ReplicatedKv and two followers whose replicas feed standby engines
+// (src/cluster/standby.ts), in one process over FakeNet: what ClusterNode wires, without etcd.
+import { Database } from '../../src/engine/database';
+import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
+import { fetchChunksAt, serveChunks } from '../../src/cluster/chunk-transfer';
+import { Placement } from '../../src/cluster/placement';
+import { Replica } from '../../src/cluster/replica';
+import { ReplicatedKv, requestTrim, serveReplica } from '../../src/cluster/replication';
+import { Standby } from '../../src/cluster/standby';
+import { KvStore, MemoryKv } from '../../src/storage/kv-store';
+import { FakeNet, until } from './cluster-fakes';
+
+export interface StandbyCluster {
+  net: FakeNet;
+  placement: Placement;
+  leaderKv: ReplicatedKv;
+  leader: EmbeddedDatabase;
+  stores: Map<number, KvStore>;
+  replicas: Map<number, Replica>;
+  standbys: Map<number, Standby>;
+  /** The standby's engine as an embedded database (queries on it run on the follower). */
+  on(id: number): EmbeddedDatabase;
+  /** Followers the leader has told they are in sync. */
+  told: Set<number>;
+  /** Lets the followers drop the bytes of chunks placed elsewhere (as the leader's trim timer does). */
+  trim(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function embedded(database: Database): EmbeddedDatabase {
+  return new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(database);
+}
+
+/** Node 1 leads, nodes 2 and 3 follow with standbys; `store(id)` makes a follower's store (default: memory). */
+export async function standbyCluster(options: { store?: (id: number) => KvStore; leaderStore?: KvStore; settings?: [string, string][] } = {}): Promise<StandbyCluster> {
+  const net = new FakeNet();
+  const placement = new Placement([1, 2, 3], 2);
+  const stores = new Map<number, KvStore>();
+  const replicas = new Map<number, Replica>();
+  const told = new Set<number>();
+  const leaderLocal = options.leaderStore ?? new MemoryKv();
+  serveChunks(net.node(1), () => leaderLocal);
+  for (const id of [2, 3]) {
+    const store = options.store?.(id) ?? new MemoryKv();
+    stores.set(id, store);
+    const replica = new Replica(store, { self: id, placement });
+    replicas.set(id, replica);
+    serveReplica(net.node(id), () => replica, () => 1, () => told.add(id));
+    serveChunks(net.node(id), () => store);
+  }
+  const leaderKv = new ReplicatedKv(leaderLocal, net.node(1), { term: 1, minCopies: 2 });
+  leaderKv.setFollowers([2, 3]);
+  await leaderKv.startTerm();
+  await until(() => told.size === 2);
+  const settings = new Map(options.settings ?? []);
+  const database = await Database.open({ dir: ':memory:', kv: leaderKv, settings: new Map([...settings, ['cluster_node_id', '1']]) });
+  const standbys = new Map<number, Standby>();
+  const wrapped = new Map<number, EmbeddedDatabase>();
+  for (const id of [2, 3]) {
+    const standby = await Standby.open({
+      replica: replicas.get(id)!,
+      kv: stores.get(id)!,
+      self: id,
+      placement,
+      fetch: (keys) => fetchChunksAt(net.node(id), 1, keys),
+      leaderCountsInSync: () => told.has(id),
+      dataDirectory: null,
+      settings: new Map([...settings, ['cluster_node_id', String(id)]]),
+    });
+    replicas.get(id)!.listen(standby);
+    standbys.set(id, standby);
+    wrapped.set(id, embedded(standby.database));
+  }
+  const leader = embedded(database);
+  return {
+    net,
+    placement,
+    leaderKv,
+    leader,
+    stores,
+    replicas,
+    standbys,
+    told,
+    on: (id) => wrapped.get(id)!,
+    async trim() {
+      const upTo = leaderKv.durableEverywhere();
+      if (upTo === null) throw new Error('followers are not in sync');
+      for (const id of [2, 3]) await requestTrim(net.node(1), id, upTo);
+    },
+    async close() {
+      for (const s of standbys.values()) await s.close();
+      await leader.close();
+    },
+  };
+}
