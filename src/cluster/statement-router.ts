@@ -23,7 +23,7 @@
 import { Socket, connect } from 'net';
 import { Duplex } from 'stream';
 import { ProxyTarget, RelayedSession, fatalErrorBytes, proxyClient } from './client-proxy';
-import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorResponse, queryMessage, readyForQuery, syncMessage } from './pg-messages';
+import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorCode, errorResponse, queryMessage, readyForQuery, syncMessage } from './pg-messages';
 import { RouteCounters } from './route-counters';
 import { CANCEL_REQUEST, awaitStartupPacket } from './startup-packet';
 import { PreparedNames, runsLocally, unitFacts, UnitFacts } from './unit-side';
@@ -111,6 +111,8 @@ class RoutedSession implements RelayedSession {
   private txnMirror: string[] = [];
   /** A temporary object exists: only the leader's session sees it. */
   private pinned = false;
+  /** The standby's session reported its engine closed: it answers nothing more. */
+  private localClosed = false;
   private closed = false;
   private terminating = false;
   private leaderReached = false;
@@ -233,7 +235,7 @@ class RoutedSession implements RelayedSession {
   }
 
   private localUsable(): boolean {
-    return this.local !== null && !this.pinned && this.engine.inSync();
+    return this.local !== null && !this.localClosed && !this.pinned && this.engine.inSync();
   }
 
   private dispatch(unit: PgMessage[], streaming: boolean, noReply = false): void {
@@ -426,6 +428,9 @@ class RoutedSession implements RelayedSession {
         continue;
       }
       if (this.inflight?.side !== 'local') continue;
+      // The standby engine was closed under the session (this node stopped following): its answer
+      // goes to the client, later units to the leader.
+      if (m.type === Msg.errorResponse && errorCode(m.bytes) === '57P01') this.localClosed = true;
       out.push(m.bytes);
       if (m.type === Msg.readyForQuery) this.inflight = null;
     }

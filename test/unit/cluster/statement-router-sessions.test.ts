@@ -82,6 +82,22 @@ describe('cluster statement router (sessions)', function () {
     }
   });
 
+  it('sends later units to the leader once the standby engine was closed under the session', async () => {
+    const g = await startRoutedFollower();
+    try {
+      const c = await g.client();
+      expect(await nodeOf(c)).to.equal(STANDBY_ID);
+      await g.standbyDb.close();
+      const err = await failure(c.query('SHOW cluster_node_id'));
+      expect(err.code).to.equal('57P01');
+      expect(await nodeOf(c)).to.equal(LEADER_ID);
+      expect((await c.query('SELECT side FROM who')).rows).to.deep.equal([{ side: 'leader' }]);
+      await c.end();
+    } finally {
+      await g.stop().catch(() => undefined);
+    }
+  });
+
   it('reports a lost leader as FATAL 57P01, also to a session whose last unit ran on the standby', async () => {
     const c = await f.client();
     expect(await nodeOf(c)).to.equal(STANDBY_ID);
