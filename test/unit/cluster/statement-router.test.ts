@@ -39,6 +39,15 @@ describe('cluster statement router (pg)', function () {
     expect(stats).to.deep.equal([{ node_id: Number(STANDBY_ID), local_units: String(before.localUnits + 5) }]);
   });
 
+  it('streams a large result from the standby whole', async () => {
+    const before = f.counters.localUnits;
+    const r = await c.query("SELECT g, repeat('x', g % 200) AS s, current_setting('cluster_node_id') AS node FROM generate_series(1, 200000) g");
+    expect(f.counters.localUnits - before).to.equal(1);
+    expect(r.rows.length).to.equal(200000);
+    expect(r.rows[199999]).to.deep.equal({ g: 200000, s: 'x'.repeat(200000 % 200), node: STANDBY_ID });
+    expect(r.rows.reduce((n: number, row: { s: string }) => n + row.s.length, 0)).to.equal(19900000);
+  });
+
   it('sends writes, DDL, locking reads and session-bound functions to the leader', async () => {
     expect((await c.query("INSERT INTO who VALUES ('leader', 10)")).rowCount).to.equal(1);
     expect(await side('SELECT side, n FROM who FOR UPDATE')).to.deep.equal([
