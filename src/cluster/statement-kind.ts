@@ -40,6 +40,9 @@ const LEADER_ONLY_FUNCTIONS = new Set([
 ]);
 
 
+/** Views of sessions and their state: the client's session is the leader's, so the leader shows them. */
+const LEADER_ONLY_RELATIONS = new Set(['pg_stat_activity', 'pg_locks', 'pg_prepared_statements', 'pg_cursors']);
+
 /** Settings the standby's session keeps as it is: they would undo its read-only mode, or are the leader's own. */
 const NOT_MIRRORED = new Set(['default_transaction_read_only', 'transaction_read_only', 'transaction_isolation', 'default_transaction_isolation', 'session characteristics', 'transaction', 'cluster_node_id']);
 
@@ -69,6 +72,7 @@ function walk(node: unknown, w: Walk): void {
   for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
     if (key === 'InsertStmt' || key === 'UpdateStmt' || key === 'DeleteStmt' || key === 'MergeStmt' || key === 'intoClause' || key === 'lockingClause') w.writes = true;
     else if (key === 'relpersistence' && value === 't') w.temp = true;
+    else if (key === 'RangeVar' && LEADER_ONLY_RELATIONS.has(String((value as { relname?: string }).relname).toLowerCase())) w.writes = true;
     else if (key === 'FuncCall') {
       const name = functionName(value as Record<string, any>);
       if (name === 'set_config') w.setConfig = true;

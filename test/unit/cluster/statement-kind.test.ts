@@ -42,6 +42,7 @@ describe('cluster statement kinds (what a follower may answer itself)', () => {
       'SELECT pg_backend_pid()',
       'SELECT txid_current()',
       'SELECT * FROM tessera_cluster_nodes()',
+      'SELECT pid FROM pg_catalog.pg_stat_activity',
       'SELECT 1; DELETE FROM t',
       'BEGIN',
       'COPY t TO STDOUT',
