@@ -57,7 +57,8 @@ function functionName(call: Record<string, any>): string {
 }
 
 interface Walk {
-  writes: boolean;
+  /** Something only the leader may run: a write, a lock, a leader-session function or view. */
+  leaderOnly: boolean;
   setConfig: boolean;
   temp: boolean;
 }
@@ -70,13 +71,13 @@ function walk(node: unknown, w: Walk): void {
   }
   if (node === null || typeof node !== 'object') return;
   for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-    if (key === 'InsertStmt' || key === 'UpdateStmt' || key === 'DeleteStmt' || key === 'MergeStmt' || key === 'intoClause' || key === 'lockingClause') w.writes = true;
+    if (key === 'InsertStmt' || key === 'UpdateStmt' || key === 'DeleteStmt' || key === 'MergeStmt' || key === 'intoClause' || key === 'lockingClause') w.leaderOnly = true;
     else if (key === 'relpersistence' && value === 't') w.temp = true;
-    else if (key === 'RangeVar' && LEADER_ONLY_RELATIONS.has(String((value as { relname?: string }).relname).toLowerCase())) w.writes = true;
+    else if (key === 'RangeVar' && LEADER_ONLY_RELATIONS.has(String((value as { relname?: string }).relname).toLowerCase())) w.leaderOnly = true;
     else if (key === 'FuncCall') {
       const name = functionName(value as Record<string, any>);
       if (name === 'set_config') w.setConfig = true;
-      else if (LEADER_ONLY_FUNCTIONS.has(name) || name.startsWith('pg_advisory') || name.startsWith('pg_try_advisory') || isLeaderStateFunction(name)) w.writes = true;
+      else if (LEADER_ONLY_FUNCTIONS.has(name) || name.startsWith('pg_advisory') || name.startsWith('pg_try_advisory') || isLeaderStateFunction(name)) w.leaderOnly = true;
     }
     walk(value, w);
   }
@@ -94,7 +95,7 @@ export function classifyQuery(sql: string): QueryKind {
   for (const s of stmts) {
     const ast = s.ast;
     if (ast === undefined) continue;
-    const w: Walk = { writes: false, setConfig: false, temp: false };
+    const w: Walk = { leaderOnly: false, setConfig: false, temp: false };
     walk(ast, w);
     if (w.temp) kind.createsTemp = true;
     if (ast.VariableSetStmt !== undefined) {
@@ -108,10 +109,14 @@ export function classifyQuery(sql: string): QueryKind {
       const name = (ast.DeallocateStmt as { name?: string } | undefined)?.name;
       if (name !== undefined) kind.dropsPrepared.push(name);
       else if (ast.DeallocateStmt !== undefined || ast.DiscardStmt?.target === 'DISCARD_ALL') kind.dropsAllPrepared = true;
-    } else if (ast.SelectStmt !== undefined || ast.VariableShowStmt !== undefined || ast.ExplainStmt?.query?.SelectStmt !== undefined) {
-      if (w.writes || w.setConfig) kind.readOnly = false;
+    } else if (ast.VariableShowStmt !== undefined) {
+      // A setting the standby's session does not share (or all of them) is shown by the leader's.
+      const name = String(ast.VariableShowStmt.name ?? '').toLowerCase();
+      if (name === 'all' || (NOT_MIRRORED.has(name) && name !== 'cluster_node_id')) kind.readOnly = false;
+    } else if (ast.SelectStmt !== undefined || ast.ExplainStmt?.query?.SelectStmt !== undefined) {
+      if (w.leaderOnly || w.setConfig) kind.readOnly = false;
       // set_config() changes a setting as SET does; a SELECT that also writes is not replayed.
-      if (w.setConfig && !w.writes) kind.mirror.push(s.text.trim());
+      if (w.setConfig && !w.leaderOnly) kind.mirror.push(s.text.trim());
     } else kind.readOnly = false;
   }
   return kind;
