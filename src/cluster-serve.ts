@@ -1,9 +1,15 @@
 // A server process that is one node of a cluster (`tessera --cluster FILE --node-id N`): the node owns
 // its client port. While it leads, connections go to its own wire server over its engine; while it
-// follows (or is between roles) they are relayed to the leader (cluster/client-proxy.ts).
+// follows they are routed (cluster/statement-router.ts): read-only units run on the node's standby
+// engine (served in process by cluster-local-engine.ts), the rest is relayed to the leader; between
+// roles, or before the standby is ready, they are relayed whole (cluster/client-proxy.ts).
 import { Server, Socket, createServer } from 'net';
 import { ClusterNode } from './cluster/cluster-node';
-import { RelayedSession, proxyClient } from './cluster/client-proxy';
+import { RelayedSession } from './cluster/client-proxy';
+import { RouteCounters } from './cluster/route-counters';
+import { StandbyHandle } from './cluster/standby';
+import { LocalEngine, routeClient } from './cluster/statement-router';
+import { LocalEngineServer, serveLocalEngine } from './cluster-local-engine';
 import { ClusterView } from './cluster/cluster-types';
 import { ClusterConfig, ClusterNodeConfig } from './config/cluster-config';
 import { ServerConfig } from './config/server-config';
@@ -38,15 +44,44 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
       await w?.close();
     },
   });
+  // The standby engine's in-process wire server, made when the node gets a (new) standby; until it is
+  // up, connections are relayed whole. A replaced or dropped standby's server is closed, which sends
+  // the sessions routed to it on to the leader for their remaining units.
+  let local: { handle: StandbyHandle; server: LocalEngineServer | null } | null = null;
+  const counters = new RouteCounters();
+  const localEngine = (): LocalEngine | null => {
+    const handle = node.standby();
+    if (local !== null && local.handle !== handle) {
+      void local.server?.close();
+      local = null;
+    }
+    if (handle === null) return null;
+
+    if (local === null) {
+      const entry: { handle: StandbyHandle; server: LocalEngineServer | null } = { handle, server: null };
+      local = entry;
+      handle.database.routeStats = () => [{ nodeId: self.id, localUnits: counters.localUnits, leaderUnits: counters.leaderUnits, relayedSessions: counters.relayedSessions }];
+      serveLocalEngine(handle.database, () => handle.inSync(), config.maxConnections).then(
+        (server) => {
+          if (local === entry) entry.server = server;
+          else void server.close();
+        },
+        (err) => console.error('tessera: cannot serve the standby engine to the statement router', err),
+      );
+    }
+    return local.server?.engine ?? null;
+  };
+  const routing = { leader: () => node.leaderTarget(), local: localEngine, counters, cancelByLeaderKey: new Map<string, () => void>() };
   const relayed = new Map<Socket, RelayedSession>();
   const clients: Server = createServer((socket) => {
     if (wire !== null) return wire.accept(socket);
-    relayed.set(socket, proxyClient(socket, () => node.leaderTarget()));
+    relayed.set(socket, routeClient(socket, routing));
     socket.once('close', () => relayed.delete(socket));
   });
   // A relayed session whose node no longer leads the agreed view is ended (57P01): a deposed leader
   // that is paused would otherwise hold it open, and hang it, for as long as it stays paused.
   node.membership.on('view', (v: ClusterView) => {
+    localEngine(); // a standby dropped by this change of roles: its in-process server is closed
     const leader = v.members.find((m) => m.id === v.leader);
     for (const session of relayed.values()) {
       const to = session.target();
@@ -73,6 +108,7 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
   stopOnSignal('leaving the cluster and shutting down', async () => {
     const closed = new Promise<void>((resolve) => clients.close(() => resolve()));
     for (const s of relayed.keys()) s.destroy();
+    await local?.server?.close();
     await node.close();
     await closed;
   });

@@ -10,30 +10,17 @@
 //   and applications can tell a failover from a bug. Until the response of the statement in flight is
 //   complete the outcome of that statement is unknown, as after any lost connection.
 import { Socket, connect } from 'net';
+import { errorResponse } from './pg-messages';
+import { awaitStartupPacket } from './startup-packet';
 
 export interface ProxyTarget {
   host: string;
   port: number;
 }
 
-const SSL_REQUEST = 80877103;
-const GSSENC_REQUEST = 80877104;
-
-/** A backend ErrorResponse (severity FATAL) built by hand: the cluster layer sits beside the wire layer. */
+/** A backend ErrorResponse with severity FATAL: the session ends after it. */
 export function fatalErrorBytes(code: string, message: string): Buffer {
-  const fields = [`SFATAL`, `VFATAL`, `C${code}`, `M${message}`];
-  let len = 4 + 1;
-  for (const f of fields) len += Buffer.byteLength(f) + 1;
-  const out = Buffer.alloc(1 + len);
-  out[0] = 0x45; // 'E'
-  out.writeInt32BE(len, 1);
-  let p = 5;
-  for (const f of fields) {
-    p += out.write(f, p, 'utf8');
-    out[p++] = 0;
-  }
-  out[p] = 0;
-  return out;
+  return errorResponse(code, message, 'FATAL');
 }
 
 /**
@@ -89,30 +76,6 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     client.end(fatalErrorBytes(code, message));
   };
 
-  const onStartupData = (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    // The startup phase: an int32 length (itself included), then an int32 code.
-    while (pending.length >= 8) {
-      const len = pending.readInt32BE(0);
-      if (len < 8 || len > 10000) {
-        client.destroy();
-        return;
-      }
-      const code = pending.readInt32BE(4);
-      if ((code === SSL_REQUEST || code === GSSENC_REQUEST) && pending.length >= len) {
-        client.write(Buffer.from('N'));
-        pending = pending.subarray(len);
-        continue;
-      }
-      if (pending.length < len) return;
-      // The startup packet or a CancelRequest: from here on, bytes go to the leader as they come.
-      client.off('data', onStartupData);
-      client.pause();
-      startupLength = len;
-      openUpstream();
-      return;
-    }
-  };
 
   const openUpstream = () => {
     const to = target();
@@ -197,7 +160,12 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     client.once('close', clientGone);
   };
 
-  client.on('data', onStartupData);
+  // The startup packet or a CancelRequest: from here on, bytes go to the leader as they come.
+  awaitStartupPacket(client, (buffered, len) => {
+    pending = buffered;
+    startupLength = len;
+    openUpstream();
+  });
   client.once('close', () => {
     if (upstream === null) closed = true;
   });

@@ -19,6 +19,7 @@ import { lockDataDirectory } from './data-dir-lock';
 import { LearnedOptimizer } from '../ml/learned-optimizer';
 import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
 import type { ClusterNodeRow } from '../sql/bind-cluster-nodes';
+import type { RouteStatsRow } from '../sql/bind-route-stats';
 import type { RemoteFragmentProvider } from '../exec/parallel/remote-types';
 
 export interface DatabaseOptions {
@@ -69,6 +70,8 @@ export class Database implements DatabaseHandle, EngineDatabase {
   interconnectStats: (() => InterconnectStatsRow[]) | undefined = undefined;
   /** Provider of tessera_cluster_nodes()'s rows, set likewise by the cluster layer. */
   clusterNodes: (() => ClusterNodeRow[]) | undefined = undefined;
+  /** Provider of tessera_route_stats()'s rows: this node's statement router (set by the cluster's main layer). */
+  routeStats: (() => RouteStatsRow[]) | undefined = undefined;
   /**
    * Other cluster nodes that take morsels of parallel fragments (set by the cluster layer on the
    * leader: cluster/fragment-provider.ts); undefined: parallel query uses this node's workers only.

@@ -2,6 +2,7 @@
 // The wire server and the embedded API are thin adapters over this class.
 import type { InterconnectStatsRow } from '../sql/bind-interconnect-stats';
 import type { ClusterNodeRow } from '../sql/bind-cluster-nodes';
+import type { RouteStatsRow } from '../sql/bind-route-stats';
 import type { RemoteFragmentProvider } from '../exec/parallel/remote-types';
 import * as os from 'os';
 import { currentMicros } from '../types/datetime';
@@ -60,6 +61,8 @@ export interface EngineDatabase {
   interconnectStats?: () => InterconnectStatsRow[];
   /** Set by the cluster layer: the cluster's nodes (tessera_cluster_nodes()). */
   clusterNodes?: () => ClusterNodeRow[];
+  /** Set by the cluster layer: its statement router's counters (tessera_route_stats()). */
+  routeStats?: () => RouteStatsRow[];
   /** Set by the cluster layer on the leader: other nodes that take morsels of parallel fragments. */
   remoteFragments?: RemoteFragmentProvider;
   /** The engine was closed (its sessions' statements are refused). */
@@ -448,6 +451,7 @@ export class EngineSession implements Session {
       commitStats: () => storage.commitQueueStats(),
       interconnectStats: () => this.db.interconnectStats?.() ?? [],
       clusterNodes: () => this.db.clusterNodes?.() ?? [],
+      routeStats: () => this.db.routeStats?.() ?? [],
       mlModelStatus: this.db.ml === undefined ? undefined : () => this.db.ml!.status(),
       sequenceState: (def) => storage.sequences.state(def),
     };

@@ -2,6 +2,7 @@
 // subqueries, and the state shared by one statement's binding.
 import type { InterconnectStatsRow } from './bind-interconnect-stats';
 import type { ClusterNodeRow } from './bind-cluster-nodes';
+import type { RouteStatsRow } from './bind-route-stats';
 import { CardinalityModel, ModelStatus } from '../ml/learned-optimizer';
 import { exprKey } from '../planner/expr-utils';
 import { Expr, OuterRefExpr } from '../plan/expr';
@@ -159,6 +160,8 @@ export interface BindContext extends CoercionContext {
   interconnectStats?(): InterconnectStatsRow[];
   /** The cluster's nodes as the leader sees them (tessera_cluster_nodes()); absent or empty without a cluster. */
   clusterNodes?(): ClusterNodeRow[];
+  /** This node's statement router counters (tessera_route_stats()); absent or empty without a cluster. */
+  routeStats?(): RouteStatsRow[];
   /** The learned optimizer's state (tessera_ml_model()); optional for contexts without one. */
   mlModelStatus?(): ModelStatus;
   /** A sequence's current state, for SELECT … FROM a sequence (absent: not available). */

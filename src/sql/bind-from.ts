@@ -20,6 +20,7 @@ import { BUFFER_STATS_FUNCTION, bindBufferStats, isBufferStatsRelation } from '.
 import { COMMIT_STATS_FUNCTION, bindCommitStats } from './bind-commit-stats';
 import { INTERCONNECT_STATS_FUNCTION, bindInterconnectStats } from './bind-interconnect-stats';
 import { CLUSTER_NODES_FUNCTION, bindClusterNodes } from './bind-cluster-nodes';
+import { ROUTE_STATS_FUNCTION, bindRouteStats } from './bind-route-stats';
 import { FRAGMENT_STATS_FUNCTION, bindFragmentStats } from './bind-fragment-stats';
 import { ML_MODEL_FUNCTION, bindMlModel, isMlModelRelation } from './bind-ml-model';
 import { WORKER_MEMORY_FUNCTION, bindWorkerMemory } from './bind-worker-memory';
@@ -217,6 +218,7 @@ export function bindFromItem(node: any, ctx: BindContext, level: QueryLevel): Fr
       if (fname === COMMIT_STATS_FUNCTION) return relationFromPlan(bindCommitStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === INTERCONNECT_STATS_FUNCTION) return relationFromPlan(bindInterconnectStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === CLUSTER_NODES_FUNCTION) return relationFromPlan(bindClusterNodes(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
+      if (fname === ROUTE_STATS_FUNCTION) return relationFromPlan(bindRouteStats(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === FRAGMENT_STATS_FUNCTION) return relationFromPlan(bindFragmentStats(call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === ML_MODEL_FUNCTION) return relationFromPlan(bindMlModel(ctx, call.FuncCall.args?.length ?? 0), alias, n.alias?.colnames);
       if (fname === WORKER_MEMORY_FUNCTION) return relationFromPlan(bindWorkerMemory(call.FuncCall.args), alias, n.alias?.colnames);

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { open } from 'lmdb';
 import { Client, ClientConfig } from 'pg';
 import { POSITION_KEY, Position, decodePosition } from '../../src/cluster/kv-batch';
-import { TestCluster } from '../helpers/cluster';
+import { LEADER_ID_QUERY, TestCluster } from '../helpers/cluster';
 import { startTestServer } from '../helpers/test-server';
 
 /**
@@ -72,9 +72,9 @@ export async function queryOn(cluster: TestCluster, id: number, sql: string, que
   }
 }
 
-/** The leader's id as node `via` reports it (SHOW cluster_node_id runs on the leader). */
+/** The leader's id as node `via` reports it (the statement runs on the leader: LEADER_ID_QUERY). */
 export async function leaderVia(cluster: TestCluster, via: number, timeoutMs = 3000): Promise<number> {
-  const rows = await queryOn(cluster, via, 'SHOW cluster_node_id', timeoutMs);
+  const rows = await queryOn(cluster, via, LEADER_ID_QUERY, timeoutMs);
   return Number(rows[0].cluster_node_id);
 }
 

@@ -7,7 +7,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
-import { TestCluster, startTestCluster } from '../helpers/cluster';
+import { LEADER_ID_QUERY, TestCluster, startTestCluster } from '../helpers/cluster';
 import { freePort } from '../helpers/test-server';
 
 const LAUNCHER = path.resolve(__dirname, '../../src/cluster-launcher.js');
@@ -72,7 +72,7 @@ describe('cluster launcher (npm run cluster -- --nodes 3)', function () {
     if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts etcd and 3 nodes that all take clients (sessions run on the leader), reports a node that dies, and SIGINT stops the rest', async () => {
+  it('starts etcd and 3 nodes that all take clients (leader-only statements run on the leader), reports a node that dies, and SIGINT stops the rest', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-launcher-'));
     const base = await freeRange(8);
     const proc = spawn(process.execPath, [LAUNCHER, '--nodes', '3', '--base-port', String(base), '--dir', dir, '-c', 'unix_socket_directories='], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -96,12 +96,13 @@ describe('cluster launcher (npm run cluster -- --nodes 3)', function () {
     // Node output reaches the launcher's terminal, prefixed.
     expect(out).to.match(/^\[node 2\] tessera: ready to accept connections on 127\.0\.0\.1:\d+ \(data .*node-2\)$/m);
 
-    // Every node takes clients; the session runs on the leader (the same node whichever port is used).
+    // Every node takes clients; what only the leader can answer (tessera_* functions) runs on the leader,
+    // the same node whichever port is used (a follower answers plain reads itself: statement-router.ts).
     const leaders = new Set<string>();
     for (const id of [1, 2, 3]) {
       const port = base + id - 1;
       expect(await query({ host: '127.0.0.1', port }, 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
-      leaders.add((await query({ host: '127.0.0.1', port }, 'SHOW cluster_node_id'))[0].cluster_node_id as string);
+      leaders.add((await query({ host: '127.0.0.1', port }, LEADER_ID_QUERY))[0].cluster_node_id as string);
       expect(await query({ host: '127.0.0.1', port }, 'SHOW cluster_name')).to.deep.equal([{ cluster_name: 'tessera' }]);
     }
     expect(leaders.size).to.equal(1);
@@ -140,9 +141,9 @@ describe('startTestCluster (test/helpers/cluster.ts)', function () {
     expect(c.nodes.map((n) => n.id)).to.deep.equal([1, 2, 3]);
     expect(new Set(c.nodes.flatMap((n) => [n.clientPort, n.interconnectPort])).size).to.equal(6);
     expect(c.etcd).to.not.equal(null);
-    // Every node's sessions run on the one leader.
-    const leader = Number((await query(c.clientConfig(1), 'SHOW cluster_node_id'))[0].cluster_node_id);
-    for (const n of c.nodes) expect(await query(c.clientConfig(n.id), 'SHOW cluster_node_id')).to.deep.equal([{ cluster_node_id: String(leader) }]);
+    // Every node's sessions reach the one leader.
+    const leader = Number((await query(c.clientConfig(1), LEADER_ID_QUERY))[0].cluster_node_id);
+    for (const n of c.nodes) expect(await query(c.clientConfig(n.id), LEADER_ID_QUERY)).to.deep.equal([{ cluster_node_id: String(leader) }]);
     const [f1, f2] = c.nodes.map((n) => n.id).filter((id) => id !== leader);
 
     await query(c.clientConfig(f1), 'CREATE TABLE t (a int); INSERT INTO t VALUES (42)');

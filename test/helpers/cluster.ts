@@ -16,6 +16,13 @@ import { EtcdProcess, startEtcd } from '../../src/cluster/etcd-process';
 import { processExited, spawnNodeProcess, stopProcess, waitUntilServing } from '../../src/cluster-node-process';
 import { freePort } from './test-server';
 
+/**
+ * The id of the node that runs a statement only the leader may run (tessera_* functions report the
+ * leader's state, so a follower's statement router relays them); a plain SHOW cluster_node_id through
+ * a follower is answered by the follower itself.
+ */
+export const LEADER_ID_QUERY = "SELECT current_setting('cluster_node_id') AS cluster_node_id FROM tessera_cluster_nodes() LIMIT 1";
+
 export interface TestClusterOptions {
   /** Number of nodes, ids 1 .. nodes (default 3). */
   nodes?: number;

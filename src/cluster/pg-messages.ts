@@ -1,0 +1,129 @@
+// Protocol v3 messages as the statement router sees them: a byte stream cut into whole typed messages
+// (type byte, int32 length, body), and the few frontend messages the router writes itself. The cluster
+// layer sits beside the wire layer, so this is its own small copy of the framing, not the server's reader.
+
+/** One whole message: `bytes` is the message as it came (type, length and body), ready to pass on. */
+export interface PgMessage {
+  type: number;
+  bytes: Buffer;
+}
+
+export const Msg = {
+  query: 0x51, // 'Q'
+  parse: 0x50, // 'P'
+  bind: 0x42, // 'B'
+  describe: 0x44, // 'D' (frontend) — also DataRow (backend)
+  execute: 0x45, // 'E' (frontend) — also ErrorResponse (backend)
+  sync: 0x53, // 'S' (frontend) — also ParameterStatus (backend)
+  flush: 0x48, // 'H'
+  close: 0x43, // 'C' (frontend) — also CommandComplete (backend)
+  terminate: 0x58, // 'X'
+  copyData: 0x64, // 'd'
+  copyDone: 0x63, // 'c'
+  copyFail: 0x66, // 'f'
+  functionCall: 0x46, // 'F'
+  readyForQuery: 0x5a, // 'Z'
+  backendKeyData: 0x4b, // 'K'
+  errorResponse: 0x45, // 'E'
+  commandComplete: 0x43, // 'C'
+  parseComplete: 0x31, // '1'
+} as const;
+
+/** Cuts a stream of typed messages into whole messages; a message split over chunks waits for its rest. */
+export class MessageSplitter {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /** Whether no partial message is held (the stream is at a message boundary). */
+  get atBoundary(): boolean {
+    return this.pending.length === 0;
+  }
+
+  push(chunk: Buffer): PgMessage[] {
+    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const out: PgMessage[] = [];
+    let i = 0;
+    while (buf.length - i >= 5) {
+      const len = buf.readInt32BE(i + 1);
+      if (len < 4) throw new Error(`invalid protocol message length ${len}`);
+      if (buf.length - i < 1 + len) break;
+      out.push({ type: buf[i], bytes: buf.subarray(i, i + 1 + len) });
+      i += 1 + len;
+    }
+    // A copy of the tail, so the chunk's big buffer is not kept alive by a few bytes.
+    this.pending = i === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(i));
+    return out;
+  }
+}
+
+/** Reads NUL-terminated strings and integers from a message body (after the 5-byte header). */
+export class BodyCursor {
+  private at = 5;
+  constructor(private readonly bytes: Buffer) {}
+
+  cstring(): string {
+    const end = this.bytes.indexOf(0, this.at);
+    if (end < 0) throw new Error('unterminated string in protocol message');
+    const s = this.bytes.toString('utf8', this.at, end);
+    this.at = end + 1;
+    return s;
+  }
+
+  byte(): number {
+    return this.bytes[this.at++];
+  }
+
+  int16(): number {
+    const v = this.bytes.readInt16BE(this.at);
+    this.at += 2;
+    return v;
+  }
+}
+
+function message(type: number, parts: (string | number)[]): Buffer {
+  // Strings are NUL-terminated; numbers are single bytes (the 'S'/'P' of Close).
+  const bodies = parts.map((p) => (typeof p === 'number' ? Buffer.from([p]) : Buffer.concat([Buffer.from(p, 'utf8'), Buffer.from([0])])));
+  const body = Buffer.concat(bodies);
+  const head = Buffer.alloc(5);
+  head[0] = type;
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+export const queryMessage = (sql: string): Buffer => message(Msg.query, [sql]);
+export const syncMessage = (): Buffer => message(Msg.sync, []);
+export const closeMessage = (kind: 'S' | 'P', name: string): Buffer => message(Msg.close, [kind.charCodeAt(0), name]);
+
+/** A CancelRequest packet (untyped startup-phase message) for a session's key. */
+export function cancelRequest(processId: number, secretKey: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeInt32BE(16, 0);
+  b.writeInt32BE(80877102, 4);
+  b.writeInt32BE(processId, 8);
+  b.writeInt32BE(secretKey, 12);
+  return b;
+}
+
+/** The SQLSTATE ('C' field) of an ErrorResponse, or '' when absent. */
+export function errorCode(bytes: Buffer): string {
+  let i = 5;
+  while (i < bytes.length && bytes[i] !== 0) {
+    const end = bytes.indexOf(0, i + 1);
+    if (end < 0) return '';
+    if (bytes[i] === 0x43) return bytes.toString('latin1', i + 1, end);
+    i = end + 1;
+  }
+  return '';
+}
+
+/** A backend ErrorResponse built here (the cluster layer sits beside the wire layer). */
+export function errorResponse(code: string, text: string, severity: 'ERROR' | 'FATAL' = 'ERROR'): Buffer {
+  return message(Msg.errorResponse, [`S${severity}`, `V${severity}`, `C${code}`, `M${text}`, '']);
+}
+
+export function readyForQuery(status: string): Buffer {
+  const b = Buffer.alloc(6);
+  b[0] = Msg.readyForQuery;
+  b.writeInt32BE(5, 1);
+  b[5] = status.charCodeAt(0);
+  return b;
+}

@@ -1,0 +1,427 @@
+// One client session routed by a follower (statement-router.ts decides to route it): the leader's
+// session, opened with the client's startup packet and authenticated by the leader, and a session on
+// the follower's standby engine, opened after the leader's first ReadyForQuery; units go to one or
+// the other (unit-side.ts) one at a time, and the session state the standby's session needs is
+// replayed on it. See statement-router.ts for the rules.
+import { Socket, connect } from 'net';
+import { Duplex } from 'stream';
+import { ProxyTarget, RelayedSession, fatalErrorBytes } from './client-proxy';
+import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorCode, errorResponse, queryMessage, readyForQuery, syncMessage } from './pg-messages';
+import type { LocalEngine, RouterContext } from './statement-router';
+import { PreparedNames, runsLocally, unitFacts, UnitFacts } from './unit-side';
+
+type Side = 'leader' | 'local';
+
+/** How long the standby's session may take to open before the session goes on with the leader alone. */
+const LOCAL_STARTUP_MS = 5000;
+
+interface InFlight {
+  side: Side;
+  facts: UnitFacts;
+  /** Replayed Parse messages at the head of a leader unit whose ParseComplete the client must not see. */
+  swallowParseComplete: number;
+  sawError: boolean;
+  lastTag: string;
+  /** The unit had a Flush before its Sync: the rest of it is relayed to the leader as it comes. */
+  streaming: boolean;
+}
+
+export class RoutedSession implements RelayedSession {
+  private readonly leaderSocket: Socket;
+  private readonly leaderTo: ProxyTarget | null;
+  private readonly leaderIn = new MessageSplitter();
+  private local: Duplex | null = null;
+  private readonly localIn = new MessageSplitter();
+  private readonly clientIn = new MessageSplitter();
+  /** 'auth': bytes pass through; 'local-startup': the standby's session is being opened; 'ready': routing. */
+  private phase: 'auth' | 'local-startup' | 'ready' = 'auth';
+  private leaderStatus = 'I';
+  private leaderKey = '';
+  private localKey: { pid: number; secret: number } | null = null;
+  private readonly queue: PgMessage[] = [];
+  private inflight: InFlight | null = null;
+  /** Silent units (replayed settings, closes) whose replies, up to ReadyForQuery, the client must not see. */
+  private leaderSilent = 0;
+  private localSilent = 0;
+  private readonly names: PreparedNames = new Map();
+  /** Settings changed inside the leader's open transaction: replayed on the standby at COMMIT. */
+  private txnMirror: string[] = [];
+  /** A temporary object exists: only the leader's session sees it. */
+  private pinned = false;
+  /** The standby's session reported its engine closed: it answers nothing more. */
+  private localClosed = false;
+  private closed = false;
+  private terminating = false;
+  private leaderReached = false;
+  private leaderFatal = false;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly ctx: RouterContext,
+    private readonly engine: LocalEngine,
+    private readonly startupPacket: Buffer,
+    rest: Buffer,
+  ) {
+    this.leaderTo = ctx.leader();
+    if (this.leaderTo === null) {
+      this.closed = true;
+      client.end(fatalErrorBytes('57P03', 'the cluster has no leader at the moment; retry shortly'));
+      this.leaderSocket = new Socket();
+      return;
+    }
+    const up = connect({ host: this.leaderTo.host, port: this.leaderTo.port });
+    this.leaderSocket = up;
+    up.setNoDelay(true);
+    up.once('connect', () => (this.leaderReached = true));
+    up.on('error', () => undefined);
+    up.on('data', (chunk: Buffer) => this.fromLeader(chunk));
+    up.on('drain', () => client.resume());
+    up.once('close', () => this.leaderClosed());
+    client.on('drain', () => {
+      up.resume();
+      this.local?.resume();
+    });
+    up.write(startupPacket);
+    if (rest.length > 0) up.write(rest);
+    client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    client.resume();
+    const gone = () => this.clientGone();
+    client.once('end', gone);
+    client.once('close', gone);
+  }
+
+  target(): ProxyTarget | null {
+    return this.leaderTo;
+  }
+
+  abandon(): void {
+    if (!this.closed) this.leaderSocket.destroy();
+  }
+
+  // ---- client → router ----
+
+  private fromClient(chunk: Buffer): void {
+    if (this.phase === 'auth') {
+      // Authentication messages are the leader's business, byte for byte.
+      if (!this.leaderSocket.write(chunk)) this.client.pause();
+      return;
+    }
+    let messages: PgMessage[];
+    try {
+      messages = this.clientIn.push(chunk);
+    } catch {
+      this.client.destroy();
+      return;
+    }
+    for (const m of messages) {
+      const f = this.inflight;
+      // The rest of a streaming unit, and COPY data of the running unit, go straight to its side.
+      if (f !== null && this.queue.length === 0 && (f.streaming || isCopyMessage(m.type))) {
+        if (f.streaming) this.noteStreamed(m);
+        this.send(f.side, m.bytes);
+        continue;
+      }
+      this.queue.push(m);
+    }
+    this.pump();
+  }
+
+  private send(side: Side, bytes: Buffer): void {
+    const to = side === 'leader' ? this.leaderSocket : this.local;
+    if (to !== null && !to.write(bytes)) this.client.pause();
+  }
+
+  /** Sends the queued units one at a time: the next only once the previous one's ReadyForQuery came. */
+  private pump(): void {
+    while (this.phase === 'ready' && this.queue.length > 0 && !this.closed) {
+      const f = this.inflight;
+      if (f !== null && f.streaming) {
+        const m = this.queue.shift()!;
+        this.noteStreamed(m);
+        this.send('leader', m.bytes);
+        continue;
+      }
+      if (f !== null) return;
+      const first = this.queue[0];
+      if (first.type === Msg.terminate) {
+        this.terminating = true;
+        this.queue.length = 0;
+        this.leaderSocket.write(first.bytes);
+        this.local?.end();
+        return;
+      }
+      if (first.type === Msg.query || first.type === Msg.functionCall || first.type === Msg.sync) {
+        this.dispatch(this.queue.splice(0, 1), false);
+        continue;
+      }
+      if (first.type === Msg.flush || isCopyMessage(first.type)) {
+        // A Flush outside a unit, or COPY messages left over from a failed COPY: the leader's to handle (or drop).
+        this.leaderSocket.write(this.queue.shift()!.bytes);
+        continue;
+      }
+      // Extended protocol: wait for the Sync that ends the unit; a Flush before it means the client
+      // waits for answers mid-unit, so the unit cannot be judged whole: it goes to the leader as it comes.
+      const end = this.queue.findIndex((m) => m.type === Msg.sync || m.type === Msg.flush || m.type === Msg.query || m.type === Msg.terminate);
+      if (end < 0) return;
+      const stop = this.queue[end].type;
+      if (stop === Msg.sync) this.dispatch(this.queue.splice(0, end + 1), false);
+      else if (stop === Msg.flush) this.dispatch(this.queue.splice(0, end + 1), true);
+      // A Query or Terminate before any Sync: what came before is handed to the leader, which judges it.
+      else this.dispatch(this.queue.splice(0, end), false, true);
+    }
+  }
+
+  private localUsable(): boolean {
+    return this.local !== null && !this.localClosed && !this.pinned && this.engine.inSync();
+  }
+
+  private dispatch(unit: PgMessage[], streaming: boolean, noReply = false): void {
+    const facts = unitFacts(unit);
+    const local = !streaming && !noReply && this.localUsable() && runsLocally(facts, this.names, this.leaderStatus === 'I');
+    if (noReply) {
+      // No Sync: there will be no ReadyForQuery to wait for (nor a place to hide a replayed Parse's reply).
+      for (const name of facts.parses.keys()) this.names.set(name, { parse: facts.parses.get(name)!, local: false, leader: true });
+      for (const m of unit) this.leaderSocket.write(m.bytes);
+      return;
+    }
+    const flight: InFlight = { side: local ? 'local' : 'leader', facts, swallowParseComplete: 0, sawError: false, lastTag: '', streaming };
+    this.inflight = flight;
+    const other: Side = local ? 'leader' : 'local';
+    // A statement closed here is closed on the other side too, so that its name can be parsed again there.
+    for (const name of facts.closes) {
+      const held = this.names.get(name);
+      if (held !== undefined && (local ? held.leader : held.local)) this.silently(other, Buffer.concat([closeMessage('S', name), syncMessage()]));
+      this.names.delete(name);
+    }
+    const head: Buffer[] = [];
+    if (local) {
+      this.ctx.counters.localUnits++;
+    } else {
+      this.ctx.counters.leaderUnits++;
+      // Statements the unit uses that only the standby's session holds: parsed on the leader first.
+      for (const name of facts.uses) {
+        const held = this.names.get(name);
+        if (held === undefined || held.leader || !held.local) continue;
+        head.push(held.parse);
+        held.leader = true;
+        flight.swallowParseComplete++;
+      }
+    }
+    for (const [name, parse] of facts.parses) {
+      // The unnamed statement lives on one side only: the last one that parsed it.
+      const held = this.names.get(name);
+      if (held === undefined || name === '') this.names.set(name, { parse, local, leader: !local });
+      else if (local) held.local = true;
+      else held.leader = true;
+    }
+    this.send(flight.side, head.length === 0 && unit.length === 1 ? unit[0].bytes : Buffer.concat([...head, ...unit.map((m) => m.bytes)]));
+  }
+
+  /** Bookkeeping for messages of a streaming unit relayed as they come. */
+  private noteStreamed(m: PgMessage): void {
+    if (m.type === Msg.sync) this.inflight!.streaming = false;
+    if (m.type === Msg.parse) {
+      const name = new BodyCursor(m.bytes).cstring();
+      const held = this.names.get(name);
+      if (held === undefined || name === '') this.names.set(name, { parse: m.bytes, local: false, leader: true });
+      else held.leader = true;
+    }
+  }
+
+  /** Sends a unit (ending in Sync or a Query) whose replies nobody sees; the client's units wait behind it on that side. */
+  private silently(side: Side, bytes: Buffer): void {
+    if (side === 'leader') {
+      this.leaderSilent++;
+      this.leaderSocket.write(bytes);
+    } else if (this.local !== null) {
+      this.localSilent++;
+      this.local.write(bytes);
+    }
+  }
+
+  // ---- leader → router ----
+
+  private fromLeader(chunk: Buffer): void {
+    let messages: PgMessage[];
+    try {
+      messages = this.leaderIn.push(chunk);
+    } catch {
+      this.leaderSocket.destroy();
+      return;
+    }
+    const out: Buffer[] = [];
+    for (const m of messages) {
+      // The leader's own FATAL (a wrong password, its shutdown) ends the session: nothing to add to it.
+      if (m.type === Msg.errorResponse) this.leaderFatal = isFatal(m.bytes);
+      if (this.phase === 'auth') {
+        out.push(m.bytes);
+        if (m.type === Msg.backendKeyData) this.leaderKey = `${m.bytes.readInt32BE(5)}/${m.bytes.readInt32BE(9)}`;
+        if (m.type === Msg.readyForQuery) {
+          this.leaderStatus = String.fromCharCode(m.bytes[5]);
+          this.openLocal();
+        }
+        continue;
+      }
+      if (this.leaderSilent > 0) {
+        if (m.type === Msg.readyForQuery) this.leaderSilent--;
+        continue;
+      }
+      const f = this.inflight;
+      if (f === null || f.side !== 'leader') {
+        // Between units the leader speaks only asynchronously (notices, parameter changes, a FATAL).
+        out.push(m.bytes);
+        continue;
+      }
+      if (m.type === Msg.parseComplete && f.swallowParseComplete > 0) {
+        f.swallowParseComplete--;
+        continue;
+      }
+      if (m.type === Msg.errorResponse) {
+        f.sawError = true;
+        // A failed replayed Parse has no ParseComplete: nothing more to swallow in this unit.
+        f.swallowParseComplete = 0;
+      }
+      if (m.type === Msg.commandComplete) f.lastTag = new BodyCursor(m.bytes).cstring();
+      out.push(m.bytes);
+      if (m.type === Msg.readyForQuery) this.leaderUnitDone(f, String.fromCharCode(m.bytes[5]));
+    }
+    this.toClient(out, this.leaderSocket);
+    this.pump();
+  }
+
+  private leaderUnitDone(f: InFlight, status: string): void {
+    const wasInTransaction = this.leaderStatus !== 'I';
+    this.leaderStatus = status;
+    this.inflight = null;
+    const k = f.facts.kind;
+    if (k.createsTemp) this.pinned = true;
+    if (!f.sawError) {
+      if (k.dropsAllPrepared) this.names.clear();
+      for (const name of k.dropsPrepared) this.names.delete(name);
+    }
+    // A Parse-only unit changed no setting.
+    const mirror = f.sawError || !f.facts.executes ? [] : k.mirror;
+    if (status === 'I') {
+      const texts = wasInTransaction && f.lastTag === 'COMMIT' ? [...this.txnMirror, ...mirror] : mirror;
+      this.txnMirror = [];
+      if (texts.length > 0) this.silently('local', queryMessage(texts.join(';\n')));
+    } else this.txnMirror.push(...mirror);
+  }
+
+  private openLocal(): void {
+    this.phase = 'local-startup';
+    if (this.leaderKey !== '') this.ctx.cancelByLeaderKey.set(this.leaderKey, () => this.cancelLocal());
+    let local: Duplex;
+    try {
+      local = this.engine.connect();
+    } catch {
+      this.phase = 'ready';
+      return;
+    }
+    this.local = local;
+    local.on('error', () => undefined);
+    local.on('data', (chunk: Buffer) => this.fromLocal(chunk));
+    local.on('drain', () => this.client.resume());
+    local.once('close', () => this.localLost());
+    local.write(this.startupPacket);
+    // The client's units wait for the standby's session: one that does not open in time is given up.
+    setTimeout(() => {
+      if (this.phase === 'local-startup' && this.local === local) local.destroy();
+    }, LOCAL_STARTUP_MS).unref();
+  }
+
+  private cancelLocal(): void {
+    const key = this.localKey;
+    if (key === null || this.inflight?.side !== 'local') return;
+    const c = this.engine.connect();
+    c.on('error', () => undefined);
+    c.end(cancelRequest(key.pid, key.secret));
+    c.resume();
+  }
+
+  // ---- standby → router ----
+
+  private fromLocal(chunk: Buffer): void {
+    let messages: PgMessage[];
+    try {
+      messages = this.localIn.push(chunk);
+    } catch {
+      this.local?.destroy();
+      return;
+    }
+    const out: Buffer[] = [];
+    for (const m of messages) {
+      if (this.phase === 'local-startup') {
+        // The standby session's greeting is not the client's: its key is kept for cancelling.
+        if (m.type === Msg.backendKeyData) this.localKey = { pid: m.bytes.readInt32BE(5), secret: m.bytes.readInt32BE(9) };
+        if (m.type === Msg.errorResponse) this.local?.destroy();
+        if (m.type === Msg.readyForQuery) this.phase = 'ready';
+        continue;
+      }
+      if (m.type === Msg.errorResponse && isFatal(m.bytes)) {
+        // The standby's session ended (its server shut down): the client's session is the leader's
+        // and goes on; this unit is answered by localLost().
+        this.local?.destroy();
+        break;
+      }
+      if (this.localSilent > 0) {
+        if (m.type === Msg.readyForQuery) this.localSilent--;
+        continue;
+      }
+      if (this.inflight?.side !== 'local') continue;
+      // The standby engine was closed under the session (this node stopped following): its answer
+      // goes to the client, later units to the leader.
+      if (m.type === Msg.errorResponse && errorCode(m.bytes) === '57P01') this.localClosed = true;
+      out.push(m.bytes);
+      if (m.type === Msg.readyForQuery) this.inflight = null;
+    }
+    this.toClient(out, this.local);
+    this.pump();
+  }
+
+  private localLost(): void {
+    this.local = null;
+    this.localSilent = 0;
+    if (this.phase === 'local-startup') this.phase = 'ready';
+    if (this.inflight?.side === 'local' && !this.closed) {
+      // The unit only read, so nothing is in doubt, but its answer is lost: the client retries it.
+      this.inflight = null;
+      this.client.write(Buffer.concat([errorResponse('40001', "the follower's read-only copy became unavailable during the statement; retry"), readyForQuery(this.leaderStatus)]));
+    }
+    this.pump();
+  }
+
+  private toClient(out: Buffer[], from: Duplex | null): void {
+    if (out.length === 0 || this.closed) return;
+    if (!this.client.write(out.length === 1 ? out[0] : Buffer.concat(out))) from?.pause();
+  }
+
+  // ---- endings ----
+
+  private leaderClosed(): void {
+    this.local?.destroy();
+    if (this.leaderKey !== '') this.ctx.cancelByLeaderKey.delete(this.leaderKey);
+    if (this.closed) return;
+    this.closed = true;
+    // Whole messages only are passed on, so the client is always at a message boundary here.
+    if (this.terminating || this.leaderFatal) this.client.end();
+    else if (!this.leaderReached) this.client.end(fatalErrorBytes('57P03', "the cluster's leader node cannot be reached at the moment; retry shortly"));
+    else this.client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
+  }
+
+  private clientGone(): void {
+    this.closed = true;
+    this.leaderSocket.end();
+    this.local?.destroy();
+  }
+}
+
+function isCopyMessage(type: number): boolean {
+  return type === Msg.copyData || type === Msg.copyDone || type === Msg.copyFail;
+}
+
+/** An ErrorResponse whose severity is FATAL or PANIC (the session ends). */
+function isFatal(bytes: Buffer): boolean {
+  const head = bytes.toString('latin1', 5, 11);
+  return head === 'SFATAL' || head === 'SPANIC';
+}
