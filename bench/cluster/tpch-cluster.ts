@@ -1,7 +1,8 @@
 // TPC-H on a local 3-node cluster beside a single node: loads the scale factor with COPY into a
 // single-node server and into a 3-node cluster (through the leader; every write replicated to both
 // followers before its commit is acknowledged), runs the 22 queries on the single node, on the cluster
-// through the leader's port and through a follower's port (relayed to the leader), checks every answer
+// through the leader's port and through a follower's port (the follower runs them itself, on its
+// standby engine over its copy: cluster/statement-router.ts), checks every answer
 // against the reference answers and against the single node's, and writes a table of times.
 // The two run one after the other (separate data directories under one temporary directory).
 //
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   /** tessera_fragment_stats() on the leader after both cluster passes. */
   let fragmentRows: Record<string, unknown>[] = [];
+  /** tessera_route_stats() on the follower after its pass: the units it ran itself and those it sent to the leader. */
+  let routeRows: Record<string, unknown>[] = [];
   const started = new Date().toISOString();
 
   // The single node stays up while the cluster runs, and runs its queries again afterwards: the two
@@ -110,6 +113,10 @@ async function main(): Promise<void> {
       await stats.connect();
       fragmentRows = (await stats.query('SELECT * FROM tessera_fragment_stats() ORDER BY 1')).rows;
       await stats.end();
+      const routes = new Client(cluster.clientConfig(follower));
+      await routes.connect();
+      routeRows = (await routes.query('SELECT * FROM tessera_route_stats()')).rows;
+      await routes.end();
     } catch (err) {
       for (const n of cluster.nodes) console.error(`--- node ${n.id}:\n${n.output().split('\n').slice(-30).join('\n')}`);
       throw err;
@@ -167,9 +174,11 @@ async function main(): Promise<void> {
     `Command: \`nice -n 10 npm run bench:cluster-tpch -- --sf ${o.sf}${o.data !== null ? ` --data ${o.data}` : ''} --runs ${o.runs} --out ${o.out}\``,
     `Commit ${commit}, started ${started}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}.`,
     `Every server: buffer_pool_size=${o.bufferPool}. Times: ${o.runs === 0 ? 'one cold run per query' : `median of ${o.runs} run(s) after a warm-up run`}, one connection, as bench/tpch/run-queries.ts runs them.`,
-    'The cluster: etcd + 3 node processes on loopback (replication_factor 2); the leader coordinates every query and hands',
-    'ranges of morsels of its parallel fragments to the followers that hold their chunks (see the fragment counts below);',
-    'a follower relays its clients byte for byte to the leader.',
+    'The cluster: etcd + 3 node processes on loopback (replication_factor 2). Through the leader\'s port, the leader',
+    'coordinates each query and hands ranges of morsels of its parallel fragments to the followers that hold their chunks',
+    '(see the fragment counts below). Through a follower\'s port, the follower runs each read-only query itself on its standby',
+    'engine over its own copy, with its own workers, fetching from the leader the chunks it keeps only as markers (see the',
+    'route counts below); its parallel fragments are not sent to other nodes.',
     'All processes share the machine\'s cores with each other (and with other work: see the load averages). The single node',
     'runs its queries before and again after the cluster (it stays up, idle, meanwhile); the ratios divide by the faster of',
     'its two passes, and the spread between its two passes is the noise to judge them by.',
@@ -187,6 +196,12 @@ async function main(): Promise<void> {
     `| ${Object.keys(fragmentRows[0] ?? { node: '' }).join(' | ')} |`,
     `|${Object.keys(fragmentRows[0] ?? { node: '' }).map(() => '---:').join('|')}|`,
     ...fragmentRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
+    '',
+    'Statements the follower ran itself (`local_units`) and sent to the leader (`leader_units`) (`tessera_route_stats()` on the follower after its pass, warm-ups included):',
+    '',
+    `| ${Object.keys(routeRows[0] ?? { node_id: '' }).join(' | ')} |`,
+    `|${Object.keys(routeRows[0] ?? { node_id: '' }).map(() => '---:').join('|')}|`,
+    ...routeRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
     '',
   ].join('\n');
   fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
