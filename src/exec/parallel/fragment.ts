@@ -15,6 +15,7 @@ import { forEachChild } from '../../plan/expr-children';
 import { AggregateCall, AggregateNode, CteScanNode, HashJoinNode, NestedLoopJoinNode, PlanNode, ProjectNode, ScanNode, planChildren, withChildren } from '../../plan/plan';
 import { pairKind } from '../hash/key-hash';
 import { DataType, Types } from '../../types/data-type';
+import { ShuffledJoin, shuffledJoinOf } from './shuffle-plan';
 
 /** Path steps from the partial aggregate down to the driving scan. */
 export type PathStep = 'input' | 'left';
@@ -36,6 +37,16 @@ export interface ParallelFragment {
    * nearly what it saves.
    */
   partitioned?: { lo: number; hi: number } | null;
+  /** In a cluster: the join whose two sides are hash-partitioned over the nodes (shuffle-plan.ts), else absent. */
+  shuffle?: ShuffledJoin | null;
+}
+
+/** What the cluster lets a fragment do (absent: a single node, or cluster_parallel_query off). */
+export interface ClusterFragmentOptions {
+  /** Joins the planner marked 'shuffle' may be shuffled over the nodes (a shuffle runner is there). */
+  shuffle: boolean;
+  /** cluster_join_distribution = broadcast: every participant builds every build side, however large. */
+  broadcast: boolean;
 }
 
 /** Aggregates whose partial results merge exactly (no order, no float rounding differences). */
@@ -161,6 +172,11 @@ function subtreeOk(n: PlanNode): boolean {
   return nodeExprs(n).every(exprOk) && planChildren(n).every(subtreeOk);
 }
 
+/** The path from `n` down to the scan its rows split over (as for a fragment's driving scan), or null. */
+export function drivingPathOf(n: PlanNode): PathStep[] | null {
+  return drivingPath(n, [])?.path ?? null;
+}
+
 /** The driving scan below `n` and the path to it, or null when the shape does not split by rows. */
 function drivingPath(n: PlanNode, path: PathStep[]): { scan: ScanNode; path: PathStep[] } | null {
   if (!nodeExprs(n).every(exprOk)) return null;
@@ -245,7 +261,13 @@ function aggregates(n: PlanNode, out: AggregateNode[]): AggregateNode[] {
  * table is largest (rows by `tableRows`); null when none qualifies. `maxGroups`: the most groups
  * estimated for a grouped aggregate (key-partitioned fragments take more: run-parallel.ts).
  */
-export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number, sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS, maxGroups = MAX_PARTIAL_GROUPS): ParallelFragment | null {
+export function findFragment(
+  plan: PlanNode,
+  tableRows: (tableId: number) => number,
+  sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS,
+  maxGroups = MAX_PARTIAL_GROUPS,
+  cluster: ClusterFragmentOptions | null = null,
+): ParallelFragment | null {
   let best: ParallelFragment | null = null;
   let bestRows = -1;
   for (const a of aggregates(plan, [])) {
@@ -256,6 +278,15 @@ export function findFragment(plan: PlanNode, tableRows: (tableId: number) => num
     const found = drivingPath(a.input, ['input']);
     if (found === null) continue;
     const rows = tableRows(found.scan.tableId);
+    // A shuffled join: its build side is split over the nodes like the probe, not built by each.
+    const shuffle = cluster?.shuffle === true ? shuffledJoinOf(partial, found.path) : null;
+    if (shuffle !== null || cluster?.broadcast === true) {
+      if (rows > bestRows) {
+        best = { aggregate: a, partial, driving: found.scan, path: found.path, shared: [], shuffle };
+        bestRows = rows;
+      }
+      continue;
+    }
     // Every worker builds the joins' build sides itself: worth it only while probing dominates.
     let buildRows = 0;
     for (const s of scansUnder(a.input, [])) if (s !== found.scan) buildRows += tableRows(s.tableId);
