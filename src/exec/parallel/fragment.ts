@@ -90,8 +90,19 @@ function callOk(c: AggregateCall): boolean {
 
 /** No subqueries, outer references or volatile functions. */
 export function exprOk(e: Expr): boolean {
+  return exprOkWith(e, false);
+}
+
+/**
+ * As exprOk; with `subqueries`, uncorrelated subqueries (no args: one value or row set per
+ * statement) pass too — a shuffled fragment's coordinator runs them once and sends their rows
+ * (shuffle-subqueries.ts).
+ */
+function exprOkWith(e: Expr, subqueries: boolean): boolean {
+  const ok = (x: Expr): boolean => exprOkWith(x, subqueries);
   switch (e.kind) {
     case 'subquery':
+      return subqueries && e.args.length === 0 && (e.test === null || ok(e.test));
     case 'outer':
       return false;
     case 'column':
@@ -99,20 +110,20 @@ export function exprOk(e: Expr): boolean {
     case 'param':
       return true;
     case 'call':
-      return !VOLATILE.has(e.fn) && e.args.every(exprOk);
+      return !VOLATILE.has(e.fn) && e.args.every(ok);
     case 'and':
     case 'or':
     case 'coalesce':
-      return e.args.every(exprOk);
+      return e.args.every(ok);
     case 'cast':
     case 'not':
     case 'isnull':
     case 'booltest':
-      return exprOk(e.arg);
+      return ok(e.arg);
     case 'case':
-      return e.whens.every((w) => exprOk(w.when) && exprOk(w.then)) && (e.else === null || exprOk(e.else));
+      return e.whens.every((w) => ok(w.when) && ok(w.then)) && (e.else === null || ok(e.else));
     case 'inlist':
-      return exprOk(e.arg) && e.list.every(exprOk);
+      return ok(e.arg) && e.list.every(ok);
   }
 }
 
@@ -167,32 +178,32 @@ export function nodeExprs(n: PlanNode): Expr[] {
 }
 
 /** A subtree a worker may run whole (a join's build side): self-contained and deterministic. */
-function subtreeOk(n: PlanNode): boolean {
+function subtreeOk(n: PlanNode, subqueries: boolean): boolean {
   if (n.kind === 'with' || n.kind === 'ctescan' || n.kind === 'recursiveunion') return false;
-  return nodeExprs(n).every(exprOk) && planChildren(n).every(subtreeOk);
+  return nodeExprs(n).every((e) => exprOkWith(e, subqueries)) && planChildren(n).every((c) => subtreeOk(c, subqueries));
 }
 
 /** The path from `n` down to the scan its rows split over (as for a fragment's driving scan), or null. */
-export function drivingPathOf(n: PlanNode): PathStep[] | null {
-  return drivingPath(n, [])?.path ?? null;
+export function drivingPathOf(n: PlanNode, subqueries = false): PathStep[] | null {
+  return drivingPath(n, [], subqueries)?.path ?? null;
 }
 
 /** The driving scan below `n` and the path to it, or null when the shape does not split by rows. */
-function drivingPath(n: PlanNode, path: PathStep[]): { scan: ScanNode; path: PathStep[] } | null {
-  if (!nodeExprs(n).every(exprOk)) return null;
+function drivingPath(n: PlanNode, path: PathStep[], subqueries = false): { scan: ScanNode; path: PathStep[] } | null {
+  if (!nodeExprs(n).every((e) => exprOkWith(e, subqueries))) return null;
   switch (n.kind) {
     case 'scan':
       return { scan: n, path };
     case 'filter':
     case 'project':
-      return drivingPath(n.input, [...path, 'input']);
+      return drivingPath(n.input, [...path, 'input'], subqueries);
     case 'hashjoin':
     case 'nljoin': {
       // Each probe row's output depends only on it and the whole build side: splitting the probe
       // side splits the output. Right/full joins also emit unmatched build rows: not splittable.
       const probeSplits = n.joinType === 'inner' || n.joinType === 'left' || n.joinType === 'semi' || n.joinType === 'anti';
-      if (!probeSplits || (n.kind === 'hashjoin' && n.buildLeft === true) || !subtreeOk(n.right)) return null;
-      return drivingPath(n.left, [...path, 'left']);
+      if (!probeSplits || (n.kind === 'hashjoin' && n.buildLeft === true) || !subtreeOk(n.right, subqueries)) return null;
+      return drivingPath(n.left, [...path, 'left'], subqueries);
     }
     default:
       return null;
@@ -275,11 +286,15 @@ export function findFragment(
     if (a.groupBy.length > 0 && (a.estimatedRows ?? 0) > maxGroups) continue;
     const partial: AggregateNode = { kind: 'aggregate', input: a.input, groupBy: a.groupBy, aggregates: partialCalls(a.aggregates), output: [] };
     partial.output = [...a.output.slice(0, a.groupBy.length), ...partial.aggregates.map((c, i) => ({ name: `partial${i}`, type: c.type }))];
-    const found = drivingPath(a.input, ['input']);
+    let found = drivingPath(a.input, ['input']);
+    // Uncorrelated subqueries in the fragment (Q18's IN): only when a join is shuffled (its coordinator runs them once).
+    const withSubqueries = found === null && cluster?.shuffle === true;
+    if (withSubqueries) found = drivingPath(a.input, ['input'], true);
     if (found === null) continue;
     const rows = tableRows(found.scan.tableId);
     // A shuffled join: its build side is split over the nodes like the probe, not built by each.
-    const shuffle = cluster?.shuffle === true ? shuffledJoinOf(partial, found.path) : null;
+    const shuffle = cluster?.shuffle === true ? shuffledJoinOf(partial, found.path, withSubqueries) : null;
+    if (withSubqueries && shuffle === null) continue;
     if (shuffle !== null || cluster?.broadcast === true) {
       if (rows > bestRows) {
         best = { aggregate: a, partial, driving: found.scan, path: found.path, shared: [], shuffle };

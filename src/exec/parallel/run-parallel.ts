@@ -101,7 +101,8 @@ async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [Pla
     runs.push(r.run);
   }
   let rest = plan;
-  const r = top === null ? null : await runFragment(top, plan, ctx, cteId);
+  // A shuffled fragment's coordinator runs its subqueries (shuffle-subqueries.ts): with the merges of the ones run above.
+  const r = top === null ? null : await runFragment(top, plan, top.shuffle != null ? { ...ctx, ctes, replacedNodes } : ctx, cteId);
   if (r !== null) {
     ctes.set(cteId, r.batches);
     rest = r.run.rewritten = replaceNode(plan, r.run.aggregate, r.run.merge);

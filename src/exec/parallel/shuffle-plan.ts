@@ -4,7 +4,8 @@
 // the driving scan) that the planner marked distribution = 'shuffle', with at least one key pair,
 // whose build side itself splits by rows — filters, projections and probe sides of inner/left/semi/
 // anti joins down to one scan (its own "driving" scan), the build sides of those joins small enough
-// to be read whole by every participant. One shuffled join per fragment: the first such join from
+// to be read whole by every participant. Uncorrelated subqueries in the fragment are run once by
+// the coordinator, their rows sent with the job (shuffle-subqueries.ts). One shuffled join per fragment: the first such join from
 // the top (the one nearest the aggregate), as its owners then run everything above it.
 import { HashJoinNode, PlanNode } from '../../plan/plan';
 import { PathStep, drivingPathOf } from './fragment';
@@ -18,11 +19,11 @@ export interface ShuffledJoin {
 }
 
 /** The shuffled join on `path` (partial aggregate → driving scan), or null when none qualifies. */
-export function shuffledJoinOf(partial: PlanNode, path: readonly PathStep[]): ShuffledJoin | null {
+export function shuffledJoinOf(partial: PlanNode, path: readonly PathStep[], subqueries = false): ShuffledJoin | null {
   let n = partial;
   for (let i = 0; i < path.length; i++) {
     if (path[i] === 'left' && n.kind === 'hashjoin' && shuffles(n)) {
-      const build = drivingPathOf(n.right);
+      const build = drivingPathOf(n.right, subqueries);
       if (build !== null) return { join: path.slice(0, i), buildPath: build };
     }
     n = nodeAt(n, [path[i]]);

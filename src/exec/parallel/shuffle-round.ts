@@ -2,7 +2,7 @@
 // the tables as of the statement's snapshot, each side's morsels dealt to the participants that
 // hold their chunks (locality, as remote-round.ts does for driving morsels), the columns that
 // travel — handed to the cluster layer's runner, whose owners' partial aggregates come back.
-import { HashJoinNode, ScanNode } from '../../plan/plan';
+import { AggregateNode, HashJoinNode, ScanNode } from '../../plan/plan';
 import { TableSnapshot } from '../../storage/api';
 import { Batch } from '../../types/vector';
 import { ExecContext } from '../context';
@@ -14,6 +14,7 @@ import { nodeAt } from './messages';
 import { remoteTableOf } from './remote-request';
 import { RemoteFragmentProvider, RemoteTable } from './remote-types';
 import { morselsOf } from './run-parallel';
+import { materializeSubqueries } from './shuffle-subqueries';
 import { ShuffleJob } from './shuffle-types';
 
 /** Coordinator counters since the process started (tests, tessera diagnostics). */
@@ -32,7 +33,8 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
   if (provider?.shuffle === undefined || shuffled == null) return null;
   const participants = provider.participants();
   if (participants.length === 0) return null;
-  const plan = fragment.partial;
+  // Its subqueries run here once: every participant gets their rows (shuffle-subqueries.ts).
+  const plan = materializeSubqueries(fragment.partial, ctx) as AggregateNode;
   const join = nodeAt(plan, shuffled.join) as HashJoinNode;
   const buildScan = nodeAt(join.right, shuffled.buildPath) as ScanNode;
   const need = neededColumns(plan);
@@ -55,7 +57,7 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
   const nodes = [provider.shuffle.self, ...participants.map((p) => p.node)];
   const tableOf = (id: number): RemoteTable => tables.find((t) => t.tableId === id)!;
   const job: ShuffleJob = {
-    ...fragmentBase(fragment, ctx),
+    ...fragmentBase({ partial: plan, path: fragment.path }, ctx),
     id: `${provider.shuffle.self}.${Date.now()}.${nextJob++}`,
     join: shuffled.join,
     buildPath: shuffled.buildPath,

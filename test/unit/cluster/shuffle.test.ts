@@ -2,7 +2,10 @@
 // joins, forced to shuffle, must give the single-node answer and the broadcast answer, with rows
 // really moving between the nodes; a participant failing mid-shuffle leaves the answer right.
 import { expect } from 'chai';
+import { Database } from '../../../src/engine/database';
+import { EmbeddedDatabase } from '../../../src/embedded/embedded-database';
 import { shuffleStats } from '../../../src/exec/parallel/shuffle-round';
+import { remoteFragmentStats } from '../../../src/exec/parallel/remote-round';
 import { ShuffleCluster, openShuffleCluster, rowsSent, tpchQuery } from '../../helpers/shuffle-cluster';
 
 describe('cluster shuffled joins (hash-partitioned over the nodes)', function () {
@@ -31,6 +34,7 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
       const runs = shuffleStats.runs;
       const fallbacks = shuffleStats.fallbacks;
       const sent = rowsSent(c);
+      const remoteMorsels = remoteMorselsNow();
       const shuffled = await run(sql, 'shuffle');
       expect(local.length).to.be.greaterThan(0);
       expect(shuffled).to.deep.equal(local);
@@ -38,6 +42,128 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
       expect(shuffleStats.runs).to.equal(runs + 1);
       expect(shuffleStats.fallbacks).to.equal(fallbacks);
       expect(rowsSent(c)).to.be.greaterThan(sent);
+      // The shuffled run handed no morsel ranges to the followers: its work went through the shuffle.
+      expect(remoteMorselsNow()).to.equal(remoteMorsels);
     });
   }
+
+  function remoteMorselsNow(): number {
+    let n = 0;
+    for (const s of remoteFragmentStats.values()) n += s.morsels;
+    return n;
+  }
+
+  for (const q of ['03', '10', '12', '05']) {
+    it(`TPC-H Q${q} forced to broadcast runs on the followers too (each builds the whole build side)`, async () => {
+      const before = remoteMorselsNow();
+      const runs = shuffleStats.runs;
+      await run(tpchQuery(q), 'broadcast');
+      expect(remoteMorselsNow()).to.be.greaterThan(before);
+      expect(shuffleStats.runs).to.equal(runs);
+    });
+  }
+
+  it('a participant that fails before its part: the coordinator gives up the shuffle and runs the fragment itself', async () => {
+    const sql = tpchQuery('03');
+    const local = await run(sql, 'local');
+    const fallbacks = shuffleStats.fallbacks;
+    c.hooks.set(3, () => {
+      throw new Error('node 3 fails');
+    });
+    try {
+      expect(await run(sql, 'shuffle')).to.deep.equal(local);
+    } finally {
+      c.hooks.delete(3);
+    }
+    expect(shuffleStats.fallbacks).to.equal(fallbacks + 1);
+  });
+
+  it('a participant cut off mid-shuffle (rows already on their way to it): the right answer through the local fallback, and the next shuffle works', async () => {
+    const sql = tpchQuery('10');
+    const local = await run(sql, 'local');
+    const fallbacks = shuffleStats.fallbacks;
+    const sentBefore = rowsSent(c);
+    // Node 2 starts and sends its rows; node 3 is cut off as its part begins.
+    c.hooks.set(3, async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      c.net.cut.add(3);
+    });
+    try {
+      expect(await run(sql, 'shuffle')).to.deep.equal(local);
+    } finally {
+      c.hooks.delete(3);
+      c.net.cut.delete(3);
+    }
+    expect(shuffleStats.fallbacks).to.equal(fallbacks + 1);
+    expect(rowsSent(c)).to.be.greaterThan(sentBefore);
+    const runs = shuffleStats.runs;
+    expect(await run(sql, 'shuffle')).to.deep.equal(local);
+    expect(shuffleStats.runs).to.equal(runs + 1);
+    expect(shuffleStats.fallbacks).to.equal(fallbacks + 1);
+  });
+
+  describe('the planner\'s choice', () => {
+    before(async () => {
+      await c.db.exec(`CREATE TABLE big_a (k int, v int);
+        CREATE TABLE big_b (k int, w int);
+        CREATE TABLE dim (k int, name text);
+        INSERT INTO big_a SELECT i, i % 100 FROM generate_series(1, 200000) i;
+        INSERT INTO big_b SELECT i, i % 7 FROM generate_series(1, 150000) i;
+        INSERT INTO dim SELECT i, 'n' || i FROM generate_series(0, 99) i;
+        ANALYZE`);
+    });
+    after(async () => {
+      await c.db.exec('SET cluster_nodes = 3; RESET cluster_join_distribution');
+    });
+
+    const explain = async (sql: string): Promise<string[]> => (await c.db.query(`EXPLAIN ${sql}`)).rows.map((r) => String(Object.values(r)[0]).trim());
+    const bigJoin = 'SELECT b.w, count(*), sum(a.v) FROM big_a a JOIN big_b b ON a.k = b.k GROUP BY b.w';
+    const smallJoin = 'SELECT d.name, count(*) FROM big_a a JOIN dim d ON a.v = d.k GROUP BY d.name';
+
+    it('with 3 nodes: shuffle for a build side about as large as the probe, broadcast for a small one (EXPLAIN shows it)', async () => {
+      await c.db.exec('SET cluster_nodes = 3; SET cluster_join_distribution = auto');
+      expect(await explain(bigJoin)).to.include('Distribution: shuffle');
+      expect(await explain(bigJoin)).not.to.include('Distribution: broadcast');
+      expect(await explain(smallJoin)).to.include('Distribution: broadcast');
+      expect(await explain(smallJoin)).not.to.include('Distribution: shuffle');
+    });
+
+    it('with 3 nodes the big join runs shuffled (auto), with the single-node answer', async () => {
+      await c.db.exec('SET cluster_parallel_query = off');
+      const local = (await c.db.query(bigJoin + ' ORDER BY 1')).rows;
+      await c.db.exec('SET cluster_parallel_query = on; SET cluster_join_distribution = auto; SET cluster_nodes = 3');
+      const runs = shuffleStats.runs;
+      const shuffled = (await c.db.query(bigJoin + ' ORDER BY 1')).rows;
+      expect(shuffled).to.deep.equal(local);
+      expect(local).to.have.length(7);
+      // w = 0: b.k = 7j (j = 1..21428), a.v = 7j mod 100 (computed apart: sum over j of 7j mod 100).
+      expect(local[0]).to.deep.equal({ w: 0, count: '21428', sum: '1060742' });
+      expect(shuffleStats.runs).to.equal(runs + 1);
+    });
+
+    it('cluster_join_distribution forces one choice; it takes only auto, broadcast or shuffle', async () => {
+      await c.db.exec('SET cluster_join_distribution = broadcast');
+      expect(await explain(bigJoin)).to.include('Distribution: broadcast');
+      await c.db.exec('SET cluster_join_distribution = shuffle');
+      expect(await explain(smallJoin)).to.include('Distribution: shuffle');
+      let err: unknown = null;
+      await c.db.exec('SET cluster_join_distribution = sideways').catch((e: unknown) => (err = e));
+      expect((err as { code?: string })?.code).to.equal('22023');
+    });
+
+    it('without a cluster (cluster_nodes = 1, or a database never clustered) no join gets a distribution', async () => {
+      await c.db.exec('SET cluster_nodes = 1; SET cluster_join_distribution = shuffle');
+      expect((await explain(bigJoin)).some((l) => l.startsWith('Distribution'))).to.equal(false);
+      const single = await Database.open({ dir: ':memory:' });
+      const sdb = new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(single);
+      try {
+        await sdb.exec('CREATE TABLE a (k int, v int); CREATE TABLE b (k int, w int); INSERT INTO a SELECT i, i FROM generate_series(1, 1000) i; INSERT INTO b SELECT i, i FROM generate_series(1, 1000) i; ANALYZE');
+        const lines = (await sdb.query('EXPLAIN SELECT count(*) FROM a JOIN b ON a.k = b.k')).rows.map((r) => String(Object.values(r)[0]));
+        expect(lines.some((l) => l.includes('Hash Cond'))).to.equal(true);
+        expect(lines.some((l) => l.includes('Distribution'))).to.equal(false);
+      } finally {
+        await sdb.close();
+      }
+    });
+  });
 });
