@@ -21,17 +21,25 @@ export interface ShuffleWork {
 /** Thrown when this node's copy could not serve its part (behind): the job fails, the coordinator runs it alone. */
 export class ShuffleBehindError extends Error {}
 
-/** Runs participant `me`'s part of `job`; its partition's partial aggregate rows. Throws on any failure (the job's inbox is closed either way). */
-export async function takePart(job: ShuffleJob, me: number, transport: RequestTransport, inboxes: ShuffleInboxes, work: ShuffleWork, timeoutMs: number): Promise<Batch[]> {
+/** A participant's answer: its partition's partial aggregate rows, and what it sent to other nodes. */
+export interface PartResult {
+  batches: Batch[];
+  sentRows: number;
+  sentBytes: number;
+}
+
+/** Runs participant `me`'s part of `job`. Throws on any failure (the job's inbox is closed either way). */
+export async function takePart(job: ShuffleJob, me: number, transport: RequestTransport, inboxes: ShuffleInboxes, work: ShuffleWork, timeoutMs: number): Promise<PartResult> {
   const inbox = inboxes.claim(job.id, job.nodes.length);
   try {
     const parts = await work.sides();
     if (parts === null) throw new ShuffleBehindError(`node ${job.nodes[me]}'s copy of the store lacks rows of shuffle ${job.id}`);
-    await Promise.all(job.nodes.map((to, q) => sendPartition(job, me, q, parts, transport, inboxes, timeoutMs)));
+    const sent = { rows: 0, bytes: 0 };
+    await Promise.all(job.nodes.map((to, q) => sendPartition(job, me, q, parts, transport, inboxes, timeoutMs, sent)));
     await inbox.wait(timeoutMs);
     const out = await work.owner(inbox.rows[0], inbox.rows[1]);
     if (out === null) throw new ShuffleBehindError(`node ${job.nodes[me]}'s copy of the store lacks rows of shuffle ${job.id}`);
-    return out;
+    return { batches: out, sentRows: sent.rows, sentBytes: sent.bytes };
   } catch (err) {
     inboxes.stats.failed++;
     throw err;
@@ -41,7 +49,16 @@ export async function takePart(job: ShuffleJob, me: number, transport: RequestTr
 }
 
 /** Partition q's rows of both sides, in messages, then each side's count. */
-async function sendPartition(job: ShuffleJob, me: number, q: number, parts: ShuffleParts, transport: RequestTransport, inboxes: ShuffleInboxes, timeoutMs: number): Promise<void> {
+async function sendPartition(
+  job: ShuffleJob,
+  me: number,
+  q: number,
+  parts: ShuffleParts,
+  transport: RequestTransport,
+  inboxes: ShuffleInboxes,
+  timeoutMs: number,
+  sent: { rows: number; bytes: number },
+): Promise<void> {
   const to = job.nodes[q];
   const stats = inboxes.stats;
   const send = async (m: ShuffleMessage): Promise<void> => {
@@ -49,6 +66,7 @@ async function sendPartition(job: ShuffleJob, me: number, q: number, parts: Shuf
     if (q !== me) {
       stats.messages++;
       stats.bytes += payload.length;
+      sent.bytes += payload.length;
     }
     await transport.request(to, MessageType.shuffleRows, payload, timeoutMs);
   };
@@ -70,7 +88,10 @@ async function sendPartition(job: ShuffleJob, me: number, q: number, parts: Shuf
     if (pendingRows > 0) await send({ id: job.id, n: job.nodes.length, side, from: me, batches: pending });
     rows += pendingRows;
     if (q === me) stats.rowsKept += rows;
-    else stats.rowsSent += rows;
+    else {
+      stats.rowsSent += rows;
+      sent.rows += rows;
+    }
     await send({ id: job.id, n: job.nodes.length, side, from: me, end: rows });
   }
 }

@@ -8,14 +8,13 @@ import * as v8 from 'v8';
 import { remoteSnapshots } from '../exec/parallel/remote-exec';
 import { runShuffleOwner, runShuffleSides } from '../exec/parallel/shuffle-exec';
 import { ShuffleJob, ShuffleRunner } from '../exec/parallel/shuffle-types';
-import { Batch } from '../types/vector';
 import type { FragmentStore } from './fragment-service';
 import { reached } from './fragment-service';
 import { FusedReader } from './fused-read';
 import { MessageType } from './message-types';
 import type { RequestHandlers, RequestTransport } from './replication';
 import { ShuffleInboxes, shuffleInboxes } from './shuffle-inbox';
-import { takePart } from './shuffle-participant';
+import { PartResult, takePart } from './shuffle-participant';
 
 /** Bound on one job, every wait in it included (default; a stuck job is given up and run locally). */
 const JOB_TIMEOUT_MS = 30_000;
@@ -46,7 +45,7 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
     if (!(await reached(store!, job.position, options.waitMs ?? 2000))) giveUp(`this node's copy is behind position ${job.position}`);
     await options.beforeRun?.(job);
     // `from` (the coordinator, a leader) holds every chunk: the ones kept here as markers come from it.
-    const batches = await takePart(
+    const result = await takePart(
       job,
       me,
       handlers,
@@ -57,7 +56,7 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
       },
       timeoutMs,
     );
-    return v8.serialize(batches);
+    return v8.serialize(result);
   });
   return inboxes;
 }
@@ -90,7 +89,7 @@ export function shuffleRunner(transport: RequestHandlers & RequestTransport, opt
     });
     running.set(job.id, { nodes: job.nodes, abort });
     const remote = job.nodes.slice(1).map((node, i) =>
-      transport.request(node, MessageType.shuffleRun, v8.serialize({ job, me: i + 1 }), timeoutMs).then((answer) => v8.deserialize(answer) as Batch[]),
+      transport.request(node, MessageType.shuffleRun, v8.serialize({ job, me: i + 1 }), timeoutMs).then((answer) => v8.deserialize(answer) as PartResult),
     );
     const own = takePart(
       job,
@@ -104,7 +103,13 @@ export function shuffleRunner(transport: RequestHandlers & RequestTransport, opt
     for (const p of parts) p.catch(() => abort());
     // Given up: the answer is null at once, whatever is still out (its rows are dropped where they arrive).
     const all = Promise.all(parts).then(
-      (rows) => rows.flat(),
+      (results) => {
+        for (const r of results) {
+          inboxes.stats.movedRows += r.sentRows;
+          inboxes.stats.movedBytes += r.sentBytes;
+        }
+        return results.flatMap((r) => r.batches);
+      },
       () => null,
     );
     const out = await Promise.race([all, aborted]);

@@ -34,6 +34,7 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
       const runs = shuffleStats.runs;
       const fallbacks = shuffleStats.fallbacks;
       const sent = rowsSent(c);
+      const moved = c.stats.get(1)!.movedRows;
       const remoteMorsels = remoteMorselsNow();
       const shuffled = await run(sql, 'shuffle');
       expect(local.length).to.be.greaterThan(0);
@@ -42,6 +43,8 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
       expect(shuffleStats.runs).to.equal(runs + 1);
       expect(shuffleStats.fallbacks).to.equal(fallbacks);
       expect(rowsSent(c)).to.be.greaterThan(sent);
+      // The coordinator's count of rows moved (reported by every participant) is what the nodes counted sending.
+      expect(c.stats.get(1)!.movedRows - moved).to.equal(rowsSent(c) - sent);
       // The shuffled run handed no morsel ranges to the followers: its work went through the shuffle.
       expect(remoteMorselsNow()).to.equal(remoteMorsels);
     });
