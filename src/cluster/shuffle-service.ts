@@ -44,6 +44,7 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
     if (store === null) giveUp('this node holds no copy of the store');
     if (!(await reached(store!, job.position, options.waitMs ?? 2000))) giveUp(`this node's copy is behind position ${job.position}`);
     await options.beforeRun?.(job);
+    const fetched = (n: number): void => void (inboxes.stats.fetched += n);
     // `from` (the coordinator, a leader) holds every chunk: the ones kept here as markers come from it.
     const result = await takePart(
       job,
@@ -51,8 +52,8 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
       handlers,
       inboxes,
       {
-        sides: () => reader.run(handlers, store!, from, (read) => runShuffleSides(job, me, remoteSnapshots(job.tables, read))),
-        owner: (probe, build) => reader.run(handlers, store!, from, (read) => runShuffleOwner(job, probe, build, remoteSnapshots(job.tables, read))),
+        sides: () => reader.run(handlers, store!, from, (read) => runShuffleSides(job, me, remoteSnapshots(job.tables, read)), fetched),
+        owner: (probe, build) => reader.run(handlers, store!, from, (read) => runShuffleOwner(job, probe, build, remoteSnapshots(job.tables, read)), fetched),
       },
       timeoutMs,
     );

@@ -7,7 +7,9 @@ import * as v8 from 'v8';
 import { Database } from '../../src/engine/database';
 import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
 import { Replica } from '../../src/cluster/replica';
-import { ReplicatedKv, serveReplica } from '../../src/cluster/replication';
+import { ReplicatedKv, requestTrim, serveReplica } from '../../src/cluster/replication';
+import { serveChunks } from '../../src/cluster/chunk-transfer';
+import { Placement } from '../../src/cluster/placement';
 import { serveFragments } from '../../src/cluster/fragment-service';
 import { shuffleRunner } from '../../src/cluster/shuffle-service';
 import { ShuffleNodeStats, shuffleInboxes } from '../../src/cluster/shuffle-inbox';
@@ -22,6 +24,8 @@ export const tpchQuery = (n: string): string => fs.readFileSync(path.join(TPCH, 
 
 export interface ShuffleCluster {
   net: FakeNet;
+  kv: ReplicatedKv;
+  replicas: Map<number, Replica>;
   database: Database;
   db: EmbeddedDatabase;
   /** Per node (1..3): what its shuffles moved. */
@@ -31,19 +35,26 @@ export interface ShuffleCluster {
   close(): Promise<void>;
 }
 
-/** Opens the cluster and loads TPC-H at `sf` ('0.01': ../shared/tpch) into it. */
-export async function openShuffleCluster(sf = '0.01', settings: [string, string][] = []): Promise<ShuffleCluster> {
+/**
+ * Opens the cluster and loads TPC-H at `sf` ('0.01': ../shared/tpch) into it. With `placement`, the
+ * followers keep only the chunks the placement gives them (replication factor 2 over nodes 1-3,
+ * trimmed after the load) and fetch others from the leader (cache fusion).
+ */
+export async function openShuffleCluster(sf = '0.01', settings: [string, string][] = [], placement: Placement | null = null): Promise<ShuffleCluster> {
   const net = new FakeNet();
   // One transport object per node: the shuffle inboxes are kept per transport.
   const nodes = new Map([1, 2, 3].map((id) => [id, net.node(id)]));
   const hooks = new Map<number, (job: ShuffleJob) => Promise<void> | void>();
+  const replicas = new Map<number, Replica>();
   for (const id of [2, 3]) {
-    const replica = new Replica(new MemoryKv());
+    const replica = new Replica(new MemoryKv(), placement === null ? null : { self: id, placement });
+    replicas.set(id, replica);
     serveReplica(nodes.get(id)!, () => replica, () => 1);
     serveFragments(nodes.get(id)!, () => replica, { waitMs: 500 });
   }
   const leader = nodes.get(1)!;
   const kv = new ReplicatedKv(new MemoryKv(), leader, { term: 1 });
+  serveChunks(leader, () => kv.local);
   kv.setFollowers([2, 3]);
   const database = await Database.open({
     dir: ':memory:',
@@ -59,6 +70,7 @@ export async function openShuffleCluster(sf = '0.01', settings: [string, string]
           run: async (request) => v8.deserialize(await leader.request(node, MessageType.fragmentRun, v8.serialize(request))) as RemoteFragmentReply,
         })),
     position: () => kv.position().seq,
+    holds: placement === null ? undefined : (node, key) => placement.holds(node, key),
     shuffle: { self: 1, run: shuffleRunner(leader, { timeoutMs: 10_000 }) },
   };
   database.remoteFragments = provider;
@@ -69,6 +81,7 @@ export async function openShuffleCluster(sf = '0.01', settings: [string, string]
     await db.copyFrom(t, fs.readFileSync(path.join(dir, `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
   }
   await db.exec('ANALYZE');
+  if (placement !== null) for (const id of [2, 3]) await requestTrim(leader, id, kv.durableEverywhere()!);
   // The follower services' hooks: wrap the registered handler of each follower.
   for (const id of [2, 3]) {
     const byType = net.handlers.get(id)!;
@@ -80,7 +93,7 @@ export async function openShuffleCluster(sf = '0.01', settings: [string, string]
     });
   }
   const stats = new Map([1, 2, 3].map((id) => [id, shuffleInboxes(nodes.get(id)!).stats]));
-  return { net, database, db, stats, hooks, close: () => db.close() };
+  return { net, kv, replicas, database, db, stats, hooks, close: () => db.close() };
 }
 
 /** Rows sent between nodes by shuffles so far, over all nodes. */
