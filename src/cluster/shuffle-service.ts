@@ -78,17 +78,18 @@ export function shuffleRunner(transport: RequestHandlers & RequestTransport, opt
     if (!suspected) return;
     for (const r of running.values()) if (r.nodes.includes(peer)) r.abort();
   });
-  return async (job, local) => {
+  return async (job, local, signal) => {
     let abort: () => void = () => undefined;
     const aborted = new Promise<null>((resolve) => {
       abort = () => {
         if (!running.delete(job.id)) return;
-        inboxes.close(job.id, new Error('shuffle given up: a participant failed'));
+        inboxes.close(job.id, new Error('shuffle given up: a participant failed, or the statement was cancelled'));
         for (const node of job.nodes.slice(1)) transport.request(node, MessageType.shuffleAbort, Buffer.from(job.id), timeoutMs).catch(() => undefined);
         resolve(null);
       };
     });
     running.set(job.id, { nodes: job.nodes, abort });
+    signal?.addEventListener('abort', () => abort());
     const remote = job.nodes.slice(1).map((node, i) =>
       transport.request(node, MessageType.shuffleRun, v8.serialize({ job, me: i + 1 }), timeoutMs).then((answer) => v8.deserialize(answer) as PartResult),
     );

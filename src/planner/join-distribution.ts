@@ -32,7 +32,8 @@ export function chooseDistribution(buildBytes: number, probeBytes: number, nodes
 /** Sets `distribution` on the inner hash joins of `plan` (in place: the binder's fresh plan); nothing without a cluster. */
 export function markJoinDistribution(plan: PlanNode, nodes: number, mode: DistributionMode): void {
   if (nodes <= 1) return;
-  if (plan.kind === 'hashjoin' && plan.joinType === 'inner' && plan.buildLeft !== true) {
+  // A frozen node is a cached plan shared with other statements (never the binder's own new joins): left as it is.
+  if (plan.kind === 'hashjoin' && plan.joinType === 'inner' && plan.buildLeft !== true && !Object.isFrozen(plan)) {
     if (mode !== 'auto') plan.distribution = mode;
     else {
       const build = (plan.right.estimatedRows ?? 1000) * rowBytes(plan.right);

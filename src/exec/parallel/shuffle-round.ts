@@ -70,7 +70,8 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
     position: provider.position(),
   };
   shuffleStats.runs++;
-  const out = await provider.shuffle.run(job, local);
+  const stop = new AbortController();
+  const out = await untilCancelled(provider.shuffle.run(job, local, stop.signal), ctx, stop);
   if (out === null) {
     shuffleStats.fallbacks++;
     return null;
@@ -81,6 +82,29 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
     if (g >= 0 && t.columns.length > 0) ctx.snapshot(t.tableId).storedChunkKey?.(g, t.columns[0]);
   }
   return out;
+}
+
+/** How often a running shuffle checks for cancel / statement_timeout. */
+const CANCEL_POLL_MS = 10;
+
+/** `work`, unless the statement is cancelled or times out first: then its error at once, and `stop` gives the job up on every node. */
+async function untilCancelled<T>(work: Promise<T>, ctx: ExecContext, stop: AbortController): Promise<T> {
+  let poll: ReturnType<typeof setInterval> | undefined;
+  const cancelled = new Promise<never>((_, reject) => {
+    poll = setInterval(() => {
+      try {
+        ctx.checkCancel();
+      } catch (err) {
+        stop.abort();
+        reject(err);
+      }
+    }, CANCEL_POLL_MS);
+  });
+  try {
+    return await Promise.race([work, cancelled]);
+  } finally {
+    clearInterval(poll);
+  }
 }
 
 function shippedColumns(need: boolean[] | undefined): number[] {

@@ -44,6 +44,7 @@ export interface ShuffleParts {
  * The cluster layer's side (RemoteFragmentProvider.shuffle): runs the job on its participants,
  * the coordinator's own part reading `local` (the statement's snapshots), and resolves with every
  * owner's partial aggregate rows, or null when any participant failed or was suspected (the
- * coordinator then runs the fragment itself: a correct answer, never a partial one).
+ * coordinator then runs the fragment itself: a correct answer, never a partial one). `signal`:
+ * the statement was cancelled — the job is given up on every node.
  */
-export type ShuffleRunner = (job: ShuffleJob, local: Map<number, TableSnapshot>) => Promise<Batch[] | null>;
+export type ShuffleRunner = (job: ShuffleJob, local: Map<number, TableSnapshot>, signal?: AbortSignal) => Promise<Batch[] | null>;

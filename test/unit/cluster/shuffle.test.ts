@@ -7,6 +7,7 @@ import { EmbeddedDatabase } from '../../../src/embedded/embedded-database';
 import { shuffleStats } from '../../../src/exec/parallel/shuffle-round';
 import { remoteFragmentStats } from '../../../src/exec/parallel/remote-round';
 import { ShuffleCluster, openShuffleCluster, rowsSent, tpchQuery } from '../../helpers/shuffle-cluster';
+import { until } from '../../helpers/cluster-fakes';
 
 describe('cluster shuffled joins (hash-partitioned over the nodes)', function () {
   this.timeout(60000);
@@ -103,6 +104,34 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
     expect(await run(sql, 'shuffle')).to.deep.equal(local);
     expect(shuffleStats.runs).to.equal(runs + 1);
     expect(shuffleStats.fallbacks).to.equal(fallbacks + 1);
+  });
+
+  it('statement_timeout while a participant is slow: 57014 at once, the job is given up on every node, the next shuffle works', async () => {
+    const sql = tpchQuery('03');
+    const local = await run(sql, 'local');
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (release = r));
+    c.hooks.set(3, () => slow);
+    const failedBefore = c.stats.get(2)!.failed + c.stats.get(1)!.failed;
+    await c.db.exec(`SET cluster_parallel_query = on; SET cluster_join_distribution = shuffle; SET statement_timeout = '200ms'`);
+    const started = performance.now();
+    let err: unknown = null;
+    try {
+      await c.db.query(sql);
+    } catch (e) {
+      err = e;
+    } finally {
+      await c.db.exec('RESET statement_timeout');
+      c.hooks.delete(3);
+      release();
+    }
+    expect((err as { code?: string })?.code).to.equal('57014');
+    expect(performance.now() - started).to.be.lessThan(2000);
+    // The coordinator and node 2 (waiting for node 3's rows) gave the job up.
+    await until(() => c.stats.get(2)!.failed + c.stats.get(1)!.failed >= failedBefore + 2);
+    const runs = shuffleStats.runs;
+    expect(await run(sql, 'shuffle')).to.deep.equal(local);
+    expect(shuffleStats.runs).to.equal(runs + 1);
   });
 
   describe('the planner\'s choice', () => {
