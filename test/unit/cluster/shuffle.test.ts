@@ -106,6 +106,18 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
     expect(shuffleStats.fallbacks).to.equal(fallbacks + 1);
   });
 
+  it('EXPLAIN ANALYZE of a shuffled query shows the real row counts of the aggregate', async () => {
+    const sql = tpchQuery('12');
+    const local = await run(sql, 'local');
+    await run('SELECT 1', 'shuffle');
+    const runs = shuffleStats.runs;
+    const lines = (await c.db.query(`EXPLAIN ANALYZE ${sql}`)).rows.map((r) => String(Object.values(r)[0]));
+    expect(shuffleStats.runs).to.equal(runs + 1);
+    const agg = lines.find((l) => l.includes('HashAggregate'));
+    expect(agg).to.match(new RegExp(`actual time=[^)]* rows=${local.length} loops=1`));
+    expect(lines.some((l) => l.includes('Distribution: shuffle'))).to.equal(true);
+  });
+
   it('statement_timeout while a participant is slow: 57014 at once, the job is given up on every node, the next shuffle works', async () => {
     const sql = tpchQuery('03');
     const local = await run(sql, 'local');
