@@ -1,5 +1,6 @@
-// An owner's side of a shuffled join's row exchange (exec/parallel/shuffle-types.ts): the rows every
-// participant sends for the partition this node owns, kept per job until both sides are complete —
+// An owner's side of a shuffled join's row exchange (exec/parallel/shuffle-types.ts): every
+// participant's Bloom filter of its build keys (ORed), and the rows every participant sends for the
+// partition this node owns, kept per job until both sides are complete —
 // each sender ends each side with the count of rows it sent, so the owner knows it has everything
 // (a count that does not match what arrived means a message was lost: the job fails). Rows may
 // arrive before this node has the job itself (another participant was faster), so an inbox opens
@@ -7,13 +8,17 @@
 // of a job already over (aborted, or finished) are ignored.
 import * as v8 from 'v8';
 import { Batch } from '../types/vector';
+import { BloomState } from '../exec/hash/bloom-filter';
+import { orBloom } from '../exec/parallel/shuffle-exec';
 import { MessageType } from './message-types';
 import type { RequestHandlers } from './replication';
 
 export type ShuffleMessage =
   | { id: string; n: number; side: 0 | 1; from: number; batches: Batch[] }
   /** End of one sender's rows of one side: how many it sent. */
-  | { id: string; n: number; side: 0 | 1; from: number; end: number };
+  | { id: string; n: number; side: 0 | 1; from: number; end: number }
+  /** A sender's Bloom filter of its build keys (every participant sends one to every participant). */
+  | { id: string; n: number; from: number; bloom: BloomState };
 
 /** Per node since it started: what its shuffles moved (tests, benches). */
 export interface ShuffleNodeStats {
@@ -49,11 +54,22 @@ class Inbox {
   constructor(readonly n: number) {
     this.received = [new Float64Array(n), new Float64Array(n)];
     this.expected = [new Float64Array(n).fill(-1), new Float64Array(n).fill(-1)];
+    this.bloomFrom = new Uint8Array(n);
   }
+
+  /** The participants' build-key filters ORed, once some arrived; which senders' are in. */
+  bloom: BloomState | null = null;
+  private readonly bloomFrom: Uint8Array;
 
   add(m: ShuffleMessage): void {
     if (m.from < 0 || m.from >= this.n) throw new Error(`shuffle ${m.id}: no participant ${m.from}`);
-    if ('end' in m) this.expected[m.side][m.from] = m.end;
+    if ('bloom' in m) {
+      if (this.bloomFrom[m.from] === 0) {
+        if (this.bloom === null) this.bloom = m.bloom;
+        else orBloom(this.bloom, m.bloom);
+        this.bloomFrom[m.from] = 1;
+      }
+    } else if ('end' in m) this.expected[m.side][m.from] = m.end;
     else {
       for (const b of m.batches) {
         this.rows[m.side].push(b);
@@ -78,12 +94,26 @@ class Inbox {
     return true;
   }
 
+  private bloomsIn(): boolean {
+    return this.bloomFrom.every((x) => x === 1);
+  }
+
   /** Resolves once every participant's rows of both sides are in; rejects on failure or after timeoutMs. */
-  async wait(timeoutMs: number): Promise<void> {
+  wait(timeoutMs: number): Promise<void> {
+    return this.until(() => this.complete(), timeoutMs);
+  }
+
+  /** Resolves with the ORed filter once every participant's is in (as wait). */
+  async blooms(timeoutMs: number): Promise<BloomState> {
+    await this.until(() => this.bloomsIn(), timeoutMs);
+    return this.bloom!;
+  }
+
+  private async until(done: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.failure !== null) throw this.failure;
-      if (this.complete()) return;
+      if (done()) return;
       const left = deadline - Date.now();
       if (left <= 0) throw Object.assign(new Error('shuffle: timed out waiting for rows'), { retryable: true });
       await new Promise<void>((resolve) => {

@@ -6,7 +6,7 @@
 // the coordinator runs the fragment itself) and tells the others to drop the job.
 import * as v8 from 'v8';
 import { remoteSnapshots } from '../exec/parallel/remote-exec';
-import { runShuffleOwner, runShuffleSides } from '../exec/parallel/shuffle-exec';
+import { runShuffleBuild, runShuffleOwner, runShuffleProbe } from '../exec/parallel/shuffle-exec';
 import { ShuffleJob, ShuffleRunner } from '../exec/parallel/shuffle-types';
 import type { FragmentStore } from './fragment-service';
 import { reached } from './fragment-service';
@@ -52,7 +52,8 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
       handlers,
       inboxes,
       {
-        sides: () => reader.run(handlers, store!, from, (read) => runShuffleSides(job, me, remoteSnapshots(job.tables, read)), fetched),
+        build: () => reader.run(handlers, store!, from, (read) => runShuffleBuild(job, me, remoteSnapshots(job.tables, read)), fetched),
+        probe: (bloom) => reader.run(handlers, store!, from, (read) => runShuffleProbe(job, me, remoteSnapshots(job.tables, read), bloom), fetched),
         owner: (probe, build) => reader.run(handlers, store!, from, (read) => runShuffleOwner(job, probe, build, remoteSnapshots(job.tables, read)), fetched),
       },
       timeoutMs,
@@ -98,7 +99,11 @@ export function shuffleRunner(transport: RequestHandlers & RequestTransport, opt
       0,
       transport,
       inboxes,
-      { sides: async () => runShuffleSides(job, 0, local), owner: async (probe, build) => runShuffleOwner(job, probe, build, local) },
+      {
+        build: async () => runShuffleBuild(job, 0, local),
+        probe: async (bloom) => runShuffleProbe(job, 0, local, bloom),
+        owner: async (probe, build) => runShuffleOwner(job, probe, build, local),
+      },
       timeoutMs,
     );
     const parts = [own, ...remote];

@@ -1,7 +1,9 @@
 // A participant's parts of a shuffled join (shuffle-types.ts), over tables read through `tables`
 // (the statement's snapshots on the coordinator, the node's own copy elsewhere): both sides of the
-// join over its morsels, each row put in the partition of its key's hash; and, as owner of a
-// partition, the fragment's partial plan with the join's inputs replaced by the rows received.
+// join over its morsels, each row put in the partition of its key's hash — the build side first,
+// with a Bloom filter of its keys that the participants exchange, so probe rows whose key no build
+// row has stay home (as a hash join's runtime filter drops them on a single node); and, as owner
+// of a partition, the fragment's partial plan with the join's inputs replaced by the rows received.
 import { Expr } from '../../plan/expr';
 import { CteScanNode, HashJoinNode, PlanNode, ProjectNode, ScanNode } from '../../plan/plan';
 import { TableSnapshot } from '../../storage/api';
@@ -10,11 +12,12 @@ import { Batch, Vector } from '../../types/vector';
 import { gatherVector } from '../../types/vector-ops';
 import { ExecContext, MorselSource } from '../context';
 import { executePlan } from '../execute';
-import { KeyKind, hashKeys, mix32, pairKind, toKeyColumn } from '../hash/key-hash';
+import { BloomFilter, BloomState } from '../hash/bloom-filter';
+import { KeyColumn, KeyKind, anyNullKey, hashKeys, mix32, pairKind, toKeyColumn } from '../hash/key-hash';
 import { concatBatches, placeholder } from '../vector-util';
 import { replaceNode } from './fragment';
 import { nodeAt } from './messages';
-import { ShuffleJob, ShuffleParts } from './shuffle-types';
+import { ShuffleJob } from './shuffle-types';
 
 /** CTE ids under which the owner's plan reads the rows it received (the binder numbers CTEs from 0). */
 const PROBE_CTE = -2001;
@@ -55,70 +58,100 @@ function jobContext(job: ShuffleJob, tables: Map<number, TableSnapshot>, morsels
 
 const col = (index: number, type: DataType): Expr => ({ kind: 'column', index, type });
 
-/** Participant `me`'s rows of both sides, by destination partition (only the columns the plan above the join reads). */
-export function runShuffleSides(job: ShuffleJob, me: number, tables: Map<number, TableSnapshot>): ShuffleParts {
+/** The join of the job, and the kinds its key pairs hash as (both sides alike). */
+function joinOf(job: ShuffleJob): { join: HashJoinNode; kinds: KeyKind[] } {
   const join = nodeAt(job.plan, job.join) as HashJoinNode;
-  const probeScan = nodeAt(job.plan, job.path) as ScanNode;
-  const buildScan = nodeAt(join.right, job.buildPath) as ScanNode;
-  const n = job.nodes.length;
-  const kinds = join.leftKeys.map((k, i) => pairKind(k.type, join.rightKeys[i].type));
-  const side = (input: PlanNode, keys: Expr[], columns: number[], scan: ScanNode, morsels: Int32Array): Batch[][] => {
-    // The shipped columns, then the key values (evaluated once, here; not shipped).
-    const withKeys: ProjectNode = {
-      kind: 'project',
-      input,
-      exprs: [...columns.map((c) => col(c, input.output[c].type)), ...keys],
-      output: [...columns.map((c) => input.output[c]), ...keys.map((k, i) => ({ name: `key${i}`, type: k.type }))],
-    };
-    const batches = executePlan(withKeys, jobContext(job, tables, new Map([[scan, morsels]])));
-    // One batch partitioned at once: a few large vectors per destination instead of thousands of
-    // small ones (less to allocate, collect, serialize and join than one gather per scan batch).
-    const all = concatBatches(batches, withKeys.output.map((o) => o.type));
-    return partitionRows([all], columns.length, kinds, n);
-  };
-  return {
-    probe: side(join.left, join.leftKeys, job.probeColumns, probeScan, job.probeMorsels[me]),
-    build: side(join.right, join.rightKeys, job.buildColumns, buildScan, job.buildMorsels[me]),
-  };
+  return { join, kinds: join.leftKeys.map((k, i) => pairKind(k.type, join.rightKeys[i].type)) };
 }
 
-/** The partition (0..n-1) of each row's key hash. */
-function partitionsOf(batch: Batch, m: number, kinds: KeyKind[], n: number): Int32Array {
-  const len = batch.length;
-  const hashes = new Int32Array(len);
-  hashKeys(
-    kinds.map((k, i) => toKeyColumn(batch.columns[m + i], k)),
-    len,
-    hashes,
-  );
-  for (let i = 0; i < len; i++) hashes[i] = (mix32(hashes[i] ^ PARTITION_SEED) >>> 0) % n;
-  return hashes;
+/** One side's rows over participant `me`'s morsels of `scan`: the shipped columns, then the key values (evaluated once, here; not shipped), as one batch. */
+function sideRows(job: ShuffleJob, tables: Map<number, TableSnapshot>, input: PlanNode, keys: Expr[], columns: number[], scan: ScanNode, morsels: Int32Array): Batch {
+  const withKeys: ProjectNode = {
+    kind: 'project',
+    input,
+    exprs: [...columns.map((c) => col(c, input.output[c].type)), ...keys],
+    output: [...columns.map((c) => input.output[c]), ...keys.map((k, i) => ({ name: `key${i}`, type: k.type }))],
+  };
+  const batches = executePlan(withKeys, jobContext(job, tables, new Map([[scan, morsels]])));
+  // One batch partitioned at once: a few large vectors per destination instead of thousands of
+  // small ones (less to allocate, collect, serialize and join than one gather per scan batch).
+  return concatBatches(batches, withKeys.output.map((o) => o.type));
 }
 
-/** Rows of `batches` by partition of their keys (columns m… of each batch), keeping columns 0..m-1. */
-export function partitionRows(batches: readonly Batch[], m: number, kinds: KeyKind[], n: number): Batch[][] {
+/**
+ * Participant `me`'s build rows by destination partition, and a Bloom filter of their keys
+ * (sized by job.bloomKeys, the same on every participant, so the participants' filters OR together).
+ */
+export function runShuffleBuild(job: ShuffleJob, me: number, tables: Map<number, TableSnapshot>): { parts: Batch[][]; bloom: BloomState } {
+  const { join, kinds } = joinOf(job);
+  const scan = nodeAt(join.right, job.buildPath) as ScanNode;
+  const rows = sideRows(job, tables, join.right, join.rightKeys, job.buildColumns, scan, job.buildMorsels[me]);
+  const bloom = new BloomFilter(job.bloomKeys);
+  const parts = partitionRows(rows, job.buildColumns.length, kinds, job.nodes.length, (hashes, n) => {
+    bloom.addAll(hashes, n, null);
+    return null;
+  });
+  return { parts, bloom: bloom.state() };
+}
+
+/**
+ * Participant `me`'s probe rows by destination partition, without the rows whose key is in no
+ * participant's build rows (`bloom`: every participant's build filter ORed; null: keep all) — an
+ * inner join drops them anyway, so they need not travel.
+ */
+export function runShuffleProbe(job: ShuffleJob, me: number, tables: Map<number, TableSnapshot>, bloom: BloomState | null): Batch[][] {
+  const { join, kinds } = joinOf(job);
+  const scan = nodeAt(job.plan, job.path) as ScanNode;
+  const rows = sideRows(job, tables, join.left, join.leftKeys, job.probeColumns, scan, job.probeMorsels[me]);
+  const filter = bloom === null ? null : new BloomFilter(0, bloom);
+  return partitionRows(rows, job.probeColumns.length, kinds, job.nodes.length, (hashes, n, keys) => {
+    if (filter === null) return null;
+    const kept = new Uint32Array(n);
+    return kept.subarray(0, filter.selectHashes(hashes, anyNullKey(keys, n), null, n, kept));
+  });
+}
+
+/** ORs `from` into `into` (the same size: both made for job.bloomKeys). */
+export function orBloom(into: BloomState, from: BloomState): void {
+  if (into.words.length !== from.words.length || into.shift !== from.shift) throw new Error('shuffle: Bloom filters of different sizes');
+  for (let i = 0; i < into.words.length; i++) into.words[i] |= from.words[i];
+}
+
+/** The partition (0..n-1) of a key hash. */
+function partitionOf(hash: number, n: number): number {
+  return (mix32(hash ^ PARTITION_SEED) >>> 0) % n;
+}
+
+/**
+ * The rows of `b` by partition of their keys (columns m… of the batch), keeping columns 0..m-1.
+ * `select(hashes, rows, keys)` sees the key hashes and may return the rows to keep (null: all).
+ */
+export function partitionRows(b: Batch, m: number, kinds: KeyKind[], n: number, select: (hashes: Int32Array, rows: number, keys: KeyColumn[]) => Uint32Array | null): Batch[][] {
   const out: Batch[][] = Array.from({ length: n }, () => []);
-  for (const b of batches) {
-    if (b.length === 0) continue;
-    const cols = b.columns.slice(0, m);
-    if (n === 1) {
-      out[0].push({ length: b.length, columns: cols });
-      continue;
-    }
-    const part = partitionsOf(b, m, kinds, n);
-    // Counting sort of the row numbers by partition: one pass to count, one to place.
-    const start = new Int32Array(n + 1);
-    for (let i = 0; i < b.length; i++) start[part[i] + 1]++;
-    for (let p = 0; p < n; p++) start[p + 1] += start[p];
-    const fill = start.slice(0, n);
-    const idx = new Int32Array(b.length);
-    for (let i = 0; i < b.length; i++) idx[fill[part[i]]++] = i;
-    for (let p = 0; p < n; p++) {
-      const rows = start[p + 1] - start[p];
-      if (rows === 0) continue;
-      const sel = idx.subarray(start[p], start[p + 1]);
-      out[p].push({ length: rows, columns: cols.map((v) => gatherVector(v, sel, rows)) });
-    }
+  if (b.length === 0) return out;
+  const cols = b.columns.slice(0, m);
+  const keys = kinds.map((k, i) => toKeyColumn(b.columns[m + i], k));
+  const hashes = new Int32Array(b.length);
+  hashKeys(keys, b.length, hashes);
+  const kept = select(hashes, b.length, keys);
+  const count = kept === null ? b.length : kept.length;
+  // Counting sort of the (kept) row numbers by partition: one pass to count, one to place.
+  const part = new Int32Array(count);
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < count; i++) {
+    const p = partitionOf(hashes[kept === null ? i : kept[i]], n);
+    part[i] = p;
+    start[p + 1]++;
+  }
+  for (let p = 0; p < n; p++) start[p + 1] += start[p];
+  const fill = start.slice(0, n);
+  const idx = new Int32Array(count);
+  for (let i = 0; i < count; i++) idx[fill[part[i]]++] = kept === null ? i : kept[i];
+  for (let p = 0; p < n; p++) {
+    const rows = start[p + 1] - start[p];
+    if (rows === 0) continue;
+    const sel = idx.subarray(start[p], start[p + 1]);
+    out[p].push({ length: rows, columns: cols.map((v) => gatherVector(v, sel, rows)) });
   }
   return out;
 }
