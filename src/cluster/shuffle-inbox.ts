@@ -1,5 +1,5 @@
 // An owner's side of a shuffled join's row exchange (exec/parallel/shuffle-types.ts): every
-// participant's Bloom filter of its build keys (ORed), and the rows every participant sends for the
+// participant's Bloom filter of its build keys, and the rows every participant sends for the
 // partition this node owns, kept per job until both sides are complete —
 // each sender ends each side with the count of rows it sent, so the owner knows it has everything
 // (a count that does not match what arrived means a message was lost: the job fails). Rows may
@@ -9,7 +9,6 @@
 import * as v8 from 'v8';
 import { Batch } from '../types/vector';
 import { BloomState } from '../exec/hash/bloom-filter';
-import { orBloom } from '../exec/parallel/shuffle-exec';
 import { MessageType } from './message-types';
 import type { RequestHandlers } from './replication';
 
@@ -54,22 +53,16 @@ class Inbox {
   constructor(readonly n: number) {
     this.received = [new Float64Array(n), new Float64Array(n)];
     this.expected = [new Float64Array(n).fill(-1), new Float64Array(n).fill(-1)];
-    this.bloomFrom = new Uint8Array(n);
+    this.bloomOf = new Array<BloomState | null>(n).fill(null);
   }
 
-  /** The participants' build-key filters ORed, once some arrived; which senders' are in. */
-  bloom: BloomState | null = null;
-  private readonly bloomFrom: Uint8Array;
+  /** Each participant's build-key filter, once it arrived. */
+  private readonly bloomOf: (BloomState | null)[];
 
   add(m: ShuffleMessage): void {
     if (m.from < 0 || m.from >= this.n) throw new Error(`shuffle ${m.id}: no participant ${m.from}`);
-    if ('bloom' in m) {
-      if (this.bloomFrom[m.from] === 0) {
-        if (this.bloom === null) this.bloom = m.bloom;
-        else orBloom(this.bloom, m.bloom);
-        this.bloomFrom[m.from] = 1;
-      }
-    } else if ('end' in m) this.expected[m.side][m.from] = m.end;
+    if ('bloom' in m) this.bloomOf[m.from] = m.bloom;
+    else if ('end' in m) this.expected[m.side][m.from] = m.end;
     else {
       for (const b of m.batches) {
         this.rows[m.side].push(b);
@@ -95,7 +88,7 @@ class Inbox {
   }
 
   private bloomsIn(): boolean {
-    return this.bloomFrom.every((x) => x === 1);
+    return this.bloomOf.every((b) => b !== null);
   }
 
   /** Resolves once every participant's rows of both sides are in; rejects on failure or after timeoutMs. */
@@ -103,10 +96,10 @@ class Inbox {
     return this.until(() => this.complete(), timeoutMs);
   }
 
-  /** Resolves with the ORed filter once every participant's is in (as wait). */
-  async blooms(timeoutMs: number): Promise<BloomState> {
+  /** Resolves with every participant's filter once all are in (as wait). */
+  async blooms(timeoutMs: number): Promise<BloomState[]> {
     await this.until(() => this.bloomsIn(), timeoutMs);
-    return this.bloom!;
+    return this.bloomOf as BloomState[];
   }
 
   private async until(done: () => boolean, timeoutMs: number): Promise<void> {

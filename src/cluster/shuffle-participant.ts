@@ -19,7 +19,7 @@ const MESSAGE_ROWS = 16384;
 /** How a participant reads: each returns null when its copy of the store lacks something (the coordinator runs the job then). */
 export interface ShuffleWork {
   build(): Promise<{ parts: Batch[][]; bloom: BloomState } | null>;
-  probe(bloom: BloomState): Promise<Batch[][] | null>;
+  probe(blooms: BloomState[]): Promise<Batch[][] | null>;
   owner(probe: Batch[], build: Batch[]): Promise<Batch[] | null>;
 }
 

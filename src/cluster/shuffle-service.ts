@@ -53,7 +53,7 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
       inboxes,
       {
         build: () => reader.run(handlers, store!, from, (read) => runShuffleBuild(job, me, remoteSnapshots(job.tables, read)), fetched),
-        probe: (bloom) => reader.run(handlers, store!, from, (read) => runShuffleProbe(job, me, remoteSnapshots(job.tables, read), bloom), fetched),
+        probe: (blooms) => reader.run(handlers, store!, from, (read) => runShuffleProbe(job, me, remoteSnapshots(job.tables, read), blooms), fetched),
         owner: (probe, build) => reader.run(handlers, store!, from, (read) => runShuffleOwner(job, probe, build, remoteSnapshots(job.tables, read)), fetched),
       },
       timeoutMs,
@@ -101,7 +101,7 @@ export function shuffleRunner(transport: RequestHandlers & RequestTransport, opt
       inboxes,
       {
         build: async () => runShuffleBuild(job, 0, local),
-        probe: async (bloom) => runShuffleProbe(job, 0, local, bloom),
+        probe: async (blooms) => runShuffleProbe(job, 0, local, blooms),
         owner: async (probe, build) => runShuffleOwner(job, probe, build, local),
       },
       timeoutMs,

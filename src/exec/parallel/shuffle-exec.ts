@@ -1,8 +1,8 @@
 // A participant's parts of a shuffled join (shuffle-types.ts), over tables read through `tables`
 // (the statement's snapshots on the coordinator, the node's own copy elsewhere): both sides of the
 // join over its morsels, each row put in the partition of its key's hash — the build side first,
-// with a Bloom filter of its keys that the participants exchange, so probe rows whose key no build
-// row has stay home (as a hash join's runtime filter drops them on a single node); and, as owner
+// with a Bloom filter of its keys sent to every participant, so probe rows whose key no build row
+// has stay home (as a hash join's runtime filter drops them on a single node); and, as owner
 // of a partition, the fragment's partial plan with the join's inputs replaced by the rows received.
 import { Expr } from '../../plan/expr';
 import { CteScanNode, HashJoinNode, PlanNode, ProjectNode, ScanNode } from '../../plan/plan';
@@ -79,14 +79,14 @@ function sideRows(job: ShuffleJob, tables: Map<number, TableSnapshot>, input: Pl
 }
 
 /**
- * Participant `me`'s build rows by destination partition, and a Bloom filter of their keys
- * (sized by job.bloomKeys, the same on every participant, so the participants' filters OR together).
+ * Participant `me`'s build rows by destination partition, and a Bloom filter of their keys, sized
+ * for the rows it has (so a small build side sends a small filter, whatever the estimates said).
  */
 export function runShuffleBuild(job: ShuffleJob, me: number, tables: Map<number, TableSnapshot>): { parts: Batch[][]; bloom: BloomState } {
   const { join, kinds } = joinOf(job);
   const scan = nodeAt(join.right, job.buildPath) as ScanNode;
   const rows = sideRows(job, tables, join.right, join.rightKeys, job.buildColumns, scan, job.buildMorsels[me]);
-  const bloom = new BloomFilter(job.bloomKeys);
+  const bloom = new BloomFilter(rows.length);
   const parts = partitionRows(rows, job.buildColumns.length, kinds, job.nodes.length, (hashes, n) => {
     bloom.addAll(hashes, n, null);
     return null;
@@ -95,26 +95,29 @@ export function runShuffleBuild(job: ShuffleJob, me: number, tables: Map<number,
 }
 
 /**
- * Participant `me`'s probe rows by destination partition, without the rows whose key is in no
- * participant's build rows (`bloom`: every participant's build filter ORed; null: keep all) — an
- * inner join drops them anyway, so they need not travel.
+ * Participant `me`'s probe rows by destination partition, without the rows whose key is in none of
+ * the participants' build filters (`blooms`, one per participant; null: keep all) — an inner join
+ * drops them anyway, so they need not travel.
  */
-export function runShuffleProbe(job: ShuffleJob, me: number, tables: Map<number, TableSnapshot>, bloom: BloomState | null): Batch[][] {
+export function runShuffleProbe(job: ShuffleJob, me: number, tables: Map<number, TableSnapshot>, blooms: readonly BloomState[] | null): Batch[][] {
   const { join, kinds } = joinOf(job);
   const scan = nodeAt(job.plan, job.path) as ScanNode;
   const rows = sideRows(job, tables, join.left, join.leftKeys, job.probeColumns, scan, job.probeMorsels[me]);
-  const filter = bloom === null ? null : new BloomFilter(0, bloom);
-  return partitionRows(rows, job.probeColumns.length, kinds, job.nodes.length, (hashes, n, keys) => {
-    if (filter === null) return null;
-    const kept = new Uint32Array(n);
-    return kept.subarray(0, filter.selectHashes(hashes, anyNullKey(keys, n), null, n, kept));
-  });
+  const filters = blooms === null ? null : blooms.map((b) => new BloomFilter(0, b));
+  return partitionRows(rows, job.probeColumns.length, kinds, job.nodes.length, (hashes, n, keys) => (filters === null ? null : inAnyFilter(filters, hashes, anyNullKey(keys, n), n)));
 }
 
-/** ORs `from` into `into` (the same size: both made for job.bloomKeys). */
-export function orBloom(into: BloomState, from: BloomState): void {
-  if (into.words.length !== from.words.length || into.shift !== from.shift) throw new Error('shuffle: Bloom filters of different sizes');
-  for (let i = 0; i < into.words.length; i++) into.words[i] |= from.words[i];
+/** The rows (ascending) whose hash may be in one of `filters`, NULL keys excluded. */
+function inAnyFilter(filters: readonly BloomFilter[], hashes: Int32Array, nulls: Uint8Array | null, n: number): Uint32Array {
+  const hit = new Uint8Array(n);
+  const rows = new Uint32Array(n);
+  for (const f of filters) {
+    const k = f.selectHashes(hashes, nulls, null, n, rows);
+    for (let i = 0; i < k; i++) hit[rows[i]] = 1;
+  }
+  let kept = 0;
+  for (let r = 0; r < n; r++) if (hit[r] === 1) rows[kept++] = r;
+  return rows.subarray(0, kept);
 }
 
 /** The partition (0..n-1) of a key hash. */

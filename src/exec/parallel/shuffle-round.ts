@@ -23,12 +23,6 @@ export const shuffleStats = { runs: 0, fallbacks: 0 };
 let nextJob = 0;
 
 /**
- * Keys the build sides' Bloom filters are sized for at most (16 bits a key: 8 MiB a filter). Twice
- * the planner's estimate below that: an estimate too low only lets more probe rows through.
- */
-const MAX_BLOOM_KEYS = 1 << 22;
-
-/**
  * Runs `fragment` (which has a shuffled join) over this node and the provider's participants: the
  * owners' partial aggregate rows, or null when it cannot (no participant, a chunk not in the
  * store) or a participant failed — the caller then runs the fragment here.
@@ -74,7 +68,6 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
     probeColumns: shippedColumns(need.get(join.left)),
     buildColumns: shippedColumns(need.get(join.right)),
     position: provider.position(),
-    bloomKeys: Math.min(MAX_BLOOM_KEYS, Math.max(1024, 2 * (join.right.estimatedRows ?? MAX_BLOOM_KEYS))),
   };
   shuffleStats.runs++;
   const stop = new AbortController();

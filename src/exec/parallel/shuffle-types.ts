@@ -2,8 +2,8 @@
 // shuffle-exec.ts runs each participant's parts, the cluster layer moves the rows). Participant q
 // (nodes[q]; nodes[0] is the coordinator) owns partition q of the join key's hash space: every
 // participant runs both sides of the join over its own morsels and sends each row to the owner of
-// its key's partition (probe rows only when the participants' Bloom filters of build keys may
-// hold their key); each owner joins what it received and runs the fragment's partial plan
+// its key's partition (probe rows only when one of the participants' Bloom filters of build keys
+// may hold their key); each owner joins what it received and runs the fragment's partial plan
 // above the join up to the partial aggregate, which returns to the coordinator as for any fragment.
 import { Batch } from '../../types/vector';
 import { TableSnapshot } from '../../storage/api';
@@ -31,8 +31,6 @@ export interface ShuffleJob extends FragmentBase {
   buildColumns: number[];
   /** The coordinator's store position: a remote copy must have reached it. */
   position: number;
-  /** Keys the build sides' Bloom filters are sized for (the planner's estimate of the build rows): the same filter size everywhere. */
-  bloomKeys: number;
 }
 
 export type ShuffleSide = 'probe' | 'build';
