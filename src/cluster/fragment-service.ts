@@ -29,6 +29,7 @@
 // An answer that comes after the statement ended (a straggler beaten by its duplicate) is dropped.
 import * as v8 from 'v8';
 import { runRemoteFragment } from '../exec/parallel/remote-exec';
+import { compactStrings } from '../exec/parallel/shuffle-exec';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
 import { KvStore } from '../storage/kv-store';
 import { FusedReader } from './fused-read';
@@ -84,7 +85,8 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
     if (out === null) return behind();
     stats.served++;
     stats.morsels += out.morsels;
-    return v8.serialize({ kind: 'done', ...out } satisfies RemoteFragmentReply);
+    // String columns without the rest of their chunk's dictionary (a group's c_comment, not all of customer's).
+    return v8.serialize({ kind: 'done', ...out, batches: out.batches.map(compactStrings) } satisfies RemoteFragmentReply);
   });
   // The other kind of distributed-query work, over the same copy: parts of shuffled joins.
   serveShuffle(handlers, current, { waitMs, cacheBytes: options.cacheBytes });

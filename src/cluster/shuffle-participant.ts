@@ -8,6 +8,7 @@ import * as v8 from 'v8';
 import { BloomState } from '../exec/hash/bloom-filter';
 import { sliceBatch } from '../exec/vector-util';
 import { ShuffleJob } from '../exec/parallel/shuffle-types';
+import { compactStrings } from '../exec/parallel/shuffle-exec';
 import { Batch } from '../types/vector';
 import { MessageType } from './message-types';
 import type { RequestTransport } from './replication';
@@ -99,7 +100,7 @@ class Sender {
     for (const b of batches) {
       // A large batch (one per side and destination) is cut into messages of about MESSAGE_ROWS.
       for (let at = 0; at < b.length; at += MESSAGE_ROWS) {
-        const part = at === 0 && b.length <= MESSAGE_ROWS ? b : sliceBatch(b, at, Math.min(b.length, at + MESSAGE_ROWS));
+        const part = compactStrings(at === 0 && b.length <= MESSAGE_ROWS ? b : sliceBatch(b, at, Math.min(b.length, at + MESSAGE_ROWS)));
         pending.push(part);
         pendingRows += part.length;
         if (pendingRows >= MESSAGE_ROWS) {

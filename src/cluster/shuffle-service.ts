@@ -6,7 +6,7 @@
 // the coordinator runs the fragment itself) and tells the others to drop the job.
 import * as v8 from 'v8';
 import { remoteSnapshots } from '../exec/parallel/remote-exec';
-import { runShuffleBuild, runShuffleOwner, runShuffleProbe } from '../exec/parallel/shuffle-exec';
+import { compactStrings, runShuffleBuild, runShuffleOwner, runShuffleProbe } from '../exec/parallel/shuffle-exec';
 import { ShuffleJob, ShuffleRunner } from '../exec/parallel/shuffle-types';
 import type { FragmentStore } from './fragment-service';
 import { reached } from './fragment-service';
@@ -58,7 +58,7 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
       },
       timeoutMs,
     );
-    return v8.serialize(result);
+    return v8.serialize({ ...result, batches: result.batches.map(compactStrings) });
   });
   return inboxes;
 }

@@ -8,7 +8,7 @@ import { Expr } from '../../plan/expr';
 import { CteScanNode, HashJoinNode, PlanNode, ProjectNode, ScanNode } from '../../plan/plan';
 import { TableSnapshot } from '../../storage/api';
 import { DataType } from '../../types/data-type';
-import { Batch, Vector } from '../../types/vector';
+import { Batch, StringVector, Vector } from '../../types/vector';
 import { gatherVector } from '../../types/vector-ops';
 import { ExecContext, MorselSource } from '../context';
 import { executePlan } from '../execute';
@@ -179,4 +179,37 @@ export function runShuffleOwner(job: ShuffleJob, probe: readonly Batch[], build:
     [BUILD_CTE, widen(build, join.right.output, job.buildColumns)],
   ]);
   return executePlan(plan, jobContext(job, tables, new Map(), ctes));
+}
+
+/**
+ * `b` with each string column's dictionary cut down to the entries its rows use, when it holds
+ * more entries than rows: a scan's vectors share their chunk's whole dictionary (all of
+ * customer's names), which would otherwise travel with every message however few rows it has.
+ */
+export function compactStrings(b: Batch): Batch {
+  let columns: Vector[] | null = null;
+  b.columns.forEach((v, c) => {
+    if (v.kind !== 'string' || v.dict.length <= v.length) return;
+    (columns ??= [...b.columns])[c] = compactDict(v);
+  });
+  return columns === null ? b : { length: b.length, columns };
+}
+
+function compactDict(v: StringVector): StringVector {
+  const n = v.length;
+  const remap = new Int32Array(v.dict.length).fill(-1);
+  const dict: string[] = [];
+  const codes = new Int32Array(n);
+  const nulls = v.nulls;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== null && nulls[i] === 1) continue;
+    const old = v.codes[i];
+    let code = remap[old];
+    if (code < 0) {
+      code = remap[old] = dict.length;
+      dict.push(v.dict[old]);
+    }
+    codes[i] = code;
+  }
+  return { kind: 'string', type: v.type, length: n, nulls, codes, dict };
 }
