@@ -29,7 +29,7 @@
 // An answer that comes after the statement ended (a straggler beaten by its duplicate) is dropped.
 import * as v8 from 'v8';
 import { runRemoteFragment } from '../exec/parallel/remote-exec';
-import { compactStrings } from '../exec/parallel/shuffle-exec';
+import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
 import { KvStore } from '../storage/kv-store';
 import { FusedReader } from './fused-read';

@@ -8,7 +8,7 @@ import * as v8 from 'v8';
 import { BloomState } from '../exec/hash/bloom-filter';
 import { sliceBatch } from '../exec/vector-util';
 import { ShuffleJob } from '../exec/parallel/shuffle-types';
-import { compactStrings } from '../exec/parallel/shuffle-exec';
+import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { Batch } from '../types/vector';
 import { MessageType } from './message-types';
 import type { RequestTransport } from './replication';

@@ -6,7 +6,8 @@
 // the coordinator runs the fragment itself) and tells the others to drop the job.
 import * as v8 from 'v8';
 import { remoteSnapshots } from '../exec/parallel/remote-exec';
-import { compactStrings, runShuffleBuild, runShuffleOwner, runShuffleProbe } from '../exec/parallel/shuffle-exec';
+import { runShuffleBuild, runShuffleOwner, runShuffleProbe } from '../exec/parallel/shuffle-exec';
+import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { ShuffleJob, ShuffleRunner } from '../exec/parallel/shuffle-types';
 import type { FragmentStore } from './fragment-service';
 import { reached } from './fragment-service';
