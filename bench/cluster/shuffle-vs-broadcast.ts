@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const report = [
       `# Broadcast vs hash-shuffled joins, TPC-H SF ${sf}, 3-node cluster`,
       '',
-      `Command: \`node dist/bench/cluster/shuffle-vs-broadcast.js --sf ${sf} --runs ${runs}\` — commit ${commit}, ${new Date().toISOString()}.`,
+      `Command: \`${process.env.TESSERA_TPCH_TBL === undefined ? '' : `TESSERA_TPCH_TBL=${process.env.TESSERA_TPCH_TBL} `}node dist/bench/cluster/shuffle-vs-broadcast.js --sf ${sf} --runs ${runs}\` — commit ${commit}, ${new Date().toISOString()}.`,
       `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; the leader and both followers share those cores.`,
       '',
       'Leader: this process, an in-memory database over a ReplicatedKv, max_parallel_workers 2, parallel_min_rows 0;',
