@@ -31,6 +31,7 @@ import * as v8 from 'v8';
 import { runRemoteFragment } from '../exec/parallel/remote-exec';
 import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
+import type { ShuffleJob } from '../exec/parallel/shuffle-types';
 import { KvStore } from '../storage/kv-store';
 import { FusedReader } from './fused-read';
 import { MessageType } from './message-types';
@@ -50,6 +51,8 @@ export interface FragmentServiceOptions {
   cacheBytes?: number;
   /** Test hook: runs before each request is served (a slow node: a delay). */
   beforeRun?: (request: RemoteFragmentRequest) => Promise<void> | void;
+  /** Test hook: runs before this node starts its part of a shuffled join (shuffle-service.ts). */
+  beforeShuffle?: (job: ShuffleJob) => Promise<void> | void;
 }
 
 /** Counters of this node's service (tests, diagnostics). */
@@ -89,7 +92,7 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
     return v8.serialize({ kind: 'done', ...out, batches: out.batches.map(compactStrings) } satisfies RemoteFragmentReply);
   });
   // The other kind of distributed-query work, over the same copy: parts of shuffled joins.
-  serveShuffle(handlers, current, { waitMs, cacheBytes: options.cacheBytes });
+  serveShuffle(handlers, current, { waitMs, cacheBytes: options.cacheBytes, beforeRun: options.beforeShuffle });
   return stats;
 }
 
