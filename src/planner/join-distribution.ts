@@ -12,6 +12,13 @@ import { PlanNode, planChildren } from '../plan/plan';
 
 export type DistributionMode = 'auto' | 'broadcast' | 'shuffle';
 
+/**
+ * The joins that may be shuffled: each probe row's output depends only on the build rows of its
+ * key, which all meet at its key's owner. Not anti (NOT IN's answer depends on any NULL among all
+ * build rows), right or full (unmatched build rows would be emitted by every owner that lacks them).
+ */
+const DISTRIBUTED = new Set(['inner', 'left', 'semi']);
+
 /** Bytes a value of the type takes in a column batch, roughly (strings: a dictionary code and a share of the entry). */
 function typeBytes(t: DataType): number {
   if (t.typlen > 0) return t.typlen;
@@ -29,11 +36,11 @@ export function chooseDistribution(buildBytes: number, probeBytes: number, nodes
   return buildBytes * (nodes - 1) > probeBytes ? 'shuffle' : 'broadcast';
 }
 
-/** Sets `distribution` on the inner hash joins of `plan` (in place: the binder's fresh plan); nothing without a cluster. */
+/** Sets `distribution` on the inner, left and semi hash joins of `plan` (in place: the binder's fresh plan); nothing without a cluster. */
 export function markJoinDistribution(plan: PlanNode, nodes: number, mode: DistributionMode): void {
   if (nodes <= 1) return;
   // A frozen node is a cached plan shared with other statements (never the binder's own new joins): left as it is.
-  if (plan.kind === 'hashjoin' && plan.joinType === 'inner' && plan.buildLeft !== true && !Object.isFrozen(plan)) {
+  if (plan.kind === 'hashjoin' && DISTRIBUTED.has(plan.joinType) && plan.buildLeft !== true && !Object.isFrozen(plan)) {
     if (mode !== 'auto') plan.distribution = mode;
     else {
       const build = (plan.right.estimatedRows ?? 1000) * rowBytes(plan.right);

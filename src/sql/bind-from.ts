@@ -88,8 +88,8 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
   }
   const lookup = (id: number) => ctx.tableStatistics(id);
   let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup, ctx.cardinalityModel);
-  markJoinDistribution(plan, clusterNodes(ctx), joinDistributionMode(ctx));
   for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
+  markJoinDistribution(plan, clusterNodes(ctx), joinDistributionMode(ctx));
   return plan;
 }
 

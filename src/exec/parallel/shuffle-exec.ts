@@ -94,14 +94,15 @@ export function runShuffleBuild(job: ShuffleJob, me: number, tables: Map<number,
 
 /**
  * Participant `me`'s probe rows by destination partition, without the rows whose key is in none of
- * the participants' build filters (`blooms`, one per participant; null: keep all) — an inner join
- * drops them anyway, so they need not travel.
+ * the participants' build filters (`blooms`, one per participant; null: keep all) — an inner or
+ * semi join drops them anyway, so they need not travel (a left join keeps them all).
  */
 export function runShuffleProbe(job: ShuffleJob, me: number, tables: Map<number, TableSnapshot>, blooms: readonly BloomState[] | null): Batch[][] {
   const { join, kinds } = joinOf(job);
   const scan = nodeAt(job.plan, job.path) as ScanNode;
   const rows = sideRows(job, tables, join.left, join.leftKeys, job.probeColumns, scan, job.probeMorsels[me]);
-  const filters = blooms === null ? null : blooms.map((b) => new BloomFilter(0, b));
+  // A left join emits its unmatched probe rows too: none may stay home.
+  const filters = blooms === null || join.joinType === 'left' ? null : blooms.map((b) => new BloomFilter(0, b));
   return partitionRows(rows, job.probeColumns.length, kinds, job.nodes.length, (hashes, n, keys) => (filters === null ? null : inAnyFilter(filters, hashes, anyNullKey(keys, n), n)));
 }
 

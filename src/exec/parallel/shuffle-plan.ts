@@ -1,12 +1,13 @@
 // Which join of a parallel fragment is hash-shuffled across the cluster's nodes (shuffle-types.ts).
 //
-// Shapes shuffled: an inner hash join on the fragment's driving path (its probe side leads down to
-// the driving scan) that the planner marked distribution = 'shuffle', with at least one key pair,
-// whose build side itself splits by rows — filters, projections and probe sides of inner/left/semi/
-// anti joins down to one scan (its own "driving" scan), the build sides of those joins small enough
-// to be read whole by every participant. Uncorrelated subqueries in the fragment are run once by
-// the coordinator, their rows sent with the job (shuffle-subqueries.ts). One shuffled join per fragment: the first such join from
-// the top (the one nearest the aggregate), as its owners then run everything above it.
+// Shapes shuffled: an inner, left or semi hash join with its build side on the right, on the
+// fragment's driving path (its probe side leads down to the driving scan), that the planner marked
+// distribution = 'shuffle', with at least one key pair, whose build side itself splits by rows —
+// filters, projections and probe sides of inner/left/semi/anti joins down to one scan (its own
+// "driving" scan), the build sides of those joins small enough to be read whole by every
+// participant. Uncorrelated subqueries in the fragment are run once by the coordinator, their rows
+// sent with the job (shuffle-subqueries.ts). One shuffled join per fragment: the first such join
+// from the top (the one nearest the aggregate), as its owners then run everything above it.
 import { HashJoinNode, PlanNode } from '../../plan/plan';
 import { PathStep, drivingPathOf } from './fragment';
 import { nodeAt } from './messages';
@@ -32,5 +33,6 @@ export function shuffledJoinOf(partial: PlanNode, path: readonly PathStep[], sub
 }
 
 function shuffles(j: HashJoinNode): boolean {
-  return j.distribution === 'shuffle' && j.joinType === 'inner' && j.buildLeft !== true && j.leftKeys.length > 0;
+  const type = j.joinType === 'inner' || j.joinType === 'left' || j.joinType === 'semi';
+  return j.distribution === 'shuffle' && type && j.buildLeft !== true && j.leftKeys.length > 0;
 }
