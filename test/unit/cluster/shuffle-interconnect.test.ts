@@ -16,8 +16,7 @@ import { shuffleInboxes } from '../../../src/cluster/shuffle-inbox';
 import { shuffleStats } from '../../../src/exec/parallel/shuffle-round';
 import { ShuffleJob } from '../../../src/exec/parallel/shuffle-types';
 import { MemoryKv } from '../../../src/storage/kv-store';
-import type { NodeInfo } from '../../../src/cluster/cluster-types';
-import { freePort } from '../../helpers/test-server';
+import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
 import { TPCH, tpchQuery } from '../../helpers/shuffle-cluster';
 
@@ -31,11 +30,7 @@ describe('cluster shuffled joins over loopback interconnects', function () {
   let kv: ReplicatedKv;
 
   before(async () => {
-    const infos: NodeInfo[] = [];
-    for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: 0 });
-    for (const self of infos) ics.push(new Interconnect({ self, peers: infos, heartbeatIntervalMs: 50, acceptablePauseMs: 3000 }));
-    await Promise.all(ics.map((ic) => ic.listen()));
-    await Promise.all(ics.map((ic) => ic.waitConnected()));
+    ics.push(...(await loopbackInterconnects(3)));
     for (const id of [2, 3]) {
       const replica = new Replica(new MemoryKv());
       serveReplica(ics[id - 1], () => replica, () => 1);
