@@ -241,6 +241,18 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
       expect(counts[1][0]).to.equal(45000);
     });
 
+    it('a transaction that inserted rows into a shuffled table sees them: the statement runs on this node alone (the others lack them)', async () => {
+      const runs = shuffleStats.runs;
+      const rows = await c.db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL cluster_join_distribution = shuffle');
+        await tx.exec('INSERT INTO big_b VALUES (7, 99), (8, 99)');
+        return (await tx.query(bigJoin + ' ORDER BY 1')).rows as { w: number; count: string }[];
+      });
+      expect(rows.find((r) => r.w === 99)).to.deep.include({ count: '2' });
+      expect(shuffleStats.runs).to.equal(runs);
+      await c.db.exec('DELETE FROM big_b WHERE w = 99');
+    });
+
     it('cluster_join_distribution forces one choice; it takes only auto, broadcast or shuffle', async () => {
       await c.db.exec('SET cluster_join_distribution = broadcast');
       expect(await explain(bigJoin)).to.include('Distribution: broadcast');
