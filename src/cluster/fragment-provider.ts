@@ -9,6 +9,7 @@ import { RemoteFragmentProvider, RemoteFragmentReply, RemoteParticipant } from '
 import { Interconnect, InterconnectError } from './interconnect';
 import { MessageType } from './message-types';
 import { ReplicatedKv } from './replication';
+import { shuffleRunner } from './shuffle-service';
 
 export interface FragmentProviderOptions {
   /** Bound on one request (default 30 s: a straggler is duplicated long before). */
@@ -56,14 +57,21 @@ export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, opti
     },
     position: () => kv.position().seq,
     holds: options.holds,
+    shuffle: { self: ic.self.id, run: shuffleRunner(ic, { timeoutMs, onSuspicion: (l) => ic.onSuspicion(l) }) },
   };
 }
 
 /** Makes `db`'s parallel fragments use the followers of `kv`; returns a function that detaches it. */
-export function provideRemoteFragments(db: Pick<Database, 'remoteFragments'>, ic: Interconnect, kv: ReplicatedKv, options?: FragmentProviderOptions): () => void {
+export function provideRemoteFragments(db: Pick<Database, 'remoteFragments' | 'settings'>, ic: Interconnect, kv: ReplicatedKv, options?: FragmentProviderOptions): () => void {
   const provider = clusterFragmentProvider(ic, kv, options);
   db.remoteFragments = provider;
+  // The planner's join distribution counts the nodes (planner/join-distribution.ts): sessions opened from now on see them.
+  const before = db.settings.get('cluster_nodes');
+  db.settings.set('cluster_nodes', String(ic.peerIds().length + 1));
   return () => {
-    if (db.remoteFragments === provider) db.remoteFragments = undefined;
+    if (db.remoteFragments !== provider) return;
+    db.remoteFragments = undefined;
+    if (before === undefined) db.settings.delete('cluster_nodes');
+    else db.settings.set('cluster_nodes', before);
   };
 }

@@ -1,6 +1,7 @@
 // A follower's side of cluster parallel query: answers the leader's requests to run morsels of a
 // parallel fragment (exec/parallel/remote-types.ts) over this node's own replica of the store, and
-// replies with the partial aggregate rows (v8 serialization: typed arrays travel as bytes).
+// replies with the partial aggregate rows (v8 serialization: typed arrays travel as bytes); and
+// takes part in its shuffled joins (shuffle-service.ts), over the same copy.
 //
 // Why reading this node's copy gives the statement's snapshot, although the copy may be newer than
 // the snapshot (it is at or past the position the leader sent, taken after the snapshot):
@@ -27,17 +28,14 @@
 //   statement runs (engine/active-readers.ts), so none is written while the coordinator waits.
 // An answer that comes after the statement ended (a straggler beaten by its duplicate) is dropped.
 import * as v8 from 'v8';
-import { MissingChunkError, runRemoteFragment } from '../exec/parallel/remote-exec';
+import { runRemoteFragment } from '../exec/parallel/remote-exec';
+import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
-import { readStoredColumn } from '../storage/kv-chunk-source';
+import type { ShuffleJob } from '../exec/parallel/shuffle-types';
 import { KvStore } from '../storage/kv-store';
-import { TableDef } from '../storage/api';
-import { vectorBytes } from '../storage/chunk-codec';
-import { Vector } from '../types/vector';
-import { sliceVector } from '../types/vector-ops';
-import { fetchChunks } from './chunk-transfer';
+import { FusedReader } from './fused-read';
 import { MessageType } from './message-types';
-import { isElsewhere } from './placement';
+import { serveShuffle } from './shuffle-service';
 import type { RequestHandlers, RequestTransport } from './replication';
 
 /** What the service reads: the node's replica (Replica satisfies it). */
@@ -53,6 +51,8 @@ export interface FragmentServiceOptions {
   cacheBytes?: number;
   /** Test hook: runs before each request is served (a slow node: a delay). */
   beforeRun?: (request: RemoteFragmentRequest) => Promise<void> | void;
+  /** Test hook: runs before this node starts its part of a shuffled join (shuffle-service.ts). */
+  beforeShuffle?: (job: ShuffleJob) => Promise<void> | void;
 }
 
 /** Counters of this node's service (tests, diagnostics). */
@@ -64,9 +64,6 @@ export interface FragmentServiceStats {
   fetched: number;
 }
 
-/** Rounds of fetching missing chunks before a request is answered 'behind'. */
-const FETCH_ROUNDS = 3;
-
 /**
  * Answers MessageType.fragmentRun on `handlers` (the node's Interconnect) from the store `current()`
  * gives (the follower's Replica; null while this node holds none: requests fail and the leader runs
@@ -75,7 +72,7 @@ const FETCH_ROUNDS = 3;
 export function serveFragments(handlers: RequestHandlers & RequestTransport, current: () => FragmentStore | null, options: FragmentServiceOptions = {}): FragmentServiceStats {
   const stats: FragmentServiceStats = { served: 0, behind: 0, morsels: 0, fetched: 0 };
   const waitMs = options.waitMs ?? 2000;
-  const chunks = new DecodedChunks(options.cacheBytes ?? 256 * 1024 * 1024);
+  const chunks = new FusedReader(options.cacheBytes ?? 256 * 1024 * 1024);
   handlers.handle(MessageType.fragmentRun, async (from, payload) => {
     const request = v8.deserialize(payload) as RemoteFragmentRequest;
     const store = current();
@@ -86,105 +83,21 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
     };
     if (!(await reached(store, request.position, waitMs))) return behind();
     await options.beforeRun?.(request);
-    const cache = chunks.at(store.position().seq);
-    let out;
-    // Cache fusion: a chunk this node keeps only as a marker (the placement puts its bytes on other
-    // nodes) is fetched from the leader, which holds every chunk, and the run is retried; a chunk
-    // the leader lacks too (the copy is behind) leaves the work to the leader.
-    for (let round = 0; ; round++) {
-      const missing: string[] = [];
-      try {
-        out = runRemoteFragment(request, (t, k, g) => {
-          const v = cache.read(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]);
-          if (v === null && cache.elsewhere(store.kv, t.keys[k][g])) missing.push(t.keys[k][g]);
-          return v;
-        });
-        break;
-      } catch (err) {
-        if (!(err instanceof MissingChunkError)) throw err;
-        if (missing.length === 0 || round === FETCH_ROUNDS) return behind();
-      }
-      const wanted = [...new Set(missing)];
-      const got = await fetchChunks(handlers, from, wanted);
-      if (got.some(([, v]) => v === null)) return behind();
-      cache.fetched(got as [string, Buffer][]);
-      stats.fetched += got.length;
-    }
+    // Cache fusion (fused-read.ts): chunks kept here only as markers are fetched from the leader.
+    const out = await chunks.run(handlers, store, from, (read) => runRemoteFragment(request, read), (n) => (stats.fetched += n));
+    if (out === null) return behind();
     stats.served++;
     stats.morsels += out.morsels;
-    return v8.serialize({ kind: 'done', ...out } satisfies RemoteFragmentReply);
+    // String columns without the rest of their chunk's dictionary (a group's c_comment, not all of customer's).
+    return v8.serialize({ kind: 'done', ...out, batches: out.batches.map(compactStrings) } satisfies RemoteFragmentReply);
   });
+  // The other kind of distributed-query work, over the same copy: parts of shuffled joins.
+  serveShuffle(handlers, current, { waitMs, cacheBytes: options.cacheBytes, beforeRun: options.beforeShuffle });
   return stats;
 }
 
-/**
- * Decoded chunks by store key, kept while the copy stays at one position: the ranges of one
- * statement (and of read-only ones after it) read the same row groups, each decoded once instead
- * of once per request. Any replicated write empties it (simple and plainly safe: a key's chunk may
- * be rewritten); past its byte budget it is emptied too.
- */
-class DecodedChunks {
-  private readonly byKey = new Map<string, Vector>();
-  private position = -1;
-  private bytes = 0;
-
-  constructor(private readonly budget: number) {}
-
-  at(position: number): this {
-    if (position !== this.position) this.clear();
-    this.position = position;
-    return this;
-  }
-
-  /** Chunk bytes fetched from other nodes (kept, like the decoded chunks, while the position holds). */
-  private readonly borrowed = new Map<string, Buffer>();
-
-  /** Whether the store keeps `key` only as a marker and nothing was fetched for it yet. */
-  elsewhere(kv: KvStore, key: string): boolean {
-    const v = kv.get(key);
-    return v !== undefined && isElsewhere(v) && !this.borrowed.has(key);
-  }
-
-  fetched(entries: [string, Buffer][]): void {
-    for (const [k, v] of entries) {
-      this.borrowed.set(k, v);
-      this.bytes += v.length;
-    }
-  }
-
-  read(kv: KvStore, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
-    const hit = this.byKey.get(key);
-    if (hit !== undefined && hit.length >= rowCount) return hit.length === rowCount ? hit : sliceVector(hit, 0, rowCount);
-    const lent = this.borrowed.get(key);
-    const v = readStoredColumn(lent === undefined ? kv : withEntry(kv, key, lent), def, column, group, key, rowCount);
-    if (v === null || key === '') return v;
-    const size = vectorBytes(v);
-    if (this.bytes + size > this.budget) this.clear();
-    this.byKey.set(key, v);
-    this.bytes += size;
-    return v;
-  }
-
-  private clear(): void {
-    this.byKey.clear();
-    this.borrowed.clear();
-    this.bytes = 0;
-  }
-}
-
-/** `kv` with one key's value replaced (a chunk fetched from another node; its delta rows stay local). */
-function withEntry(kv: KvStore, key: string, value: Buffer): KvStore {
-  return {
-    get: (k) => (k === key ? value : kv.get(k)),
-    write: (e) => kv.write(e),
-    keysWithPrefix: (p) => kv.keysWithPrefix(p),
-    entries: () => kv.entries(),
-    close: () => kv.close(),
-  };
-}
-
 /** Waits (polling, bounded) until the store's applied position reaches `position`. */
-async function reached(store: FragmentStore, position: number, waitMs: number): Promise<boolean> {
+export async function reached(store: FragmentStore, position: number, waitMs: number): Promise<boolean> {
   const deadline = performance.now() + waitMs;
   while (store.position().seq < position) {
     if (performance.now() > deadline) return false;

@@ -28,4 +28,10 @@ export const MessageType = {
   chunkFetch: 300,
   /** Distributed query: run morsels of a parallel fragment over this node's copy of the store (fragment-service.ts). */
   fragmentRun: 400,
+  /** Distributed query: take part in a shuffled join — run both sides' morsels, send rows to their owners, answer with this owner's partial aggregate (shuffle-service.ts). */
+  shuffleRun: 401,
+  /** Distributed query: rows of a shuffled join for the partition this node owns, or a sender's end-of-stream count (shuffle-inbox.ts). */
+  shuffleRows: 402,
+  /** Distributed query: the coordinator gave up a shuffled join (a participant failed); drop its rows and stop waiting. */
+  shuffleAbort: 403,
 } as const;

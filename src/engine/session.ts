@@ -521,7 +521,10 @@ export class EngineSession implements Session {
     ctx.parallelJoinBuildRows = p.joinBuildRows;
     ctx.parallelSharedJoinRows = p.sharedJoinRows;
     ctx.parallelRoundBytes = p.roundBytes;
-    if (this.db.remoteFragments !== undefined && p.cluster) ctx.remoteFragments = this.db.remoteFragments;
+    if (this.db.remoteFragments !== undefined && p.cluster) {
+      ctx.remoteFragments = this.db.remoteFragments;
+      ctx.clusterJoinDistribution = p.joinDistribution;
+    }
     const leave = this.db.readers.enter();
     try {
       return await executePlanAsync(plan, ctx, onStats);
@@ -531,7 +534,7 @@ export class EngineSession implements Session {
   }
 
   /** The parallel-execution settings, read again only when a setting changed (every query asks). */
-  private parallelSettings(): { workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number; cluster: boolean } {
+  private parallelSettings(): { workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number; cluster: boolean; joinDistribution: string } {
     if (this.parallelAt?.version !== this.settings.version) {
       this.parallelAt = {
         version: this.settings.version,
@@ -540,13 +543,14 @@ export class EngineSession implements Session {
         joinBuildRows: Number(this.settings.get('parallel_join_build_rows')),
         sharedJoinRows: Number(this.settings.get('parallel_shared_join_rows')),
         cluster: this.settings.get('cluster_parallel_query') === 'on',
+        joinDistribution: this.settings.get('cluster_join_distribution'),
         // The buffer pool's capacity is fixed when the database opens.
         roundBytes: this.db.storage.bufferStats().capacityBytes / 2,
       };
     }
     return this.parallelAt;
   }
-  private parallelAt: { version: number; workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number; cluster: boolean } | null = null;
+  private parallelAt: { version: number; workers: number; minRows: number; joinBuildRows: number; sharedJoinRows: number; roundBytes: number; cluster: boolean; joinDistribution: string } | null = null;
 
   /** Runs a plan to completion. */
   runPlan(plan: PlanNode, params: Scalar[], extraCtes?: Map<number, Batch[]>): Batch[] {

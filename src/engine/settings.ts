@@ -52,6 +52,10 @@ const DEFAULTS: Record<string, string> = {
   parallel_shared_join_rows: '0',
   // In a cluster: other nodes take morsels of parallel fragments (no effect on a single node).
   cluster_parallel_query: 'on',
+  // Nodes taking part in parallel query (set by the cluster layer, fragment-provider.ts; 1: no cluster):
+  // the planner then picks each join's distribution (planner/join-distribution.ts), unless forced here.
+  cluster_nodes: '1',
+  cluster_join_distribution: 'auto',
   work_mem: '256MB',
   buffer_pool_size: '256MB',
   client_min_messages: 'notice',
@@ -231,6 +235,18 @@ function normalize(name: string, value: string): string {
       if (['on', 'true', 'yes', '1'].includes(v)) return 'on';
       if (['off', 'false', 'no', '0'].includes(v)) return 'off';
       throw new SqlError(SqlState.invalidParameterValue, `parameter "cluster_parallel_query" requires a Boolean value`);
+    }
+    case 'cluster_join_distribution': {
+      const v = value.trim().toLowerCase();
+      if (v !== 'auto' && v !== 'broadcast' && v !== 'shuffle')
+        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "cluster_join_distribution": "${value}"`, { hint: 'Available values: auto, broadcast, shuffle.' });
+      return v;
+    }
+    case 'cluster_nodes': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > 65535)
+        throw new SqlError(SqlState.invalidParameterValue, `${value} is outside the valid range for parameter "cluster_nodes" (1 .. 65535)`);
+      return String(n);
     }
     case 'statement_timeout':
     case 'lock_timeout':

@@ -53,6 +53,8 @@ export interface ExecContext {
   parallelMinRows?: number;
   /** Other cluster nodes that take morsels of parallel fragments (cluster_parallel_query; absent: this node alone). */
   remoteFragments?: RemoteFragmentProvider;
+  /** cluster_join_distribution: 'broadcast' makes every participant build every build side, whatever its size (benches, tests). */
+  clusterJoinDistribution?: string;
   /**
    * Inside a parallel worker: the scan that drives the fragment takes its rows morsel by morsel
    * from the worker's own queue, stealing from the other workers' once it is empty; every other

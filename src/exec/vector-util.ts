@@ -132,11 +132,14 @@ export function gatherNeeded(batch: Batch, idx: ArrayLike<number>, needed: reado
   return { length: n, columns: out };
 }
 
-const placeholders = new Map<DataType, ConstVectorSource>();
+const placeholders = new Map<DataType | string, ConstVectorSource>();
 /** n NULLs of a type, shared (the stand-in for a column nobody reads). */
 export function placeholder(type: DataType, n: number): Vector {
-  let src = placeholders.get(type);
-  if (src === undefined) placeholders.set(type, (src = new ConstVectorSource(type, null)));
+  // By name and typmod, not by object: plans sent to workers and other nodes arrive with copies of
+  // their types, one set per statement, and each would otherwise keep a source here for good.
+  const key = type.elem === undefined ? `${type.name}:${type.typmod}` : type;
+  let src = placeholders.get(key);
+  if (src === undefined) placeholders.set(key, (src = new ConstVectorSource(type, null)));
   return src.get(n);
 }
 

@@ -107,6 +107,12 @@ export interface HashJoinNode extends NodeBase {
   residual: Expr | null;
   /** Semi/anti only: build the hash table on `left` (the output rows) and probe with `right`. */
   buildLeft?: boolean;
+  /**
+   * In a cluster (planner/join-distribution.ts): how a parallel fragment spreads this join over the
+   * nodes — every node builds the whole build side (broadcast), or both sides are hash-partitioned
+   * by key over the nodes (shuffle). Absent: no cluster, or a join too small to matter.
+   */
+  distribution?: 'broadcast' | 'shuffle';
 }
 /** Any join condition (or none: cross join). Output as HashJoinNode's. */
 export interface NestedLoopJoinNode extends NodeBase {

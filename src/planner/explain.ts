@@ -160,7 +160,12 @@ function details(node: PlanNode): string[] {
       return [`Filter: ${exprText(node.predicate)}`];
     case 'hashjoin': {
       const cond = node.leftKeys.map((k, i) => `${exprText(k)} = ${exprText(node.rightKeys[i])}`).join(' AND ');
-      return [`Hash Cond: (${cond})`, ...(node.residual !== null ? [`Join Filter: ${exprText(node.residual)}`] : [])];
+      return [
+        `Hash Cond: (${cond})`,
+        ...(node.residual !== null ? [`Join Filter: ${exprText(node.residual)}`] : []),
+        // In a cluster: how a parallel fragment spreads the join over the nodes (join-distribution.ts).
+        ...(node.distribution !== undefined ? [`Distribution: ${node.distribution}`] : []),
+      ];
     }
     case 'nljoin':
       return node.condition !== null ? [`Join Filter: ${exprText(node.condition)}`] : [];

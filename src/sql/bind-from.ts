@@ -5,6 +5,7 @@ import { PlanNode } from '../plan/plan';
 import { DataType, Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { planExplicitJoin, planInnerJoins, planSemiJoin, JoinRelation } from '../planner/join-planner';
+import { DistributionMode, markJoinDistribution } from '../planner/join-distribution';
 import { factorOrConjuncts } from '../planner/factor-or';
 import { BindContext, QueryLevel, ROW_ID_COLUMN, Scope } from './bind-context';
 import { ExprScope, bindExpr } from './bind-expr';
@@ -89,7 +90,25 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
   const lookup = (id: number) => ctx.tableStatistics(id);
   let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup, ctx.cardinalityModel);
   for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
+  markJoinDistribution(plan, clusterNodes(ctx), joinDistributionMode(ctx));
   return plan;
+}
+
+/** Nodes taking part in parallel query (cluster_nodes, set by the cluster layer; 1 without a cluster or setting). */
+function clusterNodes(ctx: BindContext): number {
+  try {
+    return Number(ctx.setting('cluster_nodes')) || 1;
+  } catch {
+    return 1;
+  }
+}
+
+function joinDistributionMode(ctx: BindContext): DistributionMode {
+  try {
+    return ctx.setting('cluster_join_distribution') as DistributionMode;
+  } catch {
+    return 'auto';
+  }
 }
 
 /** A FROM item `f(args)` whose arguments name columns (so it may read earlier FROM items). */

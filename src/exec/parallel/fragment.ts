@@ -15,6 +15,7 @@ import { forEachChild } from '../../plan/expr-children';
 import { AggregateCall, AggregateNode, CteScanNode, HashJoinNode, NestedLoopJoinNode, PlanNode, ProjectNode, ScanNode, planChildren, withChildren } from '../../plan/plan';
 import { pairKind } from '../hash/key-hash';
 import { DataType, Types } from '../../types/data-type';
+import { ShuffledJoin, shuffledJoinOf } from './shuffle-plan';
 
 /** Path steps from the partial aggregate down to the driving scan. */
 export type PathStep = 'input' | 'left';
@@ -36,6 +37,16 @@ export interface ParallelFragment {
    * nearly what it saves.
    */
   partitioned?: { lo: number; hi: number } | null;
+  /** In a cluster: the join whose two sides are hash-partitioned over the nodes (shuffle-plan.ts), else absent. */
+  shuffle?: ShuffledJoin | null;
+}
+
+/** What the cluster lets a fragment do (absent: a single node, or cluster_parallel_query off). */
+export interface ClusterFragmentOptions {
+  /** Joins the planner marked 'shuffle' may be shuffled over the nodes (a shuffle runner is there). */
+  shuffle: boolean;
+  /** cluster_join_distribution = broadcast: every participant builds every build side, however large. */
+  broadcast: boolean;
 }
 
 /** Aggregates whose partial results merge exactly (no order, no float rounding differences). */
@@ -79,8 +90,19 @@ function callOk(c: AggregateCall): boolean {
 
 /** No subqueries, outer references or volatile functions. */
 export function exprOk(e: Expr): boolean {
+  return exprOkWith(e, false);
+}
+
+/**
+ * As exprOk; with `subqueries`, uncorrelated subqueries (no args: one value or row set per
+ * statement) pass too — a shuffled fragment's coordinator runs them once and sends their rows
+ * (shuffle-subqueries.ts).
+ */
+function exprOkWith(e: Expr, subqueries: boolean): boolean {
+  const ok = (x: Expr): boolean => exprOkWith(x, subqueries);
   switch (e.kind) {
     case 'subquery':
+      return subqueries && e.args.length === 0 && (e.test === null || ok(e.test));
     case 'outer':
       return false;
     case 'column':
@@ -88,20 +110,20 @@ export function exprOk(e: Expr): boolean {
     case 'param':
       return true;
     case 'call':
-      return !VOLATILE.has(e.fn) && e.args.every(exprOk);
+      return !VOLATILE.has(e.fn) && e.args.every(ok);
     case 'and':
     case 'or':
     case 'coalesce':
-      return e.args.every(exprOk);
+      return e.args.every(ok);
     case 'cast':
     case 'not':
     case 'isnull':
     case 'booltest':
-      return exprOk(e.arg);
+      return ok(e.arg);
     case 'case':
-      return e.whens.every((w) => exprOk(w.when) && exprOk(w.then)) && (e.else === null || exprOk(e.else));
+      return e.whens.every((w) => ok(w.when) && ok(w.then)) && (e.else === null || ok(e.else));
     case 'inlist':
-      return exprOk(e.arg) && e.list.every(exprOk);
+      return ok(e.arg) && e.list.every(ok);
   }
 }
 
@@ -156,27 +178,32 @@ export function nodeExprs(n: PlanNode): Expr[] {
 }
 
 /** A subtree a worker may run whole (a join's build side): self-contained and deterministic. */
-function subtreeOk(n: PlanNode): boolean {
+function subtreeOk(n: PlanNode, subqueries: boolean): boolean {
   if (n.kind === 'with' || n.kind === 'ctescan' || n.kind === 'recursiveunion') return false;
-  return nodeExprs(n).every(exprOk) && planChildren(n).every(subtreeOk);
+  return nodeExprs(n).every((e) => exprOkWith(e, subqueries)) && planChildren(n).every((c) => subtreeOk(c, subqueries));
+}
+
+/** The path from `n` down to the scan its rows split over (as for a fragment's driving scan), or null. */
+export function drivingPathOf(n: PlanNode, subqueries = false): PathStep[] | null {
+  return drivingPath(n, [], subqueries)?.path ?? null;
 }
 
 /** The driving scan below `n` and the path to it, or null when the shape does not split by rows. */
-function drivingPath(n: PlanNode, path: PathStep[]): { scan: ScanNode; path: PathStep[] } | null {
-  if (!nodeExprs(n).every(exprOk)) return null;
+function drivingPath(n: PlanNode, path: PathStep[], subqueries = false): { scan: ScanNode; path: PathStep[] } | null {
+  if (!nodeExprs(n).every((e) => exprOkWith(e, subqueries))) return null;
   switch (n.kind) {
     case 'scan':
       return { scan: n, path };
     case 'filter':
     case 'project':
-      return drivingPath(n.input, [...path, 'input']);
+      return drivingPath(n.input, [...path, 'input'], subqueries);
     case 'hashjoin':
     case 'nljoin': {
       // Each probe row's output depends only on it and the whole build side: splitting the probe
       // side splits the output. Right/full joins also emit unmatched build rows: not splittable.
       const probeSplits = n.joinType === 'inner' || n.joinType === 'left' || n.joinType === 'semi' || n.joinType === 'anti';
-      if (!probeSplits || (n.kind === 'hashjoin' && n.buildLeft === true) || !subtreeOk(n.right)) return null;
-      return drivingPath(n.left, [...path, 'left']);
+      if (!probeSplits || (n.kind === 'hashjoin' && n.buildLeft === true) || !subtreeOk(n.right, subqueries)) return null;
+      return drivingPath(n.left, [...path, 'left'], subqueries);
     }
     default:
       return null;
@@ -245,7 +272,13 @@ function aggregates(n: PlanNode, out: AggregateNode[]): AggregateNode[] {
  * table is largest (rows by `tableRows`); null when none qualifies. `maxGroups`: the most groups
  * estimated for a grouped aggregate (key-partitioned fragments take more: run-parallel.ts).
  */
-export function findFragment(plan: PlanNode, tableRows: (tableId: number) => number, sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS, maxGroups = MAX_PARTIAL_GROUPS): ParallelFragment | null {
+export function findFragment(
+  plan: PlanNode,
+  tableRows: (tableId: number) => number,
+  sharedJoinRows = PARALLEL_SHARED_JOIN_ROWS,
+  maxGroups = MAX_PARTIAL_GROUPS,
+  cluster: ClusterFragmentOptions | null = null,
+): ParallelFragment | null {
   let best: ParallelFragment | null = null;
   let bestRows = -1;
   for (const a of aggregates(plan, [])) {
@@ -253,9 +286,22 @@ export function findFragment(plan: PlanNode, tableRows: (tableId: number) => num
     if (a.groupBy.length > 0 && (a.estimatedRows ?? 0) > maxGroups) continue;
     const partial: AggregateNode = { kind: 'aggregate', input: a.input, groupBy: a.groupBy, aggregates: partialCalls(a.aggregates), output: [] };
     partial.output = [...a.output.slice(0, a.groupBy.length), ...partial.aggregates.map((c, i) => ({ name: `partial${i}`, type: c.type }))];
-    const found = drivingPath(a.input, ['input']);
+    let found = drivingPath(a.input, ['input']);
+    // Uncorrelated subqueries in the fragment (Q18's IN): only when a join is shuffled (its coordinator runs them once).
+    const withSubqueries = found === null && cluster?.shuffle === true;
+    if (withSubqueries) found = drivingPath(a.input, ['input'], true);
     if (found === null) continue;
     const rows = tableRows(found.scan.tableId);
+    // A shuffled join: its build side is split over the nodes like the probe, not built by each.
+    const shuffle = cluster?.shuffle === true ? shuffledJoinOf(partial, found.path, withSubqueries) : null;
+    if (withSubqueries && shuffle === null) continue;
+    if (shuffle !== null || cluster?.broadcast === true) {
+      if (rows > bestRows) {
+        best = { aggregate: a, partial, driving: found.scan, path: found.path, shared: [], shuffle };
+        bestRows = rows;
+      }
+      continue;
+    }
     // Every worker builds the joins' build sides itself: worth it only while probing dominates.
     let buildRows = 0;
     for (const s of scansUnder(a.input, [])) if (s !== found.scan) buildRows += tableRows(s.tableId);

@@ -33,10 +33,15 @@ function remoteSnapshot(t: RemoteTable, read: RemoteChunkReader): TableSnapshot 
   });
 }
 
+/** The tables of a request as snapshots over `read` (chunks decoded once per snapshot). */
+export function remoteSnapshots(tables: readonly RemoteTable[], read: RemoteChunkReader): Map<number, TableSnapshot> {
+  return new Map(tables.map((t) => [t.tableId, remoteSnapshot(t, read)]));
+}
+
 /** Runs the request's morsels in order; throws MissingChunkError when the copy lacks a chunk. */
 export function runRemoteFragment(req: RemoteFragmentRequest, read: RemoteChunkReader): { batches: Batch[]; morsels: number; elapsedMs: number } {
   const started = performance.now();
-  const tables = new Map(req.tables.map((t) => [t.tableId, remoteSnapshot(t, read)]));
+  const tables = remoteSnapshots(req.tables, read);
   const m = req.morsels;
   let next = 0;
   const source: MorselSource = {

@@ -2,6 +2,7 @@
 // request for a range of morsels (remote-types.ts). Only the table metadata of the statement's
 // snapshot travels — row counts, deletion bitmaps, the store key of each chunk; the remote node
 // reads the chunks from its own copy of the store.
+import { TableSnapshot } from '../../storage/api';
 import { ExecContext } from '../context';
 import { ParallelFragment } from './fragment';
 import { fragmentBase } from './fragment-context';
@@ -28,20 +29,9 @@ export function remotePlanOf(fragment: ParallelFragment, ctx: ExecContext, table
   if (participants.length === 0) return null;
   const remoteTables: RemoteTable[] = [];
   for (const t of tables) {
-    const snap = ctx.snapshot(t.tableId);
-    if (snap.storedChunkKey === undefined) return null;
-    const columns = t.columns.map(([c]) => c);
-    const keys: string[][] = [];
-    for (const c of columns) {
-      const perGroup: string[] = [];
-      for (let g = 0; g < t.rowCounts.length; g++) {
-        const key = t.rowCounts[g] === 0 ? '' : snap.storedChunkKey(g, c);
-        if (key === null) return null;
-        perGroup.push(key);
-      }
-      keys.push(perGroup);
-    }
-    remoteTables.push({ tableId: t.tableId, def: t.def, rowCounts: t.rowCounts, deleted: t.deleted, liveRowCount: t.liveRowCount, columns, keys });
+    const r = remoteTableOf(ctx.snapshot(t.tableId), t.tableId, t.columns.map(([c]) => c), t);
+    if (r === null) return null;
+    remoteTables.push(r);
   }
   // Taken after the statement's snapshot: a copy at this position holds every chunk the snapshot's stored groups name.
   const position = provider.position();
@@ -64,6 +54,41 @@ export function remotePlanOf(fragment: ParallelFragment, ctx: ExecContext, table
       }
     },
   };
+}
+
+/**
+ * A table as a remote node reads it: the snapshot's row counts and deletions (`sent`: as already
+ * taken from it) and the store key of each chunk of `columns`; null when some chunk is not in the
+ * store (the transaction's own rows).
+ */
+export function remoteTableOf(
+  snap: TableSnapshot,
+  tableId: number,
+  columns: number[],
+  sent: Pick<RemoteTable, 'rowCounts' | 'deleted'> = snapshotGroups(snap),
+): RemoteTable | null {
+  if (snap.storedChunkKey === undefined) return null;
+  const keys: string[][] = [];
+  for (const c of columns) {
+    const perGroup: string[] = [];
+    for (let g = 0; g < sent.rowCounts.length; g++) {
+      const key = sent.rowCounts[g] === 0 ? '' : snap.storedChunkKey(g, c);
+      if (key === null) return null;
+      perGroup.push(key);
+    }
+    keys.push(perGroup);
+  }
+  return { tableId, def: snap.def, rowCounts: sent.rowCounts, deleted: sent.deleted, liveRowCount: snap.liveRowCount, columns, keys };
+}
+
+function snapshotGroups(snap: TableSnapshot): Pick<RemoteTable, 'rowCounts' | 'deleted'> {
+  const rowCounts: number[] = [];
+  const deleted: (Uint8Array | null)[] = [];
+  for (let g = 0; g < snap.rowGroupCount; g++) {
+    rowCounts.push(snap.rowCount(g));
+    deleted.push(snap.deleted(g));
+  }
+  return { rowCounts, deleted };
 }
 
 /** The driving table's deletion bitmaps of the groups the morsels read only (64 KiB each). */

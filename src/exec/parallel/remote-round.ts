@@ -217,7 +217,10 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
           );
         }
         // The local workers stopped only once the counter ran out: every morsel is in a range or done locally.
-        if (ranges.every((r) => r.done) && Atomics.load(counter, 0) >= total) break;
+        // A local duplicate still running (its range was answered by the node first) is waited for
+        // too: its worker goes back to the pool when the round ends, and a worker takes one task at a
+        // time (pool.ts) — its late reply would answer the next statement's task.
+        if (ranges.every((r) => r.done) && Atomics.load(counter, 0) >= total && runningLocal === 0) break;
       }
       await new Promise<void>((resolve) => (wake = resolve));
     }

@@ -5,6 +5,7 @@
 import { TableDef } from '../../storage/api';
 import { Batch } from '../../types/vector';
 import { FragmentBase } from './messages';
+import type { ShuffleRunner } from './shuffle-types';
 
 /** A table the fragment reads, as of the statement's snapshot; the chunks come from the remote node's own copy of the store. */
 export interface RemoteTable {
@@ -54,4 +55,9 @@ export interface RemoteFragmentProvider {
    * the local workers.
    */
   holds?(node: number, key: string): boolean;
+  /**
+   * Hash-shuffled joins (shuffle-types.ts): this node's id (partition 0's owner) and the runner
+   * that spreads a job over it and participants(). Absent: joins are never shuffled.
+   */
+  shuffle?: { self: number; run: ShuffleRunner };
 }

@@ -22,7 +22,7 @@ import { Batch, Vector } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
 import { scanReadColumns } from '../operators/scan';
-import { MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, hasFragmentCandidates, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
+import { ClusterFragmentOptions, MAX_PARTIAL_GROUPS, ParallelFragment, disjointMergePlan, findFragment, hasFragmentCandidates, mergePlan, replaceNode, scansUnder, uncorrelatedSubplans } from './fragment';
 import { SentNodeStats, SentPrebuiltJoin, SentTable, SentVector, WorkerReply, WorkerTask } from './messages';
 import { ParticipantStats } from '../expr/compiled';
 import { FragmentRun } from './fragment-stats';
@@ -32,6 +32,7 @@ import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from '.
 import { remotePlanOf } from './remote-request';
 import { fragmentBase } from './fragment-context';
 import { runRemoteRanges } from './remote-round';
+import { runShuffledFragment } from './shuffle-round';
 
 /** Rows per morsel: a quarter row group, so small tables still split and big ones balance. */
 export const MORSEL_ROWS = ROW_GROUP_ROWS / 4;
@@ -62,14 +63,22 @@ export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{
   const want = ctx.parallelWorkers ?? 0;
   if (want < 1 || typeof SharedArrayBuffer === 'undefined' || !mayHaveFragments(plan)) return null;
   const rows = (id: number): number => ctx.snapshot(id).liveRowCount;
+  const cluster = clusterOptions(ctx);
   const subs: [PlanNode, ParallelFragment][] = [];
   for (const sub of uncorrelatedSubplans(plan)) {
-    const found = findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity);
+    const found = findFragment(sub, rows, ctx.parallelSharedJoinRows, Infinity, cluster);
     if (found !== null) subs.push([sub, found]);
   }
-  const top = findFragment(plan, rows, ctx.parallelSharedJoinRows);
+  const top = findFragment(plan, rows, ctx.parallelSharedJoinRows, MAX_PARTIAL_GROUPS, cluster);
   if (top === null && subs.length === 0) return null;
   return runParallelFragments(plan, ctx, subs, top);
+}
+
+/** What other cluster nodes let fragments do now (null: none takes part). */
+function clusterOptions(ctx: ExecContext): ClusterFragmentOptions | null {
+  const provider = ctx.remoteFragments;
+  if (provider === undefined || provider.participants().length === 0) return null;
+  return { shuffle: provider.shuffle !== undefined, broadcast: ctx.clusterJoinDistribution === 'broadcast' };
 }
 
 /** hasFragmentCandidates, remembered for frozen plans (the engine's statement cache runs one plan many times). */
@@ -92,7 +101,8 @@ async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [Pla
     runs.push(r.run);
   }
   let rest = plan;
-  const r = top === null ? null : await runFragment(top, plan, ctx, cteId);
+  // A shuffled fragment's coordinator runs its subqueries (shuffle-subqueries.ts): with the merges of the ones run above.
+  const r = top === null ? null : await runFragment(top, plan, top.shuffle != null ? { ...ctx, ctes, replacedNodes } : ctx, cteId);
   if (r !== null) {
     ctes.set(cteId, r.batches);
     rest = r.run.rewritten = replaceNode(plan, r.run.aggregate, r.run.merge);
@@ -182,6 +192,7 @@ async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: Exec
   const want = ctx.parallelWorkers ?? 0;
   const driving = ctx.snapshot(fragment.driving.tableId);
   if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
+  if (fragment.shuffle != null) return runShuffled(fragment, root, ctx, cteId);
   // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
   const prebuilt = fragment.shared.length > 0 ? prebuildJoins(fragment, ctx) : null;
   const workers = leaseWorkers(want);
@@ -210,6 +221,26 @@ async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: Exec
   } finally {
     releaseWorkers(workers);
   }
+}
+
+/** A fragment with a shuffled join, run over the cluster's nodes (shuffle-round.ts); null: run it serially here instead. */
+async function runShuffled(fragment: ParallelFragment, root: PlanNode, ctx: ExecContext, cteId: number): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
+  const started = performance.now();
+  const batches = await runShuffledFragment(fragment, ctx);
+  if (batches === null) return null;
+  const run: FragmentRun = {
+    rewritten: null,
+    root,
+    aggregate: fragment.aggregate,
+    merge: mergePlan(fragment, cteId),
+    workPlan: fragment.partial,
+    partial: fragment.partial,
+    driving: fragment.driving,
+    workerNodeStats: [],
+    parallel: { kind: 'aggregate', planned: ctx.parallelWorkers ?? 0, launched: 0, participants: [] },
+    phaseMs: performance.now() - started,
+  };
+  return { batches, run };
 }
 
 /**

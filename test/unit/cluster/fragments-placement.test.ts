@@ -14,8 +14,7 @@ import { serveChunks } from '../../../src/cluster/chunk-transfer';
 import { FragmentServiceStats, serveFragments } from '../../../src/cluster/fragment-service';
 import { provideRemoteFragments } from '../../../src/cluster/fragment-provider';
 import { MemoryKv } from '../../../src/storage/kv-store';
-import type { NodeInfo } from '../../../src/cluster/cluster-types';
-import { freePort } from '../../helpers/test-server';
+import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
 
 const TPCH = '/work/shared/tpch';
@@ -31,11 +30,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
   let leaderKv: ReplicatedKv;
 
   before(async () => {
-    const infos: NodeInfo[] = [];
-    for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: 0 });
-    for (const self of infos) ics.push(new Interconnect({ self, peers: infos, heartbeatIntervalMs: 50, acceptablePauseMs: 3000 }));
-    await Promise.all(ics.map((ic) => ic.listen()));
-    await Promise.all(ics.map((ic) => ic.waitConnected()));
+    ics.push(...(await loopbackInterconnects(3)));
     leaderKv = new ReplicatedKv(new MemoryKv(), ics[0], { term: 1 });
     for (const id of [2, 3]) {
       const replica = new Replica(new MemoryKv(), { self: id, placement });

@@ -15,8 +15,7 @@ import { FragmentServiceStats, serveFragments } from '../../../src/cluster/fragm
 import { provideRemoteFragments } from '../../../src/cluster/fragment-provider';
 import { NodeFragmentStats, remoteFragmentStats } from '../../../src/exec/parallel/remote-round';
 import { MemoryKv } from '../../../src/storage/kv-store';
-import type { NodeInfo } from '../../../src/cluster/cluster-types';
-import { freePort } from '../../helpers/test-server';
+import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
 
 const TPCH = '/work/shared/tpch';
@@ -41,12 +40,7 @@ describe('cluster parallel query (remote fragments)', function () {
   const hooks = new Map<number, () => Promise<void> | void>();
 
   before(async () => {
-    const infos: NodeInfo[] = [];
-    for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: 0 });
-    // All three nodes share this process's event loop: a long statement delays everyone's heartbeats.
-    for (const self of infos) ics.push(new Interconnect({ self, peers: infos, heartbeatIntervalMs: 50, acceptablePauseMs: 3000 }));
-    await Promise.all(ics.map((ic) => ic.listen()));
-    await Promise.all(ics.map((ic) => ic.waitConnected()));
+    ics.push(...(await loopbackInterconnects(3)));
     for (const id of [2, 3]) {
       const replica = new Replica(new MemoryKv());
       replicas.set(id, replica);

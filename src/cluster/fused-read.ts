@@ -1,0 +1,119 @@
+// Reading a node's own copy of the store for work another node hands it (fragments, shuffled
+// joins), with cache fusion: a chunk this node keeps only as a marker (the placement puts its
+// bytes on other nodes) is fetched from the requester — the leader, which holds every chunk — and
+// the work is retried; a chunk the leader lacks too (the copy is behind) leaves the work to it.
+import { MissingChunkError, RemoteChunkReader } from '../exec/parallel/remote-exec';
+import { readStoredColumn } from '../storage/kv-chunk-source';
+import { KvStore } from '../storage/kv-store';
+import { TableDef } from '../storage/api';
+import { vectorBytes } from '../storage/chunk-codec';
+import { Vector } from '../types/vector';
+import { sliceVector } from '../types/vector-ops';
+import { fetchChunks } from './chunk-transfer';
+import { isElsewhere } from './placement';
+import type { RequestTransport } from './replication';
+
+/** Rounds of fetching missing chunks before the work is given up ('behind'). */
+const FETCH_ROUNDS = 3;
+
+/** Decoded chunks cached across requests (DecodedChunks), and the fetch-and-retry loop around a run. */
+export class FusedReader {
+  private readonly chunks: DecodedChunks;
+
+  constructor(cacheBytes: number) {
+    this.chunks = new DecodedChunks(cacheBytes);
+  }
+
+  /**
+   * Runs `work` over `store`'s chunks (sync: it is rerun whole after a fetch, so it must not have
+   * done anything outside itself before it throws); null when some chunk is in neither this copy
+   * nor the leader's. `fetched`: how many chunks came from `leader`.
+   */
+  async run<T>(transport: RequestTransport, store: { readonly kv: KvStore; position(): { seq: number } }, leader: number, work: (read: RemoteChunkReader) => T, fetched?: (n: number) => void): Promise<T | null> {
+    const cache = this.chunks.at(store.position().seq);
+    for (let round = 0; ; round++) {
+      const missing: string[] = [];
+      try {
+        return work((t, k, g) => {
+          const v = cache.read(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]);
+          if (v === null && cache.elsewhere(store.kv, t.keys[k][g])) missing.push(t.keys[k][g]);
+          return v;
+        });
+      } catch (err) {
+        if (!(err instanceof MissingChunkError)) throw err;
+        if (missing.length === 0 || round === FETCH_ROUNDS) return null;
+      }
+      const got = await fetchChunks(transport, leader, [...new Set(missing)]);
+      if (got.some(([, v]) => v === null)) return null;
+      cache.fetched(got as [string, Buffer][]);
+      fetched?.(got.length);
+    }
+  }
+}
+
+/**
+ * Decoded chunks by store key, kept while the copy stays at one position: the ranges of one
+ * statement (and of read-only ones after it) read the same row groups, each decoded once instead
+ * of once per request. Any replicated write empties it (simple and plainly safe: a key's chunk may
+ * be rewritten); past its byte budget it is emptied too.
+ */
+class DecodedChunks {
+  private readonly byKey = new Map<string, Vector>();
+  private position = -1;
+  private bytes = 0;
+
+  constructor(private readonly budget: number) {}
+
+  at(position: number): this {
+    if (position !== this.position) this.clear();
+    this.position = position;
+    return this;
+  }
+
+  /** Chunk bytes fetched from other nodes (kept, like the decoded chunks, while the position holds). */
+  private readonly borrowed = new Map<string, Buffer>();
+
+  /** Whether the store keeps `key` only as a marker and nothing was fetched for it yet. */
+  elsewhere(kv: KvStore, key: string): boolean {
+    const v = kv.get(key);
+    return v !== undefined && isElsewhere(v) && !this.borrowed.has(key);
+  }
+
+  fetched(entries: [string, Buffer][]): void {
+    for (const [k, v] of entries) {
+      this.borrowed.set(k, v);
+      this.bytes += v.length;
+    }
+  }
+
+  read(kv: KvStore, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
+    const hit = this.byKey.get(key);
+    if (hit !== undefined && hit.length >= rowCount) return hit.length === rowCount ? hit : sliceVector(hit, 0, rowCount);
+    const lent = this.borrowed.get(key);
+    const v = readStoredColumn(lent === undefined ? kv : withEntry(kv, key, lent), def, column, group, key, rowCount);
+    if (v === null || key === '') return v;
+    const size = vectorBytes(v);
+    if (this.bytes + size > this.budget) this.clear();
+    this.byKey.set(key, v);
+    this.bytes += size;
+    return v;
+  }
+
+  private clear(): void {
+    this.byKey.clear();
+    this.borrowed.clear();
+    this.bytes = 0;
+  }
+}
+
+/** `kv` with one key's value replaced (a chunk fetched from another node; its delta rows stay local). */
+function withEntry(kv: KvStore, key: string, value: Buffer): KvStore {
+  return {
+    get: (k) => (k === key ? value : kv.get(k)),
+    write: (e) => kv.write(e),
+    keysWithPrefix: (p) => kv.keysWithPrefix(p),
+    entries: () => kv.entries(),
+    close: () => kv.close(),
+  };
+}
+
