@@ -4,7 +4,7 @@
 // shuffles over loopback TCP), with cluster_join_distribution forced to broadcast and to shuffle,
 // beside the leader alone (cluster_parallel_query off). Writes a markdown report.
 //
-//   node dist/bench/cluster/shuffle-vs-broadcast.js [--sf 0.01] [--runs 5] [--out bench/results/cluster-shuffle-vs-broadcast.md]
+//   node dist/bench/cluster/shuffle-vs-broadcast.js [--sf 0.01] [--runs 5] [--queries q03,q05,q10,q12,q18] [--out bench/results/cluster-shuffle-vs-broadcast.md]
 //
 // All three processes share this machine's cores (2 here): no speed-up is expected; the numbers show
 // what each distribution costs and how much it moves over the interconnect under that sharing.
@@ -31,8 +31,9 @@ function arg(name: string, dflt: string): string {
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
 
-const QUERIES = ['q03', 'q05', 'q10', 'q12', 'q18'];
-const MODES = ['local', 'broadcast', 'shuffle'] as const;
+const QUERIES = arg('--queries', 'q03,q05,q10,q12,q18').split(',');
+/** auto: the planner's own choice per join (planner/join-distribution.ts), as a session gets it by default. */
+const MODES = ['local', 'broadcast', 'shuffle', 'auto'] as const;
 type Mode = (typeof MODES)[number];
 
 async function main(): Promise<void> {
@@ -69,8 +70,8 @@ async function main(): Promise<void> {
       const moved = new Map<Mode, number>(MODES.map((m) => [m, 0]));
       const morsels = new Map<Mode, number>(MODES.map((m) => [m, 0]));
       const answers = new Map<Mode, string>();
-      let shuffles = 0;
-      let fallbacks = 0;
+      const shuffles = new Map<Mode, number>(MODES.map((m) => [m, 0]));
+      const fallbacks = new Map<Mode, number>(MODES.map((m) => [m, 0]));
       // Alternating modes run by run, so a change of load spreads over all three.
       for (let r = 0; r < runs; r++) {
         for (const mode of MODES) {
@@ -87,10 +88,8 @@ async function main(): Promise<void> {
           bytes.set(mode, bytes.get(mode)! + icAfter.bytesSent + icAfter.bytesReceived - icBefore.bytesSent - icBefore.bytesReceived);
           moved.set(mode, moved.get(mode)! + coordinator.movedRows - movedBefore);
           morsels.set(mode, morsels.get(mode)! + remoteMorsels() - morselsBefore);
-          if (mode === 'shuffle') {
-            shuffles += shuffleStats.runs - runsBefore;
-            fallbacks += shuffleStats.fallbacks - fallbacksBefore;
-          }
+          shuffles.set(mode, shuffles.get(mode)! + shuffleStats.runs - runsBefore);
+          fallbacks.set(mode, fallbacks.get(mode)! + shuffleStats.fallbacks - fallbacksBefore);
           const answer = JSON.stringify(res.rows);
           if (answers.has(mode) && answers.get(mode) !== answer) throw new Error(`${q} ${mode}: the answer changed between runs`);
           answers.set(mode, answer);
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
       for (const mode of MODES) if (answers.get(mode) !== answers.get('local')) throw new Error(`${q}: ${mode} gave another answer than the leader alone`);
       for (const mode of MODES) {
         const t = [...times.get(mode)!].sort((a, b) => a - b);
-        const row = `| ${q} | ${mode} | ${t[0].toFixed(1)} | ${t[Math.floor(t.length / 2)].toFixed(1)} | ${(bytes.get(mode)! / runs / 1024).toFixed(0)} | ${mode === 'shuffle' ? (moved.get(mode)! / runs).toFixed(0) : '-'} | ${(morsels.get(mode)! / runs).toFixed(1)} | ${mode === 'shuffle' ? `${shuffles} / ${fallbacks}` : '-'} | ${os.loadavg()[0].toFixed(2)} |`;
+        const row = `| ${q} | ${mode} | ${t[0].toFixed(1)} | ${t[Math.floor(t.length / 2)].toFixed(1)} | ${(bytes.get(mode)! / runs / 1024).toFixed(0)} | ${shuffles.get(mode)! > 0 ? (moved.get(mode)! / runs).toFixed(0) : '-'} | ${(morsels.get(mode)! / runs).toFixed(1)} | ${shuffles.get(mode)! > 0 ? `${shuffles.get(mode)} / ${fallbacks.get(mode)}` : '-'} | ${os.loadavg()[0].toFixed(2)} |`;
         rows.push(row);
         console.log(row);
       }
@@ -108,14 +107,15 @@ async function main(): Promise<void> {
     const report = [
       `# Broadcast vs hash-shuffled joins, TPC-H SF ${sf}, 3-node cluster`,
       '',
-      `Command: \`${process.env.TESSERA_TPCH_TBL === undefined ? '' : `TESSERA_TPCH_TBL=${process.env.TESSERA_TPCH_TBL} `}node dist/bench/cluster/shuffle-vs-broadcast.js --sf ${sf} --runs ${runs}\` — commit ${commit}, ${new Date().toISOString()}.`,
+      `Command: \`${process.env.TESSERA_TPCH_TBL === undefined ? '' : `TESSERA_TPCH_TBL=${process.env.TESSERA_TPCH_TBL} `}node dist/bench/cluster/shuffle-vs-broadcast.js --sf ${sf} --runs ${runs} --queries ${QUERIES.join(',')}\` — commit ${commit}, ${new Date().toISOString()}.`,
       `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; the leader and both followers share those cores.`,
       '',
       'Leader: this process, an in-memory database over a ReplicatedKv, max_parallel_workers 2, parallel_min_rows 0;',
       `followers: two separate processes holding in-memory replicas fed by replication during the load (${(loadMs / 1000).toFixed(1)} s), over loopback TCP.`,
       'Modes: local = cluster_parallel_query off (the leader alone, its parallel workers as the plan allows); broadcast =',
       'cluster_join_distribution broadcast (the fragment\'s morsels go to the followers, each participant builds every build side whole);',
-      'shuffle = cluster_join_distribution shuffle (both sides of the fragment\'s largest join hash-partitioned over the three nodes).',
+      'shuffle = cluster_join_distribution shuffle (both sides of the fragment\'s largest join hash-partitioned over the three nodes);',
+      'auto = the planner\'s own choice per join (the default: shuffle when build × (nodes − 1) > probe, by estimated bytes).',
       'Every mode\'s answer equals the leader alone\'s (checked by the script). Runs alternate the modes; best and median of the runs.',
       '',
       'Columns: interconnect KiB = bytes sent + received by the leader per run (heartbeats included; the followers\' traffic between',
