@@ -1,0 +1,99 @@
+// A follower whose lease lapsed (cut off from etcd, or paused past its TTL) is dropped from the agreed
+// membership: the leader then acknowledges commits without it. Its standby must stop saying it is in
+// sync before that can happen, or a client routed there would miss an acknowledged commit. The lapse
+// is made with Membership's test hook (no keep-alives, no view events), while the interconnect keeps
+// running: the leader's link to the follower stays up and neither suspects the other.
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ClusterNode } from '../../src/cluster/cluster-node';
+import type { NodeInfo } from '../../src/cluster/cluster-types';
+import type { Membership } from '../../src/cluster/membership';
+import { Database } from '../../src/engine/database';
+import { ClusterSettings } from '../../src/types/cluster-settings';
+import { freePort } from '../helpers/test-server';
+import { until } from '../helpers/cluster-fakes';
+import { embedded } from '../helpers/standby-cluster';
+import { TestEtcd, startTestEtcd } from './etcd-helper';
+
+describe('cluster nodes: a standby whose lease lapsed', function () {
+  this.timeout(60000);
+  let etcd: TestEtcd;
+  let root: string;
+  const nodes = new Map<number, ClusterNode>();
+  const leaders = new Map<number, Database>();
+  const membership = (id: number) => (nodes.get(id) as unknown as { membership: Membership }).membership;
+
+  before(async () => {
+    etcd = await startTestEtcd();
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-standby-stale-'));
+    const infos: NodeInfo[] = [];
+    for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: await freePort() });
+    const settings: ClusterSettings = {
+      name: 'standby-stale',
+      etcdEndpoints: [etcd.endpoint],
+      replicationFactor: 2,
+      leaseTtlMs: 2000,
+      heartbeatIntervalMs: 50,
+      phiThreshold: 8,
+      acceptablePauseMs: 2000,
+      expelAfterMs: 500,
+      batchWindowMs: 1,
+      maxBatch: 100,
+    };
+    for (const self of infos) {
+      const dir = path.join(root, `n${self.id}`);
+      fs.mkdirSync(dir);
+      nodes.set(
+        self.id,
+        new ClusterNode({
+          self,
+          nodes: infos,
+          settings,
+          dataDirectory: dir,
+          synchronousCommit: false,
+          openDatabase: (kv) => Database.open({ dir, kv }),
+          onLeader: async (db) => {
+            leaders.set(self.id, db);
+          },
+          onStepDown: async () => {
+            leaders.delete(self.id);
+          },
+          log: process.env.STANDBY_LOG === '1' ? (l) => console.log(`[${self.id}] ${l}`) : () => undefined,
+        }),
+      );
+    }
+    await Promise.all([...nodes.values()].map((n) => n.start()));
+  });
+
+  after(async () => {
+    for (const id of nodes.keys()) membership(id).resumeForTest();
+    for (const n of nodes.values()) await n.close().catch(() => undefined);
+    await etcd?.stop();
+    if (root !== undefined) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('stops counting itself in sync once its lease may have expired, before the leader acknowledges commits without it', async () => {
+    const followers = () => [...nodes.keys()].filter((id) => !leaders.has(id) && nodes.get(id)!.standby()?.inSync() === true);
+    await until(() => leaders.size === 1 && followers().length === 2, 20000);
+    const leaderId = [...leaders.keys()][0];
+    const leader = embedded(leaders.get(leaderId)!);
+    const lapsed = followers()[0];
+    await leader.query('CREATE TABLE t (id int)');
+    await leader.query('INSERT INTO t VALUES (1)');
+    const count = async () => (await embedded(nodes.get(lapsed)!.standby()!.database).query('SELECT count(*)::int AS n FROM t')).rows;
+    expect(await count()).to.deep.equal([{ n: 1 }]);
+
+    membership(lapsed).suspendForTest();
+    // The others agree a membership without it (its lease expired in etcd)...
+    await until(() => membership(leaderId).view()?.members.some((m) => m.id === lapsed) === false, 20000);
+    // ...and the leader acknowledges a commit it never sent there.
+    await leader.query('INSERT INTO t VALUES (2)');
+    expect((await leader.query('SELECT count(*)::int AS n FROM t')).rows).to.deep.equal([{ n: 2 }]);
+
+    const standby = nodes.get(lapsed)!.standby();
+    // A standby that says it is in sync must show the acknowledged commit; the honest answer is not in sync.
+    expect(standby === null || !standby.inSync(), `node ${lapsed}'s standby says it is in sync while its copy misses an acknowledged commit`).to.equal(true);
+  });
+});
