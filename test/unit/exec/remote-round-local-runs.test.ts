@@ -52,4 +52,7 @@ describe('remote fragment rounds: local duplicates', () => {
     expect(batches).to.deep.equal([remoteBatch]);
     expect(remoteFragmentStats.get(node)?.duplicatesLost).to.equal(1);
   });
+
+  // The counters are the process's (tessera_fragment_stats()): not this fake node's.
+  after(() => remoteFragmentStats.delete(901));
 });
