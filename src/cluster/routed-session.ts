@@ -141,8 +141,16 @@ export class RoutedSession implements RelayedSession {
         this.send('leader', m.bytes);
         continue;
       }
-      if (f !== null) return;
       const first = this.queue[0];
+      if (f !== null) {
+        // COPY data the client sent right behind its COPY query (in the same packet) belongs to the
+        // running unit: held back, the COPY would wait for it forever.
+        if (isCopyMessage(first.type)) {
+          this.send(f.side, this.queue.shift()!.bytes);
+          continue;
+        }
+        return;
+      }
       if (first.type === Msg.terminate) {
         this.terminating = true;
         this.queue.length = 0;
