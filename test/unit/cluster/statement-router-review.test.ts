@@ -39,6 +39,20 @@ describe('cluster statement router (review cases)', function () {
     }
   });
 
+  it('settings only the standby\'s session has another value of (read-only mode, hot standby) are read from the leader\'s, as SHOW is', async () => {
+    const c = await f.client();
+    try {
+      expect((await c.query('SHOW cluster_node_id')).rows).to.deep.equal([{ cluster_node_id: STANDBY_ID }]);
+      expect((await c.query("SELECT current_setting('transaction_read_only') AS ro, current_setting('in_hot_standby', true) AS hs")).rows).to.deep.equal([{ ro: 'off', hs: null }]);
+      expect((await c.query("SELECT current_setting('default_transaction_read_only') AS d")).rows).to.deep.equal([{ d: 'off' }]);
+      expect((await c.query("SELECT setting FROM pg_settings WHERE name = 'transaction_read_only'")).rows).to.deep.equal([{ setting: 'off' }]);
+      // A parameter's value is not known when the statement is parsed: the leader answers.
+      expect((await c.query('SELECT current_setting($1) AS v', ['transaction_read_only'])).rows).to.deep.equal([{ v: 'off' }]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('COPY data sent in the same packet as its COPY query goes to the leader', async () => {
     const c = await RawClient.connect(f.port);
     try {
