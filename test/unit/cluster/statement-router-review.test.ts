@@ -43,11 +43,14 @@ describe('cluster statement router (review cases)', function () {
     const c = await f.client();
     try {
       expect((await c.query('SHOW cluster_node_id')).rows).to.deep.equal([{ cluster_node_id: STANDBY_ID }]);
-      expect((await c.query("SELECT current_setting('transaction_read_only') AS ro, current_setting('in_hot_standby', true) AS hs")).rows).to.deep.equal([{ ro: 'off', hs: null }]);
-      expect((await c.query("SELECT current_setting('default_transaction_read_only') AS d")).rows).to.deep.equal([{ d: 'off' }]);
-      expect((await c.query("SELECT setting FROM pg_settings WHERE name = 'transaction_read_only'")).rows).to.deep.equal([{ setting: 'off' }]);
+      // Drivers tell a primary from a standby by these (libpq's target_session_attrs asks in_hot_standby).
+      expect((await c.query('SHOW in_hot_standby')).rows).to.deep.equal([{ in_hot_standby: 'off' }]);
+      expect((await c.query("SELECT current_setting('in_hot_standby') AS hs, current_setting('default_transaction_read_only'::text) AS d")).rows).to.deep.equal([{ hs: 'off', d: 'off' }]);
+      expect((await c.query("SELECT setting FROM pg_settings WHERE name = 'default_transaction_read_only'")).rows).to.deep.equal([{ setting: 'off' }]);
       // A parameter's value is not known when the statement is parsed: the leader answers.
-      expect((await c.query('SELECT current_setting($1) AS v', ['transaction_read_only'])).rows).to.deep.equal([{ v: 'off' }]);
+      expect((await c.query('SELECT current_setting($1) AS v', ['default_transaction_read_only'])).rows).to.deep.equal([{ v: 'off' }]);
+      // Other settings are the same on both sessions and read locally.
+      expect((await c.query("SELECT current_setting('cluster_node_id') AS n, current_setting('TimeZone') IS NOT NULL AS tz")).rows).to.deep.equal([{ n: STANDBY_ID, tz: true }]);
     } finally {
       await c.end();
     }
