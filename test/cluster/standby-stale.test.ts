@@ -4,74 +4,28 @@
 // is made with Membership's test hook (no keep-alives, no view events), while the interconnect keeps
 // running: the leader's link to the follower stays up and neither suspects the other.
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { ClusterNode } from '../../src/cluster/cluster-node';
-import type { NodeInfo } from '../../src/cluster/cluster-types';
 import type { Membership } from '../../src/cluster/membership';
 import { Database } from '../../src/engine/database';
-import { ClusterSettings } from '../../src/types/cluster-settings';
-import { freePort } from '../helpers/test-server';
 import { until } from '../helpers/cluster-fakes';
 import { embedded } from '../helpers/standby-cluster';
-import { TestEtcd, startTestEtcd } from './etcd-helper';
+import { InProcessNodes, startInProcessNodes } from '../helpers/cluster-nodes';
 
 describe('cluster nodes: a standby whose lease lapsed', function () {
   this.timeout(60000);
-  let etcd: TestEtcd;
-  let root: string;
-  const nodes = new Map<number, ClusterNode>();
-  const leaders = new Map<number, Database>();
+  let cluster: InProcessNodes | undefined;
+  let nodes = new Map<number, ClusterNode>();
+  let leaders = new Map<number, Database>();
   const membership = (id: number) => (nodes.get(id) as unknown as { membership: Membership }).membership;
 
   before(async () => {
-    etcd = await startTestEtcd();
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-standby-stale-'));
-    const infos: NodeInfo[] = [];
-    for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: await freePort() });
-    const settings: ClusterSettings = {
-      name: 'standby-stale',
-      etcdEndpoints: [etcd.endpoint],
-      replicationFactor: 2,
-      leaseTtlMs: 2000,
-      heartbeatIntervalMs: 50,
-      phiThreshold: 8,
-      acceptablePauseMs: 2000,
-      expelAfterMs: 500,
-      batchWindowMs: 1,
-      maxBatch: 100,
-    };
-    for (const self of infos) {
-      const dir = path.join(root, `n${self.id}`);
-      fs.mkdirSync(dir);
-      nodes.set(
-        self.id,
-        new ClusterNode({
-          self,
-          nodes: infos,
-          settings,
-          dataDirectory: dir,
-          synchronousCommit: false,
-          openDatabase: (kv) => Database.open({ dir, kv }),
-          onLeader: async (db) => {
-            leaders.set(self.id, db);
-          },
-          onStepDown: async () => {
-            leaders.delete(self.id);
-          },
-          log: process.env.STANDBY_LOG === '1' ? (l) => console.log(`[${self.id}] ${l}`) : () => undefined,
-        }),
-      );
-    }
-    await Promise.all([...nodes.values()].map((n) => n.start()));
+    cluster = await startInProcessNodes('standby-stale');
+    ({ nodes, leaders } = cluster);
   });
 
   after(async () => {
     for (const id of nodes.keys()) membership(id).resumeForTest();
-    for (const n of nodes.values()) await n.close().catch(() => undefined);
-    await etcd?.stop();
-    if (root !== undefined) fs.rmSync(root, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   // A guard: batches applied between the standby's catalog read and its listener taking over would be
