@@ -56,6 +56,25 @@ describe('cluster statement router (review cases)', function () {
     }
   });
 
+  it('a Query right after extended messages with no Sync runs where they ran (the leader), in their transaction', async () => {
+    const c = await RawClient.connect(f.port);
+    try {
+      c.send(
+        serialize.parse({ text: "INSERT INTO who VALUES ('unsynced', 9)" }),
+        serialize.bind({}),
+        serialize.execute({}),
+        serialize.query("SELECT count(*)::int AS n, current_setting('cluster_node_id') AS node FROM who WHERE n = 9"),
+      );
+      const got = await c.until('readyForQuery', 5000);
+      // As PostgreSQL: the INSERT and the query share the implicit transaction; the query sees its row.
+      expect(got.filter((m) => m.name === 'dataRow').map((m) => m.fields)).to.deep.equal([['1', LEADER_ID]]);
+      c.send(serialize.query("DELETE FROM who WHERE n = 9"));
+      await c.until('readyForQuery', 5000);
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
   it('COPY data sent in the same packet as its COPY query goes to the leader', async () => {
     const c = await RawClient.connect(f.port);
     try {
