@@ -190,6 +190,9 @@ export class RoutedSession implements RelayedSession {
       // No Sync: there will be no ReadyForQuery to wait for (nor a place to hide a replayed Parse's reply).
       for (const name of facts.parses.keys()) this.names.set(name, { parse: facts.parses.get(name)!, local: false, leader: true });
       for (const m of unit) this.leaderSocket.write(m.bytes);
+      // Until the leader's next ReadyForQuery its session holds their implicit transaction (as in
+      // PostgreSQL, the Query that follows runs inside it): not idle, so that Query goes there too.
+      this.leaderStatus = 'T';
       return;
     }
     const flight: InFlight = { side: local ? 'local' : 'leader', facts, swallowParseComplete: 0, sawError: false, lastTag: '', streaming };
