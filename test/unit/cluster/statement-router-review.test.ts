@@ -75,6 +75,21 @@ describe('cluster statement router (review cases)', function () {
     }
   });
 
+  it('a BEGIN sent with the startup packet (before authentication ended) keeps later reads on the leader, in its transaction', async () => {
+    const c = await RawClient.connect(f.port, false);
+    try {
+      c.send(serialize.startup({ user: 'postgres', database: 'postgres' }), serialize.query('BEGIN'));
+      await c.until('readyForQuery', 5000);
+      await c.until('readyForQuery', 5000);
+      c.send(serialize.query("SELECT current_setting('cluster_node_id') AS node"));
+      const got = await c.until('readyForQuery', 5000);
+      expect(got.filter((m) => m.name === 'dataRow').map((m) => m.fields)).to.deep.equal([[LEADER_ID]]);
+      expect(got[got.length - 1].status).to.equal('T');
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
   it('COPY data sent in the same packet as its COPY query goes to the leader', async () => {
     const c = await RawClient.connect(f.port);
     try {
