@@ -88,6 +88,17 @@ describe('cluster statement router (review cases)', function () {
     } finally {
       c.socket.destroy();
     }
+    // Everything in one packet: the read after BEGIN is sent before the router has seen any answer.
+    const d = await RawClient.connect(f.port, false);
+    try {
+      d.send(serialize.startup({ user: 'postgres', database: 'postgres' }), serialize.query('BEGIN'), serialize.query("SELECT current_setting('cluster_node_id') AS node"));
+      for (let i = 0; i < 2; i++) await d.until('readyForQuery', 5000);
+      const got = await d.until('readyForQuery', 5000);
+      expect(got.filter((m) => m.name === 'dataRow').map((m) => m.fields)).to.deep.equal([[LEADER_ID]]);
+      expect(got[got.length - 1].status).to.equal('T');
+    } finally {
+      d.socket.destroy();
+    }
   });
 
   it('COPY data sent in the same packet as its COPY query goes to the leader', async () => {
