@@ -165,8 +165,9 @@ export class RoutedSession implements RelayedSession {
       const first = this.queue[0];
       if (f !== null) {
         // COPY data the client sent right behind its COPY query (in the same packet) belongs to the
-        // running unit: held back, the COPY would wait for it forever.
-        if (isCopyMessage(first.type)) {
+        // running unit: held back, the COPY would wait for it forever. (COPY runs on the leader only;
+        // stray COPY messages behind a standby's unit wait, and go to the leader as before.)
+        if (isCopyMessage(first.type) && f.side === 'leader') {
           this.send(f.side, this.queue.shift()!.bytes);
           continue;
         }
