@@ -26,7 +26,10 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
     settings: cluster,
     dataDirectory: config.dataDirectory,
     synchronousCommit: config.synchronousCommit,
-    openDatabase: (kv) => Database.open({ dir: config.dataDirectory, settings: config.raw, kv }),
+    // synchronous_commit = off may skip only the local flush (the node's LmdbKv, above): the engine
+    // still waits for the replicated write, which the in-sync followers have applied, so that a read
+    // a follower answers itself right after the acknowledgment sees the commit.
+    openDatabase: (kv) => Database.open({ dir: config.dataDirectory, settings: new Map([...config.raw, ['synchronous_commit', 'on']]), kv }),
     standbySettings: config.raw,
     onLeader: async (db) => {
       wire = await startServer(db, {

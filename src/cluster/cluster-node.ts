@@ -244,7 +244,15 @@ export class ClusterNode {
 
   private leaderCountsInSync(): boolean {
     const leader = this.following;
-    return this.countedInSync && leader !== null && this.role === 'follower' && this.interconnect.isConnected(leader) && !this.interconnect.suspected().includes(leader);
+    if (!this.countedInSync || leader === null || this.role !== 'follower') return false;
+    if (!this.interconnect.isConnected(leader) || this.interconnect.suspected().includes(leader)) return false;
+    // The leader stops waiting for this node once the agreed membership drops it (its lease expired:
+    // a pause, or cut off from etcd) without telling it, and a paused node hears of the new epoch
+    // late. While this node's own lease is surely alive by the monotonic clock, and the latest view
+    // it knows names it and that leader, no such epoch can have been agreed (the same test a leader
+    // makes before acknowledging a commit).
+    const view = this.membership.view();
+    return this.membership.canServeWrites() && view !== null && view.leader === leader && view.members.some((m) => m.id === this.options.self.id);
   }
 
   /**

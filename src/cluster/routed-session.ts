@@ -54,6 +54,13 @@ export class RoutedSession implements RelayedSession {
   private terminating = false;
   private leaderReached = false;
   private leaderFatal = false;
+  /**
+   * Units (Query, Sync) the client sent before its authentication ended, relayed as raw bytes: the
+   * leader answers each with a ReadyForQuery before any unit the router sends, so none is routed
+   * until they are answered (a pipelined BEGIN leaves the leader's session in a transaction).
+   */
+  private untracked = 0;
+  private readonly authIn = new MessageSplitter();
 
   constructor(
     private readonly client: Socket,
@@ -82,7 +89,10 @@ export class RoutedSession implements RelayedSession {
       this.local?.resume();
     });
     up.write(startupPacket);
-    if (rest.length > 0) up.write(rest);
+    if (rest.length > 0) {
+      this.countUntracked(rest);
+      up.write(rest);
+    }
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     client.resume();
     const gone = () => this.clientGone();
@@ -103,6 +113,7 @@ export class RoutedSession implements RelayedSession {
   private fromClient(chunk: Buffer): void {
     if (this.phase === 'auth') {
       // Authentication messages are the leader's business, byte for byte.
+      this.countUntracked(chunk);
       if (!this.leaderSocket.write(chunk)) this.client.pause();
       return;
     }
@@ -126,6 +137,16 @@ export class RoutedSession implements RelayedSession {
     this.pump();
   }
 
+  private countUntracked(chunk: Buffer): void {
+    let messages: PgMessage[];
+    try {
+      messages = this.authIn.push(chunk);
+    } catch {
+      return; // the leader judges malformed bytes
+    }
+    for (const m of messages) if (m.type === Msg.query || m.type === Msg.sync) this.untracked++;
+  }
+
   private send(side: Side, bytes: Buffer): void {
     const to = side === 'leader' ? this.leaderSocket : this.local;
     if (to !== null && !to.write(bytes)) this.client.pause();
@@ -133,7 +154,7 @@ export class RoutedSession implements RelayedSession {
 
   /** Sends the queued units one at a time: the next only once the previous one's ReadyForQuery came. */
   private pump(): void {
-    while (this.phase === 'ready' && this.queue.length > 0 && !this.closed) {
+    while (this.phase === 'ready' && this.untracked === 0 && this.queue.length > 0 && !this.closed) {
       const f = this.inflight;
       if (f !== null && f.streaming) {
         const m = this.queue.shift()!;
@@ -141,8 +162,17 @@ export class RoutedSession implements RelayedSession {
         this.send('leader', m.bytes);
         continue;
       }
-      if (f !== null) return;
       const first = this.queue[0];
+      if (f !== null) {
+        // COPY data the client sent right behind its COPY query (in the same packet) belongs to the
+        // running unit: held back, the COPY would wait for it forever. (COPY runs on the leader only;
+        // stray COPY messages behind a standby's unit wait, and go to the leader as before.)
+        if (isCopyMessage(first.type) && f.side === 'leader') {
+          this.send(f.side, this.queue.shift()!.bytes);
+          continue;
+        }
+        return;
+      }
       if (first.type === Msg.terminate) {
         this.terminating = true;
         this.queue.length = 0;
@@ -182,6 +212,9 @@ export class RoutedSession implements RelayedSession {
       // No Sync: there will be no ReadyForQuery to wait for (nor a place to hide a replayed Parse's reply).
       for (const name of facts.parses.keys()) this.names.set(name, { parse: facts.parses.get(name)!, local: false, leader: true });
       for (const m of unit) this.leaderSocket.write(m.bytes);
+      // Until the leader's next ReadyForQuery its session holds their implicit transaction (as in
+      // PostgreSQL, the Query that follows runs inside it): not idle, so that Query goes there too.
+      this.leaderStatus = 'T';
       return;
     }
     const flight: InFlight = { side: local ? 'local' : 'leader', facts, swallowParseComplete: 0, sawError: false, lastTag: '', streaming };
@@ -268,8 +301,13 @@ export class RoutedSession implements RelayedSession {
       }
       const f = this.inflight;
       if (f === null || f.side !== 'leader') {
-        // Between units the leader speaks only asynchronously (notices, parameter changes, a FATAL).
+        // Between units the leader speaks only asynchronously (notices, parameter changes, a FATAL),
+        // or answers units the client sent before its authentication ended.
         out.push(m.bytes);
+        if (m.type === Msg.readyForQuery && this.untracked > 0) {
+          this.untracked--;
+          this.leaderStatus = String.fromCharCode(m.bytes[5]);
+        }
         continue;
       }
       if (m.type === Msg.parseComplete && f.swallowParseComplete > 0) {

@@ -40,11 +40,26 @@ const LEADER_ONLY_FUNCTIONS = new Set([
 ]);
 
 
-/** Views of sessions and their state: the client's session is the leader's, so the leader shows them. */
-const LEADER_ONLY_RELATIONS = new Set(['pg_stat_activity', 'pg_locks', 'pg_prepared_statements', 'pg_cursors']);
+/** Views of sessions and their state: the client's session is the leader's, so the leader shows them (pg_settings: see LEADER_SETTINGS). */
+const LEADER_ONLY_RELATIONS = new Set(['pg_stat_activity', 'pg_locks', 'pg_prepared_statements', 'pg_cursors', 'pg_settings']);
 
 /** Settings the standby's session keeps as it is: they would undo its read-only mode, or are the leader's own. */
 const NOT_MIRRORED = new Set(['default_transaction_read_only', 'transaction_read_only', 'transaction_isolation', 'default_transaction_isolation', 'session characteristics', 'transaction', 'cluster_node_id']);
+
+/**
+ * Settings whose value in the standby's session is not the client's (read-only mode, and in_hot_standby,
+ * which drivers ask to tell a primary from a standby): SHOW and current_setting() of them are the
+ * leader's to answer. cluster_node_id tells which node ran a statement, so it is answered where it runs.
+ */
+const LEADER_SETTINGS = new Set([...NOT_MIRRORED, 'in_hot_standby'].filter((n) => n !== 'cluster_node_id'));
+
+/** current_setting(name): the leader's when the name is one of LEADER_SETTINGS or not known at parse time (a parameter, an expression). */
+function readsLeaderSetting(call: Record<string, any>): boolean {
+  let arg = (call.args as Record<string, any>[] | undefined)?.[0];
+  while (arg?.TypeCast !== undefined) arg = arg.TypeCast.arg;
+  const name = arg?.A_Const?.sval?.sval;
+  return typeof name !== 'string' || LEADER_SETTINGS.has(name.toLowerCase());
+}
 
 /** tessera_* system functions report the leader's state, except the router's own counters (this node's). */
 function isLeaderStateFunction(name: string): boolean {
@@ -77,6 +92,7 @@ function walk(node: unknown, w: Walk): void {
     else if (key === 'FuncCall') {
       const name = functionName(value as Record<string, any>);
       if (name === 'set_config') w.setConfig = true;
+      else if (name === 'current_setting' && readsLeaderSetting(value as Record<string, any>)) w.leaderOnly = true;
       else if (LEADER_ONLY_FUNCTIONS.has(name) || name.startsWith('pg_advisory') || name.startsWith('pg_try_advisory') || isLeaderStateFunction(name)) w.leaderOnly = true;
     }
     walk(value, w);
@@ -112,7 +128,7 @@ export function classifyQuery(sql: string): QueryKind {
     } else if (ast.VariableShowStmt !== undefined) {
       // A setting the standby's session does not share (or all of them) is shown by the leader's.
       const name = String(ast.VariableShowStmt.name ?? '').toLowerCase();
-      if (name === 'all' || (NOT_MIRRORED.has(name) && name !== 'cluster_node_id')) kind.readOnly = false;
+      if (name === 'all' || LEADER_SETTINGS.has(name)) kind.readOnly = false;
     } else if (ast.SelectStmt !== undefined || ast.ExplainStmt?.query?.SelectStmt !== undefined) {
       if (w.leaderOnly || w.setConfig) kind.readOnly = false;
       // set_config() changes a setting as SET does; a SELECT that also writes is not replayed.

@@ -486,7 +486,9 @@ export class TableStore implements Storage, ChunkSource {
   async close(): Promise<void> {
     await Promise.all([...this.pendingIndexWrites]);
     const exact = this.sequences.exactEntries().filter(([k]) => [...this.state.sequences.keys()].some((id) => sequenceKey(id) === k));
-    if (exact.length > 0) await this.kv.write(exact);
+    // A copy's sequences are the writing node's (it stores their exact state when it closes); a copy
+    // refuses writes, and closing a standby that read a sequence must not fail.
+    if (exact.length > 0 && !this.readOnlyCopy) await this.kv.write(exact);
     await this.kv.close();
   }
 

@@ -3,71 +3,27 @@
 // after they are acknowledged and names itself; the standby of a follower that is promoted is closed
 // before it leads, and the remaining follower's standby follows the new leader.
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { ClusterNode } from '../../src/cluster/cluster-node';
 import { Standby } from '../../src/cluster/standby';
-import type { NodeInfo } from '../../src/cluster/cluster-types';
 import { Database } from '../../src/engine/database';
 import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
-import { ClusterSettings } from '../../src/types/cluster-settings';
-import { freePort } from '../helpers/test-server';
 import { until } from '../helpers/cluster-fakes';
 import { embedded } from '../helpers/standby-cluster';
-import { TestEtcd, startTestEtcd } from './etcd-helper';
+import { InProcessNodes, startInProcessNodes } from '../helpers/cluster-nodes';
 
 describe('cluster nodes: standby engines on the followers', function () {
   this.timeout(60000);
-  let etcd: TestEtcd;
-  let root: string;
-  const nodes = new Map<number, ClusterNode>();
-  const leaders = new Map<number, Database>();
+  let cluster: InProcessNodes | undefined;
+  let nodes = new Map<number, ClusterNode>();
+  let leaders = new Map<number, Database>();
 
   before(async () => {
-    etcd = await startTestEtcd();
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-standby-node-'));
-    const infos: NodeInfo[] = [];
-    for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: await freePort() });
-    const settings: ClusterSettings = {
-      name: 'standby-test',
-      etcdEndpoints: [etcd.endpoint],
-      replicationFactor: 2,
-      leaseTtlMs: 2000,
-      heartbeatIntervalMs: 50,
-      phiThreshold: 8,
-      acceptablePauseMs: 2000,
-      expelAfterMs: 500,
-      batchWindowMs: 1,
-      maxBatch: 100,
-    };
-    for (const self of infos) {
-      const dir = path.join(root, `n${self.id}`);
-      fs.mkdirSync(dir);
-      const node = new ClusterNode({
-        self,
-        nodes: infos,
-        settings,
-        dataDirectory: dir,
-        synchronousCommit: false,
-        openDatabase: (kv) => Database.open({ dir, kv }),
-        onLeader: async (db) => {
-          leaders.set(self.id, db);
-        },
-        onStepDown: async () => {
-          leaders.delete(self.id);
-        },
-        log: process.env.STANDBY_LOG === "1" ? (l) => console.log(`[${self.id}] ${l}`) : () => undefined,
-      });
-      nodes.set(self.id, node);
-    }
-    await Promise.all([...nodes.values()].map((n) => n.start()));
+    cluster = await startInProcessNodes('standby-test');
+    ({ nodes, leaders } = cluster);
   });
 
   after(async () => {
-    for (const n of nodes.values()) await n.close().catch(() => undefined);
-    await etcd?.stop();
-    if (root !== undefined) fs.rmSync(root, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   const leaderId = () => [...leaders.keys()][0];

@@ -115,6 +115,8 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
   let localReady = false;
   let localError: unknown = null;
   let runningLocal = 0;
+  /** Local runs started (fallbacks and duplicates), awaited before the round ends: see the finally below. */
+  const localRuns: Promise<unknown>[] = [];
   const slice = (r: Range): Int32Array => morsels.slice(r.first * 3, (r.first + r.count) * 3);
   const toLocal = (r: Range): void => {
     if (r.done || r.local) return;
@@ -199,7 +201,9 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
           const r = localQueue.shift()!;
           if (r.done) continue;
           runningLocal++;
-          round.runLocal(slice(r)).then(
+          const run = round.runLocal(slice(r));
+          localRuns.push(run.catch(() => undefined));
+          run.then(
             (batches) => {
               runningLocal--;
               if (!r.done) {
@@ -229,6 +233,11 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
     wake = () => undefined;
     // Requests still out (stragglers beaten by their duplicate) are left to finish; their answers are dropped.
     void Promise.all(pulls);
+    // A duplicate still running locally (its remote copy won) is waited for: the caller releases the
+    // workers when the round ends, and a worker has one reply slot (pool.ts), so the next task given
+    // to it would take this duplicate's reply (other partial rows) and lose its own: a wrong answer.
+    // It runs at most a range of MAX_RANGE_MORSELS morsels, and stops early once the round is cancelled.
+    await Promise.all(localRuns);
   }
   const out: Batch[] = [];
   for (const r of ranges) out.push(...r.batches);

@@ -149,7 +149,10 @@ describe('cluster parallel query (remote fragments)', function () {
       database.remoteFragments = provider;
     }
     expect(delta(before, 2, 'behind') + delta(before, 3, 'behind')).to.equal(2);
-    expect(delta(before, 2, 'fallbackMorsels') + delta(before, 3, 'fallbackMorsels')).to.be.greaterThan(0);
+    // Their morsels ran on the leader: as fallbacks, or (on a loaded machine, when the 20 ms wait and
+    // the answer took past the 50 ms duplicate floor) as duplicates started before the answer came.
+    const local = (n: number) => delta(before, n, 'fallbackMorsels') + delta(before, n, 'duplicatesLaunched');
+    expect(local(2) + local(3)).to.be.greaterThan(0);
   });
 
   it('cluster_parallel_query takes a Boolean', async () => {
