@@ -123,7 +123,7 @@ function printTable(config: ClusterConfig, etcd: EtcdProcess | null, nodes: Runn
   console.log(etcd !== null ? `etcd ${etcd.endpoint} pid ${etcd.pid} (data ${config.localEtcd!.dataDirectory})` : `etcd ${config.etcdEndpoints.join(',')} (not started here)`);
   console.log(line(header));
   for (const r of rows) console.log(line(r));
-  console.log('cluster ready: connect to any node; the leader runs every session and replicates every commit. Ctrl-C stops the cluster.');
+  console.log('cluster ready: connect to any node; reads run on the node you connect to, writes on the leader, which replicates every commit. Ctrl-C stops the cluster.');
 }
 
 async function main(): Promise<void> {
