@@ -2,15 +2,29 @@
 // the same reads relayed to the leader (a session opened while the standby is behind is relayed whole;
 // here: a session through the leader's own port, and one through the follower whose statements all go
 // to the leader because each runs inside a transaction). One client, sequential point reads by primary
-// key, median and p99 latency per statement.
+// key, median and p99 latency per statement, and the CPU the leader's and the follower's processes
+// spent per 1000 reads (/proc/<pid>/stat user + system time): what a follower answering its own reads
+// takes off the leader.
 //
 //   node dist/bench/cluster/route-reads.js [--reads 3000] [--rows 100000]
+import * as fs from 'fs';
+import { execSync } from 'child_process';
 import { Client } from 'pg';
 import { startTestCluster } from '../../test/helpers/cluster';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+
+/** User + system CPU time of a process so far, in ms (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 async function timeReads(c: Client, reads: number, rows: number, inTransaction: boolean): Promise<{ p50: number; p99: number; node: string }> {
@@ -61,8 +75,13 @@ async function main(): Promise<void> {
     // Two rounds, alternating, so a warm-up or a burst of load does not favour one case.
     for (let round = 1; round <= 2; round++) {
       for (const [name, c, tx] of cases) {
+        const leaderCpu = cpuMs(cluster.node(leader).pid);
+        const followerCpu = cpuMs(cluster.node(follower).pid);
         const r = await timeReads(c, reads, rows, tx);
-        console.log(`round ${round}  ${name.padEnd(56)} node ${r.node}  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms`);
+        const perK = (before: number, pid: number | undefined) => (((cpuMs(pid) - before) * 1000) / reads).toFixed(0);
+        console.log(
+          `round ${round}  ${name.padEnd(56)} node ${r.node}  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  CPU ms per 1000 reads: leader ${perK(leaderCpu, cluster.node(leader).pid)}, follower ${perK(followerCpu, cluster.node(follower).pid)}`,
+        );
       }
     }
     await routed.end();
