@@ -56,6 +56,8 @@ const DEFAULTS: Record<string, string> = {
   // the planner then picks each join's distribution (planner/join-distribution.ts), unless forced here.
   cluster_nodes: '1',
   cluster_join_distribution: 'auto',
+  // auto never shuffles a join whose build side is estimated below this many rows (planner/join-distribution.ts).
+  cluster_shuffle_min_build_rows: '1000000',
   work_mem: '256MB',
   buffer_pool_size: '256MB',
   client_min_messages: 'notice',
@@ -241,6 +243,12 @@ function normalize(name: string, value: string): string {
       if (v !== 'auto' && v !== 'broadcast' && v !== 'shuffle')
         throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "cluster_join_distribution": "${value}"`, { hint: 'Available values: auto, broadcast, shuffle.' });
       return v;
+    }
+    case 'cluster_shuffle_min_build_rows': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 2147483647)
+        throw new SqlError(SqlState.invalidParameterValue, `${value} is outside the valid range for parameter "cluster_shuffle_min_build_rows" (0 .. 2147483647)`);
+      return String(n);
     }
     case 'cluster_nodes': {
       const n = Number(value);

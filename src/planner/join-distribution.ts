@@ -36,17 +36,37 @@ export function chooseDistribution(buildBytes: number, probeBytes: number, nodes
   return buildBytes * (nodes - 1) > probeBytes ? 'shuffle' : 'broadcast';
 }
 
-/** Sets `distribution` on the inner, left and semi hash joins of `plan` (in place: the binder's fresh plan); nothing without a cluster. */
-export function markJoinDistribution(plan: PlanNode, nodes: number, mode: DistributionMode): void {
+/**
+ * Default of cluster_shuffle_min_build_rows: in auto mode a join shuffles only when its build side
+ * is estimated at this many rows or more, whatever the byte rule says. A shuffle has costs that do
+ * not shrink with the rows moved: the job goes to every node, each runs three phases (build, the
+ * Bloom filters, probe) separated by waits for all the others, and the owners' results come back
+ * — round trips and synchronisation on any network, and a failed participant costs the whole
+ * attempt before the fallback. Broadcast's extra cost for a small build side is just each node
+ * building it (a hash table of 100k rows: a few ms). Measured at SF 1 on a 3-node cluster (one
+ * 2-core machine, bench/cluster/leader-join-modes.ts): Q7 (build ~118k estimated rows, ~90k rows
+ * moved) ran 200-450 ms shuffled against 75-140 ms on the leader alone; Q9's shuffled joins
+ * (build ~460k rows) 1.1-2.9 s against 0.85-1.6 s. Above a million rows the build itself takes
+ * ~100 ms per node and its memory is multiplied by the nodes: there the shuffle's saving can pay.
+ */
+export const SHUFFLE_MIN_BUILD_ROWS = 1_000_000;
+
+/**
+ * Sets `distribution` on the inner, left and semi hash joins of `plan` (in place: the binder's
+ * fresh plan); nothing without a cluster. `minShuffleBuildRows`: auto mode shuffles no join whose
+ * build side is estimated below this many rows (SHUFFLE_MIN_BUILD_ROWS).
+ */
+export function markJoinDistribution(plan: PlanNode, nodes: number, mode: DistributionMode, minShuffleBuildRows = SHUFFLE_MIN_BUILD_ROWS): void {
   if (nodes <= 1) return;
   // A frozen node is a cached plan shared with other statements (never the binder's own new joins): left as it is.
   if (plan.kind === 'hashjoin' && DISTRIBUTED.has(plan.joinType) && plan.buildLeft !== true && !Object.isFrozen(plan)) {
     if (mode !== 'auto') plan.distribution = mode;
     else {
-      const build = (plan.right.estimatedRows ?? 1000) * rowBytes(plan.right);
+      const buildRows = plan.right.estimatedRows ?? 1000;
+      const build = buildRows * rowBytes(plan.right);
       const probe = (plan.left.estimatedRows ?? 1000) * rowBytes(plan.left);
-      plan.distribution = chooseDistribution(build, probe, nodes);
+      plan.distribution = buildRows < minShuffleBuildRows ? 'broadcast' : chooseDistribution(build, probe, nodes);
     }
   }
-  for (const c of planChildren(plan)) markJoinDistribution(c, nodes, mode);
+  for (const c of planChildren(plan)) markJoinDistribution(c, nodes, mode, minShuffleBuildRows);
 }

@@ -5,7 +5,7 @@ import { PlanNode } from '../plan/plan';
 import { DataType, Types } from '../types/data-type';
 import { SqlError, SqlState, notSupported } from '../types/sql-error';
 import { planExplicitJoin, planInnerJoins, planSemiJoin, JoinRelation } from '../planner/join-planner';
-import { DistributionMode, markJoinDistribution } from '../planner/join-distribution';
+import { DistributionMode, SHUFFLE_MIN_BUILD_ROWS, markJoinDistribution } from '../planner/join-distribution';
 import { factorOrConjuncts } from '../planner/factor-or';
 import { BindContext, QueryLevel, ROW_ID_COLUMN, Scope } from './bind-context';
 import { ExprScope, bindExpr } from './bind-expr';
@@ -90,8 +90,18 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
   const lookup = (id: number) => ctx.tableStatistics(id);
   let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup, ctx.cardinalityModel);
   for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
-  markJoinDistribution(plan, clusterNodes(ctx), joinDistributionMode(ctx));
+  markJoinDistribution(plan, clusterNodes(ctx), joinDistributionMode(ctx), minShuffleBuildRows(ctx));
   return plan;
+}
+
+/** cluster_shuffle_min_build_rows (planner/join-distribution.ts SHUFFLE_MIN_BUILD_ROWS). */
+function minShuffleBuildRows(ctx: BindContext): number {
+  try {
+    const n = Number(ctx.setting('cluster_shuffle_min_build_rows'));
+    return Number.isFinite(n) ? n : SHUFFLE_MIN_BUILD_ROWS;
+  } catch {
+    return SHUFFLE_MIN_BUILD_ROWS;
+  }
 }
 
 /** Nodes taking part in parallel query (cluster_nodes, set by the cluster layer; 1 without a cluster or setting). */

@@ -49,7 +49,7 @@ const CANCEL_POLL_MS = 10;
 const PARTIAL_CTE_ID = -1001;
 
 /** Counters for tests and EXPLAIN-like diagnostics: statements run in parallel, by how many workers. */
-export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0, sharedJoins: 0 };
+export const parallelStats = { statements: 0, workers: 0, morsels: 0, rounds: 0, stolen: 0, sharedJoins: 0, shuffleFallbackFragments: 0 };
 
 /**
  * Runs the plan's parallel fragments, if it has any and workers are free, and returns the plan and
@@ -71,7 +71,16 @@ export function runParallelFragment(plan: PlanNode, ctx: ExecContext): Promise<{
   }
   const top = findFragment(plan, rows, ctx.parallelSharedJoinRows, MAX_PARTIAL_GROUPS, cluster);
   if (top === null && subs.length === 0) return null;
-  return runParallelFragments(plan, ctx, subs, top);
+  return runParallelFragments(plan, ctx, subs, top, (root) => findFragment(root, rows, ctx.parallelSharedJoinRows, root === plan ? MAX_PARTIAL_GROUPS : Infinity, unshuffled(cluster)));
+}
+
+/**
+ * The cluster options without shuffles: what findFragment picks when a shuffled fragment could not
+ * run (a participant failed or lacks rows) — the fragment the plan gets without a shuffle runner
+ * (local workers plus remote morsel ranges), not serial execution of a join the shuffle was to split.
+ */
+function unshuffled(cluster: ClusterFragmentOptions | null): ClusterFragmentOptions | null {
+  return cluster === null ? null : { ...cluster, shuffle: false };
 }
 
 /** What other cluster nodes let fragments do now (null: none takes part). */
@@ -85,7 +94,13 @@ function clusterOptions(ctx: ExecContext): ClusterFragmentOptions | null {
 const mayHaveFragments = memoizedForFrozen(hasFragmentCandidates);
 
 /** Runs the fragments runParallelFragment found: the subqueries' (`subs`), then the plan's own (`top`). */
-async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [PlanNode, ParallelFragment][], top: ParallelFragment | null): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
+async function runParallelFragments(
+  plan: PlanNode,
+  ctx: ExecContext,
+  subs: [PlanNode, ParallelFragment][],
+  top: ParallelFragment | null,
+  withoutShuffle: (root: PlanNode) => ParallelFragment | null,
+): Promise<{ plan: PlanNode; ctx: ExecContext; runs: FragmentRun[] } | null> {
   const runs: FragmentRun[] = [];
   const ctes = new Map(ctx.ctes ?? []);
   const replacedNodes = new Map(ctx.replacedNodes ?? []);
@@ -94,7 +109,7 @@ async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [Pla
     const partitioned = keyRange(found, ctx);
     // Many groups and not partitioned: the merge would cost what the workers save.
     if (partitioned === null && found.aggregate.groupBy.length > 0 && (found.aggregate.estimatedRows ?? 0) > MAX_PARTIAL_GROUPS) continue;
-    const r = await preRun({ ...found, partitioned }, sub, ctx, cteId);
+    const r = await preRun({ ...found, partitioned }, sub, ctx, cteId, withoutShuffle);
     if (r === null) continue;
     ctes.set(cteId--, r.batches);
     replacedNodes.set(r.run.aggregate, r.run.merge);
@@ -102,7 +117,7 @@ async function runParallelFragments(plan: PlanNode, ctx: ExecContext, subs: [Pla
   }
   let rest = plan;
   // A shuffled fragment's coordinator runs its subqueries (shuffle-subqueries.ts): with the merges of the ones run above.
-  const r = top === null ? null : await runFragment(top, plan, top.shuffle != null ? { ...ctx, ctes, replacedNodes } : ctx, cteId);
+  const r = top === null ? null : await runOrFallBack(top, plan, ctx, cteId, withoutShuffle, { ...ctx, ctes, replacedNodes });
   if (r !== null) {
     ctes.set(cteId, r.batches);
     rest = r.run.rewritten = replaceNode(plan, r.run.aggregate, r.run.merge);
@@ -178,13 +193,38 @@ function morselsBySlice(fragment: ParallelFragment, range: { lo: number; hi: num
  * statement's: the subquery is left to the serial plan, which raises it only if it evaluates it.
  * A cancel or statement_timeout is the statement's and goes on.
  */
-async function preRun(f: ParallelFragment, sub: PlanNode, ctx: ExecContext, cteId: number): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
+async function preRun(f: ParallelFragment, sub: PlanNode, ctx: ExecContext, cteId: number, withoutShuffle: (root: PlanNode) => ParallelFragment | null): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
   try {
-    return await runFragment(f, sub, ctx, cteId);
+    return await runOrFallBack(f, sub, ctx, cteId, withoutShuffle, ctx);
   } catch (err) {
     if (err instanceof SqlError && err.code !== SqlState.queryCanceled) return null;
     throw err;
   }
+}
+
+/**
+ * Runs `fragment`; one with a shuffled join (run with `shuffleCtx`: its coordinator runs the
+ * fragment's subqueries, with the merges of those already run) that cannot run — a participant
+ * failed, lacks rows, or none takes part — falls back to the fragment `root` gets without shuffles
+ * (`withoutShuffle`), if any: the parallel plan the query has with cluster_join_distribution =
+ * broadcast-or-local, rather than the whole shuffled join run serially on this node.
+ */
+async function runOrFallBack(
+  fragment: ParallelFragment,
+  root: PlanNode,
+  ctx: ExecContext,
+  cteId: number,
+  withoutShuffle: (root: PlanNode) => ParallelFragment | null,
+  shuffleCtx: ExecContext,
+): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
+  if (fragment.shuffle == null) return runFragment(fragment, root, ctx, cteId);
+  const shuffled = await runFragment(fragment, root, shuffleCtx, cteId);
+  if (shuffled !== null) return shuffled;
+  const plain = withoutShuffle(root);
+  if (plain === null) return null;
+  parallelStats.shuffleFallbackFragments++;
+  // A subquery's fragment (partitioned set by the caller) is key-partitioned as its own shape allows.
+  return runFragment(fragment.partitioned === undefined ? plain : { ...plain, partitioned: keyRange(plain, ctx) }, root, ctx, cteId);
 }
 
 /** Runs one fragment on the workers: its partial rows (for CTE `cteId`) and the merge that reads them; null = not run (too small, no worker free). */

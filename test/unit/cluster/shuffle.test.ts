@@ -186,7 +186,26 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
         ANALYZE`);
     });
     after(async () => {
-      await c.db.exec('SET cluster_nodes = 3; RESET cluster_join_distribution');
+      await c.db.exec('SET cluster_nodes = 3; RESET cluster_join_distribution; RESET cluster_shuffle_min_build_rows');
+    });
+
+    it('auto shuffles no build side estimated below cluster_shuffle_min_build_rows (default 1000000): the fixed costs of a shuffle outweigh moving so few rows', async () => {
+      await c.db.exec('SET cluster_nodes = 3; SET cluster_join_distribution = auto; RESET cluster_shuffle_min_build_rows');
+      expect((await c.db.query('SHOW cluster_shuffle_min_build_rows')).rows).to.deep.equal([{ cluster_shuffle_min_build_rows: '1000000' }]);
+      expect(await explain(bigJoin)).to.include('Distribution: broadcast');
+      expect(await explain(bigJoin)).not.to.include('Distribution: shuffle');
+      // Just below big_b's 150000 estimated rows: the byte rule decides again.
+      await c.db.exec('SET cluster_shuffle_min_build_rows = 140000');
+      expect(await explain(bigJoin)).to.include('Distribution: shuffle');
+      await c.db.exec('SET cluster_shuffle_min_build_rows = 160000');
+      expect(await explain(bigJoin)).not.to.include('Distribution: shuffle');
+      // Forcing still forces, whatever the minimum.
+      await c.db.exec('SET cluster_join_distribution = shuffle');
+      expect(await explain(bigJoin)).to.include('Distribution: shuffle');
+      let err: unknown = null;
+      await c.db.exec('SET cluster_shuffle_min_build_rows = -1').catch((e: unknown) => (err = e));
+      expect((err as { code?: string })?.code).to.equal('22023');
+      await c.db.exec('SET cluster_join_distribution = auto; SET cluster_shuffle_min_build_rows = 0');
     });
 
     const explain = async (sql: string): Promise<string[]> => (await c.db.query(`EXPLAIN ${sql}`)).rows.map((r) => String(Object.values(r)[0]).trim());
@@ -194,7 +213,8 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
     const smallJoin = 'SELECT d.name, count(*) FROM big_a a JOIN dim d ON a.v = d.k GROUP BY d.name';
 
     it('with 3 nodes: shuffle for a build side about as large as the probe, broadcast for a small one (EXPLAIN shows it)', async () => {
-      await c.db.exec('SET cluster_nodes = 3; SET cluster_join_distribution = auto');
+      // big_b's 150000 rows are under the default minimum (1000000) for a shuffle: lowered for these tests.
+      await c.db.exec('SET cluster_nodes = 3; SET cluster_join_distribution = auto; SET cluster_shuffle_min_build_rows = 0');
       expect(await explain(bigJoin)).to.include('Distribution: shuffle');
       expect(await explain(bigJoin)).not.to.include('Distribution: broadcast');
       expect(await explain(smallJoin)).to.include('Distribution: broadcast');
@@ -204,7 +224,7 @@ describe('cluster shuffled joins (hash-partitioned over the nodes)', function ()
     it('with 3 nodes the big join runs shuffled (auto), with the single-node answer', async () => {
       await c.db.exec('SET cluster_parallel_query = off');
       const local = (await c.db.query(bigJoin + ' ORDER BY 1')).rows;
-      await c.db.exec('SET cluster_parallel_query = on; SET cluster_join_distribution = auto; SET cluster_nodes = 3');
+      await c.db.exec('SET cluster_parallel_query = on; SET cluster_join_distribution = auto; SET cluster_nodes = 3; SET cluster_shuffle_min_build_rows = 0');
       const runs = shuffleStats.runs;
       const shuffled = (await c.db.query(bigJoin + ' ORDER BY 1')).rows;
       expect(shuffled).to.deep.equal(local);
