@@ -2,7 +2,12 @@
 // joins), with cache fusion: a chunk this node keeps only as a marker (the placement puts its
 // bytes on other nodes) is fetched from the requester — the leader, which holds every chunk — and
 // the work is retried; a chunk the leader lacks too (the copy is behind) leaves the work to it.
+// The work stops at the first chunk it lacks, so a miss fetches every marker of that chunk's table
+// the work was given (a table read whole — a build side — lacks about a third of its chunks here):
+// fetching only the chunk that stopped it took one round per chunk, and the work was given up long
+// before a build side's markers were all in.
 import { MissingChunkError, RemoteChunkReader } from '../exec/parallel/remote-exec';
+import type { RemoteTable } from '../exec/parallel/remote-types';
 import { readStoredColumn } from '../storage/kv-chunk-source';
 import { KvStore } from '../storage/kv-store';
 import { TableDef } from '../storage/api';
@@ -13,8 +18,8 @@ import { fetchChunks } from './chunk-transfer';
 import { isElsewhere } from './placement';
 import type { RequestTransport } from './replication';
 
-/** Rounds of fetching missing chunks before the work is given up ('behind'). */
-const FETCH_ROUNDS = 3;
+/** Rounds of fetching missing chunks before the work is given up ('behind'): each round fetches a whole table's markers. */
+const FETCH_ROUNDS = 8;
 
 /** Decoded chunks cached across requests (DecodedChunks), and the fetch-and-retry loop around a run. */
 export class FusedReader {
@@ -32,18 +37,20 @@ export class FusedReader {
   async run<T>(transport: RequestTransport, store: { readonly kv: KvStore; position(): { seq: number } }, leader: number, work: (read: RemoteChunkReader) => T, fetched?: (n: number) => void): Promise<T | null> {
     const cache = this.chunks.at(store.position().seq);
     for (let round = 0; ; round++) {
-      const missing: string[] = [];
+      const missedTables = new Set<RemoteTable>();
       try {
         return work((t, k, g) => {
           const v = cache.read(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]);
-          if (v === null && cache.elsewhere(store.kv, t.keys[k][g])) missing.push(t.keys[k][g]);
+          if (v === null && cache.elsewhere(store.kv, t.keys[k][g])) missedTables.add(t);
           return v;
         });
       } catch (err) {
         if (!(err instanceof MissingChunkError)) throw err;
-        if (missing.length === 0 || round === FETCH_ROUNDS) return null;
+        if (missedTables.size === 0 || round === FETCH_ROUNDS) return null;
       }
-      const got = await fetchChunks(transport, leader, [...new Set(missing)]);
+      const missing = new Set<string>();
+      for (const t of missedTables) for (const keys of t.keys) for (const key of keys) if (key !== '' && cache.elsewhere(store.kv, key)) missing.add(key);
+      const got = await fetchChunks(transport, leader, [...missing]);
       if (got.some(([, v]) => v === null)) return null;
       cache.fetched(got as [string, Buffer][]);
       fetched?.(got.length);

@@ -121,4 +121,32 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     expect(s.morsels - before[i].morsels, `node ${lacking} ran morsels`).to.be.greaterThan(0);
     expect(s.fetched - before[i].fetched, `node ${lacking} fetched the build side's chunks`).to.be.greaterThan(0);
   });
+  it('a build side lacking several chunks is fetched in one round, not given up (behind)', async () => {
+    // One row group, five columns read: a follower not holding the group lacks five chunks. The
+    // work stops at the first chunk it lacks; fetching only that one took a round per chunk, and
+    // after three rounds the range was answered 'behind' and run on the leader.
+    let build = '';
+    let lacking = 0;
+    for (let i = 1; i <= 8 && build === ''; i++) {
+      await db.exec(`CREATE TABLE wide${i} (id int, a int, b int, c int, label text);
+        INSERT INTO wide${i} SELECT i, i * 2, i * 3, i % 7, 'w' || i FROM generate_series(0, 996) i`);
+      const t = database.storage.catalog().findTable('public', `wide${i}`)!;
+      const key = database.storage.snapshot(t.id).storedChunkKey!(0, 0)!;
+      const without = [2, 3].filter((id) => !placement.holds(id, key));
+      if (without.length === 1) [build, lacking] = [`wide${i}`, without[0]];
+    }
+    expect(build).to.not.equal('');
+    await until(() => database.remoteFragments!.participants().length === 2, 20000);
+    for (const id of [2, 3]) await requestTrim(ics[0], id, leaderKv.durableEverywhere()!);
+    const before = [...services.values()].map((s) => ({ ...s }));
+    const { on, off } = await both(
+      `SELECT count(*) AS n, sum(g.v + w.a + w.b + w.c) AS total, max(w.label) AS top FROM g JOIN ${build} w ON w.id = g.k WHERE w.id % 3 = 0`,
+    );
+    expect(on).to.deep.equal(off);
+    const i = lacking - 2;
+    const s = [...services.values()][i];
+    expect(s.morsels - before[i].morsels, `node ${lacking} ran morsels`).to.be.greaterThan(0);
+    expect(s.fetched - before[i].fetched, `node ${lacking} fetched the build side's five chunks`).to.equal(5);
+    expect(s.behind - before[i].behind, `node ${lacking} answered 'behind'`).to.equal(0);
+  });
 });
