@@ -67,6 +67,26 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     return { on, off };
   }
 
+  /**
+   * Creates tables `<prefix>1`, `<prefix>2`, … (one row group each, made by `ddl`) until one's group is
+   * held by exactly one follower, and has the followers drop the chunks placed elsewhere: that table,
+   * and the follower that keeps it only as markers.
+   */
+  async function oneFollowerLacks(prefix: string, ddl: (name: string) => string): Promise<{ build: string; lacking: number }> {
+    for (let i = 1; i <= 8; i++) {
+      const name = `${prefix}${i}`;
+      await db.exec(ddl(name));
+      const t = database.storage.catalog().findTable('public', name)!;
+      const key = database.storage.snapshot(t.id).storedChunkKey!(0, 0)!;
+      const without = [2, 3].filter((id) => !placement.holds(id, key));
+      if (without.length !== 1) continue;
+      await until(() => database.remoteFragments!.participants().length === 2, 20000);
+      for (const id of [2, 3]) await requestTrim(ics[0], id, leaderKv.durableEverywhere()!);
+      return { build: name, lacking: without[0] };
+    }
+    throw new Error(`no ${prefix} table held by exactly one follower`);
+  }
+
   it('followers keep only their placed chunks after the trim', () => {
     for (const [id, r] of replicas) {
       let held = 0;
@@ -99,19 +119,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
 
   it('a join whose build side a follower reads whole fetches the chunks it does not hold', async () => {
     // A small build side (one row group) that one of the followers does not hold; g drives.
-    let build = '';
-    let lacking = 0;
-    for (let i = 1; i <= 6 && build === ''; i++) {
-      await db.exec(`CREATE TABLE dim${i} (id int, label text); INSERT INTO dim${i} SELECT i, 'd' || i FROM generate_series(0, 996) i`);
-      const t = database.storage.catalog().findTable('public', `dim${i}`)!;
-      const key = database.storage.snapshot(t.id).storedChunkKey!(0, 0)!;
-      const without = [2, 3].filter((id) => !placement.holds(id, key));
-      if (without.length === 1) [build, lacking] = [`dim${i}`, without[0]];
-    }
-    expect(build).to.not.equal('');
-    // The followers drop the new table's chunks placed elsewhere.
-    await until(() => database.remoteFragments!.participants().length === 2, 20000);
-    for (const id of [2, 3]) await requestTrim(ics[0], id, leaderKv.durableEverywhere()!);
+    const { build, lacking } = await oneFollowerLacks('dim', (name) => `CREATE TABLE ${name} (id int, label text); INSERT INTO ${name} SELECT i, 'd' || i FROM generate_series(0, 996) i`);
     const before = [...services.values()].map((s) => ({ ...s }));
     const { on, off } = await both(`SELECT count(*) AS n, sum(g.v) AS total, max(d.label) AS top FROM g JOIN ${build} d ON d.id = g.k WHERE d.id % 3 = 0`);
     expect(on).to.deep.equal(off);
@@ -125,19 +133,10 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     // One row group, five columns read: a follower not holding the group lacks five chunks. The
     // work stops at the first chunk it lacks; fetching only that one took a round per chunk, and
     // after three rounds the range was answered 'behind' and run on the leader.
-    let build = '';
-    let lacking = 0;
-    for (let i = 1; i <= 8 && build === ''; i++) {
-      await db.exec(`CREATE TABLE wide${i} (id int, a int, b int, c int, label text);
-        INSERT INTO wide${i} SELECT i, i * 2, i * 3, i % 7, 'w' || i FROM generate_series(0, 996) i`);
-      const t = database.storage.catalog().findTable('public', `wide${i}`)!;
-      const key = database.storage.snapshot(t.id).storedChunkKey!(0, 0)!;
-      const without = [2, 3].filter((id) => !placement.holds(id, key));
-      if (without.length === 1) [build, lacking] = [`wide${i}`, without[0]];
-    }
-    expect(build).to.not.equal('');
-    await until(() => database.remoteFragments!.participants().length === 2, 20000);
-    for (const id of [2, 3]) await requestTrim(ics[0], id, leaderKv.durableEverywhere()!);
+    const { build, lacking } = await oneFollowerLacks(
+      'wide',
+      (name) => `CREATE TABLE ${name} (id int, a int, b int, c int, label text); INSERT INTO ${name} SELECT i, i * 2, i * 3, i % 7, 'w' || i FROM generate_series(0, 996) i`,
+    );
     const before = [...services.values()].map((s) => ({ ...s }));
     const { on, off } = await both(
       `SELECT count(*) AS n, sum(g.v + w.a + w.b + w.c) AS total, max(w.label) AS top FROM g JOIN ${build} w ON w.id = g.k WHERE w.id % 3 = 0`,
