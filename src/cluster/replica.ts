@@ -23,7 +23,7 @@ export interface ReplicaListener {
    * leader then acknowledges.
    */
   applied(seq: number, entries: KvEntries): void;
-  /** The bytes of these chunk keys were replaced by markers (the same rows, held elsewhere). */
+  /** The bytes of these chunk keys are being replaced by markers (the same rows, held elsewhere); called before the write, which readers may see before it resolves. */
   trimmed(keys: string[]): void;
   /** The copy is about to be replaced whole: awaited before the first key is removed. */
   replacing(): Promise<void>;
@@ -190,9 +190,12 @@ export class Replica {
     const entries: KvEntries = [];
     for (const [k, seq] of this.trimmable) if (seq <= upTo) entries.push([k, ELSEWHERE]);
     try {
+      // The listener hears of the markers before they are written: LMDB shows a write to readers when
+      // it commits, before the write's promise resolves, and a reader told only afterwards read an
+      // empty marker as a chunk in between ("column chunk is corrupted: too short").
+      if (entries.length > 0) this.listener?.trimmed(entries.map(([k]) => k));
       if (entries.length > 0) await this.kv.write(entries);
       for (const [k] of entries) this.trimmable.delete(k);
-      if (entries.length > 0) this.listener?.trimmed(entries.map(([k]) => k));
     } catch {
       // Bytes not dropped are only extra copies: the next trim tries again.
     }

@@ -71,7 +71,12 @@ export class StandbyKv implements KvStore {
   get(key: string): Buffer | undefined {
     if (this.aux.size > 0 && this.aux.has(key)) return this.aux.get(key) ?? undefined;
     const v = this.base.get(key);
-    if (v === undefined || !isElsewhere(v) || !this.markers.has(key)) return v;
+    if (v === undefined || !isElsewhere(v)) return v;
+    // A chunk's marker this store was not told of is a marker all the same: never read as data.
+    if (!this.markers.has(key)) {
+      if (chunkResourceOfKey(key) === null) return v;
+      this.markers.add(key);
+    }
     const hit = this.fetched.get(key);
     if (hit !== undefined && hit.seq <= this.appliedSeq) {
       // Most recently used last.

@@ -1,0 +1,35 @@
+// The standby's view of a follower's copy never reads a chunk's empty marker as data, even one it
+// was not told of (a trim's write that readers see before the replica's listener hears of it).
+import { expect } from 'chai';
+import { StandbyKv } from '../../../src/cluster/standby-kv';
+import { MemoryKv } from '../../../src/storage/kv-store';
+import { SqlError } from '../../../src/types/sql-error';
+
+describe('cluster standby store: markers', () => {
+  it('a chunk whose value became a marker without a trimmed() call fails retryably (40001), not as a corrupt chunk', async () => {
+    const base = new MemoryKv();
+    await base.write([['c/16384/0/0', Buffer.from([1, 2, 3, 4])], ['x/empty', Buffer.alloc(0)]]);
+    const fetches: string[][] = [];
+    const kv = new StandbyKv(base, [], 1, async (keys) => {
+      fetches.push(keys);
+      return { entries: keys.map((k) => [k, Buffer.from([9, 9])] as [string, Buffer]), seq: 1 };
+    });
+    expect([...kv.get('c/16384/0/0')!]).to.deep.equal([1, 2, 3, 4]);
+    // The trim's write lands; the listener has not run yet.
+    await base.write([['c/16384/0/0', Buffer.alloc(0)]]);
+    let err: unknown = null;
+    try {
+      kv.get('c/16384/0/0');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(SqlError);
+    expect((err as SqlError).code).to.equal('40001');
+    // Known as a marker from then on: the next statement's prefetch brings its bytes in.
+    await kv.prefetch(['c/16384/0/0']);
+    expect(fetches).to.deep.equal([['c/16384/0/0']]);
+    expect([...kv.get('c/16384/0/0')!]).to.deep.equal([9, 9]);
+    // Empty values of other keys are values, not markers.
+    expect(kv.get('x/empty')!.length).to.equal(0);
+  });
+});
