@@ -212,9 +212,23 @@ export class StandbyKv implements KvStore {
     }
   }
 
-  /** These chunk keys now hold markers in the copy (same rows, bytes on their holders). */
-  trimmed(keys: string[]): void {
-    for (const k of keys) this.markers.add(k);
+  /**
+   * These chunk keys are about to hold markers in the copy (same rows, bytes on their holders): told
+   * before the trim is written. A statement running now prepared its reads before they were markers,
+   * so while statements run, their bytes are kept as if fetched (valid as of this position; a later write of the key drops
+   * them like fetched bytes): without them it would fail with 40001 for a trim, not for a conflict.
+   */
+  trimmed(keys: string[], statementsRunning: boolean): void {
+    for (const k of keys) {
+      this.markers.add(k);
+      if (!statementsRunning || this.fetched.has(k)) continue;
+      const v = this.base.get(k);
+      if (v === undefined || isElsewhere(v)) continue;
+      const bytes = Buffer.from(v);
+      this.fetched.set(k, { bytes, seq: this.appliedSeq });
+      this.fetchedBytes += bytes.length;
+    }
+    this.evict();
   }
 
   /** How many chunk keys the copy keeps only as markers (tests). */

@@ -94,7 +94,7 @@ export class Standby implements StandbyHandle, ReplicaListener {
   }
 
   trimmed(keys: string[]): void {
-    this.kv.trimmed(keys);
+    this.kv.trimmed(keys, this.database.readers.statementsRunning > 0);
   }
 
   /** Handled by the owner (ClusterNode closes the standby first, through `replacing`). */

@@ -32,4 +32,22 @@ describe('cluster standby store: markers', () => {
     // Empty values of other keys are values, not markers.
     expect(kv.get('x/empty')!.length).to.equal(0);
   });
+
+  it('keeps the bytes of chunks it is told are being trimmed while statements run (they prepared their reads before)', async () => {
+    const base = new MemoryKv();
+    await base.write([['c/16384/1/0', Buffer.from([5, 6, 7])]]);
+    let fetches = 0;
+    const kv = new StandbyKv(base, [], 3, async (keys) => {
+      fetches++;
+      return { entries: keys.map((k) => [k, Buffer.from([0])] as [string, Buffer]), seq: 3 };
+    });
+    kv.trimmed(['c/16384/1/0'], true);
+    await base.write([['c/16384/1/0', Buffer.alloc(0)]]);
+    expect([...kv.get('c/16384/1/0')!]).to.deep.equal([5, 6, 7]);
+    expect(fetches).to.equal(0);
+    // A later replicated write of the key drops them: the engine reads the new value.
+    await base.write([['c/16384/1/0', Buffer.from([8])]]);
+    kv.applied(4, [['c/16384/1/0', Buffer.from([8])]]);
+    expect([...kv.get('c/16384/1/0')!]).to.deep.equal([8]);
+  });
 });
