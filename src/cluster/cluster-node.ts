@@ -209,9 +209,6 @@ export class ClusterNode {
     settings.set('cluster_node_id', String(this.options.self.id));
     const standby = await Standby.open({
       replica,
-      kv: this.kv,
-      self: this.options.self.id,
-      placement: this.placement,
       fetch: (keys) => {
         const leader = this.following;
         if (leader === null) return Promise.reject(Object.assign(new Error('this node follows no leader now: chunks held elsewhere cannot be fetched'), { code: '40001' }));

@@ -59,9 +59,6 @@ export async function standbyCluster(options: { store?: (id: number) => KvStore;
   for (const id of [2, 3]) {
     const standby = await Standby.open({
       replica: replicas.get(id)!,
-      kv: stores.get(id)!,
-      self: id,
-      placement,
       fetch: (keys) => fetchChunksAt(net.node(id), 1, keys),
       leaderCountsInSync: () => told.has(id),
       dataDirectory: null,

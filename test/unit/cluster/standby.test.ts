@@ -3,6 +3,8 @@
 // compared with the leader's at the same moment.
 import { expect } from 'chai';
 import { Placement } from '../../../src/cluster/placement';
+import { Replica } from '../../../src/cluster/replica';
+import { Standby } from '../../../src/cluster/standby';
 import { StandbyKv } from '../../../src/cluster/standby-kv';
 import { MemoryKv } from '../../../src/storage/kv-store';
 import { TableStore } from '../../../src/storage/table-store';
@@ -156,6 +158,15 @@ describe('cluster standby engines', function () {
     const elsewhere = (id: number) => chunkKeys.filter((k) => !c.placement.holds(id, k)).length;
     for (const id of [2, 3]) expect(c.standbys.get(id)!.kv.markerCount(), `node ${id} markers`).to.equal(elsewhere(id));
     expect(elsewhere(2) + elsewhere(3)).to.be.greaterThan(0);
+    // A standby opened later (a whole copy received, a restart) learns the markers from its replica,
+    // which keeps them as trims and batches land, and a replica made anew finds the same ones in the store.
+    for (const id of [2, 3]) {
+      const again = new Replica(c.stores.get(id)!, { self: id, placement: c.placement });
+      expect(again.markerKeys().sort(), `node ${id} replica`).to.deep.equal(c.replicas.get(id)!.markerKeys().sort());
+      const reopened = await Standby.open({ replica: again, fetch: async () => ({ entries: [], seq: 0 }), leaderCountsInSync: () => true, dataDirectory: null, settings: new Map() });
+      expect(reopened.kv.markerCount(), `node ${id} reopened`).to.equal(elsewhere(id));
+      await reopened.close();
+    }
     const want = await same('SELECT g, count(*)::int AS n, sum(k)::text AS s, min(s) AS m FROM m GROUP BY g ORDER BY g');
     expect(want).to.have.length(50);
     // The markers' bytes came from the leader.
