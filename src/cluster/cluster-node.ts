@@ -332,11 +332,13 @@ export class ClusterNode {
     const others = view.members.filter((m) => m.id !== this.options.self.id).map((m) => m.id);
     let gathered;
     try {
-      gathered = await gatherElsewhere(this.kv, this.placement, this.options.self.id, this.interconnect, others);
+      gathered = await gatherElsewhere(this.kv, this.placement, this.replica.markerKeys(), this.interconnect, others);
     } catch (err) {
       // Leading now would serve tables with holes. Give the leadership up; a holder that comes back
-      // (or this node, once one has) takes it.
+      // (or this node, once one has) takes it. Some markers may hold bytes now: a replica made anew
+      // knows which (and trims them again).
       this.log(`cluster: cannot lead: ${(err as Error).message}; giving the leadership up`);
+      this.replica = this.newReplica();
       this.role = 'follower';
       await new Promise((r) => setTimeout(r, 1000));
       await this.membership.rejoin().catch(() => undefined);

@@ -81,7 +81,7 @@ describe('cluster chunk placement', () => {
     await leader.write([[`c/20000/0/${notOn2}`, Buffer.alloc(120, 7)]]);
     expect(bytesOf(stores.get(2)!).get(`c/20000/0/${notOn2}`)).to.equal(120);
     // The leader dies; node 2 takes over and gathers every marker from node 3.
-    const gathered = await gatherElsewhere(stores.get(2)!, placement, 2, node(2), [3]);
+    const gathered = await gatherElsewhere(stores.get(2)!, placement, replicas.get(2)!.markerKeys(), node(2), [3]);
     expect(gathered.chunks).to.be.greaterThan(0);
     const after = bytesOf(stores.get(2)!);
     const full = bytesOf(leader.local);
@@ -98,7 +98,7 @@ describe('cluster chunk placement', () => {
     let err: Error | null = null;
     // Node 2 is alive but not among the holders, which are both down.
     expect(holders).to.not.include(2);
-    await gatherElsewhere(kv, placement, 2, node(2), [2]).catch((e) => (err = e));
+    await gatherElsewhere(kv, placement, new Replica(kv, { self: 2, placement }).markerKeys(), node(2), [2]).catch((e) => (err = e));
     expect(err).to.be.instanceOf(Error);
     expect(String(err)).to.match(/no live holder/);
   });
@@ -126,7 +126,7 @@ describe('cluster chunk placement', () => {
     for (const id of [first, second]) serveChunks(node(id), () => stores.get(id)!);
     const kv = new MemoryKv();
     await kv.write([[key, Buffer.alloc(0)], ['st/1/7', Buffer.alloc(0)]]);
-    const gathered = await gatherElsewhere(kv, twoCopies, 1, node(1), [first, second]);
+    const gathered = await gatherElsewhere(kv, twoCopies, new Replica(kv, { self: 1, placement: twoCopies }).markerKeys(), node(1), [first, second]);
     expect(gathered.chunks).to.equal(1);
     expect(kv.get(key)!.length).to.equal(40);
     expect(kv.get('st/1/7')!.length).to.equal(0);
@@ -185,6 +185,6 @@ describe('cluster chunk placement', () => {
     // Node 3 starts receiving a full copy; node 1, the leader, dies before it is complete.
     await replicas.get(3)!.beginSnapshot();
     // Node 2 (the highest position) takes over: every chunk must still have a live copy.
-    await gatherElsewhere(stores.get(2)!, placement, 2, node(2), [3]);
+    await gatherElsewhere(stores.get(2)!, placement, replicas.get(2)!.markerKeys(), node(2), [3]);
   });
 });
