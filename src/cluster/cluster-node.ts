@@ -106,8 +106,9 @@ export class ClusterNode {
       this.interconnect,
       () => (this.role === 'follower' ? this.replica : null),
       () => this.following,
-      (from) => {
-        if (from === this.following) this.countedInSync = true;
+      // serveReplica answers only the leader this node follows.
+      () => {
+        this.countedInSync = true;
       },
     );
     serveChunks(this.interconnect, () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv));
@@ -247,9 +248,9 @@ export class ClusterNode {
     // a pause, or cut off from etcd) without telling it, and a paused node hears of the new epoch
     // late. While this node's own lease is surely alive by the monotonic clock, and the latest view
     // it knows names it and that leader, no such epoch can have been agreed (the same test a leader
-    // makes before acknowledging a commit).
-    const view = this.membership.view();
-    return this.membership.canServeWrites() && view !== null && view.leader === leader && view.members.some((m) => m.id === this.options.self.id);
+    // makes before acknowledging a commit). canServeWrites() checks that this node's lease is in that
+    // view (the view's leases are its members'); the leader is checked here.
+    return this.membership.canServeWrites() && this.membership.view()?.leader === leader;
   }
 
   /**
