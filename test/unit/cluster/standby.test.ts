@@ -265,6 +265,21 @@ describe('cluster standby engines', function () {
     expect(s3.inSync()).to.equal(false);
   });
 
+  it('is told again that it is in sync after its link failed (a restarted follower had not heard it)', async () => {
+    await c.leader.query('CREATE TABLE rt (x int)');
+    // Node 3's process restarted: the new one has not been told; the leader's next append to it fails.
+    c.told.delete(3);
+    c.net.cut.add(3);
+    const insert = c.leader.query('INSERT INTO rt VALUES (1)');
+    await until(() => c.leaderKv.followerStates().find((f) => f.id === 3)!.recovering);
+    expect(c.standbys.get(3)!.inSync()).to.equal(false);
+    c.net.cut.delete(3);
+    await insert;
+    await until(() => c.told.has(3));
+    expect(c.standbys.get(3)!.inSync()).to.equal(true);
+    expect(await rows(c.on(3), 'SELECT count(*)::int AS n FROM rt')).to.deep.equal([{ n: 1 }]);
+  });
+
   it('a follower that joins behind is not in sync until the leader counts it so', async () => {
     // The placement is only what the standby asks for markers; a fresh copy has none.
     const placement = new Placement([1, 2, 3], 2);
