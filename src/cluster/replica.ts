@@ -72,7 +72,14 @@ export class Replica {
     this.applied = decodePosition(kv.get(POSITION_KEY));
     this.queuedSeq = this.applied.seq;
     this.queuedTerm = this.applied.term;
-    if (where !== null) for (const k of where.placement.notHeldBy(where.self, kv)) this.track(k, kv.get(k) ?? null, this.applied.seq);
+    if (where !== null) {
+      for (const k of where.placement.notHeldBy(where.self, kv)) {
+        // Only whether the value is a marker (empty) matters here: its length, not a copy of its bytes.
+        const length = kv.valueLength !== undefined ? kv.valueLength(k) : kv.get(k)?.length;
+        if (length === 0) this.markers.add(k);
+        else if (length !== undefined) this.trimmable.set(k, this.applied.seq);
+      }
+    }
   }
 
   private track(key: string, value: Buffer | null, seq: number): void {

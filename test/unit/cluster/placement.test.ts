@@ -2,7 +2,10 @@
 // placed elsewhere once the leader says every holder has them (Replica.trim), and a new leader gathers
 // those bytes back from the holders (chunk-transfer.ts).
 import { expect } from 'chai';
-import { KvStore, MemoryKv } from '../../../src/storage/kv-store';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { KvStore, LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
 import { Placement, chunkResourceOfKey } from '../../../src/cluster/placement';
 import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica, requestTrim } from '../../../src/cluster/replication';
@@ -101,6 +104,26 @@ describe('cluster chunk placement', () => {
     await gatherElsewhere(kv, placement, new Replica(kv, { self: 2, placement }).markerKeys(), node(2), [2]).catch((e) => (err = e));
     expect(err).to.be.instanceOf(Error);
     expect(String(err)).to.match(/no live holder/);
+  });
+
+  it('a replica made over a store finds its markers and its extra chunk bytes (on LMDB by their length only)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-placement-'));
+    const lmdb = new LmdbKv(dir, false);
+    try {
+      const keys = [...Array(40).keys()].map((g) => `c/1/0/${g}`);
+      const elsewhere = keys.filter((k) => !placement.holds(2, k));
+      expect(elsewhere.length).to.be.greaterThan(2);
+      for (const kv of [new MemoryKv(), lmdb] as KvStore[]) {
+        // Held chunks, a non-chunk empty value, two trimmed markers and the rest of the chunks placed elsewhere whole.
+        await kv.write([...keys.map((k): [string, Buffer] => [k, elsewhere.slice(0, 2).includes(k) ? Buffer.alloc(0) : Buffer.alloc(64, 1)]), ['st/1/0', Buffer.alloc(0)]]);
+        const r = new Replica(kv, { self: 2, placement });
+        expect(r.markerKeys().sort(), kv.constructor.name).to.deep.equal(elsewhere.slice(0, 2).sort());
+        expect(r.untrimmed(), kv.constructor.name).to.equal(elsewhere.length - 2);
+      }
+    } finally {
+      await lmdb.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // Review: the storage layer names spilled chunks sp/<tag>/<n>/<column>; they are chunk data too.
