@@ -54,21 +54,18 @@ export interface GatherResult {
 }
 
 /**
- * Replaces every marker in `kv` by the chunk's bytes from a live holder (`live`: the agreed members,
+ * Replaces every marker in `kv` (`markers`: the chunk keys whose value there is one, as its Replica
+ * keeps them: Replica.markerKeys) by the chunk's bytes from a live holder (`live`: the agreed members,
  * this node excluded). Throws when some chunk has no live holder that has it: this node must not lead
  * then, or it would serve a table with a hole in it.
  */
-export async function gatherElsewhere(kv: KvStore, placement: Placement, self: number, transport: RequestTransport, live: readonly number[]): Promise<GatherResult> {
+export async function gatherElsewhere(kv: KvStore, placement: Placement, markers: Iterable<string>, transport: RequestTransport, live: readonly number[]): Promise<GatherResult> {
   const started = Date.now();
   const byHolder = new Map<number, string[]>();
   /** Every live holder of each marker's chunk, master first: the next is asked when one lacks it. */
   const holdersOf = new Map<string, number[]>();
   const unplaced: string[] = [];
-  // Only chunk data this node does not hold is ever replaced by a marker (an empty value under any
-  // other key is a value).
-  for (const k of placement.notHeldBy(self, kv)) {
-    const v = kv.get(k);
-    if (v === undefined || !isElsewhere(v)) continue;
+  for (const k of markers) {
     const holders = placement.holders(k)!;
     const liveHolders = holders.filter((n) => live.includes(n));
     if (liveHolders.length === 0) unplaced.push(k);

@@ -106,8 +106,9 @@ export class ClusterNode {
       this.interconnect,
       () => (this.role === 'follower' ? this.replica : null),
       () => this.following,
-      (from) => {
-        if (from === this.following) this.countedInSync = true;
+      // serveReplica answers only the leader this node follows.
+      () => {
+        this.countedInSync = true;
       },
     );
     serveChunks(this.interconnect, () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv));
@@ -209,9 +210,6 @@ export class ClusterNode {
     settings.set('cluster_node_id', String(this.options.self.id));
     const standby = await Standby.open({
       replica,
-      kv: this.kv,
-      self: this.options.self.id,
-      placement: this.placement,
       fetch: (keys) => {
         const leader = this.following;
         if (leader === null) return Promise.reject(Object.assign(new Error('this node follows no leader now: chunks held elsewhere cannot be fetched'), { code: '40001' }));
@@ -250,9 +248,9 @@ export class ClusterNode {
     // a pause, or cut off from etcd) without telling it, and a paused node hears of the new epoch
     // late. While this node's own lease is surely alive by the monotonic clock, and the latest view
     // it knows names it and that leader, no such epoch can have been agreed (the same test a leader
-    // makes before acknowledging a commit).
-    const view = this.membership.view();
-    return this.membership.canServeWrites() && view !== null && view.leader === leader && view.members.some((m) => m.id === this.options.self.id);
+    // makes before acknowledging a commit). canServeWrites() checks that this node's lease is in that
+    // view (the view's leases are its members'); the leader is checked here.
+    return this.membership.canServeWrites() && this.membership.view()?.leader === leader;
   }
 
   /**
@@ -335,11 +333,13 @@ export class ClusterNode {
     const others = view.members.filter((m) => m.id !== this.options.self.id).map((m) => m.id);
     let gathered;
     try {
-      gathered = await gatherElsewhere(this.kv, this.placement, this.options.self.id, this.interconnect, others);
+      gathered = await gatherElsewhere(this.kv, this.placement, this.replica.markerKeys(), this.interconnect, others);
     } catch (err) {
       // Leading now would serve tables with holes. Give the leadership up; a holder that comes back
-      // (or this node, once one has) takes it.
+      // (or this node, once one has) takes it. Some markers may hold bytes now: a replica made anew
+      // knows which (and trims them again).
       this.log(`cluster: cannot lead: ${(err as Error).message}; giving the leadership up`);
+      this.replica = this.newReplica();
       this.role = 'follower';
       await new Promise((r) => setTimeout(r, 1000));
       await this.membership.rejoin().catch(() => undefined);

@@ -57,6 +57,8 @@ export class Replica {
    * bytes are dropped later (trim) once the chunk's holders are known to have that batch.
    */
   private readonly trimmable = new Map<string, number>();
+  /** Chunk keys placed elsewhere whose value here is a marker (their bytes were trimmed). */
+  private readonly markers = new Set<string>();
   private trimUpTo: number | null = null;
   private trimWaits: (() => void)[] = [];
   private listener: ReplicaListener | null = null;
@@ -70,13 +72,28 @@ export class Replica {
     this.applied = decodePosition(kv.get(POSITION_KEY));
     this.queuedSeq = this.applied.seq;
     this.queuedTerm = this.applied.term;
-    if (where !== null) for (const k of where.placement.notHeldBy(where.self, kv)) this.track(k, kv.get(k) ?? null, this.applied.seq);
+    if (where !== null) {
+      for (const k of where.placement.notHeldBy(where.self, kv)) {
+        // Only whether the value is a marker (empty) matters here: its length, not a copy of its bytes.
+        const length = kv.valueLength !== undefined ? kv.valueLength(k) : kv.get(k)?.length;
+        if (length === 0) this.markers.add(k);
+        else if (length !== undefined) this.trimmable.set(k, this.applied.seq);
+      }
+    }
   }
 
   private track(key: string, value: Buffer | null, seq: number): void {
     if (this.where === null) return;
-    if (value === null || isElsewhere(value) || this.where.placement.holds(this.where.self, key)) this.trimmable.delete(key);
-    else this.trimmable.set(key, seq);
+    const elsewhere = value !== null && !this.where.placement.holds(this.where.self, key);
+    if (elsewhere && isElsewhere(value)) this.markers.add(key);
+    else this.markers.delete(key);
+    if (elsewhere && !isElsewhere(value)) this.trimmable.set(key, seq);
+    else this.trimmable.delete(key);
+  }
+
+  /** The chunk keys whose value in the copy is a marker now (kept as batches and trims are applied: no scan of the store). */
+  markerKeys(): string[] {
+    return [...this.markers];
   }
 
   listen(listener: ReplicaListener | null): void {
@@ -195,7 +212,10 @@ export class Replica {
       // empty marker as a chunk in between ("column chunk is corrupted: too short").
       if (entries.length > 0) this.listener?.trimmed(entries.map(([k]) => k));
       if (entries.length > 0) await this.kv.write(entries);
-      for (const [k] of entries) this.trimmable.delete(k);
+      for (const [k] of entries) {
+        this.trimmable.delete(k);
+        this.markers.add(k);
+      }
     } catch {
       // Bytes not dropped are only extra copies: the next trim tries again.
     }
@@ -216,6 +236,7 @@ export class Replica {
     this.queuedSeq = 0;
     this.queuedTerm = 0;
     this.trimmable.clear();
+    this.markers.clear();
     await this.kv.write([[POSITION_KEY, null]]);
     const keys: string[] = [];
     for (const [k] of this.kv.entries()) keys.push(k);

@@ -74,7 +74,7 @@ interface Follower {
   recovering: boolean;
   removed: boolean;
   failures: number;
-  /** The follower was told it is in sync (MSG_REPL_IN_SYNC answered). */
+  /** The follower was told it is in sync (MSG_REPL_IN_SYNC answered) since its last recovery. */
   told: boolean;
 }
 
@@ -350,6 +350,9 @@ export class ReplicatedKv implements KvStore {
   private startRecovery(f: Follower): void {
     if (f.recovering) return;
     f.recovering = true;
+    // The link failed: the follower may be a new process (restarted) that has not heard it is in sync.
+    // Told again once recovered.
+    f.told = false;
     void this.recover(f);
   }
 

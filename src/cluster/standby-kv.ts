@@ -217,16 +217,22 @@ export class StandbyKv implements KvStore {
    * before the trim is written. A statement running now prepared its reads before they were markers,
    * so while statements run, their bytes are kept as if fetched (valid as of this position; a later write of the key drops
    * them like fetched bytes): without them it would fail with 40001 for a trim, not for a conflict.
+   * Kept up to the cache's size only (a trim after a bulk load names gigabytes the cache would evict
+   * at once), last keys first; the store's get gives bytes of their own (LMDB's getBinary copies;
+   * the trim replaces the value, it does not change these bytes).
    */
   trimmed(keys: string[], statementsRunning: boolean): void {
-    for (const k of keys) {
-      this.markers.add(k);
-      if (!statementsRunning || this.fetched.has(k)) continue;
-      const v = this.base.get(k);
-      if (v === undefined || isElsewhere(v)) continue;
-      const bytes = Buffer.from(v);
+    for (const k of keys) this.markers.add(k);
+    if (!statementsRunning) return;
+    let kept = 0;
+    for (let i = keys.length - 1; i >= 0 && kept < this.cacheBytes; i--) {
+      const k = keys[i];
+      if (this.fetched.has(k)) continue;
+      const bytes = this.base.get(k);
+      if (bytes === undefined || isElsewhere(bytes)) continue;
       this.fetched.set(k, { bytes, seq: this.appliedSeq });
       this.fetchedBytes += bytes.length;
+      kept += bytes.length;
     }
     this.evict();
   }

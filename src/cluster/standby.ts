@@ -12,9 +12,7 @@
 // - statements that need rows a replicated write removed fail with 40001, "canceling statement due
 //   to conflict with recovery" (table-store.ts readConflict / recoveryConflict).
 import { Database } from '../engine/database';
-import { KvStore } from '../storage/kv-store';
 import { KvEntries } from './kv-batch';
-import { Placement, isElsewhere } from './placement';
 import { Replica, ReplicaListener } from './replica';
 import { ChunkFetcher, StandbyKv, StandbyKvOptions } from './standby-kv';
 
@@ -28,10 +26,6 @@ export interface StandbyHandle {
 
 export interface StandbyOptions {
   replica: Replica;
-  /** The replica's store. */
-  kv: KvStore;
-  self: number;
-  placement: Placement;
   /** Fetches chunk bytes from the leader (chunk-transfer.ts fetchChunksAt). */
   fetch: ChunkFetcher;
   /** Whether the leader counts this node in sync now (and this node still follows it). */
@@ -55,12 +49,9 @@ export class Standby implements StandbyHandle, ReplicaListener {
 
   /** Opens the engine over the replica's copy (call when the copy is consistent: not while a whole copy is being received). */
   static async open(options: StandbyOptions): Promise<Standby> {
-    const markers: string[] = [];
-    for (const k of options.placement.notHeldBy(options.self, options.kv)) {
-      const v = options.kv.get(k);
-      if (v !== undefined && isElsewhere(v)) markers.push(k);
-    }
-    const kv = new StandbyKv(options.kv, markers, options.replica.position().seq, options.fetch, options.kvOptions);
+    // The replica knows its markers (it read the copy once when it was made): no scan of the store here.
+    const { replica } = options;
+    const kv = new StandbyKv(replica.kv, replica.markerKeys(), replica.position().seq, options.fetch, options.kvOptions);
     const database = await Database.open({ dir: options.dataDirectory, settings: options.settings, kv, hotStandby: true });
     return new Standby(database, kv, options);
   }

@@ -4,6 +4,8 @@ import { open, RootDatabase } from 'lmdb';
 
 export interface KvStore {
   get(key: string): Buffer | undefined;
+  /** The length of the value under `key` (undefined: none), without copying its bytes as get() may. */
+  valueLength?(key: string): number | undefined;
   /** Atomically applies puts (Buffer) and deletes (null). */
   write(entries: [string, Buffer | null][]): Promise<void>;
   /** Keys with a prefix (for dropping a table). */
@@ -89,6 +91,11 @@ export class LmdbKv implements KvStore {
 
   get(key: string): Buffer | undefined {
     return this.db.getBinary(key) ?? undefined;
+  }
+
+  valueLength(key: string): number | undefined {
+    // getBinaryFast reads into a buffer lmdb-js reuses: only its length is kept.
+    return this.db.getBinaryFast(key)?.length;
   }
 
   write(entries: [string, Buffer | null][]): Promise<void> {

@@ -123,6 +123,24 @@ export interface WriterStats {
   sentTimes: number[];
 }
 
+/** How many inserts the writers had acknowledged after `since` (ms since epoch). */
+export function acksAfter(writers: { stats: WriterStats }[], since: number): number {
+  return writers.reduce((n, w) => n + w.stats.ackTimes.filter((t) => t > since).length, 0);
+}
+
+/** When the writers' first insert after `since` was acknowledged (waits up to 30 s): how long a fault kept commits away. */
+export function firstAckAfter(writers: { stats: WriterStats }[], since: number, what: string): Promise<number> {
+  return waitFor(
+    what,
+    async () => {
+      const after = writers.flatMap((w) => w.stats.ackTimes.filter((t) => t > since));
+      return after.length > 0 ? Math.min(...after) : undefined;
+    },
+    30_000,
+    20,
+  );
+}
+
 /**
  * Inserts rows (id, writer) into `table` one autocommit INSERT at a time through node `nodeId`, ids
  * writer*1e6 + k, until stop() — reconnecting after every retryable error.

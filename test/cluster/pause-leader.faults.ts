@@ -4,7 +4,7 @@
 // history: every acknowledged write is in the final data, on every node's copy.
 import { expect } from 'chai';
 import { TestCluster, startTestCluster } from '../helpers/cluster';
-import { agreedLeader, compareCopies, leaderVia, missingOrDuplicated, outputs, queryOn, sleep, startWriter, waitFor, withRetry } from './fault-helpers';
+import { acksAfter, agreedLeader, compareCopies, firstAckAfter, leaderVia, missingOrDuplicated, outputs, queryOn, sleep, startWriter, waitFor, withRetry } from './fault-helpers';
 
 const LEASE_MS = 2000;
 
@@ -54,15 +54,7 @@ describe('cluster faults: SIGSTOP of the leader past the lease TTL, then SIGCONT
       await waitFor('60 acknowledged inserts', async () => writers.reduce((n, w) => n + w.stats.acked.length, 0) >= 60, 30_000);
       pausedAt = Date.now();
       await c.node(old).kill('SIGSTOP');
-      const firstAck = await waitFor(
-        'a commit acknowledged after the pause',
-        async () => {
-          const after = writers.flatMap((w) => w.stats.ackTimes.filter((t) => t > pausedAt));
-          return after.length > 0 ? Math.min(...after) : undefined;
-        },
-        30_000,
-        20,
-      );
+      const firstAck = await firstAckAfter(writers, pausedAt, 'a commit acknowledged after the pause');
       newLeader = await agreedLeader(c, others, 30_000);
       const electedAt = Date.now();
       expect(newLeader).to.not.equal(old);
@@ -70,7 +62,7 @@ describe('cluster faults: SIGSTOP of the leader past the lease TTL, then SIGCONT
       // Sessions relayed through the followers to the paused leader end with 57P01 once a new leader is
       // elected, so their clients go on well before their own 10 s query timeout.
       expect(firstAck - pausedAt).to.be.below(8000);
-      await waitFor('acknowledged inserts on the new leader', async () => writers.reduce((n, w) => n + w.stats.ackTimes.filter((t) => t > electedAt).length, 0) >= 30, 30_000);
+      await waitFor('acknowledged inserts on the new leader', async () => acksAfter(writers, electedAt) >= 30, 30_000);
       resumedAt = Date.now();
       await c.node(old).kill('SIGCONT');
       await waitFor(`node ${old} to log that it stepped down`, async () => /stepping down/.test(c.node(old).output()), 30_000);

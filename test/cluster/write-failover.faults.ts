@@ -4,7 +4,7 @@
 // rejoin, catch up (their copies are compared directly at the end) and serve again.
 import { expect } from 'chai';
 import { TestCluster, startTestCluster } from '../helpers/cluster';
-import { agreedLeader, compareCopies, leaderVia, missingOrDuplicated, outputs, queryOn, startWriter, waitFor, withRetry } from './fault-helpers';
+import { acksAfter, agreedLeader, compareCopies, firstAckAfter, leaderVia, missingOrDuplicated, outputs, queryOn, startWriter, waitFor, withRetry } from './fault-helpers';
 
 const LEASE = '2s';
 
@@ -33,18 +33,10 @@ describe('cluster faults: kill -9 during concurrent writes', function () {
       await waitFor('100 acknowledged inserts', async () => writers.reduce((n, w) => n + w.stats.acked.length, 0) >= 100, 30_000);
       const killedAt = Date.now();
       await c.node(leader).kill('SIGKILL');
-      const firstAck = await waitFor(
-        'a commit acknowledged after the kill',
-        async () => {
-          const after = writers.flatMap((w) => w.stats.ackTimes.filter((t) => t > killedAt));
-          return after.length > 0 ? Math.min(...after) : undefined;
-        },
-        30_000,
-        20,
-      );
+      const firstAck = await firstAckAfter(writers, killedAt, 'a commit acknowledged after the kill');
       console.log(`      failover: kill -9 of leader ${leader} -> first acknowledged commit ${firstAck - killedAt} ms (lease ttl ${LEASE})`);
       // Writes go on on the new leader for a while.
-      await waitFor('60 more acknowledged inserts', async () => writers.reduce((n, w) => n + w.stats.ackTimes.filter((t) => t > killedAt).length, 0) >= 60, 30_000);
+      await waitFor('60 more acknowledged inserts', async () => acksAfter(writers, killedAt) >= 60, 30_000);
     } finally {
       await Promise.all(writers.map((w) => w.stop()));
     }
@@ -83,7 +75,7 @@ describe('cluster faults: kill -9 during concurrent writes', function () {
       const firstAck = await waitFor('a commit acknowledged after the follower died', async () => writers.some((w) => w.stats.ackTimes.some((t) => t > killedAt + 50)), 15_000, 20);
       expect(firstAck).to.equal(true);
       // Commits stall at most while the dead follower is still in sync (until its lease expires).
-      await waitFor('100 more acknowledged inserts', async () => writers.reduce((n, w) => n + w.stats.ackTimes.filter((t) => t > killedAt).length, 0) >= 100, 30_000);
+      await waitFor('100 more acknowledged inserts', async () => acksAfter(writers, killedAt) >= 100, 30_000);
       const times = writers.flatMap((w) => w.stats.ackTimes).sort((a, b) => a - b);
       let stall = 0;
       for (let i = 1; i < times.length; i++) if (times[i] > killedAt && times[i] - Math.max(times[i - 1], killedAt) > stall) stall = times[i] - Math.max(times[i - 1], killedAt);

@@ -1,5 +1,6 @@
 // A leader engine over a ReplicatedKv and two followers whose replicas feed standby engines
 // (src/cluster/standby.ts), in one process over FakeNet: what ClusterNode wires, without etcd.
+import { expect } from 'chai';
 import { Database } from '../../src/engine/database';
 import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
 import { fetchChunksAt, serveChunks } from '../../src/cluster/chunk-transfer';
@@ -22,9 +23,15 @@ export interface StandbyCluster {
   on(id: number): EmbeddedDatabase;
   /** Followers the leader has told they are in sync. */
   told: Set<number>;
+  /** Runs `sql` on the leader, then on both standbys, expects their rows to equal the leader's, and returns them. */
+  same(sql: string): Promise<unknown[]>;
   /** Lets the followers drop the bytes of chunks placed elsewhere (as the leader's trim timer does). */
   trim(): Promise<void>;
   close(): Promise<void>;
+}
+
+export async function rows(db: { query(sql: string): Promise<{ rows: unknown[] }> }, sql: string): Promise<unknown[]> {
+  return (await db.query(sql)).rows;
 }
 
 export function embedded(database: Database): EmbeddedDatabase {
@@ -59,9 +66,6 @@ export async function standbyCluster(options: { store?: (id: number) => KvStore;
   for (const id of [2, 3]) {
     const standby = await Standby.open({
       replica: replicas.get(id)!,
-      kv: stores.get(id)!,
-      self: id,
-      placement,
       fetch: (keys) => fetchChunksAt(net.node(id), 1, keys),
       leaderCountsInSync: () => told.has(id),
       dataDirectory: null,
@@ -82,6 +86,11 @@ export async function standbyCluster(options: { store?: (id: number) => KvStore;
     standbys,
     told,
     on: (id) => wrapped.get(id)!,
+    async same(sql) {
+      const want = await rows(leader, sql);
+      for (const id of [2, 3]) expect(await rows(wrapped.get(id)!, sql), `node ${id}: ${sql}`).to.deep.equal(want);
+      return want;
+    },
     async trim() {
       const upTo = leaderKv.durableEverywhere();
       if (upTo === null) throw new Error('followers are not in sync');

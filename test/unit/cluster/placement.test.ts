@@ -2,7 +2,10 @@
 // placed elsewhere once the leader says every holder has them (Replica.trim), and a new leader gathers
 // those bytes back from the holders (chunk-transfer.ts).
 import { expect } from 'chai';
-import { KvStore, MemoryKv } from '../../../src/storage/kv-store';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { KvStore, LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
 import { Placement, chunkResourceOfKey } from '../../../src/cluster/placement';
 import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica, requestTrim } from '../../../src/cluster/replication';
@@ -81,7 +84,7 @@ describe('cluster chunk placement', () => {
     await leader.write([[`c/20000/0/${notOn2}`, Buffer.alloc(120, 7)]]);
     expect(bytesOf(stores.get(2)!).get(`c/20000/0/${notOn2}`)).to.equal(120);
     // The leader dies; node 2 takes over and gathers every marker from node 3.
-    const gathered = await gatherElsewhere(stores.get(2)!, placement, 2, node(2), [3]);
+    const gathered = await gatherElsewhere(stores.get(2)!, placement, replicas.get(2)!.markerKeys(), node(2), [3]);
     expect(gathered.chunks).to.be.greaterThan(0);
     const after = bytesOf(stores.get(2)!);
     const full = bytesOf(leader.local);
@@ -98,9 +101,29 @@ describe('cluster chunk placement', () => {
     let err: Error | null = null;
     // Node 2 is alive but not among the holders, which are both down.
     expect(holders).to.not.include(2);
-    await gatherElsewhere(kv, placement, 2, node(2), [2]).catch((e) => (err = e));
+    await gatherElsewhere(kv, placement, new Replica(kv, { self: 2, placement }).markerKeys(), node(2), [2]).catch((e) => (err = e));
     expect(err).to.be.instanceOf(Error);
     expect(String(err)).to.match(/no live holder/);
+  });
+
+  it('a replica made over a store finds its markers and its extra chunk bytes (on LMDB by their length only)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-placement-'));
+    const lmdb = new LmdbKv(dir, false);
+    try {
+      const keys = [...Array(40).keys()].map((g) => `c/1/0/${g}`);
+      const elsewhere = keys.filter((k) => !placement.holds(2, k));
+      expect(elsewhere.length).to.be.greaterThan(2);
+      for (const kv of [new MemoryKv(), lmdb] as KvStore[]) {
+        // Held chunks, a non-chunk empty value, two trimmed markers and the rest of the chunks placed elsewhere whole.
+        await kv.write([...keys.map((k): [string, Buffer] => [k, elsewhere.slice(0, 2).includes(k) ? Buffer.alloc(0) : Buffer.alloc(64, 1)]), ['st/1/0', Buffer.alloc(0)]]);
+        const r = new Replica(kv, { self: 2, placement });
+        expect(r.markerKeys().sort(), kv.constructor.name).to.deep.equal(elsewhere.slice(0, 2).sort());
+        expect(r.untrimmed(), kv.constructor.name).to.equal(elsewhere.length - 2);
+      }
+    } finally {
+      await lmdb.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // Review: the storage layer names spilled chunks sp/<tag>/<n>/<column>; they are chunk data too.
@@ -126,7 +149,7 @@ describe('cluster chunk placement', () => {
     for (const id of [first, second]) serveChunks(node(id), () => stores.get(id)!);
     const kv = new MemoryKv();
     await kv.write([[key, Buffer.alloc(0)], ['st/1/7', Buffer.alloc(0)]]);
-    const gathered = await gatherElsewhere(kv, twoCopies, 1, node(1), [first, second]);
+    const gathered = await gatherElsewhere(kv, twoCopies, new Replica(kv, { self: 1, placement: twoCopies }).markerKeys(), node(1), [first, second]);
     expect(gathered.chunks).to.equal(1);
     expect(kv.get(key)!.length).to.equal(40);
     expect(kv.get('st/1/7')!.length).to.equal(0);
@@ -185,6 +208,6 @@ describe('cluster chunk placement', () => {
     // Node 3 starts receiving a full copy; node 1, the leader, dies before it is complete.
     await replicas.get(3)!.beginSnapshot();
     // Node 2 (the highest position) takes over: every chunk must still have a live copy.
-    await gatherElsewhere(stores.get(2)!, placement, 2, node(2), [3]);
+    await gatherElsewhere(stores.get(2)!, placement, replicas.get(2)!.markerKeys(), node(2), [3]);
   });
 });

@@ -50,4 +50,29 @@ describe('cluster standby store: markers', () => {
     kv.applied(4, [['c/16384/1/0', Buffer.from([8])]]);
     expect([...kv.get('c/16384/1/0')!]).to.deep.equal([8]);
   });
+
+  it('keeps trimmed chunks only up to its cache size, and does not read the others', async () => {
+    const base = new MemoryKv();
+    const keys = [0, 1, 2, 3].map((g) => `c/16384/0/${g}`);
+    await base.write(keys.map((k, g) => [k, Buffer.alloc(4, g + 1)] as [string, Buffer]));
+    const read: string[] = [];
+    const counting = Object.assign(Object.create(base) as MemoryKv, {
+      get: (k: string) => {
+        read.push(k);
+        return base.get(k);
+      },
+    });
+    const kv = new StandbyKv(counting, [], 3, async () => ({ entries: [], seq: 3 }), { cacheBytes: 8 });
+    kv.trimmed(keys, true);
+    await base.write(keys.map((k) => [k, Buffer.alloc(0)] as [string, Buffer]));
+    // The last two fit the cache; the first two were not read at all.
+    expect(read).to.deep.equal([keys[3], keys[2]]);
+    expect([...kv.get(keys[3])!]).to.deep.equal([4, 4, 4, 4]);
+    expect([...kv.get(keys[2])!]).to.deep.equal([3, 3, 3, 3]);
+    expect(() => kv.get(keys[0])).to.throw(SqlError);
+    // With no statement running nothing is read: the next statement's prefetch brings them in.
+    read.length = 0;
+    kv.trimmed(keys, false);
+    expect(read).to.deep.equal([]);
+  });
 });

@@ -3,16 +3,14 @@
 // compared with the leader's at the same moment.
 import { expect } from 'chai';
 import { Placement } from '../../../src/cluster/placement';
+import { Replica } from '../../../src/cluster/replica';
+import { Standby } from '../../../src/cluster/standby';
 import { StandbyKv } from '../../../src/cluster/standby-kv';
 import { MemoryKv } from '../../../src/storage/kv-store';
 import { TableStore } from '../../../src/storage/table-store';
-import { StandbyCluster, standbyCluster } from '../../helpers/standby-cluster';
+import { StandbyCluster, rows, standbyCluster } from '../../helpers/standby-cluster';
 import { HeldKv } from '../../helpers/held-kv';
 import { until } from '../../helpers/cluster-fakes';
-
-async function rows(db: { query(sql: string): Promise<{ rows: unknown[] }> }, sql: string): Promise<unknown[]> {
-  return (await db.query(sql)).rows;
-}
 
 async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string; detail?: string; hint?: string }> {
   try {
@@ -42,34 +40,27 @@ describe('cluster standby engines', function () {
     });
   }
 
-  /** The same query on the leader and on both standbys, right after the leader's acknowledgment. */
-  async function same(sql: string): Promise<unknown[]> {
-    const want = await rows(c.leader, sql);
-    for (const id of [2, 3]) expect(await rows(c.on(id), sql), `node ${id}: ${sql}`).to.deep.equal(want);
-    return want;
-  }
-
   it('sees every write the leader acknowledged at once: CREATE, INSERT, UPDATE, DELETE, COPY over several row groups, a compaction', async () => {
     await c.leader.query('CREATE TABLE t (id int PRIMARY KEY, v text, n numeric(10,2))');
-    expect(await same("SELECT count(*)::int AS n FROM t")).to.deep.equal([{ n: 0 }]);
+    expect(await c.same("SELECT count(*)::int AS n FROM t")).to.deep.equal([{ n: 0 }]);
     await c.leader.query("INSERT INTO t SELECT i, 'v' || i, i / 4.0 FROM generate_series(1, 1000) i");
     // Published before the follower acknowledged the batch: already there in the turn the leader's commit returns in.
     expect(liveRows('t')).to.deep.equal([1000, 1000, 1000]);
-    expect(await same('SELECT count(*)::int AS n, sum(n)::text AS s FROM t')).to.deep.equal([{ n: 1000, s: '125125.00' }]);
+    expect(await c.same('SELECT count(*)::int AS n, sum(n)::text AS s FROM t')).to.deep.equal([{ n: 1000, s: '125125.00' }]);
     await c.leader.query("UPDATE t SET v = 'changed' WHERE id % 10 = 0");
-    expect(await same("SELECT count(*)::int AS n FROM t WHERE v = 'changed'")).to.deep.equal([{ n: 100 }]);
+    expect(await c.same("SELECT count(*)::int AS n FROM t WHERE v = 'changed'")).to.deep.equal([{ n: 100 }]);
     await c.leader.query('DELETE FROM t WHERE id > 900');
     expect(liveRows('t')).to.deep.equal([900, 900, 900]);
-    expect(await same('SELECT count(*)::int AS n, max(id) AS m FROM t')).to.deep.equal([{ n: 900, m: 900 }]);
+    expect(await c.same('SELECT count(*)::int AS n, max(id) AS m FROM t')).to.deep.equal([{ n: 900, m: 900 }]);
     // A point lookup through the primary key on the standby, after the rows changed.
-    expect(await same('SELECT v FROM t WHERE id = 500')).to.deep.equal([{ v: 'changed' }]);
+    expect(await c.same('SELECT v FROM t WHERE id = 500')).to.deep.equal([{ v: 'changed' }]);
 
     // 150,000 rows: three row groups of 65,536.
     await c.leader.query('CREATE TABLE big (k int, s text)');
     const lines: string[] = [];
     for (let i = 0; i < 150000; i++) lines.push(`${i}\ts${i % 97}`);
     await c.leader.copyFrom('big', lines.join('\n') + '\n');
-    expect(await same("SELECT count(*)::int AS n, sum(k)::text AS s, count(DISTINCT s)::int AS d FROM big")).to.deep.equal([{ n: 150000, s: '11249925000', d: 97 }]);
+    expect(await c.same("SELECT count(*)::int AS n, sum(k)::text AS s, count(DISTINCT s)::int AS d FROM big")).to.deep.equal([{ n: 150000, s: '11249925000', d: 97 }]);
 
     // A compaction: most row versions of t dead (GC_MIN_DEAD 1024, half the rows).
     const store = c.leader.database.storage as TableStore;
@@ -80,7 +71,7 @@ describe('cluster standby engines', function () {
     await until(() => generation() > before, 10000);
     // The switch is a replicated write like any other: the standbys have it once it is acknowledged.
     await c.leader.query('INSERT INTO t VALUES (5000, \'after\', 1)');
-    expect(await same('SELECT count(*)::int AS n, sum(n)::text AS s, min(v) AS v FROM t')).to.deep.equal([{ n: 901, s: '104063.50', v: 'after' }]);
+    expect(await c.same('SELECT count(*)::int AS n, sum(n)::text AS s, min(v) AS v FROM t')).to.deep.equal([{ n: 901, s: '104063.50', v: 'after' }]);
     for (const sid of [2, 3]) {
       const standbyStore = c.standbys.get(sid)!.database.storage as TableStore;
       expect(standbyStore.current.tables.get(id)!.generation, `node ${sid}`).to.equal(generation());
@@ -156,7 +147,16 @@ describe('cluster standby engines', function () {
     const elsewhere = (id: number) => chunkKeys.filter((k) => !c.placement.holds(id, k)).length;
     for (const id of [2, 3]) expect(c.standbys.get(id)!.kv.markerCount(), `node ${id} markers`).to.equal(elsewhere(id));
     expect(elsewhere(2) + elsewhere(3)).to.be.greaterThan(0);
-    const want = await same('SELECT g, count(*)::int AS n, sum(k)::text AS s, min(s) AS m FROM m GROUP BY g ORDER BY g');
+    // A standby opened later (a whole copy received, a restart) learns the markers from its replica,
+    // which keeps them as trims and batches land, and a replica made anew finds the same ones in the store.
+    for (const id of [2, 3]) {
+      const again = new Replica(c.stores.get(id)!, { self: id, placement: c.placement });
+      expect(again.markerKeys().sort(), `node ${id} replica`).to.deep.equal(c.replicas.get(id)!.markerKeys().sort());
+      const reopened = await Standby.open({ replica: again, fetch: async () => ({ entries: [], seq: 0 }), leaderCountsInSync: () => true, dataDirectory: null, settings: new Map() });
+      expect(reopened.kv.markerCount(), `node ${id} reopened`).to.equal(elsewhere(id));
+      await reopened.close();
+    }
+    const want = await c.same('SELECT g, count(*)::int AS n, sum(k)::text AS s, min(s) AS m FROM m GROUP BY g ORDER BY g');
     expect(want).to.have.length(50);
     // The markers' bytes came from the leader.
     for (const id of [2, 3]) expect(c.standbys.get(id)!.kv.stats.fetched, `node ${id} fetched`).to.equal(elsewhere(id));
@@ -176,7 +176,7 @@ describe('cluster standby engines', function () {
     expect(await rows(c.on(cold), 'SELECT count(*)::int AS n FROM m2')).to.deep.equal([{ n: 200000 }]);
     // A write after the trim: the rewritten chunks arrive whole, the rest are still read through the cache.
     await c.leader.query('INSERT INTO m VALUES (7, -1, \'new\')');
-    await same('SELECT count(*)::int AS n, sum(k)::text AS s, max(s) AS m FROM m');
+    await c.same('SELECT count(*)::int AS n, sum(k)::text AS s, max(s) AS m FROM m');
   });
 
   it('never reads a marker as data: a read that was not prepared fails (40001)', () => {
@@ -225,9 +225,9 @@ describe('cluster standby engines', function () {
     await c.leader.query('CREATE INDEX d_v ON d (v)');
     await c.leader.query('DELETE FROM d WHERE id % 3 = 0');
     await c.leader.query('INSERT INTO d SELECT i, i * 2 FROM generate_series(20001, 20100) i');
-    expect(await same('SELECT count(*)::int AS n, sum(id)::int AS s FROM d WHERE v BETWEEN 100 AND 40150')).to.deep.equal([{ n: 13376, s: 134848700 }]);
+    expect(await c.same('SELECT count(*)::int AS n, sum(id)::int AS s FROM d WHERE v BETWEEN 100 AND 40150')).to.deep.equal([{ n: 13376, s: 134848700 }]);
     await c.leader.query("ALTER TABLE d ADD COLUMN w text DEFAULT 'w'");
-    expect(await same('SELECT w, count(*)::int AS n FROM d GROUP BY w')).to.deep.equal([{ w: 'w', n: 13434 }]);
+    expect(await c.same('SELECT w, count(*)::int AS n FROM d GROUP BY w')).to.deep.equal([{ w: 'w', n: 13434 }]);
     const err = await c.on(3)
       .transaction(async (tx) => {
         await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
@@ -238,7 +238,7 @@ describe('cluster standby engines', function () {
       })
       .catch((e: unknown) => e as { code?: string; message: string });
     expect([err.code, err.message]).to.deep.equal(['40001', 'canceling statement due to conflict with recovery']);
-    expect(await same('SELECT id, v, w FROM d')).to.deep.equal([{ id: 1, v: 1, w: 'x' }]);
+    expect(await c.same('SELECT id, v, w FROM d')).to.deep.equal([{ id: 1, v: 1, w: 'x' }]);
     await c.leader.query('DROP TABLE d');
     const gone = await failure(c.on(2).query('SELECT 1 FROM d'));
     expect([gone.code, gone.message]).to.deep.equal(['42P01', 'relation "d" does not exist']);
@@ -263,6 +263,21 @@ describe('cluster standby engines', function () {
     // Not told by the leader (a follower catching up, or whose leader is gone): never in sync.
     c.told.delete(3);
     expect(s3.inSync()).to.equal(false);
+  });
+
+  it('is told again that it is in sync after its link failed (a restarted follower had not heard it)', async () => {
+    await c.leader.query('CREATE TABLE rt (x int)');
+    // Node 3's process restarted: the new one has not been told; the leader's next append to it fails.
+    c.told.delete(3);
+    c.net.cut.add(3);
+    const insert = c.leader.query('INSERT INTO rt VALUES (1)');
+    await until(() => c.leaderKv.followerStates().find((f) => f.id === 3)!.recovering);
+    expect(c.standbys.get(3)!.inSync()).to.equal(false);
+    c.net.cut.delete(3);
+    await insert;
+    await until(() => c.told.has(3));
+    expect(c.standbys.get(3)!.inSync()).to.equal(true);
+    expect(await rows(c.on(3), 'SELECT count(*)::int AS n FROM rt')).to.deep.equal([{ n: 1 }]);
   });
 
   it('a follower that joins behind is not in sync until the leader counts it so', async () => {
