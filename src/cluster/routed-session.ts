@@ -117,13 +117,8 @@ export class RoutedSession implements RelayedSession {
       if (!this.leaderSocket.write(chunk)) this.client.pause();
       return;
     }
-    let messages: PgMessage[];
-    try {
-      messages = this.clientIn.push(chunk);
-    } catch {
-      this.client.destroy();
-      return;
-    }
+    const messages = split(this.clientIn, chunk, this.client);
+    if (messages === null) return;
     for (const m of messages) {
       const f = this.inflight;
       // The rest of a streaming unit, and COPY data of the running unit, go straight to its side.
@@ -138,12 +133,9 @@ export class RoutedSession implements RelayedSession {
   }
 
   private countUntracked(chunk: Buffer): void {
-    let messages: PgMessage[];
-    try {
-      messages = this.authIn.push(chunk);
-    } catch {
-      return; // the leader judges malformed bytes
-    }
+    // Malformed bytes are the leader's to judge.
+    const messages = split(this.authIn, chunk, null);
+    if (messages === null) return;
     for (const m of messages) if (m.type === Msg.query || m.type === Msg.sync) this.untracked++;
   }
 
@@ -275,13 +267,8 @@ export class RoutedSession implements RelayedSession {
   // ---- leader → router ----
 
   private fromLeader(chunk: Buffer): void {
-    let messages: PgMessage[];
-    try {
-      messages = this.leaderIn.push(chunk);
-    } catch {
-      this.leaderSocket.destroy();
-      return;
-    }
+    const messages = split(this.leaderIn, chunk, this.leaderSocket);
+    if (messages === null) return;
     const out: Buffer[] = [];
     for (const m of messages) {
       // The leader's own FATAL (a wrong password, its shutdown) ends the session: nothing to add to it.
@@ -380,13 +367,8 @@ export class RoutedSession implements RelayedSession {
   // ---- standby → router ----
 
   private fromLocal(chunk: Buffer): void {
-    let messages: PgMessage[];
-    try {
-      messages = this.localIn.push(chunk);
-    } catch {
-      this.local?.destroy();
-      return;
-    }
+    const messages = split(this.localIn, chunk, this.local);
+    if (messages === null) return;
     const out: Buffer[] = [];
     for (const m of messages) {
       if (this.phase === 'local-startup') {
@@ -451,6 +433,16 @@ export class RoutedSession implements RelayedSession {
     this.closed = true;
     this.leaderSocket.end();
     this.local?.destroy();
+  }
+}
+
+/** The whole messages of a chunk; null after bad framing, which ends the stream it came from (if given). */
+function split(splitter: MessageSplitter, chunk: Buffer, from: Duplex | null): PgMessage[] | null {
+  try {
+    return splitter.push(chunk);
+  } catch {
+    from?.destroy();
+    return null;
   }
 }
 
