@@ -10,7 +10,7 @@
 //   and applications can tell a failover from a bug. Until the response of the statement in flight is
 //   complete the outcome of that statement is unknown, as after any lost connection.
 import { Socket, connect } from 'net';
-import { errorResponse } from './pg-messages';
+import { MessageBoundaries, Msg, errorResponse } from './pg-messages';
 import { awaitStartupPacket } from './startup-packet';
 
 export interface ProxyTarget {
@@ -48,27 +48,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
   // Client → leader message boundaries, to see the client's Terminate ('X'): after it the leader closing
   // the connection is the normal end of the session, not a lost leader (no 57P01 for a client that is
   // already leaving; drivers would take it for an error on an idle connection).
-  let cHeader = 0;
-  let cBodyLeft = 0;
-  const cHead = Buffer.alloc(5);
   let terminating = false;
-  const watchClient = (chunk: Buffer) => {
-    let i = 0;
-    while (i < chunk.length) {
-      if (cBodyLeft > 0) {
-        const n = Math.min(cBodyLeft, chunk.length - i);
-        cBodyLeft -= n;
-        i += n;
-      } else {
-        cHead[cHeader++] = chunk[i++];
-        if (cHeader === 5) {
-          cHeader = 0;
-          cBodyLeft = cHead.readInt32BE(1) - 4;
-          if (cHead[0] === 0x58) terminating = true;
-        }
-      }
-    }
-  };
+  const fromClient = new MessageBoundaries((type) => {
+    if (type === Msg.terminate) terminating = true;
+  });
   client.on('error', () => undefined);
 
   const refuse = (code: string, message: string) => {
@@ -93,36 +76,12 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     up.once('connect', () => (reached = true));
     up.setNoDelay(true);
     // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
-    // reported between two messages rather than inside one.
-    let header = 0;
-    const head = Buffer.alloc(5);
-    let bodyLeft = 0;
-    let lastType = 0;
-    // The start of an ErrorResponse's body ('S' and its severity): only the leader's own FATAL (or
-    // PANIC) ends the session; after an ERROR (a pipelined statement failed, the leader waits for
-    // Sync) a lost leader still needs reporting.
-    let severity = '';
-    let lastFatal = false;
+    // reported between two messages rather than inside one. Only the leader's own FATAL (or PANIC)
+    // ends the session; after an ERROR (a pipelined statement failed, the leader waits for Sync) a
+    // lost leader still needs reporting.
+    const fromLeader = new MessageBoundaries();
     up.on('data', (chunk: Buffer) => {
-      let i = 0;
-      while (i < chunk.length) {
-        if (bodyLeft > 0) {
-          const n = Math.min(bodyLeft, chunk.length - i);
-          if (lastType === 0x45 && severity.length < 6) severity += chunk.toString('latin1', i, i + Math.min(n, 6 - severity.length));
-          bodyLeft -= n;
-          i += n;
-          if (bodyLeft === 0 && lastType === 0x45) lastFatal = severity === 'SFATAL' || severity === 'SPANIC';
-        } else {
-          head[header++] = chunk[i++];
-          if (header === 5) {
-            lastType = head[0];
-            bodyLeft = head.readInt32BE(1) - 4;
-            header = 0;
-            severity = '';
-            lastFatal = false;
-          }
-        }
-      }
+      fromLeader.feed(chunk);
       if (!client.write(chunk)) up.pause();
     });
     client.on('drain', () => up.resume());
@@ -130,10 +89,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     // Written now (the socket holds it until connected): the client may end at once after it (a
     // CancelRequest), and an end must follow the packet.
     up.write(pending);
-    watchClient(pending.subarray(startupLength));
+    fromClient.feed(pending.subarray(startupLength));
     pending = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
-      watchClient(chunk);
+      fromClient.feed(chunk);
       if (!up.write(chunk)) client.pause();
     });
     client.resume();
@@ -141,13 +100,13 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     up.once('close', () => {
       if (closed) return;
       closed = true;
-      const atBoundary = header === 0 && bodyLeft === 0;
+      const atBoundary = fromLeader.atBoundary;
       // After the leader's own FATAL error (bad password, shutdown) there is nothing to add, but what
       // is still queued for the client must reach it (end, not destroy).
       if (terminating) client.end();
       else if (!reached && !client.destroyed) {
         client.end(fatalErrorBytes('57P03', 'the cluster\'s leader node cannot be reached at the moment; retry shortly'));
-      } else if (atBoundary && !lastFatal && !client.destroyed) {
+      } else if (atBoundary && !fromLeader.endedFatal && !client.destroyed) {
         client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
       } else if (atBoundary) client.end();
       else client.destroy();

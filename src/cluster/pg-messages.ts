@@ -55,6 +55,61 @@ export class MessageSplitter {
   }
 }
 
+/**
+ * Follows the message boundaries of a relayed stream without holding its bytes (the plain relay,
+ * client-proxy.ts, passes chunks on as they come): `onMessage` hears each message's type as its header
+ * is read, and the first bytes of each body are kept (an ErrorResponse's severity).
+ */
+export class MessageBoundaries {
+  private readonly head = Buffer.alloc(5);
+  private headLen = 0;
+  private bodyLeft = 0;
+  /** Type of the last message begun (0 before any). */
+  private type = 0;
+  private readonly start = Buffer.alloc(6);
+  private startLen = 0;
+
+  constructor(private readonly onMessage?: (type: number) => void) {}
+
+  /** Whether the stream stands between two messages. */
+  get atBoundary(): boolean {
+    return this.headLen === 0 && this.bodyLeft === 0;
+  }
+
+  /** The last message, read whole, is an ErrorResponse ending the session (FATAL or PANIC). */
+  get endedFatal(): boolean {
+    return this.atBoundary && this.type === Msg.errorResponse && isFatalSeverity(this.start, 0, this.startLen);
+  }
+
+  feed(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, chunk.length - i);
+        if (this.startLen < this.start.length) this.startLen += chunk.copy(this.start, this.startLen, i, i + Math.min(n, this.start.length - this.startLen));
+        this.bodyLeft -= n;
+        i += n;
+      } else {
+        this.head[this.headLen++] = chunk[i++];
+        if (this.headLen === 5) {
+          this.headLen = 0;
+          this.type = this.head[0];
+          this.bodyLeft = this.head.readInt32BE(1) - 4;
+          this.startLen = 0;
+          this.onMessage?.(this.type);
+        }
+      }
+    }
+  }
+}
+
+/** Whether an ErrorResponse's body, from `at` (its first field), starts with severity FATAL or PANIC. */
+export function isFatalSeverity(bytes: Buffer, at: number, end = bytes.length): boolean {
+  if (end - at < 6) return false;
+  const head = bytes.toString('latin1', at, at + 6);
+  return head === 'SFATAL' || head === 'SPANIC';
+}
+
 /** Reads NUL-terminated strings and integers from a message body (after the 5-byte header). */
 export class BodyCursor {
   private at = 5;

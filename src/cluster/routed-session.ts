@@ -6,7 +6,7 @@
 import { Socket, connect } from 'net';
 import { Duplex } from 'stream';
 import { ProxyTarget, RelayedSession, fatalErrorBytes } from './client-proxy';
-import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorCode, errorResponse, queryMessage, readyForQuery, syncMessage } from './pg-messages';
+import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorCode, errorResponse, isFatalSeverity, queryMessage, readyForQuery, syncMessage } from './pg-messages';
 import type { LocalEngine, RouterContext } from './statement-router';
 import { PreparedNames, runsLocally, unitFacts, UnitFacts } from './unit-side';
 
@@ -272,7 +272,7 @@ export class RoutedSession implements RelayedSession {
     const out: Buffer[] = [];
     for (const m of messages) {
       // The leader's own FATAL (a wrong password, its shutdown) ends the session: nothing to add to it.
-      if (m.type === Msg.errorResponse) this.leaderFatal = isFatal(m.bytes);
+      if (m.type === Msg.errorResponse) this.leaderFatal = isFatalSeverity(m.bytes, 5);
       if (this.phase === 'auth') {
         out.push(m.bytes);
         if (m.type === Msg.backendKeyData) this.leaderKey = `${m.bytes.readInt32BE(5)}/${m.bytes.readInt32BE(9)}`;
@@ -378,7 +378,7 @@ export class RoutedSession implements RelayedSession {
         if (m.type === Msg.readyForQuery) this.phase = 'ready';
         continue;
       }
-      if (m.type === Msg.errorResponse && isFatal(m.bytes)) {
+      if (m.type === Msg.errorResponse && isFatalSeverity(m.bytes, 5)) {
         // The standby's session ended (its server shut down): the client's session is the leader's
         // and goes on; this unit is answered by localLost().
         this.local?.destroy();
@@ -448,10 +448,4 @@ function split(splitter: MessageSplitter, chunk: Buffer, from: Duplex | null): P
 
 function isCopyMessage(type: number): boolean {
   return type === Msg.copyData || type === Msg.copyDone || type === Msg.copyFail;
-}
-
-/** An ErrorResponse whose severity is FATAL or PANIC (the session ends). */
-function isFatal(bytes: Buffer): boolean {
-  const head = bytes.toString('latin1', 5, 11);
-  return head === 'SFATAL' || head === 'SPANIC';
 }
