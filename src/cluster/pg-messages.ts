@@ -33,11 +33,6 @@ export const Msg = {
 export class MessageSplitter {
   private pending: Buffer = Buffer.alloc(0);
 
-  /** Whether no partial message is held (the stream is at a message boundary). */
-  get atBoundary(): boolean {
-    return this.pending.length === 0;
-  }
-
   push(chunk: Buffer): PgMessage[] {
     const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const out: PgMessage[] = [];
@@ -110,7 +105,7 @@ export function isFatalSeverity(bytes: Buffer, at: number, end = bytes.length): 
   return head === 'SFATAL' || head === 'SPANIC';
 }
 
-/** Reads NUL-terminated strings and integers from a message body (after the 5-byte header). */
+/** Reads NUL-terminated strings and bytes from a message body (after the 5-byte header). */
 export class BodyCursor {
   private at = 5;
   constructor(private readonly bytes: Buffer) {}
@@ -125,12 +120,6 @@ export class BodyCursor {
 
   byte(): number {
     return this.bytes[this.at++];
-  }
-
-  int16(): number {
-    const v = this.bytes.readInt16BE(this.at);
-    this.at += 2;
-    return v;
   }
 }
 
@@ -147,16 +136,6 @@ function message(type: number, parts: (string | number)[]): Buffer {
 export const queryMessage = (sql: string): Buffer => message(Msg.query, [sql]);
 export const syncMessage = (): Buffer => message(Msg.sync, []);
 export const closeMessage = (kind: 'S' | 'P', name: string): Buffer => message(Msg.close, [kind.charCodeAt(0), name]);
-
-/** A CancelRequest packet (untyped startup-phase message) for a session's key. */
-export function cancelRequest(processId: number, secretKey: number): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeInt32BE(16, 0);
-  b.writeInt32BE(80877102, 4);
-  b.writeInt32BE(processId, 8);
-  b.writeInt32BE(secretKey, 12);
-  return b;
-}
 
 /** The SQLSTATE ('C' field) of an ErrorResponse, or '' when absent. */
 export function errorCode(bytes: Buffer): string {

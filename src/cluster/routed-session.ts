@@ -6,7 +6,8 @@
 import { Socket, connect } from 'net';
 import { Duplex } from 'stream';
 import { ProxyTarget, RelayedSession, fatalErrorBytes } from './client-proxy';
-import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorCode, errorResponse, isFatalSeverity, queryMessage, readyForQuery, syncMessage } from './pg-messages';
+import { BodyCursor, Msg, MessageSplitter, PgMessage, closeMessage, errorCode, errorResponse, isFatalSeverity, queryMessage, readyForQuery, syncMessage } from './pg-messages';
+import { cancelRequest } from './startup-packet';
 import type { LocalEngine, RouterContext } from './statement-router';
 import { PreparedNames, runsLocally, unitFacts, UnitFacts } from './unit-side';
 

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { connect } from 'net';
-import { cancelRequest } from '../../../src/cluster/pg-messages';
+import { cancelRequest } from '../../../src/cluster/startup-packet';
 import { failure } from '../../helpers/pg-client';
 import { RawClient, serialize } from '../../helpers/raw-client';
 import { LEADER_ID, RoutedFollower, STANDBY_ID, startRoutedFollower } from '../../helpers/routed-follower';
