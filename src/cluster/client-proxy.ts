@@ -23,6 +23,21 @@ export function fatalErrorBytes(code: string, message: string): Buffer {
   return errorResponse(code, message, 'FATAL');
 }
 
+/** A client refused because no leader is known: 57P03 (cannot connect now), retry. */
+export function noLeaderBytes(): Buffer {
+  return fatalErrorBytes('57P03', 'the cluster has no leader at the moment; retry shortly');
+}
+
+/**
+ * What a client hears when its leader connection closes unasked: a leader never reached (it died and
+ * the agreed view still names it) is refused like no leader (57P03, the client never had a session);
+ * a session lost is terminated (57P01, reconnect and retry).
+ */
+export function leaderGoneBytes(reached: boolean): Buffer {
+  if (!reached) return fatalErrorBytes('57P03', "the cluster's leader node cannot be reached at the moment; retry shortly");
+  return fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry');
+}
+
 /**
  * Relays `client` to the node `target()` names at connect time. `target` returns null when no leader
  * is known: the client is then refused with 57P03 (cannot connect now).
@@ -54,24 +69,18 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
   });
   client.on('error', () => undefined);
 
-  const refuse = (code: string, message: string) => {
-    closed = true;
-    client.end(fatalErrorBytes(code, message));
-  };
-
 
   const openUpstream = () => {
     const to = target();
     if (to === null) {
-      refuse('57P03', 'the cluster has no leader at the moment; retry shortly');
+      closed = true;
+      client.end(noLeaderBytes());
       return;
     }
     const up = connect({ host: to.host, port: to.port });
     upstream = up;
     relayedTo = to;
-    // A leader that cannot be reached at all (it died and its lease has not expired yet, so the agreed
-    // view still names it): the client never had a session, so it is refused like one arriving while
-    // no leader is known (57P03, retry), not told that its session was terminated.
+    // A leader that cannot be reached at all: its lease has not expired yet (leaderGoneBytes).
     let reached = false;
     up.once('connect', () => (reached = true));
     up.setNoDelay(true);
@@ -105,9 +114,9 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
       // is still queued for the client must reach it (end, not destroy).
       if (terminating) client.end();
       else if (!reached && !client.destroyed) {
-        client.end(fatalErrorBytes('57P03', 'the cluster\'s leader node cannot be reached at the moment; retry shortly'));
+        client.end(leaderGoneBytes(false));
       } else if (atBoundary && !fromLeader.endedFatal && !client.destroyed) {
-        client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
+        client.end(leaderGoneBytes(true));
       } else if (atBoundary) client.end();
       else client.destroy();
     });

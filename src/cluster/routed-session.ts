@@ -5,7 +5,7 @@
 // replayed on it. See statement-router.ts for the rules.
 import { Socket, connect } from 'net';
 import { Duplex } from 'stream';
-import { ProxyTarget, RelayedSession, fatalErrorBytes } from './client-proxy';
+import { ProxyTarget, RelayedSession, leaderGoneBytes, noLeaderBytes } from './client-proxy';
 import { BodyCursor, Msg, MessageSplitter, PgMessage, closeMessage, errorCode, errorResponse, isFatalSeverity, queryMessage, readyForQuery, syncMessage } from './pg-messages';
 import { cancelRequest } from './startup-packet';
 import type { LocalEngine, RouterContext } from './statement-router';
@@ -73,7 +73,7 @@ export class RoutedSession implements RelayedSession {
     this.leaderTo = ctx.leader();
     if (this.leaderTo === null) {
       this.closed = true;
-      client.end(fatalErrorBytes('57P03', 'the cluster has no leader at the moment; retry shortly'));
+      client.end(noLeaderBytes());
       this.leaderSocket = new Socket();
       return;
     }
@@ -426,8 +426,7 @@ export class RoutedSession implements RelayedSession {
     this.closed = true;
     // Whole messages only are passed on, so the client is always at a message boundary here.
     if (this.terminating || this.leaderFatal) this.client.end();
-    else if (!this.leaderReached) this.client.end(fatalErrorBytes('57P03', "the cluster's leader node cannot be reached at the moment; retry shortly"));
-    else this.client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
+    else this.client.end(leaderGoneBytes(this.leaderReached));
   }
 
   private clientGone(): void {
