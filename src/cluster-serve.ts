@@ -63,7 +63,7 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
     if (local === null) {
       const entry: { handle: StandbyHandle; server: LocalEngineServer | null } = { handle, server: null };
       local = entry;
-      handle.database.routeStats = () => [{ nodeId: self.id, localUnits: counters.localUnits, leaderUnits: counters.leaderUnits, relayedSessions: counters.relayedSessions }];
+      handle.database.routeStats = () => counters.rows(self.id);
       serveLocalEngine(handle.database, () => handle.inSync(), config.maxConnections).then(
         (server) => {
           if (local === entry) entry.server = server;
