@@ -75,6 +75,25 @@ describe('cluster statement router (extended protocol)', function () {
     }
   });
 
+  it('hides the ParseComplete of a Parse it replays on the leader: the client sees the replies of what it sent', async () => {
+    const c = await RawClient.connect(f.port);
+    const names = async (...msgs: Buffer[]) => {
+      c.send(...msgs);
+      return (await c.until('readyForQuery')).map((m) => m.name);
+    };
+    try {
+      const node = "SELECT current_setting('cluster_node_id')";
+      const exec = [serialize.bind({ statement: 'hidden' }), serialize.execute({}), serialize.sync()];
+      expect(await names(serialize.parse({ name: 'hidden', text: node }), ...exec)).to.deep.equal(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+      await names(serialize.query('BEGIN'));
+      // Parsed on the standby only: the router sends the Parse to the leader first, unseen.
+      expect(await names(...exec)).to.deep.equal(['bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+      await names(serialize.query('COMMIT'));
+    } finally {
+      c.close();
+    }
+  });
+
   it('answers pipelined units in order, from whichever side ran each', async () => {
     const c = await RawClient.connect(f.port);
     try {
