@@ -320,8 +320,10 @@ export class RoutedSession implements RelayedSession {
     this.leaderStatus = status;
     this.inflight = null;
     const k = f.facts.kind;
-    if (k.createsTemp) this.pinned = true;
+    // A failed statement created or dropped nothing (this engine refuses temporary tables, DEALLOCATE
+    // and DISCARD with 0A000 today, so these wait for the engine to support them).
     if (!f.sawError) {
+      if (k.createsTemp) this.pinned = true;
       if (k.dropsAllPrepared) this.names.clear();
       for (const name of k.dropsPrepared) this.names.delete(name);
     }
