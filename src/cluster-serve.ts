@@ -17,6 +17,12 @@ import { Database } from './engine/database';
 import { RunningServer, startServer } from './wire/server';
 import { stopOnSignal } from './stop-on-signal';
 
+/** A follower's standby and its in-process wire server (null until it is up). */
+interface LocalEngineEntry {
+  handle: StandbyHandle;
+  server: LocalEngineServer | null;
+}
+
 export async function serveClusterNode(config: ServerConfig, cluster: ClusterConfig, self: ClusterNodeConfig): Promise<void> {
   const info = (n: ClusterNodeConfig) => ({ id: n.id, host: n.host, interconnectPort: n.interconnectPort, clientPort: n.clientPort });
   let wire: RunningServer | null = null;
@@ -50,7 +56,7 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
   // The standby engine's in-process wire server, made when the node gets a (new) standby; until it is
   // up, connections are relayed whole. A replaced or dropped standby's server is closed, which sends
   // the sessions routed to it on to the leader for their remaining units.
-  let local: { handle: StandbyHandle; server: LocalEngineServer | null } | null = null;
+  let local: LocalEngineEntry | null = null;
   const counters = new RouteCounters();
   const localEngine = (): LocalEngine | null => {
     const handle = node.standby();
@@ -61,9 +67,9 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
     if (handle === null) return null;
 
     if (local === null) {
-      const entry: { handle: StandbyHandle; server: LocalEngineServer | null } = { handle, server: null };
+      const entry: LocalEngineEntry = { handle, server: null };
       local = entry;
-      handle.database.routeStats = () => [{ nodeId: self.id, localUnits: counters.localUnits, leaderUnits: counters.leaderUnits, relayedSessions: counters.relayedSessions }];
+      handle.database.routeStats = () => counters.rows(self.id);
       serveLocalEngine(handle.database, () => handle.inSync(), config.maxConnections).then(
         (server) => {
           if (local === entry) entry.server = server;

@@ -10,7 +10,7 @@
 //   and applications can tell a failover from a bug. Until the response of the statement in flight is
 //   complete the outcome of that statement is unknown, as after any lost connection.
 import { Socket, connect } from 'net';
-import { errorResponse } from './pg-messages';
+import { MessageBoundaries, Msg, errorResponse } from './pg-messages';
 import { awaitStartupPacket } from './startup-packet';
 
 export interface ProxyTarget {
@@ -21,6 +21,21 @@ export interface ProxyTarget {
 /** A backend ErrorResponse with severity FATAL: the session ends after it. */
 export function fatalErrorBytes(code: string, message: string): Buffer {
   return errorResponse(code, message, 'FATAL');
+}
+
+/** A client refused because no leader is known: 57P03 (cannot connect now), retry. */
+export function noLeaderBytes(): Buffer {
+  return fatalErrorBytes('57P03', 'the cluster has no leader at the moment; retry shortly');
+}
+
+/**
+ * What a client hears when its leader connection closes unasked: a leader never reached (it died and
+ * the agreed view still names it) is refused like no leader (57P03, the client never had a session);
+ * a session lost is terminated (57P01, reconnect and retry).
+ */
+export function leaderGoneBytes(reached: boolean): Buffer {
+  if (!reached) return fatalErrorBytes('57P03', "the cluster's leader node cannot be reached at the moment; retry shortly");
+  return fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry');
 }
 
 /**
@@ -48,81 +63,34 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
   // Client → leader message boundaries, to see the client's Terminate ('X'): after it the leader closing
   // the connection is the normal end of the session, not a lost leader (no 57P01 for a client that is
   // already leaving; drivers would take it for an error on an idle connection).
-  let cHeader = 0;
-  let cBodyLeft = 0;
-  const cHead = Buffer.alloc(5);
   let terminating = false;
-  const watchClient = (chunk: Buffer) => {
-    let i = 0;
-    while (i < chunk.length) {
-      if (cBodyLeft > 0) {
-        const n = Math.min(cBodyLeft, chunk.length - i);
-        cBodyLeft -= n;
-        i += n;
-      } else {
-        cHead[cHeader++] = chunk[i++];
-        if (cHeader === 5) {
-          cHeader = 0;
-          cBodyLeft = cHead.readInt32BE(1) - 4;
-          if (cHead[0] === 0x58) terminating = true;
-        }
-      }
-    }
-  };
+  const fromClient = new MessageBoundaries((type) => {
+    if (type === Msg.terminate) terminating = true;
+  });
   client.on('error', () => undefined);
-
-  const refuse = (code: string, message: string) => {
-    closed = true;
-    client.end(fatalErrorBytes(code, message));
-  };
 
 
   const openUpstream = () => {
     const to = target();
     if (to === null) {
-      refuse('57P03', 'the cluster has no leader at the moment; retry shortly');
+      closed = true;
+      client.end(noLeaderBytes());
       return;
     }
     const up = connect({ host: to.host, port: to.port });
     upstream = up;
     relayedTo = to;
-    // A leader that cannot be reached at all (it died and its lease has not expired yet, so the agreed
-    // view still names it): the client never had a session, so it is refused like one arriving while
-    // no leader is known (57P03, retry), not told that its session was terminated.
+    // A leader that cannot be reached at all: its lease has not expired yet (leaderGoneBytes).
     let reached = false;
     up.once('connect', () => (reached = true));
     up.setNoDelay(true);
     // Server → client: relayed whole, but message boundaries are tracked so that a lost leader can be
-    // reported between two messages rather than inside one.
-    let header = 0;
-    const head = Buffer.alloc(5);
-    let bodyLeft = 0;
-    let lastType = 0;
-    // The start of an ErrorResponse's body ('S' and its severity): only the leader's own FATAL (or
-    // PANIC) ends the session; after an ERROR (a pipelined statement failed, the leader waits for
-    // Sync) a lost leader still needs reporting.
-    let severity = '';
-    let lastFatal = false;
+    // reported between two messages rather than inside one. Only the leader's own FATAL (or PANIC)
+    // ends the session; after an ERROR (a pipelined statement failed, the leader waits for Sync) a
+    // lost leader still needs reporting.
+    const fromLeader = new MessageBoundaries();
     up.on('data', (chunk: Buffer) => {
-      let i = 0;
-      while (i < chunk.length) {
-        if (bodyLeft > 0) {
-          const n = Math.min(bodyLeft, chunk.length - i);
-          if (lastType === 0x45 && severity.length < 6) severity += chunk.toString('latin1', i, i + Math.min(n, 6 - severity.length));
-          bodyLeft -= n;
-          i += n;
-          if (bodyLeft === 0 && lastType === 0x45) lastFatal = severity === 'SFATAL' || severity === 'SPANIC';
-        } else {
-          head[header++] = chunk[i++];
-          if (header === 5) {
-            lastType = head[0];
-            bodyLeft = head.readInt32BE(1) - 4;
-            header = 0;
-            severity = '';
-            lastFatal = false;
-          }
-        }
-      }
+      fromLeader.feed(chunk);
       if (!client.write(chunk)) up.pause();
     });
     client.on('drain', () => up.resume());
@@ -130,10 +98,10 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     // Written now (the socket holds it until connected): the client may end at once after it (a
     // CancelRequest), and an end must follow the packet.
     up.write(pending);
-    watchClient(pending.subarray(startupLength));
+    fromClient.feed(pending.subarray(startupLength));
     pending = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
-      watchClient(chunk);
+      fromClient.feed(chunk);
       if (!up.write(chunk)) client.pause();
     });
     client.resume();
@@ -141,14 +109,14 @@ export function proxyClient(client: Socket, target: () => ProxyTarget | null): R
     up.once('close', () => {
       if (closed) return;
       closed = true;
-      const atBoundary = header === 0 && bodyLeft === 0;
+      const atBoundary = fromLeader.atBoundary;
       // After the leader's own FATAL error (bad password, shutdown) there is nothing to add, but what
       // is still queued for the client must reach it (end, not destroy).
       if (terminating) client.end();
       else if (!reached && !client.destroyed) {
-        client.end(fatalErrorBytes('57P03', 'the cluster\'s leader node cannot be reached at the moment; retry shortly'));
-      } else if (atBoundary && !lastFatal && !client.destroyed) {
-        client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
+        client.end(leaderGoneBytes(false));
+      } else if (atBoundary && !fromLeader.endedFatal && !client.destroyed) {
+        client.end(leaderGoneBytes(true));
       } else if (atBoundary) client.end();
       else client.destroy();
     });

@@ -33,11 +33,6 @@ export const Msg = {
 export class MessageSplitter {
   private pending: Buffer = Buffer.alloc(0);
 
-  /** Whether no partial message is held (the stream is at a message boundary). */
-  get atBoundary(): boolean {
-    return this.pending.length === 0;
-  }
-
   push(chunk: Buffer): PgMessage[] {
     const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const out: PgMessage[] = [];
@@ -55,7 +50,62 @@ export class MessageSplitter {
   }
 }
 
-/** Reads NUL-terminated strings and integers from a message body (after the 5-byte header). */
+/**
+ * Follows the message boundaries of a relayed stream without holding its bytes (the plain relay,
+ * client-proxy.ts, passes chunks on as they come): `onMessage` hears each message's type as its header
+ * is read, and the first bytes of each body are kept (an ErrorResponse's severity).
+ */
+export class MessageBoundaries {
+  private readonly head = Buffer.alloc(5);
+  private headLen = 0;
+  private bodyLeft = 0;
+  /** Type of the last message begun (0 before any). */
+  private type = 0;
+  private readonly start = Buffer.alloc(6);
+  private startLen = 0;
+
+  constructor(private readonly onMessage?: (type: number) => void) {}
+
+  /** Whether the stream stands between two messages. */
+  get atBoundary(): boolean {
+    return this.headLen === 0 && this.bodyLeft === 0;
+  }
+
+  /** The last message, read whole, is an ErrorResponse ending the session (FATAL or PANIC). */
+  get endedFatal(): boolean {
+    return this.atBoundary && this.type === Msg.errorResponse && isFatalSeverity(this.start, 0, this.startLen);
+  }
+
+  feed(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, chunk.length - i);
+        if (this.startLen < this.start.length) this.startLen += chunk.copy(this.start, this.startLen, i, i + Math.min(n, this.start.length - this.startLen));
+        this.bodyLeft -= n;
+        i += n;
+      } else {
+        this.head[this.headLen++] = chunk[i++];
+        if (this.headLen === 5) {
+          this.headLen = 0;
+          this.type = this.head[0];
+          this.bodyLeft = this.head.readInt32BE(1) - 4;
+          this.startLen = 0;
+          this.onMessage?.(this.type);
+        }
+      }
+    }
+  }
+}
+
+/** Whether an ErrorResponse's body, from `at` (its first field), starts with severity FATAL or PANIC. */
+export function isFatalSeverity(bytes: Buffer, at: number, end = bytes.length): boolean {
+  if (end - at < 6) return false;
+  const head = bytes.toString('latin1', at, at + 6);
+  return head === 'SFATAL' || head === 'SPANIC';
+}
+
+/** Reads NUL-terminated strings and bytes from a message body (after the 5-byte header). */
 export class BodyCursor {
   private at = 5;
   constructor(private readonly bytes: Buffer) {}
@@ -70,12 +120,6 @@ export class BodyCursor {
 
   byte(): number {
     return this.bytes[this.at++];
-  }
-
-  int16(): number {
-    const v = this.bytes.readInt16BE(this.at);
-    this.at += 2;
-    return v;
   }
 }
 
@@ -92,16 +136,6 @@ function message(type: number, parts: (string | number)[]): Buffer {
 export const queryMessage = (sql: string): Buffer => message(Msg.query, [sql]);
 export const syncMessage = (): Buffer => message(Msg.sync, []);
 export const closeMessage = (kind: 'S' | 'P', name: string): Buffer => message(Msg.close, [kind.charCodeAt(0), name]);
-
-/** A CancelRequest packet (untyped startup-phase message) for a session's key. */
-export function cancelRequest(processId: number, secretKey: number): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeInt32BE(16, 0);
-  b.writeInt32BE(80877102, 4);
-  b.writeInt32BE(processId, 8);
-  b.writeInt32BE(secretKey, 12);
-  return b;
-}
 
 /** The SQLSTATE ('C' field) of an ErrorResponse, or '' when absent. */
 export function errorCode(bytes: Buffer): string {

@@ -5,8 +5,9 @@
 // replayed on it. See statement-router.ts for the rules.
 import { Socket, connect } from 'net';
 import { Duplex } from 'stream';
-import { ProxyTarget, RelayedSession, fatalErrorBytes } from './client-proxy';
-import { BodyCursor, Msg, MessageSplitter, PgMessage, cancelRequest, closeMessage, errorCode, errorResponse, queryMessage, readyForQuery, syncMessage } from './pg-messages';
+import { ProxyTarget, RelayedSession, leaderGoneBytes, noLeaderBytes } from './client-proxy';
+import { BodyCursor, Msg, MessageSplitter, PgMessage, closeMessage, errorCode, errorResponse, isFatalSeverity, queryMessage, readyForQuery, syncMessage } from './pg-messages';
+import { cancelRequest } from './startup-packet';
 import type { LocalEngine, RouterContext } from './statement-router';
 import { PreparedNames, runsLocally, unitFacts, UnitFacts } from './unit-side';
 
@@ -72,7 +73,7 @@ export class RoutedSession implements RelayedSession {
     this.leaderTo = ctx.leader();
     if (this.leaderTo === null) {
       this.closed = true;
-      client.end(fatalErrorBytes('57P03', 'the cluster has no leader at the moment; retry shortly'));
+      client.end(noLeaderBytes());
       this.leaderSocket = new Socket();
       return;
     }
@@ -117,13 +118,8 @@ export class RoutedSession implements RelayedSession {
       if (!this.leaderSocket.write(chunk)) this.client.pause();
       return;
     }
-    let messages: PgMessage[];
-    try {
-      messages = this.clientIn.push(chunk);
-    } catch {
-      this.client.destroy();
-      return;
-    }
+    const messages = split(this.clientIn, chunk, this.client);
+    if (messages === null) return;
     for (const m of messages) {
       const f = this.inflight;
       // The rest of a streaming unit, and COPY data of the running unit, go straight to its side.
@@ -138,12 +134,9 @@ export class RoutedSession implements RelayedSession {
   }
 
   private countUntracked(chunk: Buffer): void {
-    let messages: PgMessage[];
-    try {
-      messages = this.authIn.push(chunk);
-    } catch {
-      return; // the leader judges malformed bytes
-    }
+    // Malformed bytes are the leader's to judge.
+    const messages = split(this.authIn, chunk, null);
+    if (messages === null) return;
     for (const m of messages) if (m.type === Msg.query || m.type === Msg.sync) this.untracked++;
   }
 
@@ -275,17 +268,12 @@ export class RoutedSession implements RelayedSession {
   // ---- leader → router ----
 
   private fromLeader(chunk: Buffer): void {
-    let messages: PgMessage[];
-    try {
-      messages = this.leaderIn.push(chunk);
-    } catch {
-      this.leaderSocket.destroy();
-      return;
-    }
+    const messages = split(this.leaderIn, chunk, this.leaderSocket);
+    if (messages === null) return;
     const out: Buffer[] = [];
     for (const m of messages) {
       // The leader's own FATAL (a wrong password, its shutdown) ends the session: nothing to add to it.
-      if (m.type === Msg.errorResponse) this.leaderFatal = isFatal(m.bytes);
+      if (m.type === Msg.errorResponse) this.leaderFatal = isFatalSeverity(m.bytes, 5);
       if (this.phase === 'auth') {
         out.push(m.bytes);
         if (m.type === Msg.backendKeyData) this.leaderKey = `${m.bytes.readInt32BE(5)}/${m.bytes.readInt32BE(9)}`;
@@ -332,8 +320,10 @@ export class RoutedSession implements RelayedSession {
     this.leaderStatus = status;
     this.inflight = null;
     const k = f.facts.kind;
-    if (k.createsTemp) this.pinned = true;
+    // A failed statement created or dropped nothing (this engine refuses temporary tables, DEALLOCATE
+    // and DISCARD with 0A000 today, so these wait for the engine to support them).
     if (!f.sawError) {
+      if (k.createsTemp) this.pinned = true;
       if (k.dropsAllPrepared) this.names.clear();
       for (const name of k.dropsPrepared) this.names.delete(name);
     }
@@ -380,13 +370,8 @@ export class RoutedSession implements RelayedSession {
   // ---- standby → router ----
 
   private fromLocal(chunk: Buffer): void {
-    let messages: PgMessage[];
-    try {
-      messages = this.localIn.push(chunk);
-    } catch {
-      this.local?.destroy();
-      return;
-    }
+    const messages = split(this.localIn, chunk, this.local);
+    if (messages === null) return;
     const out: Buffer[] = [];
     for (const m of messages) {
       if (this.phase === 'local-startup') {
@@ -396,7 +381,7 @@ export class RoutedSession implements RelayedSession {
         if (m.type === Msg.readyForQuery) this.phase = 'ready';
         continue;
       }
-      if (m.type === Msg.errorResponse && isFatal(m.bytes)) {
+      if (m.type === Msg.errorResponse && isFatalSeverity(m.bytes, 5)) {
         // The standby's session ended (its server shut down): the client's session is the leader's
         // and goes on; this unit is answered by localLost().
         this.local?.destroy();
@@ -443,8 +428,7 @@ export class RoutedSession implements RelayedSession {
     this.closed = true;
     // Whole messages only are passed on, so the client is always at a message boundary here.
     if (this.terminating || this.leaderFatal) this.client.end();
-    else if (!this.leaderReached) this.client.end(fatalErrorBytes('57P03', "the cluster's leader node cannot be reached at the moment; retry shortly"));
-    else this.client.end(fatalErrorBytes('57P01', 'terminating connection because the cluster lost its leader node; reconnect and retry'));
+    else this.client.end(leaderGoneBytes(this.leaderReached));
   }
 
   private clientGone(): void {
@@ -454,12 +438,16 @@ export class RoutedSession implements RelayedSession {
   }
 }
 
-function isCopyMessage(type: number): boolean {
-  return type === Msg.copyData || type === Msg.copyDone || type === Msg.copyFail;
+/** The whole messages of a chunk; null after bad framing, which ends the stream it came from (if given). */
+function split(splitter: MessageSplitter, chunk: Buffer, from: Duplex | null): PgMessage[] | null {
+  try {
+    return splitter.push(chunk);
+  } catch {
+    from?.destroy();
+    return null;
+  }
 }
 
-/** An ErrorResponse whose severity is FATAL or PANIC (the session ends). */
-function isFatal(bytes: Buffer): boolean {
-  const head = bytes.toString('latin1', 5, 11);
-  return head === 'SFATAL' || head === 'SPANIC';
+function isCopyMessage(type: number): boolean {
+  return type === Msg.copyData || type === Msg.copyDone || type === Msg.copyFail;
 }

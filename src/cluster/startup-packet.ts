@@ -38,3 +38,13 @@ export function awaitStartupPacket(client: Socket, ready: (buffered: Buffer, len
   };
   client.on('data', onData);
 }
+
+/** A CancelRequest packet (untyped startup-phase message) for a session's key. */
+export function cancelRequest(processId: number, secretKey: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeInt32BE(16, 0);
+  b.writeInt32BE(CANCEL_REQUEST, 4);
+  b.writeInt32BE(processId, 8);
+  b.writeInt32BE(secretKey, 12);
+  return b;
+}

@@ -4,6 +4,7 @@
 // part of), every statement in it is read-only (statement-kind.ts), and every prepared statement or
 // portal it names exists on the standby's session.
 import { BodyCursor, Msg, PgMessage } from './pg-messages';
+import { scanLiterals } from '../sql/literal-params';
 import { QueryKind, classifyQuery } from './statement-kind';
 
 /** A named prepared statement: the Parse that made it, and the sessions that hold it. */
@@ -36,13 +37,22 @@ export interface UnitFacts {
 
 const classified = new Map<string, QueryKind>();
 
-/** The parser is not free: the same texts (a driver's prepared statements) come again and again. */
-function classify(sql: string): QueryKind {
-  let k = classified.get(sql);
+/**
+ * The parser is not free (some 15 µs for a short statement), and the same statements come again and
+ * again: a driver's prepared texts, and simple queries that differ only in numeric literals
+ * ("... WHERE aid = 17", as pgbench sends them). Those share one entry under their literal key
+ * (sql/literal-params.ts, as the engine's statement cache does): nothing in a classification depends on
+ * a numeric literal's value except the texts to mirror, so a kind with texts to mirror is kept under
+ * its exact text instead (a key holds NUL markers, which no text has, so the two never collide).
+ */
+export function classify(sql: string): QueryKind {
+  const scan = scanLiterals(sql);
+  const shape = scan === null || scan.literals.length === 0 ? sql : scan.key;
+  let k = classified.get(shape) ?? (shape === sql ? undefined : classified.get(sql));
   if (k === undefined) {
     k = classifyQuery(sql);
     if (classified.size > 2000) classified.clear();
-    classified.set(sql, k);
+    classified.set(k.mirror.length === 0 ? shape : sql, k);
   }
   return k;
 }

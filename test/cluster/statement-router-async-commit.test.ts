@@ -5,19 +5,13 @@
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { TestCluster, startTestCluster } from '../helpers/cluster';
+import { routedSession } from '../helpers/routed-cluster';
+import { agreedLeader, connectTo } from './fault-helpers';
 
 describe('cluster: read-your-writes through a follower with synchronous_commit = off', function () {
   this.timeout(120000);
   let cluster: TestCluster;
   const clients: Client[] = [];
-
-  const connect = async (id: number) => {
-    const c = new Client(cluster.clientConfig(id));
-    c.on('error', () => undefined);
-    await c.connect();
-    clients.push(c);
-    return c;
-  };
 
   before(async () => {
     cluster = await startTestCluster({ nodes: 3, settings: { synchronous_commit: 'off' } });
@@ -28,24 +22,15 @@ describe('cluster: read-your-writes through a follower with synchronous_commit =
   });
 
   it('each update made through the follower is seen by the next read it answers itself', async () => {
-    const deadline = Date.now() + 60000;
-    const probe = await connect(1);
-    let leader = 0;
-    while (leader === 0 && Date.now() < deadline) {
-      const r = await probe.query("SELECT node_id FROM tessera_cluster_nodes() WHERE role = 'leader'").catch(() => ({ rows: [] as { node_id: number }[] }));
-      if (r.rows.length === 1) leader = r.rows[0].node_id;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    const leader = await agreedLeader(cluster, [1, 2, 3], 60000);
     expect(leader).to.be.greaterThan(0);
     const follower = leader === 1 ? 2 : 1;
+    const probe = await connectTo(cluster, leader);
+    clients.push(probe);
     await probe.query('CREATE TABLE rw (id int PRIMARY KEY, v int)');
     await probe.query('INSERT INTO rw VALUES (1, 0)');
-    let c: Client | null = null;
-    while (c === null && Date.now() < deadline) {
-      const s = await connect(follower);
-      if ((await s.query('SHOW cluster_node_id')).rows[0].cluster_node_id === String(follower)) c = s;
-      else await new Promise((r) => setTimeout(r, 200));
-    }
+    const c: Client | null = await routedSession(cluster, follower);
+    clients.push(c);
     expect(c, 'a session routed by the follower').to.not.equal(null);
     const stale: number[] = [];
     for (let i = 1; i <= 50; i++) {

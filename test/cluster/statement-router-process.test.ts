@@ -6,33 +6,13 @@
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { TestCluster, startTestCluster } from '../helpers/cluster';
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let why = '';
-  for (;;) {
-    const v = await probe().catch((err) => {
-      why = (err as Error).message;
-      return null;
-    });
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${why === '' ? '' : ` (last: ${why})`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { routedSession } from '../helpers/routed-cluster';
+import { agreedLeader, connectTo } from './fault-helpers';
 
 describe('cluster: a follower coordinates its clients\' reads (statement router, real processes)', function () {
   this.timeout(120000);
   let cluster: TestCluster;
   const clients: Client[] = [];
-
-  const connect = async (id: number) => {
-    const c = new Client(cluster.clientConfig(id));
-    c.on('error', () => undefined);
-    await c.connect();
-    clients.push(c);
-    return c;
-  };
 
   before(async () => {
     cluster = await startTestCluster({ nodes: 3 });
@@ -43,24 +23,17 @@ describe('cluster: a follower coordinates its clients\' reads (statement router,
   });
 
   it('reads its own writes on the follower it is connected to; writes and transactions go to the leader', async () => {
-    const probe = await connect(1);
-    const leader = await until('a leader', 30000, async () => {
-      const r = await probe.query("SELECT node_id FROM tessera_cluster_nodes() WHERE role = 'leader'");
-      return r.rows.length === 1 ? (r.rows[0].node_id as number) : null;
-    });
+    const leader = await agreedLeader(cluster, [1, 2, 3]);
     const follower = leader === 1 ? 2 : 1;
+    const probe = await connectTo(cluster, leader);
+    clients.push(probe);
     // A follower opens its standby engine once its copy holds a first replicated write.
     await probe.query('CREATE TABLE routed (id int PRIMARY KEY, v text)');
-    // A session opened before the follower's standby is ready and in sync is relayed whole: wait for one that is routed.
-    const c = await until('a routed session on the follower', 60000, async () => {
-      const s = await connect(follower);
-      if ((await s.query('SHOW cluster_node_id')).rows[0].cluster_node_id === String(follower)) return s;
-      await s.end();
-      return null;
-    }).catch(async (err) => {
-      const nodes = await connect(leader).then((l) => l.query('SELECT * FROM tessera_cluster_nodes()'));
+    const c = await routedSession(cluster, follower).catch(async (err) => {
+      const nodes = await probe.query('SELECT * FROM tessera_cluster_nodes()');
       throw new Error(`${(err as Error).message}\nnodes: ${JSON.stringify(nodes.rows)}\nfollower ${follower} printed:\n${cluster.node(follower).output().slice(-4000)}`);
     });
+    clients.push(c);
     const stat = async () => Number((await c.query('SELECT local_units FROM tessera_route_stats()')).rows[0].local_units);
     const local0 = await stat();
 

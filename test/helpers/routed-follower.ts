@@ -64,7 +64,7 @@ export async function startRoutedFollower(options: { trust?: boolean } = {}): Pr
     counters,
     cancelByLeaderKey: new Map(),
   };
-  standbyDb.routeStats = () => [{ nodeId: Number(STANDBY_ID), localUnits: counters.localUnits, leaderUnits: counters.leaderUnits, relayedSessions: counters.relayedSessions }];
+  standbyDb.routeStats = () => counters.rows(Number(STANDBY_ID));
   const sockets = new Map<Socket, RelayedSession>();
   const router: Server = createServer((socket) => {
     sockets.set(socket, routeClient(socket, ctx));

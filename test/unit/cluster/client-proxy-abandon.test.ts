@@ -3,16 +3,10 @@
 // closes them itself. The client gets FATAL 57P01 and the connection closes; the upstream is dropped.
 import { expect } from 'chai';
 import { AddressInfo, Server, Socket, connect, createServer } from 'net';
+import { serialize } from 'pg-protocol';
 import { RelayedSession, proxyClient } from '../../../src/cluster/client-proxy';
 
-function startupPacket(): Buffer {
-  const params = Buffer.from('user\0postgres\0database\0postgres\0\0');
-  const b = Buffer.alloc(8 + params.length);
-  b.writeInt32BE(b.length, 0);
-  b.writeInt32BE(196608, 4);
-  params.copy(b, 8);
-  return b;
-}
+const startupPacket = serialize.startup({ user: 'postgres', database: 'postgres' });
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -45,9 +39,9 @@ describe('cluster client proxy: abandoning a relay to a node that is no longer t
     let received = Buffer.alloc(0);
     client.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
     const clientClosed = new Promise<void>((resolve) => client.on('close', () => resolve()));
-    client.write(startupPacket());
+    client.write(startupPacket);
     const deadline = Date.now() + 5000;
-    while (startupBytes < startupPacket().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (startupBytes < startupPacket.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect((relay as RelayedSession | null)?.target()).to.deep.equal({ host: '127.0.0.1', port: upPort });
     relay!.abandon();
     await clientClosed;

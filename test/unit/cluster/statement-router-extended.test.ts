@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { connect } from 'net';
-import { cancelRequest } from '../../../src/cluster/pg-messages';
+import { cancelRequest } from '../../../src/cluster/startup-packet';
 import { failure } from '../../helpers/pg-client';
 import { RawClient, serialize } from '../../helpers/raw-client';
 import { LEADER_ID, RoutedFollower, STANDBY_ID, startRoutedFollower } from '../../helpers/routed-follower';
@@ -70,6 +70,25 @@ describe('cluster statement router (extended protocol)', function () {
       expect(await run(serialize.parse({ name: 's2', text: node }), ...exec('s2'))).to.deep.equal([STANDBY_ID]);
       // A name the leader holds cannot be parsed again: the leader says so (42P05).
       expect(await run(serialize.parse({ name: 's1', text: 'SELECT 2' }))).to.deep.equal(['error 42P05']);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('hides the ParseComplete of a Parse it replays on the leader: the client sees the replies of what it sent', async () => {
+    const c = await RawClient.connect(f.port);
+    const names = async (...msgs: Buffer[]) => {
+      c.send(...msgs);
+      return (await c.until('readyForQuery')).map((m) => m.name);
+    };
+    try {
+      const node = "SELECT current_setting('cluster_node_id')";
+      const exec = [serialize.bind({ statement: 'hidden' }), serialize.execute({}), serialize.sync()];
+      expect(await names(serialize.parse({ name: 'hidden', text: node }), ...exec)).to.deep.equal(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+      await names(serialize.query('BEGIN'));
+      // Parsed on the standby only: the router sends the Parse to the leader first, unseen.
+      expect(await names(...exec)).to.deep.equal(['bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+      await names(serialize.query('COMMIT'));
     } finally {
       c.close();
     }

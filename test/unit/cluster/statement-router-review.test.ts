@@ -2,6 +2,7 @@
 // both sessions, and COPY data a client sends in the same packet as its COPY query reaches the
 // leader instead of waiting behind it.
 import { expect } from 'chai';
+import { failure } from '../../helpers/pg-client';
 import { RawClient, serialize } from '../../helpers/raw-client';
 import { LEADER_ID, RoutedFollower, STANDBY_ID, startRoutedFollower } from '../../helpers/routed-follower';
 
@@ -98,6 +99,17 @@ describe('cluster statement router (review cases)', function () {
       expect(got[got.length - 1].status).to.equal('T');
     } finally {
       d.socket.destroy();
+    }
+  });
+
+  it('a CREATE TEMP TABLE that failed (this engine has no temporary tables) does not keep the session on the leader', async () => {
+    const c = await f.client();
+    try {
+      expect((await c.query('SHOW cluster_node_id')).rows).to.deep.equal([{ cluster_node_id: STANDBY_ID }]);
+      expect((await failure(c.query('CREATE TEMP TABLE mine (n int)'))).code).to.equal('0A000');
+      expect((await c.query('SHOW cluster_node_id')).rows).to.deep.equal([{ cluster_node_id: STANDBY_ID }]);
+    } finally {
+      await c.end();
     }
   });
 
