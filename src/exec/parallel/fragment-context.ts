@@ -36,6 +36,17 @@ export function fragmentContext(task: FragmentBase, tables: Map<number, TableSna
   };
 }
 
+/** The snapshot's row count and deletion bitmap of each row group, as a fragment's runner receives them (sentSnapshot). */
+export function snapshotGroups(snap: TableSnapshot): { rowCounts: number[]; deleted: (Uint8Array | null)[] } {
+  const rowCounts: number[] = [];
+  const deleted: (Uint8Array | null)[] = [];
+  for (let g = 0; g < snap.rowGroupCount; g++) {
+    rowCounts.push(snap.rowCount(g));
+    deleted.push(snap.deleted(g));
+  }
+  return { rowCounts, deleted };
+}
+
 /** A table as a fragment's runner sees it: the snapshot's row counts and deletions as sent, chunks from `readColumn`. */
 export function sentSnapshot(t: { def: TableSnapshot['def']; rowCounts: number[]; deleted: (Uint8Array | null)[]; liveRowCount: number }, readColumn: (group: number, column: number) => Vector): TableSnapshot {
   return {

@@ -30,7 +30,7 @@ import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from './pool';
 import { remotePlanOf } from './remote-request';
-import { fragmentBase } from './fragment-context';
+import { fragmentBase, snapshotGroups } from './fragment-context';
 import { runRemoteRanges } from './remote-round';
 import { runShuffledFragment } from './shuffle-round';
 
@@ -289,16 +289,7 @@ async function runShuffled(fragment: ParallelFragment, root: PlanNode, ctx: Exec
  * one; `end` is the first group left out, other groups' chunks are null), other tables whole.
  */
 function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, budget: number): { tables: SentTable[]; dicts: Map<number, string[]>; rowCounts: number[]; end: number } {
-  const need = neededColumns(fragment.partial);
-  const columnsByTable = new Map<number, Set<number>>();
-  for (const s of scansUnder(fragment.partial, [])) {
-    const read = scanReadColumns(s, need.get(s));
-    let set = columnsByTable.get(s.tableId);
-    if (set === undefined) columnsByTable.set(s.tableId, (set = new Set()));
-    s.columns.forEach((c, k) => {
-      if (read[k]) set!.add(c);
-    });
-  }
+  const columnsByTable = columnsReadByTable(fragment.partial);
   const dicts = new Map<number, string[]>();
   const tables: SentTable[] = [];
   let drivingRowCounts: number[] = [];
@@ -313,6 +304,20 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, bu
     tables.push(shared.table);
   }
   return { tables, dicts, rowCounts: drivingRowCounts, end };
+}
+
+/** The table columns the scans of `plan` read (`need`: neededColumns(plan)), by table. */
+export function columnsReadByTable(plan: PlanNode, need = neededColumns(plan)): Map<number, Set<number>> {
+  const byTable = new Map<number, Set<number>>();
+  for (const s of scansUnder(plan, [])) {
+    const read = scanReadColumns(s, need.get(s));
+    let set = byTable.get(s.tableId);
+    if (set === undefined) byTable.set(s.tableId, (set = new Set()));
+    s.columns.forEach((c, k) => {
+      if (read[k]) set!.add(c);
+    });
+  }
+  return byTable;
 }
 
 /**
@@ -330,12 +335,7 @@ export function sharedTable(
   budget = Infinity,
 ): { table: SentTable; end: number; bytes: number } {
   const groups = snap.rowGroupCount;
-  const rowCounts: number[] = [];
-  const deleted: (Uint8Array | null)[] = [];
-  for (let g = 0; g < groups; g++) {
-    rowCounts.push(snap.rowCount(g));
-    deleted.push(snap.deleted(g));
-  }
+  const { rowCounts, deleted } = snapshotGroups(snap);
   const sent: [number, SentVector[]][] = [...columns].map((c) => [c, new Array<SentVector>(groups).fill(null as unknown as SentVector)]);
   let bytes = 0;
   let g = from;
