@@ -473,7 +473,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
           ...remote,
           counter: new Int32Array(counter),
           morsels,
-          drivingTableId: fragment.driving.tableId,
+          drivingKeys: remote.tables.find((t) => t.tableId === fragment.driving.tableId)?.keys[0] ?? null,
           localSlots: workers.length,
           runLocal: localRunner(workers, (w, m) => taskFor(w, 0, m, new SharedArrayBuffer(4), null)),
           localDone,
