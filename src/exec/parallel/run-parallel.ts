@@ -218,6 +218,8 @@ async function runOrFallBack(
   shuffleCtx: ExecContext,
 ): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
   if (fragment.shuffle == null) return runFragment(fragment, root, ctx, cteId);
+  // Too small to run in parallel: so is the fragment without shuffles (its driving table is never larger).
+  if (tooSmall(fragment, ctx)) return null;
   const shuffled = await runFragment(fragment, root, shuffleCtx, cteId);
   if (shuffled !== null) return shuffled;
   const plain = withoutShuffle(root);
@@ -227,11 +229,15 @@ async function runOrFallBack(
   return runFragment(fragment.partitioned === undefined ? plain : { ...plain, partitioned: keyRange(plain, ctx) }, root, ctx, cteId);
 }
 
+/** Whether the fragment's driving table has fewer live rows than a parallel run pays for (parallel_min_rows). */
+function tooSmall(fragment: ParallelFragment, ctx: ExecContext): boolean {
+  return ctx.snapshot(fragment.driving.tableId).liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS);
+}
+
 /** Runs one fragment on the workers: its partial rows (for CTE `cteId`) and the merge that reads them; null = not run (too small, no worker free). */
 async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: ExecContext, cteId: number): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
   const want = ctx.parallelWorkers ?? 0;
-  const driving = ctx.snapshot(fragment.driving.tableId);
-  if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
+  if (tooSmall(fragment, ctx)) return null;
   if (fragment.shuffle != null) return runShuffled(fragment, root, ctx, cteId);
   // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
   const prebuilt = fragment.shared.length > 0 ? prebuildJoins(fragment, ctx) : null;
