@@ -11,17 +11,10 @@ import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Database } from '../../src/engine/database';
-import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
-import { Interconnect } from '../../src/cluster/interconnect';
-import { ReplicatedKv } from '../../src/cluster/replication';
 import { clusterFragmentProvider } from '../../src/cluster/fragment-provider';
 import { remoteFragmentStats } from '../../src/exec/parallel/remote-round';
-import { MemoryKv } from '../../src/storage/kv-store';
-import type { NodeInfo } from '../../src/cluster/cluster-types';
 import { tableFile, tableStream } from '../tpch/data-source';
-import { freePort } from '../../test/helpers/test-server';
-import { startFragmentFollower } from '../../test/helpers/fragment-followers';
+import { startLeaderWithFollowers } from '../../test/helpers/fragment-followers';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
@@ -34,17 +27,8 @@ async function main(): Promise<void> {
   const sf = arg('--sf', '0.1');
   const runs = Number(arg('--runs', '5'));
   const out = arg('--out', path.resolve(__dirname, '../../../bench/results/cluster-fragments.md'));
-  const infos: NodeInfo[] = [];
-  for (let id = 1; id <= 3; id++) infos.push({ id, host: '127.0.0.1', interconnectPort: await freePort(), clientPort: 0 });
-  const followers = [await startFragmentFollower(infos[1], infos), await startFragmentFollower(infos[2], infos)];
-  const ic = new Interconnect({ self: infos[0], peers: infos, acceptablePauseMs: 10_000, requestTimeoutMs: 60_000 });
+  const { ic, kv, database, db, stop } = await startLeaderWithFollowers([['buffer_pool_size', '1GB']]);
   try {
-    await ic.listen();
-    await ic.waitConnected();
-    const kv = new ReplicatedKv(new MemoryKv(), ic, { term: 1 });
-    kv.setFollowers([2, 3]);
-    const database = await Database.open({ dir: ':memory:', kv, settings: new Map([['buffer_pool_size', '1GB']]) });
-    const db = new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(database);
     const schema = fs.readFileSync(path.resolve(__dirname, '../../../bench/tpch/schema.sql'), 'utf8');
     await db.exec(schema);
     const loadStart = performance.now();
@@ -103,8 +87,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${out}`);
     await db.close();
   } finally {
-    for (const f of followers) f.kill('SIGTERM');
-    await ic.close();
+    await stop();
   }
 }
 

@@ -75,13 +75,12 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
   const chunks = new FusedReader(options.cacheBytes ?? 256 * 1024 * 1024);
   handlers.handle(MessageType.fragmentRun, async (from, payload) => {
     const request = v8.deserialize(payload) as RemoteFragmentRequest;
-    const store = current();
-    if (store === null) throw Object.assign(new Error('this node holds no copy of the store'), { retryable: true });
+    const store = await storeAt(current, request.position, waitMs);
     const behind = (): Uint8Array => {
       stats.behind++;
       return v8.serialize({ kind: 'behind', position: store.position().seq } satisfies RemoteFragmentReply);
     };
-    if (!(await reached(store, request.position, waitMs))) return behind();
+    if (store.position().seq < request.position) return behind();
     await options.beforeRun?.(request);
     // Cache fusion (fused-read.ts): chunks kept here only as markers are fetched from the leader.
     const out = await chunks.run(handlers, store, from, (read) => runRemoteFragment(request, read), (n) => (stats.fetched += n));
@@ -92,16 +91,20 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
     return v8.serialize({ kind: 'done', ...out, batches: out.batches.map(compactStrings) } satisfies RemoteFragmentReply);
   });
   // The other kind of distributed-query work, over the same copy: parts of shuffled joins.
-  serveShuffle(handlers, current, { waitMs, cacheBytes: options.cacheBytes, beforeRun: options.beforeShuffle });
+  // Its decoded chunks are the same as the fragments': one cache (and one byte budget) for both.
+  serveShuffle(handlers, current, { waitMs, reader: chunks, beforeRun: options.beforeShuffle });
   return stats;
 }
 
-/** Waits (polling, bounded) until the store's applied position reaches `position`. */
-export async function reached(store: FragmentStore, position: number, waitMs: number): Promise<boolean> {
+/**
+ * The store a request from the coordinator at `position` reads: current()'s, once it reached the
+ * position (polling, bounded by `waitMs`: the caller checks whether it did). Throws a retryable
+ * error while this node holds no copy (the coordinator then runs the work itself).
+ */
+export async function storeAt(current: () => FragmentStore | null, position: number, waitMs: number): Promise<FragmentStore> {
+  const store = current();
+  if (store === null) throw Object.assign(new Error('this node holds no copy of the store'), { retryable: true });
   const deadline = performance.now() + waitMs;
-  while (store.position().seq < position) {
-    if (performance.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return true;
+  while (store.position().seq < position && performance.now() <= deadline) await new Promise((r) => setTimeout(r, 2));
+  return store;
 }

@@ -10,7 +10,7 @@ import { runShuffleBuild, runShuffleOwner, runShuffleProbe } from '../exec/paral
 import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { ShuffleJob, ShuffleRunner } from '../exec/parallel/shuffle-types';
 import type { FragmentStore } from './fragment-service';
-import { reached } from './fragment-service';
+import { storeAt } from './fragment-service';
 import { FusedReader } from './fused-read';
 import { MessageType } from './message-types';
 import type { RequestHandlers, RequestTransport } from './replication';
@@ -24,26 +24,26 @@ export interface ShuffleServiceOptions {
   /** How long a job waits for this node's copy to reach the coordinator's position (default 2000 ms). */
   waitMs?: number;
   timeoutMs?: number;
-  cacheBytes?: number;
+  /** The node's reader of its copy (the fragment service's: one cache of decoded chunks for both). */
+  reader: FusedReader;
   /** Test hook: runs before this node starts its part (a slow or failing node). */
   beforeRun?: (job: ShuffleJob) => Promise<void> | void;
 }
 
 /** Answers MessageType.shuffleRun from the store `current()` gives (null: this node holds no copy now, the job fails). */
-export function serveShuffle(handlers: RequestHandlers & RequestTransport, current: () => FragmentStore | null, options: ShuffleServiceOptions = {}): ShuffleInboxes {
+export function serveShuffle(handlers: RequestHandlers & RequestTransport, current: () => FragmentStore | null, options: ShuffleServiceOptions): ShuffleInboxes {
   const inboxes = shuffleInboxes(handlers);
-  const reader = new FusedReader(options.cacheBytes ?? 256 * 1024 * 1024);
+  const reader = options.reader;
   const timeoutMs = options.timeoutMs ?? JOB_TIMEOUT_MS;
   handlers.handle(MessageType.shuffleRun, async (from, payload) => {
     const { job, me } = v8.deserialize(payload) as { job: ShuffleJob; me: number };
-    const store = current();
-    const giveUp = (why: string): never => {
+    const giveUp = (err: Error): never => {
       inboxes.close(job.id);
       inboxes.stats.failed++;
-      throw Object.assign(new Error(why), { retryable: true });
+      throw Object.assign(err, { retryable: true });
     };
-    if (store === null) giveUp('this node holds no copy of the store');
-    if (!(await reached(store!, job.position, options.waitMs ?? 2000))) giveUp(`this node's copy is behind position ${job.position}`);
+    const store = await storeAt(current, job.position, options.waitMs ?? 2000).catch(giveUp);
+    if (store.position().seq < job.position) giveUp(new Error(`this node's copy is behind position ${job.position}`));
     await options.beforeRun?.(job);
     const fetched = (n: number): void => void (inboxes.stats.fetched += n);
     // `from` (the coordinator, a leader) holds every chunk: the ones kept here as markers come from it.
@@ -53,9 +53,9 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
       handlers,
       inboxes,
       {
-        build: () => reader.run(handlers, store!, from, (read) => runShuffleBuild(job, me, remoteSnapshots(job.tables, read)), fetched),
-        probe: (blooms) => reader.run(handlers, store!, from, (read) => runShuffleProbe(job, me, remoteSnapshots(job.tables, read), blooms), fetched),
-        owner: (probe, build) => reader.run(handlers, store!, from, (read) => runShuffleOwner(job, probe, build, remoteSnapshots(job.tables, read)), fetched),
+        build: () => reader.run(handlers, store, from, (read) => runShuffleBuild(job, me, remoteSnapshots(job.tables, read)), fetched),
+        probe: (blooms) => reader.run(handlers, store, from, (read) => runShuffleProbe(job, me, remoteSnapshots(job.tables, read), blooms), fetched),
+        owner: (probe, build) => reader.run(handlers, store, from, (read) => runShuffleOwner(job, probe, build, remoteSnapshots(job.tables, read)), fetched),
       },
       timeoutMs,
     );

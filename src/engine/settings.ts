@@ -212,50 +212,26 @@ function normalize(name: string, value: string): string {
       if (parts.some((p) => p !== 'ISO' && p !== 'MDY')) throw new SqlError(SqlState.featureNotSupported, `DateStyle ${value} is not supported (only ISO, MDY)`);
       return 'ISO, MDY';
     }
-    case 'extra_float_digits': {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < -15 || n > 3)
-        throw new SqlError(SqlState.invalidParameterValue, `${value} is outside the valid range for parameter "extra_float_digits" (-15 .. 3)`);
-      return String(n);
-    }
+    case 'extra_float_digits':
+      return integerIn(name, value, -15, 3);
     case 'TimeZone':
       return normalizeTimeZone(value);
-    case 'ml_optimizer': {
-      const v = value.trim().toLowerCase();
-      if (v !== 'on' && v !== 'off' && v !== 'shadow')
-        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "ml_optimizer": "${value}"`, { hint: 'Available values: off, on, shadow.' });
-      return v;
-    }
-    case 'plan_cache_mode': {
-      const v = value.trim().toLowerCase();
-      if (v !== 'auto' && v !== 'force_custom_plan' && v !== 'force_generic_plan')
-        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "plan_cache_mode": "${value}"`, { hint: 'Available values: auto, force_generic_plan, force_custom_plan.' });
-      return v;
-    }
+    case 'ml_optimizer':
+      return oneOf(name, value, ['off', 'on', 'shadow']);
+    case 'plan_cache_mode':
+      return oneOf(name, value, ['auto', 'force_generic_plan', 'force_custom_plan']);
     case 'cluster_parallel_query': {
       const v = value.trim().toLowerCase();
       if (['on', 'true', 'yes', '1'].includes(v)) return 'on';
       if (['off', 'false', 'no', '0'].includes(v)) return 'off';
       throw new SqlError(SqlState.invalidParameterValue, `parameter "cluster_parallel_query" requires a Boolean value`);
     }
-    case 'cluster_join_distribution': {
-      const v = value.trim().toLowerCase();
-      if (v !== 'auto' && v !== 'broadcast' && v !== 'shuffle')
-        throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "cluster_join_distribution": "${value}"`, { hint: 'Available values: auto, broadcast, shuffle.' });
-      return v;
-    }
-    case 'cluster_shuffle_min_build_rows': {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 0 || n > 2147483647)
-        throw new SqlError(SqlState.invalidParameterValue, `${value} is outside the valid range for parameter "cluster_shuffle_min_build_rows" (0 .. 2147483647)`);
-      return String(n);
-    }
-    case 'cluster_nodes': {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1 || n > 65535)
-        throw new SqlError(SqlState.invalidParameterValue, `${value} is outside the valid range for parameter "cluster_nodes" (1 .. 65535)`);
-      return String(n);
-    }
+    case 'cluster_join_distribution':
+      return oneOf(name, value, ['auto', 'broadcast', 'shuffle']);
+    case 'cluster_shuffle_min_build_rows':
+      return integerIn(name, value, 0, 2147483647);
+    case 'cluster_nodes':
+      return integerIn(name, value, 1, 65535);
     case 'statement_timeout':
     case 'lock_timeout':
     case 'idle_in_transaction_session_timeout':
@@ -263,6 +239,20 @@ function normalize(name: string, value: string): string {
     default:
       return value;
   }
+}
+
+/** An enum setting's value in lower case, if it is one of `values` (PostgreSQL's hint lists them in this order). */
+function oneOf(name: string, value: string, values: readonly string[]): string {
+  const v = value.trim().toLowerCase();
+  if (!values.includes(v)) throw new SqlError(SqlState.invalidParameterValue, `invalid value for parameter "${name}": "${value}"`, { hint: `Available values: ${values.join(', ')}.` });
+  return v;
+}
+
+/** An integer setting's value, if it lies in [lo, hi]. */
+function integerIn(name: string, value: string, lo: number, hi: number): string {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new SqlError(SqlState.invalidParameterValue, `${value} is outside the valid range for parameter "${name}" (${lo} .. ${hi})`);
+  return String(n);
 }
 
 function normalizeTimeZone(value: string): string {

@@ -90,34 +90,21 @@ export function bindFromWhere(fromClause: any[] | undefined, whereClause: any, c
   const lookup = (id: number) => ctx.tableStatistics(id);
   let plan = planInnerJoins(rels, factorOrConjuncts(conjuncts), lookup, ctx.cardinalityModel);
   for (const sj of semiJoins) plan = planSemiJoin(sj.joinType, plan, sj.right, sj.leftKeys, sj.rightKeys, sj.residual, lookup);
-  markJoinDistribution(plan, clusterNodes(ctx), joinDistributionMode(ctx), minShuffleBuildRows(ctx));
+  // In a cluster only (cluster_nodes, set by the cluster layer): every statement's plan passes here.
+  const nodes = Number(settingOr(ctx, 'cluster_nodes', '1')) || 1;
+  if (nodes > 1) {
+    const minBuildRows = Number(settingOr(ctx, 'cluster_shuffle_min_build_rows', String(SHUFFLE_MIN_BUILD_ROWS)));
+    markJoinDistribution(plan, nodes, settingOr(ctx, 'cluster_join_distribution', 'auto') as DistributionMode, Number.isFinite(minBuildRows) ? minBuildRows : SHUFFLE_MIN_BUILD_ROWS);
+  }
   return plan;
 }
 
-/** cluster_shuffle_min_build_rows (planner/join-distribution.ts SHUFFLE_MIN_BUILD_ROWS). */
-function minShuffleBuildRows(ctx: BindContext): number {
+/** A setting's value, or `fallback` where the context has no such setting. */
+function settingOr(ctx: BindContext, name: string, fallback: string): string {
   try {
-    const n = Number(ctx.setting('cluster_shuffle_min_build_rows'));
-    return Number.isFinite(n) ? n : SHUFFLE_MIN_BUILD_ROWS;
+    return ctx.setting(name);
   } catch {
-    return SHUFFLE_MIN_BUILD_ROWS;
-  }
-}
-
-/** Nodes taking part in parallel query (cluster_nodes, set by the cluster layer; 1 without a cluster or setting). */
-function clusterNodes(ctx: BindContext): number {
-  try {
-    return Number(ctx.setting('cluster_nodes')) || 1;
-  } catch {
-    return 1;
-  }
-}
-
-function joinDistributionMode(ctx: BindContext): DistributionMode {
-  try {
-    return ctx.setting('cluster_join_distribution') as DistributionMode;
-  } catch {
-    return 'auto';
+    return fallback;
   }
 }
 

@@ -22,6 +22,12 @@ import { FakeNet } from './cluster-fakes';
 export const TPCH = '/work/shared/tpch';
 export const tpchQuery = (n: string): string => fs.readFileSync(path.join(TPCH, 'queries', `q${n}.sql`), 'utf8');
 
+/** Creates the TPC-H schema in `db` and loads `tables` from the .tbl files of `dir` (SF 0.01 by default); no ANALYZE. */
+export async function loadTpch(db: EmbeddedDatabase, tables: readonly string[], dir = path.join(TPCH, 'sf0.01')): Promise<void> {
+  await db.exec(fs.readFileSync(path.join(TPCH, 'schema.sql'), 'utf8'));
+  for (const t of tables) await db.copyFrom(t, fs.readFileSync(path.join(dir, `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
+}
+
 export interface ShuffleCluster {
   net: FakeNet;
   kv: ReplicatedKv;
@@ -75,11 +81,7 @@ export async function openShuffleCluster(sf = '0.01', settings: [string, string]
   };
   database.remoteFragments = provider;
   const db = new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(database);
-  await db.exec(fs.readFileSync(path.join(TPCH, 'schema.sql'), 'utf8'));
-  const dir = sf === '0.01' ? path.join(TPCH, 'sf0.01') : sf;
-  for (const t of ['lineitem', 'orders', 'customer', 'nation', 'region', 'supplier', 'part', 'partsupp']) {
-    await db.copyFrom(t, fs.readFileSync(path.join(dir, `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
-  }
+  await loadTpch(db, ['lineitem', 'orders', 'customer', 'nation', 'region', 'supplier', 'part', 'partsupp'], sf === '0.01' ? undefined : sf);
   await db.exec('ANALYZE');
   if (placement !== null) for (const id of [2, 3]) await requestTrim(leader, id, kv.durableEverywhere()!);
   // The follower services' hooks: wrap the registered handler of each follower.

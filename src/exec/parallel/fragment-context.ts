@@ -6,6 +6,7 @@ import { ParallelFragment } from './fragment';
 import { FragmentBase, drivingNode } from './messages';
 import { TableSnapshot } from '../../storage/api';
 import { Vector } from '../../types/vector';
+import { PlanNode } from '../../plan/plan';
 
 /** The fields of a fragment's task that come from the fragment and the statement's context. */
 export function fragmentBase(fragment: Pick<ParallelFragment, 'partial' | 'path'>, ctx: ExecContext): FragmentBase {
@@ -19,8 +20,19 @@ export function fragmentBase(fragment: Pick<ParallelFragment, 'partial' | 'path'
   };
 }
 
-export function fragmentContext(task: FragmentBase, tables: Map<number, TableSnapshot>, source: MorselSource, checkCancel: () => void, who: string): ExecContext {
-  const driving = drivingNode(task.plan, task.path);
+/**
+ * The context `task`'s plan runs in: tables from `tables`, the scan `driving` (by default the one at
+ * the task's path; null: none) taking its rows from `source`. morselsFor is always set, so the
+ * plan's scans and join builds never start parallel workers of their own.
+ */
+export function fragmentContext(
+  task: FragmentBase,
+  tables: Map<number, TableSnapshot>,
+  source: MorselSource,
+  checkCancel: () => void,
+  who: string,
+  driving: PlanNode | null = drivingNode(task.plan, task.path),
+): ExecContext {
   return {
     params: task.params,
     snapshot: (id) => {
@@ -34,6 +46,31 @@ export function fragmentContext(task: FragmentBase, tables: Map<number, TableSna
     checkCancel,
     morselsFor: (node) => (node === driving ? source : undefined),
   };
+}
+
+/** The morsels of `m`, (group, start, end) triples, claimed in order; `claimed`: how many were. */
+export class MorselList implements MorselSource {
+  claimed = 0;
+
+  constructor(private readonly m: Int32Array) {}
+
+  claim(): { group: number; start: number; end: number } | null {
+    const i = this.claimed;
+    if (i * 3 >= this.m.length) return null;
+    this.claimed++;
+    return { group: this.m[i * 3], start: this.m[i * 3 + 1], end: this.m[i * 3 + 2] };
+  }
+}
+
+/** The snapshot's row count and deletion bitmap of each row group, as a fragment's runner receives them (sentSnapshot). */
+export function snapshotGroups(snap: TableSnapshot): { rowCounts: number[]; deleted: (Uint8Array | null)[] } {
+  const rowCounts: number[] = [];
+  const deleted: (Uint8Array | null)[] = [];
+  for (let g = 0; g < snap.rowGroupCount; g++) {
+    rowCounts.push(snap.rowCount(g));
+    deleted.push(snap.deleted(g));
+  }
+  return { rowCounts, deleted };
 }
 
 /** A table as a fragment's runner sees it: the snapshot's row counts and deletions as sent, chunks from `readColumn`. */

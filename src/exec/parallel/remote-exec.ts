@@ -5,9 +5,8 @@
 import { PlanNode } from '../../plan/plan';
 import { TableSnapshot } from '../../storage/api';
 import { Batch, Vector } from '../../types/vector';
-import { MorselSource } from '../context';
 import { executePlanWithStats } from '../execute';
-import { fragmentContext, sentSnapshot } from './fragment-context';
+import { MorselList, fragmentContext, sentSnapshot } from './fragment-context';
 import { RemoteFragmentRequest, RemoteTable } from './remote-types';
 
 /** A chunk the copy lacks: the coordinator must run the request itself (reply 'behind'). */
@@ -42,16 +41,8 @@ export function remoteSnapshots(tables: readonly RemoteTable[], read: RemoteChun
 export function runRemoteFragment(req: RemoteFragmentRequest, read: RemoteChunkReader): { batches: Batch[]; morsels: number; elapsedMs: number } {
   const started = performance.now();
   const tables = remoteSnapshots(req.tables, read);
-  const m = req.morsels;
-  let next = 0;
-  const source: MorselSource = {
-    claim: () => {
-      if (next * 3 >= m.length) return null;
-      const i = next++;
-      return { group: m[i * 3], start: m[i * 3 + 1], end: m[i * 3 + 2] };
-    },
-  };
+  const source = new MorselList(req.morsels);
   const ctx = fragmentContext(req, tables, source, () => undefined, 'remote fragment');
   const { batches } = executePlanWithStats(req.plan as PlanNode, ctx);
-  return { batches, morsels: next, elapsedMs: performance.now() - started };
+  return { batches, morsels: source.claimed, elapsedMs: performance.now() - started };
 }

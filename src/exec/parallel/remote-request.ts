@@ -5,7 +5,7 @@
 import { TableSnapshot } from '../../storage/api';
 import { ExecContext } from '../context';
 import { ParallelFragment } from './fragment';
-import { fragmentBase } from './fragment-context';
+import { fragmentBase, snapshotGroups } from './fragment-context';
 import { SentTable } from './messages';
 import { RemoteFragmentProvider, RemoteFragmentRequest, RemoteParticipant, RemoteTable } from './remote-types';
 
@@ -47,13 +47,19 @@ export function remotePlanOf(fragment: ParallelFragment, ctx: ExecContext, table
       morsels,
       position,
     }),
-    recheck: () => {
-      for (const t of remoteTables) {
-        const g = t.rowCounts.findIndex((n) => n > 0);
-        if (g >= 0 && t.columns.length > 0) ctx.snapshot(t.tableId).storedChunkKey?.(g, t.columns[0]);
-      }
-    },
+    recheck: () => recheckTables(remoteTables, ctx),
   };
+}
+
+/**
+ * After remote nodes read `tables` for the statement: 40001 if one was rewritten meanwhile (its
+ * snapshot no longer readable), as a local read would raise — asking one stored chunk key does it.
+ */
+export function recheckTables(tables: readonly RemoteTable[], ctx: ExecContext): void {
+  for (const t of tables) {
+    const g = t.rowCounts.findIndex((n) => n > 0);
+    if (g >= 0 && t.columns.length > 0) ctx.snapshot(t.tableId).storedChunkKey?.(g, t.columns[0]);
+  }
 }
 
 /**
@@ -79,16 +85,6 @@ export function remoteTableOf(
     keys.push(perGroup);
   }
   return { tableId, def: snap.def, rowCounts: sent.rowCounts, deleted: sent.deleted, liveRowCount: snap.liveRowCount, columns, keys };
-}
-
-function snapshotGroups(snap: TableSnapshot): Pick<RemoteTable, 'rowCounts' | 'deleted'> {
-  const rowCounts: number[] = [];
-  const deleted: (Uint8Array | null)[] = [];
-  for (let g = 0; g < snap.rowGroupCount; g++) {
-    rowCounts.push(snap.rowCount(g));
-    deleted.push(snap.deleted(g));
-  }
-  return { rowCounts, deleted };
 }
 
 /** The driving table's deletion bitmaps of the groups the morsels read only (64 KiB each). */

@@ -55,7 +55,8 @@ export interface RemoteRound {
   counter: Int32Array;
   /** The round's morsels, (group, start, end) triples, of the driving table's scan. */
   morsels: Int32Array;
-  drivingTableId: number;
+  /** The driving table's chunk key per group (its first read column), for the placement hook; null: none. */
+  drivingKeys: readonly string[] | null;
   /** Local workers: how many ranges may run locally at once (after the round's local tasks are done). */
   localSlots: number;
   request(morsels: Int32Array): RemoteFragmentRequest;
@@ -104,8 +105,7 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
   const { counter, morsels } = round;
   const total = morsels.length / 3;
   const k = rangeSize(total, round.participants.length + round.localSlots);
-  // The driving table's chunk key per group (its first read column), for the placement hook.
-  const groupKeys = round.provider.holds === undefined ? null : (round.request(new Int32Array(0)).tables.find((t) => t.tableId === round.drivingTableId)?.keys[0] ?? null);
+  const groupKeys = round.provider.holds === undefined ? null : round.drivingKeys;
   const ranges: Range[] = [];
   const localQueue: Range[] = [];
   /** Milliseconds per morsel of finished work (remote ranges, local tasks). */
@@ -244,7 +244,7 @@ export async function runRemoteRanges(round: RemoteRound): Promise<Batch[]> {
   return out;
 }
 
-function holdsAll(round: RemoteRound, groupKeys: string[], node: number, triples: Int32Array): boolean {
+function holdsAll(round: RemoteRound, groupKeys: readonly string[], node: number, triples: Int32Array): boolean {
   for (let i = 0; i < triples.length; i += 3) if (!round.provider.holds!(node, groupKeys[triples[i]])) return false;
   return true;
 }

@@ -30,7 +30,7 @@ import { prebuildJoins } from './shared-joins';
 import { MAX_QUEUED_MORSELS, MorselQueues } from './morsel-queues';
 import { WorkerHandle, dictBytes, dictId, leaseWorkers, releaseWorkers } from './pool';
 import { remotePlanOf } from './remote-request';
-import { fragmentBase } from './fragment-context';
+import { fragmentBase, snapshotGroups } from './fragment-context';
 import { runRemoteRanges } from './remote-round';
 import { runShuffledFragment } from './shuffle-round';
 
@@ -218,6 +218,8 @@ async function runOrFallBack(
   shuffleCtx: ExecContext,
 ): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
   if (fragment.shuffle == null) return runFragment(fragment, root, ctx, cteId);
+  // Too small to run in parallel: so is the fragment without shuffles (its driving table is never larger).
+  if (tooSmall(fragment, ctx)) return null;
   const shuffled = await runFragment(fragment, root, shuffleCtx, cteId);
   if (shuffled !== null) return shuffled;
   const plain = withoutShuffle(root);
@@ -227,11 +229,15 @@ async function runOrFallBack(
   return runFragment(fragment.partitioned === undefined ? plain : { ...plain, partitioned: keyRange(plain, ctx) }, root, ctx, cteId);
 }
 
+/** Whether the fragment's driving table has fewer live rows than a parallel run pays for (parallel_min_rows). */
+function tooSmall(fragment: ParallelFragment, ctx: ExecContext): boolean {
+  return ctx.snapshot(fragment.driving.tableId).liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS);
+}
+
 /** Runs one fragment on the workers: its partial rows (for CTE `cteId`) and the merge that reads them; null = not run (too small, no worker free). */
 async function runFragment(fragment: ParallelFragment, root: PlanNode, ctx: ExecContext, cteId: number): Promise<{ batches: Batch[]; run: FragmentRun } | null> {
   const want = ctx.parallelWorkers ?? 0;
-  const driving = ctx.snapshot(fragment.driving.tableId);
-  if (driving.liveRowCount < (ctx.parallelMinRows ?? MIN_PARALLEL_ROWS)) return null;
+  if (tooSmall(fragment, ctx)) return null;
   if (fragment.shuffle != null) return runShuffled(fragment, root, ctx, cteId);
   // Before leasing the fragment's workers: the shared build sides' own parallel scans and builds use them.
   const prebuilt = fragment.shared.length > 0 ? prebuildJoins(fragment, ctx) : null;
@@ -289,16 +295,7 @@ async function runShuffled(fragment: ParallelFragment, root: PlanNode, ctx: Exec
  * one; `end` is the first group left out, other groups' chunks are null), other tables whole.
  */
 function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, budget: number): { tables: SentTable[]; dicts: Map<number, string[]>; rowCounts: number[]; end: number } {
-  const need = neededColumns(fragment.partial);
-  const columnsByTable = new Map<number, Set<number>>();
-  for (const s of scansUnder(fragment.partial, [])) {
-    const read = scanReadColumns(s, need.get(s));
-    let set = columnsByTable.get(s.tableId);
-    if (set === undefined) columnsByTable.set(s.tableId, (set = new Set()));
-    s.columns.forEach((c, k) => {
-      if (read[k]) set!.add(c);
-    });
-  }
+  const columnsByTable = columnsReadByTable(fragment.partial);
   const dicts = new Map<number, string[]>();
   const tables: SentTable[] = [];
   let drivingRowCounts: number[] = [];
@@ -313,6 +310,20 @@ function tablesOf(fragment: ParallelFragment, ctx: ExecContext, from: number, bu
     tables.push(shared.table);
   }
   return { tables, dicts, rowCounts: drivingRowCounts, end };
+}
+
+/** The table columns the scans of `plan` read (`need`: neededColumns(plan)), by table. */
+export function columnsReadByTable(plan: PlanNode, need = neededColumns(plan)): Map<number, Set<number>> {
+  const byTable = new Map<number, Set<number>>();
+  for (const s of scansUnder(plan, [])) {
+    const read = scanReadColumns(s, need.get(s));
+    let set = byTable.get(s.tableId);
+    if (set === undefined) byTable.set(s.tableId, (set = new Set()));
+    s.columns.forEach((c, k) => {
+      if (read[k]) set!.add(c);
+    });
+  }
+  return byTable;
 }
 
 /**
@@ -330,12 +341,7 @@ export function sharedTable(
   budget = Infinity,
 ): { table: SentTable; end: number; bytes: number } {
   const groups = snap.rowGroupCount;
-  const rowCounts: number[] = [];
-  const deleted: (Uint8Array | null)[] = [];
-  for (let g = 0; g < groups; g++) {
-    rowCounts.push(snap.rowCount(g));
-    deleted.push(snap.deleted(g));
-  }
+  const { rowCounts, deleted } = snapshotGroups(snap);
   const sent: [number, SentVector[]][] = [...columns].map((c) => [c, new Array<SentVector>(groups).fill(null as unknown as SentVector)]);
   let bytes = 0;
   let g = from;
@@ -473,7 +479,7 @@ async function runRound(fragment: ParallelFragment, ctx: ExecContext, workers: W
           ...remote,
           counter: new Int32Array(counter),
           morsels,
-          drivingTableId: fragment.driving.tableId,
+          drivingKeys: remote.tables.find((t) => t.tableId === fragment.driving.tableId)?.keys[0] ?? null,
           localSlots: workers.length,
           runLocal: localRunner(workers, (w, m) => taskFor(w, 0, m, new SharedArrayBuffer(4), null)),
           localDone,

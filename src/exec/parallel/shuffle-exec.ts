@@ -9,12 +9,13 @@ import { CteScanNode, HashJoinNode, PlanNode, ProjectNode, ScanNode } from '../.
 import { TableSnapshot } from '../../storage/api';
 import { DataType } from '../../types/data-type';
 import { Batch, Vector } from '../../types/vector';
-import { ExecContext, MorselSource } from '../context';
+import { ExecContext } from '../context';
 import { executePlan } from '../execute';
 import { BloomFilter, BloomState } from '../hash/bloom-filter';
 import { KeyKind, anyNullKey, pairKind } from '../hash/key-hash';
 import { concatBatches, placeholder } from '../vector-util';
 import { replaceNode } from './fragment';
+import { MorselList, fragmentContext } from './fragment-context';
 import { nodeAt } from './messages';
 import { inAnyFilter, partitionRows } from './shuffle-partition';
 import { ShuffleJob } from './shuffle-types';
@@ -23,35 +24,9 @@ import { ShuffleJob } from './shuffle-types';
 const PROBE_CTE = -2001;
 const BUILD_CTE = -2002;
 
-function morselSource(m: Int32Array): MorselSource {
-  let next = 0;
-  return {
-    claim: () => {
-      if (next * 3 >= m.length) return null;
-      const i = next++;
-      return { group: m[i * 3], start: m[i * 3 + 1], end: m[i * 3 + 2] };
-    },
-  };
-}
-
-function jobContext(job: ShuffleJob, tables: Map<number, TableSnapshot>, morsels: Map<ScanNode, Int32Array>, ctes?: Map<number, Batch[]>): ExecContext {
-  return {
-    params: job.params,
-    snapshot: (id) => {
-      const s = tables.get(id);
-      if (s === undefined) throw new Error(`shuffled join: table ${id} was not sent`);
-      return s;
-    },
-    format: job.format,
-    statementStartMicros: job.statementStartMicros,
-    transactionStartMicros: job.transactionStartMicros,
-    checkCancel: () => undefined,
-    ctes,
-    morselsFor: (node) => {
-      const m = morsels.get(node);
-      return m === undefined ? undefined : morselSource(m);
-    },
-  };
+/** The job's plan over `tables`, the scan `driving` (if any) reading `morsels`. */
+function jobContext(job: ShuffleJob, tables: Map<number, TableSnapshot>, driving: ScanNode | null, morsels: Int32Array): ExecContext {
+  return fragmentContext(job, tables, new MorselList(morsels), () => undefined, 'shuffled join', driving);
 }
 
 const col = (index: number, type: DataType): Expr => ({ kind: 'column', index, type });
@@ -70,7 +45,7 @@ function sideRows(job: ShuffleJob, tables: Map<number, TableSnapshot>, input: Pl
     exprs: [...columns.map((c) => col(c, input.output[c].type)), ...keys],
     output: [...columns.map((c) => input.output[c]), ...keys.map((k, i) => ({ name: `key${i}`, type: k.type }))],
   };
-  const batches = executePlan(withKeys, jobContext(job, tables, new Map([[scan, morsels]])));
+  const batches = executePlan(withKeys, jobContext(job, tables, scan, morsels));
   // One batch partitioned at once: a few large vectors per destination instead of thousands of
   // small ones (less to allocate, collect, serialize and join than one gather per scan batch).
   return concatBatches(batches, withKeys.output.map((o) => o.type));
@@ -125,5 +100,5 @@ export function runShuffleOwner(job: ShuffleJob, probe: readonly Batch[], build:
     [PROBE_CTE, widen(probe, join.left.output, job.probeColumns)],
     [BUILD_CTE, widen(build, join.right.output, job.buildColumns)],
   ]);
-  return executePlan(plan, jobContext(job, tables, new Map(), ctes));
+  return executePlan(plan, { ...jobContext(job, tables, null, new Int32Array(0)), ctes });
 }

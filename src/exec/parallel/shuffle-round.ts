@@ -7,13 +7,12 @@ import { TableSnapshot } from '../../storage/api';
 import { Batch } from '../../types/vector';
 import { ExecContext } from '../context';
 import { neededColumns } from '../needed-columns';
-import { scanReadColumns } from '../operators/scan';
-import { ParallelFragment, scansUnder } from './fragment';
+import { ParallelFragment } from './fragment';
 import { fragmentBase } from './fragment-context';
 import { nodeAt } from './messages';
-import { remoteTableOf } from './remote-request';
+import { recheckTables, remoteTableOf } from './remote-request';
 import { RemoteFragmentProvider, RemoteTable } from './remote-types';
-import { morselsOf } from './run-parallel';
+import { columnsReadByTable, morselsOf } from './run-parallel';
 import { materializeSubqueries } from './shuffle-subqueries';
 import { ShuffleJob } from './shuffle-types';
 
@@ -38,16 +37,9 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
   const join = nodeAt(plan, shuffled.join) as HashJoinNode;
   const buildScan = nodeAt(join.right, shuffled.buildPath) as ScanNode;
   const need = neededColumns(plan);
-  const columnsByTable = new Map<number, Set<number>>();
-  for (const s of scansUnder(plan, [])) {
-    const read = scanReadColumns(s, need.get(s));
-    let set = columnsByTable.get(s.tableId);
-    if (set === undefined) columnsByTable.set(s.tableId, (set = new Set()));
-    s.columns.forEach((c, k) => read[k] && set!.add(c));
-  }
   const local = new Map<number, TableSnapshot>();
   const tables: RemoteTable[] = [];
-  for (const [id, columns] of columnsByTable) {
+  for (const [id, columns] of columnsReadByTable(plan, need)) {
     const snap = ctx.snapshot(id);
     const t = remoteTableOf(snap, id, [...columns]);
     if (t === null) return null;
@@ -76,11 +68,8 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
     shuffleStats.fallbacks++;
     return null;
   }
-  // As remote-request.ts's recheck: 40001 if a table was rewritten while the others read it.
-  for (const t of tables) {
-    const g = t.rowCounts.findIndex((n) => n > 0);
-    if (g >= 0 && t.columns.length > 0) ctx.snapshot(t.tableId).storedChunkKey?.(g, t.columns[0]);
-  }
+  // 40001 if a table was rewritten while the others read it.
+  recheckTables(tables, ctx);
   return out;
 }
 

@@ -2,8 +2,6 @@
 // follower is given only ranges whose driving chunks it holds (locality), and fetches from the
 // leader the chunks it reads whole but keeps only as markers (cache fusion: a join's build side).
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as path from 'path';
 import { Database } from '../../../src/engine/database';
 import { EmbeddedDatabase } from '../../../src/embedded/embedded-database';
 import { Interconnect } from '../../../src/cluster/interconnect';
@@ -16,8 +14,8 @@ import { provideRemoteFragments } from '../../../src/cluster/fragment-provider';
 import { MemoryKv } from '../../../src/storage/kv-store';
 import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
+import { loadTpch } from '../../helpers/shuffle-cluster';
 
-const TPCH = '/work/shared/tpch';
 
 describe('cluster parallel query over placed chunks (locality, cache fusion)', function () {
   this.timeout(60000);
@@ -43,10 +41,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     database = await Database.open({ dir: ':memory:', kv: leaderKv, settings: new Map([['max_parallel_workers', '2'], ['parallel_min_rows', '0']]) });
     db = new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(database);
     provideRemoteFragments(database, ics[0], leaderKv, { holds: (node, key) => placement.holds(node, key) });
-    await db.exec(fs.readFileSync(path.join(TPCH, 'schema.sql'), 'utf8'));
-    for (const t of ['lineitem', 'part']) {
-      await db.copyFrom(t, fs.readFileSync(path.join(TPCH, 'sf0.01', `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
-    }
+    await loadTpch(db, ['lineitem', 'part']);
     await db.exec(`CREATE TABLE g (id int, k int, v numeric(12,2));
       INSERT INTO g SELECT i, i % 997, (i % 1000) / 100.0 FROM generate_series(1, 400000) i;
       ANALYZE`);

@@ -4,8 +4,6 @@
 // src/exec/parallel/remote-round.ts); every answer must equal the local run's, with the followers
 // really taking part, a straggler duplicated, a follower cut off mid-query, and writes going on.
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as path from 'path';
 import { Database } from '../../../src/engine/database';
 import { EmbeddedDatabase } from '../../../src/embedded/embedded-database';
 import { Interconnect } from '../../../src/cluster/interconnect';
@@ -17,9 +15,8 @@ import { NodeFragmentStats, remoteFragmentStats } from '../../../src/exec/parall
 import { MemoryKv } from '../../../src/storage/kv-store';
 import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
+import { loadTpch, tpchQuery } from '../../helpers/shuffle-cluster';
 
-const TPCH = '/work/shared/tpch';
-const tpchQuery = (n: string): string => fs.readFileSync(path.join(TPCH, 'queries', `q${n}.sql`), 'utf8');
 
 function snapshotStats(): Map<number, NodeFragmentStats> {
   return new Map([...remoteFragmentStats].map(([k, v]) => [k, { ...v }]));
@@ -56,10 +53,7 @@ describe('cluster parallel query (remote fragments)', function () {
     database = await Database.open({ dir: ':memory:', kv: leaderKv, settings });
     db = new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(database);
     provideRemoteFragments(database, ics[0], leaderKv);
-    await db.exec(fs.readFileSync(path.join(TPCH, 'schema.sql'), 'utf8'));
-    for (const t of ['lineitem', 'orders', 'customer', 'nation', 'region', 'supplier', 'part', 'partsupp']) {
-      await db.copyFrom(t, fs.readFileSync(path.join(TPCH, 'sf0.01', `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
-    }
+    await loadTpch(db, ['lineitem', 'orders', 'customer', 'nation', 'region', 'supplier', 'part', 'partsupp']);
     await db.exec(`CREATE TABLE g (id int, k int, v numeric(12,2), s text);
       INSERT INTO g SELECT i, i % 7919, (i % 1000) / 100.0, 'key' || (i % 13) FROM generate_series(1, 200000) i;
       ANALYZE`);

@@ -55,4 +55,19 @@ describe('cluster shuffled joins: a shuffle that cannot run falls back to the pa
       await c.db.exec('RESET cluster_join_distribution');
     }
   });
+
+  it('a shuffled fragment too small to run in parallel (parallel_min_rows) stays serial: no shuffle tried, no fallback fragment looked for', async () => {
+    await c.db.exec('SET cluster_parallel_query = off');
+    const local = (await c.db.query(sql)).rows;
+    await c.db.exec('SET cluster_parallel_query = on; SET cluster_join_distribution = shuffle; SET parallel_min_rows = 1000000');
+    try {
+      const before = { runs: shuffleStats.runs, fragments: parallelStats.shuffleFallbackFragments, statements: parallelStats.statements };
+      expect((await c.db.query(sql)).rows).to.deep.equal(local);
+      expect(shuffleStats.runs, 'no shuffle was tried').to.equal(before.runs);
+      expect(parallelStats.shuffleFallbackFragments, 'no fallback fragment was looked for').to.equal(before.fragments);
+      expect(parallelStats.statements, 'the statement ran serially').to.equal(before.statements);
+    } finally {
+      await c.db.exec('RESET cluster_join_distribution; RESET parallel_min_rows');
+    }
+  });
 });

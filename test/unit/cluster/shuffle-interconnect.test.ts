@@ -3,8 +3,6 @@
 // how many nodes there are), the followers' fragment services (which serve shuffles too). A
 // follower whose link drops as its part starts leaves the answer right (the local fallback).
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as path from 'path';
 import { Database } from '../../../src/engine/database';
 import { EmbeddedDatabase } from '../../../src/embedded/embedded-database';
 import { Interconnect } from '../../../src/cluster/interconnect';
@@ -18,7 +16,7 @@ import { ShuffleJob } from '../../../src/exec/parallel/shuffle-types';
 import { MemoryKv } from '../../../src/storage/kv-store';
 import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
-import { TPCH, tpchQuery } from '../../helpers/shuffle-cluster';
+import { loadTpch, tpchQuery } from '../../helpers/shuffle-cluster';
 
 describe('cluster shuffled joins over loopback interconnects', function () {
   this.timeout(60000);
@@ -42,10 +40,7 @@ describe('cluster shuffled joins over loopback interconnects', function () {
     detach = provideRemoteFragments(database, ics[0], kv);
     // Sessions opened from now on see the cluster's size.
     db = new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(database);
-    await db.exec(fs.readFileSync(path.join(TPCH, 'schema.sql'), 'utf8'));
-    for (const t of ['lineitem', 'orders', 'customer']) {
-      await db.copyFrom(t, fs.readFileSync(path.join(TPCH, 'sf0.01', `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
-    }
+    await loadTpch(db, ['lineitem', 'orders', 'customer']);
     await db.exec('ANALYZE');
     await until(() => database.remoteFragments!.participants().length === 2, 20000);
   });

@@ -23,7 +23,7 @@ describe('remote fragment rounds: local duplicates', () => {
       counter: new Int32Array(new SharedArrayBuffer(4)),
       // One morsel: the remote node claims it, the local workers' own tasks found nothing left.
       morsels: Int32Array.from([0, 0, 100]),
-      drivingTableId: 1,
+      drivingKeys: null,
       localSlots: 1,
       request: (morsels) => ({ morsels }) as unknown as RemoteFragmentRequest,
       runLocal: () => {
