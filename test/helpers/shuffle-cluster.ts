@@ -28,6 +28,15 @@ export async function loadTpch(db: EmbeddedDatabase, tables: readonly string[], 
   for (const t of tables) await db.copyFrom(t, fs.readFileSync(path.join(dir, `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
 }
 
+/** Runs `sql` with cluster_parallel_query off (on the coordinator alone), then on: both answers, to compare. */
+export async function withAndWithoutCluster(db: EmbeddedDatabase, sql: string): Promise<{ on: unknown[]; off: unknown[] }> {
+  await db.exec('SET cluster_parallel_query = off');
+  const off = (await db.query(sql)).rows;
+  await db.exec('SET cluster_parallel_query = on');
+  const on = (await db.query(sql)).rows;
+  return { on, off };
+}
+
 export interface ShuffleCluster {
   net: FakeNet;
   kv: ReplicatedKv;

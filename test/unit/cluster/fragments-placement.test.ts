@@ -14,7 +14,7 @@ import { provideRemoteFragments } from '../../../src/cluster/fragment-provider';
 import { MemoryKv } from '../../../src/storage/kv-store';
 import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
-import { loadTpch } from '../../helpers/shuffle-cluster';
+import { loadTpch, withAndWithoutCluster } from '../../helpers/shuffle-cluster';
 
 
 describe('cluster parallel query over placed chunks (locality, cache fusion)', function () {
@@ -53,14 +53,6 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     await db?.close();
     await Promise.all(ics.map((ic) => ic.close()));
   });
-
-  async function both(sql: string): Promise<{ on: unknown[]; off: unknown[] }> {
-    await db.exec('SET cluster_parallel_query = off');
-    const off = (await db.query(sql)).rows;
-    await db.exec('SET cluster_parallel_query = on');
-    const on = (await db.query(sql)).rows;
-    return { on, off };
-  }
 
   /**
    * Creates tables `<prefix>1`, `<prefix>2`, … (one row group each, made by `ddl`) until one's group is
@@ -103,7 +95,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
 
   it('an aggregate over many row groups: the same answer, followers run only ranges of chunks they hold', async () => {
     const before = [...services.values()].map((s) => ({ ...s }));
-    const { on, off } = await both('SELECT k, count(*) AS n, sum(v) AS total, max(id) AS hi FROM g GROUP BY k ORDER BY k');
+    const { on, off } = await withAndWithoutCluster(db, 'SELECT k, count(*) AS n, sum(v) AS total, max(id) AS hi FROM g GROUP BY k ORDER BY k');
     expect(on).to.have.length(997);
     expect(on).to.deep.equal(off);
     const after = [...services.values()];
@@ -116,7 +108,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
     // A small build side (one row group) that one of the followers does not hold; g drives.
     const { build, lacking } = await oneFollowerLacks('dim', (name) => `CREATE TABLE ${name} (id int, label text); INSERT INTO ${name} SELECT i, 'd' || i FROM generate_series(0, 996) i`);
     const before = [...services.values()].map((s) => ({ ...s }));
-    const { on, off } = await both(`SELECT count(*) AS n, sum(g.v) AS total, max(d.label) AS top FROM g JOIN ${build} d ON d.id = g.k WHERE d.id % 3 = 0`);
+    const { on, off } = await withAndWithoutCluster(db, `SELECT count(*) AS n, sum(g.v) AS total, max(d.label) AS top FROM g JOIN ${build} d ON d.id = g.k WHERE d.id % 3 = 0`);
     expect(on).to.deep.equal(off);
     expect(Number((on[0] as { n: string }).n)).to.be.greaterThan(0);
     const i = lacking - 2;
@@ -133,7 +125,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
       (name) => `CREATE TABLE ${name} (id int, a int, b int, c int, label text); INSERT INTO ${name} SELECT i, i * 2, i * 3, i % 7, 'w' || i FROM generate_series(0, 996) i`,
     );
     const before = [...services.values()].map((s) => ({ ...s }));
-    const { on, off } = await both(
+    const { on, off } = await withAndWithoutCluster(db, 
       `SELECT count(*) AS n, sum(g.v + w.a + w.b + w.c) AS total, max(w.label) AS top FROM g JOIN ${build} w ON w.id = g.k WHERE w.id % 3 = 0`,
     );
     expect(on).to.deep.equal(off);

@@ -15,7 +15,7 @@ import { NodeFragmentStats, remoteFragmentStats } from '../../../src/exec/parall
 import { MemoryKv } from '../../../src/storage/kv-store';
 import { loopbackInterconnects } from '../../helpers/loopback-interconnects';
 import { until } from '../../helpers/cluster-fakes';
-import { loadTpch, tpchQuery } from '../../helpers/shuffle-cluster';
+import { loadTpch, tpchQuery, withAndWithoutCluster } from '../../helpers/shuffle-cluster';
 
 
 function snapshotStats(): Map<number, NodeFragmentStats> {
@@ -67,20 +67,12 @@ describe('cluster parallel query (remote fragments)', function () {
     await Promise.all(ics.map((ic) => ic.close()));
   });
 
-  async function both(sql: string): Promise<{ on: unknown[]; off: unknown[] }> {
-    await db.exec('SET cluster_parallel_query = off');
-    const off = (await db.query(sql)).rows;
-    await db.exec('SET cluster_parallel_query = on');
-    const on = (await db.query(sql)).rows;
-    return { on, off };
-  }
-
   // Q19 is a join (lineitem probing part) then an aggregate; Q14, Q3 and Q5 stay serial at this
   // size (the planner's choice), their answers must still be the same.
   for (const q of ['01', '06', '14', '19', '03', '05']) {
     it(`TPC-H Q${q}: the same answer with and without the followers`, async () => {
       const before = snapshotStats();
-      const { on, off } = await both(tpchQuery(q));
+      const { on, off } = await withAndWithoutCluster(db, tpchQuery(q));
       expect(on).to.deep.equal(off);
       expect(off.length).to.be.greaterThan(0);
       if (['01', '06', '19'].includes(q)) expect(delta(before, 2, 'morsels') + delta(before, 3, 'morsels')).to.be.greaterThan(0);
@@ -90,7 +82,7 @@ describe('cluster parallel query (remote fragments)', function () {
   it('a GROUP BY with thousands of groups: the same answer, and both followers ran morsels', async () => {
     const before = snapshotStats();
     const served = [...services.values()].map((s) => s.morsels);
-    const { on, off } = await both('SELECT k, count(*) AS n, sum(v) AS total, min(s) AS lo, max(id) AS hi FROM g GROUP BY k ORDER BY k');
+    const { on, off } = await withAndWithoutCluster(db, 'SELECT k, count(*) AS n, sum(v) AS total, min(s) AS lo, max(id) AS hi FROM g GROUP BY k ORDER BY k');
     expect(on).to.have.length(7919);
     expect(on).to.deep.equal(off);
     expect(delta(before, 2, 'morsels')).to.be.greaterThan(0);
@@ -105,7 +97,7 @@ describe('cluster parallel query (remote fragments)', function () {
     hooks.set(3, () => slow);
     try {
       const started = performance.now();
-      const { on, off } = await both('SELECT k % 10 AS b, count(*), sum(v) FROM g GROUP BY 1 ORDER BY 1');
+      const { on, off } = await withAndWithoutCluster(db, 'SELECT k % 10 AS b, count(*), sum(v) FROM g GROUP BY 1 ORDER BY 1');
       expect(on).to.deep.equal(off);
       // The statement did not wait for the stalled node.
       expect(performance.now() - started).to.be.lessThan(10000);
@@ -123,7 +115,7 @@ describe('cluster parallel query (remote fragments)', function () {
       hooks.delete(2);
       ics[1].disconnect(1);
     });
-    const { on, off } = await both('SELECT s, count(*), sum(v), avg(k) FROM g WHERE id % 3 <> 0 GROUP BY s ORDER BY s');
+    const { on, off } = await withAndWithoutCluster(db, 'SELECT s, count(*), sum(v), avg(k) FROM g WHERE id % 3 <> 0 GROUP BY s ORDER BY s');
     expect(on).to.deep.equal(off);
     expect(delta(before, 2, 'failures')).to.be.greaterThan(0);
     expect(delta(before, 2, 'fallbackMorsels')).to.be.greaterThan(0);
@@ -137,7 +129,7 @@ describe('cluster parallel query (remote fragments)', function () {
     database.remoteFragments = { ...provider, position: () => provider.position() + 1_000_000 };
     const before = snapshotStats();
     try {
-      const { on, off } = await both('SELECT s, count(*), sum(v) FROM g GROUP BY s ORDER BY s');
+      const { on, off } = await withAndWithoutCluster(db, 'SELECT s, count(*), sum(v) FROM g GROUP BY s ORDER BY s');
       expect(on).to.deep.equal(off);
     } finally {
       database.remoteFragments = provider;
@@ -197,7 +189,7 @@ describe('cluster parallel query (remote fragments)', function () {
     expect(answers.on).to.deep.equal(answers.off);
     expect(delta(before, 2, 'morsels') + delta(before, 3, 'morsels')).to.be.greaterThan(0);
     // After the writes, a new statement sees them, on and off alike.
-    const { on, off } = await both(sql);
+    const { on, off } = await withAndWithoutCluster(db, sql);
     expect(on).to.deep.equal(off);
     expect(on).to.not.deep.equal(answers.on);
   });
