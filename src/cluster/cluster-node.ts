@@ -23,7 +23,7 @@ import { ClusterSettings } from '../types/cluster-settings';
 import { ClusterView, NodeInfo } from './cluster-types';
 import { Interconnect } from './interconnect';
 import { provideInterconnectStats } from './interconnect-stats-view';
-import { Position } from './kv-batch';
+import { KvEntries, Position } from './kv-batch';
 import { LeaderClaimContext, Membership, highestPositionCandidate } from './membership';
 import { fetchChunksAt, gatherElsewhere, serveChunks } from './chunk-transfer';
 import { provideRemoteFragments } from './fragment-provider';
@@ -83,6 +83,11 @@ export class ClusterNode {
   private standbyEngine: Standby | null = null;
   /** An ensureStandby is queued. */
   private standbyWanted = false;
+  /**
+   * Batches applied while a standby engine opens (null: none is opening). Its engine reads the copy
+   * at some point of the open: it is refreshed with them before it takes any statement.
+   */
+  private openingBatches: [number, KvEntries][] | null = null;
   /** The leader followed now said this node is in sync (replication.ts tellInSync). */
   private countedInSync = false;
 
@@ -187,6 +192,7 @@ export class ClusterNode {
   private readonly standbyListener: ReplicaListener = {
     applied: (seq, entries) => {
       if (this.standbyEngine !== null) this.standbyEngine.applied(seq, entries);
+      else if (this.openingBatches !== null) this.openingBatches.push([seq, entries]);
       // The first batch of an empty copy (or one applied while none was open): a standby can open now.
       else if (!this.standbyWanted) {
         this.standbyWanted = true;
@@ -208,18 +214,26 @@ export class ClusterNode {
     const replica = this.replica;
     const settings = new Map(this.options.standbySettings ?? []);
     settings.set('cluster_node_id', String(this.options.self.id));
-    const standby = await Standby.open({
-      replica,
-      fetch: (keys) => {
-        const leader = this.following;
-        if (leader === null) return Promise.reject(Object.assign(new Error('this node follows no leader now: chunks held elsewhere cannot be fetched'), { code: '40001' }));
-        return fetchChunksAt(this.interconnect, leader, keys);
-      },
-      leaderCountsInSync: () => this.leaderCountsInSync(),
-      dataDirectory: this.options.dataDirectory,
-      settings,
-      log: (line) => this.log(`cluster: ${line}`),
-    });
+    this.openingBatches = [];
+    let standby: Standby;
+    let missed: [number, KvEntries][];
+    try {
+      standby = await Standby.open({
+        replica,
+        fetch: (keys) => {
+          const leader = this.following;
+          if (leader === null) return Promise.reject(Object.assign(new Error('this node follows no leader now: chunks held elsewhere cannot be fetched'), { code: '40001' }));
+          return fetchChunksAt(this.interconnect, leader, keys);
+        },
+        leaderCountsInSync: () => this.leaderCountsInSync(),
+        dataDirectory: this.options.dataDirectory,
+        settings,
+        log: (line) => this.log(`cluster: ${line}`),
+      });
+    } finally {
+      missed = this.openingBatches;
+      this.openingBatches = null;
+    }
     // The role or the copy changed while it opened: not this one.
     if (this.role !== 'follower' || this.replica !== replica || replica.receivingCopy || this.standbyEngine !== null) {
       await standby.close();
@@ -230,6 +244,7 @@ export class ClusterNode {
       await this.closeStandby();
       await this.ensureStandby();
     });
+    for (const [seq, entries] of missed) standby.applied(seq, entries);
     this.standbyEngine = standby;
   }
 
@@ -339,6 +354,7 @@ export class ClusterNode {
       // (or this node, once one has) takes it. Some markers may hold bytes now: a replica made anew
       // knows which (and trims them again).
       this.log(`cluster: cannot lead: ${(err as Error).message}; giving the leadership up`);
+      this.replica.release();
       this.replica = this.newReplica();
       this.role = 'follower';
       await new Promise((r) => setTimeout(r, 1000));
@@ -346,6 +362,8 @@ export class ClusterNode {
       return;
     }
     if (gathered.chunks > 0) this.log(`cluster: fetched ${gathered.chunks} chunk(s), ${gathered.bytes} bytes, from their holders in ${gathered.ms} ms`);
+    // The engine writes the store from here on: the follower's view of it would hold its pages back.
+    this.replica.release();
     const replicated = new ReplicatedKv(this.kv, this.interconnect, {
       term: view.epoch,
       minCopies: Math.min(this.options.settings.replicationFactor, this.options.nodes.length),
@@ -390,6 +408,7 @@ export class ClusterNode {
     // Closing the engine closes the store under it; the follower opens it again. The engine's last
     // writes (statistics on close) are refused now that replication stopped: the store is closed anyway.
     if (db !== null) await db.close().catch((err) => this.log(`cluster: the engine closed with: ${(err as Error).message}`));
+    this.replica.release();
     await this.kv.close().catch(() => undefined);
     this.kv = new LmdbKv(this.options.dataDirectory, this.options.synchronousCommit);
     this.replica = this.newReplica();
@@ -439,6 +458,7 @@ export class ClusterNode {
     // The engine's last writes (statistics) are refused once replication stopped: with the followers
     // already gone they could not get their second copy anyway. Nothing acknowledged depends on them.
     if (this.db !== null) await this.db.close().catch((err) => this.log(`cluster: the engine closed with: ${(err as Error).message}`));
+    this.replica.release();
     await this.kv.close().catch(() => undefined);
     await this.interconnect.close();
     this.unlock();

@@ -32,15 +32,15 @@ import { runRemoteFragment } from '../exec/parallel/remote-exec';
 import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
 import type { ShuffleJob } from '../exec/parallel/shuffle-types';
-import { KvStore } from '../storage/kv-store';
+import { KvReader } from '../storage/kv-store';
 import { FusedReader } from './fused-read';
 import { MessageType } from './message-types';
 import { serveShuffle } from './shuffle-service';
 import type { RequestHandlers, RequestTransport } from './replication';
 
-/** What the service reads: the node's replica (Replica satisfies it). */
+/** What the service reads: the node's replica (Replica satisfies it), as of its position. */
 export interface FragmentStore {
-  readonly kv: KvStore;
+  readonly reads: KvReader;
   position(): { seq: number };
 }
 

@@ -9,7 +9,7 @@
 import { MissingChunkError, RemoteChunkReader } from '../exec/parallel/remote-exec';
 import type { RemoteTable } from '../exec/parallel/remote-types';
 import { readStoredColumn } from '../storage/kv-chunk-source';
-import { KvStore } from '../storage/kv-store';
+import { KvReader } from '../storage/kv-store';
 import { TableDef } from '../storage/api';
 import { vectorBytes } from '../storage/chunk-codec';
 import { Vector } from '../types/vector';
@@ -34,14 +34,14 @@ export class FusedReader {
    * done anything outside itself before it throws); null when some chunk is in neither this copy
    * nor the leader's. `fetched`: how many chunks came from `leader`.
    */
-  async run<T>(transport: RequestTransport, store: { readonly kv: KvStore; position(): { seq: number } }, leader: number, work: (read: RemoteChunkReader) => T, fetched?: (n: number) => void): Promise<T | null> {
+  async run<T>(transport: RequestTransport, store: { readonly reads: KvReader; position(): { seq: number } }, leader: number, work: (read: RemoteChunkReader) => T, fetched?: (n: number) => void): Promise<T | null> {
     const cache = this.chunks.at(store.position().seq);
     for (let round = 0; ; round++) {
       const missedTables = new Set<RemoteTable>();
       try {
         return work((t, k, g) => {
-          const v = cache.read(store.kv, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]);
-          if (v === null && cache.elsewhere(store.kv, t.keys[k][g])) missedTables.add(t);
+          const v = cache.read(store.reads, t.def, t.columns[k], g, t.keys[k][g], t.rowCounts[g]);
+          if (v === null && cache.elsewhere(store.reads, t.keys[k][g])) missedTables.add(t);
           return v;
         });
       } catch (err) {
@@ -49,7 +49,7 @@ export class FusedReader {
         if (missedTables.size === 0 || round === FETCH_ROUNDS) return null;
       }
       const missing = new Set<string>();
-      for (const t of missedTables) for (const keys of t.keys) for (const key of keys) if (key !== '' && cache.elsewhere(store.kv, key)) missing.add(key);
+      for (const t of missedTables) for (const keys of t.keys) for (const key of keys) if (key !== '' && cache.elsewhere(store.reads, key)) missing.add(key);
       const got = await fetchChunks(transport, leader, [...missing]);
       if (got.some(([, v]) => v === null)) return null;
       cache.fetched(got as [string, Buffer][]);
@@ -81,7 +81,7 @@ class DecodedChunks {
   private readonly borrowed = new Map<string, Buffer>();
 
   /** Whether the store keeps `key` only as a marker and nothing was fetched for it yet. */
-  elsewhere(kv: KvStore, key: string): boolean {
+  elsewhere(kv: KvReader, key: string): boolean {
     const v = kv.get(key);
     return v !== undefined && isElsewhere(v) && !this.borrowed.has(key);
   }
@@ -93,7 +93,7 @@ class DecodedChunks {
     }
   }
 
-  read(kv: KvStore, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
+  read(kv: KvReader, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
     const hit = this.byKey.get(key);
     if (hit !== undefined && hit.length >= rowCount) return hit.length === rowCount ? hit : sliceVector(hit, 0, rowCount);
     const lent = this.borrowed.get(key);
@@ -114,13 +114,11 @@ class DecodedChunks {
 }
 
 /** `kv` with one key's value replaced (a chunk fetched from another node; its delta rows stay local). */
-function withEntry(kv: KvStore, key: string, value: Buffer): KvStore {
+function withEntry(kv: KvReader, key: string, value: Buffer): KvReader {
   return {
     get: (k) => (k === key ? value : kv.get(k)),
-    write: (e) => kv.write(e),
     keysWithPrefix: (p) => kv.keysWithPrefix(p),
     entries: () => kv.entries(),
-    close: () => kv.close(),
   };
 }
 

@@ -5,7 +5,7 @@
 //
 // Batches of one leader arrive in order over one link; several that arrive while the previous write is
 // still being flushed go to LMDB together (one fsync for all), as the leader's group commit does.
-import { KvStore } from '../storage/kv-store';
+import { KvReader, KvStore, PinnedKv } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, Position, decodeBatch, decodePosition, encodePosition } from './kv-batch';
 import { ELSEWHERE, Placement, isElsewhere } from './placement';
 
@@ -64,11 +64,21 @@ export class Replica {
   private listener: ReplicaListener | null = null;
   /** A whole copy is being received (beginSnapshot until endSnapshot): the store is not a consistent state. */
   private replacing = false;
+  private pinned: PinnedKv | null;
+  /**
+   * The copy as readers other than the replica see it (the standby engine, fragments and shuffles
+   * run here): as of position(), moved on only where the listener hears of it. LMDB shows a write to
+   * readers as soon as it commits, before its promise resolves: read live, a batch that reuses chunk
+   * keys (TRUNCATE, a rewrite) would give a statement of the previous state the new rows.
+   */
+  readonly reads: KvReader;
 
   constructor(
     readonly kv: KvStore,
     private readonly where: ReplicaPlacement | null = null,
   ) {
+    this.pinned = kv.pin?.() ?? null;
+    this.reads = this.pinned ?? kv;
     this.applied = decodePosition(kv.get(POSITION_KEY));
     this.queuedSeq = this.applied.seq;
     this.queuedTerm = this.applied.term;
@@ -189,6 +199,7 @@ export class Replica {
         return;
       }
       this.applied = reached;
+      this.pinned?.renew();
       for (const p of group) for (const [k, v] of p.entries) this.track(k, v, p.seq);
       // Before the acknowledgment below: the leader acknowledges the commit to its client once this
       // node answers, and that client may read here next.
@@ -212,6 +223,7 @@ export class Replica {
       // empty marker as a chunk in between ("column chunk is corrupted: too short").
       if (entries.length > 0) this.listener?.trimmed(entries.map(([k]) => k));
       if (entries.length > 0) await this.kv.write(entries);
+      this.pinned?.renew();
       for (const [k] of entries) {
         this.trimmable.delete(k);
         this.markers.add(k);
@@ -241,6 +253,8 @@ export class Replica {
     const keys: string[] = [];
     for (const [k] of this.kv.entries()) keys.push(k);
     for (let i = 0; i < keys.length; i += 4096) await this.kv.write(keys.slice(i, i + 4096).map((k): [string, null] => [k, null]));
+    // Nobody reads the copy until it is complete: the view lets go of the old store's pages.
+    this.pinned?.renew();
   }
 
   async snapshotChunk(entries: KvEntries): Promise<void> {
@@ -256,7 +270,14 @@ export class Replica {
     this.applied = { ...at };
     this.queuedSeq = at.seq;
     this.queuedTerm = at.term;
+    this.pinned?.renew();
     this.replacing = false;
     this.listener?.replaced();
+  }
+
+  /** Lets go of the readers' view (before the store closes, or when another Replica takes the store over). */
+  release(): void {
+    this.pinned?.done();
+    this.pinned = null;
   }
 }

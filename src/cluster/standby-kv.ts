@@ -13,7 +13,7 @@
 //   be behind it; the bytes are used only once the copy has applied that position (a TRUNCATE or
 //   rewrite there may have reused the key for other rows), and a later replicated write of the key
 //   drops them (the engine reads the new ones).
-import { KvStore } from '../storage/kv-store';
+import { KvReader, KvStore } from '../storage/kv-store';
 import { SqlError, SqlState } from '../types/sql-error';
 import { KvEntries } from './kv-batch';
 import { chunkResourceOfKey, isElsewhere } from './placement';
@@ -55,7 +55,7 @@ export class StandbyKv implements KvStore {
   private closed = false;
 
   constructor(
-    private readonly base: KvStore,
+    private readonly base: KvReader,
     /** The chunk keys the copy holds only as markers now. */
     markers: Iterable<string>,
     appliedSeq: number,

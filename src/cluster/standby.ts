@@ -51,7 +51,7 @@ export class Standby implements StandbyHandle, ReplicaListener {
   static async open(options: StandbyOptions): Promise<Standby> {
     // The replica knows its markers (it read the copy once when it was made): no scan of the store here.
     const { replica } = options;
-    const kv = new StandbyKv(replica.kv, replica.markerKeys(), replica.position().seq, options.fetch, options.kvOptions);
+    const kv = new StandbyKv(replica.reads, replica.markerKeys(), replica.position().seq, options.fetch, options.kvOptions);
     const database = await Database.open({ dir: options.dataDirectory, settings: options.settings, kv, hotStandby: true });
     return new Standby(database, kv, options);
   }

@@ -11,7 +11,7 @@ import { Vector } from '../types/vector';
 import { concatVectors } from '../types/vector-ops';
 import { decodeChunk, encodeChunkUndeflated, writeRawChunks } from './chunk-codec';
 import { ByteWriter } from './byte-io';
-import { KvStore } from './kv-store';
+import { KvReader, KvStore } from './kv-store';
 
 /** Rows a group may hold in delta entries before a commit merges them into its chunks. */
 export const DELTA_MAX_ROWS = 4096;
@@ -73,7 +73,7 @@ export function deltaColumn(bytes: Buffer, column: number, type: DataType): Vect
  * `chunk` (a column's stored chunk, the group's first rows) continued by the group's delta
  * entries that follow it; the chunk itself when there are none.
  */
-export function withDeltas(kv: KvStore, tableId: number, group: number, column: number, type: DataType, chunk: Vector): Vector {
+export function withDeltas(kv: KvReader, tableId: number, group: number, column: number, type: DataType, chunk: Vector): Vector {
   const prefix = deltaPrefix(tableId, group);
   const keys = kv.keysWithPrefix(prefix);
   if (keys.length === 0) return chunk;

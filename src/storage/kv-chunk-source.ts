@@ -9,12 +9,12 @@
 import { TableDef } from './api';
 import { decodeChunk } from './chunk-codec';
 import { withDeltas } from './delta-rows';
-import { KvStore } from './kv-store';
+import { KvReader } from './kv-store';
 import { Vector } from '../types/vector';
 import { sliceVector, vectorFromScalars } from '../types/vector-ops';
 
 /** Column `column` of `group` (its first `rowCount` rows) from the chunk stored under `key`; null when the store lacks some of them. */
-export function readStoredColumn(kv: KvStore, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
+export function readStoredColumn(kv: KvReader, def: TableDef, column: number, group: number, key: string, rowCount: number): Vector | null {
   const type = def.columns[column].type;
   if (rowCount === 0) return vectorFromScalars(type, []);
   const bytes = kv.get(key);

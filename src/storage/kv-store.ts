@@ -18,10 +18,29 @@ export interface KvStore {
    */
   entries(): Iterable<[string, Buffer]>;
   close(): Promise<void>;
+  /**
+   * A view of the store as of now that later writes do not change until its renew(): on LMDB a write
+   * is visible to every reader once it commits, before its promise resolves, so a reader whose other
+   * state follows resolved writes only (a cluster follower's standby engine) must read through one.
+   */
+  pin?(): PinnedKv;
+}
+
+/** What reading a store takes (a store, or a pinned view of one). */
+export type KvReader = Pick<KvStore, 'get' | 'valueLength' | 'keysWithPrefix' | 'entries'>;
+
+/** A store's content as of one moment (KvStore.pin). */
+export interface PinnedKv extends KvReader {
+  /** Moves the view to the store's content now. */
+  renew(): void;
+  /** Releases it (an LMDB read transaction holds pages back from reuse until then). */
+  done(): void;
 }
 
 export class MemoryKv implements KvStore {
   private readonly map = new Map<string, Buffer>();
+  /** Pinned views' copies of the values writes replaced since each view's renew (undefined: the key was absent). */
+  private readonly views = new Set<Map<string, Buffer | undefined>>();
   /**
    * Keys by their directory (the key up to its last '/'): commits ask for a group's delta and
    * deletion entries by prefix, and filtering every key of the database for each (thousands of
@@ -32,6 +51,7 @@ export class MemoryKv implements KvStore {
     return this.map.get(key);
   }
   async write(entries: [string, Buffer | null][]): Promise<void> {
+    for (const view of this.views) for (const [k] of entries) if (!view.has(k)) view.set(k, this.map.get(k));
     for (const [k, v] of entries) {
       const dir = k.slice(0, k.lastIndexOf('/') + 1);
       if (v === null) {
@@ -62,6 +82,36 @@ export class MemoryKv implements KvStore {
   async close(): Promise<void> {
     this.map.clear();
     this.dirs.clear();
+    this.views.clear();
+  }
+  pin(): PinnedKv {
+    // The store now, plus the values later writes replaced (copy on write): a view costs nothing until written under.
+    const replaced = new Map<string, Buffer | undefined>();
+    this.views.add(replaced);
+    const get = (k: string): Buffer | undefined => {
+      if (!this.views.has(replaced)) throw new Error('read through a released view of the store');
+      return replaced.has(k) ? replaced.get(k) : this.map.get(k);
+    };
+    return {
+      get,
+      valueLength: (k) => get(k)?.length,
+      keysWithPrefix: (prefix) => {
+        const out = this.keysWithPrefix(prefix).filter((k) => !replaced.has(k) || replaced.get(k) !== undefined);
+        for (const [k, v] of replaced) if (v !== undefined && k.startsWith(prefix) && !this.map.has(k)) out.push(k);
+        return out;
+      },
+      entries: () => {
+        const out: [string, Buffer][] = [];
+        for (const [k, v] of this.map) if (!replaced.has(k)) out.push([k, v]);
+        for (const [k, v] of replaced) if (v !== undefined) out.push([k, v]);
+        return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      },
+      renew: () => replaced.clear(),
+      done: () => {
+        replaced.clear();
+        this.views.delete(replaced);
+      },
+    };
   }
 }
 
@@ -141,6 +191,46 @@ export class LmdbKv implements KvStore {
   *entries(): Iterable<[string, Buffer]> {
     // One getRange runs in one read transaction: an LMDB snapshot, unaffected by writes meanwhile.
     for (const { key, value } of this.db.getRange({})) if (typeof key === 'string') yield [key, value];
+  }
+
+  pin(): PinnedKv {
+    const db = this.db;
+    // lmdb-js reads in a given transaction (its README: useReadTransaction); its typings omit the option.
+    const reads = db as unknown as { getBinary(k: string, o: object): Buffer | undefined; getBinaryFast(k: string, o: object): Buffer | undefined };
+    const begin = (): ReturnType<RootDatabase['useReadTransaction']> => {
+      // lmdb-js hands out its shared read transaction, which it moves on lazily after a write: made
+      // current here, so the view starts at the last commit.
+      db.resetReadTxn();
+      return db.useReadTransaction();
+    };
+    let transaction: ReturnType<RootDatabase['useReadTransaction']> | null = begin();
+    const at = () => {
+      if (transaction === null) throw new Error('read through a released view of the store');
+      return { transaction };
+    };
+    return {
+      get: (k) => reads.getBinary(k, at()) ?? undefined,
+      valueLength: (k) => reads.getBinaryFast(k, at())?.length,
+      keysWithPrefix: (prefix) => {
+        const out: string[] = [];
+        for (const key of db.getKeys({ start: prefix, ...at() })) {
+          if (typeof key !== 'string' || !key.startsWith(prefix)) break;
+          out.push(key);
+        }
+        return out;
+      },
+      entries: function* () {
+        for (const { key, value } of db.getRange({ ...at() })) if (typeof key === 'string') yield [key, value] as [string, Buffer];
+      },
+      renew: () => {
+        transaction?.done();
+        transaction = begin();
+      },
+      done: () => {
+        transaction?.done();
+        transaction = null;
+      },
+    };
   }
 
   async close(): Promise<void> {
