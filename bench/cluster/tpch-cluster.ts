@@ -82,6 +82,8 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   /** tessera_fragment_stats() on the leader after both cluster passes. */
   let fragmentRows: Record<string, unknown>[] = [];
+  /** tessera_fragment_stats() through the follower after its pass: the fragments it coordinated (with the node that answered). */
+  let followerFragmentRows: Record<string, unknown>[] = [];
   /** tessera_route_stats() on the follower after its pass: the units it ran itself and those it sent to the leader. */
   let routeRows: Record<string, unknown>[] = [];
   const started = new Date().toISOString();
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
       const routes = new Client(cluster.clientConfig(follower));
       await routes.connect();
       routeRows = (await routes.query('SELECT * FROM tessera_route_stats()')).rows;
+      followerFragmentRows = (await routes.query("SELECT current_setting('cluster_node_id') AS answered_by, * FROM tessera_fragment_stats() ORDER BY node_id")).rows;
       await routes.end();
     } catch (err) {
       for (const n of cluster.nodes) console.error(`--- node ${n.id}:\n${n.output().split('\n').slice(-30).join('\n')}`);
@@ -178,7 +181,7 @@ async function main(): Promise<void> {
     'coordinates each query and hands ranges of morsels of its parallel fragments to the followers that hold their chunks',
     '(see the fragment counts below). Through a follower\'s port, the follower runs each read-only query itself on its standby',
     'engine over its own copy, with its own workers, fetching from the leader the chunks it keeps only as markers (see the',
-    'route counts below); its parallel fragments are not sent to other nodes.',
+    'route counts below), and hands ranges of morsels of its parallel fragments to the other follower (not to the leader).',
     'All processes share the machine\'s cores with each other (and with other work: see the load averages). The single node',
     'runs its queries before and again after the cluster (it stays up, idle, meanwhile); the ratios divide by the faster of',
     'its two passes, and the spread between its two passes is the noise to judge them by.',
@@ -202,6 +205,12 @@ async function main(): Promise<void> {
     `| ${Object.keys(routeRows[0] ?? { node_id: '' }).join(' | ')} |`,
     `|${Object.keys(routeRows[0] ?? { node_id: '' }).map(() => '---:').join('|')}|`,
     ...routeRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
+    '',
+    'Parallel fragments the other nodes ran for the follower (`tessera_fragment_stats()` through the follower after its pass, warm-ups included; `answered_by` names the node whose counters these are):',
+    '',
+    `| ${Object.keys(followerFragmentRows[0] ?? { answered_by: '' }).join(' | ')} |`,
+    `|${Object.keys(followerFragmentRows[0] ?? { answered_by: '' }).map(() => '---:').join('|')}|`,
+    ...followerFragmentRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
     '',
   ].join('\n');
   fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });

@@ -26,7 +26,7 @@ import { provideInterconnectStats } from './interconnect-stats-view';
 import { KvEntries, Position } from './kv-batch';
 import { LeaderClaimContext, Membership, highestPositionCandidate } from './membership';
 import { fetchChunksAt, gatherElsewhere, serveChunks } from './chunk-transfer';
-import { provideRemoteFragments } from './fragment-provider';
+import { followerFragmentProvider, provideRemoteFragments } from './fragment-provider';
 import { serveFragments } from './fragment-service';
 import { Placement } from './placement';
 import { Replica, ReplicaListener } from './replica';
@@ -117,7 +117,11 @@ export class ClusterNode {
       },
     );
     serveChunks(this.interconnect, () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv));
-    serveFragments(this.interconnect, () => (this.role === 'follower' ? this.replica : null));
+    serveFragments(this.interconnect, () => (this.role === 'follower' ? this.replica : null), {
+      // Requests come from the leader or from another follower's standby: chunks come from the leader.
+      chunkHolder: () => this.following,
+      generationOf: (tableId) => this.standbyEngine?.generationOf(tableId),
+    });
     const majority = Math.floor(options.nodes.length / 2) + 1;
     this.membership = new Membership({
       endpoint: s.etcdEndpoints[0],
@@ -245,7 +249,18 @@ export class ClusterNode {
       await this.ensureStandby();
     });
     for (const [seq, entries] of missed) standby.applied(seq, entries);
+    // Its clients' parallel statements take morsels to the other followers (the leader stays free for writes).
+    standby.database.remoteFragments = followerFragmentProvider(this.interconnect, () => this.fragmentPeers(), () => replica.position().seq, {
+      holds: (node, key) => this.placement.holds(node, key),
+    });
     this.standbyEngine = standby;
+  }
+
+  /** The nodes a follower's standby sends fragments to: the agreed members but this node and its leader. */
+  private fragmentPeers(): number[] {
+    const v = this.current;
+    if (v === null || this.role !== 'follower') return [];
+    return v.members.map((m) => m.id).filter((id) => id !== this.options.self.id && id !== this.following && id !== v.leader);
   }
 
   /** Ends the standby's sessions and closes its engine (before promotion, a whole copy, closing). */

@@ -1,14 +1,15 @@
-// The leader's side of cluster parallel query: the followers that take morsels of its parallel
-// fragments (exec/parallel/remote-round.ts), set on the database as Database.remoteFragments. A
-// follower takes part while it is in sync with the replication log, connected and not suspected; a
-// request to it fails at once when the failure detector starts suspecting it (its morsels are then
-// run on the leader), else after the request timeout.
+// The coordinator's side of cluster parallel query: the nodes that take morsels of its parallel
+// fragments (exec/parallel/remote-round.ts), set on the database as Database.remoteFragments — on
+// the leader's engine (clusterFragmentProvider) and on each follower's standby engine
+// (followerFragmentProvider). For the leader, a follower takes part while it is in sync with the
+// replication log, connected and not suspected. A request fails at once when the failure detector
+// starts suspecting its node (its morsels are then run on the coordinator), else after the timeout.
 import * as v8 from 'v8';
 import type { Database } from '../engine/database';
 import { RemoteFragmentProvider, RemoteFragmentReply, RemoteParticipant } from '../exec/parallel/remote-types';
 import { Interconnect, InterconnectError } from './interconnect';
 import { MessageType } from './message-types';
-import { ReplicatedKv } from './replication';
+import { ReplicatedKv, RequestTransport } from './replication';
 import { shuffleRunner } from './shuffle-service';
 
 export interface FragmentProviderOptions {
@@ -18,15 +19,57 @@ export interface FragmentProviderOptions {
   holds?: (node: number, key: string) => boolean;
 }
 
+/** What sending fragments takes of the interconnect: requests, and whether a node is reachable and trusted. */
+export type FragmentLinks = RequestTransport & Pick<Interconnect, 'suspected' | 'isConnected' | 'onSuspicion'>;
+
 export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, options: FragmentProviderOptions = {}): RemoteFragmentProvider {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const participant = participantsOver(ic, timeoutMs);
+  return {
+    participants: () => {
+      const suspected = new Set(ic.suspected());
+      return kv
+        .followerStates()
+        .filter((f) => f.inSync && !f.recovering && ic.isConnected(f.id) && !suspected.has(f.id))
+        .map((f) => participant(f.id));
+    },
+    position: () => kv.position().seq,
+    holds: options.holds,
+    shuffle: { self: ic.self.id, run: shuffleRunner(ic, { timeoutMs, onSuspicion: (l) => ic.onSuspicion(l) }) },
+  };
+}
+
+/**
+ * A follower's: the fragments of statements its standby engine runs go to the other followers
+ * (`peers()`: the agreed members but this node and the leader, which stays free for the writes),
+ * each reading its own copy at or past this copy's `position()`. The standby holds nothing back on
+ * the leader while it waits, so the participants check that the tables it reads were not
+ * truncated, rewritten or compacted since (checkGenerations). Joins are not shuffled from here.
+ */
+export function followerFragmentProvider(ic: FragmentLinks, peers: () => number[], position: () => number, options: FragmentProviderOptions = {}): RemoteFragmentProvider {
+  const participant = participantsOver(ic, options.timeoutMs ?? 30_000);
+  return {
+    participants: () => {
+      const suspected = new Set(ic.suspected());
+      return peers()
+        .filter((id) => ic.isConnected(id) && !suspected.has(id))
+        .map(participant);
+    },
+    position,
+    holds: options.holds,
+    checkGenerations: true,
+  };
+}
+
+/** Runs fragment requests on other nodes; a request to a node fails at once when it becomes suspected. */
+function participantsOver(ic: FragmentLinks, timeoutMs: number): (node: number) => RemoteParticipant {
   /** Requests in flight per node: rejected when the node becomes suspected. */
   const inFlight = new Map<number, Set<(err: Error) => void>>();
   ic.onSuspicion((peer, suspected) => {
     if (!suspected) return;
     for (const reject of inFlight.get(peer) ?? []) reject(new InterconnectError(`node ${peer} is suspected`, peer, true));
   });
-  const participant = (node: number): RemoteParticipant => ({
+  return (node) => ({
     node,
     run: (request) =>
       new Promise<RemoteFragmentReply>((resolve, reject) => {
@@ -47,18 +90,6 @@ export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, opti
         );
       }),
   });
-  return {
-    participants: () => {
-      const suspected = new Set(ic.suspected());
-      return kv
-        .followerStates()
-        .filter((f) => f.inSync && !f.recovering && ic.isConnected(f.id) && !suspected.has(f.id))
-        .map((f) => participant(f.id));
-    },
-    position: () => kv.position().seq,
-    holds: options.holds,
-    shuffle: { self: ic.self.id, run: shuffleRunner(ic, { timeoutMs, onSuspicion: (l) => ic.onSuspicion(l) }) },
-  };
 }
 
 /** Makes `db`'s parallel fragments use the followers of `kv`; returns a function that detaches it. */

@@ -26,14 +26,21 @@
 //   locally;
 // - TRUNCATE, DROP and table rewrites, which reuse or remove chunk keys, wait until no reading
 //   statement runs (engine/active-readers.ts), so none is written while the coordinator waits.
+// A follower's standby coordinates too (its clients' reads, fragment-provider.ts
+// followerFragmentProvider): the leader knows nothing of its statement and holds nothing back, so
+// the request asks this node to check that every table it reads is still at the snapshot's
+// generation in this copy (checkGenerations): TRUNCATE, rewrites and compactions start a new one,
+// and only they reuse or remove the keys a snapshot names (a key merely absent is seen: 'behind').
+// The check is made as the work starts, synchronously with its reads, against this node's standby
+// engine, which is refreshed with each batch as the copy's view moves (replica.ts reads).
 // An answer that comes after the statement ended (a straggler beaten by its duplicate) is dropped.
 import * as v8 from 'v8';
-import { runRemoteFragment } from '../exec/parallel/remote-exec';
+import { RemoteChunkReader, runRemoteFragment } from '../exec/parallel/remote-exec';
 import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
 import type { ShuffleJob } from '../exec/parallel/shuffle-types';
 import { KvReader } from '../storage/kv-store';
-import { FusedReader } from './fused-read';
+import { FusedReader, reachedPosition } from './fused-read';
 import { MessageType } from './message-types';
 import { serveShuffle } from './shuffle-service';
 import type { RequestHandlers, RequestTransport } from './replication';
@@ -53,6 +60,14 @@ export interface FragmentServiceOptions {
   beforeRun?: (request: RemoteFragmentRequest) => Promise<void> | void;
   /** Test hook: runs before this node starts its part of a shuffled join (shuffle-service.ts). */
   beforeShuffle?: (job: ShuffleJob) => Promise<void> | void;
+  /** The node that holds every chunk (the leader this node follows), asked for those this copy keeps as markers. Default: the requester. */
+  chunkHolder?: () => number | null;
+  /**
+   * The generation of a table's chunk keys in this copy as of its position (undefined: unknown, or
+   * no such table): a request that asks (checkGenerations, from a follower's standby) is served
+   * only while every table it reads is at the snapshot's generation here.
+   */
+  generationOf?: (tableId: number) => number | undefined;
 }
 
 /** Counters of this node's service (tests, diagnostics). */
@@ -62,6 +77,8 @@ export interface FragmentServiceStats {
   morsels: number;
   /** Chunks this node holds only as a marker (placed elsewhere), fetched from the leader. */
   fetched: number;
+  /** Requests left to the coordinator because a table's generation here was not the snapshot's (checkGenerations). */
+  otherGeneration: number;
 }
 
 /**
@@ -70,7 +87,7 @@ export interface FragmentServiceStats {
  * the morsels itself).
  */
 export function serveFragments(handlers: RequestHandlers & RequestTransport, current: () => FragmentStore | null, options: FragmentServiceOptions = {}): FragmentServiceStats {
-  const stats: FragmentServiceStats = { served: 0, behind: 0, morsels: 0, fetched: 0 };
+  const stats: FragmentServiceStats = { served: 0, behind: 0, morsels: 0, fetched: 0, otherGeneration: 0 };
   const waitMs = options.waitMs ?? 2000;
   const chunks = new FusedReader(options.cacheBytes ?? 256 * 1024 * 1024);
   handlers.handle(MessageType.fragmentRun, async (from, payload) => {
@@ -83,7 +100,17 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
     if (store.position().seq < request.position) return behind();
     await options.beforeRun?.(request);
     // Cache fusion (fused-read.ts): chunks kept here only as markers are fetched from the leader.
-    const out = await chunks.run(handlers, store, from, (read) => runRemoteFragment(request, read), (n) => (stats.fetched += n));
+    // A follower coordinating (checkGenerations): its snapshot is checked against this copy each
+    // time the work runs (synchronously, so no batch comes between the check and the reads), and
+    // fetched bytes are used once this copy reached their position, so the check covers them.
+    const check = request.checkGenerations === true;
+    let moved = false;
+    const work = (read: RemoteChunkReader) => {
+      moved = check && request.tables.some((t) => options.generationOf?.(t.tableId) !== t.generation);
+      return moved ? null : runRemoteFragment(request, read);
+    };
+    const out = await chunks.run(handlers, store, options.chunkHolder?.() ?? from, work, (n) => (stats.fetched += n), check ? waitMs : undefined);
+    if (moved) stats.otherGeneration++;
     if (out === null) return behind();
     stats.served++;
     stats.morsels += out.morsels;
@@ -104,7 +131,6 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
 export async function storeAt(current: () => FragmentStore | null, position: number, waitMs: number): Promise<FragmentStore> {
   const store = current();
   if (store === null) throw Object.assign(new Error('this node holds no copy of the store'), { retryable: true });
-  const deadline = performance.now() + waitMs;
-  while (store.position().seq < position && performance.now() <= deadline) await new Promise((r) => setTimeout(r, 2));
+  await reachedPosition(store, position, waitMs);
   return store;
 }

@@ -14,7 +14,7 @@ import { TableDef } from '../storage/api';
 import { vectorBytes } from '../storage/chunk-codec';
 import { Vector } from '../types/vector';
 import { sliceVector } from '../types/vector-ops';
-import { fetchChunks } from './chunk-transfer';
+import { fetchChunksAt } from './chunk-transfer';
 import { isElsewhere } from './placement';
 import type { RequestTransport } from './replication';
 
@@ -32,9 +32,18 @@ export class FusedReader {
   /**
    * Runs `work` over `store`'s chunks (sync: it is rerun whole after a fetch, so it must not have
    * done anything outside itself before it throws); null when some chunk is in neither this copy
-   * nor the leader's. `fetched`: how many chunks came from `leader`.
+   * nor the leader's. `fetched`: how many chunks came from `leader`. With `reachMs`, fetched bytes
+   * are used only once this copy has applied the leader's position they are as of (waiting up to
+   * that long, else null): checks the work makes of this copy's state then cover them too.
    */
-  async run<T>(transport: RequestTransport, store: { readonly reads: KvReader; position(): { seq: number } }, leader: number, work: (read: RemoteChunkReader) => T, fetched?: (n: number) => void): Promise<T | null> {
+  async run<T>(
+    transport: RequestTransport,
+    store: { readonly reads: KvReader; position(): { seq: number } },
+    leader: number,
+    work: (read: RemoteChunkReader) => T,
+    fetched?: (n: number) => void,
+    reachMs?: number,
+  ): Promise<T | null> {
     const cache = this.chunks.at(store.position().seq);
     for (let round = 0; ; round++) {
       const missedTables = new Set<RemoteTable>();
@@ -50,12 +59,23 @@ export class FusedReader {
       }
       const missing = new Set<string>();
       for (const t of missedTables) for (const keys of t.keys) for (const key of keys) if (key !== '' && cache.elsewhere(store.reads, key)) missing.add(key);
-      const got = await fetchChunks(transport, leader, [...missing]);
+      const { entries: got, seq } = await fetchChunksAt(transport, leader, [...missing]);
       if (got.some(([, v]) => v === null)) return null;
+      if (reachMs !== undefined && !(await reachedPosition(store, seq, reachMs))) return null;
       cache.fetched(got as [string, Buffer][]);
       fetched?.(got.length);
     }
   }
+}
+
+/** Whether `store` reaches `seq` within `ms` (polled: replicated batches arrive every few ms under load). */
+export async function reachedPosition(store: { position(): { seq: number } }, seq: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (store.position().seq < seq) {
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return true;
 }
 
 /**

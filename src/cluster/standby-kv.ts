@@ -237,6 +237,11 @@ export class StandbyKv implements KvStore {
     this.evict();
   }
 
+  /** The last replicated batch the engine was told of (applied). */
+  get seq(): number {
+    return this.appliedSeq;
+  }
+
   /** How many chunk keys the copy keeps only as markers (tests). */
   markerCount(): number {
     return this.markers.size;

@@ -60,6 +60,17 @@ export class Standby implements StandbyHandle, ReplicaListener {
     return !this.closed && this.failure === null && this.options.replica.caughtUp() && this.options.leaderCountsInSync();
   }
 
+  /**
+   * The generation of a table's chunk keys in the copy as of the replica's position, as this engine
+   * knows it (fragment-service.ts checks a coordinating follower's snapshot against it); undefined
+   * when this engine is not exactly at that position (failed, closed, or not yet told of a batch),
+   * or the table does not exist.
+   */
+  generationOf(tableId: number): number | undefined {
+    if (this.closed || this.failure !== null || this.kv.seq !== this.options.replica.position().seq) return undefined;
+    return this.database.storage.tableGeneration?.(tableId);
+  }
+
   /** Set when a refresh failed (the owner closes this standby and opens another). */
   onFailure: ((err: Error) => void) | null = null;
 

@@ -2,6 +2,7 @@
 // with the real parser: a statement runs there only when its answer cannot differ from the leader's —
 // it writes nothing, takes no row lock, and reads no state that only the leader's session holds.
 import { ROUTE_STATS_FUNCTION } from '../sql/bind-route-stats';
+import { FRAGMENT_STATS_FUNCTION } from '../sql/bind-fragment-stats';
 import { parseSql } from '../sql/parse';
 
 /** What the router needs to know of one query string. */
@@ -61,9 +62,13 @@ function readsLeaderSetting(call: Record<string, any>): boolean {
   return typeof name !== 'string' || LEADER_SETTINGS.has(name.toLowerCase());
 }
 
-/** tessera_* system functions report the leader's state, except the router's own counters (this node's). */
+/**
+ * tessera_* system functions report the leader's state, except this node's own counters: the
+ * router's, and the parallel fragments this node coordinated (a follower's standby coordinates its
+ * clients' reads, fragment-provider.ts).
+ */
 function isLeaderStateFunction(name: string): boolean {
-  return name.startsWith('tessera_') && name !== ROUTE_STATS_FUNCTION;
+  return name.startsWith('tessera_') && name !== ROUTE_STATS_FUNCTION && name !== FRAGMENT_STATS_FUNCTION;
 }
 
 function functionName(call: Record<string, any>): string {

@@ -164,6 +164,11 @@ export interface ViewDef {
 /** An immutable view of one table's rows as of a moment; readers never block writers. */
 export interface TableSnapshot {
   readonly def: TableDef;
+  /**
+   * Which use of the table's chunk keys the snapshot reads: TRUNCATE, rewrites and compactions
+   * start another (keys may then be reused or removed). Absent: 0.
+   */
+  readonly generation?: number;
   readonly rowGroupCount: number;
   /** Rows in the group, deleted ones included. */
   rowCount(rowGroup: number): number;
@@ -458,6 +463,8 @@ export interface Storage {
   refreshCommitted?(keys: Iterable<string>): void;
   /** Snapshot of the committed table now. */
   snapshot(tableId: number): TableSnapshot;
+  /** The generation of the table's chunk keys as committed now (TableSnapshot.generation); undefined: no such table. */
+  tableGeneration?(tableId: number): number | undefined;
   /**
    * Every table as committed now: one consistent moment for a statement that may pause (tables are
    * looked up when first read, but always as of this call).

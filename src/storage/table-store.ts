@@ -290,6 +290,11 @@ export class TableStore implements Storage, ChunkSource {
     return this.snapshotIn(this.state, tableId);
   }
 
+  tableGeneration(tableId: number): number | undefined {
+    const t = this.state.tables.get(tableId);
+    return t === undefined ? undefined : (t.generation ?? 0);
+  }
+
   get version(): number {
     return this.state.version ?? 0;
   }

@@ -56,4 +56,27 @@ describe('cluster: a follower coordinates its clients\' reads (statement router,
     // 1 + 20 + 1 reads above ran on the follower, and the counters' own statement.
     expect((await stat()) - local0).to.equal(1 + 20 + 1 + 1);
   });
+
+  it('a follower sends morsels of its clients\' parallel statements to the other follower; the answer is the leader\'s', async () => {
+    const leader = await agreedLeader(cluster, [1, 2, 3]);
+    const [follower, other] = [1, 2, 3].filter((n) => n !== leader);
+    const probe = await connectTo(cluster, leader);
+    clients.push(probe);
+    await probe.query('CREATE TABLE spread (k int, v int)');
+    await probe.query('INSERT INTO spread SELECT g, g % 1000 FROM generate_series(1, 400000) g');
+    const c = await routedSession(cluster, follower);
+    clients.push(c);
+    await c.query('SET parallel_min_rows = 0');
+    // This node's counters of the fragments it coordinated (answered by the follower itself).
+    const morselsOn = async (node: number) =>
+      Number((await c.query('SELECT coalesce(sum(morsels), 0)::int AS m FROM tessera_fragment_stats() WHERE node_id = $1', [node])).rows[0].m);
+    const before = { other: await morselsOn(other), leader: await morselsOn(leader) };
+    const sql = "SELECT k % 7 AS b, count(*)::int AS n, sum(v)::int AS s, current_setting('cluster_node_id') AS node FROM spread GROUP BY 1 ORDER BY 1";
+    const want = (await probe.query(sql)).rows.map((r) => ({ ...r, node: String(follower) }));
+    expect(want).to.have.length(7);
+    expect((await c.query(sql)).rows).to.deep.equal(want);
+    expect(await morselsOn(other), `node ${other} ran morsels for node ${follower}`).to.be.greaterThan(before.other);
+    // The leader stays free for the writes.
+    expect(await morselsOn(leader)).to.equal(before.leader);
+  });
 });

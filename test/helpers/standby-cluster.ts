@@ -8,6 +8,8 @@ import { Placement } from '../../src/cluster/placement';
 import { Replica } from '../../src/cluster/replica';
 import { ReplicatedKv, requestTrim, serveReplica } from '../../src/cluster/replication';
 import { Standby } from '../../src/cluster/standby';
+import { FragmentServiceStats, serveFragments } from '../../src/cluster/fragment-service';
+import { followerFragmentProvider } from '../../src/cluster/fragment-provider';
 import { KvStore, MemoryKv } from '../../src/storage/kv-store';
 import { FakeNet, until } from './cluster-fakes';
 
@@ -25,6 +27,10 @@ export interface StandbyCluster {
   told: Set<number>;
   /** Runs `sql` on the leader, then on both standbys, expects their rows to equal the leader's, and returns them. */
   same(sql: string): Promise<unknown[]>;
+  /** Per follower, its fragment service's counters (with the `fragments` option). */
+  fragmentStats: Map<number, FragmentServiceStats>;
+  /** Test hooks run by a follower's fragment service before it serves a request (with `fragments`). */
+  beforeFragment: Map<number, () => Promise<void> | void>;
   /** Lets the followers drop the bytes of chunks placed elsewhere (as the leader's trim timer does). */
   trim(): Promise<void>;
   close(): Promise<void>;
@@ -38,8 +44,14 @@ export function embedded(database: Database): EmbeddedDatabase {
   return new (EmbeddedDatabase as unknown as new (d: Database) => EmbeddedDatabase)(database);
 }
 
-/** Node 1 leads, nodes 2 and 3 follow with standbys; `store(id)` makes a follower's store (default: memory). */
-export async function standbyCluster(options: { store?: (id: number) => KvStore; leaderStore?: KvStore; settings?: [string, string][] } = {}): Promise<StandbyCluster> {
+/**
+ * Node 1 leads, nodes 2 and 3 follow with standbys; `store(id)` makes a follower's store (default:
+ * memory). With `fragments`, the followers serve fragments and each standby sends its parallel
+ * fragments to the other follower, as ClusterNode wires them (`fragmentStats`: each follower's service).
+ */
+export async function standbyCluster(
+  options: { store?: (id: number) => KvStore; leaderStore?: KvStore; settings?: [string, string][]; fragments?: boolean } = {},
+): Promise<StandbyCluster> {
   const net = new FakeNet();
   const placement = new Placement([1, 2, 3], 2);
   const stores = new Map<number, KvStore>();
@@ -75,6 +87,23 @@ export async function standbyCluster(options: { store?: (id: number) => KvStore;
     standbys.set(id, standby);
     wrapped.set(id, embedded(standby.database));
   }
+  const fragmentStats = new Map<number, FragmentServiceStats>();
+  const beforeFragment = new Map<number, () => Promise<void> | void>();
+  if (options.fragments === true) {
+    for (const id of [2, 3]) {
+      const replica = replicas.get(id)!;
+      fragmentStats.set(id, serveFragments(net.node(id), () => replica, {
+        waitMs: 500,
+        chunkHolder: () => 1,
+        generationOf: (tableId) => standbys.get(id)!.generationOf(tableId),
+        beforeRun: () => beforeFragment.get(id)?.(),
+      }));
+      const links = { ...net.node(id), suspected: () => [], isConnected: (peer: number) => !net.cut.has(peer), onSuspicion: () => undefined };
+      standbys.get(id)!.database.remoteFragments = followerFragmentProvider(links, () => [id === 2 ? 3 : 2], () => replica.position().seq, {
+        holds: (node, key) => placement.holds(node, key),
+      });
+    }
+  }
   const leader = embedded(database);
   return {
     net,
@@ -85,6 +114,8 @@ export async function standbyCluster(options: { store?: (id: number) => KvStore;
     replicas,
     standbys,
     told,
+    fragmentStats,
+    beforeFragment,
     on: (id) => wrapped.get(id)!,
     async same(sql) {
       const want = await rows(leader, sql);

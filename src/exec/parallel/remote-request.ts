@@ -46,6 +46,7 @@ export function remotePlanOf(fragment: ParallelFragment, ctx: ExecContext, table
       tables: remoteTables.map((t) => (t.tableId === drivingId ? { ...t, deleted: deletedOf(t, morsels) } : t)),
       morsels,
       position,
+      checkGenerations: provider.checkGenerations,
     }),
     recheck: () => recheckTables(remoteTables, ctx),
   };
@@ -84,7 +85,7 @@ export function remoteTableOf(
     }
     keys.push(perGroup);
   }
-  return { tableId, def: snap.def, rowCounts: sent.rowCounts, deleted: sent.deleted, liveRowCount: snap.liveRowCount, columns, keys };
+  return { tableId, def: snap.def, generation: snap.generation ?? 0, rowCounts: sent.rowCounts, deleted: sent.deleted, liveRowCount: snap.liveRowCount, columns, keys };
 }
 
 /** The driving table's deletion bitmaps of the groups the morsels read only (64 KiB each). */

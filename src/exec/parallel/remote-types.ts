@@ -11,6 +11,8 @@ import type { ShuffleRunner } from './shuffle-types';
 export interface RemoteTable {
   tableId: number;
   def: TableDef;
+  /** The snapshot's generation of the table's chunk keys (TableSnapshot.generation). */
+  generation: number;
   rowCounts: number[];
   /** Deleted rows per group at the snapshot (null: none, or a group the request does not read). */
   deleted: (Uint8Array | null)[];
@@ -26,6 +28,8 @@ export interface RemoteFragmentRequest extends FragmentBase {
   morsels: Int32Array;
   /** The coordinator's store position (replicated batches written) when the request was made: the copy read must have reached it. */
   position: number;
+  /** Set from RemoteFragmentProvider.checkGenerations. */
+  checkGenerations?: boolean;
 }
 
 export type RemoteFragmentReply =
@@ -55,6 +59,13 @@ export interface RemoteFragmentProvider {
    * the local workers.
    */
   holds?(node: number, key: string): boolean;
+  /**
+   * The coordinator reads a copy of the store (a cluster follower's standby): unlike the leader, it
+   * holds no TRUNCATE, rewrite or drop of a compacted generation back while its statement runs, so
+   * a participant reads a table only if the table's generation in its own copy is still the
+   * snapshot's (RemoteTable.generation), and otherwise leaves the work to the coordinator.
+   */
+  checkGenerations?: boolean;
   /**
    * Hash-shuffled joins (shuffle-types.ts): this node's id (partition 0's owner) and the runner
    * that spreads a job over it and participants(). Absent: joins are never shuffled.

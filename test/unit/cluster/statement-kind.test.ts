@@ -21,6 +21,7 @@ describe('cluster statement kinds (what a follower may answer itself)', () => {
       'WITH x AS (SELECT 1) SELECT * FROM x; SELECT 2',
       "SELECT now(), current_setting('TimeZone'), pg_sleep(0)",
       'SELECT * FROM tessera_route_stats()',
+      'SELECT * FROM tessera_fragment_stats()',
       '',
     ])
       expect(readOnly(sql), sql).to.equal(true);
@@ -43,6 +44,7 @@ describe('cluster statement kinds (what a follower may answer itself)', () => {
       'SELECT pg_backend_pid()',
       'SELECT txid_current()',
       'SELECT * FROM tessera_cluster_nodes()',
+      'SELECT * FROM tessera_interconnect_stats()',
       'SELECT pid FROM pg_catalog.pg_stat_activity',
       'SHOW default_transaction_read_only',
       'SHOW transaction_isolation',
