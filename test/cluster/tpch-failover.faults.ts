@@ -11,6 +11,7 @@ import { loadTpch } from '../../bench/tpch/load';
 import { queryNames, querySql, rawText, render, runQueries } from '../../bench/tpch/run-queries';
 import { TestCluster, startTestCluster } from '../helpers/cluster';
 import { psqlAvailable } from '../helpers/test-server';
+import { routedSession } from '../helpers/routed-cluster';
 import { agreedLeader, connectTo, describeError, isRetryable, outputs, sleep, waitFor } from './fault-helpers';
 
 const ANSWERS = path.resolve(__dirname, '../../../../shared/tpch/answers/sf0.01');
@@ -30,14 +31,18 @@ function expected(name: string): string {
   return fs.readFileSync(path.join(ANSWERS, `${name}.out`), 'utf8');
 }
 
-function startLooper(cluster: TestCluster, nodeId: number, offset: number, running: () => boolean): Looper {
+/** A client on `nodeId` looping over LOOPED until `running()` is false; `setup` runs on each new connection. */
+function startLooper(cluster: TestCluster, nodeId: number, offset: number, running: () => boolean, setup: string | null = null): Looper {
   const l: Looper = { correct: 0, correctTimes: [], retryable: 0, wrong: [], unexpected: [], done: Promise.resolve() };
   l.done = (async () => {
     let client: Client | null = null;
     for (let i = offset; running(); i++) {
       const name = LOOPED[i % LOOPED.length];
       try {
-        client ??= await connectTo(cluster, nodeId, 30_000);
+        if (client === null) {
+          client = await connectTo(cluster, nodeId, 30_000);
+          if (setup !== null) await client.query(setup);
+        }
         const result = await client.query({ text: querySql(name, 0.01), rowMode: 'array', types: rawText } as any);
         const problem = compareAnswer(name, expected(name), render(result).output);
         if (problem === null) {
@@ -115,5 +120,38 @@ describe('cluster faults: kill -9 of the leader during a TPC-H SF 0.01 run', fun
       expect(problems, `through node ${via}`).to.deep.equal([]);
       expect(timings.map((t) => t.query)).to.deep.equal(queryNames());
     }
+  });
+
+  it('kill -9 of the follower that runs morsels of another follower\'s statements: that follower\'s answers stay right, and it serves them alone', async () => {
+    const c = cluster!;
+    const leader = await agreedLeader(c, [1, 2, 3]);
+    const [coordinator, participant] = [1, 2, 3].filter((n) => n !== leader);
+    // Every statement of these clients runs in parallel, so the coordinator hands ranges to the participant.
+    const morselsOn = async (client: Client, node: number) =>
+      Number((await client.query('SELECT coalesce(sum(morsels), 0)::int AS m FROM tessera_fragment_stats() WHERE node_id = $1', [node])).rows[0].m);
+    // A session the coordinator routes to its own standby (not relayed whole to the leader).
+    const probe = await routedSession(c, coordinator);
+    const before = await morselsOn(probe, participant);
+    let running = true;
+    const loopers = [0, 1, 2].map((i) => startLooper(c, coordinator, i, () => running, 'SET parallel_min_rows = 0'));
+    let killedAt = 0;
+    try {
+      await waitFor('12 correct answers', async () => loopers.reduce((n, l) => n + l.correct, 0) >= 12, 60_000);
+      const handed = await morselsOn(probe, participant);
+      killedAt = Date.now();
+      await c.node(participant).kill('SIGKILL');
+      await waitFor('12 more correct answers', async () => loopers.reduce((n, l) => n + l.correctTimes.filter((t) => t > killedAt).length, 0) >= 12, 60_000);
+      expect(handed, `node ${participant} ran morsels for node ${coordinator} before the kill`).to.be.greaterThan(before);
+    } finally {
+      running = false;
+      await Promise.all(loopers.map((l) => l.done));
+      await probe.end().catch(() => undefined);
+    }
+    const wrong = loopers.flatMap((l) => l.wrong);
+    const unexpected = loopers.flatMap((l) => l.unexpected);
+    console.log(`      answers: ${loopers.reduce((n, l) => n + l.correct, 0)} correct, ${loopers.reduce((n, l) => n + l.retryable, 0)} retryable errors, ${wrong.length} wrong, ${unexpected.length} other errors`);
+    expect(wrong, 'wrong answers').to.deep.equal([]);
+    expect(unexpected, `non-retryable errors\n${outputs(c)}`).to.deep.equal([]);
+    await c.node(participant).restart();
   });
 });
