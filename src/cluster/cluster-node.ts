@@ -218,6 +218,9 @@ export class ClusterNode {
     const replica = this.replica;
     const settings = new Map(this.options.standbySettings ?? []);
     settings.set('cluster_node_id', String(this.options.self.id));
+    // The planner's join distribution (planner/join-distribution.ts) counts the nodes its statements
+    // run on: every configured node but the leader (fragmentPeers).
+    settings.set('cluster_nodes', String(Math.max(1, this.options.nodes.length - 1)));
     this.openingBatches = [];
     let standby: Standby;
     let missed: [number, KvEntries][];
@@ -250,7 +253,10 @@ export class ClusterNode {
     });
     for (const [seq, entries] of missed) standby.applied(seq, entries);
     // Its clients' parallel statements take morsels to the other followers (the leader stays free for writes).
-    standby.database.remoteFragments = followerFragmentProvider(this.interconnect, () => this.fragmentPeers(), () => replica.position().seq, {
+    standby.database.remoteFragments = followerFragmentProvider(this.interconnect, {
+      self: this.options.self.id,
+      peers: () => this.fragmentPeers(),
+      position: () => replica.position().seq,
       holds: (node, key) => this.placement.holds(node, key),
     });
     this.standbyEngine = standby;

@@ -9,7 +9,7 @@ import type { Database } from '../engine/database';
 import { RemoteFragmentProvider, RemoteFragmentReply, RemoteParticipant } from '../exec/parallel/remote-types';
 import { Interconnect, InterconnectError } from './interconnect';
 import { MessageType } from './message-types';
-import { ReplicatedKv, RequestTransport } from './replication';
+import { ReplicatedKv, RequestHandlers, RequestTransport } from './replication';
 import { shuffleRunner } from './shuffle-service';
 
 export interface FragmentProviderOptions {
@@ -20,7 +20,7 @@ export interface FragmentProviderOptions {
 }
 
 /** What sending fragments takes of the interconnect: requests, and whether a node is reachable and trusted. */
-export type FragmentLinks = RequestTransport & Pick<Interconnect, 'suspected' | 'isConnected' | 'onSuspicion'>;
+export type FragmentLinks = RequestHandlers & RequestTransport & Pick<Interconnect, 'suspected' | 'isConnected' | 'onSuspicion'>;
 
 export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, options: FragmentProviderOptions = {}): RemoteFragmentProvider {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -39,25 +39,36 @@ export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, opti
   };
 }
 
+export interface FollowerProviderOptions extends FragmentProviderOptions {
+  /** This node's id (partition 0's owner in its shuffled joins). */
+  self: number;
+  /** The nodes to hand work to: the agreed members but this node and the leader, which stays free for the writes. */
+  peers: () => number[];
+  /** This copy's position: a participant's copy must have reached it. */
+  position: () => number;
+}
+
 /**
- * A follower's: the fragments of statements its standby engine runs go to the other followers
- * (`peers()`: the agreed members but this node and the leader, which stays free for the writes),
- * each reading its own copy at or past this copy's `position()`. The standby holds nothing back on
- * the leader while it waits, so the participants check that the tables it reads were not
- * truncated, rewritten or compacted since (checkGenerations). Joins are not shuffled from here.
+ * A follower's: the fragments and shuffled joins of statements its standby engine runs go to the
+ * other followers, each reading its own copy at or past this copy's position. The standby holds
+ * nothing back on the leader while it waits, so the participants check that the tables it reads
+ * were not truncated, rewritten or compacted since (checkGenerations).
  */
-export function followerFragmentProvider(ic: FragmentLinks, peers: () => number[], position: () => number, options: FragmentProviderOptions = {}): RemoteFragmentProvider {
-  const participant = participantsOver(ic, options.timeoutMs ?? 30_000);
+export function followerFragmentProvider(ic: FragmentLinks, options: FollowerProviderOptions): RemoteFragmentProvider {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const participant = participantsOver(ic, timeoutMs);
   return {
     participants: () => {
       const suspected = new Set(ic.suspected());
-      return peers()
+      return options
+        .peers()
         .filter((id) => ic.isConnected(id) && !suspected.has(id))
         .map(participant);
     },
-    position,
+    position: options.position,
     holds: options.holds,
     checkGenerations: true,
+    shuffle: { self: options.self, run: shuffleRunner(ic, { timeoutMs, onSuspicion: (l) => ic.onSuspicion(l) }) },
   };
 }
 

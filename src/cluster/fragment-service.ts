@@ -40,7 +40,7 @@ import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { RemoteFragmentReply, RemoteFragmentRequest } from '../exec/parallel/remote-types';
 import type { ShuffleJob } from '../exec/parallel/shuffle-types';
 import { KvReader } from '../storage/kv-store';
-import { FusedReader, reachedPosition } from './fused-read';
+import { CopyReadOptions, FusedReader, generationMoved, reachedPosition } from './fused-read';
 import { MessageType } from './message-types';
 import { serveShuffle } from './shuffle-service';
 import type { RequestHandlers, RequestTransport } from './replication';
@@ -51,7 +51,7 @@ export interface FragmentStore {
   position(): { seq: number };
 }
 
-export interface FragmentServiceOptions {
+export interface FragmentServiceOptions extends CopyReadOptions {
   /** How long a request waits for this node's copy to reach the leader's position (default 2000 ms). */
   waitMs?: number;
   /** Decoded chunks kept between requests while the copy does not change (default 256 MiB). */
@@ -60,14 +60,6 @@ export interface FragmentServiceOptions {
   beforeRun?: (request: RemoteFragmentRequest) => Promise<void> | void;
   /** Test hook: runs before this node starts its part of a shuffled join (shuffle-service.ts). */
   beforeShuffle?: (job: ShuffleJob) => Promise<void> | void;
-  /** The node that holds every chunk (the leader this node follows), asked for those this copy keeps as markers. Default: the requester. */
-  chunkHolder?: () => number | null;
-  /**
-   * The generation of a table's chunk keys in this copy as of its position (undefined: unknown, or
-   * no such table): a request that asks (checkGenerations, from a follower's standby) is served
-   * only while every table it reads is at the snapshot's generation here.
-   */
-  generationOf?: (tableId: number) => number | undefined;
 }
 
 /** Counters of this node's service (tests, diagnostics). */
@@ -106,7 +98,7 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
     const check = request.checkGenerations === true;
     let moved = false;
     const work = (read: RemoteChunkReader) => {
-      moved = check && request.tables.some((t) => options.generationOf?.(t.tableId) !== t.generation);
+      moved = check && generationMoved(request.tables, options);
       return moved ? null : runRemoteFragment(request, read);
     };
     const out = await chunks.run(handlers, store, options.chunkHolder?.() ?? from, work, (n) => (stats.fetched += n), check ? waitMs : undefined);
@@ -119,7 +111,7 @@ export function serveFragments(handlers: RequestHandlers & RequestTransport, cur
   });
   // The other kind of distributed-query work, over the same copy: parts of shuffled joins.
   // Its decoded chunks are the same as the fragments': one cache (and one byte budget) for both.
-  serveShuffle(handlers, current, { waitMs, reader: chunks, beforeRun: options.beforeShuffle });
+  serveShuffle(handlers, current, { waitMs, reader: chunks, beforeRun: options.beforeShuffle, chunkHolder: options.chunkHolder, generationOf: options.generationOf });
   return stats;
 }
 

@@ -18,6 +18,23 @@ import { fetchChunksAt } from './chunk-transfer';
 import { isElsewhere } from './placement';
 import type { RequestTransport } from './replication';
 
+/** How a node reads its copy for work another node coordinates (fragments, shuffled joins). */
+export interface CopyReadOptions {
+  /** The node that holds every chunk (the leader this node follows), asked for those this copy keeps as markers. Default: the requester. */
+  chunkHolder?: () => number | null;
+  /**
+   * The generation of a table's chunk keys in this copy as of its position (undefined: unknown, or
+   * no such table): work from a coordinator that asks (checkGenerations: a follower's standby) is
+   * done only while every table it reads is at the snapshot's generation here.
+   */
+  generationOf?: (tableId: number) => number | undefined;
+}
+
+/** Whether some table of `tables` is at another generation in this copy than in the coordinator's snapshot (see CopyReadOptions). */
+export function generationMoved(tables: readonly RemoteTable[], options: CopyReadOptions): boolean {
+  return tables.some((t) => options.generationOf?.(t.tableId) !== t.generation);
+}
+
 /** Rounds of fetching missing chunks before the work is given up ('behind'): each round fetches a whole table's markers. */
 const FETCH_ROUNDS = 8;
 

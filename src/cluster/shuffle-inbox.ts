@@ -31,8 +31,10 @@ export interface ShuffleNodeStats {
   bytes: number;
   /** Jobs given up here (abort received, a wait timed out, a copy behind). */
   failed: number;
-  /** Chunks this node keeps only as markers, fetched from the coordinator for its parts (cache fusion). */
+  /** Chunks this node keeps only as markers, fetched from the leader for its parts (cache fusion). */
   fetched: number;
+  /** Parts refused because a table was at another generation in this copy than in the coordinator's snapshot (a follower coordinating). */
+  otherGeneration: number;
   /** As coordinator, summed over every participant of its finished jobs: rows and bytes sent between nodes. */
   movedRows: number;
   movedBytes: number;
@@ -125,7 +127,7 @@ export class ShuffleInboxes {
   private readonly open = new Map<string, Inbox>();
   /** Jobs over on this node, with when: their late rows are dropped. */
   private readonly over = new Map<string, number>();
-  readonly stats: ShuffleNodeStats = { jobs: 0, rowsSent: 0, rowsKept: 0, messages: 0, bytes: 0, failed: 0, fetched: 0, movedRows: 0, movedBytes: 0 };
+  readonly stats: ShuffleNodeStats = { jobs: 0, rowsSent: 0, rowsKept: 0, messages: 0, bytes: 0, failed: 0, fetched: 0, otherGeneration: 0, movedRows: 0, movedBytes: 0 };
 
   /** The inbox of a job this node runs now (opened by early rows, or here). */
   claim(id: string, n: number): Inbox {

@@ -11,7 +11,7 @@ import { compactStrings } from '../exec/parallel/shuffle-partition';
 import { ShuffleJob, ShuffleRunner } from '../exec/parallel/shuffle-types';
 import type { FragmentStore } from './fragment-service';
 import { storeAt } from './fragment-service';
-import { FusedReader } from './fused-read';
+import { CopyReadOptions, FusedReader, generationMoved } from './fused-read';
 import { MessageType } from './message-types';
 import type { RequestHandlers, RequestTransport } from './replication';
 import { ShuffleInboxes, shuffleInboxes } from './shuffle-inbox';
@@ -20,7 +20,7 @@ import { PartResult, takePart } from './shuffle-participant';
 /** Bound on one job, every wait in it included (default; a stuck job is given up and run locally). */
 const JOB_TIMEOUT_MS = 30_000;
 
-export interface ShuffleServiceOptions {
+export interface ShuffleServiceOptions extends CopyReadOptions {
   /** How long a job waits for this node's copy to reach the coordinator's position (default 2000 ms). */
   waitMs?: number;
   timeoutMs?: number;
@@ -46,16 +46,28 @@ export function serveShuffle(handlers: RequestHandlers & RequestTransport, curre
     if (store.position().seq < job.position) giveUp(new Error(`this node's copy is behind position ${job.position}`));
     await options.beforeRun?.(job);
     const fetched = (n: number): void => void (inboxes.stats.fetched += n);
-    // `from` (the coordinator, a leader) holds every chunk: the ones kept here as markers come from it.
+    // Chunks kept here as markers come from the leader. A follower coordinating (checkGenerations):
+    // each part checks, as it starts reading, that the tables were not truncated or rewritten here
+    // since its snapshot (fragment-service.ts), else the job is given up (null: 'behind').
+    const holder = options.chunkHolder?.() ?? from;
+    const check = job.checkGenerations === true;
+    const reachMs = check ? (options.waitMs ?? 2000) : undefined;
+    const moved = (): boolean => {
+      if (!check || !generationMoved(job.tables, options)) return false;
+      inboxes.stats.otherGeneration++;
+      return true;
+    };
+    const part = <T>(work: (snapshots: ReturnType<typeof remoteSnapshots>) => T): Promise<T | null> =>
+      reader.run(handlers, store, holder, (read) => (moved() ? null : work(remoteSnapshots(job.tables, read))), fetched, reachMs);
     const result = await takePart(
       job,
       me,
       handlers,
       inboxes,
       {
-        build: () => reader.run(handlers, store, from, (read) => runShuffleBuild(job, me, remoteSnapshots(job.tables, read)), fetched),
-        probe: (blooms) => reader.run(handlers, store, from, (read) => runShuffleProbe(job, me, remoteSnapshots(job.tables, read), blooms), fetched),
-        owner: (probe, build) => reader.run(handlers, store, from, (read) => runShuffleOwner(job, probe, build, remoteSnapshots(job.tables, read)), fetched),
+        build: () => part((snaps) => runShuffleBuild(job, me, snaps)),
+        probe: (blooms) => part((snaps) => runShuffleProbe(job, me, snaps, blooms)),
+        owner: (probe, build) => part((snaps) => runShuffleOwner(job, probe, build, snaps)),
       },
       timeoutMs,
     );

@@ -6,7 +6,7 @@ import { EmbeddedDatabase } from '../../src/embedded/embedded-database';
 import { fetchChunksAt, serveChunks } from '../../src/cluster/chunk-transfer';
 import { Placement } from '../../src/cluster/placement';
 import { Replica } from '../../src/cluster/replica';
-import { ReplicatedKv, requestTrim, serveReplica } from '../../src/cluster/replication';
+import { ReplicatedKv, RequestHandlers, RequestTransport, requestTrim, serveReplica } from '../../src/cluster/replication';
 import { Standby } from '../../src/cluster/standby';
 import { FragmentServiceStats, serveFragments } from '../../src/cluster/fragment-service';
 import { followerFragmentProvider } from '../../src/cluster/fragment-provider';
@@ -27,6 +27,8 @@ export interface StandbyCluster {
   told: Set<number>;
   /** Runs `sql` on the leader, then on both standbys, expects their rows to equal the leader's, and returns them. */
   same(sql: string): Promise<unknown[]>;
+  /** Per follower, the one transport its fragment and shuffle services and its standby's runner use (with `fragments`). */
+  transports: Map<number, RequestHandlers & RequestTransport>;
   /** Per follower, its fragment service's counters (with the `fragments` option). */
   fragmentStats: Map<number, FragmentServiceStats>;
   /** Test hooks run by a follower's fragment service before it serves a request (with `fragments`). */
@@ -81,25 +83,33 @@ export async function standbyCluster(
       fetch: (keys) => fetchChunksAt(net.node(id), 1, keys),
       leaderCountsInSync: () => told.has(id),
       dataDirectory: null,
-      settings: new Map([...settings, ['cluster_node_id', String(id)]]),
+      // With fragments, its statements run on two nodes (itself and the other follower): the planner may shuffle joins.
+      settings: new Map([...settings, ['cluster_node_id', String(id)], ...(options.fragments === true ? [['cluster_nodes', '2'] as [string, string]] : [])]),
     });
     replicas.get(id)!.listen(standby);
     standbys.set(id, standby);
     wrapped.set(id, embedded(standby.database));
   }
   const fragmentStats = new Map<number, FragmentServiceStats>();
+  const transports = new Map<number, RequestHandlers & RequestTransport>();
   const beforeFragment = new Map<number, () => Promise<void> | void>();
   if (options.fragments === true) {
     for (const id of [2, 3]) {
       const replica = replicas.get(id)!;
-      fragmentStats.set(id, serveFragments(net.node(id), () => replica, {
+      // One transport object per node: shuffle inboxes are kept per transport (the service's and the runner's must be one).
+      const transport = Object.assign(net.node(id), { suspected: () => [], isConnected: (peer: number) => !net.cut.has(peer), onSuspicion: () => undefined });
+      transports.set(id, transport);
+      fragmentStats.set(id, serveFragments(transport, () => replica, {
         waitMs: 500,
         chunkHolder: () => 1,
         generationOf: (tableId) => standbys.get(id)!.generationOf(tableId),
         beforeRun: () => beforeFragment.get(id)?.(),
+        beforeShuffle: () => beforeFragment.get(id)?.(),
       }));
-      const links = { ...net.node(id), suspected: () => [], isConnected: (peer: number) => !net.cut.has(peer), onSuspicion: () => undefined };
-      standbys.get(id)!.database.remoteFragments = followerFragmentProvider(links, () => [id === 2 ? 3 : 2], () => replica.position().seq, {
+      standbys.get(id)!.database.remoteFragments = followerFragmentProvider(transport, {
+        self: id,
+        peers: () => [id === 2 ? 3 : 2],
+        position: () => replica.position().seq,
         holds: (node, key) => placement.holds(node, key),
       });
     }
@@ -115,6 +125,7 @@ export async function standbyCluster(
     standbys,
     told,
     fragmentStats,
+    transports,
     beforeFragment,
     on: (id) => wrapped.get(id)!,
     async same(sql) {

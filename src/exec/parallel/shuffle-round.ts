@@ -60,6 +60,7 @@ export async function runShuffledFragment(fragment: ParallelFragment, ctx: ExecC
     probeColumns: shippedColumns(need.get(join.left)),
     buildColumns: shippedColumns(need.get(join.right)),
     position: provider.position(),
+    checkGenerations: provider.checkGenerations,
   };
   shuffleStats.runs++;
   const stop = new AbortController();

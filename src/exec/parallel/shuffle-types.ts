@@ -31,6 +31,8 @@ export interface ShuffleJob extends FragmentBase {
   buildColumns: number[];
   /** The coordinator's store position: a remote copy must have reached it. */
   position: number;
+  /** Set from RemoteFragmentProvider.checkGenerations (a follower coordinates): each part checks its tables' generations. */
+  checkGenerations?: boolean;
 }
 
 export type ShuffleSide = 'probe' | 'build';

@@ -4,6 +4,8 @@
 // table it reads was truncated or rewritten after node 2's snapshot (its chunk keys reused).
 import { expect } from 'chai';
 import { remoteFragmentStats } from '../../../src/exec/parallel/remote-round';
+import { shuffleStats } from '../../../src/exec/parallel/shuffle-round';
+import { shuffleInboxes } from '../../../src/cluster/shuffle-inbox';
 import { HeldKv } from '../../helpers/held-kv';
 import { StandbyCluster, rows, standbyCluster } from '../../helpers/standby-cluster';
 import { until } from '../../helpers/cluster-fakes';
@@ -83,5 +85,45 @@ describe('cluster standby engines: a follower coordinates parallel fragments', f
     await rewrite;
     await until(() => c.standbys.get(2)!.inSync(), 20000);
     expect(await rows(c.on(2), sql)).to.deep.equal([{ n: 300000, s: 600000 }]);
+  });
+
+  const bigJoin = 'SELECT b.w, count(*)::int AS n, sum(a.v)::int AS s FROM sa a JOIN sb b ON a.k = b.k GROUP BY b.w ORDER BY b.w';
+  async function joinTables(): Promise<void> {
+    await c.leader.exec(`CREATE TABLE sa (k int, v int); INSERT INTO sa SELECT i, i % 100 FROM generate_series(1, 200000) i;
+      CREATE TABLE sb (k int, w int); INSERT INTO sb SELECT i * 2, i % 5 FROM generate_series(1, 150000) i; ANALYZE`);
+    await c.on(2).exec('SET cluster_join_distribution = shuffle; SET cluster_shuffle_min_build_rows = 0');
+  }
+
+  it('a join node 2 shuffles with node 3 (forced): both take a partition, the answer is the leader\'s', async () => {
+    await joinTables();
+    expect((await rows(c.on(2), `EXPLAIN ${bigJoin}`)).map((r) => String(Object.values(r as object)[0])).join('\n')).to.include('Distribution: shuffle');
+    const runs = shuffleStats.runs;
+    const fallbacks = shuffleStats.fallbacks;
+    const want = await rows(c.leader, bigJoin);
+    expect(await rows(c.on(2), bigJoin)).to.deep.equal(want);
+    // Keys 2, 4, …, 200000 of sa match (100000 rows), w = (k/2) % 5: 20000 rows each.
+    expect(want.map((r) => (r as { n: number }).n)).to.deep.equal([20000, 20000, 20000, 20000, 20000]);
+    expect(shuffleStats.runs, 'node 2 ran the join shuffled').to.equal(runs + 1);
+    expect(shuffleStats.fallbacks).to.equal(fallbacks);
+  });
+
+  it('a table TRUNCATEd and refilled while node 3 starts its part of a shuffle: the shuffle is given up, node 2 answers from its snapshot', async () => {
+    await joinTables();
+    const before = await rows(c.on(2), bigJoin);
+    held.hold();
+    let rewrite: Promise<unknown> | null = null;
+    c.beforeFragment.set(3, async () => {
+      c.beforeFragment.delete(3);
+      const seq = c.replicas.get(3)!.position().seq;
+      rewrite = c.leader.exec('BEGIN; TRUNCATE sa; INSERT INTO sa SELECT i, 7 FROM generate_series(1, 200000) i; COMMIT');
+      await until(() => c.replicas.get(3)!.position().seq > seq && c.standbys.get(3)!.generationOf(tableId('sa')) === 1, 20000);
+    });
+    const fallbacks = shuffleStats.fallbacks;
+    const moved = shuffleInboxes(c.transports.get(3)!).stats.otherGeneration;
+    expect(await rows(c.on(2), bigJoin), "node 2's snapshot: the rows before the TRUNCATE").to.deep.equal(before);
+    expect(shuffleStats.fallbacks, 'the shuffle was given up').to.equal(fallbacks + 1);
+    expect(shuffleInboxes(c.transports.get(3)!).stats.otherGeneration, 'node 3 refused its part for the old generation').to.equal(moved + 1);
+    held.release();
+    await rewrite;
   });
 });
