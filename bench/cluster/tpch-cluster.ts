@@ -194,29 +194,28 @@ async function main(): Promise<void> {
     '|---|---:|---|',
     ...sides.map((s) => `| ${s.label} | ${s.loadSeconds === null ? '–' : s.loadSeconds.toFixed(1)} | ${s.loadAvg} |`),
     '',
-    'Parallel fragments the followers ran (`tessera_fragment_stats()` on the leader after both cluster passes, warm-ups included):',
-    '',
-    `| ${Object.keys(fragmentRows[0] ?? { node: '' }).join(' | ')} |`,
-    `|${Object.keys(fragmentRows[0] ?? { node: '' }).map(() => '---:').join('|')}|`,
-    ...fragmentRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
-    '',
-    'Statements the follower ran itself (`local_units`) and sent to the leader (`leader_units`) (`tessera_route_stats()` on the follower after its pass, warm-ups included):',
-    '',
-    `| ${Object.keys(routeRows[0] ?? { node_id: '' }).join(' | ')} |`,
-    `|${Object.keys(routeRows[0] ?? { node_id: '' }).map(() => '---:').join('|')}|`,
-    ...routeRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
-    '',
-    'Parallel fragments the other nodes ran for the follower (`tessera_fragment_stats()` through the follower after its pass, warm-ups included; `answered_by` names the node whose counters these are):',
-    '',
-    `| ${Object.keys(followerFragmentRows[0] ?? { answered_by: '' }).join(' | ')} |`,
-    `|${Object.keys(followerFragmentRows[0] ?? { answered_by: '' }).map(() => '---:').join('|')}|`,
-    ...followerFragmentRows.map((r) => `| ${Object.values(r).join(' | ')} |`),
-    '',
+    ...rowsTable('Parallel fragments the followers ran (`tessera_fragment_stats()` on the leader after both cluster passes, warm-ups included):', fragmentRows, 'node'),
+    ...rowsTable(
+      'Statements the follower ran itself (`local_units`) and sent to the leader (`leader_units`) (`tessera_route_stats()` on the follower after its pass, warm-ups included):',
+      routeRows,
+      'node_id',
+    ),
+    ...rowsTable(
+      'Parallel fragments the other nodes ran for the follower (`tessera_fragment_stats()` through the follower after its pass, warm-ups included; `answered_by` names the node whose counters these are):',
+      followerFragmentRows,
+      'answered_by',
+    ),
   ].join('\n');
   fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
   fs.writeFileSync(o.out, md);
   console.log(`wrote ${o.out}`);
   if (bad > 0) process.exitCode = 1;
+}
+
+/** A caption and a Markdown table of system-function rows (`emptyColumn` heads an empty one). */
+function rowsTable(caption: string, rows: Record<string, unknown>[], emptyColumn: string): string[] {
+  const columns = Object.keys(rows[0] ?? { [emptyColumn]: '' });
+  return [caption, '', `| ${columns.join(' | ')} |`, `|${columns.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${Object.values(r).join(' | ')} |`), ''];
 }
 
 main().catch((err) => {

@@ -33,6 +33,23 @@ describe('cluster standby engines: a follower coordinates parallel fragments', f
   const morselsOn = (node: number): number => remoteFragmentStats.get(node)?.morsels ?? 0;
   const tableId = (name: string): number => c.leader.database.storage.catalog().findTable('public', name)!.id;
 
+  /**
+   * Node 2 stops applying batches; as node 3 starts its next part of node 2's statement, `table` is
+   * emptied and refilled with `rows` (the same chunk keys, other rows), and node 3's copy applies
+   * that first. `done()`: the rewrite's commit (it waits for node 2 until `held` is released).
+   */
+  function rewriteAsNode3Starts(table: string, rows: string): { done(): Promise<unknown> } {
+    held.hold();
+    let rewrite: Promise<unknown> = Promise.resolve();
+    c.beforeFragment.set(3, async () => {
+      c.beforeFragment.delete(3);
+      const seq = c.replicas.get(3)!.position().seq;
+      rewrite = c.leader.exec(`BEGIN; TRUNCATE ${table}; INSERT INTO ${table} ${rows}; COMMIT`);
+      await until(() => c.replicas.get(3)!.position().seq > seq && c.standbys.get(3)!.generationOf(tableId(table)) === 1, 20000);
+    });
+    return { done: () => rewrite };
+  }
+
   it('node 2 answers as the leader does, node 3 running morsels of the ranges it holds and fetching the build side it lacks from the leader', async () => {
     await c.leader.query('CREATE TABLE f (k int, v int)');
     await c.leader.query('INSERT INTO f SELECT i, i % 1000 FROM generate_series(1, 400000) i');
@@ -68,21 +85,12 @@ describe('cluster standby engines: a follower coordinates parallel fragments', f
     await c.leader.query('INSERT INTO t SELECT i, 1 FROM generate_series(1, 300000) i');
     const sql = 'SELECT count(*)::int AS n, sum(v)::int AS s FROM t';
     expect(await rows(c.on(2), sql)).to.deep.equal([{ n: 300000, s: 300000 }]);
-    // Node 2 stops applying batches; as node 3 is asked for its first range, the table is emptied
-    // and refilled (the same chunk keys, other rows) and node 3's copy applies that.
-    held.hold();
-    let rewrite: Promise<unknown> | null = null;
-    c.beforeFragment.set(3, async () => {
-      c.beforeFragment.delete(3);
-      const seq = c.replicas.get(3)!.position().seq;
-      rewrite = c.leader.exec('BEGIN; TRUNCATE t; INSERT INTO t SELECT i, 2 FROM generate_series(1, 300000) i; COMMIT');
-      await until(() => c.replicas.get(3)!.position().seq > seq && c.standbys.get(3)!.generationOf(tableId('t')) === 1, 20000);
-    });
+    const rewrite = rewriteAsNode3Starts('t', 'SELECT i, 2 FROM generate_series(1, 300000) i');
     const moved = c.fragmentStats.get(3)!.otherGeneration;
     expect(await rows(c.on(2), sql), "node 2's snapshot: the rows before the TRUNCATE").to.deep.equal([{ n: 300000, s: 300000 }]);
     expect(c.fragmentStats.get(3)!.otherGeneration, 'node 3 refused a request for the old generation').to.be.greaterThan(moved);
     held.release();
-    await rewrite;
+    await rewrite.done();
     await until(() => c.standbys.get(2)!.inSync(), 20000);
     expect(await rows(c.on(2), sql)).to.deep.equal([{ n: 300000, s: 600000 }]);
   });
@@ -110,20 +118,13 @@ describe('cluster standby engines: a follower coordinates parallel fragments', f
   it('a table TRUNCATEd and refilled while node 3 starts its part of a shuffle: the shuffle is given up, node 2 answers from its snapshot', async () => {
     await joinTables();
     const before = await rows(c.on(2), bigJoin);
-    held.hold();
-    let rewrite: Promise<unknown> | null = null;
-    c.beforeFragment.set(3, async () => {
-      c.beforeFragment.delete(3);
-      const seq = c.replicas.get(3)!.position().seq;
-      rewrite = c.leader.exec('BEGIN; TRUNCATE sa; INSERT INTO sa SELECT i, 7 FROM generate_series(1, 200000) i; COMMIT');
-      await until(() => c.replicas.get(3)!.position().seq > seq && c.standbys.get(3)!.generationOf(tableId('sa')) === 1, 20000);
-    });
+    const rewrite = rewriteAsNode3Starts('sa', 'SELECT i, 7 FROM generate_series(1, 200000) i');
     const fallbacks = shuffleStats.fallbacks;
     const moved = shuffleInboxes(c.transports.get(3)!).stats.otherGeneration;
     expect(await rows(c.on(2), bigJoin), "node 2's snapshot: the rows before the TRUNCATE").to.deep.equal(before);
     expect(shuffleStats.fallbacks, 'the shuffle was given up').to.equal(fallbacks + 1);
     expect(shuffleInboxes(c.transports.get(3)!).stats.otherGeneration, 'node 3 refused its part for the old generation').to.equal(moved + 1);
     held.release();
-    await rewrite;
+    await rewrite.done();
   });
 });
