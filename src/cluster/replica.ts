@@ -93,6 +93,10 @@ export class Replica {
    */
   private readonly salvaged = new Set<string>();
   private hasher: ChunkHasher | null = null;
+  /** The last copy write (snapshotChunk): a new copy starts after it, not beside it. */
+  private copyWrite: Promise<void> = Promise.resolve();
+  /** Copies begun: a piece written for an earlier one does not count for the one under way. */
+  private copies = 0;
 
   constructor(
     readonly kv: KvStore,
@@ -314,6 +318,9 @@ export class Replica {
     if (this.writing || this.pending.length > 0) throw new ReplicationGapError('a snapshot cannot start while batches are being applied');
     this.replacing = true;
     await this.listener?.replacing();
+    // A piece of an earlier copy (from a leader that is gone) still being written would land among this one's.
+    this.copies++;
+    await this.copyWrite;
     // The position goes first, with the copy's flag coming: the deletes below take several transactions,
     // and a node killed between two of them must not come back claiming its old position over a
     // half-deleted store, nor read what it kept as its data (see `interrupted`).
@@ -336,7 +343,11 @@ export class Replica {
 
   async snapshotChunk(entries: KvEntries): Promise<void> {
     // The copy's own r/pos entry must not count until the copy is complete.
-    await this.kv.write(entries.filter(([k]) => k !== POSITION_KEY && k !== COPYING_KEY));
+    const copy = this.copies;
+    const written = this.kv.write(entries.filter(([k]) => k !== POSITION_KEY && k !== COPYING_KEY));
+    this.copyWrite = written.catch(() => undefined);
+    await written;
+    if (copy !== this.copies) return;
     for (const [k, v] of entries) {
       this.salvaged.delete(k);
       // The copy's bytes count as written by its last batch (known at its end).

@@ -233,6 +233,36 @@ describe('cluster: chunk bytes kept across a whole copy', () => {
     }
   });
 
+  it('a copy begun while a piece of an earlier one (its sender gone) is still being written starts after it: nothing of the earlier copy is left', async () => {
+    const three = new Placement([1, 2, 3], 2);
+    const kv = new MemoryKv();
+    let hold: Promise<void> | null = null;
+    const slow: KvStore = {
+      get: (k) => kv.get(k),
+      keysWithPrefix: (p) => kv.keysWithPrefix(p),
+      entries: () => kv.entries(),
+      close: () => kv.close(),
+      async write(entries) {
+        if (hold !== null && entries.some(([k]) => k === 'cat/old')) await hold;
+        await kv.write(entries);
+      },
+    };
+    const r = await replicaWith(3, three, 5, [['cat/0', Buffer.from('x')]], slow);
+    await r.beginSnapshot();
+    let release!: () => void;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const oldPiece = r.snapshotChunk([['cat/old', Buffer.from('from the leader that died')]]);
+    // The new leader's copy begins while that piece is still being written.
+    const begun = r.beginSnapshot();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    await oldPiece;
+    await begun;
+    await r.snapshotChunk([['cat/new', Buffer.from('from the new leader')]]);
+    await r.endSnapshot({ term: 4, seq: 9 });
+    expect([...contents(kv).keys()].sort()).to.deep.equal(['cat/new', POSITION_KEY]);
+  });
+
   it('trims in parts between replicated batches, every marker naming its bytes', async () => {
     const three = new Placement([1, 2, 3], 2);
     const keys: string[] = [];
