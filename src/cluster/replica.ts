@@ -257,27 +257,26 @@ export class Replica {
   private async trimNow(): Promise<void> {
     const upTo = this.trimUpTo!;
     this.trimUpTo = null;
-    const hasher = (this.hasher ??= await loadChunkHasher());
-    const entries: KvEntries = [];
-    let bytes = 0;
+    // The callers waiting now wait for every chunk up to `upTo`; callers that come during the write wait for the next one.
+    const waits = this.trimWaits;
+    this.trimWaits = [];
     let more = false;
-    for (const [k, seq] of this.trimmable) {
-      if (seq > upTo) continue;
-      if (bytes >= TRIM_BYTES_PER_WRITE) {
-        more = true;
-        break;
-      }
-      const v = this.kv.get(k);
-      // Tracked keys hold bytes (a delete or a marker untracks them); a store that says otherwise keeps its value.
-      if (v === undefined || isElsewhere(v)) continue;
-      entries.push([k, hasher.marker(v)]);
-      bytes += v.length;
-    }
-    // The callers wait for every chunk up to `upTo`, not for this part only.
-    if (more) this.trimUpTo = Math.max(this.trimUpTo ?? 0, upTo);
-    const waits = more ? [] : this.trimWaits;
-    if (!more) this.trimWaits = [];
     try {
+      const hasher = (this.hasher ??= await loadChunkHasher());
+      const entries: KvEntries = [];
+      let bytes = 0;
+      for (const [k, seq] of this.trimmable) {
+        if (seq > upTo) continue;
+        if (bytes >= TRIM_BYTES_PER_WRITE) {
+          more = true;
+          break;
+        }
+        const v = this.kv.get(k);
+        // Tracked keys hold bytes (a delete or a marker untracks them); a store that says otherwise keeps its value.
+        if (v === undefined || isElsewhere(v)) continue;
+        entries.push([k, hasher.marker(v)]);
+        bytes += v.length;
+      }
       // The listener hears of the markers before they are written: LMDB shows a write to readers when
       // it commits, before the write's promise resolves, and a reader told only afterwards read an
       // empty marker as a chunk in between ("column chunk is corrupted: too short").
@@ -288,12 +287,15 @@ export class Replica {
         this.markers.add(k);
       }
     } catch {
-      // Bytes not dropped are only extra copies: the next trim tries again.
-      if (more) {
-        this.trimUpTo = null;
-        for (const w of this.trimWaits) w();
-        this.trimWaits = [];
-      }
+      // Bytes not dropped are only extra copies: the next trim tries again. (A store closed under a
+      // replica being replaced fails here too: nothing of it may end the process.)
+      more = false;
+    }
+    if (more) {
+      // The rest of `upTo` after the batches queued meanwhile; its callers are answered then.
+      this.trimUpTo = Math.max(this.trimUpTo ?? 0, upTo);
+      this.trimWaits.unshift(...waits);
+      return;
     }
     for (const w of waits) w();
   }

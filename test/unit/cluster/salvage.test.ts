@@ -263,6 +263,33 @@ describe('cluster: chunk bytes kept across a whole copy', () => {
     expect([...contents(kv).keys()].sort()).to.deep.equal(['cat/new', POSITION_KEY]);
   });
 
+  it('a trim that cannot read its chunks (the store closed under a replica being replaced) drops nothing and ends nothing', async () => {
+    const three = new Placement([1, 2, 3], 2);
+    const key = keyWhere(three, 50_008, (h) => !h.includes(2));
+    const kv = new MemoryKv();
+    let broken = false;
+    const store: KvStore = {
+      get: (k) => {
+        if (broken && k === key) throw new Error('the store is closed');
+        return kv.get(k);
+      },
+      keysWithPrefix: (p) => kv.keysWithPrefix(p),
+      entries: () => kv.entries(),
+      close: () => kv.close(),
+      write: (e) => kv.write(e),
+    };
+    const r = await replicaWith(2, three, 1, [[key, Buffer.alloc(50, 1)]], store);
+    broken = true;
+    await r.trim(1);
+    expect(r.untrimmed()).to.equal(1);
+    expect(kv.get(key)!.length).to.equal(50);
+    // Batches still apply, and a later trim drops the bytes.
+    expect(await r.append(encodeBatch(1, 2, [['st/1/0', Buffer.from([1])]]))).to.deep.equal({ term: 1, seq: 2 });
+    broken = false;
+    await r.trim(2);
+    expect(isChunkMarker(kv.get(key)!)).to.equal(true);
+  });
+
   it('trims in parts between replicated batches, every marker naming its bytes', async () => {
     const three = new Placement([1, 2, 3], 2);
     const keys: string[] = [];
