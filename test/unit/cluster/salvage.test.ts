@@ -32,6 +32,17 @@ function keyWhere(placement: Placement, table: number, ok: (holders: number[]) =
   throw new Error('no such key');
 }
 
+/** `kv` with its reads or writes replaced (a slow or failing store). */
+function over(kv: KvStore, changed: Partial<Pick<KvStore, 'get' | 'write'>>): KvStore {
+  return {
+    get: changed.get ?? ((k) => kv.get(k)),
+    write: changed.write ?? ((e) => kv.write(e)),
+    keysWithPrefix: (p) => kv.keysWithPrefix(p),
+    entries: () => kv.entries(),
+    close: () => kv.close(),
+  };
+}
+
 /** A store at `seq` holding `entries`, with a Replica over it for node `self`. */
 async function replicaWith(self: number, placement: Placement, seq: number, entries: KvEntries, kv: KvStore = new MemoryKv()): Promise<Replica> {
   await kv.write([...entries, [POSITION_KEY, encodePosition({ term: 1, seq })]]);
@@ -237,16 +248,12 @@ describe('cluster: chunk bytes kept across a whole copy', () => {
     const three = new Placement([1, 2, 3], 2);
     const kv = new MemoryKv();
     let hold: Promise<void> | null = null;
-    const slow: KvStore = {
-      get: (k) => kv.get(k),
-      keysWithPrefix: (p) => kv.keysWithPrefix(p),
-      entries: () => kv.entries(),
-      close: () => kv.close(),
+    const slow = over(kv, {
       async write(entries) {
         if (hold !== null && entries.some(([k]) => k === 'cat/old')) await hold;
         await kv.write(entries);
       },
-    };
+    });
     const r = await replicaWith(3, three, 5, [['cat/0', Buffer.from('x')]], slow);
     await r.beginSnapshot();
     let release!: () => void;
@@ -268,16 +275,12 @@ describe('cluster: chunk bytes kept across a whole copy', () => {
     const key = keyWhere(three, 50_008, (h) => !h.includes(2));
     const kv = new MemoryKv();
     let broken = false;
-    const store: KvStore = {
+    const store = over(kv, {
       get: (k) => {
         if (broken && k === key) throw new Error('the store is closed');
         return kv.get(k);
       },
-      keysWithPrefix: (p) => kv.keysWithPrefix(p),
-      entries: () => kv.entries(),
-      close: () => kv.close(),
-      write: (e) => kv.write(e),
-    };
+    });
     const r = await replicaWith(2, three, 1, [[key, Buffer.alloc(50, 1)]], store);
     broken = true;
     await r.trim(1);
@@ -298,7 +301,7 @@ describe('cluster: chunk bytes kept across a whole copy', () => {
     const bytes = keys.map((_, i) => Buffer.alloc(40 * 1024 * 1024, i + 1));
     const kv = new MemoryKv();
     let writes = 0;
-    const counting: KvStore = { get: (k) => kv.get(k), keysWithPrefix: (p) => kv.keysWithPrefix(p), entries: () => kv.entries(), close: () => kv.close(), write: (e) => (writes++, kv.write(e)) };
+    const counting = over(kv, { write: (e) => (writes++, kv.write(e)) });
     const r = await replicaWith(2, three, 1, keys.map((k, i): [string, Buffer] => [k, bytes[i]]), counting);
     writes = 0;
     await r.trim(1);
