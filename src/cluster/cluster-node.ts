@@ -116,7 +116,12 @@ export class ClusterNode {
         this.countedInSync = true;
       },
     );
-    serveChunks(this.interconnect, () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv));
+    serveChunks(
+      this.interconnect,
+      () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv),
+      // A follower's store that a copy is replacing holds kept bytes of its old history too (replica.ts).
+      () => this.role !== 'leader' && this.replica.receivingCopy,
+    );
     serveFragments(this.interconnect, () => (this.role === 'follower' ? this.replica : null), {
       // Requests come from the leader or from another follower's standby: chunks come from the leader.
       chunkHolder: () => this.following,

@@ -23,6 +23,12 @@ export interface KvBatch extends Position {
 
 /** The key every node keeps its applied position under, written in the same LMDB transaction as the batch. */
 export const POSITION_KEY = 'r/pos';
+/**
+ * Present while a follower is being sent a whole copy of the leader's store (written with the removal
+ * of its position, removed with the copy's position): a node that finds it at start was stopped during
+ * a copy, and its store is no consistent state (replica.ts). Only ever in a follower's own store.
+ */
+export const COPYING_KEY = 'r/copying';
 /** `r/term/<term>`: the seq a leader elected in that term started after (see divergedAt). */
 export const TERM_PREFIX = 'r/term/';
 

@@ -3,7 +3,8 @@
 // the store (catalog, row-group metadata, deletions, recent rows, sequences) is small and every node
 // keeps it, so any node can become leader and know every chunk that exists.
 //
-// A follower keeps a chunk it does not hold as an empty marker under the same key: the key set stays
+// A follower keeps a chunk it does not hold as a marker under the same key (storage/chunk-marker.ts: a
+// tag and the hash of the bytes it replaces; empty in stores written before): the key set stays
 // complete (a new leader learns from the markers which chunks to fetch from their holders, see
 // chunk-transfer.ts) while the bytes stay on the chunk's holders only. The leader runs the engine and so
 // holds every chunk while it leads.
@@ -12,6 +13,7 @@
 // dies (its other holder and the leader still have it), so a failure moves no data; the live holder
 // that comes first on the ring acts as the chunk's master.
 import type { KvStore } from '../storage/kv-store';
+import { LEGACY_MARKER, isChunkMarker } from '../storage/chunk-marker';
 import { HashRing, chunkResource } from './hash-ring';
 
 /** `c/<table>/<column>/<group>`: a committed group's column chunk. */
@@ -37,11 +39,12 @@ export function chunkResourceOfKey(key: string): string | null {
   return null;
 }
 
-/** The bytes a follower keeps for a chunk it does not hold. */
-export const ELSEWHERE = Buffer.alloc(0);
+/** The marker of stores written before markers named their bytes (a trim now writes ChunkHasher.marker). */
+export const ELSEWHERE = LEGACY_MARKER;
 
+/** True when a chunk key's value is a marker (hashed, or the empty one of older stores). */
 export function isElsewhere(value: Buffer): boolean {
-  return value.length === 0;
+  return isChunkMarker(value);
 }
 
 export class Placement {

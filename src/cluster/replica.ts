@@ -5,9 +5,27 @@
 //
 // Batches of one leader arrive in order over one link; several that arrive while the previous write is
 // still being flushed go to LMDB together (one fsync for all), as the leader's group commit does.
+//
+// A whole copy (beginSnapshot .. endSnapshot) keeps the bytes of the chunks this node holds until the
+// copy has rewritten them or ends: the other nodes dropped their bytes of these chunks long ago (trim),
+// so deleting them first would leave the leader as their only copy for as long as the copy takes, and
+// a leader dying then would stop the cluster (the survivor could not gather them). The kept bytes may
+// be of a history nobody else has (this node led and wrote batches nobody received) or older versions
+// of chunks appended to since: they are only ever served to a node that names the hash of the bytes it
+// wants and gets them only when they match (chunk-transfer.ts), never read as this node's data (the
+// store is no consistent state during a copy: no position, no standby).
+import { ChunkHasher, isMarkerLength, loadChunkHasher } from '../storage/chunk-marker';
 import { KvReader, KvStore, PinnedKv } from '../storage/kv-store';
-import { KvEntries, POSITION_KEY, Position, decodeBatch, decodePosition, encodePosition } from './kv-batch';
-import { ELSEWHERE, Placement, isElsewhere } from './placement';
+import { COPYING_KEY, KvEntries, POSITION_KEY, Position, decodeBatch, decodePosition, encodePosition } from './kv-batch';
+import { Placement, isElsewhere } from './placement';
+
+/** Keys removed per transaction when a store is emptied (a copy's start, a restart after a cut-off copy). */
+const DELETES_PER_WRITE = 4096;
+/**
+ * Bytes of chunks hashed into markers per trim write: a trim after a bulk load names gigabytes, and
+ * replicated batches waiting behind it are applied between two such writes.
+ */
+const TRIM_BYTES_PER_WRITE = 64 * 1024 * 1024;
 
 /** Where a follower's chunk bytes may go: the placement, and who this node is in it. */
 export interface ReplicaPlacement {
@@ -72,6 +90,21 @@ export class Replica {
    * keys (TRUNCATE, a rewrite) would give a statement of the previous state the new rows.
    */
   readonly reads: KvReader;
+  /**
+   * The store was left in the middle of a copy (COPYING_KEY found at start, or the leader that sent it
+   * is gone and a new one resends from the start): no consistent state, emptied before a batch lands.
+   */
+  private interrupted: boolean;
+  /**
+   * Chunk keys this node holds whose bytes beginSnapshot kept and the copy has not rewritten yet:
+   * removed at endSnapshot (the leader's store has no such key).
+   */
+  private readonly salvaged = new Set<string>();
+  private hasher: ChunkHasher | null = null;
+  /** The last copy write (snapshotChunk): a new copy starts after it, not beside it. */
+  private copyWrite: Promise<void> = Promise.resolve();
+  /** Copies begun: a piece written for an earlier one does not count for the one under way. */
+  private copies = 0;
 
   constructor(
     readonly kv: KvStore,
@@ -82,11 +115,13 @@ export class Replica {
     this.applied = decodePosition(kv.get(POSITION_KEY));
     this.queuedSeq = this.applied.seq;
     this.queuedTerm = this.applied.term;
-    if (where !== null) {
+    // Its position went in the same write the flag came in: this node is at 0 and gets a copy or every batch.
+    this.interrupted = kv.get(COPYING_KEY) !== undefined;
+    if (where !== null && !this.interrupted) {
       for (const k of where.placement.notHeldBy(where.self, kv)) {
-        // Only whether the value is a marker (empty) matters here: its length, not a copy of its bytes.
+        // Only whether the value is a marker matters here: its length (no chunk is as short as a marker), not a copy of its bytes.
         const length = kv.valueLength !== undefined ? kv.valueLength(k) : kv.get(k)?.length;
-        if (length === 0) this.markers.add(k);
+        if (length !== undefined && isMarkerLength(length)) this.markers.add(k);
         else if (length !== undefined) this.trimmable.set(k, this.applied.seq);
       }
     }
@@ -110,14 +145,19 @@ export class Replica {
     this.listener = listener;
   }
 
-  /** A whole copy of the leader's store is being received: the store is no consistent state now. */
+  /** A whole copy of the leader's store is being received (or one was cut off): the store is no consistent state now. */
   get receivingCopy(): boolean {
-    return this.replacing;
+    return this.replacing || this.interrupted;
   }
 
   /** Every batch received has been applied, and no whole copy is being received. */
   caughtUp(): boolean {
-    return !this.replacing && this.applied.seq === this.queuedSeq && this.applied.seq > 0;
+    return !this.receivingCopy && this.applied.seq === this.queuedSeq && this.applied.seq > 0;
+  }
+
+  /** Chunk keys whose bytes a copy under way kept (tests). */
+  salvagedKeys(): string[] {
+    return [...this.salvaged];
   }
 
   /** Chunk bytes kept beyond this node's placement (dropped by trim). */
@@ -153,6 +193,13 @@ export class Replica {
     if (batch.seq !== this.queuedSeq + 1) {
       return Promise.reject(new ReplicationGapError(`replicated batch ${batch.seq} does not follow ${this.queuedSeq}`));
     }
+    if (this.replacing) {
+      // The copy's sender is gone (a leader sends no batch while its copy is under way) and a new leader
+      // resends every batch from the first: the half-replaced store is emptied before the first lands.
+      this.replacing = false;
+      this.interrupted = true;
+      this.salvaged.clear();
+    }
     this.queuedSeq = batch.seq;
     this.queuedTerm = batch.term;
     return new Promise<Position>((resolve, reject) => {
@@ -186,8 +233,12 @@ export class Replica {
         }
       }
       entries.push([POSITION_KEY, encodePosition(reached)]);
+      if (this.interrupted) entries.push([COPYING_KEY, null]);
       try {
+        // Batches from the first, onto what a cut-off copy left: nothing of it may outlive them.
+        if (this.interrupted) await this.removeAll(() => false);
         await this.kv.write(entries);
+        this.interrupted = false;
       } catch (err) {
         // The store is in doubt: refuse everything until the node restarts and catches up again.
         for (const p of group) p.reject(err);
@@ -209,15 +260,34 @@ export class Replica {
     this.writing = false;
   }
 
-  /** One trim write, between two replicated writes (so a later batch's bytes land after the marker). */
+  /**
+   * One trim write, between two replicated writes (so a later batch's bytes land after the marker):
+   * each chunk's bytes are replaced by a marker naming their hash. Up to TRIM_BYTES_PER_WRITE of
+   * chunks per write; the rest waits for the next turn of the pump.
+   */
   private async trimNow(): Promise<void> {
     const upTo = this.trimUpTo!;
     this.trimUpTo = null;
+    // The callers waiting now wait for every chunk up to `upTo`; callers that come during the write wait for the next one.
     const waits = this.trimWaits;
     this.trimWaits = [];
-    const entries: KvEntries = [];
-    for (const [k, seq] of this.trimmable) if (seq <= upTo) entries.push([k, ELSEWHERE]);
+    let more = false;
     try {
+      const hasher = (this.hasher ??= await loadChunkHasher());
+      const entries: KvEntries = [];
+      let bytes = 0;
+      for (const [k, seq] of this.trimmable) {
+        if (seq > upTo) continue;
+        if (bytes >= TRIM_BYTES_PER_WRITE) {
+          more = true;
+          break;
+        }
+        const v = this.kv.get(k);
+        // Tracked keys hold bytes (a delete or a marker untracks them); a store that says otherwise keeps its value.
+        if (v === undefined || isElsewhere(v)) continue;
+        entries.push([k, hasher.marker(v)]);
+        bytes += v.length;
+      }
       // The listener hears of the markers before they are written: LMDB shows a write to readers when
       // it commits, before the write's promise resolves, and a reader told only afterwards read an
       // empty marker as a chunk in between ("column chunk is corrupted: too short").
@@ -229,43 +299,83 @@ export class Replica {
         this.markers.add(k);
       }
     } catch {
-      // Bytes not dropped are only extra copies: the next trim tries again.
+      // Bytes not dropped are only extra copies: the next trim tries again. (A store closed under a
+      // replica being replaced fails here too: nothing of it may end the process.)
+      more = false;
+    }
+    if (more) {
+      // The rest of `upTo` after the batches queued meanwhile; its callers are answered then.
+      this.trimUpTo = Math.max(this.trimUpTo ?? 0, upTo);
+      this.trimWaits.unshift(...waits);
+      return;
     }
     for (const w of waits) w();
   }
 
+  /** Deletes every key but COPYING_KEY and those `keep` names, a few thousand per transaction. */
+  private async removeAll(keep: (key: string, value: Buffer) => boolean): Promise<void> {
+    const doomed: string[] = [];
+    for (const [k, v] of this.kv.entries()) if (k !== COPYING_KEY && !keep(k, v)) doomed.push(k);
+    await this.removeKeys(doomed);
+  }
+
+  private async removeKeys(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETES_PER_WRITE) await this.kv.write(keys.slice(i, i + DELETES_PER_WRITE).map((k): [string, null] => [k, null]));
+  }
+
   /**
-   * Starts over from a copy of the leader's store: removes every key, then takes the copy's entries
-   * (snapshotChunk) and finally its position (endSnapshot).
+   * Starts over from a copy of the leader's store: removes every key but the bytes of chunks this node
+   * holds (see the head of this file), then takes the copy's entries (snapshotChunk) and finally its
+   * position (endSnapshot), which removes the kept bytes the copy did not rewrite.
    */
   async beginSnapshot(): Promise<void> {
     if (this.writing || this.pending.length > 0) throw new ReplicationGapError('a snapshot cannot start while batches are being applied');
     this.replacing = true;
     await this.listener?.replacing();
-    // The position goes first, on its own: the deletes below take several transactions, and a node killed
-    // between two of them must not come back claiming its old position over a half-deleted store.
+    // A piece of an earlier copy (from a leader that is gone) still being written would land among this one's.
+    this.copies++;
+    await this.copyWrite;
+    // The position goes first, with the copy's flag coming: the deletes below take several transactions,
+    // and a node killed between two of them must not come back claiming its old position over a
+    // half-deleted store, nor read what it kept as its data (see `interrupted`).
     this.applied = { term: 0, seq: 0 };
     this.queuedSeq = 0;
     this.queuedTerm = 0;
     this.trimmable.clear();
     this.markers.clear();
-    await this.kv.write([[POSITION_KEY, null]]);
-    const keys: string[] = [];
-    for (const [k] of this.kv.entries()) keys.push(k);
-    for (let i = 0; i < keys.length; i += 4096) await this.kv.write(keys.slice(i, i + 4096).map((k): [string, null] => [k, null]));
+    this.salvaged.clear();
+    await this.kv.write([[POSITION_KEY, null], [COPYING_KEY, Buffer.from([1])]]);
+    this.interrupted = false;
+    const where = this.where;
+    await this.removeAll((k, v) => {
+      const holders = where === null ? null : where.placement.holders(k);
+      if (holders === null || !holders.includes(where!.self) || isElsewhere(v)) return false;
+      this.salvaged.add(k);
+      return true;
+    });
     // Nobody reads the copy until it is complete: the view lets go of the old store's pages.
     this.pinned?.renew();
   }
 
   async snapshotChunk(entries: KvEntries): Promise<void> {
     // The copy's own r/pos entry must not count until the copy is complete.
-    await this.kv.write(entries.filter(([k]) => k !== POSITION_KEY));
-    // The copy's bytes count as written by its last batch (known at its end).
-    for (const [k, v] of entries) this.track(k, v, Number.MAX_SAFE_INTEGER);
+    const copy = this.copies;
+    const written = this.kv.write(entries.filter(([k]) => k !== POSITION_KEY && k !== COPYING_KEY));
+    this.copyWrite = written.catch(() => undefined);
+    await written;
+    if (copy !== this.copies) return;
+    for (const [k, v] of entries) {
+      this.salvaged.delete(k);
+      // The copy's bytes count as written by its last batch (known at its end).
+      this.track(k, v, Number.MAX_SAFE_INTEGER);
+    }
   }
 
   async endSnapshot(at: Position): Promise<void> {
-    await this.kv.write([[POSITION_KEY, encodePosition(at)]]);
+    // Kept bytes of keys the copy does not have (the leader's store lacks them) go before the copy counts.
+    await this.removeKeys([...this.salvaged]);
+    this.salvaged.clear();
+    await this.kv.write([[POSITION_KEY, encodePosition(at)], [COPYING_KEY, null]]);
     for (const [k, seq] of this.trimmable) if (seq === Number.MAX_SAFE_INTEGER) this.trimmable.set(k, at.seq);
     this.applied = { ...at };
     this.queuedSeq = at.seq;

@@ -8,6 +8,7 @@
 // work to the leader.
 import { TableDef } from './api';
 import { decodeChunk } from './chunk-codec';
+import { isChunkMarker } from './chunk-marker';
 import { withDeltas } from './delta-rows';
 import { KvReader } from './kv-store';
 import { Vector } from '../types/vector';
@@ -18,8 +19,8 @@ export function readStoredColumn(kv: KvReader, def: TableDef, column: number, gr
   const type = def.columns[column].type;
   if (rowCount === 0) return vectorFromScalars(type, []);
   const bytes = kv.get(key);
-  // Empty: a cluster follower's marker for a chunk whose bytes the placement keeps on other nodes.
-  if (bytes === undefined || bytes.length === 0) return null;
+  // A cluster follower's marker for a chunk whose bytes the placement keeps on other nodes.
+  if (bytes === undefined || isChunkMarker(bytes)) return null;
   let v = decodeChunk(bytes, type);
   if (v.length < rowCount) v = withDeltas(kv, def.id, group, column, type, v);
   if (v.length < rowCount) return null;

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { open } from 'lmdb';
 import { Client, ClientConfig } from 'pg';
 import { POSITION_KEY, Position, decodePosition } from '../../src/cluster/kv-batch';
+import { isChunkMarker, loadChunkHasher, markerHash } from '../../src/storage/chunk-marker';
 import { LEADER_ID_QUERY, TestCluster } from '../helpers/cluster';
 import { startTestServer } from '../helpers/test-server';
 
@@ -248,7 +249,7 @@ function storeContents(dataDir: string): Map<string, Buffer> {
   return out;
 }
 
-/** Keys of a chunk's bytes: a follower that is not one of the chunk's holders keeps an empty marker. */
+/** Keys of a chunk's bytes: a follower that is not one of the chunk's holders keeps a marker (storage/chunk-marker.ts). */
 const CHUNK_DATA = /^(c|sp)\//;
 /** Replication bookkeeping (position, term starts): not data. */
 const REPLICATION_KEYS = /^r\//;
@@ -256,7 +257,7 @@ const REPLICATION_KEYS = /^r\//;
 /**
  * Stops the cluster's nodes (the followers once they reached the leader's position, then `leader`) and
  * compares the stores: every follower holds exactly the leader's keys with the same values, except
- * chunk bytes it is not a holder of (an empty marker). Then the leader's data directory, opened alone,
+ * chunk bytes it is not a holder of (a marker naming the hash of the leader's bytes). Then the leader's data directory, opened alone,
  * must hold every id in `acked` once in `table`. Returns the number of keys compared.
  */
 export async function compareCopies(cluster: TestCluster, leader: number, table: string, acked: number[]): Promise<number> {
@@ -265,6 +266,9 @@ export async function compareCopies(cluster: TestCluster, leader: number, table:
   for (const n of cluster.nodes) if (n.id !== leader) await n.stop();
   await cluster.node(leader).stop();
   const reference = storeContents(cluster.node(leader).dataDir);
+  const hasher = await loadChunkHasher();
+  /** A marker in place of `bytes`: one naming their hash (or an empty one, which names none). */
+  const markerOf = (c: Buffer, bytes: Buffer) => isChunkMarker(c) && (markerHash(c) === null || markerHash(c) === hasher.hash(bytes));
   for (const n of cluster.nodes) {
     if (n.id === leader) continue;
     const copy = storeContents(n.dataDir);
@@ -273,7 +277,7 @@ export async function compareCopies(cluster: TestCluster, leader: number, table:
       if (REPLICATION_KEYS.test(k)) continue;
       const c = copy.get(k);
       if (c === undefined) problems.push(`lacks ${k}`);
-      else if (!c.equals(v) && !(c.length === 0 && CHUNK_DATA.test(k))) problems.push(`differs at ${k} (${c.length} vs ${v.length} bytes)`);
+      else if (!c.equals(v) && !(CHUNK_DATA.test(k) && markerOf(c, v))) problems.push(`differs at ${k} (${c.length} vs ${v.length} bytes)`);
     }
     for (const k of copy.keys()) if (!REPLICATION_KEYS.test(k) && !reference.has(k)) problems.push(`has ${k}, which the leader does not`);
     if (problems.length > 0) expect.fail(`node ${n.id}'s store differs from leader ${leader}'s in ${problems.length} keys: ${problems.slice(0, 5).join('; ')}`);

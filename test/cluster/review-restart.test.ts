@@ -1,13 +1,14 @@
 // Review of the cluster's durability (src/cluster/replication.ts, replica.ts, cluster-node.ts): every
 // node of a 3-node cluster is killed (kill -9) while sessions on all three commit, then the nodes come
 // back in reverse order. Every acknowledged commit must be there, and once the followers are in sync
-// every node's store must hold exactly the leader's entries (a follower may keep an empty marker where
-// the leader has a chunk's bytes).
+// every node's store must hold exactly the leader's entries (a follower may keep a marker naming the
+// bytes' hash where the leader has a chunk's bytes).
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { TestCluster, startTestCluster } from '../helpers/cluster';
 import { LmdbKv } from '../../src/storage/kv-store';
 import { chunkResourceOfKey } from '../../src/cluster/placement';
+import { isChunkMarker, loadChunkHasher, markerHash } from '../../src/storage/chunk-marker';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,6 +43,7 @@ async function storeOf(dir: string): Promise<Map<string, Buffer>> {
  * check may not have reached the others yet: then they run a moment and are looked at again.
  */
 async function expectStoresEqual(c: TestCluster): Promise<void> {
+  const hasher = await loadChunkHasher();
   let diff = '';
   for (let attempt = 0; attempt < 10; attempt++) {
     for (const n of c.nodes) await n.kill('SIGSTOP');
@@ -52,10 +54,13 @@ async function expectStoresEqual(c: TestCluster): Promise<void> {
       const keys = new Set(stores.flatMap((s) => [...s.keys()]));
       for (const k of keys) {
         const vals = stores.map((s) => s.get(k));
-        const full = vals.find((v) => v !== undefined && v.length > 0) ?? vals[0];
+        const isChunk = chunkResourceOfKey(k) !== null;
+        const full = vals.find((v) => v !== undefined && !(isChunk && isChunkMarker(v))) ?? vals[0];
         for (let i = 0; i < stores.length; i++) {
           const v = vals[i];
-          const marker = v !== undefined && v.length === 0 && chunkResourceOfKey(k) !== null;
+          const marker = v !== undefined && isChunk && isChunkMarker(v);
+          // A marker names the bytes it replaced (an empty one, of an older store, names none).
+          if (marker && full !== undefined && markerHash(v) !== null && markerHash(v) !== hasher.hash(full)) problems.push(`node ${i + 1}: ${k} (marker of other bytes)`);
           if (marker) continue;
           if (v === undefined || full === undefined || !v.equals(full)) problems.push(`node ${i + 1}: ${k}`);
         }
