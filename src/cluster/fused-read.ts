@@ -49,9 +49,9 @@ export class FusedReader {
   /**
    * Runs `work` over `store`'s chunks (sync: it is rerun whole after a fetch, so it must not have
    * done anything outside itself before it throws); null when some chunk is in neither this copy
-   * nor the leader's. `fetched`: how many chunks came from `leader`. With `reachMs`, fetched bytes
-   * are used only once this copy has applied the leader's position they are as of (waiting up to
-   * that long, else null): checks the work makes of this copy's state then cover them too.
+   * nor the leader's. `fetched`: how many chunks came from `leader`. With `reachMs`, the work runs
+   * only once this copy has applied the leader's position every fetched chunk it may read is as of
+   * (waiting up to that long, else null): checks the work makes of this copy's state cover them too.
    */
   async run<T>(
     transport: RequestTransport,
@@ -63,6 +63,8 @@ export class FusedReader {
   ): Promise<T | null> {
     const cache = this.chunks.at(store.position().seq);
     for (let round = 0; ; round++) {
+      // Bytes an earlier request fetched at this position may be as of a later one of the leader.
+      if (reachMs !== undefined && !(await reachedPosition(store, cache.fetchedSeq, reachMs))) return null;
       const missedTables = new Set<RemoteTable>();
       try {
         return work((t, k, g) => {
@@ -78,8 +80,7 @@ export class FusedReader {
       for (const t of missedTables) for (const keys of t.keys) for (const key of keys) if (key !== '' && cache.elsewhere(store.reads, key)) missing.add(key);
       const { entries: got, seq } = await fetchChunksAt(transport, leader, [...missing]);
       if (got.some(([, v]) => v === null)) return null;
-      if (reachMs !== undefined && !(await reachedPosition(store, seq, reachMs))) return null;
-      cache.fetched(got as [string, Buffer][]);
+      cache.fetched(got as [string, Buffer][], seq);
       fetched?.(got.length);
     }
   }
@@ -116,6 +117,8 @@ class DecodedChunks {
 
   /** Chunk bytes fetched from other nodes (kept, like the decoded chunks, while the position holds). */
   private readonly borrowed = new Map<string, Buffer>();
+  /** The leader's position the latest of them are as of (0: none kept). */
+  fetchedSeq = 0;
 
   /** Whether the store keeps `key` only as a marker and nothing was fetched for it yet. */
   elsewhere(kv: KvReader, key: string): boolean {
@@ -123,7 +126,8 @@ class DecodedChunks {
     return v !== undefined && isElsewhere(v) && !this.borrowed.has(key);
   }
 
-  fetched(entries: [string, Buffer][]): void {
+  fetched(entries: [string, Buffer][], seq: number): void {
+    if (seq > this.fetchedSeq) this.fetchedSeq = seq;
     for (const [k, v] of entries) {
       this.borrowed.set(k, v);
       this.bytes += v.length;
@@ -146,6 +150,7 @@ class DecodedChunks {
   private clear(): void {
     this.byKey.clear();
     this.borrowed.clear();
+    this.fetchedSeq = 0;
     this.bytes = 0;
   }
 }
