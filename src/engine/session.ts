@@ -39,6 +39,7 @@ import { NodeStats } from '../exec/execute';
 import { CachedStatement, StatementCache, preparedEntry, statementCacheChecks, verifyCachedPlan } from './statement-cache';
 import { LiteralScan } from '../sql/literal-params';
 import { statementLocks } from './statement-locks';
+import { columnsRead } from './columns-read';
 import { runLockingSelect } from './locking-select';
 
 /** INSERTs of at most this many rows lock their unique keys (see lockInsertedKeys). */
@@ -341,8 +342,8 @@ export class EngineSession implements Session {
    */
   private prepareRead(bound: BoundStatement): Promise<void> | null {
     if (this.db.hotStandby !== true || this.db.storage.prepareRead === undefined || (bound.kind !== 'query' && bound.kind !== 'explain' && bound.kind !== 'copyTo')) return null;
-    const { tables } = statementLocks(bound, this.currentCatalog);
-    return tables.length === 0 ? null : this.db.storage.prepareRead(tables, this.txnSnapshot);
+    const columns = columnsRead(bound);
+    return columns.size === 0 ? null : this.db.storage.prepareRead(columns, this.txnSnapshot);
   }
 
   /** In an aborted transaction block only COMMIT, ROLLBACK and ROLLBACK TO are accepted (25P02). */

@@ -686,22 +686,22 @@ export class TableStore implements Storage, ChunkSource {
   }
 
   /**
-   * On a copy, before a statement reads `tables`: lets the store bring in the chunks it keeps only
-   * as markers (KvStore.prefetch of a cluster standby's store fetches them from a node that holds
-   * them). Null when there is nothing to wait for.
+   * On a copy, before a statement reads `columns` (per table id): lets the store bring in their
+   * chunks it keeps only as markers (KvStore.prefetch of a cluster standby's store fetches them
+   * from a node that holds them). Null when there is nothing to wait for.
    */
-  prepareRead(tables: readonly number[], snapshot: StorageSnapshot | null): Promise<void> | null {
+  prepareRead(columns: ReadonlyMap<number, readonly number[]>, snapshot: StorageSnapshot | null): Promise<void> | null {
     if (!this.readOnlyCopy || this.kv.kv.prefetch === undefined) return null;
     const keys = new Set<string>();
     const states = [this.state, snapshot instanceof StoreSnapshot ? snapshot.state : this.state];
     for (const state of states) {
-      for (const id of tables) {
+      for (const [id, read] of columns) {
         const t = state.tables.get(id);
-        if (t === undefined) continue;
+        if (t === undefined || read.length === 0) continue;
         t.groups.forEach((g, gi) => {
           const stored = this.compactions.groupFor(id, gi, g);
           if (stored === undefined || stored.rowCount === 0) return;
-          for (let c = 0; c < t.def.columns.length; c++) keys.add(stored.spill === undefined ? chunkKey(id, c, gi) : spillKey(stored.spill, c));
+          for (const c of read) keys.add(stored.spill === undefined ? chunkKey(id, c, gi) : spillKey(stored.spill, c));
         });
       }
       if (states[1] === states[0]) break;

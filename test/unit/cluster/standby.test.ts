@@ -169,14 +169,34 @@ describe('cluster standby engines', function () {
     const m2 = c.leader.database.storage.catalog().findTable('public', 'm2')!.id;
     const cold = [2, 3].find((id) => [0, 1, 2, 3].some((g) => !c.placement.holds(id, `c/${m2}/0/${g}`)))!;
     c.net.cut.add(1);
-    const unreachable = await failure(c.on(cold).query('SELECT count(*) FROM m2'));
+    // It reads column g (count(*) alone reads no chunk: it would need nothing from the leader).
+    const unreachable = await failure(c.on(cold).query('SELECT count(g) FROM m2'));
     c.net.cut.delete(1);
     expect(unreachable.code).to.equal('40001');
     expect(unreachable.message).to.match(/on this standby: fetching it from the leader failed \(node 1 unreachable\)/);
-    expect(await rows(c.on(cold), 'SELECT count(*)::int AS n FROM m2')).to.deep.equal([{ n: 200000 }]);
+    expect(await rows(c.on(cold), 'SELECT count(g)::int AS n FROM m2')).to.deep.equal([{ n: 200000 }]);
     // A write after the trim: the rewritten chunks arrive whole, the rest are still read through the cache.
     await c.leader.query('INSERT INTO m VALUES (7, -1, \'new\')');
     await c.same('SELECT count(*)::int AS n, sum(k)::text AS s, max(s) AS m FROM m');
+  });
+
+  it('fetches the markers of the columns a statement reads only, subqueries in expressions included', async () => {
+    await c.leader.query('CREATE TABLE w (a int, b int, s text, t text)');
+    await c.leader.query("INSERT INTO w SELECT i, i % 10, 'x' || i, 'y' || i FROM generate_series(1, 200000) i");
+    await c.trim();
+    const id = c.leader.database.storage.catalog().findTable('public', 'w')!.id;
+    // Four row groups; per node, the groups whose chunks are placed elsewhere.
+    const away = (node: number) => [0, 1, 2, 3].filter((g) => !c.placement.holds(node, `c/${id}/0/${g}`)).length;
+    const node = [2, 3].find((n) => away(n) > 0)!;
+    const kv = c.standbys.get(node)!.kv;
+    let before = kv.stats.fetched;
+    expect(await rows(c.on(node), 'SELECT sum(a)::text AS s FROM w')).to.deep.equal([{ s: '20000100000' }]);
+    expect(kv.stats.fetched - before, 'column a only').to.equal(away(node));
+    before = kv.stats.fetched;
+    // b in the outer query, t in a scalar subquery: a is fetched already.
+    const got = await rows(c.on(node), "SELECT count(*)::int AS n FROM w WHERE b = 3 AND a > (SELECT count(*) FROM w x WHERE x.t = 'y5')");
+    expect(got).to.deep.equal([{ n: 20000 }]);
+    expect(kv.stats.fetched - before, 'columns b and t').to.equal(2 * away(node));
   });
 
   it('never reads a marker as data: a read that was not prepared fails (40001)', () => {
