@@ -7,8 +7,12 @@
 //   the learned optimizer's model keys ('x/') are kept in memory — it may learn from the standby's
 //   queries, but its model in the copy is the leader's, replaced by each replicated write of it.
 // - A chunk kept as a marker is fetched before a statement reads it (prefetch, asked by the engine's
-//   storage.prepareRead for the tables a statement reads) into a bounded cache. A read finds it
-//   there or fails the statement (40001, retryable); it never reads an empty marker as data.
+//   storage.prepareRead for the columns a statement reads) into a cache. A read finds it there or
+//   fails the statement (40001, retryable); it never reads a marker as data.
+// - The cache is brought back to its size when a statement's prefetch starts, never while one
+//   fetches: a statement needing more than the cache holds gets all of it (memory grows for it), where
+//   evicting its own first chunks would fail it on every retry. Statements running side by side may
+//   still evict each other's chunks (40001, which a retry cures).
 // - Fetched bytes are as of the leader's position when it answered (chunk-transfer.ts). The copy may
 //   be behind it; the bytes are used only once the copy has applied that position (a TRUNCATE or
 //   rewrite there may have reused the key for other rows), and a later replicated write of the key
@@ -22,7 +26,7 @@ import { chunkResourceOfKey, isElsewhere } from './placement';
 export type ChunkFetcher = (keys: string[]) => Promise<{ entries: KvEntries; seq: number }>;
 
 export interface StandbyKvOptions {
-  /** Bytes of fetched chunks kept (default 512 MiB). */
+  /** Bytes of fetched chunks kept between statements (default 512 MiB; one statement may need more, see above). */
   cacheBytes?: number;
   /** How long a fetch waits for the copy to reach the position its bytes are as of (default 5 s). */
   catchUpMs?: number;
@@ -106,6 +110,7 @@ export class StandbyKv implements KvStore {
 
   /** Fetches the markers among `keys` that are not fetched yet (the other keys are in the copy). */
   async prefetch(keys: string[]): Promise<void> {
+    this.evict();
     const wanted: string[] = [];
     const waits: Promise<void>[] = [];
     for (const k of keys) {
@@ -159,7 +164,6 @@ export class StandbyKv implements KvStore {
       this.stats.fetched++;
       this.stats.fetchedBytes += v.length;
     }
-    this.evict();
     await this.reach(seq);
   }
 

@@ -75,4 +75,19 @@ describe('cluster standby store: markers', () => {
     kv.trimmed(keys, false);
     expect(read).to.deep.equal([]);
   });
+
+  it('a statement needing more chunks than the cache holds gets them all; the next statement\'s prefetch brings the cache back to its size', async () => {
+    const base = new MemoryKv();
+    const keys = [0, 1, 2, 3, 4, 5].map((g) => `c/16384/0/${g}`);
+    await base.write(keys.map((k) => [k, Buffer.alloc(0)] as [string, Buffer]));
+    const kv = new StandbyKv(base, keys, 3, async (asked) => ({ entries: asked.map((k) => [k, Buffer.alloc(4, Number(k.slice(-1)) + 1)] as [string, Buffer]), seq: 3 }), { cacheBytes: 8 });
+    // 24 bytes for an 8-byte cache: every chunk stays readable for the statement that fetched them
+    // (evicting its first ones would fail it, and its retries, with 40001).
+    await kv.prefetch(keys);
+    for (const [g, k] of keys.entries()) expect([...kv.get(k)!], k).to.deep.equal([g + 1, g + 1, g + 1, g + 1]);
+    // The next statement reads two of them: the cache is cut to its size first (least recently used out).
+    await kv.prefetch([keys[4], keys[5]]);
+    expect([...kv.get(keys[5])!]).to.deep.equal([6, 6, 6, 6]);
+    expect(() => kv.get(keys[0])).to.throw(SqlError);
+  });
 });
