@@ -23,20 +23,8 @@ export interface FragmentProviderOptions {
 export type FragmentLinks = RequestHandlers & RequestTransport & Pick<Interconnect, 'suspected' | 'isConnected' | 'onSuspicion'>;
 
 export function clusterFragmentProvider(ic: Interconnect, kv: ReplicatedKv, options: FragmentProviderOptions = {}): RemoteFragmentProvider {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const participant = participantsOver(ic, timeoutMs);
-  return {
-    participants: () => {
-      const suspected = new Set(ic.suspected());
-      return kv
-        .followerStates()
-        .filter((f) => f.inSync && !f.recovering && ic.isConnected(f.id) && !suspected.has(f.id))
-        .map((f) => participant(f.id));
-    },
-    position: () => kv.position().seq,
-    holds: options.holds,
-    shuffle: { self: ic.self.id, run: shuffleRunner(ic, { timeoutMs, onSuspicion: (l) => ic.onSuspicion(l) }) },
-  };
+  const inSync = () => kv.followerStates().filter((f) => f.inSync && !f.recovering).map((f) => f.id);
+  return providerOver(ic, ic.self.id, inSync, () => kv.position().seq, options, false);
 }
 
 export interface FollowerProviderOptions extends FragmentProviderOptions {
@@ -55,20 +43,31 @@ export interface FollowerProviderOptions extends FragmentProviderOptions {
  * were not truncated, rewritten or compacted since (checkGenerations).
  */
 export function followerFragmentProvider(ic: FragmentLinks, options: FollowerProviderOptions): RemoteFragmentProvider {
+  return providerOver(ic, options.self, options.peers, options.position, options, true);
+}
+
+/** The provider over `candidates()` that are connected and not suspected now. */
+function providerOver(
+  ic: FragmentLinks,
+  self: number,
+  candidates: () => number[],
+  position: () => number,
+  options: FragmentProviderOptions,
+  checkGenerations: boolean,
+): RemoteFragmentProvider {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const participant = participantsOver(ic, timeoutMs);
   return {
     participants: () => {
       const suspected = new Set(ic.suspected());
-      return options
-        .peers()
+      return candidates()
         .filter((id) => ic.isConnected(id) && !suspected.has(id))
         .map(participant);
     },
-    position: options.position,
+    position,
     holds: options.holds,
-    checkGenerations: true,
-    shuffle: { self: options.self, run: shuffleRunner(ic, { timeoutMs, onSuspicion: (l) => ic.onSuspicion(l) }) },
+    checkGenerations,
+    shuffle: { self, run: shuffleRunner(ic, { timeoutMs, onSuspicion: (l) => ic.onSuspicion(l) }) },
   };
 }
 

@@ -8,6 +8,7 @@ import type { BoundStatement } from '../sql/bound-statement';
 import type { PlanNode, ScanNode } from '../plan/plan';
 import { neededColumns } from '../exec/needed-columns';
 import { scanReadColumns } from '../exec/operators/scan';
+import { forEachReachableObject } from '../plan/reachable-objects';
 
 const known = new WeakMap<BoundStatement, ReadonlyMap<number, readonly number[]>>();
 
@@ -41,23 +42,15 @@ function mergeNeeds(a: readonly boolean[] | undefined, b: readonly boolean[]): r
   return a === undefined ? b : b.map((x, i) => x || a[i] === true);
 }
 
-/** Every object under `plan` (as statement-locks.ts finds scanned tables): the plan roots executed on their own, and every scan. */
+/** The plan roots executed on their own (the statement's, subqueries', CTEs'), and every scan anywhere under `plan`. */
 function plansAndScans(plan: PlanNode): { roots: PlanNode[]; scans: ScanNode[] } {
   const roots: PlanNode[] = [plan];
   const scans: ScanNode[] = [];
-  const seen = new Set<object>();
-  const stack: unknown[] = [plan];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object' || seen.has(v) || ArrayBuffer.isView(v)) continue;
-    seen.add(v);
-    const o = v as Record<string, unknown>;
+  forEachReachableObject(plan, (o) => {
     if (o.kind === 'scan' && typeof o.tableId === 'number') scans.push(o as unknown as ScanNode);
     // A subquery's plan, and a CTE's, are pruned from their own roots.
     if (o.kind === 'subquery' && o.plan !== undefined) roots.push(o.plan as PlanNode);
     if (o.kind === 'with' && Array.isArray(o.ctes)) for (const cte of o.ctes as { plan: PlanNode }[]) roots.push(cte.plan);
-    if (Array.isArray(v)) for (const x of v) stack.push(x);
-    else for (const k in o) stack.push(o[k]);
-  }
+  });
   return { roots, scans };
 }

@@ -4,6 +4,7 @@
 import type { BoundStatement } from '../sql/bound-statement';
 import type { CatalogView } from '../storage';
 import type { TableLockMode } from '../txn/table-locks';
+import { forEachReachableObject } from '../plan/reachable-objects';
 
 export interface StatementLocks {
   readonly mode: TableLockMode;
@@ -72,16 +73,8 @@ function withTable(id: number, tables: number[]): number[] {
  */
 function scannedTables(plan: unknown): number[] {
   const ids: number[] = [];
-  const seen = new Set<object>();
-  const stack: unknown[] = [plan];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object' || seen.has(v) || ArrayBuffer.isView(v)) continue;
-    seen.add(v);
-    const o = v as Record<string, unknown>;
+  forEachReachableObject(plan, (o) => {
     if (o.kind === 'scan' && typeof o.tableId === 'number' && !ids.includes(o.tableId)) ids.push(o.tableId);
-    if (Array.isArray(v)) for (const x of v) stack.push(x);
-    else for (const k in o) stack.push(o[k]);
-  }
+  });
   return ids;
 }
