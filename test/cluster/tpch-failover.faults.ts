@@ -62,6 +62,15 @@ function startLooper(cluster: TestCluster, nodeId: number, offset: number, runni
   return l;
 }
 
+/** Prints the loopers' tally; every answer was PostgreSQL's or a retryable error. */
+function expectOnlyRightOrRetryable(loopers: Looper[], c: TestCluster): void {
+  const wrong = loopers.flatMap((l) => l.wrong);
+  const unexpected = loopers.flatMap((l) => l.unexpected);
+  console.log(`      answers: ${loopers.reduce((n, l) => n + l.correct, 0)} correct, ${loopers.reduce((n, l) => n + l.retryable, 0)} retryable errors, ${wrong.length} wrong, ${unexpected.length} other errors`);
+  expect(wrong, 'wrong answers').to.deep.equal([]);
+  expect(unexpected, `non-retryable errors\n${outputs(c)}`).to.deep.equal([]);
+}
+
 describe('cluster faults: kill -9 of the leader during a TPC-H SF 0.01 run', function () {
   this.timeout(180_000);
   let cluster: TestCluster | null = null;
@@ -104,11 +113,7 @@ describe('cluster faults: kill -9 of the leader during a TPC-H SF 0.01 run', fun
       running = false;
       await Promise.all(loopers.map((l) => l.done));
     }
-    const wrong = loopers.flatMap((l) => l.wrong);
-    const unexpected = loopers.flatMap((l) => l.unexpected);
-    console.log(`      answers: ${loopers.reduce((n, l) => n + l.correct, 0)} correct, ${loopers.reduce((n, l) => n + l.retryable, 0)} retryable errors, ${wrong.length} wrong, ${unexpected.length} other errors`);
-    expect(wrong, 'wrong answers').to.deep.equal([]);
-    expect(unexpected, `non-retryable errors\n${outputs(c)}`).to.deep.equal([]);
+    expectOnlyRightOrRetryable(loopers, c);
 
     await c.node(leader).restart();
     const newLeader = await agreedLeader(c, [1, 2, 3]);
@@ -147,11 +152,7 @@ describe('cluster faults: kill -9 of the leader during a TPC-H SF 0.01 run', fun
       await Promise.all(loopers.map((l) => l.done));
       await probe.end().catch(() => undefined);
     }
-    const wrong = loopers.flatMap((l) => l.wrong);
-    const unexpected = loopers.flatMap((l) => l.unexpected);
-    console.log(`      answers: ${loopers.reduce((n, l) => n + l.correct, 0)} correct, ${loopers.reduce((n, l) => n + l.retryable, 0)} retryable errors, ${wrong.length} wrong, ${unexpected.length} other errors`);
-    expect(wrong, 'wrong answers').to.deep.equal([]);
-    expect(unexpected, `non-retryable errors\n${outputs(c)}`).to.deep.equal([]);
+    expectOnlyRightOrRetryable(loopers, c);
     await c.node(participant).restart();
   });
 });
