@@ -12,7 +12,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
 import { LmdbKv } from '../../src/storage/kv-store';
-import { chunkResourceOfKey, isElsewhere } from '../../src/cluster/placement';
+import { chunkResourceOfKey } from '../../src/cluster/placement';
+import { isChunkMarker } from '../../src/storage/chunk-marker';
 import { startTestCluster } from '../../test/helpers/cluster';
 
 const TABLES = ['region', 'nation', 'supplier', 'part', 'partsupp', 'customer', 'orders', 'lineitem'];
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
       const b: NodeBytes = { chunkBytes: 0, chunksHeld: 0, chunksElsewhere: 0, otherBytes: 0 };
       for (const [k, v] of kv.entries()) {
         if (chunkResourceOfKey(k) === null) b.otherBytes += k.length + v.length;
-        else if (isElsewhere(v)) {
+        else if (isChunkMarker(v)) {
           b.chunksElsewhere++;
           copies.set(k, copies.get(k) ?? 0);
         } else {

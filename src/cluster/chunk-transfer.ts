@@ -11,7 +11,7 @@ import { isChunkMarker, loadChunkHasher, markerHash } from '../storage/chunk-mar
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, decodeBatch, decodePosition, encodeBatch } from './kv-batch';
 import { MessageType } from './message-types';
-import { Placement, isElsewhere } from './placement';
+import { Placement } from './placement';
 import { RequestHandlers, RequestTransport } from './replication';
 
 /** Keys per request: a few MiB of chunks at most. */
@@ -37,7 +37,7 @@ export function serveChunks(handlers: RequestHandlers, store: () => KvStore | nu
       const before = decodePosition(kv.get(POSITION_KEY));
       const out: KvEntries = asked.map(([k, hash]) => {
         const v = kv.get(k);
-        if (v === undefined || isElsewhere(v)) return [k, null];
+        if (v === undefined || isChunkMarker(v)) return [k, null];
         if (hash === null ? unsure : !hasher!.matches(v, hash)) return [k, null];
         return [k, v];
       });

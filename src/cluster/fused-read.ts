@@ -6,6 +6,7 @@
 // the work was given (a table read whole — a build side — lacks about a third of its chunks here):
 // fetching only the chunk that stopped it took one round per chunk, and the work was given up long
 // before a build side's markers were all in.
+import { isChunkMarker } from '../storage/chunk-marker';
 import { MissingChunkError, RemoteChunkReader } from '../exec/parallel/remote-exec';
 import type { RemoteTable } from '../exec/parallel/remote-types';
 import { readStoredColumn } from '../storage/kv-chunk-source';
@@ -15,7 +16,6 @@ import { vectorBytes } from '../storage/chunk-codec';
 import { Vector } from '../types/vector';
 import { sliceVector } from '../types/vector-ops';
 import { fetchChunksAt } from './chunk-transfer';
-import { isElsewhere } from './placement';
 import type { RequestTransport } from './replication';
 
 /** How a node reads its copy for work another node coordinates (fragments, shuffled joins). */
@@ -123,7 +123,7 @@ class DecodedChunks {
   /** Whether the store keeps `key` only as a marker and nothing was fetched for it yet. */
   elsewhere(kv: KvReader, key: string): boolean {
     const v = kv.get(key);
-    return v !== undefined && isElsewhere(v) && !this.borrowed.has(key);
+    return v !== undefined && isChunkMarker(v) && !this.borrowed.has(key);
   }
 
   fetched(entries: [string, Buffer][], seq: number): void {

@@ -13,7 +13,6 @@
 // dies (its other holder and the leader still have it), so a failure moves no data; the live holder
 // that comes first on the ring acts as the chunk's master.
 import type { KvStore } from '../storage/kv-store';
-import { LEGACY_MARKER, isChunkMarker } from '../storage/chunk-marker';
 import { HashRing, chunkResource } from './hash-ring';
 
 /** `c/<table>/<column>/<group>`: a committed group's column chunk. */
@@ -39,13 +38,6 @@ export function chunkResourceOfKey(key: string): string | null {
   return null;
 }
 
-/** The marker of stores written before markers named their bytes (a trim now writes ChunkHasher.marker). */
-export const ELSEWHERE = LEGACY_MARKER;
-
-/** True when a chunk key's value is a marker (hashed, or the empty one of older stores). */
-export function isElsewhere(value: Buffer): boolean {
-  return isChunkMarker(value);
-}
 
 export class Placement {
   private readonly ring: HashRing;

@@ -14,10 +14,10 @@
 // of chunks appended to since: they are only ever served to a node that names the hash of the bytes it
 // wants and gets them only when they match (chunk-transfer.ts), never read as this node's data (the
 // store is no consistent state during a copy: no position, no standby).
-import { ChunkHasher, isMarkerLength, loadChunkHasher } from '../storage/chunk-marker';
+import { ChunkHasher, isChunkMarker, isMarkerLength, loadChunkHasher } from '../storage/chunk-marker';
 import { KvReader, KvStore, PinnedKv } from '../storage/kv-store';
 import { COPYING_KEY, KvEntries, POSITION_KEY, Position, decodeBatch, decodePosition, encodePosition } from './kv-batch';
-import { Placement, isElsewhere } from './placement';
+import { Placement } from './placement';
 
 /** Keys removed per transaction when a store is emptied (a copy's start, a restart after a cut-off copy). */
 const DELETES_PER_WRITE = 4096;
@@ -41,7 +41,7 @@ export interface ReplicaListener {
    * leader then acknowledges.
    */
   applied(seq: number, entries: KvEntries): void;
-  /** The bytes of these chunk keys are being replaced by markers (the same rows, held elsewhere); called before the write, which readers may see before it resolves. */
+  /** The bytes of these chunk keys are being replaced by markers (the same rows, held elsewhere); called before the write, while `reads` still shows the bytes. */
   trimmed(keys: string[]): void;
   /** The copy is about to be replaced whole: awaited before the first key is removed. */
   replacing(): Promise<void>;
@@ -130,9 +130,9 @@ export class Replica {
   private track(key: string, value: Buffer | null, seq: number): void {
     if (this.where === null) return;
     const elsewhere = value !== null && !this.where.placement.holds(this.where.self, key);
-    if (elsewhere && isElsewhere(value)) this.markers.add(key);
+    if (elsewhere && isChunkMarker(value)) this.markers.add(key);
     else this.markers.delete(key);
-    if (elsewhere && !isElsewhere(value)) this.trimmable.set(key, seq);
+    if (elsewhere && !isChunkMarker(value)) this.trimmable.set(key, seq);
     else this.trimmable.delete(key);
   }
 
@@ -284,13 +284,12 @@ export class Replica {
         }
         const v = this.kv.get(k);
         // Tracked keys hold bytes (a delete or a marker untracks them); a store that says otherwise keeps its value.
-        if (v === undefined || isElsewhere(v)) continue;
+        if (v === undefined || isChunkMarker(v)) continue;
         entries.push([k, hasher.marker(v)]);
         bytes += v.length;
       }
-      // The listener hears of the markers before they are written: LMDB shows a write to readers when
-      // it commits, before the write's promise resolves, and a reader told only afterwards read an
-      // empty marker as a chunk in between ("column chunk is corrupted: too short").
+      // The listener hears of the markers before they are written, while `reads` still shows the
+      // bytes (it moves on below): a standby keeps them for the statements running now.
       if (entries.length > 0) this.listener?.trimmed(entries.map(([k]) => k));
       if (entries.length > 0) await this.kv.write(entries);
       this.pinned?.renew();
@@ -349,7 +348,7 @@ export class Replica {
     const where = this.where;
     await this.removeAll((k, v) => {
       const holders = where === null ? null : where.placement.holders(k);
-      if (holders === null || !holders.includes(where!.self) || isElsewhere(v)) return false;
+      if (holders === null || !holders.includes(where!.self) || isChunkMarker(v)) return false;
       this.salvaged.add(k);
       return true;
     });

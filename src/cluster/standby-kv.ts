@@ -17,10 +17,11 @@
 //   be behind it; the bytes are used only once the copy has applied that position (a TRUNCATE or
 //   rewrite there may have reused the key for other rows), and a later replicated write of the key
 //   drops them (the engine reads the new ones).
+import { isChunkMarker } from '../storage/chunk-marker';
 import { KvReader, KvStore } from '../storage/kv-store';
 import { SqlError, SqlState } from '../types/sql-error';
 import { KvEntries } from './kv-batch';
-import { chunkResourceOfKey, isElsewhere } from './placement';
+import { chunkResourceOfKey } from './placement';
 
 /** Fetches chunk bytes from a node that holds every chunk: the entries (null: it has none) and the seq they are as of. */
 export type ChunkFetcher = (keys: string[]) => Promise<{ entries: KvEntries; seq: number }>;
@@ -75,7 +76,7 @@ export class StandbyKv implements KvStore {
   get(key: string): Buffer | undefined {
     if (this.aux.size > 0 && this.aux.has(key)) return this.aux.get(key) ?? undefined;
     const v = this.base.get(key);
-    if (v === undefined || !isElsewhere(v)) return v;
+    if (v === undefined || !isChunkMarker(v)) return v;
     // A chunk's marker this store was not told of is a marker all the same: never read as data.
     if (!this.markers.has(key)) {
       if (chunkResourceOfKey(key) === null) return v;
@@ -205,7 +206,7 @@ export class StandbyKv implements KvStore {
         this.fetchedBytes -= f.bytes.length;
       }
       this.absent.delete(k);
-      if (v !== null && isElsewhere(v) && chunkResourceOfKey(k) !== null) this.markers.add(k);
+      if (v !== null && isChunkMarker(v) && chunkResourceOfKey(k) !== null) this.markers.add(k);
       else this.markers.delete(k);
     }
     if (seq > this.appliedSeq) this.appliedSeq = seq;
@@ -233,7 +234,7 @@ export class StandbyKv implements KvStore {
       const k = keys[i];
       if (this.fetched.has(k)) continue;
       const bytes = this.base.get(k);
-      if (bytes === undefined || isElsewhere(bytes)) continue;
+      if (bytes === undefined || isChunkMarker(bytes)) continue;
       this.fetched.set(k, { bytes, seq: this.appliedSeq });
       this.fetchedBytes += bytes.length;
       kept += bytes.length;

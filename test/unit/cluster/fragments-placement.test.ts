@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { Database } from '../../../src/engine/database';
 import { EmbeddedDatabase } from '../../../src/embedded/embedded-database';
 import { Interconnect } from '../../../src/cluster/interconnect';
-import { Placement, isElsewhere } from '../../../src/cluster/placement';
+import { Placement } from '../../../src/cluster/placement';
+import { isChunkMarker } from '../../../src/storage/chunk-marker';
 import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, requestTrim, serveReplica } from '../../../src/cluster/replication';
 import { serveChunks } from '../../../src/cluster/chunk-transfer';
@@ -80,7 +81,7 @@ describe('cluster parallel query over placed chunks (locality, cache fusion)', f
       let elsewhere = 0;
       for (const [k, v] of r.kv.entries()) {
         if (placement.holders(k) === null) continue;
-        if (isElsewhere(v)) {
+        if (isChunkMarker(v)) {
           elsewhere++;
           expect(placement.holds(id, k), k).to.equal(false);
         } else {

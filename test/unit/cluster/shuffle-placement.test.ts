@@ -2,7 +2,8 @@
 // participant is dealt only morsels of chunks it holds (locality), and the tables it reads whole
 // (the inner build sides, the owner's plan above the join) come from the leader (cache fusion).
 import { expect } from 'chai';
-import { Placement, isElsewhere } from '../../../src/cluster/placement';
+import { Placement } from '../../../src/cluster/placement';
+import { isChunkMarker } from '../../../src/storage/chunk-marker';
 import { ShuffleJob } from '../../../src/exec/parallel/shuffle-types';
 import { shuffleStats } from '../../../src/exec/parallel/shuffle-round';
 import { nodeAt } from '../../../src/exec/parallel/messages';
@@ -28,7 +29,7 @@ describe('cluster shuffled joins over placed chunks (locality, cache fusion)', f
       let markers = 0;
       for (const [k, v] of c.replicas.get(id)!.kv.entries()) {
         if (placement.holders(k) === null) continue;
-        if (isElsewhere(v)) {
+        if (isChunkMarker(v)) {
           markers++;
           expect(placement.holds(id, k)).to.equal(false);
         } else held++;
