@@ -239,7 +239,7 @@ export class StandbyKv implements KvStore {
       this.fetchedBytes += bytes.length;
       kept += bytes.length;
     }
-    this.evict();
+    // Not evicted here: statements are running (the next prefetch cuts the cache back).
   }
 
   /** The last replicated batch the engine was told of (applied). */

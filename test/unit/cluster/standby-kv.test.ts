@@ -84,6 +84,9 @@ describe('cluster standby store: markers', () => {
     // 24 bytes for an 8-byte cache: every chunk stays readable for the statement that fetched them
     // (evicting its first ones would fail it, and its retries, with 40001).
     await kv.prefetch(keys);
+    // A trim while the statement runs keeps its bytes too, and evicts nothing of the statement's.
+    await base.write([['c/16384/1/0', Buffer.from([7, 7])]]);
+    kv.trimmed(['c/16384/1/0'], true);
     for (const [g, k] of keys.entries()) expect([...kv.get(k)!], k).to.deep.equal([g + 1, g + 1, g + 1, g + 1]);
     // The next statement reads two of them: the cache is cut to its size first (least recently used out).
     await kv.prefetch([keys[4], keys[5]]);
