@@ -29,6 +29,7 @@ import { fetchChunksAt, gatherElsewhere, serveChunks } from './chunk-transfer';
 import { followerFragmentProvider, provideRemoteFragments } from './fragment-provider';
 import { serveFragments } from './fragment-service';
 import { Placement } from './placement';
+import { ReadLeaseHolder, readLeaseMargin, serveReadLeases } from './read-lease';
 import { Replica, ReplicaListener } from './replica';
 import { Standby, StandbyHandle } from './standby';
 import { NotLeaderError, ReplicatedKv, requestTrim, serveReplica } from './replication';
@@ -90,6 +91,14 @@ export class ClusterNode {
   private openingBatches: [number, KvEntries][] | null = null;
   /** The leader followed now said this node is in sync (replication.ts tellInSync). */
   private countedInSync = false;
+  /** The followed leader's word, renewed, that its commits wait for this node: local reads need it. */
+  private readonly readLease: ReadLeaseHolder;
+  /**
+   * performance.now() after which the leader this node last followed gave no read lease (the node's
+   * start, when it followed none here): a leader this node becomes acknowledges nothing until the
+   * leases that one gave may have run out.
+   */
+  private leaderLostAt = performance.now();
 
   constructor(private readonly options: ClusterNodeOptions) {
     this.unlock = lockDataDirectory(options.dataDirectory);
@@ -114,8 +123,14 @@ export class ClusterNode {
       // serveReplica answers only the leader this node follows.
       () => {
         this.countedInSync = true;
+        this.readLease.renew();
       },
     );
+    this.readLease = new ReadLeaseHolder(this.interconnect, s.readLeaseMs, () =>
+      this.role === 'follower' && this.countedInSync ? this.following : null,
+    );
+    this.readLease.start();
+    serveReadLeases(this.interconnect, (from) => (this.role === 'leader' ? (this.replicated?.grantReadLease(from) ?? 0) : 0));
     serveChunks(
       this.interconnect,
       () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv),
@@ -281,9 +296,19 @@ export class ClusterNode {
     if (standby !== null) await standby.close().catch((err) => this.log(`cluster: the standby engine closed with: ${(err as Error).message}`));
   }
 
+  /** This node no longer follows the leader it did (it follows `next`, or none): its word and count are gone. */
+  private stopFollowing(next: number | null): void {
+    // Not its last heartbeat here: a leader cut off from this node alone (not dead) goes on giving
+    // leases to the others until its own lease is gone, which is before this node sees the vacancy.
+    if (this.following !== null) this.leaderLostAt = performance.now();
+    this.following = next;
+    this.countedInSync = false;
+    this.readLease.drop();
+  }
+
   private leaderCountsInSync(): boolean {
     const leader = this.following;
-    if (!this.countedInSync || leader === null || this.role !== 'follower') return false;
+    if (!this.countedInSync || leader === null || this.role !== 'follower' || !this.readLease.valid()) return false;
     if (!this.interconnect.isConnected(leader) || this.interconnect.suspected().includes(leader)) return false;
     // The leader stops waiting for this node once the agreed membership drops it (its lease expired:
     // a pause, or cut off from etcd) without telling it, and a paused node hears of the new epoch
@@ -327,14 +352,12 @@ export class ClusterNode {
     }
     if (view.leader === null) {
       // Stop taking batches, wait for those taken to be durable, then offer that position.
-      this.following = null;
-      this.countedInSync = false;
+      this.stopFollowing(null);
       const at = await this.replica.flushed();
       this.log(`cluster: epoch ${view.epoch} has no leader; offering position ${at.term}/${at.seq}`);
       await this.publish(positionRank(at));
     } else if (this.following !== view.leader) {
-      this.following = view.leader;
-      this.countedInSync = false;
+      this.stopFollowing(view.leader);
       this.log(`cluster: epoch ${view.epoch}: following node ${view.leader}`);
       await this.publish(-1);
     }
@@ -363,8 +386,7 @@ export class ClusterNode {
 
   private async promote(view: ClusterView): Promise<void> {
     this.role = 'promoting';
-    this.following = null;
-    this.countedInSync = false;
+    this.stopFollowing(null);
     // The standby's sessions end before the leader's engine opens over the same store.
     await this.closeStandby();
     const at = await this.replica.flushed();
@@ -394,6 +416,8 @@ export class ClusterNode {
       term: view.epoch,
       minCopies: Math.min(this.options.settings.replicationFactor, this.options.nodes.length),
       mayAcknowledge: () => this.membership.canServeWrites(),
+      readLeaseMs: this.options.settings.readLeaseMs,
+      acknowledgeNotBefore: this.leaderLostAt + this.options.settings.readLeaseMs + readLeaseMargin(this.options.settings.readLeaseMs),
       log: (line) => this.log(`cluster: ${line}`),
     });
     this.replicated = replicated;
@@ -425,6 +449,8 @@ export class ClusterNode {
     if (this.trimTimer !== null) clearInterval(this.trimTimer);
     this.trimTimer = null;
     this.replicated?.stop(new NotLeaderError(`this node is no longer the leader (${reason}); reconnect and retry`));
+    // It gave read leases until now: leading again waits for them to run out too.
+    this.leaderLostAt = performance.now();
     await this.options.onStepDown();
     this.unprovide?.();
     this.unprovide = null;
@@ -467,8 +493,7 @@ export class ClusterNode {
 
   private async onFenced(): Promise<void> {
     if (this.role === 'leader' || this.role === 'promoting') await this.stepDown('lease lost');
-    this.following = null;
-    this.countedInSync = false;
+    this.stopFollowing(null);
   }
 
   /** Leaves the cluster (the lease is revoked, so the others move on at once) and closes the store. */
@@ -477,6 +502,7 @@ export class ClusterNode {
     this.role = 'closed';
     await this.closeStandby();
     if (this.trimTimer !== null) clearInterval(this.trimTimer);
+    this.readLease.close();
     await this.membership.leave().catch(() => undefined);
     this.replicated?.stop(new NotLeaderError('the node is shutting down'));
     this.unprovide?.();

@@ -24,6 +24,8 @@ export const MessageType = {
   replPart: 204,
   /** Replication: the leader counts this follower in sync (its commits wait for it): a standby's reads see every acknowledged commit. */
   replInSync: 205,
+  /** Replication: a follower asks for (and the leader answers with) a read lease: how long its standby may read locally (read-lease.ts). */
+  replReadLease: 206,
   /** Chunk transfer: the bytes of some chunks from a node that holds them. */
   chunkFetch: 300,
   /** Distributed query: run morsels of a parallel fragment over this node's copy of the store (fragment-service.ts). */

@@ -8,9 +8,14 @@
 // joined, restarted, or back after a lost link — is fed from the in-memory log of recent batches, or,
 // when the log no longer reaches back to its position or its history diverged from the leader's (it
 // was a leader that wrote batches nobody else received), from a consistent copy of the whole store.
+//
+// A follower's standby reads locally only under a read lease this leader gave it (read-lease.ts):
+// a follower the membership drops is waited for until its leases have run out, and a new leader
+// acknowledges nothing until the leases its predecessor may have given have run out.
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, Position, TERM_PREFIX, decodeBatch, decodePosition, encodeBatch, encodePosition } from './kv-batch';
 import { MessageType } from './message-types';
+import { readLeaseMargin } from './read-lease';
 import { Replica, ReplicationGapError } from './replica';
 
 const MSG_REPL_APPEND = MessageType.replAppend;
@@ -53,6 +58,13 @@ export interface ReplicationOptions {
   minCopies?: number;
   /** Checked before a write resolves: false once this node may no longer act as leader (lease lost). */
   mayAcknowledge?: () => boolean;
+  /** Length of the read leases this leader gives in-sync followers (read_lease; 0: none given, none waited for). */
+  readLeaseMs?: number;
+  /**
+   * performance.now() before which no write resolves: when every read lease an earlier leader may have
+   * given has run out (its followers would not see this leader's commits).
+   */
+  acknowledgeNotBefore?: number;
   log?: (msg: string) => void;
 }
 
@@ -76,6 +88,8 @@ interface Follower {
   failures: number;
   /** The follower was told it is in sync (MSG_REPL_IN_SYNC answered) since its last recovery. */
   told: boolean;
+  /** performance.now() until which a read lease given to it may run, margin included (0: none given). */
+  leaseUntil: number;
 }
 
 interface Waiter {
@@ -103,6 +117,9 @@ export class ReplicatedKv implements KvStore {
   private readonly followers = new Map<number, Follower>();
   private waiters: Waiter[] = [];
   private readonly opts: Required<Omit<ReplicationOptions, 'log' | 'mayAcknowledge'>>;
+  /** Followers the membership dropped whose read lease may still run: id → until (commits wait for them meanwhile). */
+  private readonly leaving = new Map<number, number>();
+  private leaseTimer: NodeJS.Timeout | null = null;
   private stopped: Error | null = null;
   /** The seq this leader's term started after (its head when it took over). */
   private readonly termStart: number;
@@ -128,7 +145,11 @@ export class ReplicatedKv implements KvStore {
       snapshotChunkBytes: options.snapshotChunkBytes ?? 4 * 1024 * 1024,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       minCopies: options.minCopies ?? 1,
+      readLeaseMs: options.readLeaseMs ?? 0,
+      acknowledgeNotBefore: options.acknowledgeNotBefore ?? 0,
     };
+    // Writes held back until acknowledgeNotBefore resolve then, whatever else happens.
+    this.scheduleLeaseEnds();
   }
 
   /** The first write of a new leader records where its term starts (see divergedAt). */
@@ -163,24 +184,72 @@ export class ReplicatedKv implements KvStore {
     this.stopped = err;
     for (const w of this.waiters) w.reject(err);
     this.waiters = [];
+    if (this.leaseTimer !== null) clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
+  }
+
+  /**
+   * A follower asks for a read lease: granted (its length in ms) only while its acknowledgments count
+   * for every commit and this node may acknowledge; 0 refuses. Its end is kept, so that dropping the
+   * follower waits for it.
+   */
+  grantReadLease(from: number): number {
+    const f = this.followers.get(from);
+    const ms = this.opts.readLeaseMs;
+    if (ms <= 0 || f === undefined || !f.inSync || f.removed || this.stopped !== null) return 0;
+    if (this.options.mayAcknowledge !== undefined && !this.options.mayAcknowledge()) return 0;
+    const until = performance.now() + ms + readLeaseMargin(ms);
+    if (until > f.leaseUntil) f.leaseUntil = until;
+    return ms;
   }
 
   /** The agreed membership changed: `ids` are the followers (every live member but this one). */
   setFollowers(ids: readonly number[]): void {
     const keep = new Set(ids);
+    const t = performance.now();
     for (const [id, f] of this.followers) {
       if (keep.has(id)) continue;
       f.removed = true;
       this.followers.delete(id);
-      for (const w of this.waiters) w.pending.delete(id);
+      // Its standby may still read under a lease this node gave: what it has not got must wait for that to end.
+      if (f.leaseUntil > t) this.leaving.set(id, f.leaseUntil);
+      else for (const w of this.waiters) w.pending.delete(id);
     }
+    this.scheduleLeaseEnds();
     this.settleWaiters();
     for (const id of ids) {
       if (this.followers.has(id)) continue;
-      const f: Follower = { id, acked: 0, sent: 0, inFlight: 0, inSync: false, recovering: false, removed: false, failures: 0, told: false };
+      const f: Follower = { id, acked: 0, sent: 0, inFlight: 0, inSync: false, recovering: false, removed: false, failures: 0, told: false, leaseUntil: 0 };
       this.followers.set(id, f);
       this.startRecovery(f);
     }
+  }
+
+  /** Stops waiting for dropped followers whose leases ran out, and wakes up again for the next one to end. */
+  private scheduleLeaseEnds(): void {
+    if (this.leaseTimer !== null) clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
+    if (this.stopped !== null) return;
+    const t = performance.now();
+    let next = Infinity;
+    for (const [id, until] of this.leaving) {
+      if (until > t) {
+        if (until < next) next = until;
+        continue;
+      }
+      this.leaving.delete(id);
+      // A follower taken back meanwhile and counted in sync again acknowledges for itself.
+      if (this.followers.get(id)?.inSync === true) continue;
+      for (const w of this.waiters) w.pending.delete(id);
+    }
+    const notBefore = this.opts.acknowledgeNotBefore;
+    if (notBefore > t && notBefore < next) next = notBefore;
+    if (next === Infinity) return;
+    this.leaseTimer = setTimeout(() => {
+      this.leaseTimer = null;
+      this.scheduleLeaseEnds();
+      this.settleWaiters();
+    }, Math.ceil(next - t) + 1);
   }
 
   /**
@@ -213,6 +282,7 @@ export class ReplicatedKv implements KvStore {
     this.stats.bytes += frame.length;
     const pending = new Set<number>([-1]);
     for (const f of this.followers.values()) if (f.inSync) pending.add(f.id);
+    for (const id of this.leaving.keys()) pending.add(id);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, pending, resolve, reject }));
     this.local.write([...entries, [POSITION_KEY, encodePosition(this.head)]]).then(
       () => {
@@ -236,6 +306,7 @@ export class ReplicatedKv implements KvStore {
   /** The waiter's in-sync followers and the local write have it, and so do enough nodes in all. */
   private ready(w: Waiter): boolean {
     if (w.pending.size > 0) return false;
+    if (this.opts.acknowledgeNotBefore > performance.now()) return false;
     if (this.opts.minCopies <= 1) return true;
     let copies = 1;
     for (const f of this.followers.values()) if (f.acked >= w.seq) copies++;

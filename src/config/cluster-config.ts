@@ -53,6 +53,7 @@ const CLUSTER_SETTINGS: Record<string, { type: Scalar; default: string }> = {
   phi_threshold: { type: { kind: 'number', min: 0.1, max: 1000 }, default: '8' },
   acceptable_pause: { type: { kind: 'time' }, default: '500ms' },
   expel_after: { type: { kind: 'time' }, default: '1s' },
+  read_lease: { type: { kind: 'time' }, default: '1s' },
   batch_window: { type: { kind: 'time' }, default: '1ms' },
   max_batch: { type: { kind: 'int', min: 1, max: 100000 }, default: '100' },
 };
@@ -159,6 +160,7 @@ function clusterConfigFromEntries(entries: ConfEntry[], file: string, baseDirect
     phiThreshold: Number(get('phi_threshold')),
     acceptablePauseMs: parseTime(get('acceptable_pause'))!,
     expelAfterMs: parseTime(get('expel_after'))!,
+    readLeaseMs: parseTime(get('read_lease'))!,
     batchWindowMs: parseTime(get('batch_window'))!,
     maxBatch: Number(get('max_batch')),
     nodes: nodeList,

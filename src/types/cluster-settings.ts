@@ -17,6 +17,8 @@ export interface ClusterSettings {
   acceptablePauseMs: number;
   /** Suspicion that lasts this long gets the suspected node expelled (its lease revoked). */
   expelAfterMs: number;
+  /** How long a follower's standby may read locally on one word of its leader (read-lease.ts; 0: never). */
+  readLeaseMs: number;
   /** How long the interconnect holds messages to one destination before it writes them (0: no batching). */
   batchWindowMs: number;
   /** Messages to one destination that flush a batch before the window ends. */
