@@ -23,16 +23,6 @@ export class CatalogChanges {
   readonly views = new Set<number>();
   readonly sequences = new Set<number>();
 
-  add(tables: Iterable<number>, views: Iterable<number>, sequences: Iterable<number>): void {
-    for (const id of tables) this.tables.add(id);
-    for (const id of views) this.views.add(id);
-    for (const id of sequences) this.sequences.add(id);
-  }
-
-  get empty(): boolean {
-    return this.tables.size === 0 && this.views.size === 0 && this.sequences.size === 0;
-  }
-
   clear(): void {
     this.tables.clear();
     this.views.clear();

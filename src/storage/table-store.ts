@@ -1179,8 +1179,7 @@ export class TableStore implements Storage, ChunkSource {
         }
         txn.catalog.version = (state.version ?? 0) + 1;
         state = txn.catalog;
-        this.unwrittenCatalog.add(txn.changed.keys(), txn.viewChanges.keys(), txn.sequenceChanges.keys());
-        this.unwrittenCatalog.add(txn.dropped, [], []);
+        txn.catalogChanges(this.unwrittenCatalog);
         spilledWritten.push(...spilledHere);
         // Later commits of the batch check their keys against these.
         for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) staleKeys.push([id, name]);
@@ -1401,10 +1400,7 @@ export class TableStore implements Storage, ChunkSource {
       const def = txn.catalog.sequences.get(id);
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
-    const changes = new CatalogChanges();
-    changes.add(txn.changed.keys(), txn.viewChanges.keys(), txn.sequenceChanges.keys());
-    changes.add(txn.dropped, [], []);
-    const catalog = this.catalogWriter.diff(txn.catalog, changes);
+    const catalog = this.catalogWriter.diff(txn.catalog, txn.catalogChanges(new CatalogChanges()));
     entries.push(...catalog.entries);
     if (this.compactions.retired.size > 0) this.revokeReachedRetired(txn.catalog, entries);
     const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
@@ -2032,6 +2028,15 @@ class Txn implements WriteTxn {
 
   writtenTables(): number[] {
     return [...this.changed.keys(), ...this.dropped];
+  }
+
+  /** Adds the catalog objects the transaction may have changed (its commit compares their entries, see catalog-writer.ts). */
+  catalogChanges(into: CatalogChanges): CatalogChanges {
+    for (const id of this.changed.keys()) into.tables.add(id);
+    for (const id of this.dropped) into.tables.add(id);
+    for (const id of this.viewChanges.keys()) into.views.add(id);
+    for (const id of this.sequenceChanges.keys()) into.sequences.add(id);
+    return into;
   }
 
   /**

@@ -8,7 +8,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Database } from '../../../src/engine/database';
 import { LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
+import { readCatalog } from '../../../src/storage/committed-refresh';
 import { embedded } from '../../helpers/standby-cluster';
+import { HeldKv } from '../../helpers/held-kv';
+import { until } from '../../helpers/cluster-fakes';
 
 /** A memory store that records the keys of each write and the keys read. */
 class RecordingKv extends MemoryKv {
@@ -85,6 +88,30 @@ describe('storage: the catalog as one key per object', function () {
       keys = kv.take();
       const view = await tableId(db, 'v7');
       expect(keys.filter((k) => k.startsWith('catalog')).sort()).to.deep.equal(['catalog/oid', `catalog/v/${view}`]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('group commits queued behind a write in flight are written together with the entries of every table any of them changed', async () => {
+    const kv = new HeldKv();
+    // synchronous_commit off: a commit returns once decided, so each statement is its own batch queued behind the held write.
+    const database = await Database.open({ dir: ':memory:', kv, settings: new Map([['synchronous_commit', 'off']]) });
+    const db = embedded(database);
+    try {
+      for (let i = 0; i < 4; i++) await db.query(`CREATE TABLE t${i} (id int)`);
+      await until(() => !(database.storage as unknown as { kv: { busy: boolean } }).kv.busy);
+      const ids = await Promise.all([0, 1, 2, 3].map((i) => tableId(db, `t${i}`)));
+      const writes = kv.writes.length;
+      kv.hold();
+      for (let i = 0; i < 4; i++) await db.query(`INSERT INTO t${i} VALUES (${i})`);
+      kv.release();
+      await until(() => !(database.storage as unknown as { kv: { busy: boolean } }).kv.busy);
+      const catalogKeys = kv.writes.slice(writes).map((keys) => keys.filter((k) => k.startsWith('catalog')).sort());
+      // The first commit's write, then one write for the three batches decided while it was held.
+      expect(catalogKeys).to.deep.equal([[`catalog/r/${ids[0]}`], ids.slice(1).map((id) => `catalog/r/${id}`).sort()]);
+      const stored = readCatalog(kv);
+      expect(ids.map((id) => stored.tables.get(id)!.groups.map((g) => g.rowCount))).to.deep.equal([[1], [1], [1], [1]]);
     } finally {
       await db.close();
     }
