@@ -4,8 +4,10 @@
 // Measured per batch for small OLTP commits on TPC-H tables and on a larger table, beside the cost
 // of reading the whole committed state again (what a refresh would cost without the changed keys).
 //
-//   node dist/bench/cluster/standby-refresh.js [--sf-dir /work/shared/tpch/sf0.01] [--big-rows 2000000] [--commits 300]
-//   (--sf-dir may hold .tbl or .tbl.gz files)
+//   node dist/bench/cluster/standby-refresh.js [--sf-dir /work/shared/tpch/sf0.01] [--big-rows 2000000] [--commits 300] [--tables 0]
+//   (--sf-dir may hold .tbl or .tbl.gz files; --big-rows 0 skips the big table; --tables N first
+//   creates N more small tables, 6 columns and 100 rows each, and adds one-row commits on one of
+//   them: what the refresh costs per table the database holds)
 //
 // Leader and follower stores are LMDB in temporary directories (synchronous_commit off: fsyncs are
 // not what is measured); both engines share this process.
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
   const sfDir = arg('--sf-dir', '/work/shared/tpch/sf0.01');
   const bigRows = Number(arg('--big-rows', '2000000'));
   const commits = Number(arg('--commits', '300'));
+  const extraTables = Number(arg('--tables', '0'));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'standby-refresh-'));
   const dirs = ['leader', 'f2', 'f3'].map((d) => path.join(tmp, d));
   for (const d of dirs) fs.mkdirSync(d);
@@ -62,6 +65,23 @@ async function main(): Promise<void> {
     console.log('| work on the leader | batches | refresh ms/batch (mean) | max ms | leader ms/commit | full re-read ms |');
     console.log('|---|---|---|---|---|---|');
     await c.leader.exec(fs.readFileSync(path.join(sfDir, '..', 'schema.sql'), 'utf8'));
+    if (extraTables > 0) {
+      await measure(`CREATE ${extraTables} small tables`, async () => {
+        for (let i = 0; i < extraTables; i += 50) {
+          let sql = 'BEGIN;';
+          for (let t = i; t < Math.min(extraTables, i + 50); t++)
+            sql += `CREATE TABLE t${t} (id int PRIMARY KEY, a int NOT NULL, b text, c float8, d date, e numeric(12,2)); INSERT INTO t${t} SELECT g, g % 7, 'row ' || g, g * 0.5, date '2024-01-01' + g, g * 1.25 FROM generate_series(1, 100) g;`;
+          await c.leader.exec(`${sql} COMMIT;`);
+        }
+      });
+      const small = `t${Math.floor(extraTables / 2)}`;
+      await measure(`INSERT ${small} one row (${extraTables + TABLES.length} tables)`, async () => {
+        for (let i = 0; i < commits; i++) await c.leader.query(`INSERT INTO ${small} VALUES (${1000 + i}, 1, 'new', 1.5, date '2024-06-01', 2.50)`);
+      });
+      await measure(`UPDATE ${small} one row (${extraTables + TABLES.length} tables)`, async () => {
+        for (let i = 0; i < commits; i++) await c.leader.query(`UPDATE ${small} SET a = a + 1 WHERE id = ${1 + (i % 100)}`);
+      });
+    }
     await measure(`COPY TPC-H (${path.basename(sfDir)})`, async () => {
       for (const t of TABLES) await c.leader.copyFrom(t, tableText(sfDir, t).replace(/\|\n/g, '\n'), { delimiter: '|' });
     });
@@ -73,6 +93,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < commits; i++)
         await c.leader.query(`INSERT INTO lineitem VALUES (${i + 1}, 1, 1, ${100 + i}, 1, 1.00, 0.01, 0.01, 'N', 'O', date '1998-01-01', date '1998-01-02', date '1998-01-03', 'NONE', 'AIR', 'bench')`);
     });
+    if (bigRows === 0) return;
     await c.leader.query('CREATE TABLE big (k int PRIMARY KEY, v int, s text)');
     await measure(`INSERT big ${bigRows} rows`, async () => {
       await c.leader.query(`INSERT INTO big SELECT i, i % 1000, 's' || (i % 97) FROM generate_series(1, ${bigRows}) i`);

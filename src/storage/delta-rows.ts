@@ -134,7 +134,7 @@ export function deletionEntry(before: Uint8Array | null, now: Uint8Array, candid
 }
 
 /** The group's deletion bitmap as stored: the bitmap entry with the offsets of its deletion entries set. */
-export function storedDeletions(kv: KvStore, tableId: number, group: number, rowCount: number, bitmap: Buffer | undefined): Uint8Array | null {
+export function storedDeletions(kv: KvReader, tableId: number, group: number, rowCount: number, bitmap: Buffer | undefined): Uint8Array | null {
   const keys = kv.keysWithPrefix(deletionPrefix(tableId, group));
   if (keys.length === 0) return bitmap === undefined ? null : new Uint8Array(bitmap);
   const out = new Uint8Array(Math.max(rowCount, bitmap?.length ?? 0));

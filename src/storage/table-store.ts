@@ -4,7 +4,10 @@
 // per-group deletion bitmaps. An older snapshot that reads a chunk since rewritten with more rows
 // uses only its first rowCount rows — the invariant that lets readers skip chunk versions.
 //
-// Keys: 'catalog' (JSON: tables with row counts per group, views, sequences, next OID),
+// Keys: 'catalog/…' (one entry per object, see catalog-keys.ts: 'catalog/oid' the next OID,
+//       'catalog/t/<table>' a definition, 'catalog/r/<table>' its row counts per group, generation
+//       and spill refs, 'catalog/v/<view>', 'catalog/s/<sequence>'; a commit writes the entries of
+//       the objects it changed only, see catalog-writer.ts),
 //       'c/<table>/<column>/<group>' (encoded chunk), 'd/<table>/<group>' (deletion bitmap),
 //       's/<sequence>' (sequence state, see sequence-store.ts),
 //       'st/<table>/<group>' (the group's column statistics, see column-stats.ts),
@@ -12,7 +15,6 @@
 //       'sp/<tag>/<n>/<column>' (chunks of a group a transaction spilled before commit; the group's
 //       chunks once its commit names them, see spilled-groups.ts).
 import { TableStatistics } from '../plan/statistics';
-import { DataType, dataType, TypeName, SerializedType, serializeType, deserializeType } from '../types/data-type';
 import { Vector } from '../types/vector';
 import { concatVectors, gatherVector, sliceVector, vectorFromScalars } from '../types/vector-ops';
 import { BufferPoolStats, ChunkCache, ChunkScan, CatalogView, ColumnStorageStats, CommitHooks, CommitQueueStats, IndexRange, StorageSnapshot, TxnImage, ROW_GROUP_ROWS, RowId, SequenceDef, Storage, StorageOptions, TableDef, TableSnapshot, UniqueKey, ViewDef, WriteTxn, scannableIndexesOf, uniqueKeysOf } from './api';
@@ -38,6 +40,8 @@ import { CompactionRecords, COMPACTION_SLACK_GROUPS, compactionStart, firstRowGr
 import { DELTA_MAX_ROWS, DeletionEntries, deletionEntryBytes, storedDeletions, deltaKey, deltaPrefix, encodeDelta, withDeltas } from './delta-rows';
 import { DeletedSince, deletedAt, denseDeleted, hasDeletions, newlyDeletedIn, withDeleted } from './layered-deletions';
 import { ChangedKeys, readCatalog, refreshedCatalog } from './committed-refresh';
+import { OLD_CATALOG_KEY, oldCatalogEntries } from './catalog-keys';
+import { CatalogChanges, CatalogWriter } from './catalog-writer';
 
 export interface GroupState {
   rowCount: number;
@@ -57,7 +61,7 @@ export interface GroupState {
 export interface TableState {
   def: TableDef;
   groups: GroupState[];
-  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); persisted with the catalog. */
+  /** Bumped by TRUNCATE and table rewrites (RowIds then denote other rows); persisted with the row counts. */
   generation?: number;
 }
 interface CatalogState {
@@ -246,6 +250,10 @@ export class TableStore implements Storage, ChunkSource {
 
   /** Every read and write of the store goes through the write pipeline (see write-pipeline.ts). */
   private readonly kv: WritePipeline;
+  /** What of the catalog is stored: a commit writes the entries of the objects it changed (catalog-writer.ts). */
+  private readonly catalogWriter: CatalogWriter;
+  /** Objects decided group commits changed whose entries the next pipeline write makes (see commitBatch). */
+  private readonly unwrittenCatalog = new CatalogChanges();
 
   private constructor(
     kv: KvStore,
@@ -258,6 +266,7 @@ export class TableStore implements Storage, ChunkSource {
   ) {
     this.kv = new WritePipeline(kv, this.queueStats);
     this.state = state;
+    this.catalogWriter = new CatalogWriter(state);
     this.kv.markDurable(state.version ?? 0);
     this.sequences = new SequenceStore(this.kv);
     this.deletionEntries = new DeletionEntries(this.kv);
@@ -271,7 +280,10 @@ export class TableStore implements Storage, ChunkSource {
 
   static async open(options: StorageOptions): Promise<TableStore> {
     const kv: KvStore = options.kv ?? (options.dir === null ? new MemoryKv() : new LmdbKv(options.dir, options.synchronousCommit));
-    const state = loadCatalog(kv);
+    // A store written before per-object catalog keys: split in one write (a copy reads it as if split until its writer does).
+    const whole = options.readOnlyCopy === true ? undefined : kv.get(OLD_CATALOG_KEY);
+    if (whole !== undefined) await kv.write([...oldCatalogEntries(whole.toString()), [OLD_CATALOG_KEY, null]]);
+    const state: CatalogState = readCatalog(kv);
     // A copy is cleaned by the node that writes it (its leftovers may be a bulk load in progress there).
     if (options.readOnlyCopy === true) return new TableStore(kv, state, options.cache, options.synchronousCommit, true);
     const referenced = new Set<string>();
@@ -643,8 +655,15 @@ export class TableStore implements Storage, ChunkSource {
     const next = refreshedCatalog(this.kv, old, changed) as CatalogState;
     next.version = (old.version ?? 0) + 1;
     for (const [t, c, g] of changed.chunks) this.pool.invalidate(poolKey(t, c, g));
-    for (const [id, t] of next.tables) {
+    // Only the tables the batch wrote keys of can differ (every one after a whole re-read).
+    const touched = changed.touchedTables ?? new Set([...old.tables.keys(), ...next.tables.keys()]);
+    for (const id of touched) {
       const before = old.tables.get(id);
+      const t = next.tables.get(id);
+      if (t === undefined) {
+        if (before !== undefined) this.pkIndexes.delete(id);
+        continue;
+      }
       if (before === t) continue;
       this.pkIndexes.delete(id);
       // Decoded chunks hold the group's delta rows as of their read: read again once rows were added.
@@ -655,10 +674,9 @@ export class TableStore implements Storage, ChunkSource {
         for (let c = 0; c < width; c++) this.pool.invalidate(poolKey(id, c, gi));
       });
     }
-    for (const id of old.tables.keys()) if (!next.tables.has(id)) this.pkIndexes.delete(id);
     for (const [t, c] of changed.sortedIndexes) this.sortedIndexes.delete(`${t}:${c}`);
     for (const id of changed.sequences) this.sequences.forget(id);
-    this.retireOnCopy(old, next, changed);
+    this.retireOnCopy(old, next, changed, touched);
     this.state = next;
     this.kv.markDurable(next.version);
   }
@@ -670,12 +688,13 @@ export class TableStore implements Storage, ChunkSource {
    * its own readers ended, or appends reaching its group numbers, or a rewrite reusing its keys):
    * from then on they fail with a conflict with recovery instead of reading what replaced them.
    */
-  private retireOnCopy(old: CatalogState, next: CatalogState, changed: ChangedKeys): void {
+  private retireOnCopy(old: CatalogState, next: CatalogState, changed: ChangedKeys, tables: Set<number>): void {
     const touched = (id: number, r: { groups: readonly { rowCount: number; spill?: string }[] }) => r.groups.some((g, gi) => g.rowCount > 0 && (changed.groupChanged(id, gi) || (g.spill !== undefined && changed.spills.has(g.spill))));
     for (const [id, r] of this.compactions.retired) if (touched(id, r)) this.compactions.retired.delete(id);
-    for (const [id, t] of next.tables) {
+    for (const id of tables) {
       const before = old.tables.get(id);
-      if (before === undefined || (before.generation ?? 0) === (t.generation ?? 0)) continue;
+      const t = next.tables.get(id);
+      if (before === undefined || t === undefined || (before.generation ?? 0) === (t.generation ?? 0)) continue;
       // No RowIds to remap (a copy has no writers); the entry makes readers of the old generation see it gone once it is no longer retired.
       this.compactions.remaps.set(id, { from: before.generation ?? 0, ids: new Float64Array(0) });
       this.compactions.retired.delete(id);
@@ -876,8 +895,12 @@ export class TableStore implements Storage, ChunkSource {
     const next1: TableState = { def, groups, generation: generation + 1 };
     const cat: CatalogState = { ...this.state, tables: new Map(this.state.tables), version: (this.state.version ?? 0) + 1 };
     cat.tables.set(tableId, next1);
-    entries.push(['catalog', Buffer.from(catalogJson(cat))]);
+    const changes = new CatalogChanges();
+    changes.tables.add(tableId);
+    const catalog = this.catalogWriter.diff(cat, changes);
+    entries.push(...catalog.entries);
     await this.kv.write(entries);
+    catalog.written();
     // Published at once, with the row locks moved, so no transaction sees the new RowIds without the map.
     this.state = cat;
     this.kv.markDurable(cat.version!);
@@ -1156,6 +1179,7 @@ export class TableStore implements Storage, ChunkSource {
         }
         txn.catalog.version = (state.version ?? 0) + 1;
         state = txn.catalog;
+        txn.catalogChanges(this.unwrittenCatalog);
         spilledWritten.push(...spilledHere);
         // Later commits of the batch check their keys against these.
         for (const [id, tt] of txn.changed) if (tt.keys !== null) for (const [name, keys] of tt.keys) if (!keys.applyTo(this.pkIndexes.get(id)?.get(name))) staleKeys.push([id, name]);
@@ -1237,9 +1261,17 @@ export class TableStore implements Storage, ChunkSource {
     if (this.compactions.retired.size > 0) this.revokeReachedRetired(state, entries);
     // Decided: published now, and queued for the write that makes it durable (see write-pipeline.ts).
     // The batches decided while a write is in flight go together in the next one; only the last
-    // one's catalog is encoded and written. The next batch is prepared on this state at once.
+    // one's catalog entries are made, for the objects any of them changed (unwrittenCatalog: the
+    // pipeline takes every queued batch and calls the last one's function at once, so the set then
+    // holds exactly their changes). A failed write fails the store, so they are written at once.
+    // The next batch is prepared on this state at once.
     const decided = state;
-    const durable = this.kv.enqueue(entries, decided.version ?? 0, () => [['catalog', Buffer.from(catalogJson(decided))]]);
+    const durable = this.kv.enqueue(entries, decided.version ?? 0, () => {
+      const catalog = this.catalogWriter.diff(decided, this.unwrittenCatalog);
+      this.unwrittenCatalog.clear();
+      catalog.written();
+      return catalog.entries;
+    });
     this.state = state;
     refuse();
     for (const [id, name] of staleKeys) {
@@ -1368,7 +1400,8 @@ export class TableStore implements Storage, ChunkSource {
       const def = txn.catalog.sequences.get(id);
       if (def !== undefined) entries.push([sequenceKey(id), this.sequences.durableRecord(def)]);
     }
-    entries.push(['catalog', Buffer.from(catalogJson(txn.catalog))]);
+    const catalog = this.catalogWriter.diff(txn.catalog, txn.catalogChanges(new CatalogChanges()));
+    entries.push(...catalog.entries);
     if (this.compactions.retired.size > 0) this.revokeReachedRetired(txn.catalog, entries);
     const rewritten = [...txn.truncated, ...txn.rewrittenShapes.keys()];
     for (const id of rewritten) this.rewriting.add(id);
@@ -1377,6 +1410,7 @@ export class TableStore implements Storage, ChunkSource {
     } finally {
       for (const id of rewritten) this.rewriting.delete(id);
     }
+    catalog.written();
     // Durable: publish.
     txn.published = true;
     txn.catalog.version = (this.state.version ?? 0) + 1;
@@ -1996,6 +2030,15 @@ class Txn implements WriteTxn {
     return [...this.changed.keys(), ...this.dropped];
   }
 
+  /** Adds the catalog objects the transaction may have changed (its commit compares their entries, see catalog-writer.ts). */
+  catalogChanges(into: CatalogChanges): CatalogChanges {
+    for (const id of this.changed.keys()) into.tables.add(id);
+    for (const id of this.dropped) into.tables.add(id);
+    for (const id of this.viewChanges.keys()) into.views.add(id);
+    for (const id of this.sequenceChanges.keys()) into.sequences.add(id);
+    return into;
+  }
+
   /**
    * Moves the transaction's writes onto `next` (a later committed state): tables it only inserted
    * into or deleted from are replayed there (its deletions must still find their rows live, its
@@ -2447,45 +2490,4 @@ class Txn implements WriteTxn {
     this.store.ownRowsScratch.release(this);
     if (!this.published) this.store.discardSpills(this.spillRefs, this.settleSpills());
   }
-}
-
-// ---- catalog persistence ----
-
-/**
- * The catalog as stored (committed-refresh.ts's SerializedCatalog as JSON), with each table definition, view and sequence turned
- * into JSON once per object (definitions are replaced, never changed, when altered): every group
- * commit writes the catalog for its new row counts, and stringifying every column's definition
- * again each time was most of that commit's own work under pgbench.
- */
-const defJson = new WeakMap<object, string>();
-function jsonOnce<T extends object>(o: T, make: (o: T) => unknown): string {
-  let s = defJson.get(o);
-  if (s === undefined) defJson.set(o, (s = JSON.stringify(make(o))));
-  return s;
-}
-function catalogJson(state: CatalogState): string {
-  const tables: string[] = [];
-  for (const t of state.tables.values()) {
-    let s = `{"def":${jsonOnce(t.def, (d) => ({ ...d, columns: d.columns.map((c) => ({ ...c, type: serializeType(c.type) })) }))},"rowCounts":[`;
-    let chunkRows = false;
-    let spill = false;
-    for (let g = 0; g < t.groups.length; g++) {
-      const group = t.groups[g];
-      s += g === 0 ? `${group.rowCount}` : `,${group.rowCount}`;
-      chunkRows ||= group.chunkRows !== undefined;
-      spill ||= group.spill !== undefined;
-    }
-    s += ']';
-    if (chunkRows) s += `,"chunkRows":${JSON.stringify(t.groups.map((g) => g.chunkRows ?? null))}`;
-    if (spill) s += `,"spill":${JSON.stringify(t.groups.map((g) => g.spill ?? null))}`;
-    if (t.generation !== undefined) s += `,"generation":${JSON.stringify(t.generation)}`;
-    tables.push(`${s}}`);
-  }
-  const views = [...state.views.values()].map((v) => jsonOnce(v, (x) => x));
-  const sequences = [...state.sequences.values()].map((q) => jsonOnce(q, (x) => ({ ...x, type: [x.type.name, x.type.typmod] })));
-  return `{"nextOid":${JSON.stringify(state.nextOid)},"tables":[${tables.join(',')}],"views":[${views.join(',')}],"sequences":[${sequences.join(',')}]}`;
-}
-
-function loadCatalog(kv: KvStore): CatalogState {
-  return readCatalog(kv);
 }

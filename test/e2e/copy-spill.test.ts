@@ -32,9 +32,10 @@ async function spillKeys(dir: string): Promise<{ keys: number; named: number }> 
   const db = open<Buffer, string>({ path: dir, encoding: 'binary', compression: false });
   try {
     const keys = [...db.getKeys({ start: 'sp/' })].filter((k) => typeof k === 'string' && k.startsWith('sp/')).length;
-    const catalog = JSON.parse(db.getBinary('catalog')?.toString() ?? '{"tables":[]}') as { tables: { spill?: (string | null)[] }[] };
+    // Each table's row entry ('catalog/r/<table>', see storage/catalog-keys.ts) names its spilled groups.
+    const rowKeys = [...db.getKeys({ start: 'catalog/r/' })].filter((k) => typeof k === 'string' && k.startsWith('catalog/r/')) as string[];
     let named = 0;
-    for (const t of catalog.tables) for (const s of t.spill ?? []) if (s !== null) named++;
+    for (const k of rowKeys) for (const s of (JSON.parse(db.getBinary(k)!.toString()) as { spill?: (string | null)[] }).spill ?? []) if (s !== null) named++;
     return { keys, named };
   } finally {
     await db.close();

@@ -69,13 +69,19 @@ function encodeV1(v: Vector): Buffer {
 /** Rewrites every chunk of a stopped server's data directory in the version-1 format. */
 async function downgradeChunks(dir: string): Promise<number> {
   const db = open<Buffer, string>({ path: dir, encoding: 'binary', compression: false });
-  const catalog = JSON.parse(db.getBinary('catalog')!.toString()) as { tables: { def: { id: number; columns: { type: [TypeName, number] }[] }; spill?: (string | null)[] }[] };
+  const chunkKeys = (prefix: string) => [...db.getKeys({ start: prefix })].filter((k) => typeof k === 'string' && k.startsWith(prefix)) as string[];
+  // The catalog's entries per table (storage/catalog-keys.ts): 'catalog/t/<id>' its definition, 'catalog/r/<id>' its groups.
   const types = new Map<string, DataType>();
-  for (const t of catalog.tables) t.def.columns.forEach((c, i) => types.set(`${t.def.id}/${i}`, dataType(c.type[0], c.type[1])));
+  for (const k of chunkKeys('catalog/t/')) {
+    const def = JSON.parse(db.getBinary(k)!.toString()) as { id: number; columns: { type: [TypeName, number] }[] };
+    def.columns.forEach((c, i) => types.set(`${def.id}/${i}`, dataType(c.type[0], c.type[1])));
+  }
   // Full groups a transaction spilled before its commit keep their chunks under 'sp/<ref>/<column>'.
   const spilledTable = new Map<string, number>();
-  for (const t of catalog.tables) for (const ref of t.spill ?? []) if (ref !== null) spilledTable.set(ref, t.def.id);
-  const chunkKeys = (prefix: string) => [...db.getKeys({ start: prefix })].filter((k) => typeof k === 'string' && k.startsWith(prefix)) as string[];
+  for (const k of chunkKeys('catalog/r/')) {
+    const rows = JSON.parse(db.getBinary(k)!.toString()) as { spill?: (string | null)[] };
+    for (const ref of rows.spill ?? []) if (ref !== null) spilledTable.set(ref, Number(k.slice('catalog/r/'.length)));
+  }
   const keys = [...chunkKeys('c/'), ...chunkKeys('sp/')];
   await db.transaction(() => {
     for (const key of keys) {
