@@ -115,6 +115,7 @@ export class ClusterNode {
       heartbeatIntervalMs: s.heartbeatIntervalMs,
       phiThreshold: s.phiThreshold,
       acceptablePauseMs: s.acceptablePauseMs,
+      log: (line) => this.log(`cluster: ${line}`),
     });
     serveReplica(
       this.interconnect,

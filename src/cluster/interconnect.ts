@@ -10,7 +10,7 @@ import * as net from 'net';
 import type { NodeInfo } from './cluster-types';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, FrameKind, FrameSink } from './frame';
 import { InterconnectError, RemoteError, encodeRemoteError } from './interconnect-error';
-import { LinkCounters, LinkHost, LinkOptions, PeerLink, readHello, PROTOCOL_VERSION } from './peer-link';
+import { LinkCounters, LinkHost, LinkOptions, PeerLink, helloFrame, readHello, PROTOCOL_VERSION } from './peer-link';
 import { DEFAULT_PHI_THRESHOLD, FailureDetectors } from './phi-accrual';
 
 export { InterconnectError, RemoteError };
@@ -40,6 +40,10 @@ export interface InterconnectOptions {
   /** Reconnect backoff after a loss: first delay, doubled up to the max (defaults 50 ms and 1000 ms). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** The protocol version spoken (default PROTOCOL_VERSION; tests give another). */
+  protocolVersion?: number;
+  /** Where a refused peer of another version is reported (default: console.error). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -96,8 +100,14 @@ class IncomingConnection implements FrameSink {
 
   onFrame(kind: FrameKind, _type: number, _requestId: number, payload: Buffer): void {
     const hello = kind === FrameKind.hello ? readHello(payload) : null;
-    if (hello === null || hello.version !== PROTOCOL_VERSION) {
+    if (hello === null) {
       this.socket.destroy(new Error('first frame on an interconnect connection must be a hello'));
+      return;
+    }
+    if (hello.version !== this.owner.protocolVersion) {
+      // Answered with this node's hello, so the dialer can say what it met, then closed.
+      this.owner.versionMismatch(hello.nodeId, hello.version);
+      this.socket.end(helloFrame(this.owner.selfId, this.owner.protocolVersion));
       return;
     }
     this.owner.accept(this, hello.nodeId);
@@ -129,8 +139,15 @@ export class Interconnect implements LinkHost {
   /** Counters of links closed by setPeers, so totals do not go backwards. */
   private retired = new LinkCounters();
 
+  readonly protocolVersion: number;
+  /** Peers refused for speaking another version, and that version (reported once per version). */
+  private readonly mismatched = new Map<number, number>();
+  private readonly log: (line: string) => void;
+
   constructor(options: InterconnectOptions) {
     this.self = options.self;
+    this.protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
+    this.log = options.log ?? ((line) => console.error(`tessera: ${line}`));
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.linkOptions = {
       batchWindowMs: options.batchWindowMs ?? 1,
@@ -422,6 +439,18 @@ export class Interconnect implements LinkHost {
       this.detectors.remove(link.id);
     }
     this.detectors.heartbeat(link.id, performance.now());
+  }
+
+  /** A peer speaks another protocol version: it stays unlinked (every node of a cluster must run the same build). */
+  versionMismatch(peer: number, version: number): void {
+    if (this.mismatched.get(peer) === version) return;
+    this.mismatched.set(peer, version);
+    this.log(`interconnect: node ${peer} speaks interconnect protocol ${version}, this node ${this.protocolVersion}: not linked (every node of a cluster must run the same version of Tessera)`);
+  }
+
+  /** Peers refused for speaking another protocol version, with theirs. */
+  versionMismatches(): Map<number, number> {
+    return new Map(this.mismatched);
   }
 
   /** An accepted connection named itself: hand it to that peer's link (only lower ids dial us). */

@@ -5,7 +5,8 @@
 // Exactly one connection per pair: the node with the lower id dials, the other accepts (so two nodes
 // starting at once cannot make two links). The dialer's first frame is a hello naming it; the acceptor
 // answers with its own hello, which the dialer checks. After a loss the dialer reconnects with
-// exponential backoff; the acceptor waits for it.
+// exponential backoff; the acceptor waits for it. Hellos carry the protocol version: nodes of
+// different versions do not link (each says so in its log), since their messages would be misread.
 //
 // Outgoing messages are queued per destination and written in one socket write (one syscall) when
 // `batchWindowMs` has passed since the first queued message or `maxBatch` messages are queued. The
@@ -19,7 +20,13 @@ import { InterconnectError, decodeRemoteError } from './interconnect-error';
 import { LatencyHistogram } from './latency-histogram';
 import type { NodeInfo } from './cluster-types';
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * The interconnect protocol: bumped whenever a message's layout or meaning changes, so that nodes of
+ * different builds refuse each other instead of misreading each other.
+ * 1: the first. 2: chunk requests name markers' content hashes (chunk-transfer.ts); read leases
+ * (MessageType.replReadLease), which a leader of version 1 would not keep.
+ */
+export const PROTOCOL_VERSION = 2;
 
 export interface LinkOptions {
   batchWindowMs: number;
@@ -35,6 +42,10 @@ export interface LinkOptions {
 /** What the Interconnect does with the frames a link receives. */
 export interface LinkHost {
   readonly selfId: number;
+  /** The version this node speaks (PROTOCOL_VERSION but in tests). */
+  readonly protocolVersion: number;
+  /** A peer answered with a hello of another version: not linked. */
+  versionMismatch(peer: number, version: number): void;
   onMessage(link: PeerLink, type: number, payload: Buffer): void;
   onRequest(link: PeerLink, type: number, requestId: number, payload: Buffer): void;
   onHeartbeat(link: PeerLink): void;
@@ -93,10 +104,10 @@ class PendingRequest {
 
 const HEARTBEAT_FRAME = encodeFrame(FrameKind.heartbeat, 0, 0);
 
-export function helloFrame(nodeId: number): Buffer {
+export function helloFrame(nodeId: number, version = PROTOCOL_VERSION): Buffer {
   const payload = Buffer.allocUnsafe(6);
   payload.writeUInt32LE(nodeId, 0);
-  payload.writeUInt16LE(PROTOCOL_VERSION, 4);
+  payload.writeUInt16LE(version, 4);
   return encodeFrame(FrameKind.hello, 0, 0, payload);
 }
 
@@ -153,7 +164,7 @@ export class PeerLink implements FrameSink {
     this.socket = socket;
     socket.on('connect', () => {
       if (this.socket !== socket) return;
-      this.writeDirect(helloFrame(this.host.selfId));
+      this.writeDirect(helloFrame(this.host.selfId, this.host.protocolVersion));
       this.becomeConnected();
     });
     this.wireSocket(socket, decoder);
@@ -172,7 +183,7 @@ export class PeerLink implements FrameSink {
     socket.removeAllListeners('close');
     socket.removeAllListeners('error');
     this.wireSocket(socket, decoder);
-    this.writeDirect(helloFrame(this.host.selfId));
+    this.writeDirect(helloFrame(this.host.selfId, this.host.protocolVersion));
     this.becomeConnected();
   }
 
@@ -339,7 +350,12 @@ export class PeerLink implements FrameSink {
       }
       case FrameKind.hello: {
         const hello = readHello(payload);
-        if (hello === null || hello.nodeId !== this.peer.id || hello.version !== PROTOCOL_VERSION) {
+        if (hello !== null && hello.nodeId === this.peer.id && hello.version !== this.host.protocolVersion) {
+          this.host.versionMismatch(this.peer.id, hello.version);
+          this.socket?.destroy();
+          return;
+        }
+        if (hello === null || hello.nodeId !== this.peer.id) {
           this.socket?.destroy(new Error(`node at ${this.peer.host}:${this.peer.interconnectPort} is not node ${this.peer.id}`));
           return;
         }

@@ -8,7 +8,7 @@ import type { NodeInfo } from '../../../src/cluster/cluster-types';
 import { freePort } from '../../helpers/test-server';
 import * as net from 'net';
 import { FrameKind, encodeFrame } from '../../../src/cluster/frame';
-import { helloFrame } from '../../../src/cluster/peer-link';
+import { PROTOCOL_VERSION, helloFrame } from '../../../src/cluster/peer-link';
 
 const ECHO = 1;
 const SLOW = 2;
@@ -213,6 +213,28 @@ describe('cluster interconnect', function () {
     expect(await closedAfter(helloFrame(3))).to.equal(true); // node 3 itself: only lower ids dial node 3
     expect((await ics[0].request(3, ECHO, Buffer.from('still'))).toString()).to.equal('still');
     expect((await ics[1].request(3, ECHO, Buffer.from('here'))).toString()).to.equal('here');
+  });
+
+  it('does not link nodes of different protocol versions, and both say why', async () => {
+    const pair = await nodes(2);
+    const logs: string[][] = [[], []];
+    const older = new Interconnect({ self: pair[0], peers: pair, heartbeatIntervalMs: 20, reconnectMinMs: 20, reconnectMaxMs: 50, protocolVersion: PROTOCOL_VERSION - 1, log: (l) => logs[0].push(l) });
+    const newer = new Interconnect({ self: pair[1], peers: pair, heartbeatIntervalMs: 20, reconnectMinMs: 20, reconnectMaxMs: 50, log: (l) => logs[1].push(l) });
+    try {
+      await Promise.all([older.listen(), newer.listen()]);
+      await until(() => logs[0].length > 0 && logs[1].length > 0, 5000, 'both nodes to report the other version');
+      // Retries (the dialer reconnects) are not reported again.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(older.isConnected(2) && newer.isConnected(1)).to.equal(false);
+      expect(logs[0]).to.deep.equal([`interconnect: node 2 speaks interconnect protocol ${PROTOCOL_VERSION}, this node ${PROTOCOL_VERSION - 1}: not linked (every node of a cluster must run the same version of Tessera)`]);
+      expect(logs[1]).to.deep.equal([`interconnect: node 1 speaks interconnect protocol ${PROTOCOL_VERSION - 1}, this node ${PROTOCOL_VERSION}: not linked (every node of a cluster must run the same version of Tessera)`]);
+      let refused: unknown = null;
+      await older.request(2, ECHO, Buffer.from('x'), 200).catch((err) => (refused = err));
+      expect(refused).to.be.instanceOf(InterconnectError);
+    } finally {
+      await older.close();
+      await newer.close();
+    }
   });
 
   it('does not blame the peers for a stall of its own event loop', async () => {
