@@ -29,7 +29,7 @@ import { fetchChunksAt, gatherElsewhere, serveChunks } from './chunk-transfer';
 import { followerFragmentProvider, provideRemoteFragments } from './fragment-provider';
 import { serveFragments } from './fragment-service';
 import { Placement } from './placement';
-import { ReadLeaseHolder, readLeaseMargin, serveReadLeases } from './read-lease';
+import { ReadLeaseHolder, serveReadLeases } from './read-lease';
 import { Replica, ReplicaListener } from './replica';
 import { Standby, StandbyHandle } from './standby';
 import { NotLeaderError, ReplicatedKv, requestTrim, serveReplica } from './replication';
@@ -93,12 +93,6 @@ export class ClusterNode {
   private countedInSync = false;
   /** The followed leader's word, renewed, that its commits wait for this node: local reads need it. */
   private readonly readLease: ReadLeaseHolder;
-  /**
-   * performance.now() after which the leader this node last followed gave no read lease (the node's
-   * start, when it followed none here): a leader this node becomes acknowledges nothing until the
-   * leases that one gave may have run out.
-   */
-  private leaderLostAt = performance.now();
 
   constructor(private readonly options: ClusterNodeOptions) {
     this.unlock = lockDataDirectory(options.dataDirectory);
@@ -299,9 +293,6 @@ export class ClusterNode {
 
   /** This node no longer follows the leader it did (it follows `next`, or none): its word and count are gone. */
   private stopFollowing(next: number | null): void {
-    // Not its last heartbeat here: a leader cut off from this node alone (not dead) goes on giving
-    // leases to the others until its own lease is gone, which is before this node sees the vacancy.
-    if (this.following !== null) this.leaderLostAt = performance.now();
     this.following = next;
     this.countedInSync = false;
     this.readLease.drop();
@@ -418,7 +409,6 @@ export class ClusterNode {
       minCopies: Math.min(this.options.settings.replicationFactor, this.options.nodes.length),
       mayAcknowledge: () => this.membership.canServeWrites(),
       readLeaseMs: this.options.settings.readLeaseMs,
-      acknowledgeNotBefore: this.leaderLostAt + this.options.settings.readLeaseMs + readLeaseMargin(this.options.settings.readLeaseMs),
       log: (line) => this.log(`cluster: ${line}`),
     });
     this.replicated = replicated;
@@ -450,8 +440,6 @@ export class ClusterNode {
     if (this.trimTimer !== null) clearInterval(this.trimTimer);
     this.trimTimer = null;
     this.replicated?.stop(new NotLeaderError(`this node is no longer the leader (${reason}); reconnect and retry`));
-    // It gave read leases until now: leading again waits for them to run out too.
-    this.leaderLostAt = performance.now();
     await this.options.onStepDown();
     this.unprovide?.();
     this.unprovide = null;

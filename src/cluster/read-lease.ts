@@ -12,6 +12,14 @@
 //
 // The follower counts its lease from when it *sent* the request, the leader from when it answered, so
 // the follower's lease ends first; the leader adds a margin for the two clocks' rates differing.
+//
+// A new leader needs no wait for its predecessor's leases: it is elected only once every live member
+// has published a position, and a member publishes only after it stopped following (which drops its
+// lease). A node outside the membership either let its etcd lease lapse (and stopped reading by its
+// own clock before that) or was expelled by the leader, which refused it leases from then on and
+// waited out the last one; that leader dying at once is noticed after expel_after at the earliest,
+// and read_lease may not exceed expel_after (cluster-config.ts), so that lease has run out before
+// anyone else can lead.
 import { MessageType } from './message-types';
 import type { RequestHandlers, RequestTransport } from './replication';
 

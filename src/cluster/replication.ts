@@ -10,8 +10,7 @@
 // was a leader that wrote batches nobody else received), from a consistent copy of the whole store.
 //
 // A follower's standby reads locally only under a read lease this leader gave it (read-lease.ts):
-// a follower the membership drops is waited for until its leases have run out, and a new leader
-// acknowledges nothing until the leases its predecessor may have given have run out.
+// a follower the membership drops is waited for until its leases have run out.
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, Position, TERM_PREFIX, decodeBatch, decodePosition, encodeBatch, encodePosition } from './kv-batch';
 import { MessageType } from './message-types';
@@ -60,11 +59,6 @@ export interface ReplicationOptions {
   mayAcknowledge?: () => boolean;
   /** Length of the read leases this leader gives in-sync followers (read_lease; 0: none given, none waited for). */
   readLeaseMs?: number;
-  /**
-   * performance.now() before which no write resolves: when every read lease an earlier leader may have
-   * given has run out (its followers would not see this leader's commits).
-   */
-  acknowledgeNotBefore?: number;
   log?: (msg: string) => void;
 }
 
@@ -146,10 +140,7 @@ export class ReplicatedKv implements KvStore {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       minCopies: options.minCopies ?? 1,
       readLeaseMs: options.readLeaseMs ?? 0,
-      acknowledgeNotBefore: options.acknowledgeNotBefore ?? 0,
     };
-    // Writes held back until acknowledgeNotBefore resolve then, whatever else happens.
-    this.scheduleLeaseEnds();
   }
 
   /** The first write of a new leader records where its term starts (see divergedAt). */
@@ -242,8 +233,6 @@ export class ReplicatedKv implements KvStore {
       if (this.followers.get(id)?.inSync === true) continue;
       for (const w of this.waiters) w.pending.delete(id);
     }
-    const notBefore = this.opts.acknowledgeNotBefore;
-    if (notBefore > t && notBefore < next) next = notBefore;
     if (next === Infinity) return;
     this.leaseTimer = setTimeout(() => {
       this.leaseTimer = null;
@@ -306,7 +295,6 @@ export class ReplicatedKv implements KvStore {
   /** The waiter's in-sync followers and the local write have it, and so do enough nodes in all. */
   private ready(w: Waiter): boolean {
     if (w.pending.size > 0) return false;
-    if (this.opts.acknowledgeNotBefore > performance.now()) return false;
     if (this.opts.minCopies <= 1) return true;
     let copies = 1;
     for (const f of this.followers.values()) if (f.acked >= w.seq) copies++;

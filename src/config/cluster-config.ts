@@ -148,6 +148,8 @@ function clusterConfigFromEntries(entries: ConfEntry[], file: string, baseDirect
   checkDataDirectories(nodeList, localEtcd, seen);
 
   const replicationFactor = Number(get('replication_factor'));
+  // read-lease.ts: a lease an expelling leader gave must run out before its own death can be noticed.
+  if (parseTime(get('read_lease'))! > parseTime(get('expel_after'))!) throw new ConfigError(`read_lease (${get('read_lease')}) must not exceed expel_after (${get('expel_after')}) ${at('read_lease')}`);
   if (replicationFactor > nodeList.length) throw new ConfigError(`replication_factor ${replicationFactor} is more than the ${nodeList.length} node(s) listed ${at('replication_factor')}`);
   return {
     file,

@@ -41,7 +41,7 @@ export async function startInProcessNodes(name: string): Promise<InProcessNodes>
       phiThreshold: 8,
       acceptablePauseMs: 2000,
       expelAfterMs: 500,
-      readLeaseMs: 1000,
+      readLeaseMs: 500,
       batchWindowMs: 1,
       maxBatch: 100,
     };

@@ -70,6 +70,8 @@ describe('cluster conf', () => {
     expect(bad(`${node(1, 6001, 7001)}`)).to.throw(ConfigError, 'replication_factor 2 is more than the 1 node(s) listed (default of replication_factor)');
     expect(bad(`etcd = '10.0.0.1'\n${node(1, 6001, 7001)}`)).to.throw(ConfigError, 'invalid etcd endpoint "10.0.0.1" in file "c.conf" line 1');
     expect(bad('cluster_name = x')).to.throw(ConfigError, 'no nodes in "c.conf"');
+    expect(bad(`read_lease = 2s\n${node(1, 6001, 7001)}\n${node(2, 6002, 7002)}`)).to.throw(ConfigError, 'read_lease (2s) must not exceed expel_after (1s) in file "c.conf" line 1');
+    expect(parseClusterConfig(`read_lease = 1s\nexpel_after = 1s\n${node(1, 6001, 7001)}\n${node(2, 6002, 7002)}`, 'c.conf', '/d').readLeaseMs).to.equal(1000);
   });
 });
 

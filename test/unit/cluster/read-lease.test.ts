@@ -92,17 +92,4 @@ describe('cluster read leases', () => {
     expect(performance.now() - t0).to.be.lessThan(100);
     leader.stop(new Error('done'));
   });
-
-  it('a new leader acknowledges nothing before the leases its predecessor may have given have run out', async () => {
-    const net = new FakeNet();
-    const notBefore = performance.now() + 250;
-    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 2, readLeaseMs: LEASE_MS, acknowledgeNotBefore: notBefore });
-    leader.setFollowers([]);
-    let at = 0;
-    await leader.write([put('a', '1')]).then(() => {
-      at = performance.now();
-    });
-    expect(at).to.be.at.least(notBefore);
-    leader.stop(new Error('done'));
-  });
 });
