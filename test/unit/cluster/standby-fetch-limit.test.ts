@@ -38,7 +38,7 @@ describe('cluster standby: statements over standby_fetch_limit run on the leader
     // A marker names the length of the bytes it replaced.
     const leaderBytes = [0, 1, 2, 3].filter((g) => !c.placement.holds(node, `c/${id}/1/${g}`)).reduce((n, g) => n + c.leaderKv.get(`c/${id}/1/${g}`)!.length, 0);
     expect(kBytes).to.equal(leaderBytes);
-    r = await routedStandby(c, node);
+    r = await routedStandby(c.leader.database, c.standbys.get(node)!, node);
   });
   after(async () => {
     await r?.stop();
