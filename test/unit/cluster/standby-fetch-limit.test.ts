@@ -115,11 +115,16 @@ describe('cluster standby: statements over standby_fetch_limit run on the leader
       const ext = [serialize.parse({ name: 'mx', text }), serialize.describe({ type: 'S', name: 'mx' }), serialize.bind({ statement: 'mx' }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()];
       expect(await names(...ext)).to.deep.equal(['parseComplete', 'parameterDescription', 'rowDescription', 'bindComplete', 'rowDescription', 'row x6,1', 'commandComplete', 'readyForQuery']);
       expect(r.counters.fetchLimitUnits - before).to.equal(2);
+      // Pipelined behind a unit the standby refused, a unit it runs: answered in order.
+      raw.send(serialize.query(text), serialize.query("SELECT current_setting('cluster_node_id') AS node"));
+      const both = [...(await raw.until('readyForQuery')), ...(await raw.until('readyForQuery'))].map((m) => (m.name === 'dataRow' ? `row ${m.fields.join(',')}` : m.name));
+      expect(both).to.deep.equal(['rowDescription', 'row x6,1', 'commandComplete', 'readyForQuery', 'rowDescription', `row ${node}`, 'commandComplete', 'readyForQuery']);
+      expect(r.counters.fetchLimitUnits - before).to.equal(3);
       // A second statement in the unit follows rows already sent: it runs where the first did, fetching.
       const fetched = kv().stats.fetchedBytes;
       expect(await names(serialize.query(`SELECT 1 AS one; ${text}`))).to.deep.equal(['rowDescription', 'row 1', 'commandComplete', 'rowDescription', `row x6,${node}`, 'commandComplete', 'readyForQuery']);
       expect(kv().stats.fetchedBytes - fetched).to.be.greaterThan(0);
-      expect(r.counters.fetchLimitUnits - before).to.equal(2);
+      expect(r.counters.fetchLimitUnits - before).to.equal(3);
       // The session is sound: an error on the standby is the standby's, a later read still runs there.
       expect(await names(serialize.query('SELECT 1/0'))).to.deep.equal(['error', 'readyForQuery']);
       expect(await names(serialize.query("SELECT current_setting('cluster_node_id')"))).to.deep.equal(['rowDescription', `row ${node}`, 'commandComplete', 'readyForQuery']);
