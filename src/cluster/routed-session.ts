@@ -10,6 +10,7 @@ import { BodyCursor, Msg, MessageSplitter, PgMessage, closeMessage, errorCode, e
 import { cancelRequest } from './startup-packet';
 import type { LocalEngine, RouterContext } from './statement-router';
 import { PreparedNames, runsLocally, unitFacts, UnitFacts } from './unit-side';
+import { FETCH_LIMIT_CODE } from './standby-kv';
 
 type Side = 'leader' | 'local';
 
@@ -19,6 +20,15 @@ const LOCAL_STARTUP_MS = 5000;
 interface InFlight {
   side: Side;
   facts: UnitFacts;
+  /** The unit's messages (a standby's unit refused for its fetch size is sent again, to the leader). */
+  unit: PgMessage[];
+  /**
+   * A standby's unit: its replies held back while they are only ones that come before its first
+   * statement runs (see WITHHELD), null once one that is not came (they are then passed on). A unit
+   * whose first statement the standby refuses for its fetch size (standby_fetch_limit) has shown the
+   * client nothing: it runs on the leader, whose replies are the only ones the client sees.
+   */
+  held: Buffer[] | null;
   /** Replayed Parse messages at the head of a leader unit whose ParseComplete the client must not see. */
   swallowParseComplete: number;
   sawError: boolean;
@@ -210,7 +220,7 @@ export class RoutedSession implements RelayedSession {
       this.leaderStatus = 'T';
       return;
     }
-    const flight: InFlight = { side: local ? 'local' : 'leader', facts, swallowParseComplete: 0, sawError: false, lastTag: '', streaming };
+    const flight: InFlight = { side: local ? 'local' : 'leader', facts, unit, held: local ? [] : null, swallowParseComplete: 0, sawError: false, lastTag: '', streaming };
     this.inflight = flight;
     const other: Side = local ? 'leader' : 'local';
     // A statement closed here is closed on the other side too, so that its name can be parsed again there.
@@ -219,20 +229,9 @@ export class RoutedSession implements RelayedSession {
       if (held !== undefined && (local ? held.leader : held.local)) this.silently(other, Buffer.concat([closeMessage('S', name), syncMessage()]));
       this.names.delete(name);
     }
-    const head: Buffer[] = [];
-    if (local) {
-      this.ctx.counters.localUnits++;
-    } else {
-      this.ctx.counters.leaderUnits++;
-      // Statements the unit uses that only the standby's session holds: parsed on the leader first.
-      for (const name of facts.uses) {
-        const held = this.names.get(name);
-        if (held === undefined || held.leader || !held.local) continue;
-        head.push(held.parse);
-        held.leader = true;
-        flight.swallowParseComplete++;
-      }
-    }
+    if (local) this.ctx.counters.localUnits++;
+    else this.ctx.counters.leaderUnits++;
+    const head = local ? [] : this.parsesForLeader(flight);
     for (const [name, parse] of facts.parses) {
       // The unnamed statement lives on one side only: the last one that parsed it.
       const held = this.names.get(name);
@@ -241,6 +240,42 @@ export class RoutedSession implements RelayedSession {
       else held.leader = true;
     }
     this.send(flight.side, head.length === 0 && unit.length === 1 ? unit[0].bytes : Buffer.concat([...head, ...unit.map((m) => m.bytes)]));
+  }
+
+  /** Statements a leader unit uses that only the standby's session holds: their Parse, to send first (replies swallowed). */
+  private parsesForLeader(flight: InFlight): Buffer[] {
+    const head: Buffer[] = [];
+    for (const name of flight.facts.uses) {
+      const held = this.names.get(name);
+      if (held === undefined || held.leader || !held.local) continue;
+      head.push(held.parse);
+      held.leader = true;
+      flight.swallowParseComplete++;
+    }
+    return head;
+  }
+
+  /**
+   * The standby refused the unit's first statement before it ran (it would fetch more than
+   * standby_fetch_limit from the leader), having sent only replies held back here: the unit runs on the
+   * leader as if it had been sent there. The standby's session keeps what the unit parsed (its
+   * ParseCompletes were held back), so those statements now live on both sides; its Close messages run
+   * on the leader again (closing a missing statement is no error), and the closes dispatch sent there
+   * came first.
+   */
+  private rerunOnLeader(refused: InFlight): void {
+    const counters = this.ctx.counters;
+    counters.localUnits--;
+    counters.leaderUnits++;
+    counters.fetchLimitUnits++;
+    const flight: InFlight = { ...refused, side: 'leader', held: null, swallowParseComplete: 0, sawError: false, lastTag: '' };
+    this.inflight = flight;
+    const head = this.parsesForLeader(flight);
+    for (const name of flight.facts.parses.keys()) {
+      const held = this.names.get(name);
+      if (held !== undefined) held.leader = true;
+    }
+    this.send('leader', Buffer.concat([...head, ...flight.unit.map((m) => m.bytes)]));
   }
 
   /** Bookkeeping for messages of a streaming unit relayed as they come. */
@@ -391,7 +426,22 @@ export class RoutedSession implements RelayedSession {
         if (m.type === Msg.readyForQuery) this.localSilent--;
         continue;
       }
-      if (this.inflight?.side !== 'local') continue;
+      const f = this.inflight;
+      if (f?.side !== 'local') continue;
+      if (f.held !== null) {
+        if (m.type === Msg.errorResponse && errorCode(m.bytes) === FETCH_LIMIT_CODE) {
+          // Its other replies, up to its ReadyForQuery, are nobody's (the standby answers in order).
+          this.localSilent++;
+          this.rerunOnLeader(f);
+          continue;
+        }
+        if (WITHHELD.has(m.type)) {
+          f.held.push(m.bytes);
+          continue;
+        }
+        out.push(...f.held);
+        f.held = null;
+      }
       // The standby engine was closed under the session (this node stopped following): its answer
       // goes to the client, later units to the leader.
       if (m.type === Msg.errorResponse && errorCode(m.bytes) === '57P01') this.localClosed = true;
@@ -406,10 +456,11 @@ export class RoutedSession implements RelayedSession {
     this.local = null;
     this.localSilent = 0;
     if (this.phase === 'local-startup') this.phase = 'ready';
-    if (this.inflight?.side === 'local' && !this.closed) {
+    const f = this.inflight;
+    if (f?.side === 'local' && !this.closed) {
       // The unit only read, so nothing is in doubt, but its answer is lost: the client retries it.
       this.inflight = null;
-      this.client.write(Buffer.concat([errorResponse('40001', "the follower's read-only copy became unavailable during the statement; retry"), readyForQuery(this.leaderStatus)]));
+      this.client.write(Buffer.concat([...(f.held ?? []), errorResponse('40001', "the follower's read-only copy became unavailable during the statement; retry"), readyForQuery(this.leaderStatus)]));
     }
     this.pump();
   }
@@ -447,6 +498,14 @@ function split(splitter: MessageSplitter, chunk: Buffer, from: Duplex | null): P
     return null;
   }
 }
+
+/**
+ * The standby's replies that come before a unit's first statement runs (engine/session.ts refuses
+ * only a unit's first statement for its fetch size): ParseComplete, BindComplete, CloseComplete,
+ * ParameterDescription, RowDescription, NoData, and notices and parameter changes. Any other reply
+ * (rows, a command tag, an error, ReadyForQuery) passes the held ones on.
+ */
+const WITHHELD = new Set([0x31, 0x32, 0x33, 0x74, 0x54, 0x6e, 0x4e, 0x53]);
 
 function isCopyMessage(type: number): boolean {
   return type === Msg.copyData || type === Msg.copyDone || type === Msg.copyFail;

@@ -13,11 +13,16 @@
 //   fetches: a statement needing more than the cache holds gets all of it (memory grows for it), where
 //   evicting its own first chunks would fail it on every retry. Statements running side by side may
 //   still evict each other's chunks (40001, which a retry cures).
+// - A statement may be given a limit of bytes to fetch (standby_fetch_limit, engine/session.ts): when
+//   the chunks it would fetch weigh more, the prefetch fetches nothing and fails with FETCH_LIMIT_CODE,
+//   and the statement router runs the statement on the leader instead (cluster/routed-session.ts). The
+//   weight is exact: each marker names its chunk's byte length (storage/chunk-marker.ts); markers of
+//   older stores do not, and count as nothing.
 // - Fetched bytes are as of the leader's position when it answered (chunk-transfer.ts). The copy may
 //   be behind it; the bytes are used only once the copy has applied that position (a TRUNCATE or
 //   rewrite there may have reused the key for other rows), and a later replicated write of the key
 //   drops them (the engine reads the new ones).
-import { isChunkMarker } from '../storage/chunk-marker';
+import { isChunkMarker, markerChunkLength } from '../storage/chunk-marker';
 import { KvReader, KvStore } from '../storage/kv-store';
 import { SqlError, SqlState } from '../types/sql-error';
 import { KvEntries } from './kv-batch';
@@ -35,6 +40,18 @@ export interface StandbyKvOptions {
 
 const KEYS_PER_REQUEST = 32;
 const IN_FLIGHT = 4;
+
+/**
+ * The SQLSTATE of a statement refused because it would fetch more than its limit (class 53,
+ * insufficient resources; Tessera's own code, so that the router tells it from any other error).
+ */
+export const FETCH_LIMIT_CODE = SqlState.standbyFetchLimit;
+
+function overFetchLimit(bytes: number, limit: number): SqlError {
+  return new SqlError(FETCH_LIMIT_CODE, `statement would fetch ${bytes} bytes of chunks from the leader, more than standby_fetch_limit (${limit} bytes)`, {
+    hint: 'Run it on the leader, or raise standby_fetch_limit (-1: no limit).',
+  });
+}
 
 function notFetched(key: string, why: string): SqlError {
   return new SqlError(SqlState.serializationFailure, `could not read chunk ${key} on this standby: ${why}`, { hint: 'Retry the statement.' });
@@ -56,7 +73,7 @@ export class StandbyKv implements KvStore {
   private readonly cacheBytes: number;
   private readonly catchUpMs: number;
   /** Counters (tests, diagnostics). */
-  readonly stats = { fetched: 0, fetchedBytes: 0, evicted: 0 };
+  readonly stats = { fetched: 0, fetchedBytes: 0, evicted: 0, refused: 0 };
   private closed = false;
 
   constructor(
@@ -109,8 +126,11 @@ export class StandbyKv implements KvStore {
     return this.base.entries();
   }
 
-  /** Fetches the markers among `keys` that are not fetched yet (the other keys are in the copy). */
-  async prefetch(keys: string[]): Promise<void> {
+  /**
+   * Fetches the markers among `keys` that are not fetched yet (the other keys are in the copy). With
+   * `limitBytes`, fails (FETCH_LIMIT_CODE) before fetching anything when those chunks weigh more.
+   */
+  async prefetch(keys: string[], limitBytes?: number): Promise<void> {
     this.evict();
     const wanted: string[] = [];
     const waits: Promise<void>[] = [];
@@ -124,6 +144,13 @@ export class StandbyKv implements KvStore {
       const going = this.inFlight.get(k);
       if (going !== undefined) waits.push(going);
       else wanted.push(k);
+    }
+    if (limitBytes !== undefined && wanted.length > 0) {
+      const bytes = this.markedBytes(wanted);
+      if (bytes > limitBytes) {
+        this.stats.refused++;
+        throw overFetchLimit(bytes, limitBytes);
+      }
     }
     if (wanted.length > 0) {
       let next = 0;
@@ -141,6 +168,16 @@ export class StandbyKv implements KvStore {
       }));
     }
     await Promise.all(waits);
+  }
+
+  /** The byte length of the chunks these markers replace, as the markers name it (0 for one that does not). */
+  private markedBytes(keys: string[]): number {
+    let bytes = 0;
+    for (const k of keys) {
+      const marker = this.base.get(k);
+      if (marker !== undefined) bytes += markerChunkLength(marker) ?? 0;
+    }
+    return bytes;
   }
 
   private async fetchPart(keys: string[]): Promise<void> {

@@ -5,8 +5,8 @@ export type SettingKind =
   | { kind: 'string' }
   | { kind: 'bool' }
   | { kind: 'int'; min: number; max: number }
-  /** Bytes; a bare number is in `unit` bytes (PostgreSQL's memory GUCs have a base unit). */
-  | { kind: 'memory'; unit: number }
+  /** Bytes; a bare number is in `unit` bytes (PostgreSQL's memory GUCs have a base unit); `noLimit`: -1 is accepted too (no limit). */
+  | { kind: 'memory'; unit: number; noLimit?: boolean }
   /** Milliseconds; a bare number is in `unit` ms. */
   | { kind: 'time'; unit: number }
   | { kind: 'enum'; values: readonly string[] };
@@ -31,6 +31,7 @@ const DEFS: SettingDef[] = [
   { name: 'buffer_replacement', type: { kind: 'enum', values: ['lirs', 'arc', 'lru'] }, default: 'lirs', description: 'buffer pool replacement policy' },
   { name: 'buffer_trace_file', type: { kind: 'string' }, default: '', description: "records every buffer-pool chunk access to this file, for bench/buffer/hit-rate.ts ('' = off)" },
   { name: 'work_mem', type: { kind: 'memory', unit: KB }, default: '256MB', description: 'memory per hash aggregation before it spills to disk (PostgreSQL: 4MB; Tessera keeps whole columnar batches in memory)' },
+  { name: 'standby_fetch_limit', type: { kind: 'memory', unit: KB, noLimit: true }, default: '512MB', description: "chunk bytes a cluster follower may fetch from the leader for one statement; one needing more runs on the leader (-1 = no limit, 0 = any fetch)" },
   { name: 'synchronous_commit', type: { kind: 'bool' }, default: 'on', description: 'acknowledge a commit only after it is flushed to disk' },
   { name: 'auth_method', type: { kind: 'enum', values: ['trust', 'scram-sha-256'] }, default: 'trust', description: 'client authentication' },
   { name: 'authentication_timeout', type: { kind: 'time', unit: 1000 }, default: '1min', description: 'time allowed for startup and authentication' },
@@ -128,6 +129,7 @@ export function normalizeSetting(def: SettingDef, value: string): string {
       return String(n);
     }
     case 'memory': {
+      if (t.noLimit === true && value.trim() === '-1') return '-1';
       const bytes = parseMemory(value, t.unit);
       if (bytes === null) throw bad('valid units are B, kB, MB, GB and TB');
       return value.trim();

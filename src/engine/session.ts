@@ -7,6 +7,7 @@ import type { RemoteFragmentProvider } from '../exec/parallel/remote-types';
 import * as os from 'os';
 import { currentMicros } from '../types/datetime';
 import { memoryBytes } from './memory-units';
+import { standbyFetchLimitBytes } from './standby-fetch-limit';
 import { randomInt } from 'crypto';
 import { PlanNode } from '../plan/plan';
 import { memoizedForFrozen } from '../plan/frozen-memo';
@@ -113,6 +114,7 @@ function lastOf<T>(fn: (text: string) => T): (text: string) => T {
 }
 const statementTimeoutMs = lastOf((t) => parseDurationMs('statement_timeout', t));
 const defaultIsolation = lastOf((t) => parseIsolation('default_transaction_isolation', t));
+const fetchLimitBytes = lastOf(standbyFetchLimitBytes);
 const defaultReadOnly = lastOf((t) => ['on', 'true', 'yes', '1'].includes(t.toLowerCase()));
 
 /** hasMlAnnotations, remembered for frozen plans (the statement cache's, run many times). */
@@ -152,6 +154,8 @@ export class EngineSession implements Session {
   readonly statementCache = new StatementCache();
   /** The transaction ran DDL: the statement cache stands aside until it ends. */
   private ddlInTransaction = false;
+  /** Statements started since the last ReadyForQuery (endOfCommandGroup): a group's first may be refused for its fetch size. */
+  private groupStatements = 0;
 
   constructor(
     readonly db: EngineDatabase,
@@ -218,6 +222,7 @@ export class EngineSession implements Session {
     // a connection still holding it must not read a copy no longer kept current.
     if (this.db.closed === true) throw new SqlError(SqlState.adminShutdown, 'terminating connection because its engine was closed (this node stopped serving it); reconnect');
     this.cancelRequested = false;
+    this.groupStatements++;
     const leave = this.db.readers.enterStatementNow() ?? (await this.db.readers.enterStatement());
     try {
       return await this.executeEntered(stmt as EnginePrepared, params);
@@ -343,7 +348,21 @@ export class EngineSession implements Session {
   private prepareRead(bound: BoundStatement): Promise<void> | null {
     if (this.db.hotStandby !== true || this.db.storage.prepareRead === undefined || (bound.kind !== 'query' && bound.kind !== 'explain' && bound.kind !== 'copyTo')) return null;
     const columns = columnsRead(bound);
-    return columns.size === 0 ? null : this.db.storage.prepareRead(columns, this.txnSnapshot);
+    if (columns.size === 0) return null;
+    return this.db.storage.prepareRead(columns, this.txnSnapshot, this.fetchLimit());
+  }
+
+  /**
+   * standby_fetch_limit, for the first statement of a command group (a simple Query, or extended
+   * messages up to Sync) outside a transaction block: refused, it has sent the client nothing the
+   * statement router cannot hold back (ParseComplete, BindComplete, descriptions), so the router runs
+   * the unit on the leader instead (cluster/routed-session.ts). A later statement of the group follows
+   * rows already sent, and a transaction block's statement a snapshot that is this node's: those fetch
+   * what they need, however much. (The router sends a standby no transaction block; a session opened
+   * on a standby directly would get the 53T01 error.)
+   */
+  private fetchLimit(): number | undefined {
+    return this.groupStatements === 1 && !this.inBlock ? fetchLimitBytes(this.settings.get('standby_fetch_limit')) : undefined;
   }
 
   /** In an aborted transaction block only COMMIT, ROLLBACK and ROLLBACK TO are accepted (25P02). */
@@ -357,6 +376,7 @@ export class EngineSession implements Session {
 
   /** Nothing to wait for (undefined, no promise) inside a transaction block. */
   endOfCommandGroup(): Promise<void> | undefined {
+    this.groupStatements = 0;
     if (this.inBlock) return undefined;
     this.settings.endTransaction(true);
     return this.commitImplicit();

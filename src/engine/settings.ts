@@ -1,6 +1,7 @@
 // Session settings (SET/SHOW/RESET) with the ones PostgreSQL reports to clients via ParameterStatus.
 import { SqlError, SqlState } from '../types/sql-error';
 import { FormatSettings } from '../types/text-format';
+import { STANDBY_FETCH_LIMIT_DEFAULT, standbyFetchLimitBytes } from './standby-fetch-limit';
 
 export const SERVER_VERSION = '15.0';
 export const SERVER_VERSION_NUM = '150000';
@@ -59,6 +60,8 @@ const DEFAULTS: Record<string, string> = {
   // auto never shuffles a join whose build side is estimated below this many rows (planner/join-distribution.ts).
   cluster_shuffle_min_build_rows: '1000000',
   work_mem: '256MB',
+  // A cluster follower runs a statement needing more chunk bytes from the leader on the leader (engine/standby-fetch-limit.ts).
+  standby_fetch_limit: STANDBY_FETCH_LIMIT_DEFAULT,
   buffer_pool_size: '256MB',
   client_min_messages: 'notice',
   datestyle: 'ISO, MDY',
@@ -232,6 +235,9 @@ function normalize(name: string, value: string): string {
       return integerIn(name, value, 0, 2147483647);
     case 'cluster_nodes':
       return integerIn(name, value, 1, 65535);
+    case 'standby_fetch_limit':
+      standbyFetchLimitBytes(value);
+      return value.trim();
     case 'statement_timeout':
     case 'lock_timeout':
     case 'idle_in_transaction_session_timeout':

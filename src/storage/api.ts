@@ -457,8 +457,12 @@ export interface AuxStore {
 export interface Storage {
   /** The committed catalog as of now. */
   catalog(): CatalogView;
-  /** A copy's store (StorageOptions.readOnlyCopy): brings in what a statement reading `columns` (per table id) needs first; null: nothing to wait for. */
-  prepareRead?(columns: ReadonlyMap<number, readonly number[]>, snapshot: StorageSnapshot | null): Promise<void> | null;
+  /**
+   * A copy's store (StorageOptions.readOnlyCopy): brings in what a statement reading `columns` (per
+   * table id) needs first; null: nothing to wait for. With `fetchLimit`, refuses (53T01) when that
+   * means fetching more bytes from other nodes (KvStore.prefetch).
+   */
+  prepareRead?(columns: ReadonlyMap<number, readonly number[]>, snapshot: StorageSnapshot | null, fetchLimit?: number): Promise<void> | null;
   /** A copy's store: publishes what the node that writes it wrote under `keys` (see TableStore). */
   refreshCommitted?(keys: Iterable<string>): void;
   /** Snapshot of the committed table now. */

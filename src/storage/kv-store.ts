@@ -10,8 +10,12 @@ export interface KvStore {
   write(entries: [string, Buffer | null][]): Promise<void>;
   /** Keys with a prefix (for dropping a table). */
   keysWithPrefix(prefix: string): string[];
-  /** Brings the values into memory in the background (LMDB reads them in its own thread). */
-  prefetch?(keys: string[]): Promise<void>;
+  /**
+   * Brings the values into memory in the background (LMDB reads them in its own thread). A store that
+   * brings them from another node (a cluster standby's, standby-kv.ts) refuses, fetching nothing, when
+   * that would be more than `limitBytes`; others ignore it.
+   */
+  prefetch?(keys: string[], limitBytes?: number): Promise<void>;
   /**
    * Every entry in key order, as of one consistent moment (a cluster node sends this to a node that
    * must start over from a copy). Values may be views the caller must copy before the next write.

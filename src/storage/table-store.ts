@@ -707,9 +707,10 @@ export class TableStore implements Storage, ChunkSource {
   /**
    * On a copy, before a statement reads `columns` (per table id): lets the store bring in their
    * chunks it keeps only as markers (KvStore.prefetch of a cluster standby's store fetches them
-   * from a node that holds them). Null when there is nothing to wait for.
+   * from a node that holds them; with `fetchLimit` it refuses when they weigh more). Null when there is
+   * nothing to wait for.
    */
-  prepareRead(columns: ReadonlyMap<number, readonly number[]>, snapshot: StorageSnapshot | null): Promise<void> | null {
+  prepareRead(columns: ReadonlyMap<number, readonly number[]>, snapshot: StorageSnapshot | null, fetchLimit?: number): Promise<void> | null {
     if (!this.readOnlyCopy || this.kv.kv.prefetch === undefined) return null;
     const keys = new Set<string>();
     const states = [this.state, snapshot instanceof StoreSnapshot ? snapshot.state : this.state];
@@ -725,7 +726,7 @@ export class TableStore implements Storage, ChunkSource {
       }
       if (states[1] === states[0]) break;
     }
-    return keys.size === 0 ? null : this.kv.kv.prefetch([...keys]);
+    return keys.size === 0 ? null : this.kv.kv.prefetch([...keys], fetchLimit);
   }
 
   /**

@@ -88,6 +88,8 @@ export const SqlState = {
   outOfMemory: '53200',
   programLimitExceeded: '54000',
   tooManyConnections: '53300',
+  /** Tessera's own: a cluster standby's statement would fetch more than standby_fetch_limit (its router then runs it on the leader). */
+  standbyFetchLimit: '53T01',
   objectNotInPrerequisiteState: '55000',
   /** SET of a setting fixed at server start. */
   cantChangeRuntimeParam: '55P02',

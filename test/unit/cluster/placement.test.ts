@@ -11,7 +11,7 @@ import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, RequestHandlers, RequestTransport, serveReplica, requestTrim } from '../../../src/cluster/replication';
 import { FakeNet, until } from '../../helpers/cluster-fakes';
 import { gatherElsewhere, serveChunks } from '../../../src/cluster/chunk-transfer';
-import { HASHED_MARKER_LENGTH, loadChunkHasher, markerHash } from '../../../src/storage/chunk-marker';
+import { MARKER_LENGTH, loadChunkHasher, markerChunkLength, markerHash } from '../../../src/storage/chunk-marker';
 import { spillKey } from '../../../src/storage/spilled-groups';
 
 function bytesOf(kv: KvStore): Map<string, number> {
@@ -74,10 +74,11 @@ describe('cluster chunk placement', () => {
       const b = bytesOf(stores.get(id)!);
       for (let g = 0; g < 60; g++) {
         const mine = placement.holders(`c/20000/0/${g}`)!.includes(id);
-        // A chunk held elsewhere keeps a marker naming the hash of its bytes.
-        expect(b.get(`c/20000/0/${g}`), `node ${id} group ${g}`).to.equal(mine ? 100 : HASHED_MARKER_LENGTH);
-        expect(b.get(`c/20000/1/${g}`)).to.equal(mine ? 50 : HASHED_MARKER_LENGTH);
+        // A chunk held elsewhere keeps a marker naming the hash of its bytes and their length.
+        expect(b.get(`c/20000/0/${g}`), `node ${id} group ${g}`).to.equal(mine ? 100 : MARKER_LENGTH);
+        expect(b.get(`c/20000/1/${g}`)).to.equal(mine ? 50 : MARKER_LENGTH);
         if (!mine) expect(markerHash(stores.get(id)!.get(`c/20000/0/${g}`)!)).to.equal(hasher.hash(Buffer.alloc(100, g)));
+        if (!mine) expect(markerChunkLength(stores.get(id)!.get(`c/20000/1/${g}`)!)).to.equal(50);
         // Metadata stays everywhere.
         expect(b.get(`st/20000/${g}`)).to.equal(1);
       }
@@ -119,9 +120,10 @@ describe('cluster chunk placement', () => {
       const elsewhere = keys.filter((k) => !placement.holds(2, k));
       expect(elsewhere.length).to.be.greaterThan(3);
       for (const kv of [new MemoryKv(), lmdb] as KvStore[]) {
-        // Held chunks, a non-chunk empty value, three trimmed markers (one of an older store: empty; two
-        // naming their bytes' hash) and the rest of the chunks placed elsewhere whole.
-        const marker = (k: string) => (k === elsewhere[0] ? Buffer.alloc(0) : hasher.marker(Buffer.alloc(64, 1)));
+        // Held chunks, a non-chunk empty value, three trimmed markers (of older stores: one empty, one
+        // naming its bytes' hash only; one naming their hash and length) and the rest of the chunks
+        // placed elsewhere whole.
+        const marker = (k: string) => (k === elsewhere[0] ? Buffer.alloc(0) : k === elsewhere[1] ? hasher.marker(Buffer.alloc(64, 1)).subarray(0, 9) : hasher.marker(Buffer.alloc(64, 1)));
         await kv.write([...keys.map((k): [string, Buffer] => [k, elsewhere.slice(0, 3).includes(k) ? marker(k) : Buffer.alloc(64, 1)]), ['st/1/0', Buffer.alloc(0)]]);
         const r = new Replica(kv, { self: 2, placement });
         expect(r.markerKeys().sort(), kv.constructor.name).to.deep.equal(elsewhere.slice(0, 3).sort());

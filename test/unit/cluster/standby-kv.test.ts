@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { StandbyKv } from '../../../src/cluster/standby-kv';
 import { MemoryKv } from '../../../src/storage/kv-store';
+import { loadChunkHasher } from '../../../src/storage/chunk-marker';
 import { SqlError } from '../../../src/types/sql-error';
 
 describe('cluster standby store: markers', () => {
@@ -92,5 +93,32 @@ describe('cluster standby store: markers', () => {
     await kv.prefetch([keys[4], keys[5]]);
     expect([...kv.get(keys[5])!]).to.deep.equal([6, 6, 6, 6]);
     expect(() => kv.get(keys[0])).to.throw(SqlError);
+  });
+
+  it('refuses a prefetch over its limit before fetching anything, weighing chunks by the lengths their markers name', async () => {
+    const hasher = await loadChunkHasher();
+    const base = new MemoryKv();
+    // Two markers naming chunks of 100 and 60 bytes, one of an older store (its hash only, no length), one held chunk.
+    const old = hasher.marker(Buffer.alloc(500, 3)).subarray(0, 9);
+    await base.write([['c/16384/0/0', hasher.marker(Buffer.alloc(100, 1))], ['c/16384/0/1', hasher.marker(Buffer.alloc(60, 2))], ['c/16384/0/2', old], ['c/16384/0/3', Buffer.alloc(40, 4)]]);
+    const keys = ['c/16384/0/0', 'c/16384/0/1', 'c/16384/0/2', 'c/16384/0/3'];
+    const fetches: string[][] = [];
+    const kv = new StandbyKv(base, keys.slice(0, 3), 1, async (asked) => {
+      fetches.push(asked);
+      return { entries: asked.map((k) => [k, Buffer.alloc(Number(k.slice(-1)) === 0 ? 100 : 60)] as [string, Buffer]), seq: 1 };
+    });
+    let err: unknown = null;
+    await kv.prefetch(keys, 159).catch((e) => (err = e));
+    expect((err as SqlError).code).to.equal('53T01');
+    expect((err as SqlError).message).to.match(/would fetch 160 bytes .* more than standby_fetch_limit \(159 bytes\)/);
+    expect(fetches).to.deep.equal([]);
+    expect(kv.stats.refused).to.equal(1);
+    // At the limit it fetches; the cached chunks then weigh nothing (only the unknown one is left to fetch).
+    await kv.prefetch(['c/16384/0/0', 'c/16384/0/1'], 160);
+    expect(fetches).to.deep.equal([['c/16384/0/0', 'c/16384/0/1']]);
+    await kv.prefetch(keys, 0);
+    expect(fetches).to.have.length(2);
+    expect(fetches[1]).to.deep.equal(['c/16384/0/2']);
+    expect(kv.stats.refused).to.equal(1);
   });
 });
