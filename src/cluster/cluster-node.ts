@@ -29,7 +29,7 @@ import { fetchChunksAt, gatherElsewhere, serveChunks } from './chunk-transfer';
 import { followerFragmentProvider, provideRemoteFragments } from './fragment-provider';
 import { serveFragments } from './fragment-service';
 import { Placement } from './placement';
-import { ReadLeaseHolder, serveReadLeases } from './read-lease';
+import { ReadLeaseHolder, leaderReadGate, serveReadLeases } from './read-lease';
 import { Replica, ReplicaListener } from './replica';
 import { Standby, StandbyHandle } from './standby';
 import { NotLeaderError, ReplicatedKv, requestTrim, serveReplica } from './replication';
@@ -121,11 +121,9 @@ export class ClusterNode {
         this.readLease.renew();
       },
     );
-    this.readLease = new ReadLeaseHolder(this.interconnect, s.readLeaseMs, () =>
-      this.role === 'follower' && this.countedInSync ? this.following : null,
-    );
+    this.readLease = new ReadLeaseHolder(this.interconnect, s.readLeaseMs, () => (this.role === 'follower' ? this.following : null));
     this.readLease.start();
-    serveReadLeases(this.interconnect, (from) => (this.role === 'leader' ? (this.replicated?.grantReadLease(from) ?? 0) : 0));
+    serveReadLeases(this.interconnect, (from) => (this.role === 'leader' && this.replicated !== null ? this.replicated.grantReadLease(from) : { readMs: 0, supported: false }));
     serveChunks(
       this.interconnect,
       () => (this.role === 'closed' || this.role === 'stepping-down' ? null : this.kv),
@@ -346,10 +344,14 @@ export class ClusterNode {
       // Stop taking batches, wait for those taken to be durable, then offer that position.
       this.stopFollowing(null);
       const at = await this.replica.flushed();
+      // Its promise to the leader it followed (read-lease.ts): that leader may answer reads until then.
+      const promised = this.readLease.promiseEnds() - performance.now();
+      if (promised > 0) await new Promise((r) => setTimeout(r, promised + 1));
       this.log(`cluster: epoch ${view.epoch} has no leader; offering position ${at.term}/${at.seq}`);
       await this.publish(positionRank(at));
     } else if (this.following !== view.leader) {
       this.stopFollowing(view.leader);
+      this.readLease.renew();
       this.log(`cluster: epoch ${view.epoch}: following node ${view.leader}`);
       await this.publish(-1);
     }
@@ -409,12 +411,15 @@ export class ClusterNode {
       minCopies: Math.min(this.options.settings.replicationFactor, this.options.nodes.length),
       mayAcknowledge: () => this.membership.canServeWrites(),
       readLeaseMs: this.options.settings.readLeaseMs,
+      configuredNodes: this.options.nodes.length,
       log: (line) => this.log(`cluster: ${line}`),
     });
     this.replicated = replicated;
     replicated.setFollowers(others);
     await replicated.startTerm();
     this.db = await this.options.openDatabase(replicated);
+    // Statements wait while no majority backs this leader (read-lease.ts), for at most a lease TTL.
+    this.db.readGate = leaderReadGate(() => replicated.leads(), this.options.settings.leaseTtlMs);
     // SHOW cluster_node_id names the node that ran a statement (the standby's engine says its own).
     this.db.settings.set('cluster_node_id', String(this.options.self.id));
     const unprovideStats = provideInterconnectStats(this.db, this.interconnect);

@@ -1,39 +1,59 @@
-// Read leases: how long a follower's standby may go on answering reads from its copy on the strength
-// of the leader's word that its commits wait for this follower.
+// Leases that bound how long a node answers reads on the strength of what it last heard, so that no
+// read misses a commit acknowledged elsewhere. One exchange, a follower's request to the leader it
+// follows every quarter of read_lease, carries both:
 //
-// Why: a follower's reads see every acknowledged commit only while the leader waits for it. The
-// leader stops waiting when the agreed membership drops the follower, and that can happen faster than
-// the follower can learn it: a leader that suspects a follower whose link is down revokes its etcd
-// lease (expel), and a follower cut off from etcd hears of no new epoch and still counts its own
-// lease alive by its clock for up to etcd_lease_ttl. So the leader's word is given for a bounded time
-// (read_lease), renewed every quarter of it, and the leader keeps waiting for a follower it drops
-// until every lease it gave that follower has run out (replication.ts). A follower that stops hearing
-// from its leader stops reading locally within read_lease, whatever etcd says or fails to say.
+// - A follower's read lease. A follower's reads see every acknowledged commit only while the leader
+//   waits for it. The leader stops waiting when the agreed membership drops the follower, and that can
+//   happen faster than the follower learns it: a leader that suspects a follower whose link is down
+//   revokes its etcd lease (expel), and a follower cut off from etcd hears of no new epoch and counts
+//   its own lease alive by its clock for up to etcd_lease_ttl. So the leader's word is given for
+//   read_lease, and the leader keeps waiting for a follower it drops until the word has run out
+//   (replication.ts). Only a follower the leader counts in sync gets one.
 //
-// The follower counts its lease from when it *sent* the request, the leader from when it answered, so
-// the follower's lease ends first; the leader adds a margin for the two clocks' rates differing.
+// - The leader's own lease. A leader cut off from etcd and from the follower that expels it counts its
+//   own lease alive for up to etcd_lease_ttl, while the others elect a new leader. Every answer from a
+//   leader to a follower is also the follower's promise to take no part in electing another leader
+//   (publishing a position, cluster-node.ts) before read_lease has passed since it got the answer; the
+//   leader answers its clients' statements only while a majority of the configured nodes, itself
+//   included, has promised within read_lease (leaderReadGate). A new leader needs every live member
+//   to publish, so its election waits for any such majority's promises to end. A node that restarts
+//   forgot its promises: it keeps the last one possible, read_lease from its start.
 //
-// A new leader needs no wait for its predecessor's leases: it is elected only once every live member
-// has published a position, and a member publishes only after it stopped following (which drops its
-// lease). A node outside the membership either let its etcd lease lapse (and stopped reading by its
-// own clock before that) or was expelled by the leader, which refused it leases from then on and
-// waited out the last one; that leader dying at once is noticed after expel_after at the earliest,
-// and read_lease may not exceed expel_after (cluster-config.ts), so that lease has run out before
-// anyone else can lead.
+// The follower counts its leases from when it *got* the answer (its read lease from when it *sent*
+// the request), the leader from when it answered, so the follower's read lease ends first and its
+// promise last; the leader allows a margin for the two clocks' rates differing.
+//
+// A new leader needs no wait for its predecessor's read leases: it is elected only once every live
+// member has published a position, and a member publishes only after it stopped following (which
+// drops its read lease). A node outside the membership either let its etcd lease lapse (and stopped
+// reading by its own clock before that) or was expelled by the leader, which refused it leases from
+// then on and waited out the last one; that leader dying at once is noticed after expel_after at the
+// earliest, and read_lease may not exceed expel_after (cluster-config.ts).
+import { SqlError, SqlState } from '../types/sql-error';
 import { MessageType } from './message-types';
 import type { RequestHandlers, RequestTransport } from './replication';
 
 const now = () => performance.now();
 
-/** The leader's slack over a lease it gave: clock rates of two machines may differ by far less than 1 %. */
+/** The leader's slack over a lease: clock rates of two machines may differ by far less than 1 %. */
 export function readLeaseMargin(leaseMs: number): number {
   return Math.ceil(leaseMs / 100) + 5;
 }
 
-/** A follower's lease from the leader it follows. */
+/** A leader's answer to a lease request. */
+export interface LeaseAnswer {
+  /** The follower's read lease in ms (0: none: not counted in sync, or no longer followed). */
+  readMs: number;
+  /** The leader counts the follower's promise (it leads and the follower is one of its followers). */
+  supported: boolean;
+}
+
+/** A follower's leases from the leader it follows. */
 export class ReadLeaseHolder {
   private until = 0;
-  /** Bumped when the lease is dropped: answers to requests sent before then are ignored. */
+  /** Until when this node promised to take no part in electing another leader (see above). */
+  private promisedUntil: number;
+  /** Bumped when the read lease is dropped: answers to requests sent before then give none. */
   private generation = 0;
   private asking = false;
   private timer: NodeJS.Timeout | null = null;
@@ -41,9 +61,12 @@ export class ReadLeaseHolder {
   constructor(
     private readonly transport: RequestTransport,
     private readonly leaseMs: number,
-    /** The leader to ask now (null: none: this node follows nobody, or its leader has not counted it in sync). */
+    /** The leader to ask now (null: this node follows none). */
     private readonly leader: () => number | null,
-  ) {}
+  ) {
+    // A process that just started may have promised something before it died.
+    this.promisedUntil = leaseMs > 0 ? now() + leaseMs : 0;
+  }
 
   /** Renews every quarter of the lease (a renewal or two may be lost before it runs out). */
   start(): void {
@@ -57,27 +80,34 @@ export class ReadLeaseHolder {
     return now() < this.until;
   }
 
-  /** The leader changed or stopped counting this node: the lease is gone, and late answers with it. */
+  /** performance.now() before which this node must not publish a position for a leader election. */
+  promiseEnds(): number {
+    return this.promisedUntil;
+  }
+
+  /** The leader changed or stopped counting this node: the read lease is gone, and late answers give none (promises stay). */
   drop(): void {
     this.until = 0;
     this.generation++;
   }
 
-  /** Asks for the lease now (also called at once when the leader says this node is in sync). */
+  /** Asks now (also called at once when this node starts following a leader or is told it is in sync). */
   renew(): void {
     const leader = this.leader();
-    if (leader === null || this.asking) return;
+    if (leader === null || this.asking || this.leaseMs <= 0) return;
     const generation = this.generation;
     const sent = now();
     this.asking = true;
     this.transport.request(leader, MessageType.replReadLease, Buffer.alloc(0), this.leaseMs).then(
       (reply) => {
         this.asking = false;
+        const answer = decodeLeaseAnswer(reply);
+        // Kept whatever happened since: a promise given is a promise kept.
+        if (answer.supported) this.promisedUntil = Math.max(this.promisedUntil, now() + this.leaseMs);
         if (generation !== this.generation || this.leader() !== leader) return;
-        const granted = reply.length >= 4 ? reply.readUInt32LE(0) : 0;
         // Refused: the leader no longer waits for this node.
-        if (granted === 0) this.until = 0;
-        else if (sent + granted > this.until) this.until = sent + granted;
+        if (answer.readMs === 0) this.until = 0;
+        else if (sent + answer.readMs > this.until) this.until = sent + answer.readMs;
       },
       () => {
         this.asking = false;
@@ -92,11 +122,39 @@ export class ReadLeaseHolder {
   }
 }
 
-/** The leader's side: `grant(from)` gives the lease's length in ms, 0 to refuse. */
-export function serveReadLeases(handlers: RequestHandlers, grant: (from: number) => number): void {
+function decodeLeaseAnswer(reply: Buffer): LeaseAnswer {
+  return { readMs: reply.length >= 4 ? reply.readUInt32LE(0) : 0, supported: reply.length >= 5 && reply[4] === 1 };
+}
+
+/** The leader's side: `answer(from)` grants the lease and records the promise. */
+export function serveReadLeases(handlers: RequestHandlers, answer: (from: number) => LeaseAnswer): void {
   handlers.handle(MessageType.replReadLease, (from) => {
-    const reply = Buffer.alloc(4);
-    reply.writeUInt32LE(Math.max(0, Math.floor(grant(from))), 0);
+    const a = answer(from);
+    const reply = Buffer.alloc(5);
+    reply.writeUInt32LE(Math.max(0, Math.floor(a.readMs)), 0);
+    reply[4] = a.supported ? 1 : 0;
     return reply;
   });
+}
+
+/**
+ * The statement gate of a leader's engine: null while `leads()` (a majority's promises hold), else a
+ * wait for it, failing with 57P01 after `timeoutMs` (this node may no longer lead: the client
+ * reconnects and retries, as after a failover).
+ */
+export function leaderReadGate(leads: () => boolean, timeoutMs: number): () => Promise<void> | null {
+  return () => {
+    if (leads()) return null;
+    const end = now() + timeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const poll = () => {
+        if (leads()) return resolve();
+        if (now() >= end) {
+          return reject(new SqlError(SqlState.adminShutdown, 'terminating statement: this node could not confirm that it still leads the cluster (no majority of the nodes answered it within read_lease)', { hint: 'Reconnect and retry: another node may lead now.' }));
+        }
+        setTimeout(poll, 5);
+      };
+      setTimeout(poll, 5);
+    });
+  };
 }

@@ -14,7 +14,7 @@
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, Position, TERM_PREFIX, decodeBatch, decodePosition, encodeBatch, encodePosition } from './kv-batch';
 import { MessageType } from './message-types';
-import { readLeaseMargin } from './read-lease';
+import { LeaseAnswer, readLeaseMargin } from './read-lease';
 import { Replica, ReplicationGapError } from './replica';
 
 const MSG_REPL_APPEND = MessageType.replAppend;
@@ -59,6 +59,8 @@ export interface ReplicationOptions {
   mayAcknowledge?: () => boolean;
   /** Length of the read leases this leader gives in-sync followers (read_lease; 0: none given, none waited for). */
   readLeaseMs?: number;
+  /** Nodes the cluster conf lists (this one included): how many must back this leader's reads (leads(), read-lease.ts). */
+  configuredNodes?: number;
   log?: (msg: string) => void;
 }
 
@@ -84,6 +86,8 @@ interface Follower {
   told: boolean;
   /** performance.now() until which a read lease given to it may run, margin included (0: none given). */
   leaseUntil: number;
+  /** performance.now() when it last promised not to elect another leader (0: never). */
+  promisedAt: number;
 }
 
 interface Waiter {
@@ -140,6 +144,7 @@ export class ReplicatedKv implements KvStore {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       minCopies: options.minCopies ?? 1,
       readLeaseMs: options.readLeaseMs ?? 0,
+      configuredNodes: options.configuredNodes ?? 1,
     };
   }
 
@@ -180,18 +185,38 @@ export class ReplicatedKv implements KvStore {
   }
 
   /**
-   * A follower asks for a read lease: granted (its length in ms) only while its acknowledgments count
-   * for every commit and this node may acknowledge; 0 refuses. Its end is kept, so that dropping the
-   * follower waits for it.
+   * A follower asks for its leases (read-lease.ts): its promise is counted while it follows this
+   * leader; a read lease (its length in ms) is granted only while its acknowledgments count for every
+   * commit and this node may acknowledge, and its end is kept, so that dropping the follower waits for it.
    */
-  grantReadLease(from: number): number {
+  grantReadLease(from: number): LeaseAnswer {
     const f = this.followers.get(from);
     const ms = this.opts.readLeaseMs;
-    if (ms <= 0 || f === undefined || !f.inSync || f.removed || this.stopped !== null) return 0;
-    if (this.options.mayAcknowledge !== undefined && !this.options.mayAcknowledge()) return 0;
-    const until = performance.now() + ms + readLeaseMargin(ms);
+    if (ms <= 0 || f === undefined || f.removed || this.stopped !== null) return { readMs: 0, supported: false };
+    const t = performance.now();
+    f.promisedAt = t;
+    if (!f.inSync || (this.options.mayAcknowledge !== undefined && !this.options.mayAcknowledge())) return { readMs: 0, supported: true };
+    const until = t + ms + readLeaseMargin(ms);
     if (until > f.leaseUntil) f.leaseUntil = until;
-    return ms;
+    return { readMs: ms, supported: true };
+  }
+
+  /**
+   * True while too few of the other configured nodes are free of a promise (within read_lease) to
+   * elect no other leader for another majority to form without this node: no other node can lead
+   * meanwhile, so this one's reads miss no commit. (With three nodes one promise is needed; with two,
+   * none: the other node alone is no majority.)
+   */
+  leads(): boolean {
+    const ms = this.opts.readLeaseMs;
+    if (this.stopped !== null) return false;
+    // No leases: reads are not held back (the window README's cluster limits describe stays open).
+    if (ms <= 0) return true;
+    let promised = 0;
+    const since = performance.now() - (ms - readLeaseMargin(ms));
+    for (const f of this.followers.values()) if (f.promisedAt > since) promised++;
+    const n = this.opts.configuredNodes;
+    return promised >= n - (Math.floor(n / 2) + 1);
   }
 
   /** The agreed membership changed: `ids` are the followers (every live member but this one). */
@@ -210,7 +235,7 @@ export class ReplicatedKv implements KvStore {
     this.settleWaiters();
     for (const id of ids) {
       if (this.followers.has(id)) continue;
-      const f: Follower = { id, acked: 0, sent: 0, inFlight: 0, inSync: false, recovering: false, removed: false, failures: 0, told: false, leaseUntil: 0 };
+      const f: Follower = { id, acked: 0, sent: 0, inFlight: 0, inSync: false, recovering: false, removed: false, failures: 0, told: false, leaseUntil: 0, promisedAt: 0 };
       this.followers.set(id, f);
       this.startRecovery(f);
     }

@@ -79,6 +79,11 @@ export class Database implements DatabaseHandle, EngineDatabase {
   remoteFragments: RemoteFragmentProvider | undefined = undefined;
   /** Every session is read-only: the store is a cluster follower's copy (DatabaseOptions.hotStandby). */
   hotStandby = false;
+  /**
+   * Set by the cluster layer on a leader: null while it may answer statements, else a wait for that
+   * (rejected when it may no longer lead; cluster/read-lease.ts). Undefined: no gate.
+   */
+  readGate: (() => Promise<void> | null) | undefined = undefined;
 
   private constructor(
     readonly storage: Storage,

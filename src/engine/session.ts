@@ -69,6 +69,8 @@ export interface EngineDatabase {
   remoteFragments?: RemoteFragmentProvider;
   /** The engine was closed (its sessions' statements are refused). */
   readonly closed?: boolean;
+  /** A cluster leader's gate (Database.readGate): statements wait while it is shut. */
+  readonly readGate?: (() => Promise<void> | null) | undefined;
   /** A cluster follower's read-only engine over its copy of the leader's store (no transaction may write). */
   readonly hotStandby?: boolean;
   unregister(session: EngineSession): void;
@@ -223,6 +225,8 @@ export class EngineSession implements Session {
     if (this.db.closed === true) throw new SqlError(SqlState.adminShutdown, 'terminating connection because its engine was closed (this node stopped serving it); reconnect');
     this.cancelRequested = false;
     this.groupStatements++;
+    const gate = this.db.readGate?.();
+    if (gate) await gate;
     const leave = this.db.readers.enterStatementNow() ?? (await this.db.readers.enterStatement());
     try {
       return await this.executeEntered(stmt as EnginePrepared, params);

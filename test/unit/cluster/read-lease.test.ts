@@ -17,7 +17,7 @@ async function leaderWithLeases(readLeaseMs = LEASE_MS) {
     const replica = new Replica(new MemoryKv());
     serveReplica(net.node(id), () => replica, () => 1);
   }
-  const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1, readLeaseMs });
+  const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1, readLeaseMs, configuredNodes: 3 });
   serveReadLeases(net.node(1), (from) => leader.grantReadLease(from));
   const holders = new Map([2, 3].map((id) => [id, new ReadLeaseHolder(net.node(id), readLeaseMs, () => 1)]));
   leader.setFollowers([2, 3]);
@@ -59,14 +59,14 @@ describe('cluster read leases', () => {
 
   it('a follower that asks after being dropped is refused, and its lease ends at once', async () => {
     const { leader, holders } = await leaderWithLeases();
-    expect(leader.grantReadLease(2)).to.equal(LEASE_MS);
+    expect(leader.grantReadLease(2)).to.deep.equal({ readMs: LEASE_MS, supported: true });
     leader.setFollowers([3]);
-    expect(leader.grantReadLease(2)).to.equal(0);
+    expect(leader.grantReadLease(2)).to.deep.equal({ readMs: 0, supported: false });
     const holder2 = holders.get(2)!;
     holder2.renew();
     await until(() => !holder2.valid(), 200);
     // A node the leader does not count in sync (here: not a follower at all) gets nothing either.
-    expect(leader.grantReadLease(4)).to.equal(0);
+    expect(leader.grantReadLease(4)).to.deep.equal({ readMs: 0, supported: false });
     leader.stop(new Error('done'));
   });
 
@@ -83,7 +83,8 @@ describe('cluster read leases', () => {
 
   it('with read_lease 0 nothing is granted and a dropped follower is not waited for', async () => {
     const { net, leader, holders } = await leaderWithLeases(0);
-    expect(leader.grantReadLease(2)).to.equal(0);
+    expect(leader.grantReadLease(2)).to.deep.equal({ readMs: 0, supported: false });
+    expect(leader.leads(), 'no leases: reads are not held back').to.equal(true);
     expect([...holders.values()].some((h) => h.valid())).to.equal(false);
     net.cut.add(2);
     leader.setFollowers([3]);
@@ -91,5 +92,63 @@ describe('cluster read leases', () => {
     await leader.write([put('a', '1')]);
     expect(performance.now() - t0).to.be.lessThan(100);
     leader.stop(new Error('done'));
+  });
+
+  it('a leader leads while a majority of the configured nodes promised within read_lease, and a follower not in sync promises too', async () => {
+    const { net, leader, holders } = await leaderWithLeases();
+    expect(leader.leads()).to.equal(true);
+    // One of two followers is enough in a cluster of three.
+    net.cut.add(2);
+    await new Promise((r) => setTimeout(r, LEASE_MS + 20));
+    expect(leader.leads(), 'before node 3 asked again').to.equal(false);
+    holders.get(3)!.renew();
+    await until(() => leader.leads(), 200);
+    // Node 3 promises even while not counted in sync (it may be catching up): no read lease, but support.
+    const lagging = new ReplicatedKv(new MemoryKv(), net.node(5), { term: 2, readLeaseMs: LEASE_MS, configuredNodes: 3 });
+    lagging.setFollowers([4]);
+    expect(lagging.grantReadLease(4)).to.deep.equal({ readMs: 0, supported: true });
+    expect(lagging.leads()).to.equal(true);
+    // Of two nodes, the other alone is no majority: a leader of two needs no promise.
+    const pair = new ReplicatedKv(new MemoryKv(), net.node(6), { term: 2, readLeaseMs: LEASE_MS, configuredNodes: 2 });
+    pair.setFollowers([7]);
+    expect(pair.leads()).to.equal(true);
+    pair.stop(new Error('done'));
+    // Of five, two of the four others must have promised.
+    const five = new ReplicatedKv(new MemoryKv(), net.node(8), { term: 2, readLeaseMs: LEASE_MS, configuredNodes: 5 });
+    five.setFollowers([9, 10, 11, 12]);
+    five.grantReadLease(9);
+    expect(five.leads()).to.equal(false);
+    five.grantReadLease(10);
+    expect(five.leads()).to.equal(true);
+    five.stop(new Error('done'));
+    // A stopped leader leads nothing.
+    lagging.stop(new Error('done'));
+    expect(lagging.leads()).to.equal(false);
+    leader.stop(new Error('done'));
+  });
+
+  it("a follower's promise outlasts the leader's count of it, survives a drop, and starts at the process's start", async () => {
+    const net = new FakeNet();
+    let leading = true;
+    serveReadLeases(net.node(1), () => ({ readMs: leading ? LEASE_MS : 0, supported: leading }));
+    const t0 = performance.now();
+    const holder = new ReadLeaseHolder(net.node(2), LEASE_MS, () => 1);
+    // A node that just started keeps the last promise it could have given before.
+    expect(holder.promiseEnds()).to.be.at.least(t0 + LEASE_MS);
+    await new Promise((r) => setTimeout(r, 50));
+    const asked = performance.now();
+    holder.renew();
+    await until(() => holder.valid(), 200);
+    expect(holder.promiseEnds()).to.be.at.least(asked + LEASE_MS);
+    holder.drop();
+    expect(holder.valid()).to.equal(false);
+    expect(holder.promiseEnds(), 'a drop keeps the promise').to.be.at.least(asked + LEASE_MS);
+    // An answer that counts no promise extends none.
+    leading = false;
+    const before = holder.promiseEnds();
+    holder.renew();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(holder.promiseEnds()).to.equal(before);
+    expect(holder.valid()).to.equal(false);
   });
 });
