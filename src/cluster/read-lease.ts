@@ -35,6 +35,9 @@ import type { RequestHandlers, RequestTransport } from './replication';
 
 const now = () => performance.now();
 
+/** How soon a follower asks again when the leader it follows did not count its promise (still promoting). */
+const RETRY_UNCOUNTED_MS = 20;
+
 /** The leader's slack over a lease: clock rates of two machines may differ by far less than 1 %. */
 export function readLeaseMargin(leaseMs: number): number {
   return Math.ceil(leaseMs / 100) + 5;
@@ -55,7 +58,8 @@ export class ReadLeaseHolder {
   private promisedUntil: number;
   /** Bumped when the read lease is dropped: answers to requests sent before then give none. */
   private generation = 0;
-  private asking = false;
+  /** The generation a request is in flight for (-1: none): a request to a leader followed no longer (dead, say) does not hold back asking the next one. */
+  private askingFor = -1;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -94,13 +98,16 @@ export class ReadLeaseHolder {
   /** Asks now (also called at once when this node starts following a leader or is told it is in sync). */
   renew(): void {
     const leader = this.leader();
-    if (leader === null || this.asking || this.leaseMs <= 0) return;
+    if (leader === null || this.askingFor === this.generation || this.leaseMs <= 0) return;
     const generation = this.generation;
     const sent = now();
-    this.asking = true;
+    this.askingFor = generation;
+    const done = () => {
+      if (this.askingFor === generation) this.askingFor = -1;
+    };
     this.transport.request(leader, MessageType.replReadLease, Buffer.alloc(0), this.leaseMs).then(
       (reply) => {
-        this.asking = false;
+        done();
         const answer = decodeLeaseAnswer(reply);
         // Kept whatever happened since: a promise given is a promise kept.
         if (answer.supported) this.promisedUntil = Math.max(this.promisedUntil, now() + this.leaseMs);
@@ -108,10 +115,10 @@ export class ReadLeaseHolder {
         // Refused: the leader no longer waits for this node.
         if (answer.readMs === 0) this.until = 0;
         else if (sent + answer.readMs > this.until) this.until = sent + answer.readMs;
+        // Not counted: the node named leader is still taking over (its statements wait for promises), so ask again soon.
+        if (!answer.supported && this.timer !== null) setTimeout(() => this.renew(), RETRY_UNCOUNTED_MS).unref();
       },
-      () => {
-        this.asking = false;
-      },
+      done,
     );
   }
 

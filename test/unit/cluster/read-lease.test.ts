@@ -6,6 +6,7 @@ import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, serveReplica } from '../../../src/cluster/replication';
 import { ReadLeaseHolder, serveReadLeases } from '../../../src/cluster/read-lease';
 import { FakeNet, until } from '../../helpers/cluster-fakes';
+import { MessageType } from '../../../src/cluster/message-types';
 
 const put = (k: string, v: string): [string, Buffer] => [k, Buffer.from(v)];
 const LEASE_MS = 300;
@@ -150,5 +151,20 @@ describe('cluster read leases', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(holder.promiseEnds()).to.equal(before);
     expect(holder.valid()).to.equal(false);
+  });
+
+  it('a request hanging on a leader no longer followed does not hold back asking the next one', async () => {
+    const net = new FakeNet();
+    // Node 1 never answers (it died with the request in flight); node 2 leads now.
+    net.node(1).handle(MessageType.replReadLease, () => new Promise<Uint8Array>(() => undefined));
+    serveReadLeases(net.node(2), () => ({ readMs: LEASE_MS, supported: true }));
+    let following = 1;
+    const holder = new ReadLeaseHolder(net.node(3), LEASE_MS, () => following);
+    holder.renew();
+    await new Promise((r) => setTimeout(r, 10));
+    following = 2;
+    holder.drop();
+    holder.renew();
+    await until(() => holder.valid(), 200);
   });
 });
