@@ -14,10 +14,11 @@
 //   own lease alive for up to etcd_lease_ttl, while the others elect a new leader. Every answer from a
 //   leader to a follower is also the follower's promise to take no part in electing another leader
 //   (publishing a position, cluster-node.ts) before read_lease has passed since it got the answer; the
-//   leader answers its clients' statements only while a majority of the configured nodes, itself
-//   included, has promised within read_lease (leaderReadGate). A new leader needs every live member
-//   to publish, so its election waits for any such majority's promises to end. A node that restarts
-//   forgot its promises: it keeps the last one possible, read_lease from its start.
+//   leader answers its clients' statements only while so many of the others have promised within
+//   read_lease that the rest are no majority of the configured nodes (ReplicatedKv.leads,
+//   leaderReadGate). A new leader needs a majority of members, every one of them publishing, so it
+//   cannot be elected before those promises end. A node that restarts forgot its promises: it keeps
+//   the last one possible, read_lease from its start.
 //
 // The follower counts its leases from when it *got* the answer (its read lease from when it *sent*
 // the request), the leader from when it answered, so the follower's read lease ends first and its
@@ -145,7 +146,7 @@ export function serveReadLeases(handlers: RequestHandlers, answer: (from: number
 }
 
 /**
- * The statement gate of a leader's engine: null while `leads()` (a majority's promises hold), else a
+ * The statement gate of a leader's engine: null while `leads()` (enough promises hold), else a
  * wait for it, failing with 57P01 after `timeoutMs` (this node may no longer lead: the client
  * reconnects and retries, as after a failover).
  */
@@ -157,7 +158,7 @@ export function leaderReadGate(leads: () => boolean, timeoutMs: number): () => P
       const poll = () => {
         if (leads()) return resolve();
         if (now() >= end) {
-          return reject(new SqlError(SqlState.adminShutdown, 'terminating statement: this node could not confirm that it still leads the cluster (no majority of the nodes answered it within read_lease)', { hint: 'Reconnect and retry: another node may lead now.' }));
+          return reject(new SqlError(SqlState.adminShutdown, 'terminating statement: this node could not confirm that it still leads the cluster (too few nodes answered it within read_lease)', { hint: 'Reconnect and retry: another node may lead now.' }));
         }
         setTimeout(poll, 5);
       };

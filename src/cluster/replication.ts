@@ -210,7 +210,7 @@ export class ReplicatedKv implements KvStore {
   leads(): boolean {
     const ms = this.opts.readLeaseMs;
     if (this.stopped !== null) return false;
-    // No leases: reads are not held back (the window README's cluster limits describe stays open).
+    // read_lease 0: statements are not held back (a leader cut off and expelled may answer stale reads).
     if (ms <= 0) return true;
     let promised = 0;
     const since = performance.now() - (ms - readLeaseMargin(ms));
