@@ -2,37 +2,20 @@
 // its link looked down) learns nothing of the new epoch, and by its own clock its lease is alive for
 // up to etcd_lease_ttl. The others elect a new leader, which acknowledges commits. The old leader must
 // not answer its clients from its engine meanwhile, or they would miss those commits: it answers only
-// while a majority promised to elect no other leader (read-lease.ts), and the followers' promises end
+// while enough followers promised to elect no other leader (read-lease.ts), and their promises end
 // before they take part in the election. The cut is made with Membership's test hook (no keep-alives,
 // no view events) while the interconnect keeps running, and the expel is asked for directly.
 import { expect } from 'chai';
-import { ClusterNode } from '../../src/cluster/cluster-node';
-import type { Membership } from '../../src/cluster/membership';
-import { Database } from '../../src/engine/database';
 import { until } from '../helpers/cluster-fakes';
 import { embedded } from '../helpers/standby-cluster';
-import { InProcessNodes, startInProcessNodes } from '../helpers/cluster-nodes';
+import { inProcessSuite } from '../helpers/cluster-nodes';
 
 describe('cluster nodes: a leader expelled while cut off from etcd', function () {
   this.timeout(60000);
-  let cluster: InProcessNodes | undefined;
-  let nodes = new Map<number, ClusterNode>();
-  let leaders = new Map<number, Database>();
-  const membership = (id: number) => (nodes.get(id) as unknown as { membership: Membership }).membership;
-
-  before(async () => {
-    cluster = await startInProcessNodes('leader-expel');
-    ({ nodes, leaders } = cluster);
-  });
-
-  after(async () => {
-    for (const id of nodes.keys()) membership(id).resumeForTest();
-    await cluster?.stop();
-  });
+  const { nodes, leaders, membership, followersInSync: followers, ready } = inProcessSuite('leader-expel');
 
   it('answers no statement once another node may lead, though it still counts its lease alive', async () => {
-    const followers = () => [...nodes.keys()].filter((id) => !leaders.has(id) && nodes.get(id)!.standby()?.inSync() === true);
-    await until(() => leaders.size === 1 && followers().length === 2, 20000);
+    await ready();
     const oldId = [...leaders.keys()][0];
     const old = embedded(leaders.get(oldId)!);
     await old.query('CREATE TABLE t (id int)');

@@ -5,33 +5,16 @@
 // is made with Membership's test hook (no keep-alives, no view events) while the interconnect keeps
 // running, and the expel is asked for directly, as onSuspected would.
 import { expect } from 'chai';
-import { ClusterNode } from '../../src/cluster/cluster-node';
-import type { Membership } from '../../src/cluster/membership';
-import { Database } from '../../src/engine/database';
 import { until } from '../helpers/cluster-fakes';
 import { embedded } from '../helpers/standby-cluster';
-import { InProcessNodes, startInProcessNodes } from '../helpers/cluster-nodes';
+import { inProcessSuite } from '../helpers/cluster-nodes';
 
 describe('cluster nodes: a standby expelled while cut off from etcd', function () {
   this.timeout(60000);
-  let cluster: InProcessNodes | undefined;
-  let nodes = new Map<number, ClusterNode>();
-  let leaders = new Map<number, Database>();
-  const membership = (id: number) => (nodes.get(id) as unknown as { membership: Membership }).membership;
-
-  before(async () => {
-    cluster = await startInProcessNodes('standby-expel');
-    ({ nodes, leaders } = cluster);
-  });
-
-  after(async () => {
-    for (const id of nodes.keys()) membership(id).resumeForTest();
-    await cluster?.stop();
-  });
+  const { nodes, leaders, membership, followersInSync: followers, ready } = inProcessSuite('standby-expel');
 
   it('stops reading locally before the leader acknowledges a commit it never sent there', async () => {
-    const followers = () => [...nodes.keys()].filter((id) => !leaders.has(id) && nodes.get(id)!.standby()?.inSync() === true);
-    await until(() => leaders.size === 1 && followers().length === 2, 20000);
+    await ready();
     const leaderId = [...leaders.keys()][0];
     const leader = embedded(leaders.get(leaderId)!);
     const cut = followers()[0];

@@ -4,36 +4,19 @@
 // is made with Membership's test hook (no keep-alives, no view events), while the interconnect keeps
 // running: the leader's link to the follower stays up and neither suspects the other.
 import { expect } from 'chai';
-import { ClusterNode } from '../../src/cluster/cluster-node';
-import type { Membership } from '../../src/cluster/membership';
-import { Database } from '../../src/engine/database';
 import { until } from '../helpers/cluster-fakes';
 import { embedded } from '../helpers/standby-cluster';
-import { InProcessNodes, startInProcessNodes } from '../helpers/cluster-nodes';
+import { inProcessSuite } from '../helpers/cluster-nodes';
 
 describe('cluster nodes: a standby whose lease lapsed', function () {
   this.timeout(60000);
-  let cluster: InProcessNodes | undefined;
-  let nodes = new Map<number, ClusterNode>();
-  let leaders = new Map<number, Database>();
-  const membership = (id: number) => (nodes.get(id) as unknown as { membership: Membership }).membership;
-
-  before(async () => {
-    cluster = await startInProcessNodes('standby-stale');
-    ({ nodes, leaders } = cluster);
-  });
-
-  after(async () => {
-    for (const id of nodes.keys()) membership(id).resumeForTest();
-    await cluster?.stop();
-  });
+  const { nodes, leaders, membership, followersInSync: followers, ready } = inProcessSuite('standby-stale');
 
   // A guard: batches applied between the standby's catalog read and its listener taking over would be
   // lost to it (stale deletions for good). Today nothing in Standby.open waits on I/O after the catalog
   // is read, so none can land there; this fails if that changes.
   it('a standby opened while batches arrive misses none of them (deletes applied during its open)', async () => {
-    const followers = () => [...nodes.keys()].filter((id) => !leaders.has(id) && nodes.get(id)!.standby()?.inSync() === true);
-    await until(() => leaders.size === 1 && followers().length === 2, 20000);
+    await ready();
     const leader = embedded(leaders.get([...leaders.keys()][0])!);
     const id = followers()[0];
     const node = nodes.get(id)! as unknown as { enqueue(step: () => Promise<void>): void; closeStandby(): Promise<void>; ensureStandby(): Promise<void> };
@@ -65,8 +48,7 @@ describe('cluster nodes: a standby whose lease lapsed', function () {
   });
 
   it('stops counting itself in sync once its lease may have expired, before the leader acknowledges commits without it', async () => {
-    const followers = () => [...nodes.keys()].filter((id) => !leaders.has(id) && nodes.get(id)!.standby()?.inSync() === true);
-    await until(() => leaders.size === 1 && followers().length === 2, 20000);
+    await ready();
     const leaderId = [...leaders.keys()][0];
     const leader = embedded(leaders.get(leaderId)!);
     const lapsed = followers()[0];

@@ -10,6 +10,8 @@ import { Database } from '../../src/engine/database';
 import { ClusterSettings } from '../../src/types/cluster-settings';
 import { TestEtcd, startTestEtcd } from '../cluster/etcd-helper';
 import { freePort } from './test-server';
+import type { Membership } from '../../src/cluster/membership';
+import { until } from './cluster-fakes';
 
 export interface InProcessNodes {
   nodes: Map<number, ClusterNode>;
@@ -19,11 +21,11 @@ export interface InProcessNodes {
 }
 
 /** Starts etcd and nodes 1-3 (replication_factor 2, 2 s leases); STANDBY_LOG=1 prints their logs. */
-export async function startInProcessNodes(name: string): Promise<InProcessNodes> {
+export async function startInProcessNodes(name: string, into?: { nodes: Map<number, ClusterNode>; leaders: Map<number, Database> }): Promise<InProcessNodes> {
   const etcd: TestEtcd = await startTestEtcd();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `tessera-${name}-`));
-  const nodes = new Map<number, ClusterNode>();
-  const leaders = new Map<number, Database>();
+  const nodes = into?.nodes ?? new Map<number, ClusterNode>();
+  const leaders = into?.leaders ?? new Map<number, Database>();
   const stop = async () => {
     for (const n of nodes.values()) await n.close().catch(() => undefined);
     await etcd.stop();
@@ -71,4 +73,32 @@ export async function startInProcessNodes(name: string): Promise<InProcessNodes>
     throw err;
   }
   return { nodes, leaders, stop };
+}
+
+/**
+ * In-process nodes for a describe block: started before its tests; after them every membership the
+ * tests suspended is resumed and the nodes stopped. `nodes` and `leaders` are filled as the cluster runs.
+ */
+export function inProcessSuite(name: string) {
+  const nodes = new Map<number, ClusterNode>();
+  const leaders = new Map<number, Database>();
+  let cluster: InProcessNodes | undefined;
+  const membership = (id: number) => (nodes.get(id) as unknown as { membership: Membership }).membership;
+  /** The followers whose standby says it is in sync. */
+  const followersInSync = () => [...nodes.keys()].filter((id) => !leaders.has(id) && nodes.get(id)!.standby()?.inSync() === true);
+  before(async () => {
+    cluster = await startInProcessNodes(name, { nodes, leaders });
+  });
+  after(async () => {
+    for (const id of nodes.keys()) membership(id).resumeForTest();
+    await cluster?.stop();
+  });
+  return {
+    nodes,
+    leaders,
+    membership,
+    followersInSync,
+    /** Waits for one leader and two followers in sync. */
+    ready: () => until(() => leaders.size === 1 && followersInSync().length === 2, 20000),
+  };
 }
