@@ -157,6 +157,11 @@ export class ReplicatedKv implements KvStore {
     return { ...this.head };
   }
 
+  /** On disk when the local store is: spilled row groups replicate like any other write. */
+  get onDisk(): boolean {
+    return this.local.onDisk === true;
+  }
+
   get(key: string): Buffer | undefined {
     return this.local.get(key);
   }

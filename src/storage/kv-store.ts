@@ -3,6 +3,8 @@
 import { open, RootDatabase } from 'lmdb';
 
 export interface KvStore {
+  /** Writes go to a disk: a transaction's full row groups may be moved there before it commits (table-store.ts spills). */
+  readonly onDisk?: boolean;
   get(key: string): Buffer | undefined;
   /** The length of the value under `key` (undefined: none), without copying its bytes as get() may. */
   valueLength?(key: string): number | undefined;
@@ -130,6 +132,7 @@ function isSmall(entries: [string, Buffer | null][]): boolean {
 }
 
 export class LmdbKv implements KvStore {
+  readonly onDisk = true;
   private readonly db: RootDatabase<Buffer, string>;
 
   constructor(dir: string, private readonly synchronousCommit: boolean) {
