@@ -11,27 +11,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
+import { TPCH, arg, loadTpchTables, selectOf } from './standby-tpch';
 import { fetchChunksAt } from '../../src/cluster/chunk-transfer';
 import { Standby } from '../../src/cluster/standby';
 import { routedStandby } from '../../test/helpers/routed-standby';
 import { StandbyCluster, standbyCluster } from '../../test/helpers/standby-cluster';
-
-const TPCH = path.resolve(__dirname, '../../../../shared/tpch');
-const TABLES = ['lineitem', 'orders', 'customer', 'nation', 'region', 'supplier', 'part', 'partsupp'];
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
-
-function selectOf(q: number): { view: string; select: string; drop: string } {
-  const parts = fs.readFileSync(path.join(TPCH, 'queries', `q${String(q).padStart(2, '0')}.sql`), 'utf8').split(';').map((p) => p.trim()).filter((p) => p !== '');
-  return {
-    view: parts.filter((p) => /^create\s+view/i.test(p)).join(';\n'),
-    select: parts.filter((p) => !/^(create|drop)\s+view/i.test(p)).join(';\n'),
-    drop: parts.filter((p) => /^drop\s+view/i.test(p)).join(';\n'),
-  };
-}
 
 interface Run {
   rows: string;
@@ -76,8 +60,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   let problems = 0;
   try {
-    await c.leader.exec(fs.readFileSync(path.join(TPCH, 'schema.sql'), 'utf8'));
-    for (const t of TABLES) await c.leader.copyFrom(t, fs.readFileSync(path.join(sfDir, `${t}.tbl`), 'utf8').replace(/\|\n/g, '\n'), { delimiter: '|' });
+    await loadTpchTables(c.leader, sfDir);
     await c.leader.exec('ANALYZE');
     await c.trim();
     for (let q = 1; q <= 22; q++) {
