@@ -6,30 +6,18 @@
 //   node dist/bench/cluster/load-memory.js --sf 1 --data bench/tpch/data/sf1 [--heap-mb N] [--out FILE]
 // --heap-mb caps every server's JavaScript heap (--max-old-space-size): whether each load then
 // completes shows whose heap grows with the load.
-import { execSync, spawn } from 'child_process';
+import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadTpch } from '../tpch/load';
 import { startTestCluster } from '../../test/helpers/cluster';
 import { agreedLeader } from '../../test/cluster/fault-helpers';
-import { freePort } from '../../test/helpers/test-server';
+import { startTestServer } from '../../test/helpers/test-server';
 
 function rssMiB(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   return Number(execSync(`ps -o rss= -p ${pid}`).toString().trim()) / 1024;
-}
-
-async function waitServing(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      execSync(`psql -X -q -h 127.0.0.1 -p ${port} -U postgres -d postgres -c 'select 1'`, { stdio: 'ignore' });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`no server on port ${port}`);
 }
 
 async function main(): Promise<void> {
@@ -59,20 +47,15 @@ async function main(): Promise<void> {
   if (heapMb !== null) say(`Every server ran with --max-old-space-size=${heapMb}.`);
   say('');
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-load-memory-'));
-  const port = await freePort();
-  const single = spawn(process.execPath, [path.resolve(__dirname, '../../src/main.js'), '--port', String(port), '--data', dir], { stdio: 'ignore' });
+  const single = await startTestServer();
   let singleRow: string;
   try {
-    await waitServing(port);
-    singleRow = await loadTpch(port, sf, () => undefined).then(
+    singleRow = await loadTpch(single.port, sf, () => undefined).then(
       () => `${rssMiB(single.pid).toFixed(0)} |`,
       (err: Error) => `– | load failed: ${err.message.split('\n')[0]}`,
     );
   } finally {
-    single.kill('SIGTERM');
-    await new Promise((r) => single.once('exit', r));
-    fs.rmSync(dir, { recursive: true, force: true });
+    await single.stop();
   }
 
   const cluster = await startTestCluster({ nodes: 3 });
