@@ -448,11 +448,6 @@ export class Interconnect implements LinkHost {
     this.log(`interconnect: node ${peer} speaks interconnect protocol ${version}, this node ${this.protocolVersion}: not linked (every node of a cluster must run the same version of Tessera)`);
   }
 
-  /** Peers refused for speaking another protocol version, with theirs. */
-  versionMismatches(): Map<number, number> {
-    return new Map(this.mismatched);
-  }
-
   /** An accepted connection named itself: hand it to that peer's link (only lower ids dial us). */
   accept(conn: IncomingConnection, nodeId: number): void {
     this.incoming.delete(conn.socket);
