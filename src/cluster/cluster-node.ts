@@ -141,6 +141,7 @@ export class ClusterNode {
       cluster: s.name,
       self: options.self,
       leaseTtlSeconds: Math.max(1, Math.round(s.leaseTtlMs / 1000)),
+      leaderStallLimitMs: s.leaderStallLimitMs,
       // Only a majority elects, only nodes that stopped following take part, and the most complete copy wins.
       leaderCandidate: (ctx: LeaderClaimContext) =>
         ctx.members.length >= majority && ctx.members.every((m) => (ctx.positions.get(m.id) ?? -1) >= 0) && highestPositionCandidate(ctx),

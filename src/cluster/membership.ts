@@ -28,10 +28,12 @@
 //
 // TTL: the lease TTL bounds how long a dead or paused node keeps its membership (the survivors
 // remaster after about TTL + one watch round trip). etcd 3.4 with default election settings will
-// not grant less than 2 s (1.5 election timeouts rounded up). The default is 3 s with a keep-alive
-// every 500 ms: a node whose event loop stalls for up to ~2.3 s (GC pause, a loaded machine: this
-// one runs 4-14 processes on 2 cores) keeps its lease instead of being falsely fenced, and a dead
-// node is out in ~3.5 s. The phi-accrual detector on interconnect heartbeats suspects much sooner
+// not grant less than 2 s (1.5 election timeouts rounded up). The default is 3 s (the cluster conf's
+// etcd_lease_ttl is 5 s) with a keep-alive every 500 ms, sent from a worker thread (lease-renewer.ts):
+// a follower whose event loop stalls for more than about a second stops renewing, and one stalled
+// for the TTL is fenced; a leader keeps renewing while its loop is busy for up to leader_stall_limit
+// (a long commit or ANALYZE is not a death). A dead or paused process renews nothing, so it is out
+// after about the TTL. The phi-accrual detector on interconnect heartbeats suspects much sooner
 // (~0.6 s); suspicion only stops sending work to a node, the epoch decides.
 //
 // Fencing guarantees: a node is fenced (fenced() true, 'fenced' event) when etcd says its lease is
@@ -49,9 +51,11 @@
 // It does not cover a pause between the check and the acknowledgment longer than the margin: that
 // needs the receiver to check the epoch too (replicas reject writes stamped with an older epoch).
 import { EventEmitter } from 'events';
-import { performance } from 'perf_hooks';
 import { ClusterView, NodeInfo } from './cluster-types';
 import { EtcdClient, EtcdError, KeyValue, WatchEvent, WatchHandle } from './etcd-client';
+import { LeaseRenewer } from './lease-renewer';
+import { RenewerEvent } from './lease-renewal-memory';
+import { monotonicMs } from './monotonic-clock';
 
 /** What a node may look at when deciding whether to claim the vacant leadership. */
 export interface LeaderClaimContext {
@@ -95,6 +99,11 @@ export interface MembershipOptions {
   leaseTtlSeconds?: number;
   /** Keep-alive period (default 500 ms; should be at most a third of the TTL). */
   keepAliveIntervalMs?: number;
+  /**
+   * How long this node's event loop may be busy while it leads and its lease is still renewed
+   * (lease-renewer.ts; leader_stall_limit). A follower's is twice the keep-alive interval. Default 0: the same.
+   */
+  leaderStallLimitMs?: number;
   /** canServeWrites() turns false this long before the lease could expire (default 10 % of the TTL). */
   safetyMarginMs?: number;
   /** Who may claim a vacant leadership (default firstComeCandidate). */
@@ -126,7 +135,7 @@ interface State {
 
 export type MembershipEvent = 'view' | 'fenced' | 'joined' | 'left' | 'watch-restarted';
 
-const now = () => performance.now();
+const now = monotonicMs;
 
 export class Membership extends EventEmitter {
   readonly self: NodeInfo;
@@ -146,8 +155,11 @@ export class Membership extends EventEmitter {
   /** Revision at which the current lease's member key was written. */
   private memberRevision = 0;
   private ttlMs = 0;
-  /** performance.now() when the last successful keep-alive (or the grant) was sent. */
+  /** monotonicMs() when the grant of the current lease was sent (later keep-alives: the renewer's). */
   private renewedAt = 0;
+  /** Sends the keep-alives, from a worker thread (made at the first join). */
+  private renewer: LeaseRenewer | null = null;
+  private readonly leaderStallLimitMs: number;
   private isFenced = false;
   private active = false; // between join() and leave()/close()
   private suspended = false; // test hook: simulates SIGSTOP
@@ -157,8 +169,6 @@ export class Membership extends EventEmitter {
   /** performance.now() since when a read showed a newer epoch than the watch delivered (0: not behind). */
   private watchBehindSince = 0;
   private pendingEvents: WatchEvent[][] = [];
-  private keepAliveTimer: NodeJS.Timeout | null = null;
-  private keepAliveInFlight = false;
   private fenceTimer: NodeJS.Timeout | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
   private rejoinTimer: NodeJS.Timeout | null = null;
@@ -181,6 +191,7 @@ export class Membership extends EventEmitter {
     this.autoRejoin = options.autoRejoin ?? true;
     this.resyncIntervalMs = options.resyncIntervalMs ?? 1000;
     this.joinTimeoutMs = options.joinTimeoutMs ?? 10_000;
+    this.leaderStallLimitMs = options.leaderStallLimitMs ?? 0;
   }
 
   // ---- public API ------------------------------------------------------------------------------
@@ -263,6 +274,8 @@ export class Membership extends EventEmitter {
       for (const lease of leases) await this.client.leaseRevoke(lease);
     } finally {
       this.client.close();
+      await this.renewer?.close();
+      this.renewer = null;
       this.emit('left');
     }
   }
@@ -271,6 +284,8 @@ export class Membership extends EventEmitter {
   async close(): Promise<void> {
     this.stopActivity();
     this.client.close();
+    await this.renewer?.close();
+    this.renewer = null;
   }
 
   /**
@@ -297,6 +312,7 @@ export class Membership extends EventEmitter {
   /** Test hook: behave as if the process were stopped (SIGSTOP): no keep-alives, no reactions. */
   suspendForTest(): void {
     this.suspended = true;
+    this.renewer?.setSuspended(true);
   }
 
   /** Test hook: the process runs again (SIGCONT): late timers fire, queued watch events arrive. */
@@ -307,7 +323,7 @@ export class Membership extends EventEmitter {
     const queued = this.pendingEvents;
     this.pendingEvents = [];
     for (const events of queued) this.onWatchEvents(events);
-    this.keepAliveTick();
+    this.renewer?.setSuspended(false);
     this.scheduleReconcile();
   }
 
@@ -317,8 +333,13 @@ export class Membership extends EventEmitter {
     return this.marginOption ?? Math.round(this.ttlMs * 0.1);
   }
 
+  /** The send time of the latest keep-alive etcd answered for the current lease (or of its grant). */
+  private lastRenewal(): number {
+    return Math.max(this.renewedAt, this.renewer?.renewedAt() ?? 0);
+  }
+
   private writeDeadline(): number {
-    return this.renewedAt + this.ttlMs - this.marginMs();
+    return this.lastRenewal() + this.ttlMs - this.marginMs();
   }
 
   /**
@@ -353,44 +374,28 @@ export class Membership extends EventEmitter {
     this.ttlMs = granted.ttl * 1000;
     this.renewedAt = sentAt;
     this.isFenced = false;
+    this.renewer ??= new LeaseRenewer({ endpoint: this.client.endpoint, intervalMs: this.keepAliveIntervalMs, requestTimeoutMs: 2000 }, (e) => this.onRenewerEvent(e));
+    this.renewer.setSuspended(this.suspended);
+    this.renewer.start(granted.id, sentAt, this.ttlMs, this.marginMs());
+    this.updateStallAllowance();
     this.armFenceTimer();
-    if (this.keepAliveTimer === null) {
-      this.keepAliveTimer = setInterval(() => this.keepAliveTick(), this.keepAliveIntervalMs);
-    }
     this.emit('joined', granted.id);
   }
 
-  private keepAliveTick(): void {
-    if (this.suspended || this.keepAliveInFlight || this.leaseId === null || this.isFenced) return;
-    const lease = this.leaseId;
-    const sentAt = now();
-    this.keepAliveInFlight = true;
-    this.client
-      .leaseKeepAlive(lease)
-      .then((ttl) => {
-        if (lease !== this.leaseId || this.isFenced) return;
-        if (ttl <= 0) {
-          this.fence(`etcd reports lease ${lease} gone`);
-          return;
-        }
-        // Only a reply received before the deadline may extend it: a late reply to a keep-alive sent
-        // long ago still renews from its send time, which is what etcd measured from at the latest.
-        if (this.suspended) return;
-        if (now() >= this.writeDeadline()) {
-          this.fence(`no keep-alive answered within the lease TTL (${this.ttlMs} ms)`);
-          return;
-        }
-        this.renewedAt = Math.max(this.renewedAt, sentAt);
-        this.ttlMs = ttl * 1000;
-        this.armFenceTimer();
-      })
-      .catch((err: Error) => {
-        this.lastError = err;
-        this.checkDeadline();
-      })
-      .finally(() => {
-        this.keepAliveInFlight = false;
-      });
+  /** A leader's event loop may stay busy longer than a follower's before its lease is left to lapse (lease-renewer.ts). */
+  private updateStallAllowance(): void {
+    const c = this.current;
+    this.renewer?.setLeading(c !== null && c.leader === this.self.id && c.leaderLease === this.leaseId, this.leaderStallLimitMs);
+  }
+
+  private onRenewerEvent(e: RenewerEvent): void {
+    if (e.lease !== this.leaseId || this.isFenced || !this.active) return;
+    if (e.kind === 'gone') this.fence(`etcd reports lease ${e.lease} gone`);
+    else if (e.kind === 'late') this.fence(`no keep-alive answered within the lease TTL (${this.ttlMs} ms)`);
+    else {
+      this.lastError = new EtcdError(e.message);
+      this.checkDeadline();
+    }
   }
 
   private armFenceTimer(): void {
@@ -405,7 +410,7 @@ export class Membership extends EventEmitter {
   private checkDeadline(): void {
     if (this.suspended || !this.active || this.isFenced || this.leaseId === null) return;
     if (now() >= this.writeDeadline()) {
-      this.fence(`no successful keep-alive for ${Math.round(now() - this.renewedAt)} ms (lease TTL ${this.ttlMs} ms)`);
+      this.fence(`no successful keep-alive for ${Math.round(now() - this.lastRenewal())} ms (lease TTL ${this.ttlMs} ms)`);
     } else if (this.fenceTimer === null) {
       this.armFenceTimer();
     }
@@ -414,6 +419,7 @@ export class Membership extends EventEmitter {
   private fence(reason: string): void {
     if (this.isFenced || !this.active) return;
     this.isFenced = true;
+    this.renewer?.stop();
     if (this.fenceTimer !== null) clearTimeout(this.fenceTimer);
     this.fenceTimer = null;
     this.emit('fenced', reason);
@@ -458,9 +464,10 @@ export class Membership extends EventEmitter {
     this.active = false;
     this.leaseId = null;
     this.suspended = false;
-    for (const t of [this.keepAliveTimer, this.resyncTimer]) if (t !== null) clearInterval(t);
+    this.renewer?.stop();
+    if (this.resyncTimer !== null) clearInterval(this.resyncTimer);
     for (const t of [this.fenceTimer, this.rejoinTimer]) if (t !== null) clearTimeout(t);
-    this.keepAliveTimer = this.resyncTimer = this.fenceTimer = this.rejoinTimer = null;
+    this.resyncTimer = this.fenceTimer = this.rejoinTimer = null;
     this.watchHandle?.cancel();
     this.watchHandle = null;
   }
@@ -523,6 +530,7 @@ export class Membership extends EventEmitter {
     if (record === null) return;
     if (this.current !== null && record.epoch <= this.current.epoch) return;
     this.current = record;
+    this.updateStallAllowance();
     this.emit('view', toView(record));
   }
 

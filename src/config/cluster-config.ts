@@ -54,6 +54,7 @@ const CLUSTER_SETTINGS: Record<string, { type: Scalar; default: string }> = {
   acceptable_pause: { type: { kind: 'time' }, default: '500ms' },
   expel_after: { type: { kind: 'time' }, default: '1s' },
   read_lease: { type: { kind: 'time' }, default: '1s' },
+  leader_stall_limit: { type: { kind: 'time' }, default: '60s' },
   batch_window: { type: { kind: 'time' }, default: '1ms' },
   max_batch: { type: { kind: 'int', min: 1, max: 100000 }, default: '100' },
 };
@@ -163,6 +164,7 @@ function clusterConfigFromEntries(entries: ConfEntry[], file: string, baseDirect
     acceptablePauseMs: parseTime(get('acceptable_pause'))!,
     expelAfterMs: parseTime(get('expel_after'))!,
     readLeaseMs: parseTime(get('read_lease'))!,
+    leaderStallLimitMs: parseTime(get('leader_stall_limit'))!,
     batchWindowMs: parseTime(get('batch_window'))!,
     maxBatch: Number(get('max_batch')),
     nodes: nodeList,

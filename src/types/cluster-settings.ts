@@ -19,6 +19,8 @@ export interface ClusterSettings {
   expelAfterMs: number;
   /** How long a follower's standby may read locally on one word of its leader (read-lease.ts; 0: never). */
   readLeaseMs: number;
+  /** How long a leader's event loop may stay busy while its etcd lease is still renewed (lease-renewer.ts). */
+  leaderStallLimitMs: number;
   /** How long the interconnect holds messages to one destination before it writes them (0: no batching). */
   batchWindowMs: number;
   /** Messages to one destination that flush a batch before the window ends. */

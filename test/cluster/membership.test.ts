@@ -183,6 +183,34 @@ describe('cluster: membership through etcd', function () {
     console.log(`      paused leader dropped from the agreed view after ${dropMs} ms (TTL ${TTL_S} s)`);
   });
 
+  it('a leader whose event loop is busy past the TTL keeps its lease (keep-alives from a worker thread); a busy follower loses its own', async () => {
+    const c = harness();
+    // Only node 1 may claim: it leads, 2 follows. Both run in this process, so one busy loop stalls both.
+    const onlyOne = (ctx: { self: NodeInfo }) => ctx.self.id === 1;
+    await c.add(1, { leaderStallLimitMs: 30_000, leaderCandidate: onlyOne }).join();
+    await c.add(2, { leaderStallLimitMs: 30_000, leaderCandidate: onlyOne }).join();
+    await waitFor(() => c.agree([1, 2], [1, 2], 1), 5000, () => c.describe());
+    const before = c.nodes.get(1)!.view()!;
+    const leader = c.nodes.get(1)!;
+    const follower = c.nodes.get(2)!;
+    // Busy for longer than the TTL: no timer, no I/O callback of this thread runs meanwhile.
+    const until = Date.now() + TTL_S * 1000 + 1500;
+    while (Date.now() < until) {
+      /* spin */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(leader.fenced(), c.describe()).to.equal(false);
+    expect(leader.canServeWrites(), 'the leader still holds its lease').to.equal(true);
+    expect(leader.isLeader()).to.equal(true);
+    expect(c.fences.get(1)).to.deep.equal([]);
+    // The follower's renewals stopped once its loop missed two keep-alives: its lease ran out.
+    await waitFor(() => c.fences.get(2)!.length > 0, 2000, () => c.describe());
+    expect(c.fences.get(2)![0]).to.match(/no successful keep-alive|gone/);
+    await waitFor(() => c.agree([1, 2], [1, 2], 1) && follower.canServeWrites(), 5000, () => c.describe());
+    expect(leader.view()!.epoch, 'the follower rejoined at a new epoch, under the same leader').to.be.greaterThan(before.epoch);
+    c.checkHistories();
+  });
+
   it('a rejoin() makes a new epoch even though the member set is the same', async () => {
     const c = harness();
     for (const id of [1, 2]) await c.add(id).join();

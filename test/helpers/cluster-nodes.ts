@@ -44,6 +44,7 @@ export async function startInProcessNodes(name: string, into?: { nodes: Map<numb
       acceptablePauseMs: 2000,
       expelAfterMs: 500,
       readLeaseMs: 500,
+      leaderStallLimitMs: 60_000,
       batchWindowMs: 1,
       maxBatch: 100,
     };
