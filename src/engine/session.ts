@@ -374,7 +374,8 @@ export class EngineSession implements Session {
     if (this.status !== 'E') return;
     const tag = ast !== undefined ? Object.keys(ast)[0] : '';
     const kind = tag === 'TransactionStmt' ? ast!.TransactionStmt.kind : '';
-    if (kind !== 'TRANS_STMT_ROLLBACK' && kind !== 'TRANS_STMT_COMMIT' && kind !== 'TRANS_STMT_ROLLBACK_TO')
+    // PREPARE TRANSACTION of an aborted block rolls it back, as PostgreSQL's does.
+    if (kind !== 'TRANS_STMT_ROLLBACK' && kind !== 'TRANS_STMT_COMMIT' && kind !== 'TRANS_STMT_ROLLBACK_TO' && kind !== 'TRANS_STMT_PREPARE')
       throw new SqlError(SqlState.inFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
   }
 

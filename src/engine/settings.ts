@@ -68,6 +68,8 @@ const DEFAULTS: Record<string, string> = {
   bytea_output: 'hex',
   row_security: 'on',
   max_connections: '100',
+  // Two-phase commit (PREPARE TRANSACTION) is not offered: PostgreSQL's default, under which it is disabled.
+  max_prepared_transactions: '0',
   max_identifier_length: '63',
   block_size: '8192',
   lc_collate: 'C',
@@ -89,7 +91,7 @@ const DEFAULTS: Record<string, string> = {
 };
 
 /** Settings fixed at server start (PostgreSQL's PGC_POSTMASTER ones) that SET must not change. */
-const FIXED_AT_START = new Set(['cluster_node_id', 'cluster_name']);
+const FIXED_AT_START = new Set(['cluster_node_id', 'cluster_name', 'max_connections', 'max_prepared_transactions']);
 
 const CANONICAL = new Map<string, string>();
 for (const k of Object.keys(DEFAULTS)) if (k !== 'datestyle') CANONICAL.set(k.toLowerCase(), k);

@@ -1,4 +1,4 @@
-// BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE / ROLLBACK TO with PostgreSQL's messages and
+// BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE / ROLLBACK TO (and PREPARE TRANSACTION, disabled) with PostgreSQL's messages and
 // SQLSTATEs. A savepoint keeps an image of the transaction's private writes; ROLLBACK TO restores
 // it (also from the aborted state, which it leaves) and keeps the savepoint, RELEASE forgets it
 // and every savepoint after it.
@@ -57,14 +57,21 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       return command('COMMIT');
     }
     case 'rollback':
-      if (!session.inTransactionBlock) session.notice('there is no transaction in progress', SqlState.noActiveSqlTransaction, 'WARNING');
-      session.endSettingsTransaction(false);
-      session.abortTxn();
-      session.inTransactionBlock = false;
-      session.setStatus('I');
-      // What the transaction read is durable before ROLLBACK returns (see awaitDurableReads).
-      await session.readsDurable(true);
-      return command('ROLLBACK');
+      return rollback(session);
+    case 'prepare': {
+      // Two-phase commit is disabled, as in PostgreSQL with max_prepared_transactions = 0 (its
+      // default): the transaction is rolled back, and an error says so unless it had already failed.
+      const live = session.inTransactionBlock && session.transactionStatus !== 'E';
+      const done = await rollback(session);
+      if (!live) return done;
+      throw new SqlError(SqlState.objectNotInPrerequisiteState, 'prepared transactions are disabled', { hint: 'Set max_prepared_transactions to a nonzero value.' });
+    }
+    case 'commitPrepared':
+    case 'rollbackPrepared': {
+      const what = bound.action === 'commitPrepared' ? 'COMMIT PREPARED' : 'ROLLBACK PREPARED';
+      if (session.inTransactionBlock) throw new SqlError(SqlState.activeSqlTransaction, `${what} cannot run inside a transaction block`);
+      throw new SqlError(SqlState.undefinedObject, `prepared transaction with identifier "${bound.name}" does not exist`);
+    }
     case 'savepoint': {
       if (!session.inTransactionBlock) throw onlyInBlock('SAVEPOINT');
       const txn = session.writeTxnOrNull;
@@ -94,6 +101,18 @@ export async function runTransactionStatement(session: EngineSession, bound: Tra
       return command('ROLLBACK');
     }
   }
+}
+
+/** ROLLBACK, and what ends a transaction as it does. */
+async function rollback(session: EngineSession): Promise<ExecuteResult> {
+  if (!session.inTransactionBlock) session.notice('there is no transaction in progress', SqlState.noActiveSqlTransaction, 'WARNING');
+  session.endSettingsTransaction(false);
+  session.abortTxn();
+  session.inTransactionBlock = false;
+  session.setStatus('I');
+  // What the transaction read is durable before ROLLBACK returns (see awaitDurableReads).
+  await session.readsDurable(true);
+  return command('ROLLBACK');
 }
 
 /**

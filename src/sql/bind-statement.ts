@@ -174,6 +174,12 @@ function bindTransaction(n: any): BoundStatement {
       return { kind: 'transaction', action: 'release', name: n.savepoint_name };
     case 'TRANS_STMT_ROLLBACK_TO':
       return { kind: 'transaction', action: 'rollbackTo', name: n.savepoint_name };
+    case 'TRANS_STMT_PREPARE':
+      return { kind: 'transaction', action: 'prepare', name: n.gid };
+    case 'TRANS_STMT_COMMIT_PREPARED':
+      return { kind: 'transaction', action: 'commitPrepared', name: n.gid };
+    case 'TRANS_STMT_ROLLBACK_PREPARED':
+      return { kind: 'transaction', action: 'rollbackPrepared', name: n.gid };
     default:
       throw notSupported(String(n.kind).replace('TRANS_STMT_', '').toLowerCase().replace('_', ' '));
   }

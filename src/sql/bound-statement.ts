@@ -84,7 +84,14 @@ export type BoundStatement =
   /** ALTER TABLE / RENAME: the commands are bound one after another by the engine, each against the table as the previous left it. */
   | { kind: 'alterTable'; table: TableDef; cmds: any[]; text: string; offset: number }
   | { kind: 'createIndex'; table: TableDef; name: string | null; columns: number[]; unique: boolean; ifNotExists: boolean }
-  | { kind: 'transaction'; action: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo'; name?: string; isolation?: string; readOnly?: boolean }
+  | {
+      kind: 'transaction';
+      action: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo' | 'prepare' | 'commitPrepared' | 'rollbackPrepared';
+      /** The savepoint's, or the prepared transaction's identifier. */
+      name?: string;
+      isolation?: string;
+      readOnly?: boolean;
+    }
   | { kind: 'set'; name: string; value: string | null; local: boolean }
   | { kind: 'show'; name: string }
   | { kind: 'copyFrom'; table: TableDef; columns: number[]; options: CopyOptions }
