@@ -412,6 +412,8 @@ export class ClusterNode {
       minCopies: Math.min(this.options.settings.replicationFactor, this.options.nodes.length),
       mayAcknowledge: () => this.membership.canServeWrites(),
       readLeaseMs: this.options.settings.readLeaseMs,
+      // A follower that holds commits back as long as a suspected node takes to be expelled stops counting.
+      lagLimitMs: this.options.settings.expelAfterMs,
       configuredNodes: this.options.nodes.length,
       log: (line) => this.log(`cluster: ${line}`),
     });

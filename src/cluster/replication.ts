@@ -3,8 +3,10 @@
 // every in-sync follower's copy are durable. Losing any one node then loses no acknowledged commit.
 //
 // A follower is *in sync* once it has caught up with the head of the log; from then on every write
-// waits for it, until the agreed membership removes it (a dead node stalls commits for as long as the
-// failure detector and its lease take to remove it, never longer). A follower behind the head — just
+// waits for it, until the agreed membership removes it, or, with lagLimitMs, until it has held a
+// write back that long and no read lease this leader gave it can still run: then writes stop waiting
+// for it until it has caught up again (a stalled or dead follower holds commits back for about
+// lagLimitMs, not for as long as its etcd lease takes to lapse). A follower behind the head — just
 // joined, restarted, or back after a lost link — is fed from the in-memory log of recent batches, or,
 // when the log no longer reaches back to its position or its history diverged from the leader's (it
 // was a leader that wrote batches nobody else received), from a consistent copy of the whole store.
@@ -55,6 +57,11 @@ export interface ReplicationOptions {
    * a majority (the one with the highest position) never lacks one, even after a full restart.
    */
   minCopies?: number;
+  /**
+   * An in-sync follower that has held a write back this long, once no read lease given to it can
+   * still run, no longer counts until it catches up (0: only membership removes one; expel_after).
+   */
+  lagLimitMs?: number;
   /** Checked before a write resolves: false once this node may no longer act as leader (lease lost). */
   mayAcknowledge?: () => boolean;
   /** Length of the read leases this leader gives in-sync followers (read_lease; 0: none given, none waited for). */
@@ -92,6 +99,8 @@ interface Follower {
 
 interface Waiter {
   seq: number;
+  /** performance.now() when it was written. */
+  at: number;
   /** In-sync followers that have yet to acknowledge, and the local write (id -1). */
   pending: Set<number>;
   resolve(): void;
@@ -118,13 +127,15 @@ export class ReplicatedKv implements KvStore {
   /** Followers the membership dropped whose read lease may still run: id → until (commits wait for them meanwhile). */
   private readonly leaving = new Map<number, number>();
   private leaseTimer: NodeJS.Timeout | null = null;
+  /** Wakes up when the oldest waiter will have waited lagLimitMs (see checkLaggards). */
+  private lagTimer: NodeJS.Timeout | null = null;
   private stopped: Error | null = null;
   /** The seq this leader's term started after (its head when it took over). */
   private readonly termStart: number;
   /** The highest seq the local store has made durable. */
   private localDurable: number;
   /** Counters for tessera_replication_stats(). */
-  readonly stats = { batches: 0, bytes: 0, snapshots: 0, resends: 0 };
+  readonly stats = { batches: 0, bytes: 0, snapshots: 0, resends: 0, demotions: 0 };
 
   constructor(
     readonly local: KvStore,
@@ -144,6 +155,7 @@ export class ReplicatedKv implements KvStore {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       minCopies: options.minCopies ?? 1,
       readLeaseMs: options.readLeaseMs ?? 0,
+      lagLimitMs: options.lagLimitMs ?? 0,
       configuredNodes: options.configuredNodes ?? 1,
     };
   }
@@ -187,6 +199,8 @@ export class ReplicatedKv implements KvStore {
     this.waiters = [];
     if (this.leaseTimer !== null) clearTimeout(this.leaseTimer);
     this.leaseTimer = null;
+    if (this.lagTimer !== null) clearTimeout(this.lagTimer);
+    this.lagTimer = null;
   }
 
   /**
@@ -302,7 +316,8 @@ export class ReplicatedKv implements KvStore {
     const pending = new Set<number>([-1]);
     for (const f of this.followers.values()) if (f.inSync) pending.add(f.id);
     for (const id of this.leaving.keys()) pending.add(id);
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, pending, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, at: performance.now(), pending, resolve, reject }));
+    this.armLagCheck(Infinity);
     this.local.write([...entries, [POSITION_KEY, encodePosition(this.head)]]).then(
       () => {
         if (seq > this.localDurable) this.localDurable = seq;
@@ -343,6 +358,55 @@ export class ReplicatedKv implements KvStore {
     }
     for (const w of done) w.resolve();
     this.trimLog();
+  }
+
+  /**
+   * Wakes checkLaggards when the oldest waiter will have waited lagLimitMs, or at `orAt` if sooner
+   * (a read lease that must run out first). Not moved when waiters settle: a wake-up finding a
+   * younger oldest waiter sleeps again, so commits pay no timer each.
+   */
+  private armLagCheck(orAt: number): void {
+    if (this.opts.lagLimitMs <= 0 || this.stopped !== null || this.waiters.length === 0) return;
+    const at = Math.min(orAt, this.waiters[0].at + this.opts.lagLimitMs);
+    if (this.lagTimer !== null) {
+      if (orAt === Infinity) return; // armed for the oldest waiter already
+      clearTimeout(this.lagTimer);
+    }
+    this.lagTimer = setTimeout(() => {
+      this.lagTimer = null;
+      this.checkLaggards();
+    }, Math.max(0, Math.ceil(at - performance.now())) + 1);
+  }
+
+  /**
+   * In-sync followers a write has waited for lagLimitMs stop counting once no read lease given to
+   * them can still run: their standby then reads nothing locally (no lease is given to a follower not
+   * in sync), so it cannot miss the writes acknowledged without it. Every write still needs
+   * replication_factor copies (ready()), so any majority keeps holding every acknowledged one.
+   */
+  private checkLaggards(): void {
+    const t = performance.now();
+    let leaseEnds = Infinity;
+    for (const w of this.waiters) {
+      if (t - w.at < this.opts.lagLimitMs) break;
+      for (const id of w.pending) {
+        const f = this.followers.get(id);
+        if (f === undefined || !f.inSync || this.leaving.has(id)) continue;
+        if (f.leaseUntil > t) leaseEnds = Math.min(leaseEnds, f.leaseUntil);
+        else this.demote(f, t - w.at);
+      }
+    }
+    this.settleWaiters();
+    this.armLagCheck(leaseEnds);
+  }
+
+  private demote(f: Follower, waitedMs: number): void {
+    f.inSync = false;
+    // Told again once it has caught up (pump, recover).
+    f.told = false;
+    this.stats.demotions++;
+    for (const w of this.waiters) w.pending.delete(f.id);
+    this.options.log?.(`node ${f.id} held a commit back for ${Math.round(waitedMs)} ms: commits no longer wait for it until it catches up`);
   }
 
   /** Drops batches every follower has beyond logBytes of history, and any beyond maxLogBytes. */

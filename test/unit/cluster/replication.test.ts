@@ -8,6 +8,8 @@ import { KvStore, LmdbKv, MemoryKv } from '../../../src/storage/kv-store';
 import { Replica } from '../../../src/cluster/replica';
 import { ReplicatedKv, serveReplica } from '../../../src/cluster/replication';
 import { FakeNet, until } from '../../helpers/cluster-fakes';
+import { HeldKv } from '../../helpers/held-kv';
+import { readLeaseMargin } from '../../../src/cluster/read-lease';
 import { POSITION_KEY, decodePosition, encodeBatch, encodePosition } from '../../../src/cluster/kv-batch';
 
 function contents(kv: KvStore): Map<string, string> {
@@ -65,6 +67,41 @@ describe('cluster replication', () => {
     await leader.write([put('c', '4')]);
     expect(contents(f3.kv)).to.deep.equal(contents(leader.local));
     expect(leader.stats.snapshots).to.equal(0);
+  });
+
+  it('with lagLimitMs, stops waiting for a stalled in-sync follower once its read lease ran out, and counts it again once it caught up', async () => {
+    const net = new FakeNet();
+    const f2 = new Replica(new MemoryKv());
+    const stalled = new HeldKv();
+    const f3 = new Replica(stalled);
+    serveReplica(net.node(2), () => f2, () => 1);
+    serveReplica(net.node(3), () => f3, () => 1);
+    const leader = new ReplicatedKv(new MemoryKv(), net.node(1), { term: 1, minCopies: 2, lagLimitMs: 150, readLeaseMs: 400, configuredNodes: 3 });
+    leader.setFollowers([2, 3]);
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    // Node 3's standby may read locally on this word for 400 ms (and a margin).
+    expect(leader.grantReadLease(3).readMs).to.equal(400);
+    const given = performance.now();
+    stalled.hold();
+    const w = leader.write([put('a', '1')]);
+    // Past the lag limit, but node 3 may still be reading under its lease: the write waits.
+    expect(await settledWithin(w, 300)).to.equal(false);
+    expect(await settledWithin(w, 1000)).to.equal(true);
+    expect(performance.now() - given, 'not acknowledged before the lease ran out').to.be.at.least(400 + readLeaseMargin(400));
+    expect(leader.stats.demotions).to.equal(1);
+    expect(leader.followerStates().find((f) => f.id === 3)!.inSync).to.equal(false);
+    expect(leader.grantReadLease(3).readMs, 'no read lease while it does not count').to.equal(0);
+    // Writes go on without it (node 2 is the second copy) ...
+    await leader.write([put('b', '2')]);
+    // ... and once its store writes again it catches up and counts for every write again.
+    stalled.release();
+    await until(() => leader.followerStates().every((f) => f.inSync));
+    const next = leader.write([put('c', '3')]);
+    stalled.hold();
+    expect(await settledWithin(next, 100), 'waits for node 3 again').to.equal(false);
+    stalled.release();
+    await next;
+    expect(contents(f3.kv)).to.deep.equal(contents(leader.local));
   });
 
   it('sends a full copy to a follower the log no longer reaches back to', async () => {
