@@ -14,6 +14,7 @@
 // A follower's standby reads locally only under a read lease this leader gave it (read-lease.ts):
 // a follower the membership drops is waited for until its leases have run out.
 import { KvStore } from '../storage/kv-store';
+import { SqlError, SqlState } from '../types/sql-error';
 import { KvEntries, POSITION_KEY, Position, TERM_PREFIX, decodeBatch, decodePosition, encodeBatch, encodePosition } from './kv-batch';
 import { MessageType } from './message-types';
 import { LeaseAnswer, readLeaseMargin } from './read-lease';
@@ -112,9 +113,17 @@ const SNAP_BEGIN = 0;
 const SNAP_ENTRIES = 1;
 const SNAP_END = 2;
 
-export class NotLeaderError extends Error {
+/**
+ * A write this node can no longer acknowledge (it lost or gave up the leadership): 57P01, which
+ * clients retry on another connection. A SqlError, so that a statement failing on it directly (a
+ * DDL commit, a spill write) tells the client that code too, not an internal error.
+ */
+export class NotLeaderError extends SqlError {
   readonly retryable = true;
-  readonly code = '57P01';
+  constructor(message: string) {
+    super(SqlState.adminShutdown, message);
+    this.name = 'NotLeaderError';
+  }
 }
 
 export class ReplicatedKv implements KvStore {

@@ -6,15 +6,16 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ReplicatedKv } from '../../../src/cluster/replication';
+import { NotLeaderError, ReplicatedKv } from '../../../src/cluster/replication';
 import { Database } from '../../../src/engine/database';
 import { ROW_GROUP_ROWS } from '../../../src/storage/api';
 import { LmdbKv } from '../../../src/storage/kv-store';
+import { SqlError } from '../../../src/types/sql-error';
 import { SPILL_PREFIX } from '../../../src/storage/spilled-groups';
 import { FakeNet } from '../../helpers/cluster-fakes';
 import { embedded } from '../../helpers/standby-cluster';
 
-describe('cluster leader store: spills', function () {
+describe('cluster leader store: spills and lost leadership', function () {
   this.timeout(60000);
   let dir: string;
   beforeEach(() => {
@@ -49,6 +50,38 @@ describe('cluster leader store: spills', function () {
       expect(spilledBefore, 'batches of spilled groups replicated before the commit').to.be.at.least(2);
     } finally {
       await database.close();
+    }
+  });
+
+  it('a leader that lost its leadership fails DDL and bulk writes with the retryable 57P01, not an internal error', async () => {
+    const replicated = new ReplicatedKv(new LmdbKv(dir, false), new FakeNet().node(1), { term: 1 });
+    replicated.setFollowers([]);
+    const database = await Database.open({ dir, kv: replicated });
+    try {
+      const db = embedded(database);
+      await db.query('CREATE TABLE t (id int)');
+      await db.query('INSERT INTO t VALUES (1)');
+      // The leadership is lost while each statement's writes are in flight (ANALYZE's commit is
+      // written directly, not by the group-commit pipeline), and before the next ones.
+      const statements = ['ANALYZE t', 'CREATE TABLE u (id int)', `INSERT INTO t SELECT g FROM generate_series(1, ${2 * ROW_GROUP_ROWS}) g`, 'ANALYZE t'];
+      const write = replicated.write.bind(replicated);
+      let writes = 0;
+      replicated.write = (entries) => {
+        const w = write(entries);
+        if (++writes === 1) replicated.stop(new NotLeaderError('this node is no longer the leader (lease lost); reconnect and retry'));
+        return w;
+      };
+      for (const sql of statements) {
+        const err = await db.query(sql).then(() => null, (e: { code?: string; message?: string }) => e);
+        expect(err, sql).to.not.equal(null);
+        // A SqlError: the wire protocol sends any other error as XX000, an internal error.
+        expect(err, `${sql}: ${err!.message}`).to.be.instanceOf(SqlError);
+        expect(err!.code, `${sql}: ${err!.message}`).to.equal('57P01');
+        expect(err!.message).to.match(/no longer the leader|reconnect and retry/);
+      }
+      expect(writes, 'the first statement wrote').to.be.at.least(1);
+    } finally {
+      await database.close().catch(() => undefined);
     }
   });
 });
