@@ -11,6 +11,7 @@ import { Vector } from '../types/vector';
 import { DEFAULT_FORMAT, formatCell } from '../types/text-format';
 import { ROW_GROUP_ROWS, RowId, TableDef, TableSnapshot, UniqueKey } from './api';
 import { cellsEqual, hashKeyRow, hashKeys } from './key-hash';
+import { Steps, runSteps, runStepsYielding } from './event-loop-slices';
 
 /**
  * Open-addressing multimap key hash → RowId (linear probing). Slot s is two Int32s side by side,
@@ -137,6 +138,19 @@ function detailOf(def: TableDef, key: number[], values: string, verb: string): s
  * home slot), so the inserts sweep the slot array instead of missing the cache on every row.
  */
 export function buildKeyIndex(snapshot: TableSnapshot, def: TableDef, key: UniqueKey, validating = false, notNull = false): KeyHashIndex {
+  return runSteps(keyIndexSteps(snapshot, def, key, validating, notNull));
+}
+
+/** buildKeyIndex letting the event loop turn between row groups and every INSERT_SLICE entries (ADD PRIMARY KEY on a big table). */
+export function buildKeyIndexYielding(snapshot: TableSnapshot, def: TableDef, key: UniqueKey, validating = false, notNull = false): Promise<KeyHashIndex> {
+  return runStepsYielding(keyIndexSteps(snapshot, def, key, validating, notNull));
+}
+
+/** Index entries added between two slices of the insert phase (~25 ms: the inserts miss the cache at millions of keys). */
+const INSERT_SLICE = 1 << 18;
+
+/** buildKeyIndex's work, as steps: one per row group read and hashed, the index allocated, the sort, one per INSERT_SLICE entries added. */
+export function* keyIndexSteps(snapshot: TableSnapshot, def: TableDef, key: UniqueKey, validating = false, notNull = false): Steps<KeyHashIndex> {
   const pk = key.columns;
   let total = 0;
   for (let g = 0; g < snapshot.rowGroupCount; g++) total += snapshot.rowCount(g);
@@ -160,14 +174,18 @@ export function buildKeyIndex(snapshot: TableSnapshot, def: TableDef, key: Uniqu
       hashes[n] = h.hashes[i];
       ids[n++] = base + i;
     }
+    yield;
   }
   const index = new KeyHashIndex(n);
+  yield;
   [hashes, ids] = sortByTopBits(hashes, ids, n, Math.min(12, index.slotBits));
+  yield;
   const cell = (rowId: RowId, c: number): [Vector, number] => {
     const g = Math.floor(rowId / ROW_GROUP_ROWS);
     return [snapshot.readColumn(g, c), rowId - g * ROW_GROUP_ROWS];
   };
   for (let k = 0; k < n; k++) {
+    if (k > 0 && (k & (INSERT_SLICE - 1)) === 0) yield;
     const h = hashes[k];
     if (validating) {
       for (let s = index.probe(h, -1); s !== -1; s = index.probe(h, s)) {
