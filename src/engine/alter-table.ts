@@ -348,7 +348,7 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
     case 'CONSTR_PRIMARY': {
       if (table.primaryKey !== null) throw new SqlError(SqlState.invalidTableDefinition, `multiple primary keys for table "${table.name}" are not allowed`);
       const name = con.conname ?? chooseName(table.name, [], 'pkey', taken);
-      txn.setPrimaryKey(table.id, keyColumns(), name);
+      await txn.setPrimaryKey(table.id, keyColumns(), name);
       return;
     }
     case 'CONSTR_UNIQUE': {
@@ -356,7 +356,7 @@ async function addConstraint(session: EngineSession, txn: WriteTxn, table: Table
       const columns = keyColumns();
       if (con.conname !== undefined && taken.has(con.conname)) throw new SqlError(SqlState.duplicateTable, `relation "${con.conname}" already exists`);
       const name = con.conname ?? chooseName(table.name, columns.map((c) => table.columns[c].name), 'key', taken);
-      txn.alterTable(table.id, { ...table, uniques: [...(table.uniques ?? []), { name, columns, oid: txn.allocateOid(), indexOid: txn.allocateOid() }] }, null);
+      await txn.alterKeys(table.id, { ...table, uniques: [...(table.uniques ?? []), { name, columns, oid: txn.allocateOid(), indexOid: txn.allocateOid() }] });
       return;
     }
     case 'CONSTR_CHECK': {

@@ -115,7 +115,7 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
       for (const t of bound.tables.length > 0 ? bound.tables : catalog.tables()) txn.analyze(t.id);
       return { kind: 'command', command: 'ANALYZE' };
     case 'addPrimaryKey':
-      txn.setPrimaryKey(bound.table.id, bound.columns, bound.constraintName);
+      await txn.setPrimaryKey(bound.table.id, bound.columns, bound.constraintName);
       return { kind: 'command', command: 'ALTER TABLE' };
     case 'createSequence': {
       if (relationExists(catalog, bound.schema, bound.name)) {
@@ -156,7 +156,9 @@ export async function runDdl(session: EngineSession, bound: BoundStatement): Pro
       }
       const name = bound.name ?? chooseName(table.name, bound.columns.map((c) => table.columns[c].name), 'idx', taken);
       const index: IndexDef = { id: txn.allocateOid(), name, columns: bound.columns, unique: bound.unique };
-      txn.alterTable(table.id, { ...table, indexes: [...(table.indexes ?? []), index] }, null);
+      // A unique index validates the rows: the event loop turns while a big table's are checked.
+      if (bound.unique) await txn.alterKeys(table.id, { ...table, indexes: [...(table.indexes ?? []), index] });
+      else txn.alterTable(table.id, { ...table, indexes: [...(table.indexes ?? []), index] }, null);
       return { kind: 'command', command: 'CREATE INDEX' };
     }
     case 'alterTable':

@@ -312,9 +312,10 @@ export interface WriteTxn {
   /**
    * ALTER TABLE … ADD PRIMARY KEY: validates that the existing rows are unique (23505 otherwise,
    * worded as PostgreSQL: 'could not create unique index "t_pkey"' with detail 'Key (a)=(1) is duplicated.')
-   * and not NULL, then records the key in the table's definition.
+   * and not NULL, then records the key in the table's definition. The event loop turns while the
+   * key index of a big table is built (see event-loop-slices.ts).
    */
-  setPrimaryKey(tableId: number, columns: number[], constraintName: string): void;
+  setPrimaryKey(tableId: number, columns: number[], constraintName: string): Promise<void>;
   /**
    * ALTER TABLE / CREATE INDEX: replaces the table's definition. With `rewrite`, every live row is
    * passed through it (one call per row group, the group's live rows as one vector per old column;
@@ -322,6 +323,11 @@ export interface WriteTxn {
    * that are new or changed are validated over the rows ('could not create unique index', 23505).
    */
   alterTable(tableId: number, def: TableDef, rewrite: ((columns: Vector[], length: number) => Vector[]) | null): void;
+  /**
+   * alterTable(tableId, def, null) for a definition that may add unique keys (ADD UNIQUE, CREATE
+   * UNIQUE INDEX): the event loop turns while their indexes are built and validated over a big table.
+   */
+  alterKeys(tableId: number, def: TableDef): Promise<void>;
   /**
    * The live row holding `key` (values of the unique key's columns at row `row` of `columns`, a
    * batch laid out as the table) as this transaction sees it, or -1; for INSERT … ON CONFLICT.

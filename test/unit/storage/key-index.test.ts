@@ -187,7 +187,7 @@ describe('unique-key hash index', () => {
     u.append(other.id, [ints([7, 8, 9]), ints([0, 0, 0])]);
     await u.commit();
     const a = s.begin();
-    a.setPrimaryKey(other.id, [0], 'p_pkey');
+    await a.setPrimaryKey(other.id, [0], 'p_pkey');
     a.append(other.id, [ints([10]), ints([0])]);
     await a.commit();
     expect(store.pkIndex(other.id, keyOf('p_pkey')).size).to.equal(4);
