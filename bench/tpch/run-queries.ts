@@ -64,13 +64,26 @@ export function render(result: any): { output: string; rows: number } {
 }
 
 export async function runQueries(port: number, runs: number, log: (line: string) => void, options: RunOptions = {}): Promise<QueryTiming[]> {
-  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-  await client.connect();
   const limit = options.timeoutSeconds ?? 0;
-  if (limit > 0) await client.query(`set statement_timeout = '${limit}s'`);
+  // A connection the server ended (a cluster node's FATAL 57P01 when its leader is lost) fails its
+  // query, which is reported; the next query gets a new connection instead of the run ending.
+  let lost = false;
+  const connect = async (): Promise<Client> => {
+    const c = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+    c.on('error', () => (lost = true));
+    await c.connect();
+    lost = false;
+    if (limit > 0) await c.query(`set statement_timeout = '${limit}s'`);
+    return c;
+  };
+  let client = await connect();
   const timings: QueryTiming[] = [];
   try {
     for (const name of queryNames().filter((q) => options.only === undefined || options.only.includes(q))) {
+      if (lost) {
+        await client.end().catch(() => undefined);
+        client = await connect();
+      }
       const sql = querySql(name, options.sf);
       await options.beforeEach?.(name, client);
       const runsMs: number[] = [];
@@ -99,7 +112,10 @@ export async function runQueries(port: number, runs: number, log: (line: string)
             outputFrom = 'decorrelated rewrite';
             await client.query(`set statement_timeout = '${limit}s'`);
           }
-        } else error = (err as Error).message;
+        } else {
+          error = (err as Error).message;
+          if ((err as { code?: string }).code?.startsWith('57P') === true) lost = true;
+        }
       }
       await options.afterEach?.(name, client);
       const sorted = runsMs.slice().sort((a, b) => a - b);
@@ -109,7 +125,7 @@ export async function runQueries(port: number, runs: number, log: (line: string)
       log(`  ${name}  ${what}`);
     }
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
   return timings;
 }
