@@ -9,8 +9,8 @@
 //   npm run bench:cluster-tpch -- [--sf 1] [--data DIR] [--runs 1] [--out bench/results/tpch-sf1-cluster.md] [--stop-single]
 //   (--data: where the .tbl files are, e.g. /work/main/bench/tpch/data/sf1; default: the usual places;
 //   --stop-single: the single node is stopped while the cluster runs and started again on its data
-//   for its second pass, so that four servers do not share the machine's memory: at SF 10 they did
-//   not fit in 24 GiB)
+//   for its second pass, so that four servers do not share the machine's memory: in the first SF 10
+//   run with all four up, every process, this one too, stalled for minutes at a time)
 import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
