@@ -32,6 +32,9 @@ export class LeaseRenewer {
   private readonly ticker: NodeJS.Timeout;
   private slot = -1;
   private grantedAt = 0;
+  private lease = '';
+  /** False once the thread died or was closed: make a new renewer. */
+  alive = true;
   /** A follower's: a missed keep-alive or two, as when the main thread sent them. */
   private readonly followerAllowanceMs: number;
 
@@ -43,7 +46,12 @@ export class LeaseRenewer {
       workerData: { endpoint: options.endpoint, intervalMs: options.intervalMs, timeoutMs: options.requestTimeoutMs, shared: this.slots.buffer },
     });
     this.worker.on('message', onEvent);
-    this.worker.on('error', (err) => onEvent({ kind: 'error', lease: '', message: `lease renewal thread failed: ${err.message}` }));
+    // A thread that died renews nothing: the lease lapses and the node is fenced; its next lease gets a new thread.
+    this.worker.on('error', (err) => {
+      this.alive = false;
+      onEvent({ kind: 'error', lease: this.lease, message: `lease renewal thread failed: ${err.message}` });
+    });
+    this.worker.on('exit', () => (this.alive = false));
     // Neither keeps the process alive: the membership's own timers decide that.
     this.worker.unref();
     this.ticker = setInterval(() => {
@@ -56,12 +64,14 @@ export class LeaseRenewer {
   start(lease: string, grantedAt: number, ttlMs: number, marginMs: number): void {
     this.slot++;
     this.grantedAt = grantedAt;
+    this.lease = lease;
     this.slots[SLOT_MAIN_TICK] = monotonicMs();
     this.send({ kind: 'start', lease, slot: this.slot, renewedAt: grantedAt, ttlMs, marginMs });
   }
 
   stop(): void {
     this.grantedAt = 0;
+    this.lease = '';
     this.send({ kind: 'stop' });
   }
 

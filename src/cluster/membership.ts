@@ -315,6 +315,11 @@ export class Membership extends EventEmitter {
     this.renewer?.setSuspended(true);
   }
 
+  /** Test hook: the keep-alive thread dies (it renews nothing more; the next lease gets a new one). */
+  async killRenewalThreadForTest(): Promise<void> {
+    await this.renewer?.close();
+  }
+
   /** Test hook: the process runs again (SIGCONT): late timers fire, queued watch events arrive. */
   resumeForTest(): void {
     if (!this.suspended) return;
@@ -374,7 +379,10 @@ export class Membership extends EventEmitter {
     this.ttlMs = granted.ttl * 1000;
     this.renewedAt = sentAt;
     this.isFenced = false;
-    this.renewer ??= new LeaseRenewer({ endpoint: this.client.endpoint, intervalMs: this.keepAliveIntervalMs, requestTimeoutMs: 2000 }, (e) => this.onRenewerEvent(e));
+    if (this.renewer?.alive !== true) {
+      void this.renewer?.close();
+      this.renewer = new LeaseRenewer({ endpoint: this.client.endpoint, intervalMs: this.keepAliveIntervalMs, requestTimeoutMs: 2000 }, (e) => this.onRenewerEvent(e));
+    }
     this.renewer.setSuspended(this.suspended);
     this.renewer.start(granted.id, sentAt, this.ttlMs, this.marginMs());
     this.updateStallAllowance();

@@ -211,6 +211,23 @@ describe('cluster: membership through etcd', function () {
     c.checkHistories();
   });
 
+  it('a node whose keep-alive thread dies is fenced when its lease runs out and rejoins with a new thread', async () => {
+    const c = harness();
+    await c.joinThree();
+    const victim = c.nodes.get(2)!;
+    const before = victim.view()!.epoch;
+    await victim.killRenewalThreadForTest();
+    await waitFor(() => c.fences.get(2)!.length > 0, TTL_S * 1000 + 1500, () => c.describe());
+    expect(c.fences.get(2)![0]).to.match(/no successful keep-alive|gone|within the lease TTL/);
+    await waitFor(() => c.agree([1, 2, 3], [1, 2, 3]) && victim.canServeWrites(), 5000, () => c.describe());
+    expect(victim.view()!.epoch).to.be.greaterThan(before);
+    // The new thread keeps the new lease: still held well past another TTL.
+    await new Promise((r) => setTimeout(r, TTL_S * 1000 + 500));
+    expect(victim.canServeWrites(), c.describe()).to.equal(true);
+    expect(c.fences.get(2)!.length).to.equal(1);
+    c.checkHistories();
+  });
+
   it('a rejoin() makes a new epoch even though the member set is the same', async () => {
     const c = harness();
     for (const id of [1, 2]) await c.add(id).join();
