@@ -326,7 +326,7 @@ export class ReplicatedKv implements KvStore {
     for (const f of this.followers.values()) if (f.inSync) pending.add(f.id);
     for (const id of this.leaving.keys()) pending.add(id);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, at: performance.now(), pending, resolve, reject }));
-    this.armLagCheck(Infinity);
+    if (this.lagTimer === null) this.armLagCheck(Infinity);
     this.local.write([...entries, [POSITION_KEY, encodePosition(this.head)]]).then(
       () => {
         if (seq > this.localDurable) this.localDurable = seq;
@@ -370,17 +370,16 @@ export class ReplicatedKv implements KvStore {
   }
 
   /**
-   * Wakes checkLaggards when the oldest waiter will have waited lagLimitMs, or at `orAt` if sooner
-   * (a read lease that must run out first). Not moved when waiters settle: a wake-up finding a
-   * younger oldest waiter sleeps again, so commits pay no timer each.
+   * Wakes checkLaggards when the oldest waiter will have waited lagLimitMs, or, once it has, when
+   * the first read lease that holds a demotion back runs out (`leaseEnds`). Called with no timer
+   * set; write() arms it only when none is, and it is not moved when waiters settle: a wake-up
+   * finding a younger oldest waiter sleeps again, so commits pay no timer each.
    */
-  private armLagCheck(orAt: number): void {
+  private armLagCheck(leaseEnds: number): void {
     if (this.opts.lagLimitMs <= 0 || this.stopped !== null || this.waiters.length === 0) return;
-    const at = Math.min(orAt, this.waiters[0].at + this.opts.lagLimitMs);
-    if (this.lagTimer !== null) {
-      if (orAt === Infinity) return; // armed for the oldest waiter already
-      clearTimeout(this.lagTimer);
-    }
+    let at = this.waiters[0].at + this.opts.lagLimitMs;
+    if (at <= performance.now()) at = leaseEnds;
+    if (at === Infinity) return;
     this.lagTimer = setTimeout(() => {
       this.lagTimer = null;
       this.checkLaggards();
