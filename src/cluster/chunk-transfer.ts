@@ -7,17 +7,13 @@
 // storage/chunk-marker.ts): `key` or `key<TAB>hash`, one per line. A holder answers bytes with another
 // hash as missing (null), and so does a holder being sent a whole copy for a key asked without a hash:
 // its store then holds bytes of two histories side by side (replica.ts), which only a hash tells apart.
-import { isChunkMarker, loadChunkHasher, markerHash } from '../storage/chunk-marker';
+import { isChunkMarker, loadChunkHasher, markerChunkLength, markerHash } from '../storage/chunk-marker';
 import { KvStore } from '../storage/kv-store';
 import { KvEntries, POSITION_KEY, decodeBatch, decodePosition, encodeBatch } from './kv-batch';
+import { inFlight, requestParts } from './fetch-parts';
 import { MessageType } from './message-types';
 import { Placement } from './placement';
 import { RequestHandlers, RequestTransport } from './replication';
-
-/** Keys per request: a few MiB of chunks at most. */
-const KEYS_PER_REQUEST = 32;
-/** Requests in flight per holder. */
-const IN_FLIGHT = 4;
 
 /**
  * Answers chunk requests from this node's store: the bytes, or null for a key it does not hold (or not
@@ -91,13 +87,17 @@ export async function gatherElsewhere(kv: KvStore, placement: Placement, markers
   const hasher = await loadChunkHasher();
   /** The hash of the bytes each marker replaced (null: a marker that names none). */
   const wanted = new Map<string, string | null>();
+  /** The byte length of each marker's chunk (null: the marker does not say). */
+  const lengths = new Map<string, number | null>();
   const byHolder = new Map<number, string[]>();
   /** Every live holder of each marker's chunk, master first: the next is asked when one lacks it. */
   const holdersOf = new Map<string, number[]>();
   const unplaced: string[] = [];
   for (const k of markers) {
     const marker = kv.get(k);
-    wanted.set(k, marker !== undefined && isChunkMarker(marker) ? markerHash(marker) : null);
+    const isMarker = marker !== undefined && isChunkMarker(marker);
+    wanted.set(k, isMarker ? markerHash(marker) : null);
+    lengths.set(k, isMarker ? markerChunkLength(marker) : null);
     const holders = placement.holders(k)!;
     const liveHolders = holders.filter((n) => live.includes(n));
     if (liveHolders.length === 0) unplaced.push(k);
@@ -112,37 +112,31 @@ export async function gatherElsewhere(kv: KvStore, placement: Placement, markers
   let chunks = 0;
   let bytes = 0;
   await Promise.all(
-    [...byHolder].map(async ([holder, keys]) => {
-      let next = 0;
-      const lane = async () => {
-        while (next < keys.length) {
-          const part = keys.slice(next, next + KEYS_PER_REQUEST);
-          next += KEYS_PER_REQUEST;
-          const got: KvEntries = [];
-          const ask = async (from: number, keys: string[]) => fetchChunks(transport, from, keys, undefined, keys.map((k) => wanted.get(k)!));
-          // Checked here too, whatever the holder did: bytes that are not the marker's are never written.
-          const usable = (k: string, v: Buffer | null): Buffer | null => {
-            const hash = wanted.get(k)!;
-            return v === null || (hash !== null && !hasher.matches(v, hash)) ? null : v;
-          };
-          for (const [k, v] of await ask(holder, part)) {
-            // A holder that lacks a chunk (it is behind, or a copy of the store is being sent to it) or has
-            // another version of it: the chunk's other live holders may have it.
-            let value = usable(k, v);
-            for (const other of value === null ? holdersOf.get(k)!.slice(1) : []) {
-              value = usable(k, (await ask(other, [k]))[0][1]);
-              if (value !== null) break;
-            }
-            if (value === null) throw new Error(`no live holder of chunk ${k} has it${wanted.get(k) !== null ? ` in the version this node's marker names (${wanted.get(k)})` : ''} (asked ${holdersOf.get(k)!.join(', ')})`);
-            got.push([k, value]);
+    [...byHolder].map(([holder, keys]) =>
+      inFlight(requestParts(keys, (k) => lengths.get(k)!), async (part) => {
+        const got: KvEntries = [];
+        const ask = async (from: number, keys: string[]) => fetchChunks(transport, from, keys, undefined, keys.map((k) => wanted.get(k)!));
+        // Checked here too, whatever the holder did: bytes that are not the marker's are never written.
+        const usable = (k: string, v: Buffer | null): Buffer | null => {
+          const hash = wanted.get(k)!;
+          return v === null || (hash !== null && !hasher.matches(v, hash)) ? null : v;
+        };
+        for (const [k, v] of await ask(holder, part)) {
+          // A holder that lacks a chunk (it is behind, or a copy of the store is being sent to it) or has
+          // another version of it: the chunk's other live holders may have it.
+          let value = usable(k, v);
+          for (const other of value === null ? holdersOf.get(k)!.slice(1) : []) {
+            value = usable(k, (await ask(other, [k]))[0][1]);
+            if (value !== null) break;
           }
-          await kv.write(got);
-          chunks += got.length;
-          for (const [, v] of got) bytes += v!.length;
+          if (value === null) throw new Error(`no live holder of chunk ${k} has it${wanted.get(k) !== null ? ` in the version this node's marker names (${wanted.get(k)})` : ''} (asked ${holdersOf.get(k)!.join(', ')})`);
+          got.push([k, value]);
         }
-      };
-      await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-    }),
+        await kv.write(got);
+        chunks += got.length;
+        for (const [, v] of got) bytes += v!.length;
+      }),
+    ),
   );
   return { chunks, bytes, ms: Date.now() - started };
 }

@@ -6,7 +6,7 @@
 // the work was given (a table read whole — a build side — lacks about a third of its chunks here):
 // fetching only the chunk that stopped it took one round per chunk, and the work was given up long
 // before a build side's markers were all in.
-import { isChunkMarker } from '../storage/chunk-marker';
+import { isChunkMarker, markerChunkLength } from '../storage/chunk-marker';
 import { MissingChunkError, RemoteChunkReader } from '../exec/parallel/remote-exec';
 import type { RemoteTable } from '../exec/parallel/remote-types';
 import { readStoredColumn } from '../storage/kv-chunk-source';
@@ -16,6 +16,7 @@ import { vectorBytes } from '../storage/chunk-codec';
 import { Vector } from '../types/vector';
 import { sliceVector } from '../types/vector-ops';
 import { fetchChunksAt } from './chunk-transfer';
+import { inFlight, requestParts } from './fetch-parts';
 import type { RequestTransport } from './replication';
 
 /** How a node reads its copy for work another node coordinates (fragments, shuffled joins). */
@@ -78,10 +79,24 @@ export class FusedReader {
       }
       const missing = new Set<string>();
       for (const t of missedTables) for (const keys of t.keys) for (const key of keys) if (key !== '' && cache.elsewhere(store.reads, key)) missing.add(key);
-      const { entries: got, seq } = await fetchChunksAt(transport, leader, [...missing]);
-      if (got.some(([, v]) => v === null)) return null;
-      cache.fetched(got as [string, Buffer][], seq);
-      fetched?.(got.length);
+      // In parts (fetch-parts.ts): a whole build side asked at once could exceed the interconnect's frame limit.
+      let complete = true;
+      await inFlight(
+        requestParts([...missing], (k) => {
+          const marker = store.reads.get(k);
+          return marker === undefined ? null : markerChunkLength(marker);
+        }),
+        async (keys) => {
+          if (!complete) return;
+          const { entries: got, seq } = await fetchChunksAt(transport, leader, keys);
+          if (got.some(([, v]) => v === null)) complete = false;
+          else {
+            cache.fetched(got as [string, Buffer][], seq);
+            fetched?.(got.length);
+          }
+        },
+      );
+      if (!complete) return null;
     }
   }
 }

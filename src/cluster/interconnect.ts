@@ -35,7 +35,7 @@ export interface InterconnectOptions {
   acceptablePauseMs?: number;
   /** Largest frame payload accepted (default 256 MiB). */
   maxFrameBytes?: number;
-  /** Bytes queued for one peer before sends fail with a retryable error (default 64 MiB). */
+  /** Bytes queued for one peer before sends (not answers) fail with a retryable error (default 64 MiB). */
   maxQueuedBytes?: number;
   /** Reconnect backoff after a loss: first delay, doubled up to the max (defaults 50 ms and 1000 ms). */
   reconnectMinMs?: number;
@@ -426,7 +426,7 @@ export class Interconnect implements LinkHost {
     try {
       link.enqueue(kind, type, requestId, payload);
     } catch {
-      // Link closed or backlog full: the requester times out or sees the link loss.
+      // Link closed (answers are not refused for a full backlog, peer-link.ts): the requester sees the link loss.
     }
   }
 

@@ -26,6 +26,7 @@ import { isChunkMarker, markerChunkLength } from '../storage/chunk-marker';
 import { KvReader, KvStore } from '../storage/kv-store';
 import { SqlError, SqlState } from '../types/sql-error';
 import { KvEntries } from './kv-batch';
+import { inFlight, requestParts } from './fetch-parts';
 import { chunkResourceOfKey } from './placement';
 
 /** Fetches chunk bytes from a node that holds every chunk: the entries (null: it has none) and the seq they are as of. */
@@ -37,9 +38,6 @@ export interface StandbyKvOptions {
   /** How long a fetch waits for the copy to reach the position its bytes are as of (default 5 s). */
   catchUpMs?: number;
 }
-
-const KEYS_PER_REQUEST = 32;
-const IN_FLIGHT = 4;
 
 /**
  * The SQLSTATE of a statement refused because it would fetch more than its limit (class 53,
@@ -153,15 +151,7 @@ export class StandbyKv implements KvStore {
       }
     }
     if (wanted.length > 0) {
-      let next = 0;
-      const lane = async (): Promise<void> => {
-        while (next < wanted.length) {
-          const part = wanted.slice(next, next + KEYS_PER_REQUEST);
-          next += KEYS_PER_REQUEST;
-          await this.fetchPart(part);
-        }
-      };
-      const all = Promise.all(Array.from({ length: IN_FLIGHT }, lane)).then(() => undefined);
+      const all = inFlight(requestParts(wanted, (k) => this.markedLength(k)), (part) => this.fetchPart(part));
       for (const k of wanted) this.inFlight.set(k, all);
       waits.push(all.finally(() => {
         for (const k of wanted) if (this.inFlight.get(k) === all) this.inFlight.delete(k);
@@ -173,11 +163,14 @@ export class StandbyKv implements KvStore {
   /** The byte length of the chunks these markers replace, as the markers name it (0 for one that does not). */
   private markedBytes(keys: string[]): number {
     let bytes = 0;
-    for (const k of keys) {
-      const marker = this.base.get(k);
-      if (marker !== undefined) bytes += markerChunkLength(marker) ?? 0;
-    }
+    for (const k of keys) bytes += this.markedLength(k) ?? 0;
     return bytes;
+  }
+
+  /** The byte length of the chunk the marker at `key` replaces (null: the marker does not say). */
+  private markedLength(key: string): number | null {
+    const marker = this.base.get(key);
+    return marker === undefined ? null : markerChunkLength(marker);
   }
 
   private async fetchPart(keys: string[]): Promise<void> {

@@ -121,4 +121,22 @@ describe('cluster standby store: markers', () => {
     expect(fetches[1]).to.deep.equal(['c/16384/0/2']);
     expect(kv.stats.refused).to.equal(1);
   });
+
+  it('asks the leader for chunks in requests bounded by the bytes their markers name, not only by count', async () => {
+    const hasher = await loadChunkHasher();
+    const base = new MemoryKv();
+    // Ten markers of 3 MiB chunks (a TPC-H SF 10 text column's): 30 MiB, which one request would have carried.
+    const chunk = 3 * 1024 * 1024;
+    const keys = Array.from({ length: 10 }, (_, i) => `c/16384/${i}/8`);
+    await base.write(keys.map((k) => [k, hasher.marker(Buffer.alloc(chunk, 1))] as [string, Buffer]));
+    const fetches: string[][] = [];
+    const kv = new StandbyKv(base, keys, 1, async (asked) => {
+      fetches.push(asked);
+      return { entries: asked.map((k) => [k, Buffer.alloc(chunk, 1)] as [string, Buffer]), seq: 1 };
+    });
+    await kv.prefetch(keys);
+    expect(fetches.map((f) => f.length)).to.deep.equal([2, 2, 2, 2, 2]);
+    expect(fetches.flat().sort()).to.deep.equal([...keys].sort());
+    expect(kv.get('c/16384/9/8')!.length).to.equal(chunk);
+  });
 });
