@@ -153,7 +153,7 @@ export class ClusterNode {
       if (suspected) void this.onSuspected(peer);
     });
     await this.interconnect.listen();
-    this.membership.on('view', (v: ClusterView) => this.enqueue(() => this.onView(v)));
+    this.membership.on('view', (v: ClusterView, ownLeadership: boolean) => this.enqueue(() => this.onView(v, ownLeadership)));
     this.membership.on('fenced', () => this.enqueue(() => this.onFenced()));
     // A position of -1: not a candidate until this node has seen the leadership vacant.
     await this.membership.publishPosition(-1).catch(() => undefined);
@@ -328,10 +328,15 @@ export class ClusterNode {
     this.transition = this.transition.then(step).catch((err) => this.log(`cluster: ${(err as Error).stack ?? err}`));
   }
 
-  private async onView(view: ClusterView): Promise<void> {
+  /** `ownLeadership`: the view names this node leader under its current etcd lease (Membership.adoptEpoch). */
+  private async onView(view: ClusterView, ownLeadership: boolean): Promise<void> {
     if (this.role === 'closed') return;
-    this.current = view;
     const self = this.options.self.id;
+    // The stored epoch a restarted node adopts as it joins may name its dead predecessor leader. Taken as
+    // its own, the node promoted itself, and with every node restarted its followers refused its term and
+    // it waited for them forever, never reaching the next (leaderless) epoch: no leader was ever elected.
+    if (view.leader === self && !ownLeadership) return;
+    this.current = view;
     const others = view.members.filter((m) => m.id !== self).map((m) => m.id);
     if (view.leader === self) {
       if (this.role === 'follower') await this.promote(view);

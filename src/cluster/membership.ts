@@ -533,13 +533,19 @@ export class Membership extends EventEmitter {
     if (changed) this.scheduleReconcile();
   }
 
-  /** Takes an epoch record as the current view if it is newer; emits 'view'. */
+  /**
+   * Takes an epoch record as the current view if it is newer; emits 'view' with the view and whether
+   * it names this node leader under its current lease. A view naming this node leader under another
+   * lease was agreed before this incarnation joined (join() adopts the stored epoch, whose leader key
+   * hung on the lease of a dead predecessor, revoked by revokeGhost): it names no leader this node may
+   * act as, and the next epoch says so.
+   */
   private adoptEpoch(record: EpochRecord | null): void {
     if (record === null) return;
     if (this.current !== null && record.epoch <= this.current.epoch) return;
     this.current = record;
     this.updateStallAllowance();
-    this.emit('view', toView(record));
+    this.emit('view', toView(record), record.leader === this.self.id && record.leaderLease !== null && record.leaderLease === this.leaseId);
   }
 
   /** Events were compacted away: epochs may have been missed; take the latest from a full read. */
