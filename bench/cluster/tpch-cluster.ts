@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   const md = [
     `# TPC-H SF ${o.sf}: 3-node local cluster vs single node`,
     '',
-    `Command: \`nice -n 10 npm run bench:cluster-tpch -- --sf ${o.sf}${o.data !== null ? ` --data ${o.data}` : ''} --runs ${o.runs} --out ${o.out}\``,
+    `Command: \`nice -n 10 npm run bench:cluster-tpch -- --sf ${o.sf}${o.data !== null ? ` --data ${o.data}` : ''} --runs ${o.runs}${o.stopSingle ? ' --stop-single' : ''} --out ${o.out}\``,
     `Commit ${commit}, started ${started}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}.`,
     `Every server: buffer_pool_size=${o.bufferPool}. Times: ${o.runs === 0 ? 'one cold run per query' : `median of ${o.runs} run(s) after a warm-up run`}, one connection, as bench/tpch/run-queries.ts runs them.`,
     'The cluster: etcd + 3 node processes on loopback (replication_factor 2). Through the leader\'s port, the leader',
