@@ -205,7 +205,11 @@ describe('parallel workers: a lost worker, and EXPLAIN ANALYZE of the parallel w
     expect((await client.query(sql)).rows).to.deep.equal([{ count: String(50000 - 499) }]);
     const lines = await explain(sql);
     const workers = participants(lines, /Finalize Aggregate .*rows=1 loops=1\)$/);
-    expect(workers.map((w) => w.rows)).to.deep.equal(workers.map((w) => (w.units > 0 ? 1 : 0)));
+    // One partial row per worker, also from a worker that claimed no morsel (the other took them all:
+    // seen under load in CI): a plain aggregate's state exists without input, as in PostgreSQL's
+    // Partial Aggregate, where every worker shows rows=1.
+    expect(workers.map((w) => w.rows)).to.deep.equal(workers.map(() => 1));
+    expect(workers.reduce((n, w) => n + w.units, 0)).to.be.greaterThan(0);
     // The scan's kept rows: k % 3 = 0.
     expect(sum(participants(lines, /Parallel Seq Scan on big/))).to.equal(200000);
   });
