@@ -6,6 +6,7 @@ import { Socket } from 'net';
 import { LocalEngine } from './cluster/statement-router';
 import { inProcessSocketPair } from './cluster/in-process-socket';
 import { Database } from './engine/database';
+import type { StandbyHandle } from './cluster/standby';
 import { startServer } from './wire/server';
 
 export interface LocalEngineServer {
@@ -14,11 +15,12 @@ export interface LocalEngineServer {
   close(): Promise<void>;
 }
 
-export async function serveLocalEngine(database: Database, inSync: () => boolean, maxConnections: number): Promise<LocalEngineServer> {
+export async function serveLocalEngine(database: Database, sync: Pick<StandbyHandle, 'inSync' | 'inSyncSoon'>, maxConnections: number): Promise<LocalEngineServer> {
   const wire = await startServer(database, { host: [], port: 0, authMethod: 'trust', users: new Map(), maxConnections });
   return {
     engine: {
-      inSync,
+      inSync: () => sync.inSync(),
+      inSyncSoon: (maxMs) => sync.inSyncSoon(maxMs),
       connect: () => {
         const [ours, theirs] = inProcessSocketPair();
         wire.accept(theirs as unknown as Socket);

@@ -70,7 +70,7 @@ export async function serveClusterNode(config: ServerConfig, cluster: ClusterCon
       const entry: LocalEngineEntry = { handle, server: null };
       local = entry;
       handle.database.routeStats = () => counters.rows(self.id);
-      serveLocalEngine(handle.database, () => handle.inSync(), config.maxConnections).then(
+      serveLocalEngine(handle.database, handle, config.maxConnections).then(
         (server) => {
           if (local === entry) entry.server = server;
           else void server.close();

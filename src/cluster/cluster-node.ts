@@ -247,6 +247,7 @@ export class ClusterNode {
           return fetchChunksAt(this.interconnect, leader, keys);
         },
         leaderCountsInSync: () => this.leaderCountsInSync(),
+        leaderCountsInSyncSoon: (maxMs) => this.leaderCountsInSyncSoon(maxMs),
         dataDirectory: this.options.dataDirectory,
         settings,
         log: (line) => this.log(`cluster: ${line}`),
@@ -295,6 +296,14 @@ export class ClusterNode {
     this.following = next;
     this.countedInSync = false;
     this.readLease.drop();
+  }
+
+  /** leaderCountsInSync, after asking for a read lease now when it alone is missing (ReadLeaseHolder.renewNow). */
+  private async leaderCountsInSyncSoon(maxMs: number): Promise<boolean> {
+    if (this.leaderCountsInSync()) return true;
+    if (!this.countedInSync || this.following === null || this.role !== 'follower' || this.readLease.valid()) return false;
+    await this.readLease.renewNow(maxMs);
+    return this.leaderCountsInSync();
   }
 
   private leaderCountsInSync(): boolean {

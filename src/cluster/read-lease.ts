@@ -62,6 +62,8 @@ export class ReadLeaseHolder {
   /** The generation a request is in flight for (-1: none): a request to a leader followed no longer (dead, say) does not hold back asking the next one. */
   private askingFor = -1;
   private timer: NodeJS.Timeout | null = null;
+  /** Called once the request in flight is answered or fails (renewNow's waits). */
+  private answered: (() => void)[] = [];
 
   constructor(
     private readonly transport: RequestTransport,
@@ -105,6 +107,8 @@ export class ReadLeaseHolder {
     this.askingFor = generation;
     const done = () => {
       if (this.askingFor === generation) this.askingFor = -1;
+      // Resolved promises run their waiters after this answer was taken (below), not before.
+      for (const wake of this.answered.splice(0)) wake();
     };
     this.transport.request(leader, MessageType.replReadLease, Buffer.alloc(0), this.leaseMs).then(
       (reply) => {
@@ -121,6 +125,25 @@ export class ReadLeaseHolder {
       },
       done,
     );
+  }
+
+  /**
+   * Asks now and resolves once the answer came (or the request failed), or after `maxMs`; at once when
+   * there is nobody to ask. The lease runs out while this node's event loop is held longer than it
+   * (a statement of the standby's that runs seconds): the renewal timer fires only after, and the
+   * client's next statement arrives before its answer, so it went to the leader. The router waits for
+   * this instead (statement-router.ts, routed-session.ts).
+   */
+  renewNow(maxMs: number): Promise<void> {
+    this.renew();
+    if (this.askingFor !== this.generation) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxMs).unref();
+      this.answered.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   close(): void {

@@ -17,6 +17,14 @@ type Side = 'leader' | 'local';
 /** How long the standby's session may take to open before the session goes on with the leader alone. */
 const LOCAL_STARTUP_MS = 5000;
 
+/**
+ * How long a session or unit that could run on the standby waits for a read lease asked for then,
+ * before it goes to the leader (statement-router.ts too). The lease's round trip takes a few ms when
+ * both nodes are idle, but 60-140 ms were seen with the processes sharing two cores, and as long as
+ * the leader's event loop is held: the statement would wait that long there too.
+ */
+export const LEASE_WAIT_MS = 250;
+
 interface InFlight {
   side: Side;
   facts: UnitFacts;
@@ -51,6 +59,8 @@ export class RoutedSession implements RelayedSession {
   private localKey: { pid: number; secret: number } | null = null;
   private readonly queue: PgMessage[] = [];
   private inflight: InFlight | null = null;
+  /** A read lease asked for before the unit at the queue's head is dispatched ('waited': it was, once). */
+  private leaseWait: 'none' | 'waiting' | 'waited' = 'none';
   /** Silent units (replayed settings, closes) whose replies, up to ReadyForQuery, the client must not see. */
   private leaderSilent = 0;
   private localSilent = 0;
@@ -157,7 +167,7 @@ export class RoutedSession implements RelayedSession {
 
   /** Sends the queued units one at a time: the next only once the previous one's ReadyForQuery came. */
   private pump(): void {
-    while (this.phase === 'ready' && this.untracked === 0 && this.queue.length > 0 && !this.closed) {
+    while (this.phase === 'ready' && this.untracked === 0 && this.queue.length > 0 && !this.closed && this.leaseWait !== 'waiting') {
       const f = this.inflight;
       if (f !== null && f.streaming) {
         const m = this.queue.shift()!;
@@ -210,7 +220,20 @@ export class RoutedSession implements RelayedSession {
 
   private dispatch(unit: PgMessage[], streaming: boolean, noReply = false): void {
     const facts = unitFacts(unit);
-    const local = !streaming && !noReply && this.localUsable() && runsLocally(facts, this.names, this.leaderStatus === 'I');
+    const wanted = !streaming && !noReply && this.local !== null && !this.localClosed && !this.pinned && runsLocally(facts, this.names, this.leaderStatus === 'I');
+    if (wanted && this.leaseWait === 'none' && !this.engine.inSync()) {
+      // Back to the queue's head until a read lease that ran out (this node was busy) is asked for: the
+      // unit is dispatched again, once, with whatever the answer gave.
+      this.queue.unshift(...unit);
+      this.leaseWait = 'waiting';
+      void this.engine.inSyncSoon(LEASE_WAIT_MS).finally(() => {
+        this.leaseWait = 'waited';
+        this.pump();
+      });
+      return;
+    }
+    this.leaseWait = 'none';
+    const local = wanted && this.localUsable();
     if (noReply) {
       // No Sync: there will be no ReadyForQuery to wait for (nor a place to hide a replayed Parse's reply).
       for (const name of facts.parses.keys()) this.names.set(name, { parse: facts.parses.get(name)!, local: false, leader: true });

@@ -22,6 +22,11 @@ export interface StandbyHandle {
   /** True while this copy holds every commit the leader has acknowledged to any client (the leader counts
    *  this node in sync and everything received is applied): local reads then see every acknowledged commit. */
   inSync(): boolean;
+  /**
+   * inSync(), after asking the leader for a read lease first when only the lease is missing (it ran
+   * out while this node's event loop was held, by a long statement say); waits at most `maxMs`.
+   */
+  inSyncSoon(maxMs: number): Promise<boolean>;
 }
 
 export interface StandbyOptions {
@@ -30,6 +35,8 @@ export interface StandbyOptions {
   fetch: ChunkFetcher;
   /** Whether the leader counts this node in sync now (and this node still follows it). */
   leaderCountsInSync: () => boolean;
+  /** leaderCountsInSync, after renewing a read lease that alone ran out (waiting at most `maxMs`); default: leaderCountsInSync. */
+  leaderCountsInSyncSoon?: (maxMs: number) => Promise<boolean>;
   dataDirectory: string | null;
   settings: Map<string, string>;
   kvOptions?: StandbyKvOptions;
@@ -57,7 +64,18 @@ export class Standby implements StandbyHandle, ReplicaListener {
   }
 
   inSync(): boolean {
-    return !this.closed && this.failure === null && this.options.replica.caughtUp() && this.options.leaderCountsInSync();
+    return this.copyUsable() && this.options.leaderCountsInSync();
+  }
+
+  async inSyncSoon(maxMs: number): Promise<boolean> {
+    const soon = this.options.leaderCountsInSyncSoon;
+    if (!this.copyUsable() || soon === undefined) return this.inSync();
+    return (await soon(maxMs)) && this.inSync();
+  }
+
+  /** Open, not failed, and every batch received applied. */
+  private copyUsable(): boolean {
+    return !this.closed && this.failure === null && this.options.replica.caughtUp();
   }
 
   /**

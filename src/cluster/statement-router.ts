@@ -17,13 +17,15 @@
 // - Cancel: a CancelRequest with the leader's key goes to the leader and also stops the standby
 //   session's running statement.
 // - No standby, or a standby behind the leader, at connect: the connection is relayed untouched
-//   (client-proxy.ts). Behind later on: units go to the leader. The standby's session lost in the
+//   (client-proxy.ts). Behind later on: units go to the leader. A standby whose read lease alone ran
+//   out (this node's event loop was held past it, by a long statement say) asks for it first and
+//   waits up to LEASE_WAIT_MS for the answer, at connect and before each unit. The standby's session lost in the
 //   middle of a unit: the client gets 40001 (retry) and later units go to the leader. Leader lost:
 //   FATAL 57P01, as the plain relay does.
 import { Socket } from 'net';
 import { Duplex } from 'stream';
 import { ProxyTarget, RelayedSession, proxyClient } from './client-proxy';
-import { RoutedSession } from './routed-session';
+import { LEASE_WAIT_MS, RoutedSession } from './routed-session';
 import { RouteCounters } from './route-counters';
 import { CANCEL_REQUEST, awaitStartupPacket } from './startup-packet';
 
@@ -31,6 +33,8 @@ import { CANCEL_REQUEST, awaitStartupPacket } from './startup-packet';
 export interface LocalEngine {
   /** Reads there see every commit the leader acknowledged (StandbyHandle.inSync). */
   inSync(): boolean;
+  /** inSync() after renewing a read lease that alone ran out, waiting at most `maxMs` (StandbyHandle.inSyncSoon). */
+  inSyncSoon(maxMs: number): Promise<boolean>;
   /** A new in-process connection to a wire server over the standby's Database (trust authentication). */
   connect(): Duplex;
 }
@@ -62,12 +66,17 @@ export function routeClient(client: Socket, ctx: RouterContext): RelayedSession 
       ctx.cancelByLeaderKey.get(`${pending.readInt32BE(8)}/${pending.readInt32BE(12)}`)?.();
       return relayUntouched();
     }
+    const route = (engine: LocalEngine | null) => {
+      if (engine === null || engine !== ctx.local() || !engine.inSync()) {
+        ctx.counters.relayedSessions++;
+        return relayUntouched();
+      }
+      inner = new RoutedSession(client, ctx, engine, Buffer.from(pending.subarray(0, len)), pending.subarray(len));
+    };
     const engine = ctx.local();
-    if (engine === null || !engine.inSync()) {
-      ctx.counters.relayedSessions++;
-      return relayUntouched();
-    }
-    inner = new RoutedSession(client, ctx, engine, Buffer.from(pending.subarray(0, len)), pending.subarray(len));
+    // A read lease that ran out while this node was busy is asked for first (the client is paused meanwhile).
+    if (engine !== null && !engine.inSync()) void engine.inSyncSoon(LEASE_WAIT_MS).then(() => route(engine), () => route(null));
+    else route(engine);
   });
   return {
     target: () => inner?.target() ?? null,

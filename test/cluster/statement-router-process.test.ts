@@ -15,7 +15,8 @@ describe('cluster: a follower coordinates its clients\' reads (statement router,
   const clients: Client[] = [];
 
   before(async () => {
-    cluster = await startTestCluster({ nodes: 3 });
+    // A short read lease, so that a statement of a few hundred ms outlasts it (the last test).
+    cluster = await startTestCluster({ nodes: 3, cluster: { read_lease: '200ms' } });
   });
   after(async () => {
     for (const c of clients) await c.end().catch(() => undefined);
@@ -78,5 +79,26 @@ describe('cluster: a follower coordinates its clients\' reads (statement router,
     expect(await morselsOn(other), `node ${other} ran morsels for node ${follower}`).to.be.greaterThan(before.other);
     // The leader stays free for the writes.
     expect(await morselsOn(leader)).to.equal(before.leader);
+  });
+
+  it('a follower whose read lease ran out during a long statement renews it and runs the next statements itself', async () => {
+    const leader = await agreedLeader(cluster, [1, 2, 3]);
+    const follower = leader === 1 ? 2 : 1;
+    const c = await routedSession(cluster, follower);
+    clients.push(c);
+    const units = async () => (await c.query('SELECT local_units::int AS l, leader_units::int AS r FROM tessera_route_stats()')).rows[0] as { l: number; r: number };
+    const before = await units();
+    for (let i = 0; i < 3; i++) {
+      // Serial work on the follower's event loop (a window's sort), longer than the 200 ms lease: its renewals wait behind it.
+      const started = performance.now();
+      const long = await c.query("SELECT count(*)::int AS n, current_setting('cluster_node_id') AS node FROM (SELECT row_number() OVER (ORDER BY md5(g::text)) FROM generate_series(1, 100000) g) s");
+      expect(long.rows).to.deep.equal([{ n: 100000, node: String(follower) }]);
+      const tookMs = performance.now() - started;
+      // The next statement, sent at once: before, it went to the leader (the lease's answer came after it).
+      expect((await c.query('SHOW cluster_node_id')).rows[0].cluster_node_id, `after a statement of ${tookMs.toFixed(0)} ms`).to.equal(String(follower));
+    }
+    const after = await units();
+    // The 6 statements above and the first counters' query, all on the follower.
+    expect({ l: after.l - before.l, r: after.r - before.r }).to.deep.equal({ l: 7, r: 0 });
   });
 });

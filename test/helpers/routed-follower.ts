@@ -25,6 +25,13 @@ export interface RoutedFollower {
   inSync: boolean;
   /** Whether the node has a standby at all (default true). */
   hasStandby: boolean;
+  /**
+   * The standby is in sync but for its read lease, which ran out (default false): inSync() says no
+   * until inSyncSoon() is called, which renews it (as when this node's event loop was held longer than
+   * the lease); `leaseRenewals` counts those calls.
+   */
+  leaseLapsed: boolean;
+  readonly leaseRenewals: number;
   client(config?: Partial<ClientConfig>): Promise<Client>;
   /** Ends every session on the standby engine and serves it anew (as a standby that went away and came back). */
   restartStandby(): Promise<void>;
@@ -56,8 +63,16 @@ export async function startRoutedFollower(options: { trust?: boolean } = {}): Pr
   standbyDb.settings.set('default_transaction_read_only', 'on');
   const leader: RunningServer = await startServer(leaderDb, { host: '127.0.0.1', port: 0, authMethod: options.trust === true ? 'trust' : 'scram-sha-256', users: new Map([['postgres', PASSWORD]]) });
   const counters = new RouteCounters();
-  const state = { inSync: true, hasStandby: true };
-  let local: LocalEngineServer = await serveLocalEngine(standbyDb, () => state.inSync, 100);
+  const state = { inSync: true, hasStandby: true, leaseLapsed: false, leaseRenewals: 0 };
+  const sync = {
+    inSync: () => state.inSync && !state.leaseLapsed,
+    inSyncSoon: async () => {
+      state.leaseRenewals++;
+      state.leaseLapsed = false;
+      return state.inSync;
+    },
+  };
+  let local: LocalEngineServer = await serveLocalEngine(standbyDb, sync, 100);
   const ctx: RouterContext = {
     leader: () => ({ host: '127.0.0.1', port: leader.port }),
     local: () => (state.hasStandby ? local.engine : null),
@@ -90,6 +105,15 @@ export async function startRoutedFollower(options: { trust?: boolean } = {}): Pr
     set hasStandby(v: boolean) {
       state.hasStandby = v;
     },
+    get leaseLapsed() {
+      return state.leaseLapsed;
+    },
+    set leaseLapsed(v: boolean) {
+      state.leaseLapsed = v;
+    },
+    get leaseRenewals() {
+      return state.leaseRenewals;
+    },
     client: async (config = {}) => {
       const c = new Client({ host: '127.0.0.1', port, user: 'postgres', password: PASSWORD, ...config });
       c.on('error', () => undefined);
@@ -98,7 +122,7 @@ export async function startRoutedFollower(options: { trust?: boolean } = {}): Pr
     },
     restartStandby: async () => {
       await local.close();
-      local = await serveLocalEngine(standbyDb, () => state.inSync, 100);
+      local = await serveLocalEngine(standbyDb, sync, 100);
     },
     abandonAll: () => {
       for (const s of sockets.values()) s.abandon();

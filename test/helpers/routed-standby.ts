@@ -23,7 +23,7 @@ export interface RoutedStandby {
 /** Routes clients by follower `id`, whose standby is `standby`, to `leaderDb` (served here) and to that standby. */
 export async function routedStandby(leaderDb: Database, standby: Standby, id: number): Promise<RoutedStandby> {
   const leader = await startServer(leaderDb, { host: '127.0.0.1', port: 0, authMethod: 'trust', users: new Map() });
-  const local = await serveLocalEngine(standby.database, () => standby.inSync(), 100);
+  const local = await serveLocalEngine(standby.database, standby, 100);
   const counters = new RouteCounters();
   standby.database.routeStats = () => counters.rows(id);
   const ctx: RouterContext = { leader: () => ({ host: '127.0.0.1', port: leader.port }), local: () => local.engine, counters, cancelByLeaderKey: new Map() };

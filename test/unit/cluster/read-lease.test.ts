@@ -167,4 +167,30 @@ describe('cluster read leases', () => {
     holder.renew();
     await until(() => holder.valid(), 200);
   });
+
+  it('renewNow resolves once the answer is taken, after at most its wait when none comes, and at once with nobody to ask', async () => {
+    const net = new FakeNet();
+    let answering = true;
+    // Node 1 answers with a lease while `answering`, else never (its event loop held).
+    const granted = Buffer.alloc(5);
+    granted.writeUInt32LE(LEASE_MS, 0);
+    granted[4] = 1;
+    net.node(1).handle(MessageType.replReadLease, () => (answering ? Promise.resolve(granted) : new Promise<Uint8Array>(() => undefined)));
+    let following: number | null = 1;
+    const holder = new ReadLeaseHolder(net.node(2), LEASE_MS, () => following);
+    expect(holder.valid()).to.equal(false);
+    await holder.renewNow(1000);
+    expect(holder.valid(), 'the lease when renewNow resolved').to.equal(true);
+    holder.drop();
+    answering = false;
+    const t0 = performance.now();
+    await holder.renewNow(40);
+    expect(performance.now() - t0).to.be.within(30, 2000);
+    expect(holder.valid()).to.equal(false);
+    following = null;
+    holder.drop();
+    const t1 = performance.now();
+    await holder.renewNow(1000);
+    expect(performance.now() - t1).to.be.lessThan(20);
+  });
 });

@@ -22,6 +22,7 @@ describe('cluster statement router (sessions)', function () {
   afterEach(() => {
     f.inSync = true;
     f.hasStandby = true;
+    f.leaseLapsed = false;
   });
 
   const nodeOf = async (c: { query(sql: string): Promise<{ rows: { cluster_node_id: string }[] }> }) => (await c.query('SHOW cluster_node_id')).rows[0].cluster_node_id;
@@ -58,6 +59,31 @@ describe('cluster statement router (sessions)', function () {
     const c = await f.client();
     try {
       expect(await nodeOf(c)).to.equal(STANDBY_ID);
+      f.inSync = false;
+      expect(await nodeOf(c)).to.equal(LEADER_ID);
+      f.inSync = true;
+      expect(await nodeOf(c)).to.equal(STANDBY_ID);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('asks for a read lease that ran out before it sends a session or a unit to the leader', async () => {
+    const relayed0 = f.counters.relayedSessions;
+    const renewals0 = f.leaseRenewals;
+    // At connect: the session is routed (not relayed whole) once the lease is renewed.
+    f.leaseLapsed = true;
+    const c = await f.client();
+    try {
+      expect(await nodeOf(c)).to.equal(STANDBY_ID);
+      expect(f.counters.relayedSessions).to.equal(relayed0);
+      // Later (the lease ran out during a long statement): the next unit runs here too, simple and extended.
+      f.leaseLapsed = true;
+      expect(await nodeOf(c)).to.equal(STANDBY_ID);
+      f.leaseLapsed = true;
+      expect((await c.query('SELECT side FROM who WHERE n > $1', [0])).rows).to.deep.equal([{ side: 'standby' }]);
+      expect(f.leaseRenewals - renewals0).to.equal(3);
+      // Asked, and still behind (the leader no longer counts it): the unit goes to the leader.
       f.inSync = false;
       expect(await nodeOf(c)).to.equal(LEADER_ID);
       f.inSync = true;
