@@ -134,14 +134,25 @@ export class ReadLeaseHolder {
    * client's next statement arrives before its answer, so it went to the leader. The router waits for
    * this instead (statement-router.ts, routed-session.ts).
    */
-  renewNow(maxMs: number): Promise<void> {
+  async renewNow(maxMs: number): Promise<void> {
+    const deadline = now() + maxMs;
+    // Twice at most: the answer to a request sent before the event loop was held grants a lease that
+    // counts from its sending, so it may have ended already; one asked now does not.
+    for (let attempt = 0; attempt < 2 && !this.valid(); attempt++) {
+      const left = deadline - now();
+      if (left <= 0 || !(await this.askOnce(left))) return;
+    }
+  }
+
+  /** renew(), then waits for the answer to the request in flight, at most `maxMs`; false when none was in flight (nobody to ask). */
+  private askOnce(maxMs: number): Promise<boolean> {
     this.renew();
-    if (this.askingFor !== this.generation) return Promise.resolve();
+    if (this.askingFor !== this.generation) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, maxMs).unref();
+      const timer = setTimeout(() => resolve(true), maxMs).unref();
       this.answered.push(() => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       });
     });
   }

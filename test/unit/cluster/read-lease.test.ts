@@ -193,4 +193,17 @@ describe('cluster read leases', () => {
     await holder.renewNow(1000);
     expect(performance.now() - t1).to.be.lessThan(20);
   });
+
+  it('renewNow asks again when the answer in flight grants a lease that ended while the event loop was held', async () => {
+    const net = new FakeNet();
+    serveReadLeases(net.node(1), () => ({ readMs: LEASE_MS, supported: true }));
+    const holder = new ReadLeaseHolder(net.node(2), LEASE_MS, () => 1);
+    // A renewal goes out (the timer's), then the loop is held past the lease before its answer is read.
+    holder.renew();
+    const held = performance.now();
+    while (performance.now() - held < LEASE_MS + 50);
+    // That answer counts from its sending, so it has already ended; a second request is needed.
+    await holder.renewNow(1000);
+    expect(holder.valid(), 'the lease once renewNow resolved').to.equal(true);
+  });
 });
