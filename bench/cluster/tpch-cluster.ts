@@ -78,6 +78,22 @@ async function timedLoad(port: number, sf: string, log: (line: string) => void):
   return (performance.now() - start) / 1000;
 }
 
+/**
+ * A session through the follower's port that the follower itself answers: one opened while its
+ * standby is not in sync is relayed whole to the leader (whose counters are not the follower's), so
+ * it is opened again, up to 40 times 250 ms apart; the last one is taken whatever answers it.
+ */
+async function followerSession(config: ConstructorParameters<typeof Client>[0], follower: number): Promise<Client> {
+  for (let attempt = 1; ; attempt++) {
+    const c = new Client(config);
+    await c.connect();
+    const node = (await c.query('SHOW cluster_node_id')).rows[0].cluster_node_id as string;
+    if (node === String(follower) || attempt === 40) return c;
+    await c.end();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o.data !== null) process.env.TESSERA_TPCH_TBL = o.data;
@@ -126,8 +142,7 @@ async function main(): Promise<void> {
       await stats.connect();
       fragmentRows = (await stats.query('SELECT * FROM tessera_fragment_stats() ORDER BY 1')).rows;
       await stats.end();
-      const routes = new Client(cluster.clientConfig(follower));
-      await routes.connect();
+      const routes = await followerSession(cluster.clientConfig(follower), follower);
       routeRows = (await routes.query('SELECT * FROM tessera_route_stats()')).rows;
       followerFragmentRows = (await routes.query("SELECT current_setting('cluster_node_id') AS answered_by, * FROM tessera_fragment_stats() ORDER BY node_id")).rows;
       await routes.end();
