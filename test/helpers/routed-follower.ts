@@ -87,33 +87,13 @@ export async function startRoutedFollower(options: { trust?: boolean } = {}): Pr
   });
   await new Promise<void>((r) => router.listen(0, '127.0.0.1', () => r()));
   const port = (router.address() as { port: number }).port;
-  return {
+  // The returned object is `state` itself, so tests set inSync, hasStandby and leaseLapsed on it directly.
+  return Object.assign(state, {
     port,
     leaderPort: leader.port,
     counters,
     leaderDb,
     standbyDb,
-    get inSync() {
-      return state.inSync;
-    },
-    set inSync(v: boolean) {
-      state.inSync = v;
-    },
-    get hasStandby() {
-      return state.hasStandby;
-    },
-    set hasStandby(v: boolean) {
-      state.hasStandby = v;
-    },
-    get leaseLapsed() {
-      return state.leaseLapsed;
-    },
-    set leaseLapsed(v: boolean) {
-      state.leaseLapsed = v;
-    },
-    get leaseRenewals() {
-      return state.leaseRenewals;
-    },
     client: async (config = {}) => {
       const c = new Client({ host: '127.0.0.1', port, user: 'postgres', password: PASSWORD, ...config });
       c.on('error', () => undefined);
@@ -135,5 +115,5 @@ export async function startRoutedFollower(options: { trust?: boolean } = {}): Pr
       await leaderDb.close();
       await standbyDb.close();
     },
-  };
+  });
 }
