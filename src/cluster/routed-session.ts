@@ -214,13 +214,14 @@ export class RoutedSession implements RelayedSession {
     }
   }
 
-  private localUsable(): boolean {
-    return this.local !== null && !this.localClosed && !this.pinned && this.engine.inSync();
+  /** The session's standby side can take units (whether its copy is in sync aside). */
+  private localOpen(): boolean {
+    return this.local !== null && !this.localClosed && !this.pinned;
   }
 
   private dispatch(unit: PgMessage[], streaming: boolean, noReply = false): void {
     const facts = unitFacts(unit);
-    const wanted = !streaming && !noReply && this.local !== null && !this.localClosed && !this.pinned && runsLocally(facts, this.names, this.leaderStatus === 'I');
+    const wanted = !streaming && !noReply && this.localOpen() && runsLocally(facts, this.names, this.leaderStatus === 'I');
     if (wanted && this.leaseWait === 'none' && !this.engine.inSync()) {
       // Back to the queue's head until a read lease that ran out (this node was busy) is asked for: the
       // unit is dispatched again, once, with whatever the answer gave.
@@ -233,7 +234,7 @@ export class RoutedSession implements RelayedSession {
       return;
     }
     this.leaseWait = 'none';
-    const local = wanted && this.localUsable();
+    const local = wanted && this.engine.inSync();
     if (noReply) {
       // No Sync: there will be no ReadyForQuery to wait for (nor a place to hide a replayed Parse's reply).
       for (const name of facts.parses.keys()) this.names.set(name, { parse: facts.parses.get(name)!, local: false, leader: true });
